@@ -1,0 +1,18 @@
+/*
+ * roster.h: the umbrella header. Include this one; the headers under
+ * roster/ are its areas. Backend authors also include roster/sys/ headers.
+ */
+#ifndef ROSTER_H
+#define ROSTER_H
+
+#include "roster/common.h"
+#include "roster/error.h"
+#include "roster/event.h"
+#include "roster/directory.h"
+#include "roster/actor.h"
+#include "roster/page.h"
+#include "roster/account.h"
+#include "roster/user.h"
+#include "roster/password.h"
+
+#endif

@@ -1,0 +1,54 @@
+/*
+ * actor.h: who is acting.
+ *
+ * Every mutating call names its actor:
+ *
+ * - ROSTER_ACTOR_SYSTEM: the host itself (provisioning, migrations). It may
+ *   do anything the data rules allow.
+ * - ROSTER_ACTOR_PARTNER: a reseller, by partner id. It acts on its own
+ *   customer accounts only (003).
+ * - ROSTER_ACTOR_USER: a user of an account, by user id. When the user
+ *   holds the admin role it is an account admin and acts on every user of
+ *   its own account (003, 004); otherwise it edits only the self-service
+ *   fields of its own record (002). The role is read at the time of the
+ *   call, so a revoked admin loses its rights at once.
+ *
+ * The rules enforced on top of these scopes: an admin cannot be deleted
+ * until the admin role is removed (004); an account never loses its last
+ * admin; nobody grants a right they do not hold themselves (the admin role,
+ * the statutory flag, do-not-bill).
+ *
+ * roster_actor has a frozen layout (16 bytes): it will never grow, so it
+ * is safe to build on the stack and pass by pointer.
+ */
+#ifndef ROSTER_ACTOR_H
+#define ROSTER_ACTOR_H
+
+#include "common.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Kinds of actors. Values are stable. */
+typedef enum roster_actor_kind {
+	ROSTER_ACTOR_SYSTEM = 1,
+	ROSTER_ACTOR_PARTNER = 2,
+	ROSTER_ACTOR_USER = 3
+} roster_actor_kind;
+
+/** Who acts. Frozen layout; `reserved` must be 0. */
+typedef struct roster_actor {
+	uint32_t kind;
+	uint32_t reserved;
+	roster_id id;
+} roster_actor;
+
+/** Initialise an actor. Returns ROSTER_EINVAL for an unknown kind or NULL. */
+ROSTER_API int roster_actor_init(roster_actor *actor, int kind, roster_id id);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

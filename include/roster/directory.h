@@ -1,0 +1,89 @@
+/*
+ * directory.h: the directory handle.
+ *
+ * A directory holds the whole model: partners, their accounts with sites,
+ * PBXes and permission groups, and the users. Every other call takes one.
+ */
+#ifndef ROSTER_DIRECTORY_H
+#define ROSTER_DIRECTORY_H
+
+#include "common.h"
+#include "error.h"
+#include "event.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** The directory handle. */
+typedef struct roster_directory roster_directory;
+
+/**
+ * Allocator hooks. All memory roster allocates for a directory goes
+ * through them (third-party libraries it calls may still use malloc). The
+ * three functions are given together or not at all. realloc_fn must act
+ * like realloc(3) for a NULL pointer; free_fn must accept NULL.
+ */
+typedef void *(*roster_malloc_fn)(size_t size, void *alloc_data);
+typedef void *(*roster_realloc_fn)(void *ptr, size_t size, void *alloc_data);
+typedef void (*roster_free_fn)(void *ptr, void *alloc_data);
+
+/**
+ * Clock hook: the current time in seconds since the epoch (UTC). Tests and
+ * hosts with their own clock set it; by default time(2) is used.
+ */
+typedef int64_t (*roster_clock_fn)(void *clock_data);
+
+/** Options of roster_directory_open. Append-only; version first. */
+typedef struct roster_directory_options {
+	unsigned int version;
+	/** Language of error messages. Default ROSTER_LANG_EN. */
+	roster_language language;
+	/** Allocator hooks, all NULL for malloc/realloc/free. */
+	roster_malloc_fn malloc_fn;
+	roster_realloc_fn realloc_fn;
+	roster_free_fn free_fn;
+	void *alloc_data;
+	/** Event callback, NULL to drop events. */
+	roster_event_cb event_cb;
+	void *event_data;
+	/** Clock hook, NULL for time(2). */
+	roster_clock_fn clock_fn;
+	void *clock_data;
+} roster_directory_options;
+
+#define ROSTER_DIRECTORY_OPTIONS_VERSION 1
+#define ROSTER_DIRECTORY_OPTIONS_INIT                                          \
+	{ ROSTER_DIRECTORY_OPTIONS_VERSION, ROSTER_LANG_EN, NULL, NULL, NULL,   \
+	  NULL, NULL, NULL, NULL, NULL }
+
+/**
+ * Initialise options to their defaults for the given version (normally
+ * ROSTER_DIRECTORY_OPTIONS_VERSION). Returns ROSTER_EVERSION for a version
+ * this library does not know, ROSTER_EINVAL for NULL.
+ */
+ROSTER_API int roster_directory_options_init(roster_directory_options *opts,
+					     unsigned int version);
+
+/**
+ * Open an empty in-memory directory. `opts` may be NULL for the defaults.
+ * On failure *out is set to NULL and the error is in roster_error_last().
+ */
+ROSTER_API int roster_directory_open(roster_directory **out,
+				     const roster_directory_options *opts);
+
+/** Close a directory and free everything it holds. Accepts NULL. */
+ROSTER_API void roster_directory_free(roster_directory *dir);
+
+/** The last error of calls on this directory. Never NULL for a valid dir. */
+ROSTER_API const roster_error *roster_directory_error(const roster_directory *dir);
+
+/** Change the language of later messages. */
+ROSTER_API int roster_directory_set_language(roster_directory *dir,
+					     roster_language lang);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,59 @@
+/*
+ * error.h: the detail of the last failure.
+ *
+ * Every failing call records, beside its return code, which field was at
+ * fault, which rule refused it, the offending value and a message in the
+ * language of the handle. Calls that take a directory record it in that
+ * directory (roster_directory_error); calls without one record it per
+ * thread (roster_error_last). A successful call leaves the previous error
+ * in place; a failing call replaces it.
+ *
+ * Rules are stable machine-readable identifiers such as "email.unique",
+ * "auth.scope" or "admin.last": test them with strcmp, never parse the
+ * message. The list of rules is in docs/errors.md.
+ */
+#ifndef ROSTER_ERROR_H
+#define ROSTER_ERROR_H
+
+#include "common.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** The detail of one failure. Owned by its directory or thread. */
+typedef struct roster_error roster_error;
+
+/**
+ * The last error recorded by calls on this thread that take no directory
+ * (roster_directory_open, option initialisers, ...). Never NULL: when no
+ * error happened yet, it reports ROSTER_OK.
+ */
+ROSTER_API const roster_error *roster_error_last(void);
+
+/** The error code (ROSTER_OK when there was none). NULL gives ROSTER_EINVAL. */
+ROSTER_API int roster_error_code(const roster_error *err);
+
+/** The message in the handle's language, "" when none. Never NULL. */
+ROSTER_API const char *roster_error_message(const roster_error *err);
+
+/**
+ * The field at fault as its stable name (see roster_field_name), or ""
+ * when the error is not about a field. Never NULL.
+ */
+ROSTER_API const char *roster_error_field(const roster_error *err);
+
+/** The stable rule identifier, "" when none. Never NULL. */
+ROSTER_API const char *roster_error_rule(const roster_error *err);
+
+/**
+ * The offending value, possibly shortened, "" when none. Secrets such as
+ * passwords are never reported here. Never NULL.
+ */
+ROSTER_API const char *roster_error_value(const roster_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,222 @@
+/*
+ * user.h: users, the form that creates and edits them, and who may edit
+ * which field.
+ *
+ * The edit form is the creation form (001): a roster_form holds the values
+ * of the fields to set. roster_user_create() takes every field the form
+ * sets; roster_user_update() changes exactly the fields the form sets and
+ * leaves the others as they are. Each field is validated, and a refusal
+ * names the field and the rule:
+ *
+ *  field              rule(s)
+ *  first_name,        required at creation; valid UTF-8, normalised to NFC,
+ *  last_name          white space trimmed and collapsed, 1..100 characters,
+ *                     no control characters ("name.*")
+ *  display_name       optional, same rules; defaults to "First Last"
+ *  email              the login: required, syntax "local@domain.tld",
+ *                     at most 254 bytes, unique case-insensitively across
+ *                     the whole directory ("email.*")
+ *  password           write-only; checked against the password policy
+ *  phone              contact number, E.164 ("+" and 2..15 digits; spaces,
+ *                     dots, dashes and parentheses are dropped)
+ *  address_*          structured civic address for emergency location:
+ *                     when any part is set, street, locality and country
+ *                     are required; country is ISO 3166-1 alpha-2
+ *  language           phone language, one of roster_phone_language()
+ *  group              a permission group of the user's own account
+ *  site               a site of the user's own account
+ *  pbx, extension     both or neither; the PBX is one of the account's;
+ *                     the extension follows its digit rules and is unique
+ *                     on that PBX
+ *  lines              up to ROSTER_LINES_MAX E.164 numbers, each assigned
+ *                     to one user of the directory only
+ *  note               up to 1000 characters
+ *  two_factor,        flags
+ *  api_communicator,
+ *  statutory
+ *  do_not_bill        refused unless the user is a system user
+ *  system_user        a system (non-person) user
+ *  admin              the account admin role
+ *  registered         read-only: set when the user activates their access
+ */
+#ifndef ROSTER_USER_H
+#define ROSTER_USER_H
+
+#include "actor.h"
+#include "directory.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** User fields. Values are stable; new fields are appended. */
+typedef enum roster_field {
+	ROSTER_FIELD_FIRST_NAME = 1,
+	ROSTER_FIELD_LAST_NAME = 2,
+	ROSTER_FIELD_DISPLAY_NAME = 3,
+	ROSTER_FIELD_EMAIL = 4,
+	ROSTER_FIELD_PASSWORD = 5,
+	ROSTER_FIELD_PHONE = 6,
+	ROSTER_FIELD_ADDRESS_STREET = 7,
+	ROSTER_FIELD_ADDRESS_EXTRA = 8,
+	ROSTER_FIELD_ADDRESS_LOCALITY = 9,
+	ROSTER_FIELD_ADDRESS_REGION = 10,
+	ROSTER_FIELD_ADDRESS_POSTCODE = 11,
+	ROSTER_FIELD_ADDRESS_COUNTRY = 12,
+	ROSTER_FIELD_LANGUAGE = 13,
+	ROSTER_FIELD_GROUP = 14,
+	ROSTER_FIELD_SITE = 15,
+	ROSTER_FIELD_PBX = 16,
+	ROSTER_FIELD_EXTENSION = 17,
+	ROSTER_FIELD_LINES = 18,
+	ROSTER_FIELD_NOTE = 19,
+	ROSTER_FIELD_TWO_FACTOR = 20,
+	ROSTER_FIELD_API_COMMUNICATOR = 21,
+	ROSTER_FIELD_STATUTORY = 22,
+	ROSTER_FIELD_DO_NOT_BILL = 23,
+	ROSTER_FIELD_SYSTEM_USER = 24,
+	ROSTER_FIELD_ADMIN = 25,
+	ROSTER_FIELD_REGISTERED = 26
+} roster_field;
+
+/** One past the highest field value of this version. */
+#define ROSTER_FIELD_END 27
+
+/** Value types of fields. */
+typedef enum roster_value_type {
+	ROSTER_TYPE_STRING = 1,
+	ROSTER_TYPE_BOOL = 2,
+	/** A roster_id of another record (group, site, PBX). */
+	ROSTER_TYPE_REF = 3,
+	/** A list of strings (lines). */
+	ROSTER_TYPE_LIST = 4
+} roster_value_type;
+
+/** Most lines one user may have. */
+#define ROSTER_LINES_MAX 16
+
+/** The stable name of a field ("first_name"), NULL if unknown. */
+ROSTER_API const char *roster_field_name(int field);
+/** The field of a stable name, 0 if unknown. */
+ROSTER_API int roster_field_from_name(const char *name);
+/** The field's roster_value_type, 0 if unknown. */
+ROSTER_API int roster_field_type(int field);
+/** The field's display label in a language ("Prénom"), NULL if unknown. */
+ROSTER_API const char *roster_field_label(int field, roster_language lang);
+
+/**
+ * The supported phone languages (BCP 47 tags such as "fr-CA"), by index;
+ * NULL past the last. The phone language selects the PBX's default sound
+ * files (002).
+ */
+ROSTER_API const char *roster_phone_language(size_t index);
+
+/* ------------------------------------------------------------------ */
+/* The form                                                            */
+
+/** A set of field values to apply. Owned by the caller. */
+typedef struct roster_form roster_form;
+
+/** Create an empty form for use with `dir`. */
+ROSTER_API int roster_form_new(roster_form **out, roster_directory *dir);
+/** Free a form (wiping any password it holds). Accepts NULL. */
+ROSTER_API void roster_form_free(roster_form *form);
+/** Forget every value set. */
+ROSTER_API void roster_form_clear(roster_form *form);
+
+/**
+ * Set a string field. NULL or "" clears an optional field (an update then
+ * removes its value). Values are copied; validation happens when the form
+ * is applied. ROSTER_EINVAL when the field is not a string field.
+ */
+ROSTER_API int roster_form_set_str(roster_form *form, int field,
+				   const char *value);
+/** Set a flag field to 0 or 1 (any non-zero value is 1). */
+ROSTER_API int roster_form_set_bool(roster_form *form, int field, int value);
+/** Set a reference field (group, site, PBX); 0 clears it. */
+ROSTER_API int roster_form_set_ref(roster_form *form, int field, roster_id id);
+/** Set the whole list of lines (count may be 0 to remove them all). */
+ROSTER_API int roster_form_set_lines(roster_form *form,
+				     const char *const *lines, size_t count);
+/**
+ * Ask roster to generate the password with a CSPRNG to the directory's
+ * password policy. The plaintext reaches the host once, in the
+ * ROSTER_EVENT_WELCOME_EMAIL (creation) or ROSTER_EVENT_PASSWORD_CHANGED
+ * (update) event.
+ */
+ROSTER_API int roster_form_generate_password(roster_form *form);
+/** 1 when the form sets the field, 0 otherwise. */
+ROSTER_API int roster_form_has(const roster_form *form, int field);
+
+/* ------------------------------------------------------------------ */
+/* Changes                                                             */
+
+/**
+ * Create a user in an account. The user starts unregistered and a
+ * ROSTER_EVENT_WELCOME_EMAIL event carries the activation token (003,
+ * 004). Creating or editing a user on a PBX raises ROSTER_EVENT_PBX_RELOAD
+ * for that PBX (001).
+ */
+ROSTER_API int roster_user_create(roster_id *out, roster_directory *dir,
+				  const roster_actor *actor, roster_id account,
+				  const roster_form *form);
+
+/** Change the fields the form sets; the others stay as they are. */
+ROSTER_API int roster_user_update(roster_directory *dir,
+				  const roster_actor *actor, roster_id user,
+				  const roster_form *form);
+
+/**
+ * Delete a user. An admin cannot be deleted: remove the admin role first
+ * (004); the refusal is ROSTER_EPOLICY with rule "admin.delete".
+ */
+ROSTER_API int roster_user_delete(roster_directory *dir,
+				  const roster_actor *actor, roster_id user);
+
+/**
+ * May `actor` set `field`? `target` is a user (the edit form) or an
+ * account (the creation form in that account). Sets *out to 1 or 0; a
+ * portal greys out the fields answered 0 (001), and exactly this rule is
+ * enforced when the form is applied. When the answer is 0 the reason is
+ * recorded as the directory's error (rule and message) while the call
+ * itself returns ROSTER_OK.
+ */
+ROSTER_API int roster_user_field_access(int *out, roster_directory *dir,
+					const roster_actor *actor,
+					roster_id target, int field);
+
+/* ------------------------------------------------------------------ */
+/* Reading                                                             */
+
+/** A snapshot of a user. Owned by the caller. */
+typedef struct roster_user roster_user;
+
+/** Copy a user out of the directory. */
+ROSTER_API int roster_user_get(roster_user **out, roster_directory *dir,
+			       roster_id user);
+/** Find a user by login e-mail, case-insensitively. */
+ROSTER_API int roster_user_find_login(roster_id *out, roster_directory *dir,
+				      const char *email);
+/** Free a snapshot. Accepts NULL. */
+ROSTER_API void roster_user_free(roster_user *user);
+
+ROSTER_API roster_id roster_user_id(const roster_user *user);
+ROSTER_API roster_id roster_user_account(const roster_user *user);
+/** A string field's value, NULL when unset (always NULL for password). */
+ROSTER_API const char *roster_user_str(const roster_user *user, int field);
+/** A flag field's value (0 or 1); 0 for other fields. */
+ROSTER_API int roster_user_bool(const roster_user *user, int field);
+/** A reference field's value, 0 when unset. */
+ROSTER_API roster_id roster_user_ref(const roster_user *user, int field);
+/** Number of lines. */
+ROSTER_API size_t roster_user_line_count(const roster_user *user);
+/** The i-th line, NULL when out of range. */
+ROSTER_API const char *roster_user_line(const roster_user *user, size_t i);
+/** 1 when a password is set. */
+ROSTER_API int roster_user_has_password(const roster_user *user);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

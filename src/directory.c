@@ -1,0 +1,244 @@
+/* directory.c: opening and closing a directory, its error and clock. */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "model.h"
+#include "txn.h"
+#include "util/random.h"
+
+int roster_version(void)
+{
+	return ROSTER_VERSION_NUMBER;
+}
+
+const char *roster_version_string(void)
+{
+	return ROSTER_VERSION_STRING;
+}
+
+int roster_language_parse(roster_language *out, const char *tag)
+{
+	static const char *const tags[ROSTER_LANG_COUNT] = { "en", "fr", "cs" };
+	int i;
+
+	if (!out || !tag)
+		return rs_error_tl(ROSTER_EINVAL, out ? "tag" : "out", "arg.null",
+				   NULL);
+	for (i = 0; i < ROSTER_LANG_COUNT; i++) {
+		if ((tag[0] | 0x20) == tags[i][0] &&
+		    (tag[1] | 0x20) == tags[i][1] &&
+		    (tag[2] == '\0' || tag[2] == '-' || tag[2] == '_')) {
+			*out = (roster_language)i;
+			return ROSTER_OK;
+		}
+	}
+	return rs_error_tl(ROSTER_EINVAL, "tag", "arg.range", tag);
+}
+
+int roster_directory_options_init(roster_directory_options *opts,
+				  unsigned int version)
+{
+	char v[24];
+
+	if (!opts)
+		return rs_error_tl(ROSTER_EINVAL, "opts", "arg.null", NULL);
+	if (version < 1 || version > ROSTER_DIRECTORY_OPTIONS_VERSION) {
+		snprintf(v, sizeof(v), "%u", version);
+		return rs_error_tl(ROSTER_EVERSION, "version", "arg.version", v);
+	}
+	memset(opts, 0, sizeof(*opts));
+	opts->version = version;
+	opts->language = ROSTER_LANG_EN;
+	return ROSTER_OK;
+}
+
+int roster_directory_open(roster_directory **out,
+			  const roster_directory_options *opts)
+{
+	roster_directory_options defaults;
+	roster_directory *dir;
+	rs_alloc al;
+	char v[24];
+
+	if (!out)
+		return rs_error_tl(ROSTER_EINVAL, "out", "arg.null", NULL);
+	*out = NULL;
+	if (!opts) {
+		roster_directory_options_init(&defaults,
+					      ROSTER_DIRECTORY_OPTIONS_VERSION);
+		opts = &defaults;
+	}
+	if (opts->version < 1 || opts->version > ROSTER_DIRECTORY_OPTIONS_VERSION) {
+		snprintf(v, sizeof(v), "%u", opts->version);
+		return rs_error_tl(ROSTER_EVERSION, "version", "arg.version", v);
+	}
+	if ((int)opts->language < 0 || opts->language >= ROSTER_LANG_COUNT) {
+		snprintf(v, sizeof(v), "%d", (int)opts->language);
+		return rs_error_tl(ROSTER_EINVAL, "language", "arg.range", v);
+	}
+	if ((opts->malloc_fn || opts->realloc_fn || opts->free_fn) &&
+	    !(opts->malloc_fn && opts->realloc_fn && opts->free_fn))
+		return rs_error_tl(ROSTER_EINVAL, "malloc_fn", "arg.null", NULL);
+	rs_alloc_setup(&al, opts);
+	dir = rs_calloc(&al, 1, sizeof(*dir));
+	if (!dir)
+		return rs_error_tl(ROSTER_ENOMEM, NULL, "nomem", NULL);
+	dir->txn = rs_calloc(&al, 1, sizeof(*dir->txn));
+	if (!dir->txn) {
+		rs_free(&al, dir);
+		return rs_error_tl(ROSTER_ENOMEM, NULL, "nomem", NULL);
+	}
+	if (rs_random(&dir->seed, sizeof(dir->seed)) != 0) {
+		rs_free(&al, dir->txn);
+		rs_free(&al, dir);
+		return rs_error_tl(ROSTER_ERROR, NULL, "password.random", NULL);
+	}
+	dir->al = al;
+	dir->lang = opts->language;
+	dir->event_cb = opts->event_cb;
+	dir->event_data = opts->event_data;
+	dir->clock_fn = opts->clock_fn;
+	dir->clock_data = opts->clock_data;
+	dir->next_id = 1;
+	roster_password_policy_init(&dir->policy, ROSTER_PASSWORD_POLICY_VERSION);
+	*out = dir;
+	return ROSTER_OK;
+}
+
+void rs_rec_free(roster_directory *dir, rs_rec *rec, int deep)
+{
+	rs_rec_release(&dir->al, rec, deep);
+}
+
+void rs_rec_release(const rs_alloc *al, rs_rec *rec, int deep)
+{
+	size_t i;
+
+	if (!rec)
+		return;
+	if (rec->kind == ROSTER_KIND_USER) {
+		rs_user *u = (rs_user *)rec;
+		for (i = 0; i < ROSTER_FIELD_END; i++)
+			rs_free(al, u->str[i]);
+		for (i = 0; i < u->nlines; i++)
+			rs_free(al, u->lines[i]);
+		rs_free(al, u->lines);
+		rs_free(al, u->email_key);
+		rs_free(al, u->password_hash);
+		rs_free(al, u->reset.hash);
+		rs_free(al, u->welcome.hash);
+	} else {
+		rs_unit *n = (rs_unit *)rec;
+		rs_free(al, n->name);
+		rs_free(al, n->name_key);
+	}
+	if (deep && rec->members) {
+		rs_idvec_free(al, &rec->members->accounts);
+		rs_idvec_free(al, &rec->members->users);
+		rs_idvec_free(al, &rec->members->sites);
+		rs_idvec_free(al, &rec->members->pbxes);
+		rs_idvec_free(al, &rec->members->groups);
+		rs_free(al, rec->members);
+	}
+	rs_free(al, rec);
+}
+
+void roster_directory_free(roster_directory *dir)
+{
+	rs_alloc al;
+	size_t i;
+
+	if (!dir)
+		return;
+	al = dir->al;
+	rs_txn_free(dir);
+	for (i = 0; i < dir->records.cap; i++)
+		if (dir->records.slots[i].b)
+			rs_rec_free(dir,
+				    (rs_rec *)(uintptr_t)dir->records.slots[i].b,
+				    1);
+	rs_table_free(&al, &dir->records);
+	rs_table_free(&al, &dir->emails);
+	rs_table_free(&al, &dir->lines);
+	rs_table_free(&al, &dir->extensions);
+	rs_idvec_free(&al, &dir->partners);
+	rs_free(&al, dir->txn);
+	rs_free(&al, dir);
+}
+
+const roster_error *roster_directory_error(const roster_directory *dir)
+{
+	return dir ? &dir->err : roster_error_last();
+}
+
+int roster_directory_set_language(roster_directory *dir, roster_language lang)
+{
+	char v[24];
+	int rc = rs_enter(dir);
+
+	if (rc)
+		return rc;
+	if ((int)lang < 0 || lang >= ROSTER_LANG_COUNT) {
+		snprintf(v, sizeof(v), "%d", (int)lang);
+		return rs_fail(dir, ROSTER_EINVAL, "lang", "arg.range", v);
+	}
+	dir->lang = lang;
+	return ROSTER_OK;
+}
+
+int rs_enter(roster_directory *dir)
+{
+	if (!dir)
+		return rs_error_tl(ROSTER_EINVAL, "dir", "arg.null", NULL);
+	if (dir->in_callback)
+		return rs_fail(dir, ROSTER_EMISUSE, NULL, "reentrant", NULL);
+	return ROSTER_OK;
+}
+
+int rs_fail_limit(roster_directory *dir, int code, const char *field,
+		  const char *rule, const char *value, long long limit)
+{
+	rs_fault f = { code, field, rule, value, limit };
+
+	return rs_error_set(&dir->err, dir->lang, &f);
+}
+
+int rs_fail(roster_directory *dir, int code, const char *field,
+	    const char *rule, const char *value)
+{
+	return rs_fail_limit(dir, code, field, rule, value, 0);
+}
+
+int rs_fail_id(roster_directory *dir, int code, const char *field,
+	       const char *rule, roster_id id)
+{
+	char v[24];
+
+	snprintf(v, sizeof(v), "%llu", (unsigned long long)id);
+	return rs_fail(dir, code, field, rule, v);
+}
+
+int rs_nomem(roster_directory *dir)
+{
+	return rs_fail(dir, ROSTER_ENOMEM, NULL, "nomem", NULL);
+}
+
+int64_t rs_now(const roster_directory *dir)
+{
+	if (dir->clock_fn)
+		return dir->clock_fn(dir->clock_data);
+	return (int64_t)time(NULL);
+}
+
+rs_rec *rs_get(const roster_directory *dir, roster_id id)
+{
+	return (rs_rec *)(uintptr_t)rs_table_get(&dir->records, id);
+}
+
+rs_rec *rs_get_kind(const roster_directory *dir, roster_id id, int kind)
+{
+	rs_rec *r = id ? rs_get(dir, id) : NULL;
+
+	return r && r->kind == kind ? r : NULL;
+}

@@ -1,0 +1,125 @@
+/*
+ * model.h (internal): the records and the directory that holds them.
+ *
+ * Records are immutable once published in the directory: a change builds a
+ * new version of the record, validates it whole, then swaps it in (see
+ * txn.h). Their mutable companions (rs_members: the ordered members of a
+ * parent and its counters) are shared by every version of one record and
+ * changed only through the transaction's undo log.
+ */
+#ifndef RS_MODEL_H
+#define RS_MODEL_H
+
+#include <stdint.h>
+
+#include "error.h"
+#include "roster.h"
+#include "util/alloc.h"
+#include "util/table.h"
+
+/* Members of a parent record, in ascending id order. */
+typedef struct rs_members {
+	rs_idvec accounts; /* partner */
+	rs_idvec users;	   /* account, site, pbx, group */
+	rs_idvec sites;	   /* account */
+	rs_idvec pbxes;	   /* account */
+	rs_idvec groups;   /* account */
+	size_t admins;	   /* account: users holding the admin role */
+} rs_members;
+
+/* Fields common to every record; first member of each kind. */
+typedef struct rs_rec {
+	int kind; /* roster_kind */
+	roster_id id;
+	roster_id parent; /* partner of an account, account of the others */
+	rs_members *members; /* shared by all versions; NULL for users */
+} rs_rec;
+
+/* Partner, account, site, PBX, permission group. */
+typedef struct rs_unit {
+	rs_rec base;
+	char *name;
+	char *name_key; /* case-folded name for uniqueness in the account */
+	int helpdesk;	/* account */
+	unsigned min_digits, max_digits; /* pbx */
+} rs_unit;
+
+/* A one-time token: only its hash is kept. */
+typedef struct rs_token {
+	char *hash; /* crypt(3) string, NULL when none */
+	int64_t expires;
+} rs_token;
+
+/* String fields of a user, indexed by roster_field (unused slots NULL). */
+typedef struct rs_user {
+	rs_rec base;
+	char *str[ROSTER_FIELD_END];
+	unsigned char flag[ROSTER_FIELD_END];
+	roster_id ref[ROSTER_FIELD_END];
+	char **lines;
+	size_t nlines;
+	char *email_key; /* lower-case login for uniqueness */
+	char *password_hash;
+	rs_token reset;
+	rs_token welcome;
+} rs_user;
+
+struct rs_txn;
+
+struct roster_directory {
+	rs_alloc al;
+	roster_language lang;
+	roster_error err;
+	roster_event_cb event_cb;
+	void *event_data;
+	roster_clock_fn clock_fn;
+	void *clock_data;
+	roster_password_policy policy;
+
+	uint64_t seed;	  /* hash seed, random per directory */
+	roster_id next_id;
+	uint64_t next_event;
+
+	rs_table records;   /* id -> rs_rec* */
+	rs_idvec partners;  /* every partner */
+	rs_table emails;    /* hash(email key) -> user id */
+	rs_table lines;	    /* hash(line) -> user id */
+	rs_table extensions; /* hash(pbx, extension) -> user id */
+
+	struct rs_txn *txn; /* undo log and event queue (txn.h) */
+	int txn_open;	    /* a transaction is open */
+	int in_callback;    /* set while a host callback runs */
+};
+
+/* The record `id`, NULL when absent. */
+rs_rec *rs_get(const roster_directory *dir, roster_id id);
+/* The record `id` if it is of `kind`, else NULL. */
+rs_rec *rs_get_kind(const roster_directory *dir, roster_id id, int kind);
+
+/* Record a failure in the directory's error; returns the code. */
+int rs_fail(roster_directory *dir, int code, const char *field,
+	    const char *rule, const char *value);
+/* Same with a number for {limit}. */
+int rs_fail_limit(roster_directory *dir, int code, const char *field,
+		  const char *rule, const char *value, long long limit);
+/* Same with an identifier as the value. */
+int rs_fail_id(roster_directory *dir, int code, const char *field,
+	       const char *rule, roster_id id);
+/* ROSTER_ENOMEM with the "nomem" rule. */
+int rs_nomem(roster_directory *dir);
+
+/*
+ * Entry check of every public call taking a directory: refuses NULL and
+ * calls made from inside one of the directory's callbacks.
+ */
+int rs_enter(roster_directory *dir);
+
+/* Now, by the directory's clock. */
+int64_t rs_now(const roster_directory *dir);
+
+/* Free a record of any kind; `deep` also frees its members. */
+void rs_rec_free(roster_directory *dir, rs_rec *rec, int deep);
+/* The same with an allocator alone (for snapshots that outlive calls). */
+void rs_rec_release(const rs_alloc *al, rs_rec *rec, int deep);
+
+#endif

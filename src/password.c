@@ -1,0 +1,320 @@
+/* password.c: the password policy, yescrypt hashing and generation. */
+#include "password.h"
+
+#include <crypt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/random.h"
+#include "util/text.h"
+
+/* yescrypt cost of token hashes: tokens carry 256 random bits already. */
+#define TOKEN_COST 1
+
+int roster_password_policy_init(roster_password_policy *p,
+				unsigned int version)
+{
+	char v[24];
+
+	if (!p)
+		return rs_error_tl(ROSTER_EINVAL, "policy", "arg.null", NULL);
+	if (version < 1 || version > ROSTER_PASSWORD_POLICY_VERSION) {
+		snprintf(v, sizeof(v), "%u", version);
+		return rs_error_tl(ROSTER_EVERSION, "version", "arg.version", v);
+	}
+	memset(p, 0, sizeof(*p));
+	p->version = version;
+	p->min_length = 12;
+	p->max_length = 128;
+	p->required_classes = 0;
+	p->generated_length = 16;
+	p->hash_cost = 5;
+	p->reset_ttl = 86400;
+	p->welcome_ttl = 7 * 86400;
+	return ROSTER_OK;
+}
+
+static int policy_fail(roster_directory *dir, const char *member, long long v)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%lld", v);
+	return rs_fail(dir, ROSTER_EINVAL, member, "policy.range", buf);
+}
+
+int roster_directory_set_password_policy(roster_directory *dir,
+					 const roster_password_policy *p)
+{
+	int rc = rs_enter(dir);
+
+	if (rc)
+		return rc;
+	if (!p)
+		return rs_fail(dir, ROSTER_EINVAL, "policy", "arg.null", NULL);
+	if (p->version < 1 || p->version > ROSTER_PASSWORD_POLICY_VERSION)
+		return rs_fail_id(dir, ROSTER_EVERSION, "version", "arg.version",
+				  p->version);
+	if (p->min_length < ROSTER_PASSWORD_LENGTH_MIN ||
+	    p->min_length > ROSTER_PASSWORD_LENGTH_MAX)
+		return policy_fail(dir, "min_length", p->min_length);
+	if (p->max_length < p->min_length ||
+	    p->max_length > ROSTER_PASSWORD_LENGTH_MAX)
+		return policy_fail(dir, "max_length", p->max_length);
+	if (p->required_classes & ~0xFu)
+		return policy_fail(dir, "required_classes", p->required_classes);
+	if (p->generated_length < p->min_length ||
+	    p->generated_length > p->max_length)
+		return policy_fail(dir, "generated_length", p->generated_length);
+	if (p->hash_cost < 1 || p->hash_cost > 11)
+		return policy_fail(dir, "hash_cost", p->hash_cost);
+	if (p->reset_ttl < 60 || p->reset_ttl > 90LL * 86400)
+		return policy_fail(dir, "reset_ttl", p->reset_ttl);
+	if (p->welcome_ttl < 60 || p->welcome_ttl > 90LL * 86400)
+		return policy_fail(dir, "welcome_ttl", p->welcome_ttl);
+	dir->policy = *p;
+	dir->policy.version = ROSTER_PASSWORD_POLICY_VERSION;
+	return ROSTER_OK;
+}
+
+int roster_directory_get_password_policy(const roster_directory *dir,
+					 roster_password_policy *out)
+{
+	if (!dir || !out)
+		return rs_error_tl(ROSTER_EINVAL, dir ? "out" : "dir",
+				   "arg.null", NULL);
+	if (out->version < 1 || out->version > ROSTER_PASSWORD_POLICY_VERSION)
+		return rs_error_tl(ROSTER_EVERSION, "version", "arg.version",
+				   NULL);
+	/* version 1 is the whole struct today; later versions append */
+	{
+		unsigned int v = out->version;
+		*out = dir->policy;
+		out->version = v;
+	}
+	return ROSTER_OK;
+}
+
+static unsigned classes_of(const char *pw)
+{
+	unsigned c = 0;
+
+	for (; *pw; pw++) {
+		unsigned char ch = (unsigned char)*pw;
+		if (ch >= 'a' && ch <= 'z')
+			c |= ROSTER_CLASS_LOWER;
+		else if (ch >= 'A' && ch <= 'Z')
+			c |= ROSTER_CLASS_UPPER;
+		else if (ch >= '0' && ch <= '9')
+			c |= ROSTER_CLASS_DIGIT;
+		else
+			c |= ROSTER_CLASS_SYMBOL;
+	}
+	return c;
+}
+
+int rs_password_check(roster_directory *dir, const char *pw)
+{
+	const roster_password_policy *p = &dir->policy;
+	size_t len = strnlen(pw, 4096), chars;
+
+	if (!rs_utf8_valid(pw, len))
+		return rs_fail(dir, ROSTER_EINVALID, "password", "password.utf8",
+			       NULL);
+	chars = rs_utf8_chars(pw);
+	if (chars < p->min_length || chars > p->max_length || len >= 4096)
+		return rs_fail_limit(dir, ROSTER_EINVALID, "password",
+				     "password.length", NULL, p->min_length);
+	if ((classes_of(pw) & p->required_classes) != p->required_classes)
+		return rs_fail(dir, ROSTER_EINVALID, "password",
+			       "password.classes", NULL);
+	return ROSTER_OK;
+}
+
+int roster_password_check(roster_directory *dir, const char *password)
+{
+	int rc = rs_enter(dir);
+
+	if (rc)
+		return rc;
+	if (!password)
+		return rs_fail(dir, ROSTER_EINVAL, "password", "arg.null", NULL);
+	return rs_password_check(dir, password);
+}
+
+int rs_password_hash(roster_directory *dir, const char *pw, unsigned cost,
+		     char **out)
+{
+	char setting[CRYPT_GENSALT_OUTPUT_SIZE];
+	struct crypt_data *data;
+	char *res;
+
+	*out = NULL;
+	if (!crypt_gensalt_rn("$y$", cost, NULL, 0, setting, sizeof(setting)))
+		return rs_fail(dir, ROSTER_ERROR, "password", "password.hash",
+			       NULL);
+	data = rs_calloc(&dir->al, 1, sizeof(*data));
+	if (!data)
+		return rs_nomem(dir);
+	res = crypt_rn(pw, setting, data, (int)sizeof(*data));
+	if (!res || res[0] == '*') {
+		rs_wipe(data, sizeof(*data));
+		rs_free(&dir->al, data);
+		return rs_fail(dir, ROSTER_ERROR, "password", "password.hash",
+			       NULL);
+	}
+	*out = rs_strdup(&dir->al, res);
+	rs_wipe(data, sizeof(*data));
+	rs_free(&dir->al, data);
+	return *out ? ROSTER_OK : rs_nomem(dir);
+}
+
+int rs_password_verify(roster_directory *dir, const char *hash,
+		       const char *pw)
+{
+	struct crypt_data *data;
+	const char *res;
+	size_t i, n, rn;
+	unsigned char diff = 0;
+
+	if (!hash)
+		return 0;
+	data = rs_calloc(&dir->al, 1, sizeof(*data));
+	if (!data)
+		return -1;
+	res = crypt_rn(pw, hash, data, (int)sizeof(*data));
+	if (!res || res[0] == '*') {
+		rs_free(&dir->al, data);
+		return 0;
+	}
+	/* constant time over the stored hash's length */
+	n = strlen(hash);
+	rn = strlen(res);
+	diff |= (unsigned char)(rn != n);
+	for (i = 0; i < n; i++)
+		diff |= (unsigned char)(hash[i] ^ (i < rn ? res[i] : 0));
+	rs_wipe(data, sizeof(*data));
+	rs_free(&dir->al, data);
+	return diff == 0;
+}
+
+/* A uniform index below n (n <= 256) from the CSPRNG. */
+static int random_index(unsigned n, unsigned *out)
+{
+	unsigned char b;
+	unsigned limit = 256 - 256 % n;
+
+	do {
+		if (rs_random(&b, 1))
+			return -1;
+	} while (b >= limit);
+	*out = b % n;
+	return 0;
+}
+
+int rs_password_new(roster_directory *dir, char **out)
+{
+	/* no look-alike characters (0/O, 1/l/I) */
+	static const char alphabet[] = "abcdefghijkmnopqrstuvwxyz"
+				       "ABCDEFGHJKLMNPQRSTUVWXYZ"
+				       "23456789"
+				       "-_.!@#%+=";
+	const unsigned n = sizeof(alphabet) - 1;
+	unsigned len = dir->policy.generated_length, i, k;
+	char *pw;
+
+	*out = NULL;
+	pw = rs_malloc(&dir->al, len + 1);
+	if (!pw)
+		return rs_nomem(dir);
+	/* every class is present in practice; draw again until the
+	 * policy's required classes are (and always at least three) */
+	do {
+		for (i = 0; i < len; i++) {
+			if (random_index(n, &k)) {
+				rs_free_secret(&dir->al, pw);
+				return rs_fail(dir, ROSTER_ERROR, NULL,
+					       "password.random", NULL);
+			}
+			pw[i] = alphabet[k];
+		}
+		pw[len] = '\0';
+	} while ((classes_of(pw) & (dir->policy.required_classes |
+				    ROSTER_CLASS_LOWER | ROSTER_CLASS_UPPER |
+				    ROSTER_CLASS_DIGIT)) !=
+		 (dir->policy.required_classes | ROSTER_CLASS_LOWER |
+		  ROSTER_CLASS_UPPER | ROSTER_CLASS_DIGIT));
+	*out = pw;
+	return ROSTER_OK;
+}
+
+int roster_password_generate(roster_directory *dir, char *buf, size_t size)
+{
+	char *pw;
+	int rc = rs_enter(dir);
+
+	if (rc)
+		return rc;
+	if (!buf)
+		return rs_fail(dir, ROSTER_EINVAL, "buf", "arg.null", NULL);
+	if (size <= dir->policy.generated_length)
+		return rs_fail_id(dir, ROSTER_EINVAL, "size", "arg.range", size);
+	if ((rc = rs_password_new(dir, &pw)))
+		return rc;
+	memcpy(buf, pw, strlen(pw) + 1);
+	rs_free_secret(&dir->al, pw);
+	return ROSTER_OK;
+}
+
+int rs_token_new(roster_directory *dir, roster_id user, char **token,
+		 char **hash)
+{
+	static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+	unsigned char raw[33];
+	char secret[45], buf[80];
+	size_t i, w = 0;
+	int rc;
+
+	*token = *hash = NULL;
+	if (rs_random(raw, sizeof(raw)))
+		return rs_fail(dir, ROSTER_ERROR, NULL, "password.random", NULL);
+	for (i = 0; i < sizeof(raw); i += 3) {
+		unsigned v = (unsigned)raw[i] << 16 | (unsigned)raw[i + 1] << 8 |
+			     raw[i + 2];
+		secret[w++] = b64[(v >> 18) & 63];
+		secret[w++] = b64[(v >> 12) & 63];
+		secret[w++] = b64[(v >> 6) & 63];
+		secret[w++] = b64[v & 63];
+	}
+	secret[w] = '\0';
+	rs_wipe(raw, sizeof(raw));
+	snprintf(buf, sizeof(buf), "%llu.%s", (unsigned long long)user, secret);
+	rc = rs_password_hash(dir, secret, TOKEN_COST, hash);
+	rs_wipe(secret, sizeof(secret));
+	if (rc == 0 && !(*token = rs_strdup(&dir->al, buf))) {
+		rs_free(&dir->al, *hash);
+		*hash = NULL;
+		rc = rs_nomem(dir);
+	}
+	rs_wipe(buf, sizeof(buf));
+	return rc;
+}
+
+int rs_token_parse(const char *token, roster_id *user, const char **secret)
+{
+	roster_id id = 0;
+	const char *p = token;
+
+	if (!*p || *p == '0')
+		return -1;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		if (id > (UINT64_MAX - 9) / 10)
+			return -1;
+		id = id * 10 + (roster_id)(*p - '0');
+	}
+	if (*p != '.' || strlen(p + 1) != 44)
+		return -1;
+	*user = id;
+	*secret = p + 1;
+	return 0;
+}

@@ -1,0 +1,26 @@
+/* password.h (internal): hashing, checking and generating secrets. */
+#ifndef RS_PASSWORD_H
+#define RS_PASSWORD_H
+
+#include "model.h"
+
+/* Check against the policy; 0 or a recorded ROSTER_EINVALID. */
+int rs_password_check(roster_directory *dir, const char *pw);
+/* Hash with yescrypt at `cost`; *out is a fresh crypt(3) string. */
+int rs_password_hash(roster_directory *dir, const char *pw, unsigned cost,
+		     char **out);
+/* 1 when pw matches hash, compared in constant time. */
+int rs_password_verify(roster_directory *dir, const char *hash,
+		       const char *pw);
+/* Generate a password of the policy into a fresh string. */
+int rs_password_new(roster_directory *dir, char **out);
+/*
+ * Make a one-time token for `user`: *token is "ID.SECRET" for the host,
+ * *hash the hash of SECRET to keep.
+ */
+int rs_token_new(roster_directory *dir, roster_id user, char **token,
+		 char **hash);
+/* Split a token into its user id and secret; 0 or -1 when malformed. */
+int rs_token_parse(const char *token, roster_id *user, const char **secret);
+
+#endif

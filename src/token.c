@@ -1,0 +1,271 @@
+/*
+ * token.c: login, password reset and welcome e-mails, and redeeming the
+ * one-time tokens those e-mails carry.
+ */
+#include <string.h>
+
+#include "password.h"
+#include "policy.h"
+#include "txn.h"
+#include "users.h"
+#include "validate.h"
+
+static int match_login(void *ctx, uint64_t id)
+{
+	const void **c = ctx;
+	const roster_directory *dir = c[0];
+	const rs_user *u = (const rs_user *)rs_get_kind(dir, id,
+							 ROSTER_KIND_USER);
+
+	return u && strcmp(u->email_key, (const char *)c[1]) == 0;
+}
+
+/* The user whose login is `email`, NULL when none. */
+static const rs_user *find_login(const roster_directory *dir, const char *email)
+{
+	char norm[256], key[256];
+	const void *ctx[2];
+	roster_id id;
+
+	if (strnlen(email, 1024) > 1000 || rs_valid_email(email, norm, key))
+		return NULL;
+	ctx[0] = dir;
+	ctx[1] = key;
+	id = rs_table_find(&dir->emails, rs_hash(key, strlen(key), dir->seed),
+			   match_login, ctx);
+	return (const rs_user *)rs_get_kind(dir, id, ROSTER_KIND_USER);
+}
+
+int roster_user_find_login(roster_id *out, roster_directory *dir,
+			   const char *email)
+{
+	const rs_user *u;
+	int rc;
+
+	if ((rc = rs_enter(dir)))
+		return rc;
+	if (!out || !email)
+		return rs_fail(dir, ROSTER_EINVAL, out ? "email" : "out",
+			       "arg.null", NULL);
+	*out = 0;
+	if (!(u = find_login(dir, email)))
+		return rs_fail(dir, ROSTER_ENOTFOUND, "email", "record.notfound",
+			       email);
+	*out = u->base.id;
+	return ROSTER_OK;
+}
+
+int roster_login(roster_id *user_out, roster_directory *dir, const char *email,
+		 const char *password)
+{
+	const rs_user *u;
+	char *dummy = NULL;
+	int rc, ok;
+
+	if ((rc = rs_enter(dir)))
+		return rc;
+	if (!user_out || !email || !password)
+		return rs_fail(dir, ROSTER_EINVAL,
+			       !user_out ? "user_out" : !email ? "email" : "password",
+			       "arg.null", NULL);
+	*user_out = 0;
+	u = find_login(dir, email);
+	if (!u || !u->password_hash) {
+		/* spend the time a real check takes: no timing oracle for
+		 * which logins exist */
+		rs_password_hash(dir, password, dir->policy.hash_cost, &dummy);
+		rs_free(&dir->al, dummy);
+		return rs_fail(dir, ROSTER_EAUTH, NULL, "login.failed", NULL);
+	}
+	ok = rs_password_verify(dir, u->password_hash, password);
+	if (ok < 0)
+		return rs_nomem(dir);
+	if (!ok)
+		return rs_fail(dir, ROSTER_EAUTH, NULL, "login.failed", NULL);
+	*user_out = u->base.id;
+	return ROSTER_OK;
+}
+
+/* Issue a fresh token of `kind` for one user and queue its e-mail. */
+static int issue(roster_directory *dir, const rs_user *cur, int welcome)
+{
+	rs_user *u;
+	char *token = NULL, *hash = NULL;
+	rs_token *slot;
+	int rc;
+
+	if ((rc = rs_user_copy(dir, cur, &u)))
+		return rc;
+	if ((rc = rs_token_new(dir, u->base.id, &token, &hash))) {
+		rs_rec_free(dir, &u->base, 0);
+		return rc;
+	}
+	slot = welcome ? &u->welcome : &u->reset;
+	rs_free(&dir->al, slot->hash);
+	slot->hash = hash;
+	slot->expires = rs_now(dir) + (welcome ? dir->policy.welcome_ttl
+					       : dir->policy.reset_ttl);
+	rc = rs_event(dir,
+		      welcome ? ROSTER_EVENT_WELCOME_EMAIL
+			      : ROSTER_EVENT_PASSWORD_RESET_EMAIL,
+		      u->base.parent, u->base.id, u->str[ROSTER_FIELD_EMAIL],
+		      token, NULL, 0);
+	rs_free_secret(&dir->al, token);
+	if (rc) {
+		rs_rec_free(dir, &u->base, 0);
+		return rs_nomem(dir);
+	}
+	return rs_user_replace(dir, u);
+}
+
+static int issue_all(roster_directory *dir, const roster_actor *actor,
+		     roster_id account, const roster_id *users, size_t count,
+		     int welcome)
+{
+	rs_who who;
+	rs_rec *acc;
+	const rs_idvec *all;
+	size_t i, n;
+	int rc;
+
+	if ((rc = rs_who_resolve(dir, actor, &who)))
+		return rc;
+	if (!users && count)
+		return rs_fail(dir, ROSTER_EINVAL, "users", "arg.null", NULL);
+	if (!(acc = rs_get_kind(dir, account, ROSTER_KIND_ACCOUNT)))
+		return rs_fail_id(dir, ROSTER_ENOTFOUND, "account",
+				  "record.notfound", account);
+	/* managers act on any user of the account; a user may ask a reset
+	 * of their own password and nothing more */
+	if (!(!welcome && who.kind == ROSTER_ACTOR_USER && count == 1 &&
+	      users[0] == who.id && who.account == account) &&
+	    (rc = rs_authz_account(dir, &who, account, RS_MANAGE_USERS)))
+		return rc;
+	all = &acc->members->users;
+	n = users ? count : all->len;
+	for (i = 0; i < n; i++) {
+		roster_id id = users ? users[i] : all->ids[i];
+		const rs_rec *r = rs_get_kind(dir, id, ROSTER_KIND_USER);
+		if (!r)
+			return rs_fail_id(dir, ROSTER_ENOTFOUND, "user",
+					  "record.notfound", id);
+		if (r->parent != account)
+			return rs_fail_id(dir, ROSTER_EDENIED, "user",
+					  "auth.scope", id);
+		if ((rc = issue(dir, (const rs_user *)r, welcome)))
+			return rc;
+	}
+	return ROSTER_OK;
+}
+
+static int issue_call(roster_directory *dir, const roster_actor *actor,
+		      roster_id account, const roster_id *users, size_t count,
+		      int welcome)
+{
+	rs_op op;
+	int rc;
+
+	if ((rc = rs_enter(dir)))
+		return rc;
+	rs_op_begin(dir, &op);
+	return rs_op_end(dir, &op, issue_all(dir, actor, account, users, count,
+					     welcome));
+}
+
+int roster_password_reset(roster_directory *dir, const roster_actor *actor,
+			  roster_id account, const roster_id *users,
+			  size_t count)
+{
+	return issue_call(dir, actor, account, users, count, 0);
+}
+
+int roster_welcome_send(roster_directory *dir, const roster_actor *actor,
+			roster_id account, const roster_id *users, size_t count)
+{
+	return issue_call(dir, actor, account, users, count, 1);
+}
+
+static int token_matches(roster_directory *dir, const rs_token *t,
+			 const char *secret)
+{
+	if (!t->hash || rs_now(dir) >= t->expires)
+		return 0;
+	return rs_password_verify(dir, t->hash, secret);
+}
+
+static int redeem(roster_directory *dir, const char *token,
+		  const char *password, roster_id *out)
+{
+	const rs_user *cur;
+	const char *secret;
+	roster_id id;
+	rs_user *u;
+	int welcome, rc, m;
+
+	if (rs_token_parse(token, &id, &secret) ||
+	    !(cur = (const rs_user *)rs_get_kind(dir, id, ROSTER_KIND_USER)))
+		return rs_fail(dir, ROSTER_EEXPIRED, NULL, "token.invalid", NULL);
+	if ((m = token_matches(dir, &cur->welcome, secret)) < 0)
+		return rs_nomem(dir);
+	welcome = m;
+	if (!welcome) {
+		if ((m = token_matches(dir, &cur->reset, secret)) < 0)
+			return rs_nomem(dir);
+		if (!m)
+			return rs_fail(dir, ROSTER_EEXPIRED, NULL,
+				       "token.invalid", NULL);
+	}
+	if ((rc = rs_password_check(dir, password)))
+		return rc;
+	if ((rc = rs_user_copy(dir, cur, &u)))
+		return rc;
+	rs_free(&dir->al, u->password_hash);
+	u->password_hash = NULL;
+	if ((rc = rs_password_hash(dir, password, dir->policy.hash_cost,
+				   &u->password_hash))) {
+		rs_rec_free(dir, &u->base, 0);
+		return rc;
+	}
+	/* single use: the redeemed token goes; a reset also voids a pending
+	 * reset, an activation registers the user */
+	if (welcome) {
+		rs_free(&dir->al, u->welcome.hash);
+		u->welcome.hash = NULL;
+		u->flag[ROSTER_FIELD_REGISTERED] = 1;
+	}
+	rs_free(&dir->al, u->reset.hash);
+	u->reset.hash = NULL;
+	if ((welcome && !cur->flag[ROSTER_FIELD_REGISTERED] &&
+	     rs_event(dir, ROSTER_EVENT_USER_REGISTERED, u->base.parent, id,
+		      u->str[ROSTER_FIELD_EMAIL], NULL, NULL, 0)) ||
+	    rs_event(dir, ROSTER_EVENT_PASSWORD_CHANGED, u->base.parent, id,
+		     u->str[ROSTER_FIELD_EMAIL], NULL, NULL, 0)) {
+		rs_rec_free(dir, &u->base, 0);
+		return rs_nomem(dir);
+	}
+	if ((rc = rs_user_replace(dir, u)))
+		return rc;
+	*out = id;
+	return ROSTER_OK;
+}
+
+int roster_token_redeem(roster_id *user_out, roster_directory *dir,
+			const char *token, const char *password)
+{
+	roster_id id = 0;
+	rs_op op;
+	int rc;
+
+	if ((rc = rs_enter(dir)))
+		return rc;
+	if (!user_out || !token || !password)
+		return rs_fail(dir, ROSTER_EINVAL,
+			       !user_out ? "user_out" : !token ? "token" : "password",
+			       "arg.null", NULL);
+	*user_out = 0;
+	rs_op_begin(dir, &op);
+	rc = rs_op_end(dir, &op, redeem(dir, token, password, &id));
+	if (rc == 0)
+		*user_out = id;
+	return rc;
+}

@@ -1,0 +1,288 @@
+/* txn.c: the undo log, the event queue and commit. */
+#include "txn.h"
+
+#include <string.h>
+
+enum {
+	U_REC = 1,  /* record swapped: a = id, old_rec/new_rec */
+	U_VEC_INS,  /* target rs_idvec, a = id */
+	U_VEC_DEL,  /* target rs_idvec, a = id */
+	U_KEY_INS,  /* target rs_table, a = hash, b = id */
+	U_KEY_DEL,  /* target rs_table, a = hash, b = id */
+	U_COUNT	    /* target size_t, a = delta as int64 */
+};
+
+static rs_txn *txn_of(roster_directory *dir)
+{
+	return dir->txn;
+}
+
+static int log_reserve(roster_directory *dir)
+{
+	rs_txn *t = txn_of(dir);
+	rs_undo *log;
+	size_t cap;
+
+	if (t->nlog < t->caplog)
+		return 0;
+	cap = t->caplog ? t->caplog * 2 : 16;
+	log = rs_reallocarray(&dir->al, t->log, cap, sizeof(*log));
+	if (!log)
+		return ROSTER_ENOMEM;
+	t->log = log;
+	t->caplog = cap;
+	return 0;
+}
+
+static void log_push(roster_directory *dir, int op, void *target, uint64_t a,
+		     uint64_t b, rs_rec *old_rec, rs_rec *new_rec)
+{
+	rs_txn *t = txn_of(dir);
+	rs_undo *u = &t->log[t->nlog++];
+
+	u->op = op;
+	u->target = target;
+	u->a = a;
+	u->b = b;
+	u->old_rec = old_rec;
+	u->new_rec = new_rec;
+}
+
+int rs_put(roster_directory *dir, roster_id id, rs_rec *rec)
+{
+	rs_rec *old;
+
+	if (log_reserve(dir) || rs_table_reserve(&dir->al, &dir->records, 1))
+		return ROSTER_ENOMEM;
+	if (rec)
+		old = (rs_rec *)(uintptr_t)rs_table_set(&dir->records, id,
+							 (uint64_t)(uintptr_t)rec);
+	else
+		old = (rs_rec *)(uintptr_t)rs_table_del(&dir->records, id);
+	log_push(dir, U_REC, NULL, id, 0, old, rec);
+	return 0;
+}
+
+int rs_vec_insert(roster_directory *dir, rs_idvec *vec, roster_id id)
+{
+	if (log_reserve(dir) || rs_idvec_reserve(&dir->al, vec, 1))
+		return ROSTER_ENOMEM;
+	rs_idvec_insert(vec, id);
+	log_push(dir, U_VEC_INS, vec, id, 0, NULL, NULL);
+	return 0;
+}
+
+int rs_vec_remove(roster_directory *dir, rs_idvec *vec, roster_id id)
+{
+	if (log_reserve(dir))
+		return ROSTER_ENOMEM;
+	if (rs_idvec_remove(vec, id))
+		log_push(dir, U_VEC_DEL, vec, id, 0, NULL, NULL);
+	return 0;
+}
+
+int rs_key_insert(roster_directory *dir, rs_table *set, uint64_t hash,
+		  roster_id id)
+{
+	if (log_reserve(dir) || rs_table_reserve(&dir->al, set, 1))
+		return ROSTER_ENOMEM;
+	rs_table_insert(set, hash, id);
+	log_push(dir, U_KEY_INS, set, hash, id, NULL, NULL);
+	return 0;
+}
+
+int rs_key_remove(roster_directory *dir, rs_table *set, uint64_t hash,
+		  roster_id id)
+{
+	if (log_reserve(dir))
+		return ROSTER_ENOMEM;
+	if (rs_table_remove(set, hash, id))
+		log_push(dir, U_KEY_DEL, set, hash, id, NULL, NULL);
+	return 0;
+}
+
+int rs_count(roster_directory *dir, size_t *counter, int delta)
+{
+	if (log_reserve(dir))
+		return ROSTER_ENOMEM;
+	*counter += (size_t)(ptrdiff_t)delta;
+	log_push(dir, U_COUNT, counter, (uint64_t)(int64_t)delta, 0, NULL, NULL);
+	return 0;
+}
+
+static void event_clear(roster_directory *dir, struct roster_event *e)
+{
+	rs_free(&dir->al, e->email);
+	rs_free_secret(&dir->al, e->secret);
+	rs_free_secret(&dir->al, e->password);
+	memset(e, 0, sizeof(*e));
+}
+
+int rs_event(roster_directory *dir, int type, roster_id account,
+	     roster_id user, const char *email, const char *secret,
+	     const char *password, int admin)
+{
+	rs_txn *t = txn_of(dir);
+	struct roster_event e;
+
+	memset(&e, 0, sizeof(e));
+	if (t->nevents == t->capevents) {
+		size_t cap = t->capevents ? t->capevents * 2 : 8;
+		struct roster_event *ev = rs_reallocarray(
+			&dir->al, t->events, cap, sizeof(*ev));
+		if (!ev)
+			return ROSTER_ENOMEM;
+		t->events = ev;
+		t->capevents = cap;
+	}
+	e.type = type;
+	e.account = account;
+	e.user = user;
+	e.admin = admin;
+	if ((email && !(e.email = rs_strdup(&dir->al, email))) ||
+	    (secret && !(e.secret = rs_strdup(&dir->al, secret))) ||
+	    (password && !(e.password = rs_strdup(&dir->al, password)))) {
+		event_clear(dir, &e);
+		return ROSTER_ENOMEM;
+	}
+	t->events[t->nevents++] = e;
+	return 0;
+}
+
+int rs_reload(roster_directory *dir, roster_id account, roster_id pbx)
+{
+	rs_txn *t = txn_of(dir);
+	size_t i;
+
+	for (i = 0; i < t->nreloads; i++)
+		if (t->reloads[i].pbx == pbx)
+			return 0;
+	if (t->nreloads == t->capreloads) {
+		size_t cap = t->capreloads ? t->capreloads * 2 : 4;
+		rs_reload_req *r = rs_reallocarray(&dir->al, t->reloads, cap,
+					       sizeof(*r));
+		if (!r)
+			return ROSTER_ENOMEM;
+		t->reloads = r;
+		t->capreloads = cap;
+	}
+	t->reloads[t->nreloads].account = account;
+	t->reloads[t->nreloads].pbx = pbx;
+	t->nreloads++;
+	return 0;
+}
+
+static void undo(roster_directory *dir, rs_undo *u)
+{
+	switch (u->op) {
+	case U_REC:
+		if (u->old_rec)
+			rs_table_set(&dir->records, u->a,
+				     (uint64_t)(uintptr_t)u->old_rec);
+		else
+			rs_table_del(&dir->records, u->a);
+		/* a record created in this transaction owns its members;
+		 * a replacement shares them with the one it replaced */
+		if (u->new_rec)
+			rs_rec_free(dir, u->new_rec, u->old_rec == NULL);
+		break;
+	case U_VEC_INS:
+		rs_idvec_remove(u->target, u->a);
+		break;
+	case U_VEC_DEL:
+		/* the removal left the capacity in place */
+		rs_idvec_insert(u->target, u->a);
+		break;
+	case U_KEY_INS:
+		rs_table_remove(u->target, u->a, u->b);
+		break;
+	case U_KEY_DEL:
+		/* the removal left the capacity in place */
+		rs_table_insert(u->target, u->a, u->b);
+		break;
+	case U_COUNT:
+		*(size_t *)u->target -= (size_t)(ptrdiff_t)(int64_t)u->a;
+		break;
+	}
+}
+
+void rs_op_begin(roster_directory *dir, rs_op *op)
+{
+	rs_txn *t = txn_of(dir);
+
+	op->implicit = !dir->txn_open;
+	dir->txn_open = 1;
+	op->nlog = t->nlog;
+	op->nevents = t->nevents;
+	op->nreloads = t->nreloads;
+}
+
+static void deliver(roster_directory *dir, struct roster_event *e)
+{
+	e->seq = ++dir->next_event;
+	if (dir->event_cb) {
+		dir->in_callback = 1;
+		dir->event_cb(e, dir->event_data);
+		dir->in_callback = 0;
+	}
+}
+
+static void commit(roster_directory *dir)
+{
+	rs_txn *t = txn_of(dir);
+	size_t i;
+
+	for (i = 0; i < t->nlog; i++) {
+		rs_undo *u = &t->log[i];
+		/* the replaced version is no longer reachable */
+		if (u->op == U_REC && u->old_rec)
+			rs_rec_free(dir, u->old_rec, u->new_rec == NULL);
+	}
+	t->nlog = 0;
+	for (i = 0; i < t->nevents; i++) {
+		deliver(dir, &t->events[i]);
+		event_clear(dir, &t->events[i]);
+	}
+	t->nevents = 0;
+	for (i = 0; i < t->nreloads; i++) {
+		struct roster_event e;
+
+		memset(&e, 0, sizeof(e));
+		e.type = ROSTER_EVENT_PBX_RELOAD;
+		e.account = t->reloads[i].account;
+		e.pbx = t->reloads[i].pbx;
+		deliver(dir, &e);
+	}
+	t->nreloads = 0;
+}
+
+int rs_op_end(roster_directory *dir, rs_op *op, int rc)
+{
+	rs_txn *t = txn_of(dir);
+
+	if (rc < 0) {
+		while (t->nlog > op->nlog)
+			undo(dir, &t->log[--t->nlog]);
+		while (t->nevents > op->nevents)
+			event_clear(dir, &t->events[--t->nevents]);
+		t->nreloads = op->nreloads;
+	} else if (op->implicit) {
+		commit(dir);
+	}
+	if (op->implicit)
+		dir->txn_open = 0;
+	return rc;
+}
+
+void rs_txn_free(roster_directory *dir)
+{
+	rs_txn *t = txn_of(dir);
+	size_t i;
+
+	for (i = 0; i < t->nevents; i++)
+		event_clear(dir, &t->events[i]);
+	rs_free(&dir->al, t->log);
+	rs_free(&dir->al, t->events);
+	rs_free(&dir->al, t->reloads);
+	memset(t, 0, sizeof(*t));
+}

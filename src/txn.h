@@ -1,0 +1,87 @@
+/*
+ * txn.h (internal): all-or-nothing changes.
+ *
+ * Every change to the model goes through the primitives below. Each one
+ * makes its room first (and fails with ROSTER_ENOMEM having done nothing)
+ * and then applies itself and logs its inverse, which cannot fail. So any
+ * sequence of primitives can be undone exactly, whatever failed after it:
+ * validation, policy, allocation.
+ *
+ * A public call brackets its work with rs_op_begin/rs_op_end. When the
+ * call fails, everything it did is undone and its events are dropped;
+ * when it succeeds, the replaced records are freed and the events are
+ * delivered to the host, only then.
+ */
+#ifndef RS_TXN_H
+#define RS_TXN_H
+
+#include "model.h"
+
+/* An event waiting for commit. */
+struct roster_event {
+	int type;
+	uint64_t seq;
+	roster_id account;
+	roster_id user;
+	roster_id pbx;
+	int admin;
+	char *email;
+	char *secret;	/* wiped after delivery */
+	char *password; /* wiped after delivery */
+};
+
+typedef struct rs_undo {
+	int op;
+	void *target;
+	uint64_t a, b;
+	rs_rec *old_rec, *new_rec;
+} rs_undo;
+
+typedef struct rs_reload_req {
+	roster_id account, pbx;
+} rs_reload_req;
+
+typedef struct rs_txn {
+	rs_undo *log;
+	size_t nlog, caplog;
+	struct roster_event *events;
+	size_t nevents, capevents;
+	rs_reload_req *reloads;
+	size_t nreloads, capreloads;
+} rs_txn;
+
+/* Marks of one call inside the transaction. */
+typedef struct rs_op {
+	int implicit;
+	size_t nlog, nevents, nreloads;
+} rs_op;
+
+void rs_op_begin(roster_directory *dir, rs_op *op);
+/* Finish a call: commit (rc == 0) or undo (rc < 0). Returns rc. */
+int rs_op_end(roster_directory *dir, rs_op *op, int rc);
+/* Free the transaction storage of a directory. */
+void rs_txn_free(roster_directory *dir);
+
+/* Publish `rec` (new or replacing the record of the same id), or remove
+ * the record `id` when rec is NULL. */
+int rs_put(roster_directory *dir, roster_id id, rs_rec *rec);
+int rs_vec_insert(roster_directory *dir, rs_idvec *vec, roster_id id);
+int rs_vec_remove(roster_directory *dir, rs_idvec *vec, roster_id id);
+int rs_key_insert(roster_directory *dir, rs_table *set, uint64_t hash,
+		  roster_id id);
+int rs_key_remove(roster_directory *dir, rs_table *set, uint64_t hash,
+		  roster_id id);
+/* Add delta (+1 or -1) to a counter. */
+int rs_count(roster_directory *dir, size_t *counter, int delta);
+
+/*
+ * Queue an event for commit. The strings are copied (secrets are wiped
+ * on free). Returns ROSTER_ENOMEM having queued nothing.
+ */
+int rs_event(roster_directory *dir, int type, roster_id account,
+	     roster_id user, const char *email, const char *secret,
+	     const char *password, int admin);
+/* Ask for one reload of `pbx` at commit (coalesced). */
+int rs_reload(roster_directory *dir, roster_id account, roster_id pbx);
+
+#endif

@@ -1,0 +1,785 @@
+/*
+ * user.c: creating, editing and deleting users.
+ *
+ * A change builds the next version of the user from the current one and
+ * the form, checks every field (authorisation first, then syntax, then the
+ * rules across fields, then uniqueness), hashes the password last, and
+ * only then publishes the new version and its index entries through the
+ * transaction primitives.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "fields.h"
+#include "form.h"
+#include "password.h"
+#include "policy.h"
+#include "txn.h"
+#include "users.h"
+#include "util/text.h"
+#include "validate.h"
+
+/* ------------------------------------------------------------------ */
+/* Records and their index keys                                        */
+
+static int dup_into(roster_directory *dir, char **dst, const char *src)
+{
+	*dst = NULL;
+	if (!src)
+		return 0;
+	*dst = rs_strdup(&dir->al, src);
+	return *dst ? 0 : -1;
+}
+
+int rs_user_copy(roster_directory *dir, const rs_user *src, rs_user **out)
+{
+	rs_user *u = rs_calloc(&dir->al, 1, sizeof(*u));
+	size_t i;
+
+	*out = NULL;
+	if (!u)
+		return rs_nomem(dir);
+	u->base = src->base;
+	memcpy(u->flag, src->flag, sizeof(u->flag));
+	memcpy(u->ref, src->ref, sizeof(u->ref));
+	u->reset.expires = src->reset.expires;
+	u->welcome.expires = src->welcome.expires;
+	for (i = 0; i < ROSTER_FIELD_END; i++)
+		if (dup_into(dir, &u->str[i], src->str[i]))
+			goto nomem;
+	if (dup_into(dir, &u->email_key, src->email_key) ||
+	    dup_into(dir, &u->password_hash, src->password_hash) ||
+	    dup_into(dir, &u->reset.hash, src->reset.hash) ||
+	    dup_into(dir, &u->welcome.hash, src->welcome.hash))
+		goto nomem;
+	if (src->nlines) {
+		u->lines = rs_calloc(&dir->al, src->nlines, sizeof(char *));
+		if (!u->lines)
+			goto nomem;
+		u->nlines = src->nlines;
+		for (i = 0; i < src->nlines; i++)
+			if (dup_into(dir, &u->lines[i], src->lines[i]))
+				goto nomem;
+	}
+	*out = u;
+	return ROSTER_OK;
+nomem:
+	rs_rec_free(dir, &u->base, 0);
+	return rs_nomem(dir);
+}
+
+int rs_user_replace(roster_directory *dir, rs_user *next)
+{
+	int rc = rs_put(dir, next->base.id, &next->base);
+
+	if (rc) {
+		rs_rec_free(dir, &next->base, 0);
+		return rs_nomem(dir);
+	}
+	return ROSTER_OK;
+}
+
+static uint64_t str_hash(const roster_directory *dir, const char *s)
+{
+	return rs_hash(s, strlen(s), dir->seed);
+}
+
+static uint64_t ext_hash(const roster_directory *dir, roster_id pbx,
+			 const char *ext)
+{
+	return rs_hash(ext, strlen(ext), rs_hash_u64(pbx, dir->seed));
+}
+
+typedef struct probe {
+	const roster_directory *dir;
+	const char *key;
+	roster_id pbx;
+	roster_id self; /* a match on this user does not count */
+} probe;
+
+static const rs_user *probe_user(const probe *p, uint64_t id)
+{
+	if (id == p->self)
+		return NULL;
+	return (const rs_user *)rs_get_kind(p->dir, id, ROSTER_KIND_USER);
+}
+
+static int match_email(void *ctx, uint64_t id)
+{
+	const probe *p = ctx;
+	const rs_user *u = probe_user(p, id);
+
+	return u && strcmp(u->email_key, p->key) == 0;
+}
+
+static int match_line(void *ctx, uint64_t id)
+{
+	const probe *p = ctx;
+	const rs_user *u = probe_user(p, id);
+	size_t i;
+
+	for (i = 0; u && i < u->nlines; i++)
+		if (strcmp(u->lines[i], p->key) == 0)
+			return 1;
+	return 0;
+}
+
+static int match_ext(void *ctx, uint64_t id)
+{
+	const probe *p = ctx;
+	const rs_user *u = probe_user(p, id);
+
+	return u && u->ref[ROSTER_FIELD_PBX] == p->pbx &&
+	       strcmp(u->str[ROSTER_FIELD_EXTENSION], p->key) == 0;
+}
+
+/* Index entries of a user: add (sign > 0) or remove (sign < 0). */
+static int index_user(roster_directory *dir, const rs_user *u, int sign,
+		      int email, int lines, int ext)
+{
+	int (*op)(roster_directory *, rs_table *, uint64_t, roster_id) =
+		sign > 0 ? rs_key_insert : rs_key_remove;
+	roster_id id = u->base.id;
+	size_t i;
+
+	if (email && op(dir, &dir->emails, str_hash(dir, u->email_key), id))
+		return ROSTER_ENOMEM;
+	for (i = 0; lines && i < u->nlines; i++)
+		if (op(dir, &dir->lines, str_hash(dir, u->lines[i]), id))
+			return ROSTER_ENOMEM;
+	if (ext && u->ref[ROSTER_FIELD_PBX] &&
+	    op(dir, &dir->extensions,
+	       ext_hash(dir, u->ref[ROSTER_FIELD_PBX],
+			u->str[ROSTER_FIELD_EXTENSION]),
+	       id))
+		return ROSTER_ENOMEM;
+	return ROSTER_OK;
+}
+
+/* Membership of the user in the site, PBX and group it references. */
+static int member_of(roster_directory *dir, roster_id ref, roster_id user,
+		     int sign)
+{
+	rs_rec *r = ref ? rs_get(dir, ref) : NULL;
+
+	if (!r)
+		return ROSTER_OK;
+	return sign > 0 ? rs_vec_insert(dir, &r->members->users, user)
+			: rs_vec_remove(dir, &r->members->users, user);
+}
+
+/* ------------------------------------------------------------------ */
+/* Building the next version                                           */
+
+static const char *text_rule(enum rs_text_fault f)
+{
+	switch (f) {
+	case RS_TEXT_UTF8:
+		return "text.utf8";
+	case RS_TEXT_CONTROL:
+		return "text.control";
+	case RS_TEXT_EMPTY:
+		return "text.empty";
+	case RS_TEXT_LONG:
+		return "text.long";
+	default:
+		return "nomem";
+	}
+}
+
+static int strs_equal(const char *a, const char *b)
+{
+	if (!a || !b)
+		return a == b;
+	return strcmp(a, b) == 0;
+}
+
+static int lines_equal(const rs_user *u, const roster_form *f)
+{
+	size_t i;
+
+	if (u->nlines != f->nlines)
+		return 0;
+	for (i = 0; i < f->nlines; i++)
+		if (strcmp(u->lines[i], f->lines[i]) != 0)
+			return 0;
+	return 1;
+}
+
+/* Did the form change `field` from the value in `u`? */
+static int changes(const rs_user *u, const roster_form *f, int field)
+{
+	if (!f->set[field])
+		return 0;
+	switch (roster_field_type(field)) {
+	case ROSTER_TYPE_STRING:
+		return field == ROSTER_FIELD_PASSWORD ||
+		       !strs_equal(u->str[field], f->str[field]);
+	case ROSTER_TYPE_BOOL:
+		return u->flag[field] != f->flag[field];
+	case ROSTER_TYPE_REF:
+		return u->ref[field] != f->ref[field];
+	default:
+		return !lines_equal(u, f);
+	}
+}
+
+/* Normalise one string field into u->str[field]. */
+static int set_string(roster_directory *dir, rs_user *u, int field,
+		      const char *in)
+{
+	const rs_field_info *fi = rs_field(field);
+	char buf[256], key[256];
+	const char *rule = NULL, *norm = NULL;
+	enum rs_text_fault tf;
+	char *val = NULL;
+
+	rs_free(&dir->al, u->str[field]);
+	u->str[field] = NULL;
+	if (field == ROSTER_FIELD_EMAIL) {
+		rs_free(&dir->al, u->email_key);
+		u->email_key = NULL;
+	}
+	if (!in)
+		return ROSTER_OK; /* cleared; required fields checked later */
+	switch (field) {
+	case ROSTER_FIELD_EMAIL:
+		if (strnlen(in, 1024) > 1000) {
+			rule = "email.syntax";
+			break;
+		}
+		if (!(rule = rs_valid_email(in, buf, key))) {
+			norm = buf;
+			if (!(u->email_key = rs_strdup(&dir->al, key)))
+				return rs_nomem(dir);
+		}
+		break;
+	case ROSTER_FIELD_PHONE:
+		if (strnlen(in, 64) >= 64)
+			rule = "phone.e164";
+		else if (!(rule = rs_valid_e164(in, buf)))
+			norm = buf;
+		break;
+	case ROSTER_FIELD_ADDRESS_COUNTRY:
+		if (!(rule = rs_valid_country(in, buf)))
+			norm = buf;
+		break;
+	case ROSTER_FIELD_LANGUAGE:
+		if (!(norm = rs_phone_language(in)))
+			rule = "language.unsupported";
+		break;
+	case ROSTER_FIELD_EXTENSION:
+		/* digit rules depend on the PBX: checked across fields */
+		if (strnlen(in, 16) > fi->max_chars)
+			rule = "extension.digits";
+		else
+			norm = in;
+		break;
+	default:
+		tf = rs_text_clean(&dir->al, in,
+				   field == ROSTER_FIELD_NOTE ? RS_TEXT_MULTILINE
+							      : 0,
+				   fi->max_chars, &val);
+		if (tf == RS_TEXT_NOMEM)
+			return rs_nomem(dir);
+		if (tf != RS_TEXT_OK)
+			return rs_fail_limit(dir, ROSTER_EINVALID, fi->name,
+					     text_rule(tf),
+					     tf == RS_TEXT_UTF8 ? in : NULL,
+					     (long long)fi->max_chars);
+		u->str[field] = val;
+		return ROSTER_OK;
+	}
+	if (rule)
+		return rs_fail_limit(dir, ROSTER_EINVALID, fi->name, rule, in,
+				     (long long)fi->max_chars);
+	if (!(u->str[field] = rs_strdup(&dir->al, norm)))
+		return rs_nomem(dir);
+	return ROSTER_OK;
+}
+
+static int set_lines(roster_directory *dir, rs_user *u, const roster_form *f)
+{
+	char buf[32];
+	size_t i, j;
+
+	for (i = 0; i < u->nlines; i++)
+		rs_free(&dir->al, u->lines[i]);
+	rs_free(&dir->al, u->lines);
+	u->lines = NULL;
+	u->nlines = 0;
+	if (f->nlines > ROSTER_LINES_MAX)
+		return rs_fail_limit(dir, ROSTER_EINVALID, "lines",
+				     "line.count", NULL, ROSTER_LINES_MAX);
+	if (!f->nlines)
+		return ROSTER_OK;
+	u->lines = rs_calloc(&dir->al, f->nlines, sizeof(char *));
+	if (!u->lines)
+		return rs_nomem(dir);
+	for (i = 0; i < f->nlines; i++) {
+		if (strnlen(f->lines[i], 64) >= 64 ||
+		    rs_valid_e164(f->lines[i], buf))
+			return rs_fail(dir, ROSTER_EINVALID, "lines",
+				       "phone.e164", f->lines[i]);
+		for (j = 0; j < u->nlines; j++)
+			if (strcmp(u->lines[j], buf) == 0)
+				return rs_fail(dir, ROSTER_EINVALID, "lines",
+					       "line.duplicate", buf);
+		if (!(u->lines[u->nlines] = rs_strdup(&dir->al, buf)))
+			return rs_nomem(dir);
+		u->nlines++;
+	}
+	return ROSTER_OK;
+}
+
+/* A reference must name a record of `kind` in `account`. */
+static int check_ref(roster_directory *dir, const rs_user *u, int field,
+		     int kind)
+{
+	roster_id id = u->ref[field];
+	rs_rec *r;
+
+	if (!id)
+		return ROSTER_OK;
+	r = rs_get(dir, id);
+	if (!r || r->kind != kind)
+		return rs_fail_id(dir, ROSTER_ENOTFOUND, roster_field_name(field),
+				  "ref.notfound", id);
+	if (r->parent != u->base.parent)
+		return rs_fail_id(dir, ROSTER_EINVALID, roster_field_name(field),
+				  "ref.account", id);
+	return ROSTER_OK;
+}
+
+/* Rules across fields, and uniqueness against the rest of the directory. */
+static int check_user(roster_directory *dir, const rs_user *u)
+{
+	static const int required[] = { ROSTER_FIELD_FIRST_NAME,
+					ROSTER_FIELD_LAST_NAME,
+					ROSTER_FIELD_EMAIL };
+	const char *ext = u->str[ROSTER_FIELD_EXTENSION];
+	roster_id pbx = u->ref[ROSTER_FIELD_PBX];
+	probe p = { dir, NULL, 0, u->base.id };
+	size_t i;
+	int rc, any_address = 0, f;
+
+	for (i = 0; i < sizeof(required) / sizeof(required[0]); i++)
+		if (!u->str[required[i]])
+			return rs_fail(dir, ROSTER_EINVALID,
+				       roster_field_name(required[i]),
+				       "field.required", NULL);
+	if ((rc = check_ref(dir, u, ROSTER_FIELD_GROUP, ROSTER_KIND_GROUP)) ||
+	    (rc = check_ref(dir, u, ROSTER_FIELD_SITE, ROSTER_KIND_SITE)) ||
+	    (rc = check_ref(dir, u, ROSTER_FIELD_PBX, ROSTER_KIND_PBX)))
+		return rc;
+	if (pbx && !ext)
+		return rs_fail(dir, ROSTER_EINVALID, "extension",
+			       "extension.required", NULL);
+	if (ext && !pbx)
+		return rs_fail(dir, ROSTER_EINVALID, "extension",
+			       "extension.pbx", ext);
+	if (pbx) {
+		const rs_unit *px = (const rs_unit *)rs_get(dir, pbx);
+		if (rs_valid_extension(ext, px->min_digits, px->max_digits))
+			return rs_fail(dir, ROSTER_EINVALID, "extension",
+				       "extension.digits", ext);
+	}
+	for (f = 1; f < ROSTER_FIELD_END; f++)
+		if ((rs_field(f)->flags & RS_F_ADDRESS) && u->str[f])
+			any_address = 1;
+	if (any_address)
+		for (f = ROSTER_FIELD_ADDRESS_STREET;
+		     f <= ROSTER_FIELD_ADDRESS_COUNTRY; f++)
+			if ((f == ROSTER_FIELD_ADDRESS_STREET ||
+			     f == ROSTER_FIELD_ADDRESS_LOCALITY ||
+			     f == ROSTER_FIELD_ADDRESS_COUNTRY) &&
+			    !u->str[f])
+				return rs_fail(dir, ROSTER_EINVALID,
+					       roster_field_name(f),
+					       "address.incomplete", NULL);
+	if (u->flag[ROSTER_FIELD_DO_NOT_BILL] &&
+	    !u->flag[ROSTER_FIELD_SYSTEM_USER])
+		return rs_fail(dir, ROSTER_EINVALID, "do_not_bill",
+			       "do_not_bill.system", NULL);
+	p.key = u->email_key;
+	if (rs_table_find(&dir->emails, str_hash(dir, p.key), match_email, &p))
+		return rs_fail(dir, ROSTER_EEXISTS, "email", "email.unique",
+			       u->str[ROSTER_FIELD_EMAIL]);
+	for (i = 0; i < u->nlines; i++) {
+		p.key = u->lines[i];
+		if (rs_table_find(&dir->lines, str_hash(dir, p.key), match_line,
+				  &p))
+			return rs_fail(dir, ROSTER_EEXISTS, "lines",
+				       "line.unique", p.key);
+	}
+	if (pbx) {
+		p.key = ext;
+		p.pbx = pbx;
+		if (rs_table_find(&dir->extensions, ext_hash(dir, pbx, ext),
+				  match_ext, &p))
+			return rs_fail(dir, ROSTER_EEXISTS, "extension",
+				       "extension.unique", ext);
+	}
+	return ROSTER_OK;
+}
+
+/*
+ * Apply the form to `u` (a copy of the current version, or a blank one at
+ * creation). *changed_mask gets a bit per changed field; *plain the
+ * generated password, if any.
+ */
+static int apply_form(roster_directory *dir, const rs_who *who, rs_user *u,
+		      const rs_user *cur, const roster_form *f,
+		      uint64_t *changed_mask, char **plain)
+{
+	roster_id target = cur ? cur->base.id : 0;
+	int field, rc, code;
+	const char *rule;
+
+	*changed_mask = 0;
+	*plain = NULL;
+	for (field = 1; field < ROSTER_FIELD_END; field++) {
+		if (!changes(u, f, field))
+			continue;
+		rule = rs_field_rule(dir, who, u->base.parent, target, field,
+				     &code);
+		if (rule)
+			return rs_fail(dir, code, roster_field_name(field), rule,
+				       NULL);
+		*changed_mask |= (uint64_t)1 << field;
+		switch (roster_field_type(field)) {
+		case ROSTER_TYPE_STRING:
+			if (field == ROSTER_FIELD_PASSWORD)
+				break; /* hashed last, once all else holds */
+			if ((rc = set_string(dir, u, field, f->str[field])))
+				return rc;
+			break;
+		case ROSTER_TYPE_BOOL:
+			u->flag[field] = f->flag[field];
+			break;
+		case ROSTER_TYPE_REF:
+			u->ref[field] = f->ref[field];
+			break;
+		default:
+			if ((rc = set_lines(dir, u, f)))
+				return rc;
+		}
+	}
+	if ((rc = check_user(dir, u)))
+		return rc;
+	/* the last admin of an account stays an admin */
+	if (cur && cur->flag[ROSTER_FIELD_ADMIN] && !u->flag[ROSTER_FIELD_ADMIN]) {
+		rs_rec *acc = rs_get(dir, u->base.parent);
+		if (acc->members->admins <= 1)
+			return rs_fail(dir, ROSTER_EPOLICY, "admin",
+				       "admin.last", NULL);
+	}
+	if (*changed_mask & ((uint64_t)1 << ROSTER_FIELD_PASSWORD)) {
+		const char *pw = f->str[ROSTER_FIELD_PASSWORD];
+		if (f->generate_password) {
+			if ((rc = rs_password_new(dir, plain)))
+				return rc;
+			pw = *plain;
+		} else if (!pw) {
+			return rs_fail(dir, ROSTER_EINVALID, "password",
+				       "text.empty", NULL);
+		} else if ((rc = rs_password_check(dir, pw))) {
+			return rc;
+		}
+		rs_free(&dir->al, u->password_hash);
+		u->password_hash = NULL;
+		if ((rc = rs_password_hash(dir, pw, dir->policy.hash_cost,
+					   &u->password_hash)))
+			return rc;
+	}
+	return ROSTER_OK;
+}
+
+static int reload_if(roster_directory *dir, const rs_user *u)
+{
+	roster_id pbx = u->ref[ROSTER_FIELD_PBX];
+
+	return pbx ? rs_reload(dir, u->base.parent, pbx) : ROSTER_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* Create                                                              */
+
+static int create(roster_directory *dir, const rs_who *who, roster_id account,
+		  const roster_form *form, roster_id *out)
+{
+	static const int refs[] = { ROSTER_FIELD_GROUP, ROSTER_FIELD_SITE,
+				    ROSTER_FIELD_PBX };
+	rs_user *u;
+	rs_rec *acc;
+	char *plain = NULL, *token = NULL;
+	uint64_t mask;
+	size_t i;
+	int rc;
+
+	if (!rs_get_kind(dir, account, ROSTER_KIND_ACCOUNT))
+		return rs_fail_id(dir, ROSTER_ENOTFOUND, "account",
+				  "record.notfound", account);
+	if ((rc = rs_authz_account(dir, who, account, RS_MANAGE_USERS)))
+		return rc;
+	u = rs_calloc(&dir->al, 1, sizeof(*u));
+	if (!u)
+		return rs_nomem(dir);
+	u->base.kind = ROSTER_KIND_USER;
+	u->base.parent = account;
+	rc = apply_form(dir, who, u, NULL, form, &mask, &plain);
+	if (rc == 0) {
+		u->base.id = dir->next_id++;
+		rc = rs_token_new(dir, u->base.id, &token, &u->welcome.hash);
+		u->welcome.expires = rs_now(dir) + dir->policy.welcome_ttl;
+	}
+	if (rc) {
+		rs_rec_free(dir, &u->base, 0);
+		rs_free_secret(&dir->al, plain);
+		return rc;
+	}
+	acc = rs_get(dir, account);
+	if (rs_put(dir, u->base.id, &u->base)) {
+		rs_rec_free(dir, &u->base, 0);
+		rc = ROSTER_ENOMEM;
+		goto done;
+	}
+	rc = ROSTER_ENOMEM;
+	if (rs_vec_insert(dir, &acc->members->users, u->base.id) ||
+	    index_user(dir, u, 1, 1, 1, 1) ||
+	    (u->flag[ROSTER_FIELD_ADMIN] &&
+	     rs_count(dir, &acc->members->admins, 1)))
+		goto done;
+	for (i = 0; i < sizeof(refs) / sizeof(refs[0]); i++)
+		if (member_of(dir, u->ref[refs[i]], u->base.id, 1))
+			goto done;
+	if (rs_event(dir, ROSTER_EVENT_USER_CREATED, account, u->base.id,
+		     u->str[ROSTER_FIELD_EMAIL], NULL, NULL,
+		     u->flag[ROSTER_FIELD_ADMIN]) ||
+	    rs_event(dir, ROSTER_EVENT_WELCOME_EMAIL, account, u->base.id,
+		     u->str[ROSTER_FIELD_EMAIL], token, plain, 0) ||
+	    reload_if(dir, u))
+		goto done;
+	*out = u->base.id;
+	rc = ROSTER_OK;
+done:
+	rs_free_secret(&dir->al, plain);
+	rs_free_secret(&dir->al, token);
+	return rc == ROSTER_ENOMEM ? rs_nomem(dir) : rc;
+}
+
+int roster_user_create(roster_id *out, roster_directory *dir,
+		       const roster_actor *actor, roster_id account,
+		       const roster_form *form)
+{
+	rs_who who;
+	rs_op op;
+	roster_id id = 0;
+	roster_id next;
+	int rc;
+
+	if ((rc = rs_enter(dir)))
+		return rc;
+	if (!out || !form)
+		return rs_fail(dir, ROSTER_EINVAL, out ? "form" : "out",
+			       "arg.null", NULL);
+	*out = 0;
+	if ((rc = rs_who_resolve(dir, actor, &who)))
+		return rc;
+	next = dir->next_id;
+	rs_op_begin(dir, &op);
+	rc = rs_op_end(dir, &op, create(dir, &who, account, form, &id));
+	if (rc)
+		dir->next_id = next;
+	else
+		*out = id;
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Update                                                              */
+
+#define BIT(f) ((uint64_t)1 << (f))
+
+static int update(roster_directory *dir, const rs_who *who, roster_id id,
+		  const roster_form *form)
+{
+	static const int refs[] = { ROSTER_FIELD_GROUP, ROSTER_FIELD_SITE,
+				    ROSTER_FIELD_PBX };
+	const rs_user *cur = (const rs_user *)rs_get_kind(dir, id,
+							   ROSTER_KIND_USER);
+	roster_id account;
+	rs_user *u;
+	rs_rec *acc;
+	char *plain = NULL;
+	uint64_t mask, pbx_mask = 0;
+	int rc, f, email, lines, ext;
+	size_t i;
+
+	if (!cur)
+		return rs_fail_id(dir, ROSTER_ENOTFOUND, "user",
+				  "record.notfound", id);
+	account = cur->base.parent;
+	if ((rc = rs_user_copy(dir, cur, &u)))
+		return rc;
+	rc = apply_form(dir, who, u, cur, form, &mask, &plain);
+	if (rc || !mask) {
+		/* refused, or nothing changes: no new version, no event */
+		rs_rec_free(dir, &u->base, 0);
+		rs_free_secret(&dir->al, plain);
+		return rc;
+	}
+	for (f = 1; f < ROSTER_FIELD_END; f++)
+		if (rs_field(f)->flags & RS_F_PBX)
+			pbx_mask |= BIT(f);
+	email = !strs_equal(cur->email_key, u->email_key);
+	lines = (mask & BIT(ROSTER_FIELD_LINES)) != 0;
+	ext = (mask & (BIT(ROSTER_FIELD_PBX) | BIT(ROSTER_FIELD_EXTENSION))) != 0;
+	acc = rs_get(dir, account);
+	rc = ROSTER_ENOMEM;
+	/* old keys out, new version in, new keys in */
+	if (index_user(dir, cur, -1, email, lines, ext))
+		goto fail_unpublished;
+	if (rs_put(dir, id, &u->base))
+		goto fail_unpublished;
+	if (index_user(dir, u, 1, email, lines, ext))
+		goto done;
+	for (i = 0; i < sizeof(refs) / sizeof(refs[0]); i++) {
+		int r = refs[i];
+		if (cur->ref[r] == u->ref[r])
+			continue;
+		if (member_of(dir, cur->ref[r], id, -1) ||
+		    member_of(dir, u->ref[r], id, 1))
+			goto done;
+	}
+	if (mask & BIT(ROSTER_FIELD_ADMIN)) {
+		if (rs_count(dir, &acc->members->admins,
+			     u->flag[ROSTER_FIELD_ADMIN] ? 1 : -1) ||
+		    rs_event(dir, ROSTER_EVENT_ROLE_CHANGED, account, id,
+			     u->str[ROSTER_FIELD_EMAIL], NULL, NULL,
+			     u->flag[ROSTER_FIELD_ADMIN]))
+			goto done;
+	}
+	if (rs_event(dir, ROSTER_EVENT_USER_UPDATED, account, id,
+		     u->str[ROSTER_FIELD_EMAIL], NULL, NULL,
+		     u->flag[ROSTER_FIELD_ADMIN]))
+		goto done;
+	if ((mask & BIT(ROSTER_FIELD_PASSWORD)) &&
+	    rs_event(dir, ROSTER_EVENT_PASSWORD_CHANGED, account, id,
+		     u->str[ROSTER_FIELD_EMAIL], NULL, plain, 0))
+		goto done;
+	if ((mask & pbx_mask) && (reload_if(dir, cur) || reload_if(dir, u)))
+		goto done;
+	rc = ROSTER_OK;
+	goto done;
+fail_unpublished:
+	rs_rec_free(dir, &u->base, 0);
+done:
+	rs_free_secret(&dir->al, plain);
+	return rc == ROSTER_ENOMEM ? rs_nomem(dir) : rc;
+}
+
+int roster_user_update(roster_directory *dir, const roster_actor *actor,
+		       roster_id user, const roster_form *form)
+{
+	rs_who who;
+	rs_op op;
+	int rc;
+
+	if ((rc = rs_enter(dir)))
+		return rc;
+	if (!form)
+		return rs_fail(dir, ROSTER_EINVAL, "form", "arg.null", NULL);
+	if ((rc = rs_who_resolve(dir, actor, &who)))
+		return rc;
+	rs_op_begin(dir, &op);
+	return rs_op_end(dir, &op, update(dir, &who, user, form));
+}
+
+/* ------------------------------------------------------------------ */
+/* Delete                                                              */
+
+static int delete_user(roster_directory *dir, const rs_who *who, roster_id id)
+{
+	static const int refs[] = { ROSTER_FIELD_GROUP, ROSTER_FIELD_SITE,
+				    ROSTER_FIELD_PBX };
+	const rs_user *u = (const rs_user *)rs_get_kind(dir, id,
+							 ROSTER_KIND_USER);
+	rs_rec *acc;
+	size_t i;
+	int rc;
+
+	if (!u)
+		return rs_fail_id(dir, ROSTER_ENOTFOUND, "user",
+				  "record.notfound", id);
+	if ((rc = rs_authz_account(dir, who, u->base.parent, RS_MANAGE_USERS)))
+		return rc;
+	if (u->flag[ROSTER_FIELD_ADMIN])
+		return rs_fail(dir, ROSTER_EPOLICY, "admin", "admin.delete",
+			       NULL);
+	acc = rs_get(dir, u->base.parent);
+	/* events and keys first: they read the record, which rs_put hands
+	 * to the undo log */
+	if (rs_event(dir, ROSTER_EVENT_USER_DELETED, u->base.parent, id,
+		     u->str[ROSTER_FIELD_EMAIL], NULL, NULL, 0) ||
+	    reload_if(dir, u) || index_user(dir, u, -1, 1, 1, 1) ||
+	    rs_vec_remove(dir, &acc->members->users, id))
+		return rs_nomem(dir);
+	for (i = 0; i < sizeof(refs) / sizeof(refs[0]); i++)
+		if (member_of(dir, u->ref[refs[i]], id, -1))
+			return rs_nomem(dir);
+	if (rs_put(dir, id, NULL))
+		return rs_nomem(dir);
+	return ROSTER_OK;
+}
+
+int roster_user_delete(roster_directory *dir, const roster_actor *actor,
+		       roster_id user)
+{
+	rs_who who;
+	rs_op op;
+	int rc;
+
+	if ((rc = rs_enter(dir)))
+		return rc;
+	if ((rc = rs_who_resolve(dir, actor, &who)))
+		return rc;
+	rs_op_begin(dir, &op);
+	return rs_op_end(dir, &op, delete_user(dir, &who, user));
+}
+
+/* ------------------------------------------------------------------ */
+/* Field access                                                        */
+
+int roster_user_field_access(int *out, roster_directory *dir,
+			     const roster_actor *actor, roster_id target,
+			     int field)
+{
+	rs_who who;
+	rs_rec *r;
+	const char *rule;
+	int rc, code;
+
+	if ((rc = rs_enter(dir)))
+		return rc;
+	if (!out)
+		return rs_fail(dir, ROSTER_EINVAL, "out", "arg.null", NULL);
+	*out = 0;
+	if (!rs_field(field))
+		return rs_fail_id(dir, ROSTER_EINVAL, "field", "arg.range",
+				  (roster_id)(unsigned)field);
+	if ((rc = rs_who_resolve(dir, actor, &who)))
+		return rc;
+	r = target ? rs_get(dir, target) : NULL;
+	if (!r || (r->kind != ROSTER_KIND_USER && r->kind != ROSTER_KIND_ACCOUNT))
+		return rs_fail_id(dir, ROSTER_ENOTFOUND, "target",
+				  "record.notfound", target);
+	if (r->kind == ROSTER_KIND_USER)
+		rule = rs_field_rule(dir, &who, r->parent, r->id, field, &code);
+	else
+		rule = rs_field_rule(dir, &who, r->id, 0, field, &code);
+	if (rule)
+		rs_fail(dir, code, roster_field_name(field), rule, NULL);
+	*out = rule == NULL;
+	return ROSTER_OK;
+}

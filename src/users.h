@@ -1,0 +1,12 @@
+/* users.h (internal): user records shared by user.c and token.c. */
+#ifndef RS_USERS_H
+#define RS_USERS_H
+
+#include "model.h"
+
+/* Deep copy of a user record (with its hashes and tokens). */
+int rs_user_copy(roster_directory *dir, const rs_user *src, rs_user **out);
+/* Replace a user record by a new version whose keys are unchanged. */
+int rs_user_replace(roster_directory *dir, rs_user *next);
+
+#endif

@@ -1,0 +1,33 @@
+/* alloc.h: the per-directory allocator every internal allocation uses. */
+#ifndef RS_ALLOC_H
+#define RS_ALLOC_H
+
+#include <stddef.h>
+
+#include "roster/directory.h"
+
+typedef struct rs_alloc {
+	roster_malloc_fn malloc_fn;
+	roster_realloc_fn realloc_fn;
+	roster_free_fn free_fn;
+	void *data;
+} rs_alloc;
+
+/* Fill `a` with the hooks of `opts` or with the C library's. */
+void rs_alloc_setup(rs_alloc *a, const roster_directory_options *opts);
+
+void *rs_malloc(const rs_alloc *a, size_t size);
+/* Zeroed allocation of n * size bytes, NULL on overflow. */
+void *rs_calloc(const rs_alloc *a, size_t n, size_t size);
+/* realloc of n * size bytes, NULL on overflow (ptr untouched then). */
+void *rs_reallocarray(const rs_alloc *a, void *ptr, size_t n, size_t size);
+void rs_free(const rs_alloc *a, void *ptr);
+/* Duplicate a string (NULL gives NULL without failing: check the input). */
+char *rs_strdup(const rs_alloc *a, const char *s);
+char *rs_strndup(const rs_alloc *a, const char *s, size_t n);
+/* Overwrite memory in a way the compiler keeps. */
+void rs_wipe(void *p, size_t n);
+/* Wipe and free a string holding a secret. */
+void rs_free_secret(const rs_alloc *a, char *s);
+
+#endif

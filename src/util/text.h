@@ -1,0 +1,41 @@
+/*
+ * text.h: UTF-8 validation and normalisation, through utf8proc.
+ */
+#ifndef RS_TEXT_H
+#define RS_TEXT_H
+
+#include <stddef.h>
+
+#include "alloc.h"
+
+/* Why a text was refused (0 when accepted). */
+enum rs_text_fault {
+	RS_TEXT_OK = 0,
+	RS_TEXT_NOMEM = 1,
+	RS_TEXT_UTF8 = 2,    /* not valid UTF-8 */
+	RS_TEXT_CONTROL = 3, /* a control character */
+	RS_TEXT_EMPTY = 4,   /* nothing left after trimming */
+	RS_TEXT_LONG = 5     /* more than max_chars characters */
+};
+
+/* Flags of rs_text_clean. */
+#define RS_TEXT_MULTILINE 0x1 /* keep line breaks (notes) */
+#define RS_TEXT_ALLOW_EMPTY 0x2
+#define RS_TEXT_FOLD 0x4 /* also fold case: a key for comparisons */
+
+/*
+ * Validate `in`, normalise it to NFC, trim it and collapse runs of white
+ * space to one space (line breaks kept with RS_TEXT_MULTILINE), refuse
+ * control characters and more than `max_chars` characters. On success
+ * *out is a fresh string.
+ */
+enum rs_text_fault rs_text_clean(const rs_alloc *al, const char *in,
+				 unsigned flags, size_t max_chars, char **out);
+
+/* 1 when `s` (of `len` bytes) is valid UTF-8. */
+int rs_utf8_valid(const char *s, size_t len);
+
+/* Number of characters of valid UTF-8 `s`. */
+size_t rs_utf8_chars(const char *s);
+
+#endif

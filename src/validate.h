@@ -1,0 +1,22 @@
+/*
+ * validate.h (internal): syntax rules of single values. Pure functions:
+ * each returns NULL when the value is accepted (writing its normal form)
+ * or the identifier of the rule it breaks.
+ */
+#ifndef RS_VALIDATE_H
+#define RS_VALIDATE_H
+
+#include <stddef.h>
+
+/* E-mail login: out (>= 255 bytes) gets the trimmed address, key the
+ * lower-case form used for uniqueness. */
+const char *rs_valid_email(const char *in, char *out, char *key);
+/* E.164: out (>= 17 bytes) gets "+" and the digits. */
+const char *rs_valid_e164(const char *in, char *out);
+/* ISO 3166-1 alpha-2: out (>= 3 bytes) gets the upper-case code. */
+const char *rs_valid_country(const char *in, char *out);
+/* Extension digits under a PBX's rules. */
+const char *rs_valid_extension(const char *ext, unsigned min_digits,
+			       unsigned max_digits);
+
+#endif
