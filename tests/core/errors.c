@@ -1,0 +1,158 @@
+/* errors.c: codes, their stable values, messages and languages. */
+#include <string.h>
+
+#include "harness.h"
+
+static void test_codes_are_stable(void **state)
+{
+	(void)state;
+	/* values are a promise: never renumbered */
+	assert_int_equal(ROSTER_OK, 0);
+	assert_int_equal(ROSTER_ERROR, -1);
+	assert_int_equal(ROSTER_ENOMEM, -2);
+	assert_int_equal(ROSTER_EINVAL, -3);
+	assert_int_equal(ROSTER_EINVALID, -4);
+	assert_int_equal(ROSTER_ENOTFOUND, -5);
+	assert_int_equal(ROSTER_EEXISTS, -6);
+	assert_int_equal(ROSTER_EDENIED, -7);
+	assert_int_equal(ROSTER_EPOLICY, -8);
+	assert_int_equal(ROSTER_ECONFIRM, -9);
+	assert_int_equal(ROSTER_ECONFLICT, -10);
+	assert_int_equal(ROSTER_ESTORAGE, -11);
+	assert_int_equal(ROSTER_EMISUSE, -12);
+	assert_int_equal(ROSTER_EUSER, -13);
+	assert_int_equal(ROSTER_EPASSTHROUGH, -14);
+	assert_int_equal(ROSTER_EEXPIRED, -15);
+	assert_int_equal(ROSTER_EPARSE, -16);
+	assert_int_equal(ROSTER_EVERSION, -17);
+	assert_int_equal(ROSTER_EAUTH, -18);
+	assert_int_equal(ROSTER_ERROR_CODE_MIN, -18);
+}
+
+static void test_strerror(void **state)
+{
+	int c;
+
+	(void)state;
+	for (c = 0; c >= ROSTER_ERROR_CODE_MIN; c--) {
+		assert_non_null(roster_strerror(c));
+		assert_string_not_equal(roster_strerror(c), "unknown error");
+	}
+	assert_string_equal(roster_strerror(ROSTER_EDENIED), "not allowed");
+	assert_string_equal(roster_strerror(1), "unknown error");
+	assert_string_equal(roster_strerror(ROSTER_ERROR_CODE_MIN - 1), "unknown error");
+}
+
+static void test_version(void **state)
+{
+	(void)state;
+	assert_int_equal(roster_version(), ROSTER_VERSION_NUMBER);
+	assert_string_equal(roster_version_string(), ROSTER_VERSION_STRING);
+}
+
+static void test_languages(void **state)
+{
+	roster_language l;
+
+	(void)state;
+	assert_int_equal(roster_language_parse(&l, "fr-CA"), 0);
+	assert_int_equal(l, ROSTER_LANG_FR);
+	assert_int_equal(roster_language_parse(&l, "CS"), 0);
+	assert_int_equal(l, ROSTER_LANG_CS);
+	assert_int_equal(roster_language_parse(&l, "en_GB"), 0);
+	assert_int_equal(l, ROSTER_LANG_EN);
+	assert_int_equal(roster_language_parse(&l, "de"), ROSTER_EINVAL);
+	assert_int_equal(roster_error_code(roster_error_last()), ROSTER_EINVAL);
+	assert_string_equal(roster_error_value(roster_error_last()), "de");
+	assert_int_equal(roster_language_parse(&l, "e"), ROSTER_EINVAL);
+	assert_int_equal(roster_language_parse(&l, "frx"), ROSTER_EINVAL);
+	assert_int_equal(roster_language_parse(NULL, "fr"), ROSTER_EINVAL);
+	assert_string_equal(roster_field_label(ROSTER_FIELD_EXTENSION, ROSTER_LANG_CS),
+			    "klapka");
+	assert_string_equal(roster_field_label(ROSTER_FIELD_FIRST_NAME, ROSTER_LANG_FR),
+			    "prénom");
+	assert_null(roster_field_label(ROSTER_FIELD_FIRST_NAME, (roster_language)3));
+}
+
+static void test_fields(void **state)
+{
+	int f;
+
+	(void)state;
+	for (f = 1; f < ROSTER_FIELD_END; f++) {
+		const char *n = roster_field_name(f);
+		int l;
+		assert_non_null(n);
+		assert_int_equal(roster_field_from_name(n), f);
+		assert_true(roster_field_type(f) >= ROSTER_TYPE_STRING &&
+			    roster_field_type(f) <= ROSTER_TYPE_LIST);
+		for (l = 0; l < ROSTER_LANG_COUNT; l++)
+			assert_non_null(roster_field_label(f, (roster_language)l));
+	}
+	assert_null(roster_field_name(0));
+	assert_null(roster_field_name(ROSTER_FIELD_END));
+	assert_int_equal(roster_field_from_name("nope"), 0);
+	assert_int_equal(roster_field_from_name(NULL), 0);
+	assert_int_equal(roster_field_type(99), 0);
+}
+
+static void test_detail_and_languages(void **state)
+{
+	world *w = world_new(NULL);
+	const roster_error *e = roster_directory_error(w->dir);
+	roster_id id;
+	char big[5000];
+
+	(void)state;
+	/* a message in each language for the same refusal */
+	assert_int_equal(world_user(w, &w->as_admin, w->account, "A", "B",
+				    "bad address", 0, &id), ROSTER_EINVALID);
+	assert_string_equal(roster_error_field(e), "email");
+	assert_string_equal(roster_error_rule(e), "email.syntax");
+	assert_string_equal(roster_error_value(e), "bad address");
+	assert_string_equal(roster_error_message(e),
+			    "e-mail is not a valid e-mail address: bad address");
+	roster_directory_set_language(w->dir, ROSTER_LANG_FR);
+	assert_int_equal(world_user(w, &w->as_admin, w->account, "A", "B",
+				    "bad address", 0, &id), ROSTER_EINVALID);
+	assert_string_equal(roster_error_message(e),
+			    "adresse e-mail n'est pas une adresse e-mail valide : bad address");
+	roster_directory_set_language(w->dir, ROSTER_LANG_CS);
+	assert_int_equal(world_user(w, &w->as_admin, w->account, "A", "B",
+				    "bad address", 0, &id), ROSTER_EINVALID);
+	assert_string_equal(roster_error_message(e),
+			    "e-mail není platná e-mailová adresa: bad address");
+	assert_int_equal(roster_directory_set_language(w->dir, (roster_language)9),
+			 ROSTER_EINVAL);
+	/* long values are cut on a character boundary and marked */
+	memset(big, 'x', sizeof(big));
+	memcpy(big + 120, "ž", 2);
+	big[sizeof(big) - 1] = '\0';
+	assert_int_equal(world_user(w, &w->as_admin, w->account, "A", "B", big, 0,
+				    &id), ROSTER_EINVALID);
+	assert_true(strlen(roster_error_value(e)) < 128);
+	assert_non_null(strstr(roster_error_value(e), "..."));
+	/* success leaves the last error in place */
+	assert_int_equal(world_user(w, &w->as_admin, w->account, "A", "B",
+				    "fine@acme.example", 0, &id), 0);
+	assert_string_equal(roster_error_rule(e), "email.syntax");
+	/* neutral answers for NULL */
+	assert_int_equal(roster_error_code(NULL), ROSTER_EINVAL);
+	assert_string_equal(roster_error_message(NULL), "");
+	assert_string_equal(roster_error_rule(NULL), "");
+	world_free(w);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_codes_are_stable),
+		cmocka_unit_test(test_strerror),
+		cmocka_unit_test(test_version),
+		cmocka_unit_test(test_languages),
+		cmocka_unit_test(test_fields),
+		cmocka_unit_test(test_detail_and_languages),
+	};
+
+	return cmocka_run_group_tests_name("core/errors", tests, NULL, NULL);
+}

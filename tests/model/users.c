@@ -1,0 +1,596 @@
+/* users.c: every rule of BRIEF's Users section, each refusal included. */
+#include <stdio.h>
+#include <string.h>
+
+#include "harness.h"
+
+static int setup(void **state)
+{
+	*state = world_new(NULL);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	world_free(*state);
+	return 0;
+}
+
+static roster_form *form(world *w)
+{
+	roster_form *f = NULL;
+
+	assert_int_equal(roster_form_new(&f, w->dir), ROSTER_OK);
+	return f;
+}
+
+static void base(roster_form *f, const char *email)
+{
+	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_FIRST_NAME, "Jan"), 0);
+	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_LAST_NAME, "Novák"), 0);
+	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_EMAIL, email), 0);
+}
+
+/* Create with the form as the admin; returns the code. */
+static int create(world *w, roster_form *f, roster_id *id)
+{
+	return roster_user_create(id, w->dir, &w->as_admin, w->account, f);
+}
+
+static roster_user *get(world *w, roster_id id)
+{
+	roster_user *u = NULL;
+
+	assert_int_equal(roster_user_get(&u, w->dir, id), ROSTER_OK);
+	return u;
+}
+
+static size_t account_users(world *w)
+{
+	roster_page *p = NULL;
+	size_t n;
+
+	assert_int_equal(roster_list(&p, w->dir, w->account, ROSTER_KIND_USER,
+				     NULL, 100), 0);
+	n = roster_page_total(p);
+	roster_page_free(p);
+	return n;
+}
+
+static void test_create_all_fields(void **state)
+{
+	world *w = *state;
+	roster_form *f = form(w);
+	const char *lines[] = { "+33 1 23 45 67 89", "0042 0601 123 456" };
+	roster_user *u;
+	roster_id id;
+
+	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_FIRST_NAME,
+					     "  Marie-He\xCC\x81le\xCC\x80ne  "), 0);
+	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_LAST_NAME,
+					     "Dvořáková   Svobodová"), 0);
+	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_EMAIL,
+					     " Marie@Acme.Example "), 0);
+	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_PHONE,
+					     "+420 (601) 12-34-56"), 0);
+	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_ADDRESS_STREET,
+					     "1 rue de la Paix"), 0);
+	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_ADDRESS_LOCALITY,
+					     "Paris"), 0);
+	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_ADDRESS_POSTCODE,
+					     "75002"), 0);
+	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_ADDRESS_COUNTRY,
+					     "fr"), 0);
+	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_LANGUAGE, "fr_ca"), 0);
+	assert_int_equal(roster_form_set_ref(f, ROSTER_FIELD_GROUP, w->group), 0);
+	assert_int_equal(roster_form_set_ref(f, ROSTER_FIELD_SITE, w->site), 0);
+	assert_int_equal(roster_form_set_ref(f, ROSTER_FIELD_PBX, w->pbx), 0);
+	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_EXTENSION, "201"), 0);
+	assert_int_equal(roster_form_set_lines(f, lines, 2), 0);
+	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_NOTE,
+					     "first line\n\n  second line  "), 0);
+	assert_int_equal(roster_form_set_bool(f, ROSTER_FIELD_TWO_FACTOR, 1), 0);
+	assert_int_equal(roster_form_set_bool(f, ROSTER_FIELD_API_COMMUNICATOR, 7), 0);
+	assert_int_equal(create(w, f, &id), ROSTER_OK);
+	roster_form_free(f);
+
+	u = get(w, id);
+	assert_int_equal(roster_user_account(u), w->account);
+	/* NFC, trimmed, runs of white space collapsed */
+	assert_string_equal(roster_user_str(u, ROSTER_FIELD_FIRST_NAME),
+			    "Marie-Hélène");
+	assert_string_equal(roster_user_str(u, ROSTER_FIELD_LAST_NAME),
+			    "Dvořáková Svobodová");
+	assert_string_equal(roster_user_str(u, ROSTER_FIELD_DISPLAY_NAME),
+			    "Marie-Hélène Dvořáková Svobodová");
+	assert_string_equal(roster_user_str(u, ROSTER_FIELD_EMAIL),
+			    "Marie@Acme.Example");
+	assert_string_equal(roster_user_str(u, ROSTER_FIELD_PHONE), "+420601123456");
+	assert_string_equal(roster_user_str(u, ROSTER_FIELD_ADDRESS_COUNTRY), "FR");
+	assert_string_equal(roster_user_str(u, ROSTER_FIELD_LANGUAGE), "fr-CA");
+	assert_string_equal(roster_user_str(u, ROSTER_FIELD_EXTENSION), "201");
+	assert_string_equal(roster_user_str(u, ROSTER_FIELD_NOTE),
+			    "first line\nsecond line");
+	assert_null(roster_user_str(u, ROSTER_FIELD_PASSWORD));
+	assert_null(roster_user_str(u, ROSTER_FIELD_ADDRESS_REGION));
+	assert_int_equal(roster_user_ref(u, ROSTER_FIELD_GROUP), w->group);
+	assert_int_equal(roster_user_ref(u, ROSTER_FIELD_SITE), w->site);
+	assert_int_equal(roster_user_ref(u, ROSTER_FIELD_PBX), w->pbx);
+	assert_int_equal(roster_user_line_count(u), 2);
+	assert_string_equal(roster_user_line(u, 0), "+33123456789");
+	assert_string_equal(roster_user_line(u, 1), "+420601123456");
+	assert_null(roster_user_line(u, 2));
+	assert_int_equal(roster_user_bool(u, ROSTER_FIELD_TWO_FACTOR), 1);
+	assert_int_equal(roster_user_bool(u, ROSTER_FIELD_API_COMMUNICATOR), 1);
+	assert_int_equal(roster_user_bool(u, ROSTER_FIELD_REGISTERED), 0);
+	assert_int_equal(roster_user_bool(u, ROSTER_FIELD_ADMIN), 0);
+	assert_int_equal(roster_user_has_password(u), 0);
+	roster_user_free(u);
+
+	/* created, welcome e-mail due, one reload of the PBX (001, 003) */
+	assert_int_equal(world_count(w, ROSTER_EVENT_USER_CREATED), 1);
+	assert_int_equal(world_count(w, ROSTER_EVENT_WELCOME_EMAIL), 1);
+	assert_string_equal(world_last(w, ROSTER_EVENT_WELCOME_EMAIL)->email,
+			    "Marie@Acme.Example");
+	assert_true(strlen(world_last(w, ROSTER_EVENT_WELCOME_EMAIL)->secret) > 40);
+	assert_int_equal(world_count(w, ROSTER_EVENT_PBX_RELOAD), 1);
+	assert_int_equal(world_last(w, ROSTER_EVENT_PBX_RELOAD)->pbx, w->pbx);
+}
+
+/* A refused create changes nothing and raises nothing. */
+static void refused(world *w, roster_form *f, int code, const char *field,
+		    const char *rule)
+{
+	size_t before = account_users(w);
+	roster_id id = 99;
+
+	world_events_clear(w);
+	assert_int_equal(create(w, f, &id), code);
+	assert_int_equal(id, 0);
+	assert_string_equal(roster_error_rule(roster_directory_error(w->dir)), rule);
+	assert_string_equal(roster_error_field(roster_directory_error(w->dir)), field);
+	assert_int_equal(account_users(w), before);
+	assert_int_equal(w->nevents, 0);
+}
+
+static void test_required_and_text(void **state)
+{
+	world *w = *state;
+	roster_form *f = form(w);
+	char longname[200];
+
+	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_FIRST_NAME, "Jan"), 0);
+	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_EMAIL, "jan@acme.example"), 0);
+	refused(w, f, ROSTER_EINVALID, "last_name", "field.required");
+	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_LAST_NAME, "  \t "), 0);
+	refused(w, f, ROSTER_EINVALID, "last_name", "text.empty");
+	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_LAST_NAME, "No\xC3\x28vak"), 0);
+	refused(w, f, ROSTER_EINVALID, "last_name", "text.utf8");
+	assert_string_equal(roster_error_value(roster_directory_error(w->dir)),
+			    "No\\xC3(vak");
+	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_LAST_NAME, "No\x07vak"), 0);
+	refused(w, f, ROSTER_EINVALID, "last_name", "text.control");
+	memset(longname, 'a', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_LAST_NAME, longname), 0);
+	refused(w, f, ROSTER_EINVALID, "last_name", "text.long");
+	/* 100 characters of two bytes each are fine */
+	{
+		char ok[201];
+		int i;
+		for (i = 0; i < 100; i++)
+			memcpy(ok + 2 * i, "é", 2);
+		ok[200] = '\0';
+		assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_LAST_NAME, ok), 0);
+		roster_id id;
+		assert_int_equal(create(w, f, &id), ROSTER_OK);
+	}
+	roster_form_free(f);
+}
+
+static void test_email_rules(void **state)
+{
+	world *w = *state;
+	static const char *bad[] = { "plain", "@acme.example", "a@", "a@b",
+				     "a..b@acme.example", ".a@acme.example",
+				     "a@-acme.example", "a@acme.e1",
+				     "a b@acme.example", "a@acme..example",
+				     "jan@acme.example\n" };
+	roster_form *f = form(w);
+	roster_id id, id2;
+	size_t i;
+
+	base(f, "x@acme.example");
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_EMAIL, bad[i]), 0);
+		refused(w, f, ROSTER_EINVALID, "email", "email.syntax");
+	}
+	/* unique case-insensitively across the whole directory: Otto is in
+	 * another account of another partner */
+	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_EMAIL,
+					     "OTTO@globex.EXAMPLE"), 0);
+	refused(w, f, ROSTER_EEXISTS, "email", "email.unique");
+	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_EMAIL, "jan@acme.example"), 0);
+	assert_int_equal(create(w, f, &id), ROSTER_OK);
+	assert_int_equal(roster_user_find_login(&id2, w->dir, "JAN@ACME.example"), 0);
+	assert_int_equal(id, id2);
+	assert_int_equal(roster_user_find_login(&id2, w->dir, "nobody@acme.example"),
+			 ROSTER_ENOTFOUND);
+	/* an update to a taken login is refused and changes nothing */
+	roster_form_clear(f);
+	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_EMAIL, "Ada@Acme.example"), 0);
+	assert_int_equal(roster_user_update(w->dir, &w->as_admin, id, f), ROSTER_EEXISTS);
+	assert_err(w, ROSTER_EEXISTS, "email.unique");
+	assert_int_equal(roster_user_find_login(&id2, w->dir, "jan@acme.example"), 0);
+	/* changing only the case of one's own login is not a conflict */
+	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_EMAIL, "Jan@Acme.example"), 0);
+	assert_int_equal(roster_user_update(w->dir, &w->as_admin, id, f), ROSTER_OK);
+	/* after delete the login is free again */
+	assert_int_equal(roster_user_delete(w->dir, &w->as_admin, id), ROSTER_OK);
+	assert_int_equal(roster_user_find_login(&id2, w->dir, "jan@acme.example"),
+			 ROSTER_ENOTFOUND);
+	roster_form_clear(f);
+	base(f, "JAN@acme.example");
+	assert_int_equal(create(w, f, &id), ROSTER_OK);
+	roster_form_free(f);
+}
+
+static void test_phone_address_language(void **state)
+{
+	world *w = *state;
+	static const char *bad_phone[] = { "601123456", "+0601", "+1",
+					   "+1234567890123456", "+33 1 23 x",
+					   "+" };
+	roster_form *f = form(w);
+	roster_id id;
+	size_t i;
+
+	base(f, "p@acme.example");
+	for (i = 0; i < sizeof(bad_phone) / sizeof(bad_phone[0]); i++) {
+		assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_PHONE, bad_phone[i]), 0);
+		refused(w, f, ROSTER_EINVALID, "phone", "phone.e164");
+	}
+	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_PHONE, NULL), 0);
+	/* an address needs a street, a locality and a country */
+	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_ADDRESS_POSTCODE, "110 00"), 0);
+	refused(w, f, ROSTER_EINVALID, "address_street", "address.incomplete");
+	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_ADDRESS_STREET, "Václavské náměstí 1"), 0);
+	refused(w, f, ROSTER_EINVALID, "address_locality", "address.incomplete");
+	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_ADDRESS_LOCALITY, "Praha"), 0);
+	refused(w, f, ROSTER_EINVALID, "address_country", "address.incomplete");
+	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_ADDRESS_COUNTRY, "CZE"), 0);
+	refused(w, f, ROSTER_EINVALID, "address_country", "address.country");
+	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_ADDRESS_COUNTRY, "c1"), 0);
+	refused(w, f, ROSTER_EINVALID, "address_country", "address.country");
+	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_ADDRESS_COUNTRY, "cz"), 0);
+	/* phone language from the supported list (002) */
+	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_LANGUAGE, "xx-YY"), 0);
+	refused(w, f, ROSTER_EINVALID, "language", "language.unsupported");
+	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_LANGUAGE, "cs-cz"), 0);
+	assert_int_equal(create(w, f, &id), ROSTER_OK);
+	assert_string_equal(roster_phone_language(0), "cs-CZ");
+	for (i = 0; roster_phone_language(i); i++)
+		assert_int_equal(strlen(roster_phone_language(i)), 5);
+	assert_true(i > 10);
+	roster_form_free(f);
+}
+
+static void test_refs_pbx_extension(void **state)
+{
+	world *w = *state;
+	roster_form *f = form(w);
+	roster_id id, id2, pbx2, other_group;
+	roster_user *u;
+
+	assert_int_equal(roster_group_create(&other_group, w->dir,
+					     &w->as_other_admin, w->other_account,
+					     "Theirs"), 0);
+	base(f, "e@acme.example");
+	assert_int_equal(roster_form_set_ref(f, ROSTER_FIELD_GROUP, other_group), 0);
+	refused(w, f, ROSTER_EINVALID, "group", "ref.account");
+	assert_int_equal(roster_form_set_ref(f, ROSTER_FIELD_GROUP, 987654), 0);
+	refused(w, f, ROSTER_ENOTFOUND, "group", "ref.notfound");
+	assert_int_equal(roster_form_set_ref(f, ROSTER_FIELD_GROUP, w->site), 0);
+	refused(w, f, ROSTER_ENOTFOUND, "group", "ref.notfound");
+	assert_int_equal(roster_form_set_ref(f, ROSTER_FIELD_GROUP, w->group), 0);
+	/* a PBX needs an extension (001) and an extension a PBX */
+	assert_int_equal(roster_form_set_ref(f, ROSTER_FIELD_PBX, w->pbx), 0);
+	refused(w, f, ROSTER_EINVALID, "extension", "extension.required");
+	assert_int_equal(roster_form_set_ref(f, ROSTER_FIELD_PBX, 0), 0);
+	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_EXTENSION, "200"), 0);
+	refused(w, f, ROSTER_EINVALID, "extension", "extension.pbx");
+	/* digit rules of the PBX: 3 to 4 digits, no leading zero */
+	assert_int_equal(roster_form_set_ref(f, ROSTER_FIELD_PBX, w->pbx), 0);
+	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_EXTENSION, "20"), 0);
+	refused(w, f, ROSTER_EINVALID, "extension", "extension.digits");
+	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_EXTENSION, "20000"), 0);
+	refused(w, f, ROSTER_EINVALID, "extension", "extension.digits");
+	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_EXTENSION, "020"), 0);
+	refused(w, f, ROSTER_EINVALID, "extension", "extension.digits");
+	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_EXTENSION, "2a0"), 0);
+	refused(w, f, ROSTER_EINVALID, "extension", "extension.digits");
+	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_EXTENSION, "200"), 0);
+	assert_int_equal(create(w, f, &id), ROSTER_OK);
+	/* unique on that PBX ... */
+	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_EMAIL, "e2@acme.example"), 0);
+	refused(w, f, ROSTER_EEXISTS, "extension", "extension.unique");
+	/* ... but free on another PBX */
+	assert_int_equal(roster_pbx_create(&pbx2, w->dir, &w->as_partner, w->account,
+					   "Branch PBX", 3, 3), 0);
+	assert_int_equal(roster_form_set_ref(f, ROSTER_FIELD_PBX, pbx2), 0);
+	assert_int_equal(create(w, f, &id2), ROSTER_OK);
+
+	/* moving the first user to the second PBX reloads both, once each */
+	roster_form_clear(f);
+	assert_int_equal(roster_form_set_ref(f, ROSTER_FIELD_PBX, pbx2), 0);
+	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_EXTENSION, "201"), 0);
+	world_events_clear(w);
+	assert_int_equal(roster_user_update(w->dir, &w->as_admin, id, f), ROSTER_OK);
+	assert_int_equal(world_count(w, ROSTER_EVENT_PBX_RELOAD), 2);
+	assert_int_equal(world_count(w, ROSTER_EVENT_USER_UPDATED), 1);
+	/* the old extension on the first PBX is free again */
+	roster_form_clear(f);
+	base(f, "e3@acme.example");
+	assert_int_equal(roster_form_set_ref(f, ROSTER_FIELD_PBX, w->pbx), 0);
+	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_EXTENSION, "200"), 0);
+	assert_int_equal(create(w, f, &id2), ROSTER_OK);
+	u = get(w, id);
+	assert_int_equal(roster_user_ref(u, ROSTER_FIELD_PBX), pbx2);
+	roster_user_free(u);
+	/* leaving the PBX: both cleared together */
+	roster_form_clear(f);
+	assert_int_equal(roster_form_set_ref(f, ROSTER_FIELD_PBX, 0), 0);
+	assert_int_equal(roster_user_update(w->dir, &w->as_admin, id, f),
+			 ROSTER_EINVALID);
+	assert_err(w, ROSTER_EINVALID, "extension.pbx");
+	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_EXTENSION, NULL), 0);
+	assert_int_equal(roster_user_update(w->dir, &w->as_admin, id, f), ROSTER_OK);
+	roster_form_free(f);
+}
+
+static void test_lines(void **state)
+{
+	world *w = *state;
+	roster_form *f = form(w);
+	const char *dup[] = { "+420601000001", "+420 601 000 001" };
+	const char *one[] = { "+420601000001" };
+	const char *many[17];
+	char buf[17][20];
+	roster_id id;
+	int i;
+
+	base(f, "l@acme.example");
+	assert_int_equal(roster_form_set_lines(f, dup, 2), 0);
+	refused(w, f, ROSTER_EINVALID, "lines", "line.duplicate");
+	for (i = 0; i < 17; i++) {
+		snprintf(buf[i], sizeof(buf[i]), "+42060100%04d", i);
+		many[i] = buf[i];
+	}
+	assert_int_equal(roster_form_set_lines(f, many, 17), 0);
+	refused(w, f, ROSTER_EINVALID, "lines", "line.count");
+	assert_int_equal(roster_form_set_lines(f, many, 16), 0);
+	assert_int_equal(create(w, f, &id), ROSTER_OK);
+	/* a number belongs to one user only */
+	roster_form_clear(f);
+	base(f, "l2@acme.example");
+	assert_int_equal(roster_form_set_lines(f, many + 3, 1), 0);
+	refused(w, f, ROSTER_EEXISTS, "lines", "line.unique");
+	/* freeing the lines of the first user frees the number */
+	roster_form_clear(f);
+	assert_int_equal(roster_form_set_lines(f, one, 0), 0);
+	assert_int_equal(roster_user_update(w->dir, &w->as_admin, id, f), ROSTER_OK);
+	roster_form_clear(f);
+	base(f, "l2@acme.example");
+	assert_int_equal(roster_form_set_lines(f, many + 3, 1), 0);
+	assert_int_equal(create(w, f, &id), ROSTER_OK);
+	roster_form_free(f);
+}
+
+static void test_flags(void **state)
+{
+	world *w = *state;
+	roster_form *f = form(w);
+	roster_id id;
+
+	/* do-not-bill only for system users (001), set by the partner */
+	base(f, "fax@acme.example");
+	assert_int_equal(roster_form_set_bool(f, ROSTER_FIELD_DO_NOT_BILL, 1), 0);
+	assert_int_equal(roster_user_create(&id, w->dir, &w->as_partner, w->account, f),
+			 ROSTER_EINVALID);
+	assert_err(w, ROSTER_EINVALID, "do_not_bill.system");
+	assert_int_equal(roster_form_set_bool(f, ROSTER_FIELD_SYSTEM_USER, 1), 0);
+	assert_int_equal(roster_user_create(&id, w->dir, &w->as_partner, w->account, f),
+			 ROSTER_OK);
+	/* a system user cannot stop being one while not billed */
+	roster_form_clear(f);
+	assert_int_equal(roster_form_set_bool(f, ROSTER_FIELD_SYSTEM_USER, 0), 0);
+	assert_int_equal(roster_user_update(w->dir, &w->as_partner, id, f),
+			 ROSTER_EINVALID);
+	assert_err(w, ROSTER_EINVALID, "do_not_bill.system");
+	roster_form_free(f);
+}
+
+static void test_update_semantics(void **state)
+{
+	world *w = *state;
+	roster_form *f = form(w);
+	roster_id id;
+	roster_user *u;
+
+	base(f, "u@acme.example");
+	assert_int_equal(roster_form_set_ref(f, ROSTER_FIELD_PBX, w->pbx), 0);
+	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_EXTENSION, "300"), 0);
+	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_NOTE, "vip"), 0);
+	assert_int_equal(create(w, f, &id), ROSTER_OK);
+
+	/* the same values again: nothing changes, no event */
+	world_events_clear(w);
+	assert_int_equal(roster_user_update(w->dir, &w->as_admin, id, f), ROSTER_OK);
+	assert_int_equal(w->nevents, 0);
+
+	/* a note is not on the PBX: no reload */
+	roster_form_clear(f);
+	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_NOTE, "still vip"), 0);
+	assert_int_equal(roster_user_update(w->dir, &w->as_admin, id, f), ROSTER_OK);
+	assert_int_equal(world_count(w, ROSTER_EVENT_USER_UPDATED), 1);
+	assert_int_equal(world_count(w, ROSTER_EVENT_PBX_RELOAD), 0);
+
+	/* a name is shown by the PBX: one reload (001) */
+	world_events_clear(w);
+	roster_form_clear(f);
+	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_FIRST_NAME, "Honza"), 0);
+	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_LANGUAGE, "cs-CZ"), 0);
+	assert_int_equal(roster_user_update(w->dir, &w->as_admin, id, f), ROSTER_OK);
+	assert_int_equal(world_count(w, ROSTER_EVENT_PBX_RELOAD), 1);
+
+	/* fields the form does not set stay; cleared ones go */
+	roster_form_clear(f);
+	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_NOTE, ""), 0);
+	assert_int_equal(roster_user_update(w->dir, &w->as_admin, id, f), ROSTER_OK);
+	u = get(w, id);
+	assert_null(roster_user_str(u, ROSTER_FIELD_NOTE));
+	assert_string_equal(roster_user_str(u, ROSTER_FIELD_FIRST_NAME), "Honza");
+	assert_string_equal(roster_user_str(u, ROSTER_FIELD_EXTENSION), "300");
+	roster_user_free(u);
+
+	/* a required field cannot be cleared */
+	roster_form_clear(f);
+	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_LAST_NAME, NULL), 0);
+	assert_int_equal(roster_user_update(w->dir, &w->as_admin, id, f), ROSTER_EINVALID);
+	assert_err(w, ROSTER_EINVALID, "field.required");
+
+	/* an unknown user */
+	assert_int_equal(roster_user_update(w->dir, &w->as_admin, 424242, f),
+			 ROSTER_ENOTFOUND);
+	roster_form_free(f);
+}
+
+static void test_delete_rules(void **state)
+{
+	world *w = *state;
+	roster_form *f = form(w);
+	roster_id id, admin2;
+	roster_user *u = NULL;
+
+	base(f, "d@acme.example");
+	assert_int_equal(roster_form_set_ref(f, ROSTER_FIELD_PBX, w->pbx), 0);
+	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_EXTENSION, "400"), 0);
+	assert_int_equal(create(w, f, &id), ROSTER_OK);
+	world_events_clear(w);
+	assert_int_equal(roster_user_delete(w->dir, &w->as_admin, id), ROSTER_OK);
+	assert_int_equal(world_count(w, ROSTER_EVENT_USER_DELETED), 1);
+	assert_int_equal(world_count(w, ROSTER_EVENT_PBX_RELOAD), 1);
+	assert_int_equal(roster_user_get(&u, w->dir, id), ROSTER_ENOTFOUND);
+	assert_null(u);
+	assert_int_equal(roster_user_delete(w->dir, &w->as_admin, id), ROSTER_ENOTFOUND);
+
+	/* an admin cannot be deleted: remove the role first (004) */
+	assert_int_equal(world_user(w, &w->as_admin, w->account, "Bob", "Second",
+				    "bob@acme.example", 1, &admin2), 0);
+	world_events_clear(w);
+	assert_int_equal(roster_user_delete(w->dir, &w->as_admin, admin2), ROSTER_EPOLICY);
+	assert_err(w, ROSTER_EPOLICY, "admin.delete");
+	assert_int_equal(w->nevents, 0);
+	roster_form_clear(f);
+	assert_int_equal(roster_form_set_bool(f, ROSTER_FIELD_ADMIN, 0), 0);
+	assert_int_equal(roster_user_update(w->dir, &w->as_admin, admin2, f), ROSTER_OK);
+	assert_int_equal(world_count(w, ROSTER_EVENT_ROLE_CHANGED), 1);
+	assert_int_equal(world_last(w, ROSTER_EVENT_ROLE_CHANGED)->admin, 0);
+	assert_int_equal(roster_user_delete(w->dir, &w->as_admin, admin2), ROSTER_OK);
+
+	/* the last admin keeps the role */
+	assert_int_equal(roster_user_update(w->dir, &w->as_admin, w->admin, f),
+			 ROSTER_EPOLICY);
+	assert_err(w, ROSTER_EPOLICY, "admin.last");
+	roster_form_free(f);
+}
+
+static void test_pagination(void **state)
+{
+	world *w = *state;
+	roster_id ids[30], seen[64];
+	char email[64], cursor[32];
+	roster_page *p = NULL;
+	size_t nseen = 0, i, j, pages = 0;
+	const char *next = NULL;
+
+	for (i = 0; i < 30; i++) {
+		snprintf(email, sizeof(email), "page%02zu@acme.example", i);
+		assert_int_equal(world_user(w, &w->as_admin, w->account, "P",
+					    "Q", email, 0, &ids[i]), 0);
+	}
+	/* 31 users with the admin; pages of 7; delete and add between pages */
+	do {
+		assert_int_equal(roster_list(&p, w->dir, w->account, ROSTER_KIND_USER,
+					     next ? cursor : NULL, 7), 0);
+		for (i = 0; i < roster_page_count(p); i++)
+			seen[nseen++] = roster_page_id(p, i);
+		next = roster_page_next(p);
+		if (next)
+			snprintf(cursor, sizeof(cursor), "%s", next);
+		roster_page_free(p);
+		if (pages++ == 1) {
+			/* one already shown, one not yet shown, one new */
+			roster_id extra;
+			assert_int_equal(roster_user_delete(w->dir, &w->as_admin, ids[2]), 0);
+			assert_int_equal(roster_user_delete(w->dir, &w->as_admin, ids[20]), 0);
+			assert_int_equal(world_user(w, &w->as_admin, w->account, "N",
+						    "New", "new@acme.example", 0,
+						    &extra), 0);
+		}
+	} while (next);
+	/* 31 - 1 not yet shown deleted + 1 added = 31 distinct, ascending */
+	assert_int_equal(nseen, 31);
+	for (i = 1; i < nseen; i++)
+		assert_true(seen[i - 1] < seen[i]);
+	for (i = 0; i < nseen; i++)
+		assert_int_not_equal(seen[i], ids[20]);
+	for (i = 0; i < nseen; i++)
+		for (j = i + 1; j < nseen; j++)
+			assert_int_not_equal(seen[i], seen[j]);
+	assert_int_equal(roster_list(&p, w->dir, w->account, ROSTER_KIND_USER,
+				     "zz", 7), ROSTER_EINVAL);
+	assert_err(w, ROSTER_EINVAL, "arg.cursor");
+}
+
+static void test_messages_in_languages(void **state)
+{
+	world *w = *state;
+	roster_id id;
+
+	assert_int_equal(roster_directory_set_language(w->dir, ROSTER_LANG_FR), 0);
+	assert_int_equal(roster_user_delete(w->dir, &w->as_partner, w->admin),
+			 ROSTER_EPOLICY);
+	assert_string_equal(roster_error_message(roster_directory_error(w->dir)),
+			    "un compte administrateur ne peut pas être supprimé : "
+			    "retirez d'abord son rôle d'administrateur");
+	assert_int_equal(roster_directory_set_language(w->dir, ROSTER_LANG_CS), 0);
+	assert_int_equal(world_user(w, &w->as_admin, w->account, "A", "B",
+				    "ada@ACME.example", 0, &id), ROSTER_EEXISTS);
+	assert_string_equal(roster_error_message(roster_directory_error(w->dir)),
+			    "e-mailovou adresu ada@ACME.example již používá jiný uživatel");
+	assert_int_equal(roster_directory_set_language(w->dir, ROSTER_LANG_EN), 0);
+	assert_int_equal(world_user(w, &w->as_admin, w->account, "", "B",
+				    "new@acme.example", 0, &id), ROSTER_EINVALID);
+	assert_string_equal(roster_error_message(roster_directory_error(w->dir)),
+			    "first name is required");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_create_all_fields, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_required_and_text, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_email_rules, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_phone_address_language, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refs_pbx_extension, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lines, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_flags, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_update_semantics, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_delete_rules, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pagination, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_messages_in_languages, setup, teardown),
+	};
+
+	return cmocka_run_group_tests_name("model/users", tests, NULL, NULL);
+}

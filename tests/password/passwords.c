@@ -1,0 +1,245 @@
+/* passwords.c: policy, hashing, login, reset and welcome tokens. */
+#include <stdio.h>
+#include <string.h>
+
+#include "harness.h"
+
+static int setup(void **state)
+{
+	*state = world_new(NULL);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	world_free(*state);
+	return 0;
+}
+
+static void test_policy(void **state)
+{
+	world *w = *state;
+	roster_password_policy p, q;
+	roster_password_policy init = ROSTER_PASSWORD_POLICY_INIT;
+
+	assert_int_equal(roster_password_policy_init(&p, ROSTER_PASSWORD_POLICY_VERSION), 0);
+	assert_memory_equal(&p, &init, sizeof(p));
+	assert_int_equal(roster_password_policy_init(&p, 0), ROSTER_EVERSION);
+	assert_int_equal(roster_password_policy_init(&p, 1), 0);
+	p.min_length = 4;
+	assert_int_equal(roster_directory_set_password_policy(w->dir, &p), ROSTER_EINVAL);
+	assert_string_equal(roster_error_field(roster_directory_error(w->dir)), "min_length");
+	assert_string_equal(roster_error_rule(roster_directory_error(w->dir)), "policy.range");
+	p.min_length = 10;
+	p.hash_cost = 12;
+	assert_int_equal(roster_directory_set_password_policy(w->dir, &p), ROSTER_EINVAL);
+	assert_string_equal(roster_error_field(roster_directory_error(w->dir)), "hash_cost");
+	/* refused policies change nothing */
+	q.version = 1;
+	assert_int_equal(roster_directory_get_password_policy(w->dir, &q), 0);
+	assert_int_equal(q.min_length, 8);
+	assert_int_equal(q.hash_cost, 1);
+	p.hash_cost = 1;
+	p.required_classes = ROSTER_CLASS_DIGIT | ROSTER_CLASS_SYMBOL;
+	assert_int_equal(roster_directory_set_password_policy(w->dir, &p), 0);
+
+	assert_int_equal(roster_password_check(w->dir, "short1!"), ROSTER_EINVALID);
+	assert_err(w, ROSTER_EINVALID, "password.length");
+	assert_int_equal(roster_password_check(w->dir, "longenoughbutplain"), ROSTER_EINVALID);
+	assert_err(w, ROSTER_EINVALID, "password.classes");
+	assert_int_equal(roster_password_check(w->dir, "\xFF\xFEinvalid-utf8-1"), ROSTER_EINVALID);
+	assert_err(w, ROSTER_EINVALID, "password.utf8");
+	/* length counts characters, not bytes */
+	assert_int_equal(roster_password_check(w->dir, "žluťoučký1!"), ROSTER_OK);
+	assert_int_equal(roster_password_check(w->dir, "ééééé1!"), ROSTER_EINVALID);
+}
+
+static void test_generate(void **state)
+{
+	world *w = *state;
+	char a[64], b[64], small[8];
+
+	assert_int_equal(roster_password_generate(w->dir, a, sizeof(a)), 0);
+	assert_int_equal(roster_password_generate(w->dir, b, sizeof(b)), 0);
+	assert_int_equal(strlen(a), 12);
+	assert_string_not_equal(a, b);
+	assert_int_equal(roster_password_check(w->dir, a), 0);
+	assert_int_equal(roster_password_generate(w->dir, small, sizeof(small)),
+			 ROSTER_EINVAL);
+	assert_int_equal(roster_password_generate(w->dir, NULL, 64), ROSTER_EINVAL);
+}
+
+static roster_id make_user(world *w, const char *email, const char *pw, int gen)
+{
+	roster_form *f = NULL;
+	roster_id id = 0;
+
+	assert_int_equal(roster_form_new(&f, w->dir), 0);
+	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_FIRST_NAME, "Pat"), 0);
+	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_LAST_NAME, "Word"), 0);
+	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_EMAIL, email), 0);
+	if (pw)
+		assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_PASSWORD, pw), 0);
+	if (gen)
+		assert_int_equal(roster_form_generate_password(f), 0);
+	assert_int_equal(roster_user_create(&id, w->dir, &w->as_admin, w->account, f), 0);
+	roster_form_free(f);
+	return id;
+}
+
+static void test_login(void **state)
+{
+	world *w = *state;
+	roster_id id = make_user(w, "pat@acme.example", "correct horse", 0), who;
+	roster_id gen;
+	char pw[300];
+	roster_user *u;
+
+	assert_int_equal(roster_login(&who, w->dir, "PAT@acme.example", "correct horse"), 0);
+	assert_int_equal(who, id);
+	assert_int_equal(roster_login(&who, w->dir, "pat@acme.example", "correct horsE"),
+			 ROSTER_EAUTH);
+	assert_int_equal(who, 0);
+	assert_err(w, ROSTER_EAUTH, "login.failed");
+	assert_int_equal(roster_login(&who, w->dir, "nobody@acme.example", "x"), ROSTER_EAUTH);
+	/* users without a password cannot log in */
+	assert_int_equal(roster_login(&who, w->dir, "ada@acme.example", ""), ROSTER_EAUTH);
+	/* the plaintext is not kept anywhere a snapshot shows */
+	assert_int_equal(roster_user_get(&u, w->dir, id), 0);
+	assert_null(roster_user_str(u, ROSTER_FIELD_PASSWORD));
+	assert_int_equal(roster_user_has_password(u), 1);
+	roster_user_free(u);
+	/* the welcome event carries no chosen password */
+	assert_string_equal(world_last(w, ROSTER_EVENT_WELCOME_EMAIL)->password, "");
+
+	/* a generated password reaches the host once, in the welcome event */
+	gen = make_user(w, "gen@acme.example", NULL, 1);
+	snprintf(pw, sizeof(pw), "%s", world_last(w, ROSTER_EVENT_WELCOME_EMAIL)->password);
+	assert_int_equal(strlen(pw), 12);
+	assert_int_equal(roster_login(&who, w->dir, "gen@acme.example", pw), 0);
+	assert_int_equal(who, gen);
+
+	/* a refused password changes nothing */
+	{
+		roster_form *f = NULL;
+		assert_int_equal(roster_form_new(&f, w->dir), 0);
+		assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_PASSWORD, "short"), 0);
+		assert_int_equal(roster_user_update(w->dir, &w->as_admin, gen, f),
+				 ROSTER_EINVALID);
+		assert_err(w, ROSTER_EINVALID, "password.length");
+		assert_int_equal(roster_login(&who, w->dir, "gen@acme.example", pw), 0);
+		/* the user changes their own password */
+		roster_actor self = actor_of(ROSTER_ACTOR_USER, gen);
+		assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_PASSWORD,
+						     "my own secret"), 0);
+		world_events_clear(w);
+		assert_int_equal(roster_user_update(w->dir, &self, gen, f), 0);
+		assert_int_equal(world_count(w, ROSTER_EVENT_PASSWORD_CHANGED), 1);
+		assert_int_equal(roster_login(&who, w->dir, "gen@acme.example", pw),
+				 ROSTER_EAUTH);
+		assert_int_equal(roster_login(&who, w->dir, "gen@acme.example",
+					      "my own secret"), 0);
+		roster_form_free(f);
+	}
+}
+
+static void test_welcome_activation(void **state)
+{
+	world *w = *state;
+	roster_id id = make_user(w, "new@acme.example", NULL, 0), who;
+	char token[128], token2[128];
+	roster_user *u;
+
+	snprintf(token, sizeof(token), "%s", world_last(w, ROSTER_EVENT_WELCOME_EMAIL)->secret);
+	/* a bad password leaves the token usable */
+	assert_int_equal(roster_token_redeem(&who, w->dir, token, "short"), ROSTER_EINVALID);
+	world_events_clear(w);
+	assert_int_equal(roster_token_redeem(&who, w->dir, token, "activated!!"), 0);
+	assert_int_equal(who, id);
+	assert_int_equal(world_count(w, ROSTER_EVENT_USER_REGISTERED), 1);
+	assert_int_equal(roster_user_get(&u, w->dir, id), 0);
+	assert_int_equal(roster_user_bool(u, ROSTER_FIELD_REGISTERED), 1);
+	roster_user_free(u);
+	assert_int_equal(roster_login(&who, w->dir, "new@acme.example", "activated!!"), 0);
+	/* single use */
+	assert_int_equal(roster_token_redeem(&who, w->dir, token, "again again"),
+			 ROSTER_EEXPIRED);
+	assert_err(w, ROSTER_EEXPIRED, "token.invalid");
+
+	/* resend: a fresh token supersedes the old one; expiry is enforced */
+	id = make_user(w, "late@acme.example", NULL, 0);
+	snprintf(token, sizeof(token), "%s", world_last(w, ROSTER_EVENT_WELCOME_EMAIL)->secret);
+	world_events_clear(w);
+	assert_int_equal(roster_welcome_send(w->dir, &w->as_admin, w->account, &id, 1), 0);
+	assert_int_equal(world_count(w, ROSTER_EVENT_WELCOME_EMAIL), 1);
+	snprintf(token2, sizeof(token2), "%s", world_last(w, ROSTER_EVENT_WELCOME_EMAIL)->secret);
+	assert_string_not_equal(token, token2);
+	assert_int_equal(roster_token_redeem(&who, w->dir, token, "activated!!"),
+			 ROSTER_EEXPIRED);
+	w->now += 7 * 86400;
+	assert_int_equal(roster_token_redeem(&who, w->dir, token2, "activated!!"),
+			 ROSTER_EEXPIRED);
+	/* malformed tokens */
+	assert_int_equal(roster_token_redeem(&who, w->dir, "", "activated!!"), ROSTER_EEXPIRED);
+	assert_int_equal(roster_token_redeem(&who, w->dir, "12.abc", "activated!!"),
+			 ROSTER_EEXPIRED);
+	assert_int_equal(roster_token_redeem(&who, w->dir,
+					     "99999999999999999999999.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+					     "activated!!"), ROSTER_EEXPIRED);
+}
+
+static void test_reset(void **state)
+{
+	world *w = *state;
+	roster_id a = make_user(w, "a@acme.example", "first password", 0);
+	roster_id b = make_user(w, "b@acme.example", "first password", 0), who;
+	roster_actor as_a = actor_of(ROSTER_ACTOR_USER, a);
+	roster_id both[2] = { a, b };
+	char tok[128];
+
+	/* all users of the account: the admin, a and b */
+	world_events_clear(w);
+	assert_int_equal(roster_password_reset(w->dir, &w->as_admin, w->account, NULL, 0), 0);
+	assert_int_equal(world_count(w, ROSTER_EVENT_PASSWORD_RESET_EMAIL), 3);
+	/* selected users */
+	world_events_clear(w);
+	assert_int_equal(roster_password_reset(w->dir, &w->as_partner, w->account, both, 2), 0);
+	assert_int_equal(world_count(w, ROSTER_EVENT_PASSWORD_RESET_EMAIL), 2);
+	snprintf(tok, sizeof(tok), "%s", w->events[0].secret);
+	assert_int_equal(w->events[0].user, a);
+	assert_int_equal(roster_token_redeem(&who, w->dir, tok, "second password"), 0);
+	assert_int_equal(roster_login(&who, w->dir, "a@acme.example", "second password"), 0);
+	assert_int_equal(roster_token_redeem(&who, w->dir, tok, "third password"),
+			 ROSTER_EEXPIRED);
+	/* a user may reset their own password, not another's */
+	world_events_clear(w);
+	assert_int_equal(roster_password_reset(w->dir, &as_a, w->account, &a, 1), 0);
+	assert_int_equal(world_count(w, ROSTER_EVENT_PASSWORD_RESET_EMAIL), 1);
+	world_events_clear(w);
+	assert_int_equal(roster_password_reset(w->dir, &as_a, w->account, &b, 1), ROSTER_EDENIED);
+	assert_int_equal(roster_password_reset(w->dir, &as_a, w->account, both, 2), ROSTER_EDENIED);
+	/* all or nothing: one user of another account spoils the batch */
+	both[1] = w->other_admin;
+	assert_int_equal(roster_password_reset(w->dir, &w->as_admin, w->account, both, 2),
+			 ROSTER_EDENIED);
+	assert_int_equal(w->nevents, 0);
+	/* reset tokens expire after a day */
+	assert_int_equal(roster_password_reset(w->dir, &w->as_admin, w->account, &b, 1), 0);
+	snprintf(tok, sizeof(tok), "%s", world_last(w, ROSTER_EVENT_PASSWORD_RESET_EMAIL)->secret);
+	w->now += 86400;
+	assert_int_equal(roster_token_redeem(&who, w->dir, tok, "second password"),
+			 ROSTER_EEXPIRED);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_policy, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_generate, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_login, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_welcome_activation, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reset, setup, teardown),
+	};
+
+	return cmocka_run_group_tests_name("password/passwords", tests, NULL, NULL);
+}
