@@ -4,8 +4,8 @@
  * Every failing call records, beside its return code, which field was at
  * fault, which rule refused it, the offending value and a message in the
  * language of the handle. Calls that take a directory record it in that
- * directory (roster_directory_error); calls without one record it per
- * thread (roster_error_last). A successful call leaves the previous error
+ * directory (roster_directory_error); calls without one (and form
+ * setters) record it per thread (roster_error_last), in English. A successful call leaves the previous error
  * in place; a failing call replaces it.
  *
  * Rules are stable machine-readable identifiers such as "email.unique",

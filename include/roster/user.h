@@ -114,7 +114,12 @@ ROSTER_API const char *roster_phone_language(size_t index);
 /* ------------------------------------------------------------------ */
 /* The form                                                            */
 
-/** A set of field values to apply. Owned by the caller. */
+/**
+ * A set of field values to apply. Owned by the caller; free it before the
+ * directory it was made for. The setters check only the field's type and
+ * copy the value: their failures are reported through roster_error_last(),
+ * and the values are validated when the form is applied.
+ */
 typedef struct roster_form roster_form;
 
 /** Create an empty form for use with `dir`. */
