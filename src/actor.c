@@ -103,18 +103,19 @@ const char *rs_field_rule(const roster_directory *dir, const rs_who *who,
 		*code = ROSTER_EINVAL;
 		return "arg.range";
 	}
+	/* outside the actor's reach no field is editable: say that first,
+	 * as roster_user_update does */
+	rule = account_rule(dir, who, account, RS_MANAGE_USERS);
+	if (rule && (!self || who->account != account))
+		return rule;
 	/* registered is set by activation; only the host may force it */
 	if (fi->flags & RS_F_READONLY)
 		return who->kind == ROSTER_ACTOR_SYSTEM ? NULL
 							: "auth.readonly";
-	rule = account_rule(dir, who, account, RS_MANAGE_USERS);
-	if (rule) {
-		/* a user who is not an admin edits the self-service fields
-		 * of their own record (002) */
-		if (!self || who->account != account)
-			return rule;
+	/* a user who is not an admin edits the self-service fields of their
+	 * own record (002) */
+	if (rule)
 		return (fi->flags & RS_F_SELF) ? NULL : "auth.field";
-	}
 	/* an admin: nobody grants a right they do not hold */
 	if (who->kind == ROSTER_ACTOR_USER) {
 		if (field == ROSTER_FIELD_STATUTORY && !who->statutory)

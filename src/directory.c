@@ -84,17 +84,19 @@ int roster_directory_open(roster_directory **out,
 	dir = rs_calloc(&al, 1, sizeof(*dir));
 	if (!dir)
 		return rs_error_tl(ROSTER_ENOMEM, NULL, "nomem", NULL);
+	dir->al = al;
 	dir->txn = rs_calloc(&al, 1, sizeof(*dir->txn));
-	if (!dir->txn) {
+	if (!dir->txn || rs_txn_init(dir)) {
+		rs_free(&al, dir->txn);
 		rs_free(&al, dir);
 		return rs_error_tl(ROSTER_ENOMEM, NULL, "nomem", NULL);
 	}
 	if (rs_random(&dir->seed, sizeof(dir->seed)) != 0) {
+		rs_txn_free(dir);
 		rs_free(&al, dir->txn);
 		rs_free(&al, dir);
 		return rs_error_tl(ROSTER_ERROR, NULL, "password.random", NULL);
 	}
-	dir->al = al;
 	dir->lang = opts->language;
 	dir->event_cb = opts->event_cb;
 	dir->event_data = opts->event_data;

@@ -1,4 +1,5 @@
 /* form.c: collecting field values; validation happens when applied. */
+#include <stdio.h>
 #include <string.h>
 
 #include "fields.h"
@@ -67,12 +68,18 @@ void roster_form_free(roster_form *f)
 
 static int check(const roster_form *f, int field, int type)
 {
+	char v[24];
+
 	if (!f)
 		return rs_error_tl(ROSTER_EINVAL, "form", "arg.null", NULL);
+	if (!rs_field(field)) {
+		/* name the argument and its value, as the message needs */
+		snprintf(v, sizeof(v), "%d", field);
+		return rs_error_tl(ROSTER_EINVAL, "field", "arg.range", v);
+	}
 	if (roster_field_type(field) != type)
 		return rs_error_tl(ROSTER_EINVAL, roster_field_name(field),
-				   rs_field(field) ? "arg.type" : "arg.range",
-				   NULL);
+				   "arg.type", NULL);
 	return ROSTER_OK;
 }
 

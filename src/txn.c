@@ -9,7 +9,9 @@ enum {
 	U_VEC_DEL,  /* target rs_idvec, a = id */
 	U_KEY_INS,  /* target rs_table, a = hash, b = id */
 	U_KEY_DEL,  /* target rs_table, a = hash, b = id */
-	U_COUNT	    /* target size_t, a = delta as int64 */
+	U_COUNT,    /* target size_t, a = delta as int64 */
+	U_TABLE_NEW, /* target rs_table got its first block */
+	U_VEC_NEW   /* target rs_idvec got its first block */
 };
 
 static rs_txn *txn_of(roster_directory *dir)
@@ -17,15 +19,18 @@ static rs_txn *txn_of(roster_directory *dir)
 	return dir->txn;
 }
 
-static int log_reserve(roster_directory *dir)
+/* Room for n more entries in the undo log. */
+static int log_reserve(roster_directory *dir, size_t n)
 {
 	rs_txn *t = txn_of(dir);
 	rs_undo *log;
 	size_t cap;
 
-	if (t->nlog < t->caplog)
+	if (t->caplog - t->nlog >= n)
 		return 0;
 	cap = t->caplog ? t->caplog * 2 : 16;
+	while (cap - t->nlog < n)
+		cap *= 2;
 	log = rs_reallocarray(&dir->al, t->log, cap, sizeof(*log));
 	if (!log)
 		return ROSTER_ENOMEM;
@@ -48,11 +53,43 @@ static void log_push(roster_directory *dir, int op, void *target, uint64_t a,
 	u->new_rec = new_rec;
 }
 
+/*
+ * Room for one more entry in a table, and for the entry that logs it.
+ * When this gives the table its first block, that is logged too, so that
+ * undoing the call hands the block back: a failed call leaves the memory
+ * it found, not only the model. (Growing later only moves the entries to
+ * a new block.)
+ */
+static int table_room(roster_directory *dir, rs_table *set)
+{
+	int fresh = set->cap == 0;
+
+	if (log_reserve(dir, fresh ? 2 : 1) ||
+	    rs_table_reserve(&dir->al, set, 1))
+		return ROSTER_ENOMEM;
+	if (fresh)
+		log_push(dir, U_TABLE_NEW, set, 0, 0, NULL, NULL);
+	return 0;
+}
+
+/* The same for a vector of identifiers. */
+static int vec_room(roster_directory *dir, rs_idvec *vec)
+{
+	int fresh = vec->cap == 0;
+
+	if (log_reserve(dir, fresh ? 2 : 1) ||
+	    rs_idvec_reserve(&dir->al, vec, 1))
+		return ROSTER_ENOMEM;
+	if (fresh)
+		log_push(dir, U_VEC_NEW, vec, 0, 0, NULL, NULL);
+	return 0;
+}
+
 int rs_put(roster_directory *dir, roster_id id, rs_rec *rec)
 {
 	rs_rec *old;
 
-	if (log_reserve(dir) || rs_table_reserve(&dir->al, &dir->records, 1))
+	if (table_room(dir, &dir->records))
 		return ROSTER_ENOMEM;
 	if (rec)
 		old = (rs_rec *)(uintptr_t)rs_table_set(&dir->records, id,
@@ -65,7 +102,7 @@ int rs_put(roster_directory *dir, roster_id id, rs_rec *rec)
 
 int rs_vec_insert(roster_directory *dir, rs_idvec *vec, roster_id id)
 {
-	if (log_reserve(dir) || rs_idvec_reserve(&dir->al, vec, 1))
+	if (vec_room(dir, vec))
 		return ROSTER_ENOMEM;
 	rs_idvec_insert(vec, id);
 	log_push(dir, U_VEC_INS, vec, id, 0, NULL, NULL);
@@ -74,7 +111,7 @@ int rs_vec_insert(roster_directory *dir, rs_idvec *vec, roster_id id)
 
 int rs_vec_remove(roster_directory *dir, rs_idvec *vec, roster_id id)
 {
-	if (log_reserve(dir))
+	if (log_reserve(dir, 1))
 		return ROSTER_ENOMEM;
 	if (rs_idvec_remove(vec, id))
 		log_push(dir, U_VEC_DEL, vec, id, 0, NULL, NULL);
@@ -84,7 +121,7 @@ int rs_vec_remove(roster_directory *dir, rs_idvec *vec, roster_id id)
 int rs_key_insert(roster_directory *dir, rs_table *set, uint64_t hash,
 		  roster_id id)
 {
-	if (log_reserve(dir) || rs_table_reserve(&dir->al, set, 1))
+	if (table_room(dir, set))
 		return ROSTER_ENOMEM;
 	rs_table_insert(set, hash, id);
 	log_push(dir, U_KEY_INS, set, hash, id, NULL, NULL);
@@ -94,7 +131,7 @@ int rs_key_insert(roster_directory *dir, rs_table *set, uint64_t hash,
 int rs_key_remove(roster_directory *dir, rs_table *set, uint64_t hash,
 		  roster_id id)
 {
-	if (log_reserve(dir))
+	if (log_reserve(dir, 1))
 		return ROSTER_ENOMEM;
 	if (rs_table_remove(set, hash, id))
 		log_push(dir, U_KEY_DEL, set, hash, id, NULL, NULL);
@@ -103,7 +140,7 @@ int rs_key_remove(roster_directory *dir, rs_table *set, uint64_t hash,
 
 int rs_count(roster_directory *dir, size_t *counter, int delta)
 {
-	if (log_reserve(dir))
+	if (log_reserve(dir, 1))
 		return ROSTER_ENOMEM;
 	*counter += (size_t)(ptrdiff_t)delta;
 	log_push(dir, U_COUNT, counter, (uint64_t)(int64_t)delta, 0, NULL, NULL);
@@ -203,6 +240,13 @@ static void undo(roster_directory *dir, rs_undo *u)
 	case U_COUNT:
 		*(size_t *)u->target -= (size_t)(ptrdiff_t)(int64_t)u->a;
 		break;
+	case U_TABLE_NEW:
+		/* every entry made since was undone before: it is empty */
+		rs_table_free(&dir->al, u->target);
+		break;
+	case U_VEC_NEW:
+		rs_idvec_free(&dir->al, u->target);
+		break;
 	}
 }
 
@@ -272,6 +316,23 @@ int rs_op_end(roster_directory *dir, rs_op *op, int rc)
 	if (op->implicit)
 		dir->txn_open = 0;
 	return rc;
+}
+
+int rs_txn_init(roster_directory *dir)
+{
+	rs_txn *t = txn_of(dir);
+
+	t->log = rs_reallocarray(&dir->al, NULL, 16, sizeof(*t->log));
+	t->events = rs_reallocarray(&dir->al, NULL, 8, sizeof(*t->events));
+	t->reloads = rs_reallocarray(&dir->al, NULL, 4, sizeof(*t->reloads));
+	if (!t->log || !t->events || !t->reloads) {
+		rs_txn_free(dir);
+		return ROSTER_ENOMEM;
+	}
+	t->caplog = 16;
+	t->capevents = 8;
+	t->capreloads = 4;
+	return ROSTER_OK;
 }
 
 void rs_txn_free(roster_directory *dir)

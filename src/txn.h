@@ -59,6 +59,12 @@ typedef struct rs_op {
 void rs_op_begin(roster_directory *dir, rs_op *op);
 /* Finish a call: commit (rc == 0) or undo (rc < 0). Returns rc. */
 int rs_op_end(roster_directory *dir, rs_op *op, int rc);
+/*
+ * Give a directory the first blocks of its undo log, event queue and
+ * reload list, so that no call, failed or not, leaves a block behind that
+ * it did not find. 0 or ROSTER_ENOMEM (having allocated nothing).
+ */
+int rs_txn_init(roster_directory *dir);
 /* Free the transaction storage of a directory. */
 void rs_txn_free(roster_directory *dir);
 

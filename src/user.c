@@ -620,6 +620,12 @@ static int update(roster_directory *dir, const rs_who *who, roster_id id,
 		return rs_fail_id(dir, ROSTER_ENOTFOUND, "user",
 				  "record.notfound", id);
 	account = cur->base.parent;
+	/* only the user and the account's managers may touch the record at
+	 * all: otherwise a form that changes nothing would succeed and tell
+	 * an outsider that the values it sent are the user's */
+	if (!(who->kind == ROSTER_ACTOR_USER && who->id == id) &&
+	    (rc = rs_authz_account(dir, who, account, RS_MANAGE_USERS)))
+		return rc;
 	if ((rc = rs_user_copy(dir, cur, &u)))
 		return rc;
 	rc = apply_form(dir, who, u, cur, form, &mask, &plain);

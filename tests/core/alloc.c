@@ -1,0 +1,1463 @@
+/*
+ * alloc.c: allocation failure, in the manner of SQLite's test_malloc and
+ * curl's torture tests.
+ *
+ * The directory is opened with allocator hooks that count allocations,
+ * can fail the Nth one after being armed (once, or that one and every one
+ * after it), and track live blocks. Each public call that allocates or
+ * changes the directory is run with N = 1, 2, ... until it succeeds with
+ * no failure injected. Every run that fails must:
+ *
+ * - return ROSTER_ENOMEM with the rule "nomem" (in the directory's error,
+ *   or in roster_error_last() for calls that take no directory);
+ * - leave the directory exactly as it was: every record and every field
+ *   the API shows (tests/support/snapshot.h), and the live blocks;
+ * - raise no event;
+ * - and leave its out-parameters empty.
+ *
+ * The successful run is then checked for its result and its events. The
+ * directory is freed at the end of each case and must leave no block.
+ * Third-party libraries (libcrypt's yescrypt, utf8proc) allocate with
+ * malloc outside the hooks; that is allowed (directory.h).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+#include "snapshot.h"
+
+/* ------------------------------------------------------------------ */
+/* The allocator                                                       */
+
+typedef struct hooks {
+	long arm_at;	/* fail the arm_at-th allocation once armed; 0: off */
+	long seen;	/* allocations since armed */
+	int persistent; /* then fail every later one too */
+	long fired;	/* failures injected since armed */
+	long live;	/* blocks handed out and not freed */
+	long total;	/* blocks ever handed out */
+} hooks;
+
+#define BLOCK_MAGIC 0x52535452u
+#define BLOCK_DEAD 0xDEADBEEFu
+
+typedef union block {
+	struct {
+		size_t size;
+		unsigned magic;
+	} h;
+	max_align_t align;
+} block;
+
+static hooks H;
+
+static int inject(hooks *h)
+{
+	if (!h->arm_at)
+		return 0;
+	h->seen++;
+	if ((h->fired && h->persistent) || h->seen == h->arm_at) {
+		h->fired++;
+		return 1;
+	}
+	return 0;
+}
+
+static block *header_of(void *p)
+{
+	block *b = (block *)p - 1;
+
+	if (b->h.magic != BLOCK_MAGIC)
+		fail_msg("allocator: block %p was not ours or was freed", p);
+	return b;
+}
+
+static void *t_malloc(size_t size, void *data)
+{
+	hooks *h = data;
+	block *b;
+
+	if (inject(h))
+		return NULL;
+	b = malloc(sizeof(*b) + size);
+	if (!b)
+		return NULL;
+	b->h.size = size;
+	b->h.magic = BLOCK_MAGIC;
+	h->live++;
+	h->total++;
+	return b + 1;
+}
+
+static void *t_realloc(void *p, size_t size, void *data)
+{
+	hooks *h = data;
+	block *b, *n;
+
+	if (!p)
+		return t_malloc(size, data);
+	b = header_of(p);
+	if (inject(h))
+		return NULL;
+	n = realloc(b, sizeof(*n) + size);
+	if (!n)
+		return NULL;
+	n->h.size = size;
+	return n + 1;
+}
+
+static void t_free(void *p, void *data)
+{
+	hooks *h = data;
+	block *b;
+
+	if (!p)
+		return;
+	b = header_of(p);
+	b->h.magic = BLOCK_DEAD;
+	h->live--;
+	free(b);
+}
+
+static void arm(long n, int persistent)
+{
+	H.arm_at = n;
+	H.seen = 0;
+	H.fired = 0;
+	H.persistent = persistent;
+}
+
+static void disarm(void)
+{
+	H.arm_at = 0;
+}
+
+static roster_directory_options hooked_options(void)
+{
+	roster_directory_options o;
+
+	assert_int_equal(roster_directory_options_init(
+				 &o, ROSTER_DIRECTORY_OPTIONS_VERSION),
+			 0);
+	o.malloc_fn = t_malloc;
+	o.realloc_fn = t_realloc;
+	o.free_fn = t_free;
+	o.alloc_data = &H;
+	return o;
+}
+
+/* ------------------------------------------------------------------ */
+/* Cases                                                               */
+
+typedef struct ctx {
+	world *w;
+	/* ids and values the case prepares */
+	roster_id user, user2, site, pbx2, group2, site2, account;
+	roster_form *form;
+	char token[128];
+	char password[300];
+	char email[256];
+	/* results of the call */
+	roster_id out;
+	roster_user *u;
+	roster_record *rec;
+	roster_page *page;
+	roster_form *new_form;
+	char buf[64];
+} ctx;
+
+typedef struct tcase {
+	const char *name;
+	void (*prepare)(ctx *c);
+	int (*run)(ctx *c);
+	void (*check)(ctx *c);
+	/* after every failed run, optional: deeper "nothing changed" checks */
+	void (*verify)(ctx *c);
+	int expect;   /* the code of the successful call */
+	int tl_error; /* failures are reported in roster_error_last() */
+} tcase;
+
+static roster_directory *D(ctx *c)
+{
+	return c->w->dir;
+}
+
+static void str(roster_form *f, int field, const char *v)
+{
+	assert_int_equal(roster_form_set_str(f, field, v), ROSTER_OK);
+}
+
+static roster_form *new_form(ctx *c)
+{
+	roster_form *f = NULL;
+
+	assert_int_equal(roster_form_new(&f, D(c)), 0);
+	return f;
+}
+
+static void expect_str(const roster_user *u, int field, const char *want)
+{
+	const char *got = roster_user_str(u, field);
+
+	if (!want) {
+		assert_null(got);
+		return;
+	}
+	assert_non_null(got);
+	assert_string_equal(got, want);
+}
+
+static roster_user *get_user(ctx *c, roster_id id)
+{
+	roster_user *u = NULL;
+
+	assert_int_equal(roster_user_get(&u, D(c), id), ROSTER_OK);
+	return u;
+}
+
+static size_t members_of(ctx *c, roster_id id)
+{
+	roster_record *r = NULL;
+	size_t n;
+
+	assert_int_equal(roster_record_get(&r, D(c), id), ROSTER_OK);
+	n = roster_record_members(r);
+	roster_record_free(r);
+	return n;
+}
+
+/* A user with a PBX extension, lines, a site, a group and a password. */
+static roster_id rich_user(ctx *c, const char *email, const char *ext,
+			   const char *line, int admin, const char *password)
+{
+	roster_form *f = new_form(c);
+	const char *lines[1];
+	roster_id id = 0;
+
+	lines[0] = line;
+	str(f, ROSTER_FIELD_FIRST_NAME, "Rita");
+	str(f, ROSTER_FIELD_LAST_NAME, "Rich");
+	str(f, ROSTER_FIELD_EMAIL, email);
+	str(f, ROSTER_FIELD_EXTENSION, ext);
+	assert_int_equal(roster_form_set_ref(f, ROSTER_FIELD_PBX, c->w->pbx), 0);
+	assert_int_equal(roster_form_set_ref(f, ROSTER_FIELD_SITE, c->w->site), 0);
+	assert_int_equal(roster_form_set_ref(f, ROSTER_FIELD_GROUP, c->w->group),
+			 0);
+	assert_int_equal(roster_form_set_lines(f, lines, 1), 0);
+	if (admin)
+		assert_int_equal(roster_form_set_bool(f, ROSTER_FIELD_ADMIN, 1),
+				 0);
+	if (password)
+		str(f, ROSTER_FIELD_PASSWORD, password);
+	assert_int_equal(roster_user_create(&id, D(c), &c->w->system,
+					    c->w->account, f),
+			 ROSTER_OK);
+	roster_form_free(f);
+	return id;
+}
+
+/* The records a case may move users to. */
+static void prepare_places(ctx *c)
+{
+	world *w = c->w;
+
+	assert_int_equal(roster_pbx_create(&c->pbx2, D(c), &w->system,
+					   w->account, "Second PBX", 3, 4),
+			 0);
+	assert_int_equal(roster_site_create(&c->site2, D(c), &w->system,
+					    w->account, "Lyon"),
+			 0);
+	assert_int_equal(roster_group_create(&c->group2, D(c), &w->system,
+					     w->account, "Support"),
+			 0);
+}
+
+/* --- partners, accounts, sites, PBXes, groups ----------------------- */
+
+static int run_partner_create(ctx *c)
+{
+	return roster_partner_create(&c->out, D(c), &c->w->system,
+				     "Partner Three");
+}
+
+static void check_named(ctx *c, roster_id id, int kind, roster_id parent,
+			const char *name)
+{
+	roster_record *r = NULL;
+
+	assert_int_equal(roster_record_get(&r, D(c), id), 0);
+	assert_int_equal(roster_record_kind(r), kind);
+	assert_int_equal(roster_record_parent(r), parent);
+	assert_string_equal(roster_record_name(r), name);
+	roster_record_free(r);
+}
+
+static void check_partner_create(ctx *c)
+{
+	assert_int_not_equal(c->out, 0);
+	check_named(c, c->out, ROSTER_KIND_PARTNER, 0, "Partner Three");
+	assert_int_equal(world_count(c->w, ROSTER_EVENT_PARTNER_CREATED), 1);
+}
+
+static int run_account_create(ctx *c)
+{
+	return roster_account_create(&c->out, D(c), &c->w->as_partner,
+				     c->w->partner, "Initech");
+}
+
+static void check_account_create(ctx *c)
+{
+	check_named(c, c->out, ROSTER_KIND_ACCOUNT, c->w->partner, "Initech");
+	assert_int_equal(world_count(c->w, ROSTER_EVENT_ACCOUNT_CREATED), 1);
+	assert_int_equal(members_of(c, c->w->partner), 2);
+}
+
+static int run_site_create(ctx *c)
+{
+	return roster_site_create(&c->out, D(c), &c->w->as_admin,
+				  c->w->account, "Zürich Office");
+}
+
+static void check_site_create(ctx *c)
+{
+	check_named(c, c->out, ROSTER_KIND_SITE, c->w->account,
+		    "Zürich Office");
+	assert_int_equal(world_count(c->w, ROSTER_EVENT_ACCOUNT_UPDATED), 1);
+}
+
+static int run_pbx_create(ctx *c)
+{
+	return roster_pbx_create(&c->out, D(c), &c->w->as_partner,
+				 c->w->account, "Branch PBX", 2, 6);
+}
+
+static void check_pbx_create(ctx *c)
+{
+	roster_record *r = NULL;
+
+	check_named(c, c->out, ROSTER_KIND_PBX, c->w->account, "Branch PBX");
+	assert_int_equal(roster_record_get(&r, D(c), c->out), 0);
+	assert_int_equal(roster_record_min_digits(r), 2);
+	assert_int_equal(roster_record_max_digits(r), 6);
+	roster_record_free(r);
+}
+
+static int run_group_create(ctx *c)
+{
+	return roster_group_create(&c->out, D(c), &c->w->as_admin,
+				   c->w->account, "Call centre");
+}
+
+static void check_group_create(ctx *c)
+{
+	check_named(c, c->out, ROSTER_KIND_GROUP, c->w->account,
+		    "Call centre");
+}
+
+static int run_rename_site(ctx *c)
+{
+	return roster_record_rename(D(c), &c->w->as_admin, c->w->site,
+				    "Paris La Défense");
+}
+
+static void check_rename_site(ctx *c)
+{
+	check_named(c, c->w->site, ROSTER_KIND_SITE, c->w->account,
+		    "Paris La Défense");
+	assert_int_equal(world_count(c->w, ROSTER_EVENT_ACCOUNT_UPDATED), 1);
+}
+
+static int run_rename_account(ctx *c)
+{
+	return roster_record_rename(D(c), &c->w->as_partner, c->w->account,
+				    "Acme Corporation");
+}
+
+static void check_rename_account(ctx *c)
+{
+	check_named(c, c->w->account, ROSTER_KIND_ACCOUNT, c->w->partner,
+		    "Acme Corporation");
+}
+
+static int run_rename_partner(ctx *c)
+{
+	return roster_record_rename(D(c), &c->w->system, c->w->partner,
+				    "Partner Prime");
+}
+
+static void check_rename_partner(ctx *c)
+{
+	check_named(c, c->w->partner, ROSTER_KIND_PARTNER, 0, "Partner Prime");
+}
+
+static int run_helpdesk(ctx *c)
+{
+	return roster_account_set_helpdesk(D(c), &c->w->as_partner,
+					   c->w->account, 1);
+}
+
+static void check_helpdesk(ctx *c)
+{
+	roster_record *r = NULL;
+
+	assert_int_equal(roster_record_get(&r, D(c), c->w->account), 0);
+	assert_int_equal(roster_record_helpdesk(r), 1);
+	roster_record_free(r);
+	assert_int_equal(world_count(c->w, ROSTER_EVENT_ACCOUNT_UPDATED), 1);
+}
+
+static void prepare_spare_site(ctx *c)
+{
+	assert_int_equal(roster_site_create(&c->site, D(c), &c->w->system,
+					    c->w->account, "Spare"),
+			 0);
+}
+
+static int run_delete_site(ctx *c)
+{
+	return roster_record_delete(D(c), &c->w->as_admin, c->site);
+}
+
+static void check_gone(ctx *c, roster_id id)
+{
+	roster_record *r = NULL;
+
+	assert_int_equal(roster_record_get(&r, D(c), id), ROSTER_ENOTFOUND);
+	assert_null(r);
+}
+
+static void check_delete_site(ctx *c)
+{
+	check_gone(c, c->site);
+}
+
+static void prepare_spare_pbx_group(ctx *c)
+{
+	prepare_places(c);
+}
+
+static int run_delete_pbx(ctx *c)
+{
+	return roster_record_delete(D(c), &c->w->as_partner, c->pbx2);
+}
+
+static void check_delete_pbx(ctx *c)
+{
+	check_gone(c, c->pbx2);
+}
+
+static int run_delete_group(ctx *c)
+{
+	return roster_record_delete(D(c), &c->w->as_admin, c->group2);
+}
+
+static void check_delete_group(ctx *c)
+{
+	check_gone(c, c->group2);
+}
+
+/*
+ * An empty account that still has sites, PBXes and groups: enough of them
+ * that deleting it takes more undo entries than any call before, so the
+ * undo log grows (and may fail) half-way through.
+ */
+static void prepare_empty_account(ctx *c)
+{
+	world *w = c->w;
+	roster_id id;
+	char name[16];
+	int i;
+
+	assert_int_equal(roster_account_create(&c->account, D(c), &w->system,
+					       w->partner, "Leaving"),
+			 0);
+	assert_int_equal(roster_site_create(&c->site, D(c), &w->system,
+					    c->account, "S1"),
+			 0);
+	assert_int_equal(roster_site_create(&id, D(c), &w->system, c->account,
+					    "S2"),
+			 0);
+	assert_int_equal(roster_pbx_create(&c->pbx2, D(c), &w->system,
+					   c->account, "P1", 3, 4),
+			 0);
+	assert_int_equal(roster_group_create(&c->group2, D(c), &w->system,
+					     c->account, "G1"),
+			 0);
+	for (i = 3; i <= 10; i++) {
+		snprintf(name, sizeof(name), "S%d", i);
+		assert_int_equal(roster_site_create(&id, D(c), &w->system,
+						    c->account, name),
+				 0);
+	}
+}
+
+static int run_delete_account(ctx *c)
+{
+	return roster_record_delete(D(c), &c->w->as_partner, c->account);
+}
+
+static void check_delete_account(ctx *c)
+{
+	check_gone(c, c->account);
+	check_gone(c, c->site);
+	check_gone(c, c->pbx2);
+	check_gone(c, c->group2);
+	assert_int_equal(members_of(c, c->w->partner), 1);
+	assert_int_equal(world_count(c->w, ROSTER_EVENT_ACCOUNT_DELETED), 1);
+}
+
+/* --- forms ---------------------------------------------------------- */
+
+static int run_form_new(ctx *c)
+{
+	c->new_form = (roster_form *)1; /* must be reset on failure */
+	return roster_form_new(&c->new_form, D(c));
+}
+
+static void verify_form_new(ctx *c)
+{
+	assert_null(c->new_form);
+}
+
+static void check_form_new(ctx *c)
+{
+	assert_non_null(c->new_form);
+	assert_int_equal(roster_form_has(c->new_form, ROSTER_FIELD_EMAIL), 0);
+	roster_form_free(c->new_form);
+	c->new_form = NULL;
+}
+
+static void prepare_old_form(ctx *c)
+{
+	const char *old_lines[1] = { "+33 6 00 00 00 01" };
+
+	c->form = new_form(c);
+	str(c->form, ROSTER_FIELD_FIRST_NAME, "Old");
+	str(c->form, ROSTER_FIELD_LAST_NAME, "Name");
+	str(c->form, ROSTER_FIELD_EMAIL, "old.name@acme.example");
+	assert_int_equal(roster_form_set_lines(c->form, old_lines, 1), 0);
+}
+
+static int run_set_str(ctx *c)
+{
+	return roster_form_set_str(c->form, ROSTER_FIELD_FIRST_NAME,
+				   "Brand New");
+}
+
+static void verify_form_kept(ctx *c)
+{
+	assert_int_equal(roster_form_has(c->form, ROSTER_FIELD_FIRST_NAME), 1);
+	assert_int_equal(roster_form_has(c->form, ROSTER_FIELD_LINES), 1);
+	assert_int_equal(roster_form_has(c->form, ROSTER_FIELD_NOTE), 0);
+}
+
+/* Apply the form to a new user and return it (the form is freed). */
+static roster_user *apply_form(ctx *c)
+{
+	roster_id id = 0;
+
+	assert_int_equal(roster_user_create(&id, D(c), &c->w->system,
+					    c->w->account, c->form),
+			 ROSTER_OK);
+	roster_form_free(c->form);
+	c->form = NULL;
+	return get_user(c, id);
+}
+
+static void check_set_str(ctx *c)
+{
+	roster_user *u = apply_form(c);
+
+	expect_str(u, ROSTER_FIELD_FIRST_NAME, "Brand New");
+	roster_user_free(u);
+}
+
+static int run_set_note(ctx *c)
+{
+	return roster_form_set_str(c->form, ROSTER_FIELD_NOTE,
+				   "A note\nof two lines");
+}
+
+static void check_set_note(ctx *c)
+{
+	roster_user *u = apply_form(c);
+
+	expect_str(u, ROSTER_FIELD_NOTE, "A note\nof two lines");
+	roster_user_free(u);
+}
+
+static int run_set_lines(ctx *c)
+{
+	static const char *const lines[] = { "+420 601 000 001",
+					     "+420 601 000 002",
+					     "+420 601 000 003" };
+
+	return roster_form_set_lines(c->form, lines, 3);
+}
+
+static void check_set_lines(ctx *c)
+{
+	roster_user *u = apply_form(c);
+
+	assert_int_equal(roster_user_line_count(u), 3);
+	assert_string_equal(roster_user_line(u, 0), "+420601000001");
+	assert_string_equal(roster_user_line(u, 2), "+420601000003");
+	roster_user_free(u);
+}
+
+static int run_set_bool(ctx *c)
+{
+	return roster_form_set_bool(c->form, ROSTER_FIELD_TWO_FACTOR, 1);
+}
+
+static void check_set_bool(ctx *c)
+{
+	roster_user *u = apply_form(c);
+
+	assert_int_equal(roster_user_bool(u, ROSTER_FIELD_TWO_FACTOR), 1);
+	roster_user_free(u);
+}
+
+static int run_set_ref(ctx *c)
+{
+	return roster_form_set_ref(c->form, ROSTER_FIELD_GROUP, c->w->group);
+}
+
+static void check_set_ref(ctx *c)
+{
+	roster_user *u = apply_form(c);
+
+	assert_int_equal(roster_user_ref(u, ROSTER_FIELD_GROUP), c->w->group);
+	roster_user_free(u);
+}
+
+static int run_generate(ctx *c)
+{
+	return roster_form_generate_password(c->form);
+}
+
+static void check_generate(ctx *c)
+{
+	roster_user *u = apply_form(c);
+
+	assert_int_equal(roster_user_has_password(u), 1);
+	assert_true(strlen(world_last(c->w, ROSTER_EVENT_WELCOME_EMAIL)
+				   ->password) >= 12);
+	roster_user_free(u);
+}
+
+/* --- users ---------------------------------------------------------- */
+
+static void prepare_full_form(ctx *c)
+{
+	static const char *const lines[] = { "+33 1 40 00 00 01",
+					     "+33 1 40 00 00 02" };
+	roster_form *f;
+
+	prepare_places(c);
+	f = c->form = new_form(c);
+	str(f, ROSTER_FIELD_FIRST_NAME, "  Émile ");
+	str(f, ROSTER_FIELD_LAST_NAME, "Exemple");
+	str(f, ROSTER_FIELD_DISPLAY_NAME, "Émile Z.");
+	str(f, ROSTER_FIELD_EMAIL, "Emile.Exemple@Acme.example");
+	str(f, ROSTER_FIELD_PHONE, "+33 (1) 23 45 67 89");
+	str(f, ROSTER_FIELD_ADDRESS_STREET, "12 rue de Rivoli");
+	str(f, ROSTER_FIELD_ADDRESS_EXTRA, "Bâtiment B");
+	str(f, ROSTER_FIELD_ADDRESS_LOCALITY, "Paris");
+	str(f, ROSTER_FIELD_ADDRESS_REGION, "Île-de-France");
+	str(f, ROSTER_FIELD_ADDRESS_POSTCODE, "75004");
+	str(f, ROSTER_FIELD_ADDRESS_COUNTRY, "fr");
+	str(f, ROSTER_FIELD_LANGUAGE, "fr-FR");
+	str(f, ROSTER_FIELD_EXTENSION, "4321");
+	str(f, ROSTER_FIELD_NOTE, "Sales\non the second floor");
+	assert_int_equal(roster_form_set_ref(f, ROSTER_FIELD_PBX, c->pbx2), 0);
+	assert_int_equal(roster_form_set_ref(f, ROSTER_FIELD_SITE, c->site2), 0);
+	assert_int_equal(roster_form_set_ref(f, ROSTER_FIELD_GROUP, c->group2),
+			 0);
+	assert_int_equal(roster_form_set_lines(f, lines, 2), 0);
+	assert_int_equal(roster_form_set_bool(f, ROSTER_FIELD_TWO_FACTOR, 1), 0);
+	assert_int_equal(roster_form_set_bool(f, ROSTER_FIELD_API_COMMUNICATOR,
+					      1),
+			 0);
+	assert_int_equal(roster_form_set_bool(f, ROSTER_FIELD_ADMIN, 1), 0);
+	assert_int_equal(roster_form_generate_password(f), 0);
+}
+
+static int run_user_create(ctx *c)
+{
+	c->out = 999; /* must be reset on failure */
+	return roster_user_create(&c->out, D(c), &c->w->as_partner,
+				  c->w->account, c->form);
+}
+
+static void verify_user_create(ctx *c)
+{
+	assert_int_equal(c->out, 0);
+}
+
+static void check_user_create(ctx *c)
+{
+	world *w = c->w;
+	roster_user *u = get_user(c, c->out);
+	const rec_event *welcome = world_last(w, ROSTER_EVENT_WELCOME_EMAIL);
+	roster_id who = 0;
+
+	expect_str(u, ROSTER_FIELD_FIRST_NAME, "Émile");
+	expect_str(u, ROSTER_FIELD_DISPLAY_NAME, "Émile Z.");
+	expect_str(u, ROSTER_FIELD_EMAIL, "Emile.Exemple@Acme.example");
+	expect_str(u, ROSTER_FIELD_PHONE, "+33123456789");
+	expect_str(u, ROSTER_FIELD_ADDRESS_REGION, "Île-de-France");
+	expect_str(u, ROSTER_FIELD_ADDRESS_COUNTRY, "FR");
+	expect_str(u, ROSTER_FIELD_LANGUAGE, "fr-FR");
+	expect_str(u, ROSTER_FIELD_EXTENSION, "4321");
+	expect_str(u, ROSTER_FIELD_NOTE, "Sales\non the second floor");
+	assert_int_equal(roster_user_ref(u, ROSTER_FIELD_PBX), c->pbx2);
+	assert_int_equal(roster_user_ref(u, ROSTER_FIELD_SITE), c->site2);
+	assert_int_equal(roster_user_ref(u, ROSTER_FIELD_GROUP), c->group2);
+	assert_int_equal(roster_user_line_count(u), 2);
+	assert_string_equal(roster_user_line(u, 1), "+33140000002");
+	assert_int_equal(roster_user_bool(u, ROSTER_FIELD_ADMIN), 1);
+	assert_int_equal(roster_user_bool(u, ROSTER_FIELD_REGISTERED), 0);
+	assert_int_equal(roster_user_has_password(u), 1);
+	roster_user_free(u);
+	/* events: created, welcome (token and password), one reload */
+	assert_int_equal(world_count(w, ROSTER_EVENT_USER_CREATED), 1);
+	assert_non_null(welcome);
+	assert_int_equal(welcome->user, c->out);
+	assert_true(strlen(welcome->secret) > 0);
+	assert_true(strlen(welcome->password) > 0);
+	assert_int_equal(world_count(w, ROSTER_EVENT_PBX_RELOAD), 1);
+	assert_int_equal(world_last(w, ROSTER_EVENT_PBX_RELOAD)->pbx, c->pbx2);
+	/* the indexes and counters took it in */
+	assert_int_equal(members_of(c, c->pbx2), 1);
+	assert_int_equal(members_of(c, c->site2), 1);
+	assert_int_equal(members_of(c, c->group2), 1);
+	assert_int_equal(members_of(c, w->account), 2);
+	assert_int_equal(roster_user_find_login(&who, D(c),
+						"emile.exemple@acme.example"),
+			 0);
+	assert_int_equal(who, c->out);
+	assert_int_equal(roster_login(&who, D(c), "emile.exemple@acme.example",
+				      welcome->password),
+			 ROSTER_OK);
+	roster_form_free(c->form);
+	c->form = NULL;
+}
+
+/* A user to change, with the places it may move to. */
+static void prepare_target(ctx *c)
+{
+	prepare_places(c);
+	c->user = rich_user(c, "tina@acme.example", "200", "+33 1 50 00 00 01",
+			    0, "Old-password-1");
+}
+
+static void verify_old_password(ctx *c)
+{
+	roster_id id = 0;
+
+	assert_int_equal(roster_login(&id, D(c), "tina@acme.example",
+				      "Old-password-1"),
+			 ROSTER_OK);
+	assert_int_equal(id, c->user);
+}
+
+static void prepare_update_many(ctx *c)
+{
+	static const char *const lines[] = { "+33 1 60 00 00 01",
+					     "+33 1 60 00 00 02" };
+	roster_form *f;
+
+	prepare_target(c);
+	f = c->form = new_form(c);
+	str(f, ROSTER_FIELD_FIRST_NAME, "Tatiana");
+	str(f, ROSTER_FIELD_EMAIL, "tatiana@acme.example");
+	str(f, ROSTER_FIELD_PASSWORD, "New-password-2");
+	str(f, ROSTER_FIELD_PHONE, "+420 777 123 456");
+	str(f, ROSTER_FIELD_ADDRESS_STREET, "Václavské náměstí 1");
+	str(f, ROSTER_FIELD_ADDRESS_LOCALITY, "Praha");
+	str(f, ROSTER_FIELD_ADDRESS_COUNTRY, "CZ");
+	str(f, ROSTER_FIELD_LANGUAGE, "cs-CZ");
+	str(f, ROSTER_FIELD_EXTENSION, "2001");
+	str(f, ROSTER_FIELD_NOTE, "Moved to Prague");
+	assert_int_equal(roster_form_set_ref(f, ROSTER_FIELD_PBX, c->pbx2), 0);
+	assert_int_equal(roster_form_set_ref(f, ROSTER_FIELD_SITE, c->site2), 0);
+	assert_int_equal(roster_form_set_ref(f, ROSTER_FIELD_GROUP, c->group2),
+			 0);
+	assert_int_equal(roster_form_set_lines(f, lines, 2), 0);
+	assert_int_equal(roster_form_set_bool(f, ROSTER_FIELD_ADMIN, 1), 0);
+	assert_int_equal(roster_form_set_bool(f, ROSTER_FIELD_STATUTORY, 1), 0);
+}
+
+static int run_update(ctx *c)
+{
+	return roster_user_update(D(c), &c->w->as_partner, c->user, c->form);
+}
+
+static void check_update_many(ctx *c)
+{
+	world *w = c->w;
+	roster_user *u = get_user(c, c->user);
+	roster_record *acc = NULL;
+	roster_id id = 0;
+	int rc;
+
+	expect_str(u, ROSTER_FIELD_FIRST_NAME, "Tatiana");
+	expect_str(u, ROSTER_FIELD_EMAIL, "tatiana@acme.example");
+	expect_str(u, ROSTER_FIELD_PHONE, "+420777123456");
+	expect_str(u, ROSTER_FIELD_ADDRESS_STREET, "Václavské náměstí 1");
+	expect_str(u, ROSTER_FIELD_LANGUAGE, "cs-CZ");
+	expect_str(u, ROSTER_FIELD_EXTENSION, "2001");
+	assert_int_equal(roster_user_ref(u, ROSTER_FIELD_PBX), c->pbx2);
+	assert_int_equal(roster_user_ref(u, ROSTER_FIELD_SITE), c->site2);
+	assert_int_equal(roster_user_ref(u, ROSTER_FIELD_GROUP), c->group2);
+	assert_int_equal(roster_user_line_count(u), 2);
+	assert_string_equal(roster_user_line(u, 0), "+33160000001");
+	assert_int_equal(roster_user_bool(u, ROSTER_FIELD_ADMIN), 1);
+	assert_int_equal(roster_user_bool(u, ROSTER_FIELD_STATUTORY), 1);
+	roster_user_free(u);
+	assert_int_equal(roster_record_get(&acc, D(c), w->account), 0);
+	assert_int_equal(roster_record_admins(acc), 2);
+	roster_record_free(acc);
+	/* memberships moved */
+	assert_int_equal(members_of(c, w->pbx), 0);
+	assert_int_equal(members_of(c, c->pbx2), 1);
+	assert_int_equal(members_of(c, w->site), 0);
+	assert_int_equal(members_of(c, c->site2), 1);
+	/* events: role, update, password, a reload of each PBX */
+	assert_int_equal(world_count(w, ROSTER_EVENT_ROLE_CHANGED), 1);
+	assert_int_equal(world_count(w, ROSTER_EVENT_USER_UPDATED), 1);
+	assert_int_equal(world_count(w, ROSTER_EVENT_PASSWORD_CHANGED), 1);
+	assert_int_equal(world_count(w, ROSTER_EVENT_PBX_RELOAD), 2);
+	/* the indexes: old keys free, new keys taken */
+	assert_int_equal(roster_user_find_login(&id, D(c), "tina@acme.example"),
+			 ROSTER_ENOTFOUND);
+	assert_int_equal(roster_login(&id, D(c), "tatiana@acme.example",
+				      "New-password-2"),
+			 ROSTER_OK);
+	assert_int_equal(id, c->user);
+	rc = roster_login(&id, D(c), "tatiana@acme.example", "Old-password-1");
+	assert_int_equal(rc, ROSTER_EAUTH);
+	id = rich_user(c, "reuse@acme.example", "200", "+33 1 50 00 00 01", 0,
+		       NULL);
+	assert_int_not_equal(id, 0);
+	{
+		roster_form *f = new_form(c);
+		const char *line = "+33 1 60 00 00 02";
+
+		str(f, ROSTER_FIELD_FIRST_NAME, "Dup");
+		str(f, ROSTER_FIELD_LAST_NAME, "Line");
+		str(f, ROSTER_FIELD_EMAIL, "dup@acme.example");
+		assert_int_equal(roster_form_set_lines(f, &line, 1), 0);
+		assert_int_equal(roster_user_create(&id, D(c), &w->system,
+						    w->account, f),
+				 ROSTER_EEXISTS);
+		assert_err(w, ROSTER_EEXISTS, "line.unique");
+		roster_form_free(f);
+	}
+	roster_form_free(c->form);
+	c->form = NULL;
+}
+
+/* Take the admin role back from a second admin. */
+static void prepare_demote(ctx *c)
+{
+	c->user = rich_user(c, "second.admin@acme.example", "300",
+			    "+33 1 70 00 00 01", 1, NULL);
+	c->form = new_form(c);
+	assert_int_equal(roster_form_set_bool(c->form, ROSTER_FIELD_ADMIN, 0),
+			 0);
+	str(c->form, ROSTER_FIELD_DISPLAY_NAME, "Former admin");
+}
+
+static void check_demote(ctx *c)
+{
+	roster_record *acc = NULL;
+
+	assert_int_equal(roster_record_get(&acc, D(c), c->w->account), 0);
+	assert_int_equal(roster_record_admins(acc), 1);
+	roster_record_free(acc);
+	assert_int_equal(world_last(c->w, ROSTER_EVENT_ROLE_CHANGED)->admin, 0);
+	roster_form_free(c->form);
+	c->form = NULL;
+}
+
+/* An admin has a new password generated for a user. */
+static void prepare_regenerate(ctx *c)
+{
+	prepare_target(c);
+	c->form = new_form(c);
+	assert_int_equal(roster_form_generate_password(c->form), 0);
+}
+
+static int run_update_as_admin(ctx *c)
+{
+	return roster_user_update(D(c), &c->w->as_admin, c->user, c->form);
+}
+
+static void check_regenerate(ctx *c)
+{
+	const rec_event *e = world_last(c->w, ROSTER_EVENT_PASSWORD_CHANGED);
+	roster_id id = 0;
+
+	assert_non_null(e);
+	assert_true(strlen(e->password) >= 12);
+	assert_int_equal(roster_login(&id, D(c), "tina@acme.example",
+				      e->password),
+			 ROSTER_OK);
+	roster_form_free(c->form);
+	c->form = NULL;
+}
+
+static void prepare_delete(ctx *c)
+{
+	c->user = rich_user(c, "dora@acme.example", "400", "+33 1 80 00 00 01",
+			    0, NULL);
+}
+
+static int run_user_delete(ctx *c)
+{
+	return roster_user_delete(D(c), &c->w->as_admin, c->user);
+}
+
+static void check_user_delete(ctx *c)
+{
+	world *w = c->w;
+	roster_user *u = NULL;
+	roster_id id = 0;
+
+	assert_int_equal(roster_user_get(&u, D(c), c->user), ROSTER_ENOTFOUND);
+	assert_int_equal(roster_user_find_login(&id, D(c), "dora@acme.example"),
+			 ROSTER_ENOTFOUND);
+	assert_int_equal(members_of(c, w->account), 1);
+	assert_int_equal(members_of(c, w->pbx), 0);
+	assert_int_equal(members_of(c, w->site), 0);
+	assert_int_equal(members_of(c, w->group), 0);
+	assert_int_equal(world_count(w, ROSTER_EVENT_USER_DELETED), 1);
+	assert_int_equal(world_count(w, ROSTER_EVENT_PBX_RELOAD), 1);
+	/* its e-mail, extension and line are free again */
+	id = rich_user(c, "dora@acme.example", "400", "+33 1 80 00 00 01", 0,
+		       NULL);
+	assert_int_not_equal(id, 0);
+}
+
+/* --- reading -------------------------------------------------------- */
+
+static void prepare_reader(ctx *c)
+{
+	c->user = rich_user(c, "rita@acme.example", "500", "+33 1 90 00 00 01",
+			    0, "Some-password-1");
+}
+
+static int run_user_get(ctx *c)
+{
+	c->u = (roster_user *)1;
+	return roster_user_get(&c->u, D(c), c->user);
+}
+
+static void verify_user_get(ctx *c)
+{
+	assert_null(c->u);
+}
+
+static void check_user_get(ctx *c)
+{
+	expect_str(c->u, ROSTER_FIELD_EMAIL, "rita@acme.example");
+	/* the display name is made up when none is set */
+	expect_str(c->u, ROSTER_FIELD_DISPLAY_NAME, "Rita Rich");
+	assert_int_equal(roster_user_line_count(c->u), 1);
+	assert_int_equal(roster_user_has_password(c->u), 1);
+	roster_user_free(c->u);
+	c->u = NULL;
+}
+
+static int run_record_get(ctx *c)
+{
+	c->rec = (roster_record *)1;
+	return roster_record_get(&c->rec, D(c), c->w->account);
+}
+
+static void verify_record_get(ctx *c)
+{
+	assert_null(c->rec);
+}
+
+static void check_record_get(ctx *c)
+{
+	assert_string_equal(roster_record_name(c->rec), "Acme");
+	assert_int_equal(roster_record_admins(c->rec), 1);
+	assert_int_equal(roster_record_members(c->rec), 2);
+	roster_record_free(c->rec);
+	c->rec = NULL;
+}
+
+static int run_list(ctx *c)
+{
+	c->page = (roster_page *)1;
+	return roster_list(&c->page, D(c), c->w->account, ROSTER_KIND_USER,
+			   NULL, 1);
+}
+
+static void verify_list(ctx *c)
+{
+	assert_null(c->page);
+}
+
+static void check_list(ctx *c)
+{
+	roster_page *next = NULL;
+
+	assert_int_equal(roster_page_count(c->page), 1);
+	assert_int_equal(roster_page_id(c->page, 0), c->w->admin);
+	assert_int_equal(roster_page_total(c->page), 2);
+	assert_non_null(roster_page_next(c->page));
+	assert_int_equal(roster_list(&next, D(c), c->w->account,
+				     ROSTER_KIND_USER,
+				     roster_page_next(c->page), 10),
+			 0);
+	assert_int_equal(roster_page_id(next, 0), c->user);
+	assert_null(roster_page_next(next));
+	roster_page_free(next);
+	roster_page_free(c->page);
+	c->page = NULL;
+}
+
+static int run_find_login(ctx *c)
+{
+	return roster_user_find_login(&c->out, D(c), "RITA@acme.example");
+}
+
+static void check_find_login(ctx *c)
+{
+	assert_int_equal(c->out, c->user);
+}
+
+static int run_login(ctx *c)
+{
+	c->out = 999;
+	return roster_login(&c->out, D(c), "rita@acme.example",
+			    "Some-password-1");
+}
+
+static void verify_login(ctx *c)
+{
+	assert_int_equal(c->out, 0);
+}
+
+static void check_login(ctx *c)
+{
+	assert_int_equal(c->out, c->user);
+}
+
+static int run_login_wrong(ctx *c)
+{
+	return roster_login(&c->out, D(c), "rita@acme.example",
+			    "Wrong-password-1");
+}
+
+static void check_login_wrong(ctx *c)
+{
+	assert_err(c->w, ROSTER_EAUTH, "login.failed");
+}
+
+static int run_generate_buf(ctx *c)
+{
+	return roster_password_generate(D(c), c->buf, sizeof(c->buf));
+}
+
+static void check_generate_buf(ctx *c)
+{
+	assert_int_equal(roster_password_check(D(c), c->buf), ROSTER_OK);
+}
+
+/* --- e-mails and tokens --------------------------------------------- */
+
+static void prepare_three_users(ctx *c)
+{
+	c->user = rich_user(c, "one@acme.example", "601", "+33 1 91 00 00 01",
+			    0, NULL);
+	c->user2 = rich_user(c, "two@acme.example", "602", "+33 1 91 00 00 02",
+			     0, "Two-password-2");
+	/* an older reset token, which the bulk reset must supersede */
+	assert_int_equal(roster_password_reset(D(c), &c->w->system,
+					       c->w->account, &c->user2, 1),
+			 0);
+	snprintf(c->token, sizeof(c->token), "%s",
+		 world_last(c->w, ROSTER_EVENT_PASSWORD_RESET_EMAIL)->secret);
+}
+
+static int run_reset_all(ctx *c)
+{
+	return roster_password_reset(D(c), &c->w->as_admin, c->w->account, NULL,
+				     0);
+}
+
+static void check_reset_all(ctx *c)
+{
+	world *w = c->w;
+	roster_id id = 0;
+	size_t i;
+
+	assert_int_equal(world_count(w, ROSTER_EVENT_PASSWORD_RESET_EMAIL), 3);
+	/* the older token stopped working; the new one works */
+	assert_int_equal(roster_token_redeem(&id, D(c), c->token,
+					     "Reset-password-3"),
+			 ROSTER_EEXPIRED);
+	for (i = 0; i < w->nevents; i++) {
+		if (w->events[i].type == ROSTER_EVENT_PASSWORD_RESET_EMAIL &&
+		    w->events[i].user == c->user2)
+			assert_int_equal(roster_token_redeem(&id, D(c),
+							     w->events[i].secret,
+							     "Reset-password-3"),
+					 ROSTER_OK);
+	}
+	assert_int_equal(id, c->user2);
+}
+
+static int run_welcome_all(ctx *c)
+{
+	return roster_welcome_send(D(c), &c->w->as_partner, c->w->account,
+				   NULL, 0);
+}
+
+static void check_welcome_all(ctx *c)
+{
+	world *w = c->w;
+	const rec_event *e = world_last(w, ROSTER_EVENT_WELCOME_EMAIL);
+	roster_id id = 0;
+
+	assert_int_equal(world_count(w, ROSTER_EVENT_WELCOME_EMAIL), 3);
+	assert_non_null(e);
+	assert_int_equal(roster_token_redeem(&id, D(c), e->secret,
+					     "Welcome-password-4"),
+			 ROSTER_OK);
+	assert_int_equal(id, e->user);
+}
+
+static int run_welcome_some(ctx *c)
+{
+	roster_id users[2];
+
+	users[0] = c->user;
+	users[1] = c->user2;
+	return roster_welcome_send(D(c), &c->w->as_admin, c->w->account, users,
+				   2);
+}
+
+static void check_welcome_some(ctx *c)
+{
+	assert_int_equal(world_count(c->w, ROSTER_EVENT_WELCOME_EMAIL), 2);
+}
+
+static void prepare_reset_token(ctx *c)
+{
+	prepare_three_users(c);
+	world_events_clear(c->w);
+}
+
+static void prepare_welcome_token(ctx *c)
+{
+	prepare_three_users(c);
+	assert_int_equal(roster_welcome_send(D(c), &c->w->system, c->w->account,
+					     &c->user, 1),
+			 0);
+	snprintf(c->token, sizeof(c->token), "%s",
+		 world_last(c->w, ROSTER_EVENT_WELCOME_EMAIL)->secret);
+	world_events_clear(c->w);
+}
+
+static int run_redeem(ctx *c)
+{
+	c->out = 999;
+	return roster_token_redeem(&c->out, D(c), c->token,
+				   "Redeemed-password-5");
+}
+
+static void verify_redeem(ctx *c)
+{
+	assert_int_equal(c->out, 0);
+}
+
+static void check_redeem_reset(ctx *c)
+{
+	roster_id id = 0;
+
+	assert_int_equal(c->out, c->user2);
+	assert_int_equal(world_count(c->w, ROSTER_EVENT_PASSWORD_CHANGED), 1);
+	assert_int_equal(roster_login(&id, D(c), "two@acme.example",
+				      "Redeemed-password-5"),
+			 ROSTER_OK);
+	/* single use */
+	assert_int_equal(roster_token_redeem(&id, D(c), c->token,
+					     "Another-password-6"),
+			 ROSTER_EEXPIRED);
+}
+
+static void check_redeem_welcome(ctx *c)
+{
+	roster_user *u = get_user(c, c->user);
+
+	assert_int_equal(c->out, c->user);
+	assert_int_equal(roster_user_bool(u, ROSTER_FIELD_REGISTERED), 1);
+	assert_int_equal(roster_user_has_password(u), 1);
+	roster_user_free(u);
+	assert_int_equal(world_count(c->w, ROSTER_EVENT_USER_REGISTERED), 1);
+}
+
+/* ------------------------------------------------------------------ */
+/* The driver                                                          */
+
+static const tcase cases[] = {
+	{ "partner_create", NULL, run_partner_create, check_partner_create,
+	  NULL, ROSTER_OK, 0 },
+	{ "account_create", NULL, run_account_create, check_account_create,
+	  NULL, ROSTER_OK, 0 },
+	{ "site_create", NULL, run_site_create, check_site_create, NULL,
+	  ROSTER_OK, 0 },
+	{ "pbx_create", NULL, run_pbx_create, check_pbx_create, NULL,
+	  ROSTER_OK, 0 },
+	{ "group_create", NULL, run_group_create, check_group_create, NULL,
+	  ROSTER_OK, 0 },
+	{ "rename_site", NULL, run_rename_site, check_rename_site, NULL,
+	  ROSTER_OK, 0 },
+	{ "rename_account", NULL, run_rename_account, check_rename_account,
+	  NULL, ROSTER_OK, 0 },
+	{ "rename_partner", NULL, run_rename_partner, check_rename_partner,
+	  NULL, ROSTER_OK, 0 },
+	{ "helpdesk", NULL, run_helpdesk, check_helpdesk, NULL, ROSTER_OK, 0 },
+	{ "delete_site", prepare_spare_site, run_delete_site,
+	  check_delete_site, NULL, ROSTER_OK, 0 },
+	{ "delete_pbx", prepare_spare_pbx_group, run_delete_pbx,
+	  check_delete_pbx, NULL, ROSTER_OK, 0 },
+	{ "delete_group", prepare_spare_pbx_group, run_delete_group,
+	  check_delete_group, NULL, ROSTER_OK, 0 },
+	{ "delete_account", prepare_empty_account, run_delete_account,
+	  check_delete_account, NULL, ROSTER_OK, 0 },
+	{ "form_new", NULL, run_form_new, check_form_new, verify_form_new,
+	  ROSTER_OK, 0 },
+	{ "form_set_str", prepare_old_form, run_set_str, check_set_str,
+	  verify_form_kept, ROSTER_OK, 1 },
+	{ "form_set_str_note", prepare_old_form, run_set_note, check_set_note,
+	  verify_form_kept, ROSTER_OK, 1 },
+	{ "form_set_lines", prepare_old_form, run_set_lines, check_set_lines,
+	  verify_form_kept, ROSTER_OK, 1 },
+	{ "form_set_bool", prepare_old_form, run_set_bool, check_set_bool,
+	  verify_form_kept, ROSTER_OK, 1 },
+	{ "form_set_ref", prepare_old_form, run_set_ref, check_set_ref,
+	  verify_form_kept, ROSTER_OK, 1 },
+	{ "form_generate_password", prepare_old_form, run_generate,
+	  check_generate, verify_form_kept, ROSTER_OK, 1 },
+	{ "user_create_full", prepare_full_form, run_user_create,
+	  check_user_create, verify_user_create, ROSTER_OK, 0 },
+	{ "user_update_many", prepare_update_many, run_update,
+	  check_update_many, verify_old_password, ROSTER_OK, 0 },
+	{ "user_update_demote", prepare_demote, run_update, check_demote, NULL,
+	  ROSTER_OK, 0 },
+	{ "user_update_generate", prepare_regenerate, run_update_as_admin,
+	  check_regenerate, verify_old_password, ROSTER_OK, 0 },
+	{ "user_delete", prepare_delete, run_user_delete, check_user_delete,
+	  NULL, ROSTER_OK, 0 },
+	{ "user_get", prepare_reader, run_user_get, check_user_get,
+	  verify_user_get, ROSTER_OK, 0 },
+	{ "record_get", prepare_reader, run_record_get, check_record_get,
+	  verify_record_get, ROSTER_OK, 0 },
+	{ "list", prepare_reader, run_list, check_list, verify_list, ROSTER_OK,
+	  0 },
+	{ "find_login", prepare_reader, run_find_login, check_find_login, NULL,
+	  ROSTER_OK, 0 },
+	{ "login", prepare_reader, run_login, check_login, verify_login,
+	  ROSTER_OK, 0 },
+	{ "login_wrong_password", prepare_reader, run_login_wrong,
+	  check_login_wrong, NULL, ROSTER_EAUTH, 0 },
+	{ "password_generate", NULL, run_generate_buf, check_generate_buf, NULL,
+	  ROSTER_OK, 0 },
+	{ "password_reset_all", prepare_three_users, run_reset_all,
+	  check_reset_all, NULL, ROSTER_OK, 0 },
+	{ "welcome_send_all", prepare_three_users, run_welcome_all,
+	  check_welcome_all, NULL, ROSTER_OK, 0 },
+	{ "welcome_send_some", prepare_three_users, run_welcome_some,
+	  check_welcome_some, NULL, ROSTER_OK, 0 },
+	{ "token_redeem_reset", prepare_reset_token, run_redeem,
+	  check_redeem_reset, verify_redeem, ROSTER_OK, 0 },
+	{ "token_redeem_welcome", prepare_welcome_token, run_redeem,
+	  check_redeem_welcome, verify_redeem, ROSTER_OK, 0 },
+};
+
+#define NCASES (sizeof(cases) / sizeof(cases[0]))
+
+/* Give up on a call that still fails after this many injections. */
+#define MAX_RUNS 2000
+
+static void torture(const tcase *t, int persistent)
+{
+	roster_directory_options opts = hooked_options();
+	ctx c;
+	long n, live, fired;
+	int rc;
+
+	memset(&c, 0, sizeof(c));
+	memset(&H, 0, sizeof(H));
+	c.w = world_new(&opts);
+	if (t->prepare)
+		t->prepare(&c);
+	world_events_clear(c.w);
+
+	for (n = 1; n <= MAX_RUNS; n++) {
+		char *before = snapshot_take(D(&c)), *after;
+		const roster_error *err;
+
+		live = H.live;
+		arm(n, persistent);
+		rc = t->run(&c);
+		fired = H.fired;
+		disarm();
+		if (!fired) {
+			free(before);
+			if (rc != t->expect)
+				fail_msg("%s: with no failure injected it "
+					 "returned %d (%s), not %d",
+					 t->name, rc,
+					 roster_error_rule(
+						 roster_directory_error(D(&c))),
+					 t->expect);
+			break;
+		}
+		if (rc != ROSTER_ENOMEM)
+			fail_msg("%s: allocation %ld failed (%s), but the call "
+				 "returned %d (%s)",
+				 t->name, n, persistent ? "and on" : "once", rc,
+				 rc == t->expect ? "success"
+						 : roster_strerror(rc));
+		err = t->tl_error ? roster_error_last()
+				  : roster_directory_error(D(&c));
+		if (roster_error_code(err) != ROSTER_ENOMEM ||
+		    strcmp(roster_error_rule(err), "nomem") != 0)
+			fail_msg("%s: allocation %ld failed; the error says %d "
+				 "rule %s",
+				 t->name, n, roster_error_code(err),
+				 roster_error_rule(err));
+		if (H.live != live)
+			fail_msg("%s: allocation %ld failed (%s); %ld block(s) "
+				 "%s",
+				 t->name, n, persistent ? "and on" : "once",
+				 labs(H.live - live),
+				 H.live > live ? "leaked" : "freed too many");
+		if (c.w->nevents)
+			fail_msg("%s: allocation %ld failed, yet %zu event(s) "
+				 "were raised (first: %s)",
+				 t->name, n, c.w->nevents,
+				 roster_event_type_name(c.w->events[0].type));
+		after = snapshot_take(D(&c));
+		if (strcmp(before, after) != 0) {
+			print_error("%s: allocation %ld failed (%s)\n",
+				    t->name, n, persistent ? "and on" : "once");
+			snapshot_assert_equal(before, after, t->name);
+		}
+		free(before);
+		free(after);
+		if (t->verify)
+			t->verify(&c);
+	}
+	if (n > MAX_RUNS)
+		fail_msg("%s: still failing after %d runs", t->name, MAX_RUNS);
+	print_message("%s: %ld allocation(s) failed in turn\n", t->name, n - 1);
+	if (t->check)
+		t->check(&c);
+	roster_form_free(c.form);
+	world_free(c.w);
+	if (H.live != 0)
+		fail_msg("%s: %ld block(s) left after the directory was freed",
+			 t->name, H.live);
+}
+
+static void test_once(void **state)
+{
+	const tcase *t = *state;
+
+	torture(t, 0);
+}
+
+static void test_persistent(void **state)
+{
+	const tcase *t = *state;
+
+	torture(t, 1);
+}
+
+/* Opening the directory itself. */
+static void test_directory_open(void **state)
+{
+	int persistent;
+
+	(void)state;
+	for (persistent = 0; persistent < 2; persistent++) {
+		roster_directory_options opts = hooked_options();
+		roster_directory *dir;
+		long n;
+		int rc;
+
+		memset(&H, 0, sizeof(H));
+		for (n = 1;; n++) {
+			dir = (roster_directory *)1;
+			arm(n, persistent);
+			rc = roster_directory_open(&dir, &opts);
+			disarm();
+			if (!H.fired)
+				break;
+			assert_int_equal(rc, ROSTER_ENOMEM);
+			assert_null(dir);
+			assert_int_equal(roster_error_code(roster_error_last()),
+					 ROSTER_ENOMEM);
+			assert_string_equal(
+				roster_error_rule(roster_error_last()),
+				"nomem");
+			assert_int_equal(H.live, 0);
+		}
+		assert_int_equal(rc, ROSTER_OK);
+		assert_non_null(dir);
+		assert_true(n > 1); /* it allocates, so failures were tried */
+		roster_directory_free(dir);
+		assert_int_equal(H.live, 0);
+	}
+}
+
+/* The hooks see every block: a world freed leaves nothing. */
+static void test_hooks_see_everything(void **state)
+{
+	roster_directory_options opts = hooked_options();
+	world *w;
+
+	(void)state;
+	memset(&H, 0, sizeof(H));
+	w = world_new(&opts);
+	assert_true(H.total > 0);
+	assert_true(H.live > 0);
+	world_free(w);
+	assert_int_equal(H.live, 0);
+}
+
+int main(void)
+{
+	struct CMUnitTest tests[2 * NCASES + 2];
+	char names[2 * NCASES][80];
+	size_t i, n = 0;
+
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(
+		test_hooks_see_everything);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_directory_open);
+	for (i = 0; i < NCASES; i++) {
+		snprintf(names[2 * i], sizeof(names[0]), "%s (fail once)",
+			 cases[i].name);
+		snprintf(names[2 * i + 1], sizeof(names[0]),
+			 "%s (fail from then on)", cases[i].name);
+		tests[n] = (struct CMUnitTest){ names[2 * i], test_once, NULL,
+						NULL, (void *)&cases[i] };
+		n++;
+		tests[n] = (struct CMUnitTest){ names[2 * i + 1],
+						test_persistent, NULL, NULL,
+						(void *)&cases[i] };
+		n++;
+	}
+	return _cmocka_run_group_tests("core/alloc", tests, n, NULL, NULL);
+}

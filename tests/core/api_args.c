@@ -1,0 +1,2046 @@
+/*
+ * api_args.c: every public function, called with bad arguments, in the
+ * manner of libxml2's testapi.
+ *
+ * Each function declared ROSTER_API in include/roster/ is called at least
+ * once with NULL for each of its pointer arguments and with values out of
+ * range: unknown kinds, fields and languages, the id 0 and ids that name
+ * nothing or a record of another kind, page limits 0 and past
+ * ROSTER_PAGE_MAX, malformed cursors and tokens, unknown struct versions,
+ * strings of 100000 bytes, invalid UTF-8 ("\xC3\x28", "\xFF") and control
+ * characters. The checks: the precise error code, the rule and the field
+ * the error names, the out-parameters emptied, the directory unchanged,
+ * and the neutral value each getter documents for NULL. A call made from
+ * inside the event callback on the same directory fails with
+ * ROSTER_EMISUSE and the rule "reentrant".
+ *
+ * Calls go through C(fn), which counts them against the table `api`
+ * below; the last tests check that every function of the table was
+ * called and that the table lists exactly the ROSTER_API functions of the
+ * headers.
+ */
+#include <dirent.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+#include "snapshot.h"
+
+/* ------------------------------------------------------------------ */
+/* The functions of the API                                            */
+
+typedef struct api_fn {
+	const char *name;
+	unsigned calls;
+} api_fn;
+
+/* Keep in sync with include/roster/ (test_table_matches_headers). */
+static api_fn api[] = {
+	/* common.h */
+	{ "roster_version", 0 },
+	{ "roster_version_string", 0 },
+	{ "roster_strerror", 0 },
+	{ "roster_language_parse", 0 },
+	/* error.h */
+	{ "roster_error_last", 0 },
+	{ "roster_error_code", 0 },
+	{ "roster_error_message", 0 },
+	{ "roster_error_field", 0 },
+	{ "roster_error_rule", 0 },
+	{ "roster_error_value", 0 },
+	/* event.h */
+	{ "roster_event_type_of", 0 },
+	{ "roster_event_type_name", 0 },
+	{ "roster_event_seq", 0 },
+	{ "roster_event_account", 0 },
+	{ "roster_event_user", 0 },
+	{ "roster_event_pbx", 0 },
+	{ "roster_event_email", 0 },
+	{ "roster_event_secret", 0 },
+	{ "roster_event_password", 0 },
+	{ "roster_event_admin", 0 },
+	/* directory.h */
+	{ "roster_directory_options_init", 0 },
+	{ "roster_directory_open", 0 },
+	{ "roster_directory_free", 0 },
+	{ "roster_directory_error", 0 },
+	{ "roster_directory_set_language", 0 },
+	/* actor.h */
+	{ "roster_actor_init", 0 },
+	/* page.h */
+	{ "roster_page_count", 0 },
+	{ "roster_page_id", 0 },
+	{ "roster_page_next", 0 },
+	{ "roster_page_total", 0 },
+	{ "roster_page_free", 0 },
+	/* account.h */
+	{ "roster_partner_create", 0 },
+	{ "roster_account_create", 0 },
+	{ "roster_account_set_helpdesk", 0 },
+	{ "roster_site_create", 0 },
+	{ "roster_pbx_create", 0 },
+	{ "roster_group_create", 0 },
+	{ "roster_record_rename", 0 },
+	{ "roster_record_delete", 0 },
+	{ "roster_record_get", 0 },
+	{ "roster_record_free", 0 },
+	{ "roster_record_id", 0 },
+	{ "roster_record_kind", 0 },
+	{ "roster_record_parent", 0 },
+	{ "roster_record_name", 0 },
+	{ "roster_record_helpdesk", 0 },
+	{ "roster_record_min_digits", 0 },
+	{ "roster_record_max_digits", 0 },
+	{ "roster_record_members", 0 },
+	{ "roster_record_admins", 0 },
+	{ "roster_list", 0 },
+	/* user.h */
+	{ "roster_field_name", 0 },
+	{ "roster_field_from_name", 0 },
+	{ "roster_field_type", 0 },
+	{ "roster_field_label", 0 },
+	{ "roster_phone_language", 0 },
+	{ "roster_form_new", 0 },
+	{ "roster_form_free", 0 },
+	{ "roster_form_clear", 0 },
+	{ "roster_form_set_str", 0 },
+	{ "roster_form_set_bool", 0 },
+	{ "roster_form_set_ref", 0 },
+	{ "roster_form_set_lines", 0 },
+	{ "roster_form_generate_password", 0 },
+	{ "roster_form_has", 0 },
+	{ "roster_user_create", 0 },
+	{ "roster_user_update", 0 },
+	{ "roster_user_delete", 0 },
+	{ "roster_user_field_access", 0 },
+	{ "roster_user_get", 0 },
+	{ "roster_user_find_login", 0 },
+	{ "roster_user_free", 0 },
+	{ "roster_user_id", 0 },
+	{ "roster_user_account", 0 },
+	{ "roster_user_str", 0 },
+	{ "roster_user_bool", 0 },
+	{ "roster_user_ref", 0 },
+	{ "roster_user_line_count", 0 },
+	{ "roster_user_line", 0 },
+	{ "roster_user_has_password", 0 },
+	/* password.h */
+	{ "roster_password_policy_init", 0 },
+	{ "roster_directory_set_password_policy", 0 },
+	{ "roster_directory_get_password_policy", 0 },
+	{ "roster_password_check", 0 },
+	{ "roster_password_generate", 0 },
+	{ "roster_login", 0 },
+	{ "roster_password_reset", 0 },
+	{ "roster_welcome_send", 0 },
+	{ "roster_token_redeem", 0 },
+};
+
+#define NAPI (sizeof(api) / sizeof(api[0]))
+
+static void api_mark(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NAPI; i++) {
+		if (strcmp(api[i].name, name) == 0) {
+			api[i].calls++;
+			return;
+		}
+	}
+	fail_msg("%s is called but missing from the table", name);
+}
+
+/* Call a public function, counting the call. */
+#define C(fn) (api_mark(#fn), fn)
+
+/* ------------------------------------------------------------------ */
+/* Checks                                                              */
+
+static void check_err(const roster_error *err, int rc, int code,
+		      const char *rule, const char *field, const char *what,
+		      int line)
+{
+	if (rc != code)
+		fail_msg("line %d: %s returned %d (rule %s), expected %d", line,
+			 what, rc, C(roster_error_rule)(err), code);
+	if (C(roster_error_code)(err) != code)
+		fail_msg("line %d: %s recorded code %d, expected %d", line,
+			 what, C(roster_error_code)(err), code);
+	if (rule && strcmp(C(roster_error_rule)(err), rule) != 0)
+		fail_msg("line %d: %s recorded rule \"%s\", expected \"%s\"",
+			 line, what, C(roster_error_rule)(err), rule);
+	if (field && strcmp(C(roster_error_field)(err), field) != 0)
+		fail_msg("line %d: %s recorded field \"%s\", expected \"%s\"",
+			 line, what, C(roster_error_field)(err), field);
+	if (C(roster_error_message)(err)[0] == '\0')
+		fail_msg("line %d: %s recorded no message", line, what);
+}
+
+/* The call fails with this code, rule and field (NULL: not checked),
+ * recorded in the directory of world w. */
+#define DERR(w, expr, code, rule, field)                                      \
+	do {                                                                  \
+		int rc_ = (expr);                                             \
+		check_err(C(roster_directory_error)((w)->dir), rc_, (code),   \
+			  (rule), (field), #expr, __LINE__);                  \
+	} while (0)
+
+/* The same, recorded for the thread (calls without a directory). */
+#define TERR(expr, code, rule, field)                                         \
+	do {                                                                  \
+		int rc_ = (expr);                                             \
+		check_err(C(roster_error_last)(), rc_, (code), (rule),        \
+			  (field), #expr, __LINE__);                          \
+	} while (0)
+
+#define OK(expr) assert_int_equal((expr), ROSTER_OK)
+
+/* Strings every text argument is tried with. */
+static char *huge;		  /* 100000 bytes */
+static const char bad1[] = "\xC3\x28"; /* a lead byte without its tail */
+static const char bad2[] = "\xFF";     /* never valid in UTF-8 */
+static const char ctrl[] = "An\x01na";  /* a control character */
+
+static int suite_setup(void **state)
+{
+	(void)state;
+	huge = malloc(100001);
+	assert_non_null(huge);
+	memset(huge, 'a', 100000);
+	huge[100000] = '\0';
+	return 0;
+}
+
+static int suite_teardown(void **state)
+{
+	(void)state;
+	free(huge);
+	return 0;
+}
+
+/* The world's directory did not change since `before`. */
+static void unchanged(world *w, char *before)
+{
+	char *after = snapshot_take(w->dir);
+
+	snapshot_assert_equal(before, after, "bad arguments");
+	assert_int_equal(w->nevents, 0);
+	free(before);
+	free(after);
+}
+
+static char *start(world *w)
+{
+	world_events_clear(w);
+	return snapshot_take(w->dir);
+}
+
+#define UNKNOWN 987654321u
+
+/* ------------------------------------------------------------------ */
+/* common.h, error.h                                                   */
+
+static void *fresh_thread(void *arg)
+{
+	const roster_error *e = C(roster_error_last)();
+
+	*(int *)arg = e != NULL && C(roster_error_code)(e) == ROSTER_OK &&
+		      C(roster_error_rule)(e)[0] == '\0';
+	return NULL;
+}
+
+static void test_common(void **state)
+{
+	roster_language lang = ROSTER_LANG_CS;
+	pthread_t t;
+	int code, fresh = 0;
+
+	(void)state;
+	assert_int_equal(C(roster_version)(), ROSTER_VERSION_NUMBER);
+	assert_string_equal(C(roster_version_string)(), ROSTER_VERSION_STRING);
+
+	for (code = 0; code >= ROSTER_ERROR_CODE_MIN; code--) {
+		const char *s = C(roster_strerror)(code);
+		assert_non_null(s);
+		assert_true(s[0] != '\0');
+		assert_string_not_equal(s, "unknown error");
+	}
+	assert_string_equal(C(roster_strerror)(1), "unknown error");
+	assert_string_equal(C(roster_strerror)(ROSTER_ERROR_CODE_MIN - 1),
+			    "unknown error");
+	assert_string_equal(C(roster_strerror)(INT_MIN), "unknown error");
+	assert_string_equal(C(roster_strerror)(INT_MAX), "unknown error");
+
+	TERR(C(roster_language_parse)(NULL, "en"), ROSTER_EINVAL, "arg.null",
+	     "out");
+	TERR(C(roster_language_parse)(&lang, NULL), ROSTER_EINVAL, "arg.null",
+	     "tag");
+	assert_int_equal(lang, ROSTER_LANG_CS);
+	TERR(C(roster_language_parse)(&lang, ""), ROSTER_EINVAL, "arg.range",
+	     "tag");
+	TERR(C(roster_language_parse)(&lang, "e"), ROSTER_EINVAL, "arg.range",
+	     "tag");
+	TERR(C(roster_language_parse)(&lang, "de"), ROSTER_EINVAL, "arg.range",
+	     "tag");
+	TERR(C(roster_language_parse)(&lang, "english"), ROSTER_EINVAL,
+	     "arg.range", "tag");
+	TERR(C(roster_language_parse)(&lang, huge), ROSTER_EINVAL, "arg.range",
+	     "tag");
+	TERR(C(roster_language_parse)(&lang, bad1), ROSTER_EINVAL, "arg.range",
+	     "tag");
+	TERR(C(roster_language_parse)(&lang, bad2), ROSTER_EINVAL, "arg.range",
+	     "tag");
+	TERR(C(roster_language_parse)(&lang, "e\x01"), ROSTER_EINVAL,
+	     "arg.range", "tag");
+	/* the offending value is shown: UTF-8 as it is but for control
+	 * characters, which are escaped (no forged log lines), and invalid
+	 * UTF-8 escaped byte by byte */
+	assert_string_equal(C(roster_error_value)(C(roster_error_last)()),
+			    "e\\x01");
+	TERR(C(roster_language_parse)(&lang, bad2), ROSTER_EINVAL, "arg.range",
+	     "tag");
+	assert_string_equal(C(roster_error_value)(C(roster_error_last)()),
+			    "\\xFF");
+	assert_int_equal(lang, ROSTER_LANG_CS);
+	OK(C(roster_language_parse)(&lang, "FR-ca"));
+	assert_int_equal(lang, ROSTER_LANG_FR);
+	OK(C(roster_language_parse)(&lang, "en"));
+	assert_int_equal(lang, ROSTER_LANG_EN);
+
+	/* the error of a thread that made no call yet says ROSTER_OK */
+	assert_int_equal(pthread_create(&t, NULL, fresh_thread, &fresh), 0);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	assert_int_equal(fresh, 1);
+
+	/* NULL errors: ROSTER_EINVAL and empty strings, never NULL */
+	assert_int_equal(C(roster_error_code)(NULL), ROSTER_EINVAL);
+	assert_string_equal(C(roster_error_message)(NULL), "");
+	assert_string_equal(C(roster_error_field)(NULL), "");
+	assert_string_equal(C(roster_error_rule)(NULL), "");
+	assert_string_equal(C(roster_error_value)(NULL), "");
+}
+
+/* ------------------------------------------------------------------ */
+/* directory.h, actor.h                                                */
+
+static void test_directory(void **state)
+{
+	roster_directory_options o;
+	roster_directory *dir = (roster_directory *)&o;
+	world *w;
+	char *before;
+
+	(void)state;
+	TERR(C(roster_directory_options_init)(NULL, 1), ROSTER_EINVAL,
+	     "arg.null", "opts");
+	TERR(C(roster_directory_options_init)(&o, 0), ROSTER_EVERSION,
+	     "arg.version", "version");
+	TERR(C(roster_directory_options_init)(&o,
+					       ROSTER_DIRECTORY_OPTIONS_VERSION +
+						       1),
+	     ROSTER_EVERSION, "arg.version", "version");
+	TERR(C(roster_directory_options_init)(&o, UINT_MAX), ROSTER_EVERSION,
+	     "arg.version", "version");
+	OK(C(roster_directory_options_init)(&o, 1));
+	assert_int_equal(o.version, 1);
+	assert_int_equal(o.language, ROSTER_LANG_EN);
+	assert_null(o.malloc_fn);
+	assert_null(o.event_cb);
+
+	TERR(C(roster_directory_open)(NULL, NULL), ROSTER_EINVAL, "arg.null",
+	     "out");
+	o.version = 0;
+	TERR(C(roster_directory_open)(&dir, &o), ROSTER_EVERSION, "arg.version",
+	     "version");
+	assert_null(dir);
+	o.version = ROSTER_DIRECTORY_OPTIONS_VERSION + 1;
+	TERR(C(roster_directory_open)(&dir, &o), ROSTER_EVERSION, "arg.version",
+	     "version");
+	o.version = ROSTER_DIRECTORY_OPTIONS_VERSION;
+	o.language = (roster_language)ROSTER_LANG_COUNT;
+	TERR(C(roster_directory_open)(&dir, &o), ROSTER_EINVAL, "arg.range",
+	     "language");
+	o.language = (roster_language)-1;
+	TERR(C(roster_directory_open)(&dir, &o), ROSTER_EINVAL, "arg.range",
+	     "language");
+	o.language = ROSTER_LANG_EN;
+	/* allocator hooks come all three or not at all */
+	o.malloc_fn = (roster_malloc_fn)1;
+	TERR(C(roster_directory_open)(&dir, &o), ROSTER_EINVAL, "arg.null",
+	     "malloc_fn");
+	assert_null(dir);
+	o.malloc_fn = NULL;
+	OK(C(roster_directory_open)(&dir, NULL));
+	assert_non_null(dir);
+	assert_int_equal(C(roster_error_code)(C(roster_directory_error)(dir)),
+			 ROSTER_OK);
+	C(roster_directory_free)(dir);
+	C(roster_directory_free)(NULL);
+	/* a NULL directory has no error of its own: the thread's is shown */
+	assert_non_null(C(roster_directory_error)(NULL));
+
+	TERR(C(roster_directory_set_language)(NULL, ROSTER_LANG_FR),
+	     ROSTER_EINVAL, "arg.null", "dir");
+	w = world_new(NULL);
+	before = start(w);
+	DERR(w, C(roster_directory_set_language)(w->dir, ROSTER_LANG_COUNT),
+	     ROSTER_EINVAL, "arg.range", "lang");
+	DERR(w, C(roster_directory_set_language)(w->dir, (roster_language)-1),
+	     ROSTER_EINVAL, "arg.range", "lang");
+	/* the language did not change: English messages */
+	assert_string_equal(C(roster_error_message)(
+				    C(roster_directory_error)(w->dir)),
+			    "lang is out of range: -1");
+	unchanged(w, before);
+	OK(C(roster_directory_set_language)(w->dir, ROSTER_LANG_FR));
+	DERR(w, C(roster_directory_set_language)(w->dir, (roster_language)7),
+	     ROSTER_EINVAL, "arg.range", "lang");
+	assert_string_not_equal(C(roster_error_message)(
+					C(roster_directory_error)(w->dir)),
+				"lang is out of range: 7");
+	world_free(w);
+}
+
+static void test_actor(void **state)
+{
+	roster_actor a = { 9, 9, 9 };
+
+	(void)state;
+	TERR(C(roster_actor_init)(NULL, ROSTER_ACTOR_SYSTEM, 0), ROSTER_EINVAL,
+	     "arg.null", "actor");
+	TERR(C(roster_actor_init)(&a, 0, 1), ROSTER_EINVAL, "arg.actor",
+	     "actor");
+	TERR(C(roster_actor_init)(&a, 4, 1), ROSTER_EINVAL, "arg.actor",
+	     "actor");
+	TERR(C(roster_actor_init)(&a, -1, 1), ROSTER_EINVAL, "arg.actor",
+	     "actor");
+	/* partners and users are named by an id */
+	TERR(C(roster_actor_init)(&a, ROSTER_ACTOR_PARTNER, 0), ROSTER_EINVAL,
+	     "arg.actor", "actor");
+	TERR(C(roster_actor_init)(&a, ROSTER_ACTOR_USER, 0), ROSTER_EINVAL,
+	     "arg.actor", "actor");
+	OK(C(roster_actor_init)(&a, ROSTER_ACTOR_SYSTEM, 5));
+	assert_int_equal(a.kind, ROSTER_ACTOR_SYSTEM);
+	assert_int_equal(a.reserved, 0);
+	assert_int_equal(a.id, 0);
+	assert_int_equal(sizeof(roster_actor), 16);
+}
+
+/* ------------------------------------------------------------------ */
+/* event.h, page.h                                                     */
+
+static void test_event_null(void **state)
+{
+	int t;
+
+	(void)state;
+	assert_int_equal(C(roster_event_type_of)(NULL), 0);
+	assert_int_equal(C(roster_event_seq)(NULL), 0);
+	assert_int_equal(C(roster_event_account)(NULL), 0);
+	assert_int_equal(C(roster_event_user)(NULL), 0);
+	assert_int_equal(C(roster_event_pbx)(NULL), 0);
+	assert_null(C(roster_event_email)(NULL));
+	assert_null(C(roster_event_secret)(NULL));
+	assert_null(C(roster_event_password)(NULL));
+	assert_int_equal(C(roster_event_admin)(NULL), 0);
+	for (t = ROSTER_EVENT_USER_CREATED; t <= ROSTER_EVENT_PASSWORD_CHANGED;
+	     t++)
+		assert_non_null(C(roster_event_type_name)(t));
+	assert_string_equal(C(roster_event_type_name)(ROSTER_EVENT_USER_CREATED),
+			    "user.created");
+	assert_null(C(roster_event_type_name)(0));
+	assert_null(C(roster_event_type_name)(-1));
+	assert_null(C(roster_event_type_name)(ROSTER_EVENT_PASSWORD_CHANGED +
+					      1));
+	assert_null(C(roster_event_type_name)(INT_MAX));
+	assert_null(C(roster_event_type_name)(INT_MIN));
+}
+
+static void test_page(void **state)
+{
+	world *w = world_new(NULL);
+	roster_page *p = NULL;
+
+	(void)state;
+	assert_int_equal(C(roster_page_count)(NULL), 0);
+	assert_int_equal(C(roster_page_id)(NULL, 0), 0);
+	assert_null(C(roster_page_next)(NULL));
+	assert_int_equal(C(roster_page_total)(NULL), 0);
+	C(roster_page_free)(NULL);
+
+	OK(C(roster_list)(&p, w->dir, 0, ROSTER_KIND_PARTNER, NULL, 1));
+	assert_int_equal(C(roster_page_count)(p), 1);
+	assert_int_equal(C(roster_page_id)(p, 0), w->partner);
+	assert_int_equal(C(roster_page_id)(p, 1), 0);
+	assert_int_equal(C(roster_page_id)(p, SIZE_MAX), 0);
+	assert_int_equal(C(roster_page_total)(p), 2);
+	assert_non_null(C(roster_page_next)(p));
+	C(roster_page_free)(p);
+	world_free(w);
+}
+
+/* ------------------------------------------------------------------ */
+/* account.h                                                           */
+
+/* A record name refused for its text: EINVALID, field "name". */
+static void bad_names(world *w, int (*create)(world *, const char *))
+{
+	static char longest[ROSTER_NAME_MAX + 2];
+
+	memset(longest, 'n', ROSTER_NAME_MAX + 1);
+	longest[ROSTER_NAME_MAX + 1] = '\0';
+	DERR(w, create(w, NULL), ROSTER_EINVAL, "arg.null", "name");
+	DERR(w, create(w, ""), ROSTER_EINVALID, "text.empty", "name");
+	DERR(w, create(w, " \t "), ROSTER_EINVALID, "text.empty", "name");
+	DERR(w, create(w, huge), ROSTER_EINVALID, "text.long", "name");
+	DERR(w, create(w, longest), ROSTER_EINVALID, "text.long", "name");
+	DERR(w, create(w, bad1), ROSTER_EINVALID, "text.utf8", "name");
+	DERR(w, create(w, bad2), ROSTER_EINVALID, "text.utf8", "name");
+	DERR(w, create(w, ctrl), ROSTER_EINVALID, "text.control", "name");
+	DERR(w, create(w, "Tab\x7f"), ROSTER_EINVALID, "text.control",
+	     "name");
+}
+
+static int mk_partner(world *w, const char *name)
+{
+	roster_id id = 77;
+	int rc = C(roster_partner_create)(&id, w->dir, &w->system, name);
+
+	if (rc)
+		assert_int_equal(id, 0);
+	return rc;
+}
+
+static int mk_account(world *w, const char *name)
+{
+	roster_id id = 77;
+	int rc = C(roster_account_create)(&id, w->dir, &w->as_partner,
+					  w->partner, name);
+
+	if (rc)
+		assert_int_equal(id, 0);
+	return rc;
+}
+
+static int mk_site(world *w, const char *name)
+{
+	roster_id id = 77;
+	int rc = C(roster_site_create)(&id, w->dir, &w->as_admin, w->account,
+				       name);
+
+	if (rc)
+		assert_int_equal(id, 0);
+	return rc;
+}
+
+static int mk_pbx(world *w, const char *name)
+{
+	roster_id id = 77;
+	int rc = C(roster_pbx_create)(&id, w->dir, &w->system, w->account, name,
+				      3, 4);
+
+	if (rc)
+		assert_int_equal(id, 0);
+	return rc;
+}
+
+static int mk_group(world *w, const char *name)
+{
+	roster_id id = 77;
+	int rc = C(roster_group_create)(&id, w->dir, &w->as_partner, w->account,
+					name);
+
+	if (rc)
+		assert_int_equal(id, 0);
+	return rc;
+}
+
+static int mk_rename(world *w, const char *name)
+{
+	return C(roster_record_rename)(w->dir, &w->as_partner, w->site, name);
+}
+
+static void test_creates(void **state)
+{
+	world *w = world_new(NULL);
+	roster_id id = 77;
+	char *before;
+
+	(void)state;
+	before = start(w);
+	/* NULL out, directory, actor */
+	DERR(w, C(roster_partner_create)(NULL, w->dir, &w->system, "P"),
+	     ROSTER_EINVAL, "arg.null", "out");
+	TERR(C(roster_partner_create)(&id, NULL, &w->system, "P"),
+	     ROSTER_EINVAL, "arg.null", "dir");
+	DERR(w, C(roster_partner_create)(&id, w->dir, NULL, "P"),
+	     ROSTER_EINVAL, "arg.null", "actor");
+	assert_int_equal(id, 0);
+	bad_names(w, mk_partner);
+	/* names are unique, case-insensitively */
+	DERR(w, mk_partner(w, "PARTNER ONE"), ROSTER_EEXISTS, "name.unique",
+	     "name");
+
+	DERR(w, C(roster_account_create)(NULL, w->dir, &w->system, w->partner,
+					 "A"),
+	     ROSTER_EINVAL, "arg.null", "out");
+	TERR(C(roster_account_create)(&id, NULL, &w->system, w->partner, "A"),
+	     ROSTER_EINVAL, "arg.null", "dir");
+	DERR(w, C(roster_account_create)(&id, w->dir, NULL, w->partner, "A"),
+	     ROSTER_EINVAL, "arg.null", "actor");
+	DERR(w, C(roster_account_create)(&id, w->dir, &w->system, 0, "A"),
+	     ROSTER_ENOTFOUND, "record.notfound", "partner");
+	DERR(w, C(roster_account_create)(&id, w->dir, &w->system, UNKNOWN,
+					 "A"),
+	     ROSTER_ENOTFOUND, "record.notfound", "partner");
+	/* an id of another kind names no partner */
+	DERR(w, C(roster_account_create)(&id, w->dir, &w->system, w->account,
+					 "A"),
+	     ROSTER_ENOTFOUND, "record.notfound", "partner");
+	DERR(w, C(roster_account_create)(&id, w->dir, &w->system, w->admin,
+					 "A"),
+	     ROSTER_ENOTFOUND, "record.notfound", "partner");
+	bad_names(w, mk_account);
+
+	DERR(w, C(roster_site_create)(NULL, w->dir, &w->system, w->account,
+				      "S"),
+	     ROSTER_EINVAL, "arg.null", "out");
+	TERR(C(roster_site_create)(&id, NULL, &w->system, w->account, "S"),
+	     ROSTER_EINVAL, "arg.null", "dir");
+	DERR(w, C(roster_site_create)(&id, w->dir, NULL, w->account, "S"),
+	     ROSTER_EINVAL, "arg.null", "actor");
+	DERR(w, C(roster_site_create)(&id, w->dir, &w->system, 0, "S"),
+	     ROSTER_ENOTFOUND, "record.notfound", "account");
+	DERR(w, C(roster_site_create)(&id, w->dir, &w->system, UNKNOWN, "S"),
+	     ROSTER_ENOTFOUND, "record.notfound", "account");
+	DERR(w, C(roster_site_create)(&id, w->dir, &w->system, w->partner,
+				      "S"),
+	     ROSTER_ENOTFOUND, "record.notfound", "account");
+	DERR(w, C(roster_site_create)(&id, w->dir, &w->system, w->site, "S"),
+	     ROSTER_ENOTFOUND, "record.notfound", "account");
+	bad_names(w, mk_site);
+	DERR(w, mk_site(w, "paris"), ROSTER_EEXISTS, "name.unique", "name");
+
+	DERR(w, C(roster_pbx_create)(NULL, w->dir, &w->system, w->account, "X",
+				     3, 4),
+	     ROSTER_EINVAL, "arg.null", "out");
+	TERR(C(roster_pbx_create)(&id, NULL, &w->system, w->account, "X", 3,
+				  4),
+	     ROSTER_EINVAL, "arg.null", "dir");
+	DERR(w, C(roster_pbx_create)(&id, w->dir, NULL, w->account, "X", 3, 4),
+	     ROSTER_EINVAL, "arg.null", "actor");
+	DERR(w, C(roster_pbx_create)(&id, w->dir, &w->system, 0, "X", 3, 4),
+	     ROSTER_ENOTFOUND, "record.notfound", "account");
+	DERR(w, C(roster_pbx_create)(&id, w->dir, &w->system, UNKNOWN, "X", 3,
+				     4),
+	     ROSTER_ENOTFOUND, "record.notfound", "account");
+	/* digit rules: within 2..8 and min <= max */
+	DERR(w, C(roster_pbx_create)(&id, w->dir, &w->system, w->account, "X",
+				     ROSTER_EXTENSION_DIGITS_MIN - 1, 4),
+	     ROSTER_EINVALID, "pbx.digits", NULL);
+	DERR(w, C(roster_pbx_create)(&id, w->dir, &w->system, w->account, "X",
+				     3, ROSTER_EXTENSION_DIGITS_MAX + 1),
+	     ROSTER_EINVALID, "pbx.digits", NULL);
+	DERR(w, C(roster_pbx_create)(&id, w->dir, &w->system, w->account, "X",
+				     5, 4),
+	     ROSTER_EINVALID, "pbx.digits", NULL);
+	DERR(w, C(roster_pbx_create)(&id, w->dir, &w->system, w->account, "X",
+				     0, 0),
+	     ROSTER_EINVALID, "pbx.digits", NULL);
+	DERR(w, C(roster_pbx_create)(&id, w->dir, &w->system, w->account, "X",
+				     UINT_MAX, UINT_MAX),
+	     ROSTER_EINVALID, "pbx.digits", NULL);
+	bad_names(w, mk_pbx);
+
+	DERR(w, C(roster_group_create)(NULL, w->dir, &w->system, w->account,
+				       "G"),
+	     ROSTER_EINVAL, "arg.null", "out");
+	TERR(C(roster_group_create)(&id, NULL, &w->system, w->account, "G"),
+	     ROSTER_EINVAL, "arg.null", "dir");
+	DERR(w, C(roster_group_create)(&id, w->dir, NULL, w->account, "G"),
+	     ROSTER_EINVAL, "arg.null", "actor");
+	DERR(w, C(roster_group_create)(&id, w->dir, &w->system, 0, "G"),
+	     ROSTER_ENOTFOUND, "record.notfound", "account");
+	DERR(w, C(roster_group_create)(&id, w->dir, &w->system, w->admin, "G"),
+	     ROSTER_ENOTFOUND, "record.notfound", "account");
+	bad_names(w, mk_group);
+
+	TERR(C(roster_account_set_helpdesk)(NULL, &w->system, w->account, 1),
+	     ROSTER_EINVAL, "arg.null", "dir");
+	DERR(w, C(roster_account_set_helpdesk)(w->dir, NULL, w->account, 1),
+	     ROSTER_EINVAL, "arg.null", "actor");
+	DERR(w, C(roster_account_set_helpdesk)(w->dir, &w->system, 0, 1),
+	     ROSTER_ENOTFOUND, "record.notfound", "account");
+	DERR(w, C(roster_account_set_helpdesk)(w->dir, &w->system, UNKNOWN, 1),
+	     ROSTER_ENOTFOUND, "record.notfound", "account");
+	DERR(w, C(roster_account_set_helpdesk)(w->dir, &w->system, w->site, 1),
+	     ROSTER_ENOTFOUND, "record.notfound", "account");
+	DERR(w, C(roster_account_set_helpdesk)(w->dir, &w->system, w->partner,
+					       1),
+	     ROSTER_ENOTFOUND, "record.notfound", "account");
+	unchanged(w, before);
+
+	/* a true value other than 1 still means "ordered" */
+	OK(C(roster_account_set_helpdesk)(w->dir, &w->system, w->account, -5));
+	{
+		roster_record *r = NULL;
+
+		OK(C(roster_record_get)(&r, w->dir, w->account));
+		assert_int_equal(C(roster_record_helpdesk)(r), 1);
+		C(roster_record_free)(r);
+	}
+	world_free(w);
+}
+
+static void test_rename(void **state)
+{
+	world *w = world_new(NULL);
+	roster_id user = 0, spare = 0;
+	char *before;
+
+	(void)state;
+	assert_int_equal(world_user(w, &w->system, w->account, "In", "Use",
+				    "in.use@acme.example", 0, &user),
+			 0);
+	OK(C(roster_site_create)(&spare, w->dir, &w->system, w->account,
+				 "Spare"));
+	before = start(w);
+	TERR(C(roster_record_rename)(NULL, &w->system, w->site, "X"),
+	     ROSTER_EINVAL, "arg.null", "dir");
+	DERR(w, C(roster_record_rename)(w->dir, NULL, w->site, "X"),
+	     ROSTER_EINVAL, "arg.null", "actor");
+	DERR(w, C(roster_record_rename)(w->dir, &w->system, 0, "X"),
+	     ROSTER_ENOTFOUND, "record.notfound", "id");
+	DERR(w, C(roster_record_rename)(w->dir, &w->system, UNKNOWN, "X"),
+	     ROSTER_ENOTFOUND, "record.notfound", "id");
+	/* users are renamed through their form */
+	DERR(w, C(roster_record_rename)(w->dir, &w->system, user, "X"),
+	     ROSTER_EINVAL, "record.kind", "id");
+	bad_names(w, mk_rename);
+	/* names stay unique among siblings, case-insensitively */
+	DERR(w, mk_rename(w, "SPARE"), ROSTER_EEXISTS, "name.unique", "name");
+	unchanged(w, before);
+	world_free(w);
+}
+
+static void test_record_get(void **state)
+{
+	world *w = world_new(NULL);
+	roster_record *r = (roster_record *)&w;
+	char *before;
+
+	(void)state;
+	before = start(w);
+	DERR(w, C(roster_record_get)(NULL, w->dir, w->account), ROSTER_EINVAL,
+	     "arg.null", "out");
+	TERR(C(roster_record_get)(&r, NULL, w->account), ROSTER_EINVAL,
+	     "arg.null", "dir");
+	DERR(w, C(roster_record_get)(&r, w->dir, 0), ROSTER_ENOTFOUND,
+	     "record.notfound", "id");
+	assert_null(r);
+	DERR(w, C(roster_record_get)(&r, w->dir, UNKNOWN), ROSTER_ENOTFOUND,
+	     "record.notfound", "id");
+	DERR(w, C(roster_record_get)(&r, w->dir, w->admin), ROSTER_EINVAL,
+	     "record.kind", "id");
+	assert_null(r);
+	unchanged(w, before);
+
+	/* the getters of a NULL record give their neutral values */
+	assert_int_equal(C(roster_record_id)(NULL), 0);
+	assert_int_equal(C(roster_record_kind)(NULL), 0);
+	assert_int_equal(C(roster_record_parent)(NULL), 0);
+	assert_null(C(roster_record_name)(NULL));
+	assert_int_equal(C(roster_record_helpdesk)(NULL), 0);
+	assert_int_equal(C(roster_record_min_digits)(NULL), 0);
+	assert_int_equal(C(roster_record_max_digits)(NULL), 0);
+	assert_int_equal(C(roster_record_members)(NULL), 0);
+	assert_int_equal(C(roster_record_admins)(NULL), 0);
+	C(roster_record_free)(NULL);
+
+	/* and of a record, the values of its kind (0 for the others) */
+	OK(C(roster_record_get)(&r, w->dir, w->pbx));
+	assert_int_equal(C(roster_record_id)(r), w->pbx);
+	assert_int_equal(C(roster_record_kind)(r), ROSTER_KIND_PBX);
+	assert_int_equal(C(roster_record_parent)(r), w->account);
+	assert_string_equal(C(roster_record_name)(r), "Main PBX");
+	assert_int_equal(C(roster_record_min_digits)(r), 3);
+	assert_int_equal(C(roster_record_max_digits)(r), 4);
+	assert_int_equal(C(roster_record_members)(r), 0);
+	assert_int_equal(C(roster_record_admins)(r), 0);
+	C(roster_record_free)(r);
+	OK(C(roster_record_get)(&r, w->dir, w->partner));
+	assert_int_equal(C(roster_record_kind)(r), ROSTER_KIND_PARTNER);
+	assert_int_equal(C(roster_record_parent)(r), 0);
+	assert_int_equal(C(roster_record_members)(r), 1);
+	assert_int_equal(C(roster_record_min_digits)(r), 0);
+	C(roster_record_free)(r);
+	world_free(w);
+}
+
+static void test_delete(void **state)
+{
+	world *w = world_new(NULL);
+	roster_id user = 0;
+	char *before;
+
+	(void)state;
+	assert_int_equal(world_user(w, &w->system, w->account, "In", "Use",
+				    "in.use@acme.example", 0, &user),
+			 0);
+	{
+		roster_form *f = NULL;
+
+		OK(C(roster_form_new)(&f, w->dir));
+		OK(C(roster_form_set_ref)(f, ROSTER_FIELD_GROUP, w->group));
+		OK(C(roster_user_update)(w->dir, &w->system, user, f));
+		C(roster_form_free)(f);
+	}
+	before = start(w);
+	TERR(C(roster_record_delete)(NULL, &w->system, w->site), ROSTER_EINVAL,
+	     "arg.null", "dir");
+	DERR(w, C(roster_record_delete)(w->dir, NULL, w->site), ROSTER_EINVAL,
+	     "arg.null", "actor");
+	DERR(w, C(roster_record_delete)(w->dir, &w->system, 0),
+	     ROSTER_ENOTFOUND, "record.notfound", "id");
+	DERR(w, C(roster_record_delete)(w->dir, &w->system, UNKNOWN),
+	     ROSTER_ENOTFOUND, "record.notfound", "id");
+	DERR(w, C(roster_record_delete)(w->dir, &w->system, user),
+	     ROSTER_EINVAL, "record.kind", "id");
+	/* records in use stay */
+	DERR(w, C(roster_record_delete)(w->dir, &w->system, w->account),
+	     ROSTER_EPOLICY, "account.not_empty", NULL);
+	DERR(w, C(roster_record_delete)(w->dir, &w->system, w->group),
+	     ROSTER_EPOLICY, "record.in_use", NULL);
+	DERR(w, C(roster_record_delete)(w->dir, &w->system, w->partner),
+	     ROSTER_EPOLICY, "record.in_use", NULL);
+	unchanged(w, before);
+	world_free(w);
+}
+
+static void test_list(void **state)
+{
+	world *w = world_new(NULL);
+	roster_page *p = (roster_page *)&w;
+	char *before, cursor[40];
+	static const char *const bad_cursors[] = {
+		"", "x1", "c", "cZZ", "cA", "c-1", "c 1", "c12345678901234567",
+		"C1", bad1, bad2, ctrl,
+	};
+	size_t i;
+
+	(void)state;
+	before = start(w);
+	DERR(w, C(roster_list)(NULL, w->dir, 0, ROSTER_KIND_PARTNER, NULL, 10),
+	     ROSTER_EINVAL, "arg.null", "out");
+	TERR(C(roster_list)(&p, NULL, 0, ROSTER_KIND_PARTNER, NULL, 10),
+	     ROSTER_EINVAL, "arg.null", "dir");
+	DERR(w, C(roster_list)(&p, w->dir, 0, ROSTER_KIND_PARTNER, NULL, 0),
+	     ROSTER_EINVAL, "arg.range", "limit");
+	assert_null(p);
+	DERR(w, C(roster_list)(&p, w->dir, 0, ROSTER_KIND_PARTNER, NULL,
+			       ROSTER_PAGE_MAX + 1),
+	     ROSTER_EINVAL, "arg.range", "limit");
+	DERR(w, C(roster_list)(&p, w->dir, 0, ROSTER_KIND_PARTNER, NULL,
+			       SIZE_MAX),
+	     ROSTER_EINVAL, "arg.range", "limit");
+	DERR(w, C(roster_list)(&p, w->dir, 0, 0, NULL, 10), ROSTER_EINVAL,
+	     "arg.range", "kind");
+	DERR(w, C(roster_list)(&p, w->dir, 0, ROSTER_KIND_USER + 1, NULL, 10),
+	     ROSTER_EINVAL, "arg.range", "kind");
+	DERR(w, C(roster_list)(&p, w->dir, 0, -1, NULL, 10), ROSTER_EINVAL,
+	     "arg.range", "kind");
+	for (i = 0; i < sizeof(bad_cursors) / sizeof(bad_cursors[0]); i++)
+		DERR(w, C(roster_list)(&p, w->dir, 0, ROSTER_KIND_PARTNER,
+				       bad_cursors[i], 10),
+		     ROSTER_EINVAL, "arg.cursor", "cursor");
+	DERR(w, C(roster_list)(&p, w->dir, 0, ROSTER_KIND_PARTNER, huge, 10),
+	     ROSTER_EINVAL, "arg.cursor", "cursor");
+	/* parents: none for partners, a partner for accounts, an account for
+	 * the rest */
+	DERR(w, C(roster_list)(&p, w->dir, w->partner, ROSTER_KIND_PARTNER,
+			       NULL, 10),
+	     ROSTER_ENOTFOUND, "record.notfound", "parent");
+	DERR(w, C(roster_list)(&p, w->dir, 0, ROSTER_KIND_ACCOUNT, NULL, 10),
+	     ROSTER_ENOTFOUND, "record.notfound", "parent");
+	DERR(w, C(roster_list)(&p, w->dir, UNKNOWN, ROSTER_KIND_USER, NULL,
+			       10),
+	     ROSTER_ENOTFOUND, "record.notfound", "parent");
+	DERR(w, C(roster_list)(&p, w->dir, w->account, ROSTER_KIND_ACCOUNT,
+			       NULL, 10),
+	     ROSTER_ENOTFOUND, "record.notfound", "parent");
+	DERR(w, C(roster_list)(&p, w->dir, w->partner, ROSTER_KIND_USER, NULL,
+			       10),
+	     ROSTER_ENOTFOUND, "record.notfound", "parent");
+	DERR(w, C(roster_list)(&p, w->dir, w->site, ROSTER_KIND_USER, NULL,
+			       10),
+	     ROSTER_ENOTFOUND, "record.notfound", "parent");
+	DERR(w, C(roster_list)(&p, w->dir, w->admin, ROSTER_KIND_USER, NULL,
+			       10),
+	     ROSTER_ENOTFOUND, "record.notfound", "parent");
+	assert_null(p);
+	unchanged(w, before);
+
+	/* the limits themselves are fine, and so is a cursor past the end */
+	OK(C(roster_list)(&p, w->dir, 0, ROSTER_KIND_PARTNER, NULL,
+			  ROSTER_PAGE_MAX));
+	assert_int_equal(C(roster_page_count)(p), 2);
+	assert_null(C(roster_page_next)(p));
+	C(roster_page_free)(p);
+	OK(C(roster_list)(&p, w->dir, 0, ROSTER_KIND_PARTNER,
+			  "cffffffffffffffff", 1));
+	assert_int_equal(C(roster_page_count)(p), 0);
+	assert_int_equal(C(roster_page_total)(p), 2);
+	C(roster_page_free)(p);
+	snprintf(cursor, sizeof(cursor), "c0");
+	OK(C(roster_list)(&p, w->dir, 0, ROSTER_KIND_PARTNER, cursor, 1));
+	assert_int_equal(C(roster_page_id)(p, 0), w->partner);
+	C(roster_page_free)(p);
+	world_free(w);
+}
+
+/* ------------------------------------------------------------------ */
+/* user.h: fields and forms                                            */
+
+static void test_fields(void **state)
+{
+	int f, l;
+	size_t i;
+
+	(void)state;
+	for (f = 1; f < ROSTER_FIELD_END; f++) {
+		const char *name = C(roster_field_name)(f);
+
+		assert_non_null(name);
+		assert_int_equal(C(roster_field_from_name)(name), f);
+		assert_in_range(C(roster_field_type)(f), ROSTER_TYPE_STRING,
+				ROSTER_TYPE_LIST);
+		for (l = 0; l < ROSTER_LANG_COUNT; l++)
+			assert_non_null(C(roster_field_label)(
+				f, (roster_language)l));
+	}
+	assert_null(C(roster_field_name)(0));
+	assert_null(C(roster_field_name)(-1));
+	assert_null(C(roster_field_name)(ROSTER_FIELD_END));
+	assert_null(C(roster_field_name)(INT_MAX));
+	assert_int_equal(C(roster_field_from_name)(NULL), 0);
+	assert_int_equal(C(roster_field_from_name)(""), 0);
+	assert_int_equal(C(roster_field_from_name)("First_Name"), 0);
+	assert_int_equal(C(roster_field_from_name)("first_name "), 0);
+	assert_int_equal(C(roster_field_from_name)(huge), 0);
+	assert_int_equal(C(roster_field_from_name)(bad1), 0);
+	assert_int_equal(C(roster_field_from_name)(bad2), 0);
+	assert_int_equal(C(roster_field_type)(0), 0);
+	assert_int_equal(C(roster_field_type)(ROSTER_FIELD_END), 0);
+	assert_int_equal(C(roster_field_type)(-7), 0);
+	assert_null(C(roster_field_label)(0, ROSTER_LANG_EN));
+	assert_null(C(roster_field_label)(ROSTER_FIELD_END, ROSTER_LANG_FR));
+	assert_null(C(roster_field_label)(ROSTER_FIELD_FIRST_NAME,
+					  (roster_language)ROSTER_LANG_COUNT));
+	assert_null(C(roster_field_label)(ROSTER_FIELD_FIRST_NAME,
+					  (roster_language)-1));
+
+	for (i = 0; C(roster_phone_language)(i); i++)
+		assert_int_equal(strlen(C(roster_phone_language)(i)), 5);
+	assert_true(i > 0);
+	assert_null(C(roster_phone_language)(i + 1));
+	assert_null(C(roster_phone_language)(SIZE_MAX));
+}
+
+static void test_form(void **state)
+{
+	world *w = world_new(NULL);
+	roster_form *f = (roster_form *)&w;
+	const char *lines[2] = { "+33 1 00 00 00 01", NULL };
+	const char *many[ROSTER_LINES_MAX + 1];
+	int field;
+
+	(void)state;
+	DERR(w, C(roster_form_new)(NULL, w->dir), ROSTER_EINVAL, "arg.null",
+	     "out");
+	TERR(C(roster_form_new)(NULL, NULL), ROSTER_EINVAL, "arg.null", "out");
+	TERR(C(roster_form_new)(&f, NULL), ROSTER_EINVAL, "arg.null", "dir");
+	assert_null(f);
+	C(roster_form_free)(NULL);
+	C(roster_form_clear)(NULL);
+	assert_int_equal(C(roster_form_has)(NULL, ROSTER_FIELD_EMAIL), 0);
+
+	TERR(C(roster_form_set_str)(NULL, ROSTER_FIELD_EMAIL, "x"),
+	     ROSTER_EINVAL, "arg.null", "form");
+	TERR(C(roster_form_set_bool)(NULL, ROSTER_FIELD_ADMIN, 1),
+	     ROSTER_EINVAL, "arg.null", "form");
+	TERR(C(roster_form_set_ref)(NULL, ROSTER_FIELD_SITE, 1), ROSTER_EINVAL,
+	     "arg.null", "form");
+	TERR(C(roster_form_set_lines)(NULL, lines, 1), ROSTER_EINVAL,
+	     "arg.null", "form");
+	TERR(C(roster_form_generate_password)(NULL), ROSTER_EINVAL, "arg.null",
+	     "form");
+
+	OK(C(roster_form_new)(&f, w->dir));
+	/* fields out of range, and of another type */
+	TERR(C(roster_form_set_str)(f, 0, "x"), ROSTER_EINVAL, "arg.range",
+	     "field");
+	assert_string_equal(C(roster_error_value)(C(roster_error_last)()), "0");
+	TERR(C(roster_form_set_str)(f, ROSTER_FIELD_END, "x"), ROSTER_EINVAL,
+	     "arg.range", "field");
+	TERR(C(roster_form_set_str)(f, -1, "x"), ROSTER_EINVAL, "arg.range",
+	     "field");
+	assert_string_equal(C(roster_error_value)(C(roster_error_last)()), "-1");
+	TERR(C(roster_form_set_bool)(f, 0, 1), ROSTER_EINVAL, "arg.range",
+	     "field");
+	TERR(C(roster_form_set_bool)(f, ROSTER_FIELD_END, 1), ROSTER_EINVAL,
+	     "arg.range", "field");
+	TERR(C(roster_form_set_ref)(f, 0, 1), ROSTER_EINVAL, "arg.range",
+	     "field");
+	TERR(C(roster_form_set_ref)(f, INT_MAX, 1), ROSTER_EINVAL, "arg.range",
+	     "field");
+	for (field = 1; field < ROSTER_FIELD_END; field++) {
+		int type = C(roster_field_type)(field);
+		const char *name = C(roster_field_name)(field);
+
+		if (type != ROSTER_TYPE_STRING)
+			TERR(C(roster_form_set_str)(f, field, "x"),
+			     ROSTER_EINVAL, "arg.type", name);
+		if (type != ROSTER_TYPE_BOOL)
+			TERR(C(roster_form_set_bool)(f, field, 1),
+			     ROSTER_EINVAL, "arg.type", name);
+		if (type != ROSTER_TYPE_REF)
+			TERR(C(roster_form_set_ref)(f, field, 1),
+			     ROSTER_EINVAL, "arg.type", name);
+		/* nothing of that was set */
+		assert_int_equal(C(roster_form_has)(f, field), 0);
+	}
+	assert_int_equal(C(roster_form_has)(f, 0), 0);
+	assert_int_equal(C(roster_form_has)(f, ROSTER_FIELD_END), 0);
+	assert_int_equal(C(roster_form_has)(f, -1), 0);
+	/* lines: NULL array or NULL element, too many to copy */
+	TERR(C(roster_form_set_lines)(f, NULL, 1), ROSTER_EINVAL, "arg.null",
+	     "lines");
+	TERR(C(roster_form_set_lines)(f, lines, 2), ROSTER_EINVAL, "arg.null",
+	     "lines");
+	TERR(C(roster_form_set_lines)(f, lines, SIZE_MAX), ROSTER_EINVAL,
+	     "arg.range", "lines");
+	assert_int_equal(C(roster_form_has)(f, ROSTER_FIELD_LINES), 0);
+	/* an empty list is a value: "no lines" */
+	OK(C(roster_form_set_lines)(f, NULL, 0));
+	assert_int_equal(C(roster_form_has)(f, ROSTER_FIELD_LINES), 1);
+	/* strings are copied as given, validated when applied */
+	OK(C(roster_form_set_str)(f, ROSTER_FIELD_NOTE, huge));
+	OK(C(roster_form_set_str)(f, ROSTER_FIELD_NOTE, NULL));
+	assert_int_equal(C(roster_form_has)(f, ROSTER_FIELD_NOTE), 1);
+	OK(C(roster_form_set_bool)(f, ROSTER_FIELD_TWO_FACTOR, 42));
+	OK(C(roster_form_set_ref)(f, ROSTER_FIELD_GROUP, 0));
+	OK(C(roster_form_generate_password)(f));
+	assert_int_equal(C(roster_form_has)(f, ROSTER_FIELD_PASSWORD), 1);
+	C(roster_form_clear)(f);
+	for (field = 0; field <= ROSTER_FIELD_END; field++)
+		assert_int_equal(C(roster_form_has)(f, field), 0);
+
+	/* too many lines is refused when the form is applied */
+	for (field = 0; field <= ROSTER_LINES_MAX; field++)
+		many[field] = "+33 1 00 00 00 09";
+	OK(C(roster_form_set_lines)(f, many, ROSTER_LINES_MAX + 1));
+	C(roster_form_free)(f);
+	world_free(w);
+}
+
+/* A valid creation form, with a PBX so that extensions are checked. */
+static roster_form *base_form(world *w)
+{
+	roster_form *f = NULL;
+
+	OK(C(roster_form_new)(&f, w->dir));
+	OK(C(roster_form_set_str)(f, ROSTER_FIELD_FIRST_NAME, "Val"));
+	OK(C(roster_form_set_str)(f, ROSTER_FIELD_LAST_NAME, "Id"));
+	OK(C(roster_form_set_str)(f, ROSTER_FIELD_EMAIL, "val.id@acme.example"));
+	OK(C(roster_form_set_ref)(f, ROSTER_FIELD_PBX, w->pbx));
+	OK(C(roster_form_set_str)(f, ROSTER_FIELD_EXTENSION, "123"));
+	OK(C(roster_form_set_str)(f, ROSTER_FIELD_ADDRESS_STREET, "1 Main St"));
+	OK(C(roster_form_set_str)(f, ROSTER_FIELD_ADDRESS_LOCALITY, "Paris"));
+	OK(C(roster_form_set_str)(f, ROSTER_FIELD_ADDRESS_COUNTRY, "FR"));
+	return f;
+}
+
+/* The rules a bad value of each string field breaks, in this order:
+ * 100000 bytes, "\xC3\x28", "\xFF", a control character. */
+static const struct {
+	int field;
+	const char *rules[4];
+} string_rules[] = {
+	{ ROSTER_FIELD_FIRST_NAME,
+	  { "text.long", "text.utf8", "text.utf8", "text.control" } },
+	{ ROSTER_FIELD_LAST_NAME,
+	  { "text.long", "text.utf8", "text.utf8", "text.control" } },
+	{ ROSTER_FIELD_DISPLAY_NAME,
+	  { "text.long", "text.utf8", "text.utf8", "text.control" } },
+	{ ROSTER_FIELD_EMAIL,
+	  { "email.syntax", "email.syntax", "email.syntax", "email.syntax" } },
+	/* a password is not text: any character may be in it */
+	{ ROSTER_FIELD_PASSWORD,
+	  { "password.length", "password.utf8", "password.utf8", NULL } },
+	{ ROSTER_FIELD_PHONE,
+	  { "phone.e164", "phone.e164", "phone.e164", "phone.e164" } },
+	{ ROSTER_FIELD_ADDRESS_STREET,
+	  { "text.long", "text.utf8", "text.utf8", "text.control" } },
+	{ ROSTER_FIELD_ADDRESS_EXTRA,
+	  { "text.long", "text.utf8", "text.utf8", "text.control" } },
+	{ ROSTER_FIELD_ADDRESS_LOCALITY,
+	  { "text.long", "text.utf8", "text.utf8", "text.control" } },
+	{ ROSTER_FIELD_ADDRESS_REGION,
+	  { "text.long", "text.utf8", "text.utf8", "text.control" } },
+	{ ROSTER_FIELD_ADDRESS_POSTCODE,
+	  { "text.long", "text.utf8", "text.utf8", "text.control" } },
+	{ ROSTER_FIELD_ADDRESS_COUNTRY,
+	  { "address.country", "address.country", "address.country",
+	    "address.country" } },
+	{ ROSTER_FIELD_LANGUAGE,
+	  { "language.unsupported", "language.unsupported",
+	    "language.unsupported", "language.unsupported" } },
+	{ ROSTER_FIELD_EXTENSION,
+	  { "extension.digits", "extension.digits", "extension.digits",
+	    "extension.digits" } },
+	{ ROSTER_FIELD_NOTE,
+	  { "text.long", "text.utf8", "text.utf8", "text.control" } },
+};
+
+static void test_user_strings(void **state)
+{
+	world *w = world_new(NULL);
+	const char *values[4];
+	roster_form *f;
+	roster_id id;
+	char *before;
+	size_t i, v;
+	int seen[ROSTER_FIELD_END] = { 0 }, field;
+
+	(void)state;
+	values[0] = huge;
+	values[1] = bad1;
+	values[2] = bad2;
+	values[3] = ctrl;
+	before = start(w);
+	for (i = 0; i < sizeof(string_rules) / sizeof(string_rules[0]); i++) {
+		int fld = string_rules[i].field;
+		const char *name = C(roster_field_name)(fld);
+
+		seen[fld] = 1;
+		for (v = 0; v < 4; v++) {
+			const char *value;
+
+			if (!string_rules[i].rules[v])
+				continue;
+			/* at creation */
+			f = base_form(w);
+			OK(C(roster_form_set_str)(f, fld, values[v]));
+			id = 77;
+			DERR(w, C(roster_user_create)(&id, w->dir, &w->system,
+						      w->account, f),
+			     ROSTER_EINVALID, string_rules[i].rules[v], name);
+			assert_int_equal(id, 0);
+			/* secrets are never reported; other values are, and
+			 * escaped when they are not UTF-8 */
+			value = C(roster_error_value)(
+				C(roster_directory_error)(w->dir));
+			if (fld == ROSTER_FIELD_PASSWORD)
+				assert_string_equal(value, "");
+			assert_true(strlen(value) < 200);
+			if (v == 2 && value[0])
+				assert_non_null(strstr(value, "\\xFF"));
+			C(roster_form_free)(f);
+			/* and when editing */
+			OK(C(roster_form_new)(&f, w->dir));
+			OK(C(roster_form_set_str)(f, fld, values[v]));
+			DERR(w, C(roster_user_update)(w->dir, &w->system,
+						      w->admin, f),
+			     ROSTER_EINVALID, NULL, NULL);
+			C(roster_form_free)(f);
+		}
+	}
+	/* every string field is covered */
+	for (field = 1; field < ROSTER_FIELD_END; field++)
+		if (C(roster_field_type)(field) == ROSTER_TYPE_STRING)
+			assert_int_equal(seen[field], 1);
+	unchanged(w, before);
+	world_free(w);
+}
+
+static void test_user_values(void **state)
+{
+	world *w = world_new(NULL);
+	roster_form *f;
+	roster_id id = 77;
+	const char *bad_lines[1];
+	const char *dup_lines[2] = { "+33 1 11 11 11 11", "+33111111111" };
+	const char *many[ROSTER_LINES_MAX + 1];
+	char *before;
+	size_t i;
+	static const char *const line_values[] = {
+		"", "123", "+0123", "+1", "+1234567890123456", "+33 1 a", NULL,
+	};
+
+	(void)state;
+	before = start(w);
+	/* lines */
+	for (i = 0; line_values[i]; i++) {
+		f = base_form(w);
+		bad_lines[0] = line_values[i];
+		OK(C(roster_form_set_lines)(f, bad_lines, 1));
+		DERR(w, C(roster_user_create)(&id, w->dir, &w->system,
+					      w->account, f),
+		     ROSTER_EINVALID, "phone.e164", "lines");
+		C(roster_form_free)(f);
+	}
+	{
+		const char *odd[3] = { huge, bad1, bad2 };
+
+		for (i = 0; i < 3; i++) {
+			f = base_form(w);
+			OK(C(roster_form_set_lines)(f, &odd[i], 1));
+			DERR(w, C(roster_user_create)(&id, w->dir, &w->system,
+						      w->account, f),
+			     ROSTER_EINVALID, "phone.e164", "lines");
+			C(roster_form_free)(f);
+		}
+	}
+	f = base_form(w);
+	OK(C(roster_form_set_lines)(f, dup_lines, 2));
+	DERR(w, C(roster_user_create)(&id, w->dir, &w->system, w->account, f),
+	     ROSTER_EINVALID, "line.duplicate", "lines");
+	for (i = 0; i <= ROSTER_LINES_MAX; i++)
+		many[i] = "+33 1 00 00 00 09";
+	OK(C(roster_form_set_lines)(f, many, ROSTER_LINES_MAX + 1));
+	DERR(w, C(roster_user_create)(&id, w->dir, &w->system, w->account, f),
+	     ROSTER_EINVALID, "line.count", "lines");
+	C(roster_form_free)(f);
+
+	/* references: 0 ids are "none", unknown ids and other kinds are not
+	 * found, records of another account are refused */
+	f = base_form(w);
+	OK(C(roster_form_set_ref)(f, ROSTER_FIELD_GROUP, UNKNOWN));
+	DERR(w, C(roster_user_create)(&id, w->dir, &w->system, w->account, f),
+	     ROSTER_ENOTFOUND, "ref.notfound", "group");
+	OK(C(roster_form_set_ref)(f, ROSTER_FIELD_GROUP, w->site));
+	DERR(w, C(roster_user_create)(&id, w->dir, &w->system, w->account, f),
+	     ROSTER_ENOTFOUND, "ref.notfound", "group");
+	OK(C(roster_form_set_ref)(f, ROSTER_FIELD_GROUP, 0));
+	OK(C(roster_form_set_ref)(f, ROSTER_FIELD_SITE, w->admin));
+	DERR(w, C(roster_user_create)(&id, w->dir, &w->system, w->account, f),
+	     ROSTER_ENOTFOUND, "ref.notfound", "site");
+	OK(C(roster_form_set_ref)(f, ROSTER_FIELD_SITE, 0));
+	OK(C(roster_form_set_ref)(f, ROSTER_FIELD_PBX, w->other_account));
+	DERR(w, C(roster_user_create)(&id, w->dir, &w->system, w->account, f),
+	     ROSTER_ENOTFOUND, "ref.notfound", "pbx");
+	OK(C(roster_form_set_ref)(f, ROSTER_FIELD_PBX, 0));
+	DERR(w, C(roster_user_create)(&id, w->dir, &w->system, w->account, f),
+	     ROSTER_EINVALID, "extension.pbx", "extension");
+	OK(C(roster_form_set_str)(f, ROSTER_FIELD_EXTENSION, NULL));
+	OK(C(roster_form_set_ref)(f, ROSTER_FIELD_PBX, w->pbx));
+	DERR(w, C(roster_user_create)(&id, w->dir, &w->system, w->account, f),
+	     ROSTER_EINVALID, "extension.required", "extension");
+	C(roster_form_free)(f);
+
+	/* required fields, and an address without its required parts */
+	OK(C(roster_form_new)(&f, w->dir));
+	DERR(w, C(roster_user_create)(&id, w->dir, &w->system, w->account, f),
+	     ROSTER_EINVALID, "field.required", "first_name");
+	OK(C(roster_form_set_str)(f, ROSTER_FIELD_FIRST_NAME, "A"));
+	OK(C(roster_form_set_str)(f, ROSTER_FIELD_LAST_NAME, ""));
+	DERR(w, C(roster_user_create)(&id, w->dir, &w->system, w->account, f),
+	     ROSTER_EINVALID, "field.required", "last_name");
+	OK(C(roster_form_set_str)(f, ROSTER_FIELD_LAST_NAME, "B"));
+	DERR(w, C(roster_user_create)(&id, w->dir, &w->system, w->account, f),
+	     ROSTER_EINVALID, "field.required", "email");
+	OK(C(roster_form_set_str)(f, ROSTER_FIELD_EMAIL, "a.b@acme.example"));
+	OK(C(roster_form_set_str)(f, ROSTER_FIELD_ADDRESS_POSTCODE, "75001"));
+	DERR(w, C(roster_user_create)(&id, w->dir, &w->system, w->account, f),
+	     ROSTER_EINVALID, "address.incomplete", "address_street");
+	OK(C(roster_form_set_str)(f, ROSTER_FIELD_ADDRESS_POSTCODE, NULL));
+	/* a password below the policy, an empty one */
+	OK(C(roster_form_set_str)(f, ROSTER_FIELD_PASSWORD, "short"));
+	DERR(w, C(roster_user_create)(&id, w->dir, &w->system, w->account, f),
+	     ROSTER_EINVALID, "password.length", "password");
+	OK(C(roster_form_set_str)(f, ROSTER_FIELD_PASSWORD, ""));
+	DERR(w, C(roster_user_create)(&id, w->dir, &w->system, w->account, f),
+	     ROSTER_EINVALID, "text.empty", "password");
+	OK(C(roster_form_set_str)(f, ROSTER_FIELD_PASSWORD, NULL));
+	/* the e-mail is unique across the directory, whatever its case */
+	OK(C(roster_form_set_str)(f, ROSTER_FIELD_EMAIL, " OTTO@Globex.Example"));
+	DERR(w, C(roster_user_create)(&id, w->dir, &w->system, w->account, f),
+	     ROSTER_EEXISTS, "email.unique", "email");
+	assert_int_equal(id, 0);
+	C(roster_form_free)(f);
+	unchanged(w, before);
+	world_free(w);
+}
+
+static void test_user_calls(void **state)
+{
+	world *w = world_new(NULL);
+	roster_form *f = base_form(w);
+	roster_user *u = (roster_user *)&w;
+	roster_id id = 77;
+	int access = 7;
+	char *before;
+
+	(void)state;
+	before = start(w);
+	DERR(w, C(roster_user_create)(NULL, w->dir, &w->system, w->account, f),
+	     ROSTER_EINVAL, "arg.null", "out");
+	TERR(C(roster_user_create)(&id, NULL, &w->system, w->account, f),
+	     ROSTER_EINVAL, "arg.null", "dir");
+	DERR(w, C(roster_user_create)(&id, w->dir, NULL, w->account, f),
+	     ROSTER_EINVAL, "arg.null", "actor");
+	assert_int_equal(id, 0);
+	DERR(w, C(roster_user_create)(&id, w->dir, &w->system, w->account,
+				      NULL),
+	     ROSTER_EINVAL, "arg.null", "form");
+	DERR(w, C(roster_user_create)(&id, w->dir, &w->system, 0, f),
+	     ROSTER_ENOTFOUND, "record.notfound", "account");
+	DERR(w, C(roster_user_create)(&id, w->dir, &w->system, UNKNOWN, f),
+	     ROSTER_ENOTFOUND, "record.notfound", "account");
+	DERR(w, C(roster_user_create)(&id, w->dir, &w->system, w->partner, f),
+	     ROSTER_ENOTFOUND, "record.notfound", "account");
+	DERR(w, C(roster_user_create)(&id, w->dir, &w->system, w->admin, f),
+	     ROSTER_ENOTFOUND, "record.notfound", "account");
+
+	TERR(C(roster_user_update)(NULL, &w->system, w->admin, f),
+	     ROSTER_EINVAL, "arg.null", "dir");
+	DERR(w, C(roster_user_update)(w->dir, NULL, w->admin, f),
+	     ROSTER_EINVAL, "arg.null", "actor");
+	DERR(w, C(roster_user_update)(w->dir, &w->system, w->admin, NULL),
+	     ROSTER_EINVAL, "arg.null", "form");
+	DERR(w, C(roster_user_update)(w->dir, &w->system, 0, f),
+	     ROSTER_ENOTFOUND, "record.notfound", "user");
+	DERR(w, C(roster_user_update)(w->dir, &w->system, UNKNOWN, f),
+	     ROSTER_ENOTFOUND, "record.notfound", "user");
+	DERR(w, C(roster_user_update)(w->dir, &w->system, w->account, f),
+	     ROSTER_ENOTFOUND, "record.notfound", "user");
+
+	TERR(C(roster_user_delete)(NULL, &w->system, w->admin), ROSTER_EINVAL,
+	     "arg.null", "dir");
+	DERR(w, C(roster_user_delete)(w->dir, NULL, w->admin), ROSTER_EINVAL,
+	     "arg.null", "actor");
+	DERR(w, C(roster_user_delete)(w->dir, &w->system, 0), ROSTER_ENOTFOUND,
+	     "record.notfound", "user");
+	DERR(w, C(roster_user_delete)(w->dir, &w->system, UNKNOWN),
+	     ROSTER_ENOTFOUND, "record.notfound", "user");
+	DERR(w, C(roster_user_delete)(w->dir, &w->system, w->site),
+	     ROSTER_ENOTFOUND, "record.notfound", "user");
+
+	DERR(w, C(roster_user_field_access)(NULL, w->dir, &w->system, w->admin,
+					    ROSTER_FIELD_NOTE),
+	     ROSTER_EINVAL, "arg.null", "out");
+	TERR(C(roster_user_field_access)(&access, NULL, &w->system, w->admin,
+					 ROSTER_FIELD_NOTE),
+	     ROSTER_EINVAL, "arg.null", "dir");
+	DERR(w, C(roster_user_field_access)(&access, w->dir, NULL, w->admin,
+					    ROSTER_FIELD_NOTE),
+	     ROSTER_EINVAL, "arg.null", "actor");
+	assert_int_equal(access, 0);
+	DERR(w, C(roster_user_field_access)(&access, w->dir, &w->system,
+					    w->admin, 0),
+	     ROSTER_EINVAL, "arg.range", "field");
+	DERR(w, C(roster_user_field_access)(&access, w->dir, &w->system,
+					    w->admin, ROSTER_FIELD_END),
+	     ROSTER_EINVAL, "arg.range", "field");
+	DERR(w, C(roster_user_field_access)(&access, w->dir, &w->system,
+					    w->admin, -3),
+	     ROSTER_EINVAL, "arg.range", "field");
+	/* the target is a user or an account */
+	DERR(w, C(roster_user_field_access)(&access, w->dir, &w->system, 0,
+					    ROSTER_FIELD_NOTE),
+	     ROSTER_ENOTFOUND, "record.notfound", "target");
+	DERR(w, C(roster_user_field_access)(&access, w->dir, &w->system,
+					    UNKNOWN, ROSTER_FIELD_NOTE),
+	     ROSTER_ENOTFOUND, "record.notfound", "target");
+	DERR(w, C(roster_user_field_access)(&access, w->dir, &w->system,
+					    w->site, ROSTER_FIELD_NOTE),
+	     ROSTER_ENOTFOUND, "record.notfound", "target");
+	DERR(w, C(roster_user_field_access)(&access, w->dir, &w->system,
+					    w->partner, ROSTER_FIELD_NOTE),
+	     ROSTER_ENOTFOUND, "record.notfound", "target");
+	assert_int_equal(access, 0);
+
+	DERR(w, C(roster_user_get)(NULL, w->dir, w->admin), ROSTER_EINVAL,
+	     "arg.null", "out");
+	TERR(C(roster_user_get)(&u, NULL, w->admin), ROSTER_EINVAL, "arg.null",
+	     "dir");
+	DERR(w, C(roster_user_get)(&u, w->dir, 0), ROSTER_ENOTFOUND,
+	     "record.notfound", "user");
+	assert_null(u);
+	DERR(w, C(roster_user_get)(&u, w->dir, UNKNOWN), ROSTER_ENOTFOUND,
+	     "record.notfound", "user");
+	DERR(w, C(roster_user_get)(&u, w->dir, w->account), ROSTER_ENOTFOUND,
+	     "record.notfound", "user");
+	assert_null(u);
+
+	DERR(w, C(roster_user_find_login)(NULL, w->dir, "ada@acme.example"),
+	     ROSTER_EINVAL, "arg.null", "out");
+	TERR(C(roster_user_find_login)(&id, NULL, "ada@acme.example"),
+	     ROSTER_EINVAL, "arg.null", "dir");
+	DERR(w, C(roster_user_find_login)(&id, w->dir, NULL), ROSTER_EINVAL,
+	     "arg.null", "email");
+	DERR(w, C(roster_user_find_login)(&id, w->dir, ""), ROSTER_ENOTFOUND,
+	     "record.notfound", "email");
+	assert_int_equal(id, 0);
+	DERR(w, C(roster_user_find_login)(&id, w->dir, huge), ROSTER_ENOTFOUND,
+	     "record.notfound", "email");
+	DERR(w, C(roster_user_find_login)(&id, w->dir, bad1), ROSTER_ENOTFOUND,
+	     "record.notfound", "email");
+	DERR(w, C(roster_user_find_login)(&id, w->dir, bad2), ROSTER_ENOTFOUND,
+	     "record.notfound", "email");
+	DERR(w, C(roster_user_find_login)(&id, w->dir, "ada@acme.example\x01"),
+	     ROSTER_ENOTFOUND, "record.notfound", "email");
+	DERR(w, C(roster_user_find_login)(&id, w->dir, "nobody@acme.example"),
+	     ROSTER_ENOTFOUND, "record.notfound", "email");
+	unchanged(w, before);
+	C(roster_form_free)(f);
+
+	/* getters of a NULL user give their neutral values */
+	assert_int_equal(C(roster_user_id)(NULL), 0);
+	assert_int_equal(C(roster_user_account)(NULL), 0);
+	assert_null(C(roster_user_str)(NULL, ROSTER_FIELD_EMAIL));
+	assert_int_equal(C(roster_user_bool)(NULL, ROSTER_FIELD_ADMIN), 0);
+	assert_int_equal(C(roster_user_ref)(NULL, ROSTER_FIELD_PBX), 0);
+	assert_int_equal(C(roster_user_line_count)(NULL), 0);
+	assert_null(C(roster_user_line)(NULL, 0));
+	assert_int_equal(C(roster_user_has_password)(NULL), 0);
+	C(roster_user_free)(NULL);
+
+	/* and of a user, for fields out of range or of another type */
+	OK(C(roster_user_find_login)(&id, w->dir, "ADA@acme.example"));
+	assert_int_equal(id, w->admin);
+	OK(C(roster_user_get)(&u, w->dir, w->admin));
+	assert_int_equal(C(roster_user_id)(u), w->admin);
+	assert_int_equal(C(roster_user_account)(u), w->account);
+	assert_string_equal(C(roster_user_str)(u, ROSTER_FIELD_EMAIL),
+			    "ada@acme.example");
+	assert_null(C(roster_user_str)(u, 0));
+	assert_null(C(roster_user_str)(u, ROSTER_FIELD_END));
+	assert_null(C(roster_user_str)(u, ROSTER_FIELD_PASSWORD));
+	assert_null(C(roster_user_str)(u, ROSTER_FIELD_ADMIN));
+	assert_null(C(roster_user_str)(u, ROSTER_FIELD_PHONE));
+	assert_int_equal(C(roster_user_bool)(u, ROSTER_FIELD_ADMIN), 1);
+	assert_int_equal(C(roster_user_bool)(u, ROSTER_FIELD_EMAIL), 0);
+	assert_int_equal(C(roster_user_bool)(u, -1), 0);
+	assert_int_equal(C(roster_user_bool)(u, ROSTER_FIELD_END), 0);
+	assert_int_equal(C(roster_user_ref)(u, ROSTER_FIELD_PBX), 0);
+	assert_int_equal(C(roster_user_ref)(u, ROSTER_FIELD_ADMIN), 0);
+	assert_int_equal(C(roster_user_ref)(u, INT_MAX), 0);
+	assert_int_equal(C(roster_user_line_count)(u), 0);
+	assert_null(C(roster_user_line)(u, 0));
+	assert_null(C(roster_user_line)(u, SIZE_MAX));
+	assert_int_equal(C(roster_user_has_password)(u), 0);
+	C(roster_user_free)(u);
+	world_free(w);
+}
+
+/* ------------------------------------------------------------------ */
+/* password.h                                                          */
+
+static void test_policy(void **state)
+{
+	world *w = world_new(NULL);
+	roster_password_policy p, q;
+	char *before;
+	static const struct {
+		const char *member;
+		size_t offset;
+		long long value;
+	} bad[] = {
+#define M(m) #m, offsetof(roster_password_policy, m)
+		{ M(min_length), ROSTER_PASSWORD_LENGTH_MIN - 1 },
+		{ M(min_length), ROSTER_PASSWORD_LENGTH_MAX + 1 },
+		{ M(max_length), 7 },
+		{ M(max_length), ROSTER_PASSWORD_LENGTH_MAX + 1 },
+		{ M(required_classes), 0x10 },
+		{ M(generated_length), 7 },
+		{ M(generated_length), 129 },
+		{ M(hash_cost), 0 },
+		{ M(hash_cost), 12 },
+		{ M(reset_ttl), 59 },
+		{ M(reset_ttl), 90LL * 86400 + 1 },
+		{ M(reset_ttl), -1 },
+		{ M(welcome_ttl), 0 },
+		{ M(welcome_ttl), INT64_MAX },
+#undef M
+	};
+	size_t i;
+
+	(void)state;
+	TERR(C(roster_password_policy_init)(NULL, 1), ROSTER_EINVAL,
+	     "arg.null", "policy");
+	TERR(C(roster_password_policy_init)(&p, 0), ROSTER_EVERSION,
+	     "arg.version", "version");
+	TERR(C(roster_password_policy_init)(&p,
+					    ROSTER_PASSWORD_POLICY_VERSION + 1),
+	     ROSTER_EVERSION, "arg.version", "version");
+	OK(C(roster_password_policy_init)(&p, ROSTER_PASSWORD_POLICY_VERSION));
+	assert_int_equal(p.min_length, 12);
+
+	before = start(w);
+	OK(C(roster_directory_get_password_policy)(w->dir, &p));
+	q = p;
+	TERR(C(roster_directory_set_password_policy)(NULL, &p), ROSTER_EINVAL,
+	     "arg.null", "dir");
+	DERR(w, C(roster_directory_set_password_policy)(w->dir, NULL),
+	     ROSTER_EINVAL, "arg.null", "policy");
+	p.version = 0;
+	DERR(w, C(roster_directory_set_password_policy)(w->dir, &p),
+	     ROSTER_EVERSION, "arg.version", "version");
+	p.version = ROSTER_PASSWORD_POLICY_VERSION + 1;
+	DERR(w, C(roster_directory_set_password_policy)(w->dir, &p),
+	     ROSTER_EVERSION, "arg.version", "version");
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		p = q;
+		if (!strcmp(bad[i].member, "reset_ttl") ||
+		    !strcmp(bad[i].member, "welcome_ttl"))
+			*(int64_t *)((char *)&p + bad[i].offset) = bad[i].value;
+		else
+			*(unsigned *)((char *)&p + bad[i].offset) =
+				(unsigned)bad[i].value;
+		/* keep the other members valid around the one tested */
+		if (!strcmp(bad[i].member, "min_length") &&
+		    bad[i].value > ROSTER_PASSWORD_LENGTH_MAX) {
+			p.max_length = ROSTER_PASSWORD_LENGTH_MAX;
+			p.generated_length = ROSTER_PASSWORD_LENGTH_MAX;
+		}
+		DERR(w, C(roster_directory_set_password_policy)(w->dir, &p),
+		     ROSTER_EINVAL, "policy.range", bad[i].member);
+	}
+	/* nothing of that was applied */
+	p.version = ROSTER_PASSWORD_POLICY_VERSION;
+	OK(C(roster_directory_get_password_policy)(w->dir, &p));
+	assert_memory_equal(&p, &q, sizeof(p));
+
+	TERR(C(roster_directory_get_password_policy)(NULL, &p), ROSTER_EINVAL,
+	     "arg.null", "dir");
+	TERR(C(roster_directory_get_password_policy)(w->dir, NULL),
+	     ROSTER_EINVAL, "arg.null", "out");
+	p.version = 0;
+	TERR(C(roster_directory_get_password_policy)(w->dir, &p),
+	     ROSTER_EVERSION, "arg.version", "version");
+	p.version = ROSTER_PASSWORD_POLICY_VERSION + 1;
+	TERR(C(roster_directory_get_password_policy)(w->dir, &p),
+	     ROSTER_EVERSION, "arg.version", "version");
+	unchanged(w, before);
+	world_free(w);
+}
+
+static void test_password_calls(void **state)
+{
+	world *w = world_new(NULL);
+	char buf[300], *before;
+	roster_id id = 77, users[2];
+	roster_password_policy p;
+
+	(void)state;
+	p.version = ROSTER_PASSWORD_POLICY_VERSION;
+	OK(C(roster_directory_get_password_policy)(w->dir, &p));
+	before = start(w);
+	TERR(C(roster_password_check)(NULL, "Long-enough-1"), ROSTER_EINVAL,
+	     "arg.null", "dir");
+	DERR(w, C(roster_password_check)(w->dir, NULL), ROSTER_EINVAL,
+	     "arg.null", "password");
+	DERR(w, C(roster_password_check)(w->dir, ""), ROSTER_EINVALID,
+	     "password.length", "password");
+	DERR(w, C(roster_password_check)(w->dir, "short"), ROSTER_EINVALID,
+	     "password.length", "password");
+	DERR(w, C(roster_password_check)(w->dir, huge), ROSTER_EINVALID,
+	     "password.length", "password");
+	DERR(w, C(roster_password_check)(w->dir, bad1), ROSTER_EINVALID,
+	     "password.utf8", "password");
+	DERR(w, C(roster_password_check)(w->dir, bad2), ROSTER_EINVALID,
+	     "password.utf8", "password");
+	DERR(w, C(roster_password_check)(w->dir, "long enough\xFF"),
+	     ROSTER_EINVALID, "password.utf8", "password");
+	/* a password is never shown back */
+	assert_string_equal(C(roster_error_value)(
+				    C(roster_directory_error)(w->dir)),
+			    "");
+	OK(C(roster_password_check)(w->dir, "Long-enough-1"));
+
+	TERR(C(roster_password_generate)(NULL, buf, sizeof(buf)),
+	     ROSTER_EINVAL, "arg.null", "dir");
+	DERR(w, C(roster_password_generate)(w->dir, NULL, sizeof(buf)),
+	     ROSTER_EINVAL, "arg.null", "buf");
+	DERR(w, C(roster_password_generate)(w->dir, buf, 0), ROSTER_EINVAL,
+	     "arg.range", "size");
+	DERR(w, C(roster_password_generate)(w->dir, buf, p.generated_length),
+	     ROSTER_EINVAL, "arg.range", "size");
+	OK(C(roster_password_generate)(w->dir, buf, p.generated_length + 1));
+	assert_int_equal(strlen(buf), p.generated_length);
+
+	DERR(w, C(roster_login)(NULL, w->dir, "ada@acme.example", "x"),
+	     ROSTER_EINVAL, "arg.null", "user_out");
+	TERR(C(roster_login)(&id, NULL, "ada@acme.example", "x"),
+	     ROSTER_EINVAL, "arg.null", "dir");
+	DERR(w, C(roster_login)(&id, w->dir, NULL, "x"), ROSTER_EINVAL,
+	     "arg.null", "email");
+	DERR(w, C(roster_login)(&id, w->dir, "ada@acme.example", NULL),
+	     ROSTER_EINVAL, "arg.null", "password");
+	/* unknown login, no password, wrong password: one answer */
+	DERR(w, C(roster_login)(&id, w->dir, "", ""), ROSTER_EAUTH,
+	     "login.failed", "");
+	assert_int_equal(id, 0);
+	DERR(w, C(roster_login)(&id, w->dir, huge, huge), ROSTER_EAUTH,
+	     "login.failed", "");
+	DERR(w, C(roster_login)(&id, w->dir, bad1, bad2), ROSTER_EAUTH,
+	     "login.failed", "");
+	DERR(w, C(roster_login)(&id, w->dir, "ada@acme.example", "whatever-1"),
+	     ROSTER_EAUTH, "login.failed", "");
+	assert_int_equal(id, 0);
+
+	users[0] = w->admin;
+	users[1] = 0;
+	TERR(C(roster_password_reset)(NULL, &w->system, w->account, NULL, 0),
+	     ROSTER_EINVAL, "arg.null", "dir");
+	DERR(w, C(roster_password_reset)(w->dir, NULL, w->account, NULL, 0),
+	     ROSTER_EINVAL, "arg.null", "actor");
+	DERR(w, C(roster_password_reset)(w->dir, &w->system, w->account, NULL,
+					 2),
+	     ROSTER_EINVAL, "arg.null", "users");
+	DERR(w, C(roster_password_reset)(w->dir, &w->system, 0, NULL, 0),
+	     ROSTER_ENOTFOUND, "record.notfound", "account");
+	DERR(w, C(roster_password_reset)(w->dir, &w->system, UNKNOWN, NULL, 0),
+	     ROSTER_ENOTFOUND, "record.notfound", "account");
+	DERR(w, C(roster_password_reset)(w->dir, &w->system, w->site, NULL, 0),
+	     ROSTER_ENOTFOUND, "record.notfound", "account");
+	/* all or nothing: one bad id refuses the whole request */
+	DERR(w, C(roster_password_reset)(w->dir, &w->system, w->account, users,
+					 2),
+	     ROSTER_ENOTFOUND, "record.notfound", "user");
+	users[1] = UNKNOWN;
+	DERR(w, C(roster_password_reset)(w->dir, &w->system, w->account, users,
+					 2),
+	     ROSTER_ENOTFOUND, "record.notfound", "user");
+	users[1] = w->group;
+	DERR(w, C(roster_password_reset)(w->dir, &w->system, w->account, users,
+					 2),
+	     ROSTER_ENOTFOUND, "record.notfound", "user");
+	users[1] = w->other_admin;
+	DERR(w, C(roster_password_reset)(w->dir, &w->system, w->account, users,
+					 2),
+	     ROSTER_EDENIED, "auth.scope", "user");
+
+	TERR(C(roster_welcome_send)(NULL, &w->system, w->account, NULL, 0),
+	     ROSTER_EINVAL, "arg.null", "dir");
+	DERR(w, C(roster_welcome_send)(w->dir, NULL, w->account, NULL, 0),
+	     ROSTER_EINVAL, "arg.null", "actor");
+	DERR(w, C(roster_welcome_send)(w->dir, &w->system, w->account, NULL,
+				       1),
+	     ROSTER_EINVAL, "arg.null", "users");
+	DERR(w, C(roster_welcome_send)(w->dir, &w->system, 0, NULL, 0),
+	     ROSTER_ENOTFOUND, "record.notfound", "account");
+	DERR(w, C(roster_welcome_send)(w->dir, &w->system, w->admin, NULL, 0),
+	     ROSTER_ENOTFOUND, "record.notfound", "account");
+	users[1] = 0;
+	DERR(w, C(roster_welcome_send)(w->dir, &w->system, w->account, users,
+				       2),
+	     ROSTER_ENOTFOUND, "record.notfound", "user");
+	users[1] = w->other_admin;
+	DERR(w, C(roster_welcome_send)(w->dir, &w->system, w->account, users,
+				       2),
+	     ROSTER_EDENIED, "auth.scope", "user");
+	unchanged(w, before);
+	world_free(w);
+}
+
+static void test_token_redeem(void **state)
+{
+	world *w = world_new(NULL);
+	char token[128], forged[128], *before;
+	roster_id id = 77;
+	size_t i;
+	const char *bad_tokens[] = {
+		"",
+		".",
+		"abc",
+		"1",
+		"1.",
+		"0.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+		"01.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+		".AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+		"99999999999999999999999.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+		"987654321.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+		bad1,
+		bad2,
+		ctrl,
+		huge,
+		forged,
+	};
+
+	(void)state;
+	/* a real token, and a forged one for the same user */
+	assert_int_equal(roster_password_reset(w->dir, &w->system, w->account,
+					       &w->admin, 1),
+			 0);
+	snprintf(token, sizeof(token), "%s",
+		 world_last(w, ROSTER_EVENT_PASSWORD_RESET_EMAIL)->secret);
+	snprintf(forged, sizeof(forged), "%llu.%s",
+		 (unsigned long long)w->admin,
+		 "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
+
+	before = start(w);
+	DERR(w, C(roster_token_redeem)(NULL, w->dir, token, "Good-password-1"),
+	     ROSTER_EINVAL, "arg.null", "user_out");
+	TERR(C(roster_token_redeem)(&id, NULL, token, "Good-password-1"),
+	     ROSTER_EINVAL, "arg.null", "dir");
+	DERR(w, C(roster_token_redeem)(&id, w->dir, NULL, "Good-password-1"),
+	     ROSTER_EINVAL, "arg.null", "token");
+	DERR(w, C(roster_token_redeem)(&id, w->dir, token, NULL), ROSTER_EINVAL,
+	     "arg.null", "password");
+	for (i = 0; i < sizeof(bad_tokens) / sizeof(bad_tokens[0]); i++)
+		DERR(w, C(roster_token_redeem)(&id, w->dir, bad_tokens[i],
+					       "Good-password-1"),
+		     ROSTER_EEXPIRED, "token.invalid", "");
+	assert_int_equal(id, 0);
+	/* the password is checked, and the token is not spent on a refusal */
+	DERR(w, C(roster_token_redeem)(&id, w->dir, token, "short"),
+	     ROSTER_EINVALID, "password.length", "password");
+	DERR(w, C(roster_token_redeem)(&id, w->dir, token, bad1),
+	     ROSTER_EINVALID, "password.utf8", "password");
+	DERR(w, C(roster_token_redeem)(&id, w->dir, token, huge),
+	     ROSTER_EINVALID, "password.length", "password");
+	assert_int_equal(id, 0);
+	unchanged(w, before);
+	OK(C(roster_token_redeem)(&id, w->dir, token, "Good-password-1"));
+	assert_int_equal(id, w->admin);
+	world_free(w);
+}
+
+/* ------------------------------------------------------------------ */
+/* Re-entering the directory from its own callback                    */
+
+typedef struct reenter {
+	roster_directory *dir, *other;
+	int armed, fired;
+	int failures;
+	roster_id partner, account, user, site;
+} reenter;
+
+static void expect_misuse(reenter *r, int rc, const char *what,
+			  const roster_error *err)
+{
+	if (rc != ROSTER_EMISUSE ||
+	    C(roster_error_code)(err) != ROSTER_EMISUSE ||
+	    strcmp(C(roster_error_rule)(err), "reentrant") != 0) {
+		print_error("from the callback, %s returned %d (%s)\n", what,
+			    rc, C(roster_error_rule)(err));
+		r->failures++;
+	}
+}
+
+#define MISUSE(r, call)                                                        \
+	expect_misuse((r), (call), #call, C(roster_directory_error)((r)->dir))
+#define MISUSE_TL(r, call)                                                     \
+	expect_misuse((r), (call), #call, C(roster_error_last)())
+
+static void reenter_cb(const roster_event *e, void *data)
+{
+	reenter *r = data;
+	roster_directory *d = r->dir;
+	roster_actor sys = { ROSTER_ACTOR_SYSTEM, 0, 0 };
+	roster_password_policy p;
+	roster_form *f = NULL;
+	roster_record *rec = NULL;
+	roster_user *u = NULL;
+	roster_page *pg = NULL;
+	roster_id id = 0;
+	char buf[64];
+	int access = 0;
+
+	/* the event itself reads fine */
+	if (!r->armed ||
+	    C(roster_event_type_of)(e) != ROSTER_EVENT_PARTNER_CREATED)
+		return;
+	r->fired++;
+	assert_true(C(roster_event_seq)(e) > 0);
+	assert_int_equal(C(roster_event_account)(e), 0);
+	assert_int_equal(C(roster_event_user)(e), 0);
+	assert_int_equal(C(roster_event_pbx)(e), 0);
+	assert_null(C(roster_event_email)(e));
+	assert_null(C(roster_event_secret)(e));
+	assert_null(C(roster_event_password)(e));
+	assert_int_equal(C(roster_event_admin)(e), 0);
+
+	roster_password_policy_init(&p, ROSTER_PASSWORD_POLICY_VERSION);
+	MISUSE(r, C(roster_directory_set_language)(d, ROSTER_LANG_FR));
+	MISUSE(r, C(roster_directory_set_password_policy)(d, &p));
+	MISUSE_TL(r, C(roster_directory_get_password_policy)(d, &p));
+	MISUSE(r, C(roster_password_check)(d, "Long-enough-1"));
+	MISUSE(r, C(roster_password_generate)(d, buf, sizeof(buf)));
+	MISUSE(r, C(roster_login)(&id, d, "x@acme.example", "Long-enough-1"));
+	MISUSE(r, C(roster_user_find_login)(&id, d, "x@acme.example"));
+	MISUSE(r, C(roster_partner_create)(&id, d, &sys, "Nested"));
+	MISUSE(r, C(roster_account_create)(&id, d, &sys, r->partner, "Nested"));
+	MISUSE(r, C(roster_account_set_helpdesk)(d, &sys, r->account, 1));
+	MISUSE(r, C(roster_site_create)(&id, d, &sys, r->account, "Nested"));
+	MISUSE(r, C(roster_pbx_create)(&id, d, &sys, r->account, "Nested", 3,
+				       4));
+	MISUSE(r, C(roster_group_create)(&id, d, &sys, r->account, "Nested"));
+	MISUSE(r, C(roster_record_rename)(d, &sys, r->site, "Nested"));
+	MISUSE(r, C(roster_record_delete)(d, &sys, r->site));
+	MISUSE(r, C(roster_record_get)(&rec, d, r->account));
+	MISUSE(r, C(roster_list)(&pg, d, 0, ROSTER_KIND_PARTNER, NULL, 10));
+	MISUSE(r, C(roster_form_new)(&f, d));
+	MISUSE(r, C(roster_user_get)(&u, d, r->user));
+	MISUSE(r, C(roster_user_field_access)(&access, d, &sys, r->user,
+					      ROSTER_FIELD_NOTE));
+	MISUSE(r, C(roster_user_delete)(d, &sys, r->user));
+	MISUSE(r, C(roster_password_reset)(d, &sys, r->account, NULL, 0));
+	MISUSE(r, C(roster_welcome_send)(d, &sys, r->account, NULL, 0));
+	MISUSE(r, C(roster_token_redeem)(&id, d, "1.x", "Long-enough-1"));
+	/* with a form made before the callback */
+	{
+		roster_form *g = NULL;
+
+		C(roster_directory_set_language)(r->other, ROSTER_LANG_EN);
+		OK(C(roster_form_new)(&g, r->other));
+		MISUSE(r, C(roster_user_create)(&id, d, &sys, r->account, g));
+		MISUSE(r, C(roster_user_update)(d, &sys, r->user, g));
+		C(roster_form_free)(g);
+	}
+	assert_null(rec);
+	assert_null(u);
+	assert_null(pg);
+	assert_null(f);
+	/* another directory is another handle: it may be used */
+	OK(C(roster_partner_create)(&id, r->other, &sys, "From a callback"));
+}
+
+static size_t count_of(roster_directory *d, roster_id parent, int kind)
+{
+	roster_page *p = NULL;
+	size_t n;
+
+	OK(C(roster_list)(&p, d, parent, kind, NULL, 100));
+	n = C(roster_page_total)(p);
+	C(roster_page_free)(p);
+	return n;
+}
+
+static void test_reentrant(void **state)
+{
+	roster_directory_options o;
+	roster_actor sys;
+	reenter r;
+	roster_form *f = NULL;
+	roster_id id = 0;
+
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	OK(C(roster_actor_init)(&sys, ROSTER_ACTOR_SYSTEM, 0));
+	OK(C(roster_directory_open)(&r.other, NULL));
+	OK(C(roster_directory_options_init)(&o,
+					    ROSTER_DIRECTORY_OPTIONS_VERSION));
+	o.event_cb = reenter_cb;
+	o.event_data = &r;
+	OK(C(roster_directory_open)(&r.dir, &o));
+	/* records for the calls to name, made before the callback acts */
+	OK(C(roster_partner_create)(&r.partner, r.dir, &sys, "Partner"));
+	OK(C(roster_account_create)(&r.account, r.dir, &sys, r.partner,
+				    "Account"));
+	OK(C(roster_site_create)(&r.site, r.dir, &sys, r.account, "Site"));
+	OK(C(roster_form_new)(&f, r.dir));
+	OK(C(roster_form_set_str)(f, ROSTER_FIELD_FIRST_NAME, "Re"));
+	OK(C(roster_form_set_str)(f, ROSTER_FIELD_LAST_NAME, "Entrant"));
+	OK(C(roster_form_set_str)(f, ROSTER_FIELD_EMAIL, "re@acme.example"));
+	OK(C(roster_user_create)(&r.user, r.dir, &sys, r.account, f));
+	C(roster_form_free)(f);
+
+	r.armed = 1;
+	OK(C(roster_partner_create)(&id, r.dir, &sys, "Second"));
+	r.armed = 0;
+	assert_int_equal(r.fired, 1);
+	assert_int_equal(r.failures, 0);
+	/* nothing the callback tried was done */
+	assert_int_equal(count_of(r.dir, 0, ROSTER_KIND_PARTNER), 2);
+	assert_int_equal(count_of(r.dir, r.partner, ROSTER_KIND_ACCOUNT), 1);
+	assert_int_equal(count_of(r.dir, r.account, ROSTER_KIND_SITE), 1);
+	assert_int_equal(count_of(r.dir, r.account, ROSTER_KIND_PBX), 0);
+	assert_int_equal(count_of(r.dir, r.account, ROSTER_KIND_GROUP), 0);
+	assert_int_equal(count_of(r.dir, r.account, ROSTER_KIND_USER), 1);
+	/* and after the callback, the directory is usable again */
+	OK(C(roster_record_rename)(r.dir, &sys, r.site, "Still usable"));
+	assert_int_equal(count_of(r.other, 0, ROSTER_KIND_PARTNER), 1);
+	C(roster_directory_free)(r.dir);
+	C(roster_directory_free)(r.other);
+}
+
+/* ------------------------------------------------------------------ */
+/* Coverage of the API                                                 */
+
+static void test_every_function_called(void **state)
+{
+	size_t i, missing = 0;
+
+	(void)state;
+	for (i = 0; i < NAPI; i++) {
+		if (!api[i].calls) {
+			print_error("%s was never called\n", api[i].name);
+			missing++;
+		}
+	}
+	assert_int_equal(missing, 0);
+}
+
+/* The headers, found from this file's path (tests run in the build
+ * directory, where the compiler ran too). */
+static int headers_dir(char *out, size_t size)
+{
+	const char *self = __FILE__, *cut = strstr(self, "tests/core/");
+	const char *root = getenv("ROSTER_SOURCE_ROOT");
+
+	if (root)
+		snprintf(out, size, "%s/include/roster", root);
+	else if (cut)
+		snprintf(out, size, "%.*sinclude/roster", (int)(cut - self),
+			 self);
+	else
+		return -1;
+	return 0;
+}
+
+static void scan_header(const char *path, int *found, size_t *extra)
+{
+	FILE *fp = fopen(path, "r");
+	char *text, *p;
+	long len;
+	size_t i;
+
+	assert_non_null(fp);
+	assert_int_equal(fseek(fp, 0, SEEK_END), 0);
+	len = ftell(fp);
+	assert_true(len >= 0);
+	rewind(fp);
+	text = malloc((size_t)len + 1);
+	assert_non_null(text);
+	assert_int_equal(fread(text, 1, (size_t)len, fp), (size_t)len);
+	text[len] = '\0';
+	fclose(fp);
+
+	for (p = text; (p = strstr(p, "ROSTER_API")) != NULL; p += 10) {
+		const char *paren = strchr(p, '('), *end, *begin;
+		char name[128];
+
+		/* "#define ROSTER_API ..." and other mentions name no function */
+		if (!paren || (p > text && p[-1] != '\n'))
+			continue;
+		end = paren;
+		while (end > p && end[-1] == ' ')
+			end--;
+		begin = end;
+		while (begin > p && (begin[-1] == '_' ||
+				     (begin[-1] >= 'a' && begin[-1] <= 'z') ||
+				     (begin[-1] >= '0' && begin[-1] <= '9')))
+			begin--;
+		if (strncmp(begin, "roster_", 7) != 0 ||
+		    (size_t)(end - begin) >= sizeof(name))
+			continue;
+		snprintf(name, sizeof(name), "%.*s", (int)(end - begin), begin);
+		for (i = 0; i < NAPI; i++)
+			if (strcmp(api[i].name, name) == 0)
+				break;
+		if (i == NAPI) {
+			print_error("%s (%s) is missing from the table\n", name,
+				    path);
+			(*extra)++;
+		} else {
+			found[i]++;
+		}
+	}
+	free(text);
+}
+
+static void scan_dir(const char *dir, int *found, size_t *extra,
+		     size_t *headers)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	char path[4096];
+
+	assert_non_null(d);
+	while ((e = readdir(d)) != NULL) {
+		size_t n = strlen(e->d_name);
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		if (n > 2 && strcmp(e->d_name + n - 2, ".h") == 0) {
+			scan_header(path, found, extra);
+			(*headers)++;
+		} else {
+			DIR *sub = opendir(path);
+
+			if (sub) {
+				closedir(sub);
+				scan_dir(path, found, extra, headers);
+			}
+		}
+	}
+	closedir(d);
+}
+
+static void test_table_matches_headers(void **state)
+{
+	char dir[4096];
+	int found[NAPI];
+	size_t i, extra = 0, headers = 0, missing = 0;
+	DIR *d;
+
+	(void)state;
+	memset(found, 0, sizeof(found));
+	if (headers_dir(dir, sizeof(dir)) || !(d = opendir(dir))) {
+		print_message("headers not found from %s; set "
+			      "ROSTER_SOURCE_ROOT\n",
+			      __FILE__);
+		skip();
+		return;
+	}
+	closedir(d);
+	scan_dir(dir, found, &extra, &headers);
+	assert_true(headers >= 8);
+	for (i = 0; i < NAPI; i++) {
+		if (found[i] != 1) {
+			print_error("%s is declared %d times in the headers\n",
+				    api[i].name, found[i]);
+			missing++;
+		}
+	}
+	assert_int_equal(extra, 0);
+	assert_int_equal(missing, 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_common),
+		cmocka_unit_test(test_directory),
+		cmocka_unit_test(test_actor),
+		cmocka_unit_test(test_event_null),
+		cmocka_unit_test(test_page),
+		cmocka_unit_test(test_creates),
+		cmocka_unit_test(test_rename),
+		cmocka_unit_test(test_record_get),
+		cmocka_unit_test(test_delete),
+		cmocka_unit_test(test_list),
+		cmocka_unit_test(test_fields),
+		cmocka_unit_test(test_form),
+		cmocka_unit_test(test_user_strings),
+		cmocka_unit_test(test_user_values),
+		cmocka_unit_test(test_user_calls),
+		cmocka_unit_test(test_policy),
+		cmocka_unit_test(test_password_calls),
+		cmocka_unit_test(test_token_redeem),
+		cmocka_unit_test(test_reentrant),
+		/* last: they read what the tests above called */
+		cmocka_unit_test(test_every_function_called),
+		cmocka_unit_test(test_table_matches_headers),
+	};
+
+	return cmocka_run_group_tests(tests, suite_setup, suite_teardown);
+}

@@ -1,0 +1,199 @@
+/* snapshot.c: a text rendering of everything a directory shows. */
+#include "snapshot.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+/* Listings page through this many ids at a time, to use cursors too. */
+#define SNAPSHOT_PAGE 3
+
+typedef struct buf {
+	char *s;
+	size_t len, cap;
+} buf;
+
+static void put(buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	for (;;) {
+		size_t room = b->cap - b->len;
+
+		va_start(ap, fmt);
+		n = vsnprintf(b->s ? b->s + b->len : NULL, room, fmt, ap);
+		va_end(ap);
+		assert_true(n >= 0);
+		if ((size_t)n < room) {
+			b->len += (size_t)n;
+			return;
+		}
+		b->cap = b->cap ? b->cap * 2 + (size_t)n : 4096 + (size_t)n;
+		b->s = realloc(b->s, b->cap);
+		assert_non_null(b->s);
+	}
+}
+
+static const char *or_dash(const char *s)
+{
+	return s ? s : "-";
+}
+
+/* Every id of one listing, through as many pages as it takes. */
+static roster_id *list_all(roster_directory *dir, roster_id parent, int kind,
+			   size_t *count)
+{
+	roster_id *ids = NULL;
+	size_t n = 0, total = 0, i;
+	char cursor[64];
+	const char *next = NULL;
+	int first = 1;
+
+	while (first || next) {
+		roster_page *p = NULL;
+		int rc = roster_list(&p, dir, parent, kind,
+				     first ? NULL : cursor, SNAPSHOT_PAGE);
+
+		if (rc != ROSTER_OK)
+			fail_msg("snapshot: roster_list(parent %llu, kind %d): "
+				 "%d %s",
+				 (unsigned long long)parent, kind, rc,
+				 roster_error_rule(roster_directory_error(dir)));
+		first = 0;
+		total = roster_page_total(p);
+		ids = realloc(ids, (n + roster_page_count(p) + 1) *
+					   sizeof(*ids));
+		assert_non_null(ids);
+		for (i = 0; i < roster_page_count(p); i++)
+			ids[n++] = roster_page_id(p, i);
+		next = roster_page_next(p);
+		if (next)
+			snprintf(cursor, sizeof(cursor), "%s", next);
+		roster_page_free(p);
+	}
+	assert_int_equal(n, total);
+	*count = n;
+	return ids;
+}
+
+static void put_record(buf *b, roster_directory *dir, roster_id id,
+		       const char *indent)
+{
+	roster_record *r = NULL;
+	int rc = roster_record_get(&r, dir, id);
+
+	if (rc != ROSTER_OK)
+		fail_msg("snapshot: roster_record_get(%llu): %d",
+			 (unsigned long long)id, rc);
+	put(b, "%srecord %llu kind=%d parent=%llu name=[%s] helpdesk=%d "
+	       "digits=%u..%u members=%zu admins=%zu\n",
+	    indent, (unsigned long long)roster_record_id(r),
+	    roster_record_kind(r), (unsigned long long)roster_record_parent(r),
+	    or_dash(roster_record_name(r)), roster_record_helpdesk(r),
+	    roster_record_min_digits(r), roster_record_max_digits(r),
+	    roster_record_members(r), roster_record_admins(r));
+	roster_record_free(r);
+}
+
+static void put_user(buf *b, roster_directory *dir, roster_id id)
+{
+	roster_user *u = NULL;
+	roster_id found = 0;
+	const char *email;
+	size_t i;
+	int f, rc = roster_user_get(&u, dir, id);
+
+	if (rc != ROSTER_OK)
+		fail_msg("snapshot: roster_user_get(%llu): %d",
+			 (unsigned long long)id, rc);
+	put(b, "    user %llu account=%llu password=%d\n",
+	    (unsigned long long)roster_user_id(u),
+	    (unsigned long long)roster_user_account(u),
+	    roster_user_has_password(u));
+	for (f = 1; f < ROSTER_FIELD_END; f++) {
+		switch (roster_field_type(f)) {
+		case ROSTER_TYPE_STRING:
+			put(b, "      %s=[%s]\n", roster_field_name(f),
+			    or_dash(roster_user_str(u, f)));
+			break;
+		case ROSTER_TYPE_BOOL:
+			put(b, "      %s=%d\n", roster_field_name(f),
+			    roster_user_bool(u, f));
+			break;
+		case ROSTER_TYPE_REF:
+			put(b, "      %s=%llu\n", roster_field_name(f),
+			    (unsigned long long)roster_user_ref(u, f));
+			break;
+		default:
+			put(b, "      %s=%zu", roster_field_name(f),
+			    roster_user_line_count(u));
+			for (i = 0; i < roster_user_line_count(u); i++)
+				put(b, " [%s]", roster_user_line(u, i));
+			put(b, "\n");
+		}
+	}
+	/* the login index must still lead to this user */
+	email = roster_user_str(u, ROSTER_FIELD_EMAIL);
+	rc = email ? roster_user_find_login(&found, dir, email) : -1;
+	put(b, "      login_index=%s\n",
+	    rc == ROSTER_OK && found == id ? "ok" : "BROKEN");
+	roster_user_free(u);
+}
+
+char *snapshot_take(roster_directory *dir)
+{
+	static const int kinds[] = { ROSTER_KIND_SITE, ROSTER_KIND_PBX,
+				     ROSTER_KIND_GROUP, ROSTER_KIND_USER };
+	buf b = { NULL, 0, 0 };
+	roster_id *partners, *accounts, *ids;
+	size_t np, na, n, i, j, k, l;
+
+	put(&b, "snapshot\n");
+	partners = list_all(dir, 0, ROSTER_KIND_PARTNER, &np);
+	for (i = 0; i < np; i++) {
+		put_record(&b, dir, partners[i], "");
+		accounts = list_all(dir, partners[i], ROSTER_KIND_ACCOUNT, &na);
+		for (j = 0; j < na; j++) {
+			put_record(&b, dir, accounts[j], "  ");
+			for (k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+				ids = list_all(dir, accounts[j], kinds[k], &n);
+				for (l = 0; l < n; l++) {
+					if (kinds[k] == ROSTER_KIND_USER)
+						put_user(&b, dir, ids[l]);
+					else
+						put_record(&b, dir, ids[l],
+							   "    ");
+				}
+				free(ids);
+			}
+		}
+		free(accounts);
+	}
+	free(partners);
+	return b.s;
+}
+
+void snapshot_assert_equal(const char *a, const char *b, const char *what)
+{
+	size_t line = 1, i = 0, start = 0;
+
+	if (strcmp(a, b) == 0)
+		return;
+	while (a[i] && a[i] == b[i]) {
+		if (a[i] == '\n') {
+			line++;
+			start = i + 1;
+		}
+		i++;
+	}
+	fail_msg("%s: the directory changed at snapshot line %zu:\n"
+		 "  before: %.*s\n  after:  %.*s",
+		 what, line, (int)strcspn(a + start, "\n"), a + start,
+		 (int)strcspn(b + start, "\n"), b + start);
+}
