@@ -1,6 +1,6 @@
 /*
  * roster.h: the umbrella header. Include this one; the headers under
- * roster/ are its areas. Backend authors also include roster/sys/ headers.
+ * roster/ are its areas.
  */
 #ifndef ROSTER_H
 #define ROSTER_H

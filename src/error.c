@@ -31,37 +31,41 @@ static void copy_str(char *dst, size_t size, const char *src)
 }
 
 /*
- * Copy a value for display: valid UTF-8 is kept (cut on a character
- * boundary and marked "..." when too long); anything else has every byte
- * outside printable ASCII shown as a \xNN escape.
+ * Copy a value for display, never letting it forge log lines: valid UTF-8
+ * is kept but for control characters; invalid UTF-8 has every byte outside
+ * printable ASCII escaped. Both forms are escaped as \xNN, cut on a
+ * character boundary and marked "..." when too long.
  */
 static void copy_value(char *dst, size_t size, const char *src)
 {
 	size_t len, w = 0, i = 0;
+	int utf8;
 
 	dst[0] = '\0';
 	if (!src)
 		return;
 	len = strnlen(src, 4096);
-	if (rs_utf8_valid(src, len)) {
-		if (len < size) {
-			memcpy(dst, src, len + 1);
-			return;
+	utf8 = rs_utf8_valid(src, len);
+	while (i < len) {
+		unsigned char c = (unsigned char)src[i];
+		size_t n = 1;
+
+		if (c < 0x20 || c == 0x7F || (c >= 0x80 && !utf8)) {
+			if (w + 4 + 4 > size)
+				break;
+			w += (size_t)snprintf(dst + w, size - w, "\\x%02X", c);
+			i++;
+			continue;
 		}
-		w = size - 4;
-		while (w > 0 && ((unsigned char)src[w] & 0xC0) == 0x80)
-			w--;
-		memcpy(dst, src, w);
-		i = w;
-	} else {
-		for (; i < len && w + 8 < size; i++) {
-			unsigned char c = (unsigned char)src[i];
-			if (c >= 0x20 && c < 0x7F)
-				dst[w++] = (char)c;
-			else
-				w += (size_t)snprintf(dst + w, size - w,
-						      "\\x%02X", c);
-		}
+		if (c >= 0x80) /* a whole UTF-8 sequence */
+			while (i + n < len &&
+			       ((unsigned char)src[i + n] & 0xC0) == 0x80)
+				n++;
+		if (w + n + 4 > size)
+			break;
+		memcpy(dst + w, src + i, n);
+		w += n;
+		i += n;
 	}
 	if (i < len) {
 		memcpy(dst + w, "...", 3);

@@ -83,6 +83,10 @@ int roster_directory_get_password_policy(const roster_directory *dir,
 	if (!dir || !out)
 		return rs_error_tl(ROSTER_EINVAL, dir ? "out" : "dir",
 				   "arg.null", NULL);
+	/* like every call on a directory (rs_enter); the directory is
+	 * read-only here, so the error is the thread's */
+	if (dir->in_callback)
+		return rs_error_tl(ROSTER_EMISUSE, NULL, "reentrant", NULL);
 	if (out->version < 1 || out->version > ROSTER_PASSWORD_POLICY_VERSION)
 		return rs_error_tl(ROSTER_EVERSION, "version", "arg.version",
 				   NULL);
@@ -121,6 +125,10 @@ int rs_password_check(roster_directory *dir, const char *pw)
 	if (!rs_utf8_valid(pw, len))
 		return rs_fail(dir, ROSTER_EINVALID, "password", "password.utf8",
 			       NULL);
+	for (chars = 0; chars < len; chars++)
+		if ((unsigned char)pw[chars] < 0x20 || pw[chars] == 0x7F)
+			return rs_fail(dir, ROSTER_EINVALID, "password",
+				       "text.control", NULL);
 	chars = rs_utf8_chars(pw);
 	if (chars < p->min_length || chars > p->max_length || len >= 4096)
 		return rs_fail_limit(dir, ROSTER_EINVALID, "password",

@@ -38,6 +38,18 @@
  *  system_user        a system (non-person) user
  *  admin              the account admin role
  *  registered         read-only: set when the user activates their access
+ *
+ * Who may set which field (roster_user_field_access answers it):
+ * - the system, the account's partner and its admins: every field but
+ *   registered (the system only); an admin sets statutory only when it
+ *   holds that flag itself, and never do_not_bill (a billing decision of
+ *   the partner);
+ * - a user on their own record (002): the self-service fields first_name,
+ *   last_name, display_name, email, password, phone, address_*, language
+ *   and two_factor;
+ * - anybody else: nothing.
+ * A field the form sets to its current value is not a change and is not
+ * refused, so a portal may send back the whole form.
  */
 #ifndef ROSTER_USER_H
 #define ROSTER_USER_H

@@ -132,6 +132,12 @@ static void test_detail_and_languages(void **state)
 				    &id), ROSTER_EINVALID);
 	assert_true(strlen(roster_error_value(e)) < 128);
 	assert_non_null(strstr(roster_error_value(e), "..."));
+	/* control characters in a value are escaped, UTF-8 is kept */
+	assert_int_equal(world_user(w, &w->as_admin, w->account, "A", "B",
+				    "žena\n2026-01-01 forged line", 0, &id),
+			 ROSTER_EINVALID);
+	assert_string_equal(roster_error_value(e),
+			    "žena\\x0A2026-01-01 forged line");
 	/* success leaves the last error in place */
 	assert_int_equal(world_user(w, &w->as_admin, w->account, "A", "B",
 				    "fine@acme.example", 0, &id), 0);

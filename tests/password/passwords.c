@@ -49,6 +49,8 @@ static void test_policy(void **state)
 	assert_err(w, ROSTER_EINVALID, "password.classes");
 	assert_int_equal(roster_password_check(w->dir, "\xFF\xFEinvalid-utf8-1"), ROSTER_EINVALID);
 	assert_err(w, ROSTER_EINVALID, "password.utf8");
+	assert_int_equal(roster_password_check(w->dir, "tab\there1!x"), ROSTER_EINVALID);
+	assert_err(w, ROSTER_EINVALID, "text.control");
 	/* length counts characters, not bytes */
 	assert_int_equal(roster_password_check(w->dir, "žluťoučký1!"), ROSTER_OK);
 	assert_int_equal(roster_password_check(w->dir, "ééééé1!"), ROSTER_EINVALID);
