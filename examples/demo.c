@@ -19,6 +19,12 @@ static void on_event(const roster_event *e, void *data)
 	(void)data;
 	printf("  event #%llu %-22s", (unsigned long long)roster_event_seq(e),
 	       roster_event_type_name(roster_event_type_of(e)));
+	if (roster_event_type_of(e) == ROSTER_EVENT_PARTNER_CREATED)
+		printf(" partner=%llu",
+		       (unsigned long long)roster_event_partner(e));
+	if (roster_event_account(e) && !roster_event_user(e))
+		printf(" account=%llu",
+		       (unsigned long long)roster_event_account(e));
 	if (roster_event_user(e))
 		printf(" user=%llu", (unsigned long long)roster_event_user(e));
 	if (roster_event_pbx(e))

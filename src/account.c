@@ -109,8 +109,7 @@ static int event_for(roster_directory *dir, int kind, roster_id id,
 	switch (kind) {
 	case ROSTER_KIND_PARTNER:
 		return deleted ? ROSTER_OK
-			       : rs_event(dir, ROSTER_EVENT_PARTNER_CREATED, 0, 0,
-					  NULL, NULL, NULL, 0);
+			       : rs_event_partner(dir, id);
 	case ROSTER_KIND_ACCOUNT:
 		return rs_event(dir, deleted ? ROSTER_EVENT_ACCOUNT_DELETED
 					     : ROSTER_EVENT_ACCOUNT_CREATED,

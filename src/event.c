@@ -35,6 +35,11 @@ uint64_t roster_event_seq(const roster_event *event)
 	return event ? event->seq : 0;
 }
 
+roster_id roster_event_partner(const roster_event *event)
+{
+	return event ? event->partner : 0;
+}
+
 roster_id roster_event_account(const roster_event *event)
 {
 	return event ? event->account : 0;

@@ -174,6 +174,10 @@ int rs_event(roster_directory *dir, int type, roster_id account,
 	}
 	e.type = type;
 	e.account = account;
+	if (account) {
+		const rs_rec *acc = rs_get(dir, account);
+		e.partner = acc ? acc->parent : 0;
+	}
 	e.user = user;
 	e.admin = admin;
 	if ((email && !(e.email = rs_strdup(&dir->al, email))) ||
@@ -184,6 +188,17 @@ int rs_event(roster_directory *dir, int type, roster_id account,
 	}
 	t->events[t->nevents++] = e;
 	return 0;
+}
+
+int rs_event_partner(roster_directory *dir, roster_id partner)
+{
+	rs_txn *t = txn_of(dir);
+	int rc = rs_event(dir, ROSTER_EVENT_PARTNER_CREATED, 0, 0, NULL, NULL,
+			  NULL, 0);
+
+	if (rc == 0)
+		t->events[t->nevents - 1].partner = partner;
+	return rc;
 }
 
 int rs_reload(roster_directory *dir, roster_id account, roster_id pbx)
@@ -290,10 +305,13 @@ static void commit(roster_directory *dir)
 	t->nevents = 0;
 	for (i = 0; i < t->nreloads; i++) {
 		struct roster_event e;
+		const rs_rec *acc;
 
 		memset(&e, 0, sizeof(e));
 		e.type = ROSTER_EVENT_PBX_RELOAD;
 		e.account = t->reloads[i].account;
+		acc = rs_get(dir, e.account);
+		e.partner = acc ? acc->parent : 0;
 		e.pbx = t->reloads[i].pbx;
 		deliver(dir, &e);
 	}

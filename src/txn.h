@@ -21,6 +21,7 @@
 struct roster_event {
 	int type;
 	uint64_t seq;
+	roster_id partner;
 	roster_id account;
 	roster_id user;
 	roster_id pbx;
@@ -87,6 +88,8 @@ int rs_count(roster_directory *dir, size_t *counter, int delta);
 int rs_event(roster_directory *dir, int type, roster_id account,
 	     roster_id user, const char *email, const char *secret,
 	     const char *password, int admin);
+/* Queue the creation event of a partner. */
+int rs_event_partner(roster_directory *dir, roster_id partner);
 /* Ask for one reload of `pbx` at commit (coalesced). */
 int rs_reload(roster_directory *dir, roster_id account, roster_id pbx);
 

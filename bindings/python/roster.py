@@ -97,6 +97,7 @@ _login = _fn("roster_login", ctypes.c_int, ctypes.POINTER(_id), _p,
 _ev_type = _fn("roster_event_type_of", ctypes.c_int, _p)
 _ev_name = _fn("roster_event_type_name", ctypes.c_char_p, ctypes.c_int)
 _ev_seq = _fn("roster_event_seq", ctypes.c_uint64, _p)
+_ev_partner = _fn("roster_event_partner", _id, _p)
 _ev_account = _fn("roster_event_account", _id, _p)
 _ev_user = _fn("roster_event_user", _id, _p)
 _ev_pbx = _fn("roster_event_pbx", _id, _p)
@@ -185,7 +186,8 @@ class Directory:
             return None if v is None else v.decode()
         self.events.append({
             "type": _ev_name(_ev_type(ev)).decode(), "seq": _ev_seq(ev),
-            "account": _ev_account(ev), "user": _ev_user(ev),
+            "partner": _ev_partner(ev), "account": _ev_account(ev),
+            "user": _ev_user(ev),
             "pbx": _ev_pbx(ev), "email": s(_ev_email(ev)),
             "secret": s(_ev_secret(ev)), "password": s(_ev_password(ev))})
 

@@ -64,6 +64,11 @@ ROSTER_API int roster_event_type_of(const roster_event *event);
 ROSTER_API const char *roster_event_type_name(int type);
 /** Sequence number, increasing per directory, for de-duplication. */
 ROSTER_API uint64_t roster_event_seq(const roster_event *event);
+/**
+ * The partner concerned: the new partner of PARTNER_CREATED, the partner
+ * of the account of every account or user event; 0 if none.
+ */
+ROSTER_API roster_id roster_event_partner(const roster_event *event);
 /** The account concerned, 0 if none. */
 ROSTER_API roster_id roster_event_account(const roster_event *event);
 /** The user concerned, 0 if none. */

@@ -55,6 +55,7 @@ static api_fn api[] = {
 	{ "roster_event_type_of", 0 },
 	{ "roster_event_type_name", 0 },
 	{ "roster_event_seq", 0 },
+	{ "roster_event_partner", 0 },
 	{ "roster_event_account", 0 },
 	{ "roster_event_user", 0 },
 	{ "roster_event_pbx", 0 },
@@ -441,6 +442,7 @@ static void test_event_null(void **state)
 	assert_int_equal(C(roster_event_type_of)(NULL), 0);
 	assert_int_equal(C(roster_event_seq)(NULL), 0);
 	assert_int_equal(C(roster_event_account)(NULL), 0);
+	assert_int_equal(C(roster_event_partner)(NULL), 0);
 	assert_int_equal(C(roster_event_user)(NULL), 0);
 	assert_int_equal(C(roster_event_pbx)(NULL), 0);
 	assert_null(C(roster_event_email)(NULL));
@@ -1760,6 +1762,7 @@ static void reenter_cb(const roster_event *e, void *data)
 	r->fired++;
 	assert_true(C(roster_event_seq)(e) > 0);
 	assert_int_equal(C(roster_event_account)(e), 0);
+	assert_true(C(roster_event_partner)(e) > 0);
 	assert_int_equal(C(roster_event_user)(e), 0);
 	assert_int_equal(C(roster_event_pbx)(e), 0);
 	assert_null(C(roster_event_email)(e));

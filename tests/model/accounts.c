@@ -43,6 +43,23 @@ static void test_records(void **state)
 	assert_null(r);
 }
 
+static void test_partner_events(void **state)
+{
+	world *w = *state;
+	roster_id p, a;
+
+	assert_int_equal(roster_partner_create(&p, w->dir, &w->system, "Third"), 0);
+	assert_int_equal(world_last(w, ROSTER_EVENT_PARTNER_CREATED)->partner, p);
+	assert_int_equal(roster_account_create(&a, w->dir, &w->system, p, "Initech"), 0);
+	assert_int_equal(world_last(w, ROSTER_EVENT_ACCOUNT_CREATED)->partner, p);
+	assert_int_equal(world_last(w, ROSTER_EVENT_ACCOUNT_CREATED)->account, a);
+	assert_int_equal(roster_record_delete(w->dir, &w->system, a), 0);
+	assert_int_equal(world_last(w, ROSTER_EVENT_ACCOUNT_DELETED)->partner, p);
+	assert_int_equal(world_user(w, &w->as_admin, w->account, "E", "V",
+				    "ev@acme.example", 0, &a), 0);
+	assert_int_equal(world_last(w, ROSTER_EVENT_USER_CREATED)->partner, w->partner);
+}
+
 static void test_names(void **state)
 {
 	world *w = *state;
@@ -199,6 +216,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_records, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_partner_events, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_names, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_services, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_delete, setup, teardown),

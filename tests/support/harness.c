@@ -25,6 +25,7 @@ static void record(const roster_event *e, void *data)
 	r = &w->events[w->nevents++];
 	r->type = roster_event_type_of(e);
 	r->seq = roster_event_seq(e);
+	r->partner = roster_event_partner(e);
 	r->account = roster_event_account(e);
 	r->user = roster_event_user(e);
 	r->pbx = roster_event_pbx(e);

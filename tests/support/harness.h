@@ -22,7 +22,7 @@
 typedef struct rec_event {
 	int type;
 	uint64_t seq;
-	roster_id account, user, pbx;
+	roster_id partner, account, user, pbx;
 	int admin;
 	char email[256];
 	char secret[128];
