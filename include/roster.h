@@ -9,6 +9,7 @@
 #include "roster/error.h"
 #include "roster/event.h"
 #include "roster/directory.h"
+#include "roster/transaction.h"
 #include "roster/actor.h"
 #include "roster/page.h"
 #include "roster/account.h"

@@ -154,6 +154,9 @@ void roster_directory_free(roster_directory *dir)
 	if (!dir)
 		return;
 	al = dir->al;
+	/* an open transaction holds replaced versions in its log */
+	if (dir->txn_explicit)
+		rs_txn_rollback(dir);
 	rs_txn_free(dir);
 	for (i = 0; i < dir->records.cap; i++)
 		if (dir->records.slots[i].b)

@@ -88,6 +88,8 @@ struct roster_directory {
 
 	struct rs_txn *txn; /* undo log and event queue (txn.h) */
 	int txn_open;	    /* a transaction is open */
+	int txn_explicit;   /* ... opened by roster_transaction_begin */
+	roster_id txn_next_id; /* next_id when it was opened */
 	int in_callback;    /* set while a host callback runs */
 };
 

@@ -318,22 +318,49 @@ static void commit(roster_directory *dir)
 	t->nreloads = 0;
 }
 
-int rs_op_end(roster_directory *dir, rs_op *op, int rc)
+/* Undo the log back to the marks of `op` and drop what was queued since. */
+static void undo_to(roster_directory *dir, const rs_op *op)
 {
 	rs_txn *t = txn_of(dir);
 
-	if (rc < 0) {
-		while (t->nlog > op->nlog)
-			undo(dir, &t->log[--t->nlog]);
-		while (t->nevents > op->nevents)
-			event_clear(dir, &t->events[--t->nevents]);
-		t->nreloads = op->nreloads;
-	} else if (op->implicit) {
+	while (t->nlog > op->nlog)
+		undo(dir, &t->log[--t->nlog]);
+	while (t->nevents > op->nevents)
+		event_clear(dir, &t->events[--t->nevents]);
+	t->nreloads = op->nreloads;
+}
+
+int rs_op_end(roster_directory *dir, rs_op *op, int rc)
+{
+	if (rc < 0)
+		undo_to(dir, op);
+	else if (op->implicit)
 		commit(dir);
-	}
 	if (op->implicit)
 		dir->txn_open = 0;
 	return rc;
+}
+
+void rs_txn_begin(roster_directory *dir)
+{
+	dir->txn_open = 1;
+	dir->txn_explicit = 1;
+	dir->txn_next_id = dir->next_id;
+}
+
+void rs_txn_commit(roster_directory *dir)
+{
+	commit(dir);
+	dir->txn_open = dir->txn_explicit = 0;
+}
+
+void rs_txn_rollback(roster_directory *dir)
+{
+	rs_op start = { 0, 0, 0, 0 };
+
+	undo_to(dir, &start);
+	dir->next_id = dir->txn_next_id;
+	dir->txn_open = dir->txn_explicit = 0;
 }
 
 int rs_txn_init(roster_directory *dir)

@@ -66,6 +66,11 @@ int rs_op_end(roster_directory *dir, rs_op *op, int rc);
  * it did not find. 0 or ROSTER_ENOMEM (having allocated nothing).
  */
 int rs_txn_init(roster_directory *dir);
+/* The explicit transaction of roster_transaction_begin: open it, commit
+ * it (delivering its events) or undo all of it. */
+void rs_txn_begin(roster_directory *dir);
+void rs_txn_commit(roster_directory *dir);
+void rs_txn_rollback(roster_directory *dir);
 /* Free the transaction storage of a directory. */
 void rs_txn_free(roster_directory *dir);
 

@@ -94,6 +94,9 @@ _field_access = _fn("roster_user_field_access", ctypes.c_int,
                     ctypes.POINTER(ctypes.c_int), _p, _A, _id, ctypes.c_int)
 _login = _fn("roster_login", ctypes.c_int, ctypes.POINTER(_id), _p,
              ctypes.c_char_p, ctypes.c_char_p)
+_txn_begin = _fn("roster_transaction_begin", ctypes.c_int, _p)
+_txn_commit = _fn("roster_transaction_commit", ctypes.c_int, _p)
+_txn_rollback = _fn("roster_transaction_rollback", ctypes.c_int, _p)
 _ev_type = _fn("roster_event_type_of", ctypes.c_int, _p)
 _ev_name = _fn("roster_event_type_name", ctypes.c_char_p, ctypes.c_int)
 _ev_seq = _fn("roster_event_seq", ctypes.c_uint64, _p)
@@ -190,6 +193,23 @@ class Directory:
             "user": _ev_user(ev),
             "pbx": _ev_pbx(ev), "email": s(_ev_email(ev)),
             "secret": s(_ev_secret(ev)), "password": s(_ev_password(ev))})
+
+    def transaction(self):
+        """A context manager: commit on success, roll back on exception."""
+        d = self
+
+        class _Txn:
+            def __enter__(self):
+                d._check(_txn_begin(d._d))
+                return d
+
+            def __exit__(self, kind, value, tb):
+                if kind is None:
+                    d._check(_txn_commit(d._d))
+                else:
+                    d._check(_txn_rollback(d._d))
+                return False
+        return _Txn()
 
     def set_language(self, language):
         lang = ctypes.c_int()

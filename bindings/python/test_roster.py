@@ -62,6 +62,19 @@ class Bindings(unittest.TestCase):
             self.d.login("tom@acme.example", "wrong")
         self.assertEqual(cm.exception.code, -18)
 
+    def test_transaction(self):
+        self.d.events.clear()
+        with self.assertRaises(roster.Error):
+            with self.d.transaction():
+                self.d.user_create(self.asp, self.a, first_name="A",
+                                   last_name="B", email="ab@acme.example")
+                self.d.user_delete(self.asp, self.admin)  # refused
+        self.assertEqual(self.d.events, [])
+        with self.d.transaction():
+            self.d.user_create(self.asp, self.a, first_name="A",
+                               last_name="B", email="ab@acme.example")
+        self.assertIn("user.created", [e["type"] for e in self.d.events])
+
     def test_bad_input(self):
         with self.assertRaises(roster.Error) as cm:
             self.d.user_create(self.asp, self.a, first_name="\x07",

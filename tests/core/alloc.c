@@ -696,6 +696,37 @@ static void verify_user_create(ctx *c)
 	assert_int_equal(c->out, 0);
 }
 
+static void check_user_create(ctx *c);
+
+/* The same inside an open transaction that already holds a change: a
+ * failing call must undo only itself, and the commit must carry both. */
+static void prepare_full_form_in_txn(ctx *c)
+{
+	roster_form *f;
+
+	prepare_full_form(c);
+	assert_int_equal(roster_transaction_begin(D(c)), 0);
+	f = new_form(c);
+	str(f, ROSTER_FIELD_NOTE, "changed earlier in the transaction");
+	assert_int_equal(roster_user_update(D(c), &c->w->system, c->w->admin, f),
+			 0);
+	roster_form_free(f);
+}
+
+static void check_user_create_in_txn(ctx *c)
+{
+	roster_user *u;
+
+	assert_int_equal(c->w->nevents, 0);
+	assert_int_equal(roster_transaction_commit(D(c)), 0);
+	assert_int_equal(roster_transaction_active(D(c)), 0);
+	assert_int_equal(world_count(c->w, ROSTER_EVENT_USER_UPDATED), 1);
+	u = get_user(c, c->w->admin);
+	expect_str(u, ROSTER_FIELD_NOTE, "changed earlier in the transaction");
+	roster_user_free(u);
+	check_user_create(c);
+}
+
 static void check_user_create(ctx *c)
 {
 	world *w = c->w;
@@ -1250,6 +1281,9 @@ static const tcase cases[] = {
 	  check_generate, verify_form_kept, ROSTER_OK, 1 },
 	{ "user_create_full", prepare_full_form, run_user_create,
 	  check_user_create, verify_user_create, ROSTER_OK, 0 },
+	{ "user_create_in_transaction", prepare_full_form_in_txn,
+	  run_user_create, check_user_create_in_txn, verify_user_create,
+	  ROSTER_OK, 0 },
 	{ "user_update_many", prepare_update_many, run_update,
 	  check_update_many, verify_old_password, ROSTER_OK, 0 },
 	{ "user_update_demote", prepare_demote, run_update, check_demote, NULL,

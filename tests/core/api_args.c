@@ -69,6 +69,11 @@ static api_fn api[] = {
 	{ "roster_directory_free", 0 },
 	{ "roster_directory_error", 0 },
 	{ "roster_directory_set_language", 0 },
+	/* transaction.h */
+	{ "roster_transaction_begin", 0 },
+	{ "roster_transaction_commit", 0 },
+	{ "roster_transaction_rollback", 0 },
+	{ "roster_transaction_active", 0 },
 	/* actor.h */
 	{ "roster_actor_init", 0 },
 	/* page.h */
@@ -403,6 +408,28 @@ static void test_directory(void **state)
 	assert_string_not_equal(C(roster_error_message)(
 					C(roster_directory_error)(w->dir)),
 				"lang is out of range: 7");
+	world_free(w);
+}
+
+static void test_transaction(void **state)
+{
+	world *w = world_new(NULL);
+
+	(void)state;
+	TERR(C(roster_transaction_begin)(NULL), ROSTER_EINVAL, "arg.null", "dir");
+	TERR(C(roster_transaction_commit)(NULL), ROSTER_EINVAL, "arg.null", "dir");
+	TERR(C(roster_transaction_rollback)(NULL), ROSTER_EINVAL, "arg.null",
+	     "dir");
+	assert_int_equal(C(roster_transaction_active)(NULL), 0);
+	DERR(w, C(roster_transaction_commit)(w->dir), ROSTER_EMISUSE, "txn.none",
+	     "");
+	DERR(w, C(roster_transaction_rollback)(w->dir), ROSTER_EMISUSE,
+	     "txn.none", "");
+	OK(C(roster_transaction_begin)(w->dir));
+	DERR(w, C(roster_transaction_begin)(w->dir), ROSTER_EMISUSE, "txn.open",
+	     "");
+	assert_int_equal(C(roster_transaction_active)(w->dir), 1);
+	OK(C(roster_transaction_rollback)(w->dir));
 	world_free(w);
 }
 
@@ -1772,6 +1799,9 @@ static void reenter_cb(const roster_event *e, void *data)
 
 	roster_password_policy_init(&p, ROSTER_PASSWORD_POLICY_VERSION);
 	MISUSE(r, C(roster_directory_set_language)(d, ROSTER_LANG_FR));
+	MISUSE(r, C(roster_transaction_begin)(d));
+	MISUSE(r, C(roster_transaction_commit)(d));
+	MISUSE(r, C(roster_transaction_rollback)(d));
 	MISUSE(r, C(roster_directory_set_password_policy)(d, &p));
 	MISUSE_TL(r, C(roster_directory_get_password_policy)(d, &p));
 	MISUSE(r, C(roster_password_check)(d, "Long-enough-1"));
@@ -2023,6 +2053,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_common),
 		cmocka_unit_test(test_directory),
+		cmocka_unit_test(test_transaction),
 		cmocka_unit_test(test_actor),
 		cmocka_unit_test(test_event_null),
 		cmocka_unit_test(test_page),

@@ -1,0 +1,171 @@
+/* transactions.c: several changes as one, all or nothing. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+#include "snapshot.h"
+
+static int setup(void **state)
+{
+	*state = world_new(NULL);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	world_free(*state);
+	return 0;
+}
+
+/* Create a user on the world's PBX with an extension. */
+static int on_pbx(world *w, const char *email, const char *ext, roster_id *id)
+{
+	roster_form *f = NULL;
+	int rc;
+
+	assert_int_equal(roster_form_new(&f, w->dir), 0);
+	roster_form_set_str(f, ROSTER_FIELD_FIRST_NAME, "T");
+	roster_form_set_str(f, ROSTER_FIELD_LAST_NAME, "X");
+	roster_form_set_str(f, ROSTER_FIELD_EMAIL, email);
+	roster_form_set_ref(f, ROSTER_FIELD_PBX, w->pbx);
+	roster_form_set_str(f, ROSTER_FIELD_EXTENSION, ext);
+	rc = roster_user_create(id, w->dir, &w->as_admin, w->account, f);
+	roster_form_free(f);
+	return rc;
+}
+
+static void test_commit_delivers_after(void **state)
+{
+	world *w = *state;
+	roster_id a, b, c, found;
+
+	assert_int_equal(roster_transaction_begin(w->dir), 0);
+	assert_int_equal(roster_transaction_active(w->dir), 1);
+	assert_int_equal(on_pbx(w, "a@acme.example", "201", &a), 0);
+	assert_int_equal(on_pbx(w, "b@acme.example", "202", &b), 0);
+	assert_int_equal(on_pbx(w, "c@acme.example", "203", &c), 0);
+	/* the transaction sees its own changes; the host hears nothing yet */
+	assert_int_equal(roster_user_find_login(&found, w->dir, "b@acme.example"), 0);
+	assert_int_equal(found, b);
+	assert_int_equal(w->nevents, 0);
+	assert_int_equal(roster_transaction_commit(w->dir), 0);
+	assert_int_equal(roster_transaction_active(w->dir), 0);
+	/* three users, three welcome e-mails, one reload of the PBX (001) */
+	assert_int_equal(world_count(w, ROSTER_EVENT_USER_CREATED), 3);
+	assert_int_equal(world_count(w, ROSTER_EVENT_WELCOME_EMAIL), 3);
+	assert_int_equal(world_count(w, ROSTER_EVENT_PBX_RELOAD), 1);
+	assert_int_equal(w->events[w->nevents - 1].type, ROSTER_EVENT_PBX_RELOAD);
+	for (size_t i = 1; i < w->nevents; i++)
+		assert_true(w->events[i].seq > w->events[i - 1].seq);
+}
+
+static void test_rollback_restores_everything(void **state)
+{
+	world *w = *state;
+	roster_form *f = NULL;
+	roster_id a, again, found;
+	char *before, *after;
+
+	before = snapshot_take(w->dir);
+	assert_int_equal(roster_transaction_begin(w->dir), 0);
+	assert_int_equal(on_pbx(w, "a@acme.example", "201", &a), 0);
+	assert_int_equal(roster_form_new(&f, w->dir), 0);
+	roster_form_set_str(f, ROSTER_FIELD_NOTE, "changed in the transaction");
+	assert_int_equal(roster_user_update(w->dir, &w->as_admin, w->admin, f), 0);
+	roster_form_free(f);
+	assert_int_equal(roster_record_rename(w->dir, &w->as_admin, w->site, "Lyon"), 0);
+	assert_int_equal(roster_record_delete(w->dir, &w->as_admin, w->group), 0);
+	assert_int_equal(roster_user_delete(w->dir, &w->as_admin, a), 0);
+	assert_int_equal(roster_transaction_rollback(w->dir), 0);
+	after = snapshot_take(w->dir);
+	snapshot_assert_equal(before, after, "rollback");
+	assert_int_equal(w->nevents, 0);
+	assert_int_equal(roster_user_find_login(&found, w->dir, "a@acme.example"),
+			 ROSTER_ENOTFOUND);
+	/* identifiers handed out in the rolled-back transaction are reused */
+	assert_int_equal(on_pbx(w, "a@acme.example", "201", &again), 0);
+	assert_int_equal(again, a);
+	free(before);
+	free(after);
+}
+
+static void test_failed_call_inside(void **state)
+{
+	world *w = *state;
+	roster_id a, b = 77, found;
+
+	assert_int_equal(roster_transaction_begin(w->dir), 0);
+	assert_int_equal(on_pbx(w, "a@acme.example", "201", &a), 0);
+	/* the same extension again: this call fails and changes nothing ... */
+	assert_int_equal(on_pbx(w, "b@acme.example", "201", &b), ROSTER_EEXISTS);
+	assert_int_equal(b, 0);
+	assert_int_equal(roster_user_find_login(&found, w->dir, "b@acme.example"),
+			 ROSTER_ENOTFOUND);
+	/* ... and the transaction goes on with the first change in place */
+	assert_int_equal(roster_transaction_active(w->dir), 1);
+	assert_int_equal(on_pbx(w, "b@acme.example", "202", &b), 0);
+	assert_int_equal(roster_transaction_commit(w->dir), 0);
+	assert_int_equal(world_count(w, ROSTER_EVENT_USER_CREATED), 2);
+	assert_int_equal(roster_user_find_login(&found, w->dir, "a@acme.example"), 0);
+}
+
+static void test_swap_inside(void **state)
+{
+	world *w = *state;
+	roster_id a, b;
+	roster_form *f = NULL;
+
+	/* a login and an extension move from one user to another within one
+	 * transaction: each step is checked against the state before it */
+	assert_int_equal(on_pbx(w, "a@acme.example", "201", &a), 0);
+	assert_int_equal(roster_transaction_begin(w->dir), 0);
+	assert_int_equal(roster_user_delete(w->dir, &w->as_admin, a), 0);
+	assert_int_equal(on_pbx(w, "a@acme.example", "201", &b), 0);
+	assert_int_not_equal(a, b);
+	assert_int_equal(roster_form_new(&f, w->dir), 0);
+	roster_form_set_bool(f, ROSTER_FIELD_ADMIN, 1);
+	assert_int_equal(roster_user_update(w->dir, &w->as_admin, b, f), 0);
+	roster_form_clear(f);
+	/* with a second admin in the transaction, the first may step down */
+	roster_form_set_bool(f, ROSTER_FIELD_ADMIN, 0);
+	assert_int_equal(roster_user_update(w->dir, &w->as_partner, w->admin, f), 0);
+	roster_form_free(f);
+	world_events_clear(w);
+	assert_int_equal(roster_transaction_commit(w->dir), 0);
+	assert_int_equal(world_count(w, ROSTER_EVENT_ROLE_CHANGED), 2);
+	assert_int_equal(world_count(w, ROSTER_EVENT_USER_DELETED), 1);
+}
+
+static void test_free_with_open_transaction(void **state)
+{
+	world *w = *state;
+	roster_id a;
+	roster_form *f = NULL;
+
+	/* replaced versions live in the open transaction: freeing the
+	 * directory must release them (the sanitizer build checks) */
+	assert_int_equal(roster_transaction_begin(w->dir), 0);
+	assert_int_equal(on_pbx(w, "a@acme.example", "201", &a), 0);
+	assert_int_equal(roster_form_new(&f, w->dir), 0);
+	roster_form_set_str(f, ROSTER_FIELD_NOTE, "x");
+	assert_int_equal(roster_user_update(w->dir, &w->as_admin, a, f), 0);
+	assert_int_equal(roster_user_update(w->dir, &w->as_admin, w->admin, f), 0);
+	roster_form_free(f);
+	assert_int_equal(roster_record_rename(w->dir, &w->as_partner, w->account, "Y"), 0);
+	world_free(w);
+	*state = NULL;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_commit_delivers_after, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rollback_restores_everything, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_failed_call_inside, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_swap_inside, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_free_with_open_transaction, setup, teardown),
+	};
+
+	return cmocka_run_group_tests_name("model/transactions", tests, NULL, NULL);
+}
