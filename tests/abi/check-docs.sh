@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Every rule of src/i18n.c is documented in docs/errors.md, and every
+# error code of the headers too (regenerate with scripts/errors-doc).
+set -euo pipefail
+root=${1:-$(dirname "$0")/../..}
+doc=$root/docs/errors.md
+status=0
+rules=$(sed -n '/static const text3 rules\[\]/,/static const text3 labels\[\]/p' "$root/src/i18n.c" |
+	grep -oE '^\s*\{ "[a-z_.0-9]+",' | grep -oE '"[^"]+"' | tr -d '"')
+for r in $rules; do
+	grep -qF "| \`$r\` |" "$doc" || { echo "rule $r is not in docs/errors.md"; status=1; }
+done
+for c in $(grep -oE 'ROSTER_E[A-Z]+ = -[0-9]+' "$root/include/roster/common.h" | cut -d' ' -f1); do
+	grep -qF "\`$c\`" "$doc" || { echo "code $c is not in docs/errors.md"; status=1; }
+done
+n=$(echo "$rules" | wc -w)
+[ $status -eq 0 ] && echo "docs/errors.md lists all $n rules and every code"
+exit $status
