@@ -1,0 +1,470 @@
+/* codec.c: encoding and decoding records (docs/storage.md, format 1). */
+#include "codec.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "../fields.h"
+#include "../util/text.h"
+
+enum tag {
+	T_ID = 1,	/* u64 */
+	T_PARENT = 2,	/* u64 */
+	T_NAME = 3,	/* text */
+	T_HELPDESK = 4, /* u8 */
+	T_DIGITS = 5,	/* u8 min, u8 max */
+	T_STR = 16,	/* u8 field, text */
+	T_FLAG = 17,	/* u8 field, u8 value */
+	T_REF = 18,	/* u8 field, u64 */
+	T_LINE = 19,	/* text */
+	T_PASSWORD = 20, /* text: crypt(3) hash */
+	T_RESET = 21,	/* i64 expiry, text: crypt(3) hash */
+	T_WELCOME = 22	/* i64 expiry, text: crypt(3) hash */
+};
+
+/* Longest text any field holds, in bytes (a generous bound). */
+#define TEXT_MAX 8192
+#define LINES_MAX 1024
+
+void rs_record_key(char key[RS_KEY_SIZE], roster_id id)
+{
+	snprintf(key, RS_KEY_SIZE, "r/%016llx", (unsigned long long)id);
+}
+
+roster_id rs_record_key_id(const char *key)
+{
+	roster_id id = 0;
+	size_t i;
+
+	if (strncmp(key, "r/", 2) != 0 || strlen(key) != 18)
+		return 0;
+	for (i = 2; i < 18; i++) {
+		char c = key[i];
+		int d = c >= '0' && c <= '9' ? c - '0'
+			: c >= 'a' && c <= 'f' ? c - 'a' + 10
+					       : -1;
+		if (d < 0)
+			return 0;
+		id = id << 4 | (roster_id)d;
+	}
+	return id;
+}
+
+/* ------------------------------------------------------------------ */
+/* Encoding                                                            */
+
+typedef struct wbuf {
+	const rs_alloc *al;
+	unsigned char *p;
+	size_t len, cap;
+	int failed;
+} wbuf;
+
+static void put_bytes(wbuf *w, const void *data, size_t n)
+{
+	if (w->failed)
+		return;
+	if (w->cap - w->len < n) {
+		size_t cap = w->cap ? w->cap : 128;
+		unsigned char *p;
+		while (cap - w->len < n)
+			cap *= 2;
+		p = rs_reallocarray(w->al, w->p, cap, 1);
+		if (!p) {
+			w->failed = 1;
+			return;
+		}
+		w->p = p;
+		w->cap = cap;
+	}
+	memcpy(w->p + w->len, data, n);
+	w->len += n;
+}
+
+static void put_u8(wbuf *w, unsigned v)
+{
+	unsigned char b = (unsigned char)v;
+
+	put_bytes(w, &b, 1);
+}
+
+static void put_varint(wbuf *w, uint64_t v)
+{
+	do {
+		put_u8(w, (unsigned)(v & 0x7F) | (v > 0x7F ? 0x80u : 0));
+		v >>= 7;
+	} while (v);
+}
+
+/* 64 bits, little-endian. */
+static void le_bytes(unsigned char b[8], uint64_t v)
+{
+	int i;
+
+	for (i = 0; i < 8; i++)
+		b[i] = (unsigned char)(v >> (8 * i));
+}
+
+/* One field: tag, length, then `n` bytes of head and the text. */
+static void put_field(wbuf *w, unsigned tag, const void *head, size_t n,
+		      const char *text)
+{
+	size_t tl = text ? strlen(text) : 0;
+
+	put_u8(w, tag);
+	put_varint(w, n + tl);
+	if (n)
+		put_bytes(w, head, n);
+	if (tl)
+		put_bytes(w, text, tl);
+}
+
+static void put_u64_field(wbuf *w, unsigned tag, uint64_t v)
+{
+	unsigned char b[8];
+
+	le_bytes(b, v);
+	put_field(w, tag, b, 8, NULL);
+}
+
+static void put_token(wbuf *w, unsigned tag, const rs_token *t)
+{
+	unsigned char b[8];
+
+	if (!t->hash)
+		return;
+	le_bytes(b, (uint64_t)t->expires);
+	put_field(w, tag, b, 8, t->hash);
+}
+
+int rs_encode(const rs_alloc *al, const rs_rec *rec, unsigned char **out,
+	      size_t *len)
+{
+	wbuf w;
+	int f;
+	size_t i;
+
+	memset(&w, 0, sizeof(w));
+	w.al = al;
+	put_u8(&w, RS_CODEC_FORMAT);
+	put_u8(&w, (unsigned)rec->kind);
+	put_u64_field(&w, T_ID, rec->id);
+	put_u64_field(&w, T_PARENT, rec->parent);
+	if (rec->kind == ROSTER_KIND_USER) {
+		const rs_user *u = (const rs_user *)rec;
+		for (f = 1; f < ROSTER_FIELD_END; f++) {
+			unsigned char head[9];
+			switch (roster_field_type(f)) {
+			case ROSTER_TYPE_STRING:
+				if (!u->str[f])
+					break;
+				head[0] = (unsigned char)f;
+				put_field(&w, T_STR, head, 1, u->str[f]);
+				break;
+			case ROSTER_TYPE_BOOL:
+				if (!u->flag[f])
+					break;
+				head[0] = (unsigned char)f;
+				head[1] = 1;
+				put_field(&w, T_FLAG, head, 2, NULL);
+				break;
+			case ROSTER_TYPE_REF:
+				if (!u->ref[f])
+					break;
+				head[0] = (unsigned char)f;
+				le_bytes(head + 1, u->ref[f]);
+				put_field(&w, T_REF, head, 9, NULL);
+				break;
+			}
+		}
+		for (i = 0; i < u->nlines; i++)
+			put_field(&w, T_LINE, NULL, 0, u->lines[i]);
+		if (u->password_hash)
+			put_field(&w, T_PASSWORD, NULL, 0, u->password_hash);
+		put_token(&w, T_RESET, &u->reset);
+		put_token(&w, T_WELCOME, &u->welcome);
+	} else {
+		const rs_unit *n = (const rs_unit *)rec;
+		unsigned char d[2];
+		put_field(&w, T_NAME, NULL, 0, n->name);
+		if (n->helpdesk)
+			put_field(&w, T_HELPDESK, "\1", 1, NULL);
+		if (rec->kind == ROSTER_KIND_PBX) {
+			d[0] = (unsigned char)n->min_digits;
+			d[1] = (unsigned char)n->max_digits;
+			put_field(&w, T_DIGITS, d, 2, NULL);
+		}
+	}
+	if (w.failed) {
+		rs_free(al, w.p);
+		return ROSTER_ENOMEM;
+	}
+	*out = w.p;
+	*len = w.len;
+	return ROSTER_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* Decoding                                                            */
+
+typedef struct rbuf {
+	const unsigned char *p;
+	size_t len, pos;
+} rbuf;
+
+static int get_varint(rbuf *r, uint64_t *v)
+{
+	uint64_t x = 0;
+	int shift;
+
+	for (shift = 0; shift < 64; shift += 7) {
+		unsigned char b;
+		if (r->pos >= r->len)
+			return -1;
+		b = r->p[r->pos++];
+		if (shift == 63 && (b & 0x7E))
+			return -1; /* more than 64 bits */
+		x |= (uint64_t)(b & 0x7F) << shift;
+		if (!(b & 0x80)) {
+			*v = x;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static uint64_t le64(const unsigned char *b)
+{
+	uint64_t v = 0;
+	int i;
+
+	for (i = 7; i >= 0; i--)
+		v = v << 8 | b[i];
+	return v;
+}
+
+/* A text value: valid UTF-8, no NUL, bounded; copied into *out. */
+static int get_text(const rs_alloc *al, const unsigned char *p, size_t n,
+		    char **out, const char **why)
+{
+	if (n == 0 || n > TEXT_MAX) {
+		*why = "text length";
+		return ROSTER_EPARSE;
+	}
+	if (memchr(p, 0, n) || !rs_utf8_valid((const char *)p, n)) {
+		*why = "text not UTF-8";
+		return ROSTER_EPARSE;
+	}
+	if (*out) {
+		*why = "field repeated";
+		return ROSTER_EPARSE;
+	}
+	*out = rs_strndup(al, (const char *)p, n);
+	return *out ? ROSTER_OK : ROSTER_ENOMEM;
+}
+
+static int add_line(const rs_alloc *al, rs_user *u, const unsigned char *p,
+		    size_t n, const char **why)
+{
+	char **lines, *s = NULL;
+	int rc;
+
+	if (u->nlines >= LINES_MAX) {
+		*why = "too many lines";
+		return ROSTER_EPARSE;
+	}
+	if ((rc = get_text(al, p, n, &s, why)))
+		return rc;
+	lines = rs_reallocarray(al, u->lines, u->nlines + 1, sizeof(char *));
+	if (!lines) {
+		rs_free(al, s);
+		return ROSTER_ENOMEM;
+	}
+	u->lines = lines;
+	u->lines[u->nlines++] = s;
+	return ROSTER_OK;
+}
+
+static int user_field(const rs_alloc *al, rs_user *u, unsigned tag,
+		      const unsigned char *p, size_t n, const char **why)
+{
+	int f = n ? p[0] : 0;
+	int type = roster_field_type(f);
+
+	switch (tag) {
+	case T_STR:
+		if (type != ROSTER_TYPE_STRING || f == ROSTER_FIELD_PASSWORD)
+			break;
+		return get_text(al, p + 1, n - 1, &u->str[f], why);
+	case T_FLAG:
+		if (type != ROSTER_TYPE_BOOL || n != 2 || p[1] > 1)
+			break;
+		u->flag[f] = p[1];
+		return ROSTER_OK;
+	case T_REF:
+		if (type != ROSTER_TYPE_REF || n != 9)
+			break;
+		u->ref[f] = le64(p + 1);
+		return ROSTER_OK;
+	case T_LINE:
+		return add_line(al, u, p, n, why);
+	case T_PASSWORD:
+		return get_text(al, p, n, &u->password_hash, why);
+	case T_RESET:
+	case T_WELCOME: {
+		rs_token *t = tag == T_RESET ? &u->reset : &u->welcome;
+		if (n <= 8)
+			break;
+		t->expires = (int64_t)le64(p);
+		return get_text(al, p + 8, n - 8, &t->hash, why);
+	}
+	default:
+		return ROSTER_OK; /* a later format's field: skipped */
+	}
+	*why = "malformed user field";
+	return ROSTER_EPARSE;
+}
+
+static int unit_field(const rs_alloc *al, rs_unit *u, unsigned tag,
+		      const unsigned char *p, size_t n, const char **why)
+{
+	switch (tag) {
+	case T_NAME:
+		return get_text(al, p, n, &u->name, why);
+	case T_HELPDESK:
+		if (n != 1 || p[0] > 1)
+			break;
+		u->helpdesk = p[0];
+		return ROSTER_OK;
+	case T_DIGITS:
+		if (n != 2 || u->base.kind != ROSTER_KIND_PBX ||
+		    p[0] < ROSTER_EXTENSION_DIGITS_MIN ||
+		    p[1] > ROSTER_EXTENSION_DIGITS_MAX || p[0] > p[1])
+			break;
+		u->min_digits = p[0];
+		u->max_digits = p[1];
+		return ROSTER_OK;
+	default:
+		return ROSTER_OK; /* a later format's field: skipped */
+	}
+	*why = "malformed field";
+	return ROSTER_EPARSE;
+}
+
+static int finish_unit(const rs_alloc *al, rs_unit *n, const char **why)
+{
+	enum rs_text_fault f;
+
+	if (!n->name) {
+		*why = "name missing";
+		return ROSTER_EPARSE;
+	}
+	if (n->base.kind == ROSTER_KIND_PBX && !n->min_digits) {
+		*why = "digit rules missing";
+		return ROSTER_EPARSE;
+	}
+	f = rs_text_clean(al, n->name, RS_TEXT_FOLD, ROSTER_NAME_MAX * 4,
+			  &n->name_key);
+	if (f == RS_TEXT_NOMEM)
+		return ROSTER_ENOMEM;
+	if (f != RS_TEXT_OK) {
+		*why = "name not valid";
+		return ROSTER_EPARSE;
+	}
+	n->base.members = rs_calloc(al, 1, sizeof(rs_members));
+	return n->base.members ? ROSTER_OK : ROSTER_ENOMEM;
+}
+
+static int finish_user(const rs_alloc *al, rs_user *u, const char **why)
+{
+	const char *e = u->str[ROSTER_FIELD_EMAIL];
+	size_t i, n;
+
+	if (!u->str[ROSTER_FIELD_FIRST_NAME] || !u->str[ROSTER_FIELD_LAST_NAME] ||
+	    !e) {
+		*why = "required field missing";
+		return ROSTER_EPARSE;
+	}
+	/* the login key is derived, never stored */
+	n = strlen(e);
+	if (!(u->email_key = rs_strndup(al, e, n)))
+		return ROSTER_ENOMEM;
+	for (i = 0; i < n; i++)
+		if (u->email_key[i] >= 'A' && u->email_key[i] <= 'Z')
+			u->email_key[i] = (char)(u->email_key[i] + 32);
+	return ROSTER_OK;
+}
+
+int rs_decode(const rs_alloc *al, const void *data, size_t len, rs_rec **out,
+	      const char **why)
+{
+	rbuf r = { data, len, 0 };
+	rs_rec *rec = NULL;
+	int kind, rc = ROSTER_OK, seen_id = 0, seen_parent = 0;
+
+	*out = NULL;
+	*why = NULL;
+	if (!data || len < 2) {
+		*why = "truncated";
+		return ROSTER_EPARSE;
+	}
+	if (r.p[0] != RS_CODEC_FORMAT) {
+		*why = "unknown format";
+		return ROSTER_EPARSE;
+	}
+	kind = r.p[1];
+	if (kind < ROSTER_KIND_PARTNER || kind > ROSTER_KIND_USER) {
+		*why = "unknown kind";
+		return ROSTER_EPARSE;
+	}
+	rec = kind == ROSTER_KIND_USER ? rs_calloc(al, 1, sizeof(rs_user))
+				       : rs_calloc(al, 1, sizeof(rs_unit));
+	if (!rec)
+		return ROSTER_ENOMEM;
+	rec->kind = kind;
+	r.pos = 2;
+	while (rc == ROSTER_OK && r.pos < r.len) {
+		unsigned tag = r.p[r.pos++];
+		uint64_t n;
+		const unsigned char *p;
+
+		if (get_varint(&r, &n) || n > r.len - r.pos) {
+			*why = "truncated";
+			rc = ROSTER_EPARSE;
+			break;
+		}
+		p = r.p + r.pos;
+		r.pos += (size_t)n;
+		if (tag == T_ID || tag == T_PARENT) {
+			int *seen = tag == T_ID ? &seen_id : &seen_parent;
+			if (n != 8 || *seen) {
+				*why = "malformed identifier";
+				rc = ROSTER_EPARSE;
+				break;
+			}
+			*seen = 1;
+			*(tag == T_ID ? &rec->id : &rec->parent) = le64(p);
+			continue;
+		}
+		rc = kind == ROSTER_KIND_USER
+			     ? user_field(al, (rs_user *)rec, tag, p, (size_t)n, why)
+			     : unit_field(al, (rs_unit *)rec, tag, p, (size_t)n, why);
+	}
+	if (rc == ROSTER_OK && (!seen_id || !rec->id || !seen_parent ||
+				(kind != ROSTER_KIND_PARTNER && !rec->parent))) {
+		*why = "identifier missing";
+		rc = ROSTER_EPARSE;
+	}
+	if (rc == ROSTER_OK)
+		rc = kind == ROSTER_KIND_USER
+			     ? finish_user(al, (rs_user *)rec, why)
+			     : finish_unit(al, (rs_unit *)rec, why);
+	if (rc) {
+		if (rc == ROSTER_ENOMEM)
+			*why = "out of memory";
+		rs_rec_release(al, rec, 1);
+		return rc;
+	}
+	*out = rec;
+	return ROSTER_OK;
+}

@@ -1,0 +1,34 @@
+/*
+ * codec.h (internal): the stored form of records, format 1.
+ *
+ * docs/storage.md is the specification; this is its implementation.
+ * Decoding treats its input as hostile: every length is checked, every
+ * string must be valid UTF-8 without NUL, and anything malformed is
+ * refused with the reason, never read past.
+ */
+#ifndef RS_CODEC_H
+#define RS_CODEC_H
+
+#include "../model.h"
+
+#define RS_CODEC_FORMAT 1
+
+/* The storage key of a record: "r/" and 16 lower-case hex digits. */
+#define RS_KEY_SIZE 20
+void rs_record_key(char key[RS_KEY_SIZE], roster_id id);
+/* The id of a record key, 0 when `key` is not one. */
+roster_id rs_record_key_id(const char *key);
+
+/* Encode a record into a fresh buffer. 0 or ROSTER_ENOMEM. */
+int rs_encode(const rs_alloc *al, const rs_rec *rec, unsigned char **out,
+	      size_t *len);
+
+/*
+ * Decode a record. On success *out is a fresh record (units get an empty
+ * rs_members). On failure returns ROSTER_EPARSE (or ROSTER_ENOMEM) and
+ * *why names the fault.
+ */
+int rs_decode(const rs_alloc *al, const void *data, size_t len, rs_rec **out,
+	      const char **why);
+
+#endif
