@@ -15,5 +15,6 @@
 #include "roster/account.h"
 #include "roster/user.h"
 #include "roster/password.h"
+#include "roster/sys/storage.h"
 
 #endif

@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include "model.h"
+#include "storage/persist.h"
 #include "txn.h"
 #include "util/random.h"
 
@@ -36,6 +37,14 @@ int roster_language_parse(roster_language *out, const char *tag)
 	return rs_error_tl(ROSTER_EINVAL, "tag", "arg.range", tag);
 }
 
+/* The size of the options of a version: a caller built against older
+ * headers has a shorter struct, which must not be written past. */
+static size_t options_size(unsigned int version)
+{
+	return version >= 2 ? sizeof(roster_directory_options)
+			    : offsetof(roster_directory_options, storage);
+}
+
 int roster_directory_options_init(roster_directory_options *opts,
 				  unsigned int version)
 {
@@ -47,7 +56,7 @@ int roster_directory_options_init(roster_directory_options *opts,
 		snprintf(v, sizeof(v), "%u", version);
 		return rs_error_tl(ROSTER_EVERSION, "version", "arg.version", v);
 	}
-	memset(opts, 0, sizeof(*opts));
+	memset(opts, 0, options_size(version));
 	opts->version = version;
 	opts->language = ROSTER_LANG_EN;
 	return ROSTER_OK;
@@ -80,6 +89,10 @@ int roster_directory_open(roster_directory **out,
 	if ((opts->malloc_fn || opts->realloc_fn || opts->free_fn) &&
 	    !(opts->malloc_fn && opts->realloc_fn && opts->free_fn))
 		return rs_error_tl(ROSTER_EINVAL, "malloc_fn", "arg.null", NULL);
+	if (opts->version >= 2 && opts->storage &&
+	    rs_storage_check(opts->storage))
+		return rs_error_tl(ROSTER_EINVAL, rs_storage_check(opts->storage),
+				   "storage.method", NULL);
 	rs_alloc_setup(&al, opts);
 	dir = rs_calloc(&al, 1, sizeof(*dir));
 	if (!dir)
@@ -104,6 +117,20 @@ int roster_directory_open(roster_directory **out,
 	dir->clock_data = opts->clock_data;
 	dir->next_id = 1;
 	roster_password_policy_init(&dir->policy, ROSTER_PASSWORD_POLICY_VERSION);
+	if (opts->version >= 2 && opts->storage) {
+		int rc;
+		dir->storage = opts->storage;
+		dir->store = opts->store;
+		if ((rc = rs_persist_load(dir))) {
+			/* the detail goes to the thread with the directory;
+			 * the store stays the caller's */
+			roster_error saved = dir->err;
+			dir->storage = NULL;
+			roster_directory_free(dir);
+			return rs_error_tl(rc, saved.field, saved.rule,
+					   saved.value);
+		}
+	}
 	*out = dir;
 	return ROSTER_OK;
 }
@@ -169,6 +196,8 @@ void roster_directory_free(roster_directory *dir)
 	rs_table_free(&al, &dir->extensions);
 	rs_idvec_free(&al, &dir->partners);
 	rs_free(&al, dir->txn);
+	if (dir->storage && dir->storage->destroy)
+		dir->storage->destroy(dir->store);
 	rs_free(&al, dir);
 }
 

@@ -33,6 +33,7 @@ typedef struct rs_rec {
 	roster_id id;
 	roster_id parent; /* partner of an account, account of the others */
 	rs_members *members; /* shared by all versions; NULL for users */
+	uint64_t sver;	     /* version in the store when read or written */
 } rs_rec;
 
 /* Partner, account, site, PBX, permission group. */
@@ -85,6 +86,11 @@ struct roster_directory {
 	rs_table emails;    /* hash(email key) -> user id */
 	rs_table lines;	    /* hash(line) -> user id */
 	rs_table extensions; /* hash(pbx, extension) -> user id */
+
+	const roster_storage *storage; /* NULL: memory only */
+	void *store;
+	uint64_t meta_ver;   /* store version of the counters record */
+	roster_id stored_next_id; /* next_id as the store has it */
 
 	struct rs_txn *txn; /* undo log and event queue (txn.h) */
 	int txn_open;	    /* a transaction is open */

@@ -21,8 +21,7 @@ int roster_transaction_commit(roster_directory *dir)
 		return rc;
 	if (!dir->txn_explicit)
 		return rs_fail(dir, ROSTER_EMISUSE, NULL, "txn.none", NULL);
-	rs_txn_commit(dir);
-	return ROSTER_OK;
+	return rs_txn_commit(dir);
 }
 
 int roster_transaction_rollback(roster_directory *dir)

@@ -3,16 +3,8 @@
 
 #include <string.h>
 
-enum {
-	U_REC = 1,  /* record swapped: a = id, old_rec/new_rec */
-	U_VEC_INS,  /* target rs_idvec, a = id */
-	U_VEC_DEL,  /* target rs_idvec, a = id */
-	U_KEY_INS,  /* target rs_table, a = hash, b = id */
-	U_KEY_DEL,  /* target rs_table, a = hash, b = id */
-	U_COUNT,    /* target size_t, a = delta as int64 */
-	U_TABLE_NEW, /* target rs_table got its first block */
-	U_VEC_NEW   /* target rs_idvec got its first block */
-};
+#include "storage/persist.h"
+
 
 static rs_txn *txn_of(roster_directory *dir)
 {
@@ -286,10 +278,16 @@ static void deliver(roster_directory *dir, struct roster_event *e)
 	}
 }
 
-static void commit(roster_directory *dir)
+/* Write the transaction to the store, then free what it replaced and
+ * deliver its events. Fails (changing nothing) only while writing. */
+static int commit(roster_directory *dir)
 {
 	rs_txn *t = txn_of(dir);
 	size_t i;
+	int rc = rs_persist_commit(dir, t);
+
+	if (rc)
+		return rc;
 
 	for (i = 0; i < t->nlog; i++) {
 		rs_undo *u = &t->log[i];
@@ -316,6 +314,7 @@ static void commit(roster_directory *dir)
 		deliver(dir, &e);
 	}
 	t->nreloads = 0;
+	return ROSTER_OK;
 }
 
 /* Undo the log back to the marks of `op` and drop what was queued since. */
@@ -332,10 +331,10 @@ static void undo_to(roster_directory *dir, const rs_op *op)
 
 int rs_op_end(roster_directory *dir, rs_op *op, int rc)
 {
+	if (rc >= 0 && op->implicit)
+		rc = commit(dir);
 	if (rc < 0)
 		undo_to(dir, op);
-	else if (op->implicit)
-		commit(dir);
 	if (op->implicit)
 		dir->txn_open = 0;
 	return rc;
@@ -348,10 +347,16 @@ void rs_txn_begin(roster_directory *dir)
 	dir->txn_next_id = dir->next_id;
 }
 
-void rs_txn_commit(roster_directory *dir)
+int rs_txn_commit(roster_directory *dir)
 {
-	commit(dir);
+	int rc = commit(dir);
+
+	if (rc) {
+		rs_txn_rollback(dir);
+		return rc;
+	}
 	dir->txn_open = dir->txn_explicit = 0;
+	return ROSTER_OK;
 }
 
 void rs_txn_rollback(roster_directory *dir)

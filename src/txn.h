@@ -31,6 +31,18 @@ struct roster_event {
 	char *password; /* wiped after delivery */
 };
 
+/* Kinds of undo entries. */
+enum {
+	U_REC = 1,  /* record swapped: a = id, old_rec/new_rec */
+	U_VEC_INS,  /* target rs_idvec, a = id */
+	U_VEC_DEL,  /* target rs_idvec, a = id */
+	U_KEY_INS,  /* target rs_table, a = hash, b = id */
+	U_KEY_DEL,  /* target rs_table, a = hash, b = id */
+	U_COUNT,    /* target size_t, a = delta as int64 */
+	U_TABLE_NEW, /* target rs_table got its first block */
+	U_VEC_NEW   /* target rs_idvec got its first block */
+};
+
 typedef struct rs_undo {
 	int op;
 	void *target;
@@ -69,7 +81,7 @@ int rs_txn_init(roster_directory *dir);
 /* The explicit transaction of roster_transaction_begin: open it, commit
  * it (delivering its events) or undo all of it. */
 void rs_txn_begin(roster_directory *dir);
-void rs_txn_commit(roster_directory *dir);
+int rs_txn_commit(roster_directory *dir);
 void rs_txn_rollback(roster_directory *dir);
 /* Free the transaction storage of a directory. */
 void rs_txn_free(roster_directory *dir);

@@ -156,6 +156,49 @@ static int index_user(roster_directory *dir, const rs_user *u, int sign,
 	return ROSTER_OK;
 }
 
+/* One unique key of a loaded user: refused when another user holds it. */
+static int load_key(roster_directory *dir, rs_table *set, uint64_t hash,
+		    int (*match)(void *, uint64_t), probe *p, const char *key)
+{
+	if (rs_table_find(set, hash, match, p))
+		return rs_fail(dir, ROSTER_EPARSE, "store",
+			       "storage.inconsistent", key);
+	if (rs_table_reserve(&dir->al, set, 1))
+		return rs_nomem(dir);
+	rs_table_insert(set, hash, p->self);
+	return ROSTER_OK;
+}
+
+int rs_user_index_load(roster_directory *dir, const rs_user *u,
+		       const char *key)
+{
+	probe p = { dir, u->email_key, 0, u->base.id };
+	roster_id pbx = u->ref[ROSTER_FIELD_PBX];
+	const char *ext = u->str[ROSTER_FIELD_EXTENSION];
+	size_t i;
+	int rc;
+
+	if ((rc = load_key(dir, &dir->emails, str_hash(dir, p.key),
+			   match_email, &p, key)))
+		return rc;
+	for (i = 0; i < u->nlines; i++) {
+		p.key = u->lines[i];
+		if ((rc = load_key(dir, &dir->lines, str_hash(dir, p.key),
+				   match_line, &p, key)))
+			return rc;
+	}
+	if (!pbx != !ext)
+		return rs_fail(dir, ROSTER_EPARSE, "store",
+			       "storage.inconsistent", key);
+	if (pbx) {
+		p.key = ext;
+		p.pbx = pbx;
+		return load_key(dir, &dir->extensions, ext_hash(dir, pbx, ext),
+				match_ext, &p, key);
+	}
+	return ROSTER_OK;
+}
+
 /* Membership of the user in the site, PBX and group it references. */
 static int member_of(roster_directory *dir, roster_id ref, roster_id user,
 		     int sign)

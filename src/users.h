@@ -6,6 +6,12 @@
 
 /* Deep copy of a user record (with its hashes and tokens). */
 int rs_user_copy(roster_directory *dir, const rs_user *src, rs_user **out);
+/*
+ * Index a user read from the store (outside any transaction): its login,
+ * lines and extension must be free. 0, or ROSTER_EPARSE naming `key`.
+ */
+int rs_user_index_load(roster_directory *dir, const rs_user *u,
+		       const char *key);
 /* Replace a user record by a new version whose keys are unchanged. */
 int rs_user_replace(roster_directory *dir, rs_user *next);
 

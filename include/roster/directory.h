@@ -10,6 +10,7 @@
 #include "common.h"
 #include "error.h"
 #include "event.h"
+#include "sys/storage.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -50,12 +51,21 @@ typedef struct roster_directory_options {
 	/** Clock hook, NULL for time(2). */
 	roster_clock_fn clock_fn;
 	void *clock_data;
+	/* version 2 */
+	/**
+	 * Storage callbacks (roster/sys/storage.h), NULL for a directory
+	 * that lives in memory only. The directory reads every record from
+	 * the store when it opens and writes each commit to it.
+	 */
+	const roster_storage *storage;
+	/** The store given back to every storage callback. */
+	void *store;
 } roster_directory_options;
 
-#define ROSTER_DIRECTORY_OPTIONS_VERSION 1
+#define ROSTER_DIRECTORY_OPTIONS_VERSION 2
 #define ROSTER_DIRECTORY_OPTIONS_INIT                                          \
 	{ ROSTER_DIRECTORY_OPTIONS_VERSION, ROSTER_LANG_EN, NULL, NULL, NULL,   \
-	  NULL, NULL, NULL, NULL, NULL }
+	  NULL, NULL, NULL, NULL, NULL, NULL, NULL }
 
 /**
  * Initialise options to their defaults for the given version (normally
@@ -66,8 +76,12 @@ ROSTER_API int roster_directory_options_init(roster_directory_options *opts,
 					     unsigned int version);
 
 /**
- * Open an empty in-memory directory. `opts` may be NULL for the defaults.
- * On failure *out is set to NULL and the error is in roster_error_last().
+ * Open a directory. `opts` may be NULL for the defaults: an empty
+ * directory in memory. With storage callbacks, every record of the store
+ * is read first; a store holding a malformed or inconsistent record is
+ * refused with ROSTER_EPARSE naming the key and the fault, a failing
+ * callback with ROSTER_ESTORAGE. On failure *out is set to NULL and the
+ * error is in roster_error_last().
  */
 ROSTER_API int roster_directory_open(roster_directory **out,
 				     const roster_directory_options *opts);

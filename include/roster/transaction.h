@@ -28,8 +28,10 @@ extern "C" {
 ROSTER_API int roster_transaction_begin(roster_directory *dir);
 
 /**
- * Commit the open transaction and deliver its events.
- * ROSTER_EMISUSE when none is open.
+ * Commit the open transaction and deliver its events. When the store
+ * refuses the commit (ROSTER_ECONFLICT, ROSTER_ESTORAGE, ROSTER_ENOMEM),
+ * the whole transaction is rolled back and closed, and nothing of it was
+ * written. ROSTER_EMISUSE when none is open.
  */
 ROSTER_API int roster_transaction_commit(roster_directory *dir);
 

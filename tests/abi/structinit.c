@@ -30,7 +30,9 @@ static const size_t directory_options_members =
 	MEMBER_SIZE(roster_directory_options, event_cb) +
 	MEMBER_SIZE(roster_directory_options, event_data) +
 	MEMBER_SIZE(roster_directory_options, clock_fn) +
-	MEMBER_SIZE(roster_directory_options, clock_data);
+	MEMBER_SIZE(roster_directory_options, clock_data) +
+	MEMBER_SIZE(roster_directory_options, storage) +
+	MEMBER_SIZE(roster_directory_options, store);
 
 static const size_t password_policy_members =
 	MEMBER_SIZE(roster_password_policy, version) +
@@ -68,8 +70,25 @@ static void directory_options_macro_equals_init(void **state)
 	assert_ptr_equal(f.event_data, m.event_data);
 	assert_true(f.clock_fn == m.clock_fn);
 	assert_ptr_equal(f.clock_data, m.clock_data);
+	assert_ptr_equal(f.storage, m.storage);
+	assert_ptr_equal(f.store, m.store);
 	/* No padding (checked above), so the bytes compare too. */
 	assert_memory_equal(&m, &f, sizeof(m));
+}
+
+/* A caller built against version 1 has a shorter struct: _init for
+ * version 1 must not write past it. */
+static void directory_options_init_keeps_to_its_version(void **state)
+{
+	roster_directory_options o;
+
+	(void)state;
+	memset(&o, 0x5a, sizeof(o));
+	assert_int_equal(roster_directory_options_init(&o, 1), ROSTER_OK);
+	assert_int_equal(o.version, 1);
+	assert_null(o.clock_data);
+	assert_int_equal(((unsigned char *)&o.storage)[0], 0x5a);
+	assert_int_equal(((unsigned char *)&o.store)[sizeof(o.store) - 1], 0x5a);
 }
 
 static void password_policy_macro_equals_init(void **state)
@@ -164,6 +183,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(directory_options_macro_equals_init),
+		cmocka_unit_test(directory_options_init_keeps_to_its_version),
 		cmocka_unit_test(password_policy_macro_equals_init),
 		cmocka_unit_test(directory_options_init_versions),
 		cmocka_unit_test(password_policy_init_versions),

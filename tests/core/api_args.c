@@ -69,6 +69,10 @@ static api_fn api[] = {
 	{ "roster_directory_free", 0 },
 	{ "roster_directory_error", 0 },
 	{ "roster_directory_set_language", 0 },
+	/* sys/storage.h */
+	{ "roster_memstore_new", 0 },
+	{ "roster_memstore_free", 0 },
+	{ "roster_memstore_methods", 0 },
 	/* transaction.h */
 	{ "roster_transaction_begin", 0 },
 	{ "roster_transaction_commit", 0 },
@@ -431,6 +435,34 @@ static void test_transaction(void **state)
 	assert_int_equal(C(roster_transaction_active)(w->dir), 1);
 	OK(C(roster_transaction_rollback)(w->dir));
 	world_free(w);
+}
+
+static void test_memstore(void **state)
+{
+	roster_directory_options o;
+	roster_storage bad;
+	roster_memstore *ms = NULL;
+	roster_directory *d = NULL;
+
+	(void)state;
+	assert_int_equal(C(roster_memstore_new)(NULL), ROSTER_EINVAL);
+	C(roster_memstore_free)(NULL);
+	OK(C(roster_memstore_new)(&ms));
+	assert_non_null(C(roster_memstore_methods)());
+	/* a storage table missing a required member, or of another version */
+	OK(roster_directory_options_init(&o, ROSTER_DIRECTORY_OPTIONS_VERSION));
+	bad = *C(roster_memstore_methods)();
+	bad.remove = NULL;
+	o.storage = &bad;
+	o.store = ms;
+	TERR(roster_directory_open(&d, &o), ROSTER_EINVAL, "storage.method",
+	     "remove");
+	assert_null(d);
+	bad = *C(roster_memstore_methods)();
+	bad.version = ROSTER_STORAGE_VERSION + 1;
+	TERR(roster_directory_open(&d, &o), ROSTER_EINVAL, "storage.method",
+	     "version");
+	C(roster_memstore_free)(ms);
 }
 
 static void test_actor(void **state)
@@ -2054,6 +2086,7 @@ int main(void)
 		cmocka_unit_test(test_common),
 		cmocka_unit_test(test_directory),
 		cmocka_unit_test(test_transaction),
+		cmocka_unit_test(test_memstore),
 		cmocka_unit_test(test_actor),
 		cmocka_unit_test(test_event_null),
 		cmocka_unit_test(test_page),

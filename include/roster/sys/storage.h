@@ -1,0 +1,110 @@
+/*
+ * roster/sys/storage.h: the storage contract, for backend authors.
+ *
+ * roster owns no database. A host that wants its directory to persist
+ * hands roster_directory_open a table of callbacks (and its own pointer,
+ * `store`, given back to every callback). roster then reads every record
+ * when the directory opens and, at each commit, writes the records the
+ * transaction changed inside one storage transaction:
+ *
+ *     begin, then put / remove for each changed record, then commit
+ *     (or rollback, when any of them failed).
+ *
+ * Records are opaque byte strings under printable ASCII keys; their format
+ * is specified in docs/storage.md. Every key carries a version, a number
+ * the backend increases on each write of the key (0 means "absent"): roster
+ * writes conditionally on the version it last read, so that two
+ * directories on one store never lose an update. The loser of such a race
+ * gets ROSTER_ECONFLICT and nothing of its transaction is written.
+ *
+ * Ownership: buffers roster passes to a callback are roster's and valid
+ * only during the call; buffers a backend passes to the row callback of
+ * scan are the backend's and valid only during that call. Nothing crosses
+ * the boundary to be freed by the other side.
+ *
+ * Threads: roster calls a store from the thread using the directory. A
+ * store shared by several directories must serialise its own callbacks.
+ */
+#ifndef ROSTER_SYS_STORAGE_H
+#define ROSTER_SYS_STORAGE_H
+
+#include "../common.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/**
+ * Called by scan for each row; returns 0 to go on, anything else to stop
+ * the scan, which then returns that value.
+ */
+typedef int (*roster_storage_row_fn)(const char *key, const void *value,
+				     size_t len, uint64_t version,
+				     void *row_data);
+
+/** The callbacks of a store. Append-only; version first. */
+typedef struct roster_storage {
+	unsigned int version;
+	/** Required. Start a write transaction. 0 or ROSTER_ESTORAGE. */
+	int (*begin)(void *store);
+	/**
+	 * Required. Make the writes since begin durable and visible, all
+	 * together. 0, ROSTER_ECONFLICT or ROSTER_ESTORAGE; on failure
+	 * nothing of the transaction remains.
+	 */
+	int (*commit)(void *store);
+	/** Required. Forget the writes since begin. */
+	int (*rollback)(void *store);
+	/**
+	 * Required. Write `value` under `key` if the key's current version
+	 * is `expected` (0: the key must not exist), and set *version_out
+	 * to its new version (never 0). ROSTER_ECONFLICT when the version
+	 * differs, ROSTER_ESTORAGE on failure.
+	 */
+	int (*put)(void *store, const char *key, const void *value,
+		   size_t len, uint64_t expected, uint64_t *version_out);
+	/**
+	 * Required. Remove `key` if its current version is `expected`.
+	 * ROSTER_ECONFLICT when the version differs or the key is absent.
+	 */
+	int (*remove)(void *store, const char *key, uint64_t expected);
+	/**
+	 * Required. Call `row` for every committed key that starts with
+	 * `prefix` ("" for all), in any order. Returns 0, the first non-zero
+	 * result of `row`, or ROSTER_ESTORAGE.
+	 */
+	int (*scan)(void *store, const char *prefix, roster_storage_row_fn row,
+		    void *row_data);
+	/**
+	 * Optional. The backend's own words for its last failure, reported
+	 * in roster's error beside the name of the failing call.
+	 */
+	const char *(*errmsg)(void *store);
+	/** Optional. Called by roster_directory_free to release `store`. */
+	void (*destroy)(void *store);
+} roster_storage;
+
+#define ROSTER_STORAGE_VERSION 1
+
+/* ------------------------------------------------------------------ */
+/* The built-in memory store                                           */
+
+/**
+ * A store in memory that several directories may share (each call is
+ * serialised by the store's own lock). It keeps nothing once freed; it
+ * makes the storage contract testable and lets two directories see each
+ * other's commits.
+ */
+typedef struct roster_memstore roster_memstore;
+
+ROSTER_API int roster_memstore_new(roster_memstore **out);
+/** Free a memory store. Accepts NULL. Free its directories first. */
+ROSTER_API void roster_memstore_free(roster_memstore *ms);
+/** The callbacks of memory stores (pass the roster_memstore as `store`). */
+ROSTER_API const roster_storage *roster_memstore_methods(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,333 @@
+/* persist.c: loading a directory from its store and writing commits. */
+#include "persist.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../txn.h"
+#include "../users.h"
+#include "codec.h"
+
+#define META_KEY "m/counters"
+
+const char *rs_storage_check(const roster_storage *st)
+{
+	if (st->version < 1 || st->version > ROSTER_STORAGE_VERSION)
+		return "version";
+	if (!st->begin)
+		return "begin";
+	if (!st->commit)
+		return "commit";
+	if (!st->rollback)
+		return "rollback";
+	if (!st->put)
+		return "put";
+	if (!st->remove)
+		return "remove";
+	if (!st->scan)
+		return "scan";
+	return NULL;
+}
+
+/* Record a failure of the storage callback `method`. */
+static int storage_fail(roster_directory *dir, const char *method, int rc)
+{
+	const char *msg = dir->storage->errmsg ? dir->storage->errmsg(dir->store)
+					       : NULL;
+
+	if (rc == ROSTER_ECONFLICT)
+		return rs_fail(dir, ROSTER_ECONFLICT, method, "storage.conflict",
+			       msg);
+	return rs_fail(dir, ROSTER_ESTORAGE, method, "storage.failed", msg);
+}
+
+/* ------------------------------------------------------------------ */
+/* Loading                                                             */
+
+static uint64_t get_le64(const unsigned char *b)
+{
+	uint64_t v = 0;
+	int i;
+
+	for (i = 7; i >= 0; i--)
+		v = v << 8 | b[i];
+	return v;
+}
+
+static void put_le64(unsigned char *b, uint64_t v)
+{
+	int i;
+
+	for (i = 0; i < 8; i++)
+		b[i] = (unsigned char)(v >> (8 * i));
+}
+
+static int load_row(const char *key, const void *value, size_t len,
+		    uint64_t version, void *data)
+{
+	roster_directory *dir = data;
+	roster_id id;
+	rs_rec *rec;
+	const char *why;
+	int rc;
+
+	if (strcmp(key, META_KEY) == 0) {
+		if (len != 8)
+			return rs_fail(dir, ROSTER_EPARSE, "store",
+				       "storage.malformed", key);
+		dir->stored_next_id = get_le64(value);
+		dir->meta_ver = version;
+		return 0;
+	}
+	if (!(id = rs_record_key_id(key)))
+		return 0; /* not ours: other keys may share the store */
+	rc = rs_decode(&dir->al, value, len, &rec, &why);
+	if (rc == ROSTER_ENOMEM)
+		return rs_nomem(dir);
+	if (rc || rec->id != id || rs_get(dir, id)) {
+		if (rec)
+			rs_rec_release(&dir->al, rec, 1);
+		return rs_fail(dir, ROSTER_EPARSE, "store", "storage.malformed",
+			       key);
+	}
+	rec->sver = version;
+	if (rs_table_reserve(&dir->al, &dir->records, 1)) {
+		rs_rec_release(&dir->al, rec, 1);
+		return rs_nomem(dir);
+	}
+	rs_table_insert(&dir->records, id, (uint64_t)(uintptr_t)rec);
+	if (id >= dir->next_id)
+		dir->next_id = id + 1;
+	return 0;
+}
+
+/* Append without keeping order (sorted once all is loaded). */
+static int push(roster_directory *dir, rs_idvec *v, roster_id id)
+{
+	if (rs_idvec_reserve(&dir->al, v, 1))
+		return rs_nomem(dir);
+	v->ids[v->len++] = id;
+	return 0;
+}
+
+static int cmp_id(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void sort(rs_idvec *v)
+{
+	if (v->len > 1)
+		qsort(v->ids, v->len, sizeof(uint64_t), cmp_id);
+}
+
+/* The expected kind of a record's parent. */
+static int parent_kind(int kind)
+{
+	return kind == ROSTER_KIND_PARTNER ? 0
+	       : kind == ROSTER_KIND_ACCOUNT ? ROSTER_KIND_PARTNER
+					     : ROSTER_KIND_ACCOUNT;
+}
+
+/* Attach one loaded record to its parent and indexes. */
+static int link_record(roster_directory *dir, rs_rec *r)
+{
+	static const int refs[3][2] = { { ROSTER_FIELD_GROUP, ROSTER_KIND_GROUP },
+					{ ROSTER_FIELD_SITE, ROSTER_KIND_SITE },
+					{ ROSTER_FIELD_PBX, ROSTER_KIND_PBX } };
+	char key[RS_KEY_SIZE];
+	rs_rec *p = NULL;
+	rs_members *m;
+	size_t i;
+
+	rs_record_key(key, r->id);
+	if (r->kind == ROSTER_KIND_PARTNER)
+		return r->parent ? rs_fail(dir, ROSTER_EPARSE, "store",
+					   "storage.inconsistent", key)
+				 : push(dir, &dir->partners, r->id);
+	p = rs_get_kind(dir, r->parent, parent_kind(r->kind));
+	if (!p)
+		return rs_fail(dir, ROSTER_EPARSE, "store",
+			       "storage.inconsistent", key);
+	m = p->members;
+	switch (r->kind) {
+	case ROSTER_KIND_ACCOUNT:
+		return push(dir, &m->accounts, r->id);
+	case ROSTER_KIND_SITE:
+		return push(dir, &m->sites, r->id);
+	case ROSTER_KIND_PBX:
+		return push(dir, &m->pbxes, r->id);
+	case ROSTER_KIND_GROUP:
+		return push(dir, &m->groups, r->id);
+	}
+	/* a user: its account, its references, its unique keys */
+	if (push(dir, &m->users, r->id))
+		return dir->err.code;
+	if (((rs_user *)r)->flag[ROSTER_FIELD_ADMIN])
+		m->admins++;
+	for (i = 0; i < 3; i++) {
+		roster_id ref = ((rs_user *)r)->ref[refs[i][0]];
+		rs_rec *t;
+		if (!ref)
+			continue;
+		t = rs_get_kind(dir, ref, refs[i][1]);
+		if (!t || t->parent != r->parent)
+			return rs_fail(dir, ROSTER_EPARSE, "store",
+				       "storage.inconsistent", key);
+		if (push(dir, &t->members->users, r->id))
+			return dir->err.code;
+	}
+	return rs_user_index_load(dir, (rs_user *)r, key);
+}
+
+int rs_persist_load(roster_directory *dir)
+{
+	size_t i;
+	int rc;
+
+	rc = dir->storage->scan(dir->store, "", load_row, dir);
+	if (rc && rc == dir->err.code && dir->err.code != 0)
+		return rc; /* load_row recorded it */
+	if (rc)
+		return storage_fail(dir, "scan", rc);
+	for (i = 0; i < dir->records.cap; i++) {
+		rs_rec *r = (rs_rec *)(uintptr_t)dir->records.slots[i].b;
+		if (r && (rc = link_record(dir, r)))
+			return rc;
+	}
+	sort(&dir->partners);
+	for (i = 0; i < dir->records.cap; i++) {
+		rs_rec *r = (rs_rec *)(uintptr_t)dir->records.slots[i].b;
+		if (!r || !r->members)
+			continue;
+		sort(&r->members->accounts);
+		sort(&r->members->users);
+		sort(&r->members->sites);
+		sort(&r->members->pbxes);
+		sort(&r->members->groups);
+	}
+	if (dir->stored_next_id > dir->next_id)
+		dir->next_id = dir->stored_next_id;
+	dir->stored_next_id = dir->next_id;
+	return ROSTER_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* Committing                                                          */
+
+/* The net change of one record over the transaction. */
+typedef struct change {
+	roster_id id;
+	rs_rec *first_old; /* as it was before the transaction (NULL: new) */
+	rs_rec *last_new;  /* as it is now (NULL: removed) */
+	uint64_t version;  /* written version */
+} change;
+
+/* Gather the net changes, one per record, in the order first changed. */
+static int gather(roster_directory *dir, struct rs_txn *t, change **out,
+		  size_t *n)
+{
+	rs_table seen = { NULL, 0, 0 };
+	change *c;
+	size_t i, k = 0;
+
+	*out = NULL;
+	*n = 0;
+	if (!t->nlog)
+		return ROSTER_OK;
+	c = rs_calloc(&dir->al, t->nlog, sizeof(*c));
+	if (!c || rs_table_reserve(&dir->al, &seen, t->nlog)) {
+		rs_free(&dir->al, c);
+		rs_table_free(&dir->al, &seen);
+		return rs_nomem(dir);
+	}
+	for (i = 0; i < t->nlog; i++) {
+		const rs_undo *u = &t->log[i];
+		uint64_t at;
+		if (u->op != U_REC)
+			continue;
+		at = rs_table_get(&seen, u->a);
+		if (at) {
+			c[at - 1].last_new = u->new_rec;
+			continue;
+		}
+		c[k].id = u->a;
+		c[k].first_old = u->old_rec;
+		c[k].last_new = u->new_rec;
+		rs_table_insert(&seen, u->a, ++k);
+	}
+	rs_table_free(&dir->al, &seen);
+	*out = c;
+	*n = k;
+	return ROSTER_OK;
+}
+
+int rs_persist_commit(roster_directory *dir, struct rs_txn *t)
+{
+	const roster_storage *st = dir->storage;
+	unsigned char meta[8], *buf;
+	uint64_t meta_ver = dir->meta_ver;
+	char key[RS_KEY_SIZE];
+	change *c;
+	size_t n, i, len;
+	int rc;
+
+	if (!st)
+		return ROSTER_OK;
+	if ((rc = gather(dir, t, &c, &n)))
+		return rc;
+	if (!n && dir->next_id == dir->stored_next_id) {
+		rs_free(&dir->al, c);
+		return ROSTER_OK;
+	}
+	if ((rc = st->begin(dir->store))) {
+		rs_free(&dir->al, c);
+		return storage_fail(dir, "begin", rc);
+	}
+	for (i = 0; i < n && !rc; i++) {
+		uint64_t expected = c[i].first_old ? c[i].first_old->sver : 0;
+
+		if (!c[i].first_old && !c[i].last_new)
+			continue; /* made and removed in the transaction */
+		rs_record_key(key, c[i].id);
+		if (!c[i].last_new) {
+			if ((rc = st->remove(dir->store, key, expected)))
+				rc = storage_fail(dir, "remove", rc);
+			continue;
+		}
+		if (rs_encode(&dir->al, c[i].last_new, &buf, &len)) {
+			rc = rs_nomem(dir);
+			break;
+		}
+		if ((rc = st->put(dir->store, key, buf, len, expected,
+				  &c[i].version)))
+			rc = storage_fail(dir, "put", rc);
+		rs_free(&dir->al, buf);
+	}
+	if (!rc && dir->next_id != dir->stored_next_id) {
+		put_le64(meta, dir->next_id);
+		if ((rc = st->put(dir->store, META_KEY, meta, sizeof(meta),
+				  dir->meta_ver, &meta_ver)))
+			rc = storage_fail(dir, "put", rc);
+	}
+	if (!rc && (rc = st->commit(dir->store)))
+		rc = storage_fail(dir, "commit", rc);
+	if (rc) {
+		/* keep the error of the failing call; rollback's own failure
+		 * changes nothing more */
+		if (!(dir->err.code == rc && strcmp(dir->err.field, "commit") == 0))
+			st->rollback(dir->store);
+		rs_free(&dir->al, c);
+		return rc;
+	}
+	for (i = 0; i < n; i++)
+		if (c[i].last_new)
+			c[i].last_new->sver = c[i].version;
+	dir->meta_ver = meta_ver;
+	dir->stored_next_id = dir->next_id;
+	rs_free(&dir->al, c);
+	return ROSTER_OK;
+}

@@ -1,0 +1,26 @@
+/*
+ * persist.h (internal): the directory and its store.
+ *
+ * Loading reads every record of the store and rebuilds what is derived
+ * from them (member lists, admin counts, unique indexes). Committing writes
+ * the final version of each record a transaction changed, conditionally on
+ * the version it was read at, inside one storage transaction.
+ */
+#ifndef RS_PERSIST_H
+#define RS_PERSIST_H
+
+#include "../model.h"
+
+/* NULL when the callbacks are usable, else the name of the first required
+ * member that is missing (or "version"). */
+const char *rs_storage_check(const roster_storage *st);
+
+/* Read the store into an empty directory. 0 or a recorded error. */
+int rs_persist_load(roster_directory *dir);
+
+struct rs_txn;
+/* Write the open transaction's changes. 0 or a recorded error, having
+ * written nothing. Versions of the written records are updated. */
+int rs_persist_commit(roster_directory *dir, struct rs_txn *t);
+
+#endif
