@@ -291,12 +291,7 @@ static int rename_unit(roster_directory *dir, const roster_actor *actor,
 		return rc;
 	if (!(cur = find_unit(dir, id)))
 		return dir->err.code;
-	if ((rc = authorize(dir, &who, cur->base.kind,
-			    cur->base.kind == ROSTER_KIND_ACCOUNT
-				    ? cur->base.parent
-				    : cur->base.kind == ROSTER_KIND_PARTNER
-					      ? 0
-					      : cur->base.parent)))
+	if ((rc = authorize(dir, &who, cur->base.kind, cur->base.parent)))
 		return rc;
 	/* an account's partner renames it; its admins may not */
 	if (cur->base.kind == ROSTER_KIND_ACCOUNT &&
@@ -304,6 +299,12 @@ static int rename_unit(roster_directory *dir, const roster_actor *actor,
 		return rc;
 	if ((rc = clean_name(dir, name, &nm, &key)))
 		return rc;
+	if (strcmp(nm, cur->name) == 0) {
+		/* the same name: no change, no event */
+		rs_free(&dir->al, nm);
+		rs_free(&dir->al, key);
+		return ROSTER_OK;
+	}
 	if (name_taken(dir, siblings(dir, cur->base.parent, cur->base.kind),
 		       key, id)) {
 		rc = rs_fail(dir, ROSTER_EEXISTS, "name", "name.unique", nm);

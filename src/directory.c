@@ -180,6 +180,11 @@ void roster_directory_free(roster_directory *dir)
 
 	if (!dir)
 		return;
+	if (dir->in_callback) {
+		/* the commit that called back is still running on it */
+		rs_error_tl(ROSTER_EMISUSE, NULL, "reentrant", NULL);
+		return;
+	}
 	al = dir->al;
 	/* an open transaction holds replaced versions in its log */
 	if (dir->txn_explicit)

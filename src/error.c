@@ -31,40 +31,40 @@ static void copy_str(char *dst, size_t size, const char *src)
 }
 
 /*
- * Copy a value for display, never letting it forge log lines: valid UTF-8
- * is kept but for control characters; invalid UTF-8 has every byte outside
- * printable ASCII escaped. Both forms are escaped as \xNN, cut on a
- * character boundary and marked "..." when too long.
+ * Copy a value for display, never letting it forge or hide log lines: a
+ * valid UTF-8 character is kept unless it is a control, separator or
+ * format character; those, and every byte of invalid UTF-8, are shown as
+ * \xNN escapes. Cut on a character boundary, marked "..." when too long.
  */
 static void copy_value(char *dst, size_t size, const char *src)
 {
 	size_t len, w = 0, i = 0;
-	int utf8;
 
 	dst[0] = '\0';
 	if (!src)
 		return;
 	len = strnlen(src, 4096);
-	utf8 = rs_utf8_valid(src, len);
 	while (i < len) {
-		unsigned char c = (unsigned char)src[i];
-		size_t n = 1;
+		int unsafe = 0;
+		size_t n = rs_utf8_step(src + i, len - i, &unsafe), k;
 
-		if (c < 0x20 || c == 0x7F || (c >= 0x80 && !utf8)) {
-			if (w + 4 + 4 > size)
-				break;
-			w += (size_t)snprintf(dst + w, size - w, "\\x%02X", c);
-			i++;
-			continue;
+		if (n == 0) { /* a byte that is not UTF-8 */
+			n = 1;
+			unsafe = 1;
 		}
-		if (c >= 0x80) /* a whole UTF-8 sequence */
-			while (i + n < len &&
-			       ((unsigned char)src[i + n] & 0xC0) == 0x80)
-				n++;
-		if (w + n + 4 > size)
-			break;
-		memcpy(dst + w, src + i, n);
-		w += n;
+		if (unsafe) {
+			if (w + 4 * n + 4 > size)
+				break;
+			for (k = 0; k < n; k++)
+				w += (size_t)snprintf(dst + w, size - w,
+						      "\\x%02X",
+						      (unsigned char)src[i + k]);
+		} else {
+			if (w + n + 4 > size)
+				break;
+			memcpy(dst + w, src + i, n);
+			w += n;
+		}
 		i += n;
 	}
 	if (i < len) {

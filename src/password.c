@@ -9,8 +9,6 @@
 #include "util/random.h"
 #include "util/text.h"
 
-/* yescrypt cost of token hashes: tokens carry 256 random bits already. */
-#define TOKEN_COST 1
 
 int roster_password_policy_init(roster_password_policy *p,
 				unsigned int version)
@@ -52,6 +50,10 @@ int roster_directory_set_password_policy(roster_directory *dir,
 		return rc;
 	if (!p)
 		return rs_fail(dir, ROSTER_EINVAL, "policy", "arg.null", NULL);
+	/* the policy is not part of a transaction: a rollback could not
+	 * take it back */
+	if (dir->txn_open)
+		return rs_fail(dir, ROSTER_EMISUSE, NULL, "txn.open", NULL);
 	if (p->version < 1 || p->version > ROSTER_PASSWORD_POLICY_VERSION)
 		return rs_fail_id(dir, ROSTER_EVERSION, "version", "arg.version",
 				  p->version);
@@ -125,10 +127,13 @@ int rs_password_check(roster_directory *dir, const char *pw)
 	if (!rs_utf8_valid(pw, len))
 		return rs_fail(dir, ROSTER_EINVALID, "password", "password.utf8",
 			       NULL);
-	for (chars = 0; chars < len; chars++)
-		if ((unsigned char)pw[chars] < 0x20 || pw[chars] == 0x7F)
+	for (chars = 0; chars < len;) {
+		int unsafe = 0;
+		chars += rs_utf8_step(pw + chars, len - chars, &unsafe);
+		if (unsafe)
 			return rs_fail(dir, ROSTER_EINVALID, "password",
 				       "text.control", NULL);
+	}
 	chars = rs_utf8_chars(pw);
 	if (chars < p->min_length || chars > p->max_length || len >= 4096)
 		return rs_fail_limit(dir, ROSTER_EINVALID, "password",
@@ -192,6 +197,7 @@ int rs_password_verify(roster_directory *dir, const char *hash,
 		return -1;
 	res = crypt_rn(pw, hash, data, (int)sizeof(*data));
 	if (!res || res[0] == '*') {
+		rs_wipe(data, sizeof(*data));
 		rs_free(&dir->al, data);
 		return 0;
 	}
@@ -297,7 +303,7 @@ int rs_token_new(roster_directory *dir, roster_id user, char **token,
 	secret[w] = '\0';
 	rs_wipe(raw, sizeof(raw));
 	snprintf(buf, sizeof(buf), "%llu.%s", (unsigned long long)user, secret);
-	rc = rs_password_hash(dir, secret, TOKEN_COST, hash);
+	rc = rs_password_hash(dir, secret, RS_TOKEN_COST, hash);
 	rs_wipe(secret, sizeof(secret));
 	if (rc == 0 && !(*token = rs_strdup(&dir->al, buf))) {
 		rs_free(&dir->al, *hash);

@@ -4,6 +4,9 @@
 
 #include "model.h"
 
+/* yescrypt cost of token hashes: tokens carry 256 random bits already. */
+#define RS_TOKEN_COST 1
+
 /* Check against the policy; 0 or a recorded ROSTER_EINVALID. */
 int rs_password_check(roster_directory *dir, const char *pw);
 /* Hash with yescrypt at `cost`; *out is a fresh crypt(3) string. */

@@ -74,7 +74,7 @@ int roster_login(roster_id *user_out, roster_directory *dir, const char *email,
 		/* spend the time a real check takes: no timing oracle for
 		 * which logins exist */
 		rs_password_hash(dir, password, dir->policy.hash_cost, &dummy);
-		rs_free(&dir->al, dummy);
+		rs_free_secret(&dir->al, dummy);
 		return rs_fail(dir, ROSTER_EAUTH, NULL, "login.failed", NULL);
 	}
 	ok = rs_password_verify(dir, u->password_hash, password);
@@ -146,6 +146,14 @@ static int issue_all(roster_directory *dir, const roster_actor *actor,
 	for (i = 0; i < n; i++) {
 		roster_id id = users ? users[i] : all->ids[i];
 		const rs_rec *r = rs_get_kind(dir, id, ROSTER_KIND_USER);
+		size_t j;
+
+		/* a user listed twice gets one e-mail, whose link works */
+		for (j = 0; users && j < i; j++)
+			if (users[j] == id)
+				break;
+		if (users && j < i)
+			continue;
 		if (!r)
 			return rs_fail_id(dir, ROSTER_ENOTFOUND, "user",
 					  "record.notfound", id);
@@ -185,12 +193,19 @@ int roster_welcome_send(roster_directory *dir, const roster_actor *actor,
 	return issue_call(dir, actor, account, users, count, 1);
 }
 
+/* Does `secret` redeem `t`? Costs one hash whatever the answer, so that
+ * timing tells no case apart (no token, expired, wrong, right). */
 static int token_matches(roster_directory *dir, const rs_token *t,
 			 const char *secret)
 {
-	if (!t->hash || rs_now(dir) >= t->expires)
-		return 0;
-	return rs_password_verify(dir, t->hash, secret);
+	char *dummy = NULL;
+	int m;
+
+	if (t->hash && rs_now(dir) < t->expires)
+		return rs_password_verify(dir, t->hash, secret);
+	m = rs_password_hash(dir, secret, RS_TOKEN_COST, &dummy);
+	rs_free_secret(&dir->al, dummy);
+	return m == ROSTER_ENOMEM ? -1 : 0;
 }
 
 static int redeem(roster_directory *dir, const char *token,
@@ -198,23 +213,21 @@ static int redeem(roster_directory *dir, const char *token,
 {
 	const rs_user *cur;
 	const char *secret;
+	static const rs_token none = { NULL, 0 };
 	roster_id id;
 	rs_user *u;
-	int welcome, rc, m;
+	int welcome, rc, m, r;
 
-	if (rs_token_parse(token, &id, &secret) ||
-	    !(cur = (const rs_user *)rs_get_kind(dir, id, ROSTER_KIND_USER)))
+	if (rs_token_parse(token, &id, &secret))
 		return rs_fail(dir, ROSTER_EEXPIRED, NULL, "token.invalid", NULL);
-	if ((m = token_matches(dir, &cur->welcome, secret)) < 0)
+	cur = (const rs_user *)rs_get_kind(dir, id, ROSTER_KIND_USER);
+	/* both slots are tried, each at the cost of one hash */
+	if ((m = token_matches(dir, cur ? &cur->welcome : &none, secret)) < 0 ||
+	    (r = token_matches(dir, cur ? &cur->reset : &none, secret)) < 0)
 		return rs_nomem(dir);
 	welcome = m;
-	if (!welcome) {
-		if ((m = token_matches(dir, &cur->reset, secret)) < 0)
-			return rs_nomem(dir);
-		if (!m)
-			return rs_fail(dir, ROSTER_EEXPIRED, NULL,
-				       "token.invalid", NULL);
-	}
+	if (!m && !r)
+		return rs_fail(dir, ROSTER_EEXPIRED, NULL, "token.invalid", NULL);
 	if ((rc = rs_password_check(dir, password)))
 		return rc;
 	if ((rc = rs_user_copy(dir, cur, &u)))

@@ -305,6 +305,9 @@ static int commit(roster_directory *dir)
 		struct roster_event e;
 		const rs_rec *acc;
 
+		/* a PBX removed in the same transaction has nothing to reload */
+		if (!rs_get_kind(dir, t->reloads[i].pbx, ROSTER_KIND_PBX))
+			continue;
 		memset(&e, 0, sizeof(e));
 		e.type = ROSTER_EVENT_PBX_RELOAD;
 		e.account = t->reloads[i].account;

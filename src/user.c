@@ -249,13 +249,37 @@ static int lines_equal(const rs_user *u, const roster_form *f)
 	return 1;
 }
 
-/* Did the form change `field` from the value in `u`? */
-static int changes(const rs_user *u, const roster_form *f, int field)
+/* Is `v` the display name a user with no display name of its own shows,
+ * "First Last" (user_read.c)? */
+static int is_default_display(const rs_user *u, const char *v)
+{
+	const char *first = u->str[ROSTER_FIELD_FIRST_NAME];
+	const char *last = u->str[ROSTER_FIELD_LAST_NAME];
+	size_t n;
+
+	if (!v || !first || !last || u->str[ROSTER_FIELD_DISPLAY_NAME])
+		return 0;
+	n = strlen(first);
+	return strncmp(v, first, n) == 0 && v[n] == ' ' &&
+	       strcmp(v + n + 1, last) == 0;
+}
+
+/*
+ * Did the form change `field` from the value in `u` (the version being
+ * built)? `cur` is the version the caller read (NULL at creation): a form
+ * sent back as read, with its derived display name, changes nothing.
+ */
+static int changes(const rs_user *u, const rs_user *cur, const roster_form *f,
+		   int field)
 {
 	if (!f->set[field])
 		return 0;
 	switch (roster_field_type(field)) {
 	case ROSTER_TYPE_STRING:
+		if (field == ROSTER_FIELD_DISPLAY_NAME &&
+		    ((cur && is_default_display(cur, f->str[field])) ||
+		     is_default_display(u, f->str[field])))
+			return 0;
 		return field == ROSTER_FIELD_PASSWORD ||
 		       !strs_equal(u->str[field], f->str[field]);
 	case ROSTER_TYPE_BOOL:
@@ -482,7 +506,7 @@ static int apply_form(roster_directory *dir, const rs_who *who, rs_user *u,
 	*changed_mask = 0;
 	*plain = NULL;
 	for (field = 1; field < ROSTER_FIELD_END; field++) {
-		if (!changes(u, f, field))
+		if (!changes(u, cur, f, field))
 			continue;
 		rule = rs_field_rule(dir, who, u->base.parent, target, field,
 				     &code);
@@ -510,10 +534,12 @@ static int apply_form(roster_directory *dir, const rs_who *who, rs_user *u,
 	}
 	if ((rc = check_user(dir, u)))
 		return rc;
-	/* the last admin of an account stays an admin */
+	/* the last admin of an account stays an admin while the account
+	 * has other users (alone, it may step down: the account is being
+	 * emptied) */
 	if (cur && cur->flag[ROSTER_FIELD_ADMIN] && !u->flag[ROSTER_FIELD_ADMIN]) {
 		rs_rec *acc = rs_get(dir, u->base.parent);
-		if (acc->members->admins <= 1)
+		if (acc->members->admins <= 1 && acc->members->users.len > 1)
 			return rs_fail(dir, ROSTER_EPOLICY, "admin",
 				       "admin.last", NULL);
 	}
@@ -677,6 +703,12 @@ static int update(roster_directory *dir, const rs_who *who, roster_id id,
 		rs_rec_free(dir, &u->base, 0);
 		rs_free_secret(&dir->al, plain);
 		return rc;
+	}
+	/* a new password or login voids the links already sent out */
+	if (mask & (BIT(ROSTER_FIELD_PASSWORD) | BIT(ROSTER_FIELD_EMAIL))) {
+		rs_free(&dir->al, u->reset.hash);
+		rs_free(&dir->al, u->welcome.hash);
+		u->reset.hash = u->welcome.hash = NULL;
 	}
 	for (f = 1; f < ROSTER_FIELD_END; f++)
 		if (rs_field(f)->flags & RS_F_PBX)

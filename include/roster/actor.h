@@ -15,8 +15,9 @@
  *
  * The rules enforced on top of these scopes: an admin cannot be deleted
  * until the admin role is removed (004); an account never loses its last
- * admin; nobody grants a right they do not hold themselves (the admin role,
- * the statutory flag, do-not-bill).
+ * admin while it has other users (alone, the admin may step down, so that
+ * an account can be emptied and deleted); nobody grants a right they do
+ * not hold themselves (the admin role, the statutory flag, do-not-bill).
  *
  * roster_actor has a frozen layout (16 bytes): it will never grow, so it
  * is safe to build on the stack and pass by pointer.

@@ -86,7 +86,11 @@ ROSTER_API int roster_directory_options_init(roster_directory_options *opts,
 ROSTER_API int roster_directory_open(roster_directory **out,
 				     const roster_directory_options *opts);
 
-/** Close a directory and free everything it holds. Accepts NULL. */
+/**
+ * Close a directory and free everything it holds. Accepts NULL. Called
+ * from one of the directory's own callbacks it does nothing and records
+ * ROSTER_EMISUSE in roster_error_last(): free it after the call returns.
+ */
 ROSTER_API void roster_directory_free(roster_directory *dir);
 
 /** The last error of calls on this directory. Never NULL for a valid dir. */

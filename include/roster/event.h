@@ -8,6 +8,9 @@
  * was rolled back, in the order they were raised. A PBX reload is
  * coalesced: at most one per PBX per committed change.
  *
+ * The PBX reloads of a commit come last, after its other events, once per
+ * PBX that still exists.
+ *
  * An event is valid only during the callback. The callback must not call
  * back into the same directory (such calls fail with ROSTER_EMISUSE); it
  * may queue work and return. Its return value is ignored: the change is

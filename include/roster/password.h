@@ -56,7 +56,11 @@ typedef struct roster_password_policy {
 ROSTER_API int roster_password_policy_init(roster_password_policy *policy,
 					   unsigned int version);
 
-/** Replace the directory's password policy (checked first). */
+/**
+ * Replace the directory's password policy (checked first). Refused with
+ * ROSTER_EMISUSE while a transaction is open: a rollback could not take
+ * it back.
+ */
 ROSTER_API int roster_directory_set_password_policy(
 	roster_directory *dir, const roster_password_policy *policy);
 
@@ -94,8 +98,8 @@ ROSTER_API int roster_login(roster_id *user_out, roster_directory *dir,
  * Request password reset e-mails (003) for the given users of `account`,
  * or for all its users when `users` is NULL and `count` is 0. One
  * ROSTER_EVENT_PASSWORD_RESET_EMAIL per user carries a fresh token; older
- * reset tokens of those users stop working. All or nothing: when one user
- * is refused, no token is made.
+ * reset tokens of those users stop working. A user listed twice gets one
+ * e-mail. All or nothing: when one user is refused, no token is made.
  */
 ROSTER_API int roster_password_reset(roster_directory *dir,
 				     const roster_actor *actor,

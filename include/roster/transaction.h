@@ -13,7 +13,9 @@
  * uncommitted changes; events are held back until commit and are dropped
  * by a rollback; a PBX reload is raised once per PBX for the whole
  * transaction. Transactions do not nest. Freeing a directory with an open
- * transaction rolls it back.
+ * transaction rolls it back. The password policy cannot change while a
+ * transaction is open; the message language is a setting of the handle,
+ * not data, and is not rolled back.
  */
 #ifndef ROSTER_TRANSACTION_H
 #define ROSTER_TRANSACTION_H

@@ -17,8 +17,9 @@
  *                     at most 254 bytes, unique case-insensitively across
  *                     the whole directory ("email.*")
  *  password           write-only; checked against the password policy
- *  phone              contact number, E.164 ("+" and 2..15 digits; spaces,
- *                     dots, dashes and parentheses are dropped)
+ *  phone              contact number, E.164 ("+" or "00" and 2..15 digits;
+ *                     spaces, dots, dashes, slashes and parentheses are
+ *                     dropped)
  *  address_*          structured civic address for emergency location:
  *                     when any part is set, street, locality and country
  *                     are required; country is ISO 3166-1 alpha-2

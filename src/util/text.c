@@ -19,6 +19,21 @@ int rs_utf8_valid(const char *s, size_t len)
 	return 1;
 }
 
+size_t rs_utf8_step(const char *s, size_t len, int *unsafe)
+{
+	utf8proc_int32_t c;
+	utf8proc_ssize_t n = utf8proc_iterate((const utf8proc_uint8_t *)s,
+					      (utf8proc_ssize_t)len, &c);
+	utf8proc_category_t cat;
+
+	if (n <= 0)
+		return 0;
+	cat = utf8proc_category(c);
+	*unsafe = cat == UTF8PROC_CATEGORY_CC || cat == UTF8PROC_CATEGORY_ZL ||
+		  cat == UTF8PROC_CATEGORY_ZP || cat == UTF8PROC_CATEGORY_CF;
+	return (size_t)n;
+}
+
 size_t rs_utf8_chars(const char *s)
 {
 	size_t n = 0;

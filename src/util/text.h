@@ -35,6 +35,14 @@ enum rs_text_fault rs_text_clean(const rs_alloc *al, const char *in,
 /* 1 when `s` (of `len` bytes) is valid UTF-8. */
 int rs_utf8_valid(const char *s, size_t len);
 
+/*
+ * The length in bytes of the UTF-8 character at `s` (of at most `len`
+ * bytes), 0 when invalid. *unsafe is set when it could forge or hide
+ * text in a log line: a control character (C0 or C1), a line or paragraph
+ * separator, or an invisible format character (bidirectional overrides).
+ */
+size_t rs_utf8_step(const char *s, size_t len, int *unsafe);
+
 /* Number of characters of valid UTF-8 `s`. */
 size_t rs_utf8_chars(const char *s);
 

@@ -138,6 +138,12 @@ static void test_detail_and_languages(void **state)
 			 ROSTER_EINVALID);
 	assert_string_equal(roster_error_value(e),
 			    "žena\\x0A2026-01-01 forged line");
+	/* so are C1 controls, line separators and bidirectional overrides */
+	assert_int_equal(world_user(w, &w->as_admin, w->account, "A", "B",
+				    "a\xC2\x9B" "b\xE2\x80\xA8" "c\xE2\x80\xAE" "d", 0, &id),
+			 ROSTER_EINVALID);
+	assert_string_equal(roster_error_value(e),
+			    "a\\xC2\\x9Bb\\xE2\\x80\\xA8c\\xE2\\x80\\xAEd");
 	/* success leaves the last error in place */
 	assert_int_equal(world_user(w, &w->as_admin, w->account, "A", "B",
 				    "fine@acme.example", 0, &id), 0);

@@ -157,6 +157,54 @@ static void test_free_with_open_transaction(void **state)
 	*state = NULL;
 }
 
+static void test_reload_of_removed_pbx(void **state)
+{
+	world *w = *state;
+	roster_id a;
+	roster_password_policy p;
+
+	assert_int_equal(on_pbx(w, "a@acme.example", "201", &a), 0);
+	assert_int_equal(roster_transaction_begin(w->dir), 0);
+	assert_int_equal(roster_user_delete(w->dir, &w->as_admin, a), 0);
+	assert_int_equal(roster_record_delete(w->dir, &w->as_partner, w->pbx), 0);
+	/* the policy is not transactional: refused while one is open */
+	roster_password_policy_init(&p, ROSTER_PASSWORD_POLICY_VERSION);
+	assert_int_equal(roster_directory_set_password_policy(w->dir, &p),
+			 ROSTER_EMISUSE);
+	assert_err(w, ROSTER_EMISUSE, "txn.open");
+	world_events_clear(w);
+	assert_int_equal(roster_transaction_commit(w->dir), 0);
+	assert_int_equal(world_count(w, ROSTER_EVENT_USER_DELETED), 1);
+	assert_int_equal(world_count(w, ROSTER_EVENT_PBX_RELOAD), 0);
+}
+
+static roster_directory *freed_from;
+
+static void free_in_callback(const roster_event *e, void *data)
+{
+	(void)e;
+	(void)data;
+	roster_directory_free(freed_from);
+}
+
+static void test_free_from_callback(void **state)
+{
+	roster_directory_options o;
+	roster_actor sys;
+	roster_id p;
+
+	(void)state;
+	roster_directory_options_init(&o, ROSTER_DIRECTORY_OPTIONS_VERSION);
+	o.event_cb = free_in_callback;
+	assert_int_equal(roster_directory_open(&freed_from, &o), 0);
+	roster_actor_init(&sys, ROSTER_ACTOR_SYSTEM, 0);
+	/* the free inside the callback is refused; the call completes */
+	assert_int_equal(roster_partner_create(&p, freed_from, &sys, "P"), 0);
+	assert_int_equal(roster_error_code(roster_error_last()), ROSTER_EMISUSE);
+	assert_string_equal(roster_error_rule(roster_error_last()), "reentrant");
+	roster_directory_free(freed_from);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -165,6 +213,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_failed_call_inside, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_swap_inside, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_free_with_open_transaction, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reload_of_removed_pbx, setup, teardown),
+		cmocka_unit_test(test_free_from_callback),
 	};
 
 	return cmocka_run_group_tests_name("model/transactions", tests, NULL, NULL);

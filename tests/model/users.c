@@ -465,6 +465,50 @@ static void test_update_semantics(void **state)
 	roster_form_free(f);
 }
 
+/* A portal reads a user into its form and sends it all back. */
+static void test_form_sent_back_as_read(void **state)
+{
+	world *w = *state;
+	roster_form *f = form(w);
+	roster_user *u;
+	roster_id id;
+	int field;
+
+	base(f, "back@acme.example");
+	assert_int_equal(roster_form_set_ref(f, ROSTER_FIELD_PBX, w->pbx), 0);
+	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_EXTENSION, "555"), 0);
+	assert_int_equal(create(w, f, &id), ROSTER_OK);
+	roster_form_clear(f);
+	u = get(w, id);
+	for (field = 1; field < ROSTER_FIELD_END; field++) {
+		switch (roster_field_type(field)) {
+		case ROSTER_TYPE_STRING:
+			if (field != ROSTER_FIELD_PASSWORD)
+				roster_form_set_str(f, field, roster_user_str(u, field));
+			break;
+		case ROSTER_TYPE_BOOL:
+			if (field != ROSTER_FIELD_REGISTERED)
+				roster_form_set_bool(f, field, roster_user_bool(u, field));
+			break;
+		case ROSTER_TYPE_REF:
+			roster_form_set_ref(f, field, roster_user_ref(u, field));
+			break;
+		}
+	}
+	roster_user_free(u);
+	world_events_clear(w);
+	assert_int_equal(roster_user_update(w->dir, &w->as_admin, id, f), ROSTER_OK);
+	assert_int_equal(w->nevents, 0);
+	/* a new first name with the old derived display name: the display
+	 * name follows the new name, it is not frozen */
+	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_FIRST_NAME, "Honza"), 0);
+	assert_int_equal(roster_user_update(w->dir, &w->as_admin, id, f), ROSTER_OK);
+	u = get(w, id);
+	assert_string_equal(roster_user_str(u, ROSTER_FIELD_DISPLAY_NAME), "Honza Novák");
+	roster_user_free(u);
+	roster_form_free(f);
+}
+
 static void test_delete_rules(void **state)
 {
 	world *w = *state;
@@ -498,10 +542,19 @@ static void test_delete_rules(void **state)
 	assert_int_equal(world_last(w, ROSTER_EVENT_ROLE_CHANGED)->admin, 0);
 	assert_int_equal(roster_user_delete(w->dir, &w->as_admin, admin2), ROSTER_OK);
 
-	/* the last admin keeps the role */
+	/* the last admin keeps the role while the account has other users */
+	assert_int_equal(world_user(w, &w->as_admin, w->account, "Carl", "Third",
+				    "carl@acme.example", 0, &admin2), 0);
 	assert_int_equal(roster_user_update(w->dir, &w->as_admin, w->admin, f),
 			 ROSTER_EPOLICY);
 	assert_err(w, ROSTER_EPOLICY, "admin.last");
+
+	/* emptying an account: its partner deletes the users, then the
+	 * admin alone may step down, be deleted, and the account goes */
+	assert_int_equal(roster_user_delete(w->dir, &w->as_partner, admin2), 0);
+	assert_int_equal(roster_user_update(w->dir, &w->as_partner, w->admin, f), 0);
+	assert_int_equal(roster_user_delete(w->dir, &w->as_partner, w->admin), 0);
+	assert_int_equal(roster_record_delete(w->dir, &w->as_partner, w->account), 0);
 	roster_form_free(f);
 }
 
@@ -587,6 +640,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_lines, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_flags, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_update_semantics, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_form_sent_back_as_read, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_delete_rules, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pagination, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_messages_in_languages, setup, teardown),

@@ -233,6 +233,43 @@ static void test_reset(void **state)
 			 ROSTER_EEXPIRED);
 }
 
+static void test_links_voided(void **state)
+{
+	world *w = *state;
+	roster_id a = make_user(w, "v@acme.example", "first password", 0), who;
+	roster_id twice[2];
+	roster_form *f = NULL;
+	char tok[128];
+
+	/* a reset link stops working once the login changes */
+	assert_int_equal(roster_password_reset(w->dir, &w->as_admin, w->account, &a, 1), 0);
+	snprintf(tok, sizeof(tok), "%s", world_last(w, ROSTER_EVENT_PASSWORD_RESET_EMAIL)->secret);
+	assert_int_equal(roster_form_new(&f, w->dir), 0);
+	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_EMAIL, "v2@acme.example"), 0);
+	assert_int_equal(roster_user_update(w->dir, &w->as_admin, a, f), 0);
+	assert_int_equal(roster_token_redeem(&who, w->dir, tok, "attacker chosen"),
+			 ROSTER_EEXPIRED);
+	/* ... or the password changes */
+	assert_int_equal(roster_password_reset(w->dir, &w->as_admin, w->account, &a, 1), 0);
+	snprintf(tok, sizeof(tok), "%s", world_last(w, ROSTER_EVENT_PASSWORD_RESET_EMAIL)->secret);
+	roster_form_clear(f);
+	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_PASSWORD, "admin chosen"), 0);
+	assert_int_equal(roster_user_update(w->dir, &w->as_admin, a, f), 0);
+	assert_int_equal(roster_token_redeem(&who, w->dir, tok, "attacker chosen"),
+			 ROSTER_EEXPIRED);
+	roster_form_free(f);
+	/* a user listed twice gets one e-mail, and its link works */
+	twice[0] = twice[1] = a;
+	world_events_clear(w);
+	assert_int_equal(roster_password_reset(w->dir, &w->as_admin, w->account, twice, 2), 0);
+	assert_int_equal(world_count(w, ROSTER_EVENT_PASSWORD_RESET_EMAIL), 1);
+	snprintf(tok, sizeof(tok), "%s", world_last(w, ROSTER_EVENT_PASSWORD_RESET_EMAIL)->secret);
+	assert_int_equal(roster_token_redeem(&who, w->dir, tok, "third password"), 0);
+	/* passwords with invisible or line-breaking characters are refused */
+	assert_int_equal(roster_password_check(w->dir, "next\xC2\x85line pass"), ROSTER_EINVALID);
+	assert_int_equal(roster_password_check(w->dir, "bidi\xE2\x80\xAEpassword"), ROSTER_EINVALID);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -241,6 +278,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_login, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_welcome_activation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reset, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_links_voided, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("password/passwords", tests, NULL, NULL);

@@ -1098,6 +1098,10 @@ static void test_last_admin_stays(void **state)
 
 	(void)state;
 	assert_int_equal(admins_of(w, w->account), 1);
+	/* an account with users besides its admin */
+	assert_int_equal(world_user(w, &w->as_admin, w->account, "Pia",
+				    "Plain", "pia@acme.example", 0, &second),
+			 ROSTER_OK);
 	/* nobody removes the role from the only admin */
 	assert_int_equal(set_flag(w, &w->system, w->admin, ROSTER_FIELD_ADMIN,
 				  0),
