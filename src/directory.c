@@ -270,6 +270,13 @@ int64_t rs_now(const roster_directory *dir)
 	return (int64_t)time(NULL);
 }
 
+int64_t rs_deadline(const roster_directory *dir, int64_t ttl)
+{
+	int64_t now = rs_now(dir);
+
+	return now > INT64_MAX - ttl ? INT64_MAX : now + ttl;
+}
+
 rs_rec *rs_get(const roster_directory *dir, roster_id id)
 {
 	return (rs_rec *)(uintptr_t)rs_table_get(&dir->records, id);

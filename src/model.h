@@ -124,6 +124,8 @@ int rs_enter(roster_directory *dir);
 
 /* Now, by the directory's clock. */
 int64_t rs_now(const roster_directory *dir);
+/* Now plus ttl (> 0) seconds, saturating instead of overflowing. */
+int64_t rs_deadline(const roster_directory *dir, int64_t ttl);
 
 /* Free a record of any kind; `deep` also frees its members. */
 void rs_rec_free(roster_directory *dir, rs_rec *rec, int deep);

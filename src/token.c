@@ -103,8 +103,8 @@ static int issue(roster_directory *dir, const rs_user *cur, int welcome)
 	slot = welcome ? &u->welcome : &u->reset;
 	rs_free(&dir->al, slot->hash);
 	slot->hash = hash;
-	slot->expires = rs_now(dir) + (welcome ? dir->policy.welcome_ttl
-					       : dir->policy.reset_ttl);
+	slot->expires = rs_deadline(dir, welcome ? dir->policy.welcome_ttl
+						 : dir->policy.reset_ttl);
 	rc = rs_event(dir,
 		      welcome ? ROSTER_EVENT_WELCOME_EMAIL
 			      : ROSTER_EVENT_PASSWORD_RESET_EMAIL,

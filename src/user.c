@@ -600,7 +600,7 @@ static int create(roster_directory *dir, const rs_who *who, roster_id account,
 	if (rc == 0) {
 		u->base.id = dir->next_id++;
 		rc = rs_token_new(dir, u->base.id, &token, &u->welcome.hash);
-		u->welcome.expires = rs_now(dir) + dir->policy.welcome_ttl;
+		u->welcome.expires = rs_deadline(dir, dir->policy.welcome_ttl);
 	}
 	if (rc) {
 		rs_rec_free(dir, &u->base, 0);

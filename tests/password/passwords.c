@@ -181,6 +181,11 @@ static void test_welcome_activation(void **state)
 	w->now += 7 * 86400;
 	assert_int_equal(roster_token_redeem(&who, w->dir, token2, "activated!!"),
 			 ROSTER_EEXPIRED);
+	/* a clock at the end of time does not overflow the expiry */
+	w->now = INT64_MAX - 5;
+	assert_int_equal(roster_welcome_send(w->dir, &w->as_admin, w->account, &id, 1), 0);
+	snprintf(token2, sizeof(token2), "%s", world_last(w, ROSTER_EVENT_WELCOME_EMAIL)->secret);
+	assert_int_equal(roster_token_redeem(&who, w->dir, token2, "activated!!"), 0);
 	/* malformed tokens */
 	assert_int_equal(roster_token_redeem(&who, w->dir, "", "activated!!"), ROSTER_EEXPIRED);
 	assert_int_equal(roster_token_redeem(&who, w->dir, "12.abc", "activated!!"),
