@@ -96,13 +96,22 @@ static void put_varint(wbuf *w, uint64_t v)
 	} while (v);
 }
 
-/* 64 bits, little-endian. */
-static void le_bytes(unsigned char b[8], uint64_t v)
+void rs_le64_put(unsigned char b[8], uint64_t v)
 {
 	int i;
 
 	for (i = 0; i < 8; i++)
 		b[i] = (unsigned char)(v >> (8 * i));
+}
+
+uint64_t rs_le64_get(const unsigned char b[8])
+{
+	uint64_t v = 0;
+	int i;
+
+	for (i = 7; i >= 0; i--)
+		v = v << 8 | b[i];
+	return v;
 }
 
 /* One field: tag, length, then `n` bytes of head and the text. */
@@ -123,7 +132,7 @@ static void put_u64_field(wbuf *w, unsigned tag, uint64_t v)
 {
 	unsigned char b[8];
 
-	le_bytes(b, v);
+	rs_le64_put(b, v);
 	put_field(w, tag, b, 8, NULL);
 }
 
@@ -133,7 +142,7 @@ static void put_token(wbuf *w, unsigned tag, const rs_token *t)
 
 	if (!t->hash)
 		return;
-	le_bytes(b, (uint64_t)t->expires);
+	rs_le64_put(b, (uint64_t)t->expires);
 	put_field(w, tag, b, 8, t->hash);
 }
 
@@ -172,7 +181,7 @@ int rs_encode(const rs_alloc *al, const rs_rec *rec, unsigned char **out,
 				if (!u->ref[f])
 					break;
 				head[0] = (unsigned char)f;
-				le_bytes(head + 1, u->ref[f]);
+				rs_le64_put(head + 1, u->ref[f]);
 				put_field(&w, T_REF, head, 9, NULL);
 				break;
 			}
@@ -231,16 +240,6 @@ static int get_varint(rbuf *r, uint64_t *v)
 		}
 	}
 	return -1;
-}
-
-static uint64_t le64(const unsigned char *b)
-{
-	uint64_t v = 0;
-	int i;
-
-	for (i = 7; i >= 0; i--)
-		v = v << 8 | b[i];
-	return v;
 }
 
 /* A text value: valid UTF-8, no NUL, bounded; copied into *out. */
@@ -304,7 +303,7 @@ static int user_field(const rs_alloc *al, rs_user *u, unsigned tag,
 	case T_REF:
 		if (type != ROSTER_TYPE_REF || n != 9)
 			break;
-		u->ref[f] = le64(p + 1);
+		u->ref[f] = rs_le64_get(p + 1);
 		return ROSTER_OK;
 	case T_LINE:
 		return add_line(al, u, p, n, why);
@@ -315,7 +314,7 @@ static int user_field(const rs_alloc *al, rs_user *u, unsigned tag,
 		rs_token *t = tag == T_RESET ? &u->reset : &u->welcome;
 		if (n <= 8)
 			break;
-		t->expires = (int64_t)le64(p);
+		t->expires = (int64_t)rs_le64_get(p);
 		return get_text(al, p + 8, n - 8, &t->hash, why);
 	}
 	default:
@@ -443,7 +442,7 @@ int rs_decode(const rs_alloc *al, const void *data, size_t len, rs_rec **out,
 				break;
 			}
 			*seen = 1;
-			*(tag == T_ID ? &rec->id : &rec->parent) = le64(p);
+			*(tag == T_ID ? &rec->id : &rec->parent) = rs_le64_get(p);
 			continue;
 		}
 		rc = kind == ROSTER_KIND_USER

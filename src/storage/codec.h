@@ -19,6 +19,10 @@ void rs_record_key(char key[RS_KEY_SIZE], roster_id id);
 /* The id of a record key, 0 when `key` is not one. */
 roster_id rs_record_key_id(const char *key);
 
+/* 64-bit little-endian integers, as every integer of the format. */
+void rs_le64_put(unsigned char b[8], uint64_t v);
+uint64_t rs_le64_get(const unsigned char b[8]);
+
 /* Encode a record into a fresh buffer. 0 or ROSTER_ENOMEM. */
 int rs_encode(const rs_alloc *al, const rs_rec *rec, unsigned char **out,
 	      size_t *len);

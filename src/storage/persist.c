@@ -45,24 +45,6 @@ static int storage_fail(roster_directory *dir, const char *method, int rc)
 /* ------------------------------------------------------------------ */
 /* Loading                                                             */
 
-static uint64_t get_le64(const unsigned char *b)
-{
-	uint64_t v = 0;
-	int i;
-
-	for (i = 7; i >= 0; i--)
-		v = v << 8 | b[i];
-	return v;
-}
-
-static void put_le64(unsigned char *b, uint64_t v)
-{
-	int i;
-
-	for (i = 0; i < 8; i++)
-		b[i] = (unsigned char)(v >> (8 * i));
-}
-
 static int load_row(const char *key, const void *value, size_t len,
 		    uint64_t version, void *data)
 {
@@ -76,7 +58,7 @@ static int load_row(const char *key, const void *value, size_t len,
 		if (len != 8)
 			return rs_fail(dir, ROSTER_EPARSE, "store",
 				       "storage.malformed", key);
-		dir->stored_next_id = get_le64(value);
+		dir->stored_next_id = rs_le64_get(value);
 		dir->meta_ver = version;
 		return 0;
 	}
@@ -308,7 +290,7 @@ int rs_persist_commit(roster_directory *dir, struct rs_txn *t)
 		rs_free(&dir->al, buf);
 	}
 	if (!rc && dir->next_id != dir->stored_next_id) {
-		put_le64(meta, dir->next_id);
+		rs_le64_put(meta, dir->next_id);
 		if ((rc = st->put(dir->store, META_KEY, meta, sizeof(meta),
 				  dir->meta_ver, &meta_ver)))
 			rc = storage_fail(dir, "put", rc);
