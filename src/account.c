@@ -186,7 +186,7 @@ static int create_call(roster_id *out, roster_directory *dir,
 		       const char *name, unsigned min_digits,
 		       unsigned max_digits)
 {
-	roster_id id = 0, next;
+	roster_id id = 0;
 	rs_op op;
 	int rc;
 
@@ -195,14 +195,11 @@ static int create_call(roster_id *out, roster_directory *dir,
 	if (!out)
 		return rs_fail(dir, ROSTER_EINVAL, "out", "arg.null", NULL);
 	*out = 0;
-	next = dir->next_id;
 	rs_op_begin(dir, &op);
 	rc = rs_op_end(dir, &op,
 		       unit_create(dir, actor, kind, parent, name, min_digits,
 				   max_digits, &id));
-	if (rc)
-		dir->next_id = next;
-	else
+	if (rc == 0)
 		*out = id;
 	return rc;
 }
@@ -261,6 +258,22 @@ static rs_unit *unit_copy(roster_directory *dir, const rs_unit *cur)
 		return NULL;
 	}
 	return n;
+}
+
+int rs_unit_touch(roster_directory *dir, roster_id id)
+{
+	const rs_unit *cur = (const rs_unit *)rs_get(dir, id);
+	rs_unit *n;
+
+	if (!dir->storage)
+		return ROSTER_OK; /* one directory alone: nothing to race */
+	if (!(n = unit_copy(dir, cur)))
+		return rs_nomem(dir);
+	if (rs_put(dir, id, &n->base)) {
+		rs_rec_free(dir, &n->base, 0);
+		return rs_nomem(dir);
+	}
+	return ROSTER_OK;
 }
 
 static const rs_unit *find_unit(roster_directory *dir, roster_id id)

@@ -173,10 +173,36 @@ void rs_rec_release(const rs_alloc *al, rs_rec *rec, int deep)
 	rs_free(al, rec);
 }
 
+void rs_model_free(roster_directory *dir)
+{
+	size_t i;
+
+	for (i = 0; i < dir->records.cap; i++)
+		if (dir->records.slots[i].b)
+			rs_rec_free(dir,
+				    (rs_rec *)(uintptr_t)dir->records.slots[i].b,
+				    1);
+	rs_table_free(&dir->al, &dir->records);
+	rs_table_free(&dir->al, &dir->emails);
+	rs_table_free(&dir->al, &dir->lines);
+	rs_table_free(&dir->al, &dir->extensions);
+	rs_idvec_free(&dir->al, &dir->partners);
+}
+
+int roster_directory_refresh(roster_directory *dir)
+{
+	int rc = rs_enter(dir);
+
+	if (rc)
+		return rc;
+	if (dir->txn_open)
+		return rs_fail(dir, ROSTER_EMISUSE, NULL, "txn.open", NULL);
+	return dir->storage ? rs_persist_refresh(dir) : ROSTER_OK;
+}
+
 void roster_directory_free(roster_directory *dir)
 {
 	rs_alloc al;
-	size_t i;
 
 	if (!dir)
 		return;
@@ -190,16 +216,7 @@ void roster_directory_free(roster_directory *dir)
 	if (dir->txn_explicit)
 		rs_txn_rollback(dir);
 	rs_txn_free(dir);
-	for (i = 0; i < dir->records.cap; i++)
-		if (dir->records.slots[i].b)
-			rs_rec_free(dir,
-				    (rs_rec *)(uintptr_t)dir->records.slots[i].b,
-				    1);
-	rs_table_free(&al, &dir->records);
-	rs_table_free(&al, &dir->emails);
-	rs_table_free(&al, &dir->lines);
-	rs_table_free(&al, &dir->extensions);
-	rs_idvec_free(&al, &dir->partners);
+	rs_model_free(dir);
 	rs_free(&al, dir->txn);
 	if (dir->storage && dir->storage->destroy)
 		dir->storage->destroy(dir->store);

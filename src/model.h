@@ -127,6 +127,17 @@ int64_t rs_now(const roster_directory *dir);
 /* Now plus ttl (> 0) seconds, saturating instead of overflowing. */
 int64_t rs_deadline(const roster_directory *dir, int64_t ttl);
 
+/*
+ * Publish an unchanged new version of the unit `id` (an account), so that
+ * the commit writes it conditionally on the version read: two directories
+ * changing what a rule across records counts (the account's admins and
+ * users, for the last-admin rule) then conflict instead of both winning.
+ */
+int rs_unit_touch(roster_directory *dir, roster_id id);
+
+/* Free every record and index of the model (not the directory). */
+void rs_model_free(roster_directory *dir);
+
 /* Free a record of any kind; `deep` also frees its members. */
 void rs_rec_free(roster_directory *dir, rs_rec *rec, int deep);
 /* The same with an allocator alone (for snapshots that outlive calls). */

@@ -266,6 +266,7 @@ void rs_op_begin(roster_directory *dir, rs_op *op)
 	op->nlog = t->nlog;
 	op->nevents = t->nevents;
 	op->nreloads = t->nreloads;
+	op->next_id = dir->next_id;
 }
 
 static void deliver(roster_directory *dir, struct roster_event *e)
@@ -330,16 +331,32 @@ static void undo_to(roster_directory *dir, const rs_op *op)
 	while (t->nevents > op->nevents)
 		event_clear(dir, &t->events[--t->nevents]);
 	t->nreloads = op->nreloads;
+	dir->next_id = op->next_id;
+}
+
+/* After losing a race the model is stale: read the winner's state, so
+ * that the caller can look again and retry. The conflict stays the error
+ * to report, whether or not the refresh succeeds. */
+static void refresh_after_conflict(roster_directory *dir)
+{
+	roster_error conflict = dir->err;
+
+	rs_persist_refresh(dir);
+	dir->err = conflict;
 }
 
 int rs_op_end(roster_directory *dir, rs_op *op, int rc)
 {
-	if (rc >= 0 && op->implicit)
+	int committing = rc >= 0 && op->implicit;
+
+	if (committing)
 		rc = commit(dir);
 	if (rc < 0)
 		undo_to(dir, op);
 	if (op->implicit)
 		dir->txn_open = 0;
+	if (committing && rc == ROSTER_ECONFLICT)
+		refresh_after_conflict(dir);
 	return rc;
 }
 
@@ -356,6 +373,8 @@ int rs_txn_commit(roster_directory *dir)
 
 	if (rc) {
 		rs_txn_rollback(dir);
+		if (rc == ROSTER_ECONFLICT)
+			refresh_after_conflict(dir);
 		return rc;
 	}
 	dir->txn_open = dir->txn_explicit = 0;
@@ -364,10 +383,9 @@ int rs_txn_commit(roster_directory *dir)
 
 void rs_txn_rollback(roster_directory *dir)
 {
-	rs_op start = { 0, 0, 0, 0 };
+	rs_op start = { 0, 0, 0, 0, dir->txn_next_id };
 
 	undo_to(dir, &start);
-	dir->next_id = dir->txn_next_id;
 	dir->txn_open = dir->txn_explicit = 0;
 }
 

@@ -614,7 +614,8 @@ static int create(roster_directory *dir, const rs_who *who, roster_id account,
 		goto done;
 	}
 	rc = ROSTER_ENOMEM;
-	if (rs_vec_insert(dir, &acc->members->users, u->base.id) ||
+	if (rs_unit_touch(dir, account) ||
+	    rs_vec_insert(dir, &acc->members->users, u->base.id) ||
 	    index_user(dir, u, 1, 1, 1, 1) ||
 	    (u->flag[ROSTER_FIELD_ADMIN] &&
 	     rs_count(dir, &acc->members->admins, 1)))
@@ -644,7 +645,6 @@ int roster_user_create(roster_id *out, roster_directory *dir,
 	rs_who who;
 	rs_op op;
 	roster_id id = 0;
-	roster_id next;
 	int rc;
 
 	if ((rc = rs_enter(dir)))
@@ -655,12 +655,9 @@ int roster_user_create(roster_id *out, roster_directory *dir,
 	*out = 0;
 	if ((rc = rs_who_resolve(dir, actor, &who)))
 		return rc;
-	next = dir->next_id;
 	rs_op_begin(dir, &op);
 	rc = rs_op_end(dir, &op, create(dir, &who, account, form, &id));
-	if (rc)
-		dir->next_id = next;
-	else
+	if (rc == 0)
 		*out = id;
 	return rc;
 }
@@ -734,7 +731,8 @@ static int update(roster_directory *dir, const rs_who *who, roster_id id,
 			goto done;
 	}
 	if (mask & BIT(ROSTER_FIELD_ADMIN)) {
-		if (rs_count(dir, &acc->members->admins,
+		if (rs_unit_touch(dir, account) ||
+		    rs_count(dir, &acc->members->admins,
 			     u->flag[ROSTER_FIELD_ADMIN] ? 1 : -1) ||
 		    rs_event(dir, ROSTER_EVENT_ROLE_CHANGED, account, id,
 			     u->str[ROSTER_FIELD_EMAIL], NULL, NULL,

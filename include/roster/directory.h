@@ -93,6 +93,16 @@ ROSTER_API int roster_directory_open(roster_directory **out,
  */
 ROSTER_API void roster_directory_free(roster_directory *dir);
 
+/**
+ * Read the directory's store again, to see what other directories on the
+ * same store committed since. ROSTER_OK at once for a directory without
+ * storage; ROSTER_EMISUSE while a transaction is open. On failure the
+ * directory is as it was. A commit that loses a race (ROSTER_ECONFLICT)
+ * refreshes the directory by itself, so the caller can look again and
+ * retry.
+ */
+ROSTER_API int roster_directory_refresh(roster_directory *dir);
+
 /** The last error of calls on this directory. Never NULL for a valid dir. */
 ROSTER_API const roster_error *roster_directory_error(const roster_directory *dir);
 

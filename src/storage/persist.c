@@ -197,6 +197,35 @@ int rs_persist_load(roster_directory *dir)
 	return ROSTER_OK;
 }
 
+int rs_persist_refresh(roster_directory *dir)
+{
+	roster_directory fresh;
+	int rc;
+
+	memset(&fresh, 0, sizeof(fresh));
+	fresh.al = dir->al;
+	fresh.lang = dir->lang;
+	fresh.seed = dir->seed;
+	fresh.storage = dir->storage;
+	fresh.store = dir->store;
+	fresh.next_id = 1;
+	if ((rc = rs_persist_load(&fresh))) {
+		dir->err = fresh.err;
+		rs_model_free(&fresh);
+		return rc;
+	}
+	rs_model_free(dir);
+	dir->records = fresh.records;
+	dir->partners = fresh.partners;
+	dir->emails = fresh.emails;
+	dir->lines = fresh.lines;
+	dir->extensions = fresh.extensions;
+	dir->next_id = fresh.next_id;
+	dir->stored_next_id = fresh.stored_next_id;
+	dir->meta_ver = fresh.meta_ver;
+	return ROSTER_OK;
+}
+
 /* ------------------------------------------------------------------ */
 /* Committing                                                          */
 

@@ -18,6 +18,13 @@ const char *rs_storage_check(const roster_storage *st);
 /* Read the store into an empty directory. 0 or a recorded error. */
 int rs_persist_load(roster_directory *dir);
 
+/*
+ * Read the store again and replace the model with what it holds now
+ * (other directories' commits included). On failure the model is as it
+ * was and the error is recorded.
+ */
+int rs_persist_refresh(roster_directory *dir);
+
 struct rs_txn;
 /* Write the open transaction's changes. 0 or a recorded error, having
  * written nothing. Versions of the written records are updated. */

@@ -69,6 +69,7 @@ static api_fn api[] = {
 	{ "roster_directory_free", 0 },
 	{ "roster_directory_error", 0 },
 	{ "roster_directory_set_language", 0 },
+	{ "roster_directory_refresh", 0 },
 	/* sys/storage.h */
 	{ "roster_memstore_new", 0 },
 	{ "roster_memstore_free", 0 },
@@ -420,6 +421,9 @@ static void test_transaction(void **state)
 	world *w = world_new(NULL);
 
 	(void)state;
+	TERR(C(roster_directory_refresh)(NULL), ROSTER_EINVAL, "arg.null", "dir");
+	/* a directory without storage has nothing to read again */
+	OK(C(roster_directory_refresh)(w->dir));
 	TERR(C(roster_transaction_begin)(NULL), ROSTER_EINVAL, "arg.null", "dir");
 	TERR(C(roster_transaction_commit)(NULL), ROSTER_EINVAL, "arg.null", "dir");
 	TERR(C(roster_transaction_rollback)(NULL), ROSTER_EINVAL, "arg.null",
@@ -433,6 +437,8 @@ static void test_transaction(void **state)
 	DERR(w, C(roster_transaction_begin)(w->dir), ROSTER_EMISUSE, "txn.open",
 	     "");
 	assert_int_equal(C(roster_transaction_active)(w->dir), 1);
+	DERR(w, C(roster_directory_refresh)(w->dir), ROSTER_EMISUSE, "txn.open",
+	     "");
 	OK(C(roster_transaction_rollback)(w->dir));
 	world_free(w);
 }
@@ -1832,6 +1838,7 @@ static void reenter_cb(const roster_event *e, void *data)
 	roster_password_policy_init(&p, ROSTER_PASSWORD_POLICY_VERSION);
 	MISUSE(r, C(roster_directory_set_language)(d, ROSTER_LANG_FR));
 	MISUSE(r, C(roster_transaction_begin)(d));
+	MISUSE(r, C(roster_directory_refresh)(d));
 	MISUSE(r, C(roster_transaction_commit)(d));
 	MISUSE(r, C(roster_transaction_rollback)(d));
 	MISUSE(r, C(roster_directory_set_password_policy)(d, &p));
