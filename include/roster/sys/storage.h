@@ -11,11 +11,20 @@
  *     (or rollback, when any of them failed).
  *
  * Records are opaque byte strings under printable ASCII keys; their format
- * is specified in docs/storage.md. Every key carries a version, a number
- * the backend increases on each write of the key (0 means "absent"): roster
- * writes conditionally on the version it last read, so that two
- * directories on one store never lose an update. The loser of such a race
- * gets ROSTER_ECONFLICT and nothing of its transaction is written.
+ * is specified in docs/storage.md. Every key carries a version (0 means
+ * "absent"): roster writes conditionally on the version it last read, so
+ * that two directories on one store never lose an update. The loser of
+ * such a race gets ROSTER_ECONFLICT and nothing of its transaction is
+ * written. Versions must never repeat across the whole store, not only per
+ * key: a key removed and written again must not get back a version a
+ * stale reader may still hold (a store-wide counter does it).
+ *
+ * Within a transaction, put and remove see the transaction's own earlier
+ * writes. roster never calls scan between begin and commit/rollback, calls
+ * rollback only after a successful begin and never after a failed commit,
+ * and ignores rollback's result. Values may be empty (len 0, value not
+ * NULL). A store that gives up waiting for another writer's lock returns
+ * ROSTER_ESTORAGE; ROSTER_ECONFLICT is only for a version that differs.
  *
  * Ownership: buffers roster passes to a callback are roster's and valid
  * only during the call; buffers a backend passes to the row callback of
@@ -23,7 +32,9 @@
  * the boundary to be freed by the other side.
  *
  * Threads: roster calls a store from the thread using the directory. A
- * store shared by several directories must serialise its own callbacks.
+ * store shared by several directories must serialise whole transactions:
+ * from begin to commit or rollback, no other directory's transaction or
+ * scan may interleave (the memory store holds one lock across them).
  */
 #ifndef ROSTER_SYS_STORAGE_H
 #define ROSTER_SYS_STORAGE_H
@@ -70,14 +81,16 @@ typedef struct roster_storage {
 	int (*remove)(void *store, const char *key, uint64_t expected);
 	/**
 	 * Required. Call `row` for every committed key that starts with
-	 * `prefix` ("" for all), in any order. Returns 0, the first non-zero
+	 * the bytes of `prefix` ("" for all), in any order. Returns 0, the first non-zero
 	 * result of `row`, or ROSTER_ESTORAGE.
 	 */
 	int (*scan)(void *store, const char *prefix, roster_storage_row_fn row,
 		    void *row_data);
 	/**
 	 * Optional. The backend's own words for its last failure, reported
-	 * in roster's error beside the name of the failing call.
+	 * in roster's error beside the name of the failing call. Read at
+	 * once after the failing call; it need stay valid only until the
+	 * next callback.
 	 */
 	const char *(*errmsg)(void *store);
 	/** Optional. Called by roster_directory_free to release `store`. */
