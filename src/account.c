@@ -148,8 +148,11 @@ static int unit_create(roster_directory *dir, const roster_actor *actor,
 			       NULL);
 	if ((rc = clean_name(dir, name, &nm, &key)))
 		return rc;
-	if (name_taken(dir, sib, key, 0)) {
+	if (name_taken(dir, sib, key, 0))
 		rc = rs_fail(dir, ROSTER_EEXISTS, "name", "name.unique", nm);
+	else if (dir->next_id == 0 || dir->next_id == UINT64_MAX)
+		rc = rs_fail(dir, ROSTER_ERROR, NULL, "id.exhausted", NULL);
+	if (rc) {
 		rs_free(&dir->al, nm);
 		rs_free(&dir->al, key);
 		return rc;
@@ -164,7 +167,7 @@ static int unit_create(roster_directory *dir, const roster_actor *actor,
 		return rs_nomem(dir);
 	}
 	n->base.kind = kind;
-	n->base.id = dir->next_id++;
+	rs_new_id(dir, &n->base.id); /* checked above, cannot fail */
 	n->base.parent = parent;
 	n->name = nm;
 	n->name_key = key;
@@ -174,7 +177,10 @@ static int unit_create(roster_directory *dir, const roster_actor *actor,
 		rs_rec_free(dir, &n->base, 1);
 		return rs_nomem(dir);
 	}
+	/* the parent is written too: a directory deleting it meanwhile then
+	 * conflicts */
 	if (rs_vec_insert(dir, sib, n->base.id) ||
+	    (parent && rs_unit_touch(dir, parent)) ||
 	    event_for(dir, kind, n->base.id, parent, 0))
 		return rs_nomem(dir);
 	*out = n->base.id;
@@ -338,6 +344,7 @@ static int rename_unit(roster_directory *dir, const roster_actor *actor,
 		rs_rec_free(dir, &n->base, 0);
 		return rs_nomem(dir);
 	}
+	rs_touch_keys(dir); /* names are unique keys too */
 	if (cur->base.kind != ROSTER_KIND_PARTNER &&
 	    rs_event(dir, ROSTER_EVENT_ACCOUNT_UPDATED,
 		     cur->base.kind == ROSTER_KIND_ACCOUNT ? id

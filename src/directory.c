@@ -287,6 +287,14 @@ int64_t rs_now(const roster_directory *dir)
 	return (int64_t)time(NULL);
 }
 
+int rs_new_id(roster_directory *dir, roster_id *out)
+{
+	if (dir->next_id == 0 || dir->next_id == UINT64_MAX)
+		return rs_fail(dir, ROSTER_ERROR, NULL, "id.exhausted", NULL);
+	*out = dir->next_id++;
+	return ROSTER_OK;
+}
+
 int64_t rs_deadline(const roster_directory *dir, int64_t ttl)
 {
 	int64_t now = rs_now(dir);

@@ -122,6 +122,10 @@ int rs_nomem(roster_directory *dir);
  */
 int rs_enter(roster_directory *dir);
 
+/* Hand out the next identifier; ROSTER_ERROR ("id.exhausted") when the
+ * 64-bit space is used up, never wrapping to 0 or to an id in use. */
+int rs_new_id(roster_directory *dir, roster_id *out);
+
 /* Now, by the directory's clock. */
 int64_t rs_now(const roster_directory *dir);
 /* Now plus ttl (> 0) seconds, saturating instead of overflowing. */

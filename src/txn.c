@@ -193,6 +193,11 @@ int rs_event_partner(roster_directory *dir, roster_id partner)
 	return rc;
 }
 
+void rs_touch_keys(roster_directory *dir)
+{
+	txn_of(dir)->touch_keys = 1;
+}
+
 int rs_reload(roster_directory *dir, roster_id account, roster_id pbx)
 {
 	rs_txn *t = txn_of(dir);
@@ -318,6 +323,7 @@ static int commit(roster_directory *dir)
 		deliver(dir, &e);
 	}
 	t->nreloads = 0;
+	t->touch_keys = 0;
 	return ROSTER_OK;
 }
 
@@ -386,6 +392,7 @@ void rs_txn_rollback(roster_directory *dir)
 	rs_op start = { 0, 0, 0, 0, dir->txn_next_id };
 
 	undo_to(dir, &start);
+	txn_of(dir)->touch_keys = 0;
 	dir->txn_open = dir->txn_explicit = 0;
 }
 

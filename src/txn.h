@@ -61,6 +61,7 @@ typedef struct rs_txn {
 	size_t nevents, capevents;
 	rs_reload_req *reloads;
 	size_t nreloads, capreloads;
+	int touch_keys; /* a unique key or name changed: write the counters */
 } rs_txn;
 
 /* Marks of one call inside the transaction. */
@@ -108,6 +109,12 @@ int rs_event(roster_directory *dir, int type, roster_id account,
 	     const char *password, int admin);
 /* Queue the creation event of a partner. */
 int rs_event_partner(roster_directory *dir, roster_id partner);
+/*
+ * Note that a unique key (login, line, extension, name) changed, so that
+ * the commit writes the counters record conditionally too: two directories
+ * that each take the same key then conflict instead of both winning.
+ */
+void rs_touch_keys(roster_directory *dir);
 /* Ask for one reload of `pbx` at commit (coalesced). */
 int rs_reload(roster_directory *dir, roster_id account, roster_id pbx);
 

@@ -597,8 +597,7 @@ static int create(roster_directory *dir, const rs_who *who, roster_id account,
 	u->base.kind = ROSTER_KIND_USER;
 	u->base.parent = account;
 	rc = apply_form(dir, who, u, NULL, form, &mask, &plain);
-	if (rc == 0) {
-		u->base.id = dir->next_id++;
+	if (rc == 0 && (rc = rs_new_id(dir, &u->base.id)) == 0) {
 		rc = rs_token_new(dir, u->base.id, &token, &u->welcome.hash);
 		u->welcome.expires = rs_deadline(dir, dir->policy.welcome_ttl);
 	}
@@ -620,8 +619,11 @@ static int create(roster_directory *dir, const rs_who *who, roster_id account,
 	    (u->flag[ROSTER_FIELD_ADMIN] &&
 	     rs_count(dir, &acc->members->admins, 1)))
 		goto done;
+	/* the site, PBX and group it joins are written too: a directory
+	 * deleting one of them meanwhile then conflicts */
 	for (i = 0; i < sizeof(refs) / sizeof(refs[0]); i++)
-		if (member_of(dir, u->ref[refs[i]], u->base.id, 1))
+		if (member_of(dir, u->ref[refs[i]], u->base.id, 1) ||
+		    (u->ref[refs[i]] && rs_unit_touch(dir, u->ref[refs[i]])))
 			goto done;
 	if (rs_event(dir, ROSTER_EVENT_USER_CREATED, account, u->base.id,
 		     u->str[ROSTER_FIELD_EMAIL], NULL, NULL,
@@ -715,6 +717,8 @@ static int update(roster_directory *dir, const rs_who *who, roster_id id,
 	ext = (mask & (BIT(ROSTER_FIELD_PBX) | BIT(ROSTER_FIELD_EXTENSION))) != 0;
 	acc = rs_get(dir, account);
 	rc = ROSTER_ENOMEM;
+	if (email || lines || ext)
+		rs_touch_keys(dir);
 	/* old keys out, new version in, new keys in */
 	if (index_user(dir, cur, -1, email, lines, ext))
 		goto fail_unpublished;
@@ -727,7 +731,8 @@ static int update(roster_directory *dir, const rs_who *who, roster_id id,
 		if (cur->ref[r] == u->ref[r])
 			continue;
 		if (member_of(dir, cur->ref[r], id, -1) ||
-		    member_of(dir, u->ref[r], id, 1))
+		    member_of(dir, u->ref[r], id, 1) ||
+		    (u->ref[r] && rs_unit_touch(dir, u->ref[r])))
 			goto done;
 	}
 	if (mask & BIT(ROSTER_FIELD_ADMIN)) {

@@ -55,7 +55,8 @@ static int load_row(const char *key, const void *value, size_t len,
 	int rc;
 
 	if (strcmp(key, META_KEY) == 0) {
-		if (len != 8)
+		if (len != 8 || rs_le64_get(value) == 0 ||
+		    rs_le64_get(value) == UINT64_MAX)
 			return rs_fail(dir, ROSTER_EPARSE, "store",
 				       "storage.malformed", key);
 		dir->stored_next_id = rs_le64_get(value);
@@ -67,11 +68,17 @@ static int load_row(const char *key, const void *value, size_t len,
 	rc = rs_decode(&dir->al, value, len, &rec, &why);
 	if (rc == ROSTER_ENOMEM)
 		return rs_nomem(dir);
-	if (rc || rec->id != id || rs_get(dir, id)) {
+	if (rc == 0 && (rec->id != id || id == UINT64_MAX || rs_get(dir, id)))
+		why = rec->id != id ? "key and id differ"
+		      : id == UINT64_MAX ? "identifier out of range"
+					 : "identifier repeated";
+	if (rc || why) {
+		char where[96];
 		if (rec)
 			rs_rec_release(&dir->al, rec, 1);
+		snprintf(where, sizeof(where), "%s: %s", key, why);
 		return rs_fail(dir, ROSTER_EPARSE, "store", "storage.malformed",
-			       key);
+			       where);
 	}
 	rec->sver = version;
 	if (rs_table_reserve(&dir->al, &dir->records, 1)) {
@@ -290,7 +297,7 @@ int rs_persist_commit(roster_directory *dir, struct rs_txn *t)
 		return ROSTER_OK;
 	if ((rc = gather(dir, t, &c, &n)))
 		return rc;
-	if (!n && dir->next_id == dir->stored_next_id) {
+	if (!n && dir->next_id == dir->stored_next_id && !t->touch_keys) {
 		rs_free(&dir->al, c);
 		return ROSTER_OK;
 	}
@@ -318,7 +325,7 @@ int rs_persist_commit(roster_directory *dir, struct rs_txn *t)
 			rc = storage_fail(dir, "put", rc);
 		rs_free(&dir->al, buf);
 	}
-	if (!rc && dir->next_id != dir->stored_next_id) {
+	if (!rc && (dir->next_id != dir->stored_next_id || t->touch_keys)) {
 		rs_le64_put(meta, dir->next_id);
 		if ((rc = st->put(dir->store, META_KEY, meta, sizeof(meta),
 				  dir->meta_ver, &meta_ver)))

@@ -220,12 +220,163 @@ static void test_last_admin_across_directories(void **state)
 	roster_memstore_free(ms);
 }
 
+/* ------------------------------------------------------------------ */
+/* Races that must conflict, or the store would contradict itself      */
+
+typedef struct pair {
+	roster_memstore *ms;
+	world *w;	     /* directory a */
+	roster_directory *b; /* directory b on the same store */
+	roster_id u1, u2;
+} pair;
+
+static void pair_new(pair *p)
+{
+	roster_directory_options o;
+
+	assert_int_equal(roster_memstore_new(&p->ms), 0);
+	roster_directory_options_init(&o, ROSTER_DIRECTORY_OPTIONS_VERSION);
+	o.storage = roster_memstore_methods();
+	o.store = p->ms;
+	p->w = world_new(&o);
+	assert_int_equal(world_user(p->w, &p->w->as_admin, p->w->account, "U",
+				    "One", "u1@acme.example", 0, &p->u1), 0);
+	assert_int_equal(world_user(p->w, &p->w->as_admin, p->w->account, "U",
+				    "Two", "u2@acme.example", 0, &p->u2), 0);
+	p->b = open_on(p->ms);
+}
+
+/* The second writer lost; the store still opens. */
+static void pair_check(pair *p, int rc_b)
+{
+	roster_directory *check;
+
+	assert_int_equal(rc_b, ROSTER_ECONFLICT);
+	check = open_on(p->ms);
+	roster_directory_free(check);
+	roster_directory_free(p->b);
+	world_free(p->w);
+	roster_memstore_free(p->ms);
+}
+
+static int set_str(roster_directory *d, const roster_actor *a, roster_id u,
+		   int field, const char *v)
+{
+	roster_form *f = NULL;
+	int rc;
+
+	assert_int_equal(roster_form_new(&f, d), 0);
+	roster_form_set_str(f, field, v);
+	rc = roster_user_update(d, a, u, f);
+	roster_form_free(f);
+	return rc;
+}
+
+static void test_race_same_login(void **state)
+{
+	pair p;
+
+	(void)state;
+	pair_new(&p);
+	assert_int_equal(set_str(p.w->dir, &p.w->as_partner, p.u1,
+				 ROSTER_FIELD_EMAIL, "same@acme.example"), 0);
+	pair_check(&p, set_str(p.b, &p.w->as_partner, p.u2, ROSTER_FIELD_EMAIL,
+			       "SAME@acme.example"));
+}
+
+static void test_race_deleted_site(void **state)
+{
+	roster_form *f = NULL;
+	roster_id site;
+	pair p;
+	int rc;
+
+	(void)state;
+	pair_new(&p);
+	assert_int_equal(roster_site_create(&site, p.w->dir, &p.w->as_partner,
+					    p.w->account, "Brno"), 0);
+	assert_int_equal(roster_directory_refresh(p.b), 0);
+	assert_int_equal(roster_record_delete(p.w->dir, &p.w->as_partner, site), 0);
+	assert_int_equal(roster_form_new(&f, p.b), 0);
+	roster_form_set_ref(f, ROSTER_FIELD_SITE, site);
+	rc = roster_user_update(p.b, &p.w->as_partner, p.u1, f);
+	roster_form_free(f);
+	pair_check(&p, rc);
+}
+
+static void test_race_deleted_account(void **state)
+{
+	roster_id acc, site;
+	pair p;
+
+	(void)state;
+	pair_new(&p);
+	assert_int_equal(roster_account_create(&acc, p.w->dir, &p.w->as_partner,
+					       p.w->partner, "Brief"), 0);
+	assert_int_equal(roster_directory_refresh(p.b), 0);
+	assert_int_equal(roster_record_delete(p.w->dir, &p.w->as_partner, acc), 0);
+	pair_check(&p, roster_site_create(&site, p.b, &p.w->as_partner, acc,
+					  "Orphan"));
+}
+
+static void test_race_same_name(void **state)
+{
+	roster_id s1, s2;
+	pair p;
+
+	(void)state;
+	pair_new(&p);
+	assert_int_equal(roster_site_create(&s1, p.w->dir, &p.w->as_partner,
+					    p.w->account, "One"), 0);
+	assert_int_equal(roster_site_create(&s2, p.w->dir, &p.w->as_partner,
+					    p.w->account, "Two"), 0);
+	assert_int_equal(roster_directory_refresh(p.b), 0);
+	assert_int_equal(roster_record_rename(p.w->dir, &p.w->as_partner, s1, "Same"), 0);
+	pair_check(&p, roster_record_rename(p.b, &p.w->as_partner, s2, "same"));
+}
+
+static void test_id_space_exhausted(void **state)
+{
+	roster_memstore *ms = NULL;
+	roster_directory *d;
+	roster_actor sys = { ROSTER_ACTOR_SYSTEM, 0, 0 };
+	const roster_storage *m = roster_memstore_methods();
+	unsigned char counter[8];
+	uint64_t ver;
+	roster_id id;
+	int i;
+
+	(void)state;
+	assert_int_equal(roster_memstore_new(&ms), 0);
+	for (i = 0; i < 8; i++)
+		counter[i] = 0xFF;
+	counter[0] = 0xFE; /* the next id is 2^64 - 2 */
+	m->begin(ms);
+	assert_int_equal(m->put(ms, "m/counters", counter, 8, 0, &ver), 0);
+	m->commit(ms);
+	d = open_on(ms);
+	assert_int_equal(roster_partner_create(&id, d, &sys, "Last"), 0);
+	assert_int_equal(id, UINT64_MAX - 1);
+	/* no wrap to 0 or to an id in use */
+	assert_int_equal(roster_partner_create(&id, d, &sys, "Wrap"), ROSTER_ERROR);
+	assert_string_equal(roster_error_rule(roster_directory_error(d)),
+			    "id.exhausted");
+	assert_int_equal(id, 0);
+	roster_directory_free(d);
+	roster_memstore_free(ms);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_refresh_shows_commits),
 		cmocka_unit_test(test_no_lost_update),
 		cmocka_unit_test(test_last_admin_across_directories),
+		cmocka_unit_test(test_race_same_login),
+		cmocka_unit_test(test_race_deleted_site),
+		cmocka_unit_test(test_race_deleted_account),
+		cmocka_unit_test(test_race_same_name),
+		cmocka_unit_test(test_id_space_exhausted),
 	};
 
 	return cmocka_run_group_tests_name("storage/refresh", tests, NULL, NULL);
