@@ -394,11 +394,44 @@ static int finish_user(const rs_alloc *al, rs_user *u, const char **why)
 	return ROSTER_OK;
 }
 
+/*
+ * Refuse a known field on the wrong kind of record, and a fixed-size field
+ * given twice (text fields refuse repeats themselves). seen[0] holds the
+ * unit tags, seen[1] the flag fields, seen[2] the reference fields.
+ */
+static int check_repeat(int kind, unsigned tag, const unsigned char *p,
+			size_t n, uint64_t seen[3], const char **why)
+{
+	int user = kind == ROSTER_KIND_USER;
+	uint64_t *set = NULL, bit = 0;
+
+	if ((user && tag >= T_NAME && tag <= T_DIGITS) ||
+	    (!user && tag >= T_STR && tag <= T_WELCOME)) {
+		*why = "field of another kind";
+		return ROSTER_EPARSE;
+	}
+	if (tag == T_HELPDESK || tag == T_DIGITS) {
+		set = &seen[0];
+		bit = (uint64_t)1 << tag;
+	} else if ((tag == T_FLAG || tag == T_REF) && n >= 1 && p[0] < 64) {
+		set = &seen[tag == T_FLAG ? 1 : 2];
+		bit = (uint64_t)1 << p[0];
+	}
+	if (set && (*set & bit)) {
+		*why = "field repeated";
+		return ROSTER_EPARSE;
+	}
+	if (set)
+		*set |= bit;
+	return ROSTER_OK;
+}
+
 int rs_decode(const rs_alloc *al, const void *data, size_t len, rs_rec **out,
 	      const char **why)
 {
 	rbuf r = { data, len, 0 };
 	rs_rec *rec = NULL;
+	uint64_t seen_bits[3] = { 0, 0, 0 };
 	int kind, rc = ROSTER_OK, seen_id = 0, seen_parent = 0;
 
 	*out = NULL;
@@ -445,6 +478,8 @@ int rs_decode(const rs_alloc *al, const void *data, size_t len, rs_rec **out,
 			*(tag == T_ID ? &rec->id : &rec->parent) = rs_le64_get(p);
 			continue;
 		}
+		if ((rc = check_repeat(kind, tag, p, (size_t)n, seen_bits, why)))
+			break;
 		rc = kind == ROSTER_KIND_USER
 			     ? user_field(al, (rs_user *)rec, tag, p, (size_t)n, why)
 			     : unit_field(al, (rs_unit *)rec, tag, p, (size_t)n, why);

@@ -229,10 +229,23 @@ static void test_malformed(void **state)
 	static const unsigned char later[] = { 1, 1, 1, 8, 5, 0, 0, 0, 0, 0, 0, 0,
 					       2, 8, 0, 0, 0, 0, 0, 0, 0, 0,
 					       3, 1, 'P', 99, 2, 'x', 'y' };
+	/* a site with helpdesk twice, a user field on a site */
+	static const unsigned char twice[] = { 1, 3, 1, 8, 5, 0, 0, 0, 0, 0, 0, 0,
+					       2, 8, 4, 0, 0, 0, 0, 0, 0, 0,
+					       3, 1, 'S', 4, 1, 1, 4, 1, 0 };
+	static const unsigned char wrong[] = { 1, 3, 1, 8, 5, 0, 0, 0, 0, 0, 0, 0,
+					       2, 8, 4, 0, 0, 0, 0, 0, 0, 0,
+					       3, 1, 'S', 17, 2, 25, 1 };
 	rs_rec *rec = NULL;
 	const char *why;
 
 	(void)state;
+	assert_int_equal(rs_decode(&dir->al, twice, sizeof(twice), &rec, &why),
+			 ROSTER_EPARSE);
+	assert_string_equal(why, "field repeated");
+	assert_int_equal(rs_decode(&dir->al, wrong, sizeof(wrong), &rec, &why),
+			 ROSTER_EPARSE);
+	assert_string_equal(why, "field of another kind");
 	assert_int_equal(rs_decode(&dir->al, future, 2, &rec, &why), ROSTER_EPARSE);
 	assert_string_equal(why, "unknown format");
 	assert_int_equal(rs_decode(&dir->al, badkind, 2, &rec, &why), ROSTER_EPARSE);
