@@ -13,15 +13,24 @@
 
 #define ROUNDS 1000
 
+/* Options of a directory on the memory store `ms`. */
+static roster_directory_options options_on(roster_memstore *ms)
+{
+	roster_directory_options o;
+
+	roster_directory_options_init(&o, ROSTER_DIRECTORY_OPTIONS_VERSION);
+	o.storage = roster_memstore_methods();
+	o.store = ms;
+	return o;
+}
+
 static roster_directory *open_on(roster_memstore *ms)
 {
 	roster_directory_options o;
 	roster_password_policy p;
 	roster_directory *d = NULL;
 
-	roster_directory_options_init(&o, ROSTER_DIRECTORY_OPTIONS_VERSION);
-	o.storage = roster_memstore_methods();
-	o.store = ms;
+	o = options_on(ms);
 	assert_int_equal(roster_directory_open(&d, &o), 0);
 	roster_password_policy_init(&p, ROSTER_PASSWORD_POLICY_VERSION);
 	p.hash_cost = 1;
@@ -40,9 +49,7 @@ static void test_refresh_shows_commits(void **state)
 
 	(void)state;
 	assert_int_equal(roster_memstore_new(&ms), 0);
-	roster_directory_options_init(&o, ROSTER_DIRECTORY_OPTIONS_VERSION);
-	o.storage = roster_memstore_methods();
-	o.store = ms;
+	o = options_on(ms);
 	w = world_new(&o);
 	b = open_on(ms);
 	assert_int_equal(world_user(w, &w->as_admin, w->account, "New", "Comer",
@@ -104,9 +111,7 @@ static void *increment(void *arg)
 	char buf[32];
 	int i, rc;
 
-	roster_directory_options_init(&o, ROSTER_DIRECTORY_OPTIONS_VERSION);
-	o.storage = roster_memstore_methods();
-	o.store = r->ms;
+	o = options_on(r->ms);
 	if (roster_directory_open(&d, &o) || roster_form_new(&f, d)) {
 		r->failures++;
 		return NULL;
@@ -139,9 +144,7 @@ static void test_no_lost_update(void **state)
 
 	(void)state;
 	assert_int_equal(roster_memstore_new(&ms), 0);
-	roster_directory_options_init(&o, ROSTER_DIRECTORY_OPTIONS_VERSION);
-	o.storage = roster_memstore_methods();
-	o.store = ms;
+	o = options_on(ms);
 	w = world_new(&o);
 	for (i = 0; i < 2; i++) {
 		memset(&r[i], 0, sizeof(r[i]));
@@ -177,9 +180,7 @@ static void test_last_admin_across_directories(void **state)
 
 	(void)state;
 	assert_int_equal(roster_memstore_new(&ms), 0);
-	roster_directory_options_init(&o, ROSTER_DIRECTORY_OPTIONS_VERSION);
-	o.storage = roster_memstore_methods();
-	o.store = ms;
+	o = options_on(ms);
 	w = world_new(&o);
 	assert_int_equal(world_user(w, &w->as_partner, w->account, "Sam",
 				    "Second", "sam@acme.example", 1, &second), 0);
@@ -235,9 +236,7 @@ static void pair_new(pair *p)
 	roster_directory_options o;
 
 	assert_int_equal(roster_memstore_new(&p->ms), 0);
-	roster_directory_options_init(&o, ROSTER_DIRECTORY_OPTIONS_VERSION);
-	o.storage = roster_memstore_methods();
-	o.store = p->ms;
+	o = options_on(p->ms);
 	p->w = world_new(&o);
 	assert_int_equal(world_user(p->w, &p->w->as_admin, p->w->account, "U",
 				    "One", "u1@acme.example", 0, &p->u1), 0);
