@@ -89,10 +89,12 @@ int roster_directory_open(roster_directory **out,
 	if ((opts->malloc_fn || opts->realloc_fn || opts->free_fn) &&
 	    !(opts->malloc_fn && opts->realloc_fn && opts->free_fn))
 		return rs_error_tl(ROSTER_EINVAL, "malloc_fn", "arg.null", NULL);
-	if (opts->version >= 2 && opts->storage &&
-	    rs_storage_check(opts->storage))
-		return rs_error_tl(ROSTER_EINVAL, rs_storage_check(opts->storage),
-				   "storage.method", NULL);
+	if (opts->version >= 2 && opts->storage) {
+		const char *missing = rs_storage_check(opts->storage);
+		if (missing)
+			return rs_error_tl(ROSTER_EINVAL, missing,
+					   "storage.method", NULL);
+	}
 	rs_alloc_setup(&al, opts);
 	dir = rs_calloc(&al, 1, sizeof(*dir));
 	if (!dir)

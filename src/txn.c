@@ -272,6 +272,7 @@ void rs_op_begin(roster_directory *dir, rs_op *op)
 	op->nevents = t->nevents;
 	op->nreloads = t->nreloads;
 	op->next_id = dir->next_id;
+	op->touch_keys = t->touch_keys;
 }
 
 static void deliver(roster_directory *dir, struct roster_event *e)
@@ -337,6 +338,7 @@ static void undo_to(roster_directory *dir, const rs_op *op)
 	while (t->nevents > op->nevents)
 		event_clear(dir, &t->events[--t->nevents]);
 	t->nreloads = op->nreloads;
+	t->touch_keys = op->touch_keys;
 	dir->next_id = op->next_id;
 }
 
@@ -389,10 +391,9 @@ int rs_txn_commit(roster_directory *dir)
 
 void rs_txn_rollback(roster_directory *dir)
 {
-	rs_op start = { 0, 0, 0, 0, dir->txn_next_id };
+	rs_op start = { 0, 0, 0, 0, dir->txn_next_id, 0 };
 
 	undo_to(dir, &start);
-	txn_of(dir)->touch_keys = 0;
 	dir->txn_open = dir->txn_explicit = 0;
 }
 

@@ -69,6 +69,7 @@ typedef struct rs_op {
 	int implicit;
 	size_t nlog, nevents, nreloads;
 	roster_id next_id; /* identifiers handed out by a failed call return */
+	int touch_keys;	   /* and so does its note of changed unique keys */
 } rs_op;
 
 void rs_op_begin(roster_directory *dir, rs_op *op);

@@ -178,7 +178,7 @@ int rs_persist_load(roster_directory *dir)
 	int rc;
 
 	rc = dir->storage->scan(dir->store, "", load_row, dir);
-	if (rc && rc == dir->err.code && dir->err.code != 0)
+	if (rc && rc == dir->err.code)
 		return rc; /* load_row recorded it */
 	if (rc)
 		return storage_fail(dir, "scan", rc);
