@@ -41,8 +41,9 @@ int roster_language_parse(roster_language *out, const char *tag)
  * headers has a shorter struct, which must not be written past. */
 static size_t options_size(unsigned int version)
 {
-	return version >= 2 ? sizeof(roster_directory_options)
-			    : offsetof(roster_directory_options, storage);
+	return version >= 3   ? sizeof(roster_directory_options)
+	       : version == 2 ? offsetof(roster_directory_options, flags)
+			      : offsetof(roster_directory_options, storage);
 }
 
 int roster_directory_options_init(roster_directory_options *opts,
@@ -89,6 +90,14 @@ int roster_directory_open(roster_directory **out,
 	if ((opts->malloc_fn || opts->realloc_fn || opts->free_fn) &&
 	    !(opts->malloc_fn && opts->realloc_fn && opts->free_fn))
 		return rs_error_tl(ROSTER_EINVAL, "malloc_fn", "arg.null", NULL);
+	if (opts->version >= 3 && (opts->flags & ~ROSTER_DIRECTORY_NO_OUTBOX)) {
+		snprintf(v, sizeof(v), "%#x", opts->flags);
+		return rs_error_tl(ROSTER_EINVAL, "flags", "arg.range", v);
+	}
+	if (opts->version >= 3 && opts->reserved) {
+		snprintf(v, sizeof(v), "%u", opts->reserved);
+		return rs_error_tl(ROSTER_EINVAL, "reserved", "arg.range", v);
+	}
 	if (opts->version >= 2 && opts->storage) {
 		const char *missing = rs_storage_check(opts->storage);
 		if (missing)
@@ -123,6 +132,8 @@ int roster_directory_open(roster_directory **out,
 		int rc;
 		dir->storage = opts->storage;
 		dir->store = opts->store;
+		dir->outbox = !(opts->version >= 3 &&
+				(opts->flags & ROSTER_DIRECTORY_NO_OUTBOX));
 		if ((rc = rs_persist_load(dir))) {
 			/* the detail goes to the thread with the directory;
 			 * the store stays the caller's */

@@ -74,3 +74,13 @@ int roster_event_admin(const roster_event *event)
 {
 	return event ? event->admin : 0;
 }
+
+int roster_event_replayed(const roster_event *event)
+{
+	return event ? event->replayed : 0;
+}
+
+int roster_event_withheld(const roster_event *event)
+{
+	return event ? event->withheld : 0;
+}

@@ -91,6 +91,10 @@ struct roster_directory {
 	void *store;
 	uint64_t meta_ver;   /* store version of the counters record */
 	roster_id stored_next_id; /* next_id as the store has it */
+	int outbox;	     /* write events to the store's outbox */
+	uint64_t events_ver; /* store version of the event counter */
+	uint64_t stored_next_event; /* the next sequence number it holds */
+	uint64_t max_event_seen;    /* while loading: the last outbox key */
 
 	struct rs_txn *txn; /* undo log and event queue (txn.h) */
 	int txn_open;	    /* a transaction is open */

@@ -277,7 +277,13 @@ void rs_op_begin(roster_directory *dir, rs_op *op)
 
 static void deliver(roster_directory *dir, struct roster_event *e)
 {
-	e->seq = ++dir->next_event;
+	if (!dir->outbox)
+		e->seq = ++dir->next_event;
+	rs_event_deliver(dir, e);
+}
+
+void rs_event_deliver(roster_directory *dir, const struct roster_event *e)
+{
 	if (dir->event_cb) {
 		dir->in_callback = 1;
 		dir->event_cb(e, dir->event_data);
@@ -285,17 +291,46 @@ static void deliver(roster_directory *dir, struct roster_event *e)
 	}
 }
 
+/*
+ * Turn the coalesced reloads into events after the others, once per PBX
+ * that still exists, so that the outbox keeps them too. ROSTER_ENOMEM
+ * having added none.
+ */
+static int queue_reloads(roster_directory *dir)
+{
+	rs_txn *t = txn_of(dir);
+	size_t i, n = t->nevents;
+
+	for (i = 0; i < t->nreloads; i++) {
+		const rs_reload_req *r = &t->reloads[i];
+
+		/* a PBX removed in the same transaction has nothing to reload */
+		if (!rs_get_kind(dir, r->pbx, ROSTER_KIND_PBX))
+			continue;
+		if (rs_event(dir, ROSTER_EVENT_PBX_RELOAD, r->account, 0, NULL,
+			     NULL, NULL, 0)) {
+			t->nevents = n; /* reload events own no strings */
+			return rs_nomem(dir);
+		}
+		t->events[t->nevents - 1].pbx = r->pbx;
+	}
+	return ROSTER_OK;
+}
+
 /* Write the transaction to the store, then free what it replaced and
  * deliver its events. Fails (changing nothing) only while writing. */
 static int commit(roster_directory *dir)
 {
 	rs_txn *t = txn_of(dir);
-	size_t i;
-	int rc = rs_persist_commit(dir, t);
+	size_t i, nevents = t->nevents;
+	int rc;
 
-	if (rc)
+	if ((rc = queue_reloads(dir)))
 		return rc;
-
+	if ((rc = rs_persist_commit(dir, t))) {
+		t->nevents = nevents;
+		return rc;
+	}
 	for (i = 0; i < t->nlog; i++) {
 		rs_undo *u = &t->log[i];
 		/* the replaced version is no longer reachable */
@@ -308,21 +343,6 @@ static int commit(roster_directory *dir)
 		event_clear(dir, &t->events[i]);
 	}
 	t->nevents = 0;
-	for (i = 0; i < t->nreloads; i++) {
-		struct roster_event e;
-		const rs_rec *acc;
-
-		/* a PBX removed in the same transaction has nothing to reload */
-		if (!rs_get_kind(dir, t->reloads[i].pbx, ROSTER_KIND_PBX))
-			continue;
-		memset(&e, 0, sizeof(e));
-		e.type = ROSTER_EVENT_PBX_RELOAD;
-		e.account = t->reloads[i].account;
-		acc = rs_get(dir, e.account);
-		e.partner = acc ? acc->parent : 0;
-		e.pbx = t->reloads[i].pbx;
-		deliver(dir, &e);
-	}
 	t->nreloads = 0;
 	t->touch_keys = 0;
 	return ROSTER_OK;

@@ -29,6 +29,9 @@ struct roster_event {
 	char *email;
 	char *secret;	/* wiped after delivery */
 	char *password; /* wiped after delivery */
+	int withheld;	/* read back from the outbox: 1 secret, 2 password
+			 * were handed out and are not stored */
+	int replayed;	/* delivered again from the outbox */
 };
 
 /* Kinds of undo entries. */
@@ -116,6 +119,8 @@ int rs_event_partner(roster_directory *dir, roster_id partner);
  * that each take the same key then conflict instead of both winning.
  */
 void rs_touch_keys(roster_directory *dir);
+/* Hand one event to the host's callback (marked as being in it). */
+void rs_event_deliver(roster_directory *dir, const struct roster_event *e);
 /* Ask for one reload of `pbx` at commit (coalesced). */
 int rs_reload(roster_directory *dir, roster_id account, roster_id pbx);
 

@@ -60,12 +60,24 @@ typedef struct roster_directory_options {
 	const roster_storage *storage;
 	/** The store given back to every storage callback. */
 	void *store;
+	/* version 3 */
+	/** ROSTER_DIRECTORY_* flags, 0 for the defaults. */
+	unsigned int flags;
+	/** Keeps the struct free of padding; must be 0. */
+	unsigned int reserved;
 } roster_directory_options;
 
-#define ROSTER_DIRECTORY_OPTIONS_VERSION 2
+/**
+ * Keep no outbox: with storage, events are still delivered after each
+ * commit but not written to the store, so a crash between commit and
+ * delivery loses them (see roster_outbox_replay in event.h).
+ */
+#define ROSTER_DIRECTORY_NO_OUTBOX 1u
+
+#define ROSTER_DIRECTORY_OPTIONS_VERSION 3
 #define ROSTER_DIRECTORY_OPTIONS_INIT                                          \
 	{ ROSTER_DIRECTORY_OPTIONS_VERSION, ROSTER_LANG_EN, NULL, NULL, NULL,   \
-	  NULL, NULL, NULL, NULL, NULL, NULL, NULL }
+	  NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0 }
 
 /**
  * Initialise options to their defaults for the given version (normally
@@ -102,6 +114,41 @@ ROSTER_API void roster_directory_free(roster_directory *dir);
  * retry.
  */
 ROSTER_API int roster_directory_refresh(roster_directory *dir);
+
+/* ------------------------------------------------------------------ */
+/* The outbox                                                          */
+
+/*
+ * With storage, every event is also written to the store in the same
+ * commit as the change that raised it (unless the directory was opened
+ * with ROSTER_DIRECTORY_NO_OUTBOX), and stays there until the host
+ * acknowledges it. Sequence numbers then come from the store: they
+ * increase in commit order across every directory on it, never repeat,
+ * and are the id by which a host de-duplicates. A host acknowledges an
+ * event once it has carried it out; after a crash it replays what is
+ * left: delivery is at least once.
+ */
+
+/**
+ * Deliver again, oldest first, the events still in the outbox of the
+ * directory's store (those of every directory on it), through the event
+ * callback, marked by roster_event_replayed(). At most `max` of them
+ * (0: all). *count, when not NULL, gets the number delivered. A directory
+ * without storage has no outbox: 0 events. ROSTER_EPARSE names a malformed
+ * outbox entry; ROSTER_ESTORAGE a failing scan.
+ */
+ROSTER_API int roster_outbox_replay(roster_directory *dir, size_t max,
+				    size_t *count);
+
+/**
+ * Remove the events numbered first to last (inclusive) from the outbox,
+ * in one storage transaction. Events already acknowledged are skipped, so
+ * acknowledging twice is harmless. *acked, when not NULL, gets the number
+ * removed by this call. ROSTER_EINVAL when first > last. Independent of
+ * any open transaction of the directory.
+ */
+ROSTER_API int roster_outbox_ack(roster_directory *dir, uint64_t first,
+				 uint64_t last, size_t *acked);
 
 /** The last error of calls on this directory. Never NULL for a valid dir. */
 ROSTER_API const roster_error *roster_directory_error(const roster_directory *dir);

@@ -11,6 +11,10 @@
  * The PBX reloads of a commit come last, after its other events, once per
  * PBX that still exists.
  *
+ * With storage, events are also kept in the store's outbox until the host
+ * acknowledges them, and can be replayed after a crash (see
+ * roster_outbox_replay in directory.h).
+ *
  * An event is valid only during the callback. The callback must not call
  * back into the same directory (such calls fail with ROSTER_EMISUSE); it
  * may queue work and return. Its return value is ignored: the change is
@@ -93,6 +97,20 @@ ROSTER_API const char *roster_event_secret(const roster_event *event);
 ROSTER_API const char *roster_event_password(const roster_event *event);
 /** For ROLE_CHANGED: 1 when the admin role was granted, 0 when removed. */
 ROSTER_API int roster_event_admin(const roster_event *event);
+/** 1 when the event comes from roster_outbox_replay(), else 0. */
+ROSTER_API int roster_event_replayed(const roster_event *event);
+
+/** roster_event_withheld(): what a replayed event no longer carries. */
+#define ROSTER_WITHHELD_SECRET 1   /**< a one-time token was handed out */
+#define ROSTER_WITHHELD_PASSWORD 2 /**< a generated password was */
+
+/**
+ * For a replayed event, the ROSTER_WITHHELD_* bits of the secrets the
+ * original delivery carried. Secrets are never stored, so they cannot come
+ * back: a host that did not send the e-mail must issue a new token
+ * (roster_welcome_send, roster_password_reset). 0 for a live event.
+ */
+ROSTER_API int roster_event_withheld(const roster_event *event);
 
 #ifdef __cplusplus
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "../fields.h"
+#include "../txn.h"
 #include "../util/text.h"
 
 enum tag {
@@ -501,4 +502,165 @@ int rs_decode(const rs_alloc *al, const void *data, size_t len, rs_rec **out,
 	}
 	*out = rec;
 	return ROSTER_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* Outbox events                                                       */
+
+enum event_tag {
+	E_SEQ = 1,	 /* u64, required */
+	E_TYPE = 32,	 /* u8, required */
+	E_PARTNER = 33,	 /* u64 */
+	E_ACCOUNT = 34,	 /* u64 */
+	E_USER = 35,	 /* u64 */
+	E_PBX = 36,	 /* u64 */
+	E_ADMIN = 37,	 /* u8 0 or 1 */
+	E_EMAIL = 38,	 /* text */
+	E_WITHHELD = 39	 /* u8: 1 a secret, 2 a password was handed out */
+};
+
+void rs_event_key(char key[RS_KEY_SIZE], uint64_t seq)
+{
+	snprintf(key, RS_KEY_SIZE, "o/%016llx", (unsigned long long)seq);
+}
+
+uint64_t rs_event_key_seq(const char *key)
+{
+	uint64_t seq = 0;
+	size_t i;
+
+	if (strncmp(key, "o/", 2) != 0 || strlen(key) != 18)
+		return 0;
+	for (i = 2; i < 18; i++) {
+		char c = key[i];
+		int d = c >= '0' && c <= '9' ? c - '0'
+			: c >= 'a' && c <= 'f' ? c - 'a' + 10
+					       : -1;
+		if (d < 0)
+			return 0;
+		seq = seq << 4 | (uint64_t)d;
+	}
+	return seq;
+}
+
+int rs_event_encode(const rs_alloc *al, const struct roster_event *e,
+		    unsigned char **out, size_t *len)
+{
+	unsigned char b;
+	wbuf w;
+
+	memset(&w, 0, sizeof(w));
+	w.al = al;
+	put_u8(&w, RS_CODEC_FORMAT);
+	put_u8(&w, RS_KIND_EVENT);
+	put_u64_field(&w, E_SEQ, e->seq);
+	b = (unsigned char)e->type;
+	put_field(&w, E_TYPE, &b, 1, NULL);
+	if (e->partner)
+		put_u64_field(&w, E_PARTNER, e->partner);
+	if (e->account)
+		put_u64_field(&w, E_ACCOUNT, e->account);
+	if (e->user)
+		put_u64_field(&w, E_USER, e->user);
+	if (e->pbx)
+		put_u64_field(&w, E_PBX, e->pbx);
+	if (e->admin)
+		put_field(&w, E_ADMIN, "\1", 1, NULL);
+	if (e->email)
+		put_field(&w, E_EMAIL, NULL, 0, e->email);
+	b = (unsigned char)((e->secret ? 1 : 0) | (e->password ? 2 : 0));
+	if (b)
+		put_field(&w, E_WITHHELD, &b, 1, NULL);
+	if (w.failed) {
+		rs_free(al, w.p);
+		return ROSTER_ENOMEM;
+	}
+	*out = w.p;
+	*len = w.len;
+	return ROSTER_OK;
+}
+
+/* One field of an event; each may appear once. */
+static int event_field(const rs_alloc *al, struct roster_event *e,
+		       unsigned tag, const unsigned char *p, size_t n,
+		       unsigned *seen, const char **why)
+{
+	unsigned bit;
+	uint64_t *id = NULL;
+	int *small = NULL, max = 0;
+
+	switch (tag) {
+	case E_SEQ: id = &e->seq; break;
+	case E_PARTNER: id = &e->partner; break;
+	case E_ACCOUNT: id = &e->account; break;
+	case E_USER: id = &e->user; break;
+	case E_PBX: id = &e->pbx; break;
+	case E_TYPE: small = &e->type; max = 255; break;
+	case E_ADMIN: small = &e->admin; max = 1; break;
+	case E_WITHHELD: small = &e->withheld; max = 3; break;
+	case E_EMAIL: break;
+	default:
+		return ROSTER_OK; /* a later format's field: skipped */
+	}
+	bit = 1u << (tag == E_SEQ ? 0 : tag - E_SEQ - 30);
+	if (*seen & bit) {
+		*why = "field repeated";
+		return ROSTER_EPARSE;
+	}
+	*seen |= bit;
+	if (tag == E_EMAIL)
+		return get_text(al, p, n, &e->email, why);
+	if ((id && n != 8) || (small && (n != 1 || p[0] > max))) {
+		*why = "malformed event field";
+		return ROSTER_EPARSE;
+	}
+	if (id)
+		*id = rs_le64_get(p);
+	else
+		*small = p[0];
+	return ROSTER_OK;
+}
+
+int rs_event_decode(const rs_alloc *al, const void *data, size_t len,
+		    struct roster_event *e, const char **why)
+{
+	rbuf r = { data, len, 0 };
+	unsigned seen = 0;
+	int rc = ROSTER_OK;
+
+	memset(e, 0, sizeof(*e));
+	*why = NULL;
+	if (!data || len < 2) {
+		*why = "truncated";
+		return ROSTER_EPARSE;
+	}
+	if (r.p[0] != RS_CODEC_FORMAT || r.p[1] != RS_KIND_EVENT) {
+		*why = r.p[0] != RS_CODEC_FORMAT ? "unknown format"
+						 : "not an event";
+		return ROSTER_EPARSE;
+	}
+	r.pos = 2;
+	while (rc == ROSTER_OK && r.pos < r.len) {
+		unsigned tag = r.p[r.pos++];
+		uint64_t n;
+
+		if (get_varint(&r, &n) || n > r.len - r.pos) {
+			*why = "truncated";
+			rc = ROSTER_EPARSE;
+			break;
+		}
+		rc = event_field(al, e, tag, r.p + r.pos, (size_t)n, &seen, why);
+		r.pos += (size_t)n;
+	}
+	if (rc == ROSTER_OK && (!e->seq || !roster_event_type_name(e->type))) {
+		*why = e->seq ? "unknown event type" : "sequence missing";
+		rc = ROSTER_EPARSE;
+	}
+	if (rc) {
+		if (rc == ROSTER_ENOMEM)
+			*why = "out of memory";
+		rs_free(al, e->email);
+		memset(e, 0, sizeof(*e));
+	}
+	return rc;
 }

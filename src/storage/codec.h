@@ -35,4 +35,21 @@ int rs_encode(const rs_alloc *al, const rs_rec *rec, unsigned char **out,
 int rs_decode(const rs_alloc *al, const void *data, size_t len, rs_rec **out,
 	      const char **why);
 
+/*
+ * Outbox events (docs/storage.md): kind byte RS_KIND_EVENT under the key
+ * "o/" and the sequence number as 16 lower-case hex digits. Secrets are
+ * never encoded, only the note that one was handed out (withheld).
+ */
+#define RS_KIND_EVENT 16
+struct roster_event;
+void rs_event_key(char key[RS_KEY_SIZE], uint64_t seq);
+/* The sequence number of an outbox key, 0 when `key` is not one. */
+uint64_t rs_event_key_seq(const char *key);
+int rs_event_encode(const rs_alloc *al, const struct roster_event *e,
+		    unsigned char **out, size_t *len);
+/* Decode an event into *e (its e-mail is a fresh string). ROSTER_EPARSE
+ * with *why, or ROSTER_ENOMEM; *e is then empty. */
+int rs_event_decode(const rs_alloc *al, const void *data, size_t len,
+		    struct roster_event *e, const char **why);
+
 #endif

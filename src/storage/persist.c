@@ -10,6 +10,10 @@
 #include "codec.h"
 
 #define META_KEY "m/counters"
+#define EVENTS_KEY "m/events"
+/* Times a commit renumbers its events after another directory took the
+ * same sequence numbers, before it reports the conflict. */
+#define EVENT_RETRIES 64
 
 const char *rs_storage_check(const roster_storage *st)
 {
@@ -30,8 +34,7 @@ const char *rs_storage_check(const roster_storage *st)
 	return NULL;
 }
 
-/* Record a failure of the storage callback `method`. */
-static int storage_fail(roster_directory *dir, const char *method, int rc)
+int rs_storage_fail(roster_directory *dir, const char *method, int rc)
 {
 	const char *msg = dir->storage->errmsg ? dir->storage->errmsg(dir->store)
 					       : NULL;
@@ -54,13 +57,24 @@ static int load_row(const char *key, const void *value, size_t len,
 	const char *why;
 	int rc;
 
-	if (strcmp(key, META_KEY) == 0) {
+	if (strcmp(key, META_KEY) == 0 || strcmp(key, EVENTS_KEY) == 0) {
 		if (len != 8 || rs_le64_get(value) == 0 ||
 		    rs_le64_get(value) == UINT64_MAX)
 			return rs_fail(dir, ROSTER_EPARSE, "store",
 				       "storage.malformed", key);
-		dir->stored_next_id = rs_le64_get(value);
-		dir->meta_ver = version;
+		if (key[2] == 'c') {
+			dir->stored_next_id = rs_le64_get(value);
+			dir->meta_ver = version;
+		} else {
+			dir->stored_next_event = rs_le64_get(value);
+			dir->events_ver = version;
+		}
+		return 0;
+	}
+	if ((id = rs_event_key_seq(key))) {
+		/* the outbox is read by replay; here only its numbering */
+		if (id > dir->max_event_seen)
+			dir->max_event_seen = id;
 		return 0;
 	}
 	if (!(id = rs_record_key_id(key)))
@@ -181,7 +195,7 @@ int rs_persist_load(roster_directory *dir)
 	if (rc && rc == dir->err.code)
 		return rc; /* load_row recorded it */
 	if (rc)
-		return storage_fail(dir, "scan", rc);
+		return rs_storage_fail(dir, "scan", rc);
 	for (i = 0; i < dir->records.cap; i++) {
 		rs_rec *r = (rs_rec *)(uintptr_t)dir->records.slots[i].b;
 		if (r && (rc = link_record(dir, r)))
@@ -201,6 +215,13 @@ int rs_persist_load(roster_directory *dir)
 	if (dir->stored_next_id > dir->next_id)
 		dir->next_id = dir->stored_next_id;
 	dir->stored_next_id = dir->next_id;
+	if (dir->max_event_seen &&
+	    dir->max_event_seen >= dir->stored_next_event) {
+		char key[RS_KEY_SIZE];
+		rs_event_key(key, dir->max_event_seen);
+		return rs_fail(dir, ROSTER_EPARSE, "store",
+			       "storage.inconsistent", key);
+	}
 	return ROSTER_OK;
 }
 
@@ -230,6 +251,8 @@ int rs_persist_refresh(roster_directory *dir)
 	dir->next_id = fresh.next_id;
 	dir->stored_next_id = fresh.stored_next_id;
 	dir->meta_ver = fresh.meta_ver;
+	dir->stored_next_event = fresh.stored_next_event;
+	dir->events_ver = fresh.events_ver;
 	return ROSTER_OK;
 }
 
@@ -283,28 +306,16 @@ static int gather(roster_directory *dir, struct rs_txn *t, change **out,
 	return ROSTER_OK;
 }
 
-int rs_persist_commit(roster_directory *dir, struct rs_txn *t)
+/* Write the net record changes and, when needed, the counters record. */
+static int write_records(roster_directory *dir, change *c, size_t n,
+			 int touch_keys, uint64_t *meta_ver)
 {
 	const roster_storage *st = dir->storage;
-	unsigned char meta[8], *buf;
-	uint64_t meta_ver = dir->meta_ver;
 	char key[RS_KEY_SIZE];
-	change *c;
-	size_t n, i, len;
-	int rc;
+	unsigned char meta[8], *buf;
+	size_t i, len;
+	int rc = 0;
 
-	if (!st)
-		return ROSTER_OK;
-	if ((rc = gather(dir, t, &c, &n)))
-		return rc;
-	if (!n && dir->next_id == dir->stored_next_id && !t->touch_keys) {
-		rs_free(&dir->al, c);
-		return ROSTER_OK;
-	}
-	if ((rc = st->begin(dir->store))) {
-		rs_free(&dir->al, c);
-		return storage_fail(dir, "begin", rc);
-	}
 	for (i = 0; i < n && !rc; i++) {
 		uint64_t expected = c[i].first_old ? c[i].first_old->sver : 0;
 
@@ -313,31 +324,133 @@ int rs_persist_commit(roster_directory *dir, struct rs_txn *t)
 		rs_record_key(key, c[i].id);
 		if (!c[i].last_new) {
 			if ((rc = st->remove(dir->store, key, expected)))
-				rc = storage_fail(dir, "remove", rc);
+				rc = rs_storage_fail(dir, "remove", rc);
 			continue;
 		}
-		if (rs_encode(&dir->al, c[i].last_new, &buf, &len)) {
-			rc = rs_nomem(dir);
-			break;
-		}
+		if (rs_encode(&dir->al, c[i].last_new, &buf, &len))
+			return rs_nomem(dir);
 		if ((rc = st->put(dir->store, key, buf, len, expected,
 				  &c[i].version)))
-			rc = storage_fail(dir, "put", rc);
+			rc = rs_storage_fail(dir, "put", rc);
 		rs_free(&dir->al, buf);
 	}
-	if (!rc && (dir->next_id != dir->stored_next_id || t->touch_keys)) {
+	if (!rc && (dir->next_id != dir->stored_next_id || touch_keys)) {
 		rs_le64_put(meta, dir->next_id);
 		if ((rc = st->put(dir->store, META_KEY, meta, sizeof(meta),
-				  dir->meta_ver, &meta_ver)))
-			rc = storage_fail(dir, "put", rc);
+				  dir->meta_ver, meta_ver)))
+			rc = rs_storage_fail(dir, "put", rc);
 	}
-	if (!rc && (rc = st->commit(dir->store)))
-		rc = storage_fail(dir, "commit", rc);
-	if (rc) {
+	return rc;
+}
+
+/*
+ * Number the events from the store's event counter, write each under its
+ * outbox key and advance the counter. Returns 1 when another directory
+ * took these numbers first (a conflict that renumbering resolves).
+ */
+static int write_events(roster_directory *dir, struct rs_txn *t,
+			uint64_t *events_ver)
+{
+	const roster_storage *st = dir->storage;
+	uint64_t seq = dir->stored_next_event ? dir->stored_next_event : 1;
+	char key[RS_KEY_SIZE];
+	unsigned char b[8], *buf;
+	size_t i, len;
+	uint64_t version;
+	int rc;
+
+	for (i = 0; i < t->nevents; i++) {
+		t->events[i].seq = seq++;
+		rs_event_key(key, t->events[i].seq);
+		if (rs_event_encode(&dir->al, &t->events[i], &buf, &len))
+			return rs_nomem(dir);
+		rc = st->put(dir->store, key, buf, len, 0, &version);
+		rs_free(&dir->al, buf);
+		if (rc == ROSTER_ECONFLICT)
+			return 1;
+		if (rc)
+			return rs_storage_fail(dir, "put", rc);
+	}
+	rs_le64_put(b, seq);
+	rc = st->put(dir->store, EVENTS_KEY, b, sizeof(b), dir->events_ver,
+		     events_ver);
+	if (rc == ROSTER_ECONFLICT)
+		return 1;
+	return rc ? rs_storage_fail(dir, "put", rc) : 0;
+}
+
+static int counter_row(const char *key, const void *value, size_t len,
+		       uint64_t version, void *data)
+{
+	roster_directory *dir = data;
+
+	if (strcmp(key, EVENTS_KEY) != 0)
+		return 0;
+	if (len != 8 || rs_le64_get(value) == 0 ||
+	    rs_le64_get(value) == UINT64_MAX)
+		return rs_fail(dir, ROSTER_EPARSE, "store", "storage.malformed",
+			       key);
+	dir->stored_next_event = rs_le64_get(value);
+	dir->events_ver = version;
+	return 0;
+}
+
+/* Read the event counter again, after another directory moved it. */
+static int read_event_counter(roster_directory *dir)
+{
+	int rc = dir->storage->scan(dir->store, EVENTS_KEY, counter_row, dir);
+
+	if (rc && rc == dir->err.code)
+		return rc;
+	return rc ? rs_storage_fail(dir, "scan", rc) : 0;
+}
+
+int rs_persist_commit(roster_directory *dir, struct rs_txn *t)
+{
+	const roster_storage *st = dir->storage;
+	uint64_t meta_ver = dir->meta_ver, events_ver = 0, next_event = 0;
+	int events = dir->outbox && t->nevents, tries = 0;
+	change *c;
+	size_t n, i;
+	int rc;
+
+	if (!st)
+		return ROSTER_OK;
+	if ((rc = gather(dir, t, &c, &n)))
+		return rc;
+	if (!n && dir->next_id == dir->stored_next_id && !t->touch_keys &&
+	    !events) {
+		rs_free(&dir->al, c);
+		return ROSTER_OK;
+	}
+	for (;;) {
+		int renumber = 0;
+
+		if ((rc = st->begin(dir->store))) {
+			rs_free(&dir->al, c);
+			return rs_storage_fail(dir, "begin", rc);
+		}
+		rc = write_records(dir, c, n, t->touch_keys, &meta_ver);
+		if (!rc && events) {
+			rc = write_events(dir, t, &events_ver);
+			renumber = rc == 1;
+			next_event = t->events[t->nevents - 1].seq + 1;
+		}
+		if (!rc && (rc = st->commit(dir->store)))
+			rc = rs_storage_fail(dir, "commit", rc);
+		if (!rc)
+			break;
 		/* keep the error of the failing call; rollback's own failure
 		 * changes nothing more */
-		if (!(dir->err.code == rc && strcmp(dir->err.field, "commit") == 0))
+		if (renumber ||
+		    !(dir->err.code == rc && strcmp(dir->err.field, "commit") == 0))
 			st->rollback(dir->store);
+		/* only the event numbers were taken: number them again */
+		if (renumber && ++tries < EVENT_RETRIES &&
+		    !(rc = read_event_counter(dir)))
+			continue;
+		if (renumber && rc == 1)
+			rc = rs_storage_fail(dir, "put", ROSTER_ECONFLICT);
 		rs_free(&dir->al, c);
 		return rc;
 	}
@@ -346,6 +459,10 @@ int rs_persist_commit(roster_directory *dir, struct rs_txn *t)
 			c[i].last_new->sver = c[i].version;
 	dir->meta_ver = meta_ver;
 	dir->stored_next_id = dir->next_id;
+	if (events) {
+		dir->stored_next_event = next_event;
+		dir->events_ver = events_ver;
+	}
 	rs_free(&dir->al, c);
 	return ROSTER_OK;
 }

@@ -15,6 +15,11 @@
  * member that is missing (or "version"). */
 const char *rs_storage_check(const roster_storage *st);
 
+/* Record a failure of the storage callback `method` with the backend's
+ * own message: ROSTER_ECONFLICT stays a conflict, the rest are
+ * ROSTER_ESTORAGE. Returns the code recorded. */
+int rs_storage_fail(roster_directory *dir, const char *method, int rc);
+
 /* Read the store into an empty directory. 0 or a recorded error. */
 int rs_persist_load(roster_directory *dir);
 

@@ -32,7 +32,9 @@ static const size_t directory_options_members =
 	MEMBER_SIZE(roster_directory_options, clock_fn) +
 	MEMBER_SIZE(roster_directory_options, clock_data) +
 	MEMBER_SIZE(roster_directory_options, storage) +
-	MEMBER_SIZE(roster_directory_options, store);
+	MEMBER_SIZE(roster_directory_options, store) +
+	MEMBER_SIZE(roster_directory_options, flags) +
+	MEMBER_SIZE(roster_directory_options, reserved);
 
 static const size_t password_policy_members =
 	MEMBER_SIZE(roster_password_policy, version) +
@@ -72,6 +74,8 @@ static void directory_options_macro_equals_init(void **state)
 	assert_ptr_equal(f.clock_data, m.clock_data);
 	assert_ptr_equal(f.storage, m.storage);
 	assert_ptr_equal(f.store, m.store);
+	assert_int_equal(f.flags, m.flags);
+	assert_int_equal(f.reserved, m.reserved);
 	/* No padding (checked above), so the bytes compare too. */
 	assert_memory_equal(&m, &f, sizeof(m));
 }
@@ -89,6 +93,15 @@ static void directory_options_init_keeps_to_its_version(void **state)
 	assert_null(o.clock_data);
 	assert_int_equal(((unsigned char *)&o.storage)[0], 0x5a);
 	assert_int_equal(((unsigned char *)&o.store)[sizeof(o.store) - 1], 0x5a);
+
+	/* and version 2 (storage, no flags) not past its own end */
+	memset(&o, 0x5a, sizeof(o));
+	assert_int_equal(roster_directory_options_init(&o, 2), ROSTER_OK);
+	assert_int_equal(o.version, 2);
+	assert_null(o.store);
+	assert_int_equal(((unsigned char *)&o.flags)[0], 0x5a);
+	assert_int_equal(((unsigned char *)&o.reserved)[sizeof(o.reserved) - 1],
+			 0x5a);
 }
 
 static void password_policy_macro_equals_init(void **state)

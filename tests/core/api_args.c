@@ -63,6 +63,8 @@ static api_fn api[] = {
 	{ "roster_event_secret", 0 },
 	{ "roster_event_password", 0 },
 	{ "roster_event_admin", 0 },
+	{ "roster_event_replayed", 0 },
+	{ "roster_event_withheld", 0 },
 	/* directory.h */
 	{ "roster_directory_options_init", 0 },
 	{ "roster_directory_open", 0 },
@@ -70,6 +72,8 @@ static api_fn api[] = {
 	{ "roster_directory_error", 0 },
 	{ "roster_directory_set_language", 0 },
 	{ "roster_directory_refresh", 0 },
+	{ "roster_outbox_replay", 0 },
+	{ "roster_outbox_ack", 0 },
 	/* sys/storage.h */
 	{ "roster_memstore_new", 0 },
 	{ "roster_memstore_free", 0 },
@@ -443,6 +447,32 @@ static void test_transaction(void **state)
 	world_free(w);
 }
 
+static void test_outbox(void **state)
+{
+	world *w = world_new(NULL);
+	size_t n = 7;
+
+	(void)state;
+	TERR(C(roster_outbox_replay)(NULL, 0, &n), ROSTER_EINVAL, "arg.null",
+	     "dir");
+	assert_int_equal(n, 0);
+	n = 7;
+	TERR(C(roster_outbox_ack)(NULL, 1, 1, &n), ROSTER_EINVAL, "arg.null",
+	     "dir");
+	assert_int_equal(n, 0);
+	DERR(w, C(roster_outbox_ack)(w->dir, 2, 1, NULL), ROSTER_EINVAL,
+	     "arg.range", "first");
+	/* a directory without storage has no outbox */
+	n = 7;
+	OK(C(roster_outbox_replay)(w->dir, 0, &n));
+	assert_int_equal(n, 0);
+	OK(C(roster_outbox_replay)(w->dir, 0, NULL));
+	n = 7;
+	OK(C(roster_outbox_ack)(w->dir, 0, UINT64_MAX, &n));
+	assert_int_equal(n, 0);
+	world_free(w);
+}
+
 static void test_memstore(void **state)
 {
 	roster_directory_options o;
@@ -514,6 +544,8 @@ static void test_event_null(void **state)
 	assert_null(C(roster_event_secret)(NULL));
 	assert_null(C(roster_event_password)(NULL));
 	assert_int_equal(C(roster_event_admin)(NULL), 0);
+	assert_int_equal(C(roster_event_replayed)(NULL), 0);
+	assert_int_equal(C(roster_event_withheld)(NULL), 0);
 	for (t = ROSTER_EVENT_USER_CREATED; t <= ROSTER_EVENT_PASSWORD_CHANGED;
 	     t++)
 		assert_non_null(C(roster_event_type_name)(t));
@@ -1834,11 +1866,15 @@ static void reenter_cb(const roster_event *e, void *data)
 	assert_null(C(roster_event_secret)(e));
 	assert_null(C(roster_event_password)(e));
 	assert_int_equal(C(roster_event_admin)(e), 0);
+	assert_int_equal(C(roster_event_replayed)(e), 0);
+	assert_int_equal(C(roster_event_withheld)(e), 0);
 
 	roster_password_policy_init(&p, ROSTER_PASSWORD_POLICY_VERSION);
 	MISUSE(r, C(roster_directory_set_language)(d, ROSTER_LANG_FR));
 	MISUSE(r, C(roster_transaction_begin)(d));
 	MISUSE(r, C(roster_directory_refresh)(d));
+	MISUSE(r, C(roster_outbox_replay)(d, 0, NULL));
+	MISUSE(r, C(roster_outbox_ack)(d, 1, 1, NULL));
 	MISUSE(r, C(roster_transaction_commit)(d));
 	MISUSE(r, C(roster_transaction_rollback)(d));
 	MISUSE(r, C(roster_directory_set_password_policy)(d, &p));
@@ -2093,6 +2129,7 @@ int main(void)
 		cmocka_unit_test(test_common),
 		cmocka_unit_test(test_directory),
 		cmocka_unit_test(test_transaction),
+		cmocka_unit_test(test_outbox),
 		cmocka_unit_test(test_memstore),
 		cmocka_unit_test(test_actor),
 		cmocka_unit_test(test_event_null),

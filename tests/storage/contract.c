@@ -219,6 +219,58 @@ static char *dump_store(const roster_storage *st, void *store)
 	return s;
 }
 
+/* Every key of the store with its value in hex, sorted: the exact
+ * contents, outbox included (versions left out). */
+typedef struct rawdump {
+	char **lines;
+	size_t n;
+} rawdump;
+
+static int raw_row(const char *key, const void *value, size_t len,
+		   uint64_t version, void *data)
+{
+	rawdump *d = data;
+	char *line = malloc(strlen(key) + 2 * len + 2), *p;
+	size_t i;
+
+	(void)version;
+	assert_non_null(line);
+	p = line + sprintf(line, "%s=", key);
+	for (i = 0; i < len; i++)
+		p += sprintf(p, "%02x", ((const unsigned char *)value)[i]);
+	d->lines = realloc(d->lines, (d->n + 1) * sizeof(char *));
+	assert_non_null(d->lines);
+	d->lines[d->n++] = line;
+	return 0;
+}
+
+static int cmp_line(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static char *raw_store(const roster_storage *st, void *store)
+{
+	rawdump d = { NULL, 0 };
+	size_t i, total = 1;
+	char *s;
+
+	assert_int_equal(st->scan(store, "", raw_row, &d), 0);
+	qsort(d.lines, d.n, sizeof(char *), cmp_line);
+	for (i = 0; i < d.n; i++)
+		total += strlen(d.lines[i]) + 1;
+	s = malloc(total);
+	assert_non_null(s);
+	*s = '\0';
+	for (i = 0; i < d.n; i++) {
+		strcat(s, d.lines[i]);
+		strcat(s, "\n");
+		free(d.lines[i]);
+	}
+	free(d.lines);
+	return s;
+}
+
 static void test_round_trip(void **state)
 {
 	fixture *fx;
@@ -364,69 +416,85 @@ static int big_transaction(world *w)
 static void test_faults_at_every_call(void **state)
 {
 	static const int codes[] = { ROSTER_ESTORAGE, ROSTER_ECONFLICT };
-	long n;
+	long n, retried;
 	size_t k;
 
 	for (k = 0; k < 2; k++) {
+		retried = 0;
 		for (n = 1;; n++) {
 			faulty fs = { NULL, NULL, 0, 0, codes[k] };
 			fixture *fx = fx_new(state, &fs.store);
 			roster_directory_options o;
 			world *w;
-			char *mem_before, *store_before, *mem_after, *store_after;
-			int rc;
+			char *mem_before, *store_before, *raw_before;
+			char *mem_after, *store_after, *raw_after;
+			int rc, injected;
 
 			fs.st = ST(fx);
 			o = on_store(&faulty_methods, &fs);
 			w = world_new(&o);
 			mem_before = snapshot_take(w->dir);
 			store_before = dump_store(ST(fx), fs.store);
+			raw_before = raw_store(ST(fx), fs.store);
 			world_events_clear(w);
 			fs.calls = 0;
 			fs.fail_at = n;
 			rc = big_transaction(w);
+			injected = fs.calls >= n;
 			fs.fail_at = 0;
-			if (rc == ROSTER_OK) {
-				/* past the last callback: all of it landed */
-				store_after = dump_store(ST(fx), fs.store);
-				mem_after = snapshot_take(w->dir);
-				snapshot_assert_equal(mem_after, store_after,
-						      "committed");
-				free(store_after);
-				free(mem_after);
-				free(mem_before);
-				free(store_before);
-				world_free(w);
-				fx_free(fx);
-				break;
-			}
-			assert_true(rc == codes[k] || rc == ROSTER_ESTORAGE);
-			assert_true(strlen(roster_error_field(
-					    roster_directory_error(w->dir))) > 0);
-			assert_string_equal(roster_error_value(
-						    roster_directory_error(w->dir)),
-					    "injected failure");
-			assert_int_equal(roster_transaction_active(w->dir), 0);
-			assert_int_equal(w->nevents, 0);
 			mem_after = snapshot_take(w->dir);
 			store_after = dump_store(ST(fx), fs.store);
-			snapshot_assert_equal(mem_before, mem_after, "memory");
-			snapshot_assert_equal(store_before, store_after, "store");
+			if (rc == ROSTER_OK) {
+				/* all of it landed: past the last callback, or
+				 * a conflict on the event numbers alone, which
+				 * the commit resolved by numbering again */
+				snapshot_assert_equal(mem_after, store_after,
+						      "committed");
+				assert_true(w->nevents > 0);
+				if (injected) {
+					assert_int_equal(codes[k],
+							 ROSTER_ECONFLICT);
+					retried++;
+				}
+			} else {
+				assert_true(rc == codes[k] || rc == ROSTER_ESTORAGE);
+				assert_true(strlen(roster_error_field(
+						    roster_directory_error(w->dir))) > 0);
+				assert_string_equal(
+					roster_error_value(
+						roster_directory_error(w->dir)),
+					"injected failure");
+				assert_int_equal(roster_transaction_active(w->dir), 0);
+				assert_int_equal(w->nevents, 0);
+				snapshot_assert_equal(mem_before, mem_after, "memory");
+				snapshot_assert_equal(store_before, store_after,
+						      "store");
+				/* byte for byte, the outbox included */
+				raw_after = raw_store(ST(fx), fs.store);
+				snapshot_assert_equal(raw_before, raw_after, "raw");
+				free(raw_after);
+			}
 			free(mem_before);
 			free(mem_after);
 			free(store_before);
 			free(store_after);
+			free(raw_before);
 			world_free(w);
 			fx_free(fx);
-			assert_true(n < 100);
+			if (!injected)
+				break;
+			assert_true(n < 200);
 		}
 		/* begin, 5 puts (3 users, the admin, the counters), a remove,
-		 * commit */
-		print_message("%s: %s: failed each of %ld storage calls in turn\n",
+		 * the events and their counter, commit */
+		print_message("%s: %s: failed each of %ld storage calls in turn"
+			      " (%ld resolved by numbering the events again)\n",
 			      ((const backend *)*state)->name,
 			      codes[k] == ROSTER_ECONFLICT ? "conflict" : "failure",
-			      n - 1);
+			      n - 1, retried);
 		assert_true(n - 1 >= 7);
+		if (codes[k] == ROSTER_ECONFLICT)
+			assert_true(retried > 0);
 	}
 }
 
@@ -495,6 +563,329 @@ static void test_scan_failure_on_open(void **state)
 	fx_free(fx);
 }
 
+/* ------------------------------------------------------------------ */
+/* The outbox                                                          */
+
+typedef struct replayed {
+	rec_event ev[64];
+	int replayed[64], withheld[64];
+	size_t n;
+} replayed;
+
+static void replay_cb(const roster_event *e, void *data)
+{
+	replayed *r = data;
+	rec_event *x;
+	const char *email = roster_event_email(e);
+
+	assert_true(r->n < 64);
+	x = &r->ev[r->n];
+	memset(x, 0, sizeof(*x));
+	x->type = roster_event_type_of(e);
+	x->seq = roster_event_seq(e);
+	x->partner = roster_event_partner(e);
+	x->account = roster_event_account(e);
+	x->user = roster_event_user(e);
+	x->pbx = roster_event_pbx(e);
+	x->admin = roster_event_admin(e);
+	if (email)
+		snprintf(x->email, sizeof(x->email), "%s", email);
+	/* secrets are never stored, so never replayed */
+	assert_null(roster_event_secret(e));
+	assert_null(roster_event_password(e));
+	r->replayed[r->n] = roster_event_replayed(e);
+	r->withheld[r->n] = roster_event_withheld(e);
+	r->n++;
+}
+
+/* A directory on the store that records what it replays. */
+static roster_directory *replayer(const roster_storage *st, void *store,
+				  replayed *r)
+{
+	roster_directory_options o = on_store(st, store);
+	roster_directory *d = NULL;
+
+	o.event_cb = replay_cb;
+	o.event_data = r;
+	assert_int_equal(roster_directory_open(&d, &o), 0);
+	return d;
+}
+
+static size_t replay_all(roster_directory *d, replayed *r)
+{
+	size_t n = 99;
+
+	r->n = 0;
+	assert_int_equal(roster_outbox_replay(d, 0, &n), 0);
+	assert_int_equal(n, r->n);
+	return n;
+}
+
+static void assert_same_event(const rec_event *live, const rec_event *back,
+			      int withheld)
+{
+	assert_int_equal(back->type, live->type);
+	assert_int_equal(back->seq, live->seq);
+	assert_int_equal(back->partner, live->partner);
+	assert_int_equal(back->account, live->account);
+	assert_int_equal(back->user, live->user);
+	assert_int_equal(back->pbx, live->pbx);
+	assert_int_equal(back->admin, live->admin);
+	assert_string_equal(back->email, live->email);
+	assert_int_equal(withheld, (*live->secret ? ROSTER_WITHHELD_SECRET : 0) |
+					   (*live->password ? ROSTER_WITHHELD_PASSWORD
+							    : 0));
+}
+
+static void test_outbox_replay_ack(void **state)
+{
+	fixture *fx;
+	void *ms;
+	roster_directory_options o;
+	roster_directory *d2;
+	replayed *r = calloc(1, sizeof(*r));
+	roster_form *f = NULL;
+	roster_id user;
+	size_t i, n, acked;
+	uint64_t first;
+	char *before, *after;
+	world *w;
+
+	assert_non_null(r);
+	fx = fx_new(state, &ms);
+	o = on_store(ST(fx), ms);
+	w = world_new(&o);
+	d2 = replayer(ST(fx), fx_open(fx), r);
+	/* everything the world's setup raised is there, numbered 1, 2, ... */
+	n = replay_all(d2, r);
+	assert_true(n > 0);
+	for (i = 0; i < n; i++) {
+		assert_int_equal(r->ev[i].seq, i + 1);
+		assert_int_equal(r->replayed[i], 1);
+	}
+	assert_int_equal(roster_outbox_ack(d2, 1, n, &acked), 0);
+	assert_int_equal(acked, n);
+	assert_int_equal(replay_all(d2, r), 0);
+
+	/* a creation with its welcome e-mail, a role change, a PBX reload */
+	world_events_clear(w);
+	assert_int_equal(roster_form_new(&f, w->dir), 0);
+	roster_form_set_str(f, ROSTER_FIELD_FIRST_NAME, "Eva");
+	roster_form_set_str(f, ROSTER_FIELD_LAST_NAME, "Nováková");
+	roster_form_set_str(f, ROSTER_FIELD_EMAIL, "eva@acme.example");
+	roster_form_set_bool(f, ROSTER_FIELD_ADMIN, 1);
+	roster_form_set_ref(f, ROSTER_FIELD_PBX, w->pbx);
+	roster_form_set_str(f, ROSTER_FIELD_EXTENSION, "404");
+	assert_int_equal(roster_form_generate_password(f), 0);
+	assert_int_equal(roster_user_create(&user, w->dir, &w->as_admin,
+					    w->account, f), 0);
+	roster_form_free(f);
+	assert_int_equal(roster_welcome_send(w->dir, &w->as_admin, w->account,
+					     &user, 1), 0);
+	assert_true(w->nevents >= 3);
+	assert_int_equal(world_count(w, ROSTER_EVENT_PBX_RELOAD), 1);
+	/* one for the generated password, one sent again */
+	assert_int_equal(world_count(w, ROSTER_EVENT_WELCOME_EMAIL), 2);
+	n = replay_all(d2, r);
+	assert_int_equal(n, w->nevents);
+	first = w->events[0].seq;
+	for (i = 0; i < n; i++) {
+		assert_int_equal(w->events[i].seq, first + i);
+		assert_same_event(&w->events[i], &r->ev[i], r->withheld[i]);
+	}
+	assert_int_equal(r->withheld[n - 1], ROSTER_WITHHELD_SECRET);
+
+	/* at most max, oldest first */
+	r->n = 0;
+	assert_int_equal(roster_outbox_replay(d2, 1, &i), 0);
+	assert_int_equal(i, 1);
+	assert_int_equal(r->ev[0].seq, first);
+	/* acknowledging one, then again: harmless */
+	assert_int_equal(roster_outbox_ack(d2, first, first, &acked), 0);
+	assert_int_equal(acked, 1);
+	assert_int_equal(roster_outbox_ack(d2, first, first, &acked), 0);
+	assert_int_equal(acked, 0);
+	assert_int_equal(replay_all(d2, r), n - 1);
+	assert_int_equal(r->ev[0].seq, first + 1);
+
+	/* a failed call and a rolled-back transaction write no event */
+	before = raw_store(ST(fx), ms);
+	assert_int_equal(world_user(w, &w->as_admin, w->account, "A", "B",
+				    "eva@acme.example", 0, &user),
+			 ROSTER_EEXISTS);
+	assert_int_equal(roster_transaction_begin(w->dir), 0);
+	assert_int_equal(world_user(w, &w->as_admin, w->account, "A", "B",
+				    "ab@acme.example", 0, &user), 0);
+	assert_int_equal(roster_transaction_rollback(w->dir), 0);
+	after = raw_store(ST(fx), ms);
+	snapshot_assert_equal(before, after, "outbox after failures");
+	free(before);
+	free(after);
+
+	/* acknowledging everything empties it; nothing else is touched */
+	before = dump_store(ST(fx), ms);
+	assert_int_equal(roster_outbox_ack(d2, 0, UINT64_MAX, &acked), 0);
+	assert_int_equal(acked, n - 1);
+	assert_int_equal(replay_all(d2, r), 0);
+	after = dump_store(ST(fx), ms);
+	snapshot_assert_equal(before, after, "records after ack");
+	free(before);
+	free(after);
+	/* and numbering goes on after the last, never reusing a number */
+	world_events_clear(w);
+	assert_int_equal(world_user(w, &w->as_admin, w->account, "C", "D",
+				    "cd@acme.example", 0, &user), 0);
+	assert_true(w->events[0].seq > first + n - 1);
+
+	roster_directory_free(d2);
+	world_free(w);
+	fx_free(fx);
+	free(r);
+}
+
+/* Two directories commit changes to different users, each having read
+ * the store before the other's commit: both succeed (their events are
+ * numbered again, not refused), and the numbers are unique and in commit
+ * order across both. */
+static void test_outbox_two_directories(void **state)
+{
+	fixture *fx;
+	void *ms;
+	roster_directory_options o;
+	roster_directory *d2, *d3;
+	replayed *r = calloc(1, sizeof(*r));
+	roster_form *f = NULL, *g = NULL;
+	roster_id user;
+	size_t n, i;
+	uint64_t s1, s2;
+	world *w;
+
+	assert_non_null(r);
+	fx = fx_new(state, &ms);
+	o = on_store(ST(fx), ms);
+	w = world_new(&o);
+	assert_int_equal(world_user(w, &w->as_admin, w->account, "A", "B",
+				    "ab@acme.example", 0, &user), 0);
+	d2 = reopen(ST(fx), fx_open(fx));
+	d3 = replayer(ST(fx), fx_open(fx), r);
+	assert_int_equal(roster_outbox_ack(d3, 0, UINT64_MAX, NULL), 0);
+
+	world_events_clear(w);
+	assert_int_equal(roster_form_new(&f, w->dir), 0);
+	roster_form_set_str(f, ROSTER_FIELD_NOTE, "by the first");
+	assert_int_equal(roster_user_update(w->dir, &w->as_admin, user, f), 0);
+	s1 = w->events[0].seq;
+	assert_int_equal(roster_form_new(&g, d2), 0);
+	roster_form_set_str(g, ROSTER_FIELD_NOTE, "by the second");
+	assert_int_equal(roster_user_update(d2, &w->as_admin, w->admin, g), 0);
+	/* and once more each way */
+	assert_int_equal(roster_user_update(w->dir, &w->as_admin, w->admin, f),
+			 ROSTER_ECONFLICT); /* that one was really stale */
+	assert_int_equal(roster_user_update(w->dir, &w->as_admin, w->admin, f), 0);
+	s2 = w->events[w->nevents - 1].seq;
+	assert_int_equal(roster_user_update(d2, &w->as_admin, user, g),
+			 ROSTER_ECONFLICT);
+	assert_int_equal(roster_user_update(d2, &w->as_admin, user, g), 0);
+	roster_form_free(f);
+	roster_form_free(g);
+
+	n = replay_all(d3, r);
+	assert_int_equal(n, 4);
+	for (i = 1; i < n; i++)
+		assert_true(r->ev[i].seq > r->ev[i - 1].seq);
+	assert_int_equal(r->ev[0].seq, s1);
+	assert_int_equal(r->ev[0].user, user);
+	assert_int_equal(r->ev[1].user, w->admin);
+	assert_int_equal(r->ev[2].seq, s2);
+	assert_int_equal(r->ev[3].user, user);
+	roster_directory_free(d2);
+	roster_directory_free(d3);
+	world_free(w);
+	fx_free(fx);
+	free(r);
+}
+
+static void test_outbox_malformed(void **state)
+{
+	static const unsigned char junk[] = { 1, 16, 0xFF };
+	unsigned char two[8] = { 2 }, one[8] = { 1 };
+	fixture *fx;
+	void *ms;
+	roster_directory_options o;
+	roster_directory *d = NULL;
+	replayed *r = calloc(1, sizeof(*r));
+
+	assert_non_null(r);
+	/* an entry the counter has not reached yet */
+	fx = fx_new(state, &ms);
+	o = on_store(ST(fx), ms);
+	assert_int_equal(put_raw(fx, ms, "m/events", one, 8), 0);
+	assert_int_equal(put_raw(fx, ms, "o/0000000000000001", junk,
+				 sizeof(junk)), 0);
+	assert_int_equal(roster_directory_open(&d, &o), ROSTER_EPARSE);
+	assert_string_equal(roster_error_rule(roster_error_last()),
+			    "storage.inconsistent");
+	assert_string_equal(roster_error_value(roster_error_last()),
+			    "o/0000000000000001");
+	fx_free(fx);
+	/* a malformed entry is named when it is read back */
+	fx = fx_new(state, &ms);
+	assert_int_equal(put_raw(fx, ms, "m/events", two, 8), 0);
+	assert_int_equal(put_raw(fx, ms, "o/0000000000000001", junk,
+				 sizeof(junk)), 0);
+	d = replayer(ST(fx), ms, r);
+	assert_int_equal(roster_outbox_replay(d, 0, NULL), ROSTER_EPARSE);
+	assert_string_equal(roster_error_rule(roster_directory_error(d)),
+			    "storage.malformed");
+	assert_non_null(strstr(roster_error_value(roster_directory_error(d)),
+			       "o/0000000000000001"));
+	assert_int_equal(r->n, 0);
+	/* acknowledging it needs no reading: it goes */
+	assert_int_equal(roster_outbox_ack(d, 1, 1, NULL), 0);
+	assert_int_equal(roster_outbox_replay(d, 0, NULL), 0);
+	roster_directory_free(d);
+	fx_free(fx);
+	free(r);
+}
+
+static void test_no_outbox(void **state)
+{
+	fixture *fx;
+	void *ms;
+	roster_directory_options o;
+	roster_directory *d = NULL;
+	roster_id id;
+	char *raw;
+	world *w;
+
+	fx = fx_new(state, &ms);
+	o = on_store(ST(fx), ms);
+	o.flags = 4;
+	assert_int_equal(roster_directory_open(&d, &o), ROSTER_EINVAL);
+	assert_string_equal(roster_error_field(roster_error_last()), "flags");
+	o.flags = 0;
+	o.reserved = 1;
+	assert_int_equal(roster_directory_open(&d, &o), ROSTER_EINVAL);
+	assert_string_equal(roster_error_field(roster_error_last()), "reserved");
+	o.reserved = 0;
+	o.flags = ROSTER_DIRECTORY_NO_OUTBOX;
+	w = world_new(&o);
+	/* events are delivered, numbered per directory, and not stored */
+	assert_int_equal(world_user(w, &w->as_admin, w->account, "A", "B",
+				    "ab@acme.example", 0, &id), 0);
+	assert_int_equal(world_user(w, &w->as_admin, w->account, "C", "D",
+				    "cd@acme.example", 0, &id), 0);
+	assert_true(w->nevents >= 2);
+	assert_int_equal(w->events[w->nevents - 1].seq,
+			 w->events[w->nevents - 2].seq + 1);
+	raw = raw_store(ST(fx), ms);
+	assert_null(strstr(raw, "o/"));
+	assert_null(strstr(raw, "m/events"));
+	free(raw);
+	world_free(w);
+	fx_free(fx);
+}
+
 /* Every test once per backend, named "backend: test". */
 #define CONTRACT(name, be)                                                     \
 	{ name ": round_trip", test_round_trip, NULL, NULL, (void *)(be) },     \
@@ -504,7 +895,14 @@ static void test_scan_failure_on_open(void **state)
 	{ name ": malformed_store", test_malformed_store, NULL, NULL,         \
 	  (void *)(be) },                                                      \
 	{ name ": scan_failure_on_open", test_scan_failure_on_open, NULL,     \
-	  NULL, (void *)(be) }
+	  NULL, (void *)(be) },                                                \
+	{ name ": outbox_replay_ack", test_outbox_replay_ack, NULL, NULL,     \
+	  (void *)(be) },                                                      \
+	{ name ": outbox_two_directories", test_outbox_two_directories, NULL, \
+	  NULL, (void *)(be) },                                                \
+	{ name ": outbox_malformed", test_outbox_malformed, NULL, NULL,       \
+	  (void *)(be) },                                                      \
+	{ name ": no_outbox", test_no_outbox, NULL, NULL, (void *)(be) }
 
 int main(void)
 {

@@ -1,0 +1,238 @@
+/*
+ * outbox.c: the durable outbox, read back and acknowledged.
+ *
+ * Each commit writes its events under "o/<seq>" in the same storage
+ * transaction as its records (persist.c). They stay there until the host
+ * acknowledges them, so that a host that crashed between a commit and the
+ * handling of its events can deliver them again: at least once, each with
+ * its sequence number to de-duplicate by.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../txn.h"
+#include "codec.h"
+#include "persist.h"
+
+/* Times an acknowledgement scans again after another directory removed
+ * some of the same events first. */
+#define ACK_RETRIES 16
+
+/* The events read by a scan of the outbox. */
+typedef struct pending {
+	roster_directory *dir;
+	struct roster_event *ev;
+	size_t n, cap;
+} pending;
+
+static int read_row(const char *key, const void *value, size_t len,
+		    uint64_t version, void *data)
+{
+	pending *p = data;
+	roster_directory *dir = p->dir;
+	uint64_t seq = rs_event_key_seq(key);
+	struct roster_event e;
+	const char *why;
+	int rc;
+
+	(void)version;
+	if (!seq)
+		return 0;
+	if (p->n == p->cap) {
+		size_t cap = p->cap ? p->cap * 2 : 16;
+		struct roster_event *ev =
+			rs_reallocarray(&dir->al, p->ev, cap, sizeof(*ev));
+		if (!ev)
+			return rs_nomem(dir);
+		p->ev = ev;
+		p->cap = cap;
+	}
+	rc = rs_event_decode(&dir->al, value, len, &e, &why);
+	if (rc == ROSTER_ENOMEM)
+		return rs_nomem(dir);
+	if (rc == 0 && e.seq != seq) {
+		rs_free(&dir->al, e.email);
+		why = "key and sequence differ";
+		rc = ROSTER_EPARSE;
+	}
+	if (rc) {
+		char where[96];
+		snprintf(where, sizeof(where), "%s: %s", key, why);
+		return rs_fail(dir, ROSTER_EPARSE, "store", "storage.malformed",
+			       where);
+	}
+	e.replayed = 1;
+	p->ev[p->n++] = e;
+	return 0;
+}
+
+static int cmp_seq(const void *a, const void *b)
+{
+	uint64_t x = ((const struct roster_event *)a)->seq;
+	uint64_t y = ((const struct roster_event *)b)->seq;
+
+	return x < y ? -1 : x > y;
+}
+
+static void pending_free(pending *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->n; i++)
+		rs_free(&p->dir->al, p->ev[i].email);
+	rs_free(&p->dir->al, p->ev);
+}
+
+/* Scan the keys under `prefix` with `row`; 0 or a recorded error. */
+static int scan(roster_directory *dir, const char *prefix,
+		roster_storage_row_fn row, void *data)
+{
+	int rc = dir->storage->scan(dir->store, prefix, row, data);
+
+	if (rc && rc == dir->err.code)
+		return rc; /* the row callback recorded it */
+	return rc ? rs_storage_fail(dir, "scan", rc) : 0;
+}
+
+int roster_outbox_replay(roster_directory *dir, size_t max, size_t *count)
+{
+	pending p = { dir, NULL, 0, 0 };
+	size_t i;
+	int rc;
+
+	if (count)
+		*count = 0;
+	if ((rc = rs_enter(dir)))
+		return rc;
+	if (!dir->storage)
+		return ROSTER_OK;
+	/* read it all first: the host may use the store from its callback */
+	if ((rc = scan(dir, "o/", read_row, &p))) {
+		pending_free(&p);
+		return rc;
+	}
+	qsort(p.ev, p.n, sizeof(*p.ev), cmp_seq);
+	for (i = 0; i < p.n && (!max || i < max); i++)
+		rs_event_deliver(dir, &p.ev[i]);
+	if (count)
+		*count = i;
+	pending_free(&p);
+	return ROSTER_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* Acknowledgement                                                     */
+
+typedef struct acking {
+	roster_directory *dir;
+	uint64_t first, last;
+	struct due {
+		uint64_t seq, version;
+	} *due;
+	size_t n, cap;
+} acking;
+
+static int ack_row(const char *key, const void *value, size_t len,
+		   uint64_t version, void *data)
+{
+	acking *a = data;
+	uint64_t seq = rs_event_key_seq(key);
+
+	(void)value;
+	(void)len;
+	if (!seq || seq < a->first || seq > a->last)
+		return 0;
+	if (a->n == a->cap) {
+		size_t cap = a->cap ? a->cap * 2 : 16;
+		struct due *d = rs_reallocarray(&a->dir->al, a->due, cap,
+						sizeof(*d));
+		if (!d)
+			return rs_nomem(a->dir);
+		a->due = d;
+		a->cap = cap;
+	}
+	a->due[a->n].seq = seq;
+	a->due[a->n].version = version;
+	a->n++;
+	return 0;
+}
+
+/* The longest key prefix shared by every outbox key from first to last. */
+static void range_prefix(char out[RS_KEY_SIZE], uint64_t first, uint64_t last)
+{
+	char hi[RS_KEY_SIZE];
+	size_t i;
+
+	rs_event_key(out, first);
+	rs_event_key(hi, last);
+	for (i = 0; out[i] && out[i] == hi[i]; i++)
+		;
+	out[i] = '\0';
+}
+
+/* Remove the events found; 1 when another directory removed one first. */
+static int remove_due(roster_directory *dir, const acking *a)
+{
+	const roster_storage *st = dir->storage;
+	char key[RS_KEY_SIZE];
+	size_t i;
+	int rc;
+
+	if ((rc = st->begin(dir->store)))
+		return rs_storage_fail(dir, "begin", rc);
+	for (i = 0; i < a->n; i++) {
+		rs_event_key(key, a->due[i].seq);
+		if ((rc = st->remove(dir->store, key, a->due[i].version)))
+			break;
+	}
+	if (rc) {
+		st->rollback(dir->store);
+		return rc == ROSTER_ECONFLICT ? 1
+					      : rs_storage_fail(dir, "remove", rc);
+	}
+	if ((rc = st->commit(dir->store)))
+		return rc == ROSTER_ECONFLICT ? 1
+					      : rs_storage_fail(dir, "commit", rc);
+	return 0;
+}
+
+int roster_outbox_ack(roster_directory *dir, uint64_t first, uint64_t last,
+		      size_t *acked)
+{
+	acking a;
+	char prefix[RS_KEY_SIZE], v[48];
+	int rc, tries;
+
+	if (acked)
+		*acked = 0;
+	if ((rc = rs_enter(dir)))
+		return rc;
+	if (first > last) {
+		snprintf(v, sizeof(v), "%llu > %llu", (unsigned long long)first,
+			 (unsigned long long)last);
+		return rs_fail(dir, ROSTER_EINVAL, "first", "arg.range", v);
+	}
+	if (!dir->storage)
+		return ROSTER_OK;
+	memset(&a, 0, sizeof(a));
+	a.dir = dir;
+	a.first = first;
+	a.last = last;
+	range_prefix(prefix, first, last);
+	for (tries = 0;; tries++) {
+		a.n = 0;
+		if ((rc = scan(dir, prefix, ack_row, &a)))
+			break;
+		if (!a.n || (rc = remove_due(dir, &a)) != 1)
+			break;
+		if (tries == ACK_RETRIES) {
+			rc = rs_storage_fail(dir, "remove", ROSTER_ECONFLICT);
+			break;
+		}
+	}
+	if (!rc && acked)
+		*acked = a.n;
+	rs_free(&dir->al, a.due);
+	return rc;
+}
