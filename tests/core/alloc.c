@@ -17,6 +17,17 @@
  *
  * The successful run is then checked for its result and its events. The
  * directory is freed at the end of each case and must leave no block.
+ *
+ * The cases run again on a directory on a memory store, where the commit
+ * also gathers and encodes what it writes, with an explicit transaction
+ * committed as a whole. There a failed run must also leave the store as it
+ * was: the same keys, versions and bytes, and the same directory for a
+ * host that opens the store afresh; the storage transaction it began, if
+ * any, rolled back. Reading the store is tortured too: opening a
+ * directory on a store that holds records, roster_directory_refresh after
+ * another directory's commits (a failure keeps the directory as it was),
+ * and the refresh that follows a lost race, where the conflict stays the
+ * error and the directory is either as before or as the store holds it.
  * Third-party libraries (libcrypt's yescrypt, utf8proc) allocate with
  * malloc outside the hooks; that is allowed (directory.h).
  */
@@ -148,6 +159,238 @@ static roster_directory_options hooked_options(void)
 }
 
 /* ------------------------------------------------------------------ */
+/* A memory store, watched                                             */
+
+/*
+ * A directory under test reaches its memory store through these
+ * callbacks. They pass every call on, and note whether a storage
+ * transaction is open and how many began and were rolled back: a failure
+ * injected after begin hit the write phase of a commit, which must roll
+ * the storage transaction back and write nothing.
+ */
+typedef struct watch {
+	roster_memstore *ms;
+	int open;	 /* a storage transaction is open */
+	long begins;	 /* since last reset */
+	long rollbacks;	 /* since last reset */
+} watch;
+
+static watch S;
+
+static const roster_storage *M(void)
+{
+	return roster_memstore_methods();
+}
+
+static int w_begin(void *store)
+{
+	watch *s = store;
+	int rc;
+
+	if (s->open)
+		fail_msg("storage: begin inside a storage transaction");
+	rc = M()->begin(s->ms);
+	if (rc == 0) {
+		s->open = 1;
+		s->begins++;
+	}
+	return rc;
+}
+
+static int w_commit(void *store)
+{
+	watch *s = store;
+
+	if (!s->open)
+		fail_msg("storage: commit without begin");
+	s->open = 0;
+	return M()->commit(s->ms);
+}
+
+static int w_rollback(void *store)
+{
+	watch *s = store;
+
+	if (!s->open)
+		fail_msg("storage: rollback without begin");
+	s->open = 0;
+	s->rollbacks++;
+	return M()->rollback(s->ms);
+}
+
+static int w_put(void *store, const char *key, const void *value, size_t len,
+		 uint64_t expected, uint64_t *version_out)
+{
+	return M()->put(((watch *)store)->ms, key, value, len, expected,
+			version_out);
+}
+
+static int w_remove(void *store, const char *key, uint64_t expected)
+{
+	return M()->remove(((watch *)store)->ms, key, expected);
+}
+
+static int w_scan(void *store, const char *prefix, roster_storage_row_fn row,
+		  void *row_data)
+{
+	watch *s = store;
+
+	if (s->open)
+		fail_msg("storage: scan inside a storage transaction");
+	return M()->scan(s->ms, prefix, row, row_data);
+}
+
+static const char *w_errmsg(void *store)
+{
+	return M()->errmsg(((watch *)store)->ms);
+}
+
+static const roster_storage watched = { ROSTER_STORAGE_VERSION,
+					w_begin,
+					w_commit,
+					w_rollback,
+					w_put,
+					w_remove,
+					w_scan,
+					w_errmsg,
+					NULL };
+
+/* Hooked options of a directory on `ms`, through the watch. */
+static roster_directory_options store_options(roster_memstore *ms)
+{
+	roster_directory_options o = hooked_options();
+
+	memset(&S, 0, sizeof(S));
+	S.ms = ms;
+	o.storage = &watched;
+	o.store = &S;
+	return o;
+}
+
+/* A directory on `ms` with the C allocator and a cheap password hash. */
+static roster_directory *open_plain(roster_memstore *ms)
+{
+	roster_directory_options o;
+	roster_password_policy p;
+	roster_directory *d = NULL;
+
+	assert_int_equal(roster_directory_options_init(
+				 &o, ROSTER_DIRECTORY_OPTIONS_VERSION),
+			 0);
+	o.storage = M();
+	o.store = ms;
+	assert_int_equal(roster_directory_open(&d, &o), ROSTER_OK);
+	roster_password_policy_init(&p, ROSTER_PASSWORD_POLICY_VERSION);
+	p.hash_cost = 1;
+	p.min_length = 8;
+	assert_int_equal(roster_directory_set_password_policy(d, &p), 0);
+	return d;
+}
+
+typedef struct rows {
+	char **v;
+	size_t n, cap;
+} rows;
+
+static int dump_row(const char *key, const void *value, size_t len,
+		    uint64_t version, void *data)
+{
+	rows *r = data;
+	const unsigned char *p = value;
+	size_t i, size = strlen(key) + 2 * len + 48;
+	char *s = malloc(size), *q;
+
+	if (!s)
+		return -1;
+	q = s + sprintf(s, "%s v%llu ", key, (unsigned long long)version);
+	for (i = 0; i < len; i++)
+		q += sprintf(q, "%02x", p[i]);
+	if (r->n == r->cap) {
+		char **v = realloc(r->v, (r->cap ? 2 * r->cap : 64) *
+						 sizeof(*v));
+		if (!v) {
+			free(s);
+			return -1;
+		}
+		r->v = v;
+		r->cap = r->cap ? 2 * r->cap : 64;
+	}
+	r->v[r->n++] = s;
+	return 0;
+}
+
+static int cmp_row(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Every committed key of `ms` with its version and bytes, one a line,
+ * sorted (malloc'd; free with free(3)). */
+static char *store_dump(roster_memstore *ms)
+{
+	rows r = { NULL, 0, 0 };
+	size_t i, len = 1;
+	char *s, *q;
+
+	assert_int_equal(M()->scan(ms, "", dump_row, &r), 0);
+	if (r.n)
+		qsort(r.v, r.n, sizeof(*r.v), cmp_row);
+	for (i = 0; i < r.n; i++)
+		len += strlen(r.v[i]) + 1;
+	q = s = malloc(len);
+	assert_non_null(s);
+	for (i = 0; i < r.n; i++) {
+		size_t l = strlen(r.v[i]);
+		memcpy(q, r.v[i], l);
+		q[l] = '\n';
+		q += l + 1;
+		free(r.v[i]);
+	}
+	*q = '\0';
+	free(r.v);
+	return s;
+}
+
+/* The snapshot of a new directory opened on `ms`: what the store holds,
+ * as a host reading it would see it. */
+static char *store_snapshot(roster_memstore *ms)
+{
+	roster_directory *d = open_plain(ms);
+	char *s = snapshot_take(d);
+
+	roster_directory_free(d);
+	return s;
+}
+
+/* Fail unless `dir` shows exactly what `ms` holds. */
+static void assert_in_sync(roster_directory *dir, roster_memstore *ms,
+			   const char *what)
+{
+	char *model = snapshot_take(dir), *stored = store_snapshot(ms);
+
+	snapshot_assert_equal(stored, model, what);
+	free(model);
+	free(stored);
+}
+
+/* Fail unless the store still holds `dump` and shows `snap`. */
+static void assert_store_kept(roster_memstore *ms, const char *dump,
+			      const char *snap, const char *what)
+{
+	char *now = store_dump(ms);
+
+	if (strcmp(dump, now) != 0) {
+		print_error("%s: the store's keys, versions or bytes changed\n",
+			    what);
+		snapshot_assert_equal(dump, now, what);
+	}
+	free(now);
+	now = store_snapshot(ms);
+	snapshot_assert_equal(snap, now, what);
+	free(now);
+}
+
+/* ------------------------------------------------------------------ */
 /* Cases                                                               */
 
 typedef struct ctx {
@@ -165,6 +408,8 @@ typedef struct ctx {
 	roster_page *page;
 	roster_form *new_form;
 	char buf[64];
+	/* the memory store of the directory, for the cases run on one */
+	roster_memstore *ms;
 } ctx;
 
 typedef struct tcase {
@@ -1236,6 +1481,116 @@ static void check_redeem_welcome(ctx *c)
 	assert_int_equal(world_count(c->w, ROSTER_EVENT_USER_REGISTERED), 1);
 }
 
+/* --- explicit transactions committed to a store -------------------- */
+
+/*
+ * One transaction of many kinds of change: a user moved and changed twice
+ * (one net change), a new account, a new user, a site made and removed
+ * again (nothing to write), a rename, a flag and a deletion. It is opened
+ * before each run with no failure injected; the run is the commit alone.
+ * A failed commit rolls the whole transaction back and closes it
+ * (transaction.h), so "as before" is the state before it was opened.
+ */
+static void prepare_txn(ctx *c)
+{
+	prepare_target(c);
+	assert_int_equal(roster_site_create(&c->site, D(c), &c->w->system,
+					    c->w->account, "Spare"),
+			 0);
+}
+
+static void setup_txn(ctx *c)
+{
+	static const char *const lines[] = { "+33 1 61 00 00 01",
+					     "+33 1 61 00 00 02" };
+	world *w = c->w;
+	roster_form *f;
+	roster_id tmp = 0;
+
+	assert_int_equal(roster_transaction_begin(D(c)), 0);
+	f = new_form(c);
+	str(f, ROSTER_FIELD_EMAIL, "tina.moved@acme.example");
+	str(f, ROSTER_FIELD_EXTENSION, "2002");
+	str(f, ROSTER_FIELD_NOTE, "first");
+	assert_int_equal(roster_form_set_ref(f, ROSTER_FIELD_PBX, c->pbx2), 0);
+	assert_int_equal(roster_form_set_ref(f, ROSTER_FIELD_SITE, c->site2), 0);
+	assert_int_equal(roster_form_set_ref(f, ROSTER_FIELD_GROUP, c->group2),
+			 0);
+	assert_int_equal(roster_form_set_lines(f, lines, 2), 0);
+	assert_int_equal(roster_user_update(D(c), &w->as_partner, c->user, f),
+			 0);
+	roster_form_free(f);
+	f = new_form(c);
+	str(f, ROSTER_FIELD_NOTE, "second");
+	assert_int_equal(roster_user_update(D(c), &w->as_partner, c->user, f),
+			 0);
+	roster_form_free(f);
+	assert_int_equal(roster_account_create(&c->account, D(c),
+					       &w->as_partner, w->partner,
+					       "Initech"),
+			 0);
+	c->user2 = rich_user(c, "txn@acme.example", "777", "+33 1 77 00 00 01",
+			     0, "Txn-password-1");
+	assert_int_equal(roster_site_create(&tmp, D(c), &w->as_partner,
+					    w->account, "Ephemeral"),
+			 0);
+	assert_int_equal(roster_record_delete(D(c), &w->as_partner, tmp), 0);
+	assert_int_equal(roster_record_rename(D(c), &w->as_partner, w->site,
+					      "Paris Nord"),
+			 0);
+	assert_int_equal(roster_account_set_helpdesk(D(c), &w->as_partner,
+						     w->account, 1),
+			 0);
+	assert_int_equal(roster_record_delete(D(c), &w->as_partner, c->site),
+			 0);
+	c->out = tmp;
+}
+
+static int run_txn_commit(ctx *c)
+{
+	return roster_transaction_commit(D(c));
+}
+
+static void verify_txn_closed(ctx *c)
+{
+	assert_int_equal(roster_transaction_active(D(c)), 0);
+	check_gone(c, c->account);
+	check_gone(c, c->user2);
+}
+
+static void check_txn_commit(ctx *c)
+{
+	world *w = c->w;
+	roster_user *u = get_user(c, c->user);
+	roster_id id = 0;
+
+	assert_int_equal(roster_transaction_active(D(c)), 0);
+	expect_str(u, ROSTER_FIELD_EMAIL, "tina.moved@acme.example");
+	expect_str(u, ROSTER_FIELD_NOTE, "second");
+	assert_int_equal(roster_user_ref(u, ROSTER_FIELD_PBX), c->pbx2);
+	assert_int_equal(roster_user_line_count(u), 2);
+	roster_user_free(u);
+	assert_int_equal(members_of(c, c->pbx2), 1);
+	assert_int_equal(members_of(c, c->group2), 1);
+	check_named(c, c->account, ROSTER_KIND_ACCOUNT, w->partner, "Initech");
+	check_named(c, w->site, ROSTER_KIND_SITE, w->account, "Paris Nord");
+	check_gone(c, c->out);
+	check_gone(c, c->site);
+	assert_int_equal(roster_user_find_login(&id, D(c), "txn@acme.example"),
+			 0);
+	assert_int_equal(id, c->user2);
+	assert_int_equal(roster_login(&id, D(c), "tina.moved@acme.example",
+				      "Old-password-1"),
+			 ROSTER_OK);
+	assert_int_equal(world_count(w, ROSTER_EVENT_USER_CREATED), 1);
+	assert_int_equal(world_count(w, ROSTER_EVENT_ACCOUNT_CREATED), 1);
+	assert_true(world_count(w, ROSTER_EVENT_USER_UPDATED) >= 1);
+}
+
+static const tcase txn_commit_case = { "transaction_commit", prepare_txn,
+				       run_txn_commit, check_txn_commit,
+				       verify_txn_closed, ROSTER_OK, 0 };
+
 /* ------------------------------------------------------------------ */
 /* The driver                                                          */
 
@@ -1323,31 +1678,57 @@ static const tcase cases[] = {
 /* Give up on a call that still fails after this many injections. */
 #define MAX_RUNS 2000
 
-static void torture(const tcase *t, int persistent)
+/*
+ * Run `t` with N = 1, 2, ... failing. `setup`, when given, runs before
+ * each run with no failure injected, after the "before" state was taken
+ * (it opens the transaction the run commits). With `on_store` the
+ * directory lives on a memory store, and every failed run must also leave
+ * the store as it was: the same keys, versions and bytes, and the same
+ * directory for a host that opens it afresh.
+ */
+static void torture_with(const tcase *t, void (*setup)(ctx *c), int persistent,
+			 int on_store)
 {
 	roster_directory_options opts = hooked_options();
 	ctx c;
-	long n, live, fired;
+	long n, live, fired, writing = 0;
 	int rc;
 
 	memset(&c, 0, sizeof(c));
 	memset(&H, 0, sizeof(H));
+	if (on_store) {
+		assert_int_equal(roster_memstore_new(&c.ms), 0);
+		opts = store_options(c.ms);
+	}
 	c.w = world_new(&opts);
 	if (t->prepare)
 		t->prepare(&c);
 	world_events_clear(c.w);
+	if (on_store && !roster_transaction_active(D(&c)))
+		assert_in_sync(D(&c), c.ms, t->name);
 
 	for (n = 1; n <= MAX_RUNS; n++) {
 		char *before = snapshot_take(D(&c)), *after;
+		char *dump = on_store ? store_dump(c.ms) : NULL;
+		char *stored = on_store ? store_snapshot(c.ms) : NULL;
 		const roster_error *err;
 
 		live = H.live;
+		if (setup)
+			setup(&c);
+		S.begins = S.rollbacks = 0;
 		arm(n, persistent);
 		rc = t->run(&c);
 		fired = H.fired;
 		disarm();
+		if (on_store && S.open)
+			fail_msg("%s: allocation %ld: a storage transaction "
+				 "was left open",
+				 t->name, n);
 		if (!fired) {
 			free(before);
+			free(dump);
+			free(stored);
 			if (rc != t->expect)
 				fail_msg("%s: with no failure injected it "
 					 "returned %d (%s), not %d",
@@ -1390,19 +1771,46 @@ static void torture(const tcase *t, int persistent)
 		}
 		free(before);
 		free(after);
+		if (on_store) {
+			if (S.rollbacks != S.begins)
+				fail_msg("%s: allocation %ld failed after the "
+					 "store began a write, which was not "
+					 "rolled back",
+					 t->name, n);
+			writing += S.begins > 0;
+			assert_store_kept(c.ms, dump, stored, t->name);
+			free(dump);
+			free(stored);
+		}
 		if (t->verify)
 			t->verify(&c);
 	}
 	if (n > MAX_RUNS)
 		fail_msg("%s: still failing after %d runs", t->name, MAX_RUNS);
-	print_message("%s: %ld allocation(s) failed in turn\n", t->name, n - 1);
+	if (on_store)
+		print_message("%s: %ld allocation(s) failed in turn, %ld of "
+			      "them while writing to the store\n",
+			      t->name, n - 1, writing);
+	else
+		print_message("%s: %ld allocation(s) failed in turn\n",
+			      t->name, n - 1);
+	if (on_store && !roster_transaction_active(D(&c)))
+		assert_in_sync(D(&c), c.ms, t->name);
 	if (t->check)
 		t->check(&c);
+	if (on_store && !roster_transaction_active(D(&c)))
+		assert_in_sync(D(&c), c.ms, t->name);
 	roster_form_free(c.form);
 	world_free(c.w);
 	if (H.live != 0)
 		fail_msg("%s: %ld block(s) left after the directory was freed",
 			 t->name, H.live);
+	roster_memstore_free(c.ms);
+}
+
+static void torture(const tcase *t, int persistent)
+{
+	torture_with(t, NULL, persistent, 0);
 }
 
 static void test_once(void **state)
@@ -1456,6 +1864,685 @@ static void test_directory_open(void **state)
 	}
 }
 
+/* ------------------------------------------------------------------ */
+/* Commit to a store, refresh, open from a store                       */
+
+/* A case run on a memory store: every case above that works on the
+ * directory (not the forms' own thread errors), and the transaction. */
+typedef struct store_case {
+	const tcase *t;
+	void (*setup)(ctx *c);
+} store_case;
+
+static void test_store_once(void **state)
+{
+	const store_case *sc = *state;
+
+	torture_with(sc->t, sc->setup, 0, 1);
+}
+
+static void test_store_persistent(void **state)
+{
+	const store_case *sc = *state;
+
+	torture_with(sc->t, sc->setup, 1, 1);
+}
+
+/* A user made on any directory `d`, with every index it can be in. */
+static roster_id user_on(roster_directory *d, const world *w,
+			 const char *email, const char *ext, const char *line,
+			 const char *password)
+{
+	roster_form *f = NULL;
+	roster_id id = 0;
+
+	assert_int_equal(roster_form_new(&f, d), 0);
+	str(f, ROSTER_FIELD_FIRST_NAME, "Other");
+	str(f, ROSTER_FIELD_LAST_NAME, "Side");
+	str(f, ROSTER_FIELD_EMAIL, email);
+	str(f, ROSTER_FIELD_EXTENSION, ext);
+	str(f, ROSTER_FIELD_NOTE, "made elsewhere");
+	assert_int_equal(roster_form_set_ref(f, ROSTER_FIELD_PBX, w->pbx), 0);
+	assert_int_equal(roster_form_set_ref(f, ROSTER_FIELD_SITE, w->site), 0);
+	assert_int_equal(roster_form_set_ref(f, ROSTER_FIELD_GROUP, w->group),
+			 0);
+	assert_int_equal(roster_form_set_lines(f, &line, 1), 0);
+	if (password)
+		str(f, ROSTER_FIELD_PASSWORD, password);
+	assert_int_equal(roster_user_create(&id, d, &w->system, w->account, f),
+			 ROSTER_OK);
+	roster_form_free(f);
+	return id;
+}
+
+static int set_note(roster_directory *d, const roster_actor *a, roster_id u,
+		    const char *note)
+{
+	roster_form *f = NULL;
+	int rc;
+
+	assert_int_equal(roster_form_new(&f, d), 0);
+	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_NOTE, note), 0);
+	rc = roster_user_update(d, a, u, f);
+	roster_form_free(f);
+	return rc;
+}
+
+/* The unique-key indexes still refuse what they held before. */
+static void assert_indexes_hold(world *w, const char *line, const char *ext)
+{
+	roster_form *f = NULL;
+	roster_id id = 0;
+
+	assert_int_equal(roster_form_new(&f, w->dir), 0);
+	str(f, ROSTER_FIELD_FIRST_NAME, "Dup");
+	str(f, ROSTER_FIELD_LAST_NAME, "Licate");
+	str(f, ROSTER_FIELD_EMAIL, "dup.licate@acme.example");
+	assert_int_equal(roster_form_set_lines(f, &line, 1), 0);
+	assert_int_equal(roster_user_create(&id, w->dir, &w->system, w->account,
+					    f),
+			 ROSTER_EEXISTS);
+	assert_err(w, ROSTER_EEXISTS, "line.unique");
+	roster_form_free(f);
+	assert_int_equal(roster_form_new(&f, w->dir), 0);
+	str(f, ROSTER_FIELD_FIRST_NAME, "Dup");
+	str(f, ROSTER_FIELD_LAST_NAME, "Licate");
+	str(f, ROSTER_FIELD_EMAIL, "dup.licate@acme.example");
+	str(f, ROSTER_FIELD_EXTENSION, ext);
+	assert_int_equal(roster_form_set_ref(f, ROSTER_FIELD_PBX, w->pbx), 0);
+	assert_int_equal(roster_user_create(&id, w->dir, &w->system, w->account,
+					    f),
+			 ROSTER_EEXISTS);
+	assert_err(w, ROSTER_EEXISTS, "extension.unique");
+	roster_form_free(f);
+	assert_int_equal(id, 0);
+}
+
+/*
+ * Another directory commits to the shared store; the hooked one reads it
+ * with roster_directory_refresh, N = 1, 2, ... failing. Each failure
+ * leaves it as it was (records, indexes, blocks); the run that succeeds
+ * shows the store, and the directory writes on from there.
+ */
+static void refresh_torture(int persistent)
+{
+	roster_directory_options opts;
+	roster_memstore *ms = NULL;
+	roster_directory *b;
+	roster_id keeper, leaving, empty, bob, acc, site, pbx, partner, id = 0;
+	char *first = NULL;
+	world *w;
+	long n, live;
+	int rc;
+
+	assert_int_equal(roster_memstore_new(&ms), 0);
+	memset(&H, 0, sizeof(H));
+	opts = store_options(ms);
+	w = world_new(&opts);
+	keeper = user_on(w->dir, w, "keeper@acme.example", "210",
+			 "+33 1 21 00 00 01", "Keeper-password-1");
+	leaving = user_on(w->dir, w, "leaving@acme.example", "211",
+			  "+33 1 21 00 00 02", NULL);
+	assert_int_equal(roster_group_create(&empty, w->dir, &w->as_partner,
+					     w->account, "Empty"),
+			 0);
+
+	/* the other directory changes much of it */
+	b = open_plain(ms);
+	bob = user_on(b, w, "bob@acme.example", "212", "+33 1 21 00 00 03",
+		      "Bob-password-1");
+	assert_int_equal(set_note(b, &w->as_partner, w->admin, "seen by b"), 0);
+	assert_int_equal(roster_user_delete(b, &w->as_partner, leaving), 0);
+	assert_int_equal(roster_account_create(&acc, b, &w->as_partner,
+					       w->partner, "Initech"),
+			 0);
+	assert_int_equal(roster_site_create(&site, b, &w->as_partner, acc,
+					    "Brno"),
+			 0);
+	assert_int_equal(roster_pbx_create(&pbx, b, &w->as_partner, acc,
+					   "Brno PBX", 3, 4),
+			 0);
+	assert_int_equal(roster_record_rename(b, &w->as_partner, w->site,
+					      "Paris Est"),
+			 0);
+	assert_int_equal(roster_record_delete(b, &w->as_partner, empty), 0);
+	assert_int_equal(roster_partner_create(&partner, b, &w->system,
+					       "Partner Three"),
+			 0);
+	world_events_clear(w);
+	first = snapshot_take(w->dir);
+
+	for (n = 1; n <= MAX_RUNS; n++) {
+		char *before = snapshot_take(w->dir), *after;
+
+		live = H.live;
+		arm(n, persistent);
+		rc = roster_directory_refresh(w->dir);
+		disarm();
+		if (!H.fired) {
+			free(before);
+			assert_int_equal(rc, ROSTER_OK);
+			break;
+		}
+		if (rc != ROSTER_ENOMEM)
+			fail_msg("refresh: allocation %ld failed (%s), but it "
+				 "returned %d",
+				 n, persistent ? "and on" : "once", rc);
+		assert_err(w, ROSTER_ENOMEM, "nomem");
+		if (H.live != live)
+			fail_msg("refresh: allocation %ld failed (%s); %ld "
+				 "block(s) %s",
+				 n, persistent ? "and on" : "once",
+				 labs(H.live - live),
+				 H.live > live ? "leaked" : "freed too many");
+		assert_int_equal(w->nevents, 0);
+		after = snapshot_take(w->dir);
+		snapshot_assert_equal(before, after, "refresh");
+		free(before);
+		free(after);
+		assert_indexes_hold(w, "+33 1 21 00 00 02", "211");
+	}
+	if (n > MAX_RUNS)
+		fail_msg("refresh: still failing after %d runs", MAX_RUNS);
+	print_message("refresh: %ld allocation(s) failed in turn\n", n - 1);
+
+	/* it shows the store now, and goes on from there */
+	{
+		char *now = snapshot_take(w->dir);
+		assert_string_not_equal(first, now);
+		free(now);
+	}
+	free(first);
+	assert_in_sync(w->dir, ms, "refresh");
+	assert_int_equal(roster_user_find_login(&id, w->dir, "bob@acme.example"),
+			 0);
+	assert_int_equal(id, bob);
+	assert_indexes_hold(w, "+33 1 21 00 00 03", "212");
+	assert_indexes_hold(w, "+33 1 21 00 00 01", "210");
+	assert_int_equal(roster_user_find_login(&id, w->dir,
+						"keeper@acme.example"),
+			 0);
+	assert_int_equal(id, keeper);
+	assert_int_equal(roster_login(&id, w->dir, "bob@acme.example",
+				      "Bob-password-1"),
+			 ROSTER_OK);
+	id = user_on(w->dir, w, "leaving@acme.example", "211",
+		     "+33 1 21 00 00 02", NULL);
+	assert_true(id > partner);
+	assert_int_equal(set_note(w->dir, &w->as_partner, bob, "seen by a"), 0);
+	assert_int_equal(roster_directory_refresh(b), 0);
+	assert_in_sync(b, ms, "refresh, the other way");
+	roster_directory_free(b);
+	world_free(w);
+	assert_int_equal(H.live, 0);
+	roster_memstore_free(ms);
+}
+
+static void test_refresh_once(void **state)
+{
+	(void)state;
+	refresh_torture(0);
+}
+
+static void test_refresh_persistent(void **state)
+{
+	(void)state;
+	refresh_torture(1);
+}
+
+/* Opening a directory on a store that holds records. */
+static void test_open_on_store(void **state)
+{
+	roster_memstore *ms = NULL;
+	roster_directory_options opts;
+	roster_directory *dir;
+	char *stored;
+	world *w;
+	int persistent;
+
+	(void)state;
+	assert_int_equal(roster_memstore_new(&ms), 0);
+	assert_int_equal(roster_directory_options_init(
+				 &opts, ROSTER_DIRECTORY_OPTIONS_VERSION),
+			 0);
+	opts.storage = M();
+	opts.store = ms;
+	w = world_new(&opts);
+	user_on(w->dir, w, "one@acme.example", "220", "+33 1 22 00 00 01",
+		"One-password-1");
+	user_on(w->dir, w, "two@acme.example", "221", "+33 1 22 00 00 02",
+		NULL);
+	world_free(w);
+	stored = store_snapshot(ms);
+
+	for (persistent = 0; persistent < 2; persistent++) {
+		long n;
+		int rc;
+
+		opts = store_options(ms);
+		memset(&H, 0, sizeof(H));
+		for (n = 1; n <= MAX_RUNS; n++) {
+			dir = (roster_directory *)1;
+			arm(n, persistent);
+			rc = roster_directory_open(&dir, &opts);
+			disarm();
+			if (!H.fired)
+				break;
+			if (rc != ROSTER_ENOMEM)
+				fail_msg("open: allocation %ld failed (%s), "
+					 "but it returned %d",
+					 n, persistent ? "and on" : "once", rc);
+			assert_null(dir);
+			assert_int_equal(roster_error_code(roster_error_last()),
+					 ROSTER_ENOMEM);
+			assert_string_equal(
+				roster_error_rule(roster_error_last()),
+				"nomem");
+			if (H.live != 0)
+				fail_msg("open: allocation %ld failed (%s); "
+					 "%ld block(s) leaked",
+					 n, persistent ? "and on" : "once",
+					 H.live);
+			assert_int_equal(S.open, 0);
+		}
+		if (n > MAX_RUNS)
+			fail_msg("open: still failing after %d runs", MAX_RUNS);
+		print_message("open on a store (%s): %ld allocation(s) failed "
+			      "in turn\n",
+			      persistent ? "fail from then on" : "fail once",
+			      n - 1);
+		assert_int_equal(rc, ROSTER_OK);
+		assert_non_null(dir);
+		{
+			char *now = snapshot_take(dir);
+			snapshot_assert_equal(stored, now, "open on a store");
+			free(now);
+		}
+		roster_directory_free(dir);
+		assert_int_equal(H.live, 0);
+	}
+	free(stored);
+	roster_memstore_free(ms);
+}
+
+/*
+ * A commit that loses a race while allocations fail. Before each run the
+ * other directory changes the user again, so the hooked one is stale and
+ * its write conflicts; the run is the call that commits (an update, or
+ * the commit of a transaction opened with no failure injected). A
+ * failure before the store refused the write is ROSTER_ENOMEM and
+ * changes nothing; a failure in the refresh that follows the conflict
+ * must still report the conflict, and leave the directory either as it
+ * was (the refresh failed) or exactly as the store holds it; never
+ * anything in between, nor a leak, nor an event, nor a write.
+ */
+static void conflict_torture(int persistent, int explicit)
+{
+	const char *name = explicit ? "conflict (transaction)" : "conflict";
+	roster_directory_options opts;
+	roster_memstore *ms = NULL;
+	roster_directory *b;
+	roster_id target, site = 0;
+	roster_form *f = NULL;
+	long n, live, fired, nomem = 0, kept = 0, refreshed = 0;
+	world *w;
+	int rc;
+
+	assert_int_equal(roster_memstore_new(&ms), 0);
+	memset(&H, 0, sizeof(H));
+	opts = store_options(ms);
+	w = world_new(&opts);
+	target = user_on(w->dir, w, "target@acme.example", "230",
+			 "+33 1 23 00 00 01", NULL);
+	b = open_plain(ms);
+	assert_int_equal(roster_form_new(&f, w->dir), 0);
+	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_NOTE, "a"), 0);
+	world_events_clear(w);
+
+	for (n = 1; n <= MAX_RUNS; n++) {
+		char note[32], *before, *dump, *stored, *after;
+		const roster_error *err = roster_directory_error(w->dir);
+
+		snprintf(note, sizeof(note), "b%ld", n);
+		assert_int_equal(set_note(b, &w->as_partner, target, note), 0);
+		before = snapshot_take(w->dir);
+		dump = store_dump(ms);
+		stored = store_snapshot(ms);
+		assert_string_not_equal(before, stored);
+		live = H.live;
+		if (explicit) {
+			assert_int_equal(roster_transaction_begin(w->dir), 0);
+			assert_int_equal(roster_site_create(&site, w->dir,
+							    &w->as_partner,
+							    w->account,
+							    "Conflict site"),
+					 0);
+			assert_int_equal(set_note(w->dir, &w->as_partner,
+						  target, "a"),
+					 0);
+		}
+		S.begins = S.rollbacks = 0;
+		arm(n, persistent);
+		rc = explicit ? roster_transaction_commit(w->dir)
+			      : roster_user_update(w->dir, &w->as_partner,
+						   target, f);
+		fired = H.fired;
+		disarm();
+		if (S.open)
+			fail_msg("%s: allocation %ld: a storage transaction "
+				 "was left open",
+				 name, n);
+		assert_int_equal(roster_transaction_active(w->dir), 0);
+		if (w->nevents)
+			fail_msg("%s: allocation %ld: %zu event(s) raised",
+				 name, n, w->nevents);
+		assert_store_kept(ms, dump, stored, name);
+		after = snapshot_take(w->dir);
+		if (rc == ROSTER_ENOMEM) {
+			if (!fired)
+				fail_msg("%s: ROSTER_ENOMEM with no failure "
+					 "injected",
+					 name);
+			if (roster_error_code(err) != ROSTER_ENOMEM ||
+			    strcmp(roster_error_rule(err), "nomem") != 0)
+				fail_msg("%s: allocation %ld failed; the error "
+					 "says %d rule %s",
+					 name, n, roster_error_code(err),
+					 roster_error_rule(err));
+			snapshot_assert_equal(before, after, name);
+			if (H.live != live)
+				fail_msg("%s: allocation %ld failed; %ld "
+					 "block(s) %s",
+					 name, n, labs(H.live - live),
+					 H.live > live ? "leaked"
+						       : "freed too many");
+			nomem++;
+		} else if (rc == ROSTER_ECONFLICT) {
+			if (roster_error_code(err) != ROSTER_ECONFLICT ||
+			    strcmp(roster_error_rule(err),
+				   "storage.conflict") != 0)
+				fail_msg("%s: allocation %ld: the conflict "
+					 "was reported as %d rule %s",
+					 name, n, roster_error_code(err),
+					 roster_error_rule(err));
+			if (strcmp(before, after) == 0) {
+				/* the refresh failed: the stale state stays */
+				if (!fired)
+					fail_msg("%s: no refresh after the "
+						 "conflict",
+						 name);
+				if (H.live != live)
+					fail_msg("%s: allocation %ld failed in "
+						 "the refresh; %ld block(s) %s",
+						 name, n, labs(H.live - live),
+						 H.live > live
+							 ? "leaked"
+							 : "freed too many");
+				kept++;
+			} else {
+				snapshot_assert_equal(stored, after, name);
+				refreshed += fired > 0;
+			}
+		} else {
+			fail_msg("%s: allocation %ld failed (%s): returned %d "
+				 "(%s)",
+				 name, n, persistent ? "and on" : "once", rc,
+				 roster_strerror(rc));
+		}
+		if (explicit) {
+			roster_record *r = NULL;
+
+			assert_int_equal(roster_record_get(&r, w->dir, site),
+					 ROSTER_ENOTFOUND);
+		}
+		free(before);
+		free(dump);
+		free(stored);
+		free(after);
+		if (!fired) {
+			assert_int_equal(rc, ROSTER_ECONFLICT);
+			break;
+		}
+	}
+	if (n > MAX_RUNS)
+		fail_msg("%s: still failing after %d runs", name, MAX_RUNS);
+	print_message("%s: %ld allocation(s) failed in turn: %ld ROSTER_ENOMEM, "
+		      "%ld conflicts with the refresh failing, %ld refreshed "
+		      "all the same\n",
+		      name, n - 1, nomem, kept, refreshed);
+	assert_true(nomem > 0);
+	assert_true(kept > 0);
+	/* the directory saw the winner and now wins */
+	assert_in_sync(w->dir, ms, name);
+	assert_int_equal(set_note(w->dir, &w->as_partner, target, "a"), 0);
+	assert_int_equal(world_count(w, ROSTER_EVENT_USER_UPDATED), 1);
+	assert_in_sync(w->dir, ms, name);
+	roster_form_free(f);
+	roster_directory_free(b);
+	world_free(w);
+	assert_int_equal(H.live, 0);
+	roster_memstore_free(ms);
+}
+
+static void test_conflict_once(void **state)
+{
+	(void)state;
+	conflict_torture(0, 0);
+}
+
+static void test_conflict_persistent(void **state)
+{
+	(void)state;
+	conflict_torture(1, 0);
+}
+
+static void test_conflict_txn_once(void **state)
+{
+	(void)state;
+	conflict_torture(0, 1);
+}
+
+static void test_conflict_txn_persistent(void **state)
+{
+	(void)state;
+	conflict_torture(1, 1);
+}
+
+/*
+ * Another directory took the outbox's next event numbers (it committed a
+ * change of another user), so the hooked directory's commit finds them
+ * taken, rolls back, reads the event counter again and writes once more.
+ * A failure in either attempt is ROSTER_ENOMEM with nothing written.
+ */
+static void renumber_torture(int persistent)
+{
+	roster_directory_options opts;
+	roster_memstore *ms = NULL;
+	roster_directory *b;
+	roster_form *f = NULL;
+	roster_id x, y;
+	long n, live, fired, retried = 0;
+	world *w;
+	int rc;
+
+	assert_int_equal(roster_memstore_new(&ms), 0);
+	memset(&H, 0, sizeof(H));
+	opts = store_options(ms);
+	w = world_new(&opts);
+	x = user_on(w->dir, w, "x@acme.example", "240", "+33 1 24 00 00 01",
+		    NULL);
+	y = user_on(w->dir, w, "y@acme.example", "241", "+33 1 24 00 00 02",
+		    NULL);
+	b = open_plain(ms);
+	assert_int_equal(roster_form_new(&f, w->dir), 0);
+	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_NOTE, "from a"),
+			 0);
+	world_events_clear(w);
+
+	for (n = 1; n <= MAX_RUNS; n++) {
+		char note[32], *before, *dump, *stored, *after;
+
+		snprintf(note, sizeof(note), "b%ld", n);
+		assert_int_equal(set_note(b, &w->as_partner, y, note), 0);
+		before = snapshot_take(w->dir);
+		dump = store_dump(ms);
+		stored = store_snapshot(ms);
+		live = H.live;
+		S.begins = S.rollbacks = 0;
+		arm(n, persistent);
+		rc = roster_user_update(w->dir, &w->as_partner, x, f);
+		fired = H.fired;
+		disarm();
+		if (S.open)
+			fail_msg("renumber: allocation %ld: a storage "
+				 "transaction was left open",
+				 n);
+		if (!fired) {
+			free(before);
+			free(dump);
+			free(stored);
+			if (rc != ROSTER_OK)
+				fail_msg("renumber: with no failure injected "
+					 "it returned %d (%s)",
+					 rc,
+					 roster_error_rule(
+						 roster_directory_error(w->dir)));
+			/* it did lose the numbers once */
+			assert_int_equal(S.begins, 2);
+			break;
+		}
+		if (rc != ROSTER_ENOMEM)
+			fail_msg("renumber: allocation %ld failed (%s), but it "
+				 "returned %d (%s)",
+				 n, persistent ? "and on" : "once", rc,
+				 roster_strerror(rc));
+		assert_err(w, ROSTER_ENOMEM, "nomem");
+		if (H.live != live)
+			fail_msg("renumber: allocation %ld failed (%s); %ld "
+				 "block(s) %s",
+				 n, persistent ? "and on" : "once",
+				 labs(H.live - live),
+				 H.live > live ? "leaked" : "freed too many");
+		assert_int_equal(w->nevents, 0);
+		assert_int_equal(S.rollbacks, S.begins);
+		retried += S.begins > 1;
+		after = snapshot_take(w->dir);
+		snapshot_assert_equal(before, after, "renumber");
+		assert_store_kept(ms, dump, stored, "renumber");
+		free(before);
+		free(after);
+		free(dump);
+		free(stored);
+	}
+	if (n > MAX_RUNS)
+		fail_msg("renumber: still failing after %d runs", MAX_RUNS);
+	print_message("renumber: %ld allocation(s) failed in turn, %ld of "
+		      "them in the second attempt\n",
+		      n - 1, retried);
+	assert_true(retried > 0);
+	assert_int_equal(world_count(w, ROSTER_EVENT_USER_UPDATED), 1);
+	assert_int_equal(roster_directory_refresh(w->dir), 0);
+	assert_in_sync(w->dir, ms, "renumber");
+	roster_form_free(f);
+	roster_directory_free(b);
+	world_free(w);
+	assert_int_equal(H.live, 0);
+	roster_memstore_free(ms);
+}
+
+static void test_renumber_once(void **state)
+{
+	(void)state;
+	renumber_torture(0);
+}
+
+static void test_renumber_persistent(void **state)
+{
+	(void)state;
+	renumber_torture(1);
+}
+
+/*
+ * The outbox read back and acknowledged under allocation failure: a
+ * failed replay delivers nothing, a failed acknowledgement removes
+ * nothing, and neither leaks.
+ */
+static void outbox_torture(int persistent)
+{
+	roster_directory_options opts;
+	roster_memstore *ms = NULL;
+	long n, live, fired;
+	size_t count, pending;
+	world *w;
+	int rc, what;
+
+	assert_int_equal(roster_memstore_new(&ms), 0);
+	memset(&H, 0, sizeof(H));
+	opts = store_options(ms);
+	w = world_new(&opts);
+	user_on(w->dir, w, "x@acme.example", "240", "+33 1 24 00 00 01", NULL);
+	assert_int_equal(roster_outbox_replay(w->dir, 0, &pending), 0);
+	assert_true(pending > 2);
+	for (what = 0; what < 2; what++) {
+		for (n = 1; n <= MAX_RUNS; n++) {
+			char *dump, *stored;
+
+			dump = store_dump(ms);
+			stored = store_snapshot(ms);
+			live = H.live;
+			world_events_clear(w);
+			count = 99;
+			arm(n, persistent);
+			rc = what ? roster_outbox_ack(w->dir, 0, UINT64_MAX,
+						      &count)
+				  : roster_outbox_replay(w->dir, 0, &count);
+			fired = H.fired;
+			disarm();
+			if (!fired) {
+				assert_int_equal(rc, ROSTER_OK);
+				assert_int_equal(count, pending);
+				assert_int_equal(w->nevents, what ? 0 : pending);
+				free(dump);
+				free(stored);
+				break;
+			}
+			if (rc != ROSTER_ENOMEM)
+				fail_msg("outbox %s: allocation %ld failed, but "
+					 "it returned %d",
+					 what ? "ack" : "replay", n, rc);
+			assert_err(w, ROSTER_ENOMEM, "nomem");
+			assert_int_equal(count, 0);
+			assert_int_equal(w->nevents, 0);
+			assert_int_equal(H.live, live);
+			assert_store_kept(ms, dump, stored, "outbox");
+			free(dump);
+			free(stored);
+		}
+		if (n > MAX_RUNS)
+			fail_msg("outbox: still failing after %d runs", MAX_RUNS);
+		print_message("outbox %s: %ld allocation(s) failed in turn\n",
+			      what ? "ack" : "replay", n - 1);
+		assert_true(n > 1);
+	}
+	assert_int_equal(roster_outbox_replay(w->dir, 0, &count), 0);
+	assert_int_equal(count, 0);
+	world_free(w);
+	assert_int_equal(H.live, 0);
+	roster_memstore_free(ms);
+}
+
+static void test_outbox_once(void **state)
+{
+	(void)state;
+	outbox_torture(0);
+}
+
+static void test_outbox_persistent(void **state)
+{
+	(void)state;
+	outbox_torture(1);
+}
+
 /* The hooks see every block: a world freed leaves nothing. */
 static void test_hooks_see_everything(void **state)
 {
@@ -1471,27 +2558,64 @@ static void test_hooks_see_everything(void **state)
 	assert_int_equal(H.live, 0);
 }
 
+#define NSTORE_MAX (NCASES + 1)
+#define NTESTS_MAX (2 * NCASES + 2 * NSTORE_MAX + 16)
+
 int main(void)
 {
-	struct CMUnitTest tests[2 * NCASES + 2];
-	char names[2 * NCASES][80];
-	size_t i, n = 0;
+	static store_case store_cases[NSTORE_MAX];
+	static char names[NTESTS_MAX][96];
+	struct CMUnitTest tests[NTESTS_MAX];
+	size_t i, n = 0, ns = 0;
 
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(
 		test_hooks_see_everything);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_directory_open);
 	for (i = 0; i < NCASES; i++) {
-		snprintf(names[2 * i], sizeof(names[0]), "%s (fail once)",
+		snprintf(names[n], sizeof(names[0]), "%s (fail once)",
 			 cases[i].name);
-		snprintf(names[2 * i + 1], sizeof(names[0]),
-			 "%s (fail from then on)", cases[i].name);
-		tests[n] = (struct CMUnitTest){ names[2 * i], test_once, NULL,
-						NULL, (void *)&cases[i] };
-		n++;
-		tests[n] = (struct CMUnitTest){ names[2 * i + 1],
-						test_persistent, NULL, NULL,
+		tests[n] = (struct CMUnitTest){ names[n], test_once, NULL, NULL,
 						(void *)&cases[i] };
 		n++;
+		snprintf(names[n], sizeof(names[0]), "%s (fail from then on)",
+			 cases[i].name);
+		tests[n] = (struct CMUnitTest){ names[n], test_persistent, NULL,
+						NULL, (void *)&cases[i] };
+		n++;
 	}
+
+	/* the same on a memory store, with the transaction commit */
+	for (i = 0; i < NCASES; i++)
+		if (!cases[i].tl_error)
+			store_cases[ns++] = (store_case){ &cases[i], NULL };
+	store_cases[ns++] = (store_case){ &txn_commit_case, setup_txn };
+	for (i = 0; i < ns; i++) {
+		snprintf(names[n], sizeof(names[0]), "%s on a store (fail once)",
+			 store_cases[i].t->name);
+		tests[n] = (struct CMUnitTest){ names[n], test_store_once, NULL,
+						NULL, &store_cases[i] };
+		n++;
+		snprintf(names[n], sizeof(names[0]),
+			 "%s on a store (fail from then on)",
+			 store_cases[i].t->name);
+		tests[n] = (struct CMUnitTest){ names[n], test_store_persistent,
+						NULL, NULL, &store_cases[i] };
+		n++;
+	}
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_refresh_once);
+	tests[n++] =
+		(struct CMUnitTest)cmocka_unit_test(test_refresh_persistent);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_open_on_store);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_conflict_once);
+	tests[n++] =
+		(struct CMUnitTest)cmocka_unit_test(test_conflict_persistent);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_outbox_once);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_outbox_persistent);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_renumber_once);
+	tests[n++] =
+		(struct CMUnitTest)cmocka_unit_test(test_renumber_persistent);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_conflict_txn_once);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(
+		test_conflict_txn_persistent);
 	return _cmocka_run_group_tests("core/alloc", tests, n, NULL, NULL);
 }
