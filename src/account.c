@@ -90,6 +90,31 @@ static int clean_name(roster_directory *dir, const char *in, char **name,
 			     f == RS_TEXT_UTF8 ? NULL : in, ROSTER_NAME_MAX);
 }
 
+int rs_unit_check_stored(roster_directory *dir, const rs_unit *n, char *why,
+			 size_t len)
+{
+	roster_error saved = dir->err;
+	char *name, *key;
+	int rc = clean_name(dir, n->name, &name, &key);
+
+	if (rc == ROSTER_ENOMEM)
+		return rc;
+	if (rc)
+		snprintf(why, len, "name: %s", dir->err.rule);
+	else if (strcmp(name, n->name) != 0)
+		snprintf(why, len, "name: not in normal form");
+	else if (n->helpdesk && n->base.kind != ROSTER_KIND_ACCOUNT)
+		snprintf(why, len, "helpdesk: only on an account");
+	else
+		why = NULL;
+	if (!rc) {
+		rs_free(&dir->al, name);
+		rs_free(&dir->al, key);
+	}
+	dir->err = saved;
+	return rc || why ? ROSTER_EPARSE : ROSTER_OK;
+}
+
 static int name_taken(const roster_directory *dir, const rs_idvec *sib,
 		      const char *key, roster_id self)
 {

@@ -143,6 +143,15 @@ int64_t rs_deadline(const roster_directory *dir, int64_t ttl);
  */
 int rs_unit_touch(roster_directory *dir, roster_id id);
 
+/*
+ * Check a unit read from the store against the rules the API enforces:
+ * its name in the normal form the API gives it, the Helpdesk service only
+ * on an account. ROSTER_EPARSE with the fault in `why` (n bytes), or
+ * ROSTER_ENOMEM recorded. Sibling names are checked by the loader.
+ */
+int rs_unit_check_stored(roster_directory *dir, const rs_unit *n, char *why,
+			 size_t len);
+
 /* Free every record and index of the model (not the directory). */
 void rs_model_free(roster_directory *dir);
 

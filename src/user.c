@@ -418,15 +418,14 @@ static int check_ref(roster_directory *dir, const rs_user *u, int field,
 	return ROSTER_OK;
 }
 
-/* Rules across fields, and uniqueness against the rest of the directory. */
-static int check_user(roster_directory *dir, const rs_user *u)
+/* Rules across fields. */
+static int check_fields(roster_directory *dir, const rs_user *u)
 {
 	static const int required[] = { ROSTER_FIELD_FIRST_NAME,
 					ROSTER_FIELD_LAST_NAME,
 					ROSTER_FIELD_EMAIL };
 	const char *ext = u->str[ROSTER_FIELD_EXTENSION];
 	roster_id pbx = u->ref[ROSTER_FIELD_PBX];
-	probe p = { dir, NULL, 0, u->base.id };
 	size_t i;
 	int rc, any_address = 0, f;
 
@@ -468,6 +467,20 @@ static int check_user(roster_directory *dir, const rs_user *u)
 	    !u->flag[ROSTER_FIELD_SYSTEM_USER])
 		return rs_fail(dir, ROSTER_EINVALID, "do_not_bill",
 			       "do_not_bill.system", NULL);
+	return ROSTER_OK;
+}
+
+/* Rules across fields, and uniqueness against the rest of the directory. */
+static int check_user(roster_directory *dir, const rs_user *u)
+{
+	probe p = { dir, NULL, 0, u->base.id };
+	const char *ext = u->str[ROSTER_FIELD_EXTENSION];
+	roster_id pbx = u->ref[ROSTER_FIELD_PBX];
+	size_t i;
+	int rc;
+
+	if ((rc = check_fields(dir, u)))
+		return rc;
 	p.key = u->email_key;
 	if (rs_table_find(&dir->emails, str_hash(dir, p.key), match_email, &p))
 		return rs_fail(dir, ROSTER_EEXISTS, "email", "email.unique",
@@ -488,6 +501,67 @@ static int check_user(roster_directory *dir, const rs_user *u)
 				       "extension.unique", ext);
 	}
 	return ROSTER_OK;
+}
+
+/*
+ * A user read from the store must be one the API could have written:
+ * every string in the normal form its setter gives, valid distinct lines,
+ * and the rules across fields. On a fault, `why` (n bytes) gets the field
+ * and the rule and ROSTER_EPARSE is returned, having recorded nothing;
+ * ROSTER_ENOMEM is recorded.
+ */
+int rs_user_check_stored(roster_directory *dir, const rs_user *u, char *why,
+			 size_t n)
+{
+	rs_user s;
+	char buf[32];
+	size_t i, j;
+	int f, rc = ROSTER_OK;
+	roster_error saved = dir->err;
+
+	memset(&s, 0, sizeof(s));
+	s.base = u->base;
+	for (f = 1; f < ROSTER_FIELD_END && !rc; f++) {
+		if (!u->str[f])
+			continue;
+		if ((rc = set_string(dir, &s, f, u->str[f])) == ROSTER_ENOMEM)
+			break;
+		if (rc)
+			snprintf(why, n, "%s: %s", dir->err.field, dir->err.rule);
+		else if (strcmp(s.str[f], u->str[f]) != 0 ||
+			 (f == ROSTER_FIELD_EMAIL &&
+			  strcmp(s.email_key, u->email_key) != 0)) {
+			snprintf(why, n, "%s: not in normal form",
+				 roster_field_name(f));
+			rc = ROSTER_EPARSE;
+		}
+	}
+	for (i = 0; i < ROSTER_FIELD_END; i++)
+		rs_free(&dir->al, s.str[i]);
+	rs_free(&dir->al, s.email_key);
+	if (rc == ROSTER_ENOMEM)
+		return rc;
+	if (!rc && u->nlines > ROSTER_LINES_MAX) {
+		snprintf(why, n, "lines: line.count");
+		rc = ROSTER_EPARSE;
+	}
+	for (i = 0; i < u->nlines && !rc; i++) {
+		if (strnlen(u->lines[i], 64) >= 64 ||
+		    rs_valid_e164(u->lines[i], buf) ||
+		    strcmp(buf, u->lines[i]) != 0)
+			rc = ROSTER_EPARSE;
+		for (j = 0; j < i && !rc; j++)
+			if (strcmp(u->lines[j], u->lines[i]) == 0)
+				rc = ROSTER_EPARSE;
+		if (rc)
+			snprintf(why, n, "lines: %s", u->lines[i]);
+	}
+	if (!rc && (rc = check_fields(dir, u)))
+		snprintf(why, n, "%s: %s", dir->err.field, dir->err.rule);
+	if (rc == ROSTER_ENOMEM)
+		return rc;
+	dir->err = saved;
+	return rc ? ROSTER_EPARSE : ROSTER_OK;
 }
 
 /*

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "roster/sys/storage.h"
+#include "../util/table.h"
 
 typedef struct entry {
 	struct entry *next;
@@ -41,13 +42,7 @@ struct roster_memstore {
 
 static uint64_t hash_key(const char *s)
 {
-	uint64_t h = 0xcbf29ce484222325ULL;
-
-	for (; *s; s++) {
-		h ^= (unsigned char)*s;
-		h *= 0x100000001b3ULL;
-	}
-	return h;
+	return rs_hash(s, strlen(s), 0);
 }
 
 static entry **slot(roster_memstore *ms, const char *key)

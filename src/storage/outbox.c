@@ -112,7 +112,8 @@ int roster_outbox_replay(roster_directory *dir, size_t max, size_t *count)
 		pending_free(&p);
 		return rc;
 	}
-	qsort(p.ev, p.n, sizeof(*p.ev), cmp_seq);
+	if (p.n > 1)
+		qsort(p.ev, p.n, sizeof(*p.ev), cmp_seq);
 	for (i = 0; i < p.n && (!max || i < max); i++)
 		rs_event_deliver(dir, &p.ev[i]);
 	if (count)

@@ -135,6 +135,65 @@ static int parent_kind(int kind)
 					     : ROSTER_KIND_ACCOUNT;
 }
 
+/* A record must be one the API could have written. */
+static int check_stored(roster_directory *dir, const rs_rec *r,
+			const char *key)
+{
+	char why[96], where[128];
+	int rc = r->kind == ROSTER_KIND_USER
+			 ? rs_user_check_stored(dir, (const rs_user *)r, why,
+						sizeof(why))
+			 : rs_unit_check_stored(dir, (const rs_unit *)r, why,
+						sizeof(why));
+
+	if (rc != ROSTER_EPARSE)
+		return rc;
+	snprintf(where, sizeof(where), "%s: %s", key, why);
+	return rs_fail(dir, ROSTER_EPARSE, "store", "storage.malformed", where);
+}
+
+static int cmp_unit(const void *a, const void *b)
+{
+	const rs_unit *x = *(const rs_unit *const *)a;
+	const rs_unit *y = *(const rs_unit *const *)b;
+
+	if (x->base.parent != y->base.parent)
+		return x->base.parent < y->base.parent ? -1 : 1;
+	if (x->base.kind != y->base.kind)
+		return x->base.kind - y->base.kind;
+	return strcmp(x->name_key, y->name_key);
+}
+
+/* Names are unique among the units of one kind under one parent. */
+static int check_names(roster_directory *dir)
+{
+	const rs_unit **u;
+	size_t i, n = 0;
+	int rc = ROSTER_OK;
+
+	if (!dir->records.count)
+		return ROSTER_OK;
+	u = rs_calloc(&dir->al, dir->records.count, sizeof(*u));
+	if (!u)
+		return rs_nomem(dir);
+	for (i = 0; i < dir->records.cap; i++) {
+		rs_rec *r = (rs_rec *)(uintptr_t)dir->records.slots[i].b;
+		if (r && r->kind != ROSTER_KIND_USER)
+			u[n++] = (const rs_unit *)r;
+	}
+	qsort(u, n, sizeof(*u), cmp_unit);
+	for (i = 1; i < n && !rc; i++)
+		if (cmp_unit(&u[i - 1], &u[i]) == 0) {
+			char where[64];
+			rs_record_key(where, u[i]->base.id);
+			strcat(where, ": name.unique");
+			rc = rs_fail(dir, ROSTER_EPARSE, "store",
+				     "storage.inconsistent", where);
+		}
+	rs_free(&dir->al, u);
+	return rc;
+}
+
 /* Attach one loaded record to its parent and indexes. */
 static int link_record(roster_directory *dir, rs_rec *r)
 {
@@ -145,8 +204,11 @@ static int link_record(roster_directory *dir, rs_rec *r)
 	rs_rec *p = NULL;
 	rs_members *m;
 	size_t i;
+	int rc;
 
 	rs_record_key(key, r->id);
+	if ((rc = check_stored(dir, r, key)))
+		return rc;
 	if (r->kind == ROSTER_KIND_PARTNER)
 		return r->parent ? rs_fail(dir, ROSTER_EPARSE, "store",
 					   "storage.inconsistent", key)
@@ -201,6 +263,8 @@ int rs_persist_load(roster_directory *dir)
 		if (r && (rc = link_record(dir, r)))
 			return rc;
 	}
+	if ((rc = check_names(dir)))
+		return rc;
 	sort(&dir->partners);
 	for (i = 0; i < dir->records.cap; i++) {
 		rs_rec *r = (rs_rec *)(uintptr_t)dir->records.slots[i].b;

@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "harness.h"
 #include "snapshot.h"
@@ -78,6 +79,9 @@ static api_fn api[] = {
 	{ "roster_memstore_new", 0 },
 	{ "roster_memstore_free", 0 },
 	{ "roster_memstore_methods", 0 },
+	{ "roster_filestore_open", 0 },
+	{ "roster_filestore_free", 0 },
+	{ "roster_filestore_methods", 0 },
 	/* transaction.h */
 	{ "roster_transaction_begin", 0 },
 	{ "roster_transaction_commit", 0 },
@@ -499,6 +503,106 @@ static void test_memstore(void **state)
 	TERR(roster_directory_open(&d, &o), ROSTER_EINVAL, "storage.method",
 	     "version");
 	C(roster_memstore_free)(ms);
+}
+
+static int no_row(const char *key, const void *value, size_t len,
+		  uint64_t version, void *data)
+{
+	(void)key, (void)value, (void)len, (void)version, (void)data;
+	return 0;
+}
+
+static void test_filestore(void **state)
+{
+	roster_filestore *fs = (roster_filestore *)&fs;
+	const roster_storage *st;
+	char dir[] = "/tmp/roster-args-XXXXXX", path[64], other[64];
+	uint64_t ver = 0;
+	FILE *fp;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/store", dir);
+	TERR(C(roster_filestore_open)(path, 0, NULL), ROSTER_EINVAL,
+	     "arg.null", "out");
+	TERR(C(roster_filestore_open)(NULL, 0, &fs), ROSTER_EINVAL, "arg.null",
+	     "path");
+	assert_null(fs);
+	TERR(C(roster_filestore_open)("", 0, &fs), ROSTER_EINVAL, "arg.range",
+	     "path");
+	TERR(C(roster_filestore_open)(path, 2, &fs), ROSTER_EINVAL, "arg.range",
+	     "flags");
+	assert_string_equal(C(roster_error_value)(C(roster_error_last)()), "2");
+	TERR(C(roster_filestore_open)(path, UINT_MAX, &fs), ROSTER_EINVAL,
+	     "arg.range", "flags");
+	assert_null(fs);
+	/* nothing was created by the refusals */
+	assert_int_equal(access(path, F_OK), -1);
+	/* the system's refusal names the path and the reason */
+	snprintf(other, sizeof(other), "%s/missing/store", dir);
+	TERR(C(roster_filestore_open)(other, 0, &fs), ROSTER_ESTORAGE,
+	     "storage.failed", "open");
+	assert_non_null(strstr(C(roster_error_value)(C(roster_error_last)()),
+			       "No such file or directory"));
+	assert_non_null(strstr(C(roster_error_message)(C(roster_error_last)()),
+			       "/missing/store"));
+	TERR(C(roster_filestore_open)(dir, 0, &fs), ROSTER_ESTORAGE,
+	     "storage.failed", "open");
+	assert_null(fs);
+	/* a file that is not a store is left alone */
+	snprintf(other, sizeof(other), "%s/text", dir);
+	fp = fopen(other, "w");
+	assert_non_null(fp);
+	fputs("hello, this is not a roster store\n", fp);
+	fclose(fp);
+	TERR(C(roster_filestore_open)(other, 0, &fs), ROSTER_EPARSE,
+	     "storage.file", "path");
+	assert_null(fs);
+	C(roster_filestore_free)(NULL);
+
+	OK(C(roster_filestore_open)(path, ROSTER_FILESTORE_NOSYNC, &fs));
+	st = C(roster_filestore_methods)();
+	assert_non_null(st);
+	assert_ptr_equal(st, C(roster_filestore_methods)());
+	assert_null(st->destroy); /* the host frees the handle */
+	/* callbacks misused by a host fail with a message, never crash */
+	assert_int_equal(st->put(fs, "k", "v", 1, 0, &ver), ROSTER_ESTORAGE);
+	assert_non_null(strstr(st->errmsg(fs), "outside a transaction"));
+	assert_int_equal(st->remove(fs, "k", 1), ROSTER_ESTORAGE);
+	assert_int_equal(st->commit(fs), ROSTER_ESTORAGE);
+	assert_int_equal(st->rollback(fs), ROSTER_ESTORAGE);
+	assert_int_equal(st->scan(fs, NULL, NULL, NULL), ROSTER_ESTORAGE);
+	OK(st->begin(fs));
+	assert_int_equal(st->begin(fs), ROSTER_ESTORAGE);
+	assert_int_equal(st->put(fs, NULL, "v", 1, 0, &ver), ROSTER_ESTORAGE);
+	assert_int_equal(st->put(fs, "k", NULL, 1, 0, &ver), ROSTER_ESTORAGE);
+	assert_int_equal(st->put(fs, "k", "v", 1, 0, NULL), ROSTER_ESTORAGE);
+	assert_int_equal(st->put(fs, "k\x01", "v", 1, 0, &ver),
+			 ROSTER_ESTORAGE);
+	assert_int_equal(st->put(fs, bad2, "v", 1, 0, &ver), ROSTER_ESTORAGE);
+	assert_int_equal(st->put(fs, huge, "v", 1, 0, &ver), ROSTER_ESTORAGE);
+	assert_int_equal(st->put(fs, "k", "v", 1, 7, &ver), ROSTER_ECONFLICT);
+	assert_int_equal(st->remove(fs, "k", 0), ROSTER_ECONFLICT);
+	assert_int_equal(st->remove(fs, NULL, 1), ROSTER_ESTORAGE);
+	OK(st->put(fs, "k", NULL, 0, 0, &ver));
+	assert_true(ver > 0);
+	/* a scan inside the thread's own transaction would deadlock */
+	assert_int_equal(st->scan(fs, "", no_row, NULL), ROSTER_ESTORAGE);
+	assert_non_null(strstr(st->errmsg(fs), "inside a transaction"));
+	OK(st->commit(fs));
+	C(roster_filestore_free)(fs);
+	fs = NULL;
+	OK(C(roster_filestore_open)(path, 0, &fs));
+	C(roster_filestore_free)(fs);
+
+	snprintf(other, sizeof(other), "%s/store.lock", dir);
+	unlink(other);
+	unlink(path);
+	snprintf(other, sizeof(other), "%s/text", dir);
+	unlink(other);
+	snprintf(other, sizeof(other), "%s/text.lock", dir);
+	unlink(other);
+	rmdir(dir);
 }
 
 static void test_actor(void **state)
@@ -2131,6 +2235,7 @@ int main(void)
 		cmocka_unit_test(test_transaction),
 		cmocka_unit_test(test_outbox),
 		cmocka_unit_test(test_memstore),
+		cmocka_unit_test(test_filestore),
 		cmocka_unit_test(test_actor),
 		cmocka_unit_test(test_event_null),
 		cmocka_unit_test(test_page),

@@ -5,9 +5,10 @@
  * as before, and the error names the callback; malformed stores are
  * refused with the key at fault.
  *
- * Every test runs once per backend: the memory store and, when SQLite is
- * available, the example SQLite store (a fresh file per test, and a second
- * connection to it wherever a second directory opens on "the same store").
+ * Every test runs once per backend: the memory store, the file store and,
+ * when SQLite is available, the example SQLite store (for the file-backed
+ * ones a fresh file per test, and a second handle on it wherever a second
+ * directory opens on "the same store").
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,112 +17,13 @@
 
 #include "harness.h"
 #include "snapshot.h"
-#ifdef ROSTER_HAVE_SQLITE_STORE
-#include "sqlite_store.h"
-#endif
-
-/* A backend under test: how to open a handle on a store and close it. */
-typedef struct backend {
-	const char *name;
-	int file; /* a handle per directory, on one file; else one shared */
-	int (*open)(void **store, const char *path);
-	const roster_storage *(*methods)(void);
-	void (*close)(void *store);
-} backend;
-
-static int mem_open(void **store, const char *path)
-{
-	roster_memstore *ms = NULL;
-	int rc = roster_memstore_new(&ms);
-
-	(void)path;
-	*store = ms;
-	return rc;
-}
-
-static void mem_close(void *store)
-{
-	roster_memstore_free(store);
-}
-
-#ifdef ROSTER_HAVE_SQLITE_STORE
-static int sql_open(void **store, const char *path)
-{
-	sqlite_store *s = NULL;
-	int rc = sqlite_store_open(&s, path);
-
-	*store = s;
-	return rc;
-}
-
-static void sql_close(void *store)
-{
-	sqlite_store_close(store);
-}
-#endif
-
-static const backend backends[] = {
-	{ "memory", 0, mem_open, roster_memstore_methods, mem_close },
-#ifdef ROSTER_HAVE_SQLITE_STORE
-	{ "sqlite", 1, sql_open, sqlite_store_methods, sql_close },
-#endif
-};
-
-/* One store of a test and the handles opened on it. */
-typedef struct fixture {
-	const backend *be;
-	char path[512];
-	void *handles[4];
-	size_t n;
-} fixture;
-
-/* A handle on the fixture's store: the first one, or for a file backend a
- * new connection to the same file. */
-static void *fx_open(fixture *fx)
-{
-	if (fx->n && !fx->be->file)
-		return fx->handles[0];
-	assert_true(fx->n < sizeof(fx->handles) / sizeof(fx->handles[0]));
-	assert_int_equal(fx->be->open(&fx->handles[fx->n], fx->path), 0);
-	return fx->handles[fx->n++];
-}
+#include "stores.h"
 
 /* A new empty store of the test's backend; *store gets its first handle. */
 static fixture *fx_new(void **state, void **store)
 {
-	fixture *fx = calloc(1, sizeof(*fx));
-	const char *tmp = getenv("TMPDIR");
-	int fd;
-
-	assert_non_null(fx);
-	fx->be = *state;
-	if (fx->be->file) {
-		snprintf(fx->path, sizeof(fx->path), "%s/roster-contract-XXXXXX",
-			 tmp && *tmp ? tmp : "/tmp");
-		fd = mkstemp(fx->path);
-		assert_true(fd >= 0);
-		close(fd);
-	}
-	*store = fx_open(fx);
-	return fx;
+	return fx_new_on(*state, store);
 }
-
-static void fx_free(fixture *fx)
-{
-	static const char *const ext[] = { "", "-wal", "-shm", "-journal" };
-	char p[sizeof(fx->path) + 16];
-	size_t i;
-
-	while (fx->n)
-		fx->be->close(fx->handles[--fx->n]);
-	for (i = 0; *fx->path && i < sizeof(ext) / sizeof(ext[0]); i++) {
-		snprintf(p, sizeof(p), "%s%s", fx->path, ext[i]);
-		unlink(p);
-	}
-	free(fx);
-}
-
-#define ST(fx) ((fx)->be->methods())
 
 /* A store that forwards to a backend's store and fails one chosen call. */
 typedef struct faulty {
@@ -188,17 +90,6 @@ static const roster_storage faulty_methods = {
 	ROSTER_STORAGE_VERSION, f_begin, f_commit, f_rollback, f_put,
 	f_remove, f_scan, f_errmsg, NULL
 };
-
-static roster_directory_options on_store(const roster_storage *st, void *store)
-{
-	roster_directory_options o;
-
-	assert_int_equal(roster_directory_options_init(
-				 &o, ROSTER_DIRECTORY_OPTIONS_VERSION), 0);
-	o.storage = st;
-	o.store = store;
-	return o;
-}
 
 /* A second directory on the same store, with the cheap password hash. */
 static roster_directory *reopen(const roster_storage *st, void *store)
@@ -546,6 +437,130 @@ static void test_malformed_store(void **state)
 	fx_free(fx);
 }
 
+/* Rewrite the stored bytes `from` (once) in record `id` to `to`, of the
+ * same length, behind the directories' backs. */
+typedef struct rawrec {
+	char key[32];
+	unsigned char *value;
+	size_t len;
+	uint64_t version;
+} rawrec;
+
+static int get_row(const char *key, const void *value, size_t len,
+		   uint64_t version, void *data)
+{
+	rawrec *r = data;
+
+	if (strcmp(key, r->key) != 0)
+		return 0;
+	r->value = malloc(len ? len : 1);
+	assert_non_null(r->value);
+	memcpy(r->value, value, len);
+	r->len = len;
+	r->version = version;
+	return 0;
+}
+
+static void patch_record(fixture *fx, void *store, roster_id id,
+			 const char *from, const char *to)
+{
+	const roster_storage *st = ST(fx);
+	rawrec r;
+	size_t n = strlen(from), i;
+	uint64_t ver;
+
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(strlen(to), n);
+	snprintf(r.key, sizeof(r.key), "r/%016llx", (unsigned long long)id);
+	assert_int_equal(st->scan(store, r.key, get_row, &r), 0);
+	assert_non_null(r.value);
+	for (i = 0; i + n <= r.len; i++)
+		if (memcmp(r.value + i, from, n) == 0)
+			break;
+	assert_true(i + n <= r.len);
+	memcpy(r.value + i, to, n);
+	assert_int_equal(st->begin(store), 0);
+	assert_int_equal(st->put(store, r.key, r.value, r.len, r.version, &ver), 0);
+	assert_int_equal(st->commit(store), 0);
+	free(r.value);
+}
+
+/* Records that decode but that the API could never have written are
+ * refused on open, naming the key, the field and the rule. */
+static void test_invalid_records(void **state)
+{
+	static const struct {
+		int user; /* else the site */
+		const char *from, *to, *rule, *why;
+	} cases[] = {
+		{ 1, "zoe@acme.example", "zoe@acme example", "storage.malformed",
+		  "email: email.syntax" },
+		{ 1, "zoe@acme.example", " oe@acme.example", "storage.malformed",
+		  "email: not in normal form" },
+		{ 1, "+33123456789", "+3312345678a", "storage.malformed",
+		  "lines: +3312345678a" },
+		{ 1, "+33123456789", "+33987654321", "storage.malformed",
+		  "lines: +33987654321" }, /* the same line twice */
+		{ 1, "321", "32a", "storage.malformed",
+		  "extension: extension.digits" },
+		{ 1, "Zoe", "Z\x01" "e", "storage.malformed",
+		  "first_name: text.control" },
+		{ 0, "Nice1", "Ni\x7f" "e1", "storage.malformed",
+		  "name not valid" },
+		{ 0, "Nice1", " ice1", "storage.malformed",
+		  "name: not in normal form" },
+		{ 0, "Nice1", "NICE2", "storage.inconsistent", "name.unique" },
+	};
+	size_t k;
+
+	for (k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		fixture *fx;
+		void *ms;
+		roster_directory_options o;
+		roster_directory *d = NULL;
+		roster_form *f = NULL;
+		roster_id user, site, site2;
+		const char *lines[] = { "+33123456789", "+33987654321" };
+		world *w;
+
+		fx = fx_new(state, &ms);
+		o = on_store(ST(fx), ms);
+		w = world_new(&o);
+		assert_int_equal(roster_site_create(&site, w->dir, &w->as_partner,
+						    w->account, "Nice1"), 0);
+		assert_int_equal(roster_site_create(&site2, w->dir,
+						    &w->as_partner, w->account,
+						    "Nice2"), 0);
+		assert_int_equal(roster_form_new(&f, w->dir), 0);
+		roster_form_set_str(f, ROSTER_FIELD_FIRST_NAME, "Zoe");
+		roster_form_set_str(f, ROSTER_FIELD_LAST_NAME, "Lefort");
+		roster_form_set_str(f, ROSTER_FIELD_EMAIL, "zoe@acme.example");
+		roster_form_set_ref(f, ROSTER_FIELD_PBX, w->pbx);
+		roster_form_set_str(f, ROSTER_FIELD_EXTENSION, "321");
+		roster_form_set_lines(f, lines, 2);
+		assert_int_equal(roster_user_create(&user, w->dir, &w->as_admin,
+						    w->account, f), 0);
+		roster_form_free(f);
+		/* untouched, it opens */
+		assert_int_equal(roster_directory_open(&d, &o), 0);
+		roster_directory_free(d);
+		d = NULL;
+		patch_record(fx, ms, cases[k].user ? user : site, cases[k].from,
+			     cases[k].to);
+		assert_int_equal(roster_directory_open(&d, &o), ROSTER_EPARSE);
+		assert_null(d);
+		assert_string_equal(roster_error_rule(roster_error_last()),
+				    cases[k].rule);
+		if (!strstr(roster_error_value(roster_error_last()),
+			    cases[k].why))
+			fail_msg("case %zu: \"%s\" does not say \"%s\"", k,
+				 roster_error_value(roster_error_last()),
+				 cases[k].why);
+		world_free(w);
+		fx_free(fx);
+	}
+}
+
 static void test_scan_failure_on_open(void **state)
 {
 	faulty fs = { NULL, NULL, 0, 1, ROSTER_ESTORAGE };
@@ -886,32 +901,22 @@ static void test_no_outbox(void **state)
 	fx_free(fx);
 }
 
-/* Every test once per backend, named "backend: test". */
-#define CONTRACT(name, be)                                                     \
-	{ name ": round_trip", test_round_trip, NULL, NULL, (void *)(be) },     \
-	{ name ": conflict", test_conflict, NULL, NULL, (void *)(be) },         \
-	{ name ": faults_at_every_call", test_faults_at_every_call, NULL,     \
-	  NULL, (void *)(be) },                                                \
-	{ name ": malformed_store", test_malformed_store, NULL, NULL,         \
-	  (void *)(be) },                                                      \
-	{ name ": scan_failure_on_open", test_scan_failure_on_open, NULL,     \
-	  NULL, (void *)(be) },                                                \
-	{ name ": outbox_replay_ack", test_outbox_replay_ack, NULL, NULL,     \
-	  (void *)(be) },                                                      \
-	{ name ": outbox_two_directories", test_outbox_two_directories, NULL, \
-	  NULL, (void *)(be) },                                                \
-	{ name ": outbox_malformed", test_outbox_malformed, NULL, NULL,       \
-	  (void *)(be) },                                                      \
-	{ name ": no_outbox", test_no_outbox, NULL, NULL, (void *)(be) }
-
 int main(void)
 {
+	/* each once per backend, named "backend: test" */
 	const struct CMUnitTest tests[] = {
-		CONTRACT("memory", &backends[0]),
-#ifdef ROSTER_HAVE_SQLITE_STORE
-		CONTRACT("sqlite", &backends[1]),
-#endif
+		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_conflict),
+		cmocka_unit_test(test_faults_at_every_call),
+		cmocka_unit_test(test_malformed_store),
+		cmocka_unit_test(test_scan_failure_on_open),
+		cmocka_unit_test(test_invalid_records),
+		cmocka_unit_test(test_outbox_replay_ack),
+		cmocka_unit_test(test_outbox_two_directories),
+		cmocka_unit_test(test_outbox_malformed),
+		cmocka_unit_test(test_no_outbox),
 	};
 
-	return cmocka_run_group_tests_name("storage/contract", tests, NULL, NULL);
+	return store_run_per_backend("storage/contract", tests,
+				     sizeof(tests) / sizeof(tests[0]));
 }

@@ -2,7 +2,12 @@
  * refresh.c: two directories on one store. A refresh shows the other's
  * commits; racing writers never lose an update (the loser gets a
  * conflict, sees the winner's state and retries); and the last-admin rule
- * holds even when two directories each remove a different admin.
+ * holds even when two directories each remove a different admin, in turn
+ * or from two threads at once.
+ *
+ * Every test runs once per backend (tests/support/stores.h): the shared
+ * memory store, and two handles on one file for the file store and the
+ * example SQLite store.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -10,27 +15,17 @@
 #include <string.h>
 
 #include "harness.h"
+#include "stores.h"
 
 #define ROUNDS 1000
 
-/* Options of a directory on the memory store `ms`. */
-static roster_directory_options options_on(roster_memstore *ms)
-{
-	roster_directory_options o;
-
-	roster_directory_options_init(&o, ROSTER_DIRECTORY_OPTIONS_VERSION);
-	o.storage = roster_memstore_methods();
-	o.store = ms;
-	return o;
-}
-
-static roster_directory *open_on(roster_memstore *ms)
+static roster_directory *open_on(fixture *fx, void *store)
 {
 	roster_directory_options o;
 	roster_password_policy p;
 	roster_directory *d = NULL;
 
-	o = options_on(ms);
+	o = on_store(ST(fx), store);
 	assert_int_equal(roster_directory_open(&d, &o), 0);
 	roster_password_policy_init(&p, ROSTER_PASSWORD_POLICY_VERSION);
 	p.hash_cost = 1;
@@ -41,17 +36,16 @@ static roster_directory *open_on(roster_memstore *ms)
 
 static void test_refresh_shows_commits(void **state)
 {
-	roster_memstore *ms = NULL;
+	void *ms;
+	fixture *fx = fx_new_on(*state, &ms);
 	roster_directory_options o;
 	roster_directory *b;
 	roster_id id, found;
 	world *w;
 
-	(void)state;
-	assert_int_equal(roster_memstore_new(&ms), 0);
-	o = options_on(ms);
+	o = on_store(ST(fx), ms);
 	w = world_new(&o);
-	b = open_on(ms);
+	b = open_on(fx, fx_open(fx));
 	assert_int_equal(world_user(w, &w->as_admin, w->account, "New", "Comer",
 				    "new@acme.example", 0, &id), 0);
 	/* not yet seen by the other directory ... */
@@ -76,14 +70,15 @@ static void test_refresh_shows_commits(void **state)
 	}
 	roster_directory_free(b);
 	world_free(w);
-	roster_memstore_free(ms);
+	fx_free(fx);
 }
 
 /* ------------------------------------------------------------------ */
 /* Racing increments of one user's note                                */
 
 typedef struct racer {
-	roster_memstore *ms;
+	fixture *fx;
+	void *store; /* this racer's handle */
 	roster_id admin, target;
 	int conflicts, failures;
 } racer;
@@ -111,7 +106,7 @@ static void *increment(void *arg)
 	char buf[32];
 	int i, rc;
 
-	o = options_on(r->ms);
+	o = on_store(ST(r->fx), r->store);
 	if (roster_directory_open(&d, &o) || roster_form_new(&f, d)) {
 		r->failures++;
 		return NULL;
@@ -134,7 +129,8 @@ static void *increment(void *arg)
 
 static void test_no_lost_update(void **state)
 {
-	roster_memstore *ms = NULL;
+	void *ms;
+	fixture *fx = fx_new_on(*state, &ms);
 	roster_directory_options o;
 	racer r[2];
 	pthread_t th[2];
@@ -142,26 +138,28 @@ static void test_no_lost_update(void **state)
 	world *w;
 	int i;
 
-	(void)state;
-	assert_int_equal(roster_memstore_new(&ms), 0);
-	o = options_on(ms);
+	o = on_store(ST(fx), ms);
 	w = world_new(&o);
 	for (i = 0; i < 2; i++) {
 		memset(&r[i], 0, sizeof(r[i]));
-		r[i].ms = ms;
+		r[i].fx = fx;
+		r[i].store = fx_open(fx);
+	}
+	for (i = 0; i < 2; i++) {
 		r[i].admin = r[i].target = w->admin;
 		assert_int_equal(pthread_create(&th[i], NULL, increment, &r[i]), 0);
 	}
 	for (i = 0; i < 2; i++)
 		pthread_join(th[i], NULL);
-	check = open_on(ms);
-	print_message("%d increments from two directories, %d conflicts retried\n",
-		      2 * ROUNDS, r[0].conflicts + r[1].conflicts);
+	check = open_on(fx, fx_open(fx));
+	print_message("%s: %d increments from two directories, %d conflicts "
+		      "retried\n", fx->be->name, 2 * ROUNDS,
+		      r[0].conflicts + r[1].conflicts);
 	assert_int_equal(r[0].failures + r[1].failures, 0);
 	assert_int_equal(read_counter(check, w->admin), 2 * ROUNDS);
 	roster_directory_free(check);
 	world_free(w);
-	roster_memstore_free(ms);
+	fx_free(fx);
 }
 
 /* ------------------------------------------------------------------ */
@@ -169,7 +167,8 @@ static void test_no_lost_update(void **state)
 
 static void test_last_admin_across_directories(void **state)
 {
-	roster_memstore *ms = NULL;
+	void *ms;
+	fixture *fx = fx_new_on(*state, &ms);
 	roster_directory_options o;
 	roster_directory *a, *b;
 	roster_form *fa = NULL, *fb = NULL;
@@ -178,16 +177,14 @@ static void test_last_admin_across_directories(void **state)
 	world *w;
 	int round, ra, rb, refused = 0;
 
-	(void)state;
-	assert_int_equal(roster_memstore_new(&ms), 0);
-	o = options_on(ms);
+	o = on_store(ST(fx), ms);
 	w = world_new(&o);
 	assert_int_equal(world_user(w, &w->as_partner, w->account, "Sam",
 				    "Second", "sam@acme.example", 1, &second), 0);
 	assert_int_equal(world_user(w, &w->as_partner, w->account, "Pia",
 				    "Plain", "pia@acme.example", 0, &plain), 0);
-	a = open_on(ms);
-	b = open_on(ms);
+	a = open_on(fx, fx_open(fx));
+	b = open_on(fx, fx_open(fx));
 	assert_int_equal(roster_form_new(&fa, a), 0);
 	assert_int_equal(roster_form_new(&fb, b), 0);
 	for (round = 0; round < ROUNDS; round++) {
@@ -212,37 +209,157 @@ static void test_last_admin_across_directories(void **state)
 		roster_form_set_bool(fa, ROSTER_FIELD_ADMIN, 1);
 		assert_int_equal(roster_user_update(a, &w->as_partner, w->admin, fa), 0);
 	}
-	print_message("%d rounds: the last-admin rule held every time\n", refused);
+	print_message("%s: %d rounds: the last-admin rule held every time\n",
+		      fx->be->name, refused);
 	roster_form_free(fa);
 	roster_form_free(fb);
 	roster_directory_free(a);
 	roster_directory_free(b);
 	world_free(w);
-	roster_memstore_free(ms);
+	fx_free(fx);
+}
+
+/* ------------------------------------------------------------------ */
+/* The same, from two threads at once                                  */
+
+typedef struct demoter {
+	fixture *fx;
+	void *store;
+	pthread_barrier_t *start, *done;
+	const world *w;
+	roster_id victim; /* the admin this thread demotes */
+	int rounds_won, refused, conflicts, failures;
+} demoter;
+
+static void *demote(void *arg)
+{
+	demoter *t = arg;
+	roster_directory_options o = on_store(ST(t->fx), t->store);
+	roster_directory *d = NULL;
+	roster_form *f = NULL;
+	int round, rc;
+
+	if (roster_directory_open(&d, &o) || roster_form_new(&f, d))
+		t->failures++;
+	roster_form_set_bool(f, ROSTER_FIELD_ADMIN, 0);
+	for (round = 0; round < ROUNDS; round++) {
+		pthread_barrier_wait(t->start);
+		if (d && roster_directory_refresh(d))
+			t->failures++;
+		do {
+			rc = d ? roster_user_update(d, &t->w->as_partner,
+						    t->victim, f)
+			       : ROSTER_ERROR;
+			if (rc == ROSTER_ECONFLICT)
+				t->conflicts++;
+		} while (rc == ROSTER_ECONFLICT);
+		if (rc == ROSTER_OK)
+			t->rounds_won++;
+		else if (rc == ROSTER_EPOLICY)
+			t->refused++;
+		else
+			t->failures++;
+		pthread_barrier_wait(t->done);
+	}
+	roster_form_free(f);
+	roster_directory_free(d);
+	return NULL;
+}
+
+/*
+ * Two threads, each with its own directory (and its own handle on a file
+ * store), each try at once to demote a different one of the account's two
+ * admins, ROUNDS times. Exactly one wins each round; the other is refused
+ * by the last-admin rule once it sees the winner's commit.
+ */
+static void test_last_admin_threads(void **state)
+{
+	void *ms;
+	fixture *fx = fx_new_on(*state, &ms);
+	roster_directory_options o;
+	pthread_barrier_t start, done;
+	roster_record *rec = NULL;
+	roster_form *f = NULL;
+	demoter t[2];
+	pthread_t th[2];
+	roster_id second;
+	world *w;
+	int round, i, held = 0;
+
+	o = on_store(ST(fx), ms);
+	w = world_new(&o);
+	assert_int_equal(world_user(w, &w->as_partner, w->account, "Sam",
+				    "Second", "sam@acme.example", 1, &second), 0);
+	assert_int_equal(roster_form_new(&f, w->dir), 0);
+	roster_form_set_bool(f, ROSTER_FIELD_ADMIN, 1);
+	pthread_barrier_init(&start, NULL, 3);
+	pthread_barrier_init(&done, NULL, 3);
+	for (i = 0; i < 2; i++) {
+		memset(&t[i], 0, sizeof(t[i]));
+		t[i].fx = fx;
+		t[i].store = fx_open(fx);
+		t[i].start = &start;
+		t[i].done = &done;
+		t[i].w = w;
+		t[i].victim = i ? second : w->admin;
+	}
+	for (i = 0; i < 2; i++)
+		assert_int_equal(pthread_create(&th[i], NULL, demote, &t[i]), 0);
+	for (round = 0; round < ROUNDS; round++) {
+		pthread_barrier_wait(&start);
+		pthread_barrier_wait(&done);
+		/* one admin left, as the store has it */
+		assert_int_equal(roster_directory_refresh(w->dir), 0);
+		assert_int_equal(roster_record_get(&rec, w->dir, w->account), 0);
+		held += roster_record_admins(rec) == 1;
+		roster_record_free(rec);
+		/* both admins again for the next round */
+		assert_int_equal(roster_user_update(w->dir, &w->as_partner,
+						    w->admin, f), 0);
+		assert_int_equal(roster_user_update(w->dir, &w->as_partner,
+						    second, f), 0);
+	}
+	for (i = 0; i < 2; i++)
+		pthread_join(th[i], NULL);
+	print_message("%s: %d rounds from two threads: %d + %d won, %d + %d "
+		      "refused, %d conflicts retried\n",
+		      fx->be->name, ROUNDS, t[0].rounds_won, t[1].rounds_won,
+		      t[0].refused, t[1].refused,
+		      t[0].conflicts + t[1].conflicts);
+	assert_int_equal(t[0].failures + t[1].failures, 0);
+	assert_int_equal(held, ROUNDS);
+	assert_int_equal(t[0].rounds_won + t[1].rounds_won, ROUNDS);
+	assert_int_equal(t[0].refused + t[1].refused, ROUNDS);
+	pthread_barrier_destroy(&start);
+	pthread_barrier_destroy(&done);
+	roster_form_free(f);
+	world_free(w);
+	fx_free(fx);
 }
 
 /* ------------------------------------------------------------------ */
 /* Races that must conflict, or the store would contradict itself      */
 
 typedef struct pair {
-	roster_memstore *ms;
+	fixture *fx;
 	world *w;	     /* directory a */
 	roster_directory *b; /* directory b on the same store */
 	roster_id u1, u2;
 } pair;
 
-static void pair_new(pair *p)
+static void pair_new(pair *p, const backend *be)
 {
 	roster_directory_options o;
+	void *ms;
 
-	assert_int_equal(roster_memstore_new(&p->ms), 0);
-	o = options_on(p->ms);
+	p->fx = fx_new_on(be, &ms);
+	o = on_store(ST(p->fx), ms);
 	p->w = world_new(&o);
 	assert_int_equal(world_user(p->w, &p->w->as_admin, p->w->account, "U",
 				    "One", "u1@acme.example", 0, &p->u1), 0);
 	assert_int_equal(world_user(p->w, &p->w->as_admin, p->w->account, "U",
 				    "Two", "u2@acme.example", 0, &p->u2), 0);
-	p->b = open_on(p->ms);
+	p->b = open_on(p->fx, fx_open(p->fx));
 }
 
 /* The second writer lost; the store still opens. */
@@ -251,11 +368,11 @@ static void pair_check(pair *p, int rc_b)
 	roster_directory *check;
 
 	assert_int_equal(rc_b, ROSTER_ECONFLICT);
-	check = open_on(p->ms);
+	check = open_on(p->fx, fx_open(p->fx));
 	roster_directory_free(check);
 	roster_directory_free(p->b);
 	world_free(p->w);
-	roster_memstore_free(p->ms);
+	fx_free(p->fx);
 }
 
 static int set_str(roster_directory *d, const roster_actor *a, roster_id u,
@@ -275,8 +392,7 @@ static void test_race_same_login(void **state)
 {
 	pair p;
 
-	(void)state;
-	pair_new(&p);
+	pair_new(&p, *state);
 	assert_int_equal(set_str(p.w->dir, &p.w->as_partner, p.u1,
 				 ROSTER_FIELD_EMAIL, "same@acme.example"), 0);
 	pair_check(&p, set_str(p.b, &p.w->as_partner, p.u2, ROSTER_FIELD_EMAIL,
@@ -290,8 +406,7 @@ static void test_race_deleted_site(void **state)
 	pair p;
 	int rc;
 
-	(void)state;
-	pair_new(&p);
+	pair_new(&p, *state);
 	assert_int_equal(roster_site_create(&site, p.w->dir, &p.w->as_partner,
 					    p.w->account, "Brno"), 0);
 	assert_int_equal(roster_directory_refresh(p.b), 0);
@@ -308,8 +423,7 @@ static void test_race_deleted_account(void **state)
 	roster_id acc, site;
 	pair p;
 
-	(void)state;
-	pair_new(&p);
+	pair_new(&p, *state);
 	assert_int_equal(roster_account_create(&acc, p.w->dir, &p.w->as_partner,
 					       p.w->partner, "Brief"), 0);
 	assert_int_equal(roster_directory_refresh(p.b), 0);
@@ -323,8 +437,7 @@ static void test_race_same_name(void **state)
 	roster_id s1, s2;
 	pair p;
 
-	(void)state;
-	pair_new(&p);
+	pair_new(&p, *state);
 	assert_int_equal(roster_site_create(&s1, p.w->dir, &p.w->as_partner,
 					    p.w->account, "One"), 0);
 	assert_int_equal(roster_site_create(&s2, p.w->dir, &p.w->as_partner,
@@ -336,24 +449,23 @@ static void test_race_same_name(void **state)
 
 static void test_id_space_exhausted(void **state)
 {
-	roster_memstore *ms = NULL;
+	void *ms;
+	fixture *fx = fx_new_on(*state, &ms);
 	roster_directory *d;
 	roster_actor sys = { ROSTER_ACTOR_SYSTEM, 0, 0 };
-	const roster_storage *m = roster_memstore_methods();
+	const roster_storage *m = ST(fx);
 	unsigned char counter[8];
 	uint64_t ver;
 	roster_id id;
 	int i;
 
-	(void)state;
-	assert_int_equal(roster_memstore_new(&ms), 0);
 	for (i = 0; i < 8; i++)
 		counter[i] = 0xFF;
 	counter[0] = 0xFE; /* the next id is 2^64 - 2 */
 	m->begin(ms);
 	assert_int_equal(m->put(ms, "m/counters", counter, 8, 0, &ver), 0);
 	m->commit(ms);
-	d = open_on(ms);
+	d = open_on(fx, ms);
 	assert_int_equal(roster_partner_create(&id, d, &sys, "Last"), 0);
 	assert_int_equal(id, UINT64_MAX - 1);
 	/* no wrap to 0 or to an id in use */
@@ -362,15 +474,17 @@ static void test_id_space_exhausted(void **state)
 			    "id.exhausted");
 	assert_int_equal(id, 0);
 	roster_directory_free(d);
-	roster_memstore_free(ms);
+	fx_free(fx);
 }
 
 int main(void)
 {
+	/* each once per backend, named "backend: test" */
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_refresh_shows_commits),
 		cmocka_unit_test(test_no_lost_update),
 		cmocka_unit_test(test_last_admin_across_directories),
+		cmocka_unit_test(test_last_admin_threads),
 		cmocka_unit_test(test_race_same_login),
 		cmocka_unit_test(test_race_deleted_site),
 		cmocka_unit_test(test_race_deleted_account),
@@ -378,5 +492,6 @@ int main(void)
 		cmocka_unit_test(test_id_space_exhausted),
 	};
 
-	return cmocka_run_group_tests_name("storage/refresh", tests, NULL, NULL);
+	return store_run_per_backend("storage/refresh", tests,
+				     sizeof(tests) / sizeof(tests[0]));
 }

@@ -116,6 +116,58 @@ ROSTER_API void roster_memstore_free(roster_memstore *ms);
 /** The callbacks of memory stores (pass the roster_memstore as `store`). */
 ROSTER_API const roster_storage *roster_memstore_methods(void);
 
+/* ------------------------------------------------------------------ */
+/* The built-in file store                                             */
+
+/**
+ * A store in one file that survives the process: an append-only log of
+ * checksummed frames, one per committed transaction, synced before commit
+ * returns (docs/storage.md, "The file store"). After a crash or a kill at
+ * any moment, opening the file again gives exactly the last committed
+ * transaction: a frame cut short at the end of the file is dropped, any
+ * other damage is refused. When the log grows well past the live data it
+ * is rewritten whole ("<path>.tmp", synced, renamed over the file).
+ *
+ * Several directories may share one handle (each transaction and scan is
+ * serialised by the handle's own lock), and several handles, in one
+ * process or in several, may open the same path: they take turns through
+ * an exclusive flock(2) on "<path>.lock", held from begin to commit or
+ * rollback and during scan, and each reads the others' commits when it
+ * takes its turn, so a stale write gets ROSTER_ECONFLICT. Waiting for
+ * another handle's turn has no time limit. A child of fork() must open
+ * its own handle rather than use its parent's.
+ *
+ * The table of roster_filestore_methods() has no destroy: free the handle
+ * with roster_filestore_free once its directories are freed. Its errmsg
+ * names the path and the system's reason (strerror) or the byte offset
+ * of damage; it is the handle's, so read it in the thread that failed.
+ */
+typedef struct roster_filestore roster_filestore;
+
+/** Skip fsync: the store survives a killed process, not a power cut
+ * (tests, benchmarks). */
+#define ROSTER_FILESTORE_NOSYNC 1u
+
+/**
+ * Open the file store at `path`, creating the file (mode 0600) when it is
+ * absent or empty; `flags` is 0 or ROSTER_FILESTORE_NOSYNC. The file and
+ * the lock file are named by the path's real path (symbolic links
+ * resolved), so a later chdir() of the host changes nothing.
+ *
+ * ROSTER_EINVAL for NULL or empty `path`, NULL `out` or unknown flags;
+ * ROSTER_ESTORAGE when the system refuses (rule "storage.failed", the
+ * value names the path and strerror); ROSTER_EPARSE for a file that is
+ * not a roster file store, of an unknown format, or damaged other than by
+ * a torn last frame (rule "storage.file", the value gives the byte
+ * offset); ROSTER_ENOMEM. The detail is in roster_error_last().
+ */
+ROSTER_API int roster_filestore_open(const char *path, unsigned int flags,
+				     roster_filestore **out);
+/** Close a file store. Accepts NULL. Free its directories first. */
+ROSTER_API void roster_filestore_free(roster_filestore *fs);
+/** The callbacks of file stores (pass the roster_filestore as `store`). */
+ROSTER_API const roster_storage *roster_filestore_methods(void);
+
 #ifdef __cplusplus
 }
 #endif

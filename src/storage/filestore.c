@@ -1,0 +1,1309 @@
+/*
+ * filestore.c: the built-in file store (roster/sys/storage.h).
+ *
+ * One file holds an append-only log: a header, then one checksummed frame
+ * per committed transaction (docs/storage.md, "The file store"). The live
+ * state (keys to value and version, and the store-wide version clock) is
+ * kept in memory, in a chained hash table built by replaying the log.
+ *
+ * A commit encodes the transaction's writes as one frame, appends it at
+ * the end of what this handle has read, and syncs it; only then does the
+ * table change. When the log has grown well past the live data, the whole
+ * state is written to "<path>.tmp", synced and renamed over the log.
+ *
+ * Locking: a mutex serialises the directories sharing one handle, and an
+ * exclusive flock(2) on "<path>.lock" serialises handles and processes.
+ * Both are held from begin to commit or rollback, and during scan. Each
+ * time the lock is taken the handle catches up: it reads the frames other
+ * handles appended since it last read, or the whole file again when
+ * another handle's compaction replaced it. So a transaction always checks
+ * its expected versions against the latest committed state.
+ *
+ * Reading: a frame cut short at the end of the file (a writer killed or a
+ * power cut in the middle of an append) was never committed; it is cut
+ * off. Every other fault is refused with its byte offset. Lengths are
+ * bounded by the file's size before anything is allocated.
+ *
+ * Like the memory store, it belongs to the host and uses the C library's
+ * allocator.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "roster/sys/storage.h"
+#include "../util/table.h"
+#include "../error.h"
+
+/* ------------------------------------------------------------------ */
+/* Format                                                              */
+
+#define MAGIC "rosterfs"
+#define MAGIC_LEN 8
+#define FORMAT 1u
+#define HEADER_SIZE 16 /* magic, u32 format, u32 crc32 of the 12 bytes before */
+#define FRAME_HEAD 12  /* u32 body length, u32 crc32 of it, u32 crc32 of body */
+#define BODY_MIN 8     /* u64 clock */
+#define FRAME_MAX (1u << 30) /* largest body written */
+#define OP_PUT 1
+#define OP_REMOVE 2
+#define KEY_MAX 65535
+#define PUT_FIXED (1 + 2 + 8 + 4) /* op, key length, version, value length */
+#define REMOVE_FIXED (1 + 2)
+#define CHUNK (1u << 20) /* compaction: bodies of about this size */
+#define COMPACT_MIN (64u * 1024)
+#define COMPACT_RATIO 4
+
+static void le16_put(unsigned char *p, uint32_t v)
+{
+	p[0] = (unsigned char)v;
+	p[1] = (unsigned char)(v >> 8);
+}
+
+static void le32_put(unsigned char *p, uint32_t v)
+{
+	int i;
+
+	for (i = 0; i < 4; i++)
+		p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static void le64_put(unsigned char *p, uint64_t v)
+{
+	int i;
+
+	for (i = 0; i < 8; i++)
+		p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static uint32_t le16_get(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8;
+}
+
+static uint32_t le32_get(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	       (uint32_t)p[3] << 24;
+}
+
+static uint64_t le64_get(const unsigned char *p)
+{
+	uint64_t v = 0;
+	int i;
+
+	for (i = 7; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
+}
+
+/* zlib's crc32 over any length (its own takes an unsigned int). */
+static uint32_t crc_of(const void *buf, size_t n)
+{
+	const unsigned char *p = buf;
+	uLong c = crc32(0L, Z_NULL, 0);
+
+	while (n) {
+		uInt k = n > (1u << 30) ? (1u << 30) : (uInt)n;
+		c = crc32(c, p, k);
+		p += k;
+		n -= k;
+	}
+	return (uint32_t)c;
+}
+
+static void header_make(unsigned char h[HEADER_SIZE])
+{
+	memcpy(h, MAGIC, MAGIC_LEN);
+	le32_put(h + 8, FORMAT);
+	le32_put(h + 12, crc_of(h, 12));
+}
+
+static int key_ok(const char *key, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (key[i] < 0x20 || key[i] > 0x7E)
+			return 0;
+	return 1;
+}
+
+/* ------------------------------------------------------------------ */
+/* The live state                                                      */
+
+typedef struct entry {
+	struct entry *next;
+	uint64_t hash, version;
+	char *key;
+	void *value;
+	size_t klen, len;
+} entry;
+
+typedef struct table {
+	entry **buckets;
+	size_t nbuckets, count;
+	uint64_t clock;	 /* the last version handed out */
+	uint64_t logged; /* the highest clock of a frame read or written */
+	uint64_t live;	 /* bytes of the put operations of a compacted log */
+} table;
+
+/* A write: of a transaction before commit, or of a frame being read. */
+typedef struct op {
+	char *key;
+	void *value; /* NULL for a removal */
+	size_t len;
+	uint64_t version;
+} op;
+
+typedef struct oplist {
+	op *v;
+	size_t n, cap;
+	uint64_t bytes; /* encoded size */
+} oplist;
+
+static uint64_t hash_key(const char *s)
+{
+	return rs_hash(s, strlen(s), 0);
+}
+
+static int tbl_init(table *t)
+{
+	memset(t, 0, sizeof(*t));
+	t->nbuckets = 64;
+	t->buckets = calloc(t->nbuckets, sizeof(entry *));
+	return t->buckets ? 0 : -1;
+}
+
+static void entry_free(entry *e)
+{
+	free(e->key);
+	free(e->value);
+	free(e);
+}
+
+static void tbl_free(table *t)
+{
+	size_t i;
+
+	for (i = 0; t->buckets && i < t->nbuckets; i++) {
+		entry *e = t->buckets[i], *next;
+		for (; e; e = next) {
+			next = e->next;
+			entry_free(e);
+		}
+	}
+	free(t->buckets);
+	memset(t, 0, sizeof(*t));
+}
+
+static entry **tbl_slot(const table *t, const char *key, uint64_t h)
+{
+	entry **e = &t->buckets[h & (t->nbuckets - 1)];
+
+	while (*e && ((*e)->hash != h || strcmp((*e)->key, key) != 0))
+		e = &(*e)->next;
+	return e;
+}
+
+static uint64_t put_size(size_t klen, size_t len)
+{
+	return PUT_FIXED + (uint64_t)klen + len;
+}
+
+/* More buckets when the chains grow long; keeping the old ones is fine. */
+static void tbl_grow(table *t, size_t more)
+{
+	size_t n = t->nbuckets, i;
+	entry **b;
+
+	while (n < (SIZE_MAX / sizeof(entry *)) / 4 && t->count + more > 2 * n)
+		n *= 2;
+	if (n == t->nbuckets || !(b = calloc(n, sizeof(entry *))))
+		return;
+	for (i = 0; i < t->nbuckets; i++) {
+		entry *e = t->buckets[i], *next;
+		for (; e; e = next) {
+			next = e->next;
+			e->next = b[e->hash & (n - 1)];
+			b[e->hash & (n - 1)] = e;
+		}
+	}
+	free(t->buckets);
+	t->buckets = b;
+	t->nbuckets = n;
+}
+
+/*
+ * Make room to apply `n` writes: an entry for each put (tbl_link frees
+ * those it does not need). NULL when memory is short; nothing changed.
+ */
+static entry **tbl_prepare(table *t, const op *ops, size_t n)
+{
+	entry **fresh = calloc(n ? n : 1, sizeof(entry *));
+	size_t i;
+
+	if (!fresh)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		if (ops[i].value && !(fresh[i] = calloc(1, sizeof(entry)))) {
+			while (i--)
+				free(fresh[i]);
+			free(fresh);
+			return NULL;
+		}
+	}
+	tbl_grow(t, n);
+	return fresh;
+}
+
+/* Apply writes made room for; cannot fail. Takes the keys and values of
+ * `ops` (the caller forgets them) and `fresh`. */
+static void tbl_link(table *t, op *ops, size_t n, entry **fresh,
+		     uint64_t clock)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		op *p = &ops[i];
+		uint64_t h = hash_key(p->key);
+		entry **s = tbl_slot(t, p->key, h), *e = *s;
+
+		if (!p->value) { /* removal */
+			if (e) {
+				*s = e->next;
+				t->live -= put_size(e->klen, e->len);
+				entry_free(e);
+				t->count--;
+			}
+			free(p->key);
+			continue;
+		}
+		if (e) {
+			t->live -= put_size(e->klen, e->len);
+			free(e->value);
+			free(p->key);
+			free(fresh[i]);
+		} else {
+			e = fresh[i];
+			e->key = p->key;
+			e->klen = strlen(p->key);
+			e->hash = h;
+			e->next = t->buckets[h & (t->nbuckets - 1)];
+			t->buckets[h & (t->nbuckets - 1)] = e;
+			t->count++;
+		}
+		e->value = p->value;
+		e->len = p->len;
+		e->version = p->version;
+		t->live += put_size(e->klen, e->len);
+	}
+	free(fresh);
+	if (clock > t->clock)
+		t->clock = clock;
+	if (clock > t->logged)
+		t->logged = clock;
+}
+
+static void ops_clear(oplist *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++) {
+		free(l->v[i].key);
+		free(l->v[i].value);
+	}
+	l->n = 0;
+	l->bytes = 0;
+}
+
+/* Append a write, copying key and value (value NULL: a removal). */
+static int ops_add(oplist *l, const char *key, size_t klen, const void *value,
+		   size_t len, uint64_t version)
+{
+	op *p;
+
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 16;
+		op *v = cap > SIZE_MAX / sizeof(*v) ? NULL
+						    : realloc(l->v, cap * sizeof(*v));
+		if (!v)
+			return -1;
+		l->v = v;
+		l->cap = cap;
+	}
+	p = &l->v[l->n];
+	p->key = malloc(klen + 1);
+	p->value = NULL;
+	p->len = len;
+	p->version = version;
+	if (!p->key || (value && !(p->value = malloc(len ? len : 1)))) {
+		free(p->key);
+		return -1;
+	}
+	memcpy(p->key, key, klen);
+	p->key[klen] = '\0';
+	if (value && len)
+		memcpy(p->value, value, len);
+	l->n++;
+	l->bytes += value ? put_size(klen, len) : REMOVE_FIXED + (uint64_t)klen;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* The handle                                                          */
+
+struct roster_filestore {
+	pthread_mutex_t mu;
+	char *path, *lock_path, *tmp_path, *dir_path;
+	unsigned int flags;
+	int fd, lock_fd;
+	dev_t dev;
+	ino_t ino;
+	uint64_t end;	       /* the log is read and whole up to here */
+	uint64_t compact_next; /* no compaction before the log is this long */
+	table t;
+	oplist w; /* the writes of the open transaction */
+	int in_txn;
+	char err[256];
+};
+
+/* The path for a message: its last 48 bytes at most, so that the reason
+ * after it still fits in an error's value. */
+static const char *shown(const char *path, const char **ellipsis)
+{
+	size_t n = strlen(path);
+
+	*ellipsis = n > 48 ? "..." : "";
+	return n > 48 ? path + n - 45 : path;
+}
+
+#if defined(__GNUC__)
+__attribute__((format(printf, 3, 4)))
+#endif
+static int fs_fail(roster_filestore *fs, int code, const char *fmt, ...)
+{
+	const char *dots, *p = shown(fs->path, &dots);
+	va_list ap;
+	int n;
+
+	n = snprintf(fs->err, sizeof(fs->err), "%s%s: ", dots, p);
+	if (n < 0 || (size_t)n >= sizeof(fs->err))
+		n = 0;
+	va_start(ap, fmt);
+	vsnprintf(fs->err + n, sizeof(fs->err) - (size_t)n, fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+static int io_fail(roster_filestore *fs, const char *what, int err)
+{
+	return fs_fail(fs, ROSTER_ESTORAGE, "%s: %s", what, strerror(err));
+}
+
+static int corrupt(roster_filestore *fs, uint64_t off, const char *why)
+{
+	return fs_fail(fs, ROSTER_EPARSE, "%s at byte %llu", why,
+		       (unsigned long long)off);
+}
+
+static int nomem(roster_filestore *fs)
+{
+	snprintf(fs->err, sizeof(fs->err), "out of memory");
+	return ROSTER_ENOMEM;
+}
+
+/* Read exactly n bytes at off: 0, or -1 with errno (EIO when the file
+ * ends early: it changed under the lock). */
+static int read_at(int fd, void *buf, size_t n, uint64_t off)
+{
+	unsigned char *p = buf;
+
+	while (n) {
+		ssize_t r = pread(fd, p, n, (off_t)off);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			if (r == 0)
+				errno = EIO;
+			return -1;
+		}
+		p += r;
+		n -= (size_t)r;
+		off += (uint64_t)r;
+	}
+	return 0;
+}
+
+static int write_at(int fd, const void *buf, size_t n, uint64_t off)
+{
+	const unsigned char *p = buf;
+
+	while (n) {
+		ssize_t r = pwrite(fd, p, n, (off_t)off);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			if (r == 0)
+				errno = EIO;
+			return -1;
+		}
+		p += r;
+		n -= (size_t)r;
+		off += (uint64_t)r;
+	}
+	return 0;
+}
+
+static int sync_dir(roster_filestore *fs)
+{
+	int fd = open(fs->dir_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int rc = 0, e = 0;
+
+	if (fd < 0)
+		return -1;
+	if (fsync(fd) != 0 && errno != EINVAL) {
+		e = errno;
+		rc = -1;
+	}
+	close(fd);
+	errno = e;
+	return rc;
+}
+
+static int lock_file(roster_filestore *fs)
+{
+	while (flock(fs->lock_fd, LOCK_EX) != 0)
+		if (errno != EINTR)
+			return io_fail(fs, "lock", errno);
+	return 0;
+}
+
+static void unlock_file(roster_filestore *fs)
+{
+	flock(fs->lock_fd, LOCK_UN);
+}
+
+/* Are the bytes from off to size all zero (space a power cut may leave
+ * where the file grew but the data never reached the disk)? */
+static int zero_tail(int fd, uint64_t off, uint64_t size)
+{
+	unsigned char buf[4096];
+
+	while (off < size) {
+		size_t n = size - off < sizeof(buf) ? (size_t)(size - off)
+						    : sizeof(buf);
+		size_t i;
+
+		if (read_at(fd, buf, n, off))
+			return 0;
+		for (i = 0; i < n; i++)
+			if (buf[i])
+				return 0;
+		off += n;
+	}
+	return 1;
+}
+
+/* Decode a frame's body into writes. 0, ROSTER_EPARSE with *why, or
+ * ROSTER_ENOMEM. */
+static int body_parse(const unsigned char *b, size_t n, uint64_t prev_clock,
+		      uint64_t *clock, oplist *ops, const char **why)
+{
+	size_t i = BODY_MIN;
+
+	if (n < BODY_MIN) {
+		*why = "frame too short";
+		return ROSTER_EPARSE;
+	}
+	*clock = le64_get(b);
+	if (*clock < prev_clock) {
+		*why = "version clock goes back";
+		return ROSTER_EPARSE;
+	}
+	while (i < n) {
+		unsigned kind = b[i];
+		size_t klen, len = 0;
+		uint64_t version = 0;
+		const char *key;
+		const unsigned char *value = NULL;
+
+		if (kind != OP_PUT && kind != OP_REMOVE) {
+			*why = "unknown operation";
+			return ROSTER_EPARSE;
+		}
+		if (n - i < REMOVE_FIXED) {
+			*why = "operation past the end of its frame";
+			return ROSTER_EPARSE;
+		}
+		klen = le16_get(b + i + 1);
+		i += REMOVE_FIXED;
+		if (n - i < klen) {
+			*why = "key past the end of its frame";
+			return ROSTER_EPARSE;
+		}
+		key = (const char *)b + i;
+		if (!key_ok(key, klen)) {
+			*why = "key not printable ASCII";
+			return ROSTER_EPARSE;
+		}
+		i += klen;
+		if (kind == OP_PUT) {
+			if (n - i < 12) {
+				*why = "operation past the end of its frame";
+				return ROSTER_EPARSE;
+			}
+			version = le64_get(b + i);
+			len = le32_get(b + i + 8);
+			i += 12;
+			if (version == 0 || version > *clock) {
+				*why = "version out of range";
+				return ROSTER_EPARSE;
+			}
+			if (n - i < len) {
+				*why = "value past the end of its frame";
+				return ROSTER_EPARSE;
+			}
+			value = b + i;
+			i += len;
+		}
+		if (ops_add(ops, key, klen, value, len, version))
+			return ROSTER_ENOMEM;
+	}
+	return 0;
+}
+
+/*
+ * Read the frames of `fd` from *pos to its end into `t`, moving *pos past
+ * each frame applied. A torn last frame is cut off the file (the caller
+ * holds the lock). 0, ROSTER_EPARSE, ROSTER_ESTORAGE or ROSTER_ENOMEM,
+ * with the message in fs->err.
+ */
+static int replay(roster_filestore *fs, int fd, table *t, uint64_t *pos)
+{
+	struct stat st;
+	uint64_t size, off = *pos;
+	oplist ops = { NULL, 0, 0, 0 };
+	int rc = 0;
+
+	if (fstat(fd, &st) != 0)
+		return io_fail(fs, "stat", errno);
+	size = (uint64_t)st.st_size;
+	while (off < size) {
+		unsigned char h[FRAME_HEAD], *body;
+		uint64_t clock = 0;
+		uint32_t len;
+		const char *why = NULL;
+		entry **fresh;
+
+		if (size - off < FRAME_HEAD)
+			goto torn; /* the header itself is cut */
+		if (read_at(fd, h, FRAME_HEAD, off)) {
+			rc = io_fail(fs, "read", errno);
+			break;
+		}
+		len = le32_get(h);
+		if (crc_of(h, 4) != le32_get(h + 4)) {
+			if (zero_tail(fd, off, size))
+				goto torn;
+			rc = corrupt(fs, off, "bad frame header");
+			break;
+		}
+		if (len > size - off - FRAME_HEAD)
+			goto torn; /* the body is cut */
+		if (!(body = malloc(len ? len : 1))) {
+			rc = nomem(fs);
+			break;
+		}
+		if (read_at(fd, body, len, off + FRAME_HEAD)) {
+			free(body);
+			rc = io_fail(fs, "read", errno);
+			break;
+		}
+		if (crc_of(body, len) != le32_get(h + 8)) {
+			free(body);
+			if (off + FRAME_HEAD + len == size)
+				goto torn; /* the last frame, half written */
+			rc = corrupt(fs, off, "bad checksum in the frame");
+			break;
+		}
+		rc = body_parse(body, len, t->logged, &clock, &ops, &why);
+		free(body);
+		if (rc == ROSTER_EPARSE) {
+			rc = corrupt(fs, off, why);
+			break;
+		}
+		if (rc || !(fresh = tbl_prepare(t, ops.v, ops.n))) {
+			rc = nomem(fs);
+			break;
+		}
+		tbl_link(t, ops.v, ops.n, fresh, clock);
+		ops.n = 0; /* the table took keys and values */
+		off += FRAME_HEAD + (uint64_t)len;
+		*pos = off;
+	}
+	ops_clear(&ops);
+	free(ops.v);
+	return rc;
+torn:
+	ops_clear(&ops);
+	free(ops.v);
+	while (ftruncate(fd, (off_t)off) != 0)
+		if (errno != EINTR)
+			return io_fail(fs, "cutting off a torn frame", errno);
+	*pos = off;
+	return 0;
+}
+
+/* Open the log file (creating it), a regular file only. */
+static int open_log(roster_filestore *fs, int *fd_out, struct stat *st)
+{
+	int fd = open(fs->path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY |
+					O_NONBLOCK, 0600);
+
+	if (fd < 0)
+		return io_fail(fs, "open", errno);
+	if (fstat(fd, st) != 0) {
+		int e = errno;
+		close(fd);
+		return io_fail(fs, "stat", e);
+	}
+	if (!S_ISREG(st->st_mode)) {
+		close(fd);
+		return fs_fail(fs, ROSTER_EPARSE, "not a regular file");
+	}
+	*fd_out = fd;
+	return 0;
+}
+
+/* Check the header, writing it into a new (empty) file or over a header
+ * cut short by a crash while the file was created. */
+static int check_header(roster_filestore *fs, int fd, uint64_t size)
+{
+	unsigned char want[HEADER_SIZE], got[HEADER_SIZE];
+
+	header_make(want);
+	if (size < HEADER_SIZE) {
+		if (size && read_at(fd, got, (size_t)size, 0))
+			return io_fail(fs, "read", errno);
+		if (size && memcmp(got, want, (size_t)size) != 0)
+			return fs_fail(fs, ROSTER_EPARSE,
+				       "not a roster file store (too short)");
+		if (write_at(fd, want, HEADER_SIZE, 0))
+			return io_fail(fs, "write", errno);
+		if (!(fs->flags & ROSTER_FILESTORE_NOSYNC) &&
+		    (fdatasync(fd) != 0 || sync_dir(fs) != 0))
+			return io_fail(fs, "sync", errno);
+		return 0;
+	}
+	if (read_at(fd, got, HEADER_SIZE, 0))
+		return io_fail(fs, "read", errno);
+	if (memcmp(got, want, MAGIC_LEN) != 0)
+		return fs_fail(fs, ROSTER_EPARSE, "not a roster file store");
+	if (le32_get(got + 12) != crc_of(got, 12))
+		return corrupt(fs, 0, "bad checksum in the header");
+	if (le32_get(got + 8) != FORMAT)
+		return fs_fail(fs, ROSTER_EPARSE,
+			       "file store format %lu unknown (this release "
+			       "reads format %u)",
+			       (unsigned long)le32_get(got + 8), FORMAT);
+	return 0;
+}
+
+/* Read the file at the path whole and replace the table with it. On
+ * failure the handle is as it was. The lock is held. */
+static int load(roster_filestore *fs)
+{
+	struct stat st;
+	table fresh;
+	uint64_t pos = HEADER_SIZE;
+	int fd = -1, rc;
+
+	if ((rc = open_log(fs, &fd, &st)))
+		return rc;
+	if ((rc = check_header(fs, fd, (uint64_t)st.st_size))) {
+		close(fd);
+		return rc;
+	}
+	if (tbl_init(&fresh)) {
+		close(fd);
+		return nomem(fs);
+	}
+	if ((rc = replay(fs, fd, &fresh, &pos))) {
+		tbl_free(&fresh);
+		close(fd);
+		return rc;
+	}
+	/* versions this handle handed out stay used */
+	if (fresh.clock < fs->t.clock)
+		fresh.clock = fs->t.clock;
+	tbl_free(&fs->t);
+	fs->t = fresh;
+	if (fs->fd >= 0)
+		close(fs->fd);
+	fs->fd = fd;
+	fs->dev = st.st_dev;
+	fs->ino = st.st_ino;
+	fs->end = pos;
+	return 0;
+}
+
+/* Read what other handles committed since this one last read. The lock
+ * is held. */
+static int catch_up(roster_filestore *fs)
+{
+	struct stat st;
+
+	if (stat(fs->path, &st) != 0)
+		return io_fail(fs, "stat", errno);
+	if (st.st_dev != fs->dev || st.st_ino != fs->ino)
+		return load(fs); /* replaced by a compaction */
+	if (fstat(fs->fd, &st) != 0)
+		return io_fail(fs, "stat", errno);
+	if ((uint64_t)st.st_size < fs->end)
+		return load(fs); /* cut behind our back: read it again */
+	if ((uint64_t)st.st_size == fs->end)
+		return 0;
+	return replay(fs, fs->fd, &fs->t, &fs->end);
+}
+
+/* Encode the head and body of a frame of `ops` into buf, which has room
+ * for FRAME_HEAD + body bytes. */
+static void frame_encode(unsigned char *buf, size_t body, uint64_t clock,
+			 const op *ops, size_t n)
+{
+	unsigned char *p = buf + FRAME_HEAD;
+	size_t i;
+
+	le64_put(p, clock);
+	p += 8;
+	for (i = 0; i < n; i++) {
+		size_t klen = strlen(ops[i].key);
+
+		*p++ = ops[i].value ? OP_PUT : OP_REMOVE;
+		le16_put(p, (uint32_t)klen);
+		memcpy(p + 2, ops[i].key, klen);
+		p += 2 + klen;
+		if (ops[i].value) {
+			le64_put(p, ops[i].version);
+			le32_put(p + 8, (uint32_t)ops[i].len);
+			p += 12;
+			if (ops[i].len)
+				memcpy(p, ops[i].value, ops[i].len);
+			p += ops[i].len;
+		}
+	}
+	le32_put(buf, (uint32_t)body);
+	le32_put(buf + 4, crc_of(buf, 4));
+	le32_put(buf + 8, crc_of(buf + FRAME_HEAD, body));
+}
+
+/* Write a frame of entries of the table (a compaction's body). */
+static int write_entries(int fd, uint64_t *off, uint64_t clock, entry **es,
+			 size_t n, size_t body)
+{
+	unsigned char *buf = malloc(FRAME_HEAD + body), *p;
+	size_t i;
+	int rc;
+
+	if (!buf)
+		return -1;
+	p = buf + FRAME_HEAD;
+	le64_put(p, clock);
+	p += 8;
+	for (i = 0; i < n; i++) {
+		*p++ = OP_PUT;
+		le16_put(p, (uint32_t)es[i]->klen);
+		memcpy(p + 2, es[i]->key, es[i]->klen);
+		p += 2 + es[i]->klen;
+		le64_put(p, es[i]->version);
+		le32_put(p + 8, (uint32_t)es[i]->len);
+		p += 12;
+		if (es[i]->len)
+			memcpy(p, es[i]->value, es[i]->len);
+		p += es[i]->len;
+	}
+	le32_put(buf, (uint32_t)body);
+	le32_put(buf + 4, crc_of(buf, 4));
+	le32_put(buf + 8, crc_of(buf + FRAME_HEAD, body));
+	rc = write_at(fd, buf, FRAME_HEAD + body, *off);
+	free(buf);
+	*off += FRAME_HEAD + body;
+	return rc;
+}
+
+/*
+ * Write the live state to "<path>.tmp" and rename it over the log. The
+ * lock is held and the table is the committed state. 0, or -1 having
+ * changed nothing but perhaps the handle's file descriptor (a later
+ * catch-up reads the file at the path again).
+ */
+static int compact(roster_filestore *fs)
+{
+	int sync = !(fs->flags & ROSTER_FILESTORE_NOSYNC);
+	unsigned char h[HEADER_SIZE];
+	struct stat st;
+	entry **batch = NULL;
+	size_t nb = 0, cap = 0, body = BODY_MIN, i;
+	uint64_t off = HEADER_SIZE;
+	int fd, nfd, ok = 1;
+
+	if (fstat(fs->fd, &st) != 0)
+		return -1;
+	fd = open(fs->tmp_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC |
+					O_NOCTTY | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return -1;
+	if (fchmod(fd, st.st_mode & 07777) != 0)
+		ok = 0;
+	header_make(h);
+	if (ok && write_at(fd, h, HEADER_SIZE, 0))
+		ok = 0;
+	/* frames of about CHUNK bytes; at least one, which keeps the clock */
+	for (i = 0; ok && i < fs->t.nbuckets; i++) {
+		entry *e;
+		for (e = fs->t.buckets[i]; ok && e; e = e->next) {
+			size_t sz = (size_t)put_size(e->klen, e->len);
+			if (nb && body + sz > CHUNK) {
+				if (write_entries(fd, &off, fs->t.clock, batch,
+						  nb, body))
+					ok = 0;
+				nb = 0;
+				body = BODY_MIN;
+			}
+			if (nb == cap) {
+				size_t c = cap ? cap * 2 : 64;
+				entry **b = realloc(batch, c * sizeof(*b));
+				if (!b) {
+					ok = 0;
+					break;
+				}
+				batch = b;
+				cap = c;
+			}
+			batch[nb++] = e;
+			body += sz;
+		}
+	}
+	if (ok && write_entries(fd, &off, fs->t.clock, batch, nb, body))
+		ok = 0;
+	free(batch);
+	if (ok && sync && fsync(fd) != 0)
+		ok = 0;
+	if (close(fd) != 0)
+		ok = 0;
+	if (!ok || rename(fs->tmp_path, fs->path) != 0) {
+		unlink(fs->tmp_path);
+		return -1;
+	}
+	if (sync)
+		sync_dir(fs); /* the old log or the new: either holds it all */
+	nfd = open(fs->path, O_RDWR | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (nfd < 0)
+		return 0; /* the next catch-up opens it */
+	if (fstat(nfd, &st) != 0 || (uint64_t)st.st_size != off) {
+		close(nfd);
+		return 0;
+	}
+	close(fs->fd);
+	fs->fd = nfd;
+	fs->dev = st.st_dev;
+	fs->ino = st.st_ino;
+	fs->end = off;
+	return 0;
+}
+
+static void maybe_compact(roster_filestore *fs)
+{
+	uint64_t live = HEADER_SIZE + FRAME_HEAD + BODY_MIN + fs->t.live;
+
+	if (fs->end < COMPACT_MIN || fs->end < fs->compact_next ||
+	    fs->end / COMPACT_RATIO < live)
+		return;
+	/* after a failure, try again once the log grew by half */
+	fs->compact_next = compact(fs) ? fs->end + fs->end / 2 : 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Opening and freeing                                                 */
+
+static char *concat(const char *a, const char *b)
+{
+	size_t n = strlen(a), m = strlen(b);
+	char *s = malloc(n + m + 1);
+
+	if (s) {
+		memcpy(s, a, n);
+		memcpy(s + n, b, m + 1);
+	}
+	return s;
+}
+
+static char *dir_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	size_t n;
+	char *s;
+
+	if (!slash)
+		return concat(".", "");
+	n = slash == path ? 1 : (size_t)(slash - path);
+	if (!(s = malloc(n + 1)))
+		return NULL;
+	memcpy(s, path, n);
+	s[n] = '\0';
+	return s;
+}
+
+void roster_filestore_free(roster_filestore *fs)
+{
+	if (!fs)
+		return;
+	ops_clear(&fs->w);
+	free(fs->w.v);
+	tbl_free(&fs->t);
+	if (fs->fd >= 0)
+		close(fs->fd);
+	if (fs->lock_fd >= 0)
+		close(fs->lock_fd); /* and with it any lock still held */
+	pthread_mutex_destroy(&fs->mu);
+	free(fs->path);
+	free(fs->lock_path);
+	free(fs->tmp_path);
+	free(fs->dir_path);
+	free(fs);
+}
+
+/* Report a failure of open for the thread, from the handle's message. */
+static int open_fail(roster_filestore *fs, int code)
+{
+	char msg[sizeof(fs->err)];
+
+	snprintf(msg, sizeof(msg), "%s", fs->err);
+	roster_filestore_free(fs);
+	if (code == ROSTER_ENOMEM)
+		return rs_error_tl(ROSTER_ENOMEM, NULL, "nomem", NULL);
+	if (code == ROSTER_EPARSE)
+		return rs_error_tl(ROSTER_EPARSE, "path", "storage.file", msg);
+	return rs_error_tl(ROSTER_ESTORAGE, "open", "storage.failed", msg);
+}
+
+int roster_filestore_open(const char *path, unsigned int flags,
+			  roster_filestore **out)
+{
+	pthread_mutexattr_t attr;
+	roster_filestore *fs;
+	char v[24], *real;
+	int rc, fd;
+
+	if (!out)
+		return rs_error_tl(ROSTER_EINVAL, "out", "arg.null", NULL);
+	*out = NULL;
+	if (!path)
+		return rs_error_tl(ROSTER_EINVAL, "path", "arg.null", NULL);
+	if (!*path)
+		return rs_error_tl(ROSTER_EINVAL, "path", "arg.range", path);
+	if (flags & ~ROSTER_FILESTORE_NOSYNC) {
+		snprintf(v, sizeof(v), "%u", flags);
+		return rs_error_tl(ROSTER_EINVAL, "flags", "arg.range", v);
+	}
+	if (!(fs = calloc(1, sizeof(*fs))))
+		return rs_error_tl(ROSTER_ENOMEM, NULL, "nomem", NULL);
+	fs->fd = fs->lock_fd = -1;
+	fs->flags = flags;
+	if (pthread_mutexattr_init(&attr)) {
+		free(fs);
+		return rs_error_tl(ROSTER_ENOMEM, NULL, "nomem", NULL);
+	}
+	/* a second begin, or a scan, inside a transaction of the same
+	 * thread is refused instead of deadlocking */
+	pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ERRORCHECK);
+	rc = pthread_mutex_init(&fs->mu, &attr);
+	pthread_mutexattr_destroy(&attr);
+	if (rc) {
+		free(fs);
+		return rs_error_tl(ROSTER_ENOMEM, NULL, "nomem", NULL);
+	}
+	if (!(fs->path = concat(path, "")) || tbl_init(&fs->t))
+		return open_fail(fs, ROSTER_ENOMEM);
+	/* the file must exist to be named by its real path: so the lock file,
+	 * the compaction's rename and a later chdir of the host all agree on
+	 * it, through symbolic links too */
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NONBLOCK,
+		  0600);
+	if (fd < 0)
+		return open_fail(fs, io_fail(fs, "open", errno));
+	close(fd);
+	if (!(real = realpath(path, NULL)))
+		return open_fail(fs, errno == ENOMEM
+					     ? ROSTER_ENOMEM
+					     : io_fail(fs, "realpath", errno));
+	free(fs->path);
+	fs->path = real;
+	fs->lock_path = concat(real, ".lock");
+	fs->tmp_path = concat(real, ".tmp");
+	fs->dir_path = dir_of(real);
+	if (!fs->lock_path || !fs->tmp_path || !fs->dir_path)
+		return open_fail(fs, ROSTER_ENOMEM);
+	fs->lock_fd = open(fs->lock_path, O_RDWR | O_CREAT | O_CLOEXEC |
+						 O_NOCTTY | O_NONBLOCK, 0600);
+	if (fs->lock_fd < 0)
+		return open_fail(fs, io_fail(fs, "open lock file", errno));
+	if ((rc = lock_file(fs)))
+		return open_fail(fs, rc);
+	rc = load(fs);
+	unlock_file(fs);
+	if (rc)
+		return open_fail(fs, rc);
+	fs->err[0] = '\0';
+	*out = fs;
+	return ROSTER_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* The callbacks                                                       */
+
+/* Take the handle's mutex; a thread inside its own transaction (or scan)
+ * is refused. */
+static int enter(roster_filestore *fs, const char *what)
+{
+	int e = pthread_mutex_lock(&fs->mu);
+
+	if (e == EDEADLK)
+		return fs_fail(fs, ROSTER_ESTORAGE,
+			       "%s inside a transaction or scan of this thread",
+			       what);
+	if (e)
+		return io_fail(fs, what, e);
+	return 0;
+}
+
+static int fs_begin(void *store)
+{
+	roster_filestore *fs = store;
+	int rc;
+
+	if ((rc = enter(fs, "begin")))
+		return rc;
+	if ((rc = lock_file(fs)) == 0 && (rc = catch_up(fs)) != 0)
+		unlock_file(fs);
+	if (rc) {
+		pthread_mutex_unlock(&fs->mu);
+		return ROSTER_ESTORAGE;
+	}
+	ops_clear(&fs->w);
+	fs->in_txn = 1;
+	return ROSTER_OK;
+}
+
+/* The version a key has in this transaction's view (0: absent). */
+static uint64_t current(roster_filestore *fs, const char *key)
+{
+	size_t i = fs->w.n;
+	entry *e;
+
+	while (i--)
+		if (strcmp(fs->w.v[i].key, key) == 0)
+			return fs->w.v[i].value ? fs->w.v[i].version : 0;
+	e = *tbl_slot(&fs->t, key, hash_key(key));
+	return e ? e->version : 0;
+}
+
+/* The checks put and remove share. */
+static int write_check(roster_filestore *fs, const char *what, const char *key,
+		       size_t *klen)
+{
+	if (!fs->in_txn)
+		return fs_fail(fs, ROSTER_ESTORAGE, "%s outside a transaction",
+			       what);
+	if (!key)
+		return fs_fail(fs, ROSTER_ESTORAGE, "%s: NULL key", what);
+	*klen = strnlen(key, KEY_MAX + 1);
+	if (*klen > KEY_MAX)
+		return fs_fail(fs, ROSTER_ESTORAGE,
+			       "%s: key longer than %u bytes", what, KEY_MAX);
+	if (!key_ok(key, *klen))
+		return fs_fail(fs, ROSTER_ESTORAGE,
+			       "%s: key not printable ASCII", what);
+	return 0;
+}
+
+static int fs_put(void *store, const char *key, const void *value, size_t len,
+		  uint64_t expected, uint64_t *version_out)
+{
+	roster_filestore *fs = store;
+	size_t klen;
+	int rc;
+
+	if ((rc = write_check(fs, "put", key, &klen)))
+		return rc;
+	if (!version_out || (!value && len))
+		return fs_fail(fs, ROSTER_ESTORAGE, "put: NULL argument");
+	if (len > FRAME_MAX ||
+	    fs->w.bytes + put_size(klen, len) > FRAME_MAX - BODY_MIN)
+		return fs_fail(fs, ROSTER_ESTORAGE,
+			       "transaction larger than %u bytes", FRAME_MAX);
+	if (current(fs, key) != expected)
+		return fs_fail(fs, ROSTER_ECONFLICT, "%.64s: version changed",
+			       key);
+	if (fs->t.clock == UINT64_MAX)
+		return fs_fail(fs, ROSTER_ESTORAGE, "no version left");
+	if (ops_add(&fs->w, key, klen, value ? value : "", len,
+		    fs->t.clock + 1))
+		return fs_fail(fs, ROSTER_ESTORAGE, "out of memory");
+	*version_out = ++fs->t.clock;
+	return ROSTER_OK;
+}
+
+static int fs_remove(void *store, const char *key, uint64_t expected)
+{
+	roster_filestore *fs = store;
+	size_t klen;
+	int rc;
+
+	if ((rc = write_check(fs, "remove", key, &klen)))
+		return rc;
+	if (!expected || current(fs, key) != expected)
+		return fs_fail(fs, ROSTER_ECONFLICT, "%.64s: version changed",
+			       key);
+	if (fs->w.bytes + REMOVE_FIXED + klen > FRAME_MAX - BODY_MIN)
+		return fs_fail(fs, ROSTER_ESTORAGE,
+			       "transaction larger than %u bytes", FRAME_MAX);
+	if (ops_add(&fs->w, key, klen, NULL, 0, 0))
+		return fs_fail(fs, ROSTER_ESTORAGE, "out of memory");
+	return ROSTER_OK;
+}
+
+/* End the transaction: forget its writes, release the locks. */
+static void leave(roster_filestore *fs)
+{
+	ops_clear(&fs->w);
+	fs->in_txn = 0;
+	unlock_file(fs);
+	pthread_mutex_unlock(&fs->mu);
+}
+
+/* Append the transaction's frame and make it durable. */
+static int append(roster_filestore *fs)
+{
+	size_t body = BODY_MIN + (size_t)fs->w.bytes;
+	unsigned char *buf = malloc(FRAME_HEAD + body);
+	int rc = 0, e;
+
+	if (!buf)
+		return fs_fail(fs, ROSTER_ESTORAGE, "out of memory");
+	frame_encode(buf, body, fs->t.clock, fs->w.v, fs->w.n);
+	if (write_at(fs->fd, buf, FRAME_HEAD + body, fs->end))
+		rc = io_fail(fs, "write", errno);
+	else if (!(fs->flags & ROSTER_FILESTORE_NOSYNC) &&
+		 fdatasync(fs->fd) != 0)
+		rc = io_fail(fs, "fdatasync", errno);
+	free(buf);
+	if (rc) {
+		/* what was written is not committed: take it back */
+		e = errno;
+		while (ftruncate(fs->fd, (off_t)fs->end) != 0 && errno == EINTR)
+			;
+		errno = e;
+		return rc;
+	}
+	fs->end += FRAME_HEAD + body;
+	return 0;
+}
+
+static int fs_commit(void *store)
+{
+	roster_filestore *fs = store;
+	entry **fresh;
+	int rc = ROSTER_OK;
+
+	if (!fs->in_txn)
+		return fs_fail(fs, ROSTER_ESTORAGE, "commit outside a transaction");
+	if (fs->w.n) {
+		/* room first, so that nothing can fail once the frame is
+		 * written */
+		if (!(fresh = tbl_prepare(&fs->t, fs->w.v, fs->w.n))) {
+			rc = fs_fail(fs, ROSTER_ESTORAGE, "out of memory");
+		} else if ((rc = append(fs))) {
+			size_t i;
+			for (i = 0; i < fs->w.n; i++)
+				free(fresh[i]);
+			free(fresh);
+		} else {
+			tbl_link(&fs->t, fs->w.v, fs->w.n, fresh, fs->t.clock);
+			fs->w.n = 0; /* the table took keys and values */
+			fs->w.bytes = 0;
+			maybe_compact(fs);
+		}
+	}
+	leave(fs);
+	return rc;
+}
+
+static int fs_rollback(void *store)
+{
+	roster_filestore *fs = store;
+
+	if (!fs->in_txn)
+		return fs_fail(fs, ROSTER_ESTORAGE,
+			       "rollback outside a transaction");
+	leave(fs); /* the versions handed out stay used */
+	return ROSTER_OK;
+}
+
+static int fs_scan(void *store, const char *prefix, roster_storage_row_fn row,
+		   void *row_data)
+{
+	roster_filestore *fs = store;
+	size_t i, n;
+	int rc;
+
+	if (!prefix || !row)
+		return fs_fail(fs, ROSTER_ESTORAGE, "scan: NULL argument");
+	if ((rc = enter(fs, "scan")))
+		return rc;
+	if ((rc = lock_file(fs)) == 0 && (rc = catch_up(fs)) != 0)
+		unlock_file(fs);
+	if (rc) {
+		pthread_mutex_unlock(&fs->mu);
+		return ROSTER_ESTORAGE;
+	}
+	n = strlen(prefix);
+	for (i = 0; i < fs->t.nbuckets && !rc; i++) {
+		entry *e;
+		for (e = fs->t.buckets[i]; e && !rc; e = e->next)
+			if (strncmp(e->key, prefix, n) == 0)
+				rc = row(e->key, e->value, e->len, e->version,
+					 row_data);
+	}
+	unlock_file(fs);
+	pthread_mutex_unlock(&fs->mu);
+	return rc;
+}
+
+static const char *fs_errmsg(void *store)
+{
+	roster_filestore *fs = store;
+
+	return fs->err;
+}
+
+/* No destroy: several directories may share a handle, and the host frees
+ * it with roster_filestore_free once they are gone. */
+static const roster_storage methods = {
+	ROSTER_STORAGE_VERSION, fs_begin, fs_commit, fs_rollback, fs_put,
+	fs_remove, fs_scan, fs_errmsg, NULL
+};
+
+const roster_storage *roster_filestore_methods(void)
+{
+	return &methods;
+}
