@@ -1,15 +1,19 @@
 """Python bindings of roster over ctypes (standard library only).
 
     import roster
-    d = roster.Directory(language="fr")
-    system = roster.SYSTEM
-    p = d.partner_create(system, "Reseller")
-    a = d.account_create(roster.partner(p), p, "Acme")
-    u = d.user_create(roster.partner(p), a, first_name="Marie",
-                      last_name="Dvořáková", email="marie@acme.example")
-    print(d.user_get(u)["display_name"])
+    with roster.Directory(path="portal.store", language="fr") as d:
+        p = d.partner_create(roster.SYSTEM, "Reseller")
+        a = d.account_create(roster.partner(p), p, "Acme")
+        u = d.user_create(roster.partner(p), a, first_name="Marie",
+                          last_name="Dvořáková", email="marie@acme.example")
+        print(d.user_get(u)["display_name"])
+        for e in d.events:          # or Directory(on_event=callable)
+            print(e["seq"], e["type"], e["email"])
 
-Failures raise roster.Error with .code, .rule, .field, .value and the
+A directory lives in memory, on a file store (path=..., or store= a
+FileStore several directories share) or on a shared MemStore. Failures
+raise roster.Error, or the subclass of its code (roster.Conflict,
+roster.NotFound, ...), with .code, .name, .field, .rule, .value and the
 message in the directory's language. The library is found through the
 ROSTER_LIB environment variable, else as libroster.so.0.
 """
@@ -20,6 +24,10 @@ _lib = ctypes.CDLL(os.environ.get("ROSTER_LIB", "libroster.so.0"))
 
 _id = ctypes.c_uint64
 _p = ctypes.c_void_p
+_int = ctypes.c_int
+_uint = ctypes.c_uint
+_size = ctypes.c_size_t
+_str = ctypes.c_char_p
 
 
 def _fn(name, res, *args):
@@ -35,81 +43,111 @@ class _Actor(ctypes.Structure):
 
 
 class _Options(ctypes.Structure):
-    # roster_directory_options, version 1
-    _fields_ = [("version", ctypes.c_uint), ("language", ctypes.c_int),
+    # roster_directory_options, version 3 (include/roster/directory.h)
+    _fields_ = [("version", _uint), ("language", _int),
                 ("malloc_fn", _p), ("realloc_fn", _p), ("free_fn", _p),
                 ("alloc_data", _p), ("event_cb", _p), ("event_data", _p),
-                ("clock_fn", _p), ("clock_data", _p)]
+                ("clock_fn", _p), ("clock_data", _p),
+                # version 2
+                ("storage", _p), ("store", _p),
+                # version 3
+                ("flags", _uint), ("reserved", _uint)]
 
+
+_OPTIONS_VERSION = 3
+_NO_OUTBOX = 1          # ROSTER_DIRECTORY_NO_OUTBOX
+_FILESTORE_NOSYNC = 1   # ROSTER_FILESTORE_NOSYNC
+_WITHHELD_SECRET = 1
+_WITHHELD_PASSWORD = 2
 
 _EVENT_CB = ctypes.CFUNCTYPE(None, _p, _p)
 _A = ctypes.POINTER(_Actor)
+_PID = ctypes.POINTER(_id)
+_PP = ctypes.POINTER(_p)
+_PSIZE = ctypes.POINTER(_size)
 
-_version_string = _fn("roster_version_string", ctypes.c_char_p)
-_options_init = _fn("roster_directory_options_init", ctypes.c_int,
-                    ctypes.POINTER(_Options), ctypes.c_uint)
-_open = _fn("roster_directory_open", ctypes.c_int, ctypes.POINTER(_p),
-            ctypes.POINTER(_Options))
+_version_string = _fn("roster_version_string", _str)
+_options_init = _fn("roster_directory_options_init", _int,
+                    ctypes.POINTER(_Options), _uint)
+_open = _fn("roster_directory_open", _int, _PP, ctypes.POINTER(_Options))
 _free = _fn("roster_directory_free", None, _p)
+_refresh = _fn("roster_directory_refresh", _int, _p)
+_replay = _fn("roster_outbox_replay", _int, _p, _size, _PSIZE)
+_ack = _fn("roster_outbox_ack", _int, _p, ctypes.c_uint64, ctypes.c_uint64,
+           _PSIZE)
+_memstore_new = _fn("roster_memstore_new", _int, _PP)
+_memstore_free = _fn("roster_memstore_free", None, _p)
+_memstore_methods = _fn("roster_memstore_methods", _p)
+_filestore_open = _fn("roster_filestore_open", _int, _str, _uint, _PP)
+_filestore_free = _fn("roster_filestore_free", None, _p)
+_filestore_methods = _fn("roster_filestore_methods", _p)
 _dir_error = _fn("roster_directory_error", _p, _p)
 _error_last = _fn("roster_error_last", _p)
-_err_code = _fn("roster_error_code", ctypes.c_int, _p)
-_err_msg = _fn("roster_error_message", ctypes.c_char_p, _p)
-_err_field = _fn("roster_error_field", ctypes.c_char_p, _p)
-_err_rule = _fn("roster_error_rule", ctypes.c_char_p, _p)
-_err_value = _fn("roster_error_value", ctypes.c_char_p, _p)
-_lang_parse = _fn("roster_language_parse", ctypes.c_int,
-                  ctypes.POINTER(ctypes.c_int), ctypes.c_char_p)
-_set_lang = _fn("roster_directory_set_language", ctypes.c_int, _p,
-                ctypes.c_int)
-_partner_create = _fn("roster_partner_create", ctypes.c_int,
-                      ctypes.POINTER(_id), _p, _A, ctypes.c_char_p)
-_account_create = _fn("roster_account_create", ctypes.c_int,
-                      ctypes.POINTER(_id), _p, _A, _id, ctypes.c_char_p)
-_pbx_create = _fn("roster_pbx_create", ctypes.c_int, ctypes.POINTER(_id),
-                  _p, _A, _id, ctypes.c_char_p, ctypes.c_uint, ctypes.c_uint)
-_form_new = _fn("roster_form_new", ctypes.c_int, ctypes.POINTER(_p), _p)
+_err_code = _fn("roster_error_code", _int, _p)
+_err_msg = _fn("roster_error_message", _str, _p)
+_err_field = _fn("roster_error_field", _str, _p)
+_err_rule = _fn("roster_error_rule", _str, _p)
+_err_value = _fn("roster_error_value", _str, _p)
+_strerror = _fn("roster_strerror", _str, _int)
+_lang_parse = _fn("roster_language_parse", _int, ctypes.POINTER(_int), _str)
+_set_lang = _fn("roster_directory_set_language", _int, _p, _int)
+_partner_create = _fn("roster_partner_create", _int, _PID, _p, _A, _str)
+_account_create = _fn("roster_account_create", _int, _PID, _p, _A, _id,
+                      _str)
+_site_create = _fn("roster_site_create", _int, _PID, _p, _A, _id, _str)
+_group_create = _fn("roster_group_create", _int, _PID, _p, _A, _id, _str)
+_pbx_create = _fn("roster_pbx_create", _int, _PID, _p, _A, _id, _str, _uint,
+                  _uint)
+_form_new = _fn("roster_form_new", _int, _PP, _p)
 _form_free = _fn("roster_form_free", None, _p)
-_form_str = _fn("roster_form_set_str", ctypes.c_int, _p, ctypes.c_int,
-                ctypes.c_char_p)
-_form_bool = _fn("roster_form_set_bool", ctypes.c_int, _p, ctypes.c_int,
-                 ctypes.c_int)
-_form_ref = _fn("roster_form_set_ref", ctypes.c_int, _p, ctypes.c_int, _id)
-_form_lines = _fn("roster_form_set_lines", ctypes.c_int, _p,
-                  ctypes.POINTER(ctypes.c_char_p), ctypes.c_size_t)
-_user_create = _fn("roster_user_create", ctypes.c_int, ctypes.POINTER(_id),
-                   _p, _A, _id, _p)
-_user_update = _fn("roster_user_update", ctypes.c_int, _p, _A, _id, _p)
-_user_delete = _fn("roster_user_delete", ctypes.c_int, _p, _A, _id)
-_user_get = _fn("roster_user_get", ctypes.c_int, ctypes.POINTER(_p), _p, _id)
+_form_str = _fn("roster_form_set_str", _int, _p, _int, _str)
+_form_bool = _fn("roster_form_set_bool", _int, _p, _int, _int)
+_form_ref = _fn("roster_form_set_ref", _int, _p, _int, _id)
+_form_lines = _fn("roster_form_set_lines", _int, _p, ctypes.POINTER(_str),
+                  _size)
+_user_create = _fn("roster_user_create", _int, _PID, _p, _A, _id, _p)
+_user_update = _fn("roster_user_update", _int, _p, _A, _id, _p)
+_user_delete = _fn("roster_user_delete", _int, _p, _A, _id)
+_user_get = _fn("roster_user_get", _int, _PP, _p, _id)
+_user_find = _fn("roster_user_find_login", _int, _PID, _p, _str)
 _user_free = _fn("roster_user_free", None, _p)
-_user_str = _fn("roster_user_str", ctypes.c_char_p, _p, ctypes.c_int)
-_user_bool = _fn("roster_user_bool", ctypes.c_int, _p, ctypes.c_int)
-_user_ref = _fn("roster_user_ref", _id, _p, ctypes.c_int)
-_user_nlines = _fn("roster_user_line_count", ctypes.c_size_t, _p)
-_user_line = _fn("roster_user_line", ctypes.c_char_p, _p, ctypes.c_size_t)
-_field_name = _fn("roster_field_name", ctypes.c_char_p, ctypes.c_int)
-_field_type = _fn("roster_field_type", ctypes.c_int, ctypes.c_int)
-_field_access = _fn("roster_user_field_access", ctypes.c_int,
-                    ctypes.POINTER(ctypes.c_int), _p, _A, _id, ctypes.c_int)
-_login = _fn("roster_login", ctypes.c_int, ctypes.POINTER(_id), _p,
-             ctypes.c_char_p, ctypes.c_char_p)
-_txn_begin = _fn("roster_transaction_begin", ctypes.c_int, _p)
-_txn_commit = _fn("roster_transaction_commit", ctypes.c_int, _p)
-_txn_rollback = _fn("roster_transaction_rollback", ctypes.c_int, _p)
-_ev_type = _fn("roster_event_type_of", ctypes.c_int, _p)
-_ev_name = _fn("roster_event_type_name", ctypes.c_char_p, ctypes.c_int)
+_user_id = _fn("roster_user_id", _id, _p)
+_user_account = _fn("roster_user_account", _id, _p)
+_user_str = _fn("roster_user_str", _str, _p, _int)
+_user_bool = _fn("roster_user_bool", _int, _p, _int)
+_user_ref = _fn("roster_user_ref", _id, _p, _int)
+_user_nlines = _fn("roster_user_line_count", _size, _p)
+_user_line = _fn("roster_user_line", _str, _p, _size)
+_user_has_password = _fn("roster_user_has_password", _int, _p)
+_field_name = _fn("roster_field_name", _str, _int)
+_field_type = _fn("roster_field_type", _int, _int)
+_field_access = _fn("roster_user_field_access", _int, ctypes.POINTER(_int),
+                    _p, _A, _id, _int)
+_login = _fn("roster_login", _int, _PID, _p, _str, _str)
+_password_reset = _fn("roster_password_reset", _int, _p, _A, _id, _PID,
+                      _size)
+_welcome_send = _fn("roster_welcome_send", _int, _p, _A, _id, _PID, _size)
+_token_redeem = _fn("roster_token_redeem", _int, _PID, _p, _str, _str)
+_txn_begin = _fn("roster_transaction_begin", _int, _p)
+_txn_commit = _fn("roster_transaction_commit", _int, _p)
+_txn_rollback = _fn("roster_transaction_rollback", _int, _p)
+_txn_active = _fn("roster_transaction_active", _int, _p)
+_ev_type = _fn("roster_event_type_of", _int, _p)
+_ev_name = _fn("roster_event_type_name", _str, _int)
 _ev_seq = _fn("roster_event_seq", ctypes.c_uint64, _p)
 _ev_partner = _fn("roster_event_partner", _id, _p)
 _ev_account = _fn("roster_event_account", _id, _p)
 _ev_user = _fn("roster_event_user", _id, _p)
 _ev_pbx = _fn("roster_event_pbx", _id, _p)
-_ev_email = _fn("roster_event_email", ctypes.c_char_p, _p)
-_ev_secret = _fn("roster_event_secret", ctypes.c_char_p, _p)
-_ev_password = _fn("roster_event_password", ctypes.c_char_p, _p)
+_ev_email = _fn("roster_event_email", _str, _p)
+_ev_secret = _fn("roster_event_secret", _str, _p)
+_ev_password = _fn("roster_event_password", _str, _p)
+_ev_admin = _fn("roster_event_admin", _int, _p)
+_ev_replayed = _fn("roster_event_replayed", _int, _p)
+_ev_withheld = _fn("roster_event_withheld", _int, _p)
 
 FIELDS = {}
-for _f in range(1, 64):
+for _f in range(1, 1000):
     _n = _field_name(_f)
     if _n is None:
         break
@@ -121,17 +159,130 @@ def version():
     return _version_string().decode()
 
 
+def _s(v):
+    return None if v is None else v.decode(errors="replace")
+
+
+# ---------------------------------------------------------------------
+# Errors
+
+OK = 0
+ERROR, ENOMEM, EINVAL, EINVALID, ENOTFOUND, EEXISTS, EDENIED = range(-1, -8,
+                                                                     -1)
+EPOLICY, ECONFIRM, ECONFLICT, ESTORAGE, EMISUSE, EUSER = range(-8, -14, -1)
+EPASSTHROUGH, EEXPIRED, EPARSE, EVERSION, EAUTH = range(-14, -19, -1)
+_CODE_NAMES = {v: k for k, v in globals().items()
+               if k.isupper() and k.startswith("E") and isinstance(v, int)}
+
+
 class Error(Exception):
-    """A refusal: code (negative int), rule, field, value, message."""
+    """A refusal: code (negative int), name ("ECONFLICT"), field, rule,
+    value (the offending value, never a secret) and message."""
 
-    def __init__(self, err):
-        self.code = _err_code(err)
-        self.rule = _err_rule(err).decode()
-        self.field = _err_field(err).decode()
-        self.value = _err_value(err).decode(errors="replace")
-        self.message = _err_msg(err).decode()
-        super().__init__(self.message)
+    def __init__(self, code, message, field="", rule="", value=""):
+        self.code = code
+        self.name = _CODE_NAMES.get(code, str(code))
+        self.message = message
+        self.field = field
+        self.rule = rule
+        self.value = value
+        super().__init__(message)
 
+
+class OutOfMemory(Error):
+    pass
+
+
+class InvalidArgument(Error):
+    pass
+
+
+class InvalidValue(Error):
+    pass
+
+
+class NotFound(Error):
+    pass
+
+
+class AlreadyExists(Error):
+    pass
+
+
+class Denied(Error):
+    pass
+
+
+class PolicyRefusal(Error):
+    pass
+
+
+class ConfirmationRequired(Error):
+    pass
+
+
+class Conflict(Error):
+    """Another directory on the same store changed the record first; the
+    directory has refreshed itself, look again and retry."""
+
+
+class StorageError(Error):
+    pass
+
+
+class Misuse(Error):
+    """The API was used out of contract: a closed handle, a call from the
+    directory's own event callback, a transaction already open."""
+
+
+class Aborted(Error):
+    pass
+
+
+class Expired(Error):
+    pass
+
+
+class ParseError(Error):
+    pass
+
+
+class VersionError(Error):
+    pass
+
+
+class AuthError(Error):
+    pass
+
+
+_CLASSES = {ENOMEM: OutOfMemory, EINVAL: InvalidArgument,
+            EINVALID: InvalidValue, ENOTFOUND: NotFound,
+            EEXISTS: AlreadyExists, EDENIED: Denied, EPOLICY: PolicyRefusal,
+            ECONFIRM: ConfirmationRequired, ECONFLICT: Conflict,
+            ESTORAGE: StorageError, EMISUSE: Misuse, EUSER: Aborted,
+            EEXPIRED: Expired, EPARSE: ParseError, EVERSION: VersionError,
+            EAUTH: AuthError}
+
+
+def _error(err):
+    """The exception for a roster_error pointer."""
+    code = _err_code(err)
+    return _CLASSES.get(code, Error)(
+        code, _s(_err_msg(err)), _s(_err_field(err)), _s(_err_rule(err)),
+        _s(_err_value(err)))
+
+
+def _misuse(message):
+    return Misuse(EMISUSE, message)
+
+
+def _check_tl(rc):
+    if rc != 0:
+        raise _error(_error_last())
+
+
+# ---------------------------------------------------------------------
+# Actors
 
 def _actor(kind, ident=0):
     return _Actor(kind, 0, ident)
@@ -152,47 +303,262 @@ def _text(s):
     return None if s is None else s.encode()
 
 
-class Directory:
-    """An in-memory roster directory. events: a list the host drains."""
+# ---------------------------------------------------------------------
+# Stores
 
-    def __init__(self, language="en"):
-        opts = _Options()
-        lang = ctypes.c_int()
-        self._check_tl(_options_init(ctypes.byref(opts), 1))
-        self._check_tl(_lang_parse(ctypes.byref(lang), language.encode()))
-        opts.language = lang.value
-        self.events = []
-        self._cb = _EVENT_CB(self._on_event)
-        opts.event_cb = ctypes.cast(self._cb, _p)
-        self._d = _p()
-        self._check_tl(_open(ctypes.byref(self._d), ctypes.byref(opts)))
+class _Store:
+    """A store several directories may share. Close it (or leave the
+    block) after its directories; closing it while one is open is
+    refused with Misuse."""
+
+    _free_fn = None
+    _methods_fn = None
+    _h = None
+    _users = 0
+    _closing = False
+
+    def __init__(self, handle):
+        self._h = handle
+        self._users = 0          # open directories on this store
+        self._closing = False    # finalised while a directory held it
+
+    def _acquire(self):
+        if not self._h:
+            raise _misuse("the store is closed")
+        self._users += 1
+        return self._h
+
+    def _release(self):
+        self._users -= 1
+        if self._users == 0 and self._closing:
+            self._destroy()
+
+    def _destroy(self):
+        if self._h:
+            type(self)._free_fn(self._h)
+            self._h = None
 
     def close(self):
+        if self._users:
+            raise _misuse("close the directories on this store first")
+        self._destroy()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+    def __del__(self):
+        # Reached only when no directory refers to the store any more,
+        # except when both are garbage of one cycle: then the last
+        # directory to close frees it.
+        if self._users:
+            self._closing = True
+        else:
+            self._destroy()
+
+
+class MemStore(_Store):
+    """A store in memory that several directories may share."""
+
+    _free_fn = staticmethod(_memstore_free)
+    _methods_fn = staticmethod(_memstore_methods)
+
+    def __init__(self):
+        h = _p()
+        _check_tl(_memstore_new(ctypes.byref(h)))
+        super().__init__(h)
+
+
+class FileStore(_Store):
+    """The crash-safe file store at `path` (created when absent).
+    nosync=True skips fsync (tests): it survives a killed process, not a
+    power cut."""
+
+    _free_fn = staticmethod(_filestore_free)
+    _methods_fn = staticmethod(_filestore_methods)
+
+    def __init__(self, path, nosync=False):
+        h = _p()
+        _check_tl(_filestore_open(os.fsencode(path),
+                                  _FILESTORE_NOSYNC if nosync else 0,
+                                  ctypes.byref(h)))
+        super().__init__(h)
+        self.path = path
+
+
+# ---------------------------------------------------------------------
+# Events
+
+def _event(ev):
+    """Copy an event out while it is valid (its secrets are wiped once
+    the callback returns)."""
+    withheld = _ev_withheld(ev)
+    return {
+        "seq": _ev_seq(ev), "type": _s(_ev_name(_ev_type(ev))),
+        "partner": _ev_partner(ev), "account": _ev_account(ev),
+        "user": _ev_user(ev), "pbx": _ev_pbx(ev),
+        "email": _s(_ev_email(ev)), "secret": _s(_ev_secret(ev)),
+        "password": _s(_ev_password(ev)), "admin": bool(_ev_admin(ev)),
+        "replayed": bool(_ev_replayed(ev)),
+        "withheld": frozenset(
+            n for bit, n in ((_WITHHELD_SECRET, "secret"),
+                             (_WITHHELD_PASSWORD, "password"))
+            if withheld & bit)}
+
+
+class _Sink:
+    """Receives a directory's events. It holds no reference to the
+    Directory, so that a directory is freed as soon as it is unused."""
+
+    def __init__(self, on_event):
+        self.on_event = on_event
+        self.events = []
+        self.error = None
+        self.depth = 0
+        self.cb = _EVENT_CB(self)
+
+    def __call__(self, ev, _data):
+        self.depth += 1
+        try:
+            e = _event(ev)
+            if self.on_event is None:
+                self.events.append(e)
+            else:
+                self.on_event(e)
+        except BaseException as exc:  # raised once the roster call returns
+            if self.error is None:
+                self.error = exc
+        finally:
+            self.depth -= 1
+
+
+# ---------------------------------------------------------------------
+# The directory
+
+class Directory:
+    """A roster directory.
+
+    Directory(language="en", path=None, store=None, nosync=False,
+              on_event=None, outbox=True)
+
+    Without path or store it lives in memory. path= opens a FileStore of
+    its own, closed with the directory; store= shares a FileStore or
+    MemStore with other directories. Events go to on_event(event) (a
+    dict: seq, type, partner, account, user, pbx, email, secret,
+    password, admin, replayed, withheld) or, without it, to the list
+    .events that the host drains. An exception raised by on_event is
+    raised by the call that delivered the event, after the change was
+    committed; later events of that call are still delivered.
+    outbox=False opens with ROSTER_DIRECTORY_NO_OUTBOX."""
+
+    def __init__(self, language="en", path=None, store=None, nosync=False,
+                 on_event=None, outbox=True):
+        self._d = None
+        self._store = None
+        self._owns_store = False
+        if path is not None and store is not None:
+            raise ValueError("give path or store, not both")
+        if nosync and path is None:
+            raise ValueError("nosync applies to path only")
+        self._sink = _Sink(on_event)
+        opts = _Options()
+        _check_tl(_options_init(ctypes.byref(opts), _OPTIONS_VERSION))
+        opts.language = _parse_language(language)
+        opts.event_cb = ctypes.cast(self._sink.cb, _p)
+        opts.flags = 0 if outbox else _NO_OUTBOX
+        if path is not None:
+            store = FileStore(path, nosync=nosync)
+            self._owns_store = True
+        if store is not None:
+            opts.storage = type(store)._methods_fn()
+            opts.store = store._acquire()
+            self._store = store
+        d = _p()
+        try:
+            _check_tl(_open(ctypes.byref(d), ctypes.byref(opts)))
+        except BaseException:
+            self._drop_store()
+            raise
+        self._d = d
+
+    def _drop_store(self):
+        store, self._store = self._store, None
+        if store is not None:
+            store._release()
+            if self._owns_store:
+                store.close()
+
+    def close(self):
+        """Free the directory (an open transaction is rolled back), then
+        its own file store. Calls on a closed directory raise Misuse."""
+        if self._sink.depth:
+            raise _misuse("a directory cannot be closed from its own "
+                          "event callback")
         if self._d:
             _free(self._d)
             self._d = None
+            self._drop_store()
+
+    @property
+    def closed(self):
+        return not self._d
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
 
     def __del__(self):
-        self.close()
+        if getattr(self, "_d", None) and not self._sink.depth:
+            self.close()
 
-    @staticmethod
-    def _check_tl(rc):
-        if rc != 0:
-            raise Error(_error_last())
+    @property
+    def events(self):
+        return self._sink.events
+
+    @property
+    def on_event(self):
+        return self._sink.on_event
+
+    @on_event.setter
+    def on_event(self, fn):
+        self._sink.on_event = fn
+
+    def _h(self):
+        if not self._d:
+            raise _misuse("the directory is closed")
+        return self._d
 
     def _check(self, rc):
+        """Raise the call's refusal, else an exception of the event
+        callback raised during the call."""
+        pending, self._sink.error = self._sink.error, None
         if rc != 0:
-            raise Error(_dir_error(self._d))
+            err = _error(_dir_error(self._d))
+            err.__context__ = pending
+            raise err
+        if pending is not None:
+            raise pending
 
-    def _on_event(self, ev, _data):
-        def s(v):
-            return None if v is None else v.decode()
-        self.events.append({
-            "type": _ev_name(_ev_type(ev)).decode(), "seq": _ev_seq(ev),
-            "partner": _ev_partner(ev), "account": _ev_account(ev),
-            "user": _ev_user(ev),
-            "pbx": _ev_pbx(ev), "email": s(_ev_email(ev)),
-            "secret": s(_ev_secret(ev)), "password": s(_ev_password(ev))})
+    # Transactions ----------------------------------------------------
+
+    def begin(self):
+        self._check(_txn_begin(self._h()))
+
+    def commit(self):
+        self._check(_txn_commit(self._h()))
+
+    def rollback(self):
+        self._check(_txn_rollback(self._h()))
+
+    @property
+    def in_transaction(self):
+        return bool(self._d) and bool(_txn_active(self._d))
 
     def transaction(self):
         """A context manager: commit on success, roll back on exception."""
@@ -200,43 +566,69 @@ class Directory:
 
         class _Txn:
             def __enter__(self):
-                d._check(_txn_begin(d._d))
+                d.begin()
                 return d
 
             def __exit__(self, kind, value, tb):
                 if kind is None:
-                    d._check(_txn_commit(d._d))
-                else:
-                    d._check(_txn_rollback(d._d))
+                    d.commit()
+                elif d.in_transaction:
+                    d.rollback()
                 return False
         return _Txn()
 
+    # The store -------------------------------------------------------
+
+    def refresh(self):
+        """Read the store again to see other directories' commits."""
+        self._check(_refresh(self._h()))
+
+    def outbox_replay(self, max=0):
+        """Deliver again, oldest first, at most `max` (0: all) events
+        still in the store's outbox; returns how many."""
+        n = _size()
+        self._check(_replay(self._h(), max, ctypes.byref(n)))
+        return n.value
+
+    def outbox_ack(self, first, last=None):
+        """Remove the events numbered first..last (inclusive) from the
+        outbox; returns how many this call removed."""
+        n = _size()
+        self._check(_ack(self._h(), first, first if last is None else last,
+                         ctypes.byref(n)))
+        return n.value
+
+    # Records ---------------------------------------------------------
+
     def set_language(self, language):
-        lang = ctypes.c_int()
-        self._check_tl(_lang_parse(ctypes.byref(lang), language.encode()))
-        self._check(_set_lang(self._d, lang.value))
+        self._check(_set_lang(self._h(), _parse_language(language)))
+
+    def _create(self, fn, *args):
+        out = _id()
+        self._check(fn(ctypes.byref(out), self._h(), *args))
+        return out.value
 
     def partner_create(self, actor, name):
-        out = _id()
-        self._check(_partner_create(ctypes.byref(out), self._d, actor,
-                                    _text(name)))
-        return out.value
+        return self._create(_partner_create, actor, _text(name))
 
     def account_create(self, actor, partner_id, name):
-        out = _id()
-        self._check(_account_create(ctypes.byref(out), self._d, actor,
-                                    partner_id, _text(name)))
-        return out.value
+        return self._create(_account_create, actor, partner_id, _text(name))
+
+    def site_create(self, actor, account, name):
+        return self._create(_site_create, actor, account, _text(name))
+
+    def group_create(self, actor, account, name):
+        return self._create(_group_create, actor, account, _text(name))
 
     def pbx_create(self, actor, account, name, min_digits, max_digits):
-        out = _id()
-        self._check(_pbx_create(ctypes.byref(out), self._d, actor, account,
-                                _text(name), min_digits, max_digits))
-        return out.value
+        return self._create(_pbx_create, actor, account, _text(name),
+                            min_digits, max_digits)
+
+    # Users -----------------------------------------------------------
 
     def _form(self, values):
         form = _p()
-        self._check(_form_new(ctypes.byref(form), self._d))
+        self._check(_form_new(ctypes.byref(form), self._h()))
         try:
             for name, value in values.items():
                 if name not in FIELDS:
@@ -248,11 +640,13 @@ class Directory:
                     rc = _form_bool(form, num, 1 if value else 0)
                 elif typ == _REF:
                     rc = _form_ref(form, num, value or 0)
-                else:
-                    arr = (ctypes.c_char_p * len(value))(
+                elif typ == _LIST:
+                    arr = (_str * max(len(value), 1))(
                         *[v.encode() for v in value])
                     rc = _form_lines(form, arr, len(value))
-                self._check_tl(rc)
+                else:
+                    raise TypeError("field %s cannot be set" % name)
+                _check_tl(rc)
         except BaseException:
             _form_free(form)
             raise
@@ -260,53 +654,88 @@ class Directory:
 
     def user_create(self, actor, account, **values):
         form = self._form(values)
-        out = _id()
         try:
-            self._check(_user_create(ctypes.byref(out), self._d, actor,
-                                     account, form))
+            return self._create(_user_create, actor, account, form)
         finally:
             _form_free(form)
-        return out.value
 
     def user_update(self, actor, user_id, **values):
         form = self._form(values)
         try:
-            self._check(_user_update(self._d, actor, user_id, form))
+            self._check(_user_update(self._h(), actor, user_id, form))
         finally:
             _form_free(form)
 
     def user_delete(self, actor, user_id):
-        self._check(_user_delete(self._d, actor, user_id))
+        self._check(_user_delete(self._h(), actor, user_id))
 
     def user_get(self, user_id):
+        """The user's fields by name (no password), with id, account and
+        has_password."""
         snap = _p()
-        self._check(_user_get(ctypes.byref(snap), self._d, user_id))
+        self._check(_user_get(ctypes.byref(snap), self._h(), user_id))
         try:
             out = {}
             for name, (num, typ) in FIELDS.items():
                 if typ == _STRING:
-                    v = _user_str(snap, num)
-                    out[name] = None if v is None else v.decode()
+                    out[name] = _s(_user_str(snap, num))
                 elif typ == _BOOL:
                     out[name] = bool(_user_bool(snap, num))
                 elif typ == _REF:
                     out[name] = _user_ref(snap, num)
-                else:
+                elif typ == _LIST:
                     out[name] = [_user_line(snap, i).decode()
                                  for i in range(_user_nlines(snap))]
             del out["password"]
+            out["has_password"] = bool(_user_has_password(snap))
+            out["id"] = _user_id(snap)
+            out["account"] = _user_account(snap)
             return out
         finally:
             _user_free(snap)
 
+    def find_login(self, email):
+        """The user whose login this is (case-insensitively), or None."""
+        out = _id()
+        rc = _user_find(ctypes.byref(out), self._h(), _text(email))
+        if rc == ENOTFOUND:
+            return None
+        self._check(rc)
+        return out.value
+
     def may_edit(self, actor, target, field):
-        out = ctypes.c_int()
-        self._check(_field_access(ctypes.byref(out), self._d, actor, target,
-                                  FIELDS[field][0]))
+        out = _int()
+        self._check(_field_access(ctypes.byref(out), self._h(), actor,
+                                  target, FIELDS[field][0]))
         return bool(out.value)
 
+    # Passwords -------------------------------------------------------
+
     def login(self, email, password):
-        out = _id()
-        self._check(_login(ctypes.byref(out), self._d, _text(email),
-                           _text(password)))
-        return out.value
+        return self._create(_login, _text(email), _text(password))
+
+    def _bulk(self, fn, actor, account, users):
+        if users is None:
+            arr, n = None, 0
+        else:
+            n = len(users)
+            arr = (_id * max(n, 1))(*users)
+        self._check(fn(self._h(), actor, account, arr, n))
+
+    def password_reset(self, actor, account, users=None):
+        """Password reset e-mails (events) for `users`, or all users."""
+        self._bulk(_password_reset, actor, account, users)
+
+    def welcome_send(self, actor, account, users=None):
+        """Welcome e-mails (events) again for `users`, or all users."""
+        self._bulk(_welcome_send, actor, account, users)
+
+    def token_redeem(self, token, password):
+        """Redeem a reset or activation token; returns the user."""
+        return self._create(_token_redeem, _text(token), _text(password))
+
+
+def _parse_language(tag):
+    lang = _int()
+    _check_tl(_lang_parse(ctypes.byref(lang), tag.encode()))
+    return lang.value

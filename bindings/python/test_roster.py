@@ -1,4 +1,7 @@
 """Tests of the Python bindings (run with ROSTER_LIB set)."""
+import ctypes
+import os
+import tempfile
 import unittest
 
 import roster
@@ -19,31 +22,97 @@ class Bindings(unittest.TestCase):
         self.d.close()
 
     def test_create_and_read(self):
+        site = self.d.site_create(self.asp, self.a, "Paris")
+        group = self.d.group_create(self.asp, self.a, "Sales")
         u = self.d.user_create(
             roster.user(self.admin), self.a, first_name=" Marie ",
             last_name="Dvořáková", email="marie@acme.example", pbx=self.pbx,
-            extension="201", lines=["+420 601 000 001"], two_factor=True)
+            extension="201", lines=["+420 601 000 001"], two_factor=True,
+            site=site, group=group)
         got = self.d.user_get(u)
+        self.assertEqual(got["id"], u)
+        self.assertEqual(got["account"], self.a)
+        self.assertEqual(got["first_name"], "Marie")
         self.assertEqual(got["display_name"], "Marie Dvořáková")
         self.assertEqual(got["lines"], ["+420601000001"])
+        self.assertEqual((got["site"], got["group"]), (site, group))
         self.assertTrue(got["two_factor"])
         self.assertFalse(got["registered"])
+        self.assertNotIn("password", got)
+        self.assertFalse(got["has_password"])
         types = [e["type"] for e in self.d.events]
         self.assertIn("email.welcome", types)
         self.assertEqual(types.count("pbx.reload"), 1)  # Marie is on the PBX
+        self.assertEqual(self.d.find_login("MARIE@acme.example"), u)
+        self.assertIsNone(self.d.find_login("nobody@acme.example"))
+
+    def test_events_in_memory(self):
+        self.d.events.clear()
+        u = self.d.user_create(self.asp, self.a, first_name="Tom",
+                               last_name="Novak", email="tom@acme.example")
+        welcome = [e for e in self.d.events if e["type"] == "email.welcome"]
+        self.assertEqual(len(welcome), 1, self.d.events)
+        w = welcome[0]
+        self.assertEqual((w["user"], w["account"], w["partner"]),
+                         (u, self.a, self.p))
+        self.assertEqual(w["email"], "tom@acme.example")
+        self.assertTrue(w["secret"], "a live welcome carries its token")
+        self.assertFalse(w["replayed"])
+        self.assertEqual(w["withheld"], frozenset())
+        seqs = [e["seq"] for e in self.d.events]
+        self.assertEqual(seqs, sorted(seqs))
+        # the secret was copied while valid: it still redeems
+        self.assertEqual(self.d.token_redeem(w["secret"], "a long secret"), u)
+        self.assertTrue(self.d.user_get(u)["registered"])
+        self.assertEqual(self.d.login("tom@acme.example", "a long secret"), u)
+        # a memory directory has no outbox
+        self.assertEqual(self.d.outbox_replay(), 0)
+        self.d.events.clear()
+        self.d.password_reset(roster.user(self.admin), self.a, [u])
+        self.assertEqual([e["type"] for e in self.d.events],
+                         ["email.password_reset"])
+        self.d.events.clear()
+        self.d.welcome_send(self.asp, self.a)
+        self.assertEqual(sorted(e["user"] for e in self.d.events),
+                         sorted([self.admin, u]))
 
     def test_refusal_in_french(self):
         self.d.set_language("fr")
-        with self.assertRaises(roster.Error) as cm:
+        with self.assertRaises(roster.PolicyRefusal) as cm:
             self.d.user_delete(self.asp, self.admin)
-        self.assertEqual(cm.exception.code, -8)
+        self.assertEqual(cm.exception.code, roster.EPOLICY)
+        self.assertEqual(cm.exception.name, "EPOLICY")
         self.assertEqual(cm.exception.rule, "admin.delete")
         self.assertIn("administrateur", cm.exception.message)
-        with self.assertRaises(roster.Error) as cm:
+        with self.assertRaises(roster.AlreadyExists) as cm:
             self.d.user_create(self.asp, self.a, first_name="X",
                                last_name="Y", email="ADA@acme.example")
         self.assertEqual(cm.exception.rule, "email.unique")
         self.assertEqual(cm.exception.field, "email")
+        self.assertIsInstance(cm.exception, roster.Error)
+
+    def test_error_fields(self):
+        with self.assertRaises(roster.InvalidValue) as cm:
+            self.d.user_create(self.asp, self.a, first_name="Eve",
+                               last_name="Y", email="eve@acme.example",
+                               phone="12ab")
+        e = cm.exception
+        self.assertEqual((e.code, e.field, e.rule),
+                         (roster.EINVALID, "phone", "phone.e164"))
+        self.assertEqual(e.value, "12ab")
+        self.assertIn("E.164", e.message)
+        self.assertIn("E.164", str(e))
+        with self.assertRaises(roster.NotFound) as cm:
+            self.d.user_get(987654)
+        self.assertEqual(cm.exception.rule, "record.notfound")
+        self.assertEqual(cm.exception.value, "987654")
+        with self.assertRaises(roster.Denied) as cm:
+            self.d.partner_create(self.asp, "Other")
+        self.assertEqual(cm.exception.rule, "auth.system")
+        # errors of calls without a directory (per thread)
+        with self.assertRaises(roster.InvalidArgument) as cm:
+            roster.Directory(language="xx")
+        self.assertEqual(cm.exception.code, roster.EINVAL)
 
     def test_self_service_and_login(self):
         u = self.d.user_create(roster.user(self.admin), self.a,
@@ -56,11 +125,15 @@ class Bindings(unittest.TestCase):
         with self.assertRaises(roster.Error) as cm:
             self.d.user_update(me, u, admin=True)
         self.assertEqual(cm.exception.rule, "auth.field")
+        self.assertEqual(cm.exception.field, "admin")
         self.d.user_update(me, u, language="cs-CZ")
+        self.assertEqual(self.d.user_get(u)["language"], "cs-CZ")
+        self.assertTrue(self.d.user_get(u)["has_password"])
         self.assertEqual(self.d.login("TOM@acme.example", "a long secret"), u)
-        with self.assertRaises(roster.Error) as cm:
+        with self.assertRaises(roster.AuthError) as cm:
             self.d.login("tom@acme.example", "wrong")
         self.assertEqual(cm.exception.code, -18)
+        self.assertEqual(cm.exception.rule, "login.failed")
 
     def test_transaction(self):
         self.d.events.clear()
@@ -69,11 +142,23 @@ class Bindings(unittest.TestCase):
                 self.d.user_create(self.asp, self.a, first_name="A",
                                    last_name="B", email="ab@acme.example")
                 self.d.user_delete(self.asp, self.admin)  # refused
+        self.assertFalse(self.d.in_transaction)
         self.assertEqual(self.d.events, [])
+        self.assertIsNone(self.d.find_login("ab@acme.example"))
         with self.d.transaction():
             self.d.user_create(self.asp, self.a, first_name="A",
                                last_name="B", email="ab@acme.example")
+            self.assertTrue(self.d.in_transaction)
+            self.assertEqual(self.d.events, [], "events wait for commit")
         self.assertIn("user.created", [e["type"] for e in self.d.events])
+        self.d.begin()
+        with self.assertRaises(roster.Misuse) as cm:
+            self.d.begin()
+        self.assertEqual(cm.exception.rule, "txn.open")
+        self.d.rollback()
+        with self.assertRaises(roster.Misuse) as cm:
+            self.d.commit()
+        self.assertEqual(cm.exception.rule, "txn.none")
 
     def test_bad_input(self):
         with self.assertRaises(roster.Error) as cm:
@@ -82,6 +167,224 @@ class Bindings(unittest.TestCase):
         self.assertEqual(cm.exception.rule, "text.control")
         with self.assertRaises(KeyError):
             self.d.user_create(self.asp, self.a, nope="x")
+
+    def test_callback(self):
+        seen = []
+        self.d.events.clear()
+        self.d.on_event = seen.append
+        u = self.d.user_create(self.asp, self.a, first_name="C",
+                               last_name="B", email="cb@acme.example")
+        self.assertIn(("user.created", u),
+                      [(e["type"], e["user"]) for e in seen])
+        self.assertEqual(self.d.events, [], "the callback took the events")
+
+        def boom(e):
+            raise RuntimeError("host failed on " + e["type"])
+        self.d.on_event = boom
+        with self.assertRaises(RuntimeError) as cm:
+            self.d.user_update(self.asp, u, note="x")
+        self.assertIn("user.updated", str(cm.exception))
+        # the change was committed all the same
+        self.assertEqual(self.d.user_get(u)["note"], "x")
+
+        def reenter(e):
+            self.d.user_get(u)
+        self.d.on_event = reenter
+        with self.assertRaises(roster.Misuse) as cm:
+            self.d.user_update(self.asp, u, note="y")
+        self.assertEqual(cm.exception.rule, "reentrant")
+
+        def close_it(e):
+            self.d.close()
+        self.d.on_event = close_it
+        with self.assertRaises(roster.Misuse):
+            self.d.user_update(self.asp, u, note="z")
+        self.assertFalse(self.d.closed)
+        self.assertEqual(self.d.user_get(u)["note"], "z")
+
+    def test_closed_directory(self):
+        d = roster.Directory()
+        d.close()
+        d.close()  # twice is harmless
+        self.assertTrue(d.closed)
+        with self.assertRaises(roster.Misuse) as cm:
+            d.partner_create(roster.SYSTEM, "X")
+        self.assertIn("closed", cm.exception.message)
+        with self.assertRaises(roster.Misuse):
+            d.outbox_replay()
+        self.assertFalse(d.in_transaction)
+
+
+class OptionsLayout(unittest.TestCase):
+    def test_size_matches_the_library(self):
+        # options_init clears exactly the struct of its version: every
+        # byte of the mirror and none past it
+        size = ctypes.sizeof(roster._Options)
+        buf = (ctypes.c_ubyte * (size + 16))(*([0xAA] * (size + 16)))
+        rc = roster._options_init(ctypes.cast(buf, ctypes.POINTER(
+            roster._Options)), 3)
+        self.assertEqual(rc, 0)
+        self.assertEqual(bytes(buf[4:size]), bytes(size - 4))
+        self.assertEqual(bytes(buf[size:]), b"\xaa" * 16)
+
+    def test_members_at_their_offsets(self):
+        opts = roster._Options()
+        self.assertEqual(roster._options_init(ctypes.byref(opts), 3), 0)
+        self.assertEqual(opts.version, 3)
+        for member, value in (("flags", 2), ("reserved", 1)):
+            o = roster._Options()
+            roster._options_init(ctypes.byref(o), 3)
+            setattr(o, member, value)
+            h = ctypes.c_void_p()
+            with self.assertRaises(roster.InvalidArgument) as cm:
+                roster._check_tl(roster._open(ctypes.byref(h),
+                                              ctypes.byref(o)))
+            self.assertEqual(cm.exception.field, member)
+            self.assertFalse(h.value)
+
+
+class Stores(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory()
+        self.path = os.path.join(self.tmp.name, "dir.store")
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+    def populate(self, d):
+        p = d.partner_create(roster.SYSTEM, "Reseller")
+        a = d.account_create(roster.partner(p), p, "Acme")
+        u = d.user_create(roster.partner(p), a, first_name="Ada",
+                          last_name="Admin", email="ada@acme.example",
+                          admin=True, phone="+33 1 23 45 67 89")
+        return p, a, u
+
+    def test_reopen_file_store(self):
+        with roster.Directory(path=self.path, nosync=True) as d:
+            p, a, u = self.populate(d)
+            before = d.user_get(u)
+        self.assertTrue(os.path.exists(self.path))
+        with roster.Directory(path=self.path, nosync=True) as d:
+            self.assertEqual(d.find_login("ADA@acme.example"), u)
+            self.assertEqual(d.user_get(u), before)
+            self.assertEqual(before["phone"], "+33123456789")
+            # the identifiers go on after the stored ones
+            b = d.account_create(roster.partner(p), p, "Beta")
+            self.assertGreater(b, u)
+
+    def test_outbox_after_reopen(self):
+        with roster.Directory(path=self.path, nosync=True) as d:
+            p, a, u = self.populate(d)
+            live = list(d.events)
+        self.assertEqual([e["type"] for e in live],
+                         ["partner.created", "account.created",
+                          "user.created", "email.welcome"])
+        self.assertTrue(live[3]["secret"])
+        # the host crashed before acting on any: replay after reopening
+        got = []
+        with roster.Directory(path=self.path, nosync=True,
+                              on_event=got.append) as d:
+            self.assertEqual(d.outbox_replay(max=2), 2)
+            self.assertEqual([e["seq"] for e in got],
+                             [e["seq"] for e in live[:2]])
+            got.clear()
+            self.assertEqual(d.outbox_replay(), 4)
+            self.assertEqual([(e["seq"], e["type"]) for e in got],
+                             [(e["seq"], e["type"]) for e in live])
+            self.assertTrue(all(e["replayed"] for e in got))
+            welcome = got[3]
+            self.assertIsNone(welcome["secret"], "secrets are never stored")
+            self.assertEqual(welcome["withheld"], frozenset({"secret"}))
+            self.assertEqual(welcome["email"], "ada@acme.example")
+            self.assertEqual(welcome["user"], u)
+            # acknowledge the first three; twice is harmless
+            first, last = live[0]["seq"], live[2]["seq"]
+            self.assertEqual(d.outbox_ack(first, last), 3)
+            self.assertEqual(d.outbox_ack(first, last), 0)
+            got.clear()
+            self.assertEqual(d.outbox_replay(), 1)
+            self.assertEqual(got[0]["type"], "email.welcome")
+            with self.assertRaises(roster.InvalidArgument):
+                d.outbox_ack(last, first)
+            # the host issues a new token for the withheld one
+            got.clear()
+            d.welcome_send(roster.partner(p), a, [u])
+            self.assertEqual([e["type"] for e in got], ["email.welcome"])
+            self.assertTrue(got[0]["secret"])
+            self.assertFalse(got[0]["replayed"])
+            self.assertGreater(got[0]["seq"], live[-1]["seq"])
+            self.assertEqual(d.outbox_ack(0, 2 ** 64 - 1), 2)
+            self.assertEqual(d.outbox_replay(), 0)
+        with roster.Directory(path=self.path, nosync=True, outbox=False) as d:
+            d.user_update(roster.partner(p), u, note="no outbox")
+            self.assertEqual(len(d.events), 1)
+            self.assertEqual(d.outbox_replay(), 0)
+
+    def test_conflict_on_one_file_store(self):
+        with roster.FileStore(self.path, nosync=True) as fs:
+            a = roster.Directory(store=fs)
+            b = roster.Directory(store=fs)
+            p, acct, u = self.populate(a)
+            b.refresh()
+            self.assertEqual(b.find_login("ada@acme.example"), u)
+            asp = roster.partner(p)
+            a.user_update(asp, u, note="from a")
+            with self.assertRaises(roster.Conflict) as cm:
+                b.user_update(asp, u, note="from b")
+            e = cm.exception
+            self.assertEqual((e.code, e.name, e.rule),
+                             (roster.ECONFLICT, "ECONFLICT",
+                              "storage.conflict"))
+            # the loser refreshed itself: it sees the winner and retries
+            self.assertEqual(b.user_get(u)["note"], "from a")
+            b.user_update(asp, u, note="from b")
+            a.refresh()
+            self.assertEqual(a.user_get(u)["note"], "from b")
+            # a store is closed after its directories
+            with self.assertRaises(roster.Misuse):
+                fs.close()
+            a.close()
+            b.close()
+
+    def test_two_handles_on_one_path(self):
+        with roster.Directory(path=self.path, nosync=True) as a, \
+                roster.Directory(path=self.path, nosync=True) as b:
+            p, acct, u = self.populate(a)
+            self.assertIsNone(b.find_login("ada@acme.example"))
+            with self.assertRaises(roster.Conflict):
+                b.partner_create(roster.SYSTEM, "Reseller")
+            self.assertEqual(b.find_login("ada@acme.example"), u)
+
+    def test_shared_memory_store(self):
+        ms = roster.MemStore()
+        a = roster.Directory(store=ms)
+        b = roster.Directory(store=ms)
+        p, acct, u = self.populate(a)
+        self.assertIsNone(b.find_login("ada@acme.example"))
+        b.refresh()
+        self.assertEqual(b.find_login("ada@acme.example"), u)
+        b.begin()
+        with self.assertRaises(roster.Misuse) as cm:
+            b.refresh()  # not while a transaction is open
+        self.assertEqual(cm.exception.rule, "txn.open")
+        b.rollback()
+        a.close()
+        b.close()
+        ms.close()
+        with self.assertRaises(roster.Misuse):
+            roster.Directory(store=ms)
+
+    def test_store_errors(self):
+        with open(self.path, "wb") as f:
+            f.write(b"not a roster store, but long enough to look at\n" * 4)
+        with self.assertRaises(roster.ParseError) as cm:
+            roster.Directory(path=self.path)
+        self.assertEqual(cm.exception.rule, "storage.file")
+        with self.assertRaises(roster.StorageError) as cm:
+            roster.FileStore(os.path.join(self.tmp.name, "no", "such"))
+        self.assertEqual(cm.exception.rule, "storage.failed")
+        with self.assertRaises(ValueError):
+            roster.Directory(path=self.path, store=roster.MemStore())
 
 
 if __name__ == "__main__":

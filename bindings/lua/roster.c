@@ -1,0 +1,1347 @@
+/*
+ * roster.c: the Lua 5.4 module "roster" over the C API.
+ *
+ *     local roster = require "roster"
+ *     local dir <close> = roster.open{ path = "portal.store",
+ *                                      on_event = function(e) ... end }
+ *     local p = dir:partner_create(roster.SYSTEM, "Reseller")
+ *
+ * See bindings/lua/example.lua for a tour and test_roster.lua for every
+ * call. Refusals raise an error object, a table with code, name, field,
+ * rule, value and message (roster.is_error tells it apart).
+ *
+ * Lua errors are raised only from this file's own frames, after the
+ * roster call has returned: a Lua error never unwinds through roster.
+ * The event callback runs under lua_pcall inside the C event callback;
+ * an error it raises is kept in the directory's userdata and raised once
+ * the roster call that delivered the event has returned (the change is
+ * committed by then). Objects roster hands out during a call (forms,
+ * snapshots) sit in a small userdata with __gc, so that an error raised
+ * while filling or reading them frees them.
+ */
+#include <stdint.h>
+#include <string.h>
+
+#include <lauxlib.h>
+#include <lua.h>
+
+#include <roster.h>
+
+#if defined(__GNUC__)
+#define EXPORT __attribute__((visibility("default")))
+#else
+#define EXPORT
+#endif
+
+#define DIR_MT "roster.directory"
+#define STORE_MT "roster.store"
+#define ERROR_MT "roster.error"
+#define BOX_MT "roster.box"
+
+/* user values of a directory's userdata */
+#define UV_STORE 1 /* the store userdata it was opened on, or nil */
+#define UV_ERROR 2 /* the first error of its event callback, pending */
+
+/* ------------------------------------------------------------------ */
+/* Errors                                                              */
+
+static const char *const code_names[] = {
+	"OK",	    "ERROR",	 "ENOMEM",   "EINVAL",	    "EINVALID",
+	"ENOTFOUND", "EEXISTS",	 "EDENIED",  "EPOLICY",	    "ECONFIRM",
+	"ECONFLICT", "ESTORAGE", "EMISUSE",  "EUSER",	    "EPASSTHROUGH",
+	"EEXPIRED",  "EPARSE",	 "EVERSION", "EAUTH",
+};
+#define CODE_COUNT ((int)(sizeof(code_names) / sizeof(code_names[0])))
+
+static const char *code_name(int code)
+{
+	return code <= 0 && -code < CODE_COUNT ? code_names[-code] : "";
+}
+
+static void set_str(lua_State *L, const char *key, const char *value)
+{
+	lua_pushstring(L, value ? value : "");
+	lua_setfield(L, -2, key);
+}
+
+/* Push an error object. */
+static void push_error(lua_State *L, int code, const char *message,
+		       const char *field, const char *rule, const char *value)
+{
+	lua_createtable(L, 0, 6);
+	lua_pushinteger(L, code);
+	lua_setfield(L, -2, "code");
+	set_str(L, "name", code_name(code));
+	set_str(L, "message", message);
+	set_str(L, "field", field);
+	set_str(L, "rule", rule);
+	set_str(L, "value", value);
+	luaL_setmetatable(L, ERROR_MT);
+}
+
+/* Raise the error recorded in `err` (a directory's or the thread's). */
+static int raise_error(lua_State *L, const roster_error *err)
+{
+	push_error(L, roster_error_code(err), roster_error_message(err),
+		   roster_error_field(err), roster_error_rule(err),
+		   roster_error_value(err));
+	return lua_error(L);
+}
+
+/* Raise a misuse of the binding itself as ROSTER_EMISUSE. */
+static int raise_misuse(lua_State *L, const char *message)
+{
+	push_error(L, ROSTER_EMISUSE, message, "", "", "");
+	return lua_error(L);
+}
+
+static void check_tl(lua_State *L, int rc)
+{
+	if (rc != ROSTER_OK)
+		raise_error(L, roster_error_last());
+}
+
+static int error_tostring(lua_State *L)
+{
+	const char *field, *rule;
+
+	luaL_checktype(L, 1, LUA_TTABLE);
+	lua_getfield(L, 1, "message");
+	lua_getfield(L, 1, "name");
+	lua_getfield(L, 1, "rule");
+	lua_getfield(L, 1, "field");
+	rule = lua_tostring(L, 4);
+	field = lua_tostring(L, 5);
+	lua_pushfstring(L, "roster: %s (%s", luaL_optstring(L, 2, "?"),
+			luaL_optstring(L, 3, "?"));
+	if (rule && *rule)
+		lua_pushfstring(L, ", rule %s", rule);
+	else
+		lua_pushliteral(L, "");
+	if (field && *field)
+		lua_pushfstring(L, ", field %s)", field);
+	else
+		lua_pushliteral(L, ")");
+	lua_concat(L, 3);
+	return 1;
+}
+
+static int l_is_error(lua_State *L)
+{
+	int is = 0;
+
+	if (lua_type(L, 1) == LUA_TTABLE && lua_getmetatable(L, 1)) {
+		luaL_getmetatable(L, ERROR_MT);
+		is = lua_rawequal(L, -1, -2);
+	}
+	lua_pushboolean(L, is);
+	return 1;
+}
+
+/* ------------------------------------------------------------------ */
+/* Boxes: roster objects that must be freed if a Lua error intervenes   */
+
+typedef struct box {
+	void *p;
+	void (*free_fn)(void *p);
+} box;
+
+static void free_form(void *p)
+{
+	roster_form_free(p);
+}
+
+static void free_user(void *p)
+{
+	roster_user_free(p);
+}
+
+static int box_gc(lua_State *L)
+{
+	box *b = luaL_checkudata(L, 1, BOX_MT);
+
+	if (b->p) {
+		b->free_fn(b->p);
+		b->p = NULL;
+	}
+	return 0;
+}
+
+/* Push an empty box; fill b->p right after the roster call. */
+static box *new_box(lua_State *L, void (*free_fn)(void *))
+{
+	box *b = lua_newuserdatauv(L, sizeof(*b), 0);
+
+	b->p = NULL;
+	b->free_fn = free_fn;
+	luaL_setmetatable(L, BOX_MT);
+	return b;
+}
+
+/* ------------------------------------------------------------------ */
+/* Stores                                                              */
+
+enum { STORE_FILE = 1, STORE_MEMORY = 2 };
+
+typedef struct lstore {
+	void *h;     /* roster_filestore or roster_memstore, NULL once closed */
+	int kind;
+	int users;   /* open directories on it */
+	int orphan;  /* collected while a directory held it: free it last */
+} lstore;
+
+static void store_free(lstore *s)
+{
+	if (!s->h)
+		return;
+	if (s->kind == STORE_FILE)
+		roster_filestore_free(s->h);
+	else
+		roster_memstore_free(s->h);
+	s->h = NULL;
+}
+
+static const roster_storage *store_methods(const lstore *s)
+{
+	return s->kind == STORE_FILE ? roster_filestore_methods()
+				     : roster_memstore_methods();
+}
+
+static lstore *new_store(lua_State *L, int kind)
+{
+	lstore *s = lua_newuserdatauv(L, sizeof(*s), 0);
+
+	memset(s, 0, sizeof(*s));
+	s->kind = kind;
+	luaL_setmetatable(L, STORE_MT);
+	return s;
+}
+
+static lstore *open_filestore(lua_State *L, const char *path, int nosync)
+{
+	lstore *s = new_store(L, STORE_FILE);
+	roster_filestore *fs = NULL;
+
+	check_tl(L, roster_filestore_open(path,
+					  nosync ? ROSTER_FILESTORE_NOSYNC : 0,
+					  &fs));
+	s->h = fs;
+	return s;
+}
+
+/* roster.filestore(path [, nosync]) */
+static int l_filestore(lua_State *L)
+{
+	const char *path = luaL_checkstring(L, 1);
+
+	open_filestore(L, path, lua_toboolean(L, 2));
+	return 1;
+}
+
+/* roster.memstore() */
+static int l_memstore(lua_State *L)
+{
+	lstore *s = new_store(L, STORE_MEMORY);
+	roster_memstore *ms = NULL;
+
+	check_tl(L, roster_memstore_new(&ms));
+	s->h = ms;
+	return 1;
+}
+
+static int store_close(lua_State *L)
+{
+	lstore *s = luaL_checkudata(L, 1, STORE_MT);
+
+	if (s->users)
+		return raise_misuse(L,
+				    "close the directories on this store first");
+	store_free(s);
+	return 0;
+}
+
+static int store_gc(lua_State *L)
+{
+	lstore *s = luaL_checkudata(L, 1, STORE_MT);
+
+	/* a directory that still holds it is collected in the same cycle */
+	if (s->users)
+		s->orphan = 1;
+	else
+		store_free(s);
+	return 0;
+}
+
+static int store_tostring(lua_State *L)
+{
+	lstore *s = luaL_checkudata(L, 1, STORE_MT);
+
+	lua_pushfstring(L, "roster.store (%s%s)",
+			s->kind == STORE_FILE ? "file" : "memory",
+			s->h ? "" : ", closed");
+	return 1;
+}
+
+/* ------------------------------------------------------------------ */
+/* Directories                                                         */
+
+typedef struct ldir {
+	roster_directory *dir; /* NULL once closed */
+	lua_State *L;          /* the state of the roster call under way */
+	int cb_ref;            /* the event callback in the registry */
+	int owns_store;        /* opened with path=: its store goes with it */
+	int pending;           /* UV_ERROR holds a callback's error */
+	int lost;              /* events not delivered: no Lua stack left */
+} ldir;
+
+static ldir *check_dir(lua_State *L)
+{
+	return luaL_checkudata(L, 1, DIR_MT);
+}
+
+/* The directory at index 1, raising a misuse error when it is closed. */
+static ldir *check_open(lua_State *L)
+{
+	ldir *d = check_dir(L);
+
+	if (!d->dir)
+		raise_misuse(L, "the directory is closed");
+	return d;
+}
+
+/* Build and hand one event to the callback; runs under lua_pcall. */
+static int deliver(lua_State *L)
+{
+	ldir *d = lua_touserdata(L, 1);
+	const roster_event *e = lua_touserdata(L, 2);
+	int withheld = roster_event_withheld(e);
+	const char *name = roster_event_type_name(roster_event_type_of(e));
+	struct {
+		const char *key;
+		roster_id id;
+	} ids[] = {
+		{ "partner", roster_event_partner(e) },
+		{ "account", roster_event_account(e) },
+		{ "user", roster_event_user(e) },
+		{ "pbx", roster_event_pbx(e) },
+	};
+	struct {
+		const char *key;
+		const char *s;
+	} strs[] = {
+		{ "email", roster_event_email(e) },
+		{ "secret", roster_event_secret(e) },
+		{ "password", roster_event_password(e) },
+	};
+	size_t i;
+
+	lua_rawgeti(L, LUA_REGISTRYINDEX, d->cb_ref);
+	lua_createtable(L, 0, 12);
+	lua_pushinteger(L, (lua_Integer)roster_event_seq(e));
+	lua_setfield(L, -2, "seq");
+	lua_pushstring(L, name ? name : "unknown");
+	lua_setfield(L, -2, "type");
+	for (i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+		if (ids[i].id) {
+			lua_pushinteger(L, (lua_Integer)ids[i].id);
+			lua_setfield(L, -2, ids[i].key);
+		}
+	}
+	/* copied now: roster wipes the secrets after the callback */
+	for (i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
+		if (strs[i].s) {
+			lua_pushstring(L, strs[i].s);
+			lua_setfield(L, -2, strs[i].key);
+		}
+	}
+	lua_pushboolean(L, roster_event_admin(e));
+	lua_setfield(L, -2, "admin");
+	lua_pushboolean(L, roster_event_replayed(e));
+	lua_setfield(L, -2, "replayed");
+	lua_createtable(L, 0, 2);
+	if (withheld & ROSTER_WITHHELD_SECRET) {
+		lua_pushboolean(L, 1);
+		lua_setfield(L, -2, "secret");
+	}
+	if (withheld & ROSTER_WITHHELD_PASSWORD) {
+		lua_pushboolean(L, 1);
+		lua_setfield(L, -2, "password");
+	}
+	lua_setfield(L, -2, "withheld");
+	lua_call(L, 1, 0);
+	return 0;
+}
+
+/*
+ * The C event callback. It runs inside a roster call made by a method of
+ * this file, whose frame is the top of d->L with the directory at index
+ * 1. Nothing here may raise: every Lua call that can is under lua_pcall,
+ * and storing the error (lua_setiuservalue) does not allocate.
+ */
+static void on_event(const roster_event *e, void *data)
+{
+	ldir *d = data;
+	lua_State *L = d->L;
+	int top;
+
+	if (!L || d->cb_ref == LUA_NOREF || lua_touserdata(L, 1) != d)
+		return;
+	if (!lua_checkstack(L, 4)) {
+		d->lost++;
+		return;
+	}
+	top = lua_gettop(L);
+	lua_pushcfunction(L, deliver);
+	lua_pushlightuserdata(L, d);
+	lua_pushlightuserdata(L, (void *)e);
+	if (lua_pcall(L, 2, 0, 0) != LUA_OK && !d->pending) {
+		lua_setiuservalue(L, 1, UV_ERROR);
+		d->pending = 1;
+	}
+	lua_settop(L, top);
+}
+
+/*
+ * Around every roster call that takes the directory: enter() lends it
+ * the calling state for the events; finish() takes it back, then raises
+ * the call's refusal, else the error of an event callback. A call made
+ * from inside an event callback (which roster refuses) leaves the outer
+ * call's state and pending error alone.
+ */
+static lua_State *enter(lua_State *L, ldir *d)
+{
+	lua_State *prev = d->L;
+
+	if (!prev)
+		d->L = L;
+	return prev;
+}
+
+static void finish(lua_State *L, ldir *d, lua_State *prev, int rc)
+{
+	int pending = 0;
+
+	d->L = prev;
+	if (!prev && d->pending) {
+		lua_getiuservalue(L, 1, UV_ERROR);
+		lua_pushnil(L);
+		lua_setiuservalue(L, 1, UV_ERROR);
+		d->pending = 0;
+		pending = 1;
+	}
+	if (rc != ROSTER_OK)
+		raise_error(L, roster_directory_error(d->dir));
+	if (pending)
+		lua_error(L);
+	if (!prev && d->lost) {
+		d->lost = 0;
+		push_error(L, ROSTER_ENOMEM,
+			   "events were not delivered: the Lua stack is full",
+			   "", "", "");
+		lua_error(L);
+	}
+}
+
+static void release_store(lua_State *L, ldir *d, int idx)
+{
+	lstore *s;
+
+	if (lua_getiuservalue(L, idx, UV_STORE) == LUA_TUSERDATA) {
+		s = lua_touserdata(L, -1);
+		s->users--;
+		if (d->owns_store || (!s->users && s->orphan))
+			store_free(s);
+	}
+	lua_pop(L, 1);
+	lua_pushnil(L);
+	lua_setiuservalue(L, idx, UV_STORE);
+	d->owns_store = 0;
+}
+
+static void dir_release(lua_State *L, ldir *d, int idx)
+{
+	if (d->dir) {
+		roster_directory_free(d->dir);
+		d->dir = NULL;
+	}
+	if (d->cb_ref != LUA_NOREF) {
+		luaL_unref(L, LUA_REGISTRYINDEX, d->cb_ref);
+		d->cb_ref = LUA_NOREF;
+	}
+	release_store(L, d, idx);
+}
+
+/* dir:close(): also the __close metamethod. Twice is harmless. */
+static int dir_close(lua_State *L)
+{
+	ldir *d = check_dir(L);
+
+	if (d->L)
+		return raise_misuse(L, "a directory cannot be closed from its "
+				       "own event callback");
+	dir_release(L, d, 1);
+	return 0;
+}
+
+static int dir_gc(lua_State *L)
+{
+	dir_release(L, check_dir(L), 1);
+	return 0;
+}
+
+static int dir_closed(lua_State *L)
+{
+	lua_pushboolean(L, check_dir(L)->dir == NULL);
+	return 1;
+}
+
+static int dir_tostring(lua_State *L)
+{
+	ldir *d = check_dir(L);
+
+	lua_pushfstring(L, "roster.directory (%s)", d->dir ? "open" : "closed");
+	return 1;
+}
+
+static void set_callback(lua_State *L, ldir *d, int idx)
+{
+	if (!lua_isnoneornil(L, idx))
+		luaL_checktype(L, idx, LUA_TFUNCTION);
+	if (d->cb_ref != LUA_NOREF) {
+		luaL_unref(L, LUA_REGISTRYINDEX, d->cb_ref);
+		d->cb_ref = LUA_NOREF;
+	}
+	if (!lua_isnoneornil(L, idx)) {
+		lua_pushvalue(L, idx);
+		d->cb_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+	}
+}
+
+/* dir:on_event(fn or nil): replace the event callback. */
+static int dir_on_event(lua_State *L)
+{
+	set_callback(L, check_open(L), 2);
+	return 0;
+}
+
+static roster_language check_language(lua_State *L, const char *tag)
+{
+	roster_language lang = ROSTER_LANG_EN;
+
+	check_tl(L, roster_language_parse(&lang, tag));
+	return lang;
+}
+
+/*
+ * roster.open([options]): options is a table of
+ *   language  "en", "fr", "cs" (default "en")
+ *   path      a file store of the directory's own, closed with it
+ *   nosync    with path: skip fsync (tests)
+ *   store     a store from roster.filestore or roster.memstore, shared
+ *   on_event  function(event), see deliver()
+ *   outbox    false to open with ROSTER_DIRECTORY_NO_OUTBOX
+ */
+static int l_open(lua_State *L)
+{
+	roster_directory_options opts;
+	ldir *d;
+	lstore *s = NULL;
+	const char *path = NULL;
+	int rc, sidx = 0, nosync = 0;
+
+	if (!lua_isnoneornil(L, 1))
+		luaL_checktype(L, 1, LUA_TTABLE);
+	lua_settop(L, 1);
+	d = lua_newuserdatauv(L, sizeof(*d), 2); /* index 2 */
+	memset(d, 0, sizeof(*d));
+	d->cb_ref = LUA_NOREF;
+	luaL_setmetatable(L, DIR_MT);
+
+	check_tl(L, roster_directory_options_init(
+			    &opts, ROSTER_DIRECTORY_OPTIONS_VERSION));
+	if (lua_istable(L, 1)) {
+		if (lua_getfield(L, 1, "language") != LUA_TNIL) {
+			if (lua_type(L, -1) != LUA_TSTRING)
+				return luaL_error(L, "roster.open: language "
+						     "must be a string");
+			opts.language = check_language(L, lua_tostring(L, -1));
+		}
+		if (lua_getfield(L, 1, "outbox") != LUA_TNIL &&
+		    !lua_toboolean(L, -1))
+			opts.flags |= ROSTER_DIRECTORY_NO_OUTBOX;
+		if (lua_getfield(L, 1, "on_event") != LUA_TNIL) {
+			if (!lua_isfunction(L, -1))
+				return luaL_error(L, "roster.open: on_event "
+						     "must be a function");
+			set_callback(L, d, lua_gettop(L));
+		}
+		if (lua_getfield(L, 1, "nosync") != LUA_TNIL)
+			nosync = lua_toboolean(L, -1);
+		if (lua_getfield(L, 1, "path") != LUA_TNIL) {
+			if (lua_type(L, -1) != LUA_TSTRING)
+				return luaL_error(L, "roster.open: path must "
+						     "be a string");
+			path = lua_tostring(L, -1);
+		} else if (nosync) {
+			return luaL_error(L, "roster.open: nosync applies to "
+					     "path only");
+		}
+		if (lua_getfield(L, 1, "store") != LUA_TNIL) {
+			if (path)
+				return luaL_error(L, "roster.open: give path "
+						     "or store, not both");
+			s = luaL_testudata(L, -1, STORE_MT);
+			if (!s)
+				return luaL_error(L, "roster.open: store must "
+						     "be a roster store");
+			if (!s->h)
+				return raise_misuse(L, "the store is closed");
+			sidx = lua_gettop(L);
+		}
+		if (path) {
+			s = open_filestore(L, path, nosync);
+			sidx = lua_gettop(L);
+			d->owns_store = 1;
+		}
+	}
+	if (s) {
+		/* the directory's userdata keeps its store alive */
+		lua_pushvalue(L, sidx);
+		lua_setiuservalue(L, 2, UV_STORE);
+		s->users++;
+		opts.storage = store_methods(s);
+		opts.store = s->h;
+	}
+	opts.event_cb = on_event;
+	opts.event_data = d;
+	rc = roster_directory_open(&d->dir, &opts);
+	if (rc != ROSTER_OK) {
+		/* read the error before releasing the store */
+		const roster_error *err = roster_error_last();
+
+		push_error(L, roster_error_code(err), roster_error_message(err),
+			   roster_error_field(err), roster_error_rule(err),
+			   roster_error_value(err));
+		dir_release(L, d, 2);
+		return lua_error(L);
+	}
+	lua_settop(L, 2);
+	return 1;
+}
+
+/* ------------------------------------------------------------------ */
+/* Arguments                                                           */
+
+static roster_id check_id(lua_State *L, int idx)
+{
+	return (roster_id)(lua_Unsigned)luaL_checkinteger(L, idx);
+}
+
+static void push_id(lua_State *L, roster_id id)
+{
+	lua_pushinteger(L, (lua_Integer)id);
+}
+
+/* An actor: roster.SYSTEM, roster.partner(id), roster.user(id). */
+static void check_actor(lua_State *L, int idx, roster_actor *a)
+{
+	static const char *const kinds[] = { "system", "partner", "user" };
+	static const int values[] = { ROSTER_ACTOR_SYSTEM, ROSTER_ACTOR_PARTNER,
+				      ROSTER_ACTOR_USER };
+	roster_id id = 0;
+	const char *kind;
+	int i, k = -1;
+
+	luaL_argexpected(L, lua_istable(L, idx), idx, "actor");
+	if (lua_getfield(L, idx, "kind") == LUA_TSTRING) {
+		kind = lua_tostring(L, -1);
+		for (i = 0; i < 3; i++)
+			if (!strcmp(kind, kinds[i]))
+				k = i;
+	}
+	if (lua_getfield(L, idx, "id") != LUA_TNIL) {
+		if (!lua_isinteger(L, -1))
+			k = -1;
+		id = (roster_id)(lua_Unsigned)lua_tointeger(L, -1);
+	}
+	lua_pop(L, 2);
+	if (k < 0 || roster_actor_init(a, values[k], id) != ROSTER_OK)
+		luaL_argerror(L, idx, "not an actor (roster.SYSTEM, "
+				      "roster.partner(id), roster.user(id))");
+}
+
+static int make_actor(lua_State *L, const char *kind)
+{
+	lua_Integer id = luaL_checkinteger(L, 1);
+
+	lua_createtable(L, 0, 2);
+	lua_pushstring(L, kind);
+	lua_setfield(L, -2, "kind");
+	lua_pushinteger(L, id);
+	lua_setfield(L, -2, "id");
+	return 1;
+}
+
+static int l_partner(lua_State *L)
+{
+	return make_actor(L, "partner");
+}
+
+static int l_user(lua_State *L)
+{
+	return make_actor(L, "user");
+}
+
+/* ------------------------------------------------------------------ */
+/* Records                                                             */
+
+/* Return the id made by a call that succeeded (finish raised otherwise). */
+static int done_id(lua_State *L, roster_id id)
+{
+	push_id(L, id);
+	return 1;
+}
+
+/* dir:partner_create(actor, name) */
+static int dir_partner_create(lua_State *L)
+{
+	ldir *d = check_open(L);
+	roster_actor a;
+	const char *name = luaL_checkstring(L, 3);
+	roster_id id = 0;
+	lua_State *prev;
+	int rc;
+
+	check_actor(L, 2, &a);
+	prev = enter(L, d);
+	rc = roster_partner_create(&id, d->dir, &a, name);
+	finish(L, d, prev, rc);
+	return done_id(L, id);
+}
+
+typedef int (*child_create_fn)(roster_id *, roster_directory *,
+			       const roster_actor *, roster_id, const char *);
+
+/* dir:xxx_create(actor, parent, name) */
+static int child_create(lua_State *L, child_create_fn fn)
+{
+	ldir *d = check_open(L);
+	roster_actor a;
+	roster_id parent = check_id(L, 3), id = 0;
+	const char *name = luaL_checkstring(L, 4);
+	lua_State *prev;
+	int rc;
+
+	check_actor(L, 2, &a);
+	prev = enter(L, d);
+	rc = fn(&id, d->dir, &a, parent, name);
+	finish(L, d, prev, rc);
+	return done_id(L, id);
+}
+
+static int dir_account_create(lua_State *L)
+{
+	return child_create(L, roster_account_create);
+}
+
+static int dir_site_create(lua_State *L)
+{
+	return child_create(L, roster_site_create);
+}
+
+static int dir_group_create(lua_State *L)
+{
+	return child_create(L, roster_group_create);
+}
+
+/* dir:pbx_create(actor, account, name, min_digits, max_digits) */
+static int dir_pbx_create(lua_State *L)
+{
+	ldir *d = check_open(L);
+	roster_actor a;
+	roster_id account = check_id(L, 3), id = 0;
+	const char *name = luaL_checkstring(L, 4);
+	lua_Integer lo = luaL_checkinteger(L, 5), hi = luaL_checkinteger(L, 6);
+	lua_State *prev;
+	int rc;
+
+	check_actor(L, 2, &a);
+	luaL_argcheck(L, lo >= 0 && lo <= 1000, 5, "out of range");
+	luaL_argcheck(L, hi >= 0 && hi <= 1000, 6, "out of range");
+	prev = enter(L, d);
+	rc = roster_pbx_create(&id, d->dir, &a, account, name,
+			       (unsigned int)lo, (unsigned int)hi);
+	finish(L, d, prev, rc);
+	return done_id(L, id);
+}
+
+/* ------------------------------------------------------------------ */
+/* Users                                                               */
+
+/* Set one field of `form` from the key at -2 and the value at -1. */
+static void form_set(lua_State *L, roster_form *form)
+{
+	const char *name, *s;
+	int field, rc;
+
+	if (lua_type(L, -2) != LUA_TSTRING)
+		luaL_error(L, "roster: field names are strings");
+	name = lua_tostring(L, -2);
+	if (!(field = roster_field_from_name(name)))
+		luaL_error(L, "roster: unknown field '%s'", name);
+	switch (roster_field_type(field)) {
+	case ROSTER_TYPE_STRING:
+		if (lua_type(L, -1) == LUA_TBOOLEAN && !lua_toboolean(L, -1)) {
+			rc = roster_form_set_str(form, field, NULL);
+			break;
+		}
+		if (!lua_isstring(L, -1))
+			luaL_error(L, "roster: field '%s' takes a string", name);
+		lua_pushvalue(L, -1); /* a number is converted on a copy */
+		s = lua_tostring(L, -1);
+		rc = roster_form_set_str(form, field, s);
+		lua_pop(L, 1);
+		break;
+	case ROSTER_TYPE_BOOL:
+		if (!lua_isboolean(L, -1))
+			luaL_error(L, "roster: field '%s' takes a boolean", name);
+		rc = roster_form_set_bool(form, field, lua_toboolean(L, -1));
+		break;
+	case ROSTER_TYPE_REF:
+		if (lua_type(L, -1) == LUA_TBOOLEAN && !lua_toboolean(L, -1)) {
+			rc = roster_form_set_ref(form, field, 0);
+			break;
+		}
+		if (!lua_isinteger(L, -1))
+			luaL_error(L, "roster: field '%s' takes an id", name);
+		rc = roster_form_set_ref(
+			form, field,
+			(roster_id)(lua_Unsigned)lua_tointeger(L, -1));
+		break;
+	case ROSTER_TYPE_LIST: {
+		lua_Integer i, n;
+		const char **v;
+
+		if (!lua_istable(L, -1))
+			luaL_error(L, "roster: field '%s' takes a list", name);
+		n = luaL_len(L, -1);
+		if (n < 0 || n > 1024)
+			luaL_error(L, "roster: field '%s': too many values",
+				   name);
+		/* scratch array, collected with the call's stack */
+		v = lua_newuserdatauv(L, sizeof(*v) * (size_t)(n ? n : 1), 0);
+		for (i = 1; i <= n; i++) {
+			/* the strings stay referenced by the list */
+			if (lua_rawgeti(L, -2, i) != LUA_TSTRING)
+				luaL_error(L, "roster: field '%s' takes a list "
+					      "of strings", name);
+			v[i - 1] = lua_tostring(L, -1);
+			lua_pop(L, 1);
+		}
+		rc = roster_form_set_lines(form, v, (size_t)n);
+		lua_pop(L, 1);
+		break;
+	}
+	default:
+		luaL_error(L, "roster: field '%s' cannot be set", name);
+		return;
+	}
+	check_tl(L, rc);
+}
+
+/* Push a box holding a form made from the table at `idx`. */
+static roster_form *make_form(lua_State *L, ldir *d, int idx)
+{
+	box *b;
+	roster_form *form = NULL;
+	int rc;
+
+	luaL_checktype(L, idx, LUA_TTABLE);
+	b = new_box(L, free_form);
+	rc = roster_form_new(&form, d->dir);
+	if (rc != ROSTER_OK)
+		raise_error(L, roster_directory_error(d->dir));
+	b->p = form;
+	lua_pushnil(L);
+	while (lua_next(L, idx)) {
+		form_set(L, form);
+		lua_pop(L, 1);
+	}
+	return form;
+}
+
+/* Free the form of make_form's box at the top, now. */
+static void drop_box(lua_State *L)
+{
+	box *b = luaL_checkudata(L, -1, BOX_MT);
+
+	if (b->p) {
+		b->free_fn(b->p);
+		b->p = NULL;
+	}
+	lua_pop(L, 1);
+}
+
+/* dir:user_create(actor, account, fields) */
+static int dir_user_create(lua_State *L)
+{
+	ldir *d = check_open(L);
+	roster_actor a;
+	roster_id account = check_id(L, 3), id = 0;
+	roster_form *form;
+	lua_State *prev;
+	int rc;
+
+	check_actor(L, 2, &a);
+	form = make_form(L, d, 4);
+	prev = enter(L, d);
+	rc = roster_user_create(&id, d->dir, &a, account, form);
+	drop_box(L);
+	finish(L, d, prev, rc);
+	return done_id(L, id);
+}
+
+/* dir:user_update(actor, user, fields) */
+static int dir_user_update(lua_State *L)
+{
+	ldir *d = check_open(L);
+	roster_actor a;
+	roster_id user = check_id(L, 3);
+	roster_form *form;
+	lua_State *prev;
+	int rc;
+
+	check_actor(L, 2, &a);
+	form = make_form(L, d, 4);
+	prev = enter(L, d);
+	rc = roster_user_update(d->dir, &a, user, form);
+	drop_box(L);
+	finish(L, d, prev, rc);
+	return 0;
+}
+
+/* dir:user_delete(actor, user) */
+static int dir_user_delete(lua_State *L)
+{
+	ldir *d = check_open(L);
+	roster_actor a;
+	roster_id user = check_id(L, 3);
+	lua_State *prev;
+	int rc;
+
+	check_actor(L, 2, &a);
+	prev = enter(L, d);
+	rc = roster_user_delete(d->dir, &a, user);
+	finish(L, d, prev, rc);
+	return 0;
+}
+
+/*
+ * dir:user_get(user): a table of the fields by name (unset strings and
+ * references absent, flags true or false, lines a list), with id,
+ * account and has_password.
+ */
+static int dir_user_get(lua_State *L)
+{
+	ldir *d = check_open(L);
+	roster_id id = check_id(L, 2);
+	roster_user *u = NULL;
+	const char *name;
+	box *b;
+	size_t i, n;
+	int f, rc;
+
+	b = new_box(L, free_user);
+	rc = roster_user_get(&u, d->dir, id);
+	if (rc != ROSTER_OK)
+		return raise_error(L, roster_directory_error(d->dir));
+	b->p = u;
+	lua_createtable(L, 0, ROSTER_FIELD_END + 3);
+	push_id(L, roster_user_id(u));
+	lua_setfield(L, -2, "id");
+	push_id(L, roster_user_account(u));
+	lua_setfield(L, -2, "account");
+	lua_pushboolean(L, roster_user_has_password(u));
+	lua_setfield(L, -2, "has_password");
+	/* every field this library knows, also those newer than the headers */
+	for (f = 1; (name = roster_field_name(f)); f++) {
+		switch (roster_field_type(f)) {
+		case ROSTER_TYPE_STRING:
+			lua_pushstring(L, roster_user_str(u, f));
+			break;
+		case ROSTER_TYPE_BOOL:
+			lua_pushboolean(L, roster_user_bool(u, f));
+			break;
+		case ROSTER_TYPE_REF:
+			if (roster_user_ref(u, f))
+				push_id(L, roster_user_ref(u, f));
+			else
+				lua_pushnil(L);
+			break;
+		case ROSTER_TYPE_LIST:
+			n = roster_user_line_count(u);
+			lua_createtable(L, (int)n, 0);
+			for (i = 0; i < n; i++) {
+				lua_pushstring(L, roster_user_line(u, i));
+				lua_rawseti(L, -2, (lua_Integer)i + 1);
+			}
+			break;
+		default:
+			lua_pushnil(L);
+		}
+		lua_setfield(L, -2, name);
+	}
+	b->free_fn(b->p);
+	b->p = NULL;
+	lua_remove(L, -2); /* the empty box */
+	return 1;
+}
+
+/* dir:find_login(email): the user's id, or nil when nobody has it. */
+static int dir_find_login(lua_State *L)
+{
+	ldir *d = check_open(L);
+	const char *email = luaL_checkstring(L, 2);
+	roster_id id = 0;
+	int rc = roster_user_find_login(&id, d->dir, email);
+
+	if (rc == ROSTER_ENOTFOUND) {
+		lua_pushnil(L);
+		return 1;
+	}
+	if (rc != ROSTER_OK)
+		return raise_error(L, roster_directory_error(d->dir));
+	return done_id(L, id);
+}
+
+/* dir:may_edit(actor, target, field): whether actor may set the field. */
+static int dir_may_edit(lua_State *L)
+{
+	ldir *d = check_open(L);
+	roster_actor a;
+	roster_id target = check_id(L, 3);
+	const char *name = luaL_checkstring(L, 4);
+	int field = roster_field_from_name(name), out = 0;
+
+	check_actor(L, 2, &a);
+	if (!field)
+		return luaL_argerror(L, 4, "unknown field");
+	if (roster_user_field_access(&out, d->dir, &a, target, field))
+		return raise_error(L, roster_directory_error(d->dir));
+	lua_pushboolean(L, out);
+	return 1;
+}
+
+/* ------------------------------------------------------------------ */
+/* Passwords                                                           */
+
+/* dir:login(email, password): the user's id; EAUTH error otherwise. */
+static int dir_login(lua_State *L)
+{
+	ldir *d = check_open(L);
+	const char *email = luaL_checkstring(L, 2);
+	const char *password = luaL_checkstring(L, 3);
+	roster_id id = 0;
+
+	if (roster_login(&id, d->dir, email, password))
+		return raise_error(L, roster_directory_error(d->dir));
+	return done_id(L, id);
+}
+
+typedef int (*bulk_fn)(roster_directory *, const roster_actor *, roster_id,
+		       const roster_id *, size_t);
+
+/* dir:password_reset / welcome_send(actor, account [, {user, ...}]) */
+static int bulk(lua_State *L, bulk_fn fn)
+{
+	ldir *d = check_open(L);
+	roster_actor a;
+	roster_id account = check_id(L, 3);
+	roster_id *users = NULL;
+	lua_Integer i, n = 0;
+	lua_State *prev;
+	int rc;
+
+	check_actor(L, 2, &a);
+	if (!lua_isnoneornil(L, 4)) {
+		luaL_checktype(L, 4, LUA_TTABLE);
+		n = luaL_len(L, 4);
+		luaL_argcheck(L, n >= 0 && n <= 1000000, 4, "too many users");
+		users = lua_newuserdatauv(L, sizeof(*users) * (size_t)(n ? n : 1),
+					  0);
+		for (i = 1; i <= n; i++) {
+			lua_rawgeti(L, 4, i);
+			if (!lua_isinteger(L, -1))
+				return luaL_argerror(L, 4, "a list of user ids");
+			users[i - 1] = (roster_id)(lua_Unsigned)lua_tointeger(L, -1);
+			lua_pop(L, 1);
+		}
+	}
+	prev = enter(L, d);
+	rc = fn(d->dir, &a, account, users, (size_t)n);
+	finish(L, d, prev, rc);
+	return 0;
+}
+
+static int dir_password_reset(lua_State *L)
+{
+	return bulk(L, roster_password_reset);
+}
+
+static int dir_welcome_send(lua_State *L)
+{
+	return bulk(L, roster_welcome_send);
+}
+
+/* dir:token_redeem(token, password): the user's id. */
+static int dir_token_redeem(lua_State *L)
+{
+	ldir *d = check_open(L);
+	const char *token = luaL_checkstring(L, 2);
+	const char *password = luaL_checkstring(L, 3);
+	roster_id id = 0;
+	lua_State *prev = enter(L, d);
+	int rc = roster_token_redeem(&id, d->dir, token, password);
+
+	finish(L, d, prev, rc);
+	return done_id(L, id);
+}
+
+/* dir:set_language(tag) */
+static int dir_set_language(lua_State *L)
+{
+	ldir *d = check_open(L);
+	roster_language lang = check_language(L, luaL_checkstring(L, 2));
+
+	if (roster_directory_set_language(d->dir, lang))
+		return raise_error(L, roster_directory_error(d->dir));
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Transactions, refresh, outbox                                       */
+
+static int simple_call(lua_State *L, int (*fn)(roster_directory *))
+{
+	ldir *d = check_open(L);
+	lua_State *prev = enter(L, d);
+	int rc = fn(d->dir);
+
+	finish(L, d, prev, rc);
+	return 0;
+}
+
+static int dir_begin(lua_State *L)
+{
+	return simple_call(L, roster_transaction_begin);
+}
+
+static int dir_commit(lua_State *L)
+{
+	return simple_call(L, roster_transaction_commit);
+}
+
+static int dir_rollback(lua_State *L)
+{
+	return simple_call(L, roster_transaction_rollback);
+}
+
+static int dir_refresh(lua_State *L)
+{
+	return simple_call(L, roster_directory_refresh);
+}
+
+static int dir_in_transaction(lua_State *L)
+{
+	ldir *d = check_dir(L);
+
+	lua_pushboolean(L, d->dir && roster_transaction_active(d->dir));
+	return 1;
+}
+
+/*
+ * dir:transaction(fn, ...): call fn(dir, ...) inside a transaction;
+ * commit when it returns (and return its results), roll back and raise
+ * its error again when it fails.
+ */
+static int dir_transaction(lua_State *L)
+{
+	ldir *d = check_open(L);
+	int i, top = lua_gettop(L);
+
+	luaL_checktype(L, 2, LUA_TFUNCTION);
+	simple_call(L, roster_transaction_begin);
+	lua_pushvalue(L, 2);
+	lua_pushvalue(L, 1);
+	for (i = 3; i <= top; i++)
+		lua_pushvalue(L, i);
+	if (lua_pcall(L, top - 1, LUA_MULTRET, 0) != LUA_OK) {
+		/* fn may have closed the directory or ended the transaction */
+		if (d->dir && roster_transaction_active(d->dir))
+			roster_transaction_rollback(d->dir);
+		return lua_error(L);
+	}
+	if (!d->dir)
+		return raise_misuse(L, "the directory was closed inside its "
+				       "transaction");
+	{
+		lua_State *prev = enter(L, d);
+		int rc = roster_transaction_commit(d->dir);
+
+		finish(L, d, prev, rc);
+	}
+	return lua_gettop(L) - top;
+}
+
+/* dir:outbox_replay([max]): the number of events delivered again. */
+static int dir_outbox_replay(lua_State *L)
+{
+	ldir *d = check_open(L);
+	lua_Integer max = luaL_optinteger(L, 2, 0);
+	size_t count = 0;
+	lua_State *prev;
+	int rc;
+
+	luaL_argcheck(L, max >= 0, 2, "must not be negative");
+	prev = enter(L, d);
+	rc = roster_outbox_replay(d->dir, (size_t)max, &count);
+	finish(L, d, prev, rc);
+	lua_pushinteger(L, (lua_Integer)count);
+	return 1;
+}
+
+/* dir:outbox_ack(first [, last]): the number of events removed. */
+static int dir_outbox_ack(lua_State *L)
+{
+	ldir *d = check_open(L);
+	uint64_t first = (uint64_t)(lua_Unsigned)luaL_checkinteger(L, 2);
+	uint64_t last = (uint64_t)(lua_Unsigned)luaL_optinteger(
+		L, 3, (lua_Integer)first);
+	size_t acked = 0;
+	lua_State *prev = enter(L, d);
+	int rc = roster_outbox_ack(d->dir, first, last, &acked);
+
+	finish(L, d, prev, rc);
+	lua_pushinteger(L, (lua_Integer)acked);
+	return 1;
+}
+
+/* ------------------------------------------------------------------ */
+/* The module                                                          */
+
+static int l_version(lua_State *L)
+{
+	lua_pushstring(L, roster_version_string());
+	return 1;
+}
+
+static const luaL_Reg dir_methods[] = {
+	{ "close", dir_close },
+	{ "closed", dir_closed },
+	{ "on_event", dir_on_event },
+	{ "set_language", dir_set_language },
+	{ "partner_create", dir_partner_create },
+	{ "account_create", dir_account_create },
+	{ "site_create", dir_site_create },
+	{ "group_create", dir_group_create },
+	{ "pbx_create", dir_pbx_create },
+	{ "user_create", dir_user_create },
+	{ "user_update", dir_user_update },
+	{ "user_delete", dir_user_delete },
+	{ "user_get", dir_user_get },
+	{ "find_login", dir_find_login },
+	{ "may_edit", dir_may_edit },
+	{ "login", dir_login },
+	{ "password_reset", dir_password_reset },
+	{ "welcome_send", dir_welcome_send },
+	{ "token_redeem", dir_token_redeem },
+	{ "begin", dir_begin },
+	{ "commit", dir_commit },
+	{ "rollback", dir_rollback },
+	{ "in_transaction", dir_in_transaction },
+	{ "transaction", dir_transaction },
+	{ "refresh", dir_refresh },
+	{ "outbox_replay", dir_outbox_replay },
+	{ "outbox_ack", dir_outbox_ack },
+	{ NULL, NULL },
+};
+
+static const luaL_Reg module_fns[] = {
+	{ "version", l_version },
+	{ "open", l_open },
+	{ "filestore", l_filestore },
+	{ "memstore", l_memstore },
+	{ "partner", l_partner },
+	{ "user", l_user },
+	{ "is_error", l_is_error },
+	{ NULL, NULL },
+};
+
+static void new_class(lua_State *L, const char *name, const luaL_Reg *methods,
+		      lua_CFunction gc, lua_CFunction close,
+		      lua_CFunction tostring)
+{
+	luaL_newmetatable(L, name);
+	if (methods) {
+		lua_newtable(L);
+		luaL_setfuncs(L, methods, 0);
+		lua_setfield(L, -2, "__index");
+	}
+	if (gc) {
+		lua_pushcfunction(L, gc);
+		lua_setfield(L, -2, "__gc");
+	}
+	if (close) {
+		lua_pushcfunction(L, close);
+		lua_setfield(L, -2, "__close");
+	}
+	if (tostring) {
+		lua_pushcfunction(L, tostring);
+		lua_setfield(L, -2, "__tostring");
+	}
+	lua_pushliteral(L, "roster");
+	lua_setfield(L, -2, "__metatable");
+	lua_pop(L, 1);
+}
+
+EXPORT int luaopen_roster(lua_State *L);
+
+int luaopen_roster(lua_State *L)
+{
+	static const luaL_Reg store_methods_reg[] = {
+		{ "close", store_close },
+		{ NULL, NULL },
+	};
+	static const char *const type_names[] = { "", "string", "boolean",
+						  "id", "list" };
+	const char *name;
+	int f, c;
+
+	luaL_checkversion(L);
+	new_class(L, DIR_MT, dir_methods, dir_gc, dir_close, dir_tostring);
+	new_class(L, STORE_MT, store_methods_reg, store_gc, store_close,
+		  store_tostring);
+	new_class(L, BOX_MT, NULL, box_gc, NULL, NULL);
+	new_class(L, ERROR_MT, NULL, NULL, NULL, error_tostring);
+
+	luaL_newlib(L, module_fns);
+	lua_createtable(L, 0, 1);
+	lua_pushliteral(L, "system");
+	lua_setfield(L, -2, "kind");
+	lua_setfield(L, -2, "SYSTEM");
+	/* roster.fields: name -> "string", "boolean", "id" or "list" */
+	lua_newtable(L);
+	for (f = 1; (name = roster_field_name(f)); f++) {
+		int t = roster_field_type(f);
+
+		lua_pushstring(L, t > 0 && t <= 4 ? type_names[t] : "other");
+		lua_setfield(L, -2, name);
+	}
+	lua_setfield(L, -2, "fields");
+	/* the codes by name: roster.ECONFLICT == -10 */
+	for (c = 1; c < CODE_COUNT; c++) {
+		lua_pushinteger(L, -c);
+		lua_setfield(L, -2, code_names[c]);
+	}
+	return 1;
+}

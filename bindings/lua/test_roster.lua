@@ -1,0 +1,611 @@
+-- Tests of the Lua module (run by meson test with LUA_CPATH set to the
+-- built roster.so). Each test is a function; a failing assertion names
+-- what was expected. Exits non-zero when any test fails.
+local roster = require "roster"
+
+assert(_VERSION == "Lua 5.4", "these tests need Lua 5.4, not " .. _VERSION)
+
+-- Assertions -----------------------------------------------------------
+
+local function show(v)
+  if type(v) == "string" then return string.format("%q", v) end
+  return tostring(v)
+end
+
+local function eq(got, want, what)
+  if got ~= want then
+    error(string.format("%s: expected %s, got %s", what, show(want),
+                        show(got)), 2)
+  end
+end
+
+local function ok(cond, what)
+  if not cond then error(what, 2) end
+end
+
+local function has(s, part, what)
+  if type(s) ~= "string" or not s:find(part, 1, true) then
+    error(string.format("%s: %s does not contain %s", what, show(s),
+                        show(part)), 2)
+  end
+end
+
+-- Call fn(...), which must fail; returns the error value.
+local function fails(what, fn, ...)
+  local good, err = pcall(fn, ...)
+  if good then error(what .. ": expected an error, the call succeeded", 2) end
+  return err
+end
+
+-- Call fn(...), which must fail with a roster error of `code` (and rule
+-- and field when given); returns the error object.
+local function refused(what, code, rule, field, fn, ...)
+  local good, err = pcall(fn, ...)
+  if good then error(what .. ": expected a refusal, the call succeeded", 2) end
+  if not roster.is_error(err) then
+    error(what .. ": expected a roster error, got " .. show(err), 2)
+  end
+  if err.code ~= code or (rule and err.rule ~= rule) or
+      (field and err.field ~= field) then
+    error(string.format("%s: expected %d %s %s, got %s", what, code,
+                        rule or "", field or "", tostring(err)), 2)
+  end
+  return err
+end
+
+local function types_of(events)
+  local t = {}
+  for i, e in ipairs(events) do t[i] = e.type end
+  return table.concat(t, " ")
+end
+
+-- Temporary store paths ------------------------------------------------
+
+local cleanup = {}
+
+local function store_path()
+  local base = os.tmpname()
+  os.remove(base)
+  local path = base .. ".store"
+  cleanup[#cleanup + 1] = path
+  return path
+end
+
+local function remove_stores()
+  for _, path in ipairs(cleanup) do
+    for _, suffix in ipairs({ "", ".lock", ".tmp" }) do
+      os.remove(path .. suffix)
+    end
+  end
+end
+
+-- A directory with a partner, an account, a PBX and an admin.
+local function fixture(opts)
+  local f = { events = {} }
+  opts = opts or {}
+  opts.on_event = opts.on_event or function(e)
+    f.events[#f.events + 1] = e
+  end
+  f.dir = roster.open(opts)
+  f.p = f.dir:partner_create(roster.SYSTEM, "Reseller")
+  f.asp = roster.partner(f.p)
+  f.a = f.dir:account_create(f.asp, f.p, "Acme")
+  f.pbx = f.dir:pbx_create(f.asp, f.a, "PBX", 3, 4)
+  f.admin = f.dir:user_create(f.asp, f.a, {
+    first_name = "Ada", last_name = "Admin", email = "ada@acme.example",
+    admin = true })
+  f.as_admin = roster.user(f.admin)
+  return f
+end
+
+local function clear(t) for k in pairs(t) do t[k] = nil end end
+
+-- Tests ----------------------------------------------------------------
+
+local tests = {}
+local function test(name, fn) tests[#tests + 1] = { name = name, fn = fn } end
+
+test("module", function()
+  has(roster.version(), ".", "version")
+  eq(roster.ECONFLICT, -10, "roster.ECONFLICT")
+  eq(roster.EAUTH, -18, "roster.EAUTH")
+  eq(roster.fields.email, "string", "type of email")
+  eq(roster.fields.admin, "boolean", "type of admin")
+  eq(roster.fields.pbx, "id", "type of pbx")
+  eq(roster.fields.lines, "list", "type of lines")
+  eq(roster.SYSTEM.kind, "system", "SYSTEM")
+  eq(roster.partner(7).id, 7, "partner actor id")
+end)
+
+test("create and read", function()
+  local f = fixture()
+  local d = f.dir
+  local site = d:site_create(f.asp, f.a, "Paris")
+  local group = d:group_create(f.asp, f.a, "Sales")
+  clear(f.events)
+  local u = d:user_create(f.as_admin, f.a, {
+    first_name = " Marie ", last_name = "Dvořáková",
+    email = "marie@acme.example", pbx = f.pbx, extension = 201,
+    lines = { "+420 601 000 001" }, two_factor = true, site = site,
+    group = group })
+  local got = d:user_get(u)
+  eq(got.id, u, "id")
+  eq(got.account, f.a, "account")
+  eq(got.first_name, "Marie", "first_name trimmed")
+  eq(got.display_name, "Marie Dvořáková", "display_name")
+  eq(got.extension, "201", "extension from a number")
+  eq(#got.lines, 1, "number of lines")
+  eq(got.lines[1], "+420601000001", "line normalised")
+  eq(got.site, site, "site")
+  eq(got.group, group, "group")
+  eq(got.two_factor, true, "two_factor")
+  eq(got.registered, false, "registered")
+  eq(got.has_password, false, "has_password")
+  eq(got.password, nil, "password never read")
+  eq(got.phone, nil, "unset phone")
+  eq(types_of(f.events), "user.created email.welcome pbx.reload",
+     "events of the creation")
+  eq(d:find_login("MARIE@acme.example"), u, "find_login")
+  eq(d:find_login("nobody@acme.example"), nil, "find_login of nobody")
+  -- update: false clears an optional field
+  d:user_update(f.as_admin, u, { note = "desk 4" })
+  eq(d:user_get(u).note, "desk 4", "note set")
+  d:user_update(f.as_admin, u, { note = false, site = false })
+  eq(d:user_get(u).note, nil, "note cleared")
+  eq(d:user_get(u).site, nil, "site cleared")
+  d:user_delete(f.as_admin, u)
+  eq(d:find_login("marie@acme.example"), nil, "deleted user")
+  d:close()
+end)
+
+test("events in memory", function()
+  local f = fixture()
+  local d = f.dir
+  clear(f.events)
+  local u = d:user_create(f.asp, f.a, {
+    first_name = "Tom", last_name = "Novak", email = "tom@acme.example" })
+  local w = f.events[2]
+  eq(w and w.type, "email.welcome", "second event")
+  eq(w.user, u, "welcome user")
+  eq(w.account, f.a, "welcome account")
+  eq(w.partner, f.p, "welcome partner")
+  eq(w.pbx, nil, "no pbx")
+  eq(w.email, "tom@acme.example", "welcome email")
+  ok(type(w.secret) == "string" and #w.secret > 20, "a live welcome has a token")
+  eq(w.replayed, false, "live event")
+  eq(next(w.withheld), nil, "nothing withheld")
+  ok(f.events[1].seq < w.seq, "sequence numbers increase")
+  -- the token was copied while valid: it still redeems
+  eq(d:token_redeem(w.secret, "a long secret"), u, "token_redeem")
+  eq(d:user_get(u).registered, true, "registered after redeeming")
+  eq(d:login("tom@acme.example", "a long secret"), u, "login")
+  refused("the token again", roster.EEXPIRED, "token.invalid", nil,
+          d.token_redeem, d, w.secret, "another long secret")
+  eq(d:outbox_replay(), 0, "a memory directory has no outbox")
+  clear(f.events)
+  d:password_reset(f.as_admin, f.a, { u })
+  eq(types_of(f.events), "email.password_reset", "reset for one")
+  ok(f.events[1].secret, "reset token")
+  clear(f.events)
+  d:welcome_send(f.asp, f.a)
+  eq(#f.events, 2, "welcome for all users")
+  clear(f.events)
+  d:welcome_send(f.asp, f.a, {})
+  eq(#f.events, 0, "welcome for an empty list")
+  -- events reach the callback from a coroutine too
+  clear(f.events)
+  local co = coroutine.wrap(function()
+    d:user_update(f.asp, u, { note = "from a coroutine" })
+    return "done"
+  end)
+  eq(co(), "done", "coroutine")
+  eq(types_of(f.events), "user.updated", "event from the coroutine")
+  d:close()
+end)
+
+test("refusal in French", function()
+  local f = fixture()
+  local d = f.dir
+  d:set_language("fr")
+  local e = refused("delete an admin", roster.EPOLICY, "admin.delete", nil,
+                    d.user_delete, d, f.asp, f.admin)
+  eq(e.name, "EPOLICY", "name")
+  has(e.message, "administrateur", "French message")
+  has(tostring(e), "admin.delete", "tostring names the rule")
+  has(tostring(e), "administrateur", "tostring has the message")
+  e = refused("duplicate login", roster.EEXISTS, "email.unique", "email",
+              d.user_create, d, f.asp, f.a,
+              { first_name = "X", last_name = "Y", email = "ADA@acme.example" })
+  eq(e.value, "ADA@acme.example", "the offending value, as given")
+  refused("unknown language", roster.EINVAL, nil, nil, d.set_language, d, "xx")
+  d:close()
+end)
+
+test("error fields", function()
+  local f = fixture()
+  local d = f.dir
+  local e = refused("bad phone", roster.EINVALID, "phone.e164", "phone",
+                    d.user_create, d, f.asp, f.a, {
+                      first_name = "Eve", last_name = "Y",
+                      email = "eve@acme.example", phone = "12ab" })
+  eq(e.value, "12ab", "value")
+  has(e.message, "E.164", "message")
+  e = refused("no such user", roster.ENOTFOUND, "record.notfound", nil,
+              d.user_get, d, 987654)
+  eq(e.value, "987654", "value of the missing record")
+  refused("a partner creating a partner", roster.EDENIED, "auth.system", nil,
+          d.partner_create, d, f.asp, "Other")
+  refused("bad digits", roster.EINVALID, "pbx.digits", nil,
+          d.pbx_create, d, f.asp, f.a, "P2", 5, 3)
+  -- errors of calls without a directory
+  refused("open with a bad language", roster.EINVAL, nil, nil,
+          roster.open, { language = "xx" })
+  d:close()
+end)
+
+test("self-service and login", function()
+  local f = fixture()
+  local d = f.dir
+  local u = d:user_create(f.as_admin, f.a, {
+    first_name = "Tom", last_name = "Novak", email = "tom@acme.example",
+    password = "a long secret" })
+  local me = roster.user(u)
+  eq(d:may_edit(me, u, "language"), true, "may edit language")
+  eq(d:may_edit(me, u, "admin"), false, "may not edit admin")
+  refused("self-promotion", roster.EDENIED, "auth.field", "admin",
+          d.user_update, d, me, u, { admin = true })
+  d:user_update(me, u, { language = "cs-CZ" })
+  eq(d:user_get(u).language, "cs-CZ", "language")
+  eq(d:user_get(u).has_password, true, "has_password")
+  eq(d:login("TOM@acme.example", "a long secret"), u, "login")
+  refused("wrong password", roster.EAUTH, "login.failed", nil,
+          d.login, d, "tom@acme.example", "wrong")
+  d:close()
+end)
+
+test("transactions", function()
+  local f = fixture()
+  local d = f.dir
+  clear(f.events)
+  -- a refusal inside rolls the whole transaction back and is raised
+  refused("a refused call inside", roster.EPOLICY, "admin.delete", nil,
+          d.transaction, d, function(dd)
+            dd:user_create(f.asp, f.a, {
+              first_name = "A", last_name = "B", email = "ab@acme.example" })
+            dd:user_delete(f.asp, f.admin)
+          end)
+  eq(d:in_transaction(), false, "closed after the error")
+  eq(d:find_login("ab@acme.example"), nil, "rolled back")
+  eq(#f.events, 0, "no events of a rollback")
+  -- any Lua error too, raised as it was
+  local err = fails("a Lua error inside", d.transaction, d, function(dd)
+    dd:user_create(f.asp, f.a, {
+      first_name = "A", last_name = "B", email = "ab@acme.example" })
+    error({ mine = true })
+  end)
+  eq(type(err) == "table" and err.mine, true, "the error raised again")
+  eq(d:find_login("ab@acme.example"), nil, "rolled back after a Lua error")
+  -- success commits, events after commit, results passed through
+  local id, extra = d:transaction(function(dd, arg)
+    local x = dd:user_create(f.asp, f.a, {
+      first_name = "A", last_name = "B", email = "ab@acme.example" })
+    eq(dd:in_transaction(), true, "inside")
+    eq(#f.events, 0, "events wait for commit")
+    return x, arg
+  end, "passed")
+  eq(extra, "passed", "extra argument and result")
+  eq(d:find_login("ab@acme.example"), id, "committed")
+  ok(#f.events > 0 and f.events[1].type == "user.created", "events after commit")
+  -- by hand
+  d:begin()
+  refused("begin twice", roster.EMISUSE, "txn.open", nil, d.begin, d)
+  d:user_update(f.asp, id, { note = "temp" })
+  d:rollback()
+  eq(d:user_get(id).note, nil, "rollback by hand")
+  refused("commit with none", roster.EMISUSE, "txn.none", nil, d.commit, d)
+  d:close()
+end)
+
+test("bad input", function()
+  local f = fixture()
+  local d = f.dir
+  refused("control character", roster.EINVALID, "text.control", "first_name",
+          d.user_create, d, f.asp, f.a,
+          { first_name = "\7", last_name = "Y", email = "y@acme.example" })
+  has(fails("unknown field", d.user_create, d, f.asp, f.a, { nope = "x" }),
+      "nope", "unknown field named")
+  has(fails("wrong type", d.user_create, d, f.asp, f.a, { admin = "yes" }),
+      "admin", "field of the wrong type named")
+  has(fails("lines of numbers", d.user_create, d, f.asp, f.a, { lines = { 1 } }),
+      "lines", "list of strings")
+  has(fails("not an actor", d.partner_create, d, { kind = "king" }, "X"),
+      "actor", "bad actor")
+  has(fails("no actor", d.partner_create, d, nil, "X"), "actor", "no actor")
+  has(fails("nosync without path", roster.open, { nosync = true }), "nosync",
+      "nosync alone")
+  has(fails("a bad store", roster.open, { store = {} }), "store", "store type")
+  -- the forms of refused calls were freed: the directory goes on
+  eq(d:find_login("y@acme.example"), nil, "nothing created")
+  d:close()
+end)
+
+test("event callback errors and misuse", function()
+  local f = fixture()
+  local d = f.dir
+  local u = d:user_create(f.asp, f.a, {
+    first_name = "C", last_name = "B", email = "cb@acme.example" })
+  -- an error of the callback is raised after the change was committed
+  local calls = 0
+  d:on_event(function(e)
+    calls = calls + 1
+    error("host failed on " .. e.type)
+  end)
+  local err = fails("callback error", d.user_update, d, f.asp, u,
+                    { note = "x", pbx = f.pbx, extension = "300" })
+  has(err, "host failed on user.updated", "the first callback error")
+  eq(calls, 2, "later events still delivered")
+  eq(d:user_get(u).note, "x", "committed all the same")
+  -- calling into the directory from its callback is refused
+  local inner
+  d:on_event(function() inner = d:user_get(u) end)
+  refused("reentrant call", roster.EMISUSE, "reentrant", nil,
+          d.user_update, d, f.asp, u, { note = "y" })
+  eq(inner, nil, "the inner call returned nothing")
+  eq(d:user_get(u).note, "y", "the outer change committed")
+  -- closing it from its callback too
+  d:on_event(function() d:close() end)
+  refused("close from the callback", roster.EMISUSE, nil, nil,
+          d.user_update, d, f.asp, u, { note = "z" })
+  eq(d:closed(), false, "still open")
+  eq(d:user_get(u).note, "z", "the change committed")
+  -- no callback: events are dropped
+  d:on_event(nil)
+  d:user_update(f.asp, u, { note = "quiet" })
+  -- a callback using another directory is fine
+  local other = roster.open()
+  local mirrored = {}
+  d:on_event(function(e)
+    mirrored[#mirrored + 1] = other:partner_create(roster.SYSTEM,
+                                                   "mirror " .. e.seq)
+  end)
+  d:user_update(f.asp, u, { note = "mirrored" })
+  eq(#mirrored, 1, "one event mirrored")
+  eq(math.type(mirrored[1]), "integer", "the other directory's new id")
+  other:close()
+  d:close()
+end)
+
+test("closed directory", function()
+  local d = roster.open()
+  d:close()
+  d:close() -- twice is harmless
+  eq(d:closed(), true, "closed()")
+  has(tostring(d), "closed", "tostring")
+  local e = refused("partner_create", roster.EMISUSE, nil, nil,
+                    d.partner_create, d, roster.SYSTEM, "X")
+  has(e.message, "closed", "message")
+  refused("user_get", roster.EMISUSE, nil, nil, d.user_get, d, 1)
+  refused("outbox_replay", roster.EMISUSE, nil, nil, d.outbox_replay, d)
+  refused("transaction", roster.EMISUSE, nil, nil, d.transaction, d,
+          function() end)
+  eq(d:in_transaction(), false, "in_transaction")
+  -- a method given something else than a directory
+  has(fails("not a directory", d.user_get, {}, 1), "roster.directory",
+      "type check")
+  -- to-be-closed variables
+  local kept
+  do
+    local dd <close> = roster.open()
+    kept = dd
+    dd:partner_create(roster.SYSTEM, "P")
+  end
+  eq(kept:closed(), true, "closed at the end of its block")
+  -- the directory's transaction closed inside: misuse, no crash
+  local d2 = roster.open()
+  refused("closed inside its transaction", roster.EMISUSE, nil, nil,
+          d2.transaction, d2, function(dd) dd:close() end)
+  eq(d2:closed(), true, "closed")
+end)
+
+-- Stores ---------------------------------------------------------------
+
+local function populate(d)
+  local p = d:partner_create(roster.SYSTEM, "Reseller")
+  local a = d:account_create(roster.partner(p), p, "Acme")
+  local u = d:user_create(roster.partner(p), a, {
+    first_name = "Ada", last_name = "Admin", email = "ada@acme.example",
+    admin = true, phone = "+33 1 23 45 67 89" })
+  return p, a, u
+end
+
+test("file store: reopen", function()
+  local path = store_path()
+  local p, u, before
+  do
+    local d <close> = roster.open { path = path, nosync = true }
+    p, _, u = populate(d)
+    before = d:user_get(u)
+  end
+  local d <close> = roster.open { path = path, nosync = true }
+  eq(d:find_login("ADA@acme.example"), u, "found after reopening")
+  local got = d:user_get(u)
+  for k, v in pairs(before) do
+    if type(v) ~= "table" then eq(got[k], v, "field " .. k) end
+  end
+  eq(got.phone, "+33123456789", "phone")
+  ok(d:account_create(roster.partner(p), p, "Beta") > u,
+     "identifiers go on after the stored ones")
+end)
+
+test("file store: events and outbox after reopen", function()
+  local path = store_path()
+  local live, p, a, u = {}, nil, nil, nil
+  do
+    local d <close> = roster.open {
+      path = path, nosync = true,
+      on_event = function(e) live[#live + 1] = e end }
+    p, a, u = populate(d)
+  end
+  eq(types_of(live), "partner.created account.created user.created email.welcome",
+     "live events")
+  ok(live[4].secret, "live welcome token")
+  -- the host crashed before acting on any: replay after reopening
+  local got = {}
+  local d <close> = roster.open {
+    path = path, nosync = true,
+    on_event = function(e) got[#got + 1] = e end }
+  eq(d:outbox_replay(2), 2, "replay at most 2")
+  eq(got[1].seq, live[1].seq, "oldest first")
+  eq(got[2].seq, live[2].seq, "then the next")
+  clear(got)
+  eq(d:outbox_replay(), 4, "replay all")
+  for i = 1, 4 do
+    eq(got[i].seq, live[i].seq, "seq of replayed event " .. i)
+    eq(got[i].type, live[i].type, "type of replayed event " .. i)
+    eq(got[i].replayed, true, "replayed flag " .. i)
+  end
+  eq(got[4].secret, nil, "secrets are never stored")
+  eq(got[4].withheld.secret, true, "the token is withheld")
+  eq(got[4].withheld.password, nil, "no password was handed out")
+  eq(got[4].email, "ada@acme.example", "email kept")
+  eq(got[4].user, u, "user kept")
+  -- acknowledge the first three; twice is harmless
+  eq(d:outbox_ack(live[1].seq, live[3].seq), 3, "acked")
+  eq(d:outbox_ack(live[1].seq, live[3].seq), 0, "acked again")
+  clear(got)
+  eq(d:outbox_replay(), 1, "one left")
+  eq(got[1].type, "email.welcome", "the welcome is left")
+  refused("first > last", roster.EINVAL, nil, nil, d.outbox_ack, d,
+          live[3].seq, live[1].seq)
+  -- a new token for the withheld one
+  clear(got)
+  d:welcome_send(roster.partner(p), a, { u })
+  eq(types_of(got), "email.welcome", "welcome again")
+  ok(got[1].secret, "a fresh token")
+  eq(got[1].replayed, false, "live")
+  ok(got[1].seq > live[4].seq, "numbered after the stored ones")
+  eq(d:outbox_ack(live[4].seq), 1, "ack one")
+  eq(d:outbox_ack(got[1].seq, -1), 1, "ack up to the last")
+  eq(d:outbox_replay(), 0, "outbox empty")
+  d:close()
+  -- without an outbox
+  local quiet <close> = roster.open { path = path, nosync = true, outbox = false }
+  quiet:user_update(roster.partner(p), u, { note = "no outbox" })
+  eq(quiet:outbox_replay(), 0, "nothing kept")
+end)
+
+test("file store: conflict between two directories", function()
+  local path = store_path()
+  local fs <close> = roster.filestore(path, true)
+  has(tostring(fs), "file", "store tostring")
+  local a <close> = roster.open { store = fs }
+  local b <close> = roster.open { store = fs }
+  local p, _, u = populate(a)
+  eq(b:find_login("ada@acme.example"), nil, "not seen before refresh")
+  b:refresh()
+  eq(b:find_login("ada@acme.example"), u, "seen after refresh")
+  local asp = roster.partner(p)
+  a:user_update(asp, u, { note = "from a" })
+  local e = refused("stale update", roster.ECONFLICT, "storage.conflict", nil,
+                    b.user_update, b, asp, u, { note = "from b" })
+  eq(e.name, "ECONFLICT", "name")
+  -- the loser refreshed itself: it sees the winner and retries
+  eq(b:user_get(u).note, "from a", "the winner's note")
+  b:user_update(asp, u, { note = "from b" })
+  a:refresh()
+  eq(a:user_get(u).note, "from b", "a after refresh")
+  -- not while a transaction is open
+  a:begin()
+  refused("refresh in a transaction", roster.EMISUSE, "txn.open", nil,
+          a.refresh, a)
+  a:rollback()
+  -- a store is closed after its directories
+  refused("close the store first", roster.EMISUSE, nil, nil, fs.close, fs)
+  a:close()
+  b:close()
+  fs:close()
+  refused("open on a closed store", roster.EMISUSE, nil, nil,
+          roster.open, { store = fs })
+end)
+
+test("file store: two handles on one path", function()
+  local path = store_path()
+  local a <close> = roster.open { path = path, nosync = true }
+  local b <close> = roster.open { path = path, nosync = true }
+  local _, _, u = populate(a)
+  eq(b:find_login("ada@acme.example"), nil, "b has not read it yet")
+  refused("b writes stale", roster.ECONFLICT, nil, nil,
+          b.partner_create, b, roster.SYSTEM, "Reseller")
+  eq(b:find_login("ada@acme.example"), u, "b refreshed by the conflict")
+end)
+
+test("memory store shared", function()
+  local ms = roster.memstore()
+  local a = roster.open { store = ms }
+  local b = roster.open { store = ms }
+  local _, _, u = populate(a)
+  eq(b:find_login("ada@acme.example"), nil, "before refresh")
+  b:refresh()
+  eq(b:find_login("ada@acme.example"), u, "after refresh")
+  a:close()
+  b:close()
+  ms:close()
+  ms:close()
+end)
+
+test("store errors", function()
+  local path = store_path()
+  local fh = assert(io.open(path, "wb"))
+  fh:write(string.rep("not a roster store, but long enough to look at\n", 4))
+  fh:close()
+  refused("not a store", roster.EPARSE, "storage.file", nil,
+          roster.open, { path = path })
+  refused("no such directory", roster.ESTORAGE, "storage.failed", nil,
+          roster.filestore, path .. ".d/no/such")
+  has(fails("path and store", roster.open,
+            { path = path, store = roster.memstore() }), "not both",
+      "path and store")
+end)
+
+test("garbage collection", function()
+  local path = store_path()
+  -- directories and stores dropped without closing, in either order
+  for _ = 1, 3 do
+    local fs = roster.filestore(path, true)
+    local d = roster.open { store = fs, on_event = function() end }
+    populate(d)
+    d, fs = nil, nil
+    collectgarbage()
+    collectgarbage()
+    -- what the collected directory committed is in the file
+    local again <close> = roster.open { path = path, nosync = true }
+    ok(again:find_login("ada@acme.example"), "committed before collection")
+    again:close()
+    os.remove(path)
+  end
+  local holder = {}
+  holder.fs = roster.memstore()
+  holder.d = roster.open { store = holder.fs }
+  holder.d:partner_create(roster.SYSTEM, "P")
+  holder = nil
+  collectgarbage()
+  collectgarbage()
+end)
+
+-- Run --------------------------------------------------------------------
+
+print("roster " .. roster.version() .. " on " .. _VERSION)
+local failed = 0
+for _, t in ipairs(tests) do
+  local good, err = xpcall(t.fn, debug.traceback)
+  if good then
+    print("ok      " .. t.name)
+  else
+    failed = failed + 1
+    print("FAILED  " .. t.name .. ": " .. tostring(err))
+  end
+  collectgarbage()
+end
+remove_stores()
+print(string.format("%d passed, %d failed", #tests - failed, failed))
+os.exit(failed == 0 and 0 or 1, true) -- closing the state runs every __gc
