@@ -24,12 +24,12 @@ enum { GET, BUMP, PUT, DEL, SCAN, NSTMT };
 static const char *const sql[NSTMT] = {
 	[GET] = "SELECT version FROM roster WHERE key = ?1",
 	[BUMP] = "UPDATE roster_clock SET n = n + 1 RETURNING n",
-	[PUT] = "INSERT INTO roster(key, value, version) VALUES (?1, ?2, ?3)"
-		" ON CONFLICT(key) DO UPDATE"
-		" SET value = excluded.value, version = excluded.version",
+	[PUT] = ("INSERT INTO roster(key, value, version) VALUES (?1, ?2, ?3)"
+		 " ON CONFLICT(key) DO UPDATE"
+		 " SET value = excluded.value, version = excluded.version"),
 	[DEL] = "DELETE FROM roster WHERE key = ?1",
-	[SCAN] = "SELECT key, value, version FROM roster"
-		 " WHERE substr(key, 1, length(?1)) = ?1",
+	[SCAN] = ("SELECT key, value, version FROM roster"
+		  " WHERE substr(key, 1, length(?1)) = ?1"),
 };
 
 static const char schema[] =

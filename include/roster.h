@@ -15,6 +15,12 @@
 #include "roster/account.h"
 #include "roster/user.h"
 #include "roster/password.h"
+#include "roster/catalog.h"
+#include "roster/licence.h"
+#include "roster/station.h"
+#include "roster/product.h"
+#include "roster/billing.h"
+#include "roster/preview.h"
 #include "roster/sys/storage.h"
 
 #endif

@@ -8,6 +8,7 @@
 #include "policy.h"
 #include "txn.h"
 #include "util/text.h"
+#include "validate.h"
 
 struct roster_record {
 	rs_alloc al;
@@ -17,6 +18,7 @@ struct roster_record {
 	int helpdesk;
 	unsigned min_digits, max_digits;
 	size_t members, admins;
+	rs_unit *licensing; /* an account's edition and licences, or NULL */
 };
 
 /* The list that holds the records of `kind` under `parent`, or NULL. */
@@ -95,7 +97,8 @@ int rs_unit_check_stored(roster_directory *dir, const rs_unit *n, char *why,
 {
 	roster_error saved = dir->err;
 	char *name, *key;
-	int rc = clean_name(dir, n->name, &name, &key);
+	size_t i;
+	int fault = 1, rc = clean_name(dir, n->name, &name, &key);
 
 	if (rc == ROSTER_ENOMEM)
 		return rc;
@@ -105,14 +108,42 @@ int rs_unit_check_stored(roster_directory *dir, const rs_unit *n, char *why,
 		snprintf(why, len, "name: not in normal form");
 	else if (n->helpdesk && n->base.kind != ROSTER_KIND_ACCOUNT)
 		snprintf(why, len, "helpdesk: only on an account");
+	else if ((n->edition || n->nlicences) &&
+		 n->base.kind != ROSTER_KIND_ACCOUNT)
+		snprintf(why, len, "licences: only on an account");
+	else if (n->edition && rs_valid_item_id(n->edition))
+		snprintf(why, len, "edition: item.syntax");
 	else
-		why = NULL;
+		fault = 0;
+	for (i = 0; !fault && i < n->nlicences; i++)
+		if (rs_valid_item_id(n->licences[i])) {
+			snprintf(why, len, "licences: item.syntax");
+			fault = 1;
+		}
+	if (!fault && n->nstock && n->base.kind != ROSTER_KIND_SITE) {
+		snprintf(why, len, "stations: only on a site");
+		fault = 1;
+	}
+	for (i = 0; !fault && i < n->nstock; i++)
+		if (rs_valid_item_id(n->stock[i].item)) {
+			snprintf(why, len, "stations: item.syntax");
+			fault = 1;
+		}
+	if (!fault && n->nbought && n->base.kind != ROSTER_KIND_ACCOUNT) {
+		snprintf(why, len, "products: only on an account");
+		fault = 1;
+	}
+	for (i = 0; !fault && i < n->nbought; i++)
+		if (rs_valid_item_id(n->bought[i].item)) {
+			snprintf(why, len, "products: item.syntax");
+			fault = 1;
+		}
 	if (!rc) {
 		rs_free(&dir->al, name);
 		rs_free(&dir->al, key);
 	}
 	dir->err = saved;
-	return rc || why ? ROSTER_EPARSE : ROSTER_OK;
+	return fault ? ROSTER_EPARSE : ROSTER_OK;
 }
 
 static int name_taken(const roster_directory *dir, const rs_idvec *sib,
@@ -274,17 +305,63 @@ int roster_group_create(roster_id *out, roster_directory *dir,
 			   0);
 }
 
-/* A new version of a unit sharing its members. */
-static rs_unit *unit_copy(roster_directory *dir, const rs_unit *cur)
+/* Copy purchased counts; -1 on ENOMEM, having copied some (freed with
+ * the unit). */
+static int copy_stock(roster_directory *dir, const rs_stock *src, size_t n,
+		      rs_stock **dst, size_t *count)
+{
+	size_t i;
+
+	if (!n)
+		return 0;
+	if (!(*dst = rs_calloc(&dir->al, n, sizeof(rs_stock))))
+		return -1;
+	for (i = 0; i < n; i++) {
+		(*dst)[i].purchased = src[i].purchased;
+		if (!((*dst)[i].item = rs_strdup(&dir->al, src[i].item)))
+			return -1;
+		(*count)++;
+	}
+	return 0;
+}
+
+rs_unit *rs_unit_copy(roster_directory *dir, const rs_unit *cur)
 {
 	rs_unit *n = rs_calloc(&dir->al, 1, sizeof(*n));
+	size_t i;
+	int failed;
 
 	if (!n)
 		return NULL;
 	*n = *cur;
+	n->edition = NULL;
+	n->licences = NULL;
+	n->nlicences = 0;
+	n->stock = NULL;
+	n->nstock = 0;
+	n->bought = NULL;
+	n->nbought = 0;
 	n->name = rs_strdup(&dir->al, cur->name);
 	n->name_key = rs_strdup(&dir->al, cur->name_key);
-	if (!n->name || !n->name_key) {
+	failed = !n->name || !n->name_key;
+	if (!failed && cur->edition)
+		failed = !(n->edition = rs_strdup(&dir->al, cur->edition));
+	if (!failed && cur->nlicences) {
+		n->licences = rs_calloc(&dir->al, cur->nlicences,
+					sizeof(char *));
+		failed = !n->licences;
+		for (i = 0; !failed && i < cur->nlicences; i++) {
+			n->licences[i] = rs_strdup(&dir->al, cur->licences[i]);
+			failed = !n->licences[i];
+			n->nlicences += !failed;
+		}
+	}
+	if (!failed)
+		failed = copy_stock(dir, cur->stock, cur->nstock, &n->stock,
+				    &n->nstock) ||
+			 copy_stock(dir, cur->bought, cur->nbought, &n->bought,
+				    &n->nbought);
+	if (failed) {
 		rs_rec_free(dir, &n->base, 0);
 		return NULL;
 	}
@@ -298,7 +375,7 @@ int rs_unit_touch(roster_directory *dir, roster_id id)
 
 	if (!dir->storage)
 		return ROSTER_OK; /* one directory alone: nothing to race */
-	if (!(n = unit_copy(dir, cur)))
+	if (!(n = rs_unit_copy(dir, cur)))
 		return rs_nomem(dir);
 	if (rs_put(dir, id, &n->base)) {
 		rs_rec_free(dir, &n->base, 0);
@@ -356,7 +433,7 @@ static int rename_unit(roster_directory *dir, const roster_actor *actor,
 		rs_free(&dir->al, key);
 		return rc;
 	}
-	if (!(n = unit_copy(dir, cur))) {
+	if (!(n = rs_unit_copy(dir, cur))) {
 		rs_free(&dir->al, nm);
 		rs_free(&dir->al, key);
 		return rs_nomem(dir);
@@ -409,7 +486,7 @@ static int set_helpdesk(roster_directory *dir, const roster_actor *actor,
 		return rc;
 	if (cur->helpdesk == (ordered != 0))
 		return ROSTER_OK;
-	if (!(n = unit_copy(dir, cur)))
+	if (!(n = rs_unit_copy(dir, cur)))
 		return rs_nomem(dir);
 	n->helpdesk = ordered != 0;
 	if (rs_put(dir, account, &n->base)) {
@@ -474,6 +551,8 @@ static int delete_unit(roster_directory *dir, const roster_actor *actor,
 				  id);
 	if (m->accounts.len)
 		return rs_fail_id(dir, ROSTER_EPOLICY, NULL, "record.in_use", id);
+	if (kind == ROSTER_KIND_SITE && rs_site_stations(cur))
+		return rs_fail_id(dir, ROSTER_EPOLICY, NULL, "site.stations", id);
 	if (kind == ROSTER_KIND_ACCOUNT) {
 		/* an empty account takes its sites, PBXes and groups along */
 		const rs_idvec *lists[3] = { &m->sites, &m->pbxes, &m->groups };
@@ -534,8 +613,29 @@ int roster_record_get(roster_record **out, roster_directory *dir, roster_id id)
 			     ? n->base.members->accounts.len
 			     : n->base.members->users.len;
 	r->admins = n->base.members->admins;
+	if ((n->edition || n->nlicences) && !(r->licensing = rs_unit_copy(dir, n))) {
+		roster_record_free(r);
+		return rs_nomem(dir);
+	}
 	*out = r;
 	return ROSTER_OK;
+}
+
+const char *roster_record_edition(const roster_record *r)
+{
+	return r && r->licensing ? r->licensing->edition : NULL;
+}
+
+size_t roster_record_licence_count(const roster_record *r)
+{
+	return r && r->licensing ? r->licensing->nlicences : 0;
+}
+
+const char *roster_record_licence(const roster_record *r, size_t i)
+{
+	return r && r->licensing && i < r->licensing->nlicences
+		       ? r->licensing->licences[i]
+		       : NULL;
 }
 
 void roster_record_free(roster_record *rec)
@@ -546,6 +646,7 @@ void roster_record_free(roster_record *rec)
 		return;
 	al = rec->al;
 	rs_free(&al, rec->name);
+	rs_rec_release(&al, rec->licensing ? &rec->licensing->base : NULL, 0);
 	rs_free(&al, rec);
 }
 
@@ -604,6 +705,23 @@ struct roster_page {
 	char next[24];
 	int has_next;
 };
+
+int rs_page_of(roster_directory *dir, const roster_id *ids, size_t n,
+	       roster_page **out)
+{
+	roster_page *p = rs_calloc(&dir->al, 1, sizeof(*p));
+
+	if (!p || (n && !(p->ids = rs_calloc(&dir->al, n, sizeof(roster_id))))) {
+		rs_free(&dir->al, p);
+		return rs_nomem(dir);
+	}
+	p->al = dir->al;
+	if (n)
+		memcpy(p->ids, ids, n * sizeof(roster_id));
+	p->count = p->total = n;
+	*out = p;
+	return ROSTER_OK;
+}
 
 static int parse_cursor(const char *c, roster_id *after)
 {

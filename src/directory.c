@@ -166,6 +166,9 @@ void rs_rec_release(const rs_alloc *al, rs_rec *rec, int deep)
 		for (i = 0; i < u->nlines; i++)
 			rs_free(al, u->lines[i]);
 		rs_free(al, u->lines);
+		for (i = 0; i < u->nproducts; i++)
+			rs_free(al, u->products[i]);
+		rs_free(al, u->products);
 		rs_free(al, u->email_key);
 		rs_free(al, u->password_hash);
 		rs_free(al, u->reset.hash);
@@ -174,6 +177,16 @@ void rs_rec_release(const rs_alloc *al, rs_rec *rec, int deep)
 		rs_unit *n = (rs_unit *)rec;
 		rs_free(al, n->name);
 		rs_free(al, n->name_key);
+		rs_free(al, n->edition);
+		for (i = 0; i < n->nlicences; i++)
+			rs_free(al, n->licences[i]);
+		rs_free(al, n->licences);
+		for (i = 0; i < n->nstock; i++)
+			rs_free(al, n->stock[i].item);
+		rs_free(al, n->stock);
+		for (i = 0; i < n->nbought; i++)
+			rs_free(al, n->bought[i].item);
+		rs_free(al, n->bought);
 	}
 	if (deep && rec->members) {
 		rs_idvec_free(al, &rec->members->accounts);
@@ -230,6 +243,7 @@ void roster_directory_free(roster_directory *dir)
 		rs_txn_rollback(dir);
 	rs_txn_free(dir);
 	rs_model_free(dir);
+	roster_catalog_free(dir->catalog);
 	rs_free(&al, dir->txn);
 	if (dir->storage && dir->storage->destroy)
 		dir->storage->destroy(dir->store);

@@ -10,6 +10,7 @@
 #define RS_F_PBX 0x2	  /* the PBX uses it: a change needs a reload (001) */
 #define RS_F_READONLY 0x4 /* set by roster itself, or by the host only */
 #define RS_F_ADDRESS 0x8  /* part of the civic address */
+#define RS_F_ITEM 0x10	  /* the identifier of a catalog item */
 
 typedef struct rs_field_info {
 	const char *name;

@@ -53,6 +53,7 @@ void roster_form_clear(roster_form *f)
 	memset(f->flag, 0, sizeof(f->flag));
 	memset(f->ref, 0, sizeof(f->ref));
 	f->generate_password = 0;
+	f->confirm = 0;
 }
 
 void roster_form_free(roster_form *f)
@@ -178,6 +179,20 @@ int roster_form_generate_password(roster_form *f)
 	f->str[ROSTER_FIELD_PASSWORD] = NULL;
 	f->set[ROSTER_FIELD_PASSWORD] = 1;
 	f->generate_password = 1;
+	return ROSTER_OK;
+}
+
+int roster_form_confirm(roster_form *f, unsigned int flags)
+{
+	char v[24];
+
+	if (!f)
+		return rs_error_tl(ROSTER_EINVAL, "form", "arg.null", NULL);
+	if (flags & ~ROSTER_CONFIRM_DOWNGRADE) {
+		snprintf(v, sizeof(v), "%#x", flags);
+		return rs_error_tl(ROSTER_EINVAL, "flags", "arg.range", v);
+	}
+	f->confirm = flags;
 	return ROSTER_OK;
 }
 

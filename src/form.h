@@ -13,6 +13,7 @@ struct roster_form {
 	char **lines;
 	size_t nlines;
 	int generate_password;
+	unsigned confirm; /* ROSTER_CONFIRM_* given with the form */
 };
 
 #endif

@@ -43,7 +43,21 @@ typedef struct rs_unit {
 	char *name_key; /* case-folded name for uniqueness in the account */
 	int helpdesk;	/* account */
 	unsigned min_digits, max_digits; /* pbx */
+	char *edition;	   /* account: its catalog edition, NULL if none */
+	char **licences;   /* account: the licences it may use, sorted */
+	size_t nlicences;
+	struct rs_stock *stock; /* site: stations purchased per pack, sorted */
+	size_t nstock;
+	struct rs_stock *bought; /* account: product licences per product */
+	size_t nbought;
 } rs_unit;
+
+/* A count purchased of one catalog item: the stations of a pack at a
+ * site, the product licences of an account (in use: derived). */
+typedef struct rs_stock {
+	char *item;
+	uint32_t purchased;
+} rs_stock;
 
 /* A one-time token: only its hash is kept. */
 typedef struct rs_token {
@@ -59,6 +73,8 @@ typedef struct rs_user {
 	roster_id ref[ROSTER_FIELD_END];
 	char **lines;
 	size_t nlines;
+	char **products; /* product licences assigned, ascending */
+	size_t nproducts;
 	char *email_key; /* lower-case login for uniqueness */
 	char *password_hash;
 	rs_token reset;
@@ -101,6 +117,7 @@ struct roster_directory {
 	int txn_explicit;   /* ... opened by roster_transaction_begin */
 	roster_id txn_next_id; /* next_id when it was opened */
 	int in_callback;    /* set while a host callback runs */
+	roster_catalog *catalog; /* decides licences; NULL until first used */
 };
 
 /* The record `id`, NULL when absent. */
@@ -142,6 +159,47 @@ int64_t rs_deadline(const roster_directory *dir, int64_t ttl);
  * users, for the last-admin rule) then conflict instead of both winning.
  */
 int rs_unit_touch(roster_directory *dir, roster_id id);
+
+/*
+ * station.c: publish a new version of a unit with `count` more (or, with
+ * `remove`, fewer) purchased of `item`: stations of a site (bought 0) or
+ * product licences of an account (bought 1), with an ACCOUNT_UPDATED
+ * event. A count of 0 or one past the maximum is refused (arg.range), and
+ * so is removing any of the `in_use` (`busy_rule`, with the numbers).
+ * 0 or recorded.
+ */
+int rs_restock(roster_directory *dir, const rs_unit *cur, int bought,
+	       const char *item, unsigned count, int remove, size_t in_use,
+	       const char *busy_rule);
+/* station.c: the stations purchased for a site, all packs together. */
+size_t rs_site_stations(const rs_unit *site);
+/* Stations of `pack` available at a site, not counting the one `except`
+ * holds (0: none). */
+size_t rs_station_free(const roster_directory *dir, roster_id site,
+		       const char *pack, roster_id except);
+/* Check that `u` (new or replacing `cur`) can have its pack at its site:
+ * a station available there, and the site written with the change so
+ * that two directories cannot take its last station. 0 or recorded. */
+int rs_station_check(roster_directory *dir, const rs_user *u,
+		     const rs_user *cur);
+
+/* licence.c: the catalog the directory decides with (the default one
+ * loaded on first use); NULL with the error recorded. */
+const roster_catalog *rs_catalog(roster_directory *dir);
+/* Is the phone language `tag` ("fr-FR") one the catalog offers? */
+int rs_catalog_language(roster_directory *dir, const char *tag);
+/* Check the licence and pack of `u` (new or replacing `cur`) with the
+ * confirmations of the form. 0 or a recorded error with its reason. */
+int rs_licence_check(roster_directory *dir, const rs_user *u,
+		     const rs_user *cur, unsigned confirm);
+
+/* A one-page listing of `n` identifiers (copied). 0 or ENOMEM recorded. */
+int rs_page_of(roster_directory *dir, const roster_id *ids, size_t n,
+	       roster_page **out);
+
+/* A new version of a unit, sharing its members. NULL on ENOMEM (not
+ * recorded). */
+rs_unit *rs_unit_copy(roster_directory *dir, const rs_unit *cur);
 
 /*
  * Check a unit read from the store against the rules the API enforces:

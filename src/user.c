@@ -61,6 +61,15 @@ int rs_user_copy(roster_directory *dir, const rs_user *src, rs_user **out)
 			if (dup_into(dir, &u->lines[i], src->lines[i]))
 				goto nomem;
 	}
+	if (src->nproducts) {
+		u->products = rs_calloc(&dir->al, src->nproducts, sizeof(char *));
+		if (!u->products)
+			goto nomem;
+		u->nproducts = src->nproducts;
+		for (i = 0; i < src->nproducts; i++)
+			if (dup_into(dir, &u->products[i], src->products[i]))
+				goto nomem;
+	}
 	*out = u;
 	return ROSTER_OK;
 nomem:
@@ -332,8 +341,15 @@ static int set_string(roster_directory *dir, rs_user *u, int field,
 			norm = buf;
 		break;
 	case ROSTER_FIELD_LANGUAGE:
-		if (!(norm = rs_phone_language(in)))
+		if (!(norm = rs_phone_language(in)) ||
+		    !rs_catalog_language(dir, norm))
 			rule = "language.unsupported";
+		break;
+	case ROSTER_FIELD_LICENCE:
+	case ROSTER_FIELD_PACK:
+		/* the catalog's rules are checked across fields */
+		if (!(rule = rs_valid_item_id(in)))
+			norm = in;
 		break;
 	case ROSTER_FIELD_EXTENSION:
 		/* digit rules depend on the PBX: checked across fields */
@@ -558,6 +574,15 @@ int rs_user_check_stored(roster_directory *dir, const rs_user *u, char *why,
 	}
 	if (!rc && (rc = check_fields(dir, u)))
 		snprintf(why, n, "%s: %s", dir->err.field, dir->err.rule);
+	if (!rc && u->str[ROSTER_FIELD_PACK] && !u->ref[ROSTER_FIELD_SITE]) {
+		snprintf(why, n, "pack: pack.site");
+		rc = ROSTER_EPARSE;
+	}
+	for (i = 0; !rc && i < u->nproducts; i++)
+		if (rs_valid_item_id(u->products[i])) {
+			snprintf(why, n, "products: item.syntax");
+			rc = ROSTER_EPARSE;
+		}
 	if (rc == ROSTER_ENOMEM)
 		return rc;
 	dir->err = saved;
@@ -606,7 +631,9 @@ static int apply_form(roster_directory *dir, const rs_who *who, rs_user *u,
 				return rc;
 		}
 	}
-	if ((rc = check_user(dir, u)))
+	if ((rc = check_user(dir, u)) ||
+	    (rc = rs_licence_check(dir, u, cur, f->confirm)) ||
+	    (rc = rs_station_check(dir, u, cur)))
 		return rc;
 	/* the last admin of an account stays an admin while the account
 	 * has other users (alone, it may step down: the account is being

@@ -111,3 +111,13 @@ int roster_user_has_password(const roster_user *s)
 {
 	return s && s->u->password_hash != NULL;
 }
+
+size_t roster_user_product_count(const roster_user *s)
+{
+	return s ? s->u->nproducts : 0;
+}
+
+const char *roster_user_product(const roster_user *s, size_t i)
+{
+	return s && i < s->u->nproducts ? s->u->products[i] : NULL;
+}

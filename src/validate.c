@@ -2,6 +2,8 @@
  * extensions. */
 #include "validate.h"
 
+#include "roster/catalog.h"
+
 #include <string.h>
 
 static int is_alnum(char c)
@@ -133,4 +135,17 @@ const char *rs_valid_extension(const char *ext, unsigned min_digits,
 		if (ext[i] < '0' || ext[i] > '9')
 			return "extension.digits";
 	return NULL;
+}
+
+const char *rs_valid_item_id(const char *id)
+{
+	size_t n = 0;
+
+	for (; id[n]; n++) {
+		char c = id[n];
+		if (n >= ROSTER_ITEM_ID_MAX ||
+		    !((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'))
+			return "item.syntax";
+	}
+	return n ? NULL : "item.syntax";
 }

@@ -19,4 +19,7 @@ const char *rs_valid_country(const char *in, char *out);
 const char *rs_valid_extension(const char *ext, unsigned min_digits,
 			       unsigned max_digits);
 
+/* A catalog item identifier: 1..32 of [a-z0-9-]. */
+const char *rs_valid_item_id(const char *id);
+
 #endif

@@ -39,6 +39,13 @@
  *  system_user        a system (non-person) user
  *  admin              the account admin role
  *  registered         read-only: set when the user activates their access
+ *  licence            a licence of the directory's catalog (licence.h):
+ *                     enabled for the account, offered by its edition,
+ *                     its services ordered by the account, reached by a
+ *                     change the catalog allows ("licence.*")
+ *  pack               a station pack of the catalog (licence.h)
+ *  helpdesk           attached to the account's Helpdesk service; needed
+ *                     by licences that need Helpdesk
  *
  * Who may set which field (roster_user_field_access answers it):
  * - the system, the account's partner and its admins: every field but
@@ -89,11 +96,14 @@ typedef enum roster_field {
 	ROSTER_FIELD_DO_NOT_BILL = 23,
 	ROSTER_FIELD_SYSTEM_USER = 24,
 	ROSTER_FIELD_ADMIN = 25,
-	ROSTER_FIELD_REGISTERED = 26
+	ROSTER_FIELD_REGISTERED = 26,
+	ROSTER_FIELD_LICENCE = 27,
+	ROSTER_FIELD_PACK = 28,
+	ROSTER_FIELD_HELPDESK = 29
 } roster_field;
 
 /** One past the highest field value of this version. */
-#define ROSTER_FIELD_END 27
+#define ROSTER_FIELD_END 30
 
 /** Value types of fields. */
 typedef enum roster_value_type {
@@ -165,6 +175,17 @@ ROSTER_API int roster_form_set_lines(roster_form *form,
 ROSTER_API int roster_form_generate_password(roster_form *form);
 /** 1 when the form sets the field, 0 otherwise. */
 ROSTER_API int roster_form_has(const roster_form *form, int field);
+
+/** roster_form_confirm(): the user's confirmation of a downgrade. */
+#define ROSTER_CONFIRM_DOWNGRADE 1u
+/**
+ * Carry confirmations with the form (ROSTER_CONFIRM_* bits, 0 for none):
+ * a change of station pack to one with fewer clients is refused with
+ * ROSTER_ECONFIRM ("pack.downgrade", the value listing the clients lost)
+ * unless the form carries ROSTER_CONFIRM_DOWNGRADE. Cleared by
+ * roster_form_clear.
+ */
+ROSTER_API int roster_form_confirm(roster_form *form, unsigned int flags);
 
 /* ------------------------------------------------------------------ */
 /* Changes                                                             */

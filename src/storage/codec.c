@@ -14,18 +14,24 @@ enum tag {
 	T_NAME = 3,	/* text */
 	T_HELPDESK = 4, /* u8 */
 	T_DIGITS = 5,	/* u8 min, u8 max */
+	T_EDITION = 6,	/* text: catalog edition of an account */
+	T_LICENCE = 7,	/* text: a licence an account may use, ascending */
+	T_STOCK = 8,	/* u32 purchased, text pack: a site's stations */
+	T_BOUGHT = 9,	/* u32 purchased, text product: an account's */
 	T_STR = 16,	/* u8 field, text */
 	T_FLAG = 17,	/* u8 field, u8 value */
 	T_REF = 18,	/* u8 field, u64 */
 	T_LINE = 19,	/* text */
 	T_PASSWORD = 20, /* text: crypt(3) hash */
 	T_RESET = 21,	/* i64 expiry, text: crypt(3) hash */
-	T_WELCOME = 22	/* i64 expiry, text: crypt(3) hash */
+	T_WELCOME = 22,	/* i64 expiry, text: crypt(3) hash */
+	T_PRODUCT = 23	/* text: a product licence assigned, ascending */
 };
 
 /* Longest text any field holds, in bytes (a generous bound). */
 #define TEXT_MAX 8192
 #define LINES_MAX 1024
+#define LICENCES_MAX 1024
 
 void rs_record_key(char key[RS_KEY_SIZE], roster_id id)
 {
@@ -147,6 +153,21 @@ static void put_token(wbuf *w, unsigned tag, const rs_token *t)
 	put_field(w, tag, b, 8, t->hash);
 }
 
+static void put_stock(wbuf *w, unsigned tag, const rs_stock *st, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		unsigned char c[4];
+		uint32_t v = st[i].purchased;
+		c[0] = (unsigned char)v;
+		c[1] = (unsigned char)(v >> 8);
+		c[2] = (unsigned char)(v >> 16);
+		c[3] = (unsigned char)(v >> 24);
+		put_field(w, tag, c, 4, st[i].item);
+	}
+}
+
 int rs_encode(const rs_alloc *al, const rs_rec *rec, unsigned char **out,
 	      size_t *len)
 {
@@ -189,6 +210,8 @@ int rs_encode(const rs_alloc *al, const rs_rec *rec, unsigned char **out,
 		}
 		for (i = 0; i < u->nlines; i++)
 			put_field(&w, T_LINE, NULL, 0, u->lines[i]);
+		for (i = 0; i < u->nproducts; i++)
+			put_field(&w, T_PRODUCT, NULL, 0, u->products[i]);
 		if (u->password_hash)
 			put_field(&w, T_PASSWORD, NULL, 0, u->password_hash);
 		put_token(&w, T_RESET, &u->reset);
@@ -197,6 +220,12 @@ int rs_encode(const rs_alloc *al, const rs_rec *rec, unsigned char **out,
 		const rs_unit *n = (const rs_unit *)rec;
 		unsigned char d[2];
 		put_field(&w, T_NAME, NULL, 0, n->name);
+		if (n->edition)
+			put_field(&w, T_EDITION, NULL, 0, n->edition);
+		for (i = 0; i < n->nlicences; i++)
+			put_field(&w, T_LICENCE, NULL, 0, n->licences[i]);
+		put_stock(&w, T_STOCK, n->stock, n->nstock);
+		put_stock(&w, T_BOUGHT, n->bought, n->nbought);
 		if (n->helpdesk)
 			put_field(&w, T_HELPDESK, "\1", 1, NULL);
 		if (rec->kind == ROSTER_KIND_PBX) {
@@ -285,6 +314,33 @@ static int add_line(const rs_alloc *al, rs_user *u, const unsigned char *p,
 	return ROSTER_OK;
 }
 
+static int add_product(const rs_alloc *al, rs_user *u, const unsigned char *p,
+		       size_t n, const char **why)
+{
+	char **l, *s = NULL;
+	int rc;
+
+	if (u->nproducts >= LICENCES_MAX) {
+		*why = "too many products";
+		return ROSTER_EPARSE;
+	}
+	if ((rc = get_text(al, p, n, &s, why)))
+		return rc;
+	if (u->nproducts && strcmp(u->products[u->nproducts - 1], s) >= 0) {
+		rs_free(al, s);
+		*why = "products not ascending";
+		return ROSTER_EPARSE;
+	}
+	l = rs_reallocarray(al, u->products, u->nproducts + 1, sizeof(char *));
+	if (!l) {
+		rs_free(al, s);
+		return ROSTER_ENOMEM;
+	}
+	u->products = l;
+	u->products[u->nproducts++] = s;
+	return ROSTER_OK;
+}
+
 static int user_field(const rs_alloc *al, rs_user *u, unsigned tag,
 		      const unsigned char *p, size_t n, const char **why)
 {
@@ -308,6 +364,8 @@ static int user_field(const rs_alloc *al, rs_user *u, unsigned tag,
 		return ROSTER_OK;
 	case T_LINE:
 		return add_line(al, u, p, n, why);
+	case T_PRODUCT:
+		return add_product(al, u, p, n, why);
 	case T_PASSWORD:
 		return get_text(al, p, n, &u->password_hash, why);
 	case T_RESET:
@@ -325,12 +383,86 @@ static int user_field(const rs_alloc *al, rs_user *u, unsigned tag,
 	return ROSTER_EPARSE;
 }
 
+/* The licences of an account: distinct and ascending, so one set has one
+ * encoding. */
+static int add_licence(const rs_alloc *al, rs_unit *u, const unsigned char *p,
+		       size_t n, const char **why)
+{
+	char **l, *s = NULL;
+	int rc;
+
+	if (u->nlicences >= LICENCES_MAX) {
+		*why = "too many licences";
+		return ROSTER_EPARSE;
+	}
+	if ((rc = get_text(al, p, n, &s, why)))
+		return rc;
+	if (u->nlicences && strcmp(u->licences[u->nlicences - 1], s) >= 0) {
+		rs_free(al, s);
+		*why = "licences not ascending";
+		return ROSTER_EPARSE;
+	}
+	l = rs_reallocarray(al, u->licences, u->nlicences + 1, sizeof(char *));
+	if (!l) {
+		rs_free(al, s);
+		return ROSTER_ENOMEM;
+	}
+	u->licences = l;
+	u->licences[u->nlicences++] = s;
+	return ROSTER_OK;
+}
+
+/* Counts purchased per item (the stations of a site per pack, the
+ * product licences of an account): one entry per item, ascending. */
+static int add_stock(const rs_alloc *al, rs_stock **arr, size_t *count,
+		     const unsigned char *p, size_t n, const char **why)
+{
+	rs_stock *st;
+	char *s = NULL;
+	int rc;
+
+	if (*count >= LICENCES_MAX) {
+		*why = "too many items";
+		return ROSTER_EPARSE;
+	}
+	if ((rc = get_text(al, p + 4, n - 4, &s, why)))
+		return rc;
+	if (*count && strcmp((*arr)[*count - 1].item, s) >= 0) {
+		rs_free(al, s);
+		*why = "items not ascending";
+		return ROSTER_EPARSE;
+	}
+	st = rs_reallocarray(al, *arr, *count + 1, sizeof(*st));
+	if (!st) {
+		rs_free(al, s);
+		return ROSTER_ENOMEM;
+	}
+	*arr = st;
+	st[*count].item = s;
+	st[*count].purchased = (uint32_t)p[0] | (uint32_t)p[1] << 8 |
+			       (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+	(*count)++;
+	return ROSTER_OK;
+}
+
 static int unit_field(const rs_alloc *al, rs_unit *u, unsigned tag,
 		      const unsigned char *p, size_t n, const char **why)
 {
 	switch (tag) {
 	case T_NAME:
 		return get_text(al, p, n, &u->name, why);
+	case T_EDITION:
+		return get_text(al, p, n, &u->edition, why);
+	case T_LICENCE:
+		return add_licence(al, u, p, n, why);
+	case T_STOCK:
+	case T_BOUGHT:
+		if (n <= 4)
+			break;
+		return tag == T_STOCK
+			       ? add_stock(al, &u->stock, &u->nstock, p, n, why)
+			       : add_stock(al, &u->bought, &u->nbought, p, n,
+					   why);
 	case T_HELPDESK:
 		if (n != 1 || p[0] > 1)
 			break;
@@ -406,8 +538,8 @@ static int check_repeat(int kind, unsigned tag, const unsigned char *p,
 	int user = kind == ROSTER_KIND_USER;
 	uint64_t *set = NULL, bit = 0;
 
-	if ((user && tag >= T_NAME && tag <= T_DIGITS) ||
-	    (!user && tag >= T_STR && tag <= T_WELCOME)) {
+	if ((user && tag >= T_NAME && tag <= T_BOUGHT) ||
+	    (!user && tag >= T_STR && tag <= T_PRODUCT)) {
 		*why = "field of another kind";
 		return ROSTER_EPARSE;
 	}

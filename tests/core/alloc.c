@@ -410,6 +410,9 @@ typedef struct ctx {
 	char buf[64];
 	/* the memory store of the directory, for the cases run on one */
 	roster_memstore *ms;
+	roster_choices *choices;
+	roster_billing *billing;
+	roster_preview *preview;
 } ctx;
 
 typedef struct tcase {
@@ -1594,6 +1597,240 @@ static const tcase txn_commit_case = { "transaction_commit", prepare_txn,
 /* ------------------------------------------------------------------ */
 /* The driver                                                          */
 
+/* ------------------------------------------------------------------ */
+/* Licences, stations, products                                        */
+
+static const char *const some_licences[] = { "callcentrum-mini",
+					     "callcentrum-start", "video" };
+
+static int run_account_licences(ctx *c)
+{
+	return roster_account_set_licences(D(c), &c->w->as_partner,
+					   c->w->account, "start", some_licences,
+					   3);
+}
+
+static void check_account_licences(ctx *c)
+{
+	roster_record *r = NULL;
+
+	assert_int_equal(roster_record_get(&r, D(c), c->w->account), 0);
+	assert_string_equal(roster_record_edition(r), "start");
+	assert_int_equal(roster_record_licence_count(r), 3);
+	roster_record_free(r);
+	assert_int_equal(world_count(c->w, ROSTER_EVENT_ACCOUNT_UPDATED), 1);
+}
+
+/* A Callcentrum MINI user on the PBX, the form moving it to START. */
+static void prepare_licence_change(ctx *c)
+{
+	roster_form *f;
+
+	assert_int_equal(run_account_licences(c), 0);
+	f = new_form(c);
+	roster_form_set_str(f, ROSTER_FIELD_FIRST_NAME, "Lia");
+	roster_form_set_str(f, ROSTER_FIELD_LAST_NAME, "Cence");
+	roster_form_set_str(f, ROSTER_FIELD_EMAIL, "lia@acme.example");
+	roster_form_set_ref(f, ROSTER_FIELD_PBX, c->w->pbx);
+	roster_form_set_str(f, ROSTER_FIELD_EXTENSION, "250");
+	roster_form_set_str(f, ROSTER_FIELD_LICENCE, "callcentrum-mini");
+	assert_int_equal(roster_user_create(&c->user, D(c), &c->w->as_admin,
+					    c->w->account, f), 0);
+	roster_form_free(f);
+	c->form = new_form(c);
+	roster_form_set_str(c->form, ROSTER_FIELD_LICENCE, "callcentrum-start");
+}
+
+static void check_licence_change(ctx *c)
+{
+	roster_user *u = get_user(c, c->user);
+
+	assert_string_equal(roster_user_str(u, ROSTER_FIELD_LICENCE),
+			    "callcentrum-start");
+	roster_user_free(u);
+	assert_int_equal(world_count(c->w, ROSTER_EVENT_USER_UPDATED), 1);
+	assert_int_equal(world_count(c->w, ROSTER_EVENT_PBX_RELOAD), 1);
+}
+
+static size_t in_use_of(ctx *c, roster_id site, const char *pack,
+			size_t *purchased)
+{
+	size_t used = 0;
+
+	assert_int_equal(roster_station_counts(D(c), &c->w->system, site, pack,
+					       purchased, &used), 0);
+	return used;
+}
+
+static int run_station_order(ctx *c)
+{
+	return roster_station_order(D(c), &c->w->as_partner, c->w->site,
+				    "standard", 3);
+}
+
+static void check_station_order(ctx *c)
+{
+	size_t p;
+
+	assert_int_equal(in_use_of(c, c->w->site, "standard", &p), 0);
+	assert_int_equal(p, 3);
+}
+
+static void prepare_stations(ctx *c)
+{
+	assert_int_equal(roster_station_order(D(c), &c->w->system, c->w->site,
+					      "standard", 3), 0);
+	assert_int_equal(roster_station_order(D(c), &c->w->system, c->w->site,
+					      "premium", 1), 0);
+}
+
+static int run_station_disconnect(ctx *c)
+{
+	return roster_station_disconnect(D(c), &c->w->as_partner, c->w->site,
+					 "standard", 3);
+}
+
+static void check_station_disconnect(ctx *c)
+{
+	size_t p;
+
+	assert_int_equal(in_use_of(c, c->w->site, "standard", &p), 0);
+	assert_int_equal(p, 0);
+}
+
+/* A user with a Premium station, the form downgrading it (confirmed). */
+static void prepare_pack_change(ctx *c)
+{
+	roster_form *f;
+
+	prepare_stations(c);
+	f = new_form(c);
+	roster_form_set_str(f, ROSTER_FIELD_FIRST_NAME, "Pat");
+	roster_form_set_str(f, ROSTER_FIELD_LAST_NAME, "Ack");
+	roster_form_set_str(f, ROSTER_FIELD_EMAIL, "pat@acme.example");
+	roster_form_set_ref(f, ROSTER_FIELD_SITE, c->w->site);
+	roster_form_set_str(f, ROSTER_FIELD_PACK, "premium");
+	assert_int_equal(roster_user_create(&c->user, D(c), &c->w->as_admin,
+					    c->w->account, f), 0);
+	roster_form_free(f);
+	c->form = new_form(c);
+	roster_form_set_str(c->form, ROSTER_FIELD_PACK, "standard");
+	roster_form_confirm(c->form, ROSTER_CONFIRM_DOWNGRADE);
+}
+
+static void check_pack_change(ctx *c)
+{
+	size_t p;
+
+	assert_int_equal(in_use_of(c, c->w->site, "premium", &p), 0);
+	assert_int_equal(p, 1); /* freed, still purchased */
+	assert_int_equal(in_use_of(c, c->w->site, "standard", &p), 1);
+}
+
+static void prepare_products(ctx *c)
+{
+	assert_int_equal(roster_product_purchase(D(c), &c->w->system,
+						 c->w->account, "meetings", 3),
+			 0);
+	c->user = rich_user(c, "pam@acme.example", "260", "+33 1 60 00 00 01",
+			    0, NULL);
+	c->user2 = rich_user(c, "pia@acme.example", "261", "+33 1 60 00 00 02",
+			     0, NULL);
+}
+
+static int run_product_assign(ctx *c)
+{
+	roster_id both[3] = { c->user, c->user2, c->user };
+
+	return roster_product_assign(D(c), &c->w->as_admin, "meetings", both,
+				     3, NULL);
+}
+
+static void check_product_assign(ctx *c)
+{
+	size_t p = 0, a = 0;
+
+	assert_int_equal(roster_product_counts(D(c), &c->w->system,
+					       c->w->account, "meetings", &p, &a),
+			 0);
+	assert_int_equal(p, 3);
+	assert_int_equal(a, 2);
+	assert_int_equal(world_count(c->w, ROSTER_EVENT_USER_UPDATED), 2);
+}
+
+static int run_choices(ctx *c)
+{
+	return roster_user_choices(&c->choices, D(c), &c->w->as_admin, 0,
+				   c->user);
+}
+
+static void verify_choices(ctx *c)
+{
+	assert_null(c->choices);
+}
+
+static void check_choices(ctx *c)
+{
+	size_t i, current = 0;
+
+	assert_int_equal(roster_choices_count(c->choices), 13 + 3);
+	/* the target has no licence and no pack yet */
+	for (i = 0; i < roster_choices_count(c->choices); i++)
+		current += roster_choices_current(c->choices, i);
+	assert_int_equal(current, 0);
+	roster_choices_free(c->choices);
+	c->choices = NULL;
+}
+
+static int run_billing(ctx *c)
+{
+	return roster_billing_summary(&c->billing, D(c), &c->w->as_partner,
+				      c->w->account);
+}
+
+static void verify_billing(ctx *c)
+{
+	assert_null(c->billing);
+}
+
+static void check_billing(ctx *c)
+{
+	assert_int_equal(roster_billing_users(c->billing), 3);
+	roster_billing_free(c->billing);
+	c->billing = NULL;
+}
+
+/* A transaction with a station taken and a product licence assigned. */
+static void prepare_preview(ctx *c)
+{
+	prepare_products(c);
+	prepare_stations(c);
+	assert_int_equal(roster_transaction_begin(D(c)), 0);
+	assert_int_equal(run_product_assign(c), 0);
+	assert_int_equal(roster_station_order(D(c), &c->w->system, c->w->site,
+					      "basic", 2), 0);
+}
+
+static int run_preview(ctx *c)
+{
+	return roster_transaction_preview(&c->preview, D(c));
+}
+
+static void verify_preview(ctx *c)
+{
+	assert_null(c->preview);
+}
+
+static void check_preview(ctx *c)
+{
+	assert_int_equal(roster_preview_delta_count(c->preview), 2);
+	assert_int_equal(roster_preview_billing_count(c->preview), 2);
+	assert_true(roster_preview_event_count(c->preview) >= 3);
+	roster_preview_free(c->preview);
+	c->preview = NULL;
+	assert_int_equal(roster_transaction_rollback(D(c)), 0);
+}
+
 static const tcase cases[] = {
 	{ "partner_create", NULL, run_partner_create, check_partner_create,
 	  NULL, ROSTER_OK, 0 },
@@ -1641,6 +1878,24 @@ static const tcase cases[] = {
 	  ROSTER_OK, 0 },
 	{ "user_update_many", prepare_update_many, run_update,
 	  check_update_many, verify_old_password, ROSTER_OK, 0 },
+	{ "account_licences", NULL, run_account_licences,
+	  check_account_licences, NULL, ROSTER_OK, 0 },
+	{ "licence_change", prepare_licence_change, run_update,
+	  check_licence_change, NULL, ROSTER_OK, 0 },
+	{ "station_order", NULL, run_station_order, check_station_order, NULL,
+	  ROSTER_OK, 0 },
+	{ "station_disconnect", prepare_stations, run_station_disconnect,
+	  check_station_disconnect, NULL, ROSTER_OK, 0 },
+	{ "pack_change", prepare_pack_change, run_update, check_pack_change,
+	  NULL, ROSTER_OK, 0 },
+	{ "product_assign", prepare_products, run_product_assign,
+	  check_product_assign, NULL, ROSTER_OK, 0 },
+	{ "user_choices", prepare_target, run_choices, check_choices,
+	  verify_choices, ROSTER_OK, 0 },
+	{ "billing_summary", prepare_products, run_billing, check_billing,
+	  verify_billing, ROSTER_OK, 0 },
+	{ "transaction_preview", prepare_preview, run_preview, check_preview,
+	  verify_preview, ROSTER_OK, 0 },
 	{ "user_update_demote", prepare_demote, run_update, check_demote, NULL,
 	  ROSTER_OK, 0 },
 	{ "user_update_generate", prepare_regenerate, run_update_as_admin,

@@ -131,6 +131,7 @@ static api_fn api[] = {
 	{ "roster_form_set_lines", 0 },
 	{ "roster_form_generate_password", 0 },
 	{ "roster_form_has", 0 },
+	{ "roster_form_confirm", 0 },
 	{ "roster_user_create", 0 },
 	{ "roster_user_update", 0 },
 	{ "roster_user_delete", 0 },
@@ -156,6 +157,84 @@ static api_fn api[] = {
 	{ "roster_password_reset", 0 },
 	{ "roster_welcome_send", 0 },
 	{ "roster_token_redeem", 0 },
+	/* licence.h */
+	{ "roster_directory_set_catalog", 0 },
+	{ "roster_directory_catalog", 0 },
+	{ "roster_account_set_licences", 0 },
+	{ "roster_record_edition", 0 },
+	{ "roster_record_licence_count", 0 },
+	{ "roster_record_licence", 0 },
+	{ "roster_user_choices", 0 },
+	{ "roster_choices_free", 0 },
+	{ "roster_choices_count", 0 },
+	{ "roster_choices_kind", 0 },
+	{ "roster_choices_item", 0 },
+	{ "roster_choices_name", 0 },
+	{ "roster_choices_current", 0 },
+	{ "roster_choices_allowed", 0 },
+	{ "roster_choices_reason_count", 0 },
+	{ "roster_choices_reason", 0 },
+	{ "roster_choices_reason_param", 0 },
+	{ "roster_choices_reason_message", 0 },
+	/* station.h */
+	{ "roster_station_order", 0 },
+	{ "roster_station_disconnect", 0 },
+	{ "roster_station_counts", 0 },
+	/* product.h */
+	{ "roster_product_purchase", 0 },
+	{ "roster_product_release", 0 },
+	{ "roster_product_assign", 0 },
+	{ "roster_product_unassign", 0 },
+	{ "roster_product_counts", 0 },
+	{ "roster_user_product_count", 0 },
+	{ "roster_user_product", 0 },
+	/* billing.h */
+	{ "roster_billing_summary", 0 },
+	{ "roster_billing_free", 0 },
+	{ "roster_billing_users", 0 },
+	{ "roster_billing_excluded", 0 },
+	{ "roster_billing_count", 0 },
+	{ "roster_billing_kind", 0 },
+	{ "roster_billing_item", 0 },
+	{ "roster_billing_quantity", 0 },
+	/* preview.h */
+	{ "roster_transaction_preview", 0 },
+	{ "roster_preview_free", 0 },
+	{ "roster_preview_event_count", 0 },
+	{ "roster_preview_event", 0 },
+	{ "roster_preview_delta_count", 0 },
+	{ "roster_preview_delta", 0 },
+	{ "roster_preview_billing_count", 0 },
+	{ "roster_preview_billing_user", 0 },
+	{ "roster_preview_billing_what", 0 },
+	/* catalog.h */
+	{ "roster_catalog_load_file", 0 },
+	{ "roster_catalog_load_buffer", 0 },
+	{ "roster_catalog_load_default", 0 },
+	{ "roster_catalog_free", 0 },
+	{ "roster_catalog_ref", 0 },
+	{ "roster_catalog_schema", 0 },
+	{ "roster_catalog_default_xml", 0 },
+	{ "roster_catalog_count", 0 },
+	{ "roster_catalog_item", 0 },
+	{ "roster_catalog_has", 0 },
+	{ "roster_catalog_name", 0 },
+	{ "roster_catalog_licence_family", 0 },
+	{ "roster_catalog_licence_tier", 0 },
+	{ "roster_catalog_licence_needs", 0 },
+	{ "roster_catalog_change_allowed", 0 },
+	{ "roster_catalog_edition_offers", 0 },
+	{ "roster_catalog_edition_orders", 0 },
+	{ "roster_catalog_pack_includes", 0 },
+	{ "roster_catalog_password_policy", 0 },
+	{ "roster_catalog_lint", 0 },
+	{ "roster_catalog_lint_file", 0 },
+	{ "roster_lint_free", 0 },
+	{ "roster_lint_count", 0 },
+	{ "roster_lint_code_of", 0 },
+	{ "roster_lint_item", 0 },
+	{ "roster_lint_line", 0 },
+	{ "roster_lint_message", 0 },
 };
 
 #define NAPI (sizeof(api) / sizeof(api[0]))
@@ -1307,6 +1386,10 @@ static const struct {
 	    "extension.digits" } },
 	{ ROSTER_FIELD_NOTE,
 	  { "text.long", "text.utf8", "text.utf8", "text.control" } },
+	{ ROSTER_FIELD_LICENCE,
+	  { "item.syntax", "item.syntax", "item.syntax", "item.syntax" } },
+	{ ROSTER_FIELD_PACK,
+	  { "item.syntax", "item.syntax", "item.syntax", "item.syntax" } },
 };
 
 static void test_user_strings(void **state)
@@ -1916,6 +1999,182 @@ static void test_token_redeem(void **state)
 }
 
 /* ------------------------------------------------------------------ */
+/* catalog.h                                                           */
+
+/* The pairwise questions: NULL arguments, unknown items. */
+typedef int (*cat_pair_fn)(const roster_catalog *, const char *,
+			   const char *);
+
+static void catalog_pair(const roster_catalog *def, cat_pair_fn fn,
+			 const char *f1, const char *f2, const char *k1,
+			 const char *k2, const char *id1, const char *id2)
+{
+	TERR(fn(NULL, id1, id2), ROSTER_EINVAL, "arg.null", "cat");
+	TERR(fn(def, NULL, id2), ROSTER_EINVAL, "arg.null", f1);
+	TERR(fn(def, id1, NULL), ROSTER_EINVAL, "arg.null", f2);
+	TERR(fn(def, huge, id2), ROSTER_ENOTFOUND, "catalog.unknown", k1);
+	TERR(fn(def, bad1, id2), ROSTER_ENOTFOUND, "catalog.unknown", k1);
+	TERR(fn(def, id1, bad2), ROSTER_ENOTFOUND, "catalog.unknown", k2);
+	assert_string_equal(C(roster_error_value)(C(roster_error_last)()),
+			    "\\xFF");
+	TERR(fn(def, id1, ctrl), ROSTER_ENOTFOUND, "catalog.unknown", k2);
+	TERR(fn(def, id1, ""), ROSTER_ENOTFOUND, "catalog.unknown", k2);
+	assert_true(fn(def, id1, id2) == 0 || fn(def, id1, id2) == 1);
+}
+
+static void test_catalog_args(void **state)
+{
+	roster_catalog *cat = (roster_catalog *)&cat, *def = NULL;
+	roster_lint *lint = (roster_lint *)&lint;
+	roster_password_policy p;
+
+	(void)state;
+	/* loading */
+	TERR(C(roster_catalog_load_file)(NULL, "catalog.xml"), ROSTER_EINVAL,
+	     "arg.null", "out");
+	TERR(C(roster_catalog_load_file)(&cat, NULL), ROSTER_EINVAL,
+	     "arg.null", "path");
+	assert_null(cat);
+	TERR(C(roster_catalog_load_file)(&cat, ""), ROSTER_ESTORAGE,
+	     "catalog.read", "catalog");
+	TERR(C(roster_catalog_load_file)(&cat, huge), ROSTER_ESTORAGE,
+	     "catalog.read", "catalog");
+	TERR(C(roster_catalog_load_file)(&cat, bad2), ROSTER_ESTORAGE,
+	     "catalog.read", "catalog");
+	TERR(C(roster_catalog_load_buffer)(NULL, "<x/>", 4, NULL),
+	     ROSTER_EINVAL, "arg.null", "out");
+	cat = (roster_catalog *)&cat;
+	TERR(C(roster_catalog_load_buffer)(&cat, NULL, 4, NULL), ROSTER_EINVAL,
+	     "arg.null", "xml");
+	assert_null(cat);
+	TERR(C(roster_catalog_load_buffer)(&cat, "", 0, "e.xml"),
+	     ROSTER_EPARSE, "catalog.syntax", "catalog");
+	TERR(C(roster_catalog_load_buffer)(&cat, huge, 100000, ctrl),
+	     ROSTER_EPARSE, "catalog.syntax", "catalog");
+	TERR(C(roster_catalog_load_buffer)(&cat, bad1, 2, bad2), ROSTER_EPARSE,
+	     "catalog.syntax", "catalog");
+	/* a name that is not UTF-8 is shown escaped */
+	assert_int_equal(strncmp(C(roster_error_value)(C(roster_error_last)()),
+				 "\\xFF:1: ", 8),
+			 0);
+	/* the size is refused before a byte is read */
+	TERR(C(roster_catalog_load_buffer)(&cat, "<x/>",
+					   ROSTER_CATALOG_SIZE_MAX + 1, NULL),
+	     ROSTER_EPARSE, "catalog.size", "catalog");
+	TERR(C(roster_catalog_load_buffer)(&cat, "<x/>", SIZE_MAX, NULL),
+	     ROSTER_EPARSE, "catalog.size", "catalog");
+	assert_null(cat);
+	TERR(C(roster_catalog_load_default)(NULL), ROSTER_EINVAL, "arg.null",
+	     "out");
+	OK(C(roster_catalog_load_default)(&def));
+	C(roster_catalog_free)(NULL);
+	assert_null(C(roster_catalog_ref)(NULL));
+	assert_ptr_equal(C(roster_catalog_ref)(def), def);
+	C(roster_catalog_free)(def);
+	assert_non_null(strstr(C(roster_catalog_schema)(), "<grammar"));
+	assert_non_null(strstr(C(roster_catalog_default_xml)(), "<catalog"));
+
+	/* reading: the neutral value for NULL, unknown kinds and items */
+	assert_int_equal(C(roster_catalog_count)(NULL, ROSTER_ITEM_LICENCE), 0);
+	assert_int_equal(C(roster_catalog_count)(def, 0), 0);
+	assert_int_equal(C(roster_catalog_count)(def, -1), 0);
+	assert_int_equal(C(roster_catalog_count)(def, ROSTER_ITEM_LANGUAGE + 1),
+			 0);
+	assert_null(C(roster_catalog_item)(NULL, ROSTER_ITEM_LICENCE, 0));
+	assert_null(C(roster_catalog_item)(def, 0, 0));
+	assert_null(C(roster_catalog_item)(def, ROSTER_ITEM_LICENCE, SIZE_MAX));
+	assert_int_equal(C(roster_catalog_has)(NULL, ROSTER_ITEM_LICENCE,
+					       "video"),
+			 0);
+	assert_int_equal(C(roster_catalog_has)(def, ROSTER_ITEM_LICENCE, NULL),
+			 0);
+	assert_int_equal(C(roster_catalog_has)(def, 99, "video"), 0);
+	assert_int_equal(C(roster_catalog_has)(def, ROSTER_ITEM_LICENCE, huge),
+			 0);
+	assert_int_equal(C(roster_catalog_has)(def, ROSTER_ITEM_LICENCE, bad1),
+			 0);
+	assert_int_equal(C(roster_catalog_has)(def, ROSTER_ITEM_LICENCE,
+					       "video"),
+			 1);
+	assert_null(C(roster_catalog_name)(NULL, ROSTER_ITEM_LICENCE, "video",
+					   ROSTER_LANG_EN, NULL));
+	assert_null(C(roster_catalog_name)(def, ROSTER_ITEM_LICENCE, NULL,
+					   ROSTER_LANG_EN, NULL));
+	assert_null(C(roster_catalog_name)(def, ROSTER_ITEM_LICENCE, "video",
+					   (roster_language)-1, NULL));
+	assert_null(C(roster_catalog_name)(def, ROSTER_ITEM_LICENCE, "video",
+					   (roster_language)ROSTER_LANG_COUNT,
+					   NULL));
+	assert_null(C(roster_catalog_name)(def, ROSTER_ITEM_LICENCE, "video",
+					   ROSTER_LANG_EN, huge));
+	assert_null(C(roster_catalog_name)(def, ROSTER_ITEM_LICENCE, ctrl,
+					   ROSTER_LANG_EN, NULL));
+	assert_null(C(roster_catalog_name)(def, 0, "video", ROSTER_LANG_EN,
+					   NULL));
+	assert_null(C(roster_catalog_licence_family)(NULL, "video"));
+	assert_null(C(roster_catalog_licence_family)(def, NULL));
+	assert_null(C(roster_catalog_licence_family)(def, bad2));
+	assert_null(C(roster_catalog_licence_tier)(NULL, "helpdesk-mini"));
+	assert_null(C(roster_catalog_licence_tier)(def, NULL));
+	assert_null(C(roster_catalog_licence_tier)(def, huge));
+	catalog_pair(def, C(roster_catalog_licence_needs), "licence", "service",
+		     "licence", "service", "helpdesk-mini", "pbx");
+	catalog_pair(def, C(roster_catalog_change_allowed), "from", "to",
+		     "licence", "licence", "helpdesk-mini", "video");
+	catalog_pair(def, C(roster_catalog_edition_offers), "edition",
+		     "licence", "edition", "licence", "mini", "video");
+	catalog_pair(def, C(roster_catalog_edition_orders), "edition",
+		     "service", "edition", "service", "mini", "pbx");
+	catalog_pair(def, C(roster_catalog_pack_includes), "pack", "client",
+		     "pack", "client", "basic", "web");
+	roster_password_policy_init(&p, ROSTER_PASSWORD_POLICY_VERSION);
+	TERR(C(roster_catalog_password_policy)(NULL, &p), ROSTER_EINVAL,
+	     "arg.null", "cat");
+	TERR(C(roster_catalog_password_policy)(def, NULL), ROSTER_EINVAL,
+	     "arg.null", "out");
+	p.version = 0;
+	TERR(C(roster_catalog_password_policy)(def, &p), ROSTER_EVERSION,
+	     "arg.version", "version");
+	p.version = ROSTER_PASSWORD_POLICY_VERSION + 1;
+	TERR(C(roster_catalog_password_policy)(def, &p), ROSTER_EVERSION,
+	     "arg.version", "version");
+	p.version = UINT_MAX;
+	TERR(C(roster_catalog_password_policy)(def, &p), ROSTER_EVERSION,
+	     "arg.version", "version");
+
+	/* lint */
+	TERR(C(roster_catalog_lint)(NULL, def), ROSTER_EINVAL, "arg.null",
+	     "out");
+	TERR(C(roster_catalog_lint)(&lint, NULL), ROSTER_EINVAL, "arg.null",
+	     "cat");
+	assert_null(lint);
+	TERR(C(roster_catalog_lint_file)(NULL, "catalog.xml"), ROSTER_EINVAL,
+	     "arg.null", "out");
+	lint = (roster_lint *)&lint;
+	TERR(C(roster_catalog_lint_file)(&lint, NULL), ROSTER_EINVAL,
+	     "arg.null", "path");
+	assert_null(lint);
+	TERR(C(roster_catalog_lint_file)(&lint, huge), ROSTER_ESTORAGE,
+	     "catalog.read", "catalog");
+	assert_null(lint);
+	C(roster_lint_free)(NULL);
+	assert_int_equal(C(roster_lint_count)(NULL), 0);
+	assert_int_equal(C(roster_lint_code_of)(NULL, 0), 0);
+	assert_null(C(roster_lint_item)(NULL, 0, 0));
+	assert_int_equal(C(roster_lint_line)(NULL, 0), 0);
+	assert_null(C(roster_lint_message)(NULL, 0, ROSTER_LANG_EN));
+	OK(C(roster_catalog_lint)(&lint, def));
+	assert_int_equal(C(roster_lint_count)(lint), 0);
+	assert_int_equal(C(roster_lint_code_of)(lint, SIZE_MAX), 0);
+	assert_null(C(roster_lint_item)(lint, 0, 0));
+	assert_null(C(roster_lint_item)(lint, 0, -1));
+	assert_int_equal(C(roster_lint_line)(lint, 0), 0);
+	assert_null(C(roster_lint_message)(lint, 0, (roster_language)-1));
+	C(roster_lint_free)(lint);
+	C(roster_catalog_free)(def);
+}
+
+/* ------------------------------------------------------------------ */
 /* Re-entering the directory from its own callback                    */
 
 typedef struct reenter {
@@ -1978,6 +2237,9 @@ static void reenter_cb(const roster_event *e, void *data)
 	MISUSE(r, C(roster_transaction_begin)(d));
 	MISUSE(r, C(roster_directory_refresh)(d));
 	MISUSE(r, C(roster_outbox_replay)(d, 0, NULL));
+	MISUSE(r, C(roster_account_set_licences)(d, &sys, r->account, NULL,
+						 NULL, 0));
+	MISUSE(r, C(roster_directory_set_catalog)(d, NULL, NULL));
 	MISUSE(r, C(roster_outbox_ack)(d, 1, 1, NULL));
 	MISUSE(r, C(roster_transaction_commit)(d));
 	MISUSE(r, C(roster_transaction_rollback)(d));
@@ -2085,6 +2347,327 @@ static void test_reentrant(void **state)
 
 /* ------------------------------------------------------------------ */
 /* Coverage of the API                                                 */
+
+static void test_licence_args(void **state)
+{
+	world *w = world_new(NULL);
+	roster_choices *ch = (roster_choices *)1;
+	roster_catalog *cat;
+	roster_record *r = NULL;
+	roster_page *pg = (roster_page *)1;
+	roster_form *f = NULL;
+	const char *lic[] = { "video", NULL };
+	const char *badlic[] = { bad2 };
+	roster_actor bad = { 99, 0, 0 };
+
+	(void)state;
+	/* the directory's catalog */
+	assert_null(C(roster_directory_catalog)(NULL));
+	cat = C(roster_directory_catalog)(w->dir);
+	assert_non_null(cat);
+	TERR(C(roster_directory_set_catalog)(NULL, cat, NULL), ROSTER_EINVAL,
+	     "arg.null", "dir");
+	DERR(w, C(roster_directory_set_catalog)(w->dir, NULL, &pg),
+	     ROSTER_EINVAL, "arg.null", "cat");
+	assert_null(pg);
+	OK(C(roster_directory_set_catalog)(w->dir, cat, &pg));
+	assert_int_equal(roster_page_count(pg), 0);
+	roster_page_free(pg);
+	roster_catalog_free(cat);
+
+	/* accounts */
+	TERR(C(roster_account_set_licences)(NULL, &w->as_partner, w->account,
+					    NULL, NULL, 0),
+	     ROSTER_EINVAL, "arg.null", "dir");
+	DERR(w, C(roster_account_set_licences)(w->dir, NULL, w->account, NULL,
+					       NULL, 0),
+	     ROSTER_EINVAL, "arg.null", "actor");
+	DERR(w, C(roster_account_set_licences)(w->dir, &bad, w->account, NULL,
+					       NULL, 0),
+	     ROSTER_EINVAL, "arg.actor", "actor");
+	DERR(w, C(roster_account_set_licences)(w->dir, &w->as_partner,
+					       w->account, NULL, NULL, 1),
+	     ROSTER_EINVAL, "arg.null", "licences");
+	DERR(w, C(roster_account_set_licences)(w->dir, &w->as_partner,
+					       w->account, NULL, lic, 2),
+	     ROSTER_EINVAL, "arg.null", "licences");
+	DERR(w, C(roster_account_set_licences)(w->dir, &w->as_partner, 999999,
+					       NULL, NULL, 0),
+	     ROSTER_ENOTFOUND, "record.notfound", "account");
+	DERR(w, C(roster_account_set_licences)(w->dir, &w->as_partner,
+					       w->account, huge, NULL, 0),
+	     ROSTER_EINVALID, "edition.unknown", "edition");
+	DERR(w, C(roster_account_set_licences)(w->dir, &w->as_partner,
+					       w->account, NULL, badlic, 1),
+	     ROSTER_EINVALID, "licence.unknown", "licences");
+	OK(C(roster_account_set_licences)(w->dir, &w->as_partner, w->account,
+					  "mini", lic, 1));
+	assert_null(C(roster_record_edition)(NULL));
+	assert_int_equal(C(roster_record_licence_count)(NULL), 0);
+	assert_null(C(roster_record_licence)(NULL, 0));
+	OK(roster_record_get(&r, w->dir, w->account));
+	assert_string_equal(C(roster_record_edition)(r), "mini");
+	assert_int_equal(C(roster_record_licence_count)(r), 1);
+	assert_string_equal(C(roster_record_licence)(r, 0), "video");
+	assert_null(C(roster_record_licence)(r, 1));
+	roster_record_free(r);
+	OK(roster_record_get(&r, w->dir, w->pbx));
+	assert_null(C(roster_record_edition)(r));
+	assert_int_equal(C(roster_record_licence_count)(r), 0);
+	roster_record_free(r);
+
+	/* choices */
+	TERR(C(roster_user_choices)(&ch, NULL, &w->as_admin, 0, w->admin),
+	     ROSTER_EINVAL, "arg.null", "dir");
+	DERR(w, C(roster_user_choices)(NULL, w->dir, &w->as_admin, 0, w->admin),
+	     ROSTER_EINVAL, "arg.null", "out");
+	DERR(w, C(roster_user_choices)(&ch, w->dir, NULL, 0, w->admin),
+	     ROSTER_EINVAL, "arg.null", "actor");
+	assert_null(ch);
+	DERR(w, C(roster_user_choices)(&ch, w->dir, &w->as_admin, 0, w->pbx),
+	     ROSTER_ENOTFOUND, "record.notfound", "user");
+	DERR(w, C(roster_user_choices)(&ch, w->dir, &w->as_admin, w->pbx, 0),
+	     ROSTER_ENOTFOUND, "record.notfound", "account");
+	C(roster_choices_free)(NULL);
+	assert_int_equal(C(roster_choices_count)(NULL), 0);
+	assert_int_equal(C(roster_choices_kind)(NULL, 0), 0);
+	assert_null(C(roster_choices_item)(NULL, 0));
+	assert_null(C(roster_choices_name)(NULL, 0, ROSTER_LANG_EN));
+	assert_int_equal(C(roster_choices_current)(NULL, 0), 0);
+	assert_int_equal(C(roster_choices_allowed)(NULL, 0), 0);
+	assert_int_equal(C(roster_choices_reason_count)(NULL, 0), 0);
+	assert_null(C(roster_choices_reason)(NULL, 0, 0));
+	assert_null(C(roster_choices_reason_param)(NULL, 0, 0));
+	assert_null(C(roster_choices_reason_message)(NULL, 0, 0, ROSTER_LANG_EN));
+	OK(C(roster_user_choices)(&ch, w->dir, &w->as_admin, 0, w->admin));
+	assert_true(C(roster_choices_count)(ch) > 0);
+	assert_int_equal(C(roster_choices_kind)(ch, 0), ROSTER_ITEM_LICENCE);
+	assert_non_null(C(roster_choices_item)(ch, 0));
+	assert_non_null(C(roster_choices_name)(ch, 0, ROSTER_LANG_FR));
+	assert_null(C(roster_choices_name)(ch, 0, (roster_language)7));
+	assert_int_equal(C(roster_choices_current)(ch, 0), 0);
+	assert_int_equal(C(roster_choices_allowed)(ch, 0), 0);
+	assert_true(C(roster_choices_reason_count)(ch, 0) > 0);
+	assert_non_null(C(roster_choices_reason)(ch, 0, 0));
+	(void)C(roster_choices_reason_param)(ch, 0, 0);
+	assert_non_null(C(roster_choices_reason_message)(ch, 0, 0,
+							 ROSTER_LANG_CS));
+	assert_null(C(roster_choices_reason_message)(ch, 0, 0,
+						     (roster_language)-1));
+	C(roster_choices_free)(ch);
+
+	/* stations */
+	{
+		size_t p = 9, u = 9;
+
+		TERR(C(roster_station_order)(NULL, &w->as_partner, w->site,
+					     "basic", 1),
+		     ROSTER_EINVAL, "arg.null", "dir");
+		DERR(w, C(roster_station_order)(w->dir, NULL, w->site, "basic", 1),
+		     ROSTER_EINVAL, "arg.null", "actor");
+		DERR(w, C(roster_station_order)(w->dir, &w->as_partner, w->pbx,
+						"basic", 1),
+		     ROSTER_ENOTFOUND, "record.notfound", "site");
+		DERR(w, C(roster_station_order)(w->dir, &w->as_partner, w->site,
+						NULL, 1),
+		     ROSTER_EINVAL, "arg.null", "pack");
+		DERR(w, C(roster_station_order)(w->dir, &w->as_partner, w->site,
+						huge, 1),
+		     ROSTER_EINVALID, "item.syntax", "pack");
+		DERR(w, C(roster_station_order)(w->dir, &w->as_partner, w->site,
+						"golden", 1),
+		     ROSTER_EINVALID, "pack.unknown", "pack");
+		DERR(w, C(roster_station_order)(w->dir, &w->as_partner, w->site,
+						"basic", 0),
+		     ROSTER_EINVAL, "arg.range", "count");
+		DERR(w, C(roster_station_order)(w->dir, &w->as_partner, w->site,
+						"basic", ROSTER_STATIONS_MAX + 1),
+		     ROSTER_EINVAL, "arg.range", "count");
+		OK(C(roster_station_order)(w->dir, &w->as_partner, w->site,
+					   "basic", 2));
+		DERR(w, C(roster_station_disconnect)(w->dir, &w->as_partner,
+						     w->site, "basic", 3),
+		     ROSTER_EPOLICY, "station.in_service", "count");
+		TERR(C(roster_station_disconnect)(NULL, &w->as_partner, w->site,
+						  "basic", 1),
+		     ROSTER_EINVAL, "arg.null", "dir");
+		OK(C(roster_station_disconnect)(w->dir, &w->as_partner, w->site,
+						"basic", 1));
+		TERR(C(roster_station_counts)(NULL, &w->as_partner, w->site,
+					      "basic", &p, &u),
+		     ROSTER_EINVAL, "arg.null", "dir");
+		assert_int_equal(p, 0);
+		assert_int_equal(u, 0);
+		DERR(w, C(roster_station_counts)(w->dir, &w->as_partner, w->site,
+						 NULL, &p, &u),
+		     ROSTER_EINVAL, "arg.null", "pack");
+		OK(C(roster_station_counts)(w->dir, &w->as_partner, w->site,
+					    "basic", &p, &u));
+		assert_int_equal(p, 1);
+		assert_int_equal(u, 0);
+		OK(C(roster_station_counts)(w->dir, &w->as_partner, w->site,
+					    "basic", NULL, NULL));
+	}
+
+	/* products */
+	{
+		size_t p = 9, u = 9, n = 9;
+		roster_id two[2] = { w->admin, w->other_admin };
+		roster_user *us = NULL;
+
+		TERR(C(roster_product_purchase)(NULL, &w->as_partner, w->account,
+						"meetings", 1),
+		     ROSTER_EINVAL, "arg.null", "dir");
+		DERR(w, C(roster_product_purchase)(w->dir, NULL, w->account,
+						   "meetings", 1),
+		     ROSTER_EINVAL, "arg.null", "actor");
+		DERR(w, C(roster_product_purchase)(w->dir, &w->as_partner,
+						   w->site, "meetings", 1),
+		     ROSTER_ENOTFOUND, "record.notfound", "account");
+		DERR(w, C(roster_product_purchase)(w->dir, &w->as_partner,
+						   w->account, NULL, 1),
+		     ROSTER_EINVAL, "arg.null", "product");
+		DERR(w, C(roster_product_purchase)(w->dir, &w->as_partner,
+						   w->account, huge, 1),
+		     ROSTER_EINVALID, "item.syntax", "product");
+		DERR(w, C(roster_product_purchase)(w->dir, &w->as_partner,
+						   w->account, "golf", 1),
+		     ROSTER_EINVALID, "product.unknown", "product");
+		DERR(w, C(roster_product_purchase)(w->dir, &w->as_partner,
+						   w->account, "meetings", 0),
+		     ROSTER_EINVAL, "arg.range", "count");
+		OK(C(roster_product_purchase)(w->dir, &w->as_partner,
+					      w->account, "meetings", 1));
+		TERR(C(roster_product_release)(NULL, &w->as_partner, w->account,
+					       "meetings", 1),
+		     ROSTER_EINVAL, "arg.null", "dir");
+		TERR(C(roster_product_assign)(NULL, &w->as_admin, "meetings",
+					      two, 1, &n),
+		     ROSTER_EINVAL, "arg.null", "dir");
+		assert_int_equal(n, 0);
+		DERR(w, C(roster_product_assign)(w->dir, &w->as_admin,
+						 "meetings", NULL, 1, NULL),
+		     ROSTER_EINVAL, "arg.null", "users");
+		DERR(w, C(roster_product_assign)(w->dir, &w->as_partner,
+						 "meetings", two, 2, NULL),
+		     ROSTER_EINVALID, "product.account", "users");
+		OK(C(roster_product_assign)(w->dir, &w->as_admin, "meetings",
+					    two, 0, &n));
+		assert_int_equal(n, 0);
+		OK(C(roster_product_assign)(w->dir, &w->as_admin, "meetings",
+					    two, 1, &n));
+		assert_int_equal(n, 1);
+		OK(roster_user_get(&us, w->dir, w->admin));
+		assert_int_equal(C(roster_user_product_count)(us), 1);
+		assert_string_equal(C(roster_user_product)(us, 0), "meetings");
+		assert_null(C(roster_user_product)(us, 1));
+		roster_user_free(us);
+		assert_int_equal(C(roster_user_product_count)(NULL), 0);
+		assert_null(C(roster_user_product)(NULL, 0));
+		DERR(w, C(roster_product_release)(w->dir, &w->as_partner,
+						  w->account, "meetings", 1),
+		     ROSTER_EPOLICY, "product.in_use", "count");
+		TERR(C(roster_product_unassign)(NULL, &w->as_admin, "meetings",
+						two, 1, &n),
+		     ROSTER_EINVAL, "arg.null", "dir");
+		OK(C(roster_product_unassign)(w->dir, &w->as_admin, "meetings",
+					      two, 1, &n));
+		assert_int_equal(n, 1);
+		OK(C(roster_product_release)(w->dir, &w->as_partner, w->account,
+					     "meetings", 1));
+		TERR(C(roster_product_counts)(NULL, &w->as_admin, w->account,
+					      "meetings", &p, &u),
+		     ROSTER_EINVAL, "arg.null", "dir");
+		assert_int_equal(p, 0);
+		OK(C(roster_product_counts)(w->dir, &w->as_admin, w->account,
+					    "meetings", &p, &u));
+		assert_int_equal(p, 0);
+		assert_int_equal(u, 0);
+		OK(C(roster_product_counts)(w->dir, &w->as_admin, w->account,
+					    "meetings", NULL, NULL));
+	}
+
+	/* billing */
+	{
+		roster_billing *b = (roster_billing *)1;
+
+		TERR(C(roster_billing_summary)(&b, NULL, &w->as_admin,
+					       w->account),
+		     ROSTER_EINVAL, "arg.null", "dir");
+		DERR(w, C(roster_billing_summary)(NULL, w->dir, &w->as_admin,
+						  w->account),
+		     ROSTER_EINVAL, "arg.null", "out");
+		DERR(w, C(roster_billing_summary)(&b, w->dir, NULL, w->account),
+		     ROSTER_EINVAL, "arg.null", "actor");
+		assert_null(b);
+		C(roster_billing_free)(NULL);
+		assert_int_equal(C(roster_billing_users)(NULL), 0);
+		assert_int_equal(C(roster_billing_excluded)(NULL), 0);
+		assert_int_equal(C(roster_billing_count)(NULL), 0);
+		assert_int_equal(C(roster_billing_kind)(NULL, 0), 0);
+		assert_null(C(roster_billing_item)(NULL, 0));
+		assert_int_equal(C(roster_billing_quantity)(NULL, 0), 0);
+		OK(C(roster_billing_summary)(&b, w->dir, &w->as_admin,
+					     w->account));
+		assert_int_equal(C(roster_billing_users)(b), 1);
+		assert_int_equal(C(roster_billing_excluded)(b), 0);
+		assert_true(C(roster_billing_count)(b) > 0);
+		assert_int_equal(C(roster_billing_kind)(b, 0),
+				 ROSTER_ITEM_LICENCE);
+		assert_non_null(C(roster_billing_item)(b, 0));
+		assert_int_equal(C(roster_billing_quantity)(b, 0), 0);
+		C(roster_billing_free)(b);
+	}
+
+	/* previews */
+	{
+		roster_preview *pv = (roster_preview *)1;
+		long long dp = 7, du = 7;
+
+		TERR(C(roster_transaction_preview)(&pv, NULL), ROSTER_EINVAL,
+		     "arg.null", "dir");
+		DERR(w, C(roster_transaction_preview)(NULL, w->dir),
+		     ROSTER_EINVAL, "arg.null", "out");
+		DERR(w, C(roster_transaction_preview)(&pv, w->dir),
+		     ROSTER_EMISUSE, "txn.none", "");
+		assert_null(pv);
+		C(roster_preview_free)(NULL);
+		assert_int_equal(C(roster_preview_event_count)(NULL), 0);
+		assert_null(C(roster_preview_event)(NULL, 0));
+		assert_int_equal(C(roster_preview_delta_count)(NULL), 0);
+		TERR(C(roster_preview_delta)(NULL, 0, NULL, NULL, NULL, &dp,
+					     &du),
+		     ROSTER_EINVAL, "arg.range", "i");
+		assert_int_equal(C(roster_preview_billing_count)(NULL), 0);
+		assert_int_equal(C(roster_preview_billing_user)(NULL, 0), 0);
+		assert_int_equal(C(roster_preview_billing_what)(NULL, 0), 0);
+		OK(roster_transaction_begin(w->dir));
+		OK(roster_station_order(w->dir, &w->as_partner, w->site, "basic",
+					1));
+		OK(C(roster_transaction_preview)(&pv, w->dir));
+		OK(roster_transaction_rollback(w->dir));
+		assert_int_equal(C(roster_preview_event_count)(pv), 1);
+		assert_non_null(C(roster_preview_event)(pv, 0));
+		assert_int_equal(C(roster_preview_delta_count)(pv), 1);
+		OK(C(roster_preview_delta)(pv, 0, NULL, NULL, NULL, &dp, &du));
+		assert_int_equal(dp, 1);
+		assert_int_equal(du, 0);
+		assert_int_equal(C(roster_preview_billing_count)(pv), 0);
+		assert_int_equal(C(roster_preview_billing_user)(pv, 0), 0);
+		assert_int_equal(C(roster_preview_billing_what)(pv, 0), 0);
+		C(roster_preview_free)(pv);
+	}
+
+	/* the form's confirmation */
+	TERR(C(roster_form_confirm)(NULL, 0), ROSTER_EINVAL, "arg.null", "form");
+	OK(roster_form_new(&f, w->dir));
+	TERR(C(roster_form_confirm)(f, 2), ROSTER_EINVAL, "arg.range", "flags");
+	OK(C(roster_form_confirm)(f, ROSTER_CONFIRM_DOWNGRADE));
+	OK(C(roster_form_confirm)(f, 0));
+	roster_form_free(f);
+	world_free(w);
+}
+
 
 static void test_every_function_called(void **state)
 {
@@ -2253,6 +2836,8 @@ int main(void)
 		cmocka_unit_test(test_password_calls),
 		cmocka_unit_test(test_token_redeem),
 		cmocka_unit_test(test_reentrant),
+		cmocka_unit_test(test_catalog_args),
+		cmocka_unit_test(test_licence_args),
 		/* last: they read what the tests above called */
 		cmocka_unit_test(test_every_function_called),
 		cmocka_unit_test(test_table_matches_headers),

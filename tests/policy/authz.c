@@ -222,6 +222,9 @@ static const int field_class[ROSTER_FIELD_END] = {
 	[ROSTER_FIELD_SYSTEM_USER] = C_MANAGED,
 	[ROSTER_FIELD_ADMIN] = C_MANAGED,
 	[ROSTER_FIELD_REGISTERED] = C_RO,
+	[ROSTER_FIELD_LICENCE] = C_MANAGED,
+	[ROSTER_FIELD_PACK] = C_MANAGED,
+	[ROSTER_FIELD_HELPDESK] = C_MANAGED,
 };
 
 typedef struct field_row {
@@ -330,6 +333,7 @@ static roster_id add_user(world *w, roster_id account, const char *first,
 
 static void fx_build(fx *x)
 {
+	static const char *const video = "video";
 	world *w = world_new(NULL);
 	roster_form *f = NULL;
 	roster_id *sp;
@@ -368,7 +372,20 @@ static void fx_build(fx *x)
 						     &w->system, account,
 						     "Spare group"),
 				 0);
+		/* Video needs no service; Helpdesk lets users attach */
+		assert_int_equal(roster_account_set_licences(w->dir, &w->system,
+							     account, NULL,
+							     &video, 1),
+				 0);
+		assert_int_equal(roster_account_set_helpdesk(w->dir, &w->system,
+							     account, 1),
+				 0);
 	}
+	/* stations for the users' pack, at both accounts' sites */
+	assert_int_equal(roster_station_order(w->dir, &w->system, w->site,
+					      "basic", 10), 0);
+	assert_int_equal(roster_station_order(w->dir, &w->system, x->o_site,
+					      "basic", 10), 0);
 	/* the harness's admin gets every field too */
 	assert_int_equal(roster_form_new(&f, w->dir), 0);
 	full_form(f, "ada@acme.example", w->pbx, "101", w->site, w->group,
@@ -511,7 +528,8 @@ static int run_op(fx *x, int op, int target, int actor)
 	case OP_ACCOUNT_CREATE:
 		return roster_account_create(&id, d, a, partner, "New Account");
 	case OP_HELPDESK:
-		return roster_account_set_helpdesk(d, a, account, 1);
+		/* the fixture's accounts have it: the change takes it off */
+		return roster_account_set_helpdesk(d, a, account, 0);
 	case OP_SITE_CREATE:
 		return roster_site_create(&id, d, a, account, "New Site");
 	case OP_PBX_CREATE:
@@ -712,6 +730,8 @@ static void put_change(fx *x, roster_form *f, roster_id id, int field,
 		{ ROSTER_FIELD_LANGUAGE, "fr_fr", "fr-FR" },
 		{ ROSTER_FIELD_EXTENSION, "1999", "1999" },
 		{ ROSTER_FIELD_NOTE, "Changed\nnote", "Changed\nnote" },
+		{ ROSTER_FIELD_LICENCE, "video", "video" },
+		{ ROSTER_FIELD_PACK, "basic", "basic" },
 	};
 	size_t i;
 

@@ -304,7 +304,51 @@ static int big_transaction(world *w)
 	return roster_transaction_commit(w->dir);
 }
 
+/* Licences, stations and product licences in one transaction. */
+static int licence_transaction(world *w)
+{
+	static const char *const lic[] = { "video" };
+	roster_form *f = NULL;
+	roster_id id;
+	int rc;
+
+	if ((rc = roster_transaction_begin(w->dir)))
+		return rc;
+	assert_int_equal(roster_account_set_licences(w->dir, &w->as_partner,
+						     w->account, NULL, lic, 1),
+			 0);
+	assert_int_equal(roster_station_order(w->dir, &w->as_partner, w->site,
+					      "basic", 2), 0);
+	assert_int_equal(roster_product_purchase(w->dir, &w->as_partner,
+						 w->account, "meetings", 1), 0);
+	assert_int_equal(roster_form_new(&f, w->dir), 0);
+	roster_form_set_str(f, ROSTER_FIELD_FIRST_NAME, "L");
+	roster_form_set_str(f, ROSTER_FIELD_LAST_NAME, "V");
+	roster_form_set_str(f, ROSTER_FIELD_EMAIL, "lv@acme.example");
+	roster_form_set_str(f, ROSTER_FIELD_LICENCE, "video");
+	roster_form_set_ref(f, ROSTER_FIELD_SITE, w->site);
+	roster_form_set_str(f, ROSTER_FIELD_PACK, "basic");
+	assert_int_equal(roster_user_create(&id, w->dir, &w->as_admin,
+					    w->account, f), 0);
+	roster_form_free(f);
+	assert_int_equal(roster_product_assign(w->dir, &w->as_admin, "meetings",
+					       &id, 1, NULL), 0);
+	return roster_transaction_commit(w->dir);
+}
+
+static void faults_with(void **state, int (*txn)(world *w), const char *what);
+
 static void test_faults_at_every_call(void **state)
+{
+	faults_with(state, big_transaction, "users");
+}
+
+static void test_faults_licences(void **state)
+{
+	faults_with(state, licence_transaction, "licences and inventory");
+}
+
+static void faults_with(void **state, int (*txn)(world *w), const char *what)
 {
 	static const int codes[] = { ROSTER_ESTORAGE, ROSTER_ECONFLICT };
 	long n, retried;
@@ -330,7 +374,7 @@ static void test_faults_at_every_call(void **state)
 			world_events_clear(w);
 			fs.calls = 0;
 			fs.fail_at = n;
-			rc = big_transaction(w);
+			rc = txn(w);
 			injected = fs.calls >= n;
 			fs.fail_at = 0;
 			mem_after = snapshot_take(w->dir);
@@ -378,9 +422,10 @@ static void test_faults_at_every_call(void **state)
 		}
 		/* begin, 5 puts (3 users, the admin, the counters), a remove,
 		 * the events and their counter, commit */
-		print_message("%s: %s: failed each of %ld storage calls in turn"
-			      " (%ld resolved by numbering the events again)\n",
-			      ((const backend *)*state)->name,
+		print_message("%s: %s: %s: failed each of %ld storage calls in "
+			      "turn (%ld resolved by numbering the events "
+			      "again)\n",
+			      ((const backend *)*state)->name, what,
 			      codes[k] == ROSTER_ECONFLICT ? "conflict" : "failure",
 			      n - 1, retried);
 		assert_true(n - 1 >= 7);
@@ -908,6 +953,7 @@ int main(void)
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_conflict),
 		cmocka_unit_test(test_faults_at_every_call),
+		cmocka_unit_test(test_faults_licences),
 		cmocka_unit_test(test_malformed_store),
 		cmocka_unit_test(test_scan_failure_on_open),
 		cmocka_unit_test(test_invalid_records),

@@ -82,6 +82,39 @@ static roster_id *list_all(roster_directory *dir, roster_id parent, int kind,
 	return ids;
 }
 
+/* The stations of a site per pack, the product licences of an account
+ * per product: purchased and in use, for every item of the catalog. */
+static void put_counts(buf *b, roster_directory *dir, const roster_record *r,
+		       const char *indent)
+{
+	const roster_actor sys = { ROSTER_ACTOR_SYSTEM, 0, 0 };
+	int kind = roster_record_kind(r);
+	int item = kind == ROSTER_KIND_SITE	 ? ROSTER_ITEM_PACK
+		   : kind == ROSTER_KIND_ACCOUNT ? ROSTER_ITEM_PRODUCT
+						 : 0;
+	roster_catalog *cat;
+	size_t i;
+
+	if (!item || !(cat = roster_directory_catalog(dir)))
+		return;
+	for (i = 0; i < roster_catalog_count(cat, item); i++) {
+		const char *id = roster_catalog_item(cat, item, i);
+		size_t have = 0, used = 0;
+		int rc = item == ROSTER_ITEM_PACK
+				 ? roster_station_counts(dir, &sys,
+							 roster_record_id(r), id,
+							 &have, &used)
+				 : roster_product_counts(dir, &sys,
+							 roster_record_id(r), id,
+							 &have, &used);
+		if (rc != ROSTER_OK)
+			fail_msg("snapshot: counts of %s: %d", id, rc);
+		if (have || used)
+			put(b, "%s  %s: %zu of %zu\n", indent, id, used, have);
+	}
+	roster_catalog_free(cat);
+}
+
 static void put_record(buf *b, roster_directory *dir, roster_id id,
 		       const char *indent)
 {
@@ -98,6 +131,15 @@ static void put_record(buf *b, roster_directory *dir, roster_id id,
 	    or_dash(roster_record_name(r)), roster_record_helpdesk(r),
 	    roster_record_min_digits(r), roster_record_max_digits(r),
 	    roster_record_members(r), roster_record_admins(r));
+	if (roster_record_edition(r) || roster_record_licence_count(r)) {
+		size_t i;
+		put(b, "%s  edition=[%s] licences=", indent,
+		    or_dash(roster_record_edition(r)));
+		for (i = 0; i < roster_record_licence_count(r); i++)
+			put(b, " [%s]", roster_record_licence(r, i));
+		put(b, "\n");
+	}
+	put_counts(b, dir, r, indent);
 	roster_record_free(r);
 }
 
@@ -138,6 +180,10 @@ static void put_user(buf *b, roster_directory *dir, roster_id id)
 			put(b, "\n");
 		}
 	}
+	put(b, "      products=");
+	for (i = 0; i < roster_user_product_count(u); i++)
+		put(b, " [%s]", roster_user_product(u, i));
+	put(b, "\n");
 	/* the login index must still lead to this user */
 	email = roster_user_str(u, ROSTER_FIELD_EMAIL);
 	rc = email ? roster_user_find_login(&found, dir, email) : -1;

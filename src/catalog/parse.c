@@ -1,0 +1,364 @@
+/*
+ * parse.c: catalog text to a libxml2 document that the schema accepts.
+ *
+ * Safety: no network (XML_PARSE_NONET), no entity substitution and no DTD
+ * loading; a document with a DOCTYPE is refused as soon as the DOCTYPE is
+ * read, so no entity (external or recursive) is ever declared. The text
+ * is read as UTF-8 whatever its declaration says (XML_PARSE_IGNORE_ENC).
+ *
+ * Errors go to handlers set on each parser and validation context, never
+ * to libxml2's process-wide handlers, so roster neither prints nor
+ * disturbs another libxml2 user of the process. libxml2 is initialised
+ * once (pthread_once); the schema is compiled for each load, so that no
+ * libxml2 object is shared between threads.
+ */
+#include "internal.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <libxml/parser.h>
+#include <libxml/relaxng.h>
+#include <libxml/tree.h>
+#include <libxml/xmlerror.h>
+
+#include "error.h"
+
+/* The first error one parse or validation reported. */
+typedef struct xerr {
+	const char *rule;
+	unsigned long line;
+	char msg[96];
+} xerr;
+
+static pthread_once_t xml_once = PTHREAD_ONCE_INIT;
+
+static void xml_init(void)
+{
+	xmlInitParser();
+	/* the datatype tables of RELAX NG, built once before any thread
+	 * compiles a schema */
+	xmlRelaxNGInitTypes();
+}
+
+static void keep(xerr *x, const char *rule, unsigned long line,
+		 const char *msg)
+{
+	size_t n;
+
+	if (x->rule)
+		return;
+	x->rule = rule;
+	x->line = line;
+	snprintf(x->msg, sizeof(x->msg), "%s", msg ? msg : "error");
+	/* libxml2 ends its messages with a newline, and some have more */
+	n = strlen(x->msg);
+	while (n > 0 && (x->msg[n - 1] == '\n' || x->msg[n - 1] == ' '))
+		x->msg[--n] = '\0';
+	while (n > 0)
+		if (x->msg[--n] == '\n')
+			x->msg[n] = ' ';
+}
+
+static unsigned long error_line(const xmlError *e)
+{
+	if (e->node) {
+		long l = xmlGetLineNo((const xmlNode *)e->node);
+		if (l > 0)
+			return (unsigned long)l;
+	}
+	return e->line > 0 ? (unsigned long)e->line : 0;
+}
+
+/* Parser errors: `ctx` is the parser context (its userData). */
+static void parse_error(void *ctx, xmlErrorPtr e)
+{
+	xmlParserCtxtPtr ctxt = ctx;
+
+	if (!ctxt || !e || e->level < XML_ERR_ERROR)
+		return;
+	keep(ctxt->_private, "catalog.syntax", error_line(e), e->message);
+}
+
+/* A DOCTYPE: refused before its internal subset is read. */
+static void parse_doctype(void *ctx, const xmlChar *name,
+			  const xmlChar *external_id, const xmlChar *system_id)
+{
+	xmlParserCtxtPtr ctxt = ctx;
+	xerr *x = ctxt->_private;
+
+	(void)name, (void)external_id, (void)system_id;
+	keep(x, "catalog.syntax", (unsigned long)xmlSAX2GetLineNumber(ctxt),
+	     "a DOCTYPE is not allowed");
+	xmlStopParser(ctxt);
+}
+
+/*
+ * Validation errors: `data` is our xerr. libxml2 reports a wrong value
+ * first as "failed to compare type ...", then names the element: the
+ * second says more.
+ */
+static void schema_error(void *data, xmlErrorPtr e)
+{
+	xerr *x = data;
+
+	if (!e || e->level < XML_ERR_ERROR)
+		return;
+	if (x->rule && strncmp(x->msg, "failed to compare", 17) == 0)
+		x->rule = NULL;
+	keep(x, "catalog.schema", error_line(e), e->message);
+}
+
+/*
+ * The attributes every element must have; all but "format" hold an
+ * identifier. Used only to explain a refusal of the validator, which
+ * reports a missing attribute without its line and a malformed one
+ * without its name.
+ */
+static const struct {
+	const char *element;
+	const char *attrs[2];
+} required[] = {
+	{ "catalog", { "format", NULL } },   { "service", { "id", NULL } },
+	{ "tier", { "id", NULL } },	     { "edition", { "id", NULL } },
+	{ "family", { "id", NULL } },	     { "licence", { "id", "family" } },
+	{ "client", { "id", NULL } },	     { "pack", { "id", NULL } },
+	{ "product", { "id", NULL } },	     { "language", { "id", NULL } },
+	{ "change", { "from", "to" } },	     { "offer", { "tier", NULL } },
+	{ "orderable", { "service", NULL } }, { "requires", { "service", NULL } },
+	{ "includes", { "client", NULL } },
+};
+
+static int is_id(const xmlChar *v)
+{
+	size_t i;
+
+	for (i = 0; v[i]; i++)
+		if (!((v[i] >= 'a' && v[i] <= 'z') ||
+		      (v[i] >= '0' && v[i] <= '9') || v[i] == '-'))
+			return 0;
+	return i >= 1 && i <= ROSTER_ITEM_ID_MAX;
+}
+
+/* The fault of one attribute of `n` into msg; 1 when there is one. */
+static int check_attr(const xmlNode *n, const char *attr, int id, int needed,
+		      char *msg, size_t size)
+{
+	xmlChar *v = xmlGetNoNsProp(n, (const xmlChar *)attr);
+	int bad = 0;
+
+	if (!v) {
+		if (needed)
+			snprintf(msg, size, "element %s lacks attribute %s",
+				 (const char *)n->name, attr);
+		return needed;
+	}
+	if (id)
+		bad = !is_id(v);
+	else
+		bad = strcmp((const char *)v, "1") != 0;
+	if (bad)
+		snprintf(msg, size, "element %s: %s=\"%.32s\" is not %s",
+			 (const char *)n->name, attr, (const char *)v,
+			 id ? "an identifier" : "allowed");
+	xmlFree(v);
+	return bad;
+}
+
+static int check_lang(const xmlNode *n, char *msg, size_t size)
+{
+	xmlChar *v = xmlGetNsProp(n, (const xmlChar *)"lang",
+				  XML_XML_NAMESPACE);
+	int bad = !v || (strcmp((const char *)v, "en") != 0 &&
+			 strcmp((const char *)v, "fr") != 0 &&
+			 strcmp((const char *)v, "cs") != 0);
+
+	if (bad && v)
+		snprintf(msg, size, "element name: xml:lang=\"%.16s\" is not "
+				    "en, fr or cs", (const char *)v);
+	else if (bad)
+		snprintf(msg, size, "element name lacks attribute xml:lang");
+	xmlFree(v);
+	return bad;
+}
+
+/* Elements that are items, which have names. */
+static int has_names(const char *element)
+{
+	size_t i;
+
+	/* required[1] .. required[9]: service .. language */
+	for (i = 1; i <= 9; i++)
+		if (strcmp(element, required[i].element) == 0)
+			return 1;
+	return 0;
+}
+
+static const xmlNode *first_name(const xmlNode *n)
+{
+	for (n = n->children; n; n = n->next)
+		if (n->type == XML_ELEMENT_NODE &&
+		    strcmp((const char *)n->name, "name") == 0)
+			return n;
+	return NULL;
+}
+
+/* The first element (in document order) whose attributes are wrong, or
+ * an item without a name. */
+static void diagnose(const xmlNode *root, xerr *x)
+{
+	const xmlNode *n = root;
+	char msg[sizeof(x->msg)];
+
+	while (n) {
+		const char *name = (const char *)n->name;
+		size_t i;
+		int k, bad = 0;
+
+		if (n->type == XML_ELEMENT_NODE) {
+			for (i = 0; i < sizeof(required) / sizeof(required[0]);
+			     i++) {
+				if (strcmp(name, required[i].element) != 0)
+					continue;
+				for (k = 0; k < 2 && !bad; k++)
+					bad = required[i].attrs[k] &&
+					      check_attr(n, required[i].attrs[k],
+							 i > 0, 1, msg,
+							 sizeof(msg));
+			}
+			if (!bad && strcmp(name, "licence") == 0)
+				bad = check_attr(n, "tier", 1, 0, msg,
+						 sizeof(msg));
+			if (!bad && strcmp(name, "name") == 0)
+				bad = check_lang(n, msg, sizeof(msg)) ||
+				      check_attr(n, "edition", 1, 0, msg,
+						 sizeof(msg));
+			if (!bad && has_names(name) && !first_name(n)) {
+				snprintf(msg, sizeof(msg),
+					 "element %s has no name", name);
+				bad = 1;
+			}
+			if (bad) {
+				x->line = (unsigned long)xmlGetLineNo(n);
+				snprintf(x->msg, sizeof(x->msg), "%s", msg);
+				return;
+			}
+		}
+		/* depth first, without recursion */
+		if (n->type == XML_ELEMENT_NODE && n->children) {
+			n = n->children;
+			continue;
+		}
+		while (n && !n->next && n != root)
+			n = n->parent;
+		if (!n || n == root)
+			return;
+		n = n->next;
+	}
+}
+
+static int fail(const xerr *x, const char *name)
+{
+	char value[160];
+
+	rs_catalog_where(value, sizeof(value), name, x->line, x->msg);
+	return rs_error_tl(ROSTER_EPARSE, "catalog", x->rule, value);
+}
+
+static int nomem(void)
+{
+	return rs_error_tl(ROSTER_ENOMEM, NULL, "nomem", NULL);
+}
+
+static int validate(xmlDocPtr doc, const char *name)
+{
+	xmlRelaxNGParserCtxtPtr pctxt;
+	xmlRelaxNGPtr schema;
+	xmlRelaxNGValidCtxtPtr vctxt;
+	xerr x;
+	int rc;
+
+	memset(&x, 0, sizeof(x));
+	pctxt = xmlRelaxNGNewMemParserCtxt(rs_catalog_schema_text,
+					   (int)rs_catalog_schema_text_len);
+	if (!pctxt)
+		return nomem();
+	xmlRelaxNGSetParserStructuredErrors(pctxt, schema_error, &x);
+	schema = xmlRelaxNGParse(pctxt);
+	xmlRelaxNGFreeParserCtxt(pctxt);
+	if (!schema) {
+		if (!x.rule)
+			return nomem();
+		return rs_error_tl(ROSTER_ERROR, "catalog", "catalog.schema",
+				   "the built-in schema does not compile");
+	}
+	vctxt = xmlRelaxNGNewValidCtxt(schema);
+	if (!vctxt) {
+		xmlRelaxNGFree(schema);
+		return nomem();
+	}
+	xmlRelaxNGSetValidStructuredErrors(vctxt, schema_error, &x);
+	rc = xmlRelaxNGValidateDoc(vctxt, doc);
+	xmlRelaxNGFreeValidCtxt(vctxt);
+	xmlRelaxNGFree(schema);
+	if (rc == 0)
+		return ROSTER_OK;
+	if (!x.rule) {
+		if (rc < 0)
+			return nomem();
+		keep(&x, "catalog.schema", 0, "the document breaks the schema");
+	}
+	if (x.line == 0 || strstr(x.msg, "validate attributes") ||
+	    strstr(x.msg, "got nothing"))
+		diagnose(xmlDocGetRootElement(doc), &x);
+	return fail(&x, name);
+}
+
+int rs_catalog_parse(void **doc_out, const void *xml, size_t len,
+		     const char *name)
+{
+	xmlParserCtxtPtr ctxt;
+	xmlDocPtr doc;
+	xerr x;
+	int rc;
+
+	*doc_out = NULL;
+	pthread_once(&xml_once, xml_init);
+	memset(&x, 0, sizeof(x));
+	if (len == 0) {
+		keep(&x, "catalog.syntax", 1, "the document is empty");
+		return fail(&x, name);
+	}
+	ctxt = xmlNewParserCtxt();
+	if (!ctxt)
+		return nomem();
+	ctxt->_private = &x;
+	ctxt->sax->serror = parse_error;
+	ctxt->sax->internalSubset = parse_doctype;
+	doc = xmlCtxtReadMemory(ctxt, xml, (int)len, NULL, "UTF-8",
+				XML_PARSE_NONET | XML_PARSE_NOCDATA |
+					XML_PARSE_BIG_LINES |
+					XML_PARSE_IGNORE_ENC);
+	xmlFreeParserCtxt(ctxt);
+	if (x.rule || !doc) {
+		if (doc)
+			xmlFreeDoc(doc);
+		if (!x.rule)
+			return nomem();
+		return fail(&x, name);
+	}
+	rc = validate(doc, name);
+	if (rc) {
+		xmlFreeDoc(doc);
+		return rc;
+	}
+	*doc_out = doc;
+	return ROSTER_OK;
+}
+
+void rs_catalog_doc_free(void *doc)
+{
+	if (doc)
+		xmlFreeDoc(doc);
+}

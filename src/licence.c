@@ -1,0 +1,655 @@
+/*
+ * licence.c: licences and packs on accounts and users, decided with the
+ * directory's catalog, every refusal with its reasons (licence.h).
+ *
+ * One function, reasons(), says why a user as it would be may not hold a
+ * licence; the check of a change reports its first reason and
+ * roster_user_choices() all of them, so a portal's drop-down and the
+ * refusal of a change never disagree.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fields.h"
+#include "form.h"
+#include "policy.h"
+#include "txn.h"
+#include "users.h"
+#include "validate.h"
+
+/* ------------------------------------------------------------------ */
+/* The directory's catalog                                             */
+
+/* The default catalog, parsed once per process and shared. */
+static pthread_mutex_t default_lock = PTHREAD_MUTEX_INITIALIZER;
+static roster_catalog *default_catalog;
+
+const roster_catalog *rs_catalog(roster_directory *dir)
+{
+	int rc = ROSTER_OK;
+
+	if (dir->catalog)
+		return dir->catalog;
+	pthread_mutex_lock(&default_lock);
+	if (!default_catalog)
+		rc = roster_catalog_load_default(&default_catalog);
+	if (rc == ROSTER_OK)
+		dir->catalog = roster_catalog_ref(default_catalog);
+	pthread_mutex_unlock(&default_lock);
+	if (rc) {
+		const roster_error *e = roster_error_last();
+		rs_fail(dir, rc, roster_error_field(e), roster_error_rule(e),
+			roster_error_value(e));
+		return NULL;
+	}
+	return dir->catalog;
+}
+
+int rs_catalog_language(roster_directory *dir, const char *tag)
+{
+	const roster_catalog *cat = rs_catalog(dir);
+	char id[ROSTER_ITEM_ID_MAX + 1];
+	size_t i;
+
+	/* without a catalog (out of memory) the library's own list stands */
+	if (!cat)
+		return 1;
+	for (i = 0; tag[i] && i < ROSTER_ITEM_ID_MAX; i++)
+		id[i] = (char)(tag[i] >= 'A' && tag[i] <= 'Z' ? tag[i] + 32
+							       : tag[i]);
+	id[i] = '\0';
+	return roster_catalog_has(cat, ROSTER_ITEM_LANGUAGE, id);
+}
+
+/* ------------------------------------------------------------------ */
+/* Reasons                                                             */
+
+typedef struct reason {
+	const char *rule;
+	const char *param; /* borrowed from the catalog or the user */
+} reason;
+
+/* Most reasons one licence can have (one per service, and the rest). */
+#define REASONS_MAX 16
+
+/* Has the account ordered the service? The library knows two. */
+static int ordered(const rs_unit *acc, const char *service)
+{
+	if (strcmp(service, "pbx") == 0)
+		return acc->base.members->pbxes.len > 0;
+	if (strcmp(service, "helpdesk") == 0)
+		return acc->helpdesk;
+	return 0;
+}
+
+static int enabled(const rs_unit *acc, const char *licence)
+{
+	size_t i;
+
+	for (i = 0; i < acc->nlicences; i++)
+		if (strcmp(acc->licences[i], licence) == 0)
+			return 1;
+	return 0;
+}
+
+/* What a licence needs of the user itself, beyond the account. */
+static size_t attachment(const roster_catalog *cat, const rs_user *u,
+			 const char *lic, reason *out, size_t n)
+{
+	if (roster_catalog_licence_needs(cat, lic, "pbx") == 1 &&
+	    (!u->ref[ROSTER_FIELD_PBX] || !u->str[ROSTER_FIELD_EXTENSION]) &&
+	    n < REASONS_MAX)
+		out[n++] = (reason){ "licence.pbx", NULL };
+	if (roster_catalog_licence_needs(cat, lic, "helpdesk") == 1 &&
+	    !u->flag[ROSTER_FIELD_HELPDESK] && n < REASONS_MAX)
+		out[n++] = (reason){ "licence.helpdesk", NULL };
+	return n;
+}
+
+/*
+ * Why the user `u` of account `acc` may not hold licence `lic`, coming
+ * from licence `from` (NULL: none). Fills `out` (REASONS_MAX), returns
+ * the count. The order is the order of licence.h.
+ */
+static size_t reasons(const roster_catalog *cat, const rs_unit *acc,
+		      const rs_user *u, const char *from, const char *lic,
+		      reason *out)
+{
+	size_t i, n = 0;
+
+	if (!roster_catalog_has(cat, ROSTER_ITEM_LICENCE, lic)) {
+		out[n++] = (reason){ "licence.unknown", lic };
+		return n;
+	}
+	if (!enabled(acc, lic))
+		out[n++] = (reason){ "licence.not_enabled", lic };
+	if (acc->edition &&
+	    roster_catalog_edition_offers(cat, acc->edition, lic) != 1)
+		out[n++] = (reason){ "licence.edition", acc->edition };
+	for (i = 0; i < roster_catalog_count(cat, ROSTER_ITEM_SERVICE); i++) {
+		const char *s = roster_catalog_item(cat, ROSTER_ITEM_SERVICE, i);
+		if (roster_catalog_licence_needs(cat, lic, s) == 1 &&
+		    !ordered(acc, s) && n < REASONS_MAX)
+			out[n++] = (reason){ "licence.service", s };
+	}
+	n = attachment(cat, u, lic, out, n);
+	if (from && strcmp(from, lic) != 0 &&
+	    roster_catalog_change_allowed(cat, from, lic) != 1 &&
+	    n < REASONS_MAX)
+		out[n++] = (reason){ "licence.change", from };
+	return n;
+}
+
+/* The clients of pack `from` that pack `to` lacks, comma-separated. */
+static void lost_clients(const roster_catalog *cat, const char *from,
+			 const char *to, char *buf, size_t size)
+{
+	size_t i, w = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < roster_catalog_count(cat, ROSTER_ITEM_CLIENT); i++) {
+		const char *c = roster_catalog_item(cat, ROSTER_ITEM_CLIENT, i);
+		if (roster_catalog_pack_includes(cat, from, c) == 1 &&
+		    roster_catalog_pack_includes(cat, to, c) != 1 &&
+		    w + strlen(c) + 2 < size)
+			w += (size_t)snprintf(buf + w, size - w, "%s%s",
+					      w ? "," : "", c);
+	}
+}
+
+static int fail_reason(roster_directory *dir, const char *field,
+		       const reason *r)
+{
+	int code = strcmp(r->rule, "licence.unknown") == 0 ||
+				   strcmp(r->rule, "pack.unknown") == 0 ||
+				   strcmp(r->rule, "helpdesk.account") == 0
+			   ? ROSTER_EINVALID
+			   : ROSTER_EPOLICY;
+
+	return rs_fail(dir, code, field, r->rule, r->param);
+}
+
+int rs_licence_check(roster_directory *dir, const rs_user *u,
+		     const rs_user *cur, unsigned confirm)
+{
+	const rs_unit *acc = (const rs_unit *)rs_get(dir, u->base.parent);
+	const char *lic = u->str[ROSTER_FIELD_LICENCE];
+	const char *pack = u->str[ROSTER_FIELD_PACK];
+	const char *was = cur ? cur->str[ROSTER_FIELD_LICENCE] : NULL;
+	const char *was_pack = cur ? cur->str[ROSTER_FIELD_PACK] : NULL;
+	const roster_catalog *cat;
+	reason r[REASONS_MAX];
+	size_t n;
+
+	if (u->flag[ROSTER_FIELD_HELPDESK] && !acc->helpdesk &&
+	    !(cur && cur->flag[ROSTER_FIELD_HELPDESK])) {
+		r[0] = (reason){ "helpdesk.account", NULL };
+		return fail_reason(dir, "helpdesk", &r[0]);
+	}
+	if (!lic && !pack)
+		return ROSTER_OK;
+	if (!(cat = rs_catalog(dir)))
+		return dir->err.code;
+	if (lic && was && strcmp(lic, was) == 0) {
+		/* kept: only what the user itself changed must still fit */
+		int moved = !cur || cur->ref[ROSTER_FIELD_PBX] !=
+						    u->ref[ROSTER_FIELD_PBX] ||
+			    (cur->str[ROSTER_FIELD_EXTENSION] == NULL) !=
+				    (u->str[ROSTER_FIELD_EXTENSION] == NULL) ||
+			    cur->flag[ROSTER_FIELD_HELPDESK] !=
+				    u->flag[ROSTER_FIELD_HELPDESK];
+		if (moved && roster_catalog_has(cat, ROSTER_ITEM_LICENCE, lic) &&
+		    (n = attachment(cat, u, lic, r, 0)))
+			return fail_reason(dir, "licence", &r[0]);
+	} else if (lic && (n = reasons(cat, acc, u, was, lic, r))) {
+		return fail_reason(dir, "licence", &r[0]);
+	}
+	if (!pack || (was_pack && strcmp(pack, was_pack) == 0))
+		return ROSTER_OK;
+	if (!roster_catalog_has(cat, ROSTER_ITEM_PACK, pack)) {
+		r[0] = (reason){ "pack.unknown", pack };
+		return fail_reason(dir, "pack", &r[0]);
+	}
+	if (was_pack && roster_catalog_has(cat, ROSTER_ITEM_PACK, was_pack) &&
+	    !(confirm & ROSTER_CONFIRM_DOWNGRADE)) {
+		char lost[128];
+		lost_clients(cat, was_pack, pack, lost, sizeof(lost));
+		if (*lost)
+			return rs_fail(dir, ROSTER_ECONFIRM, "pack",
+				       "pack.downgrade", lost);
+	}
+	return ROSTER_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* Accounts                                                            */
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static int set_licences(roster_directory *dir, const roster_actor *actor,
+			roster_id account, const char *edition,
+			const char *const *licences, size_t count)
+{
+	const roster_catalog *cat;
+	const rs_unit *cur;
+	rs_unit *n;
+	rs_who who;
+	size_t i, k;
+	int rc;
+
+	if ((rc = rs_who_resolve(dir, actor, &who)))
+		return rc;
+	if (!licences && count)
+		return rs_fail(dir, ROSTER_EINVAL, "licences", "arg.null", NULL);
+	cur = (const rs_unit *)rs_get_kind(dir, account, ROSTER_KIND_ACCOUNT);
+	if (!cur)
+		return rs_fail_id(dir, ROSTER_ENOTFOUND, "account",
+				  "record.notfound", account);
+	if ((rc = rs_authz_account(dir, &who, account, RS_MANAGE_SERVICES)))
+		return rc;
+	if (!(cat = rs_catalog(dir)))
+		return dir->err.code;
+	if (edition && !roster_catalog_has(cat, ROSTER_ITEM_EDITION, edition))
+		return rs_fail(dir, ROSTER_EINVALID, "edition",
+			       "edition.unknown", edition);
+	for (i = 0; i < count; i++) {
+		if (!licences[i])
+			return rs_fail(dir, ROSTER_EINVAL, "licences",
+				       "arg.null", NULL);
+		if (!roster_catalog_has(cat, ROSTER_ITEM_LICENCE, licences[i]))
+			return rs_fail(dir, ROSTER_EINVALID, "licences",
+				       "licence.unknown", licences[i]);
+		if (edition && roster_catalog_edition_offers(
+				       cat, edition, licences[i]) != 1)
+			return rs_fail(dir, ROSTER_EPOLICY, "licences",
+				       "licence.edition", licences[i]);
+	}
+	if (!(n = rs_unit_copy(dir, cur)))
+		return rs_nomem(dir);
+	rs_free(&dir->al, n->edition);
+	for (i = 0; i < n->nlicences; i++)
+		rs_free(&dir->al, n->licences[i]);
+	rs_free(&dir->al, n->licences);
+	n->edition = NULL;
+	n->licences = NULL;
+	n->nlicences = 0;
+	if ((edition && !(n->edition = rs_strdup(&dir->al, edition))) ||
+	    (count && !(n->licences = rs_calloc(&dir->al, count,
+						sizeof(char *)))))
+		goto nomem;
+	for (i = 0; i < count; i++)
+		if (!(n->licences[n->nlicences++] =
+			      rs_strdup(&dir->al, licences[i])))
+			goto nomem;
+	if (count)
+		qsort(n->licences, count, sizeof(char *), cmp_str);
+	for (i = k = 0; i < n->nlicences; i++) {
+		if (k && strcmp(n->licences[k - 1], n->licences[i]) == 0)
+			rs_free(&dir->al, n->licences[i]);
+		else
+			n->licences[k++] = n->licences[i];
+	}
+	n->nlicences = k;
+	if (rs_put(dir, account, &n->base))
+		goto nomem;
+	if (rs_event(dir, ROSTER_EVENT_ACCOUNT_UPDATED, account, 0, NULL, NULL,
+		     NULL, 0))
+		return rs_nomem(dir);
+	return ROSTER_OK;
+nomem:
+	rs_rec_free(dir, &n->base, 0);
+	return rs_nomem(dir);
+}
+
+int roster_account_set_licences(roster_directory *dir,
+				const roster_actor *actor, roster_id account,
+				const char *edition,
+				const char *const *licences, size_t count)
+{
+	rs_op op;
+	int rc;
+
+	if ((rc = rs_enter(dir)))
+		return rc;
+	rs_op_begin(dir, &op);
+	return rs_op_end(dir, &op, set_licences(dir, actor, account, edition,
+						licences, count));
+}
+
+/* ------------------------------------------------------------------ */
+/* Choices                                                             */
+
+typedef struct choice {
+	int kind;
+	const char *item;
+	int current;
+	size_t nreasons;
+	reason r[REASONS_MAX];
+	char lost[128]; /* a pack downgrade: the clients lost */
+} choice;
+
+struct roster_choices {
+	rs_alloc al;
+	roster_catalog *cat; /* a reference: items and params point into it */
+	char *edition;
+	char *params;	     /* copies of parameters from the user */
+	choice *c;
+	size_t n;
+	char message[512];   /* the last message rendered */
+};
+
+/* One pack as a choice for `u`: its site, a free station, a downgrade. */
+static void pack_choice(roster_directory *dir, const roster_catalog *cat,
+			const rs_user *u, const char *pack, const char *refused,
+			choice *c)
+{
+	const char *was = u->str[ROSTER_FIELD_PACK];
+	roster_id site = u->ref[ROSTER_FIELD_SITE];
+
+	c->kind = ROSTER_ITEM_PACK;
+	c->item = pack;
+	c->current = was && strcmp(was, pack) == 0;
+	if (c->current)
+		return;
+	if (!site)
+		c->r[c->nreasons++] = (reason){ "pack.site", NULL };
+	else if (!rs_station_free(dir, site, pack, u->base.id))
+		c->r[c->nreasons++] = (reason){ "pack.none_available", pack };
+	if (was && roster_catalog_has(cat, ROSTER_ITEM_PACK, was)) {
+		lost_clients(cat, was, pack, c->lost, sizeof(c->lost));
+		if (*c->lost)
+			c->r[c->nreasons++] = (reason){ "pack.downgrade",
+							c->lost };
+	}
+	if (refused)
+		c->r[c->nreasons++] = (reason){ refused, NULL };
+}
+
+int roster_user_choices(roster_choices **out, roster_directory *dir,
+			const roster_actor *actor, roster_id account,
+			roster_id user)
+{
+	const roster_catalog *cat;
+	const rs_user *u = NULL;
+	const rs_unit *acc;
+	const char *refused, *was = NULL;
+	roster_choices *ch;
+	rs_user blank;
+	rs_who who;
+	size_t i, nl, np;
+	int rc, code;
+
+	if ((rc = rs_enter(dir)))
+		return rc;
+	if (!out)
+		return rs_fail(dir, ROSTER_EINVAL, "out", "arg.null", NULL);
+	*out = NULL;
+	if ((rc = rs_who_resolve(dir, actor, &who)))
+		return rc;
+	if (user) {
+		if (!(u = (const rs_user *)rs_get_kind(dir, user,
+						       ROSTER_KIND_USER)))
+			return rs_fail_id(dir, ROSTER_ENOTFOUND, "user",
+					  "record.notfound", user);
+		account = u->base.parent;
+		was = u->str[ROSTER_FIELD_LICENCE];
+	}
+	if (!(acc = (const rs_unit *)rs_get_kind(dir, account,
+						 ROSTER_KIND_ACCOUNT)))
+		return rs_fail_id(dir, ROSTER_ENOTFOUND, "account",
+				  "record.notfound", account);
+	/* only those who may see the user may ask */
+	if (!(who.kind == ROSTER_ACTOR_USER && who.id == user) &&
+	    (rc = rs_authz_account(dir, &who, account, RS_MANAGE_USERS)))
+		return rc;
+	if (!u) {
+		memset(&blank, 0, sizeof(blank));
+		blank.base.kind = ROSTER_KIND_USER;
+		blank.base.parent = account;
+		u = &blank;
+	}
+	if (!(cat = rs_catalog(dir)))
+		return dir->err.code;
+	refused = rs_field_rule(dir, &who, account, user, ROSTER_FIELD_LICENCE,
+				&code);
+	nl = roster_catalog_count(cat, ROSTER_ITEM_LICENCE);
+	np = roster_catalog_count(cat, ROSTER_ITEM_PACK);
+	ch = rs_calloc(&dir->al, 1, sizeof(*ch));
+	if (!ch ||
+	    (nl + np && !(ch->c = rs_calloc(&dir->al, nl + np, sizeof(choice)))) ||
+	    (was && !(ch->params = rs_strdup(&dir->al, was))) ||
+	    (acc->edition && !(ch->edition = rs_strdup(&dir->al, acc->edition)))) {
+		if (ch) {
+			rs_free(&dir->al, ch->c);
+			rs_free(&dir->al, ch->params);
+			rs_free(&dir->al, ch);
+		}
+		return rs_nomem(dir);
+	}
+	ch->al = dir->al;
+	ch->cat = roster_catalog_ref((roster_catalog *)cat);
+	for (i = 0; i < nl; i++) {
+		choice *c = &ch->c[ch->n++];
+		c->kind = ROSTER_ITEM_LICENCE;
+		c->item = roster_catalog_item(cat, ROSTER_ITEM_LICENCE, i);
+		c->current = was && strcmp(was, c->item) == 0;
+		if (c->current)
+			continue; /* keeping it needs nothing */
+		c->nreasons = reasons(cat, acc, u, was ? ch->params : NULL,
+				      c->item, c->r);
+		if (refused && c->nreasons < REASONS_MAX)
+			c->r[c->nreasons++] = (reason){ refused, NULL };
+		/* parameters naming the account's edition live in the list */
+		for (size_t k = 0; k < c->nreasons; k++)
+			if (c->r[k].param == acc->edition)
+				c->r[k].param = ch->edition;
+	}
+	refused = rs_field_rule(dir, &who, account, user, ROSTER_FIELD_PACK,
+				&code);
+	for (i = 0; i < np; i++)
+		pack_choice(dir, cat, u, roster_catalog_item(cat, ROSTER_ITEM_PACK, i),
+			    refused, &ch->c[ch->n++]);
+	*out = ch;
+	return ROSTER_OK;
+}
+
+void roster_choices_free(roster_choices *ch)
+{
+	rs_alloc al;
+
+	if (!ch)
+		return;
+	al = ch->al;
+	roster_catalog_free(ch->cat);
+	rs_free(&al, ch->edition);
+	rs_free(&al, ch->params);
+	rs_free(&al, ch->c);
+	rs_free(&al, ch);
+}
+
+static const choice *at(const roster_choices *ch, size_t i)
+{
+	return ch && i < ch->n ? &ch->c[i] : NULL;
+}
+
+size_t roster_choices_count(const roster_choices *ch)
+{
+	return ch ? ch->n : 0;
+}
+
+int roster_choices_kind(const roster_choices *ch, size_t i)
+{
+	const choice *c = at(ch, i);
+
+	return c ? c->kind : 0;
+}
+
+const char *roster_choices_item(const roster_choices *ch, size_t i)
+{
+	const choice *c = at(ch, i);
+
+	return c ? c->item : NULL;
+}
+
+const char *roster_choices_name(const roster_choices *ch, size_t i,
+				roster_language lang)
+{
+	const choice *c = at(ch, i);
+
+	return c ? roster_catalog_name(ch->cat, c->kind, c->item, lang,
+				       ch->edition)
+		 : NULL;
+}
+
+int roster_choices_current(const roster_choices *ch, size_t i)
+{
+	const choice *c = at(ch, i);
+
+	return c ? c->current : 0;
+}
+
+int roster_choices_allowed(const roster_choices *ch, size_t i)
+{
+	const choice *c = at(ch, i);
+
+	return c ? c->nreasons == 0 : 0;
+}
+
+size_t roster_choices_reason_count(const roster_choices *ch, size_t i)
+{
+	const choice *c = at(ch, i);
+
+	return c ? c->nreasons : 0;
+}
+
+const char *roster_choices_reason(const roster_choices *ch, size_t i,
+				  size_t r)
+{
+	const choice *c = at(ch, i);
+
+	return c && r < c->nreasons ? c->r[r].rule : NULL;
+}
+
+const char *roster_choices_reason_param(const roster_choices *ch, size_t i,
+					size_t r)
+{
+	const choice *c = at(ch, i);
+
+	return c && r < c->nreasons ? c->r[r].param : NULL;
+}
+
+const char *roster_choices_reason_message(const roster_choices *ch, size_t i,
+					  size_t r, roster_language lang)
+{
+	const choice *c = at(ch, i);
+	roster_error e;
+	rs_fault f;
+
+	if (!c || r >= c->nreasons || (int)lang < 0 || lang >= ROSTER_LANG_COUNT)
+		return NULL;
+	f = (rs_fault){ ROSTER_EPOLICY, "licence", c->r[r].rule, c->r[r].param,
+			0 };
+	rs_error_set(&e, lang, &f);
+	/* the list is the caller's: its buffer holds the last message */
+	memcpy(((roster_choices *)ch)->message, e.message, sizeof(e.message));
+	return ch->message;
+}
+
+/* ------------------------------------------------------------------ */
+/* A new catalog                                                       */
+
+static int misfit(roster_directory *dir, const roster_catalog *cat,
+		  const rs_user *u);
+
+/* The users whose licence or pack `cat` no longer allows, ascending. */
+static int catalog_report(roster_directory *dir, const roster_catalog *cat,
+			  roster_page **out)
+{
+	rs_idvec ids = { NULL, 0, 0 };
+	size_t i;
+	int rc;
+
+	for (i = 0; i < dir->records.cap; i++) {
+		const rs_rec *r = (const rs_rec *)(uintptr_t)dir->records.slots[i].b;
+		if (!r || r->kind != ROSTER_KIND_USER ||
+		    !misfit(dir, cat, (const rs_user *)r))
+			continue;
+		if (rs_idvec_reserve(&dir->al, &ids, 1)) {
+			rs_idvec_free(&dir->al, &ids);
+			return rs_nomem(dir);
+		}
+		rs_idvec_insert(&ids, r->id);
+	}
+	rc = rs_page_of(dir, ids.ids, ids.len, out);
+	rs_idvec_free(&dir->al, &ids);
+	return rc;
+}
+
+int roster_directory_set_catalog(roster_directory *dir, roster_catalog *cat,
+				 roster_page **report)
+{
+	roster_password_policy policy;
+	int rc;
+
+	if ((rc = rs_enter(dir)))
+		return rc;
+	if (report)
+		*report = NULL;
+	if (!cat)
+		return rs_fail(dir, ROSTER_EINVAL, "cat", "arg.null", NULL);
+	if (dir->txn_open)
+		return rs_fail(dir, ROSTER_EMISUSE, NULL, "txn.open", NULL);
+	roster_password_policy_init(&policy, ROSTER_PASSWORD_POLICY_VERSION);
+	if ((rc = roster_catalog_password_policy(cat, &policy)))
+		return rs_fail(dir, rc, "cat", "catalog.value", NULL);
+	if (report && (rc = catalog_report(dir, cat, report)))
+		return rc;
+	/* the catalog's password policy becomes the directory's */
+	if ((rc = roster_directory_set_password_policy(dir, &policy))) {
+		if (report) {
+			roster_page_free(*report);
+			*report = NULL;
+		}
+		return rc;
+	}
+	roster_catalog_free(dir->catalog);
+	dir->catalog = roster_catalog_ref(cat);
+	return ROSTER_OK;
+}
+
+roster_catalog *roster_directory_catalog(roster_directory *dir)
+{
+	const roster_catalog *cat;
+
+	if (rs_enter(dir))
+		return NULL;
+	cat = rs_catalog(dir);
+	return cat ? roster_catalog_ref((roster_catalog *)cat) : NULL;
+}
+
+/* Does the user's licence or pack no longer fit under `cat`? */
+static int misfit(roster_directory *dir, const roster_catalog *cat,
+		  const rs_user *u)
+{
+	const rs_unit *acc = (const rs_unit *)rs_get(dir, u->base.parent);
+	const char *lic = u->str[ROSTER_FIELD_LICENCE];
+	const char *pack = u->str[ROSTER_FIELD_PACK];
+	reason r[REASONS_MAX];
+	size_t i, n;
+
+	if (pack && !roster_catalog_has(cat, ROSTER_ITEM_PACK, pack))
+		return 1;
+	if (!lic)
+		return 0;
+	/* held already: the table and the account's list do not apply */
+	n = reasons(cat, acc, u, NULL, lic, r);
+	for (i = 0; i < n; i++)
+		if (strcmp(r[i].rule, "licence.not_enabled") != 0)
+			return 1;
+	return 0;
+}
