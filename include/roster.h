@@ -21,6 +21,8 @@
 #include "roster/product.h"
 #include "roster/billing.h"
 #include "roster/preview.h"
+#include "roster/search.h"
+#include "roster/bulk.h"
 #include "roster/sys/storage.h"
 
 #endif

@@ -704,7 +704,20 @@ struct roster_page {
 	size_t count, total;
 	char next[24];
 	int has_next;
+	char *long_next; /* a longer cursor (searches), else NULL */
 };
+
+int rs_page_set_next(roster_directory *dir, roster_page *p,
+		     const char *cursor, size_t total)
+{
+	p->total = total;
+	if (!cursor)
+		return ROSTER_OK;
+	if (!(p->long_next = rs_strdup(&dir->al, cursor)))
+		return rs_nomem(dir);
+	p->has_next = 1;
+	return ROSTER_OK;
+}
 
 int rs_page_of(roster_directory *dir, const roster_id *ids, size_t n,
 	       roster_page **out)
@@ -800,7 +813,7 @@ roster_id roster_page_id(const roster_page *p, size_t i)
 
 const char *roster_page_next(const roster_page *p)
 {
-	return p && p->has_next ? p->next : NULL;
+	return p && p->has_next ? (p->long_next ? p->long_next : p->next) : NULL;
 }
 
 size_t roster_page_total(const roster_page *p)
@@ -816,5 +829,6 @@ void roster_page_free(roster_page *p)
 		return;
 	al = p->al;
 	rs_free(&al, p->ids);
+	rs_free(&al, p->long_next);
 	rs_free(&al, p);
 }

@@ -170,6 +170,8 @@ void rs_rec_release(const rs_alloc *al, rs_rec *rec, int deep)
 			rs_free(al, u->products[i]);
 		rs_free(al, u->products);
 		rs_free(al, u->email_key);
+		rs_free(al, u->words);
+		rs_free(al, u->sortkey);
 		rs_free(al, u->password_hash);
 		rs_free(al, u->reset.hash);
 		rs_free(al, u->welcome.hash);

@@ -40,6 +40,8 @@ static const rs_field_info fields[ROSTER_FIELD_END] = {
 	[ROSTER_FIELD_LICENCE] = { "licence", S, RS_F_PBX | RS_F_ITEM, ROSTER_ITEM_ID_MAX },
 	[ROSTER_FIELD_PACK] = { "pack", S, RS_F_PBX | RS_F_ITEM, ROSTER_ITEM_ID_MAX },
 	[ROSTER_FIELD_HELPDESK] = { "helpdesk", B, 0, 0 },
+	[ROSTER_FIELD_CLOUD] = { "cloud", B, RS_F_READONLY, 0 },
+	[ROSTER_FIELD_IOT] = { "iot", B, RS_F_READONLY, 0 },
 };
 
 const rs_field_info *rs_field(int field)

@@ -76,6 +76,8 @@ typedef struct rs_user {
 	char **products; /* product licences assigned, ascending */
 	size_t nproducts;
 	char *email_key; /* lower-case login for uniqueness */
+	char *words;	 /* search: the folded words of names, login, numbers */
+	char *sortkey;	 /* search: folded "last first", the listing order */
 	char *password_hash;
 	rs_token reset;
 	rs_token welcome;
@@ -186,6 +188,10 @@ int rs_station_check(roster_directory *dir, const rs_user *u,
 /* licence.c: the catalog the directory decides with (the default one
  * loaded on first use); NULL with the error recorded. */
 const roster_catalog *rs_catalog(roster_directory *dir);
+/* search.c: derive the search words and sort key of a user from its
+ * fields. 0 or ENOMEM recorded. */
+int rs_user_search_keys(roster_directory *dir, rs_user *u);
+
 /* Is the phone language `tag` ("fr-FR") one the catalog offers? */
 int rs_catalog_language(roster_directory *dir, const char *tag);
 /* Check the licence and pack of `u` (new or replacing `cur`) with the
@@ -196,6 +202,10 @@ int rs_licence_check(roster_directory *dir, const rs_user *u,
 /* A one-page listing of `n` identifiers (copied). 0 or ENOMEM recorded. */
 int rs_page_of(roster_directory *dir, const roster_id *ids, size_t n,
 	       roster_page **out);
+/* Give a page its total and the cursor of the next page (NULL: the last
+ * page; copied). 0 or ENOMEM recorded. */
+int rs_page_set_next(roster_directory *dir, roster_page *p,
+		     const char *cursor, size_t total);
 
 /* A new version of a unit, sharing its members. NULL on ENOMEM (not
  * recorded). */

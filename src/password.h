@@ -4,8 +4,9 @@
 
 #include "model.h"
 
-/* yescrypt cost of token hashes: tokens carry 256 random bits already. */
-#define RS_TOKEN_COST 1
+/* Stored hash of a token's secret: the prefix and 64 hex digits. */
+#define TOKEN_HASH_PREFIX "$sha256$"
+#define TOKEN_HASH_SIZE (sizeof(TOKEN_HASH_PREFIX) - 1 + 64 + 1)
 
 /* Check against the policy; 0 or a recorded ROSTER_EINVALID. */
 int rs_password_check(roster_directory *dir, const char *pw);
@@ -25,5 +26,12 @@ int rs_token_new(roster_directory *dir, roster_id user, char **token,
 		 char **hash);
 /* Split a token into its user id and secret; 0 or -1 when malformed. */
 int rs_token_parse(const char *token, roster_id *user, const char **secret);
+
+/* Hash a token's secret for storage. 0 or ENOMEM recorded. */
+int rs_token_hash(roster_directory *dir, const char *secret, char **hash);
+/* 1 when `secret` is the token stored as `hash` (NULL: none, still
+ * costing one hash), 0 when not, -1 out of memory. */
+int rs_token_verify(roster_directory *dir, const char *hash,
+		    const char *secret);
 
 #endif

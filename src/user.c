@@ -48,6 +48,8 @@ int rs_user_copy(roster_directory *dir, const rs_user *src, rs_user **out)
 		if (dup_into(dir, &u->str[i], src->str[i]))
 			goto nomem;
 	if (dup_into(dir, &u->email_key, src->email_key) ||
+	    dup_into(dir, &u->words, src->words) ||
+	    dup_into(dir, &u->sortkey, src->sortkey) ||
 	    dup_into(dir, &u->password_hash, src->password_hash) ||
 	    dup_into(dir, &u->reset.hash, src->reset.hash) ||
 	    dup_into(dir, &u->welcome.hash, src->welcome.hash))
@@ -633,7 +635,8 @@ static int apply_form(roster_directory *dir, const rs_who *who, rs_user *u,
 	}
 	if ((rc = check_user(dir, u)) ||
 	    (rc = rs_licence_check(dir, u, cur, f->confirm)) ||
-	    (rc = rs_station_check(dir, u, cur)))
+	    (rc = rs_station_check(dir, u, cur)) ||
+	    (rc = rs_user_search_keys(dir, u)))
 		return rc;
 	/* the last admin of an account stays an admin while the account
 	 * has other users (alone, it may step down: the account is being

@@ -46,6 +46,8 @@
  *  pack               a station pack of the catalog (licence.h)
  *  helpdesk           attached to the account's Helpdesk service; needed
  *                     by licences that need Helpdesk
+ *  cloud, iot         read-only: connected to the cloud service, to IoT;
+ *                     set by the host (the system actor)
  *
  * Who may set which field (roster_user_field_access answers it):
  * - the system, the account's partner and its admins: every field but
@@ -99,11 +101,13 @@ typedef enum roster_field {
 	ROSTER_FIELD_REGISTERED = 26,
 	ROSTER_FIELD_LICENCE = 27,
 	ROSTER_FIELD_PACK = 28,
-	ROSTER_FIELD_HELPDESK = 29
+	ROSTER_FIELD_HELPDESK = 29,
+	ROSTER_FIELD_CLOUD = 30,
+	ROSTER_FIELD_IOT = 31
 } roster_field;
 
 /** One past the highest field value of this version. */
-#define ROSTER_FIELD_END 30
+#define ROSTER_FIELD_END 32
 
 /** Value types of fields. */
 typedef enum roster_value_type {

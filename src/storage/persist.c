@@ -338,6 +338,8 @@ static int link_record(roster_directory *dir, rs_rec *r)
 		if (push(dir, &t->members->users, r->id))
 			return dir->err.code;
 	}
+	if ((rc = rs_user_search_keys(dir, (rs_user *)r)))
+		return rc;
 	return rs_user_index_load(dir, (rs_user *)r, key);
 }
 

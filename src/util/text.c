@@ -137,3 +137,55 @@ enum rs_text_fault rs_text_clean(const rs_alloc *al, const char *in,
 	*out = res;
 	return RS_TEXT_OK;
 }
+
+static int is_word(utf8proc_int32_t c)
+{
+	utf8proc_category_t cat = utf8proc_category(c);
+
+	return (cat >= UTF8PROC_CATEGORY_LU && cat <= UTF8PROC_CATEGORY_LO) ||
+	       (cat >= UTF8PROC_CATEGORY_ND && cat <= UTF8PROC_CATEGORY_NO);
+}
+
+int rs_text_words(const rs_alloc *al, const char *in, char **out)
+{
+	const utf8proc_option_t opts = UTF8PROC_STABLE | UTF8PROC_DECOMPOSE |
+				       UTF8PROC_CASEFOLD | UTF8PROC_STRIPMARK;
+	size_t len = strlen(in), i, w = 0;
+	utf8proc_ssize_t n;
+	utf8proc_int32_t *buf;
+	int in_word = 0;
+	char *res;
+
+	*out = NULL;
+	n = utf8proc_decompose((const utf8proc_uint8_t *)in,
+			       (utf8proc_ssize_t)len, NULL, 0, opts);
+	if (n < 0)
+		return n == UTF8PROC_ERROR_NOMEM ? -1 : -2;
+	buf = rs_calloc(al, (size_t)n + 1, sizeof(*buf));
+	/* each code point is at most 4 bytes, plus a space before each word */
+	res = buf ? rs_calloc(al, (size_t)n * 5 + 2, 1) : NULL;
+	if (!res) {
+		rs_free(al, buf);
+		return -1;
+	}
+	if (utf8proc_decompose((const utf8proc_uint8_t *)in,
+			       (utf8proc_ssize_t)len, buf, n, opts) != n) {
+		rs_free(al, buf);
+		rs_free(al, res);
+		return -2;
+	}
+	for (i = 0; i < (size_t)n; i++) {
+		if (!is_word(buf[i])) {
+			in_word = 0;
+			continue;
+		}
+		if (!in_word)
+			res[w++] = ' ';
+		in_word = 1;
+		w += (size_t)utf8proc_encode_char(buf[i], (utf8proc_uint8_t *)res + w);
+	}
+	res[w] = '\0';
+	rs_free(al, buf);
+	*out = res;
+	return 0;
+}

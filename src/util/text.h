@@ -32,6 +32,14 @@ enum rs_text_fault {
 enum rs_text_fault rs_text_clean(const rs_alloc *al, const char *in,
 				 unsigned flags, size_t max_chars, char **out);
 
+/*
+ * The words of `in` for search: case folded, accents stripped (through
+ * utf8proc), split at every character that is not a letter or a digit,
+ * each word preceded by one space (" marie helene dvorakova"). 0, -1 out
+ * of memory, -2 not UTF-8.
+ */
+int rs_text_words(const rs_alloc *al, const char *in, char **out);
+
 /* 1 when `s` (of `len` bytes) is valid UTF-8. */
 int rs_utf8_valid(const char *s, size_t len);
 

@@ -197,6 +197,16 @@ static api_fn api[] = {
 	{ "roster_billing_kind", 0 },
 	{ "roster_billing_item", 0 },
 	{ "roster_billing_quantity", 0 },
+	/* search.h */
+	{ "roster_query_new", 0 },
+	{ "roster_query_free", 0 },
+	{ "roster_query_set_text", 0 },
+	{ "roster_query_filter", 0 },
+	{ "roster_query_item", 0 },
+	{ "roster_query_ref", 0 },
+	{ "roster_query_clear", 0 },
+	{ "roster_search", 0 },
+	{ "roster_search_count", 0 },
 	/* preview.h */
 	{ "roster_transaction_preview", 0 },
 	{ "roster_preview_free", 0 },
@@ -235,6 +245,20 @@ static api_fn api[] = {
 	{ "roster_lint_item", 0 },
 	{ "roster_lint_line", 0 },
 	{ "roster_lint_message", 0 },
+	/* bulk.h */
+	{ "roster_import_options_init", 0 },
+	{ "roster_import", 0 },
+	{ "roster_import_file", 0 },
+	{ "roster_import_report_free", 0 },
+	{ "roster_import_rows", 0 },
+	{ "roster_import_created", 0 },
+	{ "roster_import_error_count", 0 },
+	{ "roster_import_error_line", 0 },
+	{ "roster_import_error_column", 0 },
+	{ "roster_import_error_code", 0 },
+	{ "roster_import_error_rule", 0 },
+	{ "roster_import_error_message", 0 },
+	{ "roster_export", 0 },
 };
 
 #define NAPI (sizeof(api) / sizeof(api[0]))
@@ -2346,6 +2370,167 @@ static void test_reentrant(void **state)
 }
 
 /* ------------------------------------------------------------------ */
+/* Import and export                                                   */
+
+static long bulk_read(void *data, void *buf, size_t len)
+{
+	const char **text = data;
+	size_t n = strlen(*text);
+
+	if (n > len)
+		n = len;
+	memcpy(buf, *text, n);
+	*text += n;
+	return (long)n;
+}
+
+static int bulk_write(void *data, const void *buf, size_t len)
+{
+	(void)buf;
+	*(size_t *)data += len;
+	return 0;
+}
+
+static void test_bulk_args(void **state)
+{
+	world *w = world_new(NULL);
+	roster_import_options o;
+	roster_import_report *r = (roster_import_report *)&r;
+	roster_actor bad = { 99, 0, 0 };
+	const char *text = "first_name,last_name,email\nA,B,c@x.example\n";
+	size_t written = 0;
+	char *before;
+
+	(void)state;
+	/* options */
+	TERR(C(roster_import_options_init)(NULL, 1), ROSTER_EINVAL, "arg.null",
+	     "opts");
+	TERR(C(roster_import_options_init)(&o, 0), ROSTER_EVERSION,
+	     "arg.version", "version");
+	TERR(C(roster_import_options_init)(&o, ROSTER_IMPORT_OPTIONS_VERSION + 1),
+	     ROSTER_EVERSION, "arg.version", "version");
+	OK(C(roster_import_options_init)(&o, ROSTER_IMPORT_OPTIONS_VERSION));
+	assert_int_equal(o.mode, ROSTER_IMPORT_ALL_OR_NOTHING);
+	assert_int_equal(o.dry_run, 0);
+
+	before = snapshot_take(w->dir);
+	/* NULL arguments: no report */
+	TERR(C(roster_import)(&r, NULL, &w->system, w->account,
+			      ROSTER_FORMAT_CSV, bulk_read, &text, NULL),
+	     ROSTER_EINVAL, "arg.null", "dir");
+	assert_null(r);
+	DERR(w, C(roster_import)(NULL, w->dir, &w->system, w->account,
+				 ROSTER_FORMAT_CSV, bulk_read, &text, NULL),
+	     ROSTER_EINVAL, "arg.null", "report");
+	r = (roster_import_report *)&r;
+	DERR(w, C(roster_import)(&r, w->dir, &w->system, w->account,
+				 ROSTER_FORMAT_CSV, NULL, &text, NULL),
+	     ROSTER_EINVAL, "arg.null", "read");
+	assert_null(r);
+	/* bad values: an empty report */
+	DERR(w, C(roster_import)(&r, w->dir, &w->system, w->account, 0,
+				 bulk_read, &text, NULL),
+	     ROSTER_EINVAL, "arg.range", "format");
+	assert_int_equal(C(roster_import_rows)(r), 0);
+	C(roster_import_report_free)(r);
+	DERR(w, C(roster_import)(&r, w->dir, &w->system, w->account, 3,
+				 bulk_read, &text, NULL),
+	     ROSTER_EINVAL, "arg.range", "format");
+	C(roster_import_report_free)(r);
+	DERR(w, C(roster_import)(&r, w->dir, NULL, w->account,
+				 ROSTER_FORMAT_CSV, bulk_read, &text, NULL),
+	     ROSTER_EINVAL, "arg.null", "actor");
+	C(roster_import_report_free)(r);
+	DERR(w, C(roster_import)(&r, w->dir, &bad, w->account,
+				 ROSTER_FORMAT_CSV, bulk_read, &text, NULL),
+	     ROSTER_EINVAL, "arg.actor", NULL);
+	C(roster_import_report_free)(r);
+	DERR(w, C(roster_import)(&r, w->dir, &w->system, 0, ROSTER_FORMAT_CSV,
+				 bulk_read, &text, NULL),
+	     ROSTER_ENOTFOUND, "record.notfound", "account");
+	C(roster_import_report_free)(r);
+	DERR(w, C(roster_import)(&r, w->dir, &w->system, w->site,
+				 ROSTER_FORMAT_XML, bulk_read, &text, NULL),
+	     ROSTER_ENOTFOUND, "record.notfound", "account");
+	C(roster_import_report_free)(r);
+	o.version = 0;
+	DERR(w, C(roster_import)(&r, w->dir, &w->system, w->account,
+				 ROSTER_FORMAT_CSV, bulk_read, &text, &o),
+	     ROSTER_EVERSION, "arg.version", "version");
+	C(roster_import_report_free)(r);
+	C(roster_import_options_init)(&o, ROSTER_IMPORT_OPTIONS_VERSION);
+	o.mode = 2;
+	DERR(w, C(roster_import)(&r, w->dir, &w->system, w->account,
+				 ROSTER_FORMAT_CSV, bulk_read, &text, &o),
+	     ROSTER_EINVAL, "arg.range", "mode");
+	C(roster_import_report_free)(r);
+	/* the file variant */
+	TERR(C(roster_import_file)(&r, NULL, &w->system, w->account,
+				   ROSTER_FORMAT_CSV, "x.csv", NULL),
+	     ROSTER_EINVAL, "arg.null", "dir");
+	DERR(w, C(roster_import_file)(NULL, w->dir, &w->system, w->account,
+				      ROSTER_FORMAT_CSV, "x.csv", NULL),
+	     ROSTER_EINVAL, "arg.null", "report");
+	DERR(w, C(roster_import_file)(&r, w->dir, &w->system, w->account,
+				      ROSTER_FORMAT_CSV, NULL, NULL),
+	     ROSTER_EINVAL, "arg.null", "path");
+	assert_null(r);
+	DERR(w, C(roster_import_file)(&r, w->dir, &w->system, w->account,
+				      ROSTER_FORMAT_CSV, huge, NULL),
+	     ROSTER_ESTORAGE, "import.open", "path");
+	C(roster_import_report_free)(r);
+	DERR(w, C(roster_import_file)(&r, w->dir, &w->system, w->account,
+				      ROSTER_FORMAT_CSV, bad2, NULL),
+	     ROSTER_ESTORAGE, "import.open", "path");
+	C(roster_import_report_free)(r);
+	/* the report's getters: neutral values for NULL and past the end */
+	C(roster_import_report_free)(NULL);
+	assert_int_equal(C(roster_import_rows)(NULL), 0);
+	assert_int_equal(C(roster_import_created)(NULL), 0);
+	assert_int_equal(C(roster_import_error_count)(NULL), 0);
+	assert_int_equal(C(roster_import_error_line)(NULL, 0), 0);
+	assert_null(C(roster_import_error_column)(NULL, 0));
+	assert_int_equal(C(roster_import_error_code)(NULL, 0), ROSTER_OK);
+	assert_null(C(roster_import_error_rule)(NULL, 0));
+	assert_null(C(roster_import_error_message)(NULL, 0));
+	/* export */
+	TERR(C(roster_export)(NULL, &w->system, w->account, ROSTER_FORMAT_CSV,
+			      bulk_write, &written),
+	     ROSTER_EINVAL, "arg.null", "dir");
+	DERR(w, C(roster_export)(w->dir, &w->system, w->account,
+				 ROSTER_FORMAT_CSV, NULL, &written),
+	     ROSTER_EINVAL, "arg.null", "write");
+	DERR(w, C(roster_export)(w->dir, &w->system, w->account, -1,
+				 bulk_write, &written),
+	     ROSTER_EINVAL, "arg.range", "format");
+	DERR(w, C(roster_export)(w->dir, NULL, w->account, ROSTER_FORMAT_CSV,
+				 bulk_write, &written),
+	     ROSTER_EINVAL, "arg.null", "actor");
+	DERR(w, C(roster_export)(w->dir, &w->system, w->pbx, ROSTER_FORMAT_XML,
+				 bulk_write, &written),
+	     ROSTER_ENOTFOUND, "record.notfound", "account");
+	DERR(w, C(roster_export)(w->dir, &w->as_other_admin, w->account,
+				 ROSTER_FORMAT_CSV, bulk_write, &written),
+	     ROSTER_EDENIED, NULL, NULL);
+	assert_int_equal(written, 0);
+	unchanged(w, before);
+
+	/* and the calls that work */
+	OK(C(roster_import)(&r, w->dir, &w->system, w->account,
+			    ROSTER_FORMAT_CSV, bulk_read, &text, NULL));
+	assert_int_equal(C(roster_import_rows)(r), 1);
+	assert_int_equal(C(roster_import_created)(r), 1);
+	assert_int_equal(C(roster_import_error_count)(r), 0);
+	assert_int_equal(C(roster_import_error_line)(r, 0), 0);
+	assert_null(C(roster_import_error_column)(r, 0));
+	C(roster_import_report_free)(r);
+	OK(C(roster_export)(w->dir, &w->as_admin, w->account, ROSTER_FORMAT_XML,
+			    bulk_write, &written));
+	assert_true(written > 0);
+	world_free(w);
+}
+
+/* ------------------------------------------------------------------ */
 /* Coverage of the API                                                 */
 
 static void test_licence_args(void **state)
@@ -2619,6 +2804,71 @@ static void test_licence_args(void **state)
 		C(roster_billing_free)(b);
 	}
 
+	/* search */
+	{
+		roster_query *q = NULL;
+		roster_page *pg = (roster_page *)1;
+		size_t n = 9;
+
+		TERR(C(roster_query_new)(NULL), ROSTER_EINVAL, "arg.null", "out");
+		OK(C(roster_query_new)(&q));
+		TERR(C(roster_query_set_text)(NULL, "x"), ROSTER_EINVAL,
+		     "arg.null", "query");
+		TERR(C(roster_query_set_text)(q, huge), ROSTER_EINVALID,
+		     "text.long", "query");
+		TERR(C(roster_query_set_text)(q, bad1), ROSTER_EINVALID,
+		     "text.utf8", "query");
+		OK(C(roster_query_set_text)(q, ctrl));
+		OK(C(roster_query_set_text)(q, NULL));
+		TERR(C(roster_query_filter)(NULL, ROSTER_FILTER_ADMINS),
+		     ROSTER_EINVAL, "arg.null", "query");
+		TERR(C(roster_query_filter)(q, 99), ROSTER_EINVAL, "arg.range",
+		     "filter");
+		OK(C(roster_query_filter)(q, ROSTER_FILTER_ADMINS));
+		TERR(C(roster_query_item)(NULL, ROSTER_ITEM_PACK, "basic"),
+		     ROSTER_EINVAL, "arg.null", "query");
+		TERR(C(roster_query_item)(q, 99, "basic"), ROSTER_EINVAL,
+		     "arg.range", "kind");
+		TERR(C(roster_query_item)(q, ROSTER_ITEM_PACK, huge),
+		     ROSTER_EINVALID, "item.syntax", "id");
+		OK(C(roster_query_item)(q, ROSTER_ITEM_PACK, NULL));
+		TERR(C(roster_query_ref)(NULL, ROSTER_FIELD_SITE, 1),
+		     ROSTER_EINVAL, "arg.null", "query");
+		TERR(C(roster_query_ref)(q, ROSTER_FIELD_PBX, 1), ROSTER_EINVAL,
+		     "arg.range", "field");
+		OK(C(roster_query_ref)(q, ROSTER_FIELD_SITE, 0));
+		TERR(C(roster_search)(&pg, NULL, &w->as_admin, w->account, q,
+				      NULL, 10),
+		     ROSTER_EINVAL, "arg.null", "dir");
+		DERR(w, C(roster_search)(NULL, w->dir, &w->as_admin, w->account,
+					 q, NULL, 10),
+		     ROSTER_EINVAL, "arg.null", "out");
+		DERR(w, C(roster_search)(&pg, w->dir, &w->as_admin, w->account,
+					 q, huge, 10),
+		     ROSTER_EINVAL, "arg.cursor", "cursor");
+		assert_null(pg);
+		OK(C(roster_search)(&pg, w->dir, &w->as_admin, w->account, q,
+				    NULL, 10));
+		assert_int_equal(roster_page_count(pg), 1);
+		roster_page_free(pg);
+		TERR(C(roster_search_count)(&n, NULL, &w->as_admin, w->account,
+					    q),
+		     ROSTER_EINVAL, "arg.null", "dir");
+		assert_int_equal(n, 0);
+		DERR(w, C(roster_search_count)(NULL, w->dir, &w->as_admin,
+					       w->account, q),
+		     ROSTER_EINVAL, "arg.null", "out");
+		DERR(w, C(roster_search_count)(&n, w->dir, NULL, w->account, q),
+		     ROSTER_EINVAL, "arg.null", "actor");
+		OK(C(roster_search_count)(&n, w->dir, &w->as_admin, w->account,
+					  q));
+		assert_int_equal(n, 1);
+		C(roster_query_clear)(q);
+		C(roster_query_clear)(NULL);
+		C(roster_query_free)(q);
+		C(roster_query_free)(NULL);
+	}
+
 	/* previews */
 	{
 		roster_preview *pv = (roster_preview *)1;
@@ -2837,6 +3087,7 @@ int main(void)
 		cmocka_unit_test(test_token_redeem),
 		cmocka_unit_test(test_reentrant),
 		cmocka_unit_test(test_catalog_args),
+		cmocka_unit_test(test_bulk_args),
 		cmocka_unit_test(test_licence_args),
 		/* last: they read what the tests above called */
 		cmocka_unit_test(test_every_function_called),

@@ -225,6 +225,8 @@ static const int field_class[ROSTER_FIELD_END] = {
 	[ROSTER_FIELD_LICENCE] = C_MANAGED,
 	[ROSTER_FIELD_PACK] = C_MANAGED,
 	[ROSTER_FIELD_HELPDESK] = C_MANAGED,
+	[ROSTER_FIELD_CLOUD] = C_RO,
+	[ROSTER_FIELD_IOT] = C_RO,
 };
 
 typedef struct field_row {

@@ -1,0 +1,94 @@
+/*
+ * search.h: search as you type, and filters, over users (003).
+ *
+ * A query holds text and filters; roster_search() lists the users that
+ * match, a page at a time, and roster_search_count() counts them.
+ *
+ * Text: each word of the query must begin a word of the user's first
+ * name, last name, display name or e-mail, or the digits of the user's
+ * extension, phone or lines. Case and accents are ignored (folded through
+ * utf8proc): "dvor" finds Dvořák, "hel" finds Marie-Hélène, "ZÁK" finds
+ * Zakaria; "ma dv" finds Marie Dvořáková. Words are split at anything
+ * that is not a letter or a digit. An empty text matches every user.
+ *
+ * Filters, all of which must hold: properties (admins, registered,
+ * unregistered, PBX users, connected to the cloud service, connected to
+ * IoT), a licence, a station pack, a product licence, a permission group,
+ * a site.
+ *
+ * Order (documented and stable): by last name, then first name, folded as
+ * above and compared byte by byte, then by identifier. The cursor names
+ * the last user of a page by that order, so paging while users are added
+ * or deleted never shows a user twice and never skips one that stays.
+ */
+#ifndef ROSTER_SEARCH_H
+#define ROSTER_SEARCH_H
+
+#include "actor.h"
+#include "directory.h"
+#include "page.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct roster_query roster_query;
+
+/** Property filters (roster_query_filter). Values are stable. */
+typedef enum roster_filter {
+	ROSTER_FILTER_ADMINS = 1,
+	ROSTER_FILTER_REGISTERED = 2,
+	ROSTER_FILTER_UNREGISTERED = 3,
+	/** Users on a PBX (with an extension). */
+	ROSTER_FILTER_PBX_USERS = 4,
+	/** The host-set flag "cloud": connected to the cloud service. */
+	ROSTER_FILTER_CLOUD = 5,
+	/** The host-set flag "iot": connected to IoT. */
+	ROSTER_FILTER_IOT = 6
+} roster_filter;
+
+/** Longest query text, in bytes. */
+#define ROSTER_QUERY_MAX 256
+
+/** A new query: no text, no filter (every user). */
+ROSTER_API int roster_query_new(roster_query **out);
+ROSTER_API void roster_query_free(roster_query *query);
+/** The text typed so far (NULL or "" for none). ROSTER_EINVALID for text
+ * over ROSTER_QUERY_MAX bytes or not UTF-8. */
+ROSTER_API int roster_query_set_text(roster_query *query, const char *text);
+/** Add a property filter. */
+ROSTER_API int roster_query_filter(roster_query *query, int filter);
+/**
+ * Only users holding a catalog item: kind ROSTER_ITEM_LICENCE,
+ * ROSTER_ITEM_PACK or ROSTER_ITEM_PRODUCT (one per kind; NULL clears).
+ */
+ROSTER_API int roster_query_item(roster_query *query, int kind,
+				 const char *id);
+/** Only users in a group or at a site: field ROSTER_FIELD_GROUP or
+ * ROSTER_FIELD_SITE (0 clears). */
+ROSTER_API int roster_query_ref(roster_query *query, int field, roster_id id);
+/** Remove every filter and the text. */
+ROSTER_API void roster_query_clear(roster_query *query);
+
+/**
+ * One page of the users of `account` (0: every account the actor may
+ * manage: all of them for the system, its own for a partner) that match,
+ * in the documented order, after `cursor` (NULL for the first page).
+ * Account admins search their account; users may not search.
+ */
+ROSTER_API int roster_search(roster_page **out, roster_directory *dir,
+			     const roster_actor *actor, roster_id account,
+			     const roster_query *query, const char *cursor,
+			     size_t limit);
+
+/** The number of users that match. */
+ROSTER_API int roster_search_count(size_t *out, roster_directory *dir,
+				   const roster_actor *actor,
+				   roster_id account,
+				   const roster_query *query);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,269 @@
+/*
+ * export.c: roster_export, an account's users as CSV or XML.
+ *
+ * The columns are every user field a create takes, but the password
+ * (secrets are never written) and "registered" (a state roster sets, not
+ * data an import may give); sites, PBXes and groups are written by name,
+ * lines separated by spaces (CSV) or as <line> elements (XML). Output is
+ * gathered in a buffer and handed to the write callback in pieces.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "bulk.h"
+#include "policy.h"
+
+typedef struct out {
+	roster_directory *dir;
+	roster_write_fn write;
+	void *data;
+	int failed;
+	size_t len;
+	char buf[8192];
+} out;
+
+static void flush(out *o)
+{
+	int r;
+
+	if (o->failed || !o->len)
+		return;
+	o->dir->in_callback = 1;
+	r = o->write(o->data, o->buf, o->len);
+	o->dir->in_callback = 0;
+	o->len = 0;
+	if (r)
+		o->failed = 1;
+}
+
+static void emit(out *o, const char *s, size_t n)
+{
+	while (n > 0 && !o->failed) {
+		size_t k = sizeof(o->buf) - o->len;
+
+		if (k > n)
+			k = n;
+		memcpy(o->buf + o->len, s, k);
+		o->len += k;
+		s += k;
+		n -= k;
+		if (o->len == sizeof(o->buf))
+			flush(o);
+	}
+}
+
+static void emits(out *o, const char *s)
+{
+	emit(o, s, strlen(s));
+}
+
+static int exported(int field)
+{
+	return field != ROSTER_FIELD_PASSWORD &&
+	       field != ROSTER_FIELD_REGISTERED;
+}
+
+/* The text of a field other than lines, "" when unset. */
+static const char *text_of(const roster_directory *dir, const rs_user *u,
+			   int field)
+{
+	const rs_unit *unit;
+
+	switch (roster_field_type(field)) {
+	case ROSTER_TYPE_STRING:
+		return u->str[field] ? u->str[field] : "";
+	case ROSTER_TYPE_BOOL:
+		return u->flag[field] ? "1" : "0";
+	case ROSTER_TYPE_REF:
+		unit = u->ref[field]
+			       ? (const rs_unit *)rs_get(dir, u->ref[field])
+			       : NULL;
+		return unit && unit->name ? unit->name : "";
+	default:
+		return "";
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* CSV                                                                 */
+
+static void csv_cell(out *o, const char *s)
+{
+	const char *p;
+
+	if (!strpbrk(s, ",\"\r\n")) {
+		emits(o, s);
+		return;
+	}
+	emit(o, "\"", 1);
+	while ((p = strchr(s, '"'))) {
+		emit(o, s, (size_t)(p - s) + 1);
+		emit(o, "\"", 1);
+		s = p + 1;
+	}
+	emits(o, s);
+	emit(o, "\"", 1);
+}
+
+static void csv_user(out *o, const rs_user *u)
+{
+	int f, first = 1;
+	size_t i;
+
+	for (f = 1; f < ROSTER_FIELD_END; f++) {
+		if (!exported(f))
+			continue;
+		if (!first)
+			emit(o, ",", 1);
+		first = 0;
+		if (f != ROSTER_FIELD_LINES) {
+			csv_cell(o, text_of(o->dir, u, f));
+			continue;
+		}
+		for (i = 0; i < u->nlines; i++) {
+			if (i)
+				emit(o, " ", 1);
+			csv_cell(o, u->lines[i]);
+		}
+	}
+	emit(o, "\r\n", 2);
+}
+
+static void csv_header(out *o)
+{
+	int f, first = 1;
+
+	for (f = 1; f < ROSTER_FIELD_END; f++) {
+		if (!exported(f))
+			continue;
+		if (!first)
+			emit(o, ",", 1);
+		first = 0;
+		emits(o, roster_field_name(f));
+	}
+	emit(o, "\r\n", 2);
+}
+
+/* ------------------------------------------------------------------ */
+/* XML                                                                 */
+
+static void xml_text(out *o, const char *s)
+{
+	for (; *s && !o->failed; s++) {
+		switch (*s) {
+		case '&':
+			emits(o, "&amp;");
+			break;
+		case '<':
+			emits(o, "&lt;");
+			break;
+		case '>':
+			emits(o, "&gt;");
+			break;
+		case '\r':
+			emits(o, "&#13;");
+			break;
+		default:
+			emit(o, s, 1);
+		}
+	}
+}
+
+static void xml_element(out *o, const char *indent, const char *name,
+			const char *value)
+{
+	emits(o, indent);
+	emit(o, "<", 1);
+	emits(o, name);
+	emit(o, ">", 1);
+	xml_text(o, value);
+	emits(o, "</");
+	emits(o, name);
+	emits(o, ">\n");
+}
+
+static void xml_user(out *o, const rs_user *u)
+{
+	int f;
+	size_t i;
+
+	emits(o, "  <user>\n");
+	for (f = 1; f < ROSTER_FIELD_END; f++) {
+		const char *v;
+
+		if (!exported(f))
+			continue;
+		if (f == ROSTER_FIELD_LINES) {
+			if (!u->nlines)
+				continue;
+			emits(o, "    <lines>\n");
+			for (i = 0; i < u->nlines; i++)
+				xml_element(o, "      ", "line", u->lines[i]);
+			emits(o, "    </lines>\n");
+			continue;
+		}
+		v = text_of(o->dir, u, f);
+		if (v[0])
+			xml_element(o, "    ", roster_field_name(f), v);
+	}
+	emits(o, "  </user>\n");
+}
+
+/* ------------------------------------------------------------------ */
+/* The export                                                          */
+
+int roster_export(roster_directory *dir, const roster_actor *actor,
+		  roster_id account, int format, roster_write_fn write,
+		  void *write_data)
+{
+	const rs_rec *acc;
+	rs_who who;
+	out *o;
+	char v[24];
+	size_t i;
+	int rc;
+
+	if ((rc = rs_enter(dir)))
+		return rc;
+	if (!write)
+		return rs_fail(dir, ROSTER_EINVAL, "write", "arg.null", NULL);
+	if (format != ROSTER_FORMAT_CSV && format != ROSTER_FORMAT_XML) {
+		snprintf(v, sizeof(v), "%d", format);
+		return rs_fail(dir, ROSTER_EINVAL, "format", "arg.range", v);
+	}
+	if ((rc = rs_who_resolve(dir, actor, &who)))
+		return rc;
+	if (!(acc = rs_get_kind(dir, account, ROSTER_KIND_ACCOUNT)))
+		return rs_fail_id(dir, ROSTER_ENOTFOUND, "account",
+				  "record.notfound", account);
+	if ((rc = rs_authz_account(dir, &who, account, RS_MANAGE_USERS)))
+		return rc;
+	if (!(o = rs_calloc(&dir->al, 1, sizeof(*o))))
+		return rs_nomem(dir);
+	o->dir = dir;
+	o->write = write;
+	o->data = write_data;
+	if (format == ROSTER_FORMAT_CSV)
+		csv_header(o);
+	else
+		emits(o, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+			 "<users xmlns=\"urn:roster:users:1\">\n");
+	for (i = 0; i < acc->members->users.len && !o->failed; i++) {
+		const rs_user *u = (const rs_user *)rs_get_kind(
+			dir, acc->members->users.ids[i], ROSTER_KIND_USER);
+
+		if (!u)
+			continue;
+		if (format == ROSTER_FORMAT_CSV)
+			csv_user(o, u);
+		else
+			xml_user(o, u);
+	}
+	if (format == ROSTER_FORMAT_XML)
+		emits(o, "</users>\n");
+	flush(o);
+	rc = o->failed ? rs_fail(dir, ROSTER_EUSER, NULL, "export.write", NULL)
+		       : ROSTER_OK;
+	rs_free(&dir->al, o);
+	return rc;
+}

@@ -1,0 +1,526 @@
+/*
+ * import.c: rows to users, the core of roster_import.
+ *
+ * A format reader (csv.c, xml.c) hands over rows of (field, text) cells.
+ * Each row becomes a roster_form: strings as they are, flags from
+ * "1"/"0"/"true"/"false", sites, PBXes and groups by their name in the
+ * account, lines split on their separator. The form goes through
+ * roster_user_create itself, inside one transaction opened for the whole
+ * import, so a row is refused exactly as a single create would be, and a
+ * refused row changes nothing (a failed call undoes itself). At the end
+ * the transaction is committed (all rows good, or best effort) or rolled
+ * back (a dry run, or a refusal in all-or-nothing mode).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "bulk.h"
+#include "policy.h"
+#include "txn.h"
+
+typedef struct import_err {
+	unsigned long line;
+	int code;
+	char column[32];
+	char rule[40];
+	char *message;
+} import_err;
+
+struct roster_import_report {
+	rs_alloc al;
+	size_t rows, created;
+	import_err *err;
+	size_t nerr, caperr;
+};
+
+struct rs_import {
+	roster_directory *dir;
+	const roster_actor *actor;
+	roster_id account;
+	roster_read_fn read;
+	void *read_data;
+	roster_import_options opts;
+	roster_import_report *rep;
+	roster_form *form;
+	size_t refused; /* rows refused */
+	size_t created; /* users created in the transaction */
+	int eof;
+};
+
+roster_directory *rs_import_dir(const rs_import *im)
+{
+	return im->dir;
+}
+
+int roster_import_options_init(roster_import_options *opts,
+			       unsigned int version)
+{
+	char v[24];
+
+	if (!opts)
+		return rs_error_tl(ROSTER_EINVAL, "opts", "arg.null", NULL);
+	if (version < 1 || version > ROSTER_IMPORT_OPTIONS_VERSION) {
+		snprintf(v, sizeof(v), "%u", version);
+		return rs_error_tl(ROSTER_EVERSION, "version", "arg.version", v);
+	}
+	memset(opts, 0, sizeof(*opts));
+	opts->version = version;
+	opts->mode = ROSTER_IMPORT_ALL_OR_NOTHING;
+	return ROSTER_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* The report                                                          */
+
+/* Add the directory's last error as a refusal of `line`. */
+static int add_err(rs_import *im, unsigned long line, const char *column)
+{
+	roster_import_report *r = im->rep;
+	const roster_error *e = &im->dir->err;
+	import_err *x;
+
+	if (r->nerr == r->caperr) {
+		size_t cap = r->caperr ? 2 * r->caperr : 16;
+		import_err *n = rs_reallocarray(&r->al, r->err, cap, sizeof(*n));
+
+		if (!n)
+			return rs_nomem(im->dir);
+		r->err = n;
+		r->caperr = cap;
+	}
+	x = &r->err[r->nerr];
+	x->line = line;
+	x->code = e->code;
+	snprintf(x->column, sizeof(x->column), "%s", column ? column : "");
+	snprintf(x->rule, sizeof(x->rule), "%s", e->rule);
+	if (!(x->message = rs_strdup(&r->al, e->message)))
+		return rs_nomem(im->dir);
+	r->nerr++;
+	return ROSTER_OK;
+}
+
+/* A row was refused: 1 when that was the last one allowed. */
+static int refused(rs_import *im)
+{
+	im->refused++;
+	return im->opts.max_errors && im->refused >= im->opts.max_errors;
+}
+
+int rs_import_row_fault(rs_import *im, unsigned long line, const char *column,
+			int code, const char *rule, const char *value,
+			long long limit)
+{
+	int rc;
+
+	im->rep->rows++;
+	rs_fail_limit(im->dir, code, column, rule, value, limit);
+	if ((rc = add_err(im, line, column)))
+		return rc;
+	return refused(im);
+}
+
+int rs_import_file_fault(rs_import *im, unsigned long line,
+			 const char *column, const char *rule,
+			 const char *value)
+{
+	char v[160];
+
+	snprintf(v, sizeof(v), "line %lu: %s", line, value ? value : "");
+	rs_fail(im->dir, ROSTER_EPARSE, column, rule, v);
+	if (add_err(im, line, column))
+		return ROSTER_ENOMEM;
+	return ROSTER_EPARSE;
+}
+
+long rs_import_read(rs_import *im, void *buf, size_t len)
+{
+	roster_directory *dir = im->dir;
+	long n;
+
+	if (im->eof)
+		return 0;
+	dir->in_callback = 1;
+	n = im->read(im->read_data, buf, len);
+	dir->in_callback = 0;
+	if (n < 0 || (unsigned long)n > len) {
+		im->eof = 1;
+		rs_fail(dir, ROSTER_ESTORAGE, NULL, "import.read", NULL);
+		return -1;
+	}
+	if (n == 0)
+		im->eof = 1;
+	return n;
+}
+
+/* ------------------------------------------------------------------ */
+/* Cells to form values                                                */
+
+/* A cell that cannot be a value of its field: recorded, 1. */
+static int cell_fault(rs_import *im, const rs_row *row, int field,
+		      const char *rule, const char *value)
+{
+	int rc;
+
+	rs_fail(im->dir, ROSTER_EINVALID, roster_field_name(field), rule,
+		value);
+	if ((rc = add_err(im, row->line, roster_field_name(field))))
+		return rc;
+	return 1;
+}
+
+static int ascii_ieq(const char *a, const char *b)
+{
+	for (; *a && *b; a++, b++) {
+		char x = *a >= 'A' && *a <= 'Z' ? (char)(*a + 32) : *a;
+
+		if (x != *b)
+			return 0;
+	}
+	return *a == *b;
+}
+
+/* The site, PBX or group of the account named `name`, 0 if none. */
+static roster_id find_unit(const roster_directory *dir, roster_id account,
+			   int field, const char *name)
+{
+	const rs_rec *acc = rs_get_kind(dir, account, ROSTER_KIND_ACCOUNT);
+	const rs_idvec *v;
+	size_t i;
+
+	if (!acc)
+		return 0;
+	v = field == ROSTER_FIELD_SITE ? &acc->members->sites
+	    : field == ROSTER_FIELD_PBX ? &acc->members->pbxes
+					: &acc->members->groups;
+	for (i = 0; i < v->len; i++) {
+		const rs_unit *u = (const rs_unit *)rs_get(dir, v->ids[i]);
+
+		if (u && u->name && strcmp(u->name, name) == 0)
+			return u->base.id;
+	}
+	return 0;
+}
+
+/* Split the numbers of a "lines" cell and set them. */
+static int set_lines(rs_import *im, const rs_row *row, const char *v)
+{
+	roster_directory *dir = im->dir;
+	const char *list[ROSTER_LINES_MAX + 1];
+	char *copy = rs_strdup(&dir->al, v), *p;
+	size_t n = 0;
+	int rc;
+
+	if (!copy)
+		return rs_nomem(dir);
+	for (p = copy; *p && n <= ROSTER_LINES_MAX;) {
+		char *end;
+
+		while (*p == row->line_sep || *p == ' ')
+			p++;
+		if (!*p)
+			break;
+		end = p;
+		while (*end && *end != row->line_sep)
+			end++;
+		list[n++] = p;
+		if (*end)
+			*end++ = '\0';
+		p = end;
+	}
+	/* one more than allowed is kept, for create to refuse */
+	rc = roster_form_set_lines(im->form, list, n);
+	rs_free(&dir->al, copy);
+	return rc ? rs_nomem(dir) : ROSTER_OK;
+}
+
+/* Apply one cell to the form: 0, 1 refused (recorded) or < 0 fatal. */
+static int apply_cell(rs_import *im, const rs_row *row, int field,
+		      const char *v)
+{
+	roster_id id;
+
+	switch (roster_field_type(field)) {
+	case ROSTER_TYPE_STRING:
+		return roster_form_set_str(im->form, field, v)
+			       ? rs_nomem(im->dir)
+			       : ROSTER_OK;
+	case ROSTER_TYPE_BOOL:
+		if (strcmp(v, "1") == 0 || ascii_ieq(v, "true"))
+			roster_form_set_bool(im->form, field, 1);
+		else if (strcmp(v, "0") == 0 || ascii_ieq(v, "false"))
+			roster_form_set_bool(im->form, field, 0);
+		else
+			return cell_fault(im, row, field, "import.value", v);
+		return ROSTER_OK;
+	case ROSTER_TYPE_REF:
+		id = find_unit(im->dir, im->account, field, v);
+		if (!id)
+			return cell_fault(im, row, field, "import.ref", v);
+		roster_form_set_ref(im->form, field, id);
+		return ROSTER_OK;
+	case ROSTER_TYPE_LIST:
+		return set_lines(im, row, v);
+	default:
+		return cell_fault(im, row, field, "import.column", v);
+	}
+}
+
+int rs_import_row(rs_import *im, const rs_row *row)
+{
+	roster_directory *dir = im->dir;
+	const char *column;
+	roster_id id;
+	int rc, bad = 0;
+	size_t i;
+
+	im->rep->rows++;
+	roster_form_clear(im->form);
+	for (i = 0; i < row->n; i++) {
+		if (!row->values[i][0])
+			continue; /* an empty cell leaves the field unset */
+		rc = apply_cell(im, row, row->fields[i], row->values[i]);
+		if (rc < 0)
+			return rc;
+		bad |= rc;
+	}
+	if (bad)
+		return refused(im);
+	rc = roster_user_create(&id, dir, im->actor, im->account, im->form);
+	if (rc == ROSTER_OK) {
+		im->created++;
+		return 0;
+	}
+	if (rc == ROSTER_ENOMEM)
+		return rc;
+	column = dir->err.field;
+	if (!roster_field_from_name(column))
+		column = "";
+	if ((rc = add_err(im, row->line, column)))
+		return rc;
+	return refused(im);
+}
+
+/* ------------------------------------------------------------------ */
+/* The import                                                          */
+
+static int check_opts(roster_directory *dir, const roster_import_options *o)
+{
+	char v[24];
+
+	if (o->version < 1 || o->version > ROSTER_IMPORT_OPTIONS_VERSION) {
+		snprintf(v, sizeof(v), "%u", o->version);
+		return rs_fail(dir, ROSTER_EVERSION, "version", "arg.version",
+			       v);
+	}
+	if (o->mode != ROSTER_IMPORT_ALL_OR_NOTHING &&
+	    o->mode != ROSTER_IMPORT_BEST_EFFORT) {
+		snprintf(v, sizeof(v), "%u", o->mode);
+		return rs_fail(dir, ROSTER_EINVAL, "mode", "arg.range", v);
+	}
+	return ROSTER_OK;
+}
+
+static roster_import_report *new_report(roster_directory *dir)
+{
+	roster_import_report *r = rs_calloc(&dir->al, 1, sizeof(*r));
+
+	if (r)
+		r->al = dir->al;
+	return r;
+}
+
+/* Run the format reader in a transaction and settle it. */
+static int run(rs_import *im, int format)
+{
+	roster_directory *dir = im->dir;
+	int rc;
+
+	rs_txn_begin(dir);
+	rc = format == ROSTER_FORMAT_CSV ? rs_csv_import(im) : rs_xml_import(im);
+	if (rc < 0) {
+		rs_txn_rollback(dir);
+		return rc;
+	}
+	if (im->opts.dry_run ||
+	    (im->refused && im->opts.mode == ROSTER_IMPORT_ALL_OR_NOTHING)) {
+		rs_txn_rollback(dir);
+		if (!im->refused)
+			return ROSTER_OK;
+		return rs_fail_limit(dir, ROSTER_EINVALID, NULL, "import.rows",
+				     NULL, (long long)im->refused);
+	}
+	if ((rc = rs_txn_commit(dir)))
+		return rc;
+	im->rep->created = im->created;
+	return ROSTER_OK;
+}
+
+int roster_import(roster_import_report **report, roster_directory *dir,
+		  const roster_actor *actor, roster_id account, int format,
+		  roster_read_fn read, void *read_data,
+		  const roster_import_options *opts)
+{
+	rs_import im;
+	rs_who who;
+	char v[24];
+	int rc;
+
+	if (report)
+		*report = NULL;
+	if ((rc = rs_enter(dir)))
+		return rc;
+	if (!report || !read)
+		return rs_fail(dir, ROSTER_EINVAL, report ? "read" : "report",
+			       "arg.null", NULL);
+	memset(&im, 0, sizeof(im));
+	if (!(im.rep = new_report(dir)))
+		return rs_nomem(dir);
+	*report = im.rep;
+	if (format != ROSTER_FORMAT_CSV && format != ROSTER_FORMAT_XML) {
+		snprintf(v, sizeof(v), "%d", format);
+		return rs_fail(dir, ROSTER_EINVAL, "format", "arg.range", v);
+	}
+	roster_import_options_init(&im.opts, ROSTER_IMPORT_OPTIONS_VERSION);
+	if (opts) {
+		if ((rc = check_opts(dir, opts)))
+			return rc;
+		im.opts.mode = opts->mode;
+		im.opts.dry_run = opts->dry_run;
+		im.opts.max_errors = opts->max_errors;
+	}
+	im.dir = dir;
+	im.actor = actor;
+	im.account = account;
+	im.read = read;
+	im.read_data = read_data;
+	if ((rc = rs_who_resolve(dir, actor, &who)))
+		return rc;
+	if (!rs_get_kind(dir, account, ROSTER_KIND_ACCOUNT))
+		return rs_fail_id(dir, ROSTER_ENOTFOUND, "account",
+				  "record.notfound", account);
+	if ((rc = rs_authz_account(dir, &who, account, RS_MANAGE_USERS)))
+		return rc;
+	if (dir->txn_open)
+		return rs_fail(dir, ROSTER_EMISUSE, NULL, "txn.open", NULL);
+	if ((rc = roster_form_new(&im.form, dir)))
+		return rc;
+	rc = run(&im, format);
+	roster_form_free(im.form);
+	return rc;
+}
+
+typedef struct file_src {
+	FILE *fp;
+} file_src;
+
+static long file_read(void *data, void *buf, size_t len)
+{
+	file_src *s = data;
+	size_t n = fread(buf, 1, len, s->fp);
+
+	if (n == 0 && ferror(s->fp))
+		return -1;
+	return (long)n;
+}
+
+int roster_import_file(roster_import_report **report, roster_directory *dir,
+		       const roster_actor *actor, roster_id account,
+		       int format, const char *path,
+		       const roster_import_options *opts)
+{
+	file_src s;
+	int rc;
+
+	if (report)
+		*report = NULL;
+	if ((rc = rs_enter(dir)))
+		return rc;
+	if (!report || !path)
+		return rs_fail(dir, ROSTER_EINVAL, report ? "path" : "report",
+			       "arg.null", NULL);
+	if (!(s.fp = fopen(path, "rb"))) {
+		if (!(*report = new_report(dir)))
+			return rs_nomem(dir);
+		return rs_fail(dir, ROSTER_ESTORAGE, "path", "import.open",
+			       path);
+	}
+	rc = roster_import(report, dir, actor, account, format, file_read, &s,
+			   opts);
+	fclose(s.fp);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Reading the report                                                  */
+
+void roster_import_report_free(roster_import_report *r)
+{
+	rs_alloc al;
+	size_t i;
+
+	if (!r)
+		return;
+	al = r->al;
+	for (i = 0; i < r->nerr; i++)
+		rs_free(&al, r->err[i].message);
+	rs_free(&al, r->err);
+	rs_free(&al, r);
+}
+
+size_t roster_import_rows(const roster_import_report *r)
+{
+	return r ? r->rows : 0;
+}
+
+size_t roster_import_created(const roster_import_report *r)
+{
+	return r ? r->created : 0;
+}
+
+size_t roster_import_error_count(const roster_import_report *r)
+{
+	return r ? r->nerr : 0;
+}
+
+static const import_err *err_at(const roster_import_report *r, size_t i)
+{
+	return r && i < r->nerr ? &r->err[i] : NULL;
+}
+
+unsigned long roster_import_error_line(const roster_import_report *r,
+				       size_t i)
+{
+	const import_err *e = err_at(r, i);
+
+	return e ? e->line : 0;
+}
+
+const char *roster_import_error_column(const roster_import_report *r,
+				       size_t i)
+{
+	const import_err *e = err_at(r, i);
+
+	return e ? e->column : NULL;
+}
+
+int roster_import_error_code(const roster_import_report *r, size_t i)
+{
+	const import_err *e = err_at(r, i);
+
+	return e ? e->code : ROSTER_OK;
+}
+
+const char *roster_import_error_rule(const roster_import_report *r, size_t i)
+{
+	const import_err *e = err_at(r, i);
+
+	return e ? e->rule : NULL;
+}
+
+const char *roster_import_error_message(const roster_import_report *r,
+					size_t i)
+{
+	const import_err *e = err_at(r, i);
+
+	return e ? e->message : NULL;
+}

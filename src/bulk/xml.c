@@ -1,0 +1,377 @@
+/*
+ * xml.c: the XML reader of roster_import (docs/bulk.md).
+ *
+ *   <users xmlns="urn:roster:users:1">
+ *     <user><first_name>Marie</first_name>...
+ *       <lines><line>+33123456789</line></lines></user>
+ *   </users>
+ *
+ * Streamed with libxml2's reader over the read callback: the reader keeps
+ * only the nodes it is on, and this file one user's cells. Safety as in
+ * catalog/parse.c: no network, no DTD loading, no entity substitution, the
+ * text read as UTF-8; a DOCTYPE or an entity reference is refused, so no
+ * entity (external or recursive) is ever expanded. Errors go to a handler
+ * set on the reader alone; libxml2 is initialised once (pthread_once).
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <libxml/parser.h>
+#include <libxml/xmlreader.h>
+
+#include "bulk.h"
+
+#define NS "urn:roster:users:1"
+
+static pthread_once_t xml_once = PTHREAD_ONCE_INIT;
+
+static void xml_init(void)
+{
+	xmlInitParser();
+}
+
+void rs_xml_once(void)
+{
+	pthread_once(&xml_once, xml_init);
+}
+
+typedef struct xin {
+	rs_import *im;
+	const rs_alloc *al;
+	xmlTextReaderPtr r;
+	int read_failed;
+	/* the first error libxml2 reported */
+	int have_err;
+	unsigned long err_line;
+	char err_msg[96];
+	/* the user being read */
+	unsigned long line;
+	char *buf;
+	size_t len, cap;
+	size_t offs[ROSTER_FIELD_END];
+	int fields[ROSTER_FIELD_END];
+	const char *values[ROSTER_FIELD_END];
+	size_t ncells;
+	int twice; /* a field given twice: its number */
+	size_t cell_start;
+} xin;
+
+static int io_read(void *ctx, char *buf, int len)
+{
+	xin *x = ctx;
+	long n;
+
+	if (len <= 0)
+		return 0;
+	n = rs_import_read(x->im, buf, (size_t)len);
+	if (n < 0) {
+		x->read_failed = 1;
+		return -1;
+	}
+	return (int)n;
+}
+
+static void on_error(void *arg, xmlErrorPtr e)
+{
+	xin *x = arg;
+	size_t n;
+
+	if (!e || e->level < XML_ERR_ERROR || x->have_err)
+		return;
+	x->have_err = 1;
+	x->err_line = e->line > 0 ? (unsigned long)e->line : 0;
+	snprintf(x->err_msg, sizeof(x->err_msg), "%s",
+		 e->message ? e->message : "not well-formed");
+	n = strlen(x->err_msg);
+	while (n > 0 && (x->err_msg[n - 1] == '\n' || x->err_msg[n - 1] == ' '))
+		x->err_msg[--n] = '\0';
+	while (n > 0)
+		if (x->err_msg[--n] == '\n')
+			x->err_msg[n] = ' ';
+}
+
+static unsigned long line_here(const xin *x)
+{
+	xmlNodePtr n = xmlTextReaderCurrentNode(x->r);
+	long l = n ? xmlGetLineNo(n) : -1;
+
+	if (l > 0)
+		return (unsigned long)l;
+	l = xmlTextReaderGetParserLineNumber(x->r);
+	return l > 0 ? (unsigned long)l : 1;
+}
+
+static int fault(xin *x, const char *what)
+{
+	return rs_import_file_fault(x->im, line_here(x), NULL, "import.xml",
+				    what);
+}
+
+static int append(xin *x, const char *s, size_t n)
+{
+	if (x->len - x->cell_start + n > RS_BULK_CELL_MAX)
+		return fault(x, "a field is longer than 65536 bytes");
+	if (x->len + n + 1 > x->cap) {
+		size_t cap = x->cap ? x->cap : 1024;
+		char *b;
+
+		while (cap < x->len + n + 1)
+			cap *= 2;
+		if (!(b = rs_reallocarray(x->al, x->buf, cap, 1)))
+			return rs_nomem(rs_import_dir(x->im));
+		x->buf = b;
+		x->cap = cap;
+	}
+	memcpy(x->buf + x->len, s, n);
+	x->len += n;
+	x->buf[x->len] = '\0';
+	return 0;
+}
+
+/* Is the node the reader is on an element of ours named `name`? */
+static int ours(const xin *x, const char *name)
+{
+	const xmlChar *ns = xmlTextReaderConstNamespaceUri(x->r);
+	const xmlChar *local = xmlTextReaderConstLocalName(x->r);
+
+	return ns && local && strcmp((const char *)ns, NS) == 0 &&
+	       (!name || strcmp((const char *)local, name) == 0);
+}
+
+/* Advance; 1 on a node, 0 at the end, < 0 a recorded failure. */
+static int next(xin *x)
+{
+	int rc = xmlTextReaderRead(x->r);
+	int t;
+
+	if (rc < 0 || x->read_failed || x->have_err) {
+		if (x->read_failed)
+			return ROSTER_ESTORAGE;
+		if (!x->have_err)
+			return fault(x, "not well-formed");
+		return rs_import_file_fault(x->im, x->err_line, NULL,
+					    "import.xml", x->err_msg);
+	}
+	if (rc == 0)
+		return 0;
+	t = xmlTextReaderNodeType(x->r);
+	if (t == XML_READER_TYPE_DOCUMENT_TYPE)
+		return fault(x, "a DOCTYPE is not allowed");
+	if (t == XML_READER_TYPE_ENTITY_REFERENCE ||
+	    t == XML_READER_TYPE_ENTITY)
+		return fault(x, "an entity reference is not allowed");
+	return 1;
+}
+
+static int blank(const xmlChar *s)
+{
+	for (; s && *s; s++)
+		if (*s != ' ' && *s != '\t' && *s != '\r' && *s != '\n')
+			return 0;
+	return 1;
+}
+
+/* Skip comments, processing instructions and white space; refuse text. */
+static int skippable(xin *x, int *skip)
+{
+	int t = xmlTextReaderNodeType(x->r);
+
+	*skip = 1;
+	switch (t) {
+	case XML_READER_TYPE_COMMENT:
+	case XML_READER_TYPE_PROCESSING_INSTRUCTION:
+	case XML_READER_TYPE_WHITESPACE:
+	case XML_READER_TYPE_SIGNIFICANT_WHITESPACE:
+	case XML_READER_TYPE_XML_DECLARATION:
+		return 0;
+	case XML_READER_TYPE_TEXT:
+	case XML_READER_TYPE_CDATA:
+		if (blank(xmlTextReaderConstValue(x->r)))
+			return 0;
+		return fault(x, "text outside a field");
+	default:
+		*skip = 0;
+		return 0;
+	}
+}
+
+/* The text of the element the reader is on, up to its end, appended. */
+static int read_text(xin *x, int depth)
+{
+	int rc, t;
+
+	if (xmlTextReaderIsEmptyElement(x->r))
+		return 0;
+	while ((rc = next(x)) == 1) {
+		t = xmlTextReaderNodeType(x->r);
+		if (t == XML_READER_TYPE_END_ELEMENT &&
+		    xmlTextReaderDepth(x->r) == depth)
+			return 0;
+		if (t == XML_READER_TYPE_TEXT || t == XML_READER_TYPE_CDATA ||
+		    t == XML_READER_TYPE_WHITESPACE ||
+		    t == XML_READER_TYPE_SIGNIFICANT_WHITESPACE) {
+			const char *v =
+				(const char *)xmlTextReaderConstValue(x->r);
+			if (v && (rc = append(x, v, strlen(v))))
+				return rc;
+		} else if (t == XML_READER_TYPE_ELEMENT) {
+			return fault(x, "an element inside a field");
+		}
+	}
+	return rc < 0 ? rc : fault(x, "unexpected end");
+}
+
+/* <lines>: each <line>'s text, separated by newlines. */
+static int read_lines(xin *x)
+{
+	int rc, t, skip, first = 1;
+
+	if (xmlTextReaderIsEmptyElement(x->r))
+		return 0;
+	while ((rc = next(x)) == 1) {
+		if ((rc = skippable(x, &skip)))
+			return rc;
+		if (skip)
+			continue;
+		t = xmlTextReaderNodeType(x->r);
+		if (t == XML_READER_TYPE_END_ELEMENT)
+			return 0;
+		if (t != XML_READER_TYPE_ELEMENT || !ours(x, "line"))
+			return fault(x, "<lines> holds only <line> elements");
+		if (!first && (rc = append(x, "\n", 1)))
+			return rc;
+		first = 0;
+		if ((rc = read_text(x, xmlTextReaderDepth(x->r))))
+			return rc;
+	}
+	return rc < 0 ? rc : fault(x, "unexpected end");
+}
+
+/* One field element inside <user>. */
+static int read_field(xin *x)
+{
+	const char *name = (const char *)xmlTextReaderConstLocalName(x->r);
+	int f = ours(x, NULL) && name ? roster_field_from_name(name) : 0;
+	size_t i;
+	int rc;
+
+	if (!f)
+		return rs_import_file_fault(x->im, line_here(x), NULL,
+					    "import.column",
+					    name ? name : "");
+	for (i = 0; i < x->ncells; i++)
+		if (x->fields[i] == f && !x->twice)
+			x->twice = f;
+	x->cell_start = x->len;
+	rc = f == ROSTER_FIELD_LINES ? read_lines(x)
+				     : read_text(x, xmlTextReaderDepth(x->r));
+	if (rc)
+		return rc;
+	if ((rc = append(x, "", 0)))
+		return rc;
+	x->len++; /* keep the NUL */
+	if (x->ncells < ROSTER_FIELD_END) {
+		x->fields[x->ncells] = f;
+		x->offs[x->ncells++] = x->cell_start;
+	}
+	return 0;
+}
+
+/* One <user>: its fields, then the row. */
+static int read_user(xin *x)
+{
+	rs_row row;
+	size_t i;
+	int rc, t, skip, empty;
+
+	x->line = line_here(x);
+	x->len = x->cell_start = 0;
+	x->ncells = 0;
+	x->twice = 0;
+	empty = xmlTextReaderIsEmptyElement(x->r);
+	while (!empty) {
+		if ((rc = next(x)) != 1)
+			return rc < 0 ? rc : fault(x, "unexpected end");
+		if ((rc = skippable(x, &skip)))
+			return rc;
+		if (skip)
+			continue;
+		t = xmlTextReaderNodeType(x->r);
+		if (t == XML_READER_TYPE_END_ELEMENT)
+			break;
+		if (t != XML_READER_TYPE_ELEMENT)
+			return fault(x, "unexpected node in <user>");
+		if ((rc = read_field(x)))
+			return rc;
+	}
+	if (x->twice)
+		return rs_import_row_fault(x->im, x->line,
+					   roster_field_name(x->twice),
+					   ROSTER_EINVALID, "import.twice",
+					   NULL, 0);
+	for (i = 0; i < x->ncells; i++)
+		x->values[i] = x->buf + x->offs[i];
+	row.line = x->line;
+	row.n = x->ncells;
+	row.fields = x->fields;
+	row.values = x->values;
+	row.line_sep = '\n';
+	return rs_import_row(x->im, &row);
+}
+
+static int read_doc(xin *x)
+{
+	int rc, t, skip, root = 0;
+
+	while ((rc = next(x)) == 1) {
+		if ((rc = skippable(x, &skip)))
+			return rc;
+		if (skip)
+			continue;
+		t = xmlTextReaderNodeType(x->r);
+		if (!root) {
+			if (t != XML_READER_TYPE_ELEMENT || !ours(x, "users"))
+				return fault(x, "the root element must be "
+						"<users xmlns=\"" NS "\">");
+			root = 1;
+			continue;
+		}
+		if (t == XML_READER_TYPE_END_ELEMENT)
+			continue; /* </users>; what follows is checked */
+		if (t != XML_READER_TYPE_ELEMENT || !ours(x, "user") ||
+		    xmlTextReaderDepth(x->r) != 1)
+			return fault(x, "<users> holds only <user> elements");
+		if ((rc = read_user(x)))
+			return rc;
+	}
+	if (rc == 0 && !root)
+		return fault(x, "no root element");
+	return rc;
+}
+
+int rs_xml_import(rs_import *im)
+{
+	roster_directory *dir = rs_import_dir(im);
+	xin *x = rs_calloc(&dir->al, 1, sizeof(*x));
+	int rc;
+
+	if (!x)
+		return rs_nomem(dir);
+	rs_xml_once();
+	x->im = im;
+	x->al = &dir->al;
+	x->r = xmlReaderForIO(io_read, NULL, x, "import.xml", "UTF-8",
+			      XML_PARSE_NONET | XML_PARSE_IGNORE_ENC);
+	if (!x->r) {
+		rc = x->read_failed ? ROSTER_ESTORAGE : rs_nomem(dir);
+		rs_free(&dir->al, x);
+		return rc;
+	}
+	xmlTextReaderSetStructuredErrorHandler(x->r, on_error, x);
+	rc = read_doc(x);
+	xmlFreeTextReader(x->r);
+	rs_free(&dir->al, x->buf);
+	rs_free(&dir->al, x);
+	return rc > 0 ? 0 : rc;
+}

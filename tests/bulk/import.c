@@ -1,0 +1,959 @@
+/*
+ * import.c: roster_import and roster_export (bulk.h).
+ *
+ * Inputs are fed through the read callback in small pieces (7 bytes) so
+ * that every quote, CRLF and multi-byte character also lands across a
+ * piece boundary.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+#include "snapshot.h"
+
+/* ------------------------------------------------------------------ */
+/* Sources and sinks                                                   */
+
+typedef struct src {
+	const char *s;
+	size_t len, pos, piece;
+	int fail_at; /* fail when pos reaches this (-1: never) */
+} src;
+
+static long src_read(void *data, void *buf, size_t len)
+{
+	src *s = data;
+	size_t n = s->len - s->pos;
+
+	if (s->fail_at >= 0 && s->pos >= (size_t)s->fail_at)
+		return -1;
+	if (n > len)
+		n = len;
+	if (n > s->piece)
+		n = s->piece;
+	memcpy(buf, s->s + s->pos, n);
+	s->pos += n;
+	return (long)n;
+}
+
+typedef struct sink {
+	char *buf;
+	size_t len;
+	int fail;
+} sink;
+
+static int sink_write(void *data, const void *buf, size_t len)
+{
+	sink *s = data;
+
+	if (s->fail)
+		return 1;
+	s->buf = realloc(s->buf, s->len + len + 1);
+	assert_non_null(s->buf);
+	memcpy(s->buf + s->len, buf, len);
+	s->len += len;
+	s->buf[s->len] = '\0';
+	return 0;
+}
+
+static roster_import_options opts_of(unsigned mode, int dry)
+{
+	roster_import_options o;
+
+	assert_int_equal(roster_import_options_init(
+				 &o, ROSTER_IMPORT_OPTIONS_VERSION),
+			 ROSTER_OK);
+	o.mode = mode;
+	o.dry_run = dry;
+	return o;
+}
+
+static int import_text(world *w, const roster_actor *actor, roster_id account,
+		       int format, const char *text,
+		       const roster_import_options *o,
+		       roster_import_report **rep)
+{
+	src s = { text, strlen(text), 0, 7, -1 };
+
+	return roster_import(rep, w->dir, actor, account, format, src_read, &s,
+			     o);
+}
+
+static int import_csv(world *w, const char *text,
+		      const roster_import_options *o,
+		      roster_import_report **rep)
+{
+	return import_text(w, &w->as_partner, w->account, ROSTER_FORMAT_CSV,
+			   text, o, rep);
+}
+
+static int import_xml(world *w, const char *text,
+		      const roster_import_options *o,
+		      roster_import_report **rep)
+{
+	return import_text(w, &w->as_partner, w->account, ROSTER_FORMAT_XML,
+			   text, o, rep);
+}
+
+/* Refusal i of the report has this line, column, code and rule. */
+static void assert_refusal(const roster_import_report *r, size_t i,
+			   unsigned long line, const char *column, int code,
+			   const char *rule)
+{
+	assert_true(i < roster_import_error_count(r));
+	assert_int_equal(roster_import_error_line(r, i), line);
+	assert_string_equal(roster_import_error_column(r, i), column);
+	assert_int_equal(roster_import_error_code(r, i), code);
+	assert_string_equal(roster_import_error_rule(r, i), rule);
+	assert_true(roster_import_error_message(r, i)[0] != '\0');
+}
+
+static roster_id login(world *w, const char *email)
+{
+	roster_id id = 0;
+
+	if (roster_user_find_login(&id, w->dir, email) != ROSTER_OK)
+		return 0;
+	return id;
+}
+
+/* ------------------------------------------------------------------ */
+/* CSV                                                                 */
+
+static void test_csv_basic(void **state)
+{
+	/* BOM, CRLF, columns in any order, quotes, a note over two lines */
+	const char *csv =
+		"\xEF\xBB\xBF"
+		"email,last_name,first_name,site,pbx,extension,group,lines,"
+		"admin,note\r\n"
+		"marie@acme.example,Dvo\xC5\x99\xC3\xA1kov\xC3\xA1,Marie,Paris,"
+		"Main PBX,101,Sales,+33123456789 +33123456790,1,"
+		"\"says \"\"hi\"\", then\r\nleaves\"\r\n"
+		"jean@acme.example,Martin,Jean,,,,,,false,\r\n";
+	world *w = world_new(NULL);
+	roster_import_report *r = NULL;
+	roster_user *u;
+	roster_id id;
+
+	(void)state;
+	assert_int_equal(import_csv(w, csv, NULL, &r), ROSTER_OK);
+	assert_int_equal(roster_import_rows(r), 2);
+	assert_int_equal(roster_import_created(r), 2);
+	assert_int_equal(roster_import_error_count(r), 0);
+	roster_import_report_free(r);
+	/* one creation event per user, delivered at commit */
+	assert_int_equal(world_count(w, ROSTER_EVENT_USER_CREATED), 2);
+	assert_int_equal(world_count(w, ROSTER_EVENT_WELCOME_EMAIL), 2);
+
+	id = login(w, "marie@acme.example");
+	assert_true(id != 0);
+	assert_int_equal(roster_user_get(&u, w->dir, id), ROSTER_OK);
+	assert_string_equal(roster_user_str(u, ROSTER_FIELD_LAST_NAME),
+			    "Dvo\xC5\x99\xC3\xA1kov\xC3\xA1");
+	assert_int_equal(roster_user_ref(u, ROSTER_FIELD_SITE), w->site);
+	assert_int_equal(roster_user_ref(u, ROSTER_FIELD_PBX), w->pbx);
+	assert_int_equal(roster_user_ref(u, ROSTER_FIELD_GROUP), w->group);
+	assert_string_equal(roster_user_str(u, ROSTER_FIELD_EXTENSION), "101");
+	assert_int_equal(roster_user_line_count(u), 2);
+	assert_string_equal(roster_user_line(u, 1), "+33123456790");
+	assert_int_equal(roster_user_bool(u, ROSTER_FIELD_ADMIN), 1);
+	assert_non_null(strstr(roster_user_str(u, ROSTER_FIELD_NOTE),
+			       "says \"hi\", then"));
+	assert_non_null(strstr(roster_user_str(u, ROSTER_FIELD_NOTE),
+			       "leaves"));
+	roster_user_free(u);
+	assert_true(login(w, "jean@acme.example") != 0);
+	world_free(w);
+}
+
+/* A malformed file: EPARSE, this rule and line, nothing imported. */
+static void malformed(const char *text, size_t len, const char *rule,
+		      unsigned long line)
+{
+	world *w = world_new(NULL);
+	roster_import_report *r = NULL;
+	char *before = snapshot_take(w->dir), *after;
+	src s = { text, len ? len : strlen(text), 0, 7, -1 };
+	int rc;
+
+	rc = roster_import(&r, w->dir, &w->as_partner, w->account,
+			   ROSTER_FORMAT_CSV, src_read, &s, NULL);
+	if (rc != ROSTER_EPARSE)
+		fail_msg("expected EPARSE for %.60s, got %d (%s)", text, rc,
+			 roster_error_rule(roster_directory_error(w->dir)));
+	if (roster_import_error_line(r, roster_import_error_count(r) - 1) !=
+	    line)
+		fail_msg("line %lu, expected %lu (%s)",
+			 roster_import_error_line(
+				 r, roster_import_error_count(r) - 1),
+			 line, roster_import_error_message(r, 0));
+	assert_err(w, ROSTER_EPARSE, rule);
+	assert_non_null(r);
+	assert_int_equal(roster_import_created(r), 0);
+	assert_true(roster_import_error_count(r) >= 1);
+	assert_refusal(r, roster_import_error_count(r) - 1, line, "",
+		       ROSTER_EPARSE, rule);
+	after = snapshot_take(w->dir);
+	snapshot_assert_equal(before, after, "malformed CSV");
+	assert_int_equal(w->nevents, 0);
+	free(before);
+	free(after);
+	roster_import_report_free(r);
+	world_free(w);
+}
+
+#define HEAD "first_name,last_name,email\n"
+
+static void test_csv_malformed(void **state)
+{
+	static const char nul[] = HEAD "A,B,a\0b@x.example\n";
+	char *big;
+	size_t n = 70000;
+
+	(void)state;
+	malformed(HEAD "Ann,Lee,\"ann@x.example\n",  0,
+		  "import.csv", 2);
+	malformed(HEAD "Ann,Lee,ann@x.example\nBo,\"Li\"x,b@x.example\n",
+		   0, "import.csv", 3);
+	malformed(HEAD "Ann,L\"ee,ann@x.example\n",  0,
+		  "import.csv", 2);
+	malformed(HEAD "Ann,Lee,ann@x.example\r\nBo,Li\xC3\x28,b@x.example\r\n",
+		   0, "import.csv", 3);
+	malformed(HEAD "Ann,\xFF,ann@x.example\n",  0,
+		  "import.csv", 2);
+	malformed(nul, sizeof(nul) - 1, "import.csv", 2);
+	malformed("first_name,surname,email\nA,B,c@x.example\n",  0,
+		  "import.column", 1);
+	malformed("first_name,email,email\nA,c@x.example,c@x.example\n",  0,
+		  "import.column", 1);
+	malformed("",  0, "import.csv", 1);
+	malformed("\xEF\xBB\xBF",  0, "import.csv", 1);
+
+	/* a field over 64 KiB */
+	big = malloc(strlen(HEAD) + n + 32);
+	assert_non_null(big);
+	strcpy(big, HEAD "Ann,");
+	memset(big + strlen(big), 'x', n);
+	strcpy(big + strlen(HEAD) + 4 + n, ",a@x.example\n");
+	malformed(big, strlen(big), "import.csv", 2);
+	free(big);
+}
+
+static void test_csv_cells(void **state)
+{
+	const char *csv = HEAD "Ann,Lee,ann@x.example\n"
+			       "Bo,Li\n"
+			       "\n"
+			       "Cy,Ng,cy@x.example,extra\n"
+			       "Di,Ox,di@x.example\n";
+	roster_import_options o = opts_of(ROSTER_IMPORT_BEST_EFFORT, 0);
+	world *w = world_new(NULL);
+	roster_import_report *r = NULL;
+
+	(void)state;
+	assert_int_equal(import_csv(w, csv, &o, &r), ROSTER_OK);
+	assert_int_equal(roster_import_rows(r), 4); /* the blank line skipped */
+	assert_int_equal(roster_import_created(r), 2);
+	assert_int_equal(roster_import_error_count(r), 2);
+	assert_refusal(r, 0, 3, "", ROSTER_EINVALID, "import.cells");
+	assert_refusal(r, 1, 5, "", ROSTER_EINVALID, "import.cells");
+	assert_non_null(strstr(roster_import_error_message(r, 0), "2 cells"));
+	assert_true(login(w, "ann@x.example") && login(w, "di@x.example"));
+	roster_import_report_free(r);
+	world_free(w);
+}
+
+static const char bad_rows[] =
+	"first_name,last_name,email,two_factor,site,lines\n"
+	"Ann,Lee,ann@x.example,1,Paris,+33111111111\n"	 /* 2: good */
+	"Bo,Li,not-an-address,,,\n"			 /* 3: email.syntax */
+	"Cy,Ng,ANN@x.example,,,\n"			 /* 4: email.unique */
+	"Di,Ox,di@x.example,maybe,,\n"			 /* 5: import.value */
+	"Ed,Po,ed@x.example,,Lyon,\n"			 /* 6: import.ref */
+	",Qu,fe@x.example,,,\n"				 /* 7: field.required */
+	"Gu,Ra,gu@x.example,,,+33111111111\n"		 /* 8: line.unique */
+	"\"Ha\nns\",Sy,ha@x.example,0,,\n"		 /* 9: good, 2 lines */
+	"Io,Tu,ada@acme.example,,,\n";			 /* 11: email.unique */
+
+static void check_bad_rows(const roster_import_report *r)
+{
+	assert_int_equal(roster_import_rows(r), 9);
+	assert_int_equal(roster_import_error_count(r), 7);
+	assert_refusal(r, 0, 3, "email", ROSTER_EINVALID, "email.syntax");
+	assert_refusal(r, 1, 4, "email", ROSTER_EEXISTS, "email.unique");
+	assert_refusal(r, 2, 5, "two_factor", ROSTER_EINVALID, "import.value");
+	assert_refusal(r, 3, 6, "site", ROSTER_EINVALID, "import.ref");
+	assert_refusal(r, 4, 7, "first_name", ROSTER_EINVALID,
+		       "field.required");
+	assert_refusal(r, 5, 8, "lines", ROSTER_EEXISTS, "line.unique");
+	assert_refusal(r, 6, 11, "email", ROSTER_EEXISTS, "email.unique");
+}
+
+static void test_all_or_nothing(void **state)
+{
+	world *w = world_new(NULL);
+	roster_import_report *r = NULL;
+	char *before = snapshot_take(w->dir), *after;
+
+	(void)state;
+	assert_int_equal(import_csv(w, bad_rows, NULL, &r), ROSTER_EINVALID);
+	assert_err(w, ROSTER_EINVALID, "import.rows");
+	check_bad_rows(r);
+	assert_int_equal(roster_import_created(r), 0);
+	/* duplicates inside the file are refused too (row 4 vs row 2) */
+	if (!strstr(roster_import_error_message(r, 1), "ANN@x.example"))
+		fail_msg("%s", roster_import_error_message(r, 1));
+	after = snapshot_take(w->dir);
+	snapshot_assert_equal(before, after, "all or nothing");
+	assert_int_equal(w->nevents, 0);
+	free(before);
+	free(after);
+	roster_import_report_free(r);
+	world_free(w);
+}
+
+static void test_best_effort(void **state)
+{
+	roster_import_options o = opts_of(ROSTER_IMPORT_BEST_EFFORT, 0);
+	world *w = world_new(NULL);
+	roster_import_report *r = NULL;
+	roster_user *u;
+
+	(void)state;
+	assert_int_equal(import_csv(w, bad_rows, &o, &r), ROSTER_OK);
+	check_bad_rows(r);
+	assert_int_equal(roster_import_created(r), 2);
+	assert_int_equal(world_count(w, ROSTER_EVENT_USER_CREATED), 2);
+	assert_int_equal(roster_user_get(&u, w->dir, login(w, "ann@x.example")),
+			 ROSTER_OK);
+	assert_int_equal(roster_user_ref(u, ROSTER_FIELD_SITE), w->site);
+	assert_int_equal(roster_user_bool(u, ROSTER_FIELD_TWO_FACTOR), 1);
+	roster_user_free(u);
+	assert_true(login(w, "ha@x.example") != 0);
+	assert_int_equal(login(w, "gu@x.example"), 0);
+	roster_import_report_free(r);
+
+	/* max_errors: stop reading after the second refusal */
+	o.max_errors = 2;
+	assert_int_equal(import_csv(w, "first_name,last_name,email\n"
+				       "A,B,bad1\nC,D,bad2\nE,F,e@x.example\n",
+				    &o, &r),
+			 ROSTER_OK);
+	assert_int_equal(roster_import_rows(r), 2);
+	assert_int_equal(roster_import_error_count(r), 2);
+	assert_int_equal(login(w, "e@x.example"), 0);
+	roster_import_report_free(r);
+	world_free(w);
+}
+
+static void test_dry_run(void **state)
+{
+	roster_import_options o = opts_of(ROSTER_IMPORT_BEST_EFFORT, 1);
+	world *w = world_new(NULL);
+	roster_import_report *r = NULL;
+	char *before = snapshot_take(w->dir), *after;
+
+	(void)state;
+	assert_int_equal(import_csv(w, bad_rows, &o, &r), ROSTER_EINVALID);
+	check_bad_rows(r);
+	assert_int_equal(roster_import_created(r), 0);
+	roster_import_report_free(r);
+	/* a clean file in a dry run: OK, still nothing */
+	assert_int_equal(import_csv(w, HEAD "Ann,Lee,ann@x.example\n", &o, &r),
+			 ROSTER_OK);
+	assert_int_equal(roster_import_rows(r), 1);
+	assert_int_equal(roster_import_created(r), 0);
+	roster_import_report_free(r);
+	after = snapshot_take(w->dir);
+	snapshot_assert_equal(before, after, "dry run");
+	assert_int_equal(w->nevents, 0);
+	free(before);
+	free(after);
+	/* the identifiers handed out in the dry run are handed out again */
+	assert_int_equal(import_csv(w, HEAD "Ann,Lee,ann@x.example\n", NULL,
+				    &r),
+			 ROSTER_OK);
+	assert_int_equal(roster_import_created(r), 1);
+	roster_import_report_free(r);
+	world_free(w);
+}
+
+static void test_french(void **state)
+{
+	world *w = world_new(NULL);
+	roster_import_report *r = NULL;
+
+	(void)state;
+	assert_int_equal(roster_directory_set_language(w->dir, ROSTER_LANG_FR),
+			 ROSTER_OK);
+	assert_int_equal(import_csv(w, bad_rows, NULL, &r), ROSTER_EINVALID);
+	check_bad_rows(r);
+	assert_string_equal(roster_import_error_message(r, 0),
+			    "adresse e-mail n'est pas une adresse e-mail "
+			    "valide : not-an-address");
+	assert_non_null(strstr(roster_import_error_message(r, 2),
+			       "n'est pas une valeur valide"));
+	assert_non_null(strstr(roster_import_error_message(r, 3),
+			       "le compte n'en a aucun nommé Lyon"));
+	roster_import_report_free(r);
+	world_free(w);
+}
+
+static void test_refusals(void **state)
+{
+	world *w = world_new(NULL);
+	roster_import_report *r = (roster_import_report *)&r;
+	roster_import_options o = opts_of(0, 0);
+	src s = { "x", 1, 0, 7, 0 };
+
+	(void)state;
+	/* the actor: out of scope, and a plain user */
+	assert_int_equal(import_text(w, &w->as_other_partner, w->account,
+				     ROSTER_FORMAT_CSV, HEAD, NULL, &r),
+			 ROSTER_EDENIED);
+	assert_non_null(r);
+	roster_import_report_free(r);
+	assert_int_equal(import_text(w, &w->as_partner, w->pbx,
+				     ROSTER_FORMAT_CSV, HEAD, NULL, &r),
+			 ROSTER_ENOTFOUND);
+	roster_import_report_free(r);
+	/* an open transaction */
+	assert_int_equal(roster_transaction_begin(w->dir), ROSTER_OK);
+	assert_int_equal(import_csv(w, HEAD "A,B,c@x.example\n", NULL, &r),
+			 ROSTER_EMISUSE);
+	assert_err(w, ROSTER_EMISUSE, "txn.open");
+	roster_import_report_free(r);
+	assert_int_equal(roster_transaction_rollback(w->dir), ROSTER_OK);
+	/* a failing read: ESTORAGE, nothing imported */
+	s.s = HEAD "A,B,c@x.example\n";
+	s.len = strlen(s.s);
+	s.fail_at = (int)strlen(HEAD) + 7;
+	assert_int_equal(roster_import(&r, w->dir, &w->as_partner, w->account,
+				       ROSTER_FORMAT_CSV, src_read, &s, NULL),
+			 ROSTER_ESTORAGE);
+	assert_err(w, ROSTER_ESTORAGE, "import.read");
+	assert_int_equal(login(w, "c@x.example"), 0);
+	roster_import_report_free(r);
+	s.pos = 0;
+	s.s = "<users xmlns=\"urn:roster:users:1\"><user><first_name>A"
+	      "</first_name></user></users>";
+	s.len = strlen(s.s);
+	s.fail_at = 21;
+	assert_int_equal(roster_import(&r, w->dir, &w->as_partner, w->account,
+				       ROSTER_FORMAT_XML, src_read, &s, NULL),
+			 ROSTER_ESTORAGE);
+	roster_import_report_free(r);
+	/* options */
+	o.version = 99;
+	assert_int_equal(import_csv(w, HEAD, &o, &r), ROSTER_EVERSION);
+	roster_import_report_free(r);
+	o = opts_of(7, 0);
+	assert_int_equal(import_csv(w, HEAD, &o, &r), ROSTER_EINVAL);
+	assert_err(w, ROSTER_EINVAL, "arg.range");
+	roster_import_report_free(r);
+	/* a missing file */
+	assert_int_equal(roster_import_file(&r, w->dir, &w->as_partner,
+					    w->account, ROSTER_FORMAT_CSV,
+					    "/nonexistent/users.csv", NULL),
+			 ROSTER_ESTORAGE);
+	assert_err(w, ROSTER_ESTORAGE, "import.open");
+	roster_import_report_free(r);
+	world_free(w);
+}
+
+/* ------------------------------------------------------------------ */
+/* XML                                                                 */
+
+static void test_xml_basic(void **state)
+{
+	const char *xml =
+		"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+		"<!-- users of Acme -->\n"
+		"<users xmlns=\"urn:roster:users:1\">\n"
+		"  <user>\n"
+		"    <first_name>Z\xC3\xA9lie</first_name>\n"
+		"    <last_name>Fran&#231;ois &amp; Co</last_name>\n"
+		"    <email>zelie@x.example</email>\n"
+		"    <note><![CDATA[a <b> & \"c\"]]>\nd</note>\n"
+		"    <pbx>Main PBX</pbx><extension>102</extension>\n"
+		"    <lines><line>+33 1 22 33 44 55</line>"
+		"<line>+33122334456</line></lines>\n"
+		"    <statutory>true</statutory>\n"
+		"  </user>\n"
+		"  <user><first_name>No</first_name><last_name>Mail</last_name>"
+		"</user>\n"
+		"  <user>\n"
+		"    <first_name>Tw</first_name><first_name>Ice</first_name>\n"
+		"  </user>\n"
+		"</users>\n";
+	roster_import_options o = opts_of(ROSTER_IMPORT_BEST_EFFORT, 0);
+	world *w = world_new(NULL);
+	roster_import_report *r = NULL;
+	roster_user *u;
+
+	(void)state;
+	if (import_xml(w, xml, &o, &r) != ROSTER_OK)
+		fail_msg("%s", roster_error_message(roster_directory_error(w->dir)));
+	assert_int_equal(roster_import_rows(r), 3);
+	assert_int_equal(roster_import_created(r), 1);
+	assert_int_equal(roster_import_error_count(r), 2);
+	assert_refusal(r, 0, 14, "email", ROSTER_EINVALID, "field.required");
+	assert_refusal(r, 1, 15, "first_name", ROSTER_EINVALID,
+		       "import.twice");
+	roster_import_report_free(r);
+	assert_int_equal(roster_user_get(&u, w->dir, login(w, "zelie@x.example")),
+			 ROSTER_OK);
+	assert_string_equal(roster_user_str(u, ROSTER_FIELD_FIRST_NAME),
+			    "Z\xC3\xA9lie");
+	assert_string_equal(roster_user_str(u, ROSTER_FIELD_LAST_NAME),
+			    "Fran\xC3\xA7ois & Co");
+	assert_string_equal(roster_user_str(u, ROSTER_FIELD_NOTE),
+			    "a <b> & \"c\"\nd");
+	assert_int_equal(roster_user_ref(u, ROSTER_FIELD_PBX), w->pbx);
+	assert_int_equal(roster_user_line_count(u), 2);
+	assert_string_equal(roster_user_line(u, 0), "+33122334455");
+	assert_int_equal(roster_user_bool(u, ROSTER_FIELD_STATUTORY), 1);
+	roster_user_free(u);
+	world_free(w);
+}
+
+static void xml_malformed(const char *xml, const char *rule)
+{
+	world *w = world_new(NULL);
+	roster_import_report *r = NULL;
+	char *before = snapshot_take(w->dir), *after;
+	int rc = import_xml(w, xml, NULL, &r);
+
+	if (rc != ROSTER_EPARSE)
+		fail_msg("expected EPARSE for %.80s, got %d", xml, rc);
+	assert_err(w, ROSTER_EPARSE, rule);
+	assert_true(roster_import_error_count(r) >= 1);
+	assert_true(roster_import_error_line(
+			    r, roster_import_error_count(r) - 1) >= 1);
+	assert_int_equal(roster_import_created(r), 0);
+	after = snapshot_take(w->dir);
+	snapshot_assert_equal(before, after, "malformed XML");
+	assert_int_equal(w->nevents, 0);
+	free(before);
+	free(after);
+	roster_import_report_free(r);
+	world_free(w);
+}
+
+#define U1 "<user><first_name>A</first_name><last_name>B</last_name>" \
+	   "<email>a@x.example</email></user>"
+
+static void test_xml_malformed(void **state)
+{
+	(void)state;
+	/* billion laughs */
+	xml_malformed("<?xml version=\"1.0\"?>\n<!DOCTYPE users [\n"
+		      "<!ENTITY a \"aaaaaaaaaa\">\n"
+		      "<!ENTITY b \"&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;\">\n"
+		      "<!ENTITY c \"&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;\">\n"
+		      "<!ENTITY d \"&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;\">\n"
+		      "<!ENTITY e \"&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;\">\n"
+		      "<!ENTITY f \"&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;\">\n"
+		      "<!ENTITY g \"&f;&f;&f;&f;&f;&f;&f;&f;&f;&f;\">\n"
+		      "]>\n<users xmlns=\"urn:roster:users:1\"><user>"
+		      "<first_name>&g;</first_name></user></users>\n",
+		      "import.xml");
+	/* an external entity */
+	xml_malformed("<?xml version=\"1.0\"?>\n"
+		      "<!DOCTYPE users [<!ENTITY x SYSTEM \"file:///etc/passwd\">]>\n"
+		      "<users xmlns=\"urn:roster:users:1\"><user>"
+		      "<note>&x;</note></user></users>\n",
+		      "import.xml");
+	xml_malformed("<!DOCTYPE users SYSTEM \"http://example.invalid/u.dtd\">"
+		      "<users xmlns=\"urn:roster:users:1\"/>",
+		      "import.xml");
+	/* an undeclared entity */
+	xml_malformed("<users xmlns=\"urn:roster:users:1\"><user><note>&x;"
+		      "</note></user></users>",
+		      "import.xml");
+	xml_malformed("<users xmlns=\"urn:roster:users:1\">" U1, "import.xml");
+	xml_malformed("", "import.xml");
+	xml_malformed("<users>" U1 "</users>", "import.xml");
+	xml_malformed("<users xmlns=\"urn:roster:users:1\">" U1
+		      "<person/></users>",
+		      "import.xml");
+	xml_malformed("<users xmlns=\"urn:roster:users:1\"><user>"
+		      "<surname>X</surname></user></users>",
+		      "import.column");
+	xml_malformed("<users xmlns=\"urn:roster:users:1\"><user>"
+		      "<note><b>X</b></note></user></users>",
+		      "import.xml");
+	xml_malformed("<users xmlns=\"urn:roster:users:1\">text</users>",
+		      "import.xml");
+	xml_malformed("<users xmlns=\"urn:roster:users:1\"><user>"
+		      "<first_name>\xC3\x28</first_name></user></users>",
+		      "import.xml");
+}
+
+/* ------------------------------------------------------------------ */
+/* Export and the round trip                                           */
+
+static roster_id make_user(world *w, const char *first, const char *last,
+			   const char *email, const char *note, int with_pbx,
+			   const char *ext, const char *line, int admin)
+{
+	roster_form *f;
+	roster_id id;
+	const char *lines[1];
+
+	assert_int_equal(roster_form_new(&f, w->dir), ROSTER_OK);
+	roster_form_set_str(f, ROSTER_FIELD_FIRST_NAME, first);
+	roster_form_set_str(f, ROSTER_FIELD_LAST_NAME, last);
+	roster_form_set_str(f, ROSTER_FIELD_EMAIL, email);
+	roster_form_set_str(f, ROSTER_FIELD_NOTE, note);
+	roster_form_set_bool(f, ROSTER_FIELD_ADMIN, admin);
+	if (with_pbx) {
+		roster_form_set_ref(f, ROSTER_FIELD_PBX, w->pbx);
+		roster_form_set_str(f, ROSTER_FIELD_EXTENSION, ext);
+		roster_form_set_ref(f, ROSTER_FIELD_SITE, w->site);
+		roster_form_set_ref(f, ROSTER_FIELD_GROUP, w->group);
+		roster_form_set_str(f, ROSTER_FIELD_DISPLAY_NAME, "Front desk");
+		roster_form_set_str(f, ROSTER_FIELD_PHONE, "+420 123 456 789");
+		roster_form_set_bool(f, ROSTER_FIELD_TWO_FACTOR, 1);
+	}
+	if (line) {
+		lines[0] = line;
+		roster_form_set_lines(f, lines, 1);
+	}
+	roster_form_set_str(f, ROSTER_FIELD_PASSWORD, "Secret-pass-1");
+	if (roster_user_create(&id, w->dir, &w->as_partner, w->account, f))
+		fail_msg("%s", roster_error_message(roster_directory_error(w->dir)));
+	roster_form_free(f);
+	return id;
+}
+
+/* The users of an account, rendered field by field, references by name. */
+static char *render_users(world *w, roster_id account)
+{
+	roster_page *p;
+	size_t i, len = 0;
+	char *out = calloc(1, 1);
+	int f;
+
+	assert_int_equal(roster_list(&p, w->dir, account, ROSTER_KIND_USER,
+				     NULL, ROSTER_PAGE_MAX),
+			 ROSTER_OK);
+	for (i = 0; i < roster_page_count(p); i++) {
+		roster_user *u;
+		char line[4096];
+		size_t n = 0, k;
+
+		assert_int_equal(roster_user_get(&u, w->dir, roster_page_id(p, i)),
+				 ROSTER_OK);
+		for (f = 1; f < ROSTER_FIELD_END; f++) {
+			const char *v = "";
+			roster_record *rec = NULL;
+
+			if (f == ROSTER_FIELD_PASSWORD ||
+			    f == ROSTER_FIELD_LINES)
+				continue;
+			switch (roster_field_type(f)) {
+			case ROSTER_TYPE_STRING:
+				v = roster_user_str(u, f);
+				break;
+			case ROSTER_TYPE_BOOL:
+				v = roster_user_bool(u, f) ? "1" : "0";
+				break;
+			default:
+				if (roster_user_ref(u, f)) {
+					assert_int_equal(
+						roster_record_get(
+							&rec, w->dir,
+							roster_user_ref(u, f)),
+						ROSTER_OK);
+					v = roster_record_name(rec);
+				}
+			}
+			n += (size_t)snprintf(line + n, sizeof(line) - n,
+					      "%s=%s|", roster_field_name(f),
+					      v ? v : "(null)");
+			roster_record_free(rec);
+		}
+		for (k = 0; k < roster_user_line_count(u); k++)
+			n += (size_t)snprintf(line + n, sizeof(line) - n,
+					      "line=%s|", roster_user_line(u, k));
+		n += (size_t)snprintf(line + n, sizeof(line) - n, "\n");
+		out = realloc(out, len + n + 1);
+		memcpy(out + len, line, n + 1);
+		len += n;
+		roster_user_free(u);
+	}
+	roster_page_free(p);
+	return out;
+}
+
+static void round_trip(int format)
+{
+	world *w = world_new(NULL), *w2 = world_new(NULL);
+	roster_form *f;
+	roster_id acc2, id;
+	roster_import_report *r = NULL;
+	sink out = { NULL, 0, 0 };
+	char *a, *b;
+
+	make_user(w, "Ren\xC3\xA9", "O'Brien \"Bob\"", "rene@acme.example",
+		  "line one, with a comma\nline \"two\"; <three> & four", 1,
+		  "110", "+33144445555", 0);
+	make_user(w, "\xC5\xBD" "ofie", "\xC4\x8C" "ern\xC3\xA1", "zofie@acme.example",
+		  NULL, 0, NULL, NULL, 1);
+	make_user(w, "Plain", "User", "plain@acme.example", "x", 1, "111",
+		  NULL, 0);
+	/* the second account, in a second directory (logins are unique
+	 * across a directory), with sites, PBXes and groups of the same
+	 * names; its own admin moves out of the way of the first's login */
+	assert_int_equal(roster_account_create(&acc2, w2->dir, &w2->as_partner,
+					       w2->partner, "Acme Two"),
+			 ROSTER_OK);
+	assert_int_equal(roster_group_create(&id, w2->dir, &w2->as_partner,
+					     acc2, "Sales"),
+			 ROSTER_OK);
+	assert_int_equal(roster_site_create(&id, w2->dir, &w2->as_partner, acc2,
+					    "Paris"),
+			 ROSTER_OK);
+	assert_int_equal(roster_pbx_create(&id, w2->dir, &w2->as_partner, acc2,
+					   "Main PBX", 3, 4),
+			 ROSTER_OK);
+	assert_int_equal(roster_form_new(&f, w2->dir), ROSTER_OK);
+	roster_form_set_str(f, ROSTER_FIELD_EMAIL, "ada@elsewhere.example");
+	assert_int_equal(roster_user_update(w2->dir, &w2->system, w2->admin, f),
+			 ROSTER_OK);
+	roster_form_free(f);
+	assert_int_equal(roster_export(w->dir, &w->as_admin, w->account, format,
+				       sink_write, &out),
+			 ROSTER_OK);
+	assert_non_null(out.buf);
+	/* secrets never leave */
+	assert_null(strstr(out.buf, "password"));
+	assert_null(strstr(out.buf, "Secret-pass-1"));
+
+	a = render_users(w, w->account);
+	if (import_text(w2, &w2->as_partner, acc2, format, out.buf, NULL, &r))
+		fail_msg("%s: %s", roster_import_error_message(r, 0), out.buf);
+	assert_int_equal(roster_import_error_count(r), 0);
+	assert_int_equal(roster_import_created(r), 4);
+	roster_import_report_free(r);
+	b = render_users(w2, acc2);
+	if (strcmp(a, b) != 0)
+		fail_msg("round trip differs:\n%s\n---\n%s\n---\n%s", a, b,
+			 out.buf);
+	free(a);
+	free(b);
+	free(out.buf);
+	world_free(w2);
+	world_free(w);
+}
+
+static void test_round_trip_csv(void **state)
+{
+	(void)state;
+	round_trip(ROSTER_FORMAT_CSV);
+}
+
+static void test_round_trip_xml(void **state)
+{
+	(void)state;
+	round_trip(ROSTER_FORMAT_XML);
+}
+
+static void test_export_refusals(void **state)
+{
+	world *w = world_new(NULL);
+	sink out = { NULL, 0, 1 };
+	roster_id plain;
+
+	(void)state;
+	assert_int_equal(roster_export(w->dir, &w->as_admin, w->account,
+				       ROSTER_FORMAT_CSV, sink_write, &out),
+			 ROSTER_EUSER);
+	assert_err(w, ROSTER_EUSER, "export.write");
+	out.fail = 0;
+	assert_int_equal(roster_export(w->dir, &w->as_other_admin, w->account,
+				       ROSTER_FORMAT_XML, sink_write, &out),
+			 ROSTER_EDENIED);
+	assert_int_equal(world_user(w, &w->as_partner, w->account, "Pl", "Ain",
+				    "pl@acme.example", 0, &plain),
+			 ROSTER_OK);
+	{
+		roster_actor a = actor_of(ROSTER_ACTOR_USER, plain);
+
+		assert_int_equal(roster_export(w->dir, &a, w->account,
+					       ROSTER_FORMAT_CSV, sink_write,
+					       &out),
+				 ROSTER_EDENIED);
+	}
+	assert_int_equal(out.len, 0);
+	free(out.buf);
+	world_free(w);
+}
+
+/* ------------------------------------------------------------------ */
+/* A large file                                                        */
+
+/* Allocator hooks that track the bytes in use and their peak. */
+typedef struct meter {
+	size_t live, peak;
+} meter;
+
+static void *m_malloc(size_t n, void *data)
+{
+	meter *m = data;
+	size_t *p = malloc(n + sizeof(size_t) * 2);
+
+	if (!p)
+		return NULL;
+	p[0] = n;
+	m->live += n;
+	if (m->live > m->peak)
+		m->peak = m->live;
+	return p + 2;
+}
+
+static void m_free(void *ptr, void *data)
+{
+	meter *m = data;
+	size_t *p = ptr;
+
+	if (!p)
+		return;
+	m->live -= p[-2];
+	free(p - 2);
+}
+
+static void *m_realloc(void *ptr, size_t n, void *data)
+{
+	size_t *p = ptr, old = p ? p[-2] : 0;
+	void *q = m_malloc(n, data);
+
+	if (!q)
+		return NULL;
+	if (p) {
+		memcpy(q, p, old < n ? old : n);
+		m_free(p, data);
+	}
+	return q;
+}
+
+/* Generates a CSV of `rows` data rows, each with a 1000-byte note. */
+typedef struct gen {
+	size_t rows, next;
+	const char *flag; /* the two_factor cell */
+	int note;	  /* digits of the note */
+	char pending[1200];
+	size_t plen, ppos;
+} gen;
+
+static long gen_read(void *data, void *buf, size_t len)
+{
+	gen *g = data;
+	size_t n = 0;
+
+	while (n < len) {
+		if (g->ppos == g->plen) {
+			if (g->next > g->rows)
+				break;
+			if (g->next == 0)
+				g->plen = (size_t)snprintf(
+					g->pending, sizeof(g->pending),
+					"email,first_name,last_name,"
+					"two_factor,note\r\n");
+			else
+				g->plen = (size_t)snprintf(
+					g->pending, sizeof(g->pending),
+					"u%zu@big.example,First%zu,Last,%s,"
+					"\"%0*d\"\r\n",
+					g->next, g->next, g->flag, g->note, 7);
+			g->next++;
+			g->ppos = 0;
+		}
+		while (n < len && g->ppos < g->plen)
+			((char *)buf)[n++] = g->pending[g->ppos++];
+	}
+	return (long)n;
+}
+
+/*
+ * 100,000 rows of 1000-byte notes (about 100 MB of CSV) all pass through
+ * the reader: each is refused by its flag cell before any user is built,
+ * and the memory the directory holds at its peak stays that of the
+ * report, far below the size of the file. Then 100,000 users are
+ * created from one file.
+ */
+static void test_large(void **state)
+{
+	roster_import_options o = opts_of(ROSTER_IMPORT_BEST_EFFORT, 0);
+	roster_directory_options dopts;
+	meter m = { 0, 0 };
+	world *w;
+	roster_import_report *r = NULL;
+	size_t base;
+	gen g;
+
+	(void)state;
+	roster_directory_options_init(&dopts, ROSTER_DIRECTORY_OPTIONS_VERSION);
+	dopts.malloc_fn = m_malloc;
+	dopts.realloc_fn = m_realloc;
+	dopts.free_fn = m_free;
+	dopts.alloc_data = &m;
+	w = world_new(&dopts);
+	memset(&g, 0, sizeof(g));
+	g.rows = 100000;
+	g.flag = "maybe";
+	g.note = 1000;
+	base = m.live;
+	m.peak = m.live;
+	assert_int_equal(roster_import(&r, w->dir, &w->as_partner, w->account,
+				       ROSTER_FORMAT_CSV, gen_read, &g, &o),
+			 ROSTER_OK);
+	assert_int_equal(roster_import_rows(r), 100000);
+	assert_int_equal(roster_import_error_count(r), 100000);
+	assert_int_equal(roster_import_error_line(r, 99999), 100001);
+	assert_string_equal(roster_import_error_rule(r, 99999), "import.value");
+	/* the report is about 200 bytes a row; the file 1040 */
+	if (m.peak - base > 100000 * 400)
+		fail_msg("peak %zu bytes for 100000 rows", m.peak - base);
+	roster_import_report_free(r);
+
+	/* and 100,000 rows that are all created, in one transaction */
+	memset(&g, 0, sizeof(g));
+	g.rows = 100000;
+	g.flag = "1";
+	g.note = 8;
+	o.mode = ROSTER_IMPORT_ALL_OR_NOTHING;
+	assert_int_equal(roster_import(&r, w->dir, &w->as_partner, w->account,
+				       ROSTER_FORMAT_CSV, gen_read, &g, &o),
+			 ROSTER_OK);
+	assert_int_equal(roster_import_rows(r), 100000);
+	assert_int_equal(roster_import_created(r), 100000);
+	assert_true(login(w, "u100000@big.example") != 0);
+	roster_import_report_free(r);
+	world_free(w);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_csv_basic),
+		cmocka_unit_test(test_csv_malformed),
+		cmocka_unit_test(test_csv_cells),
+		cmocka_unit_test(test_all_or_nothing),
+		cmocka_unit_test(test_best_effort),
+		cmocka_unit_test(test_dry_run),
+		cmocka_unit_test(test_french),
+		cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_xml_basic),
+		cmocka_unit_test(test_xml_malformed),
+		cmocka_unit_test(test_round_trip_csv),
+		cmocka_unit_test(test_round_trip_xml),
+		cmocka_unit_test(test_export_refusals),
+		cmocka_unit_test(test_large),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

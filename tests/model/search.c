@@ -1,0 +1,512 @@
+/*
+ * search.c: search as you type and filters (003). Accents, case, word
+ * starts and several words; the documented order; paging while users are
+ * added and deleted; equality with a brute-force scan over random users;
+ * every filter; who may search what; other directories' users after a
+ * refresh.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+
+static roster_id add(world *w, const char *first, const char *last,
+		     const char *email)
+{
+	roster_id id = 0;
+
+	assert_int_equal(world_user(w, &w->as_admin, w->account, first, last,
+				    email, 0, &id), 0);
+	return id;
+}
+
+/* The ids found for `text`, in order, into ids (at most n); the count. */
+static size_t find(world *w, const char *text, roster_id *ids, size_t n)
+{
+	roster_query *q = NULL;
+	roster_page *p = NULL;
+	size_t i, got;
+
+	assert_int_equal(roster_query_new(&q), 0);
+	assert_int_equal(roster_query_set_text(q, text), 0);
+	assert_int_equal(roster_search(&p, w->dir, &w->as_admin, w->account, q,
+				       NULL, 100), 0);
+	got = roster_page_count(p);
+	for (i = 0; i < got && i < n; i++)
+		ids[i] = roster_page_id(p, i);
+	roster_page_free(p);
+	roster_query_free(q);
+	return got;
+}
+
+static void test_accents_case_words(void **state)
+{
+	world *w = world_new(NULL);
+	roster_id dvorak, helene, zakaria, marie, novak, ids[8];
+
+	(void)state;
+	dvorak = add(w, "Antonín", "Dvořák", "antonin@acme.example");
+	helene = add(w, "Marie-Hélène", "Lefèvre", "mh@acme.example");
+	zakaria = add(w, "Zakaria", "Benali", "zb@acme.example");
+	marie = add(w, "Marie", "Dvořáková", "marie.d@acme.example");
+	novak = add(w, "Martin", "Novák", "martin@acme.example");
+	assert_int_equal(find(w, "dvor", ids, 8), 2);
+	assert_int_equal(ids[0], dvorak);
+	assert_int_equal(ids[1], marie);
+	assert_int_equal(find(w, "DVOŘ", ids, 8), 2);
+	assert_int_equal(find(w, "hel", ids, 8), 1);
+	assert_int_equal(ids[0], helene);
+	assert_int_equal(find(w, "ZÁK", ids, 8), 1);
+	assert_int_equal(ids[0], zakaria);
+	assert_int_equal(find(w, "ma dv", ids, 8), 1);
+	assert_int_equal(ids[0], marie);
+	assert_int_equal(find(w, "dv ma", ids, 8), 1);
+	/* word starts only: "vor" begins no word */
+	assert_int_equal(find(w, "vor", ids, 8), 0);
+	/* the login's words */
+	assert_int_equal(find(w, "martin@", ids, 8), 1);
+	assert_int_equal(ids[0], novak);
+	assert_int_equal(find(w, "marie.d", ids, 8), 1);
+	/* empty text: everyone of the account (the harness's admin too) */
+	assert_int_equal(find(w, "", ids, 8), 6);
+	assert_int_equal(find(w, "  ,. ", ids, 8), 6);
+	world_free(w);
+}
+
+static void test_numbers(void **state)
+{
+	world *w = world_new(NULL);
+	roster_form *f = NULL;
+	roster_id u, ids[4];
+	const char *lines[] = { "+33 1 44 55 66 77" };
+
+	(void)state;
+	u = add(w, "Num", "Ber", "num@acme.example");
+	assert_int_equal(roster_form_new(&f, w->dir), 0);
+	roster_form_set_ref(f, ROSTER_FIELD_PBX, w->pbx);
+	roster_form_set_str(f, ROSTER_FIELD_EXTENSION, "4711");
+	roster_form_set_str(f, ROSTER_FIELD_PHONE, "+420 601 234 567");
+	roster_form_set_lines(f, lines, 1);
+	assert_int_equal(roster_user_update(w->dir, &w->as_admin, u, f), 0);
+	roster_form_free(f);
+	assert_int_equal(find(w, "47", ids, 4), 1);
+	assert_int_equal(ids[0], u);
+	assert_int_equal(find(w, "420601", ids, 4), 1);
+	assert_int_equal(find(w, "33144", ids, 4), 1);
+	assert_int_equal(find(w, "601", ids, 4), 0);
+	/* the index follows changes */
+	assert_int_equal(roster_form_new(&f, w->dir), 0);
+	roster_form_set_str(f, ROSTER_FIELD_LAST_NAME, "Changed");
+	assert_int_equal(roster_user_update(w->dir, &w->as_admin, u, f), 0);
+	roster_form_free(f);
+	assert_int_equal(find(w, "ber", ids, 4), 0);
+	assert_int_equal(find(w, "chan", ids, 4), 1);
+	world_free(w);
+}
+
+/* By last name, then first name, folded; then by id. */
+static void test_order(void **state)
+{
+	world *w = world_new(NULL);
+	roster_id a, b, c, d, e, ids[8];
+
+	(void)state;
+	c = add(w, "Zoë", "Čapek", "c@acme.example");	  /* capek */
+	a = add(w, "Ann", "Able", "a@acme.example");
+	d = add(w, "Ann", "Capek", "d@acme.example");	  /* capek, ann < zoe */
+	b = add(w, "Bob", "ABLE", "b@acme.example");	  /* able, ann < bob */
+	e = add(w, "Ann", "Capek", "e@acme.example");	  /* same key: by id */
+	assert_int_equal(find(w, "able", ids, 8), 2);
+	assert_int_equal(ids[0], a);
+	assert_int_equal(ids[1], b);
+	assert_int_equal(find(w, "cap", ids, 8), 3);
+	assert_int_equal(ids[0], d);
+	assert_int_equal(ids[1], e);
+	assert_int_equal(ids[2], c);
+	world_free(w);
+}
+
+/* Paging while users come and go: nobody twice, nobody who stayed
+ * skipped. */
+static void test_paging_while_changing(void **state)
+{
+	world *w = world_new(NULL);
+	roster_query *q = NULL;
+	roster_page *p = NULL;
+	roster_id users[12], seen[64];
+	char *cursor = NULL, email[32], last[16];
+	size_t nseen = 0, i, j, total = 0;
+	int round = 0;
+
+	(void)state;
+	for (i = 0; i < 12; i++) {
+		snprintf(email, sizeof(email), "p%zu@acme.example", i);
+		snprintf(last, sizeof(last), "Page%02zu", i);
+		users[i] = add(w, "P", last, email);
+	}
+	assert_int_equal(roster_query_new(&q), 0);
+	assert_int_equal(roster_query_set_text(q, "page"), 0);
+	do {
+		assert_int_equal(roster_search(&p, w->dir, &w->as_admin,
+					       w->account, q, cursor, 3), 0);
+		if (round == 0)
+			total = roster_page_total(p);
+		for (i = 0; i < roster_page_count(p); i++)
+			seen[nseen++] = roster_page_id(p, i);
+		free(cursor);
+		cursor = roster_page_next(p) ? strdup(roster_page_next(p)) : NULL;
+		roster_page_free(p);
+		/* between pages: one before the cursor, one after, and a
+		 * deletion of a user not shown yet */
+		if (round == 1) {
+			add(w, "P", "Page00a", "early@acme.example");
+			add(w, "P", "Page99", "late@acme.example");
+			assert_int_equal(roster_user_delete(w->dir, &w->as_admin,
+							    users[10]), 0);
+		}
+		round++;
+	} while (cursor);
+	assert_int_equal(total, 12);
+	/* nobody twice */
+	for (i = 0; i < nseen; i++)
+		for (j = i + 1; j < nseen; j++)
+			assert_int_not_equal(seen[i], seen[j]);
+	/* every user that stayed, once; the late one too (after the cursor),
+	 * not the early one (before it), nor the deleted one */
+	for (i = 0; i < 12; i++) {
+		int found = 0;
+		for (j = 0; j < nseen; j++)
+			found |= seen[j] == users[i];
+		assert_int_equal(found, i != 10);
+	}
+	assert_int_equal(nseen, 12);
+	roster_query_free(q);
+	world_free(w);
+}
+
+/* ------------------------------------------------------------------ */
+/* Against a brute-force scan                                          */
+
+static const char *const firsts[] = { "Marie", "Jiří", "Hélène", "Zoë",
+				      "François", "Šárka", "Anna", "Lukáš",
+				      "Ève", "Petr" };
+static const char *const lasts[] = { "Dvořáková", "Novák", "Lefèvre",
+				     "Černý", "Dubois", "Svoboda", "Müller",
+				     "Procházka", "Garçon", "Ölund" };
+
+/* The test's own folding of the letters above. */
+static void fold(const char *in, char *out)
+{
+	static const struct { const char *from, *to; } map[] = {
+		{ "á", "a" }, { "Á", "a" }, { "č", "c" }, { "Č", "c" },
+		{ "ď", "d" }, { "é", "e" }, { "É", "e" }, { "ě", "e" },
+		{ "è", "e" }, { "È", "e" }, { "í", "i" }, { "ň", "n" },
+		{ "ó", "o" }, { "ř", "r" }, { "Ř", "r" }, { "š", "s" },
+		{ "Š", "s" }, { "ť", "t" }, { "ú", "u" }, { "ů", "u" },
+		{ "ý", "y" }, { "ž", "z" }, { "Ž", "z" }, { "ë", "e" },
+		{ "ç", "c" }, { "ü", "u" }, { "Ö", "o" }, { "ö", "o" },
+	};
+	size_t i;
+
+	while (*in) {
+		for (i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+			if (strncmp(in, map[i].from, strlen(map[i].from)) == 0)
+				break;
+		if (i < sizeof(map) / sizeof(map[0])) {
+			strcpy(out, map[i].to);
+			out += strlen(map[i].to);
+			in += strlen(map[i].from);
+		} else {
+			*out++ = (char)(*in >= 'A' && *in <= 'Z' ? *in + 32 : *in);
+			in++;
+		}
+	}
+	*out = '\0';
+}
+
+/* Does some word of the folded `text` begin with `prefix`? */
+static int begins_word(const char *text, const char *prefix)
+{
+	size_t n = strlen(prefix);
+	const char *p = text;
+
+	for (; *p; p++) {
+		int start = p == text ||
+			    !((p[-1] >= 'a' && p[-1] <= 'z') ||
+			      (p[-1] >= '0' && p[-1] <= '9'));
+		if (start && strncmp(p, prefix, n) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+static void test_brute_force(void **state)
+{
+	world *w = world_new(NULL);
+	roster_id ids[400];
+	char fl[400][2][64];
+	unsigned seed = 12345;
+	size_t i, k, queries = 0;
+
+	(void)state;
+	for (i = 0; i < 400; i++) {
+		char email[48];
+		const char *f = firsts[((seed = seed * 1103515245u + 12345u) >> 16) % 10];
+		const char *l = lasts[((seed = seed * 1103515245u + 12345u) >> 16) % 10];
+		/* logins whose words begin with no name's letters */
+		snprintf(email, sizeof(email), "u%zu@x.test", i);
+		ids[i] = add(w, f, l, email);
+		fold(f, fl[i][0]);
+		fold(l, fl[i][1]);
+	}
+	for (k = 0; k < 300; k++) {
+		roster_query *q = NULL;
+		roster_page *p = NULL;
+		char text[64], a[64], b[64];
+		size_t expect = 0, got, plen;
+		const char *src;
+
+		/* one or two prefixes of random names, maybe upper case */
+		seed = seed * 1103515245u + 12345u;
+		src = (seed >> 16) & 1 ? firsts[(seed >> 17) % 10]
+				       : lasts[(seed >> 17) % 10];
+		fold(src, a);
+		plen = 1 + (seed >> 20) % 4;
+		if (plen > strlen(a))
+			plen = strlen(a);
+		a[plen] = '\0';
+		b[0] = '\0';
+		if ((seed >> 24) & 1) {
+			seed = seed * 1103515245u + 12345u;
+			fold(lasts[(seed >> 16) % 10], b);
+			b[1 + (seed >> 20) % 3] = '\0';
+		}
+		snprintf(text, sizeof(text), "%s %s", a, b);
+		for (i = 0; i < 400; i++) {
+			int ok = begins_word(fl[i][0], a) || begins_word(fl[i][1], a);
+			if (*b)
+				ok = ok && (begins_word(fl[i][0], b) ||
+					    begins_word(fl[i][1], b));
+			expect += ok;
+		}
+		/* the harness's admin may match too ("Ada Admin") */
+		assert_int_equal(roster_query_new(&q), 0);
+		assert_int_equal(roster_query_set_text(q, text), 0);
+		assert_int_equal(roster_search(&p, w->dir, &w->as_admin,
+					       w->account, q, NULL, 1000), 0);
+		got = 0;
+		for (i = 0; i < roster_page_count(p); i++) {
+			size_t j;
+			for (j = 0; j < 400 && ids[j] != roster_page_id(p, i); j++)
+				;
+			got += j < 400;
+		}
+		if (got != expect)
+			fail_msg("query \"%s\": %zu found, the scan says %zu",
+				 text, got, expect);
+		queries++;
+		roster_page_free(p);
+		roster_query_free(q);
+	}
+	print_message("%zu random queries over 400 users agreed with a "
+		      "brute-force scan\n",
+		      queries);
+	world_free(w);
+}
+
+/* ------------------------------------------------------------------ */
+/* Filters, scope, other directories                                   */
+
+static size_t count(world *w, const roster_actor *a, roster_id account,
+		    roster_query *q)
+{
+	size_t n = 99;
+
+	assert_int_equal(roster_search_count(&n, w->dir, a, account, q), 0);
+	return n;
+}
+
+static void test_filters(void **state)
+{
+	static const char *const lic[] = { "video" };
+	world *w = world_new(NULL);
+	roster_query *q = NULL;
+	roster_form *f = NULL;
+	roster_id u1, u2;
+
+	(void)state;
+	assert_int_equal(roster_account_set_licences(w->dir, &w->as_partner,
+						     w->account, NULL, lic, 1),
+			 0);
+	assert_int_equal(roster_station_order(w->dir, &w->as_partner, w->site,
+					      "basic", 2), 0);
+	assert_int_equal(roster_product_purchase(w->dir, &w->as_partner,
+						 w->account, "meetings", 2), 0);
+	u1 = add(w, "F", "One", "f1@acme.example");
+	u2 = add(w, "F", "Two", "f2@acme.example");
+	assert_int_equal(roster_form_new(&f, w->dir), 0);
+	roster_form_set_str(f, ROSTER_FIELD_LICENCE, "video");
+	roster_form_set_ref(f, ROSTER_FIELD_SITE, w->site);
+	roster_form_set_str(f, ROSTER_FIELD_PACK, "basic");
+	roster_form_set_ref(f, ROSTER_FIELD_GROUP, w->group);
+	roster_form_set_ref(f, ROSTER_FIELD_PBX, w->pbx);
+	roster_form_set_str(f, ROSTER_FIELD_EXTENSION, "777");
+	assert_int_equal(roster_user_update(w->dir, &w->as_admin, u1, f), 0);
+	roster_form_clear(f);
+	/* cloud and IoT are the host's to set */
+	roster_form_set_bool(f, ROSTER_FIELD_CLOUD, 1);
+	assert_int_equal(roster_user_update(w->dir, &w->as_admin, u2, f),
+			 ROSTER_EDENIED);
+	assert_int_equal(roster_user_update(w->dir, &w->system, u2, f), 0);
+	roster_form_free(f);
+	assert_int_equal(roster_product_assign(w->dir, &w->as_admin, "meetings",
+					       &u2, 1, NULL), 0);
+
+	assert_int_equal(roster_query_new(&q), 0);
+	assert_int_equal(count(w, &w->as_admin, w->account, q), 3);
+	assert_int_equal(roster_query_filter(q, ROSTER_FILTER_ADMINS), 0);
+	assert_int_equal(count(w, &w->as_admin, w->account, q), 1);
+	roster_query_clear(q);
+	assert_int_equal(roster_query_filter(q, ROSTER_FILTER_UNREGISTERED), 0);
+	assert_int_equal(count(w, &w->as_admin, w->account, q), 3);
+	assert_int_equal(roster_query_filter(q, ROSTER_FILTER_REGISTERED), 0);
+	assert_int_equal(count(w, &w->as_admin, w->account, q), 0);
+	roster_query_clear(q);
+	assert_int_equal(roster_query_filter(q, ROSTER_FILTER_PBX_USERS), 0);
+	assert_int_equal(count(w, &w->as_admin, w->account, q), 1);
+	roster_query_clear(q);
+	assert_int_equal(roster_query_filter(q, ROSTER_FILTER_CLOUD), 0);
+	assert_int_equal(count(w, &w->as_admin, w->account, q), 1);
+	assert_int_equal(roster_query_filter(q, ROSTER_FILTER_IOT), 0);
+	assert_int_equal(count(w, &w->as_admin, w->account, q), 0);
+	roster_query_clear(q);
+	assert_int_equal(roster_query_item(q, ROSTER_ITEM_LICENCE, "video"), 0);
+	assert_int_equal(count(w, &w->as_admin, w->account, q), 1);
+	assert_int_equal(roster_query_item(q, ROSTER_ITEM_PACK, "basic"), 0);
+	assert_int_equal(roster_query_ref(q, ROSTER_FIELD_GROUP, w->group), 0);
+	assert_int_equal(roster_query_ref(q, ROSTER_FIELD_SITE, w->site), 0);
+	assert_int_equal(count(w, &w->as_admin, w->account, q), 1);
+	/* with text */
+	assert_int_equal(roster_query_set_text(q, "two"), 0);
+	assert_int_equal(count(w, &w->as_admin, w->account, q), 0);
+	roster_query_clear(q);
+	assert_int_equal(roster_query_item(q, ROSTER_ITEM_PRODUCT, "meetings"),
+			 0);
+	assert_int_equal(count(w, &w->as_admin, w->account, q), 1);
+	assert_int_equal(roster_query_item(q, ROSTER_ITEM_PRODUCT, NULL), 0);
+	assert_int_equal(count(w, &w->as_admin, w->account, q), 3);
+	/* bad arguments */
+	assert_int_equal(roster_query_filter(q, 0), ROSTER_EINVAL);
+	assert_int_equal(roster_query_filter(q, 7), ROSTER_EINVAL);
+	assert_int_equal(roster_query_item(q, ROSTER_ITEM_SERVICE, "pbx"),
+			 ROSTER_EINVAL);
+	assert_int_equal(roster_query_item(q, ROSTER_ITEM_PACK, "Bad Id"),
+			 ROSTER_EINVALID);
+	assert_int_equal(roster_query_ref(q, ROSTER_FIELD_PBX, w->pbx),
+			 ROSTER_EINVAL);
+	assert_int_equal(roster_query_set_text(q, "\xff"), ROSTER_EINVALID);
+	{
+		char big[ROSTER_QUERY_MAX + 2];
+		memset(big, 'a', sizeof(big) - 1);
+		big[sizeof(big) - 1] = '\0';
+		assert_int_equal(roster_query_set_text(q, big), ROSTER_EINVALID);
+	}
+	roster_query_free(q);
+	world_free(w);
+}
+
+static void test_scope(void **state)
+{
+	world *w = world_new(NULL);
+	roster_query *q = NULL;
+	roster_page *p = NULL;
+	roster_actor self;
+	roster_id u;
+
+	(void)state;
+	u = add(w, "S", "Cope", "s@acme.example");
+	assert_int_equal(roster_query_new(&q), 0);
+	/* the system sees everyone; a partner its accounts; an admin must
+	 * name its account */
+	assert_int_equal(count(w, &w->system, 0, q), 3);
+	assert_int_equal(count(w, &w->as_partner, 0, q), 2);
+	assert_int_equal(count(w, &w->as_other_partner, 0, q), 1);
+	assert_int_equal(roster_search(&p, w->dir, &w->as_admin, 0, q, NULL, 10),
+			 ROSTER_EDENIED);
+	assert_int_equal(roster_search(&p, w->dir, &w->as_other_admin,
+				       w->account, q, NULL, 10),
+			 ROSTER_EDENIED);
+	self = actor_of(ROSTER_ACTOR_USER, u);
+	assert_int_equal(roster_search(&p, w->dir, &self, w->account, q, NULL,
+				       10),
+			 ROSTER_EDENIED);
+	assert_null(p);
+	assert_int_equal(roster_search(&p, w->dir, &w->as_admin, w->pbx, q, NULL,
+				       10),
+			 ROSTER_ENOTFOUND);
+	/* bad cursors and limits */
+	assert_int_equal(roster_search(&p, w->dir, &w->as_admin, w->account, q,
+				       "x", 10),
+			 ROSTER_EINVAL);
+	assert_int_equal(roster_search(&p, w->dir, &w->as_admin, w->account, q,
+				       "k6.zz", 10),
+			 ROSTER_EINVAL);
+	assert_int_equal(roster_search(&p, w->dir, &w->as_admin, w->account, q,
+				       NULL, 0),
+			 ROSTER_EINVAL);
+	assert_int_equal(roster_search(&p, w->dir, &w->as_admin, w->account,
+				       NULL, NULL, 10),
+			 ROSTER_EINVAL);
+	roster_query_free(q);
+	world_free(w);
+}
+
+/* After a refresh, another directory's users are found too. */
+static void test_other_directories(void **state)
+{
+	roster_memstore *ms = NULL;
+	roster_directory_options o;
+	roster_directory *b = NULL;
+	roster_query *q = NULL;
+	size_t n = 0;
+	world *w;
+
+	(void)state;
+	assert_int_equal(roster_memstore_new(&ms), 0);
+	roster_directory_options_init(&o, ROSTER_DIRECTORY_OPTIONS_VERSION);
+	o.storage = roster_memstore_methods();
+	o.store = ms;
+	w = world_new(&o);
+	assert_int_equal(roster_directory_open(&b, &o), 0);
+	add(w, "Radek", "Šťastný", "radek@acme.example");
+	assert_int_equal(roster_query_new(&q), 0);
+	assert_int_equal(roster_query_set_text(q, "stast"), 0);
+	assert_int_equal(roster_search_count(&n, b, &w->as_admin, w->account, q),
+			 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(roster_directory_refresh(b), 0);
+	assert_int_equal(roster_search_count(&n, b, &w->as_admin, w->account, q),
+			 0);
+	assert_int_equal(n, 1);
+	roster_query_free(q);
+	roster_directory_free(b);
+	world_free(w);
+	roster_memstore_free(ms);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_accents_case_words),
+		cmocka_unit_test(test_numbers),
+		cmocka_unit_test(test_order),
+		cmocka_unit_test(test_paging_while_changing),
+		cmocka_unit_test(test_brute_force),
+		cmocka_unit_test(test_filters),
+		cmocka_unit_test(test_scope),
+		cmocka_unit_test(test_other_directories),
+	};
+
+	return cmocka_run_group_tests_name("model/search", tests, NULL, NULL);
+}
