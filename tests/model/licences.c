@@ -542,9 +542,7 @@ static void test_stored(void **state)
 
 	(void)state;
 	assert_int_equal(roster_memstore_new(&ms), 0);
-	roster_directory_options_init(&o, ROSTER_DIRECTORY_OPTIONS_VERSION);
-	o.storage = roster_memstore_methods();
-	o.store = ms;
+	o = memstore_options(ms);
 	w = world_new(&o);
 	assert_int_equal(roster_account_set_licences(w->dir, &w->as_partner,
 						     w->account, "start",

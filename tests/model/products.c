@@ -153,9 +153,7 @@ static void test_store_and_race(void **state)
 
 	(void)state;
 	assert_int_equal(roster_memstore_new(&ms), 0);
-	roster_directory_options_init(&o, ROSTER_DIRECTORY_OPTIONS_VERSION);
-	o.storage = roster_memstore_methods();
-	o.store = ms;
+	o = memstore_options(ms);
 	w = world_new(&o);
 	assert_int_equal(world_user(w, &w->as_admin, w->account, "A", "One",
 				    "a1@acme.example", 0, &u1), 0);

@@ -474,9 +474,7 @@ static void test_other_directories(void **state)
 
 	(void)state;
 	assert_int_equal(roster_memstore_new(&ms), 0);
-	roster_directory_options_init(&o, ROSTER_DIRECTORY_OPTIONS_VERSION);
-	o.storage = roster_memstore_methods();
-	o.store = ms;
+	o = memstore_options(ms);
 	w = world_new(&o);
 	assert_int_equal(roster_directory_open(&b, &o), 0);
 	add(w, "Radek", "Šťastný", "radek@acme.example");

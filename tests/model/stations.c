@@ -368,9 +368,7 @@ static void test_two_directories(void **state)
 
 	(void)state;
 	assert_int_equal(roster_memstore_new(&ms), 0);
-	roster_directory_options_init(&o, ROSTER_DIRECTORY_OPTIONS_VERSION);
-	o.storage = roster_memstore_methods();
-	o.store = ms;
+	o = memstore_options(ms);
 	sim_init(&s, &o, 77);
 	s.lenient = 1;
 	assert_int_equal(roster_directory_open(&b, &o), 0);
@@ -433,9 +431,7 @@ static void *take(void *arg)
 	roster_directory *d = NULL;
 	int round, rc;
 
-	roster_directory_options_init(&o, ROSTER_DIRECTORY_OPTIONS_VERSION);
-	o.storage = roster_memstore_methods();
-	o.store = r->ms;
+	o = memstore_options(r->ms);
 	if (roster_directory_open(&d, &o))
 		r->failures++;
 	for (round = 0; round < ROUNDS; round++) {
@@ -474,9 +470,7 @@ static void test_last_station_race(void **state)
 
 	(void)state;
 	assert_int_equal(roster_memstore_new(&ms), 0);
-	roster_directory_options_init(&o, ROSTER_DIRECTORY_OPTIONS_VERSION);
-	o.storage = roster_memstore_methods();
-	o.store = ms;
+	o = memstore_options(ms);
 	w = world_new(&o);
 	assert_int_equal(roster_station_order(w->dir, &w->system, w->site,
 					      "premium", 1), 0);

@@ -149,3 +149,14 @@ void world_events_clear(world *w)
 {
 	w->nevents = 0;
 }
+
+roster_directory_options memstore_options(roster_memstore *ms)
+{
+	roster_directory_options o;
+
+	assert_int_equal(roster_directory_options_init(
+				 &o, ROSTER_DIRECTORY_OPTIONS_VERSION), 0);
+	o.storage = roster_memstore_methods();
+	o.store = ms;
+	return o;
+}

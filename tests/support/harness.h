@@ -46,6 +46,9 @@ typedef struct world {
 /* Build a world; returns 0 or fails the test. The allocator hooks of
  * `opts` (may be NULL) are used. */
 world *world_new(const roster_directory_options *opts);
+
+/* Options (current version, defaults) of a directory on memory store ms. */
+roster_directory_options memstore_options(roster_memstore *ms);
 void world_free(world *w);
 
 /* Create a user in `account` with the given names and e-mail, as `actor`.
