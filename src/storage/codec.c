@@ -38,12 +38,13 @@ void rs_record_key(char key[RS_KEY_SIZE], roster_id id)
 	snprintf(key, RS_KEY_SIZE, "r/%016llx", (unsigned long long)id);
 }
 
-roster_id rs_record_key_id(const char *key)
+/* The number of a key "<p>/" and 16 lower-case hex digits, 0 if none. */
+static uint64_t key_number(const char *key, char p)
 {
-	roster_id id = 0;
+	uint64_t v = 0;
 	size_t i;
 
-	if (strncmp(key, "r/", 2) != 0 || strlen(key) != 18)
+	if (key[0] != p || key[1] != '/' || strlen(key) != 18)
 		return 0;
 	for (i = 2; i < 18; i++) {
 		char c = key[i];
@@ -52,9 +53,14 @@ roster_id rs_record_key_id(const char *key)
 					       : -1;
 		if (d < 0)
 			return 0;
-		id = id << 4 | (roster_id)d;
+		v = v << 4 | (uint64_t)d;
 	}
-	return id;
+	return v;
+}
+
+roster_id rs_record_key_id(const char *key)
+{
+	return key_number(key, 'r');
 }
 
 /* ------------------------------------------------------------------ */
@@ -292,52 +298,36 @@ static int get_text(const rs_alloc *al, const unsigned char *p, size_t n,
 	return *out ? ROSTER_OK : ROSTER_ENOMEM;
 }
 
-static int add_line(const rs_alloc *al, rs_user *u, const unsigned char *p,
-		    size_t n, const char **why)
-{
-	char **lines, *s = NULL;
-	int rc;
-
-	if (u->nlines >= LINES_MAX) {
-		*why = "too many lines";
-		return ROSTER_EPARSE;
-	}
-	if ((rc = get_text(al, p, n, &s, why)))
-		return rc;
-	lines = rs_reallocarray(al, u->lines, u->nlines + 1, sizeof(char *));
-	if (!lines) {
-		rs_free(al, s);
-		return ROSTER_ENOMEM;
-	}
-	u->lines = lines;
-	u->lines[u->nlines++] = s;
-	return ROSTER_OK;
-}
-
-static int add_product(const rs_alloc *al, rs_user *u, const unsigned char *p,
-		       size_t n, const char **why)
+/*
+ * One more text of a repeated field (lines, products, licences): at most
+ * `max` of them, and with `ascending` each after the one before, so that
+ * a set has one encoding.
+ */
+static int add_text(const rs_alloc *al, char ***arr, size_t *count,
+		    const unsigned char *p, size_t n, size_t max,
+		    int ascending, const char **why)
 {
 	char **l, *s = NULL;
 	int rc;
 
-	if (u->nproducts >= LICENCES_MAX) {
-		*why = "too many products";
+	if (*count >= max) {
+		*why = "too many values";
 		return ROSTER_EPARSE;
 	}
 	if ((rc = get_text(al, p, n, &s, why)))
 		return rc;
-	if (u->nproducts && strcmp(u->products[u->nproducts - 1], s) >= 0) {
+	if (ascending && *count && strcmp((*arr)[*count - 1], s) >= 0) {
 		rs_free(al, s);
-		*why = "products not ascending";
+		*why = "values not ascending";
 		return ROSTER_EPARSE;
 	}
-	l = rs_reallocarray(al, u->products, u->nproducts + 1, sizeof(char *));
+	l = rs_reallocarray(al, *arr, *count + 1, sizeof(char *));
 	if (!l) {
 		rs_free(al, s);
 		return ROSTER_ENOMEM;
 	}
-	u->products = l;
-	u->products[u->nproducts++] = s;
+	*arr = l;
+	l[(*count)++] = s;
 	return ROSTER_OK;
 }
 
@@ -363,9 +353,11 @@ static int user_field(const rs_alloc *al, rs_user *u, unsigned tag,
 		u->ref[f] = rs_le64_get(p + 1);
 		return ROSTER_OK;
 	case T_LINE:
-		return add_line(al, u, p, n, why);
+		return add_text(al, &u->lines, &u->nlines, p, n, LINES_MAX, 0,
+				why);
 	case T_PRODUCT:
-		return add_product(al, u, p, n, why);
+		return add_text(al, &u->products, &u->nproducts, p, n,
+				LICENCES_MAX, 1, why);
 	case T_PASSWORD:
 		return get_text(al, p, n, &u->password_hash, why);
 	case T_RESET:
@@ -381,35 +373,6 @@ static int user_field(const rs_alloc *al, rs_user *u, unsigned tag,
 	}
 	*why = "malformed user field";
 	return ROSTER_EPARSE;
-}
-
-/* The licences of an account: distinct and ascending, so one set has one
- * encoding. */
-static int add_licence(const rs_alloc *al, rs_unit *u, const unsigned char *p,
-		       size_t n, const char **why)
-{
-	char **l, *s = NULL;
-	int rc;
-
-	if (u->nlicences >= LICENCES_MAX) {
-		*why = "too many licences";
-		return ROSTER_EPARSE;
-	}
-	if ((rc = get_text(al, p, n, &s, why)))
-		return rc;
-	if (u->nlicences && strcmp(u->licences[u->nlicences - 1], s) >= 0) {
-		rs_free(al, s);
-		*why = "licences not ascending";
-		return ROSTER_EPARSE;
-	}
-	l = rs_reallocarray(al, u->licences, u->nlicences + 1, sizeof(char *));
-	if (!l) {
-		rs_free(al, s);
-		return ROSTER_ENOMEM;
-	}
-	u->licences = l;
-	u->licences[u->nlicences++] = s;
-	return ROSTER_OK;
 }
 
 /* Counts purchased per item (the stations of a site per pack, the
@@ -454,7 +417,8 @@ static int unit_field(const rs_alloc *al, rs_unit *u, unsigned tag,
 	case T_EDITION:
 		return get_text(al, p, n, &u->edition, why);
 	case T_LICENCE:
-		return add_licence(al, u, p, n, why);
+		return add_text(al, &u->licences, &u->nlicences, p, n,
+				LICENCES_MAX, 1, why);
 	case T_STOCK:
 	case T_BOUGHT:
 		if (n <= 4)
@@ -658,21 +622,7 @@ void rs_event_key(char key[RS_KEY_SIZE], uint64_t seq)
 
 uint64_t rs_event_key_seq(const char *key)
 {
-	uint64_t seq = 0;
-	size_t i;
-
-	if (strncmp(key, "o/", 2) != 0 || strlen(key) != 18)
-		return 0;
-	for (i = 2; i < 18; i++) {
-		char c = key[i];
-		int d = c >= '0' && c <= '9' ? c - '0'
-			: c >= 'a' && c <= 'f' ? c - 'a' + 10
-					       : -1;
-		if (d < 0)
-			return 0;
-		seq = seq << 4 | (uint64_t)d;
-	}
-	return seq;
+	return key_number(key, 'o');
 }
 
 int rs_event_encode(const rs_alloc *al, const struct roster_event *e,
