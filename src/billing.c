@@ -26,16 +26,6 @@ struct roster_billing {
 static const int paid_options[] = { ROSTER_FIELD_API_COMMUNICATOR };
 #define NOPTIONS (sizeof(paid_options) / sizeof(paid_options[0]))
 
-static int holds_product(const rs_user *u, const char *product)
-{
-	size_t i;
-
-	for (i = 0; i < u->nproducts; i++)
-		if (strcmp(u->products[i], product) == 0)
-			return 1;
-	return 0;
-}
-
 /* Does the billable user `u` count on `l`? */
 static int counts(const line *l, const rs_user *u)
 {
@@ -49,7 +39,7 @@ static int counts(const line *l, const rs_user *u)
 		v = u->str[ROSTER_FIELD_PACK];
 		return v && strcmp(v, l->item) == 0;
 	case ROSTER_ITEM_PRODUCT:
-		return holds_product(u, l->item);
+		return rs_user_has_product(u, l->item);
 	default:
 		return u->flag[roster_field_from_name(l->item)];
 	}

@@ -173,6 +173,10 @@ int rs_unit_touch(roster_directory *dir, roster_id id);
 int rs_restock(roster_directory *dir, const rs_unit *cur, int bought,
 	       const char *item, unsigned count, int remove, size_t in_use,
 	       const char *busy_rule);
+/* station.c: how many of `item` a list of purchased counts holds. */
+size_t rs_stock_count(const rs_stock *st, size_t n, const char *item);
+/* product.c: does the user hold the product licence? */
+int rs_user_has_product(const rs_user *u, const char *product);
 /* station.c: the stations purchased for a site, all packs together. */
 size_t rs_site_stations(const rs_unit *site);
 /* Stations of `pack` available at a site, not counting the one `except`

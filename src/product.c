@@ -16,7 +16,7 @@
 #include "users.h"
 #include "validate.h"
 
-static int holds(const rs_user *u, const char *product)
+int rs_user_has_product(const rs_user *u, const char *product)
 {
 	size_t i;
 
@@ -28,12 +28,7 @@ static int holds(const rs_user *u, const char *product)
 
 static size_t purchased_of(const rs_unit *acc, const char *product)
 {
-	size_t i;
-
-	for (i = 0; i < acc->nbought; i++)
-		if (strcmp(acc->bought[i].item, product) == 0)
-			return acc->bought[i].purchased;
-	return 0;
+	return rs_stock_count(acc->bought, acc->nbought, product);
 }
 
 static size_t assigned_of(const roster_directory *dir, const rs_unit *acc,
@@ -43,7 +38,8 @@ static size_t assigned_of(const roster_directory *dir, const rs_unit *acc,
 	size_t i, n = 0;
 
 	for (i = 0; i < users->len; i++)
-		n += holds((const rs_user *)rs_get(dir, users->ids[i]), product);
+		n += rs_user_has_product(
+			(const rs_user *)rs_get(dir, users->ids[i]), product);
 	return n;
 }
 
@@ -218,7 +214,7 @@ static int assign(roster_directory *dir, const roster_actor *actor,
 					"product.account", ids[i]);
 		else {
 			acc = (const rs_unit *)rs_get(dir, u->base.parent);
-			need += holds(u, product) != add;
+			need += rs_user_has_product(u, product) != add;
 		}
 	}
 	if (!rc)
@@ -230,7 +226,7 @@ static int assign(roster_directory *dir, const roster_actor *actor,
 	}
 	for (i = 0; i < n && !rc; i++) {
 		const rs_user *u = (const rs_user *)rs_get(dir, ids[i]);
-		if (holds(u, product) != add)
+		if (rs_user_has_product(u, product) != add)
 			rc = retag(dir, u, product, add);
 	}
 	/* the account is written too: racing assigners conflict */

@@ -259,16 +259,6 @@ int roster_query_ref(roster_query *q, int field, roster_id id)
 /* ------------------------------------------------------------------ */
 /* Matching                                                            */
 
-static int has_product(const rs_user *u, const char *p)
-{
-	size_t i;
-
-	for (i = 0; i < u->nproducts; i++)
-		if (strcmp(u->products[i], p) == 0)
-			return 1;
-	return 0;
-}
-
 static int same(const char *a, const char *b)
 {
 	return a && strcmp(a, b) == 0;
@@ -295,7 +285,7 @@ static int matches(const roster_query *q, const rs_user *u)
 		return 0;
 	if ((q->item[0] && !same(u->str[ROSTER_FIELD_LICENCE], q->item[0])) ||
 	    (q->item[1] && !same(u->str[ROSTER_FIELD_PACK], q->item[1])) ||
-	    (q->item[2] && !has_product(u, q->item[2])) ||
+	    (q->item[2] && !rs_user_has_product(u, q->item[2])) ||
 	    (q->group && u->ref[ROSTER_FIELD_GROUP] != q->group) ||
 	    (q->site && u->ref[ROSTER_FIELD_SITE] != q->site))
 		return 0;

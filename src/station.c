@@ -16,14 +16,14 @@
 #include "txn.h"
 #include "validate.h"
 
-static rs_stock *stock_of(const rs_unit *site, const char *pack)
+size_t rs_stock_count(const rs_stock *st, size_t n, const char *item)
 {
 	size_t i;
 
-	for (i = 0; i < site->nstock; i++)
-		if (strcmp(site->stock[i].item, pack) == 0)
-			return &site->stock[i];
-	return NULL;
+	for (i = 0; i < n; i++)
+		if (strcmp(st[i].item, item) == 0)
+			return st[i].purchased;
+	return 0;
 }
 
 size_t rs_site_stations(const rs_unit *site)
@@ -56,13 +56,12 @@ size_t rs_station_free(const roster_directory *dir, roster_id site_id,
 {
 	const rs_unit *site =
 		(const rs_unit *)rs_get_kind(dir, site_id, ROSTER_KIND_SITE);
-	const rs_stock *st = site ? stock_of(site, pack) : NULL;
-	size_t used;
+	size_t have, used;
 
-	if (!st)
+	if (!site || !(have = rs_stock_count(site->stock, site->nstock, pack)))
 		return 0;
 	used = in_service(dir, site, pack, except);
-	return used < st->purchased ? st->purchased - used : 0;
+	return used < have ? have - used : 0;
 }
 
 int rs_station_check(roster_directory *dir, const rs_user *u,
@@ -70,9 +69,6 @@ int rs_station_check(roster_directory *dir, const rs_user *u,
 {
 	const char *pack = u->str[ROSTER_FIELD_PACK];
 	roster_id site_id = u->ref[ROSTER_FIELD_SITE];
-	const rs_unit *site;
-	const rs_stock *st;
-	char v[64];
 
 	if (!pack)
 		return ROSTER_OK;
@@ -83,13 +79,9 @@ int rs_station_check(roster_directory *dir, const rs_user *u,
 		return ROSTER_OK;
 	if (!site_id)
 		return rs_fail(dir, ROSTER_EPOLICY, "pack", "pack.site", pack);
-	site = (const rs_unit *)rs_get_kind(dir, site_id, ROSTER_KIND_SITE);
-	st = site ? stock_of(site, pack) : NULL;
-	if (!st || in_service(dir, site, pack, u->base.id) >= st->purchased) {
-		snprintf(v, sizeof(v), "%s", pack);
+	if (!rs_station_free(dir, site_id, pack, u->base.id))
 		return rs_fail(dir, ROSTER_EPOLICY, "pack", "pack.none_available",
-			       v);
-	}
+			       pack);
 	/* the site is written with the change: racing takers conflict */
 	return rs_unit_touch(dir, site_id);
 }
@@ -136,20 +128,16 @@ int rs_restock(roster_directory *dir, const rs_unit *cur, int bought,
 	       const char *item, unsigned count, int remove, size_t in_use,
 	       const char *busy_rule)
 {
-	const rs_stock *have = NULL;
-	size_t i, n = bought ? cur->nbought : cur->nstock, max;
+	size_t have = bought ? rs_stock_count(cur->bought, cur->nbought, item)
+			     : rs_stock_count(cur->stock, cur->nstock, item);
+	size_t max = bought ? ROSTER_PRODUCTS_MAX : ROSTER_STATIONS_MAX;
 	char v[64];
 
-	for (i = 0; i < n; i++)
-		if (strcmp((bought ? cur->bought : cur->stock)[i].item, item) == 0)
-			have = &(bought ? cur->bought : cur->stock)[i];
-	max = bought ? ROSTER_PRODUCTS_MAX : ROSTER_STATIONS_MAX;
-	if (!count || (!remove && count > max - (have ? have->purchased : 0)))
+	if (!count || (!remove && count > max - have))
 		return rs_fail_limit(dir, ROSTER_EINVAL, "count", "arg.range",
 				     NULL, (long long)max);
-	if (remove && count > (have ? have->purchased : 0) - in_use) {
-		snprintf(v, sizeof(v), "%u > %zu", count,
-			 (size_t)(have ? have->purchased : 0) - in_use);
+	if (remove && count > have - in_use) {
+		snprintf(v, sizeof(v), "%u > %zu", count, have - in_use);
 		return rs_fail(dir, ROSTER_EPOLICY, "count", busy_rule, v);
 	}
 	return restock(dir, cur, bought, item,
@@ -255,7 +243,6 @@ int roster_station_counts(roster_directory *dir, const roster_actor *actor,
 			  size_t *purchased, size_t *in_use)
 {
 	const rs_unit *site;
-	const rs_stock *st;
 	rs_who who;
 	int rc;
 
@@ -276,9 +263,8 @@ int roster_station_counts(roster_directory *dir, const roster_actor *actor,
 		return rc;
 	if ((rc = check_pack(dir, pack)))
 		return rc;
-	st = stock_of(site, pack);
 	if (purchased)
-		*purchased = st ? st->purchased : 0;
+		*purchased = rs_stock_count(site->stock, site->nstock, pack);
 	if (in_use)
 		*in_use = in_service(dir, site, pack, 0);
 	return ROSTER_OK;

@@ -194,89 +194,57 @@ static int check_names(roster_directory *dir)
 	return rc;
 }
 
-/* No site has more of a pack in service than it purchased. */
-static int check_stations(roster_directory *dir)
-{
-	size_t i, j, k, *used = NULL, cap = 0;
-	int rc = ROSTER_OK;
-
-	for (i = 0; i < dir->records.cap && !rc; i++) {
-		const rs_unit *site = (const rs_unit *)(uintptr_t)dir->records.slots[i].b;
-		const rs_idvec *users;
-		if (!site || site->base.kind != ROSTER_KIND_SITE)
-			continue;
-		if (site->nstock > cap) {
-			size_t *grown = rs_reallocarray(&dir->al, used,
-							site->nstock,
-							sizeof(*used));
-			if (!grown) {
-				rc = rs_nomem(dir);
-				break;
-			}
-			used = grown;
-			cap = site->nstock;
-		}
-		if (site->nstock)
-			memset(used, 0, site->nstock * sizeof(*used));
-		users = &site->base.members->users;
-		for (j = 0; j < users->len && !rc; j++) {
-			const rs_user *u = (const rs_user *)rs_get(dir, users->ids[j]);
-			const char *pack = u->str[ROSTER_FIELD_PACK];
-			if (!pack)
-				continue;
-			for (k = 0; k < site->nstock; k++)
-				if (strcmp(site->stock[k].item, pack) == 0)
-					break;
-			if (k == site->nstock || ++used[k] > site->stock[k].purchased) {
-				char where[64];
-				rs_record_key(where, site->base.id);
-				strcat(where, ": stations");
-				rc = rs_fail(dir, ROSTER_EPARSE, "store",
-					     "storage.inconsistent", where);
-			}
-		}
-	}
-	rs_free(&dir->al, used);
-	return rc;
-}
-
-/* No account has more of a product assigned than it purchased. */
-static int check_products(roster_directory *dir)
+/*
+ * No site has more of a pack in service than it purchased, and no
+ * account more of a product assigned: the users of each unit of `kind`
+ * (site or account) hold the items (their pack, their products) counted
+ * against the unit's purchased list.
+ */
+static int check_in_use(roster_directory *dir, int kind)
 {
 	size_t i, j, k, p, *used = NULL, cap = 0;
 	int rc = ROSTER_OK;
 
 	for (i = 0; i < dir->records.cap && !rc; i++) {
-		const rs_unit *acc = (const rs_unit *)(uintptr_t)dir->records.slots[i].b;
+		const rs_unit *n = (const rs_unit *)(uintptr_t)dir->records.slots[i].b;
+		const rs_stock *st;
 		const rs_idvec *users;
-		if (!acc || acc->base.kind != ROSTER_KIND_ACCOUNT)
+		size_t nst;
+		if (!n || n->base.kind != kind)
 			continue;
-		if (acc->nbought > cap) {
-			size_t *grown = rs_reallocarray(&dir->al, used,
-							acc->nbought,
+		st = kind == ROSTER_KIND_SITE ? n->stock : n->bought;
+		nst = kind == ROSTER_KIND_SITE ? n->nstock : n->nbought;
+		if (nst > cap) {
+			size_t *grown = rs_reallocarray(&dir->al, used, nst,
 							sizeof(*used));
 			if (!grown) {
 				rc = rs_nomem(dir);
 				break;
 			}
 			used = grown;
-			cap = acc->nbought;
+			cap = nst;
 		}
-		if (acc->nbought)
-			memset(used, 0, acc->nbought * sizeof(*used));
-		users = &acc->base.members->users;
+		if (nst)
+			memset(used, 0, nst * sizeof(*used));
+		users = &n->base.members->users;
 		for (j = 0; j < users->len && !rc; j++) {
 			const rs_user *u = (const rs_user *)rs_get(dir, users->ids[j]);
-			for (p = 0; p < u->nproducts && !rc; p++) {
-				for (k = 0; k < acc->nbought; k++)
-					if (strcmp(acc->bought[k].item,
-						   u->products[p]) == 0)
+			char *const *items = kind == ROSTER_KIND_SITE
+						     ? &u->str[ROSTER_FIELD_PACK]
+						     : u->products;
+			size_t nitems = kind == ROSTER_KIND_SITE
+						? (size_t)(u->str[ROSTER_FIELD_PACK] != NULL)
+						: u->nproducts;
+			for (p = 0; p < nitems && !rc; p++) {
+				for (k = 0; k < nst; k++)
+					if (strcmp(st[k].item, items[p]) == 0)
 						break;
-				if (k == acc->nbought ||
-				    ++used[k] > acc->bought[k].purchased) {
+				if (k == nst || ++used[k] > st[k].purchased) {
 					char where[64];
-					rs_record_key(where, acc->base.id);
-					strcat(where, ": products");
+					rs_record_key(where, n->base.id);
+					strcat(where, kind == ROSTER_KIND_SITE
+							      ? ": stations"
+							      : ": products");
 					rc = rs_fail(dir, ROSTER_EPARSE, "store",
 						     "storage.inconsistent", where);
 				}
@@ -358,8 +326,9 @@ int rs_persist_load(roster_directory *dir)
 		if (r && (rc = link_record(dir, r)))
 			return rc;
 	}
-	if ((rc = check_names(dir)) || (rc = check_stations(dir)) ||
-	    (rc = check_products(dir)))
+	if ((rc = check_names(dir)) ||
+	    (rc = check_in_use(dir, ROSTER_KIND_SITE)) ||
+	    (rc = check_in_use(dir, ROSTER_KIND_ACCOUNT)))
 		return rc;
 	sort(&dir->partners);
 	for (i = 0; i < dir->records.cap; i++) {

@@ -606,6 +606,61 @@ static void test_invalid_records(void **state)
 	}
 }
 
+/* A user holding a pack or product its site or account never bought:
+ * more in use than purchased, refused on open. */
+static void test_in_use_inconsistent(void **state)
+{
+	static const struct {
+		const char *from, *to, *why;
+	} cases[] = {
+		{ "basic", "xasic", "stations" },
+		{ "meetings", "meetingx", "products" },
+	};
+	size_t k;
+
+	for (k = 0; k < 2; k++) {
+		fixture *fx;
+		void *ms;
+		roster_directory_options o;
+		roster_directory *d = NULL;
+		roster_form *f = NULL;
+		roster_id u;
+		world *w;
+
+		fx = fx_new(state, &ms);
+		o = on_store(ST(fx), ms);
+		w = world_new(&o);
+		assert_int_equal(roster_station_order(w->dir, &w->as_partner,
+						      w->site, "basic", 1), 0);
+		assert_int_equal(roster_product_purchase(w->dir, &w->as_partner,
+							 w->account, "meetings",
+							 1), 0);
+		assert_int_equal(roster_form_new(&f, w->dir), 0);
+		roster_form_set_str(f, ROSTER_FIELD_FIRST_NAME, "In");
+		roster_form_set_str(f, ROSTER_FIELD_LAST_NAME, "Use");
+		roster_form_set_str(f, ROSTER_FIELD_EMAIL, "in@acme.example");
+		roster_form_set_ref(f, ROSTER_FIELD_SITE, w->site);
+		roster_form_set_str(f, ROSTER_FIELD_PACK, "basic");
+		assert_int_equal(roster_user_create(&u, w->dir, &w->as_admin,
+						    w->account, f), 0);
+		roster_form_free(f);
+		assert_int_equal(roster_product_assign(w->dir, &w->as_admin,
+						       "meetings", &u, 1, NULL),
+				 0);
+		assert_int_equal(roster_directory_open(&d, &o), 0);
+		roster_directory_free(d);
+		d = NULL;
+		patch_record(fx, ms, u, cases[k].from, cases[k].to);
+		assert_int_equal(roster_directory_open(&d, &o), ROSTER_EPARSE);
+		assert_string_equal(roster_error_rule(roster_error_last()),
+				    "storage.inconsistent");
+		assert_non_null(strstr(roster_error_value(roster_error_last()),
+				       cases[k].why));
+		world_free(w);
+		fx_free(fx);
+	}
+}
+
 static void test_scan_failure_on_open(void **state)
 {
 	faulty fs = { NULL, NULL, 0, 1, ROSTER_ESTORAGE };
@@ -957,6 +1012,7 @@ int main(void)
 		cmocka_unit_test(test_malformed_store),
 		cmocka_unit_test(test_scan_failure_on_open),
 		cmocka_unit_test(test_invalid_records),
+		cmocka_unit_test(test_in_use_inconsistent),
 		cmocka_unit_test(test_outbox_replay_ack),
 		cmocka_unit_test(test_outbox_two_directories),
 		cmocka_unit_test(test_outbox_malformed),
