@@ -31,6 +31,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -421,14 +422,15 @@ static int nomem(roster_filestore *fs)
 	return ROSTER_ENOMEM;
 }
 
-/* Read exactly n bytes at off: 0, or -1 with errno (EIO when the file
- * ends early: it changed under the lock). */
-static int read_at(int fd, void *buf, size_t n, uint64_t off)
+/* Read (or write) exactly n bytes at off: 0, or -1 with errno (EIO when
+ * the file ends early: it changed under the lock). */
+static int io_at(int fd, void *buf, size_t n, uint64_t off, int write)
 {
 	unsigned char *p = buf;
 
 	while (n) {
-		ssize_t r = pread(fd, p, n, (off_t)off);
+		ssize_t r = write ? pwrite(fd, p, n, (off_t)off)
+				  : pread(fd, p, n, (off_t)off);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0) {
@@ -443,24 +445,15 @@ static int read_at(int fd, void *buf, size_t n, uint64_t off)
 	return 0;
 }
 
+static int read_at(int fd, void *buf, size_t n, uint64_t off)
+{
+	return io_at(fd, buf, n, off, 0);
+}
+
 static int write_at(int fd, const void *buf, size_t n, uint64_t off)
 {
-	const unsigned char *p = buf;
-
-	while (n) {
-		ssize_t r = pwrite(fd, p, n, (off_t)off);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0) {
-			if (r == 0)
-				errno = EIO;
-			return -1;
-		}
-		p += r;
-		n -= (size_t)r;
-		off += (uint64_t)r;
-	}
-	return 0;
+	/* io_at only reads from buf when writing */
+	return io_at(fd, (void *)(uintptr_t)buf, n, off, 1);
 }
 
 static int sync_dir(roster_filestore *fs)
