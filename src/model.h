@@ -195,6 +195,8 @@ const roster_catalog *rs_catalog(roster_directory *dir);
 /* search.c: derive the search words and sort key of a user from its
  * fields. 0 or ENOMEM recorded. */
 int rs_user_search_keys(roster_directory *dir, rs_user *u);
+/* The fields the search words come from, as bits 1 << field. */
+uint64_t rs_search_field_mask(void);
 
 /* Is the phone language `tag` ("fr-FR") one the catalog offers? */
 int rs_catalog_language(roster_directory *dir, const char *tag);

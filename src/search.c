@@ -31,84 +31,64 @@ struct roster_query {
 /* ------------------------------------------------------------------ */
 /* Keys of a user                                                      */
 
-static int append(char **buf, size_t *len, const char *s)
-{
-	size_t n = strlen(s);
-	char *g = realloc(*buf, *len + n + 1);
+/* The fields whose words are searched, in the order they are kept. */
+static const int search_fields[] = { ROSTER_FIELD_FIRST_NAME,
+				     ROSTER_FIELD_LAST_NAME,
+				     ROSTER_FIELD_DISPLAY_NAME,
+				     ROSTER_FIELD_EMAIL,
+				     ROSTER_FIELD_EXTENSION,
+				     ROSTER_FIELD_PHONE };
+#define NSEARCH (sizeof(search_fields) / sizeof(search_fields[0]))
 
-	if (!g)
-		return -1;
-	memcpy(g + *len, s, n + 1);
-	*buf = g;
-	*len += n;
-	return 0;
+uint64_t rs_search_field_mask(void)
+{
+	uint64_t m = (uint64_t)1 << ROSTER_FIELD_LINES;
+	size_t i;
+
+	for (i = 0; i < NSEARCH; i++)
+		m |= (uint64_t)1 << search_fields[i];
+	return m;
 }
 
 int rs_user_search_keys(roster_directory *dir, rs_user *u)
 {
-	static const int text[] = { ROSTER_FIELD_FIRST_NAME,
-				    ROSTER_FIELD_LAST_NAME,
-				    ROSTER_FIELD_DISPLAY_NAME,
-				    ROSTER_FIELD_EMAIL,
-				    ROSTER_FIELD_EXTENSION,
-				    ROSTER_FIELD_PHONE };
-	char *all = NULL, *w = NULL, *last = NULL, *first = NULL, *key;
-	size_t len = 0, i;
+	size_t n = NSEARCH + u->nlines, i, len = 0, a, b;
+	char **w = rs_calloc(&dir->al, n, sizeof(char *));
+	char *words = NULL, *key = NULL;
 	int rc = 0;
 
-	/* gathered with malloc, kept with the directory's allocator */
-	for (i = 0; i < sizeof(text) / sizeof(text[0]) && !rc; i++) {
-		if (!u->str[text[i]])
-			continue;
-		if ((rc = rs_text_words(&dir->al, u->str[text[i]], &w)) == 0) {
-			rc = append(&all, &len, w);
-			rs_free(&dir->al, w);
-		}
+	/* each field folded once: for the words and, names, the key */
+	for (i = 0; w && i < n && !rc; i++) {
+		const char *v = i < NSEARCH ? u->str[search_fields[i]]
+					    : u->lines[i - NSEARCH];
+		if ((rc = rs_text_words(&dir->al, v ? v : "", &w[i])) == 0)
+			len += strlen(w[i]);
 	}
-	for (i = 0; i < u->nlines && !rc; i++)
-		if ((rc = rs_text_words(&dir->al, u->lines[i], &w)) == 0) {
-			rc = append(&all, &len, w);
-			rs_free(&dir->al, w);
+	if (w && !rc && (words = rs_calloc(&dir->al, len + 1, 1)) &&
+	    (key = rs_calloc(&dir->al, strlen(w[0]) + strlen(w[1]) + 2, 1))) {
+		for (i = 0, len = 0; i < n; i++) {
+			memcpy(words + len, w[i], strlen(w[i]));
+			len += strlen(w[i]);
 		}
-	if (!rc && (rc = rs_text_words(&dir->al,
-				       u->str[ROSTER_FIELD_LAST_NAME]
-					       ? u->str[ROSTER_FIELD_LAST_NAME]
-					       : "",
-				       &last)) == 0)
-		rc = rs_text_words(&dir->al,
-				   u->str[ROSTER_FIELD_FIRST_NAME]
-					   ? u->str[ROSTER_FIELD_FIRST_NAME]
-					   : "",
-				   &first);
-	key = NULL;
-	if (!rc) {
 		/* "last\x01first": a shorter last name sorts first */
-		size_t a = strlen(last), b = strlen(first);
-		key = rs_calloc(&dir->al, a + b + 2, 1);
-		if (key) {
-			memcpy(key, last, a);
-			key[a] = '\x01';
-			memcpy(key + a + 1, first, b);
-		}
+		a = strlen(w[1]);
+		b = strlen(w[0]);
+		memcpy(key, w[1], a);
+		key[a] = '\x01';
+		memcpy(key + a + 1, w[0], b);
 	}
-	rs_free(&dir->al, last);
-	rs_free(&dir->al, first);
-	if (rc || !key) {
-		free(all);
-		rs_free(&dir->al, key);
+	for (i = 0; w && i < n; i++)
+		rs_free(&dir->al, w[i]);
+	rs_free(&dir->al, w);
+	if (!key) {
 		/* the fields were validated: only memory can fail here */
+		rs_free(&dir->al, words);
 		return rs_nomem(dir);
 	}
 	rs_free(&dir->al, u->words);
 	rs_free(&dir->al, u->sortkey);
-	u->words = rs_strdup(&dir->al, all ? all : "");
-	free(all);
+	u->words = words;
 	u->sortkey = key;
-	if (!u->words) {
-		rs_free(&dir->al, u->sortkey);
-		u->sortkey = NULL;
-		return rs_nomem(dir);
-	}
 	return ROSTER_OK;
 }
 

@@ -636,7 +636,9 @@ static int apply_form(roster_directory *dir, const rs_who *who, rs_user *u,
 	if ((rc = check_user(dir, u)) ||
 	    (rc = rs_licence_check(dir, u, cur, f->confirm)) ||
 	    (rc = rs_station_check(dir, u, cur)) ||
-	    (rc = rs_user_search_keys(dir, u)))
+	    /* the words of a copy stand while their fields do */
+	    ((!u->words || (*changed_mask & rs_search_field_mask())) &&
+	     (rc = rs_user_search_keys(dir, u))))
 		return rc;
 	/* the last admin of an account stays an admin while the account
 	 * has other users (alone, it may step down: the account is being
