@@ -49,13 +49,17 @@ const roster_catalog *rs_catalog(roster_directory *dir)
 
 int rs_catalog_language(roster_directory *dir, const char *tag)
 {
+	roster_error before = dir->err;
 	const roster_catalog *cat = rs_catalog(dir);
 	char id[ROSTER_ITEM_ID_MAX + 1];
 	size_t i;
 
-	/* without a catalog (out of memory) the library's own list stands */
-	if (!cat)
+	/* without a catalog (out of memory) the library's own list stands,
+	 * and the call goes on as if nothing was asked */
+	if (!cat) {
+		dir->err = before;
 		return 1;
+	}
 	for (i = 0; tag[i] && i < ROSTER_ITEM_ID_MAX; i++)
 		id[i] = (char)(tag[i] >= 'A' && tag[i] <= 'Z' ? tag[i] + 32
 							       : tag[i]);

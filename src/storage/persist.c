@@ -539,6 +539,8 @@ int rs_persist_commit(roster_directory *dir, struct rs_txn *t)
 	const roster_storage *st = dir->storage;
 	uint64_t meta_ver = dir->meta_ver, events_ver = 0, next_event = 0;
 	int events = dir->outbox && t->nevents, tries = 0;
+	const uint64_t next_event_was = dir->stored_next_event;
+	const uint64_t events_ver_was = dir->events_ver;
 	change *c;
 	size_t n, i;
 	int rc;
@@ -580,6 +582,10 @@ int rs_persist_commit(roster_directory *dir, struct rs_txn *t)
 			continue;
 		if (renumber && rc == 1)
 			rc = rs_storage_fail(dir, "put", ROSTER_ECONFLICT);
+		/* a failed commit leaves the directory as it found it, the
+		 * counter it may have read again included */
+		dir->stored_next_event = next_event_was;
+		dir->events_ver = events_ver_was;
 		rs_free(&dir->al, c);
 		return rc;
 	}
