@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include "model.h"
+#include "search_index.h"
 #include "storage/persist.h"
 #include "txn.h"
 #include "util/random.h"
@@ -144,6 +145,11 @@ int roster_directory_open(roster_directory **out,
 					   saved.value);
 		}
 	}
+	if (rs_sindex_build(dir)) {
+		dir->storage = NULL;
+		roster_directory_free(dir);
+		return rs_error_tl(ROSTER_ENOMEM, NULL, "nomem", NULL);
+	}
 	*out = dir;
 	return ROSTER_OK;
 }
@@ -215,6 +221,8 @@ void rs_model_free(roster_directory *dir)
 	rs_table_free(&dir->al, &dir->lines);
 	rs_table_free(&dir->al, &dir->extensions);
 	rs_idvec_free(&dir->al, &dir->partners);
+	rs_sindex_free(&dir->al, dir->sindex);
+	dir->sindex = NULL;
 }
 
 int roster_directory_refresh(roster_directory *dir)

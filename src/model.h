@@ -25,6 +25,7 @@ typedef struct rs_members {
 	rs_idvec pbxes;	   /* account */
 	rs_idvec groups;   /* account */
 	size_t admins;	   /* account: users holding the admin role */
+	uint32_t order;	   /* account: its ordinal in the search index */
 } rs_members;
 
 /* Fields common to every record; first member of each kind. */
@@ -78,6 +79,7 @@ typedef struct rs_user {
 	char *email_key; /* lower-case login for uniqueness */
 	char *words;	 /* search: the folded words of names, login, numbers */
 	char *sortkey;	 /* search: folded "last first", the listing order */
+	uint32_t slot;	 /* search: its slot in the index, kept by versions */
 	char *password_hash;
 	rs_token reset;
 	rs_token welcome;
@@ -120,6 +122,7 @@ struct roster_directory {
 	roster_id txn_next_id; /* next_id when it was opened */
 	int in_callback;    /* set while a host callback runs */
 	roster_catalog *catalog; /* decides licences; NULL until first used */
+	struct rs_sindex *sindex; /* search index (search_index.h) */
 };
 
 /* The record `id`, NULL when absent. */

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "policy.h"
+#include "search_index.h"
 #include "txn.h"
 #include "util/text.h"
 #include "validate.h"
@@ -275,161 +276,252 @@ static int matches(const roster_query *q, const rs_user *u)
 	return 1;
 }
 
-static int cmp_user(const void *a, const void *b)
-{
-	const rs_user *x = *(const rs_user *const *)a;
-	const rs_user *y = *(const rs_user *const *)b;
-	int c = strcmp(x->sortkey, y->sortkey);
-
-	if (c)
-		return c;
-	return x->base.id < y->base.id ? -1 : x->base.id > y->base.id;
-}
-
-/* Strictly after the cursor's (key, id)? */
-static int after(const rs_user *u, const char *key, roster_id id)
-{
-	int c = strcmp(u->sortkey, key);
-
-	return c > 0 || (c == 0 && u->base.id > id);
-}
-
-/* A cursor: "k", the key in hex, ".", the id in hex. */
+/* A cursor: "c", the account, the key in hex and the user, each after
+ * a dot but the first, in hex. */
 static char *make_cursor(roster_directory *dir, const rs_user *u)
 {
 	size_t n = strlen(u->sortkey), i;
-	char *c = rs_calloc(&dir->al, 2 * n + 20, 1), *p;
+	char *c = rs_calloc(&dir->al, 2 * n + 40, 1), *p;
 
 	if (!c)
 		return NULL;
-	p = c;
-	*p++ = 'k';
+	p = c + sprintf(c, "c%llx.", (unsigned long long)u->base.parent);
 	for (i = 0; i < n; i++)
 		p += sprintf(p, "%02x", (unsigned char)u->sortkey[i]);
 	sprintf(p, ".%llx", (unsigned long long)u->base.id);
 	return c;
 }
 
-static int parse_cursor(const char *c, char *key, size_t size, roster_id *id)
+static int hex_digit(char c)
 {
-	const char *dot;
-	size_t n, i;
-	char *end;
-
-	if (c[0] != 'k' || !(dot = strchr(c, '.')))
-		return -1;
-	n = (size_t)(dot - c - 1);
-	if (n % 2 || n / 2 >= size)
-		return -1;
-	for (i = 0; i < n / 2; i++) {
-		unsigned v;
-		if (sscanf(c + 1 + 2 * i, "%2x", &v) != 1 || !v)
-			return -1;
-		key[i] = (char)v;
-	}
-	key[n / 2] = '\0';
-	if (!dot[1] || strlen(dot + 1) > 16)
-		return -1;
-	*id = strtoull(dot + 1, &end, 16);
-	return *end ? -1 : 0;
+	return c >= '0' && c <= '9'   ? c - '0'
+	       : c >= 'a' && c <= 'f' ? c - 'a' + 10
+				      : -1;
 }
 
-/* The accounts the actor searches: one, or all it manages. */
-static int scope(roster_directory *dir, const rs_who *who, roster_id account,
-		 rs_idvec *out)
+static int parse_hex_id(const char *s, size_t n, roster_id *out)
 {
+	size_t i;
+
+	if (!n || n > 16)
+		return -1;
+	*out = 0;
+	for (i = 0; i < n; i++) {
+		int d = hex_digit(s[i]);
+		if (d < 0)
+			return -1;
+		*out = *out << 4 | (unsigned)d;
+	}
+	return 0;
+}
+
+typedef struct cursor {
+	roster_id account, id;
+	char key[1024];
+} cursor;
+
+static int parse_cursor(const char *c, cursor *out)
+{
+	const char *k, *d;
+	size_t n, i;
+
+	if (c[0] != 'c' || !(k = strchr(c, '.')) || !(d = strchr(k + 1, '.')) ||
+	    parse_hex_id(c + 1, (size_t)(k - c - 1), &out->account) ||
+	    parse_hex_id(d + 1, strlen(d + 1), &out->id))
+		return -1;
+	n = (size_t)(d - k - 1);
+	if (n % 2 || n / 2 >= sizeof(out->key))
+		return -1;
+	for (i = 0; i < n / 2; i++) {
+		int hi = hex_digit(k[1 + 2 * i]), lo = hex_digit(k[2 + 2 * i]);
+		if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
+			return -1;
+		out->key[i] = (char)(hi << 4 | lo);
+	}
+	out->key[n / 2] = '\0';
+	return 0;
+}
+
+/* The label ranges the actor searches, in listing order: one account, all
+ * of them (the system), or a partner's accounts by identifier. */
+typedef struct ranges {
+	uint64_t (*r)[2];
+	size_t n;
+} ranges;
+
+static int add_range(roster_directory *dir, ranges *out, uint64_t lo,
+		     uint64_t hi)
+{
+	uint64_t(*r)[2] = rs_reallocarray(&dir->al, out->r, out->n + 1,
+					  sizeof(*r));
+
+	if (!r)
+		return rs_nomem(dir);
+	out->r = r;
+	out->r[out->n][0] = lo;
+	out->r[out->n++][1] = hi;
+	return ROSTER_OK;
+}
+
+static int scope(roster_directory *dir, const rs_who *who, roster_id account,
+		 ranges *out)
+{
+	uint64_t lo, hi;
 	size_t i, j;
 	int rc;
 
 	if (account) {
-		if (!rs_get_kind(dir, account, ROSTER_KIND_ACCOUNT))
+		const rs_unit *acc = (const rs_unit *)rs_get_kind(
+			dir, account, ROSTER_KIND_ACCOUNT);
+		if (!acc)
 			return rs_fail_id(dir, ROSTER_ENOTFOUND, "account",
 					  "record.notfound", account);
 		if ((rc = rs_authz_account(dir, who, account, RS_MANAGE_USERS)))
 			return rc;
-		if (rs_idvec_reserve(&dir->al, out, 1))
-			return rs_nomem(dir);
-		out->ids[out->len++] = account;
-		return ROSTER_OK;
+		rs_sindex_account_range(acc, &lo, &hi);
+		return add_range(dir, out, lo, hi);
 	}
-	if (who->kind != ROSTER_ACTOR_SYSTEM && who->kind != ROSTER_ACTOR_PARTNER)
+	if (who->kind == ROSTER_ACTOR_SYSTEM)
+		return add_range(dir, out, 0, UINT64_MAX);
+	if (who->kind != ROSTER_ACTOR_PARTNER)
 		return rs_fail(dir, ROSTER_EDENIED, "account", "auth.scope",
 			       NULL);
 	for (i = 0; i < dir->partners.len; i++) {
 		const rs_rec *p = rs_get(dir, dir->partners.ids[i]);
 		const rs_idvec *accs = &p->members->accounts;
-		if (who->kind == ROSTER_ACTOR_PARTNER && p->id != who->id)
+		if (p->id != who->id)
 			continue;
 		for (j = 0; j < accs->len; j++) {
-			if (rs_idvec_reserve(&dir->al, out, 1))
-				return rs_nomem(dir);
-			out->ids[out->len++] = accs->ids[j];
+			rs_sindex_account_range(
+				(const rs_unit *)rs_get(dir, accs->ids[j]), &lo,
+				&hi);
+			if ((rc = add_range(dir, out, lo, hi)))
+				return rc;
 		}
 	}
 	return ROSTER_OK;
 }
 
-/* Collect the matching users (sorted when `sorted`). */
-static int collect(roster_directory *dir, const roster_actor *actor,
-		   roster_id account, const roster_query *q, int sorted,
-		   const rs_user ***out, size_t *n)
+/* A search under way: the list it walks and what it checks. */
+typedef struct walk {
+	const rs_sindex *x;
+	const rs_plist *list; /* NULL: nothing can match */
+	const roster_query *q;
+	int exact; /* every listed user in range matches */
+} walk;
+
+/* Walk the shortest list of the query's words (every user for no word):
+ * each user matching a word is in the list of the word's prefix. */
+static void plan(const roster_directory *dir, const roster_query *q, walk *w)
 {
-	rs_idvec accounts = { NULL, 0, 0 };
-	const rs_user **hits = NULL;
-	size_t i, j, cap = 0;
+	size_t i;
+
+	w->x = dir->sindex;
+	w->q = q;
+	w->list = q->nwords ? NULL : w->x->all;
+	for (i = 0; i < q->nwords; i++) {
+		const rs_plist *l = rs_sindex_list(w->x, q->words[i] + 1);
+		if (!l) {
+			w->list = NULL;
+			return;
+		}
+		if (!i || l->total < w->list->total)
+			w->list = l;
+	}
+	w->exact = !q->props && !q->item[0] && !q->item[1] && !q->item[2] &&
+		   !q->group && !q->site &&
+		   (q->nwords == 0 ||
+		    (q->nwords == 1 && !rs_sindex_longer(q->words[0] + 1)));
+}
+
+static int before(rs_pos a, rs_pos b)
+{
+	return a.seg < b.seg || (a.seg == b.seg && a.off < b.off);
+}
+
+/*
+ * Call fn for each matching user in listing order, from the start of each
+ * range or after the cursor, until fn returns non-zero.
+ */
+static void each_match(const walk *w, const ranges *sc, const cursor *after,
+		       int (*fn)(void *, const rs_user *), void *ctx)
+{
+	rs_pos from = { 0, 0 };
+	size_t i;
+
+	if (!w->list)
+		return;
+	if (after)
+		from = rs_plist_seek_after(w->x, w->list, after->account,
+					   after->key, after->id);
+	for (i = 0; i < sc->n; i++) {
+		rs_pos p = rs_plist_seek(w->x, w->list, sc->r[i][0]);
+		uint32_t slot;
+		if (after && before(p, from))
+			p = from;
+		while ((slot = rs_plist_next(w->list, &p)) != UINT32_MAX &&
+		       w->x->label[slot] < sc->r[i][1]) {
+			const rs_user *u = w->x->users[slot];
+			if ((w->exact || matches(w->q, u)) && fn(ctx, u))
+				return;
+		}
+	}
+}
+
+typedef struct page_ctx {
+	roster_id *ids;
+	size_t n, limit;
+	const rs_user *last; /* the last user of the page */
+	int more;	     /* one more matches after it */
+} page_ctx;
+
+static int add_to_page(void *ctx, const rs_user *u)
+{
+	page_ctx *c = ctx;
+
+	if (c->n == c->limit) {
+		c->more = 1;
+		return 1;
+	}
+	c->ids[c->n++] = u->base.id;
+	c->last = u;
+	return 0;
+}
+
+static int count_one(void *ctx, const rs_user *u)
+{
+	(void)u;
+	++*(size_t *)ctx;
+	return 0;
+}
+
+/* Resolve the actor, its scope and the plan of a query. */
+static int prepare(roster_directory *dir, const roster_actor *actor,
+		   roster_id account, const roster_query *q, ranges *sc,
+		   walk *w)
+{
 	rs_who who;
 	int rc;
 
-	*out = NULL;
-	*n = 0;
 	if ((rc = rs_who_resolve(dir, actor, &who)))
 		return rc;
 	if (!q)
 		return rs_fail(dir, ROSTER_EINVAL, "query", "arg.null", NULL);
-	if ((rc = scope(dir, &who, account, &accounts))) {
-		rs_idvec_free(&dir->al, &accounts);
+	if ((rc = scope(dir, &who, account, sc)))
 		return rc;
-	}
-	for (i = 0; i < accounts.len && !rc; i++) {
-		const rs_idvec *users = &rs_get(dir, accounts.ids[i])->members->users;
-		for (j = 0; j < users->len; j++) {
-			const rs_user *u = (const rs_user *)rs_get(dir, users->ids[j]);
-			if (!matches(q, u))
-				continue;
-			if (*n == cap) {
-				size_t c = cap ? cap * 2 : 64;
-				const rs_user **g = rs_reallocarray(
-					&dir->al, hits, c, sizeof(*g));
-				if (!g) {
-					rc = rs_nomem(dir);
-					break;
-				}
-				hits = g;
-				cap = c;
-			}
-			hits[(*n)++] = u;
-		}
-	}
-	rs_idvec_free(&dir->al, &accounts);
-	if (rc) {
-		rs_free(&dir->al, hits);
-		*n = 0;
-		return rc;
-	}
-	if (sorted && *n > 1)
-		qsort(hits, *n, sizeof(*hits), cmp_user);
-	*out = hits;
+	plan(dir, q, w);
 	return ROSTER_OK;
 }
 
 int roster_search(roster_page **out, roster_directory *dir,
 		  const roster_actor *actor, roster_id account,
-		  const roster_query *q, const char *cursor, size_t limit)
+		  const roster_query *q, const char *cursor_text, size_t limit)
 {
-	const rs_user **hits;
-	roster_id after_id = 0, *page_ids;
-	char key[1024], *next = NULL;
-	size_t n, start = 0, count, i;
+	ranges sc = { NULL, 0 };
+	page_ctx pc = { NULL, 0, 0, NULL, 0 };
+	cursor cur;
+	char *next = NULL;
+	walk w;
 	int rc;
 
 	if ((rc = rs_enter(dir)))
@@ -439,32 +531,30 @@ int roster_search(roster_page **out, roster_directory *dir,
 	*out = NULL;
 	if (limit < 1 || limit > ROSTER_PAGE_MAX)
 		return rs_fail_id(dir, ROSTER_EINVAL, "limit", "arg.range", limit);
-	if (cursor && parse_cursor(cursor, key, sizeof(key), &after_id))
-		return rs_fail(dir, ROSTER_EINVAL, "cursor", "arg.cursor", cursor);
-	if ((rc = collect(dir, actor, account, q, 1, &hits, &n)))
-		return rc;
-	if (cursor)
-		while (start < n && !after(hits[start], key, after_id))
-			start++;
-	count = n - start < limit ? n - start : limit;
-	page_ids = count ? rs_calloc(&dir->al, count, sizeof(*page_ids)) : NULL;
-	if (count && !page_ids) {
-		rs_free(&dir->al, hits);
-		return rs_nomem(dir);
+	if (cursor_text && parse_cursor(cursor_text, &cur))
+		return rs_fail(dir, ROSTER_EINVAL, "cursor", "arg.cursor",
+			       cursor_text);
+	if ((rc = prepare(dir, actor, account, q, &sc, &w)))
+		goto done;
+	if (!(pc.ids = rs_calloc(&dir->al, limit, sizeof(*pc.ids)))) {
+		rc = rs_nomem(dir);
+		goto done;
 	}
-	for (i = 0; i < count; i++)
-		page_ids[i] = hits[start + i]->base.id;
-	if (start + count < n && !(next = make_cursor(dir, hits[start + count - 1])))
+	pc.limit = limit;
+	each_match(&w, &sc, cursor_text ? &cur : NULL, add_to_page, &pc);
+	if (pc.more && !(next = make_cursor(dir, pc.last)))
 		rc = rs_nomem(dir);
 	if (!rc)
-		rc = rs_page_of(dir, page_ids, count, out);
-	if (!rc && (rc = rs_page_set_next(dir, *out, next, n))) {
+		rc = rs_page_of(dir, pc.ids, pc.n, out);
+	if (!rc && (rc = rs_page_set_next(dir, *out, next,
+					  ROSTER_TOTAL_UNKNOWN))) {
 		roster_page_free(*out);
 		*out = NULL;
 	}
+done:
 	rs_free(&dir->al, next);
-	rs_free(&dir->al, page_ids);
-	rs_free(&dir->al, hits);
+	rs_free(&dir->al, pc.ids);
+	rs_free(&dir->al, sc.r);
 	return rc;
 }
 
@@ -472,8 +562,9 @@ int roster_search_count(size_t *out, roster_directory *dir,
 			const roster_actor *actor, roster_id account,
 			const roster_query *q)
 {
-	const rs_user **hits;
-	size_t n;
+	ranges sc = { NULL, 0 };
+	size_t n = 0, i;
+	walk w;
 	int rc;
 
 	if (out)
@@ -482,9 +573,20 @@ int roster_search_count(size_t *out, roster_directory *dir,
 		return rc;
 	if (!out)
 		return rs_fail(dir, ROSTER_EINVAL, "out", "arg.null", NULL);
-	if ((rc = collect(dir, actor, account, q, 0, &hits, &n)))
-		return rc;
-	rs_free(&dir->al, hits);
+	if ((rc = prepare(dir, actor, account, q, &sc, &w)))
+		goto done;
+	if (w.list && w.exact) {
+		/* every listed user in range matches: count by position */
+		for (i = 0; i < sc.n; i++)
+			n += rs_plist_rank(w.list, rs_plist_seek(w.x, w.list,
+								  sc.r[i][1])) -
+			     rs_plist_rank(w.list, rs_plist_seek(w.x, w.list,
+								  sc.r[i][0]));
+	} else {
+		each_match(&w, &sc, NULL, count_one, &n);
+	}
 	*out = n;
-	return ROSTER_OK;
+done:
+	rs_free(&dir->al, sc.r);
+	return rc;
 }

@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "search_index.h"
 #include "storage/persist.h"
 
 
@@ -12,7 +13,7 @@ static rs_txn *txn_of(roster_directory *dir)
 }
 
 /* Room for n more entries in the undo log. */
-static int log_reserve(roster_directory *dir, size_t n)
+int rs_log_reserve(roster_directory *dir, size_t n)
 {
 	rs_txn *t = txn_of(dir);
 	rs_undo *log;
@@ -31,8 +32,8 @@ static int log_reserve(roster_directory *dir, size_t n)
 	return 0;
 }
 
-static void log_push(roster_directory *dir, int op, void *target, uint64_t a,
-		     uint64_t b, rs_rec *old_rec, rs_rec *new_rec)
+void rs_log_push(roster_directory *dir, int op, void *target, uint64_t a,
+		 uint64_t b, rs_rec *old_rec, rs_rec *new_rec)
 {
 	rs_txn *t = txn_of(dir);
 	rs_undo *u = &t->log[t->nlog++];
@@ -56,11 +57,11 @@ static int table_room(roster_directory *dir, rs_table *set)
 {
 	int fresh = set->cap == 0;
 
-	if (log_reserve(dir, fresh ? 2 : 1) ||
+	if (rs_log_reserve(dir, fresh ? 2 : 1) ||
 	    rs_table_reserve(&dir->al, set, 1))
 		return ROSTER_ENOMEM;
 	if (fresh)
-		log_push(dir, U_TABLE_NEW, set, 0, 0, NULL, NULL);
+		rs_log_push(dir, U_TABLE_NEW, set, 0, 0, NULL, NULL);
 	return 0;
 }
 
@@ -69,26 +70,44 @@ static int vec_room(roster_directory *dir, rs_idvec *vec)
 {
 	int fresh = vec->cap == 0;
 
-	if (log_reserve(dir, fresh ? 2 : 1) ||
+	if (rs_log_reserve(dir, fresh ? 2 : 1) ||
 	    rs_idvec_reserve(&dir->al, vec, 1))
 		return ROSTER_ENOMEM;
 	if (fresh)
-		log_push(dir, U_VEC_NEW, vec, 0, 0, NULL, NULL);
+		rs_log_push(dir, U_VEC_NEW, vec, 0, 0, NULL, NULL);
 	return 0;
 }
 
+static rs_user *user_of(rs_rec *r)
+{
+	return r && r->kind == ROSTER_KIND_USER ? (rs_user *)r : NULL;
+}
+
+/*
+ * The search index follows every user version: its entry is logged after
+ * the record's, so that undoing it runs first, while the version it takes
+ * out of the index is still alive.
+ */
 int rs_put(roster_directory *dir, roster_id id, rs_rec *rec)
 {
-	rs_rec *old;
+	rs_rec *old = rs_get(dir, id);
+	int user = user_of(old) || user_of(rec);
+	int rc;
 
-	if (table_room(dir, &dir->records))
+	if (table_room(dir, &dir->records) || rs_log_reserve(dir, 2))
+		return ROSTER_ENOMEM;
+	if (rec && !old && rec->kind == ROSTER_KIND_ACCOUNT &&
+	    (rc = rs_sindex_account(dir, (rs_unit *)rec)))
+		return rc;
+	if (user && rs_sindex_user(dir, user_of(old), user_of(rec)))
 		return ROSTER_ENOMEM;
 	if (rec)
-		old = (rs_rec *)(uintptr_t)rs_table_set(&dir->records, id,
-							 (uint64_t)(uintptr_t)rec);
+		rs_table_set(&dir->records, id, (uint64_t)(uintptr_t)rec);
 	else
-		old = (rs_rec *)(uintptr_t)rs_table_del(&dir->records, id);
-	log_push(dir, U_REC, NULL, id, 0, old, rec);
+		rs_table_del(&dir->records, id);
+	rs_log_push(dir, U_REC, NULL, id, 0, old, rec);
+	if (user)
+		rs_log_push(dir, U_IDX_USER, NULL, id, 0, old, rec);
 	return 0;
 }
 
@@ -97,16 +116,16 @@ int rs_vec_insert(roster_directory *dir, rs_idvec *vec, roster_id id)
 	if (vec_room(dir, vec))
 		return ROSTER_ENOMEM;
 	rs_idvec_insert(vec, id);
-	log_push(dir, U_VEC_INS, vec, id, 0, NULL, NULL);
+	rs_log_push(dir, U_VEC_INS, vec, id, 0, NULL, NULL);
 	return 0;
 }
 
 int rs_vec_remove(roster_directory *dir, rs_idvec *vec, roster_id id)
 {
-	if (log_reserve(dir, 1))
+	if (rs_log_reserve(dir, 1))
 		return ROSTER_ENOMEM;
 	if (rs_idvec_remove(vec, id))
-		log_push(dir, U_VEC_DEL, vec, id, 0, NULL, NULL);
+		rs_log_push(dir, U_VEC_DEL, vec, id, 0, NULL, NULL);
 	return 0;
 }
 
@@ -116,26 +135,26 @@ int rs_key_insert(roster_directory *dir, rs_table *set, uint64_t hash,
 	if (table_room(dir, set))
 		return ROSTER_ENOMEM;
 	rs_table_insert(set, hash, id);
-	log_push(dir, U_KEY_INS, set, hash, id, NULL, NULL);
+	rs_log_push(dir, U_KEY_INS, set, hash, id, NULL, NULL);
 	return 0;
 }
 
 int rs_key_remove(roster_directory *dir, rs_table *set, uint64_t hash,
 		  roster_id id)
 {
-	if (log_reserve(dir, 1))
+	if (rs_log_reserve(dir, 1))
 		return ROSTER_ENOMEM;
 	if (rs_table_remove(set, hash, id))
-		log_push(dir, U_KEY_DEL, set, hash, id, NULL, NULL);
+		rs_log_push(dir, U_KEY_DEL, set, hash, id, NULL, NULL);
 	return 0;
 }
 
 int rs_count(roster_directory *dir, size_t *counter, int delta)
 {
-	if (log_reserve(dir, 1))
+	if (rs_log_reserve(dir, 1))
 		return ROSTER_ENOMEM;
 	*counter += (size_t)(ptrdiff_t)delta;
-	log_push(dir, U_COUNT, counter, (uint64_t)(int64_t)delta, 0, NULL, NULL);
+	rs_log_push(dir, U_COUNT, counter, (uint64_t)(int64_t)delta, 0, NULL, NULL);
 	return 0;
 }
 
@@ -258,6 +277,10 @@ static void undo(roster_directory *dir, rs_undo *u)
 		break;
 	case U_VEC_NEW:
 		rs_idvec_free(&dir->al, u->target);
+		break;
+	case U_IDX_USER:
+	case U_IDX_LIST:
+		rs_sindex_undo(dir, u->op, u->target, u->old_rec, u->new_rec);
 		break;
 	}
 }

@@ -43,7 +43,9 @@ enum {
 	U_KEY_DEL,  /* target rs_table, a = hash, b = id */
 	U_COUNT,    /* target size_t, a = delta as int64 */
 	U_TABLE_NEW, /* target rs_table got its first block */
-	U_VEC_NEW   /* target rs_idvec got its first block */
+	U_VEC_NEW,  /* target rs_idvec got its first block */
+	U_IDX_USER, /* search index: user version old_rec -> new_rec */
+	U_IDX_LIST  /* search index: target rs_plist was made */
 };
 
 typedef struct rs_undo {
@@ -91,6 +93,12 @@ int rs_txn_commit(roster_directory *dir);
 void rs_txn_rollback(roster_directory *dir);
 /* Free the transaction storage of a directory. */
 void rs_txn_free(roster_directory *dir);
+
+/* Room for n more entries in the undo log; 0 or ROSTER_ENOMEM. */
+int rs_log_reserve(roster_directory *dir, size_t n);
+/* Append an entry (room reserved). */
+void rs_log_push(roster_directory *dir, int op, void *target, uint64_t a,
+		 uint64_t b, rs_rec *old_rec, rs_rec *new_rec);
 
 /* Publish `rec` (new or replacing the record of the same id), or remove
  * the record `id` when rec is NULL. */

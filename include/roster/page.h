@@ -30,7 +30,12 @@ ROSTER_API roster_id roster_page_id(const roster_page *page, size_t i);
  * last. Borrowed: lives as long as the page.
  */
 ROSTER_API const char *roster_page_next(const roster_page *page);
-/** Total number of records in the listing (all pages). */
+/** The total of a listing that does not count its matches (a search:
+ * roster_search_count counts them). */
+#define ROSTER_TOTAL_UNKNOWN ((size_t)-1)
+
+/** Total number of records in the listing (all pages), or
+ * ROSTER_TOTAL_UNKNOWN. */
 ROSTER_API size_t roster_page_total(const roster_page *page);
 /** Free a page. Accepts NULL. */
 ROSTER_API void roster_page_free(roster_page *page);

@@ -16,10 +16,17 @@
  * IoT), a licence, a station pack, a product licence, a permission group,
  * a site.
  *
- * Order (documented and stable): by last name, then first name, folded as
- * above and compared byte by byte, then by identifier. The cursor names
- * the last user of a page by that order, so paging while users are added
- * or deleted never shows a user twice and never skips one that stays.
+ * Order (documented and stable): by account (ascending identifier), then
+ * last name, then first name, folded as above and compared byte by byte,
+ * then by identifier. A search over several accounts lists each
+ * account's users together. The cursor names the last user of a page by
+ * that order, so paging while users are added or deleted never shows a
+ * user twice and never skips one that stays.
+ *
+ * Search pages do not count their matches: roster_page_total() gives
+ * ROSTER_TOTAL_UNKNOWN, and roster_search_count() counts when asked.
+ * Prefixes of up to four characters are indexed; a word of one to four
+ * characters and no filter is counted without walking the matches.
  */
 #ifndef ROSTER_SEARCH_H
 #define ROSTER_SEARCH_H

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../search_index.h"
 #include "../txn.h"
 #include "../users.h"
 #include "codec.h"
@@ -366,7 +367,7 @@ int rs_persist_refresh(roster_directory *dir)
 	fresh.storage = dir->storage;
 	fresh.store = dir->store;
 	fresh.next_id = 1;
-	if ((rc = rs_persist_load(&fresh))) {
+	if ((rc = rs_persist_load(&fresh)) || (rc = rs_sindex_build(&fresh))) {
 		dir->err = fresh.err;
 		rs_model_free(&fresh);
 		return rc;
@@ -377,6 +378,7 @@ int rs_persist_refresh(roster_directory *dir)
 	dir->emails = fresh.emails;
 	dir->lines = fresh.lines;
 	dir->extensions = fresh.extensions;
+	dir->sindex = fresh.sindex;
 	dir->next_id = fresh.next_id;
 	dir->stored_next_id = fresh.stored_next_id;
 	dir->meta_ver = fresh.meta_ver;

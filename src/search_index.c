@@ -1,0 +1,920 @@
+/*
+ * search_index.c: the prefix index behind search as you type
+ * (search_index.h): slots and labels, posting lists, and keeping them in
+ * step with the transaction.
+ */
+#include "search_index.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "txn.h"
+
+#define LOW_BITS 32
+#define SPAN ((uint64_t)1 << LOW_BITS)
+#define STEP ((uint64_t)1 << 12) /* between labels added at either end */
+#define FILL (RS_SEG * 3 / 4)	 /* slots per segment in a built list */
+
+/* ------------------------------------------------------------------ */
+/* Prefixes of a user's words                                          */
+
+static size_t char_len(unsigned char c)
+{
+	return c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : 4;
+}
+
+/* Bytes of the first `chars` characters of the word [w, end), 0 if the
+ * word is shorter. */
+static size_t prefix_bytes(const char *w, const char *end, size_t chars)
+{
+	const char *p = w;
+
+	while (chars-- && p < end)
+		p += char_len((unsigned char)*p);
+	return chars == (size_t)-1 && p <= end ? (size_t)(p - w) : 0;
+}
+
+/*
+ * Call fn for each distinct prefix of one to RS_PREFIX_CHARS characters
+ * of the words (" w1 w2 ..."), then for the empty prefix. A prefix an
+ * earlier word has already given is skipped, without allocating: undoing
+ * a change walks the prefixes again. Stops at fn's first non-zero return.
+ */
+static int each_prefix(const char *words, int (*fn)(void *, const char *,
+						     size_t),
+		       void *ctx)
+{
+	const char *w = words, *end, *v, *vend;
+	size_t k, n;
+	int rc;
+
+	while (w && (w = strchr(w, ' '))) {
+		w++;
+		end = w + strcspn(w, " ");
+		for (k = 1; k <= RS_PREFIX_CHARS; k++) {
+			int seen = 0;
+			if (!(n = prefix_bytes(w, end, k)))
+				break;
+			for (v = words; !seen && (v = strchr(v, ' ')) && v + 1 < w;
+			     v = vend) {
+				v++;
+				vend = v + strcspn(v, " ");
+				seen = (size_t)(vend - v) >= n && !memcmp(v, w, n);
+			}
+			if (!seen && (rc = fn(ctx, w, n)))
+				return rc;
+		}
+		w = end;
+	}
+	return fn(ctx, "", 0);
+}
+
+static int count_one(void *ctx, const char *p, size_t n)
+{
+	(void)p;
+	(void)n;
+	++*(size_t *)ctx;
+	return 0;
+}
+
+int rs_sindex_longer(const char *word)
+{
+	const char *end = word + strlen(word);
+
+	return prefix_bytes(word, end, RS_PREFIX_CHARS) &&
+	       prefix_bytes(word, end, RS_PREFIX_CHARS) < (size_t)(end - word);
+}
+
+/* ------------------------------------------------------------------ */
+/* Lists                                                               */
+
+typedef struct find_ctx {
+	const char *key;
+	size_t n;
+} find_ctx;
+
+static int match_list(void *ctx, uint64_t b)
+{
+	const find_ctx *f = ctx;
+	const rs_plist *l = (const rs_plist *)(uintptr_t)b;
+
+	return l->klen == f->n && !memcmp(l->key, f->key, f->n);
+}
+
+static uint64_t key_hash(const rs_sindex *x, const char *key, size_t n)
+{
+	return rs_hash(key, n, x->seed);
+}
+
+static rs_plist *find_list(const rs_sindex *x, const char *key, size_t n)
+{
+	find_ctx f = { key, n };
+
+	return (rs_plist *)(uintptr_t)rs_table_find(&x->lists,
+						    key_hash(x, key, n),
+						    match_list, &f);
+}
+
+const rs_plist *rs_sindex_list(const rs_sindex *x, const char *word)
+{
+	const char *end = word + strlen(word);
+	size_t n = rs_sindex_longer(word)
+			   ? prefix_bytes(word, end, RS_PREFIX_CHARS)
+			   : (size_t)(end - word);
+
+	return find_list(x, word, n);
+}
+
+static void list_free(const rs_alloc *al, rs_plist *l)
+{
+	if (!l)
+		return;
+	rs_free(al, l->slab);
+	rs_free(al, l->segs);
+	rs_free(al, l->spare);
+	rs_free(al, l);
+}
+
+/* A new empty list of the prefix, in the table (room reserved). */
+static rs_plist *list_new(const rs_alloc *al, rs_sindex *x, const char *key,
+			  size_t n)
+{
+	rs_plist *l = rs_calloc(al, 1, sizeof(*l));
+
+	if (!l || !(l->slab = rs_calloc(al, 4, sizeof(uint32_t))) ||
+	    !(l->segs = rs_calloc(al, 1, sizeof(rs_seg))) ||
+	    !(l->spare = rs_calloc(al, 1, sizeof(uint32_t)))) {
+		list_free(al, l);
+		return NULL;
+	}
+	l->slabcap = 4;
+	l->nsegs = l->capsegs = 1;
+	memcpy(l->key, key, n);
+	l->klen = (uint8_t)n;
+	rs_table_insert(&x->lists, key_hash(x, key, n), (uint64_t)(uintptr_t)l);
+	return l;
+}
+
+static uint32_t seg_cap(const rs_plist *l)
+{
+	return l->capsegs == 1 ? l->slabcap : RS_SEG;
+}
+
+static uint32_t *seg_at(const rs_plist *l, uint32_t i)
+{
+	return l->slab + l->segs[i].at;
+}
+
+/* Room for one more segment (multi-segment lists hold RS_SEG slots in
+ * each) or, in a one-segment list not yet that long, a longer segment. */
+static int list_grow(const rs_alloc *al, rs_plist *l)
+{
+	uint32_t caps, *slab, *spare;
+	rs_seg *segs;
+
+	if (l->capsegs == 1 && l->slabcap < RS_SEG) {
+		uint32_t c = l->slabcap * 2;
+		if (!(slab = rs_reallocarray(al, l->slab, c, sizeof(*slab))))
+			return -1;
+		l->slab = slab;
+		l->slabcap = c;
+		return 0;
+	}
+	caps = l->capsegs * 2;
+	if (!(slab = rs_reallocarray(al, l->slab, (size_t)caps * RS_SEG,
+				     sizeof(*slab))))
+		return -1;
+	l->slab = slab;
+	if (!(segs = rs_reallocarray(al, l->segs, caps, sizeof(*segs))))
+		return -1;
+	l->segs = segs;
+	if (!(spare = rs_reallocarray(al, l->spare, caps, sizeof(*spare))))
+		return -1;
+	l->spare = spare;
+	/* the new segments are spare until used */
+	while (l->capsegs < caps)
+		l->spare[l->nspare++] = l->capsegs++ * RS_SEG;
+	l->slabcap = caps * RS_SEG;
+	return 0;
+}
+
+/* Split the full segment i in two, the upper half going to a spare. */
+static void split(rs_plist *l, uint32_t i)
+{
+	uint32_t at = l->spare[--l->nspare], half = l->segs[i].len / 2;
+
+	memcpy(l->slab + at, seg_at(l, i) + half,
+	       (l->segs[i].len - half) * sizeof(uint32_t));
+	memmove(l->segs + i + 2, l->segs + i + 1,
+		(l->nsegs - i - 1) * sizeof(rs_seg));
+	l->segs[i + 1].at = at;
+	l->segs[i + 1].len = l->segs[i].len - half;
+	l->segs[i].len = half;
+	l->nsegs++;
+}
+
+/* The first position whose entry is not below the target, by cmp (< 0:
+ * the entry sorts before the target). */
+static rs_pos seek_by(const rs_plist *l,
+		      int (*cmp)(const void *ctx, uint32_t slot),
+		      const void *ctx)
+{
+	uint32_t lo = 0, hi = l->nsegs, a, b;
+	rs_pos p;
+
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		const rs_seg *s = &l->segs[mid];
+		if (s->len && cmp(ctx, seg_at(l, mid)[s->len - 1]) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == l->nsegs) {
+		p.seg = l->nsegs - 1;
+		p.off = l->segs[p.seg].len;
+		return p;
+	}
+	p.seg = lo;
+	a = 0;
+	b = l->segs[lo].len;
+	while (a < b) {
+		uint32_t mid = a + (b - a) / 2;
+		if (cmp(ctx, seg_at(l, lo)[mid]) < 0)
+			a = mid + 1;
+		else
+			b = mid;
+	}
+	p.off = a;
+	return p;
+}
+
+typedef struct label_ctx {
+	const rs_sindex *x;
+	uint64_t label;
+} label_ctx;
+
+static int cmp_label(const void *ctx, uint32_t slot)
+{
+	const label_ctx *c = ctx;
+	uint64_t v = c->x->label[slot];
+
+	return v < c->label ? -1 : v > c->label;
+}
+
+rs_pos rs_plist_seek(const rs_sindex *x, const rs_plist *l, uint64_t label)
+{
+	label_ctx c = { x, label };
+
+	return seek_by(l, cmp_label, &c);
+}
+
+typedef struct after_ctx {
+	const rs_sindex *x;
+	roster_id account, id;
+	const char *key;
+} after_ctx;
+
+/* Entries up to and including the target sort before it. */
+static int cmp_after(const void *ctx, uint32_t slot)
+{
+	const after_ctx *c = ctx;
+	const rs_user *u = c->x->users[slot];
+	int r;
+
+	if (u->base.parent != c->account)
+		return u->base.parent < c->account ? -1 : 1;
+	if ((r = strcmp(u->sortkey, c->key)))
+		return r;
+	return u->base.id <= c->id ? -1 : 1;
+}
+
+rs_pos rs_plist_seek_after(const rs_sindex *x, const rs_plist *l,
+			   roster_id account, const char *key, roster_id id)
+{
+	after_ctx c = { x, account, id, key };
+
+	return seek_by(l, cmp_after, &c);
+}
+
+uint32_t rs_plist_next(const rs_plist *l, rs_pos *p)
+{
+	while (p->off >= l->segs[p->seg].len) {
+		if (p->seg + 1 >= l->nsegs)
+			return UINT32_MAX;
+		p->seg++;
+		p->off = 0;
+	}
+	return seg_at(l, p->seg)[p->off++];
+}
+
+size_t rs_plist_rank(const rs_plist *l, rs_pos p)
+{
+	size_t n = p.off;
+	uint32_t i;
+
+	for (i = 0; i < p.seg; i++)
+		n += l->segs[i].len;
+	return n;
+}
+
+/* Where a slot of `label` goes: at the end of the previous segment when
+ * it falls between two and that one has room. */
+static rs_pos insert_pos(const rs_sindex *x, const rs_plist *l,
+			 uint64_t label)
+{
+	rs_pos p = rs_plist_seek(x, l, label);
+
+	if (p.off == 0 && p.seg > 0 &&
+	    l->segs[p.seg - 1].len < seg_cap(l)) {
+		p.seg--;
+		p.off = l->segs[p.seg].len;
+	}
+	return p;
+}
+
+static void put_at(rs_plist *l, rs_pos p, uint32_t slot)
+{
+	uint32_t *s = seg_at(l, p.seg);
+
+	memmove(s + p.off + 1, s + p.off,
+		(l->segs[p.seg].len - p.off) * sizeof(*s));
+	s[p.off] = slot;
+	l->segs[p.seg].len++;
+	l->total++;
+}
+
+/* Insert, growing the list when the segment is full. -1 out of memory,
+ * the list as it was (with more room, perhaps). */
+static int list_add(const rs_alloc *al, const rs_sindex *x, rs_plist *l,
+		    uint32_t slot)
+{
+	rs_pos p = insert_pos(x, l, x->label[slot]);
+
+	while (l->segs[p.seg].len == seg_cap(l)) {
+		if (l->capsegs == 1 && l->slabcap < RS_SEG) {
+			if (list_grow(al, l))
+				return -1;
+			continue;
+		}
+		if (!l->nspare && list_grow(al, l))
+			return -1;
+		split(l, p.seg);
+		p = insert_pos(x, l, x->label[slot]);
+	}
+	put_at(l, p, slot);
+	return 0;
+}
+
+/*
+ * Insert without allocating, when undoing: the list held as many slots
+ * before, and lists never give room back within a transaction. A full
+ * segment is split into a spare one, or passes its last slot on to the
+ * next segment with room (or its first to the previous one).
+ */
+static void list_put_back(const rs_sindex *x, rs_plist *l, uint32_t slot)
+{
+	rs_pos p = insert_pos(x, l, x->label[slot]);
+	uint32_t i, cap = seg_cap(l);
+
+	if (l->segs[p.seg].len < cap) {
+		put_at(l, p, slot);
+		return;
+	}
+	if (l->nspare) {
+		split(l, p.seg);
+		put_at(l, insert_pos(x, l, x->label[slot]), slot);
+		return;
+	}
+	for (i = p.seg + 1; i < l->nsegs && l->segs[i].len == cap; i++)
+		;
+	if (i < l->nsegs) {
+		/* carry the last slot of each full segment to the next */
+		uint32_t k;
+		for (k = i; k > p.seg; k--) {
+			rs_pos head = { k, 0 };
+			uint32_t *prev = seg_at(l, k - 1);
+			uint32_t moved = prev[--l->segs[k - 1].len];
+			l->total--;
+			put_at(l, head, moved);
+		}
+	} else {
+		/* carry the first slot of each full segment to the previous */
+		uint32_t k;
+		for (i = p.seg; i > 0 && l->segs[i - 1].len == cap; i--)
+			;
+		for (k = i; k < p.seg; k++) {
+			uint32_t *next = seg_at(l, k + 1);
+			rs_pos tail = { k, l->segs[k].len };
+			uint32_t moved = next[0];
+			memmove(next, next + 1,
+				(l->segs[k + 1].len - 1) * sizeof(*next));
+			l->segs[k + 1].len--;
+			l->total--;
+			put_at(l, tail, moved);
+		}
+	}
+	put_at(l, insert_pos(x, l, x->label[slot]), slot);
+}
+
+/* Remove a slot; an emptied segment becomes a spare. */
+static void list_remove(const rs_sindex *x, rs_plist *l, uint32_t slot)
+{
+	rs_pos p = rs_plist_seek(x, l, x->label[slot]);
+	uint32_t *s;
+
+	if (p.off >= l->segs[p.seg].len)
+		return;
+	s = seg_at(l, p.seg);
+	if (s[p.off] != slot)
+		return;
+	memmove(s + p.off, s + p.off + 1,
+		(l->segs[p.seg].len - p.off - 1) * sizeof(*s));
+	l->segs[p.seg].len--;
+	l->total--;
+	if (!l->segs[p.seg].len && l->nsegs > 1) {
+		l->spare[l->nspare++] = l->segs[p.seg].at;
+		memmove(l->segs + p.seg, l->segs + p.seg + 1,
+			(l->nsegs - p.seg - 1) * sizeof(rs_seg));
+		l->nsegs--;
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Labels                                                              */
+
+static uint32_t order_of(const roster_directory *dir, const rs_user *u)
+{
+	const rs_rec *acc = rs_get(dir, u->base.parent);
+
+	return acc && acc->members ? acc->members->order : 0;
+}
+
+void rs_sindex_account_range(const rs_unit *account, uint64_t *lo,
+			     uint64_t *hi)
+{
+	uint64_t o = account->base.members->order;
+
+	*lo = o << LOW_BITS;
+	*hi = (o + 1) << LOW_BITS;
+}
+
+typedef struct user_ctx {
+	const rs_sindex *x;
+	const rs_user *u;
+	uint64_t order;
+} user_ctx;
+
+/* Entries by (account ordinal, sort key, identifier). */
+static int cmp_user_at(const void *ctx, uint32_t slot)
+{
+	const user_ctx *c = ctx;
+	const rs_user *v = c->x->users[slot];
+	uint64_t o = c->x->label[slot] >> LOW_BITS;
+	int r;
+
+	if (o != c->order)
+		return o < c->order ? -1 : 1;
+	if ((r = strcmp(v->sortkey, c->u->sortkey)))
+		return r;
+	return v->base.id < c->u->base.id ? -1 : v->base.id > c->u->base.id;
+}
+
+/* Label the account's users afresh, spread over the lower half of its
+ * range so that users added at the end find room, with the user of `slot`
+ * (not yet listed) at its place `at`. */
+static void relabel(rs_sindex *x, uint64_t base, uint32_t slot, rs_pos at)
+{
+	rs_pos p = rs_plist_seek(x, x->all, base), stop;
+	size_t n = rs_plist_rank(x->all, (stop = rs_plist_seek(x, x->all,
+							       base + SPAN))) -
+		   rs_plist_rank(x->all, p) + 1;
+	uint64_t gap = (SPAN / 2) / (n + 1), next = base + gap;
+	uint32_t s;
+	int placed = 0;
+
+	while (1) {
+		int here;
+		/* the end of a segment is the start of the next */
+		if (p.off == x->all->segs[p.seg].len && p.seg + 1 < x->all->nsegs) {
+			p.seg++;
+			p.off = 0;
+		}
+		here = !placed && p.seg == at.seg && p.off == at.off;
+		if (here) {
+			x->label[slot] = next;
+			next += gap;
+			placed = 1;
+			continue;
+		}
+		if ((p.seg == stop.seg && p.off == stop.off) ||
+		    (s = rs_plist_next(x->all, &p)) == UINT32_MAX)
+			break;
+		x->label[s] = next;
+		next += gap;
+	}
+	if (!placed)
+		x->label[slot] = next;
+}
+
+/* Give `u` (in slot `slot`, not yet listed) its label. */
+static void label_user(const roster_directory *dir, rs_sindex *x,
+		       uint32_t slot, const rs_user *u)
+{
+	user_ctx c = { x, u, order_of(dir, u) };
+	uint64_t base = c.order << LOW_BITS, lo = base, hi = base + SPAN;
+	rs_pos at = seek_by(x->all, cmp_user_at, &c), q = at;
+	uint32_t s;
+
+	/* the neighbours in the account, if any */
+	if ((s = rs_plist_next(x->all, &q)) != UINT32_MAX &&
+	    x->label[s] < base + SPAN)
+		hi = x->label[s];
+	if (at.off > 0)
+		s = seg_at(x->all, at.seg)[at.off - 1];
+	else if (at.seg > 0)
+		s = seg_at(x->all, at.seg - 1)[x->all->segs[at.seg - 1].len - 1];
+	else
+		s = UINT32_MAX;
+	if (s != UINT32_MAX && x->label[s] >= base)
+		lo = x->label[s];
+	if (hi == base + SPAN && hi - lo > 2 * STEP)
+		x->label[slot] = lo + STEP;
+	else if (lo == base && hi - lo > 2 * STEP)
+		x->label[slot] = hi - STEP;
+	else if (hi - lo >= 2)
+		x->label[slot] = lo + (hi - lo) / 2;
+	else
+		relabel(x, base, slot, at);
+}
+
+/* ------------------------------------------------------------------ */
+/* Slots                                                               */
+
+static int slots_room(const rs_alloc *al, rs_sindex *x)
+{
+	uint32_t cap;
+	rs_user **users;
+	uint64_t *label;
+	uint32_t *free_;
+
+	if (x->nfree || x->nslots < x->capslots)
+		return 0;
+	if (x->capslots > UINT32_MAX / 2)
+		return -1; /* slots are 32-bit */
+	cap = x->capslots ? x->capslots * 2 : 64;
+	if (!(users = rs_reallocarray(al, x->users, cap, sizeof(*users))))
+		return -1;
+	x->users = users;
+	if (!(label = rs_reallocarray(al, x->label, cap, sizeof(*label))))
+		return -1;
+	x->label = label;
+	if (!(free_ = rs_reallocarray(al, x->free, cap, sizeof(*free_))))
+		return -1;
+	x->free = free_;
+	x->capslots = cap;
+	return 0;
+}
+
+static uint32_t take_slot(rs_sindex *x)
+{
+	return x->nfree ? x->free[--x->nfree] : x->nslots++;
+}
+
+/* Take back a given free slot (undoing its release). */
+static void retake_slot(rs_sindex *x, uint32_t slot)
+{
+	uint32_t i;
+
+	for (i = x->nfree; i-- > 0;)
+		if (x->free[i] == slot) {
+			x->free[i] = x->free[--x->nfree];
+			return;
+		}
+}
+
+static void release_slot(rs_sindex *x, uint32_t slot)
+{
+	x->users[slot] = NULL;
+	x->free[x->nfree++] = slot;
+}
+
+/* ------------------------------------------------------------------ */
+/* Following the transaction                                           */
+
+typedef struct walk {
+	roster_directory *dir;
+	rs_sindex *x;
+	uint32_t slot;
+	size_t done;  /* prefixes handled */
+	size_t limit; /* stop after this many (undoing a partial insert) */
+} walk;
+
+static int unlist_one(void *ctx, const char *key, size_t n)
+{
+	walk *w = ctx;
+	rs_plist *l;
+
+	if (w->done++ >= w->limit)
+		return 1;
+	if ((l = find_list(w->x, key, n)))
+		list_remove(w->x, l, w->slot);
+	return 0;
+}
+
+static int relist_one(void *ctx, const char *key, size_t n)
+{
+	walk *w = ctx;
+	rs_plist *l = find_list(w->x, key, n);
+
+	/* the list is there: the slot was in it before */
+	if (l)
+		list_put_back(w->x, l, w->slot);
+	return 0;
+}
+
+static int list_one(void *ctx, const char *key, size_t n)
+{
+	walk *w = ctx;
+	rs_plist *l = find_list(w->x, key, n);
+
+	if (!l) {
+		if (rs_table_reserve(&w->dir->al, &w->x->lists, 1) ||
+		    !(l = list_new(&w->dir->al, w->x, key, n)))
+			return -1;
+		rs_log_push(w->dir, U_IDX_LIST, l, 0, 0, NULL, NULL);
+	}
+	if (list_add(&w->dir->al, w->x, l, w->slot))
+		return -1;
+	w->done++;
+	return 0;
+}
+
+/* Take a user out of every list (the first `limit` prefixes). */
+static void unlist(roster_directory *dir, rs_sindex *x, const rs_user *u,
+		   size_t limit)
+{
+	walk w = { dir, x, u->slot, 0, limit };
+
+	each_prefix(u->words, unlist_one, &w);
+}
+
+/* Put a user back in its slot and lists, without allocating. */
+static void relist(roster_directory *dir, rs_sindex *x, rs_user *u)
+{
+	walk w = { dir, x, u->slot, 0, (size_t)-1 };
+
+	x->users[u->slot] = u;
+	label_user(dir, x, u->slot, u);
+	each_prefix(u->words, relist_one, &w);
+}
+
+static int same_keys(const rs_user *a, const rs_user *b)
+{
+	return !strcmp(a->words, b->words) && !strcmp(a->sortkey, b->sortkey);
+}
+
+int rs_sindex_user(roster_directory *dir, rs_user *old, rs_user *cur)
+{
+	rs_sindex *x = dir->sindex;
+	size_t n = 0;
+	walk w;
+
+	if (old && cur && same_keys(old, cur)) {
+		cur->slot = old->slot;
+		x->users[cur->slot] = cur;
+		return ROSTER_OK;
+	}
+	if (cur)
+		each_prefix(cur->words, count_one, &n);
+	if (rs_log_reserve(dir, n + 2) ||
+	    (cur && !old && slots_room(&dir->al, x)))
+		return ROSTER_ENOMEM;
+	if (old)
+		unlist(dir, x, old, (size_t)-1);
+	if (!cur) {
+		release_slot(x, old->slot);
+		return ROSTER_OK;
+	}
+	cur->slot = old ? old->slot : take_slot(x);
+	x->users[cur->slot] = cur;
+	label_user(dir, x, cur->slot, cur);
+	w.dir = dir;
+	w.x = x;
+	w.slot = cur->slot;
+	w.done = 0;
+	w.limit = 0;
+	if (each_prefix(cur->words, list_one, &w) == 0)
+		return ROSTER_OK;
+	/* out of memory: as it was, the lists made meanwhile being logged */
+	unlist(dir, x, cur, w.done);
+	if (old)
+		relist(dir, x, old);
+	else
+		release_slot(x, cur->slot);
+	return ROSTER_ENOMEM;
+}
+
+void rs_sindex_undo(roster_directory *dir, int op, void *target,
+		    rs_rec *old_rec, rs_rec *new_rec)
+{
+	rs_sindex *x = dir->sindex;
+	rs_user *old = (rs_user *)old_rec, *cur = (rs_user *)new_rec;
+
+	if (op == U_IDX_LIST) {
+		rs_plist *l = target;
+		rs_table_remove(&x->lists, key_hash(x, l->key, l->klen),
+				(uint64_t)(uintptr_t)l);
+		list_free(&dir->al, l);
+		return;
+	}
+	if (old && cur && same_keys(old, cur)) {
+		x->users[old->slot] = old;
+		return;
+	}
+	if (cur) {
+		unlist(dir, x, cur, (size_t)-1);
+		if (!old)
+			release_slot(x, cur->slot);
+	}
+	if (old) {
+		if (!cur)
+			retake_slot(x, old->slot);
+		relist(dir, x, old);
+	}
+}
+
+int rs_sindex_account(roster_directory *dir, rs_unit *account)
+{
+	rs_sindex *x = dir->sindex;
+
+	if (x->orders == UINT32_MAX)
+		return rs_fail(dir, ROSTER_ERROR, NULL, "id.exhausted", NULL);
+	account->base.members->order = ++x->orders;
+	return ROSTER_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* Building                                                            */
+
+void rs_sindex_free(const rs_alloc *al, rs_sindex *x)
+{
+	size_t i;
+
+	if (!x)
+		return;
+	for (i = 0; i < x->lists.cap; i++)
+		if (x->lists.slots[i].b)
+			list_free(al, (rs_plist *)(uintptr_t)x->lists.slots[i].b);
+	rs_table_free(al, &x->lists);
+	rs_free(al, x->users);
+	rs_free(al, x->label);
+	rs_free(al, x->free);
+	rs_free(al, x);
+}
+
+static int cmp_id(const void *a, const void *b)
+{
+	roster_id x = (*(rs_rec *const *)a)->id, y = (*(rs_rec *const *)b)->id;
+
+	return x < y ? -1 : x > y;
+}
+
+typedef struct listed {
+	uint64_t order;
+	rs_user *u;
+} listed;
+
+static int cmp_listed(const void *a, const void *b)
+{
+	const listed *x = a, *y = b;
+	int c;
+
+	if (x->order != y->order)
+		return x->order < y->order ? -1 : 1;
+	if ((c = strcmp(x->u->sortkey, y->u->sortkey)))
+		return c;
+	return x->u->base.id < y->u->base.id ? -1 : x->u->base.id > y->u->base.id;
+}
+
+/* Append in a list being built (slots come in label order), leaving a
+ * quarter of each segment free for the users added later. */
+static int append_one(void *ctx, const char *key, size_t n)
+{
+	walk *w = ctx;
+	const rs_alloc *al = &w->dir->al;
+	rs_plist *l = find_list(w->x, key, n);
+	uint32_t last;
+
+	if (!l && (rs_table_reserve(al, &w->x->lists, 1) ||
+		   !(l = list_new(al, w->x, key, n))))
+		return -1;
+	last = l->nsegs - 1;
+	if (l->capsegs == 1 && l->slabcap < RS_SEG) {
+		if (l->segs[0].len == l->slabcap && list_grow(al, l))
+			return -1;
+	} else if (l->segs[last].len >= FILL) {
+		if (!l->nspare && list_grow(al, l))
+			return -1;
+		l->segs[l->nsegs].at = l->spare[--l->nspare];
+		l->segs[l->nsegs].len = 0;
+		last = l->nsegs++;
+	}
+	seg_at(l, last)[l->segs[last].len++] = w->slot;
+	l->total++;
+	return 0;
+}
+
+/* Collect the records of a kind, sorted by identifier. */
+static int collect(roster_directory *dir, int kind, rs_rec ***out, size_t *n)
+{
+	size_t i, cap = 0;
+	rs_rec **v = NULL;
+
+	*n = 0;
+	for (i = 0; i < dir->records.cap; i++) {
+		rs_rec *r = (rs_rec *)(uintptr_t)dir->records.slots[i].b;
+		if (r && r->kind == kind)
+			cap++;
+	}
+	if (cap && !(v = rs_calloc(&dir->al, cap, sizeof(*v))))
+		return -1;
+	for (i = 0; i < dir->records.cap; i++) {
+		rs_rec *r = (rs_rec *)(uintptr_t)dir->records.slots[i].b;
+		if (r && r->kind == kind)
+			v[(*n)++] = r;
+	}
+	if (*n > 1)
+		qsort(v, *n, sizeof(*v), cmp_id);
+	*out = v;
+	return 0;
+}
+
+int rs_sindex_build(roster_directory *dir)
+{
+	rs_sindex *x = rs_calloc(&dir->al, 1, sizeof(*x));
+	rs_rec **accounts = NULL;
+	listed *users = NULL;
+	size_t naccounts = 0, nusers = 0, i, j;
+	walk w;
+
+	if (!x || collect(dir, ROSTER_KIND_ACCOUNT, &accounts, &naccounts))
+		goto nomem;
+	x->seed = dir->seed;
+	for (i = 0; i < dir->records.cap; i++) {
+		rs_rec *r = (rs_rec *)(uintptr_t)dir->records.slots[i].b;
+		nusers += r && r->kind == ROSTER_KIND_USER;
+	}
+	if (nusers > UINT32_MAX - 1 || naccounts > UINT32_MAX - 1)
+		goto nomem;
+	x->capslots = (uint32_t)nusers + 64;
+	if (!(x->users = rs_calloc(&dir->al, x->capslots, sizeof(*x->users))) ||
+	    !(x->label = rs_calloc(&dir->al, x->capslots, sizeof(*x->label))) ||
+	    !(x->free = rs_calloc(&dir->al, x->capslots, sizeof(*x->free))) ||
+	    rs_table_reserve(&dir->al, &x->lists, 1) ||
+	    !(x->all = list_new(&dir->al, x, "", 0)))
+		goto nomem;
+	if (nusers && !(users = rs_calloc(&dir->al, nusers, sizeof(*users))))
+		goto nomem;
+	/* accounts numbered by identifier, which is creation order */
+	for (i = 0; i < naccounts; i++)
+		accounts[i]->members->order = (uint32_t)i + 1;
+	x->orders = (uint32_t)naccounts;
+	for (i = 0, j = 0; i < dir->records.cap; i++) {
+		rs_rec *r = (rs_rec *)(uintptr_t)dir->records.slots[i].b;
+		if (r && r->kind == ROSTER_KIND_USER) {
+			users[j].u = (rs_user *)r;
+			users[j++].order = order_of(dir, (rs_user *)r);
+		}
+	}
+	if (nusers > 1)
+		qsort(users, nusers, sizeof(*users), cmp_listed);
+	w.dir = dir;
+	w.x = x;
+	for (i = 0; i < nusers; i = j) {
+		/* the users of one account, spread over half its range */
+		uint64_t base = users[i].order << LOW_BITS, gap;
+		size_t k;
+		for (j = i; j < nusers && users[j].order == users[i].order; j++)
+			;
+		gap = (SPAN / 2) / (j - i + 1);
+		for (k = i; k < j; k++) {
+			rs_user *u = users[k].u;
+			u->slot = x->nslots++;
+			x->users[u->slot] = u;
+			x->label[u->slot] = base + gap * (k - i + 1);
+			w.slot = u->slot;
+			if (each_prefix(u->words, append_one, &w))
+				goto nomem;
+		}
+	}
+	rs_free(&dir->al, accounts);
+	rs_free(&dir->al, users);
+	dir->sindex = x;
+	return ROSTER_OK;
+nomem:
+	rs_free(&dir->al, accounts);
+	rs_free(&dir->al, users);
+	rs_sindex_free(&dir->al, x);
+	return rs_nomem(dir);
+}

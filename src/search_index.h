@@ -1,0 +1,108 @@
+/*
+ * search_index.h (internal): the prefix index behind search as you type.
+ *
+ * Every user has a slot (a small number, kept by all its versions) and a
+ * 64-bit label. Labels are ordered as the documented listing order: the
+ * account's ordinal (accounts numbered by ascending identifier) in the top
+ * 32 bits, then the user's place in the account by (folded last name,
+ * first name, identifier) in the low 32 bits. Labels are spread with gaps
+ * so that a new user usually takes one between its neighbours; when there
+ * is none the account's users are labelled afresh, which keeps their
+ * order and so every list below.
+ *
+ * For each folded prefix of one to four characters of a user's search
+ * words there is a posting list: the slots of the users having a word that
+ * begins so, ordered by label. The list of the empty prefix holds every
+ * user. A list is a sequence of segments of at most RS_SEG slots held in
+ * one block that only grows, so that inserting costs a binary search and
+ * a short move, and no change to a list ever needs a block of its own.
+ *
+ * Changes go through the transaction (txn.h): rs_sindex_user() is called
+ * by rs_put() for each new, replaced or removed user version, and logs its
+ * undo, which puts the lists back without allocating.
+ */
+#ifndef RS_SEARCH_INDEX_H
+#define RS_SEARCH_INDEX_H
+
+#include "model.h"
+
+#define RS_SEG 256	  /* slots per segment of a long list */
+#define RS_PREFIX_CHARS 4 /* longest indexed prefix, in characters */
+#define RS_PREFIX_BYTES (RS_PREFIX_CHARS * 4)
+
+/* A segment of a list, in list order: where its slots start in the block
+ * and how many it holds. */
+typedef struct rs_seg {
+	uint32_t at;
+	uint32_t len;
+} rs_seg;
+
+typedef struct rs_plist {
+	uint32_t *slab;	 /* the slots of every segment */
+	uint32_t slabcap; /* slots the block holds */
+	rs_seg *segs;	 /* segments in order; one at least */
+	uint32_t *spare; /* starts of emptied segments, for reuse */
+	uint32_t nsegs, nspare, capsegs;
+	size_t total;	 /* slots in the list */
+	uint8_t klen;
+	char key[RS_PREFIX_BYTES + 1];
+} rs_plist;
+
+typedef struct rs_sindex {
+	rs_user **users;  /* by slot: the current version, NULL if free */
+	uint64_t *label;  /* by slot */
+	uint32_t *free;	  /* free slots, last freed on top */
+	uint32_t nslots, nfree, capslots;
+	rs_table lists;	  /* hash(prefix) -> rs_plist* */
+	rs_plist *all;	  /* the empty prefix: every user */
+	uint32_t orders;  /* account ordinals handed out */
+	uint64_t seed;	  /* hash seed of the lists */
+} rs_sindex;
+
+/* Build the index of every user of the directory (at open and refresh),
+ * numbering the accounts. 0 or ENOMEM recorded, the directory unchanged. */
+int rs_sindex_build(roster_directory *dir);
+void rs_sindex_free(const rs_alloc *al, rs_sindex *x);
+
+/* Give a new account its ordinal (from rs_put). 0 or ROSTER_ERROR
+ * ("id.exhausted", recorded) once a directory handle has numbered 2^32
+ * accounts since it was opened or refreshed. */
+int rs_sindex_account(roster_directory *dir, rs_unit *account);
+
+/* A user version replaces another (either may be NULL): the slot, label
+ * and list entries move from one to the other, and the lists made for it
+ * are logged (U_IDX_LIST). The caller logs U_IDX_USER once the record is
+ * published; room for two more log entries is reserved. 0 or
+ * ROSTER_ENOMEM, the index as it was. */
+int rs_sindex_user(roster_directory *dir, rs_user *old, rs_user *cur);
+/* Undo an index entry of the log; never allocates. */
+void rs_sindex_undo(roster_directory *dir, int op, void *target,
+		    rs_rec *old_rec, rs_rec *new_rec);
+
+/* The posting list of a folded word's prefix (its first four characters),
+ * NULL when no user has one; "" gives every user. */
+const rs_plist *rs_sindex_list(const rs_sindex *x, const char *word);
+/* Does the word have more characters than the lists index? */
+int rs_sindex_longer(const char *word);
+
+/* A position in a list: segment and offset. */
+typedef struct rs_pos {
+	uint32_t seg, off;
+} rs_pos;
+
+/* The first position whose label is >= `label`. */
+rs_pos rs_plist_seek(const rs_sindex *x, const rs_plist *l, uint64_t label);
+/* The first position whose entry sorts after (account, sort key, id) in
+ * the listing order: where the page after a cursor starts. */
+rs_pos rs_plist_seek_after(const rs_sindex *x, const rs_plist *l,
+			   roster_id account, const char *key, roster_id id);
+/* The slot at a position; UINT32_MAX past the end. Steps forward. */
+uint32_t rs_plist_next(const rs_plist *l, rs_pos *p);
+/* The number of slots before a position. */
+size_t rs_plist_rank(const rs_plist *l, rs_pos p);
+
+/* The label range of an account's users: [lo, hi). */
+void rs_sindex_account_range(const rs_unit *account, uint64_t *lo,
+			     uint64_t *hi);
+
+#endif
