@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "catalog/internal.h"
 #include "fields.h"
 #include "form.h"
 #include "policy.h"
@@ -78,12 +79,40 @@ typedef struct reason {
 /* Most reasons one licence can have (one per service, and the rest). */
 #define REASONS_MAX 16
 
-/* Has the account ordered the service? The library knows two. */
-static int ordered(const rs_unit *acc, const char *service)
+/*
+ * The catalog's indices of what every licence of a decision is asked
+ * against: the account's edition, the two services the library knows,
+ * the licence the user comes from. Looked up once, at the first licence
+ * the catalog knows; an unknown one (RS_NONE) is recorded as the calls
+ * of roster/catalog.h record it.
+ */
+typedef struct against {
+	int known;
+	uint32_t edition, pbx, helpdesk, from;
+} against;
+
+static void look_up(const roster_catalog *cat, const rs_unit *acc,
+		    const char *from, against *a)
 {
-	if (strcmp(service, "pbx") == 0)
+	if (a->known)
+		return;
+	a->known = 1;
+	a->edition = acc->edition ? rs_catalog_lookup(cat, ROSTER_ITEM_EDITION,
+						      acc->edition)
+				  : RS_NONE;
+	a->pbx = rs_catalog_lookup(cat, ROSTER_ITEM_SERVICE, "pbx");
+	a->helpdesk = rs_catalog_lookup(cat, ROSTER_ITEM_SERVICE, "helpdesk");
+	a->from = from ? rs_catalog_lookup(cat, ROSTER_ITEM_LICENCE, from)
+		       : RS_NONE;
+}
+
+/* Has the account ordered the service (an index)? The library knows
+ * two. */
+static int ordered(const rs_unit *acc, const against *a, uint32_t service)
+{
+	if (service == a->pbx)
 		return acc->base.members->pbxes.len > 0;
-	if (strcmp(service, "helpdesk") == 0)
+	if (service == a->helpdesk)
 		return acc->helpdesk;
 	return 0;
 }
@@ -98,66 +127,91 @@ static int enabled(const rs_unit *acc, const char *licence)
 	return 0;
 }
 
-/* What a licence needs of the user itself, beyond the account. */
-static size_t attachment(const roster_catalog *cat, const rs_user *u,
-			 const char *lic, reason *out, size_t n)
+/* Does licence `lic` need service `s` (indices; RS_NONE: an unknown
+ * service, needed by none)? */
+static int needs(const roster_catalog *cat, uint32_t lic, uint32_t s)
 {
-	if (roster_catalog_licence_needs(cat, lic, "pbx") == 1 &&
+	return s != RS_NONE &&
+	       rs_set_has(cat->kind[ROSTER_ITEM_LICENCE].items[lic].set[0], s);
+}
+
+/* What licence `lic` (an index) needs of the user itself, beyond the
+ * account. */
+static size_t attachment(const roster_catalog *cat, const against *a,
+			 const rs_user *u, uint32_t lic, reason *out, size_t n)
+{
+	if (needs(cat, lic, a->pbx) &&
 	    (!u->ref[ROSTER_FIELD_PBX] || !u->str[ROSTER_FIELD_EXTENSION]) &&
 	    n < REASONS_MAX)
 		out[n++] = (reason){ "licence.pbx", NULL };
-	if (roster_catalog_licence_needs(cat, lic, "helpdesk") == 1 &&
-	    !u->flag[ROSTER_FIELD_HELPDESK] && n < REASONS_MAX)
+	if (needs(cat, lic, a->helpdesk) && !u->flag[ROSTER_FIELD_HELPDESK] &&
+	    n < REASONS_MAX)
 		out[n++] = (reason){ "licence.helpdesk", NULL };
 	return n;
 }
 
 /*
  * Why the user `u` of account `acc` may not hold licence `lic`, coming
- * from licence `from` (NULL: none). Fills `out` (REASONS_MAX), returns
- * the count. The order is the order of licence.h.
+ * from licence `from` (NULL: none; never `lic`). Fills `out`
+ * (REASONS_MAX), returns the count. The order is the order of
+ * licence.h. `a` is shared by the licences of one decision, zeroed
+ * before the first.
  */
-static size_t reasons(const roster_catalog *cat, const rs_unit *acc,
-		      const rs_user *u, const char *from, const char *lic,
-		      reason *out)
+static size_t reasons(const roster_catalog *cat, against *a,
+		      const rs_unit *acc, const rs_user *u, const char *from,
+		      const char *lic, reason *out)
 {
-	size_t i, n = 0;
+	uint32_t l = rs_catalog_find(cat, ROSTER_ITEM_LICENCE, lic), i;
+	const rs_item *services = cat->kind[ROSTER_ITEM_SERVICE].items;
+	rs_set need;
+	size_t n = 0;
 
-	if (!roster_catalog_has(cat, ROSTER_ITEM_LICENCE, lic)) {
+	if (l == RS_NONE) {
 		out[n++] = (reason){ "licence.unknown", lic };
 		return n;
 	}
+	look_up(cat, acc, from, a);
 	if (!enabled(acc, lic))
 		out[n++] = (reason){ "licence.not_enabled", lic };
 	if (acc->edition &&
-	    roster_catalog_edition_offers(cat, acc->edition, lic) != 1)
+	    (a->edition == RS_NONE || !rs_offers(cat, a->edition, l)))
 		out[n++] = (reason){ "licence.edition", acc->edition };
-	for (i = 0; i < roster_catalog_count(cat, ROSTER_ITEM_SERVICE); i++) {
-		const char *s = roster_catalog_item(cat, ROSTER_ITEM_SERVICE, i);
-		if (roster_catalog_licence_needs(cat, lic, s) == 1 &&
-		    !ordered(acc, s) && n < REASONS_MAX)
-			out[n++] = (reason){ "licence.service", s };
-	}
-	n = attachment(cat, u, lic, out, n);
+	/* the services it needs, in catalog order (indices ascending) */
+	need = cat->kind[ROSTER_ITEM_LICENCE].items[l].set[0];
+	for (i = 0; i < need.n; i++)
+		if (!ordered(acc, a, need.v[i]) && n < REASONS_MAX)
+			out[n++] = (reason){ "licence.service",
+					     services[need.v[i]].id };
+	n = attachment(cat, a, u, l, out, n);
 	if (from && strcmp(from, lic) != 0 &&
-	    roster_catalog_change_allowed(cat, from, lic) != 1 &&
+	    (a->from == RS_NONE || !rs_change_ok(cat, a->from, l)) &&
 	    n < REASONS_MAX)
 		out[n++] = (reason){ "licence.change", from };
 	return n;
 }
 
-/* The clients of pack `from` that pack `to` lacks, comma-separated. */
+/* The clients of pack `from` that pack `to` lacks, comma-separated, in
+ * catalog order. */
 static void lost_clients(const roster_catalog *cat, const char *from,
 			 const char *to, char *buf, size_t size)
 {
-	size_t i, w = 0;
+	const rs_kind *packs = &cat->kind[ROSTER_ITEM_PACK];
+	const rs_item *clients = cat->kind[ROSTER_ITEM_CLIENT].items;
+	uint32_t f = rs_catalog_find(cat, ROSTER_ITEM_PACK, from);
+	uint32_t t = rs_catalog_find(cat, ROSTER_ITEM_PACK, to), i;
+	rs_set have, keep = { NULL, 0 };
+	size_t w = 0;
 
 	buf[0] = '\0';
-	for (i = 0; i < roster_catalog_count(cat, ROSTER_ITEM_CLIENT); i++) {
-		const char *c = roster_catalog_item(cat, ROSTER_ITEM_CLIENT, i);
-		if (roster_catalog_pack_includes(cat, from, c) == 1 &&
-		    roster_catalog_pack_includes(cat, to, c) != 1 &&
-		    w + strlen(c) + 2 < size)
+	if (f == RS_NONE)
+		return;
+	have = packs->items[f].set[0];
+	if (t != RS_NONE)
+		keep = packs->items[t].set[0];
+	for (i = 0; i < have.n; i++) {
+		const char *c = clients[have.v[i]].id;
+
+		if (!rs_set_has(keep, have.v[i]) && w + strlen(c) + 2 < size)
 			w += (size_t)snprintf(buf + w, size - w, "%s%s",
 					      w ? "," : "", c);
 	}
@@ -185,6 +239,7 @@ int rs_licence_check(roster_directory *dir, const rs_user *u,
 	const char *was_pack = cur ? cur->str[ROSTER_FIELD_PACK] : NULL;
 	const roster_catalog *cat;
 	reason r[REASONS_MAX];
+	against a = { 0 };
 	size_t n;
 
 	if (u->flag[ROSTER_FIELD_HELPDESK] && !acc->helpdesk &&
@@ -204,10 +259,19 @@ int rs_licence_check(roster_directory *dir, const rs_user *u,
 				    (u->str[ROSTER_FIELD_EXTENSION] == NULL) ||
 			    cur->flag[ROSTER_FIELD_HELPDESK] !=
 				    u->flag[ROSTER_FIELD_HELPDESK];
-		if (moved && roster_catalog_has(cat, ROSTER_ITEM_LICENCE, lic) &&
-		    (n = attachment(cat, u, lic, r, 0)))
-			return fail_reason(dir, "licence", &r[0]);
-	} else if (lic && (n = reasons(cat, acc, u, was, lic, r))) {
+		uint32_t l = moved ? rs_catalog_find(cat, ROSTER_ITEM_LICENCE,
+						     lic)
+				   : RS_NONE;
+
+		if (l != RS_NONE) {
+			a.pbx = rs_catalog_lookup(cat, ROSTER_ITEM_SERVICE,
+						  "pbx");
+			a.helpdesk = rs_catalog_lookup(cat, ROSTER_ITEM_SERVICE,
+						       "helpdesk");
+			if ((n = attachment(cat, &a, u, l, r, 0)))
+				return fail_reason(dir, "licence", &r[0]);
+		}
+	} else if (lic && (n = reasons(cat, &a, acc, u, was, lic, r))) {
 		return fail_reason(dir, "licence", &r[0]);
 	}
 	if (!pack || (was_pack && strcmp(pack, was_pack) == 0))
@@ -383,6 +447,7 @@ int roster_user_choices(roster_choices **out, roster_directory *dir,
 	const rs_unit *acc;
 	const char *refused, *was = NULL;
 	roster_choices *ch;
+	against a = { 0 };
 	rs_user blank;
 	rs_who who;
 	size_t i, nl, np;
@@ -444,8 +509,8 @@ int roster_user_choices(roster_choices **out, roster_directory *dir,
 		c->current = was && strcmp(was, c->item) == 0;
 		if (c->current)
 			continue; /* keeping it needs nothing */
-		c->nreasons = reasons(cat, acc, u, was ? ch->params : NULL,
-				      c->item, c->r);
+		c->nreasons = reasons(cat, &a, acc, u,
+				      was ? ch->params : NULL, c->item, c->r);
 		if (refused && c->nreasons < REASONS_MAX)
 			c->r[c->nreasons++] = (reason){ refused, NULL };
 		/* parameters naming the account's edition live in the list */
@@ -644,6 +709,7 @@ static int misfit(roster_directory *dir, const roster_catalog *cat,
 	const char *lic = u->str[ROSTER_FIELD_LICENCE];
 	const char *pack = u->str[ROSTER_FIELD_PACK];
 	reason r[REASONS_MAX];
+	against a = { 0 };
 	size_t i, n;
 
 	if (pack && !roster_catalog_has(cat, ROSTER_ITEM_PACK, pack))
@@ -651,7 +717,7 @@ static int misfit(roster_directory *dir, const roster_catalog *cat,
 	if (!lic)
 		return 0;
 	/* held already: the table and the account's list do not apply */
-	n = reasons(cat, acc, u, NULL, lic, r);
+	n = reasons(cat, &a, acc, u, NULL, lic, r);
 	for (i = 0; i < n; i++)
 		if (strcmp(r[i].rule, "licence.not_enabled") != 0)
 			return 1;

@@ -18,6 +18,7 @@
 
 #include <libxml/tree.h>
 
+#include "util/random.h"
 #include "util/text.h"
 
 static const char *const kind_names[RS_KIND_LAST + 1] = {
@@ -211,29 +212,126 @@ static int cmp_idpair(const void *x, const void *y)
 	return (a->idx > b->idx) - (a->idx < b->idx);
 }
 
+static uint64_t load64(const char *p)
+{
+	uint64_t w;
+
+	memcpy(&w, p, sizeof(w));
+	return w;
+}
+
+static uint64_t load32(const char *p)
+{
+	uint32_t w;
+
+	memcpy(&w, p, sizeof(w));
+	return w;
+}
+
+static uint64_t mix(uint64_t h, uint64_t w)
+{
+	h = (h ^ w) * 0xbf58476d1ce4e5b9ULL;
+	return h ^ (h >> 31);
+}
+
+/*
+ * The hash of an identifier of `len` bytes: a word at a time, the last
+ * one overlapping the one before, so that a lookup costs a few
+ * multiplications whatever the identifier.
+ */
+static uint32_t id_hash(uint64_t seed, const char *id, size_t len)
+{
+	uint64_t h = seed ^ (len * 0x9e3779b97f4a7c15ULL);
+	size_t i;
+
+	if (len >= 8) {
+		for (i = 0; i + 8 < len; i += 8)
+			h = mix(h, load64(id + i));
+		h = mix(h, load64(id + len - 8));
+	} else if (len >= 4) {
+		h = mix(h, load32(id) << 32 | load32(id + len - 4));
+	} else if (len) {
+		h = mix(h, (uint64_t)(unsigned char)id[0] << 16 |
+				   (uint64_t)(unsigned char)id[len / 2] << 8 |
+				   (unsigned char)id[len - 1]);
+	}
+	h *= 0x94d049bb133111ebULL;
+	return (uint32_t)(h ^ (h >> 32));
+}
+
+/* The tag of an identifier: its hash's upper bits and its length. */
+static uint32_t id_tag(uint32_t hash, size_t len)
+{
+	return (hash & ~(uint32_t)63) | (uint32_t)len;
+}
+
 uint32_t rs_catalog_find(const roster_catalog *cat, int kind, const char *id)
 {
 	const rs_kind *k;
-	uint32_t lo = 0, hi;
+	const rs_slot *s;
+	uint32_t i, h, tag;
+	size_t len;
 
 	if (kind < 1 || kind > RS_KIND_LAST || !id)
 		return RS_NONE;
 	k = &cat->kind[kind];
-	hi = k->n;
-	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo) / 2;
-
-		if (strcmp(k->items[k->sorted[mid]].id, id) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (lo < k->n && strcmp(k->items[k->sorted[lo]].id, id) == 0)
-		return k->sorted[lo];
+	if (!k->slots)
+		return RS_NONE;
+	/* no item has a longer one: the scan of a long string stops here */
+	len = strnlen(id, ROSTER_ITEM_ID_MAX + 1);
+	if (len > ROSTER_ITEM_ID_MAX)
+		return RS_NONE;
+	h = id_hash(cat->seed, id, len);
+	tag = id_tag(h, len);
+	for (i = h & k->mask; (s = &k->slots[i])->item != RS_NONE;
+	     i = (i + 1) & k->mask)
+		/* an equal tag is an equal length: both have len bytes */
+		if (s->tag == tag && memcmp(k->items[s->item].id, id, len) == 0)
+			return s->item;
 	return RS_NONE;
 }
 
-/* Identifiers and lines of the items of one kind, their sorted index and
+/*
+ * The hash index of the items of a kind. Items go in in catalog order
+ * and an identifier given twice is not added again: the first one is the
+ * one in force (the lint of a file resolves references with it).
+ */
+static void index_ids(bld *b, rs_kind *k)
+{
+	uint32_t cap = 2, i, j;
+
+	if (!k->n)
+		return;
+	if (k->n > UINT32_MAX / 4) {
+		b->nomem = 1;
+		return;
+	}
+	while (cap < 2 * k->n)
+		cap *= 2;
+	k->slots = arena_alloc(b, cap, sizeof(rs_slot));
+	if (!k->slots)
+		return;
+	for (j = 0; j < cap; j++)
+		k->slots[j].item = RS_NONE;
+	k->mask = cap - 1;
+	for (i = 0; i < k->n; i++) {
+		const char *id = k->items[i].id;
+		size_t len = strlen(id);
+		uint32_t h = id_hash(b->cat->seed, id, len);
+		rs_slot *s;
+
+		for (j = h & k->mask; (s = &k->slots[j])->item != RS_NONE;
+		     j = (j + 1) & k->mask)
+			if (strcmp(k->items[s->item].id, id) == 0)
+				break;
+		if (s->item == RS_NONE) {
+			s->tag = id_tag(h, len);
+			s->item = i;
+		}
+	}
+}
+
+/* Identifiers and lines of the items of one kind, their hash index and
  * the identifiers given twice. */
 static void read_ids(bld *b, int kind)
 {
@@ -254,11 +352,9 @@ static void read_ids(bld *b, int kind)
 		if (b->nomem)
 			return;
 	}
-	k->sorted = arena_alloc(b, k->n, sizeof(uint32_t));
 	pairs = k->n ? malloc(k->n * sizeof(*pairs)) : NULL;
-	if (b->nomem || (k->n && !pairs)) {
+	if (k->n && !pairs) {
 		b->nomem = 1;
-		free(pairs);
 		return;
 	}
 	for (i = 0; i < k->n; i++) {
@@ -268,7 +364,6 @@ static void read_ids(bld *b, int kind)
 	if (k->n)
 		qsort(pairs, k->n, sizeof(*pairs), cmp_idpair);
 	for (i = 0, run = 0; i < k->n; i++) {
-		k->sorted[i] = pairs[i].idx;
 		if (i > 0 && strcmp(pairs[i].id, pairs[i - 1].id) != 0)
 			run = i;
 		if (i > run) {
@@ -287,6 +382,7 @@ static void read_ids(bld *b, int kind)
 		}
 	}
 	free(pairs);
+	index_ids(b, k);
 }
 
 /* Resolve a reference, recording a fault when it names nothing. */
@@ -720,6 +816,30 @@ static int cmp_change(const void *x, const void *y)
 	return (a->line > b->line) - (a->line < b->line);
 }
 
+/* The changes as a bit matrix, when the licences are few enough for
+ * one: a decision is then one bit, not a search. */
+static void change_bits(bld *b)
+{
+	roster_catalog *cat = b->cat;
+	size_t nl = cat->kind[ROSTER_ITEM_LICENCE].n, words, i;
+	uint64_t *bits;
+
+	if (!cat->nchanges || nl > RS_CHANGE_BITS)
+		return;
+	words = (nl * nl + 63) / 64;
+	bits = arena_alloc(b, words, sizeof(*bits));
+	if (!bits)
+		return;
+	memset(bits, 0, words * sizeof(*bits));
+	for (i = 0; i < cat->nchanges; i++) {
+		size_t bit = (size_t)cat->changes[i].from * nl +
+			     cat->changes[i].to;
+
+		bits[bit / 64] |= (uint64_t)1 << (bit % 64);
+	}
+	cat->change_bits = bits;
+}
+
 static void read_changes(bld *b)
 {
 	roster_catalog *cat = b->cat;
@@ -783,6 +903,7 @@ static void read_changes(bld *b)
 			  x->line, y->line, detail);
 	}
 	cat->nchanges = (uint32_t)n;
+	change_bits(b);
 }
 
 /* ------------------------------------------------------------------ */
@@ -985,6 +1106,10 @@ int rs_catalog_build(roster_catalog **out, void *doc, rs_faults *faults)
 	if (!b.cat)
 		return ROSTER_ENOMEM;
 	atomic_init(&b.cat->refs, 1);
+	/* without the system's randomness, only a catalog crafted to
+	 * collide for a known seed makes lookups slower */
+	if (rs_random(&b.cat->seed, sizeof(b.cat->seed)) != 0)
+		b.cat->seed = (uint64_t)(uintptr_t)b.cat;
 	if (root)
 		read_sections(&b, root);
 	for (kind = 1; kind <= RS_KIND_LAST && !b.nomem; kind++)

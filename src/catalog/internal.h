@@ -1,5 +1,6 @@
 /*
- * internal.h: the catalog model, shared by the files of src/catalog/.
+ * internal.h: the catalog model, shared by the files of src/catalog/
+ * and by licence.c, which decides by index rather than by identifier.
  *
  *   parse.c    XML to a schema-valid libxml2 document (syntax, schema)
  *   build.c    document to model: identifiers, names, references, values
@@ -28,6 +29,8 @@
 #define RS_NAME_MAX 128
 /* Most findings a lint reports (and faults a load collects). */
 #define RS_LINT_MAX 10000
+/* Most licences whose changes are kept as a bit matrix (128 KiB). */
+#define RS_CHANGE_BITS 1024
 
 /* A sorted set of item indices. */
 typedef struct rs_set {
@@ -58,11 +61,22 @@ typedef struct rs_item {
 	rs_set set[2];
 } rs_item;
 
+/* A slot of the hash index of a kind: the item (RS_NONE: empty) and the
+ * upper bits of its identifier's hash with its length in the lower six. */
+typedef struct rs_slot {
+	uint32_t tag, item;
+} rs_slot;
+
 typedef struct rs_kind {
 	rs_item *items;
 	uint32_t n;
-	/* indices of items sorted by identifier */
-	uint32_t *sorted;
+	/*
+	 * indices of items by hash of identifier: open addressing with
+	 * linear probing, mask + 1 slots (a power of two, at least twice n);
+	 * NULL when the kind has no item
+	 */
+	rs_slot *slots;
+	uint32_t mask;
 } rs_kind;
 
 typedef struct rs_change {
@@ -78,6 +92,13 @@ struct roster_catalog {
 	/* in catalog order, and sorted by (from, to) */
 	rs_change *changes, *changes_sorted;
 	uint32_t nchanges;
+	/*
+	 * the changes as bits, from * licences + to (up to RS_CHANGE_BITS
+	 * licences; NULL beyond, and changes_sorted is searched instead)
+	 */
+	uint64_t *change_bits;
+	/* the seed of the identifier hash, random per catalog */
+	uint64_t seed;
 	roster_password_policy policy;
 	rs_block *arena;
 };
@@ -167,6 +188,13 @@ void rs_catalog_destroy(roster_catalog *cat);
 
 /* Index of an item by identifier, RS_NONE when absent. */
 uint32_t rs_catalog_find(const roster_catalog *cat, int kind, const char *id);
+/*
+ * The same for a question about an item that must exist: an unknown one
+ * is recorded as the thread's error, as the calls of roster/catalog.h
+ * record it (ROSTER_ENOTFOUND, "catalog.unknown", the kind, the id).
+ */
+uint32_t rs_catalog_lookup(const roster_catalog *cat, int kind,
+			   const char *id);
 /* 1 when `x` is in the set. */
 int rs_set_has(rs_set s, uint32_t x);
 /* 1 when every member of `a` is in `b`. */
@@ -177,6 +205,8 @@ int rs_offers(const roster_catalog *cat, uint32_t edition, uint32_t licence);
 /* Every service the licence needs is orderable in the edition. */
 int rs_can_meet(const roster_catalog *cat, uint32_t edition,
 		uint32_t licence);
+/* The table allows changing licence `from` into licence `to`. */
+int rs_change_ok(const roster_catalog *cat, uint32_t from, uint32_t to);
 
 /* Arena of the model. */
 void *rs_arena_alloc(rs_block **arena, size_t size);

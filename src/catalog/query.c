@@ -59,6 +59,40 @@ int rs_can_meet(const roster_catalog *cat, uint32_t edition,
 			     item_at(cat, ROSTER_ITEM_EDITION, edition)->set[1]);
 }
 
+int rs_change_ok(const roster_catalog *cat, uint32_t from, uint32_t to)
+{
+	uint32_t lo = 0, hi = cat->nchanges;
+
+	if (cat->change_bits) {
+		size_t bit = (size_t)from * cat->kind[ROSTER_ITEM_LICENCE].n + to;
+
+		return (int)(cat->change_bits[bit / 64] >> (bit % 64) & 1);
+	}
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		const rs_change *c = &cat->changes_sorted[mid];
+
+		if (c->from == from && c->to == to)
+			return 1;
+		if (c->from < from || (c->from == from && c->to < to))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return 0;
+}
+
+uint32_t rs_catalog_lookup(const roster_catalog *cat, int kind,
+			   const char *id)
+{
+	uint32_t x = rs_catalog_find(cat, kind, id);
+
+	if (x == RS_NONE)
+		rs_error_tl(ROSTER_ENOTFOUND, rs_kind_name(kind),
+			    "catalog.unknown", id);
+	return x;
+}
+
 /* ------------------------------------------------------------------ */
 /* Items                                                               */
 
@@ -167,20 +201,16 @@ static int pair(const roster_catalog *cat, int k1, const char *f1,
 		const char *id1, uint32_t *x1, int k2, const char *f2,
 		const char *id2, uint32_t *x2)
 {
+	*x1 = *x2 = RS_NONE;
 	if (!cat)
 		return rs_error_tl(ROSTER_EINVAL, "cat", "arg.null", NULL);
 	if (!id1)
 		return rs_error_tl(ROSTER_EINVAL, f1, "arg.null", NULL);
 	if (!id2)
 		return rs_error_tl(ROSTER_EINVAL, f2, "arg.null", NULL);
-	*x1 = rs_catalog_find(cat, k1, id1);
-	if (*x1 == RS_NONE)
-		return rs_error_tl(ROSTER_ENOTFOUND, rs_kind_name(k1),
-				   "catalog.unknown", id1);
-	*x2 = rs_catalog_find(cat, k2, id2);
-	if (*x2 == RS_NONE)
-		return rs_error_tl(ROSTER_ENOTFOUND, rs_kind_name(k2),
-				   "catalog.unknown", id2);
+	if ((*x1 = rs_catalog_lookup(cat, k1, id1)) == RS_NONE ||
+	    (*x2 = rs_catalog_lookup(cat, k2, id2)) == RS_NONE)
+		return ROSTER_ENOTFOUND;
 	return ROSTER_OK;
 }
 
@@ -199,25 +229,13 @@ int roster_catalog_licence_needs(const roster_catalog *cat,
 int roster_catalog_change_allowed(const roster_catalog *cat,
 				  const char *from, const char *to)
 {
-	uint32_t f, t, lo = 0, hi;
+	uint32_t f, t;
 	int rc = pair(cat, ROSTER_ITEM_LICENCE, "from", from, &f,
 		      ROSTER_ITEM_LICENCE, "to", to, &t);
 
 	if (rc)
 		return rc;
-	hi = cat->nchanges;
-	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo) / 2;
-		const rs_change *c = &cat->changes_sorted[mid];
-
-		if (c->from == f && c->to == t)
-			return 1;
-		if (c->from < f || (c->from == f && c->to < t))
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return 0;
+	return rs_change_ok(cat, f, t);
 }
 
 int roster_catalog_edition_offers(const roster_catalog *cat,
