@@ -393,7 +393,7 @@ static int shadow_matches(const shadow *s, char q[][32], size_t nq)
 	size_t i;
 
 	for (i = 0; i < nq; i++) {
-		char needle[40];
+		char needle[72];
 		snprintf(needle, sizeof(needle), " %s", q[i]);
 		if (!strstr(s->words, needle))
 			return 0;
