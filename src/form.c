@@ -42,6 +42,8 @@ void roster_form_clear(roster_form *f)
 	if (!f)
 		return;
 	for (i = 0; i < ROSTER_FIELD_END; i++) {
+		if (!f->str[i])
+			continue; /* most fields are unset: no call */
 		if (i == ROSTER_FIELD_PASSWORD)
 			rs_free_secret(&f->al, f->str[i]);
 		else

@@ -10,30 +10,40 @@
 #include "users.h"
 #include "validate.h"
 
+struct login_probe {
+	const roster_directory *dir;
+	const char *key;
+	const rs_user *user; /* the match, so it is not looked up twice */
+};
+
 static int match_login(void *ctx, uint64_t id)
 {
-	const void **c = ctx;
-	const roster_directory *dir = c[0];
-	const rs_user *u = (const rs_user *)rs_get_kind(dir, id,
+	struct login_probe *c = ctx;
+	const rs_user *u = (const rs_user *)rs_get_kind(c->dir, id,
 							 ROSTER_KIND_USER);
 
-	return u && strcmp(u->email_key, (const char *)c[1]) == 0;
+	if (!u || strcmp(u->email_key, c->key) != 0)
+		return 0;
+	c->user = u;
+	return 1;
 }
 
-/* The user whose login is `email`, NULL when none. */
+/* The user whose login is `email`, NULL when none. Only the key is
+ * built: the address as typed is of no use to a lookup. */
 static const rs_user *find_login(const roster_directory *dir, const char *email)
 {
-	char norm[256], key[256];
-	const void *ctx[2];
-	roster_id id;
+	char key[256];
+	struct login_probe c;
+	size_t len;
 
-	if (strnlen(email, 1024) > 1000 || rs_valid_email(email, norm, key))
+	if (rs_email_key(email, key, &len))
 		return NULL;
-	ctx[0] = dir;
-	ctx[1] = key;
-	id = rs_table_find(&dir->emails, rs_hash(key, strlen(key), dir->seed),
-			   match_login, ctx);
-	return (const rs_user *)rs_get_kind(dir, id, ROSTER_KIND_USER);
+	c.dir = dir;
+	c.key = key;
+	c.user = NULL;
+	rs_table_find(&dir->emails, rs_hash(key, len, dir->seed), match_login,
+		      &c);
+	return c.user;
 }
 
 int roster_user_find_login(roster_id *out, roster_directory *dir,

@@ -6,40 +6,66 @@
 
 #include <string.h>
 
-static int is_alnum(char c)
+static int is_alnum(unsigned char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
 	       (c >= '0' && c <= '9');
 }
 
-static char lower(char c)
+/* RFC 5322 atext: a switch the compiler turns into a bit test, where
+ * strchr on the specials cost a call per character */
+static int is_atext(unsigned char c)
 {
-	return c >= 'A' && c <= 'Z' ? (char)(c + 32) : c;
+	if (is_alnum(c))
+		return 1;
+	switch (c) {
+	case '!': case '#': case '$': case '%': case '&': case '\'':
+	case '*': case '+': case '/': case '=': case '?': case '^':
+	case '_': case '`': case '{': case '|': case '}': case '~':
+	case '-':
+		return 1;
+	}
+	return 0;
 }
 
-const char *rs_valid_email(const char *in, char *out, char *key)
+static void lower_copy(char *dst, const char *src, size_t len)
 {
-	const char *start = in, *end, *at = NULL, *p, *label;
-	size_t len, i;
+	size_t i;
 
-	while (*start == ' ' || *start == '\t')
-		start++;
-	end = start + strnlen(start, 1024);
+	for (i = 0; i < len; i++) {
+		char c = src[i];
+		dst[i] = c >= 'A' && c <= 'Z' ? (char)(c + 32) : c;
+	}
+	dst[len] = '\0';
+}
+
+/*
+ * The rules of an address whose text runs from `start` (leading blanks
+ * skipped) to `end`: *len gets its length once trailing blanks are
+ * trimmed. One pass each over the local part and the domain.
+ */
+static const char *email_rule(const char *start, const char *end,
+			      size_t *len)
+{
+	const char *at, *p, *label;
+	size_t i;
+
 	while (end > start && (end[-1] == ' ' || end[-1] == '\t'))
 		end--;
-	len = (size_t)(end - start);
-	if (len == 0)
+	*len = (size_t)(end - start);
+	if (*len == 0)
 		return "field.required";
-	if (len > 254)
+	if (*len > 254)
 		return "email.syntax";
-	for (p = start; p < end; p++)
-		if (*p == '@')
-			at = p;
+	/* the last '@', from the end */
+	for (i = *len; i > 0 && start[i - 1] != '@'; i--)
+		;
+	at = i ? start + i - 1 : NULL;
 	if (!at || at == start || at - start > 64 || at + 1 == end)
 		return "email.syntax";
 	/* local part: atext and single dots, not at either end */
 	for (p = start; p < at; p++) {
-		if (is_alnum(*p) || strchr("!#$%&'*+/=?^_`{|}~-", *p))
+		if (is_atext((unsigned char)*p))
 			continue;
 		if (*p == '.' && p != start && p + 1 != at && p[1] != '.')
 			continue;
@@ -59,7 +85,7 @@ const char *rs_valid_email(const char *in, char *out, char *key)
 			label = p + 1;
 			continue;
 		}
-		if (!is_alnum(*p) && *p != '-')
+		if (!is_alnum((unsigned char)*p) && *p != '-')
 			return "email.syntax";
 	}
 	if (label == at + 1 || end - label < 2)
@@ -67,11 +93,42 @@ const char *rs_valid_email(const char *in, char *out, char *key)
 	for (p = label; p < end; p++)
 		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')))
 			return "email.syntax";
+	return NULL;
+}
+
+static const char *skip_blanks(const char *s)
+{
+	while (*s == ' ' || *s == '\t')
+		s++;
+	return s;
+}
+
+const char *rs_valid_email(const char *in, char *out, char *key)
+{
+	const char *start = skip_blanks(in), *rule;
+	size_t len;
+
+	if ((rule = email_rule(start, start + strnlen(start, 1024), &len)))
+		return rule;
 	memcpy(out, start, len);
 	out[len] = '\0';
-	for (i = 0; i < len; i++)
-		key[i] = lower(start[i]);
-	key[len] = '\0';
+	lower_copy(key, start, len);
+	return NULL;
+}
+
+const char *rs_email_key(const char *in, char *key, size_t *len)
+{
+	/* one bounded strlen: within 1000 bytes, start + strnlen(start,
+	 * 1024) of rs_valid_email is in + n */
+	size_t n = strnlen(in, RS_EMAIL_INPUT_MAX + 1);
+	const char *start, *rule;
+
+	if (n > RS_EMAIL_INPUT_MAX)
+		return "email.syntax";
+	start = skip_blanks(in);
+	if ((rule = email_rule(start, in + n, len)))
+		return rule;
+	lower_copy(key, start, *len);
 	return NULL;
 }
 

@@ -11,6 +11,12 @@
 /* E-mail login: out (>= 255 bytes) gets the trimmed address, key the
  * lower-case form used for uniqueness. */
 const char *rs_valid_email(const char *in, char *out, char *key);
+/* Longer inputs are refused as "email.syntax" before any other rule. */
+#define RS_EMAIL_INPUT_MAX 1000
+/* The login key alone, for lookups: the same rules, with the length
+ * limit above first, as the e-mail setter applies them; key (>= 255
+ * bytes) gets what rs_valid_email would give and *len its length. */
+const char *rs_email_key(const char *in, char *key, size_t *len);
 /* E.164: out (>= 17 bytes) gets "+" and the digits. */
 const char *rs_valid_e164(const char *in, char *out);
 /* ISO 3166-1 alpha-2: out (>= 3 bytes) gets the upper-case code. */

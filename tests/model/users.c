@@ -235,6 +235,71 @@ static void test_email_rules(void **state)
 	roster_form_free(f);
 }
 
+/* A login is found from any spelling the e-mail setter turns into the
+ * same key, and from nothing the setter would refuse. */
+static void test_login_lookup(void **state)
+{
+	world *w = *state;
+	static const char *found[] = {
+		"marie.curie+lab@acme.example", "MARIE.CURIE+LAB@ACME.EXAMPLE",
+		"Marie.Curie+Lab@Acme.Example", "  marie.curie+lab@acme.example",
+		"marie.curie+lab@acme.example\t ", "\t Marie.Curie+LAB@acme.EXAMPLE \t",
+	};
+	static const char *not_found[] = {
+		"", " ", "marie.curie+lab@acme.example\n",
+		"marie.curie+lab@acme.example.", "marie.curie+lab@acme",
+		"\"marie.curie+lab\"@acme.example", "marie..curie+lab@acme.example",
+		"marie.curie+lab@acme..example", "marie.curie+lab@acmé.example",
+		"marié.curie+lab@acme.example", "marie.curie+lab@xn--acme.example",
+		"marie.curie@acme.example", "marie.curie+lab@acme.example2",
+		"marie.curie+lab @acme.example", "\xC2\xA0marie.curie+lab@acme.example",
+	};
+	roster_form *f = form(w);
+	roster_id id, found_id;
+	char padded[1100];
+	size_t i;
+
+	base(f, "  Marie.Curie+Lab@Acme.Example\t");
+	assert_int_equal(create(w, f, &id), ROSTER_OK);
+	for (i = 0; i < sizeof(found) / sizeof(found[0]); i++) {
+		found_id = 0;
+		assert_int_equal(roster_user_find_login(&found_id, w->dir, found[i]),
+				 ROSTER_OK);
+		assert_int_equal(found_id, id);
+	}
+	for (i = 0; i < sizeof(not_found) / sizeof(not_found[0]); i++) {
+		found_id = 99;
+		assert_int_equal(roster_user_find_login(&found_id, w->dir,
+							not_found[i]),
+				 ROSTER_ENOTFOUND);
+		assert_int_equal(found_id, 0);
+		assert_err(w, ROSTER_ENOTFOUND, "record.notfound");
+	}
+	/* blanks count toward the 1000 bytes an input may have, for the
+	 * lookup as for the setter */
+	memset(padded, ' ', sizeof(padded));
+	memcpy(padded + 1000 - 28, "marie.curie+lab@acme.example", 28);
+	padded[1000] = '\0';
+	assert_int_equal(roster_user_find_login(&found_id, w->dir, padded),
+			 ROSTER_OK);
+	assert_int_equal(found_id, id);
+	padded[1000] = ' ';
+	padded[1001] = '\0';
+	assert_int_equal(roster_user_find_login(&found_id, w->dir, padded),
+			 ROSTER_ENOTFOUND);
+	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_EMAIL, padded), 0);
+	refused(w, f, ROSTER_EINVALID, "email", "email.syntax");
+	padded[1000] = '\0';
+	memcpy(padded + 1000 - 28, "other.curie+lab@acme.example", 28);
+	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_EMAIL, padded), 0);
+	assert_int_equal(create(w, f, &id), ROSTER_OK);
+	assert_int_equal(roster_user_find_login(&found_id, w->dir,
+						"OTHER.curie+lab@acme.example"),
+			 ROSTER_OK);
+	assert_int_equal(found_id, id);
+	roster_form_free(f);
+}
+
 static void test_phone_address_language(void **state)
 {
 	world *w = *state;
@@ -635,6 +700,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_create_all_fields, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_required_and_text, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_email_rules, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_login_lookup, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_phone_address_language, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refs_pbx_extension, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lines, setup, teardown),

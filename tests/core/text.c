@@ -1,0 +1,642 @@
+/*
+ * text.c: the fast paths of text normalisation, search words and e-mail
+ * keys give what the full paths give, byte for byte, fault for fault.
+ *
+ * The references below are the functions as they were before the fast
+ * paths (utf8proc over the whole text; the e-mail rules with strchr),
+ * kept here verbatim as the oracle. Every character below U+0300 (where
+ * rs_text_clean skips utf8proc) is checked alone, in context and in
+ * every pair; combining marks around ASCII (where rs_text_words splits
+ * its utf8proc runs) likewise; then lists of tricky values and random
+ * texts built from awkward pieces, invalid UTF-8 included.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <utf8proc.h>
+
+#include "util/text.h"
+#include "validate.h"
+
+static rs_alloc al;
+
+/* ------------------------------------------------------------------ */
+/* The references                                                      */
+
+static int ref_is_space(utf8proc_int32_t c)
+{
+	const utf8proc_property_t *p;
+
+	if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == 0x0B ||
+	    c == 0x0C || c == 0x85)
+		return 1;
+	p = utf8proc_get_property(c);
+	return p->category == UTF8PROC_CATEGORY_ZS ||
+	       p->category == UTF8PROC_CATEGORY_ZL ||
+	       p->category == UTF8PROC_CATEGORY_ZP;
+}
+
+static int ref_is_control(utf8proc_int32_t c)
+{
+	return utf8proc_category(c) == UTF8PROC_CATEGORY_CC;
+}
+
+static enum rs_text_fault ref_clean(const char *in, unsigned flags,
+				    size_t max_chars, char **out)
+{
+	const utf8proc_option_t opts =
+		UTF8PROC_STABLE | UTF8PROC_COMPOSE |
+		((flags & RS_TEXT_FOLD) ? UTF8PROC_CASEFOLD : 0);
+	size_t len = strlen(in), i, w = 0;
+	utf8proc_ssize_t n, m, bytes;
+	utf8proc_int32_t *buf;
+	int pending_space = 0, pending_break = 0;
+	char *res;
+
+	*out = NULL;
+	if (len / 16 > max_chars)
+		return RS_TEXT_LONG;
+	n = utf8proc_decompose((const utf8proc_uint8_t *)in,
+			       (utf8proc_ssize_t)len, NULL, 0, opts);
+	if (n < 0)
+		return n == UTF8PROC_ERROR_NOMEM ? RS_TEXT_NOMEM : RS_TEXT_UTF8;
+	buf = calloc((size_t)n + 1, sizeof(*buf));
+	assert_non_null(buf);
+	m = utf8proc_decompose((const utf8proc_uint8_t *)in,
+			       (utf8proc_ssize_t)len, buf, n, opts);
+	if (m != n) {
+		free(buf);
+		return RS_TEXT_UTF8;
+	}
+	for (i = 0; i < (size_t)n; i++) {
+		utf8proc_int32_t c = buf[i];
+
+		if ((flags & RS_TEXT_MULTILINE) && c == '\n') {
+			pending_break = 1;
+			pending_space = 0;
+			continue;
+		}
+		if (ref_is_space(c)) {
+			if (!pending_break)
+				pending_space = 1;
+			continue;
+		}
+		if (ref_is_control(c)) {
+			free(buf);
+			return RS_TEXT_CONTROL;
+		}
+		if (w > 0 && pending_break)
+			buf[w++] = '\n';
+		else if (w > 0 && pending_space)
+			buf[w++] = ' ';
+		pending_space = pending_break = 0;
+		buf[w++] = c;
+	}
+	if (w == 0 && !(flags & RS_TEXT_ALLOW_EMPTY)) {
+		free(buf);
+		return RS_TEXT_EMPTY;
+	}
+	bytes = utf8proc_reencode(buf, (utf8proc_ssize_t)w, opts);
+	if (bytes < 0) {
+		free(buf);
+		return RS_TEXT_UTF8;
+	}
+	res = strndup((const char *)buf, (size_t)bytes);
+	free(buf);
+	assert_non_null(res);
+	if (rs_utf8_chars(res) > max_chars) {
+		free(res);
+		return RS_TEXT_LONG;
+	}
+	*out = res;
+	return RS_TEXT_OK;
+}
+
+static int ref_is_word(utf8proc_int32_t c)
+{
+	utf8proc_category_t cat = utf8proc_category(c);
+
+	return (cat >= UTF8PROC_CATEGORY_LU && cat <= UTF8PROC_CATEGORY_LO) ||
+	       (cat >= UTF8PROC_CATEGORY_ND && cat <= UTF8PROC_CATEGORY_NO);
+}
+
+static int ref_words(const char *in, char **out)
+{
+	const utf8proc_option_t opts = UTF8PROC_STABLE | UTF8PROC_DECOMPOSE |
+				       UTF8PROC_CASEFOLD | UTF8PROC_STRIPMARK;
+	size_t len = strlen(in), i, w = 0;
+	utf8proc_ssize_t n;
+	utf8proc_int32_t *buf;
+	int in_word = 0;
+	char *res;
+
+	*out = NULL;
+	n = utf8proc_decompose((const utf8proc_uint8_t *)in,
+			       (utf8proc_ssize_t)len, NULL, 0, opts);
+	if (n < 0)
+		return n == UTF8PROC_ERROR_NOMEM ? -1 : -2;
+	buf = calloc((size_t)n + 1, sizeof(*buf));
+	res = calloc((size_t)n * 5 + 2, 1);
+	assert_non_null(buf);
+	assert_non_null(res);
+	if (utf8proc_decompose((const utf8proc_uint8_t *)in,
+			       (utf8proc_ssize_t)len, buf, n, opts) != n) {
+		free(buf);
+		free(res);
+		return -2;
+	}
+	for (i = 0; i < (size_t)n; i++) {
+		if (!ref_is_word(buf[i])) {
+			in_word = 0;
+			continue;
+		}
+		if (!in_word)
+			res[w++] = ' ';
+		in_word = 1;
+		w += (size_t)utf8proc_encode_char(buf[i], (utf8proc_uint8_t *)res + w);
+	}
+	res[w] = '\0';
+	free(buf);
+	*out = res;
+	return 0;
+}
+
+static int ref_is_alnum(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9');
+}
+
+static const char *ref_email(const char *in, char *out, char *key)
+{
+	const char *start = in, *end, *at = NULL, *p, *label;
+	size_t len, i;
+
+	while (*start == ' ' || *start == '\t')
+		start++;
+	end = start + strnlen(start, 1024);
+	while (end > start && (end[-1] == ' ' || end[-1] == '\t'))
+		end--;
+	len = (size_t)(end - start);
+	if (len == 0)
+		return "field.required";
+	if (len > 254)
+		return "email.syntax";
+	for (p = start; p < end; p++)
+		if (*p == '@')
+			at = p;
+	if (!at || at == start || at - start > 64 || at + 1 == end)
+		return "email.syntax";
+	for (p = start; p < at; p++) {
+		if (ref_is_alnum(*p) || strchr("!#$%&'*+/=?^_`{|}~-", *p))
+			continue;
+		if (*p == '.' && p != start && p + 1 != at && p[1] != '.')
+			continue;
+		return "email.syntax";
+	}
+	label = at + 1;
+	for (p = at + 1;; p++) {
+		if (p == end || *p == '.') {
+			size_t n = (size_t)(p - label);
+			if (n == 0 || n > 63 || label[0] == '-' ||
+			    p[-1] == '-')
+				return "email.syntax";
+			if (p == end)
+				break;
+			label = p + 1;
+			continue;
+		}
+		if (!ref_is_alnum(*p) && *p != '-')
+			return "email.syntax";
+	}
+	if (label == at + 1 || end - label < 2)
+		return "email.syntax";
+	for (p = label; p < end; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')))
+			return "email.syntax";
+	memcpy(out, start, len);
+	out[len] = '\0';
+	for (i = 0; i < len; i++)
+		key[i] = (start[i] >= 'A' && start[i] <= 'Z')
+				 ? (char)(start[i] + 32) : start[i];
+	key[len] = '\0';
+	return NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Comparing                                                           */
+
+static void fail_on(const char *what, const char *in, unsigned flags)
+{
+	size_t i;
+
+	fprintf(stderr, "%s differs (flags %#x) for:", what, flags);
+	for (i = 0; in[i] && i < 200; i++)
+		fprintf(stderr, " %02x", (unsigned char)in[i]);
+	fprintf(stderr, "\n");
+	fail();
+}
+
+static const unsigned clean_flags[] = {
+	0, RS_TEXT_MULTILINE, RS_TEXT_ALLOW_EMPTY, RS_TEXT_FOLD,
+	RS_TEXT_MULTILINE | RS_TEXT_ALLOW_EMPTY,
+	RS_TEXT_FOLD | RS_TEXT_ALLOW_EMPTY,
+	RS_TEXT_MULTILINE | RS_TEXT_FOLD | RS_TEXT_ALLOW_EMPTY,
+};
+#define NFLAGS (sizeof(clean_flags) / sizeof(clean_flags[0]))
+
+static void same_clean(const char *in, unsigned flags, size_t max)
+{
+	char *a = NULL, *b = NULL;
+	enum rs_text_fault fa = rs_text_clean(&al, in, flags, max, &a);
+	enum rs_text_fault fb = ref_clean(in, flags, max, &b);
+
+	if (fa != fb || (a == NULL) != (b == NULL) || (a && strcmp(a, b)))
+		fail_on("rs_text_clean", in, flags);
+	rs_free(&al, a);
+	free(b);
+}
+
+static void same_words(const char *in)
+{
+	char *a = NULL, *b = NULL;
+	int ra = rs_text_words(&al, in, &a), rb = ref_words(in, &b);
+
+	if (ra != rb || (a == NULL) != (b == NULL) || (a && strcmp(a, b)))
+		fail_on("rs_text_words", in, 0);
+	rs_free(&al, a);
+	free(b);
+}
+
+static void same_email(const char *in)
+{
+	char out[256], key[256], ref_out[256], ref_key[256], key2[256];
+	const char *r = rs_valid_email(in, out, key);
+	const char *q = ref_email(in, ref_out, ref_key);
+	const char *k;
+	size_t len = 0;
+
+	if ((r == NULL) != (q == NULL) || (r && strcmp(r, q)) ||
+	    (!r && (strcmp(out, ref_out) || strcmp(key, ref_key))))
+		fail_on("rs_valid_email", in, 0);
+	/* the lookup key: the setter's length limit, then the same rules */
+	k = rs_email_key(in, key2, &len);
+	if (strnlen(in, 1024) > 1000)
+		q = "email.syntax";
+	if ((k == NULL) != (q == NULL) || (k && strcmp(k, q)) ||
+	    (!k && (strcmp(key2, ref_key) || len != strlen(ref_key))))
+		fail_on("rs_email_key", in, 0);
+}
+
+static void same_all(const char *in)
+{
+	static const size_t maxes[] = { 0, 1, 3, 8, 100, 1000 };
+	size_t i, j;
+
+	for (i = 0; i < NFLAGS; i++)
+		for (j = 0; j < sizeof(maxes) / sizeof(maxes[0]); j++)
+			same_clean(in, clean_flags[i], maxes[j]);
+	same_words(in);
+	same_email(in);
+}
+
+static size_t put_cp(char *s, uint32_t c)
+{
+	return (size_t)utf8proc_encode_char((utf8proc_int32_t)c,
+					    (utf8proc_uint8_t *)s);
+}
+
+/* ------------------------------------------------------------------ */
+/* Tests                                                               */
+
+/* Every character the fast path of rs_text_clean takes, and the marks
+ * around it, alone and between others. */
+static void test_each_character(void **state)
+{
+	static const char *const around[][2] = {
+		{ "", "" }, { "a", "" }, { "", "a" }, { "A", "z" },
+		{ " ", " " }, { "x\n", "\ny" }, { "e", "\xCC\x81" },
+		{ "\xC3\xA9", "B" }, { "1 ", " 2" },
+	};
+	char s[64];
+	uint32_t c;
+	size_t i, n;
+
+	(void)state;
+	for (c = 1; c < 0x400; c++) {
+		for (i = 0; i < sizeof(around) / sizeof(around[0]); i++) {
+			n = strlen(around[i][0]);
+			memcpy(s, around[i][0], n);
+			n += put_cp(s + n, c);
+			strcpy(s + n, around[i][1]);
+			same_all(s);
+		}
+	}
+}
+
+/* NFC leaves every pair of characters below U+0300 as it is: the claim
+ * the fast path of rs_text_clean rests on. (Controls and spaces, which
+ * the filter removes, are checked above.) */
+static void test_every_pair(void **state)
+{
+	char s[8];
+	uint32_t a, b;
+	char *x = NULL;
+	size_t n;
+
+	(void)state;
+	for (a = 0x21; a < 0x300; a++) {
+		if (a >= 0x7F && a < 0xA1)
+			continue;
+		for (b = 0x21; b < 0x300; b++) {
+			if (b >= 0x7F && b < 0xA1)
+				continue;
+			n = put_cp(s, a);
+			n += put_cp(s + n, b);
+			s[n] = '\0';
+			assert_int_equal(ref_clean(s, 0, 100, &x), RS_TEXT_OK);
+			if (strcmp(x, s) != 0)
+				fail_on("NFC of a pair", s, 0);
+			free(x);
+			same_clean(s, 0, 100);
+		}
+	}
+}
+
+/* Two combining marks after an ASCII letter and before another: the
+ * reordering of marks in a run of rs_text_words. */
+static void test_marks_around_ascii(void **state)
+{
+	char s[32];
+	uint32_t a, b;
+	size_t n;
+
+	(void)state;
+	for (a = 0x300; a < 0x370; a++)
+		for (b = 0x300; b < 0x370; b += 3) {
+			n = 0;
+			s[n++] = 'e';
+			n += put_cp(s + n, a);
+			n += put_cp(s + n, b);
+			s[n++] = 'X';
+			n += put_cp(s + n, b);
+			s[n] = '\0';
+			same_words(s);
+			same_clean(s, 0, 100);
+			same_clean(s, RS_TEXT_FOLD, 100);
+		}
+}
+
+static const char *const tricky_text[] = {
+	"", " ", "\t\t", "\n", " \n \n ", "Marie", "  Marie  ", "Marie  Hélène",
+	"Marie\tHélène", "Marie\r\nHélène", "a\n\n\nb", "a \n b", "a\xC2\xA0" "b",
+	"a\xC2\x85" "b", "a\xC2\x80" "b", "a\x7F" "b", "a\x01" "b", "\x1F",
+	"ÉCOLE", "Straße", "STRASSE", "İstanbul", "ﬁne", "Ǆemal", "ǅ", "Σίσυφος",
+	"ΣΊΣΥΦΟΣ", "Dvořáková", "DVOŘÁKOVÁ", "Zoë", "Zoe\xCC\x88", "e\xCC\x81",
+	"\xCC\x81" "e", "A\xCC\x8A", "Å", "\xE2\x84\xAB", "한국어",
+	"\xE1\x84\x92\xE1\x85\xA1\xE1\x86\xAB", "日本語テキスト", "😀 smile",
+	"a\xE2\x80\xA8" "b", "a\xE2\x80\x8B" "b", "\xEF\xBB\xBF" "bom",
+	"a\xE2\x80\xAE" "b", "ǰ̣", "x\xCC\xA3\xCC\x87y", "x\xCC\x87\xCC\xA3y",
+	"\xC3", "\xC3" "A", "a\xC0\x80", "\xED\xA0\x80", "\xF4\x90\x80\x80",
+	"\xFF", "abc\xC3", "\xCB\xBF", "\xCC\x80", "\xC2\xA0\xC2\xA0",
+	"Jean-Luc O'Neil", "user+tag@example.com", "x_y.z", "123-456",
+	"ÀÁÂÃÄÅÆÇÈÉÊËÌÍÎÏÐÑÒÓÔÕÖ×ØÙÚÛÜÝÞßàáâãäåæçèéêëìíîïðñòóôõö÷øùúûüýþÿ",
+	"ĀāĂăĄąĆćĈĉĊċČčĎďĐđĒēĔĕĖėĘęĚěĜĝĞğĠġĢģĤĥĦħĨĩĪīĬĭĮįİıĲĳĴĵĶķĸĹĺĻļĽľĿŀŁł",
+	"ŃńŅņŇňŉŊŋŌōŎŏŐőŒœŔŕŖŗŘřŚśŜŝŞşŠšŢţŤťŦŧŨũŪūŬŭŮůŰűŲųŴŵŶŷŸŹźŻżŽžſ",
+	"ǅǈǋǲ ʼ ˆ ˇ ˘ ˙ ˚ ˛ ˜ ˝", "ɐɑɒɓɔɕɖɗɘəɚɛɜɝɞɟ",
+};
+
+static void test_tricky_texts(void **state)
+{
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(tricky_text) / sizeof(tricky_text[0]); i++)
+		same_all(tricky_text[i]);
+}
+
+/* Longer than the stack buffers: the heap and the full paths. */
+static void test_long_texts(void **state)
+{
+	static const char *const pieces[] = { "a", "É", " ", "\n", "e\xCC\x81",
+					      "日", "\xCC\x81", "Zz9 " };
+	size_t sizes[] = { 127, 128, 129, 255, 256, 511, 512, 513, 1023, 1024,
+			   1025, 2000, 5000 };
+	char *s = malloc(6000);
+	size_t i, p, n;
+
+	(void)state;
+	assert_non_null(s);
+	for (p = 0; p < sizeof(pieces) / sizeof(pieces[0]); p++)
+		for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+			size_t k = strlen(pieces[p]);
+			for (n = 0; n + k <= sizes[i]; n += k)
+				memcpy(s + n, pieces[p], k);
+			s[n] = '\0';
+			same_all(s);
+			/* a fault at the very end */
+			if (n > 2) {
+				s[n - 1] = '\x01';
+				same_all(s);
+				s[n - 1] = '\xC3';
+				same_all(s);
+			}
+		}
+	free(s);
+}
+
+static uint32_t rnd_state = 12345;
+
+static uint32_t rnd(void)
+{
+	rnd_state = rnd_state * 1103515245u + 12345u;
+	return rnd_state >> 8;
+}
+
+/* Random texts of awkward pieces. */
+static void test_random_texts(void **state)
+{
+	static const char *const pieces[] = {
+		"a", "Z", "k", "0", "9", " ", "  ", "\t", "\n", "\r", "\x01",
+		"\x7F", ".", "-", "'", "_", "@", "+", "\xC2\xA0", "\xC2\x85",
+		"\xC2\x9F", "é", "É", "e\xCC\x81", "\xCC\x81", "\xCC\xA3", "ß",
+		"İ", "ﬁ", "Σ", "ς", "한", "\xE1\x84\x92", "\xE1\x85\xA1", "日",
+		"\xE2\x80\xA8", "\xE2\x80\x8B", "\xEF\xBB\xBF", "😀", "\xC3",
+		"\xC0\x80", "\xED\xA0\x80", "\xFF", "\x80", "ǅ", "ʼ", "˚", "ɐ",
+		"\xCB\xBF", "ÿ", "Ÿ", "ŉ", "ǰ",
+	};
+	char s[512];
+	size_t it, n, k, j;
+
+	(void)state;
+	for (it = 0; it < 20000; it++) {
+		size_t count = rnd() % 24;
+		n = 0;
+		for (j = 0; j < count; j++) {
+			const char *p = pieces[rnd() % (sizeof(pieces) /
+							sizeof(pieces[0]))];
+			k = strlen(p);
+			memcpy(s + n, p, k);
+			n += k;
+		}
+		s[n] = '\0';
+		same_clean(s, clean_flags[it % NFLAGS], 1 + rnd() % 12);
+		same_words(s);
+	}
+}
+
+static const char *const tricky_email[] = {
+	"", " ", "\t \t", "a@b.cd", "A@B.CD", "Marie@Acme.Example",
+	" marie@acme.example", "marie@acme.example ", "\t marie@acme.example\t ",
+	" marie @acme.example", "marie@ acme.example", "marie.curie@acme.example",
+	"marie..curie@acme.example", ".marie@acme.example", "marie.@acme.example",
+	"m.a.r.i.e@acme.example", "marie+tag@acme.example", "MARIE+TAG@ACME.EXAMPLE",
+	"\"marie\"@acme.example", "\"ma rie\"@acme.example", "ma\"rie@acme.example",
+	"!#$%&'*+/=?^_`{|}~-@acme.example", "a(b)@acme.example", "a,b@acme.example",
+	"a;b@acme.example", "a<b>@acme.example", "a[b]@acme.example",
+	"a\\b@acme.example", "a:b@acme.example", "a@b@acme.example",
+	"@acme.example", "marie@", "marie", "marie@acme", "marie@acme.",
+	"marie@.acme.example", "marie@acme..example", "marie@-acme.example",
+	"marie@acme-.example", "marie@ac-me.example", "marie@ac--me.example",
+	"marie@acme.e", "marie@acme.e1", "marie@acme.ex-ample", "marie@123.example",
+	"marie@acme.example.", "marie@acme_corp.example", "marie@[127.0.0.1]",
+	"marie@acme.EXAMPLE", "marie@xn--bcher-kva.example", "marie@bücher.example",
+	"mañana@acme.example", "marie@acme.exämple", "ü@acme.example",
+	"marie@acme.example\n", "marie\n@acme.example", "\nmarie@acme.example",
+	"marie@acme.example\r", "ma\x01rie@acme.example", "marie@acme.ex\x7F",
+	"marie@acme.example\xC3", "\xC2\xA0marie@acme.example",
+	"marie@acme.example\xC2\xA0", "Ǆ@acme.example", "İ@acme.example",
+};
+
+static void test_tricky_emails(void **state)
+{
+	char s[1200];
+	size_t i, n;
+
+	(void)state;
+	for (i = 0; i < sizeof(tricky_email) / sizeof(tricky_email[0]); i++)
+		same_all(tricky_email[i]);
+	/* lengths at every limit: local part 64/65, label 63/64, address
+	 * 254/255, the input 1000/1001, blanks around */
+	for (n = 60; n < 70; n++) {
+		memset(s, 'l', n);
+		strcpy(s + n, "@acme.example");
+		same_email(s);
+	}
+	for (n = 60; n < 70; n++) {
+		strcpy(s, "marie@");
+		memset(s + 6, 'd', n);
+		strcpy(s + 6 + n, ".example");
+		same_email(s);
+	}
+	for (n = 240; n < 270; n++) {
+		size_t k, w = 0;
+		strcpy(s, "marie@");
+		w = 6;
+		for (k = 0; w + 4 < n; k++) {
+			memcpy(s + w, "abc.", 4);
+			w += 4;
+		}
+		strcpy(s + w, "exam");
+		same_email(s);
+	}
+	for (n = 990; n < 1030; n++) {
+		memset(s, ' ', n);
+		strcpy(s + n - 12, "a@acme.example");
+		same_email(s);
+		memset(s, ' ', n);
+		strcpy(s, "a@acme.example");
+		s[14] = ' ';
+		s[n] = '\0';
+		same_email(s);
+		memset(s, ' ', n);
+		s[n] = '\0';
+		same_email(s);
+	}
+}
+
+static void test_random_emails(void **state)
+{
+	static const char *const pieces[] = {
+		"a", "Z", "0", ".", "..", "@", "-", "+", "_", "'", "\"", " ",
+		"\t", "é", "\xC3", "!", "~", "(", "ex", "EX", "com", "xn--",
+	};
+	char s[300];
+	size_t it, n, k, j;
+
+	(void)state;
+	for (it = 0; it < 50000; it++) {
+		size_t count = rnd() % 20;
+		n = 0;
+		for (j = 0; j < count; j++) {
+			const char *p = pieces[rnd() % (sizeof(pieces) /
+							sizeof(pieces[0]))];
+			k = strlen(p);
+			memcpy(s + n, p, k);
+			n += k;
+		}
+		s[n] = '\0';
+		same_email(s);
+		/* a likely valid shape */
+		snprintf(s, sizeof(s), "%c%u.%c@%s%u.%s", 'A' + (int)(rnd() % 26),
+			 rnd() % 1000, 'a' + (int)(rnd() % 26),
+			 rnd() % 2 ? "Acme" : "-x", rnd() % 97,
+			 rnd() % 2 ? "Example" : "ex1");
+		same_email(s);
+	}
+}
+
+static int ref_utf8_valid(const char *s, size_t len)
+{
+	const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)s;
+	utf8proc_int32_t c;
+
+	while (len > 0) {
+		utf8proc_ssize_t n = utf8proc_iterate(p, (utf8proc_ssize_t)len, &c);
+		if (n <= 0)
+			return 0;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 1;
+}
+
+static void test_utf8_valid(void **state)
+{
+	static const char *const s[] = { "", "abc", "é", "\xC3", "\xC3" "A",
+					 "a\xC0\x80", "\xED\xA0\x80", "日本",
+					 "\xF4\x90\x80\x80", "a\x80", "\xFF",
+					 "😀", "\xF0\x9F\x98" };
+	size_t i, j;
+
+	(void)state;
+	for (i = 0; i < sizeof(s) / sizeof(s[0]); i++)
+		for (j = 0; j <= strlen(s[i]); j++)
+			assert_int_equal(rs_utf8_valid(s[i], j),
+					 ref_utf8_valid(s[i], j));
+	assert_int_equal(rs_utf8_valid("a\0b", 3), 1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_each_character),
+		cmocka_unit_test(test_every_pair),
+		cmocka_unit_test(test_marks_around_ascii),
+		cmocka_unit_test(test_tricky_texts),
+		cmocka_unit_test(test_long_texts),
+		cmocka_unit_test(test_random_texts),
+		cmocka_unit_test(test_tricky_emails),
+		cmocka_unit_test(test_random_emails),
+		cmocka_unit_test(test_utf8_valid),
+	};
+
+	rs_alloc_setup(&al, NULL);
+	return cmocka_run_group_tests_name("core/text", tests, NULL, NULL);
+}
