@@ -77,12 +77,20 @@ static int count_one(void *ctx, const char *p, size_t n)
 	return 0;
 }
 
+/* Bytes of the indexed prefix of a word of `len` bytes: its first
+ * RS_PREFIX_CHARS characters, or all of it when shorter. */
+static size_t indexed_len(const char *word, size_t len)
+{
+	size_t n = prefix_bytes(word, word + len, RS_PREFIX_CHARS);
+
+	return n ? n : len;
+}
+
 int rs_sindex_longer(const char *word)
 {
-	const char *end = word + strlen(word);
+	size_t len = strlen(word);
 
-	return prefix_bytes(word, end, RS_PREFIX_CHARS) &&
-	       prefix_bytes(word, end, RS_PREFIX_CHARS) < (size_t)(end - word);
+	return indexed_len(word, len) < len;
 }
 
 /* ------------------------------------------------------------------ */
@@ -117,12 +125,7 @@ static rs_plist *find_list(const rs_sindex *x, const char *key, size_t n)
 
 const rs_plist *rs_sindex_list(const rs_sindex *x, const char *word)
 {
-	const char *end = word + strlen(word);
-	size_t n = rs_sindex_longer(word)
-			   ? prefix_bytes(word, end, RS_PREFIX_CHARS)
-			   : (size_t)(end - word);
-
-	return find_list(x, word, n);
+	return find_list(x, word, indexed_len(word, strlen(word)));
 }
 
 static void list_free(const rs_alloc *al, rs_plist *l)
@@ -678,6 +681,7 @@ int rs_sindex_user(roster_directory *dir, rs_user *old, rs_user *cur)
 {
 	rs_sindex *x = dir->sindex;
 	size_t n = 0;
+	int fresh;
 	walk w;
 
 	if (old && cur && same_keys(old, cur)) {
@@ -696,6 +700,7 @@ int rs_sindex_user(roster_directory *dir, rs_user *old, rs_user *cur)
 		release_slot(x, old->slot);
 		return ROSTER_OK;
 	}
+	fresh = !old && !x->nfree;
 	cur->slot = old ? old->slot : take_slot(x);
 	x->users[cur->slot] = cur;
 	label_user(dir, x, cur->slot, cur);
@@ -706,12 +711,18 @@ int rs_sindex_user(roster_directory *dir, rs_user *old, rs_user *cur)
 	w.limit = 0;
 	if (each_prefix(cur->words, list_one, &w) == 0)
 		return ROSTER_OK;
-	/* out of memory: as it was, the lists made meanwhile being logged */
+	/* out of memory: back as it was (the account's labels may have been
+	 * spread afresh, in the same order); the lists made meanwhile are
+	 * logged, for the caller's undo to free */
 	unlist(dir, x, cur, w.done);
-	if (old)
+	if (old) {
 		relist(dir, x, old);
-	else
+	} else if (fresh) {
+		x->users[cur->slot] = NULL;
+		x->nslots--;
+	} else {
 		release_slot(x, cur->slot);
+	}
 	return ROSTER_ENOMEM;
 }
 

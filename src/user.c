@@ -40,7 +40,6 @@ int rs_user_copy(roster_directory *dir, const rs_user *src, rs_user **out)
 	if (!u)
 		return rs_nomem(dir);
 	u->base = src->base;
-	u->slot = src->slot;
 	memcpy(u->flag, src->flag, sizeof(u->flag));
 	memcpy(u->ref, src->ref, sizeof(u->ref));
 	u->reset.expires = src->reset.expires;
