@@ -366,8 +366,10 @@ static int add_range(roster_directory *dir, ranges *out, uint64_t lo,
 static int scope(roster_directory *dir, const rs_who *who, roster_id account,
 		 ranges *out)
 {
+	const rs_idvec *accs;
+	const rs_rec *p;
 	uint64_t lo, hi;
-	size_t i, j;
+	size_t i;
 	int rc;
 
 	if (account) {
@@ -386,19 +388,17 @@ static int scope(roster_directory *dir, const rs_who *who, roster_id account,
 	if (who->kind != ROSTER_ACTOR_PARTNER)
 		return rs_fail(dir, ROSTER_EDENIED, "account", "auth.scope",
 			       NULL);
-	for (i = 0; i < dir->partners.len; i++) {
-		const rs_rec *p = rs_get(dir, dir->partners.ids[i]);
-		const rs_idvec *accs = &p->members->accounts;
-		if (p->id != who->id)
-			continue;
-		for (j = 0; j < accs->len; j++) {
-			rs_sindex_account_range(
-				(const rs_unit *)rs_get(dir, accs->ids[j]), &lo,
-				&hi);
-			if ((rc = add_range(dir, out, lo, hi)))
-				return rc;
-		}
-	}
+	/* a partner: its accounts, in identifier order */
+	p = rs_get_kind(dir, who->id, ROSTER_KIND_PARTNER);
+	accs = p ? &p->members->accounts : NULL;
+	if (!accs || !accs->len)
+		return ROSTER_OK;
+	if (!(out->r = rs_calloc(&dir->al, accs->len, sizeof(*out->r))))
+		return rs_nomem(dir);
+	for (i = 0; i < accs->len; i++, out->n++)
+		rs_sindex_account_range(
+			(const rs_unit *)rs_get(dir, accs->ids[i]),
+			&out->r[out->n][0], &out->r[out->n][1]);
 	return ROSTER_OK;
 }
 
