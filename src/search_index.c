@@ -472,12 +472,14 @@ typedef struct user_ctx {
 static int cmp_user_at(const void *ctx, uint32_t slot)
 {
 	const user_ctx *c = ctx;
-	const rs_user *v = c->x->users[slot];
 	uint64_t o = c->x->label[slot] >> LOW_BITS;
+	const rs_user *v;
 	int r;
 
+	/* another account: decided by the label, without reading the user */
 	if (o != c->order)
 		return o < c->order ? -1 : 1;
+	v = c->x->users[slot];
 	if ((r = strcmp(v->sortkey, c->u->sortkey)))
 		return r;
 	return v->base.id < c->u->base.id ? -1 : v->base.id > c->u->base.id;
