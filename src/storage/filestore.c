@@ -41,7 +41,7 @@
 #include <zlib.h>
 
 #include "roster/sys/storage.h"
-#include "../util/table.h"
+#include "kv.h"
 #include "../error.h"
 
 /* ------------------------------------------------------------------ */
@@ -141,78 +141,16 @@ static int key_ok(const char *key, size_t n)
 /* ------------------------------------------------------------------ */
 /* The live state                                                      */
 
-typedef struct entry {
-	struct entry *next;
-	uint64_t hash, version;
-	char *key;
-	void *value;
-	size_t klen, len;
-} entry;
-
 typedef struct table {
-	entry **buckets;
-	size_t nbuckets, count;
+	rs_kv kv;
 	uint64_t clock;	 /* the last version handed out */
 	uint64_t logged; /* the highest clock of a frame read or written */
-	uint64_t live;	 /* bytes of the put operations of a compacted log */
 } table;
-
-/* A write: of a transaction before commit, or of a frame being read. */
-typedef struct op {
-	char *key;
-	void *value; /* NULL for a removal */
-	size_t len;
-	uint64_t version;
-} op;
-
-typedef struct oplist {
-	op *v;
-	size_t n, cap;
-	uint64_t bytes; /* encoded size */
-} oplist;
-
-static uint64_t hash_key(const char *s)
-{
-	return rs_hash(s, strlen(s), 0);
-}
 
 static int tbl_init(table *t)
 {
 	memset(t, 0, sizeof(*t));
-	t->nbuckets = 64;
-	t->buckets = calloc(t->nbuckets, sizeof(entry *));
-	return t->buckets ? 0 : -1;
-}
-
-static void entry_free(entry *e)
-{
-	free(e->key);
-	free(e->value);
-	free(e);
-}
-
-static void tbl_free(table *t)
-{
-	size_t i;
-
-	for (i = 0; t->buckets && i < t->nbuckets; i++) {
-		entry *e = t->buckets[i], *next;
-		for (; e; e = next) {
-			next = e->next;
-			entry_free(e);
-		}
-	}
-	free(t->buckets);
-	memset(t, 0, sizeof(*t));
-}
-
-static entry **tbl_slot(const table *t, const char *key, uint64_t h)
-{
-	entry **e = &t->buckets[h & (t->nbuckets - 1)];
-
-	while (*e && ((*e)->hash != h || strcmp((*e)->key, key) != 0))
-		e = &(*e)->next;
-	return e;
+	return rs_kv_init(&t->kv);
 }
 
 static uint64_t put_size(size_t klen, size_t len)
@@ -220,142 +158,33 @@ static uint64_t put_size(size_t klen, size_t len)
 	return PUT_FIXED + (uint64_t)klen + len;
 }
 
-/* More buckets when the chains grow long; keeping the old ones is fine. */
-static void tbl_grow(table *t, size_t more)
+/* The bytes of the put operations of a compacted log. */
+static uint64_t tbl_live(const table *t)
 {
-	size_t n = t->nbuckets, i;
-	entry **b;
-
-	while (n < (SIZE_MAX / sizeof(entry *)) / 4 && t->count + more > 2 * n)
-		n *= 2;
-	if (n == t->nbuckets || !(b = calloc(n, sizeof(entry *))))
-		return;
-	for (i = 0; i < t->nbuckets; i++) {
-		entry *e = t->buckets[i], *next;
-		for (; e; e = next) {
-			next = e->next;
-			e->next = b[e->hash & (n - 1)];
-			b[e->hash & (n - 1)] = e;
-		}
-	}
-	free(t->buckets);
-	t->buckets = b;
-	t->nbuckets = n;
+	return PUT_FIXED * (uint64_t)t->kv.count + t->kv.bytes;
 }
 
-/*
- * Make room to apply `n` writes: an entry for each put (tbl_link frees
- * those it does not need). NULL when memory is short; nothing changed.
- */
-static entry **tbl_prepare(table *t, const op *ops, size_t n)
+/* Apply the writes of a frame of version `clock`; cannot fail. */
+static void tbl_apply(table *t, rs_kv_writes *w, uint64_t clock)
 {
-	entry **fresh = calloc(n ? n : 1, sizeof(entry *));
-	size_t i;
-
-	if (!fresh)
-		return NULL;
-	for (i = 0; i < n; i++) {
-		if (ops[i].value && !(fresh[i] = calloc(1, sizeof(entry)))) {
-			while (i--)
-				free(fresh[i]);
-			free(fresh);
-			return NULL;
-		}
-	}
-	tbl_grow(t, n);
-	return fresh;
-}
-
-/* Apply writes made room for; cannot fail. Takes the keys and values of
- * `ops` (the caller forgets them) and `fresh`. */
-static void tbl_link(table *t, op *ops, size_t n, entry **fresh,
-		     uint64_t clock)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		op *p = &ops[i];
-		uint64_t h = hash_key(p->key);
-		entry **s = tbl_slot(t, p->key, h), *e = *s;
-
-		if (!p->value) { /* removal */
-			if (e) {
-				*s = e->next;
-				t->live -= put_size(e->klen, e->len);
-				entry_free(e);
-				t->count--;
-			}
-			free(p->key);
-			continue;
-		}
-		if (e) {
-			t->live -= put_size(e->klen, e->len);
-			free(e->value);
-			free(p->key);
-			free(fresh[i]);
-		} else {
-			e = fresh[i];
-			e->key = p->key;
-			e->klen = strlen(p->key);
-			e->hash = h;
-			e->next = t->buckets[h & (t->nbuckets - 1)];
-			t->buckets[h & (t->nbuckets - 1)] = e;
-			t->count++;
-		}
-		e->value = p->value;
-		e->len = p->len;
-		e->version = p->version;
-		t->live += put_size(e->klen, e->len);
-	}
-	free(fresh);
+	rs_kv_apply(&t->kv, w);
 	if (clock > t->clock)
 		t->clock = clock;
 	if (clock > t->logged)
 		t->logged = clock;
 }
 
-static void ops_clear(oplist *l)
+/* Add a write, copying key and value (value NULL: a removal). */
+static int write_add(rs_kv_writes *w, const char *key, size_t klen,
+		     const void *value, size_t len, uint64_t version)
 {
-	size_t i;
+	rs_kv_entry *e = rs_kv_entry_new(key, klen, rs_kv_hash(key, klen),
+					 value, len, version);
 
-	for (i = 0; i < l->n; i++) {
-		free(l->v[i].key);
-		free(l->v[i].value);
-	}
-	l->n = 0;
-	l->bytes = 0;
-}
-
-/* Append a write, copying key and value (value NULL: a removal). */
-static int ops_add(oplist *l, const char *key, size_t klen, const void *value,
-		   size_t len, uint64_t version)
-{
-	op *p;
-
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 16;
-		op *v = cap > SIZE_MAX / sizeof(*v) ? NULL
-						    : realloc(l->v, cap * sizeof(*v));
-		if (!v)
-			return -1;
-		l->v = v;
-		l->cap = cap;
-	}
-	p = &l->v[l->n];
-	p->key = malloc(klen + 1);
-	p->value = NULL;
-	p->len = len;
-	p->version = version;
-	if (!p->key || (value && !(p->value = malloc(len ? len : 1)))) {
-		free(p->key);
+	if (!e || rs_kv_writes_add(w, e)) {
+		free(e);
 		return -1;
 	}
-	memcpy(p->key, key, klen);
-	p->key[klen] = '\0';
-	if (value && len)
-		memcpy(p->value, value, len);
-	l->n++;
-	l->bytes += value ? put_size(klen, len) : REMOVE_FIXED + (uint64_t)klen;
 	return 0;
 }
 
@@ -372,7 +201,8 @@ struct roster_filestore {
 	uint64_t end;	       /* the log is read and whole up to here */
 	uint64_t compact_next; /* no compaction before the log is this long */
 	table t;
-	oplist w; /* the writes of the open transaction */
+	rs_kv_writes w;	  /* the writes of the open transaction */
+	uint64_t w_bytes; /* their encoded size */
 	int in_txn;
 	char err[256];
 };
@@ -509,7 +339,7 @@ static int zero_tail(int fd, uint64_t off, uint64_t size)
 /* Decode a frame's body into writes. 0, ROSTER_EPARSE with *why, or
  * ROSTER_ENOMEM. */
 static int body_parse(const unsigned char *b, size_t n, uint64_t prev_clock,
-		      uint64_t *clock, oplist *ops, const char **why)
+		      uint64_t *clock, rs_kv_writes *ops, const char **why)
 {
 	size_t i = BODY_MIN;
 
@@ -568,7 +398,7 @@ static int body_parse(const unsigned char *b, size_t n, uint64_t prev_clock,
 			value = b + i;
 			i += len;
 		}
-		if (ops_add(ops, key, klen, value, len, version))
+		if (write_add(ops, key, klen, value, len, version))
 			return ROSTER_ENOMEM;
 	}
 	return 0;
@@ -584,7 +414,7 @@ static int replay(roster_filestore *fs, int fd, table *t, uint64_t *pos)
 {
 	struct stat st;
 	uint64_t size, off = *pos;
-	oplist ops = { NULL, 0, 0, 0 };
+	rs_kv_writes ops = { NULL, 0, 0, NULL, 0 };
 	int rc = 0;
 
 	if (fstat(fd, &st) != 0)
@@ -595,7 +425,6 @@ static int replay(roster_filestore *fs, int fd, table *t, uint64_t *pos)
 		uint64_t clock = 0;
 		uint32_t len;
 		const char *why = NULL;
-		entry **fresh;
 
 		if (size - off < FRAME_HEAD)
 			goto torn; /* the header itself is cut */
@@ -634,21 +463,18 @@ static int replay(roster_filestore *fs, int fd, table *t, uint64_t *pos)
 			rc = corrupt(fs, off, why);
 			break;
 		}
-		if (rc || !(fresh = tbl_prepare(t, ops.v, ops.n))) {
+		if (rc) {
 			rc = nomem(fs);
 			break;
 		}
-		tbl_link(t, ops.v, ops.n, fresh, clock);
-		ops.n = 0; /* the table took keys and values */
+		tbl_apply(t, &ops, clock);
 		off += FRAME_HEAD + (uint64_t)len;
 		*pos = off;
 	}
-	ops_clear(&ops);
-	free(ops.v);
+	rs_kv_writes_free(&ops);
 	return rc;
 torn:
-	ops_clear(&ops);
-	free(ops.v);
+	rs_kv_writes_free(&ops);
 	while (ftruncate(fd, (off_t)off) != 0)
 		if (errno != EINTR)
 			return io_fail(fs, "cutting off a torn frame", errno);
@@ -731,14 +557,14 @@ static int load(roster_filestore *fs)
 		return nomem(fs);
 	}
 	if ((rc = replay(fs, fd, &fresh, &pos))) {
-		tbl_free(&fresh);
+		rs_kv_free(&fresh.kv);
 		close(fd);
 		return rc;
 	}
 	/* versions this handle handed out stay used */
 	if (fresh.clock < fs->t.clock)
 		fresh.clock = fs->t.clock;
-	tbl_free(&fs->t);
+	rs_kv_free(&fs->t.kv);
 	fs->t = fresh;
 	if (fs->fd >= 0)
 		close(fs->fd);
@@ -770,8 +596,10 @@ static int catch_up(roster_filestore *fs)
 
 /* Encode the head and body of a frame of `ops` into buf, which has room
  * for FRAME_HEAD + body bytes. */
+/* Encode the head and body of a frame of `n` writes or table entries
+ * into buf, which has room for FRAME_HEAD + body bytes. */
 static void frame_encode(unsigned char *buf, size_t body, uint64_t clock,
-			 const op *ops, size_t n)
+			 rs_kv_entry *const *es, size_t n)
 {
 	unsigned char *p = buf + FRAME_HEAD;
 	size_t i;
@@ -779,19 +607,19 @@ static void frame_encode(unsigned char *buf, size_t body, uint64_t clock,
 	le64_put(p, clock);
 	p += 8;
 	for (i = 0; i < n; i++) {
-		size_t klen = strlen(ops[i].key);
+		const rs_kv_entry *e = es[i];
 
-		*p++ = ops[i].value ? OP_PUT : OP_REMOVE;
-		le16_put(p, (uint32_t)klen);
-		memcpy(p + 2, ops[i].key, klen);
-		p += 2 + klen;
-		if (ops[i].value) {
-			le64_put(p, ops[i].version);
-			le32_put(p + 8, (uint32_t)ops[i].len);
+		*p++ = e->version ? OP_PUT : OP_REMOVE;
+		le16_put(p, (uint32_t)e->klen);
+		memcpy(p + 2, e->key, e->klen);
+		p += 2 + e->klen;
+		if (e->version) {
+			le64_put(p, e->version);
+			le32_put(p + 8, (uint32_t)e->len);
 			p += 12;
-			if (ops[i].len)
-				memcpy(p, ops[i].value, ops[i].len);
-			p += ops[i].len;
+			if (e->len)
+				memcpy(p, rs_kv_value(e), e->len);
+			p += e->len;
 		}
 	}
 	le32_put(buf, (uint32_t)body);
@@ -800,33 +628,15 @@ static void frame_encode(unsigned char *buf, size_t body, uint64_t clock,
 }
 
 /* Write a frame of entries of the table (a compaction's body). */
-static int write_entries(int fd, uint64_t *off, uint64_t clock, entry **es,
-			 size_t n, size_t body)
+static int write_entries(int fd, uint64_t *off, uint64_t clock,
+			 rs_kv_entry *const *es, size_t n, size_t body)
 {
-	unsigned char *buf = malloc(FRAME_HEAD + body), *p;
-	size_t i;
+	unsigned char *buf = malloc(FRAME_HEAD + body);
 	int rc;
 
 	if (!buf)
 		return -1;
-	p = buf + FRAME_HEAD;
-	le64_put(p, clock);
-	p += 8;
-	for (i = 0; i < n; i++) {
-		*p++ = OP_PUT;
-		le16_put(p, (uint32_t)es[i]->klen);
-		memcpy(p + 2, es[i]->key, es[i]->klen);
-		p += 2 + es[i]->klen;
-		le64_put(p, es[i]->version);
-		le32_put(p + 8, (uint32_t)es[i]->len);
-		p += 12;
-		if (es[i]->len)
-			memcpy(p, es[i]->value, es[i]->len);
-		p += es[i]->len;
-	}
-	le32_put(buf, (uint32_t)body);
-	le32_put(buf + 4, crc_of(buf, 4));
-	le32_put(buf + 8, crc_of(buf + FRAME_HEAD, body));
+	frame_encode(buf, body, clock, es, n);
 	rc = write_at(fd, buf, FRAME_HEAD + body, *off);
 	free(buf);
 	*off += FRAME_HEAD + body;
@@ -844,7 +654,7 @@ static int compact(roster_filestore *fs)
 	int sync = !(fs->flags & ROSTER_FILESTORE_NOSYNC);
 	unsigned char h[HEADER_SIZE];
 	struct stat st;
-	entry **batch = NULL;
+	rs_kv_entry **batch = NULL;
 	size_t nb = 0, cap = 0, body = BODY_MIN, i;
 	uint64_t off = HEADER_SIZE;
 	int fd, nfd, ok = 1;
@@ -861,9 +671,9 @@ static int compact(roster_filestore *fs)
 	if (ok && write_at(fd, h, HEADER_SIZE, 0))
 		ok = 0;
 	/* frames of about CHUNK bytes; at least one, which keeps the clock */
-	for (i = 0; ok && i < fs->t.nbuckets; i++) {
-		entry *e;
-		for (e = fs->t.buckets[i]; ok && e; e = e->next) {
+	for (i = 0; ok && i < fs->t.kv.nbuckets; i++) {
+		rs_kv_entry *e;
+		for (e = fs->t.kv.buckets[i]; ok && e; e = e->next) {
 			size_t sz = (size_t)put_size(e->klen, e->len);
 			if (nb && body + sz > CHUNK) {
 				if (write_entries(fd, &off, fs->t.clock, batch,
@@ -874,7 +684,8 @@ static int compact(roster_filestore *fs)
 			}
 			if (nb == cap) {
 				size_t c = cap ? cap * 2 : 64;
-				entry **b = realloc(batch, c * sizeof(*b));
+				rs_kv_entry **b =
+					realloc(batch, c * sizeof(*b));
 				if (!b) {
 					ok = 0;
 					break;
@@ -916,7 +727,7 @@ static int compact(roster_filestore *fs)
 
 static void maybe_compact(roster_filestore *fs)
 {
-	uint64_t live = HEADER_SIZE + FRAME_HEAD + BODY_MIN + fs->t.live;
+	uint64_t live = HEADER_SIZE + FRAME_HEAD + BODY_MIN + tbl_live(&fs->t);
 
 	if (fs->end < COMPACT_MIN || fs->end < fs->compact_next ||
 	    fs->end / COMPACT_RATIO < live)
@@ -960,9 +771,8 @@ void roster_filestore_free(roster_filestore *fs)
 {
 	if (!fs)
 		return;
-	ops_clear(&fs->w);
-	free(fs->w.v);
-	tbl_free(&fs->t);
+	rs_kv_writes_free(&fs->w);
+	rs_kv_free(&fs->t.kv);
 	if (fs->fd >= 0)
 		close(fs->fd);
 	if (fs->lock_fd >= 0)
@@ -1092,21 +902,20 @@ static int fs_begin(void *store)
 		pthread_mutex_unlock(&fs->mu);
 		return ROSTER_ESTORAGE;
 	}
-	ops_clear(&fs->w);
+	rs_kv_writes_clear(&fs->w);
+	fs->w_bytes = 0;
 	fs->in_txn = 1;
 	return ROSTER_OK;
 }
 
 /* The version a key has in this transaction's view (0: absent). */
-static uint64_t current(roster_filestore *fs, const char *key)
+static uint64_t current(roster_filestore *fs, const char *key, size_t klen)
 {
-	size_t i = fs->w.n;
-	entry *e;
+	uint64_t hash = rs_kv_hash(key, klen);
+	const rs_kv_entry *e = rs_kv_writes_find(&fs->w, key, klen, hash);
 
-	while (i--)
-		if (strcmp(fs->w.v[i].key, key) == 0)
-			return fs->w.v[i].value ? fs->w.v[i].version : 0;
-	e = *tbl_slot(&fs->t, key, hash_key(key));
+	if (!e)
+		e = rs_kv_get(&fs->t.kv, key, klen, hash);
 	return e ? e->version : 0;
 }
 
@@ -1114,6 +923,7 @@ static uint64_t current(roster_filestore *fs, const char *key)
 static int write_check(roster_filestore *fs, const char *what, const char *key,
 		       size_t *klen)
 {
+	*klen = 0;
 	if (!fs->in_txn)
 		return fs_fail(fs, ROSTER_ESTORAGE, "%s outside a transaction",
 			       what);
@@ -1141,17 +951,18 @@ static int fs_put(void *store, const char *key, const void *value, size_t len,
 	if (!version_out || (!value && len))
 		return fs_fail(fs, ROSTER_ESTORAGE, "put: NULL argument");
 	if (len > FRAME_MAX ||
-	    fs->w.bytes + put_size(klen, len) > FRAME_MAX - BODY_MIN)
+	    fs->w_bytes + put_size(klen, len) > FRAME_MAX - BODY_MIN)
 		return fs_fail(fs, ROSTER_ESTORAGE,
 			       "transaction larger than %u bytes", FRAME_MAX);
-	if (current(fs, key) != expected)
+	if (current(fs, key, klen) != expected)
 		return fs_fail(fs, ROSTER_ECONFLICT, "%.64s: version changed",
 			       key);
 	if (fs->t.clock == UINT64_MAX)
 		return fs_fail(fs, ROSTER_ESTORAGE, "no version left");
-	if (ops_add(&fs->w, key, klen, value ? value : "", len,
-		    fs->t.clock + 1))
+	if (write_add(&fs->w, key, klen, value ? value : "", len,
+		      fs->t.clock + 1))
 		return fs_fail(fs, ROSTER_ESTORAGE, "out of memory");
+	fs->w_bytes += put_size(klen, len);
 	*version_out = ++fs->t.clock;
 	return ROSTER_OK;
 }
@@ -1164,21 +975,23 @@ static int fs_remove(void *store, const char *key, uint64_t expected)
 
 	if ((rc = write_check(fs, "remove", key, &klen)))
 		return rc;
-	if (!expected || current(fs, key) != expected)
+	if (!expected || current(fs, key, klen) != expected)
 		return fs_fail(fs, ROSTER_ECONFLICT, "%.64s: version changed",
 			       key);
-	if (fs->w.bytes + REMOVE_FIXED + klen > FRAME_MAX - BODY_MIN)
+	if (fs->w_bytes + REMOVE_FIXED + klen > FRAME_MAX - BODY_MIN)
 		return fs_fail(fs, ROSTER_ESTORAGE,
 			       "transaction larger than %u bytes", FRAME_MAX);
-	if (ops_add(&fs->w, key, klen, NULL, 0, 0))
+	if (write_add(&fs->w, key, klen, NULL, 0, 0))
 		return fs_fail(fs, ROSTER_ESTORAGE, "out of memory");
+	fs->w_bytes += REMOVE_FIXED + (uint64_t)klen;
 	return ROSTER_OK;
 }
 
 /* End the transaction: forget its writes, release the locks. */
 static void leave(roster_filestore *fs)
 {
-	ops_clear(&fs->w);
+	rs_kv_writes_clear(&fs->w);
+	fs->w_bytes = 0;
 	fs->in_txn = 0;
 	unlock_file(fs);
 	pthread_mutex_unlock(&fs->mu);
@@ -1187,7 +1000,7 @@ static void leave(roster_filestore *fs)
 /* Append the transaction's frame and make it durable. */
 static int append(roster_filestore *fs)
 {
-	size_t body = BODY_MIN + (size_t)fs->w.bytes;
+	size_t body = BODY_MIN + (size_t)fs->w_bytes;
 	unsigned char *buf = malloc(FRAME_HEAD + body);
 	int rc = 0, e;
 
@@ -1215,27 +1028,15 @@ static int append(roster_filestore *fs)
 static int fs_commit(void *store)
 {
 	roster_filestore *fs = store;
-	entry **fresh;
 	int rc = ROSTER_OK;
 
 	if (!fs->in_txn)
 		return fs_fail(fs, ROSTER_ESTORAGE, "commit outside a transaction");
-	if (fs->w.n) {
-		/* room first, so that nothing can fail once the frame is
-		 * written */
-		if (!(fresh = tbl_prepare(&fs->t, fs->w.v, fs->w.n))) {
-			rc = fs_fail(fs, ROSTER_ESTORAGE, "out of memory");
-		} else if ((rc = append(fs))) {
-			size_t i;
-			for (i = 0; i < fs->w.n; i++)
-				free(fresh[i]);
-			free(fresh);
-		} else {
-			tbl_link(&fs->t, fs->w.v, fs->w.n, fresh, fs->t.clock);
-			fs->w.n = 0; /* the table took keys and values */
-			fs->w.bytes = 0;
-			maybe_compact(fs);
-		}
+	/* the writes were made whole as they came: once the frame is
+	 * written, applying them cannot fail */
+	if (fs->w.n && (rc = append(fs)) == 0) {
+		tbl_apply(&fs->t, &fs->w, fs->t.clock);
+		maybe_compact(fs);
 	}
 	leave(fs);
 	return rc;
@@ -1270,12 +1071,12 @@ static int fs_scan(void *store, const char *prefix, roster_storage_row_fn row,
 		return ROSTER_ESTORAGE;
 	}
 	n = strlen(prefix);
-	for (i = 0; i < fs->t.nbuckets && !rc; i++) {
-		entry *e;
-		for (e = fs->t.buckets[i]; e && !rc; e = e->next)
+	for (i = 0; i < fs->t.kv.nbuckets && !rc; i++) {
+		const rs_kv_entry *e;
+		for (e = fs->t.kv.buckets[i]; e && !rc; e = e->next)
 			if (strncmp(e->key, prefix, n) == 0)
-				rc = row(e->key, e->value, e->len, e->version,
-					 row_data);
+				rc = row(e->key, rs_kv_value(e), e->len,
+					 e->version, row_data);
 	}
 	unlock_file(fs);
 	pthread_mutex_unlock(&fs->mu);

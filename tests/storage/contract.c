@@ -162,6 +162,129 @@ static char *raw_store(const roster_storage *st, void *store)
 	return s;
 }
 
+/* The versions of every key of the store, by key number ("w<number>"). */
+typedef struct versions {
+	uint64_t *v;
+	size_t n, rows;
+} versions;
+
+static int version_row(const char *key, const void *value, size_t len,
+		       uint64_t version, void *data)
+{
+	versions *vs = data;
+	unsigned long k = strtoul(key + 1, NULL, 10);
+	char want[32];
+
+	assert_true(k < vs->n);
+	snprintf(want, sizeof(want), "value %lu/%llu", k,
+		 (unsigned long long)version);
+	assert_int_equal(len, strlen(want));
+	assert_memory_equal(value, want, len);
+	vs->v[k] = version;
+	vs->rows++;
+	return 0;
+}
+
+/* Put key k expecting version `expect`; the value names the key and the
+ * version it gets, which the caller learns only from the put: so the
+ * value is written again with it. */
+static uint64_t put_numbered(const roster_storage *st, void *store,
+			     unsigned long k, uint64_t expect)
+{
+	char key[32], value[32];
+	uint64_t ver = 0, ver2 = 0;
+
+	snprintf(key, sizeof(key), "w%lu", k);
+	assert_int_equal(st->put(store, key, "x", 1, expect, &ver), 0);
+	snprintf(value, sizeof(value), "value %lu/%llu", k,
+		 (unsigned long long)ver + 1);
+	assert_int_equal(st->put(store, key, value, strlen(value), ver, &ver2),
+			 0);
+	assert_int_equal(ver2, ver + 1);
+	return ver2;
+}
+
+/*
+ * One transaction of thousands of writes: each put and remove checks the
+ * version the key has in the transaction's own view (its latest write),
+ * a stale one is refused and adds nothing, a rolled-back transaction
+ * leaves nothing, and small transactions after a big one see it whole.
+ */
+static void test_large_write_set(void **state)
+{
+	enum { N = 6000 };
+	void *store;
+	fixture *fx = fx_new(state, &store);
+	const roster_storage *st = ST(fx);
+	uint64_t *want = calloc(N, sizeof(*want)), ver;
+	versions got = { calloc(N, sizeof(uint64_t)), N, 0 };
+	unsigned long k;
+	size_t live = 0;
+	char key[32];
+	int round;
+
+	assert_non_null(want);
+	assert_non_null(got.v);
+	for (round = 0; round < 2; round++) {
+		/* round 0 rolls back, round 1 commits */
+		assert_int_equal(st->begin(store), 0);
+		for (k = 0; k < N; k++)
+			want[k] = put_numbered(st, store, k, 0);
+		for (k = 0; k < N; k += 3) {
+			/* a stale version and "absent" are both refused */
+			snprintf(key, sizeof(key), "w%lu", k);
+			assert_int_equal(st->put(store, key, "y", 1,
+						 want[k] - 1, &ver),
+					 ROSTER_ECONFLICT);
+			assert_int_equal(st->put(store, key, "y", 1, 0, &ver),
+					 ROSTER_ECONFLICT);
+			want[k] = put_numbered(st, store, k, want[k]);
+		}
+		for (k = 0; k < N; k += 5) {
+			snprintf(key, sizeof(key), "w%lu", k);
+			assert_int_equal(st->remove(store, key, want[k] + 1),
+					 ROSTER_ECONFLICT);
+			assert_int_equal(st->remove(store, key, want[k]), 0);
+			assert_int_equal(st->remove(store, key, want[k]),
+					 ROSTER_ECONFLICT);
+			want[k] = 0;
+		}
+		for (k = 0; k < N; k += 10) /* removed, then put again */
+			want[k] = put_numbered(st, store, k, 0);
+		if (round == 0) {
+			assert_int_equal(st->rollback(store), 0);
+			assert_int_equal(st->scan(store, "w", version_row, &got),
+					 0);
+			assert_int_equal(got.rows, 0);
+		} else {
+			assert_int_equal(st->commit(store), 0);
+		}
+	}
+	assert_int_equal(st->scan(store, "w", version_row, &got), 0);
+	for (k = 0; k < N; k++) {
+		assert_true(got.v[k] == want[k]);
+		live += want[k] != 0;
+	}
+	assert_int_equal(got.rows, live);
+	/* small transactions on top of the big one check its versions */
+	for (k = 0; k < N; k += 997) {
+		assert_int_equal(st->begin(store), 0);
+		snprintf(key, sizeof(key), "w%lu", k);
+		assert_int_equal(st->put(store, key, "z", 1, want[k] ? 0 : 1,
+					 &ver),
+				 ROSTER_ECONFLICT);
+		want[k] = put_numbered(st, store, k, want[k]);
+		assert_int_equal(st->commit(store), 0);
+	}
+	got.rows = 0;
+	assert_int_equal(st->scan(store, "w", version_row, &got), 0);
+	for (k = 0; k < N; k++)
+		assert_true(got.v[k] == want[k]);
+	free(want);
+	free(got.v);
+	fx_free(fx);
+}
+
 static void test_round_trip(void **state)
 {
 	fixture *fx;
@@ -1007,6 +1130,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_conflict),
+		cmocka_unit_test(test_large_write_set),
 		cmocka_unit_test(test_faults_at_every_call),
 		cmocka_unit_test(test_faults_licences),
 		cmocka_unit_test(test_malformed_store),

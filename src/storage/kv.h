@@ -1,0 +1,74 @@
+/*
+ * kv.h: the live keys of a built-in store and a transaction's writes.
+ *
+ * The memory store and the file store keep the same state: keys to
+ * (value, version) in a chained hash table, and, while a transaction is
+ * open, its writes in order with an index that finds the latest write of
+ * a key in constant time. A write is an entry made whole (key and value
+ * in one block) when it is added, so that applying the writes at commit
+ * allocates nothing and cannot fail: the entries move into the table.
+ *
+ * Both stores belong to the host and use the C library's allocator.
+ */
+#ifndef RS_STORAGE_KV_H
+#define RS_STORAGE_KV_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct rs_kv_entry {
+	struct rs_kv_entry *next; /* the chain of its bucket */
+	uint64_t hash;
+	uint64_t version; /* 0: a removal (only in a write set) */
+	size_t klen, len;
+	char key[]; /* the key, a NUL, then the value */
+} rs_kv_entry;
+
+static inline const void *rs_kv_value(const rs_kv_entry *e)
+{
+	return e->key + e->klen + 1;
+}
+
+typedef struct rs_kv {
+	rs_kv_entry **buckets;
+	size_t nbuckets; /* a power of two */
+	size_t count;
+	uint64_t bytes; /* the sum of klen + len of the entries */
+} rs_kv;
+
+typedef struct rs_kv_writes {
+	rs_kv_entry **v; /* in the order written */
+	size_t n, cap;
+	uint32_t *index; /* open addressing: 1 + place in v, 0 empty */
+	size_t icap;	 /* 0 or a power of two, at least 2 n */
+} rs_kv_writes;
+
+uint64_t rs_kv_hash(const char *key, size_t klen);
+
+/* 0, or -1 when memory is short. */
+int rs_kv_init(rs_kv *t);
+void rs_kv_free(rs_kv *t);
+rs_kv_entry *rs_kv_get(const rs_kv *t, const char *key, size_t klen,
+		       uint64_t hash);
+
+/* A write made whole: `value` NULL for a removal. NULL when memory is
+ * short or the sizes overflow. */
+rs_kv_entry *rs_kv_entry_new(const char *key, size_t klen, uint64_t hash,
+			     const void *value, size_t len, uint64_t version);
+
+/* Add a write, which the set then owns; -1 (the caller keeps it) when
+ * memory is short. */
+int rs_kv_writes_add(rs_kv_writes *w, rs_kv_entry *e);
+/* The latest write of a key, or NULL. */
+const rs_kv_entry *rs_kv_writes_find(const rs_kv_writes *w, const char *key,
+				     size_t klen, uint64_t hash);
+/* Forget the writes (the set keeps its room). */
+void rs_kv_writes_clear(rs_kv_writes *w);
+void rs_kv_writes_free(rs_kv_writes *w);
+
+/* Apply the writes in order, moving their entries into the table, and
+ * empty the set. Cannot fail: when the buckets cannot grow the chains are
+ * longer. */
+void rs_kv_apply(rs_kv *t, rs_kv_writes *w);
+
+#endif
