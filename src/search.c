@@ -245,8 +245,7 @@ static int same(const char *a, const char *b)
 	return a && strcmp(a, b) == 0;
 }
 
-/* Does `u` pass the query's filters and text? */
-static int matches(const roster_query *q, const rs_user *u)
+unsigned rs_user_filters(const rs_user *u)
 {
 	static const struct { int filter, field, want; } props[] = {
 		{ ROSTER_FILTER_ADMINS, ROSTER_FIELD_ADMIN, 1 },
@@ -255,14 +254,23 @@ static int matches(const roster_query *q, const rs_user *u)
 		{ ROSTER_FILTER_CLOUD, ROSTER_FIELD_CLOUD, 1 },
 		{ ROSTER_FILTER_IOT, ROSTER_FIELD_IOT, 1 },
 	};
+	unsigned passed = 0;
 	size_t i;
 
 	for (i = 0; i < sizeof(props) / sizeof(props[0]); i++)
-		if ((q->props & (1u << props[i].filter)) &&
-		    u->flag[props[i].field] != props[i].want)
-			return 0;
-	if ((q->props & (1u << ROSTER_FILTER_PBX_USERS)) &&
-	    !u->ref[ROSTER_FIELD_PBX])
+		if (u->flag[props[i].field] == props[i].want)
+			passed |= 1u << props[i].filter;
+	if (u->ref[ROSTER_FIELD_PBX])
+		passed |= 1u << ROSTER_FILTER_PBX_USERS;
+	return passed;
+}
+
+/* Does `u` pass the query's filters and text? */
+static int matches(const roster_query *q, const rs_user *u)
+{
+	size_t i;
+
+	if (q->props & ~rs_user_filters(u))
 		return 0;
 	if ((q->item[0] && !same(u->str[ROSTER_FIELD_LICENCE], q->item[0])) ||
 	    (q->item[1] && !same(u->str[ROSTER_FIELD_PACK], q->item[1])) ||
@@ -410,28 +418,44 @@ typedef struct walk {
 	int exact; /* every listed user in range matches */
 } walk;
 
-/* Walk the shortest list of the query's words (every user for no word):
- * each user matching a word is in the list of the word's prefix. */
+/* Keep the shorter of the walk's list and `l` (NULL: nothing matches). */
+static int shorter(walk *w, const rs_plist *l)
+{
+	if (!l) {
+		w->list = NULL;
+		return 0;
+	}
+	if (l->total < w->list->total)
+		w->list = l;
+	return 1;
+}
+
+/* Walk the shortest list of the query's words and boolean filters (every
+ * user for neither): each user matching a word is in the list of the
+ * word's prefix, each user passing a filter in the filter's list. */
 static void plan(const roster_directory *dir, const roster_query *q, walk *w)
 {
-	size_t i;
+	size_t i, lists = q->nwords;
+	int f;
 
 	w->x = dir->sindex;
 	w->q = q;
-	w->list = q->nwords ? NULL : w->x->all;
-	for (i = 0; i < q->nwords; i++) {
-		const rs_plist *l = rs_sindex_list(w->x, q->words[i] + 1);
-		if (!l) {
-			w->list = NULL;
+	w->list = w->x->all;
+	for (i = 0; i < q->nwords; i++)
+		if (!shorter(w, rs_sindex_list(w->x, q->words[i] + 1)))
 			return;
+	for (f = 0; q->props >> f; f++)
+		if ((q->props >> f) & 1) {
+			lists++;
+			if (!shorter(w, rs_sindex_filter_list(w->x, f)))
+				return;
 		}
-		if (!i || l->total < w->list->total)
-			w->list = l;
-	}
-	w->exact = !q->props && !q->item[0] && !q->item[1] && !q->item[2] &&
-		   !q->group && !q->site &&
-		   (q->nwords == 0 ||
-		    (q->nwords == 1 && !rs_sindex_longer(q->words[0] + 1)));
+	/* one list that says it all: a short enough word, or a filter */
+	w->exact = !q->item[0] && !q->item[1] && !q->item[2] && !q->group &&
+		   !q->site &&
+		   (lists == 0 ||
+		    (lists == 1 && (q->props ||
+				    !rs_sindex_longer(q->words[0] + 1))));
 }
 
 static int before(rs_pos a, rs_pos b)
@@ -444,7 +468,8 @@ static int before(rs_pos a, rs_pos b)
  * range or after the cursor, until fn returns non-zero.
  */
 static void each_match(const walk *w, const ranges *sc, const cursor *after,
-		       int (*fn)(void *, const rs_user *), void *ctx)
+		       int (*fn)(void *, const rs_sindex *, uint32_t),
+		       void *ctx)
 {
 	rs_pos from = { 0, 0 };
 	size_t i;
@@ -460,9 +485,10 @@ static void each_match(const walk *w, const ranges *sc, const cursor *after,
 		if (after && before(p, from))
 			p = from;
 		while ((slot = rs_plist_next(w->list, &p)) != UINT32_MAX &&
-		       w->x->label[slot] < sc->r[i][1]) {
-			const rs_user *u = w->x->users[slot];
-			if ((w->exact || matches(w->q, u)) && fn(ctx, u))
+		       w->x->key[slot].label < sc->r[i][1]) {
+			/* an exact walk reads no user */
+			if ((w->exact || matches(w->q, w->x->users[slot])) &&
+			    fn(ctx, w->x, slot))
 				return;
 		}
 	}
@@ -471,11 +497,11 @@ static void each_match(const walk *w, const ranges *sc, const cursor *after,
 typedef struct page_ctx {
 	roster_id *ids;
 	size_t n, limit;
-	const rs_user *last; /* the last user of the page */
-	int more;	     /* one more matches after it */
+	uint32_t last; /* the slot of the last user of the page */
+	int more;      /* one more matches after it */
 } page_ctx;
 
-static int add_to_page(void *ctx, const rs_user *u)
+static int add_to_page(void *ctx, const rs_sindex *x, uint32_t slot)
 {
 	page_ctx *c = ctx;
 
@@ -483,14 +509,15 @@ static int add_to_page(void *ctx, const rs_user *u)
 		c->more = 1;
 		return 1;
 	}
-	c->ids[c->n++] = u->base.id;
-	c->last = u;
+	c->ids[c->n++] = x->key[slot].id;
+	c->last = slot;
 	return 0;
 }
 
-static int count_one(void *ctx, const rs_user *u)
+static int count_one(void *ctx, const rs_sindex *x, uint32_t slot)
 {
-	(void)u;
+	(void)x;
+	(void)slot;
 	++*(size_t *)ctx;
 	return 0;
 }
@@ -518,7 +545,7 @@ int roster_search(roster_page **out, roster_directory *dir,
 		  const roster_query *q, const char *cursor_text, size_t limit)
 {
 	ranges sc = { NULL, 0 };
-	page_ctx pc = { NULL, 0, 0, NULL, 0 };
+	page_ctx pc = { NULL, 0, 0, 0, 0 };
 	cursor cur;
 	char *next = NULL;
 	walk w;
@@ -542,7 +569,7 @@ int roster_search(roster_page **out, roster_directory *dir,
 	}
 	pc.limit = limit;
 	each_match(&w, &sc, cursor_text ? &cur : NULL, add_to_page, &pc);
-	if (pc.more && !(next = make_cursor(dir, pc.last)))
+	if (pc.more && !(next = make_cursor(dir, w.x->users[pc.last])))
 		rc = rs_nomem(dir);
 	if (!rc)
 		rc = rs_page_of(dir, pc.ids, pc.n, out);

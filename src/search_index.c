@@ -36,9 +36,9 @@ static size_t prefix_bytes(const char *w, const char *end, size_t chars)
 
 /*
  * Call fn for each distinct prefix of one to RS_PREFIX_CHARS characters
- * of the words (" w1 w2 ..."), then for the empty prefix. A prefix an
- * earlier word has already given is skipped, without allocating: undoing
- * a change walks the prefixes again. Stops at fn's first non-zero return.
+ * of the words (" w1 w2 ..."). A prefix an earlier word has already given
+ * is skipped, without allocating: undoing a change walks the prefixes
+ * again. Stops at fn's first non-zero return.
  */
 static int each_prefix(const char *words, int (*fn)(void *, const char *,
 						     size_t),
@@ -66,6 +66,33 @@ static int each_prefix(const char *words, int (*fn)(void *, const char *,
 		}
 		w = end;
 	}
+	return 0;
+}
+
+static void filter_key(int filter, char key[2])
+{
+	/* a control character: no folded word has one */
+	key[0] = '\x01';
+	key[1] = (char)('0' + filter);
+}
+
+/* Call fn for each key a user is listed under: the prefixes of its
+ * words, each filter it passes, and the empty prefix. */
+static int each_key(const rs_user *u,
+		    int (*fn)(void *, const char *, size_t), void *ctx)
+{
+	unsigned passed = rs_user_filters(u);
+	char key[2];
+	int f, rc;
+
+	if ((rc = each_prefix(u->words, fn, ctx)))
+		return rc;
+	for (f = 0; passed >> f; f++)
+		if ((passed >> f) & 1) {
+			filter_key(f, key);
+			if ((rc = fn(ctx, key, 2)))
+				return rc;
+		}
 	return fn(ctx, "", 0);
 }
 
@@ -126,6 +153,14 @@ static rs_plist *find_list(const rs_sindex *x, const char *key, size_t n)
 const rs_plist *rs_sindex_list(const rs_sindex *x, const char *word)
 {
 	return find_list(x, word, indexed_len(word, strlen(word)));
+}
+
+const rs_plist *rs_sindex_filter_list(const rs_sindex *x, int filter)
+{
+	char key[2];
+
+	filter_key(filter, key);
+	return find_list(x, key, 2);
 }
 
 static void list_free(const rs_alloc *al, rs_plist *l)
@@ -260,7 +295,7 @@ typedef struct label_ctx {
 static int cmp_label(const void *ctx, uint32_t slot)
 {
 	const label_ctx *c = ctx;
-	uint64_t v = c->x->label[slot];
+	uint64_t v = c->x->key[slot].label;
 
 	return v < c->label ? -1 : v > c->label;
 }
@@ -352,7 +387,7 @@ static void put_at(rs_plist *l, rs_pos p, uint32_t slot)
 static int list_add(const rs_alloc *al, const rs_sindex *x, rs_plist *l,
 		    uint32_t slot)
 {
-	rs_pos p = insert_pos(x, l, x->label[slot]);
+	rs_pos p = insert_pos(x, l, x->key[slot].label);
 
 	while (l->segs[p.seg].len == seg_cap(l)) {
 		if (l->capsegs == 1 && l->slabcap < RS_SEG) {
@@ -363,7 +398,7 @@ static int list_add(const rs_alloc *al, const rs_sindex *x, rs_plist *l,
 		if (!l->nspare && list_grow(al, l))
 			return -1;
 		split(l, p.seg);
-		p = insert_pos(x, l, x->label[slot]);
+		p = insert_pos(x, l, x->key[slot].label);
 	}
 	put_at(l, p, slot);
 	return 0;
@@ -377,7 +412,7 @@ static int list_add(const rs_alloc *al, const rs_sindex *x, rs_plist *l,
  */
 static void list_put_back(const rs_sindex *x, rs_plist *l, uint32_t slot)
 {
-	rs_pos p = insert_pos(x, l, x->label[slot]);
+	rs_pos p = insert_pos(x, l, x->key[slot].label);
 	uint32_t i, cap = seg_cap(l);
 
 	if (l->segs[p.seg].len < cap) {
@@ -386,7 +421,7 @@ static void list_put_back(const rs_sindex *x, rs_plist *l, uint32_t slot)
 	}
 	if (l->nspare) {
 		split(l, p.seg);
-		put_at(l, insert_pos(x, l, x->label[slot]), slot);
+		put_at(l, insert_pos(x, l, x->key[slot].label), slot);
 		return;
 	}
 	for (i = p.seg + 1; i < l->nsegs && l->segs[i].len == cap; i++)
@@ -417,13 +452,13 @@ static void list_put_back(const rs_sindex *x, rs_plist *l, uint32_t slot)
 			put_at(l, tail, moved);
 		}
 	}
-	put_at(l, insert_pos(x, l, x->label[slot]), slot);
+	put_at(l, insert_pos(x, l, x->key[slot].label), slot);
 }
 
 /* Remove a slot; an emptied segment becomes a spare. */
 static void list_remove(const rs_sindex *x, rs_plist *l, uint32_t slot)
 {
-	rs_pos p = rs_plist_seek(x, l, x->label[slot]);
+	rs_pos p = rs_plist_seek(x, l, x->key[slot].label);
 	uint32_t *s;
 
 	if (p.off >= l->segs[p.seg].len)
@@ -472,7 +507,7 @@ typedef struct user_ctx {
 static int cmp_user_at(const void *ctx, uint32_t slot)
 {
 	const user_ctx *c = ctx;
-	uint64_t o = c->x->label[slot] >> LOW_BITS;
+	uint64_t o = c->x->key[slot].label >> LOW_BITS;
 	const rs_user *v;
 	int r;
 
@@ -507,7 +542,7 @@ static void relabel(rs_sindex *x, uint64_t base, uint32_t slot, rs_pos at)
 		}
 		here = !placed && p.seg == at.seg && p.off == at.off;
 		if (here) {
-			x->label[slot] = next;
+			x->key[slot].label = next;
 			next += gap;
 			placed = 1;
 			continue;
@@ -515,11 +550,11 @@ static void relabel(rs_sindex *x, uint64_t base, uint32_t slot, rs_pos at)
 		if ((p.seg == stop.seg && p.off == stop.off) ||
 		    (s = rs_plist_next(x->all, &p)) == UINT32_MAX)
 			break;
-		x->label[s] = next;
+		x->key[s].label = next;
 		next += gap;
 	}
 	if (!placed)
-		x->label[slot] = next;
+		x->key[slot].label = next;
 }
 
 /* Give `u` (in slot `slot`, not yet listed) its label. */
@@ -533,22 +568,22 @@ static void label_user(const roster_directory *dir, rs_sindex *x,
 
 	/* the neighbours in the account, if any */
 	if ((s = rs_plist_next(x->all, &q)) != UINT32_MAX &&
-	    x->label[s] < base + SPAN)
-		hi = x->label[s];
+	    x->key[s].label < base + SPAN)
+		hi = x->key[s].label;
 	if (at.off > 0)
 		s = seg_at(x->all, at.seg)[at.off - 1];
 	else if (at.seg > 0)
 		s = seg_at(x->all, at.seg - 1)[x->all->segs[at.seg - 1].len - 1];
 	else
 		s = UINT32_MAX;
-	if (s != UINT32_MAX && x->label[s] >= base)
-		lo = x->label[s];
+	if (s != UINT32_MAX && x->key[s].label >= base)
+		lo = x->key[s].label;
 	if (hi == base + SPAN && hi - lo > 2 * STEP)
-		x->label[slot] = lo + STEP;
+		x->key[slot].label = lo + STEP;
 	else if (lo == base && hi - lo > 2 * STEP)
-		x->label[slot] = hi - STEP;
+		x->key[slot].label = hi - STEP;
 	else if (hi - lo >= 2)
-		x->label[slot] = lo + (hi - lo) / 2;
+		x->key[slot].label = lo + (hi - lo) / 2;
 	else
 		relabel(x, base, slot, at);
 }
@@ -560,7 +595,7 @@ static int slots_room(const rs_alloc *al, rs_sindex *x)
 {
 	uint32_t cap;
 	rs_user **users;
-	uint64_t *label;
+	rs_slotkey *key;
 	uint32_t *free_;
 
 	if (x->nfree || x->nslots < x->capslots)
@@ -571,9 +606,9 @@ static int slots_room(const rs_alloc *al, rs_sindex *x)
 	if (!(users = rs_reallocarray(al, x->users, cap, sizeof(*users))))
 		return -1;
 	x->users = users;
-	if (!(label = rs_reallocarray(al, x->label, cap, sizeof(*label))))
+	if (!(key = rs_reallocarray(al, x->key, cap, sizeof(*key))))
 		return -1;
-	x->label = label;
+	x->key = key;
 	if (!(free_ = rs_reallocarray(al, x->free, cap, sizeof(*free_))))
 		return -1;
 	x->free = free_;
@@ -661,7 +696,7 @@ static void unlist(roster_directory *dir, rs_sindex *x, const rs_user *u,
 {
 	walk w = { dir, x, u->slot, 0, limit };
 
-	each_prefix(u->words, unlist_one, &w);
+	each_key(u, unlist_one, &w);
 }
 
 /* Put a user back in its slot and lists, without allocating. */
@@ -670,13 +705,16 @@ static void relist(roster_directory *dir, rs_sindex *x, rs_user *u)
 	walk w = { dir, x, u->slot, 0, (size_t)-1 };
 
 	x->users[u->slot] = u;
+	x->key[u->slot].id = u->base.id;
 	label_user(dir, x, u->slot, u);
-	each_prefix(u->words, relist_one, &w);
+	each_key(u, relist_one, &w);
 }
 
 static int same_keys(const rs_user *a, const rs_user *b)
 {
-	return !strcmp(a->words, b->words) && !strcmp(a->sortkey, b->sortkey);
+	return !strcmp(a->words, b->words) &&
+	       !strcmp(a->sortkey, b->sortkey) &&
+	       rs_user_filters(a) == rs_user_filters(b);
 }
 
 int rs_sindex_user(roster_directory *dir, rs_user *old, rs_user *cur)
@@ -692,7 +730,7 @@ int rs_sindex_user(roster_directory *dir, rs_user *old, rs_user *cur)
 		return ROSTER_OK;
 	}
 	if (cur)
-		each_prefix(cur->words, count_one, &n);
+		each_key(cur, count_one, &n);
 	if (rs_log_reserve(dir, n + 2) ||
 	    (cur && !old && slots_room(&dir->al, x)))
 		return ROSTER_ENOMEM;
@@ -705,13 +743,14 @@ int rs_sindex_user(roster_directory *dir, rs_user *old, rs_user *cur)
 	fresh = !old && !x->nfree;
 	cur->slot = old ? old->slot : take_slot(x);
 	x->users[cur->slot] = cur;
+	x->key[cur->slot].id = cur->base.id;
 	label_user(dir, x, cur->slot, cur);
 	w.dir = dir;
 	w.x = x;
 	w.slot = cur->slot;
 	w.done = 0;
 	w.limit = 0;
-	if (each_prefix(cur->words, list_one, &w) == 0)
+	if (each_key(cur, list_one, &w) == 0)
 		return ROSTER_OK;
 	/* out of memory: back as it was (the account's labels may have been
 	 * spread afresh, in the same order); the lists made meanwhile are
@@ -781,7 +820,7 @@ void rs_sindex_free(const rs_alloc *al, rs_sindex *x)
 			list_free(al, (rs_plist *)(uintptr_t)x->lists.slots[i].b);
 	rs_table_free(al, &x->lists);
 	rs_free(al, x->users);
-	rs_free(al, x->label);
+	rs_free(al, x->key);
 	rs_free(al, x->free);
 	rs_free(al, x);
 }
@@ -882,7 +921,7 @@ int rs_sindex_build(roster_directory *dir)
 		goto nomem;
 	x->capslots = (uint32_t)nusers + 64;
 	if (!(x->users = rs_calloc(&dir->al, x->capslots, sizeof(*x->users))) ||
-	    !(x->label = rs_calloc(&dir->al, x->capslots, sizeof(*x->label))) ||
+	    !(x->key = rs_calloc(&dir->al, x->capslots, sizeof(*x->key))) ||
 	    !(x->free = rs_calloc(&dir->al, x->capslots, sizeof(*x->free))) ||
 	    rs_table_reserve(&dir->al, &x->lists, 1) ||
 	    !(x->all = list_new(&dir->al, x, "", 0)))
@@ -915,9 +954,10 @@ int rs_sindex_build(roster_directory *dir)
 			rs_user *u = users[k].u;
 			u->slot = x->nslots++;
 			x->users[u->slot] = u;
-			x->label[u->slot] = base + gap * (k - i + 1);
+			x->key[u->slot].label = base + gap * (k - i + 1);
+			x->key[u->slot].id = u->base.id;
 			w.slot = u->slot;
-			if (each_prefix(u->words, append_one, &w))
+			if (each_key(u, append_one, &w))
 				goto nomem;
 		}
 	}

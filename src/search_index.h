@@ -13,7 +13,8 @@
  * For each folded prefix of one to four characters of a user's search
  * words there is a posting list: the slots of the users having a word that
  * begins so, ordered by label. The list of the empty prefix holds every
- * user. A list is a sequence of segments of at most RS_SEG slots held in
+ * user, and each boolean filter (admins, registered, ...) has a list of
+ * the users passing it, under a key no word can have. A list is a sequence of segments of at most RS_SEG slots held in
  * one block that only grows, so that inserting costs a binary search and
  * a short move, and no change to a list ever needs a block of its own.
  *
@@ -48,9 +49,16 @@ typedef struct rs_plist {
 	char key[RS_PREFIX_BYTES + 1];
 } rs_plist;
 
+/* What a page needs of a slot, side by side: a search builds a page of
+ * identifiers from these alone, one memory access a result. */
+typedef struct rs_slotkey {
+	uint64_t label;
+	roster_id id; /* the user's, kept by its versions */
+} rs_slotkey;
+
 typedef struct rs_sindex {
 	rs_user **users;  /* by slot: the current version, NULL if free */
-	uint64_t *label;  /* by slot */
+	rs_slotkey *key;  /* by slot */
 	uint32_t *free;	  /* free slots, last freed on top */
 	uint32_t nslots, nfree, capslots;
 	rs_table lists;	  /* hash(prefix) -> rs_plist* */
@@ -100,6 +108,12 @@ rs_pos rs_plist_seek_after(const rs_sindex *x, const rs_plist *l,
 uint32_t rs_plist_next(const rs_plist *l, rs_pos *p);
 /* The number of slots before a position. */
 size_t rs_plist_rank(const rs_plist *l, rs_pos p);
+
+/* The list of the users passing a boolean filter (roster_filter), NULL
+ * when none does. */
+const rs_plist *rs_sindex_filter_list(const rs_sindex *x, int filter);
+/* search.c: the boolean filters a user passes, as bits 1 << filter. */
+unsigned rs_user_filters(const rs_user *u);
 
 /* The label range of an account's users: [lo, hi). */
 void rs_sindex_account_range(const rs_unit *account, uint64_t *lo,

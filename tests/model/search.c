@@ -321,6 +321,7 @@ static void test_brute_force(void **state)
 
 typedef struct shadow {
 	roster_id id, account;
+	unsigned filters; /* the boolean filters it passes, 1 << filter */
 	char words[256]; /* folded words of every searched field */
 	char key[260];	 /* folded "last\x01first", as documented */
 } shadow;
@@ -372,6 +373,16 @@ static void shadow_read(world *w, roster_id id, shadow *s)
 			strcpy(wd[i], part);
 	}
 	snprintf(s->key, sizeof(s->key), "%s\x01%s", wd[1], wd[0]);
+	s->filters =
+		(roster_user_bool(u, ROSTER_FIELD_ADMIN) << ROSTER_FILTER_ADMINS) |
+		(roster_user_bool(u, ROSTER_FIELD_REGISTERED)
+		 << ROSTER_FILTER_REGISTERED) |
+		(!roster_user_bool(u, ROSTER_FIELD_REGISTERED)
+		 << ROSTER_FILTER_UNREGISTERED) |
+		((roster_user_ref(u, ROSTER_FIELD_PBX) != 0)
+		 << ROSTER_FILTER_PBX_USERS) |
+		(roster_user_bool(u, ROSTER_FIELD_CLOUD) << ROSTER_FILTER_CLOUD) |
+		(roster_user_bool(u, ROSTER_FIELD_IOT) << ROSTER_FILTER_IOT);
 	roster_user_free(u);
 }
 
@@ -427,6 +438,7 @@ static void check_index(world *w, const roster_id *ids, size_t n,
 		roster_page *p = NULL;
 		char *cursor = NULL;
 		size_t nq = 0, got = 0, counted = 99, limit = 1 + rnd() % 7;
+		unsigned filters;
 		/* a prefix of 1 to 6 letters of a name, maybe two; or none */
 		for (i = 0; i < 1 + (k % 3 == 2) && k % 6; i++) {
 			const char *src = rnd() % 2 ? firsts[rnd() % 10]
@@ -439,13 +451,24 @@ static void check_index(world *w, const roster_id *ids, size_t n,
 		}
 		snprintf(text, sizeof(text), "%s %s", nq > 0 ? q[0] : "",
 			 nq > 1 ? q[1] : "");
+		/* and one or two boolean filters, every other time */
+		filters = 0;
+		if (k % 2)
+			filters |= 1u << (1 + rnd() % 6);
+		if (k % 4 == 3)
+			filters |= 1u << (1 + rnd() % 6);
 		for (i = 0, nwant = 0; i < n; i++)
 			if ((!account || all[i].account == account) &&
+			    (all[i].filters & filters) == filters &&
 			    shadow_matches(&all[i], q, nq))
 				want[nwant++] = all[i];
 		qsort(want, nwant, sizeof(*want), cmp_shadow);
 		assert_int_equal(roster_query_new(&query), 0);
 		assert_int_equal(roster_query_set_text(query, text), 0);
+		for (i = 1; i <= 6; i++)
+			if (filters & (1u << i))
+				assert_int_equal(roster_query_filter(query, (int)i),
+						 0);
 		do {
 			assert_int_equal(roster_search(&p, w->dir, &w->system,
 						       account, query, cursor,
@@ -453,10 +476,11 @@ static void check_index(world *w, const roster_id *ids, size_t n,
 					 0);
 			for (i = 0; i < roster_page_count(p); i++, got++) {
 				if (got >= nwant || roster_page_id(p, i) != want[got].id)
-					fail_msg("\"%s\" in %llu: result %zu is "
+					fail_msg("\"%s\" (filters %#x) in %llu: result %zu is "
 						 "%llu, the scan says %llu "
 						 "(of %zu)",
-						 text, (unsigned long long)account,
+						 text, filters,
+						 (unsigned long long)account,
 						 got,
 						 (unsigned long long)roster_page_id(p, i),
 						 (unsigned long long)(got < nwant
@@ -497,19 +521,50 @@ static roster_id random_user(world *w, roster_id account, int same_spot)
 	return id;
 }
 
+/* A new name, or new filter flags: the admin role (refused to the last
+ * admin of an account with other users), cloud and IoT. */
 static void rename_user(world *w, roster_id id)
 {
 	roster_form *f = NULL;
+	unsigned what = rnd() % 4;
+	int rc;
 
 	assert_int_equal(roster_form_new(&f, w->dir), 0);
-	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_FIRST_NAME,
-					     firsts[rnd() % 10]),
-			 0);
-	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_LAST_NAME,
-					     lasts[rnd() % 10]),
-			 0);
-	assert_int_equal(roster_user_update(w->dir, &w->system, id, f), 0);
+	if (what < 2) {
+		assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_FIRST_NAME,
+						     firsts[rnd() % 10]),
+				 0);
+		assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_LAST_NAME,
+						     lasts[rnd() % 10]),
+				 0);
+	} else if (what == 2) {
+		assert_int_equal(roster_form_set_bool(f, ROSTER_FIELD_ADMIN,
+						      (int)(rnd() % 2)),
+				 0);
+	} else {
+		assert_int_equal(roster_form_set_bool(f, ROSTER_FIELD_CLOUD,
+						      (int)(rnd() % 2)),
+				 0);
+		assert_int_equal(roster_form_set_bool(f, ROSTER_FIELD_IOT,
+						      (int)(rnd() % 2)),
+				 0);
+	}
+	rc = roster_user_update(w->dir, &w->system, id, f);
+	if (rc != ROSTER_OK)
+		assert_string_equal(roster_error_rule(roster_directory_error(w->dir)),
+				    "admin.last");
 	roster_form_free(f);
+}
+
+/* 1 deleted; 0 kept, being an admin (the role goes first). */
+static int delete_user(world *w, roster_id id)
+{
+	int rc = roster_user_delete(w->dir, &w->system, id);
+
+	if (rc != ROSTER_OK)
+		assert_string_equal(roster_error_rule(roster_directory_error(w->dir)),
+				    "admin.delete");
+	return rc == ROSTER_OK;
 }
 
 static void test_index_random(void **state)
@@ -537,10 +592,8 @@ static void test_index_random(void **state)
 			rename_user(w, ids[2 + rnd() % (n - 2)]);
 		} else if (op < 88) {
 			size_t k = 2 + rnd() % (n - 2);
-			assert_int_equal(roster_user_delete(w->dir, &w->system,
-							    ids[k]),
-					 0);
-			ids[k] = ids[--n];
+			if (delete_user(w, ids[k]))
+				ids[k] = ids[--n];
 		} else {
 			/* several changes, then all or none of them */
 			size_t before = n, k, keep = rnd() % 2;
@@ -555,11 +608,8 @@ static void test_index_random(void **state)
 					rename_user(w, ids[2 + rnd() % (n - 2)]);
 				else {
 					size_t d = 2 + rnd() % (n - 2);
-					assert_int_equal(roster_user_delete(
-								 w->dir, &w->system,
-								 ids[d]),
-							 0);
-					ids[d] = ids[--n];
+					if (delete_user(w, ids[d]))
+						ids[d] = ids[--n];
 				}
 			}
 			if (keep) {
