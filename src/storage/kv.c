@@ -121,11 +121,9 @@ static size_t index_place(const rs_kv_writes *w, const char *key, size_t klen,
 	return i;
 }
 
-/* Room for one more write: the vector and an index at most half full. */
-static int writes_room(rs_kv_writes *w)
+/* Room for one more write in the vector. */
+static int vector_room(rs_kv_writes *w)
 {
-	size_t i;
-
 	if (w->n >= UINT32_MAX - 1)
 		return -1;
 	if (w->n == w->cap) {
@@ -138,6 +136,16 @@ static int writes_room(rs_kv_writes *w)
 		w->v = v;
 		w->cap = cap;
 	}
+	return 0;
+}
+
+/* Room for one more write: the vector and an index at most half full. */
+static int writes_room(rs_kv_writes *w)
+{
+	size_t i;
+
+	if (vector_room(w))
+		return -1;
 	if (2 * (w->n + 1) > w->icap) {
 		size_t icap = w->icap ? w->icap * 2 : 32;
 		uint32_t *old = w->index, *index;
@@ -165,6 +173,14 @@ int rs_kv_writes_add(rs_kv_writes *w, rs_kv_entry *e)
 		return -1;
 	w->v[w->n++] = e;
 	w->index[index_place(w, e->key, e->klen, e->hash)] = (uint32_t)w->n;
+	return 0;
+}
+
+int rs_kv_writes_append(rs_kv_writes *w, rs_kv_entry *e)
+{
+	if (vector_room(w))
+		return -1;
+	w->v[w->n++] = e;
 	return 0;
 }
 

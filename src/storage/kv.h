@@ -59,6 +59,9 @@ rs_kv_entry *rs_kv_entry_new(const char *key, size_t klen, uint64_t hash,
 /* Add a write, which the set then owns; -1 (the caller keeps it) when
  * memory is short. */
 int rs_kv_writes_add(rs_kv_writes *w, rs_kv_entry *e);
+/* The same without indexing it, for a set that is only applied (a frame
+ * being read): rs_kv_writes_find must not be used on it. */
+int rs_kv_writes_append(rs_kv_writes *w, rs_kv_entry *e);
 /* The latest write of a key, or NULL. */
 const rs_kv_entry *rs_kv_writes_find(const rs_kv_writes *w, const char *key,
 				     size_t klen, uint64_t hash);
