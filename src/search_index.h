@@ -14,9 +14,10 @@
  * words there is a posting list: the slots of the users having a word that
  * begins so, ordered by label. The list of the empty prefix holds every
  * user, and each boolean filter (admins, registered, ...) has a list of
- * the users passing it, under a key no word can have. A list is a sequence of segments of at most RS_SEG slots held in
- * one block that only grows, so that inserting costs a binary search and
- * a short move, and no change to a list ever needs a block of its own.
+ * the users passing it, under a key no word can have. A list is a
+ * sequence of segments of at most RS_SEG slots held in one block that
+ * only grows, so that inserting costs a binary search and a short move,
+ * and no change to a list ever needs a block of its own.
  *
  * Changes go through the transaction (txn.h): rs_sindex_user() is called
  * by rs_put() for each new, replaced or removed user version, and logs its

@@ -914,12 +914,8 @@ static int fs_begin(void *store)
 /* The version a key has in this transaction's view (0: absent). */
 static uint64_t current(roster_filestore *fs, const char *key, size_t klen)
 {
-	uint64_t hash = rs_kv_hash(key, klen);
-	const rs_kv_entry *e = rs_kv_writes_find(&fs->w, key, klen, hash);
-
-	if (!e)
-		e = rs_kv_get(&fs->t.kv, key, klen, hash);
-	return e ? e->version : 0;
+	return rs_kv_current(&fs->t.kv, &fs->w, key, klen,
+			     rs_kv_hash(key, klen));
 }
 
 /* The checks put and remove share. */

@@ -195,6 +195,16 @@ const rs_kv_entry *rs_kv_writes_find(const rs_kv_writes *w, const char *key,
 	return w->index[i] ? w->v[w->index[i] - 1] : NULL;
 }
 
+uint64_t rs_kv_current(const rs_kv *t, const rs_kv_writes *w, const char *key,
+		       size_t klen, uint64_t hash)
+{
+	const rs_kv_entry *e = rs_kv_writes_find(w, key, klen, hash);
+
+	if (!e)
+		e = rs_kv_get(t, key, klen, hash);
+	return e ? e->version : 0;
+}
+
 /* Empty the index: a small one is zeroed, a large one (left by a big
  * transaction) given back, so that small transactions stay cheap. */
 static void index_reset(rs_kv_writes *w)

@@ -65,6 +65,10 @@ int rs_kv_writes_append(rs_kv_writes *w, rs_kv_entry *e);
 /* The latest write of a key, or NULL. */
 const rs_kv_entry *rs_kv_writes_find(const rs_kv_writes *w, const char *key,
 				     size_t klen, uint64_t hash);
+/* The version a key has as a transaction sees it: its latest write, else
+ * the table (0: absent or removed). */
+uint64_t rs_kv_current(const rs_kv *t, const rs_kv_writes *w, const char *key,
+		       size_t klen, uint64_t hash);
 /* Forget the writes (the set keeps its room). */
 void rs_kv_writes_clear(rs_kv_writes *w);
 void rs_kv_writes_free(rs_kv_writes *w);

@@ -4,8 +4,8 @@
  * Keys to (value, version) in a hash table (kv.h), behind one mutex that
  * a write transaction holds from begin to commit or rollback, so the
  * directories sharing the store see each other's commits whole. Writes of
- * a transaction wait in its write set until commit. It belongs to the host and
- * uses the C library's allocator.
+ * a transaction wait in its write set until commit. It belongs to the
+ * host and uses the C library's allocator.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -68,17 +68,6 @@ static int ms_begin(void *store)
 	return ROSTER_OK;
 }
 
-/* The version a key has in this transaction's view (0: absent). */
-static uint64_t current(roster_memstore *ms, const char *key, size_t klen,
-			uint64_t hash)
-{
-	const rs_kv_entry *e = rs_kv_writes_find(&ms->w, key, klen, hash);
-
-	if (!e)
-		e = rs_kv_get(&ms->t, key, klen, hash);
-	return e ? e->version : 0;
-}
-
 static int add_write(roster_memstore *ms, const char *key, size_t klen,
 		     uint64_t hash, const void *value, size_t len,
 		     uint64_t version)
@@ -104,7 +93,7 @@ static int ms_put(void *store, const char *key, const void *value, size_t len,
 		return fail(ms, ROSTER_ESTORAGE, "put outside a transaction");
 	klen = strlen(key);
 	hash = rs_kv_hash(key, klen);
-	if (current(ms, key, klen, hash) != expected)
+	if (rs_kv_current(&ms->t, &ms->w, key, klen, hash) != expected)
 		return fail(ms, ROSTER_ECONFLICT, "version changed");
 	if ((rc = add_write(ms, key, klen, hash, value ? value : "", len,
 			    ms->clock + 1)))
@@ -123,7 +112,8 @@ static int ms_remove(void *store, const char *key, uint64_t expected)
 		return fail(ms, ROSTER_ESTORAGE, "remove outside a transaction");
 	klen = strlen(key);
 	hash = rs_kv_hash(key, klen);
-	if (!expected || current(ms, key, klen, hash) != expected)
+	if (!expected ||
+	    rs_kv_current(&ms->t, &ms->w, key, klen, hash) != expected)
 		return fail(ms, ROSTER_ECONFLICT, "version changed");
 	return add_write(ms, key, klen, hash, NULL, 0, 0);
 }
