@@ -93,7 +93,7 @@ rs_kv_entry *rs_kv_entry_new(const char *key, size_t klen, uint64_t hash,
 
 	if (!value)
 		len = 0;
-	if (klen > SIZE_MAX / 2 || len > SIZE_MAX / 2 - klen - sizeof(*e) - 1)
+	if (klen > SIZE_MAX / 4 || len > SIZE_MAX / 4)
 		return NULL;
 	if (!(e = malloc(sizeof(*e) + klen + 1 + len)))
 		return NULL;

@@ -91,6 +91,8 @@ static int ms_put(void *store, const char *key, const void *value, size_t len,
 
 	if (!ms->in_txn)
 		return fail(ms, ROSTER_ESTORAGE, "put outside a transaction");
+	if (!key || !version_out || (!value && len))
+		return fail(ms, ROSTER_ESTORAGE, "put: NULL argument");
 	klen = strlen(key);
 	hash = rs_kv_hash(key, klen);
 	if (rs_kv_current(&ms->t, &ms->w, key, klen, hash) != expected)
@@ -110,6 +112,8 @@ static int ms_remove(void *store, const char *key, uint64_t expected)
 
 	if (!ms->in_txn)
 		return fail(ms, ROSTER_ESTORAGE, "remove outside a transaction");
+	if (!key)
+		return fail(ms, ROSTER_ESTORAGE, "remove: NULL argument");
 	klen = strlen(key);
 	hash = rs_kv_hash(key, klen);
 	if (!expected ||

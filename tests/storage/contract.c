@@ -285,6 +285,34 @@ static void test_large_write_set(void **state)
 	fx_free(fx);
 }
 
+/* The built-in stores refuse NULL keys and values with a length, and
+ * the transaction goes on unharmed. (The example SQLite store is the
+ * host's code and is not held to it.) */
+static void test_null_arguments(void **state)
+{
+	void *store;
+	fixture *fx = fx_new(state, &store);
+	const roster_storage *st = ST(fx);
+	uint64_t ver = 0;
+
+	if (strcmp(((const backend *)*state)->name, "sqlite") == 0) {
+		fx_free(fx);
+		skip();
+	}
+	assert_int_equal(st->begin(store), 0);
+	assert_int_equal(st->put(store, NULL, "v", 1, 0, &ver), ROSTER_ESTORAGE);
+	assert_int_equal(st->put(store, "k", NULL, 4, 0, &ver), ROSTER_ESTORAGE);
+	assert_int_equal(st->put(store, "k", "v", 1, 0, NULL), ROSTER_ESTORAGE);
+	assert_int_equal(st->remove(store, NULL, 1), ROSTER_ESTORAGE);
+	assert_true(strstr(st->errmsg(store), "NULL") != NULL);
+	assert_int_equal(st->put(store, "k", "v", 1, 0, &ver), 0);
+	assert_int_equal(st->commit(store), 0);
+	assert_int_equal(st->begin(store), 0);
+	assert_int_equal(st->remove(store, "k", ver), 0);
+	assert_int_equal(st->commit(store), 0);
+	fx_free(fx);
+}
+
 static void test_round_trip(void **state)
 {
 	fixture *fx;
@@ -1131,6 +1159,7 @@ int main(void)
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_conflict),
 		cmocka_unit_test(test_large_write_set),
+		cmocka_unit_test(test_null_arguments),
 		cmocka_unit_test(test_faults_at_every_call),
 		cmocka_unit_test(test_faults_licences),
 		cmocka_unit_test(test_malformed_store),
