@@ -719,6 +719,20 @@ int rs_page_set_next(roster_directory *dir, roster_page *p,
 	return ROSTER_OK;
 }
 
+int rs_page_enter(roster_directory *dir, roster_page **out, size_t limit)
+{
+	int rc;
+
+	if ((rc = rs_enter(dir)))
+		return rc;
+	if (!out)
+		return rs_fail(dir, ROSTER_EINVAL, "out", "arg.null", NULL);
+	*out = NULL;
+	if (limit < 1 || limit > ROSTER_PAGE_MAX)
+		return rs_fail_id(dir, ROSTER_EINVAL, "limit", "arg.range", limit);
+	return ROSTER_OK;
+}
+
 int rs_page_of(roster_directory *dir, const roster_id *ids, size_t n,
 	       roster_page **out)
 {
@@ -765,13 +779,8 @@ int roster_list(roster_page **out, roster_directory *dir, roster_id parent,
 	size_t start, n;
 	int rc;
 
-	if ((rc = rs_enter(dir)))
+	if ((rc = rs_page_enter(dir, out, limit)))
 		return rc;
-	if (!out)
-		return rs_fail(dir, ROSTER_EINVAL, "out", "arg.null", NULL);
-	*out = NULL;
-	if (limit < 1 || limit > ROSTER_PAGE_MAX)
-		return rs_fail_id(dir, ROSTER_EINVAL, "limit", "arg.range", limit);
 	if (kind < ROSTER_KIND_PARTNER || kind > ROSTER_KIND_USER)
 		return rs_fail_id(dir, ROSTER_EINVAL, "kind", "arg.range",
 				  (roster_id)(unsigned)kind);

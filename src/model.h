@@ -208,6 +208,9 @@ int rs_catalog_language(roster_directory *dir, const char *tag);
 int rs_licence_check(roster_directory *dir, const rs_user *u,
 		     const rs_user *cur, unsigned confirm);
 
+/* Entry checks of a call returning a page: the directory (rs_enter),
+ * `out` (set to NULL) and 1 <= limit <= ROSTER_PAGE_MAX. 0 or recorded. */
+int rs_page_enter(roster_directory *dir, roster_page **out, size_t limit);
 /* A one-page listing of `n` identifiers (copied). 0 or ENOMEM recorded. */
 int rs_page_of(roster_directory *dir, const roster_id *ids, size_t n,
 	       roster_page **out);

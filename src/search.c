@@ -551,13 +551,8 @@ int roster_search(roster_page **out, roster_directory *dir,
 	walk w;
 	int rc;
 
-	if ((rc = rs_enter(dir)))
+	if ((rc = rs_page_enter(dir, out, limit)))
 		return rc;
-	if (!out)
-		return rs_fail(dir, ROSTER_EINVAL, "out", "arg.null", NULL);
-	*out = NULL;
-	if (limit < 1 || limit > ROSTER_PAGE_MAX)
-		return rs_fail_id(dir, ROSTER_EINVAL, "limit", "arg.range", limit);
 	if (cursor_text && parse_cursor(cursor_text, &cur))
 		return rs_fail(dir, ROSTER_EINVAL, "cursor", "arg.cursor",
 			       cursor_text);
