@@ -7,6 +7,7 @@
 #include "search_index.h"
 #include "storage/persist.h"
 #include "txn.h"
+#include "users.h"
 #include "util/random.h"
 
 int roster_version(void)
@@ -161,41 +162,27 @@ void rs_rec_free(roster_directory *dir, rs_rec *rec, int deep)
 
 void rs_rec_release(const rs_alloc *al, rs_rec *rec, int deep)
 {
+	rs_unit *n = (rs_unit *)rec;
 	size_t i;
 
 	if (!rec)
 		return;
 	if (rec->kind == ROSTER_KIND_USER) {
-		rs_user *u = (rs_user *)rec;
-		for (i = 0; i < ROSTER_FIELD_END; i++)
-			rs_free(al, u->str[i]);
-		for (i = 0; i < u->nlines; i++)
-			rs_free(al, u->lines[i]);
-		rs_free(al, u->lines);
-		for (i = 0; i < u->nproducts; i++)
-			rs_free(al, u->products[i]);
-		rs_free(al, u->products);
-		rs_free(al, u->email_key);
-		rs_free(al, u->words);
-		rs_free(al, u->sortkey);
-		rs_free(al, u->password_hash);
-		rs_free(al, u->reset.hash);
-		rs_free(al, u->welcome.hash);
-	} else {
-		rs_unit *n = (rs_unit *)rec;
-		rs_free(al, n->name);
-		rs_free(al, n->name_key);
-		rs_free(al, n->edition);
-		for (i = 0; i < n->nlicences; i++)
-			rs_free(al, n->licences[i]);
-		rs_free(al, n->licences);
-		for (i = 0; i < n->nstock; i++)
-			rs_free(al, n->stock[i].item);
-		rs_free(al, n->stock);
-		for (i = 0; i < n->nbought; i++)
-			rs_free(al, n->bought[i].item);
-		rs_free(al, n->bought);
+		rs_user_release(al, (rs_user *)rec);
+		return;
 	}
+	rs_free(al, n->name);
+	rs_free(al, n->name_key);
+	rs_free(al, n->edition);
+	for (i = 0; i < n->nlicences; i++)
+		rs_free(al, n->licences[i]);
+	rs_free(al, n->licences);
+	for (i = 0; i < n->nstock; i++)
+		rs_free(al, n->stock[i].item);
+	rs_free(al, n->stock);
+	for (i = 0; i < n->nbought; i++)
+		rs_free(al, n->bought[i].item);
+	rs_free(al, n->bought);
 	if (deep && rec->members) {
 		rs_idvec_free(al, &rec->members->accounts);
 		rs_idvec_free(al, &rec->members->users);

@@ -141,7 +141,7 @@ static size_t attachment(const roster_catalog *cat, const against *a,
 			 const rs_user *u, uint32_t lic, reason *out, size_t n)
 {
 	if (needs(cat, lic, a->pbx) &&
-	    (!u->ref[ROSTER_FIELD_PBX] || !u->str[ROSTER_FIELD_EXTENSION]) &&
+	    (!RS_REF(u, ROSTER_FIELD_PBX) || !u->str[ROSTER_FIELD_EXTENSION]) &&
 	    n < REASONS_MAX)
 		out[n++] = (reason){ "licence.pbx", NULL };
 	if (needs(cat, lic, a->helpdesk) && !u->flag[ROSTER_FIELD_HELPDESK] &&
@@ -253,8 +253,8 @@ int rs_licence_check(roster_directory *dir, const rs_user *u,
 		return dir->err.code;
 	if (lic && was && strcmp(lic, was) == 0) {
 		/* kept: only what the user itself changed must still fit */
-		int moved = !cur || cur->ref[ROSTER_FIELD_PBX] !=
-						    u->ref[ROSTER_FIELD_PBX] ||
+		int moved = !cur || RS_REF(cur, ROSTER_FIELD_PBX) !=
+						    RS_REF(u, ROSTER_FIELD_PBX) ||
 			    (cur->str[ROSTER_FIELD_EXTENSION] == NULL) !=
 				    (u->str[ROSTER_FIELD_EXTENSION] == NULL) ||
 			    cur->flag[ROSTER_FIELD_HELPDESK] !=
@@ -417,7 +417,7 @@ static void pack_choice(roster_directory *dir, const roster_catalog *cat,
 			choice *c)
 {
 	const char *was = u->str[ROSTER_FIELD_PACK];
-	roster_id site = u->ref[ROSTER_FIELD_SITE];
+	roster_id site = RS_REF(u, ROSTER_FIELD_SITE);
 
 	c->kind = ROSTER_ITEM_PACK;
 	c->item = pack;

@@ -66,12 +66,17 @@ typedef struct rs_token {
 	int64_t expires;
 } rs_token;
 
-/* String fields of a user, indexed by roster_field (unused slots NULL). */
+/*
+ * A user. String fields are indexed by roster_field (unused slots NULL).
+ * A working copy (`packed` 0) has an allocation per string; a published
+ * version is packed into one block (user_record.c, users.h) and must
+ * not be changed.
+ */
 typedef struct rs_user {
 	rs_rec base;
 	char *str[ROSTER_FIELD_END];
 	unsigned char flag[ROSTER_FIELD_END];
-	roster_id ref[ROSTER_FIELD_END];
+	roster_id ref[3]; /* group, site, PBX: through RS_REF() */
 	char **lines;
 	size_t nlines;
 	char **products; /* product licences assigned, ascending */
@@ -83,7 +88,15 @@ typedef struct rs_user {
 	char *password_hash;
 	rs_token reset;
 	rs_token welcome;
+	unsigned char packed; /* one block: read only */
 } rs_user;
+
+/* The reference field `f` (group, site or PBX) of user `u`, an lvalue. */
+#define RS_REF(u, f) ((u)->ref[(f) - ROSTER_FIELD_GROUP])
+_Static_assert(ROSTER_FIELD_SITE == ROSTER_FIELD_GROUP + 1 &&
+		       ROSTER_FIELD_PBX == ROSTER_FIELD_GROUP + 2,
+	       "the reference fields follow each other");
+
 
 struct rs_txn;
 

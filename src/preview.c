@@ -122,8 +122,8 @@ static void user_change(roster_preview *p, const rs_user *a, const rs_user *b)
 		billed[s] = u && !u->flag[ROSTER_FIELD_DO_NOT_BILL];
 		if (!u)
 			continue;
-		if (u->str[ROSTER_FIELD_PACK] && u->ref[ROSTER_FIELD_SITE])
-			add_delta(p, ROSTER_ITEM_PACK, u->ref[ROSTER_FIELD_SITE],
+		if (u->str[ROSTER_FIELD_PACK] && RS_REF(u, ROSTER_FIELD_SITE))
+			add_delta(p, ROSTER_ITEM_PACK, RS_REF(u, ROSTER_FIELD_SITE),
 				  u->str[ROSTER_FIELD_PACK], 0, sign);
 		for (i = 0; i < u->nproducts; i++)
 			add_delta(p, ROSTER_ITEM_PRODUCT, u->base.parent,

@@ -260,7 +260,7 @@ unsigned rs_user_filters(const rs_user *u)
 	for (i = 0; i < sizeof(props) / sizeof(props[0]); i++)
 		if (u->flag[props[i].field] == props[i].want)
 			passed |= 1u << props[i].filter;
-	if (u->ref[ROSTER_FIELD_PBX])
+	if (RS_REF(u, ROSTER_FIELD_PBX))
 		passed |= 1u << ROSTER_FILTER_PBX_USERS;
 	return passed;
 }
@@ -275,8 +275,8 @@ static int matches(const roster_query *q, const rs_user *u)
 	if ((q->item[0] && !same(u->str[ROSTER_FIELD_LICENCE], q->item[0])) ||
 	    (q->item[1] && !same(u->str[ROSTER_FIELD_PACK], q->item[1])) ||
 	    (q->item[2] && !rs_user_has_product(u, q->item[2])) ||
-	    (q->group && u->ref[ROSTER_FIELD_GROUP] != q->group) ||
-	    (q->site && u->ref[ROSTER_FIELD_SITE] != q->site))
+	    (q->group && RS_REF(u, ROSTER_FIELD_GROUP) != q->group) ||
+	    (q->site && RS_REF(u, ROSTER_FIELD_SITE) != q->site))
 		return 0;
 	for (i = 0; i < q->nwords; i++)
 		if (!strstr(u->words, q->words[i]))

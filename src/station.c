@@ -68,14 +68,14 @@ int rs_station_check(roster_directory *dir, const rs_user *u,
 		     const rs_user *cur)
 {
 	const char *pack = u->str[ROSTER_FIELD_PACK];
-	roster_id site_id = u->ref[ROSTER_FIELD_SITE];
+	roster_id site_id = RS_REF(u, ROSTER_FIELD_SITE);
 
 	if (!pack)
 		return ROSTER_OK;
 	/* the same station as before: nothing to take */
 	if (cur && cur->str[ROSTER_FIELD_PACK] &&
 	    strcmp(cur->str[ROSTER_FIELD_PACK], pack) == 0 &&
-	    cur->ref[ROSTER_FIELD_SITE] == site_id)
+	    RS_REF(cur, ROSTER_FIELD_SITE) == site_id)
 		return ROSTER_OK;
 	if (!site_id)
 		return rs_fail(dir, ROSTER_EPOLICY, "pack", "pack.site", pack);

@@ -371,6 +371,37 @@ static int commit(roster_directory *dir)
 	return ROSTER_OK;
 }
 
+/*
+ * Once a transaction is over, give back what a large one grew: an import
+ * of 100,000 users leaves an undo log of half a million entries (24 MB)
+ * that no later change needs. Small capacities stay, so that ordinary
+ * changes do not reallocate each time. A failed shrink keeps the block.
+ */
+#define TRIM_ABOVE 4096
+
+static void *shrunk(roster_directory *dir, void *p, size_t *cap, size_t keep,
+		    size_t size)
+{
+	void *q;
+
+	if (*cap <= TRIM_ABOVE || !(q = rs_reallocarray(&dir->al, p, keep, size)))
+		return p;
+	*cap = keep;
+	return q;
+}
+
+static void trim(roster_directory *dir)
+{
+	rs_txn *t = txn_of(dir);
+
+	if (t->nlog || t->nevents || t->nreloads)
+		return;
+	t->log = shrunk(dir, t->log, &t->caplog, 16, sizeof(*t->log));
+	t->events = shrunk(dir, t->events, &t->capevents, 8, sizeof(*t->events));
+	t->reloads = shrunk(dir, t->reloads, &t->capreloads, 4,
+			    sizeof(*t->reloads));
+}
+
 /* Undo the log back to the marks of `op` and drop what was queued since. */
 static void undo_to(roster_directory *dir, const rs_op *op)
 {
@@ -404,8 +435,10 @@ int rs_op_end(roster_directory *dir, rs_op *op, int rc)
 		rc = commit(dir);
 	if (rc < 0)
 		undo_to(dir, op);
-	if (op->implicit)
+	if (op->implicit) {
 		dir->txn_open = 0;
+		trim(dir);
+	}
 	if (committing && rc == ROSTER_ECONFLICT)
 		refresh_after_conflict(dir);
 	return rc;
@@ -429,6 +462,7 @@ int rs_txn_commit(roster_directory *dir)
 		return rc;
 	}
 	dir->txn_open = dir->txn_explicit = 0;
+	trim(dir);
 	return ROSTER_OK;
 }
 
@@ -438,6 +472,7 @@ void rs_txn_rollback(roster_directory *dir)
 
 	undo_to(dir, &start);
 	dir->txn_open = dir->txn_explicit = 0;
+	trim(dir);
 }
 
 int rs_txn_init(roster_directory *dir)

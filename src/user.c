@@ -22,68 +22,15 @@
 /* ------------------------------------------------------------------ */
 /* Records and their index keys                                        */
 
-static int dup_into(roster_directory *dir, char **dst, const char *src)
-{
-	*dst = NULL;
-	if (!src)
-		return 0;
-	*dst = rs_strdup(&dir->al, src);
-	return *dst ? 0 : -1;
-}
-
-int rs_user_copy(roster_directory *dir, const rs_user *src, rs_user **out)
-{
-	rs_user *u = rs_calloc(&dir->al, 1, sizeof(*u));
-	size_t i;
-
-	*out = NULL;
-	if (!u)
-		return rs_nomem(dir);
-	u->base = src->base;
-	memcpy(u->flag, src->flag, sizeof(u->flag));
-	memcpy(u->ref, src->ref, sizeof(u->ref));
-	u->reset.expires = src->reset.expires;
-	u->welcome.expires = src->welcome.expires;
-	for (i = 0; i < ROSTER_FIELD_END; i++)
-		if (dup_into(dir, &u->str[i], src->str[i]))
-			goto nomem;
-	if (dup_into(dir, &u->email_key, src->email_key) ||
-	    dup_into(dir, &u->words, src->words) ||
-	    dup_into(dir, &u->sortkey, src->sortkey) ||
-	    dup_into(dir, &u->password_hash, src->password_hash) ||
-	    dup_into(dir, &u->reset.hash, src->reset.hash) ||
-	    dup_into(dir, &u->welcome.hash, src->welcome.hash))
-		goto nomem;
-	if (src->nlines) {
-		u->lines = rs_calloc(&dir->al, src->nlines, sizeof(char *));
-		if (!u->lines)
-			goto nomem;
-		u->nlines = src->nlines;
-		for (i = 0; i < src->nlines; i++)
-			if (dup_into(dir, &u->lines[i], src->lines[i]))
-				goto nomem;
-	}
-	if (src->nproducts) {
-		u->products = rs_calloc(&dir->al, src->nproducts, sizeof(char *));
-		if (!u->products)
-			goto nomem;
-		u->nproducts = src->nproducts;
-		for (i = 0; i < src->nproducts; i++)
-			if (dup_into(dir, &u->products[i], src->products[i]))
-				goto nomem;
-	}
-	*out = u;
-	return ROSTER_OK;
-nomem:
-	rs_rec_free(dir, &u->base, 0);
-	return rs_nomem(dir);
-}
-
 int rs_user_replace(roster_directory *dir, rs_user *next)
 {
-	int rc = rs_put(dir, next->base.id, &next->base);
+	int rc = rs_user_publishable(dir, &next);
 
 	if (rc) {
+		rs_rec_free(dir, &next->base, 0);
+		return rc;
+	}
+	if ((rc = rs_put(dir, next->base.id, &next->base))) {
 		rs_rec_free(dir, &next->base, 0);
 		return rs_nomem(dir);
 	}
@@ -140,7 +87,7 @@ static int match_ext(void *ctx, uint64_t id)
 	const probe *p = ctx;
 	const rs_user *u = probe_user(p, id);
 
-	return u && u->ref[ROSTER_FIELD_PBX] == p->pbx &&
+	return u && RS_REF(u, ROSTER_FIELD_PBX) == p->pbx &&
 	       strcmp(u->str[ROSTER_FIELD_EXTENSION], p->key) == 0;
 }
 
@@ -158,9 +105,9 @@ static int index_user(roster_directory *dir, const rs_user *u, int sign,
 	for (i = 0; lines && i < u->nlines; i++)
 		if (op(dir, &dir->lines, str_hash(dir, u->lines[i]), id))
 			return ROSTER_ENOMEM;
-	if (ext && u->ref[ROSTER_FIELD_PBX] &&
+	if (ext && RS_REF(u, ROSTER_FIELD_PBX) &&
 	    op(dir, &dir->extensions,
-	       ext_hash(dir, u->ref[ROSTER_FIELD_PBX],
+	       ext_hash(dir, RS_REF(u, ROSTER_FIELD_PBX),
 			u->str[ROSTER_FIELD_EXTENSION]),
 	       id))
 		return ROSTER_ENOMEM;
@@ -184,7 +131,7 @@ int rs_user_index_load(roster_directory *dir, const rs_user *u,
 		       const char *key)
 {
 	probe p = { dir, u->email_key, 0, u->base.id };
-	roster_id pbx = u->ref[ROSTER_FIELD_PBX];
+	roster_id pbx = RS_REF(u, ROSTER_FIELD_PBX);
 	const char *ext = u->str[ROSTER_FIELD_EXTENSION];
 	size_t i;
 	int rc;
@@ -296,7 +243,7 @@ static int changes(const rs_user *u, const rs_user *cur, const roster_form *f,
 	case ROSTER_TYPE_BOOL:
 		return u->flag[field] != f->flag[field];
 	case ROSTER_TYPE_REF:
-		return u->ref[field] != f->ref[field];
+		return RS_REF(u, field) != f->ref[field];
 	default:
 		return !lines_equal(u, f);
 	}
@@ -421,7 +368,7 @@ static int set_lines(roster_directory *dir, rs_user *u, const roster_form *f)
 static int check_ref(roster_directory *dir, const rs_user *u, int field,
 		     int kind)
 {
-	roster_id id = u->ref[field];
+	roster_id id = RS_REF(u, field);
 	rs_rec *r;
 
 	if (!id)
@@ -443,7 +390,7 @@ static int check_fields(roster_directory *dir, const rs_user *u)
 					ROSTER_FIELD_LAST_NAME,
 					ROSTER_FIELD_EMAIL };
 	const char *ext = u->str[ROSTER_FIELD_EXTENSION];
-	roster_id pbx = u->ref[ROSTER_FIELD_PBX];
+	roster_id pbx = RS_REF(u, ROSTER_FIELD_PBX);
 	size_t i;
 	int rc, any_address = 0, f;
 
@@ -493,7 +440,7 @@ static int check_user(roster_directory *dir, const rs_user *u)
 {
 	probe p = { dir, NULL, 0, u->base.id };
 	const char *ext = u->str[ROSTER_FIELD_EXTENSION];
-	roster_id pbx = u->ref[ROSTER_FIELD_PBX];
+	roster_id pbx = RS_REF(u, ROSTER_FIELD_PBX);
 	size_t i;
 	int rc;
 
@@ -576,7 +523,7 @@ int rs_user_check_stored(roster_directory *dir, const rs_user *u, char *why,
 	}
 	if (!rc && (rc = check_fields(dir, u)))
 		snprintf(why, n, "%s: %s", dir->err.field, dir->err.rule);
-	if (!rc && u->str[ROSTER_FIELD_PACK] && !u->ref[ROSTER_FIELD_SITE]) {
+	if (!rc && u->str[ROSTER_FIELD_PACK] && !RS_REF(u, ROSTER_FIELD_SITE)) {
 		snprintf(why, n, "pack: pack.site");
 		rc = ROSTER_EPARSE;
 	}
@@ -626,7 +573,7 @@ static int apply_form(roster_directory *dir, const rs_who *who, rs_user *u,
 			u->flag[field] = f->flag[field];
 			break;
 		case ROSTER_TYPE_REF:
-			u->ref[field] = f->ref[field];
+			RS_REF(u, field) = f->ref[field];
 			break;
 		default:
 			if ((rc = set_lines(dir, u, f)))
@@ -672,7 +619,7 @@ static int apply_form(roster_directory *dir, const rs_who *who, rs_user *u,
 
 static int reload_if(roster_directory *dir, const rs_user *u)
 {
-	roster_id pbx = u->ref[ROSTER_FIELD_PBX];
+	roster_id pbx = RS_REF(u, ROSTER_FIELD_PBX);
 
 	return pbx ? rs_reload(dir, u->base.parent, pbx) : ROSTER_OK;
 }
@@ -707,9 +654,12 @@ static int create(roster_directory *dir, const rs_who *who, roster_id account,
 		rc = rs_token_new(dir, u->base.id, &token, &u->welcome.hash);
 		u->welcome.expires = rs_deadline(dir, dir->policy.welcome_ttl);
 	}
+	if (rc == 0)
+		rc = rs_user_publishable(dir, &u);
 	if (rc) {
 		rs_rec_free(dir, &u->base, 0);
 		rs_free_secret(&dir->al, plain);
+		rs_free_secret(&dir->al, token);
 		return rc;
 	}
 	acc = rs_get(dir, account);
@@ -728,8 +678,8 @@ static int create(roster_directory *dir, const rs_who *who, roster_id account,
 	/* the site, PBX and group it joins are written too: a directory
 	 * deleting one of them meanwhile then conflicts */
 	for (i = 0; i < sizeof(refs) / sizeof(refs[0]); i++)
-		if (member_of(dir, u->ref[refs[i]], u->base.id, 1) ||
-		    (u->ref[refs[i]] && rs_unit_touch(dir, u->ref[refs[i]])))
+		if (member_of(dir, RS_REF(u, refs[i]), u->base.id, 1) ||
+		    (RS_REF(u, refs[i]) && rs_unit_touch(dir, RS_REF(u, refs[i]))))
 			goto done;
 	if (rs_event(dir, ROSTER_EVENT_USER_CREATED, account, u->base.id,
 		     u->str[ROSTER_FIELD_EMAIL], NULL, NULL,
@@ -826,7 +776,8 @@ static int update(roster_directory *dir, const rs_who *who, roster_id id,
 	if (email || lines || ext)
 		rs_touch_keys(dir);
 	/* old keys out, new version in, new keys in */
-	if (index_user(dir, cur, -1, email, lines, ext))
+	if (rs_user_publishable(dir, &u) ||
+	    index_user(dir, cur, -1, email, lines, ext))
 		goto fail_unpublished;
 	if (rs_put(dir, id, &u->base))
 		goto fail_unpublished;
@@ -834,11 +785,11 @@ static int update(roster_directory *dir, const rs_who *who, roster_id id,
 		goto done;
 	for (i = 0; i < sizeof(refs) / sizeof(refs[0]); i++) {
 		int r = refs[i];
-		if (cur->ref[r] == u->ref[r])
+		if (RS_REF(cur, r) == RS_REF(u, r))
 			continue;
-		if (member_of(dir, cur->ref[r], id, -1) ||
-		    member_of(dir, u->ref[r], id, 1) ||
-		    (u->ref[r] && rs_unit_touch(dir, u->ref[r])))
+		if (member_of(dir, RS_REF(cur, r), id, -1) ||
+		    member_of(dir, RS_REF(u, r), id, 1) ||
+		    (RS_REF(u, r) && rs_unit_touch(dir, RS_REF(u, r))))
 			goto done;
 	}
 	if (mask & BIT(ROSTER_FIELD_ADMIN)) {
@@ -916,7 +867,7 @@ static int delete_user(roster_directory *dir, const rs_who *who, roster_id id)
 	    rs_vec_remove(dir, &acc->members->users, id))
 		return rs_nomem(dir);
 	for (i = 0; i < sizeof(refs) / sizeof(refs[0]); i++)
-		if (member_of(dir, u->ref[refs[i]], id, -1))
+		if (member_of(dir, RS_REF(u, refs[i]), id, -1))
 			return rs_nomem(dir);
 	if (rs_put(dir, id, NULL))
 		return rs_nomem(dir);

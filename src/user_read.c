@@ -29,9 +29,10 @@ int roster_user_get(roster_user **out, roster_directory *dir, roster_id id)
 	if (!s)
 		return rs_nomem(dir);
 	s->al = dir->al;
-	if ((rc = rs_user_copy(dir, cur, &s->u))) {
+	/* the published version is already one block: copied as one */
+	if (rs_user_pack(&dir->al, cur, &s->u)) {
 		rs_free(&dir->al, s);
-		return rc;
+		return rs_nomem(dir);
 	}
 	if (!cur->str[ROSTER_FIELD_DISPLAY_NAME]) {
 		size_t a = strlen(cur->str[ROSTER_FIELD_FIRST_NAME]);
@@ -94,7 +95,7 @@ roster_id roster_user_ref(const roster_user *s, int field)
 {
 	if (!s || roster_field_type(field) != ROSTER_TYPE_REF)
 		return 0;
-	return s->u->ref[field];
+	return RS_REF(s->u, field);
 }
 
 size_t roster_user_line_count(const roster_user *s)

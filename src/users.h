@@ -1,11 +1,21 @@
-/* users.h (internal): user records shared by user.c and token.c. */
+/* users.h (internal): user records: their versions in memory
+ * (user_record.c) and what user.c shares with the other writers. */
 #ifndef RS_USERS_H
 #define RS_USERS_H
 
 #include "model.h"
 
-/* Deep copy of a user record (with its hashes and tokens). */
+/* A working copy of a user version (with its hashes and tokens): one
+ * allocation per string, ready to be changed. 0 or ENOMEM recorded. */
 int rs_user_copy(roster_directory *dir, const rs_user *src, rs_user **out);
+/* A packed copy of `src` (left as it is) in one block.
+ * 0 or ROSTER_ENOMEM, not recorded. */
+int rs_user_pack(const rs_alloc *al, const rs_user *src, rs_user **out);
+/* Replace the working copy *u by its packed form, ready to publish (no
+ * change when already packed). 0 or ENOMEM recorded, *u then untouched. */
+int rs_user_publishable(roster_directory *dir, rs_user **u);
+/* Free a user version, packed or not. Accepts NULL. */
+void rs_user_release(const rs_alloc *al, rs_user *u);
 /*
  * Index a user read from the store (outside any transaction): its login,
  * lines and extension must be free. 0, or ROSTER_EPARSE naming `key`.

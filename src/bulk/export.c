@@ -75,8 +75,8 @@ static const char *text_of(const roster_directory *dir, const rs_user *u,
 	case ROSTER_TYPE_BOOL:
 		return u->flag[field] ? "1" : "0";
 	case ROSTER_TYPE_REF:
-		unit = u->ref[field]
-			       ? (const rs_unit *)rs_get(dir, u->ref[field])
+		unit = RS_REF(u, field)
+			       ? (const rs_unit *)rs_get(dir, RS_REF(u, field))
 			       : NULL;
 		return unit && unit->name ? unit->name : "";
 	default:

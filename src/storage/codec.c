@@ -206,10 +206,10 @@ int rs_encode(const rs_alloc *al, const rs_rec *rec, unsigned char **out,
 				put_field(&w, T_FLAG, head, 2, NULL);
 				break;
 			case ROSTER_TYPE_REF:
-				if (!u->ref[f])
+				if (!RS_REF(u, f))
 					break;
 				head[0] = (unsigned char)f;
-				rs_le64_put(head + 1, u->ref[f]);
+				rs_le64_put(head + 1, RS_REF(u, f));
 				put_field(&w, T_REF, head, 9, NULL);
 				break;
 			}
@@ -350,7 +350,7 @@ static int user_field(const rs_alloc *al, rs_user *u, unsigned tag,
 	case T_REF:
 		if (type != ROSTER_TYPE_REF || n != 9)
 			break;
-		u->ref[f] = rs_le64_get(p + 1);
+		RS_REF(u, f) = rs_le64_get(p + 1);
 		return ROSTER_OK;
 	case T_LINE:
 		return add_text(al, &u->lines, &u->nlines, p, n, LINES_MAX, 0,

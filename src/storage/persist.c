@@ -263,6 +263,7 @@ static int link_record(roster_directory *dir, rs_rec *r)
 					{ ROSTER_FIELD_SITE, ROSTER_KIND_SITE },
 					{ ROSTER_FIELD_PBX, ROSTER_KIND_PBX } };
 	char key[RS_KEY_SIZE];
+	rs_user *u = (rs_user *)r;
 	rs_rec *p = NULL;
 	rs_members *m;
 	size_t i;
@@ -293,10 +294,10 @@ static int link_record(roster_directory *dir, rs_rec *r)
 	/* a user: its account, its references, its unique keys */
 	if (push(dir, &m->users, r->id))
 		return dir->err.code;
-	if (((rs_user *)r)->flag[ROSTER_FIELD_ADMIN])
+	if (u->flag[ROSTER_FIELD_ADMIN])
 		m->admins++;
 	for (i = 0; i < 3; i++) {
-		roster_id ref = ((rs_user *)r)->ref[refs[i][0]];
+		roster_id ref = RS_REF(u, refs[i][0]);
 		rs_rec *t;
 		if (!ref)
 			continue;
@@ -307,9 +308,13 @@ static int link_record(roster_directory *dir, rs_rec *r)
 		if (push(dir, &t->members->users, r->id))
 			return dir->err.code;
 	}
-	if ((rc = rs_user_search_keys(dir, (rs_user *)r)))
+	if ((rc = rs_user_search_keys(dir, u)) ||
+	    (rc = rs_user_publishable(dir, &u)))
 		return rc;
-	return rs_user_index_load(dir, (rs_user *)r, key);
+	/* the packed version takes the place of the one decoded, whose
+	 * slot the caller's walk is on: no entry moves */
+	rs_table_set(&dir->records, u->base.id, (uint64_t)(uintptr_t)u);
+	return rs_user_index_load(dir, u, key);
 }
 
 int rs_persist_load(roster_directory *dir)

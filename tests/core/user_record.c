@@ -1,0 +1,274 @@
+/*
+ * user_record.c: a user version in memory (src/user_record.c): published
+ * users are one block holding every string, working copies made from them
+ * hold the same values in blocks of their own, and a large transaction
+ * gives its buffers back once over. Links the static library to reach
+ * the records.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "model.h"
+#include "users.h"
+
+static roster_directory *dir;
+static roster_id user;
+
+static int setup(void **state)
+{
+	roster_actor sys, ap;
+	roster_password_policy pol;
+	roster_form *f = NULL;
+	roster_id partner, account, pbx, site, group;
+	const char *lines[] = { "+420601000001", "+420601000002" };
+
+	(void)state;
+	assert_int_equal(roster_directory_open(&dir, NULL), 0);
+	roster_password_policy_init(&pol, ROSTER_PASSWORD_POLICY_VERSION);
+	pol.hash_cost = 1;
+	assert_int_equal(roster_directory_set_password_policy(dir, &pol), 0);
+	roster_actor_init(&sys, ROSTER_ACTOR_SYSTEM, 0);
+	assert_int_equal(roster_partner_create(&partner, dir, &sys, "P"), 0);
+	roster_actor_init(&ap, ROSTER_ACTOR_PARTNER, partner);
+	assert_int_equal(roster_account_create(&account, dir, &ap, partner, "A"), 0);
+	assert_int_equal(roster_pbx_create(&pbx, dir, &ap, account, "PBX", 3, 5), 0);
+	assert_int_equal(roster_site_create(&site, dir, &ap, account, "Site"), 0);
+	assert_int_equal(roster_group_create(&group, dir, &ap, account, "Group"), 0);
+	assert_int_equal(roster_form_new(&f, dir), 0);
+	roster_form_set_str(f, ROSTER_FIELD_FIRST_NAME, "Zoë");
+	roster_form_set_str(f, ROSTER_FIELD_LAST_NAME, "Dvořáková");
+	roster_form_set_str(f, ROSTER_FIELD_EMAIL, "Zoe@Acme.example");
+	roster_form_set_str(f, ROSTER_FIELD_PASSWORD, "long enough secret");
+	roster_form_set_str(f, ROSTER_FIELD_NOTE, "two\nlines");
+	roster_form_set_ref(f, ROSTER_FIELD_PBX, pbx);
+	roster_form_set_str(f, ROSTER_FIELD_EXTENSION, "1234");
+	roster_form_set_ref(f, ROSTER_FIELD_SITE, site);
+	roster_form_set_ref(f, ROSTER_FIELD_GROUP, group);
+	roster_form_set_lines(f, lines, 2);
+	roster_form_set_bool(f, ROSTER_FIELD_ADMIN, 1);
+	if (roster_user_create(&user, dir, &ap, account, f))
+		fail_msg("%s", roster_error_message(roster_directory_error(dir)));
+	roster_form_free(f);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	roster_directory_free(dir);
+	return 0;
+}
+
+static void same_user(const rs_user *a, const rs_user *b)
+{
+	size_t i;
+
+	assert_int_equal(a->base.id, b->base.id);
+	assert_int_equal(a->base.parent, b->base.parent);
+	for (i = 0; i < ROSTER_FIELD_END; i++) {
+		if (a->str[i])
+			assert_string_equal(a->str[i], b->str[i]);
+		else
+			assert_null(b->str[i]);
+		assert_int_equal(a->flag[i], b->flag[i]);
+	}
+	for (i = ROSTER_FIELD_GROUP; i <= ROSTER_FIELD_PBX; i++)
+		assert_int_equal(RS_REF(a, i), RS_REF(b, i));
+	assert_int_equal(a->nlines, b->nlines);
+	for (i = 0; i < a->nlines; i++)
+		assert_string_equal(a->lines[i], b->lines[i]);
+	assert_int_equal(a->nproducts, b->nproducts);
+	assert_string_equal(a->email_key, b->email_key);
+	assert_string_equal(a->words, b->words);
+	assert_string_equal(a->sortkey, b->sortkey);
+	assert_string_equal(a->password_hash, b->password_hash);
+	assert_string_equal(a->welcome.hash, b->welcome.hash);
+	assert_int_equal(a->welcome.expires, b->welcome.expires);
+	assert_null(b->reset.hash);
+}
+
+/* Is `p` inside the block [u, u + size)? */
+static int inside(const rs_user *u, size_t size, const char *p)
+{
+	return p >= (const char *)(u + 1) &&
+	       p + strlen(p) < (const char *)u + size;
+}
+
+/* The published version is one block: every string inside it, right
+ * after the record. */
+static void test_published_is_one_block(void **state)
+{
+	const rs_user *u = (const rs_user *)rs_get(dir, user);
+	size_t size = sizeof(*u) + 2 * sizeof(char *), i;
+
+	(void)state;
+	assert_non_null(u);
+	assert_int_equal(u->packed, 1);
+	for (i = 0; i < ROSTER_FIELD_END; i++)
+		if (u->str[i])
+			size += strlen(u->str[i]) + 1;
+	for (i = 0; i < u->nlines; i++)
+		size += strlen(u->lines[i]) + 1;
+	size += strlen(u->email_key) + strlen(u->words) + strlen(u->sortkey) +
+		strlen(u->password_hash) + strlen(u->welcome.hash) + 5;
+	assert_ptr_equal(u->lines, (char *const *)(u + 1));
+	for (i = 0; i < ROSTER_FIELD_END; i++)
+		if (u->str[i])
+			assert_true(inside(u, size, u->str[i]));
+	for (i = 0; i < u->nlines; i++)
+		assert_true(inside(u, size, u->lines[i]));
+	assert_true(inside(u, size, u->email_key));
+	assert_true(inside(u, size, u->words));
+	assert_true(inside(u, size, u->sortkey));
+	assert_true(inside(u, size, u->password_hash));
+	assert_true(inside(u, size, u->welcome.hash));
+	assert_string_equal(u->str[ROSTER_FIELD_FIRST_NAME], "Zoë");
+	assert_string_equal(u->lines[1], "+420601000002");
+}
+
+/* A working copy holds its own strings (changing one leaves the
+ * published version alone); packing it again gives the same values. */
+static void test_copy_and_pack(void **state)
+{
+	const rs_user *pub = (const rs_user *)rs_get(dir, user);
+	rs_user *w = NULL, *p = NULL, *q = NULL;
+
+	(void)state;
+	assert_int_equal(rs_user_copy(dir, pub, &w), 0);
+	assert_int_equal(w->packed, 0);
+	same_user(pub, w);
+	assert_ptr_not_equal(w->str[ROSTER_FIELD_FIRST_NAME],
+			     pub->str[ROSTER_FIELD_FIRST_NAME]);
+	w->str[ROSTER_FIELD_FIRST_NAME][0] = 'X';
+	assert_string_equal(pub->str[ROSTER_FIELD_FIRST_NAME], "Zoë");
+	w->str[ROSTER_FIELD_FIRST_NAME][0] = 'Z';
+
+	assert_int_equal(rs_user_pack(&dir->al, w, &p), 0);
+	assert_int_equal(p->packed, 1);
+	same_user(w, p);
+	/* packing a packed version copies the block */
+	assert_int_equal(rs_user_pack(&dir->al, p, &q), 0);
+	same_user(pub, q);
+	rs_user_release(&dir->al, w);
+	rs_user_release(&dir->al, p);
+	rs_user_release(&dir->al, q);
+
+	/* publishable: a working copy is replaced by its packed form */
+	assert_int_equal(rs_user_copy(dir, pub, &w), 0);
+	assert_int_equal(rs_user_publishable(dir, &w), 0);
+	assert_int_equal(w->packed, 1);
+	same_user(pub, w);
+	p = w;
+	assert_int_equal(rs_user_publishable(dir, &w), 0);
+	assert_ptr_equal(w, p); /* already packed: no change */
+	rs_user_release(&dir->al, w);
+}
+
+/* ------------------------------------------------------------------ */
+/* A large transaction gives its buffers back                          */
+
+#define BIG (300 * 1024)
+
+static size_t big_live; /* live blocks of BIG bytes or more */
+
+typedef union head {
+	size_t size;
+	max_align_t align;
+} head;
+
+static void *t_malloc(size_t size, void *data)
+{
+	head *h = malloc(sizeof(head) + size);
+
+	(void)data;
+	if (!h)
+		return NULL;
+	h->size = size;
+	big_live += size >= BIG;
+	return h + 1;
+}
+
+static void t_free(void *p, void *data)
+{
+	head *h = p ? (head *)p - 1 : NULL;
+
+	(void)data;
+	if (!h)
+		return;
+	big_live -= h->size >= BIG;
+	free(h);
+}
+
+static void *t_realloc(void *p, size_t size, void *data)
+{
+	head *h = p ? (head *)p - 1 : NULL, *n;
+	size_t old = h ? h->size : 0;
+
+	(void)data;
+	if (!(n = realloc(h, sizeof(head) + size)))
+		return NULL;
+	big_live -= old >= BIG;
+	big_live += size >= BIG;
+	n->size = size;
+	return n + 1;
+}
+
+static void test_large_transaction_trimmed(void **state)
+{
+	roster_directory_options o;
+	roster_directory *d;
+	roster_actor sys;
+	roster_id partner, account, id;
+	roster_form *f = NULL;
+	char email[64];
+	int i, end;
+
+	(void)state;
+	roster_directory_options_init(&o, ROSTER_DIRECTORY_OPTIONS_VERSION);
+	o.malloc_fn = t_malloc;
+	o.realloc_fn = t_realloc;
+	o.free_fn = t_free;
+	assert_int_equal(roster_directory_open(&d, &o), 0);
+	roster_actor_init(&sys, ROSTER_ACTOR_SYSTEM, 0);
+	assert_int_equal(roster_partner_create(&partner, d, &sys, "P"), 0);
+	assert_int_equal(roster_account_create(&account, d, &sys, partner, "A"), 0);
+	/* committed, then rolled back: both end the transaction */
+	for (end = 0; end < 2; end++) {
+		assert_int_equal(roster_transaction_begin(d), 0);
+		for (i = 0; i < 3000; i++) {
+			assert_int_equal(roster_form_new(&f, d), 0);
+			snprintf(email, sizeof(email), "u%d.%d@acme.example", end, i);
+			roster_form_set_str(f, ROSTER_FIELD_FIRST_NAME, "Anna");
+			roster_form_set_str(f, ROSTER_FIELD_LAST_NAME, "Nováková");
+			roster_form_set_str(f, ROSTER_FIELD_EMAIL, email);
+			assert_int_equal(roster_user_create(&id, d, &sys, account, f), 0);
+			roster_form_free(f);
+		}
+		/* the undo log of 3,000 creations is well above BIG */
+		assert_true(big_live > 0);
+		if (end == 0)
+			assert_int_equal(roster_transaction_commit(d), 0);
+		else
+			assert_int_equal(roster_transaction_rollback(d), 0);
+		assert_int_equal(big_live, 0);
+	}
+	roster_directory_free(d);
+	assert_int_equal(big_live, 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_published_is_one_block),
+		cmocka_unit_test(test_copy_and_pack),
+		cmocka_unit_test(test_large_transaction_trimmed),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
