@@ -14,6 +14,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "full_user.h"
 #include "model.h"
 #include "users.h"
 
@@ -22,39 +23,11 @@ static roster_id user;
 
 static int setup(void **state)
 {
-	roster_actor sys, ap;
-	roster_password_policy pol;
-	roster_form *f = NULL;
-	roster_id partner, account, pbx, site, group;
-	const char *lines[] = { "+420601000001", "+420601000002" };
+	roster_id ids[FULL_USER_IDS];
 
 	(void)state;
-	assert_int_equal(roster_directory_open(&dir, NULL), 0);
-	roster_password_policy_init(&pol, ROSTER_PASSWORD_POLICY_VERSION);
-	pol.hash_cost = 1;
-	assert_int_equal(roster_directory_set_password_policy(dir, &pol), 0);
-	roster_actor_init(&sys, ROSTER_ACTOR_SYSTEM, 0);
-	assert_int_equal(roster_partner_create(&partner, dir, &sys, "P"), 0);
-	roster_actor_init(&ap, ROSTER_ACTOR_PARTNER, partner);
-	assert_int_equal(roster_account_create(&account, dir, &ap, partner, "A"), 0);
-	assert_int_equal(roster_pbx_create(&pbx, dir, &ap, account, "PBX", 3, 5), 0);
-	assert_int_equal(roster_site_create(&site, dir, &ap, account, "Site"), 0);
-	assert_int_equal(roster_group_create(&group, dir, &ap, account, "Group"), 0);
-	assert_int_equal(roster_form_new(&f, dir), 0);
-	roster_form_set_str(f, ROSTER_FIELD_FIRST_NAME, "Zoë");
-	roster_form_set_str(f, ROSTER_FIELD_LAST_NAME, "Dvořáková");
-	roster_form_set_str(f, ROSTER_FIELD_EMAIL, "Zoe@Acme.example");
-	roster_form_set_str(f, ROSTER_FIELD_PASSWORD, "long enough secret");
-	roster_form_set_str(f, ROSTER_FIELD_NOTE, "two\nlines");
-	roster_form_set_ref(f, ROSTER_FIELD_PBX, pbx);
-	roster_form_set_str(f, ROSTER_FIELD_EXTENSION, "1234");
-	roster_form_set_ref(f, ROSTER_FIELD_SITE, site);
-	roster_form_set_ref(f, ROSTER_FIELD_GROUP, group);
-	roster_form_set_lines(f, lines, 2);
-	roster_form_set_bool(f, ROSTER_FIELD_ADMIN, 1);
-	if (roster_user_create(&user, dir, &ap, account, f))
-		fail_msg("%s", roster_error_message(roster_directory_error(dir)));
-	roster_form_free(f);
+	dir = full_user_directory(ids);
+	user = ids[FULL_USER_IDS - 1];
 	return 0;
 }
 
@@ -90,7 +63,8 @@ static void same_user(const rs_user *a, const rs_user *b)
 	assert_string_equal(a->password_hash, b->password_hash);
 	assert_string_equal(a->welcome.hash, b->welcome.hash);
 	assert_int_equal(a->welcome.expires, b->welcome.expires);
-	assert_null(b->reset.hash);
+	assert_string_equal(a->reset.hash, b->reset.hash);
+	assert_int_equal(a->reset.expires, b->reset.expires);
 }
 
 /* Is `p` inside the block [u, u + size)? */
@@ -116,7 +90,8 @@ static void test_published_is_one_block(void **state)
 	for (i = 0; i < u->nlines; i++)
 		size += strlen(u->lines[i]) + 1;
 	size += strlen(u->email_key) + strlen(u->words) + strlen(u->sortkey) +
-		strlen(u->password_hash) + strlen(u->welcome.hash) + 5;
+		strlen(u->password_hash) + strlen(u->welcome.hash) +
+		strlen(u->reset.hash) + 6;
 	assert_ptr_equal(u->lines, (char *const *)(u + 1));
 	for (i = 0; i < ROSTER_FIELD_END; i++)
 		if (u->str[i])
@@ -128,6 +103,7 @@ static void test_published_is_one_block(void **state)
 	assert_true(inside(u, size, u->sortkey));
 	assert_true(inside(u, size, u->password_hash));
 	assert_true(inside(u, size, u->welcome.hash));
+	assert_true(inside(u, size, u->reset.hash));
 	assert_string_equal(u->str[ROSTER_FIELD_FIRST_NAME], "Zoë");
 	assert_string_equal(u->lines[1], "+420601000002");
 }
