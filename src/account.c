@@ -229,9 +229,11 @@ static int unit_create(roster_directory *dir, const roster_actor *actor,
 	n->name_key = key;
 	n->min_digits = min_digits;
 	n->max_digits = max_digits;
-	if (rs_put(dir, n->base.id, &n->base)) {
+	if ((rc = rs_put(dir, n->base.id, &n->base))) {
 		rs_rec_free(dir, &n->base, 1);
-		return rs_nomem(dir);
+		/* an account may also find the index's ordinals used up,
+		 * which rs_put has recorded */
+		return rc == ROSTER_ENOMEM ? rs_nomem(dir) : rc;
 	}
 	/* the parent is written too: a directory deleting it meanwhile then
 	 * conflicts */

@@ -410,52 +410,93 @@ static int scope(roster_directory *dir, const rs_who *who, roster_id account,
 	return ROSTER_OK;
 }
 
-/* A search under way: the list it walks and what it checks. */
+#define FILTERS_MAX 32 /* boolean filters: bits of roster_query.props */
+
+/* A search under way: the lists it walks and what it checks. */
 typedef struct walk {
 	const rs_sindex *x;
-	const rs_plist *list; /* NULL: nothing can match */
+	const rs_plist *list; /* the shortest; NULL: nothing can match */
+	/* the other lists every match is in, each with its position */
+	const rs_plist *others[WORDS_MAX + FILTERS_MAX];
+	rs_pos at[WORDS_MAX + FILTERS_MAX];
+	size_t nothers;
 	const roster_query *q;
-	int exact; /* every listed user in range matches */
+	int exact; /* being in every list is matching: no user is read */
 } walk;
 
-/* Keep the shorter of the walk's list and `l` (NULL: nothing matches). */
-static int shorter(walk *w, const rs_plist *l)
+/* Add the list of a word or filter (NULL: nothing matches). */
+static int take(walk *w, const rs_plist *l)
 {
+	size_t i;
+
 	if (!l) {
 		w->list = NULL;
 		return 0;
 	}
-	if (l->total < w->list->total)
-		w->list = l;
+	for (i = 0; i < w->nothers && w->others[i] != l; i++)
+		;
+	if (i == w->nothers)
+		w->others[w->nothers++] = l;
 	return 1;
 }
 
-/* Walk the shortest list of the query's words and boolean filters (every
- * user for neither): each user matching a word is in the list of the
- * word's prefix, each user passing a filter in the filter's list. */
+/*
+ * The lists of the query's words and boolean filters: each user matching
+ * a word is in the list of the word's prefix, each user passing a filter
+ * in the filter's list. The shortest is walked (every user's for neither),
+ * the others followed alongside it in label order; a user in every list
+ * matches unless a word is longer than the lists index or the query asks
+ * for a licence, pack, product, group or site, which only the user says.
+ */
 static void plan(const roster_directory *dir, const roster_query *q, walk *w)
 {
-	size_t i, lists = q->nwords;
-	int f;
+	size_t i, best = 0;
+	int f, longer = 0;
 
 	w->x = dir->sindex;
 	w->q = q;
 	w->list = w->x->all;
-	for (i = 0; i < q->nwords; i++)
-		if (!shorter(w, rs_sindex_list(w->x, q->words[i] + 1)))
+	w->nothers = 0;
+	w->exact = 0;
+	for (i = 0; i < q->nwords; i++) {
+		longer |= rs_sindex_longer(q->words[i] + 1);
+		if (!take(w, rs_sindex_list(w->x, q->words[i] + 1)))
 			return;
+	}
 	for (f = 0; q->props >> f; f++)
-		if ((q->props >> f) & 1) {
-			lists++;
-			if (!shorter(w, rs_sindex_filter_list(w->x, f)))
-				return;
-		}
-	/* one list that says it all: a short enough word, or a filter */
+		if (((q->props >> f) & 1) &&
+		    !take(w, rs_sindex_filter_list(w->x, f)))
+			return;
 	w->exact = !q->item[0] && !q->item[1] && !q->item[2] && !q->group &&
-		   !q->site &&
-		   (lists == 0 ||
-		    (lists == 1 && (q->props ||
-				    !rs_sindex_longer(q->words[0] + 1))));
+		   !q->site && !longer;
+	if (!w->nothers)
+		return;
+	for (i = 1; i < w->nothers; i++)
+		if (w->others[i]->total < w->others[best]->total)
+			best = i;
+	w->list = w->others[best];
+	w->others[best] = w->others[--w->nothers];
+}
+
+/* Is the slot in each of the other lists? Moves their positions up to
+ * the slot's label, which only grows along the walk. When it is not, *skip
+ * is the label the next candidate has at least (UINT64_MAX: none is
+ * left), from the list that lacked the slot. */
+static int in_others(walk *w, uint32_t slot, uint64_t *skip)
+{
+	uint64_t label = w->x->key[slot].label;
+	uint32_t at;
+	size_t i;
+
+	for (i = 0; i < w->nothers; i++) {
+		rs_plist_advance(w->x, w->others[i], &w->at[i], label);
+		if ((at = rs_plist_at(w->others[i], w->at[i])) != slot) {
+			*skip = at == UINT32_MAX ? UINT64_MAX
+						 : w->x->key[at].label;
+			return 0;
+		}
+	}
+	return 1;
 }
 
 static int before(rs_pos a, rs_pos b)
@@ -467,25 +508,42 @@ static int before(rs_pos a, rs_pos b)
  * Call fn for each matching user in listing order, from the start of each
  * range or after the cursor, until fn returns non-zero.
  */
-static void each_match(const walk *w, const ranges *sc, const cursor *after,
+static void each_match(const roster_directory *dir, walk *w,
+		       const ranges *sc, const cursor *after,
 		       int (*fn)(void *, const rs_sindex *, uint32_t),
 		       void *ctx)
 {
 	rs_pos from = { 0, 0 };
-	size_t i;
+	size_t i, j;
 
 	if (!w->list)
 		return;
-	if (after)
+	if (after) {
+		const rs_rec *acc = rs_get_kind(dir, after->account,
+						ROSTER_KIND_ACCOUNT);
 		from = rs_plist_seek_after(w->x, w->list, after->account,
+					   acc ? acc->members->order : 0,
 					   after->key, after->id);
+	}
 	for (i = 0; i < sc->n; i++) {
 		rs_pos p = rs_plist_seek(w->x, w->list, sc->r[i][0]);
 		uint32_t slot;
 		if (after && before(p, from))
 			p = from;
-		while ((slot = rs_plist_next(w->list, &p)) != UINT32_MAX &&
+		for (j = 0; j < w->nothers; j++)
+			w->at[j] = rs_plist_seek(w->x, w->others[j],
+						 sc->r[i][0]);
+		while ((slot = rs_plist_at(w->list, p)) != UINT32_MAX &&
 		       w->x->key[slot].label < sc->r[i][1]) {
+			uint64_t skip;
+			/* leapfrog: past what another list lacks */
+			if (!in_others(w, slot, &skip)) {
+				if (skip >= sc->r[i][1])
+					break;
+				rs_plist_advance(w->x, w->list, &p, skip);
+				continue;
+			}
+			rs_plist_next(w->list, &p);
 			/* an exact walk reads no user */
 			if ((w->exact || matches(w->q, w->x->users[slot])) &&
 			    fn(ctx, w->x, slot))
@@ -563,7 +621,7 @@ int roster_search(roster_page **out, roster_directory *dir,
 		goto done;
 	}
 	pc.limit = limit;
-	each_match(&w, &sc, cursor_text ? &cur : NULL, add_to_page, &pc);
+	each_match(dir, &w, &sc, cursor_text ? &cur : NULL, add_to_page, &pc);
 	if (pc.more && !(next = make_cursor(dir, w.x->users[pc.last])))
 		rc = rs_nomem(dir);
 	if (!rc)
@@ -597,7 +655,7 @@ int roster_search_count(size_t *out, roster_directory *dir,
 		return rs_fail(dir, ROSTER_EINVAL, "out", "arg.null", NULL);
 	if ((rc = prepare(dir, actor, account, q, &sc, &w)))
 		goto done;
-	if (w.list && w.exact) {
+	if (w.list && w.exact && !w.nothers) {
 		/* every listed user in range matches: count by position */
 		for (i = 0; i < sc.n; i++)
 			n += rs_plist_rank(w.list, rs_plist_seek(w.x, w.list,
@@ -605,7 +663,7 @@ int roster_search_count(size_t *out, roster_directory *dir,
 			     rs_plist_rank(w.list, rs_plist_seek(w.x, w.list,
 								  sc.r[i][0]));
 	} else {
-		each_match(&w, &sc, NULL, count_one, &n);
+		each_match(dir, &w, &sc, NULL, count_one, &n);
 	}
 	*out = n;
 done:

@@ -14,6 +14,7 @@
 #define SPAN ((uint64_t)1 << LOW_BITS)
 #define STEP ((uint64_t)1 << 12) /* between labels added at either end */
 #define FILL (RS_SEG * 3 / 4)	 /* slots per segment in a built list */
+#define TIDY_MIN 4096		 /* see rs_sindex_tidy() */
 
 /* ------------------------------------------------------------------ */
 /* Prefixes of a user's words                                          */
@@ -193,6 +194,12 @@ static rs_plist *list_new(const rs_alloc *al, rs_sindex *x, const char *key,
 	return l;
 }
 
+/* The account ordinal of a slot's label. */
+static uint32_t order_at(const rs_sindex *x, uint32_t slot)
+{
+	return (uint32_t)(x->key[slot].label >> LOW_BITS);
+}
+
 static uint32_t seg_cap(const rs_plist *l)
 {
 	return l->capsegs == 1 ? l->slabcap : RS_SEG;
@@ -201,6 +208,17 @@ static uint32_t seg_cap(const rs_plist *l)
 static uint32_t *seg_at(const rs_plist *l, uint32_t i)
 {
 	return l->slab + l->segs[i].at;
+}
+
+/* Set the fences of segment i after its first or last slot changed. */
+static void seg_fix(const rs_sindex *x, rs_plist *l, uint32_t i)
+{
+	rs_seg *s = &l->segs[i];
+
+	if (s->len) {
+		s->lo = order_at(x, l->slab[s->at]);
+		s->hi = order_at(x, l->slab[s->at + s->len - 1]);
+	}
 }
 
 /* Room for one more segment (multi-segment lists hold RS_SEG slots in
@@ -237,7 +255,7 @@ static int list_grow(const rs_alloc *al, rs_plist *l)
 }
 
 /* Split the full segment i in two, the upper half going to a spare. */
-static void split(rs_plist *l, uint32_t i)
+static void split(const rs_sindex *x, rs_plist *l, uint32_t i)
 {
 	uint32_t at = l->spare[--l->nspare], half = l->segs[i].len / 2;
 
@@ -249,21 +267,63 @@ static void split(rs_plist *l, uint32_t i)
 	l->segs[i + 1].len = l->segs[i].len - half;
 	l->segs[i].len = half;
 	l->nsegs++;
+	seg_fix(x, l, i);
+	seg_fix(x, l, i + 1);
 }
 
-/* The first position whose entry is not below the target, by cmp (< 0:
- * the entry sorts before the target). */
-static rs_pos seek_by(const rs_plist *l,
-		      int (*cmp)(const void *ctx, uint32_t slot),
-		      const void *ctx)
+/*
+ * Where a seek is headed: cmp orders an entry against it (< 0: the entry
+ * sorts before it). When its account's ordinal is known (order > 0) the
+ * fences decide for the segments of other accounts, reading no slot; a
+ * target at its account's base (base) comes before every entry of the
+ * account too, labels being above the base.
+ */
+typedef struct target {
+	int (*cmp)(const void *ctx, uint32_t slot);
+	const void *ctx;
+	uint32_t order;
+	int base;
+} target;
+
+/* Does segment s (holding slots) end before the target? */
+static int seg_before(const rs_plist *l, const rs_seg *s, const target *t)
 {
-	uint32_t lo = 0, hi = l->nsegs, a, b;
+	if (t->order && s->hi != t->order)
+		return s->hi < t->order;
+	if (t->order && t->base)
+		return 0;
+	return t->cmp(t->ctx, l->slab[s->at + s->len - 1]) < 0;
+}
+
+/* The first offset in [a, b) of segment `seg` whose entry is not below
+ * the target, b if none. */
+static uint32_t seek_in(const rs_plist *l, uint32_t seg, uint32_t a,
+			uint32_t b, const target *t)
+{
+	const rs_seg *s = &l->segs[seg];
+
+	while (a < b) {
+		uint32_t mid = a + (b - a) / 2;
+		if (t->cmp(t->ctx, l->slab[s->at + mid]) < 0)
+			a = mid + 1;
+		else
+			b = mid;
+	}
+	return a;
+}
+
+/* The first position from segment `from` on whose entry is not below the
+ * target. */
+static rs_pos seek_by(const rs_plist *l, uint32_t from, const target *t)
+{
+	uint32_t lo = from, hi = l->nsegs;
+	const rs_seg *s;
 	rs_pos p;
 
 	while (lo < hi) {
 		uint32_t mid = lo + (hi - lo) / 2;
-		const rs_seg *s = &l->segs[mid];
-		if (s->len && cmp(ctx, seg_at(l, mid)[s->len - 1]) < 0)
+		s = &l->segs[mid];
+		if (s->len && seg_before(l, s, t))
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -274,19 +334,14 @@ static rs_pos seek_by(const rs_plist *l,
 		return p;
 	}
 	p.seg = lo;
-	a = 0;
-	b = l->segs[lo].len;
-	while (a < b) {
-		uint32_t mid = a + (b - a) / 2;
-		if (cmp(ctx, seg_at(l, lo)[mid]) < 0)
-			a = mid + 1;
-		else
-			b = mid;
-	}
-	p.off = a;
+	s = &l->segs[lo];
+	/* the fences may say the segment starts at or after the target */
+	if (t->order && (s->lo > t->order || (s->lo == t->order && t->base)))
+		p.off = 0;
+	else
+		p.off = seek_in(l, lo, 0, s->len, t);
 	return p;
 }
-
 typedef struct label_ctx {
 	const rs_sindex *x;
 	uint64_t label;
@@ -300,11 +355,66 @@ static int cmp_label(const void *ctx, uint32_t slot)
 	return v < c->label ? -1 : v > c->label;
 }
 
+static target label_target(const label_ctx *c)
+{
+	target t;
+
+	t.cmp = cmp_label;
+	t.ctx = c;
+	t.order = (uint32_t)(c->label >> LOW_BITS);
+	t.base = (c->label & (SPAN - 1)) == 0;
+	/* ordinal 0 is no account's: the fences cannot tell */
+	if (!t.order)
+		t.base = 0;
+	return t;
+}
+
 rs_pos rs_plist_seek(const rs_sindex *x, const rs_plist *l, uint64_t label)
 {
 	label_ctx c = { x, label };
+	target t = label_target(&c);
 
-	return seek_by(l, cmp_label, &c);
+	if (!t.order && !label) {
+		rs_pos p = { 0, 0 };
+		return p; /* every entry is at or after label 0 */
+	}
+	return seek_by(l, 0, &t);
+}
+
+uint32_t rs_plist_at(const rs_plist *l, rs_pos p)
+{
+	rs_pos q = p;
+
+	return rs_plist_next(l, &q);
+}
+
+void rs_plist_advance(const rs_sindex *x, const rs_plist *l, rs_pos *p,
+		      uint64_t label)
+{
+	label_ctx c = { x, label };
+	target t = label_target(&c);
+	const rs_seg *s = &l->segs[p->seg];
+	uint32_t step, a, b;
+
+	if (p->off < s->len && !seg_before(l, s, &t)) {
+		/* in this segment: gallop from here, then halve */
+		if (cmp_label(&c, l->slab[s->at + p->off]) >= 0)
+			return;
+		a = p->off;
+		for (step = 1; a + step < s->len &&
+			       cmp_label(&c, l->slab[s->at + a + step]) < 0;
+		     step *= 2)
+			a += step;
+		/* the entry at a is below, the one at b (if any) is not */
+		b = a + step < s->len ? a + step : s->len;
+		p->off = seek_in(l, p->seg, a + 1, b, &t);
+		return;
+	}
+	if (p->seg + 1 >= l->nsegs) {
+		p->off = s->len;
+		return;
+	}
+	*p = seek_by(l, p->seg + 1, &t);
 }
 
 typedef struct after_ctx {
@@ -328,11 +438,13 @@ static int cmp_after(const void *ctx, uint32_t slot)
 }
 
 rs_pos rs_plist_seek_after(const rs_sindex *x, const rs_plist *l,
-			   roster_id account, const char *key, roster_id id)
+			   roster_id account, uint32_t order, const char *key,
+			   roster_id id)
 {
 	after_ctx c = { x, account, id, key };
+	target t = { cmp_after, &c, order, 0 };
 
-	return seek_by(l, cmp_after, &c);
+	return seek_by(l, 0, &t);
 }
 
 uint32_t rs_plist_next(const rs_plist *l, rs_pos *p)
@@ -371,7 +483,7 @@ static rs_pos insert_pos(const rs_sindex *x, const rs_plist *l,
 	return p;
 }
 
-static void put_at(rs_plist *l, rs_pos p, uint32_t slot)
+static void put_at(const rs_sindex *x, rs_plist *l, rs_pos p, uint32_t slot)
 {
 	uint32_t *s = seg_at(l, p.seg);
 
@@ -380,6 +492,7 @@ static void put_at(rs_plist *l, rs_pos p, uint32_t slot)
 	s[p.off] = slot;
 	l->segs[p.seg].len++;
 	l->total++;
+	seg_fix(x, l, p.seg);
 }
 
 /* Insert, growing the list when the segment is full. -1 out of memory,
@@ -397,10 +510,10 @@ static int list_add(const rs_alloc *al, const rs_sindex *x, rs_plist *l,
 		}
 		if (!l->nspare && list_grow(al, l))
 			return -1;
-		split(l, p.seg);
+		split(x, l, p.seg);
 		p = insert_pos(x, l, x->key[slot].label);
 	}
-	put_at(l, p, slot);
+	put_at(x, l, p, slot);
 	return 0;
 }
 
@@ -416,12 +529,12 @@ static void list_put_back(const rs_sindex *x, rs_plist *l, uint32_t slot)
 	uint32_t i, cap = seg_cap(l);
 
 	if (l->segs[p.seg].len < cap) {
-		put_at(l, p, slot);
+		put_at(x, l, p, slot);
 		return;
 	}
 	if (l->nspare) {
-		split(l, p.seg);
-		put_at(l, insert_pos(x, l, x->key[slot].label), slot);
+		split(x, l, p.seg);
+		put_at(x, l, insert_pos(x, l, x->key[slot].label), slot);
 		return;
 	}
 	for (i = p.seg + 1; i < l->nsegs && l->segs[i].len == cap; i++)
@@ -434,7 +547,8 @@ static void list_put_back(const rs_sindex *x, rs_plist *l, uint32_t slot)
 			uint32_t *prev = seg_at(l, k - 1);
 			uint32_t moved = prev[--l->segs[k - 1].len];
 			l->total--;
-			put_at(l, head, moved);
+			seg_fix(x, l, k - 1);
+			put_at(x, l, head, moved);
 		}
 	} else {
 		/* carry the first slot of each full segment to the previous */
@@ -449,10 +563,11 @@ static void list_put_back(const rs_sindex *x, rs_plist *l, uint32_t slot)
 				(l->segs[k + 1].len - 1) * sizeof(*next));
 			l->segs[k + 1].len--;
 			l->total--;
-			put_at(l, tail, moved);
+			seg_fix(x, l, k + 1);
+			put_at(x, l, tail, moved);
 		}
 	}
-	put_at(l, insert_pos(x, l, x->key[slot].label), slot);
+	put_at(x, l, insert_pos(x, l, x->key[slot].label), slot);
 }
 
 /* Remove a slot; an emptied segment becomes a spare. */
@@ -470,6 +585,7 @@ static void list_remove(const rs_sindex *x, rs_plist *l, uint32_t slot)
 		(l->segs[p.seg].len - p.off - 1) * sizeof(*s));
 	l->segs[p.seg].len--;
 	l->total--;
+	seg_fix(x, l, p.seg);
 	if (!l->segs[p.seg].len && l->nsegs > 1) {
 		l->spare[l->nspare++] = l->segs[p.seg].at;
 		memmove(l->segs + p.seg, l->segs + p.seg + 1,
@@ -562,8 +678,9 @@ static void label_user(const roster_directory *dir, rs_sindex *x,
 		       uint32_t slot, const rs_user *u)
 {
 	user_ctx c = { x, u, order_of(dir, u) };
+	target t = { cmp_user_at, &c, (uint32_t)c.order, 0 };
 	uint64_t base = c.order << LOW_BITS, lo = base, hi = base + SPAN;
-	rs_pos at = seek_by(x->all, cmp_user_at, &c), q = at;
+	rs_pos at = seek_by(x->all, 0, &t), q = at;
 	uint32_t s;
 
 	/* the neighbours in the account, if any */
@@ -745,6 +862,7 @@ int rs_sindex_user(roster_directory *dir, rs_user *old, rs_user *cur)
 	x->users[cur->slot] = cur;
 	x->key[cur->slot].id = cur->base.id;
 	label_user(dir, x, cur->slot, cur);
+	x->unordered++;
 	w.dir = dir;
 	w.x = x;
 	w.slot = cur->slot;
@@ -800,7 +918,9 @@ int rs_sindex_account(roster_directory *dir, rs_unit *account)
 {
 	rs_sindex *x = dir->sindex;
 
-	if (x->orders == UINT32_MAX)
+	/* the last ordinal stays unused: an account's label range ends at
+	 * the next one's base, which must fit in 64 bits */
+	if (x->orders >= UINT32_MAX - 1)
 		return rs_fail(dir, ROSTER_ERROR, NULL, "id.exhausted", NULL);
 	account->base.members->order = ++x->orders;
 	return ROSTER_OK;
@@ -874,6 +994,7 @@ static int append_one(void *ctx, const char *key, size_t n)
 	}
 	seg_at(l, last)[l->segs[last].len++] = w->slot;
 	l->total++;
+	seg_fix(w->x, l, last);
 	return 0;
 }
 
@@ -913,6 +1034,7 @@ int rs_sindex_build(roster_directory *dir)
 	if (!x || collect(dir, ROSTER_KIND_ACCOUNT, &accounts, &naccounts))
 		goto nomem;
 	x->seed = dir->seed;
+	x->tidy_min = TIDY_MIN;
 	for (i = 0; i < dir->records.cap; i++) {
 		rs_rec *r = (rs_rec *)(uintptr_t)dir->records.slots[i].b;
 		nusers += r && r->kind == ROSTER_KIND_USER;
@@ -970,4 +1092,56 @@ nomem:
 	rs_free(&dir->al, users);
 	rs_sindex_free(&dir->al, x);
 	return rs_nomem(dir);
+}
+
+/* ------------------------------------------------------------------ */
+/* Slots in label order                                                */
+
+void rs_sindex_tidy(roster_directory *dir)
+{
+	rs_sindex *x = dir->sindex;
+	size_t used = x->nslots - x->nfree, i, k;
+	uint32_t *map, s, n = 0;
+	rs_user **users;
+	rs_slotkey *key;
+	rs_pos p = { 0, 0 };
+
+	if (x->unordered < x->tidy_min || x->unordered < used / 4)
+		return;
+	map = rs_calloc(&dir->al, x->nslots ? x->nslots : 1, sizeof(*map));
+	users = rs_calloc(&dir->al, x->capslots, sizeof(*users));
+	key = rs_calloc(&dir->al, x->capslots, sizeof(*key));
+	if (!map || !users || !key) {
+		rs_free(&dir->al, map);
+		rs_free(&dir->al, users);
+		rs_free(&dir->al, key);
+		return;
+	}
+	/* every user is in the list of the empty prefix, in label order */
+	while ((s = rs_plist_next(x->all, &p)) != UINT32_MAX) {
+		map[s] = n;
+		users[n] = x->users[s];
+		key[n] = x->key[s];
+		users[n]->slot = n;
+		n++;
+	}
+	for (i = 0; i < x->lists.cap; i++) {
+		rs_plist *l = (rs_plist *)(uintptr_t)x->lists.slots[i].b;
+		uint32_t g;
+		if (!l)
+			continue;
+		for (g = 0; g < l->nsegs; g++) {
+			uint32_t *e = seg_at(l, g);
+			for (k = 0; k < l->segs[g].len; k++)
+				e[k] = map[e[k]];
+		}
+	}
+	rs_free(&dir->al, map);
+	rs_free(&dir->al, x->users);
+	rs_free(&dir->al, x->key);
+	x->users = users;
+	x->key = key;
+	x->nslots = n;
+	x->nfree = 0;
+	x->unordered = 0;
 }

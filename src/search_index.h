@@ -5,10 +5,17 @@
  * 64-bit label. Labels are ordered as the documented listing order: the
  * account's ordinal (accounts numbered by ascending identifier) in the top
  * 32 bits, then the user's place in the account by (folded last name,
- * first name, identifier) in the low 32 bits. Labels are spread with gaps
- * so that a new user usually takes one between its neighbours; when there
- * is none the account's users are labelled afresh, which keeps their
- * order and so every list below.
+ * first name, identifier) in the low 32 bits, never 0: a label is always
+ * above its account's base. Labels are spread with gaps so that a new
+ * user usually takes one between its neighbours; when there is none the
+ * account's users are labelled afresh, which keeps their order and so
+ * every list below.
+ *
+ * Slots are handed out in label order when the index is built. Users
+ * added or moved later take free slots, so that a page's slots scatter
+ * over the slot arrays; once a committed transaction leaves a quarter of
+ * the slots out of order, rs_sindex_tidy() numbers them again in label
+ * order, so that a page of results reads a few neighbouring entries.
  *
  * For each folded prefix of one to four characters of a user's search
  * words there is a posting list: the slots of the users having a word that
@@ -32,11 +39,15 @@
 #define RS_PREFIX_CHARS 4 /* longest indexed prefix, in characters */
 #define RS_PREFIX_BYTES (RS_PREFIX_CHARS * 4)
 
-/* A segment of a list, in list order: where its slots start in the block
- * and how many it holds. */
+/* A segment of a list, in list order: where its slots start in the block,
+ * how many it holds and, when it holds some, the account ordinals of its
+ * first and last slots. A label's ordinal never changes (relabelling
+ * keeps it), so these fences let a seek pass over the segments of other
+ * accounts without reading a slot's label. */
 typedef struct rs_seg {
 	uint32_t at;
 	uint32_t len;
+	uint32_t lo, hi;
 } rs_seg;
 
 typedef struct rs_plist {
@@ -66,6 +77,8 @@ typedef struct rs_sindex {
 	rs_plist *all;	  /* the empty prefix: every user */
 	uint32_t orders;  /* account ordinals handed out */
 	uint64_t seed;	  /* hash seed of the lists */
+	size_t unordered; /* slots labelled since they were last in order */
+	size_t tidy_min;  /* the fewest that make rs_sindex_tidy() work */
 } rs_sindex;
 
 /* Build the index of every user of the directory (at open and refresh),
@@ -74,7 +87,7 @@ int rs_sindex_build(roster_directory *dir);
 void rs_sindex_free(const rs_alloc *al, rs_sindex *x);
 
 /* Give a new account its ordinal (from rs_put). 0 or ROSTER_ERROR
- * ("id.exhausted", recorded) once a directory handle has numbered 2^32
+ * ("id.exhausted", recorded) once a directory handle has numbered 2^32 - 2
  * accounts since it was opened or refreshed. */
 int rs_sindex_account(roster_directory *dir, rs_unit *account);
 
@@ -87,6 +100,13 @@ int rs_sindex_user(roster_directory *dir, rs_user *old, rs_user *cur);
 /* Undo an index entry of the log; never allocates. */
 void rs_sindex_undo(roster_directory *dir, int op, void *target,
 		    rs_rec *old_rec, rs_rec *new_rec);
+
+/* After a commit (no transaction open): when a quarter of the slots or
+ * more have been labelled since they were last numbered in label order,
+ * and at least tidy_min, number every slot afresh in label order. Lists,
+ * slot arrays and each current user's slot follow; nothing else changes.
+ * Out of memory, nothing is done: the order only speeds pages up. */
+void rs_sindex_tidy(roster_directory *dir);
 
 /* The posting list of a folded word's prefix (its first four characters),
  * NULL when no user has one; "" gives every user. */
@@ -101,10 +121,18 @@ typedef struct rs_pos {
 
 /* The first position whose label is >= `label`. */
 rs_pos rs_plist_seek(const rs_sindex *x, const rs_plist *l, uint64_t label);
+/* Move p forward (never back) to the first position whose label is >=
+ * `label`: for walking a list alongside another, in label order. */
+void rs_plist_advance(const rs_sindex *x, const rs_plist *l, rs_pos *p,
+		      uint64_t label);
+/* The slot at a position; UINT32_MAX past the end. Does not step. */
+uint32_t rs_plist_at(const rs_plist *l, rs_pos p);
 /* The first position whose entry sorts after (account, sort key, id) in
- * the listing order: where the page after a cursor starts. */
+ * the listing order: where the page after a cursor starts. `order` is the
+ * account's ordinal, 0 when unknown (an account gone since). */
 rs_pos rs_plist_seek_after(const rs_sindex *x, const rs_plist *l,
-			   roster_id account, const char *key, roster_id id);
+			   roster_id account, uint32_t order, const char *key,
+			   roster_id id);
 /* The slot at a position; UINT32_MAX past the end. Steps forward. */
 uint32_t rs_plist_next(const rs_plist *l, rs_pos *p);
 /* The number of slots before a position. */

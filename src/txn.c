@@ -361,6 +361,8 @@ static int commit(roster_directory *dir)
 			rs_rec_free(dir, u->old_rec, u->new_rec == NULL);
 	}
 	t->nlog = 0;
+	/* only the current versions are left to know their slots */
+	rs_sindex_tidy(dir);
 	for (i = 0; i < t->nevents; i++) {
 		deliver(dir, &t->events[i]);
 		event_clear(dir, &t->events[i]);

@@ -1,0 +1,501 @@
+/*
+ * search_index.c: the prefix index itself (src/search_index.c), checked
+ * from the inside while users come, change and go: every list in label
+ * order with the fences of its segments true, seeks and forward moves
+ * agreeing with a scan, slots numbered afresh in label order once enough
+ * are out of it (and nothing lost when memory runs out meanwhile), and
+ * searches over several lists agreeing with a scan of the users. Links the
+ * static library to reach the index.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "model.h"
+#include "search_index.h"
+
+static const char *const firsts[] = { "Marie", "Jiří", "Hélène", "Zoë",
+				      "Maxime", "Šárka", "Anna", "Lukáš" };
+static const char *const lasts[] = { "Dvořáková", "Novák", "Lefèvre",
+				     "Černý", "Martin", "Svoboda", "Müller" };
+#define NF (sizeof(firsts) / sizeof(firsts[0]))
+#define NL (sizeof(lasts) / sizeof(lasts[0]))
+
+static unsigned seed = 20261123;
+
+static unsigned rnd(void)
+{
+	seed = seed * 1103515245u + 12345u;
+	return seed >> 8;
+}
+
+/* An allocator that can be told to fail. */
+static int failing;
+
+static void *t_malloc(size_t n, void *data)
+{
+	(void)data;
+	return failing ? NULL : malloc(n);
+}
+
+static void *t_realloc(void *p, size_t n, void *data)
+{
+	(void)data;
+	return failing ? NULL : realloc(p, n);
+}
+
+static void t_free(void *p, void *data)
+{
+	(void)data;
+	free(p);
+}
+
+typedef struct world {
+	roster_directory *dir;
+	roster_actor sys;
+	roster_id accounts[3];
+	roster_id *ids;
+	size_t n;
+	unsigned serial;
+	size_t tidied; /* commits after which the slots were in order */
+} world;
+
+static void world_open(world *w)
+{
+	roster_directory_options o;
+	static const char *const names[] = { "Main", "Second", "Third" };
+	roster_id partner;
+	size_t i;
+
+	memset(w, 0, sizeof(*w));
+	roster_directory_options_init(&o, ROSTER_DIRECTORY_OPTIONS_VERSION);
+	o.malloc_fn = t_malloc;
+	o.realloc_fn = t_realloc;
+	o.free_fn = t_free;
+	assert_int_equal(roster_directory_open(&w->dir, &o), 0);
+	roster_actor_init(&w->sys, ROSTER_ACTOR_SYSTEM, 0);
+	assert_int_equal(roster_partner_create(&partner, w->dir, &w->sys,
+					       "Partner"),
+			 0);
+	for (i = 0; i < 3; i++)
+		assert_int_equal(roster_account_create(&w->accounts[i], w->dir,
+						       &w->sys, partner, names[i]),
+				 0);
+	w->ids = calloc(20000, sizeof(*w->ids));
+	assert_non_null(w->ids);
+	/* small enough for the test's few thousand users */
+	w->dir->sindex->tidy_min = 64;
+}
+
+static void world_free(world *w)
+{
+	roster_directory_free(w->dir);
+	free(w->ids);
+}
+
+static roster_form *name_form(world *w, int flags)
+{
+	roster_form *f = NULL;
+
+	assert_int_equal(roster_form_new(&f, w->dir), 0);
+	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_FIRST_NAME,
+					     firsts[rnd() % NF]),
+			 0);
+	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_LAST_NAME,
+					     lasts[rnd() % NL]),
+			 0);
+	if (flags) {
+		assert_int_equal(roster_form_set_bool(f, ROSTER_FIELD_CLOUD,
+						      (int)(rnd() % 3 == 0)),
+				 0);
+		assert_int_equal(roster_form_set_bool(f, ROSTER_FIELD_IOT,
+						      (int)(rnd() % 2)),
+				 0);
+	}
+	return f;
+}
+
+static void add_user(world *w)
+{
+	roster_form *f = name_form(w, 1);
+	char email[48];
+
+	snprintf(email, sizeof(email), "u%u@x.test", w->serial++);
+	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_EMAIL, email), 0);
+	assert_int_equal(roster_user_create(&w->ids[w->n], w->dir, &w->sys,
+					    w->accounts[rnd() % 3], f),
+			 0);
+	w->n++;
+	roster_form_free(f);
+}
+
+static void change_user(world *w)
+{
+	roster_form *f = name_form(w, rnd() % 2);
+
+	assert_int_equal(roster_user_update(w->dir, &w->sys,
+					    w->ids[rnd() % w->n], f),
+			 0);
+	roster_form_free(f);
+}
+
+static void delete_user(world *w)
+{
+	size_t k = rnd() % w->n;
+
+	assert_int_equal(roster_user_delete(w->dir, &w->sys, w->ids[k]), 0);
+	w->ids[k] = w->ids[--w->n];
+}
+
+/* ------------------------------------------------------------------ */
+/* The index's invariants                                              */
+
+static uint32_t order_of(const rs_sindex *x, uint32_t slot)
+{
+	return (uint32_t)(x->key[slot].label >> 32);
+}
+
+/* The slots of a list, in list order; returns how many. */
+static size_t slots_of(const rs_plist *l, uint32_t *out)
+{
+	rs_pos p = { 0, 0 };
+	uint32_t s;
+	size_t n = 0;
+
+	while ((s = rs_plist_next(l, &p)) != UINT32_MAX)
+		out[n++] = s;
+	return n;
+}
+
+static void check_list(const rs_sindex *x, const rs_plist *l, uint32_t *buf)
+{
+	size_t n = slots_of(l, buf), i, total = 0;
+	uint32_t g;
+
+	assert_int_equal(n, l->total);
+	for (g = 0; g < l->nsegs; g++) {
+		const rs_seg *s = &l->segs[g];
+		total += s->len;
+		if (l->nsegs > 1)
+			assert_true(s->len > 0);
+		if (!s->len)
+			continue;
+		assert_int_equal(s->lo, order_of(x, l->slab[s->at]));
+		assert_int_equal(s->hi,
+				 order_of(x, l->slab[s->at + s->len - 1]));
+	}
+	assert_int_equal(total, n);
+	for (i = 0; i < n; i++) {
+		assert_non_null(x->users[buf[i]]);
+		if (i)
+			assert_true(x->key[buf[i - 1]].label <
+				    x->key[buf[i]].label);
+	}
+}
+
+/* The first index in buf[0..n) whose label is >= label. */
+static size_t scan_seek(const rs_sindex *x, const uint32_t *buf, size_t n,
+			uint64_t label)
+{
+	size_t i = 0;
+
+	while (i < n && x->key[buf[i]].label < label)
+		i++;
+	return i;
+}
+
+/* Seeks and forward moves land where a scan says, for labels of every
+ * kind: each account's base and end, the labels of users and between. */
+static void check_seeks(const rs_sindex *x, const rs_plist *l, uint32_t *buf)
+{
+	size_t n = slots_of(l, buf), k;
+	rs_pos walk = { 0, 0 };
+	uint64_t last = 0;
+
+	for (k = 0; k < 40; k++) {
+		uint64_t label;
+		rs_pos p;
+		unsigned r = rnd() % 4;
+
+		if (r == 0 || !n)
+			label = (uint64_t)(rnd() % 6) << 32;
+		else if (r == 1)
+			label = x->key[buf[rnd() % n]].label;
+		else if (r == 2)
+			label = x->key[buf[rnd() % n]].label + 1;
+		else
+			label = ((uint64_t)(rnd() % 6) << 32) + rnd();
+		p = rs_plist_seek(x, l, label);
+		assert_int_equal(rs_plist_rank(l, p), scan_seek(x, buf, n, label));
+		/* forward moves only: from the last target on */
+		if (label < last)
+			continue;
+		rs_plist_advance(x, l, &walk, label);
+		assert_int_equal(rs_plist_rank(l, walk),
+				 scan_seek(x, buf, n, label));
+		last = label;
+	}
+}
+
+static void check_index(world *w)
+{
+	const rs_sindex *x = w->dir->sindex;
+	uint32_t *buf = calloc(x->nslots + 1, sizeof(*buf));
+	size_t i, n, lists = 0;
+
+	assert_non_null(buf);
+	/* every user listed once, in its slot */
+	n = slots_of(x->all, buf);
+	assert_int_equal(n, w->n);
+	assert_int_equal(n, x->nslots - x->nfree);
+	for (i = 0; i < n; i++) {
+		const rs_user *u = x->users[buf[i]];
+		assert_int_equal(u->slot, buf[i]);
+		assert_int_equal(x->key[buf[i]].id, u->base.id);
+		/* a label is above its account's base */
+		assert_true((x->key[buf[i]].label & 0xFFFFFFFFu) != 0);
+		/* just numbered: slots are in label order */
+		if (!x->unordered)
+			assert_int_equal(buf[i], i);
+	}
+	for (i = 0; i < x->lists.cap; i++) {
+		const rs_plist *l =
+			(const rs_plist *)(uintptr_t)x->lists.slots[i].b;
+		if (!l)
+			continue;
+		check_list(x, l, buf);
+		if (lists++ % 7 == 0)
+			check_seeks(x, l, buf);
+	}
+	free(buf);
+}
+
+/* ------------------------------------------------------------------ */
+/* Searches against a scan                                             */
+
+/* Does " prefix" begin a word of u? (u->words: " w1 w2 ...") */
+static int has_word(const rs_user *u, const char *prefix)
+{
+	char p[16];
+
+	snprintf(p, sizeof(p), " %s", prefix);
+	return strstr(u->words, p) != NULL;
+}
+
+static void check_search(world *w, const char *a, const char *b,
+			 unsigned props)
+{
+	const rs_sindex *x = w->dir->sindex;
+	roster_query *q = NULL;
+	roster_page *pg = NULL;
+	char text[32];
+	size_t want = 0, got = 0, i, counted = 0;
+	char *cursor = NULL;
+	int f;
+
+	snprintf(text, sizeof(text), "%s %s", a, b);
+	assert_int_equal(roster_query_new(&q), 0);
+	assert_int_equal(roster_query_set_text(q, text), 0);
+	for (f = 0; props >> f; f++)
+		if ((props >> f) & 1)
+			assert_int_equal(roster_query_filter(q, f), 0);
+	for (i = 0; i < x->nslots; i++) {
+		const rs_user *u = x->users[i];
+		if (u && has_word(u, a) && (!*b || has_word(u, b)) &&
+		    !(props & ~rs_user_filters(u)))
+			want++;
+	}
+	/* pages of 7, each user once */
+	do {
+		assert_int_equal(roster_search(&pg, w->dir, &w->sys, 0, q,
+					       cursor, 7),
+				 0);
+		for (i = 0; i < roster_page_count(pg); i++) {
+			const rs_user *u = (const rs_user *)rs_get_kind(
+				w->dir, roster_page_id(pg, i), ROSTER_KIND_USER);
+			assert_non_null(u);
+			assert_true(has_word(u, a) && (!*b || has_word(u, b)));
+			assert_int_equal(props & ~rs_user_filters(u), 0);
+		}
+		got += roster_page_count(pg);
+		free(cursor);
+		cursor = roster_page_next(pg) ? strdup(roster_page_next(pg))
+					      : NULL;
+		roster_page_free(pg);
+	} while (cursor);
+	if (got != want)
+		fail_msg("\"%s\" with filters %#x: %zu found, the scan says %zu",
+			 text, props, got, want);
+	assert_int_equal(roster_search_count(&counted, w->dir, &w->sys, 0, q),
+			 0);
+	assert_int_equal(counted, want);
+	roster_query_free(q);
+}
+
+static void check_searches(world *w)
+{
+	static const char *const words[] = { "m", "ma", "mar", "d", "dv",
+					     "no", "z", "u1", "s", "ce" };
+	size_t k;
+
+	for (k = 0; k < 6; k++) {
+		const char *a = words[rnd() % 10];
+		const char *b = rnd() % 2 ? words[rnd() % 10] : "";
+		unsigned props = 0;
+		if (rnd() % 2)
+			props |= 1u << ROSTER_FILTER_CLOUD;
+		if (rnd() % 3 == 0)
+			props |= 1u << ROSTER_FILTER_IOT;
+		check_search(w, a, b, props);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+
+/* A commit after which the slots are in label order again. */
+static void note_tidy(world *w)
+{
+	if (!w->dir->sindex->unordered)
+		w->tidied++;
+}
+
+static void test_random_changes(void **state)
+{
+	world w;
+	size_t step;
+
+	(void)state;
+	world_open(&w);
+	for (step = 0; step < 3000; step++) {
+		unsigned op = rnd() % 100;
+		if (op < 55 || w.n < 10) {
+			add_user(&w);
+		} else if (op < 75) {
+			change_user(&w);
+		} else if (op < 85) {
+			delete_user(&w);
+		} else {
+			/* a batch, committed or rolled back */
+			size_t before = w.n, k, keep = rnd() % 2;
+			roster_id *saved = malloc(w.n * sizeof(*saved) + 1);
+			assert_non_null(saved);
+			memcpy(saved, w.ids, w.n * sizeof(*saved));
+			assert_int_equal(roster_transaction_begin(w.dir), 0);
+			for (k = 0; k < 40; k++) {
+				unsigned o = rnd() % 4;
+				if (o < 2)
+					add_user(&w);
+				else if (o == 2)
+					change_user(&w);
+				else
+					delete_user(&w);
+			}
+			if (keep) {
+				assert_int_equal(roster_transaction_commit(w.dir), 0);
+			} else {
+				assert_int_equal(roster_transaction_rollback(w.dir), 0);
+				w.n = before;
+				memcpy(w.ids, saved, w.n * sizeof(*saved));
+			}
+			free(saved);
+		}
+		note_tidy(&w);
+		if (step % 250 == 249) {
+			check_index(&w);
+			check_searches(&w);
+		}
+	}
+	check_index(&w);
+	check_searches(&w);
+	print_message("%zu users after 3000 changes; slots put in label order"
+		      " after %zu commits\n",
+		      w.n, w.tidied);
+	assert_true(w.tidied >= 3);
+	world_free(&w);
+}
+
+/* Out of memory when the slots would be numbered afresh: the commit
+ * stands, the index stays as it was, and a later commit does it. */
+static void test_tidy_without_memory(void **state)
+{
+	world w;
+	size_t k, before;
+
+	(void)state;
+	world_open(&w);
+	for (k = 0; k < 200; k++)
+		add_user(&w);
+	check_index(&w);
+	assert_int_equal(roster_transaction_begin(w.dir), 0);
+	for (k = 0; k < 150; k++)
+		add_user(&w);
+	/* what the commit needs is there: only the tidying runs short */
+	failing = 1;
+	assert_int_equal(roster_transaction_commit(w.dir), 0);
+	failing = 0;
+	before = w.dir->sindex->unordered;
+	assert_true(before >= 150);
+	check_index(&w);
+	check_searches(&w);
+	add_user(&w);
+	assert_int_equal(w.dir->sindex->unordered, 0);
+	check_index(&w);
+	check_searches(&w);
+	world_free(&w);
+}
+
+/* The last account ordinals: the one before last is handed out and its
+ * users found; then the handle refuses, changing nothing. */
+static void test_last_ordinal(void **state)
+{
+	world w;
+	roster_id partner, acc, refused = 99;
+	roster_query *q = NULL;
+	roster_page *p = NULL;
+	size_t n = 0;
+
+	(void)state;
+	world_open(&w);
+	w.dir->sindex->orders = UINT32_MAX - 2;
+	assert_int_equal(roster_partner_create(&partner, w.dir, &w.sys,
+					       "Late partner"),
+			 0);
+	assert_int_equal(roster_account_create(&acc, w.dir, &w.sys, partner,
+					       "Late"),
+			 0);
+	w.accounts[0] = w.accounts[1] = w.accounts[2] = acc;
+	add_user(&w);
+	assert_int_equal(roster_query_new(&q), 0);
+	assert_int_equal(roster_search(&p, w.dir, &w.sys, acc, q, NULL, 10), 0);
+	assert_int_equal(roster_page_count(p), 1);
+	assert_int_equal(roster_page_id(p, 0), w.ids[0]);
+	roster_page_free(p);
+	assert_int_equal(roster_search_count(&n, w.dir, &w.sys, acc, q), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(roster_account_create(&refused, w.dir, &w.sys,
+					       partner, "Too late"),
+			 ROSTER_ERROR);
+	assert_string_equal(roster_error_rule(roster_directory_error(w.dir)),
+			    "id.exhausted");
+	assert_int_equal(refused, 0);
+	assert_int_equal(w.dir->sindex->orders, UINT32_MAX - 1);
+	check_index(&w);
+	roster_query_free(q);
+	world_free(&w);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_random_changes),
+		cmocka_unit_test(test_tidy_without_memory),
+		cmocka_unit_test(test_last_ordinal),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
