@@ -15,6 +15,7 @@
 #define STEP ((uint64_t)1 << 12) /* between labels added at either end */
 #define FILL (RS_SEG * 3 / 4)	 /* slots per segment in a built list */
 #define TIDY_MIN 4096		 /* see rs_sindex_tidy() */
+#define TAIL 64			 /* see between() */
 
 /* ------------------------------------------------------------------ */
 /* Prefixes of a user's words                                          */
@@ -649,6 +650,7 @@ static void relabel(rs_sindex *x, uint64_t base, uint32_t slot, rs_pos at)
 	uint32_t s;
 	int placed = 0;
 
+	x->relabels++;
 	while (1) {
 		int here;
 		/* the end of a segment is the start of the next */
@@ -671,6 +673,24 @@ static void relabel(rs_sindex *x, uint64_t base, uint32_t slot, rs_pos at)
 	}
 	if (!placed)
 		x->key[slot].label = next;
+}
+
+/*
+ * How far above the previous label `prev` (the user of slot s, when in
+ * the account) a user goes, given a gap of `gap` >= 2 to the next. Half
+ * way, unless the previous user has the same name: users of one name are
+ * ordered by identifier, so the next one created goes right after this
+ * one, and a run of them would halve the gap each time and have the
+ * account labelled afresh every few dozen users. Such a user takes a
+ * TAIL-th of the gap instead, leaving the rest to those that follow.
+ */
+static uint64_t between(const rs_sindex *x, uint32_t s, int in_account,
+			const rs_user *u, uint64_t gap)
+{
+	if (in_account && gap / TAIL > 0 &&
+	    !strcmp(x->users[s]->sortkey, u->sortkey))
+		return gap / TAIL;
+	return gap / 2;
 }
 
 /* Give `u` (in slot `slot`, not yet listed) its label. */
@@ -700,7 +720,7 @@ static void label_user(const roster_directory *dir, rs_sindex *x,
 	else if (lo == base && hi - lo > 2 * STEP)
 		x->key[slot].label = hi - STEP;
 	else if (hi - lo >= 2)
-		x->key[slot].label = lo + (hi - lo) / 2;
+		x->key[slot].label = lo + between(x, s, lo != base, u, hi - lo);
 	else
 		relabel(x, base, slot, at);
 }

@@ -79,6 +79,7 @@ typedef struct rs_sindex {
 	uint64_t seed;	  /* hash seed of the lists */
 	size_t unordered; /* slots labelled since they were last in order */
 	size_t tidy_min;  /* the fewest that make rs_sindex_tidy() work */
+	size_t relabels;  /* times an account was labelled afresh */
 } rs_sindex;
 
 /* Build the index of every user of the directory (at open and refresh),

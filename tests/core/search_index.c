@@ -489,12 +489,54 @@ static void test_last_ordinal(void **state)
 	world_free(&w);
 }
 
+/* Users of one name come one after the other (by identifier): each takes
+ * a small part of the room after the last, so the account is seldom
+ * labelled afresh. Halving the room each time did it every 32 users. */
+static void test_same_name_run(void **state)
+{
+	world w;
+	roster_form *f = NULL;
+	char email[48];
+	size_t k;
+
+	(void)state;
+	world_open(&w);
+	/* two neighbours, then 3,000 of one name between them */
+	for (k = 0; k < 3002; k++) {
+		const char *last = k == 0 ? "Aaron" : k == 1 ? "Zeman" : "Novák";
+		assert_int_equal(roster_form_new(&f, w.dir), 0);
+		assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_FIRST_NAME,
+						     "Jana"),
+				 0);
+		assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_LAST_NAME,
+						     last),
+				 0);
+		snprintf(email, sizeof(email), "run%zu@x.test", k);
+		assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_EMAIL,
+						     email),
+				 0);
+		assert_int_equal(roster_user_create(&w.ids[w.n], w.dir, &w.sys,
+						    w.accounts[0], f),
+				 0);
+		w.n++;
+		roster_form_free(f);
+	}
+	print_message("3,000 users of one name: the account labelled afresh"
+		      " %zu times\n",
+		      w.dir->sindex->relabels);
+	assert_true(w.dir->sindex->relabels <= 8);
+	check_index(&w);
+	check_searches(&w);
+	world_free(&w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_random_changes),
 		cmocka_unit_test(test_tidy_without_memory),
 		cmocka_unit_test(test_last_ordinal),
+		cmocka_unit_test(test_same_name_run),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
