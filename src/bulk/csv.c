@@ -132,6 +132,16 @@ static int header(csv *c)
 	return 0;
 }
 
+/* A cell kept from a spreadsheet's formulas by an apostrophe (export.c)
+ * without it: one apostrophe ahead of = + - @, a tab or a carriage return,
+ * after any others, is taken off. */
+static const char *unquoted(const char *s)
+{
+	const char *p = s + strspn(s, "'");
+
+	return p > s && *p && strchr("=+-@\t\r", *p) ? s + 1 : s;
+}
+
 static int end_record(csv *c)
 {
 	char n[24];
@@ -152,7 +162,7 @@ static int end_record(csv *c)
 					 (long long)c->ncols);
 	} else {
 		for (i = 0; i < c->ncells; i++)
-			c->values[i] = c->buf + c->offs[i];
+			c->values[i] = unquoted(c->buf + c->offs[i]);
 		row.line = c->row_line;
 		row.n = c->ncells;
 		row.fields = c->fields;

@@ -87,10 +87,33 @@ static const char *text_of(const roster_directory *dir, const rs_user *u,
 /* ------------------------------------------------------------------ */
 /* CSV                                                                 */
 
+/*
+ * Would a spreadsheet take the cell for a formula? It does when the cell
+ * begins with = + - @, a tab or a carriage return; not when it is a number
+ * as a phone number is written (a sign, digits and " .-()/"), which
+ * computes nothing. Apostrophes ahead of such a start count too: the cell
+ * is then written with one apostrophe more, which spreadsheets read as
+ * "text", and the import takes one off (docs/bulk.md).
+ */
+static int formula_like(const char *s)
+{
+	const char *p = s + strspn(s, "'");
+	const char *digits = "0123456789";
+
+	if (!*p || !strchr("=+-@\t\r", *p))
+		return 0;
+	if (p == s && (*p == '+' || *p == '-') && strpbrk(p + 1, digits) &&
+	    p[1 + strspn(p + 1, "0123456789 .-()/")] == '\0')
+		return 0;
+	return 1;
+}
+
 static void csv_cell(out *o, const char *s)
 {
 	const char *p;
 
+	if (formula_like(s))
+		emit(o, "'", 1);
 	if (!strpbrk(s, ",\"\r\n")) {
 		emits(o, s);
 		return;

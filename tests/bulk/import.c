@@ -705,6 +705,11 @@ static void round_trip(int format)
 		  NULL, 0, NULL, NULL, 1);
 	make_user(w, "Plain", "User", "plain@acme.example", "x", 1, "111",
 		  NULL, 0);
+	/* what a spreadsheet would run as formulas, and apostrophes */
+	make_user(w, "=1+2", "@SUM(A1)", "formula@acme.example",
+		  "-2+3+cmd|' /C calc'!A0", 0, NULL, NULL, 0);
+	make_user(w, "'=kept", "'plain", "quote@acme.example", "+A1", 0, NULL,
+		  NULL, 0);
 	/* the second account, in a second directory (logins are unique
 	 * across a directory), with sites, PBXes and groups of the same
 	 * names; its own admin moves out of the way of the first's login */
@@ -737,8 +742,19 @@ static void round_trip(int format)
 	if (import_text(w2, &w2->as_partner, acc2, format, out.buf, NULL, &r))
 		fail_msg("%s: %s", roster_import_error_message(r, 0), out.buf);
 	assert_int_equal(roster_import_error_count(r), 0);
-	assert_int_equal(roster_import_created(r), 4);
+	assert_int_equal(roster_import_created(r), 6);
 	roster_import_report_free(r);
+	if (format == ROSTER_FORMAT_CSV) {
+		/* formulas written as text, numbers as they are */
+		assert_non_null(strstr(out.buf, "'=1+2,"));
+		assert_non_null(strstr(out.buf, ",'@SUM(A1),"));
+		assert_non_null(strstr(out.buf, "'-2+3+cmd|"));
+		assert_non_null(strstr(out.buf, "''=kept,"));
+		assert_non_null(strstr(out.buf, ",'plain,"));
+		assert_non_null(strstr(out.buf, ",'+A1,"));
+		assert_non_null(strstr(out.buf, ",+420123456789,"));
+		assert_non_null(strstr(out.buf, ",+33144445555"));
+	}
 	b = render_users(w2, acc2);
 	if (strcmp(a, b) != 0)
 		fail_msg("round trip differs:\n%s\n---\n%s\n---\n%s", a, b,
