@@ -123,6 +123,8 @@ int roster_directory_open(roster_directory **out,
 		rs_free(&al, dir);
 		return rs_error_tl(ROSTER_ERROR, NULL, "password.random", NULL);
 	}
+	/* NULL is fine: tokens then draw from the OS each time */
+	dir->rng = rs_rng_new();
 	dir->lang = opts->language;
 	dir->event_cb = opts->event_cb;
 	dir->event_data = opts->event_data;
@@ -242,6 +244,7 @@ void roster_directory_free(roster_directory *dir)
 	rs_model_free(dir);
 	roster_catalog_free(dir->catalog);
 	rs_free(&al, dir->txn);
+	rs_rng_free(dir->rng);
 	if (dir->storage && dir->storage->destroy)
 		dir->storage->destroy(dir->store);
 	rs_free(&al, dir);

@@ -111,6 +111,7 @@ struct roster_directory {
 	roster_password_policy policy;
 
 	uint64_t seed;	  /* hash seed, random per directory */
+	struct rs_rng *rng; /* random bytes for tokens (util/random.h) */
 	roster_id next_id;
 	uint64_t next_event;
 

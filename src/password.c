@@ -215,13 +215,13 @@ int rs_password_verify(roster_directory *dir, const char *hash,
 }
 
 /* A uniform index below n (n <= 256) from the CSPRNG. */
-static int random_index(unsigned n, unsigned *out)
+static int random_index(rs_rng *rng, unsigned n, unsigned *out)
 {
 	unsigned char b;
 	unsigned limit = 256 - 256 % n;
 
 	do {
-		if (rs_random(&b, 1))
+		if (rs_rng_bytes(rng, &b, 1))
 			return -1;
 	} while (b >= limit);
 	*out = b % n;
@@ -247,7 +247,7 @@ int rs_password_new(roster_directory *dir, char **out)
 	 * policy's required classes are (and always at least three) */
 	do {
 		for (i = 0; i < len; i++) {
-			if (random_index(n, &k)) {
+			if (random_index(dir->rng, n, &k)) {
 				rs_free_secret(&dir->al, pw);
 				return rs_fail(dir, ROSTER_ERROR, NULL,
 					       "password.random", NULL);
@@ -293,7 +293,7 @@ int rs_token_new(roster_directory *dir, roster_id user, char **token,
 	int rc;
 
 	*token = *hash = NULL;
-	if (rs_random(raw, sizeof(raw)))
+	if (rs_rng_bytes(dir->rng, raw, sizeof(raw)))
 		return rs_fail(dir, ROSTER_ERROR, NULL, "password.random", NULL);
 	for (i = 0; i < sizeof(raw); i += 3) {
 		unsigned v = (unsigned)raw[i] << 16 | (unsigned)raw[i + 1] << 8 |

@@ -1,6 +1,8 @@
 /* passwords.c: policy, hashing, login, reset and welcome tokens. */
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "harness.h"
 
@@ -275,6 +277,51 @@ static void test_links_voided(void **state)
 	assert_int_equal(roster_password_check(w->dir, "bidi\xE2\x80\xAEpassword"), ROSTER_EINVALID);
 }
 
+/* The secret of a fresh reset link for user u. */
+static void reset_secret(world *w, roster_id u, char *out, size_t size)
+{
+	world_events_clear(w);
+	assert_int_equal(roster_password_reset(w->dir, &w->as_admin, w->account,
+					       &u, 1),
+			 0);
+	snprintf(out, size, "%s",
+		 world_last(w, ROSTER_EVENT_PASSWORD_RESET_EMAIL)->secret);
+}
+
+/* Tokens draw from a page of random bytes; a process forked from the
+ * portal must not draw the same bytes as its parent. */
+static void test_tokens_after_fork(void **state)
+{
+	world *w = *state;
+	roster_id a = make_user(w, "a@acme.example", "first password", 0);
+	char parent[128], child[128] = "", seen[128];
+	int fd[2], status;
+	ssize_t n;
+	pid_t pid;
+
+	/* the page is drawn, and partly handed out, before the fork */
+	reset_secret(w, a, seen, sizeof(seen));
+	assert_int_equal(pipe(fd), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		char mine[128];
+		reset_secret(w, a, mine, sizeof(mine));
+		n = write(fd[1], mine, strlen(mine) + 1);
+		_exit(n > 0 ? 0 : 1);
+	}
+	close(fd[1]);
+	reset_secret(w, a, parent, sizeof(parent));
+	n = read(fd[0], child, sizeof(child) - 1);
+	close(fd[0]);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	assert_true(n > 0);
+	assert_string_not_equal(parent, child);
+	assert_string_not_equal(seen, child);
+	assert_string_not_equal(seen, parent);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -284,6 +331,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_welcome_activation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reset, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_links_voided, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tokens_after_fork, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests_name("password/passwords", tests, NULL, NULL);
