@@ -16,6 +16,7 @@
 #define FILL (RS_SEG * 3 / 4)	 /* slots per segment in a built list */
 #define TIDY_MIN 4096		 /* see rs_sindex_tidy() */
 #define TAIL 64			 /* see between() */
+#define PENDING_MAX 65536	 /* see rs_sindex_defer() */
 
 /* ------------------------------------------------------------------ */
 /* Prefixes of a user's words                                          */
@@ -682,13 +683,15 @@ static void relabel(rs_sindex *x, uint64_t base, uint32_t slot, rs_pos at)
  * ordered by identifier, so the next one created goes right after this
  * one, and a run of them would halve the gap each time and have the
  * account labelled afresh every few dozen users. Such a user takes a
- * TAIL-th of the gap instead, leaving the rest to those that follow.
+ * TAIL-th of the gap instead, leaving the rest to those that follow; so
+ * does every user listed by flush(), which lists them in order.
  */
 static uint64_t between(const rs_sindex *x, uint32_t s, int in_account,
 			const rs_user *u, uint64_t gap)
 {
-	if (in_account && gap / TAIL > 0 &&
-	    !strcmp(x->users[s]->sortkey, u->sortkey))
+	if (gap / TAIL > 0 &&
+	    (x->run || (in_account &&
+			!strcmp(x->users[s]->sortkey, u->sortkey))))
 		return gap / TAIL;
 	return gap / 2;
 }
@@ -854,21 +857,150 @@ static int same_keys(const rs_user *a, const rs_user *b)
 	       rs_user_filters(a) == rs_user_filters(b);
 }
 
+typedef struct listed {
+	uint64_t order;
+	rs_user *u;
+} listed;
+
+static int cmp_listed(const void *a, const void *b)
+{
+	const listed *x = a, *y = b;
+	int c;
+
+	if (x->order != y->order)
+		return x->order < y->order ? -1 : 1;
+	if ((c = strcmp(x->u->sortkey, y->u->sortkey)))
+		return c;
+	return x->u->base.id < y->u->base.id ? -1 : x->u->base.id > y->u->base.id;
+}
+
+/* Label and list a user already in its slot, with room for `extra` more
+ * log entries after those of the lists it makes. Out of memory, it is in
+ * no list again (the lists made meanwhile are logged, for the caller's
+ * undo to free) and ROSTER_ENOMEM is returned. */
+static int list_user(roster_directory *dir, rs_sindex *x, rs_user *u,
+		     size_t extra)
+{
+	size_t n = 0;
+	walk w;
+
+	each_key(u, count_one, &n);
+	if (rs_log_reserve(dir, n + extra))
+		return ROSTER_ENOMEM;
+	label_user(dir, x, u->slot, u);
+	x->unordered++;
+	w.dir = dir;
+	w.x = x;
+	w.slot = u->slot;
+	w.done = 0;
+	w.limit = 0;
+	if (each_key(u, list_one, &w) == 0)
+		return ROSTER_OK;
+	/* the account's labels may have been spread afresh, in the same
+	 * order */
+	unlist(dir, x, u, w.done);
+	return ROSTER_ENOMEM;
+}
+
+
+/*
+ * List the waiting users in listing order, so that each goes next to the
+ * one before: the searches of the lists then read what the last one read,
+ * and labels are handed out along a run. Out of memory, the users not yet
+ * listed keep waiting and ROSTER_ENOMEM is returned.
+ */
+static int flush(roster_directory *dir)
+{
+	rs_sindex *x = dir->sindex;
+	size_t n = x->npending, i, j;
+	listed *v;
+	int rc = ROSTER_OK;
+
+	if (!n)
+		return ROSTER_OK;
+	if (!(v = rs_calloc(&dir->al, n, sizeof(*v))))
+		return ROSTER_ENOMEM;
+	for (i = 0; i < n; i++) {
+		v[i].u = x->pending[i];
+		v[i].order = order_of(dir, v[i].u);
+	}
+	qsort(v, n, sizeof(*v), cmp_listed);
+	x->run = 1;
+	for (i = 0; i < n && !(rc = list_user(dir, x, v[i].u, 0)); i++)
+		;
+	x->run = 0;
+	/* those not listed wait on */
+	for (j = 0; i < n; i++, j++)
+		x->pending[j] = v[i].u;
+	x->npending = j;
+	rs_free(&dir->al, v);
+	return rc;
+}
+
+void rs_sindex_defer(roster_directory *dir, int on)
+{
+	dir->sindex->defer = on;
+}
+
+int rs_sindex_flush(roster_directory *dir)
+{
+	return dir->sindex ? flush(dir) : ROSTER_OK;
+}
+
+static int pending_room(const rs_alloc *al, rs_sindex *x)
+{
+	size_t cap;
+	rs_user **p;
+
+	if (x->npending < x->cappending)
+		return 0;
+	cap = x->cappending ? x->cappending * 2 : 256;
+	if (!(p = rs_reallocarray(al, x->pending, cap, sizeof(*p))))
+		return -1;
+	x->pending = p;
+	x->cappending = cap;
+	return 0;
+}
+
+/* Take a waiting user out (undoing its creation); 0 if it was listed. */
+static int unpend(rs_sindex *x, const rs_user *u)
+{
+	size_t i;
+
+	for (i = x->npending; i-- > 0;)
+		if (x->pending[i] == u) {
+			memmove(x->pending + i, x->pending + i + 1,
+				(x->npending - i - 1) * sizeof(*x->pending));
+			x->npending--;
+			return 1;
+		}
+	return 0;
+}
+
 int rs_sindex_user(roster_directory *dir, rs_user *old, rs_user *cur)
 {
 	rs_sindex *x = dir->sindex;
-	size_t n = 0;
 	int fresh;
-	walk w;
 
+	if (x->defer && !old && cur && x->npending < x->pending_max) {
+		if (slots_room(&dir->al, x) || pending_room(&dir->al, x))
+			return ROSTER_ENOMEM;
+		cur->slot = take_slot(x);
+		x->users[cur->slot] = cur;
+		x->key[cur->slot].id = cur->base.id;
+		x->key[cur->slot].label = 0;
+		x->pending[x->npending++] = cur;
+		return ROSTER_OK;
+	}
+	/* anything else finds every user listed */
+	if (flush(dir))
+		return ROSTER_ENOMEM;
 	if (old && cur && same_keys(old, cur)) {
 		cur->slot = old->slot;
 		x->users[cur->slot] = cur;
 		return ROSTER_OK;
 	}
-	if (cur)
-		each_key(cur, count_one, &n);
-	if (rs_log_reserve(dir, n + 2) ||
+	if (rs_log_reserve(dir, 2) ||
 	    (cur && !old && slots_room(&dir->al, x)))
 		return ROSTER_ENOMEM;
 	if (old)
@@ -881,19 +1013,10 @@ int rs_sindex_user(roster_directory *dir, rs_user *old, rs_user *cur)
 	cur->slot = old ? old->slot : take_slot(x);
 	x->users[cur->slot] = cur;
 	x->key[cur->slot].id = cur->base.id;
-	label_user(dir, x, cur->slot, cur);
-	x->unordered++;
-	w.dir = dir;
-	w.x = x;
-	w.slot = cur->slot;
-	w.done = 0;
-	w.limit = 0;
-	if (each_key(cur, list_one, &w) == 0)
+	/* the caller logs two entries after those of the lists */
+	if (list_user(dir, x, cur, 2) == ROSTER_OK)
 		return ROSTER_OK;
-	/* out of memory: back as it was (the account's labels may have been
-	 * spread afresh, in the same order); the lists made meanwhile are
-	 * logged, for the caller's undo to free */
-	unlist(dir, x, cur, w.done);
+	/* out of memory: back as it was */
 	if (old) {
 		relist(dir, x, old);
 	} else if (fresh) {
@@ -920,6 +1043,10 @@ void rs_sindex_undo(roster_directory *dir, int op, void *target,
 	}
 	if (old && cur && same_keys(old, cur)) {
 		x->users[old->slot] = old;
+		return;
+	}
+	if (cur && !old && unpend(x, cur)) {
+		release_slot(x, cur->slot);
 		return;
 	}
 	if (cur) {
@@ -962,6 +1089,7 @@ void rs_sindex_free(const rs_alloc *al, rs_sindex *x)
 	rs_free(al, x->users);
 	rs_free(al, x->key);
 	rs_free(al, x->free);
+	rs_free(al, x->pending);
 	rs_free(al, x);
 }
 
@@ -970,23 +1098,6 @@ static int cmp_id(const void *a, const void *b)
 	roster_id x = (*(rs_rec *const *)a)->id, y = (*(rs_rec *const *)b)->id;
 
 	return x < y ? -1 : x > y;
-}
-
-typedef struct listed {
-	uint64_t order;
-	rs_user *u;
-} listed;
-
-static int cmp_listed(const void *a, const void *b)
-{
-	const listed *x = a, *y = b;
-	int c;
-
-	if (x->order != y->order)
-		return x->order < y->order ? -1 : 1;
-	if ((c = strcmp(x->u->sortkey, y->u->sortkey)))
-		return c;
-	return x->u->base.id < y->u->base.id ? -1 : x->u->base.id > y->u->base.id;
 }
 
 /* Append in a list being built (slots come in label order), leaving a
@@ -1055,6 +1166,7 @@ int rs_sindex_build(roster_directory *dir)
 		goto nomem;
 	x->seed = dir->seed;
 	x->tidy_min = TIDY_MIN;
+	x->pending_max = PENDING_MAX;
 	for (i = 0; i < dir->records.cap; i++) {
 		rs_rec *r = (rs_rec *)(uintptr_t)dir->records.slots[i].b;
 		nusers += r && r->kind == ROSTER_KIND_USER;
@@ -1126,7 +1238,8 @@ void rs_sindex_tidy(roster_directory *dir)
 	rs_slotkey *key;
 	rs_pos p = { 0, 0 };
 
-	if (x->unordered < x->tidy_min || x->unordered < used / 4)
+	if (x->unordered < x->tidy_min || x->unordered < used / 4 ||
+	    x->npending)
 		return;
 	map = rs_calloc(&dir->al, x->nslots ? x->nslots : 1, sizeof(*map));
 	users = rs_calloc(&dir->al, x->capslots, sizeof(*users));

@@ -80,6 +80,12 @@ typedef struct rs_sindex {
 	size_t unordered; /* slots labelled since they were last in order */
 	size_t tidy_min;  /* the fewest that make rs_sindex_tidy() work */
 	size_t relabels;  /* times an account was labelled afresh */
+	/* new users waiting to be listed (rs_sindex_defer) */
+	rs_user **pending;
+	size_t npending, cappending;
+	size_t pending_max; /* the most that wait: then they are listed */
+	int defer; /* new users wait */
+	int run;   /* users are being listed in order (flush) */
 } rs_sindex;
 
 /* Build the index of every user of the directory (at open and refresh),
@@ -98,6 +104,21 @@ int rs_sindex_account(roster_directory *dir, rs_unit *account);
  * published; room for two more log entries is reserved. 0 or
  * ROSTER_ENOMEM, the index as it was. */
 int rs_sindex_user(roster_directory *dir, rs_user *old, rs_user *cur);
+/*
+ * A bulk change (an import) adds users by the thousand: with defer on,
+ * each new user takes its slot at once but waits, unlisted and unlabelled,
+ * until rs_sindex_flush() lists the waiting ones in listing order, so
+ * that inserting reads the few segments the previous user read instead
+ * of as many random ones. Any other change to the index, and every
+ * pending_max waiting users, flushes first, and so does every commit
+ * (txn.c), before which nothing reads the index: a bulk change turns
+ * defer on and off within one call of its own transaction. Undoing the
+ * creation of a waiting user drops it from the wait.
+ */
+void rs_sindex_defer(roster_directory *dir, int on);
+/* 0 or ROSTER_ENOMEM, the users not yet listed still waiting. */
+int rs_sindex_flush(roster_directory *dir);
+
 /* Undo an index entry of the log; never allocates. */
 void rs_sindex_undo(roster_directory *dir, int op, void *target,
 		    rs_rec *old_rec, rs_rec *new_rec);

@@ -348,6 +348,10 @@ static int commit(roster_directory *dir)
 	size_t i, nevents = t->nevents;
 	int rc;
 
+	/* users waiting for the search index (an import) are listed
+	 * before anything can search for them */
+	if (rs_sindex_flush(dir))
+		return rs_nomem(dir);
 	if ((rc = queue_reloads(dir)))
 		return rc;
 	if ((rc = rs_persist_commit(dir, t))) {

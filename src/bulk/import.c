@@ -16,6 +16,7 @@
 
 #include "bulk.h"
 #include "policy.h"
+#include "search_index.h"
 #include "txn.h"
 
 typedef struct import_err {
@@ -336,7 +337,11 @@ static int run(rs_import *im, int format)
 	int rc;
 
 	rs_txn_begin(dir);
+	/* the rows' users join the search index together, in order */
+	rs_sindex_defer(dir, 1);
 	rc = format == ROSTER_FORMAT_CSV ? rs_csv_import(im) : rs_xml_import(im);
+	/* the commit lists them (a rollback drops them) */
+	rs_sindex_defer(dir, 0);
 	if (rc < 0) {
 		rs_txn_rollback(dir);
 		return rc;

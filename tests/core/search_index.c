@@ -34,19 +34,30 @@ static unsigned rnd(void)
 	return seed >> 8;
 }
 
-/* An allocator that can be told to fail. */
+/* An allocator that can be told to fail, now or after `countdown` more
+ * allocations (-1: never). */
 static int failing;
+static long countdown = -1;
+
+static int fails(void)
+{
+	if (countdown > 0)
+		countdown--;
+	else if (countdown == 0)
+		failing = 1;
+	return failing;
+}
 
 static void *t_malloc(size_t n, void *data)
 {
 	(void)data;
-	return failing ? NULL : malloc(n);
+	return fails() ? NULL : malloc(n);
 }
 
 static void *t_realloc(void *p, size_t n, void *data)
 {
 	(void)data;
-	return failing ? NULL : realloc(p, n);
+	return fails() ? NULL : realloc(p, n);
 }
 
 static void t_free(void *p, void *data)
@@ -249,10 +260,12 @@ static void check_index(world *w)
 	size_t i, n, lists = 0;
 
 	assert_non_null(buf);
-	/* every user listed once, in its slot */
+	/* every user listed once, in its slot, but those waiting */
 	n = slots_of(x->all, buf);
-	assert_int_equal(n, w->n);
-	assert_int_equal(n, x->nslots - x->nfree);
+	assert_int_equal(n + x->npending, w->n);
+	assert_int_equal(n + x->npending, x->nslots - x->nfree);
+	for (i = 0; i < x->npending; i++)
+		assert_ptr_equal(x->users[x->pending[i]->slot], x->pending[i]);
 	for (i = 0; i < n; i++) {
 		const rs_user *u = x->users[buf[i]];
 		assert_int_equal(u->slot, buf[i]);
@@ -530,6 +543,181 @@ static void test_same_name_run(void **state)
 	world_free(&w);
 }
 
+/* ------------------------------------------------------------------ */
+/* Imports: their users listed together, in order                      */
+
+typedef struct text_in {
+	const char *s;
+	size_t at, len;
+} text_in;
+
+static long read_text(void *data, void *buf, size_t len)
+{
+	text_in *t = data;
+	size_t n = t->len - t->at < len ? t->len - t->at : len;
+
+	memcpy(buf, t->s + t->at, n);
+	t->at += n;
+	return (long)n;
+}
+
+/* CSV of `rows` users with random names; row `bad` (if any) repeats the
+ * e-mail of the row before. */
+static char *users_csv(world *w, size_t rows, size_t bad)
+{
+	size_t cap = 64 + rows * 80, len = 0, i;
+	char *s = malloc(cap);
+
+	assert_non_null(s);
+	len += (size_t)snprintf(s, cap, "first_name,last_name,email,cloud\r\n");
+	for (i = 0; i < rows; i++)
+		len += (size_t)snprintf(s + len, cap - len,
+					"%s,%s,imp%u@x.test,%d\r\n",
+					firsts[rnd() % NF], lasts[rnd() % NL],
+					i == bad ? w->serial - 1 : w->serial++,
+					(int)(rnd() % 2));
+	return s;
+}
+
+static int import_csv(world *w, const char *csv, unsigned mode, int dry,
+		      size_t *created)
+{
+	roster_import_options o;
+	roster_import_report *r = NULL;
+	text_in t = { csv, 0, strlen(csv) };
+	int rc;
+
+	roster_import_options_init(&o, ROSTER_IMPORT_OPTIONS_VERSION);
+	o.mode = mode;
+	o.dry_run = dry;
+	rc = roster_import(&r, w->dir, &w->sys, w->accounts[0],
+			   ROSTER_FORMAT_CSV, read_text, &t, &o);
+	*created = r ? roster_import_created(r) : 0;
+	roster_import_report_free(r);
+	return rc;
+}
+
+/* The ids of the users of the account, appended to w->ids. */
+static void take_ids(world *w, roster_id account)
+{
+	roster_page *p = NULL;
+	size_t i, k;
+
+	assert_int_equal(roster_list(&p, w->dir, account, ROSTER_KIND_USER,
+				     NULL, ROSTER_PAGE_MAX),
+			 0);
+	for (i = 0; i < roster_page_count(p); i++) {
+		roster_id id = roster_page_id(p, i);
+		for (k = 0; k < w->n && w->ids[k] != id; k++)
+			;
+		if (k == w->n)
+			w->ids[w->n++] = id;
+	}
+	roster_page_free(p);
+}
+
+static void test_import_listed_in_order(void **state)
+{
+	world w;
+	size_t k, created, before;
+	char *csv;
+
+	(void)state;
+	world_open(&w);
+	for (k = 0; k < 300; k++)
+		add_user(&w);
+	/* several flushes within the import */
+	w.dir->sindex->pending_max = 97;
+	csv = users_csv(&w, 1000, (size_t)-1);
+	assert_int_equal(import_csv(&w, csv, ROSTER_IMPORT_ALL_OR_NOTHING, 0,
+				    &created),
+			 0);
+	free(csv);
+	assert_int_equal(created, 1000);
+	take_ids(&w, w.accounts[0]);
+	assert_int_equal(w.n, 1300);
+	assert_int_equal(w.dir->sindex->npending, 0);
+	check_index(&w);
+	check_searches(&w);
+	/* refused, dry: nothing changes, no user waits */
+	before = w.dir->sindex->nslots - w.dir->sindex->nfree;
+	csv = users_csv(&w, 500, 400);
+	assert_int_equal(import_csv(&w, csv, ROSTER_IMPORT_ALL_OR_NOTHING, 0,
+				    &created),
+			 ROSTER_EINVALID);
+	assert_int_equal(import_csv(&w, csv, ROSTER_IMPORT_BEST_EFFORT, 1,
+				    &created),
+			 ROSTER_EINVALID);
+	assert_int_equal(w.dir->sindex->nslots - w.dir->sindex->nfree, before);
+	assert_int_equal(w.dir->sindex->npending, 0);
+	check_index(&w);
+	/* best effort: the good rows */
+	assert_int_equal(import_csv(&w, csv, ROSTER_IMPORT_BEST_EFFORT, 0,
+				    &created),
+			 0);
+	free(csv);
+	assert_int_equal(created, 499);
+	take_ids(&w, w.accounts[0]);
+	check_index(&w);
+	check_searches(&w);
+	world_free(&w);
+}
+
+/* Memory running out while waiting users are listed: those listed stay,
+ * the others wait; a commit that cannot list them fails whole. */
+static void test_flush_without_memory(void **state)
+{
+	world w;
+	size_t k, before, tries = 0;
+	int rc;
+
+	(void)state;
+	world_open(&w);
+	for (k = 0; k < 100; k++)
+		add_user(&w);
+	before = w.n;
+	assert_int_equal(roster_transaction_begin(w.dir), 0);
+	rs_sindex_defer(w.dir, 1);
+	for (k = 0; k < 200; k++)
+		add_user(&w);
+	rs_sindex_defer(w.dir, 0);
+	assert_int_equal(w.dir->sindex->npending, 200);
+	/* the commit cannot list them: all of it is undone */
+	failing = 1;
+	assert_int_equal(roster_transaction_commit(w.dir), ROSTER_ENOMEM);
+	failing = 0;
+	w.n = before;
+	assert_int_equal(w.dir->sindex->npending, 0);
+	check_index(&w);
+	/* again, failing later and later while listing */
+	assert_int_equal(roster_transaction_begin(w.dir), 0);
+	rs_sindex_defer(w.dir, 1);
+	for (k = 0; k < 200; k++)
+		add_user(&w);
+	rs_sindex_defer(w.dir, 0);
+	do {
+		size_t waiting = w.dir->sindex->npending;
+		countdown = (long)tries++;
+		rc = rs_sindex_flush(w.dir);
+		countdown = -1;
+		failing = 0;
+		if (rc) {
+			assert_int_equal(rc, ROSTER_ENOMEM);
+			assert_true(w.dir->sindex->npending <= waiting);
+			check_index(&w);
+		}
+	} while (rc);
+	assert_int_equal(w.dir->sindex->npending, 0);
+	assert_int_equal(roster_transaction_commit(w.dir), 0);
+	print_message("listing 200 waiting users failed %zu times, then"
+		      " went through\n",
+		      tries - 1);
+	assert_true(tries > 3);
+	check_index(&w);
+	check_searches(&w);
+	world_free(&w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -537,6 +725,8 @@ int main(void)
 		cmocka_unit_test(test_tidy_without_memory),
 		cmocka_unit_test(test_last_ordinal),
 		cmocka_unit_test(test_same_name_run),
+		cmocka_unit_test(test_import_listed_in_order),
+		cmocka_unit_test(test_flush_without_memory),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
