@@ -368,6 +368,13 @@ static void check_searches(world *w)
 	}
 }
 
+/* The index's invariants, then searches against a scan. */
+static void check_all(world *w)
+{
+	check_index(w);
+	check_searches(w);
+}
+
 /* ------------------------------------------------------------------ */
 
 /* A commit after which the slots are in label order again. */
@@ -419,12 +426,10 @@ static void test_random_changes(void **state)
 		}
 		note_tidy(&w);
 		if (step % 250 == 249) {
-			check_index(&w);
-			check_searches(&w);
+			check_all(&w);
 		}
 	}
-	check_index(&w);
-	check_searches(&w);
+	check_all(&w);
 	print_message("%zu users after 3000 changes; slots put in label order"
 		      " after %zu commits\n",
 		      w.n, w.tidied);
@@ -453,12 +458,10 @@ static void test_tidy_without_memory(void **state)
 	failing = 0;
 	before = w.dir->sindex->unordered;
 	assert_true(before >= 150);
-	check_index(&w);
-	check_searches(&w);
+	check_all(&w);
 	add_user(&w);
 	assert_int_equal(w.dir->sindex->unordered, 0);
-	check_index(&w);
-	check_searches(&w);
+	check_all(&w);
 	world_free(&w);
 }
 
@@ -538,8 +541,7 @@ static void test_same_name_run(void **state)
 		      " %zu times\n",
 		      w.dir->sindex->relabels);
 	assert_true(w.dir->sindex->relabels <= 8);
-	check_index(&w);
-	check_searches(&w);
+	check_all(&w);
 	world_free(&w);
 }
 
@@ -637,8 +639,7 @@ static void test_import_listed_in_order(void **state)
 	take_ids(&w, w.accounts[0]);
 	assert_int_equal(w.n, 1300);
 	assert_int_equal(w.dir->sindex->npending, 0);
-	check_index(&w);
-	check_searches(&w);
+	check_all(&w);
 	/* refused, dry: nothing changes, no user waits */
 	before = w.dir->sindex->nslots - w.dir->sindex->nfree;
 	csv = users_csv(&w, 500, 400);
@@ -658,8 +659,7 @@ static void test_import_listed_in_order(void **state)
 	free(csv);
 	assert_int_equal(created, 499);
 	take_ids(&w, w.accounts[0]);
-	check_index(&w);
-	check_searches(&w);
+	check_all(&w);
 	world_free(&w);
 }
 
@@ -713,8 +713,7 @@ static void test_flush_without_memory(void **state)
 		      " went through\n",
 		      tries - 1);
 	assert_true(tries > 3);
-	check_index(&w);
-	check_searches(&w);
+	check_all(&w);
 	world_free(&w);
 }
 
