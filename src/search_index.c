@@ -947,6 +947,13 @@ int rs_sindex_flush(roster_directory *dir)
 	return dir->sindex ? flush(dir) : ROSTER_OK;
 }
 
+int rs_sindex_flush_full(roster_directory *dir)
+{
+	rs_sindex *x = dir->sindex;
+
+	return x->npending >= x->pending_max ? flush(dir) : ROSTER_OK;
+}
+
 static int pending_room(const rs_alloc *al, rs_sindex *x)
 {
 	size_t cap;
@@ -982,7 +989,7 @@ int rs_sindex_user(roster_directory *dir, rs_user *old, rs_user *cur)
 	rs_sindex *x = dir->sindex;
 	int fresh;
 
-	if (x->defer && !old && cur && x->npending < x->pending_max) {
+	if (x->defer && !old && cur) {
 		if (slots_room(&dir->al, x) || pending_room(&dir->al, x))
 			return ROSTER_ENOMEM;
 		cur->slot = take_slot(x);
@@ -992,16 +999,19 @@ int rs_sindex_user(roster_directory *dir, rs_user *old, rs_user *cur)
 		x->pending[x->npending++] = cur;
 		return ROSTER_OK;
 	}
-	/* anything else finds every user listed */
+	/* anything else finds every user listed (rs_sindex_defer: not
+	 * within a call that could be undone alone) */
 	if (flush(dir))
+		return ROSTER_ENOMEM;
+	/* the caller logs two entries (the flush may have used the room) */
+	if (rs_log_reserve(dir, 2))
 		return ROSTER_ENOMEM;
 	if (old && cur && same_keys(old, cur)) {
 		cur->slot = old->slot;
 		x->users[cur->slot] = cur;
 		return ROSTER_OK;
 	}
-	if (rs_log_reserve(dir, 2) ||
-	    (cur && !old && slots_room(&dir->al, x)))
+	if (cur && !old && slots_room(&dir->al, x))
 		return ROSTER_ENOMEM;
 	if (old)
 		unlist(dir, x, old, (size_t)-1);

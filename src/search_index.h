@@ -109,15 +109,23 @@ int rs_sindex_user(roster_directory *dir, rs_user *old, rs_user *cur);
  * each new user takes its slot at once but waits, unlisted and unlabelled,
  * until rs_sindex_flush() lists the waiting ones in listing order, so
  * that inserting reads the few segments the previous user read instead
- * of as many random ones. Any other change to the index, and every
- * pending_max waiting users, flushes first, and so does every commit
- * (txn.c), before which nothing reads the index: a bulk change turns
- * defer on and off within one call of its own transaction. Undoing the
- * creation of a waiting user drops it from the wait.
+ * of as many random ones. Every commit flushes first (txn.c), and nothing
+ * reads the index before: a bulk change turns defer on and off within
+ * one call running its own transaction, and only creates users. Undoing
+ * the creation of a waiting user drops it from the wait.
+ *
+ * A flush logs the lists it makes (U_IDX_LIST) where the log stands, and
+ * undoing such an entry frees its list; so it runs between the calls of
+ * the bulk change (rs_sindex_flush_full, once pending_max users wait) or
+ * at the commit, never inside a call that could be undone alone while
+ * earlier users stay in those lists. Any other index change while users
+ * wait flushes first, which is why defer is for creations only.
  */
 void rs_sindex_defer(roster_directory *dir, int on);
 /* 0 or ROSTER_ENOMEM, the users not yet listed still waiting. */
 int rs_sindex_flush(roster_directory *dir);
+/* The same once pending_max users wait; else 0 at once. */
+int rs_sindex_flush_full(roster_directory *dir);
 
 /* Undo an index entry of the log; never allocates. */
 void rs_sindex_undo(roster_directory *dir, int op, void *target,

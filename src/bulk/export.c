@@ -90,7 +90,7 @@ static const char *text_of(const roster_directory *dir, const rs_user *u,
 /*
  * Would a spreadsheet take the cell for a formula? It does when the cell
  * begins with = + - @, a tab or a carriage return; not when it is a number
- * as a phone number is written (a sign, digits and " .-()/"), which
+ * as a phone number is written (a sign, then digits and spaces), which
  * computes nothing. Apostrophes ahead of such a start count too: the cell
  * is then written with one apostrophe more, which spreadsheets read as
  * "text", and the import takes one off (docs/bulk.md).
@@ -103,7 +103,7 @@ static int formula_like(const char *s)
 	if (!*p || !strchr("=+-@\t\r", *p))
 		return 0;
 	if (p == s && (*p == '+' || *p == '-') && strpbrk(p + 1, digits) &&
-	    p[1 + strspn(p + 1, "0123456789 .-()/")] == '\0')
+	    p[1 + strspn(p + 1, "0123456789 ")] == '\0')
 		return 0;
 	return 1;
 }
@@ -111,14 +111,16 @@ static int formula_like(const char *s)
 static void csv_cell(out *o, const char *s)
 {
 	const char *p;
+	int text = formula_like(s);
 
-	if (formula_like(s))
-		emit(o, "'", 1);
 	if (!strpbrk(s, ",\"\r\n")) {
+		if (text)
+			emit(o, "'", 1);
 		emits(o, s);
 		return;
 	}
-	emit(o, "\"", 1);
+	/* the apostrophe is part of the field: inside its quotes */
+	emit(o, text ? "\"'" : "\"", text ? 2 : 1);
 	while ((p = strchr(s, '"'))) {
 		emit(o, s, (size_t)(p - s) + 1);
 		emit(o, "\"", 1);

@@ -289,7 +289,9 @@ int rs_import_row(rs_import *im, const rs_row *row)
 	rc = roster_user_create(&id, dir, im->actor, im->account, im->form);
 	if (rc == ROSTER_OK) {
 		im->created++;
-		return 0;
+		/* between two calls: the users waiting for the search index
+		 * join it once there are many (search_index.h) */
+		return rs_sindex_flush_full(dir) ? rs_nomem(dir) : 0;
 	}
 	if (rc == ROSTER_ENOMEM)
 		return rc;

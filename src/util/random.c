@@ -46,6 +46,10 @@ rs_rng *rs_rng_new(void)
 		munmap(p, RNG_PAGE);
 		return NULL;
 	}
+#ifdef MADV_DONTDUMP
+	/* bytes of future tokens have no place in a core dump */
+	(void)madvise(p, RNG_PAGE, MADV_DONTDUMP);
+#endif
 	return p;
 #else
 	return NULL;

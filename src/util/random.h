@@ -11,7 +11,8 @@ int rs_random(void *buf, size_t n);
  * A page of random bytes drawn from the OS at once, handed out in order
  * and wiped as they go, so that a token costs a copy instead of a system
  * call. The page is mapped on its own with MADV_WIPEONFORK: a child
- * process finds it empty and draws its own bytes, never its parent's.
+ * process finds it empty and draws its own bytes, never its parent's;
+ * and with MADV_DONTDUMP, out of core dumps.
  * Where the system cannot do that, rs_rng_new() gives NULL and every
  * draw goes to rs_random().
  */

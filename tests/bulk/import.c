@@ -708,6 +708,8 @@ static void round_trip(int format)
 	/* what a spreadsheet would run as formulas, and apostrophes */
 	make_user(w, "=1+2", "@SUM(A1)", "formula@acme.example",
 		  "-2+3+cmd|' /C calc'!A0", 0, NULL, NULL, 0);
+	make_user(w, "-1-2", "+1 2", "comma@acme.example",
+		  "=SUM(1,2) \"quoted\"\nand a second line", 0, NULL, NULL, 0);
 	make_user(w, "'=kept", "'plain", "quote@acme.example", "+A1", 0, NULL,
 		  NULL, 0);
 	/* the second account, in a second directory (logins are unique
@@ -742,7 +744,7 @@ static void round_trip(int format)
 	if (import_text(w2, &w2->as_partner, acc2, format, out.buf, NULL, &r))
 		fail_msg("%s: %s", roster_import_error_message(r, 0), out.buf);
 	assert_int_equal(roster_import_error_count(r), 0);
-	assert_int_equal(roster_import_created(r), 6);
+	assert_int_equal(roster_import_created(r), 7);
 	roster_import_report_free(r);
 	if (format == ROSTER_FORMAT_CSV) {
 		/* formulas written as text, numbers as they are */
@@ -754,6 +756,10 @@ static void round_trip(int format)
 		assert_non_null(strstr(out.buf, ",'+A1,"));
 		assert_non_null(strstr(out.buf, ",+420123456789,"));
 		assert_non_null(strstr(out.buf, ",+33144445555"));
+		/* a sign and digits with other signs is a sum; the apostrophe
+		 * of a quoted field is inside its quotes */
+		assert_non_null(strstr(out.buf, "'-1-2,+1 2,"));
+		assert_non_null(strstr(out.buf, ",\"'=SUM(1,2) \"\"quoted\"\""));
 	}
 	b = render_users(w2, acc2);
 	if (strcmp(a, b) != 0)

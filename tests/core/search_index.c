@@ -34,6 +34,17 @@ static unsigned rnd(void)
 	return seed >> 8;
 }
 
+/* The checks draw from their own sequence: which lists they look at
+ * follows the table's random hash seed, and must not change the changes
+ * the tests make. */
+static unsigned check_seed = 7;
+
+static unsigned check_rnd(void)
+{
+	check_seed = check_seed * 1103515245u + 12345u;
+	return check_seed >> 8;
+}
+
 /* An allocator that can be told to fail, now or after `countdown` more
  * allocations (-1: never). */
 static int failing;
@@ -231,16 +242,16 @@ static void check_seeks(const rs_sindex *x, const rs_plist *l, uint32_t *buf)
 	for (k = 0; k < 40; k++) {
 		uint64_t label;
 		rs_pos p;
-		unsigned r = rnd() % 4;
+		unsigned r = check_rnd() % 4;
 
 		if (r == 0 || !n)
-			label = (uint64_t)(rnd() % 6) << 32;
+			label = (uint64_t)(check_rnd() % 6) << 32;
 		else if (r == 1)
-			label = x->key[buf[rnd() % n]].label;
+			label = x->key[buf[check_rnd() % n]].label;
 		else if (r == 2)
-			label = x->key[buf[rnd() % n]].label + 1;
+			label = x->key[buf[check_rnd() % n]].label + 1;
 		else
-			label = ((uint64_t)(rnd() % 6) << 32) + rnd();
+			label = ((uint64_t)(check_rnd() % 6) << 32) + check_rnd();
 		p = rs_plist_seek(x, l, label);
 		assert_int_equal(rs_plist_rank(l, p), scan_seek(x, buf, n, label));
 		/* forward moves only: from the last target on */
@@ -272,9 +283,10 @@ static void check_index(world *w)
 		assert_int_equal(x->key[buf[i]].id, u->base.id);
 		/* a label is above its account's base */
 		assert_true((x->key[buf[i]].label & 0xFFFFFFFFu) != 0);
-		/* just numbered: slots are in label order */
-		if (!x->unordered)
-			assert_int_equal(buf[i], i);
+		/* numbered in label order since the last tidying (users
+		 * deleted since leave gaps) */
+		if (!x->unordered && i)
+			assert_true(buf[i - 1] < buf[i]);
 	}
 	for (i = 0; i < x->lists.cap; i++) {
 		const rs_plist *l =
