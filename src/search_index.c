@@ -17,6 +17,7 @@
 #define TIDY_MIN 4096		 /* see rs_sindex_tidy() */
 #define TAIL 64			 /* see between() */
 #define PENDING_MAX 65536	 /* see rs_sindex_defer() */
+#define MERGE_MIN 64		 /* see merge_labels() */
 
 /* ------------------------------------------------------------------ */
 /* Prefixes of a user's words                                          */
@@ -860,7 +861,17 @@ static int same_keys(const rs_user *a, const rs_user *b)
 typedef struct listed {
 	uint64_t order;
 	rs_user *u;
+	int labelled; /* flush: given its label by merge_labels() */
 } listed;
+
+/* Does a (not listed) sort before b in its account: by sort key, then
+ * identifier? */
+static int before_user(const rs_user *a, const rs_user *b)
+{
+	int c = strcmp(a->sortkey, b->sortkey);
+
+	return c ? c < 0 : a->base.id < b->base.id;
+}
 
 static int cmp_listed(const void *a, const void *b)
 {
@@ -879,7 +890,7 @@ static int cmp_listed(const void *a, const void *b)
  * no list again (the lists made meanwhile are logged, for the caller's
  * undo to free) and ROSTER_ENOMEM is returned. */
 static int list_user(roster_directory *dir, rs_sindex *x, rs_user *u,
-		     size_t extra)
+		     size_t extra, int labelled)
 {
 	size_t n = 0;
 	walk w;
@@ -887,7 +898,8 @@ static int list_user(roster_directory *dir, rs_sindex *x, rs_user *u,
 	each_key(u, count_one, &n);
 	if (rs_log_reserve(dir, n + extra))
 		return ROSTER_ENOMEM;
-	label_user(dir, x, u->slot, u);
+	if (!labelled)
+		label_user(dir, x, u->slot, u);
 	x->unordered++;
 	w.dir = dir;
 	w.x = x;
@@ -902,6 +914,53 @@ static int list_user(roster_directory *dir, rs_sindex *x, rs_user *u,
 	return ROSTER_ENOMEM;
 }
 
+
+/*
+ * Label a batch of waiting users of one account (sorted, v[0..k)) with
+ * the account's listed users at once, spread evenly over the lower half
+ * of its range as a build does, when the batch is a large part of them:
+ * placing them one by one would run out of room between labels again and
+ * again and label the account afresh each time. The listed users keep
+ * their order, so every list stays sorted.
+ */
+static void merge_labels(rs_sindex *x, listed *v, size_t k)
+{
+	uint64_t base = v[0].order << LOW_BITS, gap, next;
+	rs_pos p = rs_plist_seek(x, x->all, base), stop;
+	size_t n, i = 0;
+	uint32_t s = UINT32_MAX;
+
+	if (!v[0].order || k < MERGE_MIN)
+		return;
+	stop = rs_plist_seek(x, x->all, base + SPAN);
+	n = rs_plist_rank(x->all, stop) - rs_plist_rank(x->all, p);
+	if (k * 4 < n)
+		return;
+	x->relabels++;
+	gap = (SPAN / 2) / (n + k + 1);
+	next = base + gap;
+	while (1) {
+		const rs_user *old = NULL;
+		if (p.off == x->all->segs[p.seg].len &&
+		    p.seg + 1 < x->all->nsegs) {
+			p.seg++;
+			p.off = 0;
+		}
+		if (!(p.seg == stop.seg && p.off == stop.off) &&
+		    (s = rs_plist_at(x->all, p)) != UINT32_MAX)
+			old = x->users[s];
+		if (!old && i == k)
+			break;
+		if (i < k && (!old || before_user(v[i].u, old))) {
+			x->key[v[i].u->slot].label = next;
+			v[i++].labelled = 1;
+		} else {
+			x->key[s].label = next;
+			rs_plist_next(x->all, &p);
+		}
+		next += gap;
+	}
+}
 
 /*
  * List the waiting users in listing order, so that each goes next to the
@@ -925,8 +984,16 @@ static int flush(roster_directory *dir)
 		v[i].order = order_of(dir, v[i].u);
 	}
 	qsort(v, n, sizeof(*v), cmp_listed);
+	/* many for one account: labelled with its users at once */
+	for (i = 0; i < n; i = j) {
+		for (j = i; j < n && v[j].order == v[i].order; j++)
+			;
+		merge_labels(x, v + i, j - i);
+	}
 	x->run = 1;
-	for (i = 0; i < n && !(rc = list_user(dir, x, v[i].u, 0)); i++)
+	for (i = 0; i < n && !(rc = list_user(dir, x, v[i].u, 0,
+					       v[i].labelled));
+	     i++)
 		;
 	x->run = 0;
 	/* those not listed wait on */
@@ -1024,7 +1091,7 @@ int rs_sindex_user(roster_directory *dir, rs_user *old, rs_user *cur)
 	x->users[cur->slot] = cur;
 	x->key[cur->slot].id = cur->base.id;
 	/* the caller logs two entries after those of the lists */
-	if (list_user(dir, x, cur, 2) == ROSTER_OK)
+	if (list_user(dir, x, cur, 2, 0) == ROSTER_OK)
 		return ROSTER_OK;
 	/* out of memory: back as it was */
 	if (old) {
