@@ -257,10 +257,11 @@ static int list_grow(const rs_alloc *al, rs_plist *l)
 	return 0;
 }
 
-/* Split the full segment i in two, the upper half going to a spare. */
-static void split(const rs_sindex *x, rs_plist *l, uint32_t i)
+/* Split the full segment i in two, its slots from `half` on going to a
+ * spare. */
+static void split(const rs_sindex *x, rs_plist *l, uint32_t i, uint32_t half)
 {
-	uint32_t at = l->spare[--l->nspare], half = l->segs[i].len / 2;
+	uint32_t at = l->spare[--l->nspare];
 
 	memcpy(l->slab + at, seg_at(l, i) + half,
 	       (l->segs[i].len - half) * sizeof(uint32_t));
@@ -272,6 +273,15 @@ static void split(const rs_sindex *x, rs_plist *l, uint32_t i)
 	l->nsegs++;
 	seg_fix(x, l, i);
 	seg_fix(x, l, i + 1);
+}
+
+/* A new, empty segment at place i of the list, from a spare. */
+static void open_seg(rs_plist *l, uint32_t i)
+{
+	memmove(l->segs + i + 1, l->segs + i, (l->nsegs - i) * sizeof(rs_seg));
+	l->segs[i].at = l->spare[--l->nspare];
+	l->segs[i].len = 0;
+	l->nsegs++;
 }
 
 /*
@@ -513,10 +523,27 @@ static int list_add(const rs_alloc *al, const rs_sindex *x, rs_plist *l,
 		}
 		if (!l->nspare && list_grow(al, l))
 			return -1;
-		split(x, l, p.seg);
+		if (p.off == 0 || p.off == l->segs[p.seg].len) {
+			/* past either end of a full segment (users added in
+			 * order): a segment of its own, the full one kept */
+			p.seg += p.off ? 1 : 0;
+			p.off = 0;
+			open_seg(l, p.seg);
+			break;
+		}
+		if (seg_at(l, p.seg)[p.off - 1] == l->last ||
+		    seg_at(l, p.seg)[p.off] == l->last) {
+			/* next to the slot added last: a run of users added
+			 * in order, ascending or descending, continues here;
+			 * cut at the place so that the run fills a segment */
+			split(x, l, p.seg, p.off);
+			break;
+		}
+		split(x, l, p.seg, l->segs[p.seg].len / 2);
 		p = insert_pos(x, l, x->key[slot].label);
 	}
 	put_at(x, l, p, slot);
+	l->last = slot;
 	return 0;
 }
 
@@ -536,7 +563,7 @@ static void list_put_back(const rs_sindex *x, rs_plist *l, uint32_t slot)
 		return;
 	}
 	if (l->nspare) {
-		split(x, l, p.seg);
+		split(x, l, p.seg, l->segs[p.seg].len / 2);
 		put_at(x, l, insert_pos(x, l, x->key[slot].label), slot);
 		return;
 	}

@@ -57,6 +57,7 @@ typedef struct rs_plist {
 	uint32_t *spare; /* starts of emptied segments, for reuse */
 	uint32_t nsegs, nspare, capsegs;
 	size_t total;	 /* slots in the list */
+	uint32_t last;	 /* the slot added last: a hint for splits */
 	uint8_t klen;
 	char key[RS_PREFIX_BYTES + 1];
 } rs_plist;

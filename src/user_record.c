@@ -107,6 +107,9 @@ int rs_user_pack(const rs_alloc *al, const rs_user *src, rs_user **out)
 	 * strings follow */
 	size_t arrays = (src->nlines + src->nproducts) * sizeof(char *);
 	size_t size = sizeof(rs_user) + arrays;
+	/* a login typed in lower case is its own key: kept once */
+	int shared = src->email_key && src->str[ROSTER_FIELD_EMAIL] &&
+		     !strcmp(src->email_key, src->str[ROSTER_FIELD_EMAIL]);
 	rs_user *u;
 	char *at;
 
@@ -114,6 +117,8 @@ int rs_user_pack(const rs_alloc *al, const rs_user *src, rs_user **out)
 #define ADD(s) (size += (s) ? strlen(s) + 1 : 0)
 	EACH_STRING(src, ADD);
 #undef ADD
+	if (shared)
+		size -= strlen(src->email_key) + 1;
 	if (!(u = rs_malloc(al, size)))
 		return ROSTER_ENOMEM;
 	*u = *src;
@@ -126,6 +131,8 @@ int rs_user_pack(const rs_alloc *al, const rs_user *src, rs_user **out)
 		memcpy(u->products, src->products,
 		       src->nproducts * sizeof(char *));
 	at = (char *)(u + 1) + arrays;
+	if (shared)
+		u->email_key = NULL;
 	/* every pointer of the copy still aims at the source's strings:
 	 * move each into the block */
 #define MOVE(s)                                                                \
@@ -139,6 +146,8 @@ int rs_user_pack(const rs_alloc *al, const rs_user *src, rs_user **out)
 	} while (0)
 	EACH_STRING(u, MOVE);
 #undef MOVE
+	if (shared)
+		u->email_key = u->str[ROSTER_FIELD_EMAIL];
 	*out = u;
 	return ROSTER_OK;
 }

@@ -678,6 +678,56 @@ static void test_import_listed_in_order(void **state)
 	world_free(&w);
 }
 
+/* Users added one by one in runs in listing order: ascending at the end
+ * of the lists, descending at their end, ascending in their middle. The
+ * lists' segments stay full but where a run starts, not split in halves. */
+static void test_added_in_order(void **state)
+{
+	static const char lead[3] = { 'A', 'C', 'B' };
+	world w;
+	const rs_plist *all;
+	size_t k, n = 6 * RS_SEG + 5, want;
+	int pass;
+
+	(void)state;
+	world_open(&w);
+	for (pass = 0; pass < 3; pass++) {
+		for (k = 0; k < n; k++) {
+			roster_form *f = NULL;
+			char last[32], email[48];
+			size_t at = pass == 1 ? n - 1 - k : k;
+
+			snprintf(last, sizeof(last), "%c%c%c%c", lead[pass],
+				 (int)('a' + at / 676 % 26),
+				 (int)('a' + at / 26 % 26), (int)('a' + at % 26));
+			snprintf(email, sizeof(email), "o%u@x.test",
+				 w.serial++);
+			assert_int_equal(roster_form_new(&f, w.dir), 0);
+			assert_int_equal(roster_form_set_str(
+						 f, ROSTER_FIELD_FIRST_NAME, "Ann"),
+					 0);
+			assert_int_equal(roster_form_set_str(
+						 f, ROSTER_FIELD_LAST_NAME, last),
+					 0);
+			assert_int_equal(roster_form_set_str(
+						 f, ROSTER_FIELD_EMAIL, email),
+					 0);
+			assert_int_equal(roster_user_create(&w.ids[w.n],
+							    w.dir, &w.sys,
+							    w.accounts[0], f),
+					 0);
+			w.n++;
+			roster_form_free(f);
+		}
+		all = w.dir->sindex->all;
+		assert_int_equal(all->total, (size_t)(pass + 1) * n);
+		want = (all->total + RS_SEG - 1) / RS_SEG;
+		assert_true(all->nsegs <= want + (size_t)pass);
+	}
+	check_all(&w);
+	world_free(&w);
+}
+
 /* Memory running out while waiting users are listed: those listed stay,
  * the others wait; a commit that cannot list them fails whole. */
 static void test_flush_without_memory(void **state)
@@ -741,6 +791,7 @@ int main(void)
 		cmocka_unit_test(test_same_name_run),
 		cmocka_unit_test(test_import_listed_in_order),
 		cmocka_unit_test(test_flush_without_memory),
+		cmocka_unit_test(test_added_in_order),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -38,6 +38,14 @@ static int teardown(void **state)
 	return 0;
 }
 
+static void same_str(const char *a, const char *b)
+{
+	if (a)
+		assert_string_equal(a, b);
+	else
+		assert_null(b);
+}
+
 static void same_user(const rs_user *a, const rs_user *b)
 {
 	size_t i;
@@ -45,10 +53,7 @@ static void same_user(const rs_user *a, const rs_user *b)
 	assert_int_equal(a->base.id, b->base.id);
 	assert_int_equal(a->base.parent, b->base.parent);
 	for (i = 0; i < ROSTER_FIELD_END; i++) {
-		if (a->str[i])
-			assert_string_equal(a->str[i], b->str[i]);
-		else
-			assert_null(b->str[i]);
+		same_str(a->str[i], b->str[i]);
 		assert_int_equal(a->flag[i], b->flag[i]);
 	}
 	for (i = ROSTER_FIELD_GROUP; i <= ROSTER_FIELD_PBX; i++)
@@ -57,13 +62,13 @@ static void same_user(const rs_user *a, const rs_user *b)
 	for (i = 0; i < a->nlines; i++)
 		assert_string_equal(a->lines[i], b->lines[i]);
 	assert_int_equal(a->nproducts, b->nproducts);
-	assert_string_equal(a->email_key, b->email_key);
-	assert_string_equal(a->words, b->words);
-	assert_string_equal(a->sortkey, b->sortkey);
-	assert_string_equal(a->password_hash, b->password_hash);
-	assert_string_equal(a->welcome.hash, b->welcome.hash);
+	same_str(a->email_key, b->email_key);
+	same_str(a->words, b->words);
+	same_str(a->sortkey, b->sortkey);
+	same_str(a->password_hash, b->password_hash);
+	same_str(a->welcome.hash, b->welcome.hash);
 	assert_int_equal(a->welcome.expires, b->welcome.expires);
-	assert_string_equal(a->reset.hash, b->reset.hash);
+	same_str(a->reset.hash, b->reset.hash);
 	assert_int_equal(a->reset.expires, b->reset.expires);
 }
 
@@ -144,6 +149,49 @@ static void test_copy_and_pack(void **state)
 	assert_int_equal(rs_user_publishable(dir, &w), 0);
 	assert_ptr_equal(w, p); /* already packed: no change */
 	rs_user_release(&dir->al, w);
+}
+
+/* A login typed in lower case is its own key: the published version keeps
+ * it once; a working copy has a key of its own, and packing shares again. */
+static void test_lower_case_login_kept_once(void **state)
+{
+	const rs_user *pub = (const rs_user *)rs_get(dir, user), *lower;
+	roster_form *f = NULL;
+	roster_actor sys;
+	roster_id id;
+	rs_user *w = NULL, *p = NULL;
+
+	(void)state;
+	roster_actor_init(&sys, ROSTER_ACTOR_SYSTEM, 0);
+	assert_int_equal(roster_form_new(&f, dir), 0);
+	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_FIRST_NAME, "Jan"),
+			 0);
+	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_LAST_NAME, "Novák"),
+			 0);
+	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_EMAIL,
+					     "jan.novak@acme.example"),
+			 0);
+	assert_int_equal(roster_user_create(&id, dir, &sys, pub->base.parent, f),
+			 0);
+	roster_form_free(f);
+	lower = (const rs_user *)rs_get(dir, id);
+	assert_ptr_equal(lower->email_key, lower->str[ROSTER_FIELD_EMAIL]);
+	/* mixed case: a key of its own */
+	assert_ptr_not_equal(pub->email_key, pub->str[ROSTER_FIELD_EMAIL]);
+	assert_string_equal(pub->email_key, "zoe@acme.example");
+
+	assert_int_equal(rs_user_copy(dir, lower, &w), 0);
+	assert_ptr_not_equal(w->email_key, w->str[ROSTER_FIELD_EMAIL]);
+	same_user(lower, w);
+	assert_int_equal(rs_user_pack(&dir->al, w, &p), 0);
+	assert_ptr_equal(p->email_key, p->str[ROSTER_FIELD_EMAIL]);
+	same_user(lower, p);
+	rs_user_release(&dir->al, w);
+	rs_user_release(&dir->al, p);
+	assert_int_equal(roster_user_find_login(&id, dir, "Jan.Novak@ACME.example"),
+			 0);
+	assert_int_equal(id, lower->base.id);
+	assert_int_equal(roster_user_delete(dir, &sys, id), 0);
 }
 
 /* ------------------------------------------------------------------ */
@@ -243,6 +291,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_published_is_one_block),
 		cmocka_unit_test(test_copy_and_pack),
+		cmocka_unit_test(test_lower_case_login_kept_once),
 		cmocka_unit_test(test_large_transaction_trimmed),
 	};
 
