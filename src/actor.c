@@ -43,8 +43,8 @@ int rs_who_resolve(roster_directory *dir, const roster_actor *actor,
 			return rs_fail_id(dir, ROSTER_EDENIED, "user",
 					  "auth.actor", actor->id);
 		who->account = r->parent;
-		who->admin = ((rs_user *)r)->flag[ROSTER_FIELD_ADMIN];
-		who->statutory = ((rs_user *)r)->flag[ROSTER_FIELD_STATUTORY];
+		who->admin = RS_FLAG(((rs_user *)r), ROSTER_FIELD_ADMIN);
+		who->statutory = RS_FLAG(((rs_user *)r), ROSTER_FIELD_STATUTORY);
 		return ROSTER_OK;
 	default:
 		return rs_fail(dir, ROSTER_EINVAL, "actor", "arg.actor", NULL);

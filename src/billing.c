@@ -33,15 +33,15 @@ static int counts(const line *l, const rs_user *u)
 
 	switch (l->kind) {
 	case ROSTER_ITEM_LICENCE:
-		v = u->str[ROSTER_FIELD_LICENCE];
+		v = RS_STR(u, ROSTER_FIELD_LICENCE);
 		return v && strcmp(v, l->item) == 0;
 	case ROSTER_ITEM_PACK:
-		v = u->str[ROSTER_FIELD_PACK];
+		v = RS_STR(u, ROSTER_FIELD_PACK);
 		return v && strcmp(v, l->item) == 0;
 	case ROSTER_ITEM_PRODUCT:
 		return rs_user_has_product(u, l->item);
 	default:
-		return u->flag[roster_field_from_name(l->item)];
+		return RS_FLAG(u, roster_field_from_name(l->item));
 	}
 }
 
@@ -93,7 +93,7 @@ int roster_billing_summary(roster_billing **out, roster_directory *dir,
 	users = &acc->base.members->users;
 	for (i = 0; i < users->len; i++) {
 		const rs_user *u = (const rs_user *)rs_get(dir, users->ids[i]);
-		if (u->flag[ROSTER_FIELD_DO_NOT_BILL]) {
+		if (RS_FLAG(u, ROSTER_FIELD_DO_NOT_BILL)) {
 			b->excluded++;
 			continue;
 		}

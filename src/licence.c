@@ -141,10 +141,10 @@ static size_t attachment(const roster_catalog *cat, const against *a,
 			 const rs_user *u, uint32_t lic, reason *out, size_t n)
 {
 	if (needs(cat, lic, a->pbx) &&
-	    (!RS_REF(u, ROSTER_FIELD_PBX) || !u->str[ROSTER_FIELD_EXTENSION]) &&
+	    (!RS_REF(u, ROSTER_FIELD_PBX) || !RS_STR(u, ROSTER_FIELD_EXTENSION)) &&
 	    n < REASONS_MAX)
 		out[n++] = (reason){ "licence.pbx", NULL };
-	if (needs(cat, lic, a->helpdesk) && !u->flag[ROSTER_FIELD_HELPDESK] &&
+	if (needs(cat, lic, a->helpdesk) && !RS_FLAG(u, ROSTER_FIELD_HELPDESK) &&
 	    n < REASONS_MAX)
 		out[n++] = (reason){ "licence.helpdesk", NULL };
 	return n;
@@ -233,17 +233,17 @@ int rs_licence_check(roster_directory *dir, const rs_user *u,
 		     const rs_user *cur, unsigned confirm)
 {
 	const rs_unit *acc = (const rs_unit *)rs_get(dir, u->base.parent);
-	const char *lic = u->str[ROSTER_FIELD_LICENCE];
-	const char *pack = u->str[ROSTER_FIELD_PACK];
-	const char *was = cur ? cur->str[ROSTER_FIELD_LICENCE] : NULL;
-	const char *was_pack = cur ? cur->str[ROSTER_FIELD_PACK] : NULL;
+	const char *lic = RS_STR(u, ROSTER_FIELD_LICENCE);
+	const char *pack = RS_STR(u, ROSTER_FIELD_PACK);
+	const char *was = cur ? RS_STR(cur, ROSTER_FIELD_LICENCE) : NULL;
+	const char *was_pack = cur ? RS_STR(cur, ROSTER_FIELD_PACK) : NULL;
 	const roster_catalog *cat;
 	reason r[REASONS_MAX];
 	against a = { 0 };
 	size_t n;
 
-	if (u->flag[ROSTER_FIELD_HELPDESK] && !acc->helpdesk &&
-	    !(cur && cur->flag[ROSTER_FIELD_HELPDESK])) {
+	if (RS_FLAG(u, ROSTER_FIELD_HELPDESK) && !acc->helpdesk &&
+	    !(cur && RS_FLAG(cur, ROSTER_FIELD_HELPDESK))) {
 		r[0] = (reason){ "helpdesk.account", NULL };
 		return fail_reason(dir, "helpdesk", &r[0]);
 	}
@@ -255,10 +255,10 @@ int rs_licence_check(roster_directory *dir, const rs_user *u,
 		/* kept: only what the user itself changed must still fit */
 		int moved = !cur || RS_REF(cur, ROSTER_FIELD_PBX) !=
 						    RS_REF(u, ROSTER_FIELD_PBX) ||
-			    (cur->str[ROSTER_FIELD_EXTENSION] == NULL) !=
-				    (u->str[ROSTER_FIELD_EXTENSION] == NULL) ||
-			    cur->flag[ROSTER_FIELD_HELPDESK] !=
-				    u->flag[ROSTER_FIELD_HELPDESK];
+			    (RS_STR(cur, ROSTER_FIELD_EXTENSION) == NULL) !=
+				    (RS_STR(u, ROSTER_FIELD_EXTENSION) == NULL) ||
+			    RS_FLAG(cur, ROSTER_FIELD_HELPDESK) !=
+				    RS_FLAG(u, ROSTER_FIELD_HELPDESK);
 		uint32_t l = moved ? rs_catalog_find(cat, ROSTER_ITEM_LICENCE,
 						     lic)
 				   : RS_NONE;
@@ -416,7 +416,7 @@ static void pack_choice(roster_directory *dir, const roster_catalog *cat,
 			const rs_user *u, const char *pack, const char *refused,
 			choice *c)
 {
-	const char *was = u->str[ROSTER_FIELD_PACK];
+	const char *was = RS_STR(u, ROSTER_FIELD_PACK);
 	roster_id site = RS_REF(u, ROSTER_FIELD_SITE);
 
 	c->kind = ROSTER_ITEM_PACK;
@@ -448,7 +448,7 @@ int roster_user_choices(roster_choices **out, roster_directory *dir,
 	const char *refused, *was = NULL;
 	roster_choices *ch;
 	against a = { 0 };
-	rs_user blank;
+	rs_user_work blank; /* a working copy: read through the accessors */
 	rs_who who;
 	size_t i, nl, np;
 	int rc, code;
@@ -466,7 +466,7 @@ int roster_user_choices(roster_choices **out, roster_directory *dir,
 			return rs_fail_id(dir, ROSTER_ENOTFOUND, "user",
 					  "record.notfound", user);
 		account = u->base.parent;
-		was = u->str[ROSTER_FIELD_LICENCE];
+		was = RS_STR(u, ROSTER_FIELD_LICENCE);
 	}
 	if (!(acc = (const rs_unit *)rs_get_kind(dir, account,
 						 ROSTER_KIND_ACCOUNT)))
@@ -478,9 +478,9 @@ int roster_user_choices(roster_choices **out, roster_directory *dir,
 		return rc;
 	if (!u) {
 		memset(&blank, 0, sizeof(blank));
-		blank.base.kind = ROSTER_KIND_USER;
-		blank.base.parent = account;
-		u = &blank;
+		blank.u.base.kind = ROSTER_KIND_USER;
+		blank.u.base.parent = account;
+		u = &blank.u;
 	}
 	if (!(cat = rs_catalog(dir)))
 		return dir->err.code;
@@ -706,8 +706,8 @@ static int misfit(roster_directory *dir, const roster_catalog *cat,
 		  const rs_user *u)
 {
 	const rs_unit *acc = (const rs_unit *)rs_get(dir, u->base.parent);
-	const char *lic = u->str[ROSTER_FIELD_LICENCE];
-	const char *pack = u->str[ROSTER_FIELD_PACK];
+	const char *lic = RS_STR(u, ROSTER_FIELD_LICENCE);
+	const char *pack = RS_STR(u, ROSTER_FIELD_PACK);
 	reason r[REASONS_MAX];
 	against a = { 0 };
 	size_t i, n;

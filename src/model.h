@@ -10,6 +10,8 @@
 #ifndef RS_MODEL_H
 #define RS_MODEL_H
 
+#include <assert.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "error.h"
@@ -60,36 +62,97 @@ typedef struct rs_stock {
 	uint32_t purchased;
 } rs_stock;
 
-/* A one-time token: only its hash is kept. */
-typedef struct rs_token {
-	char *hash; /* crypt(3) string, NULL when none */
-	int64_t expires;
-} rs_token;
-
 /*
- * A user. String fields are indexed by roster_field (unused slots NULL).
- * A working copy (`packed` 0) has an allocation per string; a published
- * version is packed into one block (user_record.c, users.h) and must
- * not be changed.
+ * A user. Its strings are numbered: the string fields by roster_field
+ * (other fields' numbers unused), then the derived and secret strings
+ * (RS_S_*), then its lines, then its product licences. Read them through
+ * rs_user_s() and the macros below, which work on both forms:
+ *  - a working copy (`packed` 0) is an rs_user_work, one allocation per
+ *    string, so that a change can replace any of them (RS_W());
+ *  - a published version is packed into one block (user_record.c): the
+ *    record, then the offset of each string from the record's start (0:
+ *    none), 16 bits wide (`packed` 1) or 32 (`packed` 2) when the block
+ *    is larger than 16 bits can reach, then the strings. It must not be
+ *    changed.
  */
+enum {
+	RS_S_EMAIL_KEY = ROSTER_FIELD_END, /* lower-case login, for uniqueness */
+	RS_S_WORDS,	 /* search: the folded words of names, login, numbers */
+	RS_S_SORTKEY,	 /* search: folded "last first", the listing order */
+	RS_S_PASSWORD,	 /* crypt(3) hash of the password */
+	RS_S_RESET,	 /* hash of the password-reset token */
+	RS_S_WELCOME,	 /* hash of the welcome token */
+	RS_S_END
+};
+
 typedef struct rs_user {
 	rs_rec base;
-	char *str[ROSTER_FIELD_END];
-	unsigned char flag[ROSTER_FIELD_END];
+	uint32_t slot;	  /* search: its slot in the index, kept by versions */
+	uint32_t flags;	  /* bit f: the boolean field f, through RS_FLAG() */
 	roster_id ref[3]; /* group, site, PBX: through RS_REF() */
-	char **lines;
-	size_t nlines;
-	char **products; /* product licences assigned, ascending */
-	size_t nproducts;
-	char *email_key; /* lower-case login for uniqueness */
-	char *words;	 /* search: the folded words of names, login, numbers */
-	char *sortkey;	 /* search: folded "last first", the listing order */
-	uint32_t slot;	 /* search: its slot in the index, kept by versions */
-	char *password_hash;
-	rs_token reset;
-	rs_token welcome;
-	unsigned char packed; /* one block: read only */
+	int64_t reset_expires;
+	int64_t welcome_expires;
+	uint32_t nlines;
+	uint32_t nproducts; /* product licences assigned, ascending */
+	unsigned char packed; /* 0 working copy, 1 or 2: one block, read only */
 } rs_user;
+
+/* A working copy: the record and a pointer to each string. */
+typedef struct rs_user_work {
+	rs_user u;
+	char *s[RS_S_END];
+	char **lines;
+	char **products;
+} rs_user_work;
+
+_Static_assert(ROSTER_FIELD_END <= 32, "the boolean fields fit in flags");
+
+/* String i of a user, NULL when it has none. */
+static inline const char *rs_user_s(const rs_user *u, size_t i)
+{
+	const rs_user_work *w = (const rs_user_work *)u;
+	size_t o;
+
+	if (u->packed == 1)
+		o = ((const uint16_t *)(u + 1))[i];
+	else if (u->packed)
+		o = ((const uint32_t *)(u + 1))[i];
+	else if (i < RS_S_END)
+		return w->s[i];
+	else if (i < RS_S_END + u->nlines)
+		return w->lines[i - RS_S_END];
+	else
+		return w->products[i - RS_S_END - u->nlines];
+	return o ? (const char *)u + o : NULL;
+}
+
+#define RS_STR(u, f) rs_user_s((u), (f))
+#define RS_EMAIL_KEY(u) rs_user_s((u), RS_S_EMAIL_KEY)
+#define RS_WORDS(u) rs_user_s((u), RS_S_WORDS)
+#define RS_SORTKEY(u) rs_user_s((u), RS_S_SORTKEY)
+#define RS_PASSWORD(u) rs_user_s((u), RS_S_PASSWORD)
+#define RS_RESET(u) rs_user_s((u), RS_S_RESET)
+#define RS_WELCOME(u) rs_user_s((u), RS_S_WELCOME)
+#define RS_LINE(u, i) rs_user_s((u), RS_S_END + (i))
+#define RS_PRODUCT(u, i) rs_user_s((u), RS_S_END + (u)->nlines + (i))
+
+/* The boolean field f of user u, 0 or 1. */
+#define RS_FLAG(u, f) ((int)(((u)->flags >> (f)) & 1u))
+static inline void rs_flag_set(rs_user *u, int f, int on)
+{
+	if (on)
+		u->flags |= 1u << f;
+	else
+		u->flags &= ~(1u << f);
+}
+
+/* The working copy u (never a published version). */
+static inline rs_user_work *rs_user_w(rs_user *u)
+{
+	assert(!u->packed);
+	return (rs_user_work *)u;
+}
+#define RS_W(u) rs_user_w(u)
 
 /* The reference field `f` (group, site or PBX) of user `u`, an lvalue. */
 #define RS_REF(u, f) ((u)->ref[(f) - ROSTER_FIELD_GROUP])

@@ -103,7 +103,7 @@ static int same_products(const rs_user *a, const rs_user *b)
 	if (a->nproducts != b->nproducts)
 		return 0;
 	for (i = 0; i < a->nproducts; i++)
-		if (strcmp(a->products[i], b->products[i]) != 0)
+		if (strcmp(RS_PRODUCT(a, i), RS_PRODUCT(b, i)) != 0)
 			return 0;
 	return 1;
 }
@@ -119,28 +119,28 @@ static void user_change(roster_preview *p, const rs_user *a, const rs_user *b)
 	for (s = 0; s < 2; s++) {
 		const rs_user *u = side[s];
 		long long sign = s ? 1 : -1;
-		billed[s] = u && !u->flag[ROSTER_FIELD_DO_NOT_BILL];
+		billed[s] = u && !RS_FLAG(u, ROSTER_FIELD_DO_NOT_BILL);
 		if (!u)
 			continue;
-		if (u->str[ROSTER_FIELD_PACK] && RS_REF(u, ROSTER_FIELD_SITE))
+		if (RS_STR(u, ROSTER_FIELD_PACK) && RS_REF(u, ROSTER_FIELD_SITE))
 			add_delta(p, ROSTER_ITEM_PACK, RS_REF(u, ROSTER_FIELD_SITE),
-				  u->str[ROSTER_FIELD_PACK], 0, sign);
+				  RS_STR(u, ROSTER_FIELD_PACK), 0, sign);
 		for (i = 0; i < u->nproducts; i++)
 			add_delta(p, ROSTER_ITEM_PRODUCT, u->base.parent,
-				  u->products[i], 0, sign);
+				  RS_PRODUCT(u, i), 0, sign);
 	}
 	if (billed[0] != billed[1])
 		what = ROSTER_BILL_BILLABLE;
 	else if (billed[0]) {
-		if (!same_str(a->str[ROSTER_FIELD_LICENCE],
-			      b->str[ROSTER_FIELD_LICENCE]))
+		if (!same_str(RS_STR(a, ROSTER_FIELD_LICENCE),
+			      RS_STR(b, ROSTER_FIELD_LICENCE)))
 			what |= ROSTER_BILL_LICENCE;
-		if (!same_str(a->str[ROSTER_FIELD_PACK], b->str[ROSTER_FIELD_PACK]))
+		if (!same_str(RS_STR(a, ROSTER_FIELD_PACK), RS_STR(b, ROSTER_FIELD_PACK)))
 			what |= ROSTER_BILL_PACK;
 		if (!same_products(a, b))
 			what |= ROSTER_BILL_PRODUCTS;
-		if (a->flag[ROSTER_FIELD_API_COMMUNICATOR] !=
-		    b->flag[ROSTER_FIELD_API_COMMUNICATOR])
+		if (RS_FLAG(a, ROSTER_FIELD_API_COMMUNICATOR) !=
+		    RS_FLAG(b, ROSTER_FIELD_API_COMMUNICATOR))
 			what |= ROSTER_BILL_OPTIONS;
 	}
 	if (what && !p->failed) {

@@ -21,7 +21,7 @@ int rs_user_has_product(const rs_user *u, const char *product)
 	size_t i;
 
 	for (i = 0; i < u->nproducts; i++)
-		if (strcmp(u->products[i], product) == 0)
+		if (strcmp(RS_PRODUCT(u, i), product) == 0)
 			return 1;
 	return 0;
 }
@@ -144,7 +144,7 @@ static int retag(roster_directory *dir, const rs_user *cur,
 		return rc;
 	if (add) {
 		char *s = rs_strdup(&dir->al, product);
-		l = s ? rs_reallocarray(&dir->al, u->products,
+		l = s ? rs_reallocarray(&dir->al, RS_W(u)->products,
 					u->nproducts + 1, sizeof(char *))
 		      : NULL;
 		if (!l) {
@@ -152,17 +152,17 @@ static int retag(roster_directory *dir, const rs_user *cur,
 			rs_rec_free(dir, &u->base, 0);
 			return rs_nomem(dir);
 		}
-		u->products = l;
+		RS_W(u)->products = l;
 		for (i = u->nproducts; i > 0 && strcmp(l[i - 1], product) > 0; i--)
 			l[i] = l[i - 1];
 		l[i] = s;
 		u->nproducts++;
 	} else {
-		for (i = 0; strcmp(u->products[i], product) != 0; i++)
+		l = RS_W(u)->products;
+		for (i = 0; strcmp(l[i], product) != 0; i++)
 			;
-		rs_free(&dir->al, u->products[i]);
-		memmove(&u->products[i], &u->products[i + 1],
-			(u->nproducts - i - 1) * sizeof(char *));
+		rs_free(&dir->al, l[i]);
+		memmove(&l[i], &l[i + 1], (u->nproducts - i - 1) * sizeof(char *));
 		u->nproducts--;
 	}
 	if ((rc = rs_user_replace(dir, u)))

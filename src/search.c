@@ -60,8 +60,8 @@ int rs_user_search_keys(roster_directory *dir, rs_user *u)
 
 	/* each field folded once: for the words and, names, the key */
 	for (i = 0; w && i < n && !rc; i++) {
-		const char *v = i < NSEARCH ? u->str[search_fields[i]]
-					    : u->lines[i - NSEARCH];
+		const char *v = i < NSEARCH ? RS_STR(u, search_fields[i])
+					    : RS_LINE(u, i - NSEARCH);
 		if ((rc = rs_text_words(&dir->al, v ? v : "", &w[i])) == 0)
 			len += strlen(w[i]);
 	}
@@ -86,10 +86,10 @@ int rs_user_search_keys(roster_directory *dir, rs_user *u)
 		rs_free(&dir->al, words);
 		return rs_nomem(dir);
 	}
-	rs_free(&dir->al, u->words);
-	rs_free(&dir->al, u->sortkey);
-	u->words = words;
-	u->sortkey = key;
+	rs_free(&dir->al, RS_W(u)->s[RS_S_WORDS]);
+	rs_free(&dir->al, RS_W(u)->s[RS_S_SORTKEY]);
+	RS_W(u)->s[RS_S_WORDS] = words;
+	RS_W(u)->s[RS_S_SORTKEY] = key;
 	return ROSTER_OK;
 }
 
@@ -258,7 +258,7 @@ unsigned rs_user_filters(const rs_user *u)
 	size_t i;
 
 	for (i = 0; i < sizeof(props) / sizeof(props[0]); i++)
-		if (u->flag[props[i].field] == props[i].want)
+		if (RS_FLAG(u, props[i].field) == props[i].want)
 			passed |= 1u << props[i].filter;
 	if (RS_REF(u, ROSTER_FIELD_PBX))
 		passed |= 1u << ROSTER_FILTER_PBX_USERS;
@@ -272,14 +272,14 @@ static int matches(const roster_query *q, const rs_user *u)
 
 	if (q->props & ~rs_user_filters(u))
 		return 0;
-	if ((q->item[0] && !same(u->str[ROSTER_FIELD_LICENCE], q->item[0])) ||
-	    (q->item[1] && !same(u->str[ROSTER_FIELD_PACK], q->item[1])) ||
+	if ((q->item[0] && !same(RS_STR(u, ROSTER_FIELD_LICENCE), q->item[0])) ||
+	    (q->item[1] && !same(RS_STR(u, ROSTER_FIELD_PACK), q->item[1])) ||
 	    (q->item[2] && !rs_user_has_product(u, q->item[2])) ||
 	    (q->group && RS_REF(u, ROSTER_FIELD_GROUP) != q->group) ||
 	    (q->site && RS_REF(u, ROSTER_FIELD_SITE) != q->site))
 		return 0;
 	for (i = 0; i < q->nwords; i++)
-		if (!strstr(u->words, q->words[i]))
+		if (!strstr(RS_WORDS(u), q->words[i]))
 			return 0;
 	return 1;
 }
@@ -288,14 +288,14 @@ static int matches(const roster_query *q, const rs_user *u)
  * a dot but the first, in hex. */
 static char *make_cursor(roster_directory *dir, const rs_user *u)
 {
-	size_t n = strlen(u->sortkey), i;
+	size_t n = strlen(RS_SORTKEY(u)), i;
 	char *c = rs_calloc(&dir->al, 2 * n + 40, 1), *p;
 
 	if (!c)
 		return NULL;
 	p = c + sprintf(c, "c%llx.", (unsigned long long)u->base.parent);
 	for (i = 0; i < n; i++)
-		p += sprintf(p, "%02x", (unsigned char)u->sortkey[i]);
+		p += sprintf(p, "%02x", (unsigned char)RS_SORTKEY(u)[i]);
 	sprintf(p, ".%llx", (unsigned long long)u->base.id);
 	return c;
 }

@@ -89,7 +89,7 @@ static int each_key(const rs_user *u,
 	char key[2];
 	int f, rc;
 
-	if ((rc = each_prefix(u->words, fn, ctx)))
+	if ((rc = each_prefix(RS_WORDS(u), fn, ctx)))
 		return rc;
 	for (f = 0; passed >> f; f++)
 		if ((passed >> f) & 1) {
@@ -445,7 +445,7 @@ static int cmp_after(const void *ctx, uint32_t slot)
 
 	if (u->base.parent != c->account)
 		return u->base.parent < c->account ? -1 : 1;
-	if ((r = strcmp(u->sortkey, c->key)))
+	if ((r = strcmp(RS_SORTKEY(u), c->key)))
 		return r;
 	return u->base.id <= c->id ? -1 : 1;
 }
@@ -661,7 +661,7 @@ static int cmp_user_at(const void *ctx, uint32_t slot)
 	if (o != c->order)
 		return o < c->order ? -1 : 1;
 	v = c->x->users[slot];
-	if ((r = strcmp(v->sortkey, c->u->sortkey)))
+	if ((r = strcmp(RS_SORTKEY(v), RS_SORTKEY(c->u))))
 		return r;
 	return v->base.id < c->u->base.id ? -1 : v->base.id > c->u->base.id;
 }
@@ -719,7 +719,7 @@ static uint64_t between(const rs_sindex *x, uint32_t s, int in_account,
 {
 	if (gap / TAIL > 0 &&
 	    (x->run || (in_account &&
-			!strcmp(x->users[s]->sortkey, u->sortkey))))
+			!strcmp(RS_SORTKEY(x->users[s]), RS_SORTKEY(u)))))
 		return gap / TAIL;
 	return gap / 2;
 }
@@ -880,8 +880,8 @@ static void relist(roster_directory *dir, rs_sindex *x, rs_user *u)
 
 static int same_keys(const rs_user *a, const rs_user *b)
 {
-	return !strcmp(a->words, b->words) &&
-	       !strcmp(a->sortkey, b->sortkey) &&
+	return !strcmp(RS_WORDS(a), RS_WORDS(b)) &&
+	       !strcmp(RS_SORTKEY(a), RS_SORTKEY(b)) &&
 	       rs_user_filters(a) == rs_user_filters(b);
 }
 
@@ -895,7 +895,7 @@ typedef struct listed {
  * identifier? */
 static int before_user(const rs_user *a, const rs_user *b)
 {
-	int c = strcmp(a->sortkey, b->sortkey);
+	int c = strcmp(RS_SORTKEY(a), RS_SORTKEY(b));
 
 	return c ? c < 0 : a->base.id < b->base.id;
 }
@@ -907,7 +907,7 @@ static int cmp_listed(const void *a, const void *b)
 
 	if (x->order != y->order)
 		return x->order < y->order ? -1 : 1;
-	if ((c = strcmp(x->u->sortkey, y->u->sortkey)))
+	if ((c = strcmp(RS_SORTKEY(x->u), RS_SORTKEY(y->u))))
 		return c;
 	return x->u->base.id < y->u->base.id ? -1 : x->u->base.id > y->u->base.id;
 }

@@ -44,8 +44,8 @@ static size_t in_service(const roster_directory *dir, const rs_unit *site,
 
 	for (i = 0; i < users->len; i++) {
 		const rs_user *u = (const rs_user *)rs_get(dir, users->ids[i]);
-		if (u && u->base.id != except && u->str[ROSTER_FIELD_PACK] &&
-		    strcmp(u->str[ROSTER_FIELD_PACK], pack) == 0)
+		if (u && u->base.id != except && RS_STR(u, ROSTER_FIELD_PACK) &&
+		    strcmp(RS_STR(u, ROSTER_FIELD_PACK), pack) == 0)
 			n++;
 	}
 	return n;
@@ -67,14 +67,14 @@ size_t rs_station_free(const roster_directory *dir, roster_id site_id,
 int rs_station_check(roster_directory *dir, const rs_user *u,
 		     const rs_user *cur)
 {
-	const char *pack = u->str[ROSTER_FIELD_PACK];
+	const char *pack = RS_STR(u, ROSTER_FIELD_PACK);
 	roster_id site_id = RS_REF(u, ROSTER_FIELD_SITE);
 
 	if (!pack)
 		return ROSTER_OK;
 	/* the same station as before: nothing to take */
-	if (cur && cur->str[ROSTER_FIELD_PACK] &&
-	    strcmp(cur->str[ROSTER_FIELD_PACK], pack) == 0 &&
+	if (cur && RS_STR(cur, ROSTER_FIELD_PACK) &&
+	    strcmp(RS_STR(cur, ROSTER_FIELD_PACK), pack) == 0 &&
 	    RS_REF(cur, ROSTER_FIELD_SITE) == site_id)
 		return ROSTER_OK;
 	if (!site_id)

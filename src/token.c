@@ -22,7 +22,7 @@ static int match_login(void *ctx, uint64_t id)
 	const rs_user *u = (const rs_user *)rs_get_kind(c->dir, id,
 							 ROSTER_KIND_USER);
 
-	if (!u || strcmp(u->email_key, c->key) != 0)
+	if (!u || strcmp(RS_EMAIL_KEY(u), c->key) != 0)
 		return 0;
 	c->user = u;
 	return 1;
@@ -80,14 +80,14 @@ int roster_login(roster_id *user_out, roster_directory *dir, const char *email,
 			       "arg.null", NULL);
 	*user_out = 0;
 	u = find_login(dir, email);
-	if (!u || !u->password_hash) {
+	if (!u || !RS_PASSWORD(u)) {
 		/* spend the time a real check takes: no timing oracle for
 		 * which logins exist */
 		rs_password_hash(dir, password, dir->policy.hash_cost, &dummy);
 		rs_free_secret(&dir->al, dummy);
 		return rs_fail(dir, ROSTER_EAUTH, NULL, "login.failed", NULL);
 	}
-	ok = rs_password_verify(dir, u->password_hash, password);
+	ok = rs_password_verify(dir, RS_PASSWORD(u), password);
 	if (ok < 0)
 		return rs_nomem(dir);
 	if (!ok)
@@ -101,7 +101,6 @@ static int issue(roster_directory *dir, const rs_user *cur, int welcome)
 {
 	rs_user *u;
 	char *token = NULL, *hash = NULL;
-	rs_token *slot;
 	int rc;
 
 	if ((rc = rs_user_copy(dir, cur, &u)))
@@ -110,15 +109,14 @@ static int issue(roster_directory *dir, const rs_user *cur, int welcome)
 		rs_rec_free(dir, &u->base, 0);
 		return rc;
 	}
-	slot = welcome ? &u->welcome : &u->reset;
-	rs_free(&dir->al, slot->hash);
-	slot->hash = hash;
-	slot->expires = rs_deadline(dir, welcome ? dir->policy.welcome_ttl
-						 : dir->policy.reset_ttl);
+	rs_user_set(&dir->al, u, welcome ? RS_S_WELCOME : RS_S_RESET, hash);
+	*(welcome ? &u->welcome_expires : &u->reset_expires) =
+		rs_deadline(dir, welcome ? dir->policy.welcome_ttl
+					 : dir->policy.reset_ttl);
 	rc = rs_event(dir,
 		      welcome ? ROSTER_EVENT_WELCOME_EMAIL
 			      : ROSTER_EVENT_PASSWORD_RESET_EMAIL,
-		      u->base.parent, u->base.id, u->str[ROSTER_FIELD_EMAIL],
+		      u->base.parent, u->base.id, RS_STR(u, ROSTER_FIELD_EMAIL),
 		      token, NULL, 0);
 	rs_free_secret(&dir->al, token);
 	if (rc) {
@@ -203,14 +201,15 @@ int roster_welcome_send(roster_directory *dir, const roster_actor *actor,
 	return issue_call(dir, actor, account, users, count, 1);
 }
 
-/* Does `secret` redeem `t`? Costs one hash whatever the answer, so that
- * timing tells no case apart (no token, expired, wrong, right). */
-static int token_matches(roster_directory *dir, const rs_token *t,
-			 const char *secret)
+/* Does `secret` redeem the token of `hash` (NULL: none) valid until
+ * `expires`? Costs one hash whatever the answer, so that timing tells no
+ * case apart (no token, expired, wrong, right). */
+static int token_matches(roster_directory *dir, const char *hash,
+			 int64_t expires, const char *secret)
 {
-	int live = t->hash && rs_now(dir) < t->expires;
+	int live = hash && rs_now(dir) < expires;
 
-	return rs_token_verify(dir, live ? t->hash : NULL, secret);
+	return rs_token_verify(dir, live ? hash : NULL, secret);
 }
 
 static int redeem(roster_directory *dir, const char *token,
@@ -218,7 +217,6 @@ static int redeem(roster_directory *dir, const char *token,
 {
 	const rs_user *cur;
 	const char *secret;
-	static const rs_token none = { NULL, 0 };
 	roster_id id;
 	rs_user *u;
 	int welcome, rc, m, r;
@@ -227,8 +225,10 @@ static int redeem(roster_directory *dir, const char *token,
 		return rs_fail(dir, ROSTER_EEXPIRED, NULL, "token.invalid", NULL);
 	cur = (const rs_user *)rs_get_kind(dir, id, ROSTER_KIND_USER);
 	/* both slots are tried, each at the cost of one hash */
-	if ((m = token_matches(dir, cur ? &cur->welcome : &none, secret)) < 0 ||
-	    (r = token_matches(dir, cur ? &cur->reset : &none, secret)) < 0)
+	if ((m = token_matches(dir, cur ? RS_WELCOME(cur) : NULL,
+			       cur ? cur->welcome_expires : 0, secret)) < 0 ||
+	    (r = token_matches(dir, cur ? RS_RESET(cur) : NULL,
+			       cur ? cur->reset_expires : 0, secret)) < 0)
 		return rs_nomem(dir);
 	welcome = m;
 	if (!m && !r)
@@ -237,27 +237,24 @@ static int redeem(roster_directory *dir, const char *token,
 		return rc;
 	if ((rc = rs_user_copy(dir, cur, &u)))
 		return rc;
-	rs_free(&dir->al, u->password_hash);
-	u->password_hash = NULL;
+	rs_user_set(&dir->al, u, RS_S_PASSWORD, NULL);
 	if ((rc = rs_password_hash(dir, password, dir->policy.hash_cost,
-				   &u->password_hash))) {
+				   &RS_W(u)->s[RS_S_PASSWORD]))) {
 		rs_rec_free(dir, &u->base, 0);
 		return rc;
 	}
 	/* single use: the redeemed token goes; a reset also voids a pending
 	 * reset, an activation registers the user */
 	if (welcome) {
-		rs_free(&dir->al, u->welcome.hash);
-		u->welcome.hash = NULL;
-		u->flag[ROSTER_FIELD_REGISTERED] = 1;
+		rs_user_set(&dir->al, u, RS_S_WELCOME, NULL);
+		rs_flag_set(u, ROSTER_FIELD_REGISTERED, 1);
 	}
-	rs_free(&dir->al, u->reset.hash);
-	u->reset.hash = NULL;
-	if ((welcome && !cur->flag[ROSTER_FIELD_REGISTERED] &&
+	rs_user_set(&dir->al, u, RS_S_RESET, NULL);
+	if ((welcome && !RS_FLAG(cur, ROSTER_FIELD_REGISTERED) &&
 	     rs_event(dir, ROSTER_EVENT_USER_REGISTERED, u->base.parent, id,
-		      u->str[ROSTER_FIELD_EMAIL], NULL, NULL, 0)) ||
+		      RS_STR(u, ROSTER_FIELD_EMAIL), NULL, NULL, 0)) ||
 	    rs_event(dir, ROSTER_EVENT_PASSWORD_CHANGED, u->base.parent, id,
-		     u->str[ROSTER_FIELD_EMAIL], NULL, NULL, 0)) {
+		     RS_STR(u, ROSTER_FIELD_EMAIL), NULL, NULL, 0)) {
 		rs_rec_free(dir, &u->base, 0);
 		return rs_nomem(dir);
 	}

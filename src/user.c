@@ -67,7 +67,7 @@ static int match_email(void *ctx, uint64_t id)
 	const probe *p = ctx;
 	const rs_user *u = probe_user(p, id);
 
-	return u && strcmp(u->email_key, p->key) == 0;
+	return u && strcmp(RS_EMAIL_KEY(u), p->key) == 0;
 }
 
 static int match_line(void *ctx, uint64_t id)
@@ -77,7 +77,7 @@ static int match_line(void *ctx, uint64_t id)
 	size_t i;
 
 	for (i = 0; u && i < u->nlines; i++)
-		if (strcmp(u->lines[i], p->key) == 0)
+		if (strcmp(RS_LINE(u, i), p->key) == 0)
 			return 1;
 	return 0;
 }
@@ -88,7 +88,7 @@ static int match_ext(void *ctx, uint64_t id)
 	const rs_user *u = probe_user(p, id);
 
 	return u && RS_REF(u, ROSTER_FIELD_PBX) == p->pbx &&
-	       strcmp(u->str[ROSTER_FIELD_EXTENSION], p->key) == 0;
+	       strcmp(RS_STR(u, ROSTER_FIELD_EXTENSION), p->key) == 0;
 }
 
 /* Index entries of a user: add (sign > 0) or remove (sign < 0). */
@@ -100,15 +100,15 @@ static int index_user(roster_directory *dir, const rs_user *u, int sign,
 	roster_id id = u->base.id;
 	size_t i;
 
-	if (email && op(dir, &dir->emails, str_hash(dir, u->email_key), id))
+	if (email && op(dir, &dir->emails, str_hash(dir, RS_EMAIL_KEY(u)), id))
 		return ROSTER_ENOMEM;
 	for (i = 0; lines && i < u->nlines; i++)
-		if (op(dir, &dir->lines, str_hash(dir, u->lines[i]), id))
+		if (op(dir, &dir->lines, str_hash(dir, RS_LINE(u, i)), id))
 			return ROSTER_ENOMEM;
 	if (ext && RS_REF(u, ROSTER_FIELD_PBX) &&
 	    op(dir, &dir->extensions,
 	       ext_hash(dir, RS_REF(u, ROSTER_FIELD_PBX),
-			u->str[ROSTER_FIELD_EXTENSION]),
+			RS_STR(u, ROSTER_FIELD_EXTENSION)),
 	       id))
 		return ROSTER_ENOMEM;
 	return ROSTER_OK;
@@ -130,9 +130,9 @@ static int load_key(roster_directory *dir, rs_table *set, uint64_t hash,
 int rs_user_index_load(roster_directory *dir, const rs_user *u,
 		       const char *key)
 {
-	probe p = { dir, u->email_key, 0, u->base.id };
+	probe p = { dir, RS_EMAIL_KEY(u), 0, u->base.id };
 	roster_id pbx = RS_REF(u, ROSTER_FIELD_PBX);
-	const char *ext = u->str[ROSTER_FIELD_EXTENSION];
+	const char *ext = RS_STR(u, ROSTER_FIELD_EXTENSION);
 	size_t i;
 	int rc;
 
@@ -140,7 +140,7 @@ int rs_user_index_load(roster_directory *dir, const rs_user *u,
 			   match_email, &p, key)))
 		return rc;
 	for (i = 0; i < u->nlines; i++) {
-		p.key = u->lines[i];
+		p.key = RS_LINE(u, i);
 		if ((rc = load_key(dir, &dir->lines, str_hash(dir, p.key),
 				   match_line, &p, key)))
 			return rc;
@@ -202,7 +202,7 @@ static int lines_equal(const rs_user *u, const roster_form *f)
 	if (u->nlines != f->nlines)
 		return 0;
 	for (i = 0; i < f->nlines; i++)
-		if (strcmp(u->lines[i], f->lines[i]) != 0)
+		if (strcmp(RS_LINE(u, i), f->lines[i]) != 0)
 			return 0;
 	return 1;
 }
@@ -211,11 +211,11 @@ static int lines_equal(const rs_user *u, const roster_form *f)
  * "First Last" (user_read.c)? */
 static int is_default_display(const rs_user *u, const char *v)
 {
-	const char *first = u->str[ROSTER_FIELD_FIRST_NAME];
-	const char *last = u->str[ROSTER_FIELD_LAST_NAME];
+	const char *first = RS_STR(u, ROSTER_FIELD_FIRST_NAME);
+	const char *last = RS_STR(u, ROSTER_FIELD_LAST_NAME);
 	size_t n;
 
-	if (!v || !first || !last || u->str[ROSTER_FIELD_DISPLAY_NAME])
+	if (!v || !first || !last || RS_STR(u, ROSTER_FIELD_DISPLAY_NAME))
 		return 0;
 	n = strlen(first);
 	return strncmp(v, first, n) == 0 && v[n] == ' ' &&
@@ -239,9 +239,9 @@ static int changes(const rs_user *u, const rs_user *cur, const roster_form *f,
 		     is_default_display(u, f->str[field])))
 			return 0;
 		return field == ROSTER_FIELD_PASSWORD ||
-		       !strs_equal(u->str[field], f->str[field]);
+		       !strs_equal(RS_STR(u, field), f->str[field]);
 	case ROSTER_TYPE_BOOL:
-		return u->flag[field] != f->flag[field];
+		return RS_FLAG(u, field) != f->flag[field];
 	case ROSTER_TYPE_REF:
 		return RS_REF(u, field) != f->ref[field];
 	default:
@@ -249,7 +249,7 @@ static int changes(const rs_user *u, const rs_user *cur, const roster_form *f,
 	}
 }
 
-/* Normalise one string field into u->str[field]. */
+/* Normalise one string field into RS_STR(u, field). */
 static int set_string(roster_directory *dir, rs_user *u, int field,
 		      const char *in)
 {
@@ -259,12 +259,9 @@ static int set_string(roster_directory *dir, rs_user *u, int field,
 	enum rs_text_fault tf;
 	char *val = NULL;
 
-	rs_free(&dir->al, u->str[field]);
-	u->str[field] = NULL;
-	if (field == ROSTER_FIELD_EMAIL) {
-		rs_free(&dir->al, u->email_key);
-		u->email_key = NULL;
-	}
+	rs_user_set(&dir->al, u, (size_t)field, NULL);
+	if (field == ROSTER_FIELD_EMAIL)
+		rs_user_set(&dir->al, u, RS_S_EMAIL_KEY, NULL);
 	if (!in)
 		return ROSTER_OK; /* cleared; required fields checked later */
 	switch (field) {
@@ -275,7 +272,8 @@ static int set_string(roster_directory *dir, rs_user *u, int field,
 		}
 		if (!(rule = rs_valid_email(in, buf, key))) {
 			norm = buf;
-			if (!(u->email_key = rs_strdup(&dir->al, key)))
+			if (!(RS_W(u)->s[RS_S_EMAIL_KEY] =
+				      rs_strdup(&dir->al, key)))
 				return rs_nomem(dir);
 		}
 		break;
@@ -319,34 +317,35 @@ static int set_string(roster_directory *dir, rs_user *u, int field,
 					     text_rule(tf),
 					     tf == RS_TEXT_UTF8 ? in : NULL,
 					     (long long)fi->max_chars);
-		u->str[field] = val;
+		RS_W(u)->s[field] = val;
 		return ROSTER_OK;
 	}
 	if (rule)
 		return rs_fail_limit(dir, ROSTER_EINVALID, fi->name, rule, in,
 				     (long long)fi->max_chars);
-	if (!(u->str[field] = rs_strdup(&dir->al, norm)))
+	if (!(RS_W(u)->s[field] = rs_strdup(&dir->al, norm)))
 		return rs_nomem(dir);
 	return ROSTER_OK;
 }
 
 static int set_lines(roster_directory *dir, rs_user *u, const roster_form *f)
 {
+	rs_user_work *w = RS_W(u);
 	char buf[32];
 	size_t i, j;
 
 	for (i = 0; i < u->nlines; i++)
-		rs_free(&dir->al, u->lines[i]);
-	rs_free(&dir->al, u->lines);
-	u->lines = NULL;
+		rs_free(&dir->al, w->lines[i]);
+	rs_free(&dir->al, w->lines);
+	w->lines = NULL;
 	u->nlines = 0;
 	if (f->nlines > ROSTER_LINES_MAX)
 		return rs_fail_limit(dir, ROSTER_EINVALID, "lines",
 				     "line.count", NULL, ROSTER_LINES_MAX);
 	if (!f->nlines)
 		return ROSTER_OK;
-	u->lines = rs_calloc(&dir->al, f->nlines, sizeof(char *));
-	if (!u->lines)
+	w->lines = rs_calloc(&dir->al, f->nlines, sizeof(char *));
+	if (!w->lines)
 		return rs_nomem(dir);
 	for (i = 0; i < f->nlines; i++) {
 		if (strnlen(f->lines[i], 64) >= 64 ||
@@ -354,10 +353,10 @@ static int set_lines(roster_directory *dir, rs_user *u, const roster_form *f)
 			return rs_fail(dir, ROSTER_EINVALID, "lines",
 				       "phone.e164", f->lines[i]);
 		for (j = 0; j < u->nlines; j++)
-			if (strcmp(u->lines[j], buf) == 0)
+			if (strcmp(RS_LINE(u, j), buf) == 0)
 				return rs_fail(dir, ROSTER_EINVALID, "lines",
 					       "line.duplicate", buf);
-		if (!(u->lines[u->nlines] = rs_strdup(&dir->al, buf)))
+		if (!(w->lines[u->nlines] = rs_strdup(&dir->al, buf)))
 			return rs_nomem(dir);
 		u->nlines++;
 	}
@@ -389,13 +388,13 @@ static int check_fields(roster_directory *dir, const rs_user *u)
 	static const int required[] = { ROSTER_FIELD_FIRST_NAME,
 					ROSTER_FIELD_LAST_NAME,
 					ROSTER_FIELD_EMAIL };
-	const char *ext = u->str[ROSTER_FIELD_EXTENSION];
+	const char *ext = RS_STR(u, ROSTER_FIELD_EXTENSION);
 	roster_id pbx = RS_REF(u, ROSTER_FIELD_PBX);
 	size_t i;
 	int rc, any_address = 0, f;
 
 	for (i = 0; i < sizeof(required) / sizeof(required[0]); i++)
-		if (!u->str[required[i]])
+		if (!RS_STR(u, required[i]))
 			return rs_fail(dir, ROSTER_EINVALID,
 				       roster_field_name(required[i]),
 				       "field.required", NULL);
@@ -416,7 +415,7 @@ static int check_fields(roster_directory *dir, const rs_user *u)
 				       "extension.digits", ext);
 	}
 	for (f = 1; f < ROSTER_FIELD_END; f++)
-		if ((rs_field(f)->flags & RS_F_ADDRESS) && u->str[f])
+		if ((rs_field(f)->flags & RS_F_ADDRESS) && RS_STR(u, f))
 			any_address = 1;
 	if (any_address)
 		for (f = ROSTER_FIELD_ADDRESS_STREET;
@@ -424,12 +423,12 @@ static int check_fields(roster_directory *dir, const rs_user *u)
 			if ((f == ROSTER_FIELD_ADDRESS_STREET ||
 			     f == ROSTER_FIELD_ADDRESS_LOCALITY ||
 			     f == ROSTER_FIELD_ADDRESS_COUNTRY) &&
-			    !u->str[f])
+			    !RS_STR(u, f))
 				return rs_fail(dir, ROSTER_EINVALID,
 					       roster_field_name(f),
 					       "address.incomplete", NULL);
-	if (u->flag[ROSTER_FIELD_DO_NOT_BILL] &&
-	    !u->flag[ROSTER_FIELD_SYSTEM_USER])
+	if (RS_FLAG(u, ROSTER_FIELD_DO_NOT_BILL) &&
+	    !RS_FLAG(u, ROSTER_FIELD_SYSTEM_USER))
 		return rs_fail(dir, ROSTER_EINVALID, "do_not_bill",
 			       "do_not_bill.system", NULL);
 	return ROSTER_OK;
@@ -439,19 +438,19 @@ static int check_fields(roster_directory *dir, const rs_user *u)
 static int check_user(roster_directory *dir, const rs_user *u)
 {
 	probe p = { dir, NULL, 0, u->base.id };
-	const char *ext = u->str[ROSTER_FIELD_EXTENSION];
+	const char *ext = RS_STR(u, ROSTER_FIELD_EXTENSION);
 	roster_id pbx = RS_REF(u, ROSTER_FIELD_PBX);
 	size_t i;
 	int rc;
 
 	if ((rc = check_fields(dir, u)))
 		return rc;
-	p.key = u->email_key;
+	p.key = RS_EMAIL_KEY(u);
 	if (rs_table_find(&dir->emails, str_hash(dir, p.key), match_email, &p))
 		return rs_fail(dir, ROSTER_EEXISTS, "email", "email.unique",
-			       u->str[ROSTER_FIELD_EMAIL]);
+			       RS_STR(u, ROSTER_FIELD_EMAIL));
 	for (i = 0; i < u->nlines; i++) {
-		p.key = u->lines[i];
+		p.key = RS_LINE(u, i);
 		if (rs_table_find(&dir->lines, str_hash(dir, p.key), match_line,
 				  &p))
 			return rs_fail(dir, ROSTER_EEXISTS, "lines",
@@ -478,32 +477,32 @@ static int check_user(roster_directory *dir, const rs_user *u)
 int rs_user_check_stored(roster_directory *dir, const rs_user *u, char *why,
 			 size_t n)
 {
-	rs_user s;
+	rs_user_work s;
 	char buf[32];
 	size_t i, j;
 	int f, rc = ROSTER_OK;
 	roster_error saved = dir->err;
 
 	memset(&s, 0, sizeof(s));
-	s.base = u->base;
+	s.u.base = u->base;
 	for (f = 1; f < ROSTER_FIELD_END && !rc; f++) {
-		if (!u->str[f])
+		if (!RS_STR(u, f))
 			continue;
-		if ((rc = set_string(dir, &s, f, u->str[f])) == ROSTER_ENOMEM)
+		if ((rc = set_string(dir, &s.u, f, RS_STR(u, f))) ==
+		    ROSTER_ENOMEM)
 			break;
 		if (rc)
 			snprintf(why, n, "%s: %s", dir->err.field, dir->err.rule);
-		else if (strcmp(s.str[f], u->str[f]) != 0 ||
+		else if (strcmp(s.s[f], RS_STR(u, f)) != 0 ||
 			 (f == ROSTER_FIELD_EMAIL &&
-			  strcmp(s.email_key, u->email_key) != 0)) {
+			  strcmp(s.s[RS_S_EMAIL_KEY], RS_EMAIL_KEY(u)) != 0)) {
 			snprintf(why, n, "%s: not in normal form",
 				 roster_field_name(f));
 			rc = ROSTER_EPARSE;
 		}
 	}
-	for (i = 0; i < ROSTER_FIELD_END; i++)
-		rs_free(&dir->al, s.str[i]);
-	rs_free(&dir->al, s.email_key);
+	for (i = 0; i < RS_S_END; i++)
+		rs_free(&dir->al, s.s[i]);
 	if (rc == ROSTER_ENOMEM)
 		return rc;
 	if (!rc && u->nlines > ROSTER_LINES_MAX) {
@@ -511,24 +510,24 @@ int rs_user_check_stored(roster_directory *dir, const rs_user *u, char *why,
 		rc = ROSTER_EPARSE;
 	}
 	for (i = 0; i < u->nlines && !rc; i++) {
-		if (strnlen(u->lines[i], 64) >= 64 ||
-		    rs_valid_e164(u->lines[i], buf) ||
-		    strcmp(buf, u->lines[i]) != 0)
+		if (strnlen(RS_LINE(u, i), 64) >= 64 ||
+		    rs_valid_e164(RS_LINE(u, i), buf) ||
+		    strcmp(buf, RS_LINE(u, i)) != 0)
 			rc = ROSTER_EPARSE;
 		for (j = 0; j < i && !rc; j++)
-			if (strcmp(u->lines[j], u->lines[i]) == 0)
+			if (strcmp(RS_LINE(u, j), RS_LINE(u, i)) == 0)
 				rc = ROSTER_EPARSE;
 		if (rc)
-			snprintf(why, n, "lines: %s", u->lines[i]);
+			snprintf(why, n, "lines: %s", RS_LINE(u, i));
 	}
 	if (!rc && (rc = check_fields(dir, u)))
 		snprintf(why, n, "%s: %s", dir->err.field, dir->err.rule);
-	if (!rc && u->str[ROSTER_FIELD_PACK] && !RS_REF(u, ROSTER_FIELD_SITE)) {
+	if (!rc && RS_STR(u, ROSTER_FIELD_PACK) && !RS_REF(u, ROSTER_FIELD_SITE)) {
 		snprintf(why, n, "pack: pack.site");
 		rc = ROSTER_EPARSE;
 	}
 	for (i = 0; !rc && i < u->nproducts; i++)
-		if (rs_valid_item_id(u->products[i])) {
+		if (rs_valid_item_id(RS_PRODUCT(u, i))) {
 			snprintf(why, n, "products: item.syntax");
 			rc = ROSTER_EPARSE;
 		}
@@ -570,7 +569,7 @@ static int apply_form(roster_directory *dir, const rs_who *who, rs_user *u,
 				return rc;
 			break;
 		case ROSTER_TYPE_BOOL:
-			u->flag[field] = f->flag[field];
+			rs_flag_set(u, field, f->flag[field]);
 			break;
 		case ROSTER_TYPE_REF:
 			RS_REF(u, field) = f->ref[field];
@@ -584,13 +583,13 @@ static int apply_form(roster_directory *dir, const rs_who *who, rs_user *u,
 	    (rc = rs_licence_check(dir, u, cur, f->confirm)) ||
 	    (rc = rs_station_check(dir, u, cur)) ||
 	    /* the words of a copy stand while their fields do */
-	    ((!u->words || (*changed_mask & rs_search_field_mask())) &&
+	    ((!RS_WORDS(u) || (*changed_mask & rs_search_field_mask())) &&
 	     (rc = rs_user_search_keys(dir, u))))
 		return rc;
 	/* the last admin of an account stays an admin while the account
 	 * has other users (alone, it may step down: the account is being
 	 * emptied) */
-	if (cur && cur->flag[ROSTER_FIELD_ADMIN] && !u->flag[ROSTER_FIELD_ADMIN]) {
+	if (cur && RS_FLAG(cur, ROSTER_FIELD_ADMIN) && !RS_FLAG(u, ROSTER_FIELD_ADMIN)) {
 		rs_rec *acc = rs_get(dir, u->base.parent);
 		if (acc->members->admins <= 1 && acc->members->users.len > 1)
 			return rs_fail(dir, ROSTER_EPOLICY, "admin",
@@ -608,10 +607,9 @@ static int apply_form(roster_directory *dir, const rs_who *who, rs_user *u,
 		} else if ((rc = rs_password_check(dir, pw))) {
 			return rc;
 		}
-		rs_free(&dir->al, u->password_hash);
-		u->password_hash = NULL;
+		rs_user_set(&dir->al, u, RS_S_PASSWORD, NULL);
 		if ((rc = rs_password_hash(dir, pw, dir->policy.hash_cost,
-					   &u->password_hash)))
+					   &RS_W(u)->s[RS_S_PASSWORD])))
 			return rc;
 	}
 	return ROSTER_OK;
@@ -644,15 +642,15 @@ static int create(roster_directory *dir, const rs_who *who, roster_id account,
 				  "record.notfound", account);
 	if ((rc = rs_authz_account(dir, who, account, RS_MANAGE_USERS)))
 		return rc;
-	u = rs_calloc(&dir->al, 1, sizeof(*u));
-	if (!u)
+	if (!(u = rs_user_new(&dir->al)))
 		return rs_nomem(dir);
 	u->base.kind = ROSTER_KIND_USER;
 	u->base.parent = account;
 	rc = apply_form(dir, who, u, NULL, form, &mask, &plain);
 	if (rc == 0 && (rc = rs_new_id(dir, &u->base.id)) == 0) {
-		rc = rs_token_new(dir, u->base.id, &token, &u->welcome.hash);
-		u->welcome.expires = rs_deadline(dir, dir->policy.welcome_ttl);
+		rc = rs_token_new(dir, u->base.id, &token,
+				  &RS_W(u)->s[RS_S_WELCOME]);
+		u->welcome_expires = rs_deadline(dir, dir->policy.welcome_ttl);
 	}
 	if (rc == 0)
 		rc = rs_user_publishable(dir, &u);
@@ -672,7 +670,7 @@ static int create(roster_directory *dir, const rs_who *who, roster_id account,
 	if (rs_unit_touch(dir, account) ||
 	    rs_vec_insert(dir, &acc->members->users, u->base.id) ||
 	    index_user(dir, u, 1, 1, 1, 1) ||
-	    (u->flag[ROSTER_FIELD_ADMIN] &&
+	    (RS_FLAG(u, ROSTER_FIELD_ADMIN) &&
 	     rs_count(dir, &acc->members->admins, 1)))
 		goto done;
 	/* the site, PBX and group it joins are written too: a directory
@@ -682,10 +680,10 @@ static int create(roster_directory *dir, const rs_who *who, roster_id account,
 		    (RS_REF(u, refs[i]) && rs_unit_touch(dir, RS_REF(u, refs[i]))))
 			goto done;
 	if (rs_event(dir, ROSTER_EVENT_USER_CREATED, account, u->base.id,
-		     u->str[ROSTER_FIELD_EMAIL], NULL, NULL,
-		     u->flag[ROSTER_FIELD_ADMIN]) ||
+		     RS_STR(u, ROSTER_FIELD_EMAIL), NULL, NULL,
+		     RS_FLAG(u, ROSTER_FIELD_ADMIN)) ||
 	    rs_event(dir, ROSTER_EVENT_WELCOME_EMAIL, account, u->base.id,
-		     u->str[ROSTER_FIELD_EMAIL], token, plain, 0) ||
+		     RS_STR(u, ROSTER_FIELD_EMAIL), token, plain, 0) ||
 	    reload_if(dir, u))
 		goto done;
 	*out = u->base.id;
@@ -761,14 +759,13 @@ static int update(roster_directory *dir, const rs_who *who, roster_id id,
 	}
 	/* a new password or login voids the links already sent out */
 	if (mask & (BIT(ROSTER_FIELD_PASSWORD) | BIT(ROSTER_FIELD_EMAIL))) {
-		rs_free(&dir->al, u->reset.hash);
-		rs_free(&dir->al, u->welcome.hash);
-		u->reset.hash = u->welcome.hash = NULL;
+		rs_user_set(&dir->al, u, RS_S_RESET, NULL);
+		rs_user_set(&dir->al, u, RS_S_WELCOME, NULL);
 	}
 	for (f = 1; f < ROSTER_FIELD_END; f++)
 		if (rs_field(f)->flags & RS_F_PBX)
 			pbx_mask |= BIT(f);
-	email = !strs_equal(cur->email_key, u->email_key);
+	email = !strs_equal(RS_EMAIL_KEY(cur), RS_EMAIL_KEY(u));
 	lines = (mask & BIT(ROSTER_FIELD_LINES)) != 0;
 	ext = (mask & (BIT(ROSTER_FIELD_PBX) | BIT(ROSTER_FIELD_EXTENSION))) != 0;
 	acc = rs_get(dir, account);
@@ -795,19 +792,19 @@ static int update(roster_directory *dir, const rs_who *who, roster_id id,
 	if (mask & BIT(ROSTER_FIELD_ADMIN)) {
 		if (rs_unit_touch(dir, account) ||
 		    rs_count(dir, &acc->members->admins,
-			     u->flag[ROSTER_FIELD_ADMIN] ? 1 : -1) ||
+			     RS_FLAG(u, ROSTER_FIELD_ADMIN) ? 1 : -1) ||
 		    rs_event(dir, ROSTER_EVENT_ROLE_CHANGED, account, id,
-			     u->str[ROSTER_FIELD_EMAIL], NULL, NULL,
-			     u->flag[ROSTER_FIELD_ADMIN]))
+			     RS_STR(u, ROSTER_FIELD_EMAIL), NULL, NULL,
+			     RS_FLAG(u, ROSTER_FIELD_ADMIN)))
 			goto done;
 	}
 	if (rs_event(dir, ROSTER_EVENT_USER_UPDATED, account, id,
-		     u->str[ROSTER_FIELD_EMAIL], NULL, NULL,
-		     u->flag[ROSTER_FIELD_ADMIN]))
+		     RS_STR(u, ROSTER_FIELD_EMAIL), NULL, NULL,
+		     RS_FLAG(u, ROSTER_FIELD_ADMIN)))
 		goto done;
 	if ((mask & BIT(ROSTER_FIELD_PASSWORD)) &&
 	    rs_event(dir, ROSTER_EVENT_PASSWORD_CHANGED, account, id,
-		     u->str[ROSTER_FIELD_EMAIL], NULL, plain, 0))
+		     RS_STR(u, ROSTER_FIELD_EMAIL), NULL, plain, 0))
 		goto done;
 	if ((mask & pbx_mask) && (reload_if(dir, cur) || reload_if(dir, u)))
 		goto done;
@@ -855,14 +852,14 @@ static int delete_user(roster_directory *dir, const rs_who *who, roster_id id)
 				  "record.notfound", id);
 	if ((rc = rs_authz_account(dir, who, u->base.parent, RS_MANAGE_USERS)))
 		return rc;
-	if (u->flag[ROSTER_FIELD_ADMIN])
+	if (RS_FLAG(u, ROSTER_FIELD_ADMIN))
 		return rs_fail(dir, ROSTER_EPOLICY, "admin", "admin.delete",
 			       NULL);
 	acc = rs_get(dir, u->base.parent);
 	/* events and keys first: they read the record, which rs_put hands
 	 * to the undo log */
 	if (rs_event(dir, ROSTER_EVENT_USER_DELETED, u->base.parent, id,
-		     u->str[ROSTER_FIELD_EMAIL], NULL, NULL, 0) ||
+		     RS_STR(u, ROSTER_FIELD_EMAIL), NULL, NULL, 0) ||
 	    reload_if(dir, u) || index_user(dir, u, -1, 1, 1, 1) ||
 	    rs_vec_remove(dir, &acc->members->users, id))
 		return rs_nomem(dir);

@@ -34,17 +34,17 @@ int roster_user_get(roster_user **out, roster_directory *dir, roster_id id)
 		rs_free(&dir->al, s);
 		return rs_nomem(dir);
 	}
-	if (!cur->str[ROSTER_FIELD_DISPLAY_NAME]) {
-		size_t a = strlen(cur->str[ROSTER_FIELD_FIRST_NAME]);
-		size_t b = strlen(cur->str[ROSTER_FIELD_LAST_NAME]);
+	if (!RS_STR(cur, ROSTER_FIELD_DISPLAY_NAME)) {
+		size_t a = strlen(RS_STR(cur, ROSTER_FIELD_FIRST_NAME));
+		size_t b = strlen(RS_STR(cur, ROSTER_FIELD_LAST_NAME));
 		s->display = rs_malloc(&dir->al, a + b + 2);
 		if (!s->display) {
 			roster_user_free(s);
 			return rs_nomem(dir);
 		}
-		memcpy(s->display, cur->str[ROSTER_FIELD_FIRST_NAME], a);
+		memcpy(s->display, RS_STR(cur, ROSTER_FIELD_FIRST_NAME), a);
 		s->display[a] = ' ';
-		memcpy(s->display + a + 1, cur->str[ROSTER_FIELD_LAST_NAME],
+		memcpy(s->display + a + 1, RS_STR(cur, ROSTER_FIELD_LAST_NAME),
 		       b + 1);
 	}
 	*out = s;
@@ -81,14 +81,14 @@ const char *roster_user_str(const roster_user *s, int field)
 		return NULL;
 	if (field == ROSTER_FIELD_DISPLAY_NAME && s->display)
 		return s->display;
-	return s->u->str[field];
+	return RS_STR(s->u, field);
 }
 
 int roster_user_bool(const roster_user *s, int field)
 {
 	if (!s || roster_field_type(field) != ROSTER_TYPE_BOOL)
 		return 0;
-	return s->u->flag[field];
+	return RS_FLAG(s->u, field);
 }
 
 roster_id roster_user_ref(const roster_user *s, int field)
@@ -105,12 +105,12 @@ size_t roster_user_line_count(const roster_user *s)
 
 const char *roster_user_line(const roster_user *s, size_t i)
 {
-	return s && i < s->u->nlines ? s->u->lines[i] : NULL;
+	return s && i < s->u->nlines ? RS_LINE(s->u, i) : NULL;
 }
 
 int roster_user_has_password(const roster_user *s)
 {
-	return s && s->u->password_hash != NULL;
+	return s && RS_PASSWORD(s->u) != NULL;
 }
 
 size_t roster_user_product_count(const roster_user *s)
@@ -120,5 +120,5 @@ size_t roster_user_product_count(const roster_user *s)
 
 const char *roster_user_product(const roster_user *s, size_t i)
 {
-	return s && i < s->u->nproducts ? s->u->products[i] : NULL;
+	return s && i < s->u->nproducts ? RS_PRODUCT(s->u, i) : NULL;
 }

@@ -5,6 +5,11 @@
 
 #include "model.h"
 
+/* A new, empty working copy (model.h); NULL out of memory. */
+rs_user *rs_user_new(const rs_alloc *al);
+/* Replace string i (model.h) of the working copy u by s (taken, may be
+ * NULL), freeing the one it had. */
+void rs_user_set(const rs_alloc *al, rs_user *u, size_t i, char *s);
 /* A working copy of a user version (with its hashes and tokens): one
  * allocation per string, ready to be changed. 0 or ENOMEM recorded. */
 int rs_user_copy(roster_directory *dir, const rs_user *src, rs_user **out);

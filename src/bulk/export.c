@@ -71,9 +71,9 @@ static const char *text_of(const roster_directory *dir, const rs_user *u,
 
 	switch (roster_field_type(field)) {
 	case ROSTER_TYPE_STRING:
-		return u->str[field] ? u->str[field] : "";
+		return RS_STR(u, field) ? RS_STR(u, field) : "";
 	case ROSTER_TYPE_BOOL:
-		return u->flag[field] ? "1" : "0";
+		return RS_FLAG(u, field) ? "1" : "0";
 	case ROSTER_TYPE_REF:
 		unit = RS_REF(u, field)
 			       ? (const rs_unit *)rs_get(dir, RS_REF(u, field))
@@ -148,7 +148,7 @@ static void csv_user(out *o, const rs_user *u)
 		for (i = 0; i < u->nlines; i++) {
 			if (i)
 				emit(o, " ", 1);
-			csv_cell(o, u->lines[i]);
+			csv_cell(o, RS_LINE(u, i));
 		}
 	}
 	emit(o, "\r\n", 2);
@@ -223,7 +223,7 @@ static void xml_user(out *o, const rs_user *u)
 				continue;
 			emits(o, "    <lines>\n");
 			for (i = 0; i < u->nlines; i++)
-				xml_element(o, "      ", "line", u->lines[i]);
+				xml_element(o, "      ", "line", RS_LINE(u, i));
 			emits(o, "    </lines>\n");
 			continue;
 		}

@@ -6,6 +6,7 @@
 
 #include "../fields.h"
 #include "../txn.h"
+#include "../users.h"
 #include "../util/text.h"
 
 enum tag {
@@ -149,14 +150,15 @@ static void put_u64_field(wbuf *w, unsigned tag, uint64_t v)
 	put_field(w, tag, b, 8, NULL);
 }
 
-static void put_token(wbuf *w, unsigned tag, const rs_token *t)
+static void put_token(wbuf *w, unsigned tag, const char *hash,
+		      int64_t expires)
 {
 	unsigned char b[8];
 
-	if (!t->hash)
+	if (!hash)
 		return;
-	rs_le64_put(b, (uint64_t)t->expires);
-	put_field(w, tag, b, 8, t->hash);
+	rs_le64_put(b, (uint64_t)expires);
+	put_field(w, tag, b, 8, hash);
 }
 
 static void put_stock(wbuf *w, unsigned tag, const rs_stock *st, size_t n)
@@ -193,13 +195,13 @@ int rs_encode(const rs_alloc *al, const rs_rec *rec, unsigned char **out,
 			unsigned char head[9];
 			switch (roster_field_type(f)) {
 			case ROSTER_TYPE_STRING:
-				if (!u->str[f])
+				if (!RS_STR(u, f))
 					break;
 				head[0] = (unsigned char)f;
-				put_field(&w, T_STR, head, 1, u->str[f]);
+				put_field(&w, T_STR, head, 1, RS_STR(u, f));
 				break;
 			case ROSTER_TYPE_BOOL:
-				if (!u->flag[f])
+				if (!RS_FLAG(u, f))
 					break;
 				head[0] = (unsigned char)f;
 				head[1] = 1;
@@ -215,13 +217,13 @@ int rs_encode(const rs_alloc *al, const rs_rec *rec, unsigned char **out,
 			}
 		}
 		for (i = 0; i < u->nlines; i++)
-			put_field(&w, T_LINE, NULL, 0, u->lines[i]);
+			put_field(&w, T_LINE, NULL, 0, RS_LINE(u, i));
 		for (i = 0; i < u->nproducts; i++)
-			put_field(&w, T_PRODUCT, NULL, 0, u->products[i]);
-		if (u->password_hash)
-			put_field(&w, T_PASSWORD, NULL, 0, u->password_hash);
-		put_token(&w, T_RESET, &u->reset);
-		put_token(&w, T_WELCOME, &u->welcome);
+			put_field(&w, T_PRODUCT, NULL, 0, RS_PRODUCT(u, i));
+		if (RS_PASSWORD(u))
+			put_field(&w, T_PASSWORD, NULL, 0, RS_PASSWORD(u));
+		put_token(&w, T_RESET, RS_RESET(u), u->reset_expires);
+		put_token(&w, T_WELCOME, RS_WELCOME(u), u->welcome_expires);
 	} else {
 		const rs_unit *n = (const rs_unit *)rec;
 		unsigned char d[2];
@@ -334,18 +336,21 @@ static int add_text(const rs_alloc *al, char ***arr, size_t *count,
 static int user_field(const rs_alloc *al, rs_user *u, unsigned tag,
 		      const unsigned char *p, size_t n, const char **why)
 {
+	rs_user_work *w = RS_W(u);
 	int f = n ? p[0] : 0;
 	int type = roster_field_type(f);
+	size_t count;
+	int rc;
 
 	switch (tag) {
 	case T_STR:
 		if (type != ROSTER_TYPE_STRING || f == ROSTER_FIELD_PASSWORD)
 			break;
-		return get_text(al, p + 1, n - 1, &u->str[f], why);
+		return get_text(al, p + 1, n - 1, &w->s[f], why);
 	case T_FLAG:
 		if (type != ROSTER_TYPE_BOOL || n != 2 || p[1] > 1)
 			break;
-		u->flag[f] = p[1];
+		rs_flag_set(u, f, p[1]);
 		return ROSTER_OK;
 	case T_REF:
 		if (type != ROSTER_TYPE_REF || n != 9)
@@ -353,21 +358,27 @@ static int user_field(const rs_alloc *al, rs_user *u, unsigned tag,
 		RS_REF(u, f) = rs_le64_get(p + 1);
 		return ROSTER_OK;
 	case T_LINE:
-		return add_text(al, &u->lines, &u->nlines, p, n, LINES_MAX, 0,
-				why);
+		count = u->nlines;
+		rc = add_text(al, &w->lines, &count, p, n, LINES_MAX, 0, why);
+		u->nlines = (uint32_t)count;
+		return rc;
 	case T_PRODUCT:
-		return add_text(al, &u->products, &u->nproducts, p, n,
-				LICENCES_MAX, 1, why);
+		count = u->nproducts;
+		rc = add_text(al, &w->products, &count, p, n, LICENCES_MAX, 1,
+			      why);
+		u->nproducts = (uint32_t)count;
+		return rc;
 	case T_PASSWORD:
-		return get_text(al, p, n, &u->password_hash, why);
+		return get_text(al, p, n, &w->s[RS_S_PASSWORD], why);
 	case T_RESET:
-	case T_WELCOME: {
-		rs_token *t = tag == T_RESET ? &u->reset : &u->welcome;
+	case T_WELCOME:
 		if (n <= 8)
 			break;
-		t->expires = (int64_t)rs_le64_get(p);
-		return get_text(al, p + 8, n - 8, &t->hash, why);
-	}
+		*(tag == T_RESET ? &u->reset_expires : &u->welcome_expires) =
+			(int64_t)rs_le64_get(p);
+		return get_text(al, p + 8, n - 8,
+				&w->s[tag == T_RESET ? RS_S_RESET : RS_S_WELCOME],
+				why);
 	default:
 		return ROSTER_OK; /* a later format's field: skipped */
 	}
@@ -473,21 +484,23 @@ static int finish_unit(const rs_alloc *al, rs_unit *n, const char **why)
 
 static int finish_user(const rs_alloc *al, rs_user *u, const char **why)
 {
-	const char *e = u->str[ROSTER_FIELD_EMAIL];
+	const char *e = RS_STR(u, ROSTER_FIELD_EMAIL);
 	size_t i, n;
+	char *key;
 
-	if (!u->str[ROSTER_FIELD_FIRST_NAME] || !u->str[ROSTER_FIELD_LAST_NAME] ||
-	    !e) {
+	if (!RS_STR(u, ROSTER_FIELD_FIRST_NAME) ||
+	    !RS_STR(u, ROSTER_FIELD_LAST_NAME) || !e) {
 		*why = "required field missing";
 		return ROSTER_EPARSE;
 	}
 	/* the login key is derived, never stored */
 	n = strlen(e);
-	if (!(u->email_key = rs_strndup(al, e, n)))
+	if (!(key = rs_strndup(al, e, n)))
 		return ROSTER_ENOMEM;
 	for (i = 0; i < n; i++)
-		if (u->email_key[i] >= 'A' && u->email_key[i] <= 'Z')
-			u->email_key[i] = (char)(u->email_key[i] + 32);
+		if (key[i] >= 'A' && key[i] <= 'Z')
+			key[i] = (char)(key[i] + 32);
+	rs_user_set(al, u, RS_S_EMAIL_KEY, key);
 	return ROSTER_OK;
 }
 
@@ -546,7 +559,7 @@ int rs_decode(const rs_alloc *al, const void *data, size_t len, rs_rec **out,
 		*why = "unknown kind";
 		return ROSTER_EPARSE;
 	}
-	rec = kind == ROSTER_KIND_USER ? rs_calloc(al, 1, sizeof(rs_user))
+	rec = kind == ROSTER_KIND_USER ? (rs_rec *)rs_user_new(al)
 				       : rs_calloc(al, 1, sizeof(rs_unit));
 	if (!rec)
 		return ROSTER_ENOMEM;

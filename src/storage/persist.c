@@ -230,15 +230,17 @@ static int check_in_use(roster_directory *dir, int kind)
 		users = &n->base.members->users;
 		for (j = 0; j < users->len && !rc; j++) {
 			const rs_user *u = (const rs_user *)rs_get(dir, users->ids[j]);
-			char *const *items = kind == ROSTER_KIND_SITE
-						     ? &u->str[ROSTER_FIELD_PACK]
-						     : u->products;
+			/* a site counts the pack, an account the products */
+			size_t first = kind == ROSTER_KIND_SITE
+					       ? ROSTER_FIELD_PACK
+					       : RS_S_END + u->nlines;
 			size_t nitems = kind == ROSTER_KIND_SITE
-						? (size_t)(u->str[ROSTER_FIELD_PACK] != NULL)
+						? (size_t)(RS_STR(u, ROSTER_FIELD_PACK) != NULL)
 						: u->nproducts;
 			for (p = 0; p < nitems && !rc; p++) {
+				const char *item = rs_user_s(u, first + p);
 				for (k = 0; k < nst; k++)
-					if (strcmp(st[k].item, items[p]) == 0)
+					if (strcmp(st[k].item, item) == 0)
 						break;
 				if (k == nst || ++used[k] > st[k].purchased) {
 					char where[64];
@@ -294,7 +296,7 @@ static int link_record(roster_directory *dir, rs_rec *r)
 	/* a user: its account, its references, its unique keys */
 	if (push(dir, &m->users, r->id))
 		return dir->err.code;
-	if (u->flag[ROSTER_FIELD_ADMIN])
+	if (RS_FLAG(u, ROSTER_FIELD_ADMIN))
 		m->admins++;
 	for (i = 0; i < 3; i++) {
 		roster_id ref = RS_REF(u, refs[i][0]);

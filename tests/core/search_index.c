@@ -303,13 +303,13 @@ static void check_index(world *w)
 /* ------------------------------------------------------------------ */
 /* Searches against a scan                                             */
 
-/* Does " prefix" begin a word of u? (u->words: " w1 w2 ...") */
+/* Does " prefix" begin a word of u? (RS_WORDS(u): " w1 w2 ...") */
 static int has_word(const rs_user *u, const char *prefix)
 {
 	char p[16];
 
 	snprintf(p, sizeof(p), " %s", prefix);
-	return strstr(u->words, p) != NULL;
+	return strstr(RS_WORDS(u), p) != NULL;
 }
 
 static void check_search(world *w, const char *a, const char *b,

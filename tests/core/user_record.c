@@ -52,65 +52,92 @@ static void same_user(const rs_user *a, const rs_user *b)
 
 	assert_int_equal(a->base.id, b->base.id);
 	assert_int_equal(a->base.parent, b->base.parent);
-	for (i = 0; i < ROSTER_FIELD_END; i++) {
-		same_str(a->str[i], b->str[i]);
-		assert_int_equal(a->flag[i], b->flag[i]);
-	}
+	assert_int_equal(a->flags, b->flags);
 	for (i = ROSTER_FIELD_GROUP; i <= ROSTER_FIELD_PBX; i++)
 		assert_int_equal(RS_REF(a, i), RS_REF(b, i));
 	assert_int_equal(a->nlines, b->nlines);
-	for (i = 0; i < a->nlines; i++)
-		assert_string_equal(a->lines[i], b->lines[i]);
 	assert_int_equal(a->nproducts, b->nproducts);
-	same_str(a->email_key, b->email_key);
-	same_str(a->words, b->words);
-	same_str(a->sortkey, b->sortkey);
-	same_str(a->password_hash, b->password_hash);
-	same_str(a->welcome.hash, b->welcome.hash);
-	assert_int_equal(a->welcome.expires, b->welcome.expires);
-	same_str(a->reset.hash, b->reset.hash);
-	assert_int_equal(a->reset.expires, b->reset.expires);
+	/* every string: fields, keys, hashes, lines, products */
+	for (i = 0; i < RS_S_END + a->nlines + a->nproducts; i++)
+		same_str(rs_user_s(a, i), rs_user_s(b, i));
+	assert_int_equal(a->welcome_expires, b->welcome_expires);
+	assert_int_equal(a->reset_expires, b->reset_expires);
 }
 
-/* Is `p` inside the block [u, u + size)? */
-static int inside(const rs_user *u, size_t size, const char *p)
+/* Is `p` inside the strings of the block [u, u + size), which start
+ * `at` bytes after u? */
+static int inside(const rs_user *u, size_t at, size_t size, const char *p)
 {
-	return p >= (const char *)(u + 1) &&
+	return p >= (const char *)u + at &&
 	       p + strlen(p) < (const char *)u + size;
 }
 
-/* The published version is one block: every string inside it, right
- * after the record. */
+/* The published version is one block: the record, a 16-bit offset per
+ * string, then every string. */
 static void test_published_is_one_block(void **state)
 {
 	const rs_user *u = (const rs_user *)rs_get(dir, user);
-	size_t size = sizeof(*u) + 2 * sizeof(char *), i;
+	size_t n, at, size, i;
 
 	(void)state;
 	assert_non_null(u);
 	assert_int_equal(u->packed, 1);
-	for (i = 0; i < ROSTER_FIELD_END; i++)
-		if (u->str[i])
-			size += strlen(u->str[i]) + 1;
-	for (i = 0; i < u->nlines; i++)
-		size += strlen(u->lines[i]) + 1;
-	size += strlen(u->email_key) + strlen(u->words) + strlen(u->sortkey) +
-		strlen(u->password_hash) + strlen(u->welcome.hash) +
-		strlen(u->reset.hash) + 6;
-	assert_ptr_equal(u->lines, (char *const *)(u + 1));
-	for (i = 0; i < ROSTER_FIELD_END; i++)
-		if (u->str[i])
-			assert_true(inside(u, size, u->str[i]));
-	for (i = 0; i < u->nlines; i++)
-		assert_true(inside(u, size, u->lines[i]));
-	assert_true(inside(u, size, u->email_key));
-	assert_true(inside(u, size, u->words));
-	assert_true(inside(u, size, u->sortkey));
-	assert_true(inside(u, size, u->password_hash));
-	assert_true(inside(u, size, u->welcome.hash));
-	assert_true(inside(u, size, u->reset.hash));
-	assert_string_equal(u->str[ROSTER_FIELD_FIRST_NAME], "Zoë");
-	assert_string_equal(u->lines[1], "+420601000002");
+	n = RS_S_END + u->nlines + u->nproducts;
+	at = sizeof(*u) + n * sizeof(uint16_t);
+	size = at;
+	for (i = 0; i < n; i++)
+		if (rs_user_s(u, i))
+			size += strlen(rs_user_s(u, i)) + 1;
+	for (i = 0; i < n; i++)
+		if (rs_user_s(u, i))
+			assert_true(inside(u, at, size, rs_user_s(u, i)));
+	assert_non_null(RS_EMAIL_KEY(u));
+	assert_non_null(RS_WORDS(u));
+	assert_non_null(RS_SORTKEY(u));
+	assert_non_null(RS_PASSWORD(u));
+	assert_non_null(RS_WELCOME(u));
+	assert_non_null(RS_RESET(u));
+	assert_null(RS_STR(u, ROSTER_FIELD_PHONE));
+	assert_string_equal(RS_STR(u, ROSTER_FIELD_FIRST_NAME), "Zoë");
+	assert_string_equal(RS_LINE(u, 1), "+420601000002");
+	/* the block ends with the last string */
+	assert_true(RS_RESET(u) + strlen(RS_RESET(u)) + 1 <=
+		    (const char *)u + size);
+}
+
+/* A block too large for 16-bit offsets has offsets of 32 bits; values
+ * read the same either way. */
+static void test_wide_block(void **state)
+{
+	rs_user *w = rs_user_new(&dir->al), *p = NULL, *q = NULL;
+	size_t i, len = 30000;
+
+	(void)state;
+	assert_non_null(w);
+	w->base.kind = ROSTER_KIND_USER;
+	for (i = ROSTER_FIELD_FIRST_NAME; i <= ROSTER_FIELD_DISPLAY_NAME; i++) {
+		char *s = malloc(len + 1);
+		assert_non_null(s);
+		memset(s, (int)('a' + i), len);
+		s[len] = '\0';
+		rs_user_set(&dir->al, w, i, rs_strdup(&dir->al, s));
+		free(s);
+	}
+	rs_user_set(&dir->al, w, RS_S_SORTKEY, rs_strdup(&dir->al, "key"));
+	assert_int_equal(rs_user_pack(&dir->al, w, &p), 0);
+	assert_int_equal(p->packed, 2);
+	same_user(w, p);
+	assert_int_equal(strlen(RS_STR(p, ROSTER_FIELD_DISPLAY_NAME)), len);
+	assert_string_equal(RS_SORTKEY(p), "key");
+	/* a copy of the wide block, packed again, is the same */
+	rs_user_release(&dir->al, w);
+	assert_int_equal(rs_user_copy(dir, p, &w), 0);
+	assert_int_equal(rs_user_pack(&dir->al, w, &q), 0);
+	assert_int_equal(q->packed, 2);
+	same_user(p, q);
+	rs_user_release(&dir->al, w);
+	rs_user_release(&dir->al, p);
+	rs_user_release(&dir->al, q);
 }
 
 /* A working copy holds its own strings (changing one leaves the
@@ -124,11 +151,11 @@ static void test_copy_and_pack(void **state)
 	assert_int_equal(rs_user_copy(dir, pub, &w), 0);
 	assert_int_equal(w->packed, 0);
 	same_user(pub, w);
-	assert_ptr_not_equal(w->str[ROSTER_FIELD_FIRST_NAME],
-			     pub->str[ROSTER_FIELD_FIRST_NAME]);
-	w->str[ROSTER_FIELD_FIRST_NAME][0] = 'X';
-	assert_string_equal(pub->str[ROSTER_FIELD_FIRST_NAME], "Zoë");
-	w->str[ROSTER_FIELD_FIRST_NAME][0] = 'Z';
+	assert_ptr_not_equal(RS_STR(w, ROSTER_FIELD_FIRST_NAME),
+			     RS_STR(pub, ROSTER_FIELD_FIRST_NAME));
+	RS_W(w)->s[ROSTER_FIELD_FIRST_NAME][0] = 'X';
+	assert_string_equal(RS_STR(pub, ROSTER_FIELD_FIRST_NAME), "Zoë");
+	RS_W(w)->s[ROSTER_FIELD_FIRST_NAME][0] = 'Z';
 
 	assert_int_equal(rs_user_pack(&dir->al, w, &p), 0);
 	assert_int_equal(p->packed, 1);
@@ -175,16 +202,16 @@ static void test_lower_case_login_kept_once(void **state)
 			 0);
 	roster_form_free(f);
 	lower = (const rs_user *)rs_get(dir, id);
-	assert_ptr_equal(lower->email_key, lower->str[ROSTER_FIELD_EMAIL]);
+	assert_ptr_equal(RS_EMAIL_KEY(lower), RS_STR(lower, ROSTER_FIELD_EMAIL));
 	/* mixed case: a key of its own */
-	assert_ptr_not_equal(pub->email_key, pub->str[ROSTER_FIELD_EMAIL]);
-	assert_string_equal(pub->email_key, "zoe@acme.example");
+	assert_ptr_not_equal(RS_EMAIL_KEY(pub), RS_STR(pub, ROSTER_FIELD_EMAIL));
+	assert_string_equal(RS_EMAIL_KEY(pub), "zoe@acme.example");
 
 	assert_int_equal(rs_user_copy(dir, lower, &w), 0);
-	assert_ptr_not_equal(w->email_key, w->str[ROSTER_FIELD_EMAIL]);
+	assert_ptr_not_equal(RS_EMAIL_KEY(w), RS_STR(w, ROSTER_FIELD_EMAIL));
 	same_user(lower, w);
 	assert_int_equal(rs_user_pack(&dir->al, w, &p), 0);
-	assert_ptr_equal(p->email_key, p->str[ROSTER_FIELD_EMAIL]);
+	assert_ptr_equal(RS_EMAIL_KEY(p), RS_STR(p, ROSTER_FIELD_EMAIL));
 	same_user(lower, p);
 	rs_user_release(&dir->al, w);
 	rs_user_release(&dir->al, p);
@@ -290,6 +317,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_published_is_one_block),
+		cmocka_unit_test(test_wide_block),
 		cmocka_unit_test(test_copy_and_pack),
 		cmocka_unit_test(test_lower_case_login_kept_once),
 		cmocka_unit_test(test_large_transaction_trimmed),

@@ -67,21 +67,21 @@ static void test_round_trip(void **state)
 			const rs_user *u = (const rs_user *)back;
 			int f;
 			for (f = 1; f < ROSTER_FIELD_END; f++) {
-				if (o->str[f])
-					assert_string_equal(u->str[f], o->str[f]);
+				if (RS_STR(o, f))
+					assert_string_equal(RS_STR(u, f), RS_STR(o, f));
 				else
-					assert_null(u->str[f]);
-				assert_int_equal(u->flag[f], o->flag[f]);
+					assert_null(RS_STR(u, f));
+				assert_int_equal(RS_FLAG(u, f), RS_FLAG(o, f));
 			}
 			for (f = ROSTER_FIELD_GROUP; f <= ROSTER_FIELD_PBX; f++)
 				assert_int_equal(RS_REF(u, f), RS_REF(o, f));
 			assert_int_equal(u->nlines, 2);
-			assert_string_equal(u->lines[1], "+420601000002");
-			assert_string_equal(u->email_key, "zoe@acme.example");
-			assert_string_equal(u->password_hash, o->password_hash);
-			assert_string_equal(u->reset.hash, o->reset.hash);
-			assert_int_equal(u->reset.expires, o->reset.expires);
-			assert_string_equal(u->welcome.hash, o->welcome.hash);
+			assert_string_equal(RS_LINE(u, 1), "+420601000002");
+			assert_string_equal(RS_EMAIL_KEY(u), "zoe@acme.example");
+			assert_string_equal(RS_PASSWORD(u), RS_PASSWORD(o));
+			assert_string_equal(RS_RESET(u), RS_RESET(o));
+			assert_int_equal(u->reset_expires, o->reset_expires);
+			assert_string_equal(RS_WELCOME(u), RS_WELCOME(o));
 		} else {
 			const rs_unit *o = (const rs_unit *)rs_get(dir, ids[i]);
 			const rs_unit *n = (const rs_unit *)back;
