@@ -469,9 +469,11 @@ static int check_user(roster_directory *dir, const rs_user *u)
 
 /*
  * A user read from the store must be one the API could have written:
- * every string in the normal form its setter gives, valid distinct lines,
- * and the rules across fields. On a fault, `why` (n bytes) gets the field
- * and the rule and ROSTER_EPARSE is returned, having recorded nothing;
+ * every string in the normal form its setter gives, valid distinct lines
+ * and product ids (rs_user_check_stored, the user alone), and the rules
+ * across fields, which read the records it refers to
+ * (rs_user_check_links). On a fault, `why` (n bytes) gets the field and
+ * the rule and ROSTER_EPARSE is returned, having recorded nothing;
  * ROSTER_ENOMEM is recorded.
  */
 int rs_user_check_stored(roster_directory *dir, const rs_user *u, char *why,
@@ -520,8 +522,6 @@ int rs_user_check_stored(roster_directory *dir, const rs_user *u, char *why,
 		if (rc)
 			snprintf(why, n, "lines: %s", RS_LINE(u, i));
 	}
-	if (!rc && (rc = check_fields(dir, u)))
-		snprintf(why, n, "%s: %s", dir->err.field, dir->err.rule);
 	if (!rc && RS_STR(u, ROSTER_FIELD_PACK) && !RS_REF(u, ROSTER_FIELD_SITE)) {
 		snprintf(why, n, "pack: pack.site");
 		rc = ROSTER_EPARSE;
@@ -535,6 +535,18 @@ int rs_user_check_stored(roster_directory *dir, const rs_user *u, char *why,
 		return rc;
 	dir->err = saved;
 	return rc ? ROSTER_EPARSE : ROSTER_OK;
+}
+
+int rs_user_check_links(roster_directory *dir, const rs_user *u, char *why,
+			size_t n)
+{
+	roster_error saved = dir->err;
+
+	if (!check_fields(dir, u))
+		return ROSTER_OK;
+	snprintf(why, n, "%s: %s", dir->err.field, dir->err.rule);
+	dir->err = saved;
+	return ROSTER_EPARSE;
 }
 
 /*

@@ -28,13 +28,17 @@ void rs_user_release(const rs_alloc *al, rs_user *u);
 int rs_user_index_load(roster_directory *dir, const rs_user *u,
 		       const char *key);
 /*
- * Check a user read from the store against the rules the API enforces
- * (normal forms, lines, rules across fields; not uniqueness, which
- * rs_user_index_load checks). ROSTER_EPARSE with the field and rule in
- * `why`, or ROSTER_ENOMEM recorded.
+ * Check a user read from the store against the rules the API enforces:
+ * rs_user_check_stored those of the user alone (normal forms, lines,
+ * product ids), rs_user_check_links the rules across fields, which read
+ * the records it refers to (loaded first); neither checks uniqueness,
+ * which rs_user_index_load does. ROSTER_EPARSE with the field and rule
+ * in `why`, or ROSTER_ENOMEM recorded.
  */
 int rs_user_check_stored(roster_directory *dir, const rs_user *u, char *why,
 			 size_t n);
+int rs_user_check_links(roster_directory *dir, const rs_user *u, char *why,
+			size_t n);
 /* Replace a user record by a new version whose keys are unchanged. */
 int rs_user_replace(roster_directory *dir, rs_user *next);
 

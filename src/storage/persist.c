@@ -49,6 +49,44 @@ int rs_storage_fail(roster_directory *dir, const char *method, int rc)
 /* ------------------------------------------------------------------ */
 /* Loading                                                             */
 
+/* A record must be one the API could have written: a user alone when
+ * decoded (`links` 0), then its links to the other records. */
+static int check_stored(roster_directory *dir, const rs_rec *r,
+			const char *key, int links)
+{
+	const rs_user *u = (const rs_user *)r;
+	char why[96], where[128];
+	int rc = r->kind != ROSTER_KIND_USER
+			 ? rs_unit_check_stored(dir, (const rs_unit *)r, why,
+						sizeof(why))
+		 : links ? rs_user_check_links(dir, u, why, sizeof(why))
+			 : rs_user_check_stored(dir, u, why, sizeof(why));
+
+	if (rc != ROSTER_EPARSE)
+		return rc;
+	snprintf(where, sizeof(where), "%s: %s", key, why);
+	return rs_fail(dir, ROSTER_EPARSE, "store", "storage.malformed", where);
+}
+
+/*
+ * A user read from the store is checked (alone: its links wait for every
+ * record, link_record), given its search keys and packed as soon as it
+ * is decoded: its working copy is freed at once, so that the next user's
+ * strings take the same memory again.
+ */
+static int finish_loaded(roster_directory *dir, rs_rec **rec, const char *key)
+{
+	rs_user *u = (rs_user *)*rec;
+	int rc;
+
+	if ((rc = check_stored(dir, *rec, key, 0)) ||
+	    (rc = rs_user_search_keys(dir, u)) ||
+	    (rc = rs_user_publishable(dir, &u)))
+		return rc;
+	*rec = &u->base;
+	return ROSTER_OK;
+}
+
 static int load_row(const char *key, const void *value, size_t len,
 		    uint64_t version, void *data)
 {
@@ -96,6 +134,11 @@ static int load_row(const char *key, const void *value, size_t len,
 			       where);
 	}
 	rec->sver = version;
+	if (rec->kind == ROSTER_KIND_USER &&
+	    (rc = finish_loaded(dir, &rec, key))) {
+		rs_rec_release(&dir->al, rec, 1);
+		return rc;
+	}
 	if (rs_table_reserve(&dir->al, &dir->records, 1)) {
 		rs_rec_release(&dir->al, rec, 1);
 		return rs_nomem(dir);
@@ -134,23 +177,6 @@ static int parent_kind(int kind)
 	return kind == ROSTER_KIND_PARTNER ? 0
 	       : kind == ROSTER_KIND_ACCOUNT ? ROSTER_KIND_PARTNER
 					     : ROSTER_KIND_ACCOUNT;
-}
-
-/* A record must be one the API could have written. */
-static int check_stored(roster_directory *dir, const rs_rec *r,
-			const char *key)
-{
-	char why[96], where[128];
-	int rc = r->kind == ROSTER_KIND_USER
-			 ? rs_user_check_stored(dir, (const rs_user *)r, why,
-						sizeof(why))
-			 : rs_unit_check_stored(dir, (const rs_unit *)r, why,
-						sizeof(why));
-
-	if (rc != ROSTER_EPARSE)
-		return rc;
-	snprintf(where, sizeof(where), "%s: %s", key, why);
-	return rs_fail(dir, ROSTER_EPARSE, "store", "storage.malformed", where);
 }
 
 static int cmp_unit(const void *a, const void *b)
@@ -272,7 +298,7 @@ static int link_record(roster_directory *dir, rs_rec *r)
 	int rc;
 
 	rs_record_key(key, r->id);
-	if ((rc = check_stored(dir, r, key)))
+	if ((rc = check_stored(dir, r, key, 1)))
 		return rc;
 	if (r->kind == ROSTER_KIND_PARTNER)
 		return r->parent ? rs_fail(dir, ROSTER_EPARSE, "store",
@@ -310,12 +336,6 @@ static int link_record(roster_directory *dir, rs_rec *r)
 		if (push(dir, &t->members->users, r->id))
 			return dir->err.code;
 	}
-	if ((rc = rs_user_search_keys(dir, u)) ||
-	    (rc = rs_user_publishable(dir, &u)))
-		return rc;
-	/* the packed version takes the place of the one decoded, whose
-	 * slot the caller's walk is on: no entry moves */
-	rs_table_set(&dir->records, u->base.id, (uint64_t)(uintptr_t)u);
 	return rs_user_index_load(dir, u, key);
 }
 
