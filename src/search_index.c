@@ -239,7 +239,8 @@ static int list_grow(const rs_alloc *al, rs_plist *l)
 		l->slabcap = c;
 		return 0;
 	}
-	caps = l->capsegs * 2;
+	/* a quarter more: a long list keeps little room it does not use */
+	caps = l->capsegs + (l->capsegs + 3) / 4;
 	if (!(slab = rs_reallocarray(al, l->slab, (size_t)caps * RS_SEG,
 				     sizeof(*slab))))
 		return -1;
