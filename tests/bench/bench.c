@@ -27,6 +27,12 @@
  *   catalog (roster_catalog_change_allowed);
  * - the targets of issue 5, each with its figure and PASS or MISS.
  *
+ * Every latency figure (search, count, login) is a timed pass over its
+ * queries after an untimed warm-up pass over other queries of the same
+ * kind, drawn from the same names: a directory in use is searched over
+ * and over, and the first pass after the loads would time how this
+ * machine pages memory back in after gigabytes were freed, not a search.
+ *
  * The users searched are those of the CSV import into the memory store.
  * Everything goes through the public API; any failure stops the run with
  * a message and exit status 1.
@@ -647,6 +653,8 @@ typedef struct queries {
 	char (*filter)[QLEN];	 /* 2 letters */
 	char (*count)[QLEN];	 /* 1 to 4 letters */
 	size_t *login;		 /* user numbers */
+	char (*warm)[QLEN];	 /* warm-up: 1 to 4 letters */
+	size_t *warm_login;	 /* warm-up: user numbers */
 } queries;
 
 static void make_queries(queries *q)
@@ -666,6 +674,14 @@ static void make_queries(queries *q)
 		make_prefix(q->count[i], 1 + rnd() % 4);
 		q->login[i] = rnd() % n_users;
 	}
+	/* drawn last, so that the measured queries stay those of a run
+	 * without them */
+	q->warm = xcalloc(n_queries, QLEN);
+	q->warm_login = xcalloc(n_queries, sizeof(*q->warm_login));
+	for (i = 0; i < n_queries; i++) {
+		make_prefix(q->warm[i], 1 + rnd() % 4);
+		q->warm_login[i] = rnd() % n_users;
+	}
 }
 
 static void free_queries(queries *q)
@@ -677,6 +693,8 @@ static void free_queries(queries *q)
 	free(q->filter);
 	free(q->count);
 	free(q->login);
+	free(q->warm);
+	free(q->warm_login);
 }
 
 /* ------------------------------------------------------------------ */
@@ -699,28 +717,16 @@ static size_t mismatched_pages;
  * order), SQLite ordered as roster, then SQLite without ORDER BY.
  * `account` 0 searches the whole directory; `admins` adds the filter.
  */
-static search_fig run_search(const char *what, char (*qs)[QLEN],
-			     roster_id account, int admins)
+static void roster_pass(roster_query *q, char (*qs)[QLEN], roster_id account,
+			double *t, size_t *got)
 {
-	long sql_account = account ? 0 : -1;
-	unsigned int adm = admins ? BENCH_SQLITE_ADMINS : 0;
-	size_t i, *got = xcalloc(n_queries, sizeof(*got));
-	double *t = xcalloc(n_queries, sizeof(*t)), t0;
-	roster_query *q = NULL;
-	search_fig res;
+	size_t i;
 
-	memset(&res, 0, sizeof(res));
-	res.what = what;
-	if (roster_query_new(&q))
-		die_error("query", roster_error_last());
-	if (admins && roster_query_filter(q, ROSTER_FILTER_ADMINS))
-		die_error("query filter", roster_error_last());
 	for (i = 0; i < n_queries; i++) {
 		roster_page *p = NULL;
-		int rc;
+		double t0 = now();
+		int rc = roster_query_set_text(q, qs[i]);
 
-		t0 = now();
-		rc = roster_query_set_text(q, qs[i]);
 		if (rc == ROSTER_OK)
 			rc = roster_search(&p, sdir, &sys, account, q, NULL,
 					   PAGE);
@@ -730,36 +736,68 @@ static search_fig run_search(const char *what, char (*qs)[QLEN],
 		got[i] = roster_page_count(p);
 		roster_page_free(p);
 	}
-	res.roster = distribution(t, n_queries);
-	for (i = 0; i < n_queries; i++) {
-		size_t n;
+}
 
-		t0 = now();
-		if (bench_sqlite_search(sql, qs[i], sql_account,
-					BENCH_SQLITE_ORDERED | adm, PAGE, &n))
+static void sqlite_pass(char (*qs)[QLEN], long account, unsigned int flags,
+			double *t, size_t *got)
+{
+	size_t i;
+
+	for (i = 0; i < n_queries; i++) {
+		double t0 = now();
+
+		if (bench_sqlite_search(sql, qs[i], account, flags, PAGE,
+					&got[i]))
 			exit(1);
 		t[i] = now() - t0;
-		if (n != got[i]) {
+	}
+}
+
+/*
+ * The same queries through both engines: roster (first PAGE, in its
+ * order), SQLite ordered as roster, then SQLite without ORDER BY, each
+ * timed pass after an untimed one over the warm-up queries (see
+ * make_queries). `account` 0 searches the whole directory; `admins` adds
+ * the filter.
+ */
+static search_fig run_search(const char *what, char (*qs)[QLEN],
+			     char (*warm)[QLEN], roster_id account, int admins)
+{
+	long sql_account = account ? 0 : -1;
+	unsigned int adm = admins ? BENCH_SQLITE_ADMINS : 0;
+	size_t i, *got = xcalloc(n_queries, sizeof(*got));
+	size_t *n = xcalloc(n_queries, sizeof(*n));
+	double *t = xcalloc(n_queries, sizeof(*t));
+	roster_query *q = NULL;
+	search_fig res;
+
+	memset(&res, 0, sizeof(res));
+	res.what = what;
+	if (roster_query_new(&q))
+		die_error("query", roster_error_last());
+	if (admins && roster_query_filter(q, ROSTER_FILTER_ADMINS))
+		die_error("query filter", roster_error_last());
+	roster_pass(q, warm, account, t, got);
+	roster_pass(q, qs, account, t, got);
+	res.roster = distribution(t, n_queries);
+	sqlite_pass(warm, sql_account, BENCH_SQLITE_ORDERED | adm, t, n);
+	sqlite_pass(qs, sql_account, BENCH_SQLITE_ORDERED | adm, t, n);
+	for (i = 0; i < n_queries; i++) {
+		if (n[i] != got[i]) {
 			if (!mismatched_pages)
 				printf("    WARNING: \"%s\": roster gives %zu"
 				       " users, sqlite %zu\n",
-				       qs[i], got[i], n);
+				       qs[i], got[i], n[i]);
 			mismatched_pages++;
 		}
 	}
 	res.sqlite = distribution(t, n_queries);
-	for (i = 0; i < n_queries; i++) {
-		size_t n;
-
-		t0 = now();
-		if (bench_sqlite_search(sql, qs[i], sql_account, adm, PAGE,
-					&n))
-			exit(1);
-		t[i] = now() - t0;
-	}
+	sqlite_pass(warm, sql_account, adm, t, n);
+	sqlite_pass(qs, sql_account, adm, t, n);
 	res.unordered = distribution(t, n_queries);
 	roster_query_free(q);
 	free(got);
+	free(n);
 	free(t);
 	return res;
 }
@@ -933,16 +971,17 @@ static void measure_searches(const queries *qs)
 			 "whole directory, %zu letter%s", l + 1,
 			 l ? "s" : "");
 		fig.search[2 * l] =
-			run_search(what[2 * l], qs->search[l], 0, 0);
+			run_search(what[2 * l], qs->search[l], qs->warm, 0, 0);
 		print_search(&fig.search[2 * l]);
 		snprintf(what[2 * l + 1], sizeof(what[0]),
 			 "big account, %zu letter%s", l + 1, l ? "s" : "");
 		fig.search[2 * l + 1] =
-			run_search(what[2 * l + 1], qs->search[l], big, 0);
+			run_search(what[2 * l + 1], qs->search[l], qs->warm,
+				   big, 0);
 		print_search(&fig.search[2 * l + 1]);
 	}
 	fig.search[8] = run_search("big account, 2 letters, admins only",
-				   qs->filter, big, 1);
+				   qs->filter, qs->warm, big, 1);
 	print_search(&fig.search[8]);
 	if (mismatched_pages)
 		printf("    WARNING: %zu pages of another size than sqlite's\n",
@@ -950,40 +989,60 @@ static void measure_searches(const queries *qs)
 }
 
 /* Counting every match in the whole directory, both engines. */
-static void measure_count(const queries *qs)
+static void count_pass(roster_query *q, char (*qs)[QLEN], double *t,
+		       size_t *got)
 {
-	size_t i, mismatched = 0, *got = xcalloc(n_queries, sizeof(*got));
-	double *t = xcalloc(n_queries, sizeof(*t)), t0;
-	roster_query *q = NULL;
+	size_t i;
 
-	if (roster_query_new(&q))
-		die_error("query", roster_error_last());
 	for (i = 0; i < n_queries; i++) {
-		int rc;
+		double t0 = now();
+		int rc = roster_query_set_text(q, qs[i]);
 
-		t0 = now();
-		rc = roster_query_set_text(q, qs->count[i]);
 		if (rc == ROSTER_OK)
 			rc = roster_search_count(&got[i], sdir, &sys, 0, q);
 		t[i] = now() - t0;
 		if (rc)
-			die_dir(qs->count[i], sdir);
+			die_dir(qs[i], sdir);
 	}
+}
+
+static void sqlite_count_pass(char (*qs)[QLEN], double *t, size_t *got)
+{
+	size_t i;
+
+	for (i = 0; i < n_queries; i++) {
+		double t0 = now();
+
+		if (bench_sqlite_count(sql, qs[i], &got[i]))
+			exit(1);
+		t[i] = now() - t0;
+	}
+}
+
+/* Counting every match in the whole directory, both engines, each timed
+ * pass after a warm-up one. */
+static void measure_count(const queries *qs)
+{
+	size_t i, mismatched = 0, *got = xcalloc(n_queries, sizeof(*got));
+	size_t *n = xcalloc(n_queries, sizeof(*n));
+	double *t = xcalloc(n_queries, sizeof(*t));
+	roster_query *q = NULL;
+
+	if (roster_query_new(&q))
+		die_error("query", roster_error_last());
+	count_pass(q, qs->warm, t, got);
+	count_pass(q, qs->count, t, got);
 	roster_query_free(q);
 	fig.count_r = distribution(t, n_queries);
 	printf("\n== count all matches, whole directory, 1 to 4 letters\n");
+	sqlite_count_pass(qs->warm, t, n);
+	sqlite_count_pass(qs->count, t, n);
 	for (i = 0; i < n_queries; i++) {
-		size_t n;
-
-		t0 = now();
-		if (bench_sqlite_count(sql, qs->count[i], &n))
-			exit(1);
-		t[i] = now() - t0;
-		if (n != got[i]) {
+		if (n[i] != got[i]) {
 			if (!mismatched)
 				printf("    WARNING: \"%s\": roster counts %zu,"
 				       " sqlite %zu\n",
-				       qs->count[i], got[i], n);
+				       qs->count[i], got[i], n[i]);
 			mismatched++;
 		}
 	}
@@ -996,27 +1055,36 @@ static void measure_count(const queries *qs)
 	       mark(fig.count_r.p99 <= 1e-3), n_queries - mismatched,
 	       n_queries);
 	free(got);
+	free(n);
 	free(t);
 }
 
-/* Lookup by login (e-mail). */
-static void measure_login(const queries *qs)
+static void login_pass(const size_t *users, double *t)
 {
-	double *t = xcalloc(n_queries, sizeof(*t)), t0;
 	char email[64];
 	size_t i;
 
 	for (i = 0; i < n_queries; i++) {
 		roster_id id = 0;
+		double t0;
 		int rc;
 
-		email_of(email, sizeof(email), qs->login[i]);
+		email_of(email, sizeof(email), users[i]);
 		t0 = now();
 		rc = roster_user_find_login(&id, sdir, email);
 		t[i] = now() - t0;
 		if (rc || !id)
 			die_dir(email, sdir);
 	}
+}
+
+/* Lookup by login (e-mail), timed after a warm-up pass over other users. */
+static void measure_login(const queries *qs)
+{
+	double *t = xcalloc(n_queries, sizeof(*t));
+
+	login_pass(qs->warm_login, t);
+	login_pass(qs->login, t);
 	fig.login = distribution(t, n_queries);
 	printf("\n== lookup by login (e-mail)\n");
 	line_dist("roster", fig.login, NULL);
