@@ -410,18 +410,17 @@ static int scope(roster_directory *dir, const rs_who *who, roster_id account,
 	return ROSTER_OK;
 }
 
-#define FILTERS_MAX 32 /* boolean filters: bits of roster_query.props */
-
 /* A search under way: the lists it walks and what it checks. */
 typedef struct walk {
 	const rs_sindex *x;
 	const rs_plist *list; /* the shortest; NULL: nothing can match */
 	/* the other lists every match is in, each with its position */
-	const rs_plist *others[WORDS_MAX + FILTERS_MAX];
-	rs_pos at[WORDS_MAX + FILTERS_MAX];
+	const rs_plist *others[WORDS_MAX + 1]; /* + a filter's */
+	rs_pos at[WORDS_MAX + 1];
 	size_t nothers;
+	unsigned props; /* filters checked in the entries of the list walked */
 	const roster_query *q;
-	int exact; /* being in every list is matching: no user is read */
+	int exact; /* passing lists and filters is matching: no user read */
 } walk;
 
 /* Add the list of a word or filter (NULL: nothing matches). */
@@ -441,15 +440,18 @@ static int take(walk *w, const rs_plist *l)
 }
 
 /*
- * The lists of the query's words and boolean filters: each user matching
- * a word is in the list of the word's prefix, each user passing a filter
- * in the filter's list. The shortest is walked (every user's for neither),
- * the others followed alongside it in label order; a user in every list
- * matches unless a word is longer than the lists index or the query asks
- * for a licence, pack, product, group or site, which only the user says.
+ * The lists of the query's words: each user matching a word is in the
+ * list of the word's prefix. The shortest is walked, the others followed
+ * alongside it in label order. The boolean filters are checked in the
+ * entries of the list walked, which hold them; with no word, the shortest
+ * filter's list is walked (every user's for no filter either). A user
+ * passing all of these matches unless a word is longer than the lists
+ * index or the query asks for a licence, pack, product, group or site,
+ * which only the user says.
  */
 static void plan(const roster_directory *dir, const roster_query *q, walk *w)
 {
+	const rs_plist *fl = NULL, *l;
 	size_t i, best = 0;
 	int f, longer = 0;
 
@@ -457,16 +459,28 @@ static void plan(const roster_directory *dir, const roster_query *q, walk *w)
 	w->q = q;
 	w->list = w->x->all;
 	w->nothers = 0;
+	w->props = q->props;
 	w->exact = 0;
 	for (i = 0; i < q->nwords; i++) {
 		longer |= rs_sindex_longer(q->words[i] + 1);
 		if (!take(w, rs_sindex_list(w->x, q->words[i] + 1)))
 			return;
 	}
-	for (f = 0; q->props >> f; f++)
-		if (((q->props >> f) & 1) &&
-		    !take(w, rs_sindex_filter_list(w->x, f)))
+	for (f = 0; q->props >> f; f++) {
+		if (!((q->props >> f) & 1))
+			continue;
+		if (!(l = rs_sindex_filter_list(w->x, f))) {
+			w->list = NULL; /* nobody passes it */
 			return;
+		}
+		if (!fl || l->total < fl->total)
+			fl = l;
+	}
+	if (!q->nwords && fl) {
+		take(w, fl);
+		if (!(q->props & (q->props - 1)))
+			w->props = 0; /* the one filter is the list walked */
+	}
 	w->exact = !q->item[0] && !q->item[1] && !q->item[2] && !q->group &&
 		   !q->site && !longer;
 	if (!w->nothers)
@@ -506,7 +520,9 @@ static int before(rs_pos a, rs_pos b)
 
 /*
  * Call fn for each matching user in listing order, from the start of each
- * range or after the cursor, until fn returns non-zero.
+ * range or after the cursor, until fn returns non-zero. The filters are
+ * found in the entries of the list walked (rs_plist_find), without reading
+ * the labels of the users failing them.
  */
 static void each_match(const roster_directory *dir, walk *w,
 		       const ranges *sc, const cursor *after,
@@ -527,15 +543,18 @@ static void each_match(const roster_directory *dir, walk *w,
 	}
 	for (i = 0; i < sc->n; i++) {
 		rs_pos p = rs_plist_seek(w->x, w->list, sc->r[i][0]);
-		uint32_t slot;
+		uint32_t e, slot;
 		if (after && before(p, from))
 			p = from;
 		for (j = 0; j < w->nothers; j++)
 			w->at[j] = rs_plist_seek(w->x, w->others[j],
 						 sc->r[i][0]);
-		while ((slot = rs_plist_at(w->list, p)) != UINT32_MAX &&
-		       w->x->key[slot].label < sc->r[i][1]) {
+		while ((e = rs_plist_find(w->x, w->list, &p, w->props,
+					  sc->r[i][1])) != RS_NO_ENTRY) {
 			uint64_t skip;
+			slot = rs_entry_slot(e);
+			if (w->x->key[slot].label >= sc->r[i][1])
+				break;
 			/* leapfrog: past what another list lacks */
 			if (!in_others(w, slot, &skip)) {
 				if (skip >= sc->r[i][1])
@@ -655,7 +674,7 @@ int roster_search_count(size_t *out, roster_directory *dir,
 		return rs_fail(dir, ROSTER_EINVAL, "out", "arg.null", NULL);
 	if ((rc = prepare(dir, actor, account, q, &sc, &w)))
 		goto done;
-	if (w.list && w.exact && !w.nothers) {
+	if (w.list && w.exact && !w.nothers && !w.props) {
 		/* every listed user in range matches: count by position */
 		for (i = 0; i < sc.n; i++)
 			n += rs_plist_rank(w.list, rs_plist_seek(w.x, w.list,

@@ -208,6 +208,12 @@ static uint32_t seg_cap(const rs_plist *l)
 	return l->capsegs == 1 ? l->slabcap : RS_SEG;
 }
 
+/* The slot of a list entry. */
+static uint32_t slot_of(uint32_t e)
+{
+	return e & RS_SLOT_MASK;
+}
+
 static uint32_t *seg_at(const rs_plist *l, uint32_t i)
 {
 	return l->slab + l->segs[i].at;
@@ -219,8 +225,8 @@ static void seg_fix(const rs_sindex *x, rs_plist *l, uint32_t i)
 	rs_seg *s = &l->segs[i];
 
 	if (s->len) {
-		s->lo = order_at(x, l->slab[s->at]);
-		s->hi = order_at(x, l->slab[s->at + s->len - 1]);
+		s->lo = order_at(x, slot_of(l->slab[s->at]));
+		s->hi = order_at(x, slot_of(l->slab[s->at + s->len - 1]));
 	}
 }
 
@@ -306,7 +312,7 @@ static int seg_before(const rs_plist *l, const rs_seg *s, const target *t)
 		return s->hi < t->order;
 	if (t->order && t->base)
 		return 0;
-	return t->cmp(t->ctx, l->slab[s->at + s->len - 1]) < 0;
+	return t->cmp(t->ctx, slot_of(l->slab[s->at + s->len - 1])) < 0;
 }
 
 /* The first offset in [a, b) of segment `seg` whose entry is not below
@@ -318,7 +324,7 @@ static uint32_t seek_in(const rs_plist *l, uint32_t seg, uint32_t a,
 
 	while (a < b) {
 		uint32_t mid = a + (b - a) / 2;
-		if (t->cmp(t->ctx, l->slab[s->at + mid]) < 0)
+		if (t->cmp(t->ctx, slot_of(l->slab[s->at + mid])) < 0)
 			a = mid + 1;
 		else
 			b = mid;
@@ -412,11 +418,12 @@ void rs_plist_advance(const rs_sindex *x, const rs_plist *l, rs_pos *p,
 
 	if (p->off < s->len && !seg_before(l, s, &t)) {
 		/* in this segment: gallop from here, then halve */
-		if (cmp_label(&c, l->slab[s->at + p->off]) >= 0)
+		if (cmp_label(&c, slot_of(l->slab[s->at + p->off])) >= 0)
 			return;
 		a = p->off;
 		for (step = 1; a + step < s->len &&
-			       cmp_label(&c, l->slab[s->at + a + step]) < 0;
+			       cmp_label(&c, slot_of(l->slab[s->at + a + step])) <
+				       0;
 		     step *= 2)
 			a += step;
 		/* the entry at a is below, the one at b (if any) is not */
@@ -461,15 +468,56 @@ rs_pos rs_plist_seek_after(const rs_sindex *x, const rs_plist *l,
 	return seek_by(l, 0, &t);
 }
 
-uint32_t rs_plist_next(const rs_plist *l, rs_pos *p)
+uint32_t rs_plist_next_entry(const rs_plist *l, rs_pos *p)
 {
 	while (p->off >= l->segs[p->seg].len) {
 		if (p->seg + 1 >= l->nsegs)
-			return UINT32_MAX;
+			return RS_NO_ENTRY;
 		p->seg++;
 		p->off = 0;
 	}
 	return seg_at(l, p->seg)[p->off++];
+}
+
+uint32_t rs_plist_next(const rs_plist *l, rs_pos *p)
+{
+	uint32_t e = rs_plist_next_entry(l, p);
+
+	return e == RS_NO_ENTRY ? UINT32_MAX : slot_of(e);
+}
+
+uint32_t rs_plist_entry(const rs_plist *l, rs_pos p)
+{
+	rs_pos q = p;
+
+	return rs_plist_next_entry(l, &q);
+}
+
+uint32_t rs_plist_find(const rs_sindex *x, const rs_plist *l, rs_pos *p,
+		       unsigned filters, uint64_t end)
+{
+	const uint32_t want = (uint32_t)(filters >> 1) << RS_SLOT_BITS;
+
+	for (;;) {
+		const rs_seg *s = &l->segs[p->seg];
+		const uint32_t *e = l->slab + s->at;
+		uint32_t k;
+
+		for (k = p->off; k < s->len; k++)
+			if ((e[k] & want) == want) {
+				p->off = k;
+				return e[k];
+			}
+		p->off = s->len;
+		if (p->seg + 1 >= l->nsegs)
+			return RS_NO_ENTRY;
+		s = &l->segs[p->seg + 1];
+		/* a segment starting past the end: nothing more to find */
+		if (s->len && x->key[slot_of(l->slab[s->at])].label >= end)
+			return RS_NO_ENTRY;
+		p->seg++;
+		p->off = 0;
+	}
 }
 
 size_t rs_plist_rank(const rs_plist *l, rs_pos p)
@@ -497,13 +545,13 @@ static rs_pos insert_pos(const rs_sindex *x, const rs_plist *l,
 	return p;
 }
 
-static void put_at(const rs_sindex *x, rs_plist *l, rs_pos p, uint32_t slot)
+static void put_at(const rs_sindex *x, rs_plist *l, rs_pos p, uint32_t entry)
 {
 	uint32_t *s = seg_at(l, p.seg);
 
 	memmove(s + p.off + 1, s + p.off,
 		(l->segs[p.seg].len - p.off) * sizeof(*s));
-	s[p.off] = slot;
+	s[p.off] = entry;
 	l->segs[p.seg].len++;
 	l->total++;
 	seg_fix(x, l, p.seg);
@@ -512,8 +560,9 @@ static void put_at(const rs_sindex *x, rs_plist *l, rs_pos p, uint32_t slot)
 /* Insert, growing the list when the segment is full. -1 out of memory,
  * the list as it was (with more room, perhaps). */
 static int list_add(const rs_alloc *al, const rs_sindex *x, rs_plist *l,
-		    uint32_t slot)
+		    uint32_t entry)
 {
+	uint32_t slot = slot_of(entry);
 	rs_pos p = insert_pos(x, l, x->key[slot].label);
 
 	while (l->segs[p.seg].len == seg_cap(l)) {
@@ -532,8 +581,8 @@ static int list_add(const rs_alloc *al, const rs_sindex *x, rs_plist *l,
 			open_seg(l, p.seg);
 			break;
 		}
-		if (seg_at(l, p.seg)[p.off - 1] == l->last ||
-		    seg_at(l, p.seg)[p.off] == l->last) {
+		if (slot_of(seg_at(l, p.seg)[p.off - 1]) == l->last ||
+		    slot_of(seg_at(l, p.seg)[p.off]) == l->last) {
 			/* next to the slot added last: a run of users added
 			 * in order, ascending or descending, continues here;
 			 * cut at the place so that the run fills a segment */
@@ -543,7 +592,7 @@ static int list_add(const rs_alloc *al, const rs_sindex *x, rs_plist *l,
 		split(x, l, p.seg, l->segs[p.seg].len / 2);
 		p = insert_pos(x, l, x->key[slot].label);
 	}
-	put_at(x, l, p, slot);
+	put_at(x, l, p, entry);
 	l->last = slot;
 	return 0;
 }
@@ -554,18 +603,19 @@ static int list_add(const rs_alloc *al, const rs_sindex *x, rs_plist *l,
  * segment is split into a spare one, or passes its last slot on to the
  * next segment with room (or its first to the previous one).
  */
-static void list_put_back(const rs_sindex *x, rs_plist *l, uint32_t slot)
+static void list_put_back(const rs_sindex *x, rs_plist *l, uint32_t entry)
 {
+	uint32_t slot = slot_of(entry);
 	rs_pos p = insert_pos(x, l, x->key[slot].label);
 	uint32_t i, cap = seg_cap(l);
 
 	if (l->segs[p.seg].len < cap) {
-		put_at(x, l, p, slot);
+		put_at(x, l, p, entry);
 		return;
 	}
 	if (l->nspare) {
 		split(x, l, p.seg, l->segs[p.seg].len / 2);
-		put_at(x, l, insert_pos(x, l, x->key[slot].label), slot);
+		put_at(x, l, insert_pos(x, l, x->key[slot].label), entry);
 		return;
 	}
 	for (i = p.seg + 1; i < l->nsegs && l->segs[i].len == cap; i++)
@@ -598,7 +648,7 @@ static void list_put_back(const rs_sindex *x, rs_plist *l, uint32_t slot)
 			put_at(x, l, tail, moved);
 		}
 	}
-	put_at(x, l, insert_pos(x, l, x->key[slot].label), slot);
+	put_at(x, l, insert_pos(x, l, x->key[slot].label), entry);
 }
 
 /* Remove a slot; an emptied segment becomes a spare. */
@@ -610,7 +660,7 @@ static void list_remove(const rs_sindex *x, rs_plist *l, uint32_t slot)
 	if (p.off >= l->segs[p.seg].len)
 		return;
 	s = seg_at(l, p.seg);
-	if (s[p.off] != slot)
+	if (slot_of(s[p.off]) != slot)
 		return;
 	memmove(s + p.off, s + p.off + 1,
 		(l->segs[p.seg].len - p.off - 1) * sizeof(*s));
@@ -740,9 +790,10 @@ static void label_user(const roster_directory *dir, rs_sindex *x,
 	    x->key[s].label < base + SPAN)
 		hi = x->key[s].label;
 	if (at.off > 0)
-		s = seg_at(x->all, at.seg)[at.off - 1];
+		s = slot_of(seg_at(x->all, at.seg)[at.off - 1]);
 	else if (at.seg > 0)
-		s = seg_at(x->all, at.seg - 1)[x->all->segs[at.seg - 1].len - 1];
+		s = slot_of(seg_at(x->all, at.seg - 1)
+				    [x->all->segs[at.seg - 1].len - 1]);
 	else
 		s = UINT32_MAX;
 	if (s != UINT32_MAX && x->key[s].label >= base)
@@ -769,9 +820,11 @@ static int slots_room(const rs_alloc *al, rs_sindex *x)
 
 	if (x->nfree || x->nslots < x->capslots)
 		return 0;
-	if (x->capslots > UINT32_MAX / 2)
-		return -1; /* slots are 32-bit */
+	if (x->capslots >= RS_SLOTS_MAX)
+		return -1; /* a slot fits a list entry's RS_SLOT_BITS */
 	cap = x->capslots ? x->capslots * 2 : 64;
+	if (cap > RS_SLOTS_MAX)
+		cap = RS_SLOTS_MAX;
 	if (!(users = rs_reallocarray(al, x->users, cap, sizeof(*users))))
 		return -1;
 	x->users = users;
@@ -811,11 +864,22 @@ static void release_slot(rs_sindex *x, uint32_t slot)
 /* ------------------------------------------------------------------ */
 /* Following the transaction                                           */
 
+/* Registered and unregistered exclude each other, so that no entry is
+ * RS_NO_ENTRY; the filters fit above the slot. */
+_Static_assert(ROSTER_FILTER_IOT <= 32 - RS_SLOT_BITS,
+	       "list entries hold the filters above the slot");
+
+/* A user's list entry: its slot, and the filters it passes above. */
+static uint32_t entry_of(const rs_user *u)
+{
+	return u->slot | (uint32_t)(rs_user_filters(u) >> 1) << RS_SLOT_BITS;
+}
+
 typedef struct walk {
 	roster_directory *dir;
 	rs_sindex *x;
-	uint32_t slot;
-	size_t done;  /* prefixes handled */
+	uint32_t entry; /* the user's: slot and filters (entry_of) */
+	size_t done;	/* prefixes handled */
 	size_t limit; /* stop after this many (undoing a partial insert) */
 } walk;
 
@@ -827,7 +891,7 @@ static int unlist_one(void *ctx, const char *key, size_t n)
 	if (w->done++ >= w->limit)
 		return 1;
 	if ((l = find_list(w->x, key, n)))
-		list_remove(w->x, l, w->slot);
+		list_remove(w->x, l, slot_of(w->entry));
 	return 0;
 }
 
@@ -838,7 +902,7 @@ static int relist_one(void *ctx, const char *key, size_t n)
 
 	/* the list is there: the slot was in it before */
 	if (l)
-		list_put_back(w->x, l, w->slot);
+		list_put_back(w->x, l, w->entry);
 	return 0;
 }
 
@@ -853,7 +917,7 @@ static int list_one(void *ctx, const char *key, size_t n)
 			return -1;
 		rs_log_push(w->dir, U_IDX_LIST, l, 0, 0, NULL, NULL);
 	}
-	if (list_add(&w->dir->al, w->x, l, w->slot))
+	if (list_add(&w->dir->al, w->x, l, w->entry))
 		return -1;
 	w->done++;
 	return 0;
@@ -863,7 +927,7 @@ static int list_one(void *ctx, const char *key, size_t n)
 static void unlist(roster_directory *dir, rs_sindex *x, const rs_user *u,
 		   size_t limit)
 {
-	walk w = { dir, x, u->slot, 0, limit };
+	walk w = { dir, x, entry_of(u), 0, limit };
 
 	each_key(u, unlist_one, &w);
 }
@@ -871,7 +935,7 @@ static void unlist(roster_directory *dir, rs_sindex *x, const rs_user *u,
 /* Put a user back in its slot and lists, without allocating. */
 static void relist(roster_directory *dir, rs_sindex *x, rs_user *u)
 {
-	walk w = { dir, x, u->slot, 0, (size_t)-1 };
+	walk w = { dir, x, entry_of(u), 0, (size_t)-1 };
 
 	x->users[u->slot] = u;
 	x->key[u->slot].id = u->base.id;
@@ -931,7 +995,7 @@ static int list_user(roster_directory *dir, rs_sindex *x, rs_user *u,
 	x->unordered++;
 	w.dir = dir;
 	w.x = x;
-	w.slot = u->slot;
+	w.entry = entry_of(u);
 	w.done = 0;
 	w.limit = 0;
 	if (each_key(u, list_one, &w) == 0)
@@ -1228,7 +1292,7 @@ static int append_one(void *ctx, const char *key, size_t n)
 		l->segs[l->nsegs].len = 0;
 		last = l->nsegs++;
 	}
-	seg_at(l, last)[l->segs[last].len++] = w->slot;
+	seg_at(l, last)[l->segs[last].len++] = w->entry;
 	l->total++;
 	seg_fix(w->x, l, last);
 	return 0;
@@ -1276,7 +1340,7 @@ int rs_sindex_build(roster_directory *dir)
 		rs_rec *r = (rs_rec *)(uintptr_t)dir->records.slots[i].b;
 		nusers += r && r->kind == ROSTER_KIND_USER;
 	}
-	if (nusers > UINT32_MAX - 1 || naccounts > UINT32_MAX - 1)
+	if (nusers > RS_SLOTS_MAX - 64 || naccounts > UINT32_MAX - 1)
 		goto nomem;
 	x->capslots = (uint32_t)nusers + 64;
 	if (!(x->users = rs_calloc(&dir->al, x->capslots, sizeof(*x->users))) ||
@@ -1315,7 +1379,7 @@ int rs_sindex_build(roster_directory *dir)
 			x->users[u->slot] = u;
 			x->key[u->slot].label = base + gap * (k - i + 1);
 			x->key[u->slot].id = u->base.id;
-			w.slot = u->slot;
+			w.entry = entry_of(u);
 			if (each_key(u, append_one, &w))
 				goto nomem;
 		}
@@ -1371,7 +1435,8 @@ void rs_sindex_tidy(roster_directory *dir)
 		for (g = 0; g < l->nsegs; g++) {
 			uint32_t *e = seg_at(l, g);
 			for (k = 0; k < l->segs[g].len; k++)
-				e[k] = map[e[k]];
+				e[k] = map[slot_of(e[k])] |
+				       (e[k] & ~RS_SLOT_MASK);
 		}
 	}
 	rs_free(&dir->al, map);

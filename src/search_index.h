@@ -19,7 +19,9 @@
  *
  * For each folded prefix of one to four characters of a user's search
  * words there is a posting list: the slots of the users having a word that
- * begins so, ordered by label. The list of the empty prefix holds every
+ * begins so, ordered by label. Each entry of a list holds, above the slot,
+ * the boolean filters its user passes, so that a search with a filter
+ * checks it in the list it walks, reading no other memory. The list of the empty prefix holds every
  * user, and each boolean filter (admins, registered, ...) has a list of
  * the users passing it, under a key no word can have. A list is a
  * sequence of segments of at most RS_SEG slots held in one block that
@@ -36,6 +38,25 @@
 #include "model.h"
 
 #define RS_SEG 256	  /* slots per segment of a long list */
+
+/* A list entry: the slot in its low RS_SLOT_BITS bits, above them the
+ * filters its user passes (rs_user_filters() >> 1). A directory handle
+ * indexes RS_SLOTS_MAX users at most (67,108,864). */
+#define RS_SLOT_BITS 26
+#define RS_SLOT_MASK ((1u << RS_SLOT_BITS) - 1)
+#define RS_SLOTS_MAX (1u << RS_SLOT_BITS)
+#define RS_NO_ENTRY UINT32_MAX /* past the end of a list */
+
+static inline uint32_t rs_entry_slot(uint32_t e)
+{
+	return e & RS_SLOT_MASK;
+}
+
+/* The filters of an entry, as bits 1 << filter (rs_user_filters). */
+static inline unsigned rs_entry_filters(uint32_t e)
+{
+	return (e >> RS_SLOT_BITS) << 1;
+}
 #define RS_PREFIX_CHARS 4 /* longest indexed prefix, in characters */
 #define RS_PREFIX_BYTES (RS_PREFIX_CHARS * 4)
 
@@ -166,6 +187,17 @@ rs_pos rs_plist_seek_after(const rs_sindex *x, const rs_plist *l,
 			   roster_id id);
 /* The slot at a position; UINT32_MAX past the end. Steps forward. */
 uint32_t rs_plist_next(const rs_plist *l, rs_pos *p);
+/* The entry (slot and filters) at a position; RS_NO_ENTRY past the end.
+ * The first does not step, the second steps forward. */
+uint32_t rs_plist_entry(const rs_plist *l, rs_pos p);
+uint32_t rs_plist_next_entry(const rs_plist *l, rs_pos *p);
+/* Move p forward (never back) to the first entry whose user passes every
+ * filter of `filters` (bits 1 << filter) and return it, scanning the
+ * entries alone; RS_NO_ENTRY when the list has none before a segment
+ * whose first label is at or past `end`. The entry found may be past
+ * `end` too: the caller checks its label. */
+uint32_t rs_plist_find(const rs_sindex *x, const rs_plist *l, rs_pos *p,
+		       unsigned filters, uint64_t end);
 /* The number of slots before a position. */
 size_t rs_plist_rank(const rs_plist *l, rs_pos p);
 

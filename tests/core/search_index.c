@@ -197,6 +197,7 @@ static size_t slots_of(const rs_plist *l, uint32_t *out)
 static void check_list(const rs_sindex *x, const rs_plist *l, uint32_t *buf)
 {
 	size_t n = slots_of(l, buf), i, total = 0;
+	rs_pos p = { 0, 0 };
 	uint32_t g;
 
 	assert_int_equal(n, l->total);
@@ -207,13 +208,21 @@ static void check_list(const rs_sindex *x, const rs_plist *l, uint32_t *buf)
 			assert_true(s->len > 0);
 		if (!s->len)
 			continue;
-		assert_int_equal(s->lo, order_of(x, l->slab[s->at]));
+		assert_int_equal(s->lo,
+				 order_of(x, rs_entry_slot(l->slab[s->at])));
 		assert_int_equal(s->hi,
-				 order_of(x, l->slab[s->at + s->len - 1]));
+				 order_of(x, rs_entry_slot(
+						     l->slab[s->at + s->len - 1])));
 	}
 	assert_int_equal(total, n);
 	for (i = 0; i < n; i++) {
+		uint32_t e = rs_plist_entry(l, p);
+		assert_int_equal(rs_plist_next_entry(l, &p), e);
 		assert_non_null(x->users[buf[i]]);
+		/* each entry holds the filters its user passes */
+		assert_int_equal(rs_entry_slot(e), buf[i]);
+		assert_int_equal(rs_entry_filters(e),
+				 rs_user_filters(x->users[buf[i]]));
 		if (i)
 			assert_true(x->key[buf[i - 1]].label <
 				    x->key[buf[i]].label);
