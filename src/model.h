@@ -70,10 +70,11 @@ typedef struct rs_stock {
  *  - a working copy (`packed` 0) is an rs_user_work, one allocation per
  *    string, so that a change can replace any of them (RS_W());
  *  - a published version is packed into one block (user_record.c): the
- *    record, then the offset of each string from the record's start (0:
- *    none), 16 bits wide (`packed` 1) or 32 (`packed` 2) when the block
- *    is larger than 16 bits can reach, then the strings. It must not be
- *    changed.
+ *    record, whose `present` has bit i set for each string i < RS_S_END
+ *    it holds, then the offset from the record's start of each string it
+ *    holds, in order (those of `present`, its lines, its products), 16
+ *    bits wide (`packed` 1) or 32 (`packed` 2) when the block is larger
+ *    than 16 bits can reach, then the strings. It must not be changed.
  */
 enum {
 	RS_S_EMAIL_KEY = ROSTER_FIELD_END, /* lower-case login, for uniqueness */
@@ -95,6 +96,7 @@ typedef struct rs_user {
 	uint32_t nlines;
 	uint32_t nproducts; /* product licences assigned, ascending */
 	unsigned char packed; /* 0 working copy, 1 or 2: one block, read only */
+	uint64_t present;     /* packed: bit i, string i < RS_S_END is held */
 } rs_user;
 
 /* A working copy: the record and a pointer to each string. */
@@ -106,18 +108,32 @@ typedef struct rs_user_work {
 } rs_user_work;
 
 _Static_assert(ROSTER_FIELD_END <= 32, "the boolean fields fit in flags");
+_Static_assert(RS_S_END <= 64, "the fixed strings fit in present");
+
+/* Set bits of x. */
+static inline size_t rs_popcount64(uint64_t x)
+{
+	return (size_t)__builtin_popcountll(x);
+}
 
 /* String i of a user, NULL when it has none. */
 static inline const char *rs_user_s(const rs_user *u, size_t i)
 {
 	const rs_user_work *w = (const rs_user_work *)u;
-	size_t o;
+	size_t o, k;
 
-	if (u->packed == 1)
-		o = ((const uint16_t *)(u + 1))[i];
-	else if (u->packed)
-		o = ((const uint32_t *)(u + 1))[i];
-	else if (i < RS_S_END)
+	if (u->packed) {
+		/* its place among the strings held */
+		if (i < RS_S_END) {
+			if (!((u->present >> i) & 1))
+				return NULL;
+			k = rs_popcount64(u->present & ((UINT64_C(1) << i) - 1));
+		} else {
+			k = rs_popcount64(u->present) + (i - RS_S_END);
+		}
+		o = u->packed == 1 ? ((const uint16_t *)(u + 1))[k]
+				   : ((const uint32_t *)(u + 1))[k];
+	} else if (i < RS_S_END)
 		return w->s[i];
 	else if (i < RS_S_END + u->nlines)
 		return w->lines[i - RS_S_END];

@@ -5,7 +5,8 @@
  *
  * A working copy has one allocation per string, so that a change can
  * replace any of them. Once built, a version is packed: the record, the
- * offset of each of its strings, and the strings, in one block. A million
+ * offset of each string it holds (the fields it has, not every field),
+ * and the strings, in one block. A million
  * users then cost a million blocks instead of ten million, with no
  * allocator header or rounding per string and no pointer per string, and
  * reading a user touches one contiguous stretch of memory. Published
@@ -91,43 +92,54 @@ static size_t strings_of(const rs_user *u)
 
 int rs_user_pack(const rs_alloc *al, const rs_user *src, rs_user **out)
 {
-	size_t n = strings_of(src), bytes = 0, size, i, at;
+	size_t n = strings_of(src), bytes = 0, held = 0, size, i, k, at;
 	/* a login typed in lower case is its own key: kept once */
 	const char *email = RS_STR(src, ROSTER_FIELD_EMAIL);
 	const char *key = RS_EMAIL_KEY(src);
 	int shared = key && email && !strcmp(key, email), wide;
+	uint64_t present = 0;
+	size_t email_at = 0;
 	rs_user *u;
 
 	*out = NULL;
 	for (i = 0; i < n; i++) {
 		const char *s = rs_user_s(src, i);
+		if (i < RS_S_END && s)
+			present |= UINT64_C(1) << i;
+		if (s || i >= RS_S_END)
+			held++;
 		if (s && !(shared && i == RS_S_EMAIL_KEY))
 			bytes += strlen(s) + 1;
 	}
-	wide = sizeof(rs_user) + n * sizeof(uint16_t) + bytes > NARROW_MAX;
-	at = sizeof(rs_user) + n * (wide ? sizeof(uint32_t) : sizeof(uint16_t));
+	wide = sizeof(rs_user) + held * sizeof(uint16_t) + bytes > NARROW_MAX;
+	at = sizeof(rs_user) +
+	     held * (wide ? sizeof(uint32_t) : sizeof(uint16_t));
 	size = at + bytes;
 	if (!(u = rs_malloc(al, size)))
 		return ROSTER_ENOMEM;
 	*u = *src;
 	u->packed = wide ? 2 : 1;
-	for (i = 0; i < n; i++) {
+	u->present = present;
+	for (i = 0, k = 0; i < n; i++) {
 		const char *s = rs_user_s(src, i);
 		size_t o = 0;
 
+		if (i < RS_S_END && !s)
+			continue; /* not held: no offset */
 		if (shared && i == RS_S_EMAIL_KEY) {
-			o = wide ? ((uint32_t *)(u + 1))[ROSTER_FIELD_EMAIL]
-				 : ((uint16_t *)(u + 1))[ROSTER_FIELD_EMAIL];
+			o = email_at; /* the e-mail comes first */
 		} else if (s) {
 			size_t len = strlen(s) + 1;
 			memcpy((char *)u + at, s, len);
 			o = at;
 			at += len;
+			if (i == ROSTER_FIELD_EMAIL)
+				email_at = o;
 		}
 		if (wide)
-			((uint32_t *)(u + 1))[i] = (uint32_t)o;
+			((uint32_t *)(u + 1))[k++] = (uint32_t)o;
 		else
-			((uint16_t *)(u + 1))[i] = (uint16_t)o;
+			((uint16_t *)(u + 1))[k++] = (uint16_t)o;
 	}
 	*out = u;
 	return ROSTER_OK;
