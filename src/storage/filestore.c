@@ -657,8 +657,8 @@ static int compact(roster_filestore *fs)
 	int sync = !(fs->flags & ROSTER_FILESTORE_NOSYNC);
 	unsigned char h[HEADER_SIZE];
 	struct stat st;
-	rs_kv_entry **batch = NULL;
-	size_t nb = 0, cap = 0, body = BODY_MIN, i;
+	rs_kv_entry **batch = NULL, *e;
+	size_t nb = 0, cap = 0, body = BODY_MIN;
 	uint64_t off = HEADER_SIZE;
 	int fd, nfd, ok = 1;
 
@@ -673,32 +673,29 @@ static int compact(roster_filestore *fs)
 	header_make(h);
 	if (ok && write_at(fd, h, HEADER_SIZE, 0))
 		ok = 0;
-	/* frames of about CHUNK bytes; at least one, which keeps the clock */
-	for (i = 0; ok && i < fs->t.kv.nbuckets; i++) {
-		rs_kv_entry *e;
-		for (e = fs->t.kv.buckets[i]; ok && e; e = e->next) {
-			size_t sz = (size_t)put_size(e->klen, e->len);
-			if (nb && body + sz > CHUNK) {
-				if (write_entries(fd, &off, fs->t.clock, batch,
-						  nb, body))
-					ok = 0;
-				nb = 0;
-				body = BODY_MIN;
-			}
-			if (nb == cap) {
-				size_t c = cap ? cap * 2 : 64;
-				rs_kv_entry **b =
-					realloc(batch, c * sizeof(*b));
-				if (!b) {
-					ok = 0;
-					break;
-				}
-				batch = b;
-				cap = c;
-			}
-			batch[nb++] = e;
-			body += sz;
+	/* frames of about CHUNK bytes; at least one, which keeps the clock;
+	 * the entries in the order applied, which a reopen keeps */
+	for (e = fs->t.kv.oldest; ok && e; e = e->newer) {
+		size_t sz = (size_t)put_size(e->klen, e->len);
+		if (nb && body + sz > CHUNK) {
+			if (write_entries(fd, &off, fs->t.clock, batch, nb,
+					  body))
+				ok = 0;
+			nb = 0;
+			body = BODY_MIN;
 		}
+		if (nb == cap) {
+			size_t c = cap ? cap * 2 : 64;
+			rs_kv_entry **b = realloc(batch, c * sizeof(*b));
+			if (!b) {
+				ok = 0;
+				break;
+			}
+			batch = b;
+			cap = c;
+		}
+		batch[nb++] = e;
+		body += sz;
 	}
 	if (ok && write_entries(fd, &off, fs->t.clock, batch, nb, body))
 		ok = 0;
@@ -1056,7 +1053,8 @@ static int fs_scan(void *store, const char *prefix, roster_storage_row_fn row,
 		   void *row_data)
 {
 	roster_filestore *fs = store;
-	size_t i, n;
+	const rs_kv_entry *e;
+	size_t n;
 	int rc;
 
 	if (!prefix || !row)
@@ -1070,13 +1068,10 @@ static int fs_scan(void *store, const char *prefix, roster_storage_row_fn row,
 		return ROSTER_ESTORAGE;
 	}
 	n = strlen(prefix);
-	for (i = 0; i < fs->t.kv.nbuckets && !rc; i++) {
-		const rs_kv_entry *e;
-		for (e = fs->t.kv.buckets[i]; e && !rc; e = e->next)
-			if (strncmp(e->key, prefix, n) == 0)
-				rc = row(e->key, rs_kv_value(e), e->len,
-					 e->version, row_data);
-	}
+	for (e = fs->t.kv.oldest; e && !rc; e = e->newer)
+		if (strncmp(e->key, prefix, n) == 0)
+			rc = row(e->key, rs_kv_value(e), e->len, e->version,
+				 row_data);
 	unlock_file(fs);
 	pthread_mutex_unlock(&fs->mu);
 	return rc;

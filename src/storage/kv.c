@@ -26,14 +26,11 @@ int rs_kv_init(rs_kv *t)
 
 void rs_kv_free(rs_kv *t)
 {
-	size_t i;
+	rs_kv_entry *e, *newer;
 
-	for (i = 0; t->buckets && i < t->nbuckets; i++) {
-		rs_kv_entry *e = t->buckets[i], *next;
-		for (; e; e = next) {
-			next = e->next;
-			free(e);
-		}
+	for (e = t->oldest; e; e = newer) {
+		newer = e->newer;
+		free(e);
 	}
 	free(t->buckets);
 	memset(t, 0, sizeof(*t));
@@ -66,20 +63,18 @@ rs_kv_entry *rs_kv_get(const rs_kv *t, const char *key, size_t klen,
  * the old ones when memory is short is fine. */
 static void grow(rs_kv *t, size_t more)
 {
-	size_t n = t->nbuckets, i;
-	rs_kv_entry **b;
+	size_t n = t->nbuckets;
+	rs_kv_entry **b, *e;
 
 	while (n < (SIZE_MAX / sizeof(*b)) / 4 && t->count + more > 2 * n)
 		n *= 2;
 	if (n == t->nbuckets || !(b = calloc(n, sizeof(*b))))
 		return;
-	for (i = 0; i < t->nbuckets; i++) {
-		rs_kv_entry *e = t->buckets[i], *next;
-		for (; e; e = next) {
-			next = e->next;
-			e->next = b[e->hash & (n - 1)];
-			b[e->hash & (n - 1)] = e;
-		}
+	/* in the order applied: the entries are read from one end of their
+	 * memory to the other */
+	for (e = t->oldest; e; e = e->newer) {
+		e->next = b[e->hash & (n - 1)];
+		b[e->hash & (n - 1)] = e;
 	}
 	free(t->buckets);
 	t->buckets = b;
@@ -97,7 +92,7 @@ rs_kv_entry *rs_kv_entry_new(const char *key, size_t klen, uint64_t hash,
 		return NULL;
 	if (!(e = malloc(sizeof(*e) + klen + 1 + len)))
 		return NULL;
-	e->next = NULL;
+	e->next = e->older = e->newer = NULL;
 	e->hash = hash;
 	e->version = value ? version : 0;
 	e->klen = klen;
@@ -236,6 +231,13 @@ void rs_kv_writes_free(rs_kv_writes *w)
 	memset(w, 0, sizeof(*w));
 }
 
+/* Take an entry out of the order applied. */
+static void unlink_order(rs_kv *t, rs_kv_entry *e)
+{
+	*(e->older ? &e->older->newer : &t->oldest) = e->newer;
+	*(e->newer ? &e->newer->older : &t->newest) = e->older;
+}
+
 void rs_kv_apply(rs_kv *t, rs_kv_writes *w)
 {
 	size_t i;
@@ -248,6 +250,7 @@ void rs_kv_apply(rs_kv *t, rs_kv_writes *w)
 		old = *s;
 		if (old) {
 			*s = old->next;
+			unlink_order(t, old);
 			t->count--;
 			t->bytes -= old->klen + old->len;
 			free(old);
@@ -258,6 +261,10 @@ void rs_kv_apply(rs_kv *t, rs_kv_writes *w)
 		}
 		e->next = t->buckets[e->hash & (t->nbuckets - 1)];
 		t->buckets[e->hash & (t->nbuckets - 1)] = e;
+		e->older = t->newest;
+		e->newer = NULL;
+		*(t->newest ? &t->newest->newer : &t->oldest) = e;
+		t->newest = e;
 		t->count++;
 		t->bytes += e->klen + e->len;
 	}

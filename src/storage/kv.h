@@ -8,6 +8,11 @@
  * in one block) when it is added, so that applying the writes at commit
  * allocates nothing and cannot fail: the entries move into the table.
  *
+ * The table also links its entries in the order they were applied, the
+ * order they were allocated in, so that a scan (every record at open)
+ * reads memory from one end to the other instead of jumping from bucket
+ * to bucket.
+ *
  * Both stores belong to the host and use the C library's allocator.
  */
 #ifndef RS_STORAGE_KV_H
@@ -18,6 +23,8 @@
 
 typedef struct rs_kv_entry {
 	struct rs_kv_entry *next; /* the chain of its bucket */
+	/* in a table: the entries applied before and after it */
+	struct rs_kv_entry *older, *newer;
 	uint64_t hash;
 	uint64_t version; /* 0: a removal (only in a write set) */
 	size_t klen, len;
@@ -34,6 +41,7 @@ typedef struct rs_kv {
 	size_t nbuckets; /* a power of two */
 	size_t count;
 	uint64_t bytes; /* the sum of klen + len of the entries */
+	rs_kv_entry *oldest, *newest; /* the order applied */
 } rs_kv;
 
 typedef struct rs_kv_writes {
