@@ -87,10 +87,32 @@ static int finish_loaded(roster_directory *dir, rs_rec **rec, const char *key)
 	return ROSTER_OK;
 }
 
+static int grow_loaded(roster_directory *dir, rs_loaded *l)
+{
+	size_t cap = l->cap ? l->cap + l->cap / 2 : 1024;
+	rs_rec **v = rs_reallocarray(&dir->al, l->v, cap, sizeof(*v));
+
+	if (!v)
+		return -1;
+	l->v = v;
+	l->cap = cap;
+	return 0;
+}
+
+/* A load under way: the records in the order read, so that the passes
+ * after the scan read them from memory in the order they were made
+ * instead of in the records table's (random) order. */
+typedef struct loading {
+	roster_directory *dir;
+	rs_loaded *out;
+	size_t packs, products; /* users holding a pack, some products */
+} loading;
+
 static int load_row(const char *key, const void *value, size_t len,
 		    uint64_t version, void *data)
 {
-	roster_directory *dir = data;
+	loading *ld = data;
+	roster_directory *dir = ld->dir;
 	roster_id id;
 	rs_rec *rec;
 	const char *why;
@@ -139,11 +161,13 @@ static int load_row(const char *key, const void *value, size_t len,
 		rs_rec_release(&dir->al, rec, 1);
 		return rc;
 	}
-	if (rs_table_reserve(&dir->al, &dir->records, 1)) {
+	if (rs_table_reserve(&dir->al, &dir->records, 1) ||
+	    (ld->out->n == ld->out->cap && grow_loaded(dir, ld->out))) {
 		rs_rec_release(&dir->al, rec, 1);
 		return rs_nomem(dir);
 	}
 	rs_table_insert(&dir->records, id, (uint64_t)(uintptr_t)rec);
+	ld->out->v[ld->out->n++] = rec;
 	if (id >= dir->next_id)
 		dir->next_id = id + 1;
 	return 0;
@@ -192,22 +216,19 @@ static int cmp_unit(const void *a, const void *b)
 }
 
 /* Names are unique among the units of one kind under one parent. */
-static int check_names(roster_directory *dir)
+static int check_names(roster_directory *dir, const rs_loaded *units)
 {
 	const rs_unit **u;
 	size_t i, n = 0;
 	int rc = ROSTER_OK;
 
-	if (!dir->records.count)
+	if (!units->n)
 		return ROSTER_OK;
-	u = rs_calloc(&dir->al, dir->records.count, sizeof(*u));
+	u = rs_calloc(&dir->al, units->n, sizeof(*u));
 	if (!u)
 		return rs_nomem(dir);
-	for (i = 0; i < dir->records.cap; i++) {
-		rs_rec *r = (rs_rec *)(uintptr_t)dir->records.slots[i].b;
-		if (r && r->kind != ROSTER_KIND_USER)
-			u[n++] = (const rs_unit *)r;
-	}
+	for (i = 0; i < units->n; i++)
+		u[n++] = (const rs_unit *)units->v[i];
 	qsort(u, n, sizeof(*u), cmp_unit);
 	for (i = 1; i < n && !rc; i++)
 		if (cmp_unit(&u[i - 1], &u[i]) == 0) {
@@ -227,13 +248,14 @@ static int check_names(roster_directory *dir)
  * (site or account) hold the items (their pack, their products) counted
  * against the unit's purchased list.
  */
-static int check_in_use(roster_directory *dir, int kind)
+static int check_in_use(roster_directory *dir, const rs_loaded *units,
+			int kind)
 {
 	size_t i, j, k, p, *used = NULL, cap = 0;
 	int rc = ROSTER_OK;
 
-	for (i = 0; i < dir->records.cap && !rc; i++) {
-		const rs_unit *n = (const rs_unit *)(uintptr_t)dir->records.slots[i].b;
+	for (i = 0; i < units->n && !rc; i++) {
+		const rs_unit *n = (const rs_unit *)units->v[i];
 		const rs_stock *st;
 		const rs_idvec *users;
 		size_t nst;
@@ -285,7 +307,7 @@ static int check_in_use(roster_directory *dir, int kind)
 }
 
 /* Attach one loaded record to its parent and indexes. */
-static int link_record(roster_directory *dir, rs_rec *r)
+static int link_record(roster_directory *dir, loading *ld, rs_rec *r)
 {
 	static const int refs[3][2] = { { ROSTER_FIELD_GROUP, ROSTER_KIND_GROUP },
 					{ ROSTER_FIELD_SITE, ROSTER_KIND_SITE },
@@ -322,6 +344,8 @@ static int link_record(roster_directory *dir, rs_rec *r)
 	/* a user: its account, its references, its unique keys */
 	if (push(dir, &m->users, r->id))
 		return dir->err.code;
+	ld->packs += RS_STR(u, ROSTER_FIELD_PACK) != NULL;
+	ld->products += u->nproducts != 0;
 	if (RS_FLAG(u, ROSTER_FIELD_ADMIN))
 		m->admins++;
 	for (i = 0; i < 3; i++) {
@@ -339,36 +363,51 @@ static int link_record(roster_directory *dir, rs_rec *r)
 	return rs_user_index_load(dir, u, key);
 }
 
-int rs_persist_load(roster_directory *dir)
+int rs_persist_load(roster_directory *dir, rs_loaded *out)
 {
+	loading ld = { dir, out, 0, 0 };
+	rs_loaded units = { NULL, 0, 0 };
 	size_t i;
 	int rc;
 
-	rc = dir->storage->scan(dir->store, "", load_row, dir);
+	memset(out, 0, sizeof(*out));
+	rc = dir->storage->scan(dir->store, "", load_row, &ld);
 	if (rc && rc == dir->err.code)
 		return rc; /* load_row recorded it */
 	if (rc)
 		return rs_storage_fail(dir, "scan", rc);
-	for (i = 0; i < dir->records.cap; i++) {
-		rs_rec *r = (rs_rec *)(uintptr_t)dir->records.slots[i].b;
-		if (r && (rc = link_record(dir, r)))
+	for (i = 0; i < out->n; i++) {
+		rs_rec *r = out->v[i];
+		if ((rc = link_record(dir, &ld, r))) {
+			rs_free(&dir->al, units.v);
 			return rc;
-	}
-	if ((rc = check_names(dir)) ||
-	    (rc = check_in_use(dir, ROSTER_KIND_SITE)) ||
-	    (rc = check_in_use(dir, ROSTER_KIND_ACCOUNT)))
-		return rc;
-	sort(&dir->partners);
-	for (i = 0; i < dir->records.cap; i++) {
-		rs_rec *r = (rs_rec *)(uintptr_t)dir->records.slots[i].b;
-		if (!r || !r->members)
+		}
+		if (r->kind == ROSTER_KIND_USER)
 			continue;
+		if (units.n == units.cap && grow_loaded(dir, &units)) {
+			rs_free(&dir->al, units.v);
+			return rs_nomem(dir);
+		}
+		units.v[units.n++] = r;
+	}
+	/* the counts of items in use need users holding some */
+	if ((rc = check_names(dir, &units)) ||
+	    (ld.packs && (rc = check_in_use(dir, &units, ROSTER_KIND_SITE))) ||
+	    (ld.products &&
+	     (rc = check_in_use(dir, &units, ROSTER_KIND_ACCOUNT)))) {
+		rs_free(&dir->al, units.v);
+		return rc;
+	}
+	sort(&dir->partners);
+	for (i = 0; i < units.n; i++) {
+		rs_rec *r = units.v[i];
 		sort(&r->members->accounts);
 		sort(&r->members->users);
 		sort(&r->members->sites);
 		sort(&r->members->pbxes);
 		sort(&r->members->groups);
 	}
+	rs_free(&dir->al, units.v);
 	if (dir->stored_next_id > dir->next_id)
 		dir->next_id = dir->stored_next_id;
 	dir->stored_next_id = dir->next_id;
@@ -385,6 +424,7 @@ int rs_persist_load(roster_directory *dir)
 int rs_persist_refresh(roster_directory *dir)
 {
 	roster_directory fresh;
+	rs_loaded loaded;
 	int rc;
 
 	memset(&fresh, 0, sizeof(fresh));
@@ -394,7 +434,11 @@ int rs_persist_refresh(roster_directory *dir)
 	fresh.storage = dir->storage;
 	fresh.store = dir->store;
 	fresh.next_id = 1;
-	if ((rc = rs_persist_load(&fresh)) || (rc = rs_sindex_build(&fresh))) {
+	rc = rs_persist_load(&fresh, &loaded);
+	if (!rc)
+		rc = rs_sindex_build(&fresh, loaded.v, loaded.n);
+	rs_free(&dir->al, loaded.v);
+	if (rc) {
 		dir->err = fresh.err;
 		rs_model_free(&fresh);
 		return rc;
