@@ -51,36 +51,69 @@ uint64_t rs_search_field_mask(void)
 	return m;
 }
 
-int rs_user_search_keys(roster_directory *dir, rs_user *u)
+/* The words of each search field and line, one after the other, in
+ * buf (grown on the heap when they do not fit); *name_end gets where the
+ * first and last names' words end. 0, -1 out of memory. */
+static int fold_fields(roster_directory *dir, const rs_user *u, char **buf,
+		       size_t *cap, size_t *len, size_t name_end[2],
+		       char *stack)
 {
-	size_t n = NSEARCH + u->nlines, i, len = 0, a, b;
-	char **w = rs_calloc(&dir->al, n, sizeof(char *));
-	char *words = NULL, *key = NULL;
-	int rc = 0;
+	size_t n = NSEARCH + u->nlines, i = 0, l;
+	int rc;
 
-	/* each field folded once: for the words and, names, the key */
-	for (i = 0; w && i < n && !rc; i++) {
+	*len = 0;
+	while (i < n) {
 		const char *v = i < NSEARCH ? RS_STR(u, search_fields[i])
 					    : RS_LINE(u, i - NSEARCH);
-		if ((rc = rs_text_words(&dir->al, v ? v : "", &w[i])) == 0)
-			len += strlen(w[i]);
-	}
-	if (w && !rc && (words = rs_calloc(&dir->al, len + 1, 1)) &&
-	    (key = rs_calloc(&dir->al, strlen(w[0]) + strlen(w[1]) + 2, 1))) {
-		for (i = 0, len = 0; i < n; i++) {
-			memcpy(words + len, w[i], strlen(w[i]));
-			len += strlen(w[i]);
+		rc = rs_text_words_to(&dir->al, v ? v : "", *buf + *len,
+				      *cap - *len, &l);
+		if (rc == -3) {
+			/* room for this field at 5 bytes a code point */
+			size_t need = *len + strlen(v ? v : "") * 5 + 2;
+			size_t c = *cap * 2;
+			char *b;
+			while (c < need)
+				c *= 2;
+			if (!(b = rs_malloc(&dir->al, c)))
+				return -1;
+			memcpy(b, *buf, *len);
+			if (*buf != stack)
+				rs_free(&dir->al, *buf);
+			*buf = b;
+			*cap = c;
+			continue;
 		}
-		/* "last\x01first": a shorter last name sorts first */
-		a = strlen(w[1]);
-		b = strlen(w[0]);
-		memcpy(key, w[1], a);
-		key[a] = '\x01';
-		memcpy(key + a + 1, w[0], b);
+		if (rc)
+			return -1; /* the fields were validated: memory */
+		*len += l;
+		if (i < 2)
+			name_end[i] = *len;
+		i++;
 	}
-	for (i = 0; w && i < n; i++)
-		rs_free(&dir->al, w[i]);
-	rs_free(&dir->al, w);
+	return 0;
+}
+
+int rs_user_search_keys(roster_directory *dir, rs_user *u)
+{
+	char stack[1024], *buf = stack, *words = NULL, *key = NULL;
+	size_t cap = sizeof(stack), len, end[2], first, last;
+
+	/* each field folded once: for the words and, names, the key */
+	if (fold_fields(dir, u, &buf, &cap, &len, end, stack) == 0 &&
+	    (words = rs_malloc(&dir->al, len + 1)) &&
+	    (key = rs_malloc(&dir->al, end[1] + 2))) {
+		memcpy(words, buf, len);
+		words[len] = '\0';
+		/* "last\x01first": a shorter last name sorts first */
+		first = end[0];
+		last = end[1] - end[0];
+		memcpy(key, buf + end[0], last);
+		key[last] = '\x01';
+		memcpy(key + last + 1, buf, first);
+		key[last + 1 + first] = '\0';
+	}
+	if (buf != stack)
+		rs_free(&dir->al, buf);
 	if (!key) {
 		/* the fields were validated: only memory can fail here */
 		rs_free(&dir->al, words);

@@ -320,42 +320,44 @@ static int words_full(const rs_alloc *al, const char *in, size_t len,
 }
 
 /*
- * The same words, in one allocation, with utf8proc only for the runs of
+ * The same words, into dst[cap], with utf8proc only for the runs of
  * non-ASCII bytes: the filter works per code point, and the reordering
  * of marks in utf8proc_decompose never moves anything across an ASCII
  * character (combining class 0), so each run decomposes as it would in
  * the whole text. ASCII folds to lower case; its letters and digits are
- * its only word characters. Longer texts take words_full.
+ * its only word characters. A run longer than the code points this holds
+ * goes through words_full.
  */
-int rs_text_words(const rs_alloc *al, const char *in, char **out)
+int rs_text_words_to(const rs_alloc *al, const char *in, char *dst,
+		     size_t cap, size_t *len)
 {
-	size_t len = strlen(in), i = 0, j, w = 0, cps_total = 0;
-	char buf[1024];
+	size_t n_in = strlen(in), i = 0, j, w = 0;
 	utf8proc_int32_t cps[128];
 	utf8proc_ssize_t n, k;
 	int in_word = 0;
 
-	*out = NULL;
-	while (i < len) {
+	*len = 0;
+	if (!cap)
+		return -3;
+	while (i < n_in) {
 		unsigned char c = (unsigned char)in[i];
 
 		if (c < 0x80) {
 			i++;
-			cps_total++;
 			if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
 			      (c >= '0' && c <= '9'))) {
 				in_word = 0;
 				continue;
 			}
-			if (w + 2 >= sizeof(buf))
-				return words_full(al, in, len, out);
+			if (w + 2 >= cap)
+				return -3;
 			if (!in_word)
-				buf[w++] = ' ';
+				dst[w++] = ' ';
 			in_word = 1;
-			buf[w++] = c >= 'A' && c <= 'Z' ? (char)(c + 32) : (char)c;
+			dst[w++] = c >= 'A' && c <= 'Z' ? (char)(c + 32) : (char)c;
 			continue;
 		}
-		for (j = i + 1; j < len && (unsigned char)in[j] >= 0x80; j++)
+		for (j = i + 1; j < n_in && (unsigned char)in[j] >= 0x80; j++)
 			;
 		n = utf8proc_decompose((const utf8proc_uint8_t *)in + i,
 				       (utf8proc_ssize_t)(j - i), cps,
@@ -364,32 +366,57 @@ int rs_text_words(const rs_alloc *al, const char *in, char **out)
 				       WORDS_OPTS);
 		if (n < 0)
 			return n == UTF8PROC_ERROR_NOMEM ? -1 : -2;
-		if ((size_t)n > sizeof(cps) / sizeof(cps[0]))
-			return words_full(al, in, len, out);
-		cps_total += (size_t)n;
+		if ((size_t)n > sizeof(cps) / sizeof(cps[0])) {
+			char *full;
+			int rc = words_full(al, in, n_in, &full);
+			size_t l;
+			if (rc)
+				return rc;
+			l = strlen(full);
+			if (l + 1 > cap) {
+				rs_free(al, full);
+				return -3;
+			}
+			memcpy(dst, full, l + 1);
+			rs_free(al, full);
+			*len = l;
+			return 0;
+		}
 		for (k = 0; k < n; k++) {
 			if (!is_word(cps[k])) {
 				in_word = 0;
 				continue;
 			}
-			if (w + 5 >= sizeof(buf))
-				return words_full(al, in, len, out);
+			if (w + 5 >= cap)
+				return -3;
 			if (!in_word)
-				buf[w++] = ' ';
+				dst[w++] = ' ';
 			in_word = 1;
 			w += (size_t)utf8proc_encode_char(
-				cps[k], (utf8proc_uint8_t *)buf + w);
+				cps[k], (utf8proc_uint8_t *)dst + w);
 		}
 		i = j;
 	}
-	/* sized as words_full sizes it, 5 bytes a code point, not to the
-	 * byte: the caller frees it at once, and blocks of the size of a
-	 * user's names and login, freed here, would be handed to the next
-	 * user's names and login, a page away from its record (lookups by
-	 * login were 10% slower at a million users) */
-	if (!(*out = rs_malloc(al, cps_total * 5 + 2)))
+	dst[w] = '\0';
+	*len = w;
+	return 0;
+}
+
+/* In one allocation: through a buffer on the stack, or words_full when
+ * the words do not fit it. */
+int rs_text_words(const rs_alloc *al, const char *in, char **out)
+{
+	char buf[1024];
+	size_t w;
+	int rc = rs_text_words_to(al, in, buf, sizeof(buf), &w);
+
+	*out = NULL;
+	if (rc == -3)
+		return words_full(al, in, strlen(in), out);
+	if (rc)
+		return rc;
+	if (!(*out = rs_malloc(al, w + 1)))
 		return -1;
-	memcpy(*out, buf, w);
-	(*out)[w] = '\0';
+	memcpy(*out, buf, w + 1);
 	return 0;
 }

@@ -39,6 +39,11 @@ enum rs_text_fault rs_text_clean(const rs_alloc *al, const char *in,
  * of memory, -2 not UTF-8.
  */
 int rs_text_words(const rs_alloc *al, const char *in, char **out);
+/* The same into dst[cap] (NUL-terminated, *len its length): 0, -1, -2,
+ * or -3 when dst is too small (it may ask for up to 5 bytes more than
+ * the words and their NUL take), dst then holding no words. */
+int rs_text_words_to(const rs_alloc *al, const char *in, char *dst,
+		     size_t cap, size_t *len);
 
 /* 1 when `s` (of `len` bytes) is valid UTF-8. */
 int rs_utf8_valid(const char *s, size_t len);

@@ -270,6 +270,24 @@ static void same_words(const char *in)
 
 	if (ra != rb || (a == NULL) != (b == NULL) || (a && strcmp(a, b)))
 		fail_on("rs_text_words", in, 0);
+	if (b) {
+		/* into a buffer: the same words once it has room to spare
+		 * (up to 4 bytes over the words), -3 when it is too small */
+		size_t len = strlen(b), got = 99, cap;
+		char *buf = malloc(len + 8);
+		assert_non_null(buf);
+		for (cap = 0; cap <= len + 7; cap++) {
+			int r = rs_text_words_to(&al, in, buf, cap, &got);
+			if (cap <= len ? r != -3
+				       : cap >= len + 6 &&
+						 (r != 0 || got != len ||
+						  strcmp(buf, b)))
+				fail_on("rs_text_words_to", in, (unsigned)cap);
+			if (len > 80 && cap > 40 && cap < len - 40)
+				cap = len - 40; /* the edges are what count */
+		}
+		free(buf);
+	}
 	rs_free(&al, a);
 	free(b);
 }

@@ -74,6 +74,36 @@ static void test_accents_case_words(void **state)
 	world_free(w);
 }
 
+/* Names whose folded words outgrow the buffer a user's keys are built in
+ * (a Hangul syllable folds to three jamo of three bytes each): the user
+ * is found by its words and sorted by its names like any other. */
+static void test_long_folded_names(void **state)
+{
+	world *w = world_new(NULL);
+	char first[301], last[301];
+	roster_id a, b, ids[4];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 100; i++) {
+		memcpy(first + 3 * i, "\xED\x95\x9C", 3); /* U+D55C */
+		memcpy(last + 3 * i, i % 2 ? "\xEA\xB5\xAD" /* U+AD6D */
+					   : "\xEC\x96\xB4", /* U+C5B4 */
+		       3);
+	}
+	first[300] = last[300] = '\0';
+	a = add(w, first, last, "long.names@acme.example");
+	b = add(w, "Anna", last, "anna@acme.example");
+	assert_int_equal(find(w, "\xED\x95\x9C\xED\x95\x9C", ids, 4), 1);
+	assert_int_equal(ids[0], a);
+	/* the same last name: the first names decide, "anna" first */
+	assert_int_equal(find(w, "\xEC\x96\xB4", ids, 4), 2);
+	assert_int_equal(ids[0], b);
+	assert_int_equal(ids[1], a);
+	assert_int_equal(find(w, "long", ids, 4), 1);
+	world_free(w);
+}
+
 static void test_numbers(void **state)
 {
 	world *w = world_new(NULL);
@@ -878,6 +908,7 @@ int main(void)
 		cmocka_unit_test(test_numbers),
 		cmocka_unit_test(test_order),
 		cmocka_unit_test(test_paging_while_changing),
+		cmocka_unit_test(test_long_folded_names),
 		cmocka_unit_test(test_brute_force),
 		cmocka_unit_test(test_index_random),
 		cmocka_unit_test(test_index_rollback_runs),
