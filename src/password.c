@@ -332,54 +332,159 @@ int rs_token_new(roster_directory *dir, roster_id user, char **token,
  * SHA-256 through nettle cannot be inverted, and takes the same time
  * whatever the secret.
  */
-static void sha256_hex(const char *secret, char out[TOKEN_HASH_SIZE])
+static void sha256_of(const char *secret, uint8_t d[SHA256_DIGEST_SIZE])
 {
-	static const char hex[] = "0123456789abcdef";
 	struct sha256_ctx ctx;
-	uint8_t d[SHA256_DIGEST_SIZE];
-	size_t i;
 
 	sha256_init(&ctx);
 	sha256_update(&ctx, strlen(secret), (const uint8_t *)secret);
-	sha256_digest(&ctx, sizeof(d), d);
-	memcpy(out, TOKEN_HASH_PREFIX, sizeof(TOKEN_HASH_PREFIX) - 1);
-	for (i = 0; i < sizeof(d); i++) {
-		out[sizeof(TOKEN_HASH_PREFIX) - 1 + 2 * i] = hex[d[i] >> 4];
-		out[sizeof(TOKEN_HASH_PREFIX) + 2 * i] = hex[d[i] & 15];
+	sha256_digest(&ctx, SHA256_DIGEST_SIZE, d);
+	rs_wipe(&ctx, sizeof(ctx));
+}
+
+static const char b64url[] =
+	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+static const char hex[] = "0123456789abcdef";
+
+/* The kept form of a digest. */
+static void kept_of(const uint8_t d[SHA256_DIGEST_SIZE],
+		    char out[TOKEN_KEPT_SIZE])
+{
+	size_t i, w = 0;
+
+	out[w++] = '#';
+	for (i = 0; i < SHA256_DIGEST_SIZE; i += 3) {
+		uint32_t v = (uint32_t)d[i] << 16;
+		if (i + 1 < SHA256_DIGEST_SIZE)
+			v |= (uint32_t)d[i + 1] << 8;
+		if (i + 2 < SHA256_DIGEST_SIZE)
+			v |= d[i + 2];
+		out[w++] = b64url[(v >> 18) & 63];
+		out[w++] = b64url[(v >> 12) & 63];
+		if (i + 1 < SHA256_DIGEST_SIZE)
+			out[w++] = b64url[(v >> 6) & 63];
+		if (i + 2 < SHA256_DIGEST_SIZE)
+			out[w++] = b64url[v & 63];
+	}
+	out[w] = '\0';
+}
+
+/* The stored form of a digest. */
+static void stored_of(const uint8_t d[SHA256_DIGEST_SIZE],
+		      char out[TOKEN_HASH_SIZE])
+{
+	size_t i, p = sizeof(TOKEN_HASH_PREFIX) - 1;
+
+	memcpy(out, TOKEN_HASH_PREFIX, p);
+	for (i = 0; i < SHA256_DIGEST_SIZE; i++) {
+		out[p + 2 * i] = hex[d[i] >> 4];
+		out[p + 2 * i + 1] = hex[d[i] & 15];
 	}
 	out[TOKEN_HASH_SIZE - 1] = '\0';
-	rs_wipe(d, sizeof(d));
-	rs_wipe(&ctx, sizeof(ctx));
+}
+
+static int digit_of(const char *set, size_t n, char c)
+{
+	const char *p = c ? memchr(set, c, n) : NULL;
+
+	return p ? (int)(p - set) : -1;
+}
+
+int rs_token_hash_stored(const char *kept, char out[TOKEN_HASH_SIZE])
+{
+	uint8_t d[SHA256_DIGEST_SIZE + 1];
+	uint32_t acc = 0;
+	size_t i, bits = 0, n = 0;
+
+	if (kept[0] != '#' || strlen(kept) != TOKEN_KEPT_SIZE - 1)
+		return -1;
+	for (i = 1; i < TOKEN_KEPT_SIZE - 1; i++) {
+		int v = digit_of(b64url, 64, kept[i]);
+		if (v < 0)
+			return -1;
+		acc = acc << 6 | (uint32_t)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			d[n++] = (uint8_t)(acc >> bits);
+		}
+	}
+	/* 43 digits: 258 bits, the last 2 zero in the kept form */
+	if (n != SHA256_DIGEST_SIZE || (acc & ((1u << bits) - 1)))
+		return -1;
+	stored_of(d, out);
+	return 0;
+}
+
+int rs_token_hash_kept(const char *stored, char out[TOKEN_KEPT_SIZE])
+{
+	const size_t p = sizeof(TOKEN_HASH_PREFIX) - 1;
+	uint8_t d[SHA256_DIGEST_SIZE];
+	size_t i;
+
+	if (strncmp(stored, TOKEN_HASH_PREFIX, p) != 0 ||
+	    strlen(stored) != TOKEN_HASH_SIZE - 1)
+		return -1;
+	for (i = 0; i < SHA256_DIGEST_SIZE; i++) {
+		int hi = digit_of(hex, 16, stored[p + 2 * i]);
+		int lo = digit_of(hex, 16, stored[p + 2 * i + 1]);
+		if (hi < 0 || lo < 0)
+			return -1;
+		d[i] = (uint8_t)(hi << 4 | lo);
+	}
+	kept_of(d, out);
+	return 0;
 }
 
 int rs_token_hash(roster_directory *dir, const char *secret, char **hash)
 {
-	char buf[TOKEN_HASH_SIZE];
+	uint8_t d[SHA256_DIGEST_SIZE];
+	char buf[TOKEN_KEPT_SIZE];
 
-	sha256_hex(secret, buf);
+	sha256_of(secret, d);
+	kept_of(d, buf);
+	rs_wipe(d, sizeof(d));
 	*hash = rs_strdup(&dir->al, buf);
 	return *hash ? ROSTER_OK : rs_nomem(dir);
+}
+
+/* a and b, each of n bytes, equal, in a time that depends on n alone */
+static int same_bytes(const char *a, const char *b, size_t n)
+{
+	unsigned char diff = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		diff |= (unsigned char)(a[i] ^ b[i]);
+	return diff == 0;
 }
 
 int rs_token_verify(roster_directory *dir, const char *hash,
 		    const char *secret)
 {
 	char buf[TOKEN_HASH_SIZE];
-	unsigned char diff = 0;
-	size_t i;
+	uint8_t d[SHA256_DIGEST_SIZE];
+	int ok = 0;
 
 	/* hashes written by earlier builds were crypt(3) strings */
-	if (hash && strncmp(hash, TOKEN_HASH_PREFIX,
-			    sizeof(TOKEN_HASH_PREFIX) - 1) != 0)
+	if (hash && hash[0] != '#' &&
+	    strncmp(hash, TOKEN_HASH_PREFIX, sizeof(TOKEN_HASH_PREFIX) - 1))
 		return rs_password_verify(dir, hash, secret);
-	sha256_hex(secret, buf);
-	if (!hash)
-		return 0;
-	/* constant time over the fixed length */
-	for (i = 0; i < TOKEN_HASH_SIZE; i++)
-		diff |= (unsigned char)(buf[i] ^ hash[i]);
+	sha256_of(secret, d);
+	/* a hash read from a store may have any length: compared only when
+	 * it has that of its form */
+	if (hash && hash[0] == '#') {
+		kept_of(d, buf);
+		ok = strlen(hash) == TOKEN_KEPT_SIZE - 1 &&
+		     same_bytes(buf, hash, TOKEN_KEPT_SIZE);
+	} else {
+		stored_of(d, buf);
+		ok = hash && strlen(hash) == TOKEN_HASH_SIZE - 1 &&
+		     same_bytes(buf, hash, TOKEN_HASH_SIZE);
+	}
+	rs_wipe(d, sizeof(d));
 	rs_wipe(buf, sizeof(buf));
-	return diff == 0;
+	return ok;
 }
 
 int rs_token_parse(const char *token, roster_id *user, const char **secret)

@@ -4,9 +4,22 @@
 
 #include "model.h"
 
-/* Stored hash of a token's secret: the prefix and 64 hex digits. */
+/* Hash of a token's secret as stored: the prefix and the SHA-256 of the
+ * secret in 64 lower-case hex digits. */
 #define TOKEN_HASH_PREFIX "$sha256$"
 #define TOKEN_HASH_SIZE (sizeof(TOKEN_HASH_PREFIX) - 1 + 64 + 1)
+/* The same as a user keeps it in memory: '#' and the SHA-256 in 43
+ * base64url digits (no padding), 28 bytes shorter. Hashes of other forms
+ * (crypt(3) strings of earlier builds) are kept as they are stored. */
+#define TOKEN_KEPT_SIZE (1 + 43 + 1)
+
+/* The stored form of a kept hash into out; 0, or -1 when `kept` is not
+ * of the kept form (it is then stored as it is). */
+int rs_token_hash_stored(const char *kept, char out[TOKEN_HASH_SIZE]);
+/* The kept form of a stored hash into out; 0, or -1 when `stored` is
+ * not "$sha256$" and 64 lower-case hex digits (it is then kept as it
+ * is). */
+int rs_token_hash_kept(const char *stored, char out[TOKEN_KEPT_SIZE]);
 
 /* Check against the policy; 0 or a recorded ROSTER_EINVALID. */
 int rs_password_check(roster_directory *dir, const char *pw);
@@ -27,7 +40,7 @@ int rs_token_new(roster_directory *dir, roster_id user, char **token,
 /* Split a token into its user id and secret; 0 or -1 when malformed. */
 int rs_token_parse(const char *token, roster_id *user, const char **secret);
 
-/* Hash a token's secret for storage. 0 or ENOMEM recorded. */
+/* Hash a token's secret, in the kept form. 0 or ENOMEM recorded. */
 int rs_token_hash(roster_directory *dir, const char *secret, char **hash);
 /* 1 when `secret` is the token stored as `hash` (NULL: none, still
  * costing one hash), 0 when not, -1 out of memory. */

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "../fields.h"
+#include "../password.h"
 #include "../txn.h"
 #include "../users.h"
 #include "../util/text.h"
@@ -150,15 +151,19 @@ static void put_u64_field(wbuf *w, unsigned tag, uint64_t v)
 	put_field(w, tag, b, 8, NULL);
 }
 
+/* A token's hash goes to the store in its stored form (password.h),
+ * whatever form the user keeps it in. */
 static void put_token(wbuf *w, unsigned tag, const char *hash,
 		      int64_t expires)
 {
 	unsigned char b[8];
+	char stored[TOKEN_HASH_SIZE];
 
 	if (!hash)
 		return;
 	rs_le64_put(b, (uint64_t)expires);
-	put_field(w, tag, b, 8, hash);
+	put_field(w, tag, b, 8,
+		  rs_token_hash_stored(hash, stored) == 0 ? stored : hash);
 }
 
 static void put_stock(wbuf *w, unsigned tag, const rs_stock *st, size_t n)
@@ -300,6 +305,19 @@ static int get_text(const rs_alloc *al, const unsigned char *p, size_t n,
 	return *out ? ROSTER_OK : ROSTER_ENOMEM;
 }
 
+/* A token's hash, turned into the form a user keeps it in (shorter, the
+ * bytes of it copied over the text's). */
+static int get_token(const rs_alloc *al, const unsigned char *p, size_t n,
+		     char **out, const char **why)
+{
+	char kept[TOKEN_KEPT_SIZE];
+	int rc = get_text(al, p, n, out, why);
+
+	if (rc == ROSTER_OK && rs_token_hash_kept(*out, kept) == 0)
+		memcpy(*out, kept, sizeof(kept));
+	return rc;
+}
+
 /*
  * One more text of a repeated field (lines, products, licences): at most
  * `max` of them, and with `ascending` each after the one before, so that
@@ -376,9 +394,10 @@ static int user_field(const rs_alloc *al, rs_user *u, unsigned tag,
 			break;
 		*(tag == T_RESET ? &u->reset_expires : &u->welcome_expires) =
 			(int64_t)rs_le64_get(p);
-		return get_text(al, p + 8, n - 8,
-				&w->s[tag == T_RESET ? RS_S_RESET : RS_S_WELCOME],
-				why);
+		return get_token(al, p + 8, n - 8,
+				 &w->s[tag == T_RESET ? RS_S_RESET
+						      : RS_S_WELCOME],
+				 why);
 	default:
 		return ROSTER_OK; /* a later format's field: skipped */
 	}

@@ -147,6 +147,53 @@ static void test_login(void **state)
 	}
 }
 
+static int64_t world_clock(void *data)
+{
+	return ((world *)data)->now;
+}
+
+/* A token goes through the store: a handle opened on it afterwards (its
+ * users read back from their stored form) redeems it. */
+static void test_token_through_store(void **state)
+{
+	roster_memstore *ms = NULL;
+	roster_directory_options o;
+	roster_directory *b = NULL;
+	roster_password_policy pol;
+	roster_id id = 0, who = 0;
+	char token[128];
+	world *w;
+
+	(void)state;
+	assert_int_equal(roster_memstore_new(&ms), 0);
+	o = memstore_options(ms);
+	w = world_new(&o);
+	assert_int_equal(world_user(w, &w->as_admin, w->account, "Via", "Store",
+				    "via.store@acme.example", 0, &id), 0);
+	snprintf(token, sizeof(token), "%s",
+		 world_last(w, ROSTER_EVENT_WELCOME_EMAIL)->secret);
+	/* the second handle on the world's clock and password policy */
+	o.clock_fn = world_clock;
+	o.clock_data = w;
+	assert_int_equal(roster_directory_open(&b, &o), 0);
+	roster_password_policy_init(&pol, ROSTER_PASSWORD_POLICY_VERSION);
+	pol.hash_cost = 1;
+	pol.min_length = 8;
+	assert_int_equal(roster_directory_set_password_policy(b, &pol), 0);
+	assert_int_equal(roster_token_redeem(&who, b, token, "x"),
+			 ROSTER_EINVALID); /* the password, not the token */
+	assert_int_equal(roster_token_redeem(&who, b, token, "activated!!"), 0);
+	assert_int_equal(who, id);
+	/* used up, for the first handle too once it reads the store */
+	assert_int_equal(roster_directory_refresh(w->dir), 0);
+	assert_int_equal(roster_token_redeem(&who, w->dir, token,
+					     "activated!!"),
+			 ROSTER_EEXPIRED);
+	roster_directory_free(b);
+	world_free(w);
+	roster_memstore_free(ms);
+}
+
 static void test_welcome_activation(void **state)
 {
 	world *w = *state;
@@ -329,6 +376,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_generate, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_login, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_welcome_activation, setup, teardown),
+		cmocka_unit_test(test_token_through_store),
 		cmocka_unit_test_setup_teardown(test_reset, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_links_voided, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tokens_after_fork, setup,

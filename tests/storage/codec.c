@@ -15,6 +15,7 @@
 
 #include "full_user.h"
 #include "model.h"
+#include "password.h"
 #include "storage/codec.h"
 
 static roster_directory *dir;
@@ -96,6 +97,105 @@ static void test_round_trip(void **state)
 		rs_free(&dir->al, a);
 		rs_free(&dir->al, b);
 	}
+}
+
+/* Does `needle` occur in buf[0..n)? */
+static int holds(const unsigned char *buf, size_t n, const char *needle)
+{
+	size_t k = strlen(needle), i;
+
+	for (i = 0; i + k <= n; i++)
+		if (memcmp(buf + i, needle, k) == 0)
+			return 1;
+	return 0;
+}
+
+/* A user keeps its token hashes in the short form; the store gets the
+ * long one, "$sha256$" and hex, as docs/storage.md says. */
+static void test_token_hash_forms(void **state)
+{
+	char stored[TOKEN_HASH_SIZE], kept[TOKEN_KEPT_SIZE], back[80];
+	const rs_user *u = NULL;
+	unsigned char *buf;
+	size_t i, len;
+	unsigned seed = 7;
+
+	(void)state;
+	for (i = 0; i < nids && !u; i++)
+		if (rs_get(dir, ids[i])->kind == ROSTER_KIND_USER)
+			u = (const rs_user *)rs_get(dir, ids[i]);
+	assert_non_null(u);
+	assert_int_equal(strlen(RS_RESET(u)), TOKEN_KEPT_SIZE - 1);
+	assert_int_equal(RS_RESET(u)[0], '#');
+	encode(u->base.id, &buf, &len);
+	assert_int_equal(rs_token_hash_stored(RS_RESET(u), stored), 0);
+	assert_true(holds(buf, len, stored));
+	assert_false(holds(buf, len, RS_RESET(u)));
+	rs_free(&dir->al, buf);
+
+	/* the two forms convert both ways, for any digest */
+	for (i = 0; i < 200; i++) {
+		size_t k;
+		memcpy(stored, TOKEN_HASH_PREFIX, 8);
+		for (k = 0; k < 64; k++) {
+			seed = seed * 1103515245u + 12345u;
+			stored[8 + k] = "0123456789abcdef"[(seed >> 16) & 15];
+		}
+		stored[72] = '\0';
+		assert_int_equal(rs_token_hash_kept(stored, kept), 0);
+		assert_int_equal(strlen(kept), TOKEN_KEPT_SIZE - 1);
+		assert_int_equal(rs_token_hash_stored(kept, back), 0);
+		assert_string_equal(back, stored);
+	}
+	/* other forms are kept and stored as they are */
+	assert_int_equal(rs_token_hash_kept("$sha256$ab", kept), -1);
+	strcpy(back, stored);
+	back[10] = 'A'; /* upper-case hex */
+	assert_int_equal(rs_token_hash_kept(back, kept), -1);
+	strcpy(back, stored);
+	strcat(back, "0");
+	assert_int_equal(rs_token_hash_kept(back, kept), -1);
+	assert_int_equal(rs_token_hash_kept("$y$j9T$salt$hash", kept), -1);
+	assert_int_equal(rs_token_hash_kept(stored, kept), 0);
+	strcpy(back, kept);
+	back[5] = '+'; /* not base64url */
+	assert_int_equal(rs_token_hash_stored(back, stored), -1);
+	back[5] = kept[5];
+	back[43] = 'B'; /* the last digit's two spare bits set */
+	if (kept[43] != 'B')
+		assert_int_equal(rs_token_hash_stored(back, stored), -1);
+	back[43] = '\0';
+	assert_int_equal(rs_token_hash_stored(back, stored), -1);
+	assert_int_equal(rs_token_hash_stored("$sha256$00", stored), -1);
+}
+
+/* A token checks against either form; a hash of another length (a
+ * store may hold anything) never matches and is read no further than
+ * its end. */
+static void test_token_verify(void **state)
+{
+	char *kept = NULL, stored[TOKEN_HASH_SIZE], *shortened;
+	const char *secret = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGH";
+
+	(void)state;
+	assert_int_equal(rs_token_hash(dir, secret, &kept), 0);
+	assert_int_equal(rs_token_verify(dir, kept, secret), 1);
+	assert_int_equal(rs_token_verify(dir, kept, "another secret"), 0);
+	assert_int_equal(rs_token_hash_stored(kept, stored), 0);
+	assert_int_equal(rs_token_verify(dir, stored, secret), 1);
+	assert_int_equal(rs_token_verify(dir, stored, "another secret"), 0);
+	assert_int_equal(rs_token_verify(dir, NULL, secret), 0);
+	/* cut short, in blocks of their own size so that ASan sees any
+	 * read past the end */
+	shortened = strndup(kept, 20);
+	assert_int_equal(rs_token_verify(dir, shortened, secret), 0);
+	free(shortened);
+	shortened = strndup(stored, 20);
+	assert_int_equal(rs_token_verify(dir, shortened, secret), 0);
+	free(shortened);
+	assert_int_equal(rs_token_verify(dir, "#", secret), 0);
+	assert_int_equal(rs_token_verify(dir, "$sha256$", secret), 0);
+	rs_free(&dir->al, kept);
 }
 
 static void test_truncated_everywhere(void **state)
@@ -245,6 +345,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_token_hash_forms),
+		cmocka_unit_test(test_token_verify),
 		cmocka_unit_test(test_truncated_everywhere),
 		cmocka_unit_test(test_flipped_bits),
 		cmocka_unit_test(test_malformed),
