@@ -164,7 +164,8 @@ static uint64_t tbl_live(const table *t)
 	return PUT_FIXED * (uint64_t)t->kv.count + t->kv.bytes;
 }
 
-/* Apply the writes of a frame of version `clock`; cannot fail. */
+/* Apply the writes of a frame of version `clock`, for which the table
+ * has room (rs_kv_reserve); cannot fail. */
 static void tbl_apply(table *t, rs_kv_writes *w, uint64_t clock)
 {
 	rs_kv_apply(&t->kv, w);
@@ -466,7 +467,7 @@ static int replay(roster_filestore *fs, int fd, table *t, uint64_t *pos)
 			rc = corrupt(fs, off, why);
 			break;
 		}
-		if (rc) {
+		if (rc || rs_kv_reserve(&t->kv, ops.n)) {
 			rc = nomem(fs);
 			break;
 		}
@@ -955,7 +956,9 @@ static int fs_put(void *store, const char *key, const void *value, size_t len,
 			       key);
 	if (fs->t.clock == UINT64_MAX)
 		return fs_fail(fs, ROSTER_ESTORAGE, "no version left");
-	if (write_add(&fs->w, 1, key, klen, value ? value : "", len,
+	/* room in the table for every write: applying them cannot fail */
+	if (rs_kv_reserve(&fs->t.kv, fs->w.n + 1) ||
+	    write_add(&fs->w, 1, key, klen, value ? value : "", len,
 		      fs->t.clock + 1))
 		return fs_fail(fs, ROSTER_ESTORAGE, "out of memory");
 	fs->w_bytes += put_size(klen, len);
@@ -977,7 +980,8 @@ static int fs_remove(void *store, const char *key, uint64_t expected)
 	if (fs->w_bytes + REMOVE_FIXED + klen > FRAME_MAX - BODY_MIN)
 		return fs_fail(fs, ROSTER_ESTORAGE,
 			       "transaction larger than %u bytes", FRAME_MAX);
-	if (write_add(&fs->w, 1, key, klen, NULL, 0, 0))
+	if (rs_kv_reserve(&fs->t.kv, fs->w.n + 1) ||
+	    write_add(&fs->w, 1, key, klen, NULL, 0, 0))
 		return fs_fail(fs, ROSTER_ESTORAGE, "out of memory");
 	fs->w_bytes += REMOVE_FIXED + (uint64_t)klen;
 	return ROSTER_OK;

@@ -6,7 +6,7 @@
 
 #include "../util/table.h"
 
-#define FIRST_BUCKETS 64
+#define FIRST_SLOTS 64
 #define SMALL_INDEX 1024
 
 uint64_t rs_kv_hash(const char *key, size_t klen)
@@ -17,10 +17,10 @@ uint64_t rs_kv_hash(const char *key, size_t klen)
 int rs_kv_init(rs_kv *t)
 {
 	memset(t, 0, sizeof(*t));
-	t->buckets = calloc(FIRST_BUCKETS, sizeof(*t->buckets));
-	if (!t->buckets)
+	t->slots = calloc(FIRST_SLOTS, sizeof(*t->slots));
+	if (!t->slots)
 		return -1;
-	t->nbuckets = FIRST_BUCKETS;
+	t->cap = FIRST_SLOTS;
 	return 0;
 }
 
@@ -32,7 +32,7 @@ void rs_kv_free(rs_kv *t)
 		newer = e->newer;
 		free(e);
 	}
-	free(t->buckets);
+	free(t->slots);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -43,42 +43,75 @@ static int same(const rs_kv_entry *e, const char *key, size_t klen,
 	       memcmp(e->key, key, klen) == 0;
 }
 
-static rs_kv_entry **slot(const rs_kv *t, const char *key, size_t klen,
-			  uint64_t hash)
+/* The slot of a key: its entry's, or the empty one where it would go.
+ * An entry is read only when its slot holds the same hash. */
+static size_t find(const rs_kv *t, const char *key, size_t klen,
+		   uint64_t hash)
 {
-	rs_kv_entry **e = &t->buckets[hash & (t->nbuckets - 1)];
+	size_t i = (size_t)hash & (t->cap - 1);
 
-	while (*e && !same(*e, key, klen, hash))
-		e = &(*e)->next;
-	return e;
+	while (t->slots[i].e &&
+	       (t->slots[i].hash != hash || !same(t->slots[i].e, key, klen, hash)))
+		i = (i + 1) & (t->cap - 1);
+	return i;
 }
 
 rs_kv_entry *rs_kv_get(const rs_kv *t, const char *key, size_t klen,
 		       uint64_t hash)
 {
-	return *slot(t, key, klen, hash);
+	return t->slots[find(t, key, klen, hash)].e;
 }
 
-/* More buckets when the chains would grow past two on average; keeping
- * the old ones when memory is short is fine. */
-static void grow(rs_kv *t, size_t more)
+int rs_kv_reserve(rs_kv *t, size_t more)
 {
-	size_t n = t->nbuckets;
-	rs_kv_entry **b, *e;
+	size_t cap = t->cap, i;
+	rs_kv_slot *s;
 
-	while (n < (SIZE_MAX / sizeof(*b)) / 4 && t->count + more > 2 * n)
-		n *= 2;
-	if (n == t->nbuckets || !(b = calloc(n, sizeof(*b))))
-		return;
-	/* in the order applied: the entries are read from one end of their
-	 * memory to the other */
-	for (e = t->oldest; e; e = e->newer) {
-		e->next = b[e->hash & (n - 1)];
-		b[e->hash & (n - 1)] = e;
+	if (more > SIZE_MAX / 4 - t->count)
+		return -1;
+	while ((t->count + more) * 2 >= cap) {
+		if (cap > SIZE_MAX / 4 / sizeof(*s))
+			return -1;
+		cap *= 2;
 	}
-	free(t->buckets);
-	t->buckets = b;
-	t->nbuckets = n;
+	if (cap == t->cap)
+		return 0;
+	if (!(s = calloc(cap, sizeof(*s))))
+		return -1;
+	/* the hashes are in the slots: no entry is read */
+	for (i = 0; i < t->cap; i++)
+		if (t->slots[i].e) {
+			size_t j = (size_t)t->slots[i].hash & (cap - 1);
+			while (s[j].e)
+				j = (j + 1) & (cap - 1);
+			s[j] = t->slots[i];
+		}
+	free(t->slots);
+	t->slots = s;
+	t->cap = cap;
+	return 0;
+}
+
+/* Empty slot i, moving up the entries after it that probed past it
+ * (backward-shift deletion: no tombstones). */
+static void empty_slot(rs_kv *t, size_t i)
+{
+	size_t mask = t->cap - 1, j = i;
+
+	for (;;) {
+		size_t home;
+		j = (j + 1) & mask;
+		if (!t->slots[j].e)
+			break;
+		home = (size_t)t->slots[j].hash & mask;
+		/* the entry at j stays when its home is cyclically in (i, j] */
+		if (i <= j ? (home > i && home <= j) : (home > i || home <= j))
+			continue;
+		t->slots[i] = t->slots[j];
+		i = j;
+	}
+	t->slots[i].e = NULL;
+	t->slots[i].hash = 0;
 }
 
 rs_kv_entry *rs_kv_entry_new(const char *key, size_t klen, uint64_t hash,
@@ -92,7 +125,7 @@ rs_kv_entry *rs_kv_entry_new(const char *key, size_t klen, uint64_t hash,
 		return NULL;
 	if (!(e = malloc(sizeof(*e) + klen + 1 + len)))
 		return NULL;
-	e->next = e->older = e->newer = NULL;
+	e->older = e->newer = NULL;
 	e->hash = hash;
 	e->version = value ? version : 0;
 	e->klen = klen;
@@ -242,25 +275,25 @@ void rs_kv_apply(rs_kv *t, rs_kv_writes *w)
 {
 	size_t i;
 
-	grow(t, w->n);
 	for (i = 0; i < w->n; i++) {
-		rs_kv_entry *e = w->v[i], **s, *old;
+		rs_kv_entry *e = w->v[i], *old;
+		size_t at = find(t, e->key, e->klen, e->hash);
 
-		s = slot(t, e->key, e->klen, e->hash);
-		old = *s;
+		old = t->slots[at].e;
 		if (old) {
-			*s = old->next;
 			unlink_order(t, old);
 			t->count--;
 			t->bytes -= old->klen + old->len;
 			free(old);
 		}
 		if (!e->version) { /* a removal */
+			if (old)
+				empty_slot(t, at);
 			free(e);
 			continue;
 		}
-		e->next = t->buckets[e->hash & (t->nbuckets - 1)];
-		t->buckets[e->hash & (t->nbuckets - 1)] = e;
+		t->slots[at].hash = e->hash;
+		t->slots[at].e = e;
 		e->older = t->newest;
 		e->newer = NULL;
 		*(t->newest ? &t->newest->newer : &t->oldest) = e;

@@ -2,7 +2,9 @@
  * kv.h: the live keys of a built-in store and a transaction's writes.
  *
  * The memory store and the file store keep the same state: keys to
- * (value, version) in a chained hash table, and, while a transaction is
+ * (value, version) in an open-addressing hash table whose slots hold each
+ * entry's hash beside it, so that looking up a new key (every creation)
+ * reads one slot and no entry, and, while a transaction is
  * open, its writes in order with an index that finds the latest write of
  * a key in constant time. A write is an entry made whole (key and value
  * in one block) when it is added, so that applying the writes at commit
@@ -22,7 +24,6 @@
 #include <stdint.h>
 
 typedef struct rs_kv_entry {
-	struct rs_kv_entry *next; /* the chain of its bucket */
 	/* in a table: the entries applied before and after it */
 	struct rs_kv_entry *older, *newer;
 	uint64_t hash;
@@ -36,9 +37,14 @@ static inline const void *rs_kv_value(const rs_kv_entry *e)
 	return e->key + e->klen + 1;
 }
 
+typedef struct rs_kv_slot {
+	uint64_t hash;
+	rs_kv_entry *e; /* NULL: empty */
+} rs_kv_slot;
+
 typedef struct rs_kv {
-	rs_kv_entry **buckets;
-	size_t nbuckets; /* a power of two */
+	rs_kv_slot *slots; /* linear probing */
+	size_t cap;	   /* a power of two, over twice the entries */
 	size_t count;
 	uint64_t bytes; /* the sum of klen + len of the entries */
 	rs_kv_entry *oldest, *newest; /* the order applied */
@@ -81,9 +87,12 @@ uint64_t rs_kv_current(const rs_kv *t, const rs_kv_writes *w, const char *key,
 void rs_kv_writes_clear(rs_kv_writes *w);
 void rs_kv_writes_free(rs_kv_writes *w);
 
+/* Room in the table for `more` entries more than it holds: 0, or -1 when
+ * memory is short (the table as it was). A store reserves room for every
+ * write of a set before the set can be applied. */
+int rs_kv_reserve(rs_kv *t, size_t more);
 /* Apply the writes in order, moving their entries into the table, and
- * empty the set. Cannot fail: when the buckets cannot grow the chains are
- * longer. */
+ * empty the set. Cannot fail: rs_kv_reserve made room for them all. */
 void rs_kv_apply(rs_kv *t, rs_kv_writes *w);
 
 #endif

@@ -1,0 +1,146 @@
+/*
+ * kv.c: the built-in stores' table (src/storage/kv.h) against a plain
+ * array, over random puts and removals of a small set of keys: every key
+ * is found or not as the array says, with its version, the count and
+ * bytes agree, and the order applied lists every live entry once, oldest
+ * first. Keys are chosen so that their hashes share slots (probing,
+ * wrapping past the table's end, deletions that move later entries
+ * back).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "storage/kv.h"
+
+#define NKEYS 300
+
+typedef struct ref {
+	uint64_t version; /* 0: absent */
+	uint64_t applied; /* when it was last put: the order */
+	size_t len;
+} ref;
+
+static unsigned rnd_state = 4242;
+
+static unsigned rnd(void)
+{
+	rnd_state = rnd_state * 1103515245u + 12345u;
+	return rnd_state >> 8;
+}
+
+static void key_of(char *out, size_t i)
+{
+	snprintf(out, 16, "k%zu", i);
+}
+
+/* The table holds what the reference does. */
+static void check(const rs_kv *t, const ref *r)
+{
+	const rs_kv_entry *e, *prev = NULL;
+	size_t i, count = 0, listed = 0;
+	uint64_t last_applied = 0, bytes = 0;
+
+	for (i = 0; i < NKEYS; i++) {
+		char k[16];
+		size_t kl;
+		key_of(k, i);
+		kl = strlen(k);
+		e = rs_kv_get(t, k, kl, rs_kv_hash(k, kl));
+		if (!r[i].version) {
+			assert_null(e);
+			continue;
+		}
+		assert_non_null(e);
+		assert_int_equal(e->version, r[i].version);
+		assert_int_equal(e->len, r[i].len);
+		count++;
+		bytes += kl + r[i].len;
+	}
+	assert_int_equal(t->count, count);
+	assert_int_equal(t->bytes, bytes);
+	assert_true(t->cap > 2 * t->count);
+	/* the order applied: each live key once, by when it was put */
+	for (e = t->oldest; e; prev = e, e = e->newer) {
+		size_t n = (size_t)strtoul(e->key + 1, NULL, 10);
+		assert_ptr_equal(e->older, prev);
+		assert_true(r[n].applied > last_applied);
+		last_applied = r[n].applied;
+		listed++;
+	}
+	assert_ptr_equal(t->newest, prev);
+	assert_int_equal(listed, count);
+}
+
+static void test_random_against_array(void **state)
+{
+	static ref r[NKEYS];
+	static char value[64];
+	rs_kv t;
+	rs_kv_writes w = { NULL, 0, 0, NULL, 0 };
+	uint64_t version = 0, applied = 0;
+	size_t round, i;
+
+	(void)state;
+	memset(r, 0, sizeof(r));
+	memset(value, 'v', sizeof(value));
+	assert_int_equal(rs_kv_init(&t), 0);
+	for (round = 0; round < 400; round++) {
+		/* a set of 1 to 40 writes, some to the same key */
+		size_t n = 1 + rnd() % 40;
+		ref next[NKEYS];
+		memcpy(next, r, sizeof(r));
+		for (i = 0; i < n; i++) {
+			size_t k = rnd() % (round < 200 ? NKEYS : NKEYS / 3);
+			int removal = rnd() % 3 == 0;
+			size_t len = rnd() % sizeof(value);
+			char key[16];
+			rs_kv_entry *e;
+			key_of(key, k);
+			assert_int_equal(rs_kv_reserve(&t, w.n + 1), 0);
+			e = rs_kv_entry_new(key, strlen(key),
+					    rs_kv_hash(key, strlen(key)),
+					    removal ? NULL : value, len,
+					    ++version);
+			assert_non_null(e);
+			assert_int_equal(rs_kv_writes_add(&w, e), 0);
+			/* the set's view: its latest write */
+			assert_int_equal(rs_kv_current(&t, &w, key, strlen(key),
+						       rs_kv_hash(key,
+								  strlen(key))),
+					 removal ? 0 : version);
+			if (removal) {
+				next[k].version = 0;
+			} else {
+				next[k].version = version;
+				next[k].applied = ++applied;
+				next[k].len = len;
+			}
+		}
+		if (rnd() % 5 == 0) {
+			/* rolled back: the table unchanged */
+			rs_kv_writes_clear(&w);
+			check(&t, r);
+			continue;
+		}
+		rs_kv_apply(&t, &w);
+		memcpy(r, next, sizeof(r));
+		check(&t, r);
+	}
+	rs_kv_writes_free(&w);
+	rs_kv_free(&t);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_random_against_array),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
