@@ -38,35 +38,61 @@ static size_t prefix_bytes(const char *w, const char *end, size_t chars)
 	return chars == (size_t)-1 && p <= end ? (size_t)(p - w) : 0;
 }
 
+/* Does a word of `words` before w begin with w's first n bytes? By
+ * scanning them: for users of more words than each_prefix() keeps. */
+static int seen_by_scan(const char *words, const char *w, size_t n)
+{
+	const char *v, *vend;
+
+	for (v = words; (v = strchr(v, ' ')) && v + 1 < w; v = vend) {
+		v++;
+		vend = v + strcspn(v, " ");
+		if ((size_t)(vend - v) >= n && !memcmp(v, w, n))
+			return 1;
+	}
+	return 0;
+}
+
+#define WORDS_KEPT 64 /* words whose place each_prefix() keeps */
+
 /*
  * Call fn for each distinct prefix of one to RS_PREFIX_CHARS characters
  * of the words (" w1 w2 ..."). A prefix an earlier word has already given
  * is skipped, without allocating: undoing a change walks the prefixes
- * again. Stops at fn's first non-zero return.
+ * again. The earlier words' places are kept on the stack, so that each
+ * check compares bytes instead of scanning the text again. Stops at fn's
+ * first non-zero return.
  */
 static int each_prefix(const char *words, int (*fn)(void *, const char *,
 						     size_t),
 		       void *ctx)
 {
-	const char *w = words, *end, *v, *vend;
-	size_t k, n;
-	int rc;
+	const char *w = words, *end, *at[WORDS_KEPT];
+	size_t len[WORDS_KEPT], nkept = 0, k, n, j;
+	int rc, all_kept = 1;
 
 	while (w && (w = strchr(w, ' '))) {
 		w++;
-		end = w + strcspn(w, " ");
+		for (end = w; *end && *end != ' '; end++)
+			;
 		for (k = 1; k <= RS_PREFIX_CHARS; k++) {
 			int seen = 0;
 			if (!(n = prefix_bytes(w, end, k)))
 				break;
-			for (v = words; !seen && (v = strchr(v, ' ')) && v + 1 < w;
-			     v = vend) {
-				v++;
-				vend = v + strcspn(v, " ");
-				seen = (size_t)(vend - v) >= n && !memcmp(v, w, n);
+			if (all_kept) {
+				for (j = 0; j < nkept && !seen; j++)
+					seen = len[j] >= n && !memcmp(at[j], w, n);
+			} else {
+				seen = seen_by_scan(words, w, n);
 			}
 			if (!seen && (rc = fn(ctx, w, n)))
 				return rc;
+		}
+		if (nkept < WORDS_KEPT) {
+			at[nkept] = w;
+			len[nkept++] = (size_t)(end - w);
+		} else {
+			all_kept = 0;
 		}
 		w = end;
 	}

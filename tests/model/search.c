@@ -104,6 +104,50 @@ static void test_long_folded_names(void **state)
 	world_free(w);
 }
 
+/* A user of many words (75 in its names): each prefix is listed once,
+ * the words past the first 64 as well as the others. */
+static void test_many_words(void **state)
+{
+	world *w = world_new(NULL);
+	char names[3][128];
+	roster_id id, ids[4];
+	size_t f, i, n, count = 0;
+	roster_query *q = NULL;
+
+	(void)state;
+	for (f = 0; f < 3; f++) {
+		for (i = 0, n = 0; i < 25; i++)
+			n += (size_t)snprintf(names[f] + n, sizeof(names[f]) - n,
+					      "%s%c%02zu", i ? " " : "",
+					      "bcd"[f], i + 1);
+	}
+	assert_int_equal(world_user(w, &w->as_admin, w->account, names[0],
+				    names[1], "many.words@acme.example", 0, &id),
+			 0);
+	{
+		roster_form *fm = NULL;
+		assert_int_equal(roster_form_new(&fm, w->dir), 0);
+		assert_int_equal(roster_form_set_str(fm, ROSTER_FIELD_DISPLAY_NAME,
+						     names[2]),
+				 0);
+		assert_int_equal(roster_user_update(w->dir, &w->as_admin, id, fm),
+				 0);
+		roster_form_free(fm);
+	}
+	/* "d2" begins six words past the 64th: one result, counted once */
+	assert_int_equal(find(w, "d2", ids, 4), 1);
+	assert_int_equal(ids[0], id);
+	assert_int_equal(find(w, "d25", ids, 4), 1);
+	assert_int_equal(find(w, "b0 d1", ids, 4), 1);
+	assert_int_equal(roster_query_new(&q), 0);
+	assert_int_equal(roster_query_set_text(q, "d"), 0);
+	assert_int_equal(roster_search_count(&count, w->dir, &w->as_admin,
+					     w->account, q), 0);
+	assert_int_equal(count, 1);
+	roster_query_free(q);
+	world_free(w);
+}
+
 static void test_numbers(void **state)
 {
 	world *w = world_new(NULL);
@@ -909,6 +953,7 @@ int main(void)
 		cmocka_unit_test(test_order),
 		cmocka_unit_test(test_paging_while_changing),
 		cmocka_unit_test(test_long_folded_names),
+		cmocka_unit_test(test_many_words),
 		cmocka_unit_test(test_brute_force),
 		cmocka_unit_test(test_index_random),
 		cmocka_unit_test(test_index_rollback_runs),
