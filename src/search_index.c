@@ -1465,6 +1465,61 @@ nomem:
 /* ------------------------------------------------------------------ */
 /* Slots in label order                                                */
 
+/*
+ * Pack a list again, FILL slots a segment as a build leaves them, with an
+ * eighth more segments spare, when its block is under 60% used (packed,
+ * it is about two thirds used): users added one by one split full
+ * segments in halves (and deletions empty them), so that a directory
+ * built by single creations would otherwise keep lists twice the size
+ * of an imported one's. Out of memory, the list stays as it is.
+ */
+static void list_repack(const rs_alloc *al, const rs_sindex *x, rs_plist *l)
+{
+	uint32_t n, caps, g, i, k = 0, *slab, *spare;
+	rs_seg *segs;
+
+	if (l->capsegs < 2 || l->total * 5 >= (size_t)l->capsegs * RS_SEG * 3)
+		return;
+	n = (uint32_t)((l->total + FILL - 1) / FILL);
+	if (!n)
+		n = 1;
+	caps = n + (n + 7) / 8;
+	if (caps >= l->capsegs)
+		return;
+	slab = rs_calloc(al, (size_t)caps * RS_SEG, sizeof(*slab));
+	segs = rs_calloc(al, caps, sizeof(*segs));
+	spare = rs_calloc(al, caps, sizeof(*spare));
+	if (!slab || !segs || !spare) {
+		rs_free(al, slab);
+		rs_free(al, segs);
+		rs_free(al, spare);
+		return;
+	}
+	for (g = 0; g < n; g++)
+		segs[g].at = g * RS_SEG;
+	for (g = 0; g < l->nsegs; g++) {
+		const uint32_t *e = seg_at(l, g);
+		for (i = 0; i < l->segs[g].len; i++, k++) {
+			slab[(k / FILL) * RS_SEG + k % FILL] = e[i];
+			segs[k / FILL].len++;
+		}
+	}
+	rs_free(al, l->slab);
+	rs_free(al, l->segs);
+	rs_free(al, l->spare);
+	l->slab = slab;
+	l->segs = segs;
+	l->spare = spare;
+	l->slabcap = caps * RS_SEG;
+	l->capsegs = caps;
+	l->nsegs = n;
+	l->nspare = 0;
+	for (g = n; g < caps; g++)
+		l->spare[l->nspare++] = g * RS_SEG;
+	for (g = 0; g < n; g++)
+		seg_fix(x, l, g);
+}
+
 void rs_sindex_tidy(roster_directory *dir)
 {
 	rs_sindex *x = dir->sindex;
@@ -1514,4 +1569,9 @@ void rs_sindex_tidy(roster_directory *dir)
 	x->nslots = n;
 	x->nfree = 0;
 	x->unordered = 0;
+	for (i = 0; i < x->lists.cap; i++) {
+		rs_plist *l = (rs_plist *)(uintptr_t)x->lists.slots[i].b;
+		if (l)
+			list_repack(&dir->al, x, l);
+	}
 }

@@ -85,6 +85,8 @@ typedef struct world {
 	size_t n;
 	unsigned serial;
 	size_t tidied; /* commits after which the slots were in order */
+	size_t unordered; /* the index's count after the last step */
+	size_t repacked;  /* tidyings after which every list was dense */
 } world;
 
 static void world_open(world *w)
@@ -398,11 +400,41 @@ static void check_all(world *w)
 
 /* ------------------------------------------------------------------ */
 
-/* A commit after which the slots are in label order again. */
+/* Is every list at least 60% used, or one that packing (3/4 of each
+ * segment, an eighth more spare) would not make smaller? */
+static int lists_dense(const rs_sindex *x)
+{
+	size_t i;
+
+	for (i = 0; i < x->lists.cap; i++) {
+		const rs_plist *l =
+			(const rs_plist *)(uintptr_t)x->lists.slots[i].b;
+		size_t segs, room;
+		if (!l || l->capsegs < 2 ||
+		    l->total * 5 >= (size_t)l->capsegs * RS_SEG * 3)
+			continue;
+		segs = (l->total + RS_SEG * 3 / 4 - 1) / (RS_SEG * 3 / 4);
+		room = (segs ? segs : 1) + ((segs ? segs : 1) + 7) / 8;
+		if (room < l->capsegs)
+			return 0;
+	}
+	return 1;
+}
+
+/* A commit after which the slots are in label order again. A step
+ * that numbered them afresh (some were out of order before it) also
+ * packed every list left under 60% used (rs_sindex_tidy). */
 static void note_tidy(world *w)
 {
-	if (!w->dir->sindex->unordered)
+	const rs_sindex *x = w->dir->sindex;
+
+	if (!x->unordered)
 		w->tidied++;
+	if (w->unordered && !x->unordered) {
+		assert_true(lists_dense(x));
+		w->repacked++;
+	}
+	w->unordered = x->unordered;
 }
 
 static void test_random_changes(void **state)
@@ -452,9 +484,10 @@ static void test_random_changes(void **state)
 	}
 	check_all(&w);
 	print_message("%zu users after 3000 changes; slots put in label order"
-		      " after %zu commits\n",
-		      w.n, w.tidied);
+		      " after %zu commits (numbered afresh %zu times)\n",
+		      w.n, w.tidied, w.repacked);
 	assert_true(w.tidied >= 3);
+	assert_true(w.repacked >= 3);
 	world_free(&w);
 }
 
@@ -482,6 +515,42 @@ static void test_tidy_without_memory(void **state)
 	check_all(&w);
 	add_user(&w);
 	assert_int_equal(w.dir->sindex->unordered, 0);
+	check_all(&w);
+	world_free(&w);
+}
+
+/* Lists left sparse by single creations and deletions are packed by the
+ * tidying; out
+ * of memory at any of its allocations, the lists not packed stay as they
+ * were and the index stays whole. */
+static void test_repack_without_memory(void **state)
+{
+	world w;
+	size_t k, tries = 0;
+
+	(void)state;
+	world_open(&w);
+	w.dir->sindex->tidy_min = (size_t)-1; /* no tidying meanwhile */
+	for (k = 0; k < 4000; k++)
+		add_user(&w);
+	for (k = 0; k < 2500; k++)
+		delete_user(&w); /* segments split in halves, then emptied */
+	assert_false(lists_dense(w.dir->sindex));
+	w.dir->sindex->tidy_min = 64;
+	do {
+		/* as if every slot had been labelled since */
+		w.dir->sindex->unordered = w.dir->sindex->nslots;
+		countdown = (long)tries++;
+		rs_sindex_tidy(w.dir);
+		countdown = -1;
+		failing = 0;
+		check_index(&w);
+	} while (!lists_dense(w.dir->sindex) && tries < 100000);
+	print_message("packing the lists failed %zu times, then went"
+		      " through\n",
+		      tries - 1);
+	assert_true(lists_dense(w.dir->sindex));
+	assert_true(tries > 10);
 	check_all(&w);
 	world_free(&w);
 }
@@ -796,6 +865,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_random_changes),
 		cmocka_unit_test(test_tidy_without_memory),
+		cmocka_unit_test(test_repack_without_memory),
 		cmocka_unit_test(test_last_ordinal),
 		cmocka_unit_test(test_same_name_run),
 		cmocka_unit_test(test_import_listed_in_order),
