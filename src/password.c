@@ -282,28 +282,46 @@ int roster_password_generate(roster_directory *dir, char *buf, size_t size)
 	return ROSTER_OK;
 }
 
+static const char b64url[] =
+	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+static const char hex[] = "0123456789abcdef";
+
+/* n bytes in base64url without padding, then a NUL, into out (room for
+ * (4 n + 2) / 3 + 1 bytes); returns the digits written. */
+static size_t b64url_encode(const uint8_t *d, size_t n, char *out)
+{
+	size_t i, w = 0;
+
+	for (i = 0; i < n; i += 3) {
+		uint32_t v = (uint32_t)d[i] << 16;
+		if (i + 1 < n)
+			v |= (uint32_t)d[i + 1] << 8;
+		if (i + 2 < n)
+			v |= d[i + 2];
+		out[w++] = b64url[(v >> 18) & 63];
+		out[w++] = b64url[(v >> 12) & 63];
+		if (i + 1 < n)
+			out[w++] = b64url[(v >> 6) & 63];
+		if (i + 2 < n)
+			out[w++] = b64url[v & 63];
+	}
+	out[w] = '\0';
+	return w;
+}
+
 int rs_token_new(roster_directory *dir, roster_id user, char **token,
 		 char **hash)
 {
-	static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 	unsigned char raw[33];
 	char secret[45], buf[80], digits[24];
 	unsigned long long v = user;
-	size_t i, w = 0, n = 0, d = 0;
+	size_t w, n = 0, d = 0;
 	int rc;
 
 	*token = *hash = NULL;
 	if (rs_rng_bytes(dir->rng, raw, sizeof(raw)))
 		return rs_fail(dir, ROSTER_ERROR, NULL, "password.random", NULL);
-	for (i = 0; i < sizeof(raw); i += 3) {
-		unsigned v = (unsigned)raw[i] << 16 | (unsigned)raw[i + 1] << 8 |
-			     raw[i + 2];
-		secret[w++] = b64[(v >> 18) & 63];
-		secret[w++] = b64[(v >> 12) & 63];
-		secret[w++] = b64[(v >> 6) & 63];
-		secret[w++] = b64[v & 63];
-	}
-	secret[w] = '\0';
+	w = b64url_encode(raw, sizeof(raw), secret);
 	rs_wipe(raw, sizeof(raw));
 	/* "ID.SECRET", written by hand: snprintf cost as much as the rest
 	 * of the token but the hash */
@@ -342,31 +360,12 @@ static void sha256_of(const char *secret, uint8_t d[SHA256_DIGEST_SIZE])
 	rs_wipe(&ctx, sizeof(ctx));
 }
 
-static const char b64url[] =
-	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-static const char hex[] = "0123456789abcdef";
-
 /* The kept form of a digest. */
 static void kept_of(const uint8_t d[SHA256_DIGEST_SIZE],
 		    char out[TOKEN_KEPT_SIZE])
 {
-	size_t i, w = 0;
-
-	out[w++] = '#';
-	for (i = 0; i < SHA256_DIGEST_SIZE; i += 3) {
-		uint32_t v = (uint32_t)d[i] << 16;
-		if (i + 1 < SHA256_DIGEST_SIZE)
-			v |= (uint32_t)d[i + 1] << 8;
-		if (i + 2 < SHA256_DIGEST_SIZE)
-			v |= d[i + 2];
-		out[w++] = b64url[(v >> 18) & 63];
-		out[w++] = b64url[(v >> 12) & 63];
-		if (i + 1 < SHA256_DIGEST_SIZE)
-			out[w++] = b64url[(v >> 6) & 63];
-		if (i + 2 < SHA256_DIGEST_SIZE)
-			out[w++] = b64url[v & 63];
-	}
-	out[w] = '\0';
+	out[0] = '#';
+	b64url_encode(d, SHA256_DIGEST_SIZE, out + 1);
 }
 
 /* The stored form of a digest. */
