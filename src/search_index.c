@@ -234,12 +234,6 @@ static uint32_t seg_cap(const rs_plist *l)
 	return l->capsegs == 1 ? l->slabcap : RS_SEG;
 }
 
-/* The slot of a list entry. */
-static uint32_t slot_of(uint32_t e)
-{
-	return e & RS_SLOT_MASK;
-}
-
 static uint32_t *seg_at(const rs_plist *l, uint32_t i)
 {
 	return l->slab + l->segs[i].at;
@@ -251,8 +245,8 @@ static void seg_fix(const rs_sindex *x, rs_plist *l, uint32_t i)
 	rs_seg *s = &l->segs[i];
 
 	if (s->len) {
-		s->lo = order_at(x, slot_of(l->slab[s->at]));
-		s->hi = order_at(x, slot_of(l->slab[s->at + s->len - 1]));
+		s->lo = order_at(x, rs_entry_slot(l->slab[s->at]));
+		s->hi = order_at(x, rs_entry_slot(l->slab[s->at + s->len - 1]));
 	}
 }
 
@@ -338,7 +332,7 @@ static int seg_before(const rs_plist *l, const rs_seg *s, const target *t)
 		return s->hi < t->order;
 	if (t->order && t->base)
 		return 0;
-	return t->cmp(t->ctx, slot_of(l->slab[s->at + s->len - 1])) < 0;
+	return t->cmp(t->ctx, rs_entry_slot(l->slab[s->at + s->len - 1])) < 0;
 }
 
 /* The first offset in [a, b) of segment `seg` whose entry is not below
@@ -350,7 +344,7 @@ static uint32_t seek_in(const rs_plist *l, uint32_t seg, uint32_t a,
 
 	while (a < b) {
 		uint32_t mid = a + (b - a) / 2;
-		if (t->cmp(t->ctx, slot_of(l->slab[s->at + mid])) < 0)
+		if (t->cmp(t->ctx, rs_entry_slot(l->slab[s->at + mid])) < 0)
 			a = mid + 1;
 		else
 			b = mid;
@@ -444,11 +438,11 @@ void rs_plist_advance(const rs_sindex *x, const rs_plist *l, rs_pos *p,
 
 	if (p->off < s->len && !seg_before(l, s, &t)) {
 		/* in this segment: gallop from here, then halve */
-		if (cmp_label(&c, slot_of(l->slab[s->at + p->off])) >= 0)
+		if (cmp_label(&c, rs_entry_slot(l->slab[s->at + p->off])) >= 0)
 			return;
 		a = p->off;
 		for (step = 1; a + step < s->len &&
-			       cmp_label(&c, slot_of(l->slab[s->at + a + step])) <
+			       cmp_label(&c, rs_entry_slot(l->slab[s->at + a + step])) <
 				       0;
 		     step *= 2)
 			a += step;
@@ -509,20 +503,13 @@ uint32_t rs_plist_next(const rs_plist *l, rs_pos *p)
 {
 	uint32_t e = rs_plist_next_entry(l, p);
 
-	return e == RS_NO_ENTRY ? UINT32_MAX : slot_of(e);
-}
-
-uint32_t rs_plist_entry(const rs_plist *l, rs_pos p)
-{
-	rs_pos q = p;
-
-	return rs_plist_next_entry(l, &q);
+	return e == RS_NO_ENTRY ? UINT32_MAX : rs_entry_slot(e);
 }
 
 uint32_t rs_plist_find(const rs_sindex *x, const rs_plist *l, rs_pos *p,
 		       unsigned filters, uint64_t end)
 {
-	const uint32_t want = (uint32_t)(filters >> 1) << RS_SLOT_BITS;
+	const uint32_t want = rs_entry_bits(filters);
 
 	for (;;) {
 		const rs_seg *s = &l->segs[p->seg];
@@ -539,7 +526,7 @@ uint32_t rs_plist_find(const rs_sindex *x, const rs_plist *l, rs_pos *p,
 			return RS_NO_ENTRY;
 		s = &l->segs[p->seg + 1];
 		/* a segment starting past the end: nothing more to find */
-		if (s->len && x->key[slot_of(l->slab[s->at])].label >= end)
+		if (s->len && x->key[rs_entry_slot(l->slab[s->at])].label >= end)
 			return RS_NO_ENTRY;
 		p->seg++;
 		p->off = 0;
@@ -588,7 +575,7 @@ static void put_at(const rs_sindex *x, rs_plist *l, rs_pos p, uint32_t entry)
 static int list_add(const rs_alloc *al, const rs_sindex *x, rs_plist *l,
 		    uint32_t entry)
 {
-	uint32_t slot = slot_of(entry);
+	uint32_t slot = rs_entry_slot(entry);
 	rs_pos p = insert_pos(x, l, x->key[slot].label);
 
 	while (l->segs[p.seg].len == seg_cap(l)) {
@@ -607,8 +594,8 @@ static int list_add(const rs_alloc *al, const rs_sindex *x, rs_plist *l,
 			open_seg(l, p.seg);
 			break;
 		}
-		if (slot_of(seg_at(l, p.seg)[p.off - 1]) == l->last ||
-		    slot_of(seg_at(l, p.seg)[p.off]) == l->last) {
+		if (rs_entry_slot(seg_at(l, p.seg)[p.off - 1]) == l->last ||
+		    rs_entry_slot(seg_at(l, p.seg)[p.off]) == l->last) {
 			/* next to the slot added last: a run of users added
 			 * in order, ascending or descending, continues here;
 			 * cut at the place so that the run fills a segment */
@@ -631,7 +618,7 @@ static int list_add(const rs_alloc *al, const rs_sindex *x, rs_plist *l,
  */
 static void list_put_back(const rs_sindex *x, rs_plist *l, uint32_t entry)
 {
-	uint32_t slot = slot_of(entry);
+	uint32_t slot = rs_entry_slot(entry);
 	rs_pos p = insert_pos(x, l, x->key[slot].label);
 	uint32_t i, cap = seg_cap(l);
 
@@ -686,7 +673,7 @@ static void list_remove(const rs_sindex *x, rs_plist *l, uint32_t slot)
 	if (p.off >= l->segs[p.seg].len)
 		return;
 	s = seg_at(l, p.seg);
-	if (slot_of(s[p.off]) != slot)
+	if (rs_entry_slot(s[p.off]) != slot)
 		return;
 	memmove(s + p.off, s + p.off + 1,
 		(l->segs[p.seg].len - p.off - 1) * sizeof(*s));
@@ -816,9 +803,9 @@ static void label_user(const roster_directory *dir, rs_sindex *x,
 	    x->key[s].label < base + SPAN)
 		hi = x->key[s].label;
 	if (at.off > 0)
-		s = slot_of(seg_at(x->all, at.seg)[at.off - 1]);
+		s = rs_entry_slot(seg_at(x->all, at.seg)[at.off - 1]);
 	else if (at.seg > 0)
-		s = slot_of(seg_at(x->all, at.seg - 1)
+		s = rs_entry_slot(seg_at(x->all, at.seg - 1)
 				    [x->all->segs[at.seg - 1].len - 1]);
 	else
 		s = UINT32_MAX;
@@ -898,7 +885,7 @@ _Static_assert(ROSTER_FILTER_IOT <= 32 - RS_SLOT_BITS,
 /* A user's list entry: its slot, and the filters it passes above. */
 static uint32_t entry_of(const rs_user *u)
 {
-	return u->slot | (uint32_t)(rs_user_filters(u) >> 1) << RS_SLOT_BITS;
+	return u->slot | rs_entry_bits(rs_user_filters(u));
 }
 
 typedef struct walk {
@@ -917,7 +904,7 @@ static int unlist_one(void *ctx, const char *key, size_t n)
 	if (w->done++ >= w->limit)
 		return 1;
 	if ((l = find_list(w->x, key, n)))
-		list_remove(w->x, l, slot_of(w->entry));
+		list_remove(w->x, l, rs_entry_slot(w->entry));
 	return 0;
 }
 
@@ -1557,7 +1544,7 @@ void rs_sindex_tidy(roster_directory *dir)
 		for (g = 0; g < l->nsegs; g++) {
 			uint32_t *e = seg_at(l, g);
 			for (k = 0; k < l->segs[g].len; k++)
-				e[k] = map[slot_of(e[k])] |
+				e[k] = map[rs_entry_slot(e[k])] |
 				       (e[k] & ~RS_SLOT_MASK);
 		}
 	}

@@ -21,12 +21,13 @@
  * words there is a posting list: the slots of the users having a word that
  * begins so, ordered by label. Each entry of a list holds, above the slot,
  * the boolean filters its user passes, so that a search with a filter
- * checks it in the list it walks, reading no other memory. The list of the empty prefix holds every
- * user, and each boolean filter (admins, registered, ...) has a list of
- * the users passing it, under a key no word can have. A list is a
- * sequence of segments of at most RS_SEG slots held in one block that
- * only grows, so that inserting costs a binary search and a short move,
- * and no change to a list ever needs a block of its own.
+ * checks it in the list it walks, reading no other memory. The list of
+ * the empty prefix holds every user, and each boolean filter (admins,
+ * registered, ...) has a list of the users passing it, under a key no
+ * word can have. A list is a sequence of segments of at most RS_SEG slots
+ * held in one block that only grows, so that inserting costs a binary
+ * search and a short move, and no change to a list ever needs a block of
+ * its own.
  *
  * Changes go through the transaction (txn.h): rs_sindex_user() is called
  * by rs_put() for each new, replaced or removed user version, and logs its
@@ -56,6 +57,12 @@ static inline uint32_t rs_entry_slot(uint32_t e)
 static inline unsigned rs_entry_filters(uint32_t e)
 {
 	return (e >> RS_SLOT_BITS) << 1;
+}
+
+/* Filters (bits 1 << filter) as they sit in an entry. */
+static inline uint32_t rs_entry_bits(unsigned filters)
+{
+	return (uint32_t)(filters >> 1) << RS_SLOT_BITS;
 }
 #define RS_PREFIX_CHARS 4 /* longest indexed prefix, in characters */
 #define RS_PREFIX_BYTES (RS_PREFIX_CHARS * 4)
@@ -191,8 +198,7 @@ rs_pos rs_plist_seek_after(const rs_sindex *x, const rs_plist *l,
 /* The slot at a position; UINT32_MAX past the end. Steps forward. */
 uint32_t rs_plist_next(const rs_plist *l, rs_pos *p);
 /* The entry (slot and filters) at a position; RS_NO_ENTRY past the end.
- * The first does not step, the second steps forward. */
-uint32_t rs_plist_entry(const rs_plist *l, rs_pos p);
+ * Steps forward. */
 uint32_t rs_plist_next_entry(const rs_plist *l, rs_pos *p);
 /* Move p forward (never back) to the first entry whose user passes every
  * filter of `filters` (bits 1 << filter) and return it, scanning the
