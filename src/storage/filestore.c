@@ -175,17 +175,18 @@ static void tbl_apply(table *t, rs_kv_writes *w, uint64_t clock)
 		t->logged = clock;
 }
 
-/* Add a write, copying key and value (value NULL: a removal); `indexed`
- * for a transaction's, which its later writes look up. */
-static int write_add(rs_kv_writes *w, int indexed, const char *key,
+/* Add a write, copying key and value (value NULL: a removal). With the
+ * table `t` a transaction's write, which its later writes look up (and
+ * room in t for it); NULL for a frame's. */
+static int write_add(rs_kv_writes *w, rs_kv *t, const char *key,
 		     size_t klen, const void *value, size_t len,
 		     uint64_t version)
 {
 	rs_kv_entry *e = rs_kv_entry_new(key, klen, rs_kv_hash(key, klen),
 					 value, len, version);
 
-	if (!e || (indexed ? rs_kv_writes_add(w, e)
-			   : rs_kv_writes_append(w, e))) {
+	if (!e || (t ? rs_kv_writes_add(w, t, e)
+		     : rs_kv_writes_append(w, e))) {
 		free(e);
 		return -1;
 	}
@@ -402,7 +403,7 @@ static int body_parse(const unsigned char *b, size_t n, uint64_t prev_clock,
 			value = b + i;
 			i += len;
 		}
-		if (write_add(ops, 0, key, klen, value, len, version))
+		if (write_add(ops, NULL, key, klen, value, len, version))
 			return ROSTER_ENOMEM;
 	}
 	return 0;
@@ -956,9 +957,7 @@ static int fs_put(void *store, const char *key, const void *value, size_t len,
 			       key);
 	if (fs->t.clock == UINT64_MAX)
 		return fs_fail(fs, ROSTER_ESTORAGE, "no version left");
-	/* room in the table for every write: applying them cannot fail */
-	if (rs_kv_reserve(&fs->t.kv, fs->w.n + 1) ||
-	    write_add(&fs->w, 1, key, klen, value ? value : "", len,
+	if (write_add(&fs->w, &fs->t.kv, key, klen, value ? value : "", len,
 		      fs->t.clock + 1))
 		return fs_fail(fs, ROSTER_ESTORAGE, "out of memory");
 	fs->w_bytes += put_size(klen, len);
@@ -980,8 +979,7 @@ static int fs_remove(void *store, const char *key, uint64_t expected)
 	if (fs->w_bytes + REMOVE_FIXED + klen > FRAME_MAX - BODY_MIN)
 		return fs_fail(fs, ROSTER_ESTORAGE,
 			       "transaction larger than %u bytes", FRAME_MAX);
-	if (rs_kv_reserve(&fs->t.kv, fs->w.n + 1) ||
-	    write_add(&fs->w, 1, key, klen, NULL, 0, 0))
+	if (write_add(&fs->w, &fs->t.kv, key, klen, NULL, 0, 0))
 		return fs_fail(fs, ROSTER_ESTORAGE, "out of memory");
 	fs->w_bytes += REMOVE_FIXED + (uint64_t)klen;
 	return ROSTER_OK;

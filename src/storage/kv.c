@@ -195,9 +195,9 @@ static int writes_room(rs_kv_writes *w)
 	return 0;
 }
 
-int rs_kv_writes_add(rs_kv_writes *w, rs_kv_entry *e)
+int rs_kv_writes_add(rs_kv_writes *w, rs_kv *t, rs_kv_entry *e)
 {
-	if (writes_room(w))
+	if (rs_kv_reserve(t, w->n + 1) || writes_room(w))
 		return -1;
 	w->v[w->n++] = e;
 	w->index[index_place(w, e->key, e->klen, e->hash)] = (uint32_t)w->n;

@@ -70,9 +70,10 @@ rs_kv_entry *rs_kv_get(const rs_kv *t, const char *key, size_t klen,
 rs_kv_entry *rs_kv_entry_new(const char *key, size_t klen, uint64_t hash,
 			     const void *value, size_t len, uint64_t version);
 
-/* Add a write, which the set then owns; -1 (the caller keeps it) when
- * memory is short. */
-int rs_kv_writes_add(rs_kv_writes *w, rs_kv_entry *e);
+/* Add a write of a transaction on table t, which the set then owns,
+ * making room in t for every write of the set, so that applying them
+ * cannot fail; -1 (the caller keeps it) when memory is short. */
+int rs_kv_writes_add(rs_kv_writes *w, rs_kv *t, rs_kv_entry *e);
 /* The same without indexing it, for a set that is only applied (a frame
  * being read): rs_kv_writes_find must not be used on it. */
 int rs_kv_writes_append(rs_kv_writes *w, rs_kv_entry *e);
@@ -88,8 +89,9 @@ void rs_kv_writes_clear(rs_kv_writes *w);
 void rs_kv_writes_free(rs_kv_writes *w);
 
 /* Room in the table for `more` entries more than it holds: 0, or -1 when
- * memory is short (the table as it was). A store reserves room for every
- * write of a set before the set can be applied. */
+ * memory is short (the table as it was). rs_kv_writes_add reserves for a
+ * transaction's writes; a set made by rs_kv_writes_append (a frame) needs
+ * it before it is applied. */
 int rs_kv_reserve(rs_kv *t, size_t more);
 /* Apply the writes in order, moving their entries into the table, and
  * empty the set. Cannot fail: rs_kv_reserve made room for them all. */

@@ -72,13 +72,9 @@ static int add_write(roster_memstore *ms, const char *key, size_t klen,
 		     uint64_t hash, const void *value, size_t len,
 		     uint64_t version)
 {
-	rs_kv_entry *e;
+	rs_kv_entry *e = rs_kv_entry_new(key, klen, hash, value, len, version);
 
-	/* room in the table for every write: applying them cannot fail */
-	if (rs_kv_reserve(&ms->t, ms->w.n + 1))
-		return fail(ms, ROSTER_ESTORAGE, "out of memory");
-	e = rs_kv_entry_new(key, klen, hash, value, len, version);
-	if (!e || rs_kv_writes_add(&ms->w, e)) {
+	if (!e || rs_kv_writes_add(&ms->w, &ms->t, e)) {
 		free(e);
 		return fail(ms, ROSTER_ESTORAGE, "out of memory");
 	}
