@@ -134,16 +134,11 @@ int roster_directory_open(roster_directory **out,
 	roster_password_policy_init(&dir->policy, ROSTER_PASSWORD_POLICY_VERSION);
 	if (opts->version >= 2 && opts->storage) {
 		int rc;
-		rs_loaded loaded;
 		dir->storage = opts->storage;
 		dir->store = opts->store;
 		dir->outbox = !(opts->version >= 3 &&
 				(opts->flags & ROSTER_DIRECTORY_NO_OUTBOX));
-		rc = rs_persist_load(dir, &loaded);
-		if (!rc && rs_sindex_build(dir, loaded.v, loaded.n))
-			rc = ROSTER_ENOMEM;
-		rs_free(&dir->al, loaded.v);
-		if (rc) {
+		if ((rc = rs_persist_load(dir))) {
 			/* the detail goes to the thread with the directory;
 			 * the store stays the caller's */
 			roster_error saved = dir->err;

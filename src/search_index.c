@@ -1332,70 +1332,44 @@ static int append_one(void *ctx, const char *key, size_t n)
 	return 0;
 }
 
-/* Collect the records of a kind, sorted by identifier. */
-/* The records a build reads: those given, in their order, else the
- * directory's, in its table's. */
-typedef struct recs {
-	const roster_directory *dir;
-	rs_rec *const *v;
-	size_t n;
-} recs;
-
-static size_t recs_end(const recs *rs)
-{
-	return rs->v ? rs->n : rs->dir->records.cap;
-}
-
-/* Record i (NULL: an empty place of the table). */
-static rs_rec *recs_at(const recs *rs, size_t i)
-{
-	return rs->v ? rs->v[i]
-		     : (rs_rec *)(uintptr_t)rs->dir->records.slots[i].b;
-}
-
-static int collect(roster_directory *dir, const recs *rs, int kind,
-		   rs_rec ***out, size_t *n)
+/* Collect the records of a kind among recs[0..nrecs), sorted by
+ * identifier. */
+static int collect(roster_directory *dir, rs_rec *const *recs, size_t nrecs,
+		   int kind, rs_rec ***out, size_t *n)
 {
 	size_t i, cap = 0;
 	rs_rec **v = NULL;
 
 	*n = 0;
-	for (i = 0; i < recs_end(rs); i++) {
-		rs_rec *r = recs_at(rs, i);
-		if (r && r->kind == kind)
-			cap++;
-	}
+	for (i = 0; i < nrecs; i++)
+		cap += recs[i]->kind == kind;
 	if (cap && !(v = rs_calloc(&dir->al, cap, sizeof(*v))))
 		return -1;
-	for (i = 0; i < recs_end(rs); i++) {
-		rs_rec *r = recs_at(rs, i);
-		if (r && r->kind == kind)
-			v[(*n)++] = r;
-	}
+	for (i = 0; i < nrecs; i++)
+		if (recs[i]->kind == kind)
+			v[(*n)++] = recs[i];
 	if (*n > 1)
 		qsort(v, *n, sizeof(*v), cmp_id);
 	*out = v;
 	return 0;
 }
 
-int rs_sindex_build(roster_directory *dir, rs_rec *const *loaded, size_t n)
+int rs_sindex_build(roster_directory *dir, rs_rec *const *recs, size_t nrecs)
 {
 	rs_sindex *x = rs_calloc(&dir->al, 1, sizeof(*x));
-	recs rs = { dir, loaded, n };
 	rs_rec **accounts = NULL;
 	listed *users = NULL;
 	size_t naccounts = 0, nusers = 0, i, j;
 	walk w;
 
-	if (!x || collect(dir, &rs, ROSTER_KIND_ACCOUNT, &accounts, &naccounts))
+	if (!x || collect(dir, recs, nrecs, ROSTER_KIND_ACCOUNT, &accounts,
+			  &naccounts))
 		goto nomem;
 	x->seed = dir->seed;
 	x->tidy_min = TIDY_MIN;
 	x->pending_max = PENDING_MAX;
-	for (i = 0; i < recs_end(&rs); i++) {
-		rs_rec *r = recs_at(&rs, i);
-		nusers += r && r->kind == ROSTER_KIND_USER;
-	}
+	for (i = 0; i < nrecs; i++)
+		nusers += recs[i]->kind == ROSTER_KIND_USER;
 	if (nusers > RS_SLOTS_MAX - 64 || naccounts > UINT32_MAX - 1)
 		goto nomem;
 	x->capslots = (uint32_t)nusers + 64;
@@ -1411,11 +1385,9 @@ int rs_sindex_build(roster_directory *dir, rs_rec *const *loaded, size_t n)
 	for (i = 0; i < naccounts; i++)
 		accounts[i]->members->order = (uint32_t)i + 1;
 	x->orders = (uint32_t)naccounts;
-	for (i = 0, j = 0; i < recs_end(&rs); i++) {
-		rs_rec *r = recs_at(&rs, i);
-		if (r && r->kind == ROSTER_KIND_USER)
-			listed_set(dir, &users[j++], (rs_user *)r);
-	}
+	for (i = 0, j = 0; i < nrecs; i++)
+		if (recs[i]->kind == ROSTER_KIND_USER)
+			listed_set(dir, &users[j++], (rs_user *)recs[i]);
 	if (nusers > 1)
 		qsort(users, nusers, sizeof(*users), cmp_listed);
 	w.dir = dir;

@@ -118,11 +118,11 @@ typedef struct rs_sindex {
 } rs_sindex;
 
 /* Build the index of every user of the directory (at open and refresh),
- * numbering the accounts. `loaded` (n records) is every record of the
- * directory in the order a load read them, which a build reads faster
- * than the records table; NULL reads the table. 0 or ENOMEM recorded, the
- * directory unchanged. */
-int rs_sindex_build(roster_directory *dir, rs_rec *const *loaded, size_t n);
+ * numbering the accounts. recs[0..nrecs) is every record of the
+ * directory, in the order a load read them, which a build reads faster
+ * than the records table (none for a directory without storage). 0 or
+ * ENOMEM recorded, the directory unchanged. */
+int rs_sindex_build(roster_directory *dir, rs_rec *const *recs, size_t nrecs);
 void rs_sindex_free(const rs_alloc *al, rs_sindex *x);
 
 /* Give a new account its ordinal (from rs_put). 0 or ROSTER_ERROR

@@ -87,6 +87,12 @@ static int finish_loaded(roster_directory *dir, rs_rec **rec, const char *key)
 	return ROSTER_OK;
 }
 
+/* Records in the order a load read them. */
+typedef struct rs_loaded {
+	rs_rec **v;
+	size_t n, cap;
+} rs_loaded;
+
 static int grow_loaded(roster_directory *dir, rs_loaded *l)
 {
 	size_t cap = l->cap ? l->cap + l->cap / 2 : 1024;
@@ -363,41 +369,29 @@ static int link_record(roster_directory *dir, loading *ld, rs_rec *r)
 	return rs_user_index_load(dir, u, key);
 }
 
-int rs_persist_load(roster_directory *dir, rs_loaded *out)
+/* Link the records read, check the rules across them and put the
+ * member lists in order: `all` is every record, in the order read. */
+static int link_all(roster_directory *dir, loading *ld, const rs_loaded *all)
 {
-	loading ld = { dir, out, 0, 0 };
 	rs_loaded units = { NULL, 0, 0 };
 	size_t i;
-	int rc;
+	int rc = ROSTER_OK;
 
-	memset(out, 0, sizeof(*out));
-	rc = dir->storage->scan(dir->store, "", load_row, &ld);
-	if (rc && rc == dir->err.code)
-		return rc; /* load_row recorded it */
-	if (rc)
-		return rs_storage_fail(dir, "scan", rc);
-	for (i = 0; i < out->n; i++) {
-		rs_rec *r = out->v[i];
-		if ((rc = link_record(dir, &ld, r))) {
-			rs_free(&dir->al, units.v);
-			return rc;
-		}
-		if (r->kind == ROSTER_KIND_USER)
+	for (i = 0; i < all->n && !rc; i++) {
+		rs_rec *r = all->v[i];
+		if ((rc = link_record(dir, ld, r)) || r->kind == ROSTER_KIND_USER)
 			continue;
-		if (units.n == units.cap && grow_loaded(dir, &units)) {
-			rs_free(&dir->al, units.v);
-			return rs_nomem(dir);
-		}
-		units.v[units.n++] = r;
+		if (units.n == units.cap && grow_loaded(dir, &units))
+			rc = rs_nomem(dir);
+		else
+			units.v[units.n++] = r;
 	}
 	/* the counts of items in use need users holding some */
-	if ((rc = check_names(dir, &units)) ||
-	    (ld.packs && (rc = check_in_use(dir, &units, ROSTER_KIND_SITE))) ||
-	    (ld.products &&
-	     (rc = check_in_use(dir, &units, ROSTER_KIND_ACCOUNT)))) {
-		rs_free(&dir->al, units.v);
-		return rc;
-	}
+	if (rc || (rc = check_names(dir, &units)) ||
+	    (ld->packs && (rc = check_in_use(dir, &units, ROSTER_KIND_SITE))) ||
+	    (ld->products &&
+	     (rc = check_in_use(dir, &units, ROSTER_KIND_ACCOUNT))))
+		goto done;
 	sort(&dir->partners);
 	for (i = 0; i < units.n; i++) {
 		rs_rec *r = units.v[i];
@@ -407,7 +401,23 @@ int rs_persist_load(roster_directory *dir, rs_loaded *out)
 		sort(&r->members->pbxes);
 		sort(&r->members->groups);
 	}
+done:
 	rs_free(&dir->al, units.v);
+	return rc;
+}
+
+int rs_persist_load(roster_directory *dir)
+{
+	rs_loaded all = { NULL, 0, 0 };
+	loading ld = { dir, &all, 0, 0 };
+	int rc;
+
+	rc = dir->storage->scan(dir->store, "", load_row, &ld);
+	if (rc && rc != dir->err.code)
+		rc = rs_storage_fail(dir, "scan", rc);
+	/* else load_row recorded it */
+	if (rc || (rc = link_all(dir, &ld, &all)))
+		goto done;
 	if (dir->stored_next_id > dir->next_id)
 		dir->next_id = dir->stored_next_id;
 	dir->stored_next_id = dir->next_id;
@@ -415,16 +425,20 @@ int rs_persist_load(roster_directory *dir, rs_loaded *out)
 	    dir->max_event_seen >= dir->stored_next_event) {
 		char key[RS_KEY_SIZE];
 		rs_event_key(key, dir->max_event_seen);
-		return rs_fail(dir, ROSTER_EPARSE, "store",
-			       "storage.inconsistent", key);
+		rc = rs_fail(dir, ROSTER_EPARSE, "store",
+			     "storage.inconsistent", key);
+		goto done;
 	}
-	return ROSTER_OK;
+	/* the build reads the records in the order read, not the table's */
+	rc = rs_sindex_build(dir, all.v, all.n);
+done:
+	rs_free(&dir->al, all.v);
+	return rc;
 }
 
 int rs_persist_refresh(roster_directory *dir)
 {
 	roster_directory fresh;
-	rs_loaded loaded;
 	int rc;
 
 	memset(&fresh, 0, sizeof(fresh));
@@ -434,11 +448,7 @@ int rs_persist_refresh(roster_directory *dir)
 	fresh.storage = dir->storage;
 	fresh.store = dir->store;
 	fresh.next_id = 1;
-	rc = rs_persist_load(&fresh, &loaded);
-	if (!rc)
-		rc = rs_sindex_build(&fresh, loaded.v, loaded.n);
-	rs_free(&dir->al, loaded.v);
-	if (rc) {
+	if ((rc = rs_persist_load(&fresh))) {
 		dir->err = fresh.err;
 		rs_model_free(&fresh);
 		return rc;

@@ -20,16 +20,9 @@ const char *rs_storage_check(const roster_storage *st);
  * ROSTER_ESTORAGE. Returns the code recorded. */
 int rs_storage_fail(roster_directory *dir, const char *method, int rc);
 
-/* Records in the order a load read them. */
-typedef struct rs_loaded {
-	rs_rec **v;
-	size_t n, cap;
-} rs_loaded;
-
-/* Read the store into an empty directory. 0 or a recorded error. `out`
- * gets the records in the order read (for rs_sindex_build), which the
- * caller frees (rs_free of out->v) whatever the result. */
-int rs_persist_load(roster_directory *dir, rs_loaded *out);
+/* Read the store into an empty directory and build its search index.
+ * 0 or a recorded error. */
+int rs_persist_load(roster_directory *dir);
 
 /*
  * Read the store again and replace the model with what it holds now
