@@ -13,7 +13,7 @@
 #define LOW_BITS 32
 #define SPAN ((uint64_t)1 << LOW_BITS)
 #define STEP ((uint64_t)1 << 12) /* between labels added at either end */
-#define FILL (RS_SEG * 3 / 4)	 /* slots per segment in a built list */
+#define FILL RS_SEG		 /* slots per segment in a built list */
 #define TIDY_MIN 4096		 /* see rs_sindex_tidy() */
 #define TAIL 64			 /* see between() */
 #define PENDING_MAX 65536	 /* see rs_sindex_defer() */
@@ -1303,8 +1303,9 @@ static int cmp_id(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Append in a list being built (slots come in label order), leaving a
- * quarter of each segment free for the users added later. */
+/* Append in a list being built (slots come in label order), each
+ * segment filled: the first user added into a full segment later splits
+ * it in halves, which leaves room for the next ones there. */
 static int append_one(void *ctx, const char *key, size_t n)
 {
 	walk *w = ctx;

@@ -401,6 +401,17 @@ static void check_all(world *w)
 
 /* Is every list at least 60% used, or one that packing (3/4 of each
  * segment, an eighth more spare) would not make smaller? */
+/* The segments a list packed again has: full ones, an eighth more
+ * spare. */
+static size_t packed_segs(const rs_plist *l)
+{
+	size_t segs = (l->total + RS_SEG - 1) / RS_SEG;
+
+	if (!segs)
+		segs = 1;
+	return segs + (segs + 7) / 8;
+}
+
 static int lists_dense(const rs_sindex *x)
 {
 	size_t i;
@@ -408,13 +419,10 @@ static int lists_dense(const rs_sindex *x)
 	for (i = 0; i < x->lists.cap; i++) {
 		const rs_plist *l =
 			(const rs_plist *)(uintptr_t)x->lists.slots[i].b;
-		size_t segs, room;
 		if (!l || l->capsegs < 2 ||
 		    l->total * 5 >= (size_t)l->capsegs * RS_SEG * 3)
 			continue;
-		segs = (l->total + RS_SEG * 3 / 4 - 1) / (RS_SEG * 3 / 4);
-		room = (segs ? segs : 1) + ((segs ? segs : 1) + 7) / 8;
-		if (room < l->capsegs)
+		if (packed_segs(l) < l->capsegs)
 			return 0;
 	}
 	return 1;
@@ -550,6 +558,9 @@ static void test_repack_without_memory(void **state)
 		      tries - 1);
 	assert_true(lists_dense(w.dir->sindex));
 	assert_true(tries > 10);
+	/* every user's list, left a quarter used, was packed full */
+	assert_int_equal(w.dir->sindex->all->capsegs,
+			 packed_segs(w.dir->sindex->all));
 	check_all(&w);
 	world_free(&w);
 }
