@@ -1,10 +1,11 @@
 /*
  * search.c: search as you type and filters over users (search.h).
  *
- * Every version of a user carries its search words (the folded words of
- * its names, login and numbers, each after a space) and its sort key
- * (folded "last first"), derived when the version is made or loaded. A
- * query word matches a user when " word" begins one of its words. The
+ * Every version of a user carries its sort key (its folded last and
+ * first names' words, " last\x01 first") and its search words (the folded
+ * words of its other names, login and numbers, each after a space),
+ * derived when the version is made or loaded. A query word matches a
+ * user when " word" begins one of the words of either. The
  * matching users are sorted by (sort key, id); a cursor holds the key and
  * id of the last user shown, so a page starts strictly after it.
  */
@@ -98,12 +99,13 @@ int rs_user_search_keys(roster_directory *dir, rs_user *u)
 	char stack[1024], *buf = stack, *words = NULL, *key = NULL;
 	size_t cap = sizeof(stack), len, end[2], first, last;
 
-	/* each field folded once: for the words and, names, the key */
+	/* each field folded once: the names for the key, the others'
+	 * words for the words, so that the names are kept once */
 	if (fold_fields(dir, u, &buf, &cap, &len, end, stack) == 0 &&
-	    (words = rs_malloc(&dir->al, len + 1)) &&
+	    (words = rs_malloc(&dir->al, len - end[1] + 1)) &&
 	    (key = rs_malloc(&dir->al, end[1] + 2))) {
-		memcpy(words, buf, len);
-		words[len] = '\0';
+		memcpy(words, buf + end[1], len - end[1]);
+		words[len - end[1]] = '\0';
 		/* "last\x01first": a shorter last name sorts first */
 		first = end[0];
 		last = end[1] - end[0];
@@ -312,7 +314,7 @@ static int matches(const roster_query *q, const rs_user *u)
 	    (q->site && RS_REF(u, ROSTER_FIELD_SITE) != q->site))
 		return 0;
 	for (i = 0; i < q->nwords; i++)
-		if (!strstr(RS_WORDS(u), q->words[i]))
+		if (!rs_user_has_word(u, q->words[i]))
 			return 0;
 	return 1;
 }

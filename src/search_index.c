@@ -38,18 +38,30 @@ static size_t prefix_bytes(const char *w, const char *end, size_t chars)
 	return chars == (size_t)-1 && p <= end ? (size_t)(p - w) : 0;
 }
 
-/* Does a word of `words` before w begin with w's first n bytes? By
- * scanning them: for users of more words than each_prefix() keeps. */
-static int seen_by_scan(const char *words, const char *w, size_t n)
+/* Does c end a word? The sort key's last name ends at '\x01'. */
+static int word_end(char c)
+{
+	return !c || c == ' ' || c == '\x01';
+}
+
+/* Does a word before w, which is in texts[t], begin with w's first n
+ * bytes? By scanning them: for users of more words than each_prefix()
+ * keeps. */
+static int seen_by_scan(const char *const texts[], size_t t, const char *w,
+			size_t n)
 {
 	const char *v, *vend;
+	size_t i;
 
-	for (v = words; (v = strchr(v, ' ')) && v + 1 < w; v = vend) {
-		v++;
-		vend = v + strcspn(v, " ");
-		if ((size_t)(vend - v) >= n && !memcmp(v, w, n))
-			return 1;
-	}
+	for (i = 0; i <= t; i++)
+		for (v = texts[i]; v && (v = strchr(v, ' ')) &&
+				   (i < t || v + 1 < w);
+		     v = vend) {
+			for (vend = ++v; !word_end(*vend); vend++)
+				;
+			if ((size_t)(vend - v) >= n && !memcmp(v, w, n))
+				return 1;
+		}
 	return 0;
 }
 
@@ -57,44 +69,45 @@ static int seen_by_scan(const char *words, const char *w, size_t n)
 
 /*
  * Call fn for each distinct prefix of one to RS_PREFIX_CHARS characters
- * of the words (" w1 w2 ..."). A prefix an earlier word has already given
- * is skipped, without allocating: undoing a change walks the prefixes
- * again. The earlier words' places are kept on the stack, so that each
- * check compares bytes instead of scanning the text again. Stops at fn's
+ * of the words of texts[0..n) (" w1 w2 ...", a user's sort key and its
+ * other words). A prefix an earlier word has already given is skipped,
+ * without allocating: undoing a change walks the prefixes again. The
+ * earlier words' places are kept on the stack, so that each check
+ * compares bytes instead of scanning the texts again. Stops at fn's
  * first non-zero return.
  */
-static int each_prefix(const char *words, int (*fn)(void *, const char *,
-						     size_t),
-		       void *ctx)
+static int each_prefix(const char *const texts[], size_t ntexts,
+		       int (*fn)(void *, const char *, size_t), void *ctx)
 {
-	const char *w = words, *end, *at[WORDS_KEPT];
-	size_t len[WORDS_KEPT], nkept = 0, k, n, j;
+	const char *w, *end, *at[WORDS_KEPT];
+	size_t len[WORDS_KEPT], nkept = 0, k, n, j, t;
 	int rc, all_kept = 1;
 
-	while (w && (w = strchr(w, ' '))) {
-		w++;
-		for (end = w; *end && *end != ' '; end++)
-			;
-		for (k = 1; k <= RS_PREFIX_CHARS; k++) {
-			int seen = 0;
-			if (!(n = prefix_bytes(w, end, k)))
-				break;
-			if (all_kept) {
-				for (j = 0; j < nkept && !seen; j++)
-					seen = len[j] >= n && !memcmp(at[j], w, n);
-			} else {
-				seen = seen_by_scan(words, w, n);
+	for (t = 0; t < ntexts; t++) {
+		for (w = texts[t]; w && (w = strchr(w, ' ')); w = end) {
+			for (end = ++w; !word_end(*end); end++)
+				;
+			for (k = 1; k <= RS_PREFIX_CHARS; k++) {
+				int seen = 0;
+				if (!(n = prefix_bytes(w, end, k)))
+					break;
+				if (all_kept) {
+					for (j = 0; j < nkept && !seen; j++)
+						seen = len[j] >= n &&
+						       !memcmp(at[j], w, n);
+				} else {
+					seen = seen_by_scan(texts, t, w, n);
+				}
+				if (!seen && (rc = fn(ctx, w, n)))
+					return rc;
 			}
-			if (!seen && (rc = fn(ctx, w, n)))
-				return rc;
+			if (nkept < WORDS_KEPT) {
+				at[nkept] = w;
+				len[nkept++] = (size_t)(end - w);
+			} else {
+				all_kept = 0;
+			}
 		}
-		if (nkept < WORDS_KEPT) {
-			at[nkept] = w;
-			len[nkept++] = (size_t)(end - w);
-		} else {
-			all_kept = 0;
-		}
-		w = end;
 	}
 	return 0;
 }
@@ -112,10 +125,13 @@ static int each_key(const rs_user *u,
 		    int (*fn)(void *, const char *, size_t), void *ctx)
 {
 	unsigned passed = rs_user_filters(u);
+	const char *texts[2];
 	char key[2];
 	int f, rc;
 
-	if ((rc = each_prefix(RS_WORDS(u), fn, ctx)))
+	texts[0] = RS_SORTKEY(u);
+	texts[1] = RS_WORDS(u);
+	if ((rc = each_prefix(texts, 2, fn, ctx)))
 		return rc;
 	for (f = 0; passed >> f; f++)
 		if ((passed >> f) & 1) {

@@ -22,7 +22,8 @@
 static const char *const firsts[] = { "Marie", "Jiří", "Hélène", "Zoë",
 				      "Maxime", "Šárka", "Anna", "Lukáš" };
 static const char *const lasts[] = { "Dvořáková", "Novák", "Lefèvre",
-				     "Černý", "Martin", "Svoboda", "Müller" };
+				     "Černý", "Martin", "Svoboda", "Müller",
+				     "Lê" };
 #define NF (sizeof(firsts) / sizeof(firsts[0]))
 #define NL (sizeof(lasts) / sizeof(lasts[0]))
 
@@ -203,6 +204,12 @@ static void check_list(const rs_sindex *x, const rs_plist *l, uint32_t *buf)
 	uint32_t g;
 
 	assert_int_equal(n, l->total);
+	/* a word's prefix (the filters' keys begin with '\x01'): no
+	 * control character, such as the one ending the sort key's last
+	 * name, is part of it */
+	if (l->klen && l->key[0] != '\x01')
+		for (i = 0; i < l->klen; i++)
+			assert_true((unsigned char)l->key[i] >= 0x20);
 	for (g = 0; g < l->nsegs; g++) {
 		const rs_seg *s = &l->segs[g];
 		total += s->len;
@@ -313,13 +320,14 @@ static void check_index(world *w)
 /* ------------------------------------------------------------------ */
 /* Searches against a scan                                             */
 
-/* Does " prefix" begin a word of u? (RS_WORDS(u): " w1 w2 ...") */
+/* Does " prefix" begin a word of u? Its names' words are in its sort
+ * key (" last\x01 first"), the others' in RS_WORDS(u) (" w1 w2 ..."). */
 static int has_word(const rs_user *u, const char *prefix)
 {
 	char p[16];
 
 	snprintf(p, sizeof(p), " %s", prefix);
-	return strstr(RS_WORDS(u), p) != NULL;
+	return strstr(RS_SORTKEY(u), p) || strstr(RS_WORDS(u), p);
 }
 
 static void check_search(world *w, const char *a, const char *b,

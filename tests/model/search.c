@@ -104,8 +104,9 @@ static void test_long_folded_names(void **state)
 	world_free(w);
 }
 
-/* A user of many words (75 in its names): each prefix is listed once,
- * the words past the first 64 as well as the others. */
+/* A user of many words (75 in its names, 4 in its login): each prefix is
+ * listed once, the words past the first 64 as well as the others, and
+ * the login's "b01", past them, as well as the first name's. */
 static void test_many_words(void **state)
 {
 	world *w = world_new(NULL);
@@ -122,7 +123,7 @@ static void test_many_words(void **state)
 					      "bcd"[f], i + 1);
 	}
 	assert_int_equal(world_user(w, &w->as_admin, w->account, names[0],
-				    names[1], "many.words@acme.example", 0, &id),
+				    names[1], "b01.words@acme.example", 0, &id),
 			 0);
 	{
 		roster_form *fm = NULL;
@@ -139,11 +140,19 @@ static void test_many_words(void **state)
 	assert_int_equal(ids[0], id);
 	assert_int_equal(find(w, "d25", ids, 4), 1);
 	assert_int_equal(find(w, "b0 d1", ids, 4), 1);
+	assert_int_equal(find(w, "b01 word", ids, 4), 1);
 	assert_int_equal(roster_query_new(&q), 0);
-	assert_int_equal(roster_query_set_text(q, "d"), 0);
-	assert_int_equal(roster_search_count(&count, w->dir, &w->as_admin,
-					     w->account, q), 0);
-	assert_int_equal(count, 1);
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(roster_query_set_text(q, i == 0   ? "d"
+							  : i == 1 ? "b0"
+								   : "c2"),
+				 0);
+		assert_int_equal(roster_search_count(&count, w->dir,
+						     &w->as_admin, w->account,
+						     q),
+				 0);
+		assert_int_equal(count, 1);
+	}
 	roster_query_free(q);
 	world_free(w);
 }
