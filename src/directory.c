@@ -197,14 +197,12 @@ void rs_rec_release(const rs_alloc *al, rs_rec *rec, int deep)
 
 void rs_model_free(roster_directory *dir)
 {
-	size_t i;
+	uint64_t pos = 0;
+	rs_rec *r;
 
-	for (i = 0; i < dir->records.cap; i++)
-		if (dir->records.slots[i].b)
-			rs_rec_free(dir,
-				    (rs_rec *)(uintptr_t)dir->records.slots[i].b,
-				    1);
-	rs_table_free(&dir->al, &dir->records);
+	while ((r = rs_idmap_next(&dir->records, &pos)))
+		rs_rec_free(dir, r, 1);
+	rs_idmap_free(&dir->al, &dir->records);
 	rs_table_free(&dir->al, &dir->emails);
 	rs_table_free(&dir->al, &dir->lines);
 	rs_table_free(&dir->al, &dir->extensions);
@@ -330,7 +328,7 @@ int64_t rs_deadline(const roster_directory *dir, int64_t ttl)
 
 rs_rec *rs_get(const roster_directory *dir, roster_id id)
 {
-	return (rs_rec *)(uintptr_t)rs_table_get(&dir->records, id);
+	return rs_idmap_get(&dir->records, id);
 }
 
 rs_rec *rs_get_kind(const roster_directory *dir, roster_id id, int kind)

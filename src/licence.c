@@ -640,12 +640,12 @@ static int catalog_report(roster_directory *dir, const roster_catalog *cat,
 			  roster_page **out)
 {
 	rs_idvec ids = { NULL, 0, 0 };
-	size_t i;
+	const rs_rec *r;
+	uint64_t pos = 0;
 	int rc;
 
-	for (i = 0; i < dir->records.cap; i++) {
-		const rs_rec *r = (const rs_rec *)(uintptr_t)dir->records.slots[i].b;
-		if (!r || r->kind != ROSTER_KIND_USER ||
+	while ((r = rs_idmap_next(&dir->records, &pos))) {
+		if (r->kind != ROSTER_KIND_USER ||
 		    !misfit(dir, cat, (const rs_user *)r))
 			continue;
 		if (rs_idvec_reserve(&dir->al, &ids, 1)) {

@@ -18,6 +18,7 @@
 #include "error.h"
 #include "roster.h"
 #include "util/alloc.h"
+#include "util/idmap.h"
 #include "util/table.h"
 
 /* Members of a parent record, in ascending id order. */
@@ -204,7 +205,7 @@ struct roster_directory {
 	roster_id next_id;
 	uint64_t next_event;
 
-	rs_table records;   /* id -> rs_rec* */
+	rs_idmap records;   /* id -> rs_rec* */
 	rs_idvec partners;  /* every partner */
 	rs_table emails;    /* hash(email key) -> user id */
 	rs_table lines;	    /* hash(line) -> user id */

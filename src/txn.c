@@ -65,6 +65,22 @@ static int table_room(roster_directory *dir, rs_table *set)
 	return 0;
 }
 
+/* The same for a record's identifier in the records map: the page (or
+ * the first block of the table of far identifiers) made for it is logged,
+ * so that undoing frees it. */
+static int record_room(roster_directory *dir, roster_id id)
+{
+	int made;
+
+	if (rs_log_reserve(dir, 2) ||
+	    rs_idmap_reserve(&dir->al, &dir->records, id, &made))
+		return ROSTER_ENOMEM;
+	if (made)
+		rs_log_push(dir, U_IDMAP_MADE, NULL, id, (uint64_t)made, NULL,
+			    NULL);
+	return 0;
+}
+
 /* The same for a vector of identifiers. */
 static int vec_room(roster_directory *dir, rs_idvec *vec)
 {
@@ -94,7 +110,7 @@ int rs_put(roster_directory *dir, roster_id id, rs_rec *rec)
 	int user = user_of(old) || user_of(rec);
 	int rc;
 
-	if (table_room(dir, &dir->records) || rs_log_reserve(dir, 2))
+	if (record_room(dir, id) || rs_log_reserve(dir, 2))
 		return ROSTER_ENOMEM;
 	if (rec && !old && rec->kind == ROSTER_KIND_ACCOUNT &&
 	    (rc = rs_sindex_account(dir, (rs_unit *)rec)))
@@ -102,9 +118,9 @@ int rs_put(roster_directory *dir, roster_id id, rs_rec *rec)
 	if (user && rs_sindex_user(dir, user_of(old), user_of(rec)))
 		return ROSTER_ENOMEM;
 	if (rec)
-		rs_table_set(&dir->records, id, (uint64_t)(uintptr_t)rec);
+		rs_idmap_set(&dir->records, id, rec);
 	else
-		rs_table_del(&dir->records, id);
+		rs_idmap_del(&dir->records, id);
 	rs_log_push(dir, U_REC, NULL, id, 0, old, rec);
 	if (user)
 		rs_log_push(dir, U_IDX_USER, NULL, id, 0, old, rec);
@@ -245,10 +261,9 @@ static void undo(roster_directory *dir, rs_undo *u)
 	switch (u->op) {
 	case U_REC:
 		if (u->old_rec)
-			rs_table_set(&dir->records, u->a,
-				     (uint64_t)(uintptr_t)u->old_rec);
+			rs_idmap_set(&dir->records, u->a, u->old_rec);
 		else
-			rs_table_del(&dir->records, u->a);
+			rs_idmap_del(&dir->records, u->a);
 		/* a record created in this transaction owns its members;
 		 * a replacement shares them with the one it replaced */
 		if (u->new_rec)
@@ -270,6 +285,9 @@ static void undo(roster_directory *dir, rs_undo *u)
 		break;
 	case U_COUNT:
 		*(size_t *)u->target -= (size_t)(ptrdiff_t)(int64_t)u->a;
+		break;
+	case U_IDMAP_MADE:
+		rs_idmap_unreserve(&dir->al, &dir->records, u->a, (int)u->b);
 		break;
 	case U_TABLE_NEW:
 		/* every entry made since was undone before: it is empty */

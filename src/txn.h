@@ -43,6 +43,7 @@ enum {
 	U_KEY_DEL,  /* target rs_table, a = hash, b = id */
 	U_COUNT,    /* target size_t, a = delta as int64 */
 	U_TABLE_NEW, /* target rs_table got its first block */
+	U_IDMAP_MADE, /* the records map made blocks for id a (b: what) */
 	U_VEC_NEW,  /* target rs_idvec got its first block */
 	U_IDX_USER, /* search index: user version old_rec -> new_rec */
 	U_IDX_LIST  /* search index: target rs_plist was made */

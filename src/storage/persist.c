@@ -167,12 +167,12 @@ static int load_row(const char *key, const void *value, size_t len,
 		rs_rec_release(&dir->al, rec, 1);
 		return rc;
 	}
-	if (rs_table_reserve(&dir->al, &dir->records, 1) ||
+	if (rs_idmap_reserve(&dir->al, &dir->records, id, NULL) ||
 	    (ld->out->n == ld->out->cap && grow_loaded(dir, ld->out))) {
 		rs_rec_release(&dir->al, rec, 1);
 		return rs_nomem(dir);
 	}
-	rs_table_insert(&dir->records, id, (uint64_t)(uintptr_t)rec);
+	rs_idmap_set(&dir->records, id, rec);
 	ld->out->v[ld->out->n++] = rec;
 	if (id >= dir->next_id)
 		dir->next_id = id + 1;
