@@ -203,9 +203,9 @@ void rs_model_free(roster_directory *dir)
 	while ((r = rs_idmap_next(&dir->records, &pos)))
 		rs_rec_free(dir, r, 1);
 	rs_idmap_free(&dir->al, &dir->records);
-	rs_table_free(&dir->al, &dir->emails);
-	rs_table_free(&dir->al, &dir->lines);
-	rs_table_free(&dir->al, &dir->extensions);
+	rs_keyset_free(&dir->al, &dir->emails);
+	rs_keyset_free(&dir->al, &dir->lines);
+	rs_keyset_free(&dir->al, &dir->extensions);
 	rs_idvec_free(&dir->al, &dir->partners);
 	rs_sindex_free(&dir->al, dir->sindex);
 	dir->sindex = NULL;

@@ -19,6 +19,7 @@
 #include "roster.h"
 #include "util/alloc.h"
 #include "util/idmap.h"
+#include "util/keyset.h"
 #include "util/table.h"
 
 /* Members of a parent record, in ascending id order. */
@@ -207,9 +208,9 @@ struct roster_directory {
 
 	rs_idmap records;   /* id -> rs_rec* */
 	rs_idvec partners;  /* every partner */
-	rs_table emails;    /* hash(email key) -> user id */
-	rs_table lines;	    /* hash(line) -> user id */
-	rs_table extensions; /* hash(pbx, extension) -> user id */
+	rs_keyset emails;    /* hash(email key) -> user id */
+	rs_keyset lines;     /* hash(line) -> user id */
+	rs_keyset extensions; /* hash(pbx, extension) -> user id */
 
 	const roster_storage *storage; /* NULL: memory only */
 	void *store;

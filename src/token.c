@@ -41,7 +41,7 @@ static const rs_user *find_login(const roster_directory *dir, const char *email)
 	c.dir = dir;
 	c.key = key;
 	c.user = NULL;
-	rs_table_find(&dir->emails, rs_hash(key, len, dir->seed), match_login,
+	rs_keyset_find(&dir->emails, rs_hash(key, len, dir->seed), match_login,
 		      &c);
 	return c.user;
 }

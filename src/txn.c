@@ -47,21 +47,21 @@ void rs_log_push(roster_directory *dir, int op, void *target, uint64_t a,
 }
 
 /*
- * Room for one more entry in a table, and for the entry that logs it.
- * When this gives the table its first block, that is logged too, so that
- * undoing the call hands the block back: a failed call leaves the memory
- * it found, not only the model. (Growing later only moves the entries to
- * a new block.)
+ * Room for one more entry of `id` in a set of keys, and for the entry
+ * that logs it. When this gives the set its first block, that is logged
+ * too, so that undoing the call hands the block back: a failed call
+ * leaves the memory it found, not only the model. (Growing later only
+ * moves the entries to a new block.)
  */
-static int table_room(roster_directory *dir, rs_table *set)
+static int keyset_room(roster_directory *dir, rs_keyset *set, roster_id id)
 {
-	int fresh = set->cap == 0;
+	int fresh;
 
-	if (rs_log_reserve(dir, fresh ? 2 : 1) ||
-	    rs_table_reserve(&dir->al, set, 1))
+	if (rs_log_reserve(dir, 2) ||
+	    rs_keyset_reserve(&dir->al, set, id, &fresh))
 		return ROSTER_ENOMEM;
 	if (fresh)
-		rs_log_push(dir, U_TABLE_NEW, set, 0, 0, NULL, NULL);
+		rs_log_push(dir, U_KEYSET_NEW, set, id, 0, NULL, NULL);
 	return 0;
 }
 
@@ -145,22 +145,22 @@ int rs_vec_remove(roster_directory *dir, rs_idvec *vec, roster_id id)
 	return 0;
 }
 
-int rs_key_insert(roster_directory *dir, rs_table *set, uint64_t hash,
+int rs_key_insert(roster_directory *dir, rs_keyset *set, uint64_t hash,
 		  roster_id id)
 {
-	if (table_room(dir, set))
+	if (keyset_room(dir, set, id))
 		return ROSTER_ENOMEM;
-	rs_table_insert(set, hash, id);
+	rs_keyset_insert(set, hash, id);
 	rs_log_push(dir, U_KEY_INS, set, hash, id, NULL, NULL);
 	return 0;
 }
 
-int rs_key_remove(roster_directory *dir, rs_table *set, uint64_t hash,
+int rs_key_remove(roster_directory *dir, rs_keyset *set, uint64_t hash,
 		  roster_id id)
 {
 	if (rs_log_reserve(dir, 1))
 		return ROSTER_ENOMEM;
-	if (rs_table_remove(set, hash, id))
+	if (rs_keyset_remove(set, hash, id))
 		rs_log_push(dir, U_KEY_DEL, set, hash, id, NULL, NULL);
 	return 0;
 }
@@ -277,11 +277,11 @@ static void undo(roster_directory *dir, rs_undo *u)
 		rs_idvec_insert(u->target, u->a);
 		break;
 	case U_KEY_INS:
-		rs_table_remove(u->target, u->a, u->b);
+		rs_keyset_remove(u->target, u->a, u->b);
 		break;
 	case U_KEY_DEL:
 		/* the removal left the capacity in place */
-		rs_table_insert(u->target, u->a, u->b);
+		rs_keyset_insert(u->target, u->a, u->b);
 		break;
 	case U_COUNT:
 		*(size_t *)u->target -= (size_t)(ptrdiff_t)(int64_t)u->a;
@@ -289,9 +289,9 @@ static void undo(roster_directory *dir, rs_undo *u)
 	case U_IDMAP_MADE:
 		rs_idmap_unreserve(&dir->al, &dir->records, u->a, (int)u->b);
 		break;
-	case U_TABLE_NEW:
+	case U_KEYSET_NEW:
 		/* every entry made since was undone before: it is empty */
-		rs_table_free(&dir->al, u->target);
+		rs_keyset_unreserve(&dir->al, u->target, u->a);
 		break;
 	case U_VEC_NEW:
 		rs_idvec_free(&dir->al, u->target);

@@ -39,10 +39,10 @@ enum {
 	U_REC = 1,  /* record swapped: a = id, old_rec/new_rec */
 	U_VEC_INS,  /* target rs_idvec, a = id */
 	U_VEC_DEL,  /* target rs_idvec, a = id */
-	U_KEY_INS,  /* target rs_table, a = hash, b = id */
-	U_KEY_DEL,  /* target rs_table, a = hash, b = id */
+	U_KEY_INS,  /* target rs_keyset, a = hash, b = id */
+	U_KEY_DEL,  /* target rs_keyset, a = hash, b = id */
 	U_COUNT,    /* target size_t, a = delta as int64 */
-	U_TABLE_NEW, /* target rs_table got its first block */
+	U_KEYSET_NEW, /* target rs_keyset got a first block for id a */
 	U_IDMAP_MADE, /* the records map made blocks for id a (b: what) */
 	U_VEC_NEW,  /* target rs_idvec got its first block */
 	U_IDX_USER, /* search index: user version old_rec -> new_rec */
@@ -106,9 +106,9 @@ void rs_log_push(roster_directory *dir, int op, void *target, uint64_t a,
 int rs_put(roster_directory *dir, roster_id id, rs_rec *rec);
 int rs_vec_insert(roster_directory *dir, rs_idvec *vec, roster_id id);
 int rs_vec_remove(roster_directory *dir, rs_idvec *vec, roster_id id);
-int rs_key_insert(roster_directory *dir, rs_table *set, uint64_t hash,
+int rs_key_insert(roster_directory *dir, rs_keyset *set, uint64_t hash,
 		  roster_id id);
-int rs_key_remove(roster_directory *dir, rs_table *set, uint64_t hash,
+int rs_key_remove(roster_directory *dir, rs_keyset *set, uint64_t hash,
 		  roster_id id);
 /* Add delta (+1 or -1) to a counter. */
 int rs_count(roster_directory *dir, size_t *counter, int delta);

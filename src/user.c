@@ -95,7 +95,7 @@ static int match_ext(void *ctx, uint64_t id)
 static int index_user(roster_directory *dir, const rs_user *u, int sign,
 		      int email, int lines, int ext)
 {
-	int (*op)(roster_directory *, rs_table *, uint64_t, roster_id) =
+	int (*op)(roster_directory *, rs_keyset *, uint64_t, roster_id) =
 		sign > 0 ? rs_key_insert : rs_key_remove;
 	roster_id id = u->base.id;
 	size_t i;
@@ -115,15 +115,15 @@ static int index_user(roster_directory *dir, const rs_user *u, int sign,
 }
 
 /* One unique key of a loaded user: refused when another user holds it. */
-static int load_key(roster_directory *dir, rs_table *set, uint64_t hash,
+static int load_key(roster_directory *dir, rs_keyset *set, uint64_t hash,
 		    int (*match)(void *, uint64_t), probe *p, const char *key)
 {
-	if (rs_table_find(set, hash, match, p))
+	if (rs_keyset_find(set, hash, match, p))
 		return rs_fail(dir, ROSTER_EPARSE, "store",
 			       "storage.inconsistent", key);
-	if (rs_table_reserve(&dir->al, set, 1))
+	if (rs_keyset_reserve(&dir->al, set, p->self, NULL))
 		return rs_nomem(dir);
-	rs_table_insert(set, hash, p->self);
+	rs_keyset_insert(set, hash, p->self);
 	return ROSTER_OK;
 }
 
@@ -446,12 +446,12 @@ static int check_user(roster_directory *dir, const rs_user *u)
 	if ((rc = check_fields(dir, u)))
 		return rc;
 	p.key = RS_EMAIL_KEY(u);
-	if (rs_table_find(&dir->emails, str_hash(dir, p.key), match_email, &p))
+	if (rs_keyset_find(&dir->emails, str_hash(dir, p.key), match_email, &p))
 		return rs_fail(dir, ROSTER_EEXISTS, "email", "email.unique",
 			       RS_STR(u, ROSTER_FIELD_EMAIL));
 	for (i = 0; i < u->nlines; i++) {
 		p.key = RS_LINE(u, i);
-		if (rs_table_find(&dir->lines, str_hash(dir, p.key), match_line,
+		if (rs_keyset_find(&dir->lines, str_hash(dir, p.key), match_line,
 				  &p))
 			return rs_fail(dir, ROSTER_EEXISTS, "lines",
 				       "line.unique", p.key);
@@ -459,7 +459,7 @@ static int check_user(roster_directory *dir, const rs_user *u)
 	if (pbx) {
 		p.key = ext;
 		p.pbx = pbx;
-		if (rs_table_find(&dir->extensions, ext_hash(dir, pbx, ext),
+		if (rs_keyset_find(&dir->extensions, ext_hash(dir, pbx, ext),
 				  match_ext, &p))
 			return rs_fail(dir, ROSTER_EEXISTS, "extension",
 				       "extension.unique", ext);

@@ -19,49 +19,9 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "counting.h"
 #include "model.h"
 #include "roster.h"
-
-/* ------------------------------------------------------------------ */
-/* An allocator that counts blocks and can fail the Nth allocation     */
-
-static long live, fail_at, seen;
-
-static int failing(void)
-{
-	return fail_at && ++seen == fail_at;
-}
-
-static void *t_malloc(size_t size, void *data)
-{
-	void *p;
-
-	(void)data;
-	if (failing() || !(p = malloc(size)))
-		return NULL;
-	live++;
-	return p;
-}
-
-static void *t_realloc(void *p, size_t size, void *data)
-{
-	(void)data;
-	if (!p)
-		return t_malloc(size, data);
-	if (failing())
-		return NULL;
-	return realloc(p, size);
-}
-
-static void t_free(void *p, void *data)
-{
-	(void)data;
-	if (p)
-		live--;
-	free(p);
-}
-
-static const rs_alloc counting = { t_malloc, t_realloc, t_free, NULL };
 
 /* ------------------------------------------------------------------ */
 /* Against an array                                                    */
@@ -139,7 +99,7 @@ static void test_against_array(void **state)
 		for (j = 0; j < i; j++)
 			assert_true(ids[j] != ids[i]);
 	}
-	live = 0;
+	counting_live = 0;
 	for (step = 0; step < 20000; step++) {
 		i = rnd() % NIDS;
 		if (rnd() % 3) {
@@ -158,7 +118,7 @@ static void test_against_array(void **state)
 	}
 	check(&m, ids, ref);
 	rs_idmap_free(&counting, &m);
-	assert_int_equal(live, 0);
+	assert_int_equal(counting_live, 0);
 }
 
 /* Every allocation of a reservation failing in turn, on an empty map and
@@ -179,43 +139,42 @@ static void test_reserve_failures(void **state)
 		int with_page;
 		for (with_page = 0; with_page < 2; with_page++) {
 			memset(&m, 0, sizeof(m));
-			live = 0;
+			counting_live = 0;
 			if (with_page) {
 				assert_int_equal(rs_idmap_reserve(&counting, &m,
 								  2, NULL),
 						 0);
 				rs_idmap_set(&m, 2, &a);
 			}
-			before = live;
+			before = counting_live;
 			for (n = 1;; n++) {
-				fail_at = n;
-				seen = 0;
+				counting_fail(n);
 				if (!rs_idmap_reserve(&counting, &m,
 						      fresh_ids[k], &made))
 					break;
-				assert_int_equal(live, before);
+				assert_int_equal(counting_live, before);
 				assert_null(rs_idmap_get(&m, fresh_ids[k]));
 				if (with_page)
 					assert_ptr_equal(rs_idmap_get(&m, 2),
 							 &a);
 			}
-			fail_at = 0;
+			counting_fail(0);
 			if (with_page && fresh_ids[k] < RS_IDMAP_PAGE) {
 				/* the page of 2: nothing to make */
 				assert_int_equal(n, 1);
 				assert_int_equal(made, RS_IDMAP_MADE_NONE);
-				assert_int_equal(live, before);
+				assert_int_equal(counting_live, before);
 			} else {
 				assert_true(n > 1);
 				assert_true(made != RS_IDMAP_MADE_NONE);
-				assert_true(live > before);
+				assert_true(counting_live > before);
 			}
 			rs_idmap_set(&m, fresh_ids[k], &b);
 			assert_ptr_equal(rs_idmap_get(&m, fresh_ids[k]), &b);
 			/* the change undone: its entry, then its room */
 			assert_ptr_equal(rs_idmap_del(&m, fresh_ids[k]), &b);
 			rs_idmap_unreserve(&counting, &m, fresh_ids[k], made);
-			assert_int_equal(live, before);
+			assert_int_equal(counting_live, before);
 			assert_null(rs_idmap_get(&m, fresh_ids[k]));
 			if (with_page)
 				assert_ptr_equal(rs_idmap_get(&m, 2), &a);
@@ -227,7 +186,7 @@ static void test_reserve_failures(void **state)
 				assert_int_equal(made, RS_IDMAP_MADE_NONE);
 			}
 			rs_idmap_free(&counting, &m);
-			assert_int_equal(live, 0);
+			assert_int_equal(counting_live, 0);
 		}
 	}
 }
@@ -243,9 +202,9 @@ static roster_directory *open_counted(void)
 	assert_int_equal(roster_directory_options_init(
 				 &o, ROSTER_DIRECTORY_OPTIONS_VERSION),
 			 0);
-	o.malloc_fn = t_malloc;
-	o.realloc_fn = t_realloc;
-	o.free_fn = t_free;
+	o.malloc_fn = counting_malloc;
+	o.realloc_fn = counting_realloc;
+	o.free_fn = counting_free;
 	assert_int_equal(roster_directory_open(&dir, &o), 0);
 	return dir;
 }
@@ -261,21 +220,21 @@ static void test_rollback_gives_pages_back(void **state)
 	int k;
 
 	(void)state;
-	live = 0;
+	counting_live = 0;
 	assert_int_equal(roster_actor_init(&sys, ROSTER_ACTOR_SYSTEM, 0), 0);
 	dir = open_counted();
-	before = live;
+	before = counting_live;
 	assert_int_equal(roster_transaction_begin(dir), 0);
 	assert_int_equal(roster_partner_create(&partner, dir, &sys, "P"), 0);
 	assert_int_equal(roster_transaction_rollback(dir), 0);
-	assert_int_equal(live, before);
+	assert_int_equal(counting_live, before);
 	assert_null(rs_get(dir, partner));
 
 	assert_int_equal(roster_partner_create(&partner, dir, &sys, "P"), 0);
 	for (k = 1; k <= 3; k++) {
 		/* the next identifier is the first of page 10 * k */
 		dir->next_id = (roster_id)(10 * k * RS_IDMAP_PAGE);
-		before = live;
+		before = counting_live;
 		assert_int_equal(roster_transaction_begin(dir), 0);
 		assert_int_equal(roster_account_create(&acc, dir, &sys, partner,
 						       "A"),
@@ -284,7 +243,7 @@ static void test_rollback_gives_pages_back(void **state)
 		assert_non_null(rs_get(dir, acc));
 		assert_int_equal(roster_transaction_rollback(dir), 0);
 		assert_null(rs_get(dir, acc));
-		assert_int_equal(live, before);
+		assert_int_equal(counting_live, before);
 	}
 	/* committed, it stays */
 	assert_int_equal(roster_account_create(&acc, dir, &sys, partner, "A"),
@@ -292,7 +251,7 @@ static void test_rollback_gives_pages_back(void **state)
 	assert_non_null(rs_get_kind(dir, acc, ROSTER_KIND_ACCOUNT));
 	assert_non_null(rs_get_kind(dir, partner, ROSTER_KIND_PARTNER));
 	roster_directory_free(dir);
-	assert_int_equal(live, 0);
+	assert_int_equal(counting_live, 0);
 }
 
 int main(void)
