@@ -104,8 +104,7 @@ static void empty_slot(rs_kv *t, size_t i)
 		if (!t->slots[j].e)
 			break;
 		home = (size_t)t->slots[j].hash & mask;
-		/* the entry at j stays when its home is cyclically in (i, j] */
-		if (i <= j ? (home > i && home <= j) : (home > i || home <= j))
+		if (!rs_probe_may_fill(i, j, home))
 			continue;
 		t->slots[i] = t->slots[j];
 		i = j;

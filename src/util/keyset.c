@@ -98,9 +98,7 @@ static void remove_at(rs_keyset *s, size_t i)
 		if (!s->slots[j])
 			break;
 		k = home(s, TAG_OF(s->slots[j]));
-		/* move j to the hole i unless its home lies in (i, j] */
-		if ((j > i && (k <= i || k > j)) ||
-		    (j < i && (k <= i && k > j))) {
+		if (rs_probe_may_fill(i, j, k)) {
 			s->slots[i] = s->slots[j];
 			i = j;
 		}

@@ -93,9 +93,7 @@ static void remove_at(rs_table *t, size_t i)
 		if (!t->slots[j].b)
 			break;
 		k = home(t, t->slots[j].a);
-		/* move j to the hole i unless its home lies in (i, j] */
-		if ((j > i && (k <= i || k > j)) ||
-		    (j < i && (k <= i && k > j))) {
+		if (rs_probe_may_fill(i, j, k)) {
 			t->slots[i] = t->slots[j];
 			i = j;
 		}

@@ -53,6 +53,17 @@ uint64_t rs_table_del(rs_table *t, uint64_t key);
 uint64_t rs_table_find(const rs_table *t, uint64_t hash,
 		       int (*match)(void *ctx, uint64_t b), void *ctx);
 
+/*
+ * Backward-shift deletion with linear probing: with a hole at slot i, may
+ * the entry at slot j (the next ones, wrapping) whose home is k move
+ * into it? Not when k lies in (i, j], cyclically: it would then sit
+ * before its home.
+ */
+static inline int rs_probe_may_fill(size_t i, size_t j, size_t k)
+{
+	return (j > i && (k <= i || k > j)) || (j < i && k <= i && k > j);
+}
+
 /* 64-bit hash of bytes, seeded. */
 uint64_t rs_hash(const void *data, size_t len, uint64_t seed);
 uint64_t rs_hash_u64(uint64_t x, uint64_t seed);
