@@ -1444,7 +1444,7 @@ nomem:
 /*
  * Pack a list again, FILL slots a segment as a build leaves them, with an
  * eighth more segments spare, when its block is under 60% used (packed,
- * it is about two thirds used): users added one by one split full
+ * it is about eight ninths used): users added one by one split full
  * segments in halves (and deletions empty them), so that a directory
  * built by single creations would otherwise keep lists twice the size
  * of an imported one's. Out of memory, the list stays as it is.

@@ -17,8 +17,8 @@
  * the slots out of order, rs_sindex_tidy() numbers them again in label
  * order, so that a page of results reads a few neighbouring entries.
  *
- * For each folded prefix of one to four characters of a user's search
- * words there is a posting list: the slots of the users having a word that
+ * For each folded prefix of one to four characters of the words of a
+ * user's sort key and search words (model.h) there is a posting list: the slots of the users having a word that
  * begins so, ordered by label. Each entry of a list holds, above the slot,
  * the boolean filters its user passes, so that a search with a filter
  * checks it in the list it walks, reading no other memory. The list of

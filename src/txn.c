@@ -385,6 +385,7 @@ static int commit(roster_directory *dir)
 	t->nlog = 0;
 	/* only the current versions are left to know their slots */
 	rs_sindex_tidy(dir);
+	rs_idmap_tidy(&dir->al, &dir->records, 0);
 	for (i = 0; i < t->nevents; i++) {
 		deliver(dir, &t->events[i]);
 		event_clear(dir, &t->events[i]);

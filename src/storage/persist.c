@@ -107,7 +107,8 @@ static int grow_loaded(roster_directory *dir, rs_loaded *l)
 
 /* A load under way: the records in the order read, so that the passes
  * after the scan read them from memory in the order they were made
- * instead of in the records table's (random) order. */
+ * (the records map gives them by identifier, which is that order only
+ * for a directory that never replaced a record). */
 typedef struct loading {
 	roster_directory *dir;
 	rs_loaded *out;
@@ -429,7 +430,9 @@ int rs_persist_load(roster_directory *dir)
 			     "storage.inconsistent", key);
 		goto done;
 	}
-	/* the build reads the records in the order read, not the table's */
+	/* records scattered over the identifiers: not in pages */
+	rs_idmap_tidy(&dir->al, &dir->records, 1);
+	/* the build reads the records in the order read, not the map's */
 	rc = rs_sindex_build(dir, all.v, all.n);
 done:
 	rs_free(&dir->al, all.v);

@@ -26,23 +26,31 @@
 /* ------------------------------------------------------------------ */
 /* Against an array                                                    */
 
-#define NIDS 64
+#define NIDS 96
+#define QUARTER (RS_IDMAP_PAGE / 4)
 
-/* Identifiers on both sides of page ends, the last dense ones, and far
- * ones up to the largest. */
+/* Identifiers on both sides of page ends, the last dense ones, one in
+ * each of 32 pages (more than the map makes pages for so few records),
+ * and far ones up to the largest. */
 static uint64_t id_at(size_t i)
 {
-	if (i < 38)
-		return i * (RS_IDMAP_PAGE / 3) + 1; /* 1025 = a page + 1 */
+	if (i < 36)
+		return i * (RS_IDMAP_PAGE / 3) + 1; /* 1024 = a page */
+	if (i == 36)
+		return RS_IDMAP_PAGE - 1;
+	if (i == 37)
+		return RS_IDMAP_PAGE + 1;
 	if (i == 38)
 		return RS_IDMAP_DENSE - 1;
 	if (i == 39)
 		return RS_IDMAP_DENSE - RS_IDMAP_PAGE;
-	if (i < 48)
-		return RS_IDMAP_DENSE + (i - 40);
-	if (i < 56)
-		return UINT64_MAX - (i - 48);
-	return ((uint64_t)1 << 40) + (i - 56) * RS_IDMAP_PAGE;
+	if (i < 72)
+		return (uint64_t)(100 + i - 40) * RS_IDMAP_PAGE + 5;
+	if (i < 80)
+		return RS_IDMAP_DENSE + (i - 72);
+	if (i < 88)
+		return UINT64_MAX - (i - 80);
+	return ((uint64_t)1 << 40) + (i - 88) * RS_IDMAP_PAGE;
 }
 
 static unsigned rnd_state = 77;
@@ -53,10 +61,22 @@ static unsigned rnd(void)
 	return rnd_state >> 8;
 }
 
+/* Is `p` held in the page of `id`? */
+static int in_page(const rs_idmap *m, uint64_t id, const void *p)
+{
+	uint64_t pg = id >> RS_IDMAP_PAGE_BITS;
+
+	return id < RS_IDMAP_DENSE && pg < m->npages && m->pages[pg] &&
+	       m->pages[pg][id & (RS_IDMAP_PAGE - 1)] == p;
+}
+
+/* The map holds what the reference does, its counts agree, and a walk
+ * gives each pointer once: those in pages first, in identifier order. */
 static void check(const rs_idmap *m, const uint64_t *ids, char *const *ref)
 {
-	uint64_t pos = 0, last_dense = 0;
-	size_t i, held = 0, walked = 0;
+	uint64_t pos = 0, last = 0;
+	size_t i, k, held = 0, walked = 0, made = 0;
+	int in_table = 0;
 	char seen_ptr[NIDS];
 	void *p;
 
@@ -65,6 +85,17 @@ static void check(const rs_idmap *m, const uint64_t *ids, char *const *ref)
 		assert_ptr_equal(rs_idmap_get(m, ids[i]), ref[i]);
 		held += ref[i] != NULL;
 	}
+	assert_int_equal(m->count, held);
+	for (i = 0; i < m->npages; i++) {
+		size_t used = 0;
+		if (!m->pages[i])
+			continue;
+		made++;
+		for (k = 0; k < RS_IDMAP_PAGE; k++)
+			used += m->pages[i][k] != NULL;
+		assert_int_equal(m->used[i], used);
+	}
+	assert_int_equal(m->nmade, made);
 	/* an identifier never set */
 	assert_null(rs_idmap_get(m, 5 * RS_IDMAP_PAGE + 3));
 	while ((p = rs_idmap_next(m, &pos))) {
@@ -74,10 +105,12 @@ static void check(const rs_idmap *m, const uint64_t *ids, char *const *ref)
 		assert_false(seen_ptr[i]);
 		seen_ptr[i] = 1;
 		walked++;
-		if (ids[i] < RS_IDMAP_DENSE) {
-			/* dense ones first, ascending */
-			assert_true(ids[i] > last_dense);
-			last_dense = ids[i];
+		if (in_page(m, ids[i], p)) {
+			assert_false(in_table);
+			assert_true(ids[i] > last);
+			last = ids[i];
+		} else {
+			in_table = 1;
 		}
 	}
 	assert_int_equal(walked, held);
@@ -89,7 +122,8 @@ static void test_against_array(void **state)
 	uint64_t ids[NIDS];
 	char *ref[NIDS];
 	rs_idmap m;
-	size_t step, i, j;
+	size_t step, i, j, tidied = 0;
+	int made;
 
 	(void)state;
 	memset(&m, 0, sizeof(m));
@@ -100,12 +134,17 @@ static void test_against_array(void **state)
 			assert_true(ids[j] != ids[i]);
 	}
 	counting_live = 0;
-	for (step = 0; step < 20000; step++) {
+	for (step = 0; step < 30000; step++) {
 		i = rnd() % NIDS;
 		if (rnd() % 3) {
+			size_t before = m.count;
 			assert_int_equal(rs_idmap_reserve(&counting, &m, ids[i],
-							  NULL),
+							  &made),
 					 0);
+			/* a page only while there are records for it */
+			if (made & RS_IDMAP_MADE_PAGE)
+				assert_true(m.nmade <=
+					    before / QUARTER + 16);
 			assert_ptr_equal(rs_idmap_set(&m, ids[i], &targets[i]),
 					 ref[i]);
 			ref[i] = &targets[i];
@@ -115,8 +154,132 @@ static void test_against_array(void **state)
 		}
 		if (step % 97 == 0)
 			check(&m, ids, ref);
+		if (step % 1000 == 999) {
+			/* as after a commit */
+			rs_idmap_tidy(&counting, &m, (int)(step / 1000 % 2));
+			tidied++;
+			check(&m, ids, ref);
+		}
 	}
 	check(&m, ids, ref);
+	/* scattered records: some of them were kept out of pages */
+	assert_true(m.far.count > 0);
+	rs_idmap_free(&counting, &m);
+	assert_int_equal(counting_live, 0);
+}
+
+/* Pages left under a quarter used by removals go to the table, but the
+ * last one; out of memory, they stay; an identifier in the table gets no
+ * page of its own when it is set again. */
+static void test_tidy(void **state)
+{
+	static char t[6 * RS_IDMAP_PAGE];
+	const uint64_t n = 5 * RS_IDMAP_PAGE; /* pages 0 to 5 */
+	rs_idmap m;
+	uint64_t id;
+	long blocks;
+	int made, round;
+
+	(void)state;
+	for (round = 0; round < 2; round++) {
+		memset(&m, 0, sizeof(m));
+		counting_live = 0;
+		for (id = 1; id <= n; id++) {
+			assert_int_equal(rs_idmap_reserve(&counting, &m, id,
+							  NULL),
+					 0);
+			rs_idmap_set(&m, id, &t[id]);
+		}
+		assert_int_equal(m.nmade, 6);
+		assert_int_equal(m.far.count, 0);
+		/* page 1 keeps 10, page 2 keeps 300 */
+		for (id = RS_IDMAP_PAGE + 10; id < 2 * RS_IDMAP_PAGE; id++)
+			assert_ptr_equal(rs_idmap_del(&m, id), &t[id]);
+		for (id = 2 * RS_IDMAP_PAGE + 300; id < 3 * RS_IDMAP_PAGE;
+		     id++)
+			assert_ptr_equal(rs_idmap_del(&m, id), &t[id]);
+		assert_true(m.sparse);
+		if (round) {
+			/* the table cannot grow: nothing moves */
+			blocks = counting_live;
+			counting_fail(1);
+			rs_idmap_tidy(&counting, &m, 0);
+			counting_fail(0);
+			assert_int_equal(m.nmade, 6);
+			assert_int_equal(counting_live, blocks);
+			assert_true(m.sparse);
+		}
+		rs_idmap_tidy(&counting, &m, 0);
+		assert_false(m.sparse);
+		/* page 1 went; page 2 (300) and the last (1 record) stay */
+		assert_int_equal(m.nmade, 5);
+		assert_null(m.pages[1]);
+		assert_non_null(m.pages[2]);
+		assert_non_null(m.pages[5]);
+		assert_int_equal(m.far.count, 10);
+		for (id = 1; id <= n; id++) {
+			int gone = (id >= RS_IDMAP_PAGE + 10 &&
+				    id < 2 * RS_IDMAP_PAGE) ||
+				   (id >= 2 * RS_IDMAP_PAGE + 300 &&
+				    id < 3 * RS_IDMAP_PAGE);
+			assert_ptr_equal(rs_idmap_get(&m, id),
+					 gone ? NULL : &t[id]);
+		}
+		/* set again where the table holds it: no page made */
+		id = RS_IDMAP_PAGE + 3;
+		assert_int_equal(rs_idmap_reserve(&counting, &m, id, &made), 0);
+		assert_int_equal(made, RS_IDMAP_MADE_NONE);
+		assert_ptr_equal(rs_idmap_set(&m, id, &t[0]), &t[id]);
+		assert_null(m.pages[1]);
+		assert_ptr_equal(rs_idmap_get(&m, id), &t[0]);
+		/* a new one there makes the page again, the others stay */
+		id = RS_IDMAP_PAGE + 500;
+		assert_int_equal(rs_idmap_reserve(&counting, &m, id, &made), 0);
+		assert_int_equal(made, RS_IDMAP_MADE_PAGE);
+		assert_null(rs_idmap_set(&m, id, &t[id]));
+		assert_ptr_equal(rs_idmap_get(&m, id), &t[id]);
+		assert_ptr_equal(rs_idmap_get(&m, RS_IDMAP_PAGE + 3), &t[0]);
+		assert_ptr_equal(rs_idmap_del(&m, RS_IDMAP_PAGE + 3), &t[0]);
+		assert_null(rs_idmap_get(&m, RS_IDMAP_PAGE + 3));
+		assert_int_equal(m.count, n - (RS_IDMAP_PAGE - 10) -
+						  (RS_IDMAP_PAGE - 300));
+		rs_idmap_free(&counting, &m);
+		assert_int_equal(counting_live, 0);
+	}
+}
+
+/* One record in each of 300 pages: the map makes pages for the first 16
+ * and as many more as the records fill a quarter of; the rest go to the
+ * table, found all the same. */
+static void test_scattered(void **state)
+{
+	static char t[300];
+	rs_idmap m;
+	uint64_t k, pos = 0;
+	size_t walked = 0;
+
+	(void)state;
+	memset(&m, 0, sizeof(m));
+	counting_live = 0;
+	for (k = 0; k < 300; k++) {
+		uint64_t id = k * RS_IDMAP_PAGE + 7;
+		assert_int_equal(rs_idmap_reserve(&counting, &m, id, NULL), 0);
+		assert_null(rs_idmap_set(&m, id, &t[k]));
+	}
+	assert_int_equal(m.nmade, 16 + 1);
+	assert_int_equal(m.far.count, 300 - 17);
+	for (k = 0; k < 300; k++)
+		assert_ptr_equal(rs_idmap_get(&m, k * RS_IDMAP_PAGE + 7),
+				 &t[k]);
+	while (rs_idmap_next(&m, &pos))
+		walked++;
+	assert_int_equal(walked, 300);
+	/* as after a load: each page but the last goes to the table */
+	rs_idmap_tidy(&counting, &m, 1);
+	assert_int_equal(m.nmade, 1);
+	for (k = 0; k < 300; k++)
+		assert_ptr_equal(rs_idmap_get(&m, k * RS_IDMAP_PAGE + 7),
+				 &t[k]);
 	rs_idmap_free(&counting, &m);
 	assert_int_equal(counting_live, 0);
 }
@@ -226,9 +389,21 @@ static void test_rollback_gives_pages_back(void **state)
 	before = counting_live;
 	assert_int_equal(roster_transaction_begin(dir), 0);
 	assert_int_equal(roster_partner_create(&partner, dir, &sys, "P"), 0);
+	/* more pages in the same transaction: undone before the first */
+	for (k = 1; k <= 2; k++) {
+		dir->next_id = (roster_id)(10 * k * RS_IDMAP_PAGE);
+		assert_int_equal(roster_account_create(&acc, dir, &sys,
+						       partner,
+						       k == 1 ? "A" : "B"),
+				 0);
+		assert_non_null(rs_get(dir, acc));
+	}
+	assert_int_equal(dir->records.nmade, 3);
 	assert_int_equal(roster_transaction_rollback(dir), 0);
 	assert_int_equal(counting_live, before);
 	assert_null(rs_get(dir, partner));
+	assert_int_equal(dir->records.nmade, 0);
+	dir->next_id = 1;
 
 	assert_int_equal(roster_partner_create(&partner, dir, &sys, "P"), 0);
 	for (k = 1; k <= 3; k++) {
@@ -258,6 +433,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_against_array),
+		cmocka_unit_test(test_tidy),
+		cmocka_unit_test(test_scattered),
 		cmocka_unit_test(test_reserve_failures),
 		cmocka_unit_test(test_rollback_gives_pages_back),
 	};

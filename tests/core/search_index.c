@@ -407,8 +407,6 @@ static void check_all(world *w)
 
 /* ------------------------------------------------------------------ */
 
-/* Is every list at least 60% used, or one that packing (3/4 of each
- * segment, an eighth more spare) would not make smaller? */
 /* The segments a list packed again has: full ones, an eighth more
  * spare. */
 static size_t packed_segs(const rs_plist *l)
@@ -420,6 +418,8 @@ static size_t packed_segs(const rs_plist *l)
 	return segs + (segs + 7) / 8;
 }
 
+/* Is every list at least 60% used, or one that packing would not make
+ * smaller? */
 static int lists_dense(const rs_sindex *x)
 {
 	size_t i;
