@@ -32,8 +32,24 @@ enum tag {
 
 /* Longest text any field holds, in bytes (a generous bound). */
 #define TEXT_MAX 8192
+/* Most lines a user record may list (the model allows ROSTER_LINES_MAX,
+ * which the check after the decoding refuses beyond). The lists of
+ * catalog items (a user's products, an account's licences and products,
+ * a site's packs) are as long as the catalog allows, which sets no
+ * bound: only the record's length bounds them. */
 #define LINES_MAX 1024
-#define LICENCES_MAX 1024
+#define NO_MAX SIZE_MAX
+
+/* The array `arr` of `count` elements made here, with room for one more:
+ * it grows to twice its size whenever count reaches a power of two, so
+ * that a list of n costs O(n) copying. NULL out of memory (arr kept). */
+static void *list_room(const rs_alloc *al, void *arr, size_t count,
+		       size_t size)
+{
+	if (count & (count - 1))
+		return arr; /* room left */
+	return rs_reallocarray(al, arr, count ? count * 2 : 1, size);
+}
 
 void rs_record_key(char key[RS_KEY_SIZE], roster_id id)
 {
@@ -341,8 +357,7 @@ static int add_text(const rs_alloc *al, char ***arr, size_t *count,
 		*why = "values not ascending";
 		return ROSTER_EPARSE;
 	}
-	l = rs_reallocarray(al, *arr, *count + 1, sizeof(char *));
-	if (!l) {
+	if (!(l = list_room(al, *arr, *count, sizeof(char *)))) {
 		rs_free(al, s);
 		return ROSTER_ENOMEM;
 	}
@@ -382,7 +397,7 @@ static int user_field(const rs_alloc *al, rs_user *u, unsigned tag,
 		return rc;
 	case T_PRODUCT:
 		count = u->nproducts;
-		rc = add_text(al, &w->products, &count, p, n, LICENCES_MAX, 1,
+		rc = add_text(al, &w->products, &count, p, n, NO_MAX, 1,
 			      why);
 		u->nproducts = (uint32_t)count;
 		return rc;
@@ -414,10 +429,6 @@ static int add_stock(const rs_alloc *al, rs_stock **arr, size_t *count,
 	char *s = NULL;
 	int rc;
 
-	if (*count >= LICENCES_MAX) {
-		*why = "too many items";
-		return ROSTER_EPARSE;
-	}
 	if ((rc = get_text(al, p + 4, n - 4, &s, why)))
 		return rc;
 	if (*count && strcmp((*arr)[*count - 1].item, s) >= 0) {
@@ -425,8 +436,7 @@ static int add_stock(const rs_alloc *al, rs_stock **arr, size_t *count,
 		*why = "items not ascending";
 		return ROSTER_EPARSE;
 	}
-	st = rs_reallocarray(al, *arr, *count + 1, sizeof(*st));
-	if (!st) {
+	if (!(st = list_room(al, *arr, *count, sizeof(*st)))) {
 		rs_free(al, s);
 		return ROSTER_ENOMEM;
 	}
@@ -448,7 +458,7 @@ static int unit_field(const rs_alloc *al, rs_unit *u, unsigned tag,
 		return get_text(al, p, n, &u->edition, why);
 	case T_LICENCE:
 		return add_text(al, &u->licences, &u->nlicences, p, n,
-				LICENCES_MAX, 1, why);
+				NO_MAX, 1, why);
 	case T_STOCK:
 	case T_BOUGHT:
 		if (n <= 4)

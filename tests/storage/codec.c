@@ -17,6 +17,7 @@
 #include "model.h"
 #include "password.h"
 #include "storage/codec.h"
+#include "users.h"
 
 static roster_directory *dir;
 static roster_id ids[8];
@@ -97,6 +98,102 @@ static void test_round_trip(void **state)
 		rs_free(&dir->al, a);
 		rs_free(&dir->al, b);
 	}
+}
+
+/* What the model can hold, the store can give back: a user holding a
+ * product licence of each of 3,000 products (a catalog may list that
+ * many), an account that bought that many products and may use that many
+ * licences, a site stocking that many packs. */
+static void test_long_lists(void **state)
+{
+	enum { N = 3000 };
+	const rs_unit *acc = NULL, *site = NULL;
+	rs_stock *stock = rs_calloc(&dir->al, N, sizeof(*stock));
+	char **names = rs_calloc(&dir->al, N, sizeof(*names));
+	const rs_user *src = NULL;
+	unsigned char *buf;
+	rs_unit unit;
+	rs_user *u;
+	rs_rec *back;
+	const char *why;
+	size_t len, i, k;
+
+	(void)state;
+	assert_non_null(stock);
+	assert_non_null(names);
+	for (i = 0; i < nids; i++) {
+		const rs_rec *r = rs_get(dir, ids[i]);
+		if (r->kind == ROSTER_KIND_USER)
+			src = (const rs_user *)r;
+		else if (r->kind == ROSTER_KIND_ACCOUNT)
+			acc = (const rs_unit *)r;
+		else if (r->kind == ROSTER_KIND_SITE)
+			site = (const rs_unit *)r;
+	}
+	assert_non_null(src);
+	assert_non_null(acc);
+	assert_non_null(site);
+	for (i = 0; i < N; i++) {
+		char s[16];
+		snprintf(s, sizeof(s), "p%05zu", i);
+		assert_non_null(names[i] = rs_strdup(&dir->al, s));
+		stock[i].item = names[i];
+		stock[i].purchased = (uint32_t)i + 1;
+	}
+	/* the user: its products replaced by the N */
+	assert_int_equal(rs_user_copy(dir, src, &u), 0);
+	for (i = 0; i < u->nproducts; i++)
+		rs_free(&dir->al, RS_W(u)->products[i]);
+	rs_free(&dir->al, RS_W(u)->products);
+	assert_non_null(RS_W(u)->products =
+				rs_calloc(&dir->al, N, sizeof(char *)));
+	for (i = 0; i < N; i++)
+		assert_non_null(RS_W(u)->products[i] =
+					rs_strdup(&dir->al, names[i]));
+	u->nproducts = N;
+	assert_int_equal(rs_encode(&dir->al, &u->base, &buf, &len), 0);
+	assert_int_equal(rs_decode(&dir->al, buf, len, &back, &why), 0);
+	assert_int_equal(((rs_user *)back)->nproducts, N);
+	for (i = 0; i < N; i++)
+		assert_string_equal(RS_PRODUCT((rs_user *)back, i), names[i]);
+	rs_rec_release(&dir->al, back, 1);
+	rs_free(&dir->al, buf);
+	rs_user_release(&dir->al, u);
+	/* the account and the site: the same lists, not their own */
+	for (k = 0; k < 2; k++) {
+		unit = k ? *site : *acc;
+		if (k) {
+			unit.stock = stock;
+			unit.nstock = N;
+		} else {
+			unit.bought = stock;
+			unit.nbought = N;
+			unit.licences = names;
+			unit.nlicences = N;
+		}
+		assert_int_equal(rs_encode(&dir->al, &unit.base, &buf, &len),
+				 0);
+		assert_int_equal(rs_decode(&dir->al, buf, len, &back, &why),
+				 0);
+		if (k) {
+			assert_int_equal(((rs_unit *)back)->nstock, N);
+			assert_string_equal(((rs_unit *)back)->stock[N - 1].item,
+					    names[N - 1]);
+			assert_int_equal(((rs_unit *)back)->stock[N - 1].purchased,
+					 N);
+		} else {
+			assert_int_equal(((rs_unit *)back)->nbought, N);
+			assert_int_equal(((rs_unit *)back)->nlicences, N);
+			assert_string_equal(((rs_unit *)back)->licences[N - 1],
+					    names[N - 1]);
+		}
+		rs_rec_release(&dir->al, back, 1);
+		rs_free(&dir->al, buf);
+	}
+	for (i = 0; i < N; i++)
+		rs_free(&dir->al, names[i]);
+	rs_free(&dir->al, names);
+	rs_free(&dir->al, stock);
 }
 
 /* Does `needle` occur in buf[0..n)? */
@@ -345,6 +442,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_long_lists),
 		cmocka_unit_test(test_token_hash_forms),
 		cmocka_unit_test(test_token_verify),
 		cmocka_unit_test(test_truncated_everywhere),
