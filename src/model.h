@@ -82,7 +82,8 @@ typedef struct rs_stock {
 enum {
 	RS_S_EMAIL_KEY = ROSTER_FIELD_END, /* lower-case login, for uniqueness */
 	RS_S_WORDS,	 /* search: the folded words of the fields but the
-			    first and last names (in the sort key) */
+			    first and last names (in the sort key) and a
+			    plain login (search_index.h) */
 	RS_S_SORTKEY,	 /* search: folded " last\x01 first", the listing
 			    order, and the names' words */
 	RS_S_PASSWORD,	 /* crypt(3) hash of the password */
@@ -156,13 +157,6 @@ static inline const char *rs_user_s(const rs_user *u, size_t i)
 #define RS_WELCOME(u) rs_user_s((u), RS_S_WELCOME)
 #define RS_LINE(u, i) rs_user_s((u), RS_S_END + (i))
 #define RS_PRODUCT(u, i) rs_user_s((u), RS_S_END + (u)->nlines + (i))
-
-/* Does " word" (a folded query word after its space) begin one of the
- * user's words, those of its names (in the sort key) or the others? */
-static inline int rs_user_has_word(const rs_user *u, const char *word)
-{
-	return strstr(RS_SORTKEY(u), word) || strstr(RS_WORDS(u), word);
-}
 
 /* The boolean field f of user u, 0 or 1. */
 #define RS_FLAG(u, f) ((int)(((u)->flags >> (f)) & 1u))

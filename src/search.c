@@ -3,9 +3,11 @@
  *
  * Every version of a user carries its sort key (its folded last and
  * first names' words, " last\x01 first") and its search words (the folded
- * words of its other names, login and numbers, each after a space),
- * derived when the version is made or loaded. A query word matches a
- * user when " word" begins one of the words of either. The
+ * words of its display name, numbers and, unless it is plain ASCII, its
+ * login, each after a space), derived when the version is made or
+ * loaded; a plain login's words are the runs of letters and digits of
+ * its key. A query word matches a user when " word" begins one of these
+ * words (rs_user_has_word). The
  * matching users are sorted by (sort key, id); a cursor holds the key and
  * id of the last user shown, so a page starts strictly after it.
  */
@@ -66,6 +68,10 @@ static int fold_fields(roster_directory *dir, const rs_user *u, char **buf,
 	while (i < n) {
 		const char *v = i < NSEARCH ? RS_STR(u, search_fields[i])
 					    : RS_LINE(u, i - NSEARCH);
+		/* a plain login's words are read in its key (search_index.h) */
+		if (i < NSEARCH && search_fields[i] == ROSTER_FIELD_EMAIL &&
+		    rs_login_plain(RS_EMAIL_KEY(u)))
+			v = NULL;
 		rc = rs_text_words_to(&dir->al, v ? v : "", *buf + *len,
 				      *cap - *len, &l);
 		if (rc == -3) {

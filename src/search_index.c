@@ -38,30 +38,98 @@ static size_t prefix_bytes(const char *w, const char *end, size_t chars)
 	return chars == (size_t)-1 && p <= end ? (size_t)(p - w) : 0;
 }
 
-/* Does c end a word? The sort key's last name ends at '\x01'. */
-static int word_end(char c)
+/* A letter or digit of a plain login. */
+static int plain_char(char c)
 {
-	return !c || c == ' ' || c == '\x01';
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
+int rs_login_plain(const char *key)
+{
+	for (; key && *key; key++)
+		if ((unsigned char)*key >= 0x80 || (*key >= 'A' && *key <= 'Z'))
+			return 0;
+	return key != NULL;
+}
+
+size_t rs_user_texts(const rs_user *u, rs_text out[RS_TEXTS_MAX])
+{
+	size_t n = 0;
+
+	out[n].s = RS_SORTKEY(u);
+	out[n++].raw = 0;
+	out[n].s = RS_WORDS(u);
+	out[n++].raw = 0;
+	if (rs_login_plain(RS_EMAIL_KEY(u))) {
+		out[n].s = RS_EMAIL_KEY(u);
+		out[n++].raw = 1;
+	}
+	return n;
+}
+
+/* The first word of a text at or after p: its start in *w, its end
+ * returned; NULL when none is left. A folded text's words each follow a
+ * space and end at a space, the '\x01' ending the sort key's last name,
+ * or its end; a plain login's are its runs of letters and digits. */
+static const char *next_word(const rs_text *t, const char *p,
+			     const char **w)
+{
+	const char *e;
+
+	if (!p)
+		return NULL;
+	if (t->raw) {
+		while (*p && !plain_char(*p))
+			p++;
+		if (!*p)
+			return NULL;
+		for (e = p; plain_char(*e); e++)
+			;
+	} else {
+		if (!(p = strchr(p, ' ')))
+			return NULL;
+		for (e = ++p; *e && *e != ' ' && *e != '\x01'; e++)
+			;
+	}
+	*w = p;
+	return e;
+}
+
+int rs_user_has_word(const rs_user *u, const char *word)
+{
+	rs_text t[RS_TEXTS_MAX];
+	size_t n = rs_user_texts(u, t), i, len = strlen(word + 1);
+	const char *p;
+
+	for (i = 0; i < n; i++) {
+		if (!t[i].raw) {
+			if (t[i].s && strstr(t[i].s, word))
+				return 1;
+			continue;
+		}
+		/* at the start of a run of letters and digits */
+		for (p = t[i].s; (p = strstr(p, word + 1)); p++)
+			if ((p == t[i].s || !plain_char(p[-1])) && len)
+				return 1;
+	}
+	return 0;
 }
 
 /* Does a word before w, which is in texts[t], begin with w's first n
  * bytes? By scanning them: for users of more words than each_prefix()
  * keeps. */
-static int seen_by_scan(const char *const texts[], size_t t, const char *w,
+static int seen_by_scan(const rs_text *texts, size_t t, const char *w,
 			size_t n)
 {
 	const char *v, *vend;
 	size_t i;
 
 	for (i = 0; i <= t; i++)
-		for (v = texts[i]; v && (v = strchr(v, ' ')) &&
-				   (i < t || v + 1 < w);
-		     v = vend) {
-			for (vend = ++v; !word_end(*vend); vend++)
-				;
+		for (vend = texts[i].s;
+		     (vend = next_word(&texts[i], vend, &v)) &&
+		     (i < t || v < w);)
 			if ((size_t)(vend - v) >= n && !memcmp(v, w, n))
 				return 1;
-		}
 	return 0;
 }
 
@@ -69,14 +137,13 @@ static int seen_by_scan(const char *const texts[], size_t t, const char *w,
 
 /*
  * Call fn for each distinct prefix of one to RS_PREFIX_CHARS characters
- * of the words of texts[0..n) (" w1 w2 ...", a user's sort key and its
- * other words). A prefix an earlier word has already given is skipped,
- * without allocating: undoing a change walks the prefixes again. The
- * earlier words' places are kept on the stack, so that each check
- * compares bytes instead of scanning the texts again. Stops at fn's
- * first non-zero return.
+ * of the words of texts[0..n) (a user's, rs_user_texts). A prefix an
+ * earlier word has already given is skipped, without allocating: undoing
+ * a change walks the prefixes again. The earlier words' places are kept
+ * on the stack, so that each check compares bytes instead of scanning the
+ * texts again. Stops at fn's first non-zero return.
  */
-static int each_prefix(const char *const texts[], size_t ntexts,
+static int each_prefix(const rs_text *texts, size_t ntexts,
 		       int (*fn)(void *, const char *, size_t), void *ctx)
 {
 	const char *w, *end, *at[WORDS_KEPT];
@@ -84,9 +151,7 @@ static int each_prefix(const char *const texts[], size_t ntexts,
 	int rc, all_kept = 1;
 
 	for (t = 0; t < ntexts; t++) {
-		for (w = texts[t]; w && (w = strchr(w, ' ')); w = end) {
-			for (end = ++w; !word_end(*end); end++)
-				;
+		for (end = texts[t].s; (end = next_word(&texts[t], end, &w));) {
 			for (k = 1; k <= RS_PREFIX_CHARS; k++) {
 				int seen = 0;
 				if (!(n = prefix_bytes(w, end, k)))
@@ -125,13 +190,12 @@ static int each_key(const rs_user *u,
 		    int (*fn)(void *, const char *, size_t), void *ctx)
 {
 	unsigned passed = rs_user_filters(u);
-	const char *texts[2];
+	rs_text texts[RS_TEXTS_MAX];
+	size_t n = rs_user_texts(u, texts);
 	char key[2];
 	int f, rc;
 
-	texts[0] = RS_SORTKEY(u);
-	texts[1] = RS_WORDS(u);
-	if ((rc = each_prefix(texts, 2, fn, ctx)))
+	if ((rc = each_prefix(texts, n, fn, ctx)))
 		return rc;
 	for (f = 0; passed >> f; f++)
 		if ((passed >> f) & 1) {
@@ -976,6 +1040,7 @@ static int same_keys(const rs_user *a, const rs_user *b)
 {
 	return !strcmp(RS_WORDS(a), RS_WORDS(b)) &&
 	       !strcmp(RS_SORTKEY(a), RS_SORTKEY(b)) &&
+	       !strcmp(RS_EMAIL_KEY(a), RS_EMAIL_KEY(b)) &&
 	       rs_user_filters(a) == rs_user_filters(b);
 }
 

@@ -117,6 +117,28 @@ typedef struct rs_sindex {
 	int run;   /* users are being listed in order (flush) */
 } rs_sindex;
 
+/*
+ * A user's searched words, in up to RS_TEXTS_MAX texts: its sort key
+ * (" last\x01 first", folded: model.h), its search words (the other
+ * fields folded, " w1 w2 ...") and, when its login key is plain ASCII
+ * (rs_login_plain), the key itself, whose runs of letters and digits are
+ * the words folding would give, so that the words leave the login out.
+ */
+#define RS_TEXTS_MAX 3
+typedef struct rs_text {
+	const char *s;
+	int raw; /* 1: a plain login, words are runs of [a-z0-9] */
+} rs_text;
+
+/* Is a login key ASCII without capitals (its words are then its runs of
+ * letters and digits)? 0 for NULL. */
+int rs_login_plain(const char *key);
+/* The texts of u's words; returns how many. */
+size_t rs_user_texts(const rs_user *u, rs_text out[RS_TEXTS_MAX]);
+/* Does " word" (a folded query word after its space) begin one of u's
+ * words? */
+int rs_user_has_word(const rs_user *u, const char *word);
+
 /* Build the index of every user of the directory (at open and refresh),
  * numbering the accounts. recs[0..nrecs) is every record of the
  * directory, in the order a load read them, which a build reads faster

@@ -299,6 +299,11 @@ static void check_index(world *w)
 		const rs_user *u = x->users[buf[i]];
 		assert_int_equal(u->slot, buf[i]);
 		assert_int_equal(x->key[buf[i]].id, u->base.id);
+		/* the names are in the sort key and the plain login
+		 * ("u7@x.test") in its key: the words hold neither (no
+		 * other field is set here) */
+		assert_true(rs_login_plain(RS_EMAIL_KEY(u)));
+		assert_string_equal(RS_WORDS(u), "");
 		/* a label is above its account's base */
 		assert_true((x->key[buf[i]].label & 0xFFFFFFFFu) != 0);
 		/* numbered in label order since the last tidying (users

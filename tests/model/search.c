@@ -74,6 +74,72 @@ static void test_accents_case_words(void **state)
 	world_free(w);
 }
 
+/* A login's words are its runs of letters and digits, whatever the
+ * punctuation between them and the case it was typed in; a word shared
+ * with the names is listed once; a change of login moves its words. */
+static void test_login_words(void **state)
+{
+	world *w = world_new(NULL);
+	roster_id id, other, paulo, ids[4];
+	roster_query *q = NULL;
+	roster_form *f = NULL;
+	size_t count = 0;
+	int i;
+
+	(void)state;
+	id = add(w, "Jean", "Tagore", "Jean-Paul.O+Tag_2@Acme-X.example");
+	other = add(w, "Anne", "Ulm", "anne@beta.example");
+	for (i = 0; i < 8; i++) {
+		/* (the harness's admin is ada@acme.example) */
+		static const char *const found[] = { "paul", "PAUL",   "o",
+						     "tag",  "2",      "acme x",
+						     "x",    "jean paul" };
+		assert_int_equal(find(w, found[i], ids, 4), 1);
+		assert_int_equal(ids[0], id);
+	}
+	/* inside a word: not a word start */
+	assert_int_equal(find(w, "aul", ids, 4), 0);
+	assert_int_equal(find(w, "cme", ids, 4), 0);
+	assert_int_equal(find(w, "ag_", ids, 4), 0);
+	/* longer than the lists' four characters, in the login only */
+	assert_int_equal(find(w, "example", ids, 4), 3);
+	/* "paulx" is in this login, but not at a word start */
+	paulo = add(w, "Paulo", "Xavier", "paulo.xpaulx@delta.example");
+	assert_int_equal(find(w, "paulx", ids, 4), 0);
+	assert_int_equal(find(w, "xpaul", ids, 4), 1);
+	assert_int_equal(ids[0], paulo);
+	assert_int_equal(roster_user_delete(w->dir, &w->as_admin, paulo), 0);
+	assert_int_equal(find(w, "exampl paul", ids, 4), 1);
+	/* "jean", "tag": in the names and the login, counted once */
+	assert_int_equal(roster_query_new(&q), 0);
+	for (i = 0; i < 2; i++) {
+		assert_int_equal(roster_query_set_text(q, i ? "tag" : "jean"),
+				 0);
+		assert_int_equal(roster_search_count(&count, w->dir,
+						     &w->as_admin, w->account,
+						     q),
+				 0);
+		assert_int_equal(count, 1);
+	}
+	/* a new login: the old one's words go, the new one's come */
+	assert_int_equal(roster_form_new(&f, w->dir), 0);
+	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_EMAIL,
+					     "jp.tagore@gamma.example"),
+			 0);
+	assert_int_equal(roster_user_update(w->dir, &w->as_admin, id, f), 0);
+	roster_form_free(f);
+	assert_int_equal(find(w, "paul", ids, 4), 0);
+	assert_int_equal(find(w, "acme x", ids, 4), 0);
+	assert_int_equal(find(w, "gamma", ids, 4), 1);
+	assert_int_equal(find(w, "gam", ids, 4), 1);
+	assert_int_equal(find(w, "jp", ids, 4), 1);
+	assert_int_equal(ids[0], id);
+	assert_int_equal(find(w, "anne", ids, 4), 1);
+	assert_int_equal(ids[0], other);
+	roster_query_free(q);
+	world_free(w);
+}
+
 /* Names whose folded words outgrow the buffer a user's keys are built in
  * (a Hangul syllable folds to three jamo of three bytes each): the user
  * is found by its words and sorted by its names like any other. */
@@ -963,6 +1029,7 @@ int main(void)
 		cmocka_unit_test(test_paging_while_changing),
 		cmocka_unit_test(test_long_folded_names),
 		cmocka_unit_test(test_many_words),
+		cmocka_unit_test(test_login_words),
 		cmocka_unit_test(test_brute_force),
 		cmocka_unit_test(test_index_random),
 		cmocka_unit_test(test_index_rollback_runs),
