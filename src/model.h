@@ -35,7 +35,9 @@ typedef struct rs_members {
 
 /* Fields common to every record; first member of each kind. */
 typedef struct rs_rec {
-	int kind; /* roster_kind */
+	int kind;      /* roster_kind */
+	uint32_t slot; /* a user's slot in the search index, kept by its
+			  versions (search_index.h); 0 for the others */
 	roster_id id;
 	roster_id parent; /* partner of an account, account of the others */
 	rs_members *members; /* shared by all versions; NULL for users */
@@ -94,15 +96,14 @@ enum {
 
 typedef struct rs_user {
 	rs_rec base;
-	uint32_t slot;	  /* search: its slot in the index, kept by versions */
-	uint32_t flags;	  /* bit f: the boolean field f, through RS_FLAG() */
-	roster_id ref[3]; /* group, site, PBX: through RS_REF() */
-	int64_t reset_expires;
-	int64_t welcome_expires;
+	uint64_t present;     /* packed: bit i, string i < RS_S_END is held */
+	unsigned char packed; /* 0 working copy, 1 or 2: one block, read only */
+	uint32_t flags;	      /* bit f: the boolean field f, through RS_FLAG() */
 	uint32_t nlines;
 	uint32_t nproducts; /* product licences assigned, ascending */
-	unsigned char packed; /* 0 working copy, 1 or 2: one block, read only */
-	uint64_t present;     /* packed: bit i, string i < RS_S_END is held */
+	roster_id ref[3];   /* group, site, PBX: through RS_REF() */
+	int64_t reset_expires;
+	int64_t welcome_expires;
 } rs_user;
 
 /* A working copy: the record and a pointer to each string. */

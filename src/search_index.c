@@ -965,7 +965,7 @@ _Static_assert(ROSTER_FILTER_IOT <= 32 - RS_SLOT_BITS,
 /* A user's list entry: its slot, and the filters it passes above. */
 static uint32_t entry_of(const rs_user *u)
 {
-	return u->slot | rs_entry_bits(rs_user_filters(u));
+	return u->base.slot | rs_entry_bits(rs_user_filters(u));
 }
 
 typedef struct walk {
@@ -1030,9 +1030,9 @@ static void relist(roster_directory *dir, rs_sindex *x, rs_user *u)
 {
 	walk w = { dir, x, entry_of(u), 0, (size_t)-1 };
 
-	x->users[u->slot] = u;
-	x->key[u->slot].id = u->base.id;
-	label_user(dir, x, u->slot, u);
+	x->users[u->base.slot] = u;
+	x->key[u->base.slot].id = u->base.id;
+	label_user(dir, x, u->base.slot, u);
 	each_key(u, relist_one, &w);
 }
 
@@ -1108,7 +1108,7 @@ static int list_user(roster_directory *dir, rs_sindex *x, rs_user *u,
 	if (rs_log_reserve(dir, n + extra))
 		return ROSTER_ENOMEM;
 	if (!labelled)
-		label_user(dir, x, u->slot, u);
+		label_user(dir, x, u->base.slot, u);
 	x->unordered++;
 	w.dir = dir;
 	w.x = x;
@@ -1161,7 +1161,7 @@ static void merge_labels(rs_sindex *x, listed *v, size_t k)
 		if (!old && i == k)
 			break;
 		if (i < k && (!old || before_user(v[i].u, old))) {
-			x->key[v[i].u->slot].label = next;
+			x->key[v[i].u->base.slot].label = next;
 			v[i++].labelled = 1;
 		} else {
 			x->key[s].label = next;
@@ -1266,10 +1266,10 @@ int rs_sindex_user(roster_directory *dir, rs_user *old, rs_user *cur)
 	if (x->defer && !old && cur) {
 		if (slots_room(&dir->al, x) || pending_room(&dir->al, x))
 			return ROSTER_ENOMEM;
-		cur->slot = take_slot(x);
-		x->users[cur->slot] = cur;
-		x->key[cur->slot].id = cur->base.id;
-		x->key[cur->slot].label = 0;
+		cur->base.slot = take_slot(x);
+		x->users[cur->base.slot] = cur;
+		x->key[cur->base.slot].id = cur->base.id;
+		x->key[cur->base.slot].label = 0;
 		x->pending[x->npending++] = cur;
 		return ROSTER_OK;
 	}
@@ -1281,8 +1281,8 @@ int rs_sindex_user(roster_directory *dir, rs_user *old, rs_user *cur)
 	if (rs_log_reserve(dir, 2))
 		return ROSTER_ENOMEM;
 	if (old && cur && same_keys(old, cur)) {
-		cur->slot = old->slot;
-		x->users[cur->slot] = cur;
+		cur->base.slot = old->base.slot;
+		x->users[cur->base.slot] = cur;
 		return ROSTER_OK;
 	}
 	if (cur && !old && slots_room(&dir->al, x))
@@ -1290,13 +1290,13 @@ int rs_sindex_user(roster_directory *dir, rs_user *old, rs_user *cur)
 	if (old)
 		unlist(dir, x, old, (size_t)-1);
 	if (!cur) {
-		release_slot(x, old->slot);
+		release_slot(x, old->base.slot);
 		return ROSTER_OK;
 	}
 	fresh = !old && !x->nfree;
-	cur->slot = old ? old->slot : take_slot(x);
-	x->users[cur->slot] = cur;
-	x->key[cur->slot].id = cur->base.id;
+	cur->base.slot = old ? old->base.slot : take_slot(x);
+	x->users[cur->base.slot] = cur;
+	x->key[cur->base.slot].id = cur->base.id;
 	/* the caller logs two entries after those of the lists */
 	if (list_user(dir, x, cur, 2, 0) == ROSTER_OK)
 		return ROSTER_OK;
@@ -1304,10 +1304,10 @@ int rs_sindex_user(roster_directory *dir, rs_user *old, rs_user *cur)
 	if (old) {
 		relist(dir, x, old);
 	} else if (fresh) {
-		x->users[cur->slot] = NULL;
+		x->users[cur->base.slot] = NULL;
 		x->nslots--;
 	} else {
-		release_slot(x, cur->slot);
+		release_slot(x, cur->base.slot);
 	}
 	return ROSTER_ENOMEM;
 }
@@ -1326,21 +1326,21 @@ void rs_sindex_undo(roster_directory *dir, int op, void *target,
 		return;
 	}
 	if (old && cur && same_keys(old, cur)) {
-		x->users[old->slot] = old;
+		x->users[old->base.slot] = old;
 		return;
 	}
 	if (cur && !old && unpend(x, cur)) {
-		release_slot(x, cur->slot);
+		release_slot(x, cur->base.slot);
 		return;
 	}
 	if (cur) {
 		unlist(dir, x, cur, (size_t)-1);
 		if (!old)
-			release_slot(x, cur->slot);
+			release_slot(x, cur->base.slot);
 	}
 	if (old) {
 		if (!cur)
-			retake_slot(x, old->slot);
+			retake_slot(x, old->base.slot);
 		relist(dir, x, old);
 	}
 }
@@ -1483,10 +1483,10 @@ int rs_sindex_build(roster_directory *dir, rs_rec *const *recs, size_t nrecs)
 		gap = (SPAN / 2) / (j - i + 1);
 		for (k = i; k < j; k++) {
 			rs_user *u = users[k].u;
-			u->slot = x->nslots++;
-			x->users[u->slot] = u;
-			x->key[u->slot].label = base + gap * (k - i + 1);
-			x->key[u->slot].id = u->base.id;
+			u->base.slot = x->nslots++;
+			x->users[u->base.slot] = u;
+			x->key[u->base.slot].label = base + gap * (k - i + 1);
+			x->key[u->base.slot].id = u->base.id;
 			w.entry = entry_of(u);
 			if (each_key(u, append_one, &w))
 				goto nomem;
@@ -1587,7 +1587,7 @@ void rs_sindex_tidy(roster_directory *dir)
 		map[s] = n;
 		users[n] = x->users[s];
 		key[n] = x->key[s];
-		users[n]->slot = n;
+		users[n]->base.slot = n;
 		n++;
 	}
 	for (i = 0; i < x->lists.cap; i++) {

@@ -294,10 +294,10 @@ static void check_index(world *w)
 	assert_int_equal(n + x->npending, w->n);
 	assert_int_equal(n + x->npending, x->nslots - x->nfree);
 	for (i = 0; i < x->npending; i++)
-		assert_ptr_equal(x->users[x->pending[i]->slot], x->pending[i]);
+		assert_ptr_equal(x->users[x->pending[i]->base.slot], x->pending[i]);
 	for (i = 0; i < n; i++) {
 		const rs_user *u = x->users[buf[i]];
-		assert_int_equal(u->slot, buf[i]);
+		assert_int_equal(u->base.slot, buf[i]);
 		assert_int_equal(x->key[buf[i]].id, u->base.id);
 		/* the names are in the sort key and the plain login
 		 * ("u7@x.test") in its key: the words hold neither (no
