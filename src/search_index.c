@@ -98,9 +98,11 @@ static const char *next_word(const rs_text *t, const char *p,
 int rs_user_has_word(const rs_user *u, const char *word)
 {
 	rs_text t[RS_TEXTS_MAX];
-	size_t n = rs_user_texts(u, t), i, len = strlen(word + 1);
+	size_t n = rs_user_texts(u, t), i;
 	const char *p;
 
+	if (!word[0] || !word[1])
+		return 1; /* no letter: it begins every word */
 	for (i = 0; i < n; i++) {
 		if (!t[i].raw) {
 			if (t[i].s && strstr(t[i].s, word))
@@ -109,7 +111,7 @@ int rs_user_has_word(const rs_user *u, const char *word)
 		}
 		/* at the start of a run of letters and digits */
 		for (p = t[i].s; (p = strstr(p, word + 1)); p++)
-			if ((p == t[i].s || !plain_char(p[-1])) && len)
+			if (p == t[i].s || !plain_char(p[-1]))
 				return 1;
 	}
 	return 0;

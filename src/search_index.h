@@ -136,7 +136,7 @@ int rs_login_plain(const char *key);
 /* The texts of u's words; returns how many. */
 size_t rs_user_texts(const rs_user *u, rs_text out[RS_TEXTS_MAX]);
 /* Does " word" (a folded query word after its space) begin one of u's
- * words? */
+ * words? A word of no letter begins every one. */
 int rs_user_has_word(const rs_user *u, const char *word);
 
 /* Build the index of every user of the directory (at open and refresh),

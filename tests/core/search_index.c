@@ -304,6 +304,11 @@ static void check_index(world *w)
 		 * other field is set here) */
 		assert_true(rs_login_plain(RS_EMAIL_KEY(u)));
 		assert_string_equal(RS_WORDS(u), "");
+		/* a word of no letter begins every word; one never typed
+		 * begins none (its login's words are read to the end) */
+		assert_true(rs_user_has_word(u, " "));
+		assert_true(rs_user_has_word(u, ""));
+		assert_false(rs_user_has_word(u, " qqqqq"));
 		/* a label is above its account's base */
 		assert_true((x->key[buf[i]].label & 0xFFFFFFFFu) != 0);
 		/* numbered in label order since the last tidying (users
