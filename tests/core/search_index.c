@@ -18,6 +18,7 @@
 
 #include "model.h"
 #include "search_index.h"
+#include "searched.h"
 #include "util/text.h"
 
 static const char *const firsts[] = { "Marie", "Jiří", "Hélène", "Zoë",
@@ -336,13 +337,7 @@ static void check_index(world *w)
  * read from the words and sort key the index was built from. */
 static int has_word(const rs_user *u, const char *prefix)
 {
-	static const int fields[] = { ROSTER_FIELD_FIRST_NAME,
-				      ROSTER_FIELD_LAST_NAME,
-				      ROSTER_FIELD_DISPLAY_NAME,
-				      ROSTER_FIELD_EMAIL,
-				      ROSTER_FIELD_EXTENSION,
-				      ROSTER_FIELD_PHONE };
-	size_t i, n = sizeof(fields) / sizeof(fields[0]) + u->nlines;
+	size_t i, n = NSEARCHED + u->nlines;
 	int found = 0;
 	rs_alloc al;
 	char p[16];
@@ -350,7 +345,8 @@ static int has_word(const rs_user *u, const char *prefix)
 	rs_alloc_setup(&al, NULL);
 	snprintf(p, sizeof(p), " %s", prefix);
 	for (i = 0; i < n && !found; i++) {
-		const char *v = i < 6 ? RS_STR(u, fields[i]) : RS_LINE(u, i - 6);
+		const char *v = i < NSEARCHED ? RS_STR(u, searched_fields[i])
+					      : RS_LINE(u, i - NSEARCHED);
 		char *words = NULL;
 		if (!v)
 			continue;

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "harness.h"
+#include "searched.h"
 
 static roster_id add(world *w, const char *first, const char *last,
 		     const char *email)
@@ -38,6 +39,21 @@ static size_t find(world *w, const char *text, roster_id *ids, size_t n)
 	roster_page_free(p);
 	roster_query_free(q);
 	return got;
+}
+
+/* How many users of the account match `text` (roster_search_count). */
+static size_t count_of(world *w, const char *text)
+{
+	roster_query *q = NULL;
+	size_t n = 0;
+
+	assert_int_equal(roster_query_new(&q), 0);
+	assert_int_equal(roster_query_set_text(q, text), 0);
+	assert_int_equal(roster_search_count(&n, w->dir, &w->as_admin,
+					     w->account, q),
+			 0);
+	roster_query_free(q);
+	return n;
 }
 
 static void test_accents_case_words(void **state)
@@ -81,9 +97,7 @@ static void test_login_words(void **state)
 {
 	world *w = world_new(NULL);
 	roster_id id, other, paulo, ids[4];
-	roster_query *q = NULL;
 	roster_form *f = NULL;
-	size_t count = 0;
 	int i;
 
 	(void)state;
@@ -111,16 +125,8 @@ static void test_login_words(void **state)
 	assert_int_equal(roster_user_delete(w->dir, &w->as_admin, paulo), 0);
 	assert_int_equal(find(w, "exampl paul", ids, 4), 1);
 	/* "jean", "tag": in the names and the login, counted once */
-	assert_int_equal(roster_query_new(&q), 0);
-	for (i = 0; i < 2; i++) {
-		assert_int_equal(roster_query_set_text(q, i ? "tag" : "jean"),
-				 0);
-		assert_int_equal(roster_search_count(&count, w->dir,
-						     &w->as_admin, w->account,
-						     q),
-				 0);
-		assert_int_equal(count, 1);
-	}
+	assert_int_equal(count_of(w, "jean"), 1);
+	assert_int_equal(count_of(w, "tag"), 1);
 	/* a new login: the old one's words go, the new one's come */
 	assert_int_equal(roster_form_new(&f, w->dir), 0);
 	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_EMAIL,
@@ -136,7 +142,6 @@ static void test_login_words(void **state)
 	assert_int_equal(ids[0], id);
 	assert_int_equal(find(w, "anne", ids, 4), 1);
 	assert_int_equal(ids[0], other);
-	roster_query_free(q);
 	world_free(w);
 }
 
@@ -178,8 +183,7 @@ static void test_many_words(void **state)
 	world *w = world_new(NULL);
 	char names[3][128];
 	roster_id id, ids[4];
-	size_t f, i, n, count = 0;
-	roster_query *q = NULL;
+	size_t f, i, n;
 
 	(void)state;
 	for (f = 0; f < 3; f++) {
@@ -207,19 +211,9 @@ static void test_many_words(void **state)
 	assert_int_equal(find(w, "d25", ids, 4), 1);
 	assert_int_equal(find(w, "b0 d1", ids, 4), 1);
 	assert_int_equal(find(w, "b01 word", ids, 4), 1);
-	assert_int_equal(roster_query_new(&q), 0);
-	for (i = 0; i < 3; i++) {
-		assert_int_equal(roster_query_set_text(q, i == 0   ? "d"
-							  : i == 1 ? "b0"
-								   : "c2"),
-				 0);
-		assert_int_equal(roster_search_count(&count, w->dir,
-						     &w->as_admin, w->account,
-						     q),
-				 0);
-		assert_int_equal(count, 1);
-	}
-	roster_query_free(q);
+	assert_int_equal(count_of(w, "d"), 1);
+	assert_int_equal(count_of(w, "b0"), 1);
+	assert_int_equal(count_of(w, "c2"), 1);
 	world_free(w);
 }
 
@@ -499,12 +493,6 @@ static void words_of(const char *folded, char *out)
 
 static void shadow_read(world *w, roster_id id, shadow *s)
 {
-	static const int fields[] = { ROSTER_FIELD_FIRST_NAME,
-				      ROSTER_FIELD_LAST_NAME,
-				      ROSTER_FIELD_DISPLAY_NAME,
-				      ROSTER_FIELD_EMAIL,
-				      ROSTER_FIELD_EXTENSION,
-				      ROSTER_FIELD_PHONE };
 	roster_user *u = NULL;
 	char folded[128], wd[2][128], part[128];
 	size_t i;
@@ -513,8 +501,8 @@ static void shadow_read(world *w, roster_id id, shadow *s)
 	s->id = id;
 	s->account = roster_user_account(u);
 	s->words[0] = '\0';
-	for (i = 0; i < 6; i++) {
-		const char *v = roster_user_str(u, fields[i]);
+	for (i = 0; i < NSEARCHED; i++) {
+		const char *v = roster_user_str(u, searched_fields[i]);
 		fold(v ? v : "", folded);
 		words_of(folded, part);
 		strcat(s->words, part);
