@@ -84,8 +84,8 @@ typedef struct rs_stock {
 enum {
 	RS_S_EMAIL_KEY = ROSTER_FIELD_END, /* lower-case login, for uniqueness */
 	RS_S_WORDS,	 /* search: the folded words of the fields but the
-			    first and last names (in the sort key) and a
-			    plain login (search_index.h) */
+			    first and last names (in the sort key) and the
+			    login (its key: search_index.h) */
 	RS_S_SORTKEY,	 /* search: folded " last\x01 first", the listing
 			    order, and the names' words */
 	RS_S_PASSWORD,	 /* crypt(3) hash of the password */

@@ -3,10 +3,9 @@
  *
  * Every version of a user carries its sort key (its folded last and
  * first names' words, " last\x01 first") and its search words (the folded
- * words of its display name, numbers and, unless it is plain ASCII, its
- * login, each after a space), derived when the version is made or
- * loaded; a plain login's words are the runs of letters and digits of
- * its key. A query word matches a user when " word" begins one of these
+ * words of its display name and numbers, each after a space), derived
+ * when the version is made or loaded; its login's words are the runs of
+ * letters and digits of its lower-case key. A query word matches a user when " word" begins one of these
  * words (rs_user_has_word). The
  * matching users are sorted by (sort key, id); a cursor holds the key and
  * id of the last user shown, so a page starts strictly after it.
@@ -35,11 +34,11 @@ struct roster_query {
 /* ------------------------------------------------------------------ */
 /* Keys of a user                                                      */
 
-/* The fields whose words are searched, in the order they are kept. */
+/* The fields whose words are kept folded, in the order they are kept
+ * (the login's words are read in its key: search_index.h). */
 static const int search_fields[] = { ROSTER_FIELD_FIRST_NAME,
 				     ROSTER_FIELD_LAST_NAME,
 				     ROSTER_FIELD_DISPLAY_NAME,
-				     ROSTER_FIELD_EMAIL,
 				     ROSTER_FIELD_EXTENSION,
 				     ROSTER_FIELD_PHONE };
 #define NSEARCH (sizeof(search_fields) / sizeof(search_fields[0]))
@@ -68,10 +67,6 @@ static int fold_fields(roster_directory *dir, const rs_user *u, char **buf,
 	while (i < n) {
 		const char *v = i < NSEARCH ? RS_STR(u, search_fields[i])
 					    : RS_LINE(u, i - NSEARCH);
-		/* a plain login's words are read in its key (search_index.h) */
-		if (i < NSEARCH && search_fields[i] == ROSTER_FIELD_EMAIL &&
-		    rs_login_plain(RS_EMAIL_KEY(u)))
-			v = NULL;
 		rc = rs_text_words_to(&dir->al, v ? v : "", *buf + *len,
 				      *cap - *len, &l);
 		if (rc == -3) {

@@ -38,39 +38,26 @@ static size_t prefix_bytes(const char *w, const char *end, size_t chars)
 	return chars == (size_t)-1 && p <= end ? (size_t)(p - w) : 0;
 }
 
-/* A letter or digit of a plain login. */
+/* A letter or digit of a login key. */
 static int plain_char(char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
 }
 
-int rs_login_plain(const char *key)
+void rs_user_texts(const rs_user *u, rs_text out[RS_TEXTS])
 {
-	for (; key && *key; key++)
-		if ((unsigned char)*key >= 0x80 || (*key >= 'A' && *key <= 'Z'))
-			return 0;
-	return key != NULL;
-}
-
-size_t rs_user_texts(const rs_user *u, rs_text out[RS_TEXTS_MAX])
-{
-	size_t n = 0;
-
-	out[n].s = RS_SORTKEY(u);
-	out[n++].raw = 0;
-	out[n].s = RS_WORDS(u);
-	out[n++].raw = 0;
-	if (rs_login_plain(RS_EMAIL_KEY(u))) {
-		out[n].s = RS_EMAIL_KEY(u);
-		out[n++].raw = 1;
-	}
-	return n;
+	out[0].s = RS_SORTKEY(u);
+	out[0].raw = 0;
+	out[1].s = RS_WORDS(u);
+	out[1].raw = 0;
+	out[2].s = RS_EMAIL_KEY(u);
+	out[2].raw = 1;
 }
 
 /* The first word of a text at or after p: its start in *w, its end
  * returned; NULL when none is left. A folded text's words each follow a
  * space and end at a space, the '\x01' ending the sort key's last name,
- * or its end; a plain login's are its runs of letters and digits. */
+ * or its end; a login key's are its runs of letters and digits. */
 static const char *next_word(const rs_text *t, const char *p,
 			     const char **w)
 {
@@ -97,13 +84,14 @@ static const char *next_word(const rs_text *t, const char *p,
 
 int rs_user_has_word(const rs_user *u, const char *word)
 {
-	rs_text t[RS_TEXTS_MAX];
-	size_t n = rs_user_texts(u, t), i;
+	rs_text t[RS_TEXTS];
 	const char *p;
+	size_t i;
 
 	if (!word[0] || !word[1])
 		return 1; /* no letter: it begins every word */
-	for (i = 0; i < n; i++) {
+	rs_user_texts(u, t);
+	for (i = 0; i < RS_TEXTS; i++) {
 		if (!t[i].raw) {
 			if (t[i].s && strstr(t[i].s, word))
 				return 1;
@@ -192,12 +180,12 @@ static int each_key(const rs_user *u,
 		    int (*fn)(void *, const char *, size_t), void *ctx)
 {
 	unsigned passed = rs_user_filters(u);
-	rs_text texts[RS_TEXTS_MAX];
-	size_t n = rs_user_texts(u, texts);
+	rs_text texts[RS_TEXTS];
 	char key[2];
 	int f, rc;
 
-	if ((rc = each_prefix(texts, n, fn, ctx)))
+	rs_user_texts(u, texts);
+	if ((rc = each_prefix(texts, RS_TEXTS, fn, ctx)))
 		return rc;
 	for (f = 0; passed >> f; f++)
 		if ((passed >> f) & 1) {

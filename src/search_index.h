@@ -118,23 +118,22 @@ typedef struct rs_sindex {
 } rs_sindex;
 
 /*
- * A user's searched words, in up to RS_TEXTS_MAX texts: its sort key
- * (" last\x01 first", folded: model.h), its search words (the other
- * fields folded, " w1 w2 ...") and, when its login key is plain ASCII
- * (rs_login_plain), the key itself, whose runs of letters and digits are
- * the words folding would give, so that the words leave the login out.
+ * A user's searched words, in RS_TEXTS texts: its sort key (" last\x01
+ * first", folded: model.h), its search words (the other fields folded,
+ * " w1 w2 ...") and its login key. A login is ASCII (its syntax allows
+ * nothing else, and a loaded user is checked before it gets its keys),
+ * and its key is its lower-case copy, so the key's runs of letters and
+ * digits are the words folding would give: the words leave the login
+ * out.
  */
-#define RS_TEXTS_MAX 3
+#define RS_TEXTS 3
 typedef struct rs_text {
 	const char *s;
-	int raw; /* 1: a plain login, words are runs of [a-z0-9] */
+	int raw; /* 1: the login key, words are runs of [a-z0-9] */
 } rs_text;
 
-/* Is a login key ASCII without capitals (its words are then its runs of
- * letters and digits)? 0 for NULL. */
-int rs_login_plain(const char *key);
-/* The texts of u's words; returns how many. */
-size_t rs_user_texts(const rs_user *u, rs_text out[RS_TEXTS_MAX]);
+/* The texts of u's words. */
+void rs_user_texts(const rs_user *u, rs_text out[RS_TEXTS]);
 /* Does " word" (a folded query word after its space) begin one of u's
  * words? A word of no letter begins every one. */
 int rs_user_has_word(const rs_user *u, const char *word);
