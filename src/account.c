@@ -760,10 +760,7 @@ static int parse_cursor(const char *c, roster_id *after)
 	if (c[0] != 'c' || !c[1] || strlen(c) > 17)
 		return -1;
 	for (i = 1; c[i]; i++) {
-		char ch = c[i];
-		int d = ch >= '0' && ch <= '9'	 ? ch - '0'
-			: ch >= 'a' && ch <= 'f' ? ch - 'a' + 10
-						 : -1;
+		int d = rs_hex_digit(c[i]);
 		if (d < 0)
 			return -1;
 		v = v << 4 | (roster_id)d;

@@ -382,11 +382,12 @@ static void stored_of(const uint8_t d[SHA256_DIGEST_SIZE],
 	out[TOKEN_HASH_SIZE - 1] = '\0';
 }
 
-static int digit_of(const char *set, size_t n, char c)
+/* The value of a base64url digit, -1 for any other byte. */
+static int b64url_digit(char c)
 {
-	const char *p = c ? memchr(set, c, n) : NULL;
+	const char *p = c ? memchr(b64url, c, 64) : NULL;
 
-	return p ? (int)(p - set) : -1;
+	return p ? (int)(p - b64url) : -1;
 }
 
 int rs_token_hash_stored(const char *kept, char out[TOKEN_HASH_SIZE])
@@ -398,7 +399,7 @@ int rs_token_hash_stored(const char *kept, char out[TOKEN_HASH_SIZE])
 	if (kept[0] != '#' || strlen(kept) != TOKEN_KEPT_SIZE - 1)
 		return -1;
 	for (i = 1; i < TOKEN_KEPT_SIZE - 1; i++) {
-		int v = digit_of(b64url, 64, kept[i]);
+		int v = b64url_digit(kept[i]);
 		if (v < 0)
 			return -1;
 		acc = acc << 6 | (uint32_t)v;
@@ -425,8 +426,8 @@ int rs_token_hash_kept(const char *stored, char out[TOKEN_KEPT_SIZE])
 	    strlen(stored) != TOKEN_HASH_SIZE - 1)
 		return -1;
 	for (i = 0; i < SHA256_DIGEST_SIZE; i++) {
-		int hi = digit_of(hex, 16, stored[p + 2 * i]);
-		int lo = digit_of(hex, 16, stored[p + 2 * i + 1]);
+		int hi = rs_hex_digit(stored[p + 2 * i]);
+		int lo = rs_hex_digit(stored[p + 2 * i + 1]);
 		if (hi < 0 || lo < 0)
 			return -1;
 		d[i] = (uint8_t)(hi << 4 | lo);

@@ -336,13 +336,6 @@ static char *make_cursor(roster_directory *dir, const rs_user *u)
 	return c;
 }
 
-static int hex_digit(char c)
-{
-	return c >= '0' && c <= '9'   ? c - '0'
-	       : c >= 'a' && c <= 'f' ? c - 'a' + 10
-				      : -1;
-}
-
 static int parse_hex_id(const char *s, size_t n, roster_id *out)
 {
 	size_t i;
@@ -351,7 +344,7 @@ static int parse_hex_id(const char *s, size_t n, roster_id *out)
 		return -1;
 	*out = 0;
 	for (i = 0; i < n; i++) {
-		int d = hex_digit(s[i]);
+		int d = rs_hex_digit(s[i]);
 		if (d < 0)
 			return -1;
 		*out = *out << 4 | (unsigned)d;
@@ -377,7 +370,7 @@ static int parse_cursor(const char *c, cursor *out)
 	if (n % 2 || n / 2 >= sizeof(out->key))
 		return -1;
 	for (i = 0; i < n / 2; i++) {
-		int hi = hex_digit(k[1 + 2 * i]), lo = hex_digit(k[2 + 2 * i]);
+		int hi = rs_hex_digit(k[1 + 2 * i]), lo = rs_hex_digit(k[2 + 2 * i]);
 		if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
 			return -1;
 		out->key[i] = (char)(hi << 4 | lo);

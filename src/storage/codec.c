@@ -65,10 +65,7 @@ static uint64_t key_number(const char *key, char p)
 	if (key[0] != p || key[1] != '/' || strlen(key) != 18)
 		return 0;
 	for (i = 2; i < 18; i++) {
-		char c = key[i];
-		int d = c >= '0' && c <= '9' ? c - '0'
-			: c >= 'a' && c <= 'f' ? c - 'a' + 10
-					       : -1;
+		int d = rs_hex_digit(key[i]);
 		if (d < 0)
 			return 0;
 		v = v << 4 | (uint64_t)d;

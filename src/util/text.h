@@ -45,6 +45,14 @@ int rs_text_words(const rs_alloc *al, const char *in, char **out);
 int rs_text_words_to(const rs_alloc *al, const char *in, char *dst,
 		     size_t cap, size_t *len);
 
+/* The value of a lower-case hexadecimal digit, -1 for any other byte. */
+static inline int rs_hex_digit(char c)
+{
+	return c >= '0' && c <= '9'   ? c - '0'
+	       : c >= 'a' && c <= 'f' ? c - 'a' + 10
+				      : -1;
+}
+
 /* 1 when `s` (of `len` bytes) is valid UTF-8. */
 int rs_utf8_valid(const char *s, size_t len);
 
