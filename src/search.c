@@ -301,13 +301,12 @@ unsigned rs_user_filters(const rs_user *u)
 	return passed;
 }
 
-/* Does `u` pass the query's filters and text? */
+/* Does `u`, which passed the query's boolean filters in the entry of the
+ * list walked (each_match), pass its other filters and its text? */
 static int matches(const roster_query *q, const rs_user *u)
 {
 	size_t i;
 
-	if (q->props & ~rs_user_filters(u))
-		return 0;
 	if ((q->item[0] && !same(RS_STR(u, ROSTER_FIELD_LICENCE), q->item[0])) ||
 	    (q->item[1] && !same(RS_STR(u, ROSTER_FIELD_PACK), q->item[1])) ||
 	    (q->item[2] && !rs_user_has_product(u, q->item[2])) ||
