@@ -142,7 +142,9 @@ int rs_user_has_word(const rs_user *u, const char *word);
  * numbering the accounts. recs[0..nrecs) is every record of the
  * directory, in the order a load read them, which a build reads faster
  * than the records table (none for a directory without storage). 0 or
- * ENOMEM recorded, the directory unchanged. */
+ * ENOMEM recorded; the accounts' ordinals and the users' slots may then
+ * have been set, and the directory is to be freed (open and refresh
+ * free the one they were loading). */
 int rs_sindex_build(roster_directory *dir, rs_rec *const *recs, size_t nrecs);
 void rs_sindex_free(const rs_alloc *al, rs_sindex *x);
 

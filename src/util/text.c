@@ -328,8 +328,8 @@ static int words_full(const rs_alloc *al, const char *in, size_t len,
  * its only word characters. A run longer than the code points this holds
  * goes through words_full.
  */
-int rs_text_words_to(const rs_alloc *al, const char *in, char *dst,
-		     size_t cap, size_t *len)
+static int words_into(const rs_alloc *al, const char *in, char *dst,
+		      size_t cap, size_t *len)
 {
 	size_t n_in = strlen(in), i = 0, j, w = 0;
 	utf8proc_int32_t cps[128];
@@ -400,6 +400,17 @@ int rs_text_words_to(const rs_alloc *al, const char *in, char *dst,
 	dst[w] = '\0';
 	*len = w;
 	return 0;
+}
+
+int rs_text_words_to(const rs_alloc *al, const char *in, char *dst,
+		     size_t cap, size_t *len)
+{
+	int rc = words_into(al, in, dst, cap, len);
+
+	/* too small: the words begun are not left as if they were all */
+	if (rc == -3 && cap)
+		dst[0] = '\0';
+	return rc;
 }
 
 /* In one allocation: through a buffer on the stack, or words_full when

@@ -272,7 +272,8 @@ static void same_words(const char *in)
 		fail_on("rs_text_words", in, 0);
 	if (b) {
 		/* into a buffer: the same words once it has room to spare
-		 * (up to 4 bytes over the words), -3 when it is too small */
+		 * (up to 4 bytes over the words), -3 and an empty buffer
+		 * when it is too small */
 		size_t len = strlen(b), got = 99, cap;
 		char *buf = malloc(len + 8);
 		assert_non_null(buf);
@@ -282,6 +283,9 @@ static void same_words(const char *in)
 				       : cap >= len + 6 &&
 						 (r != 0 || got != len ||
 						  strcmp(buf, b)))
+				fail_on("rs_text_words_to", in, (unsigned)cap);
+			/* too small, it holds no words, not some */
+			if (r == -3 && cap && buf[0])
 				fail_on("rs_text_words_to", in, (unsigned)cap);
 			if (len > 80 && cap > 40 && cap < len - 40)
 				cap = len - 40; /* the edges are what count */
