@@ -226,16 +226,16 @@ static int cmp_unit(const void *a, const void *b)
 static int check_names(roster_directory *dir, const rs_loaded *units)
 {
 	const rs_unit **u;
-	size_t i, n = 0;
+	size_t i, n = units->n;
 	int rc = ROSTER_OK;
 
-	if (!units->n)
+	if (!n)
 		return ROSTER_OK;
-	u = rs_calloc(&dir->al, units->n, sizeof(*u));
+	/* sorted apart: the load order of units->v is kept */
+	u = rs_calloc(&dir->al, n, sizeof(*u));
 	if (!u)
 		return rs_nomem(dir);
-	for (i = 0; i < units->n; i++)
-		u[n++] = (const rs_unit *)units->v[i];
+	memcpy(u, units->v, n * sizeof(*u));
 	qsort(u, n, sizeof(*u), cmp_unit);
 	for (i = 1; i < n && !rc; i++)
 		if (cmp_unit(&u[i - 1], &u[i]) == 0) {
