@@ -1404,44 +1404,24 @@ static int append_one(void *ctx, const char *key, size_t n)
 	return 0;
 }
 
-/* Collect the records of a kind among recs[0..nrecs), sorted by
- * identifier. */
-static int collect(roster_directory *dir, rs_rec *const *recs, size_t nrecs,
-		   int kind, rs_rec ***out, size_t *n)
-{
-	size_t i, cap = 0;
-	rs_rec **v = NULL;
-
-	*n = 0;
-	for (i = 0; i < nrecs; i++)
-		cap += recs[i]->kind == kind;
-	if (cap && !(v = rs_calloc(&dir->al, cap, sizeof(*v))))
-		return -1;
-	for (i = 0; i < nrecs; i++)
-		if (recs[i]->kind == kind)
-			v[(*n)++] = recs[i];
-	if (*n > 1)
-		qsort(v, *n, sizeof(*v), cmp_id);
-	*out = v;
-	return 0;
-}
-
 int rs_sindex_build(roster_directory *dir, rs_rec *const *recs, size_t nrecs)
 {
 	rs_sindex *x = rs_calloc(&dir->al, 1, sizeof(*x));
 	rs_rec **accounts = NULL;
 	listed *users = NULL;
-	size_t naccounts = 0, nusers = 0, i, j;
+	size_t naccounts = 0, nusers = 0, i, j, k;
 	walk w;
 
-	if (!x || collect(dir, recs, nrecs, ROSTER_KIND_ACCOUNT, &accounts,
-			  &naccounts))
+	if (!x)
 		goto nomem;
 	x->seed = dir->seed;
 	x->tidy_min = TIDY_MIN;
 	x->pending_max = PENDING_MAX;
-	for (i = 0; i < nrecs; i++)
+	/* one pass counts the accounts and users, one gathers them */
+	for (i = 0; i < nrecs; i++) {
+		naccounts += recs[i]->kind == ROSTER_KIND_ACCOUNT;
 		nusers += recs[i]->kind == ROSTER_KIND_USER;
+	}
 	if (nusers > RS_SLOTS_MAX - 64 || naccounts > UINT32_MAX - 1)
 		goto nomem;
 	x->capslots = (uint32_t)nusers + 64;
@@ -1451,15 +1431,23 @@ int rs_sindex_build(roster_directory *dir, rs_rec *const *recs, size_t nrecs)
 	    rs_table_reserve(&dir->al, &x->lists, 1) ||
 	    !(x->all = list_new(&dir->al, x, "", 0)))
 		goto nomem;
-	if (nusers && !(users = rs_calloc(&dir->al, nusers, sizeof(*users))))
+	if ((nusers && !(users = rs_calloc(&dir->al, nusers, sizeof(*users)))) ||
+	    (naccounts &&
+	     !(accounts = rs_calloc(&dir->al, naccounts, sizeof(*accounts)))))
 		goto nomem;
+	for (i = 0, j = 0, k = 0; i < nrecs; i++)
+		if (recs[i]->kind == ROSTER_KIND_ACCOUNT)
+			accounts[k++] = recs[i];
+		else if (recs[i]->kind == ROSTER_KIND_USER)
+			users[j++].u = (rs_user *)recs[i];
 	/* accounts numbered by identifier, which is creation order */
+	if (naccounts > 1)
+		qsort(accounts, naccounts, sizeof(*accounts), cmp_id);
 	for (i = 0; i < naccounts; i++)
 		accounts[i]->members->order = (uint32_t)i + 1;
 	x->orders = (uint32_t)naccounts;
-	for (i = 0, j = 0; i < nrecs; i++)
-		if (recs[i]->kind == ROSTER_KIND_USER)
-			listed_set(dir, &users[j++], (rs_user *)recs[i]);
+	for (i = 0; i < nusers; i++)
+		listed_set(dir, &users[i], users[i].u);
 	if (nusers > 1)
 		qsort(users, nusers, sizeof(*users), cmp_listed);
 	w.dir = dir;
@@ -1467,7 +1455,6 @@ int rs_sindex_build(roster_directory *dir, rs_rec *const *recs, size_t nrecs)
 	for (i = 0; i < nusers; i = j) {
 		/* the users of one account, spread over half its range */
 		uint64_t base = users[i].order << LOW_BITS, gap;
-		size_t k;
 		for (j = i; j < nusers && users[j].order == users[i].order; j++)
 			;
 		gap = (SPAN / 2) / (j - i + 1);
