@@ -45,12 +45,15 @@ int rs_text_words(const rs_alloc *al, const char *in, char **out);
 int rs_text_words_to(const rs_alloc *al, const char *in, char *dst,
 		     size_t cap, size_t *len);
 
+/* 1 + the value of each byte as a lower-case hexadecimal digit, 0 for
+ * any other: a table, as the digits decoded (token hashes, record keys)
+ * are random and a test of ranges mispredicts on half of them. */
+extern const unsigned char rs_hex_values[256];
+
 /* The value of a lower-case hexadecimal digit, -1 for any other byte. */
 static inline int rs_hex_digit(char c)
 {
-	return c >= '0' && c <= '9'   ? c - '0'
-	       : c >= 'a' && c <= 'f' ? c - 'a' + 10
-				      : -1;
+	return (int)rs_hex_values[(unsigned char)c] - 1;
 }
 
 /* 1 when `s` (of `len` bytes) is valid UTF-8. */

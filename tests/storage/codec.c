@@ -249,6 +249,10 @@ static void test_token_hash_forms(void **state)
 	strcpy(back, stored);
 	back[10] = 'A'; /* upper-case hex */
 	assert_int_equal(rs_token_hash_kept(back, kept), -1);
+	back[10] = 'g';
+	assert_int_equal(rs_token_hash_kept(back, kept), -1);
+	back[10] = '\xe1'; /* a byte above 127 (a negative char) */
+	assert_int_equal(rs_token_hash_kept(back, kept), -1);
 	strcpy(back, stored);
 	strcat(back, "0");
 	assert_int_equal(rs_token_hash_kept(back, kept), -1);
@@ -256,6 +260,10 @@ static void test_token_hash_forms(void **state)
 	assert_int_equal(rs_token_hash_kept(stored, kept), 0);
 	strcpy(back, kept);
 	back[5] = '+'; /* not base64url */
+	assert_int_equal(rs_token_hash_stored(back, stored), -1);
+	back[5] = '=';
+	assert_int_equal(rs_token_hash_stored(back, stored), -1);
+	back[5] = '\xc1';
 	assert_int_equal(rs_token_hash_stored(back, stored), -1);
 	back[5] = kept[5];
 	back[43] = 'B'; /* the last digit's two spare bits set */
