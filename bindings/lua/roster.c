@@ -20,6 +20,7 @@
  * while filling or reading them frees them.
  */
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <lauxlib.h>
@@ -154,6 +155,21 @@ static void free_form(void *p)
 static void free_user(void *p)
 {
 	roster_user_free(p);
+}
+
+static void free_query(void *p)
+{
+	roster_query_free(p);
+}
+
+static void free_page(void *p)
+{
+	roster_page_free(p);
+}
+
+static void free_report(void *p)
+{
+	roster_import_report_free(p);
 }
 
 static int box_gc(lua_State *L)
@@ -417,7 +433,13 @@ static lua_State *enter(lua_State *L, ldir *d)
 	return prev;
 }
 
-static void finish(lua_State *L, ldir *d, lua_State *prev, int rc)
+/*
+ * End a roster call begun with enter(): raise its refusal, with the value
+ * at stack index `attach` (when not 0) as the error's field "report",
+ * else an error the event callback raised during the call.
+ */
+static void finish_with(lua_State *L, ldir *d, lua_State *prev, int rc,
+			int attach)
 {
 	int pending = 0;
 
@@ -429,8 +451,18 @@ static void finish(lua_State *L, ldir *d, lua_State *prev, int rc)
 		d->pending = 0;
 		pending = 1;
 	}
-	if (rc != ROSTER_OK)
-		raise_error(L, roster_directory_error(d->dir));
+	if (rc != ROSTER_OK) {
+		const roster_error *err = roster_directory_error(d->dir);
+
+		push_error(L, roster_error_code(err), roster_error_message(err),
+			   roster_error_field(err), roster_error_rule(err),
+			   roster_error_value(err));
+		if (attach) {
+			lua_pushvalue(L, attach);
+			lua_setfield(L, -2, "report");
+		}
+		lua_error(L);
+	}
 	if (pending)
 		lua_error(L);
 	if (!prev && d->lost) {
@@ -440,6 +472,11 @@ static void finish(lua_State *L, ldir *d, lua_State *prev, int rc)
 			   "", "", "");
 		lua_error(L);
 	}
+}
+
+static void finish(lua_State *L, ldir *d, lua_State *prev, int rc)
+{
+	finish_with(L, d, prev, rc, 0);
 }
 
 static void release_store(lua_State *L, ldir *d, int idx)
@@ -991,6 +1028,13 @@ static int dir_user_get(lua_State *L)
 		}
 		lua_setfield(L, -2, name);
 	}
+	n = roster_user_product_count(u);
+	lua_createtable(L, (int)n, 0);
+	for (i = 0; i < n; i++) {
+		lua_pushstring(L, roster_user_product(u, i));
+		lua_rawseti(L, -2, (lua_Integer)i + 1);
+	}
+	lua_setfield(L, -2, "products");
 	b->free_fn(b->p);
 	b->p = NULL;
 	lua_remove(L, -2); /* the empty box */
@@ -1048,6 +1092,29 @@ static int dir_login(lua_State *L)
 	return done_id(L, id);
 }
 
+/* The list of user ids at `idx`, in scratch memory collected with the
+ * call's stack; *n gets its length. */
+static roster_id *check_ids(lua_State *L, int idx, size_t *n)
+{
+	roster_id *users;
+	lua_Integer i, len;
+
+	luaL_checktype(L, idx, LUA_TTABLE);
+	len = luaL_len(L, idx);
+	luaL_argcheck(L, len >= 0 && len <= 1000000, idx, "too many users");
+	users = lua_newuserdatauv(L, sizeof(*users) * (size_t)(len ? len : 1),
+				  0);
+	for (i = 1; i <= len; i++) {
+		lua_rawgeti(L, idx, i);
+		if (!lua_isinteger(L, -1))
+			luaL_argerror(L, idx, "a list of user ids");
+		users[i - 1] = (roster_id)(lua_Unsigned)lua_tointeger(L, -1);
+		lua_pop(L, 1);
+	}
+	*n = (size_t)len;
+	return users;
+}
+
 typedef int (*bulk_fn)(roster_directory *, const roster_actor *, roster_id,
 		       const roster_id *, size_t);
 
@@ -1058,27 +1125,15 @@ static int bulk(lua_State *L, bulk_fn fn)
 	roster_actor a;
 	roster_id account = check_id(L, 3);
 	roster_id *users = NULL;
-	lua_Integer i, n = 0;
+	size_t n = 0;
 	lua_State *prev;
 	int rc;
 
 	check_actor(L, 2, &a);
-	if (!lua_isnoneornil(L, 4)) {
-		luaL_checktype(L, 4, LUA_TTABLE);
-		n = luaL_len(L, 4);
-		luaL_argcheck(L, n >= 0 && n <= 1000000, 4, "too many users");
-		users = lua_newuserdatauv(L, sizeof(*users) * (size_t)(n ? n : 1),
-					  0);
-		for (i = 1; i <= n; i++) {
-			lua_rawgeti(L, 4, i);
-			if (!lua_isinteger(L, -1))
-				return luaL_argerror(L, 4, "a list of user ids");
-			users[i - 1] = (roster_id)(lua_Unsigned)lua_tointeger(L, -1);
-			lua_pop(L, 1);
-		}
-	}
+	if (!lua_isnoneornil(L, 4))
+		users = check_ids(L, 4, &n);
 	prev = enter(L, d);
-	rc = fn(d->dir, &a, account, users, (size_t)n);
+	rc = fn(d->dir, &a, account, users, n);
 	finish(L, d, prev, rc);
 	return 0;
 }
@@ -1116,6 +1171,452 @@ static int dir_set_language(lua_State *L)
 	if (roster_directory_set_language(d->dir, lang))
 		return raise_error(L, roster_directory_error(d->dir));
 	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Search                                                              */
+
+static const char *const filter_names[] = { "admins",	 "registered",
+					    "unregistered", "pbx_users",
+					    "cloud",	 "iot",
+					    NULL };
+
+/* The place in `names` (NULL-terminated) of the string at `idx`, `def`'s
+ * when it is nil; an error naming `what` for any other value. */
+static int check_name(lua_State *L, int idx, const char *def,
+		      const char *const names[], const char *what)
+{
+	const char *s = lua_isnoneornil(L, idx) ? def : lua_tostring(L, idx);
+	int i;
+
+	for (i = 0; s && names[i]; i++)
+		if (strcmp(s, names[i]) == 0)
+			return i;
+	return luaL_error(L, "roster: %s: unknown value '%s'", what,
+			  s ? s : luaL_typename(L, idx));
+}
+
+/* Set one catalog item filter of `q` from the query table at `idx`. */
+static void query_item(lua_State *L, roster_query *q, int idx,
+		       const char *key, int kind)
+{
+	if (lua_getfield(L, idx, key) != LUA_TNIL) {
+		if (lua_type(L, -1) != LUA_TSTRING)
+			luaL_error(L, "roster: query field '%s' takes a string",
+				   key);
+		check_tl(L, roster_query_item(q, kind, lua_tostring(L, -1)));
+	}
+	lua_pop(L, 1);
+}
+
+static void query_ref(lua_State *L, roster_query *q, int idx, const char *key,
+		      int field)
+{
+	if (lua_getfield(L, idx, key) != LUA_TNIL) {
+		if (!lua_isinteger(L, -1))
+			luaL_error(L, "roster: query field '%s' takes an id",
+				   key);
+		check_tl(L, roster_query_ref(
+				    q, field,
+				    (roster_id)(lua_Unsigned)lua_tointeger(L, -1)));
+	}
+	lua_pop(L, 1);
+}
+
+/*
+ * Push a box holding the query of the table at `idx` (nil: every user):
+ *   text     what was typed
+ *   filters  a list of "admins", "registered", "unregistered",
+ *            "pbx_users", "cloud", "iot"
+ *   licence, pack, product   a catalog item id
+ *   group, site              an id
+ */
+static roster_query *make_query(lua_State *L, int idx)
+{
+	box *b = new_box(L, free_query);
+	roster_query *q = NULL;
+	lua_Integer i, n;
+
+	check_tl(L, roster_query_new(&q));
+	b->p = q;
+	if (lua_isnoneornil(L, idx))
+		return q;
+	luaL_checktype(L, idx, LUA_TTABLE);
+	if (lua_getfield(L, idx, "text") != LUA_TNIL) {
+		if (lua_type(L, -1) != LUA_TSTRING)
+			luaL_error(L, "roster: query field 'text' takes a "
+				      "string");
+		check_tl(L, roster_query_set_text(q, lua_tostring(L, -1)));
+	}
+	lua_pop(L, 1);
+	if (lua_getfield(L, idx, "filters") != LUA_TNIL) {
+		if (!lua_istable(L, -1))
+			luaL_error(L, "roster: query field 'filters' takes a "
+				      "list");
+		n = luaL_len(L, -1);
+		for (i = 1; i <= n; i++) {
+			lua_rawgeti(L, -1, i);
+			check_tl(L, roster_query_filter(
+					    q, check_name(L, -1, NULL,
+							  filter_names,
+							  "filter") +
+						       1));
+			lua_pop(L, 1);
+		}
+	}
+	lua_pop(L, 1);
+	query_item(L, q, idx, "licence", ROSTER_ITEM_LICENCE);
+	query_item(L, q, idx, "pack", ROSTER_ITEM_PACK);
+	query_item(L, q, idx, "product", ROSTER_ITEM_PRODUCT);
+	query_ref(L, q, idx, "group", ROSTER_FIELD_GROUP);
+	query_ref(L, q, idx, "site", ROSTER_FIELD_SITE);
+	return q;
+}
+
+/*
+ * dir:search(actor, account [, query [, cursor [, limit]]]): a list of
+ * the ids of one page of matches in the documented order, and the
+ * cursor of the next page (nil on the last). account 0: every account
+ * the actor may manage. limit defaults to 20.
+ */
+static int dir_search(lua_State *L)
+{
+	ldir *d = check_open(L);
+	roster_actor a;
+	roster_id account = check_id(L, 3);
+	const char *cursor = luaL_optstring(L, 5, NULL);
+	lua_Integer limit = luaL_optinteger(L, 6, 20);
+	roster_query *q;
+	roster_page *page = NULL;
+	box *b;
+	size_t i, n;
+	lua_State *prev;
+	int rc;
+
+	check_actor(L, 2, &a);
+	luaL_argcheck(L, limit >= 0 && limit <= ROSTER_PAGE_MAX, 6,
+		      "out of range");
+	lua_settop(L, 6); /* the boxes above the arguments */
+	q = make_query(L, 4);
+	b = new_box(L, free_page);
+	prev = enter(L, d);
+	rc = roster_search(&page, d->dir, &a, account, q, cursor,
+			   (size_t)limit);
+	b->p = page;
+	finish(L, d, prev, rc);
+	n = roster_page_count(page);
+	lua_createtable(L, (int)n, 0);
+	for (i = 0; i < n; i++) {
+		push_id(L, roster_page_id(page, i));
+		lua_rawseti(L, -2, (lua_Integer)i + 1);
+	}
+	if (roster_page_next(page))
+		lua_pushstring(L, roster_page_next(page));
+	else
+		lua_pushnil(L);
+	return 2;
+}
+
+/* dir:search_count(actor, account [, query]): the number of matches. */
+static int dir_search_count(lua_State *L)
+{
+	ldir *d = check_open(L);
+	roster_actor a;
+	roster_id account = check_id(L, 3);
+	roster_query *q;
+	size_t count = 0;
+	lua_State *prev;
+	int rc;
+
+	check_actor(L, 2, &a);
+	lua_settop(L, 4); /* the box above the arguments */
+	q = make_query(L, 4);
+	prev = enter(L, d);
+	rc = roster_search_count(&count, d->dir, &a, account, q);
+	finish(L, d, prev, rc);
+	lua_pushinteger(L, (lua_Integer)count);
+	return 1;
+}
+
+/* ------------------------------------------------------------------ */
+/* Import and export                                                   */
+
+static int check_format(lua_State *L, int idx)
+{
+	static const char *const names[] = { "csv", "xml", NULL };
+	static const int formats[] = { ROSTER_FORMAT_CSV, ROSTER_FORMAT_XML };
+
+	return formats[check_name(L, idx, "csv", names, "format")];
+}
+
+/* The input of an import held in a Lua string. */
+typedef struct reader {
+	const char *s;
+	size_t len, at;
+} reader;
+
+static long read_string(void *data, void *buf, size_t len)
+{
+	reader *r = data;
+	size_t n = r->len - r->at < len ? r->len - r->at : len;
+
+	memcpy(buf, r->s + r->at, n);
+	r->at += n;
+	return (long)n;
+}
+
+/* Push the report as a table: rows, created, errors = { {line, column,
+ * code, name, rule, message}, ... }. */
+static void push_report(lua_State *L, const roster_import_report *rep)
+{
+	size_t i, n = roster_import_error_count(rep);
+
+	lua_createtable(L, 0, 3);
+	lua_pushinteger(L, (lua_Integer)roster_import_rows(rep));
+	lua_setfield(L, -2, "rows");
+	lua_pushinteger(L, (lua_Integer)roster_import_created(rep));
+	lua_setfield(L, -2, "created");
+	lua_createtable(L, (int)n, 0);
+	for (i = 0; i < n; i++) {
+		int code = roster_import_error_code(rep, i);
+
+		lua_createtable(L, 0, 6);
+		lua_pushinteger(L,
+				(lua_Integer)roster_import_error_line(rep, i));
+		lua_setfield(L, -2, "line");
+		set_str(L, "column", roster_import_error_column(rep, i));
+		lua_pushinteger(L, code);
+		lua_setfield(L, -2, "code");
+		set_str(L, "name", code_name(code));
+		set_str(L, "rule", roster_import_error_rule(rep, i));
+		set_str(L, "message", roster_import_error_message(rep, i));
+		lua_rawseti(L, -2, (lua_Integer)i + 1);
+	}
+	lua_setfield(L, -2, "errors");
+}
+
+/*
+ * dir:import(actor, account, options): options is a table of
+ *   data        the file's contents (a string), or
+ *   path        the file to read
+ *   format      "csv" (default) or "xml"
+ *   mode        "all_or_nothing" (default) or "best_effort"
+ *   dry_run     true: check every row, import nothing
+ *   max_errors  stop after this many refused rows (0: never)
+ * Returns the report table. A refused import raises its error with the
+ * report as the error's field "report".
+ */
+static int dir_import(lua_State *L)
+{
+	static const char *const modes[] = { "all_or_nothing", "best_effort",
+					     NULL };
+	ldir *d = check_open(L);
+	roster_actor a;
+	roster_id account = check_id(L, 3);
+	roster_import_options opts;
+	roster_import_report *rep = NULL;
+	const char *path = NULL;
+	reader r = { NULL, 0, 0 };
+	lua_Integer max;
+	box *b;
+	lua_State *prev;
+	int format, rc;
+
+	check_actor(L, 2, &a);
+	luaL_checktype(L, 4, LUA_TTABLE);
+	lua_settop(L, 4);
+	check_tl(L, roster_import_options_init(&opts,
+					       ROSTER_IMPORT_OPTIONS_VERSION));
+	lua_getfield(L, 4, "data"); /* 5: kept referenced for the call */
+	lua_getfield(L, 4, "path");
+	if (lua_isnil(L, 5) == lua_isnil(L, 6))
+		return luaL_argerror(L, 4, "give data or path, one of them");
+	if (!lua_isnil(L, 5))
+		r.s = luaL_checklstring(L, 5, &r.len);
+	else
+		path = luaL_checkstring(L, 6);
+	lua_getfield(L, 4, "format");
+	format = check_format(L, -1);
+	lua_getfield(L, 4, "mode");
+	opts.mode = (unsigned int)check_name(L, -1, "all_or_nothing", modes,
+					     "mode");
+	lua_getfield(L, 4, "dry_run");
+	opts.dry_run = lua_toboolean(L, -1);
+	lua_getfield(L, 4, "max_errors");
+	if (!lua_isnil(L, -1) && !lua_isinteger(L, -1))
+		return luaL_error(L, "roster: max_errors takes an integer");
+	max = lua_tointeger(L, -1);
+	if (max < 0 || max > UINT32_MAX)
+		return luaL_error(L, "roster: max_errors out of range");
+	opts.max_errors = (unsigned int)max;
+	lua_settop(L, 6);
+	b = new_box(L, free_report); /* 7 */
+	prev = enter(L, d);
+	if (path)
+		rc = roster_import_file(&rep, d->dir, &a, account, format,
+					path, &opts);
+	else
+		rc = roster_import(&rep, d->dir, &a, account, format,
+				   read_string, &r, &opts);
+	b->p = rep;
+	if (rep)
+		push_report(L, rep); /* 8 */
+	else
+		lua_pushnil(L);
+	finish_with(L, d, prev, rc, rep ? 8 : 0);
+	return 1;
+}
+
+/* The output of an export, gathered before it becomes a Lua string. */
+typedef struct writer {
+	char *s;
+	size_t len, cap;
+} writer;
+
+static void free_writer(void *p)
+{
+	writer *w = p;
+
+	free(w->s);
+	free(w);
+}
+
+static int write_buffer(void *data, const void *buf, size_t len)
+{
+	writer *w = data;
+
+	if (len > w->cap - w->len) {
+		size_t cap = w->cap ? w->cap : 4096;
+		char *s;
+
+		while (cap - w->len < len) {
+			if (cap > SIZE_MAX / 2)
+				return 1;
+			cap *= 2;
+		}
+		if (!(s = realloc(w->s, cap)))
+			return 1;
+		w->s = s;
+		w->cap = cap;
+	}
+	memcpy(w->s + w->len, buf, len);
+	w->len += len;
+	return 0;
+}
+
+/* dir:export(actor, account [, format]): the users as a CSV or XML
+ * string. */
+static int dir_export(lua_State *L)
+{
+	ldir *d = check_open(L);
+	roster_actor a;
+	roster_id account = check_id(L, 3);
+	int format = check_format(L, 4);
+	writer *w;
+	box *b;
+	lua_State *prev;
+	int rc;
+
+	check_actor(L, 2, &a);
+	/* not a userdata: the box may be collected after it */
+	b = new_box(L, free_writer);
+	if (!(w = calloc(1, sizeof(*w)))) {
+		push_error(L, ROSTER_ENOMEM, "out of memory", "", "", "");
+		return lua_error(L);
+	}
+	b->p = w;
+	prev = enter(L, d);
+	rc = roster_export(d->dir, &a, account, format, write_buffer, w);
+	finish(L, d, prev, rc);
+	lua_pushlstring(L, w->s ? w->s : "", w->len);
+	return 1;
+}
+
+/* ------------------------------------------------------------------ */
+/* Product licences                                                    */
+
+typedef int (*stock_fn)(roster_directory *, const roster_actor *, roster_id,
+			const char *, unsigned int);
+
+/* dir:product_purchase / product_release(actor, account, product, count) */
+static int stock(lua_State *L, stock_fn fn)
+{
+	ldir *d = check_open(L);
+	roster_actor a;
+	roster_id account = check_id(L, 3);
+	const char *product = luaL_checkstring(L, 4);
+	lua_Integer count = luaL_checkinteger(L, 5);
+	lua_State *prev;
+	int rc;
+
+	check_actor(L, 2, &a);
+	luaL_argcheck(L, count >= 0 && count <= UINT32_MAX, 5, "out of range");
+	prev = enter(L, d);
+	rc = fn(d->dir, &a, account, product, (unsigned int)count);
+	finish(L, d, prev, rc);
+	return 0;
+}
+
+static int dir_product_purchase(lua_State *L)
+{
+	return stock(L, roster_product_purchase);
+}
+
+static int dir_product_release(lua_State *L)
+{
+	return stock(L, roster_product_release);
+}
+
+typedef int (*assign_fn)(roster_directory *, const roster_actor *,
+			 const char *, const roster_id *, size_t, size_t *);
+
+/* dir:product_assign / product_unassign(actor, product, {user, ...}):
+ * the number of users whose licence changed. */
+static int assign(lua_State *L, assign_fn fn)
+{
+	ldir *d = check_open(L);
+	roster_actor a;
+	const char *product = luaL_checkstring(L, 3);
+	roster_id *users;
+	size_t n, done = 0;
+	lua_State *prev;
+	int rc;
+
+	check_actor(L, 2, &a);
+	users = check_ids(L, 4, &n);
+	prev = enter(L, d);
+	rc = fn(d->dir, &a, product, users, n, &done);
+	finish(L, d, prev, rc);
+	lua_pushinteger(L, (lua_Integer)done);
+	return 1;
+}
+
+static int dir_product_assign(lua_State *L)
+{
+	return assign(L, roster_product_assign);
+}
+
+static int dir_product_unassign(lua_State *L)
+{
+	return assign(L, roster_product_unassign);
+}
+
+/* dir:product_counts(actor, account, product): purchased, assigned. */
+static int dir_product_counts(lua_State *L)
+{
+	ldir *d = check_open(L);
+	roster_actor a;
+	roster_id account = check_id(L, 3);
+	const char *product = luaL_checkstring(L, 4);
+	size_t bought = 0, used = 0;
+
+	check_actor(L, 2, &a);
+	if (roster_product_counts(d->dir, &a, account, product, &bought,
+				  &used))
+		return raise_error(L, roster_directory_error(d->dir));
+	lua_pushinteger(L, (lua_Integer)bought);
+	lua_pushinteger(L, (lua_Integer)used);
+	return 2;
 }
 
 /* ------------------------------------------------------------------ */
@@ -1255,6 +1756,15 @@ static const luaL_Reg dir_methods[] = {
 	{ "password_reset", dir_password_reset },
 	{ "welcome_send", dir_welcome_send },
 	{ "token_redeem", dir_token_redeem },
+	{ "search", dir_search },
+	{ "search_count", dir_search_count },
+	{ "import", dir_import },
+	{ "export", dir_export },
+	{ "product_purchase", dir_product_purchase },
+	{ "product_release", dir_product_release },
+	{ "product_assign", dir_product_assign },
+	{ "product_unassign", dir_product_unassign },
+	{ "product_counts", dir_product_counts },
 	{ "begin", dir_begin },
 	{ "commit", dir_commit },
 	{ "rollback", dir_rollback },

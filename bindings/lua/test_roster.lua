@@ -592,6 +592,207 @@ test("garbage collection", function()
   collectgarbage()
 end)
 
+-- An account's user list as a portal shows it: search, import, export,
+-- product licences.
+local function portal()
+  local f = fixture()
+  local d = f.dir
+  f.n = {}
+  for _, u in ipairs({ { "Marie", "Dvořáková", "marie" },
+                       { "Marie-Hélène", "Durand", "mh" },
+                       { "Zakaria", "Benali", "zakaria" },
+                       { "Tom", "Novák", "tom" } }) do
+    f.n[u[2]] = d:user_create(f.asp, f.a, {
+      first_name = u[1], last_name = u[2],
+      email = u[3] .. "@acme.example" })
+  end
+  return f
+end
+
+-- The ids of one search page, which must be the last.
+local function found(f, query, account)
+  local ids, cursor = f.dir:search(f.asp, account or f.a, query)
+  eq(cursor, nil, "one page")
+  return table.concat(ids, ",")
+end
+
+local function list(...) return table.concat({ ... }, ",") end
+
+test("search as you type", function()
+  local f = portal()
+  local n, d = f.n, f.dir
+  eq(found(f, { text = "dvor" }), list(n["Dvořáková"]), "dvor")
+  eq(found(f, { text = "hel" }), list(n.Durand), "hel")
+  eq(found(f, { text = "ZÁK" }), list(n.Benali), "ZÁK")
+  eq(found(f, { text = "ma dv" }), list(n["Dvořáková"]), "ma dv")
+  eq(found(f, { text = "nobody" }), "", "no match")
+  -- the documented order: last name, first name, id
+  local everyone = list(f.admin, n.Benali, n.Durand, n["Dvořáková"],
+                        n["Novák"])
+  eq(found(f, nil), everyone, "every user")
+  eq(found(f, {}), everyone, "empty query")
+  eq(d:search_count(f.asp, f.a, { text = "ma" }), 2, "count ma")
+  eq(d:search_count(f.asp, 0), 5, "count in every account")
+  -- pages
+  local first, cursor = d:search(f.asp, f.a, nil, nil, 3)
+  eq(#first, 3, "first page")
+  ok(type(cursor) == "string", "a cursor")
+  d:user_create(f.asp, f.a, { first_name = "Zoé", last_name = "Zeman",
+                              email = "zoe@acme.example" })
+  local rest, last = d:search(f.asp, f.a, nil, cursor, 3)
+  eq(last, nil, "last page")
+  eq(#rest, 3, "the rest, with the user added after the cursor")
+  eq(list(table.unpack(first)) .. "," .. list(table.unpack(rest)),
+     everyone .. "," .. d:find_login("zoe@acme.example"), "pages in order")
+  refused("bad cursor", roster.EINVAL, nil, nil, d.search, d, f.asp, f.a,
+          nil, "not a cursor")
+  refused("a user may not search", roster.EDENIED, nil, nil, d.search, d,
+          roster.user(n.Benali), f.a)
+  has(fails("limit", d.search, d, f.asp, f.a, nil, nil, -1), "out of range",
+      "negative limit")
+end)
+
+test("search filters", function()
+  local f = portal()
+  local n, d = f.n, f.dir
+  local site = d:site_create(f.asp, f.a, "Brno")
+  d:user_update(f.asp, n.Durand, { site = site })
+  d:user_update(roster.SYSTEM, n.Benali, { iot = true })
+  eq(found(f, { filters = { "admins" } }), list(f.admin), "admins")
+  eq(found(f, { filters = { "iot" } }), list(n.Benali), "iot")
+  eq(found(f, { filters = { "iot", "admins" } }), "", "both")
+  eq(found(f, { site = site }), list(n.Durand), "site")
+  eq(found(f, { text = "ma", site = site }), list(n.Durand), "text and site")
+  eq(f.dir:search_count(f.asp, f.a, { filters = { "unregistered" } }), 5,
+     "unregistered")
+  has(fails("unknown filter", found, f, { filters = { "vip" } }),
+      "unknown value 'vip'", "unknown filter")
+  has(fails("text type", found, f, { text = {} }), "takes a string",
+      "text type")
+end)
+
+test("import and export", function()
+  local f = portal()
+  local d = f.dir
+  local rep = d:import(f.asp, f.a, { data =
+    "first_name,last_name,email,note\r\n" ..
+    "Émile,Zola,emile@acme.example,\r\n" ..
+    '"Anne, Marie","O""Neil",anne@acme.example,"two\nlines"\r\n' })
+  eq(rep.rows, 2, "rows")
+  eq(rep.created, 2, "created")
+  eq(#rep.errors, 0, "no error")
+  local anne = f.dir:find_login("anne@acme.example")
+  eq(d:user_get(anne).last_name, 'O"Neil', "quoted quote")
+  eq(d:user_get(anne).note, "two\nlines", "quoted newline")
+  for _, fmt in ipairs({ "csv", "xml" }) do
+    local data = d:export(f.asp, f.a, fmt)
+    local b = d:account_create(f.asp, f.p, "Copy " .. fmt)
+    data = data:gsub("@acme%.example", "@" .. fmt .. ".example")
+    eq(d:import(f.asp, b, { data = data, format = fmt }).created, 7,
+       fmt .. " copy")
+    local mine = d:search(f.asp, f.a, nil, nil, 100)
+    local copy = d:search(f.asp, b, nil, nil, 100)
+    eq(#copy, #mine, fmt .. " users")
+    for i = 1, #mine do
+      local x, y = d:user_get(mine[i]), d:user_get(copy[i])
+      for name in pairs(roster.fields) do
+        if name == "email" then
+          eq(y.email:match("^[^@]*"), x.email:match("^[^@]*"), "login")
+        elseif type(x[name]) ~= "table" then
+          eq(y[name], x[name], fmt .. " " .. name)
+        end
+      end
+    end
+  end
+  eq(d:export(f.asp, f.a), d:export(f.asp, f.a, "csv"), "csv by default")
+  refused("export of another partner's account", roster.EDENIED, nil, nil,
+          d.export, d, roster.user(f.n.Benali), f.a)
+end)
+
+test("import refusals", function()
+  local f = portal()
+  local d = f.dir
+  local before = d:search_count(f.asp, f.a)
+  local csv = "first_name,last_name,email\n" ..
+              "Ok,Row,ok@acme.example\n" ..
+              "Bad,Row,not-an-address\n" ..
+              "Dup,Row,OK@acme.example\n"
+  local err = refused("all or nothing", roster.EINVALID, nil, nil,
+                      d.import, d, f.asp, f.a, { data = csv })
+  local rep = err.report
+  eq(rep.created, 0, "nothing created")
+  eq(#rep.errors, 2, "two refusals")
+  eq(rep.errors[1].line, 3, "line of the bad e-mail")
+  eq(rep.errors[1].column, "email", "its column")
+  eq(rep.errors[1].rule, "email.syntax", "its rule")
+  eq(rep.errors[1].name, "EINVALID", "its code's name")
+  ok(#rep.errors[1].message > 0, "a message")
+  eq(rep.errors[2].line, 4, "line of the duplicate")
+  eq(rep.errors[2].rule, "email.unique", "duplicate in the file")
+  eq(d:search_count(f.asp, f.a), before, "nothing imported")
+  err = refused("dry run", roster.EINVALID, nil, nil, d.import, d, f.asp,
+                f.a, { data = csv, dry_run = true })
+  eq(#err.report.errors, 2, "dry run reports")
+  clear(f.events)
+  rep = d:import(f.asp, f.a, { data = "first_name,last_name,email\n" ..
+                               "Good,Dry,dry@acme.example\n",
+                               dry_run = true })
+  eq(rep.rows .. " " .. rep.created, "1 0", "a good dry run")
+  eq(#f.events, 0, "no event in a dry run")
+  eq(d:search_count(f.asp, f.a), before, "nothing imported by a dry run")
+  rep = d:import(f.asp, f.a, { data = csv, mode = "best_effort" })
+  eq(rep.created .. " " .. #rep.errors, "1 2", "best effort")
+  eq(d:search_count(f.asp, f.a), before + 1, "the good row imported")
+  err = refused("malformed", roster.EPARSE, nil, nil, d.import, d, f.asp,
+                f.a, { data = 'first_name,email\n"open,x@y.example\n' })
+  eq(err.report.created, 0, "malformed: report")
+  has(fails("data or path", d.import, d, f.asp, f.a, {}), "one of them",
+      "neither data nor path")
+  has(fails("mode", d.import, d, f.asp, f.a, { data = csv, mode = "x" }),
+      "unknown value 'x'", "unknown mode")
+  has(fails("format", d.export, d, f.asp, f.a, "json"),
+      "unknown value 'json'", "unknown format")
+  -- from a file
+  local path = store_path()
+  local fh = assert(io.open(path, "w"))
+  fh:write('<?xml version="1.0" encoding="UTF-8"?>\n' ..
+           '<users xmlns="urn:roster:users:1">\n' ..
+           '<user><first_name>Jiří</first_name>' ..
+           '<last_name>Šťastný</last_name>' ..
+           '<email>jiri@acme.example</email></user>\n</users>\n')
+  fh:close()
+  eq(d:import(f.asp, f.a, { path = path, format = "xml" }).created, 1,
+     "from a file")
+  eq(found(f, { text = "stast" }), list(d:find_login("jiri@acme.example")),
+     "found after the import")
+  refused("no such file", roster.ESTORAGE, nil, nil, d.import, d, f.asp,
+          f.a, { path = path .. ".missing" })
+end)
+
+test("product licences", function()
+  local f = portal()
+  local n, d = f.n, f.dir
+  local two = { n.Benali, n.Durand }
+  d:product_purchase(f.asp, f.a, "meetings", 2)
+  eq(d:product_assign(f.as_admin, "meetings", two), 2, "assigned")
+  local bought, used = d:product_counts(f.as_admin, f.a, "meetings")
+  eq(bought .. "/" .. used, "2/2", "counts")
+  eq(d:user_get(n.Benali).products[1], "meetings", "user's products")
+  eq(found(f, { product = "meetings" }), list(n.Benali, n.Durand),
+     "product filter")
+  refused("no licence left", roster.EPOLICY, "product.none_available", nil,
+          d.product_assign, d, f.as_admin, "meetings",
+          { n["Novák"], n["Dvořáková"] })
+  eq(#d:user_get(n["Novák"]).products, 0, "refused as a whole")
+  eq(d:product_unassign(f.as_admin, "meetings", { n.Benali }), 1,
+     "unassigned")
+  d:product_release(f.asp, f.a, "meetings", 1)
+  bought, used = d:product_counts(f.as_admin, f.a, "meetings")
+  eq(bought .. "/" .. used, "1/1", "counts after release")
+  has(fails("ids", d.product_assign, d, f.as_admin, "meetings", { "x" }),
+      "a list of user ids", "ids must be integers")
+end)
+
 -- Run --------------------------------------------------------------------
 
 print("roster " .. roster.version() .. " on " .. _VERSION)

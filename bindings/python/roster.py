@@ -18,6 +18,7 @@ message in the directory's language. The library is found through the
 ROSTER_LIB environment variable, else as libroster.so.0.
 """
 import ctypes
+import io
 import os
 
 _lib = ctypes.CDLL(os.environ.get("ROSTER_LIB", "libroster.so.0"))
@@ -145,6 +146,54 @@ _ev_password = _fn("roster_event_password", _str, _p)
 _ev_admin = _fn("roster_event_admin", _int, _p)
 _ev_replayed = _fn("roster_event_replayed", _int, _p)
 _ev_withheld = _fn("roster_event_withheld", _int, _p)
+_query_new = _fn("roster_query_new", _int, _PP)
+_query_free = _fn("roster_query_free", None, _p)
+_query_text = _fn("roster_query_set_text", _int, _p, _str)
+_query_filter = _fn("roster_query_filter", _int, _p, _int)
+_query_item = _fn("roster_query_item", _int, _p, _int, _str)
+_query_ref = _fn("roster_query_ref", _int, _p, _int, _id)
+_search = _fn("roster_search", _int, _PP, _p, _A, _id, _p, _str, _size)
+_search_count = _fn("roster_search_count", _int, _PSIZE, _p, _A, _id, _p)
+_page_count = _fn("roster_page_count", _size, _p)
+_page_id = _fn("roster_page_id", _id, _p, _size)
+_page_next = _fn("roster_page_next", _str, _p)
+_page_free = _fn("roster_page_free", None, _p)
+_READ_FN = ctypes.CFUNCTYPE(ctypes.c_long, _p, _p, _size)
+_WRITE_FN = ctypes.CFUNCTYPE(_int, _p, _p, _size)
+
+
+class _ImportOptions(ctypes.Structure):
+    # roster_import_options, version 1 (include/roster/bulk.h)
+    _fields_ = [("version", _uint), ("mode", _uint), ("dry_run", _int),
+                ("max_errors", _uint)]
+
+
+_import_options_init = _fn("roster_import_options_init", _int,
+                           ctypes.POINTER(_ImportOptions), _uint)
+_import = _fn("roster_import", _int, _PP, _p, _A, _id, _int, _READ_FN, _p,
+              ctypes.POINTER(_ImportOptions))
+_report_free = _fn("roster_import_report_free", None, _p)
+_report_rows = _fn("roster_import_rows", _size, _p)
+_report_created = _fn("roster_import_created", _size, _p)
+_report_errors = _fn("roster_import_error_count", _size, _p)
+_report_line = _fn("roster_import_error_line", ctypes.c_ulong, _p, _size)
+_report_column = _fn("roster_import_error_column", _str, _p, _size)
+_report_code = _fn("roster_import_error_code", _int, _p, _size)
+_report_rule = _fn("roster_import_error_rule", _str, _p, _size)
+_report_message = _fn("roster_import_error_message", _str, _p, _size)
+_export = _fn("roster_export", _int, _p, _A, _id, _int, _WRITE_FN, _p)
+_product_purchase = _fn("roster_product_purchase", _int, _p, _A, _id, _str,
+                        _uint)
+_product_release = _fn("roster_product_release", _int, _p, _A, _id, _str,
+                       _uint)
+_product_assign = _fn("roster_product_assign", _int, _p, _A, _str, _PID,
+                      _size, _PSIZE)
+_product_unassign = _fn("roster_product_unassign", _int, _p, _A, _str, _PID,
+                        _size, _PSIZE)
+_product_counts = _fn("roster_product_counts", _int, _p, _A, _id, _str,
+                      _PSIZE, _PSIZE)
+_user_nproducts = _fn("roster_user_product_count", _size, _p)
+_user_product = _fn("roster_user_product", _str, _p, _size)
 
 FIELDS = {}
 for _f in range(1, 1000):
@@ -153,6 +202,14 @@ for _f in range(1, 1000):
         break
     FIELDS[_n.decode()] = (_f, _field_type(_f))
 _STRING, _BOOL, _REF, _LIST = 1, 2, 3, 4
+
+# search filters by name (include/roster/search.h)
+FILTERS = {"admins": 1, "registered": 2, "unregistered": 3, "pbx_users": 4,
+           "cloud": 5, "iot": 6}
+_ITEMS = (("licence", 5), ("pack", 7), ("product", 8))  # ROSTER_ITEM_*
+_REFS = (("group", 14), ("site", 15))                    # ROSTER_FIELD_*
+_FORMATS = {"csv": 1, "xml": 2}
+_MODES = {"all_or_nothing": 0, "best_effort": 1}
 
 
 def version():
@@ -687,6 +744,8 @@ class Directory:
                     out[name] = [_user_line(snap, i).decode()
                                  for i in range(_user_nlines(snap))]
             del out["password"]
+            out["products"] = [_user_product(snap, i).decode()
+                               for i in range(_user_nproducts(snap))]
             out["has_password"] = bool(_user_has_password(snap))
             out["id"] = _user_id(snap)
             out["account"] = _user_account(snap)
@@ -733,6 +792,217 @@ class Directory:
     def token_redeem(self, token, password):
         """Redeem a reset or activation token; returns the user."""
         return self._create(_token_redeem, _text(token), _text(password))
+
+
+    # Search -----------------------------------------------------------
+
+    def _query(self, text, filters, licence, pack, product, group, site):
+        q = _p()
+        _check_tl(_query_new(ctypes.byref(q)))
+        try:
+            _check_tl(_query_text(q, _text(text)))
+            for name in filters:
+                if name not in FILTERS:
+                    raise KeyError("unknown filter: " + name)
+                _check_tl(_query_filter(q, FILTERS[name]))
+            items = {"licence": licence, "pack": pack, "product": product}
+            for name, kind in _ITEMS:
+                if items[name] is not None:
+                    _check_tl(_query_item(q, kind, _text(items[name])))
+            refs = {"group": group, "site": site}
+            for name, field in _REFS:
+                if refs[name]:
+                    _check_tl(_query_ref(q, field, refs[name]))
+        except BaseException:
+            _query_free(q)
+            raise
+        return q
+
+    def search(self, actor, account=0, text=None, filters=(), licence=None,
+               pack=None, product=None, group=None, site=None, cursor=None,
+               limit=20):
+        """One page of the users that match, in the documented order
+        (account, last name, first name, id): (ids, cursor), cursor None
+        on the last page, else passed back for the next one. account 0
+        searches every account the actor may manage; filters names
+        FILTERS ("admins", "cloud", ...)."""
+        q = self._query(text, filters, licence, pack, product, group, site)
+        page = _p()
+        try:
+            self._check(_search(ctypes.byref(page), self._h(), actor,
+                                account, q, _text(cursor), limit))
+        finally:
+            _query_free(q)
+        try:
+            ids = [_page_id(page, i) for i in range(_page_count(page))]
+            return ids, _s(_page_next(page))
+        finally:
+            _page_free(page)
+
+    def search_all(self, actor, account=0, text=None, page_size=100,
+                   **filters):
+        """Every match, in order, paging through search()."""
+        cursor = None
+        while True:
+            ids, cursor = self.search(actor, account, text, cursor=cursor,
+                                      limit=page_size, **filters)
+            yield from ids
+            if cursor is None:
+                return
+
+    def search_count(self, actor, account=0, text=None, filters=(),
+                     licence=None, pack=None, product=None, group=None,
+                     site=None):
+        """The number of users that match."""
+        q = self._query(text, filters, licence, pack, product, group, site)
+        n = _size()
+        try:
+            self._check(_search_count(ctypes.byref(n), self._h(), actor,
+                                      account, q))
+        finally:
+            _query_free(q)
+        return n.value
+
+    # Import and export ------------------------------------------------
+
+    def import_users(self, actor, account, source=None, path=None,
+                     format="csv", mode="all_or_nothing", dry_run=False,
+                     max_errors=0):
+        """Import users into `account` from `source` (bytes, str or a
+        binary file object) or the file at `path`, in format "csv" or
+        "xml". Returns an ImportReport. A refused import (rows refused in
+        all_or_nothing mode or a dry run: InvalidValue; a malformed file:
+        ParseError) raises, with the report as the exception's .report."""
+        if (source is None) == (path is None):
+            raise ValueError("give source or path, one of them")
+        opts = _ImportOptions()
+        _check_tl(_import_options_init(ctypes.byref(opts), 1))
+        opts.mode = _MODES[mode]
+        opts.dry_run = 1 if dry_run else 0
+        opts.max_errors = max_errors
+        if path is not None:
+            with open(path, "rb") as f:
+                return self._import(actor, account, f, format, opts)
+        if isinstance(source, str):
+            source = source.encode()
+        if isinstance(source, (bytes, bytearray, memoryview)):
+            source = io.BytesIO(source)
+        return self._import(actor, account, source, format, opts)
+
+    def _import(self, actor, account, f, format, opts):
+        failed = []
+
+        def read(_data, buf, n):
+            try:
+                chunk = f.read(n)
+                if len(chunk) > n:
+                    raise ValueError("read() returned too much")
+                ctypes.memmove(buf, chunk, len(chunk))
+                return len(chunk)
+            except BaseException as exc:  # raised once roster returns
+                failed.append(exc)
+                return -1
+        cb = _READ_FN(read)
+        rep = _p()
+        rc = _import(ctypes.byref(rep), self._h(), actor, account,
+                     _FORMATS[format], cb, None, ctypes.byref(opts))
+        report = ImportReport(rep) if rep else None
+        if rep:
+            _report_free(rep)
+        if failed:
+            self._sink.error = None
+            raise failed[0]
+        try:
+            self._check(rc)
+        except Error as err:
+            err.report = report
+            raise
+        return report
+
+    def export_users(self, actor, account, format="csv", file=None):
+        """The users of `account` as CSV or XML: bytes, or written to
+        the binary file object `file`."""
+        out = [] if file is None else None
+        failed = []
+
+        def write(_data, buf, n):
+            try:
+                chunk = ctypes.string_at(buf, n)
+                if out is None:
+                    file.write(chunk)
+                else:
+                    out.append(chunk)
+                return 0
+            except BaseException as exc:
+                failed.append(exc)
+                return 1
+        cb = _WRITE_FN(write)
+        rc = _export(self._h(), actor, account, _FORMATS[format], cb, None)
+        if failed:
+            self._sink.error = None
+            raise failed[0]
+        self._check(rc)
+        return None if out is None else b"".join(out)
+
+    # Product licences -------------------------------------------------
+
+    def product_purchase(self, actor, account, product, count):
+        self._check(_product_purchase(self._h(), actor, account,
+                                      _text(product), count))
+
+    def product_release(self, actor, account, product, count):
+        self._check(_product_release(self._h(), actor, account,
+                                     _text(product), count))
+
+    def _assign(self, fn, actor, product, users):
+        n = len(users)
+        arr = (_id * max(n, 1))(*users)
+        done = _size()
+        self._check(fn(self._h(), actor, _text(product), arr, n,
+                       ctypes.byref(done)))
+        return done.value
+
+    def product_assign(self, actor, product, users):
+        """Assign the product licence to every user listed, in one
+        transaction (refused as a whole); returns how many did not hold
+        it before."""
+        return self._assign(_product_assign, actor, product, users)
+
+    def product_unassign(self, actor, product, users):
+        """Take the product licence back from the users listed; returns
+        how many held it."""
+        return self._assign(_product_unassign, actor, product, users)
+
+    def product_counts(self, actor, account, product):
+        """(purchased, assigned) of a product licence in an account."""
+        bought, used = _size(), _size()
+        self._check(_product_counts(self._h(), actor, account,
+                                    _text(product), ctypes.byref(bought),
+                                    ctypes.byref(used)))
+        return bought.value, used.value
+
+
+class ImportReport:
+    """The outcome of an import: rows (data rows read), created (users
+    made) and errors, a list of dicts (line, column, code, name, rule,
+    message), one per refused row or cell."""
+
+    def __init__(self, rep):
+        self.rows = _report_rows(rep)
+        self.created = _report_created(rep)
+        self.errors = []
+        for i in range(_report_errors(rep)):
+            code = _report_code(rep, i)
+            self.errors.append({
+                "line": _report_line(rep, i),
+                "column": _s(_report_column(rep, i)),
+                "code": code, "name": _CODE_NAMES.get(code, str(code)),
+                "rule": _s(_report_rule(rep, i)),
+                "message": _s(_report_message(rep, i))})
+
+    def __repr__(self):
+        return "<ImportReport rows=%d created=%d errors=%d>" % (
+            self.rows, self.created, len(self.errors))
 
 
 def _parse_language(tag):

@@ -1,5 +1,6 @@
 """Tests of the Python bindings (run with ROSTER_LIB set)."""
 import ctypes
+import io
 import os
 import tempfile
 import unittest
@@ -215,6 +216,206 @@ class Bindings(unittest.TestCase):
         self.assertFalse(d.in_transaction)
 
 
+class Portal(unittest.TestCase):
+    """Search, import and export, product licences: an account's user
+    list as a portal shows it."""
+
+    def setUp(self):
+        self.d = roster.Directory()
+        self.p = self.d.partner_create(roster.SYSTEM, "Reseller")
+        self.asp = roster.partner(self.p)
+        self.a = self.d.account_create(self.asp, self.p, "Acme")
+        self.names = {}
+        for first, last in (("Marie", "Dvořáková"), ("Marie-Hélène", "Durand"),
+                            ("Zakaria", "Benali"), ("Tom", "Novák")):
+            login = first.split("-")[0].lower() + "@acme.example"
+            if first == "Marie-Hélène":
+                login = "mh@acme.example"
+            self.names[last] = self.d.user_create(
+                self.asp, self.a, first_name=first, last_name=last,
+                email=login, admin=(last == "Novák"))
+
+    def tearDown(self):
+        self.d.close()
+
+    def found(self, text, **kw):
+        ids, cursor = self.d.search(self.asp, self.a, text, **kw)
+        self.assertIsNone(cursor)
+        return ids
+
+    def test_search_as_you_type(self):
+        n = self.names
+        self.assertEqual(self.found("dvor"), [n["Dvořáková"]])
+        self.assertEqual(self.found("hel"), [n["Durand"]])
+        self.assertEqual(self.found("ZÁK"), [n["Benali"]])
+        self.assertEqual(self.found("ma dv"), [n["Dvořáková"]])
+        self.assertEqual(self.found("nobody"), [])
+        # the documented order: last name, then first name, then id
+        everyone = [n["Benali"], n["Durand"], n["Dvořáková"], n["Novák"]]
+        self.assertEqual(self.found(""), everyone)
+        self.assertEqual(self.found(None), everyone)
+        self.assertEqual(self.d.search_count(self.asp, self.a, "ma"), 2)
+        self.assertEqual(self.d.search_count(self.asp, 0, ""), 4)
+
+    def test_pages_and_cursor(self):
+        first, cursor = self.d.search(self.asp, self.a, limit=3)
+        self.assertEqual(len(first), 3)
+        self.assertIsInstance(cursor, str)
+        # a user added before the cursor's place is not shown twice, one
+        # added after it is shown
+        self.d.user_create(self.asp, self.a, first_name="Zoé",
+                           last_name="Zeman", email="zoe@acme.example")
+        self.d.user_create(self.asp, self.a, first_name="Anna",
+                           last_name="Adamová", email="anna@acme.example")
+        rest, end = self.d.search(self.asp, self.a, cursor=cursor, limit=3)
+        self.assertIsNone(end)
+        self.assertEqual(len(rest), 2)
+        self.assertFalse(set(first) & set(rest))
+        everyone = list(self.d.search_all(self.asp, self.a, page_size=2))
+        self.assertEqual(len(everyone), 6)
+        self.assertEqual(everyone, self.found(""))
+        with self.assertRaises(roster.InvalidArgument):
+            self.d.search(self.asp, self.a, cursor="not a cursor")
+
+    def test_filters(self):
+        n = self.names
+        site = self.d.site_create(self.asp, self.a, "Brno")
+        self.d.user_update(self.asp, n["Durand"], site=site)
+        self.d.user_update(roster.SYSTEM, n["Benali"], cloud=True)
+        self.assertEqual(self.found("", filters=["admins"]), [n["Novák"]])
+        self.assertEqual(self.found("", filters=["cloud"]), [n["Benali"]])
+        self.assertEqual(self.found("", filters=["cloud", "admins"]), [])
+        self.assertEqual(self.found("", site=site), [n["Durand"]])
+        self.assertEqual(self.found("ma", site=site), [n["Durand"]])
+        self.assertEqual(self.d.search_count(self.asp, self.a, "",
+                                             filters=["unregistered"]), 4)
+        with self.assertRaises(KeyError):
+            self.found("", filters=["vip"])
+        with self.assertRaises(roster.Denied):
+            self.d.search(roster.user(n["Benali"]), self.a, "ma")
+
+    def test_import_export_round_trip(self):
+        csv = ("first_name,last_name,email,note,admin\r\n"
+               "Émile,Zola,emile@acme.example,,0\r\n"
+               "\"Anne, Marie\",\"O\"\"Neil\",anne@acme.example,"
+               "\"two\nlines\",true\r\n")
+        rep = self.d.import_users(self.asp, self.a, csv)
+        self.assertEqual((rep.rows, rep.created, rep.errors), (2, 2, []))
+        emile, = self.found("zol")
+        anne, = self.found("o'n")
+        self.assertEqual(self.d.user_get(anne)["last_name"], "O\"Neil")
+        self.assertEqual(self.d.user_get(anne)["note"], "two\nlines")
+        self.assertTrue(self.d.user_get(anne)["admin"])
+        for fmt in ("csv", "xml"):
+            data = self.d.export_users(self.asp, self.a, format=fmt)
+            self.assertIsInstance(data, bytes)
+            b = self.d.account_create(self.asp, self.p, "Copy " + fmt)
+            # the logins are taken: the copy uses other ones
+            data = data.replace(b"@acme.example",
+                                b"@" + fmt.encode() + b".example")
+            rep = self.d.import_users(self.asp, b, data, format=fmt)
+            self.assertEqual(rep.created, 6)
+            mine = [self.d.user_get(u) for u in self.found("")]
+            copy = [self.d.user_get(u)
+                    for u in self.d.search_all(self.asp, b)]
+            for u in mine + copy:
+                del u["id"], u["account"]
+                u["email"] = u["email"].split("@")[0]
+            self.assertEqual(copy, mine)
+        out = io.BytesIO()
+        self.assertIsNone(self.d.export_users(self.asp, self.a, file=out))
+        self.assertEqual(out.getvalue(),
+                         self.d.export_users(self.asp, self.a))
+
+    def test_import_refusals(self):
+        before = self.d.search_count(self.asp, self.a)
+        csv = ("first_name,last_name,email\n"
+               "Ok,Row,ok@acme.example\n"
+               "Bad,Row,not-an-address\n"
+               "Dup,Row,OK@acme.example\n")
+        with self.assertRaises(roster.InvalidValue) as cm:
+            self.d.import_users(self.asp, self.a, csv)
+        rep = cm.exception.report
+        self.assertEqual((rep.rows, rep.created), (3, 0))
+        self.assertEqual([(e["line"], e["column"], e["rule"])
+                          for e in rep.errors],
+                         [(3, "email", "email.syntax"),
+                          (4, "email", "email.unique")])
+        self.assertEqual(rep.errors[0]["name"], "EINVALID")
+        self.assertTrue(rep.errors[0]["message"])
+        self.assertEqual(self.d.search_count(self.asp, self.a), before)
+        with self.assertRaises(roster.InvalidValue) as cm:
+            self.d.import_users(self.asp, self.a, csv, dry_run=True)
+        self.assertEqual(len(cm.exception.report.errors), 2)
+        self.assertEqual(self.d.search_count(self.asp, self.a), before)
+        self.d.events.clear()
+        rep = self.d.import_users(self.asp, self.a,
+                                  "first_name,last_name,email\n"
+                                  "Good,Dry,dry@acme.example\n",
+                                  dry_run=True)
+        self.assertEqual((rep.rows, rep.created, rep.errors), (1, 0, []))
+        self.assertEqual(self.d.search_count(self.asp, self.a), before)
+        self.assertEqual(self.d.events, [])
+        rep = self.d.import_users(self.asp, self.a, csv, mode="best_effort")
+        self.assertEqual((rep.created, len(rep.errors)), (1, 2))
+        self.assertEqual(self.d.search_count(self.asp, self.a), before + 1)
+        # a malformed file
+        with self.assertRaises(roster.ParseError) as cm:
+            self.d.import_users(self.asp, self.a,
+                                'first_name,email\n"open,x@y.example\n')
+        self.assertEqual(cm.exception.report.created, 0)
+        # a reader that fails: its exception, nothing imported
+
+        class Broken:
+            def read(self, n):
+                raise OSError("disk gone")
+        with self.assertRaises(OSError):
+            self.d.import_users(self.asp, self.a, Broken())
+        self.assertEqual(self.d.search_count(self.asp, self.a), before + 1)
+        with self.assertRaises(ValueError):
+            self.d.import_users(self.asp, self.a)
+
+    def test_import_from_path(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "users.xml")
+            with open(path, "w", encoding="utf-8") as f:
+                f.write('<?xml version="1.0" encoding="UTF-8"?>\n'
+                        '<users xmlns="urn:roster:users:1">\n'
+                        '<user><first_name>Jiří</first_name>'
+                        '<last_name>Šťastný</last_name>'
+                        '<email>jiri@acme.example</email></user>\n'
+                        '</users>\n')
+            rep = self.d.import_users(self.asp, self.a, path=path,
+                                      format="xml")
+        self.assertEqual(rep.created, 1)
+        self.assertEqual(len(self.found("stast")), 1)
+
+    def test_products(self):
+        n = self.names
+        admin = roster.user(n["Novák"])
+        two = [n["Benali"], n["Durand"]]
+        self.d.product_purchase(self.asp, self.a, "meetings", 2)
+        self.assertEqual(self.d.product_assign(admin, "meetings", two), 2)
+        self.assertEqual(self.d.product_counts(admin, self.a, "meetings"),
+                         (2, 2))
+        self.assertEqual(self.d.user_get(n["Benali"])["products"],
+                         ["meetings"])
+        self.assertEqual(self.found("", product="meetings"), two)
+        # a third does not fit: refused as a whole, nothing changes
+        with self.assertRaises(roster.PolicyRefusal) as cm:
+            self.d.product_assign(admin, "meetings",
+                                  [n["Novák"], n["Dvořáková"]])
+        self.assertEqual(cm.exception.rule, "product.none_available")
+        self.assertEqual(self.d.user_get(n["Novák"])["products"], [])
+        self.assertEqual(self.d.product_unassign(admin, "meetings",
+                                                 [n["Benali"]]), 1)
+        self.assertEqual(self.d.product_counts(admin, self.a, "meetings"),
+                         (2, 1))
+        self.d.product_release(self.asp, self.a, "meetings", 1)
+        self.assertEqual(self.d.product_counts(admin, self.a, "meetings"),
+                         (1, 1))
+
+
 class OptionsLayout(unittest.TestCase):
     def test_size_matches_the_library(self):
         # options_init clears exactly the struct of its version: every
@@ -223,6 +424,15 @@ class OptionsLayout(unittest.TestCase):
         buf = (ctypes.c_ubyte * (size + 16))(*([0xAA] * (size + 16)))
         rc = roster._options_init(ctypes.cast(buf, ctypes.POINTER(
             roster._Options)), 3)
+        self.assertEqual(rc, 0)
+        self.assertEqual(bytes(buf[4:size]), bytes(size - 4))
+        self.assertEqual(bytes(buf[size:]), b"\xaa" * 16)
+
+    def test_import_options_size(self):
+        size = ctypes.sizeof(roster._ImportOptions)
+        buf = (ctypes.c_ubyte * (size + 16))(*([0xAA] * (size + 16)))
+        rc = roster._import_options_init(ctypes.cast(buf, ctypes.POINTER(
+            roster._ImportOptions)), 1)
         self.assertEqual(rc, 0)
         self.assertEqual(bytes(buf[4:size]), bytes(size - 4))
         self.assertEqual(bytes(buf[size:]), b"\xaa" * 16)
