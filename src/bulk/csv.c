@@ -38,6 +38,8 @@ typedef struct csv {
 	size_t cell_start, cell_len;
 	int state;
 	int pending_cr;		/* a CR ended a record: swallow one LF */
+	int quoted_cr;		/* a CR inside quotes: an LF after it is
+				   the same line break */
 	unsigned long line, row_line;
 	size_t row_bytes;	/* bytes of the record so far */
 	int fields[COLUMNS_MAX + 1];
@@ -190,11 +192,14 @@ static int step(csv *c, char ch)
 	case S_QUOTED:
 		c->row_bytes++;
 		if (ch == '"') {
+			c->quoted_cr = 0;
 			c->state = S_QUOTE_SEEN;
 			return 0;
 		}
-		if (ch == '\n')
+		/* CR, LF and CRLF each break a line, as between records */
+		if (ch == '\r' || (ch == '\n' && !c->quoted_cr))
 			c->line++;
+		c->quoted_cr = ch == '\r';
 		return put(c, ch);
 	case S_QUOTE_SEEN:
 		if (ch == '"') {

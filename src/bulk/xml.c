@@ -91,14 +91,22 @@ static void on_error(void *arg, xmlErrorPtr e)
 			x->err_msg[n] = ' ';
 }
 
+/*
+ * The line of the reader's node. libxml2 keeps a node's line in 16 bits
+ * (65,535 for any line past it): there the line is where the parser
+ * stands, which is the node's or, as the reader parses a chunk ahead,
+ * a few lines after it.
+ */
 static unsigned long line_here(const xin *x)
 {
 	xmlNodePtr n = xmlTextReaderCurrentNode(x->r);
-	long l = n ? xmlGetLineNo(n) : -1;
+	long l = n ? xmlGetLineNo(n) : -1, p;
 
-	if (l > 0)
+	if (l > 0 && l < 65535)
 		return (unsigned long)l;
-	l = xmlTextReaderGetParserLineNumber(x->r);
+	p = xmlTextReaderGetParserLineNumber(x->r);
+	if (p > l)
+		return (unsigned long)p;
 	return l > 0 ? (unsigned long)l : 1;
 }
 
@@ -260,14 +268,21 @@ static int read_field(xin *x)
 		return rs_import_file_fault(x->im, line_here(x), NULL,
 					    "import.column",
 					    name ? name : "");
-	for (i = 0; i < x->ncells; i++)
-		if (x->fields[i] == f && !x->twice)
-			x->twice = f;
+	for (i = 0; i < x->ncells && x->fields[i] != f; i++)
+		;
+	if (i < x->ncells && !x->twice)
+		x->twice = f;
 	x->cell_start = x->len;
 	rc = f == ROSTER_FIELD_LINES ? read_lines(x)
 				     : read_text(x, xmlTextReaderDepth(x->r));
 	if (rc)
 		return rc;
+	if (i < x->ncells) {
+		/* the row is refused at </user>: a repeat's text is not kept,
+		 * so that a <user> of repeated elements holds one of each */
+		x->len = x->cell_start;
+		return 0;
+	}
 	if ((rc = append(x, "", 0)))
 		return rc;
 	x->len++; /* keep the NUL */

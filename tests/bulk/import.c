@@ -592,6 +592,61 @@ static void test_xml_malformed(void **state)
 		      "import.xml");
 }
 
+/* A line break inside quotes counts as one line whichever it is (CR,
+ * LF or CRLF), as between records: the next row's line is right. */
+static void test_csv_quoted_breaks(void **state)
+{
+	static const char *const breaks[] = { "\n", "\r", "\r\n" };
+	roster_import_options o = opts_of(ROSTER_IMPORT_ALL_OR_NOTHING, 1);
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 3; i++) {
+		const char *nl = breaks[i];
+		char csv[256];
+		world *w = world_new(NULL);
+		roster_import_report *r = NULL;
+
+		snprintf(csv, sizeof(csv),
+			 "first_name,last_name,email,note%s"
+			 "Ann,Lee,ann@x.example,\"one%stwo%s%sthree\"%s"
+			 "Bo,Li,bad-address,%s",
+			 nl, nl, nl, nl, nl, nl);
+		assert_int_equal(import_csv(w, csv, &o, &r), ROSTER_EINVALID);
+		assert_int_equal(roster_import_error_count(r), 1);
+		/* Ann's note spans lines 2 to 5 (one empty) */
+		assert_refusal(r, 0, 6, "email", ROSTER_EINVALID,
+			       "email.syntax");
+		roster_import_report_free(r);
+		world_free(w);
+	}
+}
+
+/* Past line 65,535 (where libxml2's node lines stop), a row's refusal
+ * still names its line. */
+static void test_xml_big_lines(void **state)
+{
+	roster_import_options o = opts_of(ROSTER_IMPORT_ALL_OR_NOTHING, 1);
+	const char *head = "<users xmlns=\"urn:roster:users:1\">";
+	const char *bad = "<user><first_name>A</first_name><last_name>B"
+			  "</last_name><email>bad</email></user></users>\n";
+	size_t n = 70000, hl = strlen(head), bl = strlen(bad);
+	char *xml = malloc(hl + n + bl + 1);
+	world *w = world_new(NULL);
+	roster_import_report *r = NULL;
+
+	(void)state;
+	assert_non_null(xml);
+	memcpy(xml, head, hl);
+	memset(xml + hl, '\n', n);
+	memcpy(xml + hl + n, bad, bl + 1);
+	assert_int_equal(import_xml(w, xml, &o, &r), ROSTER_EINVALID);
+	assert_refusal(r, 0, n + 1, "email", ROSTER_EINVALID, "email.syntax");
+	roster_import_report_free(r);
+	world_free(w);
+	free(xml);
+}
+
 /* ------------------------------------------------------------------ */
 /* Export and the round trip                                           */
 
@@ -821,6 +876,7 @@ static void test_export_refusals(void **state)
 /* Allocator hooks that track the bytes in use and their peak. */
 typedef struct meter {
 	size_t live, peak;
+	size_t base; /* live when the world was made */
 } meter;
 
 static void *m_malloc(size_t n, void *data)
@@ -860,6 +916,66 @@ static void *m_realloc(void *ptr, size_t n, void *data)
 		m_free(p, data);
 	}
 	return q;
+}
+
+/* A world whose directory allocates through the meter, which then
+ * counts from what the world holds. */
+static world *metered_world(meter *m)
+{
+	roster_directory_options dopts;
+	world *w;
+
+	roster_directory_options_init(&dopts, ROSTER_DIRECTORY_OPTIONS_VERSION);
+	dopts.malloc_fn = m_malloc;
+	dopts.realloc_fn = m_realloc;
+	dopts.free_fn = m_free;
+	dopts.alloc_data = m;
+	w = world_new(&dopts);
+	m->base = m->peak = m->live;
+	return w;
+}
+
+static size_t meter_peak(meter *m)
+{
+	return m->peak - m->base;
+}
+
+/* A <user> repeating a field thousands of times is refused for the
+ * repeat, holding one copy of the field, not the file's size. */
+static void test_xml_repeats(void **state)
+{
+	roster_import_options o = opts_of(ROSTER_IMPORT_ALL_OR_NOTHING, 0);
+	const char *head = "<users xmlns=\"urn:roster:users:1\">\n<user>"
+			   "<first_name>A</first_name><last_name>B</last_name>"
+			   "<email>a@x.example</email>";
+	const char *tail = "</user></users>\n";
+	size_t reps = 2000, note = 1000, i, at;
+	char *xml = malloc(strlen(head) + reps * (note + 13) + 32);
+	meter m = { 0, 0, 0 };
+	world *w;
+	roster_import_report *r = NULL;
+
+	(void)state;
+	assert_non_null(xml);
+	at = (size_t)sprintf(xml, "%s", head);
+	for (i = 0; i < reps; i++) {
+		memcpy(xml + at, "<note>", 6);
+		memset(xml + at + 6, 'x', note);
+		memcpy(xml + at + 6 + note, "</note>", 7);
+		at += note + 13;
+	}
+	strcpy(xml + at, tail);
+	w = metered_world(&m);
+	assert_int_equal(import_xml(w, xml, &o, &r), ROSTER_EINVALID);
+	assert_refusal(r, 0, 2, "note", ROSTER_EINVALID, "import.twice");
+	assert_int_equal(roster_import_created(r), 0);
+	/* two megabytes of notes; the row holds one */
+	if (meter_peak(&m) > 200000)
+		fail_msg("peak %zu bytes for a row of %zu notes",
+			 meter_peak(&m), reps);
+	roster_import_report_free(r);
+	world_free(w);
+	free(xml);
 }
 
 /* Generates a CSV of `rows` data rows, each with a 1000-byte note. */
@@ -910,26 +1026,17 @@ static long gen_read(void *data, void *buf, size_t len)
 static void test_large(void **state)
 {
 	roster_import_options o = opts_of(ROSTER_IMPORT_BEST_EFFORT, 0);
-	roster_directory_options dopts;
-	meter m = { 0, 0 };
+	meter m = { 0, 0, 0 };
 	world *w;
 	roster_import_report *r = NULL;
-	size_t base;
 	gen g;
 
 	(void)state;
-	roster_directory_options_init(&dopts, ROSTER_DIRECTORY_OPTIONS_VERSION);
-	dopts.malloc_fn = m_malloc;
-	dopts.realloc_fn = m_realloc;
-	dopts.free_fn = m_free;
-	dopts.alloc_data = &m;
-	w = world_new(&dopts);
+	w = metered_world(&m);
 	memset(&g, 0, sizeof(g));
 	g.rows = 100000;
 	g.flag = "maybe";
 	g.note = 1000;
-	base = m.live;
-	m.peak = m.live;
 	assert_int_equal(roster_import(&r, w->dir, &w->as_partner, w->account,
 				       ROSTER_FORMAT_CSV, gen_read, &g, &o),
 			 ROSTER_OK);
@@ -938,8 +1045,8 @@ static void test_large(void **state)
 	assert_int_equal(roster_import_error_line(r, 99999), 100001);
 	assert_string_equal(roster_import_error_rule(r, 99999), "import.value");
 	/* the report is about 200 bytes a row; the file 1040 */
-	if (m.peak - base > 100000 * 400)
-		fail_msg("peak %zu bytes for 100000 rows", m.peak - base);
+	if (meter_peak(&m) > 100000 * 400)
+		fail_msg("peak %zu bytes for 100000 rows", meter_peak(&m));
 	roster_import_report_free(r);
 
 	/* and 100,000 rows that are all created, in one transaction */
@@ -971,6 +1078,9 @@ int main(void)
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_xml_basic),
 		cmocka_unit_test(test_xml_malformed),
+		cmocka_unit_test(test_csv_quoted_breaks),
+		cmocka_unit_test(test_xml_big_lines),
+		cmocka_unit_test(test_xml_repeats),
 		cmocka_unit_test(test_round_trip_csv),
 		cmocka_unit_test(test_round_trip_xml),
 		cmocka_unit_test(test_export_refusals),
