@@ -126,6 +126,17 @@ static int issue(roster_directory *dir, const rs_user *cur, int welcome)
 	return rs_user_replace(dir, u);
 }
 
+/* Does the selection name `id` and no one else? */
+static int only(const roster_id *users, size_t count, roster_id id)
+{
+	size_t i;
+
+	for (i = 0; users && i < count; i++)
+		if (users[i] != id)
+			return 0;
+	return users && count;
+}
+
 static int issue_all(roster_directory *dir, const roster_actor *actor,
 		     roster_id account, const roster_id *users, size_t count,
 		     int welcome)
@@ -144,9 +155,9 @@ static int issue_all(roster_directory *dir, const roster_actor *actor,
 		return rs_fail_id(dir, ROSTER_ENOTFOUND, "account",
 				  "record.notfound", account);
 	/* managers act on any user of the account; a user may ask a reset
-	 * of their own password and nothing more */
-	if (!(!welcome && who.kind == ROSTER_ACTOR_USER && count == 1 &&
-	      users[0] == who.id && who.account == account) &&
+	 * of their own password (listed once or more) and nothing more */
+	if (!(!welcome && who.kind == ROSTER_ACTOR_USER &&
+	      who.account == account && only(users, count, who.id)) &&
 	    (rc = rs_authz_account(dir, &who, account, RS_MANAGE_USERS)))
 		return rc;
 	all = &acc->members->users;

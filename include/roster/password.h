@@ -100,6 +100,8 @@ ROSTER_API int roster_login(roster_id *user_out, roster_directory *dir,
  * ROSTER_EVENT_PASSWORD_RESET_EMAIL per user carries a fresh token; older
  * reset tokens of those users stop working. A user listed twice gets one
  * e-mail. All or nothing: when one user is refused, no token is made.
+ * The account's managers (the system, its partner, its admins) may ask
+ * for any of its users; a user may ask for their own password alone.
  */
 ROSTER_API int roster_password_reset(roster_directory *dir,
 				     const roster_actor *actor,

@@ -272,6 +272,21 @@ static void test_reset(void **state)
 	assert_int_equal(roster_password_reset(w->dir, &as_a, w->account, &a, 1), 0);
 	assert_int_equal(world_count(w, ROSTER_EVENT_PASSWORD_RESET_EMAIL), 1);
 	world_events_clear(w);
+	/* listed twice: still their own, one e-mail */
+	{
+		roster_id self_twice[2] = { a, a };
+
+		assert_int_equal(roster_password_reset(w->dir, &as_a, w->account,
+						       self_twice, 2), 0);
+		assert_int_equal(world_count(w, ROSTER_EVENT_PASSWORD_RESET_EMAIL), 1);
+		world_events_clear(w);
+		/* not for every user of the account, nor as a welcome */
+		assert_int_equal(roster_password_reset(w->dir, &as_a, w->account,
+						       NULL, 0), ROSTER_EDENIED);
+		assert_int_equal(roster_welcome_send(w->dir, &as_a, w->account,
+						     &a, 1), ROSTER_EDENIED);
+		assert_int_equal(w->nevents, 0);
+	}
 	assert_int_equal(roster_password_reset(w->dir, &as_a, w->account, &b, 1), ROSTER_EDENIED);
 	assert_int_equal(roster_password_reset(w->dir, &as_a, w->account, both, 2), ROSTER_EDENIED);
 	/* all or nothing: one user of another account spoils the batch */
