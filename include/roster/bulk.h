@@ -27,7 +27,8 @@
  * An export writes the account's users in the same formats, with the
  * same columns, so that exporting and importing into an account with the
  * same sites, PBXes and groups gives the same users. Secrets are never
- * exported.
+ * exported, nor the flags roster or the host alone set (registered,
+ * cloud, iot).
  */
 #ifndef ROSTER_BULK_H
 #define ROSTER_BULK_H

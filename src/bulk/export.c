@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "fields.h"
 #include "bulk.h"
 #include "policy.h"
 
@@ -57,10 +58,13 @@ static void emits(out *o, const char *s)
 	emit(o, s, strlen(s));
 }
 
+/* Every field an import may set: not the password (a secret), nor those
+ * roster or the host alone set (registered, cloud, iot), which would
+ * refuse the row of anyone but the host importing the file again. */
 static int exported(int field)
 {
 	return field != ROSTER_FIELD_PASSWORD &&
-	       field != ROSTER_FIELD_REGISTERED;
+	       !(rs_field(field)->flags & RS_F_READONLY);
 }
 
 /* The text of a field other than lines, "" when unset. */

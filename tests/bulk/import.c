@@ -827,6 +827,57 @@ static void round_trip(int format)
 	world_free(w);
 }
 
+/* The fields only roster or the host set (registered, cloud, iot) are
+ * not exported: the partner's own export imports again, in each format,
+ * although the host set cloud and IoT on a user. */
+static void test_export_host_fields(void **state)
+{
+	int format;
+
+	(void)state;
+	for (format = ROSTER_FORMAT_CSV; format <= ROSTER_FORMAT_XML;
+	     format++) {
+		world *w = world_new(NULL), *w2 = world_new(NULL);
+		roster_import_report *r = NULL;
+		sink out = { NULL, 0, 0 };
+		roster_form *f;
+		roster_id u, acc2;
+
+		u = make_user(w, "Hosted", "User", "hosted@acme.example", NULL, 0,
+			      NULL, NULL, 0);
+		assert_int_equal(roster_form_new(&f, w->dir), ROSTER_OK);
+		roster_form_set_bool(f, ROSTER_FIELD_CLOUD, 1);
+		roster_form_set_bool(f, ROSTER_FIELD_IOT, 1);
+		assert_int_equal(roster_user_update(w->dir, &w->system, u, f),
+				 ROSTER_OK);
+		roster_form_free(f);
+		assert_int_equal(roster_export(w->dir, &w->as_partner,
+					       w->account, format, sink_write,
+					       &out),
+				 ROSTER_OK);
+		assert_null(strstr(out.buf, "cloud>"));
+		assert_null(strstr(out.buf, ",cloud"));
+		assert_null(strstr(out.buf, "iot"));
+		assert_null(strstr(out.buf, "registered"));
+		assert_int_equal(roster_account_create(&acc2, w2->dir,
+						       &w2->as_partner,
+						       w2->partner, "Copy"),
+				 ROSTER_OK);
+		/* w2's admin has w's admin's login: best effort skips it */
+		assert_int_equal(
+			import_text(w2, &w2->as_partner, acc2, format, out.buf,
+				    NULL, &r),
+			ROSTER_EINVALID);
+		assert_int_equal(roster_import_error_count(r), 1);
+		assert_string_equal(roster_import_error_rule(r, 0),
+				    "email.unique");
+		roster_import_report_free(r);
+		free(out.buf);
+		world_free(w2);
+		world_free(w);
+	}
+}
+
 static void test_round_trip_csv(void **state)
 {
 	(void)state;
@@ -1084,6 +1135,7 @@ int main(void)
 		cmocka_unit_test(test_round_trip_csv),
 		cmocka_unit_test(test_round_trip_xml),
 		cmocka_unit_test(test_export_refusals),
+		cmocka_unit_test(test_export_host_fields),
 		cmocka_unit_test(test_large),
 	};
 
