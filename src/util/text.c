@@ -70,9 +70,14 @@ static int is_space(utf8proc_int32_t c)
 	       p->category == UTF8PROC_CATEGORY_ZP;
 }
 
+/* A control character, or a noncharacter (U+FDD0..U+FDEF and the last
+ * two code points of each plane: not for interchange, and U+FFFE and
+ * U+FFFF cannot be written in XML 1.0, so an export could not be read
+ * back). */
 static int is_control(utf8proc_int32_t c)
 {
-	return utf8proc_category(c) == UTF8PROC_CATEGORY_CC;
+	return utf8proc_category(c) == UTF8PROC_CATEGORY_CC ||
+	       (c >= 0xFDD0 && c <= 0xFDEF) || (c & 0xFFFE) == 0xFFFE;
 }
 
 /* rs_text_clean through utf8proc, for any text. */
@@ -102,7 +107,8 @@ static enum rs_text_fault clean_full(const rs_alloc *al, const char *in,
 		rs_free(al, buf);
 		return RS_TEXT_UTF8;
 	}
-	/* filter: trim, collapse white space, refuse control characters */
+	/* filter: trim, collapse white space, refuse control characters and
+	 * noncharacters */
 	for (i = 0; i < (size_t)n; i++) {
 		utf8proc_int32_t c = buf[i];
 

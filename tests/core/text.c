@@ -44,7 +44,8 @@ static int ref_is_space(utf8proc_int32_t c)
 
 static int ref_is_control(utf8proc_int32_t c)
 {
-	return utf8proc_category(c) == UTF8PROC_CATEGORY_CC;
+	return utf8proc_category(c) == UTF8PROC_CATEGORY_CC ||
+	       (c >= 0xFDD0 && c <= 0xFDEF) || (c & 0xFFFE) == 0xFFFE;
 }
 
 static enum rs_text_fault ref_clean(const char *in, unsigned flags,
@@ -443,6 +444,38 @@ static void test_tricky_texts(void **state)
 		same_all(tricky_text[i]);
 }
 
+/* Noncharacters are refused as control characters are; their
+ * neighbours are kept. */
+static void test_noncharacters(void **state)
+{
+	static const struct {
+		const char *s;
+		enum rs_text_fault f;
+	} cases[] = {
+		{ "a\xEF\xBF\xBE", RS_TEXT_CONTROL },     /* U+FFFE */
+		{ "a\xEF\xBF\xBF", RS_TEXT_CONTROL },     /* U+FFFF */
+		{ "a\xEF\xB7\x90", RS_TEXT_CONTROL },     /* U+FDD0 */
+		{ "a\xEF\xB7\xAF", RS_TEXT_CONTROL },     /* U+FDEF */
+		{ "a\xF0\x9F\xBF\xBE", RS_TEXT_CONTROL }, /* U+1FFFE */
+		{ "a\xF4\x8F\xBF\xBF", RS_TEXT_CONTROL }, /* U+10FFFF */
+		{ "a\xEF\xBF\xBD", RS_TEXT_OK },	     /* U+FFFD */
+		{ "a\xEF\xB7\x8F", RS_TEXT_OK },	     /* U+FDCF */
+		{ "a\xEF\xB7\xB0", RS_TEXT_OK },	     /* U+FDF0 */
+		{ "a\xF0\x9F\xBF\xBD", RS_TEXT_OK },     /* U+1FFFD */
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *out = NULL;
+
+		assert_int_equal(rs_text_clean(&al, cases[i].s, 0, 100, &out),
+				 cases[i].f);
+		rs_free(&al, out);
+		same_all(cases[i].s);
+	}
+}
+
 /* Longer than the stack buffers: the heap and the full paths. */
 static void test_long_texts(void **state)
 {
@@ -652,6 +685,7 @@ int main(void)
 		cmocka_unit_test(test_every_pair),
 		cmocka_unit_test(test_marks_around_ascii),
 		cmocka_unit_test(test_tricky_texts),
+		cmocka_unit_test(test_noncharacters),
 		cmocka_unit_test(test_long_texts),
 		cmocka_unit_test(test_random_texts),
 		cmocka_unit_test(test_tricky_emails),

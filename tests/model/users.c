@@ -170,6 +170,23 @@ static void test_required_and_text(void **state)
 			    "No\\xC3(vak");
 	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_LAST_NAME, "No\x07vak"), 0);
 	refused(w, f, ROSTER_EINVALID, "last_name", "text.control");
+	/* noncharacters: U+FFFF, U+FFFE (not writable in XML 1.0), U+FDD0,
+	 * U+1FFFF */
+	{
+		static const char *const nonchars[] = {
+			"No\xEF\xBF\xBFvak", "No\xEF\xBF\xBEvak",
+			"No\xEF\xB7\x90vak", "No\xF0\x9F\xBF\xBFvak" };
+		size_t i;
+
+		for (i = 0; i < 4; i++) {
+			assert_int_equal(roster_form_set_str(
+						 f, ROSTER_FIELD_LAST_NAME,
+						 nonchars[i]),
+					 0);
+			refused(w, f, ROSTER_EINVALID, "last_name",
+				"text.control");
+		}
+	}
 	memset(longname, 'a', sizeof(longname) - 1);
 	longname[sizeof(longname) - 1] = '\0';
 	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_LAST_NAME, longname), 0);
