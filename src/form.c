@@ -35,6 +35,37 @@ static void clear_lines(roster_form *f)
 	f->nlines = 0;
 }
 
+static void clear_products(roster_form *f)
+{
+	size_t i;
+
+	for (i = 0; i < f->nproducts; i++)
+		rs_free(&f->al, f->products[i]);
+	rs_free(&f->al, f->products);
+	f->products = NULL;
+	f->nproducts = 0;
+}
+
+int rs_form_set_products(roster_form *f, const char *const *ids, size_t n)
+{
+	size_t i;
+
+	clear_products(f);
+	if (!n)
+		return 0;
+	if (!(f->products = rs_calloc(&f->al, n, sizeof(*f->products))))
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (!(f->products[i] = rs_strdup(&f->al, ids[i]))) {
+			f->nproducts = i;
+			clear_products(f);
+			return -1;
+		}
+	}
+	f->nproducts = n;
+	return 0;
+}
+
 void roster_form_clear(roster_form *f)
 {
 	int i;
@@ -50,6 +81,7 @@ void roster_form_clear(roster_form *f)
 			rs_free(&f->al, f->str[i]);
 	}
 	clear_lines(f);
+	clear_products(f);
 	memset(f->set, 0, sizeof(f->set));
 	memset(f->str, 0, sizeof(f->str));
 	memset(f->flag, 0, sizeof(f->flag));

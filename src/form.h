@@ -14,6 +14,15 @@ struct roster_form {
 	size_t nlines;
 	int generate_password;
 	unsigned confirm; /* ROSTER_CONFIRM_* given with the form */
+	/* the product licences of a new user, ascending, each once: set by
+	 * an import alone (rs_form_set_products), which checked each
+	 * product and that the account has one available */
+	char **products;
+	size_t nproducts;
 };
+
+/* Give the form `n` product licences (ascending, distinct): 0 or -1 out
+ * of memory, the form then holding none. */
+int rs_form_set_products(roster_form *f, const char *const *ids, size_t n);
 
 #endif

@@ -280,6 +280,13 @@ int rs_restock(roster_directory *dir, const rs_unit *cur, int bought,
 size_t rs_stock_count(const rs_stock *st, size_t n, const char *item);
 /* product.c: does the user hold the product licence? */
 int rs_user_has_product(const rs_user *u, const char *product);
+/* A product licence of the catalog: 0, or EINVAL (NULL), EINVALID
+ * (item.syntax, product.unknown) recorded with field "product". */
+int rs_product_check(roster_directory *dir, const char *product);
+/* Licences of `product` the account bought and no user holds. Reads
+ * every user of the account. */
+size_t rs_product_available(const roster_directory *dir, const rs_unit *acc,
+			    const char *product);
 /* station.c: the stations purchased for a site, all packs together. */
 size_t rs_site_stations(const rs_unit *site);
 /* Stations of `pack` available at a site, not counting the one `except`

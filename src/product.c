@@ -43,8 +43,8 @@ static size_t assigned_of(const roster_directory *dir, const rs_unit *acc,
 	return n;
 }
 
-static size_t available(const roster_directory *dir, const rs_unit *acc,
-			const char *product)
+size_t rs_product_available(const roster_directory *dir, const rs_unit *acc,
+			    const char *product)
 {
 	size_t have = purchased_of(acc, product);
 	size_t used = assigned_of(dir, acc, product);
@@ -52,7 +52,7 @@ static size_t available(const roster_directory *dir, const rs_unit *acc,
 	return used < have ? have - used : 0;
 }
 
-static int check_product(roster_directory *dir, const char *product)
+int rs_product_check(roster_directory *dir, const char *product)
 {
 	const roster_catalog *cat;
 
@@ -87,7 +87,7 @@ static int purchase(roster_directory *dir, const roster_actor *actor,
 		return rs_fail_id(dir, ROSTER_ENOTFOUND, "account",
 				  "record.notfound", account);
 	if ((rc = rs_authz_account(dir, &who, account, RS_MANAGE_SERVICES)) ||
-	    (rc = check_product(dir, product)))
+	    (rc = rs_product_check(dir, product)))
 		return rc;
 	return rs_restock(dir, acc, 1, product, count, release,
 			  assigned_of(dir, acc, product), "product.in_use");
@@ -186,7 +186,7 @@ static int assign(roster_directory *dir, const roster_actor *actor,
 
 	if ((rc = rs_who_resolve(dir, actor, &who)))
 		return rc;
-	if ((rc = check_product(dir, product)))
+	if ((rc = rs_product_check(dir, product)))
 		return rc;
 	if (!count)
 		return ROSTER_OK;
@@ -219,7 +219,7 @@ static int assign(roster_directory *dir, const roster_actor *actor,
 	}
 	if (!rc)
 		rc = rs_authz_account(dir, &who, acc->base.id, RS_MANAGE_USERS);
-	if (!rc && add && need > (avail = available(dir, acc, product))) {
+	if (!rc && add && need > (avail = rs_product_available(dir, acc, product))) {
 		snprintf(v, sizeof(v), "%zu > %zu", need, avail);
 		rc = rs_fail(dir, ROSTER_EPOLICY, "users",
 			     "product.none_available", v);
@@ -295,7 +295,7 @@ int roster_product_counts(roster_directory *dir, const roster_actor *actor,
 	if (!(who.kind == ROSTER_ACTOR_USER && who.account == account) &&
 	    (rc = rs_authz_account(dir, &who, account, RS_MANAGE_USERS)))
 		return rc;
-	if ((rc = check_product(dir, product)))
+	if ((rc = rs_product_check(dir, product)))
 		return rc;
 	if (purchased)
 		*purchased = purchased_of(acc, product);

@@ -1218,6 +1218,17 @@ int rs_sindex_flush_full(roster_directory *dir)
 	return x->npending >= x->pending_max ? flush(dir) : ROSTER_OK;
 }
 
+void rs_sindex_trim(roster_directory *dir)
+{
+	rs_sindex *x = dir->sindex;
+
+	if (x && !x->npending && x->cappending) {
+		rs_free(&dir->al, x->pending);
+		x->pending = NULL;
+		x->cappending = 0;
+	}
+}
+
 static int pending_room(const rs_alloc *al, rs_sindex *x)
 {
 	size_t cap;

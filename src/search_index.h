@@ -179,6 +179,10 @@ int rs_sindex_user(roster_directory *dir, rs_user *old, rs_user *cur);
 void rs_sindex_defer(roster_directory *dir, int on);
 /* 0 or ROSTER_ENOMEM, the users not yet listed still waiting. */
 int rs_sindex_flush(roster_directory *dir);
+/* Once no user waits (a bulk change committed or undone), give back the
+ * block that held the waiting ones: a call leaves no block it did not
+ * find. */
+void rs_sindex_trim(roster_directory *dir);
 /* The same once pending_max users wait; else 0 at once. */
 int rs_sindex_flush_full(roster_directory *dir);
 

@@ -425,6 +425,7 @@ static void trim(roster_directory *dir)
 	t->events = shrunk(dir, t->events, &t->capevents, 8, sizeof(*t->events));
 	t->reloads = shrunk(dir, t->reloads, &t->capreloads, 4,
 			    sizeof(*t->reloads));
+	rs_sindex_trim(dir);
 }
 
 /* Undo the log back to the marks of `op` and drop what was queued since. */

@@ -637,6 +637,25 @@ static int reload_if(roster_directory *dir, const rs_user *u)
 /* ------------------------------------------------------------------ */
 /* Create                                                              */
 
+/* The product licences of the form (an import's, checked there) on the
+ * new user u. */
+static int give_products(roster_directory *dir, rs_user *u,
+			 const roster_form *form)
+{
+	char **l;
+	size_t i;
+
+	if (!form->nproducts)
+		return ROSTER_OK;
+	if (!(l = rs_calloc(&dir->al, form->nproducts, sizeof(*l))))
+		return rs_nomem(dir);
+	RS_W(u)->products = l;
+	for (i = 0; i < form->nproducts; i++, u->nproducts++)
+		if (!(l[i] = rs_strdup(&dir->al, form->products[i])))
+			return rs_nomem(dir);
+	return ROSTER_OK;
+}
+
 static int create(roster_directory *dir, const rs_who *who, roster_id account,
 		  const roster_form *form, roster_id *out)
 {
@@ -659,6 +678,8 @@ static int create(roster_directory *dir, const rs_who *who, roster_id account,
 	u->base.kind = ROSTER_KIND_USER;
 	u->base.parent = account;
 	rc = apply_form(dir, who, u, NULL, form, &mask, &plain);
+	if (rc == 0)
+		rc = give_products(dir, u, form);
 	if (rc == 0 && (rc = rs_new_id(dir, &u->base.id)) == 0) {
 		rc = rs_token_new(dir, u->base.id, &token,
 				  &RS_W(u)->s[RS_S_WELCOME]);

@@ -8,7 +8,11 @@
  * user field names (roster_field_name: "first_name", "email", "licence",
  * ...); "site", "pbx" and "group" name a site, PBX or group of the account
  * by its name; "lines" holds the numbers separated by spaces; flags are
- * "1"/"0" or "true"/"false"; an empty cell leaves the field unset.
+ * "1"/"0" or "true"/"false"; an empty cell leaves the field unset. The
+ * column "products" lists the user's product licences (ids separated by
+ * spaces; XML: <products><product>id</product></products>), taken from
+ * those the account bought and no user holds, as roster_product_assign
+ * would (a row finding none left: ROSTER_EPOLICY product.none_available).
  * Duplicates inside the file are refused like duplicates in the directory
  * (the rows before them are already there).
  *

@@ -16,7 +16,16 @@
 
 typedef struct rs_import rs_import;
 
-/* One row: its cells, the field of each (a roster_field). */
+/* The columns of a file: the user fields by their numbers, then the
+ * users' product licences ("products", the ids separated as lines are). */
+#define RS_COL_PRODUCTS ROSTER_FIELD_END
+#define RS_COLS (ROSTER_FIELD_END + 1)
+/* The column named `name`: a field's number, RS_COL_PRODUCTS, or 0. */
+int rs_bulk_column(const char *name);
+/* The name of a column, NULL for none. */
+const char *rs_bulk_column_name(int col);
+
+/* One row: its cells, the column of each (a field or RS_COL_PRODUCTS). */
 typedef struct rs_row {
 	unsigned long line;
 	size_t n;

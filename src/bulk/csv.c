@@ -121,7 +121,7 @@ static int header(csv *c)
 		int f;
 
 		trim(name);
-		f = roster_field_from_name(name);
+		f = rs_bulk_column(name);
 		for (j = 0; f && j < i; j++)
 			if (c->fields[j] == f)
 				f = 0;

@@ -155,6 +155,13 @@ static void csv_user(out *o, const rs_user *u)
 			csv_cell(o, RS_LINE(u, i));
 		}
 	}
+	/* the product licences, as the lines: ids never need quotes */
+	emit(o, ",", 1);
+	for (i = 0; i < u->nproducts; i++) {
+		if (i)
+			emit(o, " ", 1);
+		csv_cell(o, RS_PRODUCT(u, i));
+	}
 	emit(o, "\r\n", 2);
 }
 
@@ -170,6 +177,8 @@ static void csv_header(out *o)
 		first = 0;
 		emits(o, roster_field_name(f));
 	}
+	emits(o, ",");
+	emits(o, rs_bulk_column_name(RS_COL_PRODUCTS));
 	emit(o, "\r\n", 2);
 }
 
@@ -234,6 +243,12 @@ static void xml_user(out *o, const rs_user *u)
 		v = text_of(o->dir, u, f);
 		if (v[0])
 			xml_element(o, "    ", roster_field_name(f), v);
+	}
+	if (u->nproducts) {
+		emits(o, "    <products>\n");
+		for (i = 0; i < u->nproducts; i++)
+			xml_element(o, "      ", "product", RS_PRODUCT(u, i));
+		emits(o, "    </products>\n");
 	}
 	emits(o, "  </user>\n");
 }

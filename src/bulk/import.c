@@ -7,14 +7,20 @@
  * account, lines split on their separator. The form goes through
  * roster_user_create itself, inside one transaction opened for the whole
  * import, so a row is refused exactly as a single create would be, and a
- * refused row changes nothing (a failed call undoes itself). At the end
+ * refused row changes nothing (a failed call undoes itself). A row's
+ * product licences join the form, checked here as roster_product_assign
+ * checks them (a product of the catalog, one available in the account,
+ * counted once per import and then as rows take them), so that the user
+ * is created holding them, in one change. At the end
  * the transaction is committed (all rows good, or best effort) or rolled
  * back (a dry run, or a refusal in all-or-nothing mode).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "bulk.h"
+#include "form.h"
 #include "policy.h"
 #include "search_index.h"
 #include "txn.h"
@@ -34,6 +40,12 @@ struct roster_import_report {
 	size_t nerr, caperr;
 };
 
+/* Product licences of the account not yet held, as the rows take them. */
+typedef struct stock_left {
+	char *product;
+	size_t left;
+} stock_left;
+
 struct rs_import {
 	roster_directory *dir;
 	const roster_actor *actor;
@@ -46,7 +58,21 @@ struct rs_import {
 	size_t refused; /* rows refused */
 	size_t created; /* users created in the transaction */
 	int eof;
+	stock_left *stock; /* the products rows named so far */
+	size_t nstock, capstock;
 };
+
+int rs_bulk_column(const char *name)
+{
+	if (name && strcmp(name, "products") == 0)
+		return RS_COL_PRODUCTS;
+	return roster_field_from_name(name);
+}
+
+const char *rs_bulk_column_name(int col)
+{
+	return col == RS_COL_PRODUCTS ? "products" : roster_field_name(col);
+}
 
 roster_directory *rs_import_dir(const rs_import *im)
 {
@@ -162,9 +188,9 @@ static int cell_fault(rs_import *im, const rs_row *row, int field,
 {
 	int rc;
 
-	rs_fail(im->dir, ROSTER_EINVALID, roster_field_name(field), rule,
+	rs_fail(im->dir, ROSTER_EINVALID, rs_bulk_column_name(field), rule,
 		value);
-	if ((rc = add_err(im, row->line, roster_field_name(field))))
+	if ((rc = add_err(im, row->line, rs_bulk_column_name(field))))
 		return rc;
 	return 1;
 }
@@ -234,12 +260,146 @@ static int set_lines(rs_import *im, const rs_row *row, const char *v)
 	return rc ? rs_nomem(dir) : ROSTER_OK;
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The product licences of a "products" cell (ids separated as lines
+ * are), each of the catalog, on the form: 0, 1 refused (recorded) or
+ * < 0 fatal. */
+static int set_products(rs_import *im, const rs_row *row, const char *v)
+{
+	roster_directory *dir = im->dir;
+	char *copy = rs_strdup(&dir->al, v), *p, **ids = NULL;
+	size_t n = 0, i, k;
+	int rc = ROSTER_OK;
+
+	/* a cell of at most RS_BULK_CELL_MAX bytes holds fewer ids than
+	 * half its length plus one */
+	if (!copy || !(ids = rs_calloc(&dir->al, strlen(v) / 2 + 1,
+				       sizeof(*ids)))) {
+		rs_free(&dir->al, copy);
+		return rs_nomem(dir);
+	}
+	for (p = copy; *p;) {
+		char *end;
+
+		while (*p == row->line_sep || *p == ' ')
+			p++;
+		if (!*p)
+			break;
+		for (end = p; *end && *end != row->line_sep && *end != ' ';)
+			end++;
+		ids[n++] = p;
+		if (*end)
+			*end++ = '\0';
+		p = end;
+	}
+	for (i = 0; i < n && !rc; i++)
+		if (rs_product_check(dir, ids[i])) {
+			char rule[40];
+
+			if (dir->err.code == ROSTER_ENOMEM) {
+				rc = ROSTER_ENOMEM;
+				break;
+			}
+			snprintf(rule, sizeof(rule), "%s", dir->err.rule);
+			rc = cell_fault(im, row, RS_COL_PRODUCTS, rule, ids[i]);
+		}
+	if (!rc) {
+		/* ascending, each once, as a user holds them */
+		qsort(ids, n, sizeof(*ids), cmp_str);
+		for (i = k = 0; i < n; i++)
+			if (!k || strcmp(ids[k - 1], ids[i]) != 0)
+				ids[k++] = ids[i];
+		if (rs_form_set_products(im->form, (const char *const *)ids, k))
+			rc = rs_nomem(dir);
+	}
+	rs_free(&dir->al, ids);
+	rs_free(&dir->al, copy);
+	return rc;
+}
+
+/* The count of `product` left in the account for the rows to come,
+ * NULL out of memory (recorded). */
+static stock_left *stock_of(rs_import *im, const rs_unit *acc,
+			    const char *product)
+{
+	roster_directory *dir = im->dir;
+	stock_left *s;
+	size_t i;
+
+	for (i = 0; i < im->nstock; i++)
+		if (strcmp(im->stock[i].product, product) == 0)
+			return &im->stock[i];
+	if (im->nstock == im->capstock) {
+		size_t cap = im->capstock ? 2 * im->capstock : 8;
+
+		if (!(s = rs_reallocarray(&dir->al, im->stock, cap,
+					  sizeof(*s)))) {
+			rs_nomem(dir);
+			return NULL;
+		}
+		im->stock = s;
+		im->capstock = cap;
+	}
+	s = &im->stock[im->nstock];
+	if (!(s->product = rs_strdup(&dir->al, product))) {
+		rs_nomem(dir);
+		return NULL;
+	}
+	s->left = rs_product_available(dir, acc, product);
+	im->nstock++;
+	return s;
+}
+
+/* Has the account one of each of the form's product licences left? 0,
+ * 1 refused (recorded) or < 0 fatal. */
+static int products_left(rs_import *im, const rs_row *row)
+{
+	const roster_form *f = im->form;
+	const rs_unit *acc = (const rs_unit *)rs_get_kind(
+		im->dir, im->account, ROSTER_KIND_ACCOUNT);
+	size_t i;
+	int rc;
+
+	for (i = 0; acc && i < f->nproducts; i++) {
+		const stock_left *s = stock_of(im, acc, f->products[i]);
+
+		if (!s)
+			return ROSTER_ENOMEM;
+		if (s->left)
+			continue;
+		rs_fail(im->dir, ROSTER_EPOLICY, "products",
+			"product.none_available", f->products[i]);
+		if ((rc = add_err(im, row->line, "products")))
+			return rc;
+		return 1;
+	}
+	return 0;
+}
+
+/* A user was created holding the form's product licences. */
+static void products_taken(rs_import *im)
+{
+	size_t i, j;
+
+	for (i = 0; i < im->form->nproducts; i++)
+		for (j = 0; j < im->nstock; j++)
+			if (strcmp(im->stock[j].product,
+				   im->form->products[i]) == 0)
+				im->stock[j].left--;
+}
+
 /* Apply one cell to the form: 0, 1 refused (recorded) or < 0 fatal. */
 static int apply_cell(rs_import *im, const rs_row *row, int field,
 		      const char *v)
 {
 	roster_id id;
 
+	if (field == RS_COL_PRODUCTS)
+		return set_products(im, row, v);
 	switch (roster_field_type(field)) {
 	case ROSTER_TYPE_STRING:
 		return roster_form_set_str(im->form, field, v)
@@ -284,11 +444,16 @@ int rs_import_row(rs_import *im, const rs_row *row)
 			return rc;
 		bad |= rc;
 	}
+	if (!bad && im->form->nproducts)
+		bad = products_left(im, row);
+	if (bad < 0)
+		return bad;
 	if (bad)
 		return refused(im);
 	rc = roster_user_create(&id, dir, im->actor, im->account, im->form);
 	if (rc == ROSTER_OK) {
 		im->created++;
+		products_taken(im);
 		/* between two calls: the users waiting for the search index
 		 * join it once there are many (search_index.h) */
 		return rs_sindex_flush_full(dir) ? rs_nomem(dir) : 0;
@@ -296,7 +461,7 @@ int rs_import_row(rs_import *im, const rs_row *row)
 	if (rc == ROSTER_ENOMEM)
 		return rc;
 	column = dir->err.field;
-	if (!roster_field_from_name(column))
+	if (!rs_bulk_column(column))
 		column = "";
 	if ((rc = add_err(im, row->line, column)))
 		return rc;
@@ -413,6 +578,9 @@ int roster_import(roster_import_report **report, roster_directory *dir,
 		return rc;
 	rc = run(&im, format);
 	roster_form_free(im.form);
+	while (im.nstock)
+		rs_free(&dir->al, im.stock[--im.nstock].product);
+	rs_free(&dir->al, im.stock);
 	return rc;
 }
 

@@ -49,9 +49,9 @@ typedef struct xin {
 	unsigned long line;
 	char *buf;
 	size_t len, cap;
-	size_t offs[ROSTER_FIELD_END];
-	int fields[ROSTER_FIELD_END];
-	const char *values[ROSTER_FIELD_END];
+	size_t offs[RS_COLS];
+	int fields[RS_COLS];
+	const char *values[RS_COLS];
 	size_t ncells;
 	int twice; /* a field given twice: its number */
 	size_t cell_start;
@@ -230,8 +230,9 @@ static int read_text(xin *x, int depth)
 	return rc < 0 ? rc : fault(x, "unexpected end");
 }
 
-/* <lines>: each <line>'s text, separated by newlines. */
-static int read_lines(xin *x)
+/* <lines> or <products>: the text of each of its `item` elements (line,
+ * product), separated by newlines. */
+static int read_list(xin *x, const char *item)
 {
 	int rc, t, skip, first = 1;
 
@@ -245,8 +246,11 @@ static int read_lines(xin *x)
 		t = xmlTextReaderNodeType(x->r);
 		if (t == XML_READER_TYPE_END_ELEMENT)
 			return 0;
-		if (t != XML_READER_TYPE_ELEMENT || !ours(x, "line"))
-			return fault(x, "<lines> holds only <line> elements");
+		if (t != XML_READER_TYPE_ELEMENT || !ours(x, item))
+			return fault(x, strcmp(item, "line") == 0
+						? "<lines> holds only <line> elements"
+						: "<products> holds only <product> "
+						  "elements");
 		if (!first && (rc = append(x, "\n", 1)))
 			return rc;
 		first = 0;
@@ -260,7 +264,7 @@ static int read_lines(xin *x)
 static int read_field(xin *x)
 {
 	const char *name = (const char *)xmlTextReaderConstLocalName(x->r);
-	int f = ours(x, NULL) && name ? roster_field_from_name(name) : 0;
+	int f = ours(x, NULL) && name ? rs_bulk_column(name) : 0;
 	size_t i;
 	int rc;
 
@@ -273,8 +277,9 @@ static int read_field(xin *x)
 	if (i < x->ncells && !x->twice)
 		x->twice = f;
 	x->cell_start = x->len;
-	rc = f == ROSTER_FIELD_LINES ? read_lines(x)
-				     : read_text(x, xmlTextReaderDepth(x->r));
+	rc = f == ROSTER_FIELD_LINES	? read_list(x, "line")
+	     : f == RS_COL_PRODUCTS ? read_list(x, "product")
+				    : read_text(x, xmlTextReaderDepth(x->r));
 	if (rc)
 		return rc;
 	if (i < x->ncells) {
@@ -286,7 +291,7 @@ static int read_field(xin *x)
 	if ((rc = append(x, "", 0)))
 		return rc;
 	x->len++; /* keep the NUL */
-	if (x->ncells < ROSTER_FIELD_END) {
+	if (x->ncells < RS_COLS) {
 		x->fields[x->ncells] = f;
 		x->offs[x->ncells++] = x->cell_start;
 	}
@@ -322,7 +327,7 @@ static int read_user(xin *x)
 	}
 	if (x->twice)
 		return rs_import_row_fault(x->im, x->line,
-					   roster_field_name(x->twice),
+					   rs_bulk_column_name(x->twice),
 					   ROSTER_EINVALID, "import.twice",
 					   NULL, 0);
 	for (i = 0; i < x->ncells; i++)

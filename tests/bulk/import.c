@@ -878,6 +878,168 @@ static void test_export_host_fields(void **state)
 	}
 }
 
+/* The products a user holds, "" for none, " "-separated. */
+static const char *products_of(world *w, roster_id id)
+{
+	static char buf[256];
+	roster_user *u;
+	size_t i, n = 0;
+
+	buf[0] = '\0';
+	assert_int_equal(roster_user_get(&u, w->dir, id), ROSTER_OK);
+	for (i = 0; i < roster_user_product_count(u); i++)
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%s",
+				      i ? " " : "", roster_user_product(u, i));
+	roster_user_free(u);
+	return buf;
+}
+
+/*
+ * The "products" column: each id of the catalog, as many as the account
+ * has available (counted across the rows), the user created holding
+ * them in one change; refused otherwise with the column and the rule.
+ */
+static void test_products_column(void **state)
+{
+	const char *csv = "first_name,last_name,email,products\n"
+			  "A,One,a1@x.example,meetings\n"
+			  "B,Two,b2@x.example,meetings  meetings\n"
+			  "C,Three,c3@x.example,meetings\n"
+			  "D,Four,d4@x.example,\n"
+			  "E,Five,e5@x.example,nosuch\n";
+	roster_import_options o = opts_of(ROSTER_IMPORT_ALL_OR_NOTHING, 0);
+	world *w = world_new(NULL);
+	roster_import_report *r = NULL;
+	size_t bought = 0, used = 0;
+
+	(void)state;
+	assert_int_equal(roster_product_purchase(w->dir, &w->as_partner,
+						 w->account, "meetings", 2),
+			 ROSTER_OK);
+	assert_int_equal(import_csv(w, csv, &o, &r), ROSTER_EINVALID);
+	assert_int_equal(roster_import_error_count(r), 2);
+	assert_refusal(r, 0, 4, "products", ROSTER_EPOLICY,
+		       "product.none_available");
+	assert_refusal(r, 1, 6, "products", ROSTER_EINVALID,
+		       "product.unknown");
+	assert_int_equal(login(w, "a1@x.example"), 0);
+	roster_import_report_free(r);
+	assert_int_equal(roster_product_counts(w->dir, &w->as_admin, w->account,
+					       "meetings", &bought, &used),
+			 ROSTER_OK);
+	assert_int_equal(used, 0);
+
+	o.mode = ROSTER_IMPORT_BEST_EFFORT;
+	world_events_clear(w);
+	assert_int_equal(import_csv(w, csv, &o, &r), ROSTER_OK);
+	assert_int_equal(roster_import_created(r), 3);
+	roster_import_report_free(r);
+	assert_string_equal(products_of(w, login(w, "a1@x.example")),
+			    "meetings");
+	assert_string_equal(products_of(w, login(w, "b2@x.example")),
+			    "meetings");
+	assert_string_equal(products_of(w, login(w, "d4@x.example")), "");
+	assert_int_equal(login(w, "c3@x.example"), 0);
+	assert_int_equal(roster_product_counts(w->dir, &w->as_admin, w->account,
+					       "meetings", &bought, &used),
+			 ROSTER_OK);
+	assert_int_equal(used, 2);
+	/* one change a user: no separate update for its products */
+	assert_int_equal(world_count(w, ROSTER_EVENT_USER_UPDATED), 0);
+	assert_int_equal(world_count(w, ROSTER_EVENT_USER_CREATED), 3);
+
+	/* XML: <products> holds <product> elements, and only those */
+	o.mode = ROSTER_IMPORT_ALL_OR_NOTHING;
+	assert_int_equal(roster_product_purchase(w->dir, &w->as_partner,
+						 w->account, "meetings", 1),
+			 ROSTER_OK);
+	assert_int_equal(
+		import_xml(w,
+			   "<users xmlns=\"urn:roster:users:1\"><user>"
+			   "<first_name>F</first_name><last_name>Six</last_name>"
+			   "<email>f6@x.example</email><products>"
+			   "<product>meetings</product></products></user>"
+			   "</users>",
+			   &o, &r),
+		ROSTER_OK);
+	roster_import_report_free(r);
+	assert_string_equal(products_of(w, login(w, "f6@x.example")),
+			    "meetings");
+	assert_int_equal(
+		import_xml(w,
+			   "<users xmlns=\"urn:roster:users:1\"><user>"
+			   "<first_name>G</first_name><last_name>Seven"
+			   "</last_name><email>g7@x.example</email><products>"
+			   "<line>meetings</line></products></user></users>",
+			   &o, &r),
+		ROSTER_EPARSE);
+	roster_import_report_free(r);
+	world_free(w);
+}
+
+/* Exported product licences come back with their users, in an account
+ * that bought them; one that did not refuses the rows. */
+static void round_trip_products(int format)
+{
+	world *w = world_new(NULL), *w2 = world_new(NULL);
+	roster_import_report *r = NULL;
+	sink out = { NULL, 0, 0 };
+	roster_id u, acc2, acc3;
+
+	assert_int_equal(roster_product_purchase(w->dir, &w->as_partner,
+						 w->account, "meetings", 1),
+			 ROSTER_OK);
+	u = make_user(w, "Meg", "Ting", "meg@acme.example", NULL, 0, NULL,
+		      NULL, 0);
+	assert_int_equal(roster_product_assign(w->dir, &w->as_admin, "meetings",
+					       &u, 1, NULL),
+			 ROSTER_OK);
+	assert_int_equal(roster_export(w->dir, &w->as_partner, w->account,
+				       format, sink_write, &out),
+			 ROSTER_OK);
+	assert_non_null(strstr(out.buf, format == ROSTER_FORMAT_CSV
+						? ",meetings\r\n"
+						: "<product>meetings</product>"));
+	assert_int_equal(roster_account_create(&acc2, w2->dir, &w2->as_partner,
+					       w2->partner, "Bought"),
+			 ROSTER_OK);
+	assert_int_equal(roster_account_create(&acc3, w2->dir, &w2->as_partner,
+					       w2->partner, "Not bought"),
+			 ROSTER_OK);
+	assert_int_equal(roster_product_purchase(w2->dir, &w2->as_partner, acc2,
+						 "meetings", 1),
+			 ROSTER_OK);
+	/* w's admin's login is w2's admin's: best effort passes over it */
+	{
+		roster_import_options o = opts_of(ROSTER_IMPORT_BEST_EFFORT, 0);
+
+		assert_int_equal(import_text(w2, &w2->as_partner, acc3, format,
+					     out.buf, &o, &r),
+				 ROSTER_OK);
+		assert_int_equal(roster_import_created(r), 0);
+		assert_string_equal(roster_import_error_rule(r, 1),
+				    "product.none_available");
+		roster_import_report_free(r);
+		assert_int_equal(import_text(w2, &w2->as_partner, acc2, format,
+					     out.buf, &o, &r),
+				 ROSTER_OK);
+		assert_int_equal(roster_import_created(r), 1);
+		roster_import_report_free(r);
+	}
+	assert_string_equal(products_of(w2, login(w2, "meg@acme.example")),
+			    "meetings");
+	free(out.buf);
+	world_free(w2);
+	world_free(w);
+}
+
+static void test_round_trip_products(void **state)
+{
+	(void)state;
+	round_trip_products(ROSTER_FORMAT_CSV);
+	round_trip_products(ROSTER_FORMAT_XML);
+}
+
 static void test_round_trip_csv(void **state)
 {
 	(void)state;
@@ -1136,6 +1298,8 @@ int main(void)
 		cmocka_unit_test(test_round_trip_xml),
 		cmocka_unit_test(test_export_refusals),
 		cmocka_unit_test(test_export_host_fields),
+		cmocka_unit_test(test_products_column),
+		cmocka_unit_test(test_round_trip_products),
 		cmocka_unit_test(test_large),
 	};
 

@@ -1758,6 +1758,53 @@ static void check_product_assign(ctx *c)
 	assert_int_equal(world_count(c->w, ROSTER_EVENT_USER_UPDATED), 2);
 }
 
+typedef struct text_src {
+	const char *s;
+	size_t at;
+} text_src;
+
+static long text_read(void *data, void *buf, size_t len)
+{
+	text_src *t = data;
+	size_t n = strlen(t->s + t->at);
+
+	if (n > len)
+		n = len;
+	memcpy(buf, t->s + t->at, n);
+	t->at += n;
+	return (long)n;
+}
+
+/* An import whose rows take product licences (prepare_products bought
+ * three, none held). */
+static int run_import_products(ctx *c)
+{
+	text_src src = { "first_name,last_name,email,products\n"
+			 "Ima,Port,ima@acme.example,meetings\n"
+			 "Ivo,Port,ivo@acme.example,meetings meetings\n",
+			 0 };
+	roster_import_report *r = NULL;
+	int rc = roster_import(&r, D(c), &c->w->as_admin, c->w->account,
+			       ROSTER_FORMAT_CSV, text_read, &src, NULL);
+
+	if (rc == ROSTER_OK)
+		assert_int_equal(roster_import_created(r), 2);
+	roster_import_report_free(r);
+	return rc;
+}
+
+static void check_import_products(ctx *c)
+{
+	size_t p = 0, a = 0;
+
+	assert_int_equal(roster_product_counts(D(c), &c->w->system,
+					       c->w->account, "meetings", &p, &a),
+			 0);
+	assert_int_equal(p, 3);
+	assert_int_equal(a, 2);
+	assert_int_equal(world_count(c->w, ROSTER_EVENT_USER_CREATED), 2);
+}
+
 static int run_choices(ctx *c)
 {
 	return roster_user_choices(&c->choices, D(c), &c->w->as_admin, 0,
@@ -1890,6 +1937,8 @@ static const tcase cases[] = {
 	  NULL, ROSTER_OK, 0 },
 	{ "product_assign", prepare_products, run_product_assign,
 	  check_product_assign, NULL, ROSTER_OK, 0 },
+	{ "import_products", prepare_products, run_import_products,
+	  check_import_products, NULL, ROSTER_OK, 0 },
 	{ "user_choices", prepare_target, run_choices, check_choices,
 	  verify_choices, ROSTER_OK, 0 },
 	{ "billing_summary", prepare_products, run_billing, check_billing,
