@@ -24,26 +24,26 @@ int roster_form_new(roster_form **out, roster_directory *dir)
 	return ROSTER_OK;
 }
 
-static void clear_lines(roster_form *f)
+/* Free a list of strings of the form (its lines or its products). */
+static void clear_list(roster_form *f, char ***list, size_t *n)
 {
 	size_t i;
 
-	for (i = 0; i < f->nlines; i++)
-		rs_free(&f->al, f->lines[i]);
-	rs_free(&f->al, f->lines);
-	f->lines = NULL;
-	f->nlines = 0;
+	for (i = 0; i < *n; i++)
+		rs_free(&f->al, (*list)[i]);
+	rs_free(&f->al, *list);
+	*list = NULL;
+	*n = 0;
+}
+
+static void clear_lines(roster_form *f)
+{
+	clear_list(f, &f->lines, &f->nlines);
 }
 
 static void clear_products(roster_form *f)
 {
-	size_t i;
-
-	for (i = 0; i < f->nproducts; i++)
-		rs_free(&f->al, f->products[i]);
-	rs_free(&f->al, f->products);
-	f->products = NULL;
-	f->nproducts = 0;
+	clear_list(f, &f->products, &f->nproducts);
 }
 
 int rs_form_set_products(roster_form *f, const char *const *ids, size_t n)
