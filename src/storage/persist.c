@@ -126,8 +126,9 @@ static int load_row(const char *key, const void *value, size_t len,
 	int rc;
 
 	if (strcmp(key, META_KEY) == 0 || strcmp(key, EVENTS_KEY) == 0) {
-		if (len != 8 || rs_le64_get(value) == 0 ||
-		    rs_le64_get(value) == UINT64_MAX)
+		/* a counter is the next number to hand out; 2^64 - 1 when
+		 * every one was (rs_new_id, write_events then refuse) */
+		if (len != 8 || rs_le64_get(value) == 0)
 			return rs_fail(dir, ROSTER_EPARSE, "store",
 				       "storage.malformed", key);
 		if (key[2] == 'c') {
@@ -574,6 +575,10 @@ static int write_events(roster_directory *dir, struct rs_txn *t,
 	uint64_t version;
 	int rc;
 
+	/* numbers end at 2^64 - 2, as ids do: the counter stays above 0 */
+	if (t->nevents > UINT64_MAX - seq)
+		return rs_fail(dir, ROSTER_ERROR, "events", "id.exhausted",
+			       NULL);
 	for (i = 0; i < t->nevents; i++) {
 		t->events[i].seq = seq++;
 		rs_event_key(key, t->events[i].seq);
@@ -601,8 +606,7 @@ static int counter_row(const char *key, const void *value, size_t len,
 
 	if (strcmp(key, EVENTS_KEY) != 0)
 		return 0;
-	if (len != 8 || rs_le64_get(value) == 0 ||
-	    rs_le64_get(value) == UINT64_MAX)
+	if (len != 8 || rs_le64_get(value) == 0)
 		return rs_fail(dir, ROSTER_EPARSE, "store", "storage.malformed",
 			       key);
 	dir->stored_next_event = rs_le64_get(value);

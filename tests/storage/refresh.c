@@ -474,6 +474,49 @@ static void test_id_space_exhausted(void **state)
 			    "id.exhausted");
 	assert_int_equal(id, 0);
 	roster_directory_free(d);
+	/* the store, whose counter now says every id is used, opens again
+	 * and hands out none */
+	d = open_on(fx, ms);
+	assert_non_null(d);
+	assert_int_equal(roster_partner_create(&id, d, &sys, "Wrap"), ROSTER_ERROR);
+	assert_string_equal(roster_error_rule(roster_directory_error(d)),
+			    "id.exhausted");
+	roster_directory_free(d);
+	fx_free(fx);
+}
+
+/* The outbox's event numbers end as the ids do: the last is 2^64 - 2, a
+ * commit with more events is refused, and the store opens again. */
+static void test_event_numbers_exhausted(void **state)
+{
+	void *ms;
+	fixture *fx = fx_new_on(*state, &ms);
+	roster_directory *d;
+	roster_actor sys = { ROSTER_ACTOR_SYSTEM, 0, 0 };
+	const roster_storage *m = ST(fx);
+	unsigned char counter[8];
+	uint64_t ver;
+	roster_id p, a;
+	int i;
+
+	for (i = 0; i < 8; i++)
+		counter[i] = 0xFF;
+	counter[0] = 0xFE; /* the next event is 2^64 - 2 */
+	m->begin(ms);
+	assert_int_equal(m->put(ms, "m/events", counter, 8, 0, &ver), 0);
+	m->commit(ms);
+	d = open_on(fx, ms);
+	assert_int_equal(roster_partner_create(&p, d, &sys, "P"), 0);
+	assert_int_equal(roster_account_create(&a, d, &sys, p, "A"),
+			 ROSTER_ERROR);
+	assert_string_equal(roster_error_rule(roster_directory_error(d)),
+			    "id.exhausted");
+	roster_directory_free(d);
+	d = open_on(fx, ms);
+	assert_non_null(d);
+	assert_int_equal(roster_account_create(&a, d, &sys, p, "A"),
+			 ROSTER_ERROR);
+	roster_directory_free(d);
 	fx_free(fx);
 }
 
@@ -490,6 +533,7 @@ int main(void)
 		cmocka_unit_test(test_race_deleted_account),
 		cmocka_unit_test(test_race_same_name),
 		cmocka_unit_test(test_id_space_exhausted),
+		cmocka_unit_test(test_event_numbers_exhausted),
 	};
 
 	return store_run_per_backend("storage/refresh", tests,
