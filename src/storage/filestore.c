@@ -322,23 +322,55 @@ static void unlock_file(roster_filestore *fs)
 
 /* Are the bytes from off to size all zero (space a power cut may leave
  * where the file grew but the data never reached the disk)? */
-static int zero_tail(int fd, uint64_t off, uint64_t size)
+/* Is there a whole frame of `len` bytes of body, whose crc32 is `crc`,
+ * at `off`? 1, 0, or -1 when it cannot be read (errno set). */
+static int whole_frame(int fd, uint64_t off, uint32_t len, uint32_t crc)
 {
-	unsigned char buf[4096];
+	unsigned char *body = malloc(len);
+	int rc;
 
-	while (off < size) {
-		size_t n = size - off < sizeof(buf) ? (size_t)(size - off)
-						    : sizeof(buf);
+	if (!body)
+		return -1;
+	rc = read_at(fd, body, len, off + FRAME_HEAD) ? -1
+						      : crc_of(body, len) == crc;
+	free(body);
+	return rc;
+}
+
+/*
+ * Does a whole frame (its length, both checksums right) begin anywhere
+ * in the file after `off`? A frame whose length checksum is wrong is the
+ * torn last one when none does: its pages reached the disk out of order,
+ * the one of its header lost (zeros, or the old bytes of a file that grew
+ * first). A whole frame after it is a committed transaction, and the bad
+ * header damage. 1, 0, or -1 when the file cannot be read (errno set).
+ */
+static int frame_after(int fd, uint64_t off, uint64_t size)
+{
+	unsigned char buf[65536];
+	uint64_t at = off + 1;
+
+	while (at < size && size - at >= FRAME_HEAD) {
+		size_t n = size - at < sizeof(buf) ? (size_t)(size - at)
+						   : sizeof(buf);
 		size_t i;
 
-		if (read_at(fd, buf, n, off))
-			return 0;
-		for (i = 0; i < n; i++)
-			if (buf[i])
-				return 0;
-		off += n;
+		if (read_at(fd, buf, n, at))
+			return -1;
+		for (i = 0; i + FRAME_HEAD <= n; i++) {
+			uint32_t len = le32_get(buf + i);
+			uint64_t pos = at + i;
+			int r;
+
+			if (crc_of(buf + i, 4) != le32_get(buf + i + 4) ||
+			    len < BODY_MIN || len > size - pos - FRAME_HEAD)
+				continue;
+			if ((r = whole_frame(fd, pos, len, le32_get(buf + i + 8))))
+				return r;
+		}
+		at += n - FRAME_HEAD + 1;
 	}
-	return 1;
+	return 0;
 }
 
 /* Decode a frame's body into writes. 0, ROSTER_EPARSE with *why, or
@@ -439,7 +471,14 @@ static int replay(roster_filestore *fs, int fd, table *t, uint64_t *pos)
 		}
 		len = le32_get(h);
 		if (crc_of(h, 4) != le32_get(h + 4)) {
-			if (zero_tail(fd, off, size))
+			int later = frame_after(fd, off, size);
+
+			if (later < 0) {
+				rc = errno == ENOMEM ? nomem(fs)
+						     : io_fail(fs, "read", errno);
+				break;
+			}
+			if (!later)
 				goto torn;
 			rc = corrupt(fs, off, "bad frame header");
 			break;
