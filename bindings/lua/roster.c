@@ -434,23 +434,31 @@ static lua_State *enter(lua_State *L, ldir *d)
 }
 
 /*
- * End a roster call begun with enter(): raise its refusal, with the value
- * at stack index `attach` (when not 0) as the error's field "report",
- * else an error the event callback raised during the call.
+ * Leave a roster call begun with enter(), before anything that may raise
+ * a Lua error: the directory no longer points at this Lua state. Pushes
+ * the error the event callback raised during the call, if any, and
+ * returns its stack index (0: none).
  */
-static void finish_with(lua_State *L, ldir *d, lua_State *prev, int rc,
-			int attach)
+static int leave(lua_State *L, ldir *d, lua_State *prev)
 {
-	int pending = 0;
-
 	d->L = prev;
-	if (!prev && d->pending) {
-		lua_getiuservalue(L, 1, UV_ERROR);
-		lua_pushnil(L);
-		lua_setiuservalue(L, 1, UV_ERROR);
-		d->pending = 0;
-		pending = 1;
-	}
+	if (prev || !d->pending)
+		return 0;
+	lua_getiuservalue(L, 1, UV_ERROR);
+	lua_pushnil(L);
+	lua_setiuservalue(L, 1, UV_ERROR);
+	d->pending = 0;
+	return lua_gettop(L);
+}
+
+/*
+ * Then raise the call's refusal, with the value at stack index `attach`
+ * (when not 0) as the error's field "report", else the callback's error
+ * at `pending` (when not 0), else the events lost.
+ */
+static void raise_left(lua_State *L, ldir *d, lua_State *prev, int rc,
+		       int pending, int attach)
+{
 	if (rc != ROSTER_OK) {
 		const roster_error *err = roster_directory_error(d->dir);
 
@@ -463,8 +471,10 @@ static void finish_with(lua_State *L, ldir *d, lua_State *prev, int rc,
 		}
 		lua_error(L);
 	}
-	if (pending)
+	if (pending) {
+		lua_pushvalue(L, pending);
 		lua_error(L);
+	}
 	if (!prev && d->lost) {
 		d->lost = 0;
 		push_error(L, ROSTER_ENOMEM,
@@ -474,9 +484,10 @@ static void finish_with(lua_State *L, ldir *d, lua_State *prev, int rc,
 	}
 }
 
+/* End a roster call begun with enter(), raising what it left. */
 static void finish(lua_State *L, ldir *d, lua_State *prev, int rc)
 {
-	finish_with(L, d, prev, rc, 0);
+	raise_left(L, d, prev, rc, leave(L, d, prev), 0);
 }
 
 static void release_store(lua_State *L, ldir *d, int idx)
@@ -1420,7 +1431,7 @@ static int dir_import(lua_State *L)
 	lua_Integer max;
 	box *b;
 	lua_State *prev;
-	int format, rc;
+	int format, rc, pending;
 
 	check_actor(L, 2, &a);
 	luaL_checktype(L, 4, LUA_TTABLE);
@@ -1459,11 +1470,13 @@ static int dir_import(lua_State *L)
 		rc = roster_import(&rep, d->dir, &a, account, format,
 				   read_string, &r, &opts);
 	b->p = rep;
+	/* the report is made after leaving: making it may raise */
+	pending = leave(L, d, prev);
 	if (rep)
-		push_report(L, rep); /* 8 */
+		push_report(L, rep);
 	else
 		lua_pushnil(L);
-	finish_with(L, d, prev, rc, rep ? 8 : 0);
+	raise_left(L, d, prev, rc, pending, rep ? lua_gettop(L) : 0);
 	return 1;
 }
 

@@ -769,6 +769,23 @@ test("import refusals", function()
           f.a, { path = path .. ".missing" })
 end)
 
+test("import with a failing event callback", function()
+  local f = portal()
+  local d = f.dir
+  d:on_event(function(e) error("boom " .. e.type) end)
+  local good, err = pcall(d.import, d, f.asp, f.a, { data =
+    "first_name,last_name,email\nCallback,Fails,cb@acme.example\n" })
+  ok(not good, "the callback's error is raised")
+  has(tostring(err), "boom", "the callback's error")
+  ok(d:find_login("cb@acme.example"), "the import committed first")
+  -- the directory is left in order: later calls deliver their events
+  local seen = {}
+  d:on_event(function(e) seen[#seen + 1] = e.type end)
+  d:import(f.asp, f.a, { data =
+    "first_name,last_name,email\nAfter,Wards,aw@acme.example\n" })
+  has(table.concat(seen, " "), "user.created", "events of the next call")
+end)
+
 test("product licences", function()
   local f = portal()
   local n, d = f.n, f.dir

@@ -797,6 +797,8 @@ class Directory:
     # Search -----------------------------------------------------------
 
     def _query(self, text, filters, licence, pack, product, group, site):
+        if isinstance(filters, str):
+            filters = (filters,)
         q = _p()
         _check_tl(_query_new(ctypes.byref(q)))
         try:
@@ -872,14 +874,16 @@ class Directory:
         binary file object) or the file at `path`, in format "csv" or
         "xml". Returns an ImportReport. A refused import (rows refused in
         all_or_nothing mode or a dry run: InvalidValue; a malformed file:
-        ParseError) raises, with the report as the exception's .report."""
+        ParseError) raises, with the report as the exception's .report,
+        and so does an exception of on_event raised after the import
+        committed. The source must give bytes (a file opened "rb")."""
         if (source is None) == (path is None):
             raise ValueError("give source or path, one of them")
         opts = _ImportOptions()
         _check_tl(_import_options_init(ctypes.byref(opts), 1))
         opts.mode = _MODES[mode]
         opts.dry_run = 1 if dry_run else 0
-        opts.max_errors = max_errors
+        opts.max_errors = _uint32(max_errors, "max_errors")
         if path is not None:
             with open(path, "rb") as f:
                 return self._import(actor, account, f, format, opts)
@@ -895,6 +899,10 @@ class Directory:
         def read(_data, buf, n):
             try:
                 chunk = f.read(n)
+                if not isinstance(chunk, (bytes, bytearray)):
+                    raise TypeError("the source must be read in binary "
+                                    "mode (bytes), not " +
+                                    type(chunk).__name__)
                 if len(chunk) > n:
                     raise ValueError("read() returned too much")
                 ctypes.memmove(buf, chunk, len(chunk))
@@ -914,8 +922,13 @@ class Directory:
             raise failed[0]
         try:
             self._check(rc)
-        except Error as err:
-            err.report = report
+        except BaseException as err:
+            # a refusal, or the on_event callback's exception after a
+            # committed import: either way the report goes with it
+            try:
+                err.report = report
+            except AttributeError:
+                pass
             raise
         return report
 
@@ -948,11 +961,13 @@ class Directory:
 
     def product_purchase(self, actor, account, product, count):
         self._check(_product_purchase(self._h(), actor, account,
-                                      _text(product), count))
+                                      _text(product),
+                                      _uint32(count, "count")))
 
     def product_release(self, actor, account, product, count):
         self._check(_product_release(self._h(), actor, account,
-                                     _text(product), count))
+                                     _text(product),
+                                     _uint32(count, "count")))
 
     def _assign(self, fn, actor, product, users):
         n = len(users)
@@ -1003,6 +1018,14 @@ class ImportReport:
     def __repr__(self):
         return "<ImportReport rows=%d created=%d errors=%d>" % (
             self.rows, self.created, len(self.errors))
+
+
+def _uint32(v, name):
+    """v for an unsigned int argument, which ctypes would wrap."""
+    if not isinstance(v, int) or isinstance(v, bool) or not 0 <= v < 2**32:
+        raise ValueError("%s must be an integer from 0 to 2**32 - 1, not %r"
+                         % (name, v))
+    return v
 
 
 def _parse_language(tag):

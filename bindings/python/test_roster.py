@@ -283,6 +283,7 @@ class Portal(unittest.TestCase):
         self.d.user_update(self.asp, n["Durand"], site=site)
         self.d.user_update(roster.SYSTEM, n["Benali"], cloud=True)
         self.assertEqual(self.found("", filters=["admins"]), [n["Novák"]])
+        self.assertEqual(self.found("", filters="admins"), [n["Novák"]])
         self.assertEqual(self.found("", filters=["cloud"]), [n["Benali"]])
         self.assertEqual(self.found("", filters=["cloud", "admins"]), [])
         self.assertEqual(self.found("", site=site), [n["Durand"]])
@@ -371,6 +372,11 @@ class Portal(unittest.TestCase):
                 raise OSError("disk gone")
         with self.assertRaises(OSError):
             self.d.import_users(self.asp, self.a, Broken())
+        # a text-mode source is refused, not read as wide characters
+        with self.assertRaises(TypeError):
+            self.d.import_users(self.asp, self.a, io.StringIO(csv))
+        with self.assertRaises(ValueError):
+            self.d.import_users(self.asp, self.a, csv, max_errors=-1)
         self.assertEqual(self.d.search_count(self.asp, self.a), before + 1)
         with self.assertRaises(ValueError):
             self.d.import_users(self.asp, self.a)
@@ -411,6 +417,10 @@ class Portal(unittest.TestCase):
                                                  [n["Benali"]]), 1)
         self.assertEqual(self.d.product_counts(admin, self.a, "meetings"),
                          (2, 1))
+        with self.assertRaises(ValueError):
+            self.d.product_purchase(self.asp, self.a, "meetings", -1)
+        with self.assertRaises(ValueError):
+            self.d.product_release(self.asp, self.a, "meetings", 2**32)
         self.d.product_release(self.asp, self.a, "meetings", 1)
         self.assertEqual(self.d.product_counts(admin, self.a, "meetings"),
                          (1, 1))

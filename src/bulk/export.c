@@ -134,6 +134,33 @@ static void csv_cell(out *o, const char *s)
 	emit(o, "\"", 1);
 }
 
+/*
+ * The product licences, one cell of ids separated by spaces. An id holds
+ * no comma, quote, apostrophe or white space, so the cell needs no
+ * quotes, and only its start can look like a formula: the first id's,
+ * unless that id is a sign and digits (a number) and every other id
+ * digits too, which formula_like() of the whole cell would also find.
+ */
+static void csv_products(out *o, const rs_user *u)
+{
+	const char *first = u->nproducts ? RS_PRODUCT(u, 0) : "";
+	int text = formula_like(first);
+	size_t i;
+
+	for (i = 1; !text && (*first == '+' || *first == '-') &&
+		    i < u->nproducts;
+	     i++)
+		text = RS_PRODUCT(u, i)[strspn(RS_PRODUCT(u, i),
+					       "0123456789")] != '\0';
+	if (text)
+		emit(o, "'", 1);
+	for (i = 0; i < u->nproducts; i++) {
+		if (i)
+			emit(o, " ", 1);
+		emits(o, RS_PRODUCT(u, i));
+	}
+}
+
 static void csv_user(out *o, const rs_user *u)
 {
 	int f, first = 1;
@@ -155,13 +182,8 @@ static void csv_user(out *o, const rs_user *u)
 			csv_cell(o, RS_LINE(u, i));
 		}
 	}
-	/* the product licences, as the lines: ids never need quotes */
 	emit(o, ",", 1);
-	for (i = 0; i < u->nproducts; i++) {
-		if (i)
-			emit(o, " ", 1);
-		csv_cell(o, RS_PRODUCT(u, i));
-	}
+	csv_products(o, u);
 	emit(o, "\r\n", 2);
 }
 

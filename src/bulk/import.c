@@ -260,6 +260,12 @@ static int set_lines(rs_import *im, const rs_row *row, const char *v)
 	return rc ? rs_nomem(dir) : ROSTER_OK;
 }
 
+/* ASCII white space, which separates product ids (XML indents them) */
+static int is_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
 static int cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
@@ -285,11 +291,11 @@ static int set_products(rs_import *im, const rs_row *row, const char *v)
 	for (p = copy; *p;) {
 		char *end;
 
-		while (*p == row->line_sep || *p == ' ')
+		while (*p == row->line_sep || is_blank(*p))
 			p++;
 		if (!*p)
 			break;
-		for (end = p; *end && *end != row->line_sep && *end != ' ';)
+		for (end = p; *end && *end != row->line_sep && !is_blank(*end);)
 			end++;
 		ids[n++] = p;
 		if (*end)
@@ -300,8 +306,9 @@ static int set_products(rs_import *im, const rs_row *row, const char *v)
 		if (rs_product_check(dir, ids[i])) {
 			char rule[40];
 
-			if (dir->err.code == ROSTER_ENOMEM) {
-				rc = ROSTER_ENOMEM;
+			if (dir->err.code != ROSTER_EINVALID) {
+				/* out of memory, or no catalog: the import stops */
+				rc = dir->err.code;
 				break;
 			}
 			snprintf(rule, sizeof(rule), "%s", dir->err.rule);
@@ -371,8 +378,9 @@ static int products_left(rs_import *im, const rs_row *row)
 			return ROSTER_ENOMEM;
 		if (s->left)
 			continue;
+		/* as roster_product_assign says it: needed > available */
 		rs_fail(im->dir, ROSTER_EPOLICY, "products",
-			"product.none_available", f->products[i]);
+			"product.none_available", "1 > 0");
 		if ((rc = add_err(im, row->line, "products")))
 			return rc;
 		return 1;

@@ -93,9 +93,9 @@ static void on_error(void *arg, xmlErrorPtr e)
 
 /*
  * The line of the reader's node. libxml2 keeps a node's line in 16 bits
- * (65,535 for any line past it): there the line is where the parser
- * stands, which is the node's or, as the reader parses a chunk ahead,
- * a few lines after it.
+ * (65,535 for that line and any past it): there the line is where the
+ * parser stands, which is the node's or, as the reader parses a chunk
+ * ahead, a later one.
  */
 static unsigned long line_here(const xin *x)
 {
@@ -105,7 +105,7 @@ static unsigned long line_here(const xin *x)
 	if (l > 0 && l < 65535)
 		return (unsigned long)l;
 	p = xmlTextReaderGetParserLineNumber(x->r);
-	if (p > l)
+	if (p > l && p > 0)
 		return (unsigned long)p;
 	return l > 0 ? (unsigned long)l : 1;
 }

@@ -320,8 +320,6 @@ static void unlock_file(roster_filestore *fs)
 	flock(fs->lock_fd, LOCK_UN);
 }
 
-/* Are the bytes from off to size all zero (space a power cut may leave
- * where the file grew but the data never reached the disk)? */
 /* Is there a whole frame of `len` bytes of body, whose crc32 is `crc`,
  * at `off`? 1, 0, or -1 when it cannot be read (errno set). */
 static int whole_frame(int fd, uint64_t off, uint32_t len, uint32_t crc)
@@ -347,16 +345,21 @@ static int whole_frame(int fd, uint64_t off, uint32_t len, uint32_t crc)
  */
 static int frame_after(int fd, uint64_t off, uint64_t size)
 {
-	unsigned char buf[65536];
+	const size_t cap = 65536;
+	unsigned char *buf = malloc(cap);
 	uint64_t at = off + 1;
+	int found = 0;
 
-	while (at < size && size - at >= FRAME_HEAD) {
-		size_t n = size - at < sizeof(buf) ? (size_t)(size - at)
-						   : sizeof(buf);
+	if (!buf)
+		return -1;
+	while (!found && at < size && size - at >= FRAME_HEAD) {
+		size_t n = size - at < cap ? (size_t)(size - at) : cap;
 		size_t i;
 
-		if (read_at(fd, buf, n, at))
-			return -1;
+		if (read_at(fd, buf, n, at)) {
+			found = -1;
+			break;
+		}
 		for (i = 0; i + FRAME_HEAD <= n; i++) {
 			uint32_t len = le32_get(buf + i);
 			uint64_t pos = at + i;
@@ -365,12 +368,15 @@ static int frame_after(int fd, uint64_t off, uint64_t size)
 			if (crc_of(buf + i, 4) != le32_get(buf + i + 4) ||
 			    len < BODY_MIN || len > size - pos - FRAME_HEAD)
 				continue;
-			if ((r = whole_frame(fd, pos, len, le32_get(buf + i + 8))))
-				return r;
+			if ((r = whole_frame(fd, pos, len, le32_get(buf + i + 8)))) {
+				found = r;
+				break;
+			}
 		}
 		at += n - FRAME_HEAD + 1;
 	}
-	return 0;
+	free(buf);
+	return found;
 }
 
 /* Decode a frame's body into writes. 0, ROSTER_EPARSE with *why, or

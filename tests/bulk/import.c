@@ -920,6 +920,8 @@ static void test_products_column(void **state)
 	assert_int_equal(roster_import_error_count(r), 2);
 	assert_refusal(r, 0, 4, "products", ROSTER_EPOLICY,
 		       "product.none_available");
+	/* worded as roster_product_assign words it: needed > available */
+	assert_non_null(strstr(roster_import_error_message(r, 0), "1 > 0"));
 	assert_refusal(r, 1, 6, "products", ROSTER_EINVALID,
 		       "product.unknown");
 	assert_int_equal(login(w, "a1@x.example"), 0);
@@ -957,8 +959,9 @@ static void test_products_column(void **state)
 		import_xml(w,
 			   "<users xmlns=\"urn:roster:users:1\"><user>"
 			   "<first_name>F</first_name><last_name>Six</last_name>"
-			   "<email>f6@x.example</email><products>"
-			   "<product>meetings</product></products></user>"
+			   "<email>f6@x.example</email><products>\n\t"
+			   "<product>\n\t\tmeetings\n\t</product>\n"
+			   "</products></user>"
 			   "</users>",
 			   &o, &r),
 		ROSTER_OK);
@@ -1038,6 +1041,102 @@ static void test_round_trip_products(void **state)
 	(void)state;
 	round_trip_products(ROSTER_FORMAT_CSV);
 	round_trip_products(ROSTER_FORMAT_XML);
+}
+
+/* The default catalog with two more products, "-beta" and "-gamma", on
+ * w's directory. */
+static void catalog_with_beta(world *w)
+{
+	const char *xml = roster_catalog_default_xml();
+	const char *at = strstr(xml, "  </products>");
+	const char *beta = "    <product id=\"-beta\">"
+			   "<name xml:lang=\"en\">Beta</name>"
+			   "<name xml:lang=\"fr\">Beta</name>"
+			   "<name xml:lang=\"cs\">Beta</name></product>\n"
+			   "    <product id=\"-gamma\">"
+			   "<name xml:lang=\"en\">Gamma</name>"
+			   "<name xml:lang=\"fr\">Gamma</name>"
+			   "<name xml:lang=\"cs\">Gamma</name></product>\n";
+	size_t head, len = strlen(xml) + strlen(beta);
+	char *mine = malloc(len + 1);
+	roster_catalog *cat = NULL;
+
+	assert_non_null(at);
+	assert_non_null(mine);
+	head = (size_t)(at - xml);
+	memcpy(mine, xml, head);
+	strcpy(mine + head, beta);
+	strcat(mine, at);
+	assert_int_equal(roster_catalog_load_buffer(&cat, mine, len, "beta.xml"),
+			 ROSTER_OK);
+	assert_int_equal(roster_directory_set_catalog(w->dir, cat, NULL),
+			 ROSTER_OK);
+	roster_catalog_free(cat);
+	free(mine);
+}
+
+/* A products cell that begins as a formula would ("-beta -gamma
+ * meetings") is written after one apostrophe, which the import takes off
+ * again: the ids after the first get none. */
+static void test_products_formula(void **state)
+{
+	world *w = world_new(NULL), *w2 = world_new(NULL);
+	roster_import_report *r = NULL;
+	sink out = { NULL, 0, 0 };
+	roster_id u, acc2;
+
+	(void)state;
+	catalog_with_beta(w);
+	catalog_with_beta(w2);
+	assert_int_equal(roster_product_purchase(w->dir, &w->as_partner,
+						 w->account, "-beta", 1),
+			 ROSTER_OK);
+	assert_int_equal(roster_product_purchase(w->dir, &w->as_partner,
+						 w->account, "meetings", 1),
+			 ROSTER_OK);
+	u = make_user(w, "Bet", "A", "beta@acme.example", NULL, 0, NULL, NULL,
+		      0);
+	assert_int_equal(roster_product_assign(w->dir, &w->as_admin, "-beta",
+					       &u, 1, NULL),
+			 ROSTER_OK);
+	assert_int_equal(roster_product_assign(w->dir, &w->as_admin, "meetings",
+					       &u, 1, NULL),
+			 ROSTER_OK);
+	assert_int_equal(roster_product_purchase(w->dir, &w->as_partner,
+						 w->account, "-gamma", 1),
+			 ROSTER_OK);
+	assert_int_equal(roster_product_assign(w->dir, &w->as_admin, "-gamma",
+					       &u, 1, NULL),
+			 ROSTER_OK);
+	assert_int_equal(roster_export(w->dir, &w->as_partner, w->account,
+				       ROSTER_FORMAT_CSV, sink_write, &out),
+			 ROSTER_OK);
+	assert_non_null(strstr(out.buf, ",'-beta -gamma meetings\r\n"));
+	assert_int_equal(roster_account_create(&acc2, w2->dir, &w2->as_partner,
+					       w2->partner, "Copy"),
+			 ROSTER_OK);
+	assert_int_equal(roster_product_purchase(w2->dir, &w2->as_partner, acc2,
+						 "-beta", 1),
+			 ROSTER_OK);
+	assert_int_equal(roster_product_purchase(w2->dir, &w2->as_partner, acc2,
+						 "meetings", 1),
+			 ROSTER_OK);
+	assert_int_equal(roster_product_purchase(w2->dir, &w2->as_partner, acc2,
+						 "-gamma", 1),
+			 ROSTER_OK);
+	{
+		roster_import_options o = opts_of(ROSTER_IMPORT_BEST_EFFORT, 0);
+
+		assert_int_equal(import_text(w2, &w2->as_partner, acc2,
+					     ROSTER_FORMAT_CSV, out.buf, &o, &r),
+				 ROSTER_OK);
+		roster_import_report_free(r);
+	}
+	assert_string_equal(products_of(w2, login(w2, "beta@acme.example")),
+			    "-beta -gamma meetings");
+	free(out.buf);
+	world_free(w2);
+	world_free(w);
 }
 
 static void test_round_trip_csv(void **state)
@@ -1300,6 +1399,7 @@ int main(void)
 		cmocka_unit_test(test_export_host_fields),
 		cmocka_unit_test(test_products_column),
 		cmocka_unit_test(test_round_trip_products),
+		cmocka_unit_test(test_products_formula),
 		cmocka_unit_test(test_large),
 	};
 
