@@ -447,24 +447,32 @@ static void test_race_same_name(void **state)
 	pair_check(&p, roster_record_rename(p.b, &p.w->as_partner, s2, "same"));
 }
 
+/* Set the store's counter `key` to 2^64 - 2, the last number it hands
+ * out. */
+static void counter_near_end(fixture *fx, void *ms, const char *key)
+{
+	const roster_storage *m = ST(fx);
+	unsigned char counter[8];
+	uint64_t ver;
+	int i;
+
+	for (i = 0; i < 8; i++)
+		counter[i] = 0xFF;
+	counter[0] = 0xFE;
+	m->begin(ms);
+	assert_int_equal(m->put(ms, key, counter, 8, 0, &ver), 0);
+	m->commit(ms);
+}
+
 static void test_id_space_exhausted(void **state)
 {
 	void *ms;
 	fixture *fx = fx_new_on(*state, &ms);
 	roster_directory *d;
 	roster_actor sys = { ROSTER_ACTOR_SYSTEM, 0, 0 };
-	const roster_storage *m = ST(fx);
-	unsigned char counter[8];
-	uint64_t ver;
 	roster_id id;
-	int i;
 
-	for (i = 0; i < 8; i++)
-		counter[i] = 0xFF;
-	counter[0] = 0xFE; /* the next id is 2^64 - 2 */
-	m->begin(ms);
-	assert_int_equal(m->put(ms, "m/counters", counter, 8, 0, &ver), 0);
-	m->commit(ms);
+	counter_near_end(fx, ms, "m/counters"); /* the next id */
 	d = open_on(fx, ms);
 	assert_int_equal(roster_partner_create(&id, d, &sys, "Last"), 0);
 	assert_int_equal(id, UINT64_MAX - 1);
@@ -493,18 +501,9 @@ static void test_event_numbers_exhausted(void **state)
 	fixture *fx = fx_new_on(*state, &ms);
 	roster_directory *d;
 	roster_actor sys = { ROSTER_ACTOR_SYSTEM, 0, 0 };
-	const roster_storage *m = ST(fx);
-	unsigned char counter[8];
-	uint64_t ver;
 	roster_id p, a;
-	int i;
 
-	for (i = 0; i < 8; i++)
-		counter[i] = 0xFF;
-	counter[0] = 0xFE; /* the next event is 2^64 - 2 */
-	m->begin(ms);
-	assert_int_equal(m->put(ms, "m/events", counter, 8, 0, &ver), 0);
-	m->commit(ms);
+	counter_near_end(fx, ms, "m/events"); /* the next event */
 	d = open_on(fx, ms);
 	assert_int_equal(roster_partner_create(&p, d, &sys, "P"), 0);
 	assert_int_equal(roster_account_create(&a, d, &sys, p, "A"),
