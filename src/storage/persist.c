@@ -146,8 +146,14 @@ static int load_row(const char *key, const void *value, size_t len,
 			dir->max_event_seen = id;
 		return 0;
 	}
-	if (!(id = rs_record_key_id(key)))
+	if (!(id = rs_record_key_id(key))) {
+		/* r/ and o/ are roster's: a key of another shape there is a
+		 * record or an event that would go unseen */
+		if ((key[0] == 'r' || key[0] == 'o') && key[1] == '/')
+			return rs_fail(dir, ROSTER_EPARSE, "store",
+				       "storage.malformed", key);
 		return 0; /* not ours: other keys may share the store */
+	}
 	rc = rs_decode(&dir->al, value, len, &rec, &why);
 	if (rc == ROSTER_ENOMEM)
 		return rs_nomem(dir);

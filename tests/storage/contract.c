@@ -631,6 +631,28 @@ static void test_malformed_store(void **state)
 	assert_int_equal(roster_directory_open(&d, &o), 0);
 	roster_directory_free(d);
 	fx_free(fx);
+	/* roster's own key spaces, r/ and o/, in another shape: a record or
+	 * an event that would be missed, so the store is refused */
+	{
+		static const char *const bad[] = {
+			"r/000000000000002A", "r/2a", "r/0000000000000000",
+			"r/000000000000002a0", "o/0000000000000000", "o/x" };
+		size_t i;
+
+		for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			fx = fx_new(state, &ms);
+			o.store = ms;
+			assert_int_equal(put_raw(fx, ms, bad[i], junk,
+						 sizeof(junk)),
+					 0);
+			assert_int_equal(roster_directory_open(&d, &o),
+					 ROSTER_EPARSE);
+			assert_string_equal(
+				roster_error_rule(roster_error_last()),
+				"storage.malformed");
+			fx_free(fx);
+		}
+	}
 }
 
 /* Rewrite the stored bytes `from` (once) in record `id` to `to`, of the
