@@ -2,7 +2,8 @@
  * bulk.h: what the import fuzz targets (csv.c, xml.c) share.
  *
  * One directory is built on the first input: an account with a site, a
- * PBX and a group named as the seeds name them. Each input is imported
+ * PBX and a group named as the seeds name them, and two "meetings"
+ * product licences. Each input is imported
  * into it as a dry run, in all-or-nothing or best-effort mode by its
  * first byte's parity. Beside crashes and sanitizer reports, the target
  * aborts when the outcome contradicts the contract: a code the import may
@@ -74,6 +75,10 @@ static void fuzz_world(void)
 				     "Main PBX", 3, 4) == ROSTER_OK);
 	fuzz_check(roster_group_create(&id, fuzz_dir, &fuzz_system,
 				       fuzz_account, "Sales") == ROSTER_OK);
+	/* two product licences, so that rows can run out of them */
+	fuzz_check(roster_product_purchase(fuzz_dir, &fuzz_system,
+					   fuzz_account, "meetings",
+					   2) == ROSTER_OK);
 }
 
 static void fuzz_import(int format, const uint8_t *data, size_t size)
