@@ -253,6 +253,12 @@ static const text3 rules[] = {
 	{ "licence.helpdesk", { "the licence needs the user attached to the Helpdesk service",
 				"la licence nécessite que l'utilisateur soit rattaché au service Helpdesk",
 				"licence vyžaduje připojení uživatele ke službě Helpdesk" } },
+	{ "licence.remove",
+	  { "the licence {value} cannot be taken away, only changed as the "
+	    "catalog allows",
+	    "la licence {value} ne peut pas être retirée, seulement changée "
+	    "comme le catalogue le permet",
+	    "licenci {value} nelze odebrat, jen změnit, jak katalog dovoluje" } },
 	{ "licence.change", { "a change from the licence {value} to this one is not allowed",
 			      "le passage de la licence {value} à celle-ci n'est pas permis",
 			      "změna z licence {value} na tuto není povolena" } },

@@ -247,10 +247,20 @@ int rs_licence_check(roster_directory *dir, const rs_user *u,
 		r[0] = (reason){ "helpdesk.account", NULL };
 		return fail_reason(dir, "helpdesk", &r[0]);
 	}
-	if (!lic && !pack)
+	if (!lic && !pack && !was)
 		return ROSTER_OK;
 	if (!(cat = rs_catalog(dir)))
 		return dir->err.code;
+	/* taking a licence away is no change the table allows (001: the
+	 * only changes are those listed; Video none), or clearing it and
+	 * setting another would pass every rule; a licence the catalog no
+	 * longer has may go */
+	if (!lic && was && roster_catalog_has(cat, ROSTER_ITEM_LICENCE, was)) {
+		r[0] = (reason){ "licence.remove", was };
+		return fail_reason(dir, "licence", &r[0]);
+	}
+	if (!lic && !pack)
+		return ROSTER_OK;
 	if (lic && was && strcmp(lic, was) == 0) {
 		/* kept: only what the user itself changed must still fit */
 		int moved = !cur || RS_REF(cur, ROSTER_FIELD_PBX) !=

@@ -19,6 +19,10 @@
  *              catalog's table lists
  *   known      in the catalog                       licence.unknown
  *
+ * A licence is given at creation or later, and then only changed: taking
+ * it away is refused (licence.remove), unless the catalog no longer has
+ * it. Otherwise clearing it and setting another would pass the table.
+ *
  * A refused change fails with ROSTER_EPOLICY (licence.unknown:
  * ROSTER_EINVALID), the field "licence" and the first reason above that
  * applies. roster_user_choices() answers beforehand, for every licence of

@@ -224,6 +224,24 @@ static void test_changes_and_attachments(void **state)
 			 0);
 	assert_int_equal(set_licence(w, v, "callcentrum-start"), ROSTER_EPOLICY);
 	assert_err(w, ROSTER_EPOLICY, "licence.change");
+	/* nor is a licence taken away: clearing it and setting another
+	 * would pass the table, even within one transaction */
+	before = snapshot_take(w->dir);
+	assert_int_equal(set_licence(w, v, NULL), ROSTER_EPOLICY);
+	assert_err(w, ROSTER_EPOLICY, "licence.remove");
+	assert_string_equal(roster_error_field(roster_directory_error(w->dir)),
+			    "licence");
+	assert_string_equal(roster_error_value(roster_directory_error(w->dir)),
+			    "video");
+	assert_int_equal(roster_transaction_begin(w->dir), 0);
+	assert_int_equal(set_licence(w, u, NULL), ROSTER_EPOLICY);
+	assert_int_equal(set_licence(w, u, "callcentrum-mini"), ROSTER_EPOLICY);
+	assert_err(w, ROSTER_EPOLICY, "licence.change");
+	assert_int_equal(roster_transaction_commit(w->dir), 0);
+	after = snapshot_take(w->dir);
+	snapshot_assert_equal(before, after, "licences taken away");
+	free(before);
+	free(after);
 	/* a kept licence still needs its PBX: taking it away is refused */
 	assert_int_equal(roster_form_new(&f, w->dir), 0);
 	roster_form_set_ref(f, ROSTER_FIELD_PBX, 0);
@@ -495,6 +513,8 @@ static void test_new_catalog_reports(void **state)
 	assert_int_equal(roster_user_get(&got, w->dir, v), 0);
 	assert_string_equal(roster_user_str(got, ROSTER_FIELD_LICENCE), "video");
 	roster_user_free(got);
+	/* a licence the catalog no longer has may be taken away */
+	assert_int_equal(set_licence(w, v, NULL), 0);
 	roster_page_free(report);
 	/* its phone languages and its password policy are the directory's */
 	{
