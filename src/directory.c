@@ -304,11 +304,17 @@ int rs_nomem(roster_directory *dir)
 	return rs_fail(dir, ROSTER_ENOMEM, NULL, "nomem", NULL);
 }
 
-int64_t rs_now(const roster_directory *dir)
+int64_t rs_now(roster_directory *dir)
 {
-	if (dir->clock_fn)
-		return dir->clock_fn(dir->clock_data);
-	return (int64_t)time(NULL);
+	int64_t now;
+	int was;
+
+	if (!dir->clock_fn)
+		return (int64_t)time(NULL);
+	was = rs_hook_begin(dir);
+	now = dir->clock_fn(dir->clock_data);
+	rs_hook_end(dir, was);
+	return now;
 }
 
 int rs_new_id(roster_directory *dir, roster_id *out)
@@ -319,7 +325,7 @@ int rs_new_id(roster_directory *dir, roster_id *out)
 	return ROSTER_OK;
 }
 
-int64_t rs_deadline(const roster_directory *dir, int64_t ttl)
+int64_t rs_deadline(roster_directory *dir, int64_t ttl)
 {
 	int64_t now = rs_now(dir);
 

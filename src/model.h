@@ -252,10 +252,31 @@ int rs_enter(roster_directory *dir);
  * 64-bit space is used up, never wrapping to 0 or to an id in use. */
 int rs_new_id(roster_directory *dir, roster_id *out);
 
-/* Now, by the directory's clock. */
-int64_t rs_now(const roster_directory *dir);
+/* Now, by the directory's clock (the host's clock_fn runs as a callback:
+ * rs_hook_begin). */
+int64_t rs_now(roster_directory *dir);
 /* Now plus ttl (> 0) seconds, saturating instead of overflowing. */
-int64_t rs_deadline(const roster_directory *dir, int64_t ttl);
+int64_t rs_deadline(roster_directory *dir, int64_t ttl);
+
+/*
+ * Around a host hook (the event, read and write callbacks, the clock, the
+ * storage methods): the directory is marked as in a callback, so that a
+ * call back into it fails with ROSTER_EMISUSE instead of joining the
+ * call under way (roster_directory_free then does nothing). Nests: end
+ * with the value begin returned.
+ */
+static inline int rs_hook_begin(roster_directory *dir)
+{
+	int was = dir->in_callback;
+
+	dir->in_callback = 1;
+	return was;
+}
+
+static inline void rs_hook_end(roster_directory *dir, int was)
+{
+	dir->in_callback = was;
+}
 
 /*
  * Publish an unchanged new version of the unit `id` (an account), so that

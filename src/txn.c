@@ -326,9 +326,10 @@ static void deliver(roster_directory *dir, struct roster_event *e)
 void rs_event_deliver(roster_directory *dir, const struct roster_event *e)
 {
 	if (dir->event_cb) {
-		dir->in_callback = 1;
+		int was = rs_hook_begin(dir);
+
 		dir->event_cb(e, dir->event_data);
-		dir->in_callback = 0;
+		rs_hook_end(dir, was);
 	}
 }
 

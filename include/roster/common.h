@@ -26,7 +26,9 @@
  * handles may be used from distinct threads at the same time with no
  * locking. Objects returned as copies (roster_user, roster_page) belong to
  * the caller and may move to another thread. Calling back into a directory
- * from one of its own callbacks fails with ROSTER_EMISUSE. The last error
+ * from one of its own callbacks (events, an import's read, an export's
+ * write, the storage methods, the clock) fails with ROSTER_EMISUSE; the
+ * allocator hooks must not call it at all. The last error
  * of calls made without a handle is kept per thread (roster_error_last).
  */
 #ifndef ROSTER_COMMON_H

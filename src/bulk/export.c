@@ -25,13 +25,13 @@ typedef struct out {
 
 static void flush(out *o)
 {
-	int r;
+	int r, was;
 
 	if (o->failed || !o->len)
 		return;
-	o->dir->in_callback = 1;
+	was = rs_hook_begin(o->dir);
 	r = o->write(o->data, o->buf, o->len);
-	o->dir->in_callback = 0;
+	rs_hook_end(o->dir, was);
 	o->len = 0;
 	if (r)
 		o->failed = 1;

@@ -163,12 +163,13 @@ long rs_import_read(rs_import *im, void *buf, size_t len)
 {
 	roster_directory *dir = im->dir;
 	long n;
+	int was;
 
 	if (im->eof)
 		return 0;
-	dir->in_callback = 1;
+	was = rs_hook_begin(dir);
 	n = im->read(im->read_data, buf, len);
-	dir->in_callback = 0;
+	rs_hook_end(dir, was);
 	if (n < 0 || (unsigned long)n > len) {
 		im->eof = 1;
 		rs_fail(dir, ROSTER_ESTORAGE, NULL, "import.read", NULL);

@@ -88,8 +88,10 @@ static void pending_free(pending *p)
 static int scan(roster_directory *dir, const char *prefix,
 		roster_storage_row_fn row, void *data)
 {
+	int was = rs_hook_begin(dir);
 	int rc = dir->storage->scan(dir->store, prefix, row, data);
 
+	rs_hook_end(dir, was);
 	if (rc && rc == dir->err.code)
 		return rc; /* the row callback recorded it */
 	return rc ? rs_storage_fail(dir, "scan", rc) : 0;
@@ -172,8 +174,19 @@ static void range_prefix(char out[RS_KEY_SIZE], uint64_t first, uint64_t last)
 	out[i] = '\0';
 }
 
-/* Remove the events found; 1 when another directory removed one first. */
+static int remove_due_hooked(roster_directory *dir, const acking *a);
+
+/* Remove the events found; 1 when another directory removed one first.
+ * The store's methods run as callbacks (rs_hook_begin). */
 static int remove_due(roster_directory *dir, const acking *a)
+{
+	int was = rs_hook_begin(dir), rc = remove_due_hooked(dir, a);
+
+	rs_hook_end(dir, was);
+	return rc;
+}
+
+static int remove_due_hooked(roster_directory *dir, const acking *a)
 {
 	const roster_storage *st = dir->storage;
 	char key[RS_KEY_SIZE];

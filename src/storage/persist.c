@@ -418,9 +418,10 @@ int rs_persist_load(roster_directory *dir)
 {
 	rs_loaded all = { NULL, 0, 0 };
 	loading ld = { dir, &all, 0, 0 };
-	int rc;
+	int rc, was = rs_hook_begin(dir);
 
 	rc = dir->storage->scan(dir->store, "", load_row, &ld);
+	rs_hook_end(dir, was);
 	if (rc && rc != dir->err.code)
 		rc = rs_storage_fail(dir, "scan", rc);
 	/* else load_row recorded it */
@@ -449,7 +450,7 @@ done:
 int rs_persist_refresh(roster_directory *dir)
 {
 	roster_directory fresh;
-	int rc;
+	int rc, was;
 
 	memset(&fresh, 0, sizeof(fresh));
 	fresh.al = dir->al;
@@ -458,7 +459,11 @@ int rs_persist_refresh(roster_directory *dir)
 	fresh.storage = dir->storage;
 	fresh.store = dir->store;
 	fresh.next_id = 1;
-	if ((rc = rs_persist_load(&fresh))) {
+	/* the store's methods may not call back into this directory */
+	was = rs_hook_begin(dir);
+	rc = rs_persist_load(&fresh);
+	rs_hook_end(dir, was);
+	if (rc) {
 		dir->err = fresh.err;
 		rs_model_free(&fresh);
 		return rc;
@@ -630,7 +635,18 @@ static int read_event_counter(roster_directory *dir)
 	return rc ? rs_storage_fail(dir, "scan", rc) : 0;
 }
 
+static int persist_commit(roster_directory *dir, struct rs_txn *t);
+
 int rs_persist_commit(roster_directory *dir, struct rs_txn *t)
+{
+	/* the store's methods run as callbacks: rs_hook_begin */
+	int was = rs_hook_begin(dir), rc = persist_commit(dir, t);
+
+	rs_hook_end(dir, was);
+	return rc;
+}
+
+static int persist_commit(roster_directory *dir, struct rs_txn *t)
 {
 	const roster_storage *st = dir->storage;
 	uint64_t meta_ver = dir->meta_ver, events_ver = 0, next_event = 0;

@@ -2225,25 +2225,16 @@ static void expect_misuse(reenter *r, int rc, const char *what,
 #define MISUSE_TL(r, call)                                                     \
 	expect_misuse((r), (call), #call, C(roster_error_last)())
 
+static void try_everything(reenter *r);
+
 static void reenter_cb(const roster_event *e, void *data)
 {
 	reenter *r = data;
-	roster_directory *d = r->dir;
-	roster_actor sys = { ROSTER_ACTOR_SYSTEM, 0, 0 };
-	roster_password_policy p;
-	roster_form *f = NULL;
-	roster_record *rec = NULL;
-	roster_user *u = NULL;
-	roster_page *pg = NULL;
-	roster_id id = 0;
-	char buf[64];
-	int access = 0;
 
 	/* the event itself reads fine */
 	if (!r->armed ||
 	    C(roster_event_type_of)(e) != ROSTER_EVENT_PARTNER_CREATED)
 		return;
-	r->fired++;
 	assert_true(C(roster_event_seq)(e) > 0);
 	assert_int_equal(C(roster_event_account)(e), 0);
 	assert_true(C(roster_event_partner)(e) > 0);
@@ -2255,7 +2246,25 @@ static void reenter_cb(const roster_event *e, void *data)
 	assert_int_equal(C(roster_event_admin)(e), 0);
 	assert_int_equal(C(roster_event_replayed)(e), 0);
 	assert_int_equal(C(roster_event_withheld)(e), 0);
+	try_everything(r);
+}
 
+/* Every call on r->dir, each of which must fail with ROSTER_EMISUSE
+ * ("reentrant"), from inside one of its callbacks. */
+static void try_everything(reenter *r)
+{
+	roster_directory *d = r->dir;
+	roster_actor sys = { ROSTER_ACTOR_SYSTEM, 0, 0 };
+	roster_password_policy p;
+	roster_form *f = NULL;
+	roster_record *rec = NULL;
+	roster_user *u = NULL;
+	roster_page *pg = NULL;
+	roster_id id = 0;
+	char buf[64];
+	int access = 0;
+
+	r->fired++;
 	roster_password_policy_init(&p, ROSTER_PASSWORD_POLICY_VERSION);
 	MISUSE(r, C(roster_directory_set_language)(d, ROSTER_LANG_FR));
 	MISUSE(r, C(roster_transaction_begin)(d));
@@ -2307,7 +2316,15 @@ static void reenter_cb(const roster_event *e, void *data)
 	assert_null(pg);
 	assert_null(f);
 	/* another directory is another handle: it may be used */
-	OK(C(roster_partner_create)(&id, r->other, &sys, "From a callback"));
+	snprintf(buf, sizeof(buf), "From callback %d", r->fired);
+	OK(C(roster_partner_create)(&id, r->other, &sys, buf));
+	/* and this one cannot be freed under the call that called back */
+	C(roster_directory_free)(d);
+	if (C(roster_error_code)(C(roster_error_last)()) != ROSTER_EMISUSE) {
+		print_error("from the callback, roster_directory_free did not "
+			    "refuse\n");
+		r->failures++;
+	}
 }
 
 static size_t count_of(roster_directory *d, roster_id parent, int kind)
@@ -2367,6 +2384,114 @@ static void test_reentrant(void **state)
 	assert_int_equal(count_of(r.other, 0, ROSTER_KIND_PARTNER), 1);
 	C(roster_directory_free)(r.dir);
 	C(roster_directory_free)(r.other);
+}
+
+/*
+ * The other host hooks are callbacks too: a store's methods (put during a
+ * commit, scan during a refresh) and the clock. A call back into the
+ * directory from them is refused, the call under way goes on, and what
+ * it committed is in memory and in the store alike.
+ */
+static reenter *hook_r;
+static int hook_on; /* 1 put, 2 scan, 3 clock */
+
+static int hook_put(void *store, const char *key, const void *value,
+		    size_t len, uint64_t expected, uint64_t *version)
+{
+	if (hook_on == 1) {
+		hook_on = 0;
+		try_everything(hook_r);
+	}
+	return roster_memstore_methods()->put(store, key, value, len, expected,
+					       version);
+}
+
+static int hook_scan(void *store, const char *prefix,
+		     roster_storage_row_fn row, void *data)
+{
+	if (hook_on == 2) {
+		hook_on = 0;
+		try_everything(hook_r);
+	}
+	return roster_memstore_methods()->scan(store, prefix, row, data);
+}
+
+static int64_t hook_clock(void *data)
+{
+	(void)data;
+	if (hook_on == 3) {
+		hook_on = 0;
+		try_everything(hook_r);
+	}
+	return 1700000000;
+}
+
+static void test_reentrant_hooks(void **state)
+{
+	roster_directory_options o;
+	roster_storage hooked = *roster_memstore_methods();
+	roster_memstore *ms = NULL;
+	roster_directory *again = NULL;
+	roster_actor sys;
+	roster_record *rec = NULL;
+	reenter r;
+	roster_form *f = NULL;
+	roster_id id = 0;
+
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	hook_r = &r;
+	hooked.put = hook_put;
+	hooked.scan = hook_scan;
+	OK(C(roster_actor_init)(&sys, ROSTER_ACTOR_SYSTEM, 0));
+	OK(C(roster_directory_open)(&r.other, NULL));
+	OK(roster_memstore_new(&ms));
+	OK(C(roster_directory_options_init)(&o,
+					    ROSTER_DIRECTORY_OPTIONS_VERSION));
+	o.storage = &hooked;
+	o.store = ms;
+	o.clock_fn = hook_clock;
+	OK(C(roster_directory_open)(&r.dir, &o));
+	OK(C(roster_partner_create)(&r.partner, r.dir, &sys, "Partner"));
+	OK(C(roster_account_create)(&r.account, r.dir, &sys, r.partner,
+				    "Account"));
+	OK(C(roster_site_create)(&r.site, r.dir, &sys, r.account, "Site"));
+	OK(C(roster_form_new)(&f, r.dir));
+	OK(C(roster_form_set_str)(f, ROSTER_FIELD_FIRST_NAME, "Re"));
+	OK(C(roster_form_set_str)(f, ROSTER_FIELD_LAST_NAME, "Entrant"));
+	OK(C(roster_form_set_str)(f, ROSTER_FIELD_EMAIL, "re@acme.example"));
+	OK(C(roster_user_create)(&r.user, r.dir, &sys, r.account, f));
+	C(roster_form_free)(f);
+
+	/* a store's put, during a commit */
+	hook_on = 1;
+	OK(C(roster_partner_create)(&id, r.dir, &sys, "Second"));
+	assert_int_equal(r.fired, 1);
+	/* the clock, inside a call (a token's deadline) */
+	hook_on = 3;
+	OK(C(roster_password_reset)(r.dir, &sys, r.account, NULL, 0));
+	assert_int_equal(r.fired, 2);
+	/* a store's scan, during a refresh */
+	hook_on = 2;
+	OK(C(roster_directory_refresh)(r.dir));
+	assert_int_equal(r.fired, 3);
+	assert_int_equal(r.failures, 0);
+	/* nothing the hooks tried was done; what the calls did is stored */
+	assert_int_equal(count_of(r.dir, 0, ROSTER_KIND_PARTNER), 2);
+	assert_int_equal(count_of(r.dir, r.account, ROSTER_KIND_SITE), 1);
+	assert_int_equal(count_of(r.dir, r.account, ROSTER_KIND_USER), 1);
+	o.clock_fn = NULL;
+	o.storage = roster_memstore_methods();
+	OK(C(roster_directory_open)(&again, &o));
+	assert_int_equal(count_of(again, 0, ROSTER_KIND_PARTNER), 2);
+	OK(C(roster_record_get)(&rec, again, id));
+	C(roster_record_free)(rec);
+	C(roster_directory_free)(again);
+	OK(C(roster_record_rename)(r.dir, &sys, r.site, "Still usable"));
+	C(roster_directory_free)(r.dir);
+	C(roster_directory_free)(r.other);
+	roster_memstore_free(ms);
+	hook_r = NULL;
 }
 
 /* ------------------------------------------------------------------ */
@@ -3086,6 +3211,7 @@ int main(void)
 		cmocka_unit_test(test_password_calls),
 		cmocka_unit_test(test_token_redeem),
 		cmocka_unit_test(test_reentrant),
+		cmocka_unit_test(test_reentrant_hooks),
 		cmocka_unit_test(test_catalog_args),
 		cmocka_unit_test(test_bulk_args),
 		cmocka_unit_test(test_licence_args),
