@@ -488,6 +488,19 @@ static int set_helpdesk(roster_directory *dir, const roster_actor *actor,
 		return rc;
 	if (cur->helpdesk == (ordered != 0))
 		return ROSTER_OK;
+	/* as a PBX with users on it: a service users are attached to
+	 * (helpdesk flag, 001) is not cancelled under them */
+	if (!ordered) {
+		const rs_idvec *users = &cur->base.members->users;
+		size_t i;
+
+		for (i = 0; i < users->len; i++)
+			if (RS_FLAG((const rs_user *)rs_get(dir, users->ids[i]),
+				    ROSTER_FIELD_HELPDESK))
+				return rs_fail_id(dir, ROSTER_EPOLICY, "helpdesk",
+						  "helpdesk.in_use",
+						  users->ids[i]);
+	}
 	if (!(n = rs_unit_copy(dir, cur)))
 		return rs_nomem(dir);
 	n->helpdesk = ordered != 0;
@@ -556,9 +569,18 @@ static int delete_unit(roster_directory *dir, const roster_actor *actor,
 	if (kind == ROSTER_KIND_SITE && rs_site_stations(cur))
 		return rs_fail_id(dir, ROSTER_EPOLICY, NULL, "site.stations", id);
 	if (kind == ROSTER_KIND_ACCOUNT) {
-		/* an empty account takes its sites, PBXes and groups along */
+		/* an empty account takes its sites, PBXes and groups along,
+		 * but no site's stations: as for the site alone, they leave
+		 * the inventory by a disconnect order (000) */
 		const rs_idvec *lists[3] = { &m->sites, &m->pbxes, &m->groups };
 		size_t l;
+
+		for (l = 0; l < m->sites.len; l++)
+			if (rs_site_stations((const rs_unit *)rs_get(
+				    dir, m->sites.ids[l])))
+				return rs_fail_id(dir, ROSTER_EPOLICY, NULL,
+						  "site.stations",
+						  m->sites.ids[l]);
 		for (l = 0; l < 3; l++)
 			while (lists[l]->len)
 				if ((rc = remove_unit(

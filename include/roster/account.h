@@ -56,7 +56,9 @@ ROSTER_API int roster_account_create(roster_id *out, roster_directory *dir,
 				     const roster_actor *actor,
 				     roster_id partner, const char *name);
 
-/** Order (1) or cancel (0) the Helpdesk service of an account. */
+/** Order (1) or cancel (0) the Helpdesk service of an account. Not
+ * cancelled while a user is attached to it (its "helpdesk" flag):
+ * ROSTER_EPOLICY helpdesk.in_use. */
 ROSTER_API int roster_account_set_helpdesk(roster_directory *dir,
 					   const roster_actor *actor,
 					   roster_id account, int ordered);

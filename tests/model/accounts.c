@@ -1,8 +1,10 @@
 /* accounts.c: partners, accounts, sites, PBXes, groups and listings. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "harness.h"
+#include "snapshot.h"
 
 static int setup(void **state)
 {
@@ -127,6 +129,34 @@ static void test_services(void **state)
 	world_events_clear(w);
 	assert_int_equal(roster_account_set_helpdesk(w->dir, &w->as_partner, w->account, 5), 0);
 	assert_int_equal(w->nevents, 0);
+	/* not cancelled while a user is attached to it, as a PBX is not
+	 * removed under its users */
+	{
+		roster_form *f = NULL;
+		char *before, *after;
+
+		assert_int_equal(roster_form_new(&f, w->dir), 0);
+		roster_form_set_bool(f, ROSTER_FIELD_HELPDESK, 1);
+		assert_int_equal(roster_user_update(w->dir, &w->as_partner,
+						    w->admin, f), 0);
+		before = snapshot_take(w->dir);
+		assert_int_equal(roster_account_set_helpdesk(w->dir, &w->as_partner,
+							     w->account, 0),
+				 ROSTER_EPOLICY);
+		assert_err(w, ROSTER_EPOLICY, "helpdesk.in_use");
+		assert_string_equal(roster_error_field(roster_directory_error(w->dir)),
+				    "helpdesk");
+		after = snapshot_take(w->dir);
+		snapshot_assert_equal(before, after, "helpdesk kept");
+		free(before);
+		free(after);
+		roster_form_set_bool(f, ROSTER_FIELD_HELPDESK, 0);
+		assert_int_equal(roster_user_update(w->dir, &w->as_partner,
+						    w->admin, f), 0);
+		roster_form_free(f);
+		assert_int_equal(roster_account_set_helpdesk(w->dir, &w->as_partner,
+							     w->account, 0), 0);
+	}
 }
 
 static void test_delete(void **state)

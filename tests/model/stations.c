@@ -141,6 +141,30 @@ static void test_by_hand(void **state)
 	assert_int_equal(u, 0);
 	assert_int_equal(roster_station_disconnect(w->dir, &w->as_partner,
 						   w->site, "basic", 2), 0);
+	/* nor do stations leave with an empty account that holds the site */
+	{
+		roster_id acc, brno;
+		char *before, *after;
+
+		assert_int_equal(roster_account_create(&acc, w->dir, &w->as_partner,
+						       w->partner, "Empty"), 0);
+		assert_int_equal(roster_site_create(&brno, w->dir, &w->as_partner,
+						    acc, "Brno"), 0);
+		assert_int_equal(roster_station_order(w->dir, &w->as_partner, brno,
+						      "premium", 3), 0);
+		before = snapshot_take(w->dir);
+		assert_int_equal(roster_record_delete(w->dir, &w->as_partner, acc),
+				 ROSTER_EPOLICY);
+		assert_err(w, ROSTER_EPOLICY, "site.stations");
+		after = snapshot_take(w->dir);
+		snapshot_assert_equal(before, after, "account kept");
+		free(before);
+		free(after);
+		assert_int_equal(roster_station_disconnect(w->dir, &w->as_partner,
+							   brno, "premium", 3), 0);
+		assert_int_equal(roster_record_delete(w->dir, &w->as_partner, acc),
+				 0);
+	}
 	world_free(w);
 }
 
