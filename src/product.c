@@ -209,6 +209,12 @@ static int assign(roster_directory *dir, const roster_actor *actor,
 		if (!u)
 			rc = rs_fail_id(dir, ROSTER_ENOTFOUND, "users",
 					"record.notfound", ids[i]);
+		/* the actor's reach first, for each account met: an outsider
+		 * learns nothing of where another account's users are */
+		else if ((!acc || u->base.parent != acc->base.id) &&
+			 (rc = rs_authz_account(dir, &who, u->base.parent,
+						RS_MANAGE_USERS)))
+			;
 		else if (acc && u->base.parent != acc->base.id)
 			rc = rs_fail_id(dir, ROSTER_EINVALID, "users",
 					"product.account", ids[i]);
@@ -217,8 +223,6 @@ static int assign(roster_directory *dir, const roster_actor *actor,
 			need += rs_user_has_product(u, product) != add;
 		}
 	}
-	if (!rc)
-		rc = rs_authz_account(dir, &who, acc->base.id, RS_MANAGE_USERS);
 	if (!rc && add && need > (avail = rs_product_available(dir, acc, product))) {
 		snprintf(v, sizeof(v), "%zu > %zu", need, avail);
 		rc = rs_fail(dir, ROSTER_EPOLICY, "users",

@@ -46,7 +46,10 @@ ROSTER_API int roster_product_release(roster_directory *dir,
 /**
  * Assign `product` to the `count` users (of one account), all or nothing,
  * in one transaction. Duplicates in `users` count once. *assigned, when
- * not NULL, gets the number of users that did not hold it before.
+ * not NULL, gets the number of users that did not hold it before. A user
+ * of an account the actor may not manage refuses the call with
+ * ROSTER_EDENIED before users of two accounts do (ROSTER_EINVALID
+ * product.account).
  */
 ROSTER_API int roster_product_assign(roster_directory *dir,
 				     const roster_actor *actor,

@@ -2858,9 +2858,22 @@ static void test_licence_args(void **state)
 		DERR(w, C(roster_product_assign)(w->dir, &w->as_admin,
 						 "meetings", NULL, 1, NULL),
 		     ROSTER_EINVAL, "arg.null", "users");
+		/* users of two accounts: the actor's reach is said first */
 		DERR(w, C(roster_product_assign)(w->dir, &w->as_partner,
 						 "meetings", two, 2, NULL),
+		     ROSTER_EDENIED, "auth.scope", NULL);
+		DERR(w, C(roster_product_assign)(w->dir, &w->system,
+						 "meetings", two, 2, NULL),
 		     ROSTER_EINVALID, "product.account", "users");
+		{
+			roster_id rev[2] = { w->other_admin, w->admin };
+
+			DERR(w, C(roster_product_unassign)(w->dir,
+							   &w->as_partner,
+							   "meetings", rev, 2,
+							   NULL),
+			     ROSTER_EDENIED, "auth.scope", NULL);
+		}
 		OK(C(roster_product_assign)(w->dir, &w->as_admin, "meetings",
 					    two, 0, &n));
 		assert_int_equal(n, 0);
