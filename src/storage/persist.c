@@ -463,6 +463,10 @@ int rs_persist_refresh(roster_directory *dir)
 	was = rs_hook_begin(dir);
 	rc = rs_persist_load(&fresh);
 	rs_hook_end(dir, was);
+	/* the checks read the default catalog, as at open (a host's catalog
+	 * is set after it), and took a reference to it: given back */
+	roster_catalog_free(fresh.catalog);
+	fresh.catalog = NULL;
 	if (rc) {
 		dir->err = fresh.err;
 		rs_model_free(&fresh);

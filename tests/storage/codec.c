@@ -13,6 +13,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "catalog/internal.h"
 #include "full_user.h"
 #include "model.h"
 #include "password.h"
@@ -433,6 +434,46 @@ static void test_malformed(void **state)
 	rs_rec_release(&dir->al, rec, 1);
 }
 
+/* A refresh checks the users it reads against the default catalog, as
+ * open does, taking a reference to it: one it gives back. */
+static void test_refresh_catalog_refs(void **state)
+{
+	roster_directory_options o;
+	roster_memstore *ms = NULL;
+	roster_directory *d = NULL;
+	roster_actor sys = { ROSTER_ACTOR_SYSTEM, 0, 0 };
+	roster_form *f = NULL;
+	roster_catalog *cat;
+	roster_id p, a, u;
+	size_t refs;
+	int i;
+
+	(void)state;
+	assert_int_equal(roster_memstore_new(&ms), 0);
+	roster_directory_options_init(&o, ROSTER_DIRECTORY_OPTIONS_VERSION);
+	o.storage = roster_memstore_methods();
+	o.store = ms;
+	assert_int_equal(roster_directory_open(&d, &o), 0);
+	assert_int_equal(roster_partner_create(&p, d, &sys, "P"), 0);
+	assert_int_equal(roster_account_create(&a, d, &sys, p, "A"), 0);
+	assert_int_equal(roster_form_new(&f, d), 0);
+	roster_form_set_str(f, ROSTER_FIELD_FIRST_NAME, "Jana");
+	roster_form_set_str(f, ROSTER_FIELD_LAST_NAME, "Nova");
+	roster_form_set_str(f, ROSTER_FIELD_EMAIL, "jana@acme.example");
+	roster_form_set_str(f, ROSTER_FIELD_LANGUAGE, "cs-CZ");
+	assert_int_equal(roster_user_create(&u, d, &sys, a, f), 0);
+	roster_form_free(f);
+	cat = roster_directory_catalog(d); /* a reference of ours */
+	assert_non_null(cat);
+	refs = atomic_load(&cat->refs);
+	for (i = 0; i < 3; i++)
+		assert_int_equal(roster_directory_refresh(d), 0);
+	assert_int_equal(atomic_load(&cat->refs), refs);
+	roster_catalog_free(cat);
+	roster_directory_free(d);
+	roster_memstore_free(ms);
+}
+
 static void test_keys(void **state)
 {
 	char key[RS_KEY_SIZE];
@@ -457,6 +498,7 @@ int main(void)
 		cmocka_unit_test(test_flipped_bits),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_keys),
+		cmocka_unit_test(test_refresh_catalog_refs),
 	};
 
 	return cmocka_run_group_tests_name("storage/codec", tests, setup, teardown);
