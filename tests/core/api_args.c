@@ -2338,12 +2338,30 @@ static size_t count_of(roster_directory *d, roster_id parent, int kind)
 	return n;
 }
 
+/* The records the calls of try_everything name, made before any
+ * callback acts. */
+static void reenter_records(reenter *r)
+{
+	roster_actor sys = { ROSTER_ACTOR_SYSTEM, 0, 0 };
+	roster_form *f = NULL;
+
+	OK(C(roster_partner_create)(&r->partner, r->dir, &sys, "Partner"));
+	OK(C(roster_account_create)(&r->account, r->dir, &sys, r->partner,
+				    "Account"));
+	OK(C(roster_site_create)(&r->site, r->dir, &sys, r->account, "Site"));
+	OK(C(roster_form_new)(&f, r->dir));
+	OK(C(roster_form_set_str)(f, ROSTER_FIELD_FIRST_NAME, "Re"));
+	OK(C(roster_form_set_str)(f, ROSTER_FIELD_LAST_NAME, "Entrant"));
+	OK(C(roster_form_set_str)(f, ROSTER_FIELD_EMAIL, "re@acme.example"));
+	OK(C(roster_user_create)(&r->user, r->dir, &sys, r->account, f));
+	C(roster_form_free)(f);
+}
+
 static void test_reentrant(void **state)
 {
 	roster_directory_options o;
 	roster_actor sys;
 	reenter r;
-	roster_form *f = NULL;
 	roster_id id = 0;
 
 	(void)state;
@@ -2356,16 +2374,7 @@ static void test_reentrant(void **state)
 	o.event_data = &r;
 	OK(C(roster_directory_open)(&r.dir, &o));
 	/* records for the calls to name, made before the callback acts */
-	OK(C(roster_partner_create)(&r.partner, r.dir, &sys, "Partner"));
-	OK(C(roster_account_create)(&r.account, r.dir, &sys, r.partner,
-				    "Account"));
-	OK(C(roster_site_create)(&r.site, r.dir, &sys, r.account, "Site"));
-	OK(C(roster_form_new)(&f, r.dir));
-	OK(C(roster_form_set_str)(f, ROSTER_FIELD_FIRST_NAME, "Re"));
-	OK(C(roster_form_set_str)(f, ROSTER_FIELD_LAST_NAME, "Entrant"));
-	OK(C(roster_form_set_str)(f, ROSTER_FIELD_EMAIL, "re@acme.example"));
-	OK(C(roster_user_create)(&r.user, r.dir, &sys, r.account, f));
-	C(roster_form_free)(f);
+	reenter_records(&r);
 
 	r.armed = 1;
 	OK(C(roster_partner_create)(&id, r.dir, &sys, "Second"));
@@ -2435,7 +2444,6 @@ static void test_reentrant_hooks(void **state)
 	roster_actor sys;
 	roster_record *rec = NULL;
 	reenter r;
-	roster_form *f = NULL;
 	roster_id id = 0;
 
 	(void)state;
@@ -2452,16 +2460,7 @@ static void test_reentrant_hooks(void **state)
 	o.store = ms;
 	o.clock_fn = hook_clock;
 	OK(C(roster_directory_open)(&r.dir, &o));
-	OK(C(roster_partner_create)(&r.partner, r.dir, &sys, "Partner"));
-	OK(C(roster_account_create)(&r.account, r.dir, &sys, r.partner,
-				    "Account"));
-	OK(C(roster_site_create)(&r.site, r.dir, &sys, r.account, "Site"));
-	OK(C(roster_form_new)(&f, r.dir));
-	OK(C(roster_form_set_str)(f, ROSTER_FIELD_FIRST_NAME, "Re"));
-	OK(C(roster_form_set_str)(f, ROSTER_FIELD_LAST_NAME, "Entrant"));
-	OK(C(roster_form_set_str)(f, ROSTER_FIELD_EMAIL, "re@acme.example"));
-	OK(C(roster_user_create)(&r.user, r.dir, &sys, r.account, f));
-	C(roster_form_free)(f);
+	reenter_records(&r);
 
 	/* a store's put, during a commit */
 	hook_on = 1;
