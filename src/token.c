@@ -230,7 +230,7 @@ static int redeem(roster_directory *dir, const char *token,
 	const char *secret;
 	roster_id id;
 	rs_user *u;
-	int welcome, rc, m, r;
+	int rc, m, r;
 
 	if (rs_token_parse(token, &id, &secret))
 		return rs_fail(dir, ROSTER_EEXPIRED, NULL, "token.invalid", NULL);
@@ -241,7 +241,6 @@ static int redeem(roster_directory *dir, const char *token,
 	    (r = token_matches(dir, cur ? RS_RESET(cur) : NULL,
 			       cur ? cur->reset_expires : 0, secret)) < 0)
 		return rs_nomem(dir);
-	welcome = m;
 	if (!m && !r)
 		return rs_fail(dir, ROSTER_EEXPIRED, NULL, "token.invalid", NULL);
 	if ((rc = rs_password_check(dir, password)))
@@ -254,14 +253,13 @@ static int redeem(roster_directory *dir, const char *token,
 		rs_rec_free(dir, &u->base, 0);
 		return rc;
 	}
-	/* single use: the redeemed token goes; a reset also voids a pending
-	 * reset, an activation registers the user */
-	if (welcome) {
-		rs_user_set(&dir->al, u, RS_S_WELCOME, NULL);
-		rs_flag_set(u, ROSTER_FIELD_REGISTERED, 1);
-	}
+	/* single use, and a new password voids every link sent out (as an
+	 * update does): both tokens go. Either link proves the mailbox and
+	 * sets a password: the user is registered */
+	rs_user_set(&dir->al, u, RS_S_WELCOME, NULL);
 	rs_user_set(&dir->al, u, RS_S_RESET, NULL);
-	if ((welcome && !RS_FLAG(cur, ROSTER_FIELD_REGISTERED) &&
+	rs_flag_set(u, ROSTER_FIELD_REGISTERED, 1);
+	if ((!RS_FLAG(cur, ROSTER_FIELD_REGISTERED) &&
 	     rs_event(dir, ROSTER_EVENT_USER_REGISTERED, u->base.parent, id,
 		      RS_STR(u, ROSTER_FIELD_EMAIL), NULL, NULL, 0)) ||
 	    rs_event(dir, ROSTER_EVENT_PASSWORD_CHANGED, u->base.parent, id,

@@ -119,9 +119,10 @@ ROSTER_API int roster_welcome_send(roster_directory *dir,
 
 /**
  * Redeem a reset or activation token with the new password chosen by the
- * user. The token is consumed; an activation token also marks the user
- * registered. ROSTER_EEXPIRED for an expired, used, superseded or unknown
- * token (not told apart).
+ * user. The new password voids every link sent out: both the user's
+ * tokens are consumed, and the user is marked registered (either link
+ * proves the mailbox). ROSTER_EEXPIRED for an expired, used, superseded
+ * or unknown token (not told apart).
  */
 ROSTER_API int roster_token_redeem(roster_id *user_out, roster_directory *dir,
 				   const char *token, const char *password);

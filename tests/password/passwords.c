@@ -334,6 +334,31 @@ static void test_links_voided(void **state)
 	assert_int_equal(world_count(w, ROSTER_EVENT_PASSWORD_RESET_EMAIL), 1);
 	snprintf(tok, sizeof(tok), "%s", world_last(w, ROSTER_EVENT_PASSWORD_RESET_EMAIL)->secret);
 	assert_int_equal(roster_token_redeem(&who, w->dir, tok, "third password"), 0);
+	/* a password set through a reset link voids the welcome link too
+	 * (whoever holds the welcome e-mail cannot replace it), and the
+	 * user is registered by either */
+	{
+		roster_id n = make_user(w, "new@acme.example", NULL, 0);
+		char welcome[128], reset[128];
+		roster_user *got = NULL;
+
+		snprintf(welcome, sizeof(welcome), "%s",
+			 world_last(w, ROSTER_EVENT_WELCOME_EMAIL)->secret);
+		assert_int_equal(roster_password_reset(w->dir, &w->as_admin,
+						       w->account, &n, 1), 0);
+		snprintf(reset, sizeof(reset), "%s",
+			 world_last(w, ROSTER_EVENT_PASSWORD_RESET_EMAIL)->secret);
+		assert_int_equal(roster_token_redeem(&who, w->dir, reset,
+						     "users own pw"), 0);
+		assert_int_equal(roster_token_redeem(&who, w->dir, welcome,
+						     "attacker pw!"),
+				 ROSTER_EEXPIRED);
+		assert_int_equal(roster_login(&who, w->dir, "new@acme.example",
+					      "users own pw"), 0);
+		assert_int_equal(roster_user_get(&got, w->dir, n), 0);
+		assert_true(roster_user_bool(got, ROSTER_FIELD_REGISTERED));
+		roster_user_free(got);
+	}
 	/* passwords with invisible or line-breaking characters are refused */
 	assert_int_equal(roster_password_check(w->dir, "next\xC2\x85line pass"), ROSTER_EINVALID);
 	assert_int_equal(roster_password_check(w->dir, "bidi\xE2\x80\xAEpassword"), ROSTER_EINVALID);
