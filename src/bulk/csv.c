@@ -67,7 +67,8 @@ static int put(csv *c, char ch)
 		return 0; /* a cell past the count: counted, not kept */
 	if (c->len == c->cap) {
 		size_t cap = c->cap ? 2 * c->cap : 1024;
-		char *n = rs_reallocarray(c->al, c->buf, cap, 1);
+		/* cells may hold passwords: no copy is left behind */
+		char *n = rs_grow_wiped(c->al, c->buf, c->cap, cap);
 
 		if (!n)
 			return rs_nomem(rs_import_dir(c->im));
@@ -243,16 +244,15 @@ static int step(csv *c, char ch)
 	}
 }
 
-static int parse(csv *c)
+static int parse_in(csv *c, char chunk[CHUNK])
 {
-	char chunk[CHUNK];
 	long n;
 	size_t i, skip, have = 0;
 	int rc;
 
 	/* the first three bytes, for the byte order mark */
 	while (have < 3) {
-		n = rs_import_read(c->im, chunk + have, sizeof(chunk) - have);
+		n = rs_import_read(c->im, chunk + have, CHUNK - have);
 		if (n < 0)
 			return ROSTER_ESTORAGE;
 		if (n == 0)
@@ -266,7 +266,7 @@ static int parse(csv *c)
 			if ((rc = step(c, chunk[i])))
 				return rc;
 		skip = 0;
-		n = rs_import_read(c->im, chunk, sizeof(chunk));
+		n = rs_import_read(c->im, chunk, CHUNK);
 		if (n < 0)
 			return ROSTER_ESTORAGE;
 	}
@@ -278,6 +278,16 @@ static int parse(csv *c)
 	if (!c->ncols)
 		return fault(c, 1, "no header row");
 	return 0;
+}
+
+/* Parse the input through a buffer wiped after (it held passwords). */
+static int parse(csv *c)
+{
+	char chunk[CHUNK];
+	int rc = parse_in(c, chunk);
+
+	rs_wipe(chunk, sizeof(chunk));
+	return rc;
 }
 
 int rs_csv_import(rs_import *im)
@@ -293,7 +303,8 @@ int rs_csv_import(rs_import *im)
 	c->line = 1;
 	c->row_line = 1;
 	rc = parse(c);
-	rs_free(&dir->al, c->buf);
+	/* cells may hold passwords: no copy is left behind */
+	rs_free_wiped(&dir->al, c->buf, c->cap);
 	rs_free(&dir->al, c);
 	return rc > 0 ? 0 : rc;
 }

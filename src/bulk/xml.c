@@ -126,7 +126,8 @@ static int append(xin *x, const char *s, size_t n)
 
 		while (cap < x->len + n + 1)
 			cap *= 2;
-		if (!(b = rs_reallocarray(x->al, x->buf, cap, 1)))
+		/* cells may hold passwords: no copy is left behind */
+		if (!(b = rs_grow_wiped(x->al, x->buf, x->cap, cap)))
 			return rs_nomem(rs_import_dir(x->im));
 		x->buf = b;
 		x->cap = cap;
@@ -391,7 +392,7 @@ int rs_xml_import(rs_import *im)
 	xmlTextReaderSetStructuredErrorHandler(x->r, on_error, x);
 	rc = read_doc(x);
 	xmlFreeTextReader(x->r);
-	rs_free(&dir->al, x->buf);
+	rs_free_wiped(&dir->al, x->buf, x->cap);
 	rs_free(&dir->al, x);
 	return rc > 0 ? 0 : rc;
 }

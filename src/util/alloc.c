@@ -102,3 +102,23 @@ void rs_free_secret(const rs_alloc *a, char *s)
 	rs_wipe(s, strlen(s));
 	rs_free(a, s);
 }
+
+void rs_free_wiped(const rs_alloc *a, void *p, size_t size)
+{
+	if (!p)
+		return;
+	rs_wipe(p, size);
+	rs_free(a, p);
+}
+
+void *rs_grow_wiped(const rs_alloc *a, void *p, size_t size, size_t cap)
+{
+	void *n = rs_malloc(a, cap);
+
+	if (!n)
+		return NULL;
+	if (p)
+		memcpy(n, p, size);
+	rs_free_wiped(a, p, size);
+	return n;
+}

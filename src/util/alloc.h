@@ -29,5 +29,12 @@ char *rs_strndup(const rs_alloc *a, const char *s, size_t n);
 void rs_wipe(void *p, size_t n);
 /* Wipe and free a string holding a secret. */
 void rs_free_secret(const rs_alloc *a, char *s);
+/* Wipe the `size` bytes of a block that may hold secrets (an import's
+ * cells: the password column) and free it. */
+void rs_free_wiped(const rs_alloc *a, void *p, size_t size);
+/* Grow such a block of `size` bytes to `cap` (> size): a new block with
+ * its bytes, the old one wiped and freed; NULL (the old one kept) when
+ * memory is short. realloc could leave the old bytes behind. */
+void *rs_grow_wiped(const rs_alloc *a, void *p, size_t size, size_t cap);
 
 #endif

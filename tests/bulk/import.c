@@ -1290,6 +1290,108 @@ static void test_xml_repeats(void **state)
 	free(xml);
 }
 
+/* Allocator hooks that look, in every block freed, for a secret. */
+static const char *secret_sought;
+static size_t secret_found;
+
+static void *s_malloc(size_t n, void *data)
+{
+	size_t *p = malloc(n + sizeof(size_t) * 2);
+
+	(void)data;
+	if (!p)
+		return NULL;
+	p[0] = n;
+	return p + 2;
+}
+
+static void s_free(void *ptr, void *data)
+{
+	size_t *p = ptr, n, k = strlen(secret_sought);
+	const char *b = ptr;
+
+	(void)data;
+	if (!p)
+		return;
+	for (n = p[-2]; n >= k; n--, b++)
+		if (memcmp(b, secret_sought, k) == 0) {
+			secret_found++;
+			break;
+		}
+	free(p - 2);
+}
+
+static void *s_realloc(void *ptr, size_t n, void *data)
+{
+	size_t *p = ptr, old = p ? p[-2] : 0;
+	void *q = s_malloc(n, data);
+
+	if (!q)
+		return NULL;
+	if (p) {
+		memcpy(q, p, old < n ? old : n);
+		s_free(p, data);
+	}
+	return q;
+}
+
+/* An import's passwords are wiped from every block it frees, also when
+ * a long row grows the cell buffer after them (CSV and XML). */
+static void test_import_wipes_passwords(void **state)
+{
+	roster_directory_options dopts;
+	world *w;
+	roster_import_report *r = NULL;
+	char *csv, *xml, pad[991], street[191];
+	int format;
+
+	(void)state;
+	memset(pad, 'n', sizeof(pad) - 1);
+	pad[sizeof(pad) - 1] = '\0';
+	memset(street, 's', sizeof(street) - 1);
+	street[sizeof(street) - 1] = '\0';
+	csv = malloc(8000);
+	xml = malloc(8000);
+	assert_non_null(csv);
+	assert_non_null(xml);
+	/* the long cells after the password grow the buffer past 1 KB */
+	snprintf(csv, 8000,
+		 "first_name,last_name,email,password,note,address_street,"
+		 "address_locality,address_country\r\n"
+		 "Sec,Ret,sec@x.example,Wipe-Me-Pw-4242,%s,%s,Brno,CZ\r\n", pad,
+		 street);
+	snprintf(xml, 8000,
+		 "<users xmlns=\"urn:roster:users:1\"><user>"
+		 "<first_name>Sec</first_name><last_name>Ret</last_name>"
+		 "<email>sec@x.example</email>"
+		 "<password>Wipe-Me-Pw-4242</password><note>%s</note>"
+		 "<address_street>%s</address_street>"
+		 "<address_locality>Brno</address_locality>"
+		 "<address_country>CZ</address_country></user></users>", pad,
+		 street);
+	secret_sought = "Wipe-Me-Pw-4242";
+	for (format = ROSTER_FORMAT_CSV; format <= ROSTER_FORMAT_XML; format++) {
+		roster_directory_options_init(&dopts,
+					      ROSTER_DIRECTORY_OPTIONS_VERSION);
+		dopts.malloc_fn = s_malloc;
+		dopts.realloc_fn = s_realloc;
+		dopts.free_fn = s_free;
+		w = world_new(&dopts);
+		secret_found = 0;
+		assert_int_equal(import_text(w, &w->as_partner, w->account, format,
+					     format == ROSTER_FORMAT_CSV ? csv
+									 : xml,
+					     NULL, &r),
+				 ROSTER_OK);
+		assert_int_equal(roster_import_created(r), 1);
+		roster_import_report_free(r);
+		assert_int_equal(secret_found, 0);
+		world_free(w);
+	}
+	free(csv);
+	free(xml);
+}
+
 /* Generates a CSV of `rows` data rows, each with a 1000-byte note. */
 typedef struct gen {
 	size_t rows, next;
@@ -1400,6 +1502,7 @@ int main(void)
 		cmocka_unit_test(test_products_column),
 		cmocka_unit_test(test_round_trip_products),
 		cmocka_unit_test(test_products_formula),
+		cmocka_unit_test(test_import_wipes_passwords),
 		cmocka_unit_test(test_large),
 	};
 
