@@ -40,7 +40,11 @@ typedef struct roster_password_policy {
 	unsigned int required_classes;
 	/** Length of generated passwords (default 16). */
 	unsigned int generated_length;
-	/** yescrypt cost, 1..11 (default 5). Lower only in tests. */
+	/** yescrypt cost, 1..11 (default 5). Lower only in tests. A change
+	 * applies to passwords set afterwards: until a user's password is
+	 * set again, a wrong password for that user is answered at the
+	 * former cost, which tells an existing login from an unknown one
+	 * (answered at the current cost). Choose it before users are made. */
 	unsigned int hash_cost;
 	/** Lifetime of a password reset token in seconds (default 86400). */
 	int64_t reset_ttl;

@@ -399,6 +399,13 @@ static int user_field(const rs_alloc *al, rs_user *u, unsigned tag,
 		u->nproducts = (uint32_t)count;
 		return rc;
 	case T_PASSWORD:
+		/* the yescrypt hash roster writes, no other crypt(3) method:
+		 * an older one (DES reads 8 characters) would be weaker and
+		 * answer a login at another speed than an unknown login */
+		if (n < 3 || memcmp(p, "$y$", 3) != 0) {
+			*why = "password hash not yescrypt";
+			return ROSTER_EPARSE;
+		}
 		return get_text(al, p, n, &w->s[RS_S_PASSWORD], why);
 	case T_RESET:
 	case T_WELCOME:

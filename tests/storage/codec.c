@@ -434,6 +434,34 @@ static void test_malformed(void **state)
 	rs_rec_release(&dir->al, rec, 1);
 }
 
+/* A stored password hash is roster's yescrypt ($y$) and nothing else. */
+static void test_password_method(void **state)
+{
+	unsigned char *buf, *at;
+	rs_rec *rec = NULL;
+	const char *why = NULL;
+	size_t i, len;
+
+	(void)state;
+	for (i = 0; i < nids; i++)
+		if (rs_get(dir, ids[i])->kind == ROSTER_KIND_USER &&
+		    RS_PASSWORD((const rs_user *)rs_get(dir, ids[i])))
+			break;
+	assert_true(i < nids);
+	encode(ids[i], &buf, &len);
+	at = memmem(buf, len, "$y$", 3);
+	assert_non_null(at);
+	assert_int_equal(rs_decode(&dir->al, buf, len, &rec, &why), 0);
+	rs_rec_release(&dir->al, rec, 1);
+	rec = NULL;
+	at[1] = '6'; /* SHA-crypt, a method roster does not write */
+	assert_int_equal(rs_decode(&dir->al, buf, len, &rec, &why),
+			 ROSTER_EPARSE);
+	assert_string_equal(why, "password hash not yescrypt");
+	assert_null(rec);
+	rs_free(&dir->al, buf);
+}
+
 /* A refresh checks the users it reads against the default catalog, as
  * open does, taking a reference to it: one it gives back. */
 static void test_refresh_catalog_refs(void **state)
@@ -499,6 +527,7 @@ int main(void)
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_keys),
 		cmocka_unit_test(test_refresh_catalog_refs),
+		cmocka_unit_test(test_password_method),
 	};
 
 	return cmocka_run_group_tests_name("storage/codec", tests, setup, teardown);
