@@ -42,6 +42,9 @@
 /* user values of a directory's userdata */
 #define UV_STORE 1 /* the store userdata it was opened on, or nil */
 #define UV_ERROR 2 /* the first error of its event callback, pending */
+#define UV_CALLBACK 3 /* its event callback, or nil: a user value, not a
+			 registry reference, so that a callback naming its
+			 directory does not keep it from being collected */
 
 /* ------------------------------------------------------------------ */
 /* Errors                                                              */
@@ -137,6 +140,23 @@ static int l_is_error(lua_State *L)
 	}
 	lua_pushboolean(L, is);
 	return 1;
+}
+
+/* A string argument, refused when it holds a NUL: C would see only the
+ * part before it (a login or a path cut short). */
+static const char *check_text(lua_State *L, int idx)
+{
+	size_t len;
+	const char *s = luaL_checklstring(L, idx, &len);
+
+	if (strlen(s) != len)
+		luaL_argerror(L, idx, "a string without NUL bytes expected");
+	return s;
+}
+
+static const char *opt_text(lua_State *L, int idx, const char *def)
+{
+	return lua_isnoneornil(L, idx) ? def : check_text(L, idx);
 }
 
 /* ------------------------------------------------------------------ */
@@ -248,7 +268,7 @@ static lstore *open_filestore(lua_State *L, const char *path, int nosync)
 /* roster.filestore(path [, nosync]) */
 static int l_filestore(lua_State *L)
 {
-	const char *path = luaL_checkstring(L, 1);
+	const char *path = check_text(L, 1);
 
 	open_filestore(L, path, lua_toboolean(L, 2));
 	return 1;
@@ -304,7 +324,6 @@ static int store_tostring(lua_State *L)
 typedef struct ldir {
 	roster_directory *dir; /* NULL once closed */
 	lua_State *L;          /* the state of the roster call under way */
-	int cb_ref;            /* the event callback in the registry */
 	int owns_store;        /* opened with path=: its store goes with it */
 	int pending;           /* UV_ERROR holds a callback's error */
 	int lost;              /* events not delivered: no Lua stack left */
@@ -325,10 +344,10 @@ static ldir *check_open(lua_State *L)
 	return d;
 }
 
-/* Build and hand one event to the callback; runs under lua_pcall. */
+/* Build and hand one event to the callback (argument 1); runs under
+ * lua_pcall. */
 static int deliver(lua_State *L)
 {
-	ldir *d = lua_touserdata(L, 1);
 	const roster_event *e = lua_touserdata(L, 2);
 	int withheld = roster_event_withheld(e);
 	const char *name = roster_event_type_name(roster_event_type_of(e));
@@ -351,7 +370,7 @@ static int deliver(lua_State *L)
 	};
 	size_t i;
 
-	lua_rawgeti(L, LUA_REGISTRYINDEX, d->cb_ref);
+	lua_pushvalue(L, 1);
 	lua_createtable(L, 0, 12);
 	lua_pushinteger(L, (lua_Integer)roster_event_seq(e));
 	lua_setfield(L, -2, "seq");
@@ -400,7 +419,7 @@ static void on_event(const roster_event *e, void *data)
 	lua_State *L = d->L;
 	int top;
 
-	if (!L || d->cb_ref == LUA_NOREF || lua_touserdata(L, 1) != d)
+	if (!L || lua_touserdata(L, 1) != d)
 		return;
 	if (!lua_checkstack(L, 4)) {
 		d->lost++;
@@ -408,7 +427,10 @@ static void on_event(const roster_event *e, void *data)
 	}
 	top = lua_gettop(L);
 	lua_pushcfunction(L, deliver);
-	lua_pushlightuserdata(L, d);
+	if (lua_getiuservalue(L, 1, UV_CALLBACK) != LUA_TFUNCTION) {
+		lua_settop(L, top);
+		return;
+	}
 	lua_pushlightuserdata(L, (void *)e);
 	if (lua_pcall(L, 2, 0, 0) != LUA_OK && !d->pending) {
 		lua_setiuservalue(L, 1, UV_ERROR);
@@ -512,10 +534,8 @@ static void dir_release(lua_State *L, ldir *d, int idx)
 		roster_directory_free(d->dir);
 		d->dir = NULL;
 	}
-	if (d->cb_ref != LUA_NOREF) {
-		luaL_unref(L, LUA_REGISTRYINDEX, d->cb_ref);
-		d->cb_ref = LUA_NOREF;
-	}
+	lua_pushnil(L);
+	lua_setiuservalue(L, idx, UV_CALLBACK);
 	release_store(L, d, idx);
 }
 
@@ -551,24 +571,24 @@ static int dir_tostring(lua_State *L)
 	return 1;
 }
 
-static void set_callback(lua_State *L, ldir *d, int idx)
+/* The callback at `idx` (a function or nil) for the directory userdata
+ * at `ud`. */
+static void set_callback(lua_State *L, int ud, int idx)
 {
 	if (!lua_isnoneornil(L, idx))
 		luaL_checktype(L, idx, LUA_TFUNCTION);
-	if (d->cb_ref != LUA_NOREF) {
-		luaL_unref(L, LUA_REGISTRYINDEX, d->cb_ref);
-		d->cb_ref = LUA_NOREF;
-	}
-	if (!lua_isnoneornil(L, idx)) {
+	if (lua_isnone(L, idx))
+		lua_pushnil(L);
+	else
 		lua_pushvalue(L, idx);
-		d->cb_ref = luaL_ref(L, LUA_REGISTRYINDEX);
-	}
+	lua_setiuservalue(L, ud, UV_CALLBACK);
 }
 
 /* dir:on_event(fn or nil): replace the event callback. */
 static int dir_on_event(lua_State *L)
 {
-	set_callback(L, check_open(L), 2);
+	check_open(L);
+	set_callback(L, 1, 2);
 	return 0;
 }
 
@@ -600,9 +620,8 @@ static int l_open(lua_State *L)
 	if (!lua_isnoneornil(L, 1))
 		luaL_checktype(L, 1, LUA_TTABLE);
 	lua_settop(L, 1);
-	d = lua_newuserdatauv(L, sizeof(*d), 2); /* index 2 */
+	d = lua_newuserdatauv(L, sizeof(*d), 3); /* index 2 */
 	memset(d, 0, sizeof(*d));
-	d->cb_ref = LUA_NOREF;
 	luaL_setmetatable(L, DIR_MT);
 
 	check_tl(L, roster_directory_options_init(
@@ -621,7 +640,7 @@ static int l_open(lua_State *L)
 			if (!lua_isfunction(L, -1))
 				return luaL_error(L, "roster.open: on_event "
 						     "must be a function");
-			set_callback(L, d, lua_gettop(L));
+			set_callback(L, 2, lua_gettop(L));
 		}
 		if (lua_getfield(L, 1, "nosync") != LUA_TNIL)
 			nosync = lua_toboolean(L, -1);
@@ -629,7 +648,7 @@ static int l_open(lua_State *L)
 			if (lua_type(L, -1) != LUA_TSTRING)
 				return luaL_error(L, "roster.open: path must "
 						     "be a string");
-			path = lua_tostring(L, -1);
+			path = check_text(L, -1);
 		} else if (nosync) {
 			return luaL_error(L, "roster.open: nosync applies to "
 					     "path only");
@@ -755,7 +774,7 @@ static int dir_partner_create(lua_State *L)
 {
 	ldir *d = check_open(L);
 	roster_actor a;
-	const char *name = luaL_checkstring(L, 3);
+	const char *name = check_text(L, 3);
 	roster_id id = 0;
 	lua_State *prev;
 	int rc;
@@ -776,7 +795,7 @@ static int child_create(lua_State *L, child_create_fn fn)
 	ldir *d = check_open(L);
 	roster_actor a;
 	roster_id parent = check_id(L, 3), id = 0;
-	const char *name = luaL_checkstring(L, 4);
+	const char *name = check_text(L, 4);
 	lua_State *prev;
 	int rc;
 
@@ -808,7 +827,7 @@ static int dir_pbx_create(lua_State *L)
 	ldir *d = check_open(L);
 	roster_actor a;
 	roster_id account = check_id(L, 3), id = 0;
-	const char *name = luaL_checkstring(L, 4);
+	const char *name = check_text(L, 4);
 	lua_Integer lo = luaL_checkinteger(L, 5), hi = luaL_checkinteger(L, 6);
 	lua_State *prev;
 	int rc;
@@ -847,6 +866,8 @@ static void form_set(lua_State *L, roster_form *form)
 			luaL_error(L, "roster: field '%s' takes a string", name);
 		lua_pushvalue(L, -1); /* a number is converted on a copy */
 		s = lua_tostring(L, -1);
+		if (strlen(s) != lua_rawlen(L, -1))
+			luaL_error(L, "roster: field '%s' holds a NUL byte", name);
 		rc = roster_form_set_str(form, field, s);
 		lua_pop(L, 1);
 		break;
@@ -883,7 +904,7 @@ static void form_set(lua_State *L, roster_form *form)
 			if (lua_rawgeti(L, -2, i) != LUA_TSTRING)
 				luaL_error(L, "roster: field '%s' takes a list "
 					      "of strings", name);
-			v[i - 1] = lua_tostring(L, -1);
+			v[i - 1] = check_text(L, -1);
 			lua_pop(L, 1);
 		}
 		rc = roster_form_set_lines(form, v, (size_t)n);
@@ -1056,7 +1077,7 @@ static int dir_user_get(lua_State *L)
 static int dir_find_login(lua_State *L)
 {
 	ldir *d = check_open(L);
-	const char *email = luaL_checkstring(L, 2);
+	const char *email = check_text(L, 2);
 	roster_id id = 0;
 	int rc = roster_user_find_login(&id, d->dir, email);
 
@@ -1075,7 +1096,7 @@ static int dir_may_edit(lua_State *L)
 	ldir *d = check_open(L);
 	roster_actor a;
 	roster_id target = check_id(L, 3);
-	const char *name = luaL_checkstring(L, 4);
+	const char *name = check_text(L, 4);
 	int field = roster_field_from_name(name), out = 0;
 
 	check_actor(L, 2, &a);
@@ -1094,8 +1115,8 @@ static int dir_may_edit(lua_State *L)
 static int dir_login(lua_State *L)
 {
 	ldir *d = check_open(L);
-	const char *email = luaL_checkstring(L, 2);
-	const char *password = luaL_checkstring(L, 3);
+	const char *email = check_text(L, 2);
+	const char *password = check_text(L, 3);
 	roster_id id = 0;
 
 	if (roster_login(&id, d->dir, email, password))
@@ -1163,8 +1184,8 @@ static int dir_welcome_send(lua_State *L)
 static int dir_token_redeem(lua_State *L)
 {
 	ldir *d = check_open(L);
-	const char *token = luaL_checkstring(L, 2);
-	const char *password = luaL_checkstring(L, 3);
+	const char *token = check_text(L, 2);
+	const char *password = check_text(L, 3);
 	roster_id id = 0;
 	lua_State *prev = enter(L, d);
 	int rc = roster_token_redeem(&id, d->dir, token, password);
@@ -1177,7 +1198,7 @@ static int dir_token_redeem(lua_State *L)
 static int dir_set_language(lua_State *L)
 {
 	ldir *d = check_open(L);
-	roster_language lang = check_language(L, luaL_checkstring(L, 2));
+	roster_language lang = check_language(L, check_text(L, 2));
 
 	if (roster_directory_set_language(d->dir, lang))
 		return raise_error(L, roster_directory_error(d->dir));
@@ -1215,7 +1236,7 @@ static void query_item(lua_State *L, roster_query *q, int idx,
 		if (lua_type(L, -1) != LUA_TSTRING)
 			luaL_error(L, "roster: query field '%s' takes a string",
 				   key);
-		check_tl(L, roster_query_item(q, kind, lua_tostring(L, -1)));
+		check_tl(L, roster_query_item(q, kind, check_text(L, -1)));
 	}
 	lua_pop(L, 1);
 }
@@ -1257,7 +1278,7 @@ static roster_query *make_query(lua_State *L, int idx)
 		if (lua_type(L, -1) != LUA_TSTRING)
 			luaL_error(L, "roster: query field 'text' takes a "
 				      "string");
-		check_tl(L, roster_query_set_text(q, lua_tostring(L, -1)));
+		check_tl(L, roster_query_set_text(q, check_text(L, -1)));
 	}
 	lua_pop(L, 1);
 	if (lua_getfield(L, idx, "filters") != LUA_TNIL) {
@@ -1295,7 +1316,7 @@ static int dir_search(lua_State *L)
 	ldir *d = check_open(L);
 	roster_actor a;
 	roster_id account = check_id(L, 3);
-	const char *cursor = luaL_optstring(L, 5, NULL);
+	const char *cursor = opt_text(L, 5, NULL);
 	lua_Integer limit = luaL_optinteger(L, 6, 20);
 	roster_query *q;
 	roster_page *page = NULL;
@@ -1445,7 +1466,7 @@ static int dir_import(lua_State *L)
 	if (!lua_isnil(L, 5))
 		r.s = luaL_checklstring(L, 5, &r.len);
 	else
-		path = luaL_checkstring(L, 6);
+		path = check_text(L, 6);
 	lua_getfield(L, 4, "format");
 	format = check_format(L, -1);
 	lua_getfield(L, 4, "mode");
@@ -1557,7 +1578,7 @@ static int stock(lua_State *L, stock_fn fn)
 	ldir *d = check_open(L);
 	roster_actor a;
 	roster_id account = check_id(L, 3);
-	const char *product = luaL_checkstring(L, 4);
+	const char *product = check_text(L, 4);
 	lua_Integer count = luaL_checkinteger(L, 5);
 	lua_State *prev;
 	int rc;
@@ -1589,7 +1610,7 @@ static int assign(lua_State *L, assign_fn fn)
 {
 	ldir *d = check_open(L);
 	roster_actor a;
-	const char *product = luaL_checkstring(L, 3);
+	const char *product = check_text(L, 3);
 	roster_id *users;
 	size_t n, done = 0;
 	lua_State *prev;
@@ -1620,7 +1641,7 @@ static int dir_product_counts(lua_State *L)
 	ldir *d = check_open(L);
 	roster_actor a;
 	roster_id account = check_id(L, 3);
-	const char *product = luaL_checkstring(L, 4);
+	const char *product = check_text(L, 4);
 	size_t bought = 0, used = 0;
 
 	check_actor(L, 2, &a);

@@ -583,6 +583,18 @@ test("garbage collection", function()
     again:close()
     os.remove(path)
   end
+  -- a directory whose callback names the directory is collected too
+  local weak = setmetatable({}, { __mode = "k" })
+  do
+    local d
+    d = roster.open { on_event = function() local _ = d end }
+    d:partner_create(roster.SYSTEM, "Cycle")
+    weak[d] = true
+  end
+  collectgarbage()
+  collectgarbage()
+  ok(next(weak) == nil, "a directory referred to by its own callback is "
+     .. "collected")
   local holder = {}
   holder.fs = roster.memstore()
   holder.d = roster.open { store = holder.fs }
@@ -784,6 +796,21 @@ test("import with a failing event callback", function()
   d:import(f.asp, f.a, { data =
     "first_name,last_name,email\nAfter,Wards,aw@acme.example\n" })
   has(table.concat(seen, " "), "user.created", "events of the next call")
+end)
+
+test("strings with a NUL byte are refused, not cut short", function()
+  local f = fixture()
+  local d = f.dir
+  has(fails("field", d.user_create, d, f.asp, f.a,
+            { first_name = "Marie\0DROPPED", last_name = "N",
+              email = "m@acme.example" }), "NUL", "a field")
+  has(fails("login", d.login, d, "ada@acme.example\0x", "secret pw"),
+      "NUL", "a login")
+  has(fails("path", roster.open, { path = "/nonexistent\0.other" }),
+      "NUL", "a path")
+  has(fails("query", d.search, d, f.asp, f.a, { text = "a\0b" }), "NUL",
+      "a query")
+  eq(d:find_login("ada@acme.example"), f.admin, "the directory unchanged")
 end)
 
 test("product licences", function()

@@ -31,11 +31,32 @@ _size = ctypes.c_size_t
 _str = ctypes.c_char_p
 
 
+# ctypes reduces an integer modulo its type's size without a word: an id
+# of 2**64 + 5 would name record 5. Integer arguments are checked first.
+_RANGES = {ctypes.c_uint64: (0, 2**64 - 1),
+           ctypes.c_size_t: (0, 2**(8 * ctypes.sizeof(ctypes.c_size_t)) - 1),
+           ctypes.c_uint: (0, 2**(8 * ctypes.sizeof(ctypes.c_uint)) - 1),
+           ctypes.c_int: (-2**(8 * ctypes.sizeof(ctypes.c_int) - 1),
+                          2**(8 * ctypes.sizeof(ctypes.c_int) - 1) - 1)}
+
+
 def _fn(name, res, *args):
     f = getattr(_lib, name)
     f.restype = res
     f.argtypes = list(args)
-    return f
+    ranges = [(i, _RANGES[a]) for i, a in enumerate(args) if a in _RANGES]
+    if not ranges:
+        return f
+
+    def call(*a):
+        for i, (lo, hi) in ranges:
+            if i < len(a) and isinstance(a[i], int) and \
+                    not lo <= a[i] <= hi:
+                raise ValueError("%s: argument %d out of range: %r"
+                                 % (name, i + 1, a[i]))
+        return f(*a)
+    call.__name__ = name
+    return call
 
 
 class _Actor(ctypes.Structure):
@@ -342,6 +363,9 @@ def _check_tl(rc):
 # Actors
 
 def _actor(kind, ident=0):
+    if not isinstance(ident, int) or not 0 <= ident < 2**64:
+        raise ValueError("an actor's id is from 0 to 2**64 - 1, not %r"
+                         % (ident,))
     return _Actor(kind, 0, ident)
 
 
@@ -357,7 +381,12 @@ def user(ident):
 
 
 def _text(s):
-    return None if s is None else s.encode()
+    """s for a C string: a NUL would cut it short (a login, a name)."""
+    if s is None:
+        return None
+    if "\0" in s:
+        raise ValueError("a string with a NUL character: %r" % (s,))
+    return s.encode()
 
 
 # ---------------------------------------------------------------------
@@ -439,6 +468,8 @@ class FileStore(_Store):
 
     def __init__(self, path, nosync=False):
         h = _p()
+        if b"\0" in os.fsencode(path):
+            raise ValueError("a path with a NUL character: %r" % (path,))
         _check_tl(_filestore_open(os.fsencode(path),
                                   _FILESTORE_NOSYNC if nosync else 0,
                                   ctypes.byref(h)))
@@ -516,6 +547,7 @@ class Directory:
         self._d = None
         self._store = None
         self._owns_store = False
+        self._io = 0  # import or export calls under way (their callbacks)
         if path is not None and store is not None:
             raise ValueError("give path or store, not both")
         if nosync and path is None:
@@ -551,9 +583,10 @@ class Directory:
     def close(self):
         """Free the directory (an open transaction is rolled back), then
         its own file store. Calls on a closed directory raise Misuse."""
-        if self._sink.depth:
+        if self._sink.depth or self._io:
             raise _misuse("a directory cannot be closed from its own "
-                          "event callback")
+                          "callback (an event, an import's read, an "
+                          "export's write)")
         if self._d:
             _free(self._d)
             self._d = None
@@ -571,7 +604,8 @@ class Directory:
         return False
 
     def __del__(self):
-        if getattr(self, "_d", None) and not self._sink.depth:
+        if getattr(self, "_d", None) and not self._sink.depth and \
+                not self._io:
             self.close()
 
     @property
@@ -899,7 +933,9 @@ class Directory:
         def read(_data, buf, n):
             try:
                 chunk = f.read(n)
-                if not isinstance(chunk, (bytes, bytearray)):
+                if isinstance(chunk, bytearray):
+                    chunk = bytes(chunk)
+                if not isinstance(chunk, bytes):
                     raise TypeError("the source must be read in binary "
                                     "mode (bytes), not " +
                                     type(chunk).__name__)
@@ -912,8 +948,13 @@ class Directory:
                 return -1
         cb = _READ_FN(read)
         rep = _p()
-        rc = _import(ctypes.byref(rep), self._h(), actor, account,
-                     _FORMATS[format], cb, None, ctypes.byref(opts))
+        h = self._h()
+        self._io += 1
+        try:
+            rc = _import(ctypes.byref(rep), h, actor, account,
+                         _FORMATS[format], cb, None, ctypes.byref(opts))
+        finally:
+            self._io -= 1
         report = ImportReport(rep) if rep else None
         if rep:
             _report_free(rep)
@@ -950,7 +991,12 @@ class Directory:
                 failed.append(exc)
                 return 1
         cb = _WRITE_FN(write)
-        rc = _export(self._h(), actor, account, _FORMATS[format], cb, None)
+        h = self._h()
+        self._io += 1
+        try:
+            rc = _export(h, actor, account, _FORMATS[format], cb, None)
+        finally:
+            self._io -= 1
         if failed:
             self._sink.error = None
             raise failed[0]

@@ -115,6 +115,29 @@ class Bindings(unittest.TestCase):
             roster.Directory(language="xx")
         self.assertEqual(cm.exception.code, roster.EINVAL)
 
+    def test_values_ctypes_would_mangle(self):
+        # integers past their C type are refused, not wrapped onto others
+        with self.assertRaises(ValueError):
+            roster.partner(2**64 + self.p)
+        with self.assertRaises(ValueError):
+            self.d.user_get(2**64 + self.admin)
+        with self.assertRaises(ValueError):
+            self.d.user_delete(self.asp, -1)
+        with self.assertRaises(ValueError):
+            self.d.pbx_create(self.asp, self.a, "PBX 2", 2**32 + 3, 4)
+        with self.assertRaises(ValueError):
+            self.d.search(self.asp, self.a, limit=2**64 + 1)
+        # strings with a NUL are refused, not cut short
+        with self.assertRaises(ValueError):
+            self.d.user_create(self.asp, self.a, first_name="Marie\0X",
+                               last_name="N", email="m@acme.example")
+        with self.assertRaises(ValueError):
+            self.d.login("ada@acme.example\0zzz", "whatever pw")
+        with self.assertRaises(ValueError):
+            roster.FileStore(os.path.join(tempfile.gettempdir(), "a\0b"))
+        self.assertEqual(self.d.user_get(self.admin)["email"],
+                         "ada@acme.example")
+
     def test_self_service_and_login(self):
         u = self.d.user_create(roster.user(self.admin), self.a,
                                first_name="Tom", last_name="Novak",
@@ -372,6 +395,37 @@ class Portal(unittest.TestCase):
                 raise OSError("disk gone")
         with self.assertRaises(OSError):
             self.d.import_users(self.asp, self.a, Broken())
+        # a bytearray is read as bytes
+
+        class Bytearrays:
+            def __init__(self, data):
+                self.f = io.BytesIO(data.encode())
+
+            def read(self, n):
+                return bytearray(self.f.read(n))
+        rep = self.d.import_users(
+            self.asp, self.a,
+            Bytearrays("first_name,last_name,email\nBy,Tes,by@acme.example\n"),
+            dry_run=True)
+        self.assertEqual((rep.rows, rep.errors), (1, []))
+
+        # the directory cannot be closed from a read or write callback
+        d = self.d
+
+        class Closer:
+            def read(self, n):
+                d.close()
+                return b""
+        with self.assertRaises(roster.Misuse):
+            d.import_users(self.asp, self.a, Closer())
+        self.assertFalse(d.closed)
+
+        class WriteCloser:
+            def write(self, b):
+                d.close()
+        with self.assertRaises(roster.Misuse):
+            d.export_users(self.asp, self.a, file=WriteCloser())
+        self.assertFalse(d.closed)
         # a text-mode source is refused, not read as wide characters
         with self.assertRaises(TypeError):
             self.d.import_users(self.asp, self.a, io.StringIO(csv))
