@@ -193,9 +193,13 @@ static const text3 rules[] = {
 	{ "auth.field", { "the actor may not change {field}",
 			  "l'acteur n'a pas le droit de modifier {field}",
 			  "aktér nesmí měnit {field}" } },
-	{ "auth.grant", { "the actor may not grant {field}, a right it does not hold",
-			  "l'acteur ne peut pas accorder {field}, un droit qu'il n'a pas",
-			  "aktér nemůže udělit {field}, právo které sám nemá" } },
+	{ "auth.grant",
+	  { "the actor may not grant or withdraw {field}, a right it does "
+	    "not hold",
+	    "l'acteur ne peut ni accorder ni retirer {field}, un droit qu'il "
+	    "n'a pas",
+	    "aktér nemůže udělit ani odebrat {field}, právo které sám "
+	    "nemá" } },
 	{ "auth.readonly", { "{field} cannot be changed",
 			     "{field} ne peut pas être modifié",
 			     "{field} nelze změnit" } },
