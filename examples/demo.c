@@ -32,7 +32,7 @@ static void on_event(const roster_event *e, void *data)
 	if (email)
 		printf(" to=%s", email);
 	if (roster_event_secret(e))
-		printf(" (activation link token received, %zu chars)",
+		printf(" (link token received, %zu chars)",
 		       strlen(roster_event_secret(e)));
 	putchar('\n');
 }

@@ -102,6 +102,12 @@ int roster_directory_open(roster_directory **out,
 	}
 	if (opts->version >= 2 && opts->storage) {
 		const char *missing = rs_storage_check(opts->storage);
+
+		if (missing && strcmp(missing, "version") == 0) {
+			snprintf(v, sizeof(v), "%u", opts->storage->version);
+			return rs_error_tl(ROSTER_EVERSION, "storage",
+					   "arg.version", v);
+		}
 		if (missing)
 			return rs_error_tl(ROSTER_EINVAL, missing,
 					   "storage.method", NULL);

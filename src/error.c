@@ -141,7 +141,13 @@ void rs_error_clear(roster_error *err)
 int rs_error_tl(int code, const char *field, const char *rule,
 		const char *value)
 {
-	rs_fault f = { code, field, rule, value, 0 };
+	return rs_error_tl_limit(code, field, rule, value, 0);
+}
+
+int rs_error_tl_limit(int code, const char *field, const char *rule,
+		      const char *value, long long limit)
+{
+	rs_fault f = { code, field, rule, value, limit };
 
 	return rs_error_set(&tl_error, ROSTER_LANG_EN, &f);
 }

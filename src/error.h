@@ -37,6 +37,9 @@ void rs_error_clear(roster_error *err);
 /* Record a failure of a call without a directory (per thread, English). */
 int rs_error_tl(int code, const char *field, const char *rule,
 		const char *value);
+/* The same with the rule's {limit}. */
+int rs_error_tl_limit(int code, const char *field, const char *rule,
+		      const char *value, long long limit);
 
 /* Message template of a rule in a language, NULL when unknown. */
 const char *rs_i18n_rule(const char *rule, roster_language lang);

@@ -176,8 +176,12 @@ int roster_form_set_lines(roster_form *f, const char *const *lines,
 		return rc;
 	if (count && !lines)
 		return rs_error_tl(ROSTER_EINVAL, "lines", "arg.null", NULL);
-	if (count > 1024)
-		return rs_error_tl(ROSTER_EINVAL, "lines", "arg.range", NULL);
+	if (count > 1024) {
+		char v[24];
+
+		snprintf(v, sizeof(v), "%zu", count);
+		return rs_error_tl(ROSTER_EINVAL, "lines", "arg.range", v);
+	}
 	for (i = 0; i < count; i++)
 		if (!lines[i])
 			return rs_error_tl(ROSTER_EINVAL, "lines", "arg.null",

@@ -345,7 +345,7 @@ static int set_licences(roster_directory *dir, const roster_actor *actor,
 		if (edition && roster_catalog_edition_offers(
 				       cat, edition, licences[i]) != 1)
 			return rs_fail(dir, ROSTER_EPOLICY, "licences",
-				       "licence.edition", licences[i]);
+				       "licence.edition", edition);
 	}
 	if (!(n = rs_unit_copy(dir, cur)))
 		return rs_nomem(dir);
@@ -631,8 +631,9 @@ const char *roster_choices_reason_message(const roster_choices *ch, size_t i,
 
 	if (!c || r >= c->nreasons || (int)lang < 0 || lang >= ROSTER_LANG_COUNT)
 		return NULL;
-	f = (rs_fault){ ROSTER_EPOLICY, "licence", c->r[r].rule, c->r[r].param,
-			0 };
+	f = (rs_fault){ ROSTER_EPOLICY,
+			c->kind == ROSTER_ITEM_PACK ? "pack" : "licence",
+			c->r[r].rule, c->r[r].param, 0 };
 	rs_error_set(&e, lang, &f);
 	/* the list is the caller's: its buffer holds the last message */
 	memcpy(((roster_choices *)ch)->message, e.message, sizeof(e.message));

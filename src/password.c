@@ -91,9 +91,13 @@ int roster_directory_get_password_policy(const roster_directory *dir,
 	 * read-only here, so the error is the thread's */
 	if (dir->in_callback)
 		return rs_error_tl(ROSTER_EMISUSE, NULL, "reentrant", NULL);
-	if (out->version < 1 || out->version > ROSTER_PASSWORD_POLICY_VERSION)
+	if (out->version < 1 || out->version > ROSTER_PASSWORD_POLICY_VERSION) {
+		char v[24];
+
+		snprintf(v, sizeof(v), "%u", out->version);
 		return rs_error_tl(ROSTER_EVERSION, "version", "arg.version",
-				   NULL);
+				   v);
+	}
 	/* version 1 is the whole struct today; later versions append */
 	{
 		unsigned int v = out->version;

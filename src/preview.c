@@ -5,6 +5,7 @@
  * of each record (as it was before the transaction, as it is now), and
  * the queued events and PBX reloads. Nothing is changed.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "txn.h"
@@ -310,8 +311,13 @@ int roster_preview_delta(const roster_preview *p, size_t i, int *kind,
 {
 	const delta *d;
 
-	if (!p || i >= p->nd)
-		return rs_error_tl(ROSTER_EINVAL, "i", "arg.range", NULL);
+	if (!p || i >= p->nd) {
+		char v[24];
+
+		snprintf(v, sizeof(v), "%zu", i);
+		return rs_error_tl(ROSTER_EINVAL, p ? "i" : "preview",
+				   p ? "arg.range" : "arg.null", p ? v : NULL);
+	}
 	d = &p->d[i];
 	if (kind)
 		*kind = d->kind;

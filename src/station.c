@@ -133,9 +133,11 @@ int rs_restock(roster_directory *dir, const rs_unit *cur, int bought,
 	size_t max = bought ? ROSTER_PRODUCTS_MAX : ROSTER_STATIONS_MAX;
 	char v[64];
 
-	if (!count || (!remove && count > max - have))
+	if (!count || (!remove && count > max - have)) {
+		snprintf(v, sizeof(v), "%u", count);
 		return rs_fail_limit(dir, ROSTER_EINVAL, "count", "arg.range",
-				     NULL, (long long)max);
+				     v, (long long)max);
+	}
 	if (remove && count > have - in_use) {
 		snprintf(v, sizeof(v), "%u > %zu", count, have - in_use);
 		return rs_fail(dir, ROSTER_EPOLICY, "count", busy_rule, v);

@@ -631,7 +631,7 @@ static int l_open(lua_State *L)
 			if (lua_type(L, -1) != LUA_TSTRING)
 				return luaL_error(L, "roster.open: language "
 						     "must be a string");
-			opts.language = check_language(L, lua_tostring(L, -1));
+			opts.language = check_language(L, check_text(L, -1));
 		}
 		if (lua_getfield(L, 1, "outbox") != LUA_TNIL &&
 		    !lua_toboolean(L, -1))

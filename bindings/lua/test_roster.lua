@@ -808,6 +808,10 @@ test("strings with a NUL byte are refused, not cut short", function()
       "NUL", "a login")
   has(fails("path", roster.open, { path = "/nonexistent\0.other" }),
       "NUL", "a path")
+  has(fails("language", roster.open, { language = "fr\0x" }), "NUL",
+      "a language")
+  has(fails("lines", d.user_update, d, f.asp, f.admin,
+            { lines = { "+420123456\x00789" } }), "NUL", "a line")
   has(fails("query", d.search, d, f.asp, f.a, { text = "a\0b" }), "NUL",
       "a query")
   eq(d:find_login("ada@acme.example"), f.admin, "the directory unchanged")

@@ -733,7 +733,7 @@ class Directory:
                     rc = _form_ref(form, num, value or 0)
                 elif typ == _LIST:
                     arr = (_str * max(len(value), 1))(
-                        *[v.encode() for v in value])
+                        *[_text(v) for v in value])
                     rc = _form_lines(form, arr, len(value))
                 else:
                     raise TypeError("field %s cannot be set" % name)
@@ -1076,5 +1076,5 @@ def _uint32(v, name):
 
 def _parse_language(tag):
     lang = _int()
-    _check_tl(_lang_parse(ctypes.byref(lang), tag.encode()))
+    _check_tl(_lang_parse(ctypes.byref(lang), _text(tag)))
     return lang.value

@@ -134,6 +134,11 @@ class Bindings(unittest.TestCase):
         with self.assertRaises(ValueError):
             self.d.login("ada@acme.example\0zzz", "whatever pw")
         with self.assertRaises(ValueError):
+            self.d.user_update(self.asp, self.admin,
+                               lines=["+420123456\x00789"])
+        with self.assertRaises(ValueError):
+            self.d.set_language("fr\0garbage")
+        with self.assertRaises(ValueError):
             roster.FileStore(os.path.join(tempfile.gettempdir(), "a\0b"))
         self.assertEqual(self.d.user_get(self.admin)["email"],
                          "ada@acme.example")

@@ -89,7 +89,8 @@ typedef struct roster_import_report roster_import_report;
  * ROSTER_EPARSE when the file itself is malformed (bad CSV quoting, a
  * header naming no known column, XML that is not well-formed or holds a
  * DTD: nothing is imported, the report names the line). *report (never
- * NULL on return, unless out of memory or a NULL argument) tells the rows.
+ * NULL on return, unless out of memory, a NULL argument or a call from a
+ * callback) tells the rows.
  * If a transaction is open on the directory, roster_import refuses with
  * ROSTER_EMISUSE txn.open.
  */

@@ -21,7 +21,8 @@
  *
  * Threads
  * -------
- * roster keeps no process-global mutable state. One directory handle (and
+ * roster keeps no process-global mutable state but the default catalog,
+ * loaded once under a lock and then only read. One directory handle (and
  * the objects it hands out) must be used by one thread at a time; distinct
  * handles may be used from distinct threads at the same time with no
  * locking. Objects returned as copies (roster_user, roster_page) belong to

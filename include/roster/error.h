@@ -5,7 +5,9 @@
  * fault, which rule refused it, the offending value and a message in the
  * language of the handle. Calls that take a directory record it in that
  * directory (roster_directory_error); calls without one (and form
- * setters) record it per thread (roster_error_last), in English. A successful call leaves the previous error
+ * setters, and roster_directory_get_password_policy, which leaves the
+ * directory untouched) record it per thread (roster_error_last), in
+ * English. A successful call leaves the previous error
  * in place; a failing call replaces it.
  *
  * Rules are stable machine-readable identifiers such as "email.unique",

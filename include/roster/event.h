@@ -69,7 +69,8 @@ typedef void (*roster_event_cb)(const roster_event *event, void *user_data);
 ROSTER_API int roster_event_type_of(const roster_event *event);
 /** A stable name for an event type ("user.created"), NULL if unknown. */
 ROSTER_API const char *roster_event_type_name(int type);
-/** Sequence number, increasing per directory, for de-duplication. */
+/** Sequence number for de-duplication: increasing per directory, and
+ * with storage taken from the store, across every directory on it. */
 ROSTER_API uint64_t roster_event_seq(const roster_event *event);
 /**
  * The partner concerned: the new partner of PARTNER_CREATED, the partner

@@ -7,6 +7,7 @@
  * it may use (001: chosen when the account is created, changed later by
  * its partner). A user's licence (the user field "licence") must then be:
  *
+ *   known      in the catalog                       licence.unknown
  *   enabled    one of the account's licences        licence.not_enabled
  *   offered    by the account's edition             licence.edition
  *   served     every service it needs ordered by    licence.service
@@ -17,7 +18,6 @@
  *                                                   licence.helpdesk
  *   allowed    a change of licence is one the       licence.change
  *              catalog's table lists
- *   known      in the catalog                       licence.unknown
  *
  * A licence is given at creation or later, and then only changed: taking
  * it away is refused (licence.remove), unless the catalog no longer has

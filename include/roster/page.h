@@ -1,7 +1,8 @@
 /*
  * page.h: one page of a listing, with an opaque cursor to the next.
  *
- * Listings return identifiers in ascending order, which is creation order.
+ * Listings return identifiers in ascending order, which is creation order
+ * (a search's pages follow its own order: search.h).
  * The cursor names the last identifier returned, so it stays valid while
  * the directory changes: a record created or deleted between two pages is
  * never shown twice and no surviving record is skipped.

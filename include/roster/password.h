@@ -115,7 +115,8 @@ ROSTER_API int roster_password_reset(roster_directory *dir,
 /**
  * Send the welcome e-mail again (003) to the given users or all users of
  * the account, with a fresh activation token. Same rules as
- * roster_password_reset().
+ * roster_password_reset(), except that only the account's managers may
+ * ask (a user may not send themselves a welcome).
  */
 ROSTER_API int roster_welcome_send(roster_directory *dir,
 				   const roster_actor *actor, roster_id account,

@@ -11,7 +11,7 @@
  *  field              rule(s)
  *  first_name,        required at creation; valid UTF-8, normalised to NFC,
  *  last_name          white space trimmed and collapsed, 1..100 characters,
- *                     no control characters ("name.*")
+ *                     no control characters ("text.*")
  *  display_name       optional, same rules; defaults to "First Last"
  *  email              the login: required, syntax "local@domain.tld",
  *                     at most 254 bytes, unique case-insensitively across

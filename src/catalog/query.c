@@ -118,8 +118,11 @@ const char *roster_catalog_item(const roster_catalog *cat, int kind,
 
 int roster_catalog_has(const roster_catalog *cat, int kind, const char *id)
 {
-	if (!cat || !id)
+	if (!cat || !id) {
+		/* a yes/no answer records why it said no (catalog.h) */
+		rs_error_tl(ROSTER_EINVAL, cat ? "id" : "cat", "arg.null", NULL);
 		return 0;
+	}
 	return rs_catalog_find(cat, kind, id) != RS_NONE;
 }
 

@@ -13,6 +13,7 @@
 
 #include "roster/sys/storage.h"
 #include "kv.h"
+#include "../error.h"
 
 struct roster_memstore {
 	pthread_mutex_t lock;
@@ -28,15 +29,15 @@ int roster_memstore_new(roster_memstore **out)
 	roster_memstore *ms;
 
 	if (!out)
-		return ROSTER_EINVAL;
+		return rs_error_tl(ROSTER_EINVAL, "out", "arg.null", NULL);
 	*out = NULL;
 	ms = calloc(1, sizeof(*ms));
 	if (!ms)
-		return ROSTER_ENOMEM;
+		return rs_error_tl(ROSTER_ENOMEM, NULL, "nomem", NULL);
 	if (rs_kv_init(&ms->t) || pthread_mutex_init(&ms->lock, NULL)) {
 		rs_kv_free(&ms->t);
 		free(ms);
-		return ROSTER_ENOMEM;
+		return rs_error_tl(ROSTER_ENOMEM, NULL, "nomem", NULL);
 	}
 	*out = ms;
 	return ROSTER_OK;

@@ -588,7 +588,7 @@ static void test_memstore(void **state)
 	roster_directory *d = NULL;
 
 	(void)state;
-	assert_int_equal(C(roster_memstore_new)(NULL), ROSTER_EINVAL);
+	TERR(C(roster_memstore_new)(NULL), ROSTER_EINVAL, "arg.null", "out");
 	C(roster_memstore_free)(NULL);
 	OK(C(roster_memstore_new)(&ms));
 	assert_non_null(C(roster_memstore_methods)());
@@ -603,8 +603,8 @@ static void test_memstore(void **state)
 	assert_null(d);
 	bad = *C(roster_memstore_methods)();
 	bad.version = ROSTER_STORAGE_VERSION + 1;
-	TERR(roster_directory_open(&d, &o), ROSTER_EINVAL, "storage.method",
-	     "version");
+	TERR(roster_directory_open(&d, &o), ROSTER_EVERSION, "arg.version",
+	     "storage");
 	C(roster_memstore_free)(ms);
 }
 
@@ -3024,7 +3024,7 @@ static void test_licence_args(void **state)
 		assert_int_equal(C(roster_preview_delta_count)(NULL), 0);
 		TERR(C(roster_preview_delta)(NULL, 0, NULL, NULL, NULL, &dp,
 					     &du),
-		     ROSTER_EINVAL, "arg.range", "i");
+		     ROSTER_EINVAL, "arg.null", "preview");
 		assert_int_equal(C(roster_preview_billing_count)(NULL), 0);
 		assert_int_equal(C(roster_preview_billing_user)(NULL, 0), 0);
 		assert_int_equal(C(roster_preview_billing_what)(NULL, 0), 0);
@@ -3039,6 +3039,10 @@ static void test_licence_args(void **state)
 		OK(C(roster_preview_delta)(pv, 0, NULL, NULL, NULL, &dp, &du));
 		assert_int_equal(dp, 1);
 		assert_int_equal(du, 0);
+		TERR(C(roster_preview_delta)(pv, 1, NULL, NULL, NULL, &dp, &du),
+		     ROSTER_EINVAL, "arg.range", "i");
+		assert_string_equal(C(roster_error_value)(C(roster_error_last)()),
+				    "1");
 		assert_int_equal(C(roster_preview_billing_count)(pv), 0);
 		assert_int_equal(C(roster_preview_billing_user)(pv, 0), 0);
 		assert_int_equal(C(roster_preview_billing_what)(pv, 0), 0);
