@@ -257,6 +257,10 @@ static const text3 rules[] = {
 	{ "licence.helpdesk", { "the licence needs the user attached to the Helpdesk service",
 				"la licence nécessite que l'utilisateur soit rattaché au service Helpdesk",
 				"licence vyžaduje připojení uživatele ke službě Helpdesk" } },
+	{ "query.words",
+	  { "{field} has more than {limit} different words",
+	    "{field} a plus de {limit} mots différents",
+	    "{field} má víc než {limit} různých slov" } },
 	{ "licence.remove",
 	  { "the licence {value} cannot be taken away, only changed as the "
 	    "catalog allows",

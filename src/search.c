@@ -197,12 +197,24 @@ int roster_query_set_text(roster_query *q, const char *text)
 	memset(&next, 0, sizeof(next));
 	if (!(next.text = strdup(text)))
 		goto nomem;
-	for (p = strtok_r(w, " ", &save); p && next.nwords < WORDS_MAX;
-	     p = strtok_r(NULL, " ", &save)) {
+	for (p = strtok_r(w, " ", &save); p; p = strtok_r(NULL, " ", &save)) {
 		/* kept with its leading space: " word" begins a word */
-		size_t n = strlen(p);
-		char *s = malloc(n + 2);
-		if (!s)
+		size_t n = strlen(p), i;
+		char *s;
+
+		/* a word typed twice asks nothing more */
+		for (i = 0; i < next.nwords && strcmp(next.words[i] + 1, p); i++)
+			;
+		if (i < next.nwords)
+			continue;
+		if (next.nwords == WORDS_MAX) {
+			free(w);
+			clear_text(&next);
+			return rs_error_tl_limit(ROSTER_EINVALID, "query",
+						 "query.words", NULL,
+						 WORDS_MAX);
+		}
+		if (!(s = malloc(n + 2)))
 			goto nomem;
 		s[0] = ' ';
 		memcpy(s + 1, p, n + 1);
@@ -352,27 +364,37 @@ static int parse_hex_id(const char *s, size_t n, roster_id *out)
 	return 0;
 }
 
+/* The longest sort key a cursor may carry: two names of 100 characters,
+ * each folded into at most 18 code points of 4 bytes, and their marks. */
+#define CURSOR_KEY_MAX (2 * 100 * 18 * 4 + 8)
+
 typedef struct cursor {
 	roster_id account, id;
-	char key[1024];
+	char *key; /* CURSOR_KEY_MAX + 1 bytes */
 } cursor;
 
-static int parse_cursor(const char *c, cursor *out)
+/* -1 when malformed; out->key (allocated) then freed. */
+static int parse_cursor(roster_directory *dir, const char *c, cursor *out)
 {
 	const char *k, *d;
 	size_t n, i;
 
+	out->key = NULL;
 	if (c[0] != 'c' || !(k = strchr(c, '.')) || !(d = strchr(k + 1, '.')) ||
 	    parse_hex_id(c + 1, (size_t)(k - c - 1), &out->account) ||
 	    parse_hex_id(d + 1, strlen(d + 1), &out->id))
 		return -1;
 	n = (size_t)(d - k - 1);
-	if (n % 2 || n / 2 >= sizeof(out->key))
+	if (n % 2 || n / 2 > CURSOR_KEY_MAX ||
+	    !(out->key = rs_malloc(&dir->al, n / 2 + 1)))
 		return -1;
 	for (i = 0; i < n / 2; i++) {
 		int hi = rs_hex_digit(k[1 + 2 * i]), lo = rs_hex_digit(k[2 + 2 * i]);
-		if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
+		if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
+			rs_free(&dir->al, out->key);
+			out->key = NULL;
 			return -1;
+		}
 		out->key[i] = (char)(hi << 4 | lo);
 	}
 	out->key[n / 2] = '\0';
@@ -652,16 +674,20 @@ int roster_search(roster_page **out, roster_directory *dir,
 {
 	ranges sc = { NULL, 0 };
 	page_ctx pc = { NULL, 0, 0, 0, 0 };
-	cursor cur;
+	cursor cur = { 0, 0, NULL };
 	char *next = NULL;
 	walk w;
 	int rc;
 
 	if ((rc = rs_page_enter(dir, out, limit)))
 		return rc;
-	if (cursor_text && parse_cursor(cursor_text, &cur))
+	/* a cursor of another account's listing is no place in this one */
+	if (cursor_text && (parse_cursor(dir, cursor_text, &cur) ||
+			    (account && cur.account != account))) {
+		rs_free(&dir->al, cur.key);
 		return rs_fail(dir, ROSTER_EINVAL, "cursor", "arg.cursor",
 			       cursor_text);
+	}
 	if ((rc = prepare(dir, actor, account, q, &sc, &w)))
 		goto done;
 	if (!(pc.ids = rs_calloc(&dir->al, limit, sizeof(*pc.ids)))) {
@@ -680,6 +706,7 @@ int roster_search(roster_page **out, roster_directory *dir,
 		*out = NULL;
 	}
 done:
+	rs_free(&dir->al, cur.key);
 	rs_free(&dir->al, next);
 	rs_free(&dir->al, pc.ids);
 	rs_free(&dir->al, sc.r);

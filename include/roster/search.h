@@ -61,7 +61,8 @@ typedef enum roster_filter {
 ROSTER_API int roster_query_new(roster_query **out);
 ROSTER_API void roster_query_free(roster_query *query);
 /** The text typed so far (NULL or "" for none). ROSTER_EINVALID for text
- * over ROSTER_QUERY_MAX bytes or not UTF-8. */
+ * over ROSTER_QUERY_MAX bytes or not UTF-8 ("text.*"), or of more than 16
+ * different words ("query.words"; a word typed twice counts once). */
 ROSTER_API int roster_query_set_text(roster_query *query, const char *text);
 /** Add a property filter. */
 ROSTER_API int roster_query_filter(roster_query *query, int filter);
@@ -81,7 +82,10 @@ ROSTER_API void roster_query_clear(roster_query *query);
  * One page of the users of `account` (0: every account the actor may
  * manage: all of them for the system, its own for a partner) that match,
  * in the documented order, after `cursor` (NULL for the first page).
- * Account admins search their account; users may not search.
+ * Account admins search their account; users may not search. A cursor of
+ * another account's listing is refused (ROSTER_EINVAL arg.cursor) when
+ * `account` is not 0. A user renamed across the cursor between two pages
+ * moves in the order, and may be shown again or not at all.
  */
 ROSTER_API int roster_search(roster_page **out, roster_directory *dir,
 			     const roster_actor *actor, roster_id account,

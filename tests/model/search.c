@@ -172,6 +172,62 @@ static void test_long_folded_names(void **state)
 	assert_int_equal(ids[0], b);
 	assert_int_equal(ids[1], a);
 	assert_int_equal(find(w, "long", ids, 4), 1);
+	/* a page ending on a user whose folded key is long (each Hangul
+	 * syllable folds to three jamo: 1,800 bytes): its cursor leads on */
+	{
+		roster_query *q = NULL;
+		roster_page *p1 = NULL, *p2 = NULL;
+		roster_id c = add(w, "\xED\x9E\xA3", last, "c@acme.example");
+
+		assert_int_equal(roster_query_new(&q), 0);
+		assert_int_equal(roster_query_set_text(q, "\xEC\x96\xB4"), 0);
+		assert_int_equal(roster_search(&p1, w->dir, &w->as_admin,
+					       w->account, q, NULL, 2), 0);
+		assert_int_equal(roster_page_count(p1), 2);
+		assert_int_equal(roster_page_id(p1, 1), a);
+		assert_non_null(roster_page_next(p1));
+		assert_true(strlen(roster_page_next(p1)) > 2 * 1024);
+		assert_int_equal(roster_search(&p2, w->dir, &w->as_admin,
+					       w->account, q,
+					       roster_page_next(p1), 2), 0);
+		assert_int_equal(roster_page_count(p2), 1);
+		assert_int_equal(roster_page_id(p2, 0), c);
+		roster_page_free(p1);
+		roster_page_free(p2);
+		roster_query_free(q);
+	}
+	world_free(w);
+}
+
+/* A word typed twice asks nothing more; more than 16 different words are
+ * refused, not cut to 16 (which would match users failing the rest). */
+static void test_query_words(void **state)
+{
+	world *w = world_new(NULL);
+	roster_query *q = NULL;
+	roster_id a, ids[4];
+	char text[256] = "";
+	int i;
+
+	(void)state;
+	a = add(w, "Anna", "Zorn", "zorn@acme.example");
+	add(w, "Anna", "Bell", "anna@acme.example");
+	for (i = 0; i < 16; i++)
+		strcat(text, "anna ");
+	strcat(text, "zorn");
+	assert_int_equal(find(w, text, ids, 4), 1);
+	assert_int_equal(ids[0], a);
+	assert_int_equal(count_of(w, text), 1);
+	assert_int_equal(roster_query_new(&q), 0);
+	strcpy(text, "a b c d e f g h i j k l m n o p");
+	assert_int_equal(roster_query_set_text(q, text), 0);
+	strcat(text, " q");
+	assert_int_equal(roster_query_set_text(q, text), ROSTER_EINVALID);
+	assert_string_equal(roster_error_rule(roster_error_last()),
+			    "query.words");
+	assert_non_null(strstr(roster_error_message(roster_error_last()),
+			       "16"));
+	roster_query_free(q);
 	world_free(w);
 }
 
@@ -973,6 +1029,31 @@ static void test_scope(void **state)
 	assert_int_equal(roster_search(&p, w->dir, &w->as_admin, w->account,
 				       NULL, NULL, 10),
 			 ROSTER_EINVAL);
+	/* a cursor of another account's listing is refused there, not
+	 * taken for the start or the end; across accounts it leads on */
+	{
+		roster_page *first = NULL;
+		roster_id other;
+
+		assert_int_equal(roster_account_create(&other, w->dir,
+						       &w->as_partner,
+						       w->partner, "Second"),
+				 0);
+		assert_int_equal(roster_search(&first, w->dir, &w->system,
+					       w->account, q, NULL, 1), 0);
+		assert_non_null(roster_page_next(first));
+		assert_int_equal(roster_search(&p, w->dir, &w->as_partner,
+					       other, q,
+					       roster_page_next(first), 10),
+				 ROSTER_EINVAL);
+		assert_string_equal(roster_error_rule(roster_directory_error(w->dir)),
+				    "arg.cursor");
+		assert_int_equal(roster_search(&p, w->dir, &w->system, 0, q,
+					       roster_page_next(first), 10),
+				 0);
+		roster_page_free(p);
+		roster_page_free(first);
+	}
 	roster_query_free(q);
 	world_free(w);
 }
@@ -1017,6 +1098,7 @@ int main(void)
 		cmocka_unit_test(test_paging_while_changing),
 		cmocka_unit_test(test_long_folded_names),
 		cmocka_unit_test(test_many_words),
+		cmocka_unit_test(test_query_words),
 		cmocka_unit_test(test_login_words),
 		cmocka_unit_test(test_brute_force),
 		cmocka_unit_test(test_index_random),
