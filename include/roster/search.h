@@ -7,8 +7,10 @@
  * Text: each word of the query must begin a word of the user's first
  * name, last name, display name or e-mail, or the digits of the user's
  * extension, phone or lines. Case and accents are ignored (folded through
- * utf8proc): "dvor" finds Dvořák, "hel" finds Marie-Hélène, "ZÁK" finds
- * Zakaria; "ma dv" finds Marie Dvořáková. Words are split at anything
+ * utf8proc, with compatibility forms such as full-width letters and
+ * ligatures taken as their plain letters, and the dotless ı as i): "dvor"
+ * finds Dvořák, "hel" finds Marie-Hélène, "ZÁK" finds Zakaria, "YILMAZ"
+ * finds Yılmaz; "ma dv" finds Marie Dvořáková. Words are split at anything
  * that is not a letter or a digit. An empty text matches every user.
  *
  * Filters, all of which must hold: properties (admins, registered,

@@ -283,9 +283,18 @@ static int is_word(utf8proc_int32_t c)
 	       (cat >= UTF8PROC_CATEGORY_ND && cat <= UTF8PROC_CATEGORY_NO);
 }
 
+/* Compatibility decomposition too: a full-width "Ｍａｒｉｅ" or "ǅ" is
+ * found by "marie" or "dž" */
 #define WORDS_OPTS                                                      \
-	(UTF8PROC_STABLE | UTF8PROC_DECOMPOSE | UTF8PROC_CASEFOLD |     \
-	 UTF8PROC_STRIPMARK)
+	(UTF8PROC_STABLE | UTF8PROC_DECOMPOSE | UTF8PROC_COMPAT |       \
+	 UTF8PROC_CASEFOLD | UTF8PROC_STRIPMARK)
+
+/* The default case folding keeps the dotless ı apart from i, which "I"
+ * folds to: "YILMAZ" would not find "Yılmaz". Words take it as i. */
+static utf8proc_int32_t fold_extra(utf8proc_int32_t c)
+{
+	return c == 0x131 ? 'i' : c;
+}
 
 /* rs_text_words through utf8proc in one piece, for any text. */
 static int words_full(const rs_alloc *al, const char *in, size_t len,
@@ -323,7 +332,8 @@ static int words_full(const rs_alloc *al, const char *in, size_t len,
 		if (!in_word)
 			res[w++] = ' ';
 		in_word = 1;
-		w += (size_t)utf8proc_encode_char(buf[i], (utf8proc_uint8_t *)res + w);
+		w += (size_t)utf8proc_encode_char(fold_extra(buf[i]),
+						  (utf8proc_uint8_t *)res + w);
 	}
 	res[w] = '\0';
 	rs_free(al, buf);
@@ -405,7 +415,7 @@ static int words_into(const rs_alloc *al, const char *in, char *dst,
 				dst[w++] = ' ';
 			in_word = 1;
 			w += (size_t)utf8proc_encode_char(
-				cps[k], (utf8proc_uint8_t *)dst + w);
+				fold_extra(cps[k]), (utf8proc_uint8_t *)dst + w);
 		}
 		i = j;
 	}

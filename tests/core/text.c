@@ -130,7 +130,8 @@ static int ref_is_word(utf8proc_int32_t c)
 static int ref_words(const char *in, char **out)
 {
 	const utf8proc_option_t opts = UTF8PROC_STABLE | UTF8PROC_DECOMPOSE |
-				       UTF8PROC_CASEFOLD | UTF8PROC_STRIPMARK;
+				       UTF8PROC_COMPAT | UTF8PROC_CASEFOLD |
+				       UTF8PROC_STRIPMARK;
 	size_t len = strlen(in), i, w = 0;
 	utf8proc_ssize_t n;
 	utf8proc_int32_t *buf;
@@ -160,7 +161,8 @@ static int ref_words(const char *in, char **out)
 		if (!in_word)
 			res[w++] = ' ';
 		in_word = 1;
-		w += (size_t)utf8proc_encode_char(buf[i], (utf8proc_uint8_t *)res + w);
+		w += (size_t)utf8proc_encode_char(buf[i] == 0x131 ? 'i' : buf[i],
+						  (utf8proc_uint8_t *)res + w);
 	}
 	res[w] = '\0';
 	free(buf);

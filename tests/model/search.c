@@ -87,6 +87,22 @@ static void test_accents_case_words(void **state)
 	/* empty text: everyone of the account (the harness's admin too) */
 	assert_int_equal(find(w, "", ids, 8), 6);
 	assert_int_equal(find(w, "  ,. ", ids, 8), 6);
+	/* upper case finds the dotless i; compatibility forms find their
+	 * plain letters (full width, the digraph Ǆ) */
+	{
+		roster_id yilmaz = add(w, "Ayşe", "Yılmaz", "ay@acme.example");
+		roster_id wide = add(w, "Ｍａｒｔａ", "Ｗｉｄｅ",
+				     "wide@acme.example");
+		roster_id dz = add(w, "ǅemal", "Hodžić", "dz@acme.example");
+
+		assert_int_equal(find(w, "YILMAZ", ids, 8), 1);
+		assert_int_equal(ids[0], yilmaz);
+		assert_int_equal(find(w, "yıl", ids, 8), 1);
+		assert_int_equal(find(w, "marta", ids, 8), 1);
+		assert_int_equal(ids[0], wide);
+		assert_int_equal(find(w, "Džemal", ids, 8), 1);
+		assert_int_equal(ids[0], dz);
+	}
 	world_free(w);
 }
 
