@@ -280,12 +280,10 @@ static const text3 rules[] = {
 			      "ce pack a moins de clients (l'utilisateur perd : {value}) ; confirmez le déclassement",
 			      "tento balíček má méně klientů (uživatel přijde o: {value}); potvrďte snížení" } },
 	{ "helpdesk.in_use",
-	  { "users are attached to the Helpdesk service (user {value}); "
-	    "detach them first",
+	  { "users are attached to the Helpdesk service (user {value})",
 	    "des utilisateurs sont rattachés au service Helpdesk "
-	    "(utilisateur {value}) ; détachez-les d'abord",
-	    "ke službě Helpdesk jsou připojeni uživatelé (uživatel {value}); "
-	    "nejprve je odpojte" } },
+	    "(utilisateur {value})",
+	    "ke službě Helpdesk jsou připojeni uživatelé (uživatel {value})" } },
 	{ "helpdesk.account", { "the account has not ordered the Helpdesk service",
 				"le compte n'a pas commandé le service Helpdesk",
 				"účet nemá objednanou službu Helpdesk" } },

@@ -229,6 +229,24 @@ static int fail_reason(roster_directory *dir, const char *field,
 	return rs_fail(dir, code, field, r->rule, r->param);
 }
 
+/* Can the account no longer give `lic` to u: unknown, not enabled, not
+ * offered, or a service it needs not ordered? */
+static int lost_licence(const roster_catalog *cat, const rs_unit *acc,
+			const rs_user *u, const char *lic)
+{
+	reason r[REASONS_MAX];
+	against a = { 0 };
+	size_t n = reasons(cat, &a, acc, u, NULL, lic, r), i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(r[i].rule, "licence.unknown") == 0 ||
+		    strcmp(r[i].rule, "licence.not_enabled") == 0 ||
+		    strcmp(r[i].rule, "licence.edition") == 0 ||
+		    strcmp(r[i].rule, "licence.service") == 0)
+			return 1;
+	return 0;
+}
+
 int rs_licence_check(roster_directory *dir, const rs_user *u,
 		     const rs_user *cur, unsigned confirm)
 {
@@ -253,9 +271,11 @@ int rs_licence_check(roster_directory *dir, const rs_user *u,
 		return dir->err.code;
 	/* taking a licence away is no change the table allows (001: the
 	 * only changes are those listed; Video none), or clearing it and
-	 * setting another would pass every rule; a licence the catalog no
-	 * longer has may go */
-	if (!lic && was && roster_catalog_has(cat, ROSTER_ITEM_LICENCE, was)) {
+	 * setting another would pass every rule; a licence the account can
+	 * no longer give (gone from the catalog, no longer enabled or
+	 * offered, a service it needs cancelled: what a new catalog reports)
+	 * may go */
+	if (!lic && was && !lost_licence(cat, acc, u, was)) {
 		r[0] = (reason){ "licence.remove", was };
 		return fail_reason(dir, "licence", &r[0]);
 	}

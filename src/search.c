@@ -70,7 +70,9 @@ static int fold_fields(roster_directory *dir, const rs_user *u, char **buf,
 		rc = rs_text_words_to(&dir->al, v ? v : "", *buf + *len,
 				      *cap - *len, &l);
 		if (rc == -3) {
-			/* room for this field at 5 bytes a code point */
+			/* room for this field at 5 bytes an input byte, and
+			 * more by doubling (a compatibility form may fold to
+			 * more: U+FDFA is 3 bytes, 18 code points) */
 			size_t need = *len + strlen(v ? v : "") * 5 + 2;
 			size_t c = *cap * 2;
 			char *b;
@@ -373,7 +375,8 @@ typedef struct cursor {
 	char *key; /* CURSOR_KEY_MAX + 1 bytes */
 } cursor;
 
-/* -1 when malformed; out->key (allocated) then freed. */
+/* -1 when malformed, -2 out of memory; out->key (allocated) is then
+ * freed. */
 static int parse_cursor(roster_directory *dir, const char *c, cursor *out)
 {
 	const char *k, *d;
@@ -385,9 +388,10 @@ static int parse_cursor(roster_directory *dir, const char *c, cursor *out)
 	    parse_hex_id(d + 1, strlen(d + 1), &out->id))
 		return -1;
 	n = (size_t)(d - k - 1);
-	if (n % 2 || n / 2 > CURSOR_KEY_MAX ||
-	    !(out->key = rs_malloc(&dir->al, n / 2 + 1)))
+	if (n % 2 || n / 2 > CURSOR_KEY_MAX)
 		return -1;
+	if (!(out->key = rs_malloc(&dir->al, n / 2 + 1)))
+		return -2;
 	for (i = 0; i < n / 2; i++) {
 		int hi = rs_hex_digit(k[1 + 2 * i]), lo = rs_hex_digit(k[2 + 2 * i]);
 		if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
@@ -682,11 +686,12 @@ int roster_search(roster_page **out, roster_directory *dir,
 	if ((rc = rs_page_enter(dir, out, limit)))
 		return rc;
 	/* a cursor of another account's listing is no place in this one */
-	if (cursor_text && (parse_cursor(dir, cursor_text, &cur) ||
+	if (cursor_text && ((rc = parse_cursor(dir, cursor_text, &cur)) ||
 			    (account && cur.account != account))) {
 		rs_free(&dir->al, cur.key);
-		return rs_fail(dir, ROSTER_EINVAL, "cursor", "arg.cursor",
-			       cursor_text);
+		return rc == -2 ? rs_nomem(dir)
+				: rs_fail(dir, ROSTER_EINVAL, "cursor",
+					  "arg.cursor", cursor_text);
 	}
 	if ((rc = prepare(dir, actor, account, q, &sc, &w)))
 		goto done;

@@ -812,7 +812,7 @@ class Directory:
             arr, n = None, 0
         else:
             n = len(users)
-            arr = (_id * max(n, 1))(*users)
+            arr = _ids(users)
         self._check(fn(self._h(), actor, account, arr, n))
 
     def password_reset(self, actor, account, users=None):
@@ -1017,7 +1017,7 @@ class Directory:
 
     def _assign(self, fn, actor, product, users):
         n = len(users)
-        arr = (_id * max(n, 1))(*users)
+        arr = _ids(users)
         done = _size()
         self._check(fn(self._h(), actor, _text(product), arr, n,
                        ctypes.byref(done)))
@@ -1064,6 +1064,15 @@ class ImportReport:
     def __repr__(self):
         return "<ImportReport rows=%d created=%d errors=%d>" % (
             self.rows, self.created, len(self.errors))
+
+
+def _ids(users):
+    """A C array of user ids, each checked (ctypes wraps them)."""
+    for u in users:
+        if not isinstance(u, int) or not 0 <= u < 2**64:
+            raise ValueError("a user id is from 0 to 2**64 - 1, not %r"
+                             % (u,))
+    return (_id * max(len(users), 1))(*users)
 
 
 def _uint32(v, name):

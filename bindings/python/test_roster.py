@@ -127,6 +127,8 @@ class Bindings(unittest.TestCase):
             self.d.pbx_create(self.asp, self.a, "PBX 2", 2**32 + 3, 4)
         with self.assertRaises(ValueError):
             self.d.search(self.asp, self.a, limit=2**64 + 1)
+        with self.assertRaises(ValueError):
+            self.d.password_reset(self.asp, self.a, [2**64 + self.admin])
         # strings with a NUL are refused, not cut short
         with self.assertRaises(ValueError):
             self.d.user_create(self.asp, self.a, first_name="Marie\0X",

@@ -20,8 +20,10 @@
  *              catalog's table lists
  *
  * A licence is given at creation or later, and then only changed: taking
- * it away is refused (licence.remove), unless the catalog no longer has
- * it. Otherwise clearing it and setting another would pass the table.
+ * it away is refused (licence.remove), unless the account can no longer
+ * give it (gone from the catalog, no longer enabled or offered, a service
+ * it needs cancelled). Otherwise clearing it and setting another would
+ * pass the table. A user is otherwise rid of a licence by deletion.
  *
  * A refused change fails with ROSTER_EPOLICY (licence.unknown:
  * ROSTER_EINVALID), the field "licence" and the first reason above that

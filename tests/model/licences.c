@@ -260,6 +260,8 @@ static void test_changes_and_attachments(void **state)
 	roster_form_set_str(f, ROSTER_FIELD_NOTE, "still here");
 	assert_int_equal(roster_user_update(w->dir, &w->as_admin, u, f), 0);
 	roster_form_free(f);
+	/* ... and, the account no longer giving it, may now be taken away */
+	assert_int_equal(set_licence(w, u, NULL), 0);
 	world_free(w);
 }
 
