@@ -581,6 +581,11 @@ static int delete_unit(roster_directory *dir, const roster_actor *actor,
 				return rs_fail_id(dir, ROSTER_EPOLICY, NULL,
 						  "site.stations",
 						  m->sites.ids[l]);
+		/* nor its purchased product licences: released first, as
+		 * stations are disconnected */
+		if (cur->nbought)
+			return rs_fail(dir, ROSTER_EPOLICY, "account",
+				       "account.products", cur->bought[0].item);
 		for (l = 0; l < 3; l++)
 			while (lists[l]->len)
 				if ((rc = remove_unit(

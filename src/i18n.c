@@ -279,6 +279,13 @@ static const text3 rules[] = {
 	{ "pack.downgrade", { "this pack has fewer clients (the user loses: {value}); confirm the downgrade",
 			      "ce pack a moins de clients (l'utilisateur perd : {value}) ; confirmez le déclassement",
 			      "tento balíček má méně klientů (uživatel přijde o: {value}); potvrďte snížení" } },
+	{ "account.products",
+	  { "the account still has purchased product licences ({value}); "
+	    "release them first",
+	    "le compte a encore des licences produit achetées ({value}) ; "
+	    "libérez-les d'abord",
+	    "účet má stále zakoupené produktové licence ({value}); nejprve "
+	    "je uvolněte" } },
 	{ "helpdesk.in_use",
 	  { "users are attached to the Helpdesk service (user {value})",
 	    "des utilisateurs sont rattachés au service Helpdesk "

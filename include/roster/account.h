@@ -91,9 +91,11 @@ ROSTER_API int roster_record_rename(roster_directory *dir,
 /**
  * Delete a partner (system actor only), an account, site, PBX or group.
  * Refused with ROSTER_EPOLICY while it is in use: a partner with accounts,
- * an account with users, a site, PBX or group given to a user. An empty
- * account takes its sites, PBXes and groups along. Users are deleted with
- * roster_user_delete.
+ * an account with users, a site, PBX or group given to a user, a site
+ * with purchased stations (site.stations: disconnect them), an account
+ * with purchased product licences (account.products: release them) or
+ * one of whose sites has stations. An empty account takes its sites,
+ * PBXes and groups along. Users are deleted with roster_user_delete.
  */
 ROSTER_API int roster_record_delete(roster_directory *dir,
 				    const roster_actor *actor, roster_id id);

@@ -162,6 +162,14 @@ static void test_by_hand(void **state)
 		free(after);
 		assert_int_equal(roster_station_disconnect(w->dir, &w->as_partner,
 							   brno, "premium", 3), 0);
+		/* nor purchased product licences: released first */
+		assert_int_equal(roster_product_purchase(w->dir, &w->as_partner,
+							 acc, "meetings", 2), 0);
+		assert_int_equal(roster_record_delete(w->dir, &w->as_partner, acc),
+				 ROSTER_EPOLICY);
+		assert_err(w, ROSTER_EPOLICY, "account.products");
+		assert_int_equal(roster_product_release(w->dir, &w->as_partner,
+							acc, "meetings", 2), 0);
 		assert_int_equal(roster_record_delete(w->dir, &w->as_partner, acc),
 				 0);
 	}
