@@ -229,42 +229,53 @@ static roster_id find_unit(const roster_directory *dir, roster_id account,
 	return 0;
 }
 
-/* Split the numbers of a "lines" cell and set them. */
-static int set_lines(rs_import *im, const rs_row *row, const char *v)
-{
-	roster_directory *dir = im->dir;
-	const char *list[ROSTER_LINES_MAX + 1];
-	char *copy = rs_strdup(&dir->al, v), *p;
-	size_t n = 0;
-	int rc;
-
-	if (!copy)
-		return rs_nomem(dir);
-	for (p = copy; *p && n <= ROSTER_LINES_MAX;) {
-		char *end;
-
-		while (*p == row->line_sep || *p == ' ')
-			p++;
-		if (!*p)
-			break;
-		end = p;
-		while (*end && *end != row->line_sep)
-			end++;
-		list[n++] = p;
-		if (*end)
-			*end++ = '\0';
-		p = end;
-	}
-	/* one more than allowed is kept, for create to refuse */
-	rc = roster_form_set_lines(im->form, list, n);
-	rs_free(&dir->al, copy);
-	return rc ? rs_nomem(dir) : ROSTER_OK;
-}
-
 /* ASCII white space, which separates product ids (XML indents them) */
 static int is_blank(char c)
 {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/* Cut the cell `s` in place into its items, separated by `sep` (and by
+ * any ASCII white space when `blanks`), spaces before an item skipped:
+ * at most `max` into out, their count. */
+static size_t split_items(char *s, char sep, int blanks, char **out,
+			  size_t max)
+{
+	size_t n = 0;
+
+	while (*s && n < max) {
+		char *end;
+
+		while (*s == sep || *s == ' ' || (blanks && is_blank(*s)))
+			s++;
+		if (!*s)
+			break;
+		for (end = s; *end && *end != sep && !(blanks && is_blank(*end));)
+			end++;
+		out[n++] = s;
+		if (*end)
+			*end++ = '\0';
+		s = end;
+	}
+	return n;
+}
+
+/* Split the numbers of a "lines" cell and set them. */
+static int set_lines(rs_import *im, const rs_row *row, const char *v)
+{
+	roster_directory *dir = im->dir;
+	char *list[ROSTER_LINES_MAX + 1];
+	char *copy = rs_strdup(&dir->al, v);
+	size_t n;
+	int rc;
+
+	if (!copy)
+		return rs_nomem(dir);
+	/* one more than allowed is kept, for create to refuse */
+	n = split_items(copy, row->line_sep, 0, list, ROSTER_LINES_MAX + 1);
+	rc = roster_form_set_lines(im->form, (const char *const *)list, n);
+	rs_free(&dir->al, copy);
+	return rc ? rs_nomem(dir) : ROSTER_OK;
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -278,31 +289,16 @@ static int cmp_str(const void *a, const void *b)
 static int set_products(rs_import *im, const rs_row *row, const char *v)
 {
 	roster_directory *dir = im->dir;
-	char *copy = rs_strdup(&dir->al, v), *p, **ids = NULL;
-	size_t n = 0, i, k;
+	char *copy = rs_strdup(&dir->al, v), **ids = NULL;
+	size_t max = strlen(v) / 2 + 1, n, i, k;
 	int rc = ROSTER_OK;
 
-	/* a cell of at most RS_BULK_CELL_MAX bytes holds fewer ids than
-	 * half its length plus one */
-	if (!copy || !(ids = rs_calloc(&dir->al, strlen(v) / 2 + 1,
-				       sizeof(*ids)))) {
+	/* a cell of n bytes holds fewer ids than n / 2 + 1 */
+	if (!copy || !(ids = rs_calloc(&dir->al, max, sizeof(*ids)))) {
 		rs_free(&dir->al, copy);
 		return rs_nomem(dir);
 	}
-	for (p = copy; *p;) {
-		char *end;
-
-		while (*p == row->line_sep || is_blank(*p))
-			p++;
-		if (!*p)
-			break;
-		for (end = p; *end && *end != row->line_sep && !is_blank(*end);)
-			end++;
-		ids[n++] = p;
-		if (*end)
-			*end++ = '\0';
-		p = end;
-	}
+	n = split_items(copy, row->line_sep, 1, ids, max);
 	for (i = 0; i < n && !rc; i++)
 		if (rs_product_check(dir, ids[i])) {
 			char rule[40];
