@@ -10,6 +10,9 @@
 #include "users.h"
 #include "validate.h"
 
+_Static_assert(TOKEN_KEPT_SIZE <= RS_LINK_SIZE,
+	       "an e-mail event holds its link's kept hash");
+
 struct login_probe {
 	const roster_directory *dir;
 	const char *key;
@@ -123,6 +126,7 @@ static int issue(roster_directory *dir, const rs_user *cur, int welcome)
 		rs_rec_free(dir, &u->base, 0);
 		return rs_nomem(dir);
 	}
+	rs_event_link(dir, hash);
 	return rs_user_replace(dir, u);
 }
 

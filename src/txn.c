@@ -228,6 +228,17 @@ int rs_event_partner(roster_directory *dir, roster_id partner)
 	return rc;
 }
 
+void rs_event_link(roster_directory *dir, const char *kept)
+{
+	rs_txn *t = txn_of(dir);
+	struct roster_event *e = &t->events[t->nevents - 1];
+	size_t len = kept ? strlen(kept) : sizeof(e->link);
+
+	/* a kept hash always fits (token.c checks the sizes) */
+	if (len < sizeof(e->link))
+		memcpy(e->link, kept, len + 1);
+}
+
 void rs_touch_keys(roster_directory *dir)
 {
 	txn_of(dir)->touch_keys = 1;
@@ -359,18 +370,56 @@ static int queue_reloads(roster_directory *dir)
 	return ROSTER_OK;
 }
 
+/*
+ * Drop the e-mails whose link no longer works at commit: the user was
+ * deleted later in the transaction, or a later change voided the token
+ * (a newer link of the same kind, a new password or login, activation).
+ * Such a mail would send a dead link, or a live account's name to an
+ * address it no longer has. Nothing is allocated.
+ */
+static void drop_dead_links(roster_directory *dir)
+{
+	rs_txn *t = txn_of(dir);
+	size_t i, n = 0;
+
+	for (i = 0; i < t->nevents; i++) {
+		struct roster_event *e = &t->events[i];
+		int welcome = e->type == ROSTER_EVENT_WELCOME_EMAIL;
+
+		if ((welcome || e->type == ROSTER_EVENT_PASSWORD_RESET_EMAIL) &&
+		    e->link[0]) {
+			const rs_user *u = (const rs_user *)rs_get_kind(
+				dir, e->user, ROSTER_KIND_USER);
+			const char *kept =
+				u ? rs_user_s(u, welcome ? RS_S_WELCOME
+							 : RS_S_RESET)
+				  : NULL;
+			if (!kept || strcmp(kept, e->link) != 0) {
+				event_clear(dir, e);
+				continue;
+			}
+		}
+		if (n != i)
+			t->events[n] = *e;
+		n++;
+	}
+	t->nevents = n;
+}
+
 /* Write the transaction to the store, then free what it replaced and
  * deliver its events. Fails (changing nothing) only while writing. */
 static int commit(roster_directory *dir)
 {
 	rs_txn *t = txn_of(dir);
-	size_t i, nevents = t->nevents;
+	size_t i, nevents;
 	int rc;
 
 	/* users waiting for the search index (an import) are listed
 	 * before anything can search for them */
 	if (rs_sindex_flush(dir))
 		return rs_nomem(dir);
+	drop_dead_links(dir);
+	nevents = t->nevents;
 	if ((rc = queue_reloads(dir)))
 		return rc;
 	if ((rc = rs_persist_commit(dir, t))) {

@@ -17,6 +17,9 @@
 
 #include "model.h"
 
+/* Room for a token's kept hash (TOKEN_KEPT_SIZE, password.h). */
+#define RS_LINK_SIZE 48
+
 /* An event waiting for commit. */
 struct roster_event {
 	int type;
@@ -32,6 +35,9 @@ struct roster_event {
 	int withheld;	/* read back from the outbox: 1 secret, 2 password
 			 * were handed out and are not stored */
 	int replayed;	/* delivered again from the outbox */
+	/* an e-mail's link: the kept hash of its token (password.h), ""
+	 * when none; the e-mail goes out only while it is the user's */
+	char link[RS_LINK_SIZE];
 };
 
 /* Kinds of undo entries. */
@@ -122,6 +128,11 @@ int rs_event(roster_directory *dir, int type, roster_id account,
 	     const char *password, int admin);
 /* Queue the creation event of a partner. */
 int rs_event_partner(roster_directory *dir, roster_id partner);
+/* The e-mail event just queued (welcome or reset) carries the link whose
+ * token has `kept` (its kept hash, as the user holds it): the commit drops
+ * the e-mail when the link no longer works by then (the user deleted, or
+ * the link voided by a later change in the same transaction). */
+void rs_event_link(roster_directory *dir, const char *kept);
 /*
  * Note that a unique key (login, line, extension, name) changed, so that
  * the commit writes the counters record conditionally too: two directories

@@ -716,8 +716,10 @@ static int create(roster_directory *dir, const rs_who *who, roster_id account,
 		     RS_STR(u, ROSTER_FIELD_EMAIL), NULL, NULL,
 		     RS_FLAG(u, ROSTER_FIELD_ADMIN)) ||
 	    rs_event(dir, ROSTER_EVENT_WELCOME_EMAIL, account, u->base.id,
-		     RS_STR(u, ROSTER_FIELD_EMAIL), token, plain, 0) ||
-	    reload_if(dir, u))
+		     RS_STR(u, ROSTER_FIELD_EMAIL), token, plain, 0))
+		goto done;
+	rs_event_link(dir, RS_WELCOME(u));
+	if (reload_if(dir, u))
 		goto done;
 	*out = u->base.id;
 	rc = ROSTER_OK;

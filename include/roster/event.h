@@ -11,6 +11,13 @@
  * The PBX reloads of a commit come last, after its other events, once per
  * PBX that still exists.
  *
+ * An e-mail (welcome, password reset) is delivered only when its link
+ * still works once the change is committed: not for a user deleted later
+ * in the same transaction, nor for a link that a later change in it
+ * voided (a newer link of the same kind, a new password or login, an
+ * activation). The changes themselves are still told (created, updated,
+ * deleted).
+ *
  * With storage, events are also kept in the store's outbox until the host
  * acknowledges them, and can be replayed after a crash (see
  * roster_outbox_replay in directory.h).

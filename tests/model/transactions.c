@@ -178,6 +178,68 @@ static void test_reload_of_removed_pbx(void **state)
 	assert_int_equal(world_count(w, ROSTER_EVENT_PBX_RELOAD), 0);
 }
 
+/* An e-mail goes out only when its link still works at commit. */
+static void test_dead_links_not_mailed(void **state)
+{
+	world *w = *state;
+	roster_id a, b, c, d, who;
+	roster_form *f = NULL;
+	char token[128];
+
+	assert_int_equal(roster_transaction_begin(w->dir), 0);
+	/* created, then deleted: no one to welcome */
+	assert_int_equal(on_pbx(w, "a@acme.example", "201", &a), 0);
+	assert_int_equal(roster_user_delete(w->dir, &w->as_admin, a), 0);
+	/* welcomed twice: the first link was voided by the second */
+	assert_int_equal(on_pbx(w, "b@acme.example", "202", &b), 0);
+	assert_int_equal(roster_welcome_send(w->dir, &w->as_admin, w->account,
+					     &b, 1), 0);
+	/* created, then its login corrected: the link went to the old one */
+	assert_int_equal(on_pbx(w, "c@acme.exmaple", "203", &c), 0);
+	assert_int_equal(roster_form_new(&f, w->dir), 0);
+	roster_form_set_str(f, ROSTER_FIELD_EMAIL, "c@acme.example");
+	assert_int_equal(roster_user_update(w->dir, &w->as_admin, c, f), 0);
+	roster_form_free(f);
+	/* two resets: the second voids the first */
+	assert_int_equal(on_pbx(w, "d@acme.example", "204", &d), 0);
+	assert_int_equal(roster_password_reset(w->dir, &w->as_admin, w->account,
+					       &d, 1), 0);
+	assert_int_equal(roster_password_reset(w->dir, &w->as_admin, w->account,
+					       &d, 1), 0);
+	assert_int_equal(roster_transaction_commit(w->dir), 0);
+
+	/* every change is told, only the working links are mailed */
+	assert_int_equal(world_count(w, ROSTER_EVENT_USER_CREATED), 4);
+	assert_int_equal(world_count(w, ROSTER_EVENT_USER_DELETED), 1);
+	assert_int_equal(world_count(w, ROSTER_EVENT_USER_UPDATED), 1);
+	assert_int_equal(world_count(w, ROSTER_EVENT_WELCOME_EMAIL), 2);
+	assert_int_equal(world_count(w, ROSTER_EVENT_PASSWORD_RESET_EMAIL), 1);
+	for (size_t i = 0; i < w->nevents; i++) {
+		const rec_event *e = &w->events[i];
+		if (e->type == ROSTER_EVENT_WELCOME_EMAIL)
+			assert_true(e->user == b || e->user == d);
+		if (e->type == ROSTER_EVENT_PASSWORD_RESET_EMAIL)
+			assert_true(e->user == d);
+		if (i > 0)
+			assert_true(e->seq > w->events[i - 1].seq);
+	}
+	/* the links mailed are the ones that work */
+	snprintf(token, sizeof(token), "%s",
+		 world_last(w, ROSTER_EVENT_PASSWORD_RESET_EMAIL)->secret);
+	assert_int_equal(roster_token_redeem(&who, w->dir, token,
+					     "Another-Secret-42"), 0);
+	assert_int_equal(who, d);
+	for (size_t i = 0; i < w->nevents; i++)
+		if (w->events[i].type == ROSTER_EVENT_WELCOME_EMAIL &&
+		    w->events[i].user == b) {
+			assert_int_equal(roster_token_redeem(&who, w->dir,
+							     w->events[i].secret,
+							     "Another-Secret-42"),
+					 0);
+			assert_int_equal(who, b);
+		}
+}
+
 static roster_directory *freed_from;
 
 static void free_in_callback(const roster_event *e, void *data)
@@ -214,6 +276,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_swap_inside, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_free_with_open_transaction, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reload_of_removed_pbx, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dead_links_not_mailed, setup, teardown),
 		cmocka_unit_test(test_free_from_callback),
 	};
 
