@@ -14,12 +14,25 @@ uint64_t rs_kv_hash(const char *key, size_t klen)
 	return rs_hash(key, klen, 0);
 }
 
+/* The tag of a hash: its top 7 bits (the home slot takes the low ones),
+ * and the bit that tells a used slot from an empty one. */
+static unsigned char tag_of(uint64_t hash)
+{
+	return (unsigned char)(0x80 | (hash >> 57));
+}
+
 int rs_kv_init(rs_kv *t)
 {
 	memset(t, 0, sizeof(*t));
 	t->slots = calloc(FIRST_SLOTS, sizeof(*t->slots));
-	if (!t->slots)
+	t->tags = calloc(FIRST_SLOTS, 1);
+	if (!t->slots || !t->tags) {
+		free(t->slots);
+		free(t->tags);
+		t->slots = NULL;
+		t->tags = NULL;
 		return -1;
+	}
 	t->cap = FIRST_SLOTS;
 	return 0;
 }
@@ -33,6 +46,7 @@ void rs_kv_free(rs_kv *t)
 		free(e);
 	}
 	free(t->slots);
+	free(t->tags);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -44,28 +58,34 @@ static int same(const rs_kv_entry *e, const char *key, size_t klen,
 }
 
 /* The slot of a key: its entry's, or the empty one where it would go.
- * An entry is read only when its slot holds the same hash. */
+ * A slot is read only when its tag is the key's, an entry only when its
+ * slot holds the same hash. */
 static size_t find(const rs_kv *t, const char *key, size_t klen,
 		   uint64_t hash)
 {
-	size_t i = (size_t)hash & (t->cap - 1);
+	size_t mask = t->cap - 1, i = (size_t)hash & mask;
+	unsigned char tag = tag_of(hash);
 
-	while (t->slots[i].e &&
-	       (t->slots[i].hash != hash || !same(t->slots[i].e, key, klen, hash)))
-		i = (i + 1) & (t->cap - 1);
+	for (; t->tags[i]; i = (i + 1) & mask)
+		if (t->tags[i] == tag && t->slots[i].hash == hash &&
+		    same(t->slots[i].e, key, klen, hash))
+			break;
 	return i;
 }
 
 rs_kv_entry *rs_kv_get(const rs_kv *t, const char *key, size_t klen,
 		       uint64_t hash)
 {
-	return t->slots[find(t, key, klen, hash)].e;
+	size_t i = find(t, key, klen, hash);
+
+	return t->tags[i] ? t->slots[i].e : NULL;
 }
 
 int rs_kv_reserve(rs_kv *t, size_t more)
 {
 	size_t cap = t->cap, i;
 	rs_kv_slot *s;
+	unsigned char *tags;
 
 	if (more > SIZE_MAX / 4 - t->count)
 		return -1;
@@ -76,18 +96,23 @@ int rs_kv_reserve(rs_kv *t, size_t more)
 	}
 	if (cap == t->cap)
 		return 0;
-	if (!(s = calloc(cap, sizeof(*s))))
+	if (!(s = calloc(cap, sizeof(*s))) || !(tags = calloc(cap, 1))) {
+		free(s);
 		return -1;
+	}
 	/* the hashes are in the slots: no entry is read */
 	for (i = 0; i < t->cap; i++)
-		if (t->slots[i].e) {
+		if (t->tags[i]) {
 			size_t j = (size_t)t->slots[i].hash & (cap - 1);
-			while (s[j].e)
+			while (tags[j])
 				j = (j + 1) & (cap - 1);
 			s[j] = t->slots[i];
+			tags[j] = t->tags[i];
 		}
 	free(t->slots);
+	free(t->tags);
 	t->slots = s;
+	t->tags = tags;
 	t->cap = cap;
 	return 0;
 }
@@ -101,16 +126,18 @@ static void empty_slot(rs_kv *t, size_t i)
 	for (;;) {
 		size_t home;
 		j = (j + 1) & mask;
-		if (!t->slots[j].e)
+		if (!t->tags[j])
 			break;
 		home = (size_t)t->slots[j].hash & mask;
 		if (!rs_probe_may_fill(i, j, home))
 			continue;
 		t->slots[i] = t->slots[j];
+		t->tags[i] = t->tags[j];
 		i = j;
 	}
 	t->slots[i].e = NULL;
 	t->slots[i].hash = 0;
+	t->tags[i] = 0;
 }
 
 rs_kv_entry *rs_kv_entry_new(const char *key, size_t klen, uint64_t hash,
@@ -278,7 +305,7 @@ void rs_kv_apply(rs_kv *t, rs_kv_writes *w)
 		rs_kv_entry *e = w->v[i], *old;
 		size_t at = find(t, e->key, e->klen, e->hash);
 
-		old = t->slots[at].e;
+		old = t->tags[at] ? t->slots[at].e : NULL;
 		if (old) {
 			unlink_order(t, old);
 			t->count--;
@@ -293,6 +320,7 @@ void rs_kv_apply(rs_kv *t, rs_kv_writes *w)
 		}
 		t->slots[at].hash = e->hash;
 		t->slots[at].e = e;
+		t->tags[at] = tag_of(e->hash);
 		e->older = t->newest;
 		e->newer = NULL;
 		*(t->newest ? &t->newest->newer : &t->oldest) = e;

@@ -3,8 +3,9 @@
  *
  * The memory store and the file store keep the same state: keys to
  * (value, version) in an open-addressing hash table whose slots hold each
- * entry's hash beside it, so that looking up a new key (every creation)
- * reads one slot and no entry, and, while a transaction is
+ * entry's hash beside it, and a byte per slot of a few more bits of it,
+ * so that looking up a new key (every creation) reads one line of the
+ * bytes and no slot nor entry, and, while a transaction is
  * open, its writes in order with an index that finds the latest write of
  * a key in constant time. A write is an entry made whole (key and value
  * in one block) when it is added, so that applying the writes at commit
@@ -44,6 +45,11 @@ typedef struct rs_kv_slot {
 
 typedef struct rs_kv {
 	rs_kv_slot *slots; /* linear probing */
+	/* beside each slot, a byte: 0 empty, else 0x80 and 7 bits of the
+	 * hash (not those of the home slot), so that looking up an absent
+	 * key (every creation) reads a line of this array, an eighth the
+	 * size of the slots, and no slot */
+	unsigned char *tags;
 	size_t cap;	   /* a power of two, over twice the entries */
 	size_t count;
 	uint64_t bytes; /* the sum of klen + len of the entries */
