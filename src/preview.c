@@ -217,7 +217,8 @@ int roster_transaction_preview(roster_preview **out, roster_directory *dir)
 				    sizeof(*p->events))))
 		p->failed = 1;
 	for (i = 0; i < t->nevents && !p->failed; i++)
-		copy_event(p, &t->events[i]);
+		if (!rs_event_dead(dir, &t->events[i]))
+			copy_event(p, &t->events[i]);
 	for (i = 0; i < t->nreloads && !p->failed; i++) {
 		struct roster_event e;
 		const rs_rec *acc;

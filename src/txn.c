@@ -370,13 +370,23 @@ static int queue_reloads(roster_directory *dir)
 	return ROSTER_OK;
 }
 
-/*
- * Drop the e-mails whose link no longer works at commit: the user was
- * deleted later in the transaction, or a later change voided the token
- * (a newer link of the same kind, a new password or login, activation).
- * Such a mail would send a dead link, or a live account's name to an
- * address it no longer has. Nothing is allocated.
- */
+/* Drop the e-mails whose link no longer works (rs_event_dead): such a
+ * mail would send a dead link, or an account's name to an address it no
+ * longer has. Nothing is allocated. */
+int rs_event_dead(const roster_directory *dir, const struct roster_event *e)
+{
+	int welcome = e->type == ROSTER_EVENT_WELCOME_EMAIL;
+	const rs_user *u;
+	const char *kept;
+
+	if ((!welcome && e->type != ROSTER_EVENT_PASSWORD_RESET_EMAIL) ||
+	    !e->link[0])
+		return 0;
+	u = (const rs_user *)rs_get_kind(dir, e->user, ROSTER_KIND_USER);
+	kept = u ? rs_user_s(u, welcome ? RS_S_WELCOME : RS_S_RESET) : NULL;
+	return !kept || strcmp(kept, e->link) != 0;
+}
+
 static void drop_dead_links(roster_directory *dir)
 {
 	rs_txn *t = txn_of(dir);
@@ -384,20 +394,10 @@ static void drop_dead_links(roster_directory *dir)
 
 	for (i = 0; i < t->nevents; i++) {
 		struct roster_event *e = &t->events[i];
-		int welcome = e->type == ROSTER_EVENT_WELCOME_EMAIL;
 
-		if ((welcome || e->type == ROSTER_EVENT_PASSWORD_RESET_EMAIL) &&
-		    e->link[0]) {
-			const rs_user *u = (const rs_user *)rs_get_kind(
-				dir, e->user, ROSTER_KIND_USER);
-			const char *kept =
-				u ? rs_user_s(u, welcome ? RS_S_WELCOME
-							 : RS_S_RESET)
-				  : NULL;
-			if (!kept || strcmp(kept, e->link) != 0) {
-				event_clear(dir, e);
-				continue;
-			}
+		if (rs_event_dead(dir, e)) {
+			event_clear(dir, e);
+			continue;
 		}
 		if (n != i)
 			t->events[n] = *e;

@@ -133,6 +133,11 @@ int rs_event_partner(roster_directory *dir, roster_id partner);
  * the e-mail when the link no longer works by then (the user deleted, or
  * the link voided by a later change in the same transaction). */
 void rs_event_link(roster_directory *dir, const char *kept);
+/* Is e an e-mail whose link no longer works, as things stand: its user
+ * deleted, or the token voided by a later change (a newer link of the
+ * same kind, a new password or login, activation)? The commit drops
+ * those, and a preview leaves them out. */
+int rs_event_dead(const roster_directory *dir, const struct roster_event *e);
 /*
  * Note that a unique key (login, line, extension, name) changed, so that
  * the commit writes the counters record conditionally too: two directories

@@ -163,11 +163,56 @@ static void test_cancelling_out(void **state)
 	world_free(w);
 }
 
+/* The preview shows the e-mails the commit would send: not one whose
+ * link a later change voided, nor one to a user deleted since. */
+static void test_dead_links(void **state)
+{
+	world *w = world_new(NULL);
+	roster_preview *p = NULL;
+	roster_id gone, twice;
+	size_t i, welcome = 0, reset = 0, previewed;
+
+	(void)state;
+	assert_int_equal(roster_transaction_begin(w->dir), 0);
+	assert_int_equal(world_user(w, &w->as_admin, w->account, "N", "U",
+				    "gone@acme.example", 0, &gone), 0);
+	assert_int_equal(roster_user_delete(w->dir, &w->as_admin, gone), 0);
+	assert_int_equal(world_user(w, &w->as_admin, w->account, "T", "W",
+				    "twice@acme.example", 0, &twice), 0);
+	assert_int_equal(roster_password_reset(w->dir, &w->as_admin, w->account,
+					       &twice, 1), 0);
+	assert_int_equal(roster_password_reset(w->dir, &w->as_admin, w->account,
+					       &twice, 1), 0);
+	assert_int_equal(roster_transaction_preview(&p, w->dir), 0);
+	for (i = 0; i < roster_preview_event_count(p); i++) {
+		const roster_event *e = roster_preview_event(p, i);
+		welcome += roster_event_type_of(e) == ROSTER_EVENT_WELCOME_EMAIL;
+		reset += roster_event_type_of(e) ==
+			 ROSTER_EVENT_PASSWORD_RESET_EMAIL;
+		assert_int_not_equal(roster_event_user(e) == gone &&
+					     roster_event_type_of(e) ==
+						     ROSTER_EVENT_WELCOME_EMAIL,
+				     1);
+	}
+	assert_int_equal(welcome, 1); /* twice's own */
+	assert_int_equal(reset, 1);
+	previewed = roster_preview_event_count(p);
+	roster_preview_free(p);
+	world_events_clear(w);
+	assert_int_equal(roster_transaction_commit(w->dir), 0);
+	/* what was shown is what was delivered */
+	assert_int_equal(w->nevents, previewed);
+	assert_int_equal(world_count(w, ROSTER_EVENT_WELCOME_EMAIL), 1);
+	assert_int_equal(world_count(w, ROSTER_EVENT_PASSWORD_RESET_EMAIL), 1);
+	world_free(w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_dry_run),
 		cmocka_unit_test(test_cancelling_out),
+		cmocka_unit_test(test_dead_links),
 	};
 
 	return cmocka_run_group_tests_name("model/preview", tests, NULL, NULL);
