@@ -666,7 +666,8 @@ const char *roster_choices_reason_message(const roster_choices *ch, size_t i,
 static int misfit(roster_directory *dir, const roster_catalog *cat,
 		  const rs_user *u);
 
-/* The users whose licence or pack `cat` no longer allows, ascending. */
+/* The users whose licence, pack or product licences `cat` no longer
+ * allows, ascending. */
 static int catalog_report(roster_directory *dir, const roster_catalog *cat,
 			  roster_page **out)
 {
@@ -732,7 +733,8 @@ roster_catalog *roster_directory_catalog(roster_directory *dir)
 	return cat ? roster_catalog_ref((roster_catalog *)cat) : NULL;
 }
 
-/* Does the user's licence or pack no longer fit under `cat`? */
+/* Does the user's licence, pack or one of its product licences no longer
+ * fit under `cat`? */
 static int misfit(roster_directory *dir, const roster_catalog *cat,
 		  const rs_user *u)
 {
@@ -745,6 +747,10 @@ static int misfit(roster_directory *dir, const roster_catalog *cat,
 
 	if (pack && !roster_catalog_has(cat, ROSTER_ITEM_PACK, pack))
 		return 1;
+	for (i = 0; i < u->nproducts; i++)
+		if (!roster_catalog_has(cat, ROSTER_ITEM_PRODUCT,
+					RS_PRODUCT(u, i)))
+			return 1;
 	if (!lic)
 		return 0;
 	/* held already: the table and the account's list do not apply */

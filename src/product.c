@@ -69,6 +69,18 @@ int rs_product_check(roster_directory *dir, const char *product)
 	return ROSTER_OK;
 }
 
+/* A product the account may release, unassign or count: one of the
+ * catalog, or one it still holds that the catalog has dropped since
+ * (else it could never be given back, nor the account deleted). */
+static int check_held(roster_directory *dir, const char *product,
+		      const rs_unit *acc)
+{
+	if (product && acc && !rs_valid_item_id(product) &&
+	    purchased_of(acc, product))
+		return ROSTER_OK;
+	return rs_product_check(dir, product);
+}
+
 /* ------------------------------------------------------------------ */
 /* Purchases                                                           */
 
@@ -87,7 +99,8 @@ static int purchase(roster_directory *dir, const roster_actor *actor,
 		return rs_fail_id(dir, ROSTER_ENOTFOUND, "account",
 				  "record.notfound", account);
 	if ((rc = rs_authz_account(dir, &who, account, RS_MANAGE_SERVICES)) ||
-	    (rc = rs_product_check(dir, product)))
+	    (rc = release ? check_held(dir, product, acc)
+			  : rs_product_check(dir, product)))
 		return rc;
 	return rs_restock(dir, acc, 1, product, count, release,
 			  assigned_of(dir, acc, product), "product.in_use");
@@ -178,7 +191,7 @@ static int assign(roster_directory *dir, const roster_actor *actor,
 		  int add, size_t *changed)
 {
 	const rs_unit *acc = NULL;
-	roster_id *ids;
+	roster_id *ids, reached = 0;
 	size_t i, n = 0, need = 0, avail;
 	rs_who who;
 	char v[64];
@@ -186,8 +199,15 @@ static int assign(roster_directory *dir, const roster_actor *actor,
 
 	if ((rc = rs_who_resolve(dir, actor, &who)))
 		return rc;
-	if ((rc = rs_product_check(dir, product)))
+	/* one the catalog dropped may still be taken off its holders: that
+	 * is checked once their account is known */
+	if ((add || !count) && (rc = rs_product_check(dir, product)))
 		return rc;
+	if (!product)
+		return rs_fail(dir, ROSTER_EINVAL, "product", "arg.null", NULL);
+	if (rs_valid_item_id(product))
+		return rs_fail(dir, ROSTER_EINVALID, "product", "item.syntax",
+			       product);
 	if (!count)
 		return ROSTER_OK;
 	if (!users)
@@ -205,19 +225,22 @@ static int assign(roster_directory *dir, const roster_actor *actor,
 	for (i = 0; i < count; i++)
 		if (!n || ids[n - 1] != ids[i])
 			ids[n++] = ids[i];
+	/* the actor's reach over every user first: an outsider learns
+	 * nothing of where another account's users are */
 	for (i = 0; i < n && !rc; i++) {
 		const rs_user *u = (const rs_user *)rs_get_kind(dir, ids[i],
 								ROSTER_KIND_USER);
 		if (!u)
 			rc = rs_fail_id(dir, ROSTER_ENOTFOUND, "users",
 					"record.notfound", ids[i]);
-		/* the actor's reach first, for each account met: an outsider
-		 * learns nothing of where another account's users are */
-		else if ((!acc || u->base.parent != acc->base.id) &&
-			 (rc = rs_authz_account(dir, &who, u->base.parent,
-						RS_MANAGE_USERS)))
-			;
-		else if (acc && u->base.parent != acc->base.id)
+		else if (u->base.parent != reached &&
+			 !(rc = rs_authz_account(dir, &who, u->base.parent,
+						 RS_MANAGE_USERS)))
+			reached = u->base.parent;
+	}
+	for (i = 0; i < n && !rc; i++) {
+		const rs_user *u = (const rs_user *)rs_get(dir, ids[i]);
+		if (acc && u->base.parent != acc->base.id)
 			rc = rs_fail_id(dir, ROSTER_EINVALID, "users",
 					"product.account", ids[i]);
 		else {
@@ -225,6 +248,8 @@ static int assign(roster_directory *dir, const roster_actor *actor,
 			need += rs_user_has_product(u, product) != add;
 		}
 	}
+	if (!rc && !add)
+		rc = check_held(dir, product, acc);
 	if (!rc && add && need > (avail = rs_product_available(dir, acc, product))) {
 		snprintf(v, sizeof(v), "%zu > %zu", need, avail);
 		rc = rs_fail(dir, ROSTER_EPOLICY, "users",
@@ -301,7 +326,7 @@ int roster_product_counts(roster_directory *dir, const roster_actor *actor,
 	if (!(who.kind == ROSTER_ACTOR_USER && who.account == account) &&
 	    (rc = rs_authz_account(dir, &who, account, RS_MANAGE_USERS)))
 		return rc;
-	if ((rc = rs_product_check(dir, product)))
+	if ((rc = check_held(dir, product, acc)))
 		return rc;
 	if (purchased)
 		*purchased = purchased_of(acc, product);

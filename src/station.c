@@ -106,7 +106,11 @@ static const rs_unit *site_for(roster_directory *dir, const rs_who *who,
 	return *rc ? NULL : site;
 }
 
-static int check_pack(roster_directory *dir, const char *pack)
+/* A pack of the catalog; with `held`, also one the site still holds
+ * stations of that the catalog has dropped since (they may be
+ * disconnected and counted, else the site could never be deleted). */
+static int check_pack(roster_directory *dir, const char *pack,
+		      const rs_unit *held)
 {
 	const roster_catalog *cat;
 
@@ -114,6 +118,8 @@ static int check_pack(roster_directory *dir, const char *pack)
 		return rs_fail(dir, ROSTER_EINVAL, "pack", "arg.null", NULL);
 	if (rs_valid_item_id(pack))
 		return rs_fail(dir, ROSTER_EINVALID, "pack", "item.syntax", pack);
+	if (held && rs_stock_count(held->stock, held->nstock, pack))
+		return ROSTER_OK;
 	if (!(cat = rs_catalog(dir)))
 		return dir->err.code;
 	if (!roster_catalog_has(cat, ROSTER_ITEM_PACK, pack))
@@ -209,7 +215,7 @@ static int order(roster_directory *dir, const roster_actor *actor,
 		return rc;
 	if (!(site = site_for(dir, &who, site_id, RS_MANAGE_SERVICES, &rc)))
 		return rc;
-	if ((rc = check_pack(dir, pack)))
+	if ((rc = check_pack(dir, pack, disconnect ? site : NULL)))
 		return rc;
 	return rs_restock(dir, site, 0, pack, count, disconnect,
 			  in_service(dir, site, pack, 0), "station.in_service");
@@ -263,7 +269,7 @@ int roster_station_counts(roster_directory *dir, const roster_actor *actor,
 	    (rc = rs_authz_account(dir, &who, site->base.parent,
 				   RS_MANAGE_USERS)))
 		return rc;
-	if ((rc = check_pack(dir, pack)))
+	if ((rc = check_pack(dir, pack, site)))
 		return rc;
 	if (purchased)
 		*purchased = rs_stock_count(site->stock, site->nstock, pack);

@@ -49,9 +49,13 @@ extern "C" {
  * password policy becomes the directory's (set another one after, if
  * need be), and its phone languages the ones users may choose. When
  * `report` is not
- * NULL it gets the users whose licence or pack the new catalog no longer
- * allows: they are reported, never changed (roster_user_choices tells
- * why). ROSTER_EMISUSE while a transaction is open.
+ * NULL it gets the users whose licence, pack or product licences the new
+ * catalog no longer allows: they are reported, never changed
+ * (roster_user_choices tells why for a licence or pack). What the
+ * catalog dropped can still be taken back: products released and
+ * unassigned, stations disconnected (and counted until then); it can no
+ * longer be bought, ordered or assigned. ROSTER_EMISUSE while a
+ * transaction is open.
  */
 ROSTER_API int roster_directory_set_catalog(roster_directory *dir,
 					    roster_catalog *cat,

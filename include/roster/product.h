@@ -16,6 +16,12 @@
  * Buying and releasing are the partner's (and the system's); assigning is
  * also the account admins'. Every change writes the account record, so
  * two directories racing for the last licence conflict.
+ *
+ * A product must be one of the directory's catalog ("product.unknown",
+ * ROSTER_EINVALID), except that one the catalog has dropped while the
+ * account still holds licences of it may be released, unassigned and
+ * counted (never bought or assigned again), so that it can be given
+ * back and the account deleted.
  */
 #ifndef ROSTER_PRODUCT_H
 #define ROSTER_PRODUCT_H

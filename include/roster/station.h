@@ -45,7 +45,9 @@ ROSTER_API int roster_station_order(roster_directory *dir,
 /**
  * Remove `count` available stations of `pack` from a site (partner and
  * system). ROSTER_EPOLICY "station.in_service" when fewer are available
- * (the value gives both numbers); nothing is removed then.
+ * (the value gives both numbers); nothing is removed then. A pack the
+ * catalog has dropped may still be disconnected (and counted) while the
+ * site holds stations of it; ROSTER_EINVALID "pack.unknown" otherwise.
  */
 ROSTER_API int roster_station_disconnect(roster_directory *dir,
 					 const roster_actor *actor,

@@ -132,10 +132,136 @@ static void test_who_may(void **state)
 	assert_int_equal(roster_product_assign(w->dir, &w->system, "meetings",
 					       mixed, 2, NULL),
 			 ROSTER_ENOTFOUND);
+	/* a partner's selection spanning two of its accounts and, after
+	 * them, another partner's: refused for the reach, whatever the
+	 * order of the identifiers */
+	{
+		roster_id acc2, v, x, sel[3];
+		assert_int_equal(roster_account_create(&acc2, w->dir,
+						       &w->as_partner,
+						       w->partner, "Second"),
+				 0);
+		assert_int_equal(world_user(w, &w->as_partner, acc2, "S", "Two",
+					    "s@two.example", 0, &v), 0);
+		/* the outsider's user has the highest identifier */
+		assert_int_equal(world_user(w, &w->as_other_admin,
+					    w->other_account, "X", "Out",
+					    "x@other.example", 0, &x), 0);
+		assert_true(u < v && v < x);
+		sel[0] = u;
+		sel[1] = v;
+		sel[2] = x;
+		assert_int_equal(roster_product_assign(w->dir, &w->as_partner,
+						       "meetings", sel, 3, NULL),
+				 ROSTER_EDENIED);
+		assert_err(w, ROSTER_EDENIED, "auth.scope");
+		assert_int_equal(roster_product_unassign(w->dir, &w->as_partner,
+							 "meetings", sel, 3,
+							 NULL),
+				 ROSTER_EDENIED);
+		/* its own two accounts: the one-account rule */
+		assert_int_equal(roster_product_assign(w->dir, &w->as_partner,
+						       "meetings", sel, 2, NULL),
+				 ROSTER_EINVALID);
+		assert_err(w, ROSTER_EINVALID, "product.account");
+	}
 	assert_int_equal(roster_product_assign(w->dir, &w->system, "golf", &u, 1,
 					       NULL),
 			 ROSTER_EINVALID);
 	assert_err(w, ROSTER_EINVALID, "product.unknown");
+	world_free(w);
+}
+
+/* A product or a pack the catalog has dropped: reported on its holders,
+ * never bought, ordered or assigned again, but still released,
+ * unassigned, disconnected and counted, so that the account and the site
+ * can be emptied and deleted. */
+static void test_dropped_from_catalog(void **state)
+{
+	world *w = world_new(NULL);
+	roster_catalog *cat = NULL;
+	roster_page *report = NULL;
+	roster_id u, site;
+	const char *xml = roster_catalog_default_xml();
+	size_t len = strlen(xml), p, a, n;
+	char *mine = malloc(len + 1), *at;
+
+	(void)state;
+	assert_non_null(mine);
+	memcpy(mine, xml, len + 1);
+	assert_int_equal(roster_site_create(&site, w->dir, &w->as_partner,
+					    w->account, "Annex"), 0);
+	assert_int_equal(world_user(w, &w->as_admin, w->account, "M", "Eet",
+				    "m@acme.example", 0, &u), 0);
+	assert_int_equal(roster_product_purchase(w->dir, &w->as_partner,
+						 w->account, "meetings", 2), 0);
+	assert_int_equal(roster_product_assign(w->dir, &w->as_admin, "meetings",
+					       &u, 1, NULL), 0);
+	assert_int_equal(roster_station_order(w->dir, &w->as_partner, site,
+					      "basic", 2), 0);
+	/* the default catalog, without "meetings" and "basic" */
+	assert_non_null(at = strstr(mine, "<product id=\"meetings\""));
+	memcpy(at + strlen("<product id=\""), "meetingz", 8);
+	assert_non_null(at = strstr(mine, "<pack id=\"basic\""));
+	memcpy(at + strlen("<pack id=\""), "basiq", 5);
+	assert_int_equal(roster_catalog_load_buffer(&cat, mine, len, "mine.xml"),
+			 0);
+	assert_int_equal(roster_directory_set_catalog(w->dir, cat, &report), 0);
+	/* the holder is reported */
+	assert_int_equal(roster_page_count(report), 1);
+	assert_int_equal(roster_page_id(report, 0), u);
+	roster_page_free(report);
+	/* no more of them */
+	assert_int_equal(roster_product_purchase(w->dir, &w->as_partner,
+						 w->account, "meetings", 1),
+			 ROSTER_EINVALID);
+	assert_err(w, ROSTER_EINVALID, "product.unknown");
+	assert_int_equal(roster_product_assign(w->dir, &w->as_admin, "meetings",
+					       &w->admin, 1, NULL),
+			 ROSTER_EINVALID);
+	assert_err(w, ROSTER_EINVALID, "product.unknown");
+	assert_int_equal(roster_station_order(w->dir, &w->as_partner, site,
+					      "basic", 1),
+			 ROSTER_EINVALID);
+	assert_err(w, ROSTER_EINVALID, "pack.unknown");
+	/* what is held is still counted, taken back and given back */
+	assert_int_equal(roster_product_counts(w->dir, &w->as_admin, w->account,
+					       "meetings", &p, &a), 0);
+	assert_int_equal(p, 2);
+	assert_int_equal(a, 1);
+	assert_int_equal(roster_product_release(w->dir, &w->as_partner,
+						w->account, "meetings", 2),
+			 ROSTER_EPOLICY);
+	assert_err(w, ROSTER_EPOLICY, "product.in_use");
+	n = 0;
+	assert_int_equal(roster_product_unassign(w->dir, &w->as_admin,
+						 "meetings", &u, 1, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(roster_product_release(w->dir, &w->as_partner,
+						w->account, "meetings", 2), 0);
+	assert_int_equal(roster_station_counts(w->dir, &w->as_admin, site,
+					       "basic", &p, &a), 0);
+	assert_int_equal(p, 2);
+	assert_int_equal(roster_station_disconnect(w->dir, &w->as_partner, site,
+						   "basic", 2), 0);
+	/* nothing left: unknown again, and the site can go */
+	assert_int_equal(roster_product_counts(w->dir, &w->as_admin, w->account,
+					       "meetings", &p, &a),
+			 ROSTER_EINVALID);
+	assert_err(w, ROSTER_EINVALID, "product.unknown");
+	assert_int_equal(roster_product_unassign(w->dir, &w->as_admin,
+						 "meetings", &u, 1, NULL),
+			 ROSTER_EINVALID);
+	assert_int_equal(roster_product_release(w->dir, &w->as_partner,
+						w->account, "meetings", 1),
+			 ROSTER_EINVALID);
+	assert_int_equal(roster_station_disconnect(w->dir, &w->as_partner, site,
+						   "basic", 1),
+			 ROSTER_EINVALID);
+	assert_err(w, ROSTER_EINVALID, "pack.unknown");
+	assert_int_equal(roster_record_delete(w->dir, &w->as_partner, site), 0);
+	roster_catalog_free(cat);
+	free(mine);
 	world_free(w);
 }
 
@@ -266,6 +392,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_assign_selection),
 		cmocka_unit_test(test_who_may),
+		cmocka_unit_test(test_dropped_from_catalog),
 		cmocka_unit_test(test_store_and_race),
 		cmocka_unit_test(test_billing),
 	};
