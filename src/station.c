@@ -139,7 +139,7 @@ int rs_restock(roster_directory *dir, const rs_unit *cur, int bought,
 	size_t max = bought ? ROSTER_PRODUCTS_MAX : ROSTER_STATIONS_MAX;
 	char v[64];
 
-	if (!count || (!remove && count > max - have)) {
+	if (!count || (!remove && (have > max || count > max - have))) {
 		snprintf(v, sizeof(v), "%u", count);
 		return rs_fail_limit(dir, ROSTER_EINVAL, "count", "arg.range",
 				     v, (long long)max);

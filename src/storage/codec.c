@@ -425,14 +425,22 @@ static int user_field(const rs_alloc *al, rs_user *u, unsigned tag,
 }
 
 /* Counts purchased per item (the stations of a site per pack, the
- * product licences of an account): one entry per item, ascending. */
+ * product licences of an account): one entry per item, ascending, each
+ * count from 1 to `max` (an item none is left of has no entry). */
 static int add_stock(const rs_alloc *al, rs_stock **arr, size_t *count,
-		     const unsigned char *p, size_t n, const char **why)
+		     const unsigned char *p, size_t n, uint32_t max,
+		     const char **why)
 {
+	uint32_t purchased = (uint32_t)p[0] | (uint32_t)p[1] << 8 |
+			     (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 	rs_stock *st;
 	char *s = NULL;
 	int rc;
 
+	if (!purchased || purchased > max) {
+		*why = "count purchased out of range";
+		return ROSTER_EPARSE;
+	}
 	if ((rc = get_text(al, p + 4, n - 4, &s, why)))
 		return rc;
 	if (*count && strcmp((*arr)[*count - 1].item, s) >= 0) {
@@ -446,8 +454,7 @@ static int add_stock(const rs_alloc *al, rs_stock **arr, size_t *count,
 	}
 	*arr = st;
 	st[*count].item = s;
-	st[*count].purchased = (uint32_t)p[0] | (uint32_t)p[1] << 8 |
-			       (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+	st[*count].purchased = purchased;
 	(*count)++;
 	return ROSTER_OK;
 }
@@ -468,9 +475,10 @@ static int unit_field(const rs_alloc *al, rs_unit *u, unsigned tag,
 		if (n <= 4)
 			break;
 		return tag == T_STOCK
-			       ? add_stock(al, &u->stock, &u->nstock, p, n, why)
+			       ? add_stock(al, &u->stock, &u->nstock, p, n,
+					   ROSTER_STATIONS_MAX, why)
 			       : add_stock(al, &u->bought, &u->nbought, p, n,
-					   why);
+					   ROSTER_PRODUCTS_MAX, why);
 	case T_HELPDESK:
 		if (n != 1 || p[0] > 1)
 			break;

@@ -406,10 +406,32 @@ static void test_malformed(void **state)
 	static const unsigned char wrong[] = { 1, 3, 1, 8, 5, 0, 0, 0, 0, 0, 0, 0,
 					       2, 8, 4, 0, 0, 0, 0, 0, 0, 0,
 					       3, 1, 'S', 17, 2, 25, 1 };
+	/* a site with 1 station of "basic", then 0, then one past the most
+	 * a site may have (1,000,001), then 2^32 - 1 */
+#define SITE_STOCK(b0, b1, b2, b3)                                             \
+	{ 1, 3, 1, 8, 5, 0, 0, 0, 0, 0, 0, 0, 2, 8, 4, 0, 0, 0, 0, 0, 0, 0,     \
+	  3, 1, 'S', 8, 9, b0, b1, b2, b3, 'b', 'a', 's', 'i', 'c' }
+	static const unsigned char stock[][36] = {
+		SITE_STOCK(1, 0, 0, 0), SITE_STOCK(0, 0, 0, 0),
+		SITE_STOCK(0x41, 0x42, 0x0F, 0), SITE_STOCK(0xFF, 0xFF, 0xFF, 0xFF)
+	};
+#undef SITE_STOCK
 	rs_rec *rec = NULL;
 	const char *why;
+	size_t i;
 
 	(void)state;
+	assert_int_equal(rs_decode(&dir->al, stock[0], sizeof(stock[0]), &rec,
+				   &why), 0);
+	assert_int_equal(((rs_unit *)rec)->nstock, 1);
+	assert_int_equal(((rs_unit *)rec)->stock[0].purchased, 1);
+	rs_rec_release(&dir->al, rec, 1);
+	for (i = 1; i < 4; i++) {
+		assert_int_equal(rs_decode(&dir->al, stock[i], sizeof(stock[i]),
+					   &rec, &why),
+				 ROSTER_EPARSE);
+		assert_string_equal(why, "count purchased out of range");
+	}
 	assert_int_equal(rs_decode(&dir->al, twice, sizeof(twice), &rec, &why),
 			 ROSTER_EPARSE);
 	assert_string_equal(why, "field repeated");
