@@ -197,6 +197,10 @@ static int unit_create(roster_directory *dir, const roster_actor *actor,
 	if ((rc = authorize(dir, &who, kind, parent)))
 		return rc;
 	if (kind == ROSTER_KIND_PBX &&
+	    (rc = rs_service_orderable(
+		     dir, (const rs_unit *)rs_get(dir, parent), "pbx", "pbx")))
+		return rc;
+	if (kind == ROSTER_KIND_PBX &&
 	    (min_digits < ROSTER_EXTENSION_DIGITS_MIN ||
 	     max_digits > ROSTER_EXTENSION_DIGITS_MAX ||
 	     min_digits > max_digits))
@@ -488,6 +492,9 @@ static int set_helpdesk(roster_directory *dir, const roster_actor *actor,
 		return rc;
 	if (cur->helpdesk == (ordered != 0))
 		return ROSTER_OK;
+	if (ordered && (rc = rs_service_orderable(dir, cur, "helpdesk",
+						   "helpdesk")))
+		return rc;
 	/* as a PBX with users on it: a service users are attached to
 	 * (helpdesk flag, 001) is not cancelled under them */
 	if (!ordered) {

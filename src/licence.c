@@ -106,10 +106,34 @@ static void look_up(const roster_catalog *cat, const rs_unit *acc,
 		       : RS_NONE;
 }
 
-/* Has the account ordered the service (an index)? The library knows
- * two. */
-static int ordered(const rs_unit *acc, const against *a, uint32_t service)
+int rs_service_orderable(roster_directory *dir, const rs_unit *acc,
+			 const char *service, const char *field)
 {
+	const roster_catalog *cat;
+
+	if (!acc->edition)
+		return ROSTER_OK;
+	if (!(cat = rs_catalog(dir)))
+		return dir->err.code;
+	/* ENOTFOUND (either unknown to the catalog) does not refuse: a
+	 * service no licence knows is needed by none */
+	if (roster_catalog_edition_orders(cat, acc->edition, service) == 0)
+		return rs_fail(dir, ROSTER_EPOLICY, field, "service.edition",
+			       acc->edition);
+	return ROSTER_OK;
+}
+
+/* Has the account ordered the service (an index), one its edition lets
+ * it order? The library knows two. */
+static int ordered(const roster_catalog *cat, const rs_unit *acc,
+		   const against *a, uint32_t service)
+{
+	/* ordered under an edition that has changed, or a catalog that
+	 * no longer lets the edition order it: not served */
+	if (acc->edition && a->edition != RS_NONE &&
+	    !rs_set_has(cat->kind[ROSTER_ITEM_EDITION].items[a->edition].set[1],
+			service))
+		return 0;
 	if (service == a->pbx)
 		return acc->base.members->pbxes.len > 0;
 	if (service == a->helpdesk)
@@ -179,7 +203,7 @@ static size_t reasons(const roster_catalog *cat, against *a,
 	/* the services it needs, in catalog order (indices ascending) */
 	need = cat->kind[ROSTER_ITEM_LICENCE].items[l].set[0];
 	for (i = 0; i < need.n; i++)
-		if (!ordered(acc, a, need.v[i]) && n < REASONS_MAX)
+		if (!ordered(cat, acc, a, need.v[i]) && n < REASONS_MAX)
 			out[n++] = (reason){ "licence.service",
 					     services[need.v[i]].id };
 	n = attachment(cat, a, u, l, out, n);

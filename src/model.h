@@ -323,6 +323,13 @@ int rs_station_check(roster_directory *dir, const rs_user *u,
 /* licence.c: the catalog the directory decides with (the default one
  * loaded on first use); NULL with the error recorded. */
 const roster_catalog *rs_catalog(roster_directory *dir);
+/* May the account order `service` ("pbx", "helpdesk")? Refused
+ * (ROSTER_EPOLICY "service.edition", recorded with field `field`) when
+ * the catalog knows the account's edition and the service and the
+ * edition does not list it as orderable; an account without an edition
+ * may order anything. */
+int rs_service_orderable(roster_directory *dir, const rs_unit *acc,
+			 const char *service, const char *field);
 /* search.c: derive the search words and sort key of a user from its
  * fields. 0 or ENOMEM recorded. */
 int rs_user_search_keys(roster_directory *dir, rs_user *u);

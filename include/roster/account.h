@@ -57,8 +57,9 @@ ROSTER_API int roster_account_create(roster_id *out, roster_directory *dir,
 				     roster_id partner, const char *name);
 
 /** Order (1) or cancel (0) the Helpdesk service of an account. Not
- * cancelled while a user is attached to it (its "helpdesk" flag):
- * ROSTER_EPOLICY helpdesk.in_use. */
+ * ordered when the catalog does not let the account's edition order it
+ * (ROSTER_EPOLICY service.edition); not cancelled while a user is
+ * attached to it (its "helpdesk" flag): ROSTER_EPOLICY helpdesk.in_use. */
 ROSTER_API int roster_account_set_helpdesk(roster_directory *dir,
 					   const roster_actor *actor,
 					   roster_id account, int ordered);
@@ -71,7 +72,9 @@ ROSTER_API int roster_site_create(roster_id *out, roster_directory *dir,
 /**
  * Add a PBX to an account. Its extensions have between min_digits and
  * max_digits decimal digits (within ROSTER_EXTENSION_DIGITS_MIN..MAX) and
- * do not start with 0. Names are unique in the account.
+ * do not start with 0. Names are unique in the account. Refused
+ * (ROSTER_EPOLICY service.edition) when the catalog does not let the
+ * account's edition order the "pbx" service.
  */
 ROSTER_API int roster_pbx_create(roster_id *out, roster_directory *dir,
 				 const roster_actor *actor, roster_id account,

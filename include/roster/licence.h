@@ -11,7 +11,8 @@
  *   enabled    one of the account's licences        licence.not_enabled
  *   offered    by the account's edition             licence.edition
  *   served     every service it needs ordered by    licence.service
- *              the account (a PBX, the Helpdesk service)
+ *              the account (a PBX, the Helpdesk service), one its
+ *              edition lets it order (the catalog's "orderable")
  *   attached   a licence that needs a PBX comes     licence.pbx
  *              with one of the account's PBXes and an extension; one that
  *              needs Helpdesk with the user's "helpdesk" flag

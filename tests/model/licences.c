@@ -551,6 +551,89 @@ static void test_new_catalog_reports(void **state)
 	world_free(w);
 }
 
+/* A catalog whose START edition may not order Helpdesk: a START account
+ * is refused the service, and a Helpdesk licence ordered before no longer
+ * counts as served. */
+static void test_orderable(void **state)
+{
+	world *w = start_world();
+	roster_catalog *cat = NULL;
+	roster_page *report = NULL;
+	const char *xml = roster_catalog_default_xml();
+	const char *line = "<orderable service=\"helpdesk\"/>";
+	size_t len = strlen(xml);
+	char *mine = malloc(len + 1), *at, *before, *after;
+	roster_id u, acc2, bare, pbx;
+
+	(void)state;
+	assert_non_null(mine);
+	memcpy(mine, xml, len + 1);
+	/* ordered under the default catalog, a user attached */
+	assert_int_equal(roster_account_set_helpdesk(w->dir, &w->as_partner,
+						     w->account, 1), 0);
+	assert_int_equal(licensed_user(w, "h@acme.example", "helpdesk-start",
+				       NULL, 1, &u), 0);
+	assert_int_equal(roster_account_create(&acc2, w->dir, &w->as_partner,
+					       w->partner, "Start Two"), 0);
+	assert_int_equal(roster_account_set_licences(w->dir, &w->as_partner,
+						     acc2, "start",
+						     start_licences, NSTART),
+			 0);
+	assert_int_equal(roster_account_create(&bare, w->dir, &w->as_partner,
+					       w->partner, "No Edition"), 0);
+	/* START no longer lets its accounts order Helpdesk */
+	assert_non_null(at = strstr(mine, "<edition id=\"start\""));
+	assert_non_null(at = strstr(at, line));
+	memset(at, ' ', strlen(line));
+	/* and MINI no PBX */
+	assert_non_null(at = strstr(mine, "<edition id=\"mini\""));
+	assert_non_null(at = strstr(at, "<orderable service=\"pbx\"/>"));
+	memset(at, ' ', strlen("<orderable service=\"pbx\"/>"));
+	assert_int_equal(roster_catalog_load_buffer(&cat, mine, len, "mine.xml"),
+			 0);
+	assert_int_equal(roster_catalog_edition_orders(cat, "start",
+						       "helpdesk"), 0);
+	assert_int_equal(roster_directory_set_catalog(w->dir, cat, &report), 0);
+	/* the user holding a licence it no longer serves is reported */
+	assert_int_equal(roster_page_count(report), 1);
+	assert_int_equal(roster_page_id(report, 0), u);
+	roster_page_free(report);
+	/* another START account may not order it: nothing changes */
+	before = snapshot_take(w->dir);
+	world_events_clear(w);
+	assert_int_equal(roster_account_set_helpdesk(w->dir, &w->as_partner,
+						     acc2, 1),
+			 ROSTER_EPOLICY);
+	assert_err(w, ROSTER_EPOLICY, "service.edition");
+	assert_string_equal(roster_error_value(roster_directory_error(w->dir)),
+			    "start");
+	assert_int_equal(w->nevents, 0);
+	after = snapshot_take(w->dir);
+	snapshot_assert_equal(before, after, "refused service");
+	free(before);
+	free(after);
+	/* it may still have a PBX; an account without edition anything */
+	assert_int_equal(roster_pbx_create(&pbx, w->dir, &w->as_partner, acc2,
+					   "Main", 3, 4), 0);
+	assert_int_equal(roster_account_set_helpdesk(w->dir, &w->as_partner,
+						     bare, 1), 0);
+	assert_int_equal(roster_pbx_create(&pbx, w->dir, &w->as_partner, bare,
+					   "Main", 3, 4), 0);
+	assert_int_equal(roster_account_set_licences(w->dir, &w->as_partner,
+						     bare, "mini", NULL, 0),
+			 0);
+	assert_int_equal(roster_pbx_create(&pbx, w->dir, &w->as_partner, bare,
+					   "Second", 3, 4),
+			 ROSTER_EPOLICY);
+	assert_err(w, ROSTER_EPOLICY, "service.edition");
+	/* the served rule: the first account's Helpdesk no longer counts */
+	assert_int_equal(set_licence(w, u, "helpdesk-mini"), ROSTER_EPOLICY);
+	assert_err(w, ROSTER_EPOLICY, "licence.service");
+	roster_catalog_free(cat);
+	free(mine);
+	world_free(w);
+}
+
 /* Edition and licences survive a store, and bad ones are refused. */
 static void test_stored(void **state)
 {
@@ -597,6 +680,7 @@ int main(void)
 		cmocka_unit_test(test_pack_choices),
 		cmocka_unit_test(test_choices),
 		cmocka_unit_test(test_new_catalog_reports),
+		cmocka_unit_test(test_orderable),
 		cmocka_unit_test(test_stored),
 	};
 
