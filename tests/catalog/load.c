@@ -39,6 +39,7 @@ static const struct bad {
 	{ "name-missing-fr.xml", "catalog.name", 4 },
 	{ "name-spaces.xml", "catalog.name", 5 },
 	{ "name-twice.xml", "catalog.name", 8 },
+	{ "schema-attributes.xml", "catalog.schema", 4 },
 	{ "schema-bad-id.xml", "catalog.schema", 4 },
 	{ "schema-bad-lang.xml", "catalog.schema", 8 },
 	{ "schema-format.xml", "catalog.schema", 2 },
@@ -51,6 +52,7 @@ static const struct bad {
 	{ "syntax-empty.xml", "catalog.syntax", 1 },
 	{ "syntax-encoding.xml", "catalog.syntax", 6 },
 	{ "syntax-mismatch.xml", "catalog.syntax", 8 },
+	{ "syntax-nul.xml", "catalog.syntax", 16 },
 	{ "syntax-truncated.xml", "catalog.syntax", 14 },
 	{ "syntax-undeclared-entity.xml", "catalog.syntax", 5 },
 	{ "unknown-client.xml", "catalog.reference", 21 },
@@ -218,6 +220,16 @@ static void test_entities(void **state)
 	assert_int_equal(roster_catalog_load_file(&cat, path), ROSTER_EPARSE);
 	assert_true(clock() - t0 < CLOCKS_PER_SEC);
 	assert_null(cat);
+	/* a tag of many attributes is refused before libxml2 compares
+	 * them pair by pair; a NUL before the parser stops at it */
+	path_of(path, sizeof(path), "bad", "schema-attributes.xml");
+	assert_int_equal(roster_catalog_load_file(&cat, path), ROSTER_EPARSE);
+	assert_non_null(strstr(roster_error_value(roster_error_last()),
+			       "too many attributes"));
+	path_of(path, sizeof(path), "bad", "syntax-nul.xml");
+	assert_int_equal(roster_catalog_load_file(&cat, path), ROSTER_EPARSE);
+	assert_non_null(strstr(roster_error_value(roster_error_last()),
+			       "a NUL byte"));
 }
 
 static void test_size_and_read(void **state)
