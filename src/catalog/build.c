@@ -64,8 +64,27 @@ static void add_fault(bld *b, const char *rule, int code, const char *what,
 		      const char *detail)
 {
 	rs_faults *f = b->faults;
-	rs_fault_cat *x;
+	rs_fault_cat *x, one;
+	int i;
 
+	memset(&one, 0, sizeof(one));
+	one.rule = rule;
+	one.code = code;
+	one.what = what;
+	one.kind = kind;
+	one.kind2 = kind2;
+	snprintf(one.a, sizeof(one.a), "%s", a ? a : "");
+	snprintf(one.b, sizeof(one.b), "%s", bb ? bb : "");
+	one.line = line;
+	one.line2 = line2;
+	one.seq = f->seen++;
+	snprintf(one.detail, sizeof(one.detail), "%s", detail);
+	/* the first in the file, whether the list has room or not */
+	for (i = code ? 1 : 0; i < 2; i++)
+		if (!f->have[i] || line < f->first[i].line) {
+			f->first[i] = one;
+			f->have[i] = 1;
+		}
 	if (f->n >= RS_LINT_MAX)
 		return;
 	if (f->n == f->cap) {
@@ -81,18 +100,7 @@ static void add_fault(bld *b, const char *rule, int code, const char *what,
 		f->cap = cap;
 	}
 	x = &f->v[f->n];
-	memset(x, 0, sizeof(*x));
-	x->rule = rule;
-	x->code = code;
-	x->what = what;
-	x->kind = kind;
-	x->kind2 = kind2;
-	snprintf(x->a, sizeof(x->a), "%s", a ? a : "");
-	snprintf(x->b, sizeof(x->b), "%s", bb ? bb : "");
-	x->line = line;
-	x->line2 = line2;
-	x->seq = f->n;
-	snprintf(x->detail, sizeof(x->detail), "%s", detail);
+	*x = one;
 	f->n++;
 }
 

@@ -86,19 +86,9 @@ void rs_faults_clear(rs_faults *f)
 
 const rs_fault_cat *rs_faults_first(const rs_faults *f, int which)
 {
-	const rs_fault_cat *best = NULL;
-	size_t i;
+	int i = which == 0 ? 0 : 1;
 
-	for (i = 0; i < f->n; i++) {
-		const rs_fault_cat *x = &f->v[i];
-
-		if ((which == 0 && x->code) || (which == 1 && !x->code))
-			continue;
-		if (!best || x->line < best->line ||
-		    (x->line == best->line && x->seq < best->seq))
-			best = x;
-	}
-	return best;
+	return f->have[i] ? &f->first[i] : NULL;
 }
 
 static const char *base_name(const char *name)
@@ -180,10 +170,12 @@ static int load(roster_catalog **out, const void *xml, size_t len,
 
 	memset(&faults, 0, sizeof(faults));
 	rc = rs_catalog_load_collect(out, xml, len, name, &faults);
-	if (rc == ROSTER_OK && !*out) {
-		f = rs_faults_first(&faults, -1);
-		rc = f ? rs_catalog_fail(f, name) : nomem();
-	}
+	/* a load reports the first fault in the file, of whatever kind
+	 * (the lint of a file puts names and values first) */
+	if (rc != ROSTER_ENOMEM && !*out && (f = rs_faults_first(&faults, -1)))
+		rc = rs_catalog_fail(f, name);
+	else if (rc == ROSTER_OK && !*out)
+		rc = nomem();
 	rs_faults_clear(&faults);
 	return rc;
 }

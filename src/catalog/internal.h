@@ -125,8 +125,13 @@ typedef struct rs_fault_cat {
 } rs_fault_cat;
 
 typedef struct rs_faults {
-	rs_fault_cat *v;
+	rs_fault_cat *v; /* the first RS_LINT_MAX found */
 	size_t n, cap;
+	size_t seen; /* faults found, kept or not */
+	/* the first in the file of all of them, found past the cap too:
+	 * [0] among those without lint code, [1] among all */
+	rs_fault_cat first[2];
+	int have[2];
 	/* set when an allocation failed while recording */
 	int nomem;
 } rs_faults;
@@ -135,8 +140,9 @@ typedef struct rs_faults {
 void rs_faults_clear(rs_faults *f);
 /*
  * The first fault in the file (lowest line, then first found), NULL if
- * none. `which`: -1 any fault, 0 only those that fail a load even for
- * the lint of a file (no lint code), 1 only those with a lint code.
+ * none, among every fault found (those past the cap of the list too).
+ * `which`: -1 any fault, 0 only those that fail a load even for the lint
+ * of a file (no lint code).
  */
 const rs_fault_cat *rs_faults_first(const rs_faults *f, int which);
 

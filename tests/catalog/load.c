@@ -399,6 +399,84 @@ static void test_lint_file_faults(void **state)
 	assert_null(cat);
 }
 
+/* Write a catalog to a fresh file; its path into path. */
+static void write_catalog(char *path, size_t size, const char *xml,
+			  size_t len)
+{
+	const char *tmp = getenv("TMPDIR");
+	FILE *f;
+	int fd;
+
+	snprintf(path, size, "%s/roster-catalog-XXXXXX",
+		 tmp && *tmp ? tmp : "/tmp");
+	assert_true((fd = mkstemp(path)) >= 0);
+	assert_non_null(f = fdopen(fd, "w"));
+	assert_int_equal(fwrite(xml, 1, len, f), len);
+	assert_int_equal(fclose(f), 0);
+}
+
+#define NAMES3(x)                                                            \
+	"<name xml:lang=\"en\">" x "</name><name xml:lang=\"fr\">" x          \
+	"</name><name xml:lang=\"cs\">" x "</name>"
+
+/* A load reports the first fault in the file, of whatever kind; and the
+ * first fault is found however many come after it (past the 10,000 a
+ * list keeps). */
+static void test_first_fault(void **state)
+{
+	static const char head[] =
+		"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+		"<catalog xmlns=\"urn:roster:catalog:1\" format=\"1\">\n";
+	roster_catalog *cat = NULL;
+	roster_lint *lint = NULL;
+	char path[4096], *big, *at;
+	size_t i, cap = 4 << 20;
+	const char *a;
+
+	(void)state;
+	/* a duplicate on line 4, then a name missing on line 5 */
+	a = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+	    "<catalog xmlns=\"urn:roster:catalog:1\" format=\"1\">\n"
+	    "<services><service id=\"pbx\">" NAMES3("PBX") "</service>\n"
+	    "<service id=\"pbx\">" NAMES3("PBX") "</service>\n"
+	    "<service id=\"desk\"><name xml:lang=\"en\">D</name>"
+	    "<name xml:lang=\"cs\">D</name></service>\n"
+	    "</services></catalog>\n";
+	write_catalog(path, sizeof(path), a, strlen(a));
+	assert_int_equal(roster_catalog_load_file(&cat, path), ROSTER_EPARSE);
+	assert_string_equal(roster_error_rule(roster_error_last()),
+			    "catalog.duplicate");
+	assert_non_null(strstr(roster_error_value(roster_error_last()), ":4:"));
+	/* the lint of the file refuses for the name all the same */
+	assert_int_equal(roster_catalog_lint_file(&lint, path), ROSTER_EPARSE);
+	assert_string_equal(roster_error_rule(roster_error_last()),
+			    "catalog.name");
+	assert_null(lint);
+	unlink(path);
+	/* a name missing on line 3, then 10,002 languages given twice */
+	assert_non_null(big = malloc(cap));
+	at = big + snprintf(big, cap, "%s%s", head,
+			    "<services><service id=\"desk\"><name "
+			    "xml:lang=\"en\">D</name><name xml:lang=\"cs\">D"
+			    "</name></service></services>\n<languages>\n");
+	for (i = 0; i < 10003; i++)
+		at += snprintf(at, cap - (size_t)(at - big),
+			       "<language id=\"xx\">" NAMES3("X")
+			       "</language>\n");
+	at += snprintf(at, cap - (size_t)(at - big), "</languages></catalog>\n");
+	write_catalog(path, sizeof(path), big, (size_t)(at - big));
+	assert_int_equal(roster_catalog_load_file(&cat, path), ROSTER_EPARSE);
+	assert_string_equal(roster_error_rule(roster_error_last()),
+			    "catalog.name");
+	assert_non_null(strstr(roster_error_value(roster_error_last()), ":3:"));
+	assert_int_equal(roster_catalog_lint_file(&lint, path), ROSTER_EPARSE);
+	assert_string_equal(roster_error_rule(roster_error_last()),
+			    "catalog.name");
+	assert_null(lint);
+	unlink(path);
+	free(big);
+}
+
 /* ------------------------------------------------------------------ */
 /* A catalog of its own                                                */
 
@@ -516,6 +594,7 @@ int main(void)
 		cmocka_unit_test(test_size_and_read),
 		cmocka_unit_test(test_lint_codes),
 		cmocka_unit_test(test_lint_file_faults),
+		cmocka_unit_test(test_first_fault),
 		cmocka_unit_test(test_custom),
 		cmocka_unit_test(test_small),
 	};
