@@ -415,13 +415,15 @@ typedef struct rawname {
 	const xmlNode *node;
 } rawname;
 
-/* A display name is 1 to RS_NAME_MAX bytes, with no control, separator
- * or invisible format character and no space at either end. */
+/* A display name is 1 to RS_NAME_MAX bytes, with no control, line or
+ * paragraph separator or invisible format character and no space of any
+ * kind (U+0020, U+00A0, U+3000, ...) at either end. */
 static int name_ok(const char *s)
 {
 	size_t len = strlen(s), i = 0;
+	int space = 0;
 
-	if (len == 0 || len > RS_NAME_MAX || s[0] == ' ' || s[len - 1] == ' ')
+	if (len == 0 || len > RS_NAME_MAX)
 		return 0;
 	while (i < len) {
 		int unsafe = 0;
@@ -429,9 +431,12 @@ static int name_ok(const char *s)
 
 		if (n == 0 || unsafe)
 			return 0;
+		space = rs_utf8_is_space(s + i, n);
+		if (i == 0 && space)
+			return 0;
 		i += n;
 	}
-	return 1;
+	return !space;
 }
 
 static void name_fault(bld *b, const xmlNode *n, int kind, const char *id,

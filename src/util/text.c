@@ -70,6 +70,15 @@ static int is_space(utf8proc_int32_t c)
 	       p->category == UTF8PROC_CATEGORY_ZP;
 }
 
+int rs_utf8_is_space(const char *s, size_t n)
+{
+	utf8proc_int32_t c;
+
+	return utf8proc_iterate((const utf8proc_uint8_t *)s,
+				(utf8proc_ssize_t)n, &c) > 0 &&
+	       is_space(c);
+}
+
 /* A control character, or a noncharacter (U+FDD0..U+FDEF and the last
  * two code points of each plane: not for interchange, and U+FFFE and
  * U+FFFF cannot be written in XML 1.0, so an export could not be read

@@ -66,6 +66,10 @@ int rs_utf8_valid(const char *s, size_t len);
  * separator, or an invisible format character (bidirectional overrides).
  */
 size_t rs_utf8_step(const char *s, size_t len, int *unsafe);
+/* Is the character of n bytes at s white space of any kind (ASCII
+ * space, tab and line ends, no-break and ideographic spaces, line and
+ * paragraph separators)? */
+int rs_utf8_is_space(const char *s, size_t n);
 
 /* Number of characters of valid UTF-8 `s`. */
 size_t rs_utf8_chars(const char *s);
