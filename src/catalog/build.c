@@ -751,7 +751,12 @@ static void check_family_tiers(bld *b)
 		return;
 	}
 	for (i = 0; i < k->n; i++) {
-		if (k->items[i].family == RS_NONE)
+		/* a family or tier that names nothing was reported already:
+		 * two unknown tiers are not the same one */
+		if (k->items[i].family == RS_NONE ||
+		    (k->items[i].tier == RS_NONE &&
+		     xmlHasProp(b->nodes[ROSTER_ITEM_LICENCE][i],
+				(const xmlChar *)"tier")))
 			continue;
 		v[n].family = k->items[i].family;
 		v[n].tier = k->items[i].tier;

@@ -391,6 +391,21 @@ static void test_lint_file_faults(void **state)
 			    "service pbx : identifiant donné deux fois "
 			    "(d'abord à la ligne 4)");
 	roster_lint_free(lint);
+	/* two licences of a family at two unknown tiers: each tier is
+	 * unknown, but they are not one tier given twice */
+	{
+		static const want tiers[] = {
+			{ ROSTER_LINT_UNKNOWN, "gold", "phone-gold", 11 },
+			{ ROSTER_LINT_UNKNOWN, "silver", "phone-silver", 16 },
+		};
+		char other[4096];
+
+		path_of(other, sizeof(other), "lint", "unknown-tiers.xml");
+		assert_int_equal(roster_catalog_lint_file(&lint, other),
+				 ROSTER_OK);
+		check_findings(lint, tiers, 2);
+		roster_lint_free(lint);
+	}
 	/* a load refuses the first of them */
 	assert_int_equal(roster_catalog_load_file(&cat, path), ROSTER_EPARSE);
 	assert_string_equal(roster_error_rule(roster_error_last()),
