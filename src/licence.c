@@ -623,10 +623,16 @@ const char *roster_choices_name(const roster_choices *ch, size_t i,
 				roster_language lang)
 {
 	const choice *c = at(ch, i);
+	const char *s;
 
-	return c ? roster_catalog_name(ch->cat, c->kind, c->item, lang,
-				       ch->edition)
-		 : NULL;
+	if (!c)
+		return NULL;
+	s = roster_catalog_name(ch->cat, c->kind, c->item, lang, ch->edition);
+	/* an edition the catalog no longer has names nothing: the plain
+	 * name then, rather than a list without names */
+	if (!s && ch->edition)
+		s = roster_catalog_name(ch->cat, c->kind, c->item, lang, NULL);
+	return s;
 }
 
 int roster_choices_current(const roster_choices *ch, size_t i)

@@ -126,7 +126,9 @@ ROSTER_API int roster_choices_kind(const roster_choices *choices, size_t i);
 /** Its catalog identifier. */
 ROSTER_API const char *roster_choices_item(const roster_choices *choices,
 					   size_t i);
-/** Its display name in a language, as the account's edition names it. */
+/** Its display name in a language, as the account's edition names it (its
+ * plain name when the catalog has no such edition); NULL past the end or
+ * for a language out of range. */
 ROSTER_API const char *roster_choices_name(const roster_choices *choices,
 					   size_t i, roster_language lang);
 /** 1 when it is what the user has now. */

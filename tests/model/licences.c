@@ -634,6 +634,45 @@ static void test_orderable(void **state)
 	world_free(w);
 }
 
+/* An account whose edition a new catalog no longer has: its choices are
+ * still named (the plain names), and refused for the edition. */
+static void test_edition_gone(void **state)
+{
+	world *w = start_world();
+	roster_catalog *cat = NULL;
+	roster_choices *ch = NULL;
+	roster_page *report = NULL;
+	const char *xml = roster_catalog_default_xml();
+	size_t len = strlen(xml), i;
+	char *mine = malloc(len + 1), *at;
+	roster_id u;
+
+	(void)state;
+	assert_non_null(mine);
+	memcpy(mine, xml, len + 1);
+	assert_int_equal(licensed_user(w, "v@acme.example", "video", NULL, 0,
+				       &u), 0);
+	assert_non_null(at = strstr(mine, "<edition id=\"start\""));
+	memcpy(at + strlen("<edition id=\""), "stars", 5);
+	assert_int_equal(roster_catalog_load_buffer(&cat, mine, len, "mine.xml"),
+			 0);
+	assert_int_equal(roster_directory_set_catalog(w->dir, cat, &report), 0);
+	roster_page_free(report);
+	assert_int_equal(roster_user_choices(&ch, w->dir, &w->as_admin, 0, u), 0);
+	assert_true(roster_choices_count(ch) > 0);
+	for (i = 0; i < roster_choices_count(ch); i++) {
+		const char *item = roster_choices_item(ch, i);
+		const char *name = roster_choices_name(ch, i, ROSTER_LANG_EN);
+		assert_non_null(name);
+		if (strcmp(item, "video") == 0)
+			assert_string_equal(name, "Video");
+	}
+	roster_choices_free(ch);
+	roster_catalog_free(cat);
+	free(mine);
+	world_free(w);
+}
+
 /* Edition and licences survive a store, and bad ones are refused. */
 static void test_stored(void **state)
 {
@@ -681,6 +720,7 @@ int main(void)
 		cmocka_unit_test(test_choices),
 		cmocka_unit_test(test_new_catalog_reports),
 		cmocka_unit_test(test_orderable),
+		cmocka_unit_test(test_edition_gone),
 		cmocka_unit_test(test_stored),
 	};
 
