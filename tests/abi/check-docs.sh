@@ -5,8 +5,10 @@ set -euo pipefail
 root=${1:-$(dirname "$0")/../..}
 doc=$root/docs/errors.md
 status=0
-rules=$(sed -n '/static const text3 rules\[\]/,/static const text3 labels\[\]/p' "$root/src/i18n.c" |
-	grep -oE '^\s*\{ "[a-z_.0-9]+",' | grep -oE '"[^"]+"' | tr -d '"')
+# The rules are read as scripts/errors-doc reads them, wherever an entry
+# starts on its line.
+rules=$(python3 "$root/scripts/errors-doc" --list)
+[ -n "$rules" ] || { echo "no rule found in src/i18n.c"; exit 1; }
 for r in $rules; do
 	grep -qF "| \`$r\` |" "$doc" || { echo "rule $r is not in docs/errors.md"; status=1; }
 done
