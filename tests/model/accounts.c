@@ -72,6 +72,9 @@ static void test_names(void **state)
 	assert_int_equal(roster_account_create(&id, w->dir, &w->as_partner, w->partner,
 					       "  ACME "), ROSTER_EEXISTS);
 	assert_err(w, ROSTER_EEXISTS, "name.unique");
+	/* the message holds for partners and accounts as for what is in one */
+	assert_string_equal(roster_error_message(roster_directory_error(w->dir)),
+			    "the name ACME is already used here");
 	assert_int_equal(roster_group_create(&id, w->dir, &w->as_admin, w->account,
 					     "sales"), ROSTER_EEXISTS);
 	/* the same name in another account is fine */
