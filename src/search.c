@@ -189,7 +189,7 @@ int roster_query_set_text(roster_query *q, const char *text)
 		return ROSTER_OK;
 	}
 	if (strnlen(text, ROSTER_QUERY_MAX + 1) > ROSTER_QUERY_MAX)
-		return rs_error_tl_limit(ROSTER_EINVALID, "query", "text.long",
+		return rs_error_tl_limit(ROSTER_EINVALID, "query", "text.bytes",
 					 NULL, ROSTER_QUERY_MAX);
 	rs_alloc_setup(&libc, NULL); /* a query belongs to no directory */
 	if ((rc = rs_text_words(&libc, text, &w)))

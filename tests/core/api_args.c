@@ -2952,7 +2952,7 @@ static void test_licence_args(void **state)
 		TERR(C(roster_query_set_text)(NULL, "x"), ROSTER_EINVAL,
 		     "arg.null", "query");
 		TERR(C(roster_query_set_text)(q, huge), ROSTER_EINVALID,
-		     "text.long", "query");
+		     "text.bytes", "query");
 		TERR(C(roster_query_set_text)(q, bad1), ROSTER_EINVALID,
 		     "text.utf8", "query");
 		OK(C(roster_query_set_text)(q, ctrl));

@@ -999,6 +999,22 @@ static void test_filters(void **state)
 		big[sizeof(big) - 1] = '\0';
 		assert_int_equal(roster_query_set_text(q, big), ROSTER_EINVALID);
 	}
+	{
+		/* the limit is in bytes: 129 characters of 2 bytes are over */
+		char big[2 * 129 + 1];
+		size_t i;
+		for (i = 0; i < 129; i++)
+			memcpy(big + 2 * i, "\xc3\xa9", 2);
+		big[sizeof(big) - 1] = '\0';
+		assert_int_equal(roster_query_set_text(q, big), ROSTER_EINVALID);
+		assert_string_equal(roster_error_rule(roster_error_last()),
+				    "text.bytes");
+		assert_string_equal(roster_error_message(roster_error_last()),
+				    "query is longer than 256 bytes");
+		/* 128 of them (256 bytes) are not */
+		big[2 * 128] = '\0';
+		assert_int_equal(roster_query_set_text(q, big), ROSTER_OK);
+	}
 	roster_query_free(q);
 	world_free(w);
 }
