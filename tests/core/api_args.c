@@ -600,6 +600,8 @@ static void test_memstore(void **state)
 	o.store = ms;
 	TERR(roster_directory_open(&d, &o), ROSTER_EINVAL, "storage.method",
 	     "remove");
+	assert_string_equal(C(roster_error_message)(C(roster_error_last)()),
+			    "storage callbacks: remove is missing");
 	assert_null(d);
 	bad = *C(roster_memstore_methods)();
 	bad.version = ROSTER_STORAGE_VERSION + 1;
