@@ -58,7 +58,8 @@ typedef int (*roster_write_fn)(void *data, const void *buf, size_t len);
 #define ROSTER_IMPORT_ALL_OR_NOTHING 0u
 #define ROSTER_IMPORT_BEST_EFFORT 1u
 
-/** Options of an import. Versioned; initialise with _init. */
+/** Options of an import. Versioned; initialise with
+ * ROSTER_IMPORT_OPTIONS_INIT or roster_import_options_init. */
 typedef struct roster_import_options {
 	unsigned int version;
 	/** ROSTER_IMPORT_ALL_OR_NOTHING or ROSTER_IMPORT_BEST_EFFORT. */
@@ -70,7 +71,15 @@ typedef struct roster_import_options {
 } roster_import_options;
 
 #define ROSTER_IMPORT_OPTIONS_VERSION 1
+#define ROSTER_IMPORT_OPTIONS_INIT                                             \
+	{ ROSTER_IMPORT_OPTIONS_VERSION, ROSTER_IMPORT_ALL_OR_NOTHING, 0, 0 }
 
+/**
+ * Initialise options to their defaults for the given version (normally
+ * ROSTER_IMPORT_OPTIONS_VERSION): all or nothing, no dry run, no limit of
+ * refused rows. Returns ROSTER_EVERSION for a version this library does
+ * not know, ROSTER_EINVAL for NULL.
+ */
 ROSTER_API int roster_import_options_init(roster_import_options *opts,
 					  unsigned int version);
 

@@ -46,6 +46,12 @@ static const size_t password_policy_members =
 	MEMBER_SIZE(roster_password_policy, reset_ttl) +
 	MEMBER_SIZE(roster_password_policy, welcome_ttl);
 
+static const size_t import_options_members =
+	MEMBER_SIZE(roster_import_options, version) +
+	MEMBER_SIZE(roster_import_options, mode) +
+	MEMBER_SIZE(roster_import_options, dry_run) +
+	MEMBER_SIZE(roster_import_options, max_errors);
+
 static void directory_options_macro_equals_init(void **state)
 {
 	roster_directory_options m, f;
@@ -131,6 +137,28 @@ static void password_policy_macro_equals_init(void **state)
 	assert_memory_equal(&m, &f, sizeof(m));
 }
 
+static void import_options_macro_equals_init(void **state)
+{
+	roster_import_options m, f;
+
+	(void)state;
+	assert_int_equal(sizeof(roster_import_options), import_options_members);
+
+	memset(&m, 0xa5, sizeof(m));
+	m = (roster_import_options)ROSTER_IMPORT_OPTIONS_INIT;
+	memset(&f, 0x5a, sizeof(f));
+	assert_int_equal(roster_import_options_init(
+				 &f, ROSTER_IMPORT_OPTIONS_VERSION),
+			 ROSTER_OK);
+
+	assert_int_equal(m.version, ROSTER_IMPORT_OPTIONS_VERSION);
+	assert_int_equal(f.version, m.version);
+	assert_int_equal(f.mode, m.mode);
+	assert_int_equal(f.dry_run, m.dry_run);
+	assert_int_equal(f.max_errors, m.max_errors);
+	assert_memory_equal(&m, &f, sizeof(m));
+}
+
 static void directory_options_init_versions(void **state)
 {
 	roster_directory_options o;
@@ -167,6 +195,24 @@ static void password_policy_init_versions(void **state)
 			 ROSTER_EINVAL);
 }
 
+static void import_options_init_versions(void **state)
+{
+	roster_import_options o;
+
+	(void)state;
+	assert_int_equal(roster_import_options_init(&o, 0), ROSTER_EVERSION);
+	assert_int_equal(roster_error_code(roster_error_last()),
+			 ROSTER_EVERSION);
+	assert_int_equal(roster_import_options_init(
+				 &o, ROSTER_IMPORT_OPTIONS_VERSION + 1),
+			 ROSTER_EVERSION);
+	assert_int_equal(roster_error_code(roster_error_last()),
+			 ROSTER_EVERSION);
+	assert_int_equal(roster_import_options_init(
+				 NULL, ROSTER_IMPORT_OPTIONS_VERSION),
+			 ROSTER_EINVAL);
+}
+
 static void actor_layout_is_frozen(void **state)
 {
 	roster_actor a;
@@ -200,6 +246,8 @@ int main(void)
 		cmocka_unit_test(password_policy_macro_equals_init),
 		cmocka_unit_test(directory_options_init_versions),
 		cmocka_unit_test(password_policy_init_versions),
+		cmocka_unit_test(import_options_macro_equals_init),
+		cmocka_unit_test(import_options_init_versions),
 		cmocka_unit_test(actor_layout_is_frozen),
 		cmocka_unit_test(version_matches_headers),
 	};
