@@ -77,18 +77,32 @@ void sqlite_store_close(sqlite_store *s)
 	free(s);
 }
 
+/* Why this thread's last sqlite_store_open failed. */
+static _Thread_local char open_err[256];
+
+const char *sqlite_store_open_error(void)
+{
+	return open_err;
+}
+
 int sqlite_store_open(sqlite_store **out, const char *path)
 {
 	sqlite_store *s;
 	int i;
 
-	if (!out || !path)
+	open_err[0] = '\0';
+	if (!out || !path) {
+		snprintf(open_err, sizeof(open_err), "NULL argument");
 		return ROSTER_EINVAL;
+	}
 	*out = NULL;
-	if (!(s = calloc(1, sizeof(*s))))
+	if (!(s = calloc(1, sizeof(*s)))) {
+		snprintf(open_err, sizeof(open_err), "out of memory");
 		return ROSTER_ENOMEM;
+	}
 	if (pthread_mutex_init(&s->lock, NULL)) {
 		free(s);
+		snprintf(open_err, sizeof(open_err), "out of memory");
 		return ROSTER_ENOMEM;
 	}
 	if (sqlite3_open(path, &s->db) != SQLITE_OK ||
@@ -102,6 +116,8 @@ int sqlite_store_open(sqlite_store **out, const char *path)
 	*out = s;
 	return ROSTER_OK;
 fail:
+	/* SQLite's words (it answers "out of memory" for a NULL handle) */
+	snprintf(open_err, sizeof(open_err), "%s", sqlite3_errmsg(s->db));
 	sqlite_store_close(s);
 	return ROSTER_ESTORAGE;
 }

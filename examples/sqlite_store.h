@@ -17,9 +17,11 @@ typedef struct sqlite_store sqlite_store;
 /**
  * Open (creating if needed) the database at `path` (":memory:" for one
  * that lives as long as the store). ROSTER_OK, ROSTER_EINVAL, ROSTER_ENOMEM
- * or ROSTER_ESTORAGE.
+ * or ROSTER_ESTORAGE; sqlite_store_open_error() then tells why.
  */
 int sqlite_store_open(sqlite_store **out, const char *path);
+/** Why this thread's last sqlite_store_open failed ("" if it did not). */
+const char *sqlite_store_open_error(void);
 /** Close the connection. Accepts NULL. Free its directories first. */
 void sqlite_store_close(sqlite_store *s);
 /** The callbacks (pass the sqlite_store as `store`). */
