@@ -59,26 +59,40 @@ static void explain_fr(roster_directory *dir, int (*again)(roster_directory *))
 
 static roster_id account, admin, pbx;
 static roster_actor as_admin;
+/* Set when a form setter failed: they report through the thread's error,
+ * not the directory's. */
+static const roster_error *form_error;
+
+/* The detail of the last failure on `dir`. */
+static const roster_error *last_error(roster_directory *dir)
+{
+	return form_error ? form_error : roster_directory_error(dir);
+}
 
 static int create_user(roster_directory *dir, const roster_actor *actor,
 		       const char *first, const char *last, const char *email,
 		       const char *extension, int make_admin, roster_id *out)
 {
 	roster_form *f = NULL;
-	int rc = roster_form_new(&f, dir);
+	int rc;
 
-	if (rc)
+	form_error = NULL;
+	if ((rc = roster_form_new(&f, dir)))
 		return rc;
-	roster_form_set_str(f, ROSTER_FIELD_FIRST_NAME, first);
-	roster_form_set_str(f, ROSTER_FIELD_LAST_NAME, last);
-	roster_form_set_str(f, ROSTER_FIELD_EMAIL, email);
-	roster_form_set_str(f, ROSTER_FIELD_LANGUAGE, "fr-FR");
-	if (extension) {
-		roster_form_set_ref(f, ROSTER_FIELD_PBX, pbx);
-		roster_form_set_str(f, ROSTER_FIELD_EXTENSION, extension);
+	if ((rc = roster_form_set_str(f, ROSTER_FIELD_FIRST_NAME, first)) ||
+	    (rc = roster_form_set_str(f, ROSTER_FIELD_LAST_NAME, last)) ||
+	    (rc = roster_form_set_str(f, ROSTER_FIELD_EMAIL, email)) ||
+	    (rc = roster_form_set_str(f, ROSTER_FIELD_LANGUAGE, "fr-FR")) ||
+	    (extension &&
+	     ((rc = roster_form_set_ref(f, ROSTER_FIELD_PBX, pbx)) ||
+	      (rc = roster_form_set_str(f, ROSTER_FIELD_EXTENSION,
+					extension)))) ||
+	    (make_admin &&
+	     (rc = roster_form_set_bool(f, ROSTER_FIELD_ADMIN, 1)))) {
+		form_error = roster_error_last();
+		roster_form_free(f);
+		return rc;
 	}
-	if (make_admin)
-		roster_form_set_bool(f, ROSTER_FIELD_ADMIN, 1);
 	rc = roster_user_create(out, dir, actor, account, f);
 	roster_form_free(f);
 	return rc;
@@ -145,13 +159,19 @@ int main(void)
 
 	printf("\n4. Refusals, each with its reason\n");
 	printf("- the admin deletes itself:\n");
-	explain(dir, rc = delete_admin(dir));
+	if ((rc = delete_admin(dir)) != ROSTER_EPOLICY)
+		goto fail;
+	explain(dir, rc);
 	explain_fr(dir, delete_admin);
 	printf("- a second user with the same login, in other case:\n");
-	explain(dir, rc = duplicate_login(dir));
+	if ((rc = duplicate_login(dir)) != ROSTER_EEXISTS)
+		goto fail;
+	explain(dir, rc);
 	explain_fr(dir, duplicate_login);
 	printf("- extension 201 is already taken on the PBX:\n");
-	explain(dir, rc = taken_extension(dir));
+	if ((rc = taken_extension(dir)) != ROSTER_EEXISTS)
+		goto fail;
+	explain(dir, rc);
 	explain_fr(dir, taken_extension);
 
 	printf("\n5. Marie may edit her phone language but not her extension (001, 002)\n");
@@ -160,10 +180,11 @@ int main(void)
 		int lang = 0, ext = 0;
 
 		roster_actor_init(&as_marie, ROSTER_ACTOR_USER, marie);
-		roster_user_field_access(&lang, dir, &as_marie, marie,
-					 ROSTER_FIELD_LANGUAGE);
-		roster_user_field_access(&ext, dir, &as_marie, marie,
-					 ROSTER_FIELD_EXTENSION);
+		if (roster_user_field_access(&lang, dir, &as_marie, marie,
+					     ROSTER_FIELD_LANGUAGE) ||
+		    roster_user_field_access(&ext, dir, &as_marie, marie,
+					     ROSTER_FIELD_EXTENSION))
+			goto fail;
 		printf("  language: %s, extension: %s (%s)\n",
 		       lang ? "editable" : "greyed out",
 		       ext ? "editable" : "greyed out",
@@ -179,7 +200,7 @@ int main(void)
 	return 0;
 fail:
 	fprintf(stderr, "unexpected failure: %s\n",
-		roster_error_message(roster_directory_error(dir)));
+		roster_error_message(last_error(dir)));
 	roster_directory_free(dir);
 	return 1;
 }
