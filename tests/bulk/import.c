@@ -925,6 +925,49 @@ static void test_export_host_fields(void **state)
 	}
 }
 
+/* The same fields are columns an import takes from the host alone: a row
+ * of anyone else setting one is refused in that column, a 0 (what a new
+ * user has) is no change; the system's import sets them. */
+static void test_import_host_fields(void **state)
+{
+	static const char csv[] =
+		"first_name,last_name,email,registered,cloud,iot\n"
+		"A,One,a1@acme.example,,1,\n"
+		"A,Two,a2@acme.example,,,1\n"
+		"A,Three,a3@acme.example,1,,\n"
+		"A,Four,a4@acme.example,0,0,0\n";
+	world *w = world_new(NULL);
+	roster_import_options o = opts_of(ROSTER_IMPORT_BEST_EFFORT, 0);
+	roster_import_report *r = NULL;
+	roster_user *u;
+	roster_id id;
+
+	(void)state;
+	assert_int_equal(import_csv(w, csv, &o, &r), ROSTER_OK);
+	assert_int_equal(roster_import_error_count(r), 3);
+	assert_refusal(r, 0, 2, "cloud", ROSTER_EDENIED, "auth.readonly");
+	assert_refusal(r, 1, 3, "iot", ROSTER_EDENIED, "auth.readonly");
+	assert_refusal(r, 2, 4, "registered", ROSTER_EDENIED, "auth.readonly");
+	assert_int_equal(roster_import_created(r), 1);
+	roster_import_report_free(r);
+	r = NULL;
+
+	assert_int_equal(import_text(w, &w->system, w->account,
+				     ROSTER_FORMAT_CSV, csv, &o, &r),
+			 ROSTER_OK);
+	/* only the row the partner imported is refused, as a duplicate */
+	assert_int_equal(roster_import_error_count(r), 1);
+	assert_refusal(r, 0, 5, "email", ROSTER_EEXISTS, "email.unique");
+	roster_import_report_free(r);
+	assert_int_equal(roster_user_find_login(&id, w->dir, "a1@acme.example"),
+			 ROSTER_OK);
+	assert_int_equal(roster_user_get(&u, w->dir, id), ROSTER_OK);
+	assert_int_equal(roster_user_bool(u, ROSTER_FIELD_CLOUD), 1);
+	assert_int_equal(roster_user_bool(u, ROSTER_FIELD_IOT), 0);
+	roster_user_free(u);
+	world_free(w);
+}
+
 /* The products a user holds, "" for none, " "-separated. */
 static const char *products_of(world *w, roster_id id)
 {
@@ -1547,6 +1590,7 @@ int main(void)
 		cmocka_unit_test(test_round_trip_xml),
 		cmocka_unit_test(test_export_refusals),
 		cmocka_unit_test(test_export_host_fields),
+		cmocka_unit_test(test_import_host_fields),
 		cmocka_unit_test(test_products_column),
 		cmocka_unit_test(test_round_trip_products),
 		cmocka_unit_test(test_products_formula),
