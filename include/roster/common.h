@@ -97,7 +97,9 @@ typedef enum roster_code {
 	ROSTER_ECONFIRM = -9,
 	/** Storage reported that the record changed under us. */
 	ROSTER_ECONFLICT = -10,
-	/** A storage callback failed; see the message for the backend's. */
+	/** Reading or writing failed: a storage callback (see the message
+	 * for the backend's), an import's read callback, or a file (import,
+	 * catalog) that cannot be opened or read. */
 	ROSTER_ESTORAGE = -11,
 	/** The API was used out of contract (re-entered from a callback). */
 	ROSTER_EMISUSE = -12,
