@@ -559,15 +559,11 @@ static void test_orderable(void **state)
 	world *w = start_world();
 	roster_catalog *cat = NULL;
 	roster_page *report = NULL;
-	const char *xml = roster_catalog_default_xml();
 	const char *line = "<orderable service=\"helpdesk\"/>";
-	size_t len = strlen(xml);
-	char *mine = malloc(len + 1), *at, *before, *after;
+	char *mine = catalog_xml_copy(), *at, *before, *after;
 	roster_id u, acc2, bare, pbx;
 
 	(void)state;
-	assert_non_null(mine);
-	memcpy(mine, xml, len + 1);
 	/* ordered under the default catalog, a user attached */
 	assert_int_equal(roster_account_set_helpdesk(w->dir, &w->as_partner,
 						     w->account, 1), 0);
@@ -589,8 +585,7 @@ static void test_orderable(void **state)
 	assert_non_null(at = strstr(mine, "<edition id=\"mini\""));
 	assert_non_null(at = strstr(at, "<orderable service=\"pbx\"/>"));
 	memset(at, ' ', strlen("<orderable service=\"pbx\"/>"));
-	assert_int_equal(roster_catalog_load_buffer(&cat, mine, len, "mine.xml"),
-			 0);
+	cat = catalog_xml_load(mine);
 	assert_int_equal(roster_catalog_edition_orders(cat, "start",
 						       "helpdesk"), 0);
 	assert_int_equal(roster_directory_set_catalog(w->dir, cat, &report), 0);
@@ -642,20 +637,16 @@ static void test_edition_gone(void **state)
 	roster_catalog *cat = NULL;
 	roster_choices *ch = NULL;
 	roster_page *report = NULL;
-	const char *xml = roster_catalog_default_xml();
-	size_t len = strlen(xml), i;
-	char *mine = malloc(len + 1), *at;
+	char *mine = catalog_xml_copy();
 	roster_id u;
+	size_t i;
 
 	(void)state;
-	assert_non_null(mine);
-	memcpy(mine, xml, len + 1);
 	assert_int_equal(licensed_user(w, "v@acme.example", "video", NULL, 0,
 				       &u), 0);
-	assert_non_null(at = strstr(mine, "<edition id=\"start\""));
-	memcpy(at + strlen("<edition id=\""), "stars", 5);
-	assert_int_equal(roster_catalog_load_buffer(&cat, mine, len, "mine.xml"),
-			 0);
+	catalog_xml_edit(mine, "<edition id=\"start\"",
+			 "<edition id=\"stars\"");
+	cat = catalog_xml_load(mine);
 	assert_int_equal(roster_directory_set_catalog(w->dir, cat, &report), 0);
 	roster_page_free(report);
 	assert_int_equal(roster_user_choices(&ch, w->dir, &w->as_admin, 0, u), 0);

@@ -182,13 +182,10 @@ static void test_dropped_from_catalog(void **state)
 	roster_catalog *cat = NULL;
 	roster_page *report = NULL;
 	roster_id u, site;
-	const char *xml = roster_catalog_default_xml();
-	size_t len = strlen(xml), p, a, n;
-	char *mine = malloc(len + 1), *at;
+	size_t p, a, n;
+	char *mine = catalog_xml_copy();
 
 	(void)state;
-	assert_non_null(mine);
-	memcpy(mine, xml, len + 1);
 	assert_int_equal(roster_site_create(&site, w->dir, &w->as_partner,
 					    w->account, "Annex"), 0);
 	assert_int_equal(world_user(w, &w->as_admin, w->account, "M", "Eet",
@@ -200,12 +197,10 @@ static void test_dropped_from_catalog(void **state)
 	assert_int_equal(roster_station_order(w->dir, &w->as_partner, site,
 					      "basic", 2), 0);
 	/* the default catalog, without "meetings" and "basic" */
-	assert_non_null(at = strstr(mine, "<product id=\"meetings\""));
-	memcpy(at + strlen("<product id=\""), "meetingz", 8);
-	assert_non_null(at = strstr(mine, "<pack id=\"basic\""));
-	memcpy(at + strlen("<pack id=\""), "basiq", 5);
-	assert_int_equal(roster_catalog_load_buffer(&cat, mine, len, "mine.xml"),
-			 0);
+	catalog_xml_edit(mine, "<product id=\"meetings\"",
+			 "<product id=\"meetingz\"");
+	catalog_xml_edit(mine, "<pack id=\"basic\"", "<pack id=\"basiq\"");
+	cat = catalog_xml_load(mine);
 	assert_int_equal(roster_directory_set_catalog(w->dir, cat, &report), 0);
 	/* the holder is reported */
 	assert_int_equal(roster_page_count(report), 1);

@@ -150,6 +150,35 @@ void world_events_clear(world *w)
 	w->nevents = 0;
 }
 
+char *catalog_xml_copy(void)
+{
+	const char *xml = roster_catalog_default_xml();
+	char *copy = malloc(strlen(xml) + 1);
+
+	assert_non_null(copy);
+	memcpy(copy, xml, strlen(xml) + 1);
+	return copy;
+}
+
+void catalog_xml_edit(char *xml, const char *from, const char *to)
+{
+	char *at = strstr(xml, from);
+
+	assert_non_null(at);
+	assert_int_equal(strlen(from), strlen(to));
+	memcpy(at, to, strlen(to));
+}
+
+roster_catalog *catalog_xml_load(const char *xml)
+{
+	roster_catalog *cat = NULL;
+
+	assert_int_equal(roster_catalog_load_buffer(&cat, xml, strlen(xml),
+						    "edited.xml"),
+			 ROSTER_OK);
+	return cat;
+}
+
 roster_directory_options memstore_options(roster_memstore *ms)
 {
 	roster_directory_options o;

@@ -63,6 +63,13 @@ size_t world_count(const world *w, int type);
 const rec_event *world_last(const world *w, int type);
 void world_events_clear(world *w);
 
+/* A copy of the default catalog's XML to edit (free it). */
+char *catalog_xml_copy(void);
+/* Replace the first `from` in xml by `to`, of the same length. */
+void catalog_xml_edit(char *xml, const char *from, const char *to);
+/* Load an edited catalog, which must be valid. */
+roster_catalog *catalog_xml_load(const char *xml);
+
 /* An actor value. */
 roster_actor actor_of(int kind, roster_id id);
 
