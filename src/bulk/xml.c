@@ -54,8 +54,7 @@ enum {
 	S_BANG_DASH, /* after "<!-" */
 	S_COMMENT,  /* in a comment, to "-->" */
 	S_CDATA,    /* in "<![", to "]]>" */
-	S_PI,	    /* in "<?", to "?>" */
-	S_DECL	    /* in another "<!", to '>' */
+	S_PI	    /* in "<?", to "?>" */
 };
 
 typedef struct xin {
@@ -68,6 +67,7 @@ typedef struct xin {
 	size_t attrs;
 	unsigned long scan_line, tag_line;
 	unsigned long too_many; /* the line of a tag of too many attributes */
+	unsigned long doctype;	/* the line of a DOCTYPE */
 	/* the first error libxml2 reported */
 	int have_err;
 	unsigned long err_line;
@@ -85,8 +85,11 @@ typedef struct xin {
 } xin;
 
 /* Follow the markup of the bytes read, the state kept across reads; 0,
- * or -1 at a tag of more than ATTRS_MAX attributes (x->too_many). A
- * document this misreads is not well-formed: the parser refuses it. */
+ * or -1 at a tag of more than ATTRS_MAX attributes (x->too_many) or at a
+ * DOCTYPE (x->doctype: refused before libxml2 parses its internal
+ * subset, whose attribute defaults it would add to a tag pair by pair as
+ * well). A document this misreads is not well-formed: the parser
+ * refuses it. */
 static int scan(xin *x, const char *p, size_t n)
 {
 	size_t i;
@@ -124,12 +127,17 @@ static int scan(xin *x, const char *p, size_t n)
 				x->state = S_TAG;
 			break;
 		case S_BANG:
-			x->state = c == '-' ? S_BANG_DASH : c == '[' ? S_CDATA
-						: c == '>' ? S_TEXT : S_DECL;
+			if (c != '-' && c != '[') {
+				/* in a document, only a DOCTYPE */
+				x->doctype = x->tag_line;
+				return -1;
+			}
+			x->state = c == '-' ? S_BANG_DASH : S_CDATA;
 			break;
 		case S_BANG_DASH:
-			x->state = c == '-' ? S_COMMENT : c == '>' ? S_TEXT
-								 : S_DECL;
+			/* "<!-" then another: not well-formed, for the
+			 * parser to say */
+			x->state = c == '-' ? S_COMMENT : S_TEXT;
 			break;
 		case S_COMMENT:
 		case S_CDATA:
@@ -143,10 +151,6 @@ static int scan(xin *x, const char *p, size_t n)
 			x->run = c == mark ? x->run + 1 : 0;
 			break;
 		}
-		case S_DECL:
-			if (c == '>')
-				x->state = S_TEXT;
-			break;
 		}
 	}
 	return 0;
@@ -157,8 +161,8 @@ static int io_read(void *ctx, char *buf, int len)
 	xin *x = ctx;
 	long n;
 
-	if (len <= 0 || x->too_many)
-		return x->too_many ? -1 : 0;
+	if (len <= 0 || x->too_many || x->doctype)
+		return x->too_many || x->doctype ? -1 : 0;
 	n = rs_import_read(x->im, buf, (size_t)len);
 	if (n < 0) {
 		x->read_failed = 1;
@@ -251,13 +255,16 @@ static int next(xin *x)
 	int rc = xmlTextReaderRead(x->r);
 	int t;
 
-	if (rc < 0 || x->read_failed || x->have_err || x->too_many) {
+	if (rc < 0 || x->read_failed || x->have_err || x->too_many ||
+	    x->doctype) {
 		if (x->read_failed)
 			return ROSTER_ESTORAGE;
-		if (x->too_many)
+		if (x->too_many || x->doctype)
 			return rs_import_file_fault(
-				x->im, x->too_many, NULL, "import.xml",
-				"a tag with too many attributes");
+				x->im, x->too_many ? x->too_many : x->doctype,
+				NULL, "import.xml",
+				x->too_many ? "a tag with too many attributes"
+					    : "a DOCTYPE is not allowed");
 		if (!x->have_err)
 			return fault(x, "not well-formed");
 		return rs_import_file_fault(x->im, x->err_line, NULL,

@@ -636,6 +636,20 @@ static void test_xml_attributes(void **state)
 	assert_non_null(strstr(roster_import_error_message(r, 0),
 			       "too many attributes"));
 	roster_import_report_free(r);
+	r = NULL;
+	/* nor through a DOCTYPE's attribute defaults, which libxml2 would
+	 * add to the root tag the same way: a DOCTYPE is refused on its
+	 * line as it is read, before its subset is parsed */
+	at = doc + sprintf(doc, "<?xml version=\"1.0\"?>\n<!DOCTYPE users [\n");
+	for (i = 0; i < 40; i++)
+		at += sprintf(at, "<!ATTLIST users a%d CDATA \"1\">\n", i);
+	sprintf(at, "]>\n<users xmlns=\"urn:roster:users:1\"/>\n");
+	assert_int_equal(import_xml(w, doc, NULL, &r), ROSTER_EPARSE);
+	assert_int_equal(roster_import_error_count(r), 1);
+	assert_int_equal(roster_import_error_line(r, 0), 2);
+	assert_non_null(strstr(roster_import_error_message(r, 0),
+			       "DOCTYPE"));
+	roster_import_report_free(r);
 	world_free(w);
 }
 
