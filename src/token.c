@@ -104,6 +104,9 @@ static int issue(roster_directory *dir, const rs_user *cur, int welcome)
 {
 	rs_user *u;
 	char *token = NULL, *hash = NULL;
+	/* a password generated at creation in this transaction, which the
+	 * welcome this one voids was to carry */
+	const char *pw = welcome ? rs_event_password(dir, cur) : NULL;
 	int rc;
 
 	if ((rc = rs_user_copy(dir, cur, &u)))
@@ -120,13 +123,13 @@ static int issue(roster_directory *dir, const rs_user *cur, int welcome)
 		      welcome ? ROSTER_EVENT_WELCOME_EMAIL
 			      : ROSTER_EVENT_PASSWORD_RESET_EMAIL,
 		      u->base.parent, u->base.id, RS_STR(u, ROSTER_FIELD_EMAIL),
-		      token, NULL, 0);
+		      token, pw, 0);
 	rs_free_secret(&dir->al, token);
 	if (rc) {
 		rs_rec_free(dir, &u->base, 0);
 		return rs_nomem(dir);
 	}
-	rs_event_link(dir, hash);
+	rs_event_link(dir, hash, pw ? RS_PASSWORD(u) : NULL);
 	return rs_user_replace(dir, u);
 }
 

@@ -228,7 +228,7 @@ int rs_event_partner(roster_directory *dir, roster_id partner)
 	return rc;
 }
 
-void rs_event_link(roster_directory *dir, const char *kept)
+void rs_event_link(roster_directory *dir, const char *kept, const char *pw)
 {
 	rs_txn *t = txn_of(dir);
 	struct roster_event *e = &t->events[t->nevents - 1];
@@ -237,6 +237,27 @@ void rs_event_link(roster_directory *dir, const char *kept)
 	/* a kept hash always fits (token.c checks the sizes) */
 	if (len < sizeof(e->link))
 		memcpy(e->link, kept, len + 1);
+	if (pw)
+		e->pw = rs_hash(pw, strlen(pw), dir->seed);
+}
+
+const char *rs_event_password(const roster_directory *dir, const rs_user *u)
+{
+	const rs_txn *t = dir->txn;
+	const char *pw = RS_PASSWORD(u);
+	size_t i;
+
+	if (!t || !pw)
+		return NULL;
+	for (i = t->nevents; i-- > 0;) {
+		const struct roster_event *e = &t->events[i];
+		if (e->type == ROSTER_EVENT_WELCOME_EMAIL &&
+		    e->user == u->base.id && e->password)
+			return e->pw == rs_hash(pw, strlen(pw), dir->seed)
+				       ? e->password
+				       : NULL;
+	}
+	return NULL;
 }
 
 void rs_touch_keys(roster_directory *dir)

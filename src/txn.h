@@ -38,6 +38,9 @@ struct roster_event {
 	/* an e-mail's link: the kept hash of its token (password.h), ""
 	 * when none; the e-mail goes out only while it is the user's */
 	char link[RS_LINK_SIZE];
+	/* a welcome carrying a generated password: a hash of the user's
+	 * stored password hash then, to tell whether it still works */
+	uint64_t pw;
 };
 
 /* Kinds of undo entries. */
@@ -131,8 +134,14 @@ int rs_event_partner(roster_directory *dir, roster_id partner);
 /* The e-mail event just queued (welcome or reset) carries the link whose
  * token has `kept` (its kept hash, as the user holds it): the commit drops
  * the e-mail when the link no longer works by then (the user deleted, or
- * the link voided by a later change in the same transaction). */
-void rs_event_link(roster_directory *dir, const char *kept);
+ * the link voided by a later change in the same transaction). `pw` is
+ * the user's stored password hash when the e-mail also carries the
+ * password generated for it, else NULL. */
+void rs_event_link(roster_directory *dir, const char *kept, const char *pw);
+/* The password generated for `u` that a welcome queued in this
+ * transaction carries, while it is still u's password; else NULL. A
+ * later welcome carries it again, as the commit drops the first one. */
+const char *rs_event_password(const roster_directory *dir, const rs_user *u);
 /* Is e an e-mail whose link no longer works, as things stand: its user
  * deleted, or the token voided by a later change (a newer link of the
  * same kind, a new password or login, activation)? The commit drops

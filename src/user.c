@@ -718,7 +718,7 @@ static int create(roster_directory *dir, const rs_who *who, roster_id account,
 	    rs_event(dir, ROSTER_EVENT_WELCOME_EMAIL, account, u->base.id,
 		     RS_STR(u, ROSTER_FIELD_EMAIL), token, plain, 0))
 		goto done;
-	rs_event_link(dir, RS_WELCOME(u));
+	rs_event_link(dir, RS_WELCOME(u), plain ? RS_PASSWORD(u) : NULL);
 	if (reload_if(dir, u))
 		goto done;
 	*out = u->base.id;

@@ -16,7 +16,9 @@
  * in the same transaction, nor for a link that a later change in it
  * voided (a newer link of the same kind, a new password or login, an
  * activation). The changes themselves are still told (created, updated,
- * deleted).
+ * deleted). A password generated at creation rides on the welcome that
+ * is delivered: a second welcome in the same transaction carries it
+ * while it is still the user's password.
  *
  * With storage, events are also kept in the store's outbox until the host
  * acknowledges them, and can be replayed after a crash (see

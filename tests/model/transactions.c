@@ -182,7 +182,7 @@ static void test_reload_of_removed_pbx(void **state)
 static void test_dead_links_not_mailed(void **state)
 {
 	world *w = *state;
-	roster_id a, b, c, d, who;
+	roster_id a, b, c, d, g, who;
 	roster_form *f = NULL;
 	char token[128];
 
@@ -206,18 +206,41 @@ static void test_dead_links_not_mailed(void **state)
 					       &d, 1), 0);
 	assert_int_equal(roster_password_reset(w->dir, &w->as_admin, w->account,
 					       &d, 1), 0);
+	/* a generated password, then a second welcome: the second carries
+	 * the password the first was to bring */
+	assert_int_equal(roster_form_new(&f, w->dir), 0);
+	roster_form_set_str(f, ROSTER_FIELD_FIRST_NAME, "Gen");
+	roster_form_set_str(f, ROSTER_FIELD_LAST_NAME, "Erated");
+	roster_form_set_str(f, ROSTER_FIELD_EMAIL, "g@acme.example");
+	assert_int_equal(roster_form_generate_password(f), 0);
+	assert_int_equal(roster_user_create(&g, w->dir, &w->as_admin,
+					    w->account, f),
+			 0);
+	roster_form_free(f);
+	assert_int_equal(roster_welcome_send(w->dir, &w->as_admin, w->account,
+					     &g, 1), 0);
 	assert_int_equal(roster_transaction_commit(w->dir), 0);
+	{
+		const rec_event *e = world_last(w, ROSTER_EVENT_WELCOME_EMAIL);
+		assert_int_equal(e->user, g);
+		assert_true(e->password[0] != '\0');
+		assert_int_equal(roster_login(&who, w->dir, "g@acme.example",
+					      e->password),
+				 0);
+		assert_int_equal(who, g);
+	}
 
 	/* every change is told, only the working links are mailed */
-	assert_int_equal(world_count(w, ROSTER_EVENT_USER_CREATED), 4);
+	assert_int_equal(world_count(w, ROSTER_EVENT_USER_CREATED), 5);
 	assert_int_equal(world_count(w, ROSTER_EVENT_USER_DELETED), 1);
 	assert_int_equal(world_count(w, ROSTER_EVENT_USER_UPDATED), 1);
-	assert_int_equal(world_count(w, ROSTER_EVENT_WELCOME_EMAIL), 2);
+	assert_int_equal(world_count(w, ROSTER_EVENT_WELCOME_EMAIL), 3);
 	assert_int_equal(world_count(w, ROSTER_EVENT_PASSWORD_RESET_EMAIL), 1);
 	for (size_t i = 0; i < w->nevents; i++) {
 		const rec_event *e = &w->events[i];
 		if (e->type == ROSTER_EVENT_WELCOME_EMAIL)
-			assert_true(e->user == b || e->user == d);
+			assert_true(e->user == b || e->user == d ||
+				    e->user == g);
 		if (e->type == ROSTER_EVENT_PASSWORD_RESET_EMAIL)
 			assert_true(e->user == d);
 		if (i > 0)
