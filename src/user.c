@@ -833,6 +833,11 @@ static int update(roster_directory *dir, const rs_who *who, roster_id id,
 			     RS_FLAG(u, ROSTER_FIELD_ADMIN)))
 			goto done;
 	}
+	/* attaching to the Helpdesk service writes the account too: a
+	 * directory cancelling the service meanwhile then conflicts */
+	if ((mask & BIT(ROSTER_FIELD_HELPDESK)) &&
+	    RS_FLAG(u, ROSTER_FIELD_HELPDESK) && rs_unit_touch(dir, account))
+		goto done;
 	if (rs_event(dir, ROSTER_EVENT_USER_UPDATED, account, id,
 		     RS_STR(u, ROSTER_FIELD_EMAIL), NULL, NULL,
 		     RS_FLAG(u, ROSTER_FIELD_ADMIN)))

@@ -432,6 +432,44 @@ static void test_race_deleted_account(void **state)
 					  "Orphan"));
 }
 
+/* One directory cancels the Helpdesk service while nobody is attached;
+ * another, stale, attaches a user to it: the second conflicts. And the
+ * other way round. */
+static void test_race_helpdesk(void **state)
+{
+	roster_form *f = NULL;
+	int order, rc;
+
+	for (order = 0; order < 2; order++) {
+		pair p;
+
+		pair_new(&p, *state);
+		assert_int_equal(roster_account_set_helpdesk(p.w->dir,
+							     &p.w->as_partner,
+							     p.w->account, 1),
+				 0);
+		assert_int_equal(roster_directory_refresh(p.b), 0);
+		assert_int_equal(roster_form_new(&f, order ? p.w->dir : p.b), 0);
+		roster_form_set_bool(f, ROSTER_FIELD_HELPDESK, 1);
+		if (order == 0) {
+			assert_int_equal(roster_account_set_helpdesk(
+						 p.w->dir, &p.w->as_partner,
+						 p.w->account, 0),
+					 0);
+			rc = roster_user_update(p.b, &p.w->as_partner, p.u1, f);
+		} else {
+			assert_int_equal(roster_user_update(p.w->dir,
+							    &p.w->as_partner,
+							    p.u1, f),
+					 0);
+			rc = roster_account_set_helpdesk(p.b, &p.w->as_partner,
+							 p.w->account, 0);
+		}
+		roster_form_free(f);
+		pair_check(&p, rc);
+	}
+}
+
 static void test_race_same_name(void **state)
 {
 	roster_id s1, s2;
@@ -531,6 +569,7 @@ int main(void)
 		cmocka_unit_test(test_race_deleted_site),
 		cmocka_unit_test(test_race_deleted_account),
 		cmocka_unit_test(test_race_same_name),
+		cmocka_unit_test(test_race_helpdesk),
 		cmocka_unit_test(test_id_space_exhausted),
 		cmocka_unit_test(test_event_numbers_exhausted),
 	};
