@@ -209,8 +209,12 @@ struct roster_filestore {
 	rs_kv_writes w;	  /* the writes of the open transaction */
 	uint64_t w_bytes; /* their encoded size */
 	int in_txn;
-	char err[256];
 };
+
+/* The message of the last failure, per thread: a handle shared by the
+ * directories of several threads is unlocked before the caller reads
+ * it, when another thread's failure could be writing it already. */
+static _Thread_local char fs_err[256];
 
 /* The path for a message: its last 48 bytes at most, so that the reason
  * after it still fits in an error's value. */
@@ -231,11 +235,11 @@ static int fs_fail(roster_filestore *fs, int code, const char *fmt, ...)
 	va_list ap;
 	int n;
 
-	n = snprintf(fs->err, sizeof(fs->err), "%s%s: ", dots, p);
-	if (n < 0 || (size_t)n >= sizeof(fs->err))
+	n = snprintf(fs_err, sizeof(fs_err), "%s%s: ", dots, p);
+	if (n < 0 || (size_t)n >= sizeof(fs_err))
 		n = 0;
 	va_start(ap, fmt);
-	vsnprintf(fs->err + n, sizeof(fs->err) - (size_t)n, fmt, ap);
+	vsnprintf(fs_err + n, sizeof(fs_err) - (size_t)n, fmt, ap);
 	va_end(ap);
 	return code;
 }
@@ -253,7 +257,8 @@ static int corrupt(roster_filestore *fs, uint64_t off, const char *why)
 
 static int nomem(roster_filestore *fs)
 {
-	snprintf(fs->err, sizeof(fs->err), "out of memory");
+	(void)fs;
+	snprintf(fs_err, sizeof(fs_err), "out of memory");
 	return ROSTER_ENOMEM;
 }
 
@@ -451,7 +456,7 @@ static int body_parse(const unsigned char *b, size_t n, uint64_t prev_clock,
  * Read the frames of `fd` from *pos to its end into `t`, moving *pos past
  * each frame applied. A torn last frame is cut off the file (the caller
  * holds the lock). 0, ROSTER_EPARSE, ROSTER_ESTORAGE or ROSTER_ENOMEM,
- * with the message in fs->err.
+ * with the message in fs_err.
  */
 static int replay(roster_filestore *fs, int fd, table *t, uint64_t *pos)
 {
@@ -835,9 +840,9 @@ void roster_filestore_free(roster_filestore *fs)
 /* Report a failure of open for the thread, from the handle's message. */
 static int open_fail(roster_filestore *fs, int code)
 {
-	char msg[sizeof(fs->err)];
+	char msg[sizeof(fs_err)];
 
-	snprintf(msg, sizeof(msg), "%s", fs->err);
+	snprintf(msg, sizeof(msg), "%s", fs_err);
 	roster_filestore_free(fs);
 	if (code == ROSTER_ENOMEM)
 		return rs_error_tl(ROSTER_ENOMEM, NULL, "nomem", NULL);
@@ -913,7 +918,7 @@ int roster_filestore_open(const char *path, unsigned int flags,
 	unlock_file(fs);
 	if (rc)
 		return open_fail(fs, rc);
-	fs->err[0] = '\0';
+	fs_err[0] = '\0';
 	*out = fs;
 	return ROSTER_OK;
 }
@@ -1126,9 +1131,8 @@ static int fs_scan(void *store, const char *prefix, roster_storage_row_fn row,
 
 static const char *fs_errmsg(void *store)
 {
-	roster_filestore *fs = store;
-
-	return fs->err;
+	(void)store;
+	return fs_err;
 }
 
 /* No destroy: several directories may share a handle, and the host frees

@@ -21,8 +21,12 @@ struct roster_memstore {
 	uint64_t clock; /* versions are unique across the store */
 	rs_kv_writes w; /* the open transaction's */
 	int in_txn;
-	const char *err;
 };
+
+/* The reason of the last failure, per thread: the caller reads it once
+ * the store is unlocked, when another thread's failure could be
+ * writing it already. */
+static _Thread_local const char *ms_err;
 
 int roster_memstore_new(roster_memstore **out)
 {
@@ -55,7 +59,8 @@ void roster_memstore_free(roster_memstore *ms)
 
 static int fail(roster_memstore *ms, int code, const char *why)
 {
-	ms->err = why;
+	(void)ms;
+	ms_err = why;
 	return code;
 }
 
@@ -163,9 +168,8 @@ static int ms_scan(void *store, const char *prefix, roster_storage_row_fn row,
 
 static const char *ms_errmsg(void *store)
 {
-	roster_memstore *ms = store;
-
-	return ms->err ? ms->err : "";
+	(void)store;
+	return ms_err ? ms_err : "";
 }
 
 static const roster_storage methods = {

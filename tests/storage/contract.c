@@ -10,6 +10,7 @@
  * ones a fresh file per test, and a second handle on it wherever a second
  * directory opens on "the same store").
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -310,6 +311,44 @@ static void test_null_arguments(void **state)
 	assert_int_equal(st->begin(store), 0);
 	assert_int_equal(st->remove(store, "k", ver), 0);
 	assert_int_equal(st->commit(store), 0);
+	fx_free(fx);
+}
+
+typedef struct failer {
+	const roster_storage *st;
+	void *store;
+} failer;
+
+static void *fail_remove(void *arg)
+{
+	failer *f = arg;
+
+	assert_int_equal(f->st->remove(f->store, "k", 1), ROSTER_ESTORAGE);
+	assert_non_null(strstr(f->st->errmsg(f->store), "remove"));
+	return NULL;
+}
+
+/* A store shared by the directories of several threads is unlocked
+ * before a failing call's reason is read: each thread reads its own. */
+static void test_errmsg_per_thread(void **state)
+{
+	void *store;
+	fixture *fx = fx_new(state, &store);
+	failer f = { ST(fx), store };
+	uint64_t ver = 0;
+	pthread_t t;
+
+	if (strcmp(((const backend *)*state)->name, "sqlite") == 0) {
+		fx_free(fx);
+		skip();
+	}
+	/* no transaction open: both calls fail, each with its reason */
+	assert_int_equal(f.st->put(store, "k", "v", 1, 0, &ver),
+			 ROSTER_ESTORAGE);
+	assert_int_equal(pthread_create(&t, NULL, fail_remove, &f), 0);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	assert_non_null(strstr(f.st->errmsg(store), "put"));
+	assert_null(strstr(f.st->errmsg(store), "remove"));
 	fx_free(fx);
 }
 
@@ -1182,6 +1221,7 @@ int main(void)
 		cmocka_unit_test(test_conflict),
 		cmocka_unit_test(test_large_write_set),
 		cmocka_unit_test(test_null_arguments),
+		cmocka_unit_test(test_errmsg_per_thread),
 		cmocka_unit_test(test_faults_at_every_call),
 		cmocka_unit_test(test_faults_licences),
 		cmocka_unit_test(test_malformed_store),

@@ -140,7 +140,9 @@ ROSTER_API const roster_storage *roster_memstore_methods(void);
  * The table of roster_filestore_methods() has no destroy: free the handle
  * with roster_filestore_free once its directories are freed. Its errmsg
  * names the path and the system's reason (strerror) or the byte offset
- * of damage; it is the handle's, so read it in the thread that failed.
+ * of damage; it is kept per thread (a handle shared by the directories
+ * of several threads keeps each thread's own), so read it in the thread
+ * that failed.
  */
 typedef struct roster_filestore roster_filestore;
 
