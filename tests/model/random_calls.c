@@ -11,12 +11,17 @@
  * PBXs, groups, accounts and partners created, renamed and deleted,
  * password resets, welcome e-mails and token redemptions, transactions
  * (begin, preview, commit, rollback, a nested begin), searches, CSV
- * imports, field access and choices, and the clock moved on. The actor
+ * imports, field access and choices, the outbox replayed (by the
+ * directory or one opened afresh) and acknowledged, and the clock moved
+ * on. The actor
  * is random too: the system, the account's partner or another one,
  * admins and plain users of the account or of another, unknown ids and
  * an invalid kind. A seed runs in one of three modes (the seed modulo
  * 3): one directory without storage, two directories on one memory
  * store, or two directories on one file store in a temporary directory.
+ * In some seeds every directory allocates through hooks that count the
+ * blocks live, and a random call now and then has its Nth allocation
+ * fail (N random).
  *
  * After every call it checks that:
  * - a refused call sets the directory's error to its code, with a rule
@@ -47,6 +52,17 @@
  *   its user then logs in with the new password and is registered;
  * - roster_user_field_access and roster_user_choices agree with what
  *   an update then allows;
+ * - with storage and an outbox, a replay delivers the events delivered
+ *   and not acknowledged, oldest first, with the same sequence numbers
+ *   (up to its maximum), and so does a directory opened afresh; an
+ *   acknowledgement removes exactly those of its range (none without an
+ *   outbox; first > last is ROSTER_EINVAL);
+ * - a call whose allocation failed returns ROSTER_ENOMEM (or, having
+ *   lost a race first, ROSTER_ECONFLICT), changes nothing, delivers no
+ *   event, leaves the store and the transaction state as they were and
+ *   no more blocks live; a commit out of memory rolled back to begin;
+ *   the directory goes on working, and once every directory is freed no
+ *   block is left;
  * - with two directories, both show the same after a refresh, and so
  *   does a directory opened afresh on the store; the users are those
  *   the events created and did not delete.
@@ -203,6 +219,7 @@ static void same_snapshot(const char *a, const char *b, const char *key,
 /* Events as a handle received them. */
 typedef struct ev {
 	int type;
+	uint64_t seq;
 	roster_id partner, account, user, pbx;
 	int admin;
 	char email[300];
@@ -264,6 +281,43 @@ static void model_del(roster_id u)
 		}
 }
 
+/* A list of events that grows. */
+typedef struct evlist {
+	ev *v;
+	size_t n, cap;
+} evlist;
+
+static ev *evlist_add(evlist *l)
+{
+	if (l->n == l->cap) {
+		l->cap = l->cap ? 2 * l->cap : 256;
+		l->v = realloc(l->v, l->cap * sizeof *l->v);
+		if (!l->v)
+			abort();
+	}
+	return &l->v[l->n++];
+}
+
+/* The outbox as the store must hold it (when the world keeps one): the
+ * events delivered and not acknowledged, in order; and the events a
+ * replay delivered. */
+static int outbox_on;
+static evlist outbox, replayed;
+
+static void ev_fill(ev *r, const roster_event *e)
+{
+	const char *s = roster_event_email(e);
+
+	r->type = roster_event_type_of(e);
+	r->seq = roster_event_seq(e);
+	r->partner = roster_event_partner(e);
+	r->account = roster_event_account(e);
+	r->user = roster_event_user(e);
+	r->pbx = roster_event_pbx(e);
+	r->admin = roster_event_admin(e);
+	snprintf(r->email, sizeof r->email, "%s", s ? s : "");
+}
+
 static void on_event(const roster_event *e, void *data)
 {
 	handle *h = data;
@@ -271,6 +325,14 @@ static void on_event(const roster_event *e, void *data)
 	const char *s;
 	ev *r;
 
+	if (roster_event_replayed(e)) {
+		ev_fill(evlist_add(&replayed), e);
+		return;
+	}
+	if (!h)
+		return; /* a directory of the test's own */
+	if (outbox_on)
+		ev_fill(evlist_add(&outbox), e);
 	if (h->nev == h->cap) {
 		h->cap = h->cap ? 2 * h->cap : 256;
 		h->evs = realloc(h->evs, h->cap * sizeof *h->evs);
@@ -290,14 +352,7 @@ static void on_event(const roster_event *e, void *data)
 	h->last_seq = sq;
 	if (sq > store_seq)
 		store_seq = sq;
-	r->type = roster_event_type_of(e);
-	r->partner = roster_event_partner(e);
-	r->account = roster_event_account(e);
-	r->user = roster_event_user(e);
-	r->pbx = roster_event_pbx(e);
-	r->admin = roster_event_admin(e);
-	s = roster_event_email(e);
-	snprintf(r->email, sizeof r->email, "%s", s ? s : "");
+	ev_fill(r, e);
 	s = roster_event_secret(e);
 	if (s && *s && ntoks < MAX_TOKENS) {
 		snprintf(toks[ntoks].s, sizeof toks[ntoks].s, "%s", s);
@@ -322,8 +377,100 @@ static void check_pending(const char *opname)
 	violation("event", "%s: %s", opname, b);
 }
 
+/* Allocation failure: in some seeds every directory allocates through
+ * these hooks, which count the blocks live and can fail the fail_at-th
+ * allocation of the one call armed. */
+#define BLOCK_MAGIC 0x52535452u
+
+typedef union block {
+	struct {
+		size_t size;
+		unsigned magic;
+	} h;
+	max_align_t align;
+} block;
+
+static int hooked;	 /* this seed's directories use the hooks */
+static long al_live;	 /* blocks handed out and not freed */
+static long fail_at;	 /* the step's call fails this allocation; 0: none */
+static long al_seen;	 /* allocations of the call armed */
+static long live_at_arm; /* al_live when armed */
+static long fail_n;	 /* the allocation that failed */
+static int armed, fired; /* a call is armed; its failure was injected */
+
+static int inject(void)
+{
+	if (!armed || ++al_seen != fail_at)
+		return 0;
+	fired = 1;
+	return 1;
+}
+
+static void *t_malloc(size_t size, void *data)
+{
+	block *b;
+
+	(void)data;
+	if (inject() || !(b = malloc(sizeof *b + size)))
+		return NULL;
+	b->h.size = size;
+	b->h.magic = BLOCK_MAGIC;
+	al_live++;
+	return b + 1;
+}
+
+static void *t_realloc(void *p, size_t size, void *data)
+{
+	block *b = (block *)p - 1, *n;
+
+	if (!p)
+		return t_malloc(size, data);
+	if (b->h.magic != BLOCK_MAGIC)
+		abort();
+	if (inject() || !(n = realloc(b, sizeof *n + size)))
+		return NULL;
+	n->h.size = size;
+	return n + 1;
+}
+
+static void t_free(void *p, void *data)
+{
+	block *b = (block *)p - 1;
+
+	(void)data;
+	if (!p)
+		return;
+	if (b->h.magic != BLOCK_MAGIC)
+		abort();
+	b->h.magic = 0;
+	al_live--;
+	free(b);
+}
+
+/* Around the call a step may fail: the first one of the step only. */
+static void arm(void)
+{
+	if (!fail_at)
+		return;
+	armed = 1;
+	al_seen = 0;
+	fired = 0;
+	fail_n = fail_at;
+	live_at_arm = al_live;
+}
+
+static void disarm(void)
+{
+	armed = 0;
+	fail_at = 0;
+}
+
+/* The catalog the directories decide with since the last change (NULL:
+ * the default one). */
+static roster_catalog *cur_cat;
+
 /* The world. */
-static int storage_mode;
+static int storage_mode, no_outbox;
 static roster_memstore *ms;
 static roster_filestore *fs[2];
 static char tmpdir[256], fpath[300];
@@ -346,33 +493,47 @@ static const char *licences[] = {
 static const char *const editions[] = { "mini", "start", "profi",
 					"enterprise" };
 
-static roster_directory *open_dir(handle *h, const roster_storage *st,
-				  void *store, int no_outbox)
+/* The world's catalog, if changed, and the cheap password policy of the
+ * test (a catalog brings its own). */
+static void set_policy(roster_directory *d)
 {
-	roster_directory_options o;
 	roster_password_policy pol;
-	roster_directory *d = NULL;
-	int rc;
 
-	roster_directory_options_init(&o, ROSTER_DIRECTORY_OPTIONS_VERSION);
-	o.clock_fn = fake_clock;
-	if (h) {
-		o.event_cb = on_event;
-		o.event_data = h;
-	}
-	o.storage = st;
-	o.store = store;
-	if (no_outbox)
-		o.flags = ROSTER_DIRECTORY_NO_OUTBOX;
-	rc = roster_directory_open(&d, &o);
-	if (rc)
-		violation("open", "roster_directory_open: %d %s", rc,
-			  roster_error_rule(roster_error_last()));
+	if (cur_cat &&
+	    roster_directory_set_catalog(d, cur_cat, NULL) != ROSTER_OK)
+		violation("catalog", "roster_directory_set_catalog failed");
 	roster_password_policy_init(&pol, ROSTER_PASSWORD_POLICY_VERSION);
 	pol.hash_cost = 1;
 	pol.min_length = 8;
 	pol.generated_length = 12;
 	assert_int_equal(roster_directory_set_password_policy(d, &pol), 0);
+}
+
+static roster_directory *open_dir(handle *h, const roster_storage *st,
+				  void *store, int nobox)
+{
+	roster_directory_options o;
+	roster_directory *d = NULL;
+	int rc;
+
+	roster_directory_options_init(&o, ROSTER_DIRECTORY_OPTIONS_VERSION);
+	o.clock_fn = fake_clock;
+	o.event_cb = on_event; /* with no handle, for replays only */
+	o.event_data = h;
+	o.storage = st;
+	o.store = store;
+	if (nobox)
+		o.flags = ROSTER_DIRECTORY_NO_OUTBOX;
+	if (hooked) {
+		o.malloc_fn = t_malloc;
+		o.realloc_fn = t_realloc;
+		o.free_fn = t_free;
+	}
+	rc = roster_directory_open(&d, &o);
+	if (rc)
+		violation("open", "roster_directory_open: %d %s", rc,
+			  roster_error_rule(roster_error_last()));
+	set_policy(d);
 	return d;
 }
 
@@ -382,12 +543,14 @@ static roster_directory *fresh_dir(roster_filestore **f)
 {
 	*f = NULL;
 	if (storage_mode == 1)
-		return open_dir(NULL, roster_memstore_methods(), ms, 1);
+		return open_dir(NULL, roster_memstore_methods(), ms,
+				no_outbox);
 	if (storage_mode == 2) {
 		if (roster_filestore_open(fpath, ROSTER_FILESTORE_NOSYNC, f))
 			violation("reopen", "roster_filestore_open: %s",
 				  roster_error_rule(roster_error_last()));
-		return open_dir(NULL, roster_filestore_methods(), *f, 1);
+		return open_dir(NULL, roster_filestore_methods(), *f,
+				no_outbox);
 	}
 	return NULL;
 }
@@ -1339,6 +1502,32 @@ static void refresh_store_snap(void)
 	roster_filestore_free(f);
 }
 
+/* A call whose allocation failed: ROSTER_ENOMEM, no more blocks live
+ * (it may free what it no longer needs), the store as it was (the rest is checked as for any refusal). */
+static void check_nomem(const callctx *c, int rc, const char *opname)
+{
+	const roster_error *e = roster_directory_error(c->h->dir);
+
+	fired = 0;
+	if (rc == ROSTER_ECONFLICT)
+		return; /* lost a race first, then the refresh failed */
+	if (rc != ROSTER_ENOMEM || strcmp(roster_error_rule(e), "nomem"))
+		violation("nomem.code",
+			  "%s: allocation %ld failed, but it returned %s",
+			  opname, fail_n, rcs(rc));
+	if (al_live > live_at_arm)
+		violation("nomem.leak",
+			  "%s: allocation %ld failed; %ld more block(s) live",
+			  opname, fail_n, al_live - live_at_arm);
+	if (storage_mode && !c->was_txn) {
+		char *fr = fresh_snapshot();
+
+		same_snapshot(store_snap, fr, "nomem.store",
+			      "a call out of memory changed the store");
+		free(fr);
+	}
+}
+
 /* The checks after every call. */
 static void post(callctx *c, int rc, const char *opname)
 {
@@ -1347,8 +1536,15 @@ static void post(callctx *c, int rc, const char *opname)
 	int other = nh > 1 ? 1 - h->id : -1;
 	char *after;
 	size_t i, j, na;
+	int nomem;
 
 	check_pending(opname);
+	nomem = fired;
+	if (fired)
+		check_nomem(c, rc, opname);
+	if (roster_transaction_active(h->dir) != h->txn)
+		violation("txn.state", "%s: a transaction is %s", opname,
+			  h->txn ? "no longer open" : "open");
 	after = snapshot_take(h->dir);
 	if (rc != ROSTER_OK) {
 		if (!*roster_error_rule(e) || !*roster_error_message(e))
@@ -1369,9 +1565,15 @@ static void post(callctx *c, int rc, const char *opname)
 
 			same_snapshot(store_snap, fr, "conflict.store",
 				      "a conflict changed the store");
-			same_snapshot(fr, after, "conflict.view",
-				      "after a conflict the directory differs "
-				      "from the store");
+			/* out of memory, the refresh after it may fail */
+			if (nomem && strcmp(fr, after))
+				same_snapshot(c->snap, after, "conflict.view",
+					      "after a conflict and a failed "
+					      "refresh the directory changed");
+			else
+				same_snapshot(fr, after, "conflict.view",
+					      "after a conflict the directory "
+					      "differs from the store");
 			free(fr);
 		} else {
 			char what[128];
@@ -1434,8 +1636,10 @@ static void op_user_create(void)
 	assert_int_equal(roster_form_new(&f, CUR_DIR), 0);
 	rand_form(f, a, 1);
 	pre(&c, cur_h);
+	arm();
 	rc = roster_user_create(no_out ? NULL : &out, CUR_DIR,
 				no_actor ? NULL : &act, a, no_form ? NULL : f);
+	disarm();
 	logop("d%d user_create(%s, %llu,%s) = %s -> %llu", cur_h->id,
 	      no_actor ? "NULL" : actor_desc, (unsigned long long)a,
 	      no_form ? " NULL" : formdesc, rcs(rc), (unsigned long long)out);
@@ -1483,7 +1687,9 @@ static void op_user_update(void)
 	rand_form(f, a, 0);
 	roster_user_get(&ub, CUR_DIR, u);
 	pre(&c, cur_h);
+	arm();
 	rc = roster_user_update(CUR_DIR, &act, u, f);
+	disarm();
 	logop("d%d user_update(%s, %llu,%s) = %s", cur_h->id, actor_desc,
 	      (unsigned long long)u, formdesc, rcs(rc));
 	if (rc == 0 && !cur_h->txn && ub) {
@@ -1527,7 +1733,9 @@ static void op_user_delete(void)
 	int rc;
 
 	pre(&c, cur_h);
+	arm();
 	rc = roster_user_delete(CUR_DIR, &act, u);
+	disarm();
 	logop("d%d user_delete(%s, %llu) = %s", cur_h->id, actor_desc,
 	      (unsigned long long)u, rcs(rc));
 	if (rc == 0 && !cur_h->txn &&
@@ -1561,10 +1769,12 @@ static void op_station(void)
 			a = V.site_acc[i];
 	act = pick_actor(a ? a : A1);
 	pre(&c, cur_h);
+	arm();
 	if (order)
 		rc = roster_station_order(CUR_DIR, &act, s, pk, n);
 	else
 		rc = roster_station_disconnect(CUR_DIR, &act, s, pk, n);
+	disarm();
 	logop("d%d station_%s(%s, %llu, %s, %u) = %s", cur_h->id,
 	      order ? "order" : "disconnect", actor_desc,
 	      (unsigned long long)s, q(pk), n, rcs(rc));
@@ -1592,16 +1802,24 @@ static void op_product(void)
 	pre(&c, cur_h);
 	switch (k) {
 	case 0:
+		arm();
 		rc = roster_product_purchase(CUR_DIR, &act, a, pr, n);
+		disarm();
 		break;
 	case 1:
+		arm();
 		rc = roster_product_release(CUR_DIR, &act, a, pr, n);
+		disarm();
 		break;
 	case 2:
+		arm();
 		rc = roster_product_assign(CUR_DIR, &act, pr, us, nu, &done);
+		disarm();
 		break;
 	default:
+		arm();
 		rc = roster_product_unassign(CUR_DIR, &act, pr, us, nu, &done);
+		disarm();
 		break;
 	}
 	logop("d%d product_%s(%s, %llu, %s, %u, {%s}) = %s done=%zu",
@@ -1635,14 +1853,18 @@ static void op_account_cfg(void)
 			snprintf(d + strlen(d), sizeof d - strlen(d), "%s%s",
 				 i ? " " : "", ls[i]);
 		}
+		arm();
 		rc = roster_account_set_licences(CUR_DIR, &act, a, ed, ls, n);
+		disarm();
 		logop("d%d account_set_licences(%s, %llu, %s, {%s}) = %s",
 		      cur_h->id, actor_desc, (unsigned long long)a, q(ed), d,
 		      rcs(rc));
 	} else {
 		int on = (int)R(2);
 
+		arm();
 		rc = roster_account_set_helpdesk(CUR_DIR, &act, a, on);
+		disarm();
 		logop("d%d account_set_helpdesk(%s, %llu, %d) = %s", cur_h->id,
 		      actor_desc, (unsigned long long)a, on, rcs(rc));
 	}
@@ -1665,7 +1887,9 @@ static void op_records(void)
 	switch (k) {
 	case 0:
 	case 8:
+		arm();
 		rc = roster_site_create(&out, CUR_DIR, &act, a, nm);
+		disarm();
 		logop("d%d site_create(%s, %llu, %s) = %s -> %llu", cur_h->id,
 		      actor_desc, (unsigned long long)a, q(nm), rcs(rc),
 		      (unsigned long long)out);
@@ -1673,13 +1897,17 @@ static void op_records(void)
 	case 1:
 		mn = 2 + R(4);
 		mx = P(5) ? 1 : mn + R(3);
+		arm();
 		rc = roster_pbx_create(&out, CUR_DIR, &act, a, nm, mn, mx);
+		disarm();
 		logop("d%d pbx_create(%s, %llu, %s, %u, %u) = %s -> %llu",
 		      cur_h->id, actor_desc, (unsigned long long)a, q(nm), mn,
 		      mx, rcs(rc), (unsigned long long)out);
 		break;
 	case 2:
+		arm();
 		rc = roster_group_create(&out, CUR_DIR, &act, a, nm);
+		disarm();
 		logop("d%d group_create(%s, %llu, %s) = %s -> %llu", cur_h->id,
 		      actor_desc, (unsigned long long)a, q(nm), rcs(rc),
 		      (unsigned long long)out);
@@ -1707,19 +1935,25 @@ static void op_records(void)
 			act = SYS;
 			describe_actor(&act, "");
 		}
+		arm();
 		rc = roster_record_delete(CUR_DIR, &act, id);
+		disarm();
 		logop("d%d record_delete(%s, %llu) = %s", cur_h->id,
 		      actor_desc, (unsigned long long)id, rcs(rc));
 		break;
 	case 5:
 		id = P(50) ? pick(&V.sites) : pick(&V.groups);
+		arm();
 		rc = roster_record_rename(CUR_DIR, &act, id, nm);
+		disarm();
 		logop("d%d record_rename(%s, %llu, %s) = %s", cur_h->id,
 		      actor_desc, (unsigned long long)id, q(nm), rcs(rc));
 		break;
 	case 6:
 		p = P(70) ? pick(&V.partners) : bogus_id();
+		arm();
 		rc = roster_account_create(&out, CUR_DIR, &act, p, nm);
+		disarm();
 		logop("d%d account_create(%s, %llu, %s) = %s -> %llu",
 		      cur_h->id, actor_desc, (unsigned long long)p, q(nm),
 		      rcs(rc), (unsigned long long)out);
@@ -1729,7 +1963,9 @@ static void op_records(void)
 			act = SYS;
 			describe_actor(&act, "");
 		}
+		arm();
 		rc = roster_partner_create(&out, CUR_DIR, &act, nm);
+		disarm();
 		logop("d%d partner_create(%s, %s) = %s -> %llu", cur_h->id,
 		      actor_desc, q(nm), rcs(rc), (unsigned long long)out);
 		break;
@@ -1748,7 +1984,9 @@ static void op_redeem(void)
 	int rc;
 
 	pre(&c, cur_h);
+	arm();
 	rc = roster_token_redeem(&out, CUR_DIR, tok, pw);
+	disarm();
 	logop("d%d token_redeem(token %zu of user %llu%s, %s) = %s -> %llu",
 	      cur_h->id, t, (unsigned long long)toks[t].user,
 	      toks[t].used ? ", used" : "", q(pw), rcs(rc),
@@ -1802,10 +2040,12 @@ static void op_password(void)
 			 i ? "," : "", (unsigned long long)us[i]);
 	}
 	pre(&c, cur_h);
+	arm();
 	if (reset)
 		rc = roster_password_reset(CUR_DIR, &act, a, n ? us : NULL, n);
 	else
 		rc = roster_welcome_send(CUR_DIR, &act, a, n ? us : NULL, n);
+	disarm();
 	logop("d%d %s(%s, %llu, {%s}) = %s", cur_h->id,
 	      reset ? "password_reset" : "welcome_send", actor_desc,
 	      (unsigned long long)a, ub, rcs(rc));
@@ -1895,7 +2135,9 @@ static int take_preview(handle *h)
 	int rc;
 
 	pre(&c, h);
+	arm();
 	rc = roster_transaction_preview(&pv, h->dir);
+	disarm();
 	logop("d%d transaction_preview() = %s", h->id, rcs(rc));
 	if (rc == 0) {
 		nprev = roster_preview_event_count(pv);
@@ -1948,14 +2190,22 @@ static void commit(handle *h, int have_prev)
 {
 	callctx c;
 	size_t e0, n, i, na;
-	int rc, seen;
+	int rc, seen, nomem;
 
 	pre(&c, h);
 	e0 = h->nev;
+	arm();
 	rc = roster_transaction_commit(h->dir);
+	disarm();
 	logop("d%d transaction_commit() = %s", h->id, rcs(rc));
 	h->txn = 0;
 	check_pending("commit");
+	nomem = fired;
+	if (fired && rc != ROSTER_ENOMEM && rc != ROSTER_ECONFLICT)
+		violation("nomem.code",
+			  "commit: allocation %ld failed, but it returned %s",
+			  fail_n, rcs(rc));
+	fired = 0;
 	if (rc == 0) {
 		n = h->nev - e0;
 		if (have_prev && n != nprev)
@@ -2034,10 +2284,32 @@ static void commit(handle *h, int have_prev)
 
 			same_snapshot(store_snap, fr, "conflict.store",
 				      "a failed commit changed the store");
-			same_snapshot(fr, af, "conflict.view",
-				      "after a failed commit the directory "
-				      "differs from the store");
+			if (nomem && strcmp(fr, af))
+				same_snapshot(h->txn_snap, af, "conflict.view",
+					      "after a failed commit and "
+					      "refresh the directory is not "
+					      "as at begin");
+			else
+				same_snapshot(fr, af, "conflict.view",
+					      "after a failed commit the "
+					      "directory differs from the "
+					      "store");
 			free(fr);
+			free(af);
+		} else if (rc == ROSTER_ENOMEM) {
+			/* rolled back: as at begin, the store as it was */
+			char *af = snapshot_take(h->dir), *fr;
+
+			same_snapshot(h->txn_snap, af, "nomem.commit",
+				      "after a commit out of memory the "
+				      "directory is not as at begin");
+			if (storage_mode) {
+				fr = fresh_snapshot();
+				same_snapshot(store_snap, fr, "nomem.store",
+					      "a commit out of memory changed "
+					      "the store");
+				free(fr);
+			}
 			free(af);
 		} else {
 			violation("commit.fail", "commit failed: %s", rcs(rc));
@@ -2077,7 +2349,9 @@ static void op_txn(void)
 
 	if (!h->txn) {
 		pre(&c, h);
+		arm();
 		rc = roster_transaction_begin(CUR_DIR);
+		disarm();
 		logop("d%d transaction_begin() = %s", h->id, rcs(rc));
 		if (rc == 0) {
 			h->txn = 1;
@@ -2395,8 +2669,10 @@ static void op_import(void)
 	rd.len = l;
 	rd.pos = 0;
 	pre(&c, cur_h);
+	arm();
 	rc = roster_import(&rep, CUR_DIR, &act, a, ROSTER_FORMAT_CSV, read_fn, &rd,
 			   &o);
+	disarm();
 	created = rep ? roster_import_created(rep) : 0;
 	logop("d%d import(%s, %llu, mode %u, dry %d, max %u, %s) = %s, %zu "
 	      "created, %zu errors",
@@ -2467,9 +2743,11 @@ static void op_refresh(void)
 	int rc;
 
 	pre(&c, cur_h);
+	arm();
 	rc = roster_directory_refresh(CUR_DIR);
+	disarm();
 	logop("d%d refresh() = %s", cur_h->id, rcs(rc));
-	if (rc && !(rc == ROSTER_EMISUSE && cur_h->txn))
+	if (rc && !(rc == ROSTER_EMISUSE && cur_h->txn) && !fired)
 		violation("refresh", "refresh failed: %d", rc);
 	if (rc == 0) {
 		/* A refresh may show other changes. */
@@ -2478,6 +2756,113 @@ static void op_refresh(void)
 		c.nacc = acc_states(CUR_DIR, before_acc);
 	}
 	post(&c, rc, "refresh");
+}
+
+/* The events a replay delivered are the outbox's first ones, in order,
+ * with their sequence numbers. */
+static void check_replay(size_t max, size_t count, const char *who)
+{
+	size_t want = max && max < outbox.n ? max : outbox.n, i;
+
+	if (count != want || replayed.n != want)
+		violation("outbox.replay",
+			  "%s: replayed %zu (counted %zu) of %zu, wanted %zu",
+			  who, replayed.n, count, outbox.n, want);
+	for (i = 0; i < want; i++) {
+		const ev *x = &replayed.v[i], *y = &outbox.v[i];
+
+		if (x->seq != y->seq || x->type != y->type ||
+		    x->user != y->user || x->account != y->account ||
+		    x->partner != y->partner || x->pbx != y->pbx ||
+		    x->admin != y->admin || strcmp(x->email, y->email))
+			violation("outbox.replay",
+				  "%s: replayed event %zu is %llu (type %d, "
+				  "user %llu, %s), the outbox's %llu (type "
+				  "%d, user %llu, %s)",
+				  who, i, (unsigned long long)x->seq, x->type,
+				  (unsigned long long)x->user, x->email,
+				  (unsigned long long)y->seq, y->type,
+				  (unsigned long long)y->user, y->email);
+	}
+}
+
+/* Replay the outbox, from the directory or one opened afresh, or
+ * acknowledge a range of it. */
+static void op_outbox(void)
+{
+	roster_filestore *f = NULL;
+	roster_directory *d;
+	uint64_t first, last;
+	size_t max = P(40) ? 0 : 1 + R(6), count = 99, i, j, k;
+	callctx c;
+	int rc;
+
+	if (P(55)) {
+		replayed.n = 0;
+		pre(&c, cur_h);
+		arm();
+		rc = roster_outbox_replay(CUR_DIR, max, &count);
+		disarm();
+		logop("d%d outbox_replay(%zu) = %s, %zu", cur_h->id, max,
+		      rcs(rc), count);
+		if (rc == 0)
+			check_replay(max, count, "replay");
+		else if (replayed.n || count)
+			violation("outbox.replay", "a failed replay delivered "
+						   "%zu events (counted %zu)",
+				  replayed.n, count);
+		post(&c, rc, "outbox_replay");
+		if (storage_mode && P(30)) {
+			/* the same from a directory opened afresh */
+			replayed.n = 0;
+			d = fresh_dir(&f);
+			rc = roster_outbox_replay(d, max, &count);
+			logop("fresh outbox_replay(%zu) = %d, %zu", max, rc,
+			      count);
+			if (rc)
+				violation("outbox.replay", "fresh: %d", rc);
+			check_replay(max, count, "fresh replay");
+			roster_directory_free(d);
+			roster_filestore_free(f);
+		}
+		return;
+	}
+	if (outbox.n && P(80)) {
+		/* a range of it, edges on events or between them */
+		i = R((unsigned)outbox.n);
+		j = i + R(4) < outbox.n ? i + R(4) : outbox.n - 1;
+		first = outbox.v[i].seq - (P(30) ? R(3) : 0);
+		last = outbox.v[j].seq + (P(30) ? R(3) : 0);
+	} else if (P(60)) {
+		first = P(50) ? 0 : 1;
+		last = UINT64_MAX;
+	} else {
+		first = 2 + R(1000);
+		last = first - 1 - R(2);
+	}
+	pre(&c, cur_h);
+	arm();
+	rc = roster_outbox_ack(CUR_DIR, first, last, &count);
+	disarm();
+	logop("d%d outbox_ack(%llu, %llu) = %s, %zu", cur_h->id,
+	      (unsigned long long)first, (unsigned long long)last, rcs(rc),
+	      count);
+	if (first > last && rc != ROSTER_EINVAL)
+		violation("outbox.ack", "first > last gave %d", rc);
+	if (rc == 0) {
+		for (i = k = 0; i < outbox.n; i++)
+			if (outbox.v[i].seq < first || outbox.v[i].seq > last)
+				outbox.v[k++] = outbox.v[i];
+		if (count != outbox.n - k)
+			violation("outbox.ack",
+				  "acknowledged %zu, the outbox held %zu of "
+				  "them",
+				  count, outbox.n - k);
+		outbox.n = k;
+	} else if (count) {
+		violation("outbox.ack", "a failed ack counts %zu", count);
+	}
+	post(&c, rc, "outbox_ack");
 }
 
 /* Field access, choices and billing change nothing. */
@@ -2573,7 +2958,9 @@ static void op_access(void)
 		roster_form_set_str(f, field, b);
 	}
 	pre(&c, cur_h);
+	arm();
 	rc = roster_user_update(CUR_DIR, &act, u, f);
+	disarm();
 	logop("d%d user_update(%s, %llu, %s=%s) = %s (access %d)", cur_h->id,
 	      actor_desc, (unsigned long long)u, roster_field_name(field), b,
 	      rcs(rc), acc);
@@ -2639,7 +3026,9 @@ static void op_choices(void)
 	assert_int_equal(roster_form_new(&f, CUR_DIR), 0);
 	roster_form_set_str(f, field, item);
 	pre(&c, cur_h);
+	arm();
 	rc = roster_user_update(CUR_DIR, &act, u, f);
+	disarm();
 	rule = roster_error_rule(roster_directory_error(CUR_DIR));
 	logop("d%d user_update(%s, %llu, %s=%s) = %s (choice allowed %d, %s)",
 	      cur_h->id, actor_desc, (unsigned long long)u,
@@ -2765,7 +3154,7 @@ static void world_setup(int mode)
 	roster_actor pa = { ROSTER_ACTOR_PARTNER, 0, 0 };
 	roster_id pbx, grp, x;
 	const char *ls[NLICENCES];
-	int no_outbox, i, k;
+	int i, k;
 	unsigned e;
 	size_t n;
 
@@ -2800,6 +3189,10 @@ static void world_setup(int mode)
 		st = roster_filestore_methods();
 	}
 	no_outbox = P(50);
+	outbox_on = mode && !no_outbox;
+	outbox.n = replayed.n = 0;
+	hooked = P(30);
+	al_live = 0;
 	H[0].dir = d = open_dir(&H[0], st, stores[0], no_outbox);
 
 	assert_int_equal(roster_partner_create(&P1, d, &SYS, "Partner One"),
@@ -2883,6 +3276,10 @@ static void world_free_all(void)
 	ms = NULL;
 	free(store_snap);
 	store_snap = NULL;
+	roster_catalog_free(cur_cat);
+	cur_cat = NULL;
+	armed = 0;
+	fail_at = 0;
 }
 
 /* Remove the files a file store left in the temporary directory. */
@@ -2926,6 +3323,8 @@ static void run_seed(unsigned long long seed, long steps)
 	for (step_cur = 0; step_cur < steps; step_cur++) {
 		cur_h = &H[nh > 1 ? R(2) : 0];
 		clean = P(50);
+		fired = 0;
+		fail_at = hooked && P(25) ? 1 + (long)R(P(70) ? 16 : 400) : 0;
 		collect(cur_h->dir);
 		r = R(100);
 		if (r < 22)
@@ -2962,6 +3361,8 @@ static void run_seed(unsigned long long seed, long steps)
 			op_access();
 		else if (r < 93)
 			op_choices();
+		else if (r < 95 && P(60))
+			op_outbox();
 		else if (nh == 1)
 			check_model_now();
 		else if (r < 96)
@@ -2983,6 +3384,10 @@ static void run_seed(unsigned long long seed, long steps)
 	else
 		check_model(H[0].dir, "final");
 	world_free_all();
+	if (al_live)
+		violation("nomem.leak",
+			  "%ld block(s) left once every directory was freed",
+			  al_live);
 	empty_tmpdir();
 	seed_running = 0;
 }
@@ -3034,6 +3439,10 @@ static int test_teardown(void **state)
 		H[i].evs = NULL;
 		H[i].nev = H[i].cap = 0;
 	}
+	free(outbox.v);
+	free(replayed.v);
+	memset(&outbox, 0, sizeof outbox);
+	memset(&replayed, 0, sizeof replayed);
 	return 0;
 }
 
