@@ -11,14 +11,17 @@
  * PBXs, groups, accounts and partners created, renamed and deleted,
  * password resets, welcome e-mails and token redemptions, transactions
  * (begin, preview, commit, rollback, a nested begin), searches, CSV
- * imports, field access and choices, the outbox replayed (by the
- * directory or one opened afresh) and acknowledged, and the clock moved
- * on. The actor
- * is random too: the system, the account's partner or another one,
- * admins and plain users of the account or of another, unknown ids and
- * an invalid kind. A seed runs in one of three modes (the seed modulo
- * 3): one directory without storage, two directories on one memory
- * store, or two directories on one file store in a temporary directory.
+ * and XML imports (XML well-formed or not), exports, field access and
+ * choices, the outbox replayed (by the directory or one opened afresh)
+ * and acknowledged, a new catalog (the default one with licences,
+ * packs, the product or editions renamed away, services an edition may
+ * order or tiers it offers removed) set on every directory, and the
+ * clock moved on. The actor is random too: the system, the account's
+ * partner or another one, admins and plain users of the account or of
+ * another, unknown ids and an invalid kind. A seed runs in one of three
+ * modes (the seed modulo 3): one directory without storage, two
+ * directories on one memory store, or two directories on one file store
+ * in a temporary directory.
  * In some seeds every directory allocates through hooks that count the
  * blocks live, and a random call now and then has its Nth allocation
  * fail (N random).
@@ -47,7 +50,20 @@
  *   search never gives a user twice, nor one out of the account or out
  *   of a partner's scope, and its count agrees; reads change nothing;
  * - a successful import created as many users as it says (none when
- *   dry), and an all-or-nothing import that succeeded had no error;
+ *   dry), and an all-or-nothing import that succeeded had no error; a
+ *   malformed XML file (cut short, a DOCTYPE, another namespace, an
+ *   unknown element, stray text, too many attributes) stops the import
+ *   with ROSTER_EPARSE, the last refusal of its report, and a field
+ *   given twice refuses its row; an XML import refuses, row by row, the
+ *   columns and rules its dry-run twin refused (the same rows in CSV,
+ *   or without comments and CDATA), and its code follows from the
+ *   twin's;
+ * - an export changes nothing, and imported into an empty account of a
+ *   directory of its own with the same sites, PBXes, groups (by name),
+ *   services and stock, gives the same users (through roster_user_get:
+ *   every field but the password, registered, cloud and iot, the
+ *   lines and the product licences), but those holding a licence, pack
+ *   or product the catalog no longer has, which are refused;
  * - a token is redeemed once (a user's other links are void then), and
  *   its user then logs in with the new password and is registered;
  * - roster_user_field_access and roster_user_choices agree with what
@@ -63,6 +79,14 @@
  *   no more blocks live; a commit out of memory rolled back to begin;
  *   the directory goes on working, and once every directory is freed no
  *   block is left;
+ * - a new catalog is refused in a transaction; else it reports exactly
+ *   the users whose licence, pack or product licences it no longer
+ *   allows (licence.h: a licence held must be known, offered by the
+ *   account's edition, its services ordered and orderable, the user
+ *   attached), changes no user, record or count and delivers no event;
+ *   from then on what it dropped is never bought, ordered or given to a
+ *   user, while what is held of it is still counted and can be given
+ *   back (not refused as unknown);
  * - with two directories, both show the same after a refresh, and so
  *   does a directory opened afresh on the store; the users are those
  *   the events created and did not delete.
@@ -74,7 +98,7 @@
  * the line that replays the seed, and fails the test. A run depends on
  * its seed only (a fake clock; no time, process id or address is used).
  *
- * By default it runs seeds 1 to 120 with 500 calls each (about 5 s).
+ * By default it runs seeds 1 to 120 with 500 calls each (about 6 s).
  * ROSTER_RANDOM_SEED (the first seed), ROSTER_RANDOM_SEEDS (how many)
  * and ROSTER_RANDOM_STEPS (calls per seed) change that, for a replay
  * or a long run:
@@ -941,6 +965,12 @@ static const char *rand_licence(void)
 	case 2:
 		return "BAD ID";
 	default:
+		/* a licence a new catalog has, now and then */
+		if (cur_cat && P(20))
+			return roster_catalog_item(
+				cur_cat, ROSTER_ITEM_LICENCE,
+				R((unsigned)roster_catalog_count(
+					cur_cat, ROSTER_ITEM_LICENCE)));
 		return licences[R(NLICENCES)];
 	}
 }
@@ -953,6 +983,11 @@ static const char *rand_pack(void)
 	case 1:
 		return "";
 	default:
+		if (cur_cat && P(20))
+			return roster_catalog_item(
+				cur_cat, ROSTER_ITEM_PACK,
+				R((unsigned)roster_catalog_count(
+					cur_cat, ROSTER_ITEM_PACK)));
 		return packs[R(3)];
 	}
 }
@@ -1106,8 +1141,14 @@ static void rand_form(roster_form *f, roster_id a, int creating)
 			fd("%s%s", i ? "," : "", q(lines[i]));
 		fd(")");
 	}
-	if (P(5))
-		set_s(f, ROSTER_FIELD_NOTE, P(90) ? "a note\nline 2" : "\x01");
+	if (P(5)) {
+		/* spreadsheet formulas too, which a CSV export defuses */
+		static const char *const notes[] = { "a note\nline 2", "=1+2",
+						     "'-x", "@home, \"q\"",
+						     "''+33 1" };
+
+		set_s(f, ROSTER_FIELD_NOTE, P(90) ? notes[R(5)] : "\x01");
+	}
 	if (P(6))
 		set_b(f, ROSTER_FIELD_TWO_FACTOR, (int)R(2));
 	if (P(6))
@@ -1260,12 +1301,41 @@ static void check_user(roster_directory *d, const roster_user *u,
 	check_unique(u, who);
 }
 
+/* Does the directory's catalog have the item? */
+static int in_catalog(roster_directory *d, int kind, const char *id)
+{
+	roster_catalog *cat = roster_directory_catalog(d);
+	int has = id && roster_catalog_has(cat, kind, id);
+
+	roster_catalog_free(cat);
+	return has;
+}
+
+/* The stations of a pack at a site, or the product licences of an
+ * account: purchased and in use. An item the catalog dropped is counted
+ * while held; one not held is unknown then: none. Returns 0 when the
+ * count failed otherwise. */
+static int counts(roster_directory *d, roster_id rec, int kind,
+		  const char *item, size_t *pur, size_t *used)
+{
+	int rc = kind == ROSTER_ITEM_PACK ?
+			 roster_station_counts(d, &SYS, rec, item, pur, used) :
+			 roster_product_counts(d, &SYS, rec, item, pur, used);
+
+	if (rc == ROSTER_EINVALID && !in_catalog(d, kind, item)) {
+		*pur = *used = 0;
+		return 1;
+	}
+	return rc == ROSTER_OK;
+}
+
 /* An account: its counts, inventory and search agree with its users. */
 static void check_account(roster_directory *d, roster_id a, const char *who)
 {
 	static ids users, sites, found;
 	static roster_user *us[MAX_IDS];
-	size_t nadm = 0, holders = 0, pur, used, cnt, k, m, z;
+	size_t nadm = 0, holders = 0, pur, used, cnt, k, m, z, npk;
+	const char *pks[8];
 	roster_record *rec = NULL;
 
 	list_all(&users, d, a, ROSTER_KIND_USER);
@@ -1295,7 +1365,7 @@ static void check_account(roster_directory *d, roster_id a, const char *who)
 
 	/* Product licences: assigned to their holders, and no more than
 	 * purchased. */
-	if (roster_product_counts(d, &SYS, a, "meetings", &pur, &used))
+	if (!counts(d, a, ROSTER_ITEM_PRODUCT, "meetings", &pur, &used))
 		violation("inv.products", "%s: counts failed", who);
 	if (used > pur || used != holders)
 		violation("inv.products",
@@ -1304,11 +1374,23 @@ static void check_account(roster_directory *d, roster_id a, const char *who)
 			  who, (unsigned long long)a, used, pur, holders);
 
 	/* Stations: in service for their users, and no more than
-	 * purchased. */
+	 * purchased; of the default packs and of a new catalog's. */
+	npk = 0;
+	for (m = 0; m < 3; m++)
+		pks[npk++] = packs[m];
+	for (m = 0; cur_cat && m < roster_catalog_count(cur_cat,
+							 ROSTER_ITEM_PACK);
+	     m++) {
+		const char *pk = roster_catalog_item(cur_cat, ROSTER_ITEM_PACK, m);
+
+		if (strcmp(pk, packs[0]) && strcmp(pk, packs[1]) &&
+		    strcmp(pk, packs[2]) && npk < 8)
+			pks[npk++] = pk;
+	}
 	for (z = 0; z < sites.n; z++)
-		for (m = 0; m < 3; m++) {
-			if (roster_station_counts(d, &SYS, sites.v[z], packs[m],
-						  &pur, &used))
+		for (m = 0; m < npk; m++) {
+			if (!counts(d, sites.v[z], ROSTER_ITEM_PACK, pks[m],
+				    &pur, &used))
 				violation("inv.stations", "%s: counts failed",
 					  who);
 			holders = 0;
@@ -1316,7 +1398,7 @@ static void check_account(roster_directory *d, roster_id a, const char *who)
 				const char *pk =
 					roster_user_str(us[k], ROSTER_FIELD_PACK);
 
-				holders += pk && !strcmp(pk, packs[m]) &&
+				holders += pk && !strcmp(pk, pks[m]) &&
 					   roster_user_ref(us[k],
 							   ROSTER_FIELD_SITE) ==
 						   sites.v[z];
@@ -1326,7 +1408,7 @@ static void check_account(roster_directory *d, roster_id a, const char *who)
 					  "%s: site %llu, %s: %zu in service, "
 					  "%zu purchased, %zu users",
 					  who, (unsigned long long)sites.v[z],
-					  packs[m], used, pur, holders);
+					  pks[m], used, pur, holders);
 		}
 	for (k = 0; k < users.n; k++)
 		roster_user_free(us[k]);
@@ -1624,6 +1706,28 @@ static void post(callctx *c, int rc, const char *opname)
 
 /* The calls. */
 
+/* A user is never given a licence or pack the catalog dropped (it may
+ * keep one it had: was). */
+static void given_dropped(const roster_user *was, const roster_user *u)
+{
+	static const int fields[] = { ROSTER_FIELD_LICENCE, ROSTER_FIELD_PACK };
+	static const int kinds[] = { ROSTER_ITEM_LICENCE, ROSTER_ITEM_PACK };
+	const char *v, *w;
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		v = roster_user_str(u, fields[i]);
+		w = was ? roster_user_str(was, fields[i]) : NULL;
+		if (v && (!w || strcmp(v, w)) &&
+		    !in_catalog(CUR_DIR, kinds[i], v))
+			violation("catalog.dropped",
+				  "user %llu was given %s %s, which the "
+				  "catalog no longer has",
+				  (unsigned long long)roster_user_id(u),
+				  roster_field_name(fields[i]), v);
+	}
+}
+
 static void op_user_create(void)
 {
 	roster_id a = pick_account(), out = 0;
@@ -1655,6 +1759,7 @@ static void op_user_create(void)
 				  "user %llu created, no welcome e-mail",
 				  (unsigned long long)out);
 		assert_int_equal(roster_user_get(&u, CUR_DIR, out), 0);
+		given_dropped(NULL, u);
 		pbx = roster_user_ref(u, ROSTER_FIELD_PBX);
 		if (pbx && !has_reload(&c, pbx))
 			violation("ev.reload",
@@ -1698,6 +1803,7 @@ static void op_user_update(void)
 		char *s2;
 
 		assert_int_equal(roster_user_get(&ua, CUR_DIR, u), 0);
+		given_dropped(ub, ua);
 		p0 = roster_user_ref(ub, ROSTER_FIELD_PBX);
 		p1 = roster_user_ref(ua, ROSTER_FIELD_PBX);
 		x0 = roster_user_str(ub, ROSTER_FIELD_EXTENSION);
@@ -1745,6 +1851,26 @@ static void op_user_delete(void)
 	post(&c, rc, "user_delete");
 }
 
+/* What the catalog dropped is never bought, ordered or assigned
+ * (adding), and what is held of it can still be given back. */
+static void dropped_item(int rc, int adding, int kind, const char *item,
+			 size_t held)
+{
+	const char *rule = roster_error_rule(roster_directory_error(CUR_DIR));
+
+	if (!item || in_catalog(CUR_DIR, kind, item))
+		return;
+	if (adding && rc == 0)
+		violation("catalog.dropped",
+			  "%s, which the catalog no longer has, was added", item);
+	if (!adding && held && rc &&
+	    (!strcmp(rule, "pack.unknown") || !strcmp(rule, "product.unknown")))
+		violation("catalog.held",
+			  "%s, which the catalog dropped, is held (%zu) but "
+			  "cannot be given back: %s",
+			  item, held, rule);
+}
+
 static roster_id pick_site(void)
 {
 	if (P(6))
@@ -1762,12 +1888,14 @@ static void op_station(void)
 	int rc, order = P(60);
 	roster_actor act;
 	callctx c;
-	size_t i;
+	size_t i, pur, used;
 
 	for (i = 0; i < V.sites.n; i++)
 		if (V.sites.v[i] == s)
 			a = V.site_acc[i];
 	act = pick_actor(a ? a : A1);
+	if (!counts(CUR_DIR, s, ROSTER_ITEM_PACK, pk, &pur, &used))
+		pur = 0;
 	pre(&c, cur_h);
 	arm();
 	if (order)
@@ -1778,6 +1906,7 @@ static void op_station(void)
 	logop("d%d station_%s(%s, %llu, %s, %u) = %s", cur_h->id,
 	      order ? "order" : "disconnect", actor_desc,
 	      (unsigned long long)s, q(pk), n, rcs(rc));
+	dropped_item(rc, order, ROSTER_ITEM_PACK, pk, pur);
 	post(&c, rc, order ? "station_order" : "station_disconnect");
 }
 
@@ -1789,7 +1918,7 @@ static void op_product(void)
 	roster_actor act = pick_actor(a);
 	const char *pr = P(90) ? "meetings" : P(50) ? "bogus" : NULL;
 	unsigned n = P(5) ? 0 : 1 + R(3), k = R(4);
-	size_t i, nu = 1 + R(4), done = 0;
+	size_t i, nu = 1 + R(4), done = 0, pur, used;
 	char ub[128] = "";
 	callctx c;
 	int rc;
@@ -1799,6 +1928,8 @@ static void op_product(void)
 		snprintf(ub + strlen(ub), sizeof ub - strlen(ub), "%s%llu",
 			 i ? "," : "", (unsigned long long)us[i]);
 	}
+	if (!pr || !counts(CUR_DIR, a, ROSTER_ITEM_PRODUCT, pr, &pur, &used))
+		pur = 0;
 	pre(&c, cur_h);
 	switch (k) {
 	case 0:
@@ -1825,6 +1956,7 @@ static void op_product(void)
 	logop("d%d product_%s(%s, %llu, %s, %u, {%s}) = %s done=%zu",
 	      cur_h->id, names[k], actor_desc, (unsigned long long)a, q(pr),
 	      n, ub, rcs(rc), done);
+	dropped_item(rc, k == 0 || k == 2, ROSTER_ITEM_PRODUCT, pr, pur);
 	post(&c, rc, "product");
 }
 
@@ -2563,37 +2695,24 @@ static const char *rand_record_name(const ids *s, char *buf, size_t len)
 	return v;
 }
 
-/* A CSV import of random columns and rows, some of them wrong. */
-static void op_import(void)
-{
-	static const char *const cols[] = {
-		"first_name", "last_name", "email",    "admin", "pbx",
-		"extension",  "site",	   "pack",     "licence", "lines",
-		"products",   "group",	   "helpdesk"
-	};
-	static ids sites, pbxs, groups;
-	roster_id a = pick_account();
-	roster_actor act = pick_actor(a);
-	roster_import_options o = ROSTER_IMPORT_OPTIONS_INIT;
-	roster_import_report *rep = NULL;
-	char csv[8192], nb[128];
-	size_t l = 0, created, i;
-	int use[13], ncols = 0, rc;
-	unsigned r, rows = R(5);
-	reader rd;
-	callctx c;
+/* An import's columns, and its rows' cells by column. */
+#define NCOLS 13
+#define IMPORT_ROWS 5
+static const char *const cols[NCOLS] = {
+	"first_name", "last_name", "email",   "admin", "pbx",
+	"extension",  "site",	   "pack",    "licence", "lines",
+	"products",   "group",	   "helpdesk"
+};
+static char cells[IMPORT_ROWS][NCOLS][300];
 
-	for (i = 0; i < 13; i++) {
-		use[i] = i < 3 ? P(95) : P(30);
-		if (use[i]) {
-			l += (size_t)snprintf(csv + l, sizeof csv - l, "%s%s",
-					      ncols ? "," : "", cols[i]);
-			ncols++;
-		}
-	}
-	if (!ncols)
-		l += (size_t)snprintf(csv + l, sizeof csv - l, "bogus");
-	l += (size_t)snprintf(csv + l, sizeof csv - l, "\r\n");
+/* Random cells for the used columns of each row, some of them wrong. */
+static void import_cells(roster_id a, const int *use, unsigned rows)
+{
+	static ids sites, pbxs, groups;
+	char nb[128];
+	unsigned r;
+	size_t i;
+
 	/* The account may be no account: its lists are empty then. */
 	if (list_try(&sites, CUR_DIR, a, ROSTER_KIND_SITE))
 		sites.n = 0;
@@ -2601,10 +2720,8 @@ static void op_import(void)
 		pbxs.n = 0;
 	if (list_try(&groups, CUR_DIR, a, ROSTER_KIND_GROUP))
 		groups.n = 0;
-	for (r = 0; r < rows; r++) {
-		int first = 1;
-
-		for (i = 0; i < 13; i++) {
+	for (r = 0; r < rows; r++)
+		for (i = 0; i < NCOLS; i++) {
 			const char *v = "";
 
 			if (!use[i])
@@ -2650,35 +2767,276 @@ static void op_import(void)
 				v = P(30) ? "1" : "";
 				break;
 			}
-			l += (size_t)snprintf(csv + l, sizeof csv - l,
+			snprintf(cells[r][i], sizeof cells[r][i], "%s", v);
+		}
+}
+
+static size_t put_csv(char *csv, size_t size, const int *use, unsigned rows,
+		      int faults)
+{
+	size_t l = 0, i;
+	int ncols = 0;
+	unsigned r;
+
+	for (i = 0; i < NCOLS; i++)
+		if (use[i])
+			l += (size_t)snprintf(csv + l, size - l, "%s%s",
+					      ncols++ ? "," : "", cols[i]);
+	if (!ncols)
+		l += (size_t)snprintf(csv + l, size - l, "bogus");
+	l += (size_t)snprintf(csv + l, size - l, "\r\n");
+	for (r = 0; r < rows; r++) {
+		int first = 1;
+
+		for (i = 0; i < NCOLS; i++) {
+			const char *v = cells[r][i];
+
+			if (!use[i])
+				continue;
+			l += (size_t)snprintf(csv + l, size - l,
 					      strpbrk(v, ",\"\r\n") ? "%s\"%s\"" :
 								      "%s%s",
 					      first ? "" : ",", v);
 			first = 0;
 		}
-		l += (size_t)snprintf(csv + l, sizeof csv - l, "%s",
+		l += (size_t)snprintf(csv + l, size - l, "%s",
 				      P(50) ? "\r\n" : "\n");
 	}
-	if (P(4))
-		l += (size_t)snprintf(csv + l, sizeof csv - l,
-				      "\"unterminated,x\n");
+	if (faults && P(4))
+		l += (size_t)snprintf(csv + l, size - l, "\"unterminated,x\n");
+	return l;
+}
+
+/* Text for XML: the markup characters escaped. */
+static size_t put_text(char *out, size_t size, const char *v)
+{
+	size_t l = 0;
+
+	for (; *v && l + 8 < size; v++)
+		l += (size_t)snprintf(out + l, size - l, "%s",
+				      *v == '&'	  ? "&amp;" :
+				      *v == '<'	  ? "&lt;" :
+				      *v == '>'	  ? "&gt;" :
+						    (char[]){ *v, 0 });
+	out[l] = 0;
+	return l;
+}
+
+/* Faults an XML file may have: the file is malformed (the import stops
+ * with ROSTER_EPARSE), or a row refuses (XML_TWICE), or nothing is
+ * wrong (XML_EXTRAS: a comment and CDATA). */
+enum { XML_OK, XML_CUT, XML_DOCTYPE, XML_NAMESPACE, XML_UNKNOWN, XML_TEXT,
+       XML_ATTRS, XML_TWICE, XML_EXTRAS, XML_FAULTS };
+static const char *const xml_faults[] = { "none",    "cut",	"doctype",
+					  "namespace", "unknown", "text",
+					  "attributes", "twice", "extras" };
+
+static size_t put_xml(char *x, size_t size, const int *use, unsigned rows,
+		      int fault)
+{
+	size_t l = 0, i, k;
+	unsigned r;
+
+	l += (size_t)snprintf(x + l, size - l,
+			      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+	if (fault == XML_DOCTYPE)
+		l += (size_t)snprintf(x + l, size - l,
+				      "<!DOCTYPE users [<!ENTITY e \"x\">]>\n");
+	l += (size_t)snprintf(x + l, size - l, "<users xmlns=\"urn:roster:"
+					       "users:%d\">\n",
+			      fault == XML_NAMESPACE ? 2 : 1);
+	if (fault == XML_EXTRAS)
+		l += (size_t)snprintf(x + l, size - l, "<!-- users -->\n");
+	for (r = 0; r < rows; r++) {
+		l += (size_t)snprintf(x + l, size - l, "  <user");
+		for (k = 0; fault == XML_ATTRS && r == 0 && k < 40; k++)
+			l += (size_t)snprintf(x + l, size - l, " a%zu=\"1\"", k);
+		l += (size_t)snprintf(x + l, size - l, ">\n");
+		if (fault == XML_UNKNOWN && r == 0)
+			l += (size_t)snprintf(x + l, size - l,
+					      "    <bogus>1</bogus>\n");
+		for (i = 0; i < NCOLS; i++) {
+			const char *v = cells[r][i], *c = cols[i];
+			int twice = fault == XML_TWICE && r == 0;
+
+			if (!use[i] || (!*v && P(50)))
+				continue;
+			if (i == 9 || i == 10) {
+				/* lines and products hold elements */
+				l += (size_t)snprintf(x + l, size - l,
+						      "    <%s>", c);
+				/* one element a word, as CSV splits them */
+				for (k = 0; v[k]; k += strcspn(v + k, " ")) {
+					char w[300];
+
+					k += strspn(v + k, " ");
+					snprintf(w, sizeof w, "%.*s",
+						 (int)strcspn(v + k, " "), v + k);
+					if (!*w)
+						break;
+					l += (size_t)snprintf(
+						x + l, size - l, "<%s>",
+						i == 9 ? "line" : "product");
+					l += put_text(x + l, size - l, w);
+					l += (size_t)snprintf(
+						x + l, size - l, "</%s>",
+						i == 9 ? "line" : "product");
+				}
+				l += (size_t)snprintf(x + l, size - l,
+						      "</%s>\n", c);
+				continue;
+			}
+			for (k = 0; k < 1u + twice; k++) {
+				l += (size_t)snprintf(x + l, size - l,
+						      "    <%s>", c);
+				if (fault == XML_EXTRAS && *v) {
+					l += (size_t)snprintf(x + l, size - l,
+							      "<![CDATA[%s]]>",
+							      v);
+				} else {
+					l += put_text(x + l, size - l, v);
+				}
+				l += (size_t)snprintf(x + l, size - l,
+						      "</%s>\n", c);
+			}
+			twice = 0;
+		}
+		l += (size_t)snprintf(x + l, size - l, "  </user>\n");
+		if (fault == XML_TEXT && r == 0)
+			l += (size_t)snprintf(x + l, size - l, "stray\n");
+	}
+	l += (size_t)snprintf(x + l, size - l, "</users>\n");
+	if (fault == XML_CUT)
+		l = 1 + R((unsigned)(l - 10));
+	return l;
+}
+
+/* The import's twin: the same rows as CSV, or as XML without comments
+ * and CDATA, imported as a dry run (changing nothing) with the same
+ * options; its code goes into twin_rc. */
+static int twin_rc;
+
+static roster_import_report *dry_twin(roster_id a, const roster_actor *act,
+				      const int *use, unsigned rows, int fault,
+				      const roster_import_options *opts)
+{
+	static char text[32768];
+	roster_import_options o = *opts;
+	roster_import_report *rep = NULL;
+	reader rd;
+
+	o.dry_run = 1;
+	rd.s = text;
+	rd.pos = 0;
+	rd.len = fault == XML_EXTRAS ?
+			 put_xml(text, sizeof text, use, rows, XML_OK) :
+			 put_csv(text, sizeof text, use, rows, 0);
+	twin_rc = roster_import(&rep, CUR_DIR, act, a,
+				fault == XML_EXTRAS ? ROSTER_FORMAT_XML :
+						      ROSTER_FORMAT_CSV,
+				read_fn, &rd, &o);
+	logop("d%d import(twin, %s, dry) = %s, %zu errors", cur_h->id,
+	      fault == XML_EXTRAS ? "XML" : "CSV", rcs(twin_rc),
+	      rep ? roster_import_error_count(rep) : 0);
+	return rep;
+}
+
+/* An import refuses what its dry twin in the other form refused: the
+ * same columns and rules, row by row (a malformed file: both stop), and
+ * its code follows from the twin's. */
+static void same_report(const roster_import_report *t,
+			const roster_import_report *r, int rc,
+			const roster_import_options *o)
+{
+	size_t n = roster_import_error_count(t), i;
+	int want = twin_rc;
+
+	if (!o->dry_run && twin_rc == ROSTER_EINVALID &&
+	    o->mode == ROSTER_IMPORT_BEST_EFFORT)
+		want = ROSTER_OK;
+	/* XML is parsed a chunk ahead: a malformed file stops it before
+	 * rows the CSV reader tried */
+	if (rc == ROSTER_EPARSE && twin_rc == ROSTER_EPARSE)
+		return;
+	if (n != roster_import_error_count(r) || rc != want)
+		violation("import.twin",
+			  "the import gave %s with %zu refusals, its dry twin "
+			  "%d with %zu",
+			  rcs(rc), roster_import_error_count(r), twin_rc, n);
+	for (i = 0; i < n; i++) {
+		int code = roster_import_error_code(r, i);
+
+		if (code != roster_import_error_code(t, i) ||
+		    (code != ROSTER_EPARSE &&
+		     (strcmp(roster_import_error_rule(r, i),
+			     roster_import_error_rule(t, i)) ||
+		      strcmp(roster_import_error_column(r, i),
+			     roster_import_error_column(t, i)))))
+			violation("import.twin",
+				  "refusal %zu: %s %s (%d), the dry twin's "
+				  "%s %s (%d)",
+				  i, roster_import_error_column(r, i),
+				  roster_import_error_rule(r, i), code,
+				  roster_import_error_column(t, i),
+				  roster_import_error_rule(t, i),
+				  roster_import_error_code(t, i));
+	}
+}
+
+/* An import of random columns and rows, some of them wrong, in CSV or
+ * XML (well-formed or not). */
+static void op_import(void)
+{
+	roster_id a = pick_account();
+	roster_actor act = pick_actor(a);
+	roster_import_options o = ROSTER_IMPORT_OPTIONS_INIT;
+	roster_import_report *rep = NULL;
+	static char text[32768];
+	size_t l, created, nerr, i;
+	int use[NCOLS], rc, xml = P(45), fault = XML_OK, ncols;
+	roster_import_report *twin = NULL;
+	unsigned rows = R(IMPORT_ROWS + 1);
+	reader rd;
+	callctx c;
+
+	for (i = 0; i < NCOLS; i++)
+		use[i] = i < 3 ? P(95) : P(30);
+	import_cells(a, use, rows);
+	if (xml && P(30))
+		fault = 1 + (int)R(XML_FAULTS - 1);
+	if (fault == XML_TWICE || fault == XML_ATTRS || fault == XML_UNKNOWN ||
+	    fault == XML_TEXT) {
+		use[0] = 1; /* a first row with a field */
+		rows = rows ? rows : 1;
+		import_cells(a, use, rows);
+		snprintf(cells[0][0], sizeof cells[0][0], "Imp");
+	}
 	o.mode = R(2);
 	o.dry_run = P(15);
 	o.max_errors = P(20) ? 1 : 0;
-	rd.s = csv;
+	for (i = ncols = 0; i < NCOLS; i++)
+		ncols += use[i];
+	if (xml && !o.max_errors &&
+	    (fault == XML_EXTRAS || (!fault && ncols > 1 && P(30))))
+		twin = dry_twin(a, &act, use, rows, fault, &o);
+	l = xml ? put_xml(text, sizeof text, use, rows, fault) :
+		  put_csv(text, sizeof text, use, rows, 1);
+	rd.s = text;
 	rd.len = l;
 	rd.pos = 0;
 	pre(&c, cur_h);
 	arm();
-	rc = roster_import(&rep, CUR_DIR, &act, a, ROSTER_FORMAT_CSV, read_fn, &rd,
-			   &o);
+	rc = roster_import(&rep, CUR_DIR, &act, a,
+			   xml ? ROSTER_FORMAT_XML : ROSTER_FORMAT_CSV, read_fn,
+			   &rd, &o);
 	disarm();
 	created = rep ? roster_import_created(rep) : 0;
-	logop("d%d import(%s, %llu, mode %u, dry %d, max %u, %s) = %s, %zu "
-	      "created, %zu errors",
-	      cur_h->id, actor_desc, (unsigned long long)a, o.mode,
-	      o.dry_run, o.max_errors, q(csv), rcs(rc), created,
-	      rep ? roster_import_error_count(rep) : 0);
+	nerr = rep ? roster_import_error_count(rep) : 0;
+	logop("d%d import(%s, %llu, %s%s%s, mode %u, dry %d, max %u, %s) = "
+	      "%s, %zu created, %zu errors",
+	      cur_h->id, actor_desc, (unsigned long long)a, xml ? "XML" : "CSV",
+	      fault ? " " : "", fault ? xml_faults[fault] : "", o.mode,
+	      o.dry_run, o.max_errors, q(text), rcs(rc), created, nerr);
 	if (rc == 0 && !cur_h->txn) {
 		size_t nc = 0;
 
@@ -2699,13 +3057,377 @@ static void op_import(void)
 			      "a dry run changed the directory");
 		free(s1);
 	}
-	if (rc == 0 && rep && o.mode == ROSTER_IMPORT_ALL_OR_NOTHING &&
-	    roster_import_error_count(rep))
+	if (rc == 0 && rep && o.mode == ROSTER_IMPORT_ALL_OR_NOTHING && nerr)
 		violation("import.all", "an all-or-nothing import succeeded "
 					"with %zu errors",
-			  roster_import_error_count(rep));
+			  nerr);
+	/* A malformed file stops the import, whoever imports: unless the
+	 * call was refused before reading (scope, no account, a
+	 * transaction open), stopped reading at its first refused row or
+	 * ran out of memory. */
+	if (fault && fault != XML_TWICE && fault != XML_EXTRAS && rep &&
+	    !o.max_errors &&
+	    roster_import_rows(rep) + nerr > 0 && rc != ROSTER_EPARSE &&
+	    rc != ROSTER_ENOMEM)
+		violation("import.xml", "an XML file with a fault (%s) gave %s",
+			  xml_faults[fault], rcs(rc));
+	if (rc == ROSTER_EPARSE &&
+	    (created || !nerr ||
+	     roster_import_error_code(rep, nerr - 1) != ROSTER_EPARSE))
+		violation("import.parse",
+			  "a malformed file: %zu created, the last of %zu "
+			  "refusals has code %d",
+			  created, nerr,
+			  nerr ? roster_import_error_code(rep, nerr - 1) : 0);
+	if (twin && rep && rc != ROSTER_ENOMEM && rc != ROSTER_ECONFLICT)
+		same_report(twin, rep, rc, &o);
+	roster_import_report_free(twin);
+	if (fault == XML_TWICE && rc != ROSTER_ENOMEM && rep && nerr) {
+		for (i = 0; i < nerr; i++)
+			if (!strcmp(roster_import_error_rule(rep, i),
+				    "import.twice"))
+				break;
+		if (i == nerr && roster_import_rows(rep))
+			violation("import.twice", "a field given twice in "
+						  "a row was not refused");
+	}
 	roster_import_report_free(rep);
 	post(&c, rc, "import");
+}
+
+/* An export's bytes, in a buffer that grows. */
+typedef struct outbuf {
+	char *s;
+	size_t len, cap;
+} outbuf;
+
+static int write_fn(void *data, const void *buf, size_t len)
+{
+	outbuf *o = data;
+
+	if (o->len + len + 1 > o->cap) {
+		o->cap = 2 * (o->len + len + 1);
+		o->s = realloc(o->s, o->cap);
+		if (!o->s)
+			abort();
+	}
+	memcpy(o->s + o->len, buf, len);
+	o->len += len;
+	o->s[o->len] = 0;
+	return 0;
+}
+
+/* A directory of the test's own, in memory, deciding as the world's. */
+static roster_directory *scratch_dir(void)
+{
+	roster_directory_options o;
+	roster_directory *d = NULL;
+
+	roster_directory_options_init(&o, ROSTER_DIRECTORY_OPTIONS_VERSION);
+	o.clock_fn = fake_clock;
+	if (roster_directory_open(&d, &o))
+		violation("open", "a directory of the test's own");
+	set_policy(d);
+	return d;
+}
+
+/* The name of record id ("" for none), in a ring of buffers. */
+static const char *name_of(roster_directory *d, roster_id id)
+{
+	static char b[4][128];
+	static unsigned i;
+	roster_record *r = NULL;
+	char *s = b[i++ % 4];
+
+	*s = 0;
+	if (id && roster_record_get(&r, d, id) == 0)
+		snprintf(s, sizeof b[0], "%s", roster_record_name(r));
+	roster_record_free(r);
+	return s;
+}
+
+/* User y (of directory dy) is user x (of dx) as an export carries it:
+ * every field but the password, registered, cloud and iot; the site,
+ * PBX and group by name; the lines and the product licences. */
+static void same_user(roster_directory *dx, const roster_user *x,
+		      roster_directory *dy, const roster_user *y)
+{
+	unsigned long long id = roster_user_id(x);
+	const char *s, *t;
+	size_t i;
+	int f;
+
+	for (f = 1; f < ROSTER_FIELD_END; f++) {
+		if (f == ROSTER_FIELD_PASSWORD || f == ROSTER_FIELD_REGISTERED ||
+		    f == ROSTER_FIELD_CLOUD || f == ROSTER_FIELD_IOT)
+			continue;
+		switch (roster_field_type(f)) {
+		case ROSTER_TYPE_STRING:
+			s = roster_user_str(x, f);
+			t = roster_user_str(y, f);
+			if (strcmp(s ? s : "", t ? t : ""))
+				violation("export.same",
+					  "user %llu's %s %s came back as %s",
+					  id, roster_field_name(f), q(s), q(t));
+			break;
+		case ROSTER_TYPE_BOOL:
+			if (roster_user_bool(x, f) != roster_user_bool(y, f))
+				violation("export.same",
+					  "user %llu's %s %d came back as %d",
+					  id, roster_field_name(f),
+					  roster_user_bool(x, f),
+					  roster_user_bool(y, f));
+			break;
+		case ROSTER_TYPE_REF:
+			s = name_of(dx, roster_user_ref(x, f));
+			t = name_of(dy, roster_user_ref(y, f));
+			if (strcmp(s, t))
+				violation("export.same",
+					  "user %llu's %s %s came back as %s",
+					  id, roster_field_name(f), q(s), q(t));
+			break;
+		default:
+			if (roster_user_line_count(x) !=
+			    roster_user_line_count(y))
+				violation("export.same",
+					  "user %llu's %zu lines came back as "
+					  "%zu",
+					  id, roster_user_line_count(x),
+					  roster_user_line_count(y));
+			for (i = 0; i < roster_user_line_count(x); i++)
+				if (strcmp(roster_user_line(x, i),
+					   roster_user_line(y, i)))
+					violation("export.same",
+						  "user %llu's line %s came "
+						  "back as %s",
+						  id, roster_user_line(x, i),
+						  roster_user_line(y, i));
+		}
+	}
+	if (roster_user_product_count(x) != roster_user_product_count(y))
+		violation("export.same",
+			  "user %llu's %zu product licences came back as %zu",
+			  id, roster_user_product_count(x),
+			  roster_user_product_count(y));
+	for (i = 0; i < roster_user_product_count(x); i++)
+		if (strcmp(roster_user_product(x, i),
+			   roster_user_product(y, i)))
+			violation("export.same",
+				  "user %llu's product %s came back as %s", id,
+				  roster_user_product(x, i),
+				  roster_user_product(y, i));
+}
+
+/* Does the catalog lack the user's licence, pack or a product of it? */
+static int lacks(const roster_catalog *cat, const roster_user *u)
+{
+	const char *l = roster_user_str(u, ROSTER_FIELD_LICENCE);
+	const char *p = roster_user_str(u, ROSTER_FIELD_PACK);
+	size_t i;
+
+	if ((l && !roster_catalog_has(cat, ROSTER_ITEM_LICENCE, l)) ||
+	    (p && !roster_catalog_has(cat, ROSTER_ITEM_PACK, p)))
+		return 1;
+	for (i = 0; i < roster_user_product_count(u); i++)
+		if (!roster_catalog_has(cat, ROSTER_ITEM_PRODUCT,
+					roster_user_product(u, i)))
+			return 1;
+	return 0;
+}
+
+/* Build, in directory x, an empty account like account a of the
+ * calling directory for its users to come back: its sites, PBXes and
+ * groups by name, its Helpdesk service, every licence it or a user has
+ * (no edition, so none is refused for one), stations of every pack
+ * enough for all, and the product licences it bought. Returns the
+ * account, 0 when two of its records of a kind share a name. */
+static roster_id mirror_account(roster_directory *x, roster_id a,
+				const ids *users, const roster_catalog *cat)
+{
+	static const int kinds[3] = { ROSTER_KIND_SITE, ROSTER_KIND_PBX,
+				      ROSTER_KIND_GROUP };
+	static ids recs[3];
+	static char lic[NLICENCES + MAX_IDS][40];
+	const char *lp[NLICENCES + MAX_IDS];
+	roster_record *acc = NULL, *r = NULL;
+	roster_user *u = NULL;
+	roster_id p, b, id;
+	size_t i, j, k, nl = 0, pur, used;
+	int rc = 0;
+
+	for (k = 0; k < 3; k++) {
+		list_all(&recs[k], CUR_DIR, a, kinds[k]);
+		for (i = 0; i < recs[k].n; i++)
+			for (j = 0; j < i; j++)
+				if (!strcmp(name_of(CUR_DIR, recs[k].v[i]),
+					    name_of(CUR_DIR, recs[k].v[j])))
+					return 0;
+	}
+	if (roster_record_get(&acc, CUR_DIR, a))
+		violation("export.mirror", "account %llu",
+			  (unsigned long long)a);
+	for (i = 0; i < roster_record_licence_count(acc); i++)
+		snprintf(lic[nl++], sizeof lic[0], "%s",
+			 roster_record_licence(acc, i));
+	for (i = 0; i < users->n; i++) {
+		const char *l;
+
+		if (roster_user_get(&u, CUR_DIR, users->v[i]))
+			violation("export.mirror", "user");
+		l = roster_user_str(u, ROSTER_FIELD_LICENCE);
+		if (l)
+			snprintf(lic[nl++], sizeof lic[0], "%s", l);
+		roster_user_free(u);
+	}
+	for (i = j = 0; i < nl; i++)
+		if (roster_catalog_has(cat, ROSTER_ITEM_LICENCE, lic[i]))
+			lp[j++] = lic[i];
+	rc |= roster_partner_create(&p, x, &SYS, "Partner");
+	rc |= roster_account_create(&b, x, &SYS, p, "Mirror");
+	rc |= roster_account_set_licences(x, &SYS, b, NULL, lp, j);
+	if (roster_record_helpdesk(acc))
+		rc |= roster_account_set_helpdesk(x, &SYS, b, 1);
+	for (k = 0; k < 3; k++)
+		for (i = 0; i < recs[k].n; i++) {
+			const char *nm = name_of(CUR_DIR, recs[k].v[i]);
+
+			if (kinds[k] == ROSTER_KIND_GROUP) {
+				rc |= roster_group_create(&id, x, &SYS, b, nm);
+				continue;
+			}
+			if (kinds[k] == ROSTER_KIND_PBX) {
+				assert_int_equal(roster_record_get(
+							 &r, CUR_DIR,
+							 recs[k].v[i]),
+						 0);
+				rc |= roster_pbx_create(
+					&id, x, &SYS, b, nm,
+					roster_record_min_digits(r),
+					roster_record_max_digits(r));
+				roster_record_free(r);
+				continue;
+			}
+			rc |= roster_site_create(&id, x, &SYS, b, nm);
+			for (j = 0; users->n &&
+				    j < roster_catalog_count(cat, ROSTER_ITEM_PACK);
+			     j++)
+				rc |= roster_station_order(
+					x, &SYS, id,
+					roster_catalog_item(cat,
+							    ROSTER_ITEM_PACK, j),
+					(unsigned)users->n);
+		}
+	for (j = 0; j < roster_catalog_count(cat, ROSTER_ITEM_PRODUCT); j++) {
+		const char *pr = roster_catalog_item(cat, ROSTER_ITEM_PRODUCT, j);
+
+		pur = 0;
+		roster_product_counts(CUR_DIR, &SYS, a, pr, &pur, &used);
+		if (pur)
+			rc |= roster_product_purchase(x, &SYS, b, pr,
+						      (unsigned)pur);
+	}
+	roster_record_free(acc);
+	if (rc)
+		violation("export.mirror", "building the account: %s",
+			  roster_error_rule(roster_directory_error(x)));
+	return b;
+}
+
+/* Account a's users exported (text in format xml or CSV) and imported
+ * into an account built like it in a directory of its own: they come
+ * back the same, but those holding what the catalog no longer has,
+ * which are refused (bulk.md). */
+static void roundtrip(roster_id a, const outbuf *ob, int xml)
+{
+	static ids users, back;
+	roster_import_options o = ROSTER_IMPORT_OPTIONS_INIT;
+	roster_import_report *rep = NULL;
+	roster_directory *x = scratch_dir();
+	roster_catalog *cat = roster_directory_catalog(CUR_DIR);
+	roster_user *u = NULL, *v = NULL;
+	size_t i, k, refused = 0;
+	roster_id b;
+	reader rd;
+	int rc;
+
+	list_all(&users, CUR_DIR, a, ROSTER_KIND_USER);
+	b = mirror_account(x, a, &users, cat);
+	for (i = 0; b && i < users.n; i++) {
+		assert_int_equal(roster_user_get(&u, CUR_DIR, users.v[i]), 0);
+		refused += lacks(cat, u);
+		roster_user_free(u);
+	}
+	if (refused)
+		o.mode = ROSTER_IMPORT_BEST_EFFORT;
+	rd.s = ob->s;
+	rd.len = ob->len;
+	rd.pos = 0;
+	rc = b ? roster_import(&rep, x, &SYS, b,
+			       xml ? ROSTER_FORMAT_XML : ROSTER_FORMAT_CSV,
+			       read_fn, &rd, &o) :
+		 0;
+	logop("import of the export into a mirror = %d, %zu created, %zu "
+	      "refused (%zu expected)%s",
+	      rc, rep ? roster_import_created(rep) : 0,
+	      rep ? roster_import_error_count(rep) : 0, refused,
+	      b ? "" : ", skipped: names shared");
+	if (b && (rc || roster_import_created(rep) != users.n - refused ||
+		  roster_import_error_count(rep) != refused))
+		violation("export.import",
+			  "%zu users exported, %zu of them holding what the "
+			  "catalog lacks; the import gave %d, %zu created, "
+			  "%zu refused, the first %s %s: %s",
+			  users.n, refused, rc, roster_import_created(rep),
+			  roster_import_error_count(rep),
+			  roster_import_error_column(rep, 0),
+			  roster_import_error_rule(rep, 0),
+			  roster_import_error_message(rep, 0));
+	if (b)
+		list_all(&back, x, b, ROSTER_KIND_USER);
+	for (i = k = 0; b && i < users.n; i++) {
+		assert_int_equal(roster_user_get(&u, CUR_DIR, users.v[i]), 0);
+		if (!lacks(cat, u)) {
+			assert_int_equal(roster_user_get(&v, x, back.v[k++]),
+					 0);
+			same_user(CUR_DIR, u, x, v);
+			roster_user_free(v);
+		}
+		roster_user_free(u);
+	}
+	roster_import_report_free(rep);
+	roster_catalog_free(cat);
+	roster_directory_free(x);
+}
+
+/* An export changes nothing, and imports back as it was. */
+static void op_export(void)
+{
+	roster_id a = pick_account();
+	roster_actor act = pick_actor(a);
+	outbuf ob = { NULL, 0, 0 };
+	int xml = P(50), rc;
+	callctx c;
+	char *s1;
+
+	pre(&c, cur_h);
+	arm();
+	rc = roster_export(CUR_DIR, &act, a,
+			   xml ? ROSTER_FORMAT_XML : ROSTER_FORMAT_CSV,
+			   write_fn, &ob);
+	disarm();
+	logop("d%d export(%s, %llu, %s) = %s, %s", cur_h->id, actor_desc,
+	      (unsigned long long)a, xml ? "XML" : "CSV", rcs(rc),
+	      q(ob.s ? ob.s : ""));
+	s1 = snapshot_take(CUR_DIR);
+	same_snapshot(c.snap, s1, "export.changed",
+		      "an export changed the directory");
+	free(s1);
+	if (new_events(&c, cur_h->id))
+		violation("export.events", "an export delivered events");
+	if (rc == 0)
+		roundtrip(a, &ob, xml);
+	free(ob.s);
+	post(&c, rc, "export");
 }
 
 /* With two directories and no transaction: after a refresh both show the
@@ -2863,6 +3585,230 @@ static void op_outbox(void)
 		violation("outbox.ack", "a failed ack counts %zu", count);
 	}
 	post(&c, rc, "outbox_ack");
+}
+
+/* A new catalog: an edited copy of the default one. */
+
+/* Replace every `from` in xml by `to`, of the same length. */
+static void edit_all(char *xml, const char *from, const char *to)
+{
+	while (strstr(xml, from))
+		catalog_xml_edit(xml, from, to);
+}
+
+/* Blank out the first `what` after the first `after`. */
+static void blank_after(char *xml, const char *after, const char *what)
+{
+	char *at = strstr(xml, after);
+
+	if (at && (at = strstr(at, what)))
+		memset(at, ' ', strlen(what));
+}
+
+/* One random edit of the catalog's XML, described into desc. */
+static void catalog_edit(char *xml, char *desc, size_t len)
+{
+	char from[64], to[64], ed[64];
+	const char *id, *e = editions[R(4)];
+	size_t l = strlen(desc);
+
+	snprintf(ed, sizeof ed, "<edition id=\"%s\"", e);
+	switch (R(6)) {
+	case 0: /* a licence, a pack or the product renamed away */
+	case 1:
+	case 2:
+		id = R(3) == 0 ? packs[R(3)] :
+		     P(70)     ? licences[R(NLICENCES)] :
+				 "meetings";
+		snprintf(from, sizeof from, "\"%s\"", id);
+		snprintf(to, sizeof to, "\"%.*sz\"", (int)strlen(id) - 1, id);
+		edit_all(xml, from, to);
+		snprintf(desc + l, len - l, " %s renamed", id);
+		break;
+	case 3: /* an edition renamed away, with the names it gives */
+		snprintf(to, sizeof to, "<edition id=\"%.*sz\"",
+			 (int)strlen(e) - 1, e);
+		if (strstr(xml, ed))
+			catalog_xml_edit(xml, ed, to);
+		snprintf(from, sizeof from, " edition=\"%s\"", e);
+		snprintf(to, sizeof to, " edition=\"%.*sz\"", (int)strlen(e) - 1,
+			 e);
+		edit_all(xml, from, to);
+		snprintf(desc + l, len - l, " edition %s renamed", e);
+		break;
+	case 4: /* a service an edition may order */
+		id = P(50) ? "pbx" : "helpdesk";
+		snprintf(from, sizeof from, "<orderable service=\"%s\"/>", id);
+		blank_after(xml, ed, from);
+		snprintf(desc + l, len - l, " %s not orderable in %s", id, e);
+		break;
+	default: /* a tier an edition offers */
+		id = P(50) ? "mini" : e;
+		snprintf(from, sizeof from, "<offer tier=\"%s\"/>", id);
+		blank_after(xml, ed, from);
+		snprintf(desc + l, len - l, " tier %s not offered in %s", id, e);
+		break;
+	}
+}
+/* A snapshot without its count lines (the catalog names the items it
+ * counts), in place. */
+static void strip_counts(char *s)
+{
+	char *w = s, *r = s;
+
+	while (*r) {
+		size_t n = strcspn(r, "\n");
+
+		n += r[n] == '\n';
+		if (memchr(r, '=', n)) {
+			memmove(w, r, n);
+			w += n;
+		}
+		r += n;
+	}
+	*w = 0;
+}
+
+/* Does cat no longer allow user u's licence, pack or product licences
+ * (licence.h)? A licence held is judged as one kept: known, offered by
+ * the account's edition, every service it needs ordered (a PBX, the
+ * Helpdesk service) and one the edition may order, the user attached
+ * (a PBX and an extension, the helpdesk flag); whether the account
+ * still enables it is not the catalog's doing. */
+static int misfit(const roster_catalog *cat, const roster_user *u,
+		  const roster_record *acc, int has_pbx)
+{
+	const char *l = roster_user_str(u, ROSTER_FIELD_LICENCE);
+	const char *ed = roster_record_edition(acc);
+
+	if (lacks(cat, u))
+		return 1;
+	if (!l)
+		return 0;
+	if (ed && roster_catalog_edition_offers(cat, ed, l) != 1)
+		return 1;
+	if (roster_catalog_licence_needs(cat, l, "pbx") == 1 &&
+	    (!has_pbx || (ed && roster_catalog_edition_orders(cat, ed, "pbx") ==
+					0) ||
+	     !roster_user_ref(u, ROSTER_FIELD_PBX) ||
+	     !roster_user_str(u, ROSTER_FIELD_EXTENSION)))
+		return 1;
+	if (roster_catalog_licence_needs(cat, l, "helpdesk") == 1 &&
+	    (!roster_record_helpdesk(acc) ||
+	     (ed && roster_catalog_edition_orders(cat, ed, "helpdesk") == 0) ||
+	     !roster_user_bool(u, ROSTER_FIELD_HELPDESK)))
+		return 1;
+	return 0;
+}
+
+/* The users of the calling directory cat no longer allows, ascending. */
+static size_t misfits(const roster_catalog *cat, roster_id *out)
+{
+	static ids pbxs;
+	size_t i, n = 0;
+
+	for (i = 0; i < V.users.n; i++) {
+		roster_record *acc = NULL;
+		roster_user *u = NULL;
+
+		if (roster_user_get(&u, CUR_DIR, V.users.v[i]) ||
+		    roster_record_get(&acc, CUR_DIR, V.user_acc[i]))
+			violation("catalog.get", "user %llu",
+				  (unsigned long long)V.users.v[i]);
+		list_all(&pbxs, CUR_DIR, V.user_acc[i], ROSTER_KIND_PBX);
+		if (misfit(cat, u, acc, pbxs.n > 0))
+			out[n++] = V.users.v[i];
+		roster_user_free(u);
+		roster_record_free(acc);
+	}
+	qsort(out, n, sizeof *out, cmpid);
+	return n;
+}
+
+/* A new catalog, edited from the default one: it reports exactly the
+ * users it no longer allows, changes nobody, and every directory on the
+ * store decides with it from then on (refused while a transaction is
+ * open). */
+static void op_catalog(void)
+{
+	static roster_id want[MAX_IDS];
+	static cnt cnt0[MAX_CNT];
+	char *xml = catalog_xml_copy(), desc[512] = "", *s0, *s1;
+	roster_catalog *cat = NULL;
+	roster_page *rep = NULL;
+	size_t nwant = 0, n0 = 0, n1, i, got;
+	int rc, k, other = nh > 1 ? 1 - cur_h->id : -1;
+	callctx c;
+
+	if (other >= 0 && H[other].txn && !cur_h->txn) {
+		free(xml);
+		return;
+	}
+	for (k = 1 + (int)R(3); k > 0; k--)
+		catalog_edit(xml, desc, sizeof desc);
+	if (roster_catalog_load_buffer(&cat, xml, strlen(xml), "edited.xml"))
+		violation("catalog.load", "the catalog edited (%s) is refused: %s",
+			  desc, roster_error_rule(roster_error_last()));
+	free(xml);
+	if (!cur_h->txn) {
+		nwant = misfits(cat, want);
+		n0 = counts_map(CUR_DIR, cnt0);
+	}
+	s0 = snapshot_take(CUR_DIR);
+	strip_counts(s0);
+	pre(&c, cur_h);
+	arm();
+	rc = roster_directory_set_catalog(CUR_DIR, cat, &rep);
+	disarm();
+	got = rep ? roster_page_count(rep) : 0;
+	logop("d%d directory_set_catalog(%s) = %s, %zu reported, %zu expected",
+	      cur_h->id, desc, rcs(rc), got, nwant);
+	if (cur_h->txn && rc != ROSTER_EMISUSE)
+		violation("catalog.txn", "in a transaction it gave %s", rcs(rc));
+	if (rc == 0) {
+		for (i = 0; i < got && i < nwant; i++)
+			if (roster_page_id(rep, i) != want[i])
+				break;
+		if (got != nwant || i < got)
+			violation("catalog.report",
+				  "%zu users reported, %zu expected; the first "
+				  "apart: %llu reported, %llu expected",
+				  got, nwant,
+				  i < got ? (unsigned long long)roster_page_id(
+						    rep, i) :
+					    0ull,
+				  i < nwant ? (unsigned long long)want[i] : 0ull);
+		s1 = snapshot_take(CUR_DIR);
+		strip_counts(s1);
+		same_snapshot(s0, s1, "catalog.changed",
+			      "a new catalog changed the directory");
+		free(s1);
+		n1 = counts_map(CUR_DIR, after_cnt);
+		for (i = 0; i < n0 && n1 == n0; i++)
+			if (cnt0[i].rec != after_cnt[i].rec ||
+			    strcmp(cnt0[i].item, after_cnt[i].item) ||
+			    cnt0[i].pur != after_cnt[i].pur ||
+			    cnt0[i].used != after_cnt[i].used)
+				break;
+		if (n1 != n0 || i < n0)
+			violation("catalog.counts",
+				  "a new catalog changed the inventory counts "
+				  "(record %llu, %s)",
+				  i < n0 ? (unsigned long long)cnt0[i].rec : 0ull,
+				  i < n0 ? cnt0[i].item : "");
+		if (new_events(&c, cur_h->id))
+			violation("catalog.events",
+				  "a new catalog delivered events");
+		roster_catalog_free(cur_cat);
+		cur_cat = roster_catalog_ref(cat);
+		set_policy(CUR_DIR);
+		if (other >= 0)
+			set_policy(H[other].dir);
+	}
+	free(s0);
+	roster_page_free(rep);
+	roster_catalog_free(cat);
+	post(&c, rc, "set_catalog");
 }
 
 /* Field access, choices and billing change nothing. */
@@ -3354,7 +4300,7 @@ static void run_seed(unsigned long long seed, long steps)
 		else if (r < 85)
 			op_search_self();
 		else if (r < 89)
-			op_import();
+			P(75) ? op_import() : op_export();
 		else if (r < 91)
 			op_reads();
 		else if (r < 92)
@@ -3363,6 +4309,8 @@ static void run_seed(unsigned long long seed, long steps)
 			op_choices();
 		else if (r < 95 && P(60))
 			op_outbox();
+		else if (r < 95 && P(8))
+			op_catalog();
 		else if (nh == 1)
 			check_model_now();
 		else if (r < 96)
