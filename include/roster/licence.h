@@ -51,8 +51,11 @@ extern "C" {
  * need be), and its phone languages the ones users may choose. When
  * `report` is not
  * NULL it gets the users whose licence, pack or product licences the new
- * catalog no longer allows: they are reported, never changed
- * (roster_user_choices tells why for a licence or pack). What the
+ * catalog no longer allows: they are reported, never changed. They keep
+ * what they hold (roster_user_choices lists a current licence the
+ * catalog still has as kept, with no reason), and every change is then
+ * decided with the new catalog: the reasons a user cannot take a licence
+ * again are those roster_user_choices gives another user. What the
  * catalog dropped can still be taken back: products released and
  * unassigned, stations disconnected (and counted until then); it can no
  * longer be bought, ordered or assigned. ROSTER_EMISUSE while a
