@@ -445,10 +445,11 @@ static void *t_malloc(size_t size, void *data)
 
 static void *t_realloc(void *p, size_t size, void *data)
 {
-	block *b = (block *)p - 1, *n;
+	block *b, *n;
 
 	if (!p)
 		return t_malloc(size, data);
+	b = (block *)p - 1;
 	if (b->h.magic != BLOCK_MAGIC)
 		abort();
 	if (inject() || !(n = realloc(b, sizeof *n + size)))
@@ -459,11 +460,12 @@ static void *t_realloc(void *p, size_t size, void *data)
 
 static void t_free(void *p, void *data)
 {
-	block *b = (block *)p - 1;
+	block *b;
 
 	(void)data;
 	if (!p)
 		return;
+	b = (block *)p - 1;
 	if (b->h.magic != BLOCK_MAGIC)
 		abort();
 	b->h.magic = 0;
