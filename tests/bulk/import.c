@@ -391,8 +391,8 @@ static void test_french(void **state)
 	assert_int_equal(import_csv(w, bad_rows, NULL, &r), ROSTER_EINVALID);
 	check_bad_rows(r);
 	assert_string_equal(roster_import_error_message(r, 0),
-			    "adresse e-mail n'est pas une adresse e-mail "
-			    "valide : not-an-address");
+			    "le champ « adresse e-mail » ne contient pas "
+			    "d'adresse e-mail valide : not-an-address");
 	assert_non_null(strstr(roster_import_error_message(r, 2),
 			       "n'est pas une valeur valide"));
 	assert_non_null(strstr(roster_import_error_message(r, 3),

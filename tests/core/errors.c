@@ -116,12 +116,14 @@ static void test_detail_and_languages(void **state)
 	assert_int_equal(world_user(w, &w->as_admin, w->account, "A", "B",
 				    "bad address", 0, &id), ROSTER_EINVALID);
 	assert_string_equal(roster_error_message(e),
-			    "adresse e-mail n'est pas une adresse e-mail valide : bad address");
+			    "le champ « adresse e-mail » ne contient pas "
+			    "d'adresse e-mail valide : bad address");
 	roster_directory_set_language(w->dir, ROSTER_LANG_CS);
 	assert_int_equal(world_user(w, &w->as_admin, w->account, "A", "B",
 				    "bad address", 0, &id), ROSTER_EINVALID);
 	assert_string_equal(roster_error_message(e),
-			    "e-mail není platná e-mailová adresa: bad address");
+			    "pole „e-mail“ neobsahuje platnou e-mailovou "
+			    "adresu: bad address");
 	assert_int_equal(roster_directory_set_language(w->dir, (roster_language)9),
 			 ROSTER_EINVAL);
 	/* long values are cut on a character boundary and marked */
