@@ -170,7 +170,7 @@ static const text3 rules[] = {
 			   "le nom {value} est déjà utilisé ici",
 			   "název {value} je zde již použit" } },
 	{ "pbx.digits", { "extension digit rules must lie within 2 to 8 digits, minimum not above maximum",
-			  "les postes doivent compter entre 2 et 8 chiffres, le minimum ne dépassant pas le maximum",
+			  "les règles de numérotation des postes doivent rester entre 2 et 8 chiffres, le minimum ne dépassant pas le maximum",
 			  "pravidla číslování klapek musí být v rozmezí 2 až 8 číslic a minimum nesmí být větší než maximum" } },
 	{ "record.notfound", { "no such record: {value}",
 			       "enregistrement inexistant : {value}",
