@@ -438,6 +438,7 @@ static const text3 labels[] = {
 	{ "family", { "family", "famille", "rodina" } },
 	{ "client", { "client", "client logiciel", "softwarový klient" } },
 	{ "product", { "product licence", "licence produit", "produktová licence" } },
+	{ "products", { "product licences", "licences produit", "produktové licence" } },
 	{ "users", { "users", "utilisateurs", "uživatelé" } },
 	{ "count", { "count", "nombre", "počet" } },
 	{ "cloud", { "connected to the cloud service", "connecté au service cloud", "připojen ke cloudové službě" } },
