@@ -150,10 +150,9 @@ int rs_import_file_fault(rs_import *im, unsigned long line,
 			 const char *column, const char *rule,
 			 const char *value)
 {
-	char v[160];
-
-	snprintf(v, sizeof(v), "line %lu: %s", line, value ? value : "");
-	rs_fail(im->dir, ROSTER_EPARSE, column, rule, v);
+	/* the line as a number, for the message to say in its language */
+	rs_fail_limit(im->dir, ROSTER_EPARSE, column, rule, value ? value : "",
+		      (long long)line);
 	if (add_err(im, line, column))
 		return ROSTER_ENOMEM;
 	return ROSTER_EPARSE;
@@ -189,8 +188,8 @@ static int cell_fault(rs_import *im, const rs_row *row, int field,
 {
 	int rc;
 
-	rs_fail(im->dir, ROSTER_EINVALID, rs_bulk_column_name(field), rule,
-		value);
+	rs_fail_limit(im->dir, ROSTER_EINVALID, rs_bulk_column_name(field), rule,
+		      value, (long long)row->line);
 	if ((rc = add_err(im, row->line, rs_bulk_column_name(field))))
 		return rc;
 	return 1;

@@ -398,6 +398,22 @@ static void test_french(void **state)
 	assert_non_null(strstr(roster_import_error_message(r, 3),
 			       "le compte n'en a aucun nommé Lyon"));
 	roster_import_report_free(r);
+	r = NULL;
+	/* a fault of the file says its line in the handle's language */
+	assert_int_equal(import_csv(w, "first_name,last_name,email\r\n"
+				       "A,B,a@x.example\r\n\"C,D,c@x.example\r\n",
+				    NULL, &r),
+			 ROSTER_EPARSE);
+	assert_int_equal(roster_import_error_line(
+				 r, roster_import_error_count(r) - 1),
+			 3);
+	assert_non_null(strstr(roster_import_error_message(
+				       r, roster_import_error_count(r) - 1),
+			       "le fichier CSV est mal formé à la ligne 3 : "));
+	assert_null(strstr(roster_import_error_message(
+				   r, roster_import_error_count(r) - 1),
+			   "line"));
+	roster_import_report_free(r);
 	world_free(w);
 }
 
