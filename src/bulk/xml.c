@@ -21,6 +21,7 @@
 #include <libxml/xmlreader.h>
 
 #include "bulk.h"
+#include "util/markup.h"
 
 #define NS "urn:roster:users:1"
 
@@ -36,38 +37,14 @@ void rs_xml_once(void)
 	pthread_once(&xml_once, xml_init);
 }
 
-/*
- * The most attributes a tag may have. The format has none, but a tag of
- * many is refused before libxml2 sees it whole, which compares a tag's
- * attributes for duplicates pair by pair: 40,000 took 11 s, and an
- * import has no size limit.
- */
-#define ATTRS_MAX 32
-
-/* Where the scan of the bytes read stands (scan()). */
-enum {
-	S_TEXT,	    /* outside markup */
-	S_LT,	    /* after '<' */
-	S_TAG,	    /* in a tag, counting its '=' */
-	S_QUOTE,    /* in a quoted value of a tag */
-	S_BANG,	    /* after "<!" */
-	S_BANG_DASH, /* after "<!-" */
-	S_COMMENT,  /* in a comment, to "-->" */
-	S_CDATA,    /* in "<![", to "]]>" */
-	S_PI	    /* in "<?", to "?>" */
-};
-
 typedef struct xin {
 	rs_import *im;
 	const rs_alloc *al;
 	xmlTextReaderPtr r;
 	int read_failed;
-	/* the scan of the bytes read, across reads */
-	int state, quote, run; /* run: '-', ']' or '?' just before */
-	size_t attrs;
-	unsigned long scan_line, tag_line;
-	unsigned long too_many; /* the line of a tag of too many attributes */
-	unsigned long doctype;	/* the line of a DOCTYPE */
+	/* the markup of the bytes read, followed across reads */
+	rs_markup scan;
+	int scan_fault; /* what stopped it (rs_markup_fault) */
 	/* the first error libxml2 reported */
 	int have_err;
 	unsigned long err_line;
@@ -84,91 +61,21 @@ typedef struct xin {
 	size_t cell_start;
 } xin;
 
-/* Follow the markup of the bytes read, the state kept across reads; 0,
- * or -1 at a tag of more than ATTRS_MAX attributes (x->too_many) or at a
- * DOCTYPE (x->doctype: refused before libxml2 parses its internal
- * subset, whose attribute defaults it would add to a tag pair by pair as
- * well). A document this misreads is not well-formed: the parser
- * refuses it. */
-static int scan(xin *x, const char *p, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		char c = p[i];
-
-		x->scan_line += c == '\n';
-		switch (x->state) {
-		case S_TEXT:
-			if (c == '<')
-				x->state = S_LT;
-			break;
-		case S_LT:
-			x->state = c == '!' ? S_BANG : c == '?' ? S_PI : S_TAG;
-			x->attrs = 0;
-			x->tag_line = x->scan_line;
-			x->run = 0;
-			if (x->state == S_TAG)
-				i--; /* the name's first byte, or '>' */
-			break;
-		case S_TAG:
-			if (c == '"' || c == '\'') {
-				x->quote = c;
-				x->state = S_QUOTE;
-			} else if (c == '>') {
-				x->state = S_TEXT;
-			} else if (c == '=' && ++x->attrs > ATTRS_MAX) {
-				x->too_many = x->tag_line;
-				return -1;
-			}
-			break;
-		case S_QUOTE:
-			if (c == x->quote)
-				x->state = S_TAG;
-			break;
-		case S_BANG:
-			if (c != '-' && c != '[') {
-				/* in a document, only a DOCTYPE */
-				x->doctype = x->tag_line;
-				return -1;
-			}
-			x->state = c == '-' ? S_BANG_DASH : S_CDATA;
-			break;
-		case S_BANG_DASH:
-			/* "<!-" then another: not well-formed, for the
-			 * parser to say */
-			x->state = c == '-' ? S_COMMENT : S_TEXT;
-			break;
-		case S_COMMENT:
-		case S_CDATA:
-		case S_PI: {
-			int mark = x->state == S_COMMENT ? '-'
-				   : x->state == S_CDATA ? ']' : '?';
-			int need = x->state == S_PI ? 1 : 2;
-
-			if (c == '>' && x->run >= need)
-				x->state = S_TEXT;
-			x->run = c == mark ? x->run + 1 : 0;
-			break;
-		}
-		}
-	}
-	return 0;
-}
-
 static int io_read(void *ctx, char *buf, int len)
 {
 	xin *x = ctx;
 	long n;
 
-	if (len <= 0 || x->too_many || x->doctype)
-		return x->too_many || x->doctype ? -1 : 0;
+	if (len <= 0 || x->scan_fault)
+		return x->scan_fault ? -1 : 0;
 	n = rs_import_read(x->im, buf, (size_t)len);
 	if (n < 0) {
 		x->read_failed = 1;
 		return -1;
 	}
-	if (scan(x, buf, (size_t)n))
+	/* a tag libxml2 would take long over, or a DOCTYPE, stops the
+	 * import before libxml2 sees it (util/markup.h) */
+	if ((x->scan_fault = rs_markup_scan(&x->scan, buf, (size_t)n)))
 		return -1;
 	return (int)n;
 }
@@ -255,16 +162,15 @@ static int next(xin *x)
 	int rc = xmlTextReaderRead(x->r);
 	int t;
 
-	if (rc < 0 || x->read_failed || x->have_err || x->too_many ||
-	    x->doctype) {
+	if (rc < 0 || x->read_failed || x->have_err || x->scan_fault) {
 		if (x->read_failed)
 			return ROSTER_ESTORAGE;
-		if (x->too_many || x->doctype)
+		if (x->scan_fault)
 			return rs_import_file_fault(
-				x->im, x->too_many ? x->too_many : x->doctype,
-				NULL, "import.xml",
-				x->too_many ? "a tag with too many attributes"
-					    : "a DOCTYPE is not allowed");
+				x->im, x->scan.tag_line, NULL, "import.xml",
+				x->scan_fault == RS_MARKUP_DOCTYPE
+					? "a DOCTYPE is not allowed"
+					: "a tag with too many attributes");
 		if (!x->have_err)
 			return fault(x, "not well-formed");
 		return rs_import_file_fault(x->im, x->err_line, NULL,
@@ -490,7 +396,7 @@ int rs_xml_import(rs_import *im)
 	rs_xml_once();
 	x->im = im;
 	x->al = &dir->al;
-	x->scan_line = 1;
+	rs_markup_init(&x->scan);
 	x->r = xmlReaderForIO(io_read, NULL, x, "import.xml", "UTF-8",
 			      XML_PARSE_NONET | XML_PARSE_IGNORE_ENC);
 	if (!x->r) {

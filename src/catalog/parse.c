@@ -24,6 +24,7 @@
 #include <libxml/xmlerror.h>
 
 #include "error.h"
+#include "util/markup.h"
 
 /* The first error one parse or validation reported. */
 typedef struct xerr {
@@ -81,7 +82,8 @@ static void parse_error(void *ctx, xmlErrorPtr e)
 	keep(ctxt->_private, "catalog.syntax", error_line(e), e->message);
 }
 
-/* A DOCTYPE: refused before its internal subset is read. */
+/* A DOCTYPE the scan ahead did not see (it sees every one in a document
+ * it reads right): refused before its internal subset is read. */
 static void parse_doctype(void *ctx, const xmlChar *name,
 			  const xmlChar *external_id, const xmlChar *system_id)
 {
@@ -315,49 +317,17 @@ static int validate(xmlDocPtr doc, const char *name)
 	return fail(&x, name);
 }
 
-/* The most attributes a start tag may have: the schema's widest element
- * has 7. libxml2 checks a tag's attributes for duplicates pair by pair,
- * so that 400,000 of them in a catalog of the largest size would take
- * minutes to parse. */
-#define ATTRS_MAX 32
-
-/* The length of `end` from p on, if p starts with it; else 0. */
-static size_t starts(const unsigned char *p, const unsigned char *stop,
-		     const char *end)
-{
-	size_t n = strlen(end);
-
-	return (size_t)(stop - p) >= n && memcmp(p, end, n) == 0 ? n : 0;
-}
-
-/* Skip to just past `end` (the end of the buffer when it never comes),
- * counting lines. */
-static const unsigned char *skip_past(const unsigned char *p,
-				      const unsigned char *stop,
-				      const char *end, unsigned long *line)
-{
-	size_t n;
-
-	for (; p < stop; p++) {
-		if ((n = starts(p, stop, end)))
-			return p + n;
-		*line += *p == '\n';
-	}
-	return stop;
-}
-
 /*
  * What the parser cannot be trusted with, found before it runs: a NUL
  * byte (libxml2 stops reading a buffer there, taking what follows as
- * absent) and a tag with more attributes than ATTRS_MAX. Comments,
- * processing instructions, CDATA and quoted values are skipped whole;
- * a document this misreads is not well-formed and refused anyway.
+ * absent), a tag of too many attributes or a DOCTYPE (util/markup.h).
  */
-static int prescan(const unsigned char *p, size_t len, xerr *x)
+static int prescan(const char *p, size_t len, xerr *x)
 {
-	const unsigned char *stop = p + len, *nul = memchr(p, 0, len);
+	const char *nul = memchr(p, 0, len);
 	unsigned long line = 1;
-	size_t n;
+	rs_markup m;
+	int fault;
 
 	if (nul) {
 		for (; p < nul; p++)
@@ -365,45 +335,15 @@ static int prescan(const unsigned char *p, size_t len, xerr *x)
 		keep(x, "catalog.syntax", line, "a NUL byte");
 		return -1;
 	}
-	while (p < stop) {
-		if (*p != '<') {
-			line += *p++ == '\n';
-			continue;
-		}
-		if ((n = starts(p, stop, "<!--")))
-			p = skip_past(p + n, stop, "-->", &line);
-		else if ((n = starts(p, stop, "<![CDATA[")))
-			p = skip_past(p + n, stop, "]]>", &line);
-		else if ((n = starts(p, stop, "<?")))
-			p = skip_past(p + n, stop, "?>", &line);
-		else {
-			size_t attrs = 0;
-			const unsigned char *tag = p;
-			unsigned long at = line;
-
-			for (p++; p < stop && *p != '>'; p++) {
-				if (*p == '"' || *p == '\'') {
-					const unsigned char *q =
-						memchr(p + 1, *p,
-						       (size_t)(stop - p - 1));
-					for (; p < (q ? q : stop); p++)
-						line += *p == '\n';
-					if (!q)
-						break;
-				} else if (*p == '=' && ++attrs > ATTRS_MAX &&
-					   tag[1] != '!') {
-					keep(x, "catalog.schema", at,
-					     "a tag with too many attributes");
-					return -1;
-				} else {
-					line += *p == '\n';
-				}
-			}
-			if (p < stop)
-				p++;
-		}
-	}
-	return 0;
+	rs_markup_init(&m);
+	if (!(fault = rs_markup_scan(&m, p, len)))
+		return 0;
+	if (fault == RS_MARKUP_DOCTYPE)
+		keep(x, "catalog.syntax", m.tag_line, "a DOCTYPE is not allowed");
+	else
+		keep(x, "catalog.schema", m.tag_line,
+		     "a tag with too many attributes");
+	return -1;
 }
 
 int rs_catalog_parse(void **doc_out, const void *xml, size_t len,

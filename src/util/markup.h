@@ -1,0 +1,41 @@
+/*
+ * markup.h: what an XML parser cannot be trusted with, found as the
+ * bytes come, before libxml2 parses them.
+ *
+ * libxml2 checks a tag's attributes for duplicates pair by pair, so that
+ * a tag of tens of thousands of them takes seconds to hours to parse, and
+ * adds a DOCTYPE's attribute defaults to a tag the same way after
+ * parsing its whole internal subset. The scan follows the markup of the
+ * bytes given, in as many pieces as they come, and stops at a tag of more
+ * than RS_MARKUP_ATTRS attributes or at a DOCTYPE. Comments, processing
+ * instructions, CDATA and quoted values are skipped whole; a document
+ * this misreads is not well-formed, and the parser refuses it anyway.
+ */
+#ifndef RS_MARKUP_H
+#define RS_MARKUP_H
+
+#include <stddef.h>
+
+/* The most attributes a tag may have (roster's formats use at most 7). */
+#define RS_MARKUP_ATTRS 32
+
+/* What stopped a scan. */
+enum rs_markup_fault {
+	RS_MARKUP_OK = 0,
+	RS_MARKUP_ATTRS_MANY = 1, /* a tag of too many attributes */
+	RS_MARKUP_DOCTYPE = 2	  /* a DOCTYPE */
+};
+
+typedef struct rs_markup {
+	int state, quote, run; /* run: '-', ']' or '?' just before */
+	size_t attrs;
+	unsigned long line, tag_line; /* tag_line: the line of the last '<' */
+} rs_markup;
+
+/* A scan at the start of a document (line 1). */
+void rs_markup_init(rs_markup *m);
+/* Scan the next n bytes: RS_MARKUP_OK, or the fault, whose line is
+ * m->tag_line. A scan that found a fault is not to be continued. */
+int rs_markup_scan(rs_markup *m, const char *p, size_t n);
+
+#endif
