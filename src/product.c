@@ -52,15 +52,25 @@ size_t rs_product_available(const roster_directory *dir, const rs_unit *acc,
 	return used < have ? have - used : 0;
 }
 
-int rs_product_check(roster_directory *dir, const char *product)
+/* A product identifier at all: 0, or EINVAL (NULL) or EINVALID
+ * (item.syntax) recorded. */
+static int product_id(roster_directory *dir, const char *product)
 {
-	const roster_catalog *cat;
-
 	if (!product)
 		return rs_fail(dir, ROSTER_EINVAL, "product", "arg.null", NULL);
 	if (rs_valid_item_id(product))
 		return rs_fail(dir, ROSTER_EINVALID, "product", "item.syntax",
 			       product);
+	return ROSTER_OK;
+}
+
+int rs_product_check(roster_directory *dir, const char *product)
+{
+	const roster_catalog *cat;
+	int rc;
+
+	if ((rc = product_id(dir, product)))
+		return rc;
 	if (!(cat = rs_catalog(dir)))
 		return dir->err.code;
 	if (!roster_catalog_has(cat, ROSTER_ITEM_PRODUCT, product))
@@ -201,13 +211,9 @@ static int assign(roster_directory *dir, const roster_actor *actor,
 		return rc;
 	/* one the catalog dropped may still be taken off its holders: that
 	 * is checked once their account is known */
-	if ((add || !count) && (rc = rs_product_check(dir, product)))
+	if ((rc = add || !count ? rs_product_check(dir, product)
+				: product_id(dir, product)))
 		return rc;
-	if (!product)
-		return rs_fail(dir, ROSTER_EINVAL, "product", "arg.null", NULL);
-	if (rs_valid_item_id(product))
-		return rs_fail(dir, ROSTER_EINVALID, "product", "item.syntax",
-			       product);
 	if (!count)
 		return ROSTER_OK;
 	if (!users)

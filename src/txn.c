@@ -232,11 +232,10 @@ void rs_event_link(roster_directory *dir, const char *kept, const char *pw)
 {
 	rs_txn *t = txn_of(dir);
 	struct roster_event *e = &t->events[t->nevents - 1];
-	size_t len = kept ? strlen(kept) : sizeof(e->link);
 
 	/* a kept hash always fits (token.c checks the sizes) */
-	if (len < sizeof(e->link))
-		memcpy(e->link, kept, len + 1);
+	if (kept && strlen(kept) < sizeof(e->link))
+		strcpy(e->link, kept);
 	if (pw)
 		e->pw = rs_hash(pw, strlen(pw), dir->seed);
 }
@@ -391,9 +390,6 @@ static int queue_reloads(roster_directory *dir)
 	return ROSTER_OK;
 }
 
-/* Drop the e-mails whose link no longer works (rs_event_dead): such a
- * mail would send a dead link, or an account's name to an address it no
- * longer has. Nothing is allocated. */
 int rs_event_dead(const roster_directory *dir, const struct roster_event *e)
 {
 	int welcome = e->type == ROSTER_EVENT_WELCOME_EMAIL;
@@ -408,6 +404,9 @@ int rs_event_dead(const roster_directory *dir, const struct roster_event *e)
 	return !kept || strcmp(kept, e->link) != 0;
 }
 
+/* Drop the e-mails whose link no longer works (rs_event_dead): such a
+ * mail would send a dead link, or an account's name to an address it no
+ * longer has. Nothing is allocated. */
 static void drop_dead_links(roster_directory *dir)
 {
 	rs_txn *t = txn_of(dir);
