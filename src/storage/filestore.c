@@ -255,9 +255,8 @@ static int corrupt(roster_filestore *fs, uint64_t off, const char *why)
 		       (unsigned long long)off);
 }
 
-static int nomem(roster_filestore *fs)
+static int nomem(void)
 {
-	(void)fs;
 	snprintf(fs_err, sizeof(fs_err), "out of memory");
 	return ROSTER_ENOMEM;
 }
@@ -485,7 +484,7 @@ static int replay(roster_filestore *fs, int fd, table *t, uint64_t *pos)
 			int later = frame_after(fd, off, size);
 
 			if (later < 0) {
-				rc = errno == ENOMEM ? nomem(fs)
+				rc = errno == ENOMEM ? nomem()
 						     : io_fail(fs, "read", errno);
 				break;
 			}
@@ -497,7 +496,7 @@ static int replay(roster_filestore *fs, int fd, table *t, uint64_t *pos)
 		if (len > size - off - FRAME_HEAD)
 			goto torn; /* the body is cut */
 		if (!(body = malloc(len ? len : 1))) {
-			rc = nomem(fs);
+			rc = nomem();
 			break;
 		}
 		if (read_at(fd, body, len, off + FRAME_HEAD)) {
@@ -519,7 +518,7 @@ static int replay(roster_filestore *fs, int fd, table *t, uint64_t *pos)
 			break;
 		}
 		if (rc || rs_kv_reserve(&t->kv, ops.n)) {
-			rc = nomem(fs);
+			rc = nomem();
 			break;
 		}
 		tbl_apply(t, &ops, clock);
@@ -609,7 +608,7 @@ static int load(roster_filestore *fs)
 	}
 	if (tbl_init(&fresh)) {
 		close(fd);
-		return nomem(fs);
+		return nomem();
 	}
 	if ((rc = replay(fs, fd, &fresh, &pos))) {
 		rs_kv_free(&fresh.kv);

@@ -57,9 +57,8 @@ void roster_memstore_free(roster_memstore *ms)
 	free(ms);
 }
 
-static int fail(roster_memstore *ms, int code, const char *why)
+static int fail(int code, const char *why)
 {
-	(void)ms;
 	ms_err = why;
 	return code;
 }
@@ -82,7 +81,7 @@ static int add_write(roster_memstore *ms, const char *key, size_t klen,
 
 	if (!e || rs_kv_writes_add(&ms->w, &ms->t, e)) {
 		free(e);
-		return fail(ms, ROSTER_ESTORAGE, "out of memory");
+		return fail(ROSTER_ESTORAGE, "out of memory");
 	}
 	return ROSTER_OK;
 }
@@ -96,13 +95,13 @@ static int ms_put(void *store, const char *key, const void *value, size_t len,
 	int rc;
 
 	if (!ms->in_txn)
-		return fail(ms, ROSTER_ESTORAGE, "put outside a transaction");
+		return fail(ROSTER_ESTORAGE, "put outside a transaction");
 	if (!key || !version_out || (!value && len))
-		return fail(ms, ROSTER_ESTORAGE, "put: NULL argument");
+		return fail(ROSTER_ESTORAGE, "put: NULL argument");
 	klen = strlen(key);
 	hash = rs_kv_hash(key, klen);
 	if (rs_kv_current(&ms->t, &ms->w, key, klen, hash) != expected)
-		return fail(ms, ROSTER_ECONFLICT, "version changed");
+		return fail(ROSTER_ECONFLICT, "version changed");
 	if ((rc = add_write(ms, key, klen, hash, value ? value : "", len,
 			    ms->clock + 1)))
 		return rc;
@@ -117,14 +116,14 @@ static int ms_remove(void *store, const char *key, uint64_t expected)
 	uint64_t hash;
 
 	if (!ms->in_txn)
-		return fail(ms, ROSTER_ESTORAGE, "remove outside a transaction");
+		return fail(ROSTER_ESTORAGE, "remove outside a transaction");
 	if (!key)
-		return fail(ms, ROSTER_ESTORAGE, "remove: NULL argument");
+		return fail(ROSTER_ESTORAGE, "remove: NULL argument");
 	klen = strlen(key);
 	hash = rs_kv_hash(key, klen);
 	if (!expected ||
 	    rs_kv_current(&ms->t, &ms->w, key, klen, hash) != expected)
-		return fail(ms, ROSTER_ECONFLICT, "version changed");
+		return fail(ROSTER_ECONFLICT, "version changed");
 	return add_write(ms, key, klen, hash, NULL, 0, 0);
 }
 
