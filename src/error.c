@@ -74,16 +74,34 @@ static void copy_value(char *dst, size_t size, const char *src)
 	dst[w] = '\0';
 }
 
-/* Expand {field}, {value} and {limit} in a template. */
+/* The length of the longest prefix of s[0..n) that ends on a character
+ * boundary of UTF-8 (s itself being valid UTF-8 before the cut). */
+static size_t whole_chars(const char *s, size_t n)
+{
+	size_t k = n, need;
+	unsigned char lead;
+
+	while (k > 0 && ((unsigned char)s[k - 1] & 0xC0) == 0x80)
+		k--;
+	if (k == 0)
+		return n; /* no lead byte: not a cut character */
+	lead = (unsigned char)s[k - 1];
+	need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+	return n - (k - 1) >= need ? n : k - 1;
+}
+
+/* Expand {field}, {value} and {limit} in a template into `size` bytes,
+ * cut on a character boundary when they are too few. */
 static void render(char *out, size_t size, const char *tpl,
 		   const char *label, const char *value, long long limit)
 {
 	size_t w = 0;
+	int cut = 0;
 
-	while (*tpl && w + 1 < size) {
+	while (*tpl && !cut) {
 		const char *sub = NULL;
 		char num[32];
-		size_t skip = 0;
+		size_t skip = 1, n;
 
 		if (strncmp(tpl, "{field}", 7) == 0) {
 			sub = label;
@@ -96,40 +114,52 @@ static void render(char *out, size_t size, const char *tpl,
 			sub = num;
 			skip = 7;
 		}
-		if (sub) {
-			size_t n = strlen(sub);
-			if (n > size - 1 - w)
-				n = size - 1 - w;
-			memcpy(out + w, sub, n);
-			w += n;
-			tpl += skip;
-		} else {
-			out[w++] = *tpl++;
+		n = sub ? strlen(sub) : 1;
+		if (n > size - 1 - w) {
+			n = size - 1 - w;
+			cut = 1;
 		}
+		memcpy(out + w, sub ? sub : tpl, n);
+		w += n;
+		tpl += skip;
 	}
+	if (cut)
+		w = whole_chars(out, w);
 	out[w] = '\0';
+}
+
+/* The message of `err` in `lang` into `size` (> 0) bytes. */
+static void message_of(const roster_error *err, roster_language lang,
+		       char *out, size_t size)
+{
+	const char *tpl = NULL, *label = NULL;
+
+	if (err->code == ROSTER_OK) {
+		out[0] = '\0';
+		return;
+	}
+	if (err->rule[0])
+		tpl = rs_i18n_rule(err->rule, lang);
+	if (!tpl)
+		tpl = rs_i18n_code(err->code, lang);
+	if (err->field[0])
+		label = rs_i18n_label(err->field, lang);
+	if (!label)
+		label = err->field;
+	render(out, size, tpl, label, err->value, err->limit);
 }
 
 int rs_error_set(roster_error *err, roster_language lang, const rs_fault *f)
 {
-	const char *tpl = NULL, *label = NULL;
-
 	if ((int)lang < 0 || lang >= ROSTER_LANG_COUNT)
 		lang = ROSTER_LANG_EN;
 	err->code = f->code;
 	copy_str(err->field, sizeof(err->field), f->field);
 	copy_str(err->rule, sizeof(err->rule), f->rule);
 	copy_value(err->value, sizeof(err->value), f->value);
-	if (f->rule)
-		tpl = rs_i18n_rule(f->rule, lang);
-	if (!tpl)
-		tpl = rs_i18n_code(f->code, lang);
-	if (f->field)
-		label = rs_i18n_label(f->field, lang);
-	if (!label)
-		label = err->field;
-	render(err->message, sizeof(err->message), tpl, label, err->value,
-	       f->limit);
+	err->limit = f->limit;
+	err->lang = lang;
+	message_of(err, lang, err->message, sizeof(err->message));
 	return f->code;
 }
 
@@ -165,6 +195,27 @@ int roster_error_code(const roster_error *err)
 const char *roster_error_message(const roster_error *err)
 {
 	return err ? err->message : "";
+}
+
+int roster_error_message_in(const roster_error *err, roster_language lang,
+			    char *buf, size_t size)
+{
+	if (buf && size)
+		buf[0] = '\0';
+	if (!err || !buf || !size || (int)lang < 0 ||
+	    lang >= ROSTER_LANG_COUNT)
+		return ROSTER_EINVAL;
+	if (lang == err->lang) {
+		size_t n = strlen(err->message);
+
+		if (n >= size)
+			n = whole_chars(err->message, size - 1);
+		memcpy(buf, err->message, n);
+		buf[n] = '\0';
+	} else {
+		message_of(err, lang, buf, size);
+	}
+	return ROSTER_OK;
 }
 
 const char *roster_error_field(const roster_error *err)

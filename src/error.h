@@ -13,7 +13,9 @@ struct roster_error {
 	char field[32];
 	char rule[40];
 	char value[128];
-	char message[512];
+	char message[ROSTER_ERROR_MESSAGE_MAX];
+	long long limit; /* the rule's {limit}, kept to render it again */
+	roster_language lang; /* of message */
 };
 
 /* What went wrong: field name, rule and value may be NULL. */

@@ -7,7 +7,8 @@
  * directory (roster_directory_error); calls without one (and form
  * setters, and roster_directory_get_password_policy, which leaves the
  * directory untouched) record it per thread (roster_error_last), in
- * English. A successful call leaves the previous error
+ * English. roster_error_message_in() renders either in any language.
+ * A successful call leaves the previous error
  * in place; a failing call replaces it.
  *
  * Rules are stable machine-readable identifiers such as "email.unique",
@@ -38,6 +39,24 @@ ROSTER_API int roster_error_code(const roster_error *err);
 
 /** The message in the handle's language, "" when none. Never NULL. */
 ROSTER_API const char *roster_error_message(const roster_error *err);
+
+/** Bytes that always hold a message, its terminating NUL included. */
+#define ROSTER_ERROR_MESSAGE_MAX 512
+
+/**
+ * The message of `err` in `lang`, whatever language it was recorded in:
+ * for a portal answering users of several languages from one directory,
+ * or for the errors recorded per thread, which are in English. Writes at
+ * most `size` bytes to `buf`, NUL included; ROSTER_ERROR_MESSAGE_MAX bytes
+ * always hold the whole message, which a smaller buffer gets cut on a
+ * character boundary. In the language it was recorded in, it is the text
+ * of roster_error_message(). Returns ROSTER_EINVAL, writing "" when `buf`
+ * and `size` allow, when `err` or `buf` is NULL, `size` is 0 or `lang` is
+ * not a language; it records no error itself.
+ */
+ROSTER_API int roster_error_message_in(const roster_error *err,
+				       roster_language lang, char *buf,
+				       size_t size);
 
 /**
  * The field at fault as its stable name (see roster_field_name), or ""

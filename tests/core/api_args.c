@@ -49,6 +49,7 @@ static api_fn api[] = {
 	{ "roster_error_last", 0 },
 	{ "roster_error_code", 0 },
 	{ "roster_error_message", 0 },
+	{ "roster_error_message_in", 0 },
 	{ "roster_error_field", 0 },
 	{ "roster_error_rule", 0 },
 	{ "roster_error_value", 0 },
@@ -444,6 +445,23 @@ static void test_common(void **state)
 	assert_string_equal(C(roster_error_field)(NULL), "");
 	assert_string_equal(C(roster_error_rule)(NULL), "");
 	assert_string_equal(C(roster_error_value)(NULL), "");
+	{
+		char buf[8] = "x";
+
+		assert_int_equal(C(roster_error_message_in)(NULL, ROSTER_LANG_FR,
+							   buf, sizeof(buf)),
+				 ROSTER_EINVAL);
+		assert_string_equal(buf, "");
+		assert_int_equal(C(roster_error_message_in)(
+					 C(roster_error_last)(),
+					 (roster_language)ROSTER_LANG_COUNT,
+					 buf, sizeof(buf)),
+				 ROSTER_EINVAL);
+		assert_int_equal(C(roster_error_message_in)(
+					 C(roster_error_last)(), ROSTER_LANG_FR,
+					 NULL, sizeof(buf)),
+				 ROSTER_EINVAL);
+	}
 }
 
 /* ------------------------------------------------------------------ */

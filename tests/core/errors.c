@@ -157,6 +157,109 @@ static void test_detail_and_languages(void **state)
 	world_free(w);
 }
 
+/* The text of `full` cut before its byte n lands on a character
+ * boundary: the byte after the cut does not continue a character. */
+static void assert_cut_whole(const char *full, const char *got)
+{
+	size_t n = strlen(got);
+
+	assert_memory_equal(full, got, n);
+	if (full[n])
+		assert_int_not_equal((unsigned char)full[n] & 0xC0, 0x80);
+}
+
+static void test_message_in(void **state)
+{
+	world *w = world_new(NULL);
+	const roster_error *e = roster_directory_error(w->dir);
+	const char *cs = "pole „e-mail“ neobsahuje platnou e-mailovou "
+			 "adresu: bad address";
+	char buf[ROSTER_ERROR_MESSAGE_MAX], small[64];
+	roster_query *q;
+	roster_id id;
+	size_t size;
+
+	(void)state;
+	/* no error yet: "" in every language */
+	assert_int_equal(roster_error_message_in(e, ROSTER_LANG_CS, buf,
+						 sizeof(buf)), 0);
+	assert_string_equal(buf, "");
+	/* recorded in English, rendered in each language */
+	assert_int_equal(world_user(w, &w->as_admin, w->account, "A", "B",
+				    "bad address", 0, &id), ROSTER_EINVALID);
+	assert_int_equal(roster_error_message_in(e, ROSTER_LANG_EN, buf,
+						 sizeof(buf)), 0);
+	assert_string_equal(buf, roster_error_message(e));
+	assert_int_equal(roster_error_message_in(e, ROSTER_LANG_FR, buf,
+						 sizeof(buf)), 0);
+	assert_string_equal(buf, "le champ « adresse e-mail » ne contient pas "
+				 "d'adresse e-mail valide : bad address");
+	assert_int_equal(roster_error_message_in(e, ROSTER_LANG_CS, buf,
+						 sizeof(buf)), 0);
+	assert_string_equal(buf, cs);
+	/* and back: recorded in Czech, rendered in English */
+	roster_directory_set_language(w->dir, ROSTER_LANG_CS);
+	assert_int_equal(world_user(w, &w->as_admin, w->account, "A", "B",
+				    "bad address", 0, &id), ROSTER_EINVALID);
+	assert_string_equal(roster_error_message(e), cs);
+	assert_int_equal(roster_error_message_in(e, ROSTER_LANG_EN, buf,
+						 sizeof(buf)), 0);
+	assert_string_equal(buf,
+			    "e-mail is not a valid e-mail address: bad address");
+	/* a short buffer gets a prefix cut between characters, whether it
+	 * is copied (Czech) or rendered again (French) */
+	for (size = 1; size <= strlen(cs) + 1; size++) {
+		memset(small, '#', sizeof(small));
+		assert_int_equal(roster_error_message_in(e, ROSTER_LANG_CS,
+							 small, size), 0);
+		assert_true(strlen(small) < size);
+		assert_true(strlen(small) + 4 > size - 1 || !cs[strlen(small)]);
+		assert_cut_whole(cs, small);
+		assert_int_equal(roster_error_message_in(e, ROSTER_LANG_FR,
+							 small, size), 0);
+		assert_true(strlen(small) < size);
+		assert_cut_whole("le champ « adresse e-mail » ne contient pas "
+				 "d'adresse e-mail valide : bad address", small);
+	}
+	/* a per-thread error (English) with its {limit}, in French */
+	assert_int_equal(roster_query_new(&q), 0);
+	memset(buf, 'x', sizeof(buf));
+	buf[ROSTER_QUERY_MAX + 1] = '\0';
+	assert_int_equal(roster_query_set_text(q, buf), ROSTER_EINVALID);
+	assert_string_equal(roster_error_message(roster_error_last()),
+			    "query is longer than 256 bytes");
+	assert_int_equal(roster_error_message_in(roster_error_last(),
+						 ROSTER_LANG_FR, buf,
+						 sizeof(buf)), 0);
+	assert_string_equal(buf,
+			    "le champ « requête » dépasse 256 octets");
+	roster_query_free(q);
+	/* bad arguments: ROSTER_EINVAL, "" where it can be written, and the
+	 * error read is left as it was */
+	strcpy(buf, "x");
+	assert_int_equal(roster_error_message_in(NULL, ROSTER_LANG_EN, buf,
+						 sizeof(buf)),
+			 ROSTER_EINVAL);
+	assert_string_equal(buf, "");
+	assert_int_equal(roster_error_message_in(e, ROSTER_LANG_EN, NULL, 9),
+			 ROSTER_EINVAL);
+	strcpy(buf, "x");
+	assert_int_equal(roster_error_message_in(e, ROSTER_LANG_EN, buf, 0),
+			 ROSTER_EINVAL);
+	assert_string_equal(buf, "x");
+	assert_int_equal(roster_error_message_in(e, (roster_language)3, buf,
+						 sizeof(buf)),
+			 ROSTER_EINVAL);
+	assert_string_equal(buf, "");
+	assert_int_equal(roster_error_message_in(e, (roster_language)-1, buf,
+						 sizeof(buf)),
+			 ROSTER_EINVAL);
+	assert_string_equal(roster_error_message(e), cs);
+	assert_string_equal(roster_error_rule(roster_error_last()),
+			    "text.bytes");
+	world_free(w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -166,6 +269,7 @@ int main(void)
 		cmocka_unit_test(test_languages),
 		cmocka_unit_test(test_fields),
 		cmocka_unit_test(test_detail_and_languages),
+		cmocka_unit_test(test_message_in),
 	};
 
 	return cmocka_run_group_tests_name("core/errors", tests, NULL, NULL);
