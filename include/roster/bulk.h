@@ -139,6 +139,14 @@ ROSTER_API const char *roster_import_error_rule(
 /** Its message, in the directory's language at the time of the import. */
 ROSTER_API const char *roster_import_error_message(
 	const roster_import_report *report, size_t i);
+/**
+ * Its message in `lang`, written to `buf` as roster_error_message_in()
+ * writes an error's (error.h). ROSTER_EINVAL when `i` is past the end or
+ * an argument is out of range.
+ */
+ROSTER_API int roster_import_error_message_in(
+	const roster_import_report *report, size_t i, roster_language lang,
+	char *buf, size_t size);
 
 /**
  * Export the users of `account`, in id order, as `actor` may see them

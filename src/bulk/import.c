@@ -25,11 +25,16 @@
 #include "search_index.h"
 #include "txn.h"
 
+/* A refusal: the error's detail, kept to render it in any language. */
 typedef struct import_err {
 	unsigned long line;
 	int code;
+	roster_language lang; /* of message */
 	char column[32];
 	char rule[40];
+	char field[32];
+	long long limit;
+	char *value; /* the error's display value, NULL when "" */
 	char *message;
 } import_err;
 
@@ -120,8 +125,15 @@ static int add_err(rs_import *im, unsigned long line, const char *column)
 	x->code = e->code;
 	snprintf(x->column, sizeof(x->column), "%s", column ? column : "");
 	snprintf(x->rule, sizeof(x->rule), "%s", e->rule);
-	if (!(x->message = rs_strdup(&r->al, e->message)))
+	snprintf(x->field, sizeof(x->field), "%s", e->field);
+	x->lang = e->lang;
+	x->limit = e->limit;
+	x->value = NULL;
+	if (!(x->message = rs_strdup(&r->al, e->message)) ||
+	    (e->value[0] && !(x->value = rs_strdup(&r->al, e->value)))) {
+		rs_free(&r->al, x->message);
 		return rs_nomem(im->dir);
+	}
 	r->nerr++;
 	return ROSTER_OK;
 }
@@ -640,8 +652,10 @@ void roster_import_report_free(roster_import_report *r)
 	if (!r)
 		return;
 	al = r->al;
-	for (i = 0; i < r->nerr; i++)
+	for (i = 0; i < r->nerr; i++) {
 		rs_free(&al, r->err[i].message);
+		rs_free(&al, r->err[i].value);
+	}
 	rs_free(&al, r->err);
 	rs_free(&al, r);
 }
@@ -702,4 +716,27 @@ const char *roster_import_error_message(const roster_import_report *r,
 	const import_err *e = err_at(r, i);
 
 	return e ? e->message : NULL;
+}
+
+int roster_import_error_message_in(const roster_import_report *r, size_t i,
+				   roster_language lang, char *buf,
+				   size_t size)
+{
+	const import_err *e = err_at(r, i);
+	roster_error err;
+
+	if (!e) {
+		if (buf && size)
+			buf[0] = '\0';
+		return ROSTER_EINVAL;
+	}
+	/* the refusal as the directory recorded it */
+	err.code = e->code;
+	err.lang = e->lang;
+	err.limit = e->limit;
+	snprintf(err.field, sizeof(err.field), "%s", e->field);
+	snprintf(err.rule, sizeof(err.rule), "%s", e->rule);
+	snprintf(err.value, sizeof(err.value), "%s", e->value ? e->value : "");
+	snprintf(err.message, sizeof(err.message), "%s", e->message);
+	return roster_error_message_in(&err, lang, buf, size);
 }

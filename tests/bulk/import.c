@@ -417,6 +417,73 @@ static void test_french(void **state)
 	world_free(w);
 }
 
+/* A report made in one language renders each refusal in another as an
+ * import made in that language says it. */
+static void test_report_any_language(void **state)
+{
+	static const char *const files[] = {
+		bad_rows,
+		"first_name,last_name,email\r\nA,B,a@x.example\r\n"
+		"\"C,D,c@x.example\r\n",
+	};
+	roster_import_report *r[ROSTER_LANG_COUNT];
+	char buf[ROSTER_ERROR_MESSAGE_MAX], small[24];
+	size_t f, i, n;
+	int l, m;
+
+	(void)state;
+	for (f = 0; f < sizeof(files) / sizeof(files[0]); f++) {
+		for (l = 0; l < ROSTER_LANG_COUNT; l++) {
+			world *w = world_new(NULL);
+
+			assert_int_equal(roster_directory_set_language(
+						 w->dir, (roster_language)l),
+					 ROSTER_OK);
+			r[l] = NULL;
+			assert_int_not_equal(import_csv(w, files[f], NULL,
+							&r[l]),
+					     ROSTER_OK);
+			world_free(w);
+		}
+		n = roster_import_error_count(r[0]);
+		assert_true(n > 0);
+		for (i = 0; i < n; i++)
+			for (l = 0; l < ROSTER_LANG_COUNT; l++)
+				for (m = 0; m < ROSTER_LANG_COUNT; m++) {
+					assert_int_equal(
+						roster_import_error_message_in(
+							r[l], i,
+							(roster_language)m,
+							buf, sizeof(buf)),
+						ROSTER_OK);
+					assert_string_equal(
+						buf,
+						roster_import_error_message(
+							r[m], i));
+				}
+		/* cut between characters in a small buffer */
+		assert_int_equal(roster_import_error_message_in(
+					 r[0], 0, ROSTER_LANG_CS, small,
+					 sizeof(small)),
+				 ROSTER_OK);
+		assert_true(strlen(small) < sizeof(small));
+		assert_memory_equal(small, roster_import_error_message(r[2], 0),
+				    strlen(small));
+		/* past the end, and a language that is none */
+		assert_int_equal(roster_import_error_message_in(
+					 r[0], n, ROSTER_LANG_EN, buf,
+					 sizeof(buf)),
+				 ROSTER_EINVAL);
+		assert_string_equal(buf, "");
+		assert_int_equal(roster_import_error_message_in(
+					 r[0], 0, (roster_language)7, buf,
+					 sizeof(buf)),
+				 ROSTER_EINVAL);
+		for (l = 0; l < ROSTER_LANG_COUNT; l++)
+			roster_import_report_free(r[l]);
+	}
+}
+
 static void test_refusals(void **state)
 {
 	world *w = world_new(NULL);
@@ -1609,6 +1676,7 @@ int main(void)
 		cmocka_unit_test(test_best_effort),
 		cmocka_unit_test(test_dry_run),
 		cmocka_unit_test(test_french),
+		cmocka_unit_test(test_report_any_language),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_xml_basic),
 		cmocka_unit_test(test_xml_malformed),

@@ -259,6 +259,7 @@ static api_fn api[] = {
 	{ "roster_import_error_code", 0 },
 	{ "roster_import_error_rule", 0 },
 	{ "roster_import_error_message", 0 },
+	{ "roster_import_error_message_in", 0 },
 	{ "roster_export", 0 },
 };
 
@@ -2637,6 +2638,15 @@ static void test_bulk_args(void **state)
 	assert_int_equal(C(roster_import_error_code)(NULL, 0), ROSTER_OK);
 	assert_null(C(roster_import_error_rule)(NULL, 0));
 	assert_null(C(roster_import_error_message)(NULL, 0));
+	{
+		char buf[8] = "x";
+
+		assert_int_equal(C(roster_import_error_message_in)(
+					 NULL, 0, ROSTER_LANG_FR, buf,
+					 sizeof(buf)),
+				 ROSTER_EINVAL);
+		assert_string_equal(buf, "");
+	}
 	/* export */
 	TERR(C(roster_export)(NULL, &w->system, w->account, ROSTER_FORMAT_CSV,
 			      bulk_write, &written),
