@@ -218,11 +218,6 @@ static int assign(roster_directory *dir, const roster_actor *actor,
 		return ROSTER_OK;
 	if (!users)
 		return rs_fail(dir, ROSTER_EINVAL, "users", "arg.null", NULL);
-	if (count > ROSTER_PAGE_MAX) {
-		snprintf(v, sizeof(v), "%zu", count);
-		return rs_fail_limit(dir, ROSTER_EINVAL, "count", "arg.range",
-				     v, ROSTER_PAGE_MAX);
-	}
 	/* the selection, each user once */
 	if (!(ids = rs_calloc(&dir->al, count, sizeof(*ids))))
 		return rs_nomem(dir);

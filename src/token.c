@@ -2,6 +2,7 @@
  * token.c: login, password reset and welcome e-mails, and redeeming the
  * one-time tokens those e-mails carry.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "password.h"
@@ -144,6 +145,46 @@ static int only(const roster_id *users, size_t count, roster_id id)
 	return users && count;
 }
 
+typedef struct id_at {
+	roster_id id;
+	size_t at;
+} id_at;
+
+static int cmp_id_at(const void *a, const void *b)
+{
+	const id_at *x = a, *y = b;
+
+	if (x->id != y->id)
+		return x->id < y->id ? -1 : 1;
+	return x->at < y->at ? -1 : x->at > y->at;
+}
+
+/* first[i] = 1 when users[i] is not listed before i: one sort of the
+ * selection, where comparing each entry with those before it took time
+ * growing with the square of the selection. NULL when memory is short. */
+static unsigned char *first_listed(roster_directory *dir,
+				   const roster_id *users, size_t count)
+{
+	id_at *s = rs_calloc(&dir->al, count, sizeof(*s));
+	unsigned char *first = rs_calloc(&dir->al, count, 1);
+	size_t i;
+
+	if (!s || !first) {
+		rs_free(&dir->al, s);
+		rs_free(&dir->al, first);
+		return NULL;
+	}
+	for (i = 0; i < count; i++) {
+		s[i].id = users[i];
+		s[i].at = i;
+	}
+	qsort(s, count, sizeof(*s), cmp_id_at);
+	for (i = 0; i < count; i++)
+		first[s[i].at] = i == 0 || s[i - 1].id != s[i].id;
+	rs_free(&dir->al, s);
+	return first;
+}
+
 static int issue_all(roster_directory *dir, const roster_actor *actor,
 		     roster_id account, const roster_id *users, size_t count,
 		     int welcome)
@@ -151,6 +192,7 @@ static int issue_all(roster_directory *dir, const roster_actor *actor,
 	rs_who who;
 	rs_rec *acc;
 	const rs_idvec *all;
+	unsigned char *first = NULL;
 	size_t i, n;
 	int rc;
 
@@ -167,29 +209,29 @@ static int issue_all(roster_directory *dir, const roster_actor *actor,
 	      who.account == account && only(users, count, who.id)) &&
 	    (rc = rs_authz_account(dir, &who, account, RS_MANAGE_USERS)))
 		return rc;
+	/* a user listed twice gets one e-mail, whose link works */
+	if (users && count && !(first = first_listed(dir, users, count)))
+		return rs_nomem(dir);
 	all = &acc->members->users;
 	n = users ? count : all->len;
-	for (i = 0; i < n; i++) {
+	rc = ROSTER_OK;
+	for (i = 0; i < n && !rc; i++) {
 		roster_id id = users ? users[i] : all->ids[i];
 		const rs_rec *r = rs_get_kind(dir, id, ROSTER_KIND_USER);
-		size_t j;
 
-		/* a user listed twice gets one e-mail, whose link works */
-		for (j = 0; users && j < i; j++)
-			if (users[j] == id)
-				break;
-		if (users && j < i)
+		if (first && !first[i])
 			continue;
 		if (!r)
-			return rs_fail_id(dir, ROSTER_ENOTFOUND, "user",
-					  "record.notfound", id);
-		if (r->parent != account)
-			return rs_fail_id(dir, ROSTER_EDENIED, "user",
-					  "auth.scope", id);
-		if ((rc = issue(dir, (const rs_user *)r, welcome)))
-			return rc;
+			rc = rs_fail_id(dir, ROSTER_ENOTFOUND, "user",
+					"record.notfound", id);
+		else if (r->parent != account)
+			rc = rs_fail_id(dir, ROSTER_EDENIED, "user",
+					"auth.scope", id);
+		else
+			rc = issue(dir, (const rs_user *)r, welcome);
 	}
-	return ROSTER_OK;
+	rs_free(&dir->al, first);
+	return rc;
 }
 
 static int issue_call(roster_directory *dir, const roster_actor *actor,

@@ -90,6 +90,28 @@ static void test_assign_selection(void **state)
 						w->account, "meetings", 2), 0);
 	counts(w, &p, &a);
 	assert_int_equal(p, 0);
+	/* a selection has no size limit (a page's is no bound on "select
+	 * all"): 20,000 entries naming the two left, each counting once */
+	{
+		size_t k, big = 20000;
+		roster_id *sel = calloc(big, sizeof(*sel));
+
+		assert_non_null(sel);
+		for (k = 0; k < big; k++)
+			sel[k] = u[1 + k % 2];
+		assert_int_equal(roster_product_purchase(w->dir, &w->as_partner,
+							 w->account, "meetings",
+							 2), 0);
+		assert_int_equal(roster_product_assign(w->dir, &w->as_admin,
+						       "meetings", sel, big,
+						       &n), 0);
+		assert_int_equal(n, 2);
+		assert_int_equal(roster_product_unassign(w->dir, &w->as_admin,
+							 "meetings", sel, big,
+							 &n), 0);
+		assert_int_equal(n, 2);
+		free(sel);
+	}
 	free(before);
 	world_free(w);
 }

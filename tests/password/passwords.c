@@ -267,6 +267,26 @@ static void test_reset(void **state)
 	assert_int_equal(roster_login(&who, w->dir, "a@acme.example", "second password"), 0);
 	assert_int_equal(roster_token_redeem(&who, w->dir, tok, "third password"),
 			 ROSTER_EEXPIRED);
+	/* each user once, in the order first listed, however far apart the
+	 * repeats are */
+	{
+		roster_id sel[7] = { b, a, b, w->admin, a, b, w->admin };
+
+		world_events_clear(w);
+		assert_int_equal(roster_welcome_send(w->dir, &w->as_admin,
+						     w->account, sel, 7), 0);
+		assert_int_equal(w->nevents, 3);
+		assert_int_equal(w->events[0].user, b);
+		assert_int_equal(w->events[1].user, a);
+		assert_int_equal(w->events[2].user, w->admin);
+		/* one that is no user, after repeats: refused, nothing sent */
+		world_events_clear(w);
+		sel[6] = w->group;
+		assert_int_equal(roster_password_reset(w->dir, &w->as_admin,
+						       w->account, sel, 7),
+				 ROSTER_ENOTFOUND);
+		assert_int_equal(w->nevents, 0);
+	}
 	/* a user may reset their own password, not another's */
 	world_events_clear(w);
 	assert_int_equal(roster_password_reset(w->dir, &as_a, w->account, &a, 1), 0);
