@@ -469,9 +469,10 @@ static int scope(roster_directory *dir, const rs_who *who, roster_id account,
 typedef struct walk {
 	const rs_sindex *x;
 	const rs_plist *list; /* the shortest; NULL: nothing can match */
-	/* the other lists every match is in, each with its position */
-	const rs_plist *others[WORDS_MAX + 1]; /* + a filter's */
-	rs_pos at[WORDS_MAX + 1];
+	/* the other lists every match is in, each with its position: the
+	 * words', a filter's, an item's of each kind, a group's, a site's */
+	const rs_plist *others[WORDS_MAX + 6];
+	rs_pos at[WORDS_MAX + 6];
 	size_t nothers;
 	unsigned props; /* filters checked in the entries of the list walked */
 	const roster_query *q;
@@ -496,16 +497,18 @@ static int take(walk *w, const rs_plist *l)
 
 /*
  * The lists of the query's words: each user matching a word is in the
- * list of the word's prefix. The shortest is walked, the others followed
- * alongside it in label order. The boolean filters are checked in the
- * entries of the list walked, which hold them; with no word, the shortest
- * filter's list is walked (every user's for no filter either). A user
- * passing all of these matches unless a word is longer than the lists
- * index or the query asks for a licence, pack, product, group or site,
- * which only the user says.
+ * list of the word's prefix; and those of the licence, pack, product
+ * licence, group and site asked for. The shortest is walked, the others
+ * followed alongside it in label order. The boolean filters are checked
+ * in the entries of the list walked, which hold them; with no word, the
+ * shortest filter's list is taken too (every user's for no list at all).
+ * A user in all of these lists and passing the filters matches unless a
+ * word is longer than the lists index, which only the user says.
  */
 static void plan(const roster_directory *dir, const roster_query *q, walk *w)
 {
+	static const int kinds[3] = { ROSTER_ITEM_LICENCE, ROSTER_ITEM_PACK,
+				      ROSTER_ITEM_PRODUCT };
 	const rs_plist *fl = NULL, *l;
 	size_t i, best = 0;
 	int f, longer = 0;
@@ -521,6 +524,15 @@ static void plan(const roster_directory *dir, const roster_query *q, walk *w)
 		if (!take(w, rs_sindex_list(w->x, q->words[i] + 1)))
 			return;
 	}
+	for (i = 0; i < 3; i++)
+		if (q->item[i] &&
+		    !take(w, rs_sindex_item_list(w->x, kinds[i], q->item[i])))
+			return;
+	if ((q->group && !take(w, rs_sindex_ref_list(w->x, ROSTER_FIELD_GROUP,
+						     q->group))) ||
+	    (q->site &&
+	     !take(w, rs_sindex_ref_list(w->x, ROSTER_FIELD_SITE, q->site))))
+		return;
 	for (f = 0; q->props >> f; f++) {
 		if (!((q->props >> f) & 1))
 			continue;
@@ -533,11 +545,11 @@ static void plan(const roster_directory *dir, const roster_query *q, walk *w)
 	}
 	if (!q->nwords && fl) {
 		take(w, fl);
+		/* the one filter is a list the walk follows or walks */
 		if (!(q->props & (q->props - 1)))
-			w->props = 0; /* the one filter is the list walked */
+			w->props = 0;
 	}
-	w->exact = !q->item[0] && !q->item[1] && !q->item[2] && !q->group &&
-		   !q->site && !longer;
+	w->exact = !longer;
 	if (!w->nothers)
 		return;
 	for (i = 1; i < w->nothers; i++)

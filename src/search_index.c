@@ -174,8 +174,103 @@ static void filter_key(int filter, char key[2])
 	key[1] = (char)('0' + filter);
 }
 
+/* Value lists: "\x02", a letter for what is held, then the value. */
+#define VALUE_KEY '\x02'
+
+static size_t item_key(int kind, const char *id, char key[RS_KEY_BYTES])
+{
+	size_t n = strnlen(id, ROSTER_ITEM_ID_MAX);
+
+	key[0] = VALUE_KEY;
+	key[1] = kind == ROSTER_ITEM_LICENCE ? 'l'
+		 : kind == ROSTER_ITEM_PACK  ? 'p'
+					     : 'r';
+	memcpy(key + 2, id, n);
+	return 2 + n;
+}
+
+static size_t ref_key(int field, roster_id id, char key[RS_KEY_BYTES])
+{
+	int i;
+
+	key[0] = VALUE_KEY;
+	key[1] = field == ROSTER_FIELD_GROUP ? 'g' : 's';
+	for (i = 0; i < 8; i++)
+		key[2 + i] = (char)(id >> (8 * i));
+	return 10;
+}
+
+/* Call fn for the key of each value u holds: its licence, its pack, each
+ * product licence (distinct: a stored user is checked), its group and
+ * its site. */
+static int each_value(const rs_user *u,
+		      int (*fn)(void *, const char *, size_t), void *ctx)
+{
+	static const struct { int kind, field; } items[] = {
+		{ ROSTER_ITEM_LICENCE, ROSTER_FIELD_LICENCE },
+		{ ROSTER_ITEM_PACK, ROSTER_FIELD_PACK },
+	};
+	char key[RS_KEY_BYTES];
+	const char *id;
+	size_t i;
+	int f, rc;
+
+	for (i = 0; i < 2; i++)
+		if ((id = RS_STR(u, items[i].field)) &&
+		    (rc = fn(ctx, key, item_key(items[i].kind, id, key))))
+			return rc;
+	for (i = 0; i < u->nproducts; i++)
+		if ((rc = fn(ctx, key, item_key(ROSTER_ITEM_PRODUCT,
+					       RS_PRODUCT(u, i), key))))
+			return rc;
+	for (f = ROSTER_FIELD_GROUP; f <= ROSTER_FIELD_SITE; f++)
+		if (RS_REF(u, f) &&
+		    (rc = fn(ctx, key, ref_key(f, RS_REF(u, f), key))))
+			return rc;
+	return 0;
+}
+
+/* Call fn for the key of each value `a` holds and `b` does not. A user's
+ * product licences are ascending (a stored user's are checked so). */
+static int each_value_lost(const rs_user *a, const rs_user *b,
+			   int (*fn)(void *, const char *, size_t), void *ctx)
+{
+	static const struct { int kind, field; } items[] = {
+		{ ROSTER_ITEM_LICENCE, ROSTER_FIELD_LICENCE },
+		{ ROSTER_ITEM_PACK, ROSTER_FIELD_PACK },
+	};
+	char key[RS_KEY_BYTES];
+	const char *id, *other;
+	size_t i, j = 0;
+	int f, c, rc;
+
+	for (i = 0; i < 2; i++) {
+		id = RS_STR(a, items[i].field);
+		other = RS_STR(b, items[i].field);
+		if (id && (!other || strcmp(id, other)) &&
+		    (rc = fn(ctx, key, item_key(items[i].kind, id, key))))
+			return rc;
+	}
+	for (i = 0; i < a->nproducts; i++) {
+		id = RS_PRODUCT(a, i);
+		c = 1;
+		while (j < b->nproducts &&
+		       (c = strcmp(RS_PRODUCT(b, j), id)) < 0)
+			j++;
+		if (c && (rc = fn(ctx, key, item_key(ROSTER_ITEM_PRODUCT, id,
+						     key))))
+			return rc;
+	}
+	for (f = ROSTER_FIELD_GROUP; f <= ROSTER_FIELD_SITE; f++)
+		if (RS_REF(a, f) && RS_REF(a, f) != RS_REF(b, f) &&
+		    (rc = fn(ctx, key, ref_key(f, RS_REF(a, f), key))))
+			return rc;
+	return 0;
+}
+
 /* Call fn for each key a user is listed under: the prefixes of its
- * words, each filter it passes, and the empty prefix. */
+ * words, each filter it passes, each value it holds, and the empty
+ * prefix. */
 static int each_key(const rs_user *u,
 		    int (*fn)(void *, const char *, size_t), void *ctx)
 {
@@ -193,6 +288,8 @@ static int each_key(const rs_user *u,
 			if ((rc = fn(ctx, key, 2)))
 				return rc;
 		}
+	if ((rc = each_value(u, fn, ctx)))
+		return rc;
 	return fn(ctx, "", 0);
 }
 
@@ -263,6 +360,22 @@ const rs_plist *rs_sindex_filter_list(const rs_sindex *x, int filter)
 	return find_list(x, key, 2);
 }
 
+const rs_plist *rs_sindex_item_list(const rs_sindex *x, int kind,
+				    const char *id)
+{
+	char key[RS_KEY_BYTES];
+
+	return find_list(x, key, item_key(kind, id, key));
+}
+
+const rs_plist *rs_sindex_ref_list(const rs_sindex *x, int field,
+				   roster_id id)
+{
+	char key[RS_KEY_BYTES];
+
+	return find_list(x, key, ref_key(field, id, key));
+}
+
 static void list_free(const rs_alloc *al, rs_plist *l)
 {
 	if (!l)
@@ -271,6 +384,15 @@ static void list_free(const rs_alloc *al, rs_plist *l)
 	rs_free(al, l->segs);
 	rs_free(al, l->spare);
 	rs_free(al, l);
+}
+
+/* Take a list out of the index and free it. */
+static void list_drop(const rs_alloc *al, rs_sindex *x, rs_plist *l)
+{
+	rs_table_remove(&x->lists, key_hash(x, l->key, l->klen),
+			(uint64_t)(uintptr_t)l);
+	x->nvalues -= l->klen && l->key[0] == VALUE_KEY;
+	list_free(al, l);
 }
 
 /* A new empty list of the prefix, in the table (room reserved). */
@@ -290,6 +412,7 @@ static rs_plist *list_new(const rs_alloc *al, rs_sindex *x, const char *key,
 	memcpy(l->key, key, n);
 	l->klen = (uint8_t)n;
 	rs_table_insert(&x->lists, key_hash(x, key, n), (uint64_t)(uintptr_t)l);
+	x->nvalues += n && key[0] == VALUE_KEY;
 	return l;
 }
 
@@ -973,8 +1096,10 @@ static int unlist_one(void *ctx, const char *key, size_t n)
 
 	if (w->done++ >= w->limit)
 		return 1;
-	if ((l = find_list(w->x, key, n)))
+	if ((l = find_list(w->x, key, n))) {
 		list_remove(w->x, l, rs_entry_slot(w->entry));
+		w->x->emptied += !l->total && n && key[0] == VALUE_KEY;
+	}
 	return 0;
 }
 
@@ -1026,12 +1151,40 @@ static void relist(roster_directory *dir, rs_sindex *x, rs_user *u)
 	each_key(u, relist_one, &w);
 }
 
-static int same_keys(const rs_user *a, const rs_user *b)
+static int same_str(const char *a, const char *b)
 {
-	return !strcmp(RS_WORDS(a), RS_WORDS(b)) &&
+	return a == b || (a && b && !strcmp(a, b));
+}
+
+/* Do two versions of a user have the same label, entry and words' and
+ * filters' lists, so that only their value lists may differ? */
+static int same_words(const rs_user *a, const rs_user *b)
+{
+	return a->base.parent == b->base.parent &&
+	       !strcmp(RS_WORDS(a), RS_WORDS(b)) &&
 	       !strcmp(RS_SORTKEY(a), RS_SORTKEY(b)) &&
 	       !strcmp(RS_EMAIL_KEY(a), RS_EMAIL_KEY(b)) &&
 	       rs_user_filters(a) == rs_user_filters(b);
+}
+
+/* Do two versions of a user have the same keys (each_key)? */
+static int same_keys(const rs_user *a, const rs_user *b)
+{
+	size_t i;
+
+	if (!same_words(a, b) ||
+	    !same_str(RS_STR(a, ROSTER_FIELD_LICENCE),
+		      RS_STR(b, ROSTER_FIELD_LICENCE)) ||
+	    !same_str(RS_STR(a, ROSTER_FIELD_PACK),
+		      RS_STR(b, ROSTER_FIELD_PACK)) ||
+	    RS_REF(a, ROSTER_FIELD_GROUP) != RS_REF(b, ROSTER_FIELD_GROUP) ||
+	    RS_REF(a, ROSTER_FIELD_SITE) != RS_REF(b, ROSTER_FIELD_SITE) ||
+	    a->nproducts != b->nproducts)
+		return 0;
+	for (i = 0; i < a->nproducts; i++)
+		if (strcmp(RS_PRODUCT(a, i), RS_PRODUCT(b, i)))
+			return 0;
+	return 1;
 }
 
 typedef struct listed {
@@ -1218,6 +1371,37 @@ int rs_sindex_flush_full(roster_directory *dir)
 	return x->npending >= x->pending_max ? flush(dir) : ROSTER_OK;
 }
 
+#define SWEEP_MIN 64 /* value lists emptied before a sweep */
+
+typedef struct sweep_ctx {
+	const rs_alloc *al;
+	rs_sindex *x;
+} sweep_ctx;
+
+static int drop_empty_value(void *ctx, uint64_t a, uint64_t b)
+{
+	sweep_ctx *c = ctx;
+	rs_plist *l = (rs_plist *)(uintptr_t)b;
+
+	(void)a;
+	if (l->total || !l->klen || l->key[0] != VALUE_KEY)
+		return 0;
+	c->x->nvalues--;
+	list_free(c->al, l);
+	return 1;
+}
+
+/* Free the empty value lists: those of deleted groups and sites and of
+ * items nobody holds any more would otherwise stay as long as the
+ * directory. */
+static void sweep(const rs_alloc *al, rs_sindex *x)
+{
+	sweep_ctx c = { al, x };
+
+	rs_table_sweep(&x->lists, drop_empty_value, &c);
+	x->emptied = 0;
+}
+
 void rs_sindex_trim(roster_directory *dir)
 {
 	rs_sindex *x = dir->sindex;
@@ -1227,6 +1411,8 @@ void rs_sindex_trim(roster_directory *dir)
 		x->pending = NULL;
 		x->cappending = 0;
 	}
+	if (x && x->emptied >= SWEEP_MIN && x->emptied >= x->nvalues / 8)
+		sweep(&dir->al, x);
 }
 
 static int pending_room(const rs_alloc *al, rs_sindex *x)
@@ -1259,6 +1445,36 @@ static int unpend(rs_sindex *x, const rs_user *u)
 	return 0;
 }
 
+/*
+ * A new version of a user whose words, filters and label stay (same_words)
+ * changes only its value lists: it joins those of the values it gained
+ * and leaves those of the values it lost, instead of leaving and joining
+ * all of its twenty or so lists (a product assigned to 100,000 users).
+ * The lists joined first, as joining may allocate: out of memory, it
+ * leaves those joined so far and the old version stays.
+ */
+static int relist_values(roster_directory *dir, rs_sindex *x, rs_user *old,
+			 rs_user *cur)
+{
+	walk w = { dir, x, entry_of(cur), 0, (size_t)-1 };
+	size_t n = 0;
+
+	cur->base.slot = old->base.slot;
+	each_value_lost(cur, old, count_one, &n);
+	/* the lists made, then the caller's two entries */
+	if (rs_log_reserve(dir, n + 2))
+		return ROSTER_ENOMEM;
+	if (each_value_lost(cur, old, list_one, &w)) {
+		walk back = { dir, x, w.entry, 0, w.done };
+
+		each_value_lost(cur, old, unlist_one, &back);
+		return ROSTER_ENOMEM;
+	}
+	each_value_lost(old, cur, unlist_one, &w);
+	x->users[cur->base.slot] = cur;
+	return ROSTER_OK;
+}
+
 int rs_sindex_user(roster_directory *dir, rs_user *old, rs_user *cur)
 {
 	rs_sindex *x = dir->sindex;
@@ -1286,6 +1502,8 @@ int rs_sindex_user(roster_directory *dir, rs_user *old, rs_user *cur)
 		x->users[cur->base.slot] = cur;
 		return ROSTER_OK;
 	}
+	if (old && cur && same_words(old, cur))
+		return relist_values(dir, x, old, cur);
 	if (cur && !old && slots_room(&dir->al, x))
 		return ROSTER_ENOMEM;
 	if (old)
@@ -1320,13 +1538,18 @@ void rs_sindex_undo(roster_directory *dir, int op, void *target,
 	rs_user *old = (rs_user *)old_rec, *cur = (rs_user *)new_rec;
 
 	if (op == U_IDX_LIST) {
-		rs_plist *l = target;
-		rs_table_remove(&x->lists, key_hash(x, l->key, l->klen),
-				(uint64_t)(uintptr_t)l);
-		list_free(&dir->al, l);
+		list_drop(&dir->al, x, target);
 		return;
 	}
 	if (old && cur && same_keys(old, cur)) {
+		x->users[old->base.slot] = old;
+		return;
+	}
+	if (old && cur && same_words(old, cur)) {
+		walk w = { dir, x, entry_of(old), 0, (size_t)-1 };
+
+		each_value_lost(cur, old, unlist_one, &w);
+		each_value_lost(old, cur, relist_one, &w);
 		x->users[old->base.slot] = old;
 		return;
 	}

@@ -24,7 +24,12 @@
  * checks it in the list it walks, reading no other memory. The list of
  * the empty prefix holds every user, and each boolean filter (admins,
  * registered, ...) has a list of the users passing it, under a key no
- * word can have. A list is a sequence of segments of at most RS_SEG slots
+ * word can have. So has each catalog item users hold (a licence, a pack,
+ * a product licence) and each permission group and site with members
+ * (value lists, under keys beginning "\x02"), so that a search filtered
+ * by one walks its holders instead of reading every user in scope; once
+ * many of them have emptied, rs_sindex_trim() frees the empty ones
+ * (groups and sites are deleted, items dropped). A list is a sequence of segments of at most RS_SEG slots
  * held in one block that only grows, so that inserting costs a binary
  * search and a short move, and no change to a list ever needs a block of
  * its own.
@@ -66,6 +71,11 @@ static inline uint32_t rs_entry_bits(unsigned filters)
 }
 #define RS_PREFIX_CHARS 4 /* longest indexed prefix, in characters */
 #define RS_PREFIX_BYTES (RS_PREFIX_CHARS * 4)
+/* The longest key of a list: a prefix, or a value list's ("\x02", a
+ * letter, then a catalog identifier or a record's 8 bytes). */
+#define RS_KEY_BYTES (2 + ROSTER_ITEM_ID_MAX)
+_Static_assert(RS_KEY_BYTES >= RS_PREFIX_BYTES && RS_KEY_BYTES < 256,
+	       "a list key holds a prefix and fits its 8-bit length");
 
 /* A segment of a list, in list order: where its slots start in the block,
  * how many it holds and, when it holds some, the account ordinals of its
@@ -87,7 +97,7 @@ typedef struct rs_plist {
 	size_t total;	 /* slots in the list */
 	uint32_t last;	 /* the slot added last: a hint for splits */
 	uint8_t klen;
-	char key[RS_PREFIX_BYTES + 1];
+	char key[RS_KEY_BYTES + 1];
 } rs_plist;
 
 /* What a page needs of a slot, side by side: a search builds a page of
@@ -109,6 +119,8 @@ typedef struct rs_sindex {
 	size_t unordered; /* slots labelled since they were last in order */
 	size_t tidy_min;  /* the fewest that make rs_sindex_tidy() work */
 	size_t relabels;  /* times an account was labelled afresh */
+	size_t nvalues;	  /* value lists */
+	size_t emptied;	  /* value lists emptied since the last sweep */
 	/* new users waiting to be listed (rs_sindex_defer) */
 	rs_user **pending;
 	size_t npending, cappending;
@@ -181,7 +193,8 @@ void rs_sindex_defer(roster_directory *dir, int on);
 int rs_sindex_flush(roster_directory *dir);
 /* Once no user waits (a bulk change committed or undone), give back the
  * block that held the waiting ones: a call leaves no block it did not
- * find. */
+ * find. Once a transaction is over, free the empty value lists when an
+ * eighth of them (64 at least) have emptied since the last time. */
 void rs_sindex_trim(roster_directory *dir);
 /* The same once pending_max users wait; else 0 at once. */
 int rs_sindex_flush_full(roster_directory *dir);
@@ -202,6 +215,14 @@ void rs_sindex_tidy(roster_directory *dir);
 const rs_plist *rs_sindex_list(const rs_sindex *x, const char *word);
 /* Does the word have more characters than the lists index? */
 int rs_sindex_longer(const char *word);
+/* The list of the users holding catalog item `id` of `kind`
+ * (ROSTER_ITEM_LICENCE, _PACK, _PRODUCT), NULL when none does. */
+const rs_plist *rs_sindex_item_list(const rs_sindex *x, int kind,
+				    const char *id);
+/* The list of the users whose `field` (ROSTER_FIELD_GROUP or _SITE) is
+ * `id`, NULL when none is. */
+const rs_plist *rs_sindex_ref_list(const rs_sindex *x, int field,
+				   roster_id id);
 
 /* A position in a list: segment and offset. */
 typedef struct rs_pos {

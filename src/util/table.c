@@ -118,6 +118,27 @@ int rs_table_remove(rs_table *t, uint64_t a, uint64_t b)
 	return 0;
 }
 
+void rs_table_sweep(rs_table *t,
+		    int (*drop)(void *ctx, uint64_t a, uint64_t b), void *ctx)
+{
+	size_t start = 0, k, i;
+
+	if (!t->count)
+		return;
+	/* a table is at most 3/4 full: there is a hole */
+	while (t->slots[start].b)
+		start++;
+	/* From just after a hole no entry's probe run crosses the start, and
+	 * a removal at i only moves later entries of i's run into the hole,
+	 * which stays at or after i: checking i again offers each entry once
+	 * in one turn. */
+	for (k = 1; k <= t->cap; k++) {
+		i = (start + k) & (t->cap - 1);
+		while (t->slots[i].b && drop(ctx, t->slots[i].a, t->slots[i].b))
+			remove_at(t, i);
+	}
+}
+
 static rs_pair *lookup(const rs_table *t, uint64_t key)
 {
 	size_t i;

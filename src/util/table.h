@@ -39,6 +39,11 @@ void rs_table_insert(rs_table *t, uint64_t a, uint64_t b);
 /* Remove the entry (a, b); returns 1 if it was there. */
 int rs_table_remove(rs_table *t, uint64_t a, uint64_t b);
 
+/* Remove each entry for which drop(ctx, a, b) is non-zero, offering each
+ * entry once, without allocating. */
+void rs_table_sweep(rs_table *t,
+		    int (*drop)(void *ctx, uint64_t a, uint64_t b), void *ctx);
+
 /* Map use: the b of the entry whose a is `key`, 0 if none. */
 uint64_t rs_table_get(const rs_table *t, uint64_t key);
 /* Map use: set key's value (b != 0); returns the old value or 0. */

@@ -199,6 +199,35 @@ static size_t slots_of(const rs_plist *l, uint32_t *out)
 	return n;
 }
 
+/* Does u hold the value of a value list's key: "\x02", then 'g' or 's'
+ * and a group's or site's identifier (8 bytes, least significant
+ * first), or 'l', 'p' or 'r' and a licence's, pack's or product's? */
+static int holds(const rs_user *u, const rs_plist *l)
+{
+	char id[64];
+	roster_id ref = 0;
+	size_t i;
+
+	if (l->key[1] == 'g' || l->key[1] == 's') {
+		assert_int_equal(l->klen, 10);
+		for (i = 0; i < 8; i++)
+			ref |= (roster_id)(unsigned char)l->key[2 + i] << (8 * i);
+		return RS_REF(u, l->key[1] == 'g' ? ROSTER_FIELD_GROUP
+						  : ROSTER_FIELD_SITE) == ref;
+	}
+	snprintf(id, sizeof(id), "%.*s", (int)l->klen - 2, l->key + 2);
+	if (l->key[1] == 'l' || l->key[1] == 'p') {
+		const char *v = RS_STR(u, l->key[1] == 'l' ? ROSTER_FIELD_LICENCE
+							   : ROSTER_FIELD_PACK);
+		return v && !strcmp(v, id);
+	}
+	assert_int_equal(l->key[1], 'r');
+	for (i = 0; i < u->nproducts; i++)
+		if (!strcmp(RS_PRODUCT(u, i), id))
+			return 1;
+	return 0;
+}
+
 static void check_list(const rs_sindex *x, const rs_plist *l, uint32_t *buf)
 {
 	size_t n = slots_of(l, buf), i, total = 0;
@@ -206,10 +235,10 @@ static void check_list(const rs_sindex *x, const rs_plist *l, uint32_t *buf)
 	uint32_t g;
 
 	assert_int_equal(n, l->total);
-	/* a word's prefix (the filters' keys begin with '\x01'): no
-	 * control character, such as the one ending the sort key's last
-	 * name, is part of it */
-	if (l->klen && l->key[0] != '\x01')
+	/* a word's prefix (the filters' keys begin with '\x01', the
+	 * values' with '\x02'): no control character, such as the one
+	 * ending the sort key's last name, is part of it */
+	if (l->klen && l->key[0] != '\x01' && l->key[0] != '\x02')
 		for (i = 0; i < l->klen; i++)
 			assert_true((unsigned char)l->key[i] >= 0x20);
 	for (g = 0; g < l->nsegs; g++) {
@@ -236,6 +265,8 @@ static void check_list(const rs_sindex *x, const rs_plist *l, uint32_t *buf)
 		if (i)
 			assert_true(x->key[buf[i - 1]].label <
 				    x->key[buf[i]].label);
+		if (l->klen && l->key[0] == '\x02')
+			assert_true(holds(x->users[buf[i]], l));
 	}
 }
 
@@ -321,7 +352,7 @@ static void check_index(world *w)
 		if (!x->unordered && i)
 			assert_true(buf[i - 1] < buf[i]);
 	}
-	for (i = 0; i < x->lists.cap; i++) {
+	for (i = 0, k = 0; i < x->lists.cap; i++) {
 		const rs_plist *l =
 			(const rs_plist *)(uintptr_t)x->lists.slots[i].b;
 		if (!l)
@@ -329,7 +360,10 @@ static void check_index(world *w)
 		check_list(x, l, buf);
 		if (lists++ % 7 == 0)
 			check_seeks(x, l, buf);
+		k += l->klen && l->key[0] == '\x02';
 	}
+	/* the value lists are counted */
+	assert_int_equal(k, x->nvalues);
 	free(buf);
 }
 
@@ -915,6 +949,189 @@ static void test_flush_without_memory(void **state)
 	world_free(&w);
 }
 
+/* A user moved to a new group and a new site, each allocation failing in
+ * turn: a refused move leaves the user in the lists of its old values
+ * only (check_list: each member of a value list holds its value), and
+ * the lists a failed move made are gone with it. */
+static void test_values_without_memory(void **state)
+{
+	world w;
+	roster_id g[2], st;
+	roster_form *f = NULL;
+	size_t tries = 0, lists;
+	int rc;
+
+	(void)state;
+	world_open(&w);
+	assert_int_equal(roster_group_create(&g[0], w.dir, &w.sys, w.accounts[0],
+					     "G1"),
+			 0);
+	assert_int_equal(roster_group_create(&g[1], w.dir, &w.sys, w.accounts[0],
+					     "G2"),
+			 0);
+	assert_int_equal(roster_site_create(&st, w.dir, &w.sys, w.accounts[0],
+					    "S1"),
+			 0);
+	assert_int_equal(roster_form_new(&f, w.dir), 0);
+	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_FIRST_NAME, "Ann"),
+			 0);
+	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_LAST_NAME, "Lee"),
+			 0);
+	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_EMAIL,
+					     "ann@x.test"),
+			 0);
+	assert_int_equal(roster_form_set_ref(f, ROSTER_FIELD_GROUP, g[0]), 0);
+	assert_int_equal(roster_user_create(&w.ids[w.n++], w.dir, &w.sys,
+					    w.accounts[0], f),
+			 0);
+	/* G2 has a member already: its list is there to join */
+	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_EMAIL,
+					     "bob@x.test"),
+			 0);
+	assert_int_equal(roster_form_set_ref(f, ROSTER_FIELD_GROUP, g[1]), 0);
+	assert_int_equal(roster_user_create(&w.ids[w.n++], w.dir, &w.sys,
+					    w.accounts[0], f),
+			 0);
+	roster_form_free(f);
+	lists = w.dir->sindex->lists.count;
+	assert_int_equal(roster_form_new(&f, w.dir), 0);
+	assert_int_equal(roster_form_set_ref(f, ROSTER_FIELD_GROUP, g[1]), 0);
+	assert_int_equal(roster_form_set_ref(f, ROSTER_FIELD_SITE, st), 0);
+	do {
+		countdown = (long)tries++;
+		rc = roster_user_update(w.dir, &w.sys, w.ids[0], f);
+		countdown = -1;
+		failing = 0;
+		check_index(&w);
+		if (rc) {
+			assert_int_equal(rc, ROSTER_ENOMEM);
+			assert_int_equal(w.dir->sindex->lists.count, lists);
+			assert_non_null(rs_sindex_ref_list(w.dir->sindex,
+							   ROSTER_FIELD_GROUP,
+							   g[0]));
+		}
+	} while (rc);
+	roster_form_free(f);
+	assert_int_equal(rs_sindex_ref_list(w.dir->sindex, ROSTER_FIELD_GROUP,
+					    g[1])->total,
+			 2);
+	assert_int_equal(rs_sindex_ref_list(w.dir->sindex, ROSTER_FIELD_GROUP,
+					    g[0])->total,
+			 0);
+	print_message("moving a user to a new group and site failed %zu "
+		      "times, then went through\n",
+		      tries - 1);
+	world_free(&w);
+}
+
+/* The number of value lists in the index, and of those empty. */
+static size_t value_lists(const rs_sindex *x, size_t *empty)
+{
+	size_t i, n = 0;
+
+	*empty = 0;
+	for (i = 0; i < x->lists.cap; i++) {
+		const rs_plist *l =
+			(const rs_plist *)(uintptr_t)x->lists.slots[i].b;
+		if (l && l->klen && l->key[0] == '\x02') {
+			n++;
+			*empty += !l->total;
+		}
+	}
+	return n;
+}
+
+/* A group's list goes when its members leave: groups come and go over a
+ * directory's life, and their lists must not stay. A search by group
+ * walks the group's members alone. */
+static void test_value_lists_swept(void **state)
+{
+	world w;
+	roster_id groups[300];
+	roster_query *q = NULL;
+	roster_page *p = NULL;
+	size_t i, empty, round;
+
+	(void)state;
+	world_open(&w);
+	for (i = 0; i < 300; i++) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "G%zu", i);
+		assert_int_equal(roster_group_create(&groups[i], w.dir, &w.sys,
+						     w.accounts[0], name),
+				 0);
+	}
+	for (i = 0; i < 600; i++) {
+		roster_form *f = name_form(&w, 0);
+		char email[48];
+
+		snprintf(email, sizeof(email), "g%zu@x.test", i);
+		assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_EMAIL,
+						     email),
+				 0);
+		assert_int_equal(roster_form_set_ref(f, ROSTER_FIELD_GROUP,
+						     groups[i % 300]),
+				 0);
+		assert_int_equal(roster_user_create(&w.ids[w.n++], w.dir, &w.sys,
+						    w.accounts[0], f),
+				 0);
+		roster_form_free(f);
+	}
+	assert_int_equal(value_lists(w.dir->sindex, &empty), 300);
+	assert_int_equal(empty, 0);
+	check_all(&w);
+	/* a group's search finds its two members */
+	assert_int_equal(roster_query_new(&q), 0);
+	assert_int_equal(roster_query_ref(q, ROSTER_FIELD_GROUP, groups[7]), 0);
+	assert_int_equal(roster_search(&p, w.dir, &w.sys, 0, q, NULL, 10), 0);
+	assert_int_equal(roster_page_count(p), 2);
+	assert_true(roster_page_id(p, 0) == w.ids[7] ||
+		    roster_page_id(p, 0) == w.ids[307]);
+	roster_page_free(p);
+	/* the members leave, in rounds: once enough lists have emptied,
+	 * the empty ones are freed */
+	for (round = 0; round < 2; round++) {
+		for (i = round * 300; i < round * 300 + 300; i++) {
+			roster_form *f = NULL;
+
+			assert_int_equal(roster_form_new(&f, w.dir), 0);
+			assert_int_equal(roster_form_set_ref(f, ROSTER_FIELD_GROUP,
+							     0),
+					 0);
+			assert_int_equal(roster_user_update(w.dir, &w.sys,
+							    w.ids[i], f),
+					 0);
+			roster_form_free(f);
+		}
+		check_all(&w);
+	}
+	assert_true(value_lists(w.dir->sindex, &empty) < 64);
+	assert_int_equal(value_lists(w.dir->sindex, &empty), empty);
+	/* the group's search finds nobody, with or without its list */
+	assert_int_equal(roster_search(&p, w.dir, &w.sys, 0, q, NULL, 10), 0);
+	assert_int_equal(roster_page_count(p), 0);
+	roster_page_free(p);
+	/* and a list comes back with a member */
+	{
+		roster_form *f = NULL;
+		size_t n;
+
+		assert_int_equal(roster_form_new(&f, w.dir), 0);
+		assert_int_equal(roster_form_set_ref(f, ROSTER_FIELD_GROUP,
+						     groups[7]),
+				 0);
+		assert_int_equal(roster_user_update(w.dir, &w.sys, w.ids[0], f),
+				 0);
+		roster_form_free(f);
+		assert_int_equal(roster_search_count(&n, w.dir, &w.sys, 0, q), 0);
+		assert_int_equal(n, 1);
+	}
+	check_all(&w);
+	roster_query_free(q);
+	world_free(&w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -926,6 +1143,8 @@ int main(void)
 		cmocka_unit_test(test_import_listed_in_order),
 		cmocka_unit_test(test_flush_without_memory),
 		cmocka_unit_test(test_added_in_order),
+		cmocka_unit_test(test_value_lists_swept),
+		cmocka_unit_test(test_values_without_memory),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -539,6 +539,8 @@ typedef struct shadow {
 	unsigned filters; /* the boolean filters it passes, 1 << filter */
 	char words[256]; /* folded words of every searched field */
 	char key[260];	 /* folded "last\x01first", as documented */
+	roster_id group, site;
+	int video, meetings; /* holds the licence, the product licence */
 } shadow;
 
 /* " w1 w2": the words of folded text, split at what is not a letter or a
@@ -592,7 +594,31 @@ static void shadow_read(world *w, roster_id id, shadow *s)
 		 << ROSTER_FILTER_PBX_USERS) |
 		(roster_user_bool(u, ROSTER_FIELD_CLOUD) << ROSTER_FILTER_CLOUD) |
 		(roster_user_bool(u, ROSTER_FIELD_IOT) << ROSTER_FILTER_IOT);
+	s->group = roster_user_ref(u, ROSTER_FIELD_GROUP);
+	s->site = roster_user_ref(u, ROSTER_FIELD_SITE);
+	s->video = roster_user_str(u, ROSTER_FIELD_LICENCE) != NULL;
+	s->meetings = roster_user_product_count(u) == 1;
 	roster_user_free(u);
+}
+
+/* The groups and sites of the accounts of test_index_random, two each. */
+static roster_id places[3][2][2]; /* [account][group, site][which] */
+
+/* A value filter, as a query asks it and a scan checks it. */
+typedef struct value_filter {
+	int kind;    /* 0 none, 1 group, 2 site, 3 licence, 4 product */
+	roster_id id;
+} value_filter;
+
+static int shadow_holds(const shadow *s, const value_filter *v)
+{
+	switch (v->kind) {
+	case 1: return s->group == v->id;
+	case 2: return s->site == v->id;
+	case 3: return s->video;
+	case 4: return s->meetings;
+	default: return 1;
+	}
 }
 
 static int cmp_shadow(const void *a, const void *b)
@@ -648,6 +674,7 @@ static void check_index(world *w, const roster_id *ids, size_t n,
 		char *cursor = NULL;
 		size_t nq = 0, got = 0, counted = 99, limit = 1 + rnd() % 7;
 		unsigned filters;
+		value_filter vf[2];
 		/* a prefix of 1 to 6 letters of a name, maybe two; or none */
 		for (i = 0; i < 1 + (k % 3 == 2) && k % 6; i++) {
 			const char *src = rnd() % 2 ? firsts[rnd() % 10]
@@ -666,14 +693,48 @@ static void check_index(world *w, const roster_id *ids, size_t n,
 			filters |= 1u << (1 + rnd() % 6);
 		if (k % 4 == 3)
 			filters |= 1u << (1 + rnd() % 6);
+		/* and a group, site, licence or product licence, a time in
+		 * two */
+		memset(vf, 0, sizeof(vf));
+		for (i = 0; i < 2 && rnd() % 2; i++) {
+			vf[i].kind = 1 + (int)(rnd() % 4);
+			if (vf[i].kind <= 2)
+				vf[i].id = places[rnd() % 3][vf[i].kind - 1]
+						 [rnd() % 2];
+		}
+		/* two of one kind: the query keeps the second */
+		if (vf[0].kind && vf[0].kind == vf[1].kind)
+			vf[0].kind = 0;
 		for (i = 0, nwant = 0; i < n; i++)
 			if ((!account || all[i].account == account) &&
 			    (all[i].filters & filters) == filters &&
-			    shadow_matches(&all[i], q, nq))
+			    shadow_matches(&all[i], q, nq) &&
+			    shadow_holds(&all[i], &vf[0]) &&
+			    shadow_holds(&all[i], &vf[1]))
 				want[nwant++] = all[i];
 		qsort(want, nwant, sizeof(*want), cmp_shadow);
 		assert_int_equal(roster_query_new(&query), 0);
 		assert_int_equal(roster_query_set_text(query, text), 0);
+		for (i = 0; i < 2; i++) {
+			if (vf[i].kind == 1 || vf[i].kind == 2)
+				assert_int_equal(
+					roster_query_ref(query,
+							 vf[i].kind == 1
+								 ? ROSTER_FIELD_GROUP
+								 : ROSTER_FIELD_SITE,
+							 vf[i].id),
+					0);
+			else if (vf[i].kind == 3)
+				assert_int_equal(roster_query_item(
+							 query, ROSTER_ITEM_LICENCE,
+							 "video"),
+						 0);
+			else if (vf[i].kind == 4)
+				assert_int_equal(roster_query_item(
+							 query, ROSTER_ITEM_PRODUCT,
+							 "meetings"),
+						 0);
+		}
 		for (i = 1; i <= 6; i++)
 			if (filters & (1u << i))
 				assert_int_equal(roster_query_filter(query, (int)i),
@@ -730,16 +791,71 @@ static roster_id random_user(world *w, roster_id account, int same_spot)
 	return id;
 }
 
+/* The index of an account of test_index_random in places[]. */
+static size_t place_of(world *w, roster_id id)
+{
+	roster_user *u = NULL;
+	roster_id a;
+	size_t i;
+
+	assert_int_equal(roster_user_get(&u, w->dir, id), 0);
+	a = roster_user_account(u);
+	roster_user_free(u);
+	for (i = 0; i < 3; i++) {
+		roster_record *r = NULL;
+		int mine;
+
+		assert_int_equal(roster_record_get(&r, w->dir, places[i][0][0]),
+				 0);
+		mine = roster_record_parent(r) == a;
+		roster_record_free(r);
+		if (mine)
+			return i;
+	}
+	fail_msg("user %llu of no account of the test", (unsigned long long)id);
+	return 0;
+}
+
 /* A new name, or new filter flags: the admin role (refused to the last
- * admin of an account with other users), cloud and IoT. */
+ * admin of an account with other users), cloud and IoT; or a new group
+ * or site, the licence or the product licence given or taken. */
 static void rename_user(world *w, roster_id id)
 {
 	roster_form *f = NULL;
-	unsigned what = rnd() % 4;
+	unsigned what = rnd() % 7;
 	int rc;
 
+	if (what == 6) {
+		if (rnd() % 2)
+			assert_int_equal(roster_product_assign(w->dir, &w->system,
+							       "meetings", &id,
+							       1, NULL),
+					 0);
+		else
+			assert_int_equal(roster_product_unassign(w->dir,
+								 &w->system,
+								 "meetings", &id,
+								 1, NULL),
+					 0);
+		return;
+	}
 	assert_int_equal(roster_form_new(&f, w->dir), 0);
-	if (what < 2) {
+	if (what == 4) {
+		size_t a = place_of(w, id);
+		unsigned r = rnd() % 3, s = rnd() % 3;
+
+		assert_int_equal(roster_form_set_ref(f, ROSTER_FIELD_GROUP,
+						     r < 2 ? places[a][0][r] : 0),
+				 0);
+		assert_int_equal(roster_form_set_ref(f, ROSTER_FIELD_SITE,
+						     s < 2 ? places[a][1][s] : 0),
+				 0);
+	} else if (what == 5) {
+		/* a licence is changed, never taken away (licence.remove) */
+		assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_LICENCE,
+						     "video"),
+				 0);
+	} else if (what < 2) {
 		assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_FIRST_NAME,
 						     firsts[rnd() % 10]),
 				 0);
@@ -798,6 +914,33 @@ static void test_index_random(void **state)
 						       &w->system, w->partner,
 						       i == 1 ? "Second" : "Third"),
 				 0);
+	for (i = 0; i < 3; i++) {
+		static const char *const video[] = { "video" };
+		static const char *const names[2][2] = { { "G1", "G2" },
+							 { "S1", "S2" } };
+		size_t k;
+
+		for (k = 0; k < 2; k++) {
+			assert_int_equal(roster_group_create(&places[i][0][k],
+							     w->dir, &w->system,
+							     accounts[i],
+							     names[0][k]),
+					 0);
+			assert_int_equal(roster_site_create(&places[i][1][k],
+							    w->dir, &w->system,
+							    accounts[i],
+							    names[1][k]),
+					 0);
+		}
+		assert_int_equal(roster_account_set_licences(w->dir, &w->system,
+							     accounts[i], NULL,
+							     video, 1),
+				 0);
+		assert_int_equal(roster_product_purchase(w->dir, &w->system,
+							 accounts[i],
+							 "meetings", 100000),
+				 0);
+	}
 	for (step = 0; step < 2400; step++) {
 		unsigned op = rnd() % 100;
 		roster_id acc = accounts[rnd() % 3];
