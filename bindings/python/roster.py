@@ -728,8 +728,16 @@ class Directory:
                 if typ == _STRING:
                     rc = _form_str(form, num, _text(value))
                 elif typ == _BOOL:
-                    rc = _form_bool(form, num, 1 if value else 0)
+                    # not truth: the string "false" would grant the flag
+                    if value not in (0, 1) or \
+                            not isinstance(value, int):
+                        raise TypeError("field %s takes True or False, "
+                                        "not %r" % (name, value))
+                    rc = _form_bool(form, num, int(value))
                 elif typ == _REF:
+                    if isinstance(value, bool):
+                        raise TypeError("field %s takes an id, not %r"
+                                        % (name, value))
                     rc = _form_ref(form, num, value or 0)
                 elif typ == _LIST:
                     arr = (_str * max(len(value), 1))(

@@ -198,6 +198,22 @@ class Bindings(unittest.TestCase):
         self.assertEqual(cm.exception.rule, "text.control")
         with self.assertRaises(KeyError):
             self.d.user_create(self.asp, self.a, nope="x")
+        # a flag takes a bool (or 0 or 1): the string "false" is no
+        # False, and True is no record id
+        for field, value in (("admin", "false"), ("admin", "0"),
+                             ("two_factor", 2), ("admin", None),
+                             ("site", True), ("group", False)):
+            with self.assertRaises(TypeError, msg=(field, value)):
+                self.d.user_create(self.asp, self.a, first_name="F",
+                                   last_name="G", email="fg@acme.example",
+                                   **{field: value})
+        self.assertIsNone(self.d.find_login("fg@acme.example"))
+        u = self.d.user_create(self.asp, self.a, first_name="F",
+                               last_name="G", email="fg@acme.example",
+                               two_factor=1, api_communicator=0)
+        got = self.d.user_get(u)
+        self.assertEqual((got["two_factor"], got["api_communicator"]),
+                         (True, False))
 
     def test_callback(self):
         seen = []
