@@ -18,8 +18,10 @@ message in the directory's language. The library is found through the
 ROSTER_LIB environment variable, else as libroster.so.0.
 """
 import ctypes
+import functools
 import io
 import os
+import threading
 
 _lib = ctypes.CDLL(os.environ.get("ROSTER_LIB", "libroster.so.0"))
 
@@ -540,10 +542,15 @@ class Directory:
     .events that the host drains. An exception raised by on_event is
     raised by the call that delivered the event, after the change was
     committed; later events of that call are still delivered.
-    outbox=False opens with ROSTER_DIRECTORY_NO_OUTBOX."""
+    outbox=False opens with ROSTER_DIRECTORY_NO_OUTBOX.
+
+    Threads may share a directory: its calls take turns (the library
+    takes one thread at a time in a directory), and on_event runs in the
+    thread whose call delivers the event."""
 
     def __init__(self, language="en", path=None, store=None, nosync=False,
                  on_event=None, outbox=True):
+        self._lock = threading.RLock()
         self._d = None
         self._store = None
         self._owns_store = False
@@ -649,7 +656,8 @@ class Directory:
 
     @property
     def in_transaction(self):
-        return bool(self._d) and bool(_txn_active(self._d))
+        with self._lock:
+            return bool(self._d) and bool(_txn_active(self._d))
 
     def transaction(self):
         """A context manager: commit on success, roll back on exception."""
@@ -1049,6 +1057,23 @@ class Directory:
                                     _text(product), ctypes.byref(bought),
                                     ctypes.byref(used)))
         return bought.value, used.value
+
+
+def _serialised(method):
+    @functools.wraps(method)
+    def call(self, *args, **kwargs):
+        with self._lock:
+            return method(self, *args, **kwargs)
+    return call
+
+
+# ctypes lets go of the GIL during a call, and a directory takes one
+# thread at a time (include/roster/common.h): each public method holds
+# the directory's lock, re-entrant so that a call from its own event
+# callback is refused by the library (EMISUSE) rather than waiting.
+for _name, _method in list(vars(Directory).items()):
+    if not _name.startswith("_") and callable(_method):
+        setattr(Directory, _name, _serialised(_method))
 
 
 class ImportReport:

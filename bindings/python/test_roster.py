@@ -3,6 +3,7 @@ import ctypes
 import io
 import os
 import tempfile
+import threading
 import unittest
 
 import roster
@@ -248,6 +249,32 @@ class Bindings(unittest.TestCase):
             self.d.user_update(self.asp, u, note="z")
         self.assertFalse(self.d.closed)
         self.assertEqual(self.d.user_get(u)["note"], "z")
+
+    def test_threads_share_a_directory(self):
+        # ctypes lets go of the GIL during a call: two threads on one
+        # directory must take turns, not enter the library together
+        errors = []
+
+        def work(k):
+            try:
+                for i in range(200):
+                    u = self.d.user_create(
+                        self.asp, self.a, first_name="T%d" % i,
+                        last_name="Thread%d" % k,
+                        email="t%d.%d@acme.example" % (k, i))
+                    self.d.user_update(self.asp, u, note="n")
+                    self.d.search(self.asp, self.a, "thread")
+            except Exception as exc:  # reported below
+                errors.append(exc)
+        threads = [threading.Thread(target=work, args=(k,))
+                   for k in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        self.assertEqual(errors, [])
+        self.assertEqual(self.d.search_count(self.asp, self.a, "thread"),
+                         400)
 
     def test_closed_directory(self):
         d = roster.Directory()
