@@ -192,6 +192,26 @@ static void free_report(void *p)
 	roster_import_report_free(p);
 }
 
+static void free_record(void *p)
+{
+	roster_record_free(p);
+}
+
+static void free_choices(void *p)
+{
+	roster_choices_free(p);
+}
+
+static void free_billing(void *p)
+{
+	roster_billing_free(p);
+}
+
+static void free_preview(void *p)
+{
+	roster_preview_free(p);
+}
+
 static int box_gc(lua_State *L)
 {
 	box *b = luaL_checkudata(L, 1, BOX_MT);
@@ -327,6 +347,7 @@ typedef struct ldir {
 	int owns_store;        /* opened with path=: its store goes with it */
 	int pending;           /* UV_ERROR holds a callback's error */
 	int lost;              /* events not delivered: no Lua stack left */
+	roster_language lang;  /* of names and reasons read by this file */
 } ldir;
 
 static ldir *check_dir(lua_State *L)
@@ -344,11 +365,10 @@ static ldir *check_open(lua_State *L)
 	return d;
 }
 
-/* Build and hand one event to the callback (argument 1); runs under
- * lua_pcall. */
-static int deliver(lua_State *L)
+/* Push an event as a table (copied: roster wipes its secrets after the
+ * callback). */
+static void push_event(lua_State *L, const roster_event *e)
 {
-	const roster_event *e = lua_touserdata(L, 2);
 	int withheld = roster_event_withheld(e);
 	const char *name = roster_event_type_name(roster_event_type_of(e));
 	struct {
@@ -370,7 +390,6 @@ static int deliver(lua_State *L)
 	};
 	size_t i;
 
-	lua_pushvalue(L, 1);
 	lua_createtable(L, 0, 12);
 	lua_pushinteger(L, (lua_Integer)roster_event_seq(e));
 	lua_setfield(L, -2, "seq");
@@ -403,6 +422,16 @@ static int deliver(lua_State *L)
 		lua_setfield(L, -2, "password");
 	}
 	lua_setfield(L, -2, "withheld");
+}
+
+/* Build and hand one event to the callback (argument 1); runs under
+ * lua_pcall. */
+static int deliver(lua_State *L)
+{
+	const roster_event *e = lua_touserdata(L, 2);
+
+	lua_pushvalue(L, 1);
+	push_event(L, e);
 	lua_call(L, 1, 0);
 	return 0;
 }
@@ -633,6 +662,7 @@ static int l_open(lua_State *L)
 						     "must be a string");
 			opts.language = check_language(L, check_text(L, -1));
 		}
+		d->lang = opts.language;
 		if (lua_getfield(L, 1, "outbox") != LUA_TNIL &&
 		    !lua_toboolean(L, -1))
 			opts.flags |= ROSTER_DIRECTORY_NO_OUTBOX;
@@ -854,6 +884,18 @@ static void form_set(lua_State *L, roster_form *form)
 	if (lua_type(L, -2) != LUA_TSTRING)
 		luaL_error(L, "roster: field names are strings");
 	name = lua_tostring(L, -2);
+	if (!strcmp(name, "confirm_downgrade") ||
+	    !strcmp(name, "generate_password")) {
+		if (!lua_isboolean(L, -1))
+			luaL_error(L, "roster: '%s' takes a boolean", name);
+		rc = ROSTER_OK;
+		if (lua_toboolean(L, -1) && name[0] == 'c')
+			rc = roster_form_confirm(form, ROSTER_CONFIRM_DOWNGRADE);
+		else if (lua_toboolean(L, -1))
+			rc = roster_form_generate_password(form);
+		check_tl(L, rc);
+		return;
+	}
 	if (!(field = roster_field_from_name(name)))
 		luaL_error(L, "roster: unknown field '%s'", name);
 	switch (roster_field_type(field)) {
@@ -1202,6 +1244,7 @@ static int dir_set_language(lua_State *L)
 
 	if (roster_directory_set_language(d->dir, lang))
 		return raise_error(L, roster_directory_error(d->dir));
+	d->lang = lang;
 	return 0;
 }
 
@@ -1305,6 +1348,22 @@ static roster_query *make_query(lua_State *L, int idx)
 	return q;
 }
 
+/* Push the ids of a page as a list, then its next cursor (or nil). */
+static void push_page(lua_State *L, const roster_page *page)
+{
+	size_t i, n = roster_page_count(page);
+
+	lua_createtable(L, (int)n, 0);
+	for (i = 0; i < n; i++) {
+		push_id(L, roster_page_id(page, i));
+		lua_rawseti(L, -2, (lua_Integer)i + 1);
+	}
+	if (roster_page_next(page))
+		lua_pushstring(L, roster_page_next(page));
+	else
+		lua_pushnil(L);
+}
+
 /*
  * dir:search(actor, account [, query [, cursor [, limit]]]): a list of
  * the ids of one page of matches in the documented order, and the
@@ -1321,7 +1380,6 @@ static int dir_search(lua_State *L)
 	roster_query *q;
 	roster_page *page = NULL;
 	box *b;
-	size_t i, n;
 	lua_State *prev;
 	int rc;
 
@@ -1336,16 +1394,7 @@ static int dir_search(lua_State *L)
 			   (size_t)limit);
 	b->p = page;
 	finish(L, d, prev, rc);
-	n = roster_page_count(page);
-	lua_createtable(L, (int)n, 0);
-	for (i = 0; i < n; i++) {
-		push_id(L, roster_page_id(page, i));
-		lua_rawseti(L, -2, (lua_Integer)i + 1);
-	}
-	if (roster_page_next(page))
-		lua_pushstring(L, roster_page_next(page));
-	else
-		lua_pushnil(L);
+	push_page(L, page);
 	return 2;
 }
 
@@ -1572,7 +1621,8 @@ static int dir_export(lua_State *L)
 typedef int (*stock_fn)(roster_directory *, const roster_actor *, roster_id,
 			const char *, unsigned int);
 
-/* dir:product_purchase / product_release(actor, account, product, count) */
+/* dir:product_purchase / product_release(actor, account, product, count),
+ * dir:station_order / station_disconnect(actor, site, pack, count) */
 static int stock(lua_State *L, stock_fn fn)
 {
 	ldir *d = check_open(L);
@@ -1635,22 +1685,431 @@ static int dir_product_unassign(lua_State *L)
 	return assign(L, roster_product_unassign);
 }
 
-/* dir:product_counts(actor, account, product): purchased, assigned. */
-static int dir_product_counts(lua_State *L)
+typedef int (*counts_fn)(roster_directory *, const roster_actor *,
+			 roster_id, const char *, size_t *, size_t *);
+
+/* dir:product_counts(actor, account, product): purchased, assigned;
+ * dir:station_counts(actor, site, pack): purchased, in service. */
+static int counts(lua_State *L, counts_fn fn)
 {
 	ldir *d = check_open(L);
 	roster_actor a;
-	roster_id account = check_id(L, 3);
-	const char *product = check_text(L, 4);
+	roster_id record = check_id(L, 3);
+	const char *item = check_text(L, 4);
 	size_t bought = 0, used = 0;
 
 	check_actor(L, 2, &a);
-	if (roster_product_counts(d->dir, &a, account, product, &bought,
-				  &used))
+	if (fn(d->dir, &a, record, item, &bought, &used))
 		return raise_error(L, roster_directory_error(d->dir));
 	lua_pushinteger(L, (lua_Integer)bought);
 	lua_pushinteger(L, (lua_Integer)used);
 	return 2;
+}
+
+static int dir_product_counts(lua_State *L)
+{
+	return counts(L, roster_product_counts);
+}
+
+/* ------------------------------------------------------------------ */
+/* Records and listings, account licences and services, stations       */
+
+static const char *const kind_names[] = { "partner", "account", "site",
+					  "pbx",     "group",   "user",
+					  NULL };
+static const char *const item_names[] = { "", "service", "tier", "edition",
+					  "family", "licence", "client",
+					  "pack", "product", "language" };
+
+static const char *item_name(int kind)
+{
+	if (kind == ROSTER_BILLING_OPTION)
+		return "option";
+	return kind > 0 && kind < (int)(sizeof(item_names) /
+					sizeof(item_names[0]))
+		       ? item_names[kind]
+		       : "";
+}
+
+/*
+ * dir:record_get(id): a partner, account, site, PBX or group as a table:
+ * id, kind ("partner", ...), parent, name, members; accounts also
+ * admins, helpdesk, edition (nil for none) and licences (a list); PBXes
+ * min_digits and max_digits.
+ */
+static int dir_record_get(lua_State *L)
+{
+	ldir *d = check_open(L);
+	roster_id id = check_id(L, 2);
+	roster_record *r = NULL;
+	box *b = new_box(L, free_record);
+	int kind;
+	size_t i, n;
+
+	if (roster_record_get(&r, d->dir, id))
+		return raise_error(L, roster_directory_error(d->dir));
+	b->p = r;
+	kind = roster_record_kind(r);
+	lua_createtable(L, 0, 10);
+	push_id(L, roster_record_id(r));
+	lua_setfield(L, -2, "id");
+	lua_pushstring(L, kind >= ROSTER_KIND_PARTNER &&
+				  kind <= ROSTER_KIND_USER
+			      ? kind_names[kind - 1]
+			      : "");
+	lua_setfield(L, -2, "kind");
+	push_id(L, roster_record_parent(r));
+	lua_setfield(L, -2, "parent");
+	lua_pushstring(L, roster_record_name(r));
+	lua_setfield(L, -2, "name");
+	lua_pushinteger(L, (lua_Integer)roster_record_members(r));
+	lua_setfield(L, -2, "members");
+	if (kind == ROSTER_KIND_ACCOUNT) {
+		lua_pushinteger(L, (lua_Integer)roster_record_admins(r));
+		lua_setfield(L, -2, "admins");
+		lua_pushboolean(L, roster_record_helpdesk(r));
+		lua_setfield(L, -2, "helpdesk");
+		lua_pushstring(L, roster_record_edition(r));
+		lua_setfield(L, -2, "edition");
+		n = roster_record_licence_count(r);
+		lua_createtable(L, (int)n, 0);
+		for (i = 0; i < n; i++) {
+			lua_pushstring(L, roster_record_licence(r, i));
+			lua_rawseti(L, -2, (lua_Integer)i + 1);
+		}
+		lua_setfield(L, -2, "licences");
+	} else if (kind == ROSTER_KIND_PBX) {
+		lua_pushinteger(L, roster_record_min_digits(r));
+		lua_setfield(L, -2, "min_digits");
+		lua_pushinteger(L, roster_record_max_digits(r));
+		lua_setfield(L, -2, "max_digits");
+	}
+	return 1;
+}
+
+/* dir:record_rename(actor, id, name) */
+static int dir_record_rename(lua_State *L)
+{
+	ldir *d = check_open(L);
+	roster_actor a;
+	roster_id id = check_id(L, 3);
+	const char *name = check_text(L, 4);
+	lua_State *prev;
+	int rc;
+
+	check_actor(L, 2, &a);
+	prev = enter(L, d);
+	rc = roster_record_rename(d->dir, &a, id, name);
+	finish(L, d, prev, rc);
+	return 0;
+}
+
+/* dir:record_delete(actor, id): a partner, account, site, PBX or group */
+static int dir_record_delete(lua_State *L)
+{
+	ldir *d = check_open(L);
+	roster_actor a;
+	roster_id id = check_id(L, 3);
+	lua_State *prev;
+	int rc;
+
+	check_actor(L, 2, &a);
+	prev = enter(L, d);
+	rc = roster_record_delete(d->dir, &a, id);
+	finish(L, d, prev, rc);
+	return 0;
+}
+
+/*
+ * dir:list_records(parent, kind [, cursor [, limit]]): one page of the
+ * records of kind ("partner", "account", "site", "pbx", "group" or
+ * "user") under parent (0 for partners), in id order: the list of ids,
+ * the next cursor (nil on the last page) and the total. limit defaults
+ * to 100.
+ */
+static int dir_list_records(lua_State *L)
+{
+	ldir *d = check_open(L);
+	roster_id parent = check_id(L, 2);
+	int kind = check_name(L, 3, NULL, kind_names, "kind") + 1;
+	const char *cursor = opt_text(L, 4, NULL);
+	lua_Integer limit = luaL_optinteger(L, 5, 100);
+	roster_page *page = NULL;
+	box *b;
+
+	luaL_argcheck(L, limit >= 0 && limit <= ROSTER_PAGE_MAX, 5,
+		      "out of range");
+	lua_settop(L, 5);
+	b = new_box(L, free_page);
+	if (roster_list(&page, d->dir, parent, kind, cursor, (size_t)limit))
+		return raise_error(L, roster_directory_error(d->dir));
+	b->p = page;
+	push_page(L, page);
+	lua_pushinteger(L, (lua_Integer)roster_page_total(page));
+	return 3;
+}
+
+/* dir:account_set_helpdesk(actor, account, ordered) */
+static int dir_account_set_helpdesk(lua_State *L)
+{
+	ldir *d = check_open(L);
+	roster_actor a;
+	roster_id account = check_id(L, 3);
+	lua_State *prev;
+	int rc;
+
+	check_actor(L, 2, &a);
+	luaL_checktype(L, 4, LUA_TBOOLEAN);
+	prev = enter(L, d);
+	rc = roster_account_set_helpdesk(d->dir, &a, account,
+					 lua_toboolean(L, 4));
+	finish(L, d, prev, rc);
+	return 0;
+}
+
+/* The list of strings at `idx`, in scratch memory collected with the
+ * call's stack (the strings stay referenced by the list); *n gets its
+ * length. */
+static const char **check_strings(lua_State *L, int idx, size_t *n)
+{
+	const char **v;
+	lua_Integer i, len;
+
+	luaL_checktype(L, idx, LUA_TTABLE);
+	len = luaL_len(L, idx);
+	luaL_argcheck(L, len >= 0 && len <= 100000, idx, "too many values");
+	v = lua_newuserdatauv(L, sizeof(*v) * (size_t)(len ? len : 1), 0);
+	for (i = 1; i <= len; i++) {
+		if (lua_rawgeti(L, idx, i) != LUA_TSTRING)
+			luaL_argerror(L, idx, "a list of strings");
+		v[i - 1] = check_text(L, -1);
+		lua_pop(L, 1);
+	}
+	*n = (size_t)len;
+	return v;
+}
+
+/* dir:account_set_licences(actor, account, edition or nil, {id, ...}) */
+static int dir_account_set_licences(lua_State *L)
+{
+	ldir *d = check_open(L);
+	roster_actor a;
+	roster_id account = check_id(L, 3);
+	const char *edition = opt_text(L, 4, NULL);
+	const char **licences;
+	size_t n;
+	lua_State *prev;
+	int rc;
+
+	check_actor(L, 2, &a);
+	licences = check_strings(L, 5, &n);
+	prev = enter(L, d);
+	rc = roster_account_set_licences(d->dir, &a, account, edition,
+					 licences, n);
+	finish(L, d, prev, rc);
+	return 0;
+}
+
+/* dir:station_order / station_disconnect(actor, site, pack, count) */
+static int dir_station_order(lua_State *L)
+{
+	return stock(L, roster_station_order);
+}
+
+static int dir_station_disconnect(lua_State *L)
+{
+	return stock(L, roster_station_disconnect);
+}
+
+/* dir:station_counts(actor, site, pack): purchased, in service. */
+static int dir_station_counts(lua_State *L)
+{
+	return counts(L, roster_station_counts);
+}
+
+/* The language at `idx`, the directory's when nil. */
+static roster_language opt_language(lua_State *L, int idx, ldir *d)
+{
+	return lua_isnoneornil(L, idx) ? d->lang
+				       : check_language(L, check_text(L, idx));
+}
+
+/*
+ * dir:user_choices(actor, account, user [, language]): what user (0: a
+ * new user of account) may be given, every licence then every station
+ * pack of the catalog, as a list of tables: kind ("licence" or "pack"),
+ * item, name, current, allowed, reasons (a list of tables: rule, param,
+ * message); names and messages in the language (default the
+ * directory's).
+ */
+static int dir_user_choices(lua_State *L)
+{
+	ldir *d = check_open(L);
+	roster_actor a;
+	roster_id account = check_id(L, 3), user = check_id(L, 4);
+	roster_language lang = opt_language(L, 5, d);
+	roster_choices *c = NULL;
+	box *b;
+	size_t i, n, r, nr;
+
+	check_actor(L, 2, &a);
+	lua_settop(L, 5);
+	b = new_box(L, free_choices);
+	if (roster_user_choices(&c, d->dir, &a, account, user))
+		return raise_error(L, roster_directory_error(d->dir));
+	b->p = c;
+	n = roster_choices_count(c);
+	lua_createtable(L, (int)n, 0);
+	for (i = 0; i < n; i++) {
+		lua_createtable(L, 0, 6);
+		set_str(L, "kind", item_name(roster_choices_kind(c, i)));
+		set_str(L, "item", roster_choices_item(c, i));
+		set_str(L, "name", roster_choices_name(c, i, lang));
+		lua_pushboolean(L, roster_choices_current(c, i));
+		lua_setfield(L, -2, "current");
+		lua_pushboolean(L, roster_choices_allowed(c, i));
+		lua_setfield(L, -2, "allowed");
+		nr = roster_choices_reason_count(c, i);
+		lua_createtable(L, (int)nr, 0);
+		for (r = 0; r < nr; r++) {
+			lua_createtable(L, 0, 3);
+			set_str(L, "rule", roster_choices_reason(c, i, r));
+			lua_pushstring(L, roster_choices_reason_param(c, i, r));
+			lua_setfield(L, -2, "param");
+			set_str(L, "message", roster_choices_reason_message(
+						      c, i, r, lang));
+			lua_rawseti(L, -2, (lua_Integer)r + 1);
+		}
+		lua_setfield(L, -2, "reasons");
+		lua_rawseti(L, -2, (lua_Integer)i + 1);
+	}
+	return 1;
+}
+
+/*
+ * dir:billing_summary(actor, account): users (billable), excluded
+ * (do-not-bill) and lines, a list of tables: kind ("licence", "pack",
+ * "product" or "option"), item, quantity.
+ */
+static int dir_billing_summary(lua_State *L)
+{
+	ldir *d = check_open(L);
+	roster_actor a;
+	roster_id account = check_id(L, 3);
+	roster_billing *bl = NULL;
+	box *b;
+	size_t i, n;
+
+	check_actor(L, 2, &a);
+	lua_settop(L, 3);
+	b = new_box(L, free_billing);
+	if (roster_billing_summary(&bl, d->dir, &a, account))
+		return raise_error(L, roster_directory_error(d->dir));
+	b->p = bl;
+	lua_createtable(L, 0, 3);
+	lua_pushinteger(L, (lua_Integer)roster_billing_users(bl));
+	lua_setfield(L, -2, "users");
+	lua_pushinteger(L, (lua_Integer)roster_billing_excluded(bl));
+	lua_setfield(L, -2, "excluded");
+	n = roster_billing_count(bl);
+	lua_createtable(L, (int)n, 0);
+	for (i = 0; i < n; i++) {
+		lua_createtable(L, 0, 3);
+		set_str(L, "kind", item_name(roster_billing_kind(bl, i)));
+		set_str(L, "item", roster_billing_item(bl, i));
+		lua_pushinteger(L, (lua_Integer)roster_billing_quantity(bl, i));
+		lua_setfield(L, -2, "quantity");
+		lua_rawseti(L, -2, (lua_Integer)i + 1);
+	}
+	lua_setfield(L, -2, "lines");
+	return 1;
+}
+
+/*
+ * dir:preview(): what the open transaction would do: events (tables as
+ * the event callback gets them, seq 0, secrets withheld), deltas (a list
+ * of tables: kind "pack" at a site or "product" of an account, record,
+ * item, purchased and in_use changes) and billing (a list of tables:
+ * user, and what: a set of "licence", "pack", "products", "options",
+ * "billable").
+ */
+static int dir_preview(lua_State *L)
+{
+	static const char *const bits[] = { "licence", "pack", "products",
+					    "options", "billable" };
+	ldir *d = check_open(L);
+	roster_preview *pv = NULL;
+	box *b;
+	size_t i, n;
+	unsigned int what, k;
+
+	lua_settop(L, 1);
+	b = new_box(L, free_preview);
+	if (roster_transaction_preview(&pv, d->dir))
+		return raise_error(L, roster_directory_error(d->dir));
+	b->p = pv;
+	lua_createtable(L, 0, 3);
+	n = roster_preview_event_count(pv);
+	lua_createtable(L, (int)n, 0);
+	for (i = 0; i < n; i++) {
+		push_event(L, roster_preview_event(pv, i));
+		lua_rawseti(L, -2, (lua_Integer)i + 1);
+	}
+	lua_setfield(L, -2, "events");
+	n = roster_preview_delta_count(pv);
+	lua_createtable(L, (int)n, 0);
+	for (i = 0; i < n; i++) {
+		int kind = 0;
+		roster_id record = 0;
+		const char *item = NULL;
+		long long bought = 0, used = 0;
+
+		check_tl(L, roster_preview_delta(pv, i, &kind, &record, &item,
+						 &bought, &used));
+		lua_createtable(L, 0, 5);
+		set_str(L, "kind", item_name(kind));
+		push_id(L, record);
+		lua_setfield(L, -2, "record");
+		set_str(L, "item", item);
+		lua_pushinteger(L, (lua_Integer)bought);
+		lua_setfield(L, -2, "purchased");
+		lua_pushinteger(L, (lua_Integer)used);
+		lua_setfield(L, -2, "in_use");
+		lua_rawseti(L, -2, (lua_Integer)i + 1);
+	}
+	lua_setfield(L, -2, "deltas");
+	n = roster_preview_billing_count(pv);
+	lua_createtable(L, (int)n, 0);
+	for (i = 0; i < n; i++) {
+		lua_createtable(L, 0, 2);
+		push_id(L, roster_preview_billing_user(pv, i));
+		lua_setfield(L, -2, "user");
+		what = roster_preview_billing_what(pv, i);
+		lua_createtable(L, 0, 5);
+		for (k = 0; k < sizeof(bits) / sizeof(bits[0]); k++) {
+			if (what & (1u << k)) {
+				lua_pushboolean(L, 1);
+				lua_setfield(L, -2, bits[k]);
+			}
+		}
+		lua_setfield(L, -2, "what");
+		lua_rawseti(L, -2, (lua_Integer)i + 1);
+	}
+	lua_setfield(L, -2, "billing");
+	return 1;
+}
+
+/* dir:password_check(password): raises the refusal (EINVALID, rule
+ * password.length, password.classes, ...) of a password the directory's
+ * policy refuses. */
+static int dir_password_check(lua_State *L)
+{
+	ldir *d = check_open(L);
+	const char *password = check_text(L, 2);
+
+	if (roster_password_check(d->dir, password))
+		return raise_error(L, roster_directory_error(d->dir));
+	return 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -1770,6 +2229,34 @@ static int l_version(lua_State *L)
 	return 1;
 }
 
+/* roster.field_label(field [, language]): a user field's display label. */
+static int l_field_label(lua_State *L)
+{
+	int field = roster_field_from_name(check_text(L, 1));
+	roster_language lang = ROSTER_LANG_EN;
+
+	if (!field)
+		return luaL_argerror(L, 1, "unknown field");
+	if (!lua_isnoneornil(L, 2))
+		lang = check_language(L, check_text(L, 2));
+	lua_pushstring(L, roster_field_label(field, lang));
+	return 1;
+}
+
+/* roster.phone_languages(): the phone languages users may choose. */
+static int l_phone_languages(lua_State *L)
+{
+	const char *tag;
+	size_t i;
+
+	lua_newtable(L);
+	for (i = 0; (tag = roster_phone_language(i)); i++) {
+		lua_pushstring(L, tag);
+		lua_rawseti(L, -2, (lua_Integer)i + 1);
+	}
+	return 1;
+}
+
 static const luaL_Reg dir_methods[] = {
 	{ "close", dir_close },
 	{ "closed", dir_closed },
@@ -1799,6 +2286,19 @@ static const luaL_Reg dir_methods[] = {
 	{ "product_assign", dir_product_assign },
 	{ "product_unassign", dir_product_unassign },
 	{ "product_counts", dir_product_counts },
+	{ "record_get", dir_record_get },
+	{ "record_rename", dir_record_rename },
+	{ "record_delete", dir_record_delete },
+	{ "list_records", dir_list_records },
+	{ "account_set_helpdesk", dir_account_set_helpdesk },
+	{ "account_set_licences", dir_account_set_licences },
+	{ "station_order", dir_station_order },
+	{ "station_disconnect", dir_station_disconnect },
+	{ "station_counts", dir_station_counts },
+	{ "user_choices", dir_user_choices },
+	{ "billing_summary", dir_billing_summary },
+	{ "preview", dir_preview },
+	{ "password_check", dir_password_check },
 	{ "begin", dir_begin },
 	{ "commit", dir_commit },
 	{ "rollback", dir_rollback },
@@ -1818,6 +2318,8 @@ static const luaL_Reg module_fns[] = {
 	{ "partner", l_partner },
 	{ "user", l_user },
 	{ "is_error", l_is_error },
+	{ "field_label", l_field_label },
+	{ "phone_languages", l_phone_languages },
 	{ NULL, NULL },
 };
 

@@ -841,6 +841,188 @@ test("product licences", function()
       "a list of user ids", "ids must be integers")
 end)
 
+-- The rest of a portal's everyday calls: records and listings, account
+-- licences and services, stations, choices, billing, previews.
+local function admin_fixture()
+  local f = fixture()
+  f.site = f.dir:site_create(f.asp, f.a, "Brno")
+  return f
+end
+
+test("records and listings", function()
+  local f = admin_fixture()
+  local d, asp, a = f.dir, f.asp, f.a
+  local group = d:group_create(asp, a, "Sales")
+  local r = d:record_get(a)
+  eq(r.kind, "account", "kind")
+  eq(r.parent, f.p, "parent")
+  eq(r.name, "Acme", "name")
+  eq(r.members .. " " .. r.admins, "1 1", "members and admins")
+  eq(r.helpdesk, false, "helpdesk")
+  eq(r.edition, nil, "no edition")
+  eq(#r.licences, 0, "no licence")
+  r = d:record_get(f.pbx)
+  eq(r.kind .. " " .. r.min_digits .. " " .. r.max_digits, "pbx 3 4",
+     "a PBX's digits")
+  d:record_rename(asp, group, "Ventes été")
+  eq(d:record_get(group).name, "Ventes été", "renamed")
+  local others = {}
+  for i = 1, 4 do others[i] = d:account_create(asp, f.p, "Acme " .. i) end
+  local ids, cursor, total = d:list_records(f.p, "account", nil, 3)
+  eq(list(table.unpack(ids)), list(a, others[1], others[2]), "first page")
+  eq(total, 5, "total")
+  ids, cursor = d:list_records(f.p, "account", cursor)
+  eq(list(table.unpack(ids)), list(others[3], others[4]), "next page")
+  eq(cursor, nil, "last page")
+  eq(d:list_records(0, "partner")[1], f.p, "partners")
+  eq(d:list_records(a, "user")[1], f.admin, "users")
+  local u = d:user_create(asp, a, { first_name = "S", last_name = "T",
+                                    email = "st@acme.example",
+                                    site = f.site })
+  refused("a site in use", roster.EPOLICY, "record.in_use", nil,
+          d.record_delete, d, asp, f.site)
+  d:user_delete(asp, u)
+  d:record_delete(asp, f.site)
+  refused("deleted", roster.ENOTFOUND, nil, nil, d.record_get, d, f.site)
+  has(fails("kind", d.list_records, d, a, "users"), "unknown value 'users'",
+      "unknown kind")
+  refused("limit 0", roster.EINVAL, nil, nil, d.list_records, d, a, "site",
+          nil, 0)
+  has(fails("NUL", d.record_rename, d, asp, group, "a\0b"), "NUL",
+      "a name with a NUL")
+  d:close()
+end)
+
+test("licences, stations and choices", function()
+  local f = admin_fixture()
+  local d, asp, a = f.dir, f.asp, f.a
+  d:account_set_licences(asp, a, "profi", { "video", "helpdesk-profi" })
+  local r = d:record_get(a)
+  eq(r.edition, "profi", "edition")
+  eq(list(table.unpack(r.licences)), "helpdesk-profi,video", "licences")
+  refused("unknown licence", roster.EINVALID, "licence.unknown", nil,
+          d.account_set_licences, d, asp, a, "profi", { "no-such" })
+  has(fails("not a list", d.account_set_licences, d, asp, a, "profi",
+            "video"), "table expected", "licences is a list")
+  local function by_item(choices)
+    local t = {}
+    for _, c in ipairs(choices) do t[c.item] = c end
+    return t
+  end
+  local choices = by_item(d:user_choices(asp, a, 0))
+  eq(choices.video.allowed, true, "video allowed")
+  local hd = choices["helpdesk-profi"]
+  eq(hd.allowed, false, "helpdesk-profi refused")
+  eq(hd.kind, "licence", "kind")
+  local rules = {}
+  for _, reason in ipairs(hd.reasons) do
+    rules[#rules + 1] = reason.rule
+    ok(#reason.message > 0, "a reason's message")
+  end
+  has(table.concat(rules, " "), "licence.service", "the service is missing")
+  eq(choices.premium.kind, "pack", "packs follow")
+  d:account_set_helpdesk(asp, a, true)
+  eq(d:record_get(a).helpdesk, true, "helpdesk ordered")
+  has(fails("helpdesk flag", d.account_set_helpdesk, d, asp, a, 1),
+      "boolean expected", "ordered is a boolean")
+  d:station_order(asp, f.site, "standard", 2)
+  local bought, used = d:station_counts(asp, f.site, "standard")
+  eq(bought .. "/" .. used, "2/0", "stations ordered")
+  local u = d:user_create(asp, a, { first_name = "Vi", last_name = "Deo",
+                                    email = "vi@acme.example",
+                                    licence = "video", site = f.site,
+                                    pack = "standard" })
+  bought, used = d:station_counts(asp, f.site, "standard")
+  eq(bought .. "/" .. used, "2/1", "a station in service")
+  local mine = by_item(d:user_choices(asp, 0, u))
+  eq(mine.video.current, true, "current licence")
+  eq(mine.standard.current, true, "current pack")
+  local french = by_item(d:user_choices(asp, 0, u, "fr"))
+  ok(french.basic.reasons[1].message ~= mine.basic.reasons[1].message,
+     "reasons in French")
+  d:station_order(asp, f.site, "basic", 1)
+  refused("downgrade", roster.ECONFIRM, "pack.downgrade", nil,
+          d.user_update, d, asp, u, { pack = "basic" })
+  d:user_update(asp, u, { pack = "basic", confirm_downgrade = true })
+  eq(d:user_get(u).pack, "basic", "downgraded once confirmed")
+  has(fails("confirm type", d.user_update, d, asp, u,
+            { pack = "standard", confirm_downgrade = "yes" }),
+      "takes a boolean", "confirm_downgrade is a boolean")
+  d:station_disconnect(asp, f.site, "standard", 2)
+  bought, used = d:station_counts(asp, f.site, "standard")
+  eq(bought .. "/" .. used, "0/0", "disconnected")
+  refused("in service", roster.EPOLICY, "station.in_service", nil,
+          d.station_disconnect, d, asp, f.site, "basic", 1)
+  has(fails("count", d.station_order, d, asp, f.site, "basic", -1),
+      "out of range", "negative count")
+  local bill = d:billing_summary(asp, a)
+  eq(bill.users .. " " .. bill.excluded, "2 0", "billable users")
+  local lines = {}
+  for _, l in ipairs(bill.lines) do lines[l.kind .. ":" .. l.item] = l.quantity end
+  eq(lines["licence:video"], 1, "video billed")
+  eq(lines["pack:basic"], 1, "basic billed")
+  eq(lines["option:api_communicator"], 0, "option line")
+  refused("a user's bill", roster.EDENIED, nil, nil, d.billing_summary, d,
+          roster.user(u), a)
+  d:close()
+end)
+
+test("preview and generated password", function()
+  local f = admin_fixture()
+  local d, asp, a = f.dir, f.asp, f.a
+  d:station_order(asp, f.site, "premium", 1)
+  clear(f.events)
+  refused("no transaction", roster.EMISUSE, "txn.none", nil, d.preview, d)
+  d:begin()
+  local u = d:user_create(asp, a, { first_name = "Gen", last_name = "Pass",
+                                    email = "gen@acme.example",
+                                    site = f.site, pack = "premium",
+                                    generate_password = true })
+  local pv = d:preview()
+  d:rollback()
+  eq(#f.events, 0, "a dry run delivers nothing")
+  eq(d:find_login("gen@acme.example"), nil, "rolled back")
+  eq(types_of(pv.events), "user.created email.welcome", "previewed events")
+  local w = pv.events[2]
+  eq(w.user, u, "welcome user")
+  eq(w.seq, 0, "no number yet")
+  eq(w.secret, nil, "no secret in a preview")
+  eq(w.withheld.secret and w.withheld.password, true, "both withheld")
+  eq(#pv.deltas, 1, "one delta")
+  local delta = pv.deltas[1]
+  eq(delta.kind .. " " .. delta.record .. " " .. delta.item,
+     "pack " .. f.site .. " premium", "the delta's station")
+  eq(delta.purchased .. " " .. delta.in_use, "0 1", "one more in service")
+  eq(pv.billing[1].user, u, "billing change")
+  eq(pv.billing[1].what.billable, true, "billable")
+  u = d:user_create(asp, a, { first_name = "Gen", last_name = "Pass",
+                              email = "gen@acme.example",
+                              generate_password = true })
+  local pw
+  for _, e in ipairs(f.events) do
+    if e.type == "email.welcome" then pw = e.password end
+  end
+  ok(type(pw) == "string" and #pw > 0, "the generated password")
+  eq(d:login("gen@acme.example", pw), u, "it logs in")
+  d:close()
+end)
+
+test("passwords and labels", function()
+  local f = fixture()
+  local d = f.dir
+  refused("short", roster.EINVALID, "password.length", nil,
+          d.password_check, d, "short")
+  d:password_check("a long enough secret")
+  eq(roster.field_label("first_name"), "first name", "English label")
+  ok(roster.field_label("first_name", "fr") ~= roster.field_label("first_name"),
+     "French label")
+  local langs = table.concat(roster.phone_languages(), " ")
+  has(langs, "cs-CZ", "phone languages")
+  has(fails("unknown field", roster.field_label, "nope"), "unknown field",
+      "field_label of nothing")
+  d:close()
+end)
+
 -- Run --------------------------------------------------------------------
 
 print("roster " .. roster.version() .. " on " .. _VERSION)

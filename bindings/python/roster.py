@@ -217,6 +217,70 @@ _product_counts = _fn("roster_product_counts", _int, _p, _A, _id, _str,
                       _PSIZE, _PSIZE)
 _user_nproducts = _fn("roster_user_product_count", _size, _p)
 _user_product = _fn("roster_user_product", _str, _p, _size)
+_form_confirm = _fn("roster_form_confirm", _int, _p, _uint)
+_form_generate = _fn("roster_form_generate_password", _int, _p)
+_field_label = _fn("roster_field_label", _str, _int, _int)
+_phone_language = _fn("roster_phone_language", _str, _size)
+_password_check = _fn("roster_password_check", _int, _p, _str)
+_rename = _fn("roster_record_rename", _int, _p, _A, _id, _str)
+_record_delete = _fn("roster_record_delete", _int, _p, _A, _id)
+_record_get = _fn("roster_record_get", _int, _PP, _p, _id)
+_record_free = _fn("roster_record_free", None, _p)
+_rec_id = _fn("roster_record_id", _id, _p)
+_rec_kind = _fn("roster_record_kind", _int, _p)
+_rec_parent = _fn("roster_record_parent", _id, _p)
+_rec_name = _fn("roster_record_name", _str, _p)
+_rec_helpdesk = _fn("roster_record_helpdesk", _int, _p)
+_rec_min = _fn("roster_record_min_digits", _uint, _p)
+_rec_max = _fn("roster_record_max_digits", _uint, _p)
+_rec_members = _fn("roster_record_members", _size, _p)
+_rec_admins = _fn("roster_record_admins", _size, _p)
+_rec_edition = _fn("roster_record_edition", _str, _p)
+_rec_nlicences = _fn("roster_record_licence_count", _size, _p)
+_rec_licence = _fn("roster_record_licence", _str, _p, _size)
+_list = _fn("roster_list", _int, _PP, _p, _id, _int, _str, _size)
+_page_total = _fn("roster_page_total", _size, _p)
+_set_helpdesk = _fn("roster_account_set_helpdesk", _int, _p, _A, _id, _int)
+_set_licences = _fn("roster_account_set_licences", _int, _p, _A, _id, _str,
+                    ctypes.POINTER(_str), _size)
+_station_order = _fn("roster_station_order", _int, _p, _A, _id, _str, _uint)
+_station_disconnect = _fn("roster_station_disconnect", _int, _p, _A, _id,
+                          _str, _uint)
+_station_counts = _fn("roster_station_counts", _int, _p, _A, _id, _str,
+                      _PSIZE, _PSIZE)
+_choices = _fn("roster_user_choices", _int, _PP, _p, _A, _id, _id)
+_choices_free = _fn("roster_choices_free", None, _p)
+_ch_count = _fn("roster_choices_count", _size, _p)
+_ch_kind = _fn("roster_choices_kind", _int, _p, _size)
+_ch_item = _fn("roster_choices_item", _str, _p, _size)
+_ch_name = _fn("roster_choices_name", _str, _p, _size, _int)
+_ch_current = _fn("roster_choices_current", _int, _p, _size)
+_ch_allowed = _fn("roster_choices_allowed", _int, _p, _size)
+_ch_nreasons = _fn("roster_choices_reason_count", _size, _p, _size)
+_ch_reason = _fn("roster_choices_reason", _str, _p, _size, _size)
+_ch_param = _fn("roster_choices_reason_param", _str, _p, _size, _size)
+_ch_message = _fn("roster_choices_reason_message", _str, _p, _size, _size,
+                  _int)
+_billing = _fn("roster_billing_summary", _int, _PP, _p, _A, _id)
+_billing_free = _fn("roster_billing_free", None, _p)
+_bill_users = _fn("roster_billing_users", _size, _p)
+_bill_excluded = _fn("roster_billing_excluded", _size, _p)
+_bill_count = _fn("roster_billing_count", _size, _p)
+_bill_kind = _fn("roster_billing_kind", _int, _p, _size)
+_bill_item = _fn("roster_billing_item", _str, _p, _size)
+_bill_quantity = _fn("roster_billing_quantity", _size, _p, _size)
+_preview = _fn("roster_transaction_preview", _int, _PP, _p)
+_preview_free = _fn("roster_preview_free", None, _p)
+_pv_nevents = _fn("roster_preview_event_count", _size, _p)
+_pv_event = _fn("roster_preview_event", _p, _p, _size)
+_pv_ndeltas = _fn("roster_preview_delta_count", _size, _p)
+_pv_delta = _fn("roster_preview_delta", _int, _p, _size,
+                ctypes.POINTER(_int), _PID, ctypes.POINTER(_str),
+                ctypes.POINTER(ctypes.c_longlong),
+                ctypes.POINTER(ctypes.c_longlong))
+_pv_nbilling = _fn("roster_preview_billing_count", _size, _p)
+_pv_bill_user = _fn("roster_preview_billing_user", _id, _p, _size)
+_pv_bill_what = _fn("roster_preview_billing_what", _uint, _p, _size)
 
 FIELDS = {}
 for _f in range(1, 1000):
@@ -232,6 +296,14 @@ FILTERS = {"admins": 1, "registered": 2, "unregistered": 3, "pbx_users": 4,
 _ITEMS = (("licence", 5), ("pack", 7), ("product", 8))  # ROSTER_ITEM_*
 _REFS = (("group", 14), ("site", 15))                    # ROSTER_FIELD_*
 _FORMATS = {"csv": 1, "xml": 2}
+# roster_kind, roster_item_kind and the billing option (64) by name
+KINDS = {"partner": 1, "account": 2, "site": 3, "pbx": 4, "group": 5,
+         "user": 6}
+_KIND_NAMES = {v: k for k, v in KINDS.items()}
+_ITEM_NAMES = {5: "licence", 7: "pack", 8: "product", 64: "option"}
+_BILL_BITS = ((1, "licence"), (2, "pack"), (4, "products"), (8, "options"),
+              (16, "billable"))
+_CONFIRM_DOWNGRADE = 1
 _MODES = {"all_or_nothing": 0, "best_effort": 1}
 
 
@@ -562,7 +634,7 @@ class Directory:
         self._sink = _Sink(on_event)
         opts = _Options()
         _check_tl(_options_init(ctypes.byref(opts), _OPTIONS_VERSION))
-        opts.language = _parse_language(language)
+        opts.language = self._language = _parse_language(language)
         opts.event_cb = ctypes.cast(self._sink.cb, _p)
         opts.flags = 0 if outbox else _NO_OUTBOX
         if path is not None:
@@ -659,6 +731,38 @@ class Directory:
         with self._lock:
             return bool(self._d) and bool(_txn_active(self._d))
 
+    def preview(self):
+        """What the open transaction would do if committed (a dry run:
+        roll back after): a dict of events (as delivered, seq 0, secrets
+        withheld), deltas (dicts: kind "pack" at a site or "product" of
+        an account, record, item, purchased and in_use changes) and
+        billing (dicts: user, what: a frozenset of "licence", "pack",
+        "products", "options", "billable")."""
+        pv = _p()
+        self._check(_preview(ctypes.byref(pv), self._h()))
+        try:
+            events = [_event(_pv_event(pv, i))
+                      for i in range(_pv_nevents(pv))]
+            deltas = []
+            for i in range(_pv_ndeltas(pv)):
+                kind, rec, item = _int(), _id(), _str()
+                bought, used = ctypes.c_longlong(), ctypes.c_longlong()
+                _check_tl(_pv_delta(pv, i, ctypes.byref(kind),
+                                    ctypes.byref(rec), ctypes.byref(item),
+                                    ctypes.byref(bought),
+                                    ctypes.byref(used)))
+                deltas.append({"kind": _ITEM_NAMES.get(kind.value),
+                               "record": rec.value, "item": _s(item.value),
+                               "purchased": bought.value,
+                               "in_use": used.value})
+            billing = [{"user": _pv_bill_user(pv, i),
+                        "what": frozenset(n for bit, n in _BILL_BITS
+                                          if _pv_bill_what(pv, i) & bit)}
+                       for i in range(_pv_nbilling(pv))]
+            return {"events": events, "deltas": deltas, "billing": billing}
+        finally:
+            _preview_free(pv)
+
     def transaction(self):
         """A context manager: commit on success, roll back on exception."""
         d = self
@@ -700,7 +804,9 @@ class Directory:
     # Records ---------------------------------------------------------
 
     def set_language(self, language):
-        self._check(_set_lang(self._h(), _parse_language(language)))
+        lang = _parse_language(language)
+        self._check(_set_lang(self._h(), lang))
+        self._language = lang
 
     def _create(self, fn, *args):
         out = _id()
@@ -723,6 +829,90 @@ class Directory:
         return self._create(_pbx_create, actor, account, _text(name),
                             min_digits, max_digits)
 
+    def record_get(self, ident):
+        """A partner, account, site, PBX or group as a dict: id, kind
+        (a name of KINDS), parent, name, members; accounts also admins,
+        helpdesk, edition (or None) and licences; PBXes min_digits and
+        max_digits."""
+        rec = _p()
+        self._check(_record_get(ctypes.byref(rec), self._h(), ident))
+        try:
+            kind = _KIND_NAMES.get(_rec_kind(rec))
+            out = {"id": _rec_id(rec), "kind": kind,
+                   "parent": _rec_parent(rec), "name": _s(_rec_name(rec)),
+                   "members": _rec_members(rec)}
+            if kind == "account":
+                out["admins"] = _rec_admins(rec)
+                out["helpdesk"] = bool(_rec_helpdesk(rec))
+                out["edition"] = _s(_rec_edition(rec))
+                out["licences"] = [_s(_rec_licence(rec, i)) for i in
+                                   range(_rec_nlicences(rec))]
+            elif kind == "pbx":
+                out["min_digits"] = _rec_min(rec)
+                out["max_digits"] = _rec_max(rec)
+            return out
+        finally:
+            _record_free(rec)
+
+    def record_rename(self, actor, ident, name):
+        """Rename a partner, account, site, PBX or group."""
+        self._check(_rename(self._h(), actor, ident, _text(name)))
+
+    def record_delete(self, actor, ident):
+        """Delete a partner, account, site, PBX or group (refused while
+        in use; users go with user_delete)."""
+        self._check(_record_delete(self._h(), actor, ident))
+
+    def list_records(self, parent, kind, cursor=None, limit=100):
+        """One page of the records of `kind` (a name of KINDS) under
+        `parent` (0 for partners), in id order: (ids, cursor, total),
+        cursor None on the last page."""
+        page = _p()
+        self._check(_list(ctypes.byref(page), self._h(), parent,
+                          KINDS[kind], _text(cursor), limit))
+        try:
+            ids = [_page_id(page, i) for i in range(_page_count(page))]
+            return ids, _s(_page_next(page)), _page_total(page)
+        finally:
+            _page_free(page)
+
+    # Account services and licences, stations --------------------------
+
+    def account_set_helpdesk(self, actor, account, ordered):
+        """Order (True) or cancel (False) the account's Helpdesk."""
+        if not isinstance(ordered, bool):
+            raise TypeError("ordered takes True or False, not %r"
+                            % (ordered,))
+        self._check(_set_helpdesk(self._h(), actor, account, int(ordered)))
+
+    def account_set_licences(self, actor, account, edition, licences):
+        """Give the account its edition (None for none) and the
+        licences (catalog ids) its users may hold."""
+        if isinstance(licences, str):
+            raise TypeError("licences is a list of ids, not a string")
+        ids = [_text(x) for x in licences]
+        arr = (_str * max(len(ids), 1))(*ids)
+        self._check(_set_licences(self._h(), actor, account, _text(edition),
+                                  arr, len(ids)))
+
+    def station_order(self, actor, site, pack, count):
+        """Add `count` purchased stations of `pack` to a site."""
+        self._check(_station_order(self._h(), actor, site, _text(pack),
+                                   _uint32(count, "count")))
+
+    def station_disconnect(self, actor, site, pack, count):
+        """Remove `count` available stations of `pack` from a site."""
+        self._check(_station_disconnect(self._h(), actor, site, _text(pack),
+                                        _uint32(count, "count")))
+
+    def station_counts(self, actor, site, pack):
+        """(purchased, in_service) stations of `pack` at a site."""
+        bought, used = _size(), _size()
+        self._check(_station_counts(self._h(), actor, site, _text(pack),
+                                    ctypes.byref(bought),
+                                    ctypes.byref(used)))
+        return bought.value, used.value
+
     # Users -----------------------------------------------------------
 
     def _form(self, values):
@@ -730,6 +920,16 @@ class Directory:
         self._check(_form_new(ctypes.byref(form), self._h()))
         try:
             for name, value in values.items():
+                if name in ("confirm_downgrade", "generate_password"):
+                    if not isinstance(value, bool):
+                        raise TypeError("%s takes True or False, not %r"
+                                        % (name, value))
+                    if not value:
+                        continue
+                    _check_tl(_form_confirm(form, _CONFIRM_DOWNGRADE)
+                              if name == "confirm_downgrade"
+                              else _form_generate(form))
+                    continue
                 if name not in FIELDS:
                     raise KeyError("unknown field: " + name)
                 num, typ = FIELDS[name]
@@ -817,6 +1017,56 @@ class Directory:
         self._check(_field_access(ctypes.byref(out), self._h(), actor,
                                   target, FIELDS[field][0]))
         return bool(out.value)
+
+    def user_choices(self, actor, account=0, user=0, language=None):
+        """What `user` (0: a new user of `account`) may be given, as
+        `actor` sees it: every licence, then every station pack of the
+        catalog, each a dict: kind ("licence" or "pack"), item, name,
+        current, allowed and reasons (dicts: rule, param, message), names
+        and messages in `language` (default: the directory's)."""
+        lang = self._language if language is None else \
+            _parse_language(language)
+        ch = _p()
+        self._check(_choices(ctypes.byref(ch), self._h(), actor, account,
+                             user))
+        try:
+            out = []
+            for i in range(_ch_count(ch)):
+                out.append({
+                    "kind": _ITEM_NAMES.get(_ch_kind(ch, i)),
+                    "item": _s(_ch_item(ch, i)),
+                    "name": _s(_ch_name(ch, i, lang)),
+                    "current": bool(_ch_current(ch, i)),
+                    "allowed": bool(_ch_allowed(ch, i)),
+                    "reasons": [{"rule": _s(_ch_reason(ch, i, r)),
+                                 "param": _s(_ch_param(ch, i, r)),
+                                 "message": _s(_ch_message(ch, i, r, lang))}
+                                for r in range(_ch_nreasons(ch, i))]})
+            return out
+        finally:
+            _choices_free(ch)
+
+    def billing_summary(self, actor, account):
+        """What an account is invoiced for: a dict of users (billable),
+        excluded (do-not-bill) and lines, one dict (kind: "licence",
+        "pack", "product" or "option"; item; quantity) per catalog item
+        and paid option."""
+        b = _p()
+        self._check(_billing(ctypes.byref(b), self._h(), actor, account))
+        try:
+            return {"users": _bill_users(b), "excluded": _bill_excluded(b),
+                    "lines": [{"kind": _ITEM_NAMES.get(_bill_kind(b, i)),
+                               "item": _s(_bill_item(b, i)),
+                               "quantity": _bill_quantity(b, i)}
+                              for i in range(_bill_count(b))]}
+        finally:
+            _billing_free(b)
+
+    def password_check(self, password):
+        """Check a candidate password against the directory's policy:
+        InvalidValue (rule password.length, password.classes...) when
+        refused."""
+        self._check(_password_check(self._h(), _text(password)))
 
     # Passwords -------------------------------------------------------
 
@@ -1114,6 +1364,22 @@ def _uint32(v, name):
         raise ValueError("%s must be an integer from 0 to 2**32 - 1, not %r"
                          % (name, v))
     return v
+
+
+def field_label(field, language="en"):
+    """The display label of a user field (a name of FIELDS) in a
+    language ("Prénom")."""
+    return _s(_field_label(FIELDS[field][0], _parse_language(language)))
+
+
+def phone_languages():
+    """The phone languages users may choose (BCP 47 tags)."""
+    out = []
+    while True:
+        tag = _phone_language(len(out))
+        if tag is None:
+            return out
+        out.append(_s(tag))
 
 
 def _parse_language(tag):

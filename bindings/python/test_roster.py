@@ -530,6 +530,179 @@ class Portal(unittest.TestCase):
                          (1, 1))
 
 
+class Administration(unittest.TestCase):
+    """Records and listings, account licences and services, stations,
+    choices, billing, previews: the rest of a portal's everyday calls."""
+
+    def setUp(self):
+        self.d = roster.Directory()
+        self.p = self.d.partner_create(roster.SYSTEM, "Reseller")
+        self.asp = roster.partner(self.p)
+        self.a = self.d.account_create(self.asp, self.p, "Acme")
+        self.site = self.d.site_create(self.asp, self.a, "Brno")
+        self.admin = self.d.user_create(
+            self.asp, self.a, first_name="Ada", last_name="Admin",
+            email="ada@acme.example", admin=True)
+
+    def tearDown(self):
+        self.d.close()
+
+    def test_records_and_listings(self):
+        d, asp, a = self.d, self.asp, self.a
+        pbx = d.pbx_create(asp, a, "PBX", 3, 4)
+        group = d.group_create(asp, a, "Sales")
+        self.assertEqual(d.record_get(a),
+                         {"id": a, "kind": "account", "parent": self.p,
+                          "name": "Acme", "members": 1, "admins": 1,
+                          "helpdesk": False, "edition": None,
+                          "licences": []})
+        got = d.record_get(pbx)
+        self.assertEqual((got["kind"], got["parent"], got["min_digits"],
+                          got["max_digits"]), ("pbx", a, 3, 4))
+        d.record_rename(asp, group, "Ventes été")
+        self.assertEqual(d.record_get(group)["name"], "Ventes été")
+        self.assertEqual(d.record_get(self.p)["kind"], "partner")
+        others = [d.account_create(asp, self.p, "Acme %d" % i)
+                  for i in range(4)]
+        ids, cursor, total = d.list_records(self.p, "account", limit=3)
+        self.assertEqual((ids, total), ([a] + others[:2], 5))
+        ids, cursor, total = d.list_records(self.p, "account", cursor)
+        self.assertEqual((ids, cursor), (others[2:], None))
+        self.assertEqual(d.list_records(0, "partner")[0], [self.p])
+        self.assertEqual(d.list_records(a, "user")[0], [self.admin])
+        self.assertEqual(d.list_records(a, "site")[0], [self.site])
+        # in use: refused, nothing changes; free: deleted
+        u = d.user_create(asp, a, first_name="S", last_name="T",
+                          email="st@acme.example", site=self.site)
+        with self.assertRaises(roster.PolicyRefusal) as cm:
+            d.record_delete(asp, self.site)
+        self.assertEqual(cm.exception.rule, "record.in_use")
+        d.user_delete(asp, u)
+        d.record_delete(asp, self.site)
+        with self.assertRaises(roster.NotFound):
+            d.record_get(self.site)
+        with self.assertRaises(KeyError):
+            d.list_records(a, "users")
+        with self.assertRaises(roster.InvalidArgument):
+            d.list_records(a, "site", limit=0)
+        with self.assertRaises(ValueError):
+            d.record_rename(asp, group, "a\0b")
+
+    def test_licences_stations_and_choices(self):
+        d, asp, a = self.d, self.asp, self.a
+        d.account_set_licences(asp, a, "profi", ["video", "helpdesk-profi"])
+        got = d.record_get(a)
+        self.assertEqual((got["edition"], got["licences"]),
+                         ("profi", ["helpdesk-profi", "video"]))
+        with self.assertRaises(roster.InvalidValue) as cm:
+            d.account_set_licences(asp, a, "profi", ["no-such"])
+        self.assertEqual(cm.exception.rule, "licence.unknown")
+        with self.assertRaises(TypeError):
+            d.account_set_licences(asp, a, "profi", "video")
+        # choices of a new user: helpdesk-profi needs the service
+        choices = {c["item"]: c for c in d.user_choices(asp, a)}
+        self.assertTrue(choices["video"]["allowed"])
+        hd = choices["helpdesk-profi"]
+        self.assertFalse(hd["allowed"])
+        self.assertEqual(hd["kind"], "licence")
+        self.assertIn("licence.service", [r["rule"] for r in hd["reasons"]])
+        self.assertTrue(all(r["message"] for r in hd["reasons"]))
+        self.assertEqual(choices["premium"]["kind"], "pack")
+        d.account_set_helpdesk(asp, a, True)
+        self.assertTrue(d.record_get(a)["helpdesk"])
+        # stations: a pack needs a station of the user's site
+        d.station_order(asp, self.site, "standard", 2)
+        self.assertEqual(d.station_counts(asp, self.site, "standard"),
+                         (2, 0))
+        u = d.user_create(asp, a, first_name="Vi", last_name="Deo",
+                          email="vi@acme.example", licence="video",
+                          site=self.site, pack="standard")
+        self.assertEqual(d.station_counts(asp, self.site, "standard"),
+                         (2, 1))
+        mine = {c["item"]: c for c in d.user_choices(asp, user=u)}
+        self.assertTrue(mine["video"]["current"])
+        self.assertTrue(mine["standard"]["current"])
+        french = {c["item"]: c for c in d.user_choices(asp, user=u,
+                                                        language="fr")}
+        self.assertNotEqual(french["basic"]["reasons"][0]["message"],
+                            mine["basic"]["reasons"][0]["message"])
+        d.station_order(asp, self.site, "basic", 1)
+        with self.assertRaises(roster.ConfirmationRequired) as cm:
+            d.user_update(asp, u, pack="basic")
+        self.assertEqual(cm.exception.rule, "pack.downgrade")
+        d.user_update(asp, u, pack="basic", confirm_downgrade=True)
+        self.assertEqual(d.user_get(u)["pack"], "basic")
+        with self.assertRaises(TypeError):
+            d.user_update(asp, u, pack="standard", confirm_downgrade="yes")
+        d.station_disconnect(asp, self.site, "standard", 2)
+        self.assertEqual(d.station_counts(asp, self.site, "standard"),
+                         (0, 0))
+        with self.assertRaises(roster.PolicyRefusal) as cm:
+            d.station_disconnect(asp, self.site, "basic", 1)
+        self.assertEqual(cm.exception.rule, "station.in_service")
+        with self.assertRaises(ValueError):
+            d.station_order(asp, self.site, "basic", -1)
+        # the bill counts her licence and pack
+        bill = d.billing_summary(asp, a)
+        self.assertEqual((bill["users"], bill["excluded"]), (2, 0))
+        lines = {(x["kind"], x["item"]): x["quantity"]
+                 for x in bill["lines"]}
+        self.assertEqual(lines[("licence", "video")], 1)
+        self.assertEqual(lines[("pack", "basic")], 1)
+        self.assertEqual(lines[("option", "api_communicator")], 0)
+        with self.assertRaises(roster.Denied):
+            d.billing_summary(roster.user(u), a)
+
+    def test_preview_and_generated_password(self):
+        d, asp, a = self.d, self.asp, self.a
+        d.station_order(asp, self.site, "premium", 1)
+        d.events.clear()
+        with self.assertRaises(roster.Misuse) as cm:
+            d.preview()
+        self.assertEqual(cm.exception.rule, "txn.none")
+        d.begin()
+        u = d.user_create(asp, a, first_name="Gen", last_name="Pass",
+                          email="gen@acme.example", site=self.site,
+                          pack="premium", generate_password=True)
+        pv = d.preview()
+        d.rollback()
+        self.assertEqual(d.events, [], "a dry run delivers nothing")
+        self.assertIsNone(d.find_login("gen@acme.example"))
+        types = [e["type"] for e in pv["events"]]
+        self.assertEqual(types, ["user.created", "email.welcome"])
+        welcome = pv["events"][1]
+        self.assertEqual((welcome["user"], welcome["seq"]), (u, 0))
+        self.assertIsNone(welcome["secret"])
+        self.assertEqual(welcome["withheld"],
+                         frozenset({"secret", "password"}))
+        self.assertEqual(pv["deltas"],
+                         [{"kind": "pack", "record": self.site,
+                           "item": "premium", "purchased": 0,
+                           "in_use": 1}])
+        self.assertEqual(pv["billing"][0]["user"], u)
+        self.assertIn("billable", pv["billing"][0]["what"])
+        # committed, the generated password reaches the host once
+        u = d.user_create(asp, a, first_name="Gen", last_name="Pass",
+                          email="gen@acme.example", generate_password=True)
+        welcome = [e for e in d.events if e["type"] == "email.welcome"]
+        self.assertTrue(welcome[0]["password"])
+        self.assertEqual(d.login("gen@acme.example", welcome[0]["password"]),
+                         u)
+
+    def test_passwords_and_labels(self):
+        with self.assertRaises(roster.InvalidValue) as cm:
+            self.d.password_check("short")
+        self.assertEqual(cm.exception.rule, "password.length")
+        self.assertIsNone(self.d.password_check("a long enough secret"))
+        self.assertEqual(roster.field_label("first_name", "en"),
+                         "first name")
+        self.assertNotEqual(roster.field_label("first_name", "fr"),
+                            roster.field_label("first_name", "en"))
+        self.assertIn("cs-CZ", roster.phone_languages())
+        with self.assertRaises(KeyError):
+            roster.field_label("nope")
+
+
 class OptionsLayout(unittest.TestCase):
     def test_size_matches_the_library(self):
         # options_init clears exactly the struct of its version: every
