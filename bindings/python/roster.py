@@ -948,6 +948,9 @@ class Directory:
                                         % (name, value))
                     rc = _form_ref(form, num, value or 0)
                 elif typ == _LIST:
+                    if isinstance(value, (str, bytes)):
+                        raise TypeError("field %s takes a list of strings"
+                                        % name)
                     arr = (_str * max(len(value), 1))(
                         *[_text(v) for v in value])
                     rc = _form_lines(form, arr, len(value))

@@ -209,6 +209,11 @@ class Bindings(unittest.TestCase):
                                    last_name="G", email="fg@acme.example",
                                    **{field: value})
         self.assertIsNone(self.d.find_login("fg@acme.example"))
+        # lines take a list: a string is not read as its characters
+        with self.assertRaises(TypeError):
+            self.d.user_create(self.asp, self.a, first_name="F",
+                               last_name="G", email="fg@acme.example",
+                               lines="+420601000001")
         u = self.d.user_create(self.asp, self.a, first_name="F",
                                last_name="G", email="fg@acme.example",
                                two_factor=1, api_communicator=0)
