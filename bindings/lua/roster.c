@@ -212,6 +212,11 @@ static void free_preview(void *p)
 	roster_preview_free(p);
 }
 
+static void free_catalog(void *p)
+{
+	roster_catalog_free(p);
+}
+
 static int box_gc(lua_State *L)
 {
 	box *b = luaL_checkudata(L, 1, BOX_MT);
@@ -1717,16 +1722,17 @@ static int dir_product_counts(lua_State *L)
 static const char *const kind_names[] = { "partner", "account", "site",
 					  "pbx",     "group",   "user",
 					  NULL };
-static const char *const item_names[] = { "", "service", "tier", "edition",
-					  "family", "licence", "client",
-					  "pack", "product", "language" };
+static const char *const item_names[] = { "",	     "service", "tier",
+					  "edition", "family",  "licence",
+					  "client",  "pack",	"product",
+					  "language", NULL };
 
 static const char *item_name(int kind)
 {
 	if (kind == ROSTER_BILLING_OPTION)
 		return "option";
 	return kind > 0 && kind < (int)(sizeof(item_names) /
-					sizeof(item_names[0]))
+					sizeof(item_names[0])) - 1
 		       ? item_names[kind]
 		       : "";
 }
@@ -2099,6 +2105,85 @@ static int dir_preview(lua_State *L)
 	return 1;
 }
 
+/*
+ * dir:set_catalog{ path = file } or dir:set_catalog{ xml = string }:
+ * decide with that catalog from now on. Returns the list of the users
+ * whose licence, pack or product licences it no longer allows (reported,
+ * never changed).
+ */
+static int dir_set_catalog(lua_State *L)
+{
+	ldir *d = check_open(L);
+	roster_catalog *cat = NULL;
+	roster_page *page = NULL;
+	box *cb, *pb;
+	const char *xml = NULL, *path = NULL;
+	size_t len = 0, i, n;
+
+	luaL_checktype(L, 2, LUA_TTABLE);
+	lua_settop(L, 2);
+	lua_getfield(L, 2, "xml"); /* 3: kept referenced for the call */
+	lua_getfield(L, 2, "path");
+	if (lua_isnil(L, 3) == lua_isnil(L, 4))
+		return luaL_argerror(L, 2, "give xml or path, one of them");
+	if (!lua_isnil(L, 3))
+		xml = luaL_checklstring(L, 3, &len);
+	else
+		path = check_text(L, 4);
+	cb = new_box(L, free_catalog);
+	check_tl(L, path ? roster_catalog_load_file(&cat, path)
+			 : roster_catalog_load_buffer(&cat, xml, len, NULL));
+	cb->p = cat;
+	pb = new_box(L, free_page);
+	if (roster_directory_set_catalog(d->dir, cat, &page))
+		return raise_error(L, roster_directory_error(d->dir));
+	pb->p = page;
+	n = roster_page_count(page);
+	lua_createtable(L, (int)n, 0);
+	for (i = 0; i < n; i++) {
+		push_id(L, roster_page_id(page, i));
+		lua_rawseti(L, -2, (lua_Integer)i + 1);
+	}
+	return 1;
+}
+
+/*
+ * dir:catalog_items(kind [, edition [, language]]): the items of kind
+ * ("service", "tier", "edition", "family", "licence", "client", "pack",
+ * "product", "language") of the directory's catalog, in catalog order: a
+ * list of tables { id = ..., name = ... }, names as the edition (or
+ * none) names them in the language (default the directory's).
+ */
+static int dir_catalog_items(lua_State *L)
+{
+	ldir *d = check_open(L);
+	int kind = check_name(L, 2, NULL, item_names + 1, "kind") + 1;
+	const char *edition = opt_text(L, 3, NULL);
+	roster_language lang = opt_language(L, 4, d);
+	roster_catalog *cat;
+	const char *id;
+	box *b;
+	size_t i, n;
+
+	lua_settop(L, 4);
+	b = new_box(L, free_catalog);
+	if (!(cat = roster_directory_catalog(d->dir)))
+		return raise_error(L, roster_directory_error(d->dir));
+	b->p = cat;
+	n = roster_catalog_count(cat, kind);
+	lua_createtable(L, (int)n, 0);
+	for (i = 0; i < n; i++) {
+		id = roster_catalog_item(cat, kind, i);
+		lua_createtable(L, 0, 2);
+		set_str(L, "id", id);
+		lua_pushstring(L, roster_catalog_name(cat, kind, id, lang,
+						      edition));
+		lua_setfield(L, -2, "name");
+		lua_rawseti(L, -2, (lua_Integer)i + 1);
+	}
+	return 1;
+}
+
 /* dir:password_check(password): raises the refusal (EINVALID, rule
  * password.length, password.classes, ...) of a password the directory's
  * policy refuses. */
@@ -2299,6 +2384,8 @@ static const luaL_Reg dir_methods[] = {
 	{ "billing_summary", dir_billing_summary },
 	{ "preview", dir_preview },
 	{ "password_check", dir_password_check },
+	{ "set_catalog", dir_set_catalog },
+	{ "catalog_items", dir_catalog_items },
 	{ "begin", dir_begin },
 	{ "commit", dir_commit },
 	{ "rollback", dir_rollback },

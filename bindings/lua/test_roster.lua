@@ -1007,6 +1007,47 @@ test("preview and generated password", function()
   d:close()
 end)
 
+test("catalog", function()
+  local f = admin_fixture()
+  local d, asp, a = f.dir, f.asp, f.a
+  d:station_order(asp, f.site, "basic", 1)
+  local u = d:user_create(asp, a, { first_name = "Ba", last_name = "Sic",
+                                    email = "basic@acme.example",
+                                    site = f.site, pack = "basic" })
+  local function ids(items)
+    local t = {}
+    for i, item in ipairs(items) do t[i] = item.id end
+    return table.concat(t, ",")
+  end
+  eq(ids(d:catalog_items("pack")), "premium,standard,basic", "packs")
+  eq(d:catalog_items("pack", nil, "fr")[3].name, "Basique", "French name")
+  d:set_language("cs")
+  eq(d:catalog_items("pack")[3].name, "Základní", "the directory's language")
+  local src = debug.getinfo(1, "S").source:match("^@(.*)test_roster%.lua$")
+  local default = (src ~= "" and src or "./") .. "../../data/catalog.xml"
+  local fh = assert(io.open(default, "rb"))
+  local xml = fh:read("a")
+  fh:close()
+  local smaller = xml:gsub('<pack id="basic">.-</pack>', "")
+  local reported = d:set_catalog { xml = smaller }
+  eq(list(table.unpack(reported)), list(u), "the user reported")
+  eq(ids(d:catalog_items("pack")), "premium,standard", "basic dropped")
+  eq(d:user_get(u).pack, "basic", "reported, not changed")
+  eq(#d:set_catalog { path = default }, 0, "from a file")
+  refused("malformed", roster.EPARSE, "catalog.syntax", nil, d.set_catalog,
+          d, { xml = "<catalog" })
+  refused("no such file", roster.ESTORAGE, nil, nil, d.set_catalog, d,
+          { path = default .. ".missing" })
+  has(fails("neither", d.set_catalog, d, {}), "one of them", "xml or path")
+  has(fails("kind", d.catalog_items, d, "packs"), "unknown value 'packs'",
+      "unknown kind")
+  d:begin()
+  refused("in a transaction", roster.EMISUSE, "txn.open", nil, d.set_catalog,
+          d, { path = default })
+  d:rollback()
+  d:close()
+end)
+
 test("passwords and labels", function()
   local f = fixture()
   local d = f.dir

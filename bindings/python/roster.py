@@ -281,6 +281,15 @@ _pv_delta = _fn("roster_preview_delta", _int, _p, _size,
 _pv_nbilling = _fn("roster_preview_billing_count", _size, _p)
 _pv_bill_user = _fn("roster_preview_billing_user", _id, _p, _size)
 _pv_bill_what = _fn("roster_preview_billing_what", _uint, _p, _size)
+_cat_load_file = _fn("roster_catalog_load_file", _int, _PP, _str)
+_cat_load_buffer = _fn("roster_catalog_load_buffer", _int, _PP, _p, _size,
+                       _str)
+_cat_free = _fn("roster_catalog_free", None, _p)
+_set_catalog = _fn("roster_directory_set_catalog", _int, _p, _p, _PP)
+_dir_catalog = _fn("roster_directory_catalog", _p, _p)
+_cat_count = _fn("roster_catalog_count", _size, _p, _int)
+_cat_item = _fn("roster_catalog_item", _str, _p, _int, _size)
+_cat_name = _fn("roster_catalog_name", _str, _p, _int, _str, _int, _str)
 
 FIELDS = {}
 for _f in range(1, 1000):
@@ -296,10 +305,14 @@ FILTERS = {"admins": 1, "registered": 2, "unregistered": 3, "pbx_users": 4,
 _ITEMS = (("licence", 5), ("pack", 7), ("product", 8))  # ROSTER_ITEM_*
 _REFS = (("group", 14), ("site", 15))                    # ROSTER_FIELD_*
 _FORMATS = {"csv": 1, "xml": 2}
-# roster_kind, roster_item_kind and the billing option (64) by name
+# the kinds of records (roster_kind) by name
 KINDS = {"partner": 1, "account": 2, "site": 3, "pbx": 4, "group": 5,
          "user": 6}
 _KIND_NAMES = {v: k for k, v in KINDS.items()}
+# the kinds of catalog items (roster_item_kind) by name
+ITEMS = {"service": 1, "tier": 2, "edition": 3, "family": 4, "licence": 5,
+         "client": 6, "pack": 7, "product": 8, "language": 9}
+# the names of choices', deltas' and billing lines' kinds (64: an option)
 _ITEM_NAMES = {5: "licence", 7: "pack", 8: "product", 64: "option"}
 _BILL_BITS = ((1, "licence"), (2, "pack"), (4, "products"), (8, "options"),
               (16, "billable"))
@@ -1064,6 +1077,56 @@ class Directory:
                               for i in range(_bill_count(b))]}
         finally:
             _billing_free(b)
+
+    def set_catalog(self, path=None, xml=None):
+        """Decide with the catalog in the file at `path` or in `xml`
+        (bytes or str) from now on; returns the ids of the users whose
+        licence, pack or product licences it no longer allows (reported,
+        never changed). A malformed catalog raises ParseError (the value
+        names its line)."""
+        if (path is None) == (xml is None):
+            raise ValueError("give path or xml, one of them")
+        cat = _p()
+        if path is not None:
+            if b"\0" in os.fsencode(path):
+                raise ValueError("a path with a NUL character: %r" % (path,))
+            _check_tl(_cat_load_file(ctypes.byref(cat), os.fsencode(path)))
+        else:
+            if isinstance(xml, str):
+                xml = xml.encode()
+            data = bytes(xml)
+            _check_tl(_cat_load_buffer(ctypes.byref(cat), data, len(data),
+                                       None))
+        page = _p()
+        try:
+            self._check(_set_catalog(self._h(), cat, ctypes.byref(page)))
+        finally:
+            _cat_free(cat)  # the directory holds its own reference
+        try:
+            return [_page_id(page, i) for i in range(_page_count(page))]
+        finally:
+            _page_free(page)
+
+    def catalog_items(self, kind, edition=None, language=None):
+        """The items of a kind (a name of ITEMS) of the directory's
+        catalog, in catalog order: a list of (id, name), names as
+        `edition` (or none) names them in `language` (default: the
+        directory's)."""
+        lang = self._language if language is None else \
+            _parse_language(language)
+        k = ITEMS[kind]
+        cat = _dir_catalog(self._h())
+        if not cat:
+            self._check(ERROR)
+        try:
+            out = []
+            for i in range(_cat_count(cat, k)):
+                ident = _cat_item(cat, k, i)
+                out.append((_s(ident), _s(_cat_name(cat, k, ident, lang,
+                                                    _text(edition)))))
+            return out
+        finally:
+            _cat_free(cat)
 
     def password_check(self, password):
         """Check a candidate password against the directory's policy:

@@ -2,6 +2,7 @@
 import ctypes
 import io
 import os
+import re
 import tempfile
 import threading
 import unittest
@@ -693,6 +694,44 @@ class Administration(unittest.TestCase):
         self.assertTrue(welcome[0]["password"])
         self.assertEqual(d.login("gen@acme.example", welcome[0]["password"]),
                          u)
+
+    def test_catalog(self):
+        d, asp, a = self.d, self.asp, self.a
+        d.station_order(asp, self.site, "basic", 1)
+        u = d.user_create(asp, a, first_name="Ba", last_name="Sic",
+                          email="basic@acme.example", site=self.site,
+                          pack="basic")
+        self.assertEqual([i for i, _ in d.catalog_items("pack")],
+                         ["premium", "standard", "basic"])
+        self.assertEqual(dict(d.catalog_items("pack", language="fr"))
+                         ["basic"], "Basique")
+        d.set_language("cs")
+        self.assertEqual(dict(d.catalog_items("pack"))["basic"], "Základní")
+        default = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                               "..", "..", "data", "catalog.xml")
+        with open(default, "rb") as f:
+            xml = f.read()
+        smaller = re.sub(rb'<pack id="basic">.*?</pack>', b"", xml,
+                         flags=re.S)
+        self.assertEqual(d.set_catalog(xml=smaller), [u])
+        self.assertEqual([i for i, _ in d.catalog_items("pack")],
+                         ["premium", "standard"])
+        self.assertEqual(d.user_get(u)["pack"], "basic", "reported, kept")
+        self.assertEqual(d.set_catalog(path=default), [])
+        with self.assertRaises(roster.ParseError) as cm:
+            d.set_catalog(xml="<catalog")
+        self.assertEqual(cm.exception.rule, "catalog.syntax")
+        with self.assertRaises(roster.StorageError):
+            d.set_catalog(path=default + ".missing")
+        with self.assertRaises(ValueError):
+            d.set_catalog()
+        with self.assertRaises(KeyError):
+            d.catalog_items("packs")
+        d.begin()
+        with self.assertRaises(roster.Misuse) as cm:
+            d.set_catalog(path=default)
+        self.assertEqual(cm.exception.rule, "txn.open")
+        d.rollback()
 
     def test_passwords_and_labels(self):
         with self.assertRaises(roster.InvalidValue) as cm:
