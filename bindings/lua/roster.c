@@ -69,33 +69,62 @@ static void set_str(lua_State *L, const char *key, const char *value)
 }
 
 /* Push an error object. */
-static void push_error(lua_State *L, int code, const char *message,
-		       const char *field, const char *rule, const char *value)
+static const char *const lang_tags[ROSTER_LANG_COUNT] = { "en", "fr", "cs" };
+
+/* Set field "messages" of the table on top: the message rendered by
+ * `render(err_or_report, i, ...)` in each language, by tag. */
+static void set_messages(lua_State *L, const roster_error *err,
+			 const roster_import_report *rep, size_t i)
 {
-	lua_createtable(L, 0, 6);
+	char buf[ROSTER_ERROR_MESSAGE_MAX];
+	int l;
+
+	lua_createtable(L, 0, ROSTER_LANG_COUNT);
+	for (l = 0; l < ROSTER_LANG_COUNT; l++) {
+		if ((err ? roster_error_message_in(err, (roster_language)l, buf,
+						   sizeof(buf))
+			 : roster_import_error_message_in(
+				   rep, i, (roster_language)l, buf,
+				   sizeof(buf))) != ROSTER_OK)
+			buf[0] = '\0';
+		set_str(L, lang_tags[l], buf);
+	}
+	lua_setfield(L, -2, "messages");
+}
+
+/* Push an error table: the one recorded in `err` (a directory's or the
+ * thread's, with its message in every language), or, when err is NULL,
+ * the binding's own with `code` and `message`. */
+static void push_error(lua_State *L, const roster_error *err, int code,
+		       const char *message)
+{
+	if (err)
+		code = roster_error_code(err);
+
+	lua_createtable(L, 0, 7);
 	lua_pushinteger(L, code);
 	lua_setfield(L, -2, "code");
 	set_str(L, "name", code_name(code));
-	set_str(L, "message", message);
-	set_str(L, "field", field);
-	set_str(L, "rule", rule);
-	set_str(L, "value", value);
+	set_str(L, "message", err ? roster_error_message(err) : message);
+	set_str(L, "field", err ? roster_error_field(err) : "");
+	set_str(L, "rule", err ? roster_error_rule(err) : "");
+	set_str(L, "value", err ? roster_error_value(err) : "");
+	if (err)
+		set_messages(L, err, NULL, 0);
 	luaL_setmetatable(L, ERROR_MT);
 }
 
 /* Raise the error recorded in `err` (a directory's or the thread's). */
 static int raise_error(lua_State *L, const roster_error *err)
 {
-	push_error(L, roster_error_code(err), roster_error_message(err),
-		   roster_error_field(err), roster_error_rule(err),
-		   roster_error_value(err));
+	push_error(L, err, 0, NULL);
 	return lua_error(L);
 }
 
 /* Raise a misuse of the binding itself as ROSTER_EMISUSE. */
 static int raise_misuse(lua_State *L, const char *message)
 {
-	push_error(L, ROSTER_EMISUSE, message, "", "", "");
+	push_error(L, NULL, ROSTER_EMISUSE, message);
 	return lua_error(L);
 }
 
@@ -518,9 +547,7 @@ static void raise_left(lua_State *L, ldir *d, lua_State *prev, int rc,
 	if (rc != ROSTER_OK) {
 		const roster_error *err = roster_directory_error(d->dir);
 
-		push_error(L, roster_error_code(err), roster_error_message(err),
-			   roster_error_field(err), roster_error_rule(err),
-			   roster_error_value(err));
+		push_error(L, err, 0, NULL);
 		if (attach) {
 			lua_pushvalue(L, attach);
 			lua_setfield(L, -2, "report");
@@ -533,9 +560,8 @@ static void raise_left(lua_State *L, ldir *d, lua_State *prev, int rc,
 	}
 	if (!prev && d->lost) {
 		d->lost = 0;
-		push_error(L, ROSTER_ENOMEM,
-			   "events were not delivered: the Lua stack is full",
-			   "", "", "");
+		push_error(L, NULL, ROSTER_ENOMEM,
+			   "events were not delivered: the Lua stack is full");
 		lua_error(L);
 	}
 }
@@ -721,9 +747,7 @@ static int l_open(lua_State *L)
 		/* read the error before releasing the store */
 		const roster_error *err = roster_error_last();
 
-		push_error(L, roster_error_code(err), roster_error_message(err),
-			   roster_error_field(err), roster_error_rule(err),
-			   roster_error_value(err));
+		push_error(L, err, 0, NULL);
 		dir_release(L, d, 2);
 		return lua_error(L);
 	}
@@ -1466,7 +1490,7 @@ static void push_report(lua_State *L, const roster_import_report *rep)
 	for (i = 0; i < n; i++) {
 		int code = roster_import_error_code(rep, i);
 
-		lua_createtable(L, 0, 6);
+		lua_createtable(L, 0, 7);
 		lua_pushinteger(L,
 				(lua_Integer)roster_import_error_line(rep, i));
 		lua_setfield(L, -2, "line");
@@ -1476,6 +1500,7 @@ static void push_report(lua_State *L, const roster_import_report *rep)
 		set_str(L, "name", code_name(code));
 		set_str(L, "rule", roster_import_error_rule(rep, i));
 		set_str(L, "message", roster_import_error_message(rep, i));
+		set_messages(L, NULL, rep, i);
 		lua_rawseti(L, -2, (lua_Integer)i + 1);
 	}
 	lua_setfield(L, -2, "errors");
@@ -1609,7 +1634,7 @@ static int dir_export(lua_State *L)
 	/* not a userdata: the box may be collected after it */
 	b = new_box(L, free_writer);
 	if (!(w = calloc(1, sizeof(*w)))) {
-		push_error(L, ROSTER_ENOMEM, "out of memory", "", "", "");
+		push_error(L, NULL, ROSTER_ENOMEM, "out of memory");
 		return lua_error(L);
 	}
 	b->p = w;

@@ -109,6 +109,8 @@ _dir_error = _fn("roster_directory_error", _p, _p)
 _error_last = _fn("roster_error_last", _p)
 _err_code = _fn("roster_error_code", _int, _p)
 _err_msg = _fn("roster_error_message", _str, _p)
+_err_msg_in = _fn("roster_error_message_in", _int, _p, _int,
+                  ctypes.c_char_p, _size)
 _err_field = _fn("roster_error_field", _str, _p)
 _err_rule = _fn("roster_error_rule", _str, _p)
 _err_value = _fn("roster_error_value", _str, _p)
@@ -204,6 +206,8 @@ _report_column = _fn("roster_import_error_column", _str, _p, _size)
 _report_code = _fn("roster_import_error_code", _int, _p, _size)
 _report_rule = _fn("roster_import_error_rule", _str, _p, _size)
 _report_message = _fn("roster_import_error_message", _str, _p, _size)
+_report_message_in = _fn("roster_import_error_message_in", _int, _p, _size,
+                         _int, ctypes.c_char_p, _size)
 _export = _fn("roster_export", _int, _p, _A, _id, _int, _WRITE_FN, _p)
 _product_purchase = _fn("roster_product_purchase", _int, _p, _A, _id, _str,
                         _uint)
@@ -342,15 +346,20 @@ _CODE_NAMES = {v: k for k, v in globals().items()
 
 class Error(Exception):
     """A refusal: code (negative int), name ("ECONFLICT"), field, rule,
-    value (the offending value, never a secret) and message."""
+    value (the offending value, never a secret), message (in the
+    directory's language) and messages (the library's refusals: the
+    message in each language by tag, {"en": ..., "fr": ..., "cs": ...};
+    empty for the binding's own)."""
 
-    def __init__(self, code, message, field="", rule="", value=""):
+    def __init__(self, code, message, field="", rule="", value="",
+                 messages=None):
         self.code = code
         self.name = _CODE_NAMES.get(code, str(code))
         self.message = message
         self.field = field
         self.rule = rule
         self.value = value
+        self.messages = dict(messages or {})
         super().__init__(message)
 
 
@@ -429,12 +438,25 @@ _CLASSES = {ENOMEM: OutOfMemory, EINVAL: InvalidArgument,
             EAUTH: AuthError}
 
 
+_LANG_TAGS = ("en", "fr", "cs")
+
+
+def _messages(render):
+    """{tag: message} from render(language, buffer, size)."""
+    out = {}
+    buf = ctypes.create_string_buffer(512)  # ROSTER_ERROR_MESSAGE_MAX
+    for lang, tag in enumerate(_LANG_TAGS):
+        out[tag] = _s(buf.value) if render(lang, buf, len(buf)) == 0 else ""
+    return out
+
+
 def _error(err):
     """The exception for a roster_error pointer."""
     code = _err_code(err)
     return _CLASSES.get(code, Error)(
         code, _s(_err_msg(err)), _s(_err_field(err)), _s(_err_rule(err)),
-        _s(_err_value(err)))
+        _s(_err_value(err)),
+        _messages(lambda lang, buf, n: _err_msg_in(err, lang, buf, n)))
 
 
 def _misuse(message):
@@ -1395,7 +1417,8 @@ for _name, _method in list(vars(Directory).items()):
 class ImportReport:
     """The outcome of an import: rows (data rows read), created (users
     made) and errors, a list of dicts (line, column, code, name, rule,
-    message), one per refused row or cell."""
+    message, and messages: the message in each language by tag), one per
+    refused row or cell."""
 
     def __init__(self, rep):
         self.rows = _report_rows(rep)
@@ -1408,7 +1431,10 @@ class ImportReport:
                 "column": _s(_report_column(rep, i)),
                 "code": code, "name": _CODE_NAMES.get(code, str(code)),
                 "rule": _s(_report_rule(rep, i)),
-                "message": _s(_report_message(rep, i))})
+                "message": _s(_report_message(rep, i)),
+                "messages": _messages(
+                    lambda lang, buf, n, i=i:
+                    _report_message_in(rep, i, lang, buf, n))})
 
     def __repr__(self):
         return "<ImportReport rows=%d created=%d errors=%d>" % (

@@ -93,6 +93,13 @@ class Bindings(unittest.TestCase):
         self.assertEqual(cm.exception.rule, "email.unique")
         self.assertEqual(cm.exception.field, "email")
         self.assertIsInstance(cm.exception, roster.Error)
+        # the same refusal in each language, whatever the directory's
+        msgs = cm.exception.messages
+        self.assertEqual(sorted(msgs), ["cs", "en", "fr"])
+        self.assertEqual(msgs["fr"], cm.exception.message)
+        self.assertIn("already", msgs["en"])
+        self.assertIn("ADA@acme.example", msgs["cs"])
+        self.assertEqual(len(set(msgs.values())), 3)
 
     def test_error_fields(self):
         with self.assertRaises(roster.InvalidValue) as cm:
@@ -290,6 +297,7 @@ class Bindings(unittest.TestCase):
         with self.assertRaises(roster.Misuse) as cm:
             d.partner_create(roster.SYSTEM, "X")
         self.assertIn("closed", cm.exception.message)
+        self.assertEqual(cm.exception.messages, {})  # the binding's own
         with self.assertRaises(roster.Misuse):
             d.outbox_replay()
         self.assertFalse(d.in_transaction)
@@ -423,6 +431,9 @@ class Portal(unittest.TestCase):
                           (4, "email", "email.unique")])
         self.assertEqual(rep.errors[0]["name"], "EINVALID")
         self.assertTrue(rep.errors[0]["message"])
+        self.assertEqual(rep.errors[0]["messages"]["en"],
+                         rep.errors[0]["message"])
+        self.assertIn("adresse e-mail", rep.errors[0]["messages"]["fr"])
         self.assertEqual(self.d.search_count(self.asp, self.a), before)
         with self.assertRaises(roster.InvalidValue) as cm:
             self.d.import_users(self.asp, self.a, csv, dry_run=True)
