@@ -2567,8 +2567,110 @@ static void op_search_self(void)
 	roster_user_free(x);
 }
 
+/* The filters of a random search, 0 or NULL where it has none. */
+typedef struct search_filters {
+	int filter; /* ROSTER_FILTER_* */
+	const char *licence, *pack, *product;
+	roster_id group, site;
+} search_filters;
+
+/* Does user u pass the filters, as its fields say? */
+static int passes(const roster_user *u, const search_filters *f)
+{
+	const char *v;
+	size_t i;
+	int ok = 1;
+
+	switch (f->filter) {
+	case ROSTER_FILTER_ADMINS:
+		ok = roster_user_bool(u, ROSTER_FIELD_ADMIN) == 1;
+		break;
+	case ROSTER_FILTER_REGISTERED:
+		ok = roster_user_bool(u, ROSTER_FIELD_REGISTERED) == 1;
+		break;
+	case ROSTER_FILTER_UNREGISTERED:
+		ok = roster_user_bool(u, ROSTER_FIELD_REGISTERED) == 0;
+		break;
+	case ROSTER_FILTER_PBX_USERS:
+		ok = roster_user_ref(u, ROSTER_FIELD_PBX) != 0;
+		break;
+	case ROSTER_FILTER_CLOUD:
+		ok = roster_user_bool(u, ROSTER_FIELD_CLOUD) == 1;
+		break;
+	case ROSTER_FILTER_IOT:
+		ok = roster_user_bool(u, ROSTER_FIELD_IOT) == 1;
+		break;
+	}
+	if (ok && f->licence)
+		ok = (v = roster_user_str(u, ROSTER_FIELD_LICENCE)) &&
+		     !strcmp(v, f->licence);
+	if (ok && f->pack)
+		ok = (v = roster_user_str(u, ROSTER_FIELD_PACK)) &&
+		     !strcmp(v, f->pack);
+	if (ok && f->product) {
+		for (i = 0, ok = 0; i < roster_user_product_count(u); i++)
+			ok |= !strcmp(roster_user_product(u, i), f->product);
+	}
+	if (ok && f->group)
+		ok = roster_user_ref(u, ROSTER_FIELD_GROUP) == f->group;
+	if (ok && f->site)
+		ok = roster_user_ref(u, ROSTER_FIELD_SITE) == f->site;
+	return ok;
+}
+
+/* A search without text found `found[0..n)`: every user the actor finds
+ * in scope with no filter that passes them, and no other. */
+static void check_filtered(const roster_actor *act, roster_id a,
+			   const search_filters *f, const roster_id *found,
+			   size_t n)
+{
+	roster_query *all = NULL;
+	char cur[8192];
+	const char *next = NULL;
+	size_t expect = 0, i, z;
+	int first = 1;
+
+	assert_int_equal(roster_query_new(&all), 0);
+	while (first || next) {
+		roster_page *pg = NULL;
+
+		if (roster_search(&pg, CUR_DIR, act, a, all, first ? NULL : cur,
+				  500))
+			violation("search.filter", "the search without "
+				  "filters was refused");
+		first = 0;
+		for (i = 0; pg && i < roster_page_count(pg); i++) {
+			roster_id id = roster_page_id(pg, i);
+			roster_user *u = NULL;
+
+			if (roster_user_get(&u, CUR_DIR, id))
+				continue;
+			if (passes(u, f)) {
+				expect++;
+				for (z = 0; z < n && found[z] != id; z++)
+					;
+				if (z == n)
+					violation("search.filter",
+						  "user %llu passes the filters "
+						  "but was not found",
+						  (unsigned long long)id);
+			}
+			roster_user_free(u);
+		}
+		next = pg ? roster_page_next(pg) : NULL;
+		if (next)
+			snprintf(cur, sizeof cur, "%s", next);
+		roster_page_free(pg);
+	}
+	if (expect != n)
+		violation("search.filter", "%zu users found, %zu pass the "
+			  "filters", n, expect);
+	roster_query_free(all);
+}
+
 /* A random search as a random actor: no user twice, none out of scope,
- * the count agrees, nothing changes. */
+ * the count agrees, nothing changes; without text, what is found is what
+ * the filters let through. */
 static void op_search(void)
 {
 	static const char *const texts[] = {
@@ -2583,22 +2685,26 @@ static void op_search(void)
 	size_t cnt = 0, n = 0, i, z, e0 = cur_h->nev;
 	char cur[8192], *s0, *s1;
 	int first = 1, rc = 0, rc2;
+	search_filters want;
 
+	memset(&want, 0, sizeof(want));
 	assert_int_equal(roster_query_new(&qq), 0);
 	roster_query_set_text(qq, t);
 	if (P(30))
-		roster_query_filter(qq, 1 + (int)R(6));
+		roster_query_filter(qq, want.filter = 1 + (int)R(6));
 	if (P(15))
-		roster_query_item(qq, ROSTER_ITEM_PACK, packs[R(3)]);
+		roster_query_item(qq, ROSTER_ITEM_PACK, want.pack = packs[R(3)]);
 	if (P(10))
-		roster_query_item(qq, ROSTER_ITEM_PRODUCT, "meetings");
+		roster_query_item(qq, ROSTER_ITEM_PRODUCT,
+				  want.product = "meetings");
 	if (P(10))
 		roster_query_item(qq, ROSTER_ITEM_LICENCE,
-				  licences[R(NLICENCES)]);
+				  want.licence = licences[R(NLICENCES)]);
 	if (P(10))
-		roster_query_ref(qq, ROSTER_FIELD_SITE, pick(&V.sites));
+		roster_query_ref(qq, ROSTER_FIELD_SITE, want.site = pick(&V.sites));
 	if (P(10))
-		roster_query_ref(qq, ROSTER_FIELD_GROUP, pick(&V.groups));
+		roster_query_ref(qq, ROSTER_FIELD_GROUP,
+				 want.group = pick(&V.groups));
 	s0 = snapshot_take(CUR_DIR);
 	while ((first || next) && n < MAX_IDS - 64) {
 		roster_page *pg = NULL;
@@ -2651,6 +2757,10 @@ static void op_search(void)
 				  (unsigned long long)seen[i]);
 		roster_user_free(u);
 	}
+	/* without text, the users found are those in scope passing the
+	 * filters, as each user's fields say */
+	if (rc == 0 && !*t && (first || !next))
+		check_filtered(&act, a, &want, seen, n);
 	s1 = snapshot_take(CUR_DIR);
 	same_snapshot(s0, s1, "search.changed", "a search changed the state");
 	if (e0 != cur_h->nev)
