@@ -174,7 +174,7 @@ static void test_message_in(void **state)
 	const roster_error *e = roster_directory_error(w->dir);
 	const char *cs = "pole „e-mail“ neobsahuje platnou e-mailovou "
 			 "adresu: bad address";
-	char buf[ROSTER_ERROR_MESSAGE_MAX], small[64];
+	char buf[ROSTER_ERROR_MESSAGE_MAX], small[128];
 	roster_query *q;
 	roster_id id;
 	size_t size;
@@ -208,6 +208,7 @@ static void test_message_in(void **state)
 			    "e-mail is not a valid e-mail address: bad address");
 	/* a short buffer gets a prefix cut between characters, whether it
 	 * is copied (Czech) or rendered again (French) */
+	assert_true(strlen(cs) + 1 <= sizeof(small));
 	for (size = 1; size <= strlen(cs) + 1; size++) {
 		memset(small, '#', sizeof(small));
 		assert_int_equal(roster_error_message_in(e, ROSTER_LANG_CS,
