@@ -1460,7 +1460,7 @@ def _uint32(v, name):
 
 def field_label(field, language="en"):
     """The display label of a user field (a name of FIELDS) in a
-    language ("Prénom")."""
+    language, in lower case as messages use it ("prénom")."""
     return _s(_field_label(FIELDS[field][0], _parse_language(language)))
 
 

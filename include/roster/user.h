@@ -128,7 +128,9 @@ ROSTER_API const char *roster_field_name(int field);
 ROSTER_API int roster_field_from_name(const char *name);
 /** The field's roster_value_type, 0 if unknown. */
 ROSTER_API int roster_field_type(int field);
-/** The field's display label in a language ("Prénom"), NULL if unknown. */
+/** The field's display label in a language, in lower case as messages
+ * use it inside a sentence ("prénom"; capitalise it for a form's
+ * heading), NULL if unknown. */
 ROSTER_API const char *roster_field_label(int field, roster_language lang);
 
 /**
