@@ -493,6 +493,8 @@ def _text(s):
     """s for a C string: a NUL would cut it short (a login, a name)."""
     if s is None:
         return None
+    if not isinstance(s, str):
+        raise TypeError("a string is needed, not %r" % (s,))
     if "\0" in s:
         raise ValueError("a string with a NUL character: %r" % (s,))
     return s.encode()
@@ -969,6 +971,9 @@ class Directory:
                     raise KeyError("unknown field: " + name)
                 num, typ = FIELDS[name]
                 if typ == _STRING:
+                    if value is not None and not isinstance(value, str):
+                        raise TypeError("field %s takes a string, not %r"
+                                        % (name, value))
                     rc = _form_str(form, num, _text(value))
                 elif typ == _BOOL:
                     # not truth: the string "false" would grant the flag

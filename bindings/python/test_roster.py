@@ -217,6 +217,15 @@ class Bindings(unittest.TestCase):
                                    last_name="G", email="fg@acme.example",
                                    **{field: value})
         self.assertIsNone(self.d.find_login("fg@acme.example"))
+        # a string field takes a string, and says so
+        with self.assertRaises(TypeError) as cm:
+            self.d.user_create(self.asp, self.a, first_name="F",
+                               last_name="G", email="fg@acme.example",
+                               extension=201)
+        self.assertIn("extension takes a string", str(cm.exception))
+        with self.assertRaises(TypeError) as cm:
+            self.d.find_login(42)
+        self.assertIn("a string is needed", str(cm.exception))
         # lines take a list: a string is not read as its characters
         with self.assertRaises(TypeError):
             self.d.user_create(self.asp, self.a, first_name="F",
