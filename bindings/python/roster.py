@@ -518,17 +518,21 @@ class _Store:
         self._h = handle
         self._users = 0          # open directories on this store
         self._closing = False    # finalised while a directory held it
+        # directories of several threads open and close on one store
+        self._lock = threading.Lock()
 
     def _acquire(self):
-        if not self._h:
-            raise _misuse("the store is closed")
-        self._users += 1
-        return self._h
+        with self._lock:
+            if not self._h:
+                raise _misuse("the store is closed")
+            self._users += 1
+            return self._h
 
     def _release(self):
-        self._users -= 1
-        if self._users == 0 and self._closing:
-            self._destroy()
+        with self._lock:
+            self._users -= 1
+            if self._users == 0 and self._closing:
+                self._destroy()
 
     def _destroy(self):
         if self._h:
@@ -536,9 +540,10 @@ class _Store:
             self._h = None
 
     def close(self):
-        if self._users:
-            raise _misuse("close the directories on this store first")
-        self._destroy()
+        with self._lock:
+            if self._users:
+                raise _misuse("close the directories on this store first")
+            self._destroy()
 
     def __enter__(self):
         return self
@@ -551,10 +556,14 @@ class _Store:
         # Reached only when no directory refers to the store any more,
         # except when both are garbage of one cycle: then the last
         # directory to close frees it.
-        if self._users:
-            self._closing = True
-        else:
-            self._destroy()
+        lock = getattr(self, "_lock", None)
+        if lock is None:
+            return
+        with lock:
+            if self._users:
+                self._closing = True
+            else:
+                self._destroy()
 
 
 class MemStore(_Store):

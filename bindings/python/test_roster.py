@@ -4,6 +4,7 @@ import io
 import os
 import re
 import tempfile
+import sys
 import threading
 import unittest
 
@@ -297,6 +298,32 @@ class Bindings(unittest.TestCase):
         self.assertEqual(errors, [])
         self.assertEqual(self.d.search_count(self.asp, self.a, "thread"),
                          400)
+
+    def test_threads_share_a_store(self):
+        # directories opened and closed on one store from many threads:
+        # the store's count of its directories stays exact, so that it
+        # closes once they are all closed, and not before
+        store = roster.MemStore()
+        errors = []
+
+        def work():
+            try:
+                for _ in range(300):
+                    roster.Directory(store=store).close()
+            except Exception as exc:  # reported below
+                errors.append(exc)
+        old = sys.getswitchinterval()
+        sys.setswitchinterval(1e-6)
+        try:
+            threads = [threading.Thread(target=work) for _ in range(4)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+        finally:
+            sys.setswitchinterval(old)
+        self.assertEqual(errors, [])
+        store.close()
 
     def test_closed_directory(self):
         d = roster.Directory()
