@@ -188,6 +188,30 @@ int rs_password_hash(roster_directory *dir, const char *pw, unsigned cost,
 	return *out ? ROSTER_OK : rs_nomem(dir);
 }
 
+/*
+ * The parameters crypt_gensalt gives yescrypt for each cost a policy may
+ * set, 1 to 11, as a hash names them after "$y$". A stored hash naming
+ * others was not written by roster, and checking a password against it
+ * may take any time and memory (each step of N doubles both: "jJT"
+ * takes a minute).
+ */
+static const char yescrypt_params[][4] = { "j75", "j85", "j7T", "j8T",
+					   "j9T", "jAT", "jBT", "jCT",
+					   "jDT", "jET", "jFT" };
+
+int rs_password_hash_known(const char *hash, size_t n)
+{
+	size_t i;
+
+	if (n < 8 || memcmp(hash, "$y$", 3) != 0 || hash[6] != '$')
+		return 0;
+	for (i = 0; i < sizeof(yescrypt_params) / sizeof(yescrypt_params[0]);
+	     i++)
+		if (memcmp(hash + 3, yescrypt_params[i], 3) == 0)
+			return 1;
+	return 0;
+}
+
 int rs_password_verify(roster_directory *dir, const char *hash,
 		       const char *pw)
 {
@@ -485,7 +509,8 @@ int rs_token_verify(roster_directory *dir, const char *hash,
 	uint8_t d[SHA256_DIGEST_SIZE];
 	int ok = 0;
 
-	/* hashes written by earlier builds were crypt(3) strings */
+	/* hashes written by earlier builds were yescrypt strings (the
+	 * codec refuses others) */
 	if (hash && hash[0] != '#' &&
 	    strncmp(hash, TOKEN_HASH_PREFIX, sizeof(TOKEN_HASH_PREFIX) - 1))
 		return rs_password_verify(dir, hash, secret);

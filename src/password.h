@@ -10,7 +10,7 @@
 #define TOKEN_HASH_SIZE (sizeof(TOKEN_HASH_PREFIX) - 1 + 64 + 1)
 /* The same as a user keeps it in memory: '#' and the SHA-256 in 43
  * base64url digits (no padding), 28 bytes shorter. Hashes of other forms
- * (crypt(3) strings of earlier builds) are kept as they are stored. */
+ * (yescrypt strings of earlier builds) are kept as they are stored. */
 #define TOKEN_KEPT_SIZE (1 + 43 + 1)
 
 /* The stored form of a kept hash into out; 0, or -1 when `kept` is not
@@ -26,6 +26,9 @@ int rs_password_check(roster_directory *dir, const char *pw);
 /* Hash with yescrypt at `cost`; *out is a fresh crypt(3) string. */
 int rs_password_hash(roster_directory *dir, const char *pw, unsigned cost,
 		     char **out);
+/* 1 when `hash` (n bytes) is a yescrypt hash at a cost a password policy
+ * may set, the only kind rs_password_hash writes; 0 when not. */
+int rs_password_hash_known(const char *hash, size_t n);
 /* 1 when pw matches hash, compared in constant time. */
 int rs_password_verify(roster_directory *dir, const char *hash,
 		       const char *pw);

@@ -319,16 +319,23 @@ static int get_text(const rs_alloc *al, const unsigned char *p, size_t n,
 }
 
 /* A token's hash, turned into the form a user keeps it in (shorter, the
- * bytes of it copied over the text's). */
+ * bytes of it copied over the text's); else the yescrypt hash an earlier
+ * build wrote, which a redemption checks at the cost it names. */
 static int get_token(const rs_alloc *al, const unsigned char *p, size_t n,
 		     char **out, const char **why)
 {
 	char kept[TOKEN_KEPT_SIZE];
 	int rc = get_text(al, p, n, out, why);
 
-	if (rc == ROSTER_OK && rs_token_hash_kept(*out, kept) == 0)
+	if (rc != ROSTER_OK)
+		return rc;
+	if (rs_token_hash_kept(*out, kept) == 0) {
 		memcpy(*out, kept, sizeof(kept));
-	return rc;
+	} else if (!rs_password_hash_known(*out, n)) {
+		*why = "token hash not one roster writes";
+		return ROSTER_EPARSE;
+	}
+	return ROSTER_OK;
 }
 
 /*
@@ -404,6 +411,12 @@ static int user_field(const rs_alloc *al, rs_user *u, unsigned tag,
 		 * answer a login at another speed than an unknown login */
 		if (n < 3 || memcmp(p, "$y$", 3) != 0) {
 			*why = "password hash not yescrypt";
+			return ROSTER_EPARSE;
+		}
+		/* nor another cost than a policy sets: a login is checked
+		 * at the cost the hash names */
+		if (!rs_password_hash_known((const char *)p, n)) {
+			*why = "password hash cost unknown";
 			return ROSTER_EPARSE;
 		}
 		return get_text(al, p, n, &w->s[RS_S_PASSWORD], why);

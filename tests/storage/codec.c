@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <crypt.h>
 
 #include "catalog/internal.h"
 #include "full_user.h"
@@ -484,6 +485,97 @@ static void test_password_method(void **state)
 	rs_free(&dir->al, buf);
 }
 
+/* The yescrypt parameters crypt_gensalt gives for `cost`, e.g. "j9T". */
+static void params_of(unsigned cost, char out[4])
+{
+	static const char rbytes[16] = "0123456789abcdef";
+	char setting[CRYPT_GENSALT_OUTPUT_SIZE];
+
+	assert_non_null(crypt_gensalt_rn("$y$", cost, rbytes, sizeof(rbytes),
+					 setting, sizeof(setting)));
+	assert_memory_equal(setting, "$y$", 3);
+	assert_int_equal(setting[6], '$');
+	memcpy(out, setting + 3, 3);
+	out[3] = '\0';
+}
+
+/* A stored hash (a password, a token of an earlier build) is checked at
+ * the cost it names, so one naming a cost no policy sets (up to 11) is
+ * refused: "jJT" took a minute a login, higher ones hours. */
+static void test_hash_cost(void **state)
+{
+	static const char *const tokens[] = {
+		"$y$jJT$abcdefghijklmnopqrstuv$abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQ",
+		"$2b$31$abcdefghijklmnopqrstuvabcdefghijklmnopqrstuvwxyzABCDE",
+		"$6$rounds=999999999$salt$hash",
+		"$sha256$00"
+	};
+	unsigned char *buf, *at, *b2;
+	rs_rec *rec = NULL;
+	rs_user *u;
+	const char *why = NULL;
+	char params[4], legacy[96];
+	size_t i, len, l2;
+	unsigned cost;
+
+	(void)state;
+	for (i = 0; i < nids; i++)
+		if (rs_get(dir, ids[i])->kind == ROSTER_KIND_USER &&
+		    RS_PASSWORD((const rs_user *)rs_get(dir, ids[i])))
+			break;
+	assert_true(i < nids);
+	encode(ids[i], &buf, &len);
+	at = memmem(buf, len, "$y$", 3);
+	assert_non_null(at);
+	/* every cost a policy sets is read */
+	for (cost = 1; cost <= 11; cost++) {
+		params_of(cost, params);
+		memcpy(at + 3, params, 3);
+		assert_int_equal(rs_decode(&dir->al, buf, len, &rec, &why), 0);
+		rs_rec_release(&dir->al, rec, 1);
+		rec = NULL;
+	}
+	memcpy(at + 3, "jJT", 3);
+	assert_int_equal(rs_decode(&dir->al, buf, len, &rec, &why),
+			 ROSTER_EPARSE);
+	assert_string_equal(why, "password hash cost unknown");
+	assert_null(rec);
+	memcpy(at + 3, "j75", 3);
+
+	/* a reset token hashed by an earlier build: yescrypt at a cost a
+	 * policy sets, nothing else */
+	assert_int_equal(rs_decode(&dir->al, buf, len, &rec, &why), 0);
+	u = (rs_user *)rec;
+	for (cost = 1; cost <= 11; cost++) {
+		params_of(cost, params);
+		snprintf(legacy, sizeof(legacy), "$y$%s$%s$%s", params,
+			 "abcdefghijklmnopqrstuv",
+			 "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQ");
+		rs_user_set(&dir->al, u, RS_S_RESET, rs_strdup(&dir->al, legacy));
+		assert_int_equal(rs_encode(&dir->al, rec, &b2, &l2), 0);
+		assert_non_null(memmem(b2, l2, legacy, strlen(legacy)));
+		rs_rec_release(&dir->al, rec, 1);
+		rec = NULL;
+		assert_int_equal(rs_decode(&dir->al, b2, l2, &rec, &why), 0);
+		assert_string_equal(RS_RESET((rs_user *)rec), legacy);
+		u = (rs_user *)rec;
+		rs_free(&dir->al, b2);
+	}
+	for (i = 0; i < sizeof(tokens) / sizeof(tokens[0]); i++) {
+		rs_rec *back = NULL;
+
+		rs_user_set(&dir->al, u, RS_S_RESET, rs_strdup(&dir->al, tokens[i]));
+		assert_int_equal(rs_encode(&dir->al, rec, &b2, &l2), 0);
+		assert_int_equal(rs_decode(&dir->al, b2, l2, &back, &why),
+				 ROSTER_EPARSE);
+		assert_string_equal(why, "token hash not one roster writes");
+		assert_null(back);
+		rs_free(&dir->al, b2);
+	}
+	rs_rec_release(&dir->al, rec, 1);
+	rs_free(&dir->al, buf);
+}
+
 /* A refresh checks the users it reads against the default catalog, as
  * open does, taking a reference to it: one it gives back. */
 static void test_refresh_catalog_refs(void **state)
@@ -550,6 +642,7 @@ int main(void)
 		cmocka_unit_test(test_keys),
 		cmocka_unit_test(test_refresh_catalog_refs),
 		cmocka_unit_test(test_password_method),
+		cmocka_unit_test(test_hash_cost),
 	};
 
 	return cmocka_run_group_tests_name("storage/codec", tests, setup, teardown);
