@@ -346,12 +346,20 @@ static int whole_frame(int fd, uint64_t off, uint32_t len, uint32_t crc)
  * the one of its header lost (zeros, or the old bytes of a file that grew
  * first). A whole frame after it is a committed transaction, and the bad
  * header damage. 1, 0, or -1 when the file cannot be read (errno set).
+ *
+ * Each would-be frame (its length and length checksum right) is read
+ * whole to check its body, so a file made of them, each running to the
+ * end, would take time quadratic in its size (a megabyte, ten seconds;
+ * a gigabyte, months). The bodies read are bounded by twice the bytes
+ * after `off`: past that the answer is 1, so such a file is refused,
+ * never cut. The bytes of a torn frame hold a would-be frame by chance
+ * once in 2^32 places, not that many.
  */
 static int frame_after(int fd, uint64_t off, uint64_t size)
 {
 	const size_t cap = 65536;
 	unsigned char *buf = malloc(cap);
-	uint64_t at = off + 1;
+	uint64_t at = off + 1, budget = 2 * (size - off);
 	int found = 0;
 
 	if (!buf)
@@ -372,6 +380,11 @@ static int frame_after(int fd, uint64_t off, uint64_t size)
 			if (crc_of(buf + i, 4) != le32_get(buf + i + 4) ||
 			    len < BODY_MIN || len > size - pos - FRAME_HEAD)
 				continue;
+			if (len > budget) {
+				found = 1;
+				break;
+			}
+			budget -= len;
 			if ((r = whole_frame(fd, pos, len, le32_get(buf + i + 8)))) {
 				found = r;
 				break;

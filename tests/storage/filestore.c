@@ -673,6 +673,86 @@ static void test_hostile_files(void **state)
 	tmp_free(&t);
 }
 
+/* zlib's crc32 (that of the format), computed bitwise. */
+static uint32_t crc32_bits(const unsigned char *p, size_t n)
+{
+	uint32_t crc = 0xFFFFFFFFu;
+	size_t i;
+	int b;
+
+	for (i = 0; i < n; i++) {
+		crc ^= p[i];
+		for (b = 0; b < 8; b++)
+			crc = crc & 1 ? (crc >> 1) ^ 0xEDB88320u : crc >> 1;
+	}
+	return crc ^ 0xFFFFFFFFu;
+}
+
+static void le32_to(unsigned char *p, uint32_t v)
+{
+	p[0] = (unsigned char)v;
+	p[1] = (unsigned char)(v >> 8);
+	p[2] = (unsigned char)(v >> 16);
+	p[3] = (unsigned char)(v >> 24);
+}
+
+/*
+ * A bad frame header followed by would-be frames (each length and its
+ * checksum right, the body's wrong), one every 12 bytes, each running to
+ * the end of the file: reading each body whole took time quadratic in
+ * the size (a megabyte, ten seconds), before cutting the file at the bad
+ * header. The search reads no more than twice the rest of the file and
+ * refuses it, leaving it as it was.
+ */
+static void test_would_be_frames(void **state)
+{
+	enum { SIZE = 1 << 20 };
+	tmpdir t;
+	roster_filestore *fs = NULL;
+	unsigned char *file = calloc(1, SIZE), *after;
+	size_t pos, len;
+
+	(void)state;
+	assert_non_null(file);
+	tmp_new(&t);
+	memcpy(file, "rosterfs", 8);
+	le32_to(file + 8, 1);
+	le32_to(file + 12, crc32_bits(file, 12));
+	/* 16: twelve zero bytes, a frame header whose checksum is wrong */
+	for (pos = 28; pos + 12 <= SIZE; pos += 12) {
+		le32_to(file + pos, (uint32_t)(SIZE - pos - 12));
+		le32_to(file + pos + 4, crc32_bits(file + pos, 4));
+		le32_to(file + pos + 8, 0xFFFFFFFFu);
+	}
+	spill(t.path, file, SIZE);
+	assert_int_equal(roster_filestore_open(t.path, ROSTER_FILESTORE_NOSYNC,
+					       &fs),
+			 ROSTER_EPARSE);
+	assert_null(fs);
+	assert_string_equal(roster_error_rule(roster_error_last()),
+			    "storage.file");
+	assert_non_null(strstr(roster_error_message(roster_error_last()),
+			       "bad frame header at byte 16"));
+	after = slurp(t.path, &len);
+	assert_int_equal(len, SIZE);
+	assert_memory_equal(after, file, SIZE);
+	free(after);
+	/* a few short ones, as a torn frame's bytes could hold by chance,
+	 * are still read: the frame is torn and cut off */
+	memset(file + 28, 0, SIZE - 28);
+	for (pos = 28; pos < 28 + 3 * 12; pos += 12) {
+		le32_to(file + pos, 64);
+		le32_to(file + pos + 4, crc32_bits(file + pos, 4));
+		le32_to(file + pos + 8, 0xFFFFFFFFu);
+	}
+	spill(t.path, file, SIZE);
+	fs = open_ok(t.path);
+	roster_filestore_free(fs);
+	assert_int_equal(file_size(t.path), 16);
+	free(file);
+	tmp_free(&t);
+}
+
 /* ------------------------------------------------------------------ */
 /* Several handles                                                     */
 
@@ -973,6 +1053,7 @@ int main(void)
 		cmocka_unit_test(test_damage_refused),
 		cmocka_unit_test(test_not_a_store),
 		cmocka_unit_test(test_hostile_files),
+		cmocka_unit_test(test_would_be_frames),
 		cmocka_unit_test(test_two_handles),
 		cmocka_unit_test(test_no_lost_increment),
 		cmocka_unit_test(test_compaction),
