@@ -81,10 +81,12 @@ static int put(csv *c, char ch)
 
 static int end_cell(csv *c)
 {
-	const char *s = c->buf + c->cell_start;
 	int rc;
 
 	if (c->ncells < keep_max(c)) {
+		/* an empty first cell of the file comes before any buffer */
+		const char *s = c->cell_len ? c->buf + c->cell_start : "";
+
 		if (memchr(s, '\0', c->cell_len) ||
 		    !rs_utf8_valid(s, c->cell_len))
 			return fault(c, c->line, "a field is not valid UTF-8");

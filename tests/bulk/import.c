@@ -230,6 +230,10 @@ static void test_csv_malformed(void **state)
 		  "import.column", 1);
 	malformed("",  0, "import.csv", 1);
 	malformed("\xEF\xBB\xBF",  0, "import.csv", 1);
+	/* the file's first cell empty: checked before anything was kept
+	 * (UBSan saw a null pointer given to memchr) */
+	malformed(",first_name,last_name,email\n,A,B,c@x.example\n", 0,
+		  "import.column", 1);
 
 	/* a field over 64 KiB */
 	big = malloc(strlen(HEAD) + n + 32);
