@@ -666,7 +666,7 @@ static int ref_utf8_valid(const char *s, size_t len)
 
 static void test_utf8_valid(void **state)
 {
-	static const char *const s[] = { "", "abc", "é", "\xC3", "\xC3" "A",
+	static const char *const s[] = { "", "abc", "é", "\xC3", ("\xC3" "A"),
 					 "a\xC0\x80", "\xED\xA0\x80", "日本",
 					 "\xF4\x90\x80\x80", "a\x80", "\xFF",
 					 "😀", "\xF0\x9F\x98" };

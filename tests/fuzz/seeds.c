@@ -5,8 +5,8 @@
  *   fuzz-seeds DIR
  *
  * builds a small directory (two partners; an account with an edition,
- * licences, Helpdesk, two PBXes, two sites with stations, a group,
- * product licences, users with lines, a pack, licences, product
+ * licences, Helpdesk, two PBXes, two sites with stations, a group and
+ * product licences bought; users with lines, a pack, a licence, product
  * licences, a password and both tokens; a second account with its
  * admin; a deletion and a rename; events left in the outbox) once on a
  * memory store and once on a file store, and writes:
