@@ -838,11 +838,15 @@ static void list_put_back(const rs_sindex *x, rs_plist *l, uint32_t entry)
 			put_at(x, l, head, moved);
 		}
 	} else {
-		/* carry the first slot of each full segment to the previous */
-		uint32_t k;
-		for (i = p.seg; i > 0 && l->segs[i - 1].len == cap; i--)
+		/* carry the first slot of each full segment to the previous,
+		 * from the one with room on, up to the segment the slot goes
+		 * to, or the one before when it goes before the first slot
+		 * (which a carry would move ahead of it) */
+		uint32_t k, to = p.off || !p.seg ? p.seg : p.seg - 1;
+		for (i = to; i > 0 && l->segs[i - 1].len == cap; i--)
 			;
-		for (k = i; k < p.seg; k++) {
+		/* segment i - 1 has room: the list held the slot before */
+		for (k = i ? i - 1 : to; k < to; k++) {
 			uint32_t *next = seg_at(l, k + 1);
 			rs_pos tail = { k, l->segs[k].len };
 			uint32_t moved = next[0];

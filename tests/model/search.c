@@ -1062,6 +1062,108 @@ static void test_index_rollback_runs(void **state)
 	world_free(w);
 }
 
+/* A member of the group of `w` (or, with group 0, a user outside it)
+ * whose last name "Uxxxx" or "Uxxxx" + `suffix` orders it. */
+static roster_id member(world *w, size_t i, const char *suffix,
+			roster_id group)
+{
+	roster_form *f = NULL;
+	roster_id id = 0;
+	char last[64], email[96];
+
+	snprintf(last, sizeof(last), "U%04zu%s", i, suffix);
+	snprintf(email, sizeof(email), "u%04zu%s@acme.example", i, suffix);
+	assert_int_equal(roster_form_new(&f, w->dir), 0);
+	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_FIRST_NAME, "Ann"),
+			 0);
+	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_LAST_NAME, last), 0);
+	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_EMAIL, email), 0);
+	assert_int_equal(roster_form_set_ref(f, ROSTER_FIELD_GROUP, group), 0);
+	assert_int_equal(roster_user_create(&id, w->dir, &w->system, w->account,
+					    f),
+			 0);
+	roster_form_free(f);
+	return id;
+}
+
+static void set_group(world *w, roster_id user, roster_id group)
+{
+	roster_form *f = NULL;
+
+	assert_int_equal(roster_form_new(&f, w->dir), 0);
+	assert_int_equal(roster_form_set_ref(f, ROSTER_FIELD_GROUP, group), 0);
+	assert_int_equal(roster_user_update(w->dir, &w->system, user, f), 0);
+	roster_form_free(f);
+}
+
+/*
+ * A rollback puts a member back into a group's list whose segments (of
+ * 256) are full from the one it goes to on, with room only in a segment
+ * before: the list as opened (segments of 256 and a last one of 1, none
+ * spare), its last member leaving (its segment spare), then an outsider
+ * joining in the middle (a full segment split into that spare). Putting
+ * the member back carried slots from the segment before the one with
+ * room, so that a full segment took one more slot than it holds,
+ * written over the first of another: a search by the group listed a
+ * member twice and missed one. `gone` members leave (the last one
+ * last), the outsider joins after member `at`.
+ */
+static void rollback_into_full(size_t n, const size_t *gone, size_t ngone,
+			       size_t at)
+{
+	roster_memstore *ms = NULL;
+	roster_directory_options o;
+	roster_directory *b = NULL;
+	roster_query *q = NULL;
+	roster_page *p = NULL;
+	roster_id *ids = calloc(n, sizeof(*ids)), outsider;
+	world *w;
+	size_t i;
+
+	assert_non_null(ids);
+	assert_int_equal(roster_memstore_new(&ms), 0);
+	o = memstore_options(ms);
+	w = world_new(&o);
+	for (i = 0; i < n; i++)
+		ids[i] = member(w, i, "", w->group);
+	outsider = member(w, at, "b", 0);
+	/* opened afresh: the group's list is built packed */
+	assert_int_equal(roster_directory_open(&b, &o), 0);
+	roster_directory_free(w->dir);
+	w->dir = b;
+	assert_int_equal(roster_transaction_begin(w->dir), 0);
+	for (i = 0; i < ngone; i++)
+		set_group(w, ids[gone[i]], 0);
+	set_group(w, outsider, w->group);
+	assert_int_equal(roster_transaction_rollback(w->dir), 0);
+	/* every member once, in order */
+	assert_int_equal(roster_query_new(&q), 0);
+	assert_int_equal(roster_query_ref(q, ROSTER_FIELD_GROUP, w->group), 0);
+	assert_int_equal(roster_search(&p, w->dir, &w->system, w->account, q,
+				       NULL, ROSTER_PAGE_MAX),
+			 0);
+	assert_int_equal(roster_page_count(p), n);
+	for (i = 0; i < n; i++)
+		assert_int_equal(roster_page_id(p, i), ids[i]);
+	roster_page_free(p);
+	roster_query_free(q);
+	free(ids);
+	world_free(w);
+	roster_memstore_free(ms);
+}
+
+static void test_index_rollback_into_full(void **state)
+{
+	/* segments 256, 256, 256, 1: back at the end of the list */
+	static const size_t last[] = { 768 };
+	/* 256 x 4 and 1: back before the first slot of the last segment */
+	static const size_t first_of_last[] = { 768, 1024 };
+
+	(void)state;
+	rollback_into_full(769, last, 1, 300);
+	rollback_into_full(1025, first_of_last, 2, 100);
+}
+
 /* ------------------------------------------------------------------ */
 /* Filters, scope, other directories                                   */
 
@@ -1295,6 +1397,7 @@ int main(void)
 		cmocka_unit_test(test_brute_force),
 		cmocka_unit_test(test_index_random),
 		cmocka_unit_test(test_index_rollback_runs),
+		cmocka_unit_test(test_index_rollback_into_full),
 		cmocka_unit_test(test_filters),
 		cmocka_unit_test(test_scope),
 		cmocka_unit_test(test_other_directories),
