@@ -109,8 +109,13 @@ static void push_error(lua_State *L, const roster_error *err, int code,
 	set_str(L, "field", err ? roster_error_field(err) : "");
 	set_str(L, "rule", err ? roster_error_rule(err) : "");
 	set_str(L, "value", err ? roster_error_value(err) : "");
-	if (err)
+	if (err) {
 		set_messages(L, err, NULL, 0);
+	} else {
+		/* the binding's own: no message in other languages */
+		lua_newtable(L);
+		lua_setfield(L, -2, "messages");
+	}
 	luaL_setmetatable(L, ERROR_MT);
 }
 

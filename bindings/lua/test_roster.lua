@@ -390,6 +390,7 @@ test("closed directory", function()
   local e = refused("partner_create", roster.EMISUSE, nil, nil,
                     d.partner_create, d, roster.SYSTEM, "X")
   has(e.message, "closed", "message")
+  eq(next(e.messages), nil, "the binding's own error: no messages")
   refused("user_get", roster.EMISUSE, nil, nil, d.user_get, d, 1)
   refused("outbox_replay", roster.EMISUSE, nil, nil, d.outbox_replay, d)
   refused("transaction", roster.EMISUSE, nil, nil, d.transaction, d,
