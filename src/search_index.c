@@ -736,19 +736,24 @@ size_t rs_plist_rank(const rs_plist *l, rs_pos p)
 	return n;
 }
 
-/* Where a slot of `label` goes: at the end of the previous segment when
- * it falls between two and that one has room. */
-static rs_pos insert_pos(const rs_sindex *x, const rs_plist *l,
-			 uint64_t label)
+/* A place p between two segments moves to the end of the previous one
+ * when that one has room. */
+static rs_pos fill_before(const rs_plist *l, rs_pos p)
 {
-	rs_pos p = rs_plist_seek(x, l, label);
-
 	if (p.off == 0 && p.seg > 0 &&
 	    l->segs[p.seg - 1].len < seg_cap(l)) {
 		p.seg--;
 		p.off = l->segs[p.seg].len;
 	}
 	return p;
+}
+
+/* Where a slot of `label` goes: at the end of the previous segment when
+ * it falls between two and that one has room. */
+static rs_pos insert_pos(const rs_sindex *x, const rs_plist *l,
+			 uint64_t label)
+{
+	return fill_before(l, rs_plist_seek(x, l, label));
 }
 
 static void put_at(const rs_sindex *x, rs_plist *l, rs_pos p, uint32_t entry)
@@ -769,7 +774,16 @@ static int list_add(const rs_alloc *al, const rs_sindex *x, rs_plist *l,
 		    uint32_t entry)
 {
 	uint32_t slot = rs_entry_slot(entry);
-	rs_pos p = insert_pos(x, l, x->key[slot].label);
+	rs_pos p = rs_plist_seek(x, l, x->key[slot].label);
+
+	/* right before the slot added last, at the front of its segment:
+	 * a descending run grows there while the segment has room, rather
+	 * than at the end of the previous one, which it would fill
+	 * between that one's slots and its own */
+	if (!(p.off == 0 && l->segs[p.seg].len &&
+	      l->segs[p.seg].len < seg_cap(l) &&
+	      rs_entry_slot(seg_at(l, p.seg)[0]) == l->last))
+		p = fill_before(l, p);
 
 	while (l->segs[p.seg].len == seg_cap(l)) {
 		if (l->capsegs == 1 && l->slabcap < RS_SEG) {
@@ -787,12 +801,19 @@ static int list_add(const rs_alloc *al, const rs_sindex *x, rs_plist *l,
 			open_seg(l, p.seg);
 			break;
 		}
-		if (rs_entry_slot(seg_at(l, p.seg)[p.off - 1]) == l->last ||
-		    rs_entry_slot(seg_at(l, p.seg)[p.off]) == l->last) {
-			/* next to the slot added last: a run of users added
-			 * in order, ascending or descending, continues here;
-			 * cut at the place so that the run fills a segment */
+		if (rs_entry_slot(seg_at(l, p.seg)[p.off - 1]) == l->last) {
+			/* right after the slot added last: an ascending run
+			 * continues here; cut at the place, so that the run
+			 * fills the segment it is in */
 			split(x, l, p.seg, p.off);
+			break;
+		}
+		if (rs_entry_slot(seg_at(l, p.seg)[p.off]) == l->last) {
+			/* right before it: a descending run; cut at the
+			 * place and go to the front of the run's part */
+			split(x, l, p.seg, p.off);
+			p.seg++;
+			p.off = 0;
 			break;
 		}
 		split(x, l, p.seg, l->segs[p.seg].len / 2);

@@ -43,7 +43,12 @@
 
 #include "model.h"
 
-#define RS_SEG 256	  /* slots per segment of a long list */
+/* Slots per segment of a long list. A test build makes it small
+ * (tests/meson.build), so that segments fill, split and pass slots on
+ * every few users. */
+#ifndef RS_SEG
+#define RS_SEG 256
+#endif
 
 /* A list entry: the slot in its low RS_SLOT_BITS bits, above them the
  * filters its user passes (rs_user_filters() >> 1). A directory handle
