@@ -74,14 +74,20 @@ static void on_event(const roster_event *e, void *data)
 		dropped++; /* left in the outbox: replayed next time */
 }
 
-/* After a call: acknowledge the events carried out. */
+/* After a call: acknowledge the events carried out, a run of numbers
+ * following each other at a time (each acknowledgement scans the
+ * outbox once). */
 static int acknowledge(roster_directory *dir)
 {
-	size_t i;
+	size_t i, j;
 
-	for (i = 0; i < nqueued; i++)
-		if (roster_outbox_ack(dir, queued[i], queued[i], NULL))
+	for (i = 0; i < nqueued; i = j) {
+		for (j = i + 1; j < nqueued && queued[j] == queued[j - 1] + 1;
+		     j++)
+			;
+		if (roster_outbox_ack(dir, queued[i], queued[j - 1], NULL))
 			return -1;
+	}
 	nqueued = 0;
 	return 0;
 }

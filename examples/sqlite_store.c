@@ -19,7 +19,7 @@
 
 #include "sqlite_store.h"
 
-enum { GET, BUMP, PUT, DEL, SCAN, NSTMT };
+enum { GET, BUMP, PUT, DEL, SCAN, SCAN_RANGE, NSTMT };
 
 static const char *const sql[NSTMT] = {
 	[GET] = "SELECT version FROM roster WHERE key = ?1",
@@ -30,6 +30,11 @@ static const char *const sql[NSTMT] = {
 	[DEL] = "DELETE FROM roster WHERE key = ?1",
 	[SCAN] = ("SELECT key, value, version FROM roster"
 		  " WHERE substr(key, 1, length(?1)) = ?1"),
+	/* the keys from the prefix up to the next one after all it
+	 * begins: a range of the key's index, not a pass over the table
+	 * (roster scans the outbox, "o/", after every acknowledgement) */
+	[SCAN_RANGE] = ("SELECT key, value, version FROM roster"
+			" WHERE key >= ?1 AND key < ?2"),
 };
 
 static const char schema[] =
@@ -243,11 +248,25 @@ static int ss_scan(void *store, const char *prefix, roster_storage_row_fn row,
 		   void *row_data)
 {
 	sqlite_store *s = store;
+	size_t n = strlen(prefix);
+	char *above = NULL;
 	sqlite3_stmt *st = s->st[SCAN];
 	int rc = 0, step = SQLITE_DONE;
 
+	/* the first string after every one that begins with the prefix:
+	 * its last byte below 0xFF one higher, the bytes after it dropped */
+	while (n && (unsigned char)prefix[n - 1] == 0xFF)
+		n--;
+	if (n && (above = malloc(n + 1))) {
+		memcpy(above, prefix, n);
+		above[n - 1] = (char)((unsigned char)above[n - 1] + 1);
+		above[n] = '\0';
+		st = s->st[SCAN_RANGE];
+	}
 	pthread_mutex_lock(&s->lock);
 	sqlite3_bind_text(st, 1, prefix, -1, SQLITE_STATIC);
+	if (above)
+		sqlite3_bind_text(st, 2, above, -1, SQLITE_STATIC);
 	while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
 		const void *v = sqlite3_column_blob(st, 1); /* NULL when empty */
 		rc = row((const char *)sqlite3_column_text(st, 0), v ? v : "",
@@ -258,6 +277,7 @@ static int ss_scan(void *store, const char *prefix, roster_storage_row_fn row,
 		rc = fail(s, ROSTER_ESTORAGE, NULL);
 	done(st, 0);
 	pthread_mutex_unlock(&s->lock);
+	free(above);
 	return rc;
 }
 

@@ -143,7 +143,9 @@ ROSTER_API int roster_outbox_replay(roster_directory *dir, size_t max,
 
 /**
  * Remove the events numbered first to last (inclusive) from the outbox,
- * in one storage transaction. Events already acknowledged are skipped, so
+ * in one storage transaction. Each call scans the outbox once
+ * (docs/storage.md): acknowledge a run of events carried out in one call
+ * rather than each in turn. Events already acknowledged are skipped, so
  * acknowledging twice is harmless. *acked, when not NULL, gets the number
  * removed by this call. ROSTER_EINVAL when first > last. Independent of
  * any open transaction of the directory.

@@ -1117,8 +1117,6 @@ static int fs_scan(void *store, const char *prefix, roster_storage_row_fn row,
 		   void *row_data)
 {
 	roster_filestore *fs = store;
-	const rs_kv_entry *e;
-	size_t n;
 	int rc;
 
 	if (!prefix || !row)
@@ -1131,11 +1129,7 @@ static int fs_scan(void *store, const char *prefix, roster_storage_row_fn row,
 		pthread_mutex_unlock(&fs->mu);
 		return ROSTER_ESTORAGE;
 	}
-	n = strlen(prefix);
-	for (e = fs->t.kv.oldest; e && !rc; e = e->newer)
-		if (strncmp(e->key, prefix, n) == 0)
-			rc = row(e->key, rs_kv_value(e), e->len, e->version,
-				 row_data);
+	rc = rs_kv_scan(&fs->t.kv, prefix, row, row_data);
 	unlock_file(fs);
 	pthread_mutex_unlock(&fs->mu);
 	return rc;

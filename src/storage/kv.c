@@ -152,6 +152,8 @@ rs_kv_entry *rs_kv_entry_new(const char *key, size_t klen, uint64_t hash,
 	if (!(e = malloc(sizeof(*e) + klen + 1 + len)))
 		return NULL;
 	e->older = e->newer = NULL;
+	e->sp_older = e->sp_newer = NULL;
+	e->space = 0;
 	e->hash = hash;
 	e->version = value ? version : 0;
 	e->klen = klen;
@@ -290,11 +292,97 @@ void rs_kv_writes_free(rs_kv_writes *w)
 	memset(w, 0, sizeof(*w));
 }
 
-/* Take an entry out of the order applied. */
+/* The length of the key space of a key of klen bytes, 0 when it has
+ * none a table keeps: no '/' among its first RS_KV_SPACE_BYTES bytes. */
+static size_t space_len(const char *key, size_t klen)
+{
+	const char *slash = memchr(key, '/', klen < RS_KV_SPACE_BYTES
+						  ? klen
+						  : RS_KV_SPACE_BYTES);
+
+	return slash && slash > key ? (size_t)(slash - key) : 0;
+}
+
+/* 1 + the place of the space of `name` (n bytes) in t, 0 when none. */
+static unsigned space_of(const rs_kv *t, const char *name, size_t n)
+{
+	size_t i;
+
+	for (i = 0; n && i < t->nspaces; i++)
+		if (t->spaces[i].len == n && !memcmp(t->spaces[i].name, name, n))
+			return (unsigned)i + 1;
+	return 0;
+}
+
+/* Take an entry out of the order applied and of its space's. */
 static void unlink_order(rs_kv *t, rs_kv_entry *e)
 {
 	*(e->older ? &e->older->newer : &t->oldest) = e->newer;
 	*(e->newer ? &e->newer->older : &t->newest) = e->older;
+	if (e->space) {
+		rs_kv_space *sp = &t->spaces[e->space - 1];
+		*(e->sp_older ? &e->sp_older->sp_newer : &sp->oldest) =
+			e->sp_newer;
+		*(e->sp_newer ? &e->sp_newer->sp_older : &sp->newest) =
+			e->sp_older;
+	} else {
+		t->spaceless--;
+	}
+}
+
+/* Put an entry last in the order applied and in its space's, naming a
+ * space for its key when the table has room for one more. */
+static void link_order(rs_kv *t, rs_kv_entry *e)
+{
+	size_t n = space_len(e->key, e->klen);
+	rs_kv_space *sp;
+
+	e->older = t->newest;
+	e->newer = NULL;
+	*(t->newest ? &t->newest->newer : &t->oldest) = e;
+	t->newest = e;
+	if (!(e->space = space_of(t, e->key, n)) && n &&
+	    t->nspaces < RS_KV_SPACES) {
+		sp = &t->spaces[t->nspaces++];
+		memcpy(sp->name, e->key, n);
+		sp->len = n;
+		sp->oldest = sp->newest = NULL;
+		e->space = (unsigned)t->nspaces;
+	}
+	if (!e->space) {
+		t->spaceless++;
+		return;
+	}
+	sp = &t->spaces[e->space - 1];
+	e->sp_older = sp->newest;
+	e->sp_newer = NULL;
+	*(sp->newest ? &sp->newest->sp_newer : &sp->oldest) = e;
+	sp->newest = e;
+}
+
+int rs_kv_scan(const rs_kv *t, const char *prefix, roster_storage_row_fn row,
+	       void *row_data)
+{
+	size_t n = strlen(prefix), k = space_len(prefix, n);
+	unsigned sp = k ? space_of(t, prefix, k) : 0;
+	const rs_kv_entry *e;
+	int rc = 0;
+
+	if (sp) {
+		/* every key of a space the table names is in its list */
+		for (e = t->spaces[sp - 1].oldest; e && !rc; e = e->sp_newer)
+			if (strncmp(e->key, prefix, n) == 0)
+				rc = row(e->key, rs_kv_value(e), e->len,
+					 e->version, row_data);
+		return rc;
+	}
+	if (k && !t->spaceless)
+		return 0; /* a space no key has */
+	for (e = t->oldest; e && !rc; e = e->newer)
+		if (strncmp(e->key, prefix, n) == 0)
+			rc = row(e->key, rs_kv_value(e), e->len, e->version,
+				 row_data);
+	return rc;
 }
 
 void rs_kv_apply(rs_kv *t, rs_kv_writes *w)
@@ -321,10 +409,7 @@ void rs_kv_apply(rs_kv *t, rs_kv_writes *w)
 		t->slots[at].hash = e->hash;
 		t->slots[at].e = e;
 		t->tags[at] = tag_of(e->hash);
-		e->older = t->newest;
-		e->newer = NULL;
-		*(t->newest ? &t->newest->newer : &t->oldest) = e;
-		t->newest = e;
+		link_order(t, e);
 		t->count++;
 		t->bytes += e->klen + e->len;
 	}

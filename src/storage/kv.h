@@ -14,7 +14,13 @@
  * The table also links its entries in the order they were applied, the
  * order they were allocated in, so that a scan (every record at open)
  * reads memory from one end to the other instead of jumping from bucket
- * to bucket.
+ * to bucket. And it links them again by key space, the text before a
+ * key's first '/' ("o" of "o/00000000000000a1"), so that a scan of a
+ * prefix naming its space (the outbox, "o/...") reads that space's
+ * entries alone, not every record of the store: RS_KV_SPACES spaces of
+ * up to RS_KV_SPACE_BYTES - 1 bytes, kept in the table itself so that
+ * applying writes still allocates nothing; the keys of other spaces are
+ * in the order applied only, and counted.
  *
  * Both stores belong to the host and use the C library's allocator.
  */
@@ -24,9 +30,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "roster/sys/storage.h"
+
 typedef struct rs_kv_entry {
-	/* in a table: the entries applied before and after it */
+	/* in a table: the entries applied before and after it, and those
+	 * of its key space (when it has one of the table's) */
 	struct rs_kv_entry *older, *newer;
+	struct rs_kv_entry *sp_older, *sp_newer;
+	unsigned space; /* 1 + its space's place in the table, 0: none */
 	uint64_t hash;
 	uint64_t version; /* 0: a removal (only in a write set) */
 	size_t klen, len;
@@ -43,6 +54,16 @@ typedef struct rs_kv_slot {
 	rs_kv_entry *e; /* NULL: empty */
 } rs_kv_slot;
 
+#define RS_KV_SPACES 16
+#define RS_KV_SPACE_BYTES 8
+
+/* A key space: the keys beginning with its name and a '/'. */
+typedef struct rs_kv_space {
+	char name[RS_KV_SPACE_BYTES];
+	size_t len;
+	struct rs_kv_entry *oldest, *newest;
+} rs_kv_space;
+
 typedef struct rs_kv {
 	rs_kv_slot *slots; /* linear probing */
 	/* beside each slot, a byte: 0 empty, else 0x80 and 7 bits of the
@@ -54,6 +75,9 @@ typedef struct rs_kv {
 	size_t count;
 	uint64_t bytes; /* the sum of klen + len of the entries */
 	rs_kv_entry *oldest, *newest; /* the order applied */
+	rs_kv_space spaces[RS_KV_SPACES]; /* named as first met, kept */
+	size_t nspaces;
+	size_t spaceless; /* entries in none of them */
 } rs_kv;
 
 typedef struct rs_kv_writes {
@@ -64,6 +88,13 @@ typedef struct rs_kv_writes {
 } rs_kv_writes;
 
 uint64_t rs_kv_hash(const char *key, size_t klen);
+
+/* The scan of a store (roster_storage): row() for each entry whose key
+ * begins with `prefix`, in the order applied, until it returns non-zero,
+ * which is returned. A prefix naming a key space of the table reads that
+ * space's entries alone. */
+int rs_kv_scan(const rs_kv *t, const char *prefix, roster_storage_row_fn row,
+	       void *row_data);
 
 /* 0, or -1 when memory is short. */
 int rs_kv_init(rs_kv *t);

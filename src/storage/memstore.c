@@ -152,15 +152,10 @@ static int ms_scan(void *store, const char *prefix, roster_storage_row_fn row,
 		   void *row_data)
 {
 	roster_memstore *ms = store;
-	size_t n = strlen(prefix);
-	const rs_kv_entry *e;
-	int rc = 0;
+	int rc;
 
 	pthread_mutex_lock(&ms->lock);
-	for (e = ms->t.oldest; e && !rc; e = e->newer)
-		if (strncmp(e->key, prefix, n) == 0)
-			rc = row(e->key, rs_kv_value(e), e->len, e->version,
-				 row_data);
+	rc = rs_kv_scan(&ms->t, prefix, row, row_data);
 	pthread_mutex_unlock(&ms->lock);
 	return rc;
 }

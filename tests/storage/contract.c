@@ -1213,6 +1213,84 @@ static void test_no_outbox(void **state)
 	fx_free(fx);
 }
 
+/* Keys under a prefix, as a scan gives them, sorted and joined. */
+static int key_row(const char *key, const void *value, size_t len,
+		   uint64_t version, void *data)
+{
+	char *out = data;
+
+	(void)value;
+	(void)len;
+	(void)version;
+	strcat(out, key);
+	strcat(out, " ");
+	return 0;
+}
+
+static void scan_keys(const roster_storage *st, void *store,
+		      const char *prefix, char *out)
+{
+	char buf[512], *k[32], *p;
+	size_t n = 0, i;
+
+	buf[0] = '\0';
+	assert_int_equal(st->scan(store, prefix, key_row, buf), 0);
+	for (p = strtok(buf, " "); p; p = strtok(NULL, " "))
+		k[n++] = p;
+	qsort(k, n, sizeof(*k), cmp_line);
+	out[0] = '\0';
+	for (i = 0; i < n; i++) {
+		strcat(out, k[i]);
+		strcat(out, i + 1 < n ? "," : "");
+	}
+}
+
+/* A scan gives exactly the keys that begin with its prefix: in a key
+ * space or not, a part of a key, a whole key, one that ends with the
+ * highest printable byte, one no key begins with. */
+static void test_scan_prefixes(void **state)
+{
+	static const char *const keys[] = {
+		"a", "ab", "abc", "ab~", "ab~x", "ac", "b", "o/1", "o/10",
+		"o/2", "o0", "p", "p/~", "p/~~", "u/a/b", "~",
+	};
+	static const struct { const char *prefix, *want; } cases[] = {
+		{ "a", "a,ab,abc,ab~,ab~x,ac" },
+		{ "ab", "ab,abc,ab~,ab~x" },
+		{ "ab~", "ab~,ab~x" },
+		{ "abc", "abc" },
+		{ "o/", "o/1,o/10,o/2" },
+		{ "o/1", "o/1,o/10" },
+		{ "o", "o/1,o/10,o/2,o0" },
+		{ "p/~", "p/~,p/~~" },
+		{ "u/a", "u/a/b" },
+		{ "~", "~" },
+		{ "z", "" },
+		{ "q/", "" },
+	};
+	void *store;
+	fixture *fx = fx_new(state, &store);
+	const roster_storage *st = ST(fx);
+	char got[512];
+	uint64_t ver;
+	size_t i;
+
+	assert_int_equal(st->begin(store), 0);
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		assert_int_equal(st->put(store, keys[i], "v", 1, 0, &ver), 0);
+	assert_int_equal(st->commit(store), 0);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		scan_keys(st, store, cases[i].prefix, got);
+		if (strcmp(got, cases[i].want))
+			fail_msg("scan \"%s\": %s, not %s", cases[i].prefix,
+				 got, cases[i].want);
+	}
+	scan_keys(st, store, "", got);
+	assert_string_equal(got, "a,ab,abc,ab~,ab~x,ac,b,o/1,o/10,o/2,o0,p,"
+				 "p/~,p/~~,u/a/b,~");
+	fx_free(fx);
+}
+
 int main(void)
 {
 	/* each once per backend, named "backend: test" */
@@ -1220,6 +1298,7 @@ int main(void)
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_conflict),
 		cmocka_unit_test(test_large_write_set),
+		cmocka_unit_test(test_scan_prefixes),
 		cmocka_unit_test(test_null_arguments),
 		cmocka_unit_test(test_errmsg_per_thread),
 		cmocka_unit_test(test_faults_at_every_call),
