@@ -147,7 +147,8 @@ rs_kv_entry *rs_kv_entry_new(const char *key, size_t klen, uint64_t hash,
 
 	if (!value)
 		len = 0;
-	if (klen > SIZE_MAX / 4 || len > SIZE_MAX / 4)
+	if (klen >= UINT32_MAX || len >= UINT32_MAX ||
+	    klen + len > SIZE_MAX / 2)
 		return NULL;
 	if (!(e = malloc(sizeof(*e) + klen + 1 + len)))
 		return NULL;
@@ -156,8 +157,8 @@ rs_kv_entry *rs_kv_entry_new(const char *key, size_t klen, uint64_t hash,
 	e->space = 0;
 	e->hash = hash;
 	e->version = value ? version : 0;
-	e->klen = klen;
-	e->len = len;
+	e->klen = (uint32_t)klen;
+	e->len = (uint32_t)len;
 	memcpy(e->key, key, klen);
 	e->key[klen] = '\0';
 	if (len)
@@ -397,7 +398,7 @@ void rs_kv_apply(rs_kv *t, rs_kv_writes *w)
 		if (old) {
 			unlink_order(t, old);
 			t->count--;
-			t->bytes -= old->klen + old->len;
+			t->bytes -= (uint64_t)old->klen + old->len;
 			free(old);
 		}
 		if (!e->version) { /* a removal */
@@ -411,7 +412,7 @@ void rs_kv_apply(rs_kv *t, rs_kv_writes *w)
 		t->tags[at] = tag_of(e->hash);
 		link_order(t, e);
 		t->count++;
-		t->bytes += e->klen + e->len;
+		t->bytes += (uint64_t)e->klen + e->len;
 	}
 	w->n = 0;
 	index_reset(w);

@@ -37,10 +37,10 @@ typedef struct rs_kv_entry {
 	 * of its key space (when it has one of the table's) */
 	struct rs_kv_entry *older, *newer;
 	struct rs_kv_entry *sp_older, *sp_newer;
-	unsigned space; /* 1 + its space's place in the table, 0: none */
 	uint64_t hash;
 	uint64_t version; /* 0: a removal (only in a write set) */
-	size_t klen, len;
+	uint32_t klen, len; /* 32 bits: an entry is 64 bytes, not 72 */
+	unsigned space; /* 1 + its space's place in the table, 0: none */
 	char key[]; /* the key, a NUL, then the value */
 } rs_kv_entry;
 
@@ -103,7 +103,7 @@ rs_kv_entry *rs_kv_get(const rs_kv *t, const char *key, size_t klen,
 		       uint64_t hash);
 
 /* A write made whole: `value` NULL for a removal. NULL when memory is
- * short or the sizes overflow. */
+ * short or the sizes overflow (a key or a value of 4 GiB or more). */
 rs_kv_entry *rs_kv_entry_new(const char *key, size_t klen, uint64_t hash,
 			     const void *value, size_t len, uint64_t version);
 
