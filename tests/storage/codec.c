@@ -457,23 +457,34 @@ static void test_malformed(void **state)
 	rs_rec_release(&dir->al, rec, 1);
 }
 
+/* Encode the first user with a password; returns where its hash ("$y$")
+ * is in the record. */
+static unsigned char *encode_password_user(unsigned char **buf, size_t *len)
+{
+	unsigned char *at;
+	size_t i;
+
+	for (i = 0; i < nids; i++)
+		if (rs_get(dir, ids[i])->kind == ROSTER_KIND_USER &&
+		    RS_PASSWORD((const rs_user *)rs_get(dir, ids[i])))
+			break;
+	assert_true(i < nids);
+	encode(ids[i], buf, len);
+	at = memmem(*buf, *len, "$y$", 3);
+	assert_non_null(at);
+	return at;
+}
+
 /* A stored password hash is roster's yescrypt ($y$) and nothing else. */
 static void test_password_method(void **state)
 {
 	unsigned char *buf, *at;
 	rs_rec *rec = NULL;
 	const char *why = NULL;
-	size_t i, len;
+	size_t len;
 
 	(void)state;
-	for (i = 0; i < nids; i++)
-		if (rs_get(dir, ids[i])->kind == ROSTER_KIND_USER &&
-		    RS_PASSWORD((const rs_user *)rs_get(dir, ids[i])))
-			break;
-	assert_true(i < nids);
-	encode(ids[i], &buf, &len);
-	at = memmem(buf, len, "$y$", 3);
-	assert_non_null(at);
+	at = encode_password_user(&buf, &len);
 	assert_int_equal(rs_decode(&dir->al, buf, len, &rec, &why), 0);
 	rs_rec_release(&dir->al, rec, 1);
 	rec = NULL;
@@ -519,14 +530,7 @@ static void test_hash_cost(void **state)
 	unsigned cost;
 
 	(void)state;
-	for (i = 0; i < nids; i++)
-		if (rs_get(dir, ids[i])->kind == ROSTER_KIND_USER &&
-		    RS_PASSWORD((const rs_user *)rs_get(dir, ids[i])))
-			break;
-	assert_true(i < nids);
-	encode(ids[i], &buf, &len);
-	at = memmem(buf, len, "$y$", 3);
-	assert_non_null(at);
+	at = encode_password_user(&buf, &len);
 	/* every cost a policy sets is read */
 	for (cost = 1; cost <= 11; cost++) {
 		params_of(cost, params);
