@@ -107,7 +107,9 @@ ROSTER_API void roster_directory_free(roster_directory *dir);
 
 /**
  * Read the directory's store again, to see what other directories on the
- * same store committed since. ROSTER_EMISUSE while a transaction is open
+ * same store committed since. When nothing changed (every record and
+ * counter at the version this directory has), only keys and versions
+ * are read; otherwise the whole store is. ROSTER_EMISUSE while a transaction is open
  * (with or without storage); else ROSTER_OK at once for a directory
  * without storage. On failure the
  * directory is as it was. A commit that loses a race (ROSTER_ECONFLICT)

@@ -127,6 +127,114 @@ static void *increment(void *arg)
 	return NULL;
 }
 
+/* Allocation hooks that count, for a directory whose refreshes are
+ * watched: reading the store again allocates for every record. */
+static long allocations;
+
+static void *count_malloc(size_t size, void *data)
+{
+	(void)data;
+	allocations++;
+	return malloc(size);
+}
+
+static void *count_realloc(void *p, size_t size, void *data)
+{
+	(void)data;
+	allocations++;
+	return realloc(p, size);
+}
+
+static void count_free(void *p, void *data)
+{
+	(void)data;
+	free(p);
+}
+
+static void rename_user(world *w, roster_id id, const char *last)
+{
+	roster_form *f = NULL;
+
+	assert_int_equal(roster_form_new(&f, w->dir), 0);
+	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_LAST_NAME, last),
+			 0);
+	assert_int_equal(roster_user_update(w->dir, &w->as_admin, id, f), 0);
+	roster_form_free(f);
+}
+
+/* A refresh with nothing new in the store reads no record again (it
+ * allocates nothing); anything new, a record or only a counter, is read. */
+static void test_refresh_unchanged(void **state)
+{
+	void *ms;
+	fixture *fx = fx_new_on(*state, &ms);
+	roster_directory_options o;
+	roster_directory *b = NULL;
+	roster_user *u = NULL;
+	roster_id id, other;
+	size_t acked;
+	world *w;
+
+	o = on_store(ST(fx), ms);
+	w = world_new(&o);
+	assert_int_equal(world_user(w, &w->as_admin, w->account, "Una", "Changed",
+				    "una@acme.example", 0, &id), 0);
+	o = on_store(ST(fx), fx_open(fx));
+	o.malloc_fn = count_malloc;
+	o.realloc_fn = count_realloc;
+	o.free_fn = count_free;
+	assert_int_equal(roster_directory_open(&b, &o), 0);
+	/* nothing new */
+	allocations = 0;
+	assert_int_equal(roster_directory_refresh(b), 0);
+	assert_int_equal(allocations, 0);
+	/* the other directory acknowledges its events: still nothing new */
+	assert_int_equal(roster_outbox_ack(w->dir, 1, UINT64_MAX, &acked), 0);
+	assert_true(acked > 0);
+	assert_int_equal(roster_directory_refresh(b), 0);
+	assert_int_equal(allocations, 0);
+	/* a record changed: read, and seen */
+	rename_user(w, id, "Renamed");
+	assert_int_equal(roster_directory_refresh(b), 0);
+	assert_true(allocations > 0);
+	assert_int_equal(roster_user_get(&u, b, id), 0);
+	assert_string_equal(roster_user_str(u, ROSTER_FIELD_LAST_NAME),
+			    "Renamed");
+	roster_user_free(u);
+	/* its own commit is no news to it */
+	{
+		roster_form *f = NULL;
+		roster_actor admin = actor_of(ROSTER_ACTOR_USER, w->admin);
+
+		assert_int_equal(roster_form_new(&f, b), 0);
+		assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_NOTE, "b"),
+				 0);
+		assert_int_equal(roster_user_update(b, &admin, id, f), 0);
+		roster_form_free(f);
+	}
+	allocations = 0;
+	assert_int_equal(roster_directory_refresh(b), 0);
+	assert_int_equal(allocations, 0);
+	/* a user created and deleted again: the same records, but an
+	 * identifier handed out (the counter's version): read */
+	assert_int_equal(world_user(w, &w->as_admin, w->account, "Brief", "Stay",
+				    "brief@acme.example", 0, &other), 0);
+	assert_int_equal(roster_user_delete(w->dir, &w->as_admin, other), 0);
+	assert_int_equal(roster_directory_refresh(b), 0);
+	assert_true(allocations > 0);
+	/* a deleted record (the other directory sees the note first): read,
+	 * and gone */
+	assert_int_equal(roster_directory_refresh(w->dir), 0);
+	allocations = 0;
+	assert_int_equal(roster_user_delete(w->dir, &w->as_admin, id), 0);
+	assert_int_equal(roster_directory_refresh(b), 0);
+	assert_true(allocations > 0);
+	assert_int_equal(roster_user_get(&u, b, id), ROSTER_ENOTFOUND);
+	roster_directory_free(b);
+	world_free(w);
+	fx_free(fx);
+}
+
 static void test_no_lost_update(void **state)
 {
 	void *ms;
@@ -562,6 +670,7 @@ int main(void)
 	/* each once per backend, named "backend: test" */
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_refresh_shows_commits),
+		cmocka_unit_test(test_refresh_unchanged),
 		cmocka_unit_test(test_no_lost_update),
 		cmocka_unit_test(test_last_admin_across_directories),
 		cmocka_unit_test(test_last_admin_threads),
