@@ -177,6 +177,11 @@ static void filter_key(int filter, char key[2])
 /* Value lists: "\x02", a letter for what is held, then the value. */
 #define VALUE_KEY '\x02'
 
+static int is_value_key(const char *key, size_t n)
+{
+	return n && key[0] == VALUE_KEY;
+}
+
 static size_t item_key(int kind, const char *id, char key[RS_KEY_BYTES])
 {
 	size_t n = strnlen(id, ROSTER_ITEM_ID_MAX);
@@ -198,36 +203,6 @@ static size_t ref_key(int field, roster_id id, char key[RS_KEY_BYTES])
 	for (i = 0; i < 8; i++)
 		key[2 + i] = (char)(id >> (8 * i));
 	return 10;
-}
-
-/* Call fn for the key of each value u holds: its licence, its pack, each
- * product licence (distinct: a stored user is checked), its group and
- * its site. */
-static int each_value(const rs_user *u,
-		      int (*fn)(void *, const char *, size_t), void *ctx)
-{
-	static const struct { int kind, field; } items[] = {
-		{ ROSTER_ITEM_LICENCE, ROSTER_FIELD_LICENCE },
-		{ ROSTER_ITEM_PACK, ROSTER_FIELD_PACK },
-	};
-	char key[RS_KEY_BYTES];
-	const char *id;
-	size_t i;
-	int f, rc;
-
-	for (i = 0; i < 2; i++)
-		if ((id = RS_STR(u, items[i].field)) &&
-		    (rc = fn(ctx, key, item_key(items[i].kind, id, key))))
-			return rc;
-	for (i = 0; i < u->nproducts; i++)
-		if ((rc = fn(ctx, key, item_key(ROSTER_ITEM_PRODUCT,
-					       RS_PRODUCT(u, i), key))))
-			return rc;
-	for (f = ROSTER_FIELD_GROUP; f <= ROSTER_FIELD_SITE; f++)
-		if (RS_REF(u, f) &&
-		    (rc = fn(ctx, key, ref_key(f, RS_REF(u, f), key))))
-			return rc;
-	return 0;
 }
 
 /* Call fn for the key of each value `a` holds and `b` does not. A user's
@@ -266,6 +241,17 @@ static int each_value_lost(const rs_user *a, const rs_user *b,
 		    (rc = fn(ctx, key, ref_key(f, RS_REF(a, f), key))))
 			return rc;
 	return 0;
+}
+
+/* Call fn for the key of each value u holds: its licence, its pack, each
+ * product licence (distinct: a stored user is checked), its group and
+ * its site. */
+static int each_value(const rs_user *u,
+		      int (*fn)(void *, const char *, size_t), void *ctx)
+{
+	static const rs_user_work none; /* holds no value */
+
+	return each_value_lost(u, &none.u, fn, ctx);
 }
 
 /* Call fn for each key a user is listed under: the prefixes of its
@@ -391,7 +377,7 @@ static void list_drop(const rs_alloc *al, rs_sindex *x, rs_plist *l)
 {
 	rs_table_remove(&x->lists, key_hash(x, l->key, l->klen),
 			(uint64_t)(uintptr_t)l);
-	x->nvalues -= l->klen && l->key[0] == VALUE_KEY;
+	x->nvalues -= is_value_key(l->key, l->klen);
 	list_free(al, l);
 }
 
@@ -412,7 +398,7 @@ static rs_plist *list_new(const rs_alloc *al, rs_sindex *x, const char *key,
 	memcpy(l->key, key, n);
 	l->klen = (uint8_t)n;
 	rs_table_insert(&x->lists, key_hash(x, key, n), (uint64_t)(uintptr_t)l);
-	x->nvalues += n && key[0] == VALUE_KEY;
+	x->nvalues += is_value_key(key, n);
 	return l;
 }
 
@@ -1123,7 +1109,7 @@ static int unlist_one(void *ctx, const char *key, size_t n)
 		return 1;
 	if ((l = find_list(w->x, key, n))) {
 		list_remove(w->x, l, rs_entry_slot(w->entry));
-		w->x->emptied += !l->total && n && key[0] == VALUE_KEY;
+		w->x->emptied += !l->total && is_value_key(key, n);
 	}
 	return 0;
 }
@@ -1176,11 +1162,6 @@ static void relist(roster_directory *dir, rs_sindex *x, rs_user *u)
 	each_key(u, relist_one, &w);
 }
 
-static int same_str(const char *a, const char *b)
-{
-	return a == b || (a && b && !strcmp(a, b));
-}
-
 /* Do two versions of a user have the same label, entry and words' and
  * filters' lists, so that only their value lists may differ? */
 static int same_words(const rs_user *a, const rs_user *b)
@@ -1192,24 +1173,19 @@ static int same_words(const rs_user *a, const rs_user *b)
 	       rs_user_filters(a) == rs_user_filters(b);
 }
 
+static int any_key(void *ctx, const char *key, size_t n)
+{
+	(void)ctx;
+	(void)key;
+	(void)n;
+	return 1;
+}
+
 /* Do two versions of a user have the same keys (each_key)? */
 static int same_keys(const rs_user *a, const rs_user *b)
 {
-	size_t i;
-
-	if (!same_words(a, b) ||
-	    !same_str(RS_STR(a, ROSTER_FIELD_LICENCE),
-		      RS_STR(b, ROSTER_FIELD_LICENCE)) ||
-	    !same_str(RS_STR(a, ROSTER_FIELD_PACK),
-		      RS_STR(b, ROSTER_FIELD_PACK)) ||
-	    RS_REF(a, ROSTER_FIELD_GROUP) != RS_REF(b, ROSTER_FIELD_GROUP) ||
-	    RS_REF(a, ROSTER_FIELD_SITE) != RS_REF(b, ROSTER_FIELD_SITE) ||
-	    a->nproducts != b->nproducts)
-		return 0;
-	for (i = 0; i < a->nproducts; i++)
-		if (strcmp(RS_PRODUCT(a, i), RS_PRODUCT(b, i)))
-			return 0;
-	return 1;
+	return same_words(a, b) && !each_value_lost(a, b, any_key, NULL) &&
+	       !each_value_lost(b, a, any_key, NULL);
 }
 
 typedef struct listed {
@@ -1409,7 +1385,7 @@ static int drop_empty_value(void *ctx, uint64_t a, uint64_t b)
 	rs_plist *l = (rs_plist *)(uintptr_t)b;
 
 	(void)a;
-	if (l->total || !l->klen || l->key[0] != VALUE_KEY)
+	if (l->total || !is_value_key(l->key, l->klen))
 		return 0;
 	c->x->nvalues--;
 	list_free(c->al, l);
