@@ -291,11 +291,6 @@ int roster_query_ref(roster_query *q, int field, roster_id id)
 /* ------------------------------------------------------------------ */
 /* Matching                                                            */
 
-static int same(const char *a, const char *b)
-{
-	return a && strcmp(a, b) == 0;
-}
-
 unsigned rs_user_filters(const rs_user *u)
 {
 	static const struct { int filter, field, want; } props[] = {
@@ -316,18 +311,13 @@ unsigned rs_user_filters(const rs_user *u)
 	return passed;
 }
 
-/* Does `u`, which passed the query's boolean filters in the entry of the
- * list walked (each_match), pass its other filters and its text? */
+/* Does `u`, which is in every list of the query (each_match: its words'
+ * prefixes, its values) and passed its boolean filters, have the whole
+ * of each word, longer than a prefix? */
 static int matches(const roster_query *q, const rs_user *u)
 {
 	size_t i;
 
-	if ((q->item[0] && !same(RS_STR(u, ROSTER_FIELD_LICENCE), q->item[0])) ||
-	    (q->item[1] && !same(RS_STR(u, ROSTER_FIELD_PACK), q->item[1])) ||
-	    (q->item[2] && !rs_user_has_product(u, q->item[2])) ||
-	    (q->group && RS_REF(u, ROSTER_FIELD_GROUP) != q->group) ||
-	    (q->site && RS_REF(u, ROSTER_FIELD_SITE) != q->site))
-		return 0;
 	for (i = 0; i < q->nwords; i++)
 		if (!rs_user_has_word(u, q->words[i]))
 			return 0;
