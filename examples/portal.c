@@ -435,6 +435,7 @@ int main(int argc, char **argv)
 	if (!where) {
 		const char *t = getenv("TMPDIR");
 
+		/* mkdtemp(3) replaces the six X with a unique name */
 		snprintf(tmp, sizeof(tmp), "%s/roster-portal.XXXXXX",
 			 t && *t ? t : "/tmp");
 		if (!mkdtemp(tmp)) {

@@ -29,10 +29,11 @@
  * (value lists, under keys beginning "\x02"), so that a search filtered
  * by one walks its holders instead of reading every user in scope; once
  * many of them have emptied, rs_sindex_trim() frees the empty ones
- * (groups and sites are deleted, items dropped). A list is a sequence of segments of at most RS_SEG slots
- * held in one block that only grows, so that inserting costs a binary
- * search and a short move, and no change to a list ever needs a block of
- * its own.
+ * (groups and sites are deleted, items dropped).
+ *
+ * A list is a sequence of segments of at most RS_SEG slots held in one
+ * block that only grows, so that inserting costs a binary search and a
+ * short move, and no change to a list ever needs a block of its own.
  *
  * Changes go through the transaction (txn.h): rs_sindex_user() is called
  * by rs_put() for each new, replaced or removed user version, and logs its
