@@ -1457,10 +1457,13 @@ static int unpend(rs_sindex *x, const rs_user *u)
 static int relist_values(roster_directory *dir, rs_sindex *x, rs_user *old,
 			 rs_user *cur)
 {
-	walk w = { dir, x, entry_of(cur), 0, (size_t)-1 };
+	walk w;
 	size_t n = 0;
 
+	/* the slot first: the entry holds it (a version read from the store
+	 * comes without) */
 	cur->base.slot = old->base.slot;
+	w = (walk){ dir, x, entry_of(cur), 0, (size_t)-1 };
 	each_value_lost(cur, old, count_one, &n);
 	/* the lists made, then the caller's two entries */
 	if (rs_log_reserve(dir, n + 2))

@@ -426,9 +426,10 @@ static void drop_dead_links(roster_directory *dir)
 	t->nevents = n;
 }
 
-/* Write the transaction to the store, then free what it replaced and
- * deliver its events. Fails (changing nothing) only while writing. */
-static int commit(roster_directory *dir)
+/* Write the transaction to the store (unless it is what the store holds
+ * already: `write` 0), then free what it replaced and deliver its events.
+ * Fails (changing nothing) only while writing. */
+static int commit(roster_directory *dir, int write)
 {
 	rs_txn *t = txn_of(dir);
 	size_t i, nevents;
@@ -442,7 +443,7 @@ static int commit(roster_directory *dir)
 	nevents = t->nevents;
 	if ((rc = queue_reloads(dir)))
 		return rc;
-	if ((rc = rs_persist_commit(dir, t))) {
+	if (write && (rc = rs_persist_commit(dir, t))) {
 		t->nevents = nevents;
 		return rc;
 	}
@@ -528,7 +529,7 @@ int rs_op_end(roster_directory *dir, rs_op *op, int rc)
 	int committing = rc >= 0 && op->implicit;
 
 	if (committing)
-		rc = commit(dir);
+		rc = commit(dir, 1);
 	if (rc < 0)
 		undo_to(dir, op);
 	if (op->implicit) {
@@ -537,6 +538,18 @@ int rs_op_end(roster_directory *dir, rs_op *op, int rc)
 	}
 	if (committing && rc == ROSTER_ECONFLICT)
 		refresh_after_conflict(dir);
+	return rc;
+}
+
+int rs_op_end_read(roster_directory *dir, rs_op *op, int rc)
+{
+	assert(op->implicit);
+	if (rc >= 0)
+		rc = commit(dir, 0);
+	if (rc < 0)
+		undo_to(dir, op);
+	dir->txn_open = 0;
+	trim(dir);
 	return rc;
 }
 
@@ -549,7 +562,7 @@ void rs_txn_begin(roster_directory *dir)
 
 int rs_txn_commit(roster_directory *dir)
 {
-	int rc = commit(dir);
+	int rc = commit(dir, 1);
 
 	if (rc) {
 		rs_txn_rollback(dir);

@@ -90,6 +90,9 @@ typedef struct rs_op {
 void rs_op_begin(roster_directory *dir, rs_op *op);
 /* Finish a call: commit (rc == 0) or undo (rc < 0). Returns rc. */
 int rs_op_end(roster_directory *dir, rs_op *op, int rc);
+/* The same for changes a refresh read from the store (outside any other
+ * transaction): committed without being written back, and with no event. */
+int rs_op_end_read(roster_directory *dir, rs_op *op, int rc);
 /*
  * Give a directory the first blocks of its undo log, event queue and
  * reload list, so that no call, failed or not, leaves a block behind that

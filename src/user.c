@@ -114,21 +114,28 @@ static int index_user(roster_directory *dir, const rs_user *u, int sign,
 	return ROSTER_OK;
 }
 
-/* One unique key of a loaded user: refused when another user holds it. */
-static int load_key(roster_directory *dir, rs_keyset *set, uint64_t hash,
-		    int (*match)(void *, uint64_t), probe *p, const char *key)
+/* One unique key of a user read from the store: refused when another
+ * user holds it, else put in, through the undo log when `logged` (a
+ * refresh) or straight (a load, outside any transaction). */
+static int stored_key(roster_directory *dir, rs_keyset *set, uint64_t hash,
+		      int (*match)(void *, uint64_t), probe *p, const char *key,
+		      int logged)
 {
 	if (rs_keyset_find(set, hash, match, p))
 		return rs_fail(dir, ROSTER_EPARSE, "store",
 			       "storage.inconsistent", key);
+	if (logged)
+		return rs_key_insert(dir, set, hash, p->self) ? rs_nomem(dir)
+							      : ROSTER_OK;
 	if (rs_keyset_reserve(&dir->al, set, p->self, NULL))
 		return rs_nomem(dir);
 	rs_keyset_insert(set, hash, p->self);
 	return ROSTER_OK;
 }
 
-int rs_user_index_load(roster_directory *dir, const rs_user *u,
-		       const char *key)
+/* The login, lines and extension of a user read from the store. */
+static int stored_keys(roster_directory *dir, const rs_user *u,
+		       const char *key, int logged)
 {
 	probe p = { dir, RS_EMAIL_KEY(u), 0, u->base.id };
 	roster_id pbx = RS_REF(u, ROSTER_FIELD_PBX);
@@ -136,13 +143,13 @@ int rs_user_index_load(roster_directory *dir, const rs_user *u,
 	size_t i;
 	int rc;
 
-	if ((rc = load_key(dir, &dir->emails, str_hash(dir, p.key),
-			   match_email, &p, key)))
+	if ((rc = stored_key(dir, &dir->emails, str_hash(dir, p.key),
+			     match_email, &p, key, logged)))
 		return rc;
 	for (i = 0; i < u->nlines; i++) {
 		p.key = RS_LINE(u, i);
-		if ((rc = load_key(dir, &dir->lines, str_hash(dir, p.key),
-				   match_line, &p, key)))
+		if ((rc = stored_key(dir, &dir->lines, str_hash(dir, p.key),
+				     match_line, &p, key, logged)))
 			return rc;
 	}
 	if (!pbx != !ext)
@@ -151,10 +158,16 @@ int rs_user_index_load(roster_directory *dir, const rs_user *u,
 	if (pbx) {
 		p.key = ext;
 		p.pbx = pbx;
-		return load_key(dir, &dir->extensions, ext_hash(dir, pbx, ext),
-				match_ext, &p, key);
+		return stored_key(dir, &dir->extensions, ext_hash(dir, pbx, ext),
+				  match_ext, &p, key, logged);
 	}
 	return ROSTER_OK;
+}
+
+int rs_user_index_load(roster_directory *dir, const rs_user *u,
+		       const char *key)
+{
+	return stored_keys(dir, u, key, 0);
 }
 
 /* Membership of the user in the site, PBX and group it references. */
@@ -167,6 +180,80 @@ static int member_of(roster_directory *dir, roster_id ref, roster_id user,
 		return ROSTER_OK;
 	return sign > 0 ? rs_vec_insert(dir, &r->members->users, user)
 			: rs_vec_remove(dir, &r->members->users, user);
+}
+
+/* Does a user's membership in `ref`'s unit (group, site or PBX) or its
+ * account's admin count carry over from version a to version b? */
+static int same_ref(const rs_user *a, const rs_user *b, int ref)
+{
+	return b && a->base.parent == b->base.parent &&
+	       RS_REF(a, ref) == RS_REF(b, ref);
+}
+
+static int counts_admin(const rs_user *a, const rs_user *b)
+{
+	return b && a->base.parent == b->base.parent &&
+	       RS_FLAG(b, ROSTER_FIELD_ADMIN);
+}
+
+static const int unit_refs[] = { ROSTER_FIELD_GROUP, ROSTER_FIELD_SITE,
+				 ROSTER_FIELD_PBX };
+
+int rs_user_unlink_read(roster_directory *dir, const rs_user *old,
+			const rs_user *next)
+{
+	rs_rec *acc = rs_get(dir, old->base.parent);
+	size_t i;
+
+	if (index_user(dir, old, -1, 1, 1, 1))
+		return rs_nomem(dir);
+	if (!(next && next->base.parent == old->base.parent) &&
+	    rs_vec_remove(dir, &acc->members->users, old->base.id))
+		return rs_nomem(dir);
+	for (i = 0; i < sizeof(unit_refs) / sizeof(unit_refs[0]); i++)
+		if (!same_ref(old, next, unit_refs[i]) &&
+		    member_of(dir, RS_REF(old, unit_refs[i]), old->base.id, -1))
+			return rs_nomem(dir);
+	if (RS_FLAG(old, ROSTER_FIELD_ADMIN) && !counts_admin(old, next) &&
+	    rs_count(dir, &acc->members->admins, -1))
+		return rs_nomem(dir);
+	if (!next && rs_put(dir, old->base.id, NULL))
+		return rs_nomem(dir);
+	return ROSTER_OK;
+}
+
+int rs_user_link_read(roster_directory *dir, rs_user *u, const rs_user *prev,
+		      const char *key)
+{
+	rs_rec *acc = rs_get_kind(dir, u->base.parent, ROSTER_KIND_ACCOUNT);
+	char why[96];
+	size_t i;
+	int rc;
+
+	if (!acc)
+		return rs_fail(dir, ROSTER_EPARSE, "store",
+			       "storage.inconsistent", key);
+	if ((rc = rs_user_check_links(dir, u, why, sizeof(why)))) {
+		char where[128];
+		if (rc != ROSTER_EPARSE)
+			return rc;
+		snprintf(where, sizeof(where), "%s: %s", key, why);
+		return rs_fail(dir, ROSTER_EPARSE, "store",
+			       "storage.malformed", where);
+	}
+	if ((rc = stored_keys(dir, u, key, 1)))
+		return rc;
+	if (!(prev && prev->base.parent == u->base.parent) &&
+	    rs_vec_insert(dir, &acc->members->users, u->base.id))
+		return rs_nomem(dir);
+	for (i = 0; i < sizeof(unit_refs) / sizeof(unit_refs[0]); i++)
+		if (!same_ref(u, prev, unit_refs[i]) &&
+		    member_of(dir, RS_REF(u, unit_refs[i]), u->base.id, 1))
+			return rs_nomem(dir);
+	if (RS_FLAG(u, ROSTER_FIELD_ADMIN) && !counts_admin(u, prev) &&
+	    rs_count(dir, &acc->members->admins, 1))
+		return rs_nomem(dir);
+	return rs_put(dir, u->base.id, &u->base) ? rs_nomem(dir) : ROSTER_OK;
 }
 
 /* ------------------------------------------------------------------ */

@@ -28,6 +28,22 @@ void rs_user_release(const rs_alloc *al, rs_user *u);
 int rs_user_index_load(roster_directory *dir, const rs_user *u,
 		       const char *key);
 /*
+ * Another directory's version of a user, read by a refresh, replaces the
+ * one held, inside a transaction (undone whole if anything fails).
+ * Every version leaving (`old`, `next` the one replacing it or NULL when
+ * the user is gone) is unlinked before any arriving one is linked (`u`,
+ * `prev` the one it replaces or NULL when new), so that two users may
+ * trade a login. Unlinking takes the unique keys out, and the member
+ * lists and admin count where they change. Linking checks the account
+ * and references, puts the keys in (ROSTER_EPARSE, recorded, when
+ * another user holds one; `key` names the record in messages) and the
+ * rest back, then publishes `u`. 0, ROSTER_EPARSE or ROSTER_ENOMEM, recorded.
+ */
+int rs_user_unlink_read(roster_directory *dir, const rs_user *old,
+			const rs_user *next);
+int rs_user_link_read(roster_directory *dir, rs_user *u, const rs_user *prev,
+		      const char *key);
+/*
  * Check a user read from the store against the rules the API enforces:
  * rs_user_check_stored those of the user alone (normal forms, lines,
  * product ids), rs_user_check_links the rules across fields, which read

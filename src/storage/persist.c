@@ -1,4 +1,5 @@
-/* persist.c: loading a directory from its store and writing commits. */
+/* persist.c: loading a directory from its store and writing commits
+ * (refresh.c reads the changes of other directories). */
 #include "persist.h"
 
 #include <stdio.h>
@@ -10,8 +11,6 @@
 #include "../users.h"
 #include "codec.h"
 
-#define META_KEY "m/counters"
-#define EVENTS_KEY "m/events"
 /* Times a commit renumbers its events after another directory took the
  * same sequence numbers, before it reports the conflict. */
 #define EVENT_RETRIES 64
@@ -115,6 +114,39 @@ typedef struct loading {
 	size_t packs, products; /* users holding a pack, some products */
 } loading;
 
+int rs_persist_decode(roster_directory *dir, const char *key, roster_id id,
+		      const void *value, size_t len, uint64_t version,
+		      rs_rec **out)
+{
+	rs_rec *rec;
+	const char *why;
+	int rc;
+
+	*out = NULL;
+	rc = rs_decode(&dir->al, value, len, &rec, &why);
+	if (rc == ROSTER_ENOMEM)
+		return rs_nomem(dir);
+	if (rc == 0 && (rec->id != id || id == UINT64_MAX))
+		why = rec->id != id ? "key and id differ"
+				    : "identifier out of range";
+	if (rc || why) {
+		char where[96];
+		if (rec)
+			rs_rec_release(&dir->al, rec, 1);
+		snprintf(where, sizeof(where), "%s: %s", key, why);
+		return rs_fail(dir, ROSTER_EPARSE, "store", "storage.malformed",
+			       where);
+	}
+	rec->sver = version;
+	if (rec->kind == ROSTER_KIND_USER &&
+	    (rc = finish_loaded(dir, &rec, key))) {
+		rs_rec_release(&dir->al, rec, 1);
+		return rc;
+	}
+	*out = rec;
+	return ROSTER_OK;
+}
+
 static int load_row(const char *key, const void *value, size_t len,
 		    uint64_t version, void *data)
 {
@@ -122,10 +154,9 @@ static int load_row(const char *key, const void *value, size_t len,
 	roster_directory *dir = ld->dir;
 	roster_id id;
 	rs_rec *rec;
-	const char *why;
 	int rc;
 
-	if (strcmp(key, META_KEY) == 0 || strcmp(key, EVENTS_KEY) == 0) {
+	if (strcmp(key, RS_META_KEY) == 0 || strcmp(key, RS_EVENTS_KEY) == 0) {
 		/* a counter is the next number to hand out; 2^64 - 1 when
 		 * every one was (rs_new_id, write_events then refuse) */
 		if (len != 8 || rs_le64_get(value) == 0)
@@ -154,27 +185,14 @@ static int load_row(const char *key, const void *value, size_t len,
 				       "storage.malformed", key);
 		return 0; /* not ours: other keys may share the store */
 	}
-	rc = rs_decode(&dir->al, value, len, &rec, &why);
-	if (rc == ROSTER_ENOMEM)
-		return rs_nomem(dir);
-	if (rc == 0 && (rec->id != id || id == UINT64_MAX || rs_get(dir, id)))
-		why = rec->id != id ? "key and id differ"
-		      : id == UINT64_MAX ? "identifier out of range"
-					 : "identifier repeated";
-	if (rc || why) {
+	if (rs_get(dir, id)) {
 		char where[96];
-		if (rec)
-			rs_rec_release(&dir->al, rec, 1);
-		snprintf(where, sizeof(where), "%s: %s", key, why);
+		snprintf(where, sizeof(where), "%s: identifier repeated", key);
 		return rs_fail(dir, ROSTER_EPARSE, "store", "storage.malformed",
 			       where);
 	}
-	rec->sver = version;
-	if (rec->kind == ROSTER_KIND_USER &&
-	    (rc = finish_loaded(dir, &rec, key))) {
-		rs_rec_release(&dir->al, rec, 1);
+	if ((rc = rs_persist_decode(dir, key, id, value, len, version, &rec)))
 		return rc;
-	}
 	if (rs_idmap_reserve(&dir->al, &dir->records, id, NULL) ||
 	    (ld->out->n == ld->out->cap && grow_loaded(dir, ld->out))) {
 		rs_rec_release(&dir->al, rec, 1);
@@ -256,20 +274,15 @@ static int check_names(roster_directory *dir, const rs_loaded *units)
 	return rc;
 }
 
-/*
- * No site has more of a pack in service than it purchased, and no
- * account more of a product assigned: the users of each unit of `kind`
- * (site or account) hold the items (their pack, their products) counted
- * against the unit's purchased list.
- */
-static int check_in_use(roster_directory *dir, const rs_loaded *units,
-			int kind)
+/* The users of each unit hold no more than it purchased (persist.h). */
+int rs_persist_check_in_use(roster_directory *dir, rs_rec *const *units,
+			    size_t nunits, int kind)
 {
 	size_t i, j, k, p, *used = NULL, cap = 0;
 	int rc = ROSTER_OK;
 
-	for (i = 0; i < units->n && !rc; i++) {
-		const rs_unit *n = (const rs_unit *)units->v[i];
+	for (i = 0; i < nunits && !rc; i++) {
+		const rs_unit *n = (const rs_unit *)units[i];
 		const rs_stock *st;
 		const rs_idvec *users;
 		size_t nst;
@@ -396,9 +409,11 @@ static int link_all(roster_directory *dir, loading *ld, const rs_loaded *all)
 	}
 	/* the counts of items in use need users holding some */
 	if (rc || (rc = check_names(dir, &units)) ||
-	    (ld->packs && (rc = check_in_use(dir, &units, ROSTER_KIND_SITE))) ||
+	    (ld->packs && (rc = rs_persist_check_in_use(dir, units.v, units.n,
+							ROSTER_KIND_SITE))) ||
 	    (ld->products &&
-	     (rc = check_in_use(dir, &units, ROSTER_KIND_ACCOUNT))))
+	     (rc = rs_persist_check_in_use(dir, units.v, units.n,
+					   ROSTER_KIND_ACCOUNT))))
 		goto done;
 	sort(&dir->partners);
 	for (i = 0; i < units.n; i++) {
@@ -445,106 +460,6 @@ int rs_persist_load(roster_directory *dir)
 done:
 	rs_free(&dir->al, all.v);
 	return rc;
-}
-
-/*
- * Has the store changed since this directory read it or wrote to it?
- * Every version a store hands out is new, so it has not when each record
- * key holds the version this directory has for the record, no record key
- * is missing or added, and the counters hold their versions: a scan of
- * keys and versions, decoding nothing, instead of reading the whole
- * store again (2.5 s at 1M users). The outbox and keys that are not
- * roster's do not count.
- */
-typedef struct unchanged_scan {
-	const roster_directory *dir;
-	size_t records;
-	int meta, events; /* the counters seen */
-} unchanged_scan;
-
-#define CHANGED 1 /* stops the scan: above any storage code */
-
-static int unchanged_row(const char *key, const void *value, size_t len,
-			 uint64_t version, void *data)
-{
-	unchanged_scan *c = data;
-	const rs_rec *r;
-	roster_id id;
-
-	(void)value;
-	(void)len;
-	if (strcmp(key, META_KEY) == 0) {
-		c->meta = 1;
-		return version == c->dir->meta_ver ? 0 : CHANGED;
-	}
-	if (strcmp(key, EVENTS_KEY) == 0) {
-		c->events = 1;
-		return version == c->dir->events_ver ? 0 : CHANGED;
-	}
-	if (strncmp(key, "r/", 2) != 0)
-		return 0;
-	if (!(id = rs_record_key_id(key)) || !(r = rs_get(c->dir, id)) ||
-	    r->sver != version)
-		return CHANGED;
-	c->records++;
-	return 0;
-}
-
-static int unchanged(roster_directory *dir)
-{
-	unchanged_scan c = { dir, 0, 0, 0 };
-	int was = rs_hook_begin(dir);
-	int rc = dir->storage->scan(dir->store, "r/", unchanged_row, &c);
-
-	if (rc == 0)
-		rc = dir->storage->scan(dir->store, "m/", unchanged_row, &c);
-	rs_hook_end(dir, was);
-	return rc == 0 && c.records == dir->records.count &&
-	       c.meta == (dir->meta_ver != 0) &&
-	       c.events == (dir->events_ver != 0);
-}
-
-int rs_persist_refresh(roster_directory *dir)
-{
-	roster_directory fresh;
-	int rc, was;
-
-	if (unchanged(dir))
-		return ROSTER_OK;
-
-	memset(&fresh, 0, sizeof(fresh));
-	fresh.al = dir->al;
-	fresh.lang = dir->lang;
-	fresh.seed = dir->seed;
-	fresh.storage = dir->storage;
-	fresh.store = dir->store;
-	fresh.next_id = 1;
-	/* the store's methods may not call back into this directory */
-	was = rs_hook_begin(dir);
-	rc = rs_persist_load(&fresh);
-	rs_hook_end(dir, was);
-	/* the checks read the default catalog, as at open (a host's catalog
-	 * is set after it), and took a reference to it: given back */
-	roster_catalog_free(fresh.catalog);
-	fresh.catalog = NULL;
-	if (rc) {
-		dir->err = fresh.err;
-		rs_model_free(&fresh);
-		return rc;
-	}
-	rs_model_free(dir);
-	dir->records = fresh.records;
-	dir->partners = fresh.partners;
-	dir->emails = fresh.emails;
-	dir->lines = fresh.lines;
-	dir->extensions = fresh.extensions;
-	dir->sindex = fresh.sindex;
-	dir->next_id = fresh.next_id;
-	dir->stored_next_id = fresh.stored_next_id;
-	dir->meta_ver = fresh.meta_ver;
-	dir->stored_next_event = fresh.stored_next_event;
-	dir->events_ver = fresh.events_ver;
-	return ROSTER_OK;
 }
 
 /* ------------------------------------------------------------------ */
@@ -627,7 +542,7 @@ static int write_records(roster_directory *dir, change *c, size_t n,
 	}
 	if (!rc && (dir->next_id != dir->stored_next_id || touch_keys)) {
 		rs_le64_put(meta, dir->next_id);
-		if ((rc = st->put(dir->store, META_KEY, meta, sizeof(meta),
+		if ((rc = st->put(dir->store, RS_META_KEY, meta, sizeof(meta),
 				  dir->meta_ver, meta_ver)))
 			rc = rs_storage_fail(dir, "put", rc);
 	}
@@ -667,7 +582,7 @@ static int write_events(roster_directory *dir, struct rs_txn *t,
 			return rs_storage_fail(dir, "put", rc);
 	}
 	rs_le64_put(b, seq);
-	rc = st->put(dir->store, EVENTS_KEY, b, sizeof(b), dir->events_ver,
+	rc = st->put(dir->store, RS_EVENTS_KEY, b, sizeof(b), dir->events_ver,
 		     events_ver);
 	if (rc == ROSTER_ECONFLICT)
 		return 1;
@@ -679,7 +594,7 @@ static int counter_row(const char *key, const void *value, size_t len,
 {
 	roster_directory *dir = data;
 
-	if (strcmp(key, EVENTS_KEY) != 0)
+	if (strcmp(key, RS_EVENTS_KEY) != 0)
 		return 0;
 	if (len != 8 || rs_le64_get(value) == 0)
 		return rs_fail(dir, ROSTER_EPARSE, "store", "storage.malformed",
@@ -692,7 +607,7 @@ static int counter_row(const char *key, const void *value, size_t len,
 /* Read the event counter again, after another directory moved it. */
 static int read_event_counter(roster_directory *dir)
 {
-	int rc = dir->storage->scan(dir->store, EVENTS_KEY, counter_row, dir);
+	int rc = dir->storage->scan(dir->store, RS_EVENTS_KEY, counter_row, dir);
 
 	if (rc && rc == dir->err.code)
 		return rc;

@@ -20,14 +20,40 @@ const char *rs_storage_check(const roster_storage *st);
  * ROSTER_ESTORAGE. Returns the code recorded. */
 int rs_storage_fail(roster_directory *dir, const char *method, int rc);
 
+/* The counters record (next identifier) and the event counter. */
+#define RS_META_KEY "m/counters"
+#define RS_EVENTS_KEY "m/events"
+
 /* Read the store into an empty directory and build its search index.
  * 0 or a recorded error. */
 int rs_persist_load(roster_directory *dir);
 
 /*
- * Read the store again and replace the model with what it holds now
- * (other directories' commits included). On failure the model is as it
- * was and the error is recorded.
+ * Decode the record stored under `key` (record `id`, at `version`) and
+ * check it alone, as a load does: a user is also given its search keys
+ * and packed. *out is a fresh record, not yet in the directory; else 0,
+ * and the error (ROSTER_EPARSE naming the key and the fault, or
+ * ROSTER_ENOMEM) is recorded.
+ */
+int rs_persist_decode(roster_directory *dir, const char *key, roster_id id,
+		      const void *value, size_t len, uint64_t version,
+		      rs_rec **out);
+
+/*
+ * No site has more of a pack in service than it purchased, and no
+ * account more of a product assigned: the users of each of units[0..n)
+ * of `kind` (site or account; others are passed over) hold the items
+ * (their pack, their products) counted against the unit's purchased
+ * list. 0, ROSTER_EPARSE ("storage.inconsistent") or ROSTER_ENOMEM,
+ * recorded.
+ */
+int rs_persist_check_in_use(roster_directory *dir, rs_rec *const *units,
+			    size_t n, int kind);
+
+/*
+ * Bring the model up to what the store holds now (other directories'
+ * commits included), refresh.c. On failure the model is as it was and
+ * the error is recorded.
  */
 int rs_persist_refresh(roster_directory *dir);
 

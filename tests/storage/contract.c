@@ -742,8 +742,28 @@ static void patch_record(fixture *fx, void *store, roster_id id,
 	free(r.value);
 }
 
+/* A directory that read the store before it was patched refuses the
+ * patch on refresh as an open does, naming the same rule and fault, and
+ * shows what it showed before. Frees `d`. */
+static void refresh_refused(roster_directory *d, const char *before,
+			    const char *rule, const char *why)
+{
+	const roster_error *e = roster_directory_error(d);
+	char *after;
+
+	assert_int_equal(roster_directory_refresh(d), ROSTER_EPARSE);
+	assert_string_equal(roster_error_rule(e), rule);
+	if (!strstr(roster_error_value(e), why))
+		fail_msg("refresh: \"%s\" does not say \"%s\"",
+			 roster_error_value(e), why);
+	after = snapshot_take(d);
+	snapshot_assert_equal(before, after, "refused refresh");
+	free(after);
+	roster_directory_free(d);
+}
+
 /* Records that decode but that the API could never have written are
- * refused on open, naming the key, the field and the rule. */
+ * refused on open and on refresh, naming the key, the field and the rule. */
 static void test_invalid_records(void **state)
 {
 	static const struct {
@@ -778,6 +798,7 @@ static void test_invalid_records(void **state)
 		roster_form *f = NULL;
 		roster_id user, site, site2;
 		const char *lines[] = { "+33123456789", "+33987654321" };
+		char *before;
 		world *w;
 
 		fx = fx_new(state, &ms);
@@ -800,10 +821,12 @@ static void test_invalid_records(void **state)
 		roster_form_free(f);
 		/* untouched, it opens */
 		assert_int_equal(roster_directory_open(&d, &o), 0);
-		roster_directory_free(d);
-		d = NULL;
+		before = snapshot_take(d);
 		patch_record(fx, ms, cases[k].user ? user : site, cases[k].from,
 			     cases[k].to);
+		refresh_refused(d, before, cases[k].rule, cases[k].why);
+		free(before);
+		d = NULL;
 		assert_int_equal(roster_directory_open(&d, &o), ROSTER_EPARSE);
 		assert_null(d);
 		assert_string_equal(roster_error_rule(roster_error_last()),
@@ -837,6 +860,7 @@ static void test_in_use_inconsistent(void **state)
 		roster_directory *d = NULL;
 		roster_form *f = NULL;
 		roster_id u;
+		char *before;
 		world *w;
 
 		fx = fx_new(state, &ms);
@@ -860,14 +884,75 @@ static void test_in_use_inconsistent(void **state)
 						       "meetings", &u, 1, NULL),
 				 0);
 		assert_int_equal(roster_directory_open(&d, &o), 0);
-		roster_directory_free(d);
-		d = NULL;
+		before = snapshot_take(d);
 		patch_record(fx, ms, u, cases[k].from, cases[k].to);
+		refresh_refused(d, before, "storage.inconsistent", cases[k].why);
+		free(before);
+		d = NULL;
 		assert_int_equal(roster_directory_open(&d, &o), ROSTER_EPARSE);
 		assert_string_equal(roster_error_rule(roster_error_last()),
 				    "storage.inconsistent");
 		assert_non_null(strstr(roster_error_value(roster_error_last()),
 				       cases[k].why));
+		world_free(w);
+		fx_free(fx);
+	}
+}
+
+/* A user given another's login, line or extension behind the back of a
+ * directory that read the store before: its refresh refuses the store as
+ * an open does, and it shows what it showed. */
+static void test_unique_keys_inconsistent(void **state)
+{
+	static const struct {
+		const char *from, *to;
+	} cases[] = {
+		{ "max@acme.example", "zoe@acme.example" },
+		{ "+33123450000", "+33123456789" },
+		{ "322", "321" },
+	};
+	size_t k;
+
+	for (k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		static const char *const zoe_line = "+33123456789";
+		static const char *const max_line = "+33123450000";
+		fixture *fx;
+		void *ms;
+		roster_directory_options o;
+		roster_directory *d = NULL;
+		roster_form *f = NULL;
+		roster_id zoe, max;
+		char *before;
+		world *w;
+
+		fx = fx_new(state, &ms);
+		o = on_store(ST(fx), ms);
+		w = world_new(&o);
+		assert_int_equal(roster_form_new(&f, w->dir), 0);
+		roster_form_set_str(f, ROSTER_FIELD_FIRST_NAME, "Zoe");
+		roster_form_set_str(f, ROSTER_FIELD_LAST_NAME, "Lefort");
+		roster_form_set_str(f, ROSTER_FIELD_EMAIL, "zoe@acme.example");
+		roster_form_set_ref(f, ROSTER_FIELD_PBX, w->pbx);
+		roster_form_set_str(f, ROSTER_FIELD_EXTENSION, "321");
+		roster_form_set_lines(f, &zoe_line, 1);
+		assert_int_equal(roster_user_create(&zoe, w->dir, &w->as_admin,
+						    w->account, f), 0);
+		roster_form_set_str(f, ROSTER_FIELD_FIRST_NAME, "Max");
+		roster_form_set_str(f, ROSTER_FIELD_EMAIL, "max@acme.example");
+		roster_form_set_str(f, ROSTER_FIELD_EXTENSION, "322");
+		roster_form_set_lines(f, &max_line, 1);
+		assert_int_equal(roster_user_create(&max, w->dir, &w->as_admin,
+						    w->account, f), 0);
+		roster_form_free(f);
+		assert_int_equal(roster_directory_open(&d, &o), 0);
+		before = snapshot_take(d);
+		patch_record(fx, ms, max, cases[k].from, cases[k].to);
+		refresh_refused(d, before, "storage.inconsistent", "r/");
+		free(before);
+		d = NULL;
+		assert_int_equal(roster_directory_open(&d, &o), ROSTER_EPARSE);
+		assert_string_equal(roster_error_rule(roster_error_last()),
+				    "storage.inconsistent");
 		world_free(w);
 		fx_free(fx);
 	}
@@ -1307,6 +1392,7 @@ int main(void)
 		cmocka_unit_test(test_scan_failure_on_open),
 		cmocka_unit_test(test_invalid_records),
 		cmocka_unit_test(test_in_use_inconsistent),
+		cmocka_unit_test(test_unique_keys_inconsistent),
 		cmocka_unit_test(test_outbox_replay_ack),
 		cmocka_unit_test(test_outbox_two_directories),
 		cmocka_unit_test(test_outbox_malformed),

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "harness.h"
+#include "snapshot.h"
 #include "stores.h"
 
 #define ROUNDS 1000
@@ -129,20 +130,18 @@ static void *increment(void *arg)
 
 /* Allocation hooks that count, for a directory whose refreshes are
  * watched: reading the store again allocates for every record. */
-static long allocations;
+static long allocations, fail_at; /* fail_at: the one that fails, 0 none */
 
 static void *count_malloc(size_t size, void *data)
 {
 	(void)data;
-	allocations++;
-	return malloc(size);
+	return ++allocations == fail_at ? NULL : malloc(size);
 }
 
 static void *count_realloc(void *p, size_t size, void *data)
 {
 	(void)data;
-	allocations++;
-	return realloc(p, size);
+	return ++allocations == fail_at ? NULL : realloc(p, size);
 }
 
 static void count_free(void *p, void *data)
@@ -446,6 +445,425 @@ static void test_last_admin_threads(void **state)
 }
 
 /* ------------------------------------------------------------------ */
+/* Reading only what changed                                           */
+
+/* What the searches of a few prefixes, with and without filters, find in
+ * the world's account, and how many: as text, to compare directories. */
+static char *searches_of(roster_directory *d, const world *w)
+{
+	static const char *const texts[] = { "", "m", "ma", "dv", "zo",
+					     "le", "u1", "acme", "+33" };
+	size_t cap = 1 << 16, len = 0, i, k, n;
+	char *out = malloc(cap);
+	roster_query *q = NULL;
+
+	assert_non_null(out);
+	assert_int_equal(roster_query_new(&q), 0);
+	for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
+		for (k = 0; k < 4; k++) {
+			roster_page *pg = NULL;
+			size_t j;
+			roster_query_clear(q);
+			assert_int_equal(roster_query_set_text(q, texts[i]), 0);
+			if (k & 1)
+				assert_int_equal(roster_query_filter(
+							 q, ROSTER_FILTER_ADMINS),
+						 0);
+			if (k & 2)
+				assert_int_equal(roster_query_ref(
+							 q, ROSTER_FIELD_GROUP,
+							 w->group),
+						 0);
+			assert_int_equal(roster_search(&pg, d, &w->as_partner,
+						       w->account, q, NULL, 40),
+					 0);
+			assert_int_equal(roster_search_count(&n, d,
+							     &w->as_partner,
+							     w->account, q),
+					 0);
+			if (len + 64 * 42 > cap) {
+				cap *= 2;
+				assert_non_null(out = realloc(out, cap));
+			}
+			len += (size_t)sprintf(out + len, "%s/%zu: %zu:", texts[i],
+					       k, n);
+			for (j = 0; j < roster_page_count(pg); j++)
+				len += (size_t)sprintf(out + len, " %llu",
+						       (unsigned long long)
+							       roster_page_id(pg, j));
+			out[len++] = '\n';
+			out[len] = '\0';
+			roster_page_free(pg);
+		}
+	roster_query_free(q);
+	return out;
+}
+
+/* d shows what a directory opened on the store (through handle `store`)
+ * now shows, searches included. */
+static void assert_as_opened(fixture *fx, void *store, roster_directory *d,
+			     const world *w, const char *what)
+{
+	roster_directory *fresh = open_on(fx, store);
+	char *a = snapshot_take(d), *b = snapshot_take(fresh);
+	char *sa = searches_of(d, w), *sb = searches_of(fresh, w);
+
+	snapshot_assert_equal(b, a, what);
+	snapshot_assert_equal(sb, sa, what);
+	free(a);
+	free(b);
+	free(sa);
+	free(sb);
+	roster_directory_free(fresh);
+}
+
+static unsigned draw(unsigned *seed, unsigned n)
+{
+	*seed = *seed * 1103515245u + 12345u;
+	return (*seed >> 16) % n;
+}
+
+typedef struct people {
+	roster_id id[256];
+	size_t n;
+	unsigned serial; /* for fresh logins, lines and extensions */
+} people;
+
+static int set_user(world *w, roster_id id, int field, const char *v)
+{
+	roster_form *f = NULL;
+	int rc;
+
+	assert_int_equal(roster_form_new(&f, w->dir), 0);
+	if (field == ROSTER_FIELD_LINES)
+		roster_form_set_lines(f, v ? &v : NULL, v ? 1 : 0);
+	else if (field == ROSTER_FIELD_GROUP)
+		roster_form_set_ref(f, field, v ? w->group : 0);
+	else if (field == ROSTER_FIELD_ADMIN)
+		roster_form_set_bool(f, field, v != NULL);
+	else if (field == ROSTER_FIELD_EXTENSION) {
+		roster_form_set_ref(f, ROSTER_FIELD_PBX, v ? w->pbx : 0);
+		roster_form_set_str(f, field, v);
+	} else
+		roster_form_set_str(f, field, v);
+	rc = roster_user_update(w->dir, &w->as_partner, id, f);
+	roster_form_free(f);
+	return rc;
+}
+
+static const char *const firsts[] = { "Marie", "Zoë", "Élodie", "Jan",
+				      "Hélène", "Luc", "Anna", "Petr" };
+static const char *const lasts[] = { "Dvořák", "Dvořáková", "Lefort",
+				     "Martin", "Novák", "Černý", "Zakaria",
+				     "Smith" };
+
+static void add_person(world *w, people *p, unsigned *seed)
+{
+	char email[64], line[32], ext[8];
+	roster_form *f = NULL;
+	const char *l = line;
+	roster_id id;
+
+	if (p->n == sizeof(p->id) / sizeof(p->id[0]))
+		return;
+	p->serial++;
+	snprintf(email, sizeof(email), "u%u@acme.example", p->serial);
+	snprintf(line, sizeof(line), "+3312345%04u", p->serial);
+	snprintf(ext, sizeof(ext), "%u", 100 + p->serial % 900);
+	assert_int_equal(roster_form_new(&f, w->dir), 0);
+	roster_form_set_str(f, ROSTER_FIELD_FIRST_NAME, firsts[draw(seed, 8)]);
+	roster_form_set_str(f, ROSTER_FIELD_LAST_NAME, lasts[draw(seed, 8)]);
+	roster_form_set_str(f, ROSTER_FIELD_EMAIL, email);
+	if (draw(seed, 3) == 0)
+		roster_form_set_lines(f, &l, 1);
+	if (draw(seed, 3) == 0) {
+		roster_form_set_ref(f, ROSTER_FIELD_PBX, w->pbx);
+		roster_form_set_str(f, ROSTER_FIELD_EXTENSION, ext);
+	}
+	if (draw(seed, 2))
+		roster_form_set_ref(f, ROSTER_FIELD_GROUP, w->group);
+	roster_form_set_bool(f, ROSTER_FIELD_ADMIN, draw(seed, 8) == 0);
+	/* an extension or line taken already: refused, as it should be */
+	if (roster_user_create(&id, w->dir, &w->as_partner, w->account, f) == 0)
+		p->id[p->n++] = id;
+	roster_form_free(f);
+}
+
+/* Two users trade their logins (or lines) in one transaction. */
+static void trade(world *w, roster_id a, roster_id b, int field,
+		  const char *va, const char *vb)
+{
+	assert_int_equal(roster_transaction_begin(w->dir), 0);
+	if (set_user(w, a, field, "trading@acme.example") ||
+	    set_user(w, b, field, va) || set_user(w, a, field, vb))
+		assert_int_equal(roster_transaction_rollback(w->dir), 0);
+	else
+		assert_int_equal(roster_transaction_commit(w->dir), 0);
+}
+
+/* One change by the world's directory, as a portal's other process
+ * would make: users mostly, now and then a unit. */
+static void change_one(world *w, people *p, unsigned *seed)
+{
+	char v[64];
+	roster_user *u = NULL, *u2 = NULL;
+	roster_id id, other;
+	unsigned op = draw(seed, 12);
+	size_t at;
+
+	if (p->n < 4 || op == 0) {
+		add_person(w, p, seed);
+		return;
+	}
+	at = draw(seed, (unsigned)p->n);
+	id = p->id[at];
+	other = p->id[(at + 1 + draw(seed, (unsigned)p->n - 1)) % p->n];
+	switch (op) {
+	case 1:
+		set_user(w, id, ROSTER_FIELD_LAST_NAME, lasts[draw(seed, 8)]);
+		break;
+	case 2:
+		snprintf(v, sizeof(v), "moved%u@acme.example", ++p->serial);
+		set_user(w, id, ROSTER_FIELD_EMAIL, v);
+		break;
+	case 3: /* logins traded */
+		assert_int_equal(roster_user_get(&u, w->dir, id), 0);
+		assert_int_equal(roster_user_get(&u2, w->dir, other), 0);
+		trade(w, id, other, ROSTER_FIELD_EMAIL,
+		      roster_user_str(u, ROSTER_FIELD_EMAIL),
+		      roster_user_str(u2, ROSTER_FIELD_EMAIL));
+		roster_user_free(u);
+		roster_user_free(u2);
+		break;
+	case 4:
+		set_user(w, id, ROSTER_FIELD_GROUP, draw(seed, 2) ? "in" : NULL);
+		break;
+	case 5: /* may be the last admin: refused */
+		set_user(w, id, ROSTER_FIELD_ADMIN, draw(seed, 2) ? "yes" : NULL);
+		break;
+	case 6: /* an admin: refused */
+		if (roster_user_delete(w->dir, &w->as_partner, id) == 0)
+			p->id[at] = p->id[--p->n];
+		break;
+	case 7: /* a line or an extension, fresh or another user's */
+		snprintf(v, sizeof(v), "+3399999%04u", ++p->serial);
+		set_user(w, id, ROSTER_FIELD_LINES, draw(seed, 3) ? v : NULL);
+		break;
+	case 8:
+		snprintf(v, sizeof(v), "%u", 100 + draw(seed, 900));
+		set_user(w, id, ROSTER_FIELD_EXTENSION,
+			 draw(seed, 4) ? v : NULL);
+		break;
+	case 9: /* a unit: the whole store is read again */
+		snprintf(v, sizeof(v), "Team %u", ++p->serial);
+		assert_int_equal(roster_group_create(&other, w->dir,
+						     &w->as_partner,
+						     w->account, v),
+				 0);
+		break;
+	default: /* several users, in one transaction */
+		assert_int_equal(roster_transaction_begin(w->dir), 0);
+		add_person(w, p, seed);
+		set_user(w, id, ROSTER_FIELD_FIRST_NAME, firsts[draw(seed, 8)]);
+		set_user(w, other, ROSTER_FIELD_GROUP,
+			 draw(seed, 2) ? "in" : NULL);
+		assert_int_equal(roster_transaction_commit(w->dir), 0);
+		break;
+	}
+}
+
+/*
+ * Another directory's changes of every kind (users created, renamed,
+ * deleted, trading logins and lines in one transaction, moved in and out
+ * of a group, made admin; now and then a unit), a few at a time: after
+ * each refresh the directory shows and finds what a directory opened on
+ * the store then shows and finds. Its own changes are mixed in.
+ */
+static void test_refresh_random_changes(void **state)
+{
+	void *ms;
+	fixture *fx = fx_new_on(*state, &ms);
+	roster_directory_options o;
+	roster_directory *b;
+	void *check;
+	people p;
+	unsigned seed = 7;
+	world *w;
+	int round, k, n;
+
+	memset(&p, 0, sizeof(p));
+	o = on_store(ST(fx), ms);
+	w = world_new(&o);
+	p.id[p.n++] = w->admin;
+	for (k = 0; k < 40; k++)
+		add_person(w, &p, &seed);
+	b = open_on(fx, fx_open(fx));
+	check = fx_open(fx);
+	for (round = 0; round < 60; round++) {
+		n = 1 + (int)draw(&seed, 5);
+		for (k = 0; k < n; k++)
+			change_one(w, &p, &seed);
+		assert_int_equal(roster_directory_refresh(b), 0);
+		assert_as_opened(fx, check, b, w, "refreshed");
+		if (round % 7 == 3) {
+			/* b writes too; the world's directory then reads it */
+			roster_form *f = NULL;
+			assert_int_equal(roster_form_new(&f, b), 0);
+			roster_form_set_str(f, ROSTER_FIELD_NOTE, "from b");
+			assert_int_equal(roster_user_update(b, &w->as_partner,
+							    p.id[draw(&seed,
+								      (unsigned)p.n)],
+							    f),
+					 0);
+			roster_form_free(f);
+			assert_int_equal(roster_directory_refresh(w->dir), 0);
+			assert_as_opened(fx, check, w->dir, w,
+					 "writer refreshed");
+		}
+	}
+	roster_directory_free(b);
+	world_free(w);
+	fx_free(fx);
+}
+
+/* A directory on the store with counting allocation hooks. */
+static roster_directory *open_counted(fixture *fx)
+{
+	roster_directory_options o = on_store(ST(fx), fx_open(fx));
+	roster_directory *d = NULL;
+
+	o.malloc_fn = count_malloc;
+	o.realloc_fn = count_realloc;
+	o.free_fn = count_free;
+	assert_int_equal(roster_directory_open(&d, &o), 0);
+	return d;
+}
+
+/*
+ * After another directory changed a few of many users, a refresh reads
+ * those users, not the store: about a hundred allocations, where reading
+ * every record again (as a new group makes it do) takes several a record.
+ */
+static void test_refresh_reads_only_changes(void **state)
+{
+	void *ms;
+	fixture *fx = fx_new_on(*state, &ms);
+	roster_directory_options o;
+	roster_directory *b;
+	roster_id id, gone, group;
+	char email[32];
+	long few, all;
+	world *w;
+	int i;
+
+	o = on_store(ST(fx), ms);
+	w = world_new(&o);
+	for (i = 0; i < 400; i++) {
+		snprintf(email, sizeof(email), "m%d@acme.example", i);
+		assert_int_equal(world_user(w, &w->as_admin, w->account, "Many",
+					    "Users", email, 0, &id), 0);
+	}
+	gone = id;
+	b = open_counted(fx);
+	rename_user(w, id - 7, "Renamed");
+	assert_int_equal(roster_user_delete(w->dir, &w->as_admin, gone), 0);
+	assert_int_equal(world_user(w, &w->as_admin, w->account, "New", "One",
+				    "new@acme.example", 0, &id), 0);
+	allocations = 0;
+	assert_int_equal(roster_directory_refresh(b), 0);
+	few = allocations;
+	assert_as_opened(fx, fx_open(fx), b, w, "three users read");
+	assert_int_equal(roster_group_create(&group, w->dir, &w->as_partner,
+					     w->account, "Readers"), 0);
+	allocations = 0;
+	assert_int_equal(roster_directory_refresh(b), 0);
+	all = allocations;
+	print_message("%s: refresh after 3 of 400 users changed: %ld "
+		      "allocations; after a new group (all read): %ld\n",
+		      fx->be->name, few, all);
+	assert_true(few < 200);
+	assert_true(few * 20 < all);
+	roster_directory_free(b);
+	world_free(w);
+	fx_free(fx);
+}
+
+/*
+ * Each allocation of a refresh reading a few users failing in turn: the
+ * refresh fails with ROSTER_ENOMEM and the directory shows and finds what
+ * it did; then it succeeds and shows what the store holds.
+ */
+static void test_refresh_out_of_memory(void **state)
+{
+	void *ms;
+	fixture *fx = fx_new_on(*state, &ms);
+	roster_directory_options o;
+	roster_directory *b;
+	roster_id ids[12], id;
+	char email[32];
+	roster_user *u1 = NULL, *u2 = NULL;
+	long k;
+	world *w;
+	int i, rc;
+
+	o = on_store(ST(fx), ms);
+	w = world_new(&o);
+	for (i = 0; i < 12; i++) {
+		snprintf(email, sizeof(email), "o%d@acme.example", i);
+		assert_int_equal(world_user(w, &w->as_admin, w->account,
+					    firsts[i % 8], lasts[i % 8], email,
+					    0, &ids[i]), 0);
+	}
+	b = open_counted(fx);
+	/* a rename, a deletion, a creation, two users trading logins and
+	 * one joining a group */
+	rename_user(w, ids[0], "Zakaria");
+	assert_int_equal(roster_user_delete(w->dir, &w->as_admin, ids[1]), 0);
+	assert_int_equal(world_user(w, &w->as_admin, w->account, "Dana",
+				    "Dvořák", "dana@acme.example", 0, &id), 0);
+	assert_int_equal(roster_user_get(&u1, w->dir, ids[2]), 0);
+	assert_int_equal(roster_user_get(&u2, w->dir, ids[3]), 0);
+	trade(w, ids[2], ids[3], ROSTER_FIELD_EMAIL,
+	      roster_user_str(u1, ROSTER_FIELD_EMAIL),
+	      roster_user_str(u2, ROSTER_FIELD_EMAIL));
+	roster_user_free(u1);
+	roster_user_free(u2);
+	assert_int_equal(set_user(w, ids[4], ROSTER_FIELD_GROUP, "in"), 0);
+	for (k = 1;; k++) {
+		char *before = snapshot_take(b), *found = searches_of(b, w);
+		char *after, *found_after;
+
+		allocations = 0;
+		fail_at = k;
+		rc = roster_directory_refresh(b);
+		fail_at = 0;
+		if (rc == ROSTER_OK) {
+			free(before);
+			free(found);
+			break;
+		}
+		assert_int_equal(rc, ROSTER_ENOMEM);
+		after = snapshot_take(b);
+		found_after = searches_of(b, w);
+		snapshot_assert_equal(before, after, "refresh out of memory");
+		snapshot_assert_equal(found, found_after,
+				      "refresh out of memory");
+		free(before);
+		free(after);
+		free(found);
+		free(found_after);
+	}
+	print_message("%s: a refresh reading 6 users failed at each of its "
+		      "%ld allocations, changing nothing\n",
+		      fx->be->name, k - 1);
+	assert_true(k > 20);
+	assert_as_opened(fx, fx_open(fx), b, w, "refreshed at last");
+	roster_directory_free(b);
+	world_free(w);
+	fx_free(fx);
+}
+
+/* ------------------------------------------------------------------ */
 /* Races that must conflict, or the store would contradict itself      */
 
 typedef struct pair {
@@ -671,6 +1089,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_refresh_shows_commits),
 		cmocka_unit_test(test_refresh_unchanged),
+		cmocka_unit_test(test_refresh_random_changes),
+		cmocka_unit_test(test_refresh_reads_only_changes),
+		cmocka_unit_test(test_refresh_out_of_memory),
 		cmocka_unit_test(test_no_lost_update),
 		cmocka_unit_test(test_last_admin_across_directories),
 		cmocka_unit_test(test_last_admin_threads),
