@@ -21,7 +21,8 @@
  *   xmlTextReader pass over the same XML files; into the file store, each
  *   import synced, and with ROSTER_FILESTORE_NOSYNC then one fsync of the
  *   file at the end (the target's "incl. final fsync"); the time to open
- *   the file store;
+ *   the file store, and to refresh it after another directory on the same
+ *   file created a user;
  * - search latency p50/p99 for 1- to 4-letter prefixes, first 20 results
  *   in roster's order, across the whole directory and inside the big
  *   account, with a filter, and counting all matches, against SQLite FTS5
@@ -850,12 +851,53 @@ static struct figures {
 	double t_fs_csv;	/* CSV, file store, NOSYNC + final fsync */
 	double t_fs_xml;	/* XML, file store, NOSYNC + final fsync */
 	double t_open;		/* file store + directory open */
+	double t_refresh;	/* refresh after another directory's commit */
 	double t_sql_insert, t_sql_optimize;
 	long long sql_mem;
 	search_fig search[9];	/* 1 to 4 letters whole and big, filter */
 	dist count_r, count_s, login;
 	double licence_ns;
 } fig;
+
+/*
+ * A portal run by several processes on one file: another directory on the
+ * same store creates a user in the account of the first one generated,
+ * then `d` refreshes, which reads that user and the account written again
+ * (not the store), and finds the user by login.
+ */
+static void measure_refresh(bdir *d, const char *path)
+{
+	static const char login[] = "refreshed.user@bench.example";
+	char email[64];
+	roster_form *f = NULL;
+	roster_user *u = NULL;
+	roster_id first, id, found;
+	double t0;
+	bdir other;
+
+	email_of(email, sizeof(email), 0);
+	if (roster_user_find_login(&first, d->dir, email) ||
+	    roster_user_get(&u, d->dir, first))
+		die_dir("first user", d->dir);
+	bdir_open(&other, FILESTORE, path, 0);
+	if (roster_form_new(&f, other.dir) ||
+	    roster_form_set_str(f, ROSTER_FIELD_FIRST_NAME, "Renée") ||
+	    roster_form_set_str(f, ROSTER_FIELD_LAST_NAME, "Rafraîchie") ||
+	    roster_form_set_str(f, ROSTER_FIELD_EMAIL, login) ||
+	    roster_user_create(&id, other.dir, &sys, roster_user_account(u), f))
+		die_dir("user created by another directory", other.dir);
+	roster_form_free(f);
+	roster_user_free(u);
+	bdir_free(&other);
+	t0 = now();
+	if (roster_directory_refresh(d->dir))
+		die_dir("refresh", d->dir);
+	fig.t_refresh = now() - t0;
+	if (roster_user_find_login(&found, d->dir, login) || found != id)
+		die_dir("the user created by another directory", d->dir);
+	printf("%-52s %10.3f s\n",
+	       "refresh after another directory created a user", fig.t_refresh);
+}
 
 static void bench_user_of(void *data, size_t i, bench_user *u)
 {
@@ -960,9 +1002,10 @@ static void measure_loads(bdir *s)
 	bdir_open(&d, FILESTORE, path, 0);
 	fig.t_open = now() - t0;
 	check_users(d.dir, "file store open");
-	bdir_free(&d);
 	printf("%-52s %10.3f s\n", "file store open (store + directory)",
 	       fig.t_open);
+	measure_refresh(&d, path);
+	bdir_free(&d);
 	snprintf(path, sizeof(path), "%s/store-csv", tmpdir);
 	fig.t_fs_csv = import_filestore(path, ROSTER_FILESTORE_NOSYNC,
 					ROSTER_FORMAT_CSV);
