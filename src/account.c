@@ -159,6 +159,64 @@ static int name_taken(const roster_directory *dir, const rs_idvec *sib,
 	return 0;
 }
 
+int rs_unit_replace_read(roster_directory *dir, rs_unit *cur,
+			 const rs_unit *old, const char *key)
+{
+	rs_members *own = cur->base.members;
+	const rs_idvec *users = &old->base.members->users;
+	char why[96], where[128];
+	size_t i;
+	int rc;
+
+	if (cur->base.kind != old->base.kind ||
+	    cur->base.parent != old->base.parent)
+		return rs_fail(dir, ROSTER_EPARSE, "store",
+			       "storage.inconsistent", key);
+	if ((rc = rs_unit_check_stored(dir, cur, why, sizeof(why)))) {
+		if (rc != ROSTER_EPARSE)
+			return rc;
+		snprintf(where, sizeof(where), "%s: %s", key, why);
+		return rs_fail(dir, ROSTER_EPARSE, "store", "storage.malformed",
+			       where);
+	}
+	/* a PBX's new digit rules admit its users' extensions */
+	for (i = 0; cur->base.kind == ROSTER_KIND_PBX &&
+		    (cur->min_digits != old->min_digits ||
+		     cur->max_digits != old->max_digits) &&
+		    i < users->len;
+	     i++) {
+		const rs_user *u = (const rs_user *)rs_get(dir, users->ids[i]);
+		if (rs_valid_extension(RS_STR(u, ROSTER_FIELD_EXTENSION),
+				       cur->min_digits, cur->max_digits)) {
+			snprintf(where, sizeof(where), "%s: extension.digits",
+				 key);
+			return rs_fail(dir, ROSTER_EPARSE, "store",
+				       "storage.inconsistent", where);
+		}
+	}
+	cur->base.members = old->base.members;
+	if (rs_put(dir, cur->base.id, &cur->base)) {
+		cur->base.members = own;
+		return rs_nomem(dir);
+	}
+	rs_members_free(&dir->al, own); /* the empty set it was read with */
+	return ROSTER_OK;
+}
+
+int rs_unit_name_read(roster_directory *dir, const rs_unit *u,
+		      const char *key)
+{
+	const rs_idvec *sib = siblings(dir, u->base.parent, u->base.kind);
+
+	if (sib && name_taken(dir, sib, u->name_key, u->base.id)) {
+		char where[64];
+		snprintf(where, sizeof(where), "%s: name.unique", key);
+		return rs_fail(dir, ROSTER_EPARSE, "store",
+			       "storage.inconsistent", where);
+	}
+	return ROSTER_OK;
+}
+
 static int event_for(roster_directory *dir, int kind, roster_id id,
 		     roster_id parent, int deleted)
 {

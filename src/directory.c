@@ -190,15 +190,21 @@ void rs_rec_release(const rs_alloc *al, rs_rec *rec, int deep)
 	for (i = 0; i < n->nbought; i++)
 		rs_free(al, n->bought[i].item);
 	rs_free(al, n->bought);
-	if (deep && rec->members) {
-		rs_idvec_free(al, &rec->members->accounts);
-		rs_idvec_free(al, &rec->members->users);
-		rs_idvec_free(al, &rec->members->sites);
-		rs_idvec_free(al, &rec->members->pbxes);
-		rs_idvec_free(al, &rec->members->groups);
-		rs_free(al, rec->members);
-	}
+	if (deep)
+		rs_members_free(al, rec->members);
 	rs_free(al, rec);
+}
+
+void rs_members_free(const rs_alloc *al, rs_members *m)
+{
+	if (!m)
+		return;
+	rs_idvec_free(al, &m->accounts);
+	rs_idvec_free(al, &m->users);
+	rs_idvec_free(al, &m->sites);
+	rs_idvec_free(al, &m->pbxes);
+	rs_idvec_free(al, &m->groups);
+	rs_free(al, m);
 }
 
 void rs_model_free(roster_directory *dir)

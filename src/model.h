@@ -367,9 +367,26 @@ rs_unit *rs_unit_copy(roster_directory *dir, const rs_unit *cur);
 int rs_unit_check_stored(roster_directory *dir, const rs_unit *n, char *why,
 			 size_t len);
 
+/*
+ * Another directory's version of a unit, read by a refresh (the same kind
+ * and parent), replaces the one held inside a transaction, sharing its
+ * members: checked alone as a load checks it, then published; a PBX whose
+ * digits changed also checks the extensions of its users. Its name among
+ * its siblings is checked apart (rs_unit_name_read), once every unit read
+ * is in place, so that two units may trade names. `key` names the record
+ * in messages. 0, ROSTER_EPARSE or ROSTER_ENOMEM, recorded; on failure
+ * `cur` is still the caller's.
+ */
+int rs_unit_replace_read(roster_directory *dir, rs_unit *cur,
+			 const rs_unit *old, const char *key);
+int rs_unit_name_read(roster_directory *dir, const rs_unit *u,
+		      const char *key);
+
 /* Free every record and index of the model (not the directory). */
 void rs_model_free(roster_directory *dir);
 
+/* Free the members of a unit (NULL accepted). */
+void rs_members_free(const rs_alloc *al, rs_members *m);
 /* Free a record of any kind; `deep` also frees its members. */
 void rs_rec_free(roster_directory *dir, rs_rec *rec, int deep);
 /* The same with an allocator alone (for snapshots that outlive calls). */

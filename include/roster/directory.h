@@ -109,10 +109,11 @@ ROSTER_API void roster_directory_free(roster_directory *dir);
  * Read the directory's store again, to see what other directories on the
  * same store committed since. The keys and versions are read first (every
  * record and counter at the version this directory has: nothing more is
- * read). When only users were created, changed or deleted, only those
- * users are read and checked as an open checks them; a change to any
- * other record (an account, a site, a group...) or to more than a quarter
- * of the records reads the whole store again, as an open does. A store
+ * read). Users created, changed or deleted and accounts, sites, PBXs or
+ * groups changed are read alone and checked as an open checks them; an
+ * account, site, PBX or group created or deleted, or a change to more
+ * than an eighth of the records, reads the whole store again, as an open
+ * does. A store
  * the checks refuse is reported as an open reports it (ROSTER_EPARSE).
  * ROSTER_EMISUSE while a transaction is open (with or without storage);
  * else ROSTER_OK at once for a directory without storage. On failure the

@@ -4,18 +4,21 @@
  *
  * A refresh scans the keys and versions of the records and counters.
  * Every version a store hands out is new, so a record whose key holds the
- * version this directory read or wrote is as the directory has it; only
- * the others are decoded. Then:
+ * version this directory read or wrote is as the directory has it; the
+ * others are copied as stored, and a unit written again as it was (a
+ * user's creation writes its account, so that racing writers conflict)
+ * only takes its new version. Then:
  *  - nothing changed: nothing more is done;
- *  - only users were created, changed or deleted (units may have been
- *    written again as they were, as a user's creation writes its account
- *    so that racing writers conflict): the users read replace the ones
- *    held in one transaction, checked as an open checks them, undone
- *    whole if anything fails (rs_user_unlink_read, rs_user_link_read);
- *  - anything else (a unit created, changed or deleted, more users changed
- *    than a reading of everything costs, a record the checks refuse): the
- *    whole store is read into a new model, as an open does, which also
- *    reports a faulty store as an open would.
+ *  - users were created, changed or deleted, and units changed in place:
+ *    the records read are decoded, checked as a load checks them, and put
+ *    in place in one transaction, undone whole if anything fails (units
+ *    first, rs_unit_replace_read; every user leaving, rs_user_unlink_read,
+ *    before any arriving, rs_user_link_read; then the units' names and
+ *    the items in use);
+ *  - anything else (a unit created or deleted, more records changed than
+ *    reading everything costs, a record the checks refuse): the whole
+ *    store is read into a new model, as an open does, which also reports
+ *    a faulty store as an open would.
  */
 #include "persist.h"
 
@@ -25,12 +28,17 @@
 #include "../users.h"
 #include "codec.h"
 
-/* A user the store holds another version of. */
-typedef struct read_user {
+/* A record the store holds another version of: a user, or a unit
+ * changed in place. */
+typedef struct read_rec {
 	rs_rec *old; /* the version held; NULL: new */
-	rs_rec *cur; /* the version read; NULL: deleted */
+	rs_rec *cur; /* the version read (decode_read); NULL: deleted */
 	int put;     /* published: the transaction owns `cur` */
-} read_user;
+	roster_id id;
+	uint64_t version;
+	unsigned char *bytes; /* as stored, until decoded */
+	size_t len;
+} read_rec;
 
 /* A record the store holds again as it was, at a new version. */
 typedef struct rewritten {
@@ -45,8 +53,8 @@ typedef struct reading {
 	roster_id below;
 	size_t same;	     /* records held at the version stored */
 	size_t most;	     /* records read beyond which all is read */
-	read_user *users;
-	size_t nusers, capusers;
+	read_rec *recs;
+	size_t nrecs, caprecs;
 	rewritten *again;
 	size_t nagain, capagain;
 	int all;   /* read the whole store */
@@ -72,20 +80,32 @@ static int out_of_memory(reading *c)
 }
 
 
-static int add_user(reading *c, rs_rec *old, rs_rec *cur)
+/* A record to read (`bytes`, copied) or a user deleted (`old` alone). */
+static int add_read(reading *c, rs_rec *old, roster_id id, uint64_t version,
+		    const void *bytes, size_t len)
 {
-	if (c->nusers == c->capusers) {
-		size_t cap = c->capusers ? c->capusers * 2 : 16;
-		read_user *v = rs_reallocarray(&c->dir->al, c->users, cap,
+	read_rec *u;
+
+	if (c->nrecs == c->caprecs) {
+		size_t cap = c->caprecs ? c->caprecs * 2 : 16;
+		read_rec *v = rs_reallocarray(&c->dir->al, c->recs, cap,
 					       sizeof(*v));
 		if (!v)
 			return -1;
-		c->users = v;
-		c->capusers = cap;
+		c->recs = v;
+		c->caprecs = cap;
 	}
-	c->users[c->nusers].old = old;
-	c->users[c->nusers].cur = cur;
-	c->users[c->nusers++].put = 0;
+	u = &c->recs[c->nrecs];
+	memset(u, 0, sizeof(*u));
+	if (bytes && !(u->bytes = rs_malloc(&c->dir->al, len ? len : 1)))
+		return -1;
+	if (bytes)
+		memcpy(u->bytes, bytes, len);
+	u->old = old;
+	u->id = id;
+	u->version = version;
+	u->len = len;
+	c->nrecs++;
 	return 0;
 }
 
@@ -125,7 +145,7 @@ static int read_row(const char *key, const void *value, size_t len,
 {
 	reading *c = data;
 	roster_directory *dir = c->dir;
-	rs_rec *r, *rec;
+	rs_rec *r;
 	roster_id id;
 	int rc;
 
@@ -152,29 +172,50 @@ static int read_row(const char *key, const void *value, size_t len,
 		c->same++;
 		return 0;
 	}
-	if (c->nusers + c->nagain >= c->most)
+	if (c->nrecs + c->nagain >= c->most)
 		return read_all(c);
 	if (r && r->kind != ROSTER_KIND_USER) {
-		/* a unit: only written again as it was */
+		/* a unit written again as it was takes the new version */
 		if ((rc = stored_as(dir, r, value, len)) < 0 ||
 		    (rc && add_again(c, r, version)))
 			return out_of_memory(c);
-		return rc ? 0 : read_all(c);
+		if (rc)
+			return 0;
 	}
-	rc = rs_persist_decode(dir, key, id, value, len, version, &rec);
-	if (rc == ROSTER_ENOMEM) {
-		c->nomem = 1;
-		return STOP;
-	}
-	if (rc)
-		return read_all(c);
-	if (rec->kind != ROSTER_KIND_USER) {
-		rs_rec_release(&dir->al, rec, 1);
-		return read_all(c);
-	}
-	if (add_user(c, r, rec)) {
-		rs_rec_release(&dir->al, rec, 1);
-		return out_of_memory(c);
+	/* decoded once the scan found nothing that reads everything */
+	return add_read(c, r, id, version, value, len) ? out_of_memory(c) : 0;
+}
+
+/* Decode the records read, checking each user alone as a load does. 0,
+ * or STOP with c->all (a record the checks refuse, a unit created, a
+ * record changing kind) or c->nomem. */
+static int decode_read(reading *c)
+{
+	roster_directory *dir = c->dir;
+	size_t i;
+
+	for (i = 0; i < c->nrecs; i++) {
+		read_rec *u = &c->recs[i];
+		char key[RS_KEY_SIZE];
+		int rc;
+
+		if (!u->bytes)
+			continue;
+		rs_record_key(key, u->id);
+		rc = rs_persist_decode(dir, key, u->id, u->bytes, u->len,
+				       u->version, &u->cur);
+		rs_free(&dir->al, u->bytes);
+		u->bytes = NULL;
+		if (rc == ROSTER_ENOMEM) {
+			c->nomem = 1;
+			return STOP;
+		}
+		if (rc)
+			return read_all(c); /* which names the fault */
+		/* a unit created, or a record changing kind */
+		if (u->old ? u->cur->kind != u->old->kind
+			   : u->cur->kind != ROSTER_KIND_USER)
+			return read_all(c);
 	}
 	return 0;
 }
@@ -215,8 +256,8 @@ static int find_deleted(reading *c)
 	rs_rec *r;
 	int rc, was;
 
-	for (i = 0; i < c->nusers; i++)
-		held += c->users[i].old != NULL;
+	for (i = 0; i < c->nrecs; i++)
+		held += c->recs[i].old != NULL;
 	if (held == dir->records.count)
 		return 0;
 	c->below = dir->next_id;
@@ -234,93 +275,124 @@ static int find_deleted(reading *c)
 			continue;
 		if (r->kind != ROSTER_KIND_USER)
 			return read_all(c);
-		if (add_user(c, r, NULL))
+		if (add_read(c, r, r->id, 0, NULL, 0))
 			return out_of_memory(c);
 	}
 	return 0;
 }
 
-/* Sites and accounts whose items in use the users read may change: the
- * site of a user holding a pack, the account of one holding products. */
+static int is_user(const read_rec *r)
+{
+	return (r->old ? r->old : r->cur)->kind == ROSTER_KIND_USER;
+}
+
+/* Add unit `id` (0: none) to the units whose items in use are counted,
+ * once. 0 or -1 out of memory. */
+static int add_unit(roster_directory *dir, rs_table *seen, rs_rec ***v,
+		    size_t *n, size_t *cap, roster_id id)
+{
+	rs_rec *r = id ? rs_get(dir, id) : NULL;
+
+	if (!r || rs_table_get(seen, id))
+		return 0;
+	if (*n == *cap) {
+		size_t grown = *cap ? *cap * 2 : 8;
+		rs_rec **w = rs_reallocarray(&dir->al, *v, grown, sizeof(*w));
+		if (!w)
+			return -1;
+		*v = w;
+		*cap = grown;
+	}
+	if (rs_table_reserve(&dir->al, seen, 1))
+		return -1;
+	rs_table_insert(seen, id, 1);
+	(*v)[(*n)++] = r;
+	return 0;
+}
+
+/* Sites and accounts whose items in use the records read may change: the
+ * site of a user holding a pack, the account of one holding products,
+ * a site or account read. */
 static int affected_units(reading *c, rs_rec ***out, size_t *n)
 {
 	roster_directory *dir = c->dir;
-	rs_table seen_units = { NULL, 0, 0 };
-	rs_rec **v = NULL;
+	rs_table seen = { NULL, 0, 0 };
 	size_t i, k, cap = 0;
 	int rc = 0;
 
 	*out = NULL;
 	*n = 0;
-	for (i = 0; i < c->nusers && !rc; i++)
+	for (i = 0; i < c->nrecs && !rc; i++) {
+		if (!is_user(&c->recs[i])) {
+			rc = add_unit(dir, &seen, out, n, &cap,
+				      c->recs[i].cur->id);
+			continue;
+		}
 		for (k = 0; k < 2 && !rc; k++) {
-			const rs_user *u = (const rs_user *)(k ? c->users[i].cur
-							      : c->users[i].old);
-			roster_id unit[2];
-			size_t j;
+			const rs_user *u = (const rs_user *)(k ? c->recs[i].cur
+							      : c->recs[i].old);
 			if (!u)
 				continue;
-			unit[0] = RS_STR(u, ROSTER_FIELD_PACK)
-					  ? RS_REF(u, ROSTER_FIELD_SITE)
-					  : 0;
-			unit[1] = u->nproducts ? u->base.parent : 0;
-			for (j = 0; j < 2 && !rc; j++) {
-				rs_rec *r = unit[j] ? rs_get(dir, unit[j]) : NULL;
-				if (!r || rs_table_get(&seen_units, unit[j]))
-					continue;
-				if (*n == cap) {
-					size_t grown = cap ? cap * 2 : 8;
-					rs_rec **w = rs_reallocarray(
-						&dir->al, v, grown, sizeof(*w));
-					if (!w) {
-						rc = -1;
-						break;
-					}
-					v = w;
-					cap = grown;
-				}
-				if (rs_table_reserve(&dir->al, &seen_units, 1)) {
-					rc = -1;
-					break;
-				}
-				rs_table_insert(&seen_units, unit[j], 1);
-				v[(*n)++] = r;
-			}
+			if (RS_STR(u, ROSTER_FIELD_PACK))
+				rc = add_unit(dir, &seen, out, n, &cap,
+					      RS_REF(u, ROSTER_FIELD_SITE));
+			if (!rc && u->nproducts)
+				rc = add_unit(dir, &seen, out, n, &cap,
+					      u->base.parent);
 		}
-	rs_table_free(&dir->al, &seen_units);
+	}
+	rs_table_free(&dir->al, &seen);
 	if (rc) {
-		rs_free(&dir->al, v);
+		rs_free(&dir->al, *out);
+		*out = NULL;
 		*n = 0;
 		return rs_nomem(dir);
 	}
-	*out = v;
 	return 0;
 }
 
-/* Replace the users held by the users read, in one transaction. */
+/* Put the records read in place, in one transaction: the units first (the
+ * users' checks read them), then every user leaving, then every user
+ * arriving; then the names of the units and the items in use. */
 static int apply(reading *c)
 {
 	roster_directory *dir = c->dir;
 	rs_rec **units = NULL;
 	size_t i, nunits = 0;
+	char key[RS_KEY_SIZE];
 	rs_op op;
 	int rc = 0;
 
 	rs_op_begin(dir, &op);
-	for (i = 0; i < c->nusers && !rc; i++)
-		if (c->users[i].old)
-			rc = rs_user_unlink_read(dir, (rs_user *)c->users[i].old,
-						 (rs_user *)c->users[i].cur);
-	for (i = 0; i < c->nusers && !rc; i++) {
-		read_user *u = &c->users[i];
-		char key[RS_KEY_SIZE];
-		if (!u->cur)
+	for (i = 0; i < c->nrecs && !rc; i++) {
+		read_rec *r = &c->recs[i];
+		if (is_user(r))
+			continue;
+		rs_record_key(key, r->cur->id);
+		rc = rs_unit_replace_read(dir, (rs_unit *)r->cur,
+					  (const rs_unit *)r->old, key);
+		r->put = rc == 0;
+	}
+	for (i = 0; i < c->nrecs && !rc; i++)
+		if (is_user(&c->recs[i]) && c->recs[i].old)
+			rc = rs_user_unlink_read(dir, (rs_user *)c->recs[i].old,
+						 (rs_user *)c->recs[i].cur);
+	for (i = 0; i < c->nrecs && !rc; i++) {
+		read_rec *u = &c->recs[i];
+		if (!is_user(u) || !u->cur)
 			continue;
 		rs_record_key(key, u->cur->id);
 		rc = rs_user_link_read(dir, (rs_user *)u->cur, (rs_user *)u->old,
 				       key);
 		/* published last: from then on the transaction owns it */
 		u->put = rc == 0;
+	}
+	for (i = 0; i < c->nrecs && !rc; i++) {
+		read_rec *r = &c->recs[i];
+		if (is_user(r))
+			continue;
+		rs_record_key(key, r->cur->id);
+		rc = rs_unit_name_read(dir, (const rs_unit *)r->cur, key);
 	}
 	if (!rc && !(rc = affected_units(c, &units, &nunits)) &&
 	    !(rc = rs_persist_check_in_use(dir, units, nunits,
@@ -377,10 +449,12 @@ static void reading_free(reading *c)
 {
 	size_t i;
 
-	for (i = 0; i < c->nusers; i++)
-		if (c->users[i].cur && !c->users[i].put)
-			rs_rec_release(&c->dir->al, c->users[i].cur, 1);
-	rs_free(&c->dir->al, c->users);
+	for (i = 0; i < c->nrecs; i++) {
+		if (c->recs[i].cur && !c->recs[i].put)
+			rs_rec_release(&c->dir->al, c->recs[i].cur, 1);
+		rs_free(&c->dir->al, c->recs[i].bytes);
+	}
+	rs_free(&c->dir->al, c->recs);
 	rs_free(&c->dir->al, c->again);
 	rs_free(&c->dir->al, c->seen);
 }
@@ -393,9 +467,9 @@ static void take_versions(roster_directory *dir, const reading *c)
 
 	for (i = 0; i < c->nagain; i++)
 		c->again[i].rec->sver = c->again[i].version;
-	for (i = 0; i < c->nusers; i++)
-		if (c->users[i].cur && c->users[i].cur->id >= dir->next_id)
-			dir->next_id = c->users[i].cur->id + 1;
+	for (i = 0; i < c->nrecs; i++)
+		if (c->recs[i].cur && c->recs[i].cur->id >= dir->next_id)
+			dir->next_id = c->recs[i].cur->id + 1;
 	if (c->meta) {
 		dir->meta_ver = c->meta_ver;
 		if (c->next_id > dir->next_id)
@@ -416,7 +490,7 @@ int rs_persist_refresh(roster_directory *dir)
 
 	memset(&c, 0, sizeof(c));
 	c.dir = dir;
-	c.most = dir->records.count / 4 + 1024;
+	c.most = dir->records.count / 8 + 1024;
 	was = rs_hook_begin(dir);
 	rc = dir->storage->scan(dir->store, "r/", read_row, &c);
 	if (rc == 0)
@@ -424,6 +498,8 @@ int rs_persist_refresh(roster_directory *dir)
 	rs_hook_end(dir, was);
 	if (rc == 0 && !c.all)
 		rc = find_deleted(&c);
+	if (rc == 0 && !c.all)
+		rc = decode_read(&c);
 	if (c.nomem || (rc && rc != STOP)) {
 		if (!c.nomem)
 			rs_storage_fail(dir, "scan", rc);
@@ -434,13 +510,13 @@ int rs_persist_refresh(roster_directory *dir)
 	if (!c.all && (c.meta != (dir->meta_ver != 0) ||
 		       c.events != (dir->events_ver != 0)))
 		c.all = 1;
-	if (!c.all && !c.nusers && !c.nagain &&
+	if (!c.all && !c.nrecs && !c.nagain &&
 	    (!c.meta || c.meta_ver == dir->meta_ver) &&
 	    (!c.events || c.events_ver == dir->events_ver)) {
 		reading_free(&c);
 		return ROSTER_OK; /* nothing new */
 	}
-	if (!c.all && c.nusers && (rc = apply(&c)) != ROSTER_OK) {
+	if (!c.all && c.nrecs && (rc = apply(&c)) != ROSTER_OK) {
 		if (rc != ROSTER_EPARSE) {
 			reading_free(&c);
 			return rc;

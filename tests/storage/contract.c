@@ -841,19 +841,23 @@ static void test_invalid_records(void **state)
 	}
 }
 
-/* A user holding a pack or product its site or account never bought:
- * more in use than purchased, refused on open. */
+/* A user holding a pack or product its site or account never bought
+ * (the user's record or the unit's patched): more in use than purchased,
+ * refused on open and on refresh. */
 static void test_in_use_inconsistent(void **state)
 {
 	static const struct {
+		int unit; /* 0 the user, 1 its site, 2 its account */
 		const char *from, *to, *why;
 	} cases[] = {
-		{ "basic", "xasic", "stations" },
-		{ "meetings", "meetingx", "products" },
+		{ 0, "basic", "xasic", "stations" },
+		{ 0, "meetings", "meetingx", "products" },
+		{ 1, "basic", "xasic", "stations" },
+		{ 2, "meetings", "meetingx", "products" },
 	};
 	size_t k;
 
-	for (k = 0; k < 2; k++) {
+	for (k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
 		fixture *fx;
 		void *ms;
 		roster_directory_options o;
@@ -885,7 +889,11 @@ static void test_in_use_inconsistent(void **state)
 				 0);
 		assert_int_equal(roster_directory_open(&d, &o), 0);
 		before = snapshot_take(d);
-		patch_record(fx, ms, u, cases[k].from, cases[k].to);
+		patch_record(fx, ms,
+			     cases[k].unit == 0   ? u
+			     : cases[k].unit == 1 ? w->site
+						  : w->account,
+			     cases[k].from, cases[k].to);
 		refresh_refused(d, before, "storage.inconsistent", cases[k].why);
 		free(before);
 		d = NULL;
@@ -897,6 +905,46 @@ static void test_in_use_inconsistent(void **state)
 		world_free(w);
 		fx_free(fx);
 	}
+}
+
+/* A PBX whose digit rules no longer admit its users' extensions (no call
+ * changes them: only a store can): refused by a refresh as by an open. */
+static void test_pbx_digits_inconsistent(void **state)
+{
+	fixture *fx;
+	void *ms;
+	roster_directory_options o;
+	roster_directory *d = NULL, *d2 = NULL;
+	roster_form *f = NULL;
+	roster_id user;
+	char *before, rule[64], value[256];
+	world *w;
+
+	fx = fx_new(state, &ms);
+	o = on_store(ST(fx), ms);
+	w = world_new(&o); /* its PBX: 3 to 4 digits */
+	assert_int_equal(roster_form_new(&f, w->dir), 0);
+	roster_form_set_str(f, ROSTER_FIELD_FIRST_NAME, "Zoe");
+	roster_form_set_str(f, ROSTER_FIELD_LAST_NAME, "Lefort");
+	roster_form_set_str(f, ROSTER_FIELD_EMAIL, "zoe@acme.example");
+	roster_form_set_ref(f, ROSTER_FIELD_PBX, w->pbx);
+	roster_form_set_str(f, ROSTER_FIELD_EXTENSION, "321");
+	assert_int_equal(roster_user_create(&user, w->dir, &w->as_admin,
+					    w->account, f), 0);
+	roster_form_free(f);
+	assert_int_equal(roster_directory_open(&d, &o), 0);
+	before = snapshot_take(d);
+	patch_record(fx, ms, w->pbx, "\x03\x04", "\x04\x04");
+	assert_int_equal(roster_directory_open(&d2, &o), ROSTER_EPARSE);
+	assert_null(d2);
+	snprintf(rule, sizeof(rule), "%s", roster_error_rule(roster_error_last()));
+	snprintf(value, sizeof(value), "%s",
+		 roster_error_value(roster_error_last()));
+	assert_non_null(strstr(value, "extension.digits"));
+	refresh_refused(d, before, rule, value);
+	free(before);
+	world_free(w);
+	fx_free(fx);
 }
 
 /* A user given another's login, line or extension behind the back of a
@@ -1393,6 +1441,7 @@ int main(void)
 		cmocka_unit_test(test_invalid_records),
 		cmocka_unit_test(test_in_use_inconsistent),
 		cmocka_unit_test(test_unique_keys_inconsistent),
+		cmocka_unit_test(test_pbx_digits_inconsistent),
 		cmocka_unit_test(test_outbox_replay_ack),
 		cmocka_unit_test(test_outbox_two_directories),
 		cmocka_unit_test(test_outbox_malformed),

@@ -527,6 +527,7 @@ typedef struct people {
 	roster_id id[256];
 	size_t n;
 	unsigned serial; /* for fresh logins, lines and extensions */
+	roster_id group2; /* a second group of the world's account */
 } people;
 
 static int set_user(world *w, roster_id id, int field, const char *v)
@@ -608,7 +609,7 @@ static void change_one(world *w, people *p, unsigned *seed)
 	char v[64];
 	roster_user *u = NULL, *u2 = NULL;
 	roster_id id, other;
-	unsigned op = draw(seed, 12);
+	unsigned op = draw(seed, 16);
 	size_t at;
 
 	if (p->n < 4 || op == 0) {
@@ -654,12 +655,69 @@ static void change_one(world *w, people *p, unsigned *seed)
 		set_user(w, id, ROSTER_FIELD_EXTENSION,
 			 draw(seed, 4) ? v : NULL);
 		break;
-	case 9: /* a unit: the whole store is read again */
+	case 9: /* a unit created: the whole store is read again */
+		if (draw(seed, 3))
+			break;
 		snprintf(v, sizeof(v), "Team %u", ++p->serial);
 		assert_int_equal(roster_group_create(&other, w->dir,
 						     &w->as_partner,
 						     w->account, v),
 				 0);
+		break;
+	case 10: /* a unit changed: a group renamed */
+		snprintf(v, sizeof(v), "Group %u", ++p->serial);
+		assert_int_equal(roster_record_rename(w->dir, &w->as_partner,
+						      draw(seed, 2) ? w->group
+								    : p->group2,
+						      v),
+				 0);
+		break;
+	case 11: /* two groups trade names in one transaction */
+		snprintf(v, sizeof(v), "Swap %u", ++p->serial);
+		assert_int_equal(roster_transaction_begin(w->dir), 0);
+		{
+			roster_record *g1 = NULL, *g2 = NULL;
+			assert_int_equal(roster_record_get(&g1, w->dir, w->group),
+					 0);
+			assert_int_equal(roster_record_get(&g2, w->dir, p->group2),
+					 0);
+			assert_int_equal(roster_record_rename(w->dir,
+							      &w->as_partner,
+							      w->group, v),
+					 0);
+			assert_int_equal(roster_record_rename(
+						 w->dir, &w->as_partner,
+						 p->group2, roster_record_name(g1)),
+					 0);
+			assert_int_equal(roster_record_rename(
+						 w->dir, &w->as_partner,
+						 w->group, roster_record_name(g2)),
+					 0);
+			roster_record_free(g1);
+			roster_record_free(g2);
+		}
+		assert_int_equal(roster_transaction_commit(w->dir), 0);
+		break;
+	case 12: /* a product licence bought, then given */
+		assert_int_equal(roster_product_purchase(w->dir, &w->as_partner,
+							 w->account, "meetings",
+							 1),
+				 0);
+		roster_product_assign(w->dir, &w->as_partner, "meetings", &id, 1,
+				      NULL);
+		break;
+	case 13: /* a station ordered at the site, then a user given it */
+		assert_int_equal(roster_station_order(w->dir, &w->as_partner,
+						      w->site, "basic", 1),
+				 0);
+		{
+			roster_form *f = NULL;
+			assert_int_equal(roster_form_new(&f, w->dir), 0);
+			roster_form_set_ref(f, ROSTER_FIELD_SITE, w->site);
+			roster_form_set_str(f, ROSTER_FIELD_PACK, "basic");
+			roster_user_update(w->dir, &w->as_partner, id, f);
+			roster_form_free(f);
+		}
 		break;
 	default: /* several users, in one transaction */
 		assert_int_equal(roster_transaction_begin(w->dir), 0);
@@ -675,7 +733,9 @@ static void change_one(world *w, people *p, unsigned *seed)
 /*
  * Another directory's changes of every kind (users created, renamed,
  * deleted, trading logins and lines in one transaction, moved in and out
- * of a group, made admin; now and then a unit), a few at a time: after
+ * of a group, made admin, given a product licence or a pack; groups
+ * renamed or trading names, licences bought, stations ordered; now and
+ * then a group created), a few at a time: after
  * each refresh the directory shows and finds what a directory opened on
  * the store then shows and finds. Its own changes are mixed in.
  */
@@ -695,6 +755,8 @@ static void test_refresh_random_changes(void **state)
 	o = on_store(ST(fx), ms);
 	w = world_new(&o);
 	p.id[p.n++] = w->admin;
+	assert_int_equal(roster_group_create(&p.group2, w->dir, &w->as_partner,
+					     w->account, "Support desk"), 0);
 	for (k = 0; k < 40; k++)
 		add_person(w, &p, &seed);
 	b = open_on(fx, fx_open(fx));
