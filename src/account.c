@@ -159,12 +159,25 @@ static int name_taken(const roster_directory *dir, const rs_idvec *sib,
 	return 0;
 }
 
+/* Check a unit read from the store alone, naming `key` in the fault. */
+static int check_read(roster_directory *dir, const rs_unit *u,
+		      const char *key)
+{
+	char why[96], where[128];
+	int rc = rs_unit_check_stored(dir, u, why, sizeof(why));
+
+	if (rc != ROSTER_EPARSE)
+		return rc;
+	snprintf(where, sizeof(where), "%s: %s", key, why);
+	return rs_fail(dir, ROSTER_EPARSE, "store", "storage.malformed", where);
+}
+
 int rs_unit_replace_read(roster_directory *dir, rs_unit *cur,
 			 const rs_unit *old, const char *key)
 {
 	rs_members *own = cur->base.members;
 	const rs_idvec *users = &old->base.members->users;
-	char why[96], where[128];
+	char where[128];
 	size_t i;
 	int rc;
 
@@ -172,13 +185,8 @@ int rs_unit_replace_read(roster_directory *dir, rs_unit *cur,
 	    cur->base.parent != old->base.parent)
 		return rs_fail(dir, ROSTER_EPARSE, "store",
 			       "storage.inconsistent", key);
-	if ((rc = rs_unit_check_stored(dir, cur, why, sizeof(why)))) {
-		if (rc != ROSTER_EPARSE)
-			return rc;
-		snprintf(where, sizeof(where), "%s: %s", key, why);
-		return rs_fail(dir, ROSTER_EPARSE, "store", "storage.malformed",
-			       where);
-	}
+	if ((rc = check_read(dir, cur, key)))
+		return rc;
 	/* a PBX's new digit rules admit its users' extensions */
 	for (i = 0; cur->base.kind == ROSTER_KIND_PBX &&
 		    (cur->min_digits != old->min_digits ||
@@ -214,6 +222,40 @@ int rs_unit_name_read(roster_directory *dir, const rs_unit *u,
 		return rs_fail(dir, ROSTER_EPARSE, "store",
 			       "storage.inconsistent", where);
 	}
+	return ROSTER_OK;
+}
+
+int rs_unit_add_read(roster_directory *dir, rs_unit *u, const char *key,
+		     int *put)
+{
+	rs_idvec *sib = siblings(dir, u->base.parent, u->base.kind);
+	int rc;
+
+	*put = 0;
+	if (!sib)
+		return rs_fail(dir, ROSTER_EPARSE, "store",
+			       "storage.inconsistent", key);
+	if ((rc = check_read(dir, u, key)))
+		return rc;
+	if (rs_put(dir, u->base.id, &u->base))
+		return rs_nomem(dir);
+	*put = 1;
+	return rs_vec_insert(dir, sib, u->base.id) ? rs_nomem(dir) : ROSTER_OK;
+}
+
+int rs_unit_remove_read(roster_directory *dir, const rs_unit *old,
+			const char *key)
+{
+	const rs_members *m = old->base.members;
+	rs_idvec *sib = siblings(dir, old->base.parent, old->base.kind);
+
+	if (m->accounts.len || m->users.len || m->sites.len || m->pbxes.len ||
+	    m->groups.len || !sib)
+		return rs_fail(dir, ROSTER_EPARSE, "store",
+			       "storage.inconsistent", key);
+	if (rs_vec_remove(dir, sib, old->base.id) ||
+	    rs_put(dir, old->base.id, NULL))
+		return rs_nomem(dir);
 	return ROSTER_OK;
 }
 

@@ -381,6 +381,18 @@ int rs_unit_replace_read(roster_directory *dir, rs_unit *cur,
 			 const rs_unit *old, const char *key);
 int rs_unit_name_read(roster_directory *dir, const rs_unit *u,
 		      const char *key);
+/*
+ * A unit another directory created, read by a refresh: checked alone,
+ * published (the transaction owns it from then on: *put set) and listed
+ * among its parent's members, which must be held already (a partner's
+ * accounts read before them). Its name is checked apart as above.
+ * One another directory deleted leaves its parent's members; it must have
+ * none left itself. 0, ROSTER_EPARSE or ROSTER_ENOMEM, recorded.
+ */
+int rs_unit_add_read(roster_directory *dir, rs_unit *u, const char *key,
+		     int *put);
+int rs_unit_remove_read(roster_directory *dir, const rs_unit *old,
+			const char *key);
 
 /* Free every record and index of the model (not the directory). */
 void rs_model_free(roster_directory *dir);

@@ -109,11 +109,10 @@ ROSTER_API void roster_directory_free(roster_directory *dir);
  * Read the directory's store again, to see what other directories on the
  * same store committed since. The keys and versions are read first (every
  * record and counter at the version this directory has: nothing more is
- * read). Users created, changed or deleted and accounts, sites, PBXs or
- * groups changed are read alone and checked as an open checks them; an
- * account, site, PBX or group created or deleted, or a change to more
- * than an eighth of the records, reads the whole store again, as an open
- * does. A store
+ * read). The records created or changed are read alone, and checked with
+ * the deleted ones as an open checks them; a change to more than an
+ * eighth of the records reads the whole store again, as an open does. A
+ * store
  * the checks refuse is reported as an open reports it (ROSTER_EPARSE).
  * ROSTER_EMISUSE while a transaction is open (with or without storage);
  * else ROSTER_OK at once for a directory without storage. On failure the

@@ -9,16 +9,16 @@
  * user's creation writes its account, so that racing writers conflict)
  * only takes its new version. Then:
  *  - nothing changed: nothing more is done;
- *  - users were created, changed or deleted, and units changed in place:
- *    the records read are decoded, checked as a load checks them, and put
- *    in place in one transaction, undone whole if anything fails (units
- *    first, rs_unit_replace_read; every user leaving, rs_user_unlink_read,
- *    before any arriving, rs_user_link_read; then the units' names and
- *    the items in use);
- *  - anything else (a unit created or deleted, more records changed than
- *    reading everything costs, a record the checks refuse): the whole
- *    store is read into a new model, as an open does, which also reports
- *    a faulty store as an open would.
+ *  - records were created, changed or deleted: those read are decoded,
+ *    checked as a load checks them, and put in place in one transaction,
+ *    undone whole if anything fails (units created and changed first,
+ *    parents before children; every user leaving, rs_user_unlink_read,
+ *    before any arriving, rs_user_link_read; units deleted, children
+ *    first; then the units' names and the items in use);
+ *  - more records changed than reading everything costs, a record changing
+ *    kind, or one the checks refuse: the whole store is read into a new
+ *    model, as an open does, which also reports a faulty store as an open
+ *    would.
  */
 #include "persist.h"
 
@@ -187,8 +187,8 @@ static int read_row(const char *key, const void *value, size_t len,
 }
 
 /* Decode the records read, checking each user alone as a load does. 0,
- * or STOP with c->all (a record the checks refuse, a unit created, a
- * record changing kind) or c->nomem. */
+ * or STOP with c->all (a record the checks refuse, or changing kind) or
+ * c->nomem. */
 static int decode_read(reading *c)
 {
 	roster_directory *dir = c->dir;
@@ -212,9 +212,7 @@ static int decode_read(reading *c)
 		}
 		if (rc)
 			return read_all(c); /* which names the fault */
-		/* a unit created, or a record changing kind */
-		if (u->old ? u->cur->kind != u->old->kind
-			   : u->cur->kind != ROSTER_KIND_USER)
+		if (u->old && u->cur->kind != u->old->kind)
 			return read_all(c);
 	}
 	return 0;
@@ -243,8 +241,8 @@ static int seen(const reading *c, roster_id id)
 #define SEEN_SPREAD 64
 
 /*
- * The records held that the store no longer has: users to delete, or a
- * unit, for which everything is read again. Fewer records held at their
+ * The records held that the store no longer has, to delete. Fewer
+ * records held at their
  * version or read again than the directory has: the keys are scanned
  * once more, marking the identifiers stored. 0, STOP, or a storage code.
  */
@@ -273,8 +271,6 @@ static int find_deleted(reading *c)
 	while ((r = rs_idmap_next(&dir->records, &pos))) {
 		if (seen(c, r->id))
 			continue;
-		if (r->kind != ROSTER_KIND_USER)
-			return read_all(c);
 		if (add_read(c, r, r->id, 0, NULL, 0))
 			return out_of_memory(c);
 	}
@@ -324,8 +320,9 @@ static int affected_units(reading *c, rs_rec ***out, size_t *n)
 	*n = 0;
 	for (i = 0; i < c->nrecs && !rc; i++) {
 		if (!is_user(&c->recs[i])) {
-			rc = add_unit(dir, &seen, out, n, &cap,
-				      c->recs[i].cur->id);
+			if (c->recs[i].cur)
+				rc = add_unit(dir, &seen, out, n, &cap,
+					      c->recs[i].cur->id);
 			continue;
 		}
 		for (k = 0; k < 2 && !rc; k++) {
@@ -351,9 +348,58 @@ static int affected_units(reading *c, rs_rec ***out, size_t *n)
 	return 0;
 }
 
-/* Put the records read in place, in one transaction: the units first (the
- * users' checks read them), then every user leaving, then every user
- * arriving; then the names of the units and the items in use. */
+/* The units read of `kind`: created (`step` 0), changed in place (1),
+ * deleted (2), or their names checked (3). */
+static int units_of_kind(reading *c, int kind, int step)
+{
+	roster_directory *dir = c->dir;
+	char key[RS_KEY_SIZE];
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < c->nrecs && !rc; i++) {
+		read_rec *r = &c->recs[i];
+		const rs_rec *v = r->cur ? r->cur : r->old;
+		if (v->kind != kind || (step == 0 && r->old) ||
+		    (step == 1 && (!r->old || !r->cur)) ||
+		    (step == 2 && r->cur) || (step == 3 && !r->cur))
+			continue;
+		rs_record_key(key, v->id);
+		if (step == 0)
+			rc = rs_unit_add_read(dir, (rs_unit *)r->cur, key,
+					      &r->put);
+		else if (step == 1)
+			r->put = !(rc = rs_unit_replace_read(
+					   dir, (rs_unit *)r->cur,
+					   (const rs_unit *)r->old, key));
+		else if (step == 2)
+			rc = rs_unit_remove_read(dir, (const rs_unit *)r->old,
+						 key);
+		else
+			rc = rs_unit_name_read(dir, (const rs_unit *)r->cur,
+					       key);
+	}
+	return rc;
+}
+
+/* Each step for the units of every kind, parents first (last when they
+ * go). */
+static int units_step(reading *c, int step)
+{
+	int kind, rc = 0;
+
+	for (kind = ROSTER_KIND_PARTNER; kind < ROSTER_KIND_USER && !rc; kind++)
+		rc = units_of_kind(c, step == 2 ? ROSTER_KIND_USER - 1 -
+						       (kind - ROSTER_KIND_PARTNER)
+						 : kind,
+				   step);
+	return rc;
+}
+
+/* Put the records read in place, in one transaction: the units created
+ * and changed first (the users' checks read them), then every user
+ * leaving, then every user arriving, then the units deleted; then the
+ * units' names and the items in use. */
 static int apply(reading *c)
 {
 	roster_directory *dir = c->dir;
@@ -361,18 +407,12 @@ static int apply(reading *c)
 	size_t i, nunits = 0;
 	char key[RS_KEY_SIZE];
 	rs_op op;
-	int rc = 0;
+	int rc;
 
 	rs_op_begin(dir, &op);
-	for (i = 0; i < c->nrecs && !rc; i++) {
-		read_rec *r = &c->recs[i];
-		if (is_user(r))
-			continue;
-		rs_record_key(key, r->cur->id);
-		rc = rs_unit_replace_read(dir, (rs_unit *)r->cur,
-					  (const rs_unit *)r->old, key);
-		r->put = rc == 0;
-	}
+	rc = units_step(c, 0);
+	if (!rc)
+		rc = units_step(c, 1);
 	for (i = 0; i < c->nrecs && !rc; i++)
 		if (is_user(&c->recs[i]) && c->recs[i].old)
 			rc = rs_user_unlink_read(dir, (rs_user *)c->recs[i].old,
@@ -387,13 +427,10 @@ static int apply(reading *c)
 		/* published last: from then on the transaction owns it */
 		u->put = rc == 0;
 	}
-	for (i = 0; i < c->nrecs && !rc; i++) {
-		read_rec *r = &c->recs[i];
-		if (is_user(r))
-			continue;
-		rs_record_key(key, r->cur->id);
-		rc = rs_unit_name_read(dir, (const rs_unit *)r->cur, key);
-	}
+	if (!rc)
+		rc = units_step(c, 2);
+	if (!rc)
+		rc = units_step(c, 3);
 	if (!rc && !(rc = affected_units(c, &units, &nunits)) &&
 	    !(rc = rs_persist_check_in_use(dir, units, nunits,
 					   ROSTER_KIND_SITE)))

@@ -907,6 +907,86 @@ static void test_in_use_inconsistent(void **state)
 	}
 }
 
+/* A unit appearing in the store under a parent that does not exist, or
+ * vanishing while a user is still at it, behind the back of a directory
+ * that read the store before: refused on refresh as on open. */
+/* An open of the store is refused (ROSTER_EPARSE); so is a refresh of
+ * `d`, which read the store before, with the same rule and value, and
+ * which shows `before` still. Frees `d`. */
+static void refused_as_open(roster_directory *d,
+			    const roster_directory_options *o,
+			    const char *before)
+{
+	roster_directory *d2 = NULL;
+	char rule[64], value[256];
+
+	assert_int_equal(roster_directory_open(&d2, o), ROSTER_EPARSE);
+	assert_null(d2);
+	snprintf(rule, sizeof(rule), "%s", roster_error_rule(roster_error_last()));
+	snprintf(value, sizeof(value), "%s",
+		 roster_error_value(roster_error_last()));
+	refresh_refused(d, before, rule, value);
+}
+
+static void test_units_inconsistent(void **state)
+{
+	/* an account whose partner (9) does not exist */
+	static const unsigned char orphan[] = { 1, 2, 1, 8, 7, 0, 0, 0, 0, 0, 0, 0,
+						2, 8, 9, 0, 0, 0, 0, 0, 0, 0,
+						3, 1, 'A' };
+	const roster_storage *st;
+	fixture *fx;
+	void *ms;
+	roster_directory_options o;
+	roster_directory *d = NULL;
+	roster_form *f = NULL;
+	roster_id user;
+	char *before, key[32];
+	rawrec r;
+	world *w;
+
+	/* the orphan, in an empty store */
+	fx = fx_new(state, &ms);
+	o = on_store(ST(fx), ms);
+	assert_int_equal(roster_directory_open(&d, &o), 0);
+	before = snapshot_take(d);
+	assert_int_equal(put_raw(fx, ms, "r/0000000000000007", orphan,
+				 sizeof(orphan)), 0);
+	refused_as_open(d, &o, before);
+	free(before);
+	fx_free(fx);
+
+	/* the site of a user, removed */
+	fx = fx_new(state, &ms);
+	st = ST(fx);
+	o = on_store(st, ms);
+	w = world_new(&o);
+	assert_int_equal(roster_form_new(&f, w->dir), 0);
+	roster_form_set_str(f, ROSTER_FIELD_FIRST_NAME, "Zoe");
+	roster_form_set_str(f, ROSTER_FIELD_LAST_NAME, "Lefort");
+	roster_form_set_str(f, ROSTER_FIELD_EMAIL, "zoe@acme.example");
+	roster_form_set_ref(f, ROSTER_FIELD_SITE, w->site);
+	assert_int_equal(roster_user_create(&user, w->dir, &w->as_admin,
+					    w->account, f), 0);
+	roster_form_free(f);
+	d = NULL;
+	assert_int_equal(roster_directory_open(&d, &o), 0);
+	before = snapshot_take(d);
+	snprintf(key, sizeof(key), "r/%016llx", (unsigned long long)w->site);
+	memset(&r, 0, sizeof(r));
+	snprintf(r.key, sizeof(r.key), "%s", key);
+	assert_int_equal(st->scan(ms, key, get_row, &r), 0);
+	assert_non_null(r.value);
+	free(r.value);
+	assert_int_equal(st->begin(ms), 0);
+	assert_int_equal(st->remove(ms, key, r.version), 0);
+	assert_int_equal(st->commit(ms), 0);
+	refused_as_open(d, &o, before);
+	free(before);
+	world_free(w);
+	fx_free(fx);
+}
+
 /* A PBX whose digit rules no longer admit its users' extensions (no call
  * changes them: only a store can): refused by a refresh as by an open. */
 static void test_pbx_digits_inconsistent(void **state)
@@ -914,10 +994,10 @@ static void test_pbx_digits_inconsistent(void **state)
 	fixture *fx;
 	void *ms;
 	roster_directory_options o;
-	roster_directory *d = NULL, *d2 = NULL;
+	roster_directory *d = NULL;
 	roster_form *f = NULL;
 	roster_id user;
-	char *before, rule[64], value[256];
+	char *before;
 	world *w;
 
 	fx = fx_new(state, &ms);
@@ -935,13 +1015,9 @@ static void test_pbx_digits_inconsistent(void **state)
 	assert_int_equal(roster_directory_open(&d, &o), 0);
 	before = snapshot_take(d);
 	patch_record(fx, ms, w->pbx, "\x03\x04", "\x04\x04");
-	assert_int_equal(roster_directory_open(&d2, &o), ROSTER_EPARSE);
-	assert_null(d2);
-	snprintf(rule, sizeof(rule), "%s", roster_error_rule(roster_error_last()));
-	snprintf(value, sizeof(value), "%s",
-		 roster_error_value(roster_error_last()));
-	assert_non_null(strstr(value, "extension.digits"));
-	refresh_refused(d, before, rule, value);
+	refused_as_open(d, &o, before);
+	assert_non_null(strstr(roster_error_value(roster_error_last()),
+			       "extension.digits"));
 	free(before);
 	world_free(w);
 	fx_free(fx);
@@ -1442,6 +1518,7 @@ int main(void)
 		cmocka_unit_test(test_in_use_inconsistent),
 		cmocka_unit_test(test_unique_keys_inconsistent),
 		cmocka_unit_test(test_pbx_digits_inconsistent),
+		cmocka_unit_test(test_units_inconsistent),
 		cmocka_unit_test(test_outbox_replay_ack),
 		cmocka_unit_test(test_outbox_two_directories),
 		cmocka_unit_test(test_outbox_malformed),

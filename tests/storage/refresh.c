@@ -528,6 +528,8 @@ typedef struct people {
 	size_t n;
 	unsigned serial; /* for fresh logins, lines and extensions */
 	roster_id group2; /* a second group of the world's account */
+	roster_id units[64]; /* groups and accounts made since */
+	size_t nunits;
 } people;
 
 static int set_user(world *w, roster_id id, int field, const char *v)
@@ -609,7 +611,7 @@ static void change_one(world *w, people *p, unsigned *seed)
 	char v[64];
 	roster_user *u = NULL, *u2 = NULL;
 	roster_id id, other;
-	unsigned op = draw(seed, 16);
+	unsigned op = draw(seed, 18);
 	size_t at;
 
 	if (p->n < 4 || op == 0) {
@@ -655,14 +657,46 @@ static void change_one(world *w, people *p, unsigned *seed)
 		set_user(w, id, ROSTER_FIELD_EXTENSION,
 			 draw(seed, 4) ? v : NULL);
 		break;
-	case 9: /* a unit created: the whole store is read again */
-		if (draw(seed, 3))
-			break;
+	case 9: /* a group created */
 		snprintf(v, sizeof(v), "Team %u", ++p->serial);
 		assert_int_equal(roster_group_create(&other, w->dir,
 						     &w->as_partner,
 						     w->account, v),
 				 0);
+		if (p->nunits < sizeof(p->units) / sizeof(p->units[0]))
+			p->units[p->nunits++] = other;
+		break;
+	case 14: /* a group or an account (with its units) deleted */
+		if (p->nunits) {
+			at = draw(seed, (unsigned)p->nunits);
+			assert_int_equal(roster_record_delete(w->dir,
+							      &w->as_partner,
+							      p->units[at]),
+					 0);
+			p->units[at] = p->units[--p->nunits];
+		}
+		break;
+	case 15: /* an account with a site, a PBX and a group */
+		snprintf(v, sizeof(v), "Customer %u", ++p->serial);
+		assert_int_equal(roster_transaction_begin(w->dir), 0);
+		assert_int_equal(roster_account_create(&other, w->dir,
+						       &w->as_partner,
+						       w->partner, v),
+				 0);
+		assert_int_equal(roster_site_create(&id, w->dir,
+						    &w->as_partner, other,
+						    "Head office"),
+				 0);
+		assert_int_equal(roster_pbx_create(&id, w->dir, &w->as_partner,
+						   other, "Switch", 3, 5),
+				 0);
+		assert_int_equal(roster_group_create(&id, w->dir,
+						     &w->as_partner, other,
+						     "Everyone"),
+				 0);
+		assert_int_equal(roster_transaction_commit(w->dir), 0);
+		if (p->nunits < sizeof(p->units) / sizeof(p->units[0]))
+			p->units[p->nunits++] = other;
 		break;
 	case 10: /* a unit changed: a group renamed */
 		snprintf(v, sizeof(v), "Group %u", ++p->serial);
@@ -734,8 +768,9 @@ static void change_one(world *w, people *p, unsigned *seed)
  * Another directory's changes of every kind (users created, renamed,
  * deleted, trading logins and lines in one transaction, moved in and out
  * of a group, made admin, given a product licence or a pack; groups
- * renamed or trading names, licences bought, stations ordered; now and
- * then a group created), a few at a time: after
+ * renamed or trading names, licences bought, stations ordered; groups
+ * and accounts with their units created and deleted), a few at a time:
+ * after
  * each refresh the directory shows and finds what a directory opened on
  * the store then shows and finds. Its own changes are mixed in.
  */
@@ -802,19 +837,20 @@ static roster_directory *open_counted(fixture *fx)
 }
 
 /*
- * After another directory changed a few of many users, a refresh reads
- * those users, not the store: about a hundred allocations, where reading
- * every record again (as a new group makes it do) takes several a record.
+ * After another directory changed a few of many users, or created a group
+ * and moved a user into it, a refresh reads those records, not the
+ * store: about a hundred allocations, where reading every record (an
+ * open) takes several a record.
  */
 static void test_refresh_reads_only_changes(void **state)
 {
 	void *ms;
 	fixture *fx = fx_new_on(*state, &ms);
 	roster_directory_options o;
-	roster_directory *b;
+	roster_directory *b, *fresh;
 	roster_id id, gone, group;
 	char email[32];
-	long few, all;
+	long few, unit, all;
 	world *w;
 	int i;
 
@@ -835,23 +871,34 @@ static void test_refresh_reads_only_changes(void **state)
 	assert_int_equal(roster_directory_refresh(b), 0);
 	few = allocations;
 	assert_as_opened(fx, fx_open(fx), b, w, "three users read");
+	/* a group created and one of its users moved into it */
+	assert_int_equal(roster_transaction_begin(w->dir), 0);
 	assert_int_equal(roster_group_create(&group, w->dir, &w->as_partner,
 					     w->account, "Readers"), 0);
+	w->group = group;
+	assert_int_equal(set_user(w, id, ROSTER_FIELD_GROUP, "in"), 0);
+	assert_int_equal(roster_transaction_commit(w->dir), 0);
 	allocations = 0;
 	assert_int_equal(roster_directory_refresh(b), 0);
+	unit = allocations;
+	assert_as_opened(fx, fx_open(fx), b, w, "a group and a user read");
+	/* what reading everything takes: an open */
+	allocations = 0;
+	fresh = open_counted(fx);
 	all = allocations;
 	print_message("%s: refresh after 3 of 400 users changed: %ld "
-		      "allocations; after a new group (all read): %ld\n",
-		      fx->be->name, few, all);
-	assert_true(few < 200);
-	assert_true(few * 20 < all);
+		      "allocations; after a group created: %ld; an open: %ld\n",
+		      fx->be->name, few, unit, all);
+	assert_true(few < 200 && unit < 200);
+	assert_true(few * 20 < all && unit * 20 < all);
+	roster_directory_free(fresh);
 	roster_directory_free(b);
 	world_free(w);
 	fx_free(fx);
 }
 
 /*
- * Each allocation of a refresh reading a few users failing in turn: the
+ * Each allocation of a refresh reading a few users and units failing in turn: the
  * refresh fails with ROSTER_ENOMEM and the directory shows and finds what
  * it did; then it succeeds and shows what the store holds.
  */
@@ -861,7 +908,7 @@ static void test_refresh_out_of_memory(void **state)
 	fixture *fx = fx_new_on(*state, &ms);
 	roster_directory_options o;
 	roster_directory *b;
-	roster_id ids[12], id;
+	roster_id ids[12], id, doomed;
 	char email[32];
 	roster_user *u1 = NULL, *u2 = NULL;
 	long k;
@@ -876,9 +923,20 @@ static void test_refresh_out_of_memory(void **state)
 					    firsts[i % 8], lasts[i % 8], email,
 					    0, &ids[i]), 0);
 	}
+	assert_int_equal(roster_group_create(&doomed, w->dir, &w->as_partner,
+					     w->account, "Doomed"), 0);
 	b = open_counted(fx);
 	/* a rename, a deletion, a creation, two users trading logins and
-	 * one joining a group */
+	 * one joining a group; a group created, one renamed, one deleted,
+	 * licences bought */
+	assert_int_equal(roster_group_create(&id, w->dir, &w->as_partner,
+					     w->account, "Created"), 0);
+	assert_int_equal(roster_record_rename(w->dir, &w->as_partner, w->group,
+					      "Renamed"), 0);
+	assert_int_equal(roster_record_delete(w->dir, &w->as_partner, doomed),
+			 0);
+	assert_int_equal(roster_product_purchase(w->dir, &w->as_partner,
+						 w->account, "meetings", 2), 0);
 	rename_user(w, ids[0], "Zakaria");
 	assert_int_equal(roster_user_delete(w->dir, &w->as_admin, ids[1]), 0);
 	assert_int_equal(world_user(w, &w->as_admin, w->account, "Dana",
@@ -915,7 +973,8 @@ static void test_refresh_out_of_memory(void **state)
 		free(found);
 		free(found_after);
 	}
-	print_message("%s: a refresh reading 6 users failed at each of its "
+	print_message("%s: a refresh reading 6 users and 4 units failed at each "
+		      "of its "
 		      "%ld allocations, changing nothing\n",
 		      fx->be->name, k - 1);
 	assert_true(k > 20);
