@@ -910,6 +910,32 @@ static void test_in_use_inconsistent(void **state)
 /* A unit appearing in the store under a parent that does not exist, or
  * vanishing while a user is still at it, behind the back of a directory
  * that read the store before: refused on refresh as on open. */
+/* A user "<first> Lefort" of the world's account with a login, and an
+ * extension on its PBX, a line and a site when given. Returns its id. */
+static roster_id lefort(world *w, const char *first, const char *email,
+			const char *ext, const char *line, roster_id site)
+{
+	roster_form *f = NULL;
+	roster_id id;
+
+	assert_int_equal(roster_form_new(&f, w->dir), 0);
+	roster_form_set_str(f, ROSTER_FIELD_FIRST_NAME, first);
+	roster_form_set_str(f, ROSTER_FIELD_LAST_NAME, "Lefort");
+	roster_form_set_str(f, ROSTER_FIELD_EMAIL, email);
+	if (ext) {
+		roster_form_set_ref(f, ROSTER_FIELD_PBX, w->pbx);
+		roster_form_set_str(f, ROSTER_FIELD_EXTENSION, ext);
+	}
+	if (line)
+		roster_form_set_lines(f, &line, 1);
+	if (site)
+		roster_form_set_ref(f, ROSTER_FIELD_SITE, site);
+	assert_int_equal(roster_user_create(&id, w->dir, &w->as_admin,
+					    w->account, f), 0);
+	roster_form_free(f);
+	return id;
+}
+
 /* An open of the store is refused (ROSTER_EPARSE); so is a refresh of
  * `d`, which read the store before, with the same rule and value, and
  * which shows `before` still. Frees `d`. */
@@ -939,8 +965,6 @@ static void test_units_inconsistent(void **state)
 	void *ms;
 	roster_directory_options o;
 	roster_directory *d = NULL;
-	roster_form *f = NULL;
-	roster_id user;
 	char *before, key[32];
 	rawrec r;
 	world *w;
@@ -961,14 +985,7 @@ static void test_units_inconsistent(void **state)
 	st = ST(fx);
 	o = on_store(st, ms);
 	w = world_new(&o);
-	assert_int_equal(roster_form_new(&f, w->dir), 0);
-	roster_form_set_str(f, ROSTER_FIELD_FIRST_NAME, "Zoe");
-	roster_form_set_str(f, ROSTER_FIELD_LAST_NAME, "Lefort");
-	roster_form_set_str(f, ROSTER_FIELD_EMAIL, "zoe@acme.example");
-	roster_form_set_ref(f, ROSTER_FIELD_SITE, w->site);
-	assert_int_equal(roster_user_create(&user, w->dir, &w->as_admin,
-					    w->account, f), 0);
-	roster_form_free(f);
+	lefort(w, "Zoe", "zoe@acme.example", NULL, NULL, w->site);
 	d = NULL;
 	assert_int_equal(roster_directory_open(&d, &o), 0);
 	before = snapshot_take(d);
@@ -995,23 +1012,13 @@ static void test_pbx_digits_inconsistent(void **state)
 	void *ms;
 	roster_directory_options o;
 	roster_directory *d = NULL;
-	roster_form *f = NULL;
-	roster_id user;
 	char *before;
 	world *w;
 
 	fx = fx_new(state, &ms);
 	o = on_store(ST(fx), ms);
 	w = world_new(&o); /* its PBX: 3 to 4 digits */
-	assert_int_equal(roster_form_new(&f, w->dir), 0);
-	roster_form_set_str(f, ROSTER_FIELD_FIRST_NAME, "Zoe");
-	roster_form_set_str(f, ROSTER_FIELD_LAST_NAME, "Lefort");
-	roster_form_set_str(f, ROSTER_FIELD_EMAIL, "zoe@acme.example");
-	roster_form_set_ref(f, ROSTER_FIELD_PBX, w->pbx);
-	roster_form_set_str(f, ROSTER_FIELD_EXTENSION, "321");
-	assert_int_equal(roster_user_create(&user, w->dir, &w->as_admin,
-					    w->account, f), 0);
-	roster_form_free(f);
+	lefort(w, "Zoe", "zoe@acme.example", "321", NULL, 0);
 	assert_int_equal(roster_directory_open(&d, &o), 0);
 	before = snapshot_take(d);
 	patch_record(fx, ms, w->pbx, "\x03\x04", "\x04\x04");
@@ -1038,36 +1045,20 @@ static void test_unique_keys_inconsistent(void **state)
 	size_t k;
 
 	for (k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
-		static const char *const zoe_line = "+33123456789";
-		static const char *const max_line = "+33123450000";
 		fixture *fx;
 		void *ms;
 		roster_directory_options o;
 		roster_directory *d = NULL;
-		roster_form *f = NULL;
-		roster_id zoe, max;
+		roster_id max;
 		char *before;
 		world *w;
 
 		fx = fx_new(state, &ms);
 		o = on_store(ST(fx), ms);
 		w = world_new(&o);
-		assert_int_equal(roster_form_new(&f, w->dir), 0);
-		roster_form_set_str(f, ROSTER_FIELD_FIRST_NAME, "Zoe");
-		roster_form_set_str(f, ROSTER_FIELD_LAST_NAME, "Lefort");
-		roster_form_set_str(f, ROSTER_FIELD_EMAIL, "zoe@acme.example");
-		roster_form_set_ref(f, ROSTER_FIELD_PBX, w->pbx);
-		roster_form_set_str(f, ROSTER_FIELD_EXTENSION, "321");
-		roster_form_set_lines(f, &zoe_line, 1);
-		assert_int_equal(roster_user_create(&zoe, w->dir, &w->as_admin,
-						    w->account, f), 0);
-		roster_form_set_str(f, ROSTER_FIELD_FIRST_NAME, "Max");
-		roster_form_set_str(f, ROSTER_FIELD_EMAIL, "max@acme.example");
-		roster_form_set_str(f, ROSTER_FIELD_EXTENSION, "322");
-		roster_form_set_lines(f, &max_line, 1);
-		assert_int_equal(roster_user_create(&max, w->dir, &w->as_admin,
-						    w->account, f), 0);
-		roster_form_free(f);
+		lefort(w, "Zoe", "zoe@acme.example", "321", "+33123456789", 0);
+		max = lefort(w, "Max", "max@acme.example", "322", "+33123450000",
+			     0);
 		assert_int_equal(roster_directory_open(&d, &o), 0);
 		before = snapshot_take(d);
 		patch_record(fx, ms, max, cases[k].from, cases[k].to);
