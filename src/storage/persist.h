@@ -31,9 +31,9 @@ int rs_persist_load(roster_directory *dir);
 /*
  * Decode the record stored under `key` (record `id`, at `version`) and
  * check it alone, as a load does: a user is also given its search keys
- * and packed. *out is a fresh record, not yet in the directory; else 0,
- * and the error (ROSTER_EPARSE naming the key and the fault, or
- * ROSTER_ENOMEM) is recorded.
+ * and packed. 0 and *out a fresh record, not yet in the directory; else
+ * *out is NULL and the error (ROSTER_EPARSE naming the key and the fault,
+ * or ROSTER_ENOMEM) is recorded.
  */
 int rs_persist_decode(roster_directory *dir, const char *key, roster_id id,
 		      const void *value, size_t len, uint64_t version,

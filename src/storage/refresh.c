@@ -2,14 +2,15 @@
  * refresh.c: bringing a directory up to what its store holds now, other
  * directories' commits included.
  *
- * A refresh scans the keys and versions of the records and counters.
- * Every version a store hands out is new, so a record whose key holds the
- * version this directory read or wrote is as the directory has it; the
- * others are copied as stored, and a unit written again as it was (a
- * user's creation writes its account, so that racing writers conflict)
- * only takes its new version. Then:
+ * A refresh scans the keys and versions of the counters, then of the
+ * records (read_changes). Every version a store hands out is new, so a
+ * record whose key holds the version this directory read or wrote is as
+ * the directory has it; the others are copied as stored, and a unit
+ * written again as it was (a user's creation writes its account, so that
+ * racing writers conflict) only takes its new version. Then:
  *  - nothing changed: nothing more is done;
- *  - records were created, changed or deleted: those read are decoded,
+ *  - records were created, changed or deleted: the outbox's keys are
+ *    checked against the event counter, and the records read are decoded,
  *    checked as a load checks them, and put in place in one transaction,
  *    undone whole if anything fails (units created and changed first,
  *    parents before children; every user leaving, rs_user_unlink_read,
@@ -61,6 +62,7 @@ typedef struct reading {
 	int nomem; /* recorded */
 	int meta, events; /* the counters seen, their versions and values */
 	uint64_t meta_ver, events_ver, next_id, next_event;
+	uint64_t last_event; /* the outbox's last entry (check_outbox) */
 } reading;
 
 #define STOP 1 /* ends a scan: above any storage code */
@@ -78,7 +80,6 @@ static int out_of_memory(reading *c)
 	c->nomem = 1;
 	return STOP;
 }
-
 
 /* A record to read (`bytes`, copied) or a user deleted (`old` alone). */
 static int add_read(reading *c, rs_rec *old, roster_id id, uint64_t version,
@@ -218,6 +219,18 @@ static int decode_read(reading *c)
 	return 0;
 }
 
+/* Scan the keys starting with `prefix` into the reading (the store's
+ * methods may not call back into the directory). */
+static int scan_keys(reading *c, const char *prefix, roster_storage_row_fn row)
+{
+	roster_directory *dir = c->dir;
+	int was = rs_hook_begin(dir);
+	int rc = dir->storage->scan(dir->store, prefix, row, c);
+
+	rs_hook_end(dir, was);
+	return rc;
+}
+
 static int see_row(const char *key, const void *value, size_t len,
 		   uint64_t version, void *data)
 {
@@ -237,7 +250,8 @@ static int seen(const reading *c, roster_id id)
 	return id < c->below && (c->seen[id >> 3] >> (id & 7)) & 1;
 }
 
-/* No more than this many identifiers a record get a bit of `seen`. */
+/* `seen` has a bit for each identifier below the next one, as long as
+ * there are no more than this many a record. */
 #define SEEN_SPREAD 64
 
 /*
@@ -252,7 +266,7 @@ static int find_deleted(reading *c)
 	size_t held = c->same + c->nagain, i;
 	uint64_t pos = 0;
 	rs_rec *r;
-	int rc, was;
+	int rc;
 
 	for (i = 0; i < c->nrecs; i++)
 		held += c->recs[i].old != NULL;
@@ -263,11 +277,13 @@ static int find_deleted(reading *c)
 		return read_all(c); /* too far apart for a bitmap */
 	if (!(c->seen = rs_calloc(&dir->al, c->below / 8 + 1, 1)))
 		return out_of_memory(c);
-	was = rs_hook_begin(dir);
-	rc = dir->storage->scan(dir->store, "r/", see_row, c);
-	rs_hook_end(dir, was);
-	if (rc)
+	if ((rc = scan_keys(c, "r/", see_row)))
 		return rc;
+	/* a record read at a new version and deleted since: the reading is
+	 * not one state of the store */
+	for (i = 0; i < c->nrecs; i++)
+		if (c->recs[i].old && !seen(c, c->recs[i].old->id))
+			return read_all(c);
 	while ((r = rs_idmap_next(&dir->records, &pos))) {
 		if (seen(c, r->id))
 			continue;
@@ -519,22 +535,91 @@ static void take_versions(roster_directory *dir, const reading *c)
 	}
 }
 
+/*
+ * Scan the store's counters, then its records (find_deleted: the records
+ * gone). In that order: a commit landing between the scans then leaves
+ * the directory with records newer than the counters it holds, never
+ * older, so that its next write of the counters (a login, line or
+ * extension changed, an identifier taken) conflicts instead of passing a
+ * change it has not read. 0, STOP or a storage code.
+ */
+static int read_changes(reading *c)
+{
+	roster_directory *dir = c->dir;
+	int rc = scan_keys(c, "m/", read_row);
+
+	if (rc == 0)
+		rc = scan_keys(c, "r/", read_row);
+	if (rc == 0 && !c->all)
+		rc = find_deleted(c);
+	/* a counter vanished or appeared: as a reading of everything would
+	 * see it */
+	if (rc == 0 && (c->meta != (dir->meta_ver != 0) ||
+			c->events != (dir->events_ver != 0)))
+		rc = read_all(c);
+	return rc;
+}
+
+/* Has the store nothing the directory has not read? */
+static int nothing_new(const reading *c)
+{
+	const roster_directory *dir = c->dir;
+
+	return !c->all && !c->nrecs && !c->nagain &&
+	       (!c->meta || c->meta_ver == dir->meta_ver) &&
+	       (!c->events || c->events_ver == dir->events_ver);
+}
+
+/* The last number of the outbox's entries; a key of another shape there
+ * is a fault, which a reading of everything names. */
+static int outbox_row(const char *key, const void *value, size_t len,
+		      uint64_t version, void *data)
+{
+	reading *c = data;
+	uint64_t seq = rs_event_key_seq(key);
+
+	(void)value;
+	(void)len;
+	(void)version;
+	if (!seq)
+		return read_all(c);
+	if (seq > c->last_event)
+		c->last_event = seq;
+	return 0;
+}
+
+/*
+ * The outbox holds no entry the event counter read has not passed, as a
+ * load checks: else everything is read, which reports it. (An entry
+ * committed since the counter was read also has everything read, which
+ * then finds the store as it is.) 0, STOP or a storage code.
+ */
+static int check_outbox(reading *c)
+{
+	uint64_t next = c->events ? c->next_event : 0;
+	int rc = scan_keys(c, "o/", outbox_row);
+
+	if (rc == 0 && c->last_event && c->last_event >= next)
+		rc = read_all(c);
+	return rc;
+}
+
 int rs_persist_refresh(roster_directory *dir)
 {
 	reading c;
 	roster_error before = dir->err;
-	int rc, was;
+	int rc;
 
 	memset(&c, 0, sizeof(c));
 	c.dir = dir;
 	c.most = dir->records.count / 8 + 1024;
-	was = rs_hook_begin(dir);
-	rc = dir->storage->scan(dir->store, "r/", read_row, &c);
+	rc = read_changes(&c);
+	if (rc == 0 && nothing_new(&c)) {
+		reading_free(&c);
+		return ROSTER_OK;
+	}
 	if (rc == 0)
-		rc = dir->storage->scan(dir->store, "m/", read_row, &c);
-	rs_hook_end(dir, was);
-	if (rc == 0 && !c.all)
-		rc = find_deleted(&c);
+		rc = check_outbox(&c);
 	if (rc == 0 && !c.all)
 		rc = decode_read(&c);
 	if (c.nomem || (rc && rc != STOP)) {
@@ -542,16 +627,6 @@ int rs_persist_refresh(roster_directory *dir)
 			rs_storage_fail(dir, "scan", rc);
 		reading_free(&c);
 		return dir->err.code;
-	}
-	/* a counter vanished: as a reading of everything would see it */
-	if (!c.all && (c.meta != (dir->meta_ver != 0) ||
-		       c.events != (dir->events_ver != 0)))
-		c.all = 1;
-	if (!c.all && !c.nrecs && !c.nagain &&
-	    (!c.meta || c.meta_ver == dir->meta_ver) &&
-	    (!c.events || c.events_ver == dir->events_ver)) {
-		reading_free(&c);
-		return ROSTER_OK; /* nothing new */
 	}
 	if (!c.all && c.nrecs && (rc = apply(&c)) != ROSTER_OK) {
 		if (rc != ROSTER_EPARSE) {

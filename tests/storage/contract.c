@@ -1073,6 +1073,73 @@ static void test_unique_keys_inconsistent(void **state)
 	}
 }
 
+/* Set the event counter m/events to `next` behind the directories' backs. */
+static void patch_event_counter(fixture *fx, void *store, uint64_t next)
+{
+	const roster_storage *st = ST(fx);
+	unsigned char b[8];
+	rawrec r;
+	uint64_t ver;
+	int i;
+
+	memset(&r, 0, sizeof(r));
+	strcpy(r.key, "m/events");
+	assert_int_equal(st->scan(store, r.key, get_row, &r), 0);
+	assert_non_null(r.value);
+	for (i = 0; i < 8; i++)
+		b[i] = (unsigned char)(next >> (8 * i));
+	assert_int_equal(st->begin(store), 0);
+	assert_int_equal(st->put(store, r.key, b, 8, r.version, &ver), 0);
+	assert_int_equal(st->commit(store), 0);
+	free(r.value);
+}
+
+/* The event counter set back below the outbox's entries, with a user
+ * renamed or not: a refresh refuses the store as an open does, naming
+ * the entry, and the directory shows what it showed. */
+static void test_event_counter_inconsistent(void **state)
+{
+	int renamed;
+
+	for (renamed = 0; renamed < 2; renamed++) {
+		fixture *fx;
+		void *ms;
+		roster_directory_options o;
+		roster_directory *d = NULL;
+		roster_form *f = NULL;
+		char *before;
+		world *w;
+
+		fx = fx_new(state, &ms);
+		o = on_store(ST(fx), ms);
+		w = world_new(&o);
+		assert_int_equal(roster_directory_open(&d, &o), 0);
+		before = snapshot_take(d);
+		if (renamed) {
+			assert_int_equal(roster_form_new(&f, w->dir), 0);
+			roster_form_set_str(f, ROSTER_FIELD_LAST_NAME, "Other");
+			assert_int_equal(roster_user_update(w->dir, &w->as_admin,
+							    w->admin, f),
+					 0);
+			roster_form_free(f);
+			/* d reads the rename, then the counter goes back */
+			assert_int_equal(roster_directory_refresh(d), 0);
+			free(before);
+			before = snapshot_take(d);
+		}
+		/* the world's commits left their events in the outbox */
+		patch_event_counter(fx, ms, 1);
+		refresh_refused(d, before, "storage.inconsistent", "o/");
+		free(before);
+		d = NULL;
+		assert_int_equal(roster_directory_open(&d, &o), ROSTER_EPARSE);
+		assert_string_equal(roster_error_rule(roster_error_last()),
+				    "storage.inconsistent");
+		world_free(w);
+		fx_free(fx);
+	}
+}
+
 static void test_scan_failure_on_open(void **state)
 {
 	faulty fs = { NULL, NULL, 0, 1, ROSTER_ESTORAGE };
@@ -1510,6 +1577,7 @@ int main(void)
 		cmocka_unit_test(test_unique_keys_inconsistent),
 		cmocka_unit_test(test_pbx_digits_inconsistent),
 		cmocka_unit_test(test_units_inconsistent),
+		cmocka_unit_test(test_event_counter_inconsistent),
 		cmocka_unit_test(test_outbox_replay_ack),
 		cmocka_unit_test(test_outbox_two_directories),
 		cmocka_unit_test(test_outbox_malformed),

@@ -1204,6 +1204,194 @@ static void test_event_numbers_exhausted(void **state)
 	fx_free(fx);
 }
 
+/* ------------------------------------------------------------------ */
+/* A store changing while a refresh reads it                           */
+
+/* A store that forwards to a backend's store and, just before the
+ * `at`-th scan of keys starting with `prefix`, lets `meddle` commit
+ * through another directory: the store changes between the scans of
+ * one refresh. */
+typedef struct meddling {
+	const roster_storage *st;
+	void *store;
+	const char *prefix;
+	int at, seen;
+	void (*meddle)(void *);
+	void *data;
+} meddling;
+
+static int m_begin(void *s)
+{
+	meddling *m = s;
+	return m->st->begin(m->store);
+}
+
+static int m_commit(void *s)
+{
+	meddling *m = s;
+	return m->st->commit(m->store);
+}
+
+static int m_rollback(void *s)
+{
+	meddling *m = s;
+	return m->st->rollback(m->store);
+}
+
+static int m_put(void *s, const char *k, const void *v, size_t n, uint64_t e,
+		 uint64_t *out)
+{
+	meddling *m = s;
+	return m->st->put(m->store, k, v, n, e, out);
+}
+
+static int m_remove(void *s, const char *k, uint64_t e)
+{
+	meddling *m = s;
+	return m->st->remove(m->store, k, e);
+}
+
+static int m_scan(void *s, const char *p, roster_storage_row_fn row, void *d)
+{
+	meddling *m = s;
+
+	if (m->meddle && strcmp(p, m->prefix) == 0 && ++m->seen == m->at) {
+		m->meddle(m->data);
+		m->meddle = NULL;
+	}
+	return m->st->scan(m->store, p, row, d);
+}
+
+static const roster_storage meddling_methods = {
+	ROSTER_STORAGE_VERSION, m_begin, m_commit, m_rollback, m_put,
+	m_remove, m_scan, NULL, NULL
+};
+
+static roster_directory *open_meddling(meddling *m)
+{
+	roster_directory_options o = on_store(&meddling_methods, m);
+	roster_directory *d = NULL;
+
+	assert_int_equal(roster_directory_open(&d, &o), 0);
+	return d;
+}
+
+typedef struct meddler {
+	world *w;
+	roster_id user;
+} meddler;
+
+static void take_login(void *data)
+{
+	meddler *md = data;
+
+	assert_int_equal(set_user(md->w, md->user, ROSTER_FIELD_EMAIL,
+				  "taken@acme.example"),
+			 0);
+}
+
+static void delete_user(void *data)
+{
+	meddler *md = data;
+
+	assert_int_equal(roster_user_delete(md->w->dir, &md->w->as_partner,
+					    md->user),
+			 0);
+}
+
+/*
+ * Another directory gives u1 a new login while a refresh reads the store,
+ * between its reading of the records and its reading of the counters
+ * (which a change of login writes, so that two directories giving one
+ * login to two users conflict). The refreshed directory must not then
+ * give u2 the same login: it either sees u1's new login or still holds
+ * the counters' old version and conflicts. The store opens after.
+ */
+static void test_refresh_counters_before_records(void **state)
+{
+	void *ms;
+	fixture *fx = fx_new_on(*state, &ms);
+	roster_directory_options o;
+	roster_directory *b, *check = NULL;
+	meddling m;
+	meddler md;
+	roster_id u1, u2;
+	world *w;
+	int rc;
+
+	o = on_store(ST(fx), ms);
+	w = world_new(&o);
+	assert_int_equal(world_user(w, &w->as_admin, w->account, "U", "One",
+				    "u1@acme.example", 0, &u1), 0);
+	assert_int_equal(world_user(w, &w->as_admin, w->account, "U", "Two",
+				    "u2@acme.example", 0, &u2), 0);
+	memset(&m, 0, sizeof(m));
+	m.st = ST(fx);
+	m.store = fx_open(fx);
+	b = open_meddling(&m);
+	md.w = w;
+	md.user = u1;
+	m.prefix = "m/";
+	m.at = 1;
+	m.meddle = take_login;
+	m.data = &md;
+	assert_int_equal(roster_directory_refresh(b), 0);
+	assert_null(m.meddle);
+	rc = set_str(b, &w->as_partner, u2, ROSTER_FIELD_EMAIL,
+		     "taken@acme.example");
+	if (rc != ROSTER_EEXISTS && rc != ROSTER_ECONFLICT)
+		fail_msg("u2 took u1's login: %d", rc);
+	o = on_store(ST(fx), fx_open(fx));
+	assert_int_equal(roster_directory_open(&check, &o), 0);
+	roster_directory_free(check);
+	roster_directory_free(b);
+	world_free(w);
+	fx_free(fx);
+}
+
+/*
+ * A user renamed, then deleted between the two readings of the record
+ * keys of one refresh (the second looks for deleted records, as another
+ * user was deleted before): the refreshed directory shows and finds what
+ * a directory opened on the store then shows and finds.
+ */
+static void test_refresh_deleted_between_scans(void **state)
+{
+	void *ms;
+	fixture *fx = fx_new_on(*state, &ms);
+	roster_directory_options o;
+	roster_directory *b;
+	meddling m;
+	meddler md;
+	roster_id x, y;
+	world *w;
+
+	o = on_store(ST(fx), ms);
+	w = world_new(&o);
+	assert_int_equal(world_user(w, &w->as_admin, w->account, "Xavier",
+				    "Gone", "x@acme.example", 0, &x), 0);
+	assert_int_equal(world_user(w, &w->as_admin, w->account, "Yves",
+				    "Gone", "y@acme.example", 0, &y), 0);
+	memset(&m, 0, sizeof(m));
+	m.st = ST(fx);
+	m.store = fx_open(fx);
+	b = open_meddling(&m);
+	rename_user(w, x, "Renamed");
+	assert_int_equal(roster_user_delete(w->dir, &w->as_admin, y), 0);
+	md.w = w;
+	md.user = x;
+	m.prefix = "r/";
+	m.at = 2;
+	m.meddle = delete_user;
+	m.data = &md;
+	assert_int_equal(roster_directory_refresh(b), 0);
+	assert_null(m.meddle);
+	assert_as_opened(fx, fx_open(fx), b, w, "deleted between scans");
+	roster_directory_free(b);
+	world_free(w);
+	fx_free(fx);
+}
+
 int main(void)
 {
 	/* each once per backend, named "backend: test" */
@@ -1213,6 +1401,8 @@ int main(void)
 		cmocka_unit_test(test_refresh_random_changes),
 		cmocka_unit_test(test_refresh_reads_only_changes),
 		cmocka_unit_test(test_refresh_out_of_memory),
+		cmocka_unit_test(test_refresh_counters_before_records),
+		cmocka_unit_test(test_refresh_deleted_between_scans),
 		cmocka_unit_test(test_no_lost_update),
 		cmocka_unit_test(test_last_admin_across_directories),
 		cmocka_unit_test(test_last_admin_threads),
