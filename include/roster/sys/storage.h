@@ -17,7 +17,9 @@
  * such a race gets ROSTER_ECONFLICT and nothing of its transaction is
  * written. Versions must never repeat across the whole store, not only per
  * key: a key removed and written again must not get back a version a
- * stale reader may still hold (a store-wide counter does it).
+ * stale reader may still hold (a store-wide counter does it). A refresh
+ * relies on it too: it reads again only the records whose versions
+ * differ from the ones it holds.
  *
  * Within a transaction, put and remove see the transaction's own earlier
  * writes. roster never calls scan between begin and commit/rollback, calls
