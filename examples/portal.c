@@ -19,7 +19,11 @@
  *     record, and the licences an admin could give them, with the reasons
  *     of those refused;
  *  5. bulk actions on a selection: a product licence each, refused as a
- *     whole when too few are left, then welcome e-mails again.
+ *     whole when too few are left, then welcome e-mails again;
+ *  6. another worker process of the portal on the same file: it adds a
+ *     user, and this one sees it after a refresh (which reads that user
+ *     and the account it wrote, not the whole store); an edit made on
+ *     what it read before then loses the race, and is made again.
  *
  * Run with DIR twice: the second run finds the directory set up, replays
  * what is left in the outbox (nothing, as each run acknowledges what it
@@ -393,6 +397,87 @@ static int bulk_actions(void)
 
 /* ------------------------------------------------------------------ */
 
+/* ------------------------------------------------------------------ */
+/* 6. Two workers on one store                                         */
+
+static int set_note(roster_directory *d, roster_id user, const char *note)
+{
+	roster_form *f = NULL;
+	int rc = roster_form_new(&f, d);
+
+	if (!rc)
+		rc = roster_form_set_str(f, ROSTER_FIELD_NOTE, note);
+	if (!rc)
+		rc = roster_user_update(d, &as_admin, user, f);
+	roster_form_free(f);
+	return rc;
+}
+
+static int other_worker(const char *path)
+{
+	roster_directory_options o;
+	roster_filestore *fs = NULL;
+	roster_directory *other = NULL;
+	roster_form *f = NULL;
+	roster_id nora = 0, marie = find_login("marie@acme.example");
+	int rc = 1;
+
+	printf("\n6. Another worker of the portal, on the same file\n");
+	/* in its own process it would open the file the same way */
+	if (roster_filestore_open(path, 0, &fs))
+		return fail(path, 0);
+	roster_directory_options_init(&o, ROSTER_DIRECTORY_OPTIONS_VERSION);
+	o.storage = roster_filestore_methods();
+	o.store = fs;
+	o.event_cb = on_event;
+	if (roster_directory_open(&other, &o)) {
+		fail("open", 0);
+		goto out;
+	}
+	if (roster_form_new(&f, other) ||
+	    roster_form_set_str(f, ROSTER_FIELD_FIRST_NAME, "Nora") ||
+	    roster_form_set_str(f, ROSTER_FIELD_LAST_NAME, "Nováková") ||
+	    roster_form_set_str(f, ROSTER_FIELD_EMAIL, "nora@acme.example") ||
+	    roster_user_create(&nora, other, &as_admin, account, f) ||
+	    set_note(other, marie, "moved to Brno") || acknowledge(other)) {
+		fprintf(stderr, "other worker: %s\n",
+			roster_error_message(roster_directory_error(other)));
+		goto out;
+	}
+	printf("  it added Nora Nováková and changed Marie's note\n");
+	/* this worker, answering its next request */
+	if (roster_user_find_login(&nora, dir, "nora@acme.example") !=
+	    ROSTER_ENOTFOUND) {
+		fprintf(stderr, "seen before a refresh\n");
+		goto out;
+	}
+	if (roster_directory_refresh(dir) ||
+	    !(nora = find_login("nora@acme.example")))
+		goto out;
+	printf("  after a refresh this one finds her: user %llu\n",
+	       (unsigned long long)nora);
+	/* an edit on what a worker read before another's commit */
+	if (set_note(other, marie, "back in Praha") || acknowledge(other) ||
+	    set_note(dir, marie, "on leave") != ROSTER_ECONFLICT) {
+		fprintf(stderr, "the stale edit did not conflict\n");
+		goto out;
+	}
+	printf("  an edit on stale data lost the race: %s\n",
+	       roster_error_message(roster_directory_error(dir)));
+	/* the loser refreshed itself: look again, and make it again */
+	if (set_note(dir, marie, "on leave") || acknowledge(dir)) {
+		fail("edit again", 1);
+		goto out;
+	}
+	printf("  made again after the directory refreshed itself\n");
+	rc = 0;
+out:
+	roster_form_free(f);
+	roster_directory_free(other);
+	roster_filestore_free(fs);
+	return rc;
+}
+
 /* The users of the account, by name: what a second run finds. */
 static int list_users(void)
 {
@@ -472,7 +557,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	if (set_up() || upload_users() || search_as_typed() || edit_form() ||
-	    bulk_actions())
+	    bulk_actions() || other_worker(path))
 		goto out;
 	rc = 0;
 out:
