@@ -29,8 +29,7 @@
 #include "../users.h"
 #include "codec.h"
 
-/* A record the store holds another version of: a user, or a unit
- * changed in place. */
+/* A record created, changed or deleted since the directory read it. */
 typedef struct read_rec {
 	rs_rec *old; /* the version held; NULL: new */
 	rs_rec *cur; /* the version read (decode_read); NULL: deleted */
@@ -81,11 +80,11 @@ static int out_of_memory(reading *c)
 	return STOP;
 }
 
-/* A record to read (`bytes`, copied) or a user deleted (`old` alone). */
+/* A record to read (`bytes`, copied) or deleted (`old` alone). */
 static int add_read(reading *c, rs_rec *old, roster_id id, uint64_t version,
 		    const void *bytes, size_t len)
 {
-	read_rec *u;
+	read_rec *r;
 
 	if (c->nrecs == c->caprecs) {
 		size_t cap = c->caprecs ? c->caprecs * 2 : 16;
@@ -96,16 +95,16 @@ static int add_read(reading *c, rs_rec *old, roster_id id, uint64_t version,
 		c->recs = v;
 		c->caprecs = cap;
 	}
-	u = &c->recs[c->nrecs];
-	memset(u, 0, sizeof(*u));
-	if (bytes && !(u->bytes = rs_malloc(&c->dir->al, len ? len : 1)))
+	r = &c->recs[c->nrecs];
+	memset(r, 0, sizeof(*r));
+	if (bytes && !(r->bytes = rs_malloc(&c->dir->al, len ? len : 1)))
 		return -1;
 	if (bytes)
-		memcpy(u->bytes, bytes, len);
-	u->old = old;
-	u->id = id;
-	u->version = version;
-	u->len = len;
+		memcpy(r->bytes, bytes, len);
+	r->old = old;
+	r->id = id;
+	r->version = version;
+	r->len = len;
 	c->nrecs++;
 	return 0;
 }
@@ -196,24 +195,24 @@ static int decode_read(reading *c)
 	size_t i;
 
 	for (i = 0; i < c->nrecs; i++) {
-		read_rec *u = &c->recs[i];
+		read_rec *r = &c->recs[i];
 		char key[RS_KEY_SIZE];
 		int rc;
 
-		if (!u->bytes)
+		if (!r->bytes)
 			continue;
-		rs_record_key(key, u->id);
-		rc = rs_persist_decode(dir, key, u->id, u->bytes, u->len,
-				       u->version, &u->cur);
-		rs_free(&dir->al, u->bytes);
-		u->bytes = NULL;
+		rs_record_key(key, r->id);
+		rc = rs_persist_decode(dir, key, r->id, r->bytes, r->len,
+				       r->version, &r->cur);
+		rs_free(&dir->al, r->bytes);
+		r->bytes = NULL;
 		if (rc == ROSTER_ENOMEM) {
 			c->nomem = 1;
 			return STOP;
 		}
 		if (rc)
 			return read_all(c); /* which names the fault */
-		if (u->old && u->cur->kind != u->old->kind)
+		if (r->old && r->cur->kind != r->old->kind)
 			return read_all(c);
 	}
 	return 0;
