@@ -11,18 +11,21 @@
  *  - nothing changed: nothing more is done;
  *  - records were created, changed or deleted: the outbox's keys are
  *    checked against the event counter, and the records read are decoded,
- *    checked as a load checks them, and put in place in one transaction,
+ *    checked as a load checks them, and put in place (by identifier, in
+ *    whatever order the store scanned them) in one transaction,
  *    undone whole if anything fails (units created and changed first,
  *    parents before children; every user leaving, rs_user_unlink_read,
  *    before any arriving, rs_user_link_read; units deleted, children
  *    first; then the units' names and the items in use);
  *  - more records changed than reading everything costs, a record changing
- *    kind, or one the checks refuse: the whole store is read into a new
- *    model, as an open does, which also reports a faulty store as an open
- *    would.
+ *    kind, an account created below one held (the search index numbers
+ *    accounts by identifier), or one the checks refuse: the whole store
+ *    is read into a new model, as an open does, which also reports a
+ *    faulty store as an open would.
  */
 #include "persist.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "../txn.h"
@@ -214,8 +217,21 @@ static int decode_read(reading *c)
 			return read_all(c); /* which names the fault */
 		if (r->old && r->cur->kind != r->old->kind)
 			return read_all(c);
+		/* an account takes the next ordinal of the search index, which
+		 * numbers accounts by identifier: one below an account held
+		 * would be listed out of place */
+		if (!r->old && r->cur->kind == ROSTER_KIND_ACCOUNT &&
+		    r->id < dir->next_id)
+			return read_all(c);
 	}
 	return 0;
+}
+
+static int cmp_read(const void *a, const void *b)
+{
+	roster_id x = ((const read_rec *)a)->id, y = ((const read_rec *)b)->id;
+
+	return x < y ? -1 : x > y;
 }
 
 /* Scan the keys starting with `prefix` into the reading (the store's
@@ -627,6 +643,10 @@ int rs_persist_refresh(roster_directory *dir)
 		reading_free(&c);
 		return dir->err.code;
 	}
+	/* by identifier, as a store may scan in any order: the accounts
+	 * created take their ordinals in the order an open gives them */
+	if (!c.all && c.nrecs > 1)
+		qsort(c.recs, c.nrecs, sizeof(*c.recs), cmp_read);
 	if (!c.all && c.nrecs && (rc = apply(&c)) != ROSTER_OK) {
 		if (rc != ROSTER_EPARSE) {
 			reading_free(&c);

@@ -823,6 +823,195 @@ static void test_refresh_random_changes(void **state)
 	fx_free(fx);
 }
 
+/* The users every account holds, as the system finds them: in listing
+ * order, the accounts' users one account after the other. */
+static char *system_search_of(roster_directory *d)
+{
+	const roster_actor sys = { ROSTER_ACTOR_SYSTEM, 0, 0 };
+	roster_query *q = NULL;
+	roster_page *pg = NULL;
+	char *out = malloc(64 * 40 + 64);
+	size_t len = 0, j;
+
+	assert_non_null(out);
+	assert_int_equal(roster_query_new(&q), 0);
+	assert_int_equal(roster_query_set_text(q, ""), 0);
+	assert_int_equal(roster_search(&pg, d, &sys, 0, q, NULL, 40), 0);
+	out[0] = '\0';
+	for (j = 0; j < roster_page_count(pg); j++)
+		len += (size_t)sprintf(out + len, " %llu",
+				       (unsigned long long)roster_page_id(pg, j));
+	roster_page_free(pg);
+	roster_query_free(q);
+	return out;
+}
+
+/*
+ * Accounts another directory created, one of them written again since
+ * (a user created in it touches it): the store may hand them to a scan
+ * in any order (the memory store: the oldest write first), yet the
+ * refreshed directory lists their users as an open does, the accounts
+ * by identifier.
+ */
+static void test_refresh_accounts_in_id_order(void **state)
+{
+	void *ms;
+	fixture *fx = fx_new_on(*state, &ms);
+	roster_directory_options o;
+	roster_directory *b, *fresh;
+	roster_id first, second, u;
+	char *sb, *sf;
+	world *w;
+
+	o = on_store(ST(fx), ms);
+	w = world_new(&o);
+	b = open_on(fx, fx_open(fx));
+	assert_int_equal(roster_account_create(&first, w->dir, &w->as_partner,
+					       w->partner, "First"), 0);
+	assert_int_equal(roster_account_create(&second, w->dir,
+					       &w->as_partner, w->partner,
+					       "Second"), 0);
+	assert_true(first < second);
+	assert_int_equal(world_user(w, &w->as_partner, second, "In", "Second",
+				    "in2@acme.example", 1, &u), 0);
+	assert_int_equal(world_user(w, &w->as_partner, first, "In", "First",
+				    "in1@acme.example", 1, &u), 0);
+	assert_int_equal(roster_directory_refresh(b), 0);
+	fresh = open_on(fx, fx_open(fx));
+	sb = system_search_of(b);
+	sf = system_search_of(fresh);
+	snapshot_assert_equal(sf, sb, "accounts read out of order");
+	free(sb);
+	free(sf);
+	assert_as_opened(fx, fx_open(fx), b, w, "accounts read out of order");
+	roster_directory_free(fresh);
+	roster_directory_free(b);
+	world_free(w);
+	fx_free(fx);
+}
+
+/* The stored bytes of record `from`, given identifier `to`, parent
+ * `parent` and the text `a` replaced by `b` (of the same length), put
+ * behind the directories' backs as a new record. */
+typedef struct copied {
+	char key[32];
+	unsigned char *v;
+	size_t n;
+} copied;
+
+static int copy_row(const char *key, const void *value, size_t len,
+		    uint64_t version, void *data)
+{
+	copied *c = data;
+
+	(void)version;
+	if (strcmp(key, c->key) != 0)
+		return 0;
+	assert_non_null(c->v = malloc(len));
+	memcpy(c->v, value, len);
+	c->n = len;
+	return 0;
+}
+
+static void replace_bytes(copied *c, const unsigned char *from,
+			  const unsigned char *to, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i + n <= c->n; i++)
+		if (memcmp(c->v + i, from, n) == 0) {
+			memcpy(c->v + i, to, n);
+			return;
+		}
+	fail_msg("copy_record: bytes not found");
+}
+
+static void tagged_id(unsigned char out[10], int tag, roster_id id)
+{
+	int i;
+
+	out[0] = (unsigned char)tag;
+	out[1] = 8;
+	for (i = 0; i < 8; i++)
+		out[2 + i] = (unsigned char)(id >> (8 * i));
+}
+
+static void copy_record(fixture *fx, void *store, roster_id from,
+			roster_id to, roster_id old_parent, roster_id parent,
+			const char *a, const char *b)
+{
+	const roster_storage *st = ST(fx);
+	unsigned char x[10], y[10];
+	copied c;
+	uint64_t ver;
+
+	memset(&c, 0, sizeof(c));
+	snprintf(c.key, sizeof(c.key), "r/%016llx", (unsigned long long)from);
+	assert_int_equal(st->scan(store, c.key, copy_row, &c), 0);
+	assert_non_null(c.v);
+	tagged_id(x, 1, from);
+	tagged_id(y, 1, to);
+	replace_bytes(&c, x, y, sizeof(x));
+	tagged_id(x, 2, old_parent);
+	tagged_id(y, 2, parent);
+	replace_bytes(&c, x, y, sizeof(x));
+	assert_int_equal(strlen(a), strlen(b));
+	replace_bytes(&c, (const unsigned char *)a, (const unsigned char *)b,
+		      strlen(a));
+	snprintf(c.key, sizeof(c.key), "r/%016llx", (unsigned long long)to);
+	assert_int_equal(st->begin(store), 0);
+	assert_int_equal(st->put(store, c.key, c.v, c.n, 0, &ver), 0);
+	assert_int_equal(st->commit(store), 0);
+	free(c.v);
+}
+
+/*
+ * An account with a user appearing in the store with an identifier below
+ * an account the directory holds (none of the API's, which hands out
+ * identifiers in order: a store's doing): an open numbers the accounts by
+ * identifier, and so must the refreshed directory.
+ */
+static void test_refresh_account_below_held(void **state)
+{
+	void *ms;
+	fixture *fx = fx_new_on(*state, &ms);
+	roster_directory_options o;
+	roster_directory *b, *fresh;
+	roster_id g1, g2, later, u;
+	char *sb, *sf;
+	world *w;
+
+	o = on_store(ST(fx), ms);
+	w = world_new(&o);
+	/* two identifiers no record holds */
+	assert_int_equal(roster_group_create(&g1, w->dir, &w->as_partner,
+					     w->account, "One"), 0);
+	assert_int_equal(roster_group_create(&g2, w->dir, &w->as_partner,
+					     w->account, "Two"), 0);
+	assert_int_equal(roster_record_delete(w->dir, &w->as_partner, g1), 0);
+	assert_int_equal(roster_record_delete(w->dir, &w->as_partner, g2), 0);
+	assert_int_equal(roster_account_create(&later, w->dir, &w->as_partner,
+					       w->partner, "Later"), 0);
+	assert_int_equal(world_user(w, &w->as_partner, later, "In", "Later",
+				    "in@acme.example", 1, &u), 0);
+	b = open_on(fx, fx_open(fx));
+	copy_record(fx, ms, later, g1, w->partner, w->partner, "Later",
+		    "Early");
+	copy_record(fx, ms, u, g2, later, g1, "in@", "en@");
+	assert_int_equal(roster_directory_refresh(b), 0);
+	fresh = open_on(fx, fx_open(fx));
+	sb = system_search_of(b);
+	sf = system_search_of(fresh);
+	snapshot_assert_equal(sf, sb, "an account below one held");
+	free(sb);
+	free(sf);
+	assert_as_opened(fx, fx_open(fx), b, w, "an account below one held");
+	roster_directory_free(fresh);
+	roster_directory_free(b);
+	world_free(w);
+	fx_free(fx);
+}
+
 /* A directory on the store with counting allocation hooks. */
 static roster_directory *open_counted(fixture *fx)
 {
@@ -1401,6 +1590,8 @@ int main(void)
 		cmocka_unit_test(test_refresh_random_changes),
 		cmocka_unit_test(test_refresh_reads_only_changes),
 		cmocka_unit_test(test_refresh_out_of_memory),
+		cmocka_unit_test(test_refresh_accounts_in_id_order),
+		cmocka_unit_test(test_refresh_account_below_held),
 		cmocka_unit_test(test_refresh_counters_before_records),
 		cmocka_unit_test(test_refresh_deleted_between_scans),
 		cmocka_unit_test(test_no_lost_update),
