@@ -287,17 +287,28 @@ static int find_deleted(reading *c)
 		held += c->recs[i].old != NULL;
 	if (held == dir->records.count)
 		return 0;
+	/* the records read are marked too, the new ones included */
 	c->below = dir->next_id;
+	for (i = 0; i < c->nrecs; i++) {
+		if (c->recs[i].id == UINT64_MAX)
+			return read_all(c); /* out of range: which names it */
+		if (c->recs[i].id >= c->below)
+			c->below = c->recs[i].id + 1;
+	}
 	if (c->below / SEEN_SPREAD > dir->records.count + 4096)
 		return read_all(c); /* too far apart for a bitmap */
 	if (!(c->seen = rs_calloc(&dir->al, c->below / 8 + 1, 1)))
 		return out_of_memory(c);
 	if ((rc = scan_keys(c, "r/", see_row)))
 		return rc;
-	/* a record read at a new version and deleted since: the reading is
-	 * not one state of the store */
+	/* a record read (changed, created, or written again as it was) and
+	 * deleted since: the reading is not one state of the store (and a
+	 * unit written again would be given its version once freed) */
 	for (i = 0; i < c->nrecs; i++)
-		if (c->recs[i].old && !seen(c, c->recs[i].old->id))
+		if (!seen(c, c->recs[i].id))
+			return read_all(c);
+	for (i = 0; i < c->nagain; i++)
+		if (!seen(c, c->again[i].rec->id))
 			return read_all(c);
 	while ((r = rs_idmap_next(&dir->records, &pos))) {
 		if (seen(c, r->id))

@@ -1581,6 +1581,136 @@ static void test_refresh_deleted_between_scans(void **state)
 	fx_free(fx);
 }
 
+static void delete_partner(void *data)
+{
+	meddler *md = data;
+
+	assert_int_equal(roster_record_delete(md->w->dir, &md->w->system,
+					      md->user),
+			 0);
+}
+
+/*
+ * A partner written again as it was (an account created under it writes
+ * it, and was deleted since: the refresh takes the partner's new version
+ * alone), then deleted between the two readings of the record keys (the
+ * second looks for deleted records, as a user was deleted before; a
+ * partner's deletion queues no event, which would have the refresh read
+ * everything): the refresh must not give the version it read to the
+ * partner it has just freed, and the directory shows what a directory
+ * opened on the store shows.
+ */
+static void test_refresh_rewritten_deleted_between_scans(void **state)
+{
+	void *ms;
+	fixture *fx = fx_new_on(*state, &ms);
+	roster_directory_options o;
+	roster_directory *b;
+	meddling m;
+	meddler md;
+	roster_id partner, acc, v;
+	world *w;
+
+	o = on_store(ST(fx), ms);
+	w = world_new(&o);
+	assert_int_equal(roster_partner_create(&partner, w->dir, &w->system,
+					       "Passing"), 0);
+	assert_int_equal(world_user(w, &w->as_admin, w->account, "Victor",
+				    "Gone", "v@acme.example", 0, &v), 0);
+	memset(&m, 0, sizeof(m));
+	m.st = ST(fx);
+	m.store = fx_open(fx);
+	b = open_meddling(&m);
+	assert_int_equal(roster_account_create(&acc, w->dir, &w->system,
+					       partner, "Brief"), 0);
+	assert_int_equal(roster_record_delete(w->dir, &w->system, acc), 0);
+	assert_int_equal(roster_user_delete(w->dir, &w->as_admin, v), 0);
+	md.w = w;
+	md.user = partner;
+	m.prefix = "r/";
+	m.at = 2;
+	m.meddle = delete_partner;
+	m.data = &md;
+	assert_int_equal(roster_directory_refresh(b), 0);
+	assert_null(m.meddle);
+	assert_as_opened(fx, fx_open(fx), b, w,
+			 "rewritten, deleted between scans");
+	roster_directory_free(b);
+	world_free(w);
+	fx_free(fx);
+}
+
+/* Two users deleted in one transaction by a directory keeping no outbox
+ * (whose commits leave the event counter alone). */
+typedef struct quiet {
+	fixture *fx;
+	world *w;
+	roster_id one, two;
+} quiet;
+
+static void delete_two_quietly(void *data)
+{
+	quiet *q = data;
+	roster_directory_options o = on_store(ST(q->fx), fx_open(q->fx));
+	roster_directory *d = NULL;
+
+	o.flags = ROSTER_DIRECTORY_NO_OUTBOX;
+	assert_int_equal(roster_directory_open(&d, &o), 0);
+	assert_int_equal(roster_transaction_begin(d), 0);
+	assert_int_equal(roster_user_delete(d, &q->w->system, q->one), 0);
+	assert_int_equal(roster_user_delete(d, &q->w->system, q->two), 0);
+	assert_int_equal(roster_transaction_commit(d), 0);
+	roster_directory_free(d);
+}
+
+/*
+ * A user created, read by a refresh, then deleted between the two
+ * readings of the record keys together with a user the directory held
+ * (the second reading looks for deleted records, as another user was
+ * deleted before): the directory must not show the one and not the
+ * other, which no state of the store ever was.
+ */
+static void test_refresh_created_deleted_between_scans(void **state)
+{
+	void *ms;
+	fixture *fx = fx_new_on(*state, &ms);
+	roster_directory_options o;
+	roster_directory *b;
+	meddling m;
+	quiet q;
+	roster_id held, gone, made;
+	world *w;
+
+	o = on_store(ST(fx), ms);
+	w = world_new(&o);
+	assert_int_equal(world_user(w, &w->as_admin, w->account, "Hugo",
+				    "Held", "h@acme.example", 0, &held), 0);
+	assert_int_equal(world_user(w, &w->as_admin, w->account, "Gina",
+				    "Gone", "g@acme.example", 0, &gone), 0);
+	memset(&m, 0, sizeof(m));
+	m.st = ST(fx);
+	m.store = fx_open(fx);
+	b = open_meddling(&m);
+	assert_int_equal(roster_user_delete(w->dir, &w->as_admin, gone), 0);
+	assert_int_equal(world_user(w, &w->as_admin, w->account, "Mona",
+				    "Made", "m@acme.example", 0, &made), 0);
+	q.fx = fx;
+	q.w = w;
+	q.one = held;
+	q.two = made;
+	m.prefix = "r/";
+	m.at = 2;
+	m.meddle = delete_two_quietly;
+	m.data = &q;
+	assert_int_equal(roster_directory_refresh(b), 0);
+	assert_null(m.meddle);
+	assert_as_opened(fx, fx_open(fx), b, w,
+			 "created, deleted between scans");
+	roster_directory_free(b);
+	world_free(w);
+	fx_free(fx);
+}
+
 int main(void)
 {
 	/* each once per backend, named "backend: test" */
@@ -1594,6 +1724,8 @@ int main(void)
 		cmocka_unit_test(test_refresh_account_below_held),
 		cmocka_unit_test(test_refresh_counters_before_records),
 		cmocka_unit_test(test_refresh_deleted_between_scans),
+		cmocka_unit_test(test_refresh_rewritten_deleted_between_scans),
+		cmocka_unit_test(test_refresh_created_deleted_between_scans),
 		cmocka_unit_test(test_no_lost_update),
 		cmocka_unit_test(test_last_admin_across_directories),
 		cmocka_unit_test(test_last_admin_threads),
