@@ -499,6 +499,57 @@ static char *searches_of(roster_directory *d, const world *w)
 	return out;
 }
 
+/* Every user, as the system finds them (with and without a word), page
+ * after page: in listing order, one account's users after the other's. */
+static char *system_search_of(roster_directory *d)
+{
+	static const char *const texts[] = { "", "in" };
+	const roster_actor sys = { ROSTER_ACTOR_SYSTEM, 0, 0 };
+	size_t cap = 1 << 12, len = 0, i, j;
+	char *out = malloc(cap), cursor[256];
+	roster_query *q = NULL;
+
+	assert_non_null(out);
+	out[0] = '\0';
+	assert_int_equal(roster_query_new(&q), 0);
+	for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		const char *next = NULL;
+		int first = 1;
+
+		assert_int_equal(roster_query_set_text(q, texts[i]), 0);
+		len += (size_t)sprintf(out + len, "%s:", texts[i]);
+		while (first || next) {
+			roster_page *pg = NULL;
+			assert_int_equal(roster_search(&pg, d, &sys, 0, q,
+						       first ? NULL : cursor,
+						       16),
+					 0);
+			first = 0;
+			for (j = 0; j < roster_page_count(pg); j++) {
+				if (len + 32 > cap) {
+					cap *= 2;
+					assert_non_null(out = realloc(out, cap));
+				}
+				len += (size_t)sprintf(
+					out + len, " %llu",
+					(unsigned long long)roster_page_id(pg, j));
+			}
+			next = roster_page_next(pg);
+			if (next)
+				snprintf(cursor, sizeof(cursor), "%s", next);
+			roster_page_free(pg);
+		}
+		if (len + 2 > cap) {
+			cap *= 2;
+			assert_non_null(out = realloc(out, cap));
+		}
+		out[len++] = '\n';
+		out[len] = '\0';
+	}
+	roster_query_free(q);
+	return out;
+}
+
 /* d shows what a directory opened on the store (through handle `store`)
  * now shows, searches included. */
 static void assert_as_opened(fixture *fx, void *store, roster_directory *d,
@@ -507,13 +558,17 @@ static void assert_as_opened(fixture *fx, void *store, roster_directory *d,
 	roster_directory *fresh = open_on(fx, store);
 	char *a = snapshot_take(d), *b = snapshot_take(fresh);
 	char *sa = searches_of(d, w), *sb = searches_of(fresh, w);
+	char *ya = system_search_of(d), *yb = system_search_of(fresh);
 
 	snapshot_assert_equal(b, a, what);
 	snapshot_assert_equal(sb, sa, what);
+	snapshot_assert_equal(yb, ya, what);
 	free(a);
 	free(b);
 	free(sa);
 	free(sb);
+	free(ya);
+	free(yb);
 	roster_directory_free(fresh);
 }
 
@@ -530,6 +585,10 @@ typedef struct people {
 	roster_id group2; /* a second group of the world's account */
 	roster_id units[64]; /* groups and accounts made since */
 	size_t nunits;
+	roster_id accs[16]; /* accounts with users, of other partners too */
+	size_t naccs;
+	roster_id sites[16]; /* sites of the world's account made since */
+	size_t nsites;
 } people;
 
 static int set_user(world *w, roster_id id, int field, const char *v)
@@ -611,7 +670,7 @@ static void change_one(world *w, people *p, unsigned *seed)
 	char v[64];
 	roster_user *u = NULL, *u2 = NULL;
 	roster_id id, other;
-	unsigned op = draw(seed, 18);
+	unsigned op = draw(seed, 26);
 	size_t at;
 
 	if (p->n < 4 || op == 0) {
@@ -666,14 +725,17 @@ static void change_one(world *w, people *p, unsigned *seed)
 		if (p->nunits < sizeof(p->units) / sizeof(p->units[0]))
 			p->units[p->nunits++] = other;
 		break;
-	case 14: /* a group or an account (with its units) deleted */
+	case 14: /* a group or an account (with its units) deleted; a
+		  * group with members is not */
 		if (p->nunits) {
+			int rc;
 			at = draw(seed, (unsigned)p->nunits);
-			assert_int_equal(roster_record_delete(w->dir,
-							      &w->as_partner,
-							      p->units[at]),
-					 0);
-			p->units[at] = p->units[--p->nunits];
+			rc = roster_record_delete(w->dir, &w->as_partner,
+						  p->units[at]);
+			if (rc == ROSTER_OK)
+				p->units[at] = p->units[--p->nunits];
+			else
+				assert_int_equal(rc, ROSTER_EPOLICY);
 		}
 		break;
 	case 15: /* an account with a site, a PBX and a group */
@@ -753,6 +815,180 @@ static void change_one(world *w, people *p, unsigned *seed)
 			roster_form_free(f);
 		}
 		break;
+	case 18: /* a partner with an account and its admin */
+		if (p->naccs == sizeof(p->accs) / sizeof(p->accs[0]))
+			break;
+		snprintf(v, sizeof(v), "Reseller %u", ++p->serial);
+		assert_int_equal(roster_transaction_begin(w->dir), 0);
+		assert_int_equal(roster_partner_create(&other, w->dir,
+						       &w->system, v),
+				 0);
+		assert_int_equal(roster_account_create(&id, w->dir, &w->system,
+						       other, "Its account"),
+				 0);
+		snprintf(v, sizeof(v), "in%u@resold.example", ++p->serial);
+		assert_int_equal(world_user(w, &w->system, id,
+					    firsts[draw(seed, 8)],
+					    lasts[draw(seed, 8)], v, 1, &other),
+				 0);
+		assert_int_equal(roster_transaction_commit(w->dir), 0);
+		p->accs[p->naccs++] = id;
+		break;
+	case 19: /* a user in one of them, or in an account of the world's
+		  * partner made with it */
+		if (!p->naccs)
+			break;
+		snprintf(v, sizeof(v), "in%u@resold.example", ++p->serial);
+		world_user(w, &w->system, p->accs[draw(seed, (unsigned)p->naccs)],
+			   firsts[draw(seed, 8)], lasts[draw(seed, 8)], v,
+			   (int)draw(seed, 2), &other);
+		break;
+	case 20: /* a site created, or two trading names */
+		if (p->nsites < 2 || draw(seed, 2)) {
+			if (p->nsites == sizeof(p->sites) / sizeof(p->sites[0]))
+				break;
+			snprintf(v, sizeof(v), "Branch %u", ++p->serial);
+			assert_int_equal(roster_site_create(&other, w->dir,
+							    &w->as_partner,
+							    w->account, v),
+					 0);
+			p->sites[p->nsites++] = other;
+		} else {
+			roster_record *s1 = NULL, *s2 = NULL;
+			roster_id a = p->sites[0], b = p->sites[1];
+			assert_int_equal(roster_record_get(&s1, w->dir, a), 0);
+			assert_int_equal(roster_record_get(&s2, w->dir, b), 0);
+			snprintf(v, sizeof(v), "Swap %u", ++p->serial);
+			assert_int_equal(roster_transaction_begin(w->dir), 0);
+			assert_int_equal(roster_record_rename(w->dir,
+							      &w->as_partner, a,
+							      v),
+					 0);
+			assert_int_equal(roster_record_rename(
+						 w->dir, &w->as_partner, b,
+						 roster_record_name(s1)),
+					 0);
+			assert_int_equal(roster_record_rename(
+						 w->dir, &w->as_partner, a,
+						 roster_record_name(s2)),
+					 0);
+			assert_int_equal(roster_transaction_commit(w->dir), 0);
+			roster_record_free(s1);
+			roster_record_free(s2);
+		}
+		break;
+	case 21: /* a user moved to a site made since (with a station), or
+		  * off it; a site deleted when it can be */
+		if (!p->nsites)
+			break;
+		at = draw(seed, (unsigned)p->nsites);
+		if (draw(seed, 3) == 0) {
+			if (roster_record_delete(w->dir, &w->as_partner,
+						 p->sites[at]) == 0)
+				p->sites[at] = p->sites[--p->nsites];
+			break;
+		}
+		{
+			roster_form *f = NULL;
+			int on = (int)draw(seed, 2);
+			if (on)
+				roster_station_order(w->dir, &w->as_partner,
+						     p->sites[at], "basic", 1);
+			assert_int_equal(roster_form_new(&f, w->dir), 0);
+			roster_form_set_ref(f, ROSTER_FIELD_SITE,
+					    on ? p->sites[at] : 0);
+			roster_form_set_str(f, ROSTER_FIELD_PACK,
+					    on ? "basic" : NULL);
+			roster_user_update(w->dir, &w->as_partner, id, f);
+			roster_form_free(f);
+			if (!on)
+				roster_station_disconnect(w->dir,
+							  &w->as_partner,
+							  p->sites[at], "basic",
+							  1);
+		}
+		break;
+	case 22: /* the Helpdesk service ordered or cancelled (refused while
+		  * a user is attached) */
+		roster_account_set_helpdesk(w->dir, &w->as_partner, w->account,
+					    (int)draw(seed, 2));
+		break;
+	case 23: { /* the account's licences, or a product licence released */
+		static const char *const lic[] = { "video", "callcentrum-mini",
+						   "helpdesk-start" };
+		if (draw(seed, 2))
+			assert_int_equal(roster_account_set_licences(
+						 w->dir, &w->as_partner,
+						 w->account, NULL, lic,
+						 1 + draw(seed, 3)),
+					 0);
+		else
+			roster_product_release(w->dir, &w->as_partner,
+					       w->account, "meetings", 1);
+		break;
+	}
+	case 24: /* a PBX made in an account made since, with a user on it */
+		if (!p->naccs)
+			break;
+		{
+			roster_id acc = p->accs[draw(seed, (unsigned)p->naccs)];
+			roster_id pbx;
+			roster_form *f = NULL;
+			snprintf(v, sizeof(v), "Switch %u", ++p->serial);
+			assert_int_equal(roster_transaction_begin(w->dir), 0);
+			assert_int_equal(roster_pbx_create(&pbx, w->dir,
+							   &w->system, acc, v,
+							   2, 4),
+					 0);
+			assert_int_equal(roster_form_new(&f, w->dir), 0);
+			snprintf(v, sizeof(v), "pbx%u@resold.example",
+				 ++p->serial);
+			roster_form_set_str(f, ROSTER_FIELD_FIRST_NAME, "On");
+			roster_form_set_str(f, ROSTER_FIELD_LAST_NAME, "Switch");
+			roster_form_set_str(f, ROSTER_FIELD_EMAIL, v);
+			roster_form_set_ref(f, ROSTER_FIELD_PBX, pbx);
+			roster_form_set_str(f, ROSTER_FIELD_EXTENSION, "42");
+			assert_int_equal(roster_user_create(&other, w->dir,
+							    &w->system, acc, f),
+					 0);
+			roster_form_free(f);
+			assert_int_equal(roster_transaction_commit(w->dir), 0);
+		}
+		break;
+	case 25: /* an account made and deleted again with its group, and a
+		  * group made and a user joining it, in one transaction */
+		snprintf(v, sizeof(v), "Brief %u", ++p->serial);
+		assert_int_equal(roster_transaction_begin(w->dir), 0);
+		assert_int_equal(roster_account_create(&other, w->dir,
+						       &w->as_partner,
+						       w->partner, v),
+				 0);
+		assert_int_equal(roster_group_create(&id, w->dir,
+						     &w->as_partner, other,
+						     "Passing"),
+				 0);
+		assert_int_equal(roster_record_delete(w->dir, &w->as_partner,
+						      other),
+				 0);
+		snprintf(v, sizeof(v), "Joined %u", ++p->serial);
+		assert_int_equal(roster_group_create(&other, w->dir,
+						     &w->as_partner,
+						     w->account, v),
+				 0);
+		{
+			roster_form *f = NULL;
+			assert_int_equal(roster_form_new(&f, w->dir), 0);
+			roster_form_set_ref(f, ROSTER_FIELD_GROUP, other);
+			assert_int_equal(roster_user_update(w->dir,
+							    &w->as_partner,
+							    p->id[at], f),
+					 0);
+			roster_form_free(f);
+		}
+		assert_int_equal(roster_transaction_commit(w->dir), 0);
+		if (p->nunits < sizeof(p->units) / sizeof(p->units[0]))
+			p->units[p->nunits++] = other;
+		break;
 	default: /* several users, in one transaction */
 		assert_int_equal(roster_transaction_begin(w->dir), 0);
 		add_person(w, p, seed);
@@ -769,10 +1005,15 @@ static void change_one(world *w, people *p, unsigned *seed)
  * deleted, trading logins and lines in one transaction, moved in and out
  * of a group, made admin, given a product licence or a pack; groups
  * renamed or trading names, licences bought, stations ordered; groups
- * and accounts with their units created and deleted), a few at a time:
- * after
- * each refresh the directory shows and finds what a directory opened on
- * the store then shows and finds. Its own changes are mixed in.
+ * and accounts with their units created and deleted; partners with an
+ * account and its admin, users in them, PBXs with a user on them; sites
+ * created, trading names, given stations and users, deleted; the
+ * Helpdesk ordered and cancelled, an account's licences set; an account
+ * made and deleted with its group, a group made and joined, in one
+ * transaction), a few at a time: after each refresh the directory shows
+ * and finds what a directory opened on the store then shows and finds
+ * (the system's search across accounts included). Its own changes are
+ * mixed in.
  */
 static void test_refresh_random_changes(void **state)
 {
@@ -821,29 +1062,6 @@ static void test_refresh_random_changes(void **state)
 	roster_directory_free(b);
 	world_free(w);
 	fx_free(fx);
-}
-
-/* The users every account holds, as the system finds them: in listing
- * order, the accounts' users one account after the other. */
-static char *system_search_of(roster_directory *d)
-{
-	const roster_actor sys = { ROSTER_ACTOR_SYSTEM, 0, 0 };
-	roster_query *q = NULL;
-	roster_page *pg = NULL;
-	char *out = malloc(64 * 40 + 64);
-	size_t len = 0, j;
-
-	assert_non_null(out);
-	assert_int_equal(roster_query_new(&q), 0);
-	assert_int_equal(roster_query_set_text(q, ""), 0);
-	assert_int_equal(roster_search(&pg, d, &sys, 0, q, NULL, 40), 0);
-	out[0] = '\0';
-	for (j = 0; j < roster_page_count(pg); j++)
-		len += (size_t)sprintf(out + len, " %llu",
-				       (unsigned long long)roster_page_id(pg, j));
-	roster_page_free(pg);
-	roster_query_free(q);
-	return out;
 }
 
 /*
@@ -897,6 +1115,7 @@ typedef struct copied {
 	char key[32];
 	unsigned char *v;
 	size_t n;
+	uint64_t version;
 } copied;
 
 static int copy_row(const char *key, const void *value, size_t len,
@@ -911,6 +1130,16 @@ static int copy_row(const char *key, const void *value, size_t len,
 	memcpy(c->v, value, len);
 	c->n = len;
 	return 0;
+}
+
+static int version_of_row(const char *key, const void *value, size_t len,
+			  uint64_t version, void *data)
+{
+	copied *c = data;
+
+	if (strcmp(key, c->key) == 0)
+		c->version = version;
+	return copy_row(key, value, len, version, data);
 }
 
 static void replace_bytes(copied *c, const unsigned char *from,
@@ -963,6 +1192,57 @@ static void copy_record(fixture *fx, void *store, roster_id from,
 	assert_int_equal(st->put(store, c.key, c.v, c.n, 0, &ver), 0);
 	assert_int_equal(st->commit(store), 0);
 	free(c.v);
+}
+
+/* Record `id` with its parent `from` replaced by `to`, behind the
+ * directories' backs (no call moves a user to another account). */
+static void move_record(fixture *fx, void *store, roster_id id,
+			roster_id from, roster_id to)
+{
+	const roster_storage *st = ST(fx);
+	unsigned char x[10], y[10];
+	copied c;
+	uint64_t ver;
+
+	memset(&c, 0, sizeof(c));
+	snprintf(c.key, sizeof(c.key), "r/%016llx", (unsigned long long)id);
+	assert_int_equal(st->scan(store, c.key, version_of_row, &c), 0);
+	assert_non_null(c.v);
+	tagged_id(x, 2, from);
+	tagged_id(y, 2, to);
+	replace_bytes(&c, x, y, sizeof(x));
+	assert_int_equal(st->begin(store), 0);
+	assert_int_equal(st->put(store, c.key, c.v, c.n, c.version, &ver), 0);
+	assert_int_equal(st->commit(store), 0);
+	free(c.v);
+}
+
+/* Users, an admin among them, moved to another account by the store: the
+ * refreshed directory shows and finds what an open does (member lists,
+ * admin counts, the listing order of the search). */
+static void test_refresh_users_moved_by_store(void **state)
+{
+	void *ms;
+	fixture *fx = fx_new_on(*state, &ms);
+	roster_directory_options o;
+	roster_directory *b;
+	roster_id u1, u2;
+	world *w;
+
+	o = on_store(ST(fx), ms);
+	w = world_new(&o);
+	assert_int_equal(world_user(w, &w->as_admin, w->account, "Anna",
+				    "Mover", "a@acme.example", 1, &u1), 0);
+	assert_int_equal(world_user(w, &w->as_admin, w->account, "Petr",
+				    "Mover", "p@acme.example", 0, &u2), 0);
+	b = open_on(fx, fx_open(fx));
+	move_record(fx, ms, u1, w->account, w->other_account);
+	move_record(fx, ms, u2, w->account, w->other_account);
+	assert_int_equal(roster_directory_refresh(b), 0);
+	assert_as_opened(fx, fx_open(fx), b, w, "users moved by the store");
+	roster_directory_free(b);
+	world_free(w);
+	fx_free(fx);
 }
 
 /*
@@ -1164,6 +1444,106 @@ static void test_refresh_out_of_memory(void **state)
 	}
 	print_message("%s: a refresh reading 6 users and 4 units failed at each "
 		      "of its "
+		      "%ld allocations, changing nothing\n",
+		      fx->be->name, k - 1);
+	assert_true(k > 20);
+	assert_as_opened(fx, fx_open(fx), b, w, "refreshed at last");
+	roster_directory_free(b);
+	world_free(w);
+	fx_free(fx);
+}
+
+/*
+ * The same for units: a partner created with an account, an account
+ * created with its site, PBX and group and a user joining each, an
+ * account deleted with its site, PBX and group, a site renamed and
+ * given stations: each allocation failing in turn leaves the directory
+ * as it was (and, under the address sanitizer, nothing leaked or read
+ * after being freed); then the refresh succeeds.
+ */
+static void test_refresh_units_out_of_memory(void **state)
+{
+	void *ms;
+	fixture *fx = fx_new_on(*state, &ms);
+	roster_directory_options o;
+	roster_directory *b;
+	roster_id doomed, id, partner, acc, site, pbx, group, u;
+	roster_form *f = NULL;
+	long k;
+	world *w;
+	int rc;
+
+	o = on_store(ST(fx), ms);
+	w = world_new(&o);
+	/* an account with its units, deleted once b has read it */
+	assert_int_equal(roster_transaction_begin(w->dir), 0);
+	assert_int_equal(roster_account_create(&doomed, w->dir, &w->as_partner,
+					       w->partner, "Doomed"), 0);
+	assert_int_equal(roster_site_create(&id, w->dir, &w->as_partner,
+					    doomed, "Site"), 0);
+	assert_int_equal(roster_pbx_create(&id, w->dir, &w->as_partner, doomed,
+					   "Switch", 3, 4), 0);
+	assert_int_equal(roster_group_create(&id, w->dir, &w->as_partner,
+					     doomed, "Group"), 0);
+	assert_int_equal(roster_transaction_commit(w->dir), 0);
+	b = open_counted(fx);
+	assert_int_equal(roster_record_delete(w->dir, &w->as_partner, doomed),
+			 0);
+	assert_int_equal(roster_partner_create(&partner, w->dir, &w->system,
+					       "Reseller"), 0);
+	assert_int_equal(roster_account_create(&id, w->dir, &w->system,
+					       partner, "Its first"), 0);
+	assert_int_equal(roster_transaction_begin(w->dir), 0);
+	assert_int_equal(roster_account_create(&acc, w->dir, &w->as_partner,
+					       w->partner, "Fresh"), 0);
+	assert_int_equal(roster_site_create(&site, w->dir, &w->as_partner, acc,
+					    "Head office"), 0);
+	assert_int_equal(roster_pbx_create(&pbx, w->dir, &w->as_partner, acc,
+					   "Switch", 3, 5), 0);
+	assert_int_equal(roster_group_create(&group, w->dir, &w->as_partner,
+					     acc, "Everyone"), 0);
+	assert_int_equal(roster_form_new(&f, w->dir), 0);
+	roster_form_set_str(f, ROSTER_FIELD_FIRST_NAME, "Fay");
+	roster_form_set_str(f, ROSTER_FIELD_LAST_NAME, "Fresh");
+	roster_form_set_str(f, ROSTER_FIELD_EMAIL, "fay@fresh.example");
+	roster_form_set_bool(f, ROSTER_FIELD_ADMIN, 1);
+	roster_form_set_ref(f, ROSTER_FIELD_SITE, site);
+	roster_form_set_ref(f, ROSTER_FIELD_GROUP, group);
+	roster_form_set_ref(f, ROSTER_FIELD_PBX, pbx);
+	roster_form_set_str(f, ROSTER_FIELD_EXTENSION, "100");
+	assert_int_equal(roster_user_create(&u, w->dir, &w->as_partner, acc, f),
+			 0);
+	roster_form_free(f);
+	assert_int_equal(roster_transaction_commit(w->dir), 0);
+	assert_int_equal(roster_record_rename(w->dir, &w->as_partner, w->site,
+					      "Renamed"), 0);
+	assert_int_equal(roster_station_order(w->dir, &w->as_partner, w->site,
+					      "basic", 2), 0);
+	for (k = 1;; k++) {
+		char *before = snapshot_take(b), *found = searches_of(b, w);
+		char *after, *found_after;
+
+		allocations = 0;
+		fail_at = k;
+		rc = roster_directory_refresh(b);
+		fail_at = 0;
+		if (rc == ROSTER_OK) {
+			free(before);
+			free(found);
+			break;
+		}
+		assert_int_equal(rc, ROSTER_ENOMEM);
+		after = snapshot_take(b);
+		found_after = searches_of(b, w);
+		snapshot_assert_equal(before, after, "refresh out of memory");
+		snapshot_assert_equal(found, found_after,
+				      "refresh out of memory");
+		free(before);
+		free(after);
+		free(found);
+		free(found_after);
+	}
+	print_message("%s: a refresh reading units failed at each of its "
 		      "%ld allocations, changing nothing\n",
 		      fx->be->name, k - 1);
 	assert_true(k > 20);
@@ -1720,8 +2100,10 @@ int main(void)
 		cmocka_unit_test(test_refresh_random_changes),
 		cmocka_unit_test(test_refresh_reads_only_changes),
 		cmocka_unit_test(test_refresh_out_of_memory),
+		cmocka_unit_test(test_refresh_units_out_of_memory),
 		cmocka_unit_test(test_refresh_accounts_in_id_order),
 		cmocka_unit_test(test_refresh_account_below_held),
+		cmocka_unit_test(test_refresh_users_moved_by_store),
 		cmocka_unit_test(test_refresh_counters_before_records),
 		cmocka_unit_test(test_refresh_deleted_between_scans),
 		cmocka_unit_test(test_refresh_rewritten_deleted_between_scans),
