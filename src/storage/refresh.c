@@ -143,6 +143,26 @@ static int stored_as(roster_directory *dir, const rs_rec *r, const void *value,
 	return same;
 }
 
+/* A counter (RS_META_KEY or RS_EVENTS_KEY): its version and value. */
+static int read_counter(reading *c, const char *key, const void *value,
+			size_t len, uint64_t version)
+{
+	if (len != 8 || rs_le64_get(value) == 0)
+		return read_all(c); /* which reports it */
+	if (key[2] == 'c') {
+		c->meta = 1;
+		c->meta_ver = version;
+		c->next_id = rs_le64_get(value);
+	} else {
+		c->events = 1;
+		c->events_ver = version;
+		c->next_event = rs_le64_get(value);
+	}
+	return 0;
+}
+
+/* A counter, or a record: held at this version, written again as it
+ * was, or copied to be read. */
 static int read_row(const char *key, const void *value, size_t len,
 		    uint64_t version, void *data)
 {
@@ -152,20 +172,8 @@ static int read_row(const char *key, const void *value, size_t len,
 	roster_id id;
 	int rc;
 
-	if (strcmp(key, RS_META_KEY) == 0 || strcmp(key, RS_EVENTS_KEY) == 0) {
-		if (len != 8 || rs_le64_get(value) == 0)
-			return read_all(c); /* which reports it */
-		if (key[2] == 'c') {
-			c->meta = 1;
-			c->meta_ver = version;
-			c->next_id = rs_le64_get(value);
-		} else {
-			c->events = 1;
-			c->events_ver = version;
-			c->next_event = rs_le64_get(value);
-		}
-		return 0;
-	}
+	if (strcmp(key, RS_META_KEY) == 0 || strcmp(key, RS_EVENTS_KEY) == 0)
+		return read_counter(c, key, value, len, version);
 	if (strncmp(key, "r/", 2) != 0)
 		return 0;
 	if (!(id = rs_record_key_id(key)))
@@ -265,15 +273,15 @@ static int seen(const reading *c, roster_id id)
 	return id < c->below && (c->seen[id >> 3] >> (id & 7)) & 1;
 }
 
-/* `seen` has a bit for each identifier below the next one, as long as
- * there are no more than this many a record. */
+/* `seen` has a bit for each identifier up to the highest held or read,
+ * as long as there are no more than this many a record. */
 #define SEEN_SPREAD 64
 
 /*
- * The records held that the store no longer has, to delete. Fewer
- * records held at their
- * version or read again than the directory has: the keys are scanned
- * once more, marking the identifiers stored. 0, STOP, or a storage code.
+ * The records held that the store no longer has, to delete. When fewer
+ * records are held at their version or read again than the directory
+ * has, the keys are scanned once more, marking the identifiers stored.
+ * 0, STOP, or a storage code.
  */
 static int find_deleted(reading *c)
 {
