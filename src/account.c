@@ -237,8 +237,10 @@ int rs_unit_add_read(roster_directory *dir, rs_unit *u, const char *key,
 			       "storage.inconsistent", key);
 	if ((rc = check_read(dir, u, key)))
 		return rc;
-	if (rs_put(dir, u->base.id, &u->base))
-		return rs_nomem(dir);
+	/* an account may find the handle out of search ordinals
+	 * (ROSTER_ERROR, recorded) */
+	if ((rc = rs_put(dir, u->base.id, &u->base)))
+		return rc == ROSTER_ENOMEM ? rs_nomem(dir) : rc;
 	*put = 1;
 	return rs_vec_insert(dir, sib, u->base.id) ? rs_nomem(dir) : ROSTER_OK;
 }

@@ -387,7 +387,9 @@ int rs_unit_name_read(roster_directory *dir, const rs_unit *u,
  * among its parent's members, which must be held already (a partner's
  * accounts read before them). Its name is checked apart as above.
  * One another directory deleted leaves its parent's members; it must have
- * none left itself. 0, ROSTER_EPARSE or ROSTER_ENOMEM, recorded.
+ * none left itself. 0, ROSTER_EPARSE or ROSTER_ENOMEM, recorded; an
+ * account created also ROSTER_ERROR ("id.exhausted") once the handle has
+ * handed out its search ordinals (rs_sindex_account).
  */
 int rs_unit_add_read(roster_directory *dir, rs_unit *u, const char *key,
 		     int *put);

@@ -19,7 +19,8 @@
  *    first; then the units' names and the items in use);
  *  - more records changed than reading everything costs, a record changing
  *    kind, an account created below one held (the search index numbers
- *    accounts by identifier), or one the checks refuse: the whole store
+ *    accounts by identifier) or with the handle out of search ordinals,
+ *    or one the checks refuse: the whole store
  *    is read into a new model, as an open does, which also reports a
  *    faulty store as an open would.
  */
@@ -667,11 +668,14 @@ int rs_persist_refresh(roster_directory *dir)
 	if (!c.all && c.nrecs > 1)
 		qsort(c.recs, c.nrecs, sizeof(*c.recs), cmp_read);
 	if (!c.all && c.nrecs && (rc = apply(&c)) != ROSTER_OK) {
-		if (rc != ROSTER_EPARSE) {
+		if (rc == ROSTER_ENOMEM) {
 			reading_free(&c);
 			return rc;
 		}
-		c.all = 1; /* which names the fault as an open would */
+		/* a fault, which a reading of everything names as an open
+		 * would, or the handle out of search ordinals, which it
+		 * numbers afresh */
+		c.all = 1;
 	}
 	if (c.all) {
 		reading_free(&c);

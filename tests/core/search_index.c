@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "model.h"
+#include "roster/sys/storage.h"
 #include "search_index.h"
 #include "searched.h"
 #include "util/text.h"
@@ -684,6 +685,44 @@ static void test_last_ordinal(void **state)
 	world_free(&w);
 }
 
+/* A handle out of account ordinals refreshes after another created an
+ * account: reading only that account would need one more, so the whole
+ * store is read, which numbers the accounts afresh. */
+static void test_refresh_out_of_ordinals(void **state)
+{
+	roster_memstore *ms = NULL;
+	roster_directory_options o;
+	roster_directory *a = NULL, *b = NULL;
+	roster_actor sys;
+	roster_id partner, acc, found;
+	roster_query *q = NULL;
+	size_t n = 0;
+
+	(void)state;
+	assert_int_equal(roster_memstore_new(&ms), 0);
+	roster_directory_options_init(&o, ROSTER_DIRECTORY_OPTIONS_VERSION);
+	o.storage = roster_memstore_methods();
+	o.store = ms;
+	roster_actor_init(&sys, ROSTER_ACTOR_SYSTEM, 0);
+	assert_int_equal(roster_directory_open(&a, &o), 0);
+	assert_int_equal(roster_partner_create(&partner, a, &sys, "Partner"), 0);
+	assert_int_equal(roster_directory_open(&b, &o), 0);
+	b->sindex->orders = UINT32_MAX - 1;
+	assert_int_equal(roster_account_create(&acc, a, &sys, partner, "Late"),
+			 0);
+	assert_int_equal(roster_directory_refresh(b), 0);
+	assert_true(b->sindex->orders < 10);
+	assert_int_equal(roster_query_new(&q), 0);
+	assert_int_equal(roster_search_count(&n, b, &sys, acc, q), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(roster_user_find_login(&found, b, "nobody@x.example"),
+			 ROSTER_ENOTFOUND);
+	roster_query_free(q);
+	roster_directory_free(a);
+	roster_directory_free(b);
+	roster_memstore_free(ms);
+}
+
 /* Users of one name come one after the other (by identifier): each takes
  * a small part of the room after the last, so the account is seldom
  * labelled afresh. Halving the room each time did it every 32 users. */
@@ -1139,6 +1178,7 @@ int main(void)
 		cmocka_unit_test(test_tidy_without_memory),
 		cmocka_unit_test(test_repack_without_memory),
 		cmocka_unit_test(test_last_ordinal),
+		cmocka_unit_test(test_refresh_out_of_ordinals),
 		cmocka_unit_test(test_same_name_run),
 		cmocka_unit_test(test_import_listed_in_order),
 		cmocka_unit_test(test_flush_without_memory),
