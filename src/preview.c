@@ -36,17 +36,10 @@ struct roster_preview {
 static void *grow(roster_preview *p, void *arr, size_t *cap, size_t n,
 		  size_t size)
 {
-	void *g;
-	size_t c;
+	void *g = rs_array_room(&p->al, arr, n, cap, size, 8);
 
-	if (n < *cap)
-		return arr;
-	c = *cap ? *cap * 2 : 8;
-	if (!(g = rs_reallocarray(&p->al, arr, c, size))) {
+	if (!g)
 		p->failed = 1;
-		return NULL;
-	}
-	*cap = c;
 	return g;
 }
 

@@ -32,22 +32,17 @@ static int read_row(const char *key, const void *value, size_t len,
 	pending *p = data;
 	roster_directory *dir = p->dir;
 	uint64_t seq = rs_event_key_seq(key);
-	struct roster_event e;
+	struct roster_event e, *ev;
 	const char *why;
 	int rc;
 
 	(void)version;
 	if (!seq)
 		return 0;
-	if (p->n == p->cap) {
-		size_t cap = p->cap ? p->cap * 2 : 16;
-		struct roster_event *ev =
-			rs_reallocarray(&dir->al, p->ev, cap, sizeof(*ev));
-		if (!ev)
-			return rs_nomem(dir);
-		p->ev = ev;
-		p->cap = cap;
-	}
+	if (!(ev = rs_array_room(&dir->al, p->ev, p->n, &p->cap, sizeof(*ev),
+				 16)))
+		return rs_nomem(dir);
+	p->ev = ev;
 	rc = rs_event_decode(&dir->al, value, len, &e, &why);
 	if (rc == ROSTER_ENOMEM)
 		return rs_nomem(dir);
@@ -141,20 +136,16 @@ static int ack_row(const char *key, const void *value, size_t len,
 {
 	acking *a = data;
 	uint64_t seq = rs_event_key_seq(key);
+	struct due *d;
 
 	(void)value;
 	(void)len;
 	if (!seq || seq < a->first || seq > a->last)
 		return 0;
-	if (a->n == a->cap) {
-		size_t cap = a->cap ? a->cap * 2 : 16;
-		struct due *d = rs_reallocarray(&a->dir->al, a->due, cap,
-						sizeof(*d));
-		if (!d)
-			return rs_nomem(a->dir);
-		a->due = d;
-		a->cap = cap;
-	}
+	if (!(d = rs_array_room(&a->dir->al, a->due, a->n, &a->cap, sizeof(*d),
+				16)))
+		return rs_nomem(a->dir);
+	a->due = d;
 	a->due[a->n].seq = seq;
 	a->due[a->n].version = version;
 	a->n++;

@@ -88,18 +88,13 @@ static int out_of_memory(reading *c)
 static int add_read(reading *c, rs_rec *old, roster_id id, uint64_t version,
 		    const void *bytes, size_t len)
 {
-	read_rec *r;
+	read_rec *r = rs_array_room(&c->dir->al, c->recs, c->nrecs,
+				    &c->caprecs, sizeof(*r), 16);
 
-	if (c->nrecs == c->caprecs) {
-		size_t cap = c->caprecs ? c->caprecs * 2 : 16;
-		read_rec *v = rs_reallocarray(&c->dir->al, c->recs, cap,
-					       sizeof(*v));
-		if (!v)
-			return -1;
-		c->recs = v;
-		c->caprecs = cap;
-	}
-	r = &c->recs[c->nrecs];
+	if (!r)
+		return -1;
+	c->recs = r;
+	r += c->nrecs;
 	memset(r, 0, sizeof(*r));
 	if (bytes && !(r->bytes = rs_malloc(&c->dir->al, len ? len : 1)))
 		return -1;
@@ -115,15 +110,12 @@ static int add_read(reading *c, rs_rec *old, roster_id id, uint64_t version,
 
 static int add_again(reading *c, rs_rec *rec, uint64_t version)
 {
-	if (c->nagain == c->capagain) {
-		size_t cap = c->capagain ? c->capagain * 2 : 16;
-		rewritten *v = rs_reallocarray(&c->dir->al, c->again, cap,
-					       sizeof(*v));
-		if (!v)
-			return -1;
-		c->again = v;
-		c->capagain = cap;
-	}
+	rewritten *v = rs_array_room(&c->dir->al, c->again, c->nagain,
+				     &c->capagain, sizeof(*v), 16);
+
+	if (!v)
+		return -1;
+	c->again = v;
 	c->again[c->nagain].rec = rec;
 	c->again[c->nagain++].version = version;
 	return 0;
@@ -339,17 +331,13 @@ static int add_unit(roster_directory *dir, rs_table *seen, rs_rec ***v,
 		    size_t *n, size_t *cap, roster_id id)
 {
 	rs_rec *r = id ? rs_get(dir, id) : NULL;
+	rs_rec **w;
 
 	if (!r || rs_table_get(seen, id))
 		return 0;
-	if (*n == *cap) {
-		size_t grown = *cap ? *cap * 2 : 8;
-		rs_rec **w = rs_reallocarray(&dir->al, *v, grown, sizeof(*w));
-		if (!w)
-			return -1;
-		*v = w;
-		*cap = grown;
-	}
+	if (!(w = rs_array_room(&dir->al, *v, *n, cap, sizeof(*w), 8)))
+		return -1;
+	*v = w;
 	if (rs_table_reserve(&dir->al, seen, 1))
 		return -1;
 	rs_table_insert(seen, id, 1);

@@ -62,6 +62,23 @@ void *rs_reallocarray(const rs_alloc *a, void *ptr, size_t n, size_t size)
 	return a->realloc_fn(ptr, (n * size) > 0 ? n * size : 1, a->data);
 }
 
+void *rs_array_room(const rs_alloc *a, void *arr, size_t n, size_t *cap,
+		    size_t size, size_t first)
+{
+	size_t c;
+	void *grown;
+
+	if (n < *cap)
+		return arr;
+	if (*cap > SIZE_MAX / 2)
+		return NULL;
+	c = *cap ? *cap * 2 : first;
+	if (!(grown = rs_reallocarray(a, arr, c, size)))
+		return NULL;
+	*cap = c;
+	return grown;
+}
+
 void rs_free(const rs_alloc *a, void *ptr)
 {
 	if (ptr)

@@ -22,6 +22,12 @@ void *rs_calloc(const rs_alloc *a, size_t n, size_t size);
 /* realloc of n * size bytes, NULL on overflow (ptr untouched then). */
 void *rs_reallocarray(const rs_alloc *a, void *ptr, size_t n, size_t size);
 void rs_free(const rs_alloc *a, void *ptr);
+/* Room for element n of the array `arr` of *cap elements of `size` bytes:
+ * `arr` itself while n < *cap, else the array grown (to `first`
+ * elements, then doubling) and *cap with it; NULL when memory is short,
+ * `arr` and *cap then as they were. */
+void *rs_array_room(const rs_alloc *a, void *arr, size_t n, size_t *cap,
+		    size_t size, size_t first);
 /* Duplicate a string (NULL gives NULL without failing: check the input). */
 char *rs_strdup(const rs_alloc *a, const char *s);
 char *rs_strndup(const rs_alloc *a, const char *s, size_t n);
