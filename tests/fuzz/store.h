@@ -29,6 +29,7 @@
 
 #include "roster.h"
 #include "records.h"
+#include "../support/textbuf.h"
 
 /* Listings page through this many ids at a time, to use cursors too. */
 #define FUZZ_PAGE 3
@@ -42,10 +43,7 @@ static void fuzz_check(int ok)
 /* ------------------------------------------------------------------ */
 /* Text buffers                                                        */
 
-typedef struct fuzz_buf {
-	char *s;
-	size_t len, cap;
-} fuzz_buf;
+typedef textbuf fuzz_buf;
 
 #if defined(__GNUC__)
 __attribute__((format(printf, 2, 3)))
@@ -53,23 +51,12 @@ __attribute__((format(printf, 2, 3)))
 static void fuzz_put(fuzz_buf *b, const char *fmt, ...)
 {
 	va_list ap;
-	int n;
+	int rc;
 
-	for (;;) {
-		size_t room = b->cap - b->len;
-
-		va_start(ap, fmt);
-		n = vsnprintf(b->s ? b->s + b->len : NULL, room, fmt, ap);
-		va_end(ap);
-		fuzz_check(n >= 0);
-		if ((size_t)n < room) {
-			b->len += (size_t)n;
-			return;
-		}
-		b->cap = b->cap * 2 + (size_t)n + 256;
-		b->s = realloc(b->s, b->cap);
-		fuzz_check(b->s != NULL);
-	}
+	va_start(ap, fmt);
+	rc = textbuf_vput(b, fmt, ap);
+	va_end(ap);
+	fuzz_check(rc == 0);
 }
 
 static const char *fuzz_or(const char *s)

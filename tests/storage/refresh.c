@@ -10,12 +10,14 @@
  * example SQLite store.
  */
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "harness.h"
 #include "snapshot.h"
+#include "textbuf.h"
 #include "stores.h"
 
 #define ROUNDS 1000
@@ -447,17 +449,30 @@ static void test_last_admin_threads(void **state)
 /* ------------------------------------------------------------------ */
 /* Reading only what changed                                           */
 
+#if defined(__GNUC__)
+__attribute__((format(printf, 2, 3)))
+#endif
+static void put(textbuf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = textbuf_vput(b, fmt, ap);
+	va_end(ap);
+	assert_int_equal(rc, 0);
+}
+
 /* What the searches of a few prefixes, with and without filters, find in
  * the world's account, and how many: as text, to compare directories. */
 static char *searches_of(roster_directory *d, const world *w)
 {
 	static const char *const texts[] = { "", "m", "ma", "dv", "zo",
 					     "le", "u1", "acme", "+33" };
-	size_t cap = 1 << 16, len = 0, i, k, n;
-	char *out = malloc(cap);
+	textbuf out = { NULL, 0, 0 };
+	size_t i, k, n;
 	roster_query *q = NULL;
 
-	assert_non_null(out);
 	assert_int_equal(roster_query_new(&q), 0);
 	for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
 		for (k = 0; k < 4; k++) {
@@ -481,22 +496,15 @@ static char *searches_of(roster_directory *d, const world *w)
 							     &w->as_partner,
 							     w->account, q),
 					 0);
-			if (len + 64 * 42 > cap) {
-				cap *= 2;
-				assert_non_null(out = realloc(out, cap));
-			}
-			len += (size_t)sprintf(out + len, "%s/%zu: %zu:", texts[i],
-					       k, n);
+			put(&out, "%s/%zu: %zu:", texts[i], k, n);
 			for (j = 0; j < roster_page_count(pg); j++)
-				len += (size_t)sprintf(out + len, " %llu",
-						       (unsigned long long)
-							       roster_page_id(pg, j));
-			out[len++] = '\n';
-			out[len] = '\0';
+				put(&out, " %llu",
+				    (unsigned long long)roster_page_id(pg, j));
+			put(&out, "\n");
 			roster_page_free(pg);
 		}
 	roster_query_free(q);
-	return out;
+	return out.s;
 }
 
 /* Every user, as the system finds them (with and without a word), page
@@ -505,19 +513,18 @@ static char *system_search_of(roster_directory *d)
 {
 	static const char *const texts[] = { "", "in" };
 	const roster_actor sys = { ROSTER_ACTOR_SYSTEM, 0, 0 };
-	size_t cap = 1 << 12, len = 0, i, j;
-	char *out = malloc(cap), cursor[256];
+	textbuf out = { NULL, 0, 0 };
+	char cursor[256];
+	size_t i, j;
 	roster_query *q = NULL;
 
-	assert_non_null(out);
-	out[0] = '\0';
 	assert_int_equal(roster_query_new(&q), 0);
 	for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
 		const char *next = NULL;
 		int first = 1;
 
 		assert_int_equal(roster_query_set_text(q, texts[i]), 0);
-		len += (size_t)sprintf(out + len, "%s:", texts[i]);
+		put(&out, "%s:", texts[i]);
 		while (first || next) {
 			roster_page *pg = NULL;
 			assert_int_equal(roster_search(&pg, d, &sys, 0, q,
@@ -525,29 +532,18 @@ static char *system_search_of(roster_directory *d)
 						       16),
 					 0);
 			first = 0;
-			for (j = 0; j < roster_page_count(pg); j++) {
-				if (len + 32 > cap) {
-					cap *= 2;
-					assert_non_null(out = realloc(out, cap));
-				}
-				len += (size_t)sprintf(
-					out + len, " %llu",
-					(unsigned long long)roster_page_id(pg, j));
-			}
+			for (j = 0; j < roster_page_count(pg); j++)
+				put(&out, " %llu",
+				    (unsigned long long)roster_page_id(pg, j));
 			next = roster_page_next(pg);
 			if (next)
 				snprintf(cursor, sizeof(cursor), "%s", next);
 			roster_page_free(pg);
 		}
-		if (len + 2 > cap) {
-			cap *= 2;
-			assert_non_null(out = realloc(out, cap));
-		}
-		out[len++] = '\n';
-		out[len] = '\0';
+		put(&out, "\n");
 	}
 	roster_query_free(q);
-	return out;
+	return out.s;
 }
 
 /* d shows what a directory opened on the store (through handle `store`)

@@ -10,34 +10,25 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "textbuf.h"
+
 /* Listings page through this many ids at a time, to use cursors too. */
 #define SNAPSHOT_PAGE 3
 
-typedef struct buf {
-	char *s;
-	size_t len, cap;
-} buf;
+typedef textbuf buf;
 
+#if defined(__GNUC__)
+__attribute__((format(printf, 2, 3)))
+#endif
 static void put(buf *b, const char *fmt, ...)
 {
 	va_list ap;
-	int n;
+	int rc;
 
-	for (;;) {
-		size_t room = b->cap - b->len;
-
-		va_start(ap, fmt);
-		n = vsnprintf(b->s ? b->s + b->len : NULL, room, fmt, ap);
-		va_end(ap);
-		assert_true(n >= 0);
-		if ((size_t)n < room) {
-			b->len += (size_t)n;
-			return;
-		}
-		b->cap = b->cap ? b->cap * 2 + (size_t)n : 4096 + (size_t)n;
-		b->s = realloc(b->s, b->cap);
-		assert_non_null(b->s);
-	}
+	va_start(ap, fmt);
+	rc = textbuf_vput(b, fmt, ap);
+	va_end(ap);
+	assert_int_equal(rc, 0);
 }
 
 static const char *or_dash(const char *s)
