@@ -1821,13 +1821,33 @@ static const roster_storage meddling_methods = {
 	m_remove, m_scan, NULL, NULL
 };
 
-static roster_directory *open_meddling(meddling *m)
+/* A directory on a new handle of the fixture's store, through `m`. */
+static roster_directory *open_meddling(meddling *m, fixture *fx)
 {
-	roster_directory_options o = on_store(&meddling_methods, m);
+	roster_directory_options o;
 	roster_directory *d = NULL;
 
+	memset(m, 0, sizeof(*m));
+	m->st = ST(fx);
+	m->store = fx_open(fx);
+	o = on_store(&meddling_methods, m);
 	assert_int_equal(roster_directory_open(&d, &o), 0);
 	return d;
+}
+
+/* Refresh b while `meddle(data)` commits just before the `at`-th scan of
+ * `prefix`, which must come. */
+static void refresh_meddled(roster_directory *b, meddling *m,
+			    const char *prefix, int at,
+			    void (*meddle)(void *), void *data)
+{
+	m->prefix = prefix;
+	m->at = at;
+	m->seen = 0;
+	m->meddle = meddle;
+	m->data = data;
+	assert_int_equal(roster_directory_refresh(b), 0);
+	assert_null(m->meddle);
 }
 
 typedef struct meddler {
@@ -1879,18 +1899,10 @@ static void test_refresh_counters_before_records(void **state)
 				    "u1@acme.example", 0, &u1), 0);
 	assert_int_equal(world_user(w, &w->as_admin, w->account, "U", "Two",
 				    "u2@acme.example", 0, &u2), 0);
-	memset(&m, 0, sizeof(m));
-	m.st = ST(fx);
-	m.store = fx_open(fx);
-	b = open_meddling(&m);
+	b = open_meddling(&m, fx);
 	md.w = w;
 	md.user = u1;
-	m.prefix = "m/";
-	m.at = 1;
-	m.meddle = take_login;
-	m.data = &md;
-	assert_int_equal(roster_directory_refresh(b), 0);
-	assert_null(m.meddle);
+	refresh_meddled(b, &m, "m/", 1, take_login, &md);
 	rc = set_str(b, &w->as_partner, u2, ROSTER_FIELD_EMAIL,
 		     "taken@acme.example");
 	if (rc != ROSTER_EEXISTS && rc != ROSTER_ECONFLICT)
@@ -1926,20 +1938,12 @@ static void test_refresh_deleted_between_scans(void **state)
 				    "Gone", "x@acme.example", 0, &x), 0);
 	assert_int_equal(world_user(w, &w->as_admin, w->account, "Yves",
 				    "Gone", "y@acme.example", 0, &y), 0);
-	memset(&m, 0, sizeof(m));
-	m.st = ST(fx);
-	m.store = fx_open(fx);
-	b = open_meddling(&m);
+	b = open_meddling(&m, fx);
 	rename_user(w, x, "Renamed");
 	assert_int_equal(roster_user_delete(w->dir, &w->as_admin, y), 0);
 	md.w = w;
 	md.user = x;
-	m.prefix = "r/";
-	m.at = 2;
-	m.meddle = delete_user;
-	m.data = &md;
-	assert_int_equal(roster_directory_refresh(b), 0);
-	assert_null(m.meddle);
+	refresh_meddled(b, &m, "r/", 2, delete_user, &md);
 	assert_as_opened(fx, fx_open(fx), b, w, "deleted between scans");
 	roster_directory_free(b);
 	world_free(w);
@@ -1982,22 +1986,14 @@ static void test_refresh_rewritten_deleted_between_scans(void **state)
 					       "Passing"), 0);
 	assert_int_equal(world_user(w, &w->as_admin, w->account, "Victor",
 				    "Gone", "v@acme.example", 0, &v), 0);
-	memset(&m, 0, sizeof(m));
-	m.st = ST(fx);
-	m.store = fx_open(fx);
-	b = open_meddling(&m);
+	b = open_meddling(&m, fx);
 	assert_int_equal(roster_account_create(&acc, w->dir, &w->system,
 					       partner, "Brief"), 0);
 	assert_int_equal(roster_record_delete(w->dir, &w->system, acc), 0);
 	assert_int_equal(roster_user_delete(w->dir, &w->as_admin, v), 0);
 	md.w = w;
 	md.user = partner;
-	m.prefix = "r/";
-	m.at = 2;
-	m.meddle = delete_partner;
-	m.data = &md;
-	assert_int_equal(roster_directory_refresh(b), 0);
-	assert_null(m.meddle);
+	refresh_meddled(b, &m, "r/", 2, delete_partner, &md);
 	assert_as_opened(fx, fx_open(fx), b, w,
 			 "rewritten, deleted between scans");
 	roster_directory_free(b);
@@ -2052,10 +2048,7 @@ static void test_refresh_created_deleted_between_scans(void **state)
 				    "Held", "h@acme.example", 0, &held), 0);
 	assert_int_equal(world_user(w, &w->as_admin, w->account, "Gina",
 				    "Gone", "g@acme.example", 0, &gone), 0);
-	memset(&m, 0, sizeof(m));
-	m.st = ST(fx);
-	m.store = fx_open(fx);
-	b = open_meddling(&m);
+	b = open_meddling(&m, fx);
 	assert_int_equal(roster_user_delete(w->dir, &w->as_admin, gone), 0);
 	assert_int_equal(world_user(w, &w->as_admin, w->account, "Mona",
 				    "Made", "m@acme.example", 0, &made), 0);
@@ -2063,12 +2056,7 @@ static void test_refresh_created_deleted_between_scans(void **state)
 	q.w = w;
 	q.one = held;
 	q.two = made;
-	m.prefix = "r/";
-	m.at = 2;
-	m.meddle = delete_two_quietly;
-	m.data = &q;
-	assert_int_equal(roster_directory_refresh(b), 0);
-	assert_null(m.meddle);
+	refresh_meddled(b, &m, "r/", 2, delete_two_quietly, &q);
 	assert_as_opened(fx, fx_open(fx), b, w,
 			 "created, deleted between scans");
 	roster_directory_free(b);
