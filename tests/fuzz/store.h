@@ -41,23 +41,7 @@ static void fuzz_check(int ok)
 }
 
 /* ------------------------------------------------------------------ */
-/* Text buffers                                                        */
-
-typedef textbuf fuzz_buf;
-
-#if defined(__GNUC__)
-__attribute__((format(printf, 2, 3)))
-#endif
-static void fuzz_put(fuzz_buf *b, const char *fmt, ...)
-{
-	va_list ap;
-	int rc;
-
-	va_start(ap, fmt);
-	rc = textbuf_vput(b, fmt, ap);
-	va_end(ap);
-	fuzz_check(rc == 0);
-}
+/* Dumps of what a directory shows (textbuf.h)                         */
 
 static const char *fuzz_or(const char *s)
 {
@@ -122,7 +106,7 @@ static roster_id *fuzz_list(roster_directory *dir, roster_id parent, int kind,
 /* The stations of a site per pack, the product licences of an account
  * per product, for every item of the catalog: never more in use than
  * purchased. */
-static void fuzz_counts(fuzz_buf *b, roster_directory *dir, roster_id id,
+static void fuzz_counts(textbuf *b, roster_directory *dir, roster_id id,
 			int kind)
 {
 	int item = kind == ROSTER_KIND_SITE ? ROSTER_ITEM_PACK
@@ -142,12 +126,12 @@ static void fuzz_counts(fuzz_buf *b, roster_directory *dir, roster_id id,
 		fuzz_check(rc == ROSTER_OK);
 		fuzz_check(used <= have);
 		if (have)
-			fuzz_put(b, "    %s: %zu of %zu\n", it, used, have);
+			textbuf_put(b, "    %s: %zu of %zu\n", it, used, have);
 	}
 	roster_catalog_free(cat);
 }
 
-static roster_record *fuzz_record(fuzz_buf *b, roster_directory *dir,
+static roster_record *fuzz_record(textbuf *b, roster_directory *dir,
 				  roster_id id, roster_id parent, int kind)
 {
 	roster_record *r = NULL;
@@ -164,7 +148,7 @@ static roster_record *fuzz_record(fuzz_buf *b, roster_directory *dir,
 		   (roster_record_min_digits(r) >= ROSTER_EXTENSION_DIGITS_MIN &&
 		    roster_record_min_digits(r) <= roster_record_max_digits(r) &&
 		    roster_record_max_digits(r) <= ROSTER_EXTENSION_DIGITS_MAX));
-	fuzz_put(b, "record %llu kind=%d parent=%llu name=[%s] helpdesk=%d "
+	textbuf_put(b, "record %llu kind=%d parent=%llu name=[%s] helpdesk=%d "
 		    "digits=%u..%u members=%zu admins=%zu edition=[%s]",
 		 (unsigned long long)id, kind, (unsigned long long)parent,
 		 roster_record_name(r), roster_record_helpdesk(r),
@@ -172,9 +156,9 @@ static roster_record *fuzz_record(fuzz_buf *b, roster_directory *dir,
 		 roster_record_members(r), roster_record_admins(r),
 		 fuzz_or(roster_record_edition(r)));
 	for (i = 0; i < roster_record_licence_count(r); i++)
-		fuzz_put(b, " [%s]", roster_record_licence(r, i));
+		textbuf_put(b, " [%s]", roster_record_licence(r, i));
 	fuzz_check(roster_record_licence(r, i) == NULL);
-	fuzz_put(b, "\n");
+	textbuf_put(b, "\n");
 	if (kind == ROSTER_KIND_SITE || kind == ROSTER_KIND_ACCOUNT)
 		fuzz_counts(b, dir, id, kind);
 	return r;
@@ -188,7 +172,7 @@ typedef struct fuzz_tally {
 	char first_name[128];
 } fuzz_tally;
 
-static void fuzz_user(fuzz_buf *b, roster_directory *dir, roster_id id,
+static void fuzz_user(textbuf *b, roster_directory *dir, roster_id id,
 		      roster_id account, fuzz_tally *t)
 {
 	roster_user *u = NULL;
@@ -200,33 +184,33 @@ static void fuzz_user(fuzz_buf *b, roster_directory *dir, roster_id id,
 	fuzz_check(roster_user_get(&u, dir, id) == ROSTER_OK);
 	fuzz_check(roster_user_id(u) == id);
 	fuzz_check(roster_user_account(u) == account);
-	fuzz_put(b, "  user %llu password=%d\n", (unsigned long long)id,
+	textbuf_put(b, "  user %llu password=%d\n", (unsigned long long)id,
 		 roster_user_has_password(u));
 	for (f = 1; f < ROSTER_FIELD_END; f++) {
 		switch (roster_field_type(f)) {
 		case ROSTER_TYPE_STRING:
 			if (roster_user_str(u, f))
-				fuzz_put(b, "    %s=[%s]\n", roster_field_name(f),
+				textbuf_put(b, "    %s=[%s]\n", roster_field_name(f),
 					 roster_user_str(u, f));
 			break;
 		case ROSTER_TYPE_BOOL:
 			if (roster_user_bool(u, f))
-				fuzz_put(b, "    %s\n", roster_field_name(f));
+				textbuf_put(b, "    %s\n", roster_field_name(f));
 			break;
 		case ROSTER_TYPE_REF:
 			if (roster_user_ref(u, f))
-				fuzz_put(b, "    %s=%llu\n", roster_field_name(f),
+				textbuf_put(b, "    %s=%llu\n", roster_field_name(f),
 					 (unsigned long long)roster_user_ref(u, f));
 			break;
 		default:
 			for (i = 0; i < roster_user_line_count(u); i++)
-				fuzz_put(b, "    line [%s]\n",
+				textbuf_put(b, "    line [%s]\n",
 					 roster_user_line(u, i));
 			fuzz_check(roster_user_line(u, i) == NULL);
 		}
 	}
 	for (i = 0; i < roster_user_product_count(u); i++)
-		fuzz_put(b, "    product [%s]\n", roster_user_product(u, i));
+		textbuf_put(b, "    product [%s]\n", roster_user_product(u, i));
 	fuzz_check(roster_user_product(u, i) == NULL);
 	/* the login index leads back to this user */
 	email = roster_user_str(u, ROSTER_FIELD_EMAIL);
@@ -369,7 +353,7 @@ static char *fuzz_walk(roster_directory *dir, int deep, roster_id *first_user,
 {
 	static const int kinds[] = { ROSTER_KIND_SITE, ROSTER_KIND_PBX,
 				     ROSTER_KIND_GROUP };
-	fuzz_buf b = { NULL, 0, 0 };
+	textbuf b = { NULL, 0, 0 };
 	roster_id *partners, *accounts, *units, *users;
 	size_t np, na, nu, nusers, i, j, k, l, all = 0, counted = 0;
 	roster_query *q = NULL;
@@ -378,7 +362,7 @@ static char *fuzz_walk(roster_directory *dir, int deep, roster_id *first_user,
 		*first_user = 0;
 	if (first_account)
 		*first_account = 0;
-	fuzz_put(&b, "directory\n");
+	textbuf_put(&b, "directory\n");
 	partners = fuzz_list(dir, 0, ROSTER_KIND_PARTNER, &np);
 	for (i = 0; i < np; i++) {
 		roster_record *p = fuzz_record(&b, dir, partners[i], 0,
@@ -453,22 +437,22 @@ static char *fuzz_walk(roster_directory *dir, int deep, roster_id *first_user,
 static int fuzz_raw_row(const char *key, const void *value, size_t len,
 			uint64_t version, void *data)
 {
-	fuzz_buf *b = data;
+	textbuf *b = data;
 	const unsigned char *v = value;
 	size_t i;
 
-	fuzz_put(b, "%s %llu %zu:", key, (unsigned long long)version, len);
+	textbuf_put(b, "%s %llu %zu:", key, (unsigned long long)version, len);
 	for (i = 0; i < len; i++)
-		fuzz_put(b, "%02x", v[i]);
-	fuzz_put(b, "\n");
+		textbuf_put(b, "%02x", v[i]);
+	textbuf_put(b, "\n");
 	return 0;
 }
 
 static char *fuzz_raw(const roster_storage *st, void *store)
 {
-	fuzz_buf b = { NULL, 0, 0 };
+	textbuf b = { NULL, 0, 0 };
 
-	fuzz_put(&b, "store\n");
+	textbuf_put(&b, "store\n");
 	fuzz_check(st->scan(store, "", fuzz_raw_row, &b) == 0);
 	return b.s;
 }

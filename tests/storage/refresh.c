@@ -449,20 +449,6 @@ static void test_last_admin_threads(void **state)
 /* ------------------------------------------------------------------ */
 /* Reading only what changed                                           */
 
-#if defined(__GNUC__)
-__attribute__((format(printf, 2, 3)))
-#endif
-static void put(textbuf *b, const char *fmt, ...)
-{
-	va_list ap;
-	int rc;
-
-	va_start(ap, fmt);
-	rc = textbuf_vput(b, fmt, ap);
-	va_end(ap);
-	assert_int_equal(rc, 0);
-}
-
 /* What the searches of a few prefixes, with and without filters, find in
  * the world's account, and how many: as text, to compare directories. */
 static char *searches_of(roster_directory *d, const world *w)
@@ -496,11 +482,11 @@ static char *searches_of(roster_directory *d, const world *w)
 							     &w->as_partner,
 							     w->account, q),
 					 0);
-			put(&out, "%s/%zu: %zu:", texts[i], k, n);
+			textbuf_put(&out, "%s/%zu: %zu:", texts[i], k, n);
 			for (j = 0; j < roster_page_count(pg); j++)
-				put(&out, " %llu",
+				textbuf_put(&out, " %llu",
 				    (unsigned long long)roster_page_id(pg, j));
-			put(&out, "\n");
+			textbuf_put(&out, "\n");
 			roster_page_free(pg);
 		}
 	roster_query_free(q);
@@ -524,7 +510,7 @@ static char *system_search_of(roster_directory *d)
 		int first = 1;
 
 		assert_int_equal(roster_query_set_text(q, texts[i]), 0);
-		put(&out, "%s:", texts[i]);
+		textbuf_put(&out, "%s:", texts[i]);
 		while (first || next) {
 			roster_page *pg = NULL;
 			assert_int_equal(roster_search(&pg, d, &sys, 0, q,
@@ -533,14 +519,14 @@ static char *system_search_of(roster_directory *d)
 					 0);
 			first = 0;
 			for (j = 0; j < roster_page_count(pg); j++)
-				put(&out, " %llu",
+				textbuf_put(&out, " %llu",
 				    (unsigned long long)roster_page_id(pg, j));
 			next = roster_page_next(pg);
 			if (next)
 				snprintf(cursor, sizeof(cursor), "%s", next);
 			roster_page_free(pg);
 		}
-		put(&out, "\n");
+		textbuf_put(&out, "\n");
 	}
 	roster_query_free(q);
 	return out.s;

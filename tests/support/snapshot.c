@@ -15,22 +15,6 @@
 /* Listings page through this many ids at a time, to use cursors too. */
 #define SNAPSHOT_PAGE 3
 
-typedef textbuf buf;
-
-#if defined(__GNUC__)
-__attribute__((format(printf, 2, 3)))
-#endif
-static void put(buf *b, const char *fmt, ...)
-{
-	va_list ap;
-	int rc;
-
-	va_start(ap, fmt);
-	rc = textbuf_vput(b, fmt, ap);
-	va_end(ap);
-	assert_int_equal(rc, 0);
-}
-
 static const char *or_dash(const char *s)
 {
 	return s ? s : "-";
@@ -75,7 +59,7 @@ static roster_id *list_all(roster_directory *dir, roster_id parent, int kind,
 
 /* The stations of a site per pack, the product licences of an account
  * per product: purchased and in use, for every item of the catalog. */
-static void put_counts(buf *b, roster_directory *dir, const roster_record *r,
+static void put_counts(textbuf *b, roster_directory *dir, const roster_record *r,
 		       const char *indent)
 {
 	const roster_actor sys = { ROSTER_ACTOR_SYSTEM, 0, 0 };
@@ -101,12 +85,12 @@ static void put_counts(buf *b, roster_directory *dir, const roster_record *r,
 		if (rc != ROSTER_OK)
 			fail_msg("snapshot: counts of %s: %d", id, rc);
 		if (have || used)
-			put(b, "%s  %s: %zu of %zu\n", indent, id, used, have);
+			textbuf_put(b, "%s  %s: %zu of %zu\n", indent, id, used, have);
 	}
 	roster_catalog_free(cat);
 }
 
-static void put_record(buf *b, roster_directory *dir, roster_id id,
+static void put_record(textbuf *b, roster_directory *dir, roster_id id,
 		       const char *indent)
 {
 	roster_record *r = NULL;
@@ -115,7 +99,7 @@ static void put_record(buf *b, roster_directory *dir, roster_id id,
 	if (rc != ROSTER_OK)
 		fail_msg("snapshot: roster_record_get(%llu): %d",
 			 (unsigned long long)id, rc);
-	put(b, "%srecord %llu kind=%d parent=%llu name=[%s] helpdesk=%d "
+	textbuf_put(b, "%srecord %llu kind=%d parent=%llu name=[%s] helpdesk=%d "
 	       "digits=%u..%u members=%zu admins=%zu\n",
 	    indent, (unsigned long long)roster_record_id(r),
 	    roster_record_kind(r), (unsigned long long)roster_record_parent(r),
@@ -124,17 +108,17 @@ static void put_record(buf *b, roster_directory *dir, roster_id id,
 	    roster_record_members(r), roster_record_admins(r));
 	if (roster_record_edition(r) || roster_record_licence_count(r)) {
 		size_t i;
-		put(b, "%s  edition=[%s] licences=", indent,
+		textbuf_put(b, "%s  edition=[%s] licences=", indent,
 		    or_dash(roster_record_edition(r)));
 		for (i = 0; i < roster_record_licence_count(r); i++)
-			put(b, " [%s]", roster_record_licence(r, i));
-		put(b, "\n");
+			textbuf_put(b, " [%s]", roster_record_licence(r, i));
+		textbuf_put(b, "\n");
 	}
 	put_counts(b, dir, r, indent);
 	roster_record_free(r);
 }
 
-static void put_user(buf *b, roster_directory *dir, roster_id id)
+static void put_user(textbuf *b, roster_directory *dir, roster_id id)
 {
 	roster_user *u = NULL;
 	roster_id found = 0;
@@ -145,40 +129,40 @@ static void put_user(buf *b, roster_directory *dir, roster_id id)
 	if (rc != ROSTER_OK)
 		fail_msg("snapshot: roster_user_get(%llu): %d",
 			 (unsigned long long)id, rc);
-	put(b, "    user %llu account=%llu password=%d\n",
+	textbuf_put(b, "    user %llu account=%llu password=%d\n",
 	    (unsigned long long)roster_user_id(u),
 	    (unsigned long long)roster_user_account(u),
 	    roster_user_has_password(u));
 	for (f = 1; f < ROSTER_FIELD_END; f++) {
 		switch (roster_field_type(f)) {
 		case ROSTER_TYPE_STRING:
-			put(b, "      %s=[%s]\n", roster_field_name(f),
+			textbuf_put(b, "      %s=[%s]\n", roster_field_name(f),
 			    or_dash(roster_user_str(u, f)));
 			break;
 		case ROSTER_TYPE_BOOL:
-			put(b, "      %s=%d\n", roster_field_name(f),
+			textbuf_put(b, "      %s=%d\n", roster_field_name(f),
 			    roster_user_bool(u, f));
 			break;
 		case ROSTER_TYPE_REF:
-			put(b, "      %s=%llu\n", roster_field_name(f),
+			textbuf_put(b, "      %s=%llu\n", roster_field_name(f),
 			    (unsigned long long)roster_user_ref(u, f));
 			break;
 		default:
-			put(b, "      %s=%zu", roster_field_name(f),
+			textbuf_put(b, "      %s=%zu", roster_field_name(f),
 			    roster_user_line_count(u));
 			for (i = 0; i < roster_user_line_count(u); i++)
-				put(b, " [%s]", roster_user_line(u, i));
-			put(b, "\n");
+				textbuf_put(b, " [%s]", roster_user_line(u, i));
+			textbuf_put(b, "\n");
 		}
 	}
-	put(b, "      products=");
+	textbuf_put(b, "      products=");
 	for (i = 0; i < roster_user_product_count(u); i++)
-		put(b, " [%s]", roster_user_product(u, i));
-	put(b, "\n");
+		textbuf_put(b, " [%s]", roster_user_product(u, i));
+	textbuf_put(b, "\n");
 	/* the login index must still lead to this user */
 	email = roster_user_str(u, ROSTER_FIELD_EMAIL);
 	rc = email ? roster_user_find_login(&found, dir, email) : -1;
-	put(b, "      login_index=%s\n",
+	textbuf_put(b, "      login_index=%s\n",
 	    rc == ROSTER_OK && found == id ? "ok" : "BROKEN");
 	roster_user_free(u);
 }
@@ -187,11 +171,11 @@ char *snapshot_take(roster_directory *dir)
 {
 	static const int kinds[] = { ROSTER_KIND_SITE, ROSTER_KIND_PBX,
 				     ROSTER_KIND_GROUP, ROSTER_KIND_USER };
-	buf b = { NULL, 0, 0 };
+	textbuf b = { NULL, 0, 0 };
 	roster_id *partners, *accounts, *ids;
 	size_t np, na, n, i, j, k, l;
 
-	put(&b, "snapshot\n");
+	textbuf_put(&b, "snapshot\n");
 	partners = list_all(dir, 0, ROSTER_KIND_PARTNER, &np);
 	for (i = 0; i < np; i++) {
 		put_record(&b, dir, partners[i], "");

@@ -1,8 +1,7 @@
 /*
  * textbuf.h: a growing text buffer for the tests and the fuzz targets,
  * which build long texts (snapshots, dumps of what a directory shows) a
- * printf at a time. Static, without cmocka: each caller checks the
- * result its own way.
+ * printf at a time. Static and without cmocka, for both.
  */
 #ifndef ROSTER_TEST_TEXTBUF_H
 #define ROSTER_TEST_TEXTBUF_H
@@ -16,29 +15,35 @@ typedef struct textbuf {
 	size_t len, cap;
 } textbuf;
 
-/* Append the formatted text, growing the buffer: 0, or -1 when vsnprintf
- * fails or memory is short (the buffer then as it was). */
-static int textbuf_vput(textbuf *b, const char *fmt, va_list ap)
+/* Append the formatted text, growing the buffer. A test has nothing to
+ * check without its text: out of memory, or a failing vsnprintf, ends
+ * the program. */
+#if defined(__GNUC__)
+__attribute__((format(printf, 2, 3)))
+#endif
+static void textbuf_put(textbuf *b, const char *fmt, ...)
 {
 	for (;;) {
-		size_t room = b->cap - b->len;
-		va_list again;
+		size_t room = b->cap - b->len, cap;
+		va_list ap;
 		char *s;
 		int n;
 
-		va_copy(again, ap);
-		n = vsnprintf(b->s ? b->s + b->len : NULL, room, fmt, again);
-		va_end(again);
-		if (n < 0)
-			return -1;
-		if ((size_t)n < room) {
+		va_start(ap, fmt);
+		n = vsnprintf(b->s ? b->s + b->len : NULL, room, fmt, ap);
+		va_end(ap);
+		if (n >= 0 && (size_t)n < room) {
 			b->len += (size_t)n;
-			return 0;
+			return;
 		}
-		if (!(s = realloc(b->s, b->cap * 2 + (size_t)n + 256)))
-			return -1;
+		cap = b->cap * 2 + (n > 0 ? (size_t)n : 0) + 256;
+		if (n < 0 || !(s = realloc(b->s, cap))) {
+			fprintf(stderr, "textbuf_put: %s\n",
+				n < 0 ? "vsnprintf failed" : "out of memory");
+			abort();
+		}
 		b->s = s;
-		b->cap = b->cap * 2 + (size_t)n + 256;
+		b->cap = cap;
 	}
 }
 
