@@ -29,6 +29,7 @@
 
 #include "roster.h"
 #include "records.h"
+#include "../support/listing.h"
 #include "../support/textbuf.h"
 
 /* Listings page through this many ids at a time, to use cursors too. */
@@ -69,37 +70,10 @@ static const roster_actor fuzz_sys = { ROSTER_ACTOR_SYSTEM, 0, 0 };
 static roster_id *fuzz_list(roster_directory *dir, roster_id parent, int kind,
 			    size_t *count)
 {
-	roster_id *ids = NULL;
-	size_t n = 0, total = 0, i;
-	char cursor[64];
-	const char *next = NULL;
-	int first = 1;
+	const char *why = NULL;
+	roster_id *ids = listing_all(dir, parent, kind, FUZZ_PAGE, count, &why);
 
-	while (first || next) {
-		roster_page *p = NULL;
-
-		fuzz_check(roster_list(&p, dir, parent, kind,
-				       first ? NULL : cursor,
-				       FUZZ_PAGE) == ROSTER_OK);
-		first = 0;
-		total = roster_page_total(p);
-		ids = realloc(ids, (n + roster_page_count(p) + 1) * sizeof(*ids));
-		fuzz_check(ids != NULL);
-		for (i = 0; i < roster_page_count(p); i++) {
-			ids[n] = roster_page_id(p, i);
-			/* ascending: none twice */
-			fuzz_check(n == 0 || ids[n] > ids[n - 1]);
-			n++;
-		}
-		next = roster_page_next(p);
-		if (next) {
-			fuzz_check(strlen(next) < sizeof(cursor));
-			strcpy(cursor, next);
-		}
-		roster_page_free(p);
-	}
-	fuzz_check(n == total);
-	*count = n;
+	fuzz_check(ids != NULL);
 	return ids;
 }
 

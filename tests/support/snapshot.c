@@ -10,6 +10,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "listing.h"
 #include "textbuf.h"
 
 /* Listings page through this many ids at a time, to use cursors too. */
@@ -24,36 +25,14 @@ static const char *or_dash(const char *s)
 static roster_id *list_all(roster_directory *dir, roster_id parent, int kind,
 			   size_t *count)
 {
-	roster_id *ids = NULL;
-	size_t n = 0, total = 0, i;
-	char cursor[64];
-	const char *next = NULL;
-	int first = 1;
+	const char *why = NULL;
+	roster_id *ids = listing_all(dir, parent, kind, SNAPSHOT_PAGE, count,
+				     &why);
 
-	while (first || next) {
-		roster_page *p = NULL;
-		int rc = roster_list(&p, dir, parent, kind,
-				     first ? NULL : cursor, SNAPSHOT_PAGE);
-
-		if (rc != ROSTER_OK)
-			fail_msg("snapshot: roster_list(parent %llu, kind %d): "
-				 "%d %s",
-				 (unsigned long long)parent, kind, rc,
-				 roster_error_rule(roster_directory_error(dir)));
-		first = 0;
-		total = roster_page_total(p);
-		ids = realloc(ids, (n + roster_page_count(p) + 1) *
-					   sizeof(*ids));
-		assert_non_null(ids);
-		for (i = 0; i < roster_page_count(p); i++)
-			ids[n++] = roster_page_id(p, i);
-		next = roster_page_next(p);
-		if (next)
-			snprintf(cursor, sizeof(cursor), "%s", next);
-		roster_page_free(p);
-	}
-	assert_int_equal(n, total);
-	*count = n;
+	if (!ids)
+		fail_msg("snapshot: listing of parent %llu, kind %d: %s (%s)",
+			 (unsigned long long)parent, kind, why,
+			 roster_error_rule(roster_directory_error(dir)));
 	return ids;
 }
 
