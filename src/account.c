@@ -159,19 +159,6 @@ static int name_taken(const roster_directory *dir, const rs_idvec *sib,
 	return 0;
 }
 
-/* Check a unit read from the store alone, naming `key` in the fault. */
-static int check_read(roster_directory *dir, const rs_unit *u,
-		      const char *key)
-{
-	char why[96], where[128];
-	int rc = rs_unit_check_stored(dir, u, why, sizeof(why));
-
-	if (rc != ROSTER_EPARSE)
-		return rc;
-	snprintf(where, sizeof(where), "%s: %s", key, why);
-	return rs_fail(dir, ROSTER_EPARSE, "store", "storage.malformed", where);
-}
-
 int rs_unit_replace_read(roster_directory *dir, rs_unit *cur,
 			 const rs_unit *old, const char *key)
 {
@@ -179,14 +166,11 @@ int rs_unit_replace_read(roster_directory *dir, rs_unit *cur,
 	const rs_idvec *users = &old->base.members->users;
 	char where[128];
 	size_t i;
-	int rc;
 
 	if (cur->base.kind != old->base.kind ||
 	    cur->base.parent != old->base.parent)
 		return rs_fail(dir, ROSTER_EPARSE, "store",
 			       "storage.inconsistent", key);
-	if ((rc = check_read(dir, cur, key)))
-		return rc;
 	/* a PBX's new digit rules admit its users' extensions */
 	for (i = 0; cur->base.kind == ROSTER_KIND_PBX &&
 		    (cur->min_digits != old->min_digits ||
@@ -235,8 +219,6 @@ int rs_unit_add_read(roster_directory *dir, rs_unit *u, const char *key,
 	if (!sib)
 		return rs_fail(dir, ROSTER_EPARSE, "store",
 			       "storage.inconsistent", key);
-	if ((rc = check_read(dir, u, key)))
-		return rc;
 	/* an account may find the handle out of search ordinals
 	 * (ROSTER_ERROR, recorded) */
 	if ((rc = rs_put(dir, u->base.id, &u->base)))

@@ -369,9 +369,9 @@ int rs_unit_check_stored(roster_directory *dir, const rs_unit *n, char *why,
 
 /*
  * Another directory's version of a unit, read by a refresh (the same kind
- * and parent), replaces the one held inside a transaction, sharing its
- * members: checked alone as a load checks it, then published; a PBX whose
- * digits changed also checks the extensions of its users. Its name among
+ * and parent) and checked alone (rs_persist_decode), replaces the one
+ * held inside a transaction, sharing its members; a PBX whose digits
+ * changed first checks the extensions of its users. Its name among
  * its siblings is checked apart (rs_unit_name_read), once every unit read
  * is in place, so that two units may trade names. `key` names the record
  * in messages. 0, ROSTER_EPARSE or ROSTER_ENOMEM, recorded; on failure
@@ -382,8 +382,8 @@ int rs_unit_replace_read(roster_directory *dir, rs_unit *cur,
 int rs_unit_name_read(roster_directory *dir, const rs_unit *u,
 		      const char *key);
 /*
- * A unit another directory created, read by a refresh: checked alone,
- * published (the transaction owns it from then on: *put set) and listed
+ * A unit another directory created, read by a refresh (and checked
+ * alone): published (the transaction owns it from then on: *put set) and listed
  * among its parent's members, which must be held already (a partner's
  * accounts read before them). Its name is checked apart as above.
  * One another directory deleted leaves its parent's members; it must have

@@ -226,21 +226,12 @@ int rs_user_link_read(roster_directory *dir, rs_user *u, const rs_user *prev,
 		      const char *key)
 {
 	rs_rec *acc = rs_get_kind(dir, u->base.parent, ROSTER_KIND_ACCOUNT);
-	char why[96];
 	size_t i;
 	int rc;
 
 	if (!acc)
 		return rs_fail(dir, ROSTER_EPARSE, "store",
 			       "storage.inconsistent", key);
-	if ((rc = rs_user_check_links(dir, u, why, sizeof(why)))) {
-		char where[128];
-		if (rc != ROSTER_EPARSE)
-			return rc;
-		snprintf(where, sizeof(where), "%s: %s", key, why);
-		return rs_fail(dir, ROSTER_EPARSE, "store",
-			       "storage.malformed", where);
-	}
 	if ((rc = stored_keys(dir, u, key, 1)))
 		return rc;
 	if (!(prev && prev->base.parent == u->base.parent) &&

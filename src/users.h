@@ -34,10 +34,11 @@ int rs_user_index_load(roster_directory *dir, const rs_user *u,
  * the user is gone) is unlinked before any arriving one is linked (`u`,
  * `prev` the one it replaces or NULL when new), so that two users may
  * trade a login. Unlinking takes the unique keys out, and the member
- * lists and admin count where they change. Linking checks the account
- * and references, puts the keys in (ROSTER_EPARSE, recorded, when
- * another user holds one; `key` names the record in messages) and the
- * rest back, then publishes `u`. 0, ROSTER_EPARSE or ROSTER_ENOMEM, recorded.
+ * lists and admin count where they change. Linking (of a version whose
+ * links were checked, rs_persist_check) checks that its account is one,
+ * puts the keys in (ROSTER_EPARSE, recorded, when another user holds one;
+ * `key` names the record in messages) and the rest back, then publishes
+ * `u`. 0, ROSTER_EPARSE or ROSTER_ENOMEM, recorded.
  */
 int rs_user_unlink_read(roster_directory *dir, const rs_user *old,
 			const rs_user *next);

@@ -48,10 +48,9 @@ int rs_storage_fail(roster_directory *dir, const char *method, int rc)
 /* ------------------------------------------------------------------ */
 /* Loading                                                             */
 
-/* A record must be one the API could have written: a user alone when
- * decoded (`links` 0), then its links to the other records. */
-static int check_stored(roster_directory *dir, const rs_rec *r,
-			const char *key, int links)
+/* A record the API could have written (persist.h). */
+int rs_persist_check(roster_directory *dir, const rs_rec *r, const char *key,
+		     int links)
 {
 	const rs_user *u = (const rs_user *)r;
 	char why[96], where[128];
@@ -78,7 +77,7 @@ static int finish_loaded(roster_directory *dir, rs_rec **rec, const char *key)
 	rs_user *u = (rs_user *)*rec;
 	int rc;
 
-	if ((rc = check_stored(dir, *rec, key, 0)) ||
+	if ((rc = rs_persist_check(dir, *rec, key, 0)) ||
 	    (rc = rs_user_search_keys(dir, u)) ||
 	    (rc = rs_user_publishable(dir, &u)))
 		return rc;
@@ -138,8 +137,9 @@ int rs_persist_decode(roster_directory *dir, const char *key, roster_id id,
 			       where);
 	}
 	rec->sver = version;
-	if (rec->kind == ROSTER_KIND_USER &&
-	    (rc = finish_loaded(dir, &rec, key))) {
+	if ((rc = rec->kind == ROSTER_KIND_USER
+			  ? finish_loaded(dir, &rec, key)
+			  : rs_persist_check(dir, rec, key, 0))) {
 		rs_rec_release(&dir->al, rec, 1);
 		return rc;
 	}
@@ -347,7 +347,8 @@ static int link_record(roster_directory *dir, loading *ld, rs_rec *r)
 	int rc;
 
 	rs_record_key(key, r->id);
-	if ((rc = check_stored(dir, r, key, 1)))
+	if (r->kind == ROSTER_KIND_USER &&
+	    (rc = rs_persist_check(dir, r, key, 1)))
 		return rc;
 	if (r->kind == ROSTER_KIND_PARTNER)
 		return r->parent ? rs_fail(dir, ROSTER_EPARSE, "store",

@@ -29,6 +29,16 @@ int rs_storage_fail(roster_directory *dir, const char *method, int rc);
 int rs_persist_load(roster_directory *dir);
 
 /*
+ * A record read from the store is one the API could have written: a unit
+ * or a user alone when decoded (`links` 0), then a user's links to the
+ * records it names (`links` 1, those read first). 0, ROSTER_EPARSE
+ * ("storage.malformed", naming `key`, the field and the rule) or
+ * ROSTER_ENOMEM, recorded.
+ */
+int rs_persist_check(roster_directory *dir, const rs_rec *r, const char *key,
+		     int links);
+
+/*
  * Decode the record stored under `key` (record `id`, at `version`) and
  * check it alone, as a load does: a user is also given its search keys
  * and packed. 0 and *out a fresh record, not yet in the directory; else

@@ -190,7 +190,7 @@ static int read_row(const char *key, const void *value, size_t len,
 	return add_read(c, r, id, version, value, len) ? out_of_memory(c) : 0;
 }
 
-/* Decode the records read, checking each user alone as a load does. 0,
+/* Decode the records read, checking each alone as a load does. 0,
  * or STOP with c->all (a record the checks refuse, or changing kind) or
  * c->nomem. */
 static int decode_read(reading *c)
@@ -461,6 +461,8 @@ static int apply(reading *c)
 		if (!is_user(u) || !u->cur)
 			continue;
 		rs_record_key(key, u->cur->id);
+		if ((rc = rs_persist_check(dir, u->cur, key, 1)))
+			break;
 		rc = rs_user_link_read(dir, (rs_user *)u->cur, (rs_user *)u->old,
 				       key);
 		/* published last: from then on the transaction owns it */
