@@ -6,6 +6,7 @@ import re
 import tempfile
 import sys
 import threading
+import time
 import unittest
 
 import roster
@@ -302,18 +303,36 @@ class Bindings(unittest.TestCase):
     def test_threads_share_a_store(self):
         # directories opened and closed on one store from many threads:
         # the store's count of its directories stays exact, so that it
-        # closes once they are all closed, and not before
+        # closes once they are all closed, and not before. The count is
+        # read and written back by separate bytecodes, between which the
+        # interpreter rarely switches threads: a tracer gives the GIL
+        # away after every bytecode of the store's bookkeeping, so that
+        # another thread runs in between, as it could at any time.
         store = roster.MemStore()
         errors = []
+        switched = [0]
+        bookkeeping = {roster._Store._acquire.__code__,
+                       roster._Store._release.__code__}
+
+        def each_opcode(frame, event, arg):
+            if event == "opcode":
+                switched[0] += 1
+                time.sleep(0)
+            return each_opcode
+
+        def tracer(frame, event, arg):
+            if frame.f_code not in bookkeeping:
+                return None
+            frame.f_trace_opcodes = True
+            return each_opcode
 
         def work():
             try:
-                for _ in range(300):
+                for _ in range(100):
                     roster.Directory(store=store).close()
             except Exception as exc:  # reported below
                 errors.append(exc)
-        old = sys.getswitchinterval()
-        sys.setswitchinterval(1e-6)
+        threading.settrace(tracer)
         try:
             threads = [threading.Thread(target=work) for _ in range(4)]
             for t in threads:
@@ -321,8 +340,10 @@ class Bindings(unittest.TestCase):
             for t in threads:
                 t.join()
         finally:
-            sys.setswitchinterval(old)
+            threading.settrace(None)
         self.assertEqual(errors, [])
+        self.assertGreater(switched[0], 0)
+        self.assertEqual(store._users, 0)
         store.close()
 
     def test_closed_directory(self):
