@@ -150,8 +150,8 @@ int roster_directory_open(roster_directory **out,
 			roster_error saved = dir->err;
 			dir->storage = NULL;
 			roster_directory_free(dir);
-			return rs_error_tl(rc, saved.field, saved.rule,
-					   saved.value);
+			return rs_error_tl_limit(rc, saved.field, saved.rule,
+						 saved.value, saved.limit);
 		}
 	} else if (rs_sindex_build(dir, NULL, 0)) {
 		dir->storage = NULL;

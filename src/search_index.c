@@ -1028,8 +1028,19 @@ static void label_user(const roster_directory *dir, rs_sindex *x,
 /* ------------------------------------------------------------------ */
 /* Slots                                                               */
 
-static int slots_room(const rs_alloc *al, rs_sindex *x)
+/* Every slot a list entry can name is taken: ROSTER_ERROR, recorded. It
+ * is no lack of memory, which the host could remedy. */
+static int slots_full(roster_directory *dir)
 {
+	return rs_fail_limit(dir, ROSTER_ERROR, NULL, "users.max", NULL,
+			     (long long)RS_SLOTS_MAX);
+}
+
+/* Room for one more slot: 0, ROSTER_ENOMEM (not recorded), or
+ * slots_full(). */
+static int slots_room(roster_directory *dir, rs_sindex *x)
+{
+	const rs_alloc *al = &dir->al;
 	uint32_t cap;
 	rs_user **users;
 	rs_slotkey *key;
@@ -1038,18 +1049,18 @@ static int slots_room(const rs_alloc *al, rs_sindex *x)
 	if (x->nfree || x->nslots < x->capslots)
 		return 0;
 	if (x->capslots >= RS_SLOTS_MAX)
-		return -1; /* a slot fits a list entry's RS_SLOT_BITS */
+		return slots_full(dir); /* a slot fits RS_SLOT_BITS */
 	cap = x->capslots ? x->capslots * 2 : 64;
 	if (cap > RS_SLOTS_MAX)
 		cap = RS_SLOTS_MAX;
 	if (!(users = rs_reallocarray(al, x->users, cap, sizeof(*users))))
-		return -1;
+		return ROSTER_ENOMEM;
 	x->users = users;
 	if (!(key = rs_reallocarray(al, x->key, cap, sizeof(*key))))
-		return -1;
+		return ROSTER_ENOMEM;
 	x->key = key;
 	if (!(free_ = rs_reallocarray(al, x->free, cap, sizeof(*free_))))
-		return -1;
+		return ROSTER_ENOMEM;
 	x->free = free_;
 	x->capslots = cap;
 	return 0;
@@ -1482,10 +1493,12 @@ static int relist_values(roster_directory *dir, rs_sindex *x, rs_user *old,
 int rs_sindex_user(roster_directory *dir, rs_user *old, rs_user *cur)
 {
 	rs_sindex *x = dir->sindex;
-	int fresh;
+	int fresh, rc;
 
 	if (x->defer && !old && cur) {
-		if (slots_room(&dir->al, x) || pending_room(&dir->al, x))
+		if ((rc = slots_room(dir, x)))
+			return rc;
+		if (pending_room(&dir->al, x))
 			return ROSTER_ENOMEM;
 		cur->base.slot = take_slot(x);
 		x->users[cur->base.slot] = cur;
@@ -1508,8 +1521,8 @@ int rs_sindex_user(roster_directory *dir, rs_user *old, rs_user *cur)
 	}
 	if (old && cur && same_words(old, cur))
 		return relist_values(dir, x, old, cur);
-	if (cur && !old && slots_room(&dir->al, x))
-		return ROSTER_ENOMEM;
+	if (cur && !old && (rc = slots_room(dir, x)))
+		return rc;
 	if (old)
 		unlist(dir, x, old, (size_t)-1);
 	if (!cur) {
@@ -1660,9 +1673,15 @@ int rs_sindex_build(roster_directory *dir, rs_rec *const *recs, size_t nrecs)
 		naccounts += recs[i]->kind == ROSTER_KIND_ACCOUNT;
 		nusers += recs[i]->kind == ROSTER_KIND_USER;
 	}
-	if (nusers > RS_SLOTS_MAX - 64 || naccounts > UINT32_MAX - 1)
+	if (naccounts > UINT32_MAX - 1)
 		goto nomem;
-	x->capslots = (uint32_t)nusers + 64;
+	/* as many users as a handle indexes: a store it filled opens */
+	if (nusers > RS_SLOTS_MAX) {
+		rs_sindex_free(&dir->al, x);
+		return slots_full(dir);
+	}
+	x->capslots = (uint32_t)(nusers < RS_SLOTS_MAX - 64 ? nusers + 64
+							     : RS_SLOTS_MAX);
 	if (!(x->users = rs_calloc(&dir->al, x->capslots, sizeof(*x->users))) ||
 	    !(x->key = rs_calloc(&dir->al, x->capslots, sizeof(*x->key))) ||
 	    !(x->free = rs_calloc(&dir->al, x->capslots, sizeof(*x->free))) ||

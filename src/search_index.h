@@ -53,8 +53,13 @@
 
 /* A list entry: the slot in its low RS_SLOT_BITS bits, above them the
  * filters its user passes (rs_user_filters() >> 1). A directory handle
- * indexes RS_SLOTS_MAX users at most (67,108,864). */
+ * indexes RS_SLOTS_MAX users at most (67,108,864): one more is refused
+ * (ROSTER_ERROR, "users.max"), and so is a store holding more, so that a
+ * store one handle filled can be opened by another. A test build makes
+ * it small (tests/meson.build), so that the limit is reached. */
+#ifndef RS_SLOT_BITS
 #define RS_SLOT_BITS 26
+#endif
 #define RS_SLOT_MASK ((1u << RS_SLOT_BITS) - 1)
 #define RS_SLOTS_MAX (1u << RS_SLOT_BITS)
 #define RS_NO_ENTRY UINT32_MAX /* past the end of a list */
@@ -160,7 +165,8 @@ int rs_user_has_word(const rs_user *u, const char *word);
  * numbering the accounts. recs[0..nrecs) is every record of the
  * directory, in the order a load read them, which a build reads faster
  * than the records table (none for a directory without storage). 0 or
- * ENOMEM recorded; the accounts' ordinals and the users' slots may then
+ * ENOMEM recorded, or ROSTER_ERROR ("users.max", recorded) for more than
+ * RS_SLOTS_MAX users; the accounts' ordinals and the users' slots may then
  * have been set, and the directory is to be freed (open and refresh
  * free the one they were loading). */
 int rs_sindex_build(roster_directory *dir, rs_rec *const *recs, size_t nrecs);
@@ -174,8 +180,9 @@ int rs_sindex_account(roster_directory *dir, rs_unit *account);
 /* A user version replaces another (either may be NULL): the slot, label
  * and list entries move from one to the other, and the lists made for it
  * are logged (U_IDX_LIST). The caller logs U_IDX_USER once the record is
- * published; room for two more log entries is reserved. 0 or
- * ROSTER_ENOMEM, the index as it was. */
+ * published; room for two more log entries is reserved. 0, ROSTER_ENOMEM
+ * (not recorded) or, for a new user once RS_SLOTS_MAX are indexed,
+ * ROSTER_ERROR ("users.max", recorded); the index as it was. */
 int rs_sindex_user(roster_directory *dir, rs_user *old, rs_user *cur);
 /*
  * A bulk change (an import) adds users by the thousand: with defer on,

@@ -115,8 +115,10 @@ int rs_put(roster_directory *dir, roster_id id, rs_rec *rec)
 	if (rec && !old && rec->kind == ROSTER_KIND_ACCOUNT &&
 	    (rc = rs_sindex_account(dir, (rs_unit *)rec)))
 		return rc;
-	if (user && rs_sindex_user(dir, user_of(old), user_of(rec)))
-		return ROSTER_ENOMEM;
+	/* a new user may find every slot of the index taken (ROSTER_ERROR,
+	 * recorded) */
+	if (user && (rc = rs_sindex_user(dir, user_of(old), user_of(rec))))
+		return rc;
 	if (rec)
 		rs_idmap_set(&dir->records, id, rec);
 	else

@@ -114,7 +114,9 @@ void rs_log_push(roster_directory *dir, int op, void *target, uint64_t a,
 		 uint64_t b, rs_rec *old_rec, rs_rec *new_rec);
 
 /* Publish `rec` (new or replacing the record of the same id), or remove
- * the record `id` when rec is NULL. */
+ * the record `id` when rec is NULL. 0, ROSTER_ENOMEM (not recorded), or
+ * ROSTER_ERROR (recorded) for a new account out of search ordinals or a
+ * new user out of search slots (search_index.h). */
 int rs_put(roster_directory *dir, roster_id id, rs_rec *rec);
 int rs_vec_insert(roster_directory *dir, rs_idvec *vec, roster_id id);
 int rs_vec_remove(roster_directory *dir, rs_idvec *vec, roster_id id);

@@ -244,7 +244,11 @@ int rs_user_link_read(roster_directory *dir, rs_user *u, const rs_user *prev,
 	if (RS_FLAG(u, ROSTER_FIELD_ADMIN) && !counts_admin(u, prev) &&
 	    rs_count(dir, &acc->members->admins, 1))
 		return rs_nomem(dir);
-	return rs_put(dir, u->base.id, &u->base) ? rs_nomem(dir) : ROSTER_OK;
+	/* a user new to the handle may find the index's slots taken
+	 * (ROSTER_ERROR, recorded) */
+	if ((rc = rs_put(dir, u->base.id, &u->base)))
+		return rc == ROSTER_ENOMEM ? rs_nomem(dir) : rc;
+	return ROSTER_OK;
 }
 
 /* ------------------------------------------------------------------ */
@@ -772,9 +776,9 @@ static int create(roster_directory *dir, const rs_who *who, roster_id account,
 		return rc;
 	}
 	acc = rs_get(dir, account);
-	if (rs_put(dir, u->base.id, &u->base)) {
+	/* the index may have no slot left (ROSTER_ERROR, recorded) */
+	if ((rc = rs_put(dir, u->base.id, &u->base))) {
 		rs_rec_free(dir, &u->base, 0);
-		rc = ROSTER_ENOMEM;
 		goto done;
 	}
 	rc = ROSTER_ENOMEM;

@@ -200,7 +200,9 @@ ROSTER_API int roster_form_confirm(roster_form *form, unsigned int flags);
  * Create a user in an account. The user starts unregistered and a
  * ROSTER_EVENT_WELCOME_EMAIL event carries the activation token (003,
  * 004). Creating or editing a user on a PBX raises ROSTER_EVENT_PBX_RELOAD
- * for that PBX (001).
+ * for that PBX (001). A directory handle holds 67,108,864 users at most
+ * (the slots of its search index): one more is ROSTER_ERROR
+ * ("users.max"), and a store holding more does not open.
  */
 ROSTER_API int roster_user_create(roster_id *out, roster_directory *dir,
 				  const roster_actor *actor, roster_id account,
