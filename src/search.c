@@ -175,11 +175,48 @@ void roster_query_free(roster_query *q)
 	free(q);
 }
 
+/*
+ * A phone number as it is written, "+420 601 234 567" or "(+33) 1-44-55",
+ * is one number: from a '+' that begins a word, the digits that follow
+ * it through spaces and the punctuation of phone numbers (". - ( ) /")
+ * are joined, as a user's numbers are stored, so that the typed number
+ * begins the user's digits instead of asking for four words. The text
+ * only loses bytes: `out` holds strlen(in) + 1.
+ */
+static void join_numbers(const char *in, char *out)
+{
+	const char *p = in;
+	char *o = out;
+
+	while (*p) {
+		const unsigned char before = p > in ? (unsigned char)p[-1] : ' ';
+		const char *q;
+
+		if (*p != '+' || before >= 0x80 || (before >= '0' &&
+		    before <= '9') || ((before | 0x20) >= 'a' &&
+		    (before | 0x20) <= 'z') || p[1] < '0' || p[1] > '9') {
+			*o++ = *p++;
+			continue;
+		}
+		*o++ = *p++;
+		for (;;) {
+			while (*p >= '0' && *p <= '9')
+				*o++ = *p++;
+			for (q = p; *q && strchr(" .-()/", *q); q++)
+				;
+			if (q == p || *q < '0' || *q > '9')
+				break;
+			p = q;
+		}
+	}
+	*o = '\0';
+}
+
 int roster_query_set_text(roster_query *q, const char *text)
 {
 	roster_query next;
 	rs_alloc libc;
-	char *w = NULL, *p, *save = NULL;
+	char joined[ROSTER_QUERY_MAX + 1], *w = NULL, *p, *save = NULL;
 	int rc;
 
 	if (!q)
@@ -192,7 +229,8 @@ int roster_query_set_text(roster_query *q, const char *text)
 		return rs_error_tl_limit(ROSTER_EINVALID, "query", "text.bytes",
 					 NULL, ROSTER_QUERY_MAX);
 	rs_alloc_setup(&libc, NULL); /* a query belongs to no directory */
-	if ((rc = rs_text_words(&libc, text, &w)))
+	join_numbers(text, joined);
+	if ((rc = rs_text_words(&libc, joined, &w)))
 		return rc == -1 ? rs_error_tl(ROSTER_ENOMEM, NULL, "nomem", NULL)
 				: rs_error_tl(ROSTER_EINVALID, "query",
 					      "text.utf8", NULL);

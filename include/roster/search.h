@@ -11,7 +11,11 @@
  * ligatures taken as their plain letters, and the dotless ı as i): "dvor"
  * finds Dvořák, "hel" finds Marie-Hélène, "ZÁK" finds Zakaria, "YILMAZ"
  * finds Yılmaz; "ma dv" finds Marie Dvořáková. Words are split at anything
- * that is not a letter or a digit. An empty text matches every user.
+ * that is not a letter or a digit, but for a phone number written with its
+ * '+': from a '+' beginning a word, digits separated by spaces or ". - ( )
+ * /" are one number, so that "+420 601 234 567" finds the user whose
+ * phone is +420601234567 (numbers are kept in that form; "601 234",
+ * without the country code, does not). An empty text matches every user.
  *
  * Filters, all of which must hold: properties (admins, registered,
  * unregistered, PBX users, connected to the cloud service, connected to

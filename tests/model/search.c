@@ -310,6 +310,21 @@ static void test_numbers(void **state)
 	assert_int_equal(find(w, "420601", ids, 4), 1);
 	assert_int_equal(find(w, "33144", ids, 4), 1);
 	assert_int_equal(find(w, "601", ids, 4), 0);
+	/* a number written as it is dialled, with its '+': one number */
+	assert_int_equal(find(w, "+420 601 234 567", ids, 4), 1);
+	assert_int_equal(find(w, "+420 601", ids, 4), 1);
+	assert_int_equal(find(w, "(+420) 601-234.5", ids, 4), 1);
+	assert_int_equal(find(w, "+33 1 44 55 66 77", ids, 4), 1);
+	assert_int_equal(find(w, "+33/1/44", ids, 4), 1);
+	assert_int_equal(find(w, "num +420 601", ids, 4), 1);
+	assert_int_equal(find(w, "+420 601 num", ids, 4), 1);
+	assert_int_equal(find(w, "+421 601", ids, 4), 0);
+	assert_int_equal(find(w, "+420 602", ids, 4), 0);
+	/* without the '+' its groups stay words, each a prefix */
+	assert_int_equal(find(w, "420 601", ids, 4), 0);
+	assert_int_equal(find(w, "47 420", ids, 4), 1);
+	/* a '+' inside a word joins nothing */
+	assert_int_equal(find(w, "num+420 601", ids, 4), 0);
 	/* the index follows changes */
 	assert_int_equal(roster_form_new(&f, w->dir), 0);
 	roster_form_set_str(f, ROSTER_FIELD_LAST_NAME, "Changed");
