@@ -190,8 +190,12 @@ static int retag(roster_directory *dir, const rs_user *cur,
 	}
 	if ((rc = rs_user_replace(dir, u)))
 		return rc;
+	/* told as every user.updated is, with the user's e-mail and admin
+	 * flag (a licence changes neither): a host that keys its copy of
+	 * the user on them finds it here too */
 	return rs_event(dir, ROSTER_EVENT_USER_UPDATED, cur->base.parent,
-			cur->base.id, NULL, NULL, NULL, 0)
+			cur->base.id, RS_STR(cur, ROSTER_FIELD_EMAIL), NULL,
+			NULL, RS_FLAG(cur, ROSTER_FIELD_ADMIN))
 		       ? rs_nomem(dir)
 		       : ROSTER_OK;
 }

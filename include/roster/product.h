@@ -52,7 +52,9 @@ ROSTER_API int roster_product_release(roster_directory *dir,
 /**
  * Assign `product` to the `count` users (of one account), all or nothing,
  * in one transaction. Duplicates in `users` count once. *assigned, when
- * not NULL, gets the number of users that did not hold it before. A user
+ * not NULL, gets the number of users that did not hold it before; each
+ * of them is told by a ROSTER_EVENT_USER_UPDATED (with the user's e-mail
+ * and admin flag, as for any update), in ascending id order. A user
  * of an account the actor may not manage refuses the call with
  * ROSTER_EDENIED before users of two accounts do (ROSTER_EINVALID
  * product.account).
@@ -62,7 +64,9 @@ ROSTER_API int roster_product_assign(roster_directory *dir,
 				     const char *product, const roster_id *users,
 				     size_t count, size_t *assigned);
 
-/** Take `product` from the users (those without it are left alone). */
+/** Take `product` from the users (those without it are left alone), as
+ * roster_product_assign() gives it: all or nothing, one event per user
+ * changed. */
 ROSTER_API int roster_product_unassign(roster_directory *dir,
 				       const roster_actor *actor,
 				       const char *product,

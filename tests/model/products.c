@@ -326,6 +326,53 @@ static void test_store_and_race(void **state)
 	roster_memstore_free(ms);
 }
 
+/* What the events of an assignment tell the host: one user.updated per
+ * user changed, in ascending id order, naming the user, its account and
+ * partner, and carrying its e-mail and admin flag as every other
+ * user.updated does. */
+static void expect_updated(const rec_event *e, const world *w, roster_id user,
+			   const char *email, int admin)
+{
+	assert_int_equal(e->type, ROSTER_EVENT_USER_UPDATED);
+	assert_int_equal(e->user, user);
+	assert_int_equal(e->account, w->account);
+	assert_int_equal(e->partner, w->partner);
+	assert_string_equal(e->email, email);
+	assert_int_equal(e->admin, admin);
+}
+
+static void test_events(void **state)
+{
+	world *w = world_new(NULL);
+	roster_id u, sel[3];
+	size_t n;
+
+	(void)state;
+	assert_int_equal(world_user(w, &w->as_admin, w->account, "E", "Vent",
+				    "Event@Acme.example", 0, &u), 0);
+	assert_true(w->admin < u);
+	assert_int_equal(roster_product_purchase(w->dir, &w->as_partner,
+						 w->account, "meetings", 2), 0);
+	sel[0] = u;
+	sel[1] = w->admin;
+	sel[2] = u;
+	world_events_clear(w);
+	assert_int_equal(roster_product_assign(w->dir, &w->as_admin, "meetings",
+					       sel, 3, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(w->nevents, 2);
+	expect_updated(&w->events[0], w, w->admin, "ada@acme.example", 1);
+	expect_updated(&w->events[1], w, u, "Event@Acme.example", 0);
+	world_events_clear(w);
+	assert_int_equal(roster_product_unassign(w->dir, &w->as_admin,
+						 "meetings", sel, 3, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(w->nevents, 2);
+	expect_updated(&w->events[0], w, w->admin, "ada@acme.example", 1);
+	expect_updated(&w->events[1], w, u, "Event@Acme.example", 0);
+	world_free(w);
+}
+
 static size_t line_of(const roster_billing *b, int kind, const char *item)
 {
 	size_t i;
@@ -411,6 +458,7 @@ int main(void)
 		cmocka_unit_test(test_who_may),
 		cmocka_unit_test(test_dropped_from_catalog),
 		cmocka_unit_test(test_store_and_race),
+		cmocka_unit_test(test_events),
 		cmocka_unit_test(test_billing),
 	};
 
