@@ -130,6 +130,12 @@ int rs_password_check(roster_directory *dir, const char *pw)
 	const roster_password_policy *p = &dir->policy;
 	size_t len = strnlen(pw, 4096), chars;
 
+	/* only the first 4096 bytes are read, and they may end inside a
+	 * character: past them the password is too long, whatever its
+	 * bytes (a policy allows at most 256 characters, 1024 bytes) */
+	if (len >= 4096)
+		return rs_fail_limit(dir, ROSTER_EINVALID, "password",
+				     "password.length", NULL, p->min_length);
 	if (!rs_utf8_valid(pw, len))
 		return rs_fail(dir, ROSTER_EINVALID, "password", "password.utf8",
 			       NULL);
@@ -141,7 +147,7 @@ int rs_password_check(roster_directory *dir, const char *pw)
 				       "text.control", NULL);
 	}
 	chars = rs_utf8_chars(pw);
-	if (chars < p->min_length || chars > p->max_length || len >= 4096)
+	if (chars < p->min_length || chars > p->max_length)
 		return rs_fail_limit(dir, ROSTER_EINVALID, "password",
 				     "password.length", NULL, p->min_length);
 	if ((classes_of(pw) & p->required_classes) != p->required_classes)

@@ -56,6 +56,19 @@ static void test_policy(void **state)
 	/* length counts characters, not bytes */
 	assert_int_equal(roster_password_check(w->dir, "žluťoučký1!"), ROSTER_OK);
 	assert_int_equal(roster_password_check(w->dir, "ééééé1!"), ROSTER_EINVALID);
+	/* far too long, in valid UTF-8 whose characters do not end on a
+	 * round number of bytes: refused for its length, not as invalid */
+	{
+		static char pw[3 * 2000 + 3];
+		size_t i;
+
+		for (i = 0; i < 2000; i++)
+			memcpy(pw + 3 * i, "\xE2\x82\xAC", 3); /* the euro sign */
+		memcpy(pw + 3 * 2000, "1!", 3);
+		assert_int_equal(roster_password_check(w->dir, pw),
+				 ROSTER_EINVALID);
+		assert_err(w, ROSTER_EINVALID, "password.length");
+	}
 }
 
 static void test_generate(void **state)
