@@ -1394,6 +1394,32 @@ static void check_reset_all(ctx *c)
 	assert_int_equal(id, c->user2);
 }
 
+static int run_reset_some(ctx *c)
+{
+	roster_id sel[3] = { c->user2, c->user, c->user2 };
+
+	return roster_password_reset(D(c), &c->w->as_admin, c->w->account, sel,
+				     3);
+}
+
+static void check_reset_some(ctx *c)
+{
+	world *w = c->w;
+	roster_id id = 0;
+
+	/* one e-mail each, in the order of the selection */
+	assert_int_equal(world_count(w, ROSTER_EVENT_PASSWORD_RESET_EMAIL), 2);
+	assert_int_equal(w->events[0].user, c->user2);
+	assert_int_equal(w->events[1].user, c->user);
+	assert_int_equal(roster_token_redeem(&id, D(c), c->token,
+					     "Reset-password-3"),
+			 ROSTER_EEXPIRED);
+	assert_int_equal(roster_token_redeem(&id, D(c), w->events[0].secret,
+					     "Reset-password-3"),
+			 ROSTER_OK);
+	assert_int_equal(id, c->user2);
+}
+
 static int run_welcome_all(ctx *c)
 {
 	return roster_welcome_send(D(c), &c->w->as_partner, c->w->account,
@@ -1764,6 +1790,112 @@ static void check_product_assign(ctx *c)
 	assert_int_equal(world_count(c->w, ROSTER_EVENT_USER_UPDATED), 2);
 }
 
+/* prepare_products' two users holding "meetings". */
+static void prepare_products_held(ctx *c)
+{
+	roster_id both[2];
+
+	prepare_products(c);
+	both[0] = c->user;
+	both[1] = c->user2;
+	assert_int_equal(roster_product_assign(D(c), &c->w->as_admin,
+					       "meetings", both, 2, NULL),
+			 0);
+}
+
+static int run_product_unassign(ctx *c)
+{
+	roster_id sel[3] = { c->user2, c->user, c->user2 };
+
+	return roster_product_unassign(D(c), &c->w->as_admin, "meetings", sel,
+				       3, NULL);
+}
+
+static void check_product_unassign(ctx *c)
+{
+	size_t p = 0, a = 9;
+
+	assert_int_equal(roster_product_counts(D(c), &c->w->system,
+					       c->w->account, "meetings", &p, &a),
+			 0);
+	assert_int_equal(p, 3);
+	assert_int_equal(a, 0);
+	assert_int_equal(world_count(c->w, ROSTER_EVENT_USER_UPDATED), 2);
+}
+
+static int run_product_purchase(ctx *c)
+{
+	return roster_product_purchase(D(c), &c->w->as_partner, c->w->account,
+				       "meetings", 4);
+}
+
+static void check_product_purchase(ctx *c)
+{
+	size_t p = 0;
+
+	assert_int_equal(roster_product_counts(D(c), &c->w->system,
+					       c->w->account, "meetings", &p,
+					       NULL),
+			 0);
+	assert_int_equal(p, 7);
+}
+
+static int run_product_release(ctx *c)
+{
+	return roster_product_release(D(c), &c->w->as_partner, c->w->account,
+				      "meetings", 1);
+}
+
+static void check_product_release(ctx *c)
+{
+	size_t p = 0, a = 0;
+
+	assert_int_equal(roster_product_counts(D(c), &c->w->system,
+					       c->w->account, "meetings", &p, &a),
+			 0);
+	assert_int_equal(p, 2);
+	assert_int_equal(a, 2);
+}
+
+/* Inside an open transaction that already gave one of the two users a
+ * licence and the other a welcome, the selection of both: a failing call
+ * undoes only itself, and the commit carries the earlier changes too. */
+static void prepare_products_in_txn(ctx *c)
+{
+	prepare_products(c);
+	assert_int_equal(roster_transaction_begin(D(c)), 0);
+	assert_int_equal(roster_product_assign(D(c), &c->w->as_admin,
+					       "meetings", &c->user, 1, NULL),
+			 0);
+	assert_int_equal(roster_welcome_send(D(c), &c->w->as_admin,
+					     c->w->account, &c->user2, 1),
+			 0);
+}
+
+static int run_assign_in_txn(ctx *c)
+{
+	roster_id both[2] = { c->user2, c->user };
+
+	return roster_product_assign(D(c), &c->w->as_admin, "meetings", both,
+				     2, NULL);
+}
+
+static void check_assign_in_txn(ctx *c)
+{
+	size_t p = 0, a = 0;
+
+	assert_int_equal(c->w->nevents, 0);
+	assert_int_equal(roster_transaction_commit(D(c)), 0);
+	assert_int_equal(roster_product_counts(D(c), &c->w->system,
+					       c->w->account, "meetings", &p, &a),
+			 0);
+	assert_int_equal(p, 3);
+	assert_int_equal(a, 2);
+	/* the changes made before the run are committed with it */
+	assert_int_equal(world_count(c->w, ROSTER_EVENT_WELCOME_EMAIL), 1);
+	assert_int_equal(world_count(c->w, ROSTER_EVENT_USER_UPDATED), 2);
+}
+
 typedef struct text_src {
 	const char *s;
 	size_t at;
@@ -1967,6 +2099,16 @@ static const tcase cases[] = {
 	  ROSTER_OK, 0 },
 	{ "password_reset_all", prepare_three_users, run_reset_all,
 	  check_reset_all, NULL, ROSTER_OK, 0 },
+	{ "password_reset_some", prepare_three_users, run_reset_some,
+	  check_reset_some, NULL, ROSTER_OK, 0 },
+	{ "product_unassign", prepare_products_held, run_product_unassign,
+	  check_product_unassign, NULL, ROSTER_OK, 0 },
+	{ "product_purchase", prepare_products, run_product_purchase,
+	  check_product_purchase, NULL, ROSTER_OK, 0 },
+	{ "product_release", prepare_products_held, run_product_release,
+	  check_product_release, NULL, ROSTER_OK, 0 },
+	{ "product_assign_in_transaction", prepare_products_in_txn, run_assign_in_txn,
+	  check_assign_in_txn, NULL, ROSTER_OK, 0 },
 	{ "welcome_send_all", prepare_three_users, run_welcome_all,
 	  check_welcome_all, NULL, ROSTER_OK, 0 },
 	{ "welcome_send_some", prepare_three_users, run_welcome_some,

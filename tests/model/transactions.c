@@ -263,6 +263,159 @@ static void test_dead_links_not_mailed(void **state)
 		}
 }
 
+/* A memory store whose commit can be made to fail, as a database that
+ * loses its connection at the last moment. */
+static roster_memstore *refusing_ms;
+static int refusing;
+
+static const roster_storage *MS(void)
+{
+	return roster_memstore_methods();
+}
+
+static int r_begin(void *s)
+{
+	return MS()->begin(s);
+}
+
+static int r_commit(void *s)
+{
+	if (!refusing)
+		return MS()->commit(s);
+	/* nothing of the transaction remains (storage.h) */
+	MS()->rollback(s);
+	return ROSTER_ESTORAGE;
+}
+
+static int r_rollback(void *s)
+{
+	return MS()->rollback(s);
+}
+
+static int r_put(void *s, const char *key, const void *value, size_t len,
+		 uint64_t expected, uint64_t *version_out)
+{
+	return MS()->put(s, key, value, len, expected, version_out);
+}
+
+static int r_remove(void *s, const char *key, uint64_t expected)
+{
+	return MS()->remove(s, key, expected);
+}
+
+static int r_scan(void *s, const char *prefix, roster_storage_row_fn row,
+		  void *data)
+{
+	return MS()->scan(s, prefix, row, data);
+}
+
+static const char *r_errmsg(void *s)
+{
+	return refusing ? "commit refused" : MS()->errmsg(s);
+}
+
+static const roster_storage refusing_store = {
+	ROSTER_STORAGE_VERSION, r_begin, r_commit, r_rollback, r_put,
+	r_remove, r_scan, r_errmsg, NULL
+};
+
+/* Every key of the store with its version, one a line. */
+static int key_version(const char *key, const void *value, size_t len,
+		       uint64_t version, void *data)
+{
+	char *out = data;
+
+	(void)value;
+	(void)len;
+	snprintf(out + strlen(out), 8192 - strlen(out), "%s %llu\n", key,
+		 (unsigned long long)version);
+	return 0;
+}
+
+static void store_keys(char out[8192])
+{
+	out[0] = '\0';
+	assert_int_equal(MS()->scan(refusing_ms, "", key_version, out), 0);
+}
+
+/* The bulk actions of one transaction (resets and welcomes for a
+ * selection and for all, product licences assigned and unassigned):
+ * in a transaction the store refuses to commit, nothing of it remains
+ * in the directory, the store or its outbox, and no event is told. */
+static void run_bulk(world *w, roster_id *u)
+{
+	size_t n = 0;
+
+	assert_int_equal(roster_transaction_begin(w->dir), 0);
+	assert_int_equal(roster_product_assign(w->dir, &w->as_admin, "meetings",
+					       u, 3, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(roster_product_unassign(w->dir, &w->as_admin,
+						 "meetings", u + 1, 1, &n), 0);
+	assert_int_equal(roster_password_reset(w->dir, &w->as_admin, w->account,
+					       NULL, 0), 0);
+	assert_int_equal(roster_welcome_send(w->dir, &w->as_admin, w->account,
+					     u, 3), 0);
+}
+
+static void test_bulk_commit_refused(void **state)
+{
+	static char keys[8192], keys_after[8192];
+	roster_directory_options o;
+	char *before, *after;
+	size_t p = 0, a = 0, replayed = 9;
+	roster_id u[3];
+	world *w;
+
+	(void)state;
+	assert_int_equal(roster_memstore_new(&refusing_ms), 0);
+	roster_directory_options_init(&o, ROSTER_DIRECTORY_OPTIONS_VERSION);
+	o.storage = &refusing_store;
+	o.store = refusing_ms;
+	w = world_new(&o);
+	assert_int_equal(on_pbx(w, "b1@acme.example", "301", &u[0]), 0);
+	assert_int_equal(on_pbx(w, "b2@acme.example", "302", &u[1]), 0);
+	u[2] = u[0];
+	assert_int_equal(roster_product_purchase(w->dir, &w->as_partner,
+						 w->account, "meetings", 2), 0);
+	assert_int_equal(roster_outbox_ack(w->dir, 1, UINT64_MAX - 1, NULL), 0);
+	world_events_clear(w);
+	before = snapshot_take(w->dir);
+	store_keys(keys);
+
+	refusing = 1;
+	run_bulk(w, u);
+	assert_int_equal(roster_transaction_commit(w->dir), ROSTER_ESTORAGE);
+	refusing = 0;
+	assert_int_equal(roster_transaction_active(w->dir), 0);
+	assert_int_equal(w->nevents, 0);
+	after = snapshot_take(w->dir);
+	snapshot_assert_equal(before, after, "refused commit");
+	free(after);
+	store_keys(keys_after);
+	assert_string_equal(keys, keys_after);
+	assert_int_equal(roster_outbox_replay(w->dir, 0, &replayed), 0);
+	assert_int_equal(replayed, 0);
+	assert_int_equal(roster_product_counts(w->dir, &w->as_admin, w->account,
+					       "meetings", &p, &a), 0);
+	assert_int_equal(a, 0);
+
+	/* the same transaction, committed: told once, kept in the outbox */
+	run_bulk(w, u);
+	assert_int_equal(roster_transaction_commit(w->dir), 0);
+	assert_int_equal(world_count(w, ROSTER_EVENT_USER_UPDATED), 3);
+	assert_int_equal(world_count(w, ROSTER_EVENT_PASSWORD_RESET_EMAIL), 3);
+	assert_int_equal(world_count(w, ROSTER_EVENT_WELCOME_EMAIL), 2);
+	assert_int_equal(roster_outbox_replay(w->dir, 0, &replayed), 0);
+	assert_int_equal(replayed, 8);
+	assert_int_equal(roster_product_counts(w->dir, &w->as_admin, w->account,
+					       "meetings", &p, &a), 0);
+	assert_int_equal(a, 1);
+	free(before);
+	world_free(w);
+	roster_memstore_free(refusing_ms);
+}
+
 static roster_directory *freed_from;
 
 static void free_in_callback(const roster_event *e, void *data)
@@ -301,6 +454,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_reload_of_removed_pbx, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dead_links_not_mailed, setup, teardown),
 		cmocka_unit_test(test_free_from_callback),
+		cmocka_unit_test(test_bulk_commit_refused),
 	};
 
 	return cmocka_run_group_tests_name("model/transactions", tests, NULL, NULL);
