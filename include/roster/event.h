@@ -79,7 +79,9 @@ ROSTER_API int roster_event_type_of(const roster_event *event);
 /** A stable name for an event type ("user.created"), NULL if unknown. */
 ROSTER_API const char *roster_event_type_name(int type);
 /** Sequence number for de-duplication: increasing per directory, and
- * with storage taken from the store, across every directory on it. */
+ * with an outbox taken from the store, across every directory on it. A
+ * directory opened with ROSTER_DIRECTORY_NO_OUTBOX numbers its events
+ * itself, from 1 each time it is opened. */
 ROSTER_API uint64_t roster_event_seq(const roster_event *event);
 /**
  * The partner concerned: the new partner of PARTNER_CREATED, the partner
