@@ -37,8 +37,14 @@ static int read_row(const char *key, const void *value, size_t len,
 	int rc;
 
 	(void)version;
-	if (!seq)
-		return 0;
+	/* every key under o/ is roster's (docs/storage.md): one of another
+	 * shape is an event this replay would miss, as opening says */
+	if (!seq) {
+		char where[96];
+		snprintf(where, sizeof(where), "%s: not an outbox key", key);
+		return rs_fail(dir, ROSTER_EPARSE, "store", "storage.malformed",
+			       where);
+	}
 	if (!(ev = rs_array_room(&dir->al, p->ev, p->n, &p->cap, sizeof(*ev),
 				 16)))
 		return rs_nomem(dir);
