@@ -65,7 +65,9 @@
  *   lines and the product licences), but those holding a licence, pack
  *   or product the catalog no longer has, which are refused;
  * - a token is redeemed once (a user's other links are void then), and
- *   its user then logs in with the new password and is registered;
+ *   its user then logs in with the new password and is registered; no
+ *   token works once a newer link of its kind, a new password or login,
+ *   or the user's deletion was committed, nor after its lifetime;
  * - roster_user_field_access and roster_user_choices agree with what
  *   an update then allows;
  * - with storage and an outbox, a replay delivers the events delivered
@@ -262,11 +264,18 @@ typedef struct handle {
 static handle H[2];
 static int nh;
 
-/* Password tokens the events carried. */
+/* Password tokens the events carried: what they were sent for, and
+ * whether a committed change has voided them since (used, superseded by a
+ * newer link of the same kind, a new password or login, the user deleted)
+ * or they have surely expired (the test's policy keeps the default
+ * lifetimes, counted from no later than the delivery). */
 typedef struct token {
 	char s[160];
 	roster_id user;
 	int used;
+	int type;		/* ROSTER_EVENT_WELCOME_EMAIL or _RESET_EMAIL */
+	char email[300];	/* the address it was sent to */
+	int64_t expired_at;	/* it no longer works from then on */
 } token;
 static token toks[MAX_TOKENS];
 static size_t ntoks;
@@ -342,6 +351,40 @@ static void ev_fill(ev *r, const roster_event *e)
 	snprintf(r->email, sizeof r->email, "%s", s ? s : "");
 }
 
+/* The tokens a committed event voids: the older links of the same kind
+ * for a new one, every link of a user deleted, given a new password or
+ * registered, or whose login is no longer the address a link went to. */
+static void void_tokens(const ev *r)
+{
+	size_t i;
+
+	for (i = 0; i < ntoks; i++) {
+		token *t = &toks[i];
+
+		if (t->user != r->user || t->used)
+			continue;
+		switch (r->type) {
+		case ROSTER_EVENT_WELCOME_EMAIL:
+		case ROSTER_EVENT_PASSWORD_RESET_EMAIL:
+			t->used = t->type == r->type ||
+				  strcmp(t->email, r->email) != 0;
+			break;
+		case ROSTER_EVENT_USER_DELETED:
+		case ROSTER_EVENT_PASSWORD_CHANGED:
+		case ROSTER_EVENT_USER_REGISTERED:
+			t->used = 1;
+			break;
+		case ROSTER_EVENT_USER_CREATED:
+		case ROSTER_EVENT_USER_UPDATED:
+		case ROSTER_EVENT_ROLE_CHANGED:
+			t->used = r->email[0] && strcmp(t->email, r->email) != 0;
+			break;
+		default:
+			break;
+		}
+	}
+}
+
 static void on_event(const roster_event *e, void *data)
 {
 	handle *h = data;
@@ -377,11 +420,19 @@ static void on_event(const roster_event *e, void *data)
 	if (sq > store_seq)
 		store_seq = sq;
 	ev_fill(r, e);
+	void_tokens(r);
 	s = roster_event_secret(e);
 	if (s && *s && ntoks < MAX_TOKENS) {
 		snprintf(toks[ntoks].s, sizeof toks[ntoks].s, "%s", s);
 		toks[ntoks].user = r->user;
 		toks[ntoks].used = 0;
+		toks[ntoks].type = r->type;
+		snprintf(toks[ntoks].email, sizeof toks[ntoks].email, "%s",
+			 r->email);
+		toks[ntoks].expired_at =
+			now_t + (r->type == ROSTER_EVENT_WELCOME_EMAIL
+					 ? 7 * 86400
+					 : 86400);
 		ntoks++;
 	}
 	if (r->type == ROSTER_EVENT_USER_CREATED)
@@ -2115,6 +2166,8 @@ static void op_redeem(void)
 	const char *pw = rand_pass(), *tok = P(5) ? "garbage" : toks[t].s;
 	roster_id out = 0;
 	callctx c;
+	/* as before the call: its own events void the token */
+	int was_void = toks[t].used;
 	int rc;
 
 	pre(&c, cur_h);
@@ -2123,7 +2176,7 @@ static void op_redeem(void)
 	disarm();
 	logop("d%d token_redeem(token %zu of user %llu%s, %s) = %s -> %llu",
 	      cur_h->id, t, (unsigned long long)toks[t].user,
-	      toks[t].used ? ", used" : "", q(pw), rcs(rc),
+	      was_void ? ", void" : "", q(pw), rcs(rc),
 	      (unsigned long long)out);
 	if (rc == 0) {
 		if (out != toks[t].user)
@@ -2136,9 +2189,13 @@ static void op_redeem(void)
 			roster_id who = 0;
 			int lr;
 
-			if (toks[t].used)
+			if (was_void)
 				violation("token.reuse",
-					  "a used token was redeemed again");
+					  "a used, superseded or voided token "
+					  "was redeemed");
+			if (now_t >= toks[t].expired_at)
+				violation("token.expired",
+					  "an expired token was redeemed");
 			/* Every link of the user is void now. */
 			for (z = 0; z < ntoks; z++)
 				if (toks[z].user == out)
