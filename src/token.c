@@ -225,8 +225,16 @@ static int issue_all(roster_directory *dir, const roster_actor *actor,
 			rc = rs_fail_id(dir, ROSTER_ENOTFOUND, "user",
 					"record.notfound", id);
 		else if (r->parent != account)
-			rc = rs_fail_id(dir, ROSTER_EDENIED, "user",
-					"auth.scope", id);
+			/* refused either way; denied only to an actor that
+			 * may not manage the user's own account (the system
+			 * or the partner of both was told "may not act on
+			 * this account", which was not the reason) */
+			rc = rs_authz_account(dir, &who, r->parent,
+					      RS_MANAGE_USERS)
+				     ? rs_fail_id(dir, ROSTER_EDENIED, "user",
+						  "auth.scope", id)
+				     : rs_fail_id(dir, ROSTER_EINVALID, "user",
+						  "user.account", id);
 		else
 			rc = issue(dir, (const rs_user *)r, welcome);
 	}

@@ -105,7 +105,10 @@ ROSTER_API int roster_login(roster_id *user_out, roster_directory *dir,
  * reset tokens of those users stop working. A user listed twice gets one
  * e-mail. All or nothing: when one user is refused, no token is made.
  * The account's managers (the system, its partner, its admins) may ask
- * for any of its users; a user may ask for their own password alone.
+ * for any of its users; a user may ask for their own password alone. A
+ * user of another account refuses the call with ROSTER_EINVALID
+ * ("user.account"), or ROSTER_EDENIED ("auth.scope") when the actor may
+ * not manage that account either.
  */
 ROSTER_API int roster_password_reset(roster_directory *dir,
 				     const roster_actor *actor,

@@ -1955,6 +1955,9 @@ static void test_password_calls(void **state)
 	users[1] = w->other_admin;
 	DERR(w, C(roster_password_reset)(w->dir, &w->system, w->account, users,
 					 2),
+	     ROSTER_EINVALID, "user.account", "user");
+	DERR(w, C(roster_password_reset)(w->dir, &w->as_admin, w->account,
+					 users, 2),
 	     ROSTER_EDENIED, "auth.scope", "user");
 
 	TERR(C(roster_welcome_send)(NULL, &w->system, w->account, NULL, 0),
@@ -1974,6 +1977,9 @@ static void test_password_calls(void **state)
 	     ROSTER_ENOTFOUND, "record.notfound", "user");
 	users[1] = w->other_admin;
 	DERR(w, C(roster_welcome_send)(w->dir, &w->system, w->account, users,
+				       2),
+	     ROSTER_EINVALID, "user.account", "user");
+	DERR(w, C(roster_welcome_send)(w->dir, &w->as_admin, w->account, users,
 				       2),
 	     ROSTER_EDENIED, "auth.scope", "user");
 	unchanged(w, before);

@@ -326,6 +326,35 @@ static void test_reset(void **state)
 	both[1] = w->other_admin;
 	assert_int_equal(roster_password_reset(w->dir, &w->as_admin, w->account, both, 2),
 			 ROSTER_EDENIED);
+	assert_err(w, ROSTER_EDENIED, "auth.scope");
+	assert_int_equal(w->nevents, 0);
+	/* an actor that may manage that user's account too is told why:
+	 * the user is not of this account, not that the actor may not act */
+	assert_int_equal(roster_password_reset(w->dir, &w->system, w->account,
+					       both, 2),
+			 ROSTER_EINVALID);
+	assert_err(w, ROSTER_EINVALID, "user.account");
+	{
+		roster_id acc2, c;
+		assert_int_equal(roster_account_create(&acc2, w->dir,
+						       &w->as_partner,
+						       w->partner, "Second"),
+				 0);
+		assert_int_equal(world_user(w, &w->as_partner, acc2, "C",
+					    "Two", "c@second.example", 0, &c),
+				 0);
+		world_events_clear(w);
+		both[1] = c;
+		assert_int_equal(roster_welcome_send(w->dir, &w->as_partner,
+						     w->account, both, 2),
+				 ROSTER_EINVALID);
+		assert_err(w, ROSTER_EINVALID, "user.account");
+		/* an admin of the account reaches no further than it */
+		assert_int_equal(roster_password_reset(w->dir, &w->as_admin,
+						       w->account, both, 2),
+				 ROSTER_EDENIED);
+		assert_err(w, ROSTER_EDENIED, "auth.scope");
+	}
 	assert_int_equal(w->nevents, 0);
 	/* reset tokens expire after a day */
 	assert_int_equal(roster_password_reset(w->dir, &w->as_admin, w->account, &b, 1), 0);

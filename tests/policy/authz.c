@@ -81,6 +81,8 @@ typedef struct expect {
 #define D_ACTOR { ROSTER_EDENIED, "auth.actor" }
 #define E_ACTOR { ROSTER_EINVAL, "arg.actor" }
 #define P_ADMDEL { ROSTER_EPOLICY, "admin.delete" }
+/* a user of another account, for an actor that may manage both */
+#define I_ACCOUNT { ROSTER_EINVALID, "user.account" }
 /* the three actors that do not resolve, for rows where they apply */
 #define UNRESOLVED D_ACTOR, D_ACTOR, E_ACTOR
 
@@ -172,7 +174,7 @@ static const op_row op_matrix[] = {
 	/* anyone may ask a reset of their own password */
 	{ OP_RESET_ONE,      T_SELF, { NA, NA, NA, ALLOW, ALLOW, NA, NA, NA, NA } },
 	/* a user of another account named in a request for this one */
-	{ OP_RESET_ONE,      T_MIXED, { D_SCOPE, D_SCOPE, D_SCOPE, D_SCOPE, D_ADMIN, D_SCOPE, UNRESOLVED } },
+	{ OP_RESET_ONE,      T_MIXED, { I_ACCOUNT, D_SCOPE, D_SCOPE, D_SCOPE, D_ADMIN, D_SCOPE, UNRESOLVED } },
 	{ OP_RESET_ALL,      T_IN,   { ALLOW, ALLOW, D_SCOPE, ALLOW, D_ADMIN, D_SCOPE, UNRESOLVED } },
 	{ OP_RESET_ALL,      T_OUT,  { ALLOW, D_SCOPE, ALLOW, D_SCOPE, D_SCOPE, ALLOW, UNRESOLVED } },
 
@@ -180,7 +182,7 @@ static const op_row op_matrix[] = {
 	{ OP_WELCOME_ONE,    T_OUT,  { ALLOW, D_SCOPE, ALLOW, D_SCOPE, D_SCOPE, ALLOW, UNRESOLVED } },
 	/* the welcome e-mail is the managers' to send, even to themselves */
 	{ OP_WELCOME_ONE,    T_SELF, { NA, NA, NA, ALLOW, D_ADMIN, NA, NA, NA, NA } },
-	{ OP_WELCOME_ONE,    T_MIXED, { D_SCOPE, D_SCOPE, D_SCOPE, D_SCOPE, D_ADMIN, D_SCOPE, UNRESOLVED } },
+	{ OP_WELCOME_ONE,    T_MIXED, { I_ACCOUNT, D_SCOPE, D_SCOPE, D_SCOPE, D_ADMIN, D_SCOPE, UNRESOLVED } },
 	{ OP_WELCOME_ALL,    T_IN,   { ALLOW, ALLOW, D_SCOPE, ALLOW, D_ADMIN, D_SCOPE, UNRESOLVED } },
 	{ OP_WELCOME_ALL,    T_OUT,  { ALLOW, D_SCOPE, ALLOW, D_SCOPE, D_SCOPE, ALLOW, UNRESOLVED } },
 };
