@@ -130,7 +130,12 @@ ROSTER_API int roster_welcome_send(roster_directory *dir,
  * user. The new password voids every link sent out: both the user's
  * tokens are consumed, and the user is marked registered (either link
  * proves the mailbox). ROSTER_EEXPIRED for an expired, used, superseded
- * or unknown token (not told apart).
+ * or unknown token (not told apart). On a store shared by several
+ * directories, a token issued through another one is known here once
+ * this directory has read the store again (roster_directory_refresh());
+ * one used or superseded through another since then fails with
+ * ROSTER_ECONFLICT, which refreshes the directory, and ROSTER_EEXPIRED
+ * after that.
  */
 ROSTER_API int roster_token_redeem(roster_id *user_out, roster_directory *dir,
 				   const char *token, const char *password);
