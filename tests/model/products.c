@@ -34,6 +34,15 @@ static void test_assign_selection(void **state)
 					    "Eet", email, 0, &u[i]), 0);
 	}
 	u[3] = u[0]; /* listed twice */
+	/* none bought, none to release: the refusal says so, not that
+	 * licences are assigned */
+	assert_int_equal(roster_product_release(w->dir, &w->as_partner,
+						w->account, "meetings", 1),
+			 ROSTER_EPOLICY);
+	assert_err(w, ROSTER_EPOLICY, "product.in_use");
+	assert_string_equal(roster_error_message(roster_directory_error(w->dir)),
+			    "only product licences bought and not assigned can "
+			    "be released (requested > available: 1 > 0)");
 	/* buying is the partner's */
 	assert_int_equal(roster_product_purchase(w->dir, &w->as_admin,
 						 w->account, "meetings", 2),
