@@ -39,7 +39,9 @@
  *   a rollback restores the state at begin; a nested begin is misuse;
  * - stations in service (per site and pack) and product licences
  *   assigned (per account) are those the users hold and never more
- *   than purchased; a user with a pack has a site;
+ *   than purchased, and an assignment or unassignment reports as many
+ *   users changed as the account's count moved; a user with a pack has
+ *   a site;
  * - logins, extensions on a PBX and lines are unique; an account's
  *   member and admin counts match its users, and an account with
  *   members never loses its last admin; a user's site, PBX and group
@@ -1963,6 +1965,26 @@ static void op_station(void)
 	post(&c, rc, order ? "station_order" : "station_disconnect");
 }
 
+/* How many users of the account of `user` hold `product` (0 when either
+ * is unknown); *acc, when not NULL, gets that account (0 if none). */
+static size_t holders_of(roster_id user, const char *product, roster_id *acc)
+{
+	roster_user *u = NULL;
+	roster_id a = 0;
+	size_t pur = 0, used = 0;
+
+	if (product && roster_user_get(&u, CUR_DIR, user) == ROSTER_OK) {
+		a = roster_user_account(u);
+		roster_user_free(u);
+		if (!counts(CUR_DIR, a, ROSTER_ITEM_PRODUCT, product, &pur,
+			    &used))
+			a = 0;
+	}
+	if (acc)
+		*acc = a;
+	return a ? used : 0;
+}
+
 static void op_product(void)
 {
 	static const char *const names[] = { "purchase", "release", "assign",
@@ -1971,7 +1993,8 @@ static void op_product(void)
 	roster_actor act = pick_actor(a);
 	const char *pr = P(90) ? "meetings" : P(50) ? "bogus" : NULL;
 	unsigned n = P(5) ? 0 : 1 + R(3), k = R(4);
-	size_t i, nu = 1 + R(4), done = 0, pur, used;
+	size_t i, nu = 1 + R(4), done = 0, pur, used, held;
+	roster_id held_acc = 0;
 	char ub[128] = "";
 	callctx c;
 	int rc;
@@ -1983,6 +2006,7 @@ static void op_product(void)
 	}
 	if (!pr || !counts(CUR_DIR, a, ROSTER_ITEM_PRODUCT, pr, &pur, &used))
 		pur = 0;
+	held = k >= 2 ? holders_of(us[0], pr, &held_acc) : 0;
 	pre(&c, cur_h);
 	switch (k) {
 	case 0:
@@ -2011,6 +2035,16 @@ static void op_product(void)
 	      n, ub, rcs(rc), done);
 	dropped_item(rc, k == 0 || k == 2, ROSTER_ITEM_PRODUCT, pr, pur);
 	post(&c, rc, "product");
+	/* the count a selection reports is what it changed */
+	if (rc == ROSTER_OK && k >= 2 && held_acc) {
+		size_t now = holders_of(us[0], pr, NULL);
+
+		if ((k == 2 ? now - held : held - now) != done)
+			violation("product.done",
+				  "%s reported %zu users changed, the account "
+				  "holds %zu where it held %zu",
+				  names[k], done, now, held);
+	}
 }
 
 static void op_account_cfg(void)
