@@ -1139,6 +1139,44 @@ static void test_scan_failure_on_open(void **state)
 	fx_free(fx);
 }
 
+/* A scan that fails after an earlier call failed with the same code is
+ * reported as the scan's failure, not taken for one its rows recorded:
+ * the directory's error names the scan, not the earlier put. */
+static void test_scan_failure_after_failure(void **state)
+{
+	faulty fs = { NULL, NULL, 0, 0, ROSTER_ESTORAGE };
+	fixture *fx = fx_new(state, &fs.store);
+	roster_directory_options o;
+	roster_id id = 0;
+	size_t n = 0;
+	world *w;
+
+	fs.st = ST(fx);
+	o = on_store(&faulty_methods, &fs);
+	w = world_new(&o);
+	fs.calls = 0;
+	fs.fail_at = 2; /* begin, then the first put */
+	assert_int_equal(world_user(w, &w->as_admin, w->account, "Put", "Fails",
+				    "put.fails@acme.example", 0, &id),
+			 ROSTER_ESTORAGE);
+	assert_string_equal(roster_error_field(roster_directory_error(w->dir)),
+			    "put");
+	fs.calls = 0;
+	fs.fail_at = 1; /* the replay's scan of the outbox */
+	assert_int_equal(roster_outbox_replay(w->dir, 0, &n), ROSTER_ESTORAGE);
+	assert_string_equal(roster_error_field(roster_directory_error(w->dir)),
+			    "scan");
+	assert_string_equal(roster_error_value(roster_directory_error(w->dir)),
+			    "injected failure");
+	/* and a replay that succeeds leaves the last failure as it was */
+	fs.fail_at = 0;
+	assert_int_equal(roster_outbox_replay(w->dir, 0, &n), 0);
+	assert_string_equal(roster_error_field(roster_directory_error(w->dir)),
+			    "scan");
+	world_free(w);
+	fx_free(fx);
+}
+
 /* ------------------------------------------------------------------ */
 /* The outbox                                                          */
 
@@ -1565,6 +1603,7 @@ int main(void)
 		cmocka_unit_test(test_faults_licences),
 		cmocka_unit_test(test_malformed_store),
 		cmocka_unit_test(test_scan_failure_on_open),
+		cmocka_unit_test(test_scan_failure_after_failure),
 		cmocka_unit_test(test_invalid_records),
 		cmocka_unit_test(test_in_use_inconsistent),
 		cmocka_unit_test(test_unique_keys_inconsistent),
