@@ -104,6 +104,15 @@ static void test_by_hand(void **state)
 	/* a change of pack frees the old station, which stays available */
 	assert_int_equal(roster_station_order(w->dir, &w->as_partner, w->site,
 					      "basic", 2), 0);
+	/* more than were purchased, none in service: the refusal says so,
+	 * not that stations in service are at stake */
+	assert_int_equal(roster_station_disconnect(w->dir, &w->as_partner,
+						   w->site, "basic", 3),
+			 ROSTER_EPOLICY);
+	assert_err(w, ROSTER_EPOLICY, "station.in_service");
+	assert_string_equal(roster_error_message(roster_directory_error(w->dir)),
+			    "only stations purchased and not in service can be "
+			    "disconnected (requested > available: 3 > 2)");
 	assert_int_equal(set_pack(w->dir, &w->as_admin, u1, 0, "basic", 0),
 			 ROSTER_ECONFIRM);
 	assert_err(w, ROSTER_ECONFIRM, "pack.downgrade");
