@@ -222,7 +222,7 @@ static int issue_all(roster_directory *dir, const roster_actor *actor,
 		if (first && !first[i])
 			continue;
 		if (!r)
-			rc = rs_fail_id(dir, ROSTER_ENOTFOUND, "user",
+			rc = rs_fail_id(dir, ROSTER_ENOTFOUND, "users",
 					"record.notfound", id);
 		else if (r->parent != account)
 			/* refused either way; denied only to an actor that
@@ -231,9 +231,9 @@ static int issue_all(roster_directory *dir, const roster_actor *actor,
 			 * this account", which was not the reason) */
 			rc = rs_authz_account(dir, &who, r->parent,
 					      RS_MANAGE_USERS)
-				     ? rs_fail_id(dir, ROSTER_EDENIED, "user",
+				     ? rs_fail_id(dir, ROSTER_EDENIED, "users",
 						  "auth.scope", id)
-				     : rs_fail_id(dir, ROSTER_EINVALID, "user",
+				     : rs_fail_id(dir, ROSTER_EINVALID, "users",
 						  "user.account", id);
 		else
 			rc = issue(dir, (const rs_user *)r, welcome);

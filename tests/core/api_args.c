@@ -1943,22 +1943,22 @@ static void test_password_calls(void **state)
 	/* all or nothing: one bad id refuses the whole request */
 	DERR(w, C(roster_password_reset)(w->dir, &w->system, w->account, users,
 					 2),
-	     ROSTER_ENOTFOUND, "record.notfound", "user");
+	     ROSTER_ENOTFOUND, "record.notfound", "users");
 	users[1] = UNKNOWN;
 	DERR(w, C(roster_password_reset)(w->dir, &w->system, w->account, users,
 					 2),
-	     ROSTER_ENOTFOUND, "record.notfound", "user");
+	     ROSTER_ENOTFOUND, "record.notfound", "users");
 	users[1] = w->group;
 	DERR(w, C(roster_password_reset)(w->dir, &w->system, w->account, users,
 					 2),
-	     ROSTER_ENOTFOUND, "record.notfound", "user");
+	     ROSTER_ENOTFOUND, "record.notfound", "users");
 	users[1] = w->other_admin;
 	DERR(w, C(roster_password_reset)(w->dir, &w->system, w->account, users,
 					 2),
-	     ROSTER_EINVALID, "user.account", "user");
+	     ROSTER_EINVALID, "user.account", "users");
 	DERR(w, C(roster_password_reset)(w->dir, &w->as_admin, w->account,
 					 users, 2),
-	     ROSTER_EDENIED, "auth.scope", "user");
+	     ROSTER_EDENIED, "auth.scope", "users");
 
 	TERR(C(roster_welcome_send)(NULL, &w->system, w->account, NULL, 0),
 	     ROSTER_EINVAL, "arg.null", "dir");
@@ -1974,14 +1974,14 @@ static void test_password_calls(void **state)
 	users[1] = 0;
 	DERR(w, C(roster_welcome_send)(w->dir, &w->system, w->account, users,
 				       2),
-	     ROSTER_ENOTFOUND, "record.notfound", "user");
+	     ROSTER_ENOTFOUND, "record.notfound", "users");
 	users[1] = w->other_admin;
 	DERR(w, C(roster_welcome_send)(w->dir, &w->system, w->account, users,
 				       2),
-	     ROSTER_EINVALID, "user.account", "user");
+	     ROSTER_EINVALID, "user.account", "users");
 	DERR(w, C(roster_welcome_send)(w->dir, &w->as_admin, w->account, users,
 				       2),
-	     ROSTER_EDENIED, "auth.scope", "user");
+	     ROSTER_EDENIED, "auth.scope", "users");
 	unchanged(w, before);
 	world_free(w);
 }
