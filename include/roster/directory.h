@@ -140,9 +140,13 @@ ROSTER_API int roster_directory_refresh(roster_directory *dir);
  * Deliver again, oldest first, the events still in the outbox of the
  * directory's store (those of every directory on it), through the event
  * callback, marked by roster_event_replayed(). At most `max` of them
- * (0: all). *count, when not NULL, gets the number delivered. A directory
- * without storage has no outbox: 0 events. ROSTER_EPARSE names a malformed
- * outbox entry; ROSTER_ESTORAGE a failing scan.
+ * (0: all): such a replay holds and decodes the `max` oldest events
+ * alone, so that a long outbox is drained in batches (replay at most
+ * `max`, acknowledge them, again) without holding it all in memory.
+ * *count, when not NULL, gets the number delivered. A directory without
+ * storage has no outbox: 0 events. ROSTER_EPARSE names a malformed outbox
+ * entry among those a replay would deliver, or a key under "o/" of
+ * another shape; ROSTER_ESTORAGE a failing scan.
  */
 ROSTER_API int roster_outbox_replay(roster_directory *dir, size_t max,
 				    size_t *count);

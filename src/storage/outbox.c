@@ -19,12 +19,53 @@
  * some of the same events first. */
 #define ACK_RETRIES 16
 
-/* The events read by a scan of the outbox. */
+/* The events read by a scan of the outbox: all of them, or, when a replay
+ * delivers at most `max`, the `max` oldest met so far, kept as a heap
+ * whose top is the newest of them, so that a replay in batches of a long
+ * outbox holds and decodes a batch's worth, not the whole outbox. */
 typedef struct pending {
 	roster_directory *dir;
 	struct roster_event *ev;
 	size_t n, cap;
+	size_t max; /* 0: all */
 } pending;
+
+static void swap_events(struct roster_event *a, struct roster_event *b)
+{
+	struct roster_event t = *a;
+
+	*a = *b;
+	*b = t;
+}
+
+/* The heap of the newest on top: ev[n - 1] just put in moves up. */
+static void heap_up(struct roster_event *ev, size_t n)
+{
+	size_t i = n - 1;
+
+	while (i && ev[(i - 1) / 2].seq < ev[i].seq) {
+		swap_events(&ev[(i - 1) / 2], &ev[i]);
+		i = (i - 1) / 2;
+	}
+}
+
+/* ev[0] just replaced moves down. */
+static void heap_down(struct roster_event *ev, size_t n)
+{
+	size_t i = 0;
+
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, top = i;
+		if (l < n && ev[l].seq > ev[top].seq)
+			top = l;
+		if (r < n && ev[r].seq > ev[top].seq)
+			top = r;
+		if (top == i)
+			return;
+		swap_events(&ev[i], &ev[top]);
+		i = top;
+	}
+}
 
 static int read_row(const char *key, const void *value, size_t len,
 		    uint64_t version, void *data)
@@ -45,10 +86,16 @@ static int read_row(const char *key, const void *value, size_t len,
 		return rs_fail(dir, ROSTER_EPARSE, "store", "storage.malformed",
 			       where);
 	}
-	if (!(ev = rs_array_room(&dir->al, p->ev, p->n, &p->cap, sizeof(*ev),
-				 16)))
-		return rs_nomem(dir);
-	p->ev = ev;
+	/* newer than the `max` oldest met so far: not delivered this time,
+	 * nor decoded (a malformed one is named once a replay reaches it) */
+	if (p->max && p->n == p->max && seq > p->ev[0].seq)
+		return 0;
+	if (!p->max || p->n < p->max) {
+		if (!(ev = rs_array_room(&dir->al, p->ev, p->n, &p->cap,
+					 sizeof(*ev), 16)))
+			return rs_nomem(dir);
+		p->ev = ev;
+	}
 	rc = rs_event_decode(&dir->al, value, len, &e, &why);
 	if (rc == ROSTER_ENOMEM)
 		return rs_nomem(dir);
@@ -64,7 +111,16 @@ static int read_row(const char *key, const void *value, size_t len,
 			       where);
 	}
 	e.replayed = 1;
-	p->ev[p->n++] = e;
+	if (!p->max) {
+		p->ev[p->n++] = e;
+	} else if (p->n < p->max) {
+		p->ev[p->n++] = e;
+		heap_up(p->ev, p->n);
+	} else {
+		rs_free(&dir->al, p->ev[0].email);
+		p->ev[0] = e;
+		heap_down(p->ev, p->n);
+	}
 	return 0;
 }
 
@@ -110,7 +166,7 @@ static int scan(roster_directory *dir, const char *prefix,
 
 int roster_outbox_replay(roster_directory *dir, size_t max, size_t *count)
 {
-	pending p = { dir, NULL, 0, 0 };
+	pending p = { dir, NULL, 0, 0, max };
 	size_t i;
 	int rc;
 

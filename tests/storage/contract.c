@@ -1361,6 +1361,201 @@ static void test_outbox_replay_ack(void **state)
  * the store before the other's commit: both succeed (their events are
  * numbered again, not refused), and the numbers are unique and in commit
  * order across both. */
+/* A store that hands over the rows of a scan newest write first (the
+ * interface allows any order; the built-in stores give the oldest
+ * first), to check what depends on order. */
+typedef struct reversed {
+	const roster_storage *st;
+	void *store;
+} reversed;
+
+typedef struct kept_row {
+	char *key;
+	void *value;
+	size_t len;
+	uint64_t version;
+} kept_row;
+
+typedef struct kept_rows {
+	kept_row *v;
+	size_t n, cap;
+} kept_rows;
+
+static int keep_row(const char *key, const void *value, size_t len,
+		    uint64_t version, void *data)
+{
+	kept_rows *k = data;
+	kept_row *r;
+
+	if (k->n == k->cap) {
+		k->cap = k->cap ? 2 * k->cap : 64;
+		k->v = realloc(k->v, k->cap * sizeof(*k->v));
+		assert_non_null(k->v);
+	}
+	r = &k->v[k->n++];
+	r->key = strdup(key);
+	r->value = malloc(len ? len : 1);
+	assert_true(r->key && r->value);
+	memcpy(r->value, value, len);
+	r->len = len;
+	r->version = version;
+	return 0;
+}
+
+static int rv_begin(void *s)
+{
+	reversed *r = s;
+	return r->st->begin(r->store);
+}
+
+static int rv_commit(void *s)
+{
+	reversed *r = s;
+	return r->st->commit(r->store);
+}
+
+static int rv_rollback(void *s)
+{
+	reversed *r = s;
+	return r->st->rollback(r->store);
+}
+
+static int rv_put(void *s, const char *k, const void *v, size_t n, uint64_t e,
+		  uint64_t *out)
+{
+	reversed *r = s;
+	return r->st->put(r->store, k, v, n, e, out);
+}
+
+static int rv_remove(void *s, const char *k, uint64_t e)
+{
+	reversed *r = s;
+	return r->st->remove(r->store, k, e);
+}
+
+static int rv_scan(void *s, const char *p, roster_storage_row_fn row, void *d)
+{
+	reversed *r = s;
+	kept_rows k = { NULL, 0, 0 };
+	size_t i;
+	int rc = r->st->scan(r->store, p, keep_row, &k);
+
+	for (i = k.n; i-- > 0 && !rc;)
+		rc = row(k.v[i].key, k.v[i].value, k.v[i].len, k.v[i].version, d);
+	for (i = 0; i < k.n; i++) {
+		free(k.v[i].key);
+		free(k.v[i].value);
+	}
+	free(k.v);
+	return rc;
+}
+
+static const char *rv_errmsg(void *s)
+{
+	reversed *r = s;
+	return r->st->errmsg(r->store);
+}
+
+static const roster_storage reversed_methods = {
+	ROSTER_STORAGE_VERSION, rv_begin, rv_commit, rv_rollback, rv_put,
+	rv_remove, rv_scan, rv_errmsg, NULL
+};
+
+/* Blocks of a directory's allocator live, and the most seen. */
+static long blocks_live, blocks_peak;
+
+static void *peak_malloc(size_t size, void *data)
+{
+	void *p = malloc(size);
+
+	(void)data;
+	if (p && ++blocks_live > blocks_peak)
+		blocks_peak = blocks_live;
+	return p;
+}
+
+static void *peak_realloc(void *p, size_t size, void *data)
+{
+	return p ? realloc(p, size) : peak_malloc(size, data);
+}
+
+static void peak_free(void *p, void *data)
+{
+	(void)data;
+	if (p)
+		blocks_live--;
+	free(p);
+}
+
+/*
+ * A host drains a long outbox in batches: replay at most `max`, then
+ * acknowledge them. Each batch delivers the oldest events in order,
+ * whatever the order of the store's scan, and holds about a batch's
+ * worth of events in memory, where replaying all of them holds them all.
+ */
+static void test_outbox_replay_batches(void **state)
+{
+	reversed rv = { NULL, NULL };
+	fixture *fx = fx_new(state, &rv.store);
+	roster_directory_options o;
+	roster_directory *d = NULL;
+	replayed *r = calloc(1, sizeof(*r));
+	uint64_t next = 1;
+	size_t i, n, total = 0, k, acked;
+	long base, all_peak;
+	char email[40];
+	roster_id id;
+	world *w;
+
+	assert_non_null(r);
+	rv.st = ST(fx);
+	o = on_store(ST(fx), rv.store);
+	w = world_new(&o);
+	for (i = 0; i < 20; i++) {
+		snprintf(email, sizeof(email), "batch%zu@acme.example", i);
+		assert_int_equal(world_user(w, &w->as_admin, w->account, "Batch",
+					    "User", email, 0, &id),
+				 0);
+	}
+	o = on_store(&reversed_methods, &rv);
+	o.event_cb = replay_cb;
+	o.event_data = r;
+	o.malloc_fn = peak_malloc;
+	o.realloc_fn = peak_realloc;
+	o.free_fn = peak_free;
+	assert_int_equal(roster_directory_open(&d, &o), 0);
+	/* all of it at once: every event held (most carry an e-mail) */
+	base = blocks_peak = blocks_live;
+	n = replay_all(d, r);
+	all_peak = blocks_peak - base;
+	assert_true(n > 20);
+	assert_true(all_peak > 20);
+	for (;;) {
+		r->n = 0;
+		base = blocks_peak = blocks_live;
+		assert_int_equal(roster_outbox_replay(d, 3, &k), 0);
+		assert_int_equal(k, r->n);
+		assert_true(blocks_peak - base <= 3 + 2);
+		if (!k)
+			break;
+		assert_true(k == 3 || total + k == n);
+		for (i = 0; i < k; i++) {
+			assert_int_equal(r->ev[i].seq, next + i);
+			assert_int_equal(r->replayed[i], 1);
+		}
+		assert_int_equal(roster_outbox_ack(d, next, next + k - 1, &acked),
+				 0);
+		assert_int_equal(acked, k);
+		next += k;
+		total += k;
+	}
+	assert_int_equal(total, n);
+	roster_directory_free(d);
+	world_free(w);
+	fx_free(fx);
+	free(r);
+}
+
 static void test_outbox_two_directories(void **state)
 {
 	fixture *fx;
@@ -1612,6 +1807,7 @@ int main(void)
 		cmocka_unit_test(test_event_counter_inconsistent),
 		cmocka_unit_test(test_outbox_replay_ack),
 		cmocka_unit_test(test_outbox_two_directories),
+		cmocka_unit_test(test_outbox_replay_batches),
 		cmocka_unit_test(test_outbox_malformed),
 		cmocka_unit_test(test_no_outbox),
 	};
