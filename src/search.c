@@ -97,6 +97,97 @@ static int fold_fields(roster_directory *dir, const rs_user *u, char **buf,
 	return 0;
 }
 
+/* buf[*len..] gets n bytes of s, buf grown as fold_fields grows it. 0 or
+ * -1 out of memory. */
+static int append_to(roster_directory *dir, char **buf, size_t *cap,
+		     size_t *len, const char *stack, const char *s, size_t n)
+{
+	if (*len + n + 1 > *cap) {
+		size_t c = *cap * 2;
+		char *b;
+		while (c < *len + n + 1)
+			c *= 2;
+		if (!(b = rs_malloc(&dir->al, c)))
+			return -1;
+		memcpy(b, *buf, *len);
+		if (*buf != stack)
+			rs_free(&dir->al, *buf);
+		*buf = b;
+		*cap = c;
+	}
+	memcpy(*buf + *len, s, n);
+	*len += n;
+	(*buf)[*len] = '\0';
+	return 0;
+}
+
+/* The apostrophes of names (O'Brien, D’Artagnan, Oʼneil). */
+static size_t apostrophe_at(const char *p)
+{
+	if (*p == '\'')
+		return 1;
+	if (strncmp(p, "\xE2\x80\x99", 3) == 0) /* U+2019 */
+		return 3;
+	if (strncmp(p, "\xCA\xBC", 2) == 0) /* U+02BC */
+		return 2;
+	return 0;
+}
+
+/*
+ * A name written with an apostrophe is found as typed with it ("o'b":
+ * two words) and without it ("obrien"): the words of the first, last and
+ * display names with their apostrophes taken out that are not among the
+ * user's words already are appended to them. 0 or -1 out of memory.
+ */
+static int joined_names(roster_directory *dir, const rs_user *u, char **buf,
+			size_t *cap, size_t *len, const char *stack)
+{
+	size_t i;
+
+	for (i = 0; i < 3; i++) {
+		const char *v = RS_STR(u, search_fields[i]), *p;
+		char *plain, *words = NULL, *save = NULL, *w;
+		size_t o = 0, a;
+		int rc = 0;
+
+		for (p = v; p && *p && !apostrophe_at(p); p++)
+			;
+		if (!p || !*p)
+			continue;
+		if (!(plain = rs_malloc(&dir->al, strlen(v) + 1)))
+			return -1;
+		for (p = v; *p; p += a ? a : 1)
+			if (!(a = apostrophe_at(p)))
+				plain[o++] = *p;
+		plain[o] = '\0';
+		if (rs_text_words(&dir->al, plain, &words)) {
+			rs_free(&dir->al, plain);
+			return -1; /* the name was validated: memory */
+		}
+		rs_free(&dir->al, plain);
+		for (w = strtok_r(words, " ", &save); w && !rc;
+		     w = strtok_r(NULL, " ", &save)) {
+			size_t n = strlen(w);
+			const char *at = *buf;
+			int held = 0;
+			while (!held && (at = strstr(at, w)) != NULL) {
+				held = at > *buf && at[-1] == ' ' &&
+				       (at[n] == ' ' || at[n] == '\0' ||
+					at[n] == '\x01');
+				at++;
+			}
+			if (!held)
+				rc = append_to(dir, buf, cap, len, stack, " ",
+					       1) ||
+				     append_to(dir, buf, cap, len, stack, w, n);
+		}
+		rs_free(&dir->al, words);
+		if (rc)
+			return -1;
+	}
+	return 0;
+}
+
 int rs_user_search_keys(roster_directory *dir, rs_user *u)
 {
 	char stack[1024], *buf = stack, *words = NULL, *key = NULL;
@@ -105,6 +196,7 @@ int rs_user_search_keys(roster_directory *dir, rs_user *u)
 	/* each field folded once: the names for the key, the others'
 	 * words for the words, so that the names are kept once */
 	if (fold_fields(dir, u, &buf, &cap, &len, end, stack) == 0 &&
+	    joined_names(dir, u, &buf, &cap, &len, stack) == 0 &&
 	    (words = rs_malloc(&dir->al, len - end[1] + 1)) &&
 	    (key = rs_malloc(&dir->al, end[1] + 2))) {
 		memcpy(words, buf + end[1], len - end[1]);

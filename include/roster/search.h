@@ -15,7 +15,9 @@
  * '+': from a '+' beginning a word, digits separated by spaces or ". - ( )
  * /" are one number, so that "+420 601 234 567" finds the user whose
  * phone is +420601234567 (numbers are kept in that form; "601 234",
- * without the country code, does not). An empty text matches every user.
+ * without the country code, does not). A name written with an apostrophe
+ * (' ’ ʼ) is found with it or without it: "o'b", "brien" and "obrien" all
+ * find O'Brien. An empty text matches every user.
  *
  * Filters, all of which must hold: properties (admins, registered,
  * unregistered, PBX users, connected to the cloud service, connected to

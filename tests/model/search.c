@@ -335,6 +335,54 @@ static void test_numbers(void **state)
 	world_free(w);
 }
 
+/* A name written with an apostrophe is found as typed with it and
+ * without it; the apostrophe forms of names all count. */
+static void test_apostrophes(void **state)
+{
+	world *w = world_new(NULL);
+	roster_id a, b, c, ids[4];
+	roster_form *f = NULL;
+
+	(void)state;
+	a = add(w, "Seán", "O'Brien", "sob@acme.example");
+	b = add(w, "Jeanne", "D\xE2\x80\x99" "Arc", "jda@acme.example");
+	c = add(w, "Kai", "O\xCA\xBCneil", "kon@acme.example");
+	assert_int_equal(find(w, "obrien", ids, 4), 1);
+	assert_int_equal(ids[0], a);
+	assert_int_equal(find(w, "obr", ids, 4), 1);
+	assert_int_equal(find(w, "o'b", ids, 4), 1);
+	assert_int_equal(find(w, "brien", ids, 4), 1);
+	assert_int_equal(find(w, "sean obrien", ids, 4), 1);
+	assert_int_equal(count_of(w, "obrien"), 1);
+	assert_int_equal(find(w, "darc", ids, 4), 1);
+	assert_int_equal(ids[0], b);
+	assert_int_equal(find(w, "d'arc", ids, 4), 1);
+	assert_int_equal(find(w, "arc", ids, 4), 1);
+	assert_int_equal(find(w, "oneil", ids, 4), 1);
+	assert_int_equal(ids[0], c);
+	/* a joined word ending another word is a word of its own */
+	assert_int_equal(roster_form_new(&f, w->dir), 0);
+	roster_form_set_str(f, ROSTER_FIELD_DISPLAY_NAME, "Xabc Ab'c");
+	assert_int_equal(roster_user_update(w->dir, &w->as_admin, c, f), 0);
+	roster_form_free(f);
+	assert_int_equal(find(w, "abc", ids, 4), 1);
+	assert_int_equal(ids[0], c);
+	/* the joined word is the name's alone: no word across names */
+	assert_int_equal(find(w, "obriensean", ids, 4), 0);
+	assert_int_equal(find(w, "jeannedarc", ids, 4), 0);
+	/* and it follows the name */
+	assert_int_equal(roster_form_new(&f, w->dir), 0);
+	roster_form_set_str(f, ROSTER_FIELD_LAST_NAME, "Brien");
+	assert_int_equal(roster_user_update(w->dir, &w->as_admin, a, f), 0);
+	roster_form_free(f);
+	assert_int_equal(find(w, "obrien", ids, 4), 0);
+	assert_int_equal(find(w, "brien", ids, 4), 1);
+	assert_int_equal(count_of(w, "obr"), 0);
+	/* the order is the names' own: the joined words are not sorted by */
+	assert_int_equal(find(w, "", ids, 4), 4);
+	world_free(w);
+}
+
 /* By last name, then first name, folded; then by id. */
 static void test_order(void **state)
 {
@@ -1403,6 +1451,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_accents_case_words),
 		cmocka_unit_test(test_numbers),
+		cmocka_unit_test(test_apostrophes),
 		cmocka_unit_test(test_order),
 		cmocka_unit_test(test_paging_while_changing),
 		cmocka_unit_test(test_long_folded_names),
