@@ -14,7 +14,8 @@
  * number of fields is a refusal of that row only.
  *
  * Memory: the bytes of one record, and no more fields than the header
- * names (plus one, to see that there are too many).
+ * names (plus one, to see that there are too many), and the cell being
+ * read, which is checked and dropped when past them.
  */
 #include <stdio.h>
 #include <string.h>
@@ -63,8 +64,6 @@ static int put(csv *c, char ch)
 	if (c->cell_len >= RS_BULK_CELL_MAX)
 		return fault(c, c->line, "a field is longer than 65536 bytes");
 	c->cell_len++;
-	if (c->ncells >= keep_max(c))
-		return 0; /* a cell past the count: counted, not kept */
 	if (c->len == c->cap) {
 		size_t cap = c->cap ? 2 * c->cap : 1024;
 		/* cells may hold passwords: no copy is left behind */
@@ -81,19 +80,21 @@ static int put(csv *c, char ch)
 
 static int end_cell(csv *c)
 {
+	/* an empty first cell of the file comes before any buffer */
+	const char *s = c->cell_len ? c->buf + c->cell_start : "";
 	int rc;
 
+	/* every cell, kept or not: bytes that are not UTF-8 are a fault of
+	 * the file wherever they are, not a row with too many cells */
+	if (memchr(s, '\0', c->cell_len) || !rs_utf8_valid(s, c->cell_len))
+		return fault(c, c->line, "a field is not valid UTF-8");
 	if (c->ncells < keep_max(c)) {
-		/* an empty first cell of the file comes before any buffer */
-		const char *s = c->cell_len ? c->buf + c->cell_start : "";
-
-		if (memchr(s, '\0', c->cell_len) ||
-		    !rs_utf8_valid(s, c->cell_len))
-			return fault(c, c->line, "a field is not valid UTF-8");
 		c->cell_len = 0; /* the NUL does not count */
 		if ((rc = put(c, '\0')))
 			return rc;
 		c->offs[c->ncells] = c->cell_start;
+	} else {
+		c->len = c->cell_start; /* a cell past the count: not kept */
 	}
 	c->ncells++;
 	c->cell_start = c->len;

@@ -209,6 +209,7 @@ static void malformed(const char *text, size_t len, const char *rule,
 static void test_csv_malformed(void **state)
 {
 	static const char nul[] = HEAD "A,B,a\0b@x.example\n";
+	static const char nul_past[] = HEAD "A,B,a@x.example,x,y\0z\n";
 	char *big;
 	size_t n = 70000;
 
@@ -224,6 +225,10 @@ static void test_csv_malformed(void **state)
 	malformed(HEAD "Ann,\xFF,ann@x.example\n",  0,
 		  "import.csv", 2);
 	malformed(nul, sizeof(nul) - 1, "import.csv", 2);
+	/* in a cell past the header's count too: the file is at fault, not
+	 * only the row's count of cells (those cells were not checked) */
+	malformed(HEAD "Ann,Lee,ann@x.example,x,\xFF\n", 0, "import.csv", 2);
+	malformed(nul_past, sizeof(nul_past) - 1, "import.csv", 2);
 	malformed("first_name,surname,email\nA,B,c@x.example\n",  0,
 		  "import.column", 1);
 	malformed("first_name,email,email\nA,c@x.example,c@x.example\n",  0,
