@@ -46,7 +46,7 @@ typedef struct xin {
 	rs_markup scan;
 	int scan_fault; /* what stopped it (rs_markup_fault) */
 	/* the first error libxml2 reported */
-	int have_err;
+	int have_err, err_code;
 	unsigned long err_line;
 	char err_msg[96];
 	/* the user being read */
@@ -88,6 +88,7 @@ static void on_error(void *arg, xmlErrorPtr e)
 	if (!e || e->level < XML_ERR_ERROR || x->have_err)
 		return;
 	x->have_err = 1;
+	x->err_code = e->code;
 	x->err_line = e->line > 0 ? (unsigned long)e->line : 0;
 	snprintf(x->err_msg, sizeof(x->err_msg), "%s",
 		 e->message ? e->message : "not well-formed");
@@ -156,6 +157,22 @@ static int ours(const xin *x, const char *name)
 	       (!name || strcmp((const char *)local, name) == 0);
 }
 
+/*
+ * What libxml2's error means. It says "Extra content at the end of the
+ * document" (XML_ERR_DOCUMENT_END) of a file that ends before its root
+ * element is closed, cut short, or that holds no element at all, as of
+ * content after the root: the scan of the bytes tells which.
+ */
+static const char *err_detail(const xin *x)
+{
+	if (x->err_code != XML_ERR_DOCUMENT_END ||
+	    x->scan.root == RS_MARKUP_ROOT_CLOSED)
+		return x->err_msg;
+	return x->scan.root == RS_MARKUP_NO_ROOT
+		       ? "no root element"
+		       : "the file ends before its root element is closed";
+}
+
 /* Advance; 1 on a node, 0 at the end, < 0 a recorded failure. */
 static int next(xin *x)
 {
@@ -174,7 +191,7 @@ static int next(xin *x)
 		if (!x->have_err)
 			return fault(x, "not well-formed");
 		return rs_import_file_fault(x->im, x->err_line, NULL,
-					    "import.xml", x->err_msg);
+					    "import.xml", err_detail(x));
 	}
 	if (rc == 0)
 		return 0;

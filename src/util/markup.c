@@ -15,6 +15,20 @@ enum {
 	S_PI	     /* in "<?", to "?>" */
 };
 
+/* A tag ended: the elements open, and how far the root went. */
+static void element(rs_markup *m)
+{
+	if (m->end_tag) {
+		if (m->depth && !--m->depth && m->root == RS_MARKUP_ROOT_OPEN)
+			m->root = RS_MARKUP_ROOT_CLOSED;
+	} else if (!m->slash) {
+		if (!m->depth++ && m->root == RS_MARKUP_NO_ROOT)
+			m->root = RS_MARKUP_ROOT_OPEN;
+	} else if (!m->depth && m->root == RS_MARKUP_NO_ROOT) {
+		m->root = RS_MARKUP_ROOT_CLOSED; /* <users/> */
+	}
+}
+
 void rs_markup_init(rs_markup *m)
 {
 	memset(m, 0, sizeof(*m));
@@ -40,7 +54,9 @@ int rs_markup_scan(rs_markup *m, const char *p, size_t n)
 			m->attrs = 0;
 			m->tag_line = m->line;
 			m->run = 0;
-			if (m->state == S_TAG)
+			m->end_tag = c == '/';
+			m->slash = 0;
+			if (m->state == S_TAG && !m->end_tag)
 				i--; /* the name's first byte, or '>' */
 			break;
 		case S_TAG:
@@ -49,9 +65,11 @@ int rs_markup_scan(rs_markup *m, const char *p, size_t n)
 				m->state = S_QUOTE;
 			} else if (c == '>') {
 				m->state = S_TEXT;
+				element(m);
 			} else if (c == '=' && ++m->attrs > RS_MARKUP_ATTRS) {
 				return RS_MARKUP_ATTRS_MANY;
 			}
+			m->slash = c == '/';
 			break;
 		case S_QUOTE:
 			if (c == m->quote)

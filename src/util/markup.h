@@ -10,6 +10,11 @@
  * than RS_MARKUP_ATTRS attributes or at a DOCTYPE. Comments, processing
  * instructions, CDATA and quoted values are skipped whole; a document
  * this misreads is not well-formed, and the parser refuses it anyway.
+ *
+ * It also follows the elements open, so that a reader can say what a
+ * parser's fault at the end means: libxml2 reports a file that ends
+ * before its root element closes, or holds none, as "extra content at
+ * the end of the document", as it reports content after the root.
  */
 #ifndef RS_MARKUP_H
 #define RS_MARKUP_H
@@ -26,10 +31,21 @@ enum rs_markup_fault {
 	RS_MARKUP_DOCTYPE = 2	  /* a DOCTYPE */
 };
 
+/* How far the root element went (rs_markup.root). */
+enum rs_markup_root {
+	RS_MARKUP_NO_ROOT = 0,	/* no element yet */
+	RS_MARKUP_ROOT_OPEN = 1,	/* the root opened, not closed */
+	RS_MARKUP_ROOT_CLOSED = 2 /* the root closed (or was empty) */
+};
+
 typedef struct rs_markup {
 	int state, quote, run; /* run: '-', ']' or '?' just before */
 	size_t attrs;
 	unsigned long line, tag_line; /* tag_line: the line of the last '<' */
+	int end_tag;	     /* the tag read is an end tag ("</") */
+	int slash;	     /* its last byte was '/' (an empty element) */
+	unsigned long depth; /* elements open */
+	int root;	     /* enum rs_markup_root */
 } rs_markup;
 
 /* A scan at the start of a document (line 1). */

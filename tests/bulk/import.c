@@ -684,6 +684,46 @@ static void test_xml_malformed(void **state)
 		      "import.xml");
 }
 
+/* The detail of the XML fault of `xml` (EPARSE, import.xml). */
+static void xml_fault_says(const char *xml, const char *detail)
+{
+	world *w = world_new(NULL);
+	roster_import_report *r = NULL;
+	size_t n;
+
+	assert_int_equal(import_xml(w, xml, NULL, &r), ROSTER_EPARSE);
+	n = roster_import_error_count(r);
+	assert_true(n >= 1);
+	assert_string_equal(roster_import_error_rule(r, n - 1), "import.xml");
+	if (!strstr(roster_import_error_message(r, n - 1), detail))
+		fail_msg("%.60s: \"%s\", expected \"%s\"", xml,
+			 roster_import_error_message(r, n - 1), detail);
+	roster_import_report_free(r);
+	world_free(w);
+}
+
+/* libxml2 says "Extra content at the end of the document" of a file cut
+ * short (its root not closed) and of one holding no element, as of
+ * content after the root: the fault says which it is. */
+static void test_xml_cut_short(void **state)
+{
+	(void)state;
+	xml_fault_says("", "no root element");
+	xml_fault_says("<?xml version=\"1.0\"?>\n<!-- users -->\n",
+		       "no root element");
+	xml_fault_says("<users xmlns=\"urn:roster:users:1\">\n" U1 "\n",
+		       "the file ends before its root element is closed");
+	xml_fault_says("<users xmlns=\"urn:roster:users:1\">\n<user>"
+		       "<first_name>A</first_name><last_name>B",
+		       "the file ends before its root element is closed");
+	/* content after the root is what libxml2 says it is */
+	xml_fault_says("<users xmlns=\"urn:roster:users:1\">" U1 "</users>"
+		       "<users xmlns=\"urn:roster:users:1\"/>",
+		       "Extra content");
+	xml_fault_says("<users xmlns=\"urn:roster:users:1\"/>\n<x>",
+		       "Extra content");
+}
+
 /* A tag of more than 32 attributes is refused before libxml2, which
  * compares a tag's attributes pair by pair, sees it whole (40,000 took
  * 11 s); '=' in comments, instructions and quoted values is not
@@ -1690,6 +1730,7 @@ int main(void)
 		cmocka_unit_test(test_xml_basic),
 		cmocka_unit_test(test_xml_malformed),
 		cmocka_unit_test(test_xml_attributes),
+		cmocka_unit_test(test_xml_cut_short),
 		cmocka_unit_test(test_csv_quoted_breaks),
 		cmocka_unit_test(test_xml_big_lines),
 		cmocka_unit_test(test_xml_repeats),
