@@ -1375,6 +1375,137 @@ static void test_products_formula(void **state)
 	world_free(w);
 }
 
+/* An account able to hold a user with every field: a START edition with
+ * its licences, Helpdesk ordered, premium stations at `site` and
+ * "meetings" product licences. */
+static void every_field_account(world *w, roster_id account, roster_id site)
+{
+	static const char *const licences[] = { "callcentrum-start",
+						"helpdesk-start", "video" };
+
+	assert_int_equal(roster_account_set_licences(w->dir, &w->system,
+						     account, "start", licences,
+						     3),
+			 ROSTER_OK);
+	assert_int_equal(roster_account_set_helpdesk(w->dir, &w->system,
+						     account, 1),
+			 ROSTER_OK);
+	assert_int_equal(roster_station_order(w->dir, &w->system, site,
+					      "premium", 2),
+			 ROSTER_OK);
+	assert_int_equal(roster_product_purchase(w->dir, &w->system, account,
+						 "meetings", 2),
+			 ROSTER_OK);
+}
+
+/*
+ * A user with a value in every field an import by the partner takes
+ * (all but the password and those only roster or the host set): names,
+ * e-mail, phone, civic address, language, group, site, PBX, extension,
+ * two lines, a note over lines, every flag, licence, station pack and a
+ * product licence. Exported in each format and imported into an account
+ * of another directory set up the same way, it comes back equal, field
+ * by field, with its product licences.
+ */
+static void round_trip_every_field(int format)
+{
+	world *w = world_new(NULL), *w2 = world_new(NULL);
+	const char *lines[] = { "+33 1 44 44 55 55", "0044 20 7946 0000" };
+	roster_import_report *r = NULL;
+	sink out = { NULL, 0, 0 };
+	roster_id u, acc2, site2, id;
+	roster_form *f;
+	char *a, *b;
+	int field;
+
+	every_field_account(w, w->account, w->site);
+	assert_int_equal(roster_form_new(&f, w->dir), ROSTER_OK);
+	roster_form_set_str(f, ROSTER_FIELD_FIRST_NAME, "Marie");
+	roster_form_set_str(f, ROSTER_FIELD_LAST_NAME,
+			    "Dvo\xC5\x99\xC3\xA1kov\xC3\xA1");
+	roster_form_set_str(f, ROSTER_FIELD_DISPLAY_NAME, "Marie D.");
+	roster_form_set_str(f, ROSTER_FIELD_EMAIL, "Marie@Acme.Example");
+	roster_form_set_str(f, ROSTER_FIELD_PHONE, "+420 601 000 001");
+	roster_form_set_str(f, ROSTER_FIELD_ADDRESS_STREET, "1 rue de Rivoli");
+	roster_form_set_str(f, ROSTER_FIELD_ADDRESS_EXTRA, "B\xC3\xA2t. B");
+	roster_form_set_str(f, ROSTER_FIELD_ADDRESS_LOCALITY, "Paris");
+	roster_form_set_str(f, ROSTER_FIELD_ADDRESS_REGION, "\xC3\x8Ele-de-France");
+	roster_form_set_str(f, ROSTER_FIELD_ADDRESS_POSTCODE, "75001");
+	roster_form_set_str(f, ROSTER_FIELD_ADDRESS_COUNTRY, "fr");
+	roster_form_set_str(f, ROSTER_FIELD_LANGUAGE, "fr_FR");
+	roster_form_set_ref(f, ROSTER_FIELD_GROUP, w->group);
+	roster_form_set_ref(f, ROSTER_FIELD_SITE, w->site);
+	roster_form_set_ref(f, ROSTER_FIELD_PBX, w->pbx);
+	roster_form_set_str(f, ROSTER_FIELD_EXTENSION, "123");
+	assert_int_equal(roster_form_set_lines(f, lines, 2), ROSTER_OK);
+	roster_form_set_str(f, ROSTER_FIELD_NOTE,
+			    "=first, \"second\"\r\n\tthird <&>");
+	roster_form_set_str(f, ROSTER_FIELD_LICENCE, "helpdesk-start");
+	roster_form_set_str(f, ROSTER_FIELD_PACK, "premium");
+	for (field = 1; field < ROSTER_FIELD_END; field++)
+		if (roster_field_type(field) == ROSTER_TYPE_BOOL &&
+		    field != ROSTER_FIELD_REGISTERED &&
+		    field != ROSTER_FIELD_CLOUD && field != ROSTER_FIELD_IOT)
+			roster_form_set_bool(f, field, 1);
+	if (roster_user_create(&u, w->dir, &w->as_partner, w->account, f))
+		fail_msg("%s", roster_error_message(roster_directory_error(w->dir)));
+	roster_form_free(f);
+	assert_int_equal(roster_product_assign(w->dir, &w->as_partner,
+					       "meetings", &u, 1, NULL),
+			 ROSTER_OK);
+	assert_int_equal(roster_export(w->dir, &w->as_partner, w->account,
+				       format, sink_write, &out),
+			 ROSTER_OK);
+
+	/* the same sites, PBXes, groups, licences, stations and products
+	 * under another directory, whose own admin moves out of the way of
+	 * the login of w's */
+	assert_int_equal(roster_account_create(&acc2, w2->dir, &w2->as_partner,
+					       w2->partner, "Acme Two"),
+			 ROSTER_OK);
+	assert_int_equal(roster_form_new(&f, w2->dir), ROSTER_OK);
+	roster_form_set_str(f, ROSTER_FIELD_EMAIL, "ada@elsewhere.example");
+	assert_int_equal(roster_user_update(w2->dir, &w2->system, w2->admin, f),
+			 ROSTER_OK);
+	roster_form_free(f);
+	assert_int_equal(roster_group_create(&id, w2->dir, &w2->as_partner,
+					     acc2, "Sales"),
+			 ROSTER_OK);
+	assert_int_equal(roster_site_create(&site2, w2->dir, &w2->as_partner,
+					    acc2, "Paris"),
+			 ROSTER_OK);
+	assert_int_equal(roster_pbx_create(&id, w2->dir, &w2->as_partner, acc2,
+					   "Main PBX", 3, 4),
+			 ROSTER_OK);
+	every_field_account(w2, acc2, site2);
+	if (import_text(w2, &w2->as_partner, acc2, format, out.buf, NULL, &r) ||
+	    roster_import_created(r) != 2)
+		fail_msg("%zu created, %s: %s", roster_import_created(r),
+			 roster_import_error_message(r, 0), out.buf);
+	roster_import_report_free(r);
+
+	/* every field but the password, and the product licences */
+	a = render_users(w, w->account);
+	b = render_users(w2, acc2);
+	if (strcmp(a, b) != 0)
+		fail_msg("round trip differs:\n%s\n---\n%s\n---\n%s", a, b,
+			 out.buf);
+	assert_string_equal(products_of(w2, login(w2, "marie@acme.example")),
+			    "meetings");
+	free(a);
+	free(b);
+	free(out.buf);
+	world_free(w2);
+	world_free(w);
+}
+
+static void test_round_trip_every_field(void **state)
+{
+	(void)state;
+	round_trip_every_field(ROSTER_FORMAT_CSV);
+	round_trip_every_field(ROSTER_FORMAT_XML);
+}
+
 static void test_round_trip_csv(void **state)
 {
 	(void)state;
@@ -1736,6 +1867,7 @@ int main(void)
 		cmocka_unit_test(test_xml_repeats),
 		cmocka_unit_test(test_round_trip_csv),
 		cmocka_unit_test(test_round_trip_xml),
+		cmocka_unit_test(test_round_trip_every_field),
 		cmocka_unit_test(test_export_refusals),
 		cmocka_unit_test(test_export_host_fields),
 		cmocka_unit_test(test_import_host_fields),
