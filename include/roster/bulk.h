@@ -21,7 +21,9 @@
  * Best effort: the good rows are imported, in one transaction, the bad
  * ones reported. A dry run reports what would be
  * refused and imports nothing. Memory does not grow with the file beyond
- * the users it creates: the input is read in pieces through a callback.
+ * the users it creates and the refusals its report lists (a few hundred
+ * bytes each; max_errors bounds them): the input is read in pieces
+ * through a callback.
  *
  * The report lists each refused row: its line in the file (CSV: the line
  * where the row starts; XML: the line of its element), the column (the
