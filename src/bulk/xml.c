@@ -42,6 +42,7 @@ typedef struct xin {
 	const rs_alloc *al;
 	xmlTextReaderPtr r;
 	int read_failed;
+	int cr; /* the last byte read was a CR */
 	/* the markup of the bytes read, followed across reads */
 	rs_markup scan;
 	int scan_fault; /* what stopped it (rs_markup_fault) */
@@ -61,6 +62,28 @@ typedef struct xin {
 	size_t cell_start;
 } xin;
 
+/*
+ * Line breaks as LF alone, in place: XML reads CR LF and a lone CR as
+ * LF (XML 1.0, 2.11), but libxml2 counts only the LFs, so the lines of a
+ * file of lone CRs all said 1. The bytes left, fewer when an LF went.
+ */
+static size_t lf_breaks(xin *x, char *buf, size_t n)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < n; i++) {
+		char c = buf[i];
+
+		if (c == '\n' && x->cr) {
+			x->cr = 0; /* the LF of a CR LF: the CR was its LF */
+			continue;
+		}
+		x->cr = c == '\r';
+		buf[k++] = x->cr ? '\n' : c;
+	}
+	return k;
+}
+
 static int io_read(void *ctx, char *buf, int len)
 {
 	xin *x = ctx;
@@ -68,11 +91,14 @@ static int io_read(void *ctx, char *buf, int len)
 
 	if (len <= 0 || x->scan_fault)
 		return x->scan_fault ? -1 : 0;
-	n = rs_import_read(x->im, buf, (size_t)len);
-	if (n < 0) {
-		x->read_failed = 1;
-		return -1;
-	}
+	/* a piece that was only the LF of a CR LF is not the end */
+	do {
+		n = rs_import_read(x->im, buf, (size_t)len);
+		if (n < 0) {
+			x->read_failed = 1;
+			return -1;
+		}
+	} while (n > 0 && !(n = (long)lf_breaks(x, buf, (size_t)n)));
 	/* a tag libxml2 would take long over, or a DOCTYPE, stops the
 	 * import before libxml2 sees it (util/markup.h) */
 	if ((x->scan_fault = rs_markup_scan(&x->scan, buf, (size_t)n)))

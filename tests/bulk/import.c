@@ -815,6 +815,62 @@ static void test_csv_quoted_breaks(void **state)
 	}
 }
 
+/* In XML too, LF, CR and CR LF each end a line (XML 1.0 reads them all
+ * as LF), although libxml2 counts the LFs alone: the lines of rows and
+ * of faults count each break once, and a note's text holds an LF. */
+static void test_xml_line_breaks(void **state)
+{
+	static const char *const breaks[] = { "\n", "\r", "\r\n" };
+	roster_import_options o = opts_of(ROSTER_IMPORT_BEST_EFFORT, 0);
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 3; i++) {
+		const char *nl = breaks[i];
+		char xml[512];
+		world *w = world_new(NULL);
+		roster_import_report *r = NULL;
+		roster_user *u;
+
+		snprintf(xml, sizeof(xml),
+			 "<?xml version=\"1.0\"?>%s"
+			 "<!-- users%sof Acme -->%s"
+			 "<users xmlns=\"urn:roster:users:1\">%s"
+			 "<user><first_name>Ann</first_name><last_name>Lee"
+			 "</last_name><email>ann@x.example</email><note>one%s"
+			 "two</note></user>%s"
+			 "<user><first_name>Bo</first_name><last_name>Li"
+			 "</last_name>%s<email>bad-address</email></user>%s"
+			 "</users>%s",
+			 nl, nl, nl, nl, nl, nl, nl, nl, nl);
+		assert_int_equal(import_xml(w, xml, &o, &r), ROSTER_OK);
+		assert_int_equal(roster_import_created(r), 1);
+		assert_int_equal(roster_import_error_count(r), 1);
+		/* Bo's <user> is on line 7 */
+		assert_refusal(r, 0, 7, "email", ROSTER_EINVALID,
+			       "email.syntax");
+		roster_import_report_free(r);
+		assert_int_equal(roster_user_get(&u, w->dir,
+						 login(w, "ann@x.example")),
+				 ROSTER_OK);
+		assert_string_equal(roster_user_str(u, ROSTER_FIELD_NOTE),
+				    "one\ntwo");
+		roster_user_free(u);
+
+		/* a fault of the file on line 4 */
+		snprintf(xml, sizeof(xml),
+			 "<users xmlns=\"urn:roster:users:1\">%s<user>%s%s"
+			 "<first_name>A</last_name>%s</user></users>%s",
+			 nl, nl, nl, nl, nl);
+		assert_int_equal(import_xml(w, xml, NULL, &r), ROSTER_EPARSE);
+		assert_int_equal(roster_import_error_line(
+					 r, roster_import_error_count(r) - 1),
+				 4);
+		roster_import_report_free(r);
+		world_free(w);
+	}
+}
+
 /* Past line 65,535 (where libxml2's node lines stop), a row's refusal
  * still names its line. */
 static void test_xml_big_lines(void **state)
@@ -1864,6 +1920,7 @@ int main(void)
 		cmocka_unit_test(test_xml_cut_short),
 		cmocka_unit_test(test_csv_quoted_breaks),
 		cmocka_unit_test(test_xml_big_lines),
+		cmocka_unit_test(test_xml_line_breaks),
 		cmocka_unit_test(test_xml_repeats),
 		cmocka_unit_test(test_round_trip_csv),
 		cmocka_unit_test(test_round_trip_xml),
