@@ -11,13 +11,17 @@
  * catalog/parse.c: no network, no DTD loading, no entity substitution, the
  * text read as UTF-8; a DOCTYPE or an entity reference is refused, so no
  * entity (external or recursive) is ever expanded. Errors go to a handler
- * set on the reader alone; libxml2 is initialised once (pthread_once).
+ * set on the reader, and those no parser context catches (detecting the
+ * encoding of the first bytes as the reader is made, converting input) to
+ * one set for the thread while libxml2 works for the import: roster
+ * never prints them. libxml2 is initialised once (pthread_once).
  */
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <libxml/parser.h>
+#include <libxml/xmlerror.h>
 #include <libxml/xmlreader.h>
 
 #include "bulk.h"
@@ -43,6 +47,9 @@ typedef struct xin {
 	xmlTextReaderPtr r;
 	int read_failed;
 	int cr; /* the last byte read was a CR */
+	/* the thread's handler of libxml2 errors before the import */
+	xmlStructuredErrorFunc host_err;
+	void *host_err_ctx;
 	/* the markup of the bytes read, followed across reads */
 	rs_markup scan;
 	int scan_fault; /* what stopped it (rs_markup_fault) */
@@ -84,6 +91,25 @@ static size_t lf_breaks(xin *x, char *buf, size_t n)
 	return k;
 }
 
+static void on_error(void *arg, xmlErrorPtr e);
+
+/* The thread's libxml2 errors to the import (1), or back to the handler
+ * the host had (0), as while its callback reads. A libxml2 without
+ * threads has one handler for the process, which another thread's import
+ * would take: there they are left where they go. */
+static void errors_to_import(xin *x, int on)
+{
+#ifdef LIBXML_THREAD_ENABLED
+	if (on)
+		xmlSetStructuredErrorFunc(x, on_error);
+	else
+		xmlSetStructuredErrorFunc(x->host_err_ctx, x->host_err);
+#else
+	(void)x;
+	(void)on;
+#endif
+}
+
 static int io_read(void *ctx, char *buf, int len)
 {
 	xin *x = ctx;
@@ -93,7 +119,9 @@ static int io_read(void *ctx, char *buf, int len)
 		return x->scan_fault ? -1 : 0;
 	/* a piece that was only the LF of a CR LF is not the end */
 	do {
+		errors_to_import(x, 0);
 		n = rs_import_read(x->im, buf, (size_t)len);
+		errors_to_import(x, 1);
 		if (n < 0) {
 			x->read_failed = 1;
 			return -1;
@@ -216,8 +244,10 @@ static int next(xin *x)
 					: "a tag with too many attributes");
 		if (!x->have_err)
 			return fault(x, "not well-formed");
-		return rs_import_file_fault(x->im, x->err_line, NULL,
-					    "import.xml", err_detail(x));
+		/* an error of no parser (the input's encoding) has no line */
+		return rs_import_file_fault(
+			x->im, x->err_line ? x->err_line : line_here(x), NULL,
+			"import.xml", err_detail(x));
 	}
 	if (rc == 0)
 		return 0;
@@ -440,9 +470,13 @@ int rs_xml_import(rs_import *im)
 	x->im = im;
 	x->al = &dir->al;
 	rs_markup_init(&x->scan);
+	x->host_err = xmlStructuredError;
+	x->host_err_ctx = xmlStructuredErrorContext;
+	errors_to_import(x, 1);
 	x->r = xmlReaderForIO(io_read, NULL, x, "import.xml", "UTF-8",
 			      XML_PARSE_NONET | XML_PARSE_IGNORE_ENC);
 	if (!x->r) {
+		errors_to_import(x, 0);
 		rc = x->read_failed ? ROSTER_ESTORAGE : rs_nomem(dir);
 		rs_free(&dir->al, x);
 		return rc;
@@ -450,6 +484,7 @@ int rs_xml_import(rs_import *im)
 	xmlTextReaderSetStructuredErrorHandler(x->r, on_error, x);
 	rc = read_doc(x);
 	xmlFreeTextReader(x->r);
+	errors_to_import(x, 0);
 	rs_free_wiped(&dir->al, x->buf, x->cap);
 	rs_free(&dir->al, x);
 	return rc > 0 ? 0 : rc;

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "harness.h"
 #include "snapshot.h"
@@ -722,6 +723,52 @@ static void test_xml_cut_short(void **state)
 		       "Extra content");
 	xml_fault_says("<users xmlns=\"urn:roster:users:1\"/>\n<x>",
 		       "Extra content");
+}
+
+/*
+ * Bytes that libxml2 takes for another encoding as it makes the reader
+ * (UCS-4 in unusual orders) or cannot convert: the fault names what
+ * libxml2 said, on a line, and nothing is printed. libxml2 printed these
+ * on the process's standard error, the reader's handler not being set
+ * yet.
+ */
+static void test_xml_prints_nothing(void **state)
+{
+	static const char *const starts[] = {
+		"\x3C\x00\x00\x00<users/>", "\x00\x00\x3C\x00<users/>",
+		"\x00\x3C\x00\x00<users/>",
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(starts) / sizeof(starts[0]); i++) {
+		world *w = world_new(NULL);
+		roster_import_report *r = NULL;
+		src s = { starts[i], 12, 0, 7, -1 };
+		FILE *err = tmpfile();
+		int saved, rc;
+		long printed;
+
+		assert_non_null(err);
+		fflush(stderr);
+		saved = dup(2);
+		assert_true(saved >= 0);
+		assert_true(dup2(fileno(err), 2) >= 0);
+		rc = roster_import(&r, w->dir, &w->as_partner, w->account,
+				   ROSTER_FORMAT_XML, src_read, &s, NULL);
+		fflush(stderr);
+		assert_true(dup2(saved, 2) >= 0);
+		close(saved);
+		printed = ftell(err);
+		fclose(err);
+		assert_int_equal(rc, ROSTER_EPARSE);
+		assert_refusal(r, roster_import_error_count(r) - 1, 1, "",
+			       ROSTER_EPARSE, "import.xml");
+		if (printed)
+			fail_msg("start %zu: %ld bytes printed", i, printed);
+		roster_import_report_free(r);
+		world_free(w);
+	}
 }
 
 /* A tag of more than 32 attributes is refused before libxml2, which
@@ -1918,6 +1965,7 @@ int main(void)
 		cmocka_unit_test(test_xml_malformed),
 		cmocka_unit_test(test_xml_attributes),
 		cmocka_unit_test(test_xml_cut_short),
+		cmocka_unit_test(test_xml_prints_nothing),
 		cmocka_unit_test(test_csv_quoted_breaks),
 		cmocka_unit_test(test_xml_big_lines),
 		cmocka_unit_test(test_xml_line_breaks),
