@@ -28,6 +28,10 @@
 #include "util/markup.h"
 
 #define NS "urn:roster:users:1"
+/* The most bytes from the end of a tag to the end of the next: libxml2
+ * keeps them until that tag (comments and the white space between them,
+ * a tag's attributes), and a field holds 64 KiB at most. */
+#define BETWEEN_MAX (1024 * 1024)
 
 static pthread_once_t xml_once = PTHREAD_ONCE_INIT;
 
@@ -238,9 +242,15 @@ static int next(xin *x)
 			return ROSTER_ESTORAGE;
 		if (x->scan_fault)
 			return rs_import_file_fault(
-				x->im, x->scan.tag_line, NULL, "import.xml",
+				x->im,
+				x->scan_fault == RS_MARKUP_BETWEEN
+					? x->scan.line
+					: x->scan.tag_line,
+				NULL, "import.xml",
 				x->scan_fault == RS_MARKUP_DOCTYPE
 					? "a DOCTYPE is not allowed"
+				: x->scan_fault == RS_MARKUP_BETWEEN
+					? "more than 1 MiB between two tags"
 					: "a tag with too many attributes");
 		if (!x->have_err)
 			return fault(x, "not well-formed");
@@ -470,6 +480,7 @@ int rs_xml_import(rs_import *im)
 	x->im = im;
 	x->al = &dir->al;
 	rs_markup_init(&x->scan);
+	x->scan.between_max = BETWEEN_MAX;
 	x->host_err = xmlStructuredError;
 	x->host_err_ctx = xmlStructuredErrorContext;
 	errors_to_import(x, 1);

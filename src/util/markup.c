@@ -15,9 +15,11 @@ enum {
 	S_PI	     /* in "<?", to "?>" */
 };
 
-/* A tag ended: the elements open, and how far the root went. */
+/* An element's tag ended: the elements open, how far the root went,
+ * and a new count of the bytes to the next. */
 static void element(rs_markup *m)
 {
+	m->between = 0;
 	if (m->end_tag) {
 		if (m->depth && !--m->depth && m->root == RS_MARKUP_ROOT_OPEN)
 			m->root = RS_MARKUP_ROOT_CLOSED;
@@ -44,6 +46,8 @@ int rs_markup_scan(rs_markup *m, const char *p, size_t n)
 		char c = p[i];
 
 		m->line += c == '\n';
+		if (m->between_max && ++m->between > m->between_max)
+			return RS_MARKUP_BETWEEN;
 		switch (m->state) {
 		case S_TEXT:
 			if (c == '<')

@@ -11,6 +11,12 @@
  * instructions, CDATA and quoted values are skipped whole; a document
  * this misreads is not well-formed, and the parser refuses it anyway.
  *
+ * libxml2's push parser keeps what it reads until the next tag: all of
+ * it when that is comments and processing instructions, with white
+ * space between them, or a tag's attributes. A scan given a limit
+ * (rs_markup.between_max) stops at more bytes from the end of an
+ * element's tag to the end of the next.
+ *
  * It also follows the elements open, so that a reader can say what a
  * parser's fault at the end means: libxml2 reports a file that ends
  * before its root element closes, or holds none, as "extra content at
@@ -28,13 +34,15 @@
 enum rs_markup_fault {
 	RS_MARKUP_OK = 0,
 	RS_MARKUP_ATTRS_MANY = 1, /* a tag of too many attributes */
-	RS_MARKUP_DOCTYPE = 2	  /* a DOCTYPE */
+	RS_MARKUP_DOCTYPE = 2,	  /* a DOCTYPE */
+	RS_MARKUP_BETWEEN = 3	  /* more than between_max bytes from the
+				     end of a tag to the end of the next */
 };
 
 /* How far the root element went (rs_markup.root). */
 enum rs_markup_root {
-	RS_MARKUP_NO_ROOT = 0,	/* no element yet */
-	RS_MARKUP_ROOT_OPEN = 1,	/* the root opened, not closed */
+	RS_MARKUP_NO_ROOT = 0,	  /* no element yet */
+	RS_MARKUP_ROOT_OPEN = 1,  /* the root opened, not closed */
 	RS_MARKUP_ROOT_CLOSED = 2 /* the root closed (or was empty) */
 };
 
@@ -46,12 +54,17 @@ typedef struct rs_markup {
 	int slash;	     /* its last byte was '/' (an empty element) */
 	unsigned long depth; /* elements open */
 	int root;	     /* enum rs_markup_root */
+	/* bytes since the end of the last element's tag, and the most
+	 * allowed (0: any number; set after init) */
+	size_t between, between_max;
 } rs_markup;
 
-/* A scan at the start of a document (line 1). */
+/* A scan at the start of a document (line 1), with no limit of bytes
+ * between two tags. */
 void rs_markup_init(rs_markup *m);
 /* Scan the next n bytes: RS_MARKUP_OK, or the fault, whose line is
- * m->tag_line. A scan that found a fault is not to be continued. */
+ * m->tag_line (m->line, where the scan stopped, for RS_MARKUP_BETWEEN).
+ * A scan that found a fault is not to be continued. */
 int rs_markup_scan(rs_markup *m, const char *p, size_t n);
 
 #endif

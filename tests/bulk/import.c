@@ -771,6 +771,96 @@ static void test_xml_prints_nothing(void **state)
 	}
 }
 
+/* A document of `n` users, each followed by `per` lines of 1000 bytes
+ * (a comment, or spaces before an empty comment: `spaces`), or with
+ * them after the first user alone (malloc'd). */
+static char *commented(size_t n, size_t per, int after_first, int spaces)
+{
+	char *doc = malloc(n * (per * 1000 + 200) + 100), *at = doc;
+	size_t i, k;
+
+	assert_non_null(doc);
+	at += sprintf(at, "<users xmlns=\"urn:roster:users:1\">\n");
+	for (i = 0; i < n; i++) {
+		at += sprintf(at, "<user><first_name>A</first_name><last_name>"
+				  "B</last_name><email>u%zu@x.example</email>"
+				  "</user>\n",
+			      i);
+		for (k = 0; (!after_first || i == 0) && k < per; k++) {
+			if (spaces) {
+				memset(at, ' ', 992);
+				at += 992;
+				at += sprintf(at, "<!---->\n");
+				continue;
+			}
+			at += sprintf(at, "<!-- ");
+			memset(at, 'c', 990);
+			at += 990;
+			at += sprintf(at, " -->\n");
+		}
+	}
+	strcpy(at, "</users>\n");
+	return doc;
+}
+
+/* The import of `doc` stops on `line` as more than 1 MiB came between
+ * two tags. */
+static void too_much_between(world *w, const char *doc, unsigned long line)
+{
+	roster_import_options o = opts_of(ROSTER_IMPORT_ALL_OR_NOTHING, 1);
+	roster_import_report *r = NULL;
+	size_t n;
+
+	assert_int_equal(import_xml(w, doc, &o, &r), ROSTER_EPARSE);
+	n = roster_import_error_count(r);
+	assert_refusal(r, n - 1, line, "", ROSTER_EPARSE, "import.xml");
+	assert_non_null(strstr(roster_import_error_message(r, n - 1),
+			       "more than 1 MiB between two tags"));
+	roster_import_report_free(r);
+}
+
+/*
+ * libxml2's push parser keeps what it reads until the next tag: a file
+ * of comments (or of white space between empty comments, or processing
+ * instructions) took two to three times its size in memory (218 MB for
+ * 100 MB of comments), and a tag's attributes are read whole. More than
+ * 1 MiB between two tags stops the import, on the line where the scan
+ * stopped; comments between the users, however many in all, do not.
+ */
+static void test_xml_between_tags(void **state)
+{
+	roster_import_options o = opts_of(ROSTER_IMPORT_ALL_OR_NOTHING, 1);
+	world *w = world_new(NULL);
+	roster_import_report *r = NULL;
+	char *doc, *at;
+
+	(void)state;
+	/* 1,100 lines of 1000 bytes after the first user's line (2): the
+	 * 1,049th passes 1 MiB, on line 1,051 */
+	doc = commented(2, 1100, 1, 0);
+	too_much_between(w, doc, 1051);
+	free(doc);
+	doc = commented(2, 1100, 1, 1);
+	too_much_between(w, doc, 1051);
+	free(doc);
+	/* an attribute's value of 1.5 MiB */
+	doc = malloc(1600 * 1024);
+	assert_non_null(doc);
+	at = doc + sprintf(doc, "<users xmlns=\"urn:roster:users:1\">\n"
+				"<user a=\"");
+	memset(at, 'v', 1500 * 1024);
+	strcpy(at + 1500 * 1024, "\"/></users>\n");
+	too_much_between(w, doc, 2);
+	free(doc);
+	/* 1,000 comments between two tags, 4,000 in the file */
+	doc = commented(4, 1000, 0, 0);
+	assert_int_equal(import_xml(w, doc, &o, &r), ROSTER_OK);
+	assert_int_equal(roster_import_rows(r), 4);
+	roster_import_report_free(r);
+	free(doc);
+	world_free(w);
+}
+
 /* A tag of more than 32 attributes is refused before libxml2, which
  * compares a tag's attributes pair by pair, sees it whole (40,000 took
  * 11 s); '=' in comments, instructions and quoted values is not
@@ -1966,6 +2056,7 @@ int main(void)
 		cmocka_unit_test(test_xml_attributes),
 		cmocka_unit_test(test_xml_cut_short),
 		cmocka_unit_test(test_xml_prints_nothing),
+		cmocka_unit_test(test_xml_between_tags),
 		cmocka_unit_test(test_csv_quoted_breaks),
 		cmocka_unit_test(test_xml_big_lines),
 		cmocka_unit_test(test_xml_line_breaks),
