@@ -7,7 +7,8 @@
  * validation, authorisation and policy, the same refusals. Columns are the
  * user field names (roster_field_name: "first_name", "email", "licence",
  * ...); "site", "pbx" and "group" name a site, PBX or group of the account
- * by its name; "lines" holds the numbers separated by spaces; flags are
+ * by its name; "lines" holds the numbers separated by spaces (a number
+ * written with spaces stays one: docs/bulk.md); flags are
  * "1"/"0" or "true"/"false"; an empty cell leaves the field unset. The
  * column "products" lists the user's product licences (ids separated by
  * spaces; XML: <products><product>id</product></products>), taken from

@@ -271,6 +271,32 @@ static size_t split_items(char *s, char sep, int blanks, char **out,
 	return n;
 }
 
+/*
+ * The numbers of a CSV "lines" cell are separated by spaces, and a number
+ * is written with spaces too ("+33 1 44 55 66 77", as a single create
+ * takes it): a group beginning with '+' begins a number, and so does one
+ * beginning with "00" and of 8 characters or more (a number written whole
+ * after its international prefix); any other group goes on the number
+ * before it ("0044 20 7946 0000" is one). The groups were cut in place out
+ * of one string, with spaces alone between them: joining puts the space
+ * back where the cut put a NUL. The count of numbers.
+ */
+static size_t join_groups(char **list, size_t n)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < n; i++) {
+		const char *g = list[i];
+		int starts = g[0] == '+' ||
+			     (g[0] == '0' && g[1] == '0' && strlen(g) >= 8);
+		if (k && !starts)
+			list[k - 1][strlen(list[k - 1])] = ' ';
+		else
+			list[k++] = list[i];
+	}
+	return k;
+}
+
 /* Split the numbers of a "lines" cell and set them. */
 static int set_lines(rs_import *im, const rs_row *row, const char *v)
 {
@@ -284,6 +310,8 @@ static int set_lines(rs_import *im, const rs_row *row, const char *v)
 		return rs_nomem(dir);
 	/* one more than allowed is kept, for create to refuse */
 	n = split_items(copy, row->line_sep, 0, list, ROSTER_LINES_MAX + 1);
+	if (row->line_sep == ' ')
+		n = join_groups(list, n);
 	rc = roster_form_set_lines(im->form, (const char *const *)list, n);
 	rs_free(&dir->al, copy);
 	return rc ? rs_nomem(dir) : ROSTER_OK;

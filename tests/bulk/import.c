@@ -169,6 +169,49 @@ static void test_csv_basic(void **state)
 	world_free(w);
 }
 
+/* Numbers written with spaces, as a single create takes them: a group
+ * that begins with neither '+' nor "00" goes on the number before it. */
+static void test_csv_lines_with_spaces(void **state)
+{
+	const char *csv =
+		"first_name,last_name,email,lines\n"
+		"Ann,Lee,ann@x.example,+33 1 44 55 66 77  +420 601 234 567\n"
+		"Bo,Li,bo@x.example,0044 20 7946 0000 +33144556678\n"
+		"Cy,Ng,cy@x.example,12 34\n"
+		"Di,Ox,di@x.example,0033144556679 0044207946001\n";
+	world *w = world_new(NULL);
+	roster_import_options o = opts_of(ROSTER_IMPORT_BEST_EFFORT, 0);
+	roster_import_report *r = NULL;
+	roster_user *u;
+
+	(void)state;
+	assert_int_equal(import_csv(w, csv, &o, &r), ROSTER_OK);
+	assert_int_equal(roster_import_created(r), 3);
+	assert_int_equal(roster_import_error_count(r), 1);
+	/* no '+' at all: refused as a single create refuses "12 34" */
+	assert_refusal(r, 0, 4, "lines", ROSTER_EINVALID, "phone.e164");
+	roster_import_report_free(r);
+	assert_int_equal(roster_user_get(&u, w->dir, login(w, "ann@x.example")),
+			 ROSTER_OK);
+	assert_int_equal(roster_user_line_count(u), 2);
+	assert_string_equal(roster_user_line(u, 0), "+33144556677");
+	assert_string_equal(roster_user_line(u, 1), "+420601234567");
+	roster_user_free(u);
+	assert_int_equal(roster_user_get(&u, w->dir, login(w, "bo@x.example")),
+			 ROSTER_OK);
+	assert_int_equal(roster_user_line_count(u), 2);
+	assert_string_equal(roster_user_line(u, 0), "+442079460000");
+	assert_string_equal(roster_user_line(u, 1), "+33144556678");
+	roster_user_free(u);
+	/* numbers written whole after "00": each its own, as before */
+	assert_int_equal(roster_user_get(&u, w->dir, login(w, "di@x.example")),
+			 ROSTER_OK);
+	assert_int_equal(roster_user_line_count(u), 2);
+	assert_string_equal(roster_user_line(u, 1), "+44207946001");
+	roster_user_free(u);
+	world_free(w);
+}
+
 /* A malformed file: EPARSE, this rule and line, nothing imported. */
 static void malformed(const char *text, size_t len, const char *rule,
 		      unsigned long line)
@@ -2043,6 +2086,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_csv_basic),
+		cmocka_unit_test(test_csv_lines_with_spaces),
 		cmocka_unit_test(test_csv_malformed),
 		cmocka_unit_test(test_csv_cells),
 		cmocka_unit_test(test_all_or_nothing),
