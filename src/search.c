@@ -53,6 +53,29 @@ uint64_t rs_search_field_mask(void)
 	return m;
 }
 
+/* Room in buf for `need` bytes in all, its first len bytes kept: buf
+ * moves to the heap (from `stack`, or a smaller heap block), doubling. 0
+ * or -1 out of memory. */
+static int grow_to(roster_directory *dir, char **buf, size_t *cap,
+		   size_t len, const char *stack, size_t need)
+{
+	size_t c = *cap * 2;
+	char *b;
+
+	if (need <= *cap)
+		return 0;
+	while (c < need)
+		c *= 2;
+	if (!(b = rs_malloc(&dir->al, c)))
+		return -1;
+	memcpy(b, *buf, len);
+	if (*buf != stack)
+		rs_free(&dir->al, *buf);
+	*buf = b;
+	*cap = c;
+	return 0;
+}
+
 /* The words of each search field and line, one after the other, in
  * buf (grown on the heap when they do not fit); *name_end gets where the
  * first and last names' words end. 0, -1 out of memory. */
@@ -71,20 +94,13 @@ static int fold_fields(roster_directory *dir, const rs_user *u, char **buf,
 				      *cap - *len, &l);
 		if (rc == -3) {
 			/* room for this field at 5 bytes an input byte, and
-			 * more by doubling (a compatibility form may fold to
-			 * more: U+FDFA is 3 bytes, 18 code points) */
+			 * more by doubling each time it still does not fit
+			 * (a compatibility form may fold to more: U+FDFA is
+			 * 3 bytes, 18 code points) */
 			size_t need = *len + strlen(v ? v : "") * 5 + 2;
-			size_t c = *cap * 2;
-			char *b;
-			while (c < need)
-				c *= 2;
-			if (!(b = rs_malloc(&dir->al, c)))
+			if (grow_to(dir, buf, cap, *len, stack,
+				    need > *cap ? need : *cap + 1))
 				return -1;
-			memcpy(b, *buf, *len);
-			if (*buf != stack)
-				rs_free(&dir->al, *buf);
-			*buf = b;
-			*cap = c;
 			continue;
 		}
 		if (rc)
@@ -97,24 +113,13 @@ static int fold_fields(roster_directory *dir, const rs_user *u, char **buf,
 	return 0;
 }
 
-/* buf[*len..] gets n bytes of s, buf grown as fold_fields grows it. 0 or
- * -1 out of memory. */
+/* buf[*len..] gets n bytes of s and a NUL, buf grown (grow_to). 0 or -1
+ * out of memory. */
 static int append_to(roster_directory *dir, char **buf, size_t *cap,
 		     size_t *len, const char *stack, const char *s, size_t n)
 {
-	if (*len + n + 1 > *cap) {
-		size_t c = *cap * 2;
-		char *b;
-		while (c < *len + n + 1)
-			c *= 2;
-		if (!(b = rs_malloc(&dir->al, c)))
-			return -1;
-		memcpy(b, *buf, *len);
-		if (*buf != stack)
-			rs_free(&dir->al, *buf);
-		*buf = b;
-		*cap = c;
-	}
+	if (grow_to(dir, buf, cap, *len, stack, *len + n + 1))
+		return -1;
 	memcpy(*buf + *len, s, n);
 	*len += n;
 	(*buf)[*len] = '\0';
