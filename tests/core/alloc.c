@@ -1772,21 +1772,21 @@ static int run_product_assign(ctx *c)
 				     3, NULL);
 }
 
-/* prepare_products' three "meetings" licences, two of them held. */
-static void assert_two_meetings_held(ctx *c)
+/* The account's "meetings" licences: so many purchased, so many held. */
+static void assert_meetings(ctx *c, size_t purchased, size_t assigned)
 {
 	size_t p = 0, a = 0;
 
 	assert_int_equal(roster_product_counts(D(c), &c->w->system,
 					       c->w->account, "meetings", &p, &a),
 			 0);
-	assert_int_equal(p, 3);
-	assert_int_equal(a, 2);
+	assert_int_equal(p, purchased);
+	assert_int_equal(a, assigned);
 }
 
 static void check_product_assign(ctx *c)
 {
-	assert_two_meetings_held(c);
+	assert_meetings(c, 3, 2);
 	assert_int_equal(world_count(c->w, ROSTER_EVENT_USER_UPDATED), 2);
 }
 
@@ -1813,13 +1813,7 @@ static int run_product_unassign(ctx *c)
 
 static void check_product_unassign(ctx *c)
 {
-	size_t p = 0, a = 9;
-
-	assert_int_equal(roster_product_counts(D(c), &c->w->system,
-					       c->w->account, "meetings", &p, &a),
-			 0);
-	assert_int_equal(p, 3);
-	assert_int_equal(a, 0);
+	assert_meetings(c, 3, 0);
 	assert_int_equal(world_count(c->w, ROSTER_EVENT_USER_UPDATED), 2);
 }
 
@@ -1831,13 +1825,7 @@ static int run_product_purchase(ctx *c)
 
 static void check_product_purchase(ctx *c)
 {
-	size_t p = 0;
-
-	assert_int_equal(roster_product_counts(D(c), &c->w->system,
-					       c->w->account, "meetings", &p,
-					       NULL),
-			 0);
-	assert_int_equal(p, 7);
+	assert_meetings(c, 7, 0);
 }
 
 static int run_product_release(ctx *c)
@@ -1848,13 +1836,7 @@ static int run_product_release(ctx *c)
 
 static void check_product_release(ctx *c)
 {
-	size_t p = 0, a = 0;
-
-	assert_int_equal(roster_product_counts(D(c), &c->w->system,
-					       c->w->account, "meetings", &p, &a),
-			 0);
-	assert_int_equal(p, 2);
-	assert_int_equal(a, 2);
+	assert_meetings(c, 2, 2);
 }
 
 /* Inside an open transaction that already gave one of the two users a
@@ -1882,15 +1864,9 @@ static int run_assign_in_txn(ctx *c)
 
 static void check_assign_in_txn(ctx *c)
 {
-	size_t p = 0, a = 0;
-
 	assert_int_equal(c->w->nevents, 0);
 	assert_int_equal(roster_transaction_commit(D(c)), 0);
-	assert_int_equal(roster_product_counts(D(c), &c->w->system,
-					       c->w->account, "meetings", &p, &a),
-			 0);
-	assert_int_equal(p, 3);
-	assert_int_equal(a, 2);
+	assert_meetings(c, 3, 2);
 	/* the changes made before the run are committed with it */
 	assert_int_equal(world_count(c->w, ROSTER_EVENT_WELCOME_EMAIL), 1);
 	assert_int_equal(world_count(c->w, ROSTER_EVENT_USER_UPDATED), 2);
@@ -1933,7 +1909,7 @@ static int run_import_products(ctx *c)
 
 static void check_import_products(ctx *c)
 {
-	assert_two_meetings_held(c);
+	assert_meetings(c, 3, 2);
 	assert_int_equal(world_count(c->w, ROSTER_EVENT_USER_CREATED), 2);
 }
 
