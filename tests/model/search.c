@@ -22,6 +22,17 @@ static roster_id add(world *w, const char *first, const char *last,
 	return id;
 }
 
+/* Set one string field of user `id`, as the account's admin. */
+static void update_str(world *w, roster_id id, int field, const char *v)
+{
+	roster_form *f = NULL;
+
+	assert_int_equal(roster_form_new(&f, w->dir), 0);
+	assert_int_equal(roster_form_set_str(f, field, v), 0);
+	assert_int_equal(roster_user_update(w->dir, &w->as_admin, id, f), 0);
+	roster_form_free(f);
+}
+
 /* The ids found for `text`, in order, into ids (at most n); the count. */
 static size_t find(world *w, const char *text, roster_id *ids, size_t n)
 {
@@ -113,7 +124,6 @@ static void test_login_words(void **state)
 {
 	world *w = world_new(NULL);
 	roster_id id, other, paulo, ids[4];
-	roster_form *f = NULL;
 	int i;
 
 	(void)state;
@@ -144,12 +154,7 @@ static void test_login_words(void **state)
 	assert_int_equal(count_of(w, "jean"), 1);
 	assert_int_equal(count_of(w, "tag"), 1);
 	/* a new login: the old one's words go, the new one's come */
-	assert_int_equal(roster_form_new(&f, w->dir), 0);
-	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_EMAIL,
-					     "jp.tagore@gamma.example"),
-			 0);
-	assert_int_equal(roster_user_update(w->dir, &w->as_admin, id, f), 0);
-	roster_form_free(f);
+	update_str(w, id, ROSTER_FIELD_EMAIL, "jp.tagore@gamma.example");
 	assert_int_equal(find(w, "paul", ids, 4), 0);
 	assert_int_equal(find(w, "acme x", ids, 4), 0);
 	assert_int_equal(find(w, "gamma", ids, 4), 1);
@@ -326,10 +331,7 @@ static void test_numbers(void **state)
 	/* a '+' inside a word joins nothing */
 	assert_int_equal(find(w, "num+420 601", ids, 4), 0);
 	/* the index follows changes */
-	assert_int_equal(roster_form_new(&f, w->dir), 0);
-	roster_form_set_str(f, ROSTER_FIELD_LAST_NAME, "Changed");
-	assert_int_equal(roster_user_update(w->dir, &w->as_admin, u, f), 0);
-	roster_form_free(f);
+	update_str(w, u, ROSTER_FIELD_LAST_NAME, "Changed");
 	assert_int_equal(find(w, "ber", ids, 4), 0);
 	assert_int_equal(find(w, "chan", ids, 4), 1);
 	world_free(w);
@@ -341,7 +343,6 @@ static void test_apostrophes(void **state)
 {
 	world *w = world_new(NULL);
 	roster_id a, b, c, ids[4];
-	roster_form *f = NULL;
 
 	(void)state;
 	a = add(w, "Seán", "O'Brien", "sob@acme.example");
@@ -361,20 +362,14 @@ static void test_apostrophes(void **state)
 	assert_int_equal(find(w, "oneil", ids, 4), 1);
 	assert_int_equal(ids[0], c);
 	/* a joined word ending another word is a word of its own */
-	assert_int_equal(roster_form_new(&f, w->dir), 0);
-	roster_form_set_str(f, ROSTER_FIELD_DISPLAY_NAME, "Xabc Ab'c");
-	assert_int_equal(roster_user_update(w->dir, &w->as_admin, c, f), 0);
-	roster_form_free(f);
+	update_str(w, c, ROSTER_FIELD_DISPLAY_NAME, "Xabc Ab'c");
 	assert_int_equal(find(w, "abc", ids, 4), 1);
 	assert_int_equal(ids[0], c);
 	/* the joined word is the name's alone: no word across names */
 	assert_int_equal(find(w, "obriensean", ids, 4), 0);
 	assert_int_equal(find(w, "jeannedarc", ids, 4), 0);
 	/* and it follows the name */
-	assert_int_equal(roster_form_new(&f, w->dir), 0);
-	roster_form_set_str(f, ROSTER_FIELD_LAST_NAME, "Brien");
-	assert_int_equal(roster_user_update(w->dir, &w->as_admin, a, f), 0);
-	roster_form_free(f);
+	update_str(w, a, ROSTER_FIELD_LAST_NAME, "Brien");
 	assert_int_equal(find(w, "obrien", ids, 4), 0);
 	assert_int_equal(find(w, "brien", ids, 4), 1);
 	assert_int_equal(count_of(w, "obr"), 0);
