@@ -90,10 +90,12 @@ ROSTER_API void roster_query_clear(roster_query *query);
  * One page of the users of `account` (0: every account the actor may
  * manage: all of them for the system, its own for a partner) that match,
  * in the documented order, after `cursor` (NULL for the first page).
- * Account admins search their account; users may not search. A cursor of
- * another account's listing is refused (ROSTER_EINVAL arg.cursor) when
- * `account` is not 0. A user renamed across the cursor between two pages
- * moves in the order, and may be shown again or not at all.
+ * Account admins search their account, which they name (0 is refused
+ * with ROSTER_EDENIED, as another account is); users may not search. A
+ * cursor of another account's listing is refused (ROSTER_EINVAL
+ * arg.cursor) when `account` is not 0. A user renamed across the cursor
+ * between two pages moves in the order, and may be shown again or not at
+ * all.
  */
 ROSTER_API int roster_search(roster_page **out, roster_directory *dir,
 			     const roster_actor *actor, roster_id account,
