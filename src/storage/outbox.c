@@ -141,27 +141,12 @@ static void pending_free(pending *p)
 	rs_free(&p->dir->al, p->ev);
 }
 
-/* Scan the keys under `prefix` with `row`; 0 or a recorded error. The
- * directory's last error is set aside while the scan runs, so that an
- * error the row callback records is told from the store's own failure
- * even when an earlier call failed with the same code; it is put back
- * when the scan succeeds. */
+/* Scan the keys under `prefix` with `row`; 0 or a recorded error (the
+ * rows record theirs). */
 static int scan(roster_directory *dir, const char *prefix,
 		roster_storage_row_fn row, void *data)
 {
-	roster_error last = dir->err;
-	int was = rs_hook_begin(dir);
-	int rc;
-
-	dir->err.code = ROSTER_OK;
-	rc = dir->storage->scan(dir->store, prefix, row, data);
-	rs_hook_end(dir, was);
-	if (rc && rc == dir->err.code)
-		return rc; /* the row callback recorded it */
-	if (rc)
-		return rs_storage_fail(dir, "scan", rc);
-	dir->err = last;
-	return 0;
+	return rs_storage_scan(dir, prefix, row, data);
 }
 
 int roster_outbox_replay(roster_directory *dir, size_t max, size_t *count)

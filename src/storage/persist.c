@@ -45,6 +45,55 @@ int rs_storage_fail(roster_directory *dir, const char *method, int rc)
 	return rs_fail(dir, ROSTER_ESTORAGE, method, "storage.failed", msg);
 }
 
+/* A scan under way: the row callback it wraps, and how it stopped. */
+typedef struct scan_guard {
+	roster_storage_row_fn row;
+	void *data;
+	int stop;	   /* the non-zero result that stopped the scan */
+	const char *fault; /* what the store did wrong, when it did */
+} scan_guard;
+
+/*
+ * The row callback handed to a store. A store that goes on after a row
+ * stopped its scan (and returns 0) would have a load skip the malformed
+ * record that stopped it, and a refresh read half the changes; one that
+ * hands a NULL value of some length would have the row read through it.
+ * Such rows are not passed on.
+ */
+static int guard_row(const char *key, const void *value, size_t len,
+		     uint64_t version, void *data)
+{
+	scan_guard *g = data;
+
+	if (g->stop)
+		return g->stop;
+	if (!key || (!value && len)) {
+		g->fault = !key ? "a row with a NULL key"
+				: "a row with a NULL value";
+		return g->stop = ROSTER_ESTORAGE;
+	}
+	return g->stop = g->row(key, value, len, version, g->data);
+}
+
+int rs_storage_scan(roster_directory *dir, const char *prefix,
+		    roster_storage_row_fn row, void *data)
+{
+	scan_guard g = { row, data, 0, NULL };
+	int was = rs_hook_begin(dir);
+	int rc = dir->storage->scan(dir->store, prefix, guard_row, &g);
+
+	rs_hook_end(dir, was);
+	if (g.fault)
+		return rs_fail(dir, ROSTER_ESTORAGE, "scan", "storage.failed",
+			       g.fault);
+	/* the row's own result, whatever the store returned with it; any
+	 * other result is the scan's failure, recorded here (the error a
+	 * directory holds from an earlier call may have the same code) */
+	if (g.stop)
+		return g.stop;
+	return rc ? rs_storage_fail(dir, "scan", rc) : 0;
+}
+
 /* ------------------------------------------------------------------ */
 /* Loading                                                             */
 
@@ -434,13 +483,10 @@ int rs_persist_load(roster_directory *dir)
 {
 	rs_loaded all = { NULL, 0, 0 };
 	loading ld = { dir, &all, 0, 0 };
-	int rc, was = rs_hook_begin(dir);
+	int rc = rs_storage_scan(dir, "", load_row, &ld);
 
-	rc = dir->storage->scan(dir->store, "", load_row, &ld);
-	rs_hook_end(dir, was);
-	if (rc && rc != dir->err.code)
-		rc = rs_storage_fail(dir, "scan", rc);
-	/* else load_row recorded it */
+	/* a failure of load_row is recorded by it, of the scan by
+	 * rs_storage_scan */
 	if (rc || (rc = link_all(dir, &ld, &all)))
 		goto done;
 	if (dir->stored_next_id > dir->next_id)
@@ -608,11 +654,7 @@ static int counter_row(const char *key, const void *value, size_t len,
 /* Read the event counter again, after another directory moved it. */
 static int read_event_counter(roster_directory *dir)
 {
-	int rc = dir->storage->scan(dir->store, RS_EVENTS_KEY, counter_row, dir);
-
-	if (rc && rc == dir->err.code)
-		return rc;
-	return rc ? rs_storage_fail(dir, "scan", rc) : 0;
+	return rs_storage_scan(dir, RS_EVENTS_KEY, counter_row, dir);
 }
 
 static int persist_commit(roster_directory *dir, struct rs_txn *t);

@@ -20,6 +20,19 @@ const char *rs_storage_check(const roster_storage *st);
  * ROSTER_ESTORAGE. Returns the code recorded. */
 int rs_storage_fail(roster_directory *dir, const char *method, int rc);
 
+/*
+ * The store's scan of the keys starting with `prefix`, `row` called for
+ * each, run as a callback (rs_hook_begin). Whatever the store does, the
+ * result is what the contract says: 0; the first non-zero result of
+ * `row`, which stopped the scan (the store calls it no more after it,
+ * nor returns anything else); or ROSTER_ESTORAGE recorded, naming
+ * "scan", when the scan failed or misbehaved (a NULL key, a NULL value
+ * of non-zero length, any non-zero result of its own, positive ones
+ * included).
+ */
+int rs_storage_scan(roster_directory *dir, const char *prefix,
+		    roster_storage_row_fn row, void *data);
+
 /* The counters record (next identifier) and the event counter. */
 #define RS_META_KEY "m/counters"
 #define RS_EVENTS_KEY "m/events"

@@ -236,15 +236,11 @@ static int cmp_read(const void *a, const void *b)
 }
 
 /* Scan the keys starting with `prefix` into the reading (the store's
- * methods may not call back into the directory). */
+ * methods may not call back into the directory). 0, STOP, or a failure
+ * of the scan, recorded (rs_storage_scan). */
 static int scan_keys(reading *c, const char *prefix, roster_storage_row_fn row)
 {
-	roster_directory *dir = c->dir;
-	int was = rs_hook_begin(dir);
-	int rc = dir->storage->scan(dir->store, prefix, row, c);
-
-	rs_hook_end(dir, was);
-	return rc;
+	return rs_storage_scan(c->dir, prefix, row, c);
 }
 
 static int see_row(const char *key, const void *value, size_t len,
@@ -633,6 +629,7 @@ int rs_persist_refresh(roster_directory *dir)
 {
 	reading c;
 	roster_error before = dir->err;
+	size_t i;
 	int rc;
 
 	memset(&c, 0, sizeof(c));
@@ -648,8 +645,7 @@ int rs_persist_refresh(roster_directory *dir)
 	if (rc == 0 && !c.all)
 		rc = decode_read(&c);
 	if (c.nomem || (rc && rc != STOP)) {
-		if (!c.nomem)
-			rs_storage_fail(dir, "scan", rc);
+		/* recorded: out of memory, or the scan failed */
 		reading_free(&c);
 		return dir->err.code;
 	}
@@ -657,6 +653,12 @@ int rs_persist_refresh(roster_directory *dir)
 	 * created take their ordinals in the order an open gives them */
 	if (!c.all && c.nrecs > 1)
 		qsort(c.recs, c.nrecs, sizeof(*c.recs), cmp_read);
+	/* a store that handed a key twice (each copy would be put in place,
+	 * the record held replaced twice): a reading of everything refuses
+	 * it as an open would */
+	for (i = 1; !c.all && i < c.nrecs; i++)
+		if (c.recs[i].id == c.recs[i - 1].id)
+			c.all = 1;
 	if (!c.all && c.nrecs && (rc = apply(&c)) != ROSTER_OK) {
 		if (rc == ROSTER_ENOMEM) {
 			reading_free(&c);

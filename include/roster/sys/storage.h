@@ -83,8 +83,12 @@ typedef struct roster_storage {
 	int (*remove)(void *store, const char *key, uint64_t expected);
 	/**
 	 * Required. Call `row` for every committed key that starts with
-	 * the bytes of `prefix` ("" for all), in any order. Returns 0, the first non-zero
-	 * result of `row`, or ROSTER_ESTORAGE.
+	 * the bytes of `prefix` ("" for all), in any order, once each.
+	 * Returns 0, the first non-zero result of `row`, or ROSTER_ESTORAGE.
+	 * roster takes a row with a NULL key, or a NULL value of non-zero
+	 * length, and any other result of the scan's own, for its failure
+	 * (ROSTER_ESTORAGE naming "scan"), and the result of the row that
+	 * stopped the scan as the scan's, whatever the store does after it.
 	 */
 	int (*scan)(void *store, const char *prefix, roster_storage_row_fn row,
 		    void *row_data);

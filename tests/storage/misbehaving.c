@@ -1,0 +1,354 @@
+/*
+ * misbehaving.c: a store whose scan breaks the storage contract
+ * (roster/sys/storage.h) gets a clear error and leaves the directory as
+ * it was, never a crash nor a directory half read: a scan that goes on
+ * after its row callback stopped it, hands a NULL value of some length,
+ * returns a result of its own outside the documented set (a positive
+ * one), or hands a key twice. And a scan that fails is reported as the
+ * scan's failure, not as an earlier call's.
+ *
+ * Every test runs once per backend, the misbehaving store wrapping it.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+#include "snapshot.h"
+#include "stores.h"
+
+enum {
+	WELL = 0,
+	GO_ON,	    /* calls every row, whatever the row returned; 0 */
+	NULL_VALUE, /* hands record values as NULL, their lengths kept */
+	RETURN_ONE, /* calls every row, then returns 1 */
+	TWICE,	    /* hands each key twice */
+	FAIL	    /* fails at once, ROSTER_ESTORAGE */
+};
+
+/* A store that forwards to a backend's store; its scan misbehaves in
+ * `mode` on scans of `prefix` (NULL: every scan). */
+typedef struct wrap {
+	const roster_storage *st;
+	void *store;
+	int mode;
+	const char *prefix;
+	int fail_put;
+	roster_storage_row_fn row; /* of the scan under way */
+	void *data;
+} wrap;
+
+static int w_row(const char *k, const void *v, size_t n, uint64_t ver,
+		 void *d)
+{
+	wrap *w = d;
+	int rc;
+
+	if (w->mode == NULL_VALUE && strncmp(k, "r/", 2) == 0)
+		return w->row(k, NULL, n, ver, w->data);
+	rc = w->row(k, v, n, ver, w->data);
+	if (w->mode == TWICE && rc == 0)
+		rc = w->row(k, v, n, ver, w->data);
+	return w->mode == GO_ON || w->mode == RETURN_ONE ? 0 : rc;
+}
+
+static int w_begin(void *s)
+{
+	wrap *w = s;
+	return w->st->begin(w->store);
+}
+
+static int w_commit(void *s)
+{
+	wrap *w = s;
+	return w->st->commit(w->store);
+}
+
+static int w_rollback(void *s)
+{
+	wrap *w = s;
+	return w->st->rollback(w->store);
+}
+
+static int w_put(void *s, const char *k, const void *v, size_t n, uint64_t e,
+		 uint64_t *out)
+{
+	wrap *w = s;
+	return w->fail_put ? ROSTER_ESTORAGE
+			   : w->st->put(w->store, k, v, n, e, out);
+}
+
+static int w_remove(void *s, const char *k, uint64_t e)
+{
+	wrap *w = s;
+	return w->st->remove(w->store, k, e);
+}
+
+static int w_scan(void *s, const char *p, roster_storage_row_fn row, void *d)
+{
+	wrap *w = s;
+	int rc;
+
+	if (w->mode == WELL || (w->prefix && strcmp(p, w->prefix) != 0))
+		return w->st->scan(w->store, p, row, d);
+	if (w->mode == FAIL)
+		return ROSTER_ESTORAGE;
+	w->row = row;
+	w->data = d;
+	rc = w->st->scan(w->store, p, w_row, w);
+	return w->mode == RETURN_ONE ? 1 : rc;
+}
+
+static const char *w_errmsg(void *s)
+{
+	wrap *w = s;
+	return w->fail_put ? "disk full" : "scan gone wrong";
+}
+
+static const roster_storage wrap_methods = {
+	ROSTER_STORAGE_VERSION, w_begin, w_commit, w_rollback, w_put,
+	w_remove, w_scan, w_errmsg, NULL
+};
+
+/* A world on the wrapped store of a new fixture, and a second directory
+ * on it (its own handle for a file backend). */
+typedef struct setup {
+	fixture *fx;
+	wrap w, w2;
+	world *a;
+	roster_directory *b;
+} setup;
+
+static void setup_new(setup *s, void **state)
+{
+	roster_directory_options o;
+
+	memset(s, 0, sizeof(*s));
+	s->fx = fx_new_on(*state, &s->w.store);
+	s->w.st = ST(s->fx);
+	o = on_store(&wrap_methods, &s->w);
+	s->a = world_new(&o);
+	s->w2.st = ST(s->fx);
+	s->w2.store = fx_open(s->fx);
+	o = on_store(&wrap_methods, &s->w2);
+	assert_int_equal(roster_directory_open(&s->b, &o), 0);
+}
+
+static void setup_free(setup *s)
+{
+	roster_directory_free(s->b);
+	world_free(s->a);
+	fx_free(s->fx);
+}
+
+static roster_id new_user(setup *s, const char *email)
+{
+	roster_id id;
+
+	assert_int_equal(world_user(s->a, &s->a->system, s->a->account, "Ada",
+				    "Lovelace", email, 0, &id), 0);
+	return id;
+}
+
+static void rename_user(setup *s, roster_id id, const char *last)
+{
+	roster_form *f = NULL;
+
+	assert_int_equal(roster_form_new(&f, s->a->dir), 0);
+	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_LAST_NAME, last),
+			 0);
+	assert_int_equal(roster_user_update(s->a->dir, &s->a->system, id, f),
+			 0);
+	roster_form_free(f);
+}
+
+static void assert_error(const roster_error *e, int code, const char *field,
+			 const char *rule, const char *value)
+{
+	assert_int_equal(roster_error_code(e), code);
+	assert_string_equal(roster_error_field(e), field);
+	assert_string_equal(roster_error_rule(e), rule);
+	if (value)
+		assert_string_equal(roster_error_value(e), value);
+}
+
+/* The second directory refused a refresh with (code, field, rule, value)
+ * and shows what it showed before; refreshed on a store behaving, it
+ * shows the first's commits. */
+static void refresh_refused(setup *s, int code, const char *field,
+			    const char *rule, const char *value)
+{
+	char *before = snapshot_take(s->b), *after;
+
+	assert_int_equal(roster_directory_refresh(s->b), code);
+	assert_error(roster_directory_error(s->b), code, field, rule, value);
+	after = snapshot_take(s->b);
+	assert_string_equal(before, after);
+	free(before);
+	free(after);
+	s->w2.mode = WELL;
+	assert_int_equal(roster_directory_refresh(s->b), 0);
+	before = snapshot_take(s->a->dir);
+	after = snapshot_take(s->b);
+	assert_string_equal(before, after);
+	free(before);
+	free(after);
+}
+
+static void open_refused(setup *s, int code, const char *field,
+			 const char *rule, const char *value)
+{
+	roster_directory_options o = on_store(&wrap_methods, &s->w2);
+	roster_directory *d = (roster_directory *)&o; /* set to NULL */
+
+	assert_int_equal(roster_directory_open(&d, &o), code);
+	assert_null(d);
+	assert_error(roster_error_last(), code, field, rule, value);
+}
+
+/* A scan going on after a row stopped it, returning 0: the malformed
+ * record that stopped it was skipped and the directory opened without
+ * it (refused now, as by a store behaving). */
+static void test_scan_going_on(void **state)
+{
+	setup s;
+	uint64_t v;
+
+	setup_new(&s, state);
+	assert_int_equal(s.w.st->begin(s.w.store), 0);
+	assert_int_equal(s.w.st->put(s.w.store, "r/00000000000f0000",
+				     "\x01\x06garbage", 9, 0, &v), 0);
+	assert_int_equal(s.w.st->commit(s.w.store), 0);
+	s.w2.mode = GO_ON;
+	open_refused(&s, ROSTER_EPARSE, "store", "storage.malformed",
+		     "r/00000000000f0000: truncated");
+	/* a refresh reads everything (a record it cannot read), the same */
+	new_user(&s, "zed@acme.example");
+	assert_int_equal(roster_directory_refresh(s.b), ROSTER_EPARSE);
+	assert_error(roster_directory_error(s.b), ROSTER_EPARSE, "store",
+		     "storage.malformed", "r/00000000000f0000: truncated");
+	setup_free(&s);
+}
+
+/* A NULL value of some length: read through before (a crash). */
+static void test_scan_null_value(void **state)
+{
+	setup s;
+
+	setup_new(&s, state);
+	new_user(&s, "zed@acme.example");
+	s.w2.mode = NULL_VALUE;
+	open_refused(&s, ROSTER_ESTORAGE, "scan", "storage.failed",
+		     "a row with a NULL value");
+	refresh_refused(&s, ROSTER_ESTORAGE, "scan", "storage.failed",
+			"a row with a NULL value");
+	setup_free(&s);
+}
+
+/* A scan returning 1 (outside the documented set) after its rows: a
+ * refresh took it for its own signal to read everything, and put in
+ * place records it had not decoded (a crash, on the scan of the records)
+ * or, on the scan of the counters, took their new versions without the
+ * records (and succeeded). */
+static void test_scan_positive_result(void **state)
+{
+	static const char *const prefixes[] = { "m/", "r/", NULL };
+	size_t i;
+
+	for (i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++) {
+		setup s;
+		setup_new(&s, state);
+		new_user(&s, "zed@acme.example");
+		s.w2.mode = RETURN_ONE;
+		s.w2.prefix = prefixes[i];
+		refresh_refused(&s, ROSTER_ESTORAGE, "scan", "storage.failed",
+				"scan gone wrong");
+		if (!prefixes[i]) { /* an open scans everything at once */
+			s.w2.mode = RETURN_ONE;
+			open_refused(&s, ROSTER_ESTORAGE, "scan",
+				     "storage.failed", "scan gone wrong");
+		}
+		setup_free(&s);
+	}
+}
+
+/* A key handed twice: each copy of a user read was put in place, the
+ * user held replaced twice (a use after free). A reading of everything
+ * refuses such a store as an open does; one handing the records' keys
+ * twice only when asked for them alone is read whole. */
+static void test_scan_key_twice(void **state)
+{
+	setup s;
+	roster_id id;
+
+	setup_new(&s, state);
+	id = new_user(&s, "zed@acme.example");
+	assert_int_equal(roster_directory_refresh(s.b), 0);
+	rename_user(&s, id, "Byron");
+	new_user(&s, "yves@acme.example");
+	s.w2.mode = TWICE;
+	open_refused(&s, ROSTER_EPARSE, "store", "storage.malformed",
+		     "r/0000000000000001: identifier repeated");
+	refresh_refused(&s, ROSTER_EPARSE, "store", "storage.malformed",
+			"r/0000000000000001: identifier repeated");
+	rename_user(&s, id, "King");
+	s.w2.mode = TWICE;
+	s.w2.prefix = "r/";
+	assert_int_equal(roster_directory_refresh(s.b), 0);
+	{
+		char *a = snapshot_take(s.a->dir), *b = snapshot_take(s.b);
+		assert_string_equal(a, b);
+		free(a);
+		free(b);
+	}
+	setup_free(&s);
+}
+
+/* A scan failing after an earlier call failed with the same code: the
+ * directory's error still named the earlier call ("put", its message),
+ * taken for the one a row callback recorded. */
+static void test_scan_failure_named(void **state)
+{
+	setup s;
+	roster_id id;
+	size_t n = 99;
+
+	setup_new(&s, state);
+	s.w.fail_put = 1;
+	assert_int_equal(world_user(s.a, &s.a->system, s.a->account, "Ada",
+				    "Lovelace", "zed@acme.example", 0, &id),
+			 ROSTER_ESTORAGE);
+	assert_error(roster_directory_error(s.a->dir), ROSTER_ESTORAGE, "put",
+		     "storage.failed", "disk full");
+	s.w.fail_put = 0;
+	s.w.mode = FAIL;
+	assert_int_equal(roster_outbox_replay(s.a->dir, 0, &n), ROSTER_ESTORAGE);
+	assert_int_equal(n, 0);
+	assert_error(roster_directory_error(s.a->dir), ROSTER_ESTORAGE, "scan",
+		     "storage.failed", "scan gone wrong");
+	s.w.fail_put = 1;
+	assert_int_equal(world_user(s.a, &s.a->system, s.a->account, "Ada",
+				    "Lovelace", "zed@acme.example", 0, &id),
+			 ROSTER_ESTORAGE);
+	s.w.fail_put = 0;
+	assert_int_equal(roster_outbox_ack(s.a->dir, 1, 100, &n),
+			 ROSTER_ESTORAGE);
+	assert_error(roster_directory_error(s.a->dir), ROSTER_ESTORAGE, "scan",
+		     "storage.failed", "scan gone wrong");
+	s.w.mode = WELL;
+	setup_free(&s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_scan_going_on),
+		cmocka_unit_test(test_scan_null_value),
+		cmocka_unit_test(test_scan_positive_result),
+		cmocka_unit_test(test_scan_key_twice),
+		cmocka_unit_test(test_scan_failure_named),
+	};
+
+	return store_run_per_backend("storage/misbehaving", tests,
+				     sizeof(tests) / sizeof(tests[0]));
+}
