@@ -7,6 +7,7 @@
  * a transaction wait in its write set until commit. It belongs to the
  * host and uses the C library's allocator.
  */
+#include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,7 +31,9 @@ static _Thread_local const char *ms_err;
 
 int roster_memstore_new(roster_memstore **out)
 {
+	pthread_mutexattr_t attr;
 	roster_memstore *ms;
+	int rc;
 
 	if (!out)
 		return rs_error_tl(ROSTER_EINVAL, "out", "arg.null", NULL);
@@ -38,8 +41,18 @@ int roster_memstore_new(roster_memstore **out)
 	ms = calloc(1, sizeof(*ms));
 	if (!ms)
 		return rs_error_tl(ROSTER_ENOMEM, NULL, "nomem", NULL);
-	if (rs_kv_init(&ms->t) || pthread_mutex_init(&ms->lock, NULL)) {
-		rs_kv_free(&ms->t);
+	if (pthread_mutexattr_init(&attr)) {
+		free(ms);
+		return rs_error_tl(ROSTER_ENOMEM, NULL, "nomem", NULL);
+	}
+	/* a second begin, or a scan, inside a transaction of the same
+	 * thread is refused instead of deadlocking, as by the file store */
+	pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ERRORCHECK);
+	rc = pthread_mutex_init(&ms->lock, &attr);
+	pthread_mutexattr_destroy(&attr);
+	if (rc || rs_kv_init(&ms->t)) {
+		if (!rc)
+			pthread_mutex_destroy(&ms->lock);
 		free(ms);
 		return rs_error_tl(ROSTER_ENOMEM, NULL, "nomem", NULL);
 	}
@@ -63,11 +76,25 @@ static int fail(int code, const char *why)
 	return code;
 }
 
+/* Take the store's lock; a thread inside its own transaction (or scan)
+ * is refused. */
+static int enter(roster_memstore *ms, const char *inside)
+{
+	int e = pthread_mutex_lock(&ms->lock);
+
+	if (e == EDEADLK)
+		return fail(ROSTER_ESTORAGE, inside);
+	return e ? fail(ROSTER_ESTORAGE, "lock failed") : ROSTER_OK;
+}
+
 static int ms_begin(void *store)
 {
 	roster_memstore *ms = store;
+	int rc;
 
-	pthread_mutex_lock(&ms->lock);
+	if ((rc = enter(ms, "begin inside a transaction or scan of this "
+			    "thread")))
+		return rc;
 	ms->in_txn = 1;
 	rs_kv_writes_clear(&ms->w);
 	return ROSTER_OK;
@@ -132,6 +159,9 @@ static int ms_commit(void *store)
 {
 	roster_memstore *ms = store;
 
+	/* the lock is not held: unlocking it would be undefined */
+	if (!ms->in_txn)
+		return fail(ROSTER_ESTORAGE, "commit outside a transaction");
 	rs_kv_apply(&ms->t, &ms->w);
 	ms->in_txn = 0;
 	pthread_mutex_unlock(&ms->lock);
@@ -142,6 +172,8 @@ static int ms_rollback(void *store)
 {
 	roster_memstore *ms = store;
 
+	if (!ms->in_txn)
+		return fail(ROSTER_ESTORAGE, "rollback outside a transaction");
 	rs_kv_writes_clear(&ms->w);
 	ms->in_txn = 0;
 	pthread_mutex_unlock(&ms->lock);
@@ -154,7 +186,11 @@ static int ms_scan(void *store, const char *prefix, roster_storage_row_fn row,
 	roster_memstore *ms = store;
 	int rc;
 
-	pthread_mutex_lock(&ms->lock);
+	if (!prefix || !row)
+		return fail(ROSTER_ESTORAGE, "scan: NULL argument");
+	if ((rc = enter(ms, "scan inside a transaction or scan of this "
+			    "thread")))
+		return rc;
 	rc = rs_kv_scan(&ms->t, prefix, row, row_data);
 	pthread_mutex_unlock(&ms->lock);
 	return rc;

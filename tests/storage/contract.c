@@ -286,9 +286,19 @@ static void test_large_write_set(void **state)
 	fx_free(fx);
 }
 
+static int no_row(const char *key, const void *value, size_t len,
+		  uint64_t version, void *data)
+{
+	(void)key, (void)value, (void)len, (void)version, (void)data;
+	return 0;
+}
+
 /* The built-in stores refuse NULL keys and values with a length, and
- * the transaction goes on unharmed. (The example SQLite store is the
- * host's code and is not held to it.) */
+ * the transaction goes on unharmed; and calls a host makes out of turn
+ * (commit or rollback outside a transaction, begin or scan inside the
+ * thread's own, a scan without prefix or row) fail with a message
+ * instead of unlocking a lock not held, deadlocking or crashing.
+ * (The example SQLite store is the host's code and is not held to it.) */
 static void test_null_arguments(void **state)
 {
 	void *store;
@@ -300,7 +310,17 @@ static void test_null_arguments(void **state)
 		fx_free(fx);
 		skip();
 	}
+	assert_int_equal(st->commit(store), ROSTER_ESTORAGE);
+	assert_non_null(strstr(st->errmsg(store), "outside a transaction"));
+	assert_int_equal(st->rollback(store), ROSTER_ESTORAGE);
+	assert_int_equal(st->scan(store, NULL, no_row, NULL), ROSTER_ESTORAGE);
+	assert_int_equal(st->scan(store, "", NULL, NULL), ROSTER_ESTORAGE);
+	assert_true(strstr(st->errmsg(store), "NULL") != NULL);
 	assert_int_equal(st->begin(store), 0);
+	assert_int_equal(st->begin(store), ROSTER_ESTORAGE);
+	assert_non_null(strstr(st->errmsg(store), "inside a transaction"));
+	assert_int_equal(st->scan(store, "", no_row, NULL), ROSTER_ESTORAGE);
+	assert_non_null(strstr(st->errmsg(store), "inside a transaction"));
 	assert_int_equal(st->put(store, NULL, "v", 1, 0, &ver), ROSTER_ESTORAGE);
 	assert_int_equal(st->put(store, "k", NULL, 4, 0, &ver), ROSTER_ESTORAGE);
 	assert_int_equal(st->put(store, "k", "v", 1, 0, NULL), ROSTER_ESTORAGE);

@@ -112,7 +112,10 @@ typedef struct roster_storage {
  * A store in memory that several directories may share (each call is
  * serialised by the store's own lock). It keeps nothing once freed; it
  * makes the storage contract testable and lets two directories see each
- * other's commits.
+ * other's commits. Its callbacks called out of turn (commit or rollback
+ * outside a transaction, begin or scan inside the calling thread's own,
+ * a NULL argument) fail with ROSTER_ESTORAGE and say why in errmsg, as
+ * the file store's do.
  */
 typedef struct roster_memstore roster_memstore;
 
