@@ -654,11 +654,18 @@ int rs_persist_refresh(roster_directory *dir)
 	if (!c.all && c.nrecs > 1)
 		qsort(c.recs, c.nrecs, sizeof(*c.recs), cmp_read);
 	/* a store that handed a key twice (each copy would be put in place,
-	 * the record held replaced twice): a reading of everything refuses
-	 * it as an open would */
+	 * the record held replaced twice, or a unit written again as it was
+	 * take the version of a copy once another replaced it): a reading
+	 * of everything refuses it as an open would */
 	for (i = 1; !c.all && i < c.nrecs; i++)
 		if (c.recs[i].id == c.recs[i - 1].id)
 			c.all = 1;
+	for (i = 0; !c.all && c.nrecs && i < c.nagain; i++) {
+		read_rec k;
+		k.id = c.again[i].rec->id;
+		if (bsearch(&k, c.recs, c.nrecs, sizeof(*c.recs), cmp_read))
+			c.all = 1;
+	}
 	if (!c.all && c.nrecs && (rc = apply(&c)) != ROSTER_OK) {
 		if (rc == ROSTER_ENOMEM) {
 			reading_free(&c);

@@ -23,8 +23,18 @@ enum {
 	NULL_VALUE, /* hands record values as NULL, their lengths kept */
 	RETURN_ONE, /* calls every row, then returns 1 */
 	TWICE,	    /* hands each key twice */
+	STALE_FIRST, /* hands each record as the last scan of "" saw it
+		      * (at its version now), then as it is */
 	FAIL	    /* fails at once, ROSTER_ESTORAGE */
 };
+
+/* The records a scan of "" saw (STALE_FIRST). */
+#define SEEN_MAX 64
+typedef struct seen_row {
+	char key[32];
+	unsigned char value[512];
+	size_t len;
+} seen_row;
 
 /* A store that forwards to a backend's store; its scan misbehaves in
  * `mode` on scans of `prefix` (NULL: every scan). */
@@ -36,7 +46,26 @@ typedef struct wrap {
 	int fail_put;
 	roster_storage_row_fn row; /* of the scan under way */
 	void *data;
+	seen_row seen[SEEN_MAX];
+	size_t nseen;
 } wrap;
+
+/* Keep the rows of a scan of "" (to hand them again, stale). */
+static int w_keep(const char *k, const void *v, size_t n, uint64_t ver,
+		  void *d)
+{
+	wrap *w = d;
+	seen_row *r;
+
+	if (strncmp(k, "r/", 2) == 0 && n <= sizeof(r->value)) {
+		assert_true(w->nseen < SEEN_MAX);
+		r = &w->seen[w->nseen++];
+		snprintf(r->key, sizeof(r->key), "%s", k);
+		memcpy(r->value, v, n);
+		r->len = n;
+	}
+	return w->row(k, v, n, ver, w->data);
+}
 
 static int w_row(const char *k, const void *v, size_t n, uint64_t ver,
 		 void *d)
@@ -46,6 +75,14 @@ static int w_row(const char *k, const void *v, size_t n, uint64_t ver,
 
 	if (w->mode == NULL_VALUE && strncmp(k, "r/", 2) == 0)
 		return w->row(k, NULL, n, ver, w->data);
+	if (w->mode == STALE_FIRST) {
+		size_t i;
+		for (i = 0; i < w->nseen; i++)
+			if (strcmp(w->seen[i].key, k) == 0 &&
+			    (rc = w->row(k, w->seen[i].value, w->seen[i].len,
+					 ver, w->data)))
+				return rc;
+	}
 	rc = w->row(k, v, n, ver, w->data);
 	if (w->mode == TWICE && rc == 0)
 		rc = w->row(k, v, n, ver, w->data);
@@ -89,6 +126,12 @@ static int w_scan(void *s, const char *p, roster_storage_row_fn row, void *d)
 	wrap *w = s;
 	int rc;
 
+	if (w->mode == WELL && !*p) {
+		w->row = row;
+		w->data = d;
+		w->nseen = 0;
+		return w->st->scan(w->store, p, w_keep, w);
+	}
 	if (w->mode == WELL || (w->prefix && strcmp(p, w->prefix) != 0))
 		return w->st->scan(w->store, p, row, d);
 	if (w->mode == FAIL)
@@ -304,6 +347,30 @@ static void test_scan_key_twice(void **state)
 	setup_free(&s);
 }
 
+/* A key handed twice, first as it was when the directory read it (at
+ * its new version: a unit written again as it was), then as it is: the
+ * unit took the first copy's version once the second had replaced (and
+ * freed) it. */
+static void test_scan_stale_copy(void **state)
+{
+	setup s;
+
+	/* the second directory's open kept what it read */
+	setup_new(&s, state);
+	s.w2.prefix = "r/";
+	assert_int_equal(roster_record_rename(s.a->dir, &s.a->system,
+					      s.a->site, "Main Street"), 0);
+	s.w2.mode = STALE_FIRST;
+	assert_int_equal(roster_directory_refresh(s.b), 0);
+	{
+		char *a = snapshot_take(s.a->dir), *b = snapshot_take(s.b);
+		assert_string_equal(a, b);
+		free(a);
+		free(b);
+	}
+	setup_free(&s);
+}
+
 /* A scan failing after an earlier call failed with the same code: the
  * directory's error still named the earlier call ("put", its message),
  * taken for the one a row callback recorded. */
@@ -346,6 +413,7 @@ int main(void)
 		cmocka_unit_test(test_scan_null_value),
 		cmocka_unit_test(test_scan_positive_result),
 		cmocka_unit_test(test_scan_key_twice),
+		cmocka_unit_test(test_scan_stale_copy),
 		cmocka_unit_test(test_scan_failure_named),
 	};
 
