@@ -111,6 +111,13 @@ int roster_directory_open(roster_directory **out,
 		if (missing)
 			return rs_error_tl(ROSTER_EINVAL, missing,
 					   "storage.method", NULL);
+		/* the built-in stores' callbacks need their handle; a host's
+		 * store may be NULL (its callbacks' own business) */
+		if (!opts->store &&
+		    (opts->storage == roster_memstore_methods() ||
+		     opts->storage == roster_filestore_methods()))
+			return rs_error_tl(ROSTER_EINVAL, "store", "arg.null",
+					   NULL);
 	}
 	rs_alloc_setup(&al, opts);
 	dir = rs_calloc(&al, 1, sizeof(*dir));

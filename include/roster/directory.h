@@ -58,7 +58,12 @@ typedef struct roster_directory_options {
 	 * the store when it opens and writes each commit to it.
 	 */
 	const roster_storage *storage;
-	/** The store given back to every storage callback. */
+	/**
+	 * The store given back to every storage callback. NULL with the
+	 * table of the memory or the file store is refused (ROSTER_EINVAL,
+	 * rule "arg.null", field "store"): say, a file store that did not
+	 * open.
+	 */
 	void *store;
 	/* version 3 */
 	/** ROSTER_DIRECTORY_* flags, 0 for the defaults. */

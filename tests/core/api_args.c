@@ -626,6 +626,15 @@ static void test_memstore(void **state)
 	bad.version = ROSTER_STORAGE_VERSION + 1;
 	TERR(roster_directory_open(&d, &o), ROSTER_EVERSION, "arg.version",
 	     "storage");
+	/* a built-in store's table without its store (a host that did not
+	 * check that the store opened): its callbacks would dereference it */
+	o.storage = C(roster_memstore_methods)();
+	o.store = NULL;
+	TERR(roster_directory_open(&d, &o), ROSTER_EINVAL, "arg.null", "store");
+	assert_null(d);
+	o.storage = roster_filestore_methods();
+	TERR(roster_directory_open(&d, &o), ROSTER_EINVAL, "arg.null", "store");
+	assert_null(d);
 	C(roster_memstore_free)(ms);
 }
 
