@@ -849,6 +849,34 @@ void roster_filestore_free(roster_filestore *fs)
 	free(fs);
 }
 
+/*
+ * The real path a store file that does not exist yet will have: its
+ * directory's real path and its name (what realpath gives once it is
+ * created). NULL with errno.
+ */
+static char *real_of_new(const char *path)
+{
+	const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
+	char *dir, *rdir, *real;
+
+	if (!*base) {
+		errno = EISDIR; /* "dir/": as open(2) says */
+		return NULL;
+	}
+	if (!(dir = dir_of(path)))
+		return NULL;
+	rdir = realpath(dir, NULL);
+	free(dir);
+	if (!rdir)
+		return NULL;
+	real = malloc(strlen(rdir) + 1 + strlen(base) + 1);
+	if (real)
+		sprintf(real, "%s%s%s", rdir,
+			rdir[strlen(rdir) - 1] == '/' ? "" : "/", base);
+	free(rdir);
+	return real;
+}
+
 /* Report a failure of open for the thread, from the handle's message. */
 static int open_fail(roster_filestore *fs, int code)
 {
@@ -868,8 +896,9 @@ int roster_filestore_open(const char *path, unsigned int flags,
 {
 	pthread_mutexattr_t attr;
 	roster_filestore *fs;
+	struct stat st;
 	char v[24], *real;
-	int rc, fd;
+	int rc, fd, absent, created = 0;
 
 	if (!out)
 		return rs_error_tl(ROSTER_EINVAL, "out", "arg.null", NULL);
@@ -901,18 +930,30 @@ int roster_filestore_open(const char *path, unsigned int flags,
 	}
 	if (!(fs->path = concat(path, "")) || tbl_init(&fs->t))
 		return open_fail(fs, ROSTER_ENOMEM);
-	/* the file must exist to be named by its real path: so the lock file,
-	 * the compaction's rename and a later chdir of the host all agree on
-	 * it, through symbolic links too */
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NONBLOCK,
-		  0600);
-	if (fd < 0)
-		return open_fail(fs, io_fail(fs, "open", errno));
-	close(fd);
-	if (!(real = realpath(path, NULL)))
+	/* the file is named by its real path: so the lock file, the
+	 * compaction's rename and a later chdir of the host all agree on it,
+	 * through symbolic links too. A file that is not there yet (nor a
+	 * link) is created only once the lock is held, so that a failure
+	 * before (the lock file's name too long, say) leaves nothing behind,
+	 * and one after can take it back; one that is there (or a dangling
+	 * link, created through) is opened first, which checks the access */
+	absent = lstat(path, &st) != 0 && errno == ENOENT;
+	if (!absent) {
+		fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY |
+					O_NONBLOCK, 0600);
+		if (fd < 0)
+			return open_fail(fs, io_fail(fs, "open", errno));
+		close(fd);
+		real = realpath(path, NULL);
+	} else {
+		real = real_of_new(path);
+	}
+	if (!real)
 		return open_fail(fs, errno == ENOMEM
 					     ? ROSTER_ENOMEM
-					     : io_fail(fs, "realpath", errno));
+					     : io_fail(fs, absent ? "open"
+								  : "realpath",
+						       errno));
 	free(fs->path);
 	fs->path = real;
 	fs->lock_path = concat(real, ".lock");
@@ -926,7 +967,18 @@ int roster_filestore_open(const char *path, unsigned int flags,
 		return open_fail(fs, io_fail(fs, "open lock file", errno));
 	if ((rc = lock_file(fs)))
 		return open_fail(fs, rc);
-	rc = load(fs);
+	if (absent) {
+		fd = open(real, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC |
+					O_NOCTTY | O_NONBLOCK, 0600);
+		if (fd >= 0) {
+			created = 1;
+			close(fd);
+		} else if (errno != EEXIST) {
+			rc = io_fail(fs, "open", errno);
+		}
+	}
+	if (!rc && (rc = load(fs)) && created)
+		unlink(real); /* under the lock: no other handle has it */
 	unlock_file(fs);
 	if (rc)
 		return open_fail(fs, rc);

@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1043,6 +1044,56 @@ static void test_bad_arguments(void **state)
 	tmp_free(&t);
 }
 
+/*
+ * A store refused before it was read leaves no file behind: a path whose
+ * lock file's name is too long for the system (the store's own name
+ * fits) created an empty store file, then failed on the lock file.
+ */
+static void test_refused_leaves_nothing(void **state)
+{
+	tmpdir t;
+	roster_filestore *fs = (roster_filestore *)&fs;
+	char *path = malloc(PATH_MAX + 64);
+	size_t n;
+
+	(void)state;
+	assert_non_null(path);
+	tmp_new(&t);
+	/* directories of 200 bytes down to about PATH_MAX - 250 bytes */
+	snprintf(path, PATH_MAX, "%s", t.dir);
+	while (strlen(path) < PATH_MAX - 250) {
+		n = strlen(path);
+		path[n] = '/';
+		memset(path + n + 1, 'd', 200);
+		path[n + 201] = '\0';
+		assert_int_equal(mkdir(path, 0700), 0);
+	}
+	/* the store's name ends 3 bytes short of PATH_MAX - 1, its lock
+	 * file's ("<path>.lock") 2 bytes past it */
+	n = strlen(path);
+	path[n] = '/';
+	memset(path + n + 1, 's', PATH_MAX - 4 - (n + 1));
+	path[PATH_MAX - 4] = '\0';
+	assert_int_equal(roster_filestore_open(path, ROSTER_FILESTORE_NOSYNC,
+					       &fs),
+			 ROSTER_ESTORAGE);
+	assert_null(fs);
+	assert_string_equal(roster_error_rule(roster_error_last()),
+			    "storage.failed");
+	assert_non_null(strstr(roster_error_value(roster_error_last()),
+			       strerror(ENAMETOOLONG)));
+	assert_int_equal(access(path, F_OK), -1);
+	assert_int_equal(errno, ENOENT);
+	/* a store that exists is left as it was, created by another way */
+	assert_int_equal(close(open(path, O_WRONLY | O_CREAT, 0600)), 0);
+	assert_int_equal(roster_filestore_open(path, ROSTER_FILESTORE_NOSYNC,
+					       &fs),
+			 ROSTER_ESTORAGE);
+	assert_int_equal(file_size(path), 0);
+	free(path);
+	tmp_free(&t); /* the directories too */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1058,6 +1109,7 @@ int main(void)
 		cmocka_unit_test(test_no_lost_increment),
 		cmocka_unit_test(test_compaction),
 		cmocka_unit_test(test_bad_arguments),
+		cmocka_unit_test(test_refused_leaves_nothing),
 	};
 
 	return cmocka_run_group_tests_name("storage/filestore", tests, NULL,

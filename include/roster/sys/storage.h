@@ -170,7 +170,9 @@ typedef struct roster_filestore roster_filestore;
  * value names the path and strerror); ROSTER_EPARSE for a file that is
  * not a roster file store, of an unknown format, or damaged other than by
  * a torn last frame (rule "storage.file", the value gives the byte
- * offset); ROSTER_ENOMEM. The detail is in roster_error_last().
+ * offset); ROSTER_ENOMEM. The detail is in roster_error_last(). A
+ * failed open leaves no store file it created (the lock file, once
+ * created, stays, as always).
  */
 ROSTER_API int roster_filestore_open(const char *path, unsigned int flags,
 				     roster_filestore **out);
