@@ -39,7 +39,11 @@ int rs_storage_fail(roster_directory *dir, const char *method, int rc)
 	const char *msg = dir->storage->errmsg ? dir->storage->errmsg(dir->store)
 					       : NULL;
 
-	if (rc == ROSTER_ECONFLICT)
+	/* a conflict is a version that differs, which only put, remove and
+	 * commit check (roster/sys/storage.h); from begin or scan it would
+	 * have the host look again and retry a failure of the store's */
+	if (rc == ROSTER_ECONFLICT && strcmp(method, "begin") != 0 &&
+	    strcmp(method, "scan") != 0)
 		return rs_fail(dir, ROSTER_ECONFLICT, method, "storage.conflict",
 			       msg);
 	return rs_fail(dir, ROSTER_ESTORAGE, method, "storage.failed", msg);

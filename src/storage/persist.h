@@ -16,8 +16,8 @@
 const char *rs_storage_check(const roster_storage *st);
 
 /* Record a failure of the storage callback `method` with the backend's
- * own message: ROSTER_ECONFLICT stays a conflict, the rest are
- * ROSTER_ESTORAGE. Returns the code recorded. */
+ * own message: ROSTER_ECONFLICT of put, remove or commit stays a
+ * conflict, the rest are ROSTER_ESTORAGE. Returns the code recorded. */
 int rs_storage_fail(roster_directory *dir, const char *method, int rc);
 
 /*

@@ -25,7 +25,8 @@ enum {
 	TWICE,	    /* hands each key twice */
 	STALE_FIRST, /* hands each record as the last scan of "" saw it
 		      * (at its version now), then as it is */
-	FAIL	    /* fails at once, ROSTER_ESTORAGE */
+	FAIL,	    /* fails at once, ROSTER_ESTORAGE */
+	CONFLICT    /* fails at once, ROSTER_ECONFLICT (not a scan's) */
 };
 
 /* The records a scan of "" saw (STALE_FIRST). */
@@ -44,6 +45,7 @@ typedef struct wrap {
 	int mode;
 	const char *prefix;
 	int fail_put;
+	int begin_conflict; /* begin fails, ROSTER_ECONFLICT (not its) */
 	roster_storage_row_fn row; /* of the scan under way */
 	void *data;
 	seen_row seen[SEEN_MAX];
@@ -92,7 +94,7 @@ static int w_row(const char *k, const void *v, size_t n, uint64_t ver,
 static int w_begin(void *s)
 {
 	wrap *w = s;
-	return w->st->begin(w->store);
+	return w->begin_conflict ? ROSTER_ECONFLICT : w->st->begin(w->store);
 }
 
 static int w_commit(void *s)
@@ -136,6 +138,8 @@ static int w_scan(void *s, const char *p, roster_storage_row_fn row, void *d)
 		return w->st->scan(w->store, p, row, d);
 	if (w->mode == FAIL)
 		return ROSTER_ESTORAGE;
+	if (w->mode == CONFLICT)
+		return ROSTER_ECONFLICT;
 	w->row = row;
 	w->data = d;
 	rc = w->st->scan(w->store, p, w_row, w);
@@ -406,6 +410,43 @@ static void test_scan_failure_named(void **state)
 	setup_free(&s);
 }
 
+/* A begin or a scan returning ROSTER_ECONFLICT, which the contract
+ * keeps for a version that differs in put, remove and commit: the call
+ * reported a conflict, which tells the host to look again and retry (a
+ * refresh, an open even, said so). It is the store's failure. */
+static void test_conflict_out_of_place(void **state)
+{
+	setup s;
+	roster_id id;
+	size_t n;
+
+	setup_new(&s, state);
+	s.w.begin_conflict = 1;
+	assert_int_equal(world_user(s.a, &s.a->system, s.a->account, "Ada",
+				    "Lovelace", "zed@acme.example", 0, &id),
+			 ROSTER_ESTORAGE);
+	assert_error(roster_directory_error(s.a->dir), ROSTER_ESTORAGE,
+		     "begin", "storage.failed", NULL);
+	s.w.begin_conflict = 0;
+	new_user(&s, "zed@acme.example");
+	s.w.begin_conflict = 1;
+	assert_int_equal(roster_outbox_ack(s.a->dir, 1, 100, &n),
+			 ROSTER_ESTORAGE);
+	assert_error(roster_directory_error(s.a->dir), ROSTER_ESTORAGE,
+		     "begin", "storage.failed", NULL);
+	s.w.begin_conflict = 0;
+	s.w2.mode = CONFLICT;
+	open_refused(&s, ROSTER_ESTORAGE, "scan", "storage.failed", NULL);
+	s.w2.mode = CONFLICT;
+	refresh_refused(&s, ROSTER_ESTORAGE, "scan", "storage.failed", NULL);
+	s.w.mode = CONFLICT;
+	assert_int_equal(roster_outbox_replay(s.a->dir, 0, &n), ROSTER_ESTORAGE);
+	assert_error(roster_directory_error(s.a->dir), ROSTER_ESTORAGE, "scan",
+		     "storage.failed", NULL);
+	s.w.mode = WELL;
+	setup_free(&s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -415,6 +456,7 @@ int main(void)
 		cmocka_unit_test(test_scan_key_twice),
 		cmocka_unit_test(test_scan_stale_copy),
 		cmocka_unit_test(test_scan_failure_named),
+		cmocka_unit_test(test_conflict_out_of_place),
 	};
 
 	return store_run_per_backend("storage/misbehaving", tests,
