@@ -31,8 +31,15 @@ typedef struct rs_row {
 	size_t n;
 	const int *fields;
 	const char *const *values;
-	char line_sep; /* separator of the numbers of "lines" */
+	char line_sep; /* ' ': the numbers of "lines" are separated by
+			* spaces (CSV); RS_ITEM_SEP: each item of a list is
+			* after one (XML) */
 } rs_row;
+
+/* Before each item of an XML list (a <line>, a <product>): a byte XML
+ * text cannot hold, so that an item keeps its own line breaks and an
+ * empty <line/> is an item, refused as a single create refuses "". */
+#define RS_ITEM_SEP '\x1f'
 
 /* Read up to len bytes from the import's callback: the number read, 0 at
  * the end, or -1 with ROSTER_ESTORAGE recorded (the host's read failed). */

@@ -297,6 +297,29 @@ static size_t join_groups(char **list, size_t n)
 	return k;
 }
 
+/* Cut the items of an XML list in place, each after RS_ITEM_SEP, white
+ * space around each dropped (the text of an element may be indented), an
+ * empty one kept: at most `max` into out, their count. */
+static size_t split_each(char *s, char **out, size_t max)
+{
+	char *next = strchr(s, RS_ITEM_SEP);
+	size_t n = 0;
+
+	while (next && n < max) {
+		char *item = next + 1, *end;
+
+		next = strchr(item, RS_ITEM_SEP);
+		end = next ? next : item + strlen(item);
+		while (item < end && is_blank(*item))
+			item++;
+		while (end > item && is_blank(end[-1]))
+			end--;
+		*end = '\0'; /* at most the next separator, already found */
+		out[n++] = item;
+	}
+	return n;
+}
+
 /* Split the numbers of a "lines" cell and set them. */
 static int set_lines(rs_import *im, const rs_row *row, const char *v)
 {
@@ -309,9 +332,13 @@ static int set_lines(rs_import *im, const rs_row *row, const char *v)
 	if (!copy)
 		return rs_nomem(dir);
 	/* one more than allowed is kept, for create to refuse */
-	n = split_items(copy, row->line_sep, 0, list, ROSTER_LINES_MAX + 1);
-	if (row->line_sep == ' ')
+	if (row->line_sep == RS_ITEM_SEP) {
+		n = split_each(copy, list, ROSTER_LINES_MAX + 1);
+	} else {
+		n = split_items(copy, row->line_sep, 0, list,
+				ROSTER_LINES_MAX + 1);
 		n = join_groups(list, n);
+	}
 	rc = roster_form_set_lines(im->form, (const char *const *)list, n);
 	rs_free(&dir->al, copy);
 	return rc ? rs_nomem(dir) : ROSTER_OK;

@@ -329,10 +329,11 @@ static int read_text(xin *x, int depth)
 }
 
 /* <lines> or <products>: the text of each of its `item` elements (line,
- * product), separated by newlines. */
+ * product), each after RS_ITEM_SEP. */
 static int read_list(xin *x, const char *item)
 {
-	int rc, t, skip, first = 1;
+	static const char sep = RS_ITEM_SEP;
+	int rc, t, skip;
 
 	if (xmlTextReaderIsEmptyElement(x->r))
 		return 0;
@@ -349,9 +350,8 @@ static int read_list(xin *x, const char *item)
 						? "<lines> holds only <line> elements"
 						: "<products> holds only <product> "
 						  "elements");
-		if (!first && (rc = append(x, "\n", 1)))
+		if ((rc = append(x, &sep, 1)))
 			return rc;
-		first = 0;
 		if ((rc = read_text(x, xmlTextReaderDepth(x->r))))
 			return rc;
 	}
@@ -434,7 +434,7 @@ static int read_user(xin *x)
 	row.n = x->ncells;
 	row.fields = x->fields;
 	row.values = x->values;
-	row.line_sep = '\n';
+	row.line_sep = RS_ITEM_SEP;
 	return rs_import_row(x->im, &row);
 }
 

@@ -655,6 +655,52 @@ static void test_xml_basic(void **state)
 	world_free(w);
 }
 
+/* Each <line> is one number as a single create takes it: an empty one
+ * is refused as create refuses "", an indented one is read without its
+ * white space, and a <lines/> with none leaves the user without lines. */
+static void test_xml_line_items(void **state)
+{
+	const char *xml =
+		"<users xmlns=\"urn:roster:users:1\">\n"
+		"<user><first_name>An</first_name><last_name>Li</last_name>"
+		"<email>an@x.example</email><lines>\n"
+		"  <line>\n    +33 1 22 33 44 55\n  </line>\n"
+		"  <line>+33122334456</line>\n</lines></user>\n"
+		"<user><first_name>Bo</first_name><last_name>Li</last_name>"
+		"<email>bo@x.example</email>"
+		"<lines><line>+33122334457</line><line/></lines></user>\n"
+		"<user><first_name>Cy</first_name><last_name>Li</last_name>"
+		"<email>cy@x.example</email><lines><line> </line></lines>"
+		"</user>\n"
+		"<user><first_name>Di</first_name><last_name>Li</last_name>"
+		"<email>di@x.example</email><lines/></user>\n"
+		"</users>\n";
+	roster_import_options o = opts_of(ROSTER_IMPORT_BEST_EFFORT, 0);
+	world *w = world_new(NULL);
+	roster_import_report *r = NULL;
+	roster_user *u;
+
+	(void)state;
+	assert_int_equal(import_xml(w, xml, &o, &r), ROSTER_OK);
+	assert_int_equal(roster_import_rows(r), 4);
+	assert_int_equal(roster_import_created(r), 2);
+	assert_int_equal(roster_import_error_count(r), 2);
+	assert_refusal(r, 0, 8, "lines", ROSTER_EINVALID, "phone.e164");
+	assert_refusal(r, 1, 9, "lines", ROSTER_EINVALID, "phone.e164");
+	roster_import_report_free(r);
+	assert_int_equal(roster_user_get(&u, w->dir, login(w, "an@x.example")),
+			 ROSTER_OK);
+	assert_int_equal(roster_user_line_count(u), 2);
+	assert_string_equal(roster_user_line(u, 0), "+33122334455");
+	assert_string_equal(roster_user_line(u, 1), "+33122334456");
+	roster_user_free(u);
+	assert_int_equal(roster_user_get(&u, w->dir, login(w, "di@x.example")),
+			 ROSTER_OK);
+	assert_int_equal(roster_user_line_count(u), 0);
+	roster_user_free(u);
+	world_free(w);
+}
+
 static void xml_malformed(const char *xml, const char *rule)
 {
 	world *w = world_new(NULL);
@@ -2096,6 +2142,7 @@ int main(void)
 		cmocka_unit_test(test_report_any_language),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_xml_basic),
+		cmocka_unit_test(test_xml_line_items),
 		cmocka_unit_test(test_xml_malformed),
 		cmocka_unit_test(test_xml_attributes),
 		cmocka_unit_test(test_xml_cut_short),
