@@ -90,10 +90,12 @@ static size_t whole_chars(const char *s, size_t n)
 	return n - (k - 1) >= need ? n : k - 1;
 }
 
-/* Expand {field}, {value} and {limit} in a template into `size` bytes,
- * cut on a character boundary when they are too few. */
+/* Expand {field}, {value}, {detail} (the value in `lang` when it is an
+ * importer's words for a faulty file) and {limit} in a template into
+ * `size` bytes, cut on a character boundary when they are too few. */
 static void render(char *out, size_t size, const char *tpl,
-		   const char *label, const char *value, long long limit)
+		   const char *label, const char *value, long long limit,
+		   roster_language lang)
 {
 	size_t w = 0;
 	int cut = 0;
@@ -109,6 +111,11 @@ static void render(char *out, size_t size, const char *tpl,
 		} else if (strncmp(tpl, "{value}", 7) == 0) {
 			sub = value;
 			skip = 7;
+		} else if (strncmp(tpl, "{detail}", 8) == 0) {
+			sub = rs_i18n_detail(value, lang);
+			if (!sub)
+				sub = value;
+			skip = 8;
 		} else if (strncmp(tpl, "{limit}", 7) == 0) {
 			snprintf(num, sizeof(num), "%lld", limit);
 			sub = num;
@@ -146,7 +153,7 @@ static void message_of(const roster_error *err, roster_language lang,
 		label = rs_i18n_label(err->field, lang);
 	if (!label)
 		label = err->field;
-	render(out, size, tpl, label, err->value, err->limit);
+	render(out, size, tpl, label, err->value, err->limit, lang);
 }
 
 int rs_error_set(roster_error *err, roster_language lang, const rs_fault *f)

@@ -49,6 +49,10 @@ const char *rs_i18n_rule(const char *rule, roster_language lang);
 const char *rs_i18n_code(int code, roster_language lang);
 /* Display label of a field name in a language, NULL when unknown. */
 const char *rs_i18n_label(const char *field, roster_language lang);
+/* An importer's words for what is wrong with a file (the value of
+ * import.csv and import.xml) in a language, NULL when they are not the
+ * importer's own (libxml2's, kept as they are). */
+const char *rs_i18n_detail(const char *detail, roster_language lang);
 /* Template of a catalog lint message in a language, NULL when unknown. */
 const char *rs_i18n_lint(const char *key, roster_language lang);
 

@@ -357,12 +357,12 @@ static const text3 rules[] = {
 	{ "product.account", { "the selected users must all belong to one account",
 			       "les utilisateurs sélectionnés doivent tous appartenir au même compte",
 			       "vybraní uživatelé musí patřit do jednoho účtu" } },
-	{ "import.csv", { "the CSV file is malformed at line {limit}: {value}",
-			  "le fichier CSV est mal formé à la ligne {limit} : {value}",
-			  "soubor CSV je chybně formátovaný na řádku {limit}: {value}" } },
-	{ "import.xml", { "the XML file is malformed or not allowed at line {limit}: {value}",
-			  "le fichier XML est mal formé ou non autorisé à la ligne {limit} : {value}",
-			  "soubor XML je chybně formátovaný nebo nepovolený na řádku {limit}: {value}" } },
+	{ "import.csv", { "the CSV file is malformed at line {limit}: {detail}",
+			  "le fichier CSV est mal formé à la ligne {limit} : {detail}",
+			  "soubor CSV je chybně formátovaný na řádku {limit}: {detail}" } },
+	{ "import.xml", { "the XML file is malformed or not allowed at line {limit}: {detail}",
+			  "le fichier XML est mal formé ou non autorisé à la ligne {limit} : {detail}",
+			  "soubor XML je chybně formátovaný nebo nepovolený na řádku {limit}: {detail}" } },
 	{ "import.column", { "unknown or repeated column at line {limit}: {value}",
 			     "colonne inconnue ou répétée à la ligne {limit} : {value}",
 			     "neznámý nebo opakovaný sloupec na řádku {limit}: {value}" } },
@@ -496,6 +496,87 @@ static const text3 lints[] = {
 			      "změna odkazuje na licenci {a}, která v katalogu není" } },
 };
 
+/* What is wrong with an imported file, as the importers say it (the
+ * value of import.csv and import.xml, rendered by {detail}); the words
+ * of libxml2, which are English only, are not here and stay as they are. */
+static const text3 details[] = {
+	{ "a field is longer than 65536 bytes",
+	  { "a field is longer than 65536 bytes",
+	    "un champ dépasse 65536 octets",
+	    "pole je delší než 65536 bajtů" } },
+	{ "a field is not valid UTF-8",
+	  { "a field is not valid UTF-8",
+	    "un champ n'est pas de l'UTF-8 valide",
+	    "pole není platné UTF-8" } },
+	{ "too many columns",
+	  { "too many columns", "trop de colonnes", "příliš mnoho sloupců" } },
+	{ "text after a closing quote",
+	  { "text after a closing quote",
+	    "du texte suit un guillemet fermant",
+	    "za uzavírací uvozovkou následuje text" } },
+	{ "a quote inside an unquoted field",
+	  { "a quote inside an unquoted field",
+	    "un guillemet dans un champ sans guillemets",
+	    "uvozovka uvnitř pole bez uvozovek" } },
+	{ "a quoted field is not closed",
+	  { "a quoted field is not closed",
+	    "un champ entre guillemets n'est pas fermé",
+	    "pole v uvozovkách není uzavřeno" } },
+	{ "no header row",
+	  { "no header row", "aucune ligne d'en-tête", "chybí řádek záhlaví" } },
+	{ "not well-formed",
+	  { "not well-formed", "le document n'est pas bien formé",
+	    "dokument není správně utvořen" } },
+	{ "a DOCTYPE is not allowed",
+	  { "a DOCTYPE is not allowed", "un DOCTYPE n'est pas autorisé",
+	    "DOCTYPE není povolen" } },
+	{ "an entity reference is not allowed",
+	  { "an entity reference is not allowed",
+	    "une référence d'entité n'est pas autorisée",
+	    "odkaz na entitu není povolen" } },
+	{ "text outside a field",
+	  { "text outside a field", "du texte hors d'un champ",
+	    "text mimo pole" } },
+	{ "an element inside a field",
+	  { "an element inside a field", "un élément dans un champ",
+	    "prvek uvnitř pole" } },
+	{ "unexpected end",
+	  { "unexpected end", "fin inattendue", "neočekávaný konec" } },
+	{ "unexpected node in <user>",
+	  { "unexpected node in <user>", "nœud inattendu dans <user>",
+	    "neočekávaný uzel v <user>" } },
+	{ "the root element must be <users xmlns=\"urn:roster:users:1\">",
+	  { "the root element must be <users xmlns=\"urn:roster:users:1\">",
+	    "l'élément racine doit être <users xmlns=\"urn:roster:users:1\">",
+	    "kořenový prvek musí být <users xmlns=\"urn:roster:users:1\">" } },
+	{ "<users> holds only <user> elements",
+	  { "<users> holds only <user> elements",
+	    "<users> ne contient que des éléments <user>",
+	    "<users> obsahuje jen prvky <user>" } },
+	{ "<lines> holds only <line> elements",
+	  { "<lines> holds only <line> elements",
+	    "<lines> ne contient que des éléments <line>",
+	    "<lines> obsahuje jen prvky <line>" } },
+	{ "<products> holds only <product> elements",
+	  { "<products> holds only <product> elements",
+	    "<products> ne contient que des éléments <product>",
+	    "<products> obsahuje jen prvky <product>" } },
+	{ "no root element",
+	  { "no root element", "aucun élément racine", "chybí kořenový prvek" } },
+	{ "the file ends before its root element is closed",
+	  { "the file ends before its root element is closed",
+	    "le fichier se termine avant la fermeture de son élément racine",
+	    "soubor končí dřív, než je uzavřen jeho kořenový prvek" } },
+	{ "more than 1 MiB between two tags",
+	  { "more than 1 MiB between two tags",
+	    "plus de 1 Mio entre deux balises",
+	    "více než 1 MiB mezi dvěma značkami" } },
+	{ "a tag with too many attributes",
+	  { "a tag with too many attributes",
+	    "une balise a trop d'attributs",
+	    "značka s příliš mnoha atributy" } },
+};
+
 static const char *find(const text3 *tab, size_t n, const char *key,
 			roster_language lang)
 {
@@ -512,6 +593,11 @@ static const char *find(const text3 *tab, size_t n, const char *key,
 const char *rs_i18n_rule(const char *rule, roster_language lang)
 {
 	return find(rules, COUNT(rules), rule, lang);
+}
+
+const char *rs_i18n_detail(const char *detail, roster_language lang)
+{
+	return detail ? find(details, COUNT(details), detail, lang) : NULL;
 }
 
 const char *rs_i18n_label(const char *field, roster_language lang)

@@ -460,12 +460,31 @@ static void test_french(void **state)
 	assert_int_equal(roster_import_error_line(
 				 r, roster_import_error_count(r) - 1),
 			 3);
+	assert_string_equal(roster_import_error_message(
+				    r, roster_import_error_count(r) - 1),
+			    "le fichier CSV est mal formé à la ligne 3 : un "
+			    "champ entre guillemets n'est pas fermé");
+	roster_import_report_free(r);
+	r = NULL;
+	/* the importer's words for an XML file too, in Czech as well */
+	assert_int_equal(import_xml(w, "<users xmlns=\"urn:roster:users:1\">\n"
+				       "<user><first_name>A</first_name>",
+				    NULL, &r),
+			 ROSTER_EPARSE);
 	assert_non_null(strstr(roster_import_error_message(
 				       r, roster_import_error_count(r) - 1),
-			       "le fichier CSV est mal formé à la ligne 3 : "));
-	assert_null(strstr(roster_import_error_message(
-				   r, roster_import_error_count(r) - 1),
-			   "line"));
+			       "le fichier se termine avant la fermeture de "
+			       "son élément racine"));
+	roster_import_report_free(r);
+	r = NULL;
+	assert_int_equal(roster_directory_set_language(w->dir, ROSTER_LANG_CS),
+			 ROSTER_OK);
+	assert_int_equal(import_xml(w, "<other/>", NULL, &r), ROSTER_EPARSE);
+	assert_string_equal(roster_import_error_message(
+				    r, roster_import_error_count(r) - 1),
+			    "soubor XML je chybně formátovaný nebo nepovolený "
+			    "na řádku 1: kořenový prvek musí být <users "
+			    "xmlns=\"urn:roster:users:1\">");
 	roster_import_report_free(r);
 	world_free(w);
 }
