@@ -277,24 +277,40 @@ static size_t split_items(char *s, char sep, int blanks, char **out,
  * takes it): a group beginning with '+' begins a number, and so does one
  * beginning with "00" and of 8 characters or more (a number written whole
  * after its international prefix); any other group goes on the number
- * before it ("0044 20 7946 0000" is one). The groups were cut in place out
- * of one string, with spaces alone between them: joining puts the space
- * back where the cut put a NUL. The count of numbers.
+ * before it ("0044 20 7946 0000" is one). Each number is cut in place
+ * after its last group, the spaces inside it kept: at most `max` numbers
+ * into out, their count. The groups are joined as they are read, so that
+ * `max` counts numbers: a cut after `max` groups would keep a number
+ * short of its last groups (a wrong number, or a duplicate of another)
+ * and hide that the cell holds too many.
  */
-static size_t join_groups(char **list, size_t n)
+static size_t split_numbers(char *s, char **out, size_t max)
 {
-	size_t i, k = 0;
+	char *end = NULL; /* after the last group of the number being read */
+	size_t n = 0;
 
-	for (i = 0; i < n; i++) {
-		const char *g = list[i];
-		int starts = g[0] == '+' ||
-			     (g[0] == '0' && g[1] == '0' && strlen(g) >= 8);
-		if (k && !starts)
-			list[k - 1][strlen(list[k - 1])] = ' ';
-		else
-			list[k++] = list[i];
+	for (;;) {
+		char *g;
+
+		while (*s == ' ')
+			s++;
+		if (!*s)
+			break;
+		for (g = s; *s && *s != ' '; s++)
+			;
+		if (!n || g[0] == '+' ||
+		    (g[0] == '0' && g[1] == '0' && s - g >= 8)) {
+			if (n == max)
+				break;
+			if (end)
+				*end = '\0';
+			out[n++] = g;
+		}
+		end = s;
 	}
-	return k;
+	if (end)
+		*end = '\0';
+	return n;
 }
 
 /* Cut the items of an XML list in place, each after RS_ITEM_SEP, white
@@ -335,9 +351,7 @@ static int set_lines(rs_import *im, const rs_row *row, const char *v)
 	if (row->line_sep == RS_ITEM_SEP) {
 		n = split_each(copy, list, ROSTER_LINES_MAX + 1);
 	} else {
-		n = split_items(copy, row->line_sep, 0, list,
-				ROSTER_LINES_MAX + 1);
-		n = join_groups(list, n);
+		n = split_numbers(copy, list, ROSTER_LINES_MAX + 1);
 	}
 	rc = roster_form_set_lines(im->form, (const char *const *)list, n);
 	rs_free(&dir->al, copy);

@@ -212,6 +212,44 @@ static void test_csv_lines_with_spaces(void **state)
 	world_free(w);
 }
 
+/* The groups of a lines cell are joined into numbers before the count of
+ * numbers is kept: three numbers of six groups each are three numbers,
+ * none of them cut after the 17th group, and seventeen numbers written
+ * with spaces are refused as too many, not cut to the first three. */
+static void test_csv_lines_many_groups(void **state)
+{
+	char csv[2048];
+	world *w = world_new(NULL);
+	roster_import_options o = opts_of(ROSTER_IMPORT_BEST_EFFORT, 0);
+	roster_import_report *r = NULL;
+	roster_user *u;
+	size_t i, n;
+
+	(void)state;
+	n = (size_t)snprintf(csv, sizeof(csv),
+			     "first_name,last_name,email,lines\n"
+			     "Ann,Lee,ann@x.example,+33 1 44 55 66 71 "
+			     "+33 1 44 55 66 72 +33 1 44 55 66 73\n"
+			     "Bo,Li,bo@x.example,");
+	for (i = 0; i < ROSTER_LINES_MAX + 1; i++)
+		n += (size_t)snprintf(csv + n, sizeof(csv) - n,
+				      "%s+33 1 44 55 66 %02zu", i ? " " : "",
+				      10 + i);
+	snprintf(csv + n, sizeof(csv) - n, "\n");
+	assert_int_equal(import_csv(w, csv, &o, &r), ROSTER_OK);
+	assert_int_equal(roster_import_created(r), 1);
+	assert_int_equal(roster_import_error_count(r), 1);
+	assert_refusal(r, 0, 3, "lines", ROSTER_EINVALID, "line.count");
+	roster_import_report_free(r);
+	assert_int_equal(roster_user_get(&u, w->dir, login(w, "ann@x.example")),
+			 ROSTER_OK);
+	assert_int_equal(roster_user_line_count(u), 3);
+	assert_string_equal(roster_user_line(u, 0), "+33144556671");
+	assert_string_equal(roster_user_line(u, 2), "+33144556673");
+	roster_user_free(u);
+	world_free(w);
+}
+
 /* A malformed file: EPARSE, this rule and line, nothing imported. */
 static void malformed(const char *text, size_t len, const char *rule,
 		      unsigned long line)
@@ -2152,6 +2190,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_csv_basic),
 		cmocka_unit_test(test_csv_lines_with_spaces),
+		cmocka_unit_test(test_csv_lines_many_groups),
 		cmocka_unit_test(test_csv_malformed),
 		cmocka_unit_test(test_csv_cells),
 		cmocka_unit_test(test_all_or_nothing),
