@@ -272,39 +272,70 @@ void roster_query_free(roster_query *q)
 	free(q);
 }
 
+/* The bytes of the character at p: 1 for a byte that begins no valid
+ * character (the text is checked once joined). */
+static size_t char_at(const char *p)
+{
+	int unsafe;
+	size_t n = rs_utf8_step(p, strnlen(p, 4), &unsafe);
+
+	return n ? n : 1;
+}
+
+/* The bytes of a separator of a number's groups at p, 0 for none: the
+ * punctuation of phone numbers, or a space of any kind (a number pasted
+ * from a page is often printed with no-break spaces, U+00A0 or the
+ * narrow U+202F). */
+static size_t number_sep_at(const char *p)
+{
+	size_t n;
+
+	if ((unsigned char)*p < 0x80)
+		return *p && strchr(" \t.-()/", *p) ? 1 : 0;
+	n = char_at(p);
+	return rs_utf8_is_space(p, n) ? n : 0;
+}
+
 /*
  * A phone number as it is written, "+420 601 234 567" or "(+33) 1-44-55",
- * is one number: from a '+' that begins a word, the digits that follow
- * it through spaces and the punctuation of phone numbers (". - ( ) /")
- * are joined, as a user's numbers are stored, so that the typed number
- * begins the user's digits instead of asking for four words. The text
- * only loses bytes: `out` holds strlen(in) + 1.
+ * is one number: from a '+' that begins a word (after no letter or
+ * digit), the digits that follow it through spaces and the punctuation of
+ * phone numbers (". - ( ) /") are joined, as a user's numbers are stored,
+ * so that the typed number begins the user's digits instead of asking for
+ * four words. The text only loses bytes: `out` holds strlen(in) + 1.
  */
 static void join_numbers(const char *in, char *out)
 {
-	const char *p = in;
+	const char *p = in, *q;
 	char *o = out;
+	int after_word = 0; /* the character before p is a letter or digit */
 
 	while (*p) {
-		const unsigned char before = p > in ? (unsigned char)p[-1] : ' ';
-		const char *q;
+		const unsigned char c = (unsigned char)*p;
+		size_t n, s;
 
-		if (*p != '+' || before >= 0x80 || (before >= '0' &&
-		    before <= '9') || ((before | 0x20) >= 'a' &&
-		    (before | 0x20) <= 'z') || p[1] < '0' || p[1] > '9') {
-			*o++ = *p++;
+		if (c != '+' || after_word || p[1] < '0' || p[1] > '9') {
+			n = c < 0x80 ? 1 : char_at(p);
+			after_word = c < 0x80 ? (c >= '0' && c <= '9') ||
+							((c | 0x20) >= 'a' &&
+							 (c | 0x20) <= 'z')
+					      : rs_utf8_is_word(p, n);
+			memcpy(o, p, n);
+			o += n;
+			p += n;
 			continue;
 		}
 		*o++ = *p++;
 		for (;;) {
 			while (*p >= '0' && *p <= '9')
 				*o++ = *p++;
-			for (q = p; *q && strchr(" .-()/", *q); q++)
+			for (q = p; (s = number_sep_at(q)) != 0; q += s)
 				;
 			if (q == p || *q < '0' || *q > '9')
 				break;
 			p = q;
 		}
+		after_word = 1; /* a digit */
 	}
 	*o = '\0';
 }

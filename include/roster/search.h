@@ -12,8 +12,9 @@
  * finds Dvořák, "hel" finds Marie-Hélène, "ZÁK" finds Zakaria, "YILMAZ"
  * finds Yılmaz; "ma dv" finds Marie Dvořáková. Words are split at anything
  * that is not a letter or a digit, but for a phone number written with its
- * '+': from a '+' beginning a word, digits separated by spaces or ". - ( )
- * /" are one number, so that "+420 601 234 567" finds the user whose
+ * '+': from a '+' beginning a word, digits separated by spaces (of any
+ * kind: the no-break spaces of a number pasted as printed too) or ". - (
+ * ) /" are one number, so that "+420 601 234 567" finds the user whose
  * phone is +420601234567 (numbers are kept in that form; "601 234",
  * without the country code, does not). A name written with an apostrophe
  * (' ’ ʼ) is found with it or without it: "o'b", "brien" and "obrien" all

@@ -292,6 +292,15 @@ static int is_word(utf8proc_int32_t c)
 	       (cat >= UTF8PROC_CATEGORY_ND && cat <= UTF8PROC_CATEGORY_NO);
 }
 
+int rs_utf8_is_word(const char *s, size_t n)
+{
+	utf8proc_int32_t c;
+
+	return utf8proc_iterate((const utf8proc_uint8_t *)s,
+				(utf8proc_ssize_t)n, &c) > 0 &&
+	       is_word(c);
+}
+
 /* Compatibility decomposition too: a full-width "Ｍａｒｉｅ" or "ǅ" is
  * found by "marie" or "dž" */
 #define WORDS_OPTS                                                      \

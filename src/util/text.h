@@ -70,6 +70,9 @@ size_t rs_utf8_step(const char *s, size_t len, int *unsafe);
  * space, tab and line ends, no-break and ideographic spaces, line and
  * paragraph separators)? */
 int rs_utf8_is_space(const char *s, size_t n);
+/* Is the character of n bytes at s a letter or a digit, as the words of
+ * rs_text_words take it? */
+int rs_utf8_is_word(const char *s, size_t n);
 
 /* Number of characters of valid UTF-8 `s`. */
 size_t rs_utf8_chars(const char *s);

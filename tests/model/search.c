@@ -330,6 +330,20 @@ static void test_numbers(void **state)
 	assert_int_equal(find(w, "47 420", ids, 4), 1);
 	/* a '+' inside a word joins nothing */
 	assert_int_equal(find(w, "num+420 601", ids, 4), 0);
+	assert_int_equal(find(w, "n\xC3\xBAm+420 601", ids, 4), 0);
+	/* a number pasted as it is printed: no-break spaces (U+00A0, the
+	 * narrow U+202F of French typography) around it and between its
+	 * groups, or a dash before it, are spaces and punctuation too */
+	assert_int_equal(find(w, "\xC2\xA0+420 601", ids, 4), 1);
+	assert_int_equal(find(w, "+420\xE2\x80\xAF" "601\xC2\xA0" "234", ids, 4),
+			 1);
+	assert_int_equal(find(w, "tel.\xC2\xA0:\xC2\xA0+33\xC2\xA0" "1\xC2\xA0" "44",
+			      ids, 4),
+			 0); /* "tel" begins no word of the user's */
+	assert_int_equal(find(w, "num\xC2\xA0+33\xC2\xA0" "1\xC2\xA0" "44", ids, 4),
+			 1);
+	assert_int_equal(find(w, "\xE2\x80\x94+420 601", ids, 4), 1);
+	assert_int_equal(find(w, "+420\xC2\xA0" "602", ids, 4), 0);
 	/* the index follows changes */
 	update_str(w, u, ROSTER_FIELD_LAST_NAME, "Changed");
 	assert_int_equal(find(w, "ber", ids, 4), 0);
