@@ -145,9 +145,9 @@ ROSTER_API int roster_directory_refresh(roster_directory *dir);
  * Deliver again, oldest first, the events still in the outbox of the
  * directory's store (those of every directory on it), through the event
  * callback, marked by roster_event_replayed(). At most `max` of them
- * (0: all): such a replay holds and decodes the `max` oldest events
- * alone, so that a long outbox is drained in batches (replay at most
- * `max`, acknowledge them, again) without holding it all in memory.
+ * (0: all): such a replay holds the `max` oldest events alone, so that a
+ * long outbox is drained in batches (replay at most `max`, acknowledge
+ * them, again) without holding it all in memory.
  * *count, when not NULL, gets the number delivered. A directory without
  * storage has no outbox: 0 events. ROSTER_EPARSE names a malformed outbox
  * entry among those a replay would deliver, or a key under "o/" of

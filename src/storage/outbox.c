@@ -19,50 +19,57 @@
  * some of the same events first. */
 #define ACK_RETRIES 16
 
+/* An event read back, or the fault of an entry that could not be: the
+ * entry is named only if a replay would deliver it. */
+typedef struct held {
+	struct roster_event e; /* empty but for its seq when `why` is set */
+	const char *why;       /* why the entry is malformed, or NULL */
+} held;
+
 /* The events read by a scan of the outbox: all of them, or, when a replay
  * delivers at most `max`, the `max` oldest met so far, kept as a heap
  * whose top is the newest of them, so that a replay in batches of a long
  * outbox holds and decodes a batch's worth, not the whole outbox. */
 typedef struct pending {
 	roster_directory *dir;
-	struct roster_event *ev;
+	held *ev;
 	size_t n, cap;
 	size_t max; /* 0: all */
 } pending;
 
-static void swap_events(struct roster_event *a, struct roster_event *b)
+static void swap_held(held *a, held *b)
 {
-	struct roster_event t = *a;
+	held t = *a;
 
 	*a = *b;
 	*b = t;
 }
 
 /* The heap of the newest on top: ev[n - 1] just put in moves up. */
-static void heap_up(struct roster_event *ev, size_t n)
+static void heap_up(held *ev, size_t n)
 {
 	size_t i = n - 1;
 
-	while (i && ev[(i - 1) / 2].seq < ev[i].seq) {
-		swap_events(&ev[(i - 1) / 2], &ev[i]);
+	while (i && ev[(i - 1) / 2].e.seq < ev[i].e.seq) {
+		swap_held(&ev[(i - 1) / 2], &ev[i]);
 		i = (i - 1) / 2;
 	}
 }
 
 /* ev[0] just replaced moves down. */
-static void heap_down(struct roster_event *ev, size_t n)
+static void heap_down(held *ev, size_t n)
 {
 	size_t i = 0;
 
 	for (;;) {
 		size_t l = 2 * i + 1, r = l + 1, top = i;
-		if (l < n && ev[l].seq > ev[top].seq)
+		if (l < n && ev[l].e.seq > ev[top].e.seq)
 			top = l;
-		if (r < n && ev[r].seq > ev[top].seq)
+		if (r < n && ev[r].e.seq > ev[top].e.seq)
 			top = r;
 		if (top == i)
 			return;
-		swap_events(&ev[i], &ev[top]);
+		swap_held(&ev[i], &ev[top]);
 		i = top;
 	}
 }
@@ -73,8 +80,7 @@ static int read_row(const char *key, const void *value, size_t len,
 	pending *p = data;
 	roster_directory *dir = p->dir;
 	uint64_t seq = rs_event_key_seq(key);
-	struct roster_event e, *ev;
-	const char *why;
+	held h, *ev;
 	int rc;
 
 	(void)version;
@@ -87,8 +93,8 @@ static int read_row(const char *key, const void *value, size_t len,
 			       where);
 	}
 	/* newer than the `max` oldest met so far: not delivered this time,
-	 * nor decoded (a malformed one is named once a replay reaches it) */
-	if (p->max && p->n == p->max && seq > p->ev[0].seq)
+	 * nor decoded */
+	if (p->max && p->n == p->max && seq > p->ev[0].e.seq)
 		return 0;
 	if (!p->max || p->n < p->max) {
 		if (!(ev = rs_array_room(&dir->al, p->ev, p->n, &p->cap,
@@ -96,29 +102,31 @@ static int read_row(const char *key, const void *value, size_t len,
 			return rs_nomem(dir);
 		p->ev = ev;
 	}
-	rc = rs_event_decode(&dir->al, value, len, &e, &why);
+	h.why = NULL;
+	rc = rs_event_decode(&dir->al, value, len, &h.e, &h.why);
 	if (rc == ROSTER_ENOMEM)
 		return rs_nomem(dir);
-	if (rc == 0 && e.seq != seq) {
-		rs_free(&dir->al, e.email);
-		why = "key and sequence differ";
+	if (rc == 0 && h.e.seq != seq) {
+		rs_free(&dir->al, h.e.email);
+		h.why = "key and sequence differ";
 		rc = ROSTER_EPARSE;
 	}
 	if (rc) {
-		char where[96];
-		snprintf(where, sizeof(where), "%s: %s", key, why);
-		return rs_fail(dir, ROSTER_EPARSE, "store", "storage.malformed",
-			       where);
+		/* named once the scan is over, if a replay delivers it: met
+		 * before older ones (a store scans in any order), it may yet
+		 * be pushed out of the `max` oldest */
+		memset(&h.e, 0, sizeof(h.e));
+		h.e.seq = seq;
 	}
-	e.replayed = 1;
+	h.e.replayed = 1;
 	if (!p->max) {
-		p->ev[p->n++] = e;
+		p->ev[p->n++] = h;
 	} else if (p->n < p->max) {
-		p->ev[p->n++] = e;
+		p->ev[p->n++] = h;
 		heap_up(p->ev, p->n);
 	} else {
-		rs_free(&dir->al, p->ev[0].email);
-		p->ev[0] = e;
+		rs_free(&dir->al, p->ev[0].e.email);
+		p->ev[0] = h;
 		heap_down(p->ev, p->n);
 	}
 	return 0;
@@ -126,8 +134,8 @@ static int read_row(const char *key, const void *value, size_t len,
 
 static int cmp_seq(const void *a, const void *b)
 {
-	uint64_t x = ((const struct roster_event *)a)->seq;
-	uint64_t y = ((const struct roster_event *)b)->seq;
+	uint64_t x = ((const held *)a)->e.seq;
+	uint64_t y = ((const held *)b)->e.seq;
 
 	return x < y ? -1 : x > y;
 }
@@ -137,7 +145,7 @@ static void pending_free(pending *p)
 	size_t i;
 
 	for (i = 0; i < p->n; i++)
-		rs_free(&p->dir->al, p->ev[i].email);
+		rs_free(&p->dir->al, p->ev[i].e.email);
 	rs_free(&p->dir->al, p->ev);
 }
 
@@ -168,8 +176,19 @@ int roster_outbox_replay(roster_directory *dir, size_t max, size_t *count)
 	}
 	if (p.n > 1)
 		qsort(p.ev, p.n, sizeof(*p.ev), cmp_seq);
+	/* the oldest malformed entry of those to deliver, before any is */
+	for (i = 0; i < p.n; i++)
+		if (p.ev[i].why) {
+			char key[RS_KEY_SIZE], where[96];
+			rs_event_key(key, p.ev[i].e.seq);
+			snprintf(where, sizeof(where), "%s: %s", key,
+				 p.ev[i].why);
+			pending_free(&p);
+			return rs_fail(dir, ROSTER_EPARSE, "store",
+				       "storage.malformed", where);
+		}
 	for (i = 0; i < p.n && (!max || i < max); i++)
-		rs_event_deliver(dir, &p.ev[i]);
+		rs_event_deliver(dir, &p.ev[i].e);
 	if (count)
 		*count = i;
 	pending_free(&p);

@@ -1576,6 +1576,65 @@ static void test_outbox_replay_batches(void **state)
 	free(r);
 }
 
+/* A malformed entry is named by a replay that would deliver it, and by
+ * no other, whatever the order the store scans in: met first by a store
+ * that scans newest first, the newest entry is pushed out of a replay of
+ * the oldest alone, which delivers it; a replay of all names it. */
+static void test_outbox_malformed_unreached(void **state)
+{
+	static const unsigned char junk[] = { 1, 16, 0xFF };
+	reversed rv = { NULL, NULL };
+	fixture *fx = fx_new(state, &rv.store);
+	roster_directory_options o;
+	roster_directory *d = NULL;
+	replayed *r = calloc(1, sizeof(*r));
+	char key[32];
+	size_t n, k = 99;
+	roster_id id;
+	world *w;
+
+	assert_non_null(r);
+	rv.st = ST(fx);
+	o = on_store(ST(fx), rv.store);
+	w = world_new(&o);
+	assert_int_equal(world_user(w, &w->as_admin, w->account, "Batch",
+				    "User", "batch@acme.example", 0, &id),
+			 0);
+	o = on_store(&reversed_methods, &rv);
+	o.event_cb = replay_cb;
+	o.event_data = r;
+	assert_int_equal(roster_directory_open(&d, &o), 0);
+	n = replay_all(d, r);
+	assert_true(n > 1);
+	/* the next entry, written after the directory was opened */
+	snprintf(key, sizeof(key), "o/%016llx", (unsigned long long)(n + 1));
+	assert_int_equal(put_raw(fx, rv.store, key, junk, sizeof(junk)), 0);
+	r->n = 0;
+	assert_int_equal(roster_outbox_replay(d, 1, &k), 0);
+	assert_int_equal(k, 1);
+	assert_int_equal(r->n, 1);
+	assert_int_equal(r->ev[0].seq, 1);
+	r->n = 0;
+	assert_int_equal(roster_outbox_replay(d, n, &k), 0);
+	assert_int_equal(k, n);
+	assert_int_equal(r->ev[n - 1].seq, n);
+	/* one more: the malformed entry is among them */
+	r->n = 0;
+	assert_int_equal(roster_outbox_replay(d, n + 1, &k), ROSTER_EPARSE);
+	assert_int_equal(k, 0);
+	assert_int_equal(r->n, 0);
+	assert_string_equal(roster_error_rule(roster_directory_error(d)),
+			    "storage.malformed");
+	assert_non_null(strstr(roster_error_value(roster_directory_error(d)),
+			       key));
+	assert_int_equal(roster_outbox_replay(d, 0, NULL), ROSTER_EPARSE);
+	assert_int_equal(r->n, 0);
+	roster_directory_free(d);
+	world_free(w);
+	fx_free(fx);
+	free(r);
+}
+
 static void test_outbox_two_directories(void **state)
 {
 	fixture *fx;
@@ -1828,6 +1887,7 @@ int main(void)
 		cmocka_unit_test(test_outbox_replay_ack),
 		cmocka_unit_test(test_outbox_two_directories),
 		cmocka_unit_test(test_outbox_replay_batches),
+		cmocka_unit_test(test_outbox_malformed_unreached),
 		cmocka_unit_test(test_outbox_malformed),
 		cmocka_unit_test(test_no_outbox),
 	};
