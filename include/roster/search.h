@@ -18,7 +18,8 @@
  * phone is +420601234567 (numbers are kept in that form; "601 234",
  * without the country code, does not). A name written with an apostrophe
  * (' ’ ʼ) is found with it or without it: "o'b", "brien" and "obrien" all
- * find O'Brien. An empty text matches every user.
+ * find O'Brien, and Oʼneil (U+02BC, a letter for Unicode, is taken as the
+ * others are) is found as O'Neil is. An empty text matches every user.
  *
  * Filters, all of which must hold: properties (admins, registered,
  * unregistered, PBX users, connected to the cloud service, connected to

@@ -284,10 +284,16 @@ enum rs_text_fault rs_text_clean(const rs_alloc *al, const char *in,
 	return RS_TEXT_OK;
 }
 
+/* A letter or a digit; but U+02BC, a modifier letter, is the apostrophe
+ * of names (Oʼneil) as ' and U+2019 are, which are not letters: a name
+ * is split there whichever of the three it is written with, and found by
+ * the same words (search.h). */
 static int is_word(utf8proc_int32_t c)
 {
 	utf8proc_category_t cat = utf8proc_category(c);
 
+	if (c == 0x02BC)
+		return 0;
 	return (cat >= UTF8PROC_CATEGORY_LU && cat <= UTF8PROC_CATEGORY_LO) ||
 	       (cat >= UTF8PROC_CATEGORY_ND && cat <= UTF8PROC_CATEGORY_NO);
 }

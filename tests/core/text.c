@@ -123,6 +123,8 @@ static int ref_is_word(utf8proc_int32_t c)
 {
 	utf8proc_category_t cat = utf8proc_category(c);
 
+	if (c == 0x02BC) /* the apostrophe of names: Oʼneil is O'Neil */
+		return 0;
 	return (cat >= UTF8PROC_CATEGORY_LU && cat <= UTF8PROC_CATEGORY_LO) ||
 	       (cat >= UTF8PROC_CATEGORY_ND && cat <= UTF8PROC_CATEGORY_NO);
 }

@@ -375,6 +375,13 @@ static void test_apostrophes(void **state)
 	assert_int_equal(find(w, "arc", ids, 4), 1);
 	assert_int_equal(find(w, "oneil", ids, 4), 1);
 	assert_int_equal(ids[0], c);
+	/* U+02BC is a modifier letter, but an apostrophe in a name as the
+	 * others are: the words of Oʼneil are those of O'Neil */
+	assert_int_equal(find(w, "neil", ids, 4), 1);
+	assert_int_equal(ids[0], c);
+	assert_int_equal(find(w, "o'n", ids, 4), 1);
+	assert_int_equal(find(w, "o\xCA\xBCn", ids, 4), 1);
+	assert_int_equal(find(w, "oneil kai", ids, 4), 1);
 	/* a joined word ending another word is a word of its own */
 	update_str(w, c, ROSTER_FIELD_DISPLAY_NAME, "Xabc Ab'c");
 	assert_int_equal(find(w, "abc", ids, 4), 1);
