@@ -490,6 +490,13 @@ static const char *const lasts[] = { "Dvořáková", "Novák", "Lefèvre",
 				     "Černý", "Dubois", "Svoboda", "Müller",
 				     "Procházka", "Garçon", "Ölund" };
 
+/* Last names written with an apostrophe (' ’ ʼ), which a user is found
+ * by with it or without it: a user of test_index_random takes one now
+ * and then. */
+static const char *const apostrophed[] = { "O'Brien", "D\xE2\x80\x99" "Arc",
+					   "O\xCA\xBC" "neil",
+					   "Dell'Olio-N\xC3\xB3vak" };
+
 /* The test's own folding of the letters above. */
 static void fold(const char *in, char *out)
 {
@@ -644,6 +651,22 @@ static void words_of(const char *folded, char *out)
 	}
 }
 
+/* `in` without its apostrophes (' ’ ʼ) into out. */
+static void unapostrophe(const char *in, char *out)
+{
+	while (*in) {
+		if (*in == '\'')
+			in++;
+		else if (strncmp(in, "\xE2\x80\x99", 3) == 0)
+			in += 3;
+		else if (strncmp(in, "\xCA\xBC", 2) == 0)
+			in += 2;
+		else
+			*out++ = *in++;
+	}
+	*out = '\0';
+}
+
 static void shadow_read(world *w, roster_id id, shadow *s)
 {
 	roster_user *u = NULL;
@@ -663,6 +686,15 @@ static void shadow_read(world *w, roster_id id, shadow *s)
 			strcpy(wd[i], part);
 	}
 	snprintf(s->key, sizeof(s->key), "%s\x01%s", wd[1], wd[0]);
+	/* and the names' words without their apostrophes (search.h) */
+	for (i = 0; i < 3; i++) {
+		const char *v = roster_user_str(u, searched_fields[i]);
+		char plain[128];
+		unapostrophe(v ? v : "", plain);
+		fold(plain, folded);
+		words_of(folded, part);
+		strcat(s->words, part);
+	}
 	s->filters =
 		(roster_user_bool(u, ROSTER_FIELD_ADMIN) << ROSTER_FILTER_ADMINS) |
 		(roster_user_bool(u, ROSTER_FIELD_REGISTERED)
@@ -758,10 +790,23 @@ static void check_index(world *w, const roster_id *ids, size_t n,
 		for (i = 0; i < 1 + (k % 3 == 2) && k % 6; i++) {
 			const char *src = rnd() % 2 ? firsts[rnd() % 10]
 						   : lasts[rnd() % 10];
+			char plain[64], *sp;
+			if (rnd() % 4 == 0) {
+				/* a name written with an apostrophe, typed
+				 * with it (its first word) or without */
+				src = apostrophed[rnd() % 4];
+				if (rnd() % 2) {
+					unapostrophe(src, plain);
+					src = plain;
+				}
+			}
 			fold(src, folded);
 			words_of(folded, wd);
 			snprintf(q[nq], sizeof(q[nq]), "%.*s",
 				 (int)(1 + rnd() % 6), wd + 1);
+			/* a prefix of its first word */
+			if ((sp = strchr(q[nq], ' ')) != NULL)
+				*sp = '\0';
 			nq++;
 		}
 		snprintf(text, sizeof(text), "%s %s", nq > 0 ? q[0] : "",
@@ -859,6 +904,8 @@ static roster_id random_user(world *w, roster_id account, int same_spot)
 	roster_id id = 0;
 	const char *f = firsts[rnd() % 10], *l = lasts[rnd() % 10];
 
+	if (rnd() % 8 == 0)
+		l = apostrophed[rnd() % 4];
 	/* many alike in one place: the labels between them run out */
 	if (same_spot) {
 		f = "Anna";
