@@ -56,6 +56,11 @@ typedef struct reading {
 				(find_deleted) */
 	roster_id below;
 	size_t same;	     /* records held at the version stored */
+	unsigned char *held; /* a bit per identifier below `held_below`
+				counted in `same`, so that a key handed
+				twice is not counted twice (NULL when the
+				identifiers are too far apart) */
+	roster_id held_below;
 	size_t most;	     /* records read beyond which all is read */
 	read_rec *recs;
 	size_t nrecs, caprecs;
@@ -173,6 +178,14 @@ static int read_row(const char *key, const void *value, size_t len,
 		return read_all(c);
 	r = rs_get(dir, id);
 	if (r && r->sver == version) {
+		/* counted twice, it would hide a record deleted from
+		 * find_deleted: a reading of everything refuses the store */
+		if (c->held && id < c->held_below) {
+			unsigned char bit = (unsigned char)(1u << (id & 7));
+			if (c->held[id >> 3] & bit)
+				return read_all(c);
+			c->held[id >> 3] |= bit;
+		}
 		c->same++;
 		return 0;
 	}
@@ -531,6 +544,7 @@ static void reading_free(reading *c)
 	rs_free(&c->dir->al, c->recs);
 	rs_free(&c->dir->al, c->again);
 	rs_free(&c->dir->al, c->seen);
+	rs_free(&c->dir->al, c->held);
 }
 
 /* Once the users read are in place: the versions of the units written
@@ -567,8 +581,15 @@ static void take_versions(roster_directory *dir, const reading *c)
 static int read_changes(reading *c)
 {
 	roster_directory *dir = c->dir;
-	int rc = scan_keys(c, "m/", read_row);
+	int rc;
 
+	/* the records held are those below next_id */
+	if (dir->next_id / SEEN_SPREAD <= dir->records.count + 4096) {
+		c->held_below = dir->next_id;
+		if (!(c->held = rs_calloc(&dir->al, c->held_below / 8 + 1, 1)))
+			return out_of_memory(c);
+	}
+	rc = scan_keys(c, "m/", read_row);
 	if (rc == 0)
 		rc = scan_keys(c, "r/", read_row);
 	if (rc == 0 && !c->all)

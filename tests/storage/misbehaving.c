@@ -23,6 +23,7 @@ enum {
 	NULL_VALUE, /* hands record values as NULL, their lengths kept */
 	RETURN_ONE, /* calls every row, then returns 1 */
 	TWICE,	    /* hands each key twice */
+	TWICE_ONE,  /* hands the key `twice` twice */
 	STALE_FIRST, /* hands each record as the last scan of "" saw it
 		      * (at its version now), then as it is */
 	FAIL,	    /* fails at once, ROSTER_ESTORAGE */
@@ -44,6 +45,7 @@ typedef struct wrap {
 	void *store;
 	int mode;
 	const char *prefix;
+	char twice[32]; /* TWICE_ONE */
 	int fail_put;
 	int begin_conflict; /* begin fails, ROSTER_ECONFLICT (not its) */
 	roster_storage_row_fn row; /* of the scan under way */
@@ -86,7 +88,9 @@ static int w_row(const char *k, const void *v, size_t n, uint64_t ver,
 				return rc;
 	}
 	rc = w->row(k, v, n, ver, w->data);
-	if (w->mode == TWICE && rc == 0)
+	if ((w->mode == TWICE || (w->mode == TWICE_ONE &&
+				  strcmp(k, w->twice) == 0)) &&
+	    rc == 0)
 		rc = w->row(k, v, n, ver, w->data);
 	return w->mode == GO_ON || w->mode == RETURN_ONE ? 0 : rc;
 }
@@ -351,6 +355,35 @@ static void test_scan_key_twice(void **state)
 	setup_free(&s);
 }
 
+/* A key the directory holds at its version handed twice, while another
+ * record was deleted: counted twice, it made up for the one gone, and the
+ * refresh kept the deleted user. */
+static void test_scan_held_key_twice(void **state)
+{
+	setup s;
+	roster_id kept, gone;
+	roster_user *u = NULL;
+
+	setup_new(&s, state);
+	kept = new_user(&s, "kept@acme.example");
+	gone = new_user(&s, "gone@acme.example");
+	assert_int_equal(roster_directory_refresh(s.b), 0);
+	assert_int_equal(roster_user_delete(s.a->dir, &s.a->system, gone), 0);
+	s.w2.mode = TWICE_ONE;
+	s.w2.prefix = "r/";
+	snprintf(s.w2.twice, sizeof(s.w2.twice), "r/%016llx",
+		 (unsigned long long)kept);
+	assert_int_equal(roster_directory_refresh(s.b), 0);
+	assert_int_equal(roster_user_get(&u, s.b, gone), ROSTER_ENOTFOUND);
+	{
+		char *a = snapshot_take(s.a->dir), *b = snapshot_take(s.b);
+		assert_string_equal(a, b);
+		free(a);
+		free(b);
+	}
+	setup_free(&s);
+}
+
 /* A key handed twice, first as it was when the directory read it (at
  * its new version: a unit written again as it was), then as it is: the
  * unit took the first copy's version once the second had replaced (and
@@ -454,6 +487,7 @@ int main(void)
 		cmocka_unit_test(test_scan_null_value),
 		cmocka_unit_test(test_scan_positive_result),
 		cmocka_unit_test(test_scan_key_twice),
+		cmocka_unit_test(test_scan_held_key_twice),
 		cmocka_unit_test(test_scan_stale_copy),
 		cmocka_unit_test(test_scan_failure_named),
 		cmocka_unit_test(test_conflict_out_of_place),

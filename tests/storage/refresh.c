@@ -164,7 +164,9 @@ static void rename_user(world *w, roster_id id, const char *last)
 }
 
 /* A refresh with nothing new in the store reads no record again (it
- * allocates nothing); anything new, a record or only a counter, is read. */
+ * allocates nothing but its bitmap of the records held, so that a key
+ * handed twice is not counted twice); anything new, a record or only a
+ * counter, is read. */
 static void test_refresh_unchanged(void **state)
 {
 	void *ms;
@@ -188,16 +190,18 @@ static void test_refresh_unchanged(void **state)
 	/* nothing new */
 	allocations = 0;
 	assert_int_equal(roster_directory_refresh(b), 0);
-	assert_int_equal(allocations, 0);
+	assert_int_equal(allocations, 1);
 	/* the other directory acknowledges its events: still nothing new */
 	assert_int_equal(roster_outbox_ack(w->dir, 1, UINT64_MAX, &acked), 0);
 	assert_true(acked > 0);
+	allocations = 0;
 	assert_int_equal(roster_directory_refresh(b), 0);
-	assert_int_equal(allocations, 0);
+	assert_int_equal(allocations, 1);
 	/* a record changed: read, and seen */
 	rename_user(w, id, "Renamed");
+	allocations = 0;
 	assert_int_equal(roster_directory_refresh(b), 0);
-	assert_true(allocations > 0);
+	assert_true(allocations > 1);
 	assert_int_equal(roster_user_get(&u, b, id), 0);
 	assert_string_equal(roster_user_str(u, ROSTER_FIELD_LAST_NAME),
 			    "Renamed");
@@ -215,21 +219,22 @@ static void test_refresh_unchanged(void **state)
 	}
 	allocations = 0;
 	assert_int_equal(roster_directory_refresh(b), 0);
-	assert_int_equal(allocations, 0);
+	assert_int_equal(allocations, 1);
 	/* a user created and deleted again: the same records, but an
 	 * identifier handed out (the counter's version): read */
 	assert_int_equal(world_user(w, &w->as_admin, w->account, "Brief", "Stay",
 				    "brief@acme.example", 0, &other), 0);
 	assert_int_equal(roster_user_delete(w->dir, &w->as_admin, other), 0);
+	allocations = 0;
 	assert_int_equal(roster_directory_refresh(b), 0);
-	assert_true(allocations > 0);
+	assert_true(allocations > 1);
 	/* a deleted record (the other directory sees the note first): read,
 	 * and gone */
 	assert_int_equal(roster_directory_refresh(w->dir), 0);
 	allocations = 0;
 	assert_int_equal(roster_user_delete(w->dir, &w->as_admin, id), 0);
 	assert_int_equal(roster_directory_refresh(b), 0);
-	assert_true(allocations > 0);
+	assert_true(allocations > 1);
 	assert_int_equal(roster_user_get(&u, b, id), ROSTER_ENOTFOUND);
 	roster_directory_free(b);
 	world_free(w);
