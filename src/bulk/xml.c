@@ -141,6 +141,7 @@ static int io_read(void *ctx, char *buf, int len)
 static void on_error(void *arg, xmlErrorPtr e)
 {
 	xin *x = arg;
+	char *b;
 	size_t n;
 
 	if (!e || e->level < XML_ERR_ERROR || x->have_err)
@@ -150,6 +151,10 @@ static void on_error(void *arg, xmlErrorPtr e)
 	x->err_line = e->line > 0 ? (unsigned long)e->line : 0;
 	snprintf(x->err_msg, sizeof(x->err_msg), "%s",
 		 e->message ? e->message : "not well-formed");
+	/* an encoding error quotes the bytes it met ("Bytes: 0xE9 0x3C
+	 * ..."), which may be a password's: the report keeps none */
+	if ((b = strstr(x->err_msg, "\nBytes:")) != NULL)
+		*b = '\0';
 	n = strlen(x->err_msg);
 	while (n > 0 && (x->err_msg[n - 1] == '\n' || x->err_msg[n - 1] == ' '))
 		x->err_msg[--n] = '\0';

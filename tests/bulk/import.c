@@ -758,6 +758,32 @@ static void test_xml_line_items(void **state)
 	world_free(w);
 }
 
+/* A file that is not UTF-8 where a password stands: the fault names the
+ * line and the encoding, and quotes none of the bytes (libxml2 would). */
+static void test_xml_bad_bytes_not_quoted(void **state)
+{
+	const char *xml =
+		"<users xmlns=\"urn:roster:users:1\">\n"
+		"<user><first_name>A</first_name><last_name>B</last_name>"
+		"<email>a@x.example</email>\n"
+		"<password>Secr\xE9t-\xE8\xE0z</password></user>\n"
+		"</users>\n";
+	world *w = world_new(NULL);
+	roster_import_report *r = NULL;
+	const char *m;
+
+	(void)state;
+	assert_int_equal(import_xml(w, xml, NULL, &r), ROSTER_EPARSE);
+	assert_int_equal(roster_import_error_count(r), 1);
+	assert_int_equal(roster_import_error_line(r, 0), 3);
+	m = roster_import_error_message(r, 0);
+	assert_non_null(strstr(m, "UTF-8"));
+	assert_null(strstr(m, "0xE9"));
+	assert_null(strstr(m, "Bytes"));
+	roster_import_report_free(r);
+	world_free(w);
+}
+
 static void xml_malformed(const char *xml, const char *rule)
 {
 	world *w = world_new(NULL);
@@ -2201,6 +2227,7 @@ int main(void)
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_xml_basic),
 		cmocka_unit_test(test_xml_line_items),
+		cmocka_unit_test(test_xml_bad_bytes_not_quoted),
 		cmocka_unit_test(test_xml_malformed),
 		cmocka_unit_test(test_xml_attributes),
 		cmocka_unit_test(test_xml_cut_short),
