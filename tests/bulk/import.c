@@ -119,6 +119,23 @@ static roster_id login(world *w, const char *email)
 	return id;
 }
 
+/* The user of login `email` has `count` lines, lines[i] the i-th of
+ * them (NULL: not checked). */
+static void assert_lines(world *w, const char *email, size_t count,
+			 const char *const *lines)
+{
+	roster_user *u = NULL;
+	size_t i;
+
+	assert_int_equal(roster_user_get(&u, w->dir, login(w, email)),
+			 ROSTER_OK);
+	assert_int_equal(roster_user_line_count(u), count);
+	for (i = 0; i < count; i++)
+		if (lines[i])
+			assert_string_equal(roster_user_line(u, i), lines[i]);
+	roster_user_free(u);
+}
+
 /* ------------------------------------------------------------------ */
 /* CSV                                                                 */
 
@@ -182,7 +199,6 @@ static void test_csv_lines_with_spaces(void **state)
 	world *w = world_new(NULL);
 	roster_import_options o = opts_of(ROSTER_IMPORT_BEST_EFFORT, 0);
 	roster_import_report *r = NULL;
-	roster_user *u;
 
 	(void)state;
 	assert_int_equal(import_csv(w, csv, &o, &r), ROSTER_OK);
@@ -191,24 +207,13 @@ static void test_csv_lines_with_spaces(void **state)
 	/* no '+' at all: refused as a single create refuses "12 34" */
 	assert_refusal(r, 0, 4, "lines", ROSTER_EINVALID, "phone.e164");
 	roster_import_report_free(r);
-	assert_int_equal(roster_user_get(&u, w->dir, login(w, "ann@x.example")),
-			 ROSTER_OK);
-	assert_int_equal(roster_user_line_count(u), 2);
-	assert_string_equal(roster_user_line(u, 0), "+33144556677");
-	assert_string_equal(roster_user_line(u, 1), "+420601234567");
-	roster_user_free(u);
-	assert_int_equal(roster_user_get(&u, w->dir, login(w, "bo@x.example")),
-			 ROSTER_OK);
-	assert_int_equal(roster_user_line_count(u), 2);
-	assert_string_equal(roster_user_line(u, 0), "+442079460000");
-	assert_string_equal(roster_user_line(u, 1), "+33144556678");
-	roster_user_free(u);
+	assert_lines(w, "ann@x.example", 2,
+		     (const char *const[]){ "+33144556677", "+420601234567" });
+	assert_lines(w, "bo@x.example", 2,
+		     (const char *const[]){ "+442079460000", "+33144556678" });
 	/* numbers written whole after "00": each its own, as before */
-	assert_int_equal(roster_user_get(&u, w->dir, login(w, "di@x.example")),
-			 ROSTER_OK);
-	assert_int_equal(roster_user_line_count(u), 2);
-	assert_string_equal(roster_user_line(u, 1), "+44207946001");
-	roster_user_free(u);
+	assert_lines(w, "di@x.example", 2,
+		     (const char *const[]){ NULL, "+44207946001" });
 	world_free(w);
 }
 
@@ -222,7 +227,6 @@ static void test_csv_lines_many_groups(void **state)
 	world *w = world_new(NULL);
 	roster_import_options o = opts_of(ROSTER_IMPORT_BEST_EFFORT, 0);
 	roster_import_report *r = NULL;
-	roster_user *u;
 	size_t i, n;
 
 	(void)state;
@@ -241,12 +245,9 @@ static void test_csv_lines_many_groups(void **state)
 	assert_int_equal(roster_import_error_count(r), 1);
 	assert_refusal(r, 0, 3, "lines", ROSTER_EINVALID, "line.count");
 	roster_import_report_free(r);
-	assert_int_equal(roster_user_get(&u, w->dir, login(w, "ann@x.example")),
-			 ROSTER_OK);
-	assert_int_equal(roster_user_line_count(u), 3);
-	assert_string_equal(roster_user_line(u, 0), "+33144556671");
-	assert_string_equal(roster_user_line(u, 2), "+33144556673");
-	roster_user_free(u);
+	assert_lines(w, "ann@x.example", 3,
+		     (const char *const[]){ "+33144556671", NULL,
+					    "+33144556673" });
 	world_free(w);
 }
 
@@ -735,7 +736,6 @@ static void test_xml_line_items(void **state)
 	roster_import_options o = opts_of(ROSTER_IMPORT_BEST_EFFORT, 0);
 	world *w = world_new(NULL);
 	roster_import_report *r = NULL;
-	roster_user *u;
 
 	(void)state;
 	assert_int_equal(import_xml(w, xml, &o, &r), ROSTER_OK);
@@ -745,16 +745,9 @@ static void test_xml_line_items(void **state)
 	assert_refusal(r, 0, 8, "lines", ROSTER_EINVALID, "phone.e164");
 	assert_refusal(r, 1, 9, "lines", ROSTER_EINVALID, "phone.e164");
 	roster_import_report_free(r);
-	assert_int_equal(roster_user_get(&u, w->dir, login(w, "an@x.example")),
-			 ROSTER_OK);
-	assert_int_equal(roster_user_line_count(u), 2);
-	assert_string_equal(roster_user_line(u, 0), "+33122334455");
-	assert_string_equal(roster_user_line(u, 1), "+33122334456");
-	roster_user_free(u);
-	assert_int_equal(roster_user_get(&u, w->dir, login(w, "di@x.example")),
-			 ROSTER_OK);
-	assert_int_equal(roster_user_line_count(u), 0);
-	roster_user_free(u);
+	assert_lines(w, "an@x.example", 2,
+		     (const char *const[]){ "+33122334455", "+33122334456" });
+	assert_lines(w, "di@x.example", 0, NULL);
 	world_free(w);
 }
 
