@@ -223,6 +223,16 @@ static void assert_error(const roster_error *e, int code, const char *field,
 		assert_string_equal(roster_error_value(e), value);
 }
 
+/* The second directory shows what the first does. */
+static void assert_as_first(setup *s)
+{
+	char *a = snapshot_take(s->a->dir), *b = snapshot_take(s->b);
+
+	assert_string_equal(a, b);
+	free(a);
+	free(b);
+}
+
 /* The second directory refused a refresh with (code, field, rule, value)
  * and shows what it showed before; refreshed on a store behaving, it
  * shows the first's commits. */
@@ -239,11 +249,7 @@ static void refresh_refused(setup *s, int code, const char *field,
 	free(after);
 	s->w2.mode = WELL;
 	assert_int_equal(roster_directory_refresh(s->b), 0);
-	before = snapshot_take(s->a->dir);
-	after = snapshot_take(s->b);
-	assert_string_equal(before, after);
-	free(before);
-	free(after);
+	assert_as_first(s);
 }
 
 static void open_refused(setup *s, int code, const char *field,
@@ -346,12 +352,7 @@ static void test_scan_key_twice(void **state)
 	s.w2.mode = TWICE;
 	s.w2.prefix = "r/";
 	assert_int_equal(roster_directory_refresh(s.b), 0);
-	{
-		char *a = snapshot_take(s.a->dir), *b = snapshot_take(s.b);
-		assert_string_equal(a, b);
-		free(a);
-		free(b);
-	}
+	assert_as_first(&s);
 	setup_free(&s);
 }
 
@@ -375,12 +376,7 @@ static void test_scan_held_key_twice(void **state)
 		 (unsigned long long)kept);
 	assert_int_equal(roster_directory_refresh(s.b), 0);
 	assert_int_equal(roster_user_get(&u, s.b, gone), ROSTER_ENOTFOUND);
-	{
-		char *a = snapshot_take(s.a->dir), *b = snapshot_take(s.b);
-		assert_string_equal(a, b);
-		free(a);
-		free(b);
-	}
+	assert_as_first(&s);
 	setup_free(&s);
 }
 
@@ -399,12 +395,7 @@ static void test_scan_stale_copy(void **state)
 					      s.a->site, "Main Street"), 0);
 	s.w2.mode = STALE_FIRST;
 	assert_int_equal(roster_directory_refresh(s.b), 0);
-	{
-		char *a = snapshot_take(s.a->dir), *b = snapshot_take(s.b);
-		assert_string_equal(a, b);
-		free(a);
-		free(b);
-	}
+	assert_as_first(&s);
 	setup_free(&s);
 }
 
