@@ -98,7 +98,7 @@ int rs_user_pack(const rs_alloc *al, const rs_user *src, rs_user **out)
 	const char *key = RS_EMAIL_KEY(src);
 	int shared = key && email && !strcmp(key, email), wide;
 	uint64_t present = 0;
-	size_t email_at = 0;
+	size_t key_at = 0;
 	rs_user *u;
 
 	*out = NULL;
@@ -120,21 +120,28 @@ int rs_user_pack(const rs_alloc *al, const rs_user *src, rs_user **out)
 	*u = *src;
 	u->packed = wide ? 2 : 1;
 	u->present = present;
+	/* the login key first, beside the header a lookup reads: the two
+	 * share a line or the next one */
+	if (key) {
+		size_t len = strlen(key) + 1;
+		memcpy((char *)u + at, key, len);
+		key_at = at;
+		at += len;
+	}
 	for (i = 0, k = 0; i < n; i++) {
 		const char *s = rs_user_s(src, i);
 		size_t o = 0;
 
 		if (i < RS_S_END && !s)
 			continue; /* not held: no offset */
-		if (shared && i == RS_S_EMAIL_KEY) {
-			o = email_at; /* the e-mail comes first */
+		if (i == RS_S_EMAIL_KEY ||
+		    (shared && i == ROSTER_FIELD_EMAIL)) {
+			o = key_at; /* written first */
 		} else if (s) {
 			size_t len = strlen(s) + 1;
 			memcpy((char *)u + at, s, len);
 			o = at;
 			at += len;
-			if (i == ROSTER_FIELD_EMAIL)
-				email_at = o;
 		}
 		if (wide)
 			((uint32_t *)(u + 1))[k++] = (uint32_t)o;

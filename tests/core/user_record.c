@@ -185,6 +185,19 @@ static void test_copy_and_pack(void **state)
 	rs_user_release(&dir->al, w);
 }
 
+/* The login key is the first string of a packed user, just past its
+ * offsets, so that a lookup by login reads it beside the header. */
+static void assert_key_first(const rs_user *u)
+{
+	size_t held = rs_popcount64(u->present) + u->nlines + u->nproducts;
+	size_t first = sizeof(rs_user) +
+		       held * (u->packed == 1 ? sizeof(uint16_t)
+					      : sizeof(uint32_t));
+
+	assert_true(u->packed != 0);
+	assert_ptr_equal(RS_EMAIL_KEY(u), (const char *)u + first);
+}
+
 /* A login typed in lower case is its own key: the published version keeps
  * it once; a working copy has a key of its own, and packing shares again. */
 static void test_lower_case_login_kept_once(void **state)
@@ -210,6 +223,8 @@ static void test_lower_case_login_kept_once(void **state)
 	roster_form_free(f);
 	lower = (const rs_user *)rs_get(dir, id);
 	assert_ptr_equal(RS_EMAIL_KEY(lower), RS_STR(lower, ROSTER_FIELD_EMAIL));
+	assert_key_first(lower);
+	assert_key_first(pub);
 	/* mixed case: a key of its own */
 	assert_ptr_not_equal(RS_EMAIL_KEY(pub), RS_STR(pub, ROSTER_FIELD_EMAIL));
 	assert_string_equal(RS_EMAIL_KEY(pub), "zoe@acme.example");
@@ -219,6 +234,7 @@ static void test_lower_case_login_kept_once(void **state)
 	same_user(lower, w);
 	assert_int_equal(rs_user_pack(&dir->al, w, &p), 0);
 	assert_ptr_equal(RS_EMAIL_KEY(p), RS_STR(p, ROSTER_FIELD_EMAIL));
+	assert_key_first(p);
 	same_user(lower, p);
 	rs_user_release(&dir->al, w);
 	rs_user_release(&dir->al, p);
