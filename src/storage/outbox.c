@@ -149,14 +149,6 @@ static void pending_free(pending *p)
 	rs_free(&p->dir->al, p->ev);
 }
 
-/* Scan the keys under `prefix` with `row`; 0 or a recorded error (the
- * rows record theirs). */
-static int scan(roster_directory *dir, const char *prefix,
-		roster_storage_row_fn row, void *data)
-{
-	return rs_storage_scan(dir, prefix, row, data);
-}
-
 int roster_outbox_replay(roster_directory *dir, size_t max, size_t *count)
 {
 	pending p = { dir, NULL, 0, 0, max };
@@ -170,7 +162,7 @@ int roster_outbox_replay(roster_directory *dir, size_t max, size_t *count)
 	if (!dir->storage)
 		return ROSTER_OK;
 	/* read it all first: the host may use the store from its callback */
-	if ((rc = scan(dir, "o/", read_row, &p))) {
+	if ((rc = rs_storage_scan(dir, "o/", read_row, &p))) {
 		pending_free(&p);
 		return rc;
 	}
@@ -303,7 +295,7 @@ int roster_outbox_ack(roster_directory *dir, uint64_t first, uint64_t last,
 	range_prefix(prefix, first, last);
 	for (tries = 0;; tries++) {
 		a.n = 0;
-		if ((rc = scan(dir, prefix, ack_row, &a)))
+		if ((rc = rs_storage_scan(dir, prefix, ack_row, &a)))
 			break;
 		if (!a.n || (rc = remove_due(dir, &a)) != 1)
 			break;
