@@ -894,7 +894,6 @@ static int open_fail(roster_filestore *fs, int code)
 int roster_filestore_open(const char *path, unsigned int flags,
 			  roster_filestore **out)
 {
-	pthread_mutexattr_t attr;
 	roster_filestore *fs;
 	struct stat st;
 	char v[24], *real;
@@ -915,16 +914,7 @@ int roster_filestore_open(const char *path, unsigned int flags,
 		return rs_error_tl(ROSTER_ENOMEM, NULL, "nomem", NULL);
 	fs->fd = fs->lock_fd = -1;
 	fs->flags = flags;
-	if (pthread_mutexattr_init(&attr)) {
-		free(fs);
-		return rs_error_tl(ROSTER_ENOMEM, NULL, "nomem", NULL);
-	}
-	/* a second begin, or a scan, inside a transaction of the same
-	 * thread is refused instead of deadlocking */
-	pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ERRORCHECK);
-	rc = pthread_mutex_init(&fs->mu, &attr);
-	pthread_mutexattr_destroy(&attr);
-	if (rc) {
+	if (rs_kv_lock_init(&fs->mu)) {
 		free(fs);
 		return rs_error_tl(ROSTER_ENOMEM, NULL, "nomem", NULL);
 	}

@@ -252,6 +252,19 @@ const rs_kv_entry *rs_kv_writes_find(const rs_kv_writes *w, const char *key,
 	return w->index[i] ? w->v[w->index[i] - 1] : NULL;
 }
 
+int rs_kv_lock_init(pthread_mutex_t *m)
+{
+	pthread_mutexattr_t attr;
+	int rc;
+
+	if (pthread_mutexattr_init(&attr))
+		return -1;
+	pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ERRORCHECK);
+	rc = pthread_mutex_init(m, &attr);
+	pthread_mutexattr_destroy(&attr);
+	return rc ? -1 : 0;
+}
+
 uint64_t rs_kv_current(const rs_kv *t, const rs_kv_writes *w, const char *key,
 		       size_t klen, uint64_t hash)
 {

@@ -27,6 +27,7 @@
 #ifndef RS_STORAGE_KV_H
 #define RS_STORAGE_KV_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -95,6 +96,12 @@ uint64_t rs_kv_hash(const char *key, size_t klen);
  * space's entries alone. */
 int rs_kv_scan(const rs_kv *t, const char *prefix, roster_storage_row_fn row,
 	       void *row_data);
+
+/* The lock of a built-in store: a second begin, or a scan, inside a
+ * transaction of the same thread is refused (EDEADLK) instead of
+ * deadlocking, and an unlock without the lock (EPERM) instead of undefined
+ * behaviour. 0, or -1 when it could not be made. */
+int rs_kv_lock_init(pthread_mutex_t *m);
 
 /* 0, or -1 when memory is short. */
 int rs_kv_init(rs_kv *t);

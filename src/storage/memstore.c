@@ -31,7 +31,6 @@ static _Thread_local const char *ms_err;
 
 int roster_memstore_new(roster_memstore **out)
 {
-	pthread_mutexattr_t attr;
 	roster_memstore *ms;
 	int rc;
 
@@ -41,15 +40,7 @@ int roster_memstore_new(roster_memstore **out)
 	ms = calloc(1, sizeof(*ms));
 	if (!ms)
 		return rs_error_tl(ROSTER_ENOMEM, NULL, "nomem", NULL);
-	if (pthread_mutexattr_init(&attr)) {
-		free(ms);
-		return rs_error_tl(ROSTER_ENOMEM, NULL, "nomem", NULL);
-	}
-	/* a second begin, or a scan, inside a transaction of the same
-	 * thread is refused instead of deadlocking, as by the file store */
-	pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ERRORCHECK);
-	rc = pthread_mutex_init(&ms->lock, &attr);
-	pthread_mutexattr_destroy(&attr);
+	rc = rs_kv_lock_init(&ms->lock);
 	if (rc || rs_kv_init(&ms->t)) {
 		if (!rc)
 			pthread_mutex_destroy(&ms->lock);
