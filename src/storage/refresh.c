@@ -275,9 +275,14 @@ static int seen(const reading *c, roster_id id)
 	return id < c->below && (c->seen[id >> 3] >> (id & 7)) & 1;
 }
 
-/* `seen` has a bit for each identifier up to the highest held or read,
- * as long as there are no more than this many a record. */
+/* A bitmap of the identifiers below `below` (`seen`, `held`) is made as
+ * long as there are no more than SEEN_SPREAD of them a record. */
 #define SEEN_SPREAD 64
+
+static int bitmap_fits(const roster_directory *dir, roster_id below)
+{
+	return below / SEEN_SPREAD <= dir->records.count + 4096;
+}
 
 /*
  * The records held that the store no longer has, to delete. When fewer
@@ -305,7 +310,7 @@ static int find_deleted(reading *c)
 		if (c->recs[i].id >= c->below)
 			c->below = c->recs[i].id + 1;
 	}
-	if (c->below / SEEN_SPREAD > dir->records.count + 4096)
+	if (!bitmap_fits(dir, c->below))
 		return read_all(c); /* too far apart for a bitmap */
 	if (!(c->seen = rs_calloc(&dir->al, c->below / 8 + 1, 1)))
 		return out_of_memory(c);
@@ -584,7 +589,7 @@ static int read_changes(reading *c)
 	int rc;
 
 	/* the records held are those below next_id */
-	if (dir->next_id / SEEN_SPREAD <= dir->records.count + 4096) {
+	if (bitmap_fits(dir, dir->next_id)) {
 		c->held_below = dir->next_id;
 		if (!(c->held = rs_calloc(&dir->al, c->held_below / 8 + 1, 1)))
 			return out_of_memory(c);
