@@ -246,22 +246,21 @@ static int is_blank(char c)
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
-/* Cut the cell `s` in place into its items, separated by `sep` (and by
- * any ASCII white space when `blanks`), spaces before an item skipped:
- * at most `max` into out, their count. */
-static size_t split_items(char *s, char sep, int blanks, char **out,
-			  size_t max)
+/* Cut the cell `s` in place into its items, separated by `sep` or any
+ * ASCII white space (XML indents them): at most `max` into out, their
+ * count. */
+static size_t split_items(char *s, char sep, char **out, size_t max)
 {
 	size_t n = 0;
 
 	while (*s && n < max) {
 		char *end;
 
-		while (*s == sep || *s == ' ' || (blanks && is_blank(*s)))
+		while (*s == sep || is_blank(*s))
 			s++;
 		if (!*s)
 			break;
-		for (end = s; *end && *end != sep && !(blanks && is_blank(*end));)
+		for (end = s; *end && *end != sep && !is_blank(*end);)
 			end++;
 		out[n++] = s;
 		if (*end)
@@ -378,7 +377,7 @@ static int set_products(rs_import *im, const rs_row *row, const char *v)
 		rs_free(&dir->al, copy);
 		return rs_nomem(dir);
 	}
-	n = split_items(copy, row->line_sep, 1, ids, max);
+	n = split_items(copy, row->line_sep, ids, max);
 	for (i = 0; i < n && !rc; i++)
 		if (rs_product_check(dir, ids[i])) {
 			char rule[40];
