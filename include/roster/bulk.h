@@ -15,7 +15,9 @@
  * those the account bought and no user holds, as roster_product_assign
  * would (a row finding none left: ROSTER_EPOLICY product.none_available).
  * Duplicates inside the file are refused like duplicates in the directory
- * (the rows before them are already there).
+ * (the rows before them are already there); in all-or-nothing mode a
+ * refused row's login, lines and extension are held too, so that the
+ * rows repeating them are reported in the same run.
  *
  * All or nothing (the default): the whole import is one transaction;
  * every bad row is reported, and if there is any, nothing is imported.

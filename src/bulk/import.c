@@ -24,6 +24,7 @@
 #include "policy.h"
 #include "search_index.h"
 #include "txn.h"
+#include "validate.h"
 
 /* A refusal: the error's detail, kept to render it in any language. */
 typedef struct import_err {
@@ -65,6 +66,12 @@ struct rs_import {
 	int eof;
 	stock_left *stock; /* the products rows named so far */
 	size_t nstock, capstock;
+	/* all-or-nothing: the unique keys (login, lines, extension on its
+	 * PBX) of the rows refused so far, so that a later row taking one
+	 * is reported now, as it would be once the first row is mended */
+	rs_table held;	/* key hash -> its place in keys + 1 */
+	char **keys;
+	size_t nkeys, capkeys;
 };
 
 int rs_bulk_column(const char *name)
@@ -510,6 +517,158 @@ static int apply_cell(rs_import *im, const rs_row *row, int field,
 	}
 }
 
+/* ------------------------------------------------------------------ */
+/* The unique keys of refused rows (all-or-nothing)                   */
+
+enum { KEY_EMAIL, KEY_LINE, KEY_EXTENSION };
+
+typedef int (*key_fn)(rs_import *im, const char *key, size_t len, int what,
+		      const char *value);
+
+/*
+ * Each unique key of the row in the form, made as a create makes it (the
+ * login's lower-case key, a line in E.164, an extension on its PBX), in
+ * the order a create checks them; a value the create would refuse makes
+ * none. Stops at fn's first non-zero return and returns it.
+ */
+static int each_row_key(rs_import *im, key_fn fn)
+{
+	const roster_form *f = im->form;
+	const char *email = f->str[ROSTER_FIELD_EMAIL];
+	const char *ext = f->str[ROSTER_FIELD_EXTENSION];
+	roster_id pbx = f->ref[ROSTER_FIELD_PBX];
+	char key[1 + 256 + 1], out[256];
+	size_t i;
+	int rc;
+
+	if (email && strnlen(email, 1024) <= 1000 &&
+	    !rs_valid_email(email, out, key + 1)) {
+		key[0] = 'e';
+		if ((rc = fn(im, key, 1 + strlen(key + 1), KEY_EMAIL, out)))
+			return rc;
+	}
+	for (i = 0; i < f->nlines; i++) {
+		if (strnlen(f->lines[i], 64) >= 64 ||
+		    rs_valid_e164(f->lines[i], key + 1))
+			continue;
+		key[0] = 'l';
+		if ((rc = fn(im, key, 1 + strlen(key + 1), KEY_LINE, key + 1)))
+			return rc;
+	}
+	if (pbx && ext && strnlen(ext, 64) < 64) {
+		int n = snprintf(key, sizeof(key), "x%016llx%s",
+				 (unsigned long long)pbx, ext);
+
+		if ((rc = fn(im, key, (size_t)n, KEY_EXTENSION, ext)))
+			return rc;
+	}
+	return 0;
+}
+
+typedef struct key_probe {
+	const rs_import *im;
+	const char *key;
+} key_probe;
+
+static int same_key(void *ctx, uint64_t b)
+{
+	const key_probe *p = ctx;
+
+	return strcmp(p->im->keys[b - 1], p->key) == 0;
+}
+
+static int is_held(const rs_import *im, const char *key, size_t len)
+{
+	key_probe p = { im, key };
+
+	return im->held.count &&
+	       rs_table_find(&im->held, rs_hash(key, len, 0), same_key, &p);
+}
+
+static int hold_one(rs_import *im, const char *key, size_t len, int what,
+		    const char *value)
+{
+	const rs_alloc *al = &im->dir->al;
+	char **keys;
+
+	(void)what;
+	(void)value;
+	if (is_held(im, key, len))
+		return 0;
+	if (!(keys = rs_array_room(al, im->keys, im->nkeys, &im->capkeys,
+				   sizeof(*keys), 16)))
+		return rs_nomem(im->dir);
+	im->keys = keys;
+	if (rs_table_reserve(al, &im->held, 1) ||
+	    !(keys[im->nkeys] = rs_strndup(al, key, len)))
+		return rs_nomem(im->dir);
+	im->nkeys++;
+	rs_table_insert(&im->held, rs_hash(key, len, 0), im->nkeys);
+	return 0;
+}
+
+/* The row was refused: in all-or-nothing mode, hold its keys. 0 or
+ * ROSTER_ENOMEM. */
+static int hold_keys(rs_import *im)
+{
+	if (im->opts.mode != ROSTER_IMPORT_ALL_OR_NOTHING)
+		return 0;
+	return each_row_key(im, hold_one);
+}
+
+static int refuse_held(rs_import *im, const char *key, size_t len, int what,
+		       const char *value)
+{
+	static const char *const field[] = { "email", "lines", "extension" };
+	static const char *const rule[] = { "email.unique", "line.unique",
+					    "extension.unique" };
+
+	if (!is_held(im, key, len))
+		return 0;
+	return rs_fail(im->dir, ROSTER_EEXISTS, field[what], rule[what],
+		       value);
+}
+
+/* The row passed a create: ROSTER_EEXISTS, with the create's words, when
+ * it takes a key of a refused row; else 0. */
+static int held_fault(rs_import *im)
+{
+	return im->nkeys ? each_row_key(im, refuse_held) : 0;
+}
+
+static void free_keys(rs_import *im)
+{
+	const rs_alloc *al = &im->dir->al;
+
+	while (im->nkeys)
+		rs_free(al, im->keys[--im->nkeys]);
+	rs_free(al, im->keys);
+	rs_table_free(al, &im->held);
+}
+
+/* ------------------------------------------------------------------ */
+/* A row                                                               */
+
+/* Create the row's user: 0, or the create's error, undone. */
+static int create_row(rs_import *im, roster_id *id)
+{
+	rs_op op;
+	int rc;
+
+	if (!im->nkeys)
+		return roster_user_create(id, im->dir, im->actor, im->account,
+					  im->form);
+	/* a user taking a refused row's key is refused after its create,
+	 * the faults a create finds first coming first; the operation
+	 * undoes the create */
+	rs_op_begin(im->dir, &op);
+	rc = roster_user_create(id, im->dir, im->actor, im->account,
+				im->form);
+	if (rc == ROSTER_OK)
+		rc = held_fault(im);
+	return rs_op_end(im->dir, &op, rc);
+}
+
 int rs_import_row(rs_import *im, const rs_row *row)
 {
 	roster_directory *dir = im->dir;
@@ -533,8 +692,8 @@ int rs_import_row(rs_import *im, const rs_row *row)
 	if (bad < 0)
 		return bad;
 	if (bad)
-		return refused(im);
-	rc = roster_user_create(&id, dir, im->actor, im->account, im->form);
+		return (rc = hold_keys(im)) ? rc : refused(im);
+	rc = create_row(im, &id);
 	if (rc == ROSTER_OK) {
 		im->created++;
 		products_taken(im);
@@ -547,7 +706,7 @@ int rs_import_row(rs_import *im, const rs_row *row)
 	column = dir->err.field;
 	if (!rs_bulk_column(column))
 		column = "";
-	if ((rc = add_err(im, row->line, column)))
+	if ((rc = add_err(im, row->line, column)) || (rc = hold_keys(im)))
 		return rc;
 	return refused(im);
 }
@@ -665,6 +824,7 @@ int roster_import(roster_import_report **report, roster_directory *dir,
 	while (im.nstock)
 		rs_free(&dir->al, im.stock[--im.nstock].product);
 	rs_free(&dir->al, im.stock);
+	free_keys(&im);
 	return rc;
 }
 

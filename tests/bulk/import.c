@@ -440,6 +440,99 @@ static void test_best_effort(void **state)
 	world_free(w);
 }
 
+/* Row 2 is refused for its site; the later rows taking its login, its
+ * line or its extension are refused with it in all-or-nothing mode (as
+ * they would be once row 2 is mended), and imported in best-effort mode,
+ * where row 2 holds nothing. */
+static const char refused_keys[] =
+	"first_name,last_name,email,site,pbx,extension,lines\n"
+	"Ann,Lee,ann@x.example,Lyon,Main PBX,101,+33111111111\n" /* 2 */
+	"Bo,Li,ANN@x.example,,,,\n"			  /* 3: email */
+	"Cy,Ng,cy@x.example,,,,+33 1 11 11 11 11\n"	  /* 4: line */
+	"Di,Ox,di@x.example,,Main PBX,101,\n"		  /* 5: extension */
+	",Po,ann@x.example,,,,\n"	/* 6: its own fault comes first */
+	"Ed,Qu,ed@x.example,Paris,Main PBX,102,+33122222222\n"; /* 7: good */
+
+static void test_refused_row_holds_keys(void **state)
+{
+	roster_import_options best = opts_of(ROSTER_IMPORT_BEST_EFFORT, 0);
+	roster_import_options dry = opts_of(ROSTER_IMPORT_ALL_OR_NOTHING, 1);
+	world *w = world_new(NULL);
+	roster_import_report *r = NULL;
+	char *before = snapshot_take(w->dir), *after;
+	int pass;
+
+	(void)state;
+	for (pass = 0; pass < 2; pass++) {
+		assert_int_equal(import_csv(w, refused_keys,
+					    pass ? &dry : NULL, &r),
+				 ROSTER_EINVALID);
+		assert_int_equal(roster_import_rows(r), 6);
+		assert_int_equal(roster_import_error_count(r), 5);
+		assert_refusal(r, 0, 2, "site", ROSTER_EINVALID, "import.ref");
+		assert_refusal(r, 1, 3, "email", ROSTER_EEXISTS,
+			       "email.unique");
+		assert_refusal(r, 2, 4, "lines", ROSTER_EEXISTS, "line.unique");
+		assert_refusal(r, 3, 5, "extension", ROSTER_EEXISTS,
+			       "extension.unique");
+		assert_refusal(r, 4, 6, "first_name", ROSTER_EINVALID,
+			       "field.required");
+		/* the words a create gives, the value as the row wrote it */
+		assert_string_equal(roster_import_error_message(r, 1),
+				    "the e-mail address ANN@x.example is "
+				    "already used by another user");
+		assert_non_null(strstr(roster_import_error_message(r, 2),
+				       "+33111111111"));
+		assert_int_equal(roster_import_created(r), 0);
+		roster_import_report_free(r);
+		after = snapshot_take(w->dir);
+		snapshot_assert_equal(before, after, "refused keys");
+		free(after);
+	}
+	assert_int_equal(w->nevents, 0);
+
+	/* best effort: row 2 holds nothing, the others are created */
+	assert_int_equal(import_csv(w, refused_keys, &best, &r), ROSTER_OK);
+	assert_int_equal(roster_import_error_count(r), 2);
+	assert_refusal(r, 0, 2, "site", ROSTER_EINVALID, "import.ref");
+	assert_refusal(r, 1, 6, "first_name", ROSTER_EINVALID,
+		       "field.required");
+	assert_int_equal(roster_import_created(r), 4);
+	roster_import_report_free(r);
+	assert_true(login(w, "ann@x.example") != 0);
+	assert_lines(w, "cy@x.example", 1,
+		     (const char *const[]){ "+33111111111" });
+	free(before);
+	world_free(w);
+}
+
+static void every_field_account(world *w, roster_id account, roster_id site);
+
+/* A row refused for a key a refused row holds is undone: the station its
+ * create took is there for the rows after it. */
+static void test_refused_row_gives_back(void **state)
+{
+	world *w = world_new(NULL);
+	roster_import_report *r = NULL;
+
+	(void)state;
+	every_field_account(w, w->account, w->site); /* 2 premium stations */
+	assert_int_equal(
+		import_csv(w,
+			   "first_name,last_name,email,site,pack\n"
+			   "Ann,Lee,ann@x.example,Lyon,premium\n"
+			   "Bo,Li,ANN@x.example,Paris,premium\n"
+			   "Cy,Ng,cy@x.example,Paris,premium\n"
+			   "Di,Ox,di@x.example,Paris,premium\n",
+			   NULL, &r),
+		ROSTER_EINVALID);
+	assert_int_equal(roster_import_error_count(r), 2);
+	assert_refusal(r, 0, 2, "site", ROSTER_EINVALID, "import.ref");
+	assert_refusal(r, 1, 3, "email", ROSTER_EEXISTS, "email.unique");
+	roster_import_report_free(r);
+	world_free(w);
+}
+
 static void test_dry_run(void **state)
 {
 	roster_import_options o = opts_of(ROSTER_IMPORT_BEST_EFFORT, 1);
@@ -2214,6 +2307,8 @@ int main(void)
 		cmocka_unit_test(test_csv_cells),
 		cmocka_unit_test(test_all_or_nothing),
 		cmocka_unit_test(test_best_effort),
+		cmocka_unit_test(test_refused_row_holds_keys),
+		cmocka_unit_test(test_refused_row_gives_back),
 		cmocka_unit_test(test_dry_run),
 		cmocka_unit_test(test_french),
 		cmocka_unit_test(test_report_any_language),

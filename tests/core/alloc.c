@@ -1945,6 +1945,39 @@ static void check_import_products(ctx *c)
 	assert_int_equal(world_count(c->w, ROSTER_EVENT_USER_CREATED), 2);
 }
 
+/* An all-or-nothing import whose first row is refused and whose later
+ * rows take its login, its line and its extension: the keys of refused
+ * rows are held, the rows taking them refused after their create and
+ * undone. */
+static int run_import_refused_keys(ctx *c)
+{
+	text_src src = { "first_name,last_name,email,site,pbx,extension,lines\n"
+			 "Ima,Port,ima@acme.example,Lyon,Main PBX,101,"
+			 "+33111111111\n"
+			 "Ivo,Port,IMA@acme.example,,,,\n"
+			 "Ida,Port,ida@acme.example,,,,+33111111111\n"
+			 "Ira,Port,ira@acme.example,,Main PBX,101,\n",
+			 0 };
+	roster_import_report *r = NULL;
+	int rc = roster_import(&r, D(c), &c->w->as_admin, c->w->account,
+			       ROSTER_FORMAT_CSV, text_read, &src, NULL);
+
+	if (rc == ROSTER_EINVALID) {
+		assert_int_equal(roster_import_error_count(r), 4);
+		assert_string_equal(roster_import_error_rule(r, 1),
+				    "email.unique");
+		assert_string_equal(roster_import_error_rule(r, 3),
+				    "extension.unique");
+	}
+	roster_import_report_free(r);
+	return rc;
+}
+
+static void check_import_refused_keys(ctx *c)
+{
+	assert_int_equal(world_count(c->w, ROSTER_EVENT_USER_CREATED), 0);
+}
+
 static int run_choices(ctx *c)
 {
 	return roster_user_choices(&c->choices, D(c), &c->w->as_admin, 0,
@@ -2081,6 +2114,8 @@ static const tcase cases[] = {
 	  check_product_assign, NULL, ROSTER_OK, 0 },
 	{ "import_products", prepare_products, run_import_products,
 	  check_import_products, NULL, ROSTER_OK, 0 },
+	{ "import_refused_keys", NULL, run_import_refused_keys,
+	  check_import_refused_keys, NULL, ROSTER_EINVALID, 0 },
 	{ "user_choices", prepare_target, run_choices, check_choices,
 	  verify_choices, ROSTER_OK, 0 },
 	{ "billing_summary", prepare_products, run_billing, check_billing,
