@@ -3,7 +3,8 @@
  *
  * Every version of a user carries its sort key (its folded last and
  * first names' words, " last\x01 first") and its search words (the folded
- * words of its display name and numbers, each after a space), derived
+ * words of its display name and numbers, and of its numbers as written in
+ * their countries, each after a space), derived
  * when the version is made or loaded; its login's words are the runs of
  * letters and digits of its lower-case key. A query word matches a user when " word" begins one of these
  * words (rs_user_has_word). The
@@ -126,6 +127,30 @@ static int append_to(roster_directory *dir, char **buf, size_t *cap,
 	return 0;
 }
 
+/* Is `w` (n bytes) one of the words in buf[0..len), each after a space? */
+static int holds_word(const char *buf, size_t len, const char *w, size_t n)
+{
+	const char *at = buf, *end = buf + len;
+
+	while ((at = memmem(at, (size_t)(end - at), w, n)) != NULL) {
+		if (at > buf && at[-1] == ' ' &&
+		    (at + n == end || at[n] == ' ' || at[n] == '\x01'))
+			return 1;
+		at++;
+	}
+	return 0;
+}
+
+/* Append " w" (n bytes) to the words unless they hold it. 0 or -1. */
+static int add_word(roster_directory *dir, char **buf, size_t *cap,
+		    size_t *len, const char *stack, const char *w, size_t n)
+{
+	if (!n || holds_word(*buf, *len, w, n))
+		return 0;
+	return append_to(dir, buf, cap, len, stack, " ", 1) ||
+	       append_to(dir, buf, cap, len, stack, w, n);
+}
+
 /* The apostrophes of names (O'Brien, D’Artagnan, Oʼneil). */
 static size_t apostrophe_at(const char *p)
 {
@@ -171,23 +196,49 @@ static int joined_names(roster_directory *dir, const rs_user *u, char **buf,
 		}
 		rs_free(&dir->al, plain);
 		for (w = strtok_r(words, " ", &save); w && !rc;
-		     w = strtok_r(NULL, " ", &save)) {
-			size_t n = strlen(w);
-			const char *at = *buf;
-			int held = 0;
-			while (!held && (at = strstr(at, w)) != NULL) {
-				held = at > *buf && at[-1] == ' ' &&
-				       (at[n] == ' ' || at[n] == '\0' ||
-					at[n] == '\x01');
-				at++;
-			}
-			if (!held)
-				rc = append_to(dir, buf, cap, len, stack, " ",
-					       1) ||
-				     append_to(dir, buf, cap, len, stack, w, n);
-		}
+		     w = strtok_r(NULL, " ", &save))
+			rc = add_word(dir, buf, cap, len, stack, w, strlen(w));
 		rs_free(&dir->al, words);
 		if (rc)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * A number is found as it is written in its country too: the words of
+ * the phone and the lines get each number's national significant number
+ * (the digits after the country calling code: 601234567 of
+ * +420601234567) and, where a national prefix is dialled before it, the
+ * national number as dialled (0144556677 of +33144556677). A number of
+ * no known calling code gets none. 0 or -1 out of memory.
+ */
+static int national_numbers(roster_directory *dir, const rs_user *u,
+			    char **buf, size_t *cap, size_t *len,
+			    const char *stack)
+{
+	size_t i, cc, n;
+	char dialled[32];
+
+	for (i = 0; i <= u->nlines; i++) {
+		const char *v = i ? RS_LINE(u, i - 1)
+				  : RS_STR(u, ROSTER_FIELD_PHONE);
+		const char *trunk, *nsn;
+
+		/* kept as "+" and up to 15 digits (rs_valid_e164) */
+		if (!v || v[0] != '+' || !(cc = rs_calling_code(v + 1, &trunk)))
+			continue;
+		nsn = v + 1 + cc;
+		n = strlen(nsn);
+		if (add_word(dir, buf, cap, len, stack, nsn, n))
+			return -1;
+		if (!*trunk || strlen(trunk) + n >= sizeof(dialled))
+			continue;
+		snprintf(dialled, sizeof(dialled), "%s%s", trunk, nsn);
+		/* +1 202...: the national form is the international one */
+		if (strcmp(dialled, v + 1) != 0 &&
+		    add_word(dir, buf, cap, len, stack, dialled,
+			     strlen(dialled)))
 			return -1;
 	}
 	return 0;
@@ -202,6 +253,7 @@ int rs_user_search_keys(roster_directory *dir, rs_user *u)
 	 * words for the words, so that the names are kept once */
 	if (fold_fields(dir, u, &buf, &cap, &len, end, stack) == 0 &&
 	    joined_names(dir, u, &buf, &cap, &len, stack) == 0 &&
+	    national_numbers(dir, u, &buf, &cap, &len, stack) == 0 &&
 	    (words = rs_malloc(&dir->al, len - end[1] + 1)) &&
 	    (key = rs_malloc(&dir->al, end[1] + 2))) {
 		memcpy(words, buf + end[1], len - end[1]);
@@ -296,13 +348,43 @@ static size_t number_sep_at(const char *p)
 	return rs_utf8_is_space(p, n) ? n : 0;
 }
 
+static int is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* Does the character at p (n bytes) belong to a word? */
+static int word_char(const char *p, size_t n)
+{
+	const unsigned char c = (unsigned char)*p;
+
+	if (c < 0x80)
+		return is_digit((char)c) || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
+	return rs_utf8_is_word(p, n);
+}
+
+/* Is the run of digits at p a group of a number: followed by the end, or
+ * by anything but a letter ("2nd" is a word, not a group)? */
+static int digit_group(const char *p)
+{
+	if (!is_digit(*p))
+		return 0;
+	while (is_digit(*p))
+		p++;
+	return !*p || !word_char(p, char_at(p));
+}
+
 /*
- * A phone number as it is written, "+420 601 234 567" or "(+33) 1-44-55",
- * is one number: from a '+' that begins a word (after no letter or
- * digit), the digits that follow it through spaces and the punctuation of
- * phone numbers (". - ( ) /") are joined, as a user's numbers are stored,
- * so that the typed number begins the user's digits instead of asking for
- * four words. The text only loses bytes: `out` holds strlen(in) + 1.
+ * A phone number as it is written is one number: from a '+' that begins a
+ * word (after no letter or digit), or from a group of digits that begins
+ * one, the groups of digits that follow it through spaces and the
+ * punctuation of phone numbers (". - ( ) /") are joined, as a user's
+ * numbers are stored, so that "+420 601 234 567", "00420 601 234 567",
+ * "601 234 567" or "01 44 55 66 77" begins the user's digits (or the
+ * national number, search_index.c) instead of asking for four words. The
+ * "(0)" written after a country code ("+33 (0)1 44") is not dialled and
+ * is left out, as is the "00" dialled for a '+'. The text only loses
+ * bytes: `out` holds strlen(in) + 1.
  */
 static void join_numbers(const char *in, char *out)
 {
@@ -311,27 +393,30 @@ static void join_numbers(const char *in, char *out)
 	int after_word = 0; /* the character before p is a letter or digit */
 
 	while (*p) {
-		const unsigned char c = (unsigned char)*p;
+		const int plus = *p == '+' && !after_word && is_digit(p[1]);
 		size_t n, s;
 
-		if (c != '+' || after_word || p[1] < '0' || p[1] > '9') {
-			n = c < 0x80 ? 1 : char_at(p);
-			after_word = c < 0x80 ? (c >= '0' && c <= '9') ||
-							((c | 0x20) >= 'a' &&
-							 (c | 0x20) <= 'z')
-					      : rs_utf8_is_word(p, n);
+		if (!plus && (after_word || !digit_group(p))) {
+			n = (unsigned char)*p < 0x80 ? 1 : char_at(p);
+			after_word = word_char(p, n);
 			memcpy(o, p, n);
 			o += n;
 			p += n;
 			continue;
 		}
-		*o++ = *p++;
+		if (plus)
+			*o++ = *p++;
+		else if (p[0] == '0' && p[1] == '0' && p[2] >= '1' &&
+			 p[2] <= '9')
+			p += 2; /* "00420": an international number */
 		for (;;) {
-			while (*p >= '0' && *p <= '9')
+			while (is_digit(*p))
 				*o++ = *p++;
 			for (q = p; (s = number_sep_at(q)) != 0; q += s)
-				;
-			if (q == p || *q < '0' || *q > '9')
+				if (plus && q[0] == '(' && q[1] == '0' &&
+				    q[2] == ')')
+					q += 2; /* "+33 (0)1": not dialled */
+			if (q == p || !digit_group(q))
 				break;
 			p = q;
 		}

@@ -1,10 +1,12 @@
-/* validate.c: syntax of e-mail addresses, E.164 numbers, countries,
- * extensions. */
+/* validate.c: syntax of e-mail addresses, E.164 numbers (and their
+ * country calling codes), countries, extensions. */
 #include "validate.h"
 
 #include "roster/catalog.h"
 
 #include <string.h>
+
+#include "util/calling_codes.h"
 
 static int is_alnum(unsigned char c)
 {
@@ -161,6 +163,35 @@ const char *rs_valid_e164(const char *in, char *out)
 		return "phone.e164";
 	out[digits + 1] = '\0';
 	return NULL;
+}
+
+size_t rs_calling_code(const char *digits, const char **trunk)
+{
+	unsigned code = 0;
+	size_t len, lo, hi, mid;
+
+	/* the codes are a prefix code: at most one length gives one */
+	for (len = 1; len <= 3; len++) {
+		if (digits[len - 1] < '0' || digits[len - 1] > '9')
+			break;
+		code = code * 10 + (unsigned)(digits[len - 1] - '0');
+		lo = 0;
+		hi = sizeof(calling_codes) / sizeof(calling_codes[0]);
+		while (lo < hi) {
+			mid = lo + (hi - lo) / 2;
+			if (calling_codes[mid].code < code)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (lo < sizeof(calling_codes) / sizeof(calling_codes[0]) &&
+		    calling_codes[lo].code == code) {
+			*trunk = calling_codes[lo].trunk;
+			return len;
+		}
+	}
+	*trunk = "";
+	return 0;
 }
 
 const char *rs_valid_country(const char *in, char *out)

@@ -19,6 +19,12 @@ const char *rs_valid_email(const char *in, char *out, char *key);
 const char *rs_email_key(const char *in, char *key, size_t *len);
 /* E.164: out (>= 17 bytes) gets "+" and the digits. */
 const char *rs_valid_e164(const char *in, char *out);
+/* The country calling code that begins `digits` (an E.164 number's,
+ * without its '+'): its length (1 to 3), 0 when no code begins them;
+ * *trunk gets the national prefix dialled before a national number of
+ * that country ("0" in France, "" in the Czech Republic). The codes are
+ * libphonenumber's (calling_codes.h). */
+size_t rs_calling_code(const char *digits, const char **trunk);
 /* ISO 3166-1 alpha-2: out (>= 3 bytes) gets the upper-case code. */
 const char *rs_valid_country(const char *in, char *out);
 /* Extension digits under a PBX's rules. */

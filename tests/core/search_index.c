@@ -21,6 +21,7 @@
 #include "search_index.h"
 #include "searched.h"
 #include "util/text.h"
+#include "validate.h"
 
 static const char *const firsts[] = { "Marie", "Jiří", "Hélène", "Zoë",
 				      "Maxime", "Šárka", "Anna", "Lukáš" };
@@ -148,6 +149,22 @@ static roster_form *name_form(world *w, int flags)
 	return f;
 }
 
+/* Half the users get a phone number of a country that dials a national
+ * prefix (0), one that dials none, the one whose code is its prefix, or
+ * of no country: the search checks find them by their national forms. */
+static void set_phone(roster_form *f)
+{
+	static const char *const codes[] = { "33", "420", "1", "999" };
+	char phone[24];
+
+	if (rnd() % 2)
+		return;
+	snprintf(phone, sizeof(phone), "+%s %u%u %06u", codes[rnd() % 4],
+		 (unsigned)(rnd() % 9 + 1), (unsigned)(rnd() % 10),
+		 (unsigned)(rnd() % 1000000));
+	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_PHONE, phone), 0);
+}
+
 static void add_user(world *w)
 {
 	roster_form *f = name_form(w, 1);
@@ -155,6 +172,7 @@ static void add_user(world *w)
 
 	snprintf(email, sizeof(email), "u%u@x.test", w->serial++);
 	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_EMAIL, email), 0);
+	set_phone(f);
 	assert_int_equal(roster_user_create(&w->ids[w->n], w->dir, &w->sys,
 					    w->accounts[rnd() % 3], f),
 			 0);
@@ -334,13 +352,21 @@ static void check_index(world *w)
 		assert_int_equal(x->key[buf[i]].id, u->base.id);
 		/* the names are in the sort key and the login
 		 * ("u7@x.test") in its key, lower-case ASCII: the words
-		 * hold neither (no other field is set here) */
+		 * hold neither, only the phone's digits when it has one
+		 * (no other field is set here) */
 		for (k = 0; RS_EMAIL_KEY(u)[k]; k++)
 			assert_true(RS_EMAIL_KEY(u)[k] > ' ' &&
 				    (unsigned char)RS_EMAIL_KEY(u)[k] < 0x80 &&
 				    (RS_EMAIL_KEY(u)[k] < 'A' ||
 				     RS_EMAIL_KEY(u)[k] > 'Z'));
-		assert_string_equal(RS_WORDS(u), "");
+		if (RS_STR(u, ROSTER_FIELD_PHONE))
+			assert_true(RS_WORDS(u)[0] == ' ' &&
+				    strncmp(RS_WORDS(u) + 1,
+					    RS_STR(u, ROSTER_FIELD_PHONE) + 1,
+					    strlen(RS_STR(u, ROSTER_FIELD_PHONE)
+						   + 1)) == 0);
+		else
+			assert_string_equal(RS_WORDS(u), "");
 		/* a word of no letter begins every word; one never typed
 		 * begins none (its login's words are read to the end) */
 		assert_true(rs_user_has_word(u, " "));
@@ -374,6 +400,21 @@ static void check_index(world *w)
 /* Does " prefix" begin a word of one of u's searched fields (names,
  * login, numbers, lines)? Folded here from the fields themselves, not
  * read from the words and sort key the index was built from. */
+/* Does the E.164 number v begin with prefix in its country: its digits
+ * after the calling code, or those after the national prefix? */
+static int national_has(const char *v, const char *prefix)
+{
+	const char *trunk;
+	char dialled[40];
+	size_t cc, n = strlen(prefix);
+
+	if (v[0] != '+' || !(cc = rs_calling_code(v + 1, &trunk)))
+		return 0;
+	snprintf(dialled, sizeof(dialled), "%s%s", trunk, v + 1 + cc);
+	return strncmp(v + 1 + cc, prefix, n) == 0 ||
+	       (*trunk && strncmp(dialled, prefix, n) == 0);
+}
+
 static int has_word(const rs_user *u, const char *prefix)
 {
 	size_t i, n = NSEARCHED + u->nlines;
@@ -392,8 +433,15 @@ static int has_word(const rs_user *u, const char *prefix)
 		assert_int_equal(rs_text_words(&al, v, &words), 0);
 		found = strstr(words, p) != NULL;
 		rs_free(&al, words);
+		if (i >= NSEARCHED || searched_fields[i] == ROSTER_FIELD_PHONE)
+			found |= national_has(v, prefix);
 	}
 	return found;
+}
+
+static int all_digits(const char *s)
+{
+	return *s && strspn(s, "0123456789") == strlen(s);
 }
 
 static void check_search(world *w, const char *a, const char *b,
@@ -402,12 +450,18 @@ static void check_search(world *w, const char *a, const char *b,
 	const rs_sindex *x = w->dir->sindex;
 	roster_query *q = NULL;
 	roster_page *pg = NULL;
-	char text[32];
+	char text[32], joined[16];
 	size_t want = 0, got = 0, i, counted = 0;
 	char *cursor = NULL;
 	int f;
 
 	snprintf(text, sizeof(text), "%s %s", a, b);
+	if (*b && all_digits(a) && all_digits(b)) {
+		/* two groups of digits are one number (search.h) */
+		snprintf(joined, sizeof(joined), "%s%s", a, b);
+		a = joined;
+		b = "";
+	}
 	assert_int_equal(roster_query_new(&q), 0);
 	assert_int_equal(roster_query_set_text(q, text), 0);
 	for (f = 0; props >> f; f++)
@@ -454,7 +508,9 @@ static void check_searches(world *w)
 					     "d",     "dv",    "no",
 					     "z",     "u1",    "s",
 					     "ce",    "marti", "dvora",
-					     "helen", "lukas" };
+					     "helen", "lukas", "6",
+					     "06",    "33",    "420",
+					     "0612",  "1",     "99" };
 	const size_t n = sizeof(words) / sizeof(words[0]);
 	size_t k;
 

@@ -314,7 +314,13 @@ static void test_numbers(void **state)
 	assert_int_equal(ids[0], u);
 	assert_int_equal(find(w, "420601", ids, 4), 1);
 	assert_int_equal(find(w, "33144", ids, 4), 1);
-	assert_int_equal(find(w, "601", ids, 4), 0);
+	/* the national numbers: 601234567 (the Czech Republic dials no
+	 * national prefix), 144556677 and 0144556677 (France dials 0) */
+	assert_int_equal(find(w, "601", ids, 4), 1);
+	assert_int_equal(find(w, "0144", ids, 4), 1);
+	assert_int_equal(find(w, "144", ids, 4), 1);
+	assert_int_equal(find(w, "0601", ids, 4), 0);
+	assert_int_equal(find(w, "234", ids, 4), 0); /* not a word start */
 	/* a number written as it is dialled, with its '+': one number */
 	assert_int_equal(find(w, "+420 601 234 567", ids, 4), 1);
 	assert_int_equal(find(w, "+420 601", ids, 4), 1);
@@ -325,12 +331,29 @@ static void test_numbers(void **state)
 	assert_int_equal(find(w, "+420 601 num", ids, 4), 1);
 	assert_int_equal(find(w, "+421 601", ids, 4), 0);
 	assert_int_equal(find(w, "+420 602", ids, 4), 0);
-	/* without the '+' its groups stay words, each a prefix */
-	assert_int_equal(find(w, "420 601", ids, 4), 0);
-	assert_int_equal(find(w, "47 420", ids, 4), 1);
-	/* a '+' inside a word joins nothing */
-	assert_int_equal(find(w, "num+420 601", ids, 4), 0);
-	assert_int_equal(find(w, "n\xC3\xBAm+420 601", ids, 4), 0);
+	/* without the '+', groups of digits are one number too: as
+	 * dialled from abroad, or in the number's country */
+	assert_int_equal(find(w, "420 601", ids, 4), 1);
+	assert_int_equal(find(w, "00420 601 234", ids, 4), 1);
+	assert_int_equal(find(w, "601 234 567", ids, 4), 1);
+	assert_int_equal(find(w, "601 234 568", ids, 4), 0);
+	assert_int_equal(find(w, "01 44 55 66 77", ids, 4), 1);
+	assert_int_equal(find(w, "01.44.55", ids, 4), 1);
+	assert_int_equal(find(w, "+33 (0)1 44 55", ids, 4), 1);
+	assert_int_equal(find(w, "0033 1 44", ids, 4), 1);
+	assert_int_equal(find(w, "num 601 234", ids, 4), 1);
+	assert_int_equal(find(w, "601 234 num", ids, 4), 1);
+	/* so two numbers are one: the extension and the phone no longer
+	 * narrow together, but a group followed by letters is a word */
+	assert_int_equal(find(w, "47 420", ids, 4), 0);
+	assert_int_equal(find(w, "4711 2ber", ids, 4), 0);
+	assert_int_equal(find(w, "4711 1ber", ids, 4), 0);
+	assert_int_equal(find(w, "47 num", ids, 4), 1);
+	/* a '+' inside a word begins no number, but the digits after it
+	 * begin one as a group of digits does */
+	assert_int_equal(find(w, "num+420 601", ids, 4), 1);
+	assert_int_equal(find(w, "n\xC3\xBAm+420 601", ids, 4), 1);
+	assert_int_equal(find(w, "num+420 602", ids, 4), 0);
 	/* a number pasted as it is printed: no-break spaces (U+00A0, the
 	 * narrow U+202F of French typography) around it and between its
 	 * groups, or a dash before it, are spaces and punctuation too */
@@ -348,6 +371,66 @@ static void test_numbers(void **state)
 	update_str(w, u, ROSTER_FIELD_LAST_NAME, "Changed");
 	assert_int_equal(find(w, "ber", ids, 4), 0);
 	assert_int_equal(find(w, "chan", ids, 4), 1);
+	world_free(w);
+}
+
+/* Each number is found from its country calling code and as it is
+ * written in its country: the national prefix where one is dialled, the
+ * leading 0 of an Italian number kept, none for a code no country has. */
+static void test_national_numbers(void **state)
+{
+	static const struct {
+		const char *number, *finds[4], *misses[2];
+	} cases[] = {
+		{ "+39 06 1234 5678", { "06 1234", "3906", "0612345678" },
+		  { "6 1234", "0 06" } },
+		{ "+1 202 555 0100",
+		  { "202 555", "1 202 555", "2025550100",
+		    "202 2nd" }, /* "2nd" is a word of the login */
+		  { "0202", "555 0100" } },
+		{ "+36 1 234 5678", { "06 1 234", "1 234 5678", "36 1 234" },
+		  { "0 1 234", "061 235" } },
+		{ "+44 20 7946 0000", { "020 7946", "20 7946", "0044 20" },
+		  { "0 21 7946", "07946" } },
+		{ "+999 123 4567", { "9991234", "+999 123", NULL },
+		  { "123 4567", "0123" } },
+	};
+	world *w = world_new(NULL);
+	roster_id u, ids[4];
+	size_t i, k;
+
+	(void)state;
+	u = add(w, "Tel", "Number", "tel.2nd@acme.example");
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		update_str(w, u, ROSTER_FIELD_PHONE, cases[i].number);
+		for (k = 0; k < 4 && cases[i].finds[k]; k++)
+			if (find(w, cases[i].finds[k], ids, 4) != 1 ||
+			    ids[0] != u)
+				fail_msg("%s: \"%s\" does not find it",
+					 cases[i].number, cases[i].finds[k]);
+		for (k = 0; k < 2; k++)
+			if (find(w, cases[i].misses[k], ids, 4) != 0)
+				fail_msg("%s: \"%s\" finds it",
+					 cases[i].number, cases[i].misses[k]);
+	}
+	/* the words of a number go with it: the last number holds none of
+	 * the first ones' */
+	assert_int_equal(find(w, "06 1234", ids, 4), 0);
+	assert_int_equal(find(w, "202", ids, 4), 0);
+	assert_int_equal(count_of(w, "06"), 0);
+	/* a line is found as the phone is */
+	{
+		const char *lines[] = { "+420 601 234 567" };
+		roster_form *f = NULL;
+
+		assert_int_equal(roster_form_new(&f, w->dir), 0);
+		assert_int_equal(roster_form_set_lines(f, lines, 1), 0);
+		assert_int_equal(roster_user_update(w->dir, &w->as_admin, u, f),
+				 0);
+		roster_form_free(f);
+	}
+	assert_int_equal(find(w, "601 234 567", ids, 4), 1);
+	assert_int_equal(count_of(w, "601"), 1);
 	world_free(w);
 }
 
@@ -1514,6 +1597,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_accents_case_words),
 		cmocka_unit_test(test_numbers),
+		cmocka_unit_test(test_national_numbers),
 		cmocka_unit_test(test_apostrophes),
 		cmocka_unit_test(test_order),
 		cmocka_unit_test(test_paging_while_changing),
