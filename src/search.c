@@ -363,25 +363,46 @@ static int word_char(const char *p, size_t n)
 	return rs_utf8_is_word(p, n);
 }
 
-/* Is the run of digits at p a group of a number: followed by the end, or
- * by anything but a letter ("2nd" is a word, not a group)? */
-static int digit_group(const char *p)
+/* The bytes of a space at p (of any kind, as number_sep_at takes them),
+ * 0 for none: spaces cut the text into its pieces. */
+static size_t space_at(const char *p)
 {
-	if (!is_digit(*p))
-		return 0;
-	while (is_digit(*p))
-		p++;
-	return !*p || !word_char(p, char_at(p));
+	size_t n;
+
+	if ((unsigned char)*p < 0x80)
+		return *p == ' ' || *p == '\t' ? 1 : 0;
+	n = char_at(p);
+	return rs_utf8_is_space(p, n) ? n : 0;
+}
+
+/* Does the piece of text at p, up to the next space, hold a letter, or
+ * the '@' or '_' of a login? A piece that does is words glued by
+ * punctuation ("2nd", a login as it is written: "john.2024.01@acme",
+ * "2024.01@"), not a number's. */
+static int piece_has_letter(const char *p)
+{
+	while (*p && !space_at(p)) {
+		size_t n = (unsigned char)*p < 0x80 ? 1 : char_at(p);
+
+		if (*p == '@' || *p == '_' ||
+		    (!is_digit(*p) && word_char(p, n)))
+			return 1;
+		p += n;
+	}
+	return 0;
 }
 
 /*
- * A phone number as it is written is one number: from a '+' that begins a
- * word (after no letter or digit), or from a group of digits that begins
- * one, the groups of digits that follow it through spaces and the
- * punctuation of phone numbers (". - ( ) /") are joined, as a user's
- * numbers are stored, so that "+420 601 234 567", "00420 601 234 567",
- * "601 234 567" or "01 44 55 66 77" begins the user's digits (or the
- * national number, search_index.c) instead of asking for four words. The
+ * A phone number as it is written is one number: from a '+' or a group
+ * of digits that begins a piece of text holding no letter (the text
+ * between two spaces), the groups of digits that follow it through
+ * spaces and the punctuation of phone numbers (". - ( ) /") are joined,
+ * as a user's numbers are stored, so that "+420 601 234 567", "00420 601
+ * 234 567", "601 234 567" or "01 44 55 66 77" begins the user's digits
+ * (or the national number, search_index.c) instead of asking for four
+ * words; a group in a piece holding a letter ("2nd", a login typed as it
+ * is written, "john.2024.01@acme") ends the number, and such a piece
+ * joins nothing, so that its words are those of the user's login. The
  * "(0)" written after a country code ("+33 (0)1 44") is not dialled and
  * is left out, as is the "00" dialled for a '+'. The text only loses
  * bytes: `out` holds strlen(in) + 1.
@@ -390,15 +411,22 @@ static void join_numbers(const char *in, char *out)
 {
 	const char *p = in, *q;
 	char *o = out;
-	int after_word = 0; /* the character before p is a letter or digit */
+	int letter = piece_has_letter(p); /* the piece at p holds one */
+	int digit = 0; /* a digit comes before p in its piece */
 
 	while (*p) {
-		const int plus = *p == '+' && !after_word && is_digit(p[1]);
+		const int plus = *p == '+' && is_digit(p[1]);
 		size_t n, s;
+		int spaced;
 
-		if (!plus && (after_word || !digit_group(p))) {
+		if (letter || digit || (!plus && !is_digit(*p))) {
 			n = (unsigned char)*p < 0x80 ? 1 : char_at(p);
-			after_word = word_char(p, n);
+			if (space_at(p)) {
+				letter = piece_has_letter(p + n);
+				digit = 0;
+			} else if (is_digit(*p)) {
+				digit = 1;
+			}
 			memcpy(o, p, n);
 			o += n;
 			p += n;
@@ -412,15 +440,21 @@ static void join_numbers(const char *in, char *out)
 		for (;;) {
 			while (is_digit(*p))
 				*o++ = *p++;
-			for (q = p; (s = number_sep_at(q)) != 0; q += s)
+			spaced = 0;
+			for (q = p; (s = number_sep_at(q)) != 0; q += s) {
+				spaced |= space_at(q) != 0;
 				if (plus && q[0] == '(' && q[1] == '0' &&
 				    q[2] == ')')
 					q += 2; /* "+33 (0)1": not dialled */
-			if (q == p || !digit_group(q))
+			}
+			/* a group goes on the number unless a space puts it
+			 * in a piece holding a letter ("4711 2nd") */
+			if (q == p || !is_digit(*q) ||
+			    (spaced && piece_has_letter(q)))
 				break;
 			p = q;
 		}
-		after_word = 1; /* a digit */
+		digit = 1;
 	}
 	*o = '\0';
 }

@@ -12,17 +12,21 @@
  * finds Dvořák, "hel" finds Marie-Hélène, "ZÁK" finds Zakaria, "YILMAZ"
  * finds Yılmaz; "ma dv" finds Marie Dvořáková. Words are split at anything
  * that is not a letter or a digit, but for a phone number: from a '+' or
- * a group of digits beginning a word, groups of digits separated by
- * spaces (of any kind: the no-break spaces of a number pasted as printed
- * too) or ". - ( ) /" are one number, so that "+420 601 234 567" finds
- * the user whose phone is +420601234567 (numbers are kept in that form).
+ * a group of digits beginning a piece of the text that holds no letter,
+ * '@' or '_' (the pieces are what spaces separate), groups of digits
+ * separated by spaces (of any kind: the no-break spaces of a number
+ * pasted as printed too) or ". - ( ) /" are one number, so that "+420 601
+ * 234 567" finds the user whose phone is +420601234567 (numbers are kept
+ * in that form). A piece holding a letter, '@' or '_' is words, whatever
+ * its digits: "john.2024.01@acme" finds the login
+ * john.2024.01@acme.example as its words do.
  * A "00" before a country code is taken for its '+', and the "(0)" of
  * "+33 (0)1 44" left out. A number is also found as it is written in its
  * country, from the country calling codes of libphonenumber: "601 234"
  * finds +420601234567 and "01 44 55" or "1 44 55" finds +33144556677
  * (France dials a national prefix, 0). Two groups of digits are thus one
  * number: "4711 601" asks for a number, not an extension and a phone; a
- * group followed by letters ("2nd") is a word. A name written with an apostrophe
+ * group in a piece holding letters ("2nd") is a word. A name written with an apostrophe
  * (' ’ ʼ) is found with it or without it: "o'b", "brien" and "obrien" all
  * find O'Brien, and Oʼneil (U+02BC, a letter for Unicode, is taken as the
  * others are) is found as O'Neil is. An empty text matches every user.

@@ -349,11 +349,13 @@ static void test_numbers(void **state)
 	assert_int_equal(find(w, "4711 2ber", ids, 4), 0);
 	assert_int_equal(find(w, "4711 1ber", ids, 4), 0);
 	assert_int_equal(find(w, "47 num", ids, 4), 1);
-	/* a '+' inside a word begins no number, but the digits after it
-	 * begin one as a group of digits does */
+	/* a '+' inside a word begins no number: "num", "420" (the
+	 * beginning of 420601234567) and the number "601" (of 601234567) */
 	assert_int_equal(find(w, "num+420 601", ids, 4), 1);
 	assert_int_equal(find(w, "n\xC3\xBAm+420 601", ids, 4), 1);
 	assert_int_equal(find(w, "num+420 602", ids, 4), 0);
+	assert_int_equal(find(w, "num+420 601 234", ids, 4), 1);
+	assert_int_equal(find(w, "num+420 234", ids, 4), 0);
 	/* a number pasted as it is printed: no-break spaces (U+00A0, the
 	 * narrow U+202F of French typography) around it and between its
 	 * groups, or a dash before it, are spaces and punctuation too */
@@ -431,6 +433,32 @@ static void test_national_numbers(void **state)
 	}
 	assert_int_equal(find(w, "601 234 567", ids, 4), 1);
 	assert_int_equal(count_of(w, "601"), 1);
+	world_free(w);
+}
+
+/* Only a text of digits and the punctuation of numbers is a number: a
+ * login typed as it is written, its groups of digits between dots and
+ * before its '@', finds its user as its words do, and so does a word of
+ * letters and digits glued by punctuation. */
+static void test_digits_in_logins(void **state)
+{
+	world *w = world_new(NULL);
+	roster_id u, v, ids[4];
+
+	(void)state;
+	u = add(w, "John", "Smith", "john.2024.01@acme.example");
+	v = add(w, "Year", "Start", "2024.01@acme.example");
+	assert_int_equal(find(w, "john.2024.01@acme.example", ids, 4), 1);
+	assert_int_equal(ids[0], u);
+	assert_int_equal(find(w, "john.2024.01", ids, 4), 1);
+	assert_int_equal(find(w, "john-2024-01", ids, 4), 1);
+	assert_int_equal(find(w, "2024.01@acme.example", ids, 4), 2);
+	assert_int_equal(find(w, "2024.01@", ids, 4), 2);
+	assert_int_equal(find(w, "start 2024.01@acme", ids, 4), 1);
+	assert_int_equal(ids[0], v);
+	/* a text of digits alone is still one number */
+	assert_int_equal(find(w, "2024.01", ids, 4), 0);
+	assert_int_equal(find(w, "2024 01", ids, 4), 0);
 	world_free(w);
 }
 
@@ -1598,6 +1626,7 @@ int main(void)
 		cmocka_unit_test(test_accents_case_words),
 		cmocka_unit_test(test_numbers),
 		cmocka_unit_test(test_national_numbers),
+		cmocka_unit_test(test_digits_in_logins),
 		cmocka_unit_test(test_apostrophes),
 		cmocka_unit_test(test_order),
 		cmocka_unit_test(test_paging_while_changing),
