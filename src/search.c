@@ -206,12 +206,14 @@ static int joined_names(roster_directory *dir, const rs_user *u, char **buf,
 }
 
 /*
- * A number is found as it is written in its country too: the words of
- * the phone and the lines get each number's national significant number
+ * A number is found as it is dialled from abroad and as it is written in
+ * its country too: the words of the phone and the lines get each
+ * number's digits after "00", the international prefix most countries
+ * dial for the '+' (00420601234567), its national significant number
  * (the digits after the country calling code: 601234567 of
  * +420601234567) and, where a national prefix is dialled before it, the
  * national number as dialled (0144556677 of +33144556677). A number of
- * no known calling code gets none. 0 or -1 out of memory.
+ * no known calling code gets no national form. 0 or -1 out of memory.
  */
 static int national_numbers(roster_directory *dir, const rs_user *u,
 			    char **buf, size_t *cap, size_t *len,
@@ -226,7 +228,14 @@ static int national_numbers(roster_directory *dir, const rs_user *u,
 		const char *trunk, *nsn;
 
 		/* kept as "+" and up to 15 digits (rs_valid_e164) */
-		if (!v || v[0] != '+' || !(cc = rs_calling_code(v + 1, &trunk)))
+		if (!v || v[0] != '+')
+			continue;
+		/* as dialled from abroad: "00" for the '+' */
+		snprintf(dialled, sizeof(dialled), "00%s", v + 1);
+		if (add_word(dir, buf, cap, len, stack, dialled,
+			     strlen(dialled)))
+			return -1;
+		if (!(cc = rs_calling_code(v + 1, &trunk)))
 			continue;
 		nsn = v + 1 + cc;
 		n = strlen(nsn);
@@ -403,9 +412,10 @@ static int piece_has_letter(const char *p)
  * words; a group in a piece holding a letter ("2nd", a login typed as it
  * is written, "john.2024.01@acme") ends the number, and such a piece
  * joins nothing, so that its words are those of the user's login. The
- * "(0)" written after a country code ("+33 (0)1 44") is not dialled and
- * is left out, as is the "00" dialled for a '+'. The text only loses
- * bytes: `out` holds strlen(in) + 1.
+ * "(0)" written after a country code ("+33 (0)1 44", "0033 (0)1 44") is
+ * not dialled and is left out; the "00" dialled for a '+' is kept, the
+ * user's numbers having their words in that form too. The text only
+ * loses bytes: `out` holds strlen(in) + 1.
  */
 static void join_numbers(const char *in, char *out)
 {
@@ -417,7 +427,7 @@ static void join_numbers(const char *in, char *out)
 	while (*p) {
 		const int plus = *p == '+' && is_digit(p[1]);
 		size_t n, s;
-		int spaced;
+		int spaced, intl;
 
 		if (letter || digit || (!plus && !is_digit(*p))) {
 			n = (unsigned char)*p < 0x80 ? 1 : char_at(p);
@@ -432,18 +442,21 @@ static void join_numbers(const char *in, char *out)
 			p += n;
 			continue;
 		}
+		/* from a '+' or the "00" dialled for it ("00420"), an
+		 * international number, kept as typed: a user's numbers
+		 * have their "00" form among their words, and a word of
+		 * digits beginning "00" ("007") is found as typed */
+		intl = plus || (p[0] == '0' && p[1] == '0' && p[2] >= '1' &&
+				p[2] <= '9');
 		if (plus)
 			*o++ = *p++;
-		else if (p[0] == '0' && p[1] == '0' && p[2] >= '1' &&
-			 p[2] <= '9')
-			p += 2; /* "00420": an international number */
 		for (;;) {
 			while (is_digit(*p))
 				*o++ = *p++;
 			spaced = 0;
 			for (q = p; (s = number_sep_at(q)) != 0; q += s) {
 				spaced |= space_at(q) != 0;
-				if (plus && q[0] == '(' && q[1] == '0' &&
+				if (intl && q[0] == '(' && q[1] == '0' &&
 				    q[2] == ')')
 					q += 2; /* "+33 (0)1": not dialled */
 			}

@@ -20,8 +20,10 @@
  * in that form). A piece holding a letter, '@' or '_' is words, whatever
  * its digits: "john.2024.01@acme" finds the login
  * john.2024.01@acme.example as its words do.
- * A "00" before a country code is taken for its '+', and the "(0)" of
- * "+33 (0)1 44" left out. A number is also found as it is written in its
+ * A number dialled from abroad with "00" for its '+' is found as well
+ * ("00420 601" finds +420601234567), a word of digits beginning "00"
+ * ("007") is found as it is typed, and the "(0)" of "+33 (0)1 44" or
+ * "0033 (0)1 44" is left out. A number is also found as it is written in its
  * country, from the country calling codes of libphonenumber: "601 234"
  * finds +420601234567 and "01 44 55" or "1 44 55" finds +33144556677
  * (France dials a national prefix, 0). Two groups of digits are thus one

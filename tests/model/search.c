@@ -462,6 +462,37 @@ static void test_digits_in_logins(void **state)
 	world_free(w);
 }
 
+/* A "00" is dialled for a '+' only before a country code: a word of
+ * digits beginning "00" ("007" of a name or a login) is found as it is
+ * typed, and a number dialled from abroad as it is dialled. */
+static void test_double_zero(void **state)
+{
+	world *w = world_new(NULL);
+	roster_id bond, tel, ids[4];
+
+	(void)state;
+	bond = add(w, "James", "Bond", "bond.007@acme.example");
+	update_str(w, bond, ROSTER_FIELD_DISPLAY_NAME, "Agent 007");
+	tel = add(w, "Tel", "Number", "tel@acme.example");
+	update_str(w, tel, ROSTER_FIELD_PHONE, "+33 1 44 55 66 77");
+	assert_int_equal(find(w, "007", ids, 4), 1);
+	assert_int_equal(ids[0], bond);
+	assert_int_equal(find(w, "agent 007", ids, 4), 1);
+	assert_int_equal(find(w, "00", ids, 4), 2);
+	assert_int_equal(find(w, "0072", ids, 4), 0);
+	/* dialled from abroad, the "(0)" left out as after a '+' */
+	assert_int_equal(find(w, "0033 1 44", ids, 4), 1);
+	assert_int_equal(ids[0], tel);
+	assert_int_equal(find(w, "0033144556677", ids, 4), 1);
+	assert_int_equal(find(w, "0033 (0)1 44", ids, 4), 1);
+	assert_int_equal(find(w, "0033 2", ids, 4), 0);
+	/* the words follow the number */
+	update_str(w, tel, ROSTER_FIELD_PHONE, "+420 601 234 567");
+	assert_int_equal(find(w, "0033", ids, 4), 0);
+	assert_int_equal(find(w, "00420 601", ids, 4), 1);
+	world_free(w);
+}
+
 /* A name written with an apostrophe is found as typed with it and
  * without it; the apostrophe forms of names all count. */
 static void test_apostrophes(void **state)
@@ -1627,6 +1658,7 @@ int main(void)
 		cmocka_unit_test(test_numbers),
 		cmocka_unit_test(test_national_numbers),
 		cmocka_unit_test(test_digits_in_logins),
+		cmocka_unit_test(test_double_zero),
 		cmocka_unit_test(test_apostrophes),
 		cmocka_unit_test(test_order),
 		cmocka_unit_test(test_paging_while_changing),
