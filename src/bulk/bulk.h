@@ -60,6 +60,15 @@ int rs_import_row_fault(rs_import *im, unsigned long line, const char *column,
 			int code, const char *rule, const char *value,
 			long long limit);
 
+/*
+ * The same for a row whose cells the format read but refuses as a whole
+ * (an XML element given twice: `row` holds the first of each): in
+ * all-or-nothing mode the row holds its login, lines and extension, as a
+ * row refused for one of its cells does. Same returns.
+ */
+int rs_import_row_refused(rs_import *im, const rs_row *row,
+			  const char *column, const char *rule);
+
 /* A fault of the file itself: recorded in the directory and the report,
  * returns `code` (ROSTER_EPARSE) to be passed back up. */
 int rs_import_file_fault(rs_import *im, unsigned long line,

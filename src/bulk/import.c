@@ -646,6 +646,52 @@ static void free_keys(rs_import *im)
 	rs_table_free(al, &im->held);
 }
 
+/* The row's login, PBX, extension and lines on the form, as its cells
+ * give them, with no refusal recorded (a PBX the account does not have
+ * is left out, as a refused cell is): 0 or ROSTER_ENOMEM. */
+static int key_cells(rs_import *im, const rs_row *row)
+{
+	size_t i;
+	int rc;
+
+	roster_form_clear(im->form);
+	for (i = 0; i < row->n; i++) {
+		int f = row->fields[i];
+		const char *v = row->values[i];
+		roster_id id;
+
+		if (!v[0])
+			continue;
+		if (f == ROSTER_FIELD_LINES) {
+			if ((rc = set_lines(im, row, v)))
+				return rc;
+		} else if (f == ROSTER_FIELD_EMAIL ||
+			   f == ROSTER_FIELD_EXTENSION) {
+			if (roster_form_set_str(im->form, f, v))
+				return rs_nomem(im->dir);
+		} else if (f == ROSTER_FIELD_PBX &&
+			   (id = find_unit(im->dir, im->account, f, v))) {
+			roster_form_set_ref(im->form, f, id);
+		}
+	}
+	return ROSTER_OK;
+}
+
+int rs_import_row_refused(rs_import *im, const rs_row *row,
+			  const char *column, const char *rule)
+{
+	int rc = rs_import_row_fault(im, row->line, column, ROSTER_EINVALID,
+				     rule, NULL, 0);
+
+	/* the keys are read once the refusal is recorded: the error that
+	 * key_cells leaves is only ever ROSTER_ENOMEM's */
+	if (rc < 0 || im->opts.mode != ROSTER_IMPORT_ALL_OR_NOTHING)
+		return rc;
+	if (key_cells(im, row) || hold_keys(im))
+		return ROSTER_ENOMEM;
+	return rc;
+}
+
 /* ------------------------------------------------------------------ */
 /* A row                                                               */
 

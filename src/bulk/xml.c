@@ -428,11 +428,6 @@ static int read_user(xin *x)
 		if ((rc = read_field(x)))
 			return rc;
 	}
-	if (x->twice)
-		return rs_import_row_fault(x->im, x->line,
-					   rs_bulk_column_name(x->twice),
-					   ROSTER_EINVALID, "import.twice",
-					   NULL, 0);
 	for (i = 0; i < x->ncells; i++)
 		x->values[i] = x->buf + x->offs[i];
 	row.line = x->line;
@@ -440,6 +435,10 @@ static int read_user(xin *x)
 	row.fields = x->fields;
 	row.values = x->values;
 	row.line_sep = RS_ITEM_SEP;
+	if (x->twice)
+		return rs_import_row_refused(x->im, &row,
+					     rs_bulk_column_name(x->twice),
+					     "import.twice");
 	return rs_import_row(x->im, &row);
 }
 

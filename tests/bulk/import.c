@@ -533,6 +533,60 @@ static void test_refused_row_gives_back(void **state)
 	world_free(w);
 }
 
+/* An XML row refused as a whole for an element given twice holds the
+ * login, line and extension of the elements it has (the first of each)
+ * too, in all-or-nothing mode, as a row refused for a cell does. */
+static void test_twice_row_holds_keys(void **state)
+{
+	roster_import_options best = opts_of(ROSTER_IMPORT_BEST_EFFORT, 0);
+	world *w = world_new(NULL);
+	roster_import_report *r = NULL;
+
+	(void)state;
+	assert_int_equal(
+		import_xml(w,
+			   "<users xmlns=\"urn:roster:users:1\">\n"
+			   "<user><first_name>A</first_name>"
+			   "<first_name>A</first_name><last_name>B</last_name>"
+			   "<email>ann@x.example</email><pbx>Main PBX</pbx>"
+			   "<extension>101</extension><lines>"
+			   "<line>+33 1 11 11 11 11</line></lines></user>\n"
+			   "<user><first_name>C</first_name><last_name>D</last_name>"
+			   "<email>ANN@x.example</email></user>\n"
+			   "<user><first_name>E</first_name><last_name>F</last_name>"
+			   "<email>e@x.example</email><lines>"
+			   "<line>+33111111111</line></lines></user>\n"
+			   "<user><first_name>G</first_name><last_name>H</last_name>"
+			   "<email>g@x.example</email><pbx>Main PBX</pbx>"
+			   "<extension>101</extension></user>\n"
+			   "</users>\n",
+			   NULL, &r),
+		ROSTER_EINVALID);
+	assert_int_equal(roster_import_error_count(r), 4);
+	assert_refusal(r, 0, 2, "first_name", ROSTER_EINVALID, "import.twice");
+	assert_refusal(r, 1, 3, "email", ROSTER_EEXISTS, "email.unique");
+	assert_refusal(r, 2, 4, "lines", ROSTER_EEXISTS, "line.unique");
+	assert_refusal(r, 3, 5, "extension", ROSTER_EEXISTS,
+		       "extension.unique");
+	roster_import_report_free(r);
+	assert_int_equal(w->nevents, 0);
+	/* best effort: the row holds nothing, the others are created */
+	assert_int_equal(
+		import_xml(w,
+			   "<users xmlns=\"urn:roster:users:1\">\n"
+			   "<user><email>ann@x.example</email>"
+			   "<email>b@x.example</email></user>\n"
+			   "<user><first_name>C</first_name><last_name>D</last_name>"
+			   "<email>ANN@x.example</email></user>\n"
+			   "</users>\n",
+			   &best, &r),
+		ROSTER_OK);
+	assert_int_equal(roster_import_error_count(r), 1);
+	assert_int_equal(roster_import_created(r), 1);
+	roster_import_report_free(r);
+	world_free(w);
+}
+
 static void test_dry_run(void **state)
 {
 	roster_import_options o = opts_of(ROSTER_IMPORT_BEST_EFFORT, 1);
@@ -2309,6 +2363,7 @@ int main(void)
 		cmocka_unit_test(test_best_effort),
 		cmocka_unit_test(test_refused_row_holds_keys),
 		cmocka_unit_test(test_refused_row_gives_back),
+		cmocka_unit_test(test_twice_row_holds_keys),
 		cmocka_unit_test(test_dry_run),
 		cmocka_unit_test(test_french),
 		cmocka_unit_test(test_report_any_language),

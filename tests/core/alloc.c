@@ -1978,6 +1978,38 @@ static void check_import_refused_keys(ctx *c)
 	assert_int_equal(world_count(c->w, ROSTER_EVENT_USER_CREATED), 0);
 }
 
+/* The same with an XML row refused as a whole (an element given twice),
+ * whose keys are read from its cells. */
+static int run_import_twice_keys(ctx *c)
+{
+	text_src src = { "<users xmlns=\"urn:roster:users:1\">"
+			 "<user><first_name>Ima</first_name>"
+			 "<first_name>Ima</first_name><last_name>Port</last_name>"
+			 "<email>ima@acme.example</email><pbx>Main PBX</pbx>"
+			 "<extension>101</extension><lines>"
+			 "<line>+33111111111</line></lines></user>"
+			 "<user><first_name>Ivo</first_name><last_name>Port"
+			 "</last_name><email>IMA@acme.example</email></user>"
+			 "<user><first_name>Ida</first_name><last_name>Port"
+			 "</last_name><email>ida@acme.example</email><lines>"
+			 "<line>+33111111111</line></lines></user>"
+			 "</users>",
+			 0 };
+	roster_import_report *r = NULL;
+	int rc = roster_import(&r, D(c), &c->w->as_admin, c->w->account,
+			       ROSTER_FORMAT_XML, text_read, &src, NULL);
+
+	if (rc == ROSTER_EINVALID) {
+		assert_int_equal(roster_import_error_count(r), 3);
+		assert_string_equal(roster_import_error_rule(r, 1),
+				    "email.unique");
+		assert_string_equal(roster_import_error_rule(r, 2),
+				    "line.unique");
+	}
+	roster_import_report_free(r);
+	return rc;
+}
+
 static int run_choices(ctx *c)
 {
 	return roster_user_choices(&c->choices, D(c), &c->w->as_admin, 0,
@@ -2115,6 +2147,8 @@ static const tcase cases[] = {
 	{ "import_products", prepare_products, run_import_products,
 	  check_import_products, NULL, ROSTER_OK, 0 },
 	{ "import_refused_keys", NULL, run_import_refused_keys,
+	  check_import_refused_keys, NULL, ROSTER_EINVALID, 0 },
+	{ "import_twice_keys", NULL, run_import_twice_keys,
 	  check_import_refused_keys, NULL, ROSTER_EINVALID, 0 },
 	{ "user_choices", prepare_target, run_choices, check_choices,
 	  verify_choices, ROSTER_OK, 0 },
