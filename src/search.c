@@ -206,48 +206,81 @@ static int joined_names(roster_directory *dir, const rs_user *u, char **buf,
 }
 
 /*
+ * The words of one number, its digits (without the '+') in `digits`: the
+ * digits themselves when `whole` (a number's own are among the words of
+ * its field already), the digits after "00", the international prefix
+ * most countries dial for the '+' (00420601234567), its national
+ * significant number (the digits after the country calling code:
+ * 601234567 of +420601234567) and, where a national prefix is dialled
+ * before it, the national number as dialled (0144556677 of
+ * +33144556677). A number of no known calling code gets no national
+ * form. 0 or -1 out of memory.
+ */
+static int number_words(roster_directory *dir, char **buf, size_t *cap,
+			size_t *len, const char *stack, const char *digits,
+			int whole)
+{
+	const char *trunk, *nsn;
+	char dialled[32];
+	size_t cc, n;
+
+	if (whole && add_word(dir, buf, cap, len, stack, digits,
+			      strlen(digits)))
+		return -1;
+	snprintf(dialled, sizeof(dialled), "00%s", digits);
+	if (add_word(dir, buf, cap, len, stack, dialled, strlen(dialled)))
+		return -1;
+	if (!(cc = rs_calling_code(digits, &trunk)))
+		return 0;
+	nsn = digits + cc;
+	n = strlen(nsn);
+	if (add_word(dir, buf, cap, len, stack, nsn, n))
+		return -1;
+	if (!*trunk || strlen(trunk) + n >= sizeof(dialled))
+		return 0;
+	snprintf(dialled, sizeof(dialled), "%s%s", trunk, nsn);
+	/* +1 202...: the national form is the international one */
+	if (strcmp(dialled, digits) != 0 &&
+	    add_word(dir, buf, cap, len, stack, dialled, strlen(dialled)))
+		return -1;
+	return 0;
+}
+
+/*
  * A number is found as it is dialled from abroad and as it is written in
  * its country too: the words of the phone and the lines get each
- * number's digits after "00", the international prefix most countries
- * dial for the '+' (00420601234567), its national significant number
- * (the digits after the country calling code: 601234567 of
- * +420601234567) and, where a national prefix is dialled before it, the
- * national number as dialled (0144556677 of +33144556677). A number of
- * no known calling code gets no national form. 0 or -1 out of memory.
+ * number's forms (number_words). A number written with the national
+ * prefix 0 after its country code, "+33 (0)1 44 55 66 77", is kept so
+ * (+330144556677: the "(0)" is digits to E.164 validation), while a query
+ * leaves that "(0)" out, as it is not dialled: such a number gets the
+ * forms of the number without it too (+33144556677), so that the text
+ * it was typed with finds it. A country whose national prefix is 0
+ * begins no national significant number with 0. 0 or -1 out of memory.
  */
 static int national_numbers(roster_directory *dir, const rs_user *u,
 			    char **buf, size_t *cap, size_t *len,
 			    const char *stack)
 {
-	size_t i, cc, n;
-	char dialled[32];
+	size_t i, cc;
+	char plain[32];
 
 	for (i = 0; i <= u->nlines; i++) {
 		const char *v = i ? RS_LINE(u, i - 1)
 				  : RS_STR(u, ROSTER_FIELD_PHONE);
-		const char *trunk, *nsn;
+		const char *trunk;
 
 		/* kept as "+" and up to 15 digits (rs_valid_e164) */
 		if (!v || v[0] != '+')
 			continue;
-		/* as dialled from abroad: "00" for the '+' */
-		snprintf(dialled, sizeof(dialled), "00%s", v + 1);
-		if (add_word(dir, buf, cap, len, stack, dialled,
-			     strlen(dialled)))
+		if (number_words(dir, buf, cap, len, stack, v + 1, 0))
 			return -1;
-		if (!(cc = rs_calling_code(v + 1, &trunk)))
+		cc = rs_calling_code(v + 1, &trunk);
+		if (!cc || strcmp(trunk, "0") != 0 || v[1 + cc] != '0' ||
+		    !v[2 + cc])
 			continue;
-		nsn = v + 1 + cc;
-		n = strlen(nsn);
-		if (add_word(dir, buf, cap, len, stack, nsn, n))
-			return -1;
-		if (!*trunk || strlen(trunk) + n >= sizeof(dialled))
-			continue;
-		snprintf(dialled, sizeof(dialled), "%s%s", trunk, nsn);
-		/* +1 202...: the national form is the international one */
-		if (strcmp(dialled, v + 1) != 0 &&
-		    add_word(dir, buf, cap, len, stack, dialled,
-			     strlen(dialled)))
+		snprintf(plain, sizeof(plain), "%.*s%s", (int)cc, v + 1,
+			 v + 2 + cc);
+		if (number_words(dir, buf, cap, len, stack, plain, 1))
 			return -1;
 	}
 	return 0;

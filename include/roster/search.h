@@ -23,7 +23,8 @@
  * A number dialled from abroad with "00" for its '+' is found as well
  * ("00420 601" finds +420601234567), a word of digits beginning "00"
  * ("007") is found as it is typed, and the "(0)" of "+33 (0)1 44" or
- * "0033 (0)1 44" is left out. A number is also found as it is written in its
+ * "0033 (0)1 44" is left out (a phone or line typed with it, which is
+ * kept as +330144..., is found by it all the same). A number is also found as it is written in its
  * country, from the country calling codes of libphonenumber: "601 234"
  * finds +420601234567 and "01 44 55" or "1 44 55" finds +33144556677
  * (France dials a national prefix, 0). Two groups of digits are thus one

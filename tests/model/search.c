@@ -493,6 +493,33 @@ static void test_double_zero(void **state)
 	world_free(w);
 }
 
+/* A number typed with the "(0)" of its national prefix is kept with it
+ * (E.164 validation takes it for digits), and a query leaves the "(0)"
+ * out: the text the number was typed with finds it, as it did, and so do
+ * its forms without the 0. */
+static void test_number_with_trunk(void **state)
+{
+	world *w = world_new(NULL);
+	roster_id u, ids[4];
+
+	(void)state;
+	u = add(w, "Tel", "Number", "tel@acme.example");
+	update_str(w, u, ROSTER_FIELD_PHONE, "+33 (0)1 44 55 66 77");
+	assert_int_equal(find(w, "+33 (0)1 44 55 66 77", ids, 4), 1);
+	assert_int_equal(ids[0], u);
+	assert_int_equal(find(w, "+33 1 44 55", ids, 4), 1);
+	assert_int_equal(find(w, "0033 (0)1 44", ids, 4), 1);
+	assert_int_equal(find(w, "01 44 55 66 77", ids, 4), 1);
+	assert_int_equal(find(w, "1 44 55", ids, 4), 1);
+	assert_int_equal(find(w, "+330144", ids, 4), 1);
+	assert_int_equal(find(w, "+33 2", ids, 4), 0);
+	/* a country dialling no national prefix keeps its 0: +39 06 */
+	update_str(w, u, ROSTER_FIELD_PHONE, "+39 06 1234 5678");
+	assert_int_equal(find(w, "+39 6", ids, 4), 0);
+	assert_int_equal(find(w, "+39 06 1234", ids, 4), 1);
+	world_free(w);
+}
+
 /* A name written with an apostrophe is found as typed with it and
  * without it; the apostrophe forms of names all count. */
 static void test_apostrophes(void **state)
@@ -1659,6 +1686,7 @@ int main(void)
 		cmocka_unit_test(test_national_numbers),
 		cmocka_unit_test(test_digits_in_logins),
 		cmocka_unit_test(test_double_zero),
+		cmocka_unit_test(test_number_with_trunk),
 		cmocka_unit_test(test_apostrophes),
 		cmocka_unit_test(test_order),
 		cmocka_unit_test(test_paging_while_changing),
