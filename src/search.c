@@ -249,12 +249,12 @@ static int number_words(roster_directory *dir, char **buf, size_t *cap,
 /*
  * A number is found as it is dialled from abroad and as it is written in
  * its country too: the words of the phone and the lines get each
- * number's forms (number_words). A number written with the national
- * prefix 0 after its country code, "+33 (0)1 44 55 66 77", is kept so
- * (+330144556677: the "(0)" is digits to E.164 validation), while a query
- * leaves that "(0)" out, as it is not dialled: such a number gets the
- * forms of the number without it too (+33144556677), so that the text
- * it was typed with finds it. A country whose national prefix is 0
+ * number's forms (number_words). A number kept with the national prefix 0
+ * after its country code (+330144556677: typed "+33 01 44 55 66 77", or
+ * "+33 (0)1 ..." in a store written before E.164 validation left a
+ * "(0)" out) gets the forms of the number without it too
+ * (+33144556677), as a query leaves a "(0)" out, so that the text it was
+ * typed with finds it. A country whose national prefix is 0
  * begins no national significant number with 0. 0 or -1 out of memory.
  */
 static int national_numbers(roster_directory *dir, const rs_user *u,

@@ -134,6 +134,17 @@ const char *rs_email_key(const char *in, char *key, size_t *len)
 	return NULL;
 }
 
+/* Are the `digits` digits in out[1..] (out holds 17 bytes) a country
+ * calling code whose national prefix is 0? */
+static int trunk_zero_after(char *out, size_t digits)
+{
+	const char *trunk;
+
+	out[digits + 1] = '\0'; /* the next digit or the end goes there */
+	return digits && rs_calling_code(out + 1, &trunk) == digits &&
+	       strcmp(trunk, "0") == 0;
+}
+
 const char *rs_valid_e164(const char *in, char *out)
 {
 	size_t digits = 0;
@@ -149,6 +160,14 @@ const char *rs_valid_e164(const char *in, char *out)
 		return "phone.e164";
 	out[0] = '+';
 	for (; *p; p++) {
+		if (p[0] == '(' && p[1] == '0' && p[2] == ')' &&
+		    trunk_zero_after(out, digits)) {
+			/* "+33 (0)1 44": the national prefix, written for
+			 * callers in the country and not dialled from
+			 * abroad, is no digit of the number */
+			p += 2;
+			continue;
+		}
 		if (*p >= '0' && *p <= '9') {
 			if (digits == 0 && *p == '0')
 				return "phone.e164";

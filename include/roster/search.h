@@ -4,35 +4,37 @@
  * A query holds text and filters; roster_search() lists the users that
  * match, a page at a time, and roster_search_count() counts them.
  *
- * Text: each word of the query must begin a word of the user's first
- * name, last name, display name or e-mail, or the digits of the user's
+ * Text: each word of the query must begin a word of the user's first name,
+ * last name, display name or e-mail, or the digits of the user's
  * extension, phone or lines. Case and accents are ignored (folded through
  * utf8proc, with compatibility forms such as full-width letters and
  * ligatures taken as their plain letters, and the dotless ı as i): "dvor"
  * finds Dvořák, "hel" finds Marie-Hélène, "ZÁK" finds Zakaria, "YILMAZ"
  * finds Yılmaz; "ma dv" finds Marie Dvořáková. Words are split at anything
- * that is not a letter or a digit, but for a phone number: from a '+' or
- * a group of digits beginning a piece of the text that holds no letter,
- * '@' or '_' (the pieces are what spaces separate), groups of digits
- * separated by spaces (of any kind: the no-break spaces of a number
- * pasted as printed too) or ". - ( ) /" are one number, so that "+420 601
- * 234 567" finds the user whose phone is +420601234567 (numbers are kept
- * in that form). A piece holding a letter, '@' or '_' is words, whatever
- * its digits: "john.2024.01@acme" finds the login
- * john.2024.01@acme.example as its words do.
- * A number dialled from abroad with "00" for its '+' is found as well
- * ("00420 601" finds +420601234567), a word of digits beginning "00"
- * ("007") is found as it is typed, and the "(0)" of "+33 (0)1 44" or
- * "0033 (0)1 44" is left out (a phone or line typed with it, which is
- * kept as +330144..., is found by it all the same). A number is also found as it is written in its
- * country, from the country calling codes of libphonenumber: "601 234"
- * finds +420601234567 and "01 44 55" or "1 44 55" finds +33144556677
- * (France dials a national prefix, 0). Two groups of digits are thus one
- * number: "4711 601" asks for a number, not an extension and a phone; a
- * group in a piece holding letters ("2nd") is a word. A name written with an apostrophe
- * (' ’ ʼ) is found with it or without it: "o'b", "brien" and "obrien" all
- * find O'Brien, and Oʼneil (U+02BC, a letter for Unicode, is taken as the
- * others are) is found as O'Neil is. An empty text matches every user.
+ * that is not a letter or a digit, but for a phone number: from a '+' or a
+ * group of digits beginning a piece of the text that holds no letter, '@'
+ * or '_' (the pieces are what spaces separate), groups of digits separated
+ * by spaces (of any kind: the no-break spaces of a number pasted as
+ * printed too) or ". - ( ) /" are one number, so that "+420 601 234 567"
+ * finds the user whose phone is +420601234567 (numbers are kept in that
+ * form). A piece holding a letter, '@' or '_' is words, whatever its
+ * digits: "john.2024.01@acme" finds the login john.2024.01@acme.example as
+ * its words do. A number dialled from abroad with "00" for its '+' is
+ * found as well ("00420 601" finds +420601234567), a word of digits
+ * beginning "00" ("007") is found as it is typed, and the "(0)" of "+33
+ * (0)1 44" or "0033 (0)1 44" is left out, as a phone's or a line's setter
+ * leaves it out where the country dials 0 for a national number (a number
+ * kept with that 0, "+33 01 44..." or one a store holds, is found by it
+ * all the same). A number is also found as it is written in its country,
+ * from the country calling codes of libphonenumber: "601 234" finds
+ * +420601234567 and "01 44 55" or "1 44 55" finds +33144556677 (France
+ * dials a national prefix, 0). Two groups of digits are thus one number:
+ * "4711 601" asks for a number, not an extension and a phone; a group in a
+ * piece holding letters ("2nd") is a word. A name written with an
+ * apostrophe (' ’ ʼ) is found with it or without it: "o'b", "brien" and
+ * "obrien" all find O'Brien, and Oʼneil (U+02BC, a letter for Unicode, is
+ * taken as the others are) is found as O'Neil is. An empty text matches
+ * every user.
  *
  * Filters, all of which must hold: properties (admins, registered,
  * unregistered, PBX users, connected to the cloud service, connected to

@@ -19,7 +19,9 @@
  *  password           write-only; checked against the password policy
  *  phone              contact number, E.164 ("+" or "00" and 2..15 digits;
  *                     spaces, dots, dashes, slashes and parentheses are
- *                     dropped)
+ *                     dropped, and so is a "(0)" after a country code
+ *                     whose national prefix is 0: "+33 (0)1 44 55 66 77"
+ *                     is +33144556677, "+39 (0)6 ..." keeps its 0)
  *  address_*          structured civic address for emergency location:
  *                     when any part is set, street, locality and country
  *                     are required; country is ISO 3166-1 alpha-2

@@ -332,6 +332,39 @@ static void test_phone_address_language(void **state)
 		assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_PHONE, bad_phone[i]), 0);
 		refused(w, f, ROSTER_EINVALID, "phone", "phone.e164");
 	}
+	/* the "(0)" written after a country code is the national prefix,
+	 * not dialled from abroad: left out where the country dials 0, a
+	 * digit where it does not (Italy keeps its 0); elsewhere, or with
+	 * no country code before it, the 0 is a digit as before */
+	{
+		static const char *const written[][2] = {
+			{ "+33 (0)1 44 55 66 77", "+33144556677" },
+			{ "0033 (0)1 44 55 66 77", "+33144556677" },
+			{ "+44(0)20 7946 0000", "+442079460000" },
+			{ "+39 (0)6 1234 5678", "+390612345678" },
+			{ "+420 (0)601 234 567", "+4200601234567" },
+			{ "+33 1 (0)44", "+331044" },
+		};
+		roster_user *u;
+
+		for (i = 0; i < sizeof(written) / sizeof(written[0]); i++) {
+			assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_PHONE,
+							     written[i][0]),
+					 0);
+			assert_int_equal(create(w, f, &id), ROSTER_OK);
+			assert_int_equal(roster_user_get(&u, w->dir, id), 0);
+			assert_string_equal(roster_user_str(u, ROSTER_FIELD_PHONE),
+					    written[i][1]);
+			roster_user_free(u);
+			assert_int_equal(roster_user_delete(w->dir, &w->as_admin,
+							    id),
+					 0);
+		}
+		assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_PHONE,
+						     "+(0)33 1"),
+				 0);
+		refused(w, f, ROSTER_EINVALID, "phone", "phone.e164");
+	}
 	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_PHONE, NULL), 0);
 	/* an address needs a street, a locality and a country */
 	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_ADDRESS_POSTCODE, "110 00"), 0);
