@@ -25,8 +25,9 @@
  * ones reported. A dry run reports what would be
  * refused and imports nothing. Memory does not grow with the file beyond
  * the users it creates and the refusals its report lists (a few hundred
- * bytes each; max_errors bounds them): the input is read in pieces
- * through a callback.
+ * bytes each, and in all-or-nothing mode the login, lines and extension
+ * a refused row holds, up to about 1.5 KB more; max_errors bounds them):
+ * the input is read in pieces through a callback.
  *
  * The report lists each refused row: its line in the file (CSV: the line
  * where the row starts; XML: the line of its element), the column (the

@@ -577,12 +577,19 @@ static int same_key(void *ctx, uint64_t b)
 	return strcmp(p->im->keys[b - 1], p->key) == 0;
 }
 
+/* Seeded as the directory's key sets are, so that a file cannot be made
+ * of keys that all collide. */
+static uint64_t key_hash(const rs_import *im, const char *key, size_t len)
+{
+	return rs_hash(key, len, im->dir->seed);
+}
+
 static int is_held(const rs_import *im, const char *key, size_t len)
 {
 	key_probe p = { im, key };
 
-	return im->held.count &&
-	       rs_table_find(&im->held, rs_hash(key, len, 0), same_key, &p);
+	return im->held.count && rs_table_find(&im->held, key_hash(im, key, len),
+					       same_key, &p);
 }
 
 static int hold_one(rs_import *im, const char *key, size_t len, int what,
@@ -603,7 +610,7 @@ static int hold_one(rs_import *im, const char *key, size_t len, int what,
 	    !(keys[im->nkeys] = rs_strndup(al, key, len)))
 		return rs_nomem(im->dir);
 	im->nkeys++;
-	rs_table_insert(&im->held, rs_hash(key, len, 0), im->nkeys);
+	rs_table_insert(&im->held, key_hash(im, key, len), im->nkeys);
 	return 0;
 }
 
