@@ -13,8 +13,9 @@
  *     start, what a crash left unacknowledged is replayed;
  *  2. a CSV upload in best-effort mode, its report told in the admin's
  *     language (French), whatever the directory's;
- *  3. search as you type, a letter at a time, then with a filter by
- *     group, a page at a time with the cursor;
+ *  3. search as you type, a letter at a time, phone numbers as written
+ *     in their country, then with a filter by group, a page at a time
+ *     with the cursor;
  *  4. the edit form: the fields a user may not change on their own
  *     record, and the licences an admin could give them, with the reasons
  *     of those refused;
@@ -173,13 +174,13 @@ static int set_up(void)
 /* 2. A CSV upload                                                     */
 
 static const char upload[] =
-	"first_name,last_name,email,group,site\r\n"
-	"Marie,Dvořáková,marie@acme.example,Sales,Praha\r\n"
-	"Martin,Dvořák,martin@acme.example,Support,\r\n"
-	"Hélène,Martin,helene@acme.example,Sales,Praha\r\n"
-	"Bob,Lee,not-an-address,Sales,\r\n"		/* refused */
-	"Maxime,Dubois,MARIE@acme.example,,\r\n"	/* taken */
-	"Madeleine,Dvořáková,madeleine@acme.example,Sales,Lyon\r\n"; /* no Lyon */
+	"first_name,last_name,email,group,site,phone\r\n"
+	"Marie,Dvořáková,marie@acme.example,Sales,Praha,+420 601 234 567\r\n"
+	"Martin,Dvořák,martin@acme.example,Support,,\r\n"
+	"Hélène,Martin,helene@acme.example,Sales,Praha,+33 (0)1 44 55 66 77\r\n"
+	"Bob,Lee,not-an-address,Sales,,\r\n"		/* refused */
+	"Maxime,Dubois,MARIE@acme.example,,,\r\n"	/* taken */
+	"Madeleine,Dvořáková,madeleine@acme.example,Sales,Lyon,\r\n"; /* no Lyon */
 
 typedef struct reader {
 	const char *s;
@@ -260,7 +261,11 @@ static int show_page(roster_query *q, const char *cursor, size_t limit,
 
 static int search_as_typed(void)
 {
-	static const char *const typed[] = { "d", "dv", "dvo", "ma", "ma dv" };
+	/* names, then phone numbers as they are written in their country
+	 * (+420 601 234 567, +33 1 44 55 66 77) */
+	static const char *const typed[] = { "d",	"dv",	   "dvo",
+					     "ma",	"ma dv",   "601 234",
+					     "01 44 55" };
 	roster_query *q = NULL;
 	char next[512], cursor[512];
 	size_t i, n, page;
