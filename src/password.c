@@ -135,7 +135,7 @@ int rs_password_check(roster_directory *dir, const char *pw)
 	 * bytes (a policy allows at most 256 characters, 1024 bytes) */
 	if (len >= 4096)
 		return rs_fail_limit(dir, ROSTER_EINVALID, "password",
-				     "password.length", NULL, p->min_length);
+				     "password.long", NULL, p->max_length);
 	if (!rs_utf8_valid(pw, len))
 		return rs_fail(dir, ROSTER_EINVALID, "password", "password.utf8",
 			       NULL);
@@ -147,9 +147,12 @@ int rs_password_check(roster_directory *dir, const char *pw)
 				       "text.control", NULL);
 	}
 	chars = rs_utf8_chars(pw);
-	if (chars < p->min_length || chars > p->max_length)
+	if (chars < p->min_length)
 		return rs_fail_limit(dir, ROSTER_EINVALID, "password",
 				     "password.length", NULL, p->min_length);
+	if (chars > p->max_length)
+		return rs_fail_limit(dir, ROSTER_EINVALID, "password",
+				     "password.long", NULL, p->max_length);
 	if ((classes_of(pw) & p->required_classes) != p->required_classes)
 		return rs_fail(dir, ROSTER_EINVALID, "password",
 			       "password.classes", NULL);

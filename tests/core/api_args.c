@@ -1416,7 +1416,7 @@ static const struct {
 	  { "email.syntax", "email.syntax", "email.syntax", "email.syntax" } },
 	/* a password is not text: any character may be in it */
 	{ ROSTER_FIELD_PASSWORD,
-	  { "password.length", "password.utf8", "password.utf8", NULL } },
+	  { "password.long", "password.utf8", "password.utf8", NULL } },
 	{ ROSTER_FIELD_PHONE,
 	  { "phone.e164", "phone.e164", "phone.e164", "phone.e164" } },
 	{ ROSTER_FIELD_ADDRESS_STREET,
@@ -1890,7 +1890,7 @@ static void test_password_calls(void **state)
 	DERR(w, C(roster_password_check)(w->dir, "short"), ROSTER_EINVALID,
 	     "password.length", "password");
 	DERR(w, C(roster_password_check)(w->dir, huge), ROSTER_EINVALID,
-	     "password.length", "password");
+	     "password.long", "password");
 	DERR(w, C(roster_password_check)(w->dir, bad1), ROSTER_EINVALID,
 	     "password.utf8", "password");
 	DERR(w, C(roster_password_check)(w->dir, bad2), ROSTER_EINVALID,
@@ -2050,7 +2050,7 @@ static void test_token_redeem(void **state)
 	DERR(w, C(roster_token_redeem)(&id, w->dir, token, bad1),
 	     ROSTER_EINVALID, "password.utf8", "password");
 	DERR(w, C(roster_token_redeem)(&id, w->dir, token, huge),
-	     ROSTER_EINVALID, "password.length", "password");
+	     ROSTER_EINVALID, "password.long", "password");
 	assert_int_equal(id, 0);
 	unchanged(w, before);
 	OK(C(roster_token_redeem)(&id, w->dir, token, "Good-password-1"));

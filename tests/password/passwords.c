@@ -47,6 +47,30 @@ static void test_policy(void **state)
 
 	assert_int_equal(roster_password_check(w->dir, "short1!"), ROSTER_EINVALID);
 	assert_err(w, ROSTER_EINVALID, "password.length");
+	assert_string_equal(roster_error_message(roster_directory_error(w->dir)),
+			    "the password must have at least 10 characters");
+	/* too long: its own rule, naming the maximum */
+	p.max_length = 16;
+	assert_int_equal(roster_directory_set_password_policy(w->dir, &p), 0);
+	assert_int_equal(roster_password_check(w->dir, "seventeen-chars-1"),
+			 ROSTER_EINVALID);
+	assert_err(w, ROSTER_EINVALID, "password.long");
+	assert_string_equal(roster_error_message(roster_directory_error(w->dir)),
+			    "the password must have at most 16 characters");
+	{
+		char fr[ROSTER_ERROR_MESSAGE_MAX];
+
+		assert_int_equal(roster_error_message_in(
+					 roster_directory_error(w->dir),
+					 ROSTER_LANG_FR, fr, sizeof(fr)),
+				 0);
+		assert_string_equal(fr, "le mot de passe doit avoir au plus 16 "
+					"caractères");
+	}
+	assert_int_equal(roster_password_check(w->dir, "sixteen-chars-1!"),
+			 ROSTER_OK);
+	p.max_length = init.max_length;
+	assert_int_equal(roster_directory_set_password_policy(w->dir, &p), 0);
 	assert_int_equal(roster_password_check(w->dir, "longenoughbutplain"), ROSTER_EINVALID);
 	assert_err(w, ROSTER_EINVALID, "password.classes");
 	assert_int_equal(roster_password_check(w->dir, "\xFF\xFEinvalid-utf8-1"), ROSTER_EINVALID);
@@ -67,7 +91,7 @@ static void test_policy(void **state)
 		memcpy(pw + 3 * 2000, "1!", 3);
 		assert_int_equal(roster_password_check(w->dir, pw),
 				 ROSTER_EINVALID);
-		assert_err(w, ROSTER_EINVALID, "password.length");
+		assert_err(w, ROSTER_EINVALID, "password.long");
 	}
 }
 
