@@ -208,13 +208,13 @@ static int joined_names(roster_directory *dir, const rs_user *u, char **buf,
 /*
  * The words of one number, its digits (without the '+') in `digits`: the
  * digits themselves when `whole` (a number's own are among the words of
- * its field already), the digits after "00", the international prefix
- * most countries dial for the '+' (00420601234567), its national
- * significant number (the digits after the country calling code:
- * 601234567 of +420601234567) and, where a national prefix is dialled
- * before it, the national number as dialled (0144556677 of
- * +33144556677). A number of no known calling code gets no national
- * form. 0 or -1 out of memory.
+ * its field already), its national significant number (the digits after
+ * the country calling code: 601234567 of +420601234567) and, where a
+ * national prefix is dialled before it, the national number as dialled
+ * (0144556677 of +33144556677). A number of no known calling code gets
+ * no national form. The "00" dialled for a '+' is the query's to take
+ * off (join_numbers): a word more a number would cost the index four
+ * entries. 0 or -1 out of memory.
  */
 static int number_words(roster_directory *dir, char **buf, size_t *cap,
 			size_t *len, const char *stack, const char *digits,
@@ -226,9 +226,6 @@ static int number_words(roster_directory *dir, char **buf, size_t *cap,
 
 	if (whole && add_word(dir, buf, cap, len, stack, digits,
 			      strlen(digits)))
-		return -1;
-	snprintf(dialled, sizeof(dialled), "00%s", digits);
-	if (add_word(dir, buf, cap, len, stack, dialled, strlen(dialled)))
 		return -1;
 	if (!(cc = rs_calling_code(digits, &trunk)))
 		return 0;
@@ -446,14 +443,15 @@ static int piece_has_letter(const char *p)
  * is written, "john.2024.01@acme") ends the number, and such a piece
  * joins nothing, so that its words are those of the user's login. The
  * "(0)" written after a country code ("+33 (0)1 44", "0033 (0)1 44") is
- * not dialled and is left out; the "00" dialled for a '+' is kept, the
- * user's numbers having their words in that form too. The text only
- * loses bytes: `out` holds strlen(in) + 1.
+ * not dialled and is left out, and so is the "00" dialled for a '+' when
+ * two digits or more follow it and begin with a country calling code
+ * ("0033 1 44", "00420"), so that "007" stays a word of digits. The text
+ * only loses bytes: `out` holds strlen(in) + 1.
  */
 static void join_numbers(const char *in, char *out)
 {
-	const char *p = in, *q;
-	char *o = out;
+	const char *p = in, *q, *trunk;
+	char *o = out, *start;
 	int letter = piece_has_letter(p); /* the piece at p holds one */
 	int digit = 0; /* a digit comes before p in its piece */
 
@@ -476,11 +474,10 @@ static void join_numbers(const char *in, char *out)
 			continue;
 		}
 		/* from a '+' or the "00" dialled for it ("00420"), an
-		 * international number, kept as typed: a user's numbers
-		 * have their "00" form among their words, and a word of
-		 * digits beginning "00" ("007") is found as typed */
+		 * international number */
 		intl = plus || (p[0] == '0' && p[1] == '0' && p[2] >= '1' &&
 				p[2] <= '9');
+		start = o;
 		if (plus)
 			*o++ = *p++;
 		for (;;) {
@@ -499,6 +496,12 @@ static void join_numbers(const char *in, char *out)
 			    (spaced && piece_has_letter(q)))
 				break;
 			p = q;
+		}
+		*o = '\0';
+		if (intl && !plus && o - start >= 4 &&
+		    rs_calling_code(start + 2, &trunk)) {
+			memmove(start, start + 2, (size_t)(o - start) - 2);
+			o -= 2;
 		}
 		digit = 1;
 	}

@@ -20,21 +20,22 @@
  * form). A piece holding a letter, '@' or '_' is words, whatever its
  * digits: "john.2024.01@acme" finds the login john.2024.01@acme.example as
  * its words do. A number dialled from abroad with "00" for its '+' is
- * found as well ("00420 601" finds +420601234567), a word of digits
- * beginning "00" ("007") is found as it is typed, and the "(0)" of "+33
- * (0)1 44" or "0033 (0)1 44" is left out, as a phone's or a line's setter
- * leaves it out where the country dials 0 for a national number (a number
- * kept with that 0, "+33 01 44..." or one a store holds, is found by it
- * all the same). A number is also found as it is written in its country,
- * from the country calling codes of libphonenumber: "601 234" finds
- * +420601234567 and "01 44 55" or "1 44 55" finds +33144556677 (France
- * dials a national prefix, 0). Two groups of digits are thus one number:
- * "4711 601" asks for a number, not an extension and a phone; a group in a
- * piece holding letters ("2nd") is a word. A name written with an
- * apostrophe (' ’ ʼ) is found with it or without it: "o'b", "brien" and
- * "obrien" all find O'Brien, and Oʼneil (U+02BC, a letter for Unicode, is
- * taken as the others are) is found as O'Neil is. An empty text matches
- * every user.
+ * found as well ("00420 601" finds +420601234567: a "00" followed by two
+ * digits or more that begin a country calling code is taken for the '+'),
+ * a word of digits beginning "00" otherwise ("007") is found as it is
+ * typed, and the "(0)" of "+33 (0)1 44" or "0033 (0)1 44" is left out, as
+ * a phone's or a line's setter leaves it out where the country dials 0 for
+ * a national number (a number kept with that 0, "+33 01 44..." or one a
+ * store holds, is found by it all the same). A number is also found as it
+ * is written in its country, from the country calling codes of
+ * libphonenumber: "601 234" finds +420601234567 and "01 44 55" or "1 44
+ * 55" finds +33144556677 (France dials a national prefix, 0). Two groups
+ * of digits are thus one number: "4711 601" asks for a number, not an
+ * extension and a phone; a group in a piece holding letters ("2nd") is a
+ * word. A name written with an apostrophe (' ’ ʼ) is found with it or
+ * without it: "o'b", "brien" and "obrien" all find O'Brien, and Oʼneil
+ * (U+02BC, a letter for Unicode, is taken as the others are) is found as
+ * O'Neil is. An empty text matches every user.
  *
  * Filters, all of which must hold: properties (admins, registered,
  * unregistered, PBX users, connected to the cloud service, connected to

@@ -478,8 +478,11 @@ static void test_double_zero(void **state)
 	assert_int_equal(find(w, "007", ids, 4), 1);
 	assert_int_equal(ids[0], bond);
 	assert_int_equal(find(w, "agent 007", ids, 4), 1);
-	assert_int_equal(find(w, "00", ids, 4), 2);
+	assert_int_equal(find(w, "00", ids, 4), 1);
 	assert_int_equal(find(w, "0072", ids, 4), 0);
+	assert_int_equal(find(w, "0033", ids, 4), 1); /* "00" and "33" */
+	assert_int_equal(ids[0], tel);
+	assert_int_equal(find(w, "00999 1", ids, 4), 0); /* no such code */
 	/* dialled from abroad, the "(0)" left out as after a '+' */
 	assert_int_equal(find(w, "0033 1 44", ids, 4), 1);
 	assert_int_equal(ids[0], tel);
