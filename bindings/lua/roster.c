@@ -781,13 +781,15 @@ static void check_actor(lua_State *L, int idx, roster_actor *a)
 				      ROSTER_ACTOR_USER };
 	roster_id id = 0;
 	const char *kind;
+	size_t len;
 	int i, k = -1;
 
 	luaL_argexpected(L, lua_istable(L, idx), idx, "actor");
+	/* the whole string: "system\0..." is no actor */
 	if (lua_getfield(L, idx, "kind") == LUA_TSTRING) {
-		kind = lua_tostring(L, -1);
+		kind = lua_tolstring(L, -1, &len);
 		for (i = 0; i < 3; i++)
-			if (!strcmp(kind, kinds[i]))
+			if (strlen(kinds[i]) == len && !strcmp(kind, kinds[i]))
 				k = i;
 	}
 	if (lua_getfield(L, idx, "id") != LUA_TNIL) {
@@ -1291,13 +1293,19 @@ static const char *const filter_names[] = { "admins",	 "registered",
 					    NULL };
 
 /* The place in `names` (NULL-terminated) of the string at `idx`, `def`'s
- * when it is nil; an error naming `what` for any other value. */
+ * when it is nil; an error naming `what` for any other value, a name
+ * followed by a NUL byte and more too (strcmp would see the name). */
 static int check_name(lua_State *L, int idx, const char *def,
 		      const char *const names[], const char *what)
 {
-	const char *s = lua_isnoneornil(L, idx) ? def : lua_tostring(L, idx);
+	size_t len = 0;
+	const char *s = lua_isnoneornil(L, idx) ? def
+						: lua_tolstring(L, idx, &len);
 	int i;
 
+	if (s && s != def && strlen(s) != len)
+		return luaL_error(L, "roster: %s: a string without NUL bytes "
+				     "expected", what);
 	for (i = 0; s && names[i]; i++)
 		if (strcmp(s, names[i]) == 0)
 			return i;

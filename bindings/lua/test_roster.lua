@@ -826,6 +826,32 @@ test("strings with a NUL byte are refused, not cut short", function()
   eq(d:find_login("ada@acme.example"), f.admin, "the directory unchanged")
 end)
 
+test("names with a NUL byte are refused, not taken for the name before it",
+     function()
+  local f = fixture()
+  local d = f.dir
+  local csv = "first_name,last_name,email\nN,U,nul@acme.example\n"
+  has(fails("filter", d.search, d, f.asp, f.a,
+            { filters = { "admins\0vip" } }), "NUL", "a filter")
+  has(fails("format", d.export, d, f.asp, f.a, "xml\0json"), "NUL",
+      "an export's format")
+  has(fails("import format", d.import, d, f.asp, f.a,
+            { data = csv, format = "csv\0x" }), "NUL", "an import's format")
+  has(fails("mode", d.import, d, f.asp, f.a,
+            { data = csv, mode = "best_effort\0x" }), "NUL", "a mode")
+  eq(d:find_login("nul@acme.example"), nil, "nothing imported")
+  has(fails("kind", d.list_records, d, f.a, "user\0s"), "NUL",
+      "a record kind")
+  has(fails("item kind", d.catalog_items, d, "pack\0x"), "NUL",
+      "an item kind")
+  -- an actor table a host built from a request: "system\0..." is not
+  -- the system
+  has(fails("actor", d.partner_create, d, { kind = "system\0x" }, "X"),
+      "not an actor", "an actor's kind")
+  has(fails("actor in a search", d.search, d, { kind = "system\0x" }, 0),
+      "not an actor", "an actor's kind in a search")
+end)
+
 test("product licences", function()
   local f = portal()
   local n, d = f.n, f.dir
