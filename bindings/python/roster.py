@@ -1343,7 +1343,9 @@ class Directory:
 
     def export_users(self, actor, account, format="csv", file=None):
         """The users of `account` as CSV or XML: bytes, or written to
-        the binary file object `file`."""
+        the binary file object `file`. A raw file (io.RawIOBase) that
+        writes part of a piece is given the rest; one that would block
+        raises BlockingIOError."""
         out = [] if file is None else None
         failed = []
 
@@ -1351,7 +1353,7 @@ class Directory:
             try:
                 chunk = ctypes.string_at(buf, n)
                 if out is None:
-                    file.write(chunk)
+                    _write_all(file, chunk)
                 else:
                     out.append(chunk)
                 return 0
@@ -1462,6 +1464,22 @@ def _ids(users):
             raise ValueError("a user id is from 0 to 2**64 - 1, not %r"
                              % (u,))
     return (_id * max(len(users), 1))(*users)
+
+
+def _write_all(file, chunk):
+    """Write all of chunk to file. A raw file's write() may take part of
+    it and return how much (None: it would block); another file object
+    takes it all, whatever its write() returns."""
+    while chunk:
+        n = file.write(chunk)
+        if not isinstance(file, io.RawIOBase):
+            return
+        if n is None:
+            raise BlockingIOError("the file would block; %d bytes of the "
+                                  "export not written" % len(chunk))
+        if not isinstance(n, int) or not 0 < n <= len(chunk):
+            raise OSError("write() wrote %r of %d bytes" % (n, len(chunk)))
+        chunk = chunk[n:]
 
 
 def _uint32(v, name):

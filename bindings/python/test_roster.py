@@ -472,6 +472,56 @@ class Portal(unittest.TestCase):
         self.assertEqual(out.getvalue(),
                          self.d.export_users(self.asp, self.a))
 
+    def test_export_to_a_raw_file(self):
+        # a raw file's write() may take part of what it is given and
+        # return how much: the rest is written after it, not dropped
+        class Short(io.RawIOBase):
+            def __init__(self):
+                self.got = bytearray()
+
+            def writable(self):
+                return True
+
+            def write(self, b):
+                part = bytes(b)[:7]
+                self.got += part
+                return len(part)
+        for fmt in ("csv", "xml"):
+            raw = Short()
+            self.assertIsNone(self.d.export_users(self.asp, self.a,
+                                                  format=fmt, file=raw))
+            self.assertEqual(bytes(raw.got),
+                             self.d.export_users(self.asp, self.a,
+                                                 format=fmt))
+
+        # a raw file that would block (None) or takes nothing raises
+        class Stuck(io.RawIOBase):
+            def __init__(self, answer):
+                self.answer = answer
+
+            def writable(self):
+                return True
+
+            def write(self, b):
+                return self.answer
+        with self.assertRaises(BlockingIOError):
+            self.d.export_users(self.asp, self.a, file=Stuck(None))
+        with self.assertRaises(OSError):
+            self.d.export_users(self.asp, self.a, file=Stuck(0))
+
+        # a file-like object of the host's whose write() returns nothing
+        class Parts:
+            def __init__(self):
+                self.parts = []
+
+            def write(self, b):
+                self.parts.append(b)
+        parts = Parts()
+        self.d.export_users(self.asp, self.a, file=parts)
+        self.assertTrue(all(isinstance(b, bytes) for b in parts.parts))
+        self.assertEqual(b"".join(parts.parts),
+                         self.d.export_users(self.asp, self.a))
+
     def test_import_refusals(self):
         before = self.d.search_count(self.asp, self.a)
         csv = ("first_name,last_name,email\n"
