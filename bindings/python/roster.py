@@ -1323,9 +1323,15 @@ class Directory:
                          _FORMATS[format], cb, None, ctypes.byref(opts))
         finally:
             self._io -= 1
-        report = ImportReport(rep) if rep else None
-        if rep:
-            _report_free(rep)
+        try:
+            report = ImportReport(rep) if rep else None
+        except BaseException:
+            # raised instead of the call's outcome, which goes with it
+            self._sink.error = None
+            raise
+        finally:
+            if rep:
+                _report_free(rep)
         if failed:
             self._sink.error = None
             raise failed[0]

@@ -472,6 +472,44 @@ class Portal(unittest.TestCase):
         self.assertEqual(out.getvalue(),
                          self.d.export_users(self.asp, self.a))
 
+    def test_report_freed_when_reading_it_fails(self):
+        # an exception while the report is copied out (an interrupt in a
+        # long report, memory): the C report is freed all the same
+        class Interrupted(Exception):
+            pass
+        freed = []
+        real_free, real_rule = roster._report_free, roster._report_rule
+
+        def rule(rep, i):
+            raise Interrupted()
+
+        def free(rep):
+            freed.append(rep)
+            real_free(rep)
+        roster._report_free, roster._report_rule = free, rule
+        try:
+            with self.assertRaises(Interrupted):
+                self.d.import_users(self.asp, self.a,
+                                    "first_name,last_name,email\n"
+                                    "Bad,Row,not-an-address\n")
+        finally:
+            roster._report_free, roster._report_rule = real_free, real_rule
+        self.assertEqual(len(freed), 1)
+        # nor does an exception of on_event wait for the next call
+        self.d.on_event = lambda e: 1 / 0
+        roster._report_rule = rule
+        try:
+            with self.assertRaises(Interrupted):
+                self.d.import_users(self.asp, self.a,
+                                    "first_name,last_name,email\n"
+                                    "Good,Row,good@acme.example\n"
+                                    "Bad,Row,not-an-address\n",
+                                    mode="best_effort")
+        finally:
+            roster._report_rule = real_rule
+        self.d.on_event = None
+        self.assertEqual(self.d.search_count(self.asp, self.a, "good"), 1)
+
     def test_export_to_a_raw_file(self):
         # a raw file's write() may take part of what it is given and
         # return how much: the rest is written after it, not dropped
