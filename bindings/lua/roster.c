@@ -15,7 +15,8 @@
  * The event callback runs under lua_pcall inside the C event callback;
  * an error it raises is kept in the directory's userdata and raised once
  * the roster call that delivered the event has returned (the change is
- * committed by then). Objects roster hands out during a call (forms,
+ * committed by then), carrying the import's report when the call was an
+ * import (dir:import). Objects roster hands out during a call (forms,
  * snapshots) sit in a small userdata with __gc, so that an error raised
  * while filling or reading them frees them.
  */
@@ -37,6 +38,7 @@
 #define DIR_MT "roster.directory"
 #define STORE_MT "roster.store"
 #define ERROR_MT "roster.error"
+#define EVENT_ERROR_MT "roster.event_error"
 #define BOX_MT "roster.box"
 
 /* user values of a directory's userdata */
@@ -541,10 +543,24 @@ static int leave(lua_State *L, ldir *d, lua_State *prev)
 	return lua_gettop(L);
 }
 
+/* What an event callback raised, wrapped to carry a call's result:
+ * prints as the value it holds. */
+static int event_error_tostring(lua_State *L)
+{
+	luaL_checktype(L, 1, LUA_TTABLE);
+	lua_getfield(L, 1, "event_error");
+	luaL_tolstring(L, -1, NULL);
+	return 1;
+}
+
 /*
  * Then raise the call's refusal, with the value at stack index `attach`
  * (when not 0) as the error's field "report", else the callback's error
- * at `pending` (when not 0), else the events lost.
+ * at `pending` (when not 0), else the events lost. The callback's error
+ * of a call that went through carries `attach` too, so that what the
+ * call did is not lost with its result: a table gets the field "report";
+ * any other value is raised as a table { event_error = value, report =
+ * ... } that prints as the value.
  */
 static void raise_left(lua_State *L, ldir *d, lua_State *prev, int rc,
 		       int pending, int attach)
@@ -560,7 +576,20 @@ static void raise_left(lua_State *L, ldir *d, lua_State *prev, int rc,
 		lua_error(L);
 	}
 	if (pending) {
-		lua_pushvalue(L, pending);
+		if (attach && lua_type(L, pending) == LUA_TTABLE) {
+			lua_pushvalue(L, pending);
+			lua_pushvalue(L, attach);
+			lua_setfield(L, -2, "report");
+		} else if (attach) {
+			lua_createtable(L, 0, 2);
+			lua_pushvalue(L, pending);
+			lua_setfield(L, -2, "event_error");
+			lua_pushvalue(L, attach);
+			lua_setfield(L, -2, "report");
+			luaL_setmetatable(L, EVENT_ERROR_MT);
+		} else {
+			lua_pushvalue(L, pending);
+		}
 		lua_error(L);
 	}
 	if (!prev && d->lost) {
@@ -1528,7 +1557,9 @@ static void push_report(lua_State *L, const roster_import_report *rep)
  *   dry_run     true: check every row, import nothing
  *   max_errors  stop after this many refused rows (0: never)
  * Returns the report table. A refused import raises its error with the
- * report as the error's field "report".
+ * report as the error's field "report"; so does the error an event
+ * callback raised during an import that went through (see raise_left:
+ * a value that is not a table comes as its field "event_error").
  */
 static int dir_import(lua_State *L)
 {
@@ -2494,6 +2525,7 @@ int luaopen_roster(lua_State *L)
 		  store_tostring);
 	new_class(L, BOX_MT, NULL, box_gc, NULL, NULL);
 	new_class(L, ERROR_MT, NULL, NULL, NULL, error_tostring);
+	new_class(L, EVENT_ERROR_MT, NULL, NULL, NULL, event_error_tostring);
 
 	luaL_newlib(L, module_fns);
 	lua_createtable(L, 0, 1);

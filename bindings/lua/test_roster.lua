@@ -795,10 +795,22 @@ test("import with a failing event callback", function()
   local d = f.dir
   d:on_event(function(e) error("boom " .. e.type) end)
   local good, err = pcall(d.import, d, f.asp, f.a, { data =
-    "first_name,last_name,email\nCallback,Fails,cb@acme.example\n" })
+    "first_name,last_name,email\nCallback,Fails,cb@acme.example\n" ..
+    "Bad,Row,nope\n", mode = "best_effort" })
   ok(not good, "the callback's error is raised")
   has(tostring(err), "boom", "the callback's error")
   ok(d:find_login("cb@acme.example"), "the import committed first")
+  -- what the import did comes with it: the callback raised a string
+  has(tostring(err.event_error), "boom user.created", "the string raised")
+  eq(err.report.created, 1, "the report's users created")
+  eq(#err.report.errors, 1, "the report's refused row")
+  -- a table raised gets the report as its field
+  d:on_event(function() error({ why = "queue down" }) end)
+  good, err = pcall(d.import, d, f.asp, f.a, { data =
+    "first_name,last_name,email\nTable,Raised,tr@acme.example\n" })
+  ok(not good, "the table is raised")
+  eq(err.why, "queue down", "the callback's own table")
+  eq(err.report.created, 1, "with the report")
   -- the directory is left in order: later calls deliver their events
   local seen = {}
   d:on_event(function(e) seen[#seen + 1] = e.type end)
