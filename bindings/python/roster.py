@@ -1303,6 +1303,9 @@ class Directory:
                 chunk = f.read(n)
                 if isinstance(chunk, bytearray):
                     chunk = bytes(chunk)
+                if chunk is None:  # a raw non-blocking file, empty now
+                    raise BlockingIOError("the source would block: an "
+                                          "import reads it to its end")
                 if not isinstance(chunk, bytes):
                     raise TypeError("the source must be read in binary "
                                     "mode (bytes), not " +

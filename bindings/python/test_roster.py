@@ -510,6 +510,21 @@ class Portal(unittest.TestCase):
         self.d.on_event = None
         self.assertEqual(self.d.search_count(self.asp, self.a, "good"), 1)
 
+    def test_import_from_a_source_that_would_block(self):
+        # a raw non-blocking file returns None when it has nothing yet:
+        # the import says so, and imports nothing
+        class Later(io.RawIOBase):
+            def readable(self):
+                return True
+
+            def readinto(self, b):
+                return None
+        before = self.d.search_count(self.asp, self.a)
+        with self.assertRaises(BlockingIOError) as cm:
+            self.d.import_users(self.asp, self.a, Later())
+        self.assertIn("would block", str(cm.exception))
+        self.assertEqual(self.d.search_count(self.asp, self.a), before)
+
     def test_export_to_a_raw_file(self):
         # a raw file's write() may take part of what it is given and
         # return how much: the rest is written after it, not dropped
