@@ -1507,6 +1507,86 @@ typedef struct reader {
 	size_t len, at;
 } reader;
 
+/*
+ * A Lua function an import reads from, or an export writes to, called
+ * from inside the roster call under lua_pcall: an error it raises is left
+ * on the stack (at `err`, 0: none) and ends the call, then is raised once
+ * roster has returned, so that no Lua error unwinds through roster.
+ */
+typedef struct lua_io {
+	lua_State *L;
+	int fn;	 /* stack index of the function */
+	int err; /* stack index of the error it raised, 0: none */
+} lua_io;
+
+/* Call the function at io->fn with one argument, pushed by the caller,
+ * and `nret` results; 0, or -1 with the error kept. */
+static int io_call(lua_io *io, int nret)
+{
+	lua_State *L = io->L;
+
+	lua_pushvalue(L, io->fn);
+	lua_insert(L, -2);
+	if (lua_pcall(L, 1, nret, 0) != LUA_OK) {
+		io->err = lua_gettop(L);
+		return -1;
+	}
+	return 0;
+}
+
+/* Room for what io_call pushes: else the read or write fails, and so
+ * does the call, with roster's error for it. */
+static int io_room(lua_io *io)
+{
+	return lua_checkstack(io->L, 4) ? 0 : -1;
+}
+
+static long read_lua(void *data, void *buf, size_t len)
+{
+	lua_io *io = data;
+	lua_State *L = io->L;
+	const char *s;
+	size_t n;
+
+	if (io->err || io_room(io))
+		return -1;
+	lua_pushinteger(L, (lua_Integer)len);
+	if (io_call(io, 1))
+		return -1;
+	if (lua_isnil(L, -1)) {
+		lua_pop(L, 1);
+		return 0; /* the end */
+	}
+	if (lua_type(L, -1) != LUA_TSTRING) {
+		lua_pop(L, 1);
+		lua_pushliteral(L, "roster: an import's read function returns "
+				   "a string or nil");
+		io->err = lua_gettop(L);
+		return -1;
+	}
+	s = lua_tolstring(L, -1, &n);
+	if (n > len) {
+		lua_pop(L, 1);
+		lua_pushliteral(L, "roster: an import's read function returned "
+				   "more bytes than asked");
+		io->err = lua_gettop(L);
+		return -1;
+	}
+	memcpy(buf, s, n);
+	lua_pop(L, 1);
+	return (long)n;
+}
+
+static int write_lua(void *data, const void *buf, size_t len)
+{
+	lua_io *io = data;
+
+	if (io->err || io_room(io))
+		return 1;
+	lua_pushlstring(io->L, buf, len);
+	return io_call(io, 0) ? 1 : 0;
+}
+
 static long read_string(void *data, void *buf, size_t len)
 {
 	reader *r = data;
@@ -1551,7 +1631,9 @@ static void push_report(lua_State *L, const roster_import_report *rep)
 /*
  * dir:import(actor, account, options): options is a table of
  *   data        the file's contents (a string), or
- *   path        the file to read
+ *   path        the file to read, or
+ *   read        function(max): the next piece of the file, a string of
+ *               at most max bytes, or nil (or "") at its end
  *   format      "csv" (default) or "xml"
  *   mode        "all_or_nothing" (default) or "best_effort"
  *   dry_run     true: check every row, import nothing
@@ -1559,7 +1641,9 @@ static void push_report(lua_State *L, const roster_import_report *rep)
  * Returns the report table. A refused import raises its error with the
  * report as the error's field "report"; so does the error an event
  * callback raised during an import that went through (see raise_left:
- * a value that is not a table comes as its field "event_error").
+ * a value that is not a table comes as its field "event_error"). An
+ * error the read function raises ends the import, which imports
+ * nothing, and is raised as it is.
  */
 static int dir_import(lua_State *L)
 {
@@ -1572,6 +1656,7 @@ static int dir_import(lua_State *L)
 	roster_import_report *rep = NULL;
 	const char *path = NULL;
 	reader r = { NULL, 0, 0 };
+	lua_io io = { L, 7, 0 };
 	lua_Integer max;
 	box *b;
 	lua_State *prev;
@@ -1584,12 +1669,17 @@ static int dir_import(lua_State *L)
 					       ROSTER_IMPORT_OPTIONS_VERSION));
 	lua_getfield(L, 4, "data"); /* 5: kept referenced for the call */
 	lua_getfield(L, 4, "path");
-	if (lua_isnil(L, 5) == lua_isnil(L, 6))
-		return luaL_argerror(L, 4, "give data or path, one of them");
+	lua_getfield(L, 4, "read"); /* 7: the function, kept there */
+	if (!lua_isnil(L, 5) + !lua_isnil(L, 6) + !lua_isnil(L, 7) != 1)
+		return luaL_argerror(L, 4,
+				     "give data, path or read, one of them");
 	if (!lua_isnil(L, 5))
 		r.s = luaL_checklstring(L, 5, &r.len);
-	else
+	else if (!lua_isnil(L, 6))
 		path = check_text(L, 6);
+	else
+		luaL_argcheck(L, lua_isfunction(L, 7), 4,
+			      "read takes a function");
 	lua_getfield(L, 4, "format");
 	format = check_format(L, -1);
 	lua_getfield(L, 4, "mode");
@@ -1604,18 +1694,26 @@ static int dir_import(lua_State *L)
 	if (max < 0 || max > UINT32_MAX)
 		return luaL_error(L, "roster: max_errors out of range");
 	opts.max_errors = (unsigned int)max;
-	lua_settop(L, 6);
-	b = new_box(L, free_report); /* 7 */
+	lua_settop(L, 7);
+	b = new_box(L, free_report); /* 8 */
 	prev = enter(L, d);
 	if (path)
 		rc = roster_import_file(&rep, d->dir, &a, account, format,
 					path, &opts);
-	else
+	else if (r.s)
 		rc = roster_import(&rep, d->dir, &a, account, format,
 				   read_string, &r, &opts);
+	else
+		rc = roster_import(&rep, d->dir, &a, account, format,
+				   read_lua, &io, &opts);
 	b->p = rep;
 	/* the report is made after leaving: making it may raise */
 	pending = leave(L, d, prev);
+	if (io.err) {
+		/* the read function's error: nothing was imported */
+		lua_pushvalue(L, io.err);
+		return lua_error(L);
+	}
 	if (rep)
 		push_report(L, rep);
 	else
@@ -1661,20 +1759,36 @@ static int write_buffer(void *data, const void *buf, size_t len)
 	return 0;
 }
 
-/* dir:export(actor, account [, format]): the users as a CSV or XML
- * string. */
+/* dir:export(actor, account [, format [, write]]): the users as a CSV or
+ * XML string, or, given a function write(piece), handed to it a piece at
+ * a time (the call then returns nothing). An error write raises ends the
+ * export and is raised as it is. */
 static int dir_export(lua_State *L)
 {
 	ldir *d = check_open(L);
 	roster_actor a;
 	roster_id account = check_id(L, 3);
 	int format = check_format(L, 4);
+	lua_io io = { L, 5, 0 };
 	writer *w;
 	box *b;
 	lua_State *prev;
-	int rc;
+	int rc, pending;
 
 	check_actor(L, 2, &a);
+	if (!lua_isnoneornil(L, 5)) {
+		luaL_checktype(L, 5, LUA_TFUNCTION);
+		lua_settop(L, 5);
+		prev = enter(L, d);
+		rc = roster_export(d->dir, &a, account, format, write_lua, &io);
+		pending = leave(L, d, prev);
+		if (io.err) {
+			lua_pushvalue(L, io.err);
+			return lua_error(L);
+		}
+		raise_left(L, d, prev, rc, pending, 0);
+		return 0;
+	}
 	/* not a userdata: the box may be collected after it */
 	b = new_box(L, free_writer);
 	if (!(w = calloc(1, sizeof(*w)))) {

@@ -728,6 +728,66 @@ test("import and export", function()
           d.export, d, roster.user(f.n.Benali), f.a)
 end)
 
+test("import and export through functions, a piece at a time", function()
+  local f = portal()
+  local d = f.dir
+  -- export: the pieces make the string export
+  local pieces = {}
+  eq(d:export(f.asp, f.a, "xml", function(s) pieces[#pieces + 1] = s end),
+     nil, "returns nothing")
+  eq(table.concat(pieces), d:export(f.asp, f.a, "xml"), "the same bytes")
+  -- import: read(max) gives at most max bytes, nil at the end
+  local csv = "first_name,last_name,email\n" ..
+              "Pièce,Parpièce,piece@acme.example\n" ..
+              "Autre,Pièce,autre@acme.example\n"
+  local at, asked = 1, 0
+  local rep = d:import(f.asp, f.a, { read = function(max)
+    asked = max
+    if at > #csv then return nil end
+    local s = csv:sub(at, at + 6) -- 7 bytes a time, cutting characters
+    at = at + #s
+    return s
+  end })
+  eq(rep.created, 2, "created from the pieces")
+  ok(asked > 0, "read is told how much it may return")
+  eq(d:user_get(d:find_login("piece@acme.example")).last_name, "Parpièce",
+     "characters cut between pieces")
+  -- a read function's error ends the import, which imports nothing
+  local good, err = pcall(d.import, d, f.asp, f.a, { read = function()
+    error({ why = "socket closed" })
+  end })
+  ok(not good, "the read error is raised")
+  eq(err.why, "socket closed", "as it was raised")
+  good, err = pcall(d.import, d, f.asp, f.a, { read = function(max)
+    return string.rep("x", max + 1)
+  end })
+  has(tostring(err), "more bytes than asked", "too much")
+  good, err = pcall(d.import, d, f.asp, f.a, { read = function() return 7 end })
+  has(tostring(err), "a string or nil", "not a string")
+  local n = 0
+  good, err = pcall(d.import, d, f.asp, f.a, { read = function()
+    n = n + 1
+    if n == 1 then return "first_name,last_name,email\nLate,Fail,late@acme.example\n" end
+    error("read failed late")
+  end })
+  has(tostring(err), "read failed late", "a late error")
+  eq(d:find_login("late@acme.example"), nil, "nothing imported")
+  has(fails("two sources", d.import, d, f.asp, f.a,
+            { data = csv, read = function() end }), "one of them",
+      "data and read")
+  has(fails("read", d.import, d, f.asp, f.a, { read = "not a function" }),
+      "function", "read is a function")
+  -- a write function's error ends the export and is raised as it was
+  good, err = pcall(d.export, d, f.asp, f.a, "csv", function()
+    error("disk full")
+  end)
+  has(tostring(err), "disk full", "the write error")
+  -- the directory is in order after all of that
+  eq(d:import(f.asp, f.a, { data = "first_name,last_name,email\n" ..
+                              "After,Wards,aw@acme.example\n" }).created,
+     1, "an import after")
+end)
+
 test("import refusals", function()
   local f = portal()
   local d = f.dir
