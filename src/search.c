@@ -3,11 +3,12 @@
  *
  * Every version of a user carries its sort key (its folded last and
  * first names' words, " last\x01 first") and its search words (the folded
- * words of its display name and numbers, and of its numbers as written in
- * their countries, each after a space), derived
+ * words of its display name and numbers, each after a space), derived
  * when the version is made or loaded; its login's words are the runs of
- * letters and digits of its lower-case key. A query word matches a user when " word" begins one of these
- * words (rs_user_has_word). The
+ * letters and digits of its lower-case key, and its numbers as written
+ * in their countries are made when read (rs_user_number_words). A query
+ * word matches a user when " word" begins one of these words
+ * (rs_user_has_word). The
  * matching users are sorted by (sort key, id); a cursor holds the key and
  * id of the last user shown, so a page starts strictly after it.
  */
@@ -205,62 +206,70 @@ static int joined_names(roster_directory *dir, const rs_user *u, char **buf,
 	return 0;
 }
 
+/* Append " w" (n bytes) to the words in buf (size bytes, *len used)
+ * unless they hold it; a word that does not fit is left out. */
+static void put_word(char *buf, size_t size, size_t *len, const char *w,
+		     size_t n)
+{
+	if (!n || holds_word(buf, *len, w, n) || *len + 1 + n + 1 > size)
+		return;
+	buf[(*len)++] = ' ';
+	memcpy(buf + *len, w, n);
+	*len += n;
+	buf[*len] = '\0';
+}
+
 /*
- * The words of one number, its digits (without the '+') in `digits`: the
- * digits themselves when `whole` (a number's own are among the words of
- * its field already), its national significant number (the digits after
- * the country calling code: 601234567 of +420601234567) and, where a
- * national prefix is dialled before it, the national number as dialled
- * (0144556677 of +33144556677). A number of no known calling code gets
- * no national form. The "00" dialled for a '+' is the query's to take
- * off (join_numbers): a word more a number would cost the index four
- * entries. 0 or -1 out of memory.
+ * The national forms of one number, its digits (without the '+') in
+ * `digits`: the digits themselves when `whole` (a number's own are among
+ * the words of its field already), its national significant number (the
+ * digits after the country calling code: 601234567 of +420601234567)
+ * and, where a national prefix is dialled before it, the national number
+ * as dialled (0144556677 of +33144556677). A number of no known calling
+ * code has none. The "00" dialled for a '+' is the query's to take off
+ * (join_numbers): a word more a number would cost the index four
+ * entries.
  */
-static int number_words(roster_directory *dir, char **buf, size_t *cap,
-			size_t *len, const char *stack, const char *digits,
-			int whole)
+static void number_forms(char *buf, size_t size, size_t *len,
+			 const char *digits, int whole)
 {
 	const char *trunk, *nsn;
 	char dialled[32];
 	size_t cc, n;
 
-	if (whole && add_word(dir, buf, cap, len, stack, digits,
-			      strlen(digits)))
-		return -1;
+	if (whole)
+		put_word(buf, size, len, digits, strlen(digits));
 	if (!(cc = rs_calling_code(digits, &trunk)))
-		return 0;
+		return;
 	nsn = digits + cc;
 	n = strlen(nsn);
-	if (add_word(dir, buf, cap, len, stack, nsn, n))
-		return -1;
+	put_word(buf, size, len, nsn, n);
 	if (!*trunk || strlen(trunk) + n >= sizeof(dialled))
-		return 0;
+		return;
 	snprintf(dialled, sizeof(dialled), "%s%s", trunk, nsn);
 	/* +1 202...: the national form is the international one */
-	if (strcmp(dialled, digits) != 0 &&
-	    add_word(dir, buf, cap, len, stack, dialled, strlen(dialled)))
-		return -1;
-	return 0;
+	if (strcmp(dialled, digits) != 0)
+		put_word(buf, size, len, dialled, strlen(dialled));
 }
 
 /*
- * A number is found as it is dialled from abroad and as it is written in
- * its country too: the words of the phone and the lines get each
- * number's forms (number_words). A number kept with the national prefix 0
- * after its country code (+330144556677: typed "+33 01 44 55 66 77", or
- * "+33 (0)1 ..." in a store written before E.164 validation left a
- * "(0)" out) gets the forms of the number without it too
- * (+33144556677), as a query leaves a "(0)" out, so that the text it was
- * typed with finds it. A country whose national prefix is 0
- * begins no national significant number with 0. 0 or -1 out of memory.
+ * A number is found as it is written in its country too: the national
+ * forms of the phone and the lines (number_forms), " w1 w2 ...", made
+ * when they are read (rs_user_texts) rather than kept with the user: a
+ * number's forms would cost a user 25 bytes more each. A number kept
+ * with the national prefix 0 after its country code (+330144556677:
+ * typed "+33 01 44 55 66 77", or "+33 (0)1 ..." in a store written
+ * before E.164 validation left a "(0)" out) has the forms of the number
+ * without it too (+33144556677), as a query leaves a "(0)" out, so that
+ * the text it was typed with finds it. A country whose national prefix
+ * is 0 begins no national significant number with 0.
  */
-static int national_numbers(roster_directory *dir, const rs_user *u,
-			    char **buf, size_t *cap, size_t *len,
-			    const char *stack)
+size_t rs_user_number_words(const rs_user *u, char *buf, size_t size)
 {
-	size_t i, cc;
+	size_t i, cc, len = 0;
 	char plain[32];
 
+	buf[0] = '\0';
 	for (i = 0; i <= u->nlines; i++) {
 		const char *v = i ? RS_LINE(u, i - 1)
 				  : RS_STR(u, ROSTER_FIELD_PHONE);
@@ -269,18 +278,16 @@ static int national_numbers(roster_directory *dir, const rs_user *u,
 		/* kept as "+" and up to 15 digits (rs_valid_e164) */
 		if (!v || v[0] != '+')
 			continue;
-		if (number_words(dir, buf, cap, len, stack, v + 1, 0))
-			return -1;
+		number_forms(buf, size, &len, v + 1, 0);
 		cc = rs_calling_code(v + 1, &trunk);
 		if (!cc || strcmp(trunk, "0") != 0 || v[1 + cc] != '0' ||
 		    !v[2 + cc])
 			continue;
 		snprintf(plain, sizeof(plain), "%.*s%s", (int)cc, v + 1,
 			 v + 2 + cc);
-		if (number_words(dir, buf, cap, len, stack, plain, 1))
-			return -1;
+		number_forms(buf, size, &len, plain, 1);
 	}
-	return 0;
+	return len;
 }
 
 int rs_user_search_keys(roster_directory *dir, rs_user *u)
@@ -292,7 +299,6 @@ int rs_user_search_keys(roster_directory *dir, rs_user *u)
 	 * words for the words, so that the names are kept once */
 	if (fold_fields(dir, u, &buf, &cap, &len, end, stack) == 0 &&
 	    joined_names(dir, u, &buf, &cap, &len, stack) == 0 &&
-	    national_numbers(dir, u, &buf, &cap, &len, stack) == 0 &&
 	    (words = rs_malloc(&dir->al, len - end[1] + 1)) &&
 	    (key = rs_malloc(&dir->al, end[1] + 2))) {
 		memcpy(words, buf + end[1], len - end[1]);

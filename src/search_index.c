@@ -44,7 +44,8 @@ static int plain_char(char c)
 	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
 }
 
-void rs_user_texts(const rs_user *u, rs_text out[RS_TEXTS])
+void rs_user_texts(const rs_user *u, rs_text out[RS_TEXTS], char *numbers,
+		   int with_numbers)
 {
 	out[0].s = RS_SORTKEY(u);
 	out[0].raw = 0;
@@ -52,6 +53,22 @@ void rs_user_texts(const rs_user *u, rs_text out[RS_TEXTS])
 	out[1].raw = 0;
 	out[2].s = RS_EMAIL_KEY(u);
 	out[2].raw = 1;
+	numbers[0] = '\0';
+	if (with_numbers)
+		rs_user_number_words(u, numbers, RS_NUMBER_WORDS);
+	out[3].s = numbers;
+	out[3].raw = 0;
+}
+
+/* Is the folded query word (after its space) digits alone? Only such a
+ * word can begin a national form of a number. */
+static int digits_only(const char *word)
+{
+	const char *p = word + 1;
+
+	while (*p >= '0' && *p <= '9')
+		p++;
+	return !*p;
 }
 
 /* The first word of a text at or after p: its start in *w, its end
@@ -85,12 +102,14 @@ static const char *next_word(const rs_text *t, const char *p,
 int rs_user_has_word(const rs_user *u, const char *word)
 {
 	rs_text t[RS_TEXTS];
+	char numbers[RS_NUMBER_WORDS];
 	const char *p;
 	size_t i;
 
 	if (!word[0] || !word[1])
 		return 1; /* no letter: it begins every word */
-	rs_user_texts(u, t);
+	rs_user_texts(u, t, numbers, digits_only(word) && u->nlines +
+					     !!RS_STR(u, ROSTER_FIELD_PHONE));
 	for (i = 0; i < RS_TEXTS; i++) {
 		if (!t[i].raw) {
 			if (t[i].s && strstr(t[i].s, word))
@@ -262,10 +281,10 @@ static int each_key(const rs_user *u,
 {
 	unsigned passed = rs_user_filters(u);
 	rs_text texts[RS_TEXTS];
-	char key[2];
+	char key[2], numbers[RS_NUMBER_WORDS];
 	int f, rc;
 
-	rs_user_texts(u, texts);
+	rs_user_texts(u, texts, numbers, 1);
 	if ((rc = each_prefix(texts, RS_TEXTS, fn, ctx)))
 		return rc;
 	for (f = 0; passed >> f; f++)

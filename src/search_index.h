@@ -143,20 +143,31 @@ typedef struct rs_sindex {
 /*
  * A user's searched words, in RS_TEXTS texts: its sort key (" last\x01
  * first", folded: model.h), its search words (the other fields folded,
- * " w1 w2 ...") and its login key. A login is ASCII (its syntax allows
- * nothing else, and a loaded user is checked before it gets its keys),
- * and its key is its lower-case copy, so the key's runs of letters and
- * digits are the words folding would give: the words leave the login
- * out.
+ * " w1 w2 ..."), its login key and the national forms of its numbers
+ * (rs_user_number_words, made when read). A login is ASCII (its syntax
+ * allows nothing else, and a loaded user is checked before it gets its
+ * keys), and its key is its lower-case copy, so the key's runs of
+ * letters and digits are the words folding would give: the words leave
+ * the login out.
  */
-#define RS_TEXTS 3
+#define RS_TEXTS 4
 typedef struct rs_text {
 	const char *s;
 	int raw; /* 1: the login key, words are runs of [a-z0-9] */
 } rs_text;
 
-/* The texts of u's words. */
-void rs_user_texts(const rs_user *u, rs_text out[RS_TEXTS]);
+/* Room for the national forms of a user's numbers: at most five words
+ * of up to 17 digits for each of its phone and lines. */
+#define RS_NUMBER_WORDS (5 * 18 * (1 + ROSTER_LINES_MAX) + 1)
+
+/* The national forms of u's phone and lines (search.c), " w1 w2 ...",
+ * in buf of `size` bytes; returns their length. */
+size_t rs_user_number_words(const rs_user *u, char *buf, size_t size);
+
+/* The texts of u's words; `numbers` (RS_NUMBER_WORDS bytes) gets the
+ * national forms of its numbers when `with_numbers`, else none. */
+void rs_user_texts(const rs_user *u, rs_text out[RS_TEXTS], char *numbers,
+		   int with_numbers);
 /* Does " word" (a folded query word after its space) begin one of u's
  * words? A word of no letter begins every one. */
 int rs_user_has_word(const rs_user *u, const char *word);
