@@ -450,22 +450,29 @@ def _messages(render):
     return out
 
 
-def _error(err):
-    """The exception for a roster_error pointer."""
+def _error(err, language=None):
+    """The exception for a roster_error pointer, its message in
+    `language` (a roster_language) when given, else as recorded."""
     code = _err_code(err)
+    messages = _messages(lambda lang, buf, n: _err_msg_in(err, lang, buf, n))
+    message = _s(_err_msg(err))
+    if language is not None and messages.get(_LANG_TAGS[language]):
+        message = messages[_LANG_TAGS[language]]
     return _CLASSES.get(code, Error)(
-        code, _s(_err_msg(err)), _s(_err_field(err)), _s(_err_rule(err)),
-        _s(_err_value(err)),
-        _messages(lambda lang, buf, n: _err_msg_in(err, lang, buf, n)))
+        code, message, _s(_err_field(err)), _s(_err_rule(err)),
+        _s(_err_value(err)), messages)
 
 
 def _misuse(message):
     return Misuse(EMISUSE, message)
 
 
-def _check_tl(rc):
+def _check_tl(rc, language=None):
+    """Raise the calling thread's error (roster_error_last()) for a
+    failed call; its message in `language` (a roster_language) when
+    given, as a directory's own errors are, else in English."""
     if rc != 0:
-        raise _error(_error_last())
+        raise _error(_error_last(), language)
 
 
 # ---------------------------------------------------------------------
@@ -692,7 +699,8 @@ class Directory:
             self._store = store
         d = _p()
         try:
-            _check_tl(_open(ctypes.byref(d), ctypes.byref(opts)))
+            _check_tl(_open(ctypes.byref(d), ctypes.byref(opts)),
+                      self._language)
         except BaseException:
             self._drop_store()
             raise
@@ -749,6 +757,12 @@ class Directory:
         if not self._d:
             raise _misuse("the directory is closed")
         return self._d
+
+    def _check_tl(self, rc):
+        """Raise the thread's error of a call that takes no directory (a
+        form's or a query's setter), its message in the directory's
+        language as the directory's own errors are."""
+        _check_tl(rc, self._language)
 
     def _check(self, rc):
         """Raise the call's refusal, else an exception of the event
@@ -972,9 +986,9 @@ class Directory:
                                         % (name, value))
                     if not value:
                         continue
-                    _check_tl(_form_confirm(form, _CONFIRM_DOWNGRADE)
-                              if name == "confirm_downgrade"
-                              else _form_generate(form))
+                    self._check_tl(_form_confirm(form, _CONFIRM_DOWNGRADE)
+                                   if name == "confirm_downgrade"
+                                   else _form_generate(form))
                     continue
                 if name not in FIELDS:
                     raise KeyError("unknown field: " + name)
@@ -1005,7 +1019,7 @@ class Directory:
                     rc = _form_lines(form, arr, len(value))
                 else:
                     raise TypeError("field %s cannot be set" % name)
-                _check_tl(rc)
+                self._check_tl(rc)
         except BaseException:
             _form_free(form)
             raise
@@ -1126,13 +1140,14 @@ class Directory:
         if path is not None:
             if b"\0" in os.fsencode(path):
                 raise ValueError("a path with a NUL character: %r" % (path,))
-            _check_tl(_cat_load_file(ctypes.byref(cat), os.fsencode(path)))
+            self._check_tl(_cat_load_file(ctypes.byref(cat),
+                                          os.fsencode(path)))
         else:
             if isinstance(xml, str):
                 xml = xml.encode()
             data = bytes(xml)
-            _check_tl(_cat_load_buffer(ctypes.byref(cat), data, len(data),
-                                       None))
+            self._check_tl(_cat_load_buffer(ctypes.byref(cat), data,
+                                            len(data), None))
         page = _p()
         try:
             self._check(_set_catalog(self._h(), cat, ctypes.byref(page)))
@@ -1202,21 +1217,22 @@ class Directory:
         if isinstance(filters, str):
             filters = (filters,)
         q = _p()
-        _check_tl(_query_new(ctypes.byref(q)))
+        self._check_tl(_query_new(ctypes.byref(q)))
         try:
-            _check_tl(_query_text(q, _text(text)))
+            self._check_tl(_query_text(q, _text(text)))
             for name in filters:
                 if name not in FILTERS:
                     raise KeyError("unknown filter: " + name)
-                _check_tl(_query_filter(q, FILTERS[name]))
+                self._check_tl(_query_filter(q, FILTERS[name]))
             items = {"licence": licence, "pack": pack, "product": product}
             for name, kind in _ITEMS:
                 if items[name] is not None:
-                    _check_tl(_query_item(q, kind, _text(items[name])))
+                    self._check_tl(_query_item(q, kind,
+                                               _text(items[name])))
             refs = {"group": group, "site": site}
             for name, field in _REFS:
                 if refs[name]:
-                    _check_tl(_query_ref(q, field, refs[name]))
+                    self._check_tl(_query_ref(q, field, refs[name]))
         except BaseException:
             _query_free(q)
             raise

@@ -103,6 +103,31 @@ class Bindings(unittest.TestCase):
         self.assertIn("ADA@acme.example", msgs["cs"])
         self.assertEqual(len(set(msgs.values())), 3)
 
+    def test_query_and_form_errors_in_the_directory_language(self):
+        # a query's and a form's setters take no directory and record
+        # their refusals in English; the binding gives them in the
+        # directory's language, as the directory's own refusals
+        self.d.set_language("fr")
+        with self.assertRaises(roster.InvalidValue) as cm:
+            self.d.search(self.asp, self.a, text="x" * 300)
+        e = cm.exception
+        self.assertEqual((e.rule, e.field), ("text.bytes", "query"))
+        self.assertEqual(e.message, e.messages["fr"])
+        self.assertIn("octets", e.message)
+        self.assertIn("bytes", e.messages["en"])
+        with self.assertRaises(roster.InvalidValue) as cm:
+            self.d.search_count(self.asp, self.a,
+                                text=" ".join("w%d" % i for i in range(17)))
+        self.assertEqual(cm.exception.rule, "query.words")
+        self.assertEqual(cm.exception.message, cm.exception.messages["fr"])
+        with self.assertRaises(roster.ParseError) as cm:
+            self.d.set_catalog(xml="<catalog")
+        self.assertEqual(cm.exception.message, cm.exception.messages["fr"])
+        self.d.set_language("cs")
+        with self.assertRaises(roster.InvalidValue) as cm:
+            self.d.search(self.asp, self.a, text="x" * 300)
+        self.assertEqual(cm.exception.message, cm.exception.messages["cs"])
+
     def test_error_fields(self):
         with self.assertRaises(roster.InvalidValue) as cm:
             self.d.user_create(self.asp, self.a, first_name="Eve",
