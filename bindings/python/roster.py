@@ -475,6 +475,16 @@ def _check_tl(rc, language=None):
         raise _error(_error_last(), language)
 
 
+def _lookup(table, name, what):
+    """table[name], or a KeyError that names what was asked and the
+    names there are."""
+    try:
+        return table[name]
+    except (KeyError, TypeError):
+        raise KeyError("unknown %s: %r (one of: %s)"
+                       % (what, name, ", ".join(sorted(table)))) from None
+
+
 # ---------------------------------------------------------------------
 # Actors
 
@@ -929,7 +939,8 @@ class Directory:
         cursor None on the last page."""
         page = _p()
         self._check(_list(ctypes.byref(page), self._h(), parent,
-                          KINDS[kind], _text(cursor), limit))
+                          _lookup(KINDS, kind, "kind"), _text(cursor),
+                          limit))
         try:
             ids = [_page_id(page, i) for i in range(_page_count(page))]
             return ids, _s(_page_next(page)), _page_total(page)
@@ -990,9 +1001,7 @@ class Directory:
                                    if name == "confirm_downgrade"
                                    else _form_generate(form))
                     continue
-                if name not in FIELDS:
-                    raise KeyError("unknown field: " + name)
-                num, typ = FIELDS[name]
+                num, typ = _lookup(FIELDS, name, "field")
                 if typ == _STRING:
                     if value is not None and not isinstance(value, str):
                         raise TypeError("field %s takes a string, not %r"
@@ -1006,9 +1015,10 @@ class Directory:
                                         "not %r" % (name, value))
                     rc = _form_bool(form, num, int(value))
                 elif typ == _REF:
-                    if isinstance(value, bool):
-                        raise TypeError("field %s takes an id, not %r"
-                                        % (name, value))
+                    if isinstance(value, bool) or not \
+                            isinstance(value, (int, type(None))):
+                        raise TypeError("field %s takes an id (an int), "
+                                        "not %r" % (name, value))
                     rc = _form_ref(form, num, value or 0)
                 elif typ == _LIST:
                     if isinstance(value, (str, bytes)):
@@ -1081,7 +1091,8 @@ class Directory:
     def may_edit(self, actor, target, field):
         out = _int()
         self._check(_field_access(ctypes.byref(out), self._h(), actor,
-                                  target, FIELDS[field][0]))
+                                  target,
+                                  _lookup(FIELDS, field, "field")[0]))
         return bool(out.value)
 
     def user_choices(self, actor, account=0, user=0, language=None):
@@ -1165,7 +1176,7 @@ class Directory:
         directory's)."""
         lang = self._language if language is None else \
             _parse_language(language)
-        k = ITEMS[kind]
+        k = _lookup(ITEMS, kind, "kind of item")
         cat = _dir_catalog(self._h())
         if not cat:
             self._check(ERROR)
@@ -1221,9 +1232,8 @@ class Directory:
         try:
             self._check_tl(_query_text(q, _text(text)))
             for name in filters:
-                if name not in FILTERS:
-                    raise KeyError("unknown filter: " + name)
-                self._check_tl(_query_filter(q, FILTERS[name]))
+                self._check_tl(_query_filter(q, _lookup(FILTERS, name,
+                                                        "filter")))
             items = {"licence": licence, "pack": pack, "product": product}
             for name, kind in _ITEMS:
                 if items[name] is not None:
@@ -1231,8 +1241,13 @@ class Directory:
                                                _text(items[name])))
             refs = {"group": group, "site": site}
             for name, field in _REFS:
-                if refs[name]:
-                    self._check_tl(_query_ref(q, field, refs[name]))
+                ref = refs[name]
+                if isinstance(ref, bool) or not \
+                        isinstance(ref, (int, type(None))):
+                    raise TypeError("%s takes an id (an int), not %r"
+                                    % (name, ref))
+                if ref:
+                    self._check_tl(_query_ref(q, field, ref))
         except BaseException:
             _query_free(q)
             raise
@@ -1244,8 +1259,10 @@ class Directory:
         """One page of the users that match, in the documented order
         (account, last name, first name, id): (ids, cursor), cursor None
         on the last page, else passed back for the next one. account 0
-        searches every account the actor may manage; filters names
-        FILTERS ("admins", "cloud", ...)."""
+        searches every account the actor may manage, and is for the
+        system and partners: an account admin names its account (0 raises
+        Denied, auth.scope). filters names FILTERS ("admins", "cloud",
+        ...); group and site take ids (list_records, record_get)."""
         q = self._query(text, filters, licence, pack, product, group, site)
         page = _p()
         try:
@@ -1299,19 +1316,20 @@ class Directory:
             raise ValueError("give source or path, one of them")
         opts = _ImportOptions()
         _check_tl(_import_options_init(ctypes.byref(opts), 1))
-        opts.mode = _MODES[mode]
+        opts.mode = _lookup(_MODES, mode, "mode")
+        fmt = _lookup(_FORMATS, format, "format")
         opts.dry_run = 1 if dry_run else 0
         opts.max_errors = _uint32(max_errors, "max_errors")
         if path is not None:
             with open(path, "rb") as f:
-                return self._import(actor, account, f, format, opts)
+                return self._import(actor, account, f, fmt, opts)
         if isinstance(source, str):
             source = source.encode()
         if isinstance(source, (bytes, bytearray, memoryview)):
             source = io.BytesIO(source)
-        return self._import(actor, account, source, format, opts)
+        return self._import(actor, account, source, fmt, opts)
 
-    def _import(self, actor, account, f, format, opts):
+    def _import(self, actor, account, f, fmt, opts):
         failed = []
 
         def read(_data, buf, n):
@@ -1339,7 +1357,7 @@ class Directory:
         self._io += 1
         try:
             rc = _import(ctypes.byref(rep), h, actor, account,
-                         _FORMATS[format], cb, None, ctypes.byref(opts))
+                         fmt, cb, None, ctypes.byref(opts))
         finally:
             self._io -= 1
         try:
@@ -1371,6 +1389,7 @@ class Directory:
         the binary file object `file`. A raw file (io.RawIOBase) that
         writes part of a piece is given the rest; one that would block
         raises BlockingIOError."""
+        fmt = _lookup(_FORMATS, format, "format")
         out = [] if file is None else None
         failed = []
 
@@ -1389,7 +1408,7 @@ class Directory:
         h = self._h()
         self._io += 1
         try:
-            rc = _export(h, actor, account, _FORMATS[format], cb, None)
+            rc = _export(h, actor, account, fmt, cb, None)
         finally:
             self._io -= 1
         if failed:
@@ -1518,7 +1537,8 @@ def _uint32(v, name):
 def field_label(field, language="en"):
     """The display label of a user field (a name of FIELDS) in a
     language, in lower case as messages use it ("prénom")."""
-    return _s(_field_label(FIELDS[field][0], _parse_language(language)))
+    return _s(_field_label(_lookup(FIELDS, field, "field")[0],
+                           _parse_language(language)))
 
 
 def phone_languages():

@@ -265,6 +265,49 @@ class Bindings(unittest.TestCase):
         self.assertEqual((got["two_factor"], got["api_communicator"]),
                          (True, False))
 
+    def test_unknown_names_and_ids_of_the_wrong_type(self):
+        # a name the binding looks up says what it is and what there is
+        for call, words in (
+                (lambda: self.d.export_users(self.asp, self.a, "json"),
+                 ("format", "'json'", "csv, xml")),
+                (lambda: self.d.import_users(self.asp, self.a, b"",
+                                             format="XML"),
+                 ("format", "'XML'", "csv, xml")),
+                (lambda: self.d.import_users(self.asp, self.a, b"",
+                                             mode="best-effort"),
+                 ("mode", "best_effort")),
+                (lambda: self.d.list_records(self.a, "users"),
+                 ("kind", "'users'", "user")),
+                (lambda: self.d.catalog_items("licences"),
+                 ("kind of item", "licence")),
+                (lambda: self.d.search(self.asp, self.a, filters=["admin"]),
+                 ("filter", "'admin'", "admins")),
+                (lambda: self.d.may_edit(self.asp, self.a, "mail"),
+                 ("field", "'mail'", "email")),
+                (lambda: roster.field_label("mail"), ("field", "email"))):
+            with self.assertRaises(KeyError) as cm:
+                call()
+            for w in words:
+                self.assertIn(w, str(cm.exception))
+        # a group or a site is given by its id, not by its name: said as
+        # such, not as ctypes' "argument 3: TypeError: wrong type"
+        self.d.group_create(self.asp, self.a, "Sales")
+        for kw in ({"group": "Sales"}, {"site": "Paris"}, {"site": 1.0}):
+            with self.assertRaises(TypeError) as cm:
+                self.d.search(self.asp, self.a, **kw)
+            self.assertIn("takes an id", str(cm.exception))
+            with self.assertRaises(TypeError) as cm:
+                self.d.search_count(self.asp, self.a, **kw)
+            self.assertIn("takes an id", str(cm.exception))
+            with self.assertRaises(TypeError) as cm:
+                self.d.user_create(self.asp, self.a, first_name="F",
+                                   last_name="G", email="fg@acme.example",
+                                   **kw)
+            self.assertIn("takes an id", str(cm.exception))
+        self.assertIsNone(self.d.find_login("fg@acme.example"))
+        self.assertEqual(self.d.search_count(self.asp, self.a, group=None,
+                                             site=0), 1)
+
     def test_callback(self):
         seen = []
         self.d.events.clear()
