@@ -141,6 +141,26 @@ static void check_tl(lua_State *L, int rc)
 		raise_error(L, roster_error_last());
 }
 
+/* check_tl() for a call that takes no directory but is made for one (a
+ * form's, a query's or a catalog's setter): the library records its
+ * refusal per thread, in English; raise it with its message in `lang`,
+ * the directory's, as the directory's own refusals are. */
+static void check_tl_in(lua_State *L, int rc, roster_language lang)
+{
+	char buf[ROSTER_ERROR_MESSAGE_MAX];
+	const roster_error *err;
+
+	if (rc == ROSTER_OK)
+		return;
+	err = roster_error_last();
+	push_error(L, err, 0, NULL);
+	if (roster_error_message_in(err, lang, buf, sizeof(buf)) ==
+		    ROSTER_OK &&
+	    buf[0])
+		set_str(L, "message", buf);
+	lua_error(L);
+}
+
 static int error_tostring(lua_State *L)
 {
 	const char *field, *rule;
@@ -941,7 +961,7 @@ static int dir_pbx_create(lua_State *L)
 /* Users                                                               */
 
 /* Set one field of `form` from the key at -2 and the value at -1. */
-static void form_set(lua_State *L, roster_form *form)
+static void form_set(lua_State *L, roster_form *form, roster_language lang)
 {
 	const char *name, *s;
 	int field, rc;
@@ -958,7 +978,7 @@ static void form_set(lua_State *L, roster_form *form)
 			rc = roster_form_confirm(form, ROSTER_CONFIRM_DOWNGRADE);
 		else if (lua_toboolean(L, -1))
 			rc = roster_form_generate_password(form);
-		check_tl(L, rc);
+		check_tl_in(L, rc, lang);
 		return;
 	}
 	if (!(field = roster_field_from_name(name)))
@@ -1022,7 +1042,7 @@ static void form_set(lua_State *L, roster_form *form)
 		luaL_error(L, "roster: field '%s' cannot be set", name);
 		return;
 	}
-	check_tl(L, rc);
+	check_tl_in(L, rc, lang);
 }
 
 /* Push a box holding a form made from the table at `idx`. */
@@ -1040,7 +1060,7 @@ static roster_form *make_form(lua_State *L, ldir *d, int idx)
 	b->p = form;
 	lua_pushnil(L);
 	while (lua_next(L, idx)) {
-		form_set(L, form);
+		form_set(L, form, d->lang);
 		lua_pop(L, 1);
 	}
 	return form;
@@ -1344,27 +1364,30 @@ static int check_name(lua_State *L, int idx, const char *def,
 
 /* Set one catalog item filter of `q` from the query table at `idx`. */
 static void query_item(lua_State *L, roster_query *q, int idx,
-		       const char *key, int kind)
+		       const char *key, int kind, roster_language lang)
 {
 	if (lua_getfield(L, idx, key) != LUA_TNIL) {
 		if (lua_type(L, -1) != LUA_TSTRING)
 			luaL_error(L, "roster: query field '%s' takes a string",
 				   key);
-		check_tl(L, roster_query_item(q, kind, check_text(L, -1)));
+		check_tl_in(L, roster_query_item(q, kind, check_text(L, -1)),
+			    lang);
 	}
 	lua_pop(L, 1);
 }
 
 static void query_ref(lua_State *L, roster_query *q, int idx, const char *key,
-		      int field)
+		      int field, roster_language lang)
 {
 	if (lua_getfield(L, idx, key) != LUA_TNIL) {
 		if (!lua_isinteger(L, -1))
 			luaL_error(L, "roster: query field '%s' takes an id",
 				   key);
-		check_tl(L, roster_query_ref(
-				    q, field,
-				    (roster_id)(lua_Unsigned)lua_tointeger(L, -1)));
+		check_tl_in(L,
+			    roster_query_ref(q, field,
+					     (roster_id)(lua_Unsigned)
+						     lua_tointeger(L, -1)),
+			    lang);
 	}
 	lua_pop(L, 1);
 }
@@ -1377,7 +1400,7 @@ static void query_ref(lua_State *L, roster_query *q, int idx, const char *key,
  *   licence, pack, product   a catalog item id
  *   group, site              an id
  */
-static roster_query *make_query(lua_State *L, int idx)
+static roster_query *make_query(lua_State *L, int idx, roster_language lang)
 {
 	box *b = new_box(L, free_query);
 	roster_query *q = NULL;
@@ -1392,7 +1415,8 @@ static roster_query *make_query(lua_State *L, int idx)
 		if (lua_type(L, -1) != LUA_TSTRING)
 			luaL_error(L, "roster: query field 'text' takes a "
 				      "string");
-		check_tl(L, roster_query_set_text(q, check_text(L, -1)));
+		check_tl_in(L, roster_query_set_text(q, check_text(L, -1)),
+			    lang);
 	}
 	lua_pop(L, 1);
 	if (lua_getfield(L, idx, "filters") != LUA_TNIL) {
@@ -1402,20 +1426,22 @@ static roster_query *make_query(lua_State *L, int idx)
 		n = luaL_len(L, -1);
 		for (i = 1; i <= n; i++) {
 			lua_rawgeti(L, -1, i);
-			check_tl(L, roster_query_filter(
+			check_tl_in(L,
+				    roster_query_filter(
 					    q, check_name(L, -1, NULL,
 							  filter_names,
 							  "filter") +
-						       1));
+						       1),
+				    lang);
 			lua_pop(L, 1);
 		}
 	}
 	lua_pop(L, 1);
-	query_item(L, q, idx, "licence", ROSTER_ITEM_LICENCE);
-	query_item(L, q, idx, "pack", ROSTER_ITEM_PACK);
-	query_item(L, q, idx, "product", ROSTER_ITEM_PRODUCT);
-	query_ref(L, q, idx, "group", ROSTER_FIELD_GROUP);
-	query_ref(L, q, idx, "site", ROSTER_FIELD_SITE);
+	query_item(L, q, idx, "licence", ROSTER_ITEM_LICENCE, lang);
+	query_item(L, q, idx, "pack", ROSTER_ITEM_PACK, lang);
+	query_item(L, q, idx, "product", ROSTER_ITEM_PRODUCT, lang);
+	query_ref(L, q, idx, "group", ROSTER_FIELD_GROUP, lang);
+	query_ref(L, q, idx, "site", ROSTER_FIELD_SITE, lang);
 	return q;
 }
 
@@ -1458,7 +1484,7 @@ static int dir_search(lua_State *L)
 	luaL_argcheck(L, limit >= 0 && limit <= ROSTER_PAGE_MAX, 6,
 		      "out of range");
 	lua_settop(L, 6); /* the boxes above the arguments */
-	q = make_query(L, 4);
+	q = make_query(L, 4, d->lang);
 	b = new_box(L, free_page);
 	prev = enter(L, d);
 	rc = roster_search(&page, d->dir, &a, account, q, cursor,
@@ -1482,7 +1508,7 @@ static int dir_search_count(lua_State *L)
 
 	check_actor(L, 2, &a);
 	lua_settop(L, 4); /* the box above the arguments */
-	q = make_query(L, 4);
+	q = make_query(L, 4, d->lang);
 	prev = enter(L, d);
 	rc = roster_search_count(&count, d->dir, &a, account, q);
 	finish(L, d, prev, rc);
@@ -2314,8 +2340,10 @@ static int dir_set_catalog(lua_State *L)
 	else
 		path = check_text(L, 4);
 	cb = new_box(L, free_catalog);
-	check_tl(L, path ? roster_catalog_load_file(&cat, path)
-			 : roster_catalog_load_buffer(&cat, xml, len, NULL));
+	check_tl_in(L,
+		    path ? roster_catalog_load_file(&cat, path)
+			 : roster_catalog_load_buffer(&cat, xml, len, NULL),
+		    d->lang);
 	cb->p = cat;
 	pb = new_box(L, free_page);
 	if (roster_directory_set_catalog(d->dir, cat, &page))

@@ -227,6 +227,32 @@ test("refusal in French", function()
   d:close()
 end)
 
+test("query and catalog refusals in the directory's language", function()
+  -- a query's and a catalog's setters take no directory and record
+  -- their refusals in English; the module gives them in the directory's
+  -- language, as the directory's own refusals
+  local f = fixture()
+  local d = f.dir
+  d:set_language("fr")
+  local e = refused("a long query", roster.EINVALID, "text.bytes", "query",
+                    d.search, d, f.asp, f.a, { text = string.rep("x", 300) })
+  eq(e.message, e.messages.fr, "the message is the French one")
+  has(e.message, "octets", "in French")
+  has(e.messages.en, "bytes", "messages.en")
+  e = refused("17 words", roster.EINVALID, "query.words", nil,
+              d.search_count, d, f.asp, f.a,
+              { text = "a1 a2 a3 a4 a5 a6 a7 a8 a9 b1 b2 b3 b4 b5 b6 b7 b8" })
+  eq(e.message, e.messages.fr, "query.words in French")
+  e = refused("a malformed catalog", roster.EPARSE, nil, nil,
+              d.set_catalog, d, { xml = "<catalog" })
+  eq(e.message, e.messages.fr, "catalog refusal in French")
+  d:set_language("cs")
+  e = refused("a long query", roster.EINVALID, "text.bytes", nil,
+              d.search, d, f.asp, f.a, { text = string.rep("x", 300) })
+  eq(e.message, e.messages.cs, "then in Czech")
+  d:close()
+end)
+
 test("error fields", function()
   local f = fixture()
   local d = f.dir
