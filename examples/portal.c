@@ -253,6 +253,14 @@ static int show_page(roster_query *q, const char *cursor, size_t limit,
 		       roster_user_str(u, ROSTER_FIELD_LAST_NAME));
 		roster_user_free(u);
 	}
+	/* a search cursor carries the last user's names: it may be longer
+	 * than the buffer (search.h), and one cut short is refused */
+	if (roster_page_next(p) && strlen(roster_page_next(p)) >= size) {
+		fprintf(stderr, "search: a cursor of %zu bytes\n",
+			strlen(roster_page_next(p)));
+		roster_page_free(p);
+		return 1;
+	}
 	snprintf(next, size, "%s",
 		 roster_page_next(p) ? roster_page_next(p) : "");
 	roster_page_free(p);

@@ -5,7 +5,9 @@
  * (a search's pages follow its own order: search.h).
  * The cursor names the last identifier returned, so it stays valid while
  * the directory changes: a record created or deleted between two pages is
- * never shown twice and no surviving record is skipped.
+ * never shown twice and no surviving record is skipped. A listing's
+ * cursor is at most 17 bytes; a search's carries names and may run to
+ * kilobytes (search.h).
  */
 #ifndef ROSTER_PAGE_H
 #define ROSTER_PAGE_H

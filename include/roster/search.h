@@ -47,7 +47,13 @@
  * then by identifier. A search over several accounts lists each
  * account's users together. The cursor names the last user of a page by
  * that order, so paging while users are added or deleted never shows a
- * user twice and never skips one that stays.
+ * user twice and never skips one that stays. It holds that user's
+ * account, folded last and first names (in hex) and id: a few dozen
+ * bytes for common names, but names of letters that fold into several
+ * (ligatures, roman numerals, squared units: a user may set their own)
+ * make it kilobytes long, 28,851 bytes at most. Keep it whole rather than
+ * in a fixed buffer (one cut short is refused as malformed), and do not
+ * show it: it spells the names.
  *
  * Search pages do not count their matches: roster_page_total() gives
  * ROSTER_TOTAL_UNKNOWN, and roster_search_count() counts when asked.
