@@ -48,7 +48,9 @@ extern "C" {
 /**
  * Decide with `cat` from now on (the directory takes a reference). Its
  * password policy becomes the directory's (set another one after, if
- * need be), and its phone languages the ones users may choose. When
+ * need be), and its phone languages the ones users may choose. The
+ * catalog is the handle's, not the store's: a directory opens with the
+ * default one, so set it each time one opens, on every worker. When
  * `report` is not
  * NULL it gets the users whose licence, pack or product licences the new
  * catalog no longer allows: they are reported, never changed. They keep

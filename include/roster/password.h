@@ -63,7 +63,10 @@ ROSTER_API int roster_password_policy_init(roster_password_policy *policy,
 /**
  * Replace the directory's password policy (checked first). Refused with
  * ROSTER_EMISUSE while a transaction is open: a rollback could not take
- * it back.
+ * it back. The policy is the handle's, not the store's: a directory opens
+ * with the default one, so set it each time one opens (on every worker
+ * of a shared store), after roster_directory_set_catalog(), which
+ * replaces it with the catalog's.
  */
 ROSTER_API int roster_directory_set_password_policy(
 	roster_directory *dir, const roster_password_policy *policy);
