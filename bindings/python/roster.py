@@ -226,6 +226,25 @@ _form_generate = _fn("roster_form_generate_password", _int, _p)
 _field_label = _fn("roster_field_label", _str, _int, _int)
 _phone_language = _fn("roster_phone_language", _str, _size)
 _password_check = _fn("roster_password_check", _int, _p, _str)
+
+
+class _Policy(ctypes.Structure):
+    # roster_password_policy, version 1 (include/roster/password.h)
+    _fields_ = [("version", _uint), ("min_length", _uint),
+                ("max_length", _uint), ("required_classes", _uint),
+                ("generated_length", _uint), ("hash_cost", _uint),
+                ("reset_ttl", ctypes.c_int64), ("welcome_ttl", ctypes.c_int64)]
+
+
+_POLICY_VERSION = 1
+_policy_init = _fn("roster_password_policy_init", _int,
+                   ctypes.POINTER(_Policy), _uint)
+_get_policy = _fn("roster_directory_get_password_policy", _int, _p,
+                  ctypes.POINTER(_Policy))
+_set_policy = _fn("roster_directory_set_password_policy", _int, _p,
+                  ctypes.POINTER(_Policy))
+_password_generate = _fn("roster_password_generate", _int, _p,
+                         ctypes.c_char_p, _size)
 _rename = _fn("roster_record_rename", _int, _p, _A, _id, _str)
 _record_delete = _fn("roster_record_delete", _int, _p, _A, _id)
 _record_get = _fn("roster_record_get", _int, _PP, _p, _id)
@@ -321,6 +340,8 @@ _ITEM_NAMES = {5: "licence", 7: "pack", 8: "product", 64: "option"}
 _BILL_BITS = ((1, "licence"), (2, "pack"), (4, "products"), (8, "options"),
               (16, "billable"))
 _CONFIRM_DOWNGRADE = 1
+# the character classes of a password policy (ROSTER_CLASS_*) by name
+PASSWORD_CLASSES = {"lower": 1, "upper": 2, "digit": 4, "symbol": 8}
 _MODES = {"all_or_nothing": 0, "best_effort": 1}
 
 
@@ -1195,6 +1216,63 @@ class Directory:
         InvalidValue (rule password.length, password.classes...) when
         refused."""
         self._check(_password_check(self._h(), _text(password)))
+
+    def password_policy(self):
+        """The directory's password policy (the default, or its
+        catalog's, or the last set): a dict of min_length, max_length,
+        required_classes (a sorted list of names of PASSWORD_CLASSES),
+        generated_length, hash_cost, reset_ttl and welcome_ttl (seconds),
+        as a password form shows its rules."""
+        pol = _Policy()
+        pol.version = _POLICY_VERSION
+        self._check_tl(_get_policy(self._h(), ctypes.byref(pol)))
+        out = {name: getattr(pol, name) for name, _t in _Policy._fields_
+               if name != "version"}
+        out["required_classes"] = sorted(
+            n for n, bit in PASSWORD_CLASSES.items()
+            if out["required_classes"] & bit)
+        return out
+
+    def set_password_policy(self, **members):
+        """Change members of the directory's password policy (the names
+        password_policy() gives; required_classes a list of names of
+        PASSWORD_CLASSES), the others kept; checked as a whole
+        (InvalidArgument, rule policy.range, naming the member). Refused
+        with Misuse while a transaction is open. A set_catalog() later
+        replaces it with the catalog's. It is the directory's, not the
+        store's: set it each time a Directory opens."""
+        pol = _Policy()
+        pol.version = _POLICY_VERSION
+        self._check_tl(_get_policy(self._h(), ctypes.byref(pol)))
+        names = {n: t for n, t in _Policy._fields_ if n != "version"}
+        for name, value in members.items():
+            _lookup(names, name, "policy member")
+            if name == "required_classes":
+                if isinstance(value, str):
+                    raise TypeError("required_classes is a list of names, "
+                                    "not a string")
+                value = sum(set(_lookup(PASSWORD_CLASSES, c,
+                                        "character class")
+                                for c in value))
+            elif not isinstance(value, int) or isinstance(value, bool):
+                raise TypeError("%s takes an int, not %r" % (name, value))
+            lo, hi = _RANGES[ctypes.c_uint] if names[name] is _uint else \
+                (-2**63, 2**63 - 1)
+            if not lo <= value <= hi:
+                raise ValueError("%s out of range: %r" % (name, value))
+            setattr(pol, name, value)
+        self._check(_set_policy(self._h(), ctypes.byref(pol)))
+
+    def password_generate(self):
+        """A password generated to the policy (the CSPRNG's), as
+        generate_password=True gives one to a form."""
+        n = self.password_policy()["generated_length"] + 1
+        buf = ctypes.create_string_buffer(n)
+        try:
+            self._check(_password_generate(self._h(), buf, n))
+            return buf.value.decode()
+        finally:
+            ctypes.memset(buf, 0, n)
 
     # Passwords -------------------------------------------------------
 

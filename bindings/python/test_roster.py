@@ -985,6 +985,48 @@ class Administration(unittest.TestCase):
         with self.assertRaises(KeyError):
             roster.field_label("nope")
 
+    def test_password_policy(self):
+        d = self.d
+        self.assertEqual(d.password_policy(), {
+            "min_length": 12, "max_length": 128, "required_classes": [],
+            "generated_length": 16, "hash_cost": 5, "reset_ttl": 86400,
+            "welcome_ttl": 7 * 86400})
+        d.set_password_policy(min_length=14, required_classes=["upper",
+                                                              "digit"],
+                              reset_ttl=3600)
+        pol = d.password_policy()
+        self.assertEqual((pol["min_length"], pol["required_classes"],
+                          pol["reset_ttl"], pol["max_length"]),
+                         (14, ["digit", "upper"], 3600, 128))
+        with self.assertRaises(roster.InvalidValue) as cm:
+            d.password_check("a long enough secret")
+        self.assertEqual(cm.exception.rule, "password.classes")
+        self.assertIsNone(d.password_check("A long enough secret 1"))
+        # refused as a whole, naming the member; nothing changes
+        with self.assertRaises(roster.InvalidArgument) as cm:
+            d.set_password_policy(min_length=20)  # above generated 16
+        self.assertEqual((cm.exception.rule, cm.exception.field),
+                         ("policy.range", "generated_length"))
+        self.assertEqual(d.password_policy(), pol)
+        for kw, exc in (({"min_lenght": 12}, KeyError),
+                        ({"required_classes": ["upper", "emoji"]}, KeyError),
+                        ({"required_classes": "upper"}, TypeError),
+                        ({"min_length": "12"}, TypeError),
+                        ({"min_length": True}, TypeError),
+                        ({"min_length": 2**32 + 14}, ValueError),
+                        ({"reset_ttl": 2**63}, ValueError)):
+            with self.assertRaises(exc, msg=kw):
+                d.set_password_policy(**kw)
+        self.assertEqual(d.password_policy(), pol)
+        d.set_password_policy(generated_length=24)
+        pw = d.password_generate()
+        self.assertEqual(len(pw), 24)
+        self.assertIsNone(d.password_check(pw))
+        self.assertNotEqual(pw, d.password_generate())
+        with d.transaction():
+            with self.assertRaises(roster.Misuse):
+                d.set_password_policy(min_length=12)
+
 
 class OptionsLayout(unittest.TestCase):
     def test_size_matches_the_library(self):
@@ -996,6 +1038,17 @@ class OptionsLayout(unittest.TestCase):
             roster._Options)), 3)
         self.assertEqual(rc, 0)
         self.assertEqual(bytes(buf[4:size]), bytes(size - 4))
+        self.assertEqual(bytes(buf[size:]), b"\xaa" * 16)
+
+    def test_password_policy_size(self):
+        size = ctypes.sizeof(roster._Policy)
+        buf = (ctypes.c_ubyte * (size + 16))(*([0xAA] * (size + 16)))
+        rc = roster._policy_init(ctypes.cast(buf, ctypes.POINTER(
+            roster._Policy)), 1)
+        self.assertEqual(rc, 0)
+        pol = roster._Policy.from_buffer_copy(bytes(buf[:size]))
+        self.assertEqual((pol.version, pol.min_length, pol.hash_cost,
+                          pol.welcome_ttl), (1, 12, 5, 7 * 86400))
         self.assertEqual(bytes(buf[size:]), b"\xaa" * 16)
 
     def test_import_options_size(self):
