@@ -1217,7 +1217,10 @@ static int dir_find_login(lua_State *L)
 	return done_id(L, id);
 }
 
-/* dir:may_edit(actor, target, field): whether actor may set the field. */
+/* dir:may_edit(actor, target, field): whether actor may set the field;
+ * when not, a second result: the reason, an error table (not raised:
+ * rule, field, message in the directory's language, messages), for the
+ * greyed-out field's tooltip. */
 static int dir_may_edit(lua_State *L)
 {
 	ldir *d = check_open(L);
@@ -1232,7 +1235,10 @@ static int dir_may_edit(lua_State *L)
 	if (roster_user_field_access(&out, d->dir, &a, target, field))
 		return raise_error(L, roster_directory_error(d->dir));
 	lua_pushboolean(L, out);
-	return 1;
+	if (out)
+		return 1;
+	push_error(L, roster_directory_error(d->dir), 0, NULL);
+	return 2;
 }
 
 /* ------------------------------------------------------------------ */

@@ -1110,11 +1110,24 @@ class Directory:
         return out.value
 
     def may_edit(self, actor, target, field):
+        """Whether `actor` may set `field` of `target` (a user: the edit
+        form; an account: the creation form in it), as applying the form
+        decides: a portal greys out a field answered False. field_access
+        also gives the reason."""
+        return self.field_access(actor, target, field)[0]
+
+    def field_access(self, actor, target, field):
+        """(allowed, reason): may_edit's answer, and when False the
+        reason as an Error, not raised (rule, field, message in the
+        directory's language, messages), for the greyed-out field's
+        tooltip; None when allowed."""
         out = _int()
         self._check(_field_access(ctypes.byref(out), self._h(), actor,
                                   target,
                                   _lookup(FIELDS, field, "field")[0]))
-        return bool(out.value)
+        if out.value:
+            return True, None
+        return False, _error(_dir_error(self._h()))
 
     def user_choices(self, actor, account=0, user=0, language=None):
         """What `user` (0: a new user of `account`) may be given, as

@@ -189,6 +189,21 @@ class Bindings(unittest.TestCase):
         me = roster.user(u)
         self.assertTrue(self.d.may_edit(me, u, "language"))
         self.assertFalse(self.d.may_edit(me, u, "admin"))
+        # the reason, for the greyed-out field's tooltip: not raised
+        self.assertEqual(self.d.field_access(me, u, "language"),
+                         (True, None))
+        allowed, why = self.d.field_access(me, u, "admin")
+        self.assertFalse(allowed)
+        self.assertIsInstance(why, roster.Denied)
+        self.assertEqual((why.rule, why.field), ("auth.field", "admin"))
+        self.assertIn("admin de compte", why.messages["fr"])
+        self.d.set_language("fr")
+        allowed, why = self.d.field_access(roster.user(self.admin), u,
+                                           "registered")
+        self.assertFalse(allowed)
+        self.assertEqual(why.rule, "auth.readonly")
+        self.assertEqual(why.message, why.messages["fr"])
+        self.d.set_language("en")
         with self.assertRaises(roster.Error) as cm:
             self.d.user_update(me, u, admin=True)
         self.assertEqual(cm.exception.rule, "auth.field")
