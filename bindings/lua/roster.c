@@ -1356,6 +1356,8 @@ static int check_name(lua_State *L, int idx, const char *def,
 	size_t len = 0;
 	const char *s = lua_isnoneornil(L, idx) ? def
 						: lua_tolstring(L, idx, &len);
+	const char *type;
+	luaL_Buffer choices;
 	int i;
 
 	if (s && s != def && strlen(s) != len)
@@ -1364,8 +1366,23 @@ static int check_name(lua_State *L, int idx, const char *def,
 	for (i = 0; s && names[i]; i++)
 		if (strcmp(s, names[i]) == 0)
 			return i;
-	return luaL_error(L, "roster: %s: unknown value '%s'", what,
-			  s ? s : luaL_typename(L, idx));
+	/* say which names there are, and, for a value that is no name at
+	 * all (a table given where the name goes), what it is (its type
+	 * first: `idx` may be relative to the top, which the buffer moves) */
+	type = luaL_typename(L, idx);
+	luaL_buffinit(L, &choices);
+	for (i = 0; names[i]; i++) {
+		if (i)
+			luaL_addstring(&choices, ", ");
+		luaL_addstring(&choices, names[i]);
+	}
+	luaL_pushresult(&choices);
+	if (!s)
+		return luaL_error(L, "roster: %s: a name expected, got %s "
+				     "(one of: %s)", what, type,
+				  lua_tostring(L, -1));
+	return luaL_error(L, "roster: %s: unknown value '%s' (one of: %s)",
+			  what, s, lua_tostring(L, -1));
 }
 
 /* Set one catalog item filter of `q` from the query table at `idx`. */

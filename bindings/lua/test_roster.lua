@@ -872,7 +872,14 @@ test("import refusals", function()
   has(fails("mode", d.import, d, f.asp, f.a, { data = csv, mode = "x" }),
       "unknown value 'x'", "unknown mode")
   has(fails("format", d.export, d, f.asp, f.a, "json"),
-      "unknown value 'json'", "unknown format")
+      "unknown value 'json' (one of: csv, xml)", "unknown format")
+  -- an options table where the format goes, as import takes one
+  has(fails("format", d.export, d, f.asp, f.a, { format = "xml" }),
+      "format: a name expected, got table (one of: csv, xml)",
+      "a table for the format")
+  has(fails("filter", d.search, d, f.asp, f.a, { filters = { true } }),
+      "filter: a name expected, got boolean (one of: admins,",
+      "a boolean for a filter")
   -- from a file
   local path = store_path()
   local fh = assert(io.open(path, "w"))
