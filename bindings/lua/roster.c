@@ -1686,7 +1686,9 @@ static void push_report(lua_State *L, const roster_import_report *rep)
  *   format      "csv" (default) or "xml"
  *   mode        "all_or_nothing" (default) or "best_effort"
  *   dry_run     true: check every row, import nothing
- *   max_errors  stop after this many refused rows (0: never)
+ *   max_errors  stop after this many refused rows (0: never); the rest
+ *               is neither imported nor reported, and a best-effort
+ *               import returns its report as usual (docs/bulk.md)
  * Returns the report table. A refused import raises its error with the
  * report as the error's field "report"; so does the error an event
  * callback raised during an import that went through (see raise_left:

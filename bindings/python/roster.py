@@ -1402,7 +1402,11 @@ class Directory:
         all_or_nothing mode or a dry run: InvalidValue; a malformed file:
         ParseError) raises, with the report as the exception's .report,
         and so does an exception of on_event raised after the import
-        committed. The source must give bytes (a file opened "rb")."""
+        committed. The source must give bytes (a file opened "rb").
+        max_errors (0: no limit) stops reading at that many refused
+        rows: the rest of the file is neither imported nor reported, and
+        a best_effort import returns normally; compare report.rows with
+        the file's rows when report.errors reaches the limit."""
         if (source is None) == (path is None):
             raise ValueError("give source or path, one of them")
         opts = _ImportOptions()

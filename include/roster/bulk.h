@@ -72,7 +72,9 @@ typedef struct roster_import_options {
 	unsigned int mode;
 	/** Non-zero: check every row, import nothing. */
 	int dry_run;
-	/** Stop reading after this many refused rows (0: never). */
+	/** Stop reading after this many refused rows (0: never): the rows
+	 * after it are neither imported nor reported, and a best-effort
+	 * import still returns ROSTER_OK (docs/bulk.md). */
 	unsigned int max_errors;
 } roster_import_options;
 
