@@ -466,6 +466,10 @@ static void test_conflict(void **state)
 	assert_string_equal(roster_error_rule(roster_directory_error(d2)),
 			    "storage.conflict");
 	assert_string_equal(roster_error_field(roster_directory_error(d2)), "put");
+	/* words an admin can act on, not the store's method or its path */
+	assert_string_equal(roster_error_message(roster_directory_error(d2)),
+			    "someone else changed these records meanwhile: "
+			    "nothing was written; look again and retry");
 	/* ... wrote nothing, and now sees the winner's state */
 	after = dump_store(ST(fx), ms);
 	assert_non_null(strstr(after, "first writer"));
