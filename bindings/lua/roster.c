@@ -20,6 +20,7 @@
  * snapshots) sit in a small userdata with __gc, so that an error raised
  * while filling or reading them frees them.
  */
+#include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -2433,6 +2434,150 @@ static int dir_password_check(lua_State *L)
 	return 0;
 }
 
+/* The members of a password policy, in the order of the struct. */
+static const char *const policy_members[] = {
+	"min_length",	    "max_length", "required_classes",
+	"generated_length", "hash_cost",  "reset_ttl",
+	"welcome_ttl",	    NULL
+};
+/* The character classes, bit i named by class_names[i]. */
+static const char *const class_names[] = { "lower", "upper", "digit",
+					   "symbol", NULL };
+
+static void get_policy(lua_State *L, ldir *d, roster_password_policy *p)
+{
+	check_tl(L, roster_password_policy_init(
+			    p, ROSTER_PASSWORD_POLICY_VERSION));
+	if (roster_directory_get_password_policy(d->dir, p))
+		raise_error(L, roster_directory_error(d->dir));
+}
+
+/* dir:password_policy(): the directory's password policy (the default,
+ * its catalog's, or the last set), as a password form shows its rules: a
+ * table of min_length, max_length, required_classes (a list of "lower",
+ * "upper", "digit", "symbol"), generated_length, hash_cost, reset_ttl
+ * and welcome_ttl (seconds). */
+static int dir_password_policy(lua_State *L)
+{
+	ldir *d = check_open(L);
+	roster_password_policy p;
+	lua_Integer v[7];
+	int i, k = 0;
+
+	get_policy(L, d, &p);
+	v[0] = p.min_length;
+	v[1] = p.max_length;
+	v[3] = p.generated_length;
+	v[4] = p.hash_cost;
+	v[5] = p.reset_ttl;
+	v[6] = p.welcome_ttl;
+	lua_createtable(L, 0, 7);
+	for (i = 0; policy_members[i]; i++) {
+		if (i == 2)
+			continue;
+		lua_pushinteger(L, v[i]);
+		lua_setfield(L, -2, policy_members[i]);
+	}
+	lua_newtable(L);
+	for (i = 0; class_names[i]; i++)
+		if (p.required_classes & (1u << i)) {
+			lua_pushstring(L, class_names[i]);
+			lua_rawseti(L, -2, ++k);
+		}
+	lua_setfield(L, -2, "required_classes");
+	return 1;
+}
+
+/* The integer at the top of the stack, in [lo, hi], for member `name`. */
+static lua_Integer policy_int(lua_State *L, const char *name, lua_Integer lo,
+			      lua_Integer hi)
+{
+	lua_Integer v;
+
+	if (!lua_isinteger(L, -1))
+		luaL_error(L, "roster: %s takes an integer, not %s", name,
+			   luaL_typename(L, -1));
+	v = lua_tointeger(L, -1);
+	if (v < lo || v > hi)
+		luaL_error(L, "roster: %s out of range", name);
+	return v;
+}
+
+/* dir:set_password_policy{ member = value, ... }: change those members
+ * of the password policy (the names dir:password_policy() gives;
+ * required_classes a list of class names), the others kept; checked as
+ * a whole (EINVAL, rule policy.range, naming the member). Refused while
+ * a transaction is open. It is the handle's, not the store's: set it at
+ * each open, after a catalog, which replaces it. */
+static int dir_set_password_policy(lua_State *L)
+{
+	ldir *d = check_open(L);
+	roster_password_policy p;
+	lua_Integer v;
+	int m;
+
+	luaL_checktype(L, 2, LUA_TTABLE);
+	lua_settop(L, 2);
+	get_policy(L, d, &p);
+	lua_pushnil(L);
+	while (lua_next(L, 2)) {
+		if (lua_type(L, -2) != LUA_TSTRING)
+			return luaL_error(L, "roster: policy member: a name "
+					     "expected, got %s",
+					  luaL_typename(L, -2));
+		lua_pushvalue(L, -2); /* a copy: the key stays for lua_next */
+		m = check_name(L, -1, NULL, policy_members, "policy member");
+		lua_pop(L, 1);
+		if (m == 2) {
+			unsigned bits = 0;
+			lua_Integer i, n;
+
+			luaL_argcheck(L, lua_istable(L, -1), 2,
+				      "required_classes takes a list of "
+				      "class names");
+			n = (lua_Integer)lua_rawlen(L, -1);
+			for (i = 1; i <= n; i++) {
+				lua_rawgeti(L, -1, i);
+				bits |= 1u << check_name(L, -1, NULL,
+							 class_names,
+							 "character class");
+				lua_pop(L, 1);
+			}
+			p.required_classes = bits;
+		} else if (m >= 5) {
+			v = policy_int(L, policy_members[m], INT64_MIN,
+				       INT64_MAX);
+			*(m == 5 ? &p.reset_ttl : &p.welcome_ttl) = v;
+		} else {
+			v = policy_int(L, policy_members[m], 0, UINT_MAX);
+			*(m == 0   ? &p.min_length
+			  : m == 1 ? &p.max_length
+			  : m == 3 ? &p.generated_length
+				   : &p.hash_cost) = (unsigned int)v;
+		}
+		lua_pop(L, 1);
+	}
+	if (roster_directory_set_password_policy(d->dir, &p))
+		return raise_error(L, roster_directory_error(d->dir));
+	return 0;
+}
+
+/* dir:password_generate(): a password generated to the policy, as
+ * generate_password = true gives one to a form. */
+static int dir_password_generate(lua_State *L)
+{
+	ldir *d = check_open(L);
+	char buf[ROSTER_PASSWORD_LENGTH_MAX * 4 + 1];
+	int rc = roster_password_generate(d->dir, buf, sizeof(buf));
+
+	if (rc == ROSTER_OK)
+		lua_pushstring(L, buf);
+	explicit_bzero(buf, sizeof(buf)); /* kept by the compiler */
+	if (rc)
+		return raise_error(L, roster_directory_error(d->dir));
+	return 1;
+}
+
 /* ------------------------------------------------------------------ */
 /* Transactions, refresh, outbox                                       */
 
@@ -2620,6 +2765,9 @@ static const luaL_Reg dir_methods[] = {
 	{ "billing_summary", dir_billing_summary },
 	{ "preview", dir_preview },
 	{ "password_check", dir_password_check },
+	{ "password_policy", dir_password_policy },
+	{ "set_password_policy", dir_set_password_policy },
+	{ "password_generate", dir_password_generate },
 	{ "set_catalog", dir_set_catalog },
 	{ "catalog_items", dir_catalog_items },
 	{ "begin", dir_begin },

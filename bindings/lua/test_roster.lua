@@ -897,6 +897,37 @@ test("import refusals", function()
           f.a, { path = path .. ".missing" })
 end)
 
+test("password policy: read, set, generate", function()
+  local f = fixture()
+  local d = f.dir
+  local p = d:password_policy()
+  eq(p.min_length, 12, "default minimum")
+  eq(p.max_length, 128, "default maximum")
+  eq(#p.required_classes, 0, "no class required")
+  d:set_password_policy{ min_length = 14,
+                         required_classes = { "symbol", "digit" } }
+  p = d:password_policy()
+  eq(p.min_length, 14, "minimum set")
+  eq(p.max_length, 128, "maximum kept")
+  eq(table.concat(p.required_classes, " "), "digit symbol", "classes")
+  refused("too short", roster.EINVALID, "password.length", "password",
+          d.password_check, d, "Short-pw-1!")
+  -- checked as a whole; a refusal changes nothing
+  refused("minimum under the floor", roster.EINVAL, "policy.range",
+          "min_length", d.set_password_policy, d, { min_length = 3 })
+  eq(d:password_policy().min_length, 14, "unchanged")
+  has(fails("member", d.set_password_policy, d, { min_lenght = 20 }),
+      "one of: min_length", "an unknown member names the members")
+  has(fails("class", d.set_password_policy, d,
+            { required_classes = { "emoji" } }), "one of: lower", "class")
+  has(fails("type", d.set_password_policy, d, { hash_cost = "5" }),
+      "takes an integer", "a string for an integer")
+  eq(d:password_policy().min_length, 14, "still unchanged")
+  local pw = d:password_generate()
+  eq(#pw, d:password_policy().generated_length, "generated length")
+  d:password_check(pw) -- passes the policy
+end)
+
 test("import with a failing event callback", function()
   local f = portal()
   local d = f.dir

@@ -80,8 +80,9 @@ ROSTER_API int roster_directory_get_password_policy(
 
 /**
  * Check a candidate password against the policy. ROSTER_EINVALID with the
- * rule ("password.length", "password.classes", "password.utf8",
- * "text.control" for a control character) when it is refused.
+ * rule ("password.length" under the minimum, "password.long" over the
+ * maximum, "password.classes", "password.utf8", "text.control" for a
+ * control character) when it is refused.
  */
 ROSTER_API int roster_password_check(roster_directory *dir,
 				     const char *password);
