@@ -4,6 +4,8 @@
 
 #include "roster/catalog.h"
 
+#include <ctype.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "util/calling_codes.h"
@@ -211,6 +213,63 @@ size_t rs_calling_code(const char *digits, const char **trunk)
 	}
 	*trunk = "";
 	return 0;
+}
+
+unsigned rs_region_code(const char *region, const char **trunk)
+{
+	size_t lo = 0, hi = sizeof(region_codes) / sizeof(region_codes[0]);
+	char r[3];
+
+	if (!region || strlen(region) != 2 || !isalpha((unsigned char)region[0]) ||
+	    !isalpha((unsigned char)region[1]))
+		return 0;
+	r[0] = (char)toupper((unsigned char)region[0]);
+	r[1] = (char)toupper((unsigned char)region[1]);
+	r[2] = '\0';
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(region_codes[mid].region, r);
+
+		if (c == 0) {
+			if (trunk)
+				*trunk = region_codes[mid].trunk;
+			return region_codes[mid].code;
+		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return 0;
+}
+
+const char *rs_national_e164(const char *in, const char *region, char *out)
+{
+	const char *p = in, *trunk;
+	char buf[64];
+	size_t n, t;
+	unsigned code = rs_region_code(region, &trunk);
+	int len;
+
+	while (*p == ' ')
+		p++;
+	if (!code || *p == '+' || (p[0] == '0' && p[1] == '0'))
+		return rs_valid_e164(in, out);
+	len = snprintf(buf, sizeof(buf), "+%u ", code);
+	/* the digits as written, the national prefix left out */
+	t = strlen(trunk);
+	for (n = (size_t)len; *p && n < sizeof(buf) - 1; p++) {
+		if (*p >= '0' && *p <= '9')
+			buf[n++] = *p;
+		else if (!strchr(" .-()/", *p))
+			return "phone.e164";
+	}
+	if (*p)
+		return "phone.e164"; /* longer than any number */
+	buf[n] = '\0';
+	if (t && strncmp(buf + len, trunk, t) == 0)
+		memmove(buf + len, buf + len + t, n - (size_t)len - t + 1);
+	return rs_valid_e164(buf, out);
 }
 
 const char *rs_valid_country(const char *in, char *out)

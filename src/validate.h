@@ -25,6 +25,15 @@ const char *rs_valid_e164(const char *in, char *out);
  * that country ("0" in France, "" in the Czech Republic). The codes are
  * libphonenumber's (calling_codes.h). */
 size_t rs_calling_code(const char *digits, const char **trunk);
+/* The calling code of `region` (ISO 3166-1 alpha-2, either case), 0 when
+ * libphonenumber knows no such region; *trunk (may be NULL) gets its
+ * national prefix ("" when none). */
+unsigned rs_region_code(const char *region, const char **trunk);
+/* A number written as dialled in `region` (a national number: "01 44 55
+ * 66 77" in France) into E.164, as rs_valid_e164 writes it: the national
+ * prefix left out, the region's calling code put before. A number
+ * written with its '+' or "00" is taken as it is (rs_valid_e164). */
+const char *rs_national_e164(const char *in, const char *region, char *out);
 /* ISO 3166-1 alpha-2: out (>= 3 bytes) gets the upper-case code. */
 const char *rs_valid_country(const char *in, char *out);
 /* Extension digits under a PBX's rules. */

@@ -1687,7 +1687,9 @@ static void push_report(lua_State *L, const roster_import_report *rep)
  *   format      "csv" (default) or "xml"
  *   mode        "all_or_nothing" (default) or "best_effort"
  *   dry_run     true: check every row, import nothing
- *   max_errors  stop after this many refused rows (0: never); the rest
+ *   max_errors  stop after this many refused rows (0: never)
+ *   country     "FR": the file's national numbers (phone, lines) are
+ *               that country's ("01 44 55 66 77" is +33144556677); the rest
  *               is neither imported nor reported, and a best-effort
  *               import returns its report as usual (docs/bulk.md)
  * Returns the report table. A refused import raises its error with the
@@ -1746,6 +1748,16 @@ static int dir_import(lua_State *L)
 	if (max < 0 || max > UINT32_MAX)
 		return luaL_error(L, "roster: max_errors out of range");
 	opts.max_errors = (unsigned int)max;
+	lua_getfield(L, 4, "country");
+	if (!lua_isnil(L, -1)) {
+		size_t n;
+		const char *c = lua_tolstring(L, -1, &n);
+
+		if (!c || n != 2 || strlen(c) != 2)
+			return luaL_error(L, "roster: country is a two-letter "
+					     "code (\"FR\")");
+		memcpy(opts.country, c, 3);
+	}
 	lua_settop(L, 7);
 	b = new_box(L, free_report); /* 8 */
 	prev = enter(L, d);

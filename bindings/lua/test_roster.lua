@@ -928,6 +928,24 @@ test("password policy: read, set, generate", function()
   d:password_check(pw) -- passes the policy
 end)
 
+test("import of national numbers with a country", function()
+  local f = portal()
+  local d = f.dir
+  local csv = "first_name,last_name,email,phone,lines\n" ..
+              "Nat,Ional,nat@acme.example,01 44 55 66 77,0601020304\n"
+  refused("no country", roster.EINVALID, "import.rows", nil, d.import, d,
+          f.asp, f.a, { data = csv })
+  eq(d:import(f.asp, f.a, { data = csv, country = "FR" }).created, 1,
+     "created")
+  local u = d:user_get(d:find_login("nat@acme.example"))
+  eq(u.phone, "+33144556677", "phone")
+  eq(u.lines[1], "+33601020304", "line")
+  refused("unknown country", roster.EINVAL, "arg.range", "country",
+          d.import, d, f.asp, f.a, { data = csv, country = "XX" })
+  has(fails("three letters", d.import, d, f.asp, f.a,
+            { data = csv, country = "FRA" }), "two-letter", "a code")
+end)
+
 test("import with a failing event callback", function()
   local f = portal()
   local d = f.dir

@@ -188,9 +188,11 @@ _WRITE_FN = ctypes.CFUNCTYPE(_int, _p, _p, _size)
 
 
 class _ImportOptions(ctypes.Structure):
-    # roster_import_options, version 1 (include/roster/bulk.h)
+    # roster_import_options, version 2 (include/roster/bulk.h)
     _fields_ = [("version", _uint), ("mode", _uint), ("dry_run", _int),
-                ("max_errors", _uint)]
+                ("max_errors", _uint),
+                # version 2
+                ("country", ctypes.c_char * 4)]
 
 
 _import_options_init = _fn("roster_import_options_init", _int,
@@ -1395,7 +1397,7 @@ class Directory:
 
     def import_users(self, actor, account, source=None, path=None,
                      format="csv", mode="all_or_nothing", dry_run=False,
-                     max_errors=0):
+                     max_errors=0, country=None):
         """Import users into `account` from `source` (bytes, str or a
         binary file object) or the file at `path`, in format "csv" or
         "xml". Returns an ImportReport. A refused import (rows refused in
@@ -1406,11 +1408,20 @@ class Directory:
         max_errors (0: no limit) stops reading at that many refused
         rows: the rest of the file is neither imported nor reported, and
         a best_effort import returns normally; compare report.rows with
-        the file's rows when report.errors reaches the limit."""
+        the file's rows when report.errors reaches the limit. country
+        ("FR") takes the file's national numbers (phone, lines) as
+        numbers of that country: "01 44 55 66 77" is +33144556677; an
+        unknown country raises InvalidArgument (field country)."""
         if (source is None) == (path is None):
             raise ValueError("give source or path, one of them")
         opts = _ImportOptions()
-        _check_tl(_import_options_init(ctypes.byref(opts), 1))
+        _check_tl(_import_options_init(ctypes.byref(opts), 2))
+        if country is not None:
+            if not isinstance(country, str) or len(country) != 2 or \
+                    not country.isascii():
+                raise ValueError("country is a two-letter code (\"FR\"), "
+                                 "not %r" % (country,))
+            opts.country = country.encode()
         opts.mode = _lookup(_MODES, mode, "mode")
         fmt = _lookup(_FORMATS, format, "format")
         opts.dry_run = 1 if dry_run else 0

@@ -593,6 +593,23 @@ class Portal(unittest.TestCase):
         self.d.on_event = None
         self.assertEqual(self.d.search_count(self.asp, self.a, "good"), 1)
 
+    def test_import_national_numbers(self):
+        csv = ("first_name,last_name,email,phone,lines\n"
+               "Nat,Ional,nat@acme.example,01 44 55 66 77,0601020304\n")
+        with self.assertRaises(roster.InvalidValue):
+            self.d.import_users(self.asp, self.a, csv)  # no country
+        rep = self.d.import_users(self.asp, self.a, csv, country="FR")
+        self.assertEqual(rep.created, 1)
+        nat = self.d.find_login("nat@acme.example")
+        got = self.d.user_get(nat)
+        self.assertEqual(got["phone"], "+33144556677")
+        self.assertEqual(got["lines"], ["+33601020304"])
+        with self.assertRaises(roster.InvalidArgument) as cm:
+            self.d.import_users(self.asp, self.a, csv, country="XX")
+        self.assertEqual(cm.exception.field, "country")
+        with self.assertRaises(ValueError):
+            self.d.import_users(self.asp, self.a, csv, country="FRA")
+
     def test_import_from_a_source_that_would_block(self):
         # a raw non-blocking file returns None when it has nothing yet:
         # the import says so, and imports nothing
@@ -1067,13 +1084,16 @@ class OptionsLayout(unittest.TestCase):
         self.assertEqual(bytes(buf[size:]), b"\xaa" * 16)
 
     def test_import_options_size(self):
+        # version 2 fills the binding's struct, version 1 its own part
         size = ctypes.sizeof(roster._ImportOptions)
-        buf = (ctypes.c_ubyte * (size + 16))(*([0xAA] * (size + 16)))
-        rc = roster._import_options_init(ctypes.cast(buf, ctypes.POINTER(
-            roster._ImportOptions)), 1)
-        self.assertEqual(rc, 0)
-        self.assertEqual(bytes(buf[4:size]), bytes(size - 4))
-        self.assertEqual(bytes(buf[size:]), b"\xaa" * 16)
+        v1 = roster._ImportOptions.country.offset
+        for version, end in ((2, size), (1, v1)):
+            buf = (ctypes.c_ubyte * (size + 16))(*([0xAA] * (size + 16)))
+            rc = roster._import_options_init(ctypes.cast(
+                buf, ctypes.POINTER(roster._ImportOptions)), version)
+            self.assertEqual(rc, 0)
+            self.assertEqual(bytes(buf[4:end]), bytes(end - 4))
+            self.assertEqual(bytes(buf[end:]), b"\xaa" * (size + 16 - end))
 
     def test_members_at_their_offsets(self):
         opts = roster._Options()

@@ -76,11 +76,18 @@ typedef struct roster_import_options {
 	 * after it are neither imported nor reported, and a best-effort
 	 * import still returns ROSTER_OK (docs/bulk.md). */
 	unsigned int max_errors;
+	/* version 2 */
+	/** The country (ISO 3166-1 alpha-2, "FR") whose national numbers
+	 * the file's phone and lines may hold ("01 44 55 66 77" is then
+	 * +33144556677): the national prefix left out, the country's
+	 * calling code put before (libphonenumber's). "": none, every
+	 * number written with its '+' or "00", as in version 1. */
+	char country[4];
 } roster_import_options;
 
-#define ROSTER_IMPORT_OPTIONS_VERSION 1
+#define ROSTER_IMPORT_OPTIONS_VERSION 2
 #define ROSTER_IMPORT_OPTIONS_INIT                                             \
-	{ ROSTER_IMPORT_OPTIONS_VERSION, ROSTER_IMPORT_ALL_OR_NOTHING, 0, 0 }
+	{ ROSTER_IMPORT_OPTIONS_VERSION, ROSTER_IMPORT_ALL_OR_NOTHING, 0, 0, "" }
 
 /**
  * Initialise options to their defaults for the given version (normally

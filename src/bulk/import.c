@@ -15,6 +15,7 @@
  * the transaction is committed (all rows good, or best effort) or rolled
  * back (a dry run, or a refusal in all-or-nothing mode).
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,7 +103,9 @@ int roster_import_options_init(roster_import_options *opts,
 		snprintf(v, sizeof(v), "%u", version);
 		return rs_error_tl(ROSTER_EVERSION, "version", "arg.version", v);
 	}
-	memset(opts, 0, sizeof(*opts));
+	/* a caller built against version 1 has a shorter struct */
+	memset(opts, 0, version >= 2 ? sizeof(*opts)
+				      : offsetof(roster_import_options, country));
 	opts->version = version;
 	opts->mode = ROSTER_IMPORT_ALL_OR_NOTHING;
 	return ROSTER_OK;
@@ -282,15 +285,17 @@ static size_t split_items(char *s, char sep, char **out, size_t max)
  * is written with spaces too ("+33 1 44 55 66 77", as a single create
  * takes it): a group beginning with '+' begins a number, and so does one
  * beginning with "00" and of 8 characters or more (a number written whole
- * after its international prefix); any other group goes on the number
- * before it ("0044 20 7946 0000" is one). Each number is cut in place
+ * after its international prefix), and, when the import has a country,
+ * any group of 8 characters or more (a national number written whole:
+ * "01 44 55 66 77 0601020304" is two); any other group goes on the
+ * number before it ("0044 20 7946 0000" is one). Each number is cut in place
  * after its last group, the spaces inside it kept: at most `max` numbers
  * into out, their count. The groups are joined as they are read, so that
  * `max` counts numbers: a cut after `max` groups would keep a number
  * short of its last groups (a wrong number, or a duplicate of another)
  * and hide that the cell holds too many.
  */
-static size_t split_numbers(char *s, char **out, size_t max)
+static size_t split_numbers(char *s, char **out, size_t max, int national)
 {
 	char *end = NULL; /* after the last group of the number being read */
 	size_t n = 0;
@@ -305,7 +310,8 @@ static size_t split_numbers(char *s, char **out, size_t max)
 		for (g = s; *s && *s != ' '; s++)
 			;
 		if (!n || g[0] == '+' ||
-		    (g[0] == '0' && g[1] == '0' && s - g >= 8)) {
+		    ((national || (g[0] == '0' && g[1] == '0')) &&
+		     s - g >= 8)) {
 			if (n == max)
 				break;
 			if (end)
@@ -342,13 +348,26 @@ static size_t split_each(char *s, char **out, size_t max)
 	return n;
 }
 
+/* A number of the file: when the import has a country, a national
+ * number of that country is written into `out` in E.164, which is
+ * returned; anything else is returned as it is, for the create to take
+ * or refuse. */
+static const char *as_e164(const rs_import *im, const char *v, char out[32])
+{
+	if (im->opts.country[0] &&
+	    !rs_national_e164(v, im->opts.country, out))
+		return out;
+	return v;
+}
+
 /* Split the numbers of a "lines" cell and set them. */
 static int set_lines(rs_import *im, const rs_row *row, const char *v)
 {
 	roster_directory *dir = im->dir;
 	char *list[ROSTER_LINES_MAX + 1];
+	char e164[ROSTER_LINES_MAX + 1][32];
 	char *copy = rs_strdup(&dir->al, v);
-	size_t n;
+	size_t n, i;
 	int rc;
 
 	if (!copy)
@@ -357,8 +376,11 @@ static int set_lines(rs_import *im, const rs_row *row, const char *v)
 	if (row->line_sep == RS_ITEM_SEP) {
 		n = split_each(copy, list, ROSTER_LINES_MAX + 1);
 	} else {
-		n = split_numbers(copy, list, ROSTER_LINES_MAX + 1);
+		n = split_numbers(copy, list, ROSTER_LINES_MAX + 1,
+				  im->opts.country[0] != '\0');
 	}
+	for (i = 0; i < n; i++)
+		list[i] = (char *)as_e164(im, list[i], e164[i]);
 	rc = roster_form_set_lines(im->form, (const char *const *)list, n);
 	rs_free(&dir->al, copy);
 	return rc ? rs_nomem(dir) : ROSTER_OK;
@@ -487,12 +509,15 @@ static void products_taken(rs_import *im)
 static int apply_cell(rs_import *im, const rs_row *row, int field,
 		      const char *v)
 {
+	char e164[32];
 	roster_id id;
 
 	if (field == RS_COL_PRODUCTS)
 		return set_products(im, row, v);
 	switch (roster_field_type(field)) {
 	case ROSTER_TYPE_STRING:
+		if (field == ROSTER_FIELD_PHONE)
+			v = as_e164(im, v, e164);
 		return roster_form_set_str(im->form, field, v)
 			       ? rs_nomem(im->dir)
 			       : ROSTER_OK;
@@ -781,6 +806,13 @@ static int check_opts(roster_directory *dir, const roster_import_options *o)
 		snprintf(v, sizeof(v), "%u", o->mode);
 		return rs_fail(dir, ROSTER_EINVAL, "mode", "arg.range", v);
 	}
+	if (o->version >= 2 && o->country[0] &&
+	    (!memchr(o->country, '\0', sizeof(o->country)) ||
+	     !rs_region_code(o->country, NULL)))
+		return rs_fail(dir, ROSTER_EINVAL, "country", "arg.range",
+			       memchr(o->country, '\0', sizeof(o->country))
+				       ? o->country
+				       : NULL);
 	return ROSTER_OK;
 }
 
@@ -855,6 +887,9 @@ int roster_import(roster_import_report **report, roster_directory *dir,
 		im.opts.mode = opts->mode;
 		im.opts.dry_run = opts->dry_run;
 		im.opts.max_errors = opts->max_errors;
+		if (opts->version >= 2)
+			memcpy(im.opts.country, opts->country,
+			       sizeof(im.opts.country));
 	}
 	im.dir = dir;
 	im.actor = actor;

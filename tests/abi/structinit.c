@@ -50,7 +50,8 @@ static const size_t import_options_members =
 	MEMBER_SIZE(roster_import_options, version) +
 	MEMBER_SIZE(roster_import_options, mode) +
 	MEMBER_SIZE(roster_import_options, dry_run) +
-	MEMBER_SIZE(roster_import_options, max_errors);
+	MEMBER_SIZE(roster_import_options, max_errors) +
+	MEMBER_SIZE(roster_import_options, country);
 
 static void directory_options_macro_equals_init(void **state)
 {
@@ -156,7 +157,22 @@ static void import_options_macro_equals_init(void **state)
 	assert_int_equal(f.mode, m.mode);
 	assert_int_equal(f.dry_run, m.dry_run);
 	assert_int_equal(f.max_errors, m.max_errors);
+	assert_string_equal(f.country, "");
 	assert_memory_equal(&m, &f, sizeof(m));
+}
+
+/* Version 1 of the import options ends before country. */
+static void import_options_init_keeps_to_its_version(void **state)
+{
+	roster_import_options o;
+
+	(void)state;
+	memset(&o, 0x5a, sizeof(o));
+	assert_int_equal(roster_import_options_init(&o, 1), ROSTER_OK);
+	assert_int_equal(o.version, 1);
+	assert_int_equal(o.max_errors, 0);
+	assert_int_equal((unsigned char)o.country[0], 0x5a);
+	assert_int_equal((unsigned char)o.country[3], 0x5a);
 }
 
 static void directory_options_init_versions(void **state)
@@ -248,6 +264,7 @@ int main(void)
 		cmocka_unit_test(password_policy_init_versions),
 		cmocka_unit_test(import_options_macro_equals_init),
 		cmocka_unit_test(import_options_init_versions),
+		cmocka_unit_test(import_options_init_keeps_to_its_version),
 		cmocka_unit_test(actor_layout_is_frozen),
 		cmocka_unit_test(version_matches_headers),
 	};

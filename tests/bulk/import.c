@@ -587,6 +587,91 @@ static void test_twice_row_holds_keys(void **state)
 	world_free(w);
 }
 
+/* With a country, the file's national numbers are taken as numbers of
+ * that country; without one they are refused as before. */
+static void test_national_numbers(void **state)
+{
+	static const char csv[] =
+		"first_name,last_name,email,phone,lines\n"
+		"Ann,Lee,ann@x.example,01 44 55 66 77,0601020304\n"
+		"Bo,Li,bo@x.example,+420 601 234 567,"
+		"01 44 55 66 88 0601020305 +33 1 44 55 66 99\n"
+		"Cy,Ng,cy@x.example,0033 1 44 55 66 00,\n"
+		"Di,Ox,di@x.example,01 44 x 55,\n";
+	roster_import_options o = opts_of(ROSTER_IMPORT_BEST_EFFORT, 0);
+	world *w = world_new(NULL), *w2 = world_new(NULL);
+	roster_import_report *r = NULL;
+	roster_user *u;
+
+	(void)state;
+	strcpy(o.country, "fr");
+	assert_int_equal(import_csv(w, csv, &o, &r), ROSTER_OK);
+	assert_int_equal(roster_import_created(r), 3);
+	assert_int_equal(roster_import_error_count(r), 1);
+	assert_refusal(r, 0, 5, "phone", ROSTER_EINVALID, "phone.e164");
+	roster_import_report_free(r);
+	assert_int_equal(roster_user_get(&u, w->dir, login(w, "ann@x.example")),
+			 ROSTER_OK);
+	assert_string_equal(roster_user_str(u, ROSTER_FIELD_PHONE),
+			    "+33144556677");
+	roster_user_free(u);
+	assert_lines(w, "ann@x.example", 1,
+		     (const char *const[]){ "+33601020304" });
+	/* a national number written whole begins a number of the cell */
+	assert_lines(w, "bo@x.example", 3,
+		     (const char *const[]){ "+33144556688", "+33601020305",
+					    "+33144556699" });
+	assert_int_equal(roster_user_get(&u, w->dir, login(w, "cy@x.example")),
+			 ROSTER_OK);
+	assert_string_equal(roster_user_str(u, ROSTER_FIELD_PHONE),
+			    "+33144556600");
+	roster_user_free(u);
+	/* XML: each <line> a number */
+	assert_int_equal(
+		import_xml(w,
+			   "<users xmlns=\"urn:roster:users:1\"><user>"
+			   "<first_name>Ed</first_name><last_name>Po</last_name>"
+			   "<email>ed@x.example</email><phone>+44 20 7946 0000"
+			   "</phone><lines><line>06 01 02 03 06</line>"
+			   "<line>(01) 44 55 66 22</line></lines></user></users>",
+			   &o, &r),
+		ROSTER_OK);
+	assert_int_equal(roster_import_created(r), 1);
+	roster_import_report_free(r);
+	assert_lines(w, "ed@x.example", 2,
+		     (const char *const[]){ "+33601020306", "+33144556622" });
+
+	/* no country (the default, and version 1): national numbers are
+	 * refused, as a single create refuses them */
+	o = opts_of(ROSTER_IMPORT_BEST_EFFORT, 0);
+	assert_int_equal(import_csv(w2, csv, &o, &r), ROSTER_OK);
+	assert_int_equal(roster_import_created(r), 1); /* Cy: "0033" */
+	assert_refusal(r, 0, 2, "phone", ROSTER_EINVALID, "phone.e164");
+	roster_import_report_free(r);
+	o.version = 1;
+	strcpy(o.country, "fr"); /* not read in version 1 */
+	assert_int_equal(import_csv(w2, "first_name,last_name,email,phone\n"
+					"Ed,Po,ed@x.example,01 44 55 66 11\n",
+				    &o, &r),
+			 ROSTER_OK);
+	assert_int_equal(roster_import_created(r), 0);
+	roster_import_report_free(r);
+
+	/* a country no numbering plan knows is refused before any row */
+	o = opts_of(ROSTER_IMPORT_BEST_EFFORT, 0);
+	strcpy(o.country, "XX");
+	assert_int_equal(import_csv(w2, csv, &o, &r), ROSTER_EINVAL);
+	assert_err(w2, ROSTER_EINVAL, "arg.range");
+	assert_string_equal(roster_error_field(roster_directory_error(w2->dir)),
+			    "country");
+	roster_import_report_free(r);
+	memcpy(o.country, "FRAN", 4); /* no NUL */
+	assert_int_equal(import_csv(w2, csv, &o, &r), ROSTER_EINVAL);
+	roster_import_report_free(r);
+	world_free(w2);
+	world_free(w);
+}
+
 static void test_dry_run(void **state)
 {
 	roster_import_options o = opts_of(ROSTER_IMPORT_BEST_EFFORT, 1);
@@ -2363,6 +2448,7 @@ int main(void)
 		cmocka_unit_test(test_best_effort),
 		cmocka_unit_test(test_refused_row_holds_keys),
 		cmocka_unit_test(test_refused_row_gives_back),
+		cmocka_unit_test(test_national_numbers),
 		cmocka_unit_test(test_twice_row_holds_keys),
 		cmocka_unit_test(test_dry_run),
 		cmocka_unit_test(test_french),

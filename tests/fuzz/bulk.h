@@ -5,7 +5,8 @@
  * PBX and a group named as the seeds name them, and two "meetings"
  * product licences. Each input is imported
  * into it as a dry run, in all-or-nothing or best-effort mode by its
- * first byte's parity. Beside crashes and sanitizer reports, the target
+ * first byte's parity (its second bit takes national numbers as French
+ * ones). Beside crashes and sanitizer reports, the target
  * aborts when the outcome contradicts the contract: a code the import may
  * not return, a report that disagrees with the code, a refusal without a
  * line, rule or message, or a directory changed by a dry run.
@@ -95,6 +96,9 @@ static void fuzz_import(int format, const uint8_t *data, size_t size)
 	o.dry_run = 1;
 	o.mode = size && (data[0] & 1) ? ROSTER_IMPORT_BEST_EFFORT
 				       : ROSTER_IMPORT_ALL_OR_NOTHING;
+	/* and national numbers, taken as French ones, by its second bit */
+	if (size && (data[0] & 2))
+		memcpy(o.country, "FR", 3);
 	rc = roster_import(&r, fuzz_dir, &fuzz_system, fuzz_account, format,
 			   fuzz_read, &s, &o);
 	fuzz_check(rc == ROSTER_OK || rc == ROSTER_EINVALID ||
