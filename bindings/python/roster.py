@@ -512,7 +512,8 @@ def _lookup(table, name, what):
 # Actors
 
 def _actor(kind, ident=0):
-    if not isinstance(ident, int) or not 0 <= ident < 2**64:
+    if not isinstance(ident, int) or isinstance(ident, bool) or \
+            not 0 <= ident < 2**64:
         raise ValueError("an actor's id is from 0 to 2**64 - 1, not %r"
                          % (ident,))
     return _Actor(kind, 0, ident)
@@ -1318,7 +1319,9 @@ class Directory:
     # Search -----------------------------------------------------------
 
     def _query(self, text, filters, licence, pack, product, group, site):
-        if isinstance(filters, str):
+        if filters is None:
+            filters = ()
+        elif isinstance(filters, str):
             filters = (filters,)
         q = _p()
         self._check_tl(_query_new(ctypes.byref(q)))
@@ -1610,7 +1613,8 @@ class ImportReport:
 def _ids(users):
     """A C array of user ids, each checked (ctypes wraps them)."""
     for u in users:
-        if not isinstance(u, int) or not 0 <= u < 2**64:
+        if not isinstance(u, int) or isinstance(u, bool) or \
+                not 0 <= u < 2**64:
             raise ValueError("a user id is from 0 to 2**64 - 1, not %r"
                              % (u,))
     return (_id * max(len(users), 1))(*users)

@@ -593,6 +593,16 @@ class Portal(unittest.TestCase):
         self.d.on_event = None
         self.assertEqual(self.d.search_count(self.asp, self.a, "good"), 1)
 
+    def test_bool_is_no_id_and_none_no_filter(self):
+        # True is an int to Python, and would name record 1
+        with self.assertRaises(ValueError):
+            self.d.password_reset(self.asp, self.a, [True])
+        with self.assertRaises(ValueError):
+            roster.user(True)
+        # filters=None: no filter, as the default ()
+        self.assertEqual(self.d.search_count(self.asp, self.a, filters=None),
+                         self.d.search_count(self.asp, self.a))
+
     def test_import_national_numbers(self):
         csv = ("first_name,last_name,email,phone,lines\n"
                "Nat,Ional,nat@acme.example,01 44 55 66 77,0601020304\n")
