@@ -576,15 +576,15 @@ static int event_error_tostring(lua_State *L)
 
 /*
  * Then raise the call's refusal, with the value at stack index `attach`
- * (when not 0) as the error's field "report", else the callback's error
+ * (when not 0) as the error's field `as` ("report"), else the callback's error
  * at `pending` (when not 0), else the events lost. The callback's error
  * of a call that went through carries `attach` too, so that what the
- * call did is not lost with its result: a table gets the field "report";
- * any other value is raised as a table { event_error = value, report =
+ * call did is not lost with its result: a table gets the field `as`;
+ * any other value is raised as a table { event_error = value, [as] =
  * ... } that prints as the value.
  */
 static void raise_left(lua_State *L, ldir *d, lua_State *prev, int rc,
-		       int pending, int attach)
+		       int pending, int attach, const char *as)
 {
 	if (rc != ROSTER_OK) {
 		const roster_error *err = roster_directory_error(d->dir);
@@ -592,7 +592,7 @@ static void raise_left(lua_State *L, ldir *d, lua_State *prev, int rc,
 		push_error(L, err, 0, NULL);
 		if (attach) {
 			lua_pushvalue(L, attach);
-			lua_setfield(L, -2, "report");
+			lua_setfield(L, -2, as);
 		}
 		lua_error(L);
 	}
@@ -600,13 +600,13 @@ static void raise_left(lua_State *L, ldir *d, lua_State *prev, int rc,
 		if (attach && lua_type(L, pending) == LUA_TTABLE) {
 			lua_pushvalue(L, pending);
 			lua_pushvalue(L, attach);
-			lua_setfield(L, -2, "report");
+			lua_setfield(L, -2, as);
 		} else if (attach) {
 			lua_createtable(L, 0, 2);
 			lua_pushvalue(L, pending);
 			lua_setfield(L, -2, "event_error");
 			lua_pushvalue(L, attach);
-			lua_setfield(L, -2, "report");
+			lua_setfield(L, -2, as);
 			luaL_setmetatable(L, EVENT_ERROR_MT);
 		} else {
 			lua_pushvalue(L, pending);
@@ -624,7 +624,7 @@ static void raise_left(lua_State *L, ldir *d, lua_State *prev, int rc,
 /* End a roster call begun with enter(), raising what it left. */
 static void finish(lua_State *L, ldir *d, lua_State *prev, int rc)
 {
-	raise_left(L, d, prev, rc, leave(L, d, prev), 0);
+	raise_left(L, d, prev, rc, leave(L, d, prev), 0, NULL);
 }
 
 static void release_store(lua_State *L, ldir *d, int idx)
@@ -1782,7 +1782,7 @@ static int dir_import(lua_State *L)
 		push_report(L, rep);
 	else
 		lua_pushnil(L);
-	raise_left(L, d, prev, rc, pending, rep ? lua_gettop(L) : 0);
+	raise_left(L, d, prev, rc, pending, rep ? lua_gettop(L) : 0, "report");
 	return 1;
 }
 
@@ -1850,7 +1850,7 @@ static int dir_export(lua_State *L)
 			lua_pushvalue(L, io.err);
 			return lua_error(L);
 		}
-		raise_left(L, d, prev, rc, pending, 0);
+		raise_left(L, d, prev, rc, pending, 0, NULL);
 		return 0;
 	}
 	/* not a userdata: the box may be collected after it */
@@ -1907,7 +1907,8 @@ typedef int (*assign_fn)(roster_directory *, const roster_actor *,
 			 const char *, const roster_id *, size_t, size_t *);
 
 /* dir:product_assign / product_unassign(actor, product, {user, ...}):
- * the number of users whose licence changed. */
+ * the number of users whose licence changed (the field "count" of the
+ * event callback's error when it raised after the change committed). */
 static int assign(lua_State *L, assign_fn fn)
 {
 	ldir *d = check_open(L);
@@ -1916,14 +1917,15 @@ static int assign(lua_State *L, assign_fn fn)
 	roster_id *users;
 	size_t n, done = 0;
 	lua_State *prev;
-	int rc;
+	int rc, pending;
 
 	check_actor(L, 2, &a);
 	users = check_ids(L, 4, &n);
 	prev = enter(L, d);
 	rc = fn(d->dir, &a, product, users, n, &done);
-	finish(L, d, prev, rc);
+	pending = leave(L, d, prev);
 	lua_pushinteger(L, (lua_Integer)done);
+	raise_left(L, d, prev, rc, pending, rc ? 0 : lua_gettop(L), "count");
 	return 1;
 }
 

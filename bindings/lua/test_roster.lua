@@ -1037,6 +1037,17 @@ test("product licences", function()
   eq(#d:user_get(n["Novák"]).products, 0, "refused as a whole")
   eq(d:product_unassign(f.as_admin, "meetings", { n.Benali }), 1,
      "unassigned")
+  -- the event callback raising after the change committed: its error
+  -- carries the count the call would have returned
+  d:on_event(function() error("mail queue down") end)
+  local good, err = pcall(d.product_assign, d, f.as_admin, "meetings",
+                          { n.Benali })
+  d:on_event(nil)
+  ok(not good, "the callback's error is raised")
+  eq(err.count, 1, "with the count")
+  has(tostring(err), "mail queue down", "printing as the callback's")
+  eq(d:product_unassign(f.as_admin, "meetings", { n.Benali }), 1,
+     "unassigned again")
   d:product_release(f.asp, f.a, "meetings", 1)
   bought, used = d:product_counts(f.as_admin, f.a, "meetings")
   eq(bought .. "/" .. used, "1/1", "counts after release")

@@ -1542,14 +1542,21 @@ class Directory:
         n = len(users)
         arr = _ids(users)
         done = _size()
-        self._check(fn(self._h(), actor, _text(product), arr, n,
-                       ctypes.byref(done)))
+        try:
+            self._check(fn(self._h(), actor, _text(product), arr, n,
+                           ctypes.byref(done)))
+        except BaseException as exc:
+            # the call went through when the event callback raised: the
+            # count goes with its exception, as an import's report does
+            exc.count = done.value
+            raise
         return done.value
 
     def product_assign(self, actor, product, users):
         """Assign the product licence to every user listed, in one
         transaction (refused as a whole); returns how many did not hold
-        it before."""
+        it before. An exception of on_event raised after the assignment
+        committed carries that count as .count."""
         return self._assign(_product_assign, actor, product, users)
 
     def product_unassign(self, actor, product, users):

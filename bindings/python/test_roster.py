@@ -808,6 +808,16 @@ class Portal(unittest.TestCase):
                                                  [n["Benali"]]), 1)
         self.assertEqual(self.d.product_counts(admin, self.a, "meetings"),
                          (2, 1))
+        # the event callback raising after the assignment committed: its
+        # exception carries the count the call would have returned
+        self.d.on_event = lambda e: 1 / 0
+        with self.assertRaises(ZeroDivisionError) as cm:
+            self.d.product_assign(admin, "meetings", [n["Novák"]])
+        self.d.on_event = None
+        self.assertEqual(cm.exception.count, 1)
+        self.assertEqual(self.d.product_counts(admin, self.a, "meetings"),
+                         (2, 2))
+        self.d.product_unassign(admin, "meetings", [n["Novák"]])
         with self.assertRaises(ValueError):
             self.d.product_purchase(self.asp, self.a, "meetings", -1)
         with self.assertRaises(ValueError):
