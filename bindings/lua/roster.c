@@ -1653,11 +1653,13 @@ static void push_report(lua_State *L, const roster_import_report *rep)
 {
 	size_t i, n = roster_import_error_count(rep);
 
-	lua_createtable(L, 0, 3);
+	lua_createtable(L, 0, 4);
 	lua_pushinteger(L, (lua_Integer)roster_import_rows(rep));
 	lua_setfield(L, -2, "rows");
 	lua_pushinteger(L, (lua_Integer)roster_import_created(rep));
 	lua_setfield(L, -2, "created");
+	lua_pushboolean(L, roster_import_stopped(rep));
+	lua_setfield(L, -2, "stopped");
 	lua_createtable(L, (int)n, 0);
 	for (i = 0; i < n; i++) {
 		int code = roster_import_error_code(rep, i);

@@ -928,6 +928,21 @@ test("password policy: read, set, generate", function()
   d:password_check(pw) -- passes the policy
 end)
 
+test("import stopped at max_errors", function()
+  local f = portal()
+  local d = f.dir
+  local csv = "first_name,last_name,email\nA,B,bad1\nC,D,bad2\n" ..
+              "E,F,stop@acme.example\n"
+  local rep = d:import(f.asp, f.a, { data = csv, mode = "best_effort",
+                                     max_errors = 2 })
+  eq(rep.stopped, true, "stopped")
+  eq(rep.created, 0, "the third row unread")
+  rep = d:import(f.asp, f.a, { data = csv, mode = "best_effort",
+                               max_errors = 3 })
+  eq(rep.stopped, false, "read to the end")
+  eq(rep.created, 1, "created")
+end)
+
 test("import of national numbers with a country", function()
   local f = portal()
   local d = f.dir

@@ -202,6 +202,7 @@ _import = _fn("roster_import", _int, _PP, _p, _A, _id, _int, _READ_FN, _p,
 _report_free = _fn("roster_import_report_free", None, _p)
 _report_rows = _fn("roster_import_rows", _size, _p)
 _report_created = _fn("roster_import_created", _size, _p)
+_report_stopped = _fn("roster_import_stopped", _int, _p)
 _report_errors = _fn("roster_import_error_count", _size, _p)
 _report_line = _fn("roster_import_error_line", ctypes.c_ulong, _p, _size)
 _report_column = _fn("roster_import_error_column", _str, _p, _size)
@@ -1410,8 +1411,8 @@ class Directory:
         committed. The source must give bytes (a file opened "rb").
         max_errors (0: no limit) stops reading at that many refused
         rows: the rest of the file is neither imported nor reported, and
-        a best_effort import returns normally; compare report.rows with
-        the file's rows when report.errors reaches the limit. country
+        a best_effort import returns normally, with report.stopped
+        True. country
         ("FR") takes the file's national numbers (phone, lines) as
         numbers of that country: "01 44 55 66 77" is +33144556677; an
         unknown country raises InvalidArgument (field country)."""
@@ -1592,13 +1593,16 @@ for _name, _method in list(vars(Directory).items()):
 
 class ImportReport:
     """The outcome of an import: rows (data rows read), created (users
-    made) and errors, a list of dicts (line, column, code, name, rule,
-    message, and messages: the message in each language by tag), one per
-    refused row or cell."""
+    made), stopped (True when the import stopped reading at max_errors
+    refused rows: the rest of the file, if any, was neither imported nor
+    reported) and errors, a list of dicts (line, column, code, name,
+    rule, message, and messages: the message in each language by tag),
+    one per refused row or cell."""
 
     def __init__(self, rep):
         self.rows = _report_rows(rep)
         self.created = _report_created(rep)
+        self.stopped = bool(_report_stopped(rep))
         self.errors = []
         for i in range(_report_errors(rep)):
             code = _report_code(rep, i)

@@ -603,6 +603,18 @@ class Portal(unittest.TestCase):
         self.assertEqual(self.d.search_count(self.asp, self.a, filters=None),
                          self.d.search_count(self.asp, self.a))
 
+    def test_import_stopped_at_max_errors(self):
+        csv = ("first_name,last_name,email\n"
+               "A,B,bad1\nC,D,bad2\nE,F,stop@acme.example\n")
+        rep = self.d.import_users(self.asp, self.a, csv, mode="best_effort",
+                                  max_errors=2)
+        self.assertTrue(rep.stopped)
+        self.assertEqual((rep.rows, rep.created), (2, 0))
+        rep = self.d.import_users(self.asp, self.a, csv, mode="best_effort",
+                                  max_errors=3)
+        self.assertFalse(rep.stopped)
+        self.assertEqual(rep.created, 1)
+
     def test_import_national_numbers(self):
         csv = ("first_name,last_name,email,phone,lines\n"
                "Nat,Ional,nat@acme.example,01 44 55 66 77,0601020304\n")

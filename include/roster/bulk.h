@@ -74,7 +74,8 @@ typedef struct roster_import_options {
 	int dry_run;
 	/** Stop reading after this many refused rows (0: never): the rows
 	 * after it are neither imported nor reported, and a best-effort
-	 * import still returns ROSTER_OK (docs/bulk.md). */
+	 * import still returns ROSTER_OK; roster_import_stopped() tells
+	 * (docs/bulk.md). */
 	unsigned int max_errors;
 	/* version 2 */
 	/** The country (ISO 3166-1 alpha-2, "FR") whose national numbers
@@ -136,6 +137,10 @@ ROSTER_API void roster_import_report_free(roster_import_report *report);
 ROSTER_API size_t roster_import_rows(const roster_import_report *report);
 /** Users created (0 in a dry run or a refused all-or-nothing import). */
 ROSTER_API size_t roster_import_created(const roster_import_report *report);
+/** 1 when the import stopped reading at its max_errors-th refused row:
+ * the rows after it, if the file had any, were neither imported nor
+ * reported (a best-effort import still returns ROSTER_OK); else 0. */
+ROSTER_API int roster_import_stopped(const roster_import_report *report);
 /** Refusals listed. */
 ROSTER_API size_t roster_import_error_count(
 	const roster_import_report *report);

@@ -43,6 +43,7 @@ typedef struct import_err {
 struct roster_import_report {
 	rs_alloc al;
 	size_t rows, created;
+	int stopped; /* at max_errors */
 	import_err *err;
 	size_t nerr, caperr;
 };
@@ -837,6 +838,8 @@ static int run(rs_import *im, int format)
 	rc = format == ROSTER_FORMAT_CSV ? rs_csv_import(im) : rs_xml_import(im);
 	/* the commit lists them (a rollback drops them) */
 	rs_sindex_defer(dir, 0);
+	im->rep->stopped = rc >= 0 && im->opts.max_errors &&
+			   im->refused >= im->opts.max_errors;
 	if (rc < 0) {
 		rs_txn_rollback(dir);
 		return rc;
@@ -984,6 +987,11 @@ size_t roster_import_rows(const roster_import_report *r)
 size_t roster_import_created(const roster_import_report *r)
 {
 	return r ? r->created : 0;
+}
+
+int roster_import_stopped(const roster_import_report *r)
+{
+	return r ? r->stopped : 0;
 }
 
 size_t roster_import_error_count(const roster_import_report *r)

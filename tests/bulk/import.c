@@ -436,7 +436,18 @@ static void test_best_effort(void **state)
 	assert_int_equal(roster_import_rows(r), 2);
 	assert_int_equal(roster_import_error_count(r), 2);
 	assert_int_equal(login(w, "e@x.example"), 0);
+	assert_int_equal(roster_import_stopped(r), 1); /* row 3 unread */
 	roster_import_report_free(r);
+	/* under the limit, or none: read to the end */
+	o.max_errors = 3;
+	assert_int_equal(import_csv(w, "first_name,last_name,email\n"
+				       "A,B,bad1\nC,D,bad2\nE,F,e@x.example\n",
+				    &o, &r),
+			 ROSTER_OK);
+	assert_int_equal(roster_import_stopped(r), 0);
+	assert_int_equal(roster_import_created(r), 1);
+	roster_import_report_free(r);
+	assert_int_equal(roster_import_stopped(NULL), 0);
 	world_free(w);
 }
 

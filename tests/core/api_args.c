@@ -253,6 +253,7 @@ static api_fn api[] = {
 	{ "roster_import_report_free", 0 },
 	{ "roster_import_rows", 0 },
 	{ "roster_import_created", 0 },
+	{ "roster_import_stopped", 0 },
 	{ "roster_import_error_count", 0 },
 	{ "roster_import_error_line", 0 },
 	{ "roster_import_error_column", 0 },
@@ -2647,6 +2648,7 @@ static void test_bulk_args(void **state)
 	C(roster_import_report_free)(NULL);
 	assert_int_equal(C(roster_import_rows)(NULL), 0);
 	assert_int_equal(C(roster_import_created)(NULL), 0);
+	assert_int_equal(C(roster_import_stopped)(NULL), 0);
 	assert_int_equal(C(roster_import_error_count)(NULL), 0);
 	assert_int_equal(C(roster_import_error_line)(NULL, 0), 0);
 	assert_null(C(roster_import_error_column)(NULL, 0));
@@ -2689,6 +2691,7 @@ static void test_bulk_args(void **state)
 			    ROSTER_FORMAT_CSV, bulk_read, &text, NULL));
 	assert_int_equal(C(roster_import_rows)(r), 1);
 	assert_int_equal(C(roster_import_created)(r), 1);
+	assert_int_equal(C(roster_import_stopped)(r), 0);
 	assert_int_equal(C(roster_import_error_count)(r), 0);
 	assert_int_equal(C(roster_import_error_line)(r, 0), 0);
 	assert_null(C(roster_import_error_column)(r, 0));
