@@ -1647,8 +1647,8 @@ static long read_string(void *data, void *buf, size_t len)
 	return (long)n;
 }
 
-/* Push the report as a table: rows, created, errors = { {line, column,
- * code, name, rule, message}, ... }. */
+/* Push the report as a table: rows, created, stopped, errors = { {line,
+ * column, code, name, rule, value, message, messages}, ... }. */
 static void push_report(lua_State *L, const roster_import_report *rep)
 {
 	size_t i, n = roster_import_error_count(rep);
@@ -1673,6 +1673,7 @@ static void push_report(lua_State *L, const roster_import_report *rep)
 		lua_setfield(L, -2, "code");
 		set_str(L, "name", code_name(code));
 		set_str(L, "rule", roster_import_error_rule(rep, i));
+		set_str(L, "value", roster_import_error_value(rep, i));
 		set_str(L, "message", roster_import_error_message(rep, i));
 		set_messages(L, NULL, rep, i);
 		lua_rawseti(L, -2, (lua_Integer)i + 1);

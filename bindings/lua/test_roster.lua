@@ -937,6 +937,7 @@ test("import stopped at max_errors", function()
                                      max_errors = 2 })
   eq(rep.stopped, true, "stopped")
   eq(rep.created, 0, "the third row unread")
+  eq(rep.errors[2].value, "bad2", "the value refused")
   rep = d:import(f.asp, f.a, { data = csv, mode = "best_effort",
                                max_errors = 3 })
   eq(rep.stopped, false, "read to the end")

@@ -208,6 +208,7 @@ _report_line = _fn("roster_import_error_line", ctypes.c_ulong, _p, _size)
 _report_column = _fn("roster_import_error_column", _str, _p, _size)
 _report_code = _fn("roster_import_error_code", _int, _p, _size)
 _report_rule = _fn("roster_import_error_rule", _str, _p, _size)
+_report_value = _fn("roster_import_error_value", _str, _p, _size)
 _report_message = _fn("roster_import_error_message", _str, _p, _size)
 _report_message_in = _fn("roster_import_error_message_in", _int, _p, _size,
                          _int, ctypes.c_char_p, _size)
@@ -1596,8 +1597,9 @@ class ImportReport:
     made), stopped (True when the import stopped reading at max_errors
     refused rows: the rest of the file, if any, was neither imported nor
     reported) and errors, a list of dicts (line, column, code, name,
-    rule, message, and messages: the message in each language by tag),
-    one per refused row or cell."""
+    rule, value: what was refused, "" for none, message, and messages:
+    the message in each language by tag), one per refused row or
+    cell."""
 
     def __init__(self, rep):
         self.rows = _report_rows(rep)
@@ -1611,6 +1613,7 @@ class ImportReport:
                 "column": _s(_report_column(rep, i)),
                 "code": code, "name": _CODE_NAMES.get(code, str(code)),
                 "rule": _s(_report_rule(rep, i)),
+                "value": _s(_report_value(rep, i)),
                 "message": _s(_report_message(rep, i)),
                 "messages": _messages(
                     lambda lang, buf, n, i=i:

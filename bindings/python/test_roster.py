@@ -609,6 +609,7 @@ class Portal(unittest.TestCase):
         rep = self.d.import_users(self.asp, self.a, csv, mode="best_effort",
                                   max_errors=2)
         self.assertTrue(rep.stopped)
+        self.assertEqual([e["value"] for e in rep.errors], ["bad1", "bad2"])
         self.assertEqual((rep.rows, rep.created), (2, 0))
         rep = self.d.import_users(self.asp, self.a, csv, mode="best_effort",
                                   max_errors=3)

@@ -31,8 +31,9 @@
  *
  * The report lists each refused row: its line in the file (CSV: the line
  * where the row starts; XML: the line of its element), the column (the
- * field name, or "" for the row as a whole), the error code, the rule and
- * the message in the directory's language.
+ * field name, or "" for the row as a whole), the error code, the rule, the
+ * value refused ("" for none: never a password) and the message in the
+ * directory's language.
  *
  * An export writes the account's users in the same formats, with the
  * same columns, so that exporting and importing into an account with the
@@ -155,6 +156,11 @@ ROSTER_API int roster_import_error_code(const roster_import_report *report,
 					size_t i);
 /** Its rule (docs/errors.md). */
 ROSTER_API const char *roster_import_error_rule(
+	const roster_import_report *report, size_t i);
+/** The value it refused, as its message quotes it ("not-an-address", a
+ * site name the account does not have), "" when it names none (never a
+ * password); NULL past the end. */
+ROSTER_API const char *roster_import_error_value(
 	const roster_import_report *report, size_t i);
 /** Its message, in the directory's language at the time of the import. */
 ROSTER_API const char *roster_import_error_message(

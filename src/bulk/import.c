@@ -1034,6 +1034,13 @@ const char *roster_import_error_rule(const roster_import_report *r, size_t i)
 	return e ? e->rule : NULL;
 }
 
+const char *roster_import_error_value(const roster_import_report *r, size_t i)
+{
+	const import_err *e = err_at(r, i);
+
+	return e ? (e->value ? e->value : "") : NULL;
+}
+
 const char *roster_import_error_message(const roster_import_report *r,
 					size_t i)
 {

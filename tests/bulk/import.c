@@ -381,6 +381,14 @@ static void check_bad_rows(const roster_import_report *r)
 		       "field.required");
 	assert_refusal(r, 5, 8, "lines", ROSTER_EEXISTS, "line.unique");
 	assert_refusal(r, 6, 11, "email", ROSTER_EEXISTS, "email.unique");
+	/* the value each refused, as its message quotes it */
+	assert_string_equal(roster_import_error_value(r, 0), "not-an-address");
+	assert_string_equal(roster_import_error_value(r, 1), "ANN@x.example");
+	assert_string_equal(roster_import_error_value(r, 2), "maybe");
+	assert_string_equal(roster_import_error_value(r, 3), "Lyon");
+	assert_string_equal(roster_import_error_value(r, 4), "");
+	assert_string_equal(roster_import_error_value(r, 5), "+33111111111");
+	assert_null(roster_import_error_value(r, 7));
 }
 
 static void test_all_or_nothing(void **state)
@@ -425,6 +433,15 @@ static void test_best_effort(void **state)
 	roster_user_free(u);
 	assert_true(login(w, "ha@x.example") != 0);
 	assert_int_equal(login(w, "gu@x.example"), 0);
+	roster_import_report_free(r);
+
+	/* a password's refusal never quotes it */
+	assert_int_equal(import_csv(w, "first_name,last_name,email,password\n"
+				       "Pa,Ss,pass@x.example,pw\n",
+				    &o, &r),
+			 ROSTER_OK);
+	assert_refusal(r, 0, 2, "password", ROSTER_EINVALID, "password.length");
+	assert_string_equal(roster_import_error_value(r, 0), "");
 	roster_import_report_free(r);
 
 	/* max_errors: stop reading after the second refusal */

@@ -254,6 +254,7 @@ static api_fn api[] = {
 	{ "roster_import_rows", 0 },
 	{ "roster_import_created", 0 },
 	{ "roster_import_stopped", 0 },
+	{ "roster_import_error_value", 0 },
 	{ "roster_import_error_count", 0 },
 	{ "roster_import_error_line", 0 },
 	{ "roster_import_error_column", 0 },
@@ -2654,6 +2655,7 @@ static void test_bulk_args(void **state)
 	assert_null(C(roster_import_error_column)(NULL, 0));
 	assert_int_equal(C(roster_import_error_code)(NULL, 0), ROSTER_OK);
 	assert_null(C(roster_import_error_rule)(NULL, 0));
+	assert_null(C(roster_import_error_value)(NULL, 0));
 	assert_null(C(roster_import_error_message)(NULL, 0));
 	{
 		char buf[8] = "x";
