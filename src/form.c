@@ -4,6 +4,7 @@
 
 #include "fields.h"
 #include "form.h"
+#include "validate.h"
 
 int roster_form_new(roster_form **out, roster_directory *dir)
 {
@@ -88,6 +89,7 @@ void roster_form_clear(roster_form *f)
 	memset(f->ref, 0, sizeof(f->ref));
 	f->generate_password = 0;
 	f->confirm = 0;
+	f->country[0] = '\0';
 }
 
 void roster_form_free(roster_form *f)
@@ -206,6 +208,23 @@ int roster_form_set_lines(roster_form *f, const char *const *lines,
 	f->lines = copy;
 	f->nlines = count;
 	f->set[ROSTER_FIELD_LINES] = 1;
+	return ROSTER_OK;
+}
+
+int roster_form_set_numbers_country(roster_form *f, const char *country)
+{
+	if (!f)
+		return rs_error_tl(ROSTER_EINVAL, "form", "arg.null", NULL);
+	if (!country || !*country) {
+		f->country[0] = '\0';
+		return ROSTER_OK;
+	}
+	if (!rs_region_code(country, NULL))
+		return rs_error_tl(ROSTER_EINVAL, "country", "arg.range",
+				   strnlen(country, 8) < 8 ? country : NULL);
+	f->country[0] = country[0];
+	f->country[1] = country[1];
+	f->country[2] = '\0';
 	return ROSTER_OK;
 }
 

@@ -14,6 +14,9 @@ struct roster_form {
 	size_t nlines;
 	int generate_password;
 	unsigned confirm; /* ROSTER_CONFIRM_* given with the form */
+	/* the country of the phone's and lines' national numbers, "" for
+	 * none (roster_form_set_numbers_country) */
+	char country[3];
 	/* the product licences of a new user, ascending, each once: set by
 	 * an import alone (rs_form_set_products), which checked each
 	 * product and that the account has one available */

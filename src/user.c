@@ -410,6 +410,18 @@ static int set_string(roster_directory *dir, rs_user *u, int field,
 	return ROSTER_OK;
 }
 
+/* The phone as the form gives it: a national number of the form's
+ * country (roster_form_set_numbers_country) in E.164, in `out`, else the
+ * value as it is, for set_string to take or refuse. */
+static const char *national(const roster_form *f, int field, const char *v,
+			    char out[32])
+{
+	if (field == ROSTER_FIELD_PHONE && v && f->country[0] &&
+	    strnlen(v, 64) < 64 && !rs_national_e164(v, f->country, out))
+		return out;
+	return v;
+}
+
 static int set_lines(roster_directory *dir, rs_user *u, const roster_form *f)
 {
 	rs_user_work *w = RS_W(u);
@@ -431,7 +443,8 @@ static int set_lines(roster_directory *dir, rs_user *u, const roster_form *f)
 		return rs_nomem(dir);
 	for (i = 0; i < f->nlines; i++) {
 		if (strnlen(f->lines[i], 64) >= 64 ||
-		    rs_valid_e164(f->lines[i], buf))
+		    rs_national_e164(f->lines[i],
+				     f->country[0] ? f->country : NULL, buf))
 			return rs_fail(dir, ROSTER_EINVALID, "lines",
 				       "phone.e164", f->lines[i]);
 		for (j = 0; j < u->nlines; j++)
@@ -641,6 +654,7 @@ static int apply_form(roster_directory *dir, const rs_who *who, rs_user *u,
 		      uint64_t *changed_mask, char **plain)
 {
 	roster_id target = cur ? cur->base.id : 0;
+	char e164[32];
 	int field, rc, code;
 	const char *rule;
 
@@ -659,7 +673,9 @@ static int apply_form(roster_directory *dir, const rs_who *who, rs_user *u,
 		case ROSTER_TYPE_STRING:
 			if (field == ROSTER_FIELD_PASSWORD)
 				break; /* hashed last, once all else holds */
-			if ((rc = set_string(dir, u, field, f->str[field])))
+			if ((rc = set_string(dir, u, field,
+					     national(f, field, f->str[field],
+						      e164))))
 				return rc;
 			break;
 		case ROSTER_TYPE_BOOL:

@@ -970,6 +970,18 @@ static void form_set(lua_State *L, roster_form *form, roster_language lang)
 	if (lua_type(L, -2) != LUA_TSTRING)
 		luaL_error(L, "roster: field names are strings");
 	name = lua_tostring(L, -2);
+	if (!strcmp(name, "numbers_country")) {
+		/* not a field: the country of the national numbers */
+		if (lua_type(L, -1) != LUA_TSTRING)
+			luaL_error(L, "roster: 'numbers_country' takes a "
+				      "two-letter code");
+		s = lua_tostring(L, -1);
+		if (strlen(s) != lua_rawlen(L, -1))
+			luaL_error(L, "roster: 'numbers_country' holds a NUL "
+				      "byte");
+		check_tl_in(L, roster_form_set_numbers_country(form, s), lang);
+		return;
+	}
 	if (!strcmp(name, "confirm_downgrade") ||
 	    !strcmp(name, "generate_password")) {
 		if (!lua_isboolean(L, -1))

@@ -928,6 +928,21 @@ test("password policy: read, set, generate", function()
   d:password_check(pw) -- passes the policy
 end)
 
+test("a form's country of national numbers", function()
+  local f = portal()
+  local d = f.dir
+  local u = d:user_create(f.asp, f.a, { first_name = "Jan",
+    last_name = "Novotny", email = "jn@acme.example",
+    phone = "601 234 567", numbers_country = "CZ" })
+  eq(d:user_get(u).phone, "+420601234567", "national phone")
+  refused("unknown country", roster.EINVAL, "arg.range", "country",
+          d.user_update, d, f.asp, u,
+          { phone = "601 234 568", numbers_country = "XX" })
+  refused("no country", roster.EINVALID, "phone.e164", "phone",
+          d.user_update, d, f.asp, u, { phone = "601 234 568" })
+  eq(d:user_get(u).phone, "+420601234567", "unchanged")
+end)
+
 test("import stopped at max_errors", function()
   local f = portal()
   local d = f.dir

@@ -227,6 +227,7 @@ _user_nproducts = _fn("roster_user_product_count", _size, _p)
 _user_product = _fn("roster_user_product", _str, _p, _size)
 _form_confirm = _fn("roster_form_confirm", _int, _p, _uint)
 _form_generate = _fn("roster_form_generate_password", _int, _p)
+_form_country = _fn("roster_form_set_numbers_country", _int, _p, _str)
 _field_label = _fn("roster_field_label", _str, _int, _int)
 _phone_language = _fn("roster_phone_language", _str, _size)
 _password_check = _fn("roster_password_check", _int, _p, _str)
@@ -1017,6 +1018,13 @@ class Directory:
         self._check(_form_new(ctypes.byref(form), self._h()))
         try:
             for name, value in values.items():
+                if name == "numbers_country":
+                    # not a field: the country of national numbers
+                    if value is not None and not isinstance(value, str):
+                        raise TypeError("numbers_country takes a "
+                                        "two-letter code, not %r" % (value,))
+                    self._check_tl(_form_country(form, _text(value)))
+                    continue
                 if name in ("confirm_downgrade", "generate_password"):
                     if not isinstance(value, bool):
                         raise TypeError("%s takes True or False, not %r"

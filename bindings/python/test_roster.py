@@ -616,6 +616,22 @@ class Portal(unittest.TestCase):
         self.assertFalse(rep.stopped)
         self.assertEqual(rep.created, 1)
 
+    def test_form_numbers_country(self):
+        u = self.d.user_create(self.asp, self.a, first_name="Jan",
+                               last_name="Novotny", email="jn@acme.example",
+                               phone="601 234 567", lines=["212 345 678"],
+                               numbers_country="CZ")
+        got = self.d.user_get(u)
+        self.assertEqual(got["phone"], "+420601234567")
+        self.assertEqual(got["lines"], ["+420212345678"])
+        with self.assertRaises(roster.InvalidArgument) as cm:
+            self.d.user_create(self.asp, self.a, first_name="X",
+                               last_name="Y", email="xy@acme.example",
+                               phone="601 234 568", numbers_country="XX")
+        self.assertEqual(cm.exception.field, "country")
+        with self.assertRaises(roster.InvalidValue):
+            self.d.user_update(self.asp, u, phone="601 234 568")
+
     def test_import_national_numbers(self):
         csv = ("first_name,last_name,email,phone,lines\n"
                "Nat,Ional,nat@acme.example,01 44 55 66 77,0601020304\n")

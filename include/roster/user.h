@@ -21,7 +21,9 @@
  *                     spaces, dots, dashes, slashes and parentheses are
  *                     dropped, and so is a "(0)" after a country code
  *                     whose national prefix is 0: "+33 (0)1 44 55 66 77"
- *                     is +33144556677, "+39 (0)6 ..." keeps its 0)
+ *                     is +33144556677, "+39 (0)6 ..." keeps its 0); a
+ *                     national number with the form's country of numbers
+ *                     (roster_form_set_numbers_country)
  *  address_*          structured civic address for emergency location:
  *                     when any part is set, street, locality and country
  *                     are required; country is ISO 3166-1 alpha-2
@@ -181,6 +183,18 @@ ROSTER_API int roster_form_set_lines(roster_form *form,
  * (update) event.
  */
 ROSTER_API int roster_form_generate_password(roster_form *form);
+/**
+ * The country (ISO 3166-1 alpha-2, "FR") whose national numbers the
+ * form's phone and lines may hold: "01 44 55 66 77" is then taken as
+ * +33144556677, the national prefix left out and the country's calling
+ * code put before (libphonenumber's codes); a number written with its
+ * '+' or "00" is taken as ever. NULL or "" clears it (numbers must then
+ * be written with their '+' or "00"). ROSTER_EINVAL (field country,
+ * arg.range) for a country no numbering plan knows, the form unchanged.
+ * Not a field: nothing of it is kept with the user.
+ */
+ROSTER_API int roster_form_set_numbers_country(roster_form *form,
+					       const char *country);
 /** 1 when the form sets the field, 0 otherwise. */
 ROSTER_API int roster_form_has(const roster_form *form, int field);
 

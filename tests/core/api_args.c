@@ -131,6 +131,7 @@ static api_fn api[] = {
 	{ "roster_form_set_ref", 0 },
 	{ "roster_form_set_lines", 0 },
 	{ "roster_form_generate_password", 0 },
+	{ "roster_form_set_numbers_country", 0 },
 	{ "roster_form_has", 0 },
 	{ "roster_form_confirm", 0 },
 	{ "roster_user_create", 0 },
@@ -1316,6 +1317,8 @@ static void test_form(void **state)
 	     "arg.null", "form");
 	TERR(C(roster_form_generate_password)(NULL), ROSTER_EINVAL, "arg.null",
 	     "form");
+	TERR(C(roster_form_set_numbers_country)(NULL, "FR"), ROSTER_EINVAL,
+	     "arg.null", "form");
 
 	OK(C(roster_form_new)(&f, w->dir));
 	/* fields out of range, and of another type */

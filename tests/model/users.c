@@ -365,6 +365,44 @@ static void test_phone_address_language(void **state)
 				 0);
 		refused(w, f, ROSTER_EINVALID, "phone", "phone.e164");
 	}
+	/* national numbers, with the form's country of numbers */
+	{
+		const char *lines[] = { "06 01 02 03 04", "+420 601 234 567" };
+		roster_user *u;
+
+		assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_PHONE,
+						     "01 44 55 66 77"),
+				 0);
+		refused(w, f, ROSTER_EINVALID, "phone", "phone.e164");
+		assert_int_equal(roster_form_set_numbers_country(f, "fr"), 0);
+		assert_int_equal(roster_form_set_lines(f, lines, 2), 0);
+		assert_int_equal(create(w, f, &id), ROSTER_OK);
+		assert_int_equal(roster_user_get(&u, w->dir, id), 0);
+		assert_string_equal(roster_user_str(u, ROSTER_FIELD_PHONE),
+				    "+33144556677");
+		assert_int_equal(roster_user_line_count(u), 2);
+		assert_string_equal(roster_user_line(u, 0), "+33601020304");
+		assert_string_equal(roster_user_line(u, 1), "+420601234567");
+		roster_user_free(u);
+		assert_int_equal(roster_user_delete(w->dir, &w->as_admin, id),
+				 0);
+		/* a country no plan knows: refused, the form's kept */
+		assert_int_equal(roster_form_set_numbers_country(f, "XX"),
+				 ROSTER_EINVAL);
+		assert_string_equal(roster_error_field(roster_error_last()),
+				    "country");
+		assert_int_equal(create(w, f, &id), ROSTER_OK);
+		assert_int_equal(roster_user_delete(w->dir, &w->as_admin, id),
+				 0);
+		/* cleared: national numbers are refused again */
+		assert_int_equal(roster_form_set_numbers_country(f, NULL), 0);
+		refused(w, f, ROSTER_EINVALID, "phone", "phone.e164");
+		assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_PHONE,
+						     NULL),
+				 0);
+		refused(w, f, ROSTER_EINVALID, "lines", "phone.e164");
+		assert_int_equal(roster_form_set_lines(f, NULL, 0), 0);
+	}
 	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_PHONE, NULL), 0);
 	/* an address needs a street, a locality and a country */
 	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_ADDRESS_POSTCODE, "110 00"), 0);
