@@ -189,9 +189,10 @@ ROSTER_API int roster_form_generate_password(roster_form *form);
  * +33144556677, the national prefix left out and the country's calling
  * code put before (libphonenumber's codes); a number written with its
  * '+' or "00" is taken as ever. NULL or "" clears it (numbers must then
- * be written with their '+' or "00"). ROSTER_EINVAL (field country,
- * arg.range) for a country no numbering plan knows, the form unchanged.
- * Not a field: nothing of it is kept with the user.
+ * be written with their '+' or "00"), and so does roster_form_clear().
+ * ROSTER_EINVAL (field country, arg.range) for a country no numbering
+ * plan knows, the form unchanged. Not a field: nothing of it is kept
+ * with the user.
  */
 ROSTER_API int roster_form_set_numbers_country(roster_form *form,
 					       const char *country);
