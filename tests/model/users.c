@@ -402,6 +402,20 @@ static void test_phone_address_language(void **state)
 				 0);
 		refused(w, f, ROSTER_EINVALID, "lines", "phone.e164");
 		assert_int_equal(roster_form_set_lines(f, NULL, 0), 0);
+		/* roster_form_clear forgets the country too */
+		{
+			roster_form *g = form(w);
+
+			assert_int_equal(roster_form_set_numbers_country(g, "FR"),
+					 0);
+			roster_form_clear(g);
+			base(g, "q@acme.example");
+			assert_int_equal(roster_form_set_str(g, ROSTER_FIELD_PHONE,
+							     "01 44 55 66 77"),
+					 0);
+			refused(w, g, ROSTER_EINVALID, "phone", "phone.e164");
+			roster_form_free(g);
+		}
 	}
 	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_PHONE, NULL), 0);
 	/* an address needs a street, a locality and a country */
