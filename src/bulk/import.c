@@ -349,26 +349,13 @@ static size_t split_each(char *s, char **out, size_t max)
 	return n;
 }
 
-/* A number of the file: when the import has a country, a national
- * number of that country is written into `out` in E.164, which is
- * returned; anything else is returned as it is, for the create to take
- * or refuse. */
-static const char *as_e164(const rs_import *im, const char *v, char out[32])
-{
-	if (im->opts.country[0] &&
-	    !rs_national_e164(v, im->opts.country, out))
-		return out;
-	return v;
-}
-
 /* Split the numbers of a "lines" cell and set them. */
 static int set_lines(rs_import *im, const rs_row *row, const char *v)
 {
 	roster_directory *dir = im->dir;
 	char *list[ROSTER_LINES_MAX + 1];
-	char e164[ROSTER_LINES_MAX + 1][32];
 	char *copy = rs_strdup(&dir->al, v);
-	size_t n, i;
+	size_t n;
 	int rc;
 
 	if (!copy)
@@ -380,8 +367,6 @@ static int set_lines(rs_import *im, const rs_row *row, const char *v)
 		n = split_numbers(copy, list, ROSTER_LINES_MAX + 1,
 				  im->opts.country[0] != '\0');
 	}
-	for (i = 0; i < n; i++)
-		list[i] = (char *)as_e164(im, list[i], e164[i]);
 	rc = roster_form_set_lines(im->form, (const char *const *)list, n);
 	rs_free(&dir->al, copy);
 	return rc ? rs_nomem(dir) : ROSTER_OK;
@@ -510,15 +495,12 @@ static void products_taken(rs_import *im)
 static int apply_cell(rs_import *im, const rs_row *row, int field,
 		      const char *v)
 {
-	char e164[32];
 	roster_id id;
 
 	if (field == RS_COL_PRODUCTS)
 		return set_products(im, row, v);
 	switch (roster_field_type(field)) {
 	case ROSTER_TYPE_STRING:
-		if (field == ROSTER_FIELD_PHONE)
-			v = as_e164(im, v, e164);
 		return roster_form_set_str(im->form, field, v)
 			       ? rs_nomem(im->dir)
 			       : ROSTER_OK;
@@ -575,7 +557,9 @@ static int each_row_key(rs_import *im, key_fn fn)
 	}
 	for (i = 0; i < f->nlines; i++) {
 		if (strnlen(f->lines[i], 64) >= 64 ||
-		    rs_valid_e164(f->lines[i], key + 1))
+		    rs_national_e164(f->lines[i],
+				     f->country[0] ? f->country : NULL,
+				     key + 1))
 			continue;
 		key[0] = 'l';
 		if ((rc = fn(im, key, 1 + strlen(key + 1), KEY_LINE, key + 1)))
@@ -679,6 +663,14 @@ static void free_keys(rs_import *im)
 	rs_table_free(al, &im->held);
 }
 
+/* An empty form for the next row, taking the import's country of
+ * numbers (checked with the options) as a single create's form would. */
+static void new_form(rs_import *im)
+{
+	roster_form_clear(im->form);
+	roster_form_set_numbers_country(im->form, im->opts.country);
+}
+
 /* The row's login, PBX, extension and lines on the form, as its cells
  * give them, with no refusal recorded (a PBX the account does not have
  * is left out, as a refused cell is): 0 or ROSTER_ENOMEM. */
@@ -687,7 +679,7 @@ static int key_cells(rs_import *im, const rs_row *row)
 	size_t i;
 	int rc;
 
-	roster_form_clear(im->form);
+	new_form(im);
 	for (i = 0; i < row->n; i++) {
 		int f = row->fields[i];
 		const char *v = row->values[i];
@@ -757,7 +749,7 @@ int rs_import_row(rs_import *im, const rs_row *row)
 	size_t i;
 
 	im->rep->rows++;
-	roster_form_clear(im->form);
+	new_form(im);
 	for (i = 0; i < row->n; i++) {
 		if (!row->values[i][0])
 			continue; /* an empty cell leaves the field unset */
