@@ -6,6 +6,7 @@
 
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "util/calling_codes.h"
@@ -186,28 +187,30 @@ const char *rs_valid_e164(const char *in, char *out)
 	return NULL;
 }
 
+static int cmp_calling_code(const void *key, const void *elem)
+{
+	unsigned a = *(const unsigned *)key;
+	unsigned b = ((const struct calling_code *)elem)->code;
+
+	return a < b ? -1 : a > b;
+}
+
 size_t rs_calling_code(const char *digits, const char **trunk)
 {
+	const struct calling_code *c;
 	unsigned code = 0;
-	size_t len, lo, hi, mid;
+	size_t len;
 
 	/* the codes are a prefix code: at most one length gives one */
 	for (len = 1; len <= 3; len++) {
 		if (digits[len - 1] < '0' || digits[len - 1] > '9')
 			break;
 		code = code * 10 + (unsigned)(digits[len - 1] - '0');
-		lo = 0;
-		hi = sizeof(calling_codes) / sizeof(calling_codes[0]);
-		while (lo < hi) {
-			mid = lo + (hi - lo) / 2;
-			if (calling_codes[mid].code < code)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
-		if (lo < sizeof(calling_codes) / sizeof(calling_codes[0]) &&
-		    calling_codes[lo].code == code) {
-			*trunk = calling_codes[lo].trunk;
+		c = bsearch(&code, calling_codes,
+			    sizeof(calling_codes) / sizeof(calling_codes[0]),
+			    sizeof(calling_codes[0]), cmp_calling_code);
+		if (c) {
+			*trunk = c->trunk;
 			return len;
 		}
 	}
@@ -215,9 +218,14 @@ size_t rs_calling_code(const char *digits, const char **trunk)
 	return 0;
 }
 
+static int cmp_region(const void *key, const void *elem)
+{
+	return strcmp(key, ((const struct region_code *)elem)->region);
+}
+
 unsigned rs_region_code(const char *region, const char **trunk)
 {
-	size_t lo = 0, hi = sizeof(region_codes) / sizeof(region_codes[0]);
+	const struct region_code *rc;
 	char r[3];
 
 	if (!region || strlen(region) != 2 || !isalpha((unsigned char)region[0]) ||
@@ -226,21 +234,14 @@ unsigned rs_region_code(const char *region, const char **trunk)
 	r[0] = (char)toupper((unsigned char)region[0]);
 	r[1] = (char)toupper((unsigned char)region[1]);
 	r[2] = '\0';
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(region_codes[mid].region, r);
-
-		if (c == 0) {
-			if (trunk)
-				*trunk = region_codes[mid].trunk;
-			return region_codes[mid].code;
-		}
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return 0;
+	rc = bsearch(r, region_codes,
+		     sizeof(region_codes) / sizeof(region_codes[0]),
+		     sizeof(region_codes[0]), cmp_region);
+	if (!rc)
+		return 0;
+	if (trunk)
+		*trunk = rc->trunk;
+	return rc->code;
 }
 
 const char *rs_national_e164(const char *in, const char *region, char *out)
