@@ -804,24 +804,38 @@ typedef struct walk {
 	const rs_plist *others[WORDS_MAX + 6];
 	rs_pos at[WORDS_MAX + 6];
 	size_t nothers;
+	/* the inverted lists of the words and filters: no match is in one */
+	const rs_plist *anti[WORDS_MAX + 6];
+	rs_pos anti_at[WORDS_MAX + 6];
+	size_t nanti;
 	unsigned props; /* filters checked in the entries of the list walked */
 	const roster_query *q;
 	int exact; /* passing lists and filters is matching: no user read */
 } walk;
 
-/* Add the list of a word or filter (NULL: nothing matches). */
-static int take(walk *w, const rs_plist *l)
+/* Add a list to a set of them, once. */
+static void add_list(const rs_plist **set, size_t *n, const rs_plist *l)
 {
 	size_t i;
 
+	for (i = 0; i < *n && set[i] != l; i++)
+		;
+	if (i == *n)
+		set[(*n)++] = l;
+}
+
+/* Add the list of a word or filter (NULL: nothing matches); an inverted
+ * one lists the users that do not match. */
+static int take(walk *w, const rs_plist *l)
+{
 	if (!l) {
 		w->list = NULL;
 		return 0;
 	}
-	for (i = 0; i < w->nothers && w->others[i] != l; i++)
-		;
-	if (i == w->nothers)
-		w->others[w->nothers++] = l;
+	if (l->inv)
+		add_list(w->anti, &w->nanti, l);
+	else
+		add_list(w->others, &w->nothers, l);
 	return 1;
 }
 
@@ -847,6 +861,7 @@ static void plan(const roster_directory *dir, const roster_query *q, walk *w)
 	w->q = q;
 	w->list = w->x->all;
 	w->nothers = 0;
+	w->nanti = 0;
 	w->props = q->props;
 	w->exact = 0;
 	for (i = 0; i < q->nwords; i++) {
@@ -870,7 +885,9 @@ static void plan(const roster_directory *dir, const roster_query *q, walk *w)
 			w->list = NULL; /* nobody passes it */
 			return;
 		}
-		if (!fl || l->total < fl->total)
+		/* one most users pass is not worth walking: the entries of
+		 * the list walked are checked for it */
+		if (!l->inv && (!fl || l->total < fl->total))
 			fl = l;
 	}
 	if (!q->nwords && fl) {
@@ -889,10 +906,11 @@ static void plan(const roster_directory *dir, const roster_query *q, walk *w)
 	w->others[best] = w->others[--w->nothers];
 }
 
-/* Is the slot in each of the other lists? Moves their positions up to
- * the slot's label, which only grows along the walk. When it is not, *skip
- * is the label the next candidate has at least (UINT64_MAX: none is
- * left), from the list that lacked the slot. */
+/* Is the slot in each of the other lists and in no inverted one? Moves
+ * their positions up to the slot's label, which only grows along the
+ * walk. When it is not, *skip is the label the next candidate has at
+ * least (UINT64_MAX: none is left), from the list that lacked the slot,
+ * or the next label for an inverted list that held it. */
 static int in_others(walk *w, uint32_t slot, uint64_t *skip)
 {
 	uint64_t label = w->x->key[slot].label;
@@ -904,6 +922,13 @@ static int in_others(walk *w, uint32_t slot, uint64_t *skip)
 		if ((at = rs_plist_at(w->others[i], w->at[i])) != slot) {
 			*skip = at == UINT32_MAX ? UINT64_MAX
 						 : w->x->key[at].label;
+			return 0;
+		}
+	}
+	for (i = 0; i < w->nanti; i++) {
+		rs_plist_advance(w->x, w->anti[i], &w->anti_at[i], label);
+		if (rs_plist_at(w->anti[i], w->anti_at[i]) == slot) {
+			*skip = label + 1;
 			return 0;
 		}
 	}
@@ -946,6 +971,9 @@ static void each_match(const roster_directory *dir, walk *w,
 		for (j = 0; j < w->nothers; j++)
 			w->at[j] = rs_plist_seek(w->x, w->others[j],
 						 sc->r[i][0]);
+		for (j = 0; j < w->nanti; j++)
+			w->anti_at[j] = rs_plist_seek(w->x, w->anti[j],
+						      sc->r[i][0]);
 		while ((e = rs_plist_find(w->x, w->list, &p, w->props,
 					  sc->r[i][1])) != RS_NO_ENTRY) {
 			uint64_t skip;
@@ -1060,6 +1088,13 @@ done:
 	return rc;
 }
 
+/* The entries of a list in a label range. */
+static size_t span(const walk *w, const rs_plist *l, const uint64_t r[2])
+{
+	return rs_plist_rank(l, rs_plist_seek(w->x, l, r[1])) -
+	       rs_plist_rank(l, rs_plist_seek(w->x, l, r[0]));
+}
+
 int roster_search_count(size_t *out, roster_directory *dir,
 			const roster_actor *actor, roster_id account,
 			const roster_query *q)
@@ -1077,13 +1112,15 @@ int roster_search_count(size_t *out, roster_directory *dir,
 		return rs_fail(dir, ROSTER_EINVAL, "out", "arg.null", NULL);
 	if ((rc = prepare(dir, actor, account, q, &sc, &w)))
 		goto done;
-	if (w.list && w.exact && !w.nothers && !w.props) {
-		/* every listed user in range matches: count by position */
-		for (i = 0; i < sc.n; i++)
-			n += rs_plist_rank(w.list, rs_plist_seek(w.x, w.list,
-								  sc.r[i][1])) -
-			     rs_plist_rank(w.list, rs_plist_seek(w.x, w.list,
-								  sc.r[i][0]));
+	if (w.list && w.exact && !w.nothers && !w.props &&
+	    (!w.nanti || (w.nanti == 1 && w.list == w.x->all))) {
+		/* every listed user in range matches, but those of an
+		 * inverted list (each in every user's): count by position */
+		for (i = 0; i < sc.n; i++) {
+			n += span(&w, w.list, sc.r[i]);
+			if (w.nanti)
+				n -= span(&w, w.anti[0], sc.r[i]);
+		}
 	} else {
 		each_match(dir, &w, &sc, NULL, count_one, &n);
 	}

@@ -18,6 +18,7 @@
 #define TAIL 64			 /* see between() */
 #define PENDING_MAX 65536	 /* see rs_sindex_defer() */
 #define MERGE_MIN 64		 /* see merge_labels() */
+#define INV_MIN 4096		 /* see rs_sindex_tidy() */
 
 /* ------------------------------------------------------------------ */
 /* Prefixes of a user's words                                          */
@@ -1128,7 +1129,20 @@ typedef struct walk {
 	uint32_t entry; /* the user's: slot and filters (entry_of) */
 	size_t done;	/* prefixes handled */
 	size_t limit; /* stop after this many (undoing a partial insert) */
+	uint32_t seen; /* bit i: the user has the key of x->inv[i] */
+	int lacking;   /* the keys offered are inverted lists' it lacks */
 } walk;
+
+/* A key of the user's own whose list is inverted is not an entry: it is
+ * noted as seen, the user being listed in the inverted lists of the keys
+ * it lacks (each_listing). */
+static int skipped(walk *w, const rs_plist *l)
+{
+	if (!l || !l->inv || w->lacking)
+		return 0;
+	w->seen |= UINT32_C(1) << l->invbit;
+	return 1;
+}
 
 static int unlist_one(void *ctx, const char *key, size_t n)
 {
@@ -1137,7 +1151,7 @@ static int unlist_one(void *ctx, const char *key, size_t n)
 
 	if (w->done++ >= w->limit)
 		return 1;
-	if ((l = find_list(w->x, key, n))) {
+	if ((l = find_list(w->x, key, n)) && !skipped(w, l)) {
 		list_remove(w->x, l, rs_entry_slot(w->entry));
 		w->x->emptied += !l->total && is_value_key(key, n);
 	}
@@ -1150,7 +1164,7 @@ static int relist_one(void *ctx, const char *key, size_t n)
 	rs_plist *l = find_list(w->x, key, n);
 
 	/* the list is there: the slot was in it before */
-	if (l)
+	if (l && !skipped(w, l))
 		list_put_back(w->x, l, w->entry);
 	return 0;
 }
@@ -1160,6 +1174,10 @@ static int list_one(void *ctx, const char *key, size_t n)
 	walk *w = ctx;
 	rs_plist *l = find_list(w->x, key, n);
 
+	if (skipped(w, l)) {
+		w->done++;
+		return 0;
+	}
 	if (!l) {
 		if (rs_table_reserve(&w->dir->al, &w->x->lists, 1) ||
 		    !(l = list_new(&w->dir->al, w->x, key, n)))
@@ -1172,24 +1190,52 @@ static int list_one(void *ctx, const char *key, size_t n)
 	return 0;
 }
 
-/* Take a user out of every list (the first `limit` prefixes). */
+/*
+ * Call fn for each list a user is in: the key of each of its own (each_key)
+ * whose list is not inverted, then the key of each inverted list whose key
+ * it lacks, with w->lacking set. The order is the same from call to call
+ * while no list is inverted or put back, which happens between
+ * transactions only: `limit` counts alike when listing and unlisting.
+ */
+static int each_listing(const rs_user *u,
+			int (*fn)(void *, const char *, size_t), walk *w)
+{
+	const rs_sindex *x = w->x;
+	uint32_t i;
+	int rc;
+
+	w->seen = 0;
+	w->lacking = 0;
+	if ((rc = each_key(u, fn, w)) || !x->ninv)
+		return rc;
+	w->lacking = 1;
+	for (i = 0; i < x->ninv; i++)
+		if (!((w->seen >> i) & 1) &&
+		    (rc = fn(w, x->inv[i]->key, x->inv[i]->klen)))
+			break;
+	w->lacking = 0;
+	return rc;
+}
+
+/* Take a user out of every list (the first `limit` of each_listing). */
 static void unlist(roster_directory *dir, rs_sindex *x, const rs_user *u,
 		   size_t limit)
 {
-	walk w = { dir, x, entry_of(u), 0, limit };
+	walk w = { dir, x, entry_of(u), 0, limit, 0, 0 };
 
-	each_key(u, unlist_one, &w);
+	x->changed++;
+	each_listing(u, unlist_one, &w);
 }
 
 /* Put a user back in its slot and lists, without allocating. */
 static void relist(roster_directory *dir, rs_sindex *x, rs_user *u)
 {
-	walk w = { dir, x, entry_of(u), 0, (size_t)-1 };
+	walk w = { dir, x, entry_of(u), 0, (size_t)-1, 0, 0 };
 
 	x->users[u->base.slot] = u;
 	x->key[u->base.slot].id = u->base.id;
 	label_user(dir, x, u->base.slot, u);
-	each_key(u, relist_one, &w);
+	each_listing(u, relist_one, &w);
 }
 
 /* Do two versions of a user have the same label, entry and words' and
@@ -1276,20 +1322,18 @@ static int list_user(roster_directory *dir, rs_sindex *x, rs_user *u,
 		     size_t extra, int labelled)
 {
 	size_t n = 0;
-	walk w;
+	walk w = { dir, x, 0, 0, 0, 0, 0 };
 
+	/* a log entry for each list it may make: inverted lists are made */
 	each_key(u, count_one, &n);
 	if (rs_log_reserve(dir, n + extra))
 		return ROSTER_ENOMEM;
 	if (!labelled)
 		label_user(dir, x, u->base.slot, u);
 	x->unordered++;
-	w.dir = dir;
-	w.x = x;
+	x->changed++;
 	w.entry = entry_of(u);
-	w.done = 0;
-	w.limit = 0;
-	if (each_key(u, list_one, &w) == 0)
+	if (each_listing(u, list_one, &w) == 0)
 		return ROSTER_OK;
 	/* the account's labels may have been spread afresh, in the same
 	 * order */
@@ -1493,13 +1537,13 @@ static int relist_values(roster_directory *dir, rs_sindex *x, rs_user *old,
 	/* the slot first: the entry holds it (a version read from the store
 	 * comes without) */
 	cur->base.slot = old->base.slot;
-	w = (walk){ dir, x, entry_of(cur), 0, (size_t)-1 };
+	w = (walk){ dir, x, entry_of(cur), 0, (size_t)-1, 0, 0 };
 	each_value_lost(cur, old, count_one, &n);
 	/* the lists made, then the caller's two entries */
 	if (rs_log_reserve(dir, n + 2))
 		return ROSTER_ENOMEM;
 	if (each_value_lost(cur, old, list_one, &w)) {
-		walk back = { dir, x, w.entry, 0, w.done };
+		walk back = { dir, x, w.entry, 0, w.done, 0, 0 };
 
 		each_value_lost(cur, old, unlist_one, &back);
 		return ROSTER_ENOMEM;
@@ -1582,7 +1626,7 @@ void rs_sindex_undo(roster_directory *dir, int op, void *target,
 		return;
 	}
 	if (old && cur && same_words(old, cur)) {
-		walk w = { dir, x, entry_of(old), 0, (size_t)-1 };
+		walk w = { dir, x, entry_of(old), 0, (size_t)-1, 0, 0 };
 
 		each_value_lost(cur, old, unlist_one, &w);
 		each_value_lost(old, cur, relist_one, &w);
@@ -1637,6 +1681,8 @@ void rs_sindex_free(const rs_alloc *al, rs_sindex *x)
 	rs_free(al, x);
 }
 
+static void invert(roster_directory *dir);
+
 static int cmp_id(const void *a, const void *b)
 {
 	roster_id x = (*(rs_rec *const *)a)->id, y = (*(rs_rec *const *)b)->id;
@@ -1687,6 +1733,7 @@ int rs_sindex_build(roster_directory *dir, rs_rec *const *recs, size_t nrecs)
 	x->seed = dir->seed;
 	x->tidy_min = TIDY_MIN;
 	x->pending_max = PENDING_MAX;
+	x->inv_min = INV_MIN;
 	/* one pass counts the accounts and users, one gathers them */
 	for (i = 0; i < nrecs; i++) {
 		naccounts += recs[i]->kind == ROSTER_KIND_ACCOUNT;
@@ -1748,6 +1795,8 @@ int rs_sindex_build(roster_directory *dir, rs_rec *const *recs, size_t nrecs)
 	rs_free(&dir->al, accounts);
 	rs_free(&dir->al, users);
 	dir->sindex = x;
+	x->changed = nusers;
+	invert(dir);
 	return ROSTER_OK;
 nomem:
 	rs_free(&dir->al, accounts);
@@ -1814,7 +1863,8 @@ static void list_repack(const rs_alloc *al, const rs_sindex *x, rs_plist *l)
 		seg_fix(x, l, g);
 }
 
-void rs_sindex_tidy(roster_directory *dir)
+/* Number every slot afresh in label order (rs_sindex_tidy). */
+static void renumber(roster_directory *dir)
 {
 	rs_sindex *x = dir->sindex;
 	size_t used = x->nslots - x->nfree, i, k;
@@ -1868,4 +1918,99 @@ void rs_sindex_tidy(roster_directory *dir)
 		if (l)
 			list_repack(&dir->al, x, l);
 	}
+}
+
+/*
+ * Make l hold the users of the empty prefix's list that it lacks, in the
+ * same order, packed as list_repack() leaves a list: a list becomes its
+ * inverse, an inverse its list again. Every listed user is in the empty
+ * prefix's list, so that l's slots are there in the same order. 0, or -1
+ * out of memory, l unchanged.
+ */
+static int complement(const rs_alloc *al, const rs_sindex *x, rs_plist *l)
+{
+	const rs_plist *all = x->all;
+	size_t n = all->total - l->total, k = 0;
+	uint32_t nseg = n ? (uint32_t)((n + FILL - 1) / FILL) : 1;
+	uint32_t caps = nseg + (nseg + 7) / 8, g, e, *slab, *spare;
+	rs_pos pa = { 0, 0 }, pl = { 0, 0 };
+	rs_seg *segs;
+
+	slab = rs_calloc(al, (size_t)caps * RS_SEG, sizeof(*slab));
+	segs = rs_calloc(al, caps, sizeof(*segs));
+	spare = rs_calloc(al, caps, sizeof(*spare));
+	if (!slab || !segs || !spare) {
+		rs_free(al, slab);
+		rs_free(al, segs);
+		rs_free(al, spare);
+		return -1;
+	}
+	for (g = 0; g < nseg; g++)
+		segs[g].at = g * RS_SEG;
+	while ((e = rs_plist_next_entry(all, &pa)) != RS_NO_ENTRY) {
+		if (rs_plist_at(l, pl) == rs_entry_slot(e)) {
+			rs_plist_next(l, &pl);
+			continue;
+		}
+		slab[(k / FILL) * RS_SEG + k % FILL] = e;
+		segs[k / FILL].len++;
+		k++;
+	}
+	rs_free(al, l->slab);
+	rs_free(al, l->segs);
+	rs_free(al, l->spare);
+	l->slab = slab;
+	l->segs = segs;
+	l->spare = spare;
+	l->slabcap = caps * RS_SEG;
+	l->capsegs = caps;
+	l->nsegs = nseg;
+	l->nspare = 0;
+	l->total = k;
+	l->last = 0;
+	for (g = nseg; g < caps; g++)
+		l->spare[l->nspare++] = g * RS_SEG;
+	for (g = 0; g < nseg; g++)
+		seg_fix(x, l, g);
+	l->inv = !l->inv;
+	return 0;
+}
+
+/* Invert the lists holding most users and put back the inverted ones
+ * holding most of them (rs_sindex_tidy). */
+static void invert(roster_directory *dir)
+{
+	rs_sindex *x = dir->sindex;
+	size_t n = x->all->total, i;
+	uint32_t k;
+
+	if (x->npending || x->changed < x->inv_min / 4 ||
+	    x->changed * 8 < n)
+		return;
+	x->changed = 0;
+	for (k = 0; k < x->ninv;) {
+		rs_plist *l = x->inv[k];
+		if (l->total * 2 <= n || complement(&dir->al, x, l)) {
+			k++;
+			continue;
+		}
+		x->inv[k] = x->inv[--x->ninv];
+		x->inv[k]->invbit = (uint8_t)k;
+	}
+	if (n < x->inv_min)
+		return;
+	for (i = 0; i < x->lists.cap && x->ninv < RS_INV_MAX; i++) {
+		rs_plist *l = (rs_plist *)(uintptr_t)x->lists.slots[i].b;
+		if (!l || l->inv || !l->klen || is_value_key(l->key, l->klen) ||
+		    l->total * 4 < n * 3 || complement(&dir->al, x, l))
+			continue;
+		l->invbit = (uint8_t)x->ninv;
+		x->inv[x->ninv++] = l;
+	}
+}
+
+void rs_sindex_tidy(roster_directory *dir)
+{
+	renumber(dir);
+	invert(dir);
 }

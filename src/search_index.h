@@ -35,6 +35,17 @@
  * block that only grows, so that inserting costs a binary search and a
  * short move, and no change to a list ever needs a block of its own.
  *
+ * A word's or filter's list that holds most users (the words of a domain
+ * every login shares: "example", "com", a company's name) is inverted:
+ * it holds the users lacking the key instead, its `inv` set, so that the
+ * key costs an entry for the few users without it rather than for every
+ * user with it. The key's users are then those of the empty prefix's
+ * list that the inverted list lacks; a search walks or follows it so.
+ * Lists are inverted and put back only after a commit (rs_sindex_tidy:
+ * at three quarters of the users, back under a half), never within a
+ * transaction, so that an undo finds the lists as the change left them.
+ * Value lists are never inverted.
+ *
  * Changes go through the transaction (txn.h): rs_sindex_user() is called
  * by rs_put() for each new, replaced or removed user version, and logs its
  * undo, which puts the lists back without allocating.
@@ -108,8 +119,13 @@ typedef struct rs_plist {
 	size_t total;	 /* slots in the list */
 	uint32_t last;	 /* the slot added last: a hint for splits */
 	uint8_t klen;
+	uint8_t inv;	/* 1: holds the users lacking the key */
+	uint8_t invbit; /* inverted: its place in rs_sindex.inv */
 	char key[RS_KEY_BYTES + 1];
 } rs_plist;
+
+/* Lists inverted at most at once. */
+#define RS_INV_MAX 32
 
 /* What a page needs of a slot, side by side: a search builds a page of
  * identifiers from these alone, one memory access a result. */
@@ -132,6 +148,11 @@ typedef struct rs_sindex {
 	size_t relabels;  /* times an account was labelled afresh */
 	size_t nvalues;	  /* value lists */
 	size_t emptied;	  /* value lists emptied since the last sweep */
+	rs_plist *inv[RS_INV_MAX]; /* the inverted lists */
+	uint32_t ninv;
+	size_t inv_min;	  /* the fewest users for a list to be inverted */
+	size_t changed;	  /* users listed or unlisted since lists were
+			     last weighed for inverting */
 	/* new users waiting to be listed (rs_sindex_defer) */
 	rs_user **pending;
 	size_t npending, cappending;
@@ -231,11 +252,17 @@ void rs_sindex_undo(roster_directory *dir, int op, void *target,
  * more have been labelled since they were last numbered in label order,
  * and at least tidy_min, number every slot afresh in label order. Lists,
  * slot arrays and each current user's slot follow; nothing else changes.
- * Out of memory, nothing is done: the order only speeds pages up. */
+ * Then, when an eighth of the users or more (and a quarter of inv_min at
+ * least) have been listed or unlisted since the last time, invert the
+ * word and filter lists holding three quarters of the users or more (at
+ * least inv_min of them), and put back those inverted that lack more
+ * than half of them. Out of memory, nothing is done: the order only
+ * speeds pages up, and either form of a list answers alike. */
 void rs_sindex_tidy(roster_directory *dir);
 
 /* The posting list of a folded word's prefix (its first four characters),
- * NULL when no user has one; "" gives every user. */
+ * NULL when no user has one; "" gives every user. An inverted one (inv)
+ * lists the users lacking the prefix. */
 const rs_plist *rs_sindex_list(const rs_sindex *x, const char *word);
 /* Does the word have more characters than the lists index? */
 int rs_sindex_longer(const char *word);
@@ -283,7 +310,7 @@ uint32_t rs_plist_find(const rs_sindex *x, const rs_plist *l, rs_pos *p,
 size_t rs_plist_rank(const rs_plist *l, rs_pos p);
 
 /* The list of the users passing a boolean filter (roster_filter), NULL
- * when none does. */
+ * when none does; inverted (inv), of those failing it. */
 const rs_plist *rs_sindex_filter_list(const rs_sindex *x, int filter);
 /* search.c: the boolean filters a user passes, as bits 1 << filter. */
 unsigned rs_user_filters(const rs_user *u);

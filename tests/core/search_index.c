@@ -117,8 +117,10 @@ static void world_open(world *w)
 				 0);
 	w->ids = calloc(20000, sizeof(*w->ids));
 	assert_non_null(w->ids);
-	/* small enough for the test's few thousand users */
+	/* small enough for the test's few thousand users: their logins'
+	 * words ("u", "x", "test") are inverted lists */
 	w->dir->sindex->tidy_min = 64;
+	w->dir->sindex->inv_min = 32;
 }
 
 static void world_free(world *w)
@@ -165,13 +167,22 @@ static void set_phone(roster_form *f)
 	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_PHONE, phone), 0);
 }
 
+/* A new login: seven in eight at x.test, so that the lists of its words
+ * are inverted, and the users lacking them listed in those. */
+static void set_login(world *w, roster_form *f)
+{
+	char email[48];
+
+	snprintf(email, sizeof(email), "u%u@%s", w->serial++,
+		 rnd() % 8 ? "x.test" : "y.example");
+	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_EMAIL, email), 0);
+}
+
 static void add_user(world *w)
 {
 	roster_form *f = name_form(w, 1);
-	char email[48];
 
-	snprintf(email, sizeof(email), "u%u@x.test", w->serial++);
-	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_EMAIL, email), 0);
+	set_login(w, f);
 	set_phone(f);
 	assert_int_equal(roster_user_create(&w->ids[w->n], w->dir, &w->sys,
 					    w->accounts[rnd() % 3], f),
@@ -184,6 +195,8 @@ static void change_user(world *w)
 {
 	roster_form *f = name_form(w, rnd() % 2);
 
+	if (rnd() % 4 == 0)
+		set_login(w, f);
 	assert_int_equal(roster_user_update(w->dir, &w->sys,
 					    w->ids[rnd() % w->n], f),
 			 0);
@@ -333,11 +346,48 @@ static void check_seeks(const rs_sindex *x, const rs_plist *l, uint32_t *buf)
 	}
 }
 
+static int has_word(const rs_user *u, const char *prefix);
+
+/* Does u have the key of a word's or filter's list? */
+static int has_key(const rs_user *u, const rs_plist *l)
+{
+	char prefix[RS_KEY_BYTES + 1];
+
+	if (l->key[0] == '\x01')
+		return (int)((rs_user_filters(u) >> (l->key[1] - '0')) & 1);
+	snprintf(prefix, sizeof(prefix), "%.*s", (int)l->klen, l->key);
+	return has_word(u, prefix);
+}
+
+/* An inverted list holds exactly the listed users lacking its key. */
+static void check_inverted(const rs_sindex *x, const rs_plist *l)
+{
+	uint32_t *all = calloc(x->nslots + 1, sizeof(*all));
+	unsigned char *in = calloc(x->nslots + 1, 1);
+	rs_pos p = { 0, 0 };
+	size_t n, i;
+	uint32_t s;
+
+	assert_non_null(all);
+	assert_non_null(in);
+	assert_true(l->klen > 0 && l->key[0] != '\x02');
+	while ((s = rs_plist_next(l, &p)) != UINT32_MAX)
+		in[s] = 1;
+	n = slots_of(x->all, all);
+	for (i = 0; i < n; i++)
+		if (in[all[i]] != !has_key(x->users[all[i]], l))
+			fail_msg("list \"%.*s\" (inverted) %s slot %u",
+				 (int)l->klen, l->key,
+				 in[all[i]] ? "holds" : "lacks", all[i]);
+	free(all);
+	free(in);
+}
+
 static void check_index(world *w)
 {
 	const rs_sindex *x = w->dir->sindex;
 	uint32_t *buf = calloc(x->nslots + 1, sizeof(*buf));
-	size_t i, k, n, lists = 0;
+	size_t i, k, n, lists = 0, inverted = 0;
 
 	assert_non_null(buf);
 	/* every user listed once, in its slot, but those waiting */
@@ -388,9 +438,17 @@ static void check_index(world *w)
 		if (lists++ % 7 == 0)
 			check_seeks(x, l, buf);
 		k += l->klen && l->key[0] == '\x02';
+		inverted += l->inv;
 	}
 	/* the value lists are counted */
 	assert_int_equal(k, x->nvalues);
+	/* and the inverted ones, each where its place says */
+	assert_int_equal(inverted, x->ninv);
+	for (i = 0; i < x->ninv; i++) {
+		assert_true(x->inv[i]->inv);
+		assert_int_equal(x->inv[i]->invbit, i);
+		check_inverted(x, x->inv[i]);
+	}
 	free(buf);
 }
 
@@ -444,8 +502,8 @@ static int all_digits(const char *s)
 	return *s && strspn(s, "0123456789") == strlen(s);
 }
 
-static void check_search(world *w, const char *a, const char *b,
-			 unsigned props)
+static void check_search(world *w, roster_id account, const char *a,
+			 const char *b, unsigned props)
 {
 	const rs_sindex *x = w->dir->sindex;
 	roster_query *q = NULL;
@@ -469,19 +527,21 @@ static void check_search(world *w, const char *a, const char *b,
 			assert_int_equal(roster_query_filter(q, f), 0);
 	for (i = 0; i < x->nslots; i++) {
 		const rs_user *u = x->users[i];
-		if (u && has_word(u, a) && (!*b || has_word(u, b)) &&
+		if (u && (!account || u->base.parent == account) &&
+		    has_word(u, a) && (!*b || has_word(u, b)) &&
 		    !(props & ~rs_user_filters(u)))
 			want++;
 	}
 	/* pages of 7, each user once */
 	do {
-		assert_int_equal(roster_search(&pg, w->dir, &w->sys, 0, q,
-					       cursor, 7),
+		assert_int_equal(roster_search(&pg, w->dir, &w->sys, account,
+					       q, cursor, 7),
 				 0);
 		for (i = 0; i < roster_page_count(pg); i++) {
 			const rs_user *u = (const rs_user *)rs_get_kind(
 				w->dir, roster_page_id(pg, i), ROSTER_KIND_USER);
 			assert_non_null(u);
+			assert_true(!account || u->base.parent == account);
 			assert_true(has_word(u, a) && (!*b || has_word(u, b)));
 			assert_int_equal(props & ~rs_user_filters(u), 0);
 		}
@@ -494,7 +554,8 @@ static void check_search(world *w, const char *a, const char *b,
 	if (got != want)
 		fail_msg("\"%s\" with filters %#x: %zu found, the scan says %zu",
 			 text, props, got, want);
-	assert_int_equal(roster_search_count(&counted, w->dir, &w->sys, 0, q),
+	assert_int_equal(roster_search_count(&counted, w->dir, &w->sys,
+					     account, q),
 			 0);
 	assert_int_equal(counted, want);
 	roster_query_free(q);
@@ -510,7 +571,11 @@ static void check_searches(world *w)
 					     "ce",    "marti", "dvora",
 					     "helen", "lukas", "6",
 					     "06",    "33",    "420",
-					     "0612",  "1",     "99" };
+					     "0612",  "1",     "99",
+					     /* every login's: inverted */
+					     "u",     "x",     "test",
+					     "tes",   "testy", "t",
+					     "y",     "exam" };
 	const size_t n = sizeof(words) / sizeof(words[0]);
 	size_t k;
 
@@ -522,7 +587,9 @@ static void check_searches(world *w)
 			props |= 1u << ROSTER_FILTER_CLOUD;
 		if (rnd() % 3 == 0)
 			props |= 1u << ROSTER_FILTER_IOT;
-		check_search(w, a, b, props);
+		roster_id account =
+			rnd() % 3 ? 0 : w->accounts[rnd() % 3];
+		check_search(w, account, a, b, props);
 	}
 }
 
@@ -627,10 +694,13 @@ static void test_random_changes(void **state)
 	}
 	check_all(&w);
 	print_message("%zu users after 3000 changes; slots put in label order"
-		      " after %zu commits (numbered afresh %zu times)\n",
-		      w.n, w.tidied, w.repacked);
+		      " after %zu commits (numbered afresh %zu times);"
+		      " %u lists inverted\n",
+		      w.n, w.tidied, w.repacked, w.dir->sindex->ninv);
 	assert_true(w.tidied >= 3);
 	assert_true(w.repacked >= 3);
+	/* the logins' words, at least "u", "x", "t", "te", "tes", "test" */
+	assert_true(w.dir->sindex->ninv >= 6);
 	world_free(&w);
 }
 
@@ -697,6 +767,112 @@ static void test_repack_without_memory(void **state)
 	/* every user's list, left a quarter used, was packed full */
 	assert_int_equal(w.dir->sindex->all->capsegs,
 			 packed_segs(w.dir->sindex->all));
+	check_all(&w);
+	world_free(&w);
+}
+
+/* Give user k the login "m<k>@<domain>". */
+static void move_login(world *w, size_t k, const char *domain)
+{
+	roster_form *f = NULL;
+	char email[48];
+
+	snprintf(email, sizeof(email), "m%zu@%s", k, domain);
+	assert_int_equal(roster_form_new(&f, w->dir), 0);
+	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_EMAIL, email), 0);
+	assert_int_equal(roster_user_update(w->dir, &w->sys, w->ids[k], f), 0);
+	roster_form_free(f);
+}
+
+static int inverted(const world *w, const char *word)
+{
+	const rs_plist *l = rs_sindex_list(w->dir->sindex, word);
+
+	assert_non_null(l);
+	return l->inv;
+}
+
+/* The list of a word most users have is inverted after a commit, and put
+ * back once most lack it; searches and counts find the same users either
+ * way (check_all), and within a transaction undone too. */
+static void test_inverted_lists(void **state)
+{
+	world w;
+	size_t k;
+
+	(void)state;
+	world_open(&w);
+	for (k = 0; k < 200; k++)
+		add_user(&w);
+	for (k = 0; k < w.n; k++)
+		move_login(&w, k, "x.test");
+	assert_true(inverted(&w, "test") && inverted(&w, "x"));
+	assert_false(inverted(&w, "exam"));
+	check_all(&w);
+	/* most users move to another domain, then the move is undone */
+	assert_int_equal(roster_transaction_begin(w.dir), 0);
+	for (k = 0; k < w.n; k++)
+		if (k % 4)
+			move_login(&w, k, "y.example");
+	check_all(&w);
+	assert_int_equal(roster_transaction_rollback(w.dir), 0);
+	assert_true(inverted(&w, "test"));
+	check_all(&w);
+	/* and for good: put back, while the other domain's are inverted */
+	assert_int_equal(roster_transaction_begin(w.dir), 0);
+	for (k = 0; k < w.n; k++)
+		if (k % 4)
+			move_login(&w, k, "y.example");
+	assert_int_equal(roster_transaction_commit(w.dir), 0);
+	assert_false(inverted(&w, "test"));
+	assert_true(inverted(&w, "exam"));
+	check_all(&w);
+	/* deleted (the others, at positions above, are swapped in), the
+	 * users lacking "exam" leave its inverted list */
+	for (k = w.n; k-- > 0;)
+		if (k % 4 == 0) {
+			assert_int_equal(roster_user_delete(w.dir, &w.sys,
+							    w.ids[k]),
+					 0);
+			w.ids[k] = w.ids[--w.n];
+		}
+	assert_true(inverted(&w, "exam"));
+	assert_int_equal(rs_sindex_list(w.dir->sindex, "exam")->total, 0);
+	check_all(&w);
+	world_free(&w);
+}
+
+/* Out of memory at any allocation of the inverting, the lists not yet
+ * inverted stay as they were, the index whole; a later commit does it. */
+static void test_invert_without_memory(void **state)
+{
+	world w;
+	size_t k, tries = 0;
+	rs_sindex *x;
+
+	(void)state;
+	world_open(&w);
+	x = w.dir->sindex;
+	x->inv_min = (size_t)-1; /* no list inverted meanwhile */
+	for (k = 0; k < 300; k++)
+		add_user(&w);
+	assert_int_equal(x->ninv, 0);
+	x->inv_min = 32;
+	x->tidy_min = (size_t)-1; /* the inverting alone */
+	do {
+		/* as if every user had been listed since */
+		x->changed = x->nslots;
+		countdown = (long)tries++;
+		rs_sindex_tidy(w.dir);
+		countdown = -1;
+		failing = 0;
+		check_index(&w);
+	} while (x->ninv < 6 && tries < 10000);
+	print_message("inverting the lists failed %zu times, then went"
+		      " through\n",
+		      tries - 1);
+	assert_true(x->ninv >= 6);
+	assert_true(tries > 6);
 	check_all(&w);
 	world_free(&w);
 }
@@ -1230,6 +1406,8 @@ int main(void)
 		cmocka_unit_test(test_random_changes),
 		cmocka_unit_test(test_tidy_without_memory),
 		cmocka_unit_test(test_repack_without_memory),
+		cmocka_unit_test(test_inverted_lists),
+		cmocka_unit_test(test_invert_without_memory),
 		cmocka_unit_test(test_last_ordinal),
 		cmocka_unit_test(test_refresh_out_of_ordinals),
 		cmocka_unit_test(test_same_name_run),
