@@ -32,18 +32,18 @@ static rs_idvec *siblings(roster_directory *dir, roster_id parent, int kind)
 	if (!p)
 		return NULL;
 	if (p->kind == ROSTER_KIND_PARTNER && kind == ROSTER_KIND_ACCOUNT)
-		return &p->members->accounts;
+		return &RS_MEMBERS(p)->accounts;
 	if (p->kind != ROSTER_KIND_ACCOUNT)
 		return NULL;
 	switch (kind) {
 	case ROSTER_KIND_SITE:
-		return &p->members->sites;
+		return &RS_MEMBERS(p)->sites;
 	case ROSTER_KIND_PBX:
-		return &p->members->pbxes;
+		return &RS_MEMBERS(p)->pbxes;
 	case ROSTER_KIND_GROUP:
-		return &p->members->groups;
+		return &RS_MEMBERS(p)->groups;
 	case ROSTER_KIND_USER:
-		return &p->members->users;
+		return &RS_MEMBERS(p)->users;
 	}
 	return NULL;
 }
@@ -162,8 +162,8 @@ static int name_taken(const roster_directory *dir, const rs_idvec *sib,
 int rs_unit_replace_read(roster_directory *dir, rs_unit *cur,
 			 const rs_unit *old, const char *key)
 {
-	rs_members *own = cur->base.members;
-	const rs_idvec *users = &old->base.members->users;
+	rs_members *own = cur->members;
+	const rs_idvec *users = &old->members->users;
 	char where[128];
 	size_t i;
 
@@ -186,9 +186,9 @@ int rs_unit_replace_read(roster_directory *dir, rs_unit *cur,
 				       "storage.inconsistent", where);
 		}
 	}
-	cur->base.members = old->base.members;
+	cur->members = old->members;
 	if (rs_put(dir, cur->base.id, &cur->base)) {
-		cur->base.members = own;
+		cur->members = own;
 		return rs_nomem(dir);
 	}
 	rs_members_free(&dir->al, own); /* the empty set it was read with */
@@ -230,7 +230,7 @@ int rs_unit_add_read(roster_directory *dir, rs_unit *u, const char *key,
 int rs_unit_remove_read(roster_directory *dir, const rs_unit *old,
 			const char *key)
 {
-	const rs_members *m = old->base.members;
+	const rs_members *m = old->members;
 	rs_idvec *sib = siblings(dir, old->base.parent, old->base.kind);
 
 	if (m->accounts.len || m->users.len || m->sites.len || m->pbxes.len ||
@@ -303,8 +303,8 @@ static int unit_create(roster_directory *dir, const roster_actor *actor,
 	}
 	n = rs_calloc(&dir->al, 1, sizeof(*n));
 	if (n)
-		n->base.members = rs_calloc(&dir->al, 1, sizeof(rs_members));
-	if (!n || !n->base.members) {
+		n->members = rs_calloc(&dir->al, 1, sizeof(rs_members));
+	if (!n || !n->members) {
 		rs_free(&dir->al, n);
 		rs_free(&dir->al, nm);
 		rs_free(&dir->al, key);
@@ -582,7 +582,7 @@ static int set_helpdesk(roster_directory *dir, const roster_actor *actor,
 	/* as a PBX with users on it: a service users are attached to
 	 * (helpdesk flag, 001) is not cancelled under them */
 	if (!ordered) {
-		const rs_idvec *users = &cur->base.members->users;
+		const rs_idvec *users = &cur->members->users;
 		size_t i;
 
 		for (i = 0; i < users->len; i++)
@@ -644,7 +644,7 @@ static int delete_unit(roster_directory *dir, const roster_actor *actor,
 		return dir->err.code;
 	kind = cur->base.kind;
 	parent = cur->base.parent;
-	m = cur->base.members;
+	m = cur->members;
 	if ((rc = authorize(dir, &who, kind, parent)))
 		return rc;
 	if (kind == ROSTER_KIND_ACCOUNT &&
@@ -730,9 +730,9 @@ int roster_record_get(roster_record **out, roster_directory *dir, roster_id id)
 	r->min_digits = n->min_digits;
 	r->max_digits = n->max_digits;
 	r->members = n->base.kind == ROSTER_KIND_PARTNER
-			     ? n->base.members->accounts.len
-			     : n->base.members->users.len;
-	r->admins = n->base.members->admins;
+			     ? n->members->accounts.len
+			     : n->members->users.len;
+	r->admins = n->members->admins;
 	if ((n->edition || n->nlicences) && !(r->licensing = rs_unit_copy(dir, n))) {
 		roster_record_free(r);
 		return rs_nomem(dir);

@@ -90,7 +90,7 @@ int roster_billing_summary(roster_billing **out, roster_directory *dir,
 	for (i = 0; i < NOPTIONS; i++)
 		b->lines[b->n++] = (line){ ROSTER_BILLING_OPTION,
 					   roster_field_name(paid_options[i]), 0 };
-	users = &acc->base.members->users;
+	users = &acc->members->users;
 	for (i = 0; i < users->len; i++) {
 		const rs_user *u = (const rs_user *)rs_get(dir, users->ids[i]);
 		if (RS_FLAG(u, ROSTER_FIELD_DO_NOT_BILL)) {

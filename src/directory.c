@@ -198,7 +198,7 @@ void rs_rec_release(const rs_alloc *al, rs_rec *rec, int deep)
 		rs_free(al, n->bought[i].item);
 	rs_free(al, n->bought);
 	if (deep)
-		rs_members_free(al, rec->members);
+		rs_members_free(al, RS_MEMBERS(rec));
 	rs_free(al, rec);
 }
 

@@ -135,7 +135,7 @@ static int ordered(const roster_catalog *cat, const rs_unit *acc,
 			service))
 		return 0;
 	if (service == a->pbx)
-		return acc->base.members->pbxes.len > 0;
+		return acc->members->pbxes.len > 0;
 	if (service == a->helpdesk)
 		return acc->helpdesk;
 	return 0;

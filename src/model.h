@@ -40,13 +40,14 @@ typedef struct rs_rec {
 			  versions (search_index.h); 0 for the others */
 	roster_id id;
 	roster_id parent; /* partner of an account, account of the others */
-	rs_members *members; /* shared by all versions; NULL for users */
-	uint64_t sver;	     /* version in the store when read or written */
+	uint64_t sver;	  /* version in the store when read or written */
 } rs_rec;
 
-/* Partner, account, site, PBX, permission group. */
+/* Partner, account, site, PBX, permission group. A user has no members:
+ * its record is the smaller for it. */
 typedef struct rs_unit {
 	rs_rec base;
+	rs_members *members; /* shared by all versions */
 	char *name;
 	char *name_key; /* case-folded name for uniqueness in the account */
 	int helpdesk;	/* account */
@@ -59,6 +60,9 @@ typedef struct rs_unit {
 	struct rs_stock *bought; /* account: product licences per product */
 	size_t nbought;
 } rs_unit;
+
+/* The members of a record that is not a user's, an lvalue. */
+#define RS_MEMBERS(r) (((rs_unit *)(r))->members)
 
 /* A count purchased of one catalog item: the stations of a pack at a
  * site, the product licences of an account (in use: derived). */
@@ -96,10 +100,11 @@ enum {
 
 typedef struct rs_user {
 	rs_rec base;
-	uint64_t present;     /* packed: bit i, string i < RS_S_END is held */
+	uint32_t present; /* packed: the strings < RS_S_END held, by their
+			     bits (rs_string_bit) */
+	uint32_t flags;	  /* bit f: the boolean field f, through RS_FLAG() */
+	uint16_t nlines;  /* at most the store codec's LINES_MAX */
 	unsigned char packed; /* 0 working copy, 1 or 2: one block, read only */
-	uint32_t flags;	      /* bit f: the boolean field f, through RS_FLAG() */
-	uint32_t nlines;
 	uint32_t nproducts; /* product licences assigned, ascending */
 	roster_id ref[3];   /* group, site, PBX: through RS_REF() */
 	int64_t reset_expires;
@@ -115,12 +120,22 @@ typedef struct rs_user_work {
 } rs_user_work;
 
 _Static_assert(ROSTER_FIELD_END <= 32, "the boolean fields fit in flags");
-_Static_assert(RS_S_END <= 64, "the fixed strings fit in present");
+
+/*
+ * The strings numbered below RS_S_END that a user can hold (the string
+ * fields and the RS_S_* strings) take one bit each of a packed user's
+ * `present`, in their order: rs_string_bit[i] is string i's bit plus one,
+ * 0 for a number that is no string (a boolean, reference or list field).
+ * The other numbers leave no hole in `present`, which so fits 32 bits.
+ */
+extern const unsigned char rs_string_bit[RS_S_END];
+#define RS_STRINGS_HELD 23 /* the numbers that are strings */
+_Static_assert(RS_STRINGS_HELD <= 32, "the fixed strings fit in present");
 
 /* Set bits of x. */
-static inline size_t rs_popcount64(uint64_t x)
+static inline size_t rs_popcount32(uint32_t x)
 {
-	return (size_t)__builtin_popcountll(x);
+	return (size_t)__builtin_popcount(x);
 }
 
 /* String i of a user, NULL when it has none. */
@@ -132,17 +147,18 @@ static inline const char *rs_user_s(const rs_user *u, size_t i)
 	if (u->packed) {
 		/* its place among the strings held */
 		if (i < RS_S_END) {
-			if (!((u->present >> i) & 1))
+			unsigned b = rs_string_bit[i];
+			if (!b || !((u->present >> (b - 1)) & 1))
 				return NULL;
-			k = rs_popcount64(u->present & ((UINT64_C(1) << i) - 1));
+			k = rs_popcount32(u->present & ((UINT32_C(1) << (b - 1)) - 1));
 		} else {
-			k = rs_popcount64(u->present) + (i - RS_S_END);
+			k = rs_popcount32(u->present) + (i - RS_S_END);
 		}
 		o = u->packed == 1 ? ((const uint16_t *)(u + 1))[k]
 				   : ((const uint32_t *)(u + 1))[k];
 	} else if (i < RS_S_END)
 		return w->s[i];
-	else if (i < RS_S_END + u->nlines)
+	else if (i < RS_S_END + (size_t)u->nlines)
 		return w->lines[i - RS_S_END];
 	else
 		return w->products[i - RS_S_END - u->nlines];

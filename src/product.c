@@ -34,7 +34,7 @@ static size_t purchased_of(const rs_unit *acc, const char *product)
 static size_t assigned_of(const roster_directory *dir, const rs_unit *acc,
 			  const char *product)
 {
-	const rs_idvec *users = &acc->base.members->users;
+	const rs_idvec *users = &acc->members->users;
 	size_t i, n = 0;
 
 	for (i = 0; i < users->len; i++)

@@ -783,7 +783,7 @@ static int scope(roster_directory *dir, const rs_who *who, roster_id account,
 			       NULL);
 	/* a partner: its accounts, in identifier order */
 	p = rs_get_kind(dir, who->id, ROSTER_KIND_PARTNER);
-	accs = p ? &p->members->accounts : NULL;
+	accs = p ? &RS_MEMBERS(p)->accounts : NULL;
 	if (!accs || !accs->len)
 		return ROSTER_OK;
 	if (!(out->r = rs_calloc(&dir->al, accs->len, sizeof(*out->r))))
@@ -960,7 +960,7 @@ static void each_match(const roster_directory *dir, walk *w,
 		const rs_rec *acc = rs_get_kind(dir, after->account,
 						ROSTER_KIND_ACCOUNT);
 		from = rs_plist_seek_after(w->x, w->list, after->account,
-					   acc ? acc->members->order : 0,
+					   acc ? RS_MEMBERS(acc)->order : 0,
 					   after->key, after->id);
 	}
 	for (i = 0; i < sc->n; i++) {

@@ -917,15 +917,16 @@ static void list_remove(const rs_sindex *x, rs_plist *l, uint32_t slot)
 
 static uint32_t order_of(const roster_directory *dir, const rs_user *u)
 {
-	const rs_rec *acc = rs_get(dir, u->base.parent);
+	const rs_rec *acc =
+		rs_get_kind(dir, u->base.parent, ROSTER_KIND_ACCOUNT);
 
-	return acc && acc->members ? acc->members->order : 0;
+	return acc && RS_MEMBERS(acc) ? RS_MEMBERS(acc)->order : 0;
 }
 
 void rs_sindex_account_range(const rs_unit *account, uint64_t *lo,
 			     uint64_t *hi)
 {
-	uint64_t o = account->base.members->order;
+	uint64_t o = account->members->order;
 
 	*lo = o << LOW_BITS;
 	*hi = (o + 1) << LOW_BITS;
@@ -1657,7 +1658,7 @@ int rs_sindex_account(roster_directory *dir, rs_unit *account)
 	 * the next one's base, which must fit in 64 bits */
 	if (x->orders >= UINT32_MAX - 1)
 		return rs_fail(dir, ROSTER_ERROR, NULL, "id.exhausted", NULL);
-	account->base.members->order = ++x->orders;
+	account->members->order = ++x->orders;
 	return ROSTER_OK;
 }
 
@@ -1767,7 +1768,7 @@ int rs_sindex_build(roster_directory *dir, rs_rec *const *recs, size_t nrecs)
 	if (naccounts > 1)
 		qsort(accounts, naccounts, sizeof(*accounts), cmp_id);
 	for (i = 0; i < naccounts; i++)
-		accounts[i]->members->order = (uint32_t)i + 1;
+		RS_MEMBERS(accounts[i])->order = (uint32_t)i + 1;
 	x->orders = (uint32_t)naccounts;
 	for (i = 0; i < nusers; i++)
 		listed_set(dir, &users[i], users[i].u);

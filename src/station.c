@@ -39,7 +39,7 @@ size_t rs_site_stations(const rs_unit *site)
 static size_t in_service(const roster_directory *dir, const rs_unit *site,
 			 const char *pack, roster_id except)
 {
-	const rs_idvec *users = &site->base.members->users;
+	const rs_idvec *users = &site->members->users;
 	size_t i, n = 0;
 
 	for (i = 0; i < users->len; i++) {

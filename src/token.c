@@ -212,7 +212,7 @@ static int issue_all(roster_directory *dir, const roster_actor *actor,
 	/* a user listed twice gets one e-mail, whose link works */
 	if (users && count && !(first = first_listed(dir, users, count)))
 		return rs_nomem(dir);
-	all = &acc->members->users;
+	all = &RS_MEMBERS(acc)->users;
 	n = users ? count : all->len;
 	rc = ROSTER_OK;
 	for (i = 0; i < n && !rc; i++) {

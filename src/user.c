@@ -178,8 +178,8 @@ static int member_of(roster_directory *dir, roster_id ref, roster_id user,
 
 	if (!r)
 		return ROSTER_OK;
-	return sign > 0 ? rs_vec_insert(dir, &r->members->users, user)
-			: rs_vec_remove(dir, &r->members->users, user);
+	return sign > 0 ? rs_vec_insert(dir, &RS_MEMBERS(r)->users, user)
+			: rs_vec_remove(dir, &RS_MEMBERS(r)->users, user);
 }
 
 /* Does a user's membership in `ref`'s unit (group, site or PBX) or its
@@ -208,14 +208,14 @@ int rs_user_unlink_read(roster_directory *dir, const rs_user *old,
 	if (index_user(dir, old, -1, 1, 1, 1))
 		return rs_nomem(dir);
 	if (!(next && next->base.parent == old->base.parent) &&
-	    rs_vec_remove(dir, &acc->members->users, old->base.id))
+	    rs_vec_remove(dir, &RS_MEMBERS(acc)->users, old->base.id))
 		return rs_nomem(dir);
 	for (i = 0; i < sizeof(unit_refs) / sizeof(unit_refs[0]); i++)
 		if (!same_ref(old, next, unit_refs[i]) &&
 		    member_of(dir, RS_REF(old, unit_refs[i]), old->base.id, -1))
 			return rs_nomem(dir);
 	if (RS_FLAG(old, ROSTER_FIELD_ADMIN) && !counts_admin(old, next) &&
-	    rs_count(dir, &acc->members->admins, -1))
+	    rs_count(dir, &RS_MEMBERS(acc)->admins, -1))
 		return rs_nomem(dir);
 	if (!next && rs_put(dir, old->base.id, NULL))
 		return rs_nomem(dir);
@@ -235,14 +235,14 @@ int rs_user_link_read(roster_directory *dir, rs_user *u, const rs_user *prev,
 	if ((rc = stored_keys(dir, u, key, 1)))
 		return rc;
 	if (!(prev && prev->base.parent == u->base.parent) &&
-	    rs_vec_insert(dir, &acc->members->users, u->base.id))
+	    rs_vec_insert(dir, &RS_MEMBERS(acc)->users, u->base.id))
 		return rs_nomem(dir);
 	for (i = 0; i < sizeof(unit_refs) / sizeof(unit_refs[0]); i++)
 		if (!same_ref(u, prev, unit_refs[i]) &&
 		    member_of(dir, RS_REF(u, unit_refs[i]), u->base.id, 1))
 			return rs_nomem(dir);
 	if (RS_FLAG(u, ROSTER_FIELD_ADMIN) && !counts_admin(u, prev) &&
-	    rs_count(dir, &acc->members->admins, 1))
+	    rs_count(dir, &RS_MEMBERS(acc)->admins, 1))
 		return rs_nomem(dir);
 	/* a user new to the handle may find the index's slots taken
 	 * (ROSTER_ERROR, recorded) */
@@ -701,7 +701,7 @@ static int apply_form(roster_directory *dir, const rs_who *who, rs_user *u,
 	 * emptied) */
 	if (cur && RS_FLAG(cur, ROSTER_FIELD_ADMIN) && !RS_FLAG(u, ROSTER_FIELD_ADMIN)) {
 		rs_rec *acc = rs_get(dir, u->base.parent);
-		if (acc->members->admins <= 1 && acc->members->users.len > 1)
+		if (RS_MEMBERS(acc)->admins <= 1 && RS_MEMBERS(acc)->users.len > 1)
 			return rs_fail(dir, ROSTER_EPOLICY, "admin",
 				       "admin.last", NULL);
 	}
@@ -799,10 +799,10 @@ static int create(roster_directory *dir, const rs_who *who, roster_id account,
 	}
 	rc = ROSTER_ENOMEM;
 	if (rs_unit_touch(dir, account) ||
-	    rs_vec_insert(dir, &acc->members->users, u->base.id) ||
+	    rs_vec_insert(dir, &RS_MEMBERS(acc)->users, u->base.id) ||
 	    index_user(dir, u, 1, 1, 1, 1) ||
 	    (RS_FLAG(u, ROSTER_FIELD_ADMIN) &&
-	     rs_count(dir, &acc->members->admins, 1)))
+	     rs_count(dir, &RS_MEMBERS(acc)->admins, 1)))
 		goto done;
 	/* the site, PBX and group it joins are written too: a directory
 	 * deleting one of them meanwhile then conflicts */
@@ -924,7 +924,7 @@ static int update(roster_directory *dir, const rs_who *who, roster_id id,
 	}
 	if (mask & BIT(ROSTER_FIELD_ADMIN)) {
 		if (rs_unit_touch(dir, account) ||
-		    rs_count(dir, &acc->members->admins,
+		    rs_count(dir, &RS_MEMBERS(acc)->admins,
 			     RS_FLAG(u, ROSTER_FIELD_ADMIN) ? 1 : -1) ||
 		    rs_event(dir, ROSTER_EVENT_ROLE_CHANGED, account, id,
 			     RS_STR(u, ROSTER_FIELD_EMAIL), NULL, NULL,
@@ -999,7 +999,7 @@ static int delete_user(roster_directory *dir, const rs_who *who, roster_id id)
 	if (rs_event(dir, ROSTER_EVENT_USER_DELETED, u->base.parent, id,
 		     RS_STR(u, ROSTER_FIELD_EMAIL), NULL, NULL, 0) ||
 	    reload_if(dir, u) || index_user(dir, u, -1, 1, 1, 1) ||
-	    rs_vec_remove(dir, &acc->members->users, id))
+	    rs_vec_remove(dir, &RS_MEMBERS(acc)->users, id))
 		return rs_nomem(dir);
 	for (i = 0; i < sizeof(refs) / sizeof(refs[0]); i++)
 		if (member_of(dir, RS_REF(u, refs[i]), id, -1))

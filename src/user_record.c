@@ -12,12 +12,41 @@
  * reading a user touches one contiguous stretch of memory. Published
  * versions are never changed (model.h).
  */
+#include <assert.h>
 #include <string.h>
 
 #include "users.h"
 
 /* Offsets are 16 bits wide when the whole block fits them. */
 #define NARROW_MAX 0xffffu
+
+/* The strings' bits, plus one (model.h): the string fields, then the
+ * RS_S_* strings, in their order. */
+const unsigned char rs_string_bit[RS_S_END] = {
+	[ROSTER_FIELD_FIRST_NAME] = 1,
+	[ROSTER_FIELD_LAST_NAME] = 2,
+	[ROSTER_FIELD_DISPLAY_NAME] = 3,
+	[ROSTER_FIELD_EMAIL] = 4,
+	[ROSTER_FIELD_PASSWORD] = 5,
+	[ROSTER_FIELD_PHONE] = 6,
+	[ROSTER_FIELD_ADDRESS_STREET] = 7,
+	[ROSTER_FIELD_ADDRESS_EXTRA] = 8,
+	[ROSTER_FIELD_ADDRESS_LOCALITY] = 9,
+	[ROSTER_FIELD_ADDRESS_REGION] = 10,
+	[ROSTER_FIELD_ADDRESS_POSTCODE] = 11,
+	[ROSTER_FIELD_ADDRESS_COUNTRY] = 12,
+	[ROSTER_FIELD_LANGUAGE] = 13,
+	[ROSTER_FIELD_EXTENSION] = 14,
+	[ROSTER_FIELD_NOTE] = 15,
+	[ROSTER_FIELD_LICENCE] = 16,
+	[ROSTER_FIELD_PACK] = 17,
+	[RS_S_EMAIL_KEY] = 18,
+	[RS_S_WORDS] = 19,
+	[RS_S_SORTKEY] = 20,
+	[RS_S_PASSWORD] = 21,
+	[RS_S_RESET] = 22,
+	[RS_S_WELCOME] = RS_STRINGS_HELD,
+};
 
 rs_user *rs_user_new(const rs_alloc *al)
 {
@@ -97,15 +126,18 @@ int rs_user_pack(const rs_alloc *al, const rs_user *src, rs_user **out)
 	const char *email = RS_STR(src, ROSTER_FIELD_EMAIL);
 	const char *key = RS_EMAIL_KEY(src);
 	int shared = key && email && !strcmp(key, email), wide;
-	uint64_t present = 0;
+	uint32_t present = 0;
 	size_t key_at = 0;
 	rs_user *u;
 
 	*out = NULL;
 	for (i = 0; i < n; i++) {
 		const char *s = rs_user_s(src, i);
-		if (i < RS_S_END && s)
-			present |= UINT64_C(1) << i;
+		if (i < RS_S_END && s) {
+			/* a string where the numbering holds none: a bug */
+			assert(rs_string_bit[i]);
+			present |= UINT32_C(1) << (rs_string_bit[i] - 1);
+		}
 		if (s || i >= RS_S_END)
 			held++;
 		if (s && !(shared && i == RS_S_EMAIL_KEY))

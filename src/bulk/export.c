@@ -314,9 +314,9 @@ int roster_export(roster_directory *dir, const roster_actor *actor,
 	else
 		emits(o, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
 			 "<users xmlns=\"urn:roster:users:1\">\n");
-	for (i = 0; i < acc->members->users.len && !o->failed; i++) {
+	for (i = 0; i < RS_MEMBERS(acc)->users.len && !o->failed; i++) {
 		const rs_user *u = (const rs_user *)rs_get_kind(
-			dir, acc->members->users.ids[i], ROSTER_KIND_USER);
+			dir, RS_MEMBERS(acc)->users.ids[i], ROSTER_KIND_USER);
 
 		if (!u)
 			continue;

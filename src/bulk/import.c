@@ -239,9 +239,9 @@ static roster_id find_unit(const roster_directory *dir, roster_id account,
 
 	if (!acc)
 		return 0;
-	v = field == ROSTER_FIELD_SITE ? &acc->members->sites
-	    : field == ROSTER_FIELD_PBX ? &acc->members->pbxes
-					: &acc->members->groups;
+	v = field == ROSTER_FIELD_SITE ? &RS_MEMBERS(acc)->sites
+	    : field == ROSTER_FIELD_PBX ? &RS_MEMBERS(acc)->pbxes
+					: &RS_MEMBERS(acc)->groups;
 	for (i = 0; i < v->len; i++) {
 		const rs_unit *u = (const rs_unit *)rs_get(dir, v->ids[i]);
 

@@ -38,6 +38,7 @@ enum tag {
  * a site's packs) are as long as the catalog allows, which sets no
  * bound: only the record's length bounds them. */
 #define LINES_MAX 1024
+_Static_assert(LINES_MAX <= UINT16_MAX, "a user's lines are counted in 16 bits");
 #define NO_MAX SIZE_MAX
 
 /* The array `arr` of `count` elements made here, with room for one more:
@@ -397,7 +398,7 @@ static int user_field(const rs_alloc *al, rs_user *u, unsigned tag,
 	case T_LINE:
 		count = u->nlines;
 		rc = add_text(al, &w->lines, &count, p, n, LINES_MAX, 0, why);
-		u->nlines = (uint32_t)count;
+		u->nlines = (uint16_t)count;
 		return rc;
 	case T_PRODUCT:
 		count = u->nproducts;
@@ -532,8 +533,8 @@ static int finish_unit(const rs_alloc *al, rs_unit *n, const char **why)
 		*why = "name not valid";
 		return ROSTER_EPARSE;
 	}
-	n->base.members = rs_calloc(al, 1, sizeof(rs_members));
-	return n->base.members ? ROSTER_OK : ROSTER_ENOMEM;
+	n->members = rs_calloc(al, 1, sizeof(rs_members));
+	return n->members ? ROSTER_OK : ROSTER_ENOMEM;
 }
 
 static int finish_user(const rs_alloc *al, rs_user *u, const char **why)

@@ -355,7 +355,7 @@ int rs_persist_check_in_use(roster_directory *dir, rs_rec *const *units,
 		}
 		if (nst)
 			memset(used, 0, nst * sizeof(*used));
-		users = &n->base.members->users;
+		users = &n->members->users;
 		for (j = 0; j < users->len && !rc; j++) {
 			const rs_user *u = (const rs_user *)rs_get(dir, users->ids[j]);
 			/* a site counts the pack, an account the products */
@@ -411,7 +411,7 @@ static int link_record(roster_directory *dir, loading *ld, rs_rec *r)
 	if (!p)
 		return rs_fail(dir, ROSTER_EPARSE, "store",
 			       "storage.inconsistent", key);
-	m = p->members;
+	m = RS_MEMBERS(p);
 	switch (r->kind) {
 	case ROSTER_KIND_ACCOUNT:
 		return push(dir, &m->accounts, r->id);
@@ -438,7 +438,7 @@ static int link_record(roster_directory *dir, loading *ld, rs_rec *r)
 		if (!t || t->parent != r->parent)
 			return rs_fail(dir, ROSTER_EPARSE, "store",
 				       "storage.inconsistent", key);
-		if (push(dir, &t->members->users, r->id))
+		if (push(dir, &RS_MEMBERS(t)->users, r->id))
 			return dir->err.code;
 	}
 	return rs_user_index_load(dir, u, key);
@@ -472,11 +472,11 @@ static int link_all(roster_directory *dir, loading *ld, const rs_loaded *all)
 	sort(&dir->partners);
 	for (i = 0; i < units.n; i++) {
 		rs_rec *r = units.v[i];
-		sort(&r->members->accounts);
-		sort(&r->members->users);
-		sort(&r->members->sites);
-		sort(&r->members->pbxes);
-		sort(&r->members->groups);
+		sort(&RS_MEMBERS(r)->accounts);
+		sort(&RS_MEMBERS(r)->users);
+		sort(&RS_MEMBERS(r)->sites);
+		sort(&RS_MEMBERS(r)->pbxes);
+		sort(&RS_MEMBERS(r)->groups);
 	}
 done:
 	rs_free(&dir->al, units.v);

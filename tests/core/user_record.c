@@ -14,6 +14,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "fields.h"
 #include "full_user.h"
 #include "model.h"
 #include "users.h"
@@ -85,8 +86,11 @@ static void test_published_is_one_block(void **state)
 	assert_int_equal(u->packed, 1);
 	n = RS_S_END + u->nlines + u->nproducts;
 	for (i = 0; i < RS_S_END; i++) {
-		/* `present` says which fixed strings it holds */
-		assert_int_equal((u->present >> i) & 1, rs_user_s(u, i) != NULL);
+		/* `present` says which fixed strings it holds, each by its
+		 * bit */
+		unsigned b = rs_string_bit[i];
+		assert_int_equal(b && ((u->present >> (b - 1)) & 1),
+				 rs_user_s(u, i) != NULL);
 		held += rs_user_s(u, i) != NULL;
 	}
 	assert_true(held < RS_S_END);
@@ -189,7 +193,7 @@ static void test_copy_and_pack(void **state)
  * offsets, so that a lookup by login reads it beside the header. */
 static void assert_key_first(const rs_user *u)
 {
-	size_t held = rs_popcount64(u->present) + u->nlines + u->nproducts;
+	size_t held = rs_popcount32(u->present) + u->nlines + u->nproducts;
 	size_t first = sizeof(rs_user) +
 		       held * (u->packed == 1 ? sizeof(uint16_t)
 					      : sizeof(uint32_t));
@@ -336,6 +340,30 @@ static void test_large_transaction_trimmed(void **state)
 	assert_int_equal(big_live, 0);
 }
 
+/* Every string field and RS_S_* string has a bit of `present`, in their
+ * order and without a gap; no other field has one; a user's header is
+ * as small as its members allow. */
+static void test_string_bits(void **state)
+{
+	size_t i, next = 1;
+
+	(void)state;
+	assert_int_equal(rs_string_bit[0], 0);
+	for (i = 1; i < RS_S_END; i++) {
+		int string = i >= ROSTER_FIELD_END ||
+			     rs_field((int)i)->type == ROSTER_TYPE_STRING;
+		if (!string) {
+			assert_int_equal(rs_string_bit[i], 0);
+			continue;
+		}
+		assert_int_equal(rs_string_bit[i], next);
+		next++;
+	}
+	assert_int_equal(next - 1, RS_STRINGS_HELD);
+	assert_int_equal(sizeof(rs_rec), 32);
+	assert_int_equal(sizeof(rs_user), 88);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -344,6 +372,7 @@ int main(void)
 		cmocka_unit_test(test_copy_and_pack),
 		cmocka_unit_test(test_lower_case_login_kept_once),
 		cmocka_unit_test(test_large_transaction_trimmed),
+		cmocka_unit_test(test_string_bits),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -94,7 +94,7 @@ static void test_round_trip(void **state)
 			assert_int_equal(n->helpdesk, o->helpdesk);
 			assert_int_equal(n->min_digits, o->min_digits);
 			assert_int_equal(n->max_digits, o->max_digits);
-			assert_non_null(n->base.members);
+			assert_non_null(n->members);
 		}
 		rs_rec_release(&dir->al, back, 1);
 		rs_free(&dir->al, a);
