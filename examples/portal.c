@@ -18,7 +18,8 @@
  *     with the cursor;
  *  4. the edit form: the fields a user may not change on their own
  *     record, and the licences an admin could give them, with the reasons
- *     of those refused;
+ *     of those refused; the form kept with the version it showed, so that
+ *     saving it after another admin's change is refused, not overwritten;
  *  5. bulk actions on a selection: a product licence each, refused as a
  *     whole when too few are left, then welcome e-mails again;
  *  6. another worker process of the portal on the same file: it adds a
@@ -328,6 +329,55 @@ static roster_id find_login(const char *email)
 	return id;
 }
 
+/* The version a form was shown at: ROSTER_ECONFLICT when saved after
+ * someone else changed the user, and the page shows the user again. */
+static uint64_t shown_version(roster_id user)
+{
+	roster_user *u = NULL;
+	uint64_t v;
+
+	if (roster_user_get(&u, dir, user))
+		return fail("user", 1), 0;
+	v = roster_user_version(u);
+	roster_user_free(u);
+	return v;
+}
+
+static int save_note(roster_id user, const char *note, uint64_t shown)
+{
+	roster_form *f = NULL;
+	int rc;
+
+	if (roster_form_new(&f, dir))
+		return fail("form", 1);
+	rc = roster_form_set_str(f, ROSTER_FIELD_NOTE, note);
+	if (!rc)
+		rc = roster_form_expect_version(f, shown);
+	if (!rc)
+		rc = roster_user_update(dir, &as_admin, user, f);
+	roster_form_free(f);
+	return rc;
+}
+
+static int stale_form(roster_id marie)
+{
+	uint64_t shown = shown_version(marie);
+	int rc;
+
+	printf("  two admins open her page; the other saves first:\n");
+	if (save_note(marie, "desk 4", 0))
+		return fail("note", 1);
+	rc = save_note(marie, "desk 5", shown);
+	if (rc != ROSTER_ECONFLICT)
+		return fail("stale save not refused", rc != ROSTER_OK);
+	printf("    saving the page shown before: %s\n",
+	       roster_error_message(roster_directory_error(dir)));
+	if (save_note(marie, "desk 5", shown_version(marie)))
+		return fail("note", 1);
+	printf("    shown again and saved: done\n");
+	return 0;
+}
+
 static int edit_form(void)
 {
 	static const int fields[] = { ROSTER_FIELD_LAST_NAME,
@@ -371,7 +421,7 @@ static int edit_form(void)
 							       ROSTER_LANG_EN));
 	}
 	roster_choices_free(ch);
-	return 0;
+	return stale_form(marie);
 }
 
 /* ------------------------------------------------------------------ */

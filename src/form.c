@@ -90,6 +90,7 @@ void roster_form_clear(roster_form *f)
 	f->generate_password = 0;
 	f->confirm = 0;
 	f->country[0] = '\0';
+	f->expect = 0;
 }
 
 void roster_form_free(roster_form *f)
@@ -225,6 +226,14 @@ int roster_form_set_numbers_country(roster_form *f, const char *country)
 	f->country[0] = country[0];
 	f->country[1] = country[1];
 	f->country[2] = '\0';
+	return ROSTER_OK;
+}
+
+int roster_form_expect_version(roster_form *f, uint64_t version)
+{
+	if (!f)
+		return rs_error_tl(ROSTER_EINVAL, "form", "arg.null", NULL);
+	f->expect = version;
 	return ROSTER_OK;
 }
 

@@ -17,6 +17,9 @@ struct roster_form {
 	/* the country of the phone's and lines' national numbers, "" for
 	 * none (roster_form_set_numbers_country) */
 	char country[3];
+	/* the version of the user the form was made from, 0 for none
+	 * (roster_form_expect_version) */
+	uint64_t expect;
 	/* the product licences of a new user, ascending, each once: set by
 	 * an import alone (rs_form_set_products), which checked each
 	 * product and that the account has one available */

@@ -226,6 +226,7 @@ struct roster_directory {
 	const roster_storage *storage; /* NULL: memory only */
 	void *store;
 	uint64_t meta_ver;   /* store version of the counters record */
+	uint64_t local_ver;  /* versions handed out without a store */
 	roster_id stored_next_id; /* next_id as the store has it */
 	int outbox;	     /* write events to the store's outbox */
 	uint64_t events_ver; /* store version of the event counter */

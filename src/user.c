@@ -881,6 +881,12 @@ static int update(roster_directory *dir, const rs_who *who, roster_id id,
 	if (!(who->kind == ROSTER_ACTOR_USER && who->id == id) &&
 	    (rc = rs_authz_account(dir, who, account, RS_MANAGE_USERS)))
 		return rc;
+	/* the form was made from a version someone else has replaced since:
+	 * refused, even when it changes nothing, so that the admin sees
+	 * the user as it is now before deciding */
+	if (form->expect && form->expect != cur->base.sver)
+		return rs_fail(dir, ROSTER_ECONFLICT, "version", "user.changed",
+			       NULL);
 	if ((rc = rs_user_copy(dir, cur, &u)))
 		return rc;
 	rc = apply_form(dir, who, u, cur, form, &mask, &plain);

@@ -51,6 +51,11 @@ int roster_user_get(roster_user **out, roster_directory *dir, roster_id id)
 	return ROSTER_OK;
 }
 
+uint64_t roster_user_version(const roster_user *s)
+{
+	return s ? s->u->base.sver : 0;
+}
+
 void roster_user_free(roster_user *s)
 {
 	rs_alloc al;

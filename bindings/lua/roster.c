@@ -982,6 +982,18 @@ static void form_set(lua_State *L, roster_form *form, roster_language lang)
 		check_tl_in(L, roster_form_set_numbers_country(form, s), lang);
 		return;
 	}
+	if (!strcmp(name, "expect_version")) {
+		/* not a field: the version the form was made from, as
+		 * user_get gave it (a 64-bit integer, its bits kept) */
+		if (!lua_isinteger(L, -1))
+			luaL_error(L, "roster: 'expect_version' takes the "
+				      "integer user_get gave as version");
+		check_tl_in(L,
+			    roster_form_expect_version(
+				    form, (uint64_t)lua_tointeger(L, -1)),
+			    lang);
+		return;
+	}
 	if (!strcmp(name, "confirm_downgrade") ||
 	    !strcmp(name, "generate_password")) {
 		if (!lua_isboolean(L, -1))
@@ -1148,7 +1160,9 @@ static int dir_user_delete(lua_State *L)
 /*
  * dir:user_get(user): a table of the fields by name (unset strings and
  * references absent, flags true or false, lines a list), with id,
- * account and has_password.
+ * account, has_password and version (an integer: give it back as the
+ * form value expect_version, so that saving over a change someone else
+ * made since is refused).
  */
 static int dir_user_get(lua_State *L)
 {
@@ -1172,6 +1186,8 @@ static int dir_user_get(lua_State *L)
 	lua_setfield(L, -2, "account");
 	lua_pushboolean(L, roster_user_has_password(u));
 	lua_setfield(L, -2, "has_password");
+	lua_pushinteger(L, (lua_Integer)roster_user_version(u));
+	lua_setfield(L, -2, "version");
 	/* every field this library knows, also those newer than the headers */
 	for (f = 1; (name = roster_field_name(f)); f++) {
 		switch (roster_field_type(f)) {

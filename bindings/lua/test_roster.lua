@@ -943,6 +943,26 @@ test("a form's country of national numbers", function()
   eq(d:user_get(u).phone, "+420601234567", "unchanged")
 end)
 
+test("a form made from a user's version", function()
+  local f = portal()
+  local d = f.dir
+  local u = d:user_create(f.asp, f.a, { first_name = "Vera",
+    last_name = "Version", email = "vv@acme.example" })
+  local shown = d:user_get(u).version
+  assert(math.type(shown) == "integer" and shown ~= 0, "a version")
+  d:user_update(f.asp, u, { note = "first" })
+  refused("changed since shown", roster.ECONFLICT, "user.changed", "version",
+          d.user_update, d, f.asp, u,
+          { note = "second", expect_version = shown })
+  eq(d:user_get(u).note, "first", "the other change stays")
+  d:user_update(f.asp, u, { note = "second",
+                            expect_version = d:user_get(u).version })
+  eq(d:user_get(u).note, "second", "made again from it")
+  local ok, err = pcall(d.user_update, d, f.asp, u,
+                        { note = "x", expect_version = "1" })
+  assert(not ok and tostring(err):find("expect_version"), "not a string")
+end)
+
 test("import stopped at max_errors", function()
   local f = portal()
   local d = f.dir

@@ -145,6 +145,7 @@ _user_ref = _fn("roster_user_ref", _id, _p, _int)
 _user_nlines = _fn("roster_user_line_count", _size, _p)
 _user_line = _fn("roster_user_line", _str, _p, _size)
 _user_has_password = _fn("roster_user_has_password", _int, _p)
+_user_version = _fn("roster_user_version", ctypes.c_uint64, _p)
 _field_name = _fn("roster_field_name", _str, _int)
 _field_type = _fn("roster_field_type", _int, _int)
 _field_access = _fn("roster_user_field_access", _int, ctypes.POINTER(_int),
@@ -228,6 +229,7 @@ _user_product = _fn("roster_user_product", _str, _p, _size)
 _form_confirm = _fn("roster_form_confirm", _int, _p, _uint)
 _form_generate = _fn("roster_form_generate_password", _int, _p)
 _form_country = _fn("roster_form_set_numbers_country", _int, _p, _str)
+_form_expect = _fn("roster_form_expect_version", _int, _p, ctypes.c_uint64)
 _field_label = _fn("roster_field_label", _str, _int, _int)
 _phone_language = _fn("roster_phone_language", _str, _size)
 _password_check = _fn("roster_password_check", _int, _p, _str)
@@ -1025,6 +1027,17 @@ class Directory:
                                         "two-letter code, not %r" % (value,))
                     self._check_tl(_form_country(form, _text(value)))
                     continue
+                if name == "expect_version":
+                    # not a field: the version the form was made from
+                    if isinstance(value, bool) or not \
+                            isinstance(value, (int, type(None))):
+                        raise TypeError("expect_version takes a version "
+                                        "(an int), not %r" % (value,))
+                    if value is not None and not 0 <= value < 2**64:
+                        raise ValueError("expect_version must be from 0 "
+                                         "to 2**64 - 1, not %r" % value)
+                    self._check_tl(_form_expect(form, value or 0))
+                    continue
                 if name in ("confirm_downgrade", "generate_password"):
                     if not isinstance(value, bool):
                         raise TypeError("%s takes True or False, not %r"
@@ -1087,8 +1100,10 @@ class Directory:
         self._check(_user_delete(self._h(), actor, user_id))
 
     def user_get(self, user_id):
-        """The user's fields by name (no password), with id, account and
-        has_password."""
+        """The user's fields by name (no password), with id, account,
+        has_password and version (give it back as the form value
+        expect_version so that saving over someone else's change since
+        is refused with Conflict)."""
         snap = _p()
         self._check(_user_get(ctypes.byref(snap), self._h(), user_id))
         try:
@@ -1107,6 +1122,7 @@ class Directory:
             out["products"] = [_user_product(snap, i).decode()
                                for i in range(_user_nproducts(snap))]
             out["has_password"] = bool(_user_has_password(snap))
+            out["version"] = _user_version(snap)
             out["id"] = _user_id(snap)
             out["account"] = _user_account(snap)
             return out

@@ -547,7 +547,7 @@ class Portal(unittest.TestCase):
             copy = [self.d.user_get(u)
                     for u in self.d.search_all(self.asp, b)]
             for u in mine + copy:
-                del u["id"], u["account"]
+                del u["id"], u["account"], u["version"]
                 u["email"] = u["email"].split("@")[0]
             self.assertEqual(copy, mine)
         out = io.BytesIO()
@@ -631,6 +631,31 @@ class Portal(unittest.TestCase):
         self.assertEqual(cm.exception.field, "country")
         with self.assertRaises(roster.InvalidValue):
             self.d.user_update(self.asp, u, phone="601 234 568")
+
+    def test_expect_version(self):
+        u = self.d.user_create(self.asp, self.a, first_name="Vera",
+                               last_name="Version", email="vv@acme.example")
+        shown = self.d.user_get(u)
+        self.assertIsInstance(shown["version"], int)
+        self.assertNotEqual(shown["version"], 0)
+        # someone else saves first: the form shown before is refused
+        self.d.user_update(self.asp, u, note="first")
+        with self.assertRaises(roster.Conflict) as cm:
+            self.d.user_update(self.asp, u, note="second",
+                               expect_version=shown["version"])
+        self.assertEqual(cm.exception.rule, "user.changed")
+        self.assertEqual(cm.exception.field, "version")
+        self.assertEqual(self.d.user_get(u)["note"], "first")
+        # made again from the user as it is, it goes through
+        now = self.d.user_get(u)["version"]
+        self.d.user_update(self.asp, u, note="second", expect_version=now)
+        self.assertEqual(self.d.user_get(u)["note"], "second")
+        self.d.user_update(self.asp, u, note="third", expect_version=None)
+        for bad in ("1", 1.5, True):
+            with self.assertRaises(TypeError):
+                self.d.user_update(self.asp, u, note="x", expect_version=bad)
+        with self.assertRaises(ValueError):
+            self.d.user_update(self.asp, u, note="x", expect_version=-1)
 
     def test_import_national_numbers(self):
         csv = ("first_name,last_name,email,phone,lines\n"

@@ -184,6 +184,17 @@ ROSTER_API int roster_form_set_lines(roster_form *form,
  */
 ROSTER_API int roster_form_generate_password(roster_form *form);
 /**
+ * The version of the user (roster_user_version) the form was made from:
+ * roster_user_update() then refuses with ROSTER_ECONFLICT (field version,
+ * rule user.changed) when the user is at another version, someone else
+ * having changed it since, even when the form would change nothing; the
+ * user is left as it is, for the admin to look at again. 0 (the default,
+ * and after roster_form_clear()) expects no version; a creation ignores
+ * it. ROSTER_EINVAL for a NULL form. Not a field: nothing of it is kept.
+ */
+ROSTER_API int roster_form_expect_version(roster_form *form,
+					  uint64_t version);
+/**
  * The country (ISO 3166-1 alpha-2, "FR") whose national numbers the
  * form's phone and lines may hold: "01 44 55 66 77" is then taken as
  * +33144556677, the national prefix left out and the country's calling
@@ -278,6 +289,16 @@ ROSTER_API size_t roster_user_line_count(const roster_user *user);
 ROSTER_API const char *roster_user_line(const roster_user *user, size_t i);
 /** 1 when a password is set. */
 ROSTER_API int roster_user_has_password(const roster_user *user);
+/**
+ * The version of the user the snapshot holds: it changes with every
+ * committed change of the user (the store's version of its record; a
+ * directory without a store numbers its commits itself), and is never 0.
+ * A portal keeps it with the form it shows and gives it back with
+ * roster_form_expect_version(), so that saving the form after someone
+ * else changed the user is refused instead of overwriting that change.
+ * 0 for NULL.
+ */
+ROSTER_API uint64_t roster_user_version(const roster_user *user);
 
 #ifdef __cplusplus
 }

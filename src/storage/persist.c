@@ -663,6 +663,18 @@ static int read_event_counter(roster_directory *dir)
 
 static int persist_commit(roster_directory *dir, struct rs_txn *t);
 
+/* Without a store, the directory numbers the versions it commits itself,
+ * so that a record's version changes with each commit as a store's does
+ * (roster_user_version): each new version gets the next number. */
+static void number(roster_directory *dir, const struct rs_txn *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->nlog; i++)
+		if (t->log[i].op == U_REC && t->log[i].new_rec)
+			t->log[i].new_rec->sver = ++dir->local_ver;
+}
+
 int rs_persist_commit(roster_directory *dir, struct rs_txn *t)
 {
 	/* the store's methods run as callbacks: rs_hook_begin */
@@ -683,8 +695,10 @@ static int persist_commit(roster_directory *dir, struct rs_txn *t)
 	size_t n, i;
 	int rc;
 
-	if (!st)
+	if (!st) {
+		number(dir, t);
 		return ROSTER_OK;
+	}
 	if ((rc = gather(dir, t, &c, &n)))
 		return rc;
 	if (!n && dir->next_id == dir->stored_next_id && !t->touch_keys &&

@@ -132,6 +132,7 @@ static api_fn api[] = {
 	{ "roster_form_set_lines", 0 },
 	{ "roster_form_generate_password", 0 },
 	{ "roster_form_set_numbers_country", 0 },
+	{ "roster_form_expect_version", 0 },
 	{ "roster_form_has", 0 },
 	{ "roster_form_confirm", 0 },
 	{ "roster_user_create", 0 },
@@ -149,6 +150,7 @@ static api_fn api[] = {
 	{ "roster_user_line_count", 0 },
 	{ "roster_user_line", 0 },
 	{ "roster_user_has_password", 0 },
+	{ "roster_user_version", 0 },
 	/* password.h */
 	{ "roster_password_policy_init", 0 },
 	{ "roster_directory_set_password_policy", 0 },
@@ -1319,6 +1321,8 @@ static void test_form(void **state)
 	     "form");
 	TERR(C(roster_form_set_numbers_country)(NULL, "FR"), ROSTER_EINVAL,
 	     "arg.null", "form");
+	TERR(C(roster_form_expect_version)(NULL, 1), ROSTER_EINVAL, "arg.null",
+	     "form");
 
 	OK(C(roster_form_new)(&f, w->dir));
 	/* fields out of range, and of another type */
@@ -1753,6 +1757,7 @@ static void test_user_calls(void **state)
 	assert_int_equal(C(roster_user_line_count)(NULL), 0);
 	assert_null(C(roster_user_line)(NULL, 0));
 	assert_int_equal(C(roster_user_has_password)(NULL), 0);
+	assert_int_equal(C(roster_user_version)(NULL), 0);
 	C(roster_user_free)(NULL);
 
 	/* and of a user, for fields out of range or of another type */

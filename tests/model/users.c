@@ -676,6 +676,103 @@ static void test_form_sent_back_as_read(void **state)
 	roster_form_free(f);
 }
 
+static uint64_t version_of(world *w, roster_id id)
+{
+	roster_user *u = get(w, id);
+	uint64_t v = roster_user_version(u);
+
+	roster_user_free(u);
+	return v;
+}
+
+/* A form made from one version of a user and saved after someone else
+ * changed the user is refused, even when it changes nothing, and the
+ * other change stays; made from the current version it goes through.
+ * A directory without a store numbers its versions itself. */
+static void test_expect_version(void **state)
+{
+	world *w = *state;
+	roster_form *f = form(w), *g = form(w);
+	roster_user *u;
+	roster_id id, other;
+	uint64_t v1, v2, v3;
+
+	base(f, "version@acme.example");
+	/* a creation ignores an expected version */
+	assert_int_equal(roster_form_expect_version(f, 12345), 0);
+	assert_int_equal(create(w, f, &id), ROSTER_OK);
+	v1 = version_of(w, id);
+	assert_true(v1 != 0);
+	/* another admin renames the user: a new version */
+	assert_int_equal(roster_form_set_str(g, ROSTER_FIELD_FIRST_NAME, "Other"), 0);
+	assert_int_equal(roster_user_update(w->dir, &w->as_admin, id, g), 0);
+	v2 = version_of(w, id);
+	assert_true(v2 != v1);
+	/* the first admin's form, shown at v1: refused, nothing written */
+	roster_form_clear(f);
+	assert_int_equal(roster_form_expect_version(f, v1), 0);
+	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_LAST_NAME, "Stale"), 0);
+	world_events_clear(w);
+	assert_int_equal(roster_user_update(w->dir, &w->as_admin, id, f),
+			 ROSTER_ECONFLICT);
+	assert_string_equal(roster_error_rule(roster_directory_error(w->dir)),
+			    "user.changed");
+	assert_string_equal(roster_error_field(roster_directory_error(w->dir)),
+			    "version");
+	assert_int_equal(w->nevents, 0);
+	u = get(w, id);
+	assert_string_equal(roster_user_str(u, ROSTER_FIELD_FIRST_NAME), "Other");
+	assert_string_equal(roster_user_str(u, ROSTER_FIELD_LAST_NAME), "Novák");
+	assert_int_equal(roster_user_version(u), v2);
+	roster_user_free(u);
+	/* a form that would change nothing is refused all the same */
+	roster_form_clear(f);
+	assert_int_equal(roster_form_expect_version(f, v1), 0);
+	assert_int_equal(roster_user_update(w->dir, &w->as_admin, id, f),
+			 ROSTER_ECONFLICT);
+	/* made again from the user as it is: it goes through */
+	assert_int_equal(roster_form_expect_version(f, v2), 0);
+	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_LAST_NAME, "Fresh"), 0);
+	assert_int_equal(roster_user_update(w->dir, &w->as_admin, id, f), 0);
+	v3 = version_of(w, id);
+	assert_true(v3 != v2 && v3 != v1);
+	/* a change that changes nothing makes no version */
+	assert_int_equal(roster_form_expect_version(f, v3), 0);
+	assert_int_equal(roster_user_update(w->dir, &w->as_admin, id, f), 0);
+	assert_int_equal(version_of(w, id), v3);
+	/* a change rolled back leaves the version as it was */
+	assert_int_equal(roster_transaction_begin(w->dir), 0);
+	assert_int_equal(roster_user_update(w->dir, &w->as_admin, id, g), 0);
+	assert_int_equal(roster_form_set_str(g, ROSTER_FIELD_FIRST_NAME, "Undone"), 0);
+	assert_int_equal(roster_user_update(w->dir, &w->as_admin, id, g), 0);
+	assert_int_equal(roster_transaction_rollback(w->dir), 0);
+	assert_int_equal(version_of(w, id), v3);
+	/* 0 and roster_form_clear() expect none */
+	assert_int_equal(roster_form_expect_version(f, v1), 0);
+	roster_form_clear(f);
+	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_NOTE, "any"), 0);
+	assert_int_equal(roster_user_update(w->dir, &w->as_admin, id, f), 0);
+	assert_int_equal(roster_form_expect_version(f, v1), 0);
+	assert_int_equal(roster_form_expect_version(f, 0), 0);
+	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_NOTE, "again"), 0);
+	assert_int_equal(roster_user_update(w->dir, &w->as_admin, id, f), 0);
+	/* another user's version is not this one's */
+	base(g, "version2@acme.example");
+	assert_int_equal(create(w, g, &other), ROSTER_OK);
+	roster_form_clear(f);
+	assert_int_equal(roster_form_expect_version(f, version_of(w, other)), 0);
+	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_NOTE, "wrong"), 0);
+	assert_int_equal(roster_user_update(w->dir, &w->as_admin, id, f),
+			 ROSTER_ECONFLICT);
+	/* an outsider learns nothing of versions: refused as before */
+	assert_int_equal(roster_user_update(w->dir, &w->as_other_admin, id, f),
+			 ROSTER_EDENIED);
+	assert_int_equal(roster_form_expect_version(NULL, 1), ROSTER_EINVAL);
+	assert_int_equal(roster_user_version(NULL), 0);
+	roster_form_free(f);
+	roster_form_free(g);
+}
+
 static void test_delete_rules(void **state)
 {
 	world *w = *state;
@@ -809,6 +906,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_flags, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_update_semantics, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_form_sent_back_as_read, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_expect_version, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_delete_rules, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pagination, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_messages_in_languages, setup, teardown),

@@ -490,6 +490,74 @@ static void test_conflict(void **state)
 	fx_free(fx);
 }
 
+static uint64_t version_in(roster_directory *d, roster_id id)
+{
+	roster_user *u = NULL;
+	uint64_t v;
+
+	assert_int_equal(roster_user_get(&u, d, id), 0);
+	v = roster_user_version(u);
+	roster_user_free(u);
+	return v;
+}
+
+/* A user's version is its record's in the store, the same through every
+ * connection: a form made from it in one connection, saved after another
+ * changed the user and this one refreshed, is refused (user.changed) and
+ * writes nothing; made again from the new version it goes through. */
+static void test_expected_version(void **state)
+{
+	fixture *fx;
+	void *ms;
+	roster_directory_options o;
+	roster_directory *d2;
+	roster_form *f = NULL;
+	world *w;
+	uint64_t v;
+	char *before, *after;
+
+	fx = fx_new(state, &ms);
+	o = on_store(ST(fx), ms);
+	w = world_new(&o);
+	d2 = reopen(ST(fx), fx_open(fx));
+	v = version_in(d2, w->admin);
+	assert_int_equal(version_in(w->dir, w->admin), v);
+	/* the second connection shows the admin's form at v; the first
+	 * changes the admin meanwhile */
+	assert_int_equal(roster_form_new(&f, w->dir), 0);
+	roster_form_set_str(f, ROSTER_FIELD_NOTE, "first writer");
+	assert_int_equal(roster_user_update(w->dir, &w->as_admin, w->admin, f), 0);
+	roster_form_free(f);
+	assert_true(version_in(w->dir, w->admin) != v);
+	assert_int_equal(roster_directory_refresh(d2), 0);
+	assert_int_equal(version_in(d2, w->admin),
+			 version_in(w->dir, w->admin));
+	before = dump_store(ST(fx), ms);
+	assert_int_equal(roster_form_new(&f, d2), 0);
+	assert_int_equal(roster_form_expect_version(f, v), 0);
+	roster_form_set_str(f, ROSTER_FIELD_NOTE, "second writer");
+	assert_int_equal(roster_user_update(d2, &w->as_admin, w->admin, f),
+			 ROSTER_ECONFLICT);
+	assert_string_equal(roster_error_rule(roster_directory_error(d2)),
+			    "user.changed");
+	after = dump_store(ST(fx), ms);
+	assert_string_equal(before, after);
+	free(after);
+	/* made again from the user as the store has it now */
+	assert_int_equal(roster_form_expect_version(
+				 f, version_in(d2, w->admin)),
+			 0);
+	assert_int_equal(roster_user_update(d2, &w->as_admin, w->admin, f), 0);
+	roster_form_free(f);
+	after = dump_store(ST(fx), ms);
+	assert_non_null(strstr(after, "second writer"));
+	free(after);
+	free(before);
+	roster_directory_free(d2);
+	world_free(w);
+	fx_free(fx);
+}
+
 /* Many records in one transaction: users, an update, a delete. */
 static int big_transaction(world *w)
 {
@@ -1873,6 +1941,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_conflict),
+		cmocka_unit_test(test_expected_version),
 		cmocka_unit_test(test_large_write_set),
 		cmocka_unit_test(test_scan_prefixes),
 		cmocka_unit_test(test_null_arguments),
