@@ -98,6 +98,23 @@ enum {
 	RS_S_END
 };
 
+/*
+ * The values a user may lack, 0 when it does: its group, site and PBX
+ * and the deadlines of its reset and welcome tokens. A working copy has
+ * a member for each (rs_user_work); a packed user holds those it has,
+ * 8 bytes each, right after its header, `opt` having their bits (RS_O_*),
+ * so that most users carry none of the 40 bytes. Read them through
+ * rs_user_opt() and the macros below.
+ */
+enum {
+	RS_O_GROUP, /* the reference fields, in their order */
+	RS_O_SITE,
+	RS_O_PBX,
+	RS_O_RESET,   /* the reset token's deadline */
+	RS_O_WELCOME, /* the welcome token's deadline */
+	RS_O_END
+};
+
 typedef struct rs_user {
 	rs_rec base;
 	uint32_t present; /* packed: the strings < RS_S_END held, by their
@@ -105,18 +122,18 @@ typedef struct rs_user {
 	uint32_t flags;	  /* bit f: the boolean field f, through RS_FLAG() */
 	uint16_t nlines;  /* at most the store codec's LINES_MAX */
 	unsigned char packed; /* 0 working copy, 1 or 2: one block, read only */
+	unsigned char opt;    /* packed: the RS_O_* values held, by bit */
 	uint32_t nproducts; /* product licences assigned, ascending */
-	roster_id ref[3];   /* group, site, PBX: through RS_REF() */
-	int64_t reset_expires;
-	int64_t welcome_expires;
 } rs_user;
 
-/* A working copy: the record and a pointer to each string. */
+/* A working copy: the record, a pointer to each string and each value
+ * it may lack. */
 typedef struct rs_user_work {
 	rs_user u;
 	char *s[RS_S_END];
 	char **lines;
 	char **products;
+	uint64_t opt[RS_O_END]; /* RS_O_*: a reference, or a deadline */
 } rs_user_work;
 
 _Static_assert(ROSTER_FIELD_END <= 32, "the boolean fields fit in flags");
@@ -138,6 +155,20 @@ static inline size_t rs_popcount32(uint32_t x)
 	return (size_t)__builtin_popcount(x);
 }
 
+/* Where a packed user's string offsets start: past its header and the
+ * values it holds (RS_O_*). */
+static inline const void *rs_user_offsets(const rs_user *u)
+{
+	return (const char *)(u + 1) + 8 * rs_popcount32(u->opt);
+}
+
+/* The offset from its start of the k-th string a packed user holds. */
+static inline size_t rs_user_offset(const rs_user *u, size_t k)
+{
+	return u->packed == 1 ? ((const uint16_t *)rs_user_offsets(u))[k]
+			      : ((const uint32_t *)rs_user_offsets(u))[k];
+}
+
 /* String i of a user, NULL when it has none. */
 static inline const char *rs_user_s(const rs_user *u, size_t i)
 {
@@ -154,8 +185,7 @@ static inline const char *rs_user_s(const rs_user *u, size_t i)
 		} else {
 			k = rs_popcount32(u->present) + (i - RS_S_END);
 		}
-		o = u->packed == 1 ? ((const uint16_t *)(u + 1))[k]
-				   : ((const uint32_t *)(u + 1))[k];
+		o = rs_user_offset(u, k);
 	} else if (i < RS_S_END)
 		return w->s[i];
 	else if (i < RS_S_END + (size_t)u->nlines)
@@ -193,8 +223,31 @@ static inline rs_user_work *rs_user_w(rs_user *u)
 }
 #define RS_W(u) rs_user_w(u)
 
-/* The reference field `f` (group, site or PBX) of user `u`, an lvalue. */
-#define RS_REF(u, f) ((u)->ref[(f) - ROSTER_FIELD_GROUP])
+/* The value RS_O_* `i` of a user, 0 when it has none. */
+static inline uint64_t rs_user_opt(const rs_user *u, int i)
+{
+	uint64_t v;
+
+	if (!u->packed)
+		return ((const rs_user_work *)u)->opt[i];
+	if (!((u->opt >> i) & 1))
+		return 0;
+	memcpy(&v, (const char *)(u + 1) +
+			   8 * rs_popcount32(u->opt & ((1u << i) - 1)),
+	       sizeof(v));
+	return v;
+}
+
+/* The reference field `f` (group, site or PBX) of user `u`, and of a
+ * working copy, an lvalue. */
+#define RS_REF(u, f) ((roster_id)rs_user_opt((u), (f) - ROSTER_FIELD_GROUP))
+#define RS_REF_W(u, f) (RS_W(u)->opt[(f) - ROSTER_FIELD_GROUP])
+/* The deadlines of its reset and welcome tokens (0 without a token), and
+ * of a working copy, lvalues. */
+#define RS_RESET_EXPIRES(u) ((int64_t)rs_user_opt((u), RS_O_RESET))
+#define RS_WELCOME_EXPIRES(u) ((int64_t)rs_user_opt((u), RS_O_WELCOME))
+#define RS_RESET_EXPIRES_W(u) (RS_W(u)->opt[RS_O_RESET])
+#define RS_WELCOME_EXPIRES_W(u) (RS_W(u)->opt[RS_O_WELCOME])
 _Static_assert(ROSTER_FIELD_SITE == ROSTER_FIELD_GROUP + 1 &&
 		       ROSTER_FIELD_PBX == ROSTER_FIELD_GROUP + 2,
 	       "the reference fields follow each other");

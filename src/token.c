@@ -117,9 +117,9 @@ static int issue(roster_directory *dir, const rs_user *cur, int welcome)
 		return rc;
 	}
 	rs_user_set(&dir->al, u, welcome ? RS_S_WELCOME : RS_S_RESET, hash);
-	*(welcome ? &u->welcome_expires : &u->reset_expires) =
-		rs_deadline(dir, welcome ? dir->policy.welcome_ttl
-					 : dir->policy.reset_ttl);
+	*(welcome ? &RS_WELCOME_EXPIRES_W(u) : &RS_RESET_EXPIRES_W(u)) =
+		(uint64_t)rs_deadline(dir, welcome ? dir->policy.welcome_ttl
+						   : dir->policy.reset_ttl);
 	rc = rs_event(dir,
 		      welcome ? ROSTER_EVENT_WELCOME_EMAIL
 			      : ROSTER_EVENT_PASSWORD_RESET_EMAIL,
@@ -294,9 +294,9 @@ static int redeem(roster_directory *dir, const char *token,
 	cur = (const rs_user *)rs_get_kind(dir, id, ROSTER_KIND_USER);
 	/* both slots are tried, each at the cost of one hash */
 	if ((m = token_matches(dir, cur ? RS_WELCOME(cur) : NULL,
-			       cur ? cur->welcome_expires : 0, secret)) < 0 ||
+			       cur ? RS_WELCOME_EXPIRES(cur) : 0, secret)) < 0 ||
 	    (r = token_matches(dir, cur ? RS_RESET(cur) : NULL,
-			       cur ? cur->reset_expires : 0, secret)) < 0)
+			       cur ? RS_RESET_EXPIRES(cur) : 0, secret)) < 0)
 		return rs_nomem(dir);
 	if (!m && !r)
 		return rs_fail(dir, ROSTER_EEXPIRED, NULL, "token.invalid", NULL);

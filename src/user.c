@@ -682,7 +682,7 @@ static int apply_form(roster_directory *dir, const rs_who *who, rs_user *u,
 			rs_flag_set(u, field, f->flag[field]);
 			break;
 		case ROSTER_TYPE_REF:
-			RS_REF(u, field) = f->ref[field];
+			RS_REF_W(u, field) = f->ref[field];
 			break;
 		default:
 			if ((rc = set_lines(dir, u, f)))
@@ -781,7 +781,8 @@ static int create(roster_directory *dir, const rs_who *who, roster_id account,
 	if (rc == 0 && (rc = rs_new_id(dir, &u->base.id)) == 0) {
 		rc = rs_token_new(dir, u->base.id, &token,
 				  &RS_W(u)->s[RS_S_WELCOME]);
-		u->welcome_expires = rs_deadline(dir, dir->policy.welcome_ttl);
+		RS_WELCOME_EXPIRES_W(u) =
+			(uint64_t)rs_deadline(dir, dir->policy.welcome_ttl);
 	}
 	if (rc == 0)
 		rc = rs_user_publishable(dir, &u);

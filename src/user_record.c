@@ -97,6 +97,9 @@ int rs_user_copy(roster_directory *dir, const rs_user *src, rs_user **out)
 		return rs_nomem(dir);
 	w->u = *src;
 	w->u.packed = 0;
+	w->u.opt = 0;
+	for (i = 0; i < RS_O_END; i++)
+		w->opt[i] = rs_user_opt(src, (int)i);
 	for (i = 0; i < RS_S_END; i++)
 		if (dup_into(dir, &w->s[i], rs_user_s(src, i)))
 			goto nomem;
@@ -127,6 +130,9 @@ int rs_user_pack(const rs_alloc *al, const rs_user *src, rs_user **out)
 	const char *key = RS_EMAIL_KEY(src);
 	int shared = key && email && !strcmp(key, email), wide;
 	uint32_t present = 0;
+	uint64_t opt[RS_O_END];
+	unsigned opts = 0;
+	size_t head;
 	size_t key_at = 0;
 	rs_user *u;
 
@@ -143,15 +149,23 @@ int rs_user_pack(const rs_alloc *al, const rs_user *src, rs_user **out)
 		if (s && !(shared && i == RS_S_EMAIL_KEY))
 			bytes += strlen(s) + 1;
 	}
-	wide = sizeof(rs_user) + held * sizeof(uint16_t) + bytes > NARROW_MAX;
-	at = sizeof(rs_user) +
-	     held * (wide ? sizeof(uint32_t) : sizeof(uint16_t));
+	/* the values it has, after the header */
+	for (i = 0; i < RS_O_END; i++)
+		if ((opt[i] = rs_user_opt(src, (int)i)))
+			opts |= 1u << i;
+	head = sizeof(rs_user) + 8 * rs_popcount32(opts);
+	wide = head + held * sizeof(uint16_t) + bytes > NARROW_MAX;
+	at = head + held * (wide ? sizeof(uint32_t) : sizeof(uint16_t));
 	size = at + bytes;
 	if (!(u = rs_malloc(al, size)))
 		return ROSTER_ENOMEM;
 	*u = *src;
 	u->packed = wide ? 2 : 1;
 	u->present = present;
+	u->opt = (unsigned char)opts;
+	for (i = 0, k = 0; i < RS_O_END; i++)
+		if ((opts >> i) & 1)
+			memcpy((char *)(u + 1) + 8 * k++, &opt[i], 8);
 	/* the login key first, beside the header a lookup reads: the two
 	 * share a line or the next one */
 	if (key) {
@@ -176,9 +190,9 @@ int rs_user_pack(const rs_alloc *al, const rs_user *src, rs_user **out)
 			at += len;
 		}
 		if (wide)
-			((uint32_t *)(u + 1))[k++] = (uint32_t)o;
+			((uint32_t *)((char *)u + head))[k++] = (uint32_t)o;
 		else
-			((uint16_t *)(u + 1))[k++] = (uint16_t)o;
+			((uint16_t *)((char *)u + head))[k++] = (uint16_t)o;
 	}
 	*out = u;
 	return ROSTER_OK;

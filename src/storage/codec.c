@@ -241,8 +241,8 @@ int rs_encode(const rs_alloc *al, const rs_rec *rec, unsigned char **out,
 			put_field(&w, T_PRODUCT, NULL, 0, RS_PRODUCT(u, i));
 		if (RS_PASSWORD(u))
 			put_field(&w, T_PASSWORD, NULL, 0, RS_PASSWORD(u));
-		put_token(&w, T_RESET, RS_RESET(u), u->reset_expires);
-		put_token(&w, T_WELCOME, RS_WELCOME(u), u->welcome_expires);
+		put_token(&w, T_RESET, RS_RESET(u), RS_RESET_EXPIRES(u));
+		put_token(&w, T_WELCOME, RS_WELCOME(u), RS_WELCOME_EXPIRES(u));
 	} else {
 		const rs_unit *n = (const rs_unit *)rec;
 		unsigned char d[2];
@@ -393,7 +393,7 @@ static int user_field(const rs_alloc *al, rs_user *u, unsigned tag,
 	case T_REF:
 		if (type != ROSTER_TYPE_REF || n != 9)
 			break;
-		RS_REF(u, f) = rs_le64_get(p + 1);
+		RS_REF_W(u, f) = rs_le64_get(p + 1);
 		return ROSTER_OK;
 	case T_LINE:
 		count = u->nlines;
@@ -425,8 +425,8 @@ static int user_field(const rs_alloc *al, rs_user *u, unsigned tag,
 	case T_WELCOME:
 		if (n <= 8)
 			break;
-		*(tag == T_RESET ? &u->reset_expires : &u->welcome_expires) =
-			(int64_t)rs_le64_get(p);
+		*(tag == T_RESET ? &RS_RESET_EXPIRES_W(u)
+				 : &RS_WELCOME_EXPIRES_W(u)) = rs_le64_get(p);
 		return get_token(al, p + 8, n - 8,
 				 &w->s[tag == T_RESET ? RS_S_RESET
 						      : RS_S_WELCOME],

@@ -61,8 +61,8 @@ static void same_user(const rs_user *a, const rs_user *b)
 	/* every string: fields, keys, hashes, lines, products */
 	for (i = 0; i < RS_S_END + a->nlines + a->nproducts; i++)
 		same_str(rs_user_s(a, i), rs_user_s(b, i));
-	assert_int_equal(a->welcome_expires, b->welcome_expires);
-	assert_int_equal(a->reset_expires, b->reset_expires);
+	assert_int_equal(RS_WELCOME_EXPIRES(a), RS_WELCOME_EXPIRES(b));
+	assert_int_equal(RS_RESET_EXPIRES(a), RS_RESET_EXPIRES(b));
 }
 
 /* Is `p` inside the strings of the block [u, u + size), which start
@@ -94,7 +94,14 @@ static void test_published_is_one_block(void **state)
 		held += rs_user_s(u, i) != NULL;
 	}
 	assert_true(held < RS_S_END);
-	at = sizeof(*u) + (held + u->nlines + u->nproducts) * sizeof(uint16_t);
+	/* the values it has (this user every one: three references and
+	 * both deadlines), 8 bytes each after the header, then the
+	 * offsets */
+	assert_int_equal(u->opt, (1u << RS_O_END) - 1);
+	for (i = 0; i < RS_O_END; i++)
+		assert_true(rs_user_opt(u, (int)i) != 0);
+	at = sizeof(*u) + 8 * RS_O_END +
+	     (held + u->nlines + u->nproducts) * sizeof(uint16_t);
 	size = at;
 	for (i = 0; i < n; i++)
 		if (rs_user_s(u, i))
@@ -151,6 +158,19 @@ static void test_wide_block(void **state)
 	rs_user_release(&dir->al, q);
 }
 
+/* The login key is the first string of a packed user, just past its
+ * offsets, so that a lookup by login reads it beside the header. */
+static void assert_key_first(const rs_user *u)
+{
+	size_t held = rs_popcount32(u->present) + u->nlines + u->nproducts;
+	size_t first = sizeof(rs_user) + 8 * rs_popcount32(u->opt) +
+		       held * (u->packed == 1 ? sizeof(uint16_t)
+					      : sizeof(uint32_t));
+
+	assert_true(u->packed != 0);
+	assert_ptr_equal(RS_EMAIL_KEY(u), (const char *)u + first);
+}
+
 /* A working copy holds its own strings (changing one leaves the
  * published version alone); packing it again gives the same values. */
 static void test_copy_and_pack(void **state)
@@ -187,20 +207,32 @@ static void test_copy_and_pack(void **state)
 	assert_int_equal(rs_user_publishable(dir, &w), 0);
 	assert_ptr_equal(w, p); /* already packed: no change */
 	rs_user_release(&dir->al, w);
+
+	/* each subset of the values it may lack: those it has come after
+	 * the header in order, the others read 0, the strings as before */
+	{
+		unsigned mask, i;
+
+		for (mask = 0; mask < 1u << RS_O_END; mask++) {
+			assert_int_equal(rs_user_copy(dir, pub, &w), 0);
+			for (i = 0; i < RS_O_END; i++)
+				if (!((mask >> i) & 1))
+					RS_W(w)->opt[i] = 0;
+			assert_int_equal(rs_user_pack(&dir->al, w, &p), 0);
+			assert_int_equal(p->opt, mask);
+			for (i = 0; i < RS_O_END; i++)
+				assert_int_equal(rs_user_opt(p, (int)i),
+						 (mask >> i) & 1
+							 ? rs_user_opt(pub, (int)i)
+							 : 0);
+			same_user(w, p);
+			assert_key_first(p);
+			rs_user_release(&dir->al, w);
+			rs_user_release(&dir->al, p);
+		}
+	}
 }
 
-/* The login key is the first string of a packed user, just past its
- * offsets, so that a lookup by login reads it beside the header. */
-static void assert_key_first(const rs_user *u)
-{
-	size_t held = rs_popcount32(u->present) + u->nlines + u->nproducts;
-	size_t first = sizeof(rs_user) +
-		       held * (u->packed == 1 ? sizeof(uint16_t)
-					      : sizeof(uint32_t));
-
-	assert_true(u->packed != 0);
-	assert_ptr_equal(RS_EMAIL_KEY(u), (const char *)u + first);
-}
 
 /* A login typed in lower case is its own key: the published version keeps
  * it once; a working copy has a key of its own, and packing shares again. */
@@ -361,7 +393,7 @@ static void test_string_bits(void **state)
 	}
 	assert_int_equal(next - 1, RS_STRINGS_HELD);
 	assert_int_equal(sizeof(rs_rec), 32);
-	assert_int_equal(sizeof(rs_user), 88);
+	assert_int_equal(sizeof(rs_user), 48);
 }
 
 int main(void)

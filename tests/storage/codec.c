@@ -84,7 +84,7 @@ static void test_round_trip(void **state)
 			assert_string_equal(RS_EMAIL_KEY(u), "zoe@acme.example");
 			assert_string_equal(RS_PASSWORD(u), RS_PASSWORD(o));
 			assert_string_equal(RS_RESET(u), RS_RESET(o));
-			assert_int_equal(u->reset_expires, o->reset_expires);
+			assert_int_equal(RS_RESET_EXPIRES(u), RS_RESET_EXPIRES(o));
 			assert_string_equal(RS_WELCOME(u), RS_WELCOME(o));
 		} else {
 			const rs_unit *o = (const rs_unit *)rs_get(dir, ids[i]);
