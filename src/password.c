@@ -397,22 +397,22 @@ static void sha256_of(const char *secret, uint8_t d[SHA256_DIGEST_SIZE])
 	rs_wipe(&ctx, sizeof(ctx));
 }
 
-/* The kept form of a digest. */
+/* The kept form of a digest: its first TOKEN_DIGEST_SIZE bytes. */
 static void kept_of(const uint8_t d[SHA256_DIGEST_SIZE],
 		    char out[TOKEN_KEPT_SIZE])
 {
 	out[0] = '#';
-	b64url_encode(d, SHA256_DIGEST_SIZE, out + 1);
+	b64url_encode(d, TOKEN_DIGEST_SIZE, out + 1);
 }
 
-/* The stored form of a digest. */
+/* The stored form of a digest: its first TOKEN_DIGEST_SIZE bytes. */
 static void stored_of(const uint8_t d[SHA256_DIGEST_SIZE],
 		      char out[TOKEN_HASH_SIZE])
 {
 	size_t i, p = sizeof(TOKEN_HASH_PREFIX) - 1;
 
 	memcpy(out, TOKEN_HASH_PREFIX, p);
-	for (i = 0; i < SHA256_DIGEST_SIZE; i++) {
+	for (i = 0; i < TOKEN_DIGEST_SIZE; i++) {
 		out[p + 2 * i] = hex[d[i] >> 4];
 		out[p + 2 * i + 1] = hex[d[i] & 15];
 	}
@@ -444,7 +444,7 @@ static int b64url_digit(char c)
 
 int rs_token_hash_stored(const char *kept, char out[TOKEN_HASH_SIZE])
 {
-	uint8_t d[SHA256_DIGEST_SIZE + 1];
+	uint8_t d[SHA256_DIGEST_SIZE];
 	uint32_t acc = 0;
 	size_t i, bits = 0, n = 0;
 
@@ -461,28 +461,46 @@ int rs_token_hash_stored(const char *kept, char out[TOKEN_HASH_SIZE])
 			d[n++] = (uint8_t)(acc >> bits);
 		}
 	}
-	/* 43 digits: 258 bits, the last 2 zero in the kept form */
-	if (n != SHA256_DIGEST_SIZE || (acc & ((1u << bits) - 1)))
+	/* 22 digits: 132 bits, the last 4 zero in the kept form */
+	if (n != TOKEN_DIGEST_SIZE || (acc & ((1u << bits) - 1)))
 		return -1;
 	stored_of(d, out);
+	return 0;
+}
+
+/* The n bytes of 2n lower-case hex digits; 0, or -1 for another byte. */
+static int hex_bytes(const char *s, uint8_t *d, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		int hi = rs_hex_digit(s[2 * i]), lo = rs_hex_digit(s[2 * i + 1]);
+		if (hi < 0 || lo < 0)
+			return -1;
+		d[i] = (uint8_t)(hi << 4 | lo);
+	}
 	return 0;
 }
 
 int rs_token_hash_kept(const char *stored, char out[TOKEN_KEPT_SIZE])
 {
 	const size_t p = sizeof(TOKEN_HASH_PREFIX) - 1;
+	const size_t pf = sizeof(TOKEN_HASH_PREFIX_FULL) - 1;
 	uint8_t d[SHA256_DIGEST_SIZE];
-	size_t i;
+	size_t len = strlen(stored);
 
-	if (strncmp(stored, TOKEN_HASH_PREFIX, p) != 0 ||
-	    strlen(stored) != TOKEN_HASH_SIZE - 1)
-		return -1;
-	for (i = 0; i < SHA256_DIGEST_SIZE; i++) {
-		int hi = rs_hex_digit(stored[p + 2 * i]);
-		int lo = rs_hex_digit(stored[p + 2 * i + 1]);
-		if (hi < 0 || lo < 0)
+	if (!strncmp(stored, TOKEN_HASH_PREFIX, p) &&
+	    len == TOKEN_HASH_SIZE - 1) {
+		if (hex_bytes(stored + p, d, TOKEN_DIGEST_SIZE))
 			return -1;
-		d[i] = (uint8_t)(hi << 4 | lo);
+	} else if (!strncmp(stored, TOKEN_HASH_PREFIX_FULL, pf) &&
+		   len == pf + 2 * SHA256_DIGEST_SIZE) {
+		/* an earlier build's whole digest: all of it well formed,
+		 * its first half kept */
+		if (hex_bytes(stored + pf, d, SHA256_DIGEST_SIZE))
+			return -1;
+	} else {
+		return -1;
 	}
 	kept_of(d, out);
 	return 0;
@@ -514,27 +532,23 @@ static int same_bytes(const char *a, const char *b, size_t n)
 int rs_token_verify(roster_directory *dir, const char *hash,
 		    const char *secret)
 {
-	char buf[TOKEN_HASH_SIZE];
+	char buf[TOKEN_KEPT_SIZE], want[TOKEN_KEPT_SIZE];
 	uint8_t d[SHA256_DIGEST_SIZE];
 	int ok = 0;
 
 	/* hashes written by earlier builds were yescrypt strings (the
 	 * codec refuses others) */
-	if (hash && hash[0] != '#' &&
-	    strncmp(hash, TOKEN_HASH_PREFIX, sizeof(TOKEN_HASH_PREFIX) - 1))
+	if (hash && hash[0] != '#' && strncmp(hash, "$sha256", 7))
 		return rs_password_verify(dir, hash, secret);
 	sha256_of(secret, d);
+	kept_of(d, buf);
 	/* a hash read from a store may have any length: compared only when
-	 * it has that of its form */
-	if (hash && hash[0] == '#') {
-		kept_of(d, buf);
+	 * it has that of its form, or turns into it */
+	if (hash && hash[0] == '#')
 		ok = strlen(hash) == TOKEN_KEPT_SIZE - 1 &&
 		     same_bytes(buf, hash, TOKEN_KEPT_SIZE);
-	} else {
-		stored_of(d, buf);
-		ok = hash && strlen(hash) == TOKEN_HASH_SIZE - 1 &&
-		     same_bytes(buf, hash, TOKEN_HASH_SIZE);
-	}
+	else if (hash && rs_token_hash_kept(hash, want) == 0)
+		ok = same_bytes(buf, want, TOKEN_KEPT_SIZE);
 	rs_wipe(d, sizeof(d));
 	rs_wipe(buf, sizeof(buf));
 	return ok;

@@ -4,21 +4,31 @@
 
 #include "model.h"
 
-/* Hash of a token's secret as stored: the prefix and the SHA-256 of the
- * secret in 64 lower-case hex digits. */
-#define TOKEN_HASH_PREFIX "$sha256$"
-#define TOKEN_HASH_SIZE (sizeof(TOKEN_HASH_PREFIX) - 1 + 64 + 1)
-/* The same as a user keeps it in memory: '#' and the SHA-256 in 43
- * base64url digits (no padding), 28 bytes shorter. Hashes of other forms
- * (yescrypt strings of earlier builds) are kept as they are stored. */
-#define TOKEN_KEPT_SIZE (1 + 43 + 1)
+/*
+ * Hash of a token's secret as stored: the prefix and the first 128 bits
+ * of the SHA-256 of the secret in 32 lower-case hex digits. A secret
+ * carries 264 random bits: finding another one of the same 128 bits
+ * from a stolen store takes 2^128 hashes, as finding the secret from the
+ * whole digest would take more than anyone can, so the other half of
+ * the digest is not kept. Stores written by earlier builds hold the
+ * whole digest, "$sha256$" and 64 digits: read, it is cut to the first
+ * 128 bits, which still redeem the tokens they sent.
+ */
+#define TOKEN_HASH_PREFIX "$sha256-128$"
+#define TOKEN_HASH_SIZE (sizeof(TOKEN_HASH_PREFIX) - 1 + 32 + 1)
+#define TOKEN_HASH_PREFIX_FULL "$sha256$"
+#define TOKEN_DIGEST_SIZE 16
+/* The same as a user keeps it in memory: '#' and the 128 bits in 22
+ * base64url digits (no padding). Hashes of other forms (yescrypt
+ * strings of earlier builds) are kept as they are stored. */
+#define TOKEN_KEPT_SIZE (1 + 22 + 1)
 
 /* The stored form of a kept hash into out; 0, or -1 when `kept` is not
  * of the kept form (it is then stored as it is). */
 int rs_token_hash_stored(const char *kept, char out[TOKEN_HASH_SIZE]);
 /* The kept form of a stored hash into out; 0, or -1 when `stored` is
- * not "$sha256$" and 64 lower-case hex digits (it is then kept as it
- * is). */
+ * neither "$sha256-128$" and 32 lower-case hex digits nor "$sha256$" and
+ * 64 (it is then kept as it is). */
 int rs_token_hash_kept(const char *stored, char out[TOKEN_KEPT_SIZE]);
 
 /* Check against the policy; 0 or a recorded ROSTER_EINVALID. */

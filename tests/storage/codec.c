@@ -13,6 +13,7 @@
 #include <string.h>
 #include <cmocka.h>
 #include <crypt.h>
+#include <nettle/sha2.h>
 
 #include "catalog/internal.h"
 #include "full_user.h"
@@ -209,11 +210,27 @@ static int holds(const unsigned char *buf, size_t n, const char *needle)
 	return 0;
 }
 
+/* Random lower-case hex digits. */
+static void random_hex(char *out, size_t n, unsigned *seed)
+{
+	size_t k;
+
+	for (k = 0; k < n; k++) {
+		*seed = *seed * 1103515245u + 12345u;
+		out[k] = "0123456789abcdef"[(*seed >> 16) & 15];
+	}
+	out[n] = '\0';
+}
+
 /* A user keeps its token hashes in the short form; the store gets the
- * long one, "$sha256$" and hex, as docs/storage.md says. */
+ * long one, "$sha256-128$" and hex, as docs/storage.md says, and an
+ * earlier build's "$sha256$" and the whole digest is read as its first
+ * 128 bits. */
 static void test_token_hash_forms(void **state)
 {
-	char stored[TOKEN_HASH_SIZE], kept[TOKEN_KEPT_SIZE], back[80];
+	const size_t p = sizeof(TOKEN_HASH_PREFIX) - 1;
+	char stored[TOKEN_HASH_SIZE], kept[TOKEN_KEPT_SIZE], back[96],
+		full[80];
 	const rs_user *u = NULL;
 	unsigned char *buf;
 	size_t i, len;
@@ -228,35 +245,55 @@ static void test_token_hash_forms(void **state)
 	assert_int_equal(RS_RESET(u)[0], '#');
 	encode(u->base.id, &buf, &len);
 	assert_int_equal(rs_token_hash_stored(RS_RESET(u), stored), 0);
+	assert_int_equal(strncmp(stored, "$sha256-128$", 12), 0);
+	assert_int_equal(strlen(stored), 12 + 32);
 	assert_true(holds(buf, len, stored));
 	assert_false(holds(buf, len, RS_RESET(u)));
 	rs_free(&dir->al, buf);
 
-	/* the two forms convert both ways, for any digest */
+	/* the two forms convert both ways, for any digest; an earlier
+	 * build's whole digest comes in as its first half */
 	for (i = 0; i < 200; i++) {
-		size_t k;
-		memcpy(stored, TOKEN_HASH_PREFIX, 8);
-		for (k = 0; k < 64; k++) {
-			seed = seed * 1103515245u + 12345u;
-			stored[8 + k] = "0123456789abcdef"[(seed >> 16) & 15];
-		}
-		stored[72] = '\0';
+		memcpy(stored, TOKEN_HASH_PREFIX, p);
+		random_hex(stored + p, 32, &seed);
 		assert_int_equal(rs_token_hash_kept(stored, kept), 0);
 		assert_int_equal(strlen(kept), TOKEN_KEPT_SIZE - 1);
 		assert_int_equal(rs_token_hash_stored(kept, back), 0);
 		assert_string_equal(back, stored);
+		memcpy(full, "$sha256$", 8);
+		memcpy(full + 8, stored + p, 32);
+		random_hex(full + 40, 32, &seed);
+		assert_int_equal(rs_token_hash_kept(full, back), 0);
+		assert_string_equal(back, kept);
 	}
 	/* other forms are kept and stored as they are */
+	assert_int_equal(rs_token_hash_kept("$sha256-128$ab", kept), -1);
 	assert_int_equal(rs_token_hash_kept("$sha256$ab", kept), -1);
-	strcpy(back, stored);
-	back[10] = 'A'; /* upper-case hex */
+	for (i = 0; i < 2; i++) {
+		const char *form = i ? full : stored;
+		size_t at = i ? 10 : p + 2;
+		strcpy(back, form);
+		back[at] = 'A'; /* upper-case hex */
+		assert_int_equal(rs_token_hash_kept(back, kept), -1);
+		back[at] = 'g';
+		assert_int_equal(rs_token_hash_kept(back, kept), -1);
+		back[at] = '\xe1'; /* a byte above 127 (a negative char) */
+		assert_int_equal(rs_token_hash_kept(back, kept), -1);
+		strcpy(back, form);
+		strcat(back, "0");
+		assert_int_equal(rs_token_hash_kept(back, kept), -1);
+		/* the whole digest is checked, not only the half kept */
+		strcpy(back, form);
+		back[strlen(back) - 1] = 'x';
+		assert_int_equal(rs_token_hash_kept(back, kept), -1);
+	}
+	/* the short form's digits after a full digest's prefix, and the
+	 * reverse, are no form */
+	memcpy(back, "$sha256$", 8);
+	strcpy(back + 8, stored + p);
 	assert_int_equal(rs_token_hash_kept(back, kept), -1);
-	back[10] = 'g';
-	assert_int_equal(rs_token_hash_kept(back, kept), -1);
-	back[10] = '\xe1'; /* a byte above 127 (a negative char) */
-	assert_int_equal(rs_token_hash_kept(back, kept), -1);
-	strcpy(back, stored);
-	strcat(back, "0");
+	memcpy(back, TOKEN_HASH_PREFIX, p);
+	strcpy(back + p, full + 8);
 	assert_int_equal(rs_token_hash_kept(back, kept), -1);
 	assert_int_equal(rs_token_hash_kept("$y$j9T$salt$hash", kept), -1);
 	assert_int_equal(rs_token_hash_kept(stored, kept), 0);
@@ -268,12 +305,12 @@ static void test_token_hash_forms(void **state)
 	back[5] = '\xc1';
 	assert_int_equal(rs_token_hash_stored(back, stored), -1);
 	back[5] = kept[5];
-	back[43] = 'B'; /* the last digit's two spare bits set */
-	if (kept[43] != 'B')
+	back[22] = 'B'; /* the last digit's four spare bits set */
+	if (kept[22] != 'B')
 		assert_int_equal(rs_token_hash_stored(back, stored), -1);
-	back[43] = '\0';
+	back[22] = '\0';
 	assert_int_equal(rs_token_hash_stored(back, stored), -1);
-	assert_int_equal(rs_token_hash_stored("$sha256$00", stored), -1);
+	assert_int_equal(rs_token_hash_stored("$sha256-128$00", stored), -1);
 }
 
 /* A token checks against either form; a hash of another length (a
@@ -302,6 +339,26 @@ static void test_token_verify(void **state)
 	free(shortened);
 	assert_int_equal(rs_token_verify(dir, "#", secret), 0);
 	assert_int_equal(rs_token_verify(dir, "$sha256$", secret), 0);
+	assert_int_equal(rs_token_verify(dir, "$sha256-128$", secret), 0);
+	/* an earlier build's whole digest redeems the token it sent, and
+	 * only with the whole digest right */
+	{
+		struct sha256_ctx ctx;
+		uint8_t d[SHA256_DIGEST_SIZE];
+		char full[80];
+		size_t i;
+
+		sha256_init(&ctx);
+		sha256_update(&ctx, strlen(secret), (const uint8_t *)secret);
+		sha256_digest(&ctx, SHA256_DIGEST_SIZE, d);
+		memcpy(full, "$sha256$", 8);
+		for (i = 0; i < SHA256_DIGEST_SIZE; i++)
+			snprintf(full + 8 + 2 * i, 3, "%02x", d[i]);
+		assert_int_equal(rs_token_verify(dir, full, secret), 1);
+		assert_int_equal(rs_token_verify(dir, full, "another"), 0);
+		full[8] = full[8] == '0' ? '1' : '0';
+		assert_int_equal(rs_token_verify(dir, full, secret), 0);
+	}
 	rs_free(&dir->al, kept);
 }
 
