@@ -1065,7 +1065,6 @@ static int slots_room(roster_directory *dir, rs_sindex *x)
 	uint32_t cap;
 	rs_user **users;
 	rs_slotkey *key;
-	uint32_t *free_;
 
 	if (x->nfree || x->nslots < x->capslots)
 		return 0;
@@ -1080,34 +1079,49 @@ static int slots_room(roster_directory *dir, rs_sindex *x)
 	if (!(key = rs_reallocarray(al, x->key, cap, sizeof(*key))))
 		return ROSTER_ENOMEM;
 	x->key = key;
-	if (!(free_ = rs_reallocarray(al, x->free, cap, sizeof(*free_))))
-		return ROSTER_ENOMEM;
-	x->free = free_;
 	x->capslots = cap;
 	return 0;
 }
 
 static uint32_t take_slot(rs_sindex *x)
 {
-	return x->nfree ? x->free[--x->nfree] : x->nslots++;
+	uint32_t s;
+
+	if (!x->nfree)
+		return x->nslots++;
+	s = x->free_head;
+	x->free_head = (uint32_t)x->key[s].id;
+	x->nfree--;
+	return s;
 }
 
-/* Take back a given free slot (undoing its release). */
+/* Take back a given free slot (undoing its release, so that it is
+ * almost always the first). */
 static void retake_slot(rs_sindex *x, uint32_t slot)
 {
-	uint32_t i;
+	uint32_t i, prev = UINT32_MAX, s = x->free_head;
 
-	for (i = x->nfree; i-- > 0;)
-		if (x->free[i] == slot) {
-			x->free[i] = x->free[--x->nfree];
+	for (i = 0; i < x->nfree; i++) {
+		uint32_t next = (uint32_t)x->key[s].id;
+		if (s == slot) {
+			if (prev == UINT32_MAX)
+				x->free_head = next;
+			else
+				x->key[prev].id = next;
+			x->nfree--;
 			return;
 		}
+		prev = s;
+		s = next;
+	}
 }
 
 static void release_slot(rs_sindex *x, uint32_t slot)
 {
 	x->users[slot] = NULL;
-	x->free[x->nfree++] = slot;
+	x->key[slot].id = x->free_head;
+	x->free_head = slot;
+	x->nfree++;
 }
 
 /* ------------------------------------------------------------------ */
@@ -1677,7 +1691,6 @@ void rs_sindex_free(const rs_alloc *al, rs_sindex *x)
 	rs_table_free(al, &x->lists);
 	rs_free(al, x->users);
 	rs_free(al, x->key);
-	rs_free(al, x->free);
 	rs_free(al, x->pending);
 	rs_free(al, x);
 }
@@ -1751,7 +1764,6 @@ int rs_sindex_build(roster_directory *dir, rs_rec *const *recs, size_t nrecs)
 							     : RS_SLOTS_MAX);
 	if (!(x->users = rs_calloc(&dir->al, x->capslots, sizeof(*x->users))) ||
 	    !(x->key = rs_calloc(&dir->al, x->capslots, sizeof(*x->key))) ||
-	    !(x->free = rs_calloc(&dir->al, x->capslots, sizeof(*x->free))) ||
 	    rs_table_reserve(&dir->al, &x->lists, 1) ||
 	    !(x->all = list_new(&dir->al, x, "", 0)))
 		goto nomem;

@@ -137,7 +137,9 @@ typedef struct rs_slotkey {
 typedef struct rs_sindex {
 	rs_user **users;  /* by slot: the current version, NULL if free */
 	rs_slotkey *key;  /* by slot */
-	uint32_t *free;	  /* free slots, last freed on top */
+	/* the free slots, last freed first, each holding the next in its
+	 * key's id (a free slot has no key): a list costing no memory */
+	uint32_t free_head;
 	uint32_t nslots, nfree, capslots;
 	rs_table lists;	  /* hash(prefix) -> rs_plist* */
 	rs_plist *all;	  /* the empty prefix: every user */
