@@ -927,6 +927,52 @@ int roster_list(roster_page **out, roster_directory *dir, roster_id parent,
 	return ROSTER_OK;
 }
 
+roster_id rs_unit_named(const roster_directory *dir, roster_id parent,
+			int kind, const char *key)
+{
+	const rs_idvec *v;
+	size_t i;
+
+	if (kind == ROSTER_KIND_USER ||
+	    !(v = siblings((roster_directory *)dir, parent, kind)))
+		return 0;
+	for (i = 0; i < v->len; i++) {
+		const rs_unit *n = (const rs_unit *)rs_get(dir, v->ids[i]);
+		if (n && strcmp(n->name_key, key) == 0)
+			return n->base.id;
+	}
+	return 0;
+}
+
+int roster_record_find(roster_id *out, roster_directory *dir,
+		       roster_id parent, int kind, const char *name)
+{
+	char *nm = NULL, *key = NULL;
+	int rc;
+
+	if ((rc = rs_enter(dir)))
+		return rc;
+	if (!out)
+		return rs_fail(dir, ROSTER_EINVAL, "out", "arg.null", NULL);
+	*out = 0;
+	if (kind < ROSTER_KIND_PARTNER || kind >= ROSTER_KIND_USER)
+		return rs_fail_id(dir, ROSTER_EINVAL, "kind", "arg.range",
+				  (roster_id)(unsigned)kind);
+	if (!siblings(dir, parent, kind))
+		return rs_fail_id(dir, ROSTER_ENOTFOUND, "parent",
+				  "record.notfound", parent);
+	/* the name as one would be created: compared as names are kept
+	 * unique, case aside */
+	if ((rc = clean_name(dir, name, &nm, &key)))
+		return rc;
+	*out = rs_unit_named(dir, parent, kind, key);
+	rc = *out ? ROSTER_OK
+		  : rs_fail(dir, ROSTER_ENOTFOUND, "name", "record.named", nm);
+	rs_free(&dir->al, nm);
+	rs_free(&dir->al, key);
+	return rc;
+}
+
 size_t roster_page_count(const roster_page *p)
 {
 	return p ? p->count : 0;

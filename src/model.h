@@ -436,6 +436,10 @@ rs_unit *rs_unit_copy(roster_directory *dir, const rs_unit *cur);
  */
 int rs_unit_check_stored(roster_directory *dir, const rs_unit *n, char *why,
 			 size_t len);
+/* The unit of `kind` (not a user) under `parent` whose folded name is
+ * `key` (names are unique so among their siblings), 0 when none. */
+roster_id rs_unit_named(const roster_directory *dir, roster_id parent,
+			int kind, const char *key);
 
 /*
  * Another directory's version of a unit, read by a refresh (the same kind

@@ -2135,6 +2135,25 @@ static int dir_list_records(lua_State *L)
 	return 3;
 }
 
+/*
+ * dir:record_find(parent, kind, name): the id of the record of `kind`
+ * ("partner", "account", "site", "pbx", "group") under `parent` (0 for
+ * partners) named `name`, case and spaces aside as names are kept unique.
+ */
+static int dir_record_find(lua_State *L)
+{
+	ldir *d = check_open(L);
+	roster_id parent = check_id(L, 2);
+	int kind = check_name(L, 3, NULL, kind_names, "kind") + 1;
+	const char *name = check_text(L, 4);
+	roster_id id = 0;
+
+	if (roster_record_find(&id, d->dir, parent, kind, name))
+		return raise_error(L, roster_directory_error(d->dir));
+	push_id(L, id);
+	return 1;
+}
+
 /* dir:account_set_helpdesk(actor, account, ordered) */
 static int dir_account_set_helpdesk(lua_State *L)
 {
@@ -2801,6 +2820,7 @@ static const luaL_Reg dir_methods[] = {
 	{ "record_rename", dir_record_rename },
 	{ "record_delete", dir_record_delete },
 	{ "list_records", dir_list_records },
+	{ "record_find", dir_record_find },
 	{ "account_set_helpdesk", dir_account_set_helpdesk },
 	{ "account_set_licences", dir_account_set_licences },
 	{ "station_order", dir_station_order },

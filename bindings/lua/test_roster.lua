@@ -1131,6 +1131,9 @@ test("records and listings", function()
      "a PBX's digits")
   d:record_rename(asp, group, "Ventes été")
   eq(d:record_get(group).name, "Ventes été", "renamed")
+  eq(d:record_find(a, "group", "  VENTES été"), group, "found by name")
+  refused("no such name", roster.ENOTFOUND, "record.named", "name",
+          d.record_find, d, a, "group", "Ventes ete")
   local others = {}
   for i = 1, 4 do others[i] = d:account_create(asp, f.p, "Acme " .. i) end
   local ids, cursor, total = d:list_records(f.p, "account", nil, 3)

@@ -255,6 +255,8 @@ _password_generate = _fn("roster_password_generate", _int, _p,
 _rename = _fn("roster_record_rename", _int, _p, _A, _id, _str)
 _record_delete = _fn("roster_record_delete", _int, _p, _A, _id)
 _record_get = _fn("roster_record_get", _int, _PP, _p, _id)
+_record_find = _fn("roster_record_find", _int, ctypes.POINTER(_id), _p, _id,
+                   _int, _str)
 _record_free = _fn("roster_record_free", None, _p)
 _rec_id = _fn("roster_record_id", _id, _p)
 _rec_kind = _fn("roster_record_kind", _int, _p)
@@ -952,6 +954,15 @@ class Directory:
             return out
         finally:
             _record_free(rec)
+
+    def record_find(self, parent, kind, name):
+        """The id of the record of `kind` (a name of KINDS, not "user")
+        under `parent` (0 for partners) named `name`, case and spaces
+        aside as names are kept unique; NotFound when none is."""
+        out = _id()
+        self._check(_record_find(ctypes.byref(out), self._h(), parent,
+                                 _lookup(KINDS, kind, "kind"), _text(name)))
+        return out.value
 
     def record_rename(self, actor, ident, name):
         """Rename a partner, account, site, PBX or group."""

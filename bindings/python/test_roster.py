@@ -912,6 +912,14 @@ class Administration(unittest.TestCase):
                           got["max_digits"]), ("pbx", a, 3, 4))
         d.record_rename(asp, group, "Ventes été")
         self.assertEqual(d.record_get(group)["name"], "Ventes été")
+        self.assertEqual(d.record_find(a, "group", "  VENTES été"), group)
+        self.assertEqual(d.record_find(0, "partner",
+                                       d.record_get(self.p)["name"]), self.p)
+        with self.assertRaises(roster.NotFound) as cm:
+            d.record_find(a, "group", "Ventes ete")
+        self.assertEqual(cm.exception.rule, "record.named")
+        with self.assertRaises(roster.InvalidArgument):
+            d.record_find(a, "user", "x")
         self.assertEqual(d.record_get(self.p)["kind"], "partner")
         others = [d.account_create(asp, self.p, "Acme %d" % i)
                   for i in range(4)]

@@ -103,6 +103,22 @@ ROSTER_API int roster_record_rename(roster_directory *dir,
 ROSTER_API int roster_record_delete(roster_directory *dir,
 				    const roster_actor *actor, roster_id id);
 
+/**
+ * The partner (parent 0), account (parent its partner), site, PBX or
+ * group (parent its account) named `name`, as names are kept unique: case
+ * aside, spaces as a name is given them ("paris  nord" finds "Paris
+ * Nord"; accents count: "Brno Stred" is not "Brno Střed"). Sets *out. ROSTER_ENOTFOUND (field name, record.named)
+ * when none is; ROSTER_ENOTFOUND (field parent) for a parent that holds
+ * no records of that kind; ROSTER_EINVAL (field kind) for users, found by
+ * login with roster_user_find_login; a name that could be no record's
+ * (empty, too long, not UTF-8) is refused as roster_record_create
+ * refuses it. Any actor may look up: it tells an id, which
+ * roster_record_get tells too.
+ */
+ROSTER_API int roster_record_find(roster_id *out, roster_directory *dir,
+				  roster_id parent, int kind,
+				  const char *name);
+
 /** A snapshot of a partner, account, site, PBX or group. */
 typedef struct roster_record roster_record;
 

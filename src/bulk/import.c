@@ -25,6 +25,7 @@
 #include "policy.h"
 #include "search_index.h"
 #include "txn.h"
+#include "util/text.h"
 #include "validate.h"
 
 /* A refusal: the error's detail, kept to render it in any language. */
@@ -230,25 +231,29 @@ static int ascii_ieq(const char *a, const char *b)
 }
 
 /* The site, PBX or group of the account named `name`, 0 if none. */
-static roster_id find_unit(const roster_directory *dir, roster_id account,
-			   int field, const char *name)
+/* The site, PBX or group (by `field`) of the account named `name` as
+ * roster_record_find() finds it, case aside: *id 0 when none is. 0, or
+ * ROSTER_ENOMEM recorded. */
+static int find_unit(roster_directory *dir, roster_id account, int field,
+		     const char *name, roster_id *id)
 {
-	const rs_rec *acc = rs_get_kind(dir, account, ROSTER_KIND_ACCOUNT);
-	const rs_idvec *v;
-	size_t i;
+	int kind = field == ROSTER_FIELD_SITE  ? ROSTER_KIND_SITE
+		   : field == ROSTER_FIELD_PBX ? ROSTER_KIND_PBX
+					       : ROSTER_KIND_GROUP;
+	char *nm = NULL, *key = NULL;
+	enum rs_text_fault f;
 
-	if (!acc)
-		return 0;
-	v = field == ROSTER_FIELD_SITE ? &RS_MEMBERS(acc)->sites
-	    : field == ROSTER_FIELD_PBX ? &RS_MEMBERS(acc)->pbxes
-					: &RS_MEMBERS(acc)->groups;
-	for (i = 0; i < v->len; i++) {
-		const rs_unit *u = (const rs_unit *)rs_get(dir, v->ids[i]);
-
-		if (u && u->name && strcmp(u->name, name) == 0)
-			return u->base.id;
-	}
-	return 0;
+	*id = 0;
+	f = rs_text_clean(&dir->al, name, 0, ROSTER_NAME_MAX, &nm);
+	if (f == RS_TEXT_OK)
+		f = rs_text_clean(&dir->al, nm, RS_TEXT_FOLD,
+				  ROSTER_NAME_MAX * 4, &key);
+	if (f == RS_TEXT_OK)
+		*id = rs_unit_named(dir, account, kind, key);
+	rs_free(&dir->al, nm);
+	rs_free(&dir->al, key);
+	/* a name no record can have names none */
+	return f == RS_TEXT_NOMEM ? rs_nomem(dir) : ROSTER_OK;
 }
 
 /* ASCII white space, which separates product ids (XML indents them) */
@@ -496,6 +501,7 @@ static int apply_cell(rs_import *im, const rs_row *row, int field,
 		      const char *v)
 {
 	roster_id id;
+	int rc;
 
 	if (field == RS_COL_PRODUCTS)
 		return set_products(im, row, v);
@@ -513,7 +519,8 @@ static int apply_cell(rs_import *im, const rs_row *row, int field,
 			return cell_fault(im, row, field, "import.value", v);
 		return ROSTER_OK;
 	case ROSTER_TYPE_REF:
-		id = find_unit(im->dir, im->account, field, v);
+		if ((rc = find_unit(im->dir, im->account, field, v, &id)))
+			return rc;
 		if (!id)
 			return cell_fault(im, row, field, "import.ref", v);
 		roster_form_set_ref(im->form, field, id);
@@ -694,9 +701,11 @@ static int key_cells(rs_import *im, const rs_row *row)
 			   f == ROSTER_FIELD_EXTENSION) {
 			if (roster_form_set_str(im->form, f, v))
 				return rs_nomem(im->dir);
-		} else if (f == ROSTER_FIELD_PBX &&
-			   (id = find_unit(im->dir, im->account, f, v))) {
-			roster_form_set_ref(im->form, f, id);
+		} else if (f == ROSTER_FIELD_PBX) {
+			if ((rc = find_unit(im->dir, im->account, f, v, &id)))
+				return rc;
+			if (id)
+				roster_form_set_ref(im->form, f, id);
 		}
 	}
 	return ROSTER_OK;

@@ -391,6 +391,46 @@ static void check_bad_rows(const roster_import_report *r)
 	assert_null(roster_import_error_value(r, 7));
 }
 
+/* A file names a site, PBX or group as roster_record_find() finds it:
+ * case and spaces aside, accents counting; XML alike. */
+static void test_ref_names(void **state)
+{
+	world *w = world_new(NULL);
+	roster_import_report *r = NULL;
+	roster_user *u = NULL;
+	roster_id site = 0;
+
+	(void)state;
+	assert_int_equal(roster_record_find(&site, w->dir, w->account,
+					    ROSTER_KIND_SITE, "Paris"), 0);
+	assert_int_equal(import_csv(w,
+		"first_name,last_name,email,site,group,pbx,extension\n"
+		"Ann,Lee,ann@x.example,  PARIS ,sales,main   pbx,501\n"
+		"Bo,Li,bo@x.example,Pâris,,,\n", NULL, &r),
+		ROSTER_EINVALID);
+	assert_int_equal(roster_import_error_count(r), 1);
+	assert_refusal(r, 0, 3, "site", ROSTER_EINVALID, "import.ref");
+	roster_import_report_free(r);
+	r = NULL;
+	roster_import_options o;
+	roster_import_options_init(&o, ROSTER_IMPORT_OPTIONS_VERSION);
+	o.mode = ROSTER_IMPORT_BEST_EFFORT;
+	assert_int_equal(import_xml(w,
+		"<users xmlns=\"urn:roster:users:1\"><user><first_name>Ann</first_name>"
+		"<last_name>Lee</last_name><email>ann@x.example</email>"
+		"<site>paris</site><group>SALES</group><pbx>Main PBX</pbx>"
+		"<extension>501</extension></user></users>", &o, &r), 0);
+	assert_int_equal(roster_import_created(r), 1);
+	roster_import_report_free(r);
+	assert_int_equal(roster_user_get(&u, w->dir, login(w, "ann@x.example")),
+			 0);
+	assert_int_equal(roster_user_ref(u, ROSTER_FIELD_SITE), site);
+	assert_int_equal(roster_user_ref(u, ROSTER_FIELD_GROUP), w->group);
+	assert_int_equal(roster_user_ref(u, ROSTER_FIELD_PBX), w->pbx);
+	roster_user_free(u);
+	world_free(w);
+}
+
 static void test_all_or_nothing(void **state)
 {
 	world *w = world_new(NULL);
@@ -2468,6 +2508,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_csv_basic),
+		cmocka_unit_test(test_ref_names),
 		cmocka_unit_test(test_csv_lines_with_spaces),
 		cmocka_unit_test(test_csv_lines_many_groups),
 		cmocka_unit_test(test_csv_malformed),

@@ -105,6 +105,7 @@ static api_fn api[] = {
 	{ "roster_group_create", 0 },
 	{ "roster_record_rename", 0 },
 	{ "roster_record_delete", 0 },
+	{ "roster_record_find", 0 },
 	{ "roster_record_get", 0 },
 	{ "roster_record_free", 0 },
 	{ "roster_record_id", 0 },
@@ -1088,6 +1089,39 @@ static void test_record_get(void **state)
 	DERR(w, C(roster_record_get)(&r, w->dir, w->admin), ROSTER_EINVAL,
 	     "record.kind", "id");
 	assert_null(r);
+	{
+		roster_id found = 99;
+
+		DERR(w, C(roster_record_find)(NULL, w->dir, w->account,
+					      ROSTER_KIND_SITE, "x"),
+		     ROSTER_EINVAL, "arg.null", "out");
+		TERR(C(roster_record_find)(&found, NULL, w->account,
+					   ROSTER_KIND_SITE, "x"),
+		     ROSTER_EINVAL, "arg.null", "dir");
+		DERR(w, C(roster_record_find)(&found, w->dir, w->account,
+					      ROSTER_KIND_SITE, NULL),
+		     ROSTER_EINVAL, "arg.null", "name");
+		assert_int_equal(found, 0);
+		DERR(w, C(roster_record_find)(&found, w->dir, w->account,
+					      ROSTER_KIND_USER, "x"),
+		     ROSTER_EINVAL, "arg.range", "kind");
+		DERR(w, C(roster_record_find)(&found, w->dir, w->account, 0,
+					      "x"),
+		     ROSTER_EINVAL, "arg.range", "kind");
+		DERR(w, C(roster_record_find)(&found, w->dir, UNKNOWN,
+					      ROSTER_KIND_SITE, "x"),
+		     ROSTER_ENOTFOUND, "record.notfound", "parent");
+		DERR(w, C(roster_record_find)(&found, w->dir, w->admin,
+					      ROSTER_KIND_SITE, "x"),
+		     ROSTER_ENOTFOUND, "record.notfound", "parent");
+		DERR(w, C(roster_record_find)(&found, w->dir, w->account,
+					      ROSTER_KIND_SITE, "\xff"),
+		     ROSTER_EINVALID, "text.utf8", "name");
+		DERR(w, C(roster_record_find)(&found, w->dir, w->account,
+					      ROSTER_KIND_SITE, "nowhere"),
+		     ROSTER_ENOTFOUND, "record.named", "name");
+		assert_int_equal(found, 0);
+	}
 	unchanged(w, before);
 
 	/* the getters of a NULL record give their neutral values */

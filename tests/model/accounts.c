@@ -104,6 +104,59 @@ static void test_names(void **state)
 	roster_record_free(r);
 }
 
+/* A record is found by its name under its parent as names are kept
+ * unique: case and spaces aside; renamed, by its new name; deleted, no
+ * more. */
+static void test_find_by_name(void **state)
+{
+	world *w = *state;
+	roster_id id, found = 0;
+
+	assert_int_equal(roster_site_create(&id, w->dir, &w->as_admin, w->account,
+					    "Brno Střed"), 0);
+	assert_int_equal(roster_record_find(&found, w->dir, w->account,
+					    ROSTER_KIND_SITE, "  brno   STŘED "), 0);
+	assert_int_equal(found, id);
+	/* accents count, as they do for uniqueness: another name */
+	assert_int_equal(roster_record_find(&found, w->dir, w->account,
+					    ROSTER_KIND_SITE, "Brno Stred"),
+			 ROSTER_ENOTFOUND);
+	/* another kind, another parent: not there */
+	assert_int_equal(roster_record_find(&found, w->dir, w->account,
+					    ROSTER_KIND_GROUP, "Brno Střed"),
+			 ROSTER_ENOTFOUND);
+	assert_int_equal(found, 0);
+	assert_err(w, ROSTER_ENOTFOUND, "record.named");
+	assert_int_equal(roster_record_find(&found, w->dir, w->other_account,
+					    ROSTER_KIND_SITE, "Brno Střed"),
+			 ROSTER_ENOTFOUND);
+	/* partners under 0, accounts under their partner, groups, PBXes */
+	assert_int_equal(roster_record_find(&found, w->dir, 0,
+					    ROSTER_KIND_PARTNER, "partner one"), 0);
+	assert_int_equal(found, w->partner);
+	assert_int_equal(roster_record_find(&found, w->dir, w->partner,
+					    ROSTER_KIND_ACCOUNT, "acme"), 0);
+	assert_int_equal(found, w->account);
+	assert_int_equal(roster_record_find(&found, w->dir, w->account,
+					    ROSTER_KIND_GROUP, "SALES"), 0);
+	assert_int_equal(found, w->group);
+	assert_int_equal(roster_record_find(&found, w->dir, w->account,
+					    ROSTER_KIND_PBX, "main pbx"), 0);
+	assert_int_equal(found, w->pbx);
+	/* renamed, then deleted */
+	assert_int_equal(roster_record_rename(w->dir, &w->as_admin, id, "Brno Sever"), 0);
+	assert_int_equal(roster_record_find(&found, w->dir, w->account,
+					    ROSTER_KIND_SITE, "Brno Střed"),
+			 ROSTER_ENOTFOUND);
+	assert_int_equal(roster_record_find(&found, w->dir, w->account,
+					    ROSTER_KIND_SITE, "brno sever"), 0);
+	assert_int_equal(found, id);
+	assert_int_equal(roster_record_delete(w->dir, &w->as_admin, id), 0);
+	assert_int_equal(roster_record_find(&found, w->dir, w->account,
+					    ROSTER_KIND_SITE, "brno sever"),
+			 ROSTER_ENOTFOUND);
+}
+
 static void test_services(void **state)
 {
 	world *w = *state;
@@ -251,6 +304,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_records, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_partner_events, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_names, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_find_by_name, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_services, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_delete, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_listings, setup, teardown),
