@@ -149,10 +149,18 @@ int rs_user_pack(const rs_alloc *al, const rs_user *src, rs_user **out)
 		if (s && !(shared && i == RS_S_EMAIL_KEY))
 			bytes += strlen(s) + 1;
 	}
-	/* the values it has, after the header */
-	for (i = 0; i < RS_O_END; i++)
-		if ((opt[i] = rs_user_opt(src, (int)i)))
+	/* the values it has, after the header; a token's deadline only
+	 * with the token: one voided (a new password, a redemption) leaves
+	 * its deadline in the working copy, which would otherwise be kept
+	 * and read back as that of a token the user no longer has */
+	for (i = 0; i < RS_O_END; i++) {
+		opt[i] = rs_user_opt(src, (int)i);
+		if ((i == RS_O_RESET && !RS_RESET(src)) ||
+		    (i == RS_O_WELCOME && !RS_WELCOME(src)))
+			opt[i] = 0;
+		if (opt[i])
 			opts |= 1u << i;
+	}
 	head = sizeof(rs_user) + 8 * rs_popcount32(opts);
 	wide = head + held * sizeof(uint16_t) + bytes > NARROW_MAX;
 	at = head + held * (wide ? sizeof(uint32_t) : sizeof(uint16_t));

@@ -396,6 +396,33 @@ static void test_string_bits(void **state)
 	assert_int_equal(sizeof(rs_user), 48);
 }
 
+/* A user whose tokens are voided (a new password voids the links sent
+ * out) keeps no deadline for them: 0 without a token, as a store gives
+ * it back, and none of the 16 bytes after its header. */
+static void test_voided_tokens_keep_no_deadline(void **state)
+{
+	const rs_user *u = (const rs_user *)rs_get(dir, user);
+	roster_actor sys;
+	roster_form *f = NULL;
+
+	(void)state;
+	assert_non_null(RS_WELCOME(u));
+	assert_non_null(RS_RESET(u));
+	roster_actor_init(&sys, ROSTER_ACTOR_SYSTEM, 0);
+	assert_int_equal(roster_form_new(&f, dir), 0);
+	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_PASSWORD,
+					     "Another-Secret-42!"),
+			 0);
+	assert_int_equal(roster_user_update(dir, &sys, user, f), 0);
+	roster_form_free(f);
+	u = (const rs_user *)rs_get(dir, user);
+	assert_null(RS_WELCOME(u));
+	assert_null(RS_RESET(u));
+	assert_int_equal(RS_WELCOME_EXPIRES(u), 0);
+	assert_int_equal(RS_RESET_EXPIRES(u), 0);
+	assert_int_equal(u->opt & (1u << RS_O_RESET | 1u << RS_O_WELCOME), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -405,6 +432,7 @@ int main(void)
 		cmocka_unit_test(test_lower_case_login_kept_once),
 		cmocka_unit_test(test_large_transaction_trimmed),
 		cmocka_unit_test(test_string_bits),
+		cmocka_unit_test(test_voided_tokens_keep_no_deadline),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
