@@ -76,6 +76,13 @@ static int guard_row(const char *key, const void *value, size_t len,
 				: "a row with a NULL value";
 		return g->stop = ROSTER_ESTORAGE;
 	}
+	/* 0 means "absent": a record held at it would be written back as
+	 * a new key (a conflict every time), and a user's version, which
+	 * is never 0, would expect nothing of a form made from it */
+	if (!version) {
+		g->fault = "a row at version 0";
+		return g->stop = ROSTER_ESTORAGE;
+	}
 	return g->stop = g->row(key, value, len, version, g->data);
 }
 
@@ -563,6 +570,15 @@ static int gather(roster_directory *dir, struct rs_txn *t, change **out,
 	return ROSTER_OK;
 }
 
+/* A put that succeeded answering version 0, which means "absent"
+ * (roster/sys/storage.h: never 0): kept, the record's next write would
+ * expect no key, and a user's version would expect nothing of a form. */
+static int zero_version(roster_directory *dir)
+{
+	return rs_fail(dir, ROSTER_ESTORAGE, "put", "storage.failed",
+		       "a write answered version 0");
+}
+
 /* Write the net record changes and, when needed, the counters record. */
 static int write_records(roster_directory *dir, change *c, size_t n,
 			 int touch_keys, uint64_t *meta_ver)
@@ -589,6 +605,8 @@ static int write_records(roster_directory *dir, change *c, size_t n,
 		if ((rc = st->put(dir->store, key, buf, len, expected,
 				  &c[i].version)))
 			rc = rs_storage_fail(dir, "put", rc);
+		else if (!c[i].version)
+			rc = zero_version(dir);
 		rs_free(&dir->al, buf);
 	}
 	if (!rc && (dir->next_id != dir->stored_next_id || touch_keys)) {
@@ -596,6 +614,8 @@ static int write_records(roster_directory *dir, change *c, size_t n,
 		if ((rc = st->put(dir->store, RS_META_KEY, meta, sizeof(meta),
 				  dir->meta_ver, meta_ver)))
 			rc = rs_storage_fail(dir, "put", rc);
+		else if (!*meta_ver)
+			rc = zero_version(dir);
 	}
 	return rc;
 }

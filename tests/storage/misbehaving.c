@@ -26,6 +26,7 @@ enum {
 	TWICE_ONE,  /* hands the key `twice` twice */
 	STALE_FIRST, /* hands each record as the last scan of "" saw it
 		      * (at its version now), then as it is */
+	ZERO,	    /* hands record rows at version 0 ("absent") */
 	FAIL,	    /* fails at once, ROSTER_ESTORAGE */
 	CONFLICT    /* fails at once, ROSTER_ECONFLICT (not a scan's) */
 };
@@ -79,6 +80,8 @@ static int w_row(const char *k, const void *v, size_t n, uint64_t ver,
 
 	if (w->mode == NULL_VALUE && strncmp(k, "r/", 2) == 0)
 		return w->row(k, NULL, n, ver, w->data);
+	if (w->mode == ZERO && strncmp(k, "r/", 2) == 0)
+		return w->row(k, v, n, 0, w->data);
 	if (w->mode == STALE_FIRST) {
 		size_t i;
 		for (i = 0; i < w->nseen; i++)
@@ -117,8 +120,14 @@ static int w_put(void *s, const char *k, const void *v, size_t n, uint64_t e,
 		 uint64_t *out)
 {
 	wrap *w = s;
-	return w->fail_put ? ROSTER_ESTORAGE
-			   : w->st->put(w->store, k, v, n, e, out);
+	int rc;
+
+	if (w->fail_put)
+		return ROSTER_ESTORAGE;
+	rc = w->st->put(w->store, k, v, n, e, out);
+	if (!rc && w->mode == ZERO && strncmp(k, "r/", 2) == 0)
+		*out = 0;
+	return rc;
 }
 
 static int w_remove(void *s, const char *k, uint64_t e)
@@ -302,6 +311,49 @@ static void test_scan_null_value(void **state)
 	setup_free(&s);
 }
 
+/* A row at version 0, which means "absent" (roster/sys/storage.h): a
+ * user read so had version 0, which roster_user_version() never gives
+ * and which, given back to roster_form_expect_version(), expects none,
+ * so that a form made from it overwrote a change made since; and every
+ * later write of the record was refused as a conflict. Refused as a
+ * fault of the store's, as a put answering version 0 is. */
+static void test_scan_version_zero(void **state)
+{
+	setup s;
+	roster_form *f = NULL;
+	roster_id id;
+	char *before, *after;
+
+	setup_new(&s, state);
+	id = new_user(&s, "zed@acme.example");
+	s.w2.mode = ZERO;
+	open_refused(&s, ROSTER_ESTORAGE, "scan", "storage.failed",
+		     "a row at version 0");
+	rename_user(&s, id, "Byron");
+	s.w2.mode = ZERO;
+	refresh_refused(&s, ROSTER_ESTORAGE, "scan", "storage.failed",
+			"a row at version 0");
+	/* a put answering version 0: the commit fails, nothing changes */
+	before = snapshot_take(s.a->dir);
+	s.w.mode = ZERO;
+	assert_int_equal(roster_form_new(&f, s.a->dir), 0);
+	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_LAST_NAME,
+					     "King"),
+			 0);
+	assert_int_equal(roster_user_update(s.a->dir, &s.a->system, id, f),
+			 ROSTER_ESTORAGE);
+	assert_error(roster_directory_error(s.a->dir), ROSTER_ESTORAGE, "put",
+		     "storage.failed", NULL);
+	roster_form_free(f);
+	after = snapshot_take(s.a->dir);
+	assert_string_equal(before, after);
+	free(before);
+	free(after);
+	s.w.mode = WELL;
+	rename_user(&s, id, "King");
+	setup_free(&s);
+}
+
 /* A scan returning 1 (outside the documented set) after its rows: a
  * refresh took it for its own signal to read everything, and put in
  * place records it had not decoded (a crash, on the scan of the records)
@@ -476,6 +528,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_scan_going_on),
 		cmocka_unit_test(test_scan_null_value),
+		cmocka_unit_test(test_scan_version_zero),
 		cmocka_unit_test(test_scan_positive_result),
 		cmocka_unit_test(test_scan_key_twice),
 		cmocka_unit_test(test_scan_held_key_twice),

@@ -72,7 +72,9 @@ typedef struct roster_storage {
 	 * Required. Write `value` under `key` if the key's current version
 	 * is `expected` (0: the key must not exist), and set *version_out
 	 * to its new version (never 0). ROSTER_ECONFLICT when the version
-	 * differs, ROSTER_ESTORAGE on failure.
+	 * differs, ROSTER_ESTORAGE on failure. roster takes a success
+	 * answering version 0 for the put's failure (ROSTER_ESTORAGE
+	 * naming "put").
 	 */
 	int (*put)(void *store, const char *key, const void *value,
 		   size_t len, uint64_t expected, uint64_t *version_out);
@@ -85,8 +87,8 @@ typedef struct roster_storage {
 	 * Required. Call `row` for every committed key that starts with
 	 * the bytes of `prefix` ("" for all), in any order, once each.
 	 * Returns 0, the first non-zero result of `row`, or ROSTER_ESTORAGE.
-	 * roster takes a row with a NULL key, or a NULL value of non-zero
-	 * length, and any other result of the scan's own, for its failure
+	 * roster takes a row with a NULL key, a NULL value of non-zero
+	 * length or version 0, and any other result of the scan's own, for its failure
 	 * (ROSTER_ESTORAGE naming "scan"), and the result of the row that
 	 * stopped the scan as the scan's, whatever the store does after it.
 	 */
