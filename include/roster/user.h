@@ -292,7 +292,11 @@ ROSTER_API int roster_user_has_password(const roster_user *user);
 /**
  * The version of the user the snapshot holds: it changes with every
  * committed change of the user (the store's version of its record; a
- * directory without a store numbers its commits itself), and is never 0.
+ * directory without a store numbers its commits itself), and is never 0
+ * once the user is committed. Within an open transaction a user keeps
+ * the version it was committed at until the commit, its changes in the
+ * transaction included, and one the transaction created has none yet
+ * (0, which expects nothing): take it for a form after the commit.
  * A portal keeps it with the form it shows and gives it back with
  * roster_form_expect_version(), so that saving the form after someone
  * else changed the user is refused instead of overwriting that change.

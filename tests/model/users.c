@@ -893,6 +893,39 @@ static void test_messages_in_languages(void **state)
 			    "first name is required");
 }
 
+/* Within a transaction a user keeps the version it was committed at
+ * until the commit: one created in it has none yet (0, which expects
+ * nothing), one changed in it its version before, which a form made
+ * from it then expects; the commit gives each its new version. */
+static void test_version_in_transaction(void **state)
+{
+	world *w = *state;
+	roster_form *f = form(w), *g = form(w);
+	roster_id made, changed;
+	uint64_t was;
+
+	base(f, "before@acme.example");
+	assert_int_equal(create(w, f, &changed), ROSTER_OK);
+	was = version_of(w, changed);
+	assert_true(was != 0);
+	assert_int_equal(roster_transaction_begin(w->dir), 0);
+	base(g, "within@acme.example");
+	assert_int_equal(create(w, g, &made), ROSTER_OK);
+	assert_int_equal(version_of(w, made), 0);
+	roster_form_clear(f);
+	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_NOTE, "one"), 0);
+	assert_int_equal(roster_user_update(w->dir, &w->as_admin, changed, f), 0);
+	assert_int_equal(version_of(w, changed), was);
+	assert_int_equal(roster_form_expect_version(f, was), 0);
+	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_NOTE, "two"), 0);
+	assert_int_equal(roster_user_update(w->dir, &w->as_admin, changed, f), 0);
+	assert_int_equal(roster_transaction_commit(w->dir), 0);
+	assert_true(version_of(w, made) != 0);
+	assert_true(version_of(w, changed) != was);
+	roster_form_free(f);
+	roster_form_free(g);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -907,6 +940,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_update_semantics, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_form_sent_back_as_read, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_expect_version, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_version_in_transaction, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_delete_rules, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pagination, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_messages_in_languages, setup, teardown),
