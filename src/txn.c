@@ -522,6 +522,9 @@ static void refresh_after_conflict(roster_directory *dir)
 {
 	roster_error conflict = dir->err;
 
+	/* a directory without a store has nothing to read again */
+	if (!dir->storage)
+		return;
 	rs_persist_refresh(dir);
 	dir->err = conflict;
 }
@@ -538,7 +541,11 @@ int rs_op_end(roster_directory *dir, rs_op *op, int rc)
 		dir->txn_open = 0;
 		trim(dir);
 	}
-	if (committing && rc == ROSTER_ECONFLICT)
+	/* a commit losing a race, or a form made from a version this
+	 * directory has not read yet (user.changed, refused before any
+	 * change): either way the model is stale and read again, so that
+	 * the retry sees what the store holds */
+	if (op->implicit && rc == ROSTER_ECONFLICT)
 		refresh_after_conflict(dir);
 	return rc;
 }

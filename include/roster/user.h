@@ -188,9 +188,13 @@ ROSTER_API int roster_form_generate_password(roster_form *form);
  * roster_user_update() then refuses with ROSTER_ECONFLICT (field version,
  * rule user.changed) when the user is at another version, someone else
  * having changed it since, even when the form would change nothing; the
- * user is left as it is, for the admin to look at again. 0 (the default,
- * and after roster_form_clear()) expects no version; a creation ignores
- * it. ROSTER_EINVAL for a NULL form. Not a field: nothing of it is kept.
+ * user is left as it is, for the admin to look at again. Outside a
+ * transaction the directory then reads the store again, as after a commit
+ * losing a race (roster_directory_refresh()): a form made through another
+ * directory on the store, at a version this one had not read yet, goes
+ * through when saved again. 0 (the default, and after roster_form_clear())
+ * expects no version; a creation ignores it. ROSTER_EINVAL for a NULL
+ * form. Not a field: nothing of it is kept.
  */
 ROSTER_API int roster_form_expect_version(roster_form *form,
 					  uint64_t version);

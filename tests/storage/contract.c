@@ -558,6 +558,52 @@ static void test_expected_version(void **state)
 	fx_free(fx);
 }
 
+/* A form made from the user's version in one connection and saved
+ * through another that has not read the store since: the form is no
+ * stale one (nobody changed the user since it was shown), but the
+ * connection is. Refused (the connection cannot write over the store's
+ * newer record), it reads the store again as a commit losing a race
+ * does, so that saving the same form again goes through. */
+static void test_expected_version_stale_handle(void **state)
+{
+	fixture *fx;
+	void *ms;
+	roster_directory_options o;
+	roster_directory *d2;
+	roster_form *f = NULL;
+	world *w;
+	uint64_t v;
+	char *after;
+
+	fx = fx_new(state, &ms);
+	o = on_store(ST(fx), ms);
+	w = world_new(&o);
+	d2 = reopen(ST(fx), fx_open(fx));
+	assert_int_equal(roster_form_new(&f, w->dir), 0);
+	roster_form_set_str(f, ROSTER_FIELD_NOTE, "first writer");
+	assert_int_equal(roster_user_update(w->dir, &w->as_admin, w->admin, f), 0);
+	roster_form_free(f);
+	/* the form is shown from the first connection, at the new version */
+	v = version_in(w->dir, w->admin);
+	assert_true(v != version_in(d2, w->admin));
+	/* and saved through the second, which read the store before */
+	assert_int_equal(roster_form_new(&f, d2), 0);
+	assert_int_equal(roster_form_expect_version(f, v), 0);
+	roster_form_set_str(f, ROSTER_FIELD_NOTE, "second writer");
+	assert_int_equal(roster_user_update(d2, &w->as_admin, w->admin, f),
+			 ROSTER_ECONFLICT);
+	/* the second connection now has the store's version */
+	assert_int_equal(version_in(d2, w->admin), v);
+	assert_int_equal(roster_user_update(d2, &w->as_admin, w->admin, f), 0);
+	roster_form_free(f);
+	after = dump_store(ST(fx), ms);
+	assert_non_null(strstr(after, "second writer"));
+	free(after);
+	roster_directory_free(d2);
+	world_free(w);
+	fx_free(fx);
+}
+
 /* Many records in one transaction: users, an update, a delete. */
 static int big_transaction(world *w)
 {
@@ -1942,6 +1988,7 @@ int main(void)
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_conflict),
 		cmocka_unit_test(test_expected_version),
+		cmocka_unit_test(test_expected_version_stale_handle),
 		cmocka_unit_test(test_large_write_set),
 		cmocka_unit_test(test_scan_prefixes),
 		cmocka_unit_test(test_null_arguments),
