@@ -1994,8 +1994,9 @@ static int complement(const rs_alloc *al, const rs_sindex *x, rs_plist *l)
 static void invert(roster_directory *dir)
 {
 	rs_sindex *x = dir->sindex;
-	size_t n = x->all->total, i;
+	size_t n = x->all->total, i, changed = x->changed;
 	uint32_t k;
+	int short_of_memory = 0;
 
 	if (x->npending || x->changed < x->inv_min / 4 ||
 	    x->changed * 8 < n)
@@ -2003,23 +2004,35 @@ static void invert(roster_directory *dir)
 	x->changed = 0;
 	for (k = 0; k < x->ninv;) {
 		rs_plist *l = x->inv[k];
-		if (l->total * 2 <= n || complement(&dir->al, x, l)) {
+		if (l->total * 2 <= n) {
+			k++;
+			continue;
+		}
+		if (complement(&dir->al, x, l)) {
+			short_of_memory = 1;
 			k++;
 			continue;
 		}
 		x->inv[k] = x->inv[--x->ninv];
 		x->inv[k]->invbit = (uint8_t)k;
 	}
-	if (n < x->inv_min)
-		return;
-	for (i = 0; i < x->lists.cap && x->ninv < RS_INV_MAX; i++) {
+	for (i = 0; n >= x->inv_min && i < x->lists.cap &&
+		    x->ninv < RS_INV_MAX;
+	     i++) {
 		rs_plist *l = (rs_plist *)(uintptr_t)x->lists.slots[i].b;
 		if (!l || l->inv || !l->klen || is_value_key(l->key, l->klen) ||
-		    l->total * 4 < n * 3 || complement(&dir->al, x, l))
+		    l->total * 4 < n * 3)
 			continue;
+		if (complement(&dir->al, x, l)) {
+			short_of_memory = 1;
+			continue;
+		}
 		l->invbit = (uint8_t)x->ninv;
 		x->inv[x->ninv++] = l;
 	}
+	/* what could not be done is tried again after the next commit */
+	if (short_of_memory)
+		x->changed = changed;
 }
 
 void rs_sindex_tidy(roster_directory *dir)

@@ -341,7 +341,8 @@ static void test_token_verify(void **state)
 	assert_int_equal(rs_token_verify(dir, "$sha256$", secret), 0);
 	assert_int_equal(rs_token_verify(dir, "$sha256-128$", secret), 0);
 	/* an earlier build's whole digest redeems the token it sent, and
-	 * only with the whole digest right */
+	 * not with a digit of its first half (the half kept) wrong; the
+	 * other half is checked for its form alone (test above) */
 	{
 		struct sha256_ctx ctx;
 		uint8_t d[SHA256_DIGEST_SIZE];
