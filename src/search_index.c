@@ -1821,6 +1821,68 @@ nomem:
 /* ------------------------------------------------------------------ */
 /* Slots in label order                                                */
 
+/* A list's block packed anew, FILL slots a segment and an eighth more
+ * segments spare (packing_new), filled in list order (packing_put), then
+ * put in place of the list's (packing_install). */
+typedef struct packing {
+	uint32_t *slab, *spare;
+	rs_seg *segs;
+	uint32_t nseg, caps;
+	size_t k; /* slots put */
+} packing;
+
+/* The segments of n slots packed: 0, or -1 out of memory. */
+static int packing_new(const rs_alloc *al, size_t n, packing *p)
+{
+	uint32_t g;
+
+	p->nseg = n ? (uint32_t)((n + FILL - 1) / FILL) : 1;
+	p->caps = p->nseg + (p->nseg + 7) / 8;
+	p->k = 0;
+	p->slab = rs_calloc(al, (size_t)p->caps * RS_SEG, sizeof(*p->slab));
+	p->segs = rs_calloc(al, p->caps, sizeof(*p->segs));
+	p->spare = rs_calloc(al, p->caps, sizeof(*p->spare));
+	if (!p->slab || !p->segs || !p->spare) {
+		rs_free(al, p->slab);
+		rs_free(al, p->segs);
+		rs_free(al, p->spare);
+		return -1;
+	}
+	for (g = 0; g < p->nseg; g++)
+		p->segs[g].at = g * RS_SEG;
+	return 0;
+}
+
+static void packing_put(packing *p, uint32_t entry)
+{
+	p->slab[(p->k / FILL) * RS_SEG + p->k % FILL] = entry;
+	p->segs[p->k / FILL].len++;
+	p->k++;
+}
+
+/* The list's block replaced by the packed one. */
+static void packing_install(const rs_alloc *al, const rs_sindex *x,
+			    rs_plist *l, const packing *p)
+{
+	uint32_t g;
+
+	rs_free(al, l->slab);
+	rs_free(al, l->segs);
+	rs_free(al, l->spare);
+	l->slab = p->slab;
+	l->segs = p->segs;
+	l->spare = p->spare;
+	l->slabcap = p->caps * RS_SEG;
+	l->capsegs = p->caps;
+	l->nsegs = p->nseg;
+	l->nspare = 0;
+	l->total = p->k;
+	for (g = p->nseg; g < p->caps; g++)
+		l->spare[l->nspare++] = g * RS_SEG;
+	for (g = 0; g < p->nseg; g++)
+		seg_fix(x, l, g);
+}
+
 /*
  * Pack a list again, FILL slots a segment as a build leaves them, with an
  * eighth more segments spare, when its block is under 60% used (packed,
@@ -1831,49 +1893,22 @@ nomem:
  */
 static void list_repack(const rs_alloc *al, const rs_sindex *x, rs_plist *l)
 {
-	uint32_t n, caps, g, i, k = 0, *slab, *spare;
-	rs_seg *segs;
+	uint32_t n, g, i;
+	packing p;
 
 	if (l->capsegs < 2 || l->total * 5 >= (size_t)l->capsegs * RS_SEG * 3)
 		return;
 	n = (uint32_t)((l->total + FILL - 1) / FILL);
 	if (!n)
 		n = 1;
-	caps = n + (n + 7) / 8;
-	if (caps >= l->capsegs)
+	if (n + (n + 7) / 8 >= l->capsegs || packing_new(al, l->total, &p))
 		return;
-	slab = rs_calloc(al, (size_t)caps * RS_SEG, sizeof(*slab));
-	segs = rs_calloc(al, caps, sizeof(*segs));
-	spare = rs_calloc(al, caps, sizeof(*spare));
-	if (!slab || !segs || !spare) {
-		rs_free(al, slab);
-		rs_free(al, segs);
-		rs_free(al, spare);
-		return;
-	}
-	for (g = 0; g < n; g++)
-		segs[g].at = g * RS_SEG;
 	for (g = 0; g < l->nsegs; g++) {
 		const uint32_t *e = seg_at(l, g);
-		for (i = 0; i < l->segs[g].len; i++, k++) {
-			slab[(k / FILL) * RS_SEG + k % FILL] = e[i];
-			segs[k / FILL].len++;
-		}
+		for (i = 0; i < l->segs[g].len; i++)
+			packing_put(&p, e[i]);
 	}
-	rs_free(al, l->slab);
-	rs_free(al, l->segs);
-	rs_free(al, l->spare);
-	l->slab = slab;
-	l->segs = segs;
-	l->spare = spare;
-	l->slabcap = caps * RS_SEG;
-	l->capsegs = caps;
-	l->nsegs = n;
-	l->nspare = 0;
-	for (g = n; g < caps; g++)
-		l->spare[l->nspare++] = g * RS_SEG;
-	for (g = 0; g < n; g++)
-		seg_fix(x, l, g);
+	packing_install(al, x, l, &p);
 }
 
 /* Number every slot afresh in label order (rs_sindex_tidy). */
@@ -1943,48 +1978,20 @@ static void renumber(roster_directory *dir)
 static int complement(const rs_alloc *al, const rs_sindex *x, rs_plist *l)
 {
 	const rs_plist *all = x->all;
-	size_t n = all->total - l->total, k = 0;
-	uint32_t nseg = n ? (uint32_t)((n + FILL - 1) / FILL) : 1;
-	uint32_t caps = nseg + (nseg + 7) / 8, g, e, *slab, *spare;
 	rs_pos pa = { 0, 0 }, pl = { 0, 0 };
-	rs_seg *segs;
+	packing p;
+	uint32_t e;
 
-	slab = rs_calloc(al, (size_t)caps * RS_SEG, sizeof(*slab));
-	segs = rs_calloc(al, caps, sizeof(*segs));
-	spare = rs_calloc(al, caps, sizeof(*spare));
-	if (!slab || !segs || !spare) {
-		rs_free(al, slab);
-		rs_free(al, segs);
-		rs_free(al, spare);
+	if (packing_new(al, all->total - l->total, &p))
 		return -1;
-	}
-	for (g = 0; g < nseg; g++)
-		segs[g].at = g * RS_SEG;
 	while ((e = rs_plist_next_entry(all, &pa)) != RS_NO_ENTRY) {
-		if (rs_plist_at(l, pl) == rs_entry_slot(e)) {
+		if (rs_plist_at(l, pl) == rs_entry_slot(e))
 			rs_plist_next(l, &pl);
-			continue;
-		}
-		slab[(k / FILL) * RS_SEG + k % FILL] = e;
-		segs[k / FILL].len++;
-		k++;
+		else
+			packing_put(&p, e);
 	}
-	rs_free(al, l->slab);
-	rs_free(al, l->segs);
-	rs_free(al, l->spare);
-	l->slab = slab;
-	l->segs = segs;
-	l->spare = spare;
-	l->slabcap = caps * RS_SEG;
-	l->capsegs = caps;
-	l->nsegs = nseg;
-	l->nspare = 0;
-	l->total = k;
+	packing_install(al, x, l, &p);
 	l->last = 0;
-	for (g = nseg; g < caps; g++)
-		l->spare[l->nspare++] = g * RS_SEG;
-	for (g = 0; g < nseg; g++)
-		seg_fix(x, l, g);
 	l->inv = !l->inv;
 	return 0;
 }

@@ -501,6 +501,36 @@ static uint64_t version_in(roster_directory *d, roster_id id)
 	return v;
 }
 
+/* A world on a store and a second connection to it, opened before the
+ * first changes the admin's note. */
+static world *two_connections(void **state, fixture **fx, void **ms,
+			      roster_directory **d2)
+{
+	roster_directory_options o;
+	world *w;
+
+	*fx = fx_new(state, ms);
+	o = on_store(ST(*fx), *ms);
+	w = world_new(&o);
+	*d2 = reopen(ST(*fx), fx_open(*fx));
+	return w;
+}
+
+/* Save the admin's note through d, expecting `version` (0: none). */
+static int save_note(world *w, roster_directory *d, const char *note,
+		     uint64_t version)
+{
+	roster_form *f = NULL;
+	int rc;
+
+	assert_int_equal(roster_form_new(&f, d), 0);
+	assert_int_equal(roster_form_expect_version(f, version), 0);
+	roster_form_set_str(f, ROSTER_FIELD_NOTE, note);
+	rc = roster_user_update(d, &w->as_admin, w->admin, f);
+	roster_form_free(f);
+	return rc;
+}
+
 /* A user's version is its record's in the store, the same through every
  * connection: a form made from it in one connection, saved after another
  * changed the user and this one refreshed, is refused (user.changed) and
@@ -508,35 +538,23 @@ static uint64_t version_in(roster_directory *d, roster_id id)
 static void test_expected_version(void **state)
 {
 	fixture *fx;
-	void *ms;
-	roster_directory_options o;
 	roster_directory *d2;
-	roster_form *f = NULL;
-	world *w;
+	void *ms;
+	world *w = two_connections(state, &fx, &ms, &d2);
 	uint64_t v;
 	char *before, *after;
 
-	fx = fx_new(state, &ms);
-	o = on_store(ST(fx), ms);
-	w = world_new(&o);
-	d2 = reopen(ST(fx), fx_open(fx));
 	v = version_in(d2, w->admin);
 	assert_int_equal(version_in(w->dir, w->admin), v);
 	/* the second connection shows the admin's form at v; the first
 	 * changes the admin meanwhile */
-	assert_int_equal(roster_form_new(&f, w->dir), 0);
-	roster_form_set_str(f, ROSTER_FIELD_NOTE, "first writer");
-	assert_int_equal(roster_user_update(w->dir, &w->as_admin, w->admin, f), 0);
-	roster_form_free(f);
+	assert_int_equal(save_note(w, w->dir, "first writer", 0), 0);
 	assert_true(version_in(w->dir, w->admin) != v);
 	assert_int_equal(roster_directory_refresh(d2), 0);
 	assert_int_equal(version_in(d2, w->admin),
 			 version_in(w->dir, w->admin));
 	before = dump_store(ST(fx), ms);
-	assert_int_equal(roster_form_new(&f, d2), 0);
-	assert_int_equal(roster_form_expect_version(f, v), 0);
-	roster_form_set_str(f, ROSTER_FIELD_NOTE, "second writer");
-	assert_int_equal(roster_user_update(d2, &w->as_admin, w->admin, f),
+	assert_int_equal(save_note(w, d2, "second writer", v),
 			 ROSTER_ECONFLICT);
 	assert_string_equal(roster_error_rule(roster_directory_error(d2)),
 			    "user.changed");
@@ -544,11 +562,9 @@ static void test_expected_version(void **state)
 	assert_string_equal(before, after);
 	free(after);
 	/* made again from the user as the store has it now */
-	assert_int_equal(roster_form_expect_version(
-				 f, version_in(d2, w->admin)),
+	assert_int_equal(save_note(w, d2, "second writer",
+				   version_in(d2, w->admin)),
 			 0);
-	assert_int_equal(roster_user_update(d2, &w->as_admin, w->admin, f), 0);
-	roster_form_free(f);
 	after = dump_store(ST(fx), ms);
 	assert_non_null(strstr(after, "second writer"));
 	free(after);
@@ -567,35 +583,21 @@ static void test_expected_version(void **state)
 static void test_expected_version_stale_handle(void **state)
 {
 	fixture *fx;
-	void *ms;
-	roster_directory_options o;
 	roster_directory *d2;
-	roster_form *f = NULL;
-	world *w;
+	void *ms;
+	world *w = two_connections(state, &fx, &ms, &d2);
 	uint64_t v;
 	char *after;
 
-	fx = fx_new(state, &ms);
-	o = on_store(ST(fx), ms);
-	w = world_new(&o);
-	d2 = reopen(ST(fx), fx_open(fx));
-	assert_int_equal(roster_form_new(&f, w->dir), 0);
-	roster_form_set_str(f, ROSTER_FIELD_NOTE, "first writer");
-	assert_int_equal(roster_user_update(w->dir, &w->as_admin, w->admin, f), 0);
-	roster_form_free(f);
+	assert_int_equal(save_note(w, w->dir, "first writer", 0), 0);
 	/* the form is shown from the first connection, at the new version */
 	v = version_in(w->dir, w->admin);
 	assert_true(v != version_in(d2, w->admin));
 	/* and saved through the second, which read the store before */
-	assert_int_equal(roster_form_new(&f, d2), 0);
-	assert_int_equal(roster_form_expect_version(f, v), 0);
-	roster_form_set_str(f, ROSTER_FIELD_NOTE, "second writer");
-	assert_int_equal(roster_user_update(d2, &w->as_admin, w->admin, f),
-			 ROSTER_ECONFLICT);
+	assert_int_equal(save_note(w, d2, "second writer", v), ROSTER_ECONFLICT);
 	/* the second connection now has the store's version */
 	assert_int_equal(version_in(d2, w->admin), v);
-	assert_int_equal(roster_user_update(d2, &w->as_admin, w->admin, f), 0);
-	roster_form_free(f);
+	assert_int_equal(save_note(w, d2, "second writer", v), 0);
 	after = dump_store(ST(fx), ms);
 	assert_non_null(strstr(after, "second writer"));
 	free(after);
