@@ -205,6 +205,16 @@ static inline const char *rs_user_s(const rs_user *u, size_t i)
 #define RS_LINE(u, i) rs_user_s((u), RS_S_END + (i))
 #define RS_PRODUCT(u, i) rs_user_s((u), RS_S_END + (u)->nlines + (i))
 
+/* A user's search words, "" for none: a packed user whose words are
+ * empty (most: the names and login have theirs elsewhere) keeps no
+ * string for them; a working copy's are NULL until computed. */
+static inline const char *rs_user_words(const rs_user *u)
+{
+	const char *w = RS_WORDS(u);
+
+	return w ? w : "";
+}
+
 /* The boolean field f of user u, 0 or 1. */
 #define RS_FLAG(u, f) ((int)(((u)->flags >> (f)) & 1u))
 static inline void rs_flag_set(rs_user *u, int f, int on)

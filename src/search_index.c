@@ -50,7 +50,7 @@ void rs_user_texts(const rs_user *u, rs_text out[RS_TEXTS], char *numbers,
 {
 	out[0].s = RS_SORTKEY(u);
 	out[0].raw = 0;
-	out[1].s = RS_WORDS(u);
+	out[1].s = rs_user_words(u);
 	out[1].raw = 0;
 	out[2].s = RS_EMAIL_KEY(u);
 	out[2].raw = 1;
@@ -1258,7 +1258,7 @@ static void relist(roster_directory *dir, rs_sindex *x, rs_user *u)
 static int same_words(const rs_user *a, const rs_user *b)
 {
 	return a->base.parent == b->base.parent &&
-	       !strcmp(RS_WORDS(a), RS_WORDS(b)) &&
+	       !strcmp(rs_user_words(a), rs_user_words(b)) &&
 	       !strcmp(RS_SORTKEY(a), RS_SORTKEY(b)) &&
 	       !strcmp(RS_EMAIL_KEY(a), RS_EMAIL_KEY(b)) &&
 	       rs_user_filters(a) == rs_user_filters(b);

@@ -103,6 +103,12 @@ int rs_user_copy(roster_directory *dir, const rs_user *src, rs_user **out)
 	for (i = 0; i < RS_S_END; i++)
 		if (dup_into(dir, &w->s[i], rs_user_s(src, i)))
 			goto nomem;
+	/* a published user's words were computed, empty ones too: a copy
+	 * has them, so that they are computed again only when their fields
+	 * change */
+	if (src->packed && !w->s[RS_S_WORDS] &&
+	    !(w->s[RS_S_WORDS] = rs_strdup(&dir->al, "")))
+		goto nomem;
 	/* a list failing half-way is freed by release, which skips the
 	 * NULL entries and the lists not made */
 	if (dup_list(dir, &w->lines, src, RS_S_END, src->nlines) ||
@@ -122,6 +128,15 @@ static size_t strings_of(const rs_user *u)
 	return RS_S_END + u->nlines + u->nproducts;
 }
 
+/* String i as a packed user holds it: empty search words are left out
+ * (rs_user_words() reads them as ""), saving their byte and offset. */
+static const char *held_string(const rs_user *src, size_t i)
+{
+	const char *s = rs_user_s(src, i);
+
+	return i == RS_S_WORDS && s && !*s ? NULL : s;
+}
+
 int rs_user_pack(const rs_alloc *al, const rs_user *src, rs_user **out)
 {
 	size_t n = strings_of(src), bytes = 0, held = 0, size, i, k, at;
@@ -138,7 +153,7 @@ int rs_user_pack(const rs_alloc *al, const rs_user *src, rs_user **out)
 
 	*out = NULL;
 	for (i = 0; i < n; i++) {
-		const char *s = rs_user_s(src, i);
+		const char *s = held_string(src, i);
 		if (i < RS_S_END && s) {
 			/* a string where the numbering holds none: a bug */
 			assert(rs_string_bit[i]);
@@ -183,7 +198,7 @@ int rs_user_pack(const rs_alloc *al, const rs_user *src, rs_user **out)
 		at += len;
 	}
 	for (i = 0, k = 0; i < n; i++) {
-		const char *s = rs_user_s(src, i);
+		const char *s = held_string(src, i);
 		size_t o = 0;
 
 		if (i < RS_S_END && !s)

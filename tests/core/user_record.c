@@ -60,7 +60,10 @@ static void same_user(const rs_user *a, const rs_user *b)
 	assert_int_equal(a->nproducts, b->nproducts);
 	/* every string: fields, keys, hashes, lines, products */
 	for (i = 0; i < RS_S_END + a->nlines + a->nproducts; i++)
-		same_str(rs_user_s(a, i), rs_user_s(b, i));
+		if (i != RS_S_WORDS)
+			same_str(rs_user_s(a, i), rs_user_s(b, i));
+	/* empty words are no string in a packed user */
+	assert_string_equal(rs_user_words(a), rs_user_words(b));
 	assert_int_equal(RS_WELCOME_EXPIRES(a), RS_WELCOME_EXPIRES(b));
 	assert_int_equal(RS_RESET_EXPIRES(a), RS_RESET_EXPIRES(b));
 }
@@ -231,6 +234,22 @@ static void test_copy_and_pack(void **state)
 			rs_user_release(&dir->al, p);
 		}
 	}
+
+	/* empty search words: no string packed, "" read; a copy has them,
+	 * computed, as "" */
+	assert_int_equal(rs_user_copy(dir, pub, &w), 0);
+	rs_user_set(&dir->al, w, RS_S_WORDS, strdup(""));
+	assert_int_equal(rs_user_pack(&dir->al, w, &p), 0);
+	assert_null(RS_WORDS(p));
+	assert_string_equal(rs_user_words(p), "");
+	assert_int_equal(rs_popcount32(p->present),
+			 rs_popcount32(pub->present) - 1);
+	assert_int_equal(rs_user_copy(dir, p, &q), 0);
+	assert_non_null(RS_WORDS(q));
+	assert_string_equal(RS_WORDS(q), "");
+	rs_user_release(&dir->al, w);
+	rs_user_release(&dir->al, p);
+	rs_user_release(&dir->al, q);
 }
 
 
