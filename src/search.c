@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "catalog/internal.h"
 #include "policy.h"
 #include "search_index.h"
 #include "txn.h"
@@ -1024,6 +1025,43 @@ static int count_one(void *ctx, const rs_sindex *x, uint32_t slot)
 	return 0;
 }
 
+/*
+ * A filter naming what does not exist is a mistake to tell, not a search
+ * that finds nobody: a catalog item the catalog lacks, a group or site
+ * that is none (a deleted one included). ROSTER_ENOTFOUND, the filter's
+ * field; 0 when each exists.
+ */
+static int check_filters(roster_directory *dir, const roster_query *q)
+{
+	static const struct {
+		int kind;
+		const char *field, *rule;
+	} items[3] = {
+		{ ROSTER_ITEM_LICENCE, "licence", "licence.unknown" },
+		{ ROSTER_ITEM_PACK, "pack", "pack.unknown" },
+		{ ROSTER_ITEM_PRODUCT, "product", "product.unknown" },
+	};
+	const roster_catalog *cat;
+	size_t i;
+
+	for (i = 0; i < 3; i++) {
+		if (!q->item[i])
+			continue;
+		if (!(cat = rs_catalog(dir)))
+			return dir->err.code;
+		if (rs_catalog_find(cat, items[i].kind, q->item[i]) == RS_NONE)
+			return rs_fail(dir, ROSTER_ENOTFOUND, items[i].field,
+				       items[i].rule, q->item[i]);
+	}
+	if (q->group && !rs_get_kind(dir, q->group, ROSTER_KIND_GROUP))
+		return rs_fail_id(dir, ROSTER_ENOTFOUND, "group",
+				  "record.notfound", q->group);
+	if (q->site && !rs_get_kind(dir, q->site, ROSTER_KIND_SITE))
+		return rs_fail_id(dir, ROSTER_ENOTFOUND, "site",
+				  "record.notfound", q->site);
+	return ROSTER_OK;
+}
+
 /* Resolve the actor, its scope and the plan of a query. */
 static int prepare(roster_directory *dir, const roster_actor *actor,
 		   roster_id account, const roster_query *q, ranges *sc,
@@ -1036,7 +1074,8 @@ static int prepare(roster_directory *dir, const roster_actor *actor,
 		return rc;
 	if (!q)
 		return rs_fail(dir, ROSTER_EINVAL, "query", "arg.null", NULL);
-	if ((rc = scope(dir, &who, account, sc)))
+	if ((rc = scope(dir, &who, account, sc)) ||
+	    (rc = check_filters(dir, q)))
 		return rc;
 	plan(dir, q, w);
 	return ROSTER_OK;

@@ -101,11 +101,17 @@ ROSTER_API int roster_query_filter(roster_query *query, int filter);
 /**
  * Only users holding a catalog item: kind ROSTER_ITEM_LICENCE,
  * ROSTER_ITEM_PACK or ROSTER_ITEM_PRODUCT (one per kind; NULL clears).
+ * A search or count with an item the directory's catalog lacks is refused
+ * (ROSTER_ENOTFOUND, field licence, pack or product, rule
+ * licence.unknown, pack.unknown or product.unknown): a mistyped filter
+ * is told, not taken for one nobody passes.
  */
 ROSTER_API int roster_query_item(roster_query *query, int kind,
 				 const char *id);
 /** Only users in a group or at a site: field ROSTER_FIELD_GROUP or
- * ROSTER_FIELD_SITE (0 clears). */
+ * ROSTER_FIELD_SITE (0 clears). A search or count naming a group or site
+ * that is none (or no more) is refused (ROSTER_ENOTFOUND, field group or
+ * site, record.notfound). */
 ROSTER_API int roster_query_ref(roster_query *query, int field, roster_id id);
 /** Remove every filter and the text. */
 ROSTER_API void roster_query_clear(roster_query *query);

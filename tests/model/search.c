@@ -998,9 +998,16 @@ static void check_index(world *w, const roster_id *ids, size_t n,
 		memset(vf, 0, sizeof(vf));
 		for (i = 0; i < 2 && rnd() % 2; i++) {
 			vf[i].kind = 1 + (int)(rnd() % 4);
-			if (vf[i].kind <= 2)
+			if (vf[i].kind <= 2) {
+				roster_record *r = NULL;
 				vf[i].id = places[rnd() % 3][vf[i].kind - 1]
 						 [rnd() % 2];
+				/* a group or site of this directory only: a
+				 * filter naming none is refused */
+				if (roster_record_get(&r, w->dir, vf[i].id))
+					vf[i].kind = 0;
+				roster_record_free(r);
+			}
 		}
 		/* two of one kind: the query keeps the second */
 		if (vf[0].kind && vf[0].kind == vf[1].kind)
@@ -1583,6 +1590,69 @@ static void test_filters(void **state)
 	world_free(w);
 }
 
+/* A filter naming what does not exist is refused with its field, by a
+ * search and a count alike: a licence, pack or product licence the
+ * catalog lacks, a group or site that is none or was deleted. One the
+ * catalog has that nobody holds finds nobody. */
+static void test_unknown_filters(void **state)
+{
+	static const struct {
+		int kind;
+		const char *id, *field, *rule;
+	} items[] = {
+		{ ROSTER_ITEM_LICENCE, "vidoe", "licence", "licence.unknown" },
+		{ ROSTER_ITEM_PACK, "basik", "pack", "pack.unknown" },
+		{ ROSTER_ITEM_PRODUCT, "meeting", "product", "product.unknown" },
+	};
+	world *w = world_new(NULL);
+	roster_query *q = NULL;
+	roster_page *p = NULL;
+	roster_id site;
+	size_t i, n = 99;
+
+	(void)state;
+	add(w, "U", "One", "u1@acme.example");
+	for (i = 0; i < sizeof(items) / sizeof(items[0]); i++) {
+		assert_int_equal(roster_query_new(&q), 0);
+		assert_int_equal(roster_query_item(q, items[i].kind, items[i].id),
+				 0);
+		assert_int_equal(roster_search(&p, w->dir, &w->system, 0, q,
+					       NULL, 10),
+				 ROSTER_ENOTFOUND);
+		assert_null(p);
+		assert_err(w, ROSTER_ENOTFOUND, items[i].rule);
+		assert_string_equal(roster_error_field(roster_directory_error(w->dir)),
+				    items[i].field);
+		assert_int_equal(roster_search_count(&n, w->dir, &w->system, 0, q),
+				 ROSTER_ENOTFOUND);
+		assert_int_equal(n, 0);
+		roster_query_free(q);
+	}
+	/* a site's id as a group, a deleted site */
+	assert_int_equal(roster_query_new(&q), 0);
+	assert_int_equal(roster_query_ref(q, ROSTER_FIELD_GROUP, w->site), 0);
+	assert_int_equal(roster_search(&p, w->dir, &w->system, 0, q, NULL, 10),
+			 ROSTER_ENOTFOUND);
+	assert_string_equal(roster_error_field(roster_directory_error(w->dir)),
+			    "group");
+	roster_query_clear(q);
+	assert_int_equal(roster_site_create(&site, w->dir, &w->as_admin,
+					    w->account, "Gone"), 0);
+	assert_int_equal(roster_record_delete(w->dir, &w->as_admin, site), 0);
+	assert_int_equal(roster_query_ref(q, ROSTER_FIELD_SITE, site), 0);
+	assert_int_equal(roster_search_count(&n, w->dir, &w->system, 0, q),
+			 ROSTER_ENOTFOUND);
+	assert_string_equal(roster_error_field(roster_directory_error(w->dir)),
+			    "site");
+	/* the catalog's, held by nobody: nobody found */
+	roster_query_clear(q);
+	assert_int_equal(roster_query_item(q, ROSTER_ITEM_LICENCE, "video"), 0);
+	assert_int_equal(roster_search_count(&n, w->dir, &w->system, 0, q), 0);
+	assert_int_equal(n, 0);
+	roster_query_free(q);
+	world_free(w);
+}
+
 static void test_scope(void **state)
 {
 	world *w = world_new(NULL);
@@ -1706,6 +1776,7 @@ int main(void)
 		cmocka_unit_test(test_index_rollback_runs),
 		cmocka_unit_test(test_index_rollback_into_full),
 		cmocka_unit_test(test_filters),
+		cmocka_unit_test(test_unknown_filters),
 		cmocka_unit_test(test_scope),
 		cmocka_unit_test(test_other_directories),
 	};
