@@ -1025,10 +1025,20 @@ static int count_one(void *ctx, const rs_sindex *x, uint32_t slot)
 	return 0;
 }
 
+/* Does a user hold the item? One the catalog dropped stays with its
+ * holders (roster_directory_set_catalog), who are to be found to take it
+ * back. An item's list is never inverted; an emptied one may linger. */
+static int held(const rs_sindex *x, int kind, const char *id)
+{
+	const rs_plist *l = rs_sindex_item_list(x, kind, id);
+
+	return l && l->total;
+}
+
 /*
  * A filter naming what does not exist is a mistake to tell, not a search
- * that finds nobody: a catalog item the catalog lacks, a group or site
- * that is none (a deleted one included). ROSTER_ENOTFOUND, the filter's
+ * that finds nobody: a catalog item the catalog lacks and nobody holds,
+ * a group or site that is none (a deleted one included). ROSTER_ENOTFOUND, the filter's
  * field; 0 when each exists.
  */
 static int check_filters(roster_directory *dir, const roster_query *q)
@@ -1049,7 +1059,8 @@ static int check_filters(roster_directory *dir, const roster_query *q)
 			continue;
 		if (!(cat = rs_catalog(dir)))
 			return dir->err.code;
-		if (rs_catalog_find(cat, items[i].kind, q->item[i]) == RS_NONE)
+		if (rs_catalog_find(cat, items[i].kind, q->item[i]) == RS_NONE &&
+		    !held(dir->sindex, items[i].kind, q->item[i]))
 			return rs_fail(dir, ROSTER_ENOTFOUND, items[i].field,
 				       items[i].rule, q->item[i]);
 	}

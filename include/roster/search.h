@@ -101,10 +101,11 @@ ROSTER_API int roster_query_filter(roster_query *query, int filter);
 /**
  * Only users holding a catalog item: kind ROSTER_ITEM_LICENCE,
  * ROSTER_ITEM_PACK or ROSTER_ITEM_PRODUCT (one per kind; NULL clears).
- * A search or count with an item the directory's catalog lacks is refused
- * (ROSTER_ENOTFOUND, field licence, pack or product, rule
- * licence.unknown, pack.unknown or product.unknown): a mistyped filter
- * is told, not taken for one nobody passes.
+ * A search or count with an item the directory's catalog lacks and no
+ * user holds is refused (ROSTER_ENOTFOUND, field licence, pack or
+ * product, rule licence.unknown, pack.unknown or product.unknown): a
+ * mistyped filter is told, not taken for one nobody passes. One the
+ * catalog dropped (roster_directory_set_catalog) finds its holders.
  */
 ROSTER_API int roster_query_item(roster_query *query, int kind,
 				 const char *id);

@@ -1653,6 +1653,52 @@ static void test_unknown_filters(void **state)
 	world_free(w);
 }
 
+/* A product the catalog dropped is still held (include/roster/licence.h):
+ * a filter naming it finds its holders, so that they can be found to take
+ * it back; one nobody holds is still refused. */
+static void test_dropped_item_filter(void **state)
+{
+	world *w = world_new(NULL);
+	roster_catalog *cat = NULL;
+	roster_page *report = NULL, *p = NULL;
+	roster_query *q = NULL;
+	roster_id u;
+	size_t n = 0;
+	char *mine = catalog_xml_copy();
+
+	(void)state;
+	u = add(w, "M", "Eet", "m@acme.example");
+	assert_int_equal(roster_product_purchase(w->dir, &w->as_partner,
+						 w->account, "meetings", 1), 0);
+	assert_int_equal(roster_product_assign(w->dir, &w->as_admin, "meetings",
+					       &u, 1, NULL), 0);
+	catalog_xml_edit(mine, "<product id=\"meetings\"",
+			 "<product id=\"meetingz\"");
+	cat = catalog_xml_load(mine);
+	assert_int_equal(roster_directory_set_catalog(w->dir, cat, &report), 0);
+	roster_page_free(report);
+	assert_int_equal(roster_query_new(&q), 0);
+	assert_int_equal(roster_query_item(q, ROSTER_ITEM_PRODUCT, "meetings"),
+			 0);
+	assert_int_equal(roster_search_count(&n, w->dir, &w->system, 0, q), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(roster_search(&p, w->dir, &w->as_admin, w->account, q,
+				       NULL, 10), 0);
+	assert_int_equal(roster_page_count(p), 1);
+	assert_int_equal(roster_page_id(p, 0), u);
+	roster_page_free(p);
+	/* given back: nobody holds it, the catalog lacks it */
+	assert_int_equal(roster_product_unassign(w->dir, &w->as_admin,
+						 "meetings", &u, 1, NULL), 0);
+	assert_int_equal(roster_search_count(&n, w->dir, &w->system, 0, q),
+			 ROSTER_ENOTFOUND);
+	assert_err(w, ROSTER_ENOTFOUND, "product.unknown");
+	roster_query_free(q);
+	roster_catalog_free(cat);
+	free(mine);
+	world_free(w);
+}
+
 static void test_scope(void **state)
 {
 	world *w = world_new(NULL);
@@ -1777,6 +1823,7 @@ int main(void)
 		cmocka_unit_test(test_index_rollback_into_full),
 		cmocka_unit_test(test_filters),
 		cmocka_unit_test(test_unknown_filters),
+		cmocka_unit_test(test_dropped_item_filter),
 		cmocka_unit_test(test_scope),
 		cmocka_unit_test(test_other_directories),
 	};
