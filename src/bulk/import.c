@@ -230,7 +230,6 @@ static int ascii_ieq(const char *a, const char *b)
 	return *a == *b;
 }
 
-/* The site, PBX or group of the account named `name`, 0 if none. */
 /* The site, PBX or group (by `field`) of the account named `name` as
  * roster_record_find() finds it, case aside: *id 0 when none is. 0, or
  * ROSTER_ENOMEM recorded. */
