@@ -313,8 +313,7 @@ static int redeem(roster_directory *dir, const char *token,
 	/* single use, and a new password voids every link sent out (as an
 	 * update does): both tokens go. Either link proves the mailbox and
 	 * sets a password: the user is registered */
-	rs_user_set(&dir->al, u, RS_S_WELCOME, NULL);
-	rs_user_set(&dir->al, u, RS_S_RESET, NULL);
+	rs_user_void_tokens(&dir->al, u);
 	rs_flag_set(u, ROSTER_FIELD_REGISTERED, 1);
 	if ((!RS_FLAG(cur, ROSTER_FIELD_REGISTERED) &&
 	     rs_event(dir, ROSTER_EVENT_USER_REGISTERED, u->base.parent, id,

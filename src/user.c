@@ -898,10 +898,8 @@ static int update(roster_directory *dir, const rs_who *who, roster_id id,
 		return rc;
 	}
 	/* a new password or login voids the links already sent out */
-	if (mask & (BIT(ROSTER_FIELD_PASSWORD) | BIT(ROSTER_FIELD_EMAIL))) {
-		rs_user_set(&dir->al, u, RS_S_RESET, NULL);
-		rs_user_set(&dir->al, u, RS_S_WELCOME, NULL);
-	}
+	if (mask & (BIT(ROSTER_FIELD_PASSWORD) | BIT(ROSTER_FIELD_EMAIL)))
+		rs_user_void_tokens(&dir->al, u);
 	for (f = 1; f < ROSTER_FIELD_END; f++)
 		if (rs_field(f)->flags & RS_F_PBX)
 			pbx_mask |= BIT(f);

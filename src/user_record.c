@@ -61,6 +61,14 @@ void rs_user_set(const rs_alloc *al, rs_user *u, size_t i, char *s)
 	w->s[i] = s;
 }
 
+void rs_user_void_tokens(const rs_alloc *al, rs_user *u)
+{
+	rs_user_set(al, u, RS_S_RESET, NULL);
+	rs_user_set(al, u, RS_S_WELCOME, NULL);
+	RS_RESET_EXPIRES_W(u) = 0;
+	RS_WELCOME_EXPIRES_W(u) = 0;
+}
+
 static int dup_into(roster_directory *dir, char **dst, const char *src)
 {
 	*dst = NULL;
@@ -164,18 +172,10 @@ int rs_user_pack(const rs_alloc *al, const rs_user *src, rs_user **out)
 		if (s && !(shared && i == RS_S_EMAIL_KEY))
 			bytes += strlen(s) + 1;
 	}
-	/* the values it has, after the header; a token's deadline only
-	 * with the token: one voided (a new password, a redemption) leaves
-	 * its deadline in the working copy, which would otherwise be kept
-	 * and read back as that of a token the user no longer has */
-	for (i = 0; i < RS_O_END; i++) {
-		opt[i] = rs_user_opt(src, (int)i);
-		if ((i == RS_O_RESET && !RS_RESET(src)) ||
-		    (i == RS_O_WELCOME && !RS_WELCOME(src)))
-			opt[i] = 0;
-		if (opt[i])
+	/* the values it has, after the header */
+	for (i = 0; i < RS_O_END; i++)
+		if ((opt[i] = rs_user_opt(src, (int)i)))
 			opts |= 1u << i;
-	}
 	head = sizeof(rs_user) + 8 * rs_popcount32(opts);
 	wide = head + held * sizeof(uint16_t) + bytes > NARROW_MAX;
 	at = head + held * (wide ? sizeof(uint32_t) : sizeof(uint16_t));

@@ -10,6 +10,9 @@ rs_user *rs_user_new(const rs_alloc *al);
 /* Replace string i (model.h) of the working copy u by s (taken, may be
  * NULL), freeing the one it had. */
 void rs_user_set(const rs_alloc *al, rs_user *u, size_t i, char *s);
+/* Void a working copy's reset and welcome tokens: their hashes and
+ * their deadlines. */
+void rs_user_void_tokens(const rs_alloc *al, rs_user *u);
 /* A working copy of a user version (with its hashes and tokens): one
  * allocation per string, ready to be changed. 0 or ENOMEM recorded. */
 int rs_user_copy(roster_directory *dir, const rs_user *src, rs_user **out);
