@@ -1038,8 +1038,8 @@ static int held(const rs_sindex *x, int kind, const char *id)
 /*
  * A filter naming what does not exist is a mistake to tell, not a search
  * that finds nobody: a catalog item the catalog lacks and nobody holds,
- * a group or site that is none (a deleted one included). ROSTER_ENOTFOUND, the filter's
- * field; 0 when each exists.
+ * a group or site that is none (a deleted one included).
+ * ROSTER_ENOTFOUND, the filter's field; 0 when each exists.
  */
 static int check_filters(roster_directory *dir, const roster_query *q)
 {

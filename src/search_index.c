@@ -1831,13 +1831,19 @@ typedef struct packing {
 	size_t k; /* slots put */
 } packing;
 
+/* The segments a block of n slots packed has, the spare ones included. */
+static uint32_t packed_caps(size_t n, uint32_t *nseg)
+{
+	*nseg = n ? (uint32_t)((n + FILL - 1) / FILL) : 1;
+	return *nseg + (*nseg + 7) / 8;
+}
+
 /* The segments of n slots packed: 0, or -1 out of memory. */
 static int packing_new(const rs_alloc *al, size_t n, packing *p)
 {
 	uint32_t g;
 
-	p->nseg = n ? (uint32_t)((n + FILL - 1) / FILL) : 1;
-	p->caps = p->nseg + (p->nseg + 7) / 8;
+	p->caps = packed_caps(n, &p->nseg);
 	p->k = 0;
 	p->slab = rs_calloc(al, (size_t)p->caps * RS_SEG, sizeof(*p->slab));
 	p->segs = rs_calloc(al, p->caps, sizeof(*p->segs));
@@ -1896,12 +1902,9 @@ static void list_repack(const rs_alloc *al, const rs_sindex *x, rs_plist *l)
 	uint32_t n, g, i;
 	packing p;
 
-	if (l->capsegs < 2 || l->total * 5 >= (size_t)l->capsegs * RS_SEG * 3)
-		return;
-	n = (uint32_t)((l->total + FILL - 1) / FILL);
-	if (!n)
-		n = 1;
-	if (n + (n + 7) / 8 >= l->capsegs || packing_new(al, l->total, &p))
+	if (l->capsegs < 2 || l->total * 5 >= (size_t)l->capsegs * RS_SEG * 3 ||
+	    packed_caps(l->total, &n) >= l->capsegs ||
+	    packing_new(al, l->total, &p))
 		return;
 	for (g = 0; g < l->nsegs; g++) {
 		const uint32_t *e = seg_at(l, g);
