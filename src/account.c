@@ -67,6 +67,23 @@ static int authorize(roster_directory *dir, const rs_who *who, int kind,
 	}
 }
 
+int rs_unit_name_key(const rs_alloc *al, const char *in, char **name,
+		     char **key)
+{
+	enum rs_text_fault f;
+
+	*name = *key = NULL;
+	f = rs_text_clean(al, in, 0, ROSTER_NAME_MAX, name);
+	if (f == RS_TEXT_OK)
+		f = rs_text_clean(al, *name, RS_TEXT_FOLD, ROSTER_NAME_MAX * 4,
+				  key);
+	if (f != RS_TEXT_OK) {
+		rs_free(al, *name);
+		*name = NULL;
+	}
+	return f;
+}
+
 static int clean_name(roster_directory *dir, const char *in, char **name,
 		      char **key)
 {
@@ -78,14 +95,8 @@ static int clean_name(roster_directory *dir, const char *in, char **name,
 	*name = *key = NULL;
 	if (!in)
 		return rs_fail(dir, ROSTER_EINVAL, "name", "arg.null", NULL);
-	f = rs_text_clean(&dir->al, in, 0, ROSTER_NAME_MAX, name);
-	if (f == RS_TEXT_OK)
-		f = rs_text_clean(&dir->al, *name, RS_TEXT_FOLD,
-				  ROSTER_NAME_MAX * 4, key);
-	if (f == RS_TEXT_OK)
+	if ((f = rs_unit_name_key(&dir->al, in, name, key)) == RS_TEXT_OK)
 		return ROSTER_OK;
-	rs_free(&dir->al, *name);
-	*name = NULL;
 	if (f == RS_TEXT_NOMEM)
 		return rs_nomem(dir);
 	return rs_fail_limit(dir, ROSTER_EINVALID, "name", rules[f],

@@ -239,14 +239,10 @@ static int find_unit(roster_directory *dir, roster_id account, int field,
 	int kind = field == ROSTER_FIELD_SITE  ? ROSTER_KIND_SITE
 		   : field == ROSTER_FIELD_PBX ? ROSTER_KIND_PBX
 					       : ROSTER_KIND_GROUP;
-	char *nm = NULL, *key = NULL;
-	enum rs_text_fault f;
+	char *nm, *key;
+	int f = rs_unit_name_key(&dir->al, name, &nm, &key);
 
 	*id = 0;
-	f = rs_text_clean(&dir->al, name, 0, ROSTER_NAME_MAX, &nm);
-	if (f == RS_TEXT_OK)
-		f = rs_text_clean(&dir->al, nm, RS_TEXT_FOLD,
-				  ROSTER_NAME_MAX * 4, &key);
 	if (f == RS_TEXT_OK)
 		*id = rs_unit_named(dir, account, kind, key);
 	rs_free(&dir->al, nm);
