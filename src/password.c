@@ -468,20 +468,6 @@ int rs_token_hash_stored(const char *kept, char out[TOKEN_HASH_SIZE])
 	return 0;
 }
 
-/* The n bytes of 2n lower-case hex digits; 0, or -1 for another byte. */
-static int hex_bytes(const char *s, uint8_t *d, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		int hi = rs_hex_digit(s[2 * i]), lo = rs_hex_digit(s[2 * i + 1]);
-		if (hi < 0 || lo < 0)
-			return -1;
-		d[i] = (uint8_t)(hi << 4 | lo);
-	}
-	return 0;
-}
-
 int rs_token_hash_kept(const char *stored, char out[TOKEN_KEPT_SIZE])
 {
 	const size_t p = sizeof(TOKEN_HASH_PREFIX) - 1;
@@ -491,13 +477,13 @@ int rs_token_hash_kept(const char *stored, char out[TOKEN_KEPT_SIZE])
 
 	if (!strncmp(stored, TOKEN_HASH_PREFIX, p) &&
 	    len == TOKEN_HASH_SIZE - 1) {
-		if (hex_bytes(stored + p, d, TOKEN_DIGEST_SIZE))
+		if (rs_hex_bytes(stored + p, d, TOKEN_DIGEST_SIZE))
 			return -1;
 	} else if (!strncmp(stored, TOKEN_HASH_PREFIX_FULL, pf) &&
 		   len == pf + 2 * SHA256_DIGEST_SIZE) {
 		/* an earlier build's whole digest: all of it well formed,
 		 * its first half kept */
-		if (hex_bytes(stored + pf, d, SHA256_DIGEST_SIZE))
+		if (rs_hex_bytes(stored + pf, d, SHA256_DIGEST_SIZE))
 			return -1;
 	} else {
 		return -1;

@@ -711,7 +711,7 @@ typedef struct cursor {
 static int parse_cursor(roster_directory *dir, const char *c, cursor *out)
 {
 	const char *k, *d;
-	size_t n, i;
+	size_t n;
 
 	out->key = NULL;
 	if (c[0] != 'c' || !(k = strchr(c, '.')) || !(d = strchr(k + 1, '.')) ||
@@ -723,14 +723,12 @@ static int parse_cursor(roster_directory *dir, const char *c, cursor *out)
 		return -1;
 	if (!(out->key = rs_malloc(&dir->al, n / 2 + 1)))
 		return -2;
-	for (i = 0; i < n / 2; i++) {
-		int hi = rs_hex_digit(k[1 + 2 * i]), lo = rs_hex_digit(k[2 + 2 * i]);
-		if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
-			rs_free(&dir->al, out->key);
-			out->key = NULL;
-			return -1;
-		}
-		out->key[i] = (char)(hi << 4 | lo);
+	/* a key holds no NUL byte */
+	if (rs_hex_bytes(k + 1, (unsigned char *)out->key, n / 2) ||
+	    memchr(out->key, '\0', n / 2)) {
+		rs_free(&dir->al, out->key);
+		out->key = NULL;
+		return -1;
 	}
 	out->key[n / 2] = '\0';
 	return 0;

@@ -10,6 +10,19 @@ const unsigned char rs_hex_values[256] = {
 	['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16,
 };
 
+int rs_hex_bytes(const char *s, unsigned char *out, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		int hi = rs_hex_digit(s[2 * i]), lo = rs_hex_digit(s[2 * i + 1]);
+		if (hi < 0 || lo < 0)
+			return -1;
+		out[i] = (unsigned char)(hi << 4 | lo);
+	}
+	return 0;
+}
+
 int rs_utf8_valid(const char *s, size_t len)
 {
 	const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)s;

@@ -56,6 +56,10 @@ static inline int rs_hex_digit(char c)
 	return (int)rs_hex_values[(unsigned char)c] - 1;
 }
 
+/* The n bytes written as 2n lower-case hexadecimal digits at s, into
+ * out: 0, or -1 at another byte (out then partly written). */
+int rs_hex_bytes(const char *s, unsigned char *out, size_t n);
+
 /* 1 when `s` (of `len` bytes) is valid UTF-8. */
 int rs_utf8_valid(const char *s, size_t len);
 
