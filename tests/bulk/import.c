@@ -456,6 +456,9 @@ static void test_all_or_nothing(void **state)
 
 static void test_best_effort(void **state)
 {
+	/* two refused rows, then a good one */
+	static const char two_bad[] = "first_name,last_name,email\n"
+				      "A,B,bad1\nC,D,bad2\nE,F,e@x.example\n";
 	roster_import_options o = opts_of(ROSTER_IMPORT_BEST_EFFORT, 0);
 	world *w = world_new(NULL);
 	roster_import_report *r = NULL;
@@ -486,10 +489,7 @@ static void test_best_effort(void **state)
 
 	/* max_errors: stop reading after the second refusal */
 	o.max_errors = 2;
-	assert_int_equal(import_csv(w, "first_name,last_name,email\n"
-				       "A,B,bad1\nC,D,bad2\nE,F,e@x.example\n",
-				    &o, &r),
-			 ROSTER_OK);
+	assert_int_equal(import_csv(w, two_bad, &o, &r), ROSTER_OK);
 	assert_int_equal(roster_import_rows(r), 2);
 	assert_int_equal(roster_import_error_count(r), 2);
 	assert_int_equal(login(w, "e@x.example"), 0);
@@ -497,10 +497,7 @@ static void test_best_effort(void **state)
 	roster_import_report_free(r);
 	/* under the limit, or none: read to the end */
 	o.max_errors = 3;
-	assert_int_equal(import_csv(w, "first_name,last_name,email\n"
-				       "A,B,bad1\nC,D,bad2\nE,F,e@x.example\n",
-				    &o, &r),
-			 ROSTER_OK);
+	assert_int_equal(import_csv(w, two_bad, &o, &r), ROSTER_OK);
 	assert_int_equal(roster_import_stopped(r), 0);
 	assert_int_equal(roster_import_created(r), 1);
 	roster_import_report_free(r);
