@@ -124,6 +124,7 @@ int roster_directory_open(roster_directory **out,
 	if (!dir)
 		return rs_error_tl(ROSTER_ENOMEM, NULL, "nomem", NULL);
 	dir->al = al;
+	dir->emails.ptrs = 1; /* rs_put keeps each user's latest version */
 	dir->txn = rs_calloc(&al, 1, sizeof(*dir->txn));
 	if (!dir->txn || rs_txn_init(dir)) {
 		rs_free(&al, dir->txn);

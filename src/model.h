@@ -282,7 +282,7 @@ struct roster_directory {
 
 	rs_idmap records;   /* id -> rs_rec* */
 	rs_idvec partners;  /* every partner */
-	rs_keyset emails;    /* hash(email key) -> user id */
+	rs_keyset emails;    /* hash(email key) -> the user (its address) */
 	rs_keyset lines;     /* hash(line) -> user id */
 	rs_keyset extensions; /* hash(pbx, extension) -> user id */
 

@@ -15,18 +15,17 @@ _Static_assert(TOKEN_KEPT_SIZE <= RS_LINK_SIZE,
 	       "an e-mail event holds its link's kept hash");
 
 struct login_probe {
-	const roster_directory *dir;
 	const char *key;
 	const rs_user *user; /* the match, so it is not looked up twice */
 };
 
-static int match_login(void *ctx, uint64_t id)
+/* The logins hold the users' addresses (model.h). */
+static int match_login(void *ctx, uint64_t addr)
 {
 	struct login_probe *c = ctx;
-	const rs_user *u = (const rs_user *)rs_get_kind(c->dir, id,
-							 ROSTER_KIND_USER);
+	const rs_user *u = (const rs_user *)(uintptr_t)addr;
 
-	if (!u || strcmp(RS_EMAIL_KEY(u), c->key) != 0)
+	if (strcmp(RS_EMAIL_KEY(u), c->key) != 0)
 		return 0;
 	c->user = u;
 	return 1;
@@ -42,7 +41,6 @@ static const rs_user *find_login(const roster_directory *dir, const char *email)
 
 	if (rs_email_key(email, key, &len))
 		return NULL;
-	c.dir = dir;
 	c.key = key;
 	c.user = NULL;
 	rs_keyset_find(&dir->emails, rs_hash(key, len, dir->seed), match_login,

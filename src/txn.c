@@ -5,7 +5,7 @@
 
 #include "search_index.h"
 #include "storage/persist.h"
-
+#include "users.h"
 
 static rs_txn *txn_of(roster_directory *dir)
 {
@@ -115,6 +115,11 @@ int rs_put(roster_directory *dir, roster_id id, rs_rec *rec)
 	if (rec && !old && rec->kind == ROSTER_KIND_ACCOUNT &&
 	    (rc = rs_sindex_account(dir, (rs_unit *)rec)))
 		return rc;
+	/* the logins hold the latest version (their undoing reads no
+	 * record), then the room for the two entries below again */
+	if (user && (rs_user_login_swap(dir, user_of(old), user_of(rec)) ||
+		     rs_log_reserve(dir, 2)))
+		return ROSTER_ENOMEM;
 	/* a new user may find every slot of the index taken (ROSTER_ERROR,
 	 * recorded) */
 	if (user && (rc = rs_sindex_user(dir, user_of(old), user_of(rec))))

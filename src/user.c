@@ -62,12 +62,13 @@ static const rs_user *probe_user(const probe *p, uint64_t id)
 	return (const rs_user *)rs_get_kind(p->dir, id, ROSTER_KIND_USER);
 }
 
-static int match_email(void *ctx, uint64_t id)
+/* The logins hold the users' addresses (model.h). */
+static int match_email(void *ctx, uint64_t addr)
 {
 	const probe *p = ctx;
-	const rs_user *u = probe_user(p, id);
+	const rs_user *u = (const rs_user *)(uintptr_t)addr;
 
-	return u && strcmp(RS_EMAIL_KEY(u), p->key) == 0;
+	return u->base.id != p->self && strcmp(RS_EMAIL_KEY(u), p->key) == 0;
 }
 
 static int match_line(void *ctx, uint64_t id)
@@ -91,7 +92,26 @@ static int match_ext(void *ctx, uint64_t id)
 	       strcmp(RS_STR(u, ROSTER_FIELD_EXTENSION), p->key) == 0;
 }
 
-/* Index entries of a user: add (sign > 0) or remove (sign < 0). */
+int rs_user_login_swap(roster_directory *dir, const rs_user *old,
+		       const rs_user *cur)
+{
+	if (old && rs_key_remove(dir, &dir->emails,
+				 str_hash(dir, RS_EMAIL_KEY(old)),
+				 (uintptr_t)old))
+		return ROSTER_ENOMEM;
+	if (cur && rs_key_insert(dir, &dir->emails,
+				 str_hash(dir, RS_EMAIL_KEY(cur)),
+				 (uintptr_t)cur))
+		return ROSTER_ENOMEM;
+	return ROSTER_OK;
+}
+
+/*
+ * Index entries of a user: add (sign > 0) or remove (sign < 0). Its login
+ * is put in by rs_put (rs_user_login_swap), which follows every version;
+ * taking it out here too is for a refresh, where a login may pass to
+ * another user before this one's next version is published.
+ */
 static int index_user(roster_directory *dir, const rs_user *u, int sign,
 		      int email, int lines, int ext)
 {
@@ -100,7 +120,9 @@ static int index_user(roster_directory *dir, const rs_user *u, int sign,
 	roster_id id = u->base.id;
 	size_t i;
 
-	if (email && op(dir, &dir->emails, str_hash(dir, RS_EMAIL_KEY(u)), id))
+	if (email && sign < 0 &&
+	    rs_key_remove(dir, &dir->emails, str_hash(dir, RS_EMAIL_KEY(u)),
+			  (uintptr_t)u))
 		return ROSTER_ENOMEM;
 	for (i = 0; lines && i < u->nlines; i++)
 		if (op(dir, &dir->lines, str_hash(dir, RS_LINE(u, i)), id))
@@ -115,21 +137,25 @@ static int index_user(roster_directory *dir, const rs_user *u, int sign,
 }
 
 /* One unique key of a user read from the store: refused when another
- * user holds it, else put in, through the undo log when `logged` (a
- * refresh) or straight (a load, outside any transaction). */
+ * user holds it, else put in as `value` (its id, or for the login its
+ * address), through the undo log when `logged` (a refresh) or straight
+ * (a load, outside any transaction). A refresh's login is left to rs_put,
+ * which publishes the user (value 0). */
 static int stored_key(roster_directory *dir, rs_keyset *set, uint64_t hash,
 		      int (*match)(void *, uint64_t), probe *p, const char *key,
-		      int logged)
+		      uint64_t value, int logged)
 {
 	if (rs_keyset_find(set, hash, match, p))
 		return rs_fail(dir, ROSTER_EPARSE, "store",
 			       "storage.inconsistent", key);
+	if (!value)
+		return ROSTER_OK;
 	if (logged)
-		return rs_key_insert(dir, set, hash, p->self) ? rs_nomem(dir)
-							      : ROSTER_OK;
-	if (rs_keyset_reserve(&dir->al, set, p->self, NULL))
+		return rs_key_insert(dir, set, hash, value) ? rs_nomem(dir)
+							    : ROSTER_OK;
+	if (rs_keyset_reserve(&dir->al, set, value, NULL))
 		return rs_nomem(dir);
-	rs_keyset_insert(set, hash, p->self);
+	rs_keyset_insert(set, hash, value);
 	return ROSTER_OK;
 }
 
@@ -144,12 +170,13 @@ static int stored_keys(roster_directory *dir, const rs_user *u,
 	int rc;
 
 	if ((rc = stored_key(dir, &dir->emails, str_hash(dir, p.key),
-			     match_email, &p, key, logged)))
+			     match_email, &p, key,
+			     logged ? 0 : (uintptr_t)u, logged)))
 		return rc;
 	for (i = 0; i < u->nlines; i++) {
 		p.key = RS_LINE(u, i);
 		if ((rc = stored_key(dir, &dir->lines, str_hash(dir, p.key),
-				     match_line, &p, key, logged)))
+				     match_line, &p, key, p.self, logged)))
 			return rc;
 	}
 	if (!pbx != !ext)
@@ -159,7 +186,7 @@ static int stored_keys(roster_directory *dir, const rs_user *u,
 		p.key = ext;
 		p.pbx = pbx;
 		return stored_key(dir, &dir->extensions, ext_hash(dir, pbx, ext),
-				  match_ext, &p, key, logged);
+				  match_ext, &p, key, p.self, logged);
 	}
 	return ROSTER_OK;
 }

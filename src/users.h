@@ -24,6 +24,11 @@ int rs_user_pack(const rs_alloc *al, const rs_user *src, rs_user **out);
 int rs_user_publishable(roster_directory *dir, rs_user **u);
 /* Free a user version, packed or not. Accepts NULL. */
 void rs_user_release(const rs_alloc *al, rs_user *u);
+/* The login of a user's new version `cur` takes the place of the old
+ * one's (either NULL), logged: rs_put calls it for every user version.
+ * 0 or ROSTER_ENOMEM, not recorded. */
+int rs_user_login_swap(roster_directory *dir, const rs_user *old,
+		       const rs_user *cur);
 /*
  * Index a user read from the store (outside any transaction): its login,
  * lines and extension must be free. 0, or ROSTER_EPARSE naming `key`.

@@ -123,16 +123,19 @@ const char *rs_valid_email(const char *in, char *out, char *key)
 
 const char *rs_email_key(const char *in, char *key, size_t *len)
 {
-	/* one bounded strlen: within 1000 bytes, start + strnlen(start,
-	 * 1024) of rs_valid_email is in + n */
 	size_t n = strnlen(in, RS_EMAIL_INPUT_MAX + 1);
-	const char *start, *rule;
+	const char *start, *end = in + n;
 
 	if (n > RS_EMAIL_INPUT_MAX)
 		return "email.syntax";
 	start = skip_blanks(in);
-	if ((rule = email_rule(start, in + n, len)))
-		return rule;
+	while (end > start && (end[-1] == ' ' || end[-1] == '\t'))
+		end--;
+	*len = (size_t)(end - start);
+	if (*len == 0)
+		return "field.required";
+	if (*len > 254)
+		return "email.syntax";
 	lower_copy(key, start, *len);
 	return NULL;
 }

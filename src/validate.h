@@ -13,9 +13,11 @@
 const char *rs_valid_email(const char *in, char *out, char *key);
 /* Longer inputs are refused as "email.syntax" before any other rule. */
 #define RS_EMAIL_INPUT_MAX 1000
-/* The login key alone, for lookups: the same rules, with the length
- * limit above first, as the e-mail setter applies them; key (>= 255
- * bytes) gets what rs_valid_email would give and *len its length. */
+/* The login key alone, for lookups: key (>= 255 bytes) gets what
+ * rs_valid_email would give an accepted address (blanks trimmed, ASCII
+ * lower-cased) and *len its length. Only the lengths are checked, not
+ * the syntax: a lookup compares it with keys of valid addresses, which a
+ * key of another text never equals. */
 const char *rs_email_key(const char *in, char *key, size_t *len);
 /* E.164: out (>= 17 bytes) gets "+" and the digits. */
 const char *rs_valid_e164(const char *in, char *out);

@@ -508,6 +508,7 @@ static int reload(roster_directory *dir)
 	fresh.storage = dir->storage;
 	fresh.store = dir->store;
 	fresh.next_id = 1;
+	fresh.emails.ptrs = 1;
 	/* the store's methods may not call back into this directory */
 	was = rs_hook_begin(dir);
 	rc = rs_persist_load(&fresh);

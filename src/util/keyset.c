@@ -5,25 +5,74 @@
 
 #include "roster/common.h"
 
-#define NEAR_MAX ((uint64_t)1 << 32) /* identifiers kept in an entry */
-#define ID_OF(e) ((e) & 0xffffffffu)
-#define TAG_OF(e) ((e) >> 32)
+/*
+ * An entry is the hash's high bits (its tag) over a value's bits: an
+ * identifier below 2^32 under 32 bits of tag, or a record's address
+ * (below 2^47 and a multiple of 8) shifted right by 3 under 20 bits of
+ * tag. Other values go to the far table with the whole hash. The home
+ * slot is the tag's top bits, or the tag spread over the slots when they
+ * outnumber the tags: the tag only tells apart the few entries of one run
+ * of probes, the match function the rest.
+ */
+#define ID_BITS 32
+#define PTR_BITS 44
+#define PTR_SHIFT 3
+
+static unsigned value_bits(const rs_keyset *s)
+{
+	return s->ptrs ? PTR_BITS : ID_BITS;
+}
+
+/* The value's bits in an entry, or 0 when it goes to the far table. */
+static uint64_t near_bits(const rs_keyset *s, uint64_t v)
+{
+	if (!s->ptrs)
+		return v < ((uint64_t)1 << ID_BITS) ? v : 0;
+	if (v & ((1u << PTR_SHIFT) - 1) ||
+	    v >= ((uint64_t)1 << (PTR_BITS + PTR_SHIFT)))
+		return 0;
+	return v >> PTR_SHIFT;
+}
+
+static uint64_t entry_of(const rs_keyset *s, uint64_t hash, uint64_t bits)
+{
+	unsigned vb = value_bits(s);
+
+	return hash >> vb << vb | bits;
+}
+
+static uint64_t tag_of(const rs_keyset *s, uint64_t e)
+{
+	return e >> value_bits(s);
+}
+
+static uint64_t value_of(const rs_keyset *s, uint64_t e)
+{
+	uint64_t bits = e & (((uint64_t)1 << value_bits(s)) - 1);
+
+	return s->ptrs ? bits << PTR_SHIFT : bits;
+}
 
 static size_t home(const rs_keyset *s, uint64_t tag)
 {
-	return (size_t)(tag & (s->cap - 1));
+	unsigned tb = 64 - value_bits(s), cb = (unsigned)__builtin_ctzll(s->cap);
+
+	return (size_t)(cb <= tb ? tag >> (tb - cb) : tag << (cb - tb));
 }
 
 void rs_keyset_free(const rs_alloc *al, rs_keyset *s)
 {
+	int ptrs = s->ptrs;
+
 	rs_free(al, s->slots);
 	rs_table_free(al, &s->far);
 	memset(s, 0, sizeof(*s));
+	s->ptrs = ptrs;
 }
 
 static void put(rs_keyset *s, uint64_t e)
 {
-	size_t i = home(s, TAG_OF(e));
+	size_t i = home(s, tag_of(s, e));
 
 	while (s->slots[i])
 		i = (i + 1) & (s->cap - 1);
@@ -40,7 +89,7 @@ int rs_keyset_reserve(const rs_alloc *al, rs_keyset *s, uint64_t id,
 
 	if (fresh)
 		*fresh = 0;
-	if (id >= NEAR_MAX) {
+	if (!near_bits(s, id)) {
 		int first = s->far.cap == 0;
 		if (rs_table_reserve(al, &s->far, 1))
 			return ROSTER_ENOMEM;
@@ -71,7 +120,7 @@ int rs_keyset_reserve(const rs_alloc *al, rs_keyset *s, uint64_t id,
 
 void rs_keyset_unreserve(const rs_alloc *al, rs_keyset *s, uint64_t id)
 {
-	if (id >= NEAR_MAX) {
+	if (!near_bits(s, id)) {
 		rs_table_free(al, &s->far);
 	} else {
 		rs_free(al, s->slots);
@@ -83,10 +132,12 @@ void rs_keyset_unreserve(const rs_alloc *al, rs_keyset *s, uint64_t id)
 
 void rs_keyset_insert(rs_keyset *s, uint64_t hash, uint64_t id)
 {
-	if (id >= NEAR_MAX)
+	uint64_t bits = near_bits(s, id);
+
+	if (!bits)
 		rs_table_insert(&s->far, hash, id);
 	else
-		put(s, (hash >> 32 << 32) | id);
+		put(s, entry_of(s, hash, bits));
 }
 
 static void remove_at(rs_keyset *s, size_t i)
@@ -97,7 +148,7 @@ static void remove_at(rs_keyset *s, size_t i)
 		j = (j + 1) & mask;
 		if (!s->slots[j])
 			break;
-		k = home(s, TAG_OF(s->slots[j]));
+		k = home(s, tag_of(s, s->slots[j]));
 		if (rs_probe_may_fill(i, j, k)) {
 			s->slots[i] = s->slots[j];
 			i = j;
@@ -109,14 +160,14 @@ static void remove_at(rs_keyset *s, size_t i)
 
 int rs_keyset_remove(rs_keyset *s, uint64_t hash, uint64_t id)
 {
-	uint64_t e = (hash >> 32 << 32) | id;
+	uint64_t bits = near_bits(s, id), e = entry_of(s, hash, bits);
 	size_t i;
 
-	if (id >= NEAR_MAX)
+	if (!bits)
 		return rs_table_remove(&s->far, hash, id);
 	if (!s->cap)
 		return 0;
-	for (i = home(s, TAG_OF(e)); s->slots[i]; i = (i + 1) & (s->cap - 1))
+	for (i = home(s, tag_of(s, e)); s->slots[i]; i = (i + 1) & (s->cap - 1))
 		if (s->slots[i] == e) {
 			remove_at(s, i);
 			return 1;
@@ -127,14 +178,14 @@ int rs_keyset_remove(rs_keyset *s, uint64_t hash, uint64_t id)
 uint64_t rs_keyset_find(const rs_keyset *s, uint64_t hash,
 			int (*match)(void *ctx, uint64_t id), void *ctx)
 {
-	uint64_t tag = hash >> 32;
+	uint64_t tag = hash >> value_bits(s);
 	size_t i;
 
 	if (s->cap)
 		for (i = home(s, tag); s->slots[i];
 		     i = (i + 1) & (s->cap - 1))
-			if (TAG_OF(s->slots[i]) == tag &&
-			    match(ctx, ID_OF(s->slots[i])))
-				return ID_OF(s->slots[i]);
+			if (tag_of(s, s->slots[i]) == tag &&
+			    match(ctx, value_of(s, s->slots[i])))
+				return value_of(s, s->slots[i]);
 	return s->far.count ? rs_table_find(&s->far, hash, match, ctx) : 0;
 }

@@ -7,7 +7,13 @@
  * its home slot, and an identifier below 2^32, which every identifier a
  * directory hands out is for a long time: 8 bytes an entry where a pair
  * of 64-bit words took 16. An identifier at or above 2^32 (a store may
- * hold any) goes, with its whole hash, to an rs_table beside it. Open
+ * hold any) goes, with its whole hash, to an rs_table beside it.
+ *
+ * A set of `ptrs` holds the addresses of the records instead (the logins:
+ * a lookup then reads the entry and the user, not the map of records in
+ * between), 20 bits of hash over the address divided by 8; an address the
+ * entry cannot hold goes to the table. Its owner puts every new version
+ * of a record in place of the last (rs_put does for the logins). Open
  * addressing with linear probing and backward-shift deletion, at most 3/4
  * full. As with rs_table, inserts never allocate: the caller reserves room
  * first, so that the apply phase of a change cannot fail and undoing a
@@ -27,6 +33,8 @@ typedef struct rs_keyset {
 	size_t cap;	 /* 0 or a power of two */
 	size_t count;
 	rs_table far;	 /* identifiers at or above 2^32 */
+	int ptrs;	 /* the values are records' addresses (kept by
+			    rs_keyset_free) */
 } rs_keyset;
 
 void rs_keyset_free(const rs_alloc *al, rs_keyset *s);

@@ -8,6 +8,10 @@
  *   end, deletions that move later entries back), and some identifiers
  *   are at or above 2^32 (kept aside). Every key is found with its
  *   identifier, or not, as the array says.
+ * - The same for a set of addresses (`ptrs`): an address a multiple of 8
+ *   below 2^47 is kept in its entry, another (unaligned, or higher) aside.
+ * - A set of addresses larger than its 20 bits of tag can number (more
+ *   than 2^20 slots): every entry found, and none after its removal.
  * - Each allocation of a reservation failing in turn: the set unchanged,
  *   no block kept; undoing a fresh reservation frees its block.
  */
@@ -71,6 +75,14 @@ static void make_keys(key *k)
 	k[1].id = UINT64_MAX;
 }
 
+/* Kept aside rather than in an entry? */
+static int far_value(const rs_keyset *s, uint64_t v)
+{
+	if (!s->ptrs)
+		return v >= ((uint64_t)1 << 32);
+	return (v & 7) != 0 || v >= ((uint64_t)1 << 47);
+}
+
 static void check(const rs_keyset *s, key *k)
 {
 	size_t i, n = 0, far = 0;
@@ -79,21 +91,18 @@ static void check(const rs_keyset *s, key *k)
 		uint64_t got = rs_keyset_find(s, k[i].hash, match_id, &k[i]);
 		assert_int_equal(got, k[i].in ? k[i].id : 0);
 		if (k[i].in)
-			k[i].id >= ((uint64_t)1 << 32) ? far++ : n++;
+			far_value(s, k[i].id) ? far++ : n++;
 	}
 	assert_int_equal(s->count, n);
 	assert_int_equal(s->far.count, far);
 }
 
-static void test_against_array(void **state)
+/* Random inserts and removals in `s` (empty), checked against k. */
+static void against_array(rs_keyset *s_, key *k)
 {
-	key k[NKEYS];
-	rs_keyset s;
+	rs_keyset s = *s_;
 	size_t step, i;
 
-	(void)state;
-	memset(&s, 0, sizeof(s));
-	make_keys(k);
 	counting_live = 0;
 	for (step = 0; step < 30000; step++) {
 		i = rnd() % NKEYS;
@@ -129,6 +138,86 @@ static void test_against_array(void **state)
 	}
 	rs_keyset_free(&counting, &s);
 	assert_int_equal(counting_live, 0);
+	*s_ = s;
+}
+
+static void test_against_array(void **state)
+{
+	key k[NKEYS];
+	rs_keyset s;
+
+	(void)state;
+	memset(&s, 0, sizeof(s));
+	make_keys(k);
+	against_array(&s, k);
+}
+
+/* The same with addresses: multiples of 8 below 2^47, the largest of
+ * them, and every tenth unaligned or above (kept aside). */
+static void test_addresses(void **state)
+{
+	key k[NKEYS];
+	rs_keyset s;
+	size_t i;
+
+	(void)state;
+	memset(&s, 0, sizeof(s));
+	s.ptrs = 1;
+	make_keys(k);
+	for (i = 0; i < NKEYS; i++)
+		k[i].id = i % 10 == 9 ? (i % 20 == 9 ? 0x7f0000000001u + i * 16
+						     : ((uint64_t)1 << 47) + i * 8)
+				      : 0x7f0000000000u + i * 64;
+	k[0].id = ((uint64_t)1 << 47) - 8;
+	k[1].id = UINT64_MAX - 7;
+	against_array(&s, k);
+	/* freeing keeps the kind of values */
+	assert_int_equal(s.ptrs, 1);
+}
+
+/* More slots than 20 bits of tag tell: 1.5M addresses (2^21 slots) from
+ * random hashes, all found; half removed, those not found. */
+static void test_addresses_beyond_tags(void **state)
+{
+	const size_t n = 3u << 19;
+	uint64_t *h = malloc(n * sizeof(*h)), x = 0x9e3779b97f4a7c15u;
+	key one;
+	rs_keyset s;
+	size_t i;
+
+	(void)state;
+	assert_non_null(h);
+	memset(&s, 0, sizeof(s));
+	s.ptrs = 1;
+	counting_live = 0;
+	for (i = 0; i < n; i++) {
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		h[i] = x;
+		assert_int_equal(rs_keyset_reserve(&counting, &s, (i + 1) * 8,
+						   NULL),
+				 0);
+		rs_keyset_insert(&s, h[i], (i + 1) * 8);
+	}
+	assert_true(s.cap > ((size_t)1 << 20));
+	assert_int_equal(s.count, n);
+	for (i = 0; i < n; i++) {
+		one.hash = h[i];
+		one.id = (i + 1) * 8;
+		assert_int_equal(rs_keyset_find(&s, h[i], match_id, &one),
+				 one.id);
+	}
+	for (i = 0; i < n; i += 2)
+		assert_int_equal(rs_keyset_remove(&s, h[i], (i + 1) * 8), 1);
+	for (i = 0; i < n; i++) {
+		one.hash = h[i];
+		one.id = (i + 1) * 8;
+		assert_int_equal(rs_keyset_find(&s, h[i], match_id, &one),
+				 i % 2 ? one.id : 0);
+	}
+	assert_int_equal(s.count, n / 2);
+	rs_keyset_free(&counting, &s);
+	assert_int_equal(counting_live, 0);
+	free(h);
 }
 
 /* Every allocation of a first reservation failing in turn, near and far:
@@ -181,6 +270,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_against_array),
+		cmocka_unit_test(test_addresses),
+		cmocka_unit_test(test_addresses_beyond_tags),
 		cmocka_unit_test(test_reserve_failures),
 	};
 

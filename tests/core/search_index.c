@@ -383,6 +383,25 @@ static void check_inverted(const rs_sindex *x, const rs_plist *l)
 	free(in);
 }
 
+/* The login set holds users' addresses: this one's? */
+static int is_user(void *ctx, uint64_t addr)
+{
+	return (const void *)(uintptr_t)addr == ctx;
+}
+
+/* Every user's login leads to the version the directory holds now
+ * (rs_put swaps it at each version): a lookup reads no other. */
+static void check_login(const roster_directory *dir, const rs_user *u)
+{
+	const char *key = RS_EMAIL_KEY(u);
+
+	assert_ptr_equal(rs_get(dir, u->base.id), u);
+	assert_int_equal(rs_keyset_find(&dir->emails,
+					rs_hash(key, strlen(key), dir->seed),
+					is_user, (void *)u),
+			 (uintptr_t)u);
+}
+
 static void check_index(world *w)
 {
 	const rs_sindex *x = w->dir->sindex;
@@ -394,10 +413,15 @@ static void check_index(world *w)
 	n = slots_of(x->all, buf);
 	assert_int_equal(n + x->npending, w->n);
 	assert_int_equal(n + x->npending, x->nslots - x->nfree);
-	for (i = 0; i < x->npending; i++)
+	for (i = 0; i < x->npending; i++) {
 		assert_ptr_equal(x->users[x->pending[i]->base.slot], x->pending[i]);
+		check_login(w->dir, x->pending[i]);
+	}
+	assert_int_equal(w->dir->emails.count + w->dir->emails.far.count,
+			 w->n);
 	for (i = 0; i < n; i++) {
 		const rs_user *u = x->users[buf[i]];
+		check_login(w->dir, u);
 		assert_int_equal(u->base.slot, buf[i]);
 		assert_int_equal(x->key[buf[i]].id, u->base.id);
 		/* the names are in the sort key and the login
