@@ -49,19 +49,28 @@ static void lower_copy(char *dst, const char *src, size_t len)
  * skipped) to `end`: *len gets its length once trailing blanks are
  * trimmed. One pass each over the local part and the domain.
  */
-static const char *email_rule(const char *start, const char *end,
-			      size_t *len)
+/* The length rules: *len gets the length of start..end once trailing
+ * blanks are trimmed. */
+static const char *email_length(const char *start, const char *end,
+				size_t *len)
 {
-	const char *at, *p, *label;
-	size_t i;
-
 	while (end > start && (end[-1] == ' ' || end[-1] == '\t'))
 		end--;
 	*len = (size_t)(end - start);
 	if (*len == 0)
 		return "field.required";
-	if (*len > 254)
-		return "email.syntax";
+	return *len > 254 ? "email.syntax" : NULL;
+}
+
+static const char *email_rule(const char *start, const char *end,
+			      size_t *len)
+{
+	const char *at, *p, *label, *rule;
+	size_t i;
+
+	if ((rule = email_length(start, end, len)))
+		return rule;
+	end = start + *len;
 	/* the last '@', from the end */
 	for (i = *len; i > 0 && start[i - 1] != '@'; i--)
 		;
@@ -124,18 +133,13 @@ const char *rs_valid_email(const char *in, char *out, char *key)
 const char *rs_email_key(const char *in, char *key, size_t *len)
 {
 	size_t n = strnlen(in, RS_EMAIL_INPUT_MAX + 1);
-	const char *start, *end = in + n;
+	const char *start, *rule;
 
 	if (n > RS_EMAIL_INPUT_MAX)
 		return "email.syntax";
 	start = skip_blanks(in);
-	while (end > start && (end[-1] == ' ' || end[-1] == '\t'))
-		end--;
-	*len = (size_t)(end - start);
-	if (*len == 0)
-		return "field.required";
-	if (*len > 254)
-		return "email.syntax";
+	if ((rule = email_length(start, in + n, len)))
+		return rule;
 	lower_copy(key, start, *len);
 	return NULL;
 }
