@@ -220,11 +220,14 @@ static void test_addresses_beyond_tags(void **state)
 	free(h);
 }
 
-/* Every allocation of a first reservation failing in turn, near and far:
- * the set unchanged, no block kept; undone, it gives its block back. */
+/* Every allocation of a first reservation failing in turn, near and far,
+ * in a set of identifiers and in one of addresses: the set unchanged, no
+ * block kept; undone, it gives its block back. */
 static void test_reserve_failures(void **state)
 {
-	const uint64_t ids[] = { 5, (uint64_t)1 << 40 };
+	/* identifiers near and far, then addresses near and far */
+	const uint64_t ids[] = { 5, (uint64_t)1 << 40, 0x7f0000001000u,
+				 0x7f0000001001u };
 	rs_keyset s;
 	key one = { 0xabcdef0012345678u, 0, 0 };
 	size_t k;
@@ -232,8 +235,9 @@ static void test_reserve_failures(void **state)
 	int fresh;
 
 	(void)state;
-	for (k = 0; k < 2; k++) {
+	for (k = 0; k < 4; k++) {
 		memset(&s, 0, sizeof(s));
+		s.ptrs = k >= 2;
 		counting_live = 0;
 		one.id = ids[k];
 		for (n = 1;; n++) {
@@ -250,6 +254,9 @@ static void test_reserve_failures(void **state)
 		rs_keyset_insert(&s, one.hash, one.id);
 		assert_int_equal(rs_keyset_find(&s, one.hash, match_id, &one),
 				 one.id);
+		/* in an entry, or aside */
+		assert_int_equal(s.count, k % 2 ? 0 : 1);
+		assert_int_equal(s.far.count, k % 2 ? 1 : 0);
 		/* undone: the entry, then the block */
 		assert_int_equal(rs_keyset_remove(&s, one.hash, one.id), 1);
 		rs_keyset_unreserve(&counting, &s, one.id);
