@@ -1210,48 +1210,52 @@ static void login_pass(const size_t *users, double *t)
  * every page of it written first, timed as the lookups are (a warm-up
  * pass, then the timed one). A lookup by login reads the login set's
  * entry, then the user at the address it holds: two such reads.
+ * d[depth - 1] gets the figure of `depth` reads, for 1 and 2, over the
+ * same block.
  */
-static dist random_reads(int depth)
+static void random_reads(dist d[2])
 {
 	size_t size = fig.rss > (64 << 20) ? (size_t)fig.rss : 64 << 20, i;
 	size_t n = size / sizeof(uint64_t);
 	volatile uint64_t *b = malloc(n * sizeof(*b));
 	double *t = xcalloc(n_queries, sizeof(*t));
-	int pass, k;
-	dist d;
+	int depth, pass, k;
 
 	if (!b)
 		die("out of memory for a block of %zu bytes", size);
 	for (i = 0; i < n; i++)
 		b[i] = ((uint64_t)rnd() << 16 ^ rnd()) % n;
-	for (pass = 0; pass < 2; pass++)
-		for (i = 0; i < n_queries; i++) {
-			uint64_t at = ((size_t)rnd() << 16 ^ rnd()) % n;
-			double t0 = now();
+	for (depth = 1; depth <= 2; depth++) {
+		for (pass = 0; pass < 2; pass++)
+			for (i = 0; i < n_queries; i++) {
+				uint64_t at = ((size_t)rnd() << 16 ^ rnd()) % n;
+				double t0 = now();
 
-			for (k = 0; k < depth; k++)
-				at = b[at]; /* volatile reads: done */
-			t[i] = now() - t0;
-		}
-	d = distribution(t, n_queries);
+				for (k = 0; k < depth; k++)
+					at = b[at]; /* volatile reads */
+				t[i] = now() - t0;
+			}
+		d[depth - 1] = distribution(t, n_queries);
+	}
 	free((void *)b);
 	free(t);
-	return d;
 }
 
 /* Lookup by login (e-mail), timed after a warm-up pass over other users. */
 static void measure_login(const queries *qs)
 {
 	double *t = xcalloc(n_queries, sizeof(*t));
+	dist reads[2];
 
 	login_pass(qs->warm_login, t);
 	login_pass(qs->login, t);
 	fig.login = distribution(t, n_queries);
 	printf("\n== lookup by login (e-mail)\n");
 	line_dist("roster", fig.login, NULL);
-	line_dist("2 reads", random_reads(2),
+	random_reads(reads);
+	line_dist("2 reads", reads[1],
 		  "one after the other, as a lookup's: its floor here");
-	line_dist("1 read", random_reads(1),
+	line_dist("1 read", reads[0],
 		  "a random place of a block of the directory's size");
 	free(t);
 }
