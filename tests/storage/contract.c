@@ -348,6 +348,15 @@ static void *fail_remove(void *arg)
 	return NULL;
 }
 
+/* The store holds `text` somewhere in its records. */
+static void assert_store_holds(fixture *fx, void *ms, const char *text)
+{
+	char *dump = dump_store(ST(fx), ms);
+
+	assert_non_null(strstr(dump, text));
+	free(dump);
+}
+
 /* A store shared by the directories of several threads is unlocked
  * before a failing call's reason is read: each thread reads its own. */
 static void test_errmsg_per_thread(void **state)
@@ -482,9 +491,7 @@ static void test_conflict(void **state)
 	assert_int_equal(roster_user_update(d2, &w->as_admin, w->admin, f), 0);
 	roster_form_free(f);
 	free(before);
-	after = dump_store(ST(fx), ms);
-	assert_non_null(strstr(after, "second writer"));
-	free(after);
+	assert_store_holds(fx, ms, "second writer");
 	roster_directory_free(d2);
 	world_free(w);
 	fx_free(fx);
@@ -565,9 +572,7 @@ static void test_expected_version(void **state)
 	assert_int_equal(save_note(w, d2, "second writer",
 				   version_in(d2, w->admin)),
 			 0);
-	after = dump_store(ST(fx), ms);
-	assert_non_null(strstr(after, "second writer"));
-	free(after);
+	assert_store_holds(fx, ms, "second writer");
 	free(before);
 	roster_directory_free(d2);
 	world_free(w);
@@ -587,7 +592,6 @@ static void test_expected_version_stale_handle(void **state)
 	void *ms;
 	world *w = two_connections(state, &fx, &ms, &d2);
 	uint64_t v;
-	char *after;
 
 	assert_int_equal(save_note(w, w->dir, "first writer", 0), 0);
 	/* the form is shown from the first connection, at the new version */
@@ -598,9 +602,7 @@ static void test_expected_version_stale_handle(void **state)
 	/* the second connection now has the store's version */
 	assert_int_equal(version_in(d2, w->admin), v);
 	assert_int_equal(save_note(w, d2, "second writer", v), 0);
-	after = dump_store(ST(fx), ms);
-	assert_non_null(strstr(after, "second writer"));
-	free(after);
+	assert_store_holds(fx, ms, "second writer");
 	roster_directory_free(d2);
 	world_free(w);
 	fx_free(fx);
