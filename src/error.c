@@ -102,7 +102,7 @@ static void render(char *out, size_t size, const char *tpl,
 
 	while (*tpl && !cut) {
 		const char *sub = NULL;
-		char num[32];
+		char num[32], words[ROSTER_ERROR_MESSAGE_MAX];
 		size_t skip = 1, n;
 
 		if (strncmp(tpl, "{field}", 7) == 0) {
@@ -112,7 +112,8 @@ static void render(char *out, size_t size, const char *tpl,
 			sub = value;
 			skip = 7;
 		} else if (strncmp(tpl, "{detail}", 8) == 0) {
-			sub = rs_i18n_detail(value, lang);
+			sub = rs_i18n_detail(value, lang, words,
+					     sizeof(words));
 			if (!sub)
 				sub = value;
 			skip = 8;

@@ -49,10 +49,14 @@ const char *rs_i18n_rule(const char *rule, roster_language lang);
 const char *rs_i18n_code(int code, roster_language lang);
 /* Display label of a field name in a language, NULL when unknown. */
 const char *rs_i18n_label(const char *field, roster_language lang);
-/* An importer's words for what is wrong with a file (the value of
- * import.csv and import.xml) in a language, NULL when they are not the
- * importer's own (libxml2's, kept as they are). */
-const char *rs_i18n_detail(const char *detail, roster_language lang);
+/* What is wrong with a file, as an importer or the catalog parser says
+ * it (the value of import.csv, import.xml and catalog.syntax), in a
+ * language: one of the phrases of i18n.c, whole, or with a place before
+ * it ("file:line: ") or names from the file after it (": <a>", see
+ * util/xmlerr.h), which are kept as they are; composed then in `buf`
+ * (`size` bytes). NULL when the words hold no phrase. */
+const char *rs_i18n_detail(const char *detail, roster_language lang,
+			   char *buf, size_t size);
 /* Template of a catalog lint message in a language, NULL when unknown. */
 const char *rs_i18n_lint(const char *key, roster_language lang);
 

@@ -5,6 +5,7 @@
  * use {field} (the field's label), {value} (the offending value) and
  * {limit} (a number the rule names).
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "error.h"
@@ -315,9 +316,9 @@ static const text3 rules[] = {
 	{ "catalog.size", { "the catalog is too large: {value}",
 			    "le catalogue est trop grand : {value}",
 			    "katalog je příliš velký: {value}" } },
-	{ "catalog.syntax", { "the catalog is not well-formed XML: {value}",
-			      "le catalogue n'est pas du XML bien formé : {value}",
-			      "katalog není správně utvořené XML: {value}" } },
+	{ "catalog.syntax", { "the catalog is not well-formed XML: {detail}",
+			      "le catalogue n'est pas du XML bien formé : {detail}",
+			      "katalog není správně utvořené XML: {detail}" } },
 	{ "catalog.schema", { "the catalog does not follow its schema: {value}",
 			      "le catalogue ne respecte pas son schéma : {value}",
 			      "katalog neodpovídá svému schématu: {value}" } },
@@ -584,7 +585,103 @@ static const text3 details[] = {
 	  { "a tag with too many attributes",
 	    "une balise a trop d'attributs",
 	    "značka s příliš mnoha atributy" } },
+	/* libxml2's errors (util/xmlerr.c) */
+	{ "content after the root element",
+	  { "content after the root element",
+	    "du contenu suit l'élément racine",
+	    "obsah za kořenovým prvkem" } },
+	{ "an element is closed by another element's tag",
+	  { "an element is closed by another element's tag",
+	    "un élément est fermé par la balise d'un autre élément",
+	    "prvek je uzavřen značkou jiného prvku" } },
+	{ "the file ends inside an element",
+	  { "the file ends inside an element",
+	    "le fichier se termine à l'intérieur d'un élément",
+	    "soubor končí uvnitř prvku" } },
+	{ "a tag is not closed by '>'",
+	  { "a tag is not closed by '>'",
+	    "une balise n'est pas fermée par '>'",
+	    "značka není uzavřena znakem '>'" } },
+	{ "a closing tag is missing",
+	  { "a closing tag is missing", "une balise fermante manque",
+	    "chybí uzavírací značka" } },
+	{ "a tag or attribute name is not valid",
+	  { "a tag or attribute name is not valid",
+	    "un nom de balise ou d'attribut n'est pas valide",
+	    "název značky nebo atributu není platný" } },
+	{ "a name is too long",
+	  { "a name is too long", "un nom est trop long",
+	    "název je příliš dlouhý" } },
+	{ "a tag is malformed",
+	  { "a tag is malformed", "une balise est mal formée",
+	    "značka je chybně zapsaná" } },
+	{ "'<' inside an attribute value",
+	  { "'<' inside an attribute value",
+	    "'<' dans la valeur d'un attribut",
+	    "'<' uvnitř hodnoty atributu" } },
+	{ "an attribute value is not in quotes",
+	  { "an attribute value is not in quotes",
+	    "la valeur d'un attribut n'est pas entre guillemets",
+	    "hodnota atributu není v uvozovkách" } },
+	{ "an attribute value is not closed",
+	  { "an attribute value is not closed",
+	    "la valeur d'un attribut n'est pas fermée",
+	    "hodnota atributu není uzavřena" } },
+	{ "an attribute has no value",
+	  { "an attribute has no value", "un attribut n'a pas de valeur",
+	    "atribut nemá hodnotu" } },
+	{ "an attribute is given twice",
+	  { "an attribute is given twice", "un attribut est donné deux fois",
+	    "atribut je uveden dvakrát" } },
+	{ "an '&' that starts no reference (write &amp;)",
+	  { "an '&' that starts no reference (write &amp;)",
+	    "un '&' qui ne commence aucune référence (écrire &amp;)",
+	    "znak '&', kterým nezačíná žádný odkaz (pište &amp;)" } },
+	{ "a character reference is not valid",
+	  { "a character reference is not valid",
+	    "une référence de caractère n'est pas valide",
+	    "odkaz na znak není platný" } },
+	{ "a character that XML does not allow",
+	  { "a character that XML does not allow",
+	    "un caractère que XML n'autorise pas",
+	    "znak, který XML nepovoluje" } },
+	{ "the text is not valid UTF-8",
+	  { "the text is not valid UTF-8",
+	    "le texte n'est pas de l'UTF-8 valide",
+	    "text není platné UTF-8" } },
+	{ "'--' inside a comment",
+	  { "'--' inside a comment", "'--' dans un commentaire",
+	    "'--' uvnitř komentáře" } },
+	{ "a comment is not closed",
+	  { "a comment is not closed", "un commentaire n'est pas fermé",
+	    "komentář není uzavřen" } },
+	{ "a processing instruction is not closed",
+	  { "a processing instruction is not closed",
+	    "une instruction de traitement n'est pas fermée",
+	    "instrukce pro zpracování není uzavřena" } },
+	{ "a CDATA section is not closed",
+	  { "a CDATA section is not closed",
+	    "une section CDATA n'est pas fermée",
+	    "sekce CDATA není uzavřena" } },
+	{ "']]>' in text",
+	  { "']]>' in text", "']]>' dans le texte", "']]>' v textu" } },
+	{ "the XML declaration must begin the file",
+	  { "the XML declaration must begin the file",
+	    "la déclaration XML doit commencer le fichier",
+	    "deklarace XML musí stát na začátku souboru" } },
+	{ "the declared encoding is not supported",
+	  { "the declared encoding is not supported",
+	    "l'encodage déclaré n'est pas pris en charge",
+	    "deklarované kódování není podporováno" } },
+	{ "the XML declaration is malformed",
+	  { "the XML declaration is malformed",
+	    "la déclaration XML est mal formée",
+	    "deklarace XML je chybně zapsaná" } },
 };
+
+/* Between a detail's phrase and the names after it, as each language
+ * writes a colon. */
+static const char *const name_sep[ROSTER_LANG_COUNT] = { ": ", " : ", ": " };
 
 static const char *find(const text3 *tab, size_t n, const char *key,
 			roster_language lang)
@@ -604,9 +701,44 @@ const char *rs_i18n_rule(const char *rule, roster_language lang)
 	return find(rules, COUNT(rules), rule, lang);
 }
 
-const char *rs_i18n_detail(const char *detail, roster_language lang)
+/* The phrase of the details table at `p`, whole or followed by ": ";
+ * its length in *len. */
+static const text3 *phrase_at(const char *p, size_t *len)
 {
-	return detail ? find(details, COUNT(details), detail, lang) : NULL;
+	size_t i, n;
+
+	for (i = 0; i < COUNT(details); i++) {
+		n = strlen(details[i].key);
+		if (strncmp(p, details[i].key, n) == 0 &&
+		    (!p[n] || (p[n] == ':' && p[n + 1] == ' '))) {
+			*len = n;
+			return &details[i];
+		}
+	}
+	return NULL;
+}
+
+const char *rs_i18n_detail(const char *detail, roster_language lang,
+			   char *buf, size_t size)
+{
+	const char *p = detail;
+	const text3 *d;
+	size_t n;
+
+	if (!detail)
+		return NULL;
+	/* a phrase, after a place ("file:line: ") perhaps, before names
+	 * from the file perhaps: each is kept as it is */
+	while (!(d = phrase_at(p, &n))) {
+		if (!(p = strstr(p, ": ")))
+			return NULL;
+		p += 2;
+	}
+	if (p == detail && !p[n])
+		return d->t[lang];
+	snprintf(buf, size, "%.*s%s%s%s", (int)(p - detail), detail,
+		 d->t[lang], p[n] ? name_sep[lang] : "", p[n] ? p + n + 2 : "");
+	return buf;
 }
 
 const char *rs_i18n_label(const char *field, roster_language lang)

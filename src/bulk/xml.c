@@ -26,6 +26,7 @@
 
 #include "bulk.h"
 #include "util/markup.h"
+#include "util/xmlerr.h"
 
 #define NS "urn:roster:users:1"
 /* The most bytes from the end of a tag to the end of the next: libxml2
@@ -60,7 +61,7 @@ typedef struct xin {
 	/* the first error libxml2 reported */
 	int have_err, err_code;
 	unsigned long err_line;
-	char err_msg[96];
+	char err_msg[RS_XMLERR_NAME_MAX * 2 + 96]; /* rs_xml_describe */
 	/* the user being read */
 	unsigned long line;
 	char *buf;
@@ -141,26 +142,13 @@ static int io_read(void *ctx, char *buf, int len)
 static void on_error(void *arg, xmlErrorPtr e)
 {
 	xin *x = arg;
-	char *b;
-	size_t n;
 
 	if (!e || e->level < XML_ERR_ERROR || x->have_err)
 		return;
 	x->have_err = 1;
 	x->err_code = e->code;
 	x->err_line = e->line > 0 ? (unsigned long)e->line : 0;
-	snprintf(x->err_msg, sizeof(x->err_msg), "%s",
-		 e->message ? e->message : "not well-formed");
-	/* an encoding error quotes the bytes it met ("Bytes: 0xE9 0x3C
-	 * ..."), which may be a password's: the report keeps none */
-	if ((b = strstr(x->err_msg, "\nBytes:")) != NULL)
-		*b = '\0';
-	n = strlen(x->err_msg);
-	while (n > 0 && (x->err_msg[n - 1] == '\n' || x->err_msg[n - 1] == ' '))
-		x->err_msg[--n] = '\0';
-	while (n > 0)
-		if (x->err_msg[--n] == '\n')
-			x->err_msg[n] = ' ';
+	rs_xml_describe(e, x->err_msg, sizeof(x->err_msg));
 }
 
 /*
@@ -221,10 +209,10 @@ static int ours(const xin *x, const char *name)
 }
 
 /*
- * What libxml2's error means. It says "Extra content at the end of the
- * document" (XML_ERR_DOCUMENT_END) of a file that ends before its root
- * element is closed, cut short, or that holds no element at all, as of
- * content after the root: the scan of the bytes tells which.
+ * What libxml2's error means. It reports a file that ends before its
+ * root element is closed, cut short, or that holds no element at all as
+ * content after the root (XML_ERR_DOCUMENT_END): the scan of the bytes
+ * tells which.
  */
 static const char *err_detail(const xin *x)
 {
@@ -259,6 +247,8 @@ static int next(xin *x)
 					: "a tag with too many attributes");
 		if (!x->have_err)
 			return fault(x, "not well-formed");
+		if (x->err_code == XML_ERR_NO_MEMORY)
+			return rs_nomem(rs_import_dir(x->im));
 		/* an error of no parser (the input's encoding) has no line */
 		return rs_import_file_fault(
 			x->im, x->err_line ? x->err_line : line_here(x), NULL,

@@ -25,12 +25,13 @@
 
 #include "error.h"
 #include "util/markup.h"
+#include "util/xmlerr.h"
 
 /* The first error one parse or validation reported. */
 typedef struct xerr {
 	const char *rule;
 	unsigned long line;
-	char msg[96];
+	char msg[RS_XMLERR_NAME_MAX * 2 + 96]; /* rs_xml_describe */
 } xerr;
 
 static pthread_once_t xml_once = PTHREAD_ONCE_INIT;
@@ -76,10 +77,12 @@ static unsigned long error_line(const xmlError *e)
 static void parse_error(void *ctx, xmlErrorPtr e)
 {
 	xmlParserCtxtPtr ctxt = ctx;
+	char says[sizeof(((xerr *)0)->msg)];
 
 	if (!ctxt || !e || e->level < XML_ERR_ERROR)
 		return;
-	keep(ctxt->_private, "catalog.syntax", error_line(e), e->message);
+	rs_xml_describe(e, says, sizeof(says));
+	keep(ctxt->_private, "catalog.syntax", error_line(e), says);
 }
 
 /* A DOCTYPE the scan ahead did not see (it sees every one in a document

@@ -1165,9 +1165,8 @@ static void xml_fault_says(const char *xml, const char *detail)
 	world_free(w);
 }
 
-/* libxml2 says "Extra content at the end of the document" of a file cut
- * short (its root not closed) and of one holding no element, as of
- * content after the root: the fault says which it is. */
+/* libxml2 reports a file cut short (its root not closed) and one holding
+ * no element as content after the root: the fault says which it is. */
 static void test_xml_cut_short(void **state)
 {
 	(void)state;
@@ -1182,9 +1181,148 @@ static void test_xml_cut_short(void **state)
 	/* content after the root is what libxml2 says it is */
 	xml_fault_says("<users xmlns=\"urn:roster:users:1\">" U1 "</users>"
 		       "<users xmlns=\"urn:roster:users:1\"/>",
-		       "Extra content");
+		       "content after the root element");
 	xml_fault_says("<users xmlns=\"urn:roster:users:1\"/>\n<x>",
-		       "Extra content");
+		       "content after the root element");
+}
+
+/* The fault of `xml` in each language: its value (the English words),
+ * and the message of an import made in each language. */
+static void xml_fault_words(const char *xml, const char *value,
+			    const char *fr, const char *cs)
+{
+	const char *says[ROSTER_LANG_COUNT];
+	char buf[ROSTER_ERROR_MESSAGE_MAX];
+	int l;
+
+	says[ROSTER_LANG_EN] = value;
+	says[ROSTER_LANG_FR] = fr;
+	says[ROSTER_LANG_CS] = cs;
+	for (l = 0; l < ROSTER_LANG_COUNT; l++) {
+		world *w = world_new(NULL);
+		roster_import_report *r = NULL;
+		size_t n;
+		const char *m;
+
+		assert_int_equal(roster_directory_set_language(
+					 w->dir, (roster_language)l),
+				 ROSTER_OK);
+		if (import_xml(w, xml, NULL, &r) != ROSTER_EPARSE)
+			fail_msg("%.60s: not refused as malformed: %s", xml,
+				 roster_error_message(
+					 roster_directory_error(w->dir)));
+		n = roster_import_error_count(r);
+		assert_true(n >= 1);
+		assert_string_equal(roster_import_error_rule(r, n - 1),
+				    "import.xml");
+		assert_string_equal(roster_import_error_value(r, n - 1), value);
+		m = roster_import_error_message(r, n - 1);
+		if (!strstr(m, says[l]))
+			fail_msg("%.60s: \"%s\", expected \"%s\"", xml, m,
+				 says[l]);
+		/* and rendered from a report of another language */
+		assert_int_equal(roster_import_error_message_in(
+					 r, n - 1,
+					 (roster_language)((l + 1) %
+							   ROSTER_LANG_COUNT),
+					 buf, sizeof(buf)),
+				 ROSTER_OK);
+		assert_non_null(strstr(buf, says[(l + 1) % ROSTER_LANG_COUNT]));
+		roster_import_report_free(r);
+		world_free(w);
+	}
+}
+
+#define USERS "<users xmlns=\"urn:roster:users:1\">"
+
+/* libxml2's errors are said in roster's words, in the handle's language,
+ * with the names they concern from the file and none of libxml2's own
+ * (English) words. */
+static void test_xml_fault_words(void **state)
+{
+	char xml[512], value[160];
+	const char *long_name =
+		"a_very_long_element_name_that_goes_on_and_on_and_on_x";
+
+	(void)state;
+	xml_fault_words(USERS "<user><first_name>A</last_name></user></users>",
+			"an element is closed by another element's tag: "
+			"<first_name>, </last_name>",
+			"un élément est fermé par la balise d'un autre élément "
+			": <first_name>, </last_name>",
+			"prvek je uzavřen značkou jiného prvku: <first_name>, "
+			"</last_name>");
+	xml_fault_words(USERS "<user a=\"1\" a=\"2\"/></users>",
+			"an attribute is given twice: a",
+			"un attribut est donné deux fois : a",
+			"atribut je uveden dvakrát: a");
+	xml_fault_words(USERS "<user a/></users>", "an attribute has no value: a",
+			"un attribut n'a pas de valeur : a",
+			"atribut nemá hodnotu: a");
+	xml_fault_words(USERS "<user a=1/></users>",
+			"an attribute value is not in quotes",
+			"la valeur d'un attribut n'est pas entre guillemets",
+			"hodnota atributu není v uvozovkách");
+	xml_fault_words(USERS "<user a=\"<\"/></users>",
+			"'<' inside an attribute value",
+			"'<' dans la valeur d'un attribut",
+			"'<' uvnitř hodnoty atributu");
+	xml_fault_words(USERS "<1user/></users>",
+			"a tag or attribute name is not valid",
+			"un nom de balise ou d'attribut n'est pas valide",
+			"název značky nebo atributu není platný");
+	xml_fault_words(USERS "<user><note>&x;</note></user></users>",
+			"an entity reference is not allowed: &x;",
+			"une référence d'entité n'est pas autorisée : &x;",
+			"odkaz na entitu není povolen: &x;");
+	xml_fault_words(USERS "<user><note>&amp</note></user></users>",
+			"an '&' that starts no reference (write &amp;)",
+			"un '&' qui ne commence aucune référence (écrire &amp;)",
+			"znak '&', kterým nezačíná žádný odkaz (pište &amp;)");
+	xml_fault_words(USERS "<user><note>&#65</note></user></users>",
+			"a character reference is not valid",
+			"une référence de caractère n'est pas valide",
+			"odkaz na znak není platný");
+	xml_fault_words(USERS "<user><note>\x01</note></user></users>",
+			"a character that XML does not allow",
+			"un caractère que XML n'autorise pas",
+			"znak, který XML nepovoluje");
+	xml_fault_words(USERS "<user><note>&#0;</note></user></users>",
+			"a character that XML does not allow",
+			"un caractère que XML n'autorise pas",
+			"znak, který XML nepovoluje");
+	xml_fault_words(USERS "<user><note>\xC3\x28</note></user></users>",
+			"the text is not valid UTF-8",
+			"le texte n'est pas de l'UTF-8 valide",
+			"text není platné UTF-8");
+	xml_fault_words(USERS "<user><!-- a -- b --></user></users>",
+			"'--' inside a comment", "'--' dans un commentaire",
+			"'--' uvnitř komentáře");
+	xml_fault_words(USERS "<user><note>a]]>b</note></user></users>",
+			"']]>' in text", "']]>' dans le texte", "']]>' v textu");
+	xml_fault_words(" <?xml version=\"1.0\"?>" USERS "</users>",
+			"the XML declaration must begin the file",
+			"la déclaration XML doit commencer le fichier",
+			"deklarace XML musí stát na začátku souboru");
+	xml_fault_words("<?xml version=\"2.0\"?>" USERS "</users>",
+			"the XML declaration is malformed",
+			"la déclaration XML est mal formée",
+			"deklarace XML je chybně zapsaná");
+	xml_fault_words(USERS "<user", "a tag is not closed by '>': <user",
+			"une balise n'est pas fermée par '>' : <user",
+			"značka není uzavřena znakem '>': <user");
+	/* a long name is cut on a character boundary, past 32 bytes: the
+	 * "ž" at bytes 31-32 goes whole */
+	snprintf(xml, sizeof(xml),
+		 USERS "<user><first_name>x</%.31sž%s></user></users>",
+		 long_name, long_name);
+	snprintf(value, sizeof(value),
+		 "an element is closed by another element's tag: "
+		 "<first_name>, </%.31s...>",
+		 long_name);
+	xml_fault_words(xml, value,
+			"un élément est fermé par la balise d'un autre élément",
+			"prvek je uzavřen značkou jiného prvku");
 }
 
 /*
@@ -2526,6 +2664,7 @@ int main(void)
 		cmocka_unit_test(test_xml_malformed),
 		cmocka_unit_test(test_xml_attributes),
 		cmocka_unit_test(test_xml_cut_short),
+		cmocka_unit_test(test_xml_fault_words),
 		cmocka_unit_test(test_xml_prints_nothing),
 		cmocka_unit_test(test_xml_between_tags),
 		cmocka_unit_test(test_csv_quoted_breaks),

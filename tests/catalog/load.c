@@ -119,6 +119,57 @@ static void test_bad_files(void **state)
 	}
 }
 
+/* A catalog that is not well-formed is told in roster's words, in each
+ * language, after its place and before the names from the file. */
+static void test_syntax_words(void **state)
+{
+	static const char *const says[ROSTER_LANG_COUNT] = {
+		"the catalog is not well-formed XML: m.xml:8: an element is "
+		"closed by another element's tag: <service>, </servce>",
+		"le catalogue n'est pas du XML bien formé : m.xml:8: un "
+		"élément est fermé par la balise d'un autre élément : "
+		"<service>, </servce>",
+		"katalog není správně utvořené XML: m.xml:8: prvek je "
+		"uzavřen značkou jiného prvku: <service>, </servce>",
+	};
+	roster_catalog *cat = NULL;
+	char path[4096], buf[ROSTER_ERROR_MESSAGE_MAX];
+	size_t len = 0;
+	char *text;
+	int l;
+
+	(void)state;
+	path_of(path, sizeof(path), "bad", "syntax-mismatch.xml");
+	text = slurp(path, &len);
+	assert_non_null(text);
+	assert_int_equal(roster_catalog_load_buffer(&cat, text, len, "m.xml"),
+			 ROSTER_EPARSE);
+	assert_string_equal(roster_error_value(roster_error_last()),
+			    "m.xml:8: an element is closed by another "
+			    "element's tag: <service>, </servce>");
+	for (l = 0; l < ROSTER_LANG_COUNT; l++) {
+		assert_int_equal(roster_error_message_in(roster_error_last(),
+							 (roster_language)l,
+							 buf, sizeof(buf)),
+				 ROSTER_OK);
+		assert_string_equal(buf, says[l]);
+	}
+	/* a DOCTYPE, refused by roster itself, is said the same way */
+	free(text);
+	path_of(path, sizeof(path), "bad", "dtd-external.xml");
+	text = slurp(path, &len);
+	assert_non_null(text);
+	assert_int_equal(roster_catalog_load_buffer(&cat, text, len, "d.xml"),
+			 ROSTER_EPARSE);
+	assert_int_equal(roster_error_message_in(roster_error_last(),
+						 ROSTER_LANG_FR, buf,
+						 sizeof(buf)),
+			 ROSTER_OK);
+	assert_string_equal(buf, "le catalogue n'est pas du XML bien formé : "
+				 "d.xml:2: un DOCTYPE n'est pas autorisé");
+	free(text);
+}
+
 /* The same text from memory, named as the caller says. */
 static void test_bad_buffers(void **state)
 {
@@ -605,6 +656,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_bad_files),
 		cmocka_unit_test(test_bad_buffers),
+		cmocka_unit_test(test_syntax_words),
 		cmocka_unit_test(test_bad_files_lint),
 		cmocka_unit_test(test_bad_table_complete),
 		cmocka_unit_test(test_entities),

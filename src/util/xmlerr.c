@@ -1,0 +1,166 @@
+/* xmlerr.c: libxml2's well-formedness errors in roster's words (xmlerr.h). */
+#include "xmlerr.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* What an error names from the file, after its phrase. */
+enum {
+	NAMES_NONE,
+	NAMES_TAG,	/* <str1> */
+	NAMES_OPEN,	/* <str1 (a start tag not closed) */
+	NAMES_PAIR,	/* <str1>, </str2> */
+	NAMES_PLAIN,	/* str1 (an attribute, an encoding) */
+	NAMES_ENTITY,	/* &str1; */
+};
+
+typedef struct xml_phrase {
+	int code;
+	int names;
+	const char *phrase; /* a key of i18n.c's details */
+} xml_phrase;
+
+#define MALFORMED_DECL "the XML declaration is malformed"
+#define BAD_TAG "a tag is malformed"
+
+static const xml_phrase phrases[] = {
+	{ XML_ERR_DOCUMENT_EMPTY, NAMES_NONE, "no root element" },
+	{ XML_ERR_DOCUMENT_END, NAMES_NONE, "content after the root element" },
+	{ XML_ERR_TAG_NAME_MISMATCH, NAMES_PAIR,
+	  "an element is closed by another element's tag" },
+	{ XML_ERR_TAG_NOT_FINISHED, NAMES_TAG,
+	  "the file ends inside an element" },
+	{ XML_ERR_GT_REQUIRED, NAMES_OPEN, "a tag is not closed by '>'" },
+	{ XML_ERR_LTSLASH_REQUIRED, NAMES_NONE, "a closing tag is missing" },
+	{ XML_ERR_NAME_REQUIRED, NAMES_NONE,
+	  "a tag or attribute name is not valid" },
+	{ XML_ERR_NAME_TOO_LONG, NAMES_NONE, "a name is too long" },
+	{ XML_ERR_SPACE_REQUIRED, NAMES_NONE, BAD_TAG },
+	{ XML_ERR_EQUAL_REQUIRED, NAMES_NONE, BAD_TAG },
+	{ XML_ERR_LT_IN_ATTRIBUTE, NAMES_NONE, "'<' inside an attribute value" },
+	{ XML_ERR_ATTRIBUTE_NOT_STARTED, NAMES_NONE,
+	  "an attribute value is not in quotes" },
+	{ XML_ERR_ATTRIBUTE_NOT_FINISHED, NAMES_NONE,
+	  "an attribute value is not closed" },
+	{ XML_ERR_ATTRIBUTE_WITHOUT_VALUE, NAMES_PLAIN,
+	  "an attribute has no value" },
+	{ XML_ERR_ATTRIBUTE_REDEFINED, NAMES_PLAIN,
+	  "an attribute is given twice" },
+	{ XML_ERR_UNDECLARED_ENTITY, NAMES_ENTITY,
+	  "an entity reference is not allowed" },
+	{ XML_WAR_UNDECLARED_ENTITY, NAMES_ENTITY,
+	  "an entity reference is not allowed" },
+	{ XML_ERR_ENTITY_LOOP, NAMES_NONE, "an entity reference is not allowed" },
+	{ XML_ERR_ENTITYREF_NO_NAME, NAMES_NONE,
+	  "an '&' that starts no reference (write &amp;)" },
+	{ XML_ERR_ENTITYREF_SEMICOL_MISSING, NAMES_NONE,
+	  "an '&' that starts no reference (write &amp;)" },
+	{ XML_ERR_INVALID_HEX_CHARREF, NAMES_NONE,
+	  "a character reference is not valid" },
+	{ XML_ERR_INVALID_DEC_CHARREF, NAMES_NONE,
+	  "a character reference is not valid" },
+	{ XML_ERR_INVALID_CHARREF, NAMES_NONE,
+	  "a character reference is not valid" },
+	{ XML_ERR_INVALID_CHAR, NAMES_NONE,
+	  "a character that XML does not allow" },
+	{ XML_ERR_INVALID_ENCODING, NAMES_NONE, "the text is not valid UTF-8" },
+	{ XML_ERR_HYPHEN_IN_COMMENT, NAMES_NONE, "'--' inside a comment" },
+	{ XML_ERR_COMMENT_NOT_FINISHED, NAMES_NONE, "a comment is not closed" },
+	{ XML_ERR_PI_NOT_STARTED, NAMES_NONE,
+	  "a processing instruction is not closed" },
+	{ XML_ERR_PI_NOT_FINISHED, NAMES_NONE,
+	  "a processing instruction is not closed" },
+	{ XML_ERR_CDATA_NOT_FINISHED, NAMES_NONE,
+	  "a CDATA section is not closed" },
+	{ XML_ERR_MISPLACED_CDATA_END, NAMES_NONE, "']]>' in text" },
+	{ XML_ERR_RESERVED_XML_NAME, NAMES_NONE,
+	  "the XML declaration must begin the file" },
+	{ XML_ERR_UNSUPPORTED_ENCODING, NAMES_PLAIN,
+	  "the declared encoding is not supported" },
+	{ XML_ERR_UNKNOWN_ENCODING, NAMES_PLAIN,
+	  "the declared encoding is not supported" },
+	{ XML_ERR_UNKNOWN_VERSION, NAMES_NONE, MALFORMED_DECL },
+	{ XML_ERR_VERSION_MISSING, NAMES_NONE, MALFORMED_DECL },
+	{ XML_ERR_XMLDECL_NOT_STARTED, NAMES_NONE, MALFORMED_DECL },
+	{ XML_ERR_XMLDECL_NOT_FINISHED, NAMES_NONE, MALFORMED_DECL },
+	{ XML_ERR_STANDALONE_VALUE, NAMES_NONE, MALFORMED_DECL },
+	{ XML_ERR_ENCODING_NAME, NAMES_NONE, MALFORMED_DECL },
+	{ XML_ERR_STRING_NOT_STARTED, NAMES_NONE, MALFORMED_DECL },
+	{ XML_ERR_STRING_NOT_CLOSED, NAMES_NONE, MALFORMED_DECL },
+};
+
+int rs_xml_phrase(size_t i, const char **phrase)
+{
+	if (i >= sizeof(phrases) / sizeof(phrases[0]))
+		return 0;
+	*phrase = phrases[i].phrase;
+	return phrases[i].code;
+}
+
+/* A name of the file, cut on a character boundary past
+ * RS_XMLERR_NAME_MAX bytes, into `out` (its size > RS_XMLERR_NAME_MAX
+ * + 3). libxml2 names only what it parsed as UTF-8. */
+static const char *name_of(const char *s, char *out)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	if (n <= RS_XMLERR_NAME_MAX)
+		return s ? s : "";
+	n = RS_XMLERR_NAME_MAX;
+	while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+		n--;
+	memcpy(out, s, n);
+	memcpy(out + n, "...", 4);
+	return out;
+}
+
+/*
+ * libxml2 reports bytes that are not UTF-8 as XML_ERR_INVALID_CHAR, as
+ * it does a character XML forbids, and then quotes the bytes ("Bytes:
+ * 0xE9 ...") in the error's first string; a character it forbids it
+ * names in its message alone.
+ */
+static int not_utf8(const xmlError *e)
+{
+	return e->code == XML_ERR_INVALID_CHAR &&
+	       ((e->str1 && strncmp(e->str1, "Bytes:", 6) == 0) ||
+		(e->message && strstr(e->message, "UTF-8")));
+}
+
+void rs_xml_describe(const xmlError *e, char *out, size_t size)
+{
+	char a[RS_XMLERR_NAME_MAX + 4], b[RS_XMLERR_NAME_MAX + 4];
+	const xml_phrase *p = NULL;
+	const char *s1, *s2;
+	size_t i;
+
+	if (not_utf8(e)) {
+		snprintf(out, size, "the text is not valid UTF-8");
+		return;
+	}
+	for (i = 0; i < sizeof(phrases) / sizeof(phrases[0]); i++)
+		if (phrases[i].code == e->code) {
+			p = &phrases[i];
+			break;
+		}
+	if (!p) {
+		snprintf(out, size, "not well-formed: libxml2 %d", e->code);
+		return;
+	}
+	s1 = name_of(e->str1, a);
+	s2 = name_of(e->str2, b);
+	if (!*s1 || (p->names == NAMES_PAIR && !*s2))
+		snprintf(out, size, "%s", p->phrase);
+	else if (p->names == NAMES_TAG)
+		snprintf(out, size, "%s: <%s>", p->phrase, s1);
+	else if (p->names == NAMES_OPEN)
+		snprintf(out, size, "%s: <%s", p->phrase, s1);
+	else if (p->names == NAMES_PAIR)
+		snprintf(out, size, "%s: <%s>, </%s>", p->phrase, s1, s2);
+	else if (p->names == NAMES_PLAIN)
+		snprintf(out, size, "%s: %s", p->phrase, s1);
+	else if (p->names == NAMES_ENTITY)
+		snprintf(out, size, "%s: &%s;", p->phrase, s1);
+	else
+		snprintf(out, size, "%s", p->phrase);
+}

@@ -1,0 +1,34 @@
+/*
+ * xmlerr.h: libxml2's well-formedness errors in roster's words.
+ *
+ * libxml2 words its errors in English only. The XML importer and the
+ * catalog parser report its first error as one of roster's phrases
+ * instead, which the details table of i18n.c has in every language,
+ * followed by what the error names from the file (an element, an
+ * attribute, an entity, an encoding) after ": ", in markup no language
+ * changes: "an attribute is given twice: id". The bytes libxml2 quotes
+ * of a text that is not UTF-8 (a password's, perhaps) are never kept.
+ */
+#ifndef RS_XMLERR_H
+#define RS_XMLERR_H
+
+#include <stddef.h>
+
+#include <libxml/xmlerror.h>
+
+/* The most bytes of a name from the file a description quotes: the
+ * longest description, two names cut, fits an error's value (127). */
+#define RS_XMLERR_NAME_MAX 32
+
+/*
+ * Describe `e` into `out` (`size` > 0 bytes): a phrase of i18n.c's
+ * details, then ": " and the names when the error has some. An error
+ * of no phrase is "not well-formed: libxml2 <its code>".
+ */
+void rs_xml_describe(const xmlError *e, char *out, size_t size);
+
+/* The libxml2 error code of phrase i, and the phrase in *phrase; 0 past
+ * the last (so that a test checks each has its words everywhere). */
+int rs_xml_phrase(size_t i, const char **phrase);
+
+#endif
