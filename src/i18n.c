@@ -612,9 +612,8 @@ static const text3 details[] = {
 	{ "a name is too long",
 	  { "a name is too long", "un nom est trop long",
 	    "název je příliš dlouhý" } },
-	{ "a tag is malformed",
-	  { "a tag is malformed", "une balise est mal formée",
-	    "značka je chybně zapsaná" } },
+	{ "a space is missing",
+	  { "a space is missing", "un espace manque", "chybí mezera" } },
 	{ "'<' inside an attribute value",
 	  { "'<' inside an attribute value",
 	    "'<' dans la valeur d'un attribut",
@@ -655,6 +654,10 @@ static const text3 details[] = {
 	{ "a comment is not closed",
 	  { "a comment is not closed", "un commentaire n'est pas fermé",
 	    "komentář není uzavřen" } },
+	{ "a processing instruction has no name",
+	  { "a processing instruction has no name",
+	    "une instruction de traitement n'a pas de nom",
+	    "instrukce pro zpracování nemá název" } },
 	{ "a processing instruction is not closed",
 	  { "a processing instruction is not closed",
 	    "une instruction de traitement n'est pas fermée",
@@ -677,6 +680,24 @@ static const text3 details[] = {
 	  { "the XML declaration is malformed",
 	    "la déclaration XML est mal formée",
 	    "deklarace XML je chybně zapsaná" } },
+	{ "a namespace is not a valid URI",
+	  { "a namespace is not a valid URI",
+	    "un espace de noms n'est pas un URI valide",
+	    "jmenný prostor není platné URI" } },
+	{ "a namespace prefix is not declared",
+	  { "a namespace prefix is not declared",
+	    "un préfixe d'espace de noms n'est pas déclaré",
+	    "předpona jmenného prostoru není deklarována" } },
+	{ "elements are nested too deep",
+	  { "elements are nested too deep",
+	    "les éléments sont imbriqués trop profondément",
+	    "prvky jsou vnořeny příliš hluboko" } },
+	/* the catalog parser's own */
+	{ "a NUL byte",
+	  { "a NUL byte", "un octet NUL", "bajt NUL" } },
+	{ "the document is empty",
+	  { "the document is empty", "le document est vide",
+	    "dokument je prázdný" } },
 };
 
 /* Between a detail's phrase and the names after it, as each language
@@ -721,19 +742,28 @@ static const text3 *phrase_at(const char *p, size_t *len)
 const char *rs_i18n_detail(const char *detail, roster_language lang,
 			   char *buf, size_t size)
 {
-	const char *p = detail;
-	const text3 *d;
-	size_t n;
+	const char *p = NULL, *at = detail;
+	const text3 *d = NULL, *t;
+	size_t n = 0, k;
 
 	if (!detail)
 		return NULL;
 	/* a phrase, after a place ("file:line: ") perhaps, before names
-	 * from the file perhaps: each is kept as it is */
-	while (!(d = phrase_at(p, &n))) {
-		if (!(p = strstr(p, ": ")))
-			return NULL;
-		p += 2;
+	 * from the file perhaps: each is kept as it is. The last phrase is
+	 * the one: a file's name may hold words of one, names (of XML) no
+	 * ": ". */
+	for (;;) {
+		if ((t = phrase_at(at, &k))) {
+			d = t;
+			p = at;
+			n = k;
+		}
+		if (!(at = strstr(at, ": ")))
+			break;
+		at += 2;
 	}
+	if (!d)
+		return NULL;
 	if (p == detail && !p[n])
 		return d->t[lang];
 	snprintf(buf, size, "%.*s%s%s%s", (int)(p - detail), detail,

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "util/text.h"
 
 /* ------------------------------------------------------------------ */
 /* The arena of a catalog                                              */
@@ -101,14 +102,26 @@ static const char *base_name(const char *name)
 	return slash && slash[1] ? slash + 1 : name;
 }
 
+/* The most bytes of a file's name a place shows: with its line, the
+ * longest detail's phrase still fits an error's value. */
+#define PLACE_NAME_MAX 40
+
 void rs_catalog_where(char *buf, size_t size, const char *name,
 		      unsigned long line, const char *detail)
 {
+	const char *base = base_name(name);
+	int n = (int)strlen(base);
+	const char *dots = "";
+
+	if (n > PLACE_NAME_MAX) {
+		n = (int)rs_utf8_cut(base, PLACE_NAME_MAX);
+		dots = "...";
+	}
 	if (line)
-		snprintf(buf, size, "%s:%lu: %s", base_name(name), line,
+		snprintf(buf, size, "%.*s%s:%lu: %s", n, base, dots, line,
 			 detail);
 	else
-		snprintf(buf, size, "%s: %s", base_name(name), detail);
+		snprintf(buf, size, "%.*s%s: %s", n, base, dots, detail);
 }
 
 int rs_catalog_fail(const rs_fault_cat *f, const char *name)

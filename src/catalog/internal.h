@@ -165,7 +165,8 @@ int rs_catalog_build(roster_catalog **out, void *doc, rs_faults *faults);
 /* Record the fault as the thread's error: ROSTER_EPARSE. */
 int rs_catalog_fail(const rs_fault_cat *f, const char *name);
 
-/* "NAME:LINE: detail" into buf; the name is cut to its last component. */
+/* "NAME:LINE: detail" into buf; the name is cut to its last component,
+ * and that past 40 bytes (on a character boundary, marked "..."). */
 void rs_catalog_where(char *buf, size_t size, const char *name,
 		      unsigned long line, const char *detail);
 

@@ -29,6 +29,7 @@
 
 /* The first error one parse or validation reported. */
 typedef struct xerr {
+	int nomem; /* libxml2 ran out of memory */
 	const char *rule;
 	unsigned long line;
 	char msg[RS_XMLERR_NAME_MAX * 2 + 96]; /* rs_xml_describe */
@@ -81,6 +82,10 @@ static void parse_error(void *ctx, xmlErrorPtr e)
 
 	if (!ctxt || !e || e->level < XML_ERR_ERROR)
 		return;
+	if (e->code == XML_ERR_NO_MEMORY) {
+		((xerr *)ctxt->_private)->nomem = 1;
+		return;
+	}
 	rs_xml_describe(e, says, sizeof(says));
 	keep(ctxt->_private, "catalog.syntax", error_line(e), says);
 }
@@ -380,7 +385,7 @@ int rs_catalog_parse(void **doc_out, const void *xml, size_t len,
 	if (x.rule || !doc) {
 		if (doc)
 			xmlFreeDoc(doc);
-		if (!x.rule)
+		if (!x.rule || x.nomem)
 			return nomem();
 		return fail(&x, name);
 	}

@@ -83,6 +83,13 @@ static int is_space(utf8proc_int32_t c)
 	       p->category == UTF8PROC_CATEGORY_ZP;
 }
 
+size_t rs_utf8_cut(const char *s, size_t max)
+{
+	while (max > 0 && ((unsigned char)s[max] & 0xC0) == 0x80)
+		max--;
+	return max;
+}
+
 int rs_utf8_is_space(const char *s, size_t n)
 {
 	utf8proc_int32_t c;

@@ -81,4 +81,8 @@ int rs_utf8_is_word(const char *s, size_t n);
 /* Number of characters of valid UTF-8 `s`. */
 size_t rs_utf8_chars(const char *s);
 
+/* Where to cut valid UTF-8 `s`, longer than `max` bytes, so that its
+ * first bytes hold whole characters: the most bytes, `max` at most. */
+size_t rs_utf8_cut(const char *s, size_t max);
+
 #endif

@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "text.h"
+
 /* What an error names from the file, after its phrase. */
 enum {
 	NAMES_NONE,
@@ -12,6 +14,7 @@ enum {
 	NAMES_PAIR,	/* <str1>, </str2> */
 	NAMES_PLAIN,	/* str1 (an attribute, an encoding) */
 	NAMES_ENTITY,	/* &str1; */
+	NAMES_QNAME,	/* str1, or str1:str2 when str2 (a prefix, a name) */
 };
 
 typedef struct xml_phrase {
@@ -21,7 +24,7 @@ typedef struct xml_phrase {
 } xml_phrase;
 
 #define MALFORMED_DECL "the XML declaration is malformed"
-#define BAD_TAG "a tag is malformed"
+#define AMPERSAND "an '&' that starts no reference (write &amp;)"
 
 static const xml_phrase phrases[] = {
 	{ XML_ERR_DOCUMENT_EMPTY, NAMES_NONE, "no root element" },
@@ -35,8 +38,10 @@ static const xml_phrase phrases[] = {
 	{ XML_ERR_NAME_REQUIRED, NAMES_NONE,
 	  "a tag or attribute name is not valid" },
 	{ XML_ERR_NAME_TOO_LONG, NAMES_NONE, "a name is too long" },
-	{ XML_ERR_SPACE_REQUIRED, NAMES_NONE, BAD_TAG },
-	{ XML_ERR_EQUAL_REQUIRED, NAMES_NONE, BAD_TAG },
+	{ XML_ERR_SPACE_REQUIRED, NAMES_NONE, "a space is missing" },
+	/* libxml2 2.9 asks for '=' only in the XML declaration (a tag's
+	 * attribute without one has no value, below) */
+	{ XML_ERR_EQUAL_REQUIRED, NAMES_NONE, MALFORMED_DECL },
 	{ XML_ERR_LT_IN_ATTRIBUTE, NAMES_NONE, "'<' inside an attribute value" },
 	{ XML_ERR_ATTRIBUTE_NOT_STARTED, NAMES_NONE,
 	  "an attribute value is not in quotes" },
@@ -44,17 +49,15 @@ static const xml_phrase phrases[] = {
 	  "an attribute value is not closed" },
 	{ XML_ERR_ATTRIBUTE_WITHOUT_VALUE, NAMES_PLAIN,
 	  "an attribute has no value" },
-	{ XML_ERR_ATTRIBUTE_REDEFINED, NAMES_PLAIN,
+	{ XML_ERR_ATTRIBUTE_REDEFINED, NAMES_QNAME,
 	  "an attribute is given twice" },
 	{ XML_ERR_UNDECLARED_ENTITY, NAMES_ENTITY,
 	  "an entity reference is not allowed" },
 	{ XML_WAR_UNDECLARED_ENTITY, NAMES_ENTITY,
 	  "an entity reference is not allowed" },
 	{ XML_ERR_ENTITY_LOOP, NAMES_NONE, "an entity reference is not allowed" },
-	{ XML_ERR_ENTITYREF_NO_NAME, NAMES_NONE,
-	  "an '&' that starts no reference (write &amp;)" },
-	{ XML_ERR_ENTITYREF_SEMICOL_MISSING, NAMES_NONE,
-	  "an '&' that starts no reference (write &amp;)" },
+	{ XML_ERR_ENTITYREF_NO_NAME, NAMES_NONE, AMPERSAND },
+	{ XML_ERR_ENTITYREF_SEMICOL_MISSING, NAMES_NONE, AMPERSAND },
 	{ XML_ERR_INVALID_HEX_CHARREF, NAMES_NONE,
 	  "a character reference is not valid" },
 	{ XML_ERR_INVALID_DEC_CHARREF, NAMES_NONE,
@@ -67,7 +70,7 @@ static const xml_phrase phrases[] = {
 	{ XML_ERR_HYPHEN_IN_COMMENT, NAMES_NONE, "'--' inside a comment" },
 	{ XML_ERR_COMMENT_NOT_FINISHED, NAMES_NONE, "a comment is not closed" },
 	{ XML_ERR_PI_NOT_STARTED, NAMES_NONE,
-	  "a processing instruction is not closed" },
+	  "a processing instruction has no name" },
 	{ XML_ERR_PI_NOT_FINISHED, NAMES_NONE,
 	  "a processing instruction is not closed" },
 	{ XML_ERR_CDATA_NOT_FINISHED, NAMES_NONE,
@@ -87,6 +90,11 @@ static const xml_phrase phrases[] = {
 	{ XML_ERR_ENCODING_NAME, NAMES_NONE, MALFORMED_DECL },
 	{ XML_ERR_STRING_NOT_STARTED, NAMES_NONE, MALFORMED_DECL },
 	{ XML_ERR_STRING_NOT_CLOSED, NAMES_NONE, MALFORMED_DECL },
+	{ XML_WAR_NS_URI, NAMES_NONE, "a namespace is not a valid URI" },
+	{ XML_WAR_NS_URI_RELATIVE, NAMES_NONE,
+	  "a namespace is not a valid URI" },
+	{ XML_NS_ERR_UNDEFINED_NAMESPACE, NAMES_PLAIN,
+	  "a namespace prefix is not declared" },
 };
 
 int rs_xml_phrase(size_t i, const char **phrase)
@@ -102,16 +110,31 @@ int rs_xml_phrase(size_t i, const char **phrase)
  * + 3). libxml2 names only what it parsed as UTF-8. */
 static const char *name_of(const char *s, char *out)
 {
-	size_t n = s ? strlen(s) : 0;
+	size_t n;
 
-	if (n <= RS_XMLERR_NAME_MAX)
+	if (!s || strlen(s) <= RS_XMLERR_NAME_MAX)
 		return s ? s : "";
-	n = RS_XMLERR_NAME_MAX;
-	while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
-		n--;
+	n = rs_utf8_cut(s, RS_XMLERR_NAME_MAX);
 	memcpy(out, s, n);
 	memcpy(out + n, "...", 4);
 	return out;
+}
+
+/*
+ * Errors whose code says less than their message: elements nested past
+ * libxml2's limit (256 deep) are an internal error, and an '&' starting
+ * no reference, as in "Smith & Sons", a missing name (as a bad tag's).
+ */
+static int too_deep(const xmlError *e)
+{
+	return e->code == XML_ERR_INTERNAL_ERROR && e->message &&
+	       strstr(e->message, "depth");
+}
+
+static int bare_ampersand(const xmlError *e)
+{
+	return e->code == XML_ERR_NAME_REQUIRED && e->message &&
+	       strstr(e->message, "EntityRef");
 }
 
 /*
@@ -134,8 +157,11 @@ void rs_xml_describe(const xmlError *e, char *out, size_t size)
 	const char *s1, *s2;
 	size_t i;
 
-	if (not_utf8(e)) {
-		snprintf(out, size, "the text is not valid UTF-8");
+	if (not_utf8(e) || too_deep(e) || bare_ampersand(e)) {
+		snprintf(out, size, "%s",
+			 not_utf8(e)   ? "the text is not valid UTF-8"
+			 : too_deep(e) ? "elements are nested too deep"
+				       : AMPERSAND);
 		return;
 	}
 	for (i = 0; i < sizeof(phrases) / sizeof(phrases[0]); i++)
@@ -149,6 +175,11 @@ void rs_xml_describe(const xmlError *e, char *out, size_t size)
 	}
 	s1 = name_of(e->str1, a);
 	s2 = name_of(e->str2, b);
+	/* an end tag of no name is "unparsable" to libxml2, its word; and
+	 * it names a prefixed pair without prefixes, "a" closed by "a" */
+	if (p->names == NAMES_PAIR &&
+	    (!strcmp(s2, "unparsable") || !strcmp(s1, s2)))
+		s2 = "";
 	if (!*s1 || (p->names == NAMES_PAIR && !*s2))
 		snprintf(out, size, "%s", p->phrase);
 	else if (p->names == NAMES_TAG)
@@ -157,8 +188,10 @@ void rs_xml_describe(const xmlError *e, char *out, size_t size)
 		snprintf(out, size, "%s: <%s", p->phrase, s1);
 	else if (p->names == NAMES_PAIR)
 		snprintf(out, size, "%s: <%s>, </%s>", p->phrase, s1, s2);
-	else if (p->names == NAMES_PLAIN)
+	else if (p->names == NAMES_PLAIN || (p->names == NAMES_QNAME && !*s2))
 		snprintf(out, size, "%s: %s", p->phrase, s1);
+	else if (p->names == NAMES_QNAME)
+		snprintf(out, size, "%s: %s:%s", p->phrase, s1, s2);
 	else if (p->names == NAMES_ENTITY)
 		snprintf(out, size, "%s: &%s;", p->phrase, s1);
 	else

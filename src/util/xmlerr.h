@@ -17,7 +17,8 @@
 #include <libxml/xmlerror.h>
 
 /* The most bytes of a name from the file a description quotes: the
- * longest description, two names cut, fits an error's value (127). */
+ * longest description, two names cut, fits an error's value (127); after
+ * a catalog's place, its names may be cut there, never its phrase. */
 #define RS_XMLERR_NAME_MAX 32
 
 /*

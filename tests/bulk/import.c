@@ -1308,6 +1308,31 @@ static void test_xml_fault_words(void **state)
 			"the XML declaration is malformed",
 			"la déclaration XML est mal formée",
 			"deklarace XML je chybně zapsaná");
+	/* libxml2 takes a bare '&' for a missing name */
+	xml_fault_words(USERS "<user><last_name>Smith & Sons</last_name></user>"
+			"</users>",
+			"an '&' that starts no reference (write &amp;)",
+			"un '&' qui ne commence aucune référence (écrire &amp;)",
+			"znak '&', kterým nezačíná žádný odkaz (pište &amp;)");
+	/* an end tag of no name: libxml2's word for it is not quoted */
+	xml_fault_words(USERS "<user></></user></users>",
+			"an element is closed by another element's tag",
+			"un élément est fermé par la balise d'un autre élément",
+			"prvek je uzavřen značkou jiného prvku");
+	xml_fault_words(USERS "<user x:a=\"1\" x:a=\"2\" xmlns:x=\"u\"/></users>",
+			"an attribute is given twice: x:a",
+			"un attribut est donné deux fois : x:a",
+			"atribut je uveden dvakrát: x:a");
+	xml_fault_words(USERS "<user a=\"1\"b=\"2\"/></users>",
+			"a space is missing", "un espace manque", "chybí mezera");
+	xml_fault_words(USERS "<user><? x?></user></users>",
+			"a processing instruction has no name",
+			"une instruction de traitement n'a pas de nom",
+			"instrukce pro zpracování nemá název");
+	xml_fault_words("<?xml version \"1.0\"?>" USERS "</users>",
+			"the XML declaration is malformed",
+			"la déclaration XML est mal formée",
+			"deklarace XML je chybně zapsaná");
 	xml_fault_words(USERS "<user", "a tag is not closed by '>': <user",
 			"une balise n'est pas fermée par '>' : <user",
 			"značka není uzavřena znakem '>': <user");

@@ -119,6 +119,20 @@ static void test_bad_files(void **state)
 	}
 }
 
+/* The message of loading `text` named `name`, refused, in `lang`. */
+static const char *refusal_in(const char *text, size_t len, const char *name,
+			      roster_language lang, char *buf, size_t size)
+{
+	roster_catalog *cat = NULL;
+
+	assert_int_equal(roster_catalog_load_buffer(&cat, text, len, name),
+			 ROSTER_EPARSE);
+	assert_int_equal(roster_error_message_in(roster_error_last(), lang,
+						 buf, size),
+			 ROSTER_OK);
+	return buf;
+}
+
 /* A catalog that is not well-formed is told in roster's words, in each
  * language, after its place and before the names from the file. */
 static void test_syntax_words(void **state)
@@ -154,19 +168,29 @@ static void test_syntax_words(void **state)
 				 ROSTER_OK);
 		assert_string_equal(buf, says[l]);
 	}
+	/* a long name is cut before its phrase could be; a name holding a
+	 * phrase's words is taken for a place */
+	assert_string_equal(
+		refusal_in(text, len,
+			   "dir/éééééééééééééééééééééééééééééééééééééééé.xml",
+			   ROSTER_LANG_FR, buf, sizeof(buf)),
+		"le catalogue n'est pas du XML bien formé : "
+		"éééééééééééééééééééé...:8: un élément est fermé par la "
+		"balise d'un autre élément : <service>, </servce>");
+	assert_string_equal(
+		refusal_in(text, len, "no root element: m.xml", ROSTER_LANG_CS,
+			   buf, sizeof(buf)),
+		"katalog není správně utvořené XML: no root element: m.xml:8: "
+		"prvek je uzavřen značkou jiného prvku: <service>, </servce>");
 	/* a DOCTYPE, refused by roster itself, is said the same way */
 	free(text);
 	path_of(path, sizeof(path), "bad", "dtd-external.xml");
 	text = slurp(path, &len);
 	assert_non_null(text);
-	assert_int_equal(roster_catalog_load_buffer(&cat, text, len, "d.xml"),
-			 ROSTER_EPARSE);
-	assert_int_equal(roster_error_message_in(roster_error_last(),
-						 ROSTER_LANG_FR, buf,
-						 sizeof(buf)),
-			 ROSTER_OK);
-	assert_string_equal(buf, "le catalogue n'est pas du XML bien formé : "
-				 "d.xml:2: un DOCTYPE n'est pas autorisé");
+	assert_string_equal(refusal_in(text, len, "d.xml", ROSTER_LANG_FR, buf,
+				       sizeof(buf)),
+			    "le catalogue n'est pas du XML bien formé : "
+			    "d.xml:2: un DOCTYPE n'est pas autorisé");
 	free(text);
 }
 

@@ -61,6 +61,15 @@ static void test_every_phrase_translated(void **state)
 		}
 	}
 	assert_true(n >= 27);
+	/* a place whose file name holds a phrase's words */
+	assert_string_equal(rs_i18n_detail("a NUL byte: x.xml:2: a NUL byte",
+					   ROSTER_LANG_FR, buf, sizeof(buf)),
+			    "a NUL byte: x.xml:2: un octet NUL");
+	/* words of no phrase */
+	assert_null(rs_i18n_detail("x.xml:2: a NUL", ROSTER_LANG_FR, buf,
+				   sizeof(buf)));
+	assert_null(rs_i18n_detail("a NUL bytes", ROSTER_LANG_FR, buf,
+				   sizeof(buf)));
 }
 
 /* What each kind of error names from the file, after its phrase. */
@@ -87,6 +96,15 @@ static void test_names(void **state)
 		  "an entity reference is not allowed: &x;" },
 		{ XML_ERR_UNSUPPORTED_ENCODING, "EBCDIC-XX", NULL,
 		  "the declared encoding is not supported: EBCDIC-XX" },
+		/* a prefixed attribute: its prefix, then its name */
+		{ XML_ERR_ATTRIBUTE_REDEFINED, "x", "id",
+		  "an attribute is given twice: x:id" },
+		/* libxml2's word for an end tag of no name, and a pair of
+		 * prefixed names it gives without their prefixes */
+		{ XML_ERR_TAG_NAME_MISMATCH, "user", "unparsable",
+		  "an element is closed by another element's tag" },
+		{ XML_ERR_TAG_NAME_MISMATCH, "a", "a",
+		  "an element is closed by another element's tag" },
 		/* names of no meaning to the reader are not quoted */
 		{ XML_ERR_HYPHEN_IN_COMMENT, "a secret comment", NULL,
 		  "'--' inside a comment" },
@@ -108,11 +126,35 @@ static void test_names(void **state)
 		 (int)XML_ERR_URI_FRAGMENT);
 	assert_string_equal(said, number);
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		xmlError e = err_of(cases[i].code, cases[i].s1, cases[i].s2);
-
+		e = err_of(cases[i].code, cases[i].s1, cases[i].s2);
 		rs_xml_describe(&e, said, sizeof(said));
 		assert_string_equal(said, cases[i].says);
 	}
+	/* elements nested past libxml2's limit: an internal error, which
+	 * only its message tells from the others */
+	e = err_of(XML_ERR_INTERNAL_ERROR, NULL, NULL);
+	e.message = (char *)"Excessive depth in document: 256 use "
+			    "XML_PARSE_HUGE option\n";
+	rs_xml_describe(&e, said, sizeof(said));
+	assert_string_equal(said, "elements are nested too deep");
+	assert_string_equal(rs_i18n_detail(said, ROSTER_LANG_CS, number,
+					   sizeof(number)),
+			    "prvky jsou vnořeny příliš hluboko");
+	/* a bare '&', a missing name to libxml2 */
+	e = err_of(XML_ERR_NAME_REQUIRED, NULL, NULL);
+	e.message = (char *)"xmlParseEntityRef: no name\n";
+	rs_xml_describe(&e, said, sizeof(said));
+	assert_string_equal(said,
+			    "an '&' that starts no reference (write &amp;)");
+	e.message = (char *)"StartTag: invalid element name\n";
+	rs_xml_describe(&e, said, sizeof(said));
+	assert_string_equal(said, "a tag or attribute name is not valid");
+	e = err_of(XML_ERR_INTERNAL_ERROR, NULL, NULL);
+	e.message = (char *)"Huge input lookup\n";
+	rs_xml_describe(&e, said, sizeof(said));
+	snprintf(number, sizeof(number), "not well-formed: libxml2 %d",
+		 (int)XML_ERR_INTERNAL_ERROR);
+	assert_string_equal(said, number);
 }
 
 /* A name past RS_XMLERR_NAME_MAX bytes is cut on a character boundary

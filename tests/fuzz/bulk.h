@@ -9,7 +9,9 @@
  * ones). Beside crashes and sanitizer reports, the target
  * aborts when the outcome contradicts the contract: a code the import may
  * not return, a report that disagrees with the code, a refusal without a
- * line, rule or message, or a directory changed by a dry run.
+ * line, rule or message, a message that is not UTF-8 in some language,
+ * a file's fault (import.csv, import.xml) not said in French, or a
+ * directory changed by a dry run.
  */
 #ifndef ROSTER_FUZZ_BULK_H
 #define ROSTER_FUZZ_BULK_H
@@ -19,6 +21,7 @@
 #include <string.h>
 
 #include "roster.h"
+#include "utf8.h"
 
 typedef struct fuzz_src {
 	const uint8_t *data;
@@ -29,6 +32,26 @@ static void fuzz_check(int ok)
 {
 	if (!ok)
 		abort();
+}
+
+/* Refusal i of r: its message valid UTF-8 in every language, and a
+ * fault of the file said in French, its English words not kept. */
+static void fuzz_messages(const roster_import_report *r, size_t i)
+{
+	char buf[ROSTER_ERROR_MESSAGE_MAX];
+	const char *rule = roster_import_error_rule(r, i);
+	const char *value = roster_import_error_value(r, i);
+	int l;
+
+	for (l = 0; l < ROSTER_LANG_COUNT; l++) {
+		fuzz_check(roster_import_error_message_in(
+				   r, i, (roster_language)l, buf,
+				   sizeof(buf)) == ROSTER_OK);
+		fuzz_check(fuzz_utf8(buf));
+		if (l == ROSTER_LANG_FR && value && value[0] &&
+		    (!strcmp(rule, "import.csv") || !strcmp(rule, "import.xml")))
+			fuzz_check(strstr(buf, value) == NULL);
+	}
 }
 
 static long fuzz_read(void *d, void *buf, size_t len)
@@ -122,6 +145,7 @@ static void fuzz_import(int format, const uint8_t *data, size_t size)
 		fuzz_check(roster_import_error_rule(r, i)[0] != '\0');
 		fuzz_check(roster_import_error_message(r, i)[0] != '\0');
 		fuzz_check(roster_import_error_column(r, i) != NULL);
+		fuzz_messages(r, i);
 	}
 	fuzz_check(roster_import_error_rule(r, n) == NULL);
 	roster_import_report_free(r);

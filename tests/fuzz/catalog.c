@@ -6,7 +6,9 @@
  * Beside crashes and sanitizer reports, the target aborts when the
  * answers contradict one another: an item the catalog lists but does not
  * have, a name missing in a language, an answer that is neither 0 nor 1,
- * a load and a lint of the same text that disagree.
+ * a load and a lint of the same text that disagree, a refusal's message
+ * that is not UTF-8 in some language, or a syntax fault whose words stay
+ * English in French.
  *
  * Built as a libFuzzer binary with -Dfuzz=true (clang), and run over the
  * corpus by replay.c under `meson test`.
@@ -17,6 +19,7 @@
 
 #include "roster.h"
 #include "catalog/internal.h"
+#include "utf8.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -128,6 +131,24 @@ static size_t read_lint(const roster_lint *lint)
 	return n;
 }
 
+/* A refusal's message, valid UTF-8 in every language; a syntax fault's
+ * words, after its place ("fuzz.xml:3: "), said in French. */
+static void check_messages(const roster_error *e)
+{
+	char buf[ROSTER_ERROR_MESSAGE_MAX];
+	const char *words = strstr(roster_error_value(e), ": ");
+	int lang;
+
+	for (lang = 0; lang < ROSTER_LANG_COUNT; lang++) {
+		check(roster_error_message_in(e, (roster_language)lang, buf,
+					      sizeof(buf)) == ROSTER_OK);
+		check(fuzz_utf8(buf));
+		if (lang == ROSTER_LANG_FR && words &&
+		    strcmp(roster_error_rule(e), "catalog.syntax") == 0)
+			check(strstr(buf, words + 2) == NULL);
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	roster_catalog *cat = NULL;
@@ -149,6 +170,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check(roster_error_code(e) == rc);
 		check(roster_error_rule(e)[0] != '\0');
 		strncpy(rule, roster_error_rule(e), sizeof(rule) - 1);
+		check_messages(e);
 	}
 
 	/* the lint of the same text as a file */
