@@ -691,10 +691,34 @@ static void test_keys(void **state)
 	assert_int_equal(rs_record_key_id("x/000000001234abcd"), 0);
 }
 
+/* The keys are what "%016llx" writes, for any number. */
+static void test_keys_any_number(void **state)
+{
+	char key[RS_KEY_SIZE], want[RS_KEY_SIZE];
+	uint64_t v = 0x9E3779B97F4A7C15ULL;
+	int i;
+
+	(void)state;
+	for (i = 0; i < 10000; i++) {
+		uint64_t n = i == 0 ? 0 : i == 1 ? UINT64_MAX : v >> (i % 64);
+
+		v = v * 6364136223846793005ULL + 1442695040888963407ULL;
+		rs_record_key(key, n);
+		snprintf(want, sizeof(want), "r/%016llx", (unsigned long long)n);
+		assert_string_equal(key, want);
+		assert_true(rs_record_key_id(key) == n);
+		rs_event_key(key, n);
+		want[0] = 'o';
+		assert_string_equal(key, want);
+		assert_true(rs_event_key_seq(key) == n);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_keys_any_number),
 		cmocka_unit_test(test_long_lists),
 		cmocka_unit_test(test_token_hash_forms),
 		cmocka_unit_test(test_token_verify),
