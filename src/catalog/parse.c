@@ -25,11 +25,13 @@
 
 #include "error.h"
 #include "util/markup.h"
+#include "util/text.h"
 #include "util/xmlerr.h"
 
 /* The first error one parse or validation reported. */
 typedef struct xerr {
 	int nomem; /* libxml2 ran out of memory */
+	int code;  /* libxml2's code of the error kept, 0 for roster's own */
 	const char *rule;
 	unsigned long line;
 	char msg[RS_XMLERR_NAME_MAX * 2 + 96]; /* rs_xml_describe */
@@ -106,18 +108,23 @@ static void parse_doctype(void *ctx, const xmlChar *name,
 
 /*
  * Validation errors: `data` is our xerr. libxml2 reports a wrong value
- * first as "failed to compare type ...", then names the element: the
- * second says more.
+ * first as a failed comparison, then names the element: the second says
+ * more.
  */
 static void schema_error(void *data, xmlErrorPtr e)
 {
 	xerr *x = data;
+	char says[sizeof(x->msg)];
 
 	if (!e || e->level < XML_ERR_ERROR)
 		return;
-	if (x->rule && strncmp(x->msg, "failed to compare", 17) == 0)
+	if (x->rule && x->code == XML_RELAXNG_ERR_TYPECMP)
 		x->rule = NULL;
-	keep(x, "catalog.schema", error_line(e), e->message);
+	if (x->rule)
+		return;
+	rs_xml_describe(e, says, sizeof(says));
+	keep(x, "catalog.schema", error_line(e), says);
+	x->code = e->code;
 }
 
 /*
@@ -140,6 +147,27 @@ static const struct {
 	{ "includes", { "client", NULL } },
 };
 
+#define LACKS "an element lacks a required attribute"
+
+/*
+ * A value of the file as a refusal quotes it: 32 bytes at most, cut on
+ * a character boundary and before any ": " (which would end the names
+ * of a detail, i18n.c), marked "..." when cut, into `out` (48 bytes).
+ */
+static const char *quoted(const xmlChar *v, char out[48])
+{
+	const char *s = (const char *)v, *colon = strstr(s, ": ");
+	size_t n = colon ? (size_t)(colon - s) : strlen(s);
+	int cut = n < strlen(s);
+
+	if (n > 32) {
+		n = rs_utf8_cut(s, 32);
+		cut = 1;
+	}
+	snprintf(out, 48, "%.*s%s", (int)n, s, cut ? "..." : "");
+	return out;
+}
+
 static int is_id(const xmlChar *v)
 {
 	size_t i;
@@ -158,9 +186,11 @@ static int check_attr(const xmlNode *n, const char *attr, int id, int needed,
 	xmlChar *v = xmlGetNoNsProp(n, (const xmlChar *)attr);
 	int bad = 0;
 
+	char q[48];
+
 	if (!v) {
 		if (needed)
-			snprintf(msg, size, "element %s lacks attribute %s",
+			snprintf(msg, size, "%s: <%s> %s", LACKS,
 				 (const char *)n->name, attr);
 		return needed;
 	}
@@ -169,9 +199,11 @@ static int check_attr(const xmlNode *n, const char *attr, int id, int needed,
 	else
 		bad = strcmp((const char *)v, "1") != 0;
 	if (bad)
-		snprintf(msg, size, "element %s: %s=\"%.32s\" is not %s",
-			 (const char *)n->name, attr, (const char *)v,
-			 id ? "an identifier" : "allowed");
+		snprintf(msg, size, "%s: <%s> %s=\"%s\"",
+			 id ? "an identifier is malformed (a-z, 0-9, '-', at "
+			      "most 32)"
+			    : "an attribute's value is not allowed",
+			 (const char *)n->name, attr, quoted(v, q));
 	xmlFree(v);
 	return bad;
 }
@@ -184,11 +216,13 @@ static int check_lang(const xmlNode *n, char *msg, size_t size)
 			 strcmp((const char *)v, "fr") != 0 &&
 			 strcmp((const char *)v, "cs") != 0);
 
+	char q[48];
+
 	if (bad && v)
-		snprintf(msg, size, "element name: xml:lang=\"%.16s\" is not "
-				    "en, fr or cs", (const char *)v);
+		snprintf(msg, size, "a name's language is not en, fr or cs: "
+				    "<name> xml:lang=\"%s\"", quoted(v, q));
 	else if (bad)
-		snprintf(msg, size, "element name lacks attribute xml:lang");
+		snprintf(msg, size, "%s: <name> xml:lang", LACKS);
 	xmlFree(v);
 	return bad;
 }
@@ -246,7 +280,7 @@ static void diagnose(const xmlNode *root, xerr *x)
 						 sizeof(msg));
 			if (!bad && has_names(name) && !first_name(n)) {
 				snprintf(msg, sizeof(msg),
-					 "element %s has no name", name);
+					 "an item has no name: <%s>", name);
 				bad = 1;
 			}
 			if (bad) {
@@ -317,10 +351,12 @@ static int validate(xmlDocPtr doc, const char *name)
 	if (!x.rule) {
 		if (rc < 0)
 			return nomem();
-		keep(&x, "catalog.schema", 0, "the document breaks the schema");
+		keep(&x, "catalog.schema", 0, "the schema is not followed");
 	}
-	if (x.line == 0 || strstr(x.msg, "validate attributes") ||
-	    strstr(x.msg, "got nothing"))
+	/* the validator names neither the attribute nor, for a missing one,
+	 * the line: roster finds them */
+	if (x.line == 0 || x.code == XML_RELAXNG_ERR_ATTRVALID ||
+	    x.code == XML_RELAXNG_ERR_NOELEM)
 		diagnose(xmlDocGetRootElement(doc), &x);
 	return fail(&x, name);
 }

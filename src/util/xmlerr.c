@@ -1,6 +1,7 @@
 /* xmlerr.c: libxml2's well-formedness errors in roster's words (xmlerr.h). */
 #include "xmlerr.h"
 
+#include <libxml/relaxng.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -15,6 +16,8 @@ enum {
 	NAMES_PLAIN,	/* str1 (an attribute, an encoding) */
 	NAMES_ENTITY,	/* &str1; */
 	NAMES_QNAME,	/* str1, or str1:str2 when str2 (a prefix, a name) */
+	NAMES_SECOND,	/* <str2> */
+	NAMES_ATTR,	/* <str2> str1 (an element, its attribute) */
 };
 
 typedef struct xml_phrase {
@@ -100,9 +103,52 @@ static const xml_phrase phrases[] = {
 int rs_xml_phrase(size_t i, const char **phrase)
 {
 	if (i >= sizeof(phrases) / sizeof(phrases[0]))
-		return 0;
+		return -1;
 	*phrase = phrases[i].phrase;
 	return phrases[i].code;
+}
+
+/* The validator's errors (domain XML_FROM_RELAXNGV), by the same kinds
+ * of names: what is wrong comes first in the error's strings. */
+#define BAD_VALUE "a value is not valid"
+static const xml_phrase validity[] = {
+	{ XML_RELAXNG_ERR_ELEMNAME, NAMES_SECOND,
+	  "an element is not the one expected here" },
+	{ XML_RELAXNG_ERR_ELEMNONS, NAMES_TAG,
+	  "an element is not in the schema's namespace" },
+	{ XML_RELAXNG_ERR_ELEMWRONGNS, NAMES_TAG,
+	  "an element is not in the schema's namespace" },
+	{ XML_RELAXNG_ERR_ELEMEXTRANS, NAMES_TAG,
+	  "an element is not allowed here" },
+	{ XML_RELAXNG_ERR_ELEMWRONG, NAMES_TAG, "an element is not allowed here" },
+	{ XML_RELAXNG_ERR_NOELEM, NAMES_TAG, "an element is missing" },
+	{ XML_RELAXNG_ERR_ELEMNOTEMPTY, NAMES_TAG, "an element must be empty" },
+	{ XML_RELAXNG_ERR_INVALIDATTR, NAMES_ATTR,
+	  "an attribute is not allowed" },
+	{ XML_RELAXNG_ERR_ATTRVALID, NAMES_TAG,
+	  "an element's attributes are not valid" },
+	{ XML_RELAXNG_ERR_CONTENTVALID, NAMES_TAG,
+	  "an element's content is not valid" },
+	{ XML_RELAXNG_ERR_EXTRACONTENT, NAMES_TAG,
+	  "an element holds more than it may" },
+	{ XML_RELAXNG_ERR_DATAELEM, NAMES_TAG,
+	  "an element holds elements where text is expected" },
+	{ XML_RELAXNG_ERR_TEXTWRONG, NAMES_TAG,
+	  "text is not allowed in an element" },
+	{ XML_RELAXNG_ERR_TYPE, NAMES_NONE, BAD_VALUE },
+	{ XML_RELAXNG_ERR_TYPEVAL, NAMES_NONE, BAD_VALUE },
+	{ XML_RELAXNG_ERR_TYPECMP, NAMES_NONE, BAD_VALUE },
+	{ XML_RELAXNG_ERR_DATATYPE, NAMES_NONE, BAD_VALUE },
+	{ XML_RELAXNG_ERR_VALUE, NAMES_NONE, BAD_VALUE },
+	{ XML_RELAXNG_ERR_LIST, NAMES_NONE, BAD_VALUE },
+};
+
+int rs_xml_validity_phrase(size_t i, const char **phrase)
+{
+	if (i >= sizeof(validity) / sizeof(validity[0]))
+		return -1;
+	*phrase = validity[i].phrase;
+	return validity[i].code;
 }
 
 /* A name of the file, cut on a character boundary past
@@ -153,24 +199,31 @@ static int not_utf8(const xmlError *e)
 void rs_xml_describe(const xmlError *e, char *out, size_t size)
 {
 	char a[RS_XMLERR_NAME_MAX + 4], b[RS_XMLERR_NAME_MAX + 4];
-	const xml_phrase *p = NULL;
+	const xml_phrase *p = NULL, *tab = phrases;
+	size_t i, n = sizeof(phrases) / sizeof(phrases[0]);
 	const char *s1, *s2;
-	size_t i;
+	int valid = e->domain == XML_FROM_RELAXNGV;
 
-	if (not_utf8(e) || too_deep(e) || bare_ampersand(e)) {
+	if (!valid && (not_utf8(e) || too_deep(e) || bare_ampersand(e))) {
 		snprintf(out, size, "%s",
 			 not_utf8(e)   ? "the text is not valid UTF-8"
 			 : too_deep(e) ? "elements are nested too deep"
 				       : AMPERSAND);
 		return;
 	}
-	for (i = 0; i < sizeof(phrases) / sizeof(phrases[0]); i++)
-		if (phrases[i].code == e->code) {
-			p = &phrases[i];
+	if (valid) {
+		tab = validity;
+		n = sizeof(validity) / sizeof(validity[0]);
+	}
+	for (i = 0; i < n; i++)
+		if (tab[i].code == e->code) {
+			p = &tab[i];
 			break;
 		}
 	if (!p) {
-		snprintf(out, size, "not well-formed: libxml2 %d", e->code);
+		snprintf(out, size, "%s: libxml2 %d",
+			 valid ? "the schema is not followed" : "not well-formed",
+			 e->code);
 		return;
 	}
 	s1 = name_of(e->str1, a);
@@ -180,14 +233,21 @@ void rs_xml_describe(const xmlError *e, char *out, size_t size)
 	if (p->names == NAMES_PAIR &&
 	    (!strcmp(s2, "unparsable") || !strcmp(s1, s2)))
 		s2 = "";
-	if (!*s1 || (p->names == NAMES_PAIR && !*s2))
+	if (p->names == NAMES_SECOND) {
+		s1 = s2;
+		s2 = "";
+	}
+	if (!*s1 || ((p->names == NAMES_PAIR || p->names == NAMES_ATTR) &&
+		     !*s2))
 		snprintf(out, size, "%s", p->phrase);
-	else if (p->names == NAMES_TAG)
+	else if (p->names == NAMES_TAG || p->names == NAMES_SECOND)
 		snprintf(out, size, "%s: <%s>", p->phrase, s1);
 	else if (p->names == NAMES_OPEN)
 		snprintf(out, size, "%s: <%s", p->phrase, s1);
 	else if (p->names == NAMES_PAIR)
 		snprintf(out, size, "%s: <%s>, </%s>", p->phrase, s1, s2);
+	else if (p->names == NAMES_ATTR)
+		snprintf(out, size, "%s: <%s> %s", p->phrase, s2, s1);
 	else if (p->names == NAMES_PLAIN || (p->names == NAMES_QNAME && !*s2))
 		snprintf(out, size, "%s: %s", p->phrase, s1);
 	else if (p->names == NAMES_QNAME)

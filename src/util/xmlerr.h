@@ -23,13 +23,17 @@
 
 /*
  * Describe `e` into `out` (`size` > 0 bytes): a phrase of i18n.c's
- * details, then ": " and the names when the error has some. An error
- * of no phrase is "not well-formed: libxml2 <its code>".
+ * details, then ": " and the names when the error has some. A parser's
+ * error of no phrase is "not well-formed: libxml2 <its code>", a RELAX NG
+ * validator's (domain XML_FROM_RELAXNGV) "the schema is not followed:
+ * libxml2 <its code>".
  */
 void rs_xml_describe(const xmlError *e, char *out, size_t size);
 
-/* The libxml2 error code of phrase i, and the phrase in *phrase; 0 past
+/* The libxml2 error code of phrase i, and the phrase in *phrase; -1 past
  * the last (so that a test checks each has its words everywhere). */
 int rs_xml_phrase(size_t i, const char **phrase);
+/* The same for the validator's phrases: its code, -1 past the last. */
+int rs_xml_validity_phrase(size_t i, const char **phrase);
 
 #endif

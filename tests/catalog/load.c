@@ -194,6 +194,93 @@ static void test_syntax_words(void **state)
 	free(text);
 }
 
+/* Each refusal for the schema is said in roster's words, in French and
+ * Czech too; a value quoted stops before a ": ". */
+static void test_schema_words(void **state)
+{
+	static const struct {
+		const char *file, *en, *fr, *cs;
+	} says[] = {
+		{ "schema-unknown-element.xml",
+		  "an element is not allowed here: <widgets>",
+		  "un élément n'est pas autorisé ici : <widgets>",
+		  "prvek zde není povolen: <widgets>" },
+		{ "schema-bad-id.xml",
+		  "an identifier is malformed (a-z, 0-9, '-', at most 32): "
+		  "<service> id=\"PBX\"",
+		  "un identifiant est mal formé (a-z, 0-9, '-', 32 au plus) : "
+		  "<service> id=\"PBX\"",
+		  "identifikátor je chybný (a-z, 0-9, '-', nejvýše 32): "
+		  "<service> id=\"PBX\"" },
+		{ "schema-missing-attribute.xml",
+		  "an element lacks a required attribute: <licence> family",
+		  "il manque à un élément un attribut obligatoire : <licence> "
+		  "family",
+		  "prvku chybí povinný atribut: <licence> family" },
+		{ "schema-namespace.xml",
+		  "an element is not in the schema's namespace: <catalog>",
+		  "un élément n'est pas dans l'espace de noms du schéma : "
+		  "<catalog>",
+		  "prvek není ve jmenném prostoru schématu: <catalog>" },
+		{ "schema-no-name.xml", "an item has no name: <service>",
+		  "un élément du catalogue n'a pas de nom : <service>",
+		  "položka nemá název: <service>" },
+		{ "schema-bad-lang.xml",
+		  "a name's language is not en, fr or cs: <name> xml:lang=\"de\"",
+		  "la langue d'un nom n'est pas en, fr ou cs : <name> "
+		  "xml:lang=\"de\"",
+		  "jazyk názvu není en, fr ani cs: <name> xml:lang=\"de\"" },
+	};
+	char path[4096], buf[ROSTER_ERROR_MESSAGE_MAX], want[600];
+	size_t i, len = 0;
+	char *text, *at;
+
+	(void)state;
+	for (i = 0; i < sizeof(says) / sizeof(says[0]); i++) {
+		path_of(path, sizeof(path), "bad", says[i].file);
+		text = slurp(path, &len);
+		assert_non_null(text);
+		refusal_in(text, len, "c.xml", ROSTER_LANG_EN, buf, sizeof(buf));
+		assert_string_equal(roster_error_rule(roster_error_last()),
+				    "catalog.schema");
+		assert_non_null(strstr(roster_error_value(roster_error_last()),
+				       says[i].en));
+		snprintf(want, sizeof(want), ": %s", says[i].fr);
+		refusal_in(text, len, "c.xml", ROSTER_LANG_FR, buf, sizeof(buf));
+		if (!strstr(buf, want))
+			fail_msg("%s: \"%s\"", says[i].file, buf);
+		snprintf(want, sizeof(want), ": %s", says[i].cs);
+		refusal_in(text, len, "c.xml", ROSTER_LANG_CS, buf, sizeof(buf));
+		if (!strstr(buf, want))
+			fail_msg("%s: \"%s\"", says[i].file, buf);
+		free(text);
+	}
+	/* a value holding a phrase after a ": " is cut before it */
+	path_of(path, sizeof(path), "bad", "schema-bad-id.xml");
+	text = slurp(path, &len);
+	assert_non_null(text);
+	at = strstr(text, "id=\"PBX\"");
+	assert_non_null(at);
+	{
+		char *hostile = malloc(len + 64);
+		size_t k = (size_t)(at - text);
+
+		assert_non_null(hostile);
+		memcpy(hostile, text, k);
+		k += (size_t)sprintf(hostile + k,
+				     "id=\"X: no root element: y\"");
+		memcpy(hostile + k, at + 8, len - (size_t)(at + 8 - text));
+		k += len - (size_t)(at + 8 - text);
+		refusal_in(hostile, k, "c.xml", ROSTER_LANG_FR, buf,
+			   sizeof(buf));
+		if (!strstr(buf, "un identifiant est mal formé (a-z, 0-9, '-', "
+				 "32 au plus) : <service> id=\"X...\""))
+			fail_msg("\"%s\"", buf);
+		free(hostile);
+	}
+	free(text);
+}
+
 /* The same text from memory, named as the caller says. */
 static void test_bad_buffers(void **state)
 {
@@ -681,6 +768,7 @@ int main(void)
 		cmocka_unit_test(test_bad_files),
 		cmocka_unit_test(test_bad_buffers),
 		cmocka_unit_test(test_syntax_words),
+		cmocka_unit_test(test_schema_words),
 		cmocka_unit_test(test_bad_files_lint),
 		cmocka_unit_test(test_bad_table_complete),
 		cmocka_unit_test(test_entities),

@@ -13,6 +13,8 @@
 #include "error.h"
 #include "util/xmlerr.h"
 
+#include <libxml/relaxng.h>
+
 static xmlError err_of(int code, const char *s1, const char *s2)
 {
 	xmlError e;
@@ -37,7 +39,7 @@ static void test_every_phrase_translated(void **state)
 	int code, l, n = 0;
 
 	(void)state;
-	for (i = 0; (code = rs_xml_phrase(i, &phrase)) != 0; i++) {
+	for (i = 0; (code = rs_xml_phrase(i, &phrase)) >= 0; i++) {
 		xmlError e = err_of(code, "a", "b");
 
 		n++;
@@ -61,6 +63,21 @@ static void test_every_phrase_translated(void **state)
 		}
 	}
 	assert_true(n >= 27);
+	for (i = 0; (code = rs_xml_validity_phrase(i, &phrase)) >= 0; i++) {
+		xmlError e = err_of(code, "a", "b");
+
+		e.domain = XML_FROM_RELAXNGV;
+		rs_xml_describe(&e, said, sizeof(said));
+		assert_memory_equal(said, phrase, strlen(phrase));
+		for (l = 0; l < ROSTER_LANG_COUNT; l++) {
+			t = rs_i18n_detail(said, (roster_language)l, buf,
+					   sizeof(buf));
+			if (!t || (l != ROSTER_LANG_EN && !strcmp(t, said)))
+				fail_msg("\"%s\" has no words in language %d",
+					 phrase, l);
+		}
+	}
+	assert_true(i >= 19);
 	/* a place whose file name holds a phrase's words */
 	assert_string_equal(rs_i18n_detail("a NUL byte: x.xml:2: a NUL byte",
 					   ROSTER_LANG_FR, buf, sizeof(buf)),
@@ -119,6 +136,24 @@ static void test_names(void **state)
 	xmlError e;
 
 	(void)state;
+	/* the validator's: the element, then its attribute; the one found
+	 * where another was expected */
+	e = err_of(XML_RELAXNG_ERR_INVALIDATTR, "foo", "service");
+	e.domain = XML_FROM_RELAXNGV;
+	rs_xml_describe(&e, said, sizeof(said));
+	assert_string_equal(said, "an attribute is not allowed: <service> foo");
+	e = err_of(XML_RELAXNG_ERR_ELEMNAME, "catalog", "catalogue");
+	e.domain = XML_FROM_RELAXNGV;
+	rs_xml_describe(&e, said, sizeof(said));
+	assert_string_equal(said, "an element is not the one expected here: "
+				  "<catalogue>");
+	/* a code of the parser's means another thing to the validator */
+	e = err_of(XML_ERR_TAG_NAME_MISMATCH, "a", "b");
+	e.domain = XML_FROM_RELAXNGV;
+	rs_xml_describe(&e, said, sizeof(said));
+	snprintf(number, sizeof(number), "the schema is not followed: libxml2 %d",
+		 (int)XML_ERR_TAG_NAME_MISMATCH);
+	assert_string_equal(said, number);
 	/* an error of no phrase says its number */
 	e = err_of(XML_ERR_URI_FRAGMENT, "x", NULL);
 	rs_xml_describe(&e, said, sizeof(said));
