@@ -102,26 +102,45 @@ static const char *base_name(const char *name)
 	return slash && slash[1] ? slash + 1 : name;
 }
 
-/* The most bytes of a file's name a place shows: with its line, the
- * longest detail's phrase still fits an error's value. */
+/* The most bytes of a file's name a place shows, as an error's value
+ * shows them (a control or format character, or a byte of invalid UTF-8,
+ * as four: "\x09"): with its line, the longest detail's phrase still
+ * fits the value. */
 #define PLACE_NAME_MAX 40
+
+/* The bytes of `s` a place keeps. */
+static size_t place_name_len(const char *s, size_t len)
+{
+	size_t i = 0, shown = 0;
+
+	while (i < len) {
+		int unsafe = 0;
+		size_t n = rs_utf8_step(s + i, len - i, &unsafe);
+
+		if (n == 0) {
+			n = 1;
+			unsafe = 1;
+		}
+		shown += unsafe ? 4 * n : n;
+		if (shown > PLACE_NAME_MAX)
+			break;
+		i += n;
+	}
+	return i;
+}
 
 void rs_catalog_where(char *buf, size_t size, const char *name,
 		      unsigned long line, const char *detail)
 {
 	const char *base = base_name(name);
-	int n = (int)strlen(base);
-	const char *dots = "";
+	size_t len = strlen(base), n = place_name_len(base, len);
+	const char *dots = n < len ? "..." : "";
 
-	if (n > PLACE_NAME_MAX) {
-		n = (int)rs_utf8_cut(base, PLACE_NAME_MAX);
-		dots = "...";
-	}
 	if (line)
-		snprintf(buf, size, "%.*s%s:%lu: %s", n, base, dots, line,
+		snprintf(buf, size, "%.*s%s:%lu: %s", (int)n, base, dots, line,
 			 detail);
 	else
-		snprintf(buf, size, "%.*s%s: %s", n, base, dots, detail);
+		snprintf(buf, size, "%.*s%s: %s", (int)n, base, dots, detail);
 }
 
 int rs_catalog_fail(const rs_fault_cat *f, const char *name)

@@ -166,7 +166,8 @@ int rs_catalog_build(roster_catalog **out, void *doc, rs_faults *faults);
 int rs_catalog_fail(const rs_fault_cat *f, const char *name);
 
 /* "NAME:LINE: detail" into buf; the name is cut to its last component,
- * and that past 40 bytes (on a character boundary, marked "..."). */
+ * and that past 40 bytes as an error's value shows them (on a character
+ * boundary, marked "..."). */
 void rs_catalog_where(char *buf, size_t size, const char *name,
 		      unsigned long line, const char *detail);
 

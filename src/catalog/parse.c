@@ -106,10 +106,19 @@ static void parse_doctype(void *ctx, const xmlChar *name,
 	xmlStopParser(ctxt);
 }
 
+/* A value the validator refuses, naming neither its element nor its
+ * attribute. */
+static int nameless(int code)
+{
+	return code == XML_RELAXNG_ERR_TYPE || code == XML_RELAXNG_ERR_TYPEVAL ||
+	       code == XML_RELAXNG_ERR_TYPECMP ||
+	       code == XML_RELAXNG_ERR_DATATYPE ||
+	       code == XML_RELAXNG_ERR_VALUE || code == XML_RELAXNG_ERR_LIST;
+}
+
 /*
  * Validation errors: `data` is our xerr. libxml2 reports a wrong value
- * first as a failed comparison, then names the element: the second says
- * more.
+ * first without a name, then names the element: the second says more.
  */
 static void schema_error(void *data, xmlErrorPtr e)
 {
@@ -118,7 +127,7 @@ static void schema_error(void *data, xmlErrorPtr e)
 
 	if (!e || e->level < XML_ERR_ERROR)
 		return;
-	if (x->rule && x->code == XML_RELAXNG_ERR_TYPECMP)
+	if (x->rule && nameless(x->code))
 		x->rule = NULL;
 	if (x->rule)
 		return;
@@ -354,8 +363,10 @@ static int validate(xmlDocPtr doc, const char *name)
 		keep(&x, "catalog.schema", 0, "the schema is not followed");
 	}
 	/* the validator names neither the attribute nor, for a missing one,
-	 * the line: roster finds them */
+	 * the line, and takes a bad value of an optional attribute for an
+	 * attribute not allowed: roster finds them */
 	if (x.line == 0 || x.code == XML_RELAXNG_ERR_ATTRVALID ||
+	    x.code == XML_RELAXNG_ERR_INVALIDATTR ||
 	    x.code == XML_RELAXNG_ERR_NOELEM)
 		diagnose(xmlDocGetRootElement(doc), &x);
 	return fail(&x, name);

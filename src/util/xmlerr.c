@@ -118,13 +118,16 @@ static const xml_phrase validity[] = {
 	  "an element is not in the schema's namespace" },
 	{ XML_RELAXNG_ERR_ELEMWRONGNS, NAMES_TAG,
 	  "an element is not in the schema's namespace" },
+	/* "Expecting no namespace for element %s" */
 	{ XML_RELAXNG_ERR_ELEMEXTRANS, NAMES_TAG,
-	  "an element is not allowed here" },
+	  "an element is not in the schema's namespace" },
 	{ XML_RELAXNG_ERR_ELEMWRONG, NAMES_TAG, "an element is not allowed here" },
 	{ XML_RELAXNG_ERR_NOELEM, NAMES_TAG, "an element is missing" },
 	{ XML_RELAXNG_ERR_ELEMNOTEMPTY, NAMES_TAG, "an element must be empty" },
+	/* an attribute the element may not have, or one it may have with a
+	 * value the schema refuses */
 	{ XML_RELAXNG_ERR_INVALIDATTR, NAMES_ATTR,
-	  "an attribute is not allowed" },
+	  "an attribute or its value is not allowed" },
 	{ XML_RELAXNG_ERR_ATTRVALID, NAMES_TAG,
 	  "an element's attributes are not valid" },
 	{ XML_RELAXNG_ERR_CONTENTVALID, NAMES_TAG,

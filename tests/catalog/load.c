@@ -177,6 +177,14 @@ static void test_syntax_words(void **state)
 		"le catalogue n'est pas du XML bien formé : "
 		"éééééééééééééééééééé...:8: un élément est fermé par la "
 		"balise d'un autre élément : <service>, </servce>");
+	/* a name shown escaped (\x09 for a tab) counts as shown */
+	assert_non_null(strstr(
+		refusal_in(text, len,
+			   "\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t.xml",
+			   ROSTER_LANG_FR, buf, sizeof(buf)),
+		"\\x09\\x09\\x09\\x09\\x09\\x09\\x09\\x09\\x09\\x09"
+		"...:8: un élément est fermé par la balise d'un autre "
+		"élément : <service>, </servce>"));
 	assert_string_equal(
 		refusal_in(text, len, "no root element: m.xml", ROSTER_LANG_CS,
 			   buf, sizeof(buf)),
@@ -192,6 +200,35 @@ static void test_syntax_words(void **state)
 			    "le catalogue n'est pas du XML bien formé : "
 			    "d.xml:2: un DOCTYPE n'est pas autorisé");
 	free(text);
+}
+
+/* `text` with its first `from` changed to `to` is refused for the schema
+ * with a value ending in `says`, and the message in French holds no
+ * English of it. */
+static void schema_change_says(const char *text, const char *from,
+			       const char *to, const char *says)
+{
+	const char *at = strstr(text, from);
+	size_t k, n = strlen(text) + strlen(to) + 1;
+	char *changed = malloc(n), buf[ROSTER_ERROR_MESSAGE_MAX];
+	const char *value;
+
+	assert_non_null(at);
+	assert_non_null(changed);
+	k = (size_t)(at - text);
+	memcpy(changed, text, k);
+	snprintf(changed + k, n - k, "%s%s", to, at + strlen(from));
+	refusal_in(changed, strlen(changed), "c.xml", ROSTER_LANG_FR, buf,
+		   sizeof(buf));
+	assert_string_equal(roster_error_rule(roster_error_last()),
+			    "catalog.schema");
+	value = roster_error_value(roster_error_last());
+	if (strlen(value) < strlen(says) ||
+	    strcmp(value + strlen(value) - strlen(says), says) != 0)
+		fail_msg("\"%s\", expected it to end with \"%s\"", value,
+			 says);
+	assert_null(strstr(buf, says));
+	free(changed);
 }
 
 /* Each refusal for the schema is said in roster's words, in French and
@@ -255,6 +292,28 @@ static void test_schema_words(void **state)
 			fail_msg("%s: \"%s\"", says[i].file, buf);
 		free(text);
 	}
+	/* attributes the validator only calls not allowed: an optional
+	 * one with a malformed identifier is told so, an unknown one is
+	 * not allowed */
+	path_of(path, sizeof(path), "good", "custom.xml");
+	text = slurp(path, &len);
+	assert_non_null(text);
+	schema_change_says(text, "family=\"phone\" tier=\"std\"",
+			   "family=\"phone\" tier=\"Std\"",
+			   "an identifier is malformed (a-z, 0-9, '-', at most "
+			   "32): <licence> tier=\"Std\"");
+	schema_change_says(text, "edition=\"duo\"", "edition=\"Duo\"",
+			   "an identifier is malformed (a-z, 0-9, '-', at most "
+			   "32): <name> edition=\"Duo\"");
+	schema_change_says(text, "<service id=\"pbx\">",
+			   "<service id=\"pbx\" colour=\"red\">",
+			   "an attribute or its value is not allowed: <service> "
+			   "colour");
+	/* a value refused without a name gives way to the element's fault */
+	schema_change_says(text, "<name xml:lang=\"en\">Pbx</name>",
+			   "<name xml:lang=\"en\"></name>",
+			   "an element's content is not valid: <name>");
+	free(text);
 	/* a value holding a phrase after a ": " is cut before it */
 	path_of(path, sizeof(path), "bad", "schema-bad-id.xml");
 	text = slurp(path, &len);

@@ -141,7 +141,8 @@ static void test_names(void **state)
 	e = err_of(XML_RELAXNG_ERR_INVALIDATTR, "foo", "service");
 	e.domain = XML_FROM_RELAXNGV;
 	rs_xml_describe(&e, said, sizeof(said));
-	assert_string_equal(said, "an attribute is not allowed: <service> foo");
+	assert_string_equal(said, "an attribute or its value is not allowed: "
+				  "<service> foo");
 	e = err_of(XML_RELAXNG_ERR_ELEMNAME, "catalog", "catalogue");
 	e.domain = XML_FROM_RELAXNGV;
 	rs_xml_describe(&e, said, sizeof(said));
