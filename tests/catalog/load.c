@@ -259,6 +259,15 @@ static void test_schema_words(void **state)
 		  "un élément n'est pas dans l'espace de noms du schéma : "
 		  "<catalog>",
 		  "prvek není ve jmenném prostoru schématu: <catalog>" },
+		{ "schema-format.xml",
+		  "an attribute's value is not allowed: <catalog> format=\"2\"",
+		  "la valeur d'un attribut n'est pas autorisée : <catalog> "
+		  "format=\"2\"",
+		  "hodnota atributu není povolena: <catalog> format=\"2\"" },
+		{ "schema-attributes.xml",
+		  "a tag with too many attributes",
+		  "une balise a trop d'attributs",
+		  "značka s příliš mnoha atributy" },
 		{ "schema-no-name.xml", "an item has no name: <service>",
 		  "un élément du catalogue n'a pas de nom : <service>",
 		  "položka nemá název: <service>" },
