@@ -1,4 +1,4 @@
-/* xmlerr.c: libxml2's well-formedness errors in roster's words (xmlerr.h). */
+/* xmlerr.c: libxml2's parser and validator errors in roster's words (xmlerr.h). */
 #include "xmlerr.h"
 
 #include <libxml/relaxng.h>

@@ -1,9 +1,10 @@
 /*
- * xmlerr.h: libxml2's well-formedness errors in roster's words.
+ * xmlerr.h: libxml2's parser and RELAX NG validator errors in roster's
+ * words.
  *
  * libxml2 words its errors in English only. The XML importer and the
- * catalog parser report its first error as one of roster's phrases
- * instead, which the details table of i18n.c has in every language,
+ * catalog parser (and the catalog's schema check) report its first error
+ * as one of roster's phrases instead, which the details table of i18n.c has in every language,
  * followed by what the error names from the file (an element, an
  * attribute, an entity, an encoding) after ": ", in markup no language
  * changes: "an attribute is given twice: id". The bytes libxml2 quotes
