@@ -45,13 +45,9 @@ static void copy_value(char *dst, size_t size, const char *src)
 		return;
 	len = strnlen(src, 4096);
 	while (i < len) {
-		int unsafe = 0;
-		size_t n = rs_utf8_step(src + i, len - i, &unsafe), k;
+		int unsafe;
+		size_t n = rs_utf8_shown(src + i, len - i, &unsafe), k;
 
-		if (n == 0) { /* a byte that is not UTF-8 */
-			n = 1;
-			unsafe = 1;
-		}
 		if (unsafe) {
 			if (w + 4 * n + 4 > size)
 				break;

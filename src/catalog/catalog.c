@@ -114,14 +114,10 @@ static size_t place_name_len(const char *s, size_t len)
 	size_t i = 0, shown = 0;
 
 	while (i < len) {
-		int unsafe = 0;
-		size_t n = rs_utf8_step(s + i, len - i, &unsafe);
+		int escaped;
+		size_t n = rs_utf8_shown(s + i, len - i, &escaped);
 
-		if (n == 0) {
-			n = 1;
-			unsafe = 1;
-		}
-		shown += unsafe ? 4 * n : n;
+		shown += escaped ? 4 * n : n;
 		if (shown > PLACE_NAME_MAX)
 			break;
 		i += n;

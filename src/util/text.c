@@ -60,6 +60,19 @@ size_t rs_utf8_step(const char *s, size_t len, int *unsafe)
 	return (size_t)n;
 }
 
+size_t rs_utf8_shown(const char *s, size_t len, int *escaped)
+{
+	size_t n;
+
+	*escaped = 0;
+	n = rs_utf8_step(s, len, escaped);
+	if (n == 0) {
+		*escaped = 1;
+		return 1;
+	}
+	return n;
+}
+
 size_t rs_utf8_chars(const char *s)
 {
 	size_t n = 0;

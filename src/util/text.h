@@ -70,6 +70,13 @@ int rs_utf8_valid(const char *s, size_t len);
  * separator, or an invisible format character (bidirectional overrides).
  */
 size_t rs_utf8_step(const char *s, size_t len, int *unsafe);
+/*
+ * The bytes at `s` (`len` > 0) that an error's value takes as one: a
+ * character, or a byte that is not UTF-8. *escaped is set when the value
+ * shows them as \xNN escapes, four bytes each (a byte that is not UTF-8,
+ * or an unsafe character, as rs_utf8_step says).
+ */
+size_t rs_utf8_shown(const char *s, size_t len, int *escaped);
 /* Is the character of n bytes at s white space of any kind (ASCII
  * space, tab and line ends, no-break and ideographic spaces, line and
  * paragraph separators)? */
