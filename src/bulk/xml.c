@@ -61,7 +61,7 @@ typedef struct xin {
 	/* the first error libxml2 reported */
 	int have_err, err_code;
 	unsigned long err_line;
-	char err_msg[RS_XMLERR_NAME_MAX * 2 + 96]; /* rs_xml_describe */
+	char err_msg[RS_XMLERR_SIZE];
 	/* the user being read */
 	unsigned long line;
 	char *buf;

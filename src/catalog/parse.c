@@ -34,7 +34,7 @@ typedef struct xerr {
 	int code;  /* libxml2's code of the error kept, 0 for roster's own */
 	const char *rule;
 	unsigned long line;
-	char msg[RS_XMLERR_NAME_MAX * 2 + 96]; /* rs_xml_describe */
+	char msg[RS_XMLERR_SIZE];
 } xerr;
 
 static pthread_once_t xml_once = PTHREAD_ONCE_INIT;
@@ -106,16 +106,6 @@ static void parse_doctype(void *ctx, const xmlChar *name,
 	xmlStopParser(ctxt);
 }
 
-/* A value the validator refuses, naming neither its element nor its
- * attribute. */
-static int nameless(int code)
-{
-	return code == XML_RELAXNG_ERR_TYPE || code == XML_RELAXNG_ERR_TYPEVAL ||
-	       code == XML_RELAXNG_ERR_TYPECMP ||
-	       code == XML_RELAXNG_ERR_DATATYPE ||
-	       code == XML_RELAXNG_ERR_VALUE || code == XML_RELAXNG_ERR_LIST;
-}
-
 /*
  * Validation errors: `data` is our xerr. libxml2 reports a wrong value
  * first without a name, then names the element: the second says more.
@@ -127,7 +117,7 @@ static void schema_error(void *data, xmlErrorPtr e)
 
 	if (!e || e->level < XML_ERR_ERROR)
 		return;
-	if (x->rule && nameless(x->code))
+	if (x->rule && rs_xml_nameless(x->code))
 		x->rule = NULL;
 	if (x->rule)
 		return;
@@ -167,7 +157,7 @@ static const char *quoted(const xmlChar *v, char out[48])
 {
 	const char *s = (const char *)v, *colon = strstr(s, ": ");
 	size_t n = colon ? (size_t)(colon - s) : strlen(s);
-	int cut = n < strlen(s);
+	int cut = colon != NULL;
 
 	if (n > 32) {
 		n = rs_utf8_cut(s, 32);
@@ -194,7 +184,6 @@ static int check_attr(const xmlNode *n, const char *attr, int id, int needed,
 {
 	xmlChar *v = xmlGetNoNsProp(n, (const xmlChar *)attr);
 	int bad = 0;
-
 	char q[48];
 
 	if (!v) {
@@ -224,7 +213,6 @@ static int check_lang(const xmlNode *n, char *msg, size_t size)
 	int bad = !v || (strcmp((const char *)v, "en") != 0 &&
 			 strcmp((const char *)v, "fr") != 0 &&
 			 strcmp((const char *)v, "cs") != 0);
-
 	char q[48];
 
 	if (bad && v)

@@ -100,14 +100,6 @@ static const xml_phrase phrases[] = {
 	  "a namespace prefix is not declared" },
 };
 
-int rs_xml_phrase(size_t i, const char **phrase)
-{
-	if (i >= sizeof(phrases) / sizeof(phrases[0]))
-		return -1;
-	*phrase = phrases[i].phrase;
-	return phrases[i].code;
-}
-
 /* The validator's errors (domain XML_FROM_RELAXNGV), by the same kinds
  * of names: what is wrong comes first in the error's strings. */
 #define BAD_VALUE "a value is not valid"
@@ -146,12 +138,42 @@ static const xml_phrase validity[] = {
 	{ XML_RELAXNG_ERR_LIST, NAMES_NONE, BAD_VALUE },
 };
 
-int rs_xml_validity_phrase(size_t i, const char **phrase)
+#define COUNT(t) (sizeof(t) / sizeof((t)[0]))
+
+/* The table of the parser's errors, or of the validator's. */
+static const xml_phrase *table_of(int validator, size_t *n)
 {
-	if (i >= sizeof(validity) / sizeof(validity[0]))
+	*n = validator ? COUNT(validity) : COUNT(phrases);
+	return validator ? validity : phrases;
+}
+
+int rs_xml_phrase(int validator, size_t i, const char **phrase)
+{
+	size_t n;
+	const xml_phrase *tab = table_of(validator, &n);
+
+	if (i >= n)
 		return -1;
-	*phrase = validity[i].phrase;
-	return validity[i].code;
+	*phrase = tab[i].phrase;
+	return tab[i].code;
+}
+
+static const xml_phrase *lookup(int validator, int code)
+{
+	size_t i, n;
+	const xml_phrase *tab = table_of(validator, &n);
+
+	for (i = 0; i < n; i++)
+		if (tab[i].code == code)
+			return &tab[i];
+	return NULL;
+}
+
+int rs_xml_nameless(int code)
+{
+	const xml_phrase *p = lookup(1, code);
+
+	return p && p->names == NAMES_NONE;
 }
 
 /* A name of the file, cut on a character boundary past
@@ -170,93 +192,84 @@ static const char *name_of(const char *s, char *out)
 }
 
 /*
- * Errors whose code says less than their message: elements nested past
- * libxml2's limit (256 deep) are an internal error, and an '&' starting
- * no reference, as in "Smith & Sons", a missing name (as a bad tag's).
+ * Errors whose code says less than their message, their phrase or NULL:
+ * elements nested past libxml2's limit (256 deep) are an internal error;
+ * an '&' starting no reference, as in "Smith & Sons", a missing name (as
+ * a bad tag's); and bytes that are not UTF-8 an invalid character, as a
+ * character XML forbids, but then libxml2 quotes the bytes ("Bytes:
+ * 0xE9 ...") in the error's first string, or names UTF-8 in its message.
  */
-static int too_deep(const xmlError *e)
+static const char *said_by_message(const xmlError *e)
 {
-	return e->code == XML_ERR_INTERNAL_ERROR && e->message &&
-	       strstr(e->message, "depth");
-}
-
-static int bare_ampersand(const xmlError *e)
-{
-	return e->code == XML_ERR_NAME_REQUIRED && e->message &&
-	       strstr(e->message, "EntityRef");
-}
-
-/*
- * libxml2 reports bytes that are not UTF-8 as XML_ERR_INVALID_CHAR, as
- * it does a character XML forbids, and then quotes the bytes ("Bytes:
- * 0xE9 ...") in the error's first string; a character it forbids it
- * names in its message alone.
- */
-static int not_utf8(const xmlError *e)
-{
-	return e->code == XML_ERR_INVALID_CHAR &&
-	       ((e->str1 && strncmp(e->str1, "Bytes:", 6) == 0) ||
-		(e->message && strstr(e->message, "UTF-8")));
+	if (e->code == XML_ERR_INTERNAL_ERROR && e->message &&
+	    strstr(e->message, "depth"))
+		return "elements are nested too deep";
+	if (e->code == XML_ERR_NAME_REQUIRED && e->message &&
+	    strstr(e->message, "EntityRef"))
+		return AMPERSAND;
+	if (e->code == XML_ERR_INVALID_CHAR &&
+	    ((e->str1 && strncmp(e->str1, "Bytes:", 6) == 0) ||
+	     (e->message && strstr(e->message, "UTF-8"))))
+		return "the text is not valid UTF-8";
+	return NULL;
 }
 
 void rs_xml_describe(const xmlError *e, char *out, size_t size)
 {
 	char a[RS_XMLERR_NAME_MAX + 4], b[RS_XMLERR_NAME_MAX + 4];
-	const xml_phrase *p = NULL, *tab = phrases;
-	size_t i, n = sizeof(phrases) / sizeof(phrases[0]);
-	const char *s1, *s2;
+	char names[2 * RS_XMLERR_NAME_MAX + 16];
 	int valid = e->domain == XML_FROM_RELAXNGV;
+	const char *said = valid ? NULL : said_by_message(e);
+	const xml_phrase *p = said ? NULL : lookup(valid, e->code);
+	const char *s1, *s2;
 
-	if (!valid && (not_utf8(e) || too_deep(e) || bare_ampersand(e))) {
-		snprintf(out, size, "%s",
-			 not_utf8(e)   ? "the text is not valid UTF-8"
-			 : too_deep(e) ? "elements are nested too deep"
-				       : AMPERSAND);
-		return;
-	}
-	if (valid) {
-		tab = validity;
-		n = sizeof(validity) / sizeof(validity[0]);
-	}
-	for (i = 0; i < n; i++)
-		if (tab[i].code == e->code) {
-			p = &tab[i];
-			break;
-		}
-	if (!p) {
-		snprintf(out, size, "%s: libxml2 %d",
-			 valid ? "the schema is not followed" : "not well-formed",
-			 e->code);
+	if (said || !p) {
+		if (said)
+			snprintf(out, size, "%s", said);
+		else
+			snprintf(out, size, "%s: libxml2 %d",
+				 valid ? "the schema is not followed"
+				       : "not well-formed",
+				 e->code);
 		return;
 	}
 	s1 = name_of(e->str1, a);
 	s2 = name_of(e->str2, b);
-	/* an end tag of no name is "unparsable" to libxml2, its word; and
-	 * it names a prefixed pair without prefixes, "a" closed by "a" */
-	if (p->names == NAMES_PAIR &&
-	    (!strcmp(s2, "unparsable") || !strcmp(s1, s2)))
-		s2 = "";
-	if (p->names == NAMES_SECOND) {
-		s1 = s2;
-		s2 = "";
+	names[0] = '\0';
+	switch (p->names) {
+	case NAMES_TAG:
+		snprintf(names, sizeof(names), "<%s>", s1);
+		break;
+	case NAMES_SECOND:
+		if (*s2)
+			snprintf(names, sizeof(names), "<%s>", s2);
+		break;
+	case NAMES_OPEN:
+		snprintf(names, sizeof(names), "<%s", s1);
+		break;
+	case NAMES_PAIR:
+		/* an end tag of no name is "unparsable" to libxml2, its
+		 * word; and it names a prefixed pair without prefixes, "a"
+		 * closed by "a" */
+		if (*s2 && strcmp(s2, "unparsable") && strcmp(s1, s2))
+			snprintf(names, sizeof(names), "<%s>, </%s>", s1, s2);
+		break;
+	case NAMES_ATTR:
+		if (*s2)
+			snprintf(names, sizeof(names), "<%s> %s", s2, s1);
+		break;
+	case NAMES_PLAIN:
+		snprintf(names, sizeof(names), "%s", s1);
+		break;
+	case NAMES_QNAME:
+		snprintf(names, sizeof(names), *s2 ? "%s:%s" : "%s", s1, s2);
+		break;
+	case NAMES_ENTITY:
+		snprintf(names, sizeof(names), "&%s;", s1);
+		break;
 	}
-	if (!*s1 || ((p->names == NAMES_PAIR || p->names == NAMES_ATTR) &&
-		     !*s2))
-		snprintf(out, size, "%s", p->phrase);
-	else if (p->names == NAMES_TAG || p->names == NAMES_SECOND)
-		snprintf(out, size, "%s: <%s>", p->phrase, s1);
-	else if (p->names == NAMES_OPEN)
-		snprintf(out, size, "%s: <%s", p->phrase, s1);
-	else if (p->names == NAMES_PAIR)
-		snprintf(out, size, "%s: <%s>, </%s>", p->phrase, s1, s2);
-	else if (p->names == NAMES_ATTR)
-		snprintf(out, size, "%s: <%s> %s", p->phrase, s2, s1);
-	else if (p->names == NAMES_PLAIN || (p->names == NAMES_QNAME && !*s2))
-		snprintf(out, size, "%s: %s", p->phrase, s1);
-	else if (p->names == NAMES_QNAME)
-		snprintf(out, size, "%s: %s:%s", p->phrase, s1, s2);
-	else if (p->names == NAMES_ENTITY)
-		snprintf(out, size, "%s: &%s;", p->phrase, s1);
-	else
-		snprintf(out, size, "%s", p->phrase);
+	/* no first name, no names at all */
+	if (!*s1 && p->names != NAMES_SECOND)
+		names[0] = '\0';
+	snprintf(out, size, *names ? "%s: %s" : "%s", p->phrase, names);
 }

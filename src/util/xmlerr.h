@@ -21,6 +21,8 @@
  * longest description, two names cut, fits an error's value (127); after
  * a catalog's place, its names may be cut there, never its phrase. */
 #define RS_XMLERR_NAME_MAX 32
+/* Room for any description. */
+#define RS_XMLERR_SIZE (2 * RS_XMLERR_NAME_MAX + 96)
 
 /*
  * Describe `e` into `out` (`size` > 0 bytes): a phrase of i18n.c's
@@ -31,10 +33,13 @@
  */
 void rs_xml_describe(const xmlError *e, char *out, size_t size);
 
-/* The libxml2 error code of phrase i, and the phrase in *phrase; -1 past
- * the last (so that a test checks each has its words everywhere). */
-int rs_xml_phrase(size_t i, const char **phrase);
-/* The same for the validator's phrases: its code, -1 past the last. */
-int rs_xml_validity_phrase(size_t i, const char **phrase);
+/* Is the validator's error `code` one naming nothing from the file (a
+ * value refused, whose element a later error names)? */
+int rs_xml_nameless(int code);
+
+/* The libxml2 error code of phrase i of the parser's errors (validator
+ * 0) or the validator's (1), and the phrase in *phrase; -1 past the last
+ * (so that a test checks each has its words everywhere). */
+int rs_xml_phrase(int validator, size_t i, const char **phrase);
 
 #endif
