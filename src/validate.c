@@ -44,11 +44,6 @@ static void lower_copy(char *dst, const char *src, size_t len)
 	dst[len] = '\0';
 }
 
-/*
- * The rules of an address whose text runs from `start` (leading blanks
- * skipped) to `end`: *len gets its length once trailing blanks are
- * trimmed. One pass each over the local part and the domain.
- */
 /* The length rules: *len gets the length of start..end once trailing
  * blanks are trimmed. */
 static const char *email_length(const char *start, const char *end,
@@ -62,6 +57,11 @@ static const char *email_length(const char *start, const char *end,
 	return *len > 254 ? "email.syntax" : NULL;
 }
 
+/*
+ * The rules of an address whose text runs from `start` (leading blanks
+ * skipped) to `end`: *len gets its length once trailing blanks are
+ * trimmed. One pass each over the local part and the domain.
+ */
 static const char *email_rule(const char *start, const char *end,
 			      size_t *len)
 {
