@@ -52,9 +52,8 @@ typedef struct xin {
 	xmlTextReaderPtr r;
 	int read_failed;
 	int cr; /* the last byte read was a CR */
-	/* the thread's handler of libxml2 errors before the import */
-	xmlStructuredErrorFunc host_err;
-	void *host_err_ctx;
+	/* the thread's handlers of libxml2 errors before the import */
+	rs_xml_handlers host;
 	/* the markup of the bytes read, followed across reads */
 	rs_markup scan;
 	int scan_fault; /* what stopped it (rs_markup_fault) */
@@ -98,21 +97,14 @@ static size_t lf_breaks(xin *x, char *buf, size_t n)
 
 static void on_error(void *arg, xmlErrorPtr e);
 
-/* The thread's libxml2 errors to the import (1), or back to the handler
- * the host had (0), as while its callback reads. A libxml2 without
- * threads has one handler for the process, which another thread's import
- * would take: there they are left where they go. */
+/* The thread's libxml2 errors to the import (1), or back to the
+ * handlers the host had (0), as while its callback reads. */
 static void errors_to_import(xin *x, int on)
 {
-#ifdef LIBXML_THREAD_ENABLED
 	if (on)
-		xmlSetStructuredErrorFunc(x, on_error);
+		rs_xml_errors_take(&x->host, on_error, x);
 	else
-		xmlSetStructuredErrorFunc(x->host_err_ctx, x->host_err);
-#else
-	(void)x;
-	(void)on;
-#endif
+		rs_xml_errors_restore(&x->host);
 }
 
 static int io_read(void *ctx, char *buf, int len)
@@ -475,8 +467,6 @@ int rs_xml_import(rs_import *im)
 	x->al = &dir->al;
 	rs_markup_init(&x->scan);
 	x->scan.between_max = BETWEEN_MAX;
-	x->host_err = xmlStructuredError;
-	x->host_err_ctx = xmlStructuredErrorContext;
 	errors_to_import(x, 1);
 	x->r = xmlReaderForIO(io_read, NULL, x, "import.xml", "UTF-8",
 			      XML_PARSE_NONET | XML_PARSE_IGNORE_ENC);

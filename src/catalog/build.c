@@ -20,6 +20,7 @@
 
 #include "util/random.h"
 #include "util/text.h"
+#include "util/xmlerr.h"
 
 static const char *const kind_names[RS_KIND_LAST + 1] = {
 	[ROSTER_ITEM_SERVICE] = "service",   [ROSTER_ITEM_TIER] = "tier",
@@ -149,10 +150,27 @@ static int is_elem(const xmlNode *n, const char *name)
  * An identifier attribute into `out`: 1 when present and well formed, 0
  * when absent. A malformed one (the schema refuses them) is a fault.
  */
+/*
+ * The value of attribute `name` (in namespace `ns`, NULL: none) of `n`,
+ * to xmlFree; NULL when `n` has none, or when libxml2 ran out of memory
+ * copying it (b->nomem set): an attribute is never taken for absent for
+ * want of memory.
+ */
+static xmlChar *prop(bld *b, const xmlNode *n, const char *name,
+		     const xmlChar *ns)
+{
+	xmlChar *v = ns ? xmlGetNsProp(n, (const xmlChar *)name, ns)
+			: xmlGetNoNsProp(n, (const xmlChar *)name);
+
+	if (!v && xmlHasNsProp(n, (const xmlChar *)name, ns))
+		b->nomem = 1;
+	return v;
+}
+
 static int attr_id(bld *b, const xmlNode *n, const char *name,
 		   char out[ROSTER_ITEM_ID_MAX + 1])
 {
-	xmlChar *v = xmlGetNoNsProp(n, (const xmlChar *)name);
+	xmlChar *v = prop(b, n, name, NULL);
 	size_t len, i;
 	int ok = 1;
 
@@ -450,10 +468,9 @@ static void name_fault(bld *b, const xmlNode *n, int kind, const char *id,
 	load_fault(b, "catalog.name", n, detail);
 }
 
-static int lang_of(const xmlNode *n)
+static int lang_of(bld *b, const xmlNode *n)
 {
-	xmlChar *v = xmlGetNsProp(n, (const xmlChar *)"lang",
-				  XML_XML_NAMESPACE);
+	xmlChar *v = prop(b, n, "lang", XML_XML_NAMESPACE);
 	int i, r = -1;
 
 	if (!v)
@@ -515,7 +532,7 @@ static void read_names(bld *b, int kind, rs_item *it, const xmlNode *node)
 		r = &raw[n];
 		r->node = c;
 		r->order = n;
-		r->lang = lang_of(c);
+		r->lang = lang_of(b, c);
 		r->edition = RS_NONE;
 		if (r->lang < 0) {
 			load_fault(b, "catalog.schema", c, "name: bad xml:lang");
@@ -957,7 +974,7 @@ static int parse_num(const char *s, long long *out)
 static int policy_num(bld *b, const char *attr, long long lo, long long hi,
 		      long long *out)
 {
-	xmlChar *v = xmlGetNoNsProp(b->policy, (const xmlChar *)attr);
+	xmlChar *v = prop(b, b->policy, attr, NULL);
 	long long x;
 	int ok;
 
@@ -1002,7 +1019,7 @@ static void read_policy(bld *b)
 		p->reset_ttl = v;
 	if (policy_num(b, "welcome-ttl", 60, 90LL * 86400, &v))
 		p->welcome_ttl = v;
-	classes = xmlGetNoNsProp(b->policy, (const xmlChar *)"required-classes");
+	classes = prop(b, b->policy, "required-classes", NULL);
 	if (classes) {
 		static const char *const names[] = { "lower", "upper", "digit",
 						     "symbol" };
@@ -1108,6 +1125,7 @@ int rs_catalog_build(roster_catalog **out, void *doc, rs_faults *faults)
 {
 	xmlNode *root = xmlDocGetRootElement(doc);
 	size_t before = faults->n;
+	rs_xml_handlers host;
 	bld b;
 	int kind, i;
 	/* families before licences: a licence needs its family's services */
@@ -1128,6 +1146,9 @@ int rs_catalog_build(roster_catalog **out, void *doc, rs_faults *faults)
 	 * collide for a known seed makes lookups slower */
 	if (rs_random(&b.cat->seed, sizeof(b.cat->seed)) != 0)
 		b.cat->seed = (uint64_t)(uintptr_t)b.cat;
+	/* libxml2 short of memory copying a value would print it: the
+	 * NULL it returns is told (prop) */
+	rs_xml_errors_take(&host, NULL, NULL);
 	if (root)
 		read_sections(&b, root);
 	for (kind = 1; kind <= RS_KIND_LAST && !b.nomem; kind++)
@@ -1141,6 +1162,7 @@ int rs_catalog_build(roster_catalog **out, void *doc, rs_faults *faults)
 		read_changes(&b);
 	if (!b.nomem)
 		read_policy(&b);
+	rs_xml_errors_restore(&host);
 	for (kind = 1; kind <= RS_KIND_LAST; kind++)
 		free(b.nodes[kind]);
 	if (b.nomem || faults->nomem) {

@@ -117,6 +117,10 @@ static void schema_error(void *data, xmlErrorPtr e)
 
 	if (!e || e->level < XML_ERR_ERROR)
 		return;
+	if (e->code == XML_ERR_NO_MEMORY) {
+		x->nomem = 1;
+		return;
+	}
 	if (x->rule && rs_xml_nameless(x->code))
 		x->rule = NULL;
 	if (x->rule)
@@ -329,7 +333,7 @@ static int validate(xmlDocPtr doc, const char *name)
 	schema = xmlRelaxNGParse(pctxt);
 	xmlRelaxNGFreeParserCtxt(pctxt);
 	if (!schema) {
-		if (!x.rule)
+		if (!x.rule || x.nomem)
 			return nomem();
 		return rs_error_tl(ROSTER_ERROR, "catalog", "catalog.schema",
 				   "the built-in schema does not compile");
@@ -343,6 +347,10 @@ static int validate(xmlDocPtr doc, const char *name)
 	rc = xmlRelaxNGValidateDoc(vctxt, doc);
 	xmlRelaxNGFreeValidCtxt(vctxt);
 	xmlRelaxNGFree(schema);
+	/* short of memory, the validator may refuse what it could not
+	 * check */
+	if (x.nomem)
+		return nomem();
 	if (rc == 0)
 		return ROSTER_OK;
 	if (!x.rule) {
@@ -363,7 +371,8 @@ static int validate(xmlDocPtr doc, const char *name)
 /*
  * What the parser cannot be trusted with, found before it runs: a NUL
  * byte (libxml2 stops reading a buffer there, taking what follows as
- * absent), a tag of too many attributes or a DOCTYPE (util/markup.h).
+ * absent), a start by which it would read another encoding than UTF-8,
+ * a tag of too many attributes or a DOCTYPE (util/markup.h).
  */
 static int prescan(const char *p, size_t len, xerr *x)
 {
@@ -378,6 +387,16 @@ static int prescan(const char *p, size_t len, xerr *x)
 		keep(x, "catalog.syntax", line, "a NUL byte");
 		return -1;
 	}
+	/* the starts by which libxml2 would read another encoding (UTF-16's
+	 * marks, EBCDIC's "<?xm"): the parser is given none (the
+	 * conversion it would set up for "UTF-8" does not survive running
+	 * out of memory), so they are refused here */
+	if ((len >= 2 && (memcmp(p, "\xFF\xFE", 2) == 0 ||
+			  memcmp(p, "\xFE\xFF", 2) == 0)) ||
+	    (len >= 4 && memcmp(p, "\x4C\x6F\xA7\x94", 4) == 0)) {
+		keep(x, "catalog.syntax", 1, "the text is not valid UTF-8");
+		return -1;
+	}
 	rs_markup_init(&m);
 	if (!(fault = rs_markup_scan(&m, p, len)))
 		return 0;
@@ -389,11 +408,57 @@ static int prescan(const char *p, size_t len, xerr *x)
 	return -1;
 }
 
-int rs_catalog_parse(void **doc_out, const void *xml, size_t len,
-		     const char *name)
+/* A parser context could not be made, or libxml2 reported running out
+ * of memory with no context: the thread's errors while the catalog is
+ * parsed and checked (rs_xml_errors_take). */
+static void thread_error(void *data, xmlErrorPtr e)
+{
+	if (e && e->code == XML_ERR_NO_MEMORY)
+		((xerr *)data)->nomem = 1;
+}
+
+static int parse(void **doc_out, const void *xml, size_t len,
+		 const char *name, xerr *x)
 {
 	xmlParserCtxtPtr ctxt;
 	xmlDocPtr doc;
+	int rc;
+
+	ctxt = xmlNewParserCtxt();
+	if (!ctxt)
+		return nomem();
+	ctxt->_private = x;
+	ctxt->sax->serror = parse_error;
+	ctxt->sax->internalSubset = parse_doctype;
+	doc = xmlCtxtReadMemory(ctxt, xml, (int)len, NULL, NULL,
+				XML_PARSE_NONET | XML_PARSE_NOCDATA |
+					XML_PARSE_BIG_LINES |
+					XML_PARSE_IGNORE_ENC);
+	xmlFreeParserCtxt(ctxt);
+	/* a document libxml2 made while short of memory may lack a part */
+	if (x->rule || x->nomem || !doc) {
+		if (doc)
+			xmlFreeDoc(doc);
+		if (!x->rule || x->nomem)
+			return nomem();
+		return fail(x, name);
+	}
+	rc = validate(doc, name);
+	/* the schema's own text, parsed short of memory, tells it here */
+	if (x->nomem)
+		rc = nomem();
+	if (rc) {
+		xmlFreeDoc(doc);
+		return rc;
+	}
+	*doc_out = doc;
+	return ROSTER_OK;
+}
+
+int rs_catalog_parse(void **doc_out, const void *xml, size_t len,
+		     const char *name)
+{
+	rs_xml_handlers host;
 	xerr x;
 	int rc;
 
@@ -406,31 +471,10 @@ int rs_catalog_parse(void **doc_out, const void *xml, size_t len,
 	}
 	if (prescan(xml, len, &x))
 		return fail(&x, name);
-	ctxt = xmlNewParserCtxt();
-	if (!ctxt)
-		return nomem();
-	ctxt->_private = &x;
-	ctxt->sax->serror = parse_error;
-	ctxt->sax->internalSubset = parse_doctype;
-	doc = xmlCtxtReadMemory(ctxt, xml, (int)len, NULL, "UTF-8",
-				XML_PARSE_NONET | XML_PARSE_NOCDATA |
-					XML_PARSE_BIG_LINES |
-					XML_PARSE_IGNORE_ENC);
-	xmlFreeParserCtxt(ctxt);
-	if (x.rule || !doc) {
-		if (doc)
-			xmlFreeDoc(doc);
-		if (!x.rule || x.nomem)
-			return nomem();
-		return fail(&x, name);
-	}
-	rc = validate(doc, name);
-	if (rc) {
-		xmlFreeDoc(doc);
-		return rc;
-	}
-	*doc_out = doc;
-	return ROSTER_OK;
+	rs_xml_errors_take(&host, thread_error, &x);
+	rc = parse(doc_out, xml, len, name, &x);
+	rs_xml_errors_restore(&host);
+	return rc;
 }
 
 void rs_catalog_doc_free(void *doc)

@@ -1,6 +1,8 @@
-/* xmlerr.c: libxml2's parser and validator errors in roster's words (xmlerr.h). */
+/* xmlerr.c: libxml2's parser and validator errors in roster's words, and
+ * away from the host's handlers while roster parses (xmlerr.h). */
 #include "xmlerr.h"
 
+#include <libxml/globals.h>
 #include <libxml/relaxng.h>
 #include <stdio.h>
 #include <string.h>
@@ -272,4 +274,37 @@ void rs_xml_describe(const xmlError *e, char *out, size_t size)
 	if (!*s1 && p->names != NAMES_SECOND)
 		names[0] = '\0';
 	snprintf(out, size, *names ? "%s: %s" : "%s", p->phrase, names);
+}
+
+#ifdef LIBXML_THREAD_ENABLED
+static void silent(void *ctx, const char *msg, ...)
+{
+	(void)ctx, (void)msg;
+}
+#endif
+
+void rs_xml_errors_take(rs_xml_handlers *saved, xmlStructuredErrorFunc handler,
+			void *ctx)
+{
+#ifdef LIBXML_THREAD_ENABLED
+	saved->generic = xmlGenericError;
+	saved->generic_ctx = xmlGenericErrorContext;
+	saved->structured = xmlStructuredError;
+	saved->structured_ctx = xmlStructuredErrorContext;
+	xmlSetGenericErrorFunc(NULL, silent);
+	xmlSetStructuredErrorFunc(ctx, handler);
+#else
+	memset(saved, 0, sizeof(*saved));
+	(void)handler, (void)ctx;
+#endif
+}
+
+void rs_xml_errors_restore(const rs_xml_handlers *saved)
+{
+#ifdef LIBXML_THREAD_ENABLED
+	xmlSetGenericErrorFunc(saved->generic_ctx, saved->generic);
+	xmlSetStructuredErrorFunc(saved->structured_ctx, saved->structured);
+#else
+	(void)saved;
+#endif
 }

@@ -1,6 +1,6 @@
 /*
  * xmlerr.h: libxml2's parser and RELAX NG validator errors in roster's
- * words.
+ * words, and away from the host's handlers while roster parses.
  *
  * libxml2 words its errors in English only. The XML importer and the
  * catalog parser (and the catalog's schema check) report its first error
@@ -16,6 +16,14 @@
 #include <stddef.h>
 
 #include <libxml/xmlerror.h>
+
+/* A thread's handlers of libxml2's errors. */
+typedef struct rs_xml_handlers {
+	xmlGenericErrorFunc generic;
+	void *generic_ctx;
+	xmlStructuredErrorFunc structured;
+	void *structured_ctx;
+} rs_xml_handlers;
 
 /* The most bytes of a name from the file a description quotes: the
  * longest description, two names cut, fits an error's value (127); after
@@ -41,5 +49,19 @@ int rs_xml_nameless(int code);
  * 0) or the validator's (1), and the phrase in *phrase; -1 past the last
  * (so that a test checks each has its words everywhere). */
 int rs_xml_phrase(int validator, size_t i, const char **phrase);
+
+/*
+ * Keep the calling thread's handlers of libxml2's errors in *saved, then
+ * send its errors to `handler` (with `ctx`) while roster parses: an
+ * error of no parser context (out of memory creating one) goes there,
+ * and the few messages libxml2 writes with no error record ("malloc
+ * failed") go nowhere, where they were printed on the host's stderr.
+ * rs_xml_errors_restore gives the host its handlers back. A libxml2
+ * without threads has one pair for the process, which another thread
+ * would take: there both do nothing.
+ */
+void rs_xml_errors_take(rs_xml_handlers *saved, xmlStructuredErrorFunc handler,
+			void *ctx);
+void rs_xml_errors_restore(const rs_xml_handlers *saved);
 
 #endif
