@@ -442,6 +442,9 @@ static void test_entities(void **state)
 		/* <?xml version="1.0"?><cat/> in EBCDIC */
 		"\x4C\x6F\xA7\x94\x93\x40\xA5\x85\x99\xA2\x89\x96\x95\x7E"
 		"\x7F\xF1\x4B\xF0\x7F\x6F\x6E\x4C\x83\x81\xA3\x61\x6E",
+		"<catalog xmlns=\"urn:roster:catalog:1\" format=\"1\">\xC5",
+		"<catalog xmlns=\"urn:roster:catalog:1\" format=\"1\">\xE2\x82",
+		"<catalog xmlns=\"urn:roster:catalog:1\" format=\"1\">x\x99",
 	};
 	roster_catalog *cat = NULL;
 	char path[4096];
@@ -470,7 +473,8 @@ static void test_entities(void **state)
 	assert_non_null(strstr(roster_error_value(roster_error_last()),
 			       "a NUL byte"));
 	/* starts by which libxml2 would read UTF-16 or EBCDIC: not UTF-8,
-	 * whatever follows */
+	 * whatever follows; and text ending inside a character, or in a
+	 * byte that continues none, which stops libxml2 in its tracks */
 	for (i = 0; i < sizeof(starts) / sizeof(starts[0]); i++) {
 		refused(roster_catalog_load_buffer(&cat, starts[i],
 						   strlen(starts[i]), "e.xml"),
