@@ -147,10 +147,6 @@ static int is_elem(const xmlNode *n, const char *name)
 }
 
 /*
- * An identifier attribute into `out`: 1 when present and well formed, 0
- * when absent. A malformed one (the schema refuses them) is a fault.
- */
-/*
  * The value of attribute `name` (in namespace `ns`, NULL: none) of `n`,
  * to xmlFree; NULL when `n` has none, or when libxml2 ran out of memory
  * copying it (b->nomem set): an attribute is never taken for absent for
@@ -167,6 +163,10 @@ static xmlChar *prop(bld *b, const xmlNode *n, const char *name,
 	return v;
 }
 
+/*
+ * An identifier attribute into `out`: 1 when present and well formed, 0
+ * when absent. A malformed one (the schema refuses them) is a fault.
+ */
 static int attr_id(bld *b, const xmlNode *n, const char *name,
 		   char out[ROSTER_ITEM_ID_MAX + 1])
 {
