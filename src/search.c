@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 
 #include "catalog/internal.h"
 #include "policy.h"
@@ -455,6 +456,23 @@ static int piece_has_letter(const char *p)
  * ("0033 1 44", "00420"), so that "007" stays a word of digits. The text
  * only loses bytes: `out` holds strlen(in) + 1.
  */
+/* Do the digits from `d` to `end` (an international number's so far,
+ * without its "+" or "00") make a calling code whose country dials 0 for
+ * a national number? Then a "(0)" after them is not dialled, as a
+ * phone's setter leaves it out (validate.c); elsewhere it is kept. */
+static int trunk_zero_after(const char *d, const char *end)
+{
+	char code[4];
+	const char *trunk;
+	size_t n = (size_t)(end - d);
+
+	if (!n || n >= sizeof(code))
+		return 0;
+	memcpy(code, d, n);
+	code[n] = '\0';
+	return rs_calling_code(code, &trunk) == n && strcmp(trunk, "0") == 0;
+}
+
 static void join_numbers(const char *in, char *out)
 {
 	const char *p = in, *q, *trunk;
@@ -494,7 +512,8 @@ static void join_numbers(const char *in, char *out)
 			for (q = p; (s = number_sep_at(q)) != 0; q += s) {
 				spaced |= space_at(q) != 0;
 				if (intl && q[0] == '(' && q[1] == '0' &&
-				    q[2] == ')')
+				    q[2] == ')' &&
+				    trunk_zero_after(start + (plus ? 1 : 2), o))
 					q += 2; /* "+33 (0)1": not dialled */
 			}
 			/* a group goes on the number unless a space puts it
@@ -665,19 +684,33 @@ static int matches(const roster_query *q, const rs_user *u)
 	return 1;
 }
 
-/* A cursor: "c", the account, the key in hex and the user, each after
- * a dot but the first, in hex. */
+/*
+ * A cursor: "c", the account, the key in hex and the user, each after a
+ * dot but the first, in hex; then a dot and the CRC-32 of all before it,
+ * 8 hex digits, so that a cursor cut short (in its user's id, where what
+ * is left would still read) or altered is refused, never taken for
+ * another place.
+ */
+#define CURSOR_CHECK 9 /* ".xxxxxxxx" */
+
+static uint32_t cursor_check(const char *c, size_t n)
+{
+	return (uint32_t)crc32(crc32(0L, Z_NULL, 0), (const Bytef *)c,
+			       (uInt)n);
+}
+
 static char *make_cursor(roster_directory *dir, const rs_user *u)
 {
 	size_t n = strlen(RS_SORTKEY(u)), i;
-	char *c = rs_calloc(&dir->al, 2 * n + 40, 1), *p;
+	char *c = rs_calloc(&dir->al, 2 * n + 40 + CURSOR_CHECK, 1), *p;
 
 	if (!c)
 		return NULL;
 	p = c + sprintf(c, "c%llx.", (unsigned long long)u->base.parent);
 	for (i = 0; i < n; i++)
 		p += sprintf(p, "%02x", (unsigned char)RS_SORTKEY(u)[i]);
-	sprintf(p, ".%llx", (unsigned long long)u->base.id);
+	p += sprintf(p, ".%llx", (unsigned long long)u->base.id);
+	sprintf(p, ".%08x", (unsigned)cursor_check(c, (size_t)(p - c)));
 	return c;
 }
 
@@ -713,10 +746,20 @@ static int parse_cursor(roster_directory *dir, const char *c, cursor *out)
 	const char *k, *d;
 	size_t n;
 
+	const char *end = c + strlen(c) - (strlen(c) >= CURSOR_CHECK
+						    ? CURSOR_CHECK
+						    : 0);
+	roster_id check;
+
 	out->key = NULL;
-	if (c[0] != 'c' || !(k = strchr(c, '.')) || !(d = strchr(k + 1, '.')) ||
+	if (end == c || end[0] != '.' ||
+	    parse_hex_id(end + 1, CURSOR_CHECK - 1, &check) ||
+	    check != cursor_check(c, (size_t)(end - c)))
+		return -1;
+	if (c[0] != 'c' || !(k = strchr(c, '.')) || k >= end ||
+	    !(d = strchr(k + 1, '.')) || d >= end ||
 	    parse_hex_id(c + 1, (size_t)(k - c - 1), &out->account) ||
-	    parse_hex_id(d + 1, strlen(d + 1), &out->id))
+	    parse_hex_id(d + 1, (size_t)(end - d - 1), &out->id))
 		return -1;
 	n = (size_t)(d - k - 1);
 	if (n % 2 || n / 2 > CURSOR_KEY_MAX)

@@ -8,9 +8,12 @@
  * last name, display name or e-mail, or the digits of the user's
  * extension, phone or lines. Case and accents are ignored (folded through
  * utf8proc, with compatibility forms such as full-width letters and
- * ligatures taken as their plain letters, and the dotless ı as i): "dvor"
- * finds Dvořák, "hel" finds Marie-Hélène, "ZÁK" finds Zakaria, "YILMAZ"
- * finds Yılmaz; "ma dv" finds Marie Dvořáková. Words are split at anything
+ * ligatures taken as their plain letters; and, as utf8proc gives them no
+ * plain letter, the dotless ı as i, the letters with a stroke ł ø đ ħ ŧ
+ * and ð as l o d h t d, æ œ þ as ae oe th): "dvor" finds Dvořák, "hel"
+ * finds Marie-Hélène, "ZÁK" finds Zakaria, "YILMAZ" finds Yılmaz,
+ * "lukasz" finds Łukasz, "laetitia" finds Lætitia; "ma dv" finds Marie
+ * Dvořáková. Words are split at anything
  * that is not a letter or a digit, but for a phone number: from a '+' or a
  * group of digits beginning a piece of the text that holds no letter, '@'
  * or '_' (the pieces are what spaces separate), groups of digits separated
@@ -26,7 +29,8 @@
  * typed, and the "(0)" of "+33 (0)1 44" or "0033 (0)1 44" is left out, as
  * a phone's or a line's setter leaves it out where the country dials 0 for
  * a national number (a number kept with that 0, "+33 01 44..." or one a
- * store holds, is found by it all the same). A number is also found as it
+ * store holds, is found by it all the same); elsewhere its 0 is kept, as
+ * the setter keeps it ("+39 (0)6 1234" finds +390612345678). A number is also found as it
  * is written in its country, from the country calling codes of
  * libphonenumber: "601 234" finds +420601234567 and "01 44 55" or "1 44
  * 55" finds +33144556677 (France dials a national prefix, 0). Two groups
@@ -51,9 +55,10 @@
  * account, folded last and first names (in hex) and id: a few dozen
  * bytes for common names, but names of letters that fold into several
  * (ligatures, roman numerals, squared units: a user may set their own)
- * make it kilobytes long, 28,851 bytes at most. Keep it whole rather than
- * in a fixed buffer (one cut short is refused as malformed), and do not
- * show it: it spells the names.
+ * make it kilobytes long, 28,860 bytes at most. It ends with a check of
+ * the rest: keep it whole rather than in a fixed buffer (one cut short,
+ * wherever, or altered is refused as malformed, never taken for another
+ * place), and do not show it: it spells the names.
  *
  * Search pages do not count their matches: roster_page_total() gives
  * ROSTER_TOTAL_UNKNOWN, and roster_search_count() counts when asked.

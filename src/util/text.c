@@ -346,11 +346,39 @@ int rs_utf8_is_word(const char *s, size_t n)
 	(UTF8PROC_STABLE | UTF8PROC_DECOMPOSE | UTF8PROC_COMPAT |       \
 	 UTF8PROC_CASEFOLD | UTF8PROC_STRIPMARK)
 
-/* The default case folding keeps the dotless ı apart from i, which "I"
- * folds to: "YILMAZ" would not find "Yılmaz". Words take it as i. */
-static utf8proc_int32_t fold_extra(utf8proc_int32_t c)
+/*
+ * Letters utf8proc leaves as they are, having no decomposition into a
+ * plain letter and a mark, written as a reader who types them without
+ * their mark writes them:
+ *  - the dotless ı, which the default case folding keeps apart from i
+ *    ("I" folds to i): "YILMAZ" finds "Yılmaz";
+ *  - the Latin letters with a stroke or bar (ł ø đ ħ ŧ, and ð), as their
+ *    plain letter: "lukasz" finds "Łukasz", "oyvind" "Øyvind";
+ *  - the ligatures æ œ and the thorn þ as two letters: "laetitia" finds
+ *    "Lætitia".
+ * They come after case folding, so lower case only. The text is written
+ * to dst (at most 4 bytes, as any code point); returns its length.
+ */
+static size_t fold_put(utf8proc_int32_t c, char *dst)
 {
-	return c == 0x131 ? 'i' : c;
+	static const struct {
+		utf8proc_int32_t c;
+		char s[3];
+	} plain[] = {
+		{ 0x00E6, "ae" }, { 0x00F0, "d" }, { 0x00F8, "o" },
+		{ 0x00FE, "th" }, { 0x0111, "d" }, { 0x0127, "h" },
+		{ 0x0131, "i" },  { 0x0142, "l" }, { 0x0153, "oe" },
+		{ 0x0167, "t" },
+	};
+	size_t i;
+
+	if (c >= 0xE6 && c <= 0x167)
+		for (i = 0; i < sizeof(plain) / sizeof(plain[0]); i++)
+			if (plain[i].c == c) {
+				memcpy(dst, plain[i].s, strlen(plain[i].s));
+				return strlen(plain[i].s);
+			}
+	return (size_t)utf8proc_encode_char(c, (utf8proc_uint8_t *)dst);
 }
 
 /* rs_text_words through utf8proc in one piece, for any text. */
@@ -389,8 +417,7 @@ static int words_full(const rs_alloc *al, const char *in, size_t len,
 		if (!in_word)
 			res[w++] = ' ';
 		in_word = 1;
-		w += (size_t)utf8proc_encode_char(fold_extra(buf[i]),
-						  (utf8proc_uint8_t *)res + w);
+		w += fold_put(buf[i], res + w);
 	}
 	res[w] = '\0';
 	rs_free(al, buf);
@@ -471,8 +498,7 @@ static int words_into(const rs_alloc *al, const char *in, char *dst,
 			if (!in_word)
 				dst[w++] = ' ';
 			in_word = 1;
-			w += (size_t)utf8proc_encode_char(
-				fold_extra(cps[k]), (utf8proc_uint8_t *)dst + w);
+			w += fold_put(cps[k], dst + w);
 		}
 		i = j;
 	}

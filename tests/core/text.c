@@ -129,6 +129,25 @@ static int ref_is_word(utf8proc_int32_t c)
 	       (cat >= UTF8PROC_CATEGORY_ND && cat <= UTF8PROC_CATEGORY_NO);
 }
 
+/* The letters the words write as plain ones, where utf8proc keeps them
+ * (the dotless i, letters with a stroke, ligatures: text.c). */
+static const char *ref_plain(utf8proc_int32_t c)
+{
+	switch (c) {
+	case 0x131: return "i";	 /* ı */
+	case 0xE6: return "ae";	 /* æ */
+	case 0x153: return "oe"; /* œ */
+	case 0xFE: return "th";	 /* þ */
+	case 0xF0: return "d";	 /* ð */
+	case 0x111: return "d";	 /* đ */
+	case 0xF8: return "o";	 /* ø */
+	case 0x142: return "l";	 /* ł */
+	case 0x127: return "h";	 /* ħ */
+	case 0x167: return "t";	 /* ŧ */
+	}
+	return NULL;
+}
+
 static int ref_words(const char *in, char **out)
 {
 	const utf8proc_option_t opts = UTF8PROC_STABLE | UTF8PROC_DECOMPOSE |
@@ -163,7 +182,12 @@ static int ref_words(const char *in, char **out)
 		if (!in_word)
 			res[w++] = ' ';
 		in_word = 1;
-		w += (size_t)utf8proc_encode_char(buf[i] == 0x131 ? 'i' : buf[i],
+		if (ref_plain(buf[i])) {
+			strcpy(res + w, ref_plain(buf[i]));
+			w += strlen(ref_plain(buf[i]));
+			continue;
+		}
+		w += (size_t)utf8proc_encode_char(buf[i],
 						  (utf8proc_uint8_t *)res + w);
 	}
 	res[w] = '\0';

@@ -114,6 +114,29 @@ static void test_accents_case_words(void **state)
 		assert_int_equal(find(w, "Džemal", ids, 8), 1);
 		assert_int_equal(ids[0], dz);
 	}
+	/* letters with a stroke and the ligatures, which no decomposition
+	 * gives their plain letters, are found by them too */
+	{
+		roster_id lukasz = add(w, "Łukasz", "Żółć", "lz@acme.example");
+		roster_id laetitia = add(w, "Lætitia", "Œuvray",
+					 "lo@acme.example");
+		roster_id oyvind = add(w, "Øyvind", "Đoković", "od@acme.example");
+		roster_id thor = add(w, "Þórður", "Hħaŧ", "th@acme.example");
+
+		assert_int_equal(find(w, "lukasz", ids, 8), 1);
+		assert_int_equal(ids[0], lukasz);
+		assert_int_equal(find(w, "ŁUK zolc", ids, 8), 1);
+		assert_int_equal(find(w, "laetitia", ids, 8), 1);
+		assert_int_equal(ids[0], laetitia);
+		assert_int_equal(find(w, "LÆT oeuv", ids, 8), 1);
+		assert_int_equal(find(w, "oyv dok", ids, 8), 1);
+		assert_int_equal(ids[0], oyvind);
+		assert_int_equal(find(w, "thord hhat", ids, 8), 1);
+		assert_int_equal(ids[0], thor);
+		/* "lae" is three letters: "la" finds Lætitia, "lae" too */
+		assert_int_equal(find(w, "la", ids, 8), 1);
+		assert_int_equal(find(w, "lae", ids, 8), 1);
+	}
 	world_free(w);
 }
 
@@ -520,10 +543,19 @@ static void test_number_with_trunk(void **state)
 	assert_int_equal(find(w, "1 44 55", ids, 4), 1);
 	assert_int_equal(find(w, "+330144", ids, 4), 1);
 	assert_int_equal(find(w, "+33 2", ids, 4), 0);
-	/* a country dialling no national prefix keeps its 0: +39 06 */
+	/* a country dialling no national prefix keeps its 0: +39 06; and
+	 * so does a "(0)" after its code, in the setter as in a query */
 	update_str(w, u, ROSTER_FIELD_PHONE, "+39 06 1234 5678");
 	assert_int_equal(find(w, "+39 6", ids, 4), 0);
 	assert_int_equal(find(w, "+39 06 1234", ids, 4), 1);
+	update_str(w, u, ROSTER_FIELD_PHONE, "+39 (0)6 1234 5678");
+	assert_int_equal(find(w, "+39 (0)6 1234 5678", ids, 4), 1);
+	assert_int_equal(ids[0], u);
+	assert_int_equal(find(w, "0039 (0)6 1234", ids, 4), 1);
+	assert_int_equal(find(w, "+39 06 1234", ids, 4), 1);
+	assert_int_equal(find(w, "+39 6 1234", ids, 4), 0);
+	/* a "(0)" elsewhere than after the code is kept too */
+	assert_int_equal(find(w, "+3906 (0)1234", ids, 4), 0);
 	world_free(w);
 }
 
@@ -1741,6 +1773,40 @@ static void test_scope(void **state)
 	assert_int_equal(roster_search(&p, w->dir, &w->as_admin, w->account,
 				       NULL, NULL, 10),
 			 ROSTER_EINVAL);
+	/* a cursor cut short, wherever, or altered is refused: cut in its
+	 * user's id, what is left would read as an earlier user's */
+	{
+		roster_page *first = NULL;
+		char cut[256];
+		size_t len, i;
+
+		assert_int_equal(roster_search(&first, w->dir, &w->system,
+					       w->account, q, NULL, 1), 0);
+		assert_non_null(roster_page_next(first));
+		len = strlen(roster_page_next(first));
+		assert_true(len < sizeof(cut));
+		for (i = 0; i < len; i++) {
+			memcpy(cut, roster_page_next(first), i);
+			cut[i] = '\0';
+			assert_int_equal(roster_search(&p, w->dir, &w->system,
+						       w->account, q, cut, 10),
+					 ROSTER_EINVAL);
+			assert_string_equal(roster_error_rule(
+						    roster_directory_error(w->dir)),
+					    "arg.cursor");
+			strcpy(cut, roster_page_next(first));
+			cut[i] = cut[i] == '0' ? '1' : '0';
+			assert_int_equal(roster_search(&p, w->dir, &w->system,
+						       w->account, q, cut, 10),
+					 ROSTER_EINVAL);
+		}
+		assert_int_equal(roster_search(&p, w->dir, &w->system,
+					       w->account, q,
+					       roster_page_next(first), 10),
+				 0);
+		roster_page_free(p);
+		roster_page_free(first);
+	}
 	/* a cursor of another account's listing is refused there, not
 	 * taken for the start or the end; across accounts it leads on */
 	{
