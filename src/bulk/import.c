@@ -257,9 +257,8 @@ static int is_blank(char c)
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
-/* Cut the cell `s` in place into its items, separated by `sep` or any
- * ASCII white space (XML indents them): at most `max` into out, their
- * count. */
+/* Cut the CSV cell `s` in place into its items, separated by `sep` or
+ * any ASCII white space: at most `max` into out, their count. */
 static size_t split_items(char *s, char sep, char **out, size_t max)
 {
 	size_t n = 0;
@@ -378,21 +377,25 @@ static int cmp_str(const void *a, const void *b)
 }
 
 /* The product licences of a "products" cell (ids separated as lines
- * are), each of the catalog, on the form: 0, 1 refused (recorded) or
- * < 0 fatal. */
+ * are: by spaces in CSV, one a <product> in XML, an empty one refused as
+ * an empty <line/> is), each of the catalog, on the form: 0, 1 refused
+ * (recorded) or < 0 fatal. */
 static int set_products(rs_import *im, const rs_row *row, const char *v)
 {
 	roster_directory *dir = im->dir;
 	char *copy = rs_strdup(&dir->al, v), **ids = NULL;
-	size_t max = strlen(v) / 2 + 1, n, i, k;
+	size_t max = strlen(v) + 1, n, i, k;
 	int rc = ROSTER_OK;
 
-	/* a cell of n bytes holds fewer ids than n / 2 + 1 */
+	/* a cell of n bytes holds fewer than n + 1 ids: XML's have a
+	 * separator before each */
 	if (!copy || !(ids = rs_calloc(&dir->al, max, sizeof(*ids)))) {
 		rs_free(&dir->al, copy);
 		return rs_nomem(dir);
 	}
-	n = split_items(copy, row->line_sep, ids, max);
+	n = row->line_sep == RS_ITEM_SEP ? split_each(copy, ids, max)
+					 : split_items(copy, row->line_sep, ids,
+						       max);
 	for (i = 0; i < n && !rc; i++)
 		if (rs_product_check(dir, ids[i])) {
 			char rule[40];

@@ -254,6 +254,14 @@ static int next(xin *x)
 	if (t == XML_READER_TYPE_ENTITY_REFERENCE ||
 	    t == XML_READER_TYPE_ENTITY)
 		return fault(x, "an entity reference is not allowed");
+	/* libxml2 keeps every name it reads for the whole parse: a file of
+	 * distinct attribute names or instruction targets would grow memory
+	 * with its length. The format has none: the first stops it. */
+	if (t == XML_READER_TYPE_PROCESSING_INSTRUCTION)
+		return fault(x, "a processing instruction is not allowed");
+	if (t == XML_READER_TYPE_ELEMENT && xmlTextReaderDepth(x->r) > 0 &&
+	    xmlTextReaderHasAttributes(x->r) == 1)
+		return fault(x, "only <users> has attributes");
 	return 1;
 }
 
@@ -265,7 +273,7 @@ static int blank(const xmlChar *s)
 	return 1;
 }
 
-/* Skip comments, processing instructions and white space; refuse text. */
+/* Skip comments and white space; refuse text. */
 static int skippable(xin *x, int *skip)
 {
 	int t = xmlTextReaderNodeType(x->r);
@@ -273,7 +281,6 @@ static int skippable(xin *x, int *skip)
 	*skip = 1;
 	switch (t) {
 	case XML_READER_TYPE_COMMENT:
-	case XML_READER_TYPE_PROCESSING_INSTRUCTION:
 	case XML_READER_TYPE_WHITESPACE:
 	case XML_READER_TYPE_SIGNIFICANT_WHITESPACE:
 	case XML_READER_TYPE_XML_DECLARATION:
