@@ -886,7 +886,7 @@ static int parse_cursor(const char *c, roster_id *after)
 	roster_id v = 0;
 	size_t i;
 
-	if (c[0] != 'c' || !c[1] || strlen(c) > 17)
+	if (c[0] != 'c' || strlen(c) != 17)
 		return -1;
 	for (i = 1; c[i]; i++) {
 		int d = rs_hex_digit(c[i]);
@@ -931,7 +931,9 @@ int roster_list(roster_page **out, roster_directory *dir, roster_id parent,
 	p->total = v->len;
 	if (start + n < v->len) {
 		p->has_next = 1;
-		snprintf(p->next, sizeof(p->next), "c%llx",
+		/* 16 digits always: a cursor cut short is refused, never
+		 * read as an earlier id */
+		snprintf(p->next, sizeof(p->next), "c%016llx",
 			 (unsigned long long)p->ids[n - 1]);
 	}
 	*out = p;

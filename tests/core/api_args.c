@@ -1204,6 +1204,8 @@ static void test_list(void **state)
 	static const char *const bad_cursors[] = {
 		"", "x1", "c", "cZZ", "cA", "c-1", "c 1", "c12345678901234567",
 		"C1", bad1, bad2, ctrl,
+		/* 16 digits, no fewer: one cut short is not an earlier id */
+		"c0", "c1", "c000000000000001", "c000000000000000Z",
 	};
 	size_t i;
 
@@ -1270,9 +1272,21 @@ static void test_list(void **state)
 	assert_int_equal(C(roster_page_count)(p), 0);
 	assert_int_equal(C(roster_page_total)(p), 2);
 	C(roster_page_free)(p);
-	snprintf(cursor, sizeof(cursor), "c0");
+	snprintf(cursor, sizeof(cursor), "c0000000000000000");
 	OK(C(roster_list)(&p, w->dir, 0, ROSTER_KIND_PARTNER, cursor, 1));
 	assert_int_equal(C(roster_page_id)(p, 0), w->partner);
+	/* the cursor handed out has 16 digits, and every cut of it is
+	 * refused */
+	assert_int_equal(strlen(C(roster_page_next)(p)), 17);
+	for (i = 0; i < 17; i++) {
+		roster_page *q = NULL;
+
+		memcpy(cursor, C(roster_page_next)(p), i);
+		cursor[i] = '\0';
+		DERR(w, C(roster_list)(&q, w->dir, 0, ROSTER_KIND_PARTNER,
+				       cursor, 1),
+		     ROSTER_EINVAL, "arg.cursor", "cursor");
+	}
 	C(roster_page_free)(p);
 	world_free(w);
 }
