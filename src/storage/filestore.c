@@ -877,6 +877,46 @@ static char *real_of_new(const char *path)
 	return real;
 }
 
+/*
+ * The name a dangling symbolic link leads to at last, through links to
+ * links (40 at most, as the kernel follows them), a relative one read
+ * from its link's directory: malloc'd, or NULL with errno set.
+ */
+static char *link_target(const char *path)
+{
+	char *cur = concat(path, ""), *next, *dir;
+	char buf[4096];
+	struct stat st;
+	ssize_t n;
+	int hops;
+
+	for (hops = 0; cur && hops < 40; hops++) {
+		if (lstat(cur, &st) != 0 || !S_ISLNK(st.st_mode))
+			return cur; /* the name to create (or what is there) */
+		n = readlink(cur, buf, sizeof(buf) - 1);
+		if (n < 0) {
+			free(cur);
+			return NULL;
+		}
+		buf[n] = '\0';
+		next = NULL;
+		if (buf[0] == '/') {
+			next = concat(buf, "");
+		} else if ((dir = dir_of(cur))) {
+			if ((next = malloc(strlen(dir) + 1 + (size_t)n + 1)))
+				sprintf(next, "%s/%s", dir, buf);
+			free(dir);
+		}
+		free(cur);
+		cur = next;
+	}
+	if (cur) {
+		free(cur);
+		errno = ELOOP;
+	}
+	return NULL;
+}
+
 /* Report a failure of open for the thread, from the handle's message. */
 static int open_fail(roster_filestore *fs, int code)
 {
@@ -923,18 +963,25 @@ int roster_filestore_open(const char *path, unsigned int flags,
 	/* the file is named by its real path: so the lock file, the
 	 * compaction's rename and a later chdir of the host all agree on it,
 	 * through symbolic links too. A file that is not there yet (nor a
-	 * link) is created only once the lock is held, so that a failure
-	 * before (the lock file's name too long, say) leaves nothing behind,
-	 * and one after can take it back; one that is there (or a dangling
-	 * link, created through) is opened first, which checks the access */
+	 * link, nor a link to no file: its target) is created only once the
+	 * lock is held, so that a failure before (the lock file's name too
+	 * long, say) leaves nothing behind, and one after can take it back;
+	 * one that is there is opened first, which checks the access */
 	absent = lstat(path, &st) != 0 && errno == ENOENT;
 	if (!absent) {
-		fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY |
-					O_NONBLOCK, 0600);
-		if (fd < 0)
+		fd = open(path, O_RDWR | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+		if (fd < 0 && errno == ENOENT && S_ISLNK(st.st_mode)) {
+			char *target = link_target(path);
+
+			absent = 1;
+			real = target ? real_of_new(target) : NULL;
+			free(target);
+		} else if (fd < 0) {
 			return open_fail(fs, io_fail(fs, "open", errno));
-		close(fd);
-		real = realpath(path, NULL);
+		} else {
+			close(fd);
+			real = realpath(path, NULL);
+		}
 	} else {
 		real = real_of_new(path);
 	}

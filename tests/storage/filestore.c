@@ -1094,6 +1094,55 @@ static void test_refused_leaves_nothing(void **state)
 	tmp_free(&t); /* the directories too */
 }
 
+/*
+ * A path that is a symbolic link to no file (through links to links,
+ * relative ones too) names the store at its target, created as an absent
+ * path's is: under the lock, and taken back when the open fails after. A
+ * target whose lock file's name is too long once left an empty file.
+ */
+static void test_dangling_link(void **state)
+{
+	tmpdir t;
+	roster_filestore *fs = NULL;
+	char link1[160], link2[160], target[512], name[253];
+
+	(void)state;
+	tmp_new(&t);
+	/* link1 -> link2 (relative) -> store (absolute, absent) */
+	snprintf(link1, sizeof(link1), "%s/link1", t.dir);
+	snprintf(link2, sizeof(link2), "%s/link2", t.dir);
+	assert_int_equal(symlink(t.path, link2), 0);
+	assert_int_equal(symlink("link2", link1), 0);
+	fs = open_ok(link1);
+	roster_filestore_free(fs);
+	assert_int_equal(file_size(t.path), 16); /* its header */
+	/* then opened through the links as it is */
+	fs = open_ok(link1);
+	roster_filestore_free(fs);
+	/* a target of 252 bytes, whose lock file's name is too long */
+	memset(name, 'x', sizeof(name) - 1);
+	name[sizeof(name) - 1] = '\0';
+	snprintf(target, sizeof(target), "%s/%s", t.dir, name);
+	assert_int_equal(unlink(link2), 0);
+	assert_int_equal(symlink(target, link2), 0);
+	assert_int_equal(roster_filestore_open(link1, ROSTER_FILESTORE_NOSYNC,
+					       &fs),
+			 ROSTER_ESTORAGE);
+	assert_null(fs);
+	assert_non_null(strstr(roster_error_value(roster_error_last()),
+			       strerror(ENAMETOOLONG)));
+	assert_int_equal(access(target, F_OK), -1);
+	assert_int_equal(errno, ENOENT);
+	/* a loop of links is refused, creating nothing */
+	assert_int_equal(unlink(link2), 0);
+	assert_int_equal(symlink("link1", link2), 0);
+	assert_int_equal(roster_filestore_open(link1, ROSTER_FILESTORE_NOSYNC,
+					       &fs),
+			 ROSTER_ESTORAGE);
+	assert_null(fs);
+	tmp_free(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1110,6 +1159,7 @@ int main(void)
 		cmocka_unit_test(test_compaction),
 		cmocka_unit_test(test_bad_arguments),
 		cmocka_unit_test(test_refused_leaves_nothing),
+		cmocka_unit_test(test_dangling_link),
 	};
 
 	return cmocka_run_group_tests_name("storage/filestore", tests, NULL,
