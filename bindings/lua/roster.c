@@ -707,11 +707,14 @@ static int dir_on_event(lua_State *L)
 	return 0;
 }
 
-static roster_language check_language(lua_State *L, const char *tag)
+/* The roster_language of `tag`; a bad one refused in `in` (a
+ * directory's, when a directory is asked, else English). */
+static roster_language check_language(lua_State *L, const char *tag,
+				      roster_language in)
 {
 	roster_language lang = ROSTER_LANG_EN;
 
-	check_tl(L, roster_language_parse(&lang, tag));
+	check_tl_in(L, roster_language_parse(&lang, tag), in);
 	return lang;
 }
 
@@ -746,7 +749,8 @@ static int l_open(lua_State *L)
 			if (lua_type(L, -1) != LUA_TSTRING)
 				return luaL_error(L, "roster.open: language "
 						     "must be a string");
-			opts.language = check_language(L, check_text(L, -1));
+			opts.language = check_language(L, check_text(L, -1),
+						       ROSTER_LANG_EN);
 		}
 		d->lang = opts.language;
 		if (lua_getfield(L, 1, "outbox") != LUA_TNIL &&
@@ -1360,7 +1364,7 @@ static int dir_token_redeem(lua_State *L)
 static int dir_set_language(lua_State *L)
 {
 	ldir *d = check_open(L);
-	roster_language lang = check_language(L, check_text(L, 2));
+	roster_language lang = check_language(L, check_text(L, 2), d->lang);
 
 	if (roster_directory_set_language(d->dir, lang))
 		return raise_error(L, roster_directory_error(d->dir));
@@ -1612,11 +1616,47 @@ static int io_call(lua_io *io, int nret)
 	return 0;
 }
 
-/* Room for what io_call pushes: else the read or write fails, and so
- * does the call, with roster's error for it. */
+/* Room for what io_call and write_lua push: else the read or write
+ * fails, and so does the call, with roster's error for it. */
 static int io_room(lua_io *io)
 {
-	return lua_checkstack(io->L, 4) ? 0 : -1;
+	return lua_checkstack(io->L, 5) ? 0 : -1;
+}
+
+/* Anything that allocates (a string made) runs inside lua_pcall: Lua's
+ * memory error is then kept as the function's own errors are, never
+ * raised through roster's frames. */
+
+/* Push the text at the light userdata 1 (a message). */
+static int push_text(lua_State *L)
+{
+	lua_pushstring(L, (const char *)lua_touserdata(L, 1));
+	return 1;
+}
+
+/* Keep `msg` as the read's or write's error (or Lua's memory error, if
+ * making it failed). */
+static void io_fail(lua_io *io, const char *msg)
+{
+	lua_State *L = io->L;
+
+	lua_pushcfunction(L, push_text);
+	lua_pushlightuserdata(L, (void *)msg);
+	(void)lua_pcall(L, 1, 1, 0);
+	io->err = lua_gettop(L);
+}
+
+/* Call the function 1 with the bytes at the light userdata 2, of the
+ * length 3, as one string. */
+static int call_with_piece(lua_State *L)
+{
+	const char *buf = lua_touserdata(L, 2);
+	size_t len = (size_t)lua_tointeger(L, 3);
+
+	lua_settop(L, 1);
+	lua_pushlstring(L, buf, len);
+	lua_call(L, 1, 0);
+	return 0;
 }
 
 static long read_lua(void *data, void *buf, size_t len)
@@ -1637,17 +1677,15 @@ static long read_lua(void *data, void *buf, size_t len)
 	}
 	if (lua_type(L, -1) != LUA_TSTRING) {
 		lua_pop(L, 1);
-		lua_pushliteral(L, "roster: an import's read function returns "
-				   "a string or nil");
-		io->err = lua_gettop(L);
+		io_fail(io, "roster: an import's read function returns a "
+			    "string or nil");
 		return -1;
 	}
 	s = lua_tolstring(L, -1, &n);
 	if (n > len) {
 		lua_pop(L, 1);
-		lua_pushliteral(L, "roster: an import's read function returned "
-				   "more bytes than asked");
-		io->err = lua_gettop(L);
+		io_fail(io, "roster: an import's read function returned more "
+			    "bytes than asked");
 		return -1;
 	}
 	memcpy(buf, s, n);
@@ -1658,11 +1696,19 @@ static long read_lua(void *data, void *buf, size_t len)
 static int write_lua(void *data, const void *buf, size_t len)
 {
 	lua_io *io = data;
+	lua_State *L = io->L;
 
 	if (io->err || io_room(io))
 		return 1;
-	lua_pushlstring(io->L, buf, len);
-	return io_call(io, 0) ? 1 : 0;
+	lua_pushcfunction(L, call_with_piece);
+	lua_pushvalue(L, io->fn);
+	lua_pushlightuserdata(L, (void *)buf);
+	lua_pushinteger(L, (lua_Integer)len);
+	if (lua_pcall(L, 3, 0, 0) != LUA_OK) {
+		io->err = lua_gettop(L);
+		return 1;
+	}
+	return 0;
 }
 
 static long read_string(void *data, void *buf, size_t len)
@@ -2235,8 +2281,9 @@ static int dir_station_counts(lua_State *L)
 /* The language at `idx`, the directory's when nil. */
 static roster_language opt_language(lua_State *L, int idx, ldir *d)
 {
-	return lua_isnoneornil(L, idx) ? d->lang
-				       : check_language(L, check_text(L, idx));
+	return lua_isnoneornil(L, idx)
+		       ? d->lang
+		       : check_language(L, check_text(L, idx), d->lang);
 }
 
 /*
@@ -2768,7 +2815,7 @@ static int l_field_label(lua_State *L)
 	if (!field)
 		return luaL_argerror(L, 1, "unknown field");
 	if (!lua_isnoneornil(L, 2))
-		lang = check_language(L, check_text(L, 2));
+		lang = check_language(L, check_text(L, 2), ROSTER_LANG_EN);
 	lua_pushstring(L, roster_field_label(field, lang));
 	return 1;
 }

@@ -246,6 +246,16 @@ test("query and catalog refusals in the directory's language", function()
   e = refused("a malformed catalog", roster.EPARSE, nil, nil,
               d.set_catalog, d, { xml = "<catalog" })
   eq(e.message, e.messages.fr, "catalog refusal in French")
+  -- a language tag the directory is given, refused alike
+  for _, call in ipairs{
+    function() return d:set_language("xx") end,
+    function() return d:catalog_items("licence", nil, "xx") end,
+    function() return d:user_choices(roster.SYSTEM, f.a, 0, "xx") end,
+  } do
+    e = refused("a bad language tag", roster.EINVAL, "arg.range", nil, call)
+    eq(e.message, e.messages.fr, "a bad tag refused in French")
+    has(e.message, "hors limites", "in French")
+  end
   d:set_language("cs")
   e = refused("a long query", roster.EINVALID, "text.bytes", nil,
               d.search, d, f.asp, f.a, { text = string.rep("x", 300) })

@@ -46,14 +46,20 @@ def _fn(name, res, *args):
     f = getattr(_lib, name)
     f.restype = res
     f.argtypes = list(args)
-    ranges = [(i, _RANGES[a]) for i, a in enumerate(args) if a in _RANGES]
+    ranges = [(i, _RANGES[a], a is _id) for i, a in enumerate(args)
+              if a in _RANGES]
     if not ranges:
         return f
 
     def call(*a):
-        for i, (lo, hi) in ranges:
-            if i < len(a) and isinstance(a[i], int) and \
-                    not lo <= a[i] <= hi:
+        for i, (lo, hi), ident in ranges:
+            if i >= len(a) or not isinstance(a[i], int):
+                continue
+            # True is 1 to ctypes: an identifier is never a bool
+            if ident and isinstance(a[i], bool):
+                raise TypeError("%s: argument %d is an identifier, not %r"
+                                % (name, i + 1, a[i]))
+            if not lo <= a[i] <= hi:
                 raise ValueError("%s: argument %d out of range: %r"
                                  % (name, i + 1, a[i]))
         return f(*a)
@@ -807,8 +813,12 @@ class Directory:
 
     def _check(self, rc):
         """Raise the call's refusal, else an exception of the event
-        callback raised during the call."""
-        pending, self._sink.error = self._sink.error, None
+        callback raised during the call. A call made from inside the
+        callback (refused) leaves the outer call's exception to it."""
+        if self._sink.depth:
+            pending = None
+        else:
+            pending, self._sink.error = self._sink.error, None
         if rc != 0:
             err = _error(_dir_error(self._d))
             err.__context__ = pending
@@ -905,7 +915,7 @@ class Directory:
     # Records ---------------------------------------------------------
 
     def set_language(self, language):
-        lang = _parse_language(language)
+        lang = _parse_language(language, self._language)
         self._check(_set_lang(self._h(), lang))
         self._language = lang
 
@@ -1176,7 +1186,7 @@ class Directory:
         current, allowed and reasons (dicts: rule, param, message), names
         and messages in `language` (default: the directory's)."""
         lang = self._language if language is None else \
-            _parse_language(language)
+            _parse_language(language, self._language)
         ch = _p()
         self._check(_choices(ctypes.byref(ch), self._h(), actor, account,
                              user))
@@ -1249,7 +1259,7 @@ class Directory:
         `edition` (or none) names them in `language` (default: the
         directory's)."""
         lang = self._language if language is None else \
-            _parse_language(language)
+            _parse_language(language, self._language)
         k = _lookup(ITEMS, kind, "kind of item")
         cat = _dir_catalog(self._h())
         if not cat:
@@ -1710,7 +1720,9 @@ def phone_languages():
         out.append(_s(tag))
 
 
-def _parse_language(tag):
+def _parse_language(tag, language=None):
+    """The roster_language of `tag`; a bad one refused in `language`
+    (a directory's, when a directory is asked), else in English."""
     lang = _int()
-    _check_tl(_lang_parse(ctypes.byref(lang), _text(tag)))
+    _check_tl(_lang_parse(ctypes.byref(lang), _text(tag)), language)
     return lang.value

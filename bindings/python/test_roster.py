@@ -123,6 +123,17 @@ class Bindings(unittest.TestCase):
         with self.assertRaises(roster.ParseError) as cm:
             self.d.set_catalog(xml="<catalog")
         self.assertEqual(cm.exception.message, cm.exception.messages["fr"])
+        # a language tag the directory is given, refused alike
+        for call in (lambda: self.d.set_language("xx"),
+                     lambda: self.d.catalog_items("licence", language="xx"),
+                     lambda: self.d.user_choices(roster.SYSTEM, self.a,
+                                                 language="xx")):
+            with self.assertRaises(roster.InvalidArgument) as cm:
+                call()
+            self.assertEqual(cm.exception.rule, "arg.range")
+            self.assertEqual(cm.exception.message,
+                             cm.exception.messages["fr"])
+            self.assertIn("hors limites", cm.exception.message)
         self.d.set_language("cs")
         with self.assertRaises(roster.InvalidValue) as cm:
             self.d.search(self.asp, self.a, text="x" * 300)
@@ -165,6 +176,13 @@ class Bindings(unittest.TestCase):
             self.d.search(self.asp, self.a, limit=2**64 + 1)
         with self.assertRaises(ValueError):
             self.d.password_reset(self.asp, self.a, [2**64 + self.admin])
+        # nor is a bool taken for the identifier 1 or 0
+        with self.assertRaises(TypeError):
+            self.d.user_get(True)
+        with self.assertRaises(TypeError):
+            self.d.record_get(False)
+        with self.assertRaises(TypeError):
+            self.d.account_create(self.asp, True, "Acme 2")
         # strings with a NUL are refused, not cut short
         with self.assertRaises(ValueError):
             self.d.user_create(self.asp, self.a, first_name="Marie\0X",
@@ -348,6 +366,27 @@ class Bindings(unittest.TestCase):
         with self.assertRaises(roster.Misuse) as cm:
             self.d.user_update(self.asp, u, note="y")
         self.assertEqual(cm.exception.rule, "reentrant")
+
+        # a refused call from the callback does not take the outer
+        # call's exception, raised by an earlier event, away from it
+        seen = []
+
+        def first_fails(e):
+            seen.append(e["type"])
+            if len(seen) == 1:
+                raise RuntimeError("the first event failed")
+            try:
+                self.d.user_get(u)
+            except roster.Misuse:
+                pass
+        self.d.on_event = None
+        u2 = self.d.user_create(self.asp, self.a, first_name="D",
+                                last_name="B", email="db@acme.example")
+        self.d.on_event = first_fails
+        with self.assertRaises(RuntimeError) as cm:
+            self.d.password_reset(self.asp, self.a, [u, u2])
+        self.assertIn("the first event failed", str(cm.exception))
+        self.assertGreater(len(seen), 1, "later events still delivered")
 
         def close_it(e):
             self.d.close()
