@@ -937,7 +937,7 @@ int roster_filestore_open(const char *path, unsigned int flags,
 	roster_filestore *fs;
 	struct stat st;
 	char v[24], *real;
-	int rc, fd, absent, created = 0;
+	int rc, fd, absent, is_link, created = 0;
 
 	if (!out)
 		return rs_error_tl(ROSTER_EINVAL, "out", "arg.null", NULL);
@@ -967,10 +967,11 @@ int roster_filestore_open(const char *path, unsigned int flags,
 	 * lock is held, so that a failure before (the lock file's name too
 	 * long, say) leaves nothing behind, and one after can take it back;
 	 * one that is there is opened first, which checks the access */
-	absent = lstat(path, &st) != 0 && errno == ENOENT;
+	is_link = lstat(path, &st) == 0 ? S_ISLNK(st.st_mode) : -1;
+	absent = is_link < 0 && errno == ENOENT;
 	if (!absent) {
 		fd = open(path, O_RDWR | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-		if (fd < 0 && errno == ENOENT && S_ISLNK(st.st_mode)) {
+		if (fd < 0 && errno == ENOENT && is_link == 1) {
 			char *target = link_target(path);
 
 			absent = 1;
