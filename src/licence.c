@@ -222,7 +222,8 @@ static void lost_clients(const roster_catalog *cat, const char *from,
 	const rs_kind *packs = &cat->kind[ROSTER_ITEM_PACK];
 	const rs_item *clients = cat->kind[ROSTER_ITEM_CLIENT].items;
 	uint32_t f = rs_catalog_find(cat, ROSTER_ITEM_PACK, from);
-	uint32_t t = rs_catalog_find(cat, ROSTER_ITEM_PACK, to), i;
+	uint32_t t = to ? rs_catalog_find(cat, ROSTER_ITEM_PACK, to) : RS_NONE,
+		 i;
 	rs_set have, keep = { NULL, 0 };
 	size_t w = 0;
 
@@ -272,7 +273,7 @@ static int lost_licence(const roster_catalog *cat, const rs_unit *acc,
 }
 
 int rs_licence_check(roster_directory *dir, const rs_user *u,
-		     const rs_user *cur, unsigned confirm)
+		     const rs_user *cur)
 {
 	const rs_unit *acc = (const rs_unit *)rs_get(dir, u->base.parent);
 	const char *lic = RS_STR(u, ROSTER_FIELD_LICENCE);
@@ -334,14 +335,29 @@ int rs_licence_check(roster_directory *dir, const rs_user *u,
 		r[0] = (reason){ "pack.unknown", pack };
 		return fail_reason(dir, "pack", &r[0]);
 	}
-	if (was_pack && roster_catalog_has(cat, ROSTER_ITEM_PACK, was_pack) &&
-	    !(confirm & ROSTER_CONFIRM_DOWNGRADE)) {
-		char lost[128];
-		lost_clients(cat, was_pack, pack, lost, sizeof(lost));
-		if (*lost)
-			return rs_fail(dir, ROSTER_ECONFIRM, "pack",
-				       "pack.downgrade", lost);
-	}
+	return ROSTER_OK;
+}
+
+int rs_pack_downgrade_check(roster_directory *dir, const rs_user *u,
+			    const rs_user *cur, unsigned confirm)
+{
+	const char *pack = RS_STR(u, ROSTER_FIELD_PACK);
+	const char *was_pack = cur ? RS_STR(cur, ROSTER_FIELD_PACK) : NULL;
+	const roster_catalog *cat;
+	char lost[128];
+
+	if (!was_pack || (pack && strcmp(pack, was_pack) == 0) ||
+	    (confirm & ROSTER_CONFIRM_DOWNGRADE))
+		return ROSTER_OK;
+	if (!(cat = rs_catalog(dir)))
+		return dir->err.code;
+	if (!roster_catalog_has(cat, ROSTER_ITEM_PACK, was_pack))
+		return ROSTER_OK; /* dropped from the catalog: nothing known */
+	/* no pack at all loses every client the old one had */
+	lost_clients(cat, was_pack, pack, lost, sizeof(lost));
+	if (*lost)
+		return rs_fail(dir, ROSTER_ECONFIRM, "pack", "pack.downgrade",
+			       lost);
 	return ROSTER_OK;
 }
 

@@ -418,10 +418,16 @@ uint64_t rs_search_field_mask(void);
 
 /* Is the phone language `tag` ("fr-FR") one the catalog offers? */
 int rs_catalog_language(roster_directory *dir, const char *tag);
-/* Check the licence and pack of `u` (new or replacing `cur`) with the
- * confirmations of the form. 0 or a recorded error with its reason. */
+/* Check the licence and pack of `u` (new or replacing `cur`): 0 or a
+ * recorded error with its reason. */
 int rs_licence_check(roster_directory *dir, const rs_user *u,
-		     const rs_user *cur, unsigned confirm);
+		     const rs_user *cur);
+/* A pack of fewer clients than `cur`'s, or none where it had one, needs
+ * the form's confirmation (ROSTER_ECONFIRM "pack.downgrade", listing the
+ * clients lost): checked after the station is found, as the choices give
+ * their reasons. 0 or recorded. */
+int rs_pack_downgrade_check(roster_directory *dir, const rs_user *u,
+			    const rs_user *cur, unsigned confirm);
 
 /* Entry checks of a call returning a page: the directory (rs_enter),
  * `out` (set to NULL) and 1 <= limit <= ROSTER_PAGE_MAX. 0 or recorded. */

@@ -717,8 +717,9 @@ static int apply_form(roster_directory *dir, const rs_who *who, rs_user *u,
 		}
 	}
 	if ((rc = check_user(dir, u)) ||
-	    (rc = rs_licence_check(dir, u, cur, f->confirm)) ||
+	    (rc = rs_licence_check(dir, u, cur)) ||
 	    (rc = rs_station_check(dir, u, cur)) ||
+	    (rc = rs_pack_downgrade_check(dir, u, cur, f->confirm)) ||
 	    /* the words of a copy stand while their fields do */
 	    ((!RS_WORDS(u) || (*changed_mask & rs_search_field_mask())) &&
 	     (rc = rs_user_search_keys(dir, u))))

@@ -14,8 +14,10 @@
  * - ordering adds purchased stations; a disconnect order removes
  *   available ones and is refused for stations in service
  *   ("station.in_service");
- * - a change to a pack with fewer clients is a downgrade and needs the
- *   form's confirmation (user.h, roster_form_confirm).
+ * - a change to a pack with fewer clients, or to no pack, is a downgrade
+ *   and needs the form's confirmation (user.h, roster_form_confirm),
+ *   asked for once a station is found: a change no station allows is
+ *   refused for that, as the choices say first.
  *
  * Always, also with several directories on one store racing for the last
  * station: in service never exceeds purchased.

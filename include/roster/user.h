@@ -218,10 +218,11 @@ ROSTER_API int roster_form_has(const roster_form *form, int field);
 #define ROSTER_CONFIRM_DOWNGRADE 1u
 /**
  * Carry confirmations with the form (ROSTER_CONFIRM_* bits, 0 for none):
- * a change of station pack to one with fewer clients is refused with
- * ROSTER_ECONFIRM ("pack.downgrade", the value listing the clients lost)
- * unless the form carries ROSTER_CONFIRM_DOWNGRADE. Cleared by
- * roster_form_clear.
+ * a change of station pack to one with fewer clients, or to none, is
+ * refused with ROSTER_ECONFIRM ("pack.downgrade", the value listing the
+ * clients lost) unless the form carries ROSTER_CONFIRM_DOWNGRADE; a
+ * change refused for its station (pack.site, pack.none_available) is
+ * refused for that first. Cleared by roster_form_clear.
  */
 ROSTER_API int roster_form_confirm(roster_form *form, unsigned int flags);
 

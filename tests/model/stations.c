@@ -126,6 +126,31 @@ static void test_by_hand(void **state)
 	/* ... until given to another user */
 	assert_int_equal(set_pack(w->dir, &w->as_admin, u2, w->site, "premium",
 				  0), 0);
+	/* a downgrade to a pack the site has no station of is refused for
+	 * the station, as the choices say first, not asked to be confirmed
+	 * and then refused */
+	assert_int_equal(set_pack(w->dir, &w->as_admin, u2, 0, "standard", 0),
+			 ROSTER_EPOLICY);
+	assert_err(w, ROSTER_EPOLICY, "pack.none_available");
+	assert_int_equal(set_pack(w->dir, &w->as_admin, u2, 0, "standard", 1),
+			 ROSTER_EPOLICY);
+	assert_err(w, ROSTER_EPOLICY, "pack.none_available");
+	/* no pack at all loses every client: a downgrade, to confirm */
+	before = snapshot_take(w->dir);
+	assert_int_equal(set_pack(w->dir, &w->as_admin, u2, 0, NULL, 0),
+			 ROSTER_ECONFIRM);
+	assert_err(w, ROSTER_ECONFIRM, "pack.downgrade");
+	assert_non_null(strstr(roster_error_value(roster_directory_error(w->dir)),
+			       "desktop"));
+	after = snapshot_take(w->dir);
+	snapshot_assert_equal(before, after, "unconfirmed removal");
+	free(before);
+	free(after);
+	assert_int_equal(set_pack(w->dir, &w->as_admin, u2, 0, NULL, 1), 0);
+	counts(w, w->site, "premium", &p, &u);
+	assert_int_equal(u, 0);
+	assert_int_equal(set_pack(w->dir, &w->as_admin, u2, 0, "premium", 0),
+			 0);
 	/* a user of the account may read the inventory, outsiders not */
 	self = actor_of(ROSTER_ACTOR_USER, u2);
 	assert_int_equal(roster_station_counts(w->dir, &self, w->site, "basic",
@@ -300,12 +325,14 @@ static int step(sim *s, roster_directory *d)
 			int confirm = (int)(rnd(s) % 2);
 			rc = set_pack(d, sys, s->users[u], s->sites[i], packs[k],
 				      confirm);
-			/* the downgrade is asked about before the station */
+			/* the station first, then the downgrade: as the
+			 * choices give their reasons, so that no admin is
+			 * asked to confirm what cannot be done */
 			expect = same ? 0
+				 : avail < 1 ? ROSTER_EPOLICY
 				 : downgrade(s->m.pack[u], k) && !confirm
 					 ? ROSTER_ECONFIRM
-				 : avail >= 1 ? 0
-					      : ROSTER_EPOLICY;
+					 : 0;
 		}
 		if (rc == 0) {
 			s->m.site[u] = i;
@@ -531,6 +558,8 @@ static void test_last_station_race(void **state)
 	}
 	assert_int_equal(roster_form_new(&f, w->dir), 0);
 	roster_form_set_str(f, ROSTER_FIELD_PACK, NULL);
+	/* no pack loses the clients: a downgrade, confirmed */
+	assert_int_equal(roster_form_confirm(f, ROSTER_CONFIRM_DOWNGRADE), 0);
 	for (i = 0; i < 2; i++)
 		assert_int_equal(pthread_create(&th[i], NULL, take, &r[i]), 0);
 	for (round = 0; round < ROUNDS; round++) {
