@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "util/calling_codes.h"
+#include "util/countries.h"
 
 static int is_alnum(unsigned char c)
 {
@@ -280,6 +281,11 @@ const char *rs_national_e164(const char *in, const char *region, char *out)
 	return rs_valid_e164(buf, out);
 }
 
+static int cmp_country(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
 const char *rs_valid_country(const char *in, char *out)
 {
 	size_t i;
@@ -295,6 +301,10 @@ const char *rs_valid_country(const char *in, char *out)
 		out[i] = c;
 	}
 	out[2] = '\0';
+	/* an assigned code ("UK" is not: GB), of Debian's iso-codes */
+	if (!bsearch(out, countries, sizeof(countries) / sizeof(countries[0]),
+		     sizeof(countries[0]), cmp_country))
+		return "address.country";
 	return NULL;
 }
 

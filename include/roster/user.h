@@ -26,7 +26,9 @@
  *                     (roster_form_set_numbers_country)
  *  address_*          structured civic address for emergency location:
  *                     when any part is set, street, locality and country
- *                     are required; country is ISO 3166-1 alpha-2
+ *                     are required; country is ISO 3166-1 alpha-2,
+ *                     an assigned code ("GB", not "UK"; XK for Kosovo
+ *                     too), upper-cased
  *  language           phone language, one of roster_phone_language()
  *  group              a permission group of the user's own account
  *  site               a site of the user's own account

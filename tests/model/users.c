@@ -429,6 +429,11 @@ static void test_phone_address_language(void **state)
 	refused(w, f, ROSTER_EINVALID, "address_country", "address.country");
 	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_ADDRESS_COUNTRY, "c1"), 0);
 	refused(w, f, ROSTER_EINVALID, "address_country", "address.country");
+	/* two letters no country has: the United Kingdom is GB */
+	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_ADDRESS_COUNTRY, "UK"), 0);
+	refused(w, f, ROSTER_EINVALID, "address_country", "address.country");
+	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_ADDRESS_COUNTRY, "zz"), 0);
+	refused(w, f, ROSTER_EINVALID, "address_country", "address.country");
 	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_ADDRESS_COUNTRY, "cz"), 0);
 	/* phone language from the supported list (002) */
 	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_LANGUAGE, "xx-YY"), 0);
