@@ -159,15 +159,42 @@ int rs_password_check(roster_directory *dir, const char *pw)
 	return ROSTER_OK;
 }
 
+int rs_password_chosen(roster_directory *dir, const char *pw, char **form)
+{
+	int rc;
+
+	*form = NULL;
+	if ((rc = rs_password_check(dir, pw)))
+		return rc;
+	switch (rs_text_nfkc(&dir->al, pw, form)) {
+	case 0:
+		break;
+	case -1:
+		return rs_nomem(dir);
+	default: /* checked above */
+		return rs_fail(dir, ROSTER_EINVALID, "password", "password.utf8",
+			       NULL);
+	}
+	/* its length and classes as it is kept */
+	if ((rc = rs_password_check(dir, *form))) {
+		rs_free_secret(&dir->al, *form);
+		*form = NULL;
+	}
+	return rc;
+}
+
 int roster_password_check(roster_directory *dir, const char *password)
 {
+	char *form;
 	int rc = rs_enter(dir);
 
 	if (rc)
 		return rc;
 	if (!password)
 		return rs_fail(dir, ROSTER_EINVAL, "password", "arg.null", NULL);
-	return rs_password_check(dir, password);
+	if (!(rc = rs_password_chosen(dir, password, &form)))
+		rs_free_secret(&dir->al, form);
+	return rc;
 }
 
 int rs_password_hash(roster_directory *dir, const char *pw, unsigned cost,

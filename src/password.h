@@ -33,6 +33,14 @@ int rs_token_hash_kept(const char *stored, char out[TOKEN_KEPT_SIZE]);
 
 /* Check against the policy; 0 or a recorded ROSTER_EINVALID. */
 int rs_password_check(roster_directory *dir, const char *pw);
+/*
+ * A password chosen (set, or given with a token): checked against the
+ * policy as typed and in the form it is hashed and compared in, NFKC
+ * (NIST SP 800-63B 5.1.1.2: "é" composed or decomposed, a full-width
+ * letter, are one password), which *form gets (free with
+ * rs_free_secret). 0 or recorded.
+ */
+int rs_password_chosen(roster_directory *dir, const char *pw, char **form);
 /* Hash with yescrypt at `cost`; *out is a fresh crypt(3) string. */
 int rs_password_hash(roster_directory *dir, const char *pw, unsigned cost,
 		     char **out);

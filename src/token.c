@@ -9,6 +9,7 @@
 #include "policy.h"
 #include "txn.h"
 #include "users.h"
+#include "util/text.h"
 #include "validate.h"
 
 _Static_assert(TOKEN_KEPT_SIZE <= RS_LINK_SIZE,
@@ -75,8 +76,8 @@ int roster_login(roster_id *user_out, roster_directory *dir, const char *email,
 		 const char *password)
 {
 	const rs_user *u;
-	char *dummy = NULL;
-	int rc, ok;
+	char *dummy = NULL, *form = NULL;
+	int rc, ok, as_typed;
 
 	if ((rc = rs_enter(dir)))
 		return rc;
@@ -85,15 +86,32 @@ int roster_login(roster_id *user_out, roster_directory *dir, const char *email,
 			       !user_out ? "user_out" : !email ? "email" : "password",
 			       "arg.null", NULL);
 	*user_out = 0;
+	/* compared in the form passwords are hashed in (NFKC), then, when
+	 * that differs, as typed: a password set before passwords were
+	 * normalised was hashed so. Bytes that are not UTF-8 are tried as
+	 * they are. */
+	if (rs_text_nfkc(&dir->al, password, &form) == -1)
+		return rs_nomem(dir);
+	as_typed = form && strcmp(form, password) != 0;
 	u = find_login(dir, email);
 	if (!u || !RS_PASSWORD(u)) {
 		/* spend the time a real check takes: no timing oracle for
 		 * which logins exist */
-		rs_password_hash(dir, password, dir->policy.hash_cost, &dummy);
+		rs_password_hash(dir, form ? form : password,
+				 dir->policy.hash_cost, &dummy);
 		rs_free_secret(&dir->al, dummy);
+		dummy = NULL;
+		if (as_typed)
+			rs_password_hash(dir, password, dir->policy.hash_cost,
+					 &dummy);
+		rs_free_secret(&dir->al, dummy);
+		rs_free_secret(&dir->al, form);
 		return rs_fail(dir, ROSTER_EAUTH, NULL, "login.failed", NULL);
 	}
-	ok = rs_password_verify(dir, RS_PASSWORD(u), password);
+	ok = rs_password_verify(dir, RS_PASSWORD(u), form ? form : password);
+	if (ok == 0 && as_typed)
+		ok = rs_password_verify(dir, RS_PASSWORD(u), password);
+	rs_free_secret(&dir->al, form);
 	if (ok < 0)
 		return rs_nomem(dir);
 	if (!ok)
@@ -287,6 +305,7 @@ static int redeem(roster_directory *dir, const char *token,
 {
 	const rs_user *cur;
 	const char *secret;
+	char *form = NULL;
 	roster_id id;
 	rs_user *u;
 	int rc, m, r;
@@ -302,13 +321,17 @@ static int redeem(roster_directory *dir, const char *token,
 		return rs_nomem(dir);
 	if (!m && !r)
 		return rs_fail(dir, ROSTER_EEXPIRED, NULL, "token.invalid", NULL);
-	if ((rc = rs_password_check(dir, password)))
+	if ((rc = rs_password_chosen(dir, password, &form)))
 		return rc;
-	if ((rc = rs_user_copy(dir, cur, &u)))
+	if ((rc = rs_user_copy(dir, cur, &u))) {
+		rs_free_secret(&dir->al, form);
 		return rc;
+	}
 	rs_user_set(&dir->al, u, RS_S_PASSWORD, NULL);
-	if ((rc = rs_password_hash(dir, password, dir->policy.hash_cost,
-				   &RS_W(u)->s[RS_S_PASSWORD]))) {
+	rc = rs_password_hash(dir, form, dir->policy.hash_cost,
+			      &RS_W(u)->s[RS_S_PASSWORD]);
+	rs_free_secret(&dir->al, form);
+	if (rc) {
 		rs_rec_free(dir, &u->base, 0);
 		return rc;
 	}

@@ -735,19 +735,24 @@ static int apply_form(roster_directory *dir, const rs_who *who, rs_user *u,
 	}
 	if (*changed_mask & ((uint64_t)1 << ROSTER_FIELD_PASSWORD)) {
 		const char *pw = f->str[ROSTER_FIELD_PASSWORD];
+		char *form = NULL; /* a chosen one's, as it is hashed */
+
 		if (f->generate_password) {
 			if ((rc = rs_password_new(dir, plain)))
 				return rc;
-			pw = *plain;
+			pw = *plain; /* of ASCII letters and digits: its form */
 		} else if (!pw) {
 			return rs_fail(dir, ROSTER_EINVALID, "password",
 				       "text.empty", NULL);
-		} else if ((rc = rs_password_check(dir, pw))) {
+		} else if ((rc = rs_password_chosen(dir, pw, &form))) {
 			return rc;
 		}
 		rs_user_set(&dir->al, u, RS_S_PASSWORD, NULL);
-		if ((rc = rs_password_hash(dir, pw, dir->policy.hash_cost,
-					   &RS_W(u)->s[RS_S_PASSWORD])))
+		rc = rs_password_hash(dir, form ? form : pw,
+				      dir->policy.hash_cost,
+				      &RS_W(u)->s[RS_S_PASSWORD]);
+		rs_free_secret(&dir->al, form);
+		if (rc)
 			return rc;
 	}
 	return ROSTER_OK;

@@ -83,6 +83,11 @@ ROSTER_API int roster_directory_get_password_policy(
  * rule ("password.length" under the minimum, "password.long" over the
  * maximum, "password.classes", "password.utf8", "text.control" for a
  * control character) when it is refused.
+ *
+ * A password is hashed and compared in NFKC (NIST SP 800-63B 5.1.1.2):
+ * "é" typed composed or decomposed, or a full-width letter and its plain
+ * one, are one password. The policy holds for it as typed and in that
+ * form (its length counted in the characters of that form).
  */
 ROSTER_API int roster_password_check(roster_directory *dir,
 				     const char *password);
@@ -97,7 +102,9 @@ ROSTER_API int roster_password_generate(roster_directory *dir, char *buf,
 /**
  * Check a login and password. Sets *user_out to the user on success;
  * returns ROSTER_EAUTH when the login is unknown, has no password or the
- * password does not match (the three are not told apart).
+ * password does not match (the three are not told apart). The password
+ * is compared in NFKC (roster_password_check), then, where that differs,
+ * as typed: a password set before this rule was hashed as it was typed.
  */
 ROSTER_API int roster_login(roster_id *user_out, roster_directory *dir,
 			    const char *email, const char *password);

@@ -196,6 +196,33 @@ static enum rs_text_fault clean_full(const rs_alloc *al, const char *in,
 	return RS_TEXT_OK;
 }
 
+int rs_text_nfkc(const rs_alloc *al, const char *in, char **out)
+{
+	const utf8proc_option_t opts =
+		UTF8PROC_STABLE | UTF8PROC_COMPOSE | UTF8PROC_COMPAT;
+	size_t len = strlen(in), size;
+	utf8proc_ssize_t n, bytes;
+	utf8proc_int32_t *buf;
+
+	*out = NULL;
+	n = utf8proc_decompose((const utf8proc_uint8_t *)in,
+			       (utf8proc_ssize_t)len, NULL, 0, opts);
+	if (n < 0)
+		return n == UTF8PROC_ERROR_NOMEM ? -1 : -2;
+	size = ((size_t)n + 1) * sizeof(*buf);
+	if (!(buf = rs_calloc(al, (size_t)n + 1, sizeof(*buf))))
+		return -1;
+	if (utf8proc_decompose((const utf8proc_uint8_t *)in,
+			       (utf8proc_ssize_t)len, buf, n, opts) != n ||
+	    (bytes = utf8proc_reencode(buf, n, opts)) < 0) {
+		rs_free_wiped(al, buf, size);
+		return -2;
+	}
+	*out = rs_strndup(al, (const char *)buf, (size_t)bytes);
+	rs_free_wiped(al, buf, size);
+	return *out ? 0 : -1;
+}
+
 /*
  * Text of ASCII and of two-byte characters below U+0300 (Latin-1, Latin
  * Extended-A and -B, IPA, spacing modifiers), the names of nearly every

@@ -33,6 +33,13 @@ enum rs_text_fault rs_text_clean(const rs_alloc *al, const char *in,
 				 unsigned flags, size_t max_chars, char **out);
 
 /*
+ * `in` (valid UTF-8) in NFKC, into a fresh string *out: a password's
+ * form (password.c). The buffers it passes through are wiped. 0, -1 out
+ * of memory, -2 not UTF-8.
+ */
+int rs_text_nfkc(const rs_alloc *al, const char *in, char **out);
+
+/*
  * The words of `in` for search: case folded, accents stripped (through
  * utf8proc), split at every character that is not a letter or a digit,
  * each word preceded by one space (" marie helene dvorakova"). 0, -1 out

@@ -17,6 +17,8 @@
 #include "fields.h"
 #include "full_user.h"
 #include "model.h"
+#include "password.h"
+#include "txn.h"
 #include "users.h"
 
 static roster_directory *dir;
@@ -442,6 +444,43 @@ static void test_voided_tokens_keep_no_deadline(void **state)
 	assert_int_equal(u->opt & (1u << RS_O_RESET | 1u << RS_O_WELCOME), 0);
 }
 
+/*
+ * A password hashed as it was typed, before passwords were hashed in
+ * NFKC (a store of then): it still lets the user in, typed the same way.
+ */
+static void test_password_hashed_as_typed(void **state)
+{
+	static const char nfd[] = "Pe\xCC\x81tanque a\xCC\x80 Se\xCC\x80te";
+	static const char nfc[] = "P\xC3\xA9tanque \xC3\xA0 S\xC3\xA8te";
+	const rs_user *cur = (const rs_user *)rs_get(dir, user);
+	const char *email = RS_STR(cur, ROSTER_FIELD_EMAIL);
+	char *login = NULL;
+	roster_id who;
+	rs_user *u;
+	rs_op op;
+	int rc;
+
+	(void)state;
+	assert_non_null(login = strdup(email));
+	rs_op_begin(dir, &op);
+	rc = rs_user_copy(dir, cur, &u);
+	if (!rc) {
+		rs_user_set(&dir->al, u, RS_S_PASSWORD, NULL);
+		rc = rs_password_hash(dir, nfd, dir->policy.hash_cost,
+				      &RS_W(u)->s[RS_S_PASSWORD]);
+		if (rc)
+			rs_rec_free(dir, &u->base, 0);
+		else
+			rc = rs_user_replace(dir, u);
+	}
+	assert_int_equal(rs_op_end(dir, &op, rc), 0);
+	assert_int_equal(roster_login(&who, dir, login, nfd), 0);
+	assert_int_equal(who, user);
+	/* composed, it is another password to that hash */
+	assert_int_equal(roster_login(&who, dir, login, nfc), ROSTER_EAUTH);
+	free(login);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -452,6 +491,7 @@ int main(void)
 		cmocka_unit_test(test_large_transaction_trimmed),
 		cmocka_unit_test(test_string_bits),
 		cmocka_unit_test(test_voided_tokens_keep_no_deadline),
+		cmocka_unit_test(test_password_hashed_as_typed),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

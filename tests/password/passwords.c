@@ -184,6 +184,57 @@ static void test_login(void **state)
 	}
 }
 
+/*
+ * Passwords are hashed and compared in NFKC: "é" typed composed or
+ * decomposed, or a full-width letter, is one password, and the policy
+ * counts the characters of that form (core/user_record: a hash made
+ * before, of the password as typed).
+ */
+static void test_login_normalised(void **state)
+{
+	world *w = *state;
+	/* "Pétanque à Sète" decomposed: e + U+0301, a + U+0300 */
+	static const char nfd[] = "Pe\xCC\x81tanque a\xCC\x80 Se\xCC\x80te";
+	static const char nfc[] = "P\xC3\xA9tanque \xC3\xA0 S\xC3\xA8te";
+	/* full-width "ＣＯＲＲＥＣＴ horse" and its plain letters */
+	static const char wide[] = "\xEF\xBC\xA3\xEF\xBC\xAF\xEF\xBC\xB2"
+				   "\xEF\xBC\xB2\xEF\xBC\xA5\xEF\xBC\xA3"
+				   "\xEF\xBC\xB4 horse";
+	/* 7 characters in NFC, under the world's 8; 10 code points
+	 * decomposed */
+	static const char short_nfd[] = "e\xCC\x81" "e\xCC\x81" "e\xCC\x81"
+					"abcd";
+	roster_id a = make_user(w, "nfd@acme.example", nfd, 0);
+	roster_id b = make_user(w, "wide@acme.example", wide, 0), who;
+	roster_form *f = NULL;
+
+	assert_int_equal(roster_login(&who, w->dir, "nfd@acme.example", nfc), 0);
+	assert_int_equal(who, a);
+	assert_int_equal(roster_login(&who, w->dir, "nfd@acme.example", nfd), 0);
+	assert_int_equal(roster_login(&who, w->dir, "nfd@acme.example",
+				      "Petanque a Sete"), ROSTER_EAUTH);
+	assert_int_equal(roster_login(&who, w->dir, "wide@acme.example",
+				      "CORRECT horse"), 0);
+	assert_int_equal(who, b);
+	assert_int_equal(roster_login(&who, w->dir, "wide@acme.example",
+				      "correct horse"), ROSTER_EAUTH);
+	/* bytes that are not UTF-8 are compared as they are, and fail */
+	assert_int_equal(roster_login(&who, w->dir, "nfd@acme.example",
+				      "\xFF\xFE"), ROSTER_EAUTH);
+	/* the policy counts the characters as kept */
+	assert_int_equal(roster_form_new(&f, w->dir), 0);
+	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_PASSWORD,
+					     short_nfd),
+			 0);
+	assert_int_equal(roster_user_update(w->dir, &w->as_admin, a, f),
+			 ROSTER_EINVALID);
+	assert_err(w, ROSTER_EINVALID, "password.length");
+	assert_int_equal(roster_password_check(w->dir, short_nfd),
+			 ROSTER_EINVALID);
+	roster_form_free(f);
+	assert_int_equal(roster_login(&who, w->dir, "nfd@acme.example", nfc), 0);
+}
+
 static int64_t world_clock(void *data)
 {
 	return ((world *)data)->now;
@@ -501,6 +552,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_policy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_generate, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_login, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_login_normalised, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_welcome_activation, setup, teardown),
 		cmocka_unit_test(test_token_through_store),
 		cmocka_unit_test_setup_teardown(test_reset, setup, teardown),
