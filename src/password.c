@@ -128,12 +128,12 @@ static unsigned classes_of(const char *pw)
 int rs_password_check(roster_directory *dir, const char *pw)
 {
 	const roster_password_policy *p = &dir->policy;
-	size_t len = strnlen(pw, 4096), chars;
+	size_t len = strnlen(pw, RS_PASSWORD_BYTES_MAX), chars;
 
-	/* only the first 4096 bytes are read, and they may end inside a
+	/* only the first bytes are read, and they may end inside a
 	 * character: past them the password is too long, whatever its
-	 * bytes (a policy allows at most 256 characters, 1024 bytes) */
-	if (len >= 4096)
+	 * bytes */
+	if (len >= RS_PASSWORD_BYTES_MAX)
 		return rs_fail_limit(dir, ROSTER_EINVALID, "password",
 				     "password.long", NULL, p->max_length);
 	if (!rs_utf8_valid(pw, len))

@@ -31,6 +31,12 @@ int rs_token_hash_stored(const char *kept, char out[TOKEN_HASH_SIZE]);
  * 64 (it is then kept as it is). */
 int rs_token_hash_kept(const char *stored, char out[TOKEN_KEPT_SIZE]);
 
+/* The bytes of a password read at most: past them it is too long for
+ * any policy (256 characters at most, 1024 bytes), and none was ever
+ * hashed, so a login does not normalise it (NFKC orders marks in a time
+ * that grows as the square of their run). */
+#define RS_PASSWORD_BYTES_MAX 4096
+
 /* Check against the policy; 0 or a recorded ROSTER_EINVALID. */
 int rs_password_check(roster_directory *dir, const char *pw);
 /*

@@ -450,29 +450,13 @@ static int piece_has_letter(const char *p)
  * words; a group in a piece holding a letter ("2nd", a login typed as it
  * is written, "john.2024.01@acme") ends the number, and such a piece
  * joins nothing, so that its words are those of the user's login. The
- * "(0)" written after a country code ("+33 (0)1 44", "0033 (0)1 44") is
- * not dialled and is left out, and so is the "00" dialled for a '+' when
+ * "(0)" written after a country code whose country dials 0 for a national
+ * number ("+33 (0)1 44", "0033 (0)1 44") is not dialled and is left out,
+ * as a phone's setter leaves it out (rs_dials_zero), and so is the "00" dialled for a '+' when
  * two digits or more follow it and begin with a country calling code
  * ("0033 1 44", "00420"), so that "007" stays a word of digits. The text
  * only loses bytes: `out` holds strlen(in) + 1.
  */
-/* Do the digits from `d` to `end` (an international number's so far,
- * without its "+" or "00") make a calling code whose country dials 0 for
- * a national number? Then a "(0)" after them is not dialled, as a
- * phone's setter leaves it out (validate.c); elsewhere it is kept. */
-static int trunk_zero_after(const char *d, const char *end)
-{
-	char code[4];
-	const char *trunk;
-	size_t n = (size_t)(end - d);
-
-	if (!n || n >= sizeof(code))
-		return 0;
-	memcpy(code, d, n);
-	code[n] = '\0';
-	return rs_calling_code(code, &trunk) == n && strcmp(trunk, "0") == 0;
-}
-
 static void join_numbers(const char *in, char *out)
 {
 	const char *p = in, *q, *trunk;
@@ -513,7 +497,9 @@ static void join_numbers(const char *in, char *out)
 				spaced |= space_at(q) != 0;
 				if (intl && q[0] == '(' && q[1] == '0' &&
 				    q[2] == ')' &&
-				    trunk_zero_after(start + (plus ? 1 : 2), o))
+				    rs_dials_zero(start + (plus ? 1 : 2),
+						  (size_t)(o - start) -
+							  (plus ? 1 : 2)))
 					q += 2; /* "+33 (0)1": not dialled */
 			}
 			/* a group goes on the number unless a space puts it
@@ -746,13 +732,12 @@ static int parse_cursor(roster_directory *dir, const char *c, cursor *out)
 	const char *k, *d;
 	size_t n;
 
-	const char *end = c + strlen(c) - (strlen(c) >= CURSOR_CHECK
-						    ? CURSOR_CHECK
-						    : 0);
+	size_t len = strlen(c);
+	const char *end = c + len - (len > CURSOR_CHECK ? CURSOR_CHECK : 0);
 	roster_id check;
 
 	out->key = NULL;
-	if (end == c || end[0] != '.' ||
+	if (len <= CURSOR_CHECK || end[0] != '.' ||
 	    parse_hex_id(end + 1, CURSOR_CHECK - 1, &check) ||
 	    check != cursor_check(c, (size_t)(end - c)))
 		return -1;

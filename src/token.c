@@ -88,9 +88,11 @@ int roster_login(roster_id *user_out, roster_directory *dir, const char *email,
 	*user_out = 0;
 	/* compared in the form passwords are hashed in (NFKC), then, when
 	 * that differs, as typed: a password set before passwords were
-	 * normalised was hashed so. Bytes that are not UTF-8 are tried as
-	 * they are. */
-	if (rs_text_nfkc(&dir->al, password, &form) == -1)
+	 * normalised was hashed so. Bytes that are not UTF-8, and a
+	 * password longer than any chosen (RS_PASSWORD_BYTES_MAX), are
+	 * tried as they are. */
+	if (strnlen(password, RS_PASSWORD_BYTES_MAX) < RS_PASSWORD_BYTES_MAX &&
+	    rs_text_nfkc(&dir->al, password, &form) == -1)
 		return rs_nomem(dir);
 	as_typed = form && strcmp(form, password) != 0;
 	u = find_login(dir, email);

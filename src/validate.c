@@ -145,15 +145,16 @@ const char *rs_email_key(const char *in, char *key, size_t *len)
 	return NULL;
 }
 
-/* Are the `digits` digits in out[1..] (out holds 17 bytes) a country
- * calling code whose national prefix is 0? */
-static int trunk_zero_after(char *out, size_t digits)
+int rs_dials_zero(const char *digits, size_t n)
 {
+	char code[4];
 	const char *trunk;
 
-	out[digits + 1] = '\0'; /* the next digit or the end goes there */
-	return digits && rs_calling_code(out + 1, &trunk) == digits &&
-	       strcmp(trunk, "0") == 0;
+	if (!n || n >= sizeof(code))
+		return 0;
+	memcpy(code, digits, n);
+	code[n] = '\0';
+	return rs_calling_code(code, &trunk) == n && strcmp(trunk, "0") == 0;
 }
 
 const char *rs_valid_e164(const char *in, char *out)
@@ -172,7 +173,7 @@ const char *rs_valid_e164(const char *in, char *out)
 	out[0] = '+';
 	for (; *p; p++) {
 		if (p[0] == '(' && p[1] == '0' && p[2] == ')' &&
-		    trunk_zero_after(out, digits)) {
+		    rs_dials_zero(out + 1, digits)) {
 			/* "+33 (0)1 44": the national prefix, written for
 			 * callers in the country and not dialled from
 			 * abroad, is no digit of the number */

@@ -27,6 +27,11 @@ const char *rs_valid_e164(const char *in, char *out);
  * that country ("0" in France, "" in the Czech Republic). The codes are
  * libphonenumber's (calling_codes.h). */
 size_t rs_calling_code(const char *digits, const char **trunk);
+/* Are the `n` digits at `digits` (not NUL-terminated) a whole country
+ * calling code whose country dials 0 before a national number? Then a
+ * "(0)" after them is not dialled: a phone's setter and a query leave it
+ * out ("+33 (0)1 44"), and keep it elsewhere ("+39 (0)6"). */
+int rs_dials_zero(const char *digits, size_t n);
 /* The calling code of `region` (ISO 3166-1 alpha-2, either case), 0 when
  * libphonenumber knows no such region; *trunk (may be NULL) gets its
  * national prefix ("" when none). */

@@ -525,8 +525,9 @@ def _lookup(table, name, what):
 # Actors
 
 def _actor(kind, ident=0):
-    if not isinstance(ident, int) or isinstance(ident, bool) or \
-            not 0 <= ident < 2**64:
+    if not isinstance(ident, int) or isinstance(ident, bool):
+        raise TypeError("an actor's id is an int, not %r" % (ident,))
+    if not 0 <= ident < 2**64:
         raise ValueError("an actor's id is from 0 to 2**64 - 1, not %r"
                          % (ident,))
     return _Actor(kind, 0, ident)
@@ -1672,8 +1673,9 @@ class ImportReport:
 def _ids(users):
     """A C array of user ids, each checked (ctypes wraps them)."""
     for u in users:
-        if not isinstance(u, int) or isinstance(u, bool) or \
-                not 0 <= u < 2**64:
+        if not isinstance(u, int) or isinstance(u, bool):
+            raise TypeError("a user id is an int, not %r" % (u,))
+        if not 0 <= u < 2**64:
             raise ValueError("a user id is from 0 to 2**64 - 1, not %r"
                              % (u,))
     return (_id * max(len(users), 1))(*users)

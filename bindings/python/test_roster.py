@@ -183,6 +183,10 @@ class Bindings(unittest.TestCase):
             self.d.record_get(False)
         with self.assertRaises(TypeError):
             self.d.account_create(self.asp, True, "Acme 2")
+        with self.assertRaises(TypeError):
+            self.d.password_reset(self.asp, self.a, [True])
+        with self.assertRaises(TypeError):
+            self.d.password_reset(self.asp, self.a, ["1"])
         # strings with a NUL are refused, not cut short
         with self.assertRaises(ValueError):
             self.d.user_create(self.asp, self.a, first_name="Marie\0X",
@@ -633,10 +637,11 @@ class Portal(unittest.TestCase):
         self.assertEqual(self.d.search_count(self.asp, self.a, "good"), 1)
 
     def test_bool_is_no_id_and_none_no_filter(self):
-        # True is an int to Python, and would name record 1
-        with self.assertRaises(ValueError):
+        # True is an int to Python, and would name record 1: a wrong
+        # type, as a bool given as any id
+        with self.assertRaises(TypeError):
             self.d.password_reset(self.asp, self.a, [True])
-        with self.assertRaises(ValueError):
+        with self.assertRaises(TypeError):
             roster.user(True)
         # filters=None: no filter, as the default ()
         self.assertEqual(self.d.search_count(self.asp, self.a, filters=None),

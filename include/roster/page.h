@@ -6,8 +6,9 @@
  * The cursor names the last identifier returned, so it stays valid while
  * the directory changes: a record created or deleted between two pages is
  * never shown twice and no surviving record is skipped. A listing's
- * cursor is 17 bytes, one cut short refused as malformed; a search's
- * carries names and may run to kilobytes (search.h).
+ * cursor is 17 characters (18 bytes with its NUL), one cut short refused
+ * as malformed; a search's carries names and may run to kilobytes
+ * (search.h).
  */
 #ifndef ROSTER_PAGE_H
 #define ROSTER_PAGE_H

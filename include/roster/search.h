@@ -55,9 +55,11 @@
  * account, folded last and first names (in hex) and id: a few dozen
  * bytes for common names, but names of letters that fold into several
  * (ligatures, roman numerals, squared units: a user may set their own)
- * make it kilobytes long, 28,860 bytes at most. It ends with a check of
- * the rest: keep it whole rather than in a fixed buffer (one cut short,
- * wherever, or altered is refused as malformed, never taken for another
+ * make it kilobytes long, 28,860 characters at most. It ends with a
+ * check of the rest (a CRC-32: it tells damage, it is no seal; the
+ * place a cursor names is searched within the actor's scope all the
+ * same): keep it whole rather than in a fixed buffer (one cut short,
+ * wherever, or damaged is refused as malformed, never taken for another
  * place), and do not show it: it spells the names.
  *
  * Search pages do not count their matches: roster_page_total() gives

@@ -381,20 +381,21 @@ static int prescan(const char *p, size_t len, xerr *x)
 	rs_markup m;
 	int fault;
 
-	if (nul) {
-		for (; p < nul; p++)
-			line += *p == '\n';
-		keep(x, "catalog.syntax", line, "a NUL byte");
-		return -1;
-	}
 	/* the starts by which libxml2 would read another encoding (UTF-16's
 	 * marks, EBCDIC's "<?xm"): the parser is given none (the
 	 * conversion it would set up for "UTF-8" does not survive running
-	 * out of memory), so they are refused here */
+	 * out of memory), so they are refused here, before the NUL bytes of
+	 * a UTF-16 text are */
 	if ((len >= 2 && (memcmp(p, "\xFF\xFE", 2) == 0 ||
 			  memcmp(p, "\xFE\xFF", 2) == 0)) ||
 	    (len >= 4 && memcmp(p, "\x4C\x6F\xA7\x94", 4) == 0)) {
 		keep(x, "catalog.syntax", 1, "the text is not valid UTF-8");
+		return -1;
+	}
+	if (nul) {
+		for (; p < nul; p++)
+			line += *p == '\n';
+		keep(x, "catalog.syntax", line, "a NUL byte");
 		return -1;
 	}
 	rs_markup_init(&m);

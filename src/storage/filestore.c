@@ -893,9 +893,11 @@ static char *link_target(const char *path)
 	for (hops = 0; cur && hops < 40; hops++) {
 		if (lstat(cur, &st) != 0 || !S_ISLNK(st.st_mode))
 			return cur; /* the name to create (or what is there) */
-		n = readlink(cur, buf, sizeof(buf) - 1);
-		if (n < 0) {
-			free(cur);
+		n = readlink(cur, buf, sizeof(buf));
+		if (n < 0 || (size_t)n >= sizeof(buf)) {
+			free(cur); /* a target this long may be cut: none */
+			if (n >= 0)
+				errno = ENAMETOOLONG;
 			return NULL;
 		}
 		buf[n] = '\0';
@@ -967,7 +969,7 @@ int roster_filestore_open(const char *path, unsigned int flags,
 	 * lock is held, so that a failure before (the lock file's name too
 	 * long, say) leaves nothing behind, and one after can take it back;
 	 * one that is there is opened first, which checks the access */
-	is_link = lstat(path, &st) == 0 ? S_ISLNK(st.st_mode) : -1;
+	is_link = lstat(path, &st) == 0 ? !!S_ISLNK(st.st_mode) : -1;
 	absent = is_link < 0 && errno == ENOENT;
 	if (!absent) {
 		fd = open(path, O_RDWR | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);

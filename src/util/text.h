@@ -33,9 +33,10 @@ enum rs_text_fault rs_text_clean(const rs_alloc *al, const char *in,
 				 unsigned flags, size_t max_chars, char **out);
 
 /*
- * `in` (valid UTF-8) in NFKC, into a fresh string *out: a password's
- * form (password.c). The buffers it passes through are wiped. 0, -1 out
- * of memory, -2 not UTF-8.
+ * `in` in NFKC, into a fresh string *out: a password's form
+ * (password.c). The buffers it passes through are wiped. Its time grows
+ * as the square of a run of combining marks: bound `in` first. 0, -1 out
+ * of memory, -2 when `in` is not UTF-8 (any bytes may be given).
  */
 int rs_text_nfkc(const rs_alloc *al, const char *in, char **out);
 

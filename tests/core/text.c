@@ -692,6 +692,43 @@ static int ref_utf8_valid(const char *s, size_t len)
 	return 1;
 }
 
+/* The letters written as plain ones, each against its literal words
+ * (the reference above repeats the table, so could not tell a wrong
+ * letter), upper and lower case, in the fast path and the full one (a
+ * long text goes through utf8proc whole). */
+static void test_plain_letters(void **state)
+{
+	static const char text[] =
+		"Łukasz łoś Øyvind øre Đoković đak Ħal ħin Ŧom ŧa Ðóra ðað "
+		"Lætitia ÆSIR Œuvre œil Þór þing Yılmaz";
+	static const char words[] =
+		" lukasz los oyvind ore dokovic dak hal hin tom ta dora dad"
+		" laetitia aesir oeuvre oeil thor thing yilmaz";
+	char *w = NULL, *long_in, *long_w;
+	size_t i, n = strlen(text);
+
+	(void)state;
+	assert_int_equal(rs_text_words(&al, text, &w), 0);
+	assert_string_equal(w, words);
+	rs_free(&al, w);
+	/* 40 times over: past the fast path's buffer */
+	long_in = malloc(40 * (n + 1) + 1);
+	long_w = malloc(40 * strlen(words) + 1);
+	assert_non_null(long_in);
+	assert_non_null(long_w);
+	long_in[0] = long_w[0] = '\0';
+	for (i = 0; i < 40; i++) {
+		strcat(long_in, text);
+		strcat(long_in, " ");
+		strcat(long_w, words);
+	}
+	assert_int_equal(rs_text_words(&al, long_in, &w), 0);
+	assert_string_equal(w, long_w);
+	rs_free(&al, w);
+	free(long_in);
+	free(long_w);
+}
+
 static void test_utf8_valid(void **state)
 {
 	static const char *const s[] = { "", "abc", "é", "\xC3", ("\xC3" "A"),
@@ -721,6 +758,7 @@ int main(void)
 		cmocka_unit_test(test_tricky_emails),
 		cmocka_unit_test(test_random_emails),
 		cmocka_unit_test(test_utf8_valid),
+		cmocka_unit_test(test_plain_letters),
 	};
 
 	rs_alloc_setup(&al, NULL);

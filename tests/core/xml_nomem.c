@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <libxml/globals.h>
 #include <libxml/parser.h>
 #include <libxml/xmlmemory.h>
 
@@ -136,10 +137,36 @@ typedef struct src {
 	size_t len, pos;
 } src;
 
+/* The host's own handlers of libxml2 errors, which roster takes while
+ * it parses and must give back, and give to the host's callbacks. */
+static int host_ctx;
+static long host_reads, host_reads_own;
+
+static void host_generic(void *ctx, const char *msg, ...)
+{
+	(void)ctx, (void)msg;
+}
+
+static void host_structured(void *ctx, xmlErrorPtr e)
+{
+	(void)ctx, (void)e;
+}
+
+static int host_handlers_set(void)
+{
+	return xmlGenericError == host_generic &&
+	       xmlGenericErrorContext == &host_ctx &&
+	       xmlStructuredError == host_structured &&
+	       xmlStructuredErrorContext == &host_ctx;
+}
+
 static long src_read(void *data, void *buf, size_t len)
 {
 	src *s = data;
 	size_t n = s->len - s->pos;
+
+	host_reads++;
+	host_reads_own += host_handlers_set();
 
 	if (n > len)
 		n = len;
@@ -413,11 +440,52 @@ static void test_catalog(void **state)
 }
 
 
+/*
+ * The calling thread's libxml2 handlers are the host's again after an
+ * import and a catalog load, refused or not, and while the import's read
+ * callback runs (docs/bulk.md, docs/catalog.md).
+ */
+static void test_handlers_given_back(void **state)
+{
+	world *w = world_new(NULL);
+	roster_import_report *rep = NULL;
+	roster_catalog *cat = NULL;
+	src bad = { "<users xmlns=\"urn:roster:users:1\"><user>", 0, 0 };
+
+	(void)state;
+	bad.len = strlen(bad.s);
+	xmlSetGenericErrorFunc(&host_ctx, host_generic);
+	xmlSetStructuredErrorFunc(&host_ctx, host_structured);
+	host_reads = host_reads_own = 0;
+	assert_int_equal(import_xml(w, &rep), ROSTER_OK);
+	roster_import_report_free(rep);
+	assert_true(host_handlers_set());
+	assert_true(host_reads > 1);
+	assert_int_equal(host_reads_own, host_reads);
+	rep = NULL;
+	assert_int_equal(roster_import(&rep, w->dir, &w->as_partner,
+				       w->account, ROSTER_FORMAT_XML, src_read,
+				       &bad, NULL),
+			 ROSTER_EPARSE);
+	roster_import_report_free(rep);
+	assert_true(host_handlers_set());
+	assert_int_equal(roster_catalog_load_buffer(&cat, "<catalog", 8, NULL),
+			 ROSTER_EPARSE);
+	assert_true(host_handlers_set());
+	assert_int_equal(roster_catalog_load_default(&cat), ROSTER_OK);
+	assert_true(host_handlers_set());
+	roster_catalog_free(cat);
+	xmlSetGenericErrorFunc(NULL, NULL);
+	xmlSetStructuredErrorFunc(NULL, NULL);
+	world_free(w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_import),
 		cmocka_unit_test(test_catalog),
+		cmocka_unit_test(test_handlers_given_back),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -1,5 +1,6 @@
 /* passwords.c: policy, hashing, login, reset and welcome tokens. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -233,6 +234,72 @@ static void test_login_normalised(void **state)
 			 ROSTER_EINVALID);
 	roster_form_free(f);
 	assert_int_equal(roster_login(&who, w->dir, "nfd@acme.example", nfc), 0);
+}
+
+/* The largest block the directory asks its allocator for. */
+static size_t largest;
+
+static void *big_malloc(size_t n, void *data)
+{
+	(void)data;
+	if (n > largest)
+		largest = n;
+	return malloc(n);
+}
+
+static void *big_realloc(void *p, size_t n, void *data)
+{
+	(void)data;
+	if (n > largest)
+		largest = n;
+	return realloc(p, n);
+}
+
+static void big_free(void *p, void *data)
+{
+	(void)data;
+	free(p);
+}
+
+/*
+ * A password longer than any chosen one (4096 bytes) is not normalised
+ * at login: NFKC orders a run of combining marks in a time that grows as
+ * its square (120,000 bytes of them took 16 s), which anyone could ask
+ * of a login. Seen by the allocator: its normal form, 4 bytes a code
+ * point, is never made.
+ */
+static void test_long_password_not_normalised(void **state)
+{
+	roster_directory_options o;
+	world *w;
+	char *pw = malloc(40001);
+	roster_id who = 1;
+	size_t i;
+
+	(void)state;
+	assert_non_null(pw);
+	for (i = 0; i < 20000; i += 2)
+		memcpy(pw + i, "\xCD\x85", 2); /* U+0345, class 240 */
+	for (; i < 40000; i += 2)
+		memcpy(pw + i, "\xCC\x96", 2); /* U+0316, class 220 */
+	pw[40000] = '\0';
+	roster_directory_options_init(&o, ROSTER_DIRECTORY_OPTIONS_VERSION);
+	o.malloc_fn = big_malloc;
+	o.realloc_fn = big_realloc;
+	o.free_fn = big_free;
+	w = world_new(&o);
+	make_user(w, "long@acme.example", "a fine password", 0);
+	largest = 0;
+	assert_int_equal(roster_login(&who, w->dir, "nobody@acme.example", pw),
+			 ROSTER_EAUTH);
+	assert_int_equal(roster_login(&who, w->dir, "long@acme.example", pw),
+			 ROSTER_EAUTH);
+	assert_int_equal(who, 0);
+	if (largest >= 64 * 1024)
+		fail_msg("a block of %zu bytes for a password of 40,000",
+			 largest);
+	world_free(w);
+	free(pw);
 }
 
 static int64_t world_clock(void *data)
@@ -554,6 +621,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_login, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_login_normalised, setup,
 						teardown),
+		cmocka_unit_test(test_long_password_not_normalised),
 		cmocka_unit_test_setup_teardown(test_welcome_activation, setup, teardown),
 		cmocka_unit_test(test_token_through_store),
 		cmocka_unit_test_setup_teardown(test_reset, setup, teardown),

@@ -1140,6 +1140,35 @@ static void test_dangling_link(void **state)
 					       &fs),
 			 ROSTER_ESTORAGE);
 	assert_null(fs);
+	snprintf(target, sizeof(target), "%s/link1.lock", t.dir);
+	assert_int_equal(access(target, F_OK), -1);
+	/* a chain of 41 links to no file: more than the kernel follows,
+	 * refused, creating nothing; 39 of them lead to the store, read
+	 * link by link */
+	{
+		char from[160], to[160];
+		int i;
+
+		for (i = 0; i < 41; i++) {
+			snprintf(from, sizeof(from), "%s/c%d", t.dir, i);
+			snprintf(to, sizeof(to), "c%d", i + 1);
+			assert_int_equal(symlink(to, from), 0);
+		}
+		snprintf(from, sizeof(from), "%s/c0", t.dir);
+		assert_int_equal(roster_filestore_open(from,
+						       ROSTER_FILESTORE_NOSYNC,
+						       &fs),
+				 ROSTER_ESTORAGE);
+		assert_null(fs);
+		assert_non_null(strstr(roster_error_value(roster_error_last()),
+				       strerror(ELOOP)));
+		snprintf(to, sizeof(to), "%s/c41", t.dir);
+		assert_int_equal(access(to, F_OK), -1);
+		snprintf(from, sizeof(from), "%s/c2", t.dir);
+		fs = open_ok(from);
+		roster_filestore_free(fs);
+		assert_int_equal(file_size(to), 16);
+	}
 	tmp_free(&t);
 }
 
