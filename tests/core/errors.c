@@ -258,6 +258,35 @@ static void test_message_in(void **state)
 	assert_string_equal(roster_error_message(e), cs);
 	assert_string_equal(roster_error_rule(roster_error_last()),
 			    "text.bytes");
+	/* a parameter's name is the subject, not its label (which may be a
+	 * plural); a station not in use is not one out of order */
+	{
+		static const char *const lines[] = { "+420601234567" };
+		roster_form *f = NULL;
+
+		assert_int_equal(roster_form_new(&f, w->dir), 0);
+		assert_int_equal(roster_form_set_lines(f, lines, 2000),
+				 ROSTER_EINVAL);
+		roster_form_free(f);
+	}
+	assert_int_equal(roster_error_message_in(roster_error_last(),
+						 ROSTER_LANG_FR, buf,
+						 sizeof(buf)), 0);
+	assert_string_equal(buf, "le paramètre « lignes » est hors limites : "
+				 "2000");
+	assert_int_equal(roster_error_message_in(roster_error_last(),
+						 ROSTER_LANG_CS, buf,
+						 sizeof(buf)), 0);
+	assert_string_equal(buf, "parametr „linky“ je mimo rozsah: 2000");
+	roster_directory_set_language(w->dir, ROSTER_LANG_EN);
+	assert_int_equal(roster_station_disconnect(w->dir, &w->as_partner,
+						   w->site, "basic", 1),
+			 ROSTER_EPOLICY);
+	assert_int_equal(roster_error_message_in(e, ROSTER_LANG_FR, buf,
+						 sizeof(buf)), 0);
+	assert_string_equal(buf, "seules les stations achetées qui ne sont pas "
+				 "en service peuvent être déconnectées "
+				 "(demandées > disponibles : 1 > 0)");
 	world_free(w);
 }
 
