@@ -452,15 +452,15 @@ static int piece_has_letter(const char *p)
  * joins nothing, so that its words are those of the user's login. The
  * "(0)" written after a country code whose country dials 0 for a national
  * number ("+33 (0)1 44", "0033 (0)1 44") is not dialled and is left out,
- * as a phone's setter leaves it out (rs_dials_zero), and so is the "00" dialled for a '+' when
- * two digits or more follow it and begin with a country calling code
- * ("0033 1 44", "00420"), so that "007" stays a word of digits. The text
- * only loses bytes: `out` holds strlen(in) + 1.
+ * as a phone's setter leaves it out (rs_dials_zero), and so is the "00"
+ * dialled for a '+' when two digits or more follow it and begin with a
+ * country calling code ("0033 1 44", "00420"), so that "007" stays a word
+ * of digits. The text only loses bytes: `out` holds strlen(in) + 1.
  */
 static void join_numbers(const char *in, char *out)
 {
 	const char *p = in, *q, *trunk;
-	char *o = out, *start;
+	char *o = out, *start, *code;
 	int letter = piece_has_letter(p); /* the piece at p holds one */
 	int digit = 0; /* a digit comes before p in its piece */
 
@@ -489,6 +489,8 @@ static void join_numbers(const char *in, char *out)
 		start = o;
 		if (plus)
 			*o++ = *p++;
+		/* the digits after the '+' or the "00" */
+		code = start + (plus ? 1 : 2);
 		for (;;) {
 			while (is_digit(*p))
 				*o++ = *p++;
@@ -497,9 +499,7 @@ static void join_numbers(const char *in, char *out)
 				spaced |= space_at(q) != 0;
 				if (intl && q[0] == '(' && q[1] == '0' &&
 				    q[2] == ')' &&
-				    rs_dials_zero(start + (plus ? 1 : 2),
-						  (size_t)(o - start) -
-							  (plus ? 1 : 2)))
+				    rs_dials_zero(code, (size_t)(o - code)))
 					q += 2; /* "+33 (0)1": not dialled */
 			}
 			/* a group goes on the number unless a space puts it
@@ -729,11 +729,9 @@ typedef struct cursor {
  * freed. */
 static int parse_cursor(roster_directory *dir, const char *c, cursor *out)
 {
-	const char *k, *d;
-	size_t n;
-
-	size_t len = strlen(c);
+	size_t len = strlen(c), n;
 	const char *end = c + len - (len > CURSOR_CHECK ? CURSOR_CHECK : 0);
+	const char *k, *d;
 	roster_id check;
 
 	out->key = NULL;
