@@ -72,11 +72,20 @@ int roster_user_find_login(roster_id *out, roster_directory *dir,
 	return ROSTER_OK;
 }
 
+/* Hash `pw` for nothing but the time it takes. */
+static void spend_hash(roster_directory *dir, const char *pw)
+{
+	char *dummy = NULL;
+
+	rs_password_hash(dir, pw, dir->policy.hash_cost, &dummy);
+	rs_free_secret(&dir->al, dummy);
+}
+
 int roster_login(roster_id *user_out, roster_directory *dir, const char *email,
 		 const char *password)
 {
 	const rs_user *u;
-	char *dummy = NULL, *form = NULL;
+	char *form = NULL;
 	int rc, ok, as_typed;
 
 	if ((rc = rs_enter(dir)))
@@ -97,16 +106,11 @@ int roster_login(roster_id *user_out, roster_directory *dir, const char *email,
 	as_typed = form && strcmp(form, password) != 0;
 	u = find_login(dir, email);
 	if (!u || !RS_PASSWORD(u)) {
-		/* spend the time a real check takes: no timing oracle for
-		 * which logins exist */
-		rs_password_hash(dir, form ? form : password,
-				 dir->policy.hash_cost, &dummy);
-		rs_free_secret(&dir->al, dummy);
-		dummy = NULL;
+		/* spend the time a real check takes, a hash for each form
+		 * it would try: no timing oracle for which logins exist */
+		spend_hash(dir, form ? form : password);
 		if (as_typed)
-			rs_password_hash(dir, password, dir->policy.hash_cost,
-					 &dummy);
-		rs_free_secret(&dir->al, dummy);
+			spend_hash(dir, password);
 		rs_free_secret(&dir->al, form);
 		return rs_fail(dir, ROSTER_EAUTH, NULL, "login.failed", NULL);
 	}
