@@ -854,6 +854,18 @@ void roster_filestore_free(roster_filestore *fs)
  * directory's real path and its name (what realpath gives once it is
  * created). NULL with errno.
  */
+/* `base` in the directory `dir`, malloc'd (NULL out of memory). */
+static char *path_join(const char *dir, const char *base)
+{
+	size_t n = strlen(dir);
+	char *s = malloc(n + 1 + strlen(base) + 1);
+
+	if (s)
+		sprintf(s, "%s%s%s", dir, n && dir[n - 1] == '/' ? "" : "/",
+			base);
+	return s;
+}
+
 static char *real_of_new(const char *path)
 {
 	const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
@@ -869,10 +881,7 @@ static char *real_of_new(const char *path)
 	free(dir);
 	if (!rdir)
 		return NULL;
-	real = malloc(strlen(rdir) + 1 + strlen(base) + 1);
-	if (real)
-		sprintf(real, "%s%s%s", rdir,
-			rdir[strlen(rdir) - 1] == '/' ? "" : "/", base);
+	real = path_join(rdir, base);
 	free(rdir);
 	return real;
 }
@@ -905,8 +914,7 @@ static char *link_target(const char *path)
 		if (buf[0] == '/') {
 			next = concat(buf, "");
 		} else if ((dir = dir_of(cur))) {
-			if ((next = malloc(strlen(dir) + 1 + (size_t)n + 1)))
-				sprintf(next, "%s/%s", dir, buf);
+			next = path_join(dir, buf);
 			free(dir);
 		}
 		free(cur);

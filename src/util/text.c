@@ -402,8 +402,10 @@ static size_t fold_put(utf8proc_int32_t c, char *dst)
 	if (c >= 0xE6 && c <= 0x167)
 		for (i = 0; i < sizeof(plain) / sizeof(plain[0]); i++)
 			if (plain[i].c == c) {
-				memcpy(dst, plain[i].s, strlen(plain[i].s));
-				return strlen(plain[i].s);
+				size_t n = strlen(plain[i].s);
+
+				memcpy(dst, plain[i].s, n);
+				return n;
 			}
 	return (size_t)utf8proc_encode_char(c, (utf8proc_uint8_t *)dst);
 }
