@@ -304,18 +304,6 @@ static int strs_equal(const char *a, const char *b)
 	return strcmp(a, b) == 0;
 }
 
-static int lines_equal(const rs_user *u, const roster_form *f)
-{
-	size_t i;
-
-	if (u->nlines != f->nlines)
-		return 0;
-	for (i = 0; i < f->nlines; i++)
-		if (strcmp(RS_LINE(u, i), f->lines[i]) != 0)
-			return 0;
-	return 1;
-}
-
 /* Is `v` the display name a user with no display name of its own shows,
  * "First Last" (user_read.c)? */
 static int is_default_display(const rs_user *u, const char *v)
@@ -329,33 +317,6 @@ static int is_default_display(const rs_user *u, const char *v)
 	n = strlen(first);
 	return strncmp(v, first, n) == 0 && v[n] == ' ' &&
 	       strcmp(v + n + 1, last) == 0;
-}
-
-/*
- * Did the form change `field` from the value in `u` (the version being
- * built)? `cur` is the version the caller read (NULL at creation): a form
- * sent back as read, with its derived display name, changes nothing.
- */
-static int changes(const rs_user *u, const rs_user *cur, const roster_form *f,
-		   int field)
-{
-	if (!f->set[field])
-		return 0;
-	switch (roster_field_type(field)) {
-	case ROSTER_TYPE_STRING:
-		if (field == ROSTER_FIELD_DISPLAY_NAME &&
-		    ((cur && is_default_display(cur, f->str[field])) ||
-		     is_default_display(u, f->str[field])))
-			return 0;
-		return field == ROSTER_FIELD_PASSWORD ||
-		       !strs_equal(RS_STR(u, field), f->str[field]);
-	case ROSTER_TYPE_BOOL:
-		return RS_FLAG(u, field) != f->flag[field];
-	case ROSTER_TYPE_REF:
-		return RS_REF(u, field) != f->ref[field];
-	default:
-		return !lines_equal(u, f);
-	}
 }
 
 /* Normalise one string field into RS_STR(u, field). */
@@ -483,6 +444,86 @@ static int set_lines(roster_directory *dir, rs_user *u, const roster_form *f)
 		u->nlines++;
 	}
 	return ROSTER_OK;
+}
+
+static void free_lines(const rs_alloc *al, char **lines, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		rs_free(al, lines[i]);
+	rs_free(al, lines);
+}
+
+static int lines_equal(const rs_user *u, char **lines, size_t n)
+{
+	size_t i;
+
+	if (u->nlines != n)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (strcmp(RS_LINE(u, i), lines[i]) != 0)
+			return 0;
+	return 1;
+}
+
+/*
+ * Set `field` of `u` (the version being built) from the form, in its
+ * normal form, and tell in *changed whether that differs from the value
+ * `u` held: a value sent back as read, or written otherwise but the same
+ * once normalised ("Jan " for "Jan", a line with spaces, a note with
+ * CRLF), changes nothing. A value the setter refuses is a change (the
+ * value held is valid) and its error is returned; so is ROSTER_ENOMEM.
+ * `cur` is the version the caller read (NULL at creation): a form sent
+ * back with its derived display name changes nothing either. The
+ * password is always a change, and is hashed later (apply_form).
+ */
+static int set_field(roster_directory *dir, rs_user *u, const rs_user *cur,
+		     const roster_form *f, int field, int *changed)
+{
+	rs_user_work *w;
+	char e164[32], *old, **old_lines;
+	size_t old_n;
+	int rc;
+
+	*changed = 0;
+	switch (roster_field_type(field)) {
+	case ROSTER_TYPE_STRING:
+		if (field == ROSTER_FIELD_PASSWORD) {
+			*changed = 1;
+			return ROSTER_OK;
+		}
+		if (field == ROSTER_FIELD_DISPLAY_NAME &&
+		    ((cur && is_default_display(cur, f->str[field])) ||
+		     is_default_display(u, f->str[field])))
+			return ROSTER_OK;
+		w = RS_W(u);
+		old = w->s[field];
+		w->s[field] = NULL;
+		rc = set_string(dir, u, field,
+				national(f, field, f->str[field], e164));
+		*changed = rc || !strs_equal(RS_STR(u, field), old);
+		rs_free(&dir->al, old);
+		return rc;
+	case ROSTER_TYPE_BOOL:
+		*changed = RS_FLAG(u, field) != f->flag[field];
+		rs_flag_set(u, field, f->flag[field]);
+		return ROSTER_OK;
+	case ROSTER_TYPE_REF:
+		*changed = RS_REF(u, field) != f->ref[field];
+		RS_REF_W(u, field) = f->ref[field];
+		return ROSTER_OK;
+	default:
+		w = RS_W(u);
+		old_lines = w->lines;
+		old_n = u->nlines;
+		w->lines = NULL;
+		u->nlines = 0;
+		rc = set_lines(dir, u, f);
+		*changed = rc || !lines_equal(u, old_lines, old_n);
+		free_lines(&dir->al, old_lines, old_n);
+		return rc;
+	}
 }
 
 /* A reference must name a record of `kind` in `account`. */
@@ -681,40 +722,29 @@ static int apply_form(roster_directory *dir, const rs_who *who, rs_user *u,
 		      uint64_t *changed_mask, char **plain)
 {
 	roster_id target = cur ? cur->base.id : 0;
-	char e164[32];
-	int field, rc, code;
+	int field, rc, code, changed;
 	const char *rule;
 
 	*changed_mask = 0;
 	*plain = NULL;
 	for (field = 1; field < ROSTER_FIELD_END; field++) {
-		if (!changes(u, cur, f, field))
+		if (!f->set[field])
 			continue;
+		rc = set_field(dir, u, cur, f, field, &changed);
+		if (rc == ROSTER_ENOMEM)
+			return rc;
+		if (!changed)
+			continue;
+		/* a field the actor may not change is refused as such,
+		 * whatever its value */
 		rule = rs_field_rule(dir, who, u->base.parent, target, field,
 				     &code);
 		if (rule)
 			return rs_fail(dir, code, roster_field_name(field), rule,
 				       NULL);
+		if (rc)
+			return rc;
 		*changed_mask |= (uint64_t)1 << field;
-		switch (roster_field_type(field)) {
-		case ROSTER_TYPE_STRING:
-			if (field == ROSTER_FIELD_PASSWORD)
-				break; /* hashed last, once all else holds */
-			if ((rc = set_string(dir, u, field,
-					     national(f, field, f->str[field],
-						      e164))))
-				return rc;
-			break;
-		case ROSTER_TYPE_BOOL:
-			rs_flag_set(u, field, f->flag[field]);
-			break;
-		case ROSTER_TYPE_REF:
-			RS_REF_W(u, field) = f->ref[field];
-			break;
-		default:
-			if ((rc = set_lines(dir, u, f)))
-				return rc;
-		}
 	}
 	if ((rc = check_user(dir, u)) ||
 	    (rc = rs_licence_check(dir, u, cur)) ||
@@ -930,13 +960,14 @@ static int update(roster_directory *dir, const rs_who *who, roster_id id,
 		rs_free_secret(&dir->al, plain);
 		return rc;
 	}
-	/* a new password or login voids the links already sent out */
-	if (mask & (BIT(ROSTER_FIELD_PASSWORD) | BIT(ROSTER_FIELD_EMAIL)))
+	/* a new password or login voids the links already sent out (the
+	 * login, not its spelling: "Jan@" for "jan@" is the same one) */
+	email = !strs_equal(RS_EMAIL_KEY(cur), RS_EMAIL_KEY(u));
+	if (email || (mask & BIT(ROSTER_FIELD_PASSWORD)))
 		rs_user_void_tokens(&dir->al, u);
 	for (f = 1; f < ROSTER_FIELD_END; f++)
 		if (rs_field(f)->flags & RS_F_PBX)
 			pbx_mask |= BIT(f);
-	email = !strs_equal(RS_EMAIL_KEY(cur), RS_EMAIL_KEY(u));
 	lines = (mask & BIT(ROSTER_FIELD_LINES)) != 0;
 	ext = (mask & (BIT(ROSTER_FIELD_PBX) | BIT(ROSTER_FIELD_EXTENSION))) != 0;
 	acc = rs_get(dir, account);

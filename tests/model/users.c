@@ -690,6 +690,51 @@ static uint64_t version_of(world *w, roster_id id)
 	return v;
 }
 
+/* A portal sends back values written otherwise than they are kept:
+ * the same once normalised, they change nothing, so the user's own form
+ * is not refused for a field it may not edit, and no event goes out. */
+static void test_form_sent_back_as_typed(void **state)
+{
+	world *w = *state;
+	roster_form *f = form(w);
+	roster_user *u;
+	roster_actor self;
+	roster_id id;
+	const char *lines[] = { "+33144556677" }, *typed[] = { " +33 1 44 55 66 77" };
+	uint64_t v;
+
+	base(f, "typed@acme.example");
+	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_NOTE, "line one\nline two"), 0);
+	assert_int_equal(roster_form_set_lines(f, lines, 1), 0);
+	assert_int_equal(create(w, f, &id), ROSTER_OK);
+	u = get(w, id);
+	v = roster_user_version(u);
+	roster_user_free(u);
+	self = actor_of(ROSTER_ACTOR_USER, id);
+	roster_form_clear(f);
+	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_FIRST_NAME, "  Jan "), 0);
+	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_EMAIL, " typed@acme.example"), 0);
+	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_NOTE, "line one\r\nline two"), 0);
+	assert_int_equal(roster_form_set_lines(f, typed, 1), 0);
+	world_events_clear(w);
+	assert_int_equal(roster_user_update(w->dir, &self, id, f), ROSTER_OK);
+	assert_int_equal(w->nevents, 0);
+	assert_int_equal(version_of(w, id), v);
+	/* a note that does change is still the admin's to write */
+	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_NOTE, "line one"), 0);
+	assert_int_equal(roster_user_update(w->dir, &self, id, f), ROSTER_EDENIED);
+	assert_err(w, ROSTER_EDENIED, "auth.field");
+	/* and a value the setter refuses is a change, refused as such */
+	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_NOTE, "\x01"), 0);
+	assert_int_equal(roster_user_update(w->dir, &self, id, f), ROSTER_EDENIED);
+	assert_err(w, ROSTER_EDENIED, "auth.field");
+	assert_int_equal(roster_user_update(w->dir, &w->as_admin, id, f), ROSTER_EINVALID);
+	assert_err(w, ROSTER_EINVALID, "text.control");
+	assert_int_equal(version_of(w, id), v);
+	roster_form_free(f);
+}
+
+
 /* A form made from one version of a user and saved after someone else
  * changed the user is refused, even when it changes nothing, and the
  * other change stays; made from the current version it goes through.
@@ -944,6 +989,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_flags, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_update_semantics, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_form_sent_back_as_read, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_form_sent_back_as_typed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_expect_version, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_version_in_transaction, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_delete_rules, setup, teardown),
