@@ -36,8 +36,16 @@ const char *rs_storage_check(const roster_storage *st)
 
 int rs_storage_fail(roster_directory *dir, const char *method, int rc)
 {
-	const char *msg = dir->storage->errmsg ? dir->storage->errmsg(dir->store)
-					       : NULL;
+	const char *msg = NULL;
+
+	/* errmsg is a callback like the others: a call back into the
+	 * directory from it is refused (ROSTER_EMISUSE), a free deferred */
+	if (dir->storage->errmsg) {
+		int was = rs_hook_begin(dir);
+
+		msg = dir->storage->errmsg(dir->store);
+		rs_hook_end(dir, was);
+	}
 
 	/* a conflict is a version that differs, which only put, remove and
 	 * commit check (roster/sys/storage.h); from begin or scan it would

@@ -49,6 +49,8 @@ typedef struct wrap {
 	char twice[32]; /* TWICE_ONE */
 	int fail_put;
 	int begin_conflict; /* begin fails, ROSTER_ECONFLICT (not its) */
+	roster_directory *reenter; /* errmsg calls into it, then frees it */
+	int reentered;		   /* what that call returned */
 	roster_storage_row_fn row; /* of the scan under way */
 	void *data;
 	seen_row seen[SEEN_MAX];
@@ -162,6 +164,16 @@ static int w_scan(void *s, const char *p, roster_storage_row_fn row, void *d)
 static const char *w_errmsg(void *s)
 {
 	wrap *w = s;
+
+	if (w->reenter) {
+		roster_actor sys;
+		roster_id p = 0;
+
+		roster_actor_init(&sys, ROSTER_ACTOR_SYSTEM, 0);
+		w->reentered = roster_partner_create(&p, w->reenter, &sys,
+						     "From errmsg");
+		roster_directory_free(w->reenter); /* refused: in use */
+	}
 	return w->fail_put ? "disk full" : "scan gone wrong";
 }
 
@@ -486,6 +498,37 @@ static void test_scan_failure_named(void **state)
 	setup_free(&s);
 }
 
+/* errmsg is called back as the other methods are: a call into the
+ * directory from it is refused, and so is freeing the directory (which
+ * would have the failing call write its error into freed memory). */
+static void test_errmsg_reentrant(void **state)
+{
+	setup s;
+	roster_id id;
+	size_t n = 99;
+
+	setup_new(&s, state);
+	s.w.mode = FAIL;
+	s.w.reenter = s.a->dir;
+	assert_int_equal(roster_outbox_replay(s.a->dir, 0, &n), ROSTER_ESTORAGE);
+	assert_int_equal(s.w.reentered, ROSTER_EMISUSE);
+	assert_error(roster_directory_error(s.a->dir), ROSTER_ESTORAGE, "scan",
+		     "storage.failed", "scan gone wrong");
+	s.w.mode = WELL;
+	s.w.fail_put = 1;
+	s.w.reentered = 0;
+	assert_int_equal(world_user(s.a, &s.a->system, s.a->account, "Ada",
+				    "Lovelace", "zed@acme.example", 0, &id),
+			 ROSTER_ESTORAGE);
+	assert_int_equal(s.w.reentered, ROSTER_EMISUSE);
+	s.w.fail_put = 0;
+	s.w.reenter = NULL;
+	assert_int_equal(roster_record_find(&id, s.a->dir, 0,
+					    ROSTER_KIND_PARTNER, "From errmsg"),
+			 ROSTER_ENOTFOUND);
+	setup_free(&s);
+}
+
 /* A begin or a scan returning ROSTER_ECONFLICT, which the contract
  * keeps for a version that differs in put, remove and commit: the call
  * reported a conflict, which tells the host to look again and retry (a
@@ -535,6 +578,7 @@ int main(void)
 		cmocka_unit_test(test_scan_stale_copy),
 		cmocka_unit_test(test_scan_failure_named),
 		cmocka_unit_test(test_conflict_out_of_place),
+		cmocka_unit_test(test_errmsg_reentrant),
 	};
 
 	return store_run_per_backend("storage/misbehaving", tests,
