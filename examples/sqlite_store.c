@@ -244,6 +244,20 @@ static int ss_remove(void *store, const char *key, uint64_t expected)
 	return done(del, ROSTER_OK);
 }
 
+static int ss_check(void *store, const char *key, uint64_t expected)
+{
+	sqlite_store *s = store;
+	int64_t cur;
+
+	if (!s->in_txn)
+		return fail(s, ROSTER_ESTORAGE, "check outside a transaction");
+	if ((cur = current(s, key)) < 0)
+		return ROSTER_ESTORAGE;
+	if ((uint64_t)cur != expected)
+		return fail(s, ROSTER_ECONFLICT, "version changed");
+	return ROSTER_OK;
+}
+
 static int ss_scan(void *store, const char *prefix, roster_storage_row_fn row,
 		   void *row_data)
 {
@@ -288,7 +302,7 @@ static const char *ss_errmsg(void *store)
 
 static const roster_storage methods = {
 	ROSTER_STORAGE_VERSION, ss_begin, ss_commit, ss_rollback, ss_put,
-	ss_remove, ss_scan, ss_errmsg, NULL
+	ss_remove, ss_scan, ss_errmsg, NULL, ss_check
 };
 
 const roster_storage *sqlite_store_methods(void)

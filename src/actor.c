@@ -43,6 +43,8 @@ int rs_who_resolve(roster_directory *dir, const roster_actor *actor,
 			return rs_fail_id(dir, ROSTER_EDENIED, "user",
 					  "auth.actor", actor->id);
 		who->account = r->parent;
+		/* its role decides: the commit checks it is still so */
+		dir->acting_user = actor->id;
 		who->admin = RS_FLAG(((rs_user *)r), ROSTER_FIELD_ADMIN);
 		who->statutory = RS_FLAG(((rs_user *)r), ROSTER_FIELD_STATUTORY);
 		return ROSTER_OK;

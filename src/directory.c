@@ -293,6 +293,7 @@ int rs_enter(roster_directory *dir)
 		return rs_error_tl(ROSTER_EINVAL, "dir", "arg.null", NULL);
 	if (dir->in_callback)
 		return rs_fail(dir, ROSTER_EMISUSE, NULL, "reentrant", NULL);
+	dir->acting_user = 0;
 	return ROSTER_OK;
 }
 

@@ -286,6 +286,8 @@ struct roster_directory {
 	rs_keyset lines;     /* hash(line) -> user id */
 	rs_keyset extensions; /* hash(pbx, extension) -> user id */
 
+	roster_id acting_user; /* the USER actor of the public call under way
+				  (rs_who_resolve), 0 for another */
 	const roster_storage *storage; /* NULL: memory only */
 	void *store;
 	uint64_t meta_ver;   /* store version of the counters record */

@@ -534,15 +534,49 @@ static void refresh_after_conflict(roster_directory *dir)
 	dir->err = conflict;
 }
 
+/*
+ * The acting user's role allowed what the call changed: the commit checks
+ * that its record is still the version read, so that an admin revoked or
+ * deleted through another directory on the store changes nothing more
+ * here (ROSTER_ECONFLICT, then a refresh). Within one directory the role
+ * is read at each call already.
+ */
+static int vouch(roster_directory *dir, roster_id id)
+{
+	rs_txn *t = txn_of(dir);
+	rs_vouch *v;
+	size_t i;
+
+	for (i = 0; i < t->nvouch; i++)
+		if (t->vouch[i].id == id)
+			return ROSTER_OK;
+	if (t->nvouch == t->capvouch) {
+		size_t cap = t->capvouch * 2;
+
+		if (!(v = rs_reallocarray(&dir->al, t->vouch, cap, sizeof(*v))))
+			return rs_nomem(dir);
+		t->vouch = v;
+		t->capvouch = cap;
+	}
+	t->vouch[t->nvouch].id = id;
+	t->vouch[t->nvouch++].version = 0;
+	return ROSTER_OK;
+}
+
 int rs_op_end(roster_directory *dir, rs_op *op, int rc)
 {
-	int committing = rc >= 0 && op->implicit;
+	int committing;
 
+	if (rc >= 0 && dir->acting_user && dir->storage &&
+	    txn_of(dir)->nlog > op->nlog)
+		rc = vouch(dir, dir->acting_user);
+	committing = rc >= 0 && op->implicit;
 	if (committing)
 		rc = commit(dir, 1);
 	if (rc < 0)
 		undo_to(dir, op);
 	if (op->implicit) {
+		txn_of(dir)->nvouch = 0;
 		dir->txn_open = 0;
 		trim(dir);
 	}
@@ -584,6 +618,7 @@ int rs_txn_commit(roster_directory *dir)
 			refresh_after_conflict(dir);
 		return rc;
 	}
+	txn_of(dir)->nvouch = 0;
 	dir->txn_open = dir->txn_explicit = 0;
 	trim(dir);
 	return ROSTER_OK;
@@ -594,6 +629,7 @@ void rs_txn_rollback(roster_directory *dir)
 	rs_op start = { 0, 0, 0, 0, dir->txn_next_id, 0 };
 
 	undo_to(dir, &start);
+	txn_of(dir)->nvouch = 0;
 	dir->txn_open = dir->txn_explicit = 0;
 	trim(dir);
 }
@@ -605,13 +641,15 @@ int rs_txn_init(roster_directory *dir)
 	t->log = rs_reallocarray(&dir->al, NULL, 16, sizeof(*t->log));
 	t->events = rs_reallocarray(&dir->al, NULL, 8, sizeof(*t->events));
 	t->reloads = rs_reallocarray(&dir->al, NULL, 4, sizeof(*t->reloads));
-	if (!t->log || !t->events || !t->reloads) {
+	t->vouch = rs_reallocarray(&dir->al, NULL, 4, sizeof(*t->vouch));
+	if (!t->log || !t->events || !t->reloads || !t->vouch) {
 		rs_txn_free(dir);
 		return ROSTER_ENOMEM;
 	}
 	t->caplog = 16;
 	t->capevents = 8;
 	t->capreloads = 4;
+	t->capvouch = 4;
 	return ROSTER_OK;
 }
 
@@ -625,5 +663,6 @@ void rs_txn_free(roster_directory *dir)
 	rs_free(&dir->al, t->log);
 	rs_free(&dir->al, t->events);
 	rs_free(&dir->al, t->reloads);
+	rs_free(&dir->al, t->vouch);
 	memset(t, 0, sizeof(*t));
 }

@@ -11,7 +11,10 @@
  *   holds the admin role it is an account admin and acts on every user of
  *   its own account (003, 004); otherwise it edits only the self-service
  *   fields of its own record (002). The role is read at the time of the
- *   call, so a revoked admin loses its rights at once.
+ *   call, so a revoked admin loses its rights at once; through another
+ *   directory on the same store, the commit finds the admin's record
+ *   changed (ROSTER_ECONFLICT, then a refresh) and the retry is refused
+ *   (docs/storage.md, "What a commit checks").
  *
  * The rules enforced on top of these scopes: an admin cannot be deleted
  * until the admin role is removed (004); an account never loses its last

@@ -1243,9 +1243,23 @@ static const char *fs_errmsg(void *store)
 
 /* No destroy: several directories may share a handle, and the host frees
  * it with roster_filestore_free once they are gone. */
+static int fs_check(void *store, const char *key, uint64_t expected)
+{
+	roster_filestore *fs = store;
+	size_t klen;
+	int rc;
+
+	if ((rc = write_check(fs, "check", key, &klen)))
+		return rc;
+	if (current(fs, key, klen) != expected)
+		return fs_fail(fs, ROSTER_ECONFLICT, "%.64s: version changed",
+			       key);
+	return 0;
+}
+
 static const roster_storage methods = {
 	ROSTER_STORAGE_VERSION, fs_begin, fs_commit, fs_rollback, fs_put,
-	fs_remove, fs_scan, fs_errmsg, NULL
+	fs_remove, fs_scan, fs_errmsg, NULL, fs_check
 };
 
 const roster_storage *roster_filestore_methods(void)

@@ -145,6 +145,22 @@ static int ms_remove(void *store, const char *key, uint64_t expected)
 	return add_write(ms, key, klen, hash, NULL, 0, 0);
 }
 
+static int ms_check(void *store, const char *key, uint64_t expected)
+{
+	roster_memstore *ms = store;
+	size_t klen;
+
+	if (!ms->in_txn)
+		return fail(ROSTER_ESTORAGE, "check outside a transaction");
+	if (!key)
+		return fail(ROSTER_ESTORAGE, "check: NULL argument");
+	klen = strlen(key);
+	if (rs_kv_current(&ms->t, &ms->w, key, klen, rs_kv_hash(key, klen)) !=
+	    expected)
+		return fail(ROSTER_ECONFLICT, "version changed");
+	return ROSTER_OK;
+}
+
 /* The writes were made whole as they came: applying them cannot fail. */
 static int ms_commit(void *store)
 {
@@ -195,7 +211,7 @@ static const char *ms_errmsg(void *store)
 
 static const roster_storage methods = {
 	ROSTER_STORAGE_VERSION, ms_begin, ms_commit, ms_rollback, ms_put,
-	ms_remove, ms_scan, ms_errmsg, NULL
+	ms_remove, ms_scan, ms_errmsg, NULL, ms_check
 };
 
 const roster_storage *roster_memstore_methods(void)

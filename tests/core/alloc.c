@@ -230,6 +230,11 @@ static int w_remove(void *store, const char *key, uint64_t expected)
 	return M()->remove(((watch *)store)->ms, key, expected);
 }
 
+static int w_check(void *store, const char *key, uint64_t expected)
+{
+	return M()->check(((watch *)store)->ms, key, expected);
+}
+
 static int w_scan(void *store, const char *prefix, roster_storage_row_fn row,
 		  void *row_data)
 {
@@ -253,7 +258,8 @@ static const roster_storage watched = { ROSTER_STORAGE_VERSION,
 					w_remove,
 					w_scan,
 					w_errmsg,
-					NULL };
+					NULL,
+					w_check };
 
 /* Hooked options of a directory on `ms`, through the watch. */
 static roster_directory_options store_options(roster_memstore *ms)

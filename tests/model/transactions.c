@@ -316,7 +316,7 @@ static const char *r_errmsg(void *s)
 
 static const roster_storage refusing_store = {
 	ROSTER_STORAGE_VERSION, r_begin, r_commit, r_rollback, r_put,
-	r_remove, r_scan, r_errmsg, NULL
+	r_remove, r_scan, r_errmsg, NULL, NULL
 };
 
 /* Every key of the store with its version, one a line. */

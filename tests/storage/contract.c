@@ -75,6 +75,12 @@ static int f_remove(void *s, const char *k, uint64_t e)
 	return fault(f) ? f->code : f->st->remove(f->store, k, e);
 }
 
+static int f_check(void *s, const char *k, uint64_t e)
+{
+	faulty *f = s;
+	return fault(f) ? f->code : f->st->check(f->store, k, e);
+}
+
 static int f_scan(void *s, const char *p, roster_storage_row_fn row, void *d)
 {
 	faulty *f = s;
@@ -89,7 +95,7 @@ static const char *f_errmsg(void *s)
 
 static const roster_storage faulty_methods = {
 	ROSTER_STORAGE_VERSION, f_begin, f_commit, f_rollback, f_put,
-	f_remove, f_scan, f_errmsg, NULL
+	f_remove, f_scan, f_errmsg, NULL, f_check
 };
 
 /* A second directory on the same store, with the cheap password hash. */
@@ -1600,7 +1606,7 @@ static const char *rv_errmsg(void *s)
 
 static const roster_storage reversed_methods = {
 	ROSTER_STORAGE_VERSION, rv_begin, rv_commit, rv_rollback, rv_put,
-	rv_remove, rv_scan, rv_errmsg, NULL
+	rv_remove, rv_scan, rv_errmsg, NULL, NULL
 };
 
 /* Blocks of a directory's allocator live, and the most seen. */

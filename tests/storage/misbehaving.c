@@ -179,7 +179,7 @@ static const char *w_errmsg(void *s)
 
 static const roster_storage wrap_methods = {
 	ROSTER_STORAGE_VERSION, w_begin, w_commit, w_rollback, w_put,
-	w_remove, w_scan, w_errmsg, NULL
+	w_remove, w_scan, w_errmsg, NULL, NULL
 };
 
 /* A world on the wrapped store of a new fixture, and a second directory

@@ -85,7 +85,13 @@ typedef struct roster_storage {
 	int (*remove)(void *store, const char *key, uint64_t expected);
 	/**
 	 * Required. Call `row` for every committed key that starts with
-	 * the bytes of `prefix` ("" for all), in any order, once each.
+	 * the bytes of `prefix` ("" for all), in any order, once each, all
+	 * from one committed state: a key left out is taken for removed (a
+	 * refresh drops the record, and a later write may then make the
+	 * store one that no longer opens), so a scan that cannot give every
+	 * row (a paged query cut short, a cursor lost) must fail, not
+	 * return 0. Every row it gives, the host's own under other
+	 * prefixes included, has a version other than 0 and a value.
 	 * Returns 0, the first non-zero result of `row`, or ROSTER_ESTORAGE.
 	 * roster takes a row with a NULL key, a NULL value of non-zero
 	 * length or version 0, and any other result of the scan's own, for its failure
@@ -101,11 +107,29 @@ typedef struct roster_storage {
 	 * next callback.
 	 */
 	const char *(*errmsg)(void *store);
-	/** Optional. Called by roster_directory_free to release `store`. */
+	/**
+	 * Optional. Called by each roster_directory_free to release
+	 * `store` (a store shared by several directories has none, or
+	 * counts them), not when roster_directory_open fails: the store
+	 * is then still the caller's.
+	 */
 	void (*destroy)(void *store);
+	/* version 2 */
+	/**
+	 * Optional. Between begin and commit: 0 when the key's current
+	 * version is `expected` (0: the key must not exist), else
+	 * ROSTER_ECONFLICT (the transaction then rolls back), or
+	 * ROSTER_ESTORAGE. It writes nothing. roster checks so a record its
+	 * decision read and the transaction does not write: the acting
+	 * user's, whose role allowed the change. A store without it (NULL,
+	 * or a version 1 table) gets that record written again unchanged,
+	 * conditionally on the same version, which gives it a new version
+	 * (a form made from the old one is then refused as stale).
+	 */
+	int (*check)(void *store, const char *key, uint64_t expected);
 } roster_storage;
 
-#define ROSTER_STORAGE_VERSION 1
+#define ROSTER_STORAGE_VERSION 2
 
 /* ------------------------------------------------------------------ */
 /* The built-in memory store                                           */
