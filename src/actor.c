@@ -120,10 +120,22 @@ const char *rs_field_rule(const roster_directory *dir, const rs_who *who,
 		return (fi->flags & RS_F_SELF) ? NULL : "auth.field";
 	/* an admin: nobody grants a right they do not hold */
 	if (who->kind == ROSTER_ACTOR_USER) {
+		const rs_rec *t;
+
 		if (field == ROSTER_FIELD_STATUTORY && !who->statutory)
 			return "auth.grant";
 		if (field == ROSTER_FIELD_DO_NOT_BILL)
 			return "auth.grant";
+		/* nor takes over the login of one who holds it: setting a
+		 * statutory person's password or login would let the admin
+		 * act as that person, and grant the flag */
+		if ((field == ROSTER_FIELD_PASSWORD ||
+		     field == ROSTER_FIELD_EMAIL) &&
+		    !who->statutory && !self && target_user &&
+		    (t = rs_get(dir, target_user)) &&
+		    t->kind == ROSTER_KIND_USER &&
+		    RS_FLAG((const rs_user *)t, ROSTER_FIELD_STATUTORY))
+			return "auth.statutory";
 	}
 	return NULL;
 }

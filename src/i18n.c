@@ -211,6 +211,13 @@ static const text3 rules[] = {
 	    "qu'il n'a pas lui-même",
 	    "aktér nemůže udělit ani odebrat oprávnění „{field}“, které sám "
 	    "nemá" } },
+	{ "auth.statutory",
+	  { "the actor may not change the {field} of a statutory person, "
+	    "being none itself",
+	    "l'acteur ne peut pas modifier le champ « {field} » d'une "
+	    "personne habilitée, ne l'étant pas lui-même",
+	    "aktér nesmí měnit pole „{field}“ statutáři, když sám statutárem "
+	    "není" } },
 	{ "auth.readonly", { "{field} cannot be changed",
 			     "le champ « {field} » ne peut pas être modifié",
 			     "pole „{field}“ nelze změnit" } },

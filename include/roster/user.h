@@ -59,7 +59,9 @@
  * - the system, the account's partner and its admins: every field but
  *   registered (the system only); an admin sets statutory only when it
  *   holds that flag itself, and never do_not_bill (a billing decision of
- *   the partner);
+ *   the partner); nor, without that flag, the password or the e-mail (the
+ *   login) of a user who holds it (auth.statutory), which would let it
+ *   log in as that user and grant the flag;
  * - a user on their own record (002): the self-service fields first_name,
  *   last_name, display_name, email, password, phone, address_*, language
  *   and two_factor;

@@ -1273,6 +1273,61 @@ static void test_statutory_needs_statutory(void **state)
 		assert_int_equal(user_flag(w, id, ROSTER_FIELD_STATUTORY), 1);
 		roster_form_free(f);
 	}
+	/* nor takes over the login of a statutory person, which would let
+	 * it log in as one and grant the flag: neither the password nor
+	 * the e-mail; a statutory admin and the partner may */
+	{
+		static const int fields[] = { ROSTER_FIELD_PASSWORD,
+					      ROSTER_FIELD_EMAIL };
+		static const char *const values[] = { "Takeover-Passw0rd!",
+						      "taken@acme.example" };
+		size_t i;
+
+		for (i = 0; i < 2; i++) {
+			roster_form *f = NULL;
+			char *before = snapshot_take(w->dir), *after;
+
+			assert_int_equal(roster_user_field_access(
+						 &access, w->dir, &as_admin2,
+						 w->admin, fields[i]),
+					 ROSTER_OK);
+			assert_int_equal(access, 0);
+			assert_err(w, ROSTER_EDENIED, "auth.statutory");
+			assert_int_equal(roster_form_new(&f, w->dir), 0);
+			form_str(f, fields[i], values[i]);
+			world_events_clear(w);
+			assert_int_equal(roster_user_update(w->dir, &as_admin2,
+							    w->admin, f),
+					 ROSTER_EDENIED);
+			assert_err(w, ROSTER_EDENIED, "auth.statutory");
+			assert_int_equal(w->nevents, 0);
+			after = snapshot_take(w->dir);
+			snapshot_assert_equal(before, after, "takeover");
+			free(before);
+			free(after);
+			/* of a user who is not statutory: as before */
+			assert_int_equal(roster_user_field_access(
+						 &access, w->dir, &as_admin2,
+						 x->target, fields[i]),
+					 ROSTER_OK);
+			assert_int_equal(access, 1);
+			assert_int_equal(roster_user_field_access(
+						 &access, w->dir, &w->as_partner,
+						 w->admin, fields[i]),
+					 ROSTER_OK);
+			assert_int_equal(access, 1);
+			roster_form_free(f);
+		}
+		/* a statutory admin on another statutory person: may */
+		assert_int_equal(set_flag(w, &w->as_admin, x->target,
+					  ROSTER_FIELD_STATUTORY, 1),
+				 ROSTER_OK);
+		assert_int_equal(roster_user_field_access(
+					 &access, w->dir, &w->as_admin,
+					 x->target, ROSTER_FIELD_PASSWORD),
+				 ROSTER_OK);
+		assert_int_equal(access, 1);
+	}
 }
 
 static void test_do_not_bill(void **state)
