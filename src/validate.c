@@ -105,6 +105,11 @@ static const char *email_rule(const char *start, const char *end,
 	}
 	if (label == at + 1 || end - label < 2)
 		return "email.syntax";
+	/* an internationalised top-level domain in its ASCII form (.рф
+	 * is "xn--p1ai"): letters, digits and hyphens, as checked above */
+	if (end - label > 4 && (label[0] | 0x20) == 'x' &&
+	    (label[1] | 0x20) == 'n' && label[2] == '-' && label[3] == '-')
+		return NULL;
 	for (p = label; p < end; p++)
 		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')))
 			return "email.syntax";

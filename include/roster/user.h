@@ -14,6 +14,8 @@
  *                     no control characters ("text.*")
  *  display_name       optional, same rules; defaults to "First Last"
  *  email              the login: required, syntax "local@domain.tld",
+ *                     in ASCII (a domain in its "xn--" form; the tld is
+ *                     letters, or such a form: "xn--p1ai" for .рф),
  *                     at most 254 bytes, unique case-insensitively across
  *                     the whole directory ("email.*")
  *  password           write-only; checked against the password policy

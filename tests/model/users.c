@@ -212,7 +212,13 @@ static void test_email_rules(void **state)
 				     "a..b@acme.example", ".a@acme.example",
 				     "a@-acme.example", "a@acme.e1",
 				     "a b@acme.example", "a@acme..example",
-				     "jan@acme.example\n" };
+				     "jan@acme.example\n", "a@acme.xn--",
+				     "a@acme.xn--p1ai-", "a@acme.xn--p_ai",
+				     "a@acme.xn-p1ai" };
+	/* top-level domains in their ASCII form: .рф, .中国 */
+	static const char *good[] = { "ivan@acme.xn--p1ai",
+				      "li@xn--fiqs8s.xn--fiqs8s",
+				      "ana@acme.XN--P1AI" };
 	roster_form *f = form(w);
 	roster_id id, id2;
 	size_t i;
@@ -221,6 +227,10 @@ static void test_email_rules(void **state)
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_EMAIL, bad[i]), 0);
 		refused(w, f, ROSTER_EINVALID, "email", "email.syntax");
+	}
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_EMAIL, good[i]), 0);
+		assert_int_equal(create(w, f, &id), ROSTER_OK);
 	}
 	/* unique case-insensitively across the whole directory: Otto is in
 	 * another account of another partner */
