@@ -310,14 +310,20 @@ static int clean_latin(const char *in, size_t len, unsigned flags, char *res,
 enum rs_text_fault rs_text_clean(const rs_alloc *al, const char *in,
 				 unsigned flags, size_t max_chars, char **out)
 {
-	size_t len = strlen(in), w = 0, chars = 0;
+	size_t len = strlen(in), w = 0, chars = 0, head = 0, tail = len;
 	char stack[512], *tmp = stack, *res;
 	int f;
 
 	*out = NULL;
 	/* refuse absurd sizes before any work: no character takes > 16 bytes
-	 * of combining sequence in real text */
-	if (len / 16 > max_chars)
+	 * of combining sequence in real text. The blanks around the value,
+	 * which cleaning trims (a fixed-width column's padding), count for
+	 * nothing. */
+	while (head < len && strchr(" \t\r\n", in[head]))
+		head++;
+	while (tail > head && strchr(" \t\r\n", in[tail - 1]))
+		tail--;
+	if ((tail - head) / 16 > max_chars)
 		return RS_TEXT_LONG;
 	if (len >= sizeof(stack) && !(tmp = rs_malloc(al, len + 1)))
 		return RS_TEXT_NOMEM;

@@ -61,8 +61,14 @@ static enum rs_text_fault ref_clean(const char *in, unsigned flags,
 	char *res;
 
 	*out = NULL;
-	if (len / 16 > max_chars)
-		return RS_TEXT_LONG;
+	{
+		size_t h = strspn(in, " \t\r\n"), t = len;
+
+		while (t > h && strchr(" \t\r\n", in[t - 1]))
+			t--;
+		if ((t - h) / 16 > max_chars)
+			return RS_TEXT_LONG;
+	}
 	n = utf8proc_decompose((const utf8proc_uint8_t *)in,
 			       (utf8proc_ssize_t)len, NULL, 0, opts);
 	if (n < 0)
@@ -536,6 +542,28 @@ static void test_long_texts(void **state)
 	free(s);
 }
 
+/* A short value padded with blanks far beyond 16 bytes a character is
+ * the value, not "too long"; a value that long without them still is. */
+static void test_padded_text(void **state)
+{
+	char *s = malloc(3000), *out = NULL;
+
+	(void)state;
+	assert_non_null(s);
+	memset(s, ' ', 2999);
+	s[2999] = '\0';
+	s[1000] = 'x';
+	s[1001] = '\t';
+	s[1002] = '\n';
+	assert_int_equal(rs_text_clean(&al, s, 0, 100, &out), RS_TEXT_OK);
+	assert_string_equal(out, "x");
+	free(out);
+	memset(s, 'y', 1700);
+	assert_int_equal(rs_text_clean(&al, s, 0, 100, &out), RS_TEXT_LONG);
+	assert_null(out);
+	free(s);
+}
+
 static uint32_t rnd_state = 12345;
 
 static uint32_t rnd(void)
@@ -754,6 +782,7 @@ int main(void)
 		cmocka_unit_test(test_tricky_texts),
 		cmocka_unit_test(test_noncharacters),
 		cmocka_unit_test(test_long_texts),
+		cmocka_unit_test(test_padded_text),
 		cmocka_unit_test(test_random_texts),
 		cmocka_unit_test(test_tricky_emails),
 		cmocka_unit_test(test_random_emails),
