@@ -107,12 +107,14 @@ ROSTER_API int roster_record_delete(roster_directory *dir,
  * The partner (parent 0), account (parent its partner), site, PBX or
  * group (parent its account) named `name`, as names are kept unique: case
  * aside, spaces as a name is given them ("paris  nord" finds "Paris
- * Nord"; accents count: "Brno Stred" is not "Brno Střed"). Sets *out. ROSTER_ENOTFOUND (field name, record.named)
- * when none is; ROSTER_ENOTFOUND (field parent) for a parent that holds
- * no records of that kind; ROSTER_EINVAL (field kind) for users, found by
- * login with roster_user_find_login; a name that could be no record's
- * (empty, too long, not UTF-8) is refused as roster_record_create
- * refuses it. Any actor may look up: it tells an id, which
+ * Nord"; accents count: "Brno Stred" is not "Brno Střed"). Sets *out.
+ * ROSTER_ENOTFOUND (field name, record.named) when none is, a parent with
+ * no records of that kind included; ROSTER_ENOTFOUND (field parent,
+ * record.notfound) for a parent that does not exist or cannot hold that
+ * kind; ROSTER_EINVAL (field kind) for users, found by login with
+ * roster_user_find_login; a name that could be no record's (empty, too
+ * long, not UTF-8) is refused as roster_site_create and the other
+ * creations refuse it. Any actor may look up: it tells an id, which
  * roster_record_get tells too.
  */
 ROSTER_API int roster_record_find(roster_id *out, roster_directory *dir,

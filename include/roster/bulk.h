@@ -113,7 +113,8 @@ typedef struct roster_import_report roster_import_report;
  * rows in, or in best effort the good ones in), ROSTER_EINVALID when rows
  * were refused in all-or-nothing mode or in a dry run (nothing imported),
  * ROSTER_EPARSE when the file itself is malformed (bad CSV quoting, a
- * header naming no known column, XML that is not well-formed or holds a
+ * header naming a column that is unknown or named twice, import.column,
+ * XML that is not well-formed or holds a
  * DTD: nothing is imported, the report names the line). *report (never
  * NULL on return, unless out of memory, a NULL argument or a call from a
  * callback) tells the rows.

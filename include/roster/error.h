@@ -9,7 +9,9 @@
  * directory untouched) record it per thread (roster_error_last), in
  * English. roster_error_message_in() renders either in any language.
  * A successful call leaves the previous error
- * in place; a failing call replaces it.
+ * in place (a best-effort import that succeeds with rows refused leaves
+ * the last row's; its report tells them all); a failing call replaces
+ * it.
  *
  * Rules are stable machine-readable identifiers such as "email.unique",
  * "auth.scope" or "admin.last": test them with strcmp, never parse the

@@ -238,8 +238,10 @@ ROSTER_API int roster_form_confirm(roster_form *form, unsigned int flags);
 /**
  * Create a user in an account. The user starts unregistered and a
  * ROSTER_EVENT_WELCOME_EMAIL event carries the activation token (003,
- * 004). Creating or editing a user on a PBX raises ROSTER_EVENT_PBX_RELOAD
- * for that PBX (001). A directory handle holds 67,108,864 users at most
+ * 004). Creating or deleting a user on a PBX, or changing a field the PBX
+ * uses (first, last and display name, language, PBX, extension, lines,
+ * licence, pack), raises ROSTER_EVENT_PBX_RELOAD for that PBX (001); a
+ * change of another field (a note, two-factor) raises none. A directory handle holds 67,108,864 users at most
  * (the slots of its search index): one more is ROSTER_ERROR
  * ("users.max"), and a store holding more does not open.
  */
