@@ -11,7 +11,11 @@
  *  field              rule(s)
  *  first_name,        required at creation; valid UTF-8, normalised to NFC,
  *  last_name          white space trimmed and collapsed, 1..100 characters,
- *                     no control characters ("text.*")
+ *                     no control characters, nor invisible ones (format
+ *                     characters: bidi controls, zero-width space, soft
+ *                     hyphen; a zero-width (non-)joiner only inside a
+ *                     script that writes with it), not marks alone
+ *                     ("text.*")
  *  display_name       optional, same rules; defaults to "First Last"
  *  email              the login: required, syntax "local@domain.tld",
  *                     in ASCII (a domain in its "xn--" form; the tld is

@@ -122,6 +122,40 @@ static int is_control(utf8proc_int32_t c)
 	       (c >= 0xFDD0 && c <= 0xFDEF) || (c & 0xFFFE) == 0xFFFE;
 }
 
+/*
+ * A format character (Unicode Cf: bidi controls, zero-width space, soft
+ * hyphen, byte order mark, tags) at buf[i], `prev` before it: invisible,
+ * it makes two names that look alike differ ("Pa\u200Bris"), hides from
+ * search, or turns the text around it ("\u202E"). Refused as a control
+ * character, but for a zero-width non-joiner or joiner between two
+ * characters of the scripts that write with them (Arabic, Indic, emoji
+ * sequences: above U+036F, never Latin).
+ */
+static int is_hidden(const utf8proc_int32_t *buf, size_t i, size_t n,
+		     utf8proc_int32_t prev)
+{
+	utf8proc_int32_t c = buf[i];
+
+	if (utf8proc_category(c) != UTF8PROC_CATEGORY_CF)
+		return 0;
+	if ((c == 0x200C || c == 0x200D) && prev > 0x36F && i + 1 < n &&
+	    buf[i + 1] > 0x36F && !is_space(prev) && !is_space(buf[i + 1]) &&
+	    utf8proc_category(prev) != UTF8PROC_CATEGORY_CF &&
+	    utf8proc_category(buf[i + 1]) != UTF8PROC_CATEGORY_CF)
+		return 0;
+	return 1;
+}
+
+/* A character that shows alone: not a mark (which shows on another) nor
+ * a joiner. */
+static int is_base(utf8proc_int32_t c)
+{
+	utf8proc_category_t cat = utf8proc_category(c);
+
+	return cat != UTF8PROC_CATEGORY_MN && cat != UTF8PROC_CATEGORY_MC &&
+	       cat != UTF8PROC_CATEGORY_ME && cat != UTF8PROC_CATEGORY_CF;
+}
+
 /* rs_text_clean through utf8proc, for any text. */
 static enum rs_text_fault clean_full(const rs_alloc *al, const char *in,
 				     size_t len, unsigned flags,
@@ -132,8 +166,8 @@ static enum rs_text_fault clean_full(const rs_alloc *al, const char *in,
 		((flags & RS_TEXT_FOLD) ? UTF8PROC_CASEFOLD : 0);
 	size_t i, w = 0;
 	utf8proc_ssize_t n, m, bytes;
-	utf8proc_int32_t *buf;
-	int pending_space = 0, pending_break = 0;
+	utf8proc_int32_t *buf, prev = 0;
+	int pending_space = 0, pending_break = 0, base = 0;
 	char *res;
 
 	n = utf8proc_decompose((const utf8proc_uint8_t *)in,
@@ -149,9 +183,9 @@ static enum rs_text_fault clean_full(const rs_alloc *al, const char *in,
 		rs_free(al, buf);
 		return RS_TEXT_UTF8;
 	}
-	/* filter: trim, collapse white space, refuse control characters and
-	 * noncharacters */
-	for (i = 0; i < (size_t)n; i++) {
+	/* filter: trim, collapse white space, refuse control, format and
+	 * noncharacters, and a text of marks alone */
+	for (i = 0; i < (size_t)n; prev = buf[i++]) {
 		utf8proc_int32_t c = buf[i];
 
 		if ((flags & RS_TEXT_MULTILINE) && c == '\n') {
@@ -164,7 +198,7 @@ static enum rs_text_fault clean_full(const rs_alloc *al, const char *in,
 				pending_space = 1;
 			continue;
 		}
-		if (is_control(c)) {
+		if (is_control(c) || is_hidden(buf, i, (size_t)n, prev)) {
 			rs_free(al, buf);
 			return RS_TEXT_CONTROL;
 		}
@@ -173,9 +207,10 @@ static enum rs_text_fault clean_full(const rs_alloc *al, const char *in,
 		else if (w > 0 && pending_space)
 			buf[w++] = ' ';
 		pending_space = pending_break = 0;
+		base |= is_base(c);
 		buf[w++] = c;
 	}
-	if (w == 0 && !(flags & RS_TEXT_ALLOW_EMPTY)) {
+	if ((w == 0 && !(flags & RS_TEXT_ALLOW_EMPTY)) || (w > 0 && !base)) {
 		rs_free(al, buf);
 		return RS_TEXT_EMPTY;
 	}
@@ -238,7 +273,7 @@ static int latin_kind(unsigned c)
 	if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == 0x0B ||
 	    c == 0x0C || c == 0x85 || c == 0xA0)
 		return LATIN_SPACE;
-	if (c < 0x20 || (c >= 0x7F && c < 0xA0))
+	if (c < 0x20 || (c >= 0x7F && c < 0xA0) || c == 0xAD /* soft hyphen */)
 		return LATIN_CONTROL;
 	return LATIN_CHAR;
 }

@@ -13,7 +13,7 @@ enum rs_text_fault {
 	RS_TEXT_OK = 0,
 	RS_TEXT_NOMEM = 1,
 	RS_TEXT_UTF8 = 2,    /* not valid UTF-8 */
-	RS_TEXT_CONTROL = 3, /* a control character or a noncharacter */
+	RS_TEXT_CONTROL = 3, /* a control or format character, or a noncharacter */
 	RS_TEXT_EMPTY = 4,   /* nothing left after trimming */
 	RS_TEXT_LONG = 5     /* more than max_chars characters */
 };

@@ -48,6 +48,30 @@ static int ref_is_control(utf8proc_int32_t c)
 	       (c >= 0xFDD0 && c <= 0xFDEF) || (c & 0xFFFE) == 0xFFFE;
 }
 
+/* Format characters are refused, but for a zero-width (non-)joiner
+ * between two characters above U+036F that are neither spaces nor
+ * format characters themselves. */
+static int ref_is_hidden(const utf8proc_int32_t *raw, size_t i, size_t n)
+{
+	utf8proc_category_t cf = UTF8PROC_CATEGORY_CF;
+
+	if (utf8proc_category(raw[i]) != cf)
+		return 0;
+	return !((raw[i] == 0x200C || raw[i] == 0x200D) && i > 0 && i + 1 < n &&
+		 raw[i - 1] > 0x36F && raw[i + 1] > 0x36F &&
+		 !ref_is_space(raw[i - 1]) && !ref_is_space(raw[i + 1]) &&
+		 utf8proc_category(raw[i - 1]) != cf &&
+		 utf8proc_category(raw[i + 1]) != cf);
+}
+
+static int ref_is_mark(utf8proc_int32_t c)
+{
+	utf8proc_category_t cat = utf8proc_category(c);
+
+	return cat == UTF8PROC_CATEGORY_MN || cat == UTF8PROC_CATEGORY_MC ||
+	       cat == UTF8PROC_CATEGORY_ME || cat == UTF8PROC_CATEGORY_CF;
+}
+
 static enum rs_text_fault ref_clean(const char *in, unsigned flags,
 				    size_t max_chars, char **out)
 {
@@ -56,8 +80,8 @@ static enum rs_text_fault ref_clean(const char *in, unsigned flags,
 		((flags & RS_TEXT_FOLD) ? UTF8PROC_CASEFOLD : 0);
 	size_t len = strlen(in), i, w = 0;
 	utf8proc_ssize_t n, m, bytes;
-	utf8proc_int32_t *buf;
-	int pending_space = 0, pending_break = 0;
+	utf8proc_int32_t *buf, *raw;
+	int pending_space = 0, pending_break = 0, marks_only = 1;
 	char *res;
 
 	*out = NULL;
@@ -81,8 +105,11 @@ static enum rs_text_fault ref_clean(const char *in, unsigned flags,
 		free(buf);
 		return RS_TEXT_UTF8;
 	}
+	raw = malloc(((size_t)n + 1) * sizeof(*raw));
+	assert_non_null(raw);
+	memcpy(raw, buf, ((size_t)n + 1) * sizeof(*raw));
 	for (i = 0; i < (size_t)n; i++) {
-		utf8proc_int32_t c = buf[i];
+		utf8proc_int32_t c = raw[i];
 
 		if ((flags & RS_TEXT_MULTILINE) && c == '\n') {
 			pending_break = 1;
@@ -94,8 +121,9 @@ static enum rs_text_fault ref_clean(const char *in, unsigned flags,
 				pending_space = 1;
 			continue;
 		}
-		if (ref_is_control(c)) {
+		if (ref_is_control(c) || ref_is_hidden(raw, i, (size_t)n)) {
 			free(buf);
+			free(raw);
 			return RS_TEXT_CONTROL;
 		}
 		if (w > 0 && pending_break)
@@ -103,9 +131,11 @@ static enum rs_text_fault ref_clean(const char *in, unsigned flags,
 		else if (w > 0 && pending_space)
 			buf[w++] = ' ';
 		pending_space = pending_break = 0;
+		marks_only &= ref_is_mark(c);
 		buf[w++] = c;
 	}
-	if (w == 0 && !(flags & RS_TEXT_ALLOW_EMPTY)) {
+	free(raw);
+	if ((w == 0 && !(flags & RS_TEXT_ALLOW_EMPTY)) || (w > 0 && marks_only)) {
 		free(buf);
 		return RS_TEXT_EMPTY;
 	}
@@ -400,8 +430,8 @@ static void test_each_character(void **state)
 }
 
 /* NFC leaves every pair of characters below U+0300 as it is: the claim
- * the fast path of rs_text_clean rests on. (Controls and spaces, which
- * the filter removes, are checked above.) */
+ * the fast path of rs_text_clean rests on. (Controls, the soft hyphen
+ * and spaces, which the filter refuses or removes, are checked above.) */
 static void test_every_pair(void **state)
 {
 	char s[8];
@@ -411,10 +441,10 @@ static void test_every_pair(void **state)
 
 	(void)state;
 	for (a = 0x21; a < 0x300; a++) {
-		if (a >= 0x7F && a < 0xA1)
+		if ((a >= 0x7F && a < 0xA1) || a == 0xAD)
 			continue;
 		for (b = 0x21; b < 0x300; b++) {
-			if (b >= 0x7F && b < 0xA1)
+			if ((b >= 0x7F && b < 0xA1) || b == 0xAD)
 				continue;
 			n = put_cp(s, a);
 			n += put_cp(s + n, b);
@@ -562,6 +592,60 @@ static void test_padded_text(void **state)
 	assert_int_equal(rs_text_clean(&al, s, 0, 100, &out), RS_TEXT_LONG);
 	assert_null(out);
 	free(s);
+}
+
+/* Invisible characters: refused, but for the joiners of the scripts that
+ * write with them; a text of marks alone is empty. */
+static void test_hidden_characters(void **state)
+{
+	static const char *const refused[] = {
+		"\xE2\x80\x8B",		  /* zero-width space alone */
+		"Pa\xE2\x80\x8Bris",	  /* a second "Paris" */
+		"Pa\xE2\x80\x8Dris",	  /* a joiner between Latin letters */
+		"Jan\xE2\x80\xAEnimda",	  /* right-to-left override */
+		"\xE2\x81\xA6x\xE2\x81\xA9", /* an isolate */
+		"Sof\xC2\xADtova",		  /* soft hyphen */
+		"\xEF\xBB\xBFJan",		  /* byte order mark */
+		"Jan\xF3\xA0\x80\x81",	  /* a tag character */
+		"\xE2\x80\x8C\xD9\x85",	  /* a joiner at the start */
+	};
+	static const char *const empty[] = {
+		"\xCC\x81",			  /* a combining accent alone */
+		"\xCC\x81 \xCC\x88",
+		"\xEF\xB8\x8F",		  /* a variation selector alone */
+	};
+	static const char *const kept[] = {
+		/* Persian with a zero-width non-joiner between letters */
+		"\xD9\x85\xDB\x8C\xE2\x80\x8C\xD8\xAE\xD9\x88\xD8\xA7\xD9\x87\xD9\x85",
+		/* an emoji sequence joined by a zero-width joiner */
+		"\xF0\x9F\x91\xA9\xE2\x80\x8D\xF0\x9F\x92\xBB",
+		"Ren\xC3\xA9" "e",
+	};
+	char *out = NULL;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		assert_int_equal(rs_text_clean(&al, refused[i], 0, 100, &out),
+				 RS_TEXT_CONTROL);
+		assert_null(out);
+		same_all(refused[i]);
+	}
+	for (i = 0; i < sizeof(empty) / sizeof(empty[0]); i++) {
+		assert_int_equal(rs_text_clean(&al, empty[i], 0, 100, &out),
+				 RS_TEXT_EMPTY);
+		assert_int_equal(rs_text_clean(&al, empty[i],
+					       RS_TEXT_ALLOW_EMPTY, 100, &out),
+				 RS_TEXT_EMPTY);
+		same_all(empty[i]);
+	}
+	for (i = 0; i < sizeof(kept) / sizeof(kept[0]); i++) {
+		assert_int_equal(rs_text_clean(&al, kept[i], 0, 100, &out),
+				 RS_TEXT_OK);
+		assert_string_equal(out, kept[i]);
+		rs_free(&al, out);
+		same_all(kept[i]);
+	}
 }
 
 static uint32_t rnd_state = 12345;
@@ -783,6 +867,7 @@ int main(void)
 		cmocka_unit_test(test_noncharacters),
 		cmocka_unit_test(test_long_texts),
 		cmocka_unit_test(test_padded_text),
+		cmocka_unit_test(test_hidden_characters),
 		cmocka_unit_test(test_random_texts),
 		cmocka_unit_test(test_tricky_emails),
 		cmocka_unit_test(test_random_emails),

@@ -83,6 +83,10 @@ static void test_names(void **state)
 	assert_int_equal(roster_site_create(&id, w->dir, &w->as_admin, w->account,
 					    "Brno\x01"), ROSTER_EINVALID);
 	assert_err(w, ROSTER_EINVALID, "text.control");
+	/* nor a second "Brno" made with an invisible character */
+	assert_int_equal(roster_site_create(&id, w->dir, &w->as_admin, w->account,
+					    "Br\xE2\x80\x8Bno"), ROSTER_EINVALID);
+	assert_err(w, ROSTER_EINVALID, "text.control");
 	assert_int_equal(roster_site_create(&id, w->dir, &w->as_admin, w->account,
 					    "  Brno   Střed "), 0);
 	assert_int_equal(roster_record_get(&r, w->dir, id), 0);

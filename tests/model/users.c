@@ -170,6 +170,14 @@ static void test_required_and_text(void **state)
 			    "No\\xC3(vak");
 	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_LAST_NAME, "No\x07vak"), 0);
 	refused(w, f, ROSTER_EINVALID, "last_name", "text.control");
+	/* invisible: a right-to-left override, a zero-width space alone;
+	 * a combining accent alone shows nothing either */
+	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_LAST_NAME, "No\xE2\x80\xAEkav"), 0);
+	refused(w, f, ROSTER_EINVALID, "last_name", "text.control");
+	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_LAST_NAME, "\xE2\x80\x8B"), 0);
+	refused(w, f, ROSTER_EINVALID, "last_name", "text.control");
+	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_LAST_NAME, "\xCC\x81"), 0);
+	refused(w, f, ROSTER_EINVALID, "last_name", "text.empty");
 	/* noncharacters: U+FFFF, U+FFFE (not writable in XML 1.0), U+FDD0,
 	 * U+1FFFF */
 	{
