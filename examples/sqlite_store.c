@@ -93,7 +93,8 @@ const char *sqlite_store_open_error(void)
 int sqlite_store_open(sqlite_store **out, const char *path)
 {
 	sqlite_store *s;
-	int i;
+	pthread_mutexattr_t attr;
+	int i, locked;
 
 	open_err[0] = '\0';
 	if (!out || !path) {
@@ -105,7 +106,18 @@ int sqlite_store_open(sqlite_store **out, const char *path)
 		snprintf(open_err, sizeof(open_err), "out of memory");
 		return ROSTER_ENOMEM;
 	}
-	if (pthread_mutex_init(&s->lock, NULL)) {
+	/* error-checking: a thread that takes it again (a callback of its
+	 * own transaction calling into a directory on this store) is told,
+	 * instead of waiting for itself for ever */
+	if (pthread_mutexattr_init(&attr)) {
+		free(s);
+		snprintf(open_err, sizeof(open_err), "out of memory");
+		return ROSTER_ENOMEM;
+	}
+	locked = pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ERRORCHECK) ||
+		 pthread_mutex_init(&s->lock, &attr);
+	pthread_mutexattr_destroy(&attr);
+	if (locked) {
 		free(s);
 		snprintf(open_err, sizeof(open_err), "out of memory");
 		return ROSTER_ENOMEM;
@@ -127,11 +139,20 @@ fail:
 	return ROSTER_ESTORAGE;
 }
 
+/* Take the store's lock; ROSTER_ESTORAGE when this thread holds it. */
+static int take(sqlite_store *s, const char *what)
+{
+	if (pthread_mutex_lock(&s->lock) == 0)
+		return ROSTER_OK;
+	return fail(s, ROSTER_ESTORAGE, what);
+}
+
 static int ss_begin(void *store)
 {
 	sqlite_store *s = store;
 
-	pthread_mutex_lock(&s->lock);
+	if (take(s, "begin inside a transaction of this thread"))
+		return ROSTER_ESTORAGE;
 	if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
 		fail(s, 0, NULL);
 		pthread_mutex_unlock(&s->lock);
@@ -277,7 +298,10 @@ static int ss_scan(void *store, const char *prefix, roster_storage_row_fn row,
 		above[n] = '\0';
 		st = s->st[SCAN_RANGE];
 	}
-	pthread_mutex_lock(&s->lock);
+	if (take(s, "scan inside a transaction of this thread")) {
+		free(above);
+		return ROSTER_ESTORAGE;
+	}
 	sqlite3_bind_text(st, 1, prefix, -1, SQLITE_STATIC);
 	if (above)
 		sqlite3_bind_text(st, 2, above, -1, SQLITE_STATIC);

@@ -168,6 +168,13 @@ int roster_outbox_replay(roster_directory *dir, size_t max, size_t *count)
 	}
 	if (p.n > 1)
 		qsort(p.ev, p.n, sizeof(*p.ev), cmp_seq);
+	/* a store that hands a key twice would have it delivered twice */
+	for (i = 1; i < p.n; i++)
+		if (p.ev[i].e.seq == p.ev[i - 1].e.seq) {
+			pending_free(&p);
+			return rs_fail(dir, ROSTER_ESTORAGE, "scan",
+				       "storage.failed", "a key twice");
+		}
 	/* the oldest malformed entry of those to deliver, before any is */
 	for (i = 0; i < p.n; i++)
 		if (p.ev[i].why) {
@@ -217,6 +224,30 @@ static int ack_row(const char *key, const void *value, size_t len,
 	a->due[a->n].seq = seq;
 	a->due[a->n].version = version;
 	a->n++;
+	return 0;
+}
+
+static int cmp_due(const void *a, const void *b)
+{
+	uint64_t x = ((const struct due *)a)->seq;
+	uint64_t y = ((const struct due *)b)->seq;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The events found, in order; ROSTER_ESTORAGE, recorded, when the scan
+ * handed one twice (removing it twice would read as a conflict, again
+ * at every retry). */
+static int due_in_order(roster_directory *dir, acking *a)
+{
+	size_t i;
+
+	if (a->n > 1)
+		qsort(a->due, a->n, sizeof(*a->due), cmp_due);
+	for (i = 1; i < a->n; i++)
+		if (a->due[i].seq == a->due[i - 1].seq)
+			return rs_fail(dir, ROSTER_ESTORAGE, "scan",
+				       "storage.failed", "a key twice");
 	return 0;
 }
 
@@ -295,7 +326,8 @@ int roster_outbox_ack(roster_directory *dir, uint64_t first, uint64_t last,
 	range_prefix(prefix, first, last);
 	for (tries = 0;; tries++) {
 		a.n = 0;
-		if ((rc = rs_storage_scan(dir, prefix, ack_row, &a)))
+		if ((rc = rs_storage_scan(dir, prefix, ack_row, &a)) ||
+		    (rc = due_in_order(dir, &a)))
 			break;
 		if (!a.n || (rc = remove_due(dir, &a)) != 1)
 			break;

@@ -610,6 +610,7 @@ static int write_records(roster_directory *dir, change *c, size_t n,
 		}
 		if (rs_encode(&dir->al, c[i].last_new, &buf, &len))
 			return rs_nomem(dir);
+		c[i].version = 0; /* not the last attempt's */
 		if ((rc = st->put(dir->store, key, buf, len, expected,
 				  &c[i].version)))
 			rc = rs_storage_fail(dir, "put", rc);
@@ -618,12 +619,16 @@ static int write_records(roster_directory *dir, change *c, size_t n,
 		rs_free(&dir->al, buf);
 	}
 	if (!rc && (dir->next_id != dir->stored_next_id || touch_keys)) {
+		uint64_t v = 0; /* a put that succeeds setting none: 0 */
+
 		rs_le64_put(meta, dir->next_id);
 		if ((rc = st->put(dir->store, RS_META_KEY, meta, sizeof(meta),
-				  dir->meta_ver, meta_ver)))
+				  dir->meta_ver, &v)))
 			rc = rs_storage_fail(dir, "put", rc);
-		else if (!*meta_ver)
+		else if (!v)
 			rc = zero_version(dir);
+		else
+			*meta_ver = v;
 	}
 	return rc;
 }
@@ -702,11 +707,17 @@ static int write_events(roster_directory *dir, struct rs_txn *t,
 			return rs_storage_fail(dir, "put", rc);
 	}
 	rs_le64_put(b, seq);
+	version = 0;
 	rc = st->put(dir->store, RS_EVENTS_KEY, b, sizeof(b), dir->events_ver,
-		     events_ver);
+		     &version);
 	if (rc == ROSTER_ECONFLICT)
 		return 1;
-	return rc ? rs_storage_fail(dir, "put", rc) : 0;
+	if (rc)
+		return rs_storage_fail(dir, "put", rc);
+	if (!version)
+		return zero_version(dir);
+	*events_ver = version;
+	return 0;
 }
 
 static int counter_row(const char *key, const void *value, size_t len,

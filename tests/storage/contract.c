@@ -299,6 +299,73 @@ static int no_row(const char *key, const void *value, size_t len,
 	return 0;
 }
 
+static int count_row(const char *key, const void *value, size_t len,
+		     uint64_t version, void *data)
+{
+	(void)key, (void)value, (void)len, (void)version;
+	++*(size_t *)data;
+	return 0;
+}
+
+/* The example SQLite store, called again by the thread inside its own
+ * transaction (a callback of a commit calling into another directory on
+ * the store), fails with a message instead of waiting for itself for
+ * ever; the transaction goes on. */
+static void test_sqlite_reentry(void **state)
+{
+	void *store;
+	fixture *fx = fx_new(state, &store);
+	const roster_storage *st = ST(fx);
+	uint64_t ver = 0;
+
+	if (strcmp(((const backend *)*state)->name, "sqlite") != 0) {
+		fx_free(fx);
+		skip();
+	}
+	assert_int_equal(st->begin(store), 0);
+	assert_int_equal(st->begin(store), ROSTER_ESTORAGE);
+	assert_non_null(strstr(st->errmsg(store), "inside a transaction"));
+	assert_int_equal(st->scan(store, "", no_row, NULL), ROSTER_ESTORAGE);
+	assert_non_null(strstr(st->errmsg(store), "inside a transaction"));
+	assert_int_equal(st->put(store, "h/k", "v", 1, 0, &ver), 0);
+	assert_int_equal(st->commit(store), 0);
+	fx_free(fx);
+}
+
+/* check: a version compared, nothing written; the transaction's own
+ * writes seen; out of turn, a failure with a message. */
+static void test_check(void **state)
+{
+	void *store;
+	fixture *fx = fx_new(state, &store);
+	const roster_storage *st = ST(fx);
+	uint64_t ver = 0, ver2 = 0;
+	size_t rows = 0;
+
+	assert_true(st->version >= 2 && st->check);
+	assert_int_equal(st->check(store, "h/k", 0), ROSTER_ESTORAGE);
+	assert_non_null(strstr(st->errmsg(store), "outside a transaction"));
+	assert_int_equal(st->begin(store), 0);
+	assert_int_equal(st->put(store, "h/k", "v", 1, 0, &ver), 0);
+	assert_int_equal(st->check(store, "h/k", ver), 0);
+	assert_int_equal(st->commit(store), 0);
+	assert_int_equal(st->begin(store), 0);
+	assert_int_equal(st->check(store, "h/k", ver), 0);
+	assert_int_equal(st->check(store, "h/k", ver + 1), ROSTER_ECONFLICT);
+	assert_int_equal(st->check(store, "h/k", 0), ROSTER_ECONFLICT);
+	assert_int_equal(st->check(store, "h/none", 0), 0);
+	assert_int_equal(st->check(store, "h/none", ver), ROSTER_ECONFLICT);
+	assert_int_equal(st->commit(store), 0);
+	/* it wrote nothing: the version stands */
+	assert_int_equal(st->begin(store), 0);
+	assert_int_equal(st->put(store, "h/k", "w", 1, ver, &ver2), 0);
+	assert_true(ver2 != ver);
+	assert_int_equal(st->rollback(store), 0);
+	assert_int_equal(st->scan(store, "h/", count_row, &rows), 0);
+	assert_int_equal(rows, 1);
+	fx_free(fx);
+}
+
 /* The built-in stores refuse NULL keys and values with a length, and
  * the transaction goes on unharmed; and calls a host makes out of turn
  * (commit or rollback outside a transaction, begin or scan inside the
@@ -2002,6 +2069,8 @@ int main(void)
 		cmocka_unit_test(test_large_write_set),
 		cmocka_unit_test(test_scan_prefixes),
 		cmocka_unit_test(test_null_arguments),
+		cmocka_unit_test(test_sqlite_reentry),
+		cmocka_unit_test(test_check),
 		cmocka_unit_test(test_errmsg_per_thread),
 		cmocka_unit_test(test_faults_at_every_call),
 		cmocka_unit_test(test_faults_licences),

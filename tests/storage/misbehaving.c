@@ -49,6 +49,8 @@ typedef struct wrap {
 	char twice[32]; /* TWICE_ONE */
 	int fail_put;
 	int begin_conflict; /* begin fails, ROSTER_ECONFLICT (not its) */
+	const char *zero_key; /* its put succeeds answering version 0 */
+	const char *unset_key; /* its put succeeds setting no version */
 	roster_directory *reenter; /* errmsg calls into it, then frees it */
 	int reentered;		   /* what that call returned */
 	roster_storage_row_fn row; /* of the scan under way */
@@ -126,8 +128,14 @@ static int w_put(void *s, const char *k, const void *v, size_t n, uint64_t e,
 
 	if (w->fail_put)
 		return ROSTER_ESTORAGE;
+	if (w->unset_key && strcmp(k, w->unset_key) == 0) {
+		uint64_t ignored;
+
+		return w->st->put(w->store, k, v, n, e, &ignored);
+	}
 	rc = w->st->put(w->store, k, v, n, e, out);
-	if (!rc && w->mode == ZERO && strncmp(k, "r/", 2) == 0)
+	if (!rc && ((w->mode == ZERO && strncmp(k, "r/", 2) == 0) ||
+		    (w->zero_key && strcmp(k, w->zero_key) == 0)))
 		*out = 0;
 	return rc;
 }
@@ -366,6 +374,74 @@ static void test_scan_version_zero(void **state)
 	setup_free(&s);
 }
 
+/* The same for the counters' records (m/counters, m/events): a put
+ * answering version 0, or succeeding without setting one, was taken,
+ * and the next commit conflicted with itself or renumbered its events. */
+static void test_counters_version_zero(void **state)
+{
+	static const char *const keys[] = { "m/counters", "m/events" };
+	size_t i;
+	int unset;
+
+	for (i = 0; i < 2; i++)
+		for (unset = 0; unset < 2; unset++) {
+			setup s;
+			roster_id id;
+			char *before, *after;
+
+			setup_new(&s, state);
+			new_user(&s, "zed@acme.example");
+			before = snapshot_take(s.a->dir);
+			if (unset)
+				s.w.unset_key = keys[i];
+			else
+				s.w.zero_key = keys[i];
+			assert_int_equal(world_user(s.a, &s.a->system,
+						    s.a->account, "Ada", "Byron",
+						    "byron@acme.example", 0, &id),
+					 ROSTER_ESTORAGE);
+			assert_error(roster_directory_error(s.a->dir),
+				     ROSTER_ESTORAGE, "put", "storage.failed",
+				     NULL);
+			after = snapshot_take(s.a->dir);
+			assert_string_equal(before, after);
+			free(before);
+			free(after);
+			s.w.unset_key = s.w.zero_key = NULL;
+			new_user(&s, "byron@acme.example");
+			new_user(&s, "eve@acme.example");
+			setup_free(&s);
+		}
+}
+
+/* An outbox key handed twice: a replay delivered its event twice, and
+ * an acknowledgement removed it twice, which read as a conflict at every
+ * retry. Both refuse the scan. */
+static void test_outbox_key_twice(void **state)
+{
+	setup s;
+	size_t n = 99;
+
+	setup_new(&s, state);
+	new_user(&s, "zed@acme.example");
+	s.w.mode = TWICE;
+	s.w.prefix = NULL;
+	assert_int_equal(roster_outbox_replay(s.a->dir, 0, &n), ROSTER_ESTORAGE);
+	assert_int_equal(n, 0);
+	assert_error(roster_directory_error(s.a->dir), ROSTER_ESTORAGE, "scan",
+		     "storage.failed", "a key twice");
+	assert_int_equal(roster_outbox_ack(s.a->dir, 1, 100, &n),
+			 ROSTER_ESTORAGE);
+	assert_error(roster_directory_error(s.a->dir), ROSTER_ESTORAGE, "scan",
+		     "storage.failed", "a key twice");
+	s.w.mode = WELL;
+	assert_int_equal(roster_outbox_replay(s.a->dir, 0, &n), 0);
+	assert_true(n > 0);
+	assert_int_equal(roster_outbox_ack(s.a->dir, 1, 100, &n), 0);
+	assert_true(n > 0);
+	setup_free(&s);
+}
+
 /* A scan returning 1 (outside the documented set) after its rows: a
  * refresh took it for its own signal to read everything, and put in
  * place records it had not decoded (a crash, on the scan of the records)
@@ -579,6 +655,8 @@ int main(void)
 		cmocka_unit_test(test_scan_failure_named),
 		cmocka_unit_test(test_conflict_out_of_place),
 		cmocka_unit_test(test_errmsg_reentrant),
+		cmocka_unit_test(test_counters_version_zero),
+		cmocka_unit_test(test_outbox_key_twice),
 	};
 
 	return store_run_per_backend("storage/misbehaving", tests,
