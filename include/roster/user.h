@@ -43,7 +43,10 @@
  *                     on that PBX
  *  lines              up to ROSTER_LINES_MAX E.164 numbers, each assigned
  *                     to one user of the directory only
- *  note               up to 1000 characters
+ *  note               up to 1000 characters, on several lines: every
+ *                     line break (CR LF, CR, NEL, LS, PS) is written LF
+ *                     and blank lines are kept; the blanks around each
+ *                     line and the empty lines around the note are not
  *  two_factor,        flags
  *  api_communicator,
  *  statutory

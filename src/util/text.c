@@ -156,6 +156,14 @@ static int is_base(utf8proc_int32_t c)
 	       cat != UTF8PROC_CATEGORY_ME && cat != UTF8PROC_CATEGORY_CF;
 }
 
+/* A line break of a text of several lines (RS_TEXT_MULTILINE): LF, CR
+ * (alone: a CR before an LF is dropped, the LF breaks), NEL, LS, PS. */
+static int is_break(uint32_t c)
+{
+	return c == '\n' || c == '\r' || c == 0x85 || c == 0x2028 ||
+	       c == 0x2029;
+}
+
 /* rs_text_clean through utf8proc, for any text. */
 static enum rs_text_fault clean_full(const rs_alloc *al, const char *in,
 				     size_t len, unsigned flags,
@@ -167,7 +175,8 @@ static enum rs_text_fault clean_full(const rs_alloc *al, const char *in,
 	size_t i, w = 0;
 	utf8proc_ssize_t n, m, bytes;
 	utf8proc_int32_t *buf, prev = 0;
-	int pending_space = 0, pending_break = 0, base = 0;
+	int pending_space = 0, base = 0;
+	size_t breaks = 0; /* line breaks met since the last character */
 	char *res;
 
 	n = utf8proc_decompose((const utf8proc_uint8_t *)in,
@@ -188,13 +197,14 @@ static enum rs_text_fault clean_full(const rs_alloc *al, const char *in,
 	for (i = 0; i < (size_t)n; prev = buf[i++]) {
 		utf8proc_int32_t c = buf[i];
 
-		if ((flags & RS_TEXT_MULTILINE) && c == '\n') {
-			pending_break = 1;
+		if ((flags & RS_TEXT_MULTILINE) && is_break((uint32_t)c)) {
+			if (!(c == '\r' && i + 1 < (size_t)n && buf[i + 1] == '\n'))
+				breaks++;
 			pending_space = 0;
 			continue;
 		}
 		if (is_space(c)) {
-			if (!pending_break)
+			if (!breaks)
 				pending_space = 1;
 			continue;
 		}
@@ -202,11 +212,13 @@ static enum rs_text_fault clean_full(const rs_alloc *al, const char *in,
 			rs_free(al, buf);
 			return RS_TEXT_CONTROL;
 		}
-		if (w > 0 && pending_break)
-			buf[w++] = '\n';
+		if (w > 0 && breaks)
+			for (; breaks; breaks--)
+				buf[w++] = '\n';
 		else if (w > 0 && pending_space)
 			buf[w++] = ' ';
-		pending_space = pending_break = 0;
+		pending_space = 0;
+		breaks = 0;
 		base |= is_base(c);
 		buf[w++] = c;
 	}
@@ -289,8 +301,8 @@ static int clean_latin(const char *in, size_t len, unsigned flags, char *res,
 		       size_t *w, size_t *chars)
 {
 	const unsigned char *p = (const unsigned char *)in, *e = p + len;
-	int pending_space = 0, pending_break = 0, fault = RS_TEXT_OK;
-	size_t n = 0, k = 0;
+	int pending_space = 0, fault = RS_TEXT_OK;
+	size_t n = 0, k = 0, breaks = 0;
 
 	for (; p < e; p += k) {
 		unsigned c = *p;
@@ -305,28 +317,32 @@ static int clean_latin(const char *in, size_t len, unsigned flags, char *res,
 		}
 		if (fault)
 			continue;
-		if ((flags & RS_TEXT_MULTILINE) && c == '\n') {
-			pending_break = 1;
+		if ((flags & RS_TEXT_MULTILINE) && is_break(c)) {
+			if (!(c == '\r' && p + 1 < e && p[1] == '\n'))
+				breaks++;
 			pending_space = 0;
 			continue;
 		}
 		switch (latin_kind(c)) {
 		case LATIN_SPACE:
-			if (!pending_break)
+			if (!breaks)
 				pending_space = 1;
 			continue;
 		case LATIN_CONTROL:
 			fault = RS_TEXT_CONTROL;
 			continue;
 		}
-		if (n > 0 && pending_break) {
-			res[(*w)++] = '\n';
-			n++;
+		if (n > 0 && breaks) {
+			for (; breaks; breaks--) {
+				res[(*w)++] = '\n';
+				n++;
+			}
 		} else if (n > 0 && pending_space) {
 			res[(*w)++] = ' ';
 			n++;
 		}
-		pending_space = pending_break = 0;
+		pending_space = 0;
+		breaks = 0;
 		if (k == 2) {
 			res[(*w)++] = (char)p[0];
 			res[(*w)++] = (char)p[1];

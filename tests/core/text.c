@@ -81,7 +81,8 @@ static enum rs_text_fault ref_clean(const char *in, unsigned flags,
 	size_t len = strlen(in), i, w = 0;
 	utf8proc_ssize_t n, m, bytes;
 	utf8proc_int32_t *buf, *raw;
-	int pending_space = 0, pending_break = 0, marks_only = 1;
+	int pending_space = 0, marks_only = 1;
+	size_t breaks = 0;
 	char *res;
 
 	*out = NULL;
@@ -111,13 +112,16 @@ static enum rs_text_fault ref_clean(const char *in, unsigned flags,
 	for (i = 0; i < (size_t)n; i++) {
 		utf8proc_int32_t c = raw[i];
 
-		if ((flags & RS_TEXT_MULTILINE) && c == '\n') {
-			pending_break = 1;
+		if ((flags & RS_TEXT_MULTILINE) &&
+		    (c == '\n' || c == '\r' || c == 0x85 || c == 0x2028 ||
+		     c == 0x2029)) {
+			if (c != '\r' || raw[i + 1] != '\n')
+				breaks++;
 			pending_space = 0;
 			continue;
 		}
 		if (ref_is_space(c)) {
-			if (!pending_break)
+			if (!breaks)
 				pending_space = 1;
 			continue;
 		}
@@ -126,11 +130,13 @@ static enum rs_text_fault ref_clean(const char *in, unsigned flags,
 			free(raw);
 			return RS_TEXT_CONTROL;
 		}
-		if (w > 0 && pending_break)
-			buf[w++] = '\n';
+		if (w > 0 && breaks)
+			while (breaks-- > 0)
+				buf[w++] = '\n';
 		else if (w > 0 && pending_space)
 			buf[w++] = ' ';
-		pending_space = pending_break = 0;
+		pending_space = 0;
+		breaks = 0;
 		marks_only &= ref_is_mark(c);
 		buf[w++] = c;
 	}

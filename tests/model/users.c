@@ -88,7 +88,7 @@ static void test_create_all_fields(void **state)
 	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_EXTENSION, "201"), 0);
 	assert_int_equal(roster_form_set_lines(f, lines, 2), 0);
 	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_NOTE,
-					     "first line\n\n  second line  "), 0);
+					     "\r\nfirst line\r\n\r\n  second line  \rthird\xE2\x80\xA8" "fourth\n\n"), 0);
 	assert_int_equal(roster_form_set_bool(f, ROSTER_FIELD_TWO_FACTOR, 1), 0);
 	assert_int_equal(roster_form_set_bool(f, ROSTER_FIELD_API_COMMUNICATOR, 7), 0);
 	assert_int_equal(create(w, f, &id), ROSTER_OK);
@@ -109,8 +109,10 @@ static void test_create_all_fields(void **state)
 	assert_string_equal(roster_user_str(u, ROSTER_FIELD_ADDRESS_COUNTRY), "FR");
 	assert_string_equal(roster_user_str(u, ROSTER_FIELD_LANGUAGE), "fr-CA");
 	assert_string_equal(roster_user_str(u, ROSTER_FIELD_EXTENSION), "201");
+	/* a note keeps its blank lines; every line break is written \n,
+	 * the blanks around them and around the note are dropped */
 	assert_string_equal(roster_user_str(u, ROSTER_FIELD_NOTE),
-			    "first line\nsecond line");
+			    "first line\n\nsecond line\nthird\nfourth");
 	assert_null(roster_user_str(u, ROSTER_FIELD_PASSWORD));
 	assert_null(roster_user_str(u, ROSTER_FIELD_ADDRESS_REGION));
 	assert_int_equal(roster_user_ref(u, ROSTER_FIELD_GROUP), w->group);
