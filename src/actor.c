@@ -77,7 +77,8 @@ static const char *account_rule(const roster_directory *dir,
 			return "auth.scope";
 		if (scope == RS_MANAGE_USERS && who->admin)
 			return NULL;
-		return scope == RS_MANAGE_USERS ? "auth.admin" : "auth.scope";
+		/* in its own account: not the partner, or not an admin */
+		return scope == RS_MANAGE_USERS ? "auth.admin" : "auth.partner";
 	}
 	return "auth.scope";
 }
