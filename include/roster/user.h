@@ -26,8 +26,9 @@
  *  phone              contact number, E.164 ("+" or "00" and 2..15 digits;
  *                     spaces, dots, dashes, slashes and parentheses are
  *                     dropped, and so is a "(0)" after a country code
- *                     whose national prefix is 0: "+33 (0)1 44 55 66 77"
- *                     is +33144556677, "+39 (0)6 ..." keeps its 0); a
+ *                     whose national prefix is 0, or that 0 written
+ *                     bare: "+33 (0)1 44 55 66 77" and "+33 01 44 55 66
+ *                     77" are +33144556677, "+39 (0)6 ..." keeps its 0); a
  *                     national number with the form's country of numbers
  *                     (roster_form_set_numbers_country)
  *  address_*          structured civic address for emergency location:
