@@ -162,13 +162,29 @@ int rs_dials_zero(const char *digits, size_t n)
 	return rs_calling_code(code, &trunk) == n && strcmp(trunk, "0") == 0;
 }
 
+/* The bytes of a separator a number is written with at `p`, 0 if none:
+ * ". - ( ) /", a blank (space, tab), or, as pasted from a page set in
+ * French typography, a no-break or narrow no-break space. */
+static size_t number_sep(const char *p, int blank_only)
+{
+	const unsigned char *u = (const unsigned char *)p;
+
+	if (*p == ' ' || *p == '\t')
+		return 1;
+	if (u[0] == 0xC2 && u[1] == 0xA0)
+		return 2;
+	if (u[0] == 0xE2 && u[1] == 0x80 && u[2] == 0xAF)
+		return 3;
+	return !blank_only && *p && strchr(".-()/", *p) ? 1 : 0;
+}
+
 const char *rs_valid_e164(const char *in, char *out)
 {
-	size_t digits = 0;
+	size_t digits = 0, s;
 	const char *p = in;
 
-	while (*p == ' ')
-		p++;
+	while ((s = number_sep(p, 1)) != 0)
+		p += s;
 	if (*p == '+')
 		p++;
 	else if (p[0] == '0' && p[1] == '0')
@@ -197,7 +213,9 @@ const char *rs_valid_e164(const char *in, char *out)
 			if (++digits > 15)
 				return "phone.e164";
 			out[digits] = *p;
-		} else if (!strchr(" .-()/", *p)) {
+		} else if ((s = number_sep(p, 0)) != 0) {
+			p += s - 1;
+		} else {
 			return "phone.e164";
 		}
 	}
@@ -268,12 +286,12 @@ const char *rs_national_e164(const char *in, const char *region, char *out)
 {
 	const char *p = in, *trunk;
 	char buf[64];
-	size_t n, t;
+	size_t n, t, s;
 	unsigned code = rs_region_code(region, &trunk);
 	int len;
 
-	while (*p == ' ')
-		p++;
+	while ((s = number_sep(p, 1)) != 0)
+		p += s;
 	if (!code || *p == '+' || (p[0] == '0' && p[1] == '0'))
 		return rs_valid_e164(in, out);
 	len = snprintf(buf, sizeof(buf), "+%u ", code);
@@ -282,7 +300,9 @@ const char *rs_national_e164(const char *in, const char *region, char *out)
 	for (n = (size_t)len; *p && n < sizeof(buf) - 1; p++) {
 		if (*p >= '0' && *p <= '9')
 			buf[n++] = *p;
-		else if (!strchr(" .-()/", *p))
+		else if ((s = number_sep(p, 0)) != 0)
+			p += s - 1;
+		else
 			return "phone.e164";
 	}
 	if (*p)

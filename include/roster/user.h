@@ -24,7 +24,8 @@
  *                     the whole directory ("email.*")
  *  password           write-only; checked against the password policy
  *  phone              contact number, E.164 ("+" or "00" and 2..15 digits;
- *                     spaces, dots, dashes, slashes and parentheses are
+ *                     spaces (tabs, no-break spaces too), dots, dashes,
+ *                     slashes and parentheses are
  *                     dropped, and so is a "(0)" after a country code
  *                     whose national prefix is 0, or that 0 written
  *                     bare: "+33 (0)1 44 55 66 77" and "+33 01 44 55 66

@@ -342,7 +342,8 @@ static void test_phone_address_language(void **state)
 	world *w = *state;
 	static const char *bad_phone[] = { "601123456", "+0601", "+1",
 					   "+1234567890123456", "+33 1 23 x",
-					   "+" };
+					   "+", "+33\xC2", "+33 1\xE2\x80",
+					   "+33\xC2\xA1" "1" };
 	roster_form *f = form(w);
 	roster_id id;
 	size_t i;
@@ -370,6 +371,10 @@ static void test_phone_address_language(void **state)
 			{ "+44 020 7946 0000", "+442079460000" },
 			{ "+39 06 1234 5678", "+390612345678" },
 			{ "+33 1 04", "+33104" },
+			/* pasted from a page: no-break spaces, a tab */
+			{ "+33\xC2\xA0" "1\xC2\xA0" "44\xE2\x80\xAF" "55 66 77",
+			  "+33144556677" },
+			{ "\t+420 601 234 567", "+420601234567" },
 		};
 		roster_user *u;
 
