@@ -4,6 +4,7 @@
 
 #include "fields.h"
 #include "form.h"
+#include "util/text.h"
 #include "validate.h"
 
 int roster_form_new(roster_form **out, roster_directory *dir)
@@ -129,8 +130,9 @@ int roster_form_set_str(roster_form *f, int field, const char *value)
 	if (rc)
 		return rc;
 	if (value && *value) {
-		/* bound the copy: validation refuses anything this long */
-		size_t n = strnlen(value, 65536);
+		/* bound the copy: validation refuses anything this long
+		 * (RS_TEXT_BYTES_MAX), a value cut here included */
+		size_t n = strnlen(value, RS_TEXT_BYTES_MAX + 1);
 		copy = rs_strndup(&f->al, value, n);
 		if (!copy)
 			return rs_error_tl(ROSTER_ENOMEM, NULL, "nomem", NULL);

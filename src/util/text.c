@@ -370,6 +370,8 @@ enum rs_text_fault rs_text_clean(const rs_alloc *al, const char *in,
 	 * of combining sequence in real text. The blanks around the value,
 	 * which cleaning trims (a fixed-width column's padding), count for
 	 * nothing. */
+	if (len > RS_TEXT_BYTES_MAX)
+		return RS_TEXT_LONG;
 	while (head < len && strchr(" \t\r\n", in[head]))
 		head++;
 	while (tail > head && strchr(" \t\r\n", in[tail - 1]))

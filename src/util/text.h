@@ -29,6 +29,11 @@ enum rs_text_fault {
  * control characters and more than `max_chars` characters. On success
  * *out is a fresh string.
  */
+/* No text longer than this is taken, whatever it trims to: a form keeps
+ * a copy of RS_TEXT_BYTES_MAX + 1 bytes at most (form.c), so a value it
+ * cut is refused as too long, never kept cut. */
+#define RS_TEXT_BYTES_MAX 65535
+
 enum rs_text_fault rs_text_clean(const rs_alloc *al, const char *in,
 				 unsigned flags, size_t max_chars, char **out);
 

@@ -86,6 +86,8 @@ static enum rs_text_fault ref_clean(const char *in, unsigned flags,
 	char *res;
 
 	*out = NULL;
+	if (len > RS_TEXT_BYTES_MAX)
+		return RS_TEXT_LONG;
 	{
 		size_t h = strspn(in, " \t\r\n"), t = len;
 
@@ -597,6 +599,20 @@ static void test_padded_text(void **state)
 	memset(s, 'y', 1700);
 	assert_int_equal(rs_text_clean(&al, s, 0, 100, &out), RS_TEXT_LONG);
 	assert_null(out);
+	free(s);
+	/* but a text longer than RS_TEXT_BYTES_MAX is refused, padding or
+	 * not: a form cuts its copy there, and a value cut short ("Jan",
+	 * blanks, and the rest lost) must not be taken */
+	s = malloc(RS_TEXT_BYTES_MAX + 2);
+	assert_non_null(s);
+	memset(s, ' ', RS_TEXT_BYTES_MAX + 1);
+	s[RS_TEXT_BYTES_MAX + 1] = '\0';
+	memcpy(s, "Jan", 3);
+	assert_int_equal(rs_text_clean(&al, s, 0, 100, &out), RS_TEXT_LONG);
+	s[RS_TEXT_BYTES_MAX] = '\0';
+	assert_int_equal(rs_text_clean(&al, s, 0, 100, &out), RS_TEXT_OK);
+	assert_string_equal(out, "Jan");
+	free(out);
 	free(s);
 }
 
