@@ -544,11 +544,11 @@ static void refresh_after_conflict(roster_directory *dir)
 static int vouch(roster_directory *dir, roster_id id)
 {
 	rs_txn *t = txn_of(dir);
-	rs_vouch *v;
+	roster_id *v;
 	size_t i;
 
 	for (i = 0; i < t->nvouch; i++)
-		if (t->vouch[i].id == id)
+		if (t->vouch[i] == id)
 			return ROSTER_OK;
 	if (t->nvouch == t->capvouch) {
 		size_t cap = t->capvouch * 2;
@@ -558,8 +558,7 @@ static int vouch(roster_directory *dir, roster_id id)
 		t->vouch = v;
 		t->capvouch = cap;
 	}
-	t->vouch[t->nvouch].id = id;
-	t->vouch[t->nvouch++].version = 0;
+	t->vouch[t->nvouch++] = id;
 	return ROSTER_OK;
 }
 
@@ -568,6 +567,7 @@ int rs_op_end(roster_directory *dir, rs_op *op, int rc)
 	int committing;
 
 	if (rc >= 0 && dir->acting_user && dir->storage &&
+	    dir->storage->version >= 2 && dir->storage->check &&
 	    txn_of(dir)->nlog > op->nlog)
 		rc = vouch(dir, dir->acting_user);
 	committing = rc >= 0 && op->implicit;

@@ -69,14 +69,6 @@ typedef struct rs_reload_req {
 	roster_id account, pbx;
 } rs_reload_req;
 
-/* A user whose role a change of the transaction relied on (the acting
- * user), and the version the store gave it when a store without check
- * wrote it again (persist.c). */
-typedef struct rs_vouch {
-	roster_id id;
-	uint64_t version;
-} rs_vouch;
-
 typedef struct rs_txn {
 	rs_undo *log;
 	size_t nlog, caplog;
@@ -85,7 +77,9 @@ typedef struct rs_txn {
 	rs_reload_req *reloads;
 	size_t nreloads, capreloads;
 	int touch_keys; /* a unique key or name changed: write the counters */
-	rs_vouch *vouch; /* checked at commit to be as read (persist.c) */
+	roster_id *vouch; /* the users whose roles the changes relied on
+			     (the acting users): checked at commit to be
+			     as read (persist.c) */
 	size_t nvouch, capvouch;
 } rs_txn;
 

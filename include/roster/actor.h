@@ -13,8 +13,9 @@
  *   fields of its own record (002). The role is read at the time of the
  *   call, so a revoked admin loses its rights at once; through another
  *   directory on the same store, the commit finds the admin's record
- *   changed (ROSTER_ECONFLICT, then a refresh) and the retry is refused
- *   (docs/storage.md, "What a commit checks").
+ *   changed (ROSTER_ECONFLICT, then a refresh) and the retry is refused,
+ *   with a store that has check (roster/sys/storage.h; docs/storage.md,
+ *   "What a commit checks").
  *
  * The rules enforced on top of these scopes: an admin cannot be deleted
  * until the admin role is removed (004); an account never loses its last

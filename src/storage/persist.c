@@ -635,41 +635,32 @@ static int write_records(roster_directory *dir, change *c, size_t n,
 
 /*
  * The records a decision relied on and the transaction does not write
- * (the acting users', txn.c): checked to be at the version read, or,
- * with a store that cannot check, written again unchanged on it.
+ * (the acting users', txn.c): checked to be at the version read, by a
+ * store that can check (storage.h: a store without check is not asked,
+ * as writing the record again in its place would give the actor a new
+ * version at every change it makes, and its concurrent changes through
+ * other directories conflicts).
  */
 static int check_vouched(roster_directory *dir, struct rs_txn *t,
 			 const change *c, size_t n)
 {
 	const roster_storage *st = dir->storage;
 	char key[RS_KEY_SIZE];
-	unsigned char *buf;
-	size_t i, j, len;
+	size_t i, j;
 	int rc;
 
+	if (st->version < 2 || !st->check)
+		return ROSTER_OK;
 	for (i = 0; i < t->nvouch; i++) {
-		rs_vouch *v = &t->vouch[i];
-		const rs_rec *r = rs_get(dir, v->id);
+		const rs_rec *r = rs_get(dir, t->vouch[i]);
 
-		v->version = 0;
-		for (j = 0; j < n && c[j].id != v->id; j++)
+		for (j = 0; j < n && c[j].id != t->vouch[i]; j++)
 			;
 		if (!r || j < n)
 			continue; /* written on the version read */
-		rs_record_key(key, v->id);
-		if (st->version >= 2 && st->check) {
-			if ((rc = st->check(dir->store, key, r->sver)))
-				return rs_storage_fail(dir, "check", rc);
-			continue;
-		}
-		if (rs_encode(&dir->al, r, &buf, &len))
-			return rs_nomem(dir);
-		rc = st->put(dir->store, key, buf, len, r->sver, &v->version);
-		rs_free(&dir->al, buf);
-		if (rc)
-			return rs_storage_fail(dir, "put", rc);
-		if (!v->version)
-			return zero_version(dir);
+		rs_record_key(key, t->vouch[i]);
+		if ((rc = st->check(dir->store, key, r->sver)))
+			return rs_storage_fail(dir, "check", rc);
 	}
 	return ROSTER_OK;
 }
@@ -826,9 +817,6 @@ static int persist_commit(roster_directory *dir, struct rs_txn *t)
 	for (i = 0; i < n; i++)
 		if (c[i].last_new)
 			c[i].last_new->sver = c[i].version;
-	for (i = 0; i < t->nvouch; i++)
-		if (t->vouch[i].version)
-			rs_get(dir, t->vouch[i].id)->sver = t->vouch[i].version;
 	dir->meta_ver = meta_ver;
 	dir->stored_next_id = dir->next_id;
 	if (events) {

@@ -116,15 +116,15 @@ typedef struct roster_storage {
 	void (*destroy)(void *store);
 	/* version 2 */
 	/**
-	 * Optional. Between begin and commit: 0 when the key's current
-	 * version is `expected` (0: the key must not exist), else
-	 * ROSTER_ECONFLICT (the transaction then rolls back), or
-	 * ROSTER_ESTORAGE. It writes nothing. roster checks so a record its
-	 * decision read and the transaction does not write: the acting
-	 * user's, whose role allowed the change. A store without it (NULL,
-	 * or a version 1 table) gets that record written again unchanged,
-	 * conditionally on the same version, which gives it a new version
-	 * (a form made from the old one is then refused as stale).
+	 * Optional; a store shared by several directories should have it.
+	 * Between begin and commit: 0 when the key's current version is
+	 * `expected` (0: the key must not exist), else ROSTER_ECONFLICT
+	 * (the transaction then rolls back), or ROSTER_ESTORAGE. It writes
+	 * nothing. roster checks so a record its decision read and the
+	 * transaction does not write: the acting user's, whose role allowed
+	 * the change, so that an admin demoted or deleted through another
+	 * directory changes nothing more through this one. Without it (NULL,
+	 * or a version 1 table) that holds within one directory only.
 	 */
 	int (*check)(void *store, const char *key, uint64_t expected);
 } roster_storage;
