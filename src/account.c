@@ -67,16 +67,16 @@ static int authorize(roster_directory *dir, const rs_who *who, int kind,
 	}
 }
 
-int rs_unit_name_key(const rs_alloc *al, const char *in, char **name,
-		     char **key)
+int rs_unit_name_key(const rs_alloc *al, const char *in, unsigned flags,
+		     char **name, char **key)
 {
 	enum rs_text_fault f;
 
 	*name = *key = NULL;
-	f = rs_text_clean(al, in, 0, ROSTER_NAME_MAX, name);
+	f = rs_text_clean(al, in, flags, ROSTER_NAME_MAX, name);
 	if (f == RS_TEXT_OK)
-		f = rs_text_clean(al, *name, RS_TEXT_FOLD, ROSTER_NAME_MAX * 4,
-				  key);
+		f = rs_text_clean(al, *name, flags | RS_TEXT_FOLD,
+				  ROSTER_NAME_MAX * 4, key);
 	if (f != RS_TEXT_OK) {
 		rs_free(al, *name);
 		*name = NULL;
@@ -84,8 +84,9 @@ int rs_unit_name_key(const rs_alloc *al, const char *in, char **name,
 	return f;
 }
 
-static int clean_name(roster_directory *dir, const char *in, char **name,
-		      char **key)
+/* `stored` for a name read from a store (RS_TEXT_STORED). */
+static int clean_name(roster_directory *dir, const char *in, int stored,
+		      char **name, char **key)
 {
 	static const char *const rules[] = { NULL, "nomem", "text.utf8",
 					     "text.control", "text.empty",
@@ -95,7 +96,8 @@ static int clean_name(roster_directory *dir, const char *in, char **name,
 	*name = *key = NULL;
 	if (!in)
 		return rs_fail(dir, ROSTER_EINVAL, "name", "arg.null", NULL);
-	if ((f = rs_unit_name_key(&dir->al, in, name, key)) == RS_TEXT_OK)
+	if ((f = rs_unit_name_key(&dir->al, in, stored ? RS_TEXT_STORED : 0,
+				  name, key)) == RS_TEXT_OK)
 		return ROSTER_OK;
 	if (f == RS_TEXT_NOMEM)
 		return rs_nomem(dir);
@@ -109,7 +111,7 @@ int rs_unit_check_stored(roster_directory *dir, const rs_unit *n, char *why,
 	roster_error saved = dir->err;
 	char *name, *key;
 	size_t i;
-	int fault = 1, rc = clean_name(dir, n->name, &name, &key);
+	int fault = 1, rc = clean_name(dir, n->name, 1, &name, &key);
 
 	if (rc == ROSTER_ENOMEM)
 		return rc;
@@ -301,7 +303,7 @@ static int unit_create(roster_directory *dir, const roster_actor *actor,
 	     min_digits > max_digits))
 		return rs_fail(dir, ROSTER_EINVALID, "extension", "pbx.digits",
 			       NULL);
-	if ((rc = clean_name(dir, name, &nm, &key)))
+	if ((rc = clean_name(dir, name, 0, &nm, &key)))
 		return rc;
 	if (name_taken(dir, sib, key, 0))
 		rc = rs_fail(dir, ROSTER_EEXISTS, "name", "name.unique", nm);
@@ -519,7 +521,7 @@ static int rename_unit(roster_directory *dir, const roster_actor *actor,
 	if (cur->base.kind == ROSTER_KIND_ACCOUNT &&
 	    (rc = rs_authz_account(dir, &who, id, RS_MANAGE_SERVICES)))
 		return rc;
-	if ((rc = clean_name(dir, name, &nm, &key)))
+	if ((rc = clean_name(dir, name, 0, &nm, &key)))
 		return rc;
 	if (strcmp(nm, cur->name) == 0) {
 		/* the same name: no change, no event */
@@ -976,7 +978,7 @@ int roster_record_find(roster_id *out, roster_directory *dir,
 				  "record.notfound", parent);
 	/* the name as one would be created: compared as names are kept
 	 * unique, case aside */
-	if ((rc = clean_name(dir, name, &nm, &key)))
+	if ((rc = clean_name(dir, name, 0, &nm, &key)))
 		return rc;
 	*out = rs_unit_named(dir, parent, kind, key);
 	rc = *out ? ROSTER_OK

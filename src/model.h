@@ -456,9 +456,10 @@ int rs_unit_check_stored(roster_directory *dir, const rs_unit *n, char *why,
 			 size_t len);
 /* A unit's name as it is kept (trimmed, spaces joined) in *name and its
  * folded key, which names are unique by, in *key: 0, or the
- * rs_text_fault (util/text.h) with neither made. */
-int rs_unit_name_key(const rs_alloc *al, const char *in, char **name,
-		     char **key);
+ * rs_text_fault (util/text.h) with neither made. `flags`: 0, or
+ * RS_TEXT_STORED for a name read from a store. */
+int rs_unit_name_key(const rs_alloc *al, const char *in, unsigned flags,
+		     char **name, char **key);
 /* The unit of `kind` (not a user) under `parent` whose folded name is
  * `key` (names are unique so among their siblings), 0 when none. */
 roster_id rs_unit_named(const roster_directory *dir, roster_id parent,

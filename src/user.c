@@ -319,9 +319,25 @@ static int is_default_display(const rs_user *u, const char *v)
 	       strcmp(v + n + 1, last) == 0;
 }
 
-/* Normalise one string field into RS_STR(u, field). */
+/* A number as numbers are kept: '+' and 2 to 15 digits, the first not 0.
+ * Every number the setters write is one; a number read from a store need
+ * only be one (the setters of earlier versions kept a national 0 after a
+ * country code). */
+static int e164_shape(const char *s)
+{
+	size_t n = 0;
+
+	if (*s++ != '+' || *s == '0')
+		return 0;
+	for (; s[n] >= '0' && s[n] <= '9'; n++)
+		;
+	return !s[n] && n >= 2 && n <= 15;
+}
+
+/* Normalise one string field into RS_STR(u, field); `stored` for a value
+ * read from a store (RS_TEXT_STORED, e164_shape). */
 static int set_string(roster_directory *dir, rs_user *u, int field,
-		      const char *in)
+		      const char *in, int stored)
 {
 	const rs_field_info *fi = rs_field(field);
 	char buf[256], key[256];
@@ -350,6 +366,8 @@ static int set_string(roster_directory *dir, rs_user *u, int field,
 	case ROSTER_FIELD_PHONE:
 		if (strnlen(in, 64) >= 64)
 			rule = "phone.e164";
+		else if (stored && e164_shape(in))
+			norm = in;
 		else if (!(rule = rs_valid_e164(in, buf)))
 			norm = buf;
 		break;
@@ -377,8 +395,9 @@ static int set_string(roster_directory *dir, rs_user *u, int field,
 		break;
 	default:
 		tf = rs_text_clean(&dir->al, in,
-				   field == ROSTER_FIELD_NOTE ? RS_TEXT_MULTILINE
-							      : 0,
+				   (field == ROSTER_FIELD_NOTE ? RS_TEXT_MULTILINE
+							       : 0) |
+					   (stored ? RS_TEXT_STORED : 0),
 				   fi->max_chars, &val);
 		if (tf == RS_TEXT_NOMEM)
 			return rs_nomem(dir);
@@ -470,9 +489,10 @@ static int lines_equal(const rs_user *u, char **lines, size_t n)
 /*
  * Set `field` of `u` (the version being built) from the form, in its
  * normal form, and tell in *changed whether that differs from the value
- * `u` held: a value sent back as read, or written otherwise but the same
- * once normalised ("Jan " for "Jan", a line with spaces, a note with
- * CRLF), changes nothing. A value the setter refuses is a change (the
+ * `u` held: a value sent back as it is kept (even one a store of an
+ * earlier version holds, which today's rules would refuse), or written
+ * otherwise but the same once normalised ("Jan " for "Jan", a line with
+ * spaces, a note with CRLF), changes nothing. A value the setter refuses is a change (the
  * value held is valid) and its error is returned; so is ROSTER_ENOMEM.
  * `cur` is the version the caller read (NULL at creation): a form sent
  * back with its derived display name changes nothing either. The
@@ -493,15 +513,28 @@ static int set_field(roster_directory *dir, rs_user *u, const rs_user *cur,
 			*changed = 1;
 			return ROSTER_OK;
 		}
-		if (field == ROSTER_FIELD_DISPLAY_NAME &&
-		    ((cur && is_default_display(cur, f->str[field])) ||
-		     is_default_display(u, f->str[field])))
-			return ROSTER_OK;
 		w = RS_W(u);
 		old = w->s[field];
+		/* the value as it is kept: no change, even one today's rules
+		 * would not take (a store of an earlier version's) */
+		if (old && f->str[field] && strcmp(old, f->str[field]) == 0)
+			return ROSTER_OK;
 		w->s[field] = NULL;
 		rc = set_string(dir, u, field,
-				national(f, field, f->str[field], e164));
+				national(f, field, f->str[field], e164), 0);
+		if (!rc && field == ROSTER_FIELD_DISPLAY_NAME && !old) {
+			/* the derived "First Last" sent back, once
+			 * normalised: the user still has none of its own */
+			char *v = w->s[field];
+
+			w->s[field] = NULL;
+			if ((cur && is_default_display(cur, v)) ||
+			    is_default_display(u, v)) {
+				rs_free(&dir->al, v);
+				return ROSTER_OK;
+			}
+			w->s[field] = v;
+		}
 		*changed = rc || !strs_equal(RS_STR(u, field), old);
 		rs_free(&dir->al, old);
 		return rc;
@@ -517,6 +550,8 @@ static int set_field(roster_directory *dir, rs_user *u, const rs_user *cur,
 		w = RS_W(u);
 		old_lines = w->lines;
 		old_n = u->nlines;
+		if (lines_equal(u, f->lines, f->nlines))
+			return ROSTER_OK; /* as they are kept */
 		w->lines = NULL;
 		u->nlines = 0;
 		rc = set_lines(dir, u, f);
@@ -643,7 +678,6 @@ int rs_user_check_stored(roster_directory *dir, const rs_user *u, char *why,
 			 size_t n)
 {
 	rs_user_work s;
-	char buf[32];
 	size_t i, j;
 	int f, rc = ROSTER_OK;
 	roster_error saved = dir->err;
@@ -653,7 +687,7 @@ int rs_user_check_stored(roster_directory *dir, const rs_user *u, char *why,
 	for (f = 1; f < ROSTER_FIELD_END && !rc; f++) {
 		if (!RS_STR(u, f))
 			continue;
-		if ((rc = set_string(dir, &s.u, f, RS_STR(u, f))) ==
+		if ((rc = set_string(dir, &s.u, f, RS_STR(u, f), 1)) ==
 		    ROSTER_ENOMEM)
 			break;
 		if (rc)
@@ -675,9 +709,7 @@ int rs_user_check_stored(roster_directory *dir, const rs_user *u, char *why,
 		rc = ROSTER_EPARSE;
 	}
 	for (i = 0; i < u->nlines && !rc; i++) {
-		if (strnlen(RS_LINE(u, i), 64) >= 64 ||
-		    rs_valid_e164(RS_LINE(u, i), buf) ||
-		    strcmp(buf, RS_LINE(u, i)) != 0)
+		if (!e164_shape(RS_LINE(u, i)))
 			rc = ROSTER_EPARSE;
 		for (j = 0; j < i && !rc; j++)
 			if (strcmp(RS_LINE(u, j), RS_LINE(u, i)) == 0)

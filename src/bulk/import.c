@@ -240,7 +240,7 @@ static int find_unit(roster_directory *dir, roster_id account, int field,
 		   : field == ROSTER_FIELD_PBX ? ROSTER_KIND_PBX
 					       : ROSTER_KIND_GROUP;
 	char *nm, *key;
-	int f = rs_unit_name_key(&dir->al, name, &nm, &key);
+	int f = rs_unit_name_key(&dir->al, name, 0, &nm, &key);
 
 	*id = 0;
 	if (f == RS_TEXT_OK)

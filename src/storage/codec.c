@@ -541,8 +541,8 @@ static int finish_unit(const rs_alloc *al, rs_unit *n, const char **why)
 		*why = "digit rules missing";
 		return ROSTER_EPARSE;
 	}
-	f = rs_text_clean(al, n->name, RS_TEXT_FOLD, ROSTER_NAME_MAX * 4,
-			  &n->name_key);
+	f = rs_text_clean(al, n->name, RS_TEXT_FOLD | RS_TEXT_STORED,
+			  ROSTER_NAME_MAX * 4, &n->name_key);
 	if (f == RS_TEXT_NOMEM)
 		return ROSTER_ENOMEM;
 	if (f != RS_TEXT_OK) {

@@ -208,7 +208,8 @@ static enum rs_text_fault clean_full(const rs_alloc *al, const char *in,
 				pending_space = 1;
 			continue;
 		}
-		if (is_control(c) || is_hidden(buf, i, (size_t)n, prev)) {
+		if (is_control(c) || (!(flags & RS_TEXT_STORED) &&
+				      is_hidden(buf, i, (size_t)n, prev))) {
 			rs_free(al, buf);
 			return RS_TEXT_CONTROL;
 		}
@@ -222,7 +223,8 @@ static enum rs_text_fault clean_full(const rs_alloc *al, const char *in,
 		base |= is_base(c);
 		buf[w++] = c;
 	}
-	if ((w == 0 && !(flags & RS_TEXT_ALLOW_EMPTY)) || (w > 0 && !base)) {
+	if ((w == 0 && !(flags & RS_TEXT_ALLOW_EMPTY)) ||
+	    (w > 0 && !base && !(flags & RS_TEXT_STORED))) {
 		rs_free(al, buf);
 		return RS_TEXT_EMPTY;
 	}
@@ -280,12 +282,15 @@ int rs_text_nfkc(const rs_alloc *al, const char *in, char **out)
  */
 enum { LATIN_CHAR, LATIN_SPACE, LATIN_CONTROL };
 
-static int latin_kind(unsigned c)
+static int latin_kind(unsigned c, unsigned flags)
 {
 	if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == 0x0B ||
 	    c == 0x0C || c == 0x85 || c == 0xA0)
 		return LATIN_SPACE;
-	if (c < 0x20 || (c >= 0x7F && c < 0xA0) || c == 0xAD /* soft hyphen */)
+	if (c < 0x20 || (c >= 0x7F && c < 0xA0))
+		return LATIN_CONTROL;
+	/* the soft hyphen, a format character (is_hidden) */
+	if (c == 0xAD && !(flags & RS_TEXT_STORED))
 		return LATIN_CONTROL;
 	return LATIN_CHAR;
 }
@@ -323,7 +328,7 @@ static int clean_latin(const char *in, size_t len, unsigned flags, char *res,
 			pending_space = 0;
 			continue;
 		}
-		switch (latin_kind(c)) {
+		switch (latin_kind(c, flags)) {
 		case LATIN_SPACE:
 			if (!breaks)
 				pending_space = 1;

@@ -22,6 +22,10 @@ enum rs_text_fault {
 #define RS_TEXT_MULTILINE 0x1 /* keep line breaks (notes) */
 #define RS_TEXT_ALLOW_EMPTY 0x2
 #define RS_TEXT_FOLD 0x4 /* also fold case: a key for comparisons */
+/* a text read from a store: taken as the rules of earlier versions took
+ * it, invisible (format) characters and marks alone included, so that a
+ * store written before the rules grew stricter still opens */
+#define RS_TEXT_STORED 0x8
 
 /*
  * Validate `in`, normalise it to NFC, trim it and collapse runs of white

@@ -767,10 +767,21 @@ static void test_form_sent_back_as_typed(void **state)
 	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_EMAIL, " typed@acme.example"), 0);
 	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_NOTE, "line one\r\nline two"), 0);
 	assert_int_equal(roster_form_set_lines(f, typed, 1), 0);
+	/* the derived display name, with blanks around and between */
+	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_DISPLAY_NAME,
+					     " Jan  Novák "), 0);
 	world_events_clear(w);
 	assert_int_equal(roster_user_update(w->dir, &self, id, f), ROSTER_OK);
 	assert_int_equal(w->nevents, 0);
 	assert_int_equal(version_of(w, id), v);
+	/* still derived: it follows a new first name */
+	roster_form_clear(f);
+	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_FIRST_NAME, "Janek"), 0);
+	assert_int_equal(roster_user_update(w->dir, &self, id, f), ROSTER_OK);
+	u = get(w, id);
+	assert_string_equal(roster_user_str(u, ROSTER_FIELD_DISPLAY_NAME), "Janek Novák");
+	roster_user_free(u);
+	v = version_of(w, id);
 	/* a note that does change is still the admin's to write */
 	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_NOTE, "line one"), 0);
 	assert_int_equal(roster_user_update(w->dir, &self, id, f), ROSTER_EDENIED);

@@ -1327,6 +1327,95 @@ static void move_record(fixture *fx, void *store, roster_id id,
 	free(c.v);
 }
 
+/* Record `id` with the bytes `a` replaced by `b` (as long), behind the
+ * directories' backs: a value an earlier version's rules took. */
+static void edit_record(fixture *fx, void *store, roster_id id,
+			const char *a, const char *b)
+{
+	const roster_storage *st = ST(fx);
+	copied c;
+	uint64_t ver;
+
+	memset(&c, 0, sizeof(c));
+	snprintf(c.key, sizeof(c.key), "r/%016llx", (unsigned long long)id);
+	assert_int_equal(st->scan(store, c.key, version_of_row, &c), 0);
+	assert_non_null(c.v);
+	assert_int_equal(strlen(a), strlen(b));
+	replace_bytes(&c, (const unsigned char *)a, (const unsigned char *)b,
+		      strlen(a));
+	assert_int_equal(st->begin(store), 0);
+	assert_int_equal(st->put(store, c.key, c.v, c.n, c.version, &ver), 0);
+	assert_int_equal(st->commit(store), 0);
+	free(c.v);
+}
+
+/*
+ * Values the rules of earlier versions took and today's refuse (a soft
+ * hyphen or a zero-width space in a name, a line kept with its national
+ * 0): a store holding them still opens and refreshes, and a form sending
+ * them back as they are kept changes another field; changing them to
+ * another such value is refused.
+ */
+static void test_values_of_earlier_rules(void **state)
+{
+	void *ms;
+	fixture *fx = fx_new_on(*state, &ms);
+	roster_directory_options o;
+	roster_directory *b;
+	roster_form *f = NULL;
+	roster_user *u = NULL;
+	const char *line[] = { "+33 1 44 55 66 79" };
+	roster_id id, site;
+	world *w;
+
+	o = on_store(ST(fx), ms);
+	w = world_new(&o);
+	assert_int_equal(roster_site_create(&site, w->dir, &w->as_admin,
+					    w->account, "Paxxxris"), 0);
+	assert_int_equal(roster_form_new(&f, w->dir), 0);
+	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_FIRST_NAME,
+					     "Sofxxtova"), 0);
+	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_LAST_NAME, "Ok"),
+			 0);
+	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_EMAIL,
+					     "sof@acme.example"), 0);
+	assert_int_equal(roster_form_set_lines(f, line, 1), 0);
+	assert_int_equal(roster_user_create(&id, w->dir, &w->as_admin,
+					    w->account, f), 0);
+	roster_form_free(f);
+	edit_record(fx, ms, site, "Paxxxris", "Pa\xE2\x80\x8B" "ris");
+	edit_record(fx, ms, id, "Sofxxtova", "Sof\xC2\xAD" "tova");
+	edit_record(fx, ms, id, "+33144556679", "+33014455667");
+
+	o = on_store(ST(fx), fx_open(fx));
+	assert_int_equal(roster_directory_open(&b, &o), 0);
+	assert_int_equal(roster_directory_refresh(w->dir), 0);
+	assert_int_equal(roster_user_get(&u, b, id), 0);
+	assert_string_equal(roster_user_str(u, ROSTER_FIELD_FIRST_NAME),
+			    "Sof\xC2\xAD" "tova");
+	roster_user_free(u);
+
+	/* the whole form sent back, one field changed */
+	assert_int_equal(roster_form_new(&f, b), 0);
+	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_FIRST_NAME,
+					     "Sof\xC2\xAD" "tova"), 0);
+	line[0] = "+33014455667";
+	assert_int_equal(roster_form_set_lines(f, line, 1), 0);
+	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_NOTE, "kept"), 0);
+	assert_int_equal(roster_user_update(b, &w->as_admin, id, f), 0);
+	/* another value of the kind refused */
+	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_FIRST_NAME,
+					     "So\xC2\xAD" "ftova"), 0);
+	assert_int_equal(roster_user_update(b, &w->as_admin, id, f),
+			 ROSTER_EINVALID);
+	assert_string_equal(roster_error_rule(roster_directory_error(b)),
+			    "text.control");
+	roster_form_free(f);
+	roster_directory_free(b);
+	world_free(w);
+	fx_free(fx);
+}
+
 /* Users, an admin among them, moved to another account by the store: the
  * refreshed directory shows and finds what an open does (member lists,
  * admin counts, the listing order of the search). */
@@ -2199,6 +2288,7 @@ int main(void)
 		cmocka_unit_test(test_last_admin_across_directories),
 		cmocka_unit_test(test_revoked_admin_across_directories),
 		cmocka_unit_test(test_revoked_admin_store_without_check),
+		cmocka_unit_test(test_values_of_earlier_rules),
 		cmocka_unit_test(test_last_admin_threads),
 		cmocka_unit_test(test_race_same_login),
 		cmocka_unit_test(test_race_deleted_site),
