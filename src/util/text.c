@@ -122,38 +122,85 @@ static int is_control(utf8proc_int32_t c)
 	       (c >= 0xFDD0 && c <= 0xFDEF) || (c & 0xFFFE) == 0xFFFE;
 }
 
+/* Scripts whose letters join (Arabic, Syriac, N'Ko, Mongolian and their
+ * extensions): a zero-width (non-)joiner between two of their letters
+ * chooses a form. */
+static int joining_script(utf8proc_int32_t c)
+{
+	return (c >= 0x0600 && c <= 0x07FF) || (c >= 0x0860 && c <= 0x08FF) ||
+	       (c >= 0x1800 && c <= 0x18AF) || (c >= 0xFB50 && c <= 0xFDFF) ||
+	       (c >= 0xFE70 && c <= 0xFEFF);
+}
+
+/* A pictograph of an emoji sequence (or its variation selector). */
+static int pictograph(utf8proc_int32_t c)
+{
+	return c >= 0x1F000 || (c >= 0x2190 && c <= 0x2BFF) || c == 0xFE0F ||
+	       c == 0x00A9 || c == 0x00AE || c == 0x203C || c == 0x2049;
+}
+
+/* A Prepended_Concatenation_Mark: a format character that shows (an
+ * Arabic number sign, the Syriac abbreviation mark). */
+static int prepended_mark(utf8proc_int32_t c)
+{
+	return (c >= 0x0600 && c <= 0x0605) || c == 0x06DD || c == 0x070F ||
+	       c == 0x0890 || c == 0x0891 || c == 0x08E2 || c == 0x110BD ||
+	       c == 0x110CD;
+}
+
 /*
- * A format character (Unicode Cf: bidi controls, zero-width space, soft
- * hyphen, byte order mark, tags) at buf[i], `prev` before it: invisible,
+ * An invisible character at buf[i] (`prev` before it, 0 at the start):
  * it makes two names that look alike differ ("Pa\u200Bris"), hides from
  * search, or turns the text around it ("\u202E"). Refused as a control
- * character, but for a zero-width non-joiner or joiner between two
- * characters of the scripts that write with them (Arabic, Indic, emoji
- * sequences: above U+036F, never Latin).
+ * character. That is every format character (Unicode Cf: bidi controls,
+ * zero-width space, soft hyphen, byte order mark, tags), the combining
+ * grapheme joiner and the Hangul fillers, and a variation selector after
+ * a Latin letter, but for the uses that writing needs:
+ * - a zero-width non-joiner or joiner after a virama (Indic conjuncts
+ *   and chillus, "ജോണ്\u200D"), between two letters of a joining
+ *   script (Persian "می\u200Cخواهم"), or in an emoji sequence;
+ * - the Mongolian vowel separator between Mongolian letters;
+ * - tags after a black flag (the flags of England, Scotland, Wales);
+ * - the format characters that show (prepended_mark).
  */
 static int is_hidden(const utf8proc_int32_t *buf, size_t i, size_t n,
 		     utf8proc_int32_t prev)
 {
-	utf8proc_int32_t c = buf[i];
+	utf8proc_int32_t c = buf[i], next = i + 1 < n ? buf[i + 1] : 0;
 
-	if (utf8proc_category(c) != UTF8PROC_CATEGORY_CF)
+	if (c == 0x034F || c == 0x3164 || c == 0xFFA0)
+		return 1;
+	if (c == 0x115F || c == 0x1160) /* fillers of old Hangul's jamo */
+		return !((prev >= 0x1100 && prev <= 0x11FF) ||
+			 (next >= 0x1100 && next <= 0x11FF));
+	if ((c >= 0xFE00 && c <= 0xFE0F) || (c >= 0xE0100 && c <= 0xE01EF))
+		return prev <= 0x36F &&
+		       !((c == 0xFE0E || c == 0xFE0F) &&
+			 ((prev >= '0' && prev <= '9') || prev == '#' ||
+			  prev == '*' || prev == 0xA9 || prev == 0xAE));
+	if (utf8proc_category(c) != UTF8PROC_CATEGORY_CF || prepended_mark(c))
 		return 0;
-	if ((c == 0x200C || c == 0x200D) && prev > 0x36F && i + 1 < n &&
-	    buf[i + 1] > 0x36F && !is_space(prev) && !is_space(buf[i + 1]) &&
-	    utf8proc_category(prev) != UTF8PROC_CATEGORY_CF &&
-	    utf8proc_category(buf[i + 1]) != UTF8PROC_CATEGORY_CF)
-		return 0;
+	if (c == 0x200C || c == 0x200D)
+		return !(utf8proc_get_property(prev)->combining_class == 9 ||
+			 (joining_script(prev) && joining_script(next)) ||
+			 (c == 0x200D && pictograph(prev) && pictograph(next)));
+	if (c == 0x180E)
+		return !(prev >= 0x1800 && prev <= 0x18AF && next >= 0x1800 &&
+			 next <= 0x18AF);
+	if (c >= 0xE0020 && c <= 0xE007F)
+		return !(prev == 0x1F3F4 || (prev >= 0xE0020 && prev < 0xE007F));
 	return 1;
 }
 
-/* A character that shows alone: not a mark (which shows on another) nor
- * a joiner. */
+/* A character that shows alone: not a mark (which shows on another), a
+ * joiner nor the braille blank. */
 static int is_base(utf8proc_int32_t c)
 {
 	utf8proc_category_t cat = utf8proc_category(c);
 
 	return cat != UTF8PROC_CATEGORY_MN && cat != UTF8PROC_CATEGORY_MC &&
-	       cat != UTF8PROC_CATEGORY_ME && cat != UTF8PROC_CATEGORY_CF;
+	       cat != UTF8PROC_CATEGORY_ME && cat != UTF8PROC_CATEGORY_CF &&
+	       c != 0x2800;
 }
 
 /* A line break of a text of several lines (RS_TEXT_MULTILINE): LF, CR

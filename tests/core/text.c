@@ -48,20 +48,55 @@ static int ref_is_control(utf8proc_int32_t c)
 	       (c >= 0xFDD0 && c <= 0xFDEF) || (c & 0xFFFE) == 0xFFFE;
 }
 
-/* Format characters are refused, but for a zero-width (non-)joiner
- * between two characters above U+036F that are neither spaces nor
- * format characters themselves. */
+/* Invisible characters are refused (src/util/text.c, is_hidden), but
+ * for the uses writing needs; restated from the rule, not the code. */
+static int in_range(utf8proc_int32_t c, utf8proc_int32_t lo,
+		    utf8proc_int32_t hi)
+{
+	return c >= lo && c <= hi;
+}
+
 static int ref_is_hidden(const utf8proc_int32_t *raw, size_t i, size_t n)
 {
-	utf8proc_category_t cf = UTF8PROC_CATEGORY_CF;
+	utf8proc_int32_t c = raw[i], p = i ? raw[i - 1] : 0;
+	utf8proc_int32_t q = i + 1 < n ? raw[i + 1] : 0;
+	int pj = in_range(p, 0x600, 0x7FF) || in_range(p, 0x860, 0x8FF) ||
+		 in_range(p, 0x1800, 0x18AF) || in_range(p, 0xFB50, 0xFDFF) ||
+		 in_range(p, 0xFE70, 0xFEFF);
+	int qj = in_range(q, 0x600, 0x7FF) || in_range(q, 0x860, 0x8FF) ||
+		 in_range(q, 0x1800, 0x18AF) || in_range(q, 0xFB50, 0xFDFF) ||
+		 in_range(q, 0xFE70, 0xFEFF);
+	int pe = p >= 0x1F000 || in_range(p, 0x2190, 0x2BFF) || p == 0xFE0F ||
+		 p == 0xA9 || p == 0xAE || p == 0x203C || p == 0x2049;
+	int qe = q >= 0x1F000 || in_range(q, 0x2190, 0x2BFF) || q == 0xFE0F ||
+		 q == 0xA9 || q == 0xAE || q == 0x203C || q == 0x2049;
 
-	if (utf8proc_category(raw[i]) != cf)
+	switch (c) {
+	case 0x34F: case 0x3164: case 0xFFA0:
+		return 1;
+	case 0x115F: case 0x1160:
+		return !in_range(p, 0x1100, 0x11FF) && !in_range(q, 0x1100, 0x11FF);
+	case 0x200C:
+		return !(utf8proc_get_property(p)->combining_class == 9 ||
+			 (pj && qj));
+	case 0x200D:
+		return !(utf8proc_get_property(p)->combining_class == 9 ||
+			 (pj && qj) || (pe && qe));
+	case 0x180E:
+		return !(in_range(p, 0x1800, 0x18AF) && in_range(q, 0x1800, 0x18AF));
+	case 0x600: case 0x601: case 0x602: case 0x603: case 0x604:
+	case 0x605: case 0x6DD: case 0x70F: case 0x890: case 0x891:
+	case 0x8E2: case 0x110BD: case 0x110CD:
 		return 0;
-	return !((raw[i] == 0x200C || raw[i] == 0x200D) && i > 0 && i + 1 < n &&
-		 raw[i - 1] > 0x36F && raw[i + 1] > 0x36F &&
-		 !ref_is_space(raw[i - 1]) && !ref_is_space(raw[i + 1]) &&
-		 utf8proc_category(raw[i - 1]) != cf &&
-		 utf8proc_category(raw[i + 1]) != cf);
+	}
+	if (in_range(c, 0xFE00, 0xFE0F) || in_range(c, 0xE0100, 0xE01EF))
+		return p <= 0x36F &&
+		       !((c == 0xFE0E || c == 0xFE0F) &&
+			 (in_range(p, '0', '9') || p == '#' || p == '*' ||
+			  p == 0xA9 || p == 0xAE));
+	if (in_range(c, 0xE0020, 0xE007F))
+		return !(p == 0x1F3F4 || in_range(p, 0xE0020, 0xE007E));
+	return utf8proc_category(c) == UTF8PROC_CATEGORY_CF;
 }
 
 static int ref_is_mark(utf8proc_int32_t c)
@@ -69,7 +104,8 @@ static int ref_is_mark(utf8proc_int32_t c)
 	utf8proc_category_t cat = utf8proc_category(c);
 
 	return cat == UTF8PROC_CATEGORY_MN || cat == UTF8PROC_CATEGORY_MC ||
-	       cat == UTF8PROC_CATEGORY_ME || cat == UTF8PROC_CATEGORY_CF;
+	       cat == UTF8PROC_CATEGORY_ME || cat == UTF8PROC_CATEGORY_CF ||
+	       c == 0x2800;
 }
 
 static enum rs_text_fault ref_clean(const char *in, unsigned flags,
@@ -630,11 +666,21 @@ static void test_hidden_characters(void **state)
 		"\xEF\xBB\xBFJan",		  /* byte order mark */
 		"Jan\xF3\xA0\x80\x81",	  /* a tag character */
 		"\xE2\x80\x8C\xD9\x85",	  /* a joiner at the start */
+		"\xEF\xB8\x8F",		  /* a variation selector alone */
+		"Pa\xCD\x8F" "ris",		  /* combining grapheme joiner */
+		"Pa\xEF\xB8\x80" "ris",	  /* a variation selector */
+		"\xE3\x85\xA4",		  /* a Hangul filler */
+		"Jan\xE3\x85\xA4",
+		/* joiners between Cyrillic, Han letters: second names */
+		"\xD0\x9C\xD0\xBE\xE2\x80\x8C\xD1\x81",
+		"\xE6\x9D\xB1\xE2\x80\x8D\xE4\xBA\xAC",
+		"Jan\xF3\xA0\x81\xA7",	  /* a tag after no flag */
 	};
 	static const char *const empty[] = {
 		"\xCC\x81",			  /* a combining accent alone */
 		"\xCC\x81 \xCC\x88",
-		"\xEF\xB8\x8F",		  /* a variation selector alone */
+		"\xE0\xA5\x8D",		  /* a virama alone */
+		"\xE2\xA0\x80",		  /* the braille blank */
 	};
 	static const char *const kept[] = {
 		/* Persian with a zero-width non-joiner between letters */
@@ -642,6 +688,23 @@ static void test_hidden_characters(void **state)
 		/* an emoji sequence joined by a zero-width joiner */
 		"\xF0\x9F\x91\xA9\xE2\x80\x8D\xF0\x9F\x92\xBB",
 		"Ren\xC3\xA9" "e",
+		/* Malayalam chillu (a joiner after a virama), at the end of
+		 * a word and of the text */
+		"\xE0\xB4\x9C\xE0\xB5\x8B\xE0\xB4\xA3\xE0\xB5\x8D\xE2\x80\x8D",
+		"\xE0\xB4\x9C\xE0\xB5\x8B\xE0\xB4\xA3\xE0\xB5\x8D\xE2\x80\x8D "
+		"\xE0\xB4\x9C",
+		/* Mongolian with its vowel separator */
+		"\xE1\xA0\xAC\xE1\xA0\xA0\xE1\xA0\xB7\xE1\xA0\x8E\xE1\xA0\xA0",
+		/* Syriac abbreviation mark, which shows */
+		"\xDC\x8F\xDC\x90",
+		/* the flag of Scotland: a black flag and tags */
+		"Fiona \xF0\x9F\x8F\xB4\xF3\xA0\x81\xA7\xF3\xA0\x81\xA2"
+		"\xF3\xA0\x81\xB3\xF3\xA0\x81\xA3\xF3\xA0\x81\xB4"
+		"\xF3\xA0\x81\xBF",
+		/* a keycap, a red heart, a Han character and its variant */
+		"1\xEF\xB8\x8F\xE2\x83\xA3",
+		"\xE2\x9D\xA4\xEF\xB8\x8F",
+		"\xE8\x91\x9B\xF3\xA0\x84\x80",
 	};
 	char *out = NULL;
 	size_t i;
