@@ -23,6 +23,15 @@
  * an account can be emptied and deleted); nobody grants a right they do
  * not hold themselves (the admin role, the statutory flag, do-not-bill).
  *
+ * Reads by id or name take no actor (roster_user_get, roster_record_get,
+ * roster_list, roster_user_find_login, roster_record_find): the host
+ * shows them only to whom it may, as it knows its session. The calls that
+ * gather users for an actor (search, count, export, the bulk actions)
+ * take one and keep to its scope. A refusal tells a record of another
+ * account from a missing one (auth.scope against record.notfound): the
+ * existence of an id is not kept secret, its contents are the host's to
+ * keep.
+ *
  * roster_actor has a frozen layout (16 bytes): it will never grow, so it
  * is safe to build on the stack and pass by pointer.
  */
