@@ -2446,19 +2446,6 @@ static roster_id user_on(roster_directory *d, const world *w,
 	return id;
 }
 
-static int set_note(roster_directory *d, const roster_actor *a, roster_id u,
-		    const char *note)
-{
-	roster_form *f = NULL;
-	int rc;
-
-	assert_int_equal(roster_form_new(&f, d), 0);
-	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_NOTE, note), 0);
-	rc = roster_user_update(d, a, u, f);
-	roster_form_free(f);
-	return rc;
-}
-
 /* The unique-key indexes still refuse what they held before. */
 static void assert_indexes_hold(world *w, const char *line, const char *ext)
 {

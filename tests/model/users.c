@@ -732,14 +732,6 @@ static void test_form_sent_back_as_read(void **state)
 	roster_form_free(f);
 }
 
-static uint64_t version_of(world *w, roster_id id)
-{
-	roster_user *u = get(w, id);
-	uint64_t v = roster_user_version(u);
-
-	roster_user_free(u);
-	return v;
-}
 
 /* A portal sends back values written otherwise than they are kept:
  * the same once normalised, they change nothing, so the user's own form
@@ -773,7 +765,7 @@ static void test_form_sent_back_as_typed(void **state)
 	world_events_clear(w);
 	assert_int_equal(roster_user_update(w->dir, &self, id, f), ROSTER_OK);
 	assert_int_equal(w->nevents, 0);
-	assert_int_equal(version_of(w, id), v);
+	assert_int_equal(user_version(w->dir, id), v);
 	/* still derived: it follows a new first name */
 	roster_form_clear(f);
 	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_FIRST_NAME, "Janek"), 0);
@@ -781,7 +773,7 @@ static void test_form_sent_back_as_typed(void **state)
 	u = get(w, id);
 	assert_string_equal(roster_user_str(u, ROSTER_FIELD_DISPLAY_NAME), "Janek Novák");
 	roster_user_free(u);
-	v = version_of(w, id);
+	v = user_version(w->dir, id);
 	/* a note that does change is still the admin's to write */
 	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_NOTE, "line one"), 0);
 	assert_int_equal(roster_user_update(w->dir, &self, id, f), ROSTER_EDENIED);
@@ -792,7 +784,7 @@ static void test_form_sent_back_as_typed(void **state)
 	assert_err(w, ROSTER_EDENIED, "auth.field");
 	assert_int_equal(roster_user_update(w->dir, &w->as_admin, id, f), ROSTER_EINVALID);
 	assert_err(w, ROSTER_EINVALID, "text.control");
-	assert_int_equal(version_of(w, id), v);
+	assert_int_equal(user_version(w->dir, id), v);
 	roster_form_free(f);
 }
 
@@ -813,12 +805,12 @@ static void test_expect_version(void **state)
 	/* a creation ignores an expected version */
 	assert_int_equal(roster_form_expect_version(f, 12345), 0);
 	assert_int_equal(create(w, f, &id), ROSTER_OK);
-	v1 = version_of(w, id);
+	v1 = user_version(w->dir, id);
 	assert_true(v1 != 0);
 	/* another admin renames the user: a new version */
 	assert_int_equal(roster_form_set_str(g, ROSTER_FIELD_FIRST_NAME, "Other"), 0);
 	assert_int_equal(roster_user_update(w->dir, &w->as_admin, id, g), 0);
-	v2 = version_of(w, id);
+	v2 = user_version(w->dir, id);
 	assert_true(v2 != v1);
 	/* the first admin's form, shown at v1: refused, nothing written */
 	roster_form_clear(f);
@@ -846,19 +838,19 @@ static void test_expect_version(void **state)
 	assert_int_equal(roster_form_expect_version(f, v2), 0);
 	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_LAST_NAME, "Fresh"), 0);
 	assert_int_equal(roster_user_update(w->dir, &w->as_admin, id, f), 0);
-	v3 = version_of(w, id);
+	v3 = user_version(w->dir, id);
 	assert_true(v3 != v2 && v3 != v1);
 	/* a change that changes nothing makes no version */
 	assert_int_equal(roster_form_expect_version(f, v3), 0);
 	assert_int_equal(roster_user_update(w->dir, &w->as_admin, id, f), 0);
-	assert_int_equal(version_of(w, id), v3);
+	assert_int_equal(user_version(w->dir, id), v3);
 	/* a change rolled back leaves the version as it was */
 	assert_int_equal(roster_transaction_begin(w->dir), 0);
 	assert_int_equal(roster_user_update(w->dir, &w->as_admin, id, g), 0);
 	assert_int_equal(roster_form_set_str(g, ROSTER_FIELD_FIRST_NAME, "Undone"), 0);
 	assert_int_equal(roster_user_update(w->dir, &w->as_admin, id, g), 0);
 	assert_int_equal(roster_transaction_rollback(w->dir), 0);
-	assert_int_equal(version_of(w, id), v3);
+	assert_int_equal(user_version(w->dir, id), v3);
 	/* 0 and roster_form_clear() expect none */
 	assert_int_equal(roster_form_expect_version(f, v1), 0);
 	roster_form_clear(f);
@@ -872,7 +864,7 @@ static void test_expect_version(void **state)
 	base(g, "version2@acme.example");
 	assert_int_equal(create(w, g, &other), ROSTER_OK);
 	roster_form_clear(f);
-	assert_int_equal(roster_form_expect_version(f, version_of(w, other)), 0);
+	assert_int_equal(roster_form_expect_version(f, user_version(w->dir, other)), 0);
 	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_NOTE, "wrong"), 0);
 	assert_int_equal(roster_user_update(w->dir, &w->as_admin, id, f),
 			 ROSTER_ECONFLICT);
@@ -1018,22 +1010,22 @@ static void test_version_in_transaction(void **state)
 
 	base(f, "before@acme.example");
 	assert_int_equal(create(w, f, &changed), ROSTER_OK);
-	was = version_of(w, changed);
+	was = user_version(w->dir, changed);
 	assert_true(was != 0);
 	assert_int_equal(roster_transaction_begin(w->dir), 0);
 	base(g, "within@acme.example");
 	assert_int_equal(create(w, g, &made), ROSTER_OK);
-	assert_int_equal(version_of(w, made), 0);
+	assert_int_equal(user_version(w->dir, made), 0);
 	roster_form_clear(f);
 	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_NOTE, "one"), 0);
 	assert_int_equal(roster_user_update(w->dir, &w->as_admin, changed, f), 0);
-	assert_int_equal(version_of(w, changed), was);
+	assert_int_equal(user_version(w->dir, changed), was);
 	assert_int_equal(roster_form_expect_version(f, was), 0);
 	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_NOTE, "two"), 0);
 	assert_int_equal(roster_user_update(w->dir, &w->as_admin, changed, f), 0);
 	assert_int_equal(roster_transaction_commit(w->dir), 0);
-	assert_true(version_of(w, made) != 0);
-	assert_true(version_of(w, changed) != was);
+	assert_true(user_version(w->dir, made) != 0);
+	assert_true(user_version(w->dir, changed) != was);
 	roster_form_free(f);
 	roster_form_free(g);
 }

@@ -333,30 +333,6 @@ static void test_last_admin_across_directories(void **state)
 	fx_free(fx);
 }
 
-static uint64_t user_version(roster_directory *d, roster_id id)
-{
-	roster_user *u = NULL;
-	uint64_t v;
-
-	assert_int_equal(roster_user_get(&u, d, id), 0);
-	v = roster_user_version(u);
-	roster_user_free(u);
-	return v;
-}
-
-static int set_note(roster_directory *d, const roster_actor *a, roster_id u,
-		    const char *note)
-{
-	roster_form *f = NULL;
-	int rc;
-
-	assert_int_equal(roster_form_new(&f, d), 0);
-	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_NOTE, note), 0);
-	rc = roster_user_update(d, a, u, f);
-	roster_form_free(f);
-	return rc;
-}
-
 /*
  * An admin demoted, or deleted, through one directory changes nothing
  * more through another that has not read it yet: the commit finds the
@@ -1304,13 +1280,12 @@ static void copy_record(fixture *fx, void *store, roster_id from,
 	free(c.v);
 }
 
-/* Record `id` with its parent `from` replaced by `to`, behind the
- * directories' backs (no call moves a user to another account). */
-static void move_record(fixture *fx, void *store, roster_id id,
-			roster_id from, roster_id to)
+/* Record `id` with the first `n` bytes `a` replaced by `b`, written at
+ * its version behind the directories' backs. */
+static void rewrite_record(fixture *fx, void *store, roster_id id,
+			   const void *a, const void *b, size_t n)
 {
 	const roster_storage *st = ST(fx);
-	unsigned char x[10], y[10];
 	copied c;
 	uint64_t ver;
 
@@ -1318,35 +1293,32 @@ static void move_record(fixture *fx, void *store, roster_id id,
 	snprintf(c.key, sizeof(c.key), "r/%016llx", (unsigned long long)id);
 	assert_int_equal(st->scan(store, c.key, version_of_row, &c), 0);
 	assert_non_null(c.v);
-	tagged_id(x, 2, from);
-	tagged_id(y, 2, to);
-	replace_bytes(&c, x, y, sizeof(x));
+	replace_bytes(&c, a, b, n);
 	assert_int_equal(st->begin(store), 0);
 	assert_int_equal(st->put(store, c.key, c.v, c.n, c.version, &ver), 0);
 	assert_int_equal(st->commit(store), 0);
 	free(c.v);
 }
 
-/* Record `id` with the bytes `a` replaced by `b` (as long), behind the
- * directories' backs: a value an earlier version's rules took. */
+/* Record `id` with its parent `from` replaced by `to` (no call moves a
+ * user to another account). */
+static void move_record(fixture *fx, void *store, roster_id id,
+			roster_id from, roster_id to)
+{
+	unsigned char x[10], y[10];
+
+	tagged_id(x, 2, from);
+	tagged_id(y, 2, to);
+	rewrite_record(fx, store, id, x, y, sizeof(x));
+}
+
+/* Record `id` with the text `a` replaced by `b` (as long): a value an
+ * earlier version's rules took. */
 static void edit_record(fixture *fx, void *store, roster_id id,
 			const char *a, const char *b)
 {
-	const roster_storage *st = ST(fx);
-	copied c;
-	uint64_t ver;
-
-	memset(&c, 0, sizeof(c));
-	snprintf(c.key, sizeof(c.key), "r/%016llx", (unsigned long long)id);
-	assert_int_equal(st->scan(store, c.key, version_of_row, &c), 0);
-	assert_non_null(c.v);
 	assert_int_equal(strlen(a), strlen(b));
-	replace_bytes(&c, (const unsigned char *)a, (const unsigned char *)b,
-		      strlen(a));
-	assert_int_equal(st->begin(store), 0);
-	assert_int_equal(st->put(store, c.key, c.v, c.n, c.version, &ver), 0);
-	assert_int_equal(st->commit(store), 0);
-	free(c.v);
+	rewrite_record(fx, store, id, a, b, strlen(a));
 }
 
 /*

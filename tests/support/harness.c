@@ -126,6 +126,30 @@ void world_free(world *w)
 	free(w);
 }
 
+int set_note(roster_directory *d, const roster_actor *a, roster_id u,
+	     const char *note)
+{
+	roster_form *f = NULL;
+	int rc;
+
+	assert_int_equal(roster_form_new(&f, d), 0);
+	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_NOTE, note), 0);
+	rc = roster_user_update(d, a, u, f);
+	roster_form_free(f);
+	return rc;
+}
+
+uint64_t user_version(roster_directory *d, roster_id id)
+{
+	roster_user *u = NULL;
+	uint64_t v;
+
+	assert_int_equal(roster_user_get(&u, d, id), 0);
+	v = roster_user_version(u);
+	roster_user_free(u);
+	return v;
+}
+
 size_t world_count(const world *w, int type)
 {
 	size_t i, n = 0;

@@ -57,6 +57,12 @@ int world_user(world *w, const roster_actor *actor, roster_id account,
 	       const char *first, const char *last, const char *email,
 	       int admin, roster_id *out);
 
+/* Update user `u`'s note as actor `a`; returns the roster code. */
+int set_note(roster_directory *d, const roster_actor *a, roster_id u,
+	     const char *note);
+/* The version of user `id` (roster_user_version), which must exist. */
+uint64_t user_version(roster_directory *d, roster_id id);
+
 /* Number of recorded events of a type since the last world_events_clear. */
 size_t world_count(const world *w, int type);
 /* The last recorded event of a type, NULL if none. */
