@@ -732,7 +732,6 @@ static void test_form_sent_back_as_read(void **state)
 	roster_form_free(f);
 }
 
-
 /* A portal sends back values written otherwise than they are kept:
  * the same once normalised, they change nothing, so the user's own form
  * is not refused for a field it may not edit, and no event goes out. */
@@ -787,7 +786,6 @@ static void test_form_sent_back_as_typed(void **state)
 	assert_int_equal(user_version(w->dir, id), v);
 	roster_form_free(f);
 }
-
 
 /* A form made from one version of a user and saved after someone else
  * changed the user is refused, even when it changes nothing, and the
