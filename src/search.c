@@ -451,8 +451,7 @@ static int piece_has_letter(const char *p)
  * is written, "john.2024.01@acme") ends the number, and such a piece
  * joins nothing, so that its words are those of the user's login. The
  * "(0)" written after a country code whose country dials 0 for a national
- * number ("+33 (0)1 44", "0033 (0)1 44"), or that 0 written bare ("+33
- * 01 44"), is not dialled and is left out,
+ * number ("+33 (0)1 44", "0033 (0)1 44") is not dialled and is left out,
  * as a phone's setter leaves it out (rs_dials_zero), and so is the "00"
  * dialled for a '+' when two digits or more follow it and begin with a
  * country calling code ("0033 1 44", "00420"), so that "007" stays a word
@@ -493,16 +492,8 @@ static void join_numbers(const char *in, char *out)
 		/* the digits after the '+' or the "00" */
 		code = start + (plus ? 1 : 2);
 		for (;;) {
-			while (is_digit(*p)) {
-				/* "+33 01 44": the national 0 written bare,
-				 * left out as the setter leaves it out */
-				if (intl && *p == '0' && o > code &&
-				    rs_dials_zero(code, (size_t)(o - code))) {
-					p++;
-					continue;
-				}
+			while (is_digit(*p))
 				*o++ = *p++;
-			}
 			spaced = 0;
 			for (q = p; (s = number_sep_at(q)) != 0; q += s) {
 				spaced |= space_at(q) != 0;

@@ -201,12 +201,6 @@ const char *rs_valid_e164(const char *in, char *out)
 			p += 2;
 			continue;
 		}
-		if (*p == '0' && rs_dials_zero(out + 1, digits)) {
-			/* "+33 01 44": the same national prefix written
-			 * bare, which no number of the country begins with
-			 * after its code (Italy's 0 is the number's own) */
-			continue;
-		}
 		if (*p >= '0' && *p <= '9') {
 			if (digits == 0 && *p == '0')
 				return "phone.e164";

@@ -26,11 +26,11 @@
  * found as well ("00420 601" finds +420601234567: a "00" followed by two
  * digits or more that begin a country calling code is taken for the '+'),
  * a word of digits beginning "00" otherwise ("007") is found as it is
- * typed, and the "(0)" of "+33 (0)1 44" or "0033 (0)1 44", or that 0
- * written bare ("+33 01 44"), is left out, as a phone's or a line's setter
- * leaves it out where the country dials 0 for a national number;
- * elsewhere its 0 is kept, as the setter keeps it ("+39 (0)6 1234" and
- * "+39 06 1234" find +390612345678). A number is also found as it
+ * typed, and the "(0)" of "+33 (0)1 44" or "0033 (0)1 44" is left out, as
+ * a phone's or a line's setter leaves it out where the country dials 0 for
+ * a national number (a number kept with that 0, "+33 01 44..." or one a
+ * store holds, is found by it all the same); elsewhere its 0 is kept, as
+ * the setter keeps it ("+39 (0)6 1234" finds +390612345678). A number is also found as it
  * is written in its country, from the country calling codes of
  * libphonenumber: "601 234" finds +420601234567 and "01 44 55" or "1 44
  * 55" finds +33144556677 (France dials a national prefix, 0). Two groups

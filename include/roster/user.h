@@ -25,11 +25,11 @@
  *  password           write-only; checked against the password policy
  *  phone              contact number, E.164 ("+" or "00" and 2..15 digits;
  *                     spaces (tabs, no-break spaces too), dots, dashes,
- *                     slashes and parentheses are
- *                     dropped, and so is a "(0)" after a country code
- *                     whose national prefix is 0, or that 0 written
- *                     bare: "+33 (0)1 44 55 66 77" and "+33 01 44 55 66
- *                     77" are +33144556677, "+39 (0)6 ..." keeps its 0); a
+ *                     slashes and parentheses are dropped, and so is a
+ *                     "(0)" after a country code whose national prefix
+ *                     is 0: "+33 (0)1 44 55 66 77" is +33144556677,
+ *                     "+39 (0)6 ..." keeps its 0; a 0 written bare is a
+ *                     digit, as some countries' numbers begin with it); a
  *                     national number with the form's country of numbers
  *                     (roster_form_set_numbers_country)
  *  address_*          structured civic address for emergency location:
