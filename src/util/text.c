@@ -122,21 +122,35 @@ static int is_control(utf8proc_int32_t c)
 	       (c >= 0xFDD0 && c <= 0xFDEF) || (c & 0xFFFE) == 0xFFFE;
 }
 
-/* Scripts whose letters join (Arabic, Syriac, N'Ko, Mongolian and their
- * extensions): a zero-width (non-)joiner between two of their letters
- * chooses a form. */
+/* Scripts whose letters join (Arabic, Syriac, Mandaic, N'Ko, Mongolian,
+ * Phags-pa, Manichaean, Psalter Pahlavi, Hanifi Rohingya, Sogdian, Adlam
+ * and their extensions): a zero-width (non-)joiner between two of their
+ * letters chooses a form. */
 static int joining_script(utf8proc_int32_t c)
 {
-	return (c >= 0x0600 && c <= 0x07FF) || (c >= 0x0860 && c <= 0x08FF) ||
-	       (c >= 0x1800 && c <= 0x18AF) || (c >= 0xFB50 && c <= 0xFDFF) ||
-	       (c >= 0xFE70 && c <= 0xFEFF);
+	return (c >= 0x0600 && c <= 0x08FF) || (c >= 0x1800 && c <= 0x18AF) ||
+	       (c >= 0xA840 && c <= 0xA87F) || (c >= 0xFB50 && c <= 0xFDFF) ||
+	       (c >= 0xFE70 && c <= 0xFEFF) ||
+	       (c >= 0x10AC0 && c <= 0x10AFF) ||
+	       (c >= 0x10B80 && c <= 0x10BAF) ||
+	       (c >= 0x10D00 && c <= 0x10D3F) ||
+	       (c >= 0x10F30 && c <= 0x10F6F) ||
+	       (c >= 0x1E900 && c <= 0x1E95F);
 }
 
-/* A pictograph of an emoji sequence (or its variation selector). */
+/* A pictograph of an emoji sequence (or its presentation selector). */
 static int pictograph(utf8proc_int32_t c)
 {
-	return c >= 0x1F000 || (c >= 0x2190 && c <= 0x2BFF) || c == 0xFE0F ||
-	       c == 0x00A9 || c == 0x00AE || c == 0x203C || c == 0x2049;
+	return (c >= 0x1F000 && c <= 0x1FAFF) || (c >= 0x2190 && c <= 0x2BFF) ||
+	       c == 0xFE0F || c == 0x00A9 || c == 0x00AE || c == 0x203C ||
+	       c == 0x2049;
+}
+
+/* A Han ideograph (a variation selector may choose its glyph). */
+static int ideograph(utf8proc_int32_t c)
+{
+	return (c >= 0x2E80 && c <= 0x9FFF) || (c >= 0xF900 && c <= 0xFAFF) ||
+	       (c >= 0x20000 && c <= 0x3FFFF);
 }
 
 /* A Prepended_Concatenation_Mark: a format character that shows (an
@@ -148,18 +162,29 @@ static int prepended_mark(utf8proc_int32_t c)
 	       c == 0x110CD;
 }
 
+static int virama(utf8proc_int32_t c)
+{
+	return utf8proc_get_property(c)->combining_class == 9;
+}
+
 /*
  * An invisible character at buf[i] (`prev` before it, 0 at the start):
  * it makes two names that look alike differ ("Pa\u200Bris"), hides from
  * search, or turns the text around it ("\u202E"). Refused as a control
  * character. That is every format character (Unicode Cf: bidi controls,
- * zero-width space, soft hyphen, byte order mark, tags), the combining
- * grapheme joiner and the Hangul fillers, and a variation selector after
- * a Latin letter, but for the uses that writing needs:
- * - a zero-width non-joiner or joiner after a virama (Indic conjuncts
- *   and chillus, "ജോണ്\u200D"), between two letters of a joining
- *   script (Persian "می\u200Cخواهم"), or in an emoji sequence;
- * - the Mongolian vowel separator between Mongolian letters;
+ * zero-width space, soft hyphen, byte order mark, tags), every default
+ * ignorable code point (the combining grapheme joiner, the Hangul
+ * fillers, variation selectors, the Khmer inherent vowels), and every
+ * code point not assigned in the Unicode version utf8proc knows, but for
+ * the uses that writing needs:
+ * - a zero-width non-joiner or joiner before or after a virama (Indic
+ *   conjuncts and chillus: "ജോണ്\u200D", Bengali "র\u200D্যান"),
+ *   between two letters of a joining script (Persian "می\u200Cخواهم"),
+ *   a joiner between two pictographs (emoji sequences);
+ * - the Mongolian vowel separator between, and its free variation
+ *   selectors after, Mongolian letters;
+ * - the emoji presentation selectors after a pictograph or a keycap's
+ *   character, the other variation selectors after a Han ideograph;
  * - tags after a black flag (the flags of England, Scotland, Wales);
  * - the format characters that show (prepended_mark).
  */
@@ -167,26 +192,28 @@ static int is_hidden(const utf8proc_int32_t *buf, size_t i, size_t n,
 		     utf8proc_int32_t prev)
 {
 	utf8proc_int32_t c = buf[i], next = i + 1 < n ? buf[i + 1] : 0;
+	const utf8proc_property_t *p = utf8proc_get_property(c);
 
-	if (c == 0x034F || c == 0x3164 || c == 0xFFA0)
+	if (p->category == UTF8PROC_CATEGORY_CN)
 		return 1;
-	if (c == 0x115F || c == 0x1160) /* fillers of old Hangul's jamo */
-		return !((prev >= 0x1100 && prev <= 0x11FF) ||
-			 (next >= 0x1100 && next <= 0x11FF));
-	if ((c >= 0xFE00 && c <= 0xFE0F) || (c >= 0xE0100 && c <= 0xE01EF))
-		return prev <= 0x36F &&
-		       !((c == 0xFE0E || c == 0xFE0F) &&
-			 ((prev >= '0' && prev <= '9') || prev == '#' ||
-			  prev == '*' || prev == 0xA9 || prev == 0xAE));
-	if (utf8proc_category(c) != UTF8PROC_CATEGORY_CF || prepended_mark(c))
+	if (!p->ignorable && p->category != UTF8PROC_CATEGORY_CF)
+		return 0;
+	if (prepended_mark(c))
 		return 0;
 	if (c == 0x200C || c == 0x200D)
-		return !(utf8proc_get_property(prev)->combining_class == 9 ||
+		return !(virama(prev) || virama(next) ||
 			 (joining_script(prev) && joining_script(next)) ||
 			 (c == 0x200D && pictograph(prev) && pictograph(next)));
 	if (c == 0x180E)
 		return !(prev >= 0x1800 && prev <= 0x18AF && next >= 0x1800 &&
 			 next <= 0x18AF);
+	if ((c >= 0x180B && c <= 0x180D) || c == 0x180F)
+		return !(prev >= 0x1800 && prev <= 0x18AF);
+	if (c == 0xFE0E || c == 0xFE0F)
+		return !(pictograph(prev) || (prev >= '0' && prev <= '9') ||
+			 prev == '#' || prev == '*');
+	if ((c >= 0xFE00 && c <= 0xFE0D) || (c >= 0xE0100 && c <= 0xE01EF))
+		return !ideograph(prev);
 	if (c >= 0xE0020 && c <= 0xE007F)
 		return !(prev == 0x1F3F4 || (prev >= 0xE0020 && prev < 0xE007F));
 	return 1;

@@ -56,47 +56,70 @@ static int in_range(utf8proc_int32_t c, utf8proc_int32_t lo,
 	return c >= lo && c <= hi;
 }
 
+static int ref_joining(utf8proc_int32_t c)
+{
+	static const utf8proc_int32_t r[][2] = {
+		{ 0x600, 0x8FF },     { 0x1800, 0x18AF },   { 0xA840, 0xA87F },
+		{ 0xFB50, 0xFDFF },   { 0xFE70, 0xFEFF },   { 0x10AC0, 0x10AFF },
+		{ 0x10B80, 0x10BAF }, { 0x10D00, 0x10D3F }, { 0x10F30, 0x10F6F },
+		{ 0x1E900, 0x1E95F },
+	};
+	size_t k;
+
+	for (k = 0; k < sizeof(r) / sizeof(r[0]); k++)
+		if (in_range(c, r[k][0], r[k][1]))
+			return 1;
+	return 0;
+}
+
+static int ref_pict(utf8proc_int32_t c)
+{
+	return in_range(c, 0x1F000, 0x1FAFF) || in_range(c, 0x2190, 0x2BFF) ||
+	       c == 0xFE0F || c == 0xA9 || c == 0xAE || c == 0x203C ||
+	       c == 0x2049;
+}
+
+static int ref_virama(utf8proc_int32_t c)
+{
+	return utf8proc_get_property(c)->combining_class == 9;
+}
+
 static int ref_is_hidden(const utf8proc_int32_t *raw, size_t i, size_t n)
 {
 	utf8proc_int32_t c = raw[i], p = i ? raw[i - 1] : 0;
 	utf8proc_int32_t q = i + 1 < n ? raw[i + 1] : 0;
-	int pj = in_range(p, 0x600, 0x7FF) || in_range(p, 0x860, 0x8FF) ||
-		 in_range(p, 0x1800, 0x18AF) || in_range(p, 0xFB50, 0xFDFF) ||
-		 in_range(p, 0xFE70, 0xFEFF);
-	int qj = in_range(q, 0x600, 0x7FF) || in_range(q, 0x860, 0x8FF) ||
-		 in_range(q, 0x1800, 0x18AF) || in_range(q, 0xFB50, 0xFDFF) ||
-		 in_range(q, 0xFE70, 0xFEFF);
-	int pe = p >= 0x1F000 || in_range(p, 0x2190, 0x2BFF) || p == 0xFE0F ||
-		 p == 0xA9 || p == 0xAE || p == 0x203C || p == 0x2049;
-	int qe = q >= 0x1F000 || in_range(q, 0x2190, 0x2BFF) || q == 0xFE0F ||
-		 q == 0xA9 || q == 0xAE || q == 0x203C || q == 0x2049;
+	utf8proc_category_t cat = utf8proc_category(c);
 
-	switch (c) {
-	case 0x34F: case 0x3164: case 0xFFA0:
+	if (cat == UTF8PROC_CATEGORY_CN)
 		return 1;
-	case 0x115F: case 0x1160:
-		return !in_range(p, 0x1100, 0x11FF) && !in_range(q, 0x1100, 0x11FF);
-	case 0x200C:
-		return !(utf8proc_get_property(p)->combining_class == 9 ||
-			 (pj && qj));
-	case 0x200D:
-		return !(utf8proc_get_property(p)->combining_class == 9 ||
-			 (pj && qj) || (pe && qe));
-	case 0x180E:
-		return !(in_range(p, 0x1800, 0x18AF) && in_range(q, 0x1800, 0x18AF));
+	if (!utf8proc_get_property(c)->ignorable && cat != UTF8PROC_CATEGORY_CF)
+		return 0;
+	switch (c) {
 	case 0x600: case 0x601: case 0x602: case 0x603: case 0x604:
 	case 0x605: case 0x6DD: case 0x70F: case 0x890: case 0x891:
 	case 0x8E2: case 0x110BD: case 0x110CD:
 		return 0;
+	case 0x200C:
+		return !(ref_virama(p) || ref_virama(q) ||
+			 (ref_joining(p) && ref_joining(q)));
+	case 0x200D:
+		return !(ref_virama(p) || ref_virama(q) ||
+			 (ref_joining(p) && ref_joining(q)) ||
+			 (ref_pict(p) && ref_pict(q)));
+	case 0x180E:
+		return !(in_range(p, 0x1800, 0x18AF) && in_range(q, 0x1800, 0x18AF));
+	case 0x180B: case 0x180C: case 0x180D: case 0x180F:
+		return !in_range(p, 0x1800, 0x18AF);
+	case 0xFE0E: case 0xFE0F:
+		return !(ref_pict(p) || in_range(p, '0', '9') || p == '#' ||
+			 p == '*');
 	}
-	if (in_range(c, 0xFE00, 0xFE0F) || in_range(c, 0xE0100, 0xE01EF))
-		return p <= 0x36F &&
-		       !((c == 0xFE0E || c == 0xFE0F) &&
-			 (in_range(p, '0', '9') || p == '#' || p == '*' ||
-			  p == 0xA9 || p == 0xAE));
+	if (in_range(c, 0xFE00, 0xFE0D) || in_range(c, 0xE0100, 0xE01EF))
+		return !(in_range(p, 0x2E80, 0x9FFF) || in_range(p, 0xF900, 0xFAFF) ||
+			 in_range(p, 0x20000, 0x3FFFF));
 	if (in_range(c, 0xE0020, 0xE007F))
 		return !(p == 0x1F3F4 || in_range(p, 0xE0020, 0xE007E));
-	return utf8proc_category(c) == UTF8PROC_CATEGORY_CF;
+	return 1;
 }
 
 static int ref_is_mark(utf8proc_int32_t c)
@@ -571,7 +594,9 @@ static void test_noncharacters(void **state)
 		{ "a\xEF\xBF\xBD", RS_TEXT_OK },	     /* U+FFFD */
 		{ "a\xEF\xB7\x8F", RS_TEXT_OK },	     /* U+FDCF */
 		{ "a\xEF\xB7\xB0", RS_TEXT_OK },	     /* U+FDF0 */
-		{ "a\xF0\x9F\xBF\xBD", RS_TEXT_OK },     /* U+1FFFD */
+		/* U+1FFFD is no noncharacter, but not assigned: refused as
+		 * the invisible are (is_hidden) */
+		{ "a\xF0\x9F\xBF\xBD", RS_TEXT_CONTROL },
 	};
 	size_t i;
 
@@ -675,6 +700,19 @@ static void test_hidden_characters(void **state)
 		"\xD0\x9C\xD0\xBE\xE2\x80\x8C\xD1\x81",
 		"\xE6\x9D\xB1\xE2\x80\x8D\xE4\xBA\xAC",
 		"Jan\xF3\xA0\x81\xA7",	  /* a tag after no flag */
+		/* found by review: a Mongolian variation selector, an
+		 * unassigned invisible code point, a variation selector after
+		 * a Cyrillic letter, a Hangul filler after a syllable, the
+		 * Khmer inherent vowel, a joiner between two Han characters
+		 * of the supplementary planes */
+		"Pa\xE1\xA0\x8B" "ris",
+		"Pa\xE2\x81\xA5" "ris",
+		"Pa\xF3\xA0\x82\x80" "ris",
+		"\xD0\x9C\xD0\xBE\xEF\xB8\x80",
+		"\xEA\xB9\x80\xE1\x85\xA0",
+		"\xE1\x9E\x80\xE1\x9E\xB4",
+		"\xF0\xA0\x80\x80\xE2\x80\x8D\xF0\xA0\x80\x81",
+		"\xEF\xBF\xB0",
 	};
 	static const char *const empty[] = {
 		"\xCC\x81",			  /* a combining accent alone */
@@ -705,6 +743,10 @@ static void test_hidden_characters(void **state)
 		"1\xEF\xB8\x8F\xE2\x83\xA3",
 		"\xE2\x9D\xA4\xEF\xB8\x8F",
 		"\xE8\x91\x9B\xF3\xA0\x84\x80",
+		/* Bengali "Ryan": ra, joiner, virama, ya */
+		"\xE0\xA6\xB0\xE2\x80\x8D\xE0\xA7\x8D\xE0\xA6\xAF\xE0\xA6\xBE\xE0\xA6\xA8",
+		/* Mandaic with a non-joiner between letters */
+		"\xE0\xA1\x80\xE2\x80\x8C\xE0\xA1\x81",
 	};
 	char *out = NULL;
 	size_t i;
