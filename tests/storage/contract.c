@@ -570,17 +570,6 @@ static void test_conflict(void **state)
 	fx_free(fx);
 }
 
-static uint64_t version_in(roster_directory *d, roster_id id)
-{
-	roster_user *u = NULL;
-	uint64_t v;
-
-	assert_int_equal(roster_user_get(&u, d, id), 0);
-	v = roster_user_version(u);
-	roster_user_free(u);
-	return v;
-}
-
 /* A world on a store and a second connection to it, opened before the
  * first changes the admin's note. */
 static world *two_connections(void **state, fixture **fx, void **ms,
@@ -624,15 +613,15 @@ static void test_expected_version(void **state)
 	uint64_t v;
 	char *before, *after;
 
-	v = version_in(d2, w->admin);
-	assert_int_equal(version_in(w->dir, w->admin), v);
+	v = user_version(d2, w->admin);
+	assert_int_equal(user_version(w->dir, w->admin), v);
 	/* the second connection shows the admin's form at v; the first
 	 * changes the admin meanwhile */
 	assert_int_equal(save_note(w, w->dir, "first writer", 0), 0);
-	assert_true(version_in(w->dir, w->admin) != v);
+	assert_true(user_version(w->dir, w->admin) != v);
 	assert_int_equal(roster_directory_refresh(d2), 0);
-	assert_int_equal(version_in(d2, w->admin),
-			 version_in(w->dir, w->admin));
+	assert_int_equal(user_version(d2, w->admin),
+			 user_version(w->dir, w->admin));
 	before = dump_store(ST(fx), ms);
 	assert_int_equal(save_note(w, d2, "second writer", v),
 			 ROSTER_ECONFLICT);
@@ -643,7 +632,7 @@ static void test_expected_version(void **state)
 	free(after);
 	/* made again from the user as the store has it now */
 	assert_int_equal(save_note(w, d2, "second writer",
-				   version_in(d2, w->admin)),
+				   user_version(d2, w->admin)),
 			 0);
 	assert_store_holds(fx, ms, "second writer");
 	free(before);
@@ -668,12 +657,12 @@ static void test_expected_version_stale_handle(void **state)
 
 	assert_int_equal(save_note(w, w->dir, "first writer", 0), 0);
 	/* the form is shown from the first connection, at the new version */
-	v = version_in(w->dir, w->admin);
-	assert_true(v != version_in(d2, w->admin));
+	v = user_version(w->dir, w->admin);
+	assert_true(v != user_version(d2, w->admin));
 	/* and saved through the second, which read the store before */
 	assert_int_equal(save_note(w, d2, "second writer", v), ROSTER_ECONFLICT);
 	/* the second connection now has the store's version */
-	assert_int_equal(version_in(d2, w->admin), v);
+	assert_int_equal(user_version(d2, w->admin), v);
 	assert_int_equal(save_note(w, d2, "second writer", v), 0);
 	assert_store_holds(fx, ms, "second writer");
 	roster_directory_free(d2);
