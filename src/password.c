@@ -125,7 +125,13 @@ static unsigned classes_of(const char *pw)
 	return c;
 }
 
-int rs_password_check(roster_directory *dir, const char *pw)
+/*
+ * Check against the policy; 0 or a recorded ROSTER_EINVALID. A password
+ * `typed` (before NFKC) is not held to the policy's maximum, which counts
+ * the characters kept: 100 "é" typed decomposed are 200 code points and
+ * 100 characters once composed. Its bytes are bounded all the same.
+ */
+static int check(roster_directory *dir, const char *pw, int typed)
 {
 	const roster_password_policy *p = &dir->policy;
 	size_t len = strnlen(pw, RS_PASSWORD_BYTES_MAX), chars;
@@ -150,7 +156,7 @@ int rs_password_check(roster_directory *dir, const char *pw)
 	if (chars < p->min_length)
 		return rs_fail_limit(dir, ROSTER_EINVALID, "password",
 				     "password.length", NULL, p->min_length);
-	if (chars > p->max_length)
+	if (chars > p->max_length && !typed)
 		return rs_fail_limit(dir, ROSTER_EINVALID, "password",
 				     "password.long", NULL, p->max_length);
 	if ((classes_of(pw) & p->required_classes) != p->required_classes)
@@ -164,7 +170,7 @@ int rs_password_chosen(roster_directory *dir, const char *pw, char **form)
 	int rc;
 
 	*form = NULL;
-	if ((rc = rs_password_check(dir, pw)))
+	if ((rc = check(dir, pw, 1)))
 		return rc;
 	switch (rs_text_nfkc(&dir->al, pw, form)) {
 	case 0:
@@ -176,7 +182,7 @@ int rs_password_chosen(roster_directory *dir, const char *pw, char **form)
 			       NULL);
 	}
 	/* its length and classes as it is kept */
-	if ((rc = rs_password_check(dir, *form))) {
+	if ((rc = check(dir, *form, 0))) {
 		rs_free_secret(&dir->al, *form);
 		*form = NULL;
 	}

@@ -37,8 +37,6 @@ int rs_token_hash_kept(const char *stored, char out[TOKEN_KEPT_SIZE]);
  * that grows as the square of their run). */
 #define RS_PASSWORD_BYTES_MAX 4096
 
-/* Check against the policy; 0 or a recorded ROSTER_EINVALID. */
-int rs_password_check(roster_directory *dir, const char *pw);
 /*
  * A password chosen (set, or given with a token): checked against the
  * policy as typed and in the form it is hashed and compared in, NFKC

@@ -232,6 +232,29 @@ static void test_login_normalised(void **state)
 	assert_err(w, ROSTER_EINVALID, "password.length");
 	assert_int_equal(roster_password_check(w->dir, short_nfd),
 			 ROSTER_EINVALID);
+	/* and the maximum too: the default policy's maximum in "é" typed
+	 * decomposed is twice as many code points, and passes */
+	{
+		roster_password_policy pol;
+		char *many;
+		size_t i, n;
+
+		roster_password_policy_init(&pol, ROSTER_PASSWORD_POLICY_VERSION);
+		assert_int_equal(roster_directory_get_password_policy(w->dir,
+								       &pol),
+				 0);
+		n = pol.max_length;
+		assert_non_null(many = malloc(3 * (n + 1) + 1));
+		for (i = 0; i < n; i++)
+			memcpy(many + 3 * i, "e\xCC\x81", 3);
+		many[3 * n] = '\0';
+		assert_int_equal(roster_password_check(w->dir, many), ROSTER_OK);
+		memcpy(many + 3 * n, "e\xCC\x81", 4);
+		assert_int_equal(roster_password_check(w->dir, many),
+				 ROSTER_EINVALID);
+		assert_err(w, ROSTER_EINVALID, "password.long");
+		free(many);
+	}
 	roster_form_free(f);
 	assert_int_equal(roster_login(&who, w->dir, "nfd@acme.example", nfc), 0);
 }
