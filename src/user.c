@@ -386,13 +386,24 @@ static int set_string(roster_directory *dir, rs_user *u, int field,
 		if (!(rule = rs_valid_item_id(in)))
 			norm = in;
 		break;
-	case ROSTER_FIELD_EXTENSION:
-		/* digit rules depend on the PBX: checked across fields */
-		if (strnlen(in, 16) > fi->max_chars)
+	case ROSTER_FIELD_EXTENSION: {
+		/* digit rules depend on the PBX: checked across fields; the
+		 * blanks around it are no part of it (" 100 " in a file) */
+		size_t n;
+
+		in += strspn(in, " \t");
+		n = strnlen(in, 64);
+		while (n && (in[n - 1] == ' ' || in[n - 1] == '\t'))
+			n--;
+		if (n > fi->max_chars) {
 			rule = "extension.digits";
-		else
-			norm = in;
+		} else {
+			memcpy(buf, in, n);
+			buf[n] = '\0';
+			norm = buf;
+		}
 		break;
+	}
 	default:
 		tf = rs_text_clean(&dir->al, in,
 				   (field == ROSTER_FIELD_NOTE ? RS_TEXT_MULTILINE

@@ -41,8 +41,8 @@
  *  group              a permission group of the user's own account
  *  site               a site of the user's own account
  *  pbx, extension     both or neither; the PBX is one of the account's;
- *                     the extension follows its digit rules and is unique
- *                     on that PBX
+ *                     the extension (blanks around it dropped) follows
+ *                     its digit rules and is unique on that PBX
  *  lines              up to ROSTER_LINES_MAX E.164 numbers, each assigned
  *                     to one user of the directory only
  *  note               up to 1000 characters, on several lines: every

@@ -509,8 +509,19 @@ static void test_refs_pbx_extension(void **state)
 	refused(w, f, ROSTER_EINVALID, "extension", "extension.digits");
 	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_EXTENSION, "2a0"), 0);
 	refused(w, f, ROSTER_EINVALID, "extension", "extension.digits");
-	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_EXTENSION, "200"), 0);
+	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_EXTENSION, "2 0"), 0);
+	refused(w, f, ROSTER_EINVALID, "extension", "extension.digits");
+	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_EXTENSION, " \t "), 0);
+	refused(w, f, ROSTER_EINVALID, "extension", "extension.digits");
+	/* the blanks around it are no part of it */
+	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_EXTENSION, " 200\t"), 0);
 	assert_int_equal(create(w, f, &id), ROSTER_OK);
+	{
+		roster_user *got = get(w, id);
+
+		assert_string_equal(roster_user_str(got, ROSTER_FIELD_EXTENSION), "200");
+		roster_user_free(got);
+	}
 	/* unique on that PBX ... */
 	assert_int_equal(roster_form_set_str(f, ROSTER_FIELD_EMAIL, "e2@acme.example"), 0);
 	refused(w, f, ROSTER_EEXISTS, "extension", "extension.unique");
