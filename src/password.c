@@ -127,9 +127,10 @@ static unsigned classes_of(const char *pw)
 
 /*
  * Check against the policy; 0 or a recorded ROSTER_EINVALID. A password
- * `typed` (before NFKC) is not held to the policy's maximum, which counts
- * the characters kept: 100 "é" typed decomposed are 200 code points and
- * 100 characters once composed. Its bytes are bounded all the same.
+ * `typed` (before NFKC) is checked for its bytes (their bound, UTF-8, no
+ * control or format character) only: the policy's lengths and classes
+ * count the characters kept, as 100 "é" typed decomposed are 200 code
+ * points and 100 characters kept, and four "ﬃ" are 4 typed and 12 kept.
  */
 static int check(roster_directory *dir, const char *pw, int typed)
 {
@@ -152,11 +153,13 @@ static int check(roster_directory *dir, const char *pw, int typed)
 			return rs_fail(dir, ROSTER_EINVALID, "password",
 				       "text.control", NULL);
 	}
+	if (typed)
+		return ROSTER_OK;
 	chars = rs_utf8_chars(pw);
 	if (chars < p->min_length)
 		return rs_fail_limit(dir, ROSTER_EINVALID, "password",
 				     "password.length", NULL, p->min_length);
-	if (chars > p->max_length && !typed)
+	if (chars > p->max_length)
 		return rs_fail_limit(dir, ROSTER_EINVALID, "password",
 				     "password.long", NULL, p->max_length);
 	if ((classes_of(pw) & p->required_classes) != p->required_classes)

@@ -320,9 +320,9 @@ static int is_default_display(const rs_user *u, const char *v)
 }
 
 /* A number as numbers are kept: '+' and 2 to 15 digits, the first not 0.
- * Every number the setters write is one; a number read from a store need
- * only be one (the setters of earlier versions kept a national 0 after a
- * country code). */
+ * Every number the setters write is one, and a number read from a store
+ * need only be one: the setters' rules of writing may change, what they
+ * keep does not. */
 static int e164_shape(const char *s)
 {
 	size_t n = 0;
@@ -386,24 +386,12 @@ static int set_string(roster_directory *dir, rs_user *u, int field,
 		if (!(rule = rs_valid_item_id(in)))
 			norm = in;
 		break;
-	case ROSTER_FIELD_EXTENSION: {
+	case ROSTER_FIELD_EXTENSION:
 		/* digit rules depend on the PBX: checked across fields; the
 		 * blanks around it are no part of it (" 100 " in a file) */
-		size_t n;
-
-		in += strspn(in, " \t");
-		n = strnlen(in, 64);
-		while (n && (in[n - 1] == ' ' || in[n - 1] == '\t'))
-			n--;
-		if (n > fi->max_chars) {
-			rule = "extension.digits";
-		} else {
-			memcpy(buf, in, n);
-			buf[n] = '\0';
+		if (!(rule = rs_extension_trim(in, buf)))
 			norm = buf;
-		}
 		break;
-	}
 	default:
 		tf = rs_text_clean(&dir->al, in,
 				   (field == ROSTER_FIELD_NOTE ? RS_TEXT_MULTILINE

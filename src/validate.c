@@ -150,6 +150,23 @@ const char *rs_email_key(const char *in, char *key, size_t *len)
 	return NULL;
 }
 
+const char *rs_extension_trim(const char *in, char *out)
+{
+	size_t n;
+
+	if (strnlen(in, 64) >= 64)
+		return "extension.digits"; /* not cut short to fit */
+	in += strspn(in, " \t\r\n");
+	n = strlen(in);
+	while (n && strchr(" \t\r\n", in[n - 1]))
+		n--;
+	if (n > RS_EXTENSION_MAX)
+		return "extension.digits";
+	memcpy(out, in, n);
+	out[n] = '\0';
+	return NULL;
+}
+
 int rs_dials_zero(const char *digits, size_t n)
 {
 	char code[4];

@@ -19,6 +19,13 @@ const char *rs_valid_email(const char *in, char *out, char *key);
  * the syntax: a lookup compares it with keys of valid addresses, which a
  * key of another text never equals. */
 const char *rs_email_key(const char *in, char *key, size_t *len);
+/* An extension without the blanks around it (space, tab, CR, LF: a
+ * file's or a pretty-printed XML element's) into `out` (at least
+ * RS_EXTENSION_MAX + 1 bytes); "extension.digits" when it is longer
+ * than RS_EXTENSION_MAX so, or its text longer than 63 bytes. Its
+ * digits are checked against its PBX (rs_valid_extension). */
+#define RS_EXTENSION_MAX 8
+const char *rs_extension_trim(const char *in, char *out);
 /* E.164: out (>= 17 bytes) gets "+" and the digits. */
 const char *rs_valid_e164(const char *in, char *out);
 /* The country calling code that begins `digits` (an E.164 number's,

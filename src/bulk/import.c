@@ -570,11 +570,12 @@ static int each_row_key(rs_import *im, key_fn fn)
 		if ((rc = fn(im, key, 1 + strlen(key + 1), KEY_LINE, key + 1)))
 			return rc;
 	}
-	if (pbx && ext && strnlen(ext, 64) < 64) {
+	if (pbx && ext && !rs_extension_trim(ext, out)) {
+		/* as the setter keeps it */
 		int n = snprintf(key, sizeof(key), "x%016llx%s",
-				 (unsigned long long)pbx, ext);
+				 (unsigned long long)pbx, out);
 
-		if ((rc = fn(im, key, (size_t)n, KEY_EXTENSION, ext)))
+		if ((rc = fn(im, key, (size_t)n, KEY_EXTENSION, out)))
 			return rc;
 	}
 	return 0;

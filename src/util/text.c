@@ -138,19 +138,29 @@ static int joining_script(utf8proc_int32_t c)
 	       (c >= 0x1E900 && c <= 0x1E95F);
 }
 
-/* A pictograph of an emoji sequence (or its presentation selector). */
+/* A pictograph of an emoji sequence (Unicode's Extended_Pictographic,
+ * ™ and 〽 included), or its presentation selector. */
 static int pictograph(utf8proc_int32_t c)
 {
-	return (c >= 0x1F000 && c <= 0x1FAFF) || (c >= 0x2190 && c <= 0x2BFF) ||
-	       c == 0xFE0F || c == 0x00A9 || c == 0x00AE || c == 0x203C ||
-	       c == 0x2049;
+	return utf8proc_get_property(c)->boundclass ==
+		       UTF8PROC_BOUNDCLASS_EXTENDED_PICTOGRAPHIC ||
+	       c == 0xFE0F;
 }
 
 /* A Han ideograph (a variation selector may choose its glyph). */
 static int ideograph(utf8proc_int32_t c)
 {
-	return (c >= 0x2E80 && c <= 0x9FFF) || (c >= 0xF900 && c <= 0xFAFF) ||
-	       (c >= 0x20000 && c <= 0x3FFFF);
+	return (c >= 0x3400 && c <= 0x4DBF) || (c >= 0x4E00 && c <= 0x9FFF) ||
+	       (c >= 0xF900 && c <= 0xFAFF) || (c >= 0x20000 && c <= 0x3FFFF);
+}
+
+/* An unassigned code point Unicode keeps invisible (Default_Ignorable):
+ * one a later version may assign is taken, as utf8proc may be older than
+ * the text (a name in CJK Extension I). */
+static int reserved_ignorable(utf8proc_int32_t c)
+{
+	return c == 0x2065 || (c >= 0xFFF0 && c <= 0xFFF8) ||
+	       (c >= 0xE0000 && c <= 0xE0FFF);
 }
 
 /* A Prepended_Concatenation_Mark: a format character that shows (an
@@ -174,17 +184,17 @@ static int virama(utf8proc_int32_t c)
  * character. That is every format character (Unicode Cf: bidi controls,
  * zero-width space, soft hyphen, byte order mark, tags), every default
  * ignorable code point (the combining grapheme joiner, the Hangul
- * fillers, variation selectors, the Khmer inherent vowels), and every
- * code point not assigned in the Unicode version utf8proc knows, but for
- * the uses that writing needs:
+ * fillers, variation selectors, the Khmer inherent vowels, and those not
+ * assigned yet), but for the uses that writing needs:
  * - a zero-width non-joiner or joiner before or after a virama (Indic
  *   conjuncts and chillus: "ജോണ്\u200D", Bengali "র\u200D্যান"),
  *   between two letters of a joining script (Persian "می\u200Cخواهم"),
  *   a joiner between two pictographs (emoji sequences);
  * - the Mongolian vowel separator between, and its free variation
  *   selectors after, Mongolian letters;
- * - the emoji presentation selectors after a pictograph or a keycap's
- *   character, the other variation selectors after a Han ideograph;
+ * - the emoji presentation selectors after a pictograph or in a keycap
+ *   ("1\uFE0F\u20E3"), the other variation selectors after a Han
+ *   ideograph;
  * - tags after a black flag (the flags of England, Scotland, Wales);
  * - the format characters that show (prepended_mark).
  */
@@ -195,7 +205,7 @@ static int is_hidden(const utf8proc_int32_t *buf, size_t i, size_t n,
 	const utf8proc_property_t *p = utf8proc_get_property(c);
 
 	if (p->category == UTF8PROC_CATEGORY_CN)
-		return 1;
+		return reserved_ignorable(c);
 	if (!p->ignorable && p->category != UTF8PROC_CATEGORY_CF)
 		return 0;
 	if (prepended_mark(c))
@@ -210,8 +220,9 @@ static int is_hidden(const utf8proc_int32_t *buf, size_t i, size_t n,
 	if ((c >= 0x180B && c <= 0x180D) || c == 0x180F)
 		return !(prev >= 0x1800 && prev <= 0x18AF);
 	if (c == 0xFE0E || c == 0xFE0F)
-		return !(pictograph(prev) || (prev >= '0' && prev <= '9') ||
-			 prev == '#' || prev == '*');
+		return !(pictograph(prev) ||
+			 (((prev >= '0' && prev <= '9') || prev == '#' ||
+			   prev == '*') && next == 0x20E3));
 	if ((c >= 0xFE00 && c <= 0xFE0D) || (c >= 0xE0100 && c <= 0xE01EF))
 		return !ideograph(prev);
 	if (c >= 0xE0020 && c <= 0xE007F)

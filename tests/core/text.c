@@ -74,9 +74,9 @@ static int ref_joining(utf8proc_int32_t c)
 
 static int ref_pict(utf8proc_int32_t c)
 {
-	return in_range(c, 0x1F000, 0x1FAFF) || in_range(c, 0x2190, 0x2BFF) ||
-	       c == 0xFE0F || c == 0xA9 || c == 0xAE || c == 0x203C ||
-	       c == 0x2049;
+	return utf8proc_get_property(c)->boundclass ==
+		       UTF8PROC_BOUNDCLASS_EXTENDED_PICTOGRAPHIC ||
+	       c == 0xFE0F;
 }
 
 static int ref_virama(utf8proc_int32_t c)
@@ -91,7 +91,8 @@ static int ref_is_hidden(const utf8proc_int32_t *raw, size_t i, size_t n)
 	utf8proc_category_t cat = utf8proc_category(c);
 
 	if (cat == UTF8PROC_CATEGORY_CN)
-		return 1;
+		return c == 0x2065 || in_range(c, 0xFFF0, 0xFFF8) ||
+		       in_range(c, 0xE0000, 0xE0FFF);
 	if (!utf8proc_get_property(c)->ignorable && cat != UTF8PROC_CATEGORY_CF)
 		return 0;
 	switch (c) {
@@ -111,12 +112,13 @@ static int ref_is_hidden(const utf8proc_int32_t *raw, size_t i, size_t n)
 	case 0x180B: case 0x180C: case 0x180D: case 0x180F:
 		return !in_range(p, 0x1800, 0x18AF);
 	case 0xFE0E: case 0xFE0F:
-		return !(ref_pict(p) || in_range(p, '0', '9') || p == '#' ||
-			 p == '*');
+		return !(ref_pict(p) ||
+			 ((in_range(p, '0', '9') || p == '#' || p == '*') &&
+			  q == 0x20E3));
 	}
 	if (in_range(c, 0xFE00, 0xFE0D) || in_range(c, 0xE0100, 0xE01EF))
-		return !(in_range(p, 0x2E80, 0x9FFF) || in_range(p, 0xF900, 0xFAFF) ||
-			 in_range(p, 0x20000, 0x3FFFF));
+		return !(in_range(p, 0x3400, 0x4DBF) || in_range(p, 0x4E00, 0x9FFF) ||
+			 in_range(p, 0xF900, 0xFAFF) || in_range(p, 0x20000, 0x3FFFF));
 	if (in_range(c, 0xE0020, 0xE007F))
 		return !(p == 0x1F3F4 || in_range(p, 0xE0020, 0xE007E));
 	return 1;
@@ -594,9 +596,9 @@ static void test_noncharacters(void **state)
 		{ "a\xEF\xBF\xBD", RS_TEXT_OK },	     /* U+FFFD */
 		{ "a\xEF\xB7\x8F", RS_TEXT_OK },	     /* U+FDCF */
 		{ "a\xEF\xB7\xB0", RS_TEXT_OK },	     /* U+FDF0 */
-		/* U+1FFFD is no noncharacter, but not assigned: refused as
-		 * the invisible are (is_hidden) */
-		{ "a\xF0\x9F\xBF\xBD", RS_TEXT_CONTROL },
+		/* not assigned in utf8proc's Unicode, and not reserved
+		 * invisible: a later version may assign it */
+		{ "a\xF0\x9F\xBF\xBD", RS_TEXT_OK },     /* U+1FFFD */
 	};
 	size_t i;
 
@@ -713,6 +715,10 @@ static void test_hidden_characters(void **state)
 		"\xE1\x9E\x80\xE1\x9E\xB4",
 		"\xF0\xA0\x80\x80\xE2\x80\x8D\xF0\xA0\x80\x81",
 		"\xEF\xBF\xB0",
+		/* a presentation selector after a digit with no keycap, a
+		 * variation selector after kana */
+		"Room 1\xEF\xB8\x8F",
+		"\xE3\x81\x95\xF3\xA0\x84\x80\xE3\x81\x8F",
 	};
 	static const char *const empty[] = {
 		"\xCC\x81",			  /* a combining accent alone */
@@ -747,6 +753,12 @@ static void test_hidden_characters(void **state)
 		"\xE0\xA6\xB0\xE2\x80\x8D\xE0\xA7\x8D\xE0\xA6\xAF\xE0\xA6\xBE\xE0\xA6\xA8",
 		/* Mandaic with a non-joiner between letters */
 		"\xE0\xA1\x80\xE2\x80\x8C\xE0\xA1\x81",
+		/* emoji outside the emoji blocks: trade mark, information,
+		 * wavy dash, with their presentation selector */
+		"Support \xE2\x84\xA2\xEF\xB8\x8F",
+		"\xE2\x84\xB9\xEF\xB8\x8F \xE3\x80\xB0\xEF\xB8\x8F",
+		/* CJK Extension I (Unicode 15.1), if not known: taken */
+		"\xF0\xAE\xAF\xB0",
 	};
 	char *out = NULL;
 	size_t i;

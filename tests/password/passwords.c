@@ -254,6 +254,11 @@ static void test_login_normalised(void **state)
 				 ROSTER_EINVALID);
 		assert_err(w, ROSTER_EINVALID, "password.long");
 		free(many);
+		/* and the minimum: three "ﬃ" and "Ab" are 5 typed, 11 kept */
+		assert_int_equal(roster_password_check(w->dir,
+						       "\xEF\xAC\x83\xEF\xAC\x83"
+						       "\xEF\xAC\x83" "Ab"),
+				 ROSTER_OK);
 	}
 	roster_form_free(f);
 	assert_int_equal(roster_login(&who, w->dir, "nfd@acme.example", nfc), 0);
