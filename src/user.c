@@ -428,15 +428,22 @@ static const char *national(const roster_form *f, int field, const char *v,
 	return v;
 }
 
+static void free_lines(const rs_alloc *al, char **lines, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		rs_free(al, lines[i]);
+	rs_free(al, lines);
+}
+
 static int set_lines(roster_directory *dir, rs_user *u, const roster_form *f)
 {
 	rs_user_work *w = RS_W(u);
 	char buf[32];
 	size_t i, j;
 
-	for (i = 0; i < u->nlines; i++)
-		rs_free(&dir->al, w->lines[i]);
-	rs_free(&dir->al, w->lines);
+	free_lines(&dir->al, w->lines, u->nlines);
 	w->lines = NULL;
 	u->nlines = 0;
 	if (f->nlines > ROSTER_LINES_MAX)
@@ -464,15 +471,6 @@ static int set_lines(roster_directory *dir, rs_user *u, const roster_form *f)
 	return ROSTER_OK;
 }
 
-static void free_lines(const rs_alloc *al, char **lines, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		rs_free(al, lines[i]);
-	rs_free(al, lines);
-}
-
 static int lines_equal(const rs_user *u, char **lines, size_t n)
 {
 	size_t i;
@@ -491,8 +489,9 @@ static int lines_equal(const rs_user *u, char **lines, size_t n)
  * `u` held: a value sent back as it is kept (even one a store of an
  * earlier version holds, which today's rules would refuse), or written
  * otherwise but the same once normalised ("Jan " for "Jan", a line with
- * spaces, a note with CRLF), changes nothing. A value the setter refuses is a change (the
- * value held is valid) and its error is returned; so is ROSTER_ENOMEM.
+ * spaces, a note with CRLF), changes nothing. A value the setter refuses
+ * is a change (the value held is valid) and its error is returned; so is
+ * ROSTER_ENOMEM.
  * `cur` is the version the caller read (NULL at creation): a form sent
  * back with its derived display name changes nothing either. The
  * password is always a change, and is hashed later (apply_form).
